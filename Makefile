@@ -1,0 +1,44 @@
+# Sapan: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint types pytest sysdeps demo screenshots bench clean
+
+# The environment is created on first use and refreshed when the lock file changes.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+## Start the desktop app on its embedded default store (first run: passphrase, language, demo data).
+run: $(STAMP)
+	$(BIN)/sapan
+
+## The whole suite: lint, format, types, then pytest (Qt offscreen, throwaway PostgreSQL).
+test: $(STAMP) sysdeps lint types pytest
+
+sysdeps:
+	@sh tools/ensure-system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/sapan demo --people 200
+
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Sapan desktop application: caseworker app for migrant workers' social security."""

@@ -1,0 +1,71 @@
+"""The ``sapan`` command line: one entry point, one module per area of commands.
+
+Each area module defines ``register(subparsers)`` and attaches a handler with
+``parser.set_defaults(handler=...)``. A handler takes ``(args, cli)`` where ``cli`` is
+the :class:`desktop.cli.common.Cli` context (output, store opening) and returns an exit
+code. Expected problems are raised as :class:`~desktop.domain.errors.UserError` and
+printed on stderr with exit code 2; a bug prints a short message and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from desktop.cli.common import Cli, add_store_options
+from desktop.domain.errors import UserError
+
+# Areas of commands, each a module in this package with a ``register`` function.
+AREAS: tuple[str, ...] = ("store", "eligibility", "printing", "sync", "server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sapan",
+        description="Sapan: social security case files for migrant workers. "
+        "With no command, opens the desktop app.",
+    )
+    add_store_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"desktop.cli.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"desktop.cli.{area}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cli = Cli(args)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return _open_app(args)
+        result: int = handler(args, cli)
+        return result
+    except UserError as exc:
+        cli.error(exc)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    """Start the desktop app (imported lazily: the CLI itself never loads Qt)."""
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false")
+    app = importlib.import_module("desktop.ui.app")
+    code: int = app.run(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy ORM, the encrypted SQLite store, migrations, search, attachments."""

@@ -1,0 +1,1 @@
+"""Use cases with their transaction boundaries. No Qt."""

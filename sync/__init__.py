@@ -1,0 +1,1 @@
+"""Sapan sync: the wire protocol, the client and the central server."""

@@ -1,0 +1,46 @@
+"""Readable fakes shared by the tests: keyring, clock. One module, no mock trees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+class MemoryKeyring(KeyringBackend):
+    """An OS keyring that lives in memory only."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.secrets[(service, username)]
+        except KeyError as exc:
+            raise PasswordDeleteError(username) from exc
+
+
+class FakeClock:
+    """A clock the test moves by hand: ``clock.now()`` and ``clock.advance(seconds=5)``."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.current = start or dt.datetime(2026, 3, 15, 9, 0, tzinfo=dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def today(self) -> dt.date:
+        return self.current.date()
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
