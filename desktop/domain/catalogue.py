@@ -1,0 +1,419 @@
+"""The catalogue of synced entities: every table a device shares, its fields and merge classes.
+
+This is the contract between the local store (:mod:`desktop.models`), the outbox and the
+sync protocol (:mod:`sync`). The ORM is tested to have exactly these columns, and the
+server refuses a change whose entity or field is not listed here.
+
+Merge classes (design.md §4):
+
+- ``lww``: last writer wins by hybrid logical clock (contact details, labels).
+- ``review``: applied by HLC, but a concurrent edit always leaves a conflict record
+  (identity, amounts, dates that decide eligibility).
+- ``append``: insert-only rows (notes, audit); never edited, never conflicting.
+- ``forward``: ordered states (step states); a stale edit never moves a value backwards.
+- ``set``: JSON lists merged as a union (identifiers seen, attachment ids, languages).
+
+Every synced row also has ``id`` (UUID made on the client), ``version`` (set only from the
+server's sequence numbers) and ``deleted`` (tombstone); those are not fields of the catalogue.
+A tombstone travels as a change of the pseudo-field ``deleted`` (:data:`TOMBSTONE_FIELD`,
+value ``true``). Rows of ``append_only`` entities (notes, audit events) are immutable, so
+each travels as one change with field ``*`` (:data:`WHOLE_ROW`) whose value is the object
+of all its fields. ``office`` on every entity is the scope key the server checks on every
+push and pull.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+TOMBSTONE_FIELD = "deleted"
+WHOLE_ROW = "*"
+
+
+class Merge(enum.StrEnum):
+    LWW = "lww"
+    REVIEW = "review"
+    APPEND = "append"
+    FORWARD = "forward"
+    SET = "set"
+
+
+class FieldType(enum.StrEnum):
+    """How a value travels in JSON: text, integer, decimal as a string, bool, ISO date, etc."""
+
+    TEXT = "text"
+    INT = "int"
+    DECIMAL = "decimal"
+    BOOL = "bool"
+    DATE = "date"  # "YYYY-MM-DD"
+    DATETIME = "datetime"  # ISO 8601 with offset
+    MONTH = "month"  # "YYYY-MM"
+    PARTIAL_DATE = "partial_date"  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
+    REF = "ref"  # UUID of another synced row
+    JSON = "json"  # object, e.g. step data
+    LIST = "list"  # JSON list of strings (merge class ``set``)
+
+
+# The ordered states of a workflow step; ``forward`` fields compare by this order.
+STEP_STATES: tuple[str, ...] = (
+    "not_started",
+    "in_progress",
+    "ready",
+    "submitted",
+    "decided",
+    "paid",
+)
+# Alternative ends at the same rank: approved/rejected are outcomes, appealed follows rejected.
+FORWARD_ORDER: Mapping[str, int] = MappingProxyType(
+    {
+        "not_started": 0,
+        "in_progress": 1,
+        "ready": 2,
+        "submitted": 3,
+        "decided": 4,
+        "approved": 4,
+        "rejected": 4,
+        "paid": 5,
+        "appealed": 5,
+        "closed": 6,
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: FieldType
+    merge: Merge
+    max_length: int | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    fields: Mapping[str, FieldSpec]
+    append_only: bool = False
+
+    def field(self, name: str) -> FieldSpec:
+        return self.fields[name]
+
+
+def _entity(name: str, *specs: FieldSpec, append_only: bool = False) -> EntitySpec:
+    office = FieldSpec("office", FieldType.TEXT, Merge.LWW, 32, required=True)
+    fields = {spec.name: spec for spec in (office, *specs)}
+    return EntitySpec(name, MappingProxyType(fields), append_only)
+
+
+def _f(
+    name: str, type_: FieldType, merge: Merge = Merge.LWW, max_length: int | None = None
+) -> FieldSpec:
+    if max_length is None and type_ is FieldType.TEXT:
+        max_length = 500
+    return FieldSpec(name, type_, merge, max_length)
+
+
+def _req(name: str, type_: FieldType, merge: Merge = Merge.LWW) -> FieldSpec:
+    spec = _f(name, type_, merge)
+    return FieldSpec(spec.name, spec.type, spec.merge, spec.max_length, required=True)
+
+
+T, INT, D, B, DT, REF = (
+    FieldType.TEXT,
+    FieldType.INT,
+    FieldType.DECIMAL,
+    FieldType.BOOL,
+    FieldType.DATE,
+    FieldType.REF,
+)
+R, A, F, S = Merge.REVIEW, Merge.APPEND, Merge.FORWARD, Merge.SET
+
+_ENTITIES = (
+    _entity(
+        "person",
+        _f("sex", T),
+        _f("birth_date", FieldType.PARTIAL_DATE, R),
+        _f("nationality", T, R, 3),
+        _f("languages", FieldType.LIST, S),
+        _f("preferred_language", T, max_length=8),
+        _f("phone", T, max_length=40),
+        _f("line_id", T, max_length=80),
+        _f("address_th", T),
+        _f("address_home", T),
+        _f("arrived_on", DT, R),
+        _f("merged_into", REF),
+    ),
+    _entity(
+        "person_name",
+        _req("person_id", REF),
+        _f("script", T, max_length=16),
+        _f("kind", T, max_length=16),  # native | passport | thai | alias
+        _f("full_name", T, R, 200),
+        _f("given_name", T, R, 200),
+        _f("family_name", T, R, 200),
+        _f("honorific", T, max_length=16),
+        _f("raw_input", T, S, 400),  # as typed, e.g. Zawgyi, kept for the audit trail
+    ),
+    _entity(
+        "identity_document",
+        _req("person_id", REF),
+        _f("kind", T, max_length=24),
+        _f("number", T, R, 40),
+        _f("issuing_country", T, max_length=3),
+        _f("issued_on", DT, R),
+        _f("expires_on", DT, R),
+        _f("status", T, max_length=16),  # current | expired | replaced | lost
+    ),
+    _entity(
+        "employer",
+        _f("name", T, R, 200),
+        _f("name_th", T, R, 200),
+        _f("sso_account", T, R, 10),
+        _f("sso_branch", T, R, 6),
+        _f("province_code", T, max_length=2),
+        _f("district", T, max_length=120),
+        _f("address", T),
+        _f("contact_name", T, max_length=120),
+        _f("phone", T, max_length=40),
+    ),
+    _entity(
+        "employment",
+        _req("person_id", REF),
+        _f("employer_id", REF),
+        _f("start_date", DT, R),
+        _f("end_date", DT, R),
+        _f("monthly_wage", D, R),
+        _f("occupation", T, max_length=120),
+        _f("section", INT, R),
+        _f("end_reason", T, R, 24),  # laid_off | resigned | contract_ended | dismissed | ...
+    ),
+    _entity(
+        "contribution_month",
+        _req("person_id", REF),
+        _f("employer_id", REF),
+        _f("month", FieldType.MONTH, R),
+        _f("wage", D, R),
+        _f("section", INT, R),
+        _f("source", T, max_length=24),  # payslip | sso_statement | employer | worker
+        _f("status", T, R, 24),  # paid | deducted_not_remitted | not_deducted | unknown
+    ),
+    _entity(
+        "case",
+        _req("person_id", REF),
+        _f("number", T, S, 32),
+        _f("owner", T, max_length=80),
+        _f("province_code", T, max_length=2),
+        _f("status", T, F, 16),  # open | closed
+        _f("opened_on", DT),
+        _f("closed_on", DT),
+        _f("merged_into", REF),
+    ),
+    _entity(
+        "track",
+        _req("case_id", REF),
+        _f("kind", T, max_length=16),  # enrollment | claim | work_injury | enforcement
+        _f("benefit", T, max_length=24),
+        _f("path", T, max_length=24),  # enrollment document path: mou_passport | ci | ...
+        _f("workflow", T, max_length=64),  # workflow id@version
+        _f("state", T, F, 16),
+        _f("event_date", DT, R),
+        _f("opened_on", DT),
+        _f("decided_on", DT, R),
+        _f("outcome", T, R, 16),
+    ),
+    _entity(
+        "step",
+        _req("track_id", REF),
+        _f("key", T, max_length=64),
+        _f("position", INT),
+        _f("state", T, F, 16),
+        _f("data", FieldType.JSON, R),
+    ),
+    _entity(
+        "checklist_item",
+        _req("track_id", REF),
+        _f("doc_key", T, max_length=64),
+        _f("required", B),
+        _f("status", T, max_length=16),  # missing | present | waived
+        _f("attachment_ids", FieldType.LIST, S),
+        _f("note", T),
+    ),
+    _entity(
+        "attachment",
+        _f("sha256", T, S, 64),
+        _f("filename", T, max_length=255),
+        _f("mime", T, max_length=100),
+        _f("size", INT),
+        _f("person_id", REF),
+        _f("case_id", REF),
+        _f("document_id", REF),
+        _f("description", T),
+    ),
+    _entity(
+        "note",
+        _f("case_id", REF, A),
+        _f("person_id", REF, A),
+        _f("body", T, A, 10_000),
+        _f("author", T, A, 80),
+        _f("written_at", FieldType.DATETIME, A),
+        append_only=True,
+    ),
+    _entity(
+        "consent",
+        _req("person_id", REF),
+        _f("scope", T, max_length=32),  # data_processing | share_with_sso | photos | ...
+        _f("given", B, R),
+        _f("given_on", DT, R),
+        _f("method", T, max_length=16),  # verbal | signed | thumbprint
+        _f("recorded_by", T, max_length=80),
+        _f("withdrawn_on", DT, R),
+    ),
+    _entity(
+        "audit_event",
+        _f("at", FieldType.DATETIME, A),
+        _f("user", T, A, 80),
+        _f("device", T, A, 64),
+        _f("action", T, A, 64),
+        _f("entity", T, A, 32),
+        _f("row_id", REF, A),
+        _f("details", FieldType.JSON, A),
+        append_only=True,
+    ),
+)
+
+ENTITIES: Mapping[str, EntitySpec] = MappingProxyType({e.name: e for e in _ENTITIES})
+
+
+def entity(name: str) -> EntitySpec:
+    """The spec of a synced entity; ``KeyError`` for an unknown name."""
+    return ENTITIES[name]
+
+
+class WireError(ValueError):
+    """A value does not fit its field's type (the server answers 4xx with this message)."""
+
+
+def to_wire(spec: FieldSpec, value: object) -> object:
+    """The JSON form of a field value: ISO strings for dates, strings for decimals."""
+    if value is None:
+        return None
+    if spec.type is FieldType.DATE:
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if spec.type is FieldType.DECIMAL:
+        return str(value)
+    if spec.type is FieldType.DATETIME and isinstance(value, dt.datetime):
+        return value.isoformat()
+    if spec.type is FieldType.LIST and isinstance(value, list | tuple | set | frozenset):
+        return sorted(str(v) for v in value) if isinstance(value, set | frozenset) else list(value)
+    return value
+
+
+def from_wire(spec: FieldSpec, value: object) -> object:
+    """Check and convert a JSON value to the Python value stored in the field.
+
+    Raises :class:`WireError` on a wrong type, so a malformed change is refused whole.
+    """
+    if value is None:
+        if spec.required:
+            raise WireError(f"{spec.name} is required")
+        return None
+    try:
+        return _CONVERTERS[spec.type](spec, value)
+    except (TypeError, ValueError, decimal.InvalidOperation) as exc:
+        raise WireError(f"{spec.name}: {exc}") from exc
+
+
+def _text(spec: FieldSpec, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    if spec.max_length is not None and len(value) > spec.max_length:
+        raise ValueError(f"longer than {spec.max_length} characters")
+    return value
+
+
+def _int(spec: FieldSpec, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _decimal(spec: FieldSpec, value: object) -> decimal.Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError("expected a decimal as a string")
+    number = decimal.Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+def _bool(spec: FieldSpec, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
+def _date(spec: FieldSpec, value: object) -> dt.date:
+    return dt.date.fromisoformat(_text(spec, value))
+
+
+def _datetime(spec: FieldSpec, value: object) -> str:
+    text = _text(spec, value)
+    dt.datetime.fromisoformat(text)
+    return text
+
+
+def _month(spec: FieldSpec, value: object) -> str:
+    text = _text(spec, value)
+    if len(text) != 7 or text[4] != "-":
+        raise ValueError("expected YYYY-MM")
+    dt.date(int(text[:4]), int(text[5:]), 1)
+    return text
+
+
+def _partial_date(spec: FieldSpec, value: object) -> str:
+    text = _text(spec, value)
+    parts = text.split("-")
+    if len(parts) > 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+        raise ValueError("expected YYYY, YYYY-MM or YYYY-MM-DD")
+    numbers = [int(p) for p in parts] + [1] * (3 - len(parts))
+    dt.date(numbers[0], numbers[1], numbers[2])
+    return text
+
+
+def _ref(spec: FieldSpec, value: object) -> str:
+    return str(uuid.UUID(_text(spec, value)))
+
+
+def _json(spec: FieldSpec, value: object) -> object:
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return value
+
+
+def _list(spec: FieldSpec, value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return list(value)
+
+
+_CONVERTERS: Mapping[FieldType, Callable[[FieldSpec, object], object]] = MappingProxyType(
+    {
+        FieldType.TEXT: _text,
+        FieldType.INT: _int,
+        FieldType.DECIMAL: _decimal,
+        FieldType.BOOL: _bool,
+        FieldType.DATE: _date,
+        FieldType.DATETIME: _datetime,
+        FieldType.MONTH: _month,
+        FieldType.PARTIAL_DATE: _partial_date,
+        FieldType.REF: _ref,
+        FieldType.JSON: _json,
+        FieldType.LIST: _list,
+    }
+)

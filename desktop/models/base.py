@@ -1,0 +1,63 @@
+"""Declarative base, column types and the mixin every synced table shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any, ClassVar
+
+from sqlalchemy import Boolean, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Money(TypeDecorator[decimal.Decimal]):
+    """A decimal amount stored exactly as text (SQLite has no decimal type)."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(decimal.Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> decimal.Decimal | None:
+        return None if value is None else decimal.Decimal(value)
+
+
+def new_id() -> str:
+    """A client-made UUID primary key."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> str:
+    """Now as an ISO 8601 UTC string (how local timestamps are stored)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Synced:
+    """Columns every synced row has besides its catalogue fields.
+
+    ``version`` is the server sequence number of the last change applied to the row (0
+    until the row has been synced); only pulled changes set it. ``deleted`` is the
+    tombstone: rows are never hard-deleted.
+    """
+
+    __entity__: ClassVar[str]
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[str] = mapped_column(String(32), default=utcnow, onupdate=utcnow)

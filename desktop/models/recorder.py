@@ -1,0 +1,166 @@
+"""Every local write records its outbox entries and audit event in the same transaction.
+
+A ``before_flush`` hook on the store's sessions looks at each new or changed synced row
+and writes one :class:`~desktop.models.entities.OutboxEntry` per changed field (base
+version, HLC stamp, device, user) plus one :class:`~desktop.models.entities.AuditEvent`
+naming the fields (never their values: audit details stay free of personal data).
+Because it hooks the flush, no service can forget it. Sessions opened for applying
+pulled changes carry no :class:`ChangeContext` and record nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+
+from desktop.domain import catalogue
+from desktop.domain.hlc import HybridClock
+from desktop.models.base import Synced, new_id, utcnow
+from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
+
+
+@dataclass
+class ChangeContext:
+    device_id: str
+    user: str
+    clock: HybridClock
+
+
+class HardDeleteError(RuntimeError):
+    """Synced rows are tombstoned, never deleted: a bug if this is raised."""
+
+
+def install_recorder(factory: sessionmaker[Session]) -> None:
+    event.listen(factory, "before_flush", _before_flush)
+
+
+def record_action(
+    session: Session, action: str, entity: str, row_id: str, office: str, **details: Any
+) -> AuditEvent:
+    """An explicit audit event for what field changes cannot say (e.g. a reopen reason)."""
+    ctx: ChangeContext = session.info["changes"]
+    event_row = AuditEvent(
+        id=new_id(),
+        office=office,
+        at=utcnow(),
+        user=ctx.user,
+        device=ctx.device_id,
+        action=action,
+        entity=entity,
+        row_id=row_id,
+        details=details,
+    )
+    session.add(event_row)
+    return event_row
+
+
+def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    ctx: ChangeContext | None = session.info.get("changes")
+    if ctx is None:
+        return
+    for obj in session.deleted:
+        if isinstance(obj, Synced):
+            raise HardDeleteError(f"{obj.__entity__} rows are tombstoned, never deleted")
+    audits: list[AuditEvent] = []
+    for obj in list(session.new):
+        if isinstance(obj, Synced):
+            audit = _record_insert(session, ctx, obj)
+            if audit is not None:
+                audits.append(audit)
+    for obj in list(session.dirty):
+        if isinstance(obj, Synced) and session.is_modified(obj, include_collections=False):
+            audit = _record_update(session, ctx, obj)
+            if audit is not None:
+                audits.append(audit)
+    for audit in audits:
+        session.add(audit)
+        _record_insert(session, ctx, audit)
+    with session.no_autoflush:
+        state = session.get(SyncState, "hlc")
+        if state is None:
+            session.add(SyncState(key="hlc", value=str(ctx.clock.last)))
+        else:
+            state.value = str(ctx.clock.last)
+
+
+def _record_insert(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:
+    spec = catalogue.entity(obj.__entity__)
+    if obj.id is None:
+        obj.id = new_id()
+    values = {
+        name: catalogue.to_wire(field, getattr(obj, name)) for name, field in spec.fields.items()
+    }
+    if spec.append_only:
+        _outbox(session, ctx, spec.name, obj.id, catalogue.WHOLE_ROW, values, 0)
+    else:
+        for name, value in values.items():
+            if value is not None:
+                _outbox(session, ctx, spec.name, obj.id, name, value, 0)
+    if isinstance(obj, AuditEvent):
+        return None
+    return _audit(ctx, obj, "created", sorted(k for k, v in values.items() if v is not None))
+
+
+def _record_update(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:
+    spec = catalogue.entity(obj.__entity__)
+    state = inspect(obj)
+    base_version = obj.version or 0
+    changed: list[str] = []
+    if spec.append_only:
+        raise HardDeleteError(f"{spec.name} rows are append-only and cannot be edited")
+    for name, field in spec.fields.items():
+        if state.attrs[name].history.has_changes():
+            value = catalogue.to_wire(field, getattr(obj, name))
+            _outbox(session, ctx, spec.name, obj.id, name, value, base_version)
+            changed.append(name)
+    if state.attrs["deleted"].history.has_changes():
+        _outbox(
+            session, ctx, spec.name, obj.id, catalogue.TOMBSTONE_FIELD, obj.deleted, base_version
+        )
+        return _audit(ctx, obj, "deleted" if obj.deleted else "restored", [])
+    if not changed:
+        return None
+    return _audit(ctx, obj, "updated", changed)
+
+
+def _outbox(
+    session: Session,
+    ctx: ChangeContext,
+    entity: str,
+    row_id: str,
+    field: str,
+    value: object,
+    base_version: int,
+) -> None:
+    session.add(
+        OutboxEntry(
+            change_id=str(uuid.uuid4()),
+            entity=entity,
+            row_id=row_id,
+            field=field,
+            value=json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+            base_version=base_version,
+            hlc=str(ctx.clock.tick()),
+            device_id=ctx.device_id,
+            user_id=ctx.user,
+        )
+    )
+
+
+def _audit(ctx: ChangeContext, obj: Synced, verb: str, fields: list[str]) -> AuditEvent:
+    return AuditEvent(
+        id=new_id(),
+        office=getattr(obj, "office", ""),
+        at=utcnow(),
+        user=ctx.user,
+        device=ctx.device_id,
+        action=f"{obj.__entity__}.{verb}",
+        entity=obj.__entity__,
+        row_id=obj.id,
+        details={"fields": fields},
+    )

@@ -1,0 +1,327 @@
+"""Opening, creating, migrating and checking the encrypted local store.
+
+A store is a folder (``--data-dir``): ``sapan.db`` (SQLCipher, WAL mode), ``sapan.key``
+(the random store key wrapped by the passphrase, see :mod:`desktop.models.keys`),
+``attachments/`` (content-addressed encrypted blobs) and ``backups/`` (a copy of the
+database taken before every schema migration). An existing file is never overwritten
+or re-created: a damaged, foreign or plaintext database is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from desktop.domain.errors import UserError
+from desktop.domain.hlc import HybridClock
+from desktop.models import keys
+from desktop.models.entities import Setting, SyncState
+from desktop.models.recorder import ChangeContext, install_recorder
+from desktop.models.secret_store import SecretStore
+
+DB_NAME = "sapan.db"
+KEY_NAME = "sapan.key"
+SQLITE_HEADER = b"SQLite format 3\x00"
+PassphraseSource = str | Callable[[], str] | None
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def keyfile(self) -> Path:
+        return self.root / KEY_NAME
+
+    @property
+    def attachments(self) -> Path:
+        return self.root / "attachments"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+
+def default_data_dir() -> Path:
+    """``$SAPAN_DATA_DIR``, else the platform's per-user data folder."""
+    env = os.environ.get("SAPAN_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home())) / "Sapan"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Sapan"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sapan"
+
+
+def store_exists(root: Path) -> bool:
+    paths = StorePaths(root)
+    return paths.db.exists() or paths.keyfile.exists()
+
+
+class Store:
+    """An open, unlocked local store. Use :meth:`session` for every unit of work."""
+
+    def __init__(self, paths: StorePaths, key: bytes, store_id: str) -> None:
+        self.paths = paths
+        self.store_id = store_id
+        self._key = key
+        self.engine = _make_engine(paths.db, key)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        install_recorder(self._factory)
+        self.device_id = ""
+        self.clock = HybridClock("unset")
+
+    # -- sessions -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def session(self, *, user: str | None = None) -> Iterator[Session]:
+        """One transaction: every change is recorded to the outbox and the audit trail."""
+        with self._factory() as session:
+            session.info["changes"] = ChangeContext(
+                device_id=self.device_id,
+                user=user or self.user,
+                clock=self.clock,
+            )
+            with session.begin():
+                yield session
+
+    @contextlib.contextmanager
+    def remote_session(self) -> Iterator[Session]:
+        """A transaction that records nothing: for applying changes pulled from the server."""
+        with self._factory() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (no transaction left open afterwards)."""
+        with self._factory() as session:
+            yield session
+
+    # -- device identity and settings ----------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        return str(self.setting("user", "caseworker"))
+
+    @property
+    def office(self) -> str:
+        return str(self.setting("office", "TAK-01"))
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        with self.read() as session:
+            row = session.get(Setting, key)
+            return default if row is None else row.value
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.remote_session() as session:
+            session.merge(Setting(key=key, value=value))
+
+    def key_for_attachments(self) -> bytes:
+        return self._key
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _load_identity(self) -> None:
+        with self.remote_session() as session:
+            state = {row.key: row.value for row in session.scalars(select(SyncState))}
+            device = state.get("device_id")
+            if device is None:
+                device = uuid.uuid4().hex[:12]
+                session.add(SyncState(key="device_id", value=device))
+        self.device_id = device
+        self.clock = HybridClock(device)
+        if "hlc" in state:
+            self.clock.restore(state["hlc"])
+
+
+def create_store(
+    root: Path,
+    passphrase: str,
+    *,
+    secrets: SecretStore | None = None,
+    office: str = "TAK-01",
+    case_prefix: str = "TAK",
+) -> Store:
+    """Create a new encrypted store in ``root`` (which must not hold one already)."""
+    paths = StorePaths(root)
+    if store_exists(root):
+        raise UserError("error.store_exists", path=str(root))
+    keys.check_passphrase_strength(passphrase)
+    root.mkdir(parents=True, exist_ok=True)
+    key = keys.new_key()
+    keyfile = keys.wrap_key(key, passphrase)
+    keys.write_key_file(paths.keyfile, keyfile)
+    (secrets or SecretStore()).set(_keyring_name(keyfile.store_id), key.hex())
+    store = Store(paths, key, keyfile.store_id)
+    migrate(store)
+    store._load_identity()
+    store.set_setting("office", office)
+    store.set_setting("case_prefix", case_prefix)
+    return store
+
+
+def open_store(
+    root: Path, passphrase: PassphraseSource = None, *, secrets: SecretStore | None = None
+) -> Store:
+    """Unlock and open an existing store, migrating its schema if needed.
+
+    The key comes from the passphrase when one is given, else from the OS keyring, else
+    by calling ``passphrase`` if it is a callable (a prompt). Errors are :class:`UserError`:
+    wrong passphrase, a plaintext or damaged database, a database from a newer Sapan.
+    """
+    paths = StorePaths(root)
+    if not paths.db.exists():
+        raise UserError("error.store_missing", path=str(root))
+    _refuse_plaintext(paths.db)
+    if not paths.keyfile.exists():
+        raise UserError("error.key_file_missing", path=str(paths.keyfile))
+    keyfile = keys.KeyFile.read(paths.keyfile)
+    secret_store = secrets or SecretStore()
+    key = _resolve_key(keyfile, passphrase, secret_store)
+    store = Store(paths, key, keyfile.store_id)
+    try:
+        _probe(store.engine)
+        migrate(store)
+        store._load_identity()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def unlock_with_passphrase(root: Path, passphrase: str, secrets: SecretStore) -> None:
+    """Check a passphrase and (re)store the key in the OS keyring, if there is one."""
+    keyfile = keys.KeyFile.read(StorePaths(root).keyfile)
+    key = keys.unwrap_key(keyfile, passphrase)
+    secrets.set(_keyring_name(keyfile.store_id), key.hex())
+
+
+def _resolve_key(
+    keyfile: keys.KeyFile, passphrase: PassphraseSource, secrets: SecretStore
+) -> bytes:
+    if isinstance(passphrase, str):
+        return keys.unwrap_key(keyfile, passphrase)
+    stored = secrets.get(_keyring_name(keyfile.store_id))
+    if stored:
+        return bytes.fromhex(stored)
+    if passphrase is None:
+        raise UserError("error.passphrase_needed")
+    key = keys.unwrap_key(keyfile, passphrase())
+    secrets.set(_keyring_name(keyfile.store_id), key.hex())
+    return key
+
+
+def _keyring_name(store_id: str) -> str:
+    return f"store-key:{store_id}"
+
+
+def _refuse_plaintext(db: Path) -> None:
+    with db.open("rb") as handle:
+        header = handle.read(16)
+    if header == SQLITE_HEADER:
+        raise UserError("error.store_not_encrypted", path=str(db))
+    if len(header) < 16:
+        raise UserError("error.store_damaged", path=str(db))
+
+
+def _make_engine(db: Path, key: bytes) -> Engine:
+    engine = create_engine(f"sqlite:///{db}", module=sqlcipher)
+    pragma_key = f"PRAGMA key = \"x'{key.hex()}'\""
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(pragma_key)
+            cursor.execute("PRAGMA busy_timeout = 10000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed case survives a power cut, not only a killed process.
+            cursor.execute("PRAGMA synchronous = FULL")
+        except sqlcipher.DatabaseError:
+            pass  # a wrong key or damaged file: _probe() reports it clearly
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def _probe(engine: Engine) -> None:
+    """Read the schema once: a wrong key, foreign or damaged file fails here, unchanged."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+    except (DatabaseError, OperationalError) as exc:
+        raise UserError("error.store_damaged", path=str(engine.url.database)) from exc
+
+
+def migrate(store: Store) -> str | None:
+    """Bring the schema to head, copying the database file first. Returns the backup path."""
+    from desktop.models.migrations import runner
+
+    with store.engine.connect() as conn:
+        current = runner.current_revision(conn)
+    if current is not None and not runner.is_known(current):
+        raise UserError("error.store_newer", revision=current)
+    if current == runner.head():
+        return None
+    backup: str | None = None
+    if current is not None:
+        backup = str(backup_copy(store, f"before-{runner.head()}"))
+    with store.engine.begin() as conn:
+        runner.upgrade(conn)
+    return backup
+
+
+def backup_copy(store: Store, label: str) -> Path:
+    """A consistent copy of the (still encrypted) database file in ``backups/``."""
+    store.paths.backups.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    target = store.paths.backups / f"sapan-{stamp}-{label}.db"
+    online_backup(store, target)
+    return target
+
+
+def online_backup(store: Store, target: Path) -> None:
+    """SQLite's online backup API into ``target``, encrypted with the same key."""
+    if target.exists():
+        raise UserError("error.backup_exists", path=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = store.engine.raw_connection()
+    try:
+        dest = sqlcipher.connect(str(target))
+        try:
+            dest.execute(f"PRAGMA key = \"x'{store.key_for_attachments().hex()}'\"")
+            source.driver_connection.backup(dest)  # type: ignore[union-attr]
+        finally:
+            dest.close()
+    finally:
+        source.close()
