@@ -1,0 +1,202 @@
+"""Deadline engine: the rules D1-D15 of ``resources/rules/deadlines.yaml`` as dated tasks.
+
+A case supplies facts as :class:`CaseEvent` values (a trigger such as
+``employment_ended`` and its date). Every deadline rule whose trigger matches becomes a
+:class:`Task` with its due date and a state relative to an injected ``today``:
+``due`` (later), ``due_soon`` (within the rule's warning days) or ``overdue``.
+
+The rule in force on the trigger date applies (a pink-card holder who lost the job in
+2023 had 30 days, one in 2024 has 60). A rule whose offset comes from a disputed setting
+(the claim filing limit, D8) names that setting in ``Task.unconfirmed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from desktop.domain.dates import YearMonth
+from desktop.domain.rules import Confidence, RuleBook, RuleDataError, load
+
+#: The case facts that start a deadline clock.
+TRIGGERS: frozenset[str] = frozenset(
+    {
+        "first_employee_hired",
+        "employment_started",
+        "wage_month_ended",
+        "employment_ended",
+        "entitlement",
+        "payment_notified",
+        "decision_received",
+        "injury_known_by_employer",
+        "work_injury",
+        "illness_known_after_employment",
+        "calendar_year",
+        "pink_card_job_lost",
+    }
+)
+
+
+class TaskState(enum.StrEnum):
+    """Where a task stands on ``today``."""
+
+    DUE = "due"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """A dated fact of a case that may start deadlines (``benefit`` for ``entitlement``)."""
+
+    trigger: str
+    date: dt.date
+    benefit: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """One deadline rule as in force on a given date."""
+
+    rule_id: str
+    trigger: str
+    actor: str
+    action: str
+    offset: Mapping[str, Any]
+    form: str | None
+    warn_days: int
+    benefits: tuple[str, ...]
+    confidence: Confidence
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A dated task derived from a rule and a case event."""
+
+    rule_id: str
+    action: str  # message key, e.g. "deadline.file_claim"
+    actor: str
+    trigger: str
+    trigger_date: dt.date
+    due: dt.date
+    state: TaskState
+    form: str | None
+    unconfirmed: tuple[str, ...]  # disputed settings the due date depends on
+    confidence: Confidence
+    sources: tuple[str, ...]
+
+
+def rule_ids(book: RuleBook | None = None) -> tuple[str, ...]:
+    """Every deadline rule id in the data (``unit: deadline``), in file order."""
+    book = book or load()
+    return tuple(key for key, rule in book.rules.items() if rule.unit == "deadline")
+
+
+def deadline_rule(rule_id: str, on: dt.date, book: RuleBook | None = None) -> DeadlineRule:
+    """The rule ``rule_id`` in force on ``on``; malformed data raises :class:`RuleDataError`."""
+    book = book or load()
+    period = book.period(rule_id, on)
+    raw = book.mapping(rule_id, on)
+    if raw.get("trigger") not in TRIGGERS:
+        raise RuleDataError(f"{rule_id}: unknown trigger {raw.get('trigger')!r}")
+    default_warn = book.integer("deadline_due_soon_days", on)
+    return DeadlineRule(
+        rule_id=rule_id,
+        trigger=str(raw["trigger"]),
+        actor=str(raw["actor"]),
+        action=str(raw["action"]),
+        offset=raw["offset"],
+        form=raw.get("form"),
+        warn_days=int(raw.get("warn_days", default_warn)),
+        benefits=tuple(raw.get("benefits", ())),
+        confidence=period.confidence,
+        sources=period.sources,
+    )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    target = YearMonth.from_date(day).add_months(months)
+    return dt.date(target.year, target.month, min(day.day, target.last_day().day))
+
+
+def due_date(
+    rule: DeadlineRule, trigger_date: dt.date, book: RuleBook | None = None
+) -> tuple[dt.date, tuple[str, ...]]:
+    """The due date of ``rule`` started on ``trigger_date``, and the settings it depends on."""
+    book = book or load()
+    offset = rule.offset
+    if "days" in offset:
+        return trigger_date + dt.timedelta(days=int(offset["days"])), ()
+    if "months" in offset:
+        return add_months(trigger_date, int(offset["months"])), ()
+    if "next_month_day" in offset:
+        next_month = YearMonth.from_date(trigger_date).add_months(1)
+        return next_month.first_day().replace(day=int(offset["next_month_day"])), ()
+    if "year_day" in offset:
+        month, day = offset["year_day"]
+        return dt.date(trigger_date.year, int(month), int(day)), ()
+    if "setting" in offset:
+        name = str(offset["setting"])
+        return add_months(trigger_date, int(book.setting(name))), (name,)
+    raise RuleDataError(f"{rule.rule_id}: unknown offset {dict(offset)!r}")
+
+
+def state_on(due: dt.date, warn_days: int, today: dt.date) -> TaskState:
+    """``overdue`` after the due date, ``due_soon`` within ``warn_days`` of it, else ``due``."""
+    if today > due:
+        return TaskState.OVERDUE
+    if today >= due - dt.timedelta(days=warn_days):
+        return TaskState.DUE_SOON
+    return TaskState.DUE
+
+
+def task_for(
+    rule_id: str, trigger_date: dt.date, today: dt.date, book: RuleBook | None = None
+) -> Task:
+    """One task: the rule ``rule_id`` started on ``trigger_date``, seen on ``today``."""
+    book = book or load()
+    rule = deadline_rule(rule_id, trigger_date, book)
+    due, unconfirmed = due_date(rule, trigger_date, book)
+    return Task(
+        rule_id=rule.rule_id,
+        action=rule.action,
+        actor=rule.actor,
+        trigger=rule.trigger,
+        trigger_date=trigger_date,
+        due=due,
+        state=state_on(due, rule.warn_days, today),
+        form=rule.form,
+        unconfirmed=unconfirmed,
+        confidence=rule.confidence,
+        sources=rule.sources,
+    )
+
+
+def tasks_for(
+    events: Iterable[CaseEvent], today: dt.date, book: RuleBook | None = None
+) -> list[Task]:
+    """Every task the case events start, soonest due first.
+
+    A rule matches an event with the same trigger; a rule limited to some ``benefits``
+    matches an event naming one of them, or an event naming no benefit.
+    Raises :class:`ValueError` for an unknown trigger (a bug in the caller).
+    """
+    book = book or load()
+    tasks: list[Task] = []
+    for event in events:
+        if event.trigger not in TRIGGERS:
+            raise ValueError(f"unknown deadline trigger: {event.trigger!r}")
+        for rule_id in rule_ids(book):
+            # Every period of a rule has the same trigger and benefits: match on the latest,
+            # so an event before the rule's first period is an error, not a silent gap.
+            latest = book.rule(rule_id).periods[-1].value
+            benefits = latest.get("benefits", ())
+            matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
+            if latest["trigger"] == event.trigger and matches_benefit:
+                tasks.append(task_for(rule_id, event.date, today, book))
+    return sorted(tasks, key=lambda task: (task.due, task.rule_id))
