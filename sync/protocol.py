@@ -1,0 +1,355 @@
+"""The Sapan sync wire protocol, version 1: shared types for the client and the server.
+
+Everything travels as JSON over HTTP under ``/v1``; request and response bodies may be
+gzip-compressed (``Content-Encoding: gzip`` / ``Accept-Encoding: gzip``). The unit of
+change is one field of one row (design.md §4). ``docs/sync-protocol.md`` is the full
+description; this module is its executable half. Error responses carry a numbered
+:class:`Errno` so clients react to the number, never to the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import re
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from desktop.domain.catalogue import ENTITIES, FieldSpec, FieldType
+
+PROTOCOL_VERSION = 1
+PREFIX = f"/v{PROTOCOL_VERSION}"
+PROTOCOL_HEADER = "X-Sapan-Protocol"
+
+MAX_BATCH = 1000  # changes in one push
+MAX_BODY_BYTES = 8 * 1024 * 1024  # after decompression
+DEFAULT_PAGE = 2000  # log entries in one pull page
+MAX_PAGE = 10_000
+MAX_CHUNK_BYTES = 1024 * 1024
+MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+
+# The pseudo-field that carries the tombstone; every entity has it besides its catalogue fields.
+DELETED_FIELD = "deleted"
+MERGEABLE = frozenset({"person", "case"})
+
+
+class Errno(enum.IntEnum):
+    """Numbered error codes in every error body (``errno``); stable across versions."""
+
+    MALFORMED_JSON = 100
+    INVALID_PAYLOAD = 101
+    UNKNOWN_ENTITY = 102
+    UNKNOWN_FIELD = 103
+    WRONG_TYPE = 104
+    VALUE_TOO_LONG = 105
+    BATCH_TOO_LARGE = 106
+    REQUIRED_VALUE = 107
+    BAD_ENCODING = 108
+    MISSING_TOKEN = 110
+    INVALID_TOKEN = 111
+    DEVICE_REVOKED = 112
+    BAD_CREDENTIALS = 113
+    ACCOUNT_DISABLED = 114
+    DEVICE_MISMATCH = 115
+    OUT_OF_SCOPE = 120
+    ROLE_FORBIDDEN = 121
+    ROW_OFFICE_UNKNOWN = 122
+    BAD_ATTACHMENT_NAME = 130
+    HASH_MISMATCH = 131
+    CHUNK_REJECTED = 132
+    UPLOAD_NOT_STARTED = 133
+    ATTACHMENT_TOO_LARGE = 134
+    APPEND_ONLY = 140
+    NOT_FOUND = 150
+    MERGE_INVALID = 151
+    SERVICE_BUSY = 201
+    INTERNAL = 999
+
+
+class Role(enum.StrEnum):
+    CASEWORKER = "caseworker"
+    COORDINATOR = "coordinator"
+    OFFICE = "office"
+    ADMIN = "admin"
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    status: int
+    errno: int
+    error: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- devices and accounts -------------------------------------------------------------
+
+
+class RegisterRequest(_Model):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=1024)
+    device_name: str = Field(min_length=1, max_length=120)
+
+
+class Account(_Model):
+    username: str
+    role: Role
+    offices: list[str]
+    all_offices: bool = False
+
+
+class RegisterResponse(_Model):
+    device_id: str
+    token: str
+    account: Account
+
+
+class ServerInfo(_Model):
+    protocol: int = PROTOCOL_VERSION
+    max_batch: int = MAX_BATCH
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_page: int = MAX_PAGE
+    max_chunk_bytes: int = MAX_CHUNK_BYTES
+    server_time: str
+
+
+# --- push -----------------------------------------------------------------------------
+
+
+class Change(_Model):
+    """One field of one row, as the device wrote it, with what the edit started from."""
+
+    change_id: uuid.UUID
+    entity: str = Field(max_length=64)
+    row_id: uuid.UUID
+    field: str = Field(max_length=64)
+    value: Any = None
+    base_version: int = Field(ge=0)
+    hlc: str = Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")
+    device_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=80)
+
+
+class PushRequest(_Model):
+    changes: list[Change]
+
+
+class PushStatus(enum.StrEnum):
+    ACCEPTED = "accepted"  # applied or merged; ``seq`` is its place in the log
+    DUPLICATE = "duplicate"  # this change id was accepted before; ``seq`` is that place
+    CONFLICT = "conflict"  # concurrent same-field edit; a conflict record keeps both values
+    REJECTED = "rejected"  # refused for this change only; ``errno`` says why
+
+
+class PushResult(_Model):
+    change_id: str
+    status: PushStatus
+    seq: int | None = None
+    errno: int | None = None
+    conflict_id: str | None = None
+
+
+class PushResponse(_Model):
+    results: list[PushResult]
+
+
+# --- pull -----------------------------------------------------------------------------
+
+
+class RowUpdate(_Model):
+    """The newest values of the fields of one row changed within a page."""
+
+    entity: str
+    id: str
+    version: int  # the highest seq of this row in the page: becomes the row's version
+    values: dict[str, Any]
+
+
+class Side(_Model):
+    value: Any
+    hlc: str
+    device_id: str
+    user_id: str
+
+
+class ConflictRecord(_Model):
+    id: str
+    seq: int
+    entity: str
+    row_id: str
+    field: str
+    office: str
+    applied: Side  # the value in force
+    other: Side  # the value that lost
+    status: Literal["open", "confirmed", "flipped"]
+    resolved_by: str | None = None
+
+
+class MergeRecord(_Model):
+    id: str
+    seq: int
+    entity: str
+    source_id: str  # B
+    target_id: str  # A: B was merged into A
+    office: str
+    merged_by: str
+    undone: bool = False
+
+
+class PullPage(_Model):
+    since: int
+    cursor: int  # pass as ``since`` next time; commit it together with this page
+    more: bool
+    hlc: str | None = None  # the highest stamp in the page, for the device clock
+    rows: list[RowUpdate]
+    merges: list[MergeRecord]
+    conflicts: list[ConflictRecord]
+
+
+# --- merges and conflicts -------------------------------------------------------------
+
+
+class MergeRequest(_Model):
+    entity: Literal["person", "case"]
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+
+
+class ResolveRequest(_Model):
+    choice: Literal["confirm", "flip"]
+
+
+# --- attachments ----------------------------------------------------------------------
+
+
+class UploadStart(_Model):
+    sha256: str = Field(max_length=200)
+    size: int = Field(ge=0)
+    chunk_size: int = Field(gt=0, le=MAX_CHUNK_BYTES)
+
+
+class UploadStatus(_Model):
+    sha256: str
+    size: int
+    chunk_size: int
+    chunks: int  # how many chunks the file has
+    received: list[int]  # chunk indexes already stored
+    complete: bool
+
+
+class UploadVerify(_Model):
+    sha256: str = Field(max_length=200)
+
+
+# --- value checks shared by both ends ------------------------------------------------
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+class ValueProblem(Exception):
+    """A change's value does not fit its field; ``errno`` says how."""
+
+    def __init__(self, errno: Errno, reason: str) -> None:
+        super().__init__(reason)
+        self.errno = errno
+        self.reason = reason
+
+
+def field_spec(entity: str, field: str) -> FieldSpec:
+    """The catalogue spec of ``entity.field`` (``deleted`` included); raises ValueProblem."""
+    spec = ENTITIES.get(entity)
+    if spec is None:
+        raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
+    if field == DELETED_FIELD:
+        from desktop.domain.catalogue import Merge
+
+        return FieldSpec(DELETED_FIELD, FieldType.BOOL, Merge.LWW)
+    found = spec.fields.get(field)
+    if found is None:
+        raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
+    return found
+
+
+def safe_filename(name: str) -> bool:
+    """True when ``name`` is a bare file name: no folders, no parent references, no NUL."""
+    return not (
+        name in ("", ".", "..")
+        or any(ch in name for ch in ("/", "\\", "\x00"))
+        or name.startswith("~")
+        or re.match(r"^[A-Za-z]:", name) is not None
+    )
+
+
+def check_value(entity: str, field: str, value: Any) -> None:
+    """Raise :class:`ValueProblem` unless ``value`` is valid JSON for ``entity.field``."""
+    spec = field_spec(entity, field)
+    if value is None:
+        if spec.required or field == DELETED_FIELD:
+            raise ValueProblem(Errno.REQUIRED_VALUE, "value required")
+        return
+    kind = spec.type
+    ok: bool
+    if kind in (FieldType.TEXT,):
+        ok = isinstance(value, str)
+    elif kind is FieldType.INT:
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
+    elif kind is FieldType.BOOL:
+        ok = isinstance(value, bool)
+    elif kind is FieldType.DECIMAL:
+        ok = isinstance(value, str) and _is_decimal(value)
+    elif kind is FieldType.DATE:
+        ok = isinstance(value, str) and _parses(dt.date.fromisoformat, value) and len(value) == 10
+    elif kind is FieldType.DATETIME:
+        ok = isinstance(value, str) and _parses(dt.datetime.fromisoformat, value)
+    elif kind is FieldType.MONTH:
+        ok = isinstance(value, str) and _MONTH.match(value) is not None
+    elif kind is FieldType.PARTIAL_DATE:
+        ok = isinstance(value, str) and (
+            _YEAR.match(value) is not None
+            or _MONTH.match(value) is not None
+            or (len(value) == 10 and _parses(dt.date.fromisoformat, value))
+        )
+    elif kind is FieldType.REF:
+        ok = isinstance(value, str) and _parses(uuid.UUID, value)
+    elif kind is FieldType.JSON:
+        ok = isinstance(value, dict)
+    else:  # LIST
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if not ok:
+        raise ValueProblem(Errno.WRONG_TYPE, f"expected {kind.value}")
+    if spec.max_length is not None:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and len(item) > spec.max_length for item in items):
+            raise ValueProblem(Errno.VALUE_TOO_LONG, f"longer than {spec.max_length}")
+    if entity == "attachment" and field == "filename" and not safe_filename(value):
+        raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a bare file name")
+    if entity == "attachment" and field == "sha256" and not SHA256_RE.match(value):
+        raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a SHA-256 hex digest")
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_decimal(text: str) -> bool:
+    if len(text) > 32:
+        return False
+    try:
+        number = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return False
+    return number.is_finite()

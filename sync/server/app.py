@@ -1,0 +1,458 @@
+"""The ASGI application: routes of protocol v1, error mapping, compression, audit.
+
+The process keeps nothing between requests except the engine's connection pool and a
+clock for server-made stamps, so several processes can serve one PostgreSQL database.
+Build it with :func:`create_app`; ``sapan serve`` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import OperationalError
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from desktop.domain.hlc import HybridClock
+from sync import protocol as p
+from sync.protocol import Errno
+from sync.server import ingest
+from sync.server.auth import (
+    Caller,
+    authenticate,
+    make_hasher,
+    now_iso,
+    register_device,
+    rotate_token,
+)
+from sync.server.db import (
+    attachment_chunks,
+    attachments,
+    audit,
+    changes,
+    dumps,
+    make_engine,
+)
+from sync.server.errors import ApiError
+from sync.server.migrate import upgrade
+
+log = logging.getLogger("sapan.server")
+
+
+@dataclass
+class Settings:
+    """What a server process needs; everything else lives in the database."""
+
+    db_url: str = "sapan-server.db"
+    max_batch: int = p.MAX_BATCH
+    max_body_bytes: int = p.MAX_BODY_BYTES
+    cheap_hashing: bool = False  # tests only
+    migrate: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Context:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.hasher: PasswordHasher = make_hasher(settings.cheap_hashing)
+        self.clock = HybridClock(ingest.SERVER_DEVICE)
+
+
+def _error_response(error: ApiError) -> JSONResponse:
+    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
+    if error.errno is Errno.SERVICE_BUSY:
+        headers["Retry-After"] = str(error.details.get("retry_after", 2))
+    return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
+
+
+class RequestLimits:
+    """ASGI middleware: refuse oversized bodies and inflate gzip-compressed requests."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        encoding = headers.get(b"content-encoding", b"identity").lower()
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(scope, send, 413, Errno.BATCH_TOO_LARGE, "request body too large")
+            return
+        if encoding in (b"identity", b""):
+            await self.app(scope, receive, send)
+            return
+        if encoding != b"gzip":
+            await self._refuse(scope, send, 415, Errno.BAD_ENCODING, "unsupported encoding")
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, send, 413, Errno.BATCH_TOO_LARGE, "request too large")
+                return
+            if not message.get("more_body", False):
+                break
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            plain = inflater.decompress(bytes(body), self.max_bytes + 1)
+        except zlib.error:
+            await self._refuse(scope, send, 400, Errno.BAD_ENCODING, "body is not valid gzip")
+            return
+        if len(plain) > self.max_bytes or inflater.unconsumed_tail:
+            await self._refuse(scope, send, 413, Errno.BATCH_TOO_LARGE, "request too large")
+            return
+        if not inflater.eof:
+            await self._refuse(scope, send, 400, Errno.BAD_ENCODING, "gzip body is truncated")
+            return
+        new_headers = [
+            (k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")
+        ]
+        new_headers.append((b"content-length", str(len(plain)).encode()))
+        scope = dict(scope, headers=new_headers)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": plain, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, errno: Errno, msg: str) -> None:
+        response = _error_response(ApiError(status, errno, msg))
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def caller_dep(request: Request) -> Caller:
+    """The authenticated caller of a request (FastAPI dependency)."""
+    ctx: _Context = request.app.state.ctx
+    with ctx.engine.connect().execution_options(sync_readonly=True) as conn:
+        found = authenticate(conn, request.headers.get("authorization"))
+    request.state.caller = found
+    return found
+
+
+CallerDep = Annotated[Caller, Depends(caller_dep)]
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The server application over ``settings.db_url`` (or a ready ``engine``)."""
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.db_url)
+    if settings.migrate:
+        upgrade(engine)
+    ctx = _Context(settings, engine)
+    app = FastAPI(
+        title="Sapan sync server",
+        version=str(p.PROTOCOL_VERSION),
+        description="Field-level sync of Sapan case files. See docs/sync-protocol.md.",
+        openapi_url=f"{p.PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.add_middleware(GZipMiddleware, minimum_size=512)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        request.state.errno = int(exc.errno)
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            error = ApiError(400, Errno.MALFORMED_JSON, "the body is not valid JSON")
+        else:
+            # locations and reasons only: the offending input may hold personal data
+            where = [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in errors[:20]]
+            error = ApiError(400, Errno.INVALID_PAYLOAD, "the request does not fit", errors=where)
+        request.state.errno = int(error.errno)
+        return _error_response(error)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        request.state.errno = int(Errno.SERVICE_BUSY)
+        return _error_response(
+            ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2)
+        )
+
+    @app.middleware("http")
+    async def _audit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.audit = {}
+        response = await call_next(request)
+        response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
+        route = request.scope.get("route")
+        caller: Caller | None = getattr(request.state, "caller", None)
+        detail = dict(request.state.audit)
+        errno = getattr(request.state, "errno", None)
+        if errno is not None:
+            detail["errno"] = errno
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    audit.insert().values(
+                        at=now_iso(),
+                        account=caller.username if caller else None,
+                        device_id=caller.device_id if caller else None,
+                        method=request.method[:8],
+                        route=(getattr(route, "path", None) or "(no route)")[:120],
+                        status=response.status_code,
+                        detail=json.dumps(detail, sort_keys=True),
+                    )
+                )
+        except OperationalError:
+            log.error("could not write the audit record")
+        return response
+
+    @app.get(f"{p.PREFIX}/info", response_model=p.ServerInfo)
+    def info() -> p.ServerInfo:
+        """Protocol version and limits; no token needed."""
+        return p.ServerInfo(
+            max_batch=settings.max_batch,
+            max_body_bytes=settings.max_body_bytes,
+            server_time=now_iso(),
+        )
+
+    @app.post(f"{p.PREFIX}/devices", response_model=p.RegisterResponse, status_code=201)
+    def register(body: p.RegisterRequest, request: Request) -> p.RegisterResponse:
+        """Register this device for an account; the token is shown only here."""
+        device_id, token, caller = register_device(
+            engine, ctx.hasher, body.username, body.password, body.device_name
+        )
+        request.state.caller = caller
+        return p.RegisterResponse(device_id=device_id, token=token, account=caller.account())
+
+    @app.post(f"{p.PREFIX}/devices/rotate", response_model=p.RegisterResponse)
+    def rotate(caller: CallerDep) -> p.RegisterResponse:
+        """Replace this device's token; the old one is refused from now on."""
+        token = rotate_token(engine, caller)
+        return p.RegisterResponse(device_id=caller.device_id, token=token, account=caller.account())
+
+    @app.get(f"{p.PREFIX}/me", response_model=p.Account)
+    def me(caller: CallerDep) -> p.Account:
+        return caller.account()
+
+    @app.post(f"{p.PREFIX}/push", response_model=p.PushResponse)
+    def push(body: p.PushRequest, caller: CallerDep, request: Request) -> p.PushResponse:
+        """Apply a batch of field changes atomically; idempotent by change id."""
+        if len(body.changes) > settings.max_batch:
+            raise ApiError(
+                413, Errno.BATCH_TOO_LARGE, "too many changes", max_batch=settings.max_batch
+            )
+        results = ingest.push(engine, ctx.clock, caller, body.changes)
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result.status.value] = counts.get(result.status.value, 0) + 1
+        request.state.audit = {"changes": len(body.changes), **counts}
+        return p.PushResponse(results=results)
+
+    @app.get(f"{p.PREFIX}/pull", response_model=p.PullPage)
+    def pull(
+        caller: CallerDep,
+        request: Request,
+        since: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
+    ) -> p.PullPage:
+        """The log after ``since`` within the caller's scope, grouped by row."""
+        page = ingest.pull(engine, caller, since, limit)
+        request.state.audit = {"rows": len(page.rows), "since": since, "cursor": page.cursor}
+        return page
+
+    @app.post(f"{p.PREFIX}/merges", response_model=p.MergeRecord, status_code=201)
+    def merge(body: p.MergeRequest, caller: CallerDep) -> p.MergeRecord:
+        """Merge person or case B (source) into A (target)."""
+        return ingest.merge(engine, ctx.clock, caller, body)
+
+    @app.post(f"{p.PREFIX}/merges/{{merge_id}}/undo", response_model=p.MergeRecord)
+    def undo(merge_id: str, caller: CallerDep) -> p.MergeRecord:
+        return ingest.undo_merge(engine, ctx.clock, caller, merge_id)
+
+    @app.get(f"{p.PREFIX}/conflicts", response_model=list[p.ConflictRecord])
+    def conflicts(
+        caller: CallerDep, status: Annotated[str | None, Query(max_length=16)] = None
+    ) -> list[p.ConflictRecord]:
+        return ingest.list_conflicts(engine, caller, status)
+
+    @app.post(f"{p.PREFIX}/conflicts/{{conflict_id}}/resolve", response_model=p.ConflictRecord)
+    def resolve(conflict_id: str, body: p.ResolveRequest, caller: CallerDep) -> p.ConflictRecord:
+        return ingest.resolve_conflict(
+            engine, ctx.clock, caller, conflict_id, body.choice == "flip"
+        )
+
+    _attachment_routes(app, ctx)
+    return app
+
+
+def _check_name(sha256: str) -> str:
+    if not p.SHA256_RE.match(sha256):
+        raise ApiError(400, Errno.BAD_ATTACHMENT_NAME, "attachments are named by SHA-256 hex")
+    return sha256
+
+
+def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
+    engine = ctx.engine
+
+    def status_of(sha256: str) -> p.UploadStatus:
+        with engine.connect().execution_options(sync_readonly=True) as conn:
+            row = conn.execute(select(attachments).where(attachments.c.sha256 == sha256)).first()
+            if row is None:
+                raise ApiError(404, Errno.UPLOAD_NOT_STARTED, "no upload for this hash")
+            received = [
+                r.idx
+                for r in conn.execute(
+                    select(attachment_chunks.c.idx)
+                    .where(attachment_chunks.c.sha256 == sha256)
+                    .order_by(attachment_chunks.c.idx)
+                )
+            ]
+        chunks = max(1, -(-row.size // row.chunk_size))
+        return p.UploadStatus(
+            sha256=sha256,
+            size=row.size,
+            chunk_size=row.chunk_size,
+            chunks=chunks,
+            received=received,
+            complete=bool(row.complete),
+        )
+
+    @app.post(f"{p.PREFIX}/attachments/start", response_model=p.UploadStatus)
+    def start(body: p.UploadStart, caller: CallerDep) -> p.UploadStatus:
+        """Begin (or resume) an upload; the answer lists chunks already stored."""
+        sha256 = _check_name(body.sha256)
+        if body.size > p.MAX_ATTACHMENT_BYTES:
+            raise ApiError(413, Errno.ATTACHMENT_TOO_LARGE, "attachment too large")
+        with engine.begin() as conn:
+            exists = conn.execute(
+                select(attachments.c.sha256).where(attachments.c.sha256 == sha256)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    attachments.insert().values(
+                        sha256=sha256,
+                        size=body.size,
+                        chunk_size=body.chunk_size,
+                        complete=False,
+                        account_id=caller.account_id,
+                        created_at=now_iso(),
+                    )
+                )
+        return status_of(sha256)
+
+    @app.put(f"{p.PREFIX}/attachments/chunk", response_model=p.UploadStatus)
+    async def chunk(
+        request: Request,
+        caller: CallerDep,
+        sha256: Annotated[str, Query(max_length=200)],
+        index: Annotated[int, Query(ge=0)],
+    ) -> p.UploadStatus:
+        """Store chunk ``index`` (raw bytes in the body, ``chunk_size`` long but the last)."""
+        _check_name(sha256)
+        data = await request.body()
+        current = status_of(sha256)
+        if current.complete:
+            return current
+        expected = min(current.chunk_size, current.size - index * current.chunk_size)
+        if index >= current.chunks or len(data) != max(expected, 0):
+            raise ApiError(409, Errno.CHUNK_REJECTED, "wrong chunk index or length", index=index)
+        with engine.begin() as conn:
+            conn.execute(
+                delete(attachment_chunks).where(
+                    attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == index
+                )
+            )
+            conn.execute(attachment_chunks.insert().values(sha256=sha256, idx=index, data=data))
+        return status_of(sha256)
+
+    @app.get(f"{p.PREFIX}/attachments/status", response_model=p.UploadStatus)
+    def upload_status(
+        caller: CallerDep, sha256: Annotated[str, Query(max_length=200)]
+    ) -> p.UploadStatus:
+        return status_of(_check_name(sha256))
+
+    @app.post(f"{p.PREFIX}/attachments/verify", response_model=p.UploadStatus)
+    def verify(body: p.UploadVerify, caller: CallerDep) -> p.UploadStatus:
+        """Check the stored chunks against the name; a mismatch discards them all."""
+        sha256 = _check_name(body.sha256)
+        current = status_of(sha256)
+        if current.complete:
+            return current
+        missing = sorted(set(range(current.chunks)) - set(current.received))
+        if missing and current.size > 0:
+            raise ApiError(409, Errno.CHUNK_REJECTED, "chunks missing", missing=missing[:100])
+        digest = hashlib.sha256()
+        with engine.begin() as conn:
+            for r in conn.execute(
+                select(attachment_chunks.c.data)
+                .where(attachment_chunks.c.sha256 == sha256)
+                .order_by(attachment_chunks.c.idx)
+            ):
+                digest.update(r.data)
+            if digest.hexdigest() != sha256:
+                conn.execute(delete(attachment_chunks).where(attachment_chunks.c.sha256 == sha256))
+                conn.execute(delete(attachments).where(attachments.c.sha256 == sha256))
+                raise ApiError(422, Errno.HASH_MISMATCH, "content does not match its SHA-256")
+            conn.execute(
+                attachments.update().where(attachments.c.sha256 == sha256).values(complete=True)
+            )
+        return status_of(sha256)
+
+    @app.get(f"{p.PREFIX}/attachments/content")
+    def content(caller: CallerDep, sha256: Annotated[str, Query(max_length=200)]) -> Response:
+        """The verified bytes, for callers whose scope holds an attachment row with this hash."""
+        _check_name(sha256)
+        with engine.connect().execution_options(sync_readonly=True) as conn:
+            row = conn.execute(select(attachments).where(attachments.c.sha256 == sha256)).first()
+            if row is None or not row.complete:
+                raise ApiError(404, Errno.NOT_FOUND, "no such attachment")
+            if row.account_id != caller.account_id and not _in_scope(conn, caller, sha256):
+                raise ApiError(403, Errno.OUT_OF_SCOPE, "attachment outside your scope")
+            data = b"".join(
+                r.data
+                for r in conn.execute(
+                    select(attachment_chunks.c.data)
+                    .where(attachment_chunks.c.sha256 == sha256)
+                    .order_by(attachment_chunks.c.idx)
+                )
+            )
+        return Response(data, media_type="application/octet-stream")
+
+
+def _in_scope(conn: Any, caller: Caller, sha256: str) -> bool:
+    if caller.all_offices:
+        return True
+    rows = conn.execute(
+        select(changes.c.office).where(
+            changes.c.entity == "attachment",
+            changes.c.field == "sha256",
+            changes.c.value == dumps(sha256),
+        )
+    ).all()
+    return any(caller.may(r.office) for r in rows)

@@ -1,0 +1,153 @@
+"""Accounts, devices and tokens: Argon2 password hashes, SHA-256 token hashes, scope.
+
+A device token is shown once, at registration or rotation; the server keeps only its
+SHA-256, so a copy of the database cannot be replayed as a token. Rotating a token makes
+the previous one useless; revoking a device refuses it and tells it to wipe its store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from sync.protocol import Account, Errno, Role
+from sync.server.db import accounts, devices
+from sync.server.errors import ApiError
+
+ALL_OFFICES = "*"
+TOKEN_PREFIX = "sp1_"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def make_hasher(cheap: bool = False) -> PasswordHasher:
+    """Argon2id; ``cheap`` only for tests, where the real cost would dominate run time."""
+    if cheap:
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the account behind a device token, with its scope."""
+
+    account_id: int
+    username: str
+    role: Role
+    offices: frozenset[str]
+    device_id: str
+
+    @property
+    def all_offices(self) -> bool:
+        return ALL_OFFICES in self.offices or self.role is Role.ADMIN
+
+    def may(self, office: str | None) -> bool:
+        """True when rows of ``office`` are inside this caller's scope."""
+        return office is not None and (self.all_offices or office in self.offices)
+
+    def account(self) -> Account:
+        return Account(
+            username=self.username,
+            role=self.role,
+            offices=sorted(self.offices - {ALL_OFFICES}),
+            all_offices=self.all_offices,
+        )
+
+
+def authenticate(conn: Connection, authorization: str | None) -> Caller:
+    """The caller behind an ``Authorization: Bearer`` header, or an :class:`ApiError`."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, Errno.MISSING_TOKEN, "a device token is required")
+    token = authorization[len("Bearer ") :].strip()
+    row = conn.execute(
+        select(
+            devices.c.id,
+            devices.c.revoked_at,
+            accounts.c.id.label("account_id"),
+            accounts.c.username,
+            accounts.c.role,
+            accounts.c.offices,
+            accounts.c.disabled,
+        )
+        .join(accounts, accounts.c.id == devices.c.account_id)
+        .where(devices.c.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        raise ApiError(401, Errno.INVALID_TOKEN, "the device token is not valid")
+    if row.revoked_at is not None:
+        raise ApiError(401, Errno.DEVICE_REVOKED, "this device was revoked", wipe=True)
+    if row.disabled:
+        raise ApiError(403, Errno.ACCOUNT_DISABLED, "the account is disabled")
+    return Caller(
+        account_id=row.account_id,
+        username=row.username,
+        role=Role(row.role),
+        offices=frozenset(json.loads(row.offices)),
+        device_id=row.id,
+    )
+
+
+def register_device(
+    engine: Engine, hasher: PasswordHasher, username: str, password: str, name: str
+) -> tuple[str, str, Caller]:
+    """Check the password and register a new device; returns (device id, token, caller)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(accounts).where(accounts.c.username == username)).first()
+        good = False
+        if row is None:
+            hasher.hash(password)  # spend the same time, so timing does not reveal user names
+        else:
+            try:
+                good = hasher.verify(row.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                good = False
+        if not good or row is None:
+            raise ApiError(401, Errno.BAD_CREDENTIALS, "wrong user name or password")
+        if row.disabled:
+            raise ApiError(403, Errno.ACCOUNT_DISABLED, "the account is disabled")
+        device_id = str(uuid.uuid4())
+        token = new_token()
+        conn.execute(
+            devices.insert().values(
+                id=device_id,
+                account_id=row.id,
+                name=name,
+                token_hash=token_hash(token),
+                created_at=now_iso(),
+            )
+        )
+    caller = Caller(
+        row.id, row.username, Role(row.role), frozenset(json.loads(row.offices)), device_id
+    )
+    return device_id, token, caller
+
+
+def rotate_token(engine: Engine, caller: Caller) -> str:
+    """A fresh token for the calling device; the old one stops working at once."""
+    token = new_token()
+    with engine.begin() as conn:
+        conn.execute(
+            devices.update()
+            .where(devices.c.id == caller.device_id)
+            .values(token_hash=token_hash(token))
+        )
+    return token

@@ -1,0 +1,254 @@
+"""The server's tables (SQLAlchemy Core) and engine set-up for SQLite and PostgreSQL.
+
+The schema itself is created only by the Alembic migrations in ``migrations/``; these
+table objects are the query-side description and the migrations' autogenerate target.
+
+Commit order equals sequence order: every transaction that hands out sequence numbers
+first locks the single row of ``counter`` (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite every write transaction is ``BEGIN IMMEDIATE``, which serialises writers). So a
+transaction holding seq 7 cannot commit after one holding seq 8, and a reader that first
+reads the committed counter and then the log below it never skips a late commit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("offices", Text, nullable=False),  # JSON list; ["*"] means every office
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    # SHA-256 of the bearer token: a leaked database does not leak usable tokens
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+)
+
+counter = Table(
+    "counter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("change_id", String(36), nullable=False, unique=True),
+    Column("entity", String(32), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("value", Text),  # the field's value after merging, as JSON
+    Column("hlc", String(80), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("user_id", String(80), nullable=False),
+    Column("office", String(32), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Index("ix_changes_office_seq", "office", "seq"),
+)
+
+field_state = Table(
+    "field_state",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("row_id", String(36), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("value", Text),
+    Column("hlc", String(80), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("user_id", String(80), nullable=False),
+    Index("ix_field_state_row_id", "row_id"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seq", BigInteger, nullable=False, index=True),
+    Column("entity", String(32), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("office", String(32), nullable=False),
+    Column("applied", Text, nullable=False),  # JSON Side
+    Column("other", Text, nullable=False),  # JSON Side
+    Column("status", String(16), nullable=False),
+    Column("resolved_by", String(80)),
+    Column("created_at", String(32), nullable=False),
+)
+
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seq", BigInteger, nullable=False, index=True),
+    Column("entity", String(32), nullable=False),
+    Column("source_id", String(36), nullable=False, index=True),
+    Column("target_id", String(36), nullable=False),
+    Column("office", String(32), nullable=False),
+    Column("merged_by", String(80), nullable=False),
+    Column("undone", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("chunk_size", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("account_id", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+attachment_chunks = Table(
+    "attachment_chunks",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("account", String(80)),
+    Column("device_id", String(64)),
+    Column("method", String(8), nullable=False),
+    Column("route", String(120), nullable=False),
+    Column("status", Integer, nullable=False),
+    # counts and error numbers only: never values, names or identifiers of people
+    Column("detail", Text, nullable=False, default="{}"),
+)
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and plain paths; pick psycopg 3 for PostgreSQL."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the server database with the settings each backend needs."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, poolclass=NullPool
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # take transaction control from the driver so BEGIN IMMEDIATE is ours
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # readers take a snapshot; writers take the write lock up front, which also
+            # serialises sequence allocation exactly as the counter row lock does on PostgreSQL
+            readonly = conn.get_execution_options().get("sync_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+def lock_counter(conn: Connection) -> int:
+    """Lock the sequence counter row for this transaction and return its value."""
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(text("SELECT value FROM counter WHERE id = 1 FOR UPDATE")).one()
+    else:
+        row = conn.execute(text("SELECT value FROM counter WHERE id = 1")).one()
+    return int(row[0])
+
+
+def store_counter(conn: Connection, value: int) -> None:
+    conn.execute(counter.update().where(counter.c.id == 1).values(value=value))
+
+
+def read_counter(conn: Connection) -> int:
+    """The highest committed sequence number (no lock)."""
+    return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Insert rows, replacing the non-key columns where the key exists (both backends)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg_stmt = pg_insert(table)
+        pg_stmt = pg_stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: pg_stmt.excluded[c] for c in rows[0] if c not in keys},
+        )
+        conn.execute(pg_stmt, rows)
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite_stmt = sqlite_insert(table)
+    lite_stmt = lite_stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: lite_stmt.excluded[c] for c in rows[0] if c not in keys},
+    )
+    conn.execute(lite_stmt, rows)

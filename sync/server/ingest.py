@@ -1,0 +1,563 @@
+"""The heart of the server: accept pushed changes, serve pulls, merges and conflicts.
+
+Each push is one transaction that first locks the sequence counter (see
+:mod:`sync.server.db`), so batches apply whole or not at all and commit in sequence
+order. Every accepted change gets a new sequence number and a log entry holding the
+field's value *after* merging; devices apply log entries in order, so every device ends
+with the server's value (convergence) whatever the merge decided.
+
+A change is concurrent with the field's current value when that value's sequence number
+is above the change's ``base_version`` and it came from another device: the writer had not
+seen it. Concurrent edits are settled by the field's merge class (design.md §4).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from desktop.domain.catalogue import ENTITIES, FORWARD_ORDER, FieldType, Merge
+from desktop.domain.hlc import HybridClock
+from sync.protocol import (
+    MERGEABLE,
+    Change,
+    ConflictRecord,
+    Errno,
+    MergeRecord,
+    MergeRequest,
+    PullPage,
+    PushResult,
+    PushStatus,
+    Role,
+    RowUpdate,
+    Side,
+    ValueProblem,
+    check_value,
+    field_spec,
+)
+from sync.server.auth import Caller, now_iso
+from sync.server.db import (
+    changes,
+    conflicts,
+    dumps,
+    field_state,
+    lock_counter,
+    merges,
+    read_counter,
+    store_counter,
+    upsert,
+)
+from sync.server.errors import ApiError
+
+SERVER_DEVICE = "server"
+_IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
+
+
+@dataclass
+class _State:
+    value: Any
+    hlc: str
+    seq: int
+    device_id: str
+    user_id: str
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
+    found: dict[tuple[str, str, str], _State] = {}
+    for part in _chunks(sorted(row_ids)):
+        for r in conn.execute(select(field_state).where(field_state.c.row_id.in_(part))):
+            found[(r.entity, r.row_id, r.field)] = _State(
+                json.loads(r.value) if r.value is not None else None,
+                r.hlc,
+                r.seq,
+                r.device_id,
+                r.user_id,
+            )
+    return found
+
+
+def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
+    """Active merges among ``ids``: source id -> final target id (chains followed)."""
+    found: dict[str, str] = {}
+    pending = set(ids)
+    for _ in range(8):  # merge chains are short; a bound keeps a cycle from looping
+        if not pending:
+            break
+        step: dict[str, str] = {}
+        for part in _chunks(sorted(pending)):
+            query = select(merges.c.source_id, merges.c.target_id).where(
+                merges.c.source_id.in_(part), merges.c.undone.is_(False)
+            )
+            step.update({r.source_id: r.target_id for r in conn.execute(query)})
+        for source, target in step.items():
+            for key, value in list(found.items()):
+                if value == source:
+                    found[key] = target
+            found.setdefault(source, target)
+        pending = set(step.values()) - set(found)
+    return found
+
+
+def validate(caller: Caller, batch: list[Change]) -> None:
+    """Refuse the whole batch for the first change that does not fit the catalogue."""
+    for index, change in enumerate(batch):
+        where = {"index": index, "change_id": str(change.change_id)}
+        try:
+            check_value(change.entity, change.field, change.value)
+        except ValueProblem as problem:
+            raise ApiError(
+                400,
+                problem.errno,
+                f"{change.entity}.{change.field}: {problem.reason}",
+                entity=change.entity,
+                field=change.field,
+                **where,
+            ) from None
+        if change.device_id != caller.device_id or change.user_id != caller.username:
+            raise ApiError(
+                403, Errno.DEVICE_MISMATCH, "changes must come from the calling device", **where
+            )
+
+
+class _Ingest:
+    """One push (or server-made change) inside one transaction holding the counter lock."""
+
+    def __init__(self, conn: Connection, clock: HybridClock) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.top = lock_counter(conn)
+        self.now = now_iso()
+        self.states: dict[tuple[str, str, str], _State] = {}
+        self.log: list[dict[str, Any]] = []
+        self.dirty: dict[tuple[str, str, str], _State] = {}
+        self.conflict_rows: list[dict[str, Any]] = []
+
+    def next_seq(self) -> int:
+        self.top += 1
+        return self.top
+
+    def office_of(self, entity: str, row_id: str) -> str | None:
+        state = self.states.get((entity, row_id, "office"))
+        return state.value if state is not None else None
+
+    def write(
+        self,
+        entity: str,
+        row_id: str,
+        field: str,
+        state: _State,
+        office: str,
+        change_id: str | None = None,
+    ) -> None:
+        """Record ``state`` as the field's value: a log entry and the current state."""
+        self.log.append(
+            {
+                "seq": state.seq,
+                "change_id": change_id or str(uuid.uuid4()),
+                "entity": entity,
+                "row_id": row_id,
+                "field": field,
+                "value": dumps(state.value),
+                "hlc": state.hlc,
+                "device_id": state.device_id,
+                "user_id": state.user_id,
+                "office": office,
+                "received_at": self.now,
+            }
+        )
+        self.states[(entity, row_id, field)] = state
+        self.dirty[(entity, row_id, field)] = state
+
+    def relog_row(self, entity: str, row_id: str, office: str) -> None:
+        """Send every field of a row that moved office to the devices of the new office."""
+        for (ent, rid, field), state in list(self.states.items()):
+            if ent == entity and rid == row_id:
+                moved = _State(
+                    state.value, state.hlc, self.next_seq(), state.device_id, state.user_id
+                )
+                self.write(entity, row_id, field, moved, office)
+
+    def server_value(self, caller: Caller, entity: str, row_id: str, field: str, value: Any) -> int:
+        """Set a field on the server's own authority (merge, undo, flipped conflict)."""
+        current = self.states.get((entity, row_id, field))
+        if current is not None:
+            self.clock.observe(current.hlc)
+        office = self.office_of(entity, row_id) or ""
+        seq = self.next_seq()
+        self.write(
+            entity,
+            row_id,
+            field,
+            _State(value, str(self.clock.tick()), seq, SERVER_DEVICE, caller.username),
+            office,
+        )
+        return seq
+
+    def flush(self) -> None:
+        if self.log:
+            self.conn.execute(changes.insert(), self.log)
+        upsert(
+            self.conn,
+            field_state,
+            ["entity", "row_id", "field"],
+            [
+                {
+                    "entity": e,
+                    "row_id": r,
+                    "field": f,
+                    "value": dumps(s.value),
+                    "hlc": s.hlc,
+                    "seq": s.seq,
+                    "device_id": s.device_id,
+                    "user_id": s.user_id,
+                }
+                for (e, r, f), s in self.dirty.items()
+            ],
+        )
+        if self.conflict_rows:
+            self.conn.execute(conflicts.insert(), self.conflict_rows)
+        store_counter(self.conn, self.top)
+
+
+def push(
+    engine: Engine, clock: HybridClock, caller: Caller, batch: list[Change]
+) -> list[PushResult]:
+    """Apply a batch atomically; one result per change, in the batch's order."""
+    validate(caller, batch)
+    with engine.begin() as conn:
+        ingest = _Ingest(conn, clock)
+        ids = [str(c.change_id) for c in batch]
+        seen: dict[str, int] = {}
+        for part in _chunks(ids):
+            query = select(changes.c.change_id, changes.c.seq).where(changes.c.change_id.in_(part))
+            seen.update({r.change_id: r.seq for r in conn.execute(query)})
+        refs = {
+            c.value
+            for c in batch
+            if isinstance(c.value, str) and field_spec(c.entity, c.field).type is FieldType.REF
+        }
+        redirect = _redirects(conn, {str(c.row_id) for c in batch} | refs)
+        row_ids = {redirect.get(str(c.row_id), str(c.row_id)) for c in batch}
+        ingest.states = _load_states(conn, row_ids)
+        results = [
+            _apply(ingest, caller, index, change, seen, redirect)
+            for index, change in enumerate(batch)
+        ]
+        ingest.flush()
+    return results
+
+
+def _apply(
+    ingest: _Ingest,
+    caller: Caller,
+    index: int,
+    change: Change,
+    seen: dict[str, int],
+    redirect: dict[str, str],
+) -> PushResult:
+    change_id = str(change.change_id)
+    if change_id in seen:
+        return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=seen[change_id])
+    entity, field = change.entity, change.field
+    spec = field_spec(entity, field)
+    row_id = str(change.row_id)
+    if entity in MERGEABLE:
+        row_id = redirect.get(row_id, row_id)
+    value = change.value
+    if spec.type is FieldType.REF and isinstance(value, str):
+        value = redirect.get(value, value)
+
+    current_office = ingest.office_of(entity, row_id)
+    if field == "office":
+        if not caller.may(value) or (current_office is not None and not caller.may(current_office)):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
+    elif current_office is None:
+        return PushResult(
+            change_id=change_id, status=PushStatus.REJECTED, errno=Errno.ROW_OFFICE_UNKNOWN
+        )
+    elif not caller.may(current_office):
+        raise ApiError(403, Errno.OUT_OF_SCOPE, "row outside your scope", index=index)
+
+    key = (entity, row_id, field)
+    current = ingest.states.get(key)
+    mine = _State(value, change.hlc, 0, change.device_id, change.user_id)
+    status = PushStatus.ACCEPTED
+    conflict_id: str | None = None
+    result = mine
+    if current is not None:
+        if spec.merge is Merge.APPEND or ENTITIES[entity].append_only:
+            if current.value == value:
+                seen[change_id] = current.seq
+                return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
+            return PushResult(
+                change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY
+            )
+        concurrent = current.seq > change.base_version and current.device_id != change.device_id
+        if concurrent:
+            result, surfaced = _settle(spec.merge, current, mine)
+            if surfaced and current.value != value:
+                status = PushStatus.CONFLICT
+                conflict_id = str(uuid.uuid4())
+    settled = result
+    seq = ingest.next_seq()
+    result = _State(result.value, result.hlc, seq, result.device_id, result.user_id)
+    office = value if field == "office" else current_office
+    assert office is not None
+    moved_from = (
+        current_office if field == "office" and current_office not in (None, value) else None
+    )
+    # the office change itself goes to the old office, so its devices learn the row left
+    ingest.write(entity, row_id, field, result, moved_from or office, change_id)
+    if moved_from is not None:
+        ingest.relog_row(entity, row_id, office)
+    if conflict_id is not None and current is not None:
+        applied, other = (mine, current) if settled is mine else (current, mine)
+        ingest.conflict_rows.append(
+            {
+                "id": conflict_id,
+                "seq": seq,
+                "entity": entity,
+                "row_id": row_id,
+                "field": field,
+                "office": office,
+                "applied": _side_json(applied),
+                "other": _side_json(other),
+                "status": "open",
+                "resolved_by": None,
+                "created_at": ingest.now,
+            }
+        )
+    seen[change_id] = seq
+    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
+
+
+def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
+    """The value two concurrent edits of one field settle on, and whether to surface it."""
+    mine_newer = mine.hlc > current.hlc
+    if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
+        union = list(dict.fromkeys([*current.value, *mine.value]))
+        newest = mine if mine_newer else current
+        return _State(union, newest.hlc, 0, mine.device_id, mine.user_id), False
+    if merge is Merge.FORWARD:
+        old_rank = FORWARD_ORDER.get(current.value, -1) if isinstance(current.value, str) else -1
+        new_rank = FORWARD_ORDER.get(mine.value, -1) if isinstance(mine.value, str) else -1
+        take_mine = new_rank > old_rank or (new_rank == old_rank and mine_newer)
+        return (mine if take_mine else current), False
+    winner = mine if mine_newer else current
+    # review fields always surface; scalar identifiers (set class) cannot be unioned
+    return winner, merge in (Merge.REVIEW, Merge.SET)
+
+
+def _side_json(state: _State) -> str:
+    return dumps(
+        {
+            "value": state.value,
+            "hlc": state.hlc,
+            "device_id": state.device_id,
+            "user_id": state.user_id,
+        }
+    )
+
+
+# --- pull -------------------------------------------------------------------------------
+
+
+def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PullPage:
+    """One page of the log after ``since``, restricted to the caller's scope."""
+    with engine.connect().execution_options(sync_readonly=True) as conn:
+        # the counter first: every change at or below it has committed (commit order =
+        # seq order), so reading the log up to it can never skip a late commit
+        high = read_counter(conn)
+        query = select(
+            changes.c.seq,
+            changes.c.entity,
+            changes.c.row_id,
+            changes.c.field,
+            changes.c.value,
+            changes.c.hlc,
+        ).where(changes.c.seq > since, changes.c.seq <= high)
+        if not caller.all_offices:
+            query = query.where(changes.c.office.in_(sorted(caller.offices)))
+        found = conn.execute(query.order_by(changes.c.seq).limit(limit + 1)).all()
+        more = len(found) > limit
+        found = found[:limit]
+        upper = found[-1].seq if more else max(high, since)
+        rows: dict[tuple[str, str], RowUpdate] = {}
+        top_hlc: str | None = None
+        for r in found:
+            update = rows.get((r.entity, r.row_id))
+            if update is None:
+                update = rows[(r.entity, r.row_id)] = RowUpdate(
+                    entity=r.entity, id=r.row_id, version=r.seq, values={}
+                )
+            update.values[r.field] = json.loads(r.value) if r.value is not None else None
+            update.version = r.seq
+            if top_hlc is None or r.hlc > top_hlc:
+                top_hlc = r.hlc
+        merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
+        conflict_query = select(conflicts).where(conflicts.c.seq > since, conflicts.c.seq <= upper)
+        if not caller.all_offices:
+            merge_query = merge_query.where(merges.c.office.in_(sorted(caller.offices)))
+            conflict_query = conflict_query.where(conflicts.c.office.in_(sorted(caller.offices)))
+        merge_list = [_merge_record(m) for m in conn.execute(merge_query.order_by(merges.c.seq))]
+        conflict_list = [
+            _conflict_record(c) for c in conn.execute(conflict_query.order_by(conflicts.c.seq))
+        ]
+    return PullPage(
+        since=since,
+        cursor=upper,
+        more=more,
+        hlc=top_hlc,
+        rows=list(rows.values()),
+        merges=merge_list,
+        conflicts=conflict_list,
+    )
+
+
+def _merge_record(row: Any) -> MergeRecord:
+    return MergeRecord(
+        id=row.id,
+        seq=row.seq,
+        entity=row.entity,
+        source_id=row.source_id,
+        target_id=row.target_id,
+        office=row.office,
+        merged_by=row.merged_by,
+        undone=bool(row.undone),
+    )
+
+
+def _conflict_record(row: Any) -> ConflictRecord:
+    return ConflictRecord(
+        id=row.id,
+        seq=row.seq,
+        entity=row.entity,
+        row_id=row.row_id,
+        field=row.field,
+        office=row.office,
+        applied=Side.model_validate_json(row.applied),
+        other=Side.model_validate_json(row.other),
+        status=row.status,
+        resolved_by=row.resolved_by,
+    )
+
+
+# --- merges and conflict resolution -----------------------------------------------------
+
+
+def _require_coordinator(caller: Caller) -> None:
+    if caller.role not in (Role.COORDINATOR, Role.ADMIN):
+        raise ApiError(403, Errno.ROLE_FORBIDDEN, "only a coordinator may do this")
+
+
+def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest) -> MergeRecord:
+    """Record "B merged into A"; later edits to B land on A on the server."""
+    _require_coordinator(caller)
+    source, target = str(request.source_id), str(request.target_id)
+    if source == target:
+        raise ApiError(400, Errno.MERGE_INVALID, "a row cannot be merged into itself")
+    with engine.begin() as conn:
+        ingest = _Ingest(conn, clock)
+        ingest.states = _load_states(conn, {source, target})
+        for row in (source, target):
+            office = ingest.office_of(request.entity, row)
+            if office is None:
+                raise ApiError(404, Errno.NOT_FOUND, "no such row", row_id=row)
+            if not caller.may(office):
+                raise ApiError(403, Errno.OUT_OF_SCOPE, "row outside your scope")
+        if _redirects(conn, {target, source}):
+            raise ApiError(400, Errno.MERGE_INVALID, "one of the rows is already merged")
+        office = ingest.office_of(request.entity, target) or ""
+        seq = ingest.next_seq()
+        record = {
+            "id": str(uuid.uuid4()),
+            "seq": seq,
+            "entity": request.entity,
+            "source_id": source,
+            "target_id": target,
+            "office": office,
+            "merged_by": caller.username,
+            "undone": False,
+            "created_at": ingest.now,
+        }
+        conn.execute(merges.insert().values(**record))
+        ingest.server_value(caller, request.entity, source, "merged_into", target)
+        ingest.flush()
+    return _merge_record(_Row(record))
+
+
+def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str) -> MergeRecord:
+    """Undo a merge: B stands on its own again and edits to B land on B."""
+    _require_coordinator(caller)
+    with engine.begin() as conn:
+        ingest = _Ingest(conn, clock)
+        row = conn.execute(select(merges).where(merges.c.id == merge_id)).first()
+        if row is None or row.undone:
+            raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
+        if not caller.may(row.office):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
+        ingest.states = _load_states(conn, {row.source_id})
+        seq = ingest.next_seq()
+        conn.execute(merges.update().where(merges.c.id == merge_id).values(undone=True, seq=seq))
+        ingest.server_value(caller, row.entity, row.source_id, "merged_into", None)
+        ingest.flush()
+        record = dict(row._mapping) | {"undone": True, "seq": seq}
+    return _merge_record(_Row(record))
+
+
+def resolve_conflict(
+    engine: Engine, clock: HybridClock, caller: Caller, conflict_id: str, flip: bool
+) -> ConflictRecord:
+    """A coordinator confirms the applied value or flips to the other one."""
+    _require_coordinator(caller)
+    with engine.begin() as conn:
+        ingest = _Ingest(conn, clock)
+        row = conn.execute(select(conflicts).where(conflicts.c.id == conflict_id)).first()
+        if row is None:
+            raise ApiError(404, Errno.NOT_FOUND, "no such conflict")
+        if not caller.may(row.office):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "conflict outside your scope")
+        if row.status != "open":
+            raise ApiError(409, Errno.INVALID_PAYLOAD, "the conflict was already resolved")
+        if flip:
+            ingest.states = _load_states(conn, {row.row_id})
+            other = json.loads(row.other)
+            ingest.server_value(caller, row.entity, row.row_id, row.field, other["value"])
+        seq = ingest.next_seq()
+        status = "flipped" if flip else "confirmed"
+        conn.execute(
+            conflicts.update()
+            .where(conflicts.c.id == conflict_id)
+            .values(status=status, seq=seq, resolved_by=caller.username)
+        )
+        ingest.flush()
+        record = dict(row._mapping) | {"status": status, "seq": seq, "resolved_by": caller.username}
+    return _conflict_record(_Row(record))
+
+
+def list_conflicts(engine: Engine, caller: Caller, status: str | None) -> list[ConflictRecord]:
+    query = select(conflicts).order_by(conflicts.c.seq)
+    if status:
+        query = query.where(conflicts.c.status == status)
+    if not caller.all_offices:
+        query = query.where(conflicts.c.office.in_(sorted(caller.offices)))
+    with engine.connect().execution_options(sync_readonly=True) as conn:
+        return [_conflict_record(r) for r in conn.execute(query)]
+
+
+class _Row:
+    """Attribute access over a plain dict, shaped like a result row."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)

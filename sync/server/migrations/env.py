@@ -1,0 +1,21 @@
+"""Alembic environment for the sync server database.
+
+The connection is always handed in by :func:`sync.server.migrate.upgrade` through
+``config.attributes["connection"]``, so the same code migrates SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from sync.server.db import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    version_table="sync_alembic_version",
+)
+with context.begin_transaction():
+    context.run_migrations()
