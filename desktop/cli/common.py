@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop.domain.errors import UserError
+
+if TYPE_CHECKING:
+    from desktop.models.store import Store
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +58,51 @@ class Cli:
             self.out.write("\n")
         else:
             self.out.write((text if text is not None else str(data)) + "\n")
+
+    @property
+    def data_dir(self) -> Path:
+        from desktop.models.store import default_data_dir
+
+        given = getattr(self.args, "data_dir", None)
+        return Path(given).expanduser() if given else default_data_dir()
+
+    def given_passphrase(self) -> str | None:
+        """The passphrase from --passphrase-file or $SAPAN_PASSPHRASE, if any."""
+        path = getattr(self.args, "passphrase_file", None)
+        if path:
+            try:
+                return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise UserError("error.attachment_unreadable", path=str(path)) from exc
+        return os.environ.get("SAPAN_PASSPHRASE") or None
+
+    def open_store(self, *, create: bool = True) -> Store:
+        """Open the store in the data dir; on an empty data dir create a new encrypted one."""
+        from desktop.models.store import create_store, open_store, store_exists
+
+        root = self.data_dir
+        passphrase = self.given_passphrase()
+        if not store_exists(root):
+            if not create:
+                raise UserError("error.store_missing", path=str(root))
+            if passphrase is None:
+                passphrase = self._prompt_new_passphrase()
+            self.info(f"Creating a new encrypted store in {root}")
+            return create_store(root, passphrase)
+        return open_store(root, passphrase if passphrase is not None else self._prompt)
+
+    def _prompt(self) -> str:
+        if not sys.stdin.isatty():
+            raise UserError("error.passphrase_needed")
+        return getpass.getpass("Sapan passphrase: ")
+
+    def _prompt_new_passphrase(self) -> str:
+        if not sys.stdin.isatty():
+            raise UserError("error.passphrase_needed")
+        first = getpass.getpass("New passphrase (it cannot be recovered if forgotten): ")
+        if getpass.getpass("Repeat the passphrase: ") != first:
+            raise UserError("error.passphrase_mismatch")
+        return first
 
     def info(self, message: str) -> None:
         self.err.write(message + "\n")

@@ -1,0 +1,111 @@
+"""The person search index: every name variant in every script and every document number.
+
+``person_search_doc`` holds one folded text per person; the FTS5 ``person_search`` index
+over it uses the trigram tokenizer, so a fragment of a Burmese, Thai or Khmer name (no
+spaces between words) or a part of an ID number matches. Queries shorter than three
+characters cannot use trigrams and fall back to a substring scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from desktop.domain.ids import digits_only
+from desktop.domain.text import search_fold
+from desktop.models.entities import IdentityDocument, PersonName
+
+SEPARATOR = " ¦ "
+
+
+def index_text(names: Iterable[str | None], numbers: Iterable[str | None]) -> str:
+    """The folded text indexed for one person."""
+    parts: list[str] = []
+    for name in names:
+        if name:
+            parts.append(search_fold(name))
+    for number in numbers:
+        if number:
+            parts.append(search_fold(number))
+            digits = digits_only(number)
+            if digits and digits != number:
+                parts.append(digits)
+    return SEPARATOR.join(dict.fromkeys(p for p in parts if p))
+
+
+def reindex_people(session: Session, person_ids: Iterable[str]) -> None:
+    """Rebuild the index entries of these people from their current names and documents."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return
+    names: dict[str, list[str | None]] = {pid: [] for pid in ids}
+    numbers: dict[str, list[str | None]] = {pid: [] for pid in ids}
+    for chunk in _chunks(ids, 500):
+        for row in session.execute(
+            select(
+                PersonName.person_id,
+                PersonName.full_name,
+                PersonName.given_name,
+                PersonName.family_name,
+            ).where(PersonName.person_id.in_(chunk), PersonName.deleted.is_(False))
+        ):
+            names[row.person_id].extend((row.full_name, row.given_name, row.family_name))
+        for doc in session.execute(
+            select(IdentityDocument.person_id, IdentityDocument.number).where(
+                IdentityDocument.person_id.in_(chunk), IdentityDocument.deleted.is_(False)
+            )
+        ):
+            numbers[doc.person_id].append(doc.number)
+    params = [{"pid": pid, "body": index_text(names[pid], numbers[pid])} for pid in ids]
+    session.execute(
+        text(
+            "INSERT INTO person_search_doc(person_id, body) VALUES (:pid, :body) "
+            "ON CONFLICT(person_id) DO UPDATE SET body = excluded.body"
+        ),
+        params,
+    )
+
+
+def remove_people(session: Session, person_ids: Iterable[str]) -> None:
+    for pid in set(person_ids):
+        session.execute(text("DELETE FROM person_search_doc WHERE person_id = :pid"), {"pid": pid})
+
+
+def search_person_ids(session: Session, query: str, limit: int = 50) -> list[tuple[str, float]]:
+    """Person ids matching every term of ``query``, best first, with a rank (lower is better)."""
+    terms = [t for t in search_fold(query).split() if t]
+    if not terms:
+        return []
+    long_terms = [t for t in terms if len(t) >= 3]
+    short_terms = [t for t in terms if len(t) < 3]
+    if long_terms:
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        sql = (
+            "SELECT d.person_id, bm25(person_search) AS rank FROM person_search "
+            "JOIN person_search_doc d ON d.doc_id = person_search.rowid "
+            "WHERE person_search MATCH :match"
+        )
+        params: dict[str, object] = {"match": match, "limit": limit}
+        for i, term in enumerate(short_terms):
+            sql += f" AND d.body LIKE :s{i} ESCAPE '\\'"
+            params[f"s{i}"] = "%" + _like_escape(term) + "%"
+        sql += " ORDER BY rank LIMIT :limit"
+    else:
+        sql = "SELECT person_id, 0.0 AS rank FROM person_search_doc WHERE 1=1"
+        params = {"limit": limit}
+        for i, term in enumerate(short_terms):
+            sql += f" AND body LIKE :s{i} ESCAPE '\\'"
+            params[f"s{i}"] = "%" + _like_escape(term) + "%"
+        sql += " ORDER BY length(body) LIMIT :limit"
+    return [(row[0], float(row[1])) for row in session.execute(text(sql), params)]
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

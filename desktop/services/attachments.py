@@ -1,0 +1,68 @@
+"""Attach scans and photos to a case, a person, a document or a checklist item."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from desktop.domain.errors import UserError
+from desktop.models.attachments import AttachmentStore, Progress
+from desktop.models.entities import Attachment, ChecklistItem
+from desktop.models.store import Store
+
+
+def blob_store(store: Store) -> AttachmentStore:
+    max_mb = int(store.setting("attachment_max_mb", 50))
+    return AttachmentStore(
+        store.paths.attachments, store.key_for_attachments(), max_bytes=max_mb * 1_048_576
+    )
+
+
+def add_attachment(
+    store: Store,
+    source: Path,
+    *,
+    case_id: str | None = None,
+    person_id: str | None = None,
+    document_id: str | None = None,
+    checklist_item_id: str | None = None,
+    description: str | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Encrypt and store the file (streamed), then record it; returns the attachment id.
+
+    The blob is written before the row, so a crash in between leaves at worst an
+    unreferenced encrypted blob, never a row pointing at nothing.
+    """
+    blob = blob_store(store).put_file(source, progress)
+    with store.session() as session:
+        office = store.office
+        item = None
+        if checklist_item_id is not None:
+            item = session.get(ChecklistItem, checklist_item_id)
+            if item is None:
+                raise UserError(
+                    "error.not_found", entity="checklist_item", row_id=checklist_item_id
+                )
+            office = item.office
+        row = Attachment(
+            office=office,
+            sha256=blob.sha256,
+            filename=source.name[:255],
+            mime=mimetypes.guess_type(source.name)[0],
+            size=blob.size,
+            case_id=case_id,
+            person_id=person_id,
+            document_id=document_id,
+            description=description,
+        )
+        session.add(row)
+        session.flush()
+        if item is not None:
+            item.attachment_ids = sorted({*(item.attachment_ids or []), row.id})
+            item.status = "present"
+        return row.id
+
+
+def read_attachment(store: Store, sha256: str) -> bytes:
+    return blob_store(store).read_bytes(sha256)

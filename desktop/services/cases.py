@@ -1,0 +1,595 @@
+"""Cases: open, list (lazily, for 100,000 rows), read a whole case file, notes, tracks, steps.
+
+Step states only move forward (:data:`desktop.domain.catalogue.FORWARD_ORDER`); moving a
+step back is an explicit :func:`reopen_step` with a reason, written to the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from desktop.domain.catalogue import FORWARD_ORDER
+from desktop.domain.errors import UserError
+from desktop.domain.text import clean
+from desktop.models import case_numbers
+from desktop.models.entities import (
+    Attachment,
+    AuditEvent,
+    Case,
+    ChecklistItem,
+    ContributionMonth,
+    Employer,
+    Employment,
+    Note,
+    OutboxEntry,
+    Person,
+    PersonName,
+    Step,
+    Track,
+)
+from desktop.models.recorder import record_action
+from desktop.models.search import search_person_ids
+from desktop.models.store import Store
+from desktop.services.people import PersonView, person_view
+
+SortKey = Literal["number", "opened_on", "name", "status"]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    text: str = ""
+    status: str | None = None
+    province_code: str | None = None
+    track_kind: str | None = None
+    benefit: str | None = None
+    step_key: str | None = None
+    employer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    number: str
+    person_id: str
+    name: str
+    status: str
+    province_code: str | None
+    opened_on: dt.date | None
+    tracks: str  # "enrollment, maternity"
+    pending_changes: int
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    key: str
+    position: int
+    state: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    id: str
+    doc_key: str
+    required: bool
+    status: str
+    attachment_ids: tuple[str, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class TrackView:
+    id: str
+    kind: str
+    benefit: str | None
+    path: str | None
+    workflow: str | None
+    state: str
+    event_date: dt.date | None
+    opened_on: dt.date | None
+    decided_on: dt.date | None
+    outcome: str | None
+    steps: tuple[StepView, ...]
+    checklist: tuple[ChecklistView, ...]
+
+
+@dataclass(frozen=True)
+class EmploymentView:
+    id: str
+    employer_id: str | None
+    employer_name: str | None
+    employer_sso_account: str | None
+    employer_sso_branch: str | None
+    employer_province: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    monthly_wage: decimal.Decimal | None
+    occupation: str | None
+    section: int | None
+    end_reason: str | None
+
+
+@dataclass(frozen=True)
+class ContributionView:
+    id: str
+    month: str
+    wage: decimal.Decimal | None
+    section: int | None
+    employer_id: str | None
+    source: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: str
+    body: str
+    author: str | None
+    written_at: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: str
+    sha256: str
+    filename: str
+    mime: str | None
+    size: int | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    id: str
+    number: str
+    office: str
+    owner: str | None
+    status: str
+    province_code: str | None
+    opened_on: dt.date | None
+    person: PersonView
+    employments: tuple[EmploymentView, ...] = field(default=())
+    contributions: tuple[ContributionView, ...] = field(default=())
+    tracks: tuple[TrackView, ...] = field(default=())
+    notes: tuple[NoteView, ...] = field(default=())
+    attachments: tuple[AttachmentView, ...] = field(default=())
+
+
+def open_case(
+    store: Store, person_id: str, *, opened_on: dt.date | None = None, owner: str | None = None
+) -> str:
+    """Open a new case for a person; returns the allocated case number."""
+    with store.session() as session:
+        from desktop.services.people import _person
+
+        person = _person(session, person_id)
+        prefix = str(store.setting("case_prefix", "TAK"))
+        number = case_numbers.allocate(session, prefix, store.device_id)
+        session.add(
+            Case(
+                office=person.office,
+                person_id=person_id,
+                number=number,
+                owner=owner or store.user,
+                province_code=store.setting("province_code", None),
+                status="open",
+                opened_on=opened_on or dt.date.today(),
+            )
+        )
+        return number
+
+
+def case_id_for(store: Store, number_or_id: str) -> str:
+    with store.read() as session:
+        return _case(session, number_or_id).id
+
+
+def _case(session: Session, number_or_id: str) -> Case:
+    key = number_or_id.strip()
+    case = session.scalars(select(Case).where(Case.number == key.upper())).first()
+    if case is None:
+        case = session.get(Case, key)
+    if case is None or case.deleted:
+        raise UserError("error.case_not_found", number=number_or_id)
+    return case
+
+
+def _filtered(query: Select[Any], filters: CaseFilter, session: Session) -> Select[Any]:
+    query = query.where(Case.deleted.is_(False), Case.merged_into.is_(None))
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.province_code:
+        query = query.where(Case.province_code == filters.province_code)
+    if filters.track_kind or filters.benefit or filters.step_key:
+        tracks = select(Track.case_id).where(Track.deleted.is_(False))
+        if filters.track_kind:
+            tracks = tracks.where(Track.kind == filters.track_kind)
+        if filters.benefit:
+            tracks = tracks.where(Track.benefit == filters.benefit)
+        if filters.step_key:
+            tracks = tracks.join(Step, Step.track_id == Track.id).where(
+                Step.key == filters.step_key, Step.state.in_(("in_progress", "ready"))
+            )
+        query = query.where(Case.id.in_(tracks))
+    if filters.employer_id:
+        query = query.where(
+            Case.person_id.in_(
+                select(Employment.person_id).where(Employment.employer_id == filters.employer_id)
+            )
+        )
+    if clean(filters.text):
+        hits = [pid for pid, _rank in search_person_ids(session, filters.text, limit=2000)]
+        number = filters.text.strip().upper()
+        query = query.where((Case.person_id.in_(hits)) | (Case.number.like(f"%{number}%")))
+    return query
+
+
+def _name_subquery() -> Any:
+    return (
+        select(PersonName.full_name)
+        .where(PersonName.person_id == Case.person_id, PersonName.deleted.is_(False))
+        .order_by(PersonName.kind != "native", PersonName.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def list_case_ids(
+    store: Store,
+    filters: CaseFilter = CaseFilter(),
+    sort: SortKey = "number",
+    descending: bool = False,
+) -> list[str]:
+    """Ids of all matching cases in display order: cheap, so a view can fetch rows lazily."""
+    with store.read() as session:
+        order: Any = {
+            "number": Case.number,
+            "opened_on": Case.opened_on,
+            "status": Case.status,
+            "name": _name_subquery(),
+        }[sort]
+        query = _filtered(select(Case.id), filters, session).order_by(
+            order.desc() if descending else order, Case.number
+        )
+        return list(session.scalars(query))
+
+
+def case_rows(store: Store, case_ids: Sequence[str]) -> list[CaseRow]:
+    """Display rows for these cases, in the order given."""
+    if not case_ids:
+        return []
+    with store.read() as session:
+        rows = session.execute(
+            select(
+                Case.id,
+                Case.number,
+                Case.person_id,
+                _name_subquery().label("name"),
+                Case.status,
+                Case.province_code,
+                Case.opened_on,
+            ).where(Case.id.in_(case_ids))
+        ).all()
+        tracks: dict[str, list[str]] = {}
+        for case_id, kind, benefit in session.execute(
+            select(Track.case_id, Track.kind, Track.benefit)
+            .where(Track.case_id.in_(case_ids), Track.deleted.is_(False))
+            .order_by(Track.opened_on)
+        ):
+            tracks.setdefault(case_id, []).append(benefit or kind or "")
+        person_ids = [r.person_id for r in rows]
+        pending = _pending_by_case(session, list(case_ids), person_ids)
+    by_id = {
+        r.id: CaseRow(
+            r.id,
+            r.number or "",
+            r.person_id,
+            r.name or "",
+            r.status or "",
+            r.province_code,
+            r.opened_on,
+            ", ".join(tracks.get(r.id, [])),
+            pending.get(r.id, 0) + pending.get(r.person_id, 0),
+        )
+        for r in rows
+    }
+    return [by_id[cid] for cid in case_ids if cid in by_id]
+
+
+def _pending_by_case(
+    session: Session, case_ids: list[str], person_ids: list[str]
+) -> dict[str, int]:
+    """Changes waiting in the outbox for these case and person rows (the per-row sync state)."""
+    counts: dict[str, int] = {}
+    for row_id, count in session.execute(
+        select(OutboxEntry.row_id, func.count())
+        .where(OutboxEntry.row_id.in_([*case_ids, *person_ids]))
+        .group_by(OutboxEntry.row_id)
+    ):
+        counts[row_id] = count
+    return counts
+
+
+def count_cases(store: Store, filters: CaseFilter = CaseFilter()) -> int:
+    with store.read() as session:
+        query = _filtered(select(func.count()).select_from(Case), filters, session)
+        return int(session.scalar(query) or 0)
+
+
+def get_case_file(store: Store, number_or_id: str) -> CaseFile:
+    """Everything about one case, read in one short transaction."""
+    with store.read() as session:
+        case = _case(session, number_or_id)
+        person = session.get(Person, case.person_id)
+        if person is None:
+            raise UserError("error.person_not_found", person_id=case.person_id)
+        return CaseFile(
+            id=case.id,
+            number=case.number or "",
+            office=case.office,
+            owner=case.owner,
+            status=case.status or "",
+            province_code=case.province_code,
+            opened_on=case.opened_on,
+            person=person_view(session, person),
+            employments=_employments(session, person.id),
+            contributions=_contributions(session, person.id),
+            tracks=_tracks(session, case.id),
+            notes=tuple(
+                NoteView(n.id, n.body or "", n.author, n.written_at)
+                for n in session.scalars(
+                    select(Note)
+                    .where(Note.case_id == case.id, Note.deleted.is_(False))
+                    .order_by(Note.written_at)
+                )
+            ),
+            attachments=tuple(
+                AttachmentView(
+                    a.id, a.sha256 or "", a.filename or "", a.mime, a.size, a.description
+                )
+                for a in session.scalars(
+                    select(Attachment).where(
+                        (Attachment.case_id == case.id) | (Attachment.person_id == person.id),
+                        Attachment.deleted.is_(False),
+                    )
+                )
+            ),
+        )
+
+
+def _employments(session: Session, person_id: str) -> tuple[EmploymentView, ...]:
+    rows = session.execute(
+        select(Employment, Employer)
+        .outerjoin(Employer, and_(Employer.id == Employment.employer_id))
+        .where(Employment.person_id == person_id, Employment.deleted.is_(False))
+        .order_by(Employment.start_date)
+    ).all()
+    return tuple(
+        EmploymentView(
+            e.id,
+            e.employer_id,
+            r.name if r else None,
+            r.sso_account if r else None,
+            r.sso_branch if r else None,
+            r.province_code if r else None,
+            e.start_date,
+            e.end_date,
+            e.monthly_wage,
+            e.occupation,
+            e.section,
+            e.end_reason,
+        )
+        for e, r in rows
+    )
+
+
+def _contributions(session: Session, person_id: str) -> tuple[ContributionView, ...]:
+    return tuple(
+        ContributionView(c.id, c.month or "", c.wage, c.section, c.employer_id, c.source, c.status)
+        for c in session.scalars(
+            select(ContributionMonth)
+            .where(ContributionMonth.person_id == person_id, ContributionMonth.deleted.is_(False))
+            .order_by(ContributionMonth.month)
+        )
+    )
+
+
+def _tracks(session: Session, case_id: str) -> tuple[TrackView, ...]:
+    tracks = session.scalars(
+        select(Track)
+        .where(Track.case_id == case_id, Track.deleted.is_(False))
+        .order_by(Track.opened_on)
+    ).all()
+    track_ids = [t.id for t in tracks]
+    steps: dict[str, list[StepView]] = {}
+    for s in session.scalars(
+        select(Step)
+        .where(Step.track_id.in_(track_ids), Step.deleted.is_(False))
+        .order_by(Step.position)
+    ):
+        steps.setdefault(s.track_id, []).append(
+            StepView(
+                s.id, s.key or "", s.position or 0, s.state or "not_started", dict(s.data or {})
+            )
+        )
+    items: dict[str, list[ChecklistView]] = {}
+    for c in session.scalars(
+        select(ChecklistItem).where(
+            ChecklistItem.track_id.in_(track_ids), ChecklistItem.deleted.is_(False)
+        )
+    ):
+        items.setdefault(c.track_id, []).append(
+            ChecklistView(
+                c.id,
+                c.doc_key or "",
+                bool(c.required),
+                c.status or "missing",
+                tuple(c.attachment_ids or ()),
+                c.note,
+            )
+        )
+    return tuple(
+        TrackView(
+            t.id,
+            t.kind or "",
+            t.benefit,
+            t.path,
+            t.workflow,
+            t.state or "not_started",
+            t.event_date,
+            t.opened_on,
+            t.decided_on,
+            t.outcome,
+            tuple(steps.get(t.id, ())),
+            tuple(items.get(t.id, ())),
+        )
+        for t in tracks
+    )
+
+
+# --- tracks, steps, checklist, notes ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackInput:
+    kind: str  # enrollment | claim | work_injury | enforcement
+    steps: Sequence[str]
+    documents: Sequence[tuple[str, bool]] = ()  # (doc_key, required)
+    benefit: str | None = None
+    path: str | None = None
+    workflow: str | None = None
+    event_date: dt.date | None = None
+
+
+def start_track(store: Store, case_id: str, data: TrackInput) -> str:
+    """Add a track with its steps (first one in progress) and document checklist."""
+    with store.session() as session:
+        case = _case(session, case_id)
+        track = Track(
+            office=case.office,
+            case_id=case.id,
+            kind=data.kind,
+            benefit=data.benefit,
+            path=data.path,
+            workflow=data.workflow,
+            state="in_progress",
+            event_date=data.event_date,
+            opened_on=dt.date.today(),
+        )
+        session.add(track)
+        session.flush()
+        for position, key in enumerate(data.steps):
+            session.add(
+                Step(
+                    office=case.office,
+                    track_id=track.id,
+                    key=key,
+                    position=position,
+                    state="in_progress" if position == 0 else "not_started",
+                    data={},
+                )
+            )
+        for doc_key, required in data.documents:
+            session.add(
+                ChecklistItem(
+                    office=case.office,
+                    track_id=track.id,
+                    doc_key=doc_key,
+                    required=required,
+                    status="missing",
+                    attachment_ids=[],
+                )
+            )
+        return track.id
+
+
+def save_step(
+    store: Store, step_id: str, *, state: str | None = None, data: Mapping[str, Any] | None = None
+) -> None:
+    """Save a step's data and/or move its state forward (never backward: see reopen_step)."""
+    with store.session() as session:
+        step = session.get(Step, step_id)
+        if step is None or step.deleted:
+            raise UserError("error.not_found", entity="step", row_id=step_id)
+        if data is not None:
+            merged = {**(step.data or {}), **data}
+            if merged != step.data:
+                step.data = merged
+        if state is not None and state != step.state:
+            if FORWARD_ORDER[state] < FORWARD_ORDER[step.state or "not_started"]:
+                raise UserError("error.step_backwards", step=step.key or "", state=state)
+            step.state = state
+
+
+def reopen_step(store: Store, step_id: str, reason: str, to_state: str = "in_progress") -> None:
+    """Move a step back on purpose; the reason goes to the audit trail."""
+    if not clean(reason):
+        raise UserError("error.reason_required")
+    with store.session() as session:
+        step = session.get(Step, step_id)
+        if step is None or step.deleted:
+            raise UserError("error.not_found", entity="step", row_id=step_id)
+        previous = step.state
+        step.state = to_state
+        record_action(
+            session,
+            "step.reopened",
+            "step",
+            step.id,
+            step.office,
+            reason=clean(reason),
+            previous=previous,
+            to=to_state,
+        )
+
+
+def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> None:
+    with store.session() as session:
+        track = session.get(Track, track_id)
+        if track is None or track.deleted:
+            raise UserError("error.not_found", entity="track", row_id=track_id)
+        if FORWARD_ORDER[state] < FORWARD_ORDER[track.state or "not_started"]:
+            raise UserError("error.step_backwards", step=track.kind or "", state=state)
+        track.state = state
+        for key in ("decided_on", "outcome", "event_date"):
+            if key in fields:
+                setattr(track, key, fields[key])
+
+
+def add_note(store: Store, case_id: str, body: str) -> str:
+    """Append a note (notes are never edited)."""
+    text_ = clean(body)
+    if not text_:
+        raise UserError("error.note_empty")
+    with store.session() as session:
+        case = _case(session, case_id)
+        note = Note(
+            office=case.office,
+            case_id=case.id,
+            person_id=case.person_id,
+            body=body.strip(),
+            author=store.user,
+            written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        session.add(note)
+        session.flush()
+        return note.id
+
+
+def audit_trail(store: Store, row_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(when, action, user) for these rows, oldest first."""
+    with store.read() as session:
+        return [
+            (a.at or "", a.action or "", a.user or "")
+            for a in session.scalars(
+                select(AuditEvent).where(AuditEvent.row_id.in_(row_ids)).order_by(AuditEvent.at)
+            )
+        ]

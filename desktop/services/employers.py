@@ -1,0 +1,156 @@
+"""Employers, employment and contribution months (the input to eligibility)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from desktop.domain import ids
+from desktop.domain.errors import UserError
+from desktop.domain.text import clean
+from desktop.domain.validation import Issue, has_errors, issue
+from desktop.models.entities import ContributionMonth, Employer, Employment
+from desktop.models.store import Store
+
+
+@dataclass(frozen=True)
+class EmployerInput:
+    name: str
+    name_th: str | None = None
+    sso_account: str | None = None
+    sso_branch: str | None = "000000"
+    province_code: str | None = None
+    district: str | None = None
+    address: str | None = None
+    contact_name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class EmploymentInput:
+    employer_id: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None = None
+    monthly_wage: decimal.Decimal | None = None
+    occupation: str | None = None
+    section: int = 33
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ContributionInput:
+    month: str  # "YYYY-MM"
+    wage: decimal.Decimal
+    employer_id: str | None = None
+    section: int = 33
+    source: str = "payslip"
+    status: str = "paid"
+
+
+def validate_employer(data: EmployerInput) -> list[Issue]:
+    found: list[Issue] = []
+    if not clean(data.name):
+        found.append(issue("employer.name_required", "name"))
+    if data.sso_account:
+        found.extend(ids.validate_sso_employer_account(data.sso_account))
+    if data.sso_branch:
+        found.extend(ids.validate_sso_branch(data.sso_branch))
+    return found
+
+
+def create_employer(store: Store, data: EmployerInput, *, office: str | None = None) -> str:
+    found = validate_employer(data)
+    if has_errors(found):
+        raise UserError("error.invalid_input", issues=found)
+    with store.session() as session:
+        row = Employer(
+            office=office or store.office,
+            name=clean(data.name),
+            name_th=clean(data.name_th) if data.name_th else None,
+            sso_account=ids.digits_only(data.sso_account) if data.sso_account else None,
+            sso_branch=ids.digits_only(data.sso_branch) if data.sso_branch else None,
+            province_code=data.province_code,
+            district=data.district,
+            address=data.address,
+            contact_name=data.contact_name,
+            phone=data.phone,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
+    if data.start_date and data.end_date and data.end_date < data.start_date:
+        raise UserError(
+            "error.invalid_input", issues=[issue("employment.end_before_start", "end_date")]
+        )
+    with store.session() as session:
+        from desktop.services.people import _person
+
+        person = _person(session, person_id)
+        row = Employment(
+            office=person.office,
+            person_id=person_id,
+            employer_id=data.employer_id,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            monthly_wage=data.monthly_wage,
+            occupation=data.occupation,
+            section=data.section,
+            end_reason=data.end_reason,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def record_contributions(store: Store, person_id: str, months: Sequence[ContributionInput]) -> int:
+    """Add or correct contribution months (one row per person, month and employer).
+
+    Returns how many rows were added or changed. Unchanged months write nothing.
+    """
+    changed = 0
+    with store.session() as session:
+        from desktop.services.people import _person
+
+        person = _person(session, person_id)
+        existing = {
+            (row.month, row.employer_id): row
+            for row in session.scalars(
+                select(ContributionMonth).where(
+                    ContributionMonth.person_id == person_id,
+                    ContributionMonth.deleted.is_(False),
+                )
+            )
+        }
+        for item in months:
+            _check_month(item.month)
+            row = existing.get((item.month, item.employer_id))
+            if row is None:
+                row = ContributionMonth(
+                    office=person.office, person_id=person_id, employer_id=item.employer_id
+                )
+                session.add(row)
+                existing[(item.month, item.employer_id)] = row
+            before = (row.month, row.wage, row.section, row.source, row.status)
+            row.month, row.wage, row.section = item.month, item.wage, item.section
+            row.source, row.status = item.source, item.status
+            if before != (row.month, row.wage, row.section, row.source, row.status):
+                changed += 1
+    return changed
+
+
+def _check_month(month: str) -> None:
+    try:
+        if len(month) != 7 or month[4] != "-":
+            raise ValueError(month)
+        dt.date(int(month[:4]), int(month[5:]), 1)
+    except ValueError as exc:
+        raise UserError(
+            "error.invalid_input", issues=[issue("date.malformed", "month", value=month)]
+        ) from exc

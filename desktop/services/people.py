@@ -1,0 +1,309 @@
+"""People and their identity documents: create, edit, read.
+
+Names are cleaned (NFC, spacing) and their script detected; Burmese text that looks
+like Zawgyi is converted to Unicode only when the caller confirms (``convert_zawgyi``),
+and the raw input is kept in ``raw_input`` for the audit trail. Document numbers are
+validated by kind: an error blocks the save, a warning (e.g. a failed check digit on a
+pink-card number) is returned to be shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.domain import ids, names, text
+from desktop.domain.errors import UserError
+from desktop.domain.validation import Issue, has_errors
+from desktop.models.entities import IdentityDocument, Person, PersonName
+from desktop.models.search import reindex_people
+from desktop.models.store import Store
+
+NAME_KINDS = ("native", "passport", "thai", "alias")
+
+
+@dataclass(frozen=True)
+class NameInput:
+    full_name: str
+    kind: str = "native"
+    given_name: str | None = None
+    family_name: str | None = None
+    convert_zawgyi: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    kind: str
+    number: str
+    issuing_country: str | None = None
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    status: str = "current"
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    names: Sequence[NameInput]
+    sex: str | None = None
+    birth_date: str | None = None  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
+    nationality: str | None = None
+    languages: Sequence[str] = ()
+    preferred_language: str | None = None
+    phone: str | None = None
+    line_id: str | None = None
+    address_th: str | None = None
+    address_home: str | None = None
+    arrived_on: dt.date | None = None
+    documents: Sequence[DocumentInput] = ()
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    person_id: str
+    warnings: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True)
+class NameView:
+    id: str
+    full_name: str
+    script: str
+    kind: str
+    given_name: str | None
+    family_name: str | None
+    honorific: str | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    kind: str
+    number: str
+    issuing_country: str | None
+    issued_on: dt.date | None
+    expires_on: dt.date | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: str
+    office: str
+    sex: str | None
+    birth_date: str | None
+    nationality: str | None
+    languages: tuple[str, ...]
+    preferred_language: str | None
+    phone: str | None
+    line_id: str | None
+    address_th: str | None
+    address_home: str | None
+    arrived_on: dt.date | None
+    names: tuple[NameView, ...] = field(default=())
+    documents: tuple[DocumentView, ...] = field(default=())
+
+    @property
+    def display_name(self) -> str:
+        """The native-script name first, then the passport spelling."""
+        if not self.names:
+            return ""
+        ordered = sorted(
+            self.names, key=lambda n: NAME_KINDS.index(n.kind) if n.kind in NAME_KINDS else 9
+        )
+        return ordered[0].full_name
+
+
+def validate_person(data: PersonInput) -> list[Issue]:
+    issues: list[Issue] = []
+    if not any(text.clean(n.full_name) for n in data.names):
+        issues.append(Issue("error.name_required", "names"))
+    for i, doc in enumerate(data.documents):
+        issues.extend(ids.validate_document_number(doc.kind, doc.number, field=f"documents.{i}"))
+    return issues
+
+
+def create_person(store: Store, data: PersonInput, *, office: str | None = None) -> PersonResult:
+    """Create a person with names and documents in one transaction."""
+    issues = validate_person(data)
+    if has_errors(issues):
+        raise UserError("error.invalid_input", issues=issues)
+    with store.session() as session:
+        person = _new_person(session, data, office or store.office)
+        reindex_people(session, [person.id])
+    return PersonResult(person.id, tuple(issues))
+
+
+def _new_person(session: Session, data: PersonInput, office: str) -> Person:
+    person = Person(
+        office=office,
+        sex=data.sex,
+        birth_date=data.birth_date,
+        nationality=data.nationality,
+        languages=list(data.languages) or None,
+        preferred_language=data.preferred_language,
+        phone=text.clean(data.phone) if data.phone else None,
+        line_id=data.line_id,
+        address_th=data.address_th,
+        address_home=data.address_home,
+        arrived_on=data.arrived_on,
+    )
+    session.add(person)
+    session.flush()
+    for name in data.names:
+        if text.clean(name.full_name):
+            session.add(_name_row(person, name))
+    for doc in data.documents:
+        session.add(_document_row(person, doc))
+    return person
+
+
+def _name_row(person: Person, name: NameInput) -> PersonName:
+    raw = name.full_name
+    full = text.clean(raw)
+    raw_kept: list[str] | None = None
+    if name.convert_zawgyi and text.looks_like_zawgyi(full):
+        full = text.clean(text.zawgyi_to_unicode(full))
+        raw_kept = [raw]
+    honorific, _rest = names.split_honorific(full)
+    return PersonName(
+        office=person.office,
+        person_id=person.id,
+        full_name=full,
+        script=str(text.dominant_script(full)),
+        kind=name.kind,
+        given_name=text.clean(name.given_name) if name.given_name else None,
+        family_name=text.clean(name.family_name) if name.family_name else None,
+        honorific=honorific,
+        raw_input=raw_kept,
+    )
+
+
+def _document_row(person: Person, doc: DocumentInput) -> IdentityDocument:
+    number = doc.number.strip().upper()
+    if doc.kind in ("thai_id", "pink_card", "sso_number"):
+        number = ids.digits_only(number)
+    return IdentityDocument(
+        office=person.office,
+        person_id=person.id,
+        kind=doc.kind,
+        number=number,
+        issuing_country=doc.issuing_country,
+        issued_on=doc.issued_on,
+        expires_on=doc.expires_on,
+        status=doc.status,
+    )
+
+
+def add_name(store: Store, person_id: str, name: NameInput) -> str:
+    with store.session() as session:
+        person = _person(session, person_id)
+        row = _name_row(person, name)
+        session.add(row)
+        session.flush()
+        reindex_people(session, [person_id])
+        return row.id
+
+
+def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str, list[Issue]]:
+    """Add a document (older ones stay as history); returns its id and any warnings."""
+    issues = ids.validate_document_number(doc.kind, doc.number)
+    if has_errors(issues):
+        raise UserError("error.invalid_input", issues=issues)
+    with store.session() as session:
+        person = _person(session, person_id)
+        row = _document_row(person, doc)
+        session.add(row)
+        session.flush()
+        reindex_people(session, [person_id])
+        return row.id, issues
+
+
+PERSON_FIELDS = (
+    "sex",
+    "birth_date",
+    "nationality",
+    "languages",
+    "preferred_language",
+    "phone",
+    "line_id",
+    "address_th",
+    "address_home",
+    "arrived_on",
+)
+
+
+def update_person(store: Store, person_id: str, **changes: object) -> None:
+    """Change top-level fields of a person; only changed fields reach the outbox."""
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValueError(f"not person fields: {sorted(unknown)}")
+    with store.session() as session:
+        person = _person(session, person_id)
+        for key, value in changes.items():
+            if getattr(person, key) != value:
+                setattr(person, key, value)
+
+
+def get_person(store: Store, person_id: str) -> PersonView:
+    with store.read() as session:
+        return person_view(session, _person(session, person_id))
+
+
+def person_view(session: Session, person: Person) -> PersonView:
+    name_rows = session.scalars(
+        select(PersonName).where(PersonName.person_id == person.id, PersonName.deleted.is_(False))
+    ).all()
+    doc_rows = session.scalars(
+        select(IdentityDocument)
+        .where(IdentityDocument.person_id == person.id, IdentityDocument.deleted.is_(False))
+        .order_by(IdentityDocument.issued_on.desc())
+    ).all()
+    return PersonView(
+        id=person.id,
+        office=person.office,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        nationality=person.nationality,
+        languages=tuple(person.languages or ()),
+        preferred_language=person.preferred_language,
+        phone=person.phone,
+        line_id=person.line_id,
+        address_th=person.address_th,
+        address_home=person.address_home,
+        arrived_on=person.arrived_on,
+        names=tuple(
+            NameView(
+                n.id,
+                n.full_name or "",
+                n.script or "",
+                n.kind or "",
+                n.given_name,
+                n.family_name,
+                n.honorific,
+            )
+            for n in name_rows
+        ),
+        documents=tuple(
+            DocumentView(
+                d.id,
+                d.kind or "",
+                d.number or "",
+                d.issuing_country,
+                d.issued_on,
+                d.expires_on,
+                d.status,
+            )
+            for d in doc_rows
+        ),
+    )
+
+
+def _person(session: Session, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.deleted:
+        raise UserError("error.person_not_found", person_id=person_id)
+    return person
