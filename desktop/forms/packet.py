@@ -1,0 +1,317 @@
+"""The claim packet: everything a worker takes to the SSO office, in one PDF.
+
+Order: a cover sheet (case number, QR code with the case id and packet version, worker,
+employer, benefit, filing deadline, office); the checklist of documents, present or
+missing, plus every form field still empty; the filled forms; an instruction sheet in
+the worker's language beside Thai; a signature page with a thumbprint box and two
+witness boxes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
+
+from desktop.domain.i18n import text
+from desktop.domain.qr import qr_payload
+from desktop.forms import render
+from desktop.forms.data import CaseData
+from desktop.forms.render import (
+    CONTENT_WIDTH,
+    MISSING,
+    PRESENT,
+    FooterMark,
+    MissingField,
+    be_date,
+    bilingual,
+    format_id13,
+    long_text,
+    para,
+    plain,
+    styles,
+)
+
+QR_SIZE = 42 * mm
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    """What rendering a packet found out: the fields the forms left empty."""
+
+    missing_fields: tuple[MissingField, ...]
+    missing_documents: tuple[str, ...]
+
+
+def qr_drawing(case: CaseData, size: float = QR_SIZE) -> Drawing:
+    """The cover-sheet QR code as a ReportLab drawing ``size`` points square."""
+    widget = QrCodeWidget(qr_payload(case.case_id, case.packet_version), barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def _info_table(rows: list[tuple[str, Flowable]], lang: str, width: float) -> Table:
+    st = styles()
+    data = [[para(bilingual(key, lang, bold=True), st.label), value] for key, value in rows]
+    table = Table(data, colWidths=[width * 0.36, width * 0.64])
+    table.setStyle(render._box_style())
+    return table
+
+
+def _deadline(case: CaseData) -> str:
+    return be_date(case.benefit.filing_deadline)
+
+
+def _benefit(case: CaseData) -> str:
+    if not case.benefit.kind:
+        return ""
+    return bilingual(f"form.option.{case.benefit.kind}", case.lang)
+
+
+def cover_flowables(case: CaseData) -> list[Flowable]:
+    st = styles()
+    person = case.person
+    names = [person.name_native, person.name_thai, person.name_latin]
+    name_lines = "<br/>".join(escape(n) for n in dict.fromkeys(n for n in names if n))
+    header = Table(
+        [
+            [
+                [
+                    para(bilingual("form.packet.title", case.lang, bold=True), st.title),
+                    Spacer(1, 4),
+                    para(f"<b>{escape(case.case_number)}</b>", st.big),
+                    para(
+                        bilingual(
+                            "form.packet.version",
+                            case.lang,
+                            params={"version": case.packet_version},
+                        )
+                        + f" · {escape(be_date(_printed(case)))}",
+                        st.small,
+                    ),
+                ],
+                [qr_drawing(case), para(bilingual("form.packet.qr_hint", case.lang), st.label)],
+            ]
+        ],
+        colWidths=[CONTENT_WIDTH - QR_SIZE - 10 * mm, QR_SIZE + 10 * mm],
+    )
+    header.setStyle(render._box_style())
+    worker = para(
+        name_lines
+        + f"<br/>{escape(format_id13(person.national_id))}"
+        + (f"<br/>{escape(be_date(person.birth_date))}" if person.birth_date else ""),
+        st.value,
+    )
+    employer = para(
+        escape(case.employer.name)
+        + (f"<br/>{escape(case.employer.account)}" if case.employer.account else ""),
+        st.value,
+    )
+    office_lines = [case.office.name, case.office.address, case.office.phone, case.office.hours]
+    office = para("<br/>".join(escape(x) for x in office_lines if x), st.value)
+    deadline = para(
+        f'<font color="#b00020"><b>{escape(_deadline(case))}</b></font>'
+        if case.benefit.filing_deadline
+        else bilingual("form.packet.no_deadline", case.lang),
+        st.value,
+    )
+    rows: list[tuple[str, Flowable]] = [
+        ("form.packet.worker", worker),
+        ("form.packet.employer", employer),
+        ("form.packet.benefit", para(_benefit(case), st.value)),
+        ("form.label.event_date", plain(be_date(case.benefit.event_date), st.value)),
+        ("form.label.filing_deadline", deadline),
+        ("form.packet.office", office),
+    ]
+    if case.caseworker or case.organisation:
+        helper = ", ".join(x for x in (case.caseworker, case.organisation) if x)
+        rows.append(("form.packet.caseworker", plain(helper, st.value)))
+    forms = ", ".join(render.load_form(f).code_latin for f in case.forms)
+    rows.append(("form.packet.contents", plain(forms, st.value)))
+    return [
+        FooterMark("COVER"),
+        header,
+        Spacer(1, 6),
+        _info_table(rows, case.lang, CONTENT_WIDTH),
+    ]
+
+
+def _printed(case: CaseData) -> dt.date:
+    return case.printed_on or dt.date.today()
+
+
+def checklist_flowables(case: CaseData, missing: list[MissingField]) -> list[Flowable]:
+    st = styles()
+    out: list[Flowable] = [
+        FooterMark("CHECKLIST"),
+        para(bilingual("form.packet.checklist_title", case.lang, bold=True), st.title),
+        Spacer(1, 4),
+    ]
+    rows = []
+    for item in case.checklist:
+        key = "form.packet.present" if item.present else "form.packet.missing"
+        colour = PRESENT if item.present else MISSING
+        status = para(
+            f'<font color="#{colour.hexval()[2:]}"><b>{"[X]" if item.present else "[  ]"}</b> '
+            f"{bilingual(key, case.lang)}</font>",
+            st.small,
+        )
+        label = para(bilingual(item.label, case.lang), st.value)
+        note = plain(item.note, st.small)
+        rows.append([status, label, note])
+    if rows:
+        table = Table(
+            rows, colWidths=[CONTENT_WIDTH * 0.24, CONTENT_WIDTH * 0.56, CONTENT_WIDTH * 0.2]
+        )
+        table.setStyle(render._box_style())
+        out.append(table)
+    else:
+        out.append(para(bilingual("form.packet.no_documents", case.lang), st.body))
+    out.append(Spacer(1, 8))
+    out.append(
+        render._section_bar(bilingual("form.packet.missing_fields", case.lang, bold=True), st)
+    )
+    if missing:
+        rows = [
+            [plain(m.form_code, st.value), para(bilingual(m.label, case.lang), st.value)]
+            for m in missing
+        ]
+        table = Table(rows, colWidths=[CONTENT_WIDTH * 0.2, CONTENT_WIDTH * 0.8])
+        table.setStyle(render._box_style())
+        out.append(table)
+    else:
+        out.append(para(bilingual("form.packet.no_missing_fields", case.lang), st.body))
+    return out
+
+
+def _instruction_languages(lang: str) -> tuple[str, str]:
+    """The two columns: the worker's language and Thai (English beside Thai for Thais)."""
+    return ("en", "th") if lang == "th" else (lang, "th")
+
+
+def instruction_flowables(case: CaseData) -> list[Flowable]:
+    st = styles()
+    left, right = _instruction_languages(case.lang)
+    half = CONTENT_WIDTH / 2
+    missing_docs = [item.label for item in case.checklist if not item.present]
+    all_docs = [item.label for item in case.checklist]
+    params = {
+        "office": case.office.name or "-",
+        "address": case.office.address or "-",
+        "hours": case.office.hours or "-",
+        "phone": case.office.phone or "1506",
+        "deadline": _deadline(case) or "-",
+        "case": case.case_number,
+        "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x) or "-",
+    }
+    rows = [
+        [
+            para(f"<b>{escape(text('form.packet.instructions_title', code))}</b>", st.heading)
+            for code in (left, right)
+        ]
+    ]
+    for topic in ("next", "where", "bring", "deadline", "help"):
+        cells = []
+        for code in (left, right):
+            flow: list[Flowable] = [
+                para(f"<b>{escape(text(f'form.packet.instr.{topic}.title', code))}</b>", st.body),
+                long_text(text(f"form.packet.instr.{topic}", code, **params), st.body, half - 8),
+            ]
+            if topic == "bring":
+                for doc in all_docs:
+                    mark = "!" if doc in missing_docs else "-"
+                    flow.append(long_text(f"{mark} {text(doc, code)}", st.body, half - 8))
+            cells.append(flow)
+        rows.append(cells)
+    table = Table(rows, colWidths=[half, half])
+    table.setStyle(render._box_style())
+    return [FooterMark("INSTRUCTIONS"), table]
+
+
+def signature_flowables(case: CaseData) -> list[Flowable]:
+    st = styles()
+    lang = case.lang
+    box = 30 * mm
+    worker = Table(
+        [
+            [
+                [
+                    para(bilingual("form.sign.claimant", lang, bold=True), st.label),
+                    Spacer(1, box - 12 * mm),
+                    plain(case.person.display_name, st.small),
+                    para(bilingual("form.sign.date_line", lang), st.label),
+                    render._blank_line(),
+                ],
+                [
+                    para(bilingual("form.sign.thumbprint", lang, bold=True), st.label),
+                    Spacer(1, box),
+                ],
+            ]
+        ],
+        colWidths=[CONTENT_WIDTH - box - 20 * mm, box + 20 * mm],
+    )
+    worker.setStyle(render._box_style())
+    witness_cell = [
+        para(bilingual("form.sign.witness", lang, bold=True), st.label),
+        Spacer(1, 16 * mm),
+        para(bilingual("form.sign.name_line", lang), st.label),
+        render._blank_line(),
+        para(bilingual("form.sign.id_line", lang), st.label),
+        render._blank_line(),
+        para(bilingual("form.sign.date_line", lang), st.label),
+        render._blank_line(),
+    ]
+    witnesses = Table([[witness_cell, list(witness_cell)]], colWidths=[CONTENT_WIDTH / 2] * 2)
+    witnesses.setStyle(render._box_style())
+    return [
+        FooterMark("SIGNATURES"),
+        para(bilingual("form.packet.signature_title", lang, bold=True), st.title),
+        Spacer(1, 4),
+        para(bilingual("form.packet.signature_note", lang), st.body),
+        Spacer(1, 6),
+        KeepTogether([worker]),
+        Spacer(1, 8),
+        KeepTogether([witnesses]),
+    ]
+
+
+def packet_flowables(case: CaseData) -> tuple[list[Flowable], PacketResult]:
+    """All pages of the packet and what it found missing."""
+    specs = [render.load_form(form_id) for form_id in case.forms]
+    missing = [m for spec in specs for m in render.missing_fields(spec, case)]
+    story: list[Flowable] = cover_flowables(case)
+    story += [PageBreak(), *checklist_flowables(case, missing)]
+    for spec in specs:
+        story += [PageBreak(), *render.form_flowables(spec, case)]
+    story += [PageBreak(), *instruction_flowables(case)]
+    story += [PageBreak(), *signature_flowables(case)]
+    result = PacketResult(
+        missing_fields=tuple(missing),
+        missing_documents=tuple(item.label for item in case.checklist if not item.present),
+    )
+    return story, result
+
+
+def render_packet(case: CaseData, target: str | Path | BinaryIO) -> PacketResult:
+    """Write the whole packet for ``case`` as one PDF."""
+    story, result = packet_flowables(case)
+    doc = render.new_document(target, case, f"Sapan packet {case.case_number}")
+    doc.build(story)
+    return result
+
+
+def render_packet_bytes(case: CaseData) -> bytes:
+    """The packet PDF in memory (preview, tests)."""
+    buffer = io.BytesIO()
+    render_packet(case, buffer)
+    return buffer.getvalue()
