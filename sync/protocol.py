@@ -33,6 +33,8 @@ MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 
 # The pseudo-field that carries the tombstone; every entity has it besides its catalogue fields.
 DELETED_FIELD = "deleted"
+# Rows of append-only entities travel whole: one change with this field, the value an object.
+WHOLE_ROW = "*"
 MERGEABLE = frozenset({"person", "case"})
 
 
@@ -266,10 +268,14 @@ class ValueProblem(Exception):
 
 
 def field_spec(entity: str, field: str) -> FieldSpec:
-    """The catalogue spec of ``entity.field`` (``deleted`` included); raises ValueProblem."""
+    """The catalogue spec of ``entity.field`` (``deleted``, ``*`` included); raises ValueProblem."""
     spec = ENTITIES.get(entity)
     if spec is None:
         raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
+    if field == WHOLE_ROW and spec.append_only:
+        from desktop.domain.catalogue import Merge
+
+        return FieldSpec(WHOLE_ROW, FieldType.JSON, Merge.APPEND)
     if field == DELETED_FIELD:
         from desktop.domain.catalogue import Merge
 
@@ -292,6 +298,9 @@ def safe_filename(name: str) -> bool:
 
 def check_value(entity: str, field: str, value: Any) -> None:
     """Raise :class:`ValueProblem` unless ``value`` is valid JSON for ``entity.field``."""
+    if field == WHOLE_ROW:
+        _check_whole_row(entity, value)
+        return
     spec = field_spec(entity, field)
     if value is None:
         if spec.required or field == DELETED_FIELD:
@@ -335,6 +344,22 @@ def check_value(entity: str, field: str, value: Any) -> None:
         raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a bare file name")
     if entity == "attachment" and field == "sha256" and not SHA256_RE.match(value):
         raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a SHA-256 hex digest")
+
+
+def _check_whole_row(entity: str, value: Any) -> None:
+    spec = ENTITIES.get(entity)
+    if spec is None:
+        raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
+    if not spec.append_only:
+        raise ValueProblem(Errno.UNKNOWN_FIELD, "only append-only rows travel whole")
+    if not isinstance(value, dict):
+        raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
+    if not isinstance(value.get("office"), str):
+        raise ValueProblem(Errno.REQUIRED_VALUE, "office required")
+    for name, item in value.items():
+        if name in (WHOLE_ROW, DELETED_FIELD):
+            raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
+        check_value(entity, name, item)
 
 
 def _parses(parse: Any, text: str) -> bool:

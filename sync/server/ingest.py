@@ -26,6 +26,7 @@ from desktop.domain.catalogue import ENTITIES, FORWARD_ORDER, FieldType, Merge
 from desktop.domain.hlc import HybridClock
 from sync.protocol import (
     MERGEABLE,
+    WHOLE_ROW,
     Change,
     ConflictRecord,
     Errno,
@@ -124,10 +125,6 @@ def validate(caller: Caller, batch: list[Change]) -> None:
                 field=change.field,
                 **where,
             ) from None
-        if change.device_id != caller.device_id or change.user_id != caller.username:
-            raise ApiError(
-                403, Errno.DEVICE_MISMATCH, "changes must come from the calling device", **where
-            )
 
 
 class _Ingest:
@@ -279,7 +276,11 @@ def _apply(
         value = redirect.get(value, value)
 
     current_office = ingest.office_of(entity, row_id)
-    if field == "office":
+    if field == WHOLE_ROW:
+        if not caller.may(value["office"]):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
+        current_office = value["office"]
+    elif field == "office":
         if not caller.may(value) or (current_office is not None and not caller.may(current_office)):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
     elif current_office is None:
@@ -291,7 +292,8 @@ def _apply(
 
     key = (entity, row_id, field)
     current = ingest.states.get(key)
-    mine = _State(value, change.hlc, 0, change.device_id, change.user_id)
+    # the authenticated device and account, never what the change claims
+    mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
     status = PushStatus.ACCEPTED
     conflict_id: str | None = None
     result = mine
@@ -303,7 +305,7 @@ def _apply(
             return PushResult(
                 change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY
             )
-        concurrent = current.seq > change.base_version and current.device_id != change.device_id
+        concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
             result, surfaced = _settle(spec.merge, current, mine)
             if surfaced and current.value != value:
@@ -319,6 +321,11 @@ def _apply(
     )
     # the office change itself goes to the old office, so its devices learn the row left
     ingest.write(entity, row_id, field, result, moved_from or office, change_id)
+    if field == WHOLE_ROW:
+        # remembered (not logged) so scope checks on this row know its office
+        office_state = _State(office, result.hlc, seq, result.device_id, result.user_id)
+        ingest.states[(entity, row_id, "office")] = office_state
+        ingest.dirty[(entity, row_id, "office")] = office_state
     if moved_from is not None:
         ingest.relog_row(entity, row_id, office)
     if conflict_id is not None and current is not None:
@@ -401,7 +408,11 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PullPage:
                 update = rows[(r.entity, r.row_id)] = RowUpdate(
                     entity=r.entity, id=r.row_id, version=r.seq, values={}
                 )
-            update.values[r.field] = json.loads(r.value) if r.value is not None else None
+            loaded = json.loads(r.value) if r.value is not None else None
+            if r.field == WHOLE_ROW and isinstance(loaded, dict):
+                update.values.update(loaded)
+            else:
+                update.values[r.field] = loaded
             update.version = r.seq
             if top_hlc is None or r.hlc > top_hlc:
                 top_hlc = r.hlc

@@ -7,7 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
-from desktop.models import entities  # noqa: F401  (registers the tables)
+from desktop.models import entities, sync_records  # noqa: F401  (registers the tables)
 from desktop.models.base import Base
 
 # Tables Alembic must not manage through autogenerate: the FTS5 search index is created

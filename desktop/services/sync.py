@@ -1,0 +1,377 @@
+"""The sync use case: push the outbox, pull the log, apply it, report what happened.
+
+Guarantees kept here (design.md §4):
+
+- An outbox entry is deleted only in the transaction that records the server's
+  acknowledgement, so a crash at any point re-sends it (and the server's idempotent push
+  answers ``duplicate``): nothing is lost, nothing is applied twice.
+- Each pulled page is applied in one transaction together with the new cursor, so a
+  dropped link resumes from the last committed page.
+- A field with an unsent local edit keeps the local value when a pulled change arrives;
+  the local edit is pushed later and the server's decision comes back in a later pull.
+- ``Retry-After`` answers are honoured with bounded backoff; a refused change stays in
+  the outbox with its error so the Sync page can show it and offer a retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from desktop.domain import catalogue
+from desktop.domain.errors import UserError
+from desktop.models.base import Base, Synced
+from desktop.models.entities import OutboxEntry, SyncState
+from desktop.models.secret_store import SecretStore
+from desktop.models.store import Store
+from desktop.models.sync_records import SyncConflict, SyncMerge
+from sync import protocol as p
+from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
+
+CURSOR_KEY = "cursor"
+SERVER_KEY = "server_url"
+TOKEN_SECRET = "sync-device-token:{store_id}"
+MAX_WAIT_SECONDS = 60.0
+T = TypeVar("T")
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did; printed by ``sapan sync`` and shown in the status bar."""
+
+    pushed: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled_rows: int = 0
+    pages: int = 0
+    merges: int = 0
+    conflicts_received: int = 0
+    cursor: int = 0
+    waiting: int = 0
+    failed: int = 0
+    retries: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    ok: bool = True
+    error: str | None = None
+    wipe: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _entity_classes() -> dict[str, type[Synced]]:
+    found: dict[str, type[Synced]] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, Synced):
+            found[cls.__entity__] = cls
+    return found
+
+
+@dataclass
+class SyncService:
+    """One device's sync against one server; ``sleep`` is injectable for tests."""
+
+    store: Store
+    client: SyncClient
+    batch_size: int = 500
+    page_size: int = p.DEFAULT_PAGE
+    max_retries: int = 5
+    sleep: Callable[[float], None] = time.sleep
+    on_progress: Callable[[str, int, int], None] | None = None
+    _classes: dict[str, type[Synced]] = field(default_factory=_entity_classes)
+
+    def sync(self) -> SyncSummary:
+        """Push everything waiting, then pull until the server has nothing newer."""
+        summary = SyncSummary()
+        started = time.monotonic()
+        sent0, received0 = self.client.bytes_sent, self.client.bytes_received
+        try:
+            self.push(summary)
+            self.pull(summary)
+        except ServerUnreachable as exc:
+            summary.ok, summary.error = False, f"unreachable: {exc}"
+        except SyncHttpError as exc:
+            summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
+            summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED
+        summary.waiting, summary.failed = self.outbox_counts()
+        summary.bytes_sent = self.client.bytes_sent - sent0
+        summary.bytes_received = self.client.bytes_received - received0
+        summary.seconds = round(time.monotonic() - started, 3)
+        return summary
+
+    # -- push ------------------------------------------------------------------------------
+
+    def push(self, summary: SyncSummary) -> None:
+        after = 0
+        while True:
+            with self.store.read() as session:
+                entries = list(
+                    session.scalars(
+                        select(OutboxEntry)
+                        .where(OutboxEntry.seq > after, OutboxEntry.last_error.is_(None))
+                        .order_by(OutboxEntry.seq)
+                        .limit(self.batch_size)
+                    )
+                )
+            if not entries:
+                return
+            changes = [_change(entry) for entry in entries]
+            try:
+                response = self._with_retry(functools.partial(self.client.push, changes), summary)
+            except SyncHttpError as exc:
+                index = exc.details.get("index")
+                if (
+                    exc.status in (400, 403, 413)
+                    and isinstance(index, int)
+                    and index < len(entries)
+                ):
+                    # one change spoils the batch: park it with its error and go on
+                    self._park(entries[index].seq, f"errno {exc.errno}: {exc.message}")
+                    summary.rejected += 1
+                    continue
+                raise
+            self._acknowledge(entries, response, summary)
+            after = entries[-1].seq
+            if self.on_progress is not None:
+                self.on_progress("push", summary.pushed, 0)
+
+    def _acknowledge(
+        self, entries: list[OutboxEntry], response: p.PushResponse, summary: SyncSummary
+    ) -> None:
+        by_id = {entry.change_id: entry for entry in entries}
+        done: list[int] = []
+        with self.store.remote_session() as session:
+            for result in response.results:
+                entry = by_id.get(result.change_id)
+                if entry is None:
+                    continue
+                if result.status is p.PushStatus.REJECTED:
+                    summary.rejected += 1
+                    session.execute(
+                        update(OutboxEntry)
+                        .where(OutboxEntry.seq == entry.seq)
+                        .values(
+                            attempts=OutboxEntry.attempts + 1,
+                            last_error=f"errno {result.errno}",
+                        )
+                    )
+                    continue
+                done.append(entry.seq)
+                if result.status is p.PushStatus.DUPLICATE:
+                    summary.duplicates += 1
+                elif result.status is p.PushStatus.CONFLICT:
+                    summary.conflicts += 1
+                    summary.pushed += 1
+                else:
+                    summary.pushed += 1
+            for start in range(0, len(done), 500):
+                session.execute(
+                    delete(OutboxEntry).where(OutboxEntry.seq.in_(done[start : start + 500]))
+                )
+
+    def _park(self, seq: int, error: str) -> None:
+        with self.store.remote_session() as session:
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.seq == seq)
+                .values(attempts=OutboxEntry.attempts + 1, last_error=error[:500])
+            )
+
+    def retry_failed(self) -> int:
+        """Put refused changes back in line (the Sync page's Retry)."""
+        with self.store.remote_session() as session:
+            result = session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.last_error.is_not(None))
+                .values(last_error=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def outbox_counts(self) -> tuple[int, int]:
+        """(changes waiting, changes refused) in the outbox."""
+        with self.store.read() as session:
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.last_error.is_(None))
+            )
+            failed = session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.last_error.is_not(None))
+            )
+        return int(waiting or 0), int(failed or 0)
+
+    # -- pull ------------------------------------------------------------------------------
+
+    def cursor(self) -> int:
+        with self.store.read() as session:
+            row = session.get(SyncState, CURSOR_KEY)
+            return int(row.value) if row is not None else 0
+
+    def pull(self, summary: SyncSummary) -> None:
+        since = self.cursor()
+        while True:
+            page = self._with_retry(
+                functools.partial(self.client.pull, since, self.page_size), summary
+            )
+            self.apply_page(page)
+            summary.pages += 1
+            summary.pulled_rows += len(page.rows)
+            summary.merges += len(page.merges)
+            summary.conflicts_received += len(page.conflicts)
+            summary.cursor = since = page.cursor
+            if self.on_progress is not None:
+                self.on_progress("pull", summary.pulled_rows, 0)
+            if not page.more:
+                return
+
+    def apply_page(self, page: p.PullPage) -> None:
+        """Apply one page and its cursor in one transaction (resumable pull)."""
+        with self.store.remote_session() as session:
+            pending = self._pending_fields(session, page)
+            for update_ in page.rows:
+                self._apply_row(session, update_, pending)
+            for merge in page.merges:
+                session.merge(
+                    SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone)
+                )
+            for conflict in page.conflicts:
+                session.merge(
+                    SyncConflict(
+                        id=conflict.id,
+                        seq=conflict.seq,
+                        entity=conflict.entity,
+                        row_id=conflict.row_id,
+                        field=conflict.field,
+                        office=conflict.office,
+                        applied=conflict.applied.model_dump(),
+                        other=conflict.other.model_dump(),
+                        status=conflict.status,
+                        resolved_by=conflict.resolved_by,
+                    )
+                )
+            if page.hlc:
+                self.store.clock.observe(page.hlc)
+                session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
+            session.merge(SyncState(key=CURSOR_KEY, value=str(page.cursor)))
+
+    def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
+        ids = [row.id for row in page.rows]
+        found: set[tuple[str, str, str]] = set()
+        for start in range(0, len(ids), 500):
+            query = select(OutboxEntry.entity, OutboxEntry.row_id, OutboxEntry.field).where(
+                OutboxEntry.row_id.in_(ids[start : start + 500])
+            )
+            found.update((e, r, f) for e, r, f in session.execute(query))
+        return found
+
+    def _apply_row(
+        self, session: Session, row: p.RowUpdate, pending: set[tuple[str, str, str]]
+    ) -> None:
+        cls = self._classes.get(row.entity)
+        if cls is None:
+            return  # an entity this app version does not know: ignore, stay in sync
+        spec = catalogue.entity(row.entity)
+        obj = session.get(cls, row.id)
+        if obj is None:
+            obj = cls()
+            obj.id, obj.version, obj.deleted = row.id, 0, False
+            for name, field_spec in spec.fields.items():
+                # a row can arrive split over two pages; the next page fills the rest
+                if field_spec.required:
+                    setattr(obj, name, "")
+            session.add(obj)
+        for name, value in row.values.items():
+            if (row.entity, row.id, name) in pending:
+                continue
+            if name == p.DELETED_FIELD:
+                obj.deleted = bool(value)
+            elif name in spec.fields:
+                setattr(obj, name, catalogue.from_wire(spec.fields[name], value))
+        obj.version = max(obj.version or 0, row.version)
+
+    # -- retries ---------------------------------------------------------------------------
+
+    def _with_retry(self, call: Callable[[], T], summary: SyncSummary) -> T:
+        delay = 1.0
+        for attempt in range(self.max_retries + 1):
+            try:
+                return call()
+            except SyncHttpError as exc:
+                if not exc.retryable or attempt == self.max_retries:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                summary.retries += 1
+                self.sleep(min(wait, MAX_WAIT_SECONDS))
+                delay = min(delay * 2, MAX_WAIT_SECONDS)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _change(entry: OutboxEntry) -> p.Change:
+    return p.Change.model_validate(
+        {
+            "change_id": entry.change_id,
+            "entity": entry.entity,
+            "row_id": entry.row_id,
+            "field": entry.field,
+            "value": json.loads(entry.value),
+            "base_version": entry.base_version,
+            "hlc": entry.hlc,
+            "device_id": entry.device_id,
+            "user_id": entry.user_id,
+        }
+    )
+
+
+# -- device registration -----------------------------------------------------------------
+
+
+def register_device(
+    store: Store,
+    client: SyncClient,
+    server_url: str,
+    username: str,
+    password: str,
+    device_name: str,
+    secrets: SecretStore | None = None,
+) -> p.RegisterResponse:
+    """Register this store's device with a server; the token goes to the OS keyring."""
+    try:
+        answer = client.register(username, password, device_name)
+    except ServerUnreachable as exc:
+        raise UserError("sync.unreachable", server=server_url) from exc
+    except SyncHttpError as exc:
+        if exc.errno == p.Errno.BAD_CREDENTIALS:
+            raise UserError("sync.bad_credentials") from exc
+        raise UserError("sync.refused", errno=exc.errno) from exc
+    if not (secrets or SecretStore()).set(
+        TOKEN_SECRET.format(store_id=store.store_id), answer.token
+    ):
+        raise UserError("sync.no_keyring")
+    with store.remote_session() as session:
+        session.merge(SyncState(key=SERVER_KEY, value=server_url))
+        session.merge(SyncState(key="server_device_id", value=answer.device_id))
+    store.set_setting("user", answer.account.username)
+    return answer
+
+
+def device_token(store: Store, secrets: SecretStore | None = None) -> str | None:
+    return (secrets or SecretStore()).get(TOKEN_SECRET.format(store_id=store.store_id))
+
+
+def server_url(store: Store) -> str | None:
+    with store.read() as session:
+        row = session.get(SyncState, SERVER_KEY)
+        return row.value if row is not None else None

@@ -1,0 +1,233 @@
+"""The HTTP side of the sync client: protocol v1 calls over an injected ``httpx.Client``.
+
+Tests pass Starlette's ``TestClient`` (an ``httpx.Client``) or a client pointed at a live
+uvicorn; the app passes a plain ``httpx.Client``. Request bodies are gzip-compressed;
+responses are decompressed by httpx. Counters of bytes on the wire feed the sync
+summary and ``bench/sync.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import importlib
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from sync import protocol as p
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    # Starlette's TestClient is built on httpx2 when that is installed (tests)
+    errors: list[type[Exception]] = [httpx.TransportError]
+    with contextlib.suppress(ImportError):
+        errors.append(importlib.import_module("httpx2").TransportError)
+    return tuple(errors)
+
+
+TRANSPORT_ERRORS = _transport_errors()
+
+
+class HttpResponse(Protocol):
+    status_code: int
+    headers: Any
+    content: bytes
+    num_bytes_downloaded: int
+
+    def json(self) -> Any: ...
+
+
+class HttpClient(Protocol):
+    """What the sync client needs of ``httpx.Client`` (or Starlette's ``TestClient``)."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None = ...,
+        headers: dict[str, str] | None = ...,
+        params: dict[str, Any] | None = ...,
+    ) -> Any: ...
+
+
+class SyncHttpError(Exception):
+    """The server refused a request: HTTP status, protocol ``errno`` and details."""
+
+    def __init__(
+        self,
+        status: int,
+        errno: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"HTTP {status} errno {errno}: {message}")
+        self.status = status
+        self.errno = errno
+        self.message = message
+        self.details = details or {}
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in (429, 502, 503, 504)
+
+
+class ServerUnreachable(Exception):
+    """No answer: offline, connection refused or dropped, timeout."""
+
+
+class SyncClient:
+    """Typed calls of protocol v1. ``token`` is the device token (see ``register``)."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        base_url: str = "",
+        token: str | None = None,
+        compress: bool = True,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.compress = compress
+        self.bytes_sent = 0
+        self.bytes_received = 0
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{p.PREFIX}{path}"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        raw: bytes | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        headers = {"Accept-Encoding": "gzip", p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        content: bytes | None = raw
+        if body is not None:
+            content = body.model_dump_json().encode("utf-8")
+            headers["Content-Type"] = "application/json"
+            if self.compress and len(content) > 256:
+                content = gzip.compress(content, compresslevel=5)
+                headers["Content-Encoding"] = "gzip"
+        elif raw is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        try:
+            response: HttpResponse = self.http.request(
+                method, self._url(path), content=content, headers=headers, params=params
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise ServerUnreachable(type(exc).__name__) from exc
+        self.bytes_sent += len(content or b"") + 200  # rough allowance for request headers
+        self.bytes_received += response.num_bytes_downloaded + 150
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        response = self._request(method, path, **kwargs)
+        return model.model_validate_json(response.content)
+
+    # -- devices ---------------------------------------------------------------------------
+
+    def info(self) -> p.ServerInfo:
+        return self._call(p.ServerInfo, "GET", "/info")
+
+    def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
+        """Register this device; keeps the new token for later calls."""
+        request = p.RegisterRequest(username=username, password=password, device_name=device_name)
+        answer = self._call(p.RegisterResponse, "POST", "/devices", body=request)
+        self.token = answer.token
+        return answer
+
+    def rotate(self) -> p.RegisterResponse:
+        answer = self._call(p.RegisterResponse, "POST", "/devices/rotate")
+        self.token = answer.token
+        return answer
+
+    def me(self) -> p.Account:
+        return self._call(p.Account, "GET", "/me")
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def push(self, changes: list[p.Change]) -> p.PushResponse:
+        return self._call(p.PushResponse, "POST", "/push", body=p.PushRequest(changes=changes))
+
+    def pull(self, since: int, limit: int = p.DEFAULT_PAGE) -> p.PullPage:
+        return self._call(p.PullPage, "GET", "/pull", params={"since": since, "limit": limit})
+
+    def merge(self, entity: str, source_id: str, target_id: str) -> p.MergeRecord:
+        request = p.MergeRequest.model_validate(
+            {"entity": entity, "source_id": source_id, "target_id": target_id}
+        )
+        return self._call(p.MergeRecord, "POST", "/merges", body=request)
+
+    def undo_merge(self, merge_id: str) -> p.MergeRecord:
+        return self._call(p.MergeRecord, "POST", f"/merges/{merge_id}/undo")
+
+    def conflicts(self, status: str | None = None) -> list[p.ConflictRecord]:
+        params = {"status": status} if status else None
+        response = self._request("GET", "/conflicts", params=params)
+        return [p.ConflictRecord.model_validate(item) for item in response.json()]
+
+    def resolve(self, conflict_id: str, flip: bool) -> p.ConflictRecord:
+        body = p.ResolveRequest(choice="flip" if flip else "confirm")
+        return self._call(p.ConflictRecord, "POST", f"/conflicts/{conflict_id}/resolve", body=body)
+
+    # -- attachments -----------------------------------------------------------------------
+
+    def upload(self, data: bytes, chunk_size: int = 256 * 1024) -> p.UploadStatus:
+        """Upload content-addressed bytes, sending only chunks the server lacks; verify."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        start = p.UploadStart(sha256=sha256, size=len(data), chunk_size=chunk_size)
+        status = self._call(p.UploadStatus, "POST", "/attachments/start", body=start)
+        if status.complete:
+            return status
+        have = set(status.received)
+        for index in range(status.chunks):
+            if index in have:
+                continue
+            part = data[index * status.chunk_size : (index + 1) * status.chunk_size]
+            self._request(
+                "PUT", "/attachments/chunk", raw=part, params={"sha256": sha256, "index": index}
+            )
+        return self._call(
+            p.UploadStatus, "POST", "/attachments/verify", body=p.UploadVerify(sha256=sha256)
+        )
+
+    def upload_status(self, sha256: str) -> p.UploadStatus:
+        return self._call(p.UploadStatus, "GET", "/attachments/status", params={"sha256": sha256})
+
+    def download(self, sha256: str) -> bytes:
+        response = self._request("GET", "/attachments/content", params={"sha256": sha256})
+        data = response.content
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SyncHttpError(200, p.Errno.HASH_MISMATCH, "downloaded bytes do not match")
+        return data
+
+
+def _error(response: HttpResponse) -> SyncHttpError:
+    retry: float | None = None
+    header = response.headers.get("Retry-After")
+    if header is not None:
+        try:
+            retry = max(0.0, float(header))
+        except ValueError:
+            retry = None
+    try:
+        body = p.ErrorBody.model_validate_json(response.content)
+    except ValueError:
+        return SyncHttpError(response.status_code, p.Errno.INTERNAL, "unexpected answer", {}, retry)
+    return SyncHttpError(body.status, body.errno, body.message, body.details, retry)
