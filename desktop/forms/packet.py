@@ -254,7 +254,7 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
                 ],
                 [
                     para(bilingual("form.sign.thumbprint", lang, bold=True), st.label),
-                    Spacer(1, box),
+                    _square(box),
                 ],
             ]
         ],
@@ -283,6 +283,13 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
         Spacer(1, 8),
         KeepTogether([witnesses]),
     ]
+
+
+def _square(size: float) -> Table:
+    """An empty framed square (the thumbprint box)."""
+    square = Table([[""]], colWidths=[size], rowHeights=[size])
+    square.setStyle([("BOX", (0, 0), (-1, -1), 0.8, render.INK)])
+    return square
 
 
 def packet_flowables(case: CaseData) -> tuple[list[Flowable], PacketResult]:
