@@ -212,6 +212,12 @@ def _daily_wage(
     return _under_disputed_cap(trace, compute)
 
 
+def _percent(rate: Decimal) -> Decimal:
+    """A rate as a percentage for display: 0.5 -> 50, 0.215 -> 21.5."""
+    value = rate * 100
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def _money(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
@@ -232,9 +238,17 @@ def _amounts(
         rate = trace.decimal("wcf_compensation_rate")
         earlier = [m for m in months if m <= anchor]
         if not earlier:
-            return None, [coded("amount.wcf_rate", rate=rate)]
+            return None, [coded("amount.wcf_rate", rate=rate, percent=_percent(rate))]
         wage = months[max(earlier)]
-        return None, [coded("amount.wcf_monthly", rate=rate, wage=wage, per_month=rate * wage)]
+        return None, [
+            coded(
+                "amount.wcf_monthly",
+                rate=rate,
+                percent=_percent(rate),
+                wage=wage,
+                per_month=_money(rate * wage),
+            )
+        ]
     if benefit is Benefit.OLD_AGE:
         return None, [_old_age_amount(trace, months, counted)]
     daily = _daily_wage(trace, months, anchor)
@@ -243,7 +257,13 @@ def _amounts(
     if benefit is Benefit.SICKNESS:
         rate = trace.decimal("sickness_cash_rate")
         return daily, [
-            coded("amount.daily_cash", rate=rate, daily_wage=daily, per_day=_money(rate * daily))
+            coded(
+                "amount.daily_cash",
+                rate=rate,
+                percent=_percent(rate),
+                daily_wage=daily,
+                per_day=_money(rate * daily),
+            )
         ]
     if benefit is Benefit.MATERNITY:
         lump = trace.decimal("maternity_lump_sum")
@@ -252,6 +272,7 @@ def _amounts(
         leave = coded(
             "amount.leave_cash",
             rate=rate,
+            percent=_percent(rate),
             days=days,
             daily_wage=daily,
             total=_money(rate * daily * days),
@@ -264,6 +285,7 @@ def _amounts(
             coded(
                 "amount.monthly_cash",
                 rate=rate,
+                percent=_percent(rate),
                 monthly_wage=monthly,
                 per_month=_money(rate * monthly),
             )
@@ -271,7 +293,9 @@ def _amounts(
     if benefit is Benefit.DEATH:
         found = [coded("amount.funeral_grant", amount=trace.decimal("death_funeral_grant"))]
         survivor = trace.value("death_survivor_allowance")
-        tiers = [t for t in survivor["tiers"] if len(counted) >= int(t["min_months"])]
+        # The tiers count every month paid before the death, not just the 6-month window.
+        paid = len([m for m in months if m <= anchor])
+        tiers = [t for t in survivor["tiers"] if paid >= int(t["min_months"])]
         if tiers:
             rate = Decimal(str(survivor["rate"]))
             multiplier = int(tiers[-1]["multiplier"])
@@ -280,6 +304,7 @@ def _amounts(
                 coded(
                     "amount.survivor_allowance",
                     rate=rate,
+                    percent=_percent(rate),
                     monthly_wage=monthly,
                     multiplier=multiplier,
                     total=_money(rate * monthly * multiplier),
@@ -295,6 +320,7 @@ def _amounts(
         coded(
             "amount.unemployment",
             rate=rate,
+            percent=_percent(rate),
             max_days=days,
             daily_wage=daily,
             per_day=per_day,
@@ -320,7 +346,11 @@ def _old_age_amount(
         steps = (total - int(pension["min_months"])) // int(pension["step_months"])
         rate = Decimal(str(pension["base_rate"])) + steps * Decimal(str(pension["step_rate"]))
         return coded(
-            "amount.pension", rate=rate, average_wage=average, per_month=_money(rate * average)
+            "amount.pension",
+            rate=rate,
+            percent=_percent(rate),
+            average_wage=average,
+            per_month=_money(rate * average),
         )
     lump = trace.value("old_age_lump_sum")
     both = total >= int(lump["both_shares_from_months"])
@@ -398,7 +428,12 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
     daily: Decimal | None = None
     amounts: list[Coded] = []
     if status is Status.ELIGIBLE:
-        daily, amounts = _amounts(facts, trace, months, counted, anchor)
+        try:
+            daily, amounts = _amounts(facts, trace, months, counted, anchor)
+        except UserError as exc:
+            # The only expected failure: an amount whose history the data does not reach
+            # back to (e.g. the child allowance before 2018). Eligibility still stands.
+            amounts = [coded("amount.not_recorded", **exc.params)]
 
     filing = trace.value("filing_deadline_by_benefit")[str(benefit)]
     deadline_rule = deadlines.deadline_rule(filing, facts.event_date, book)
