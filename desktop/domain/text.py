@@ -134,8 +134,10 @@ def _strip_latin_marks(text: str) -> str:
 
 def search_fold(text: str) -> str:
     """The form used to index and compare names: see the module docstring."""
-    value = clean(text).casefold().translate(_LATIN_STROKES).translate(_DIGIT_FOLD)
-    return _strip_latin_marks(value)
+    value = clean(text).casefold()
+    if value.isascii():  # most romanised names: nothing left to fold
+        return value
+    return _strip_latin_marks(value.translate(_LATIN_STROKES).translate(_DIGIT_FOLD))
 
 
 def check_encoding(text: str, field: str = "name") -> tuple[ZawgyiResult, list[Issue]]:

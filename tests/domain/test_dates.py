@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from desktop.domain import dates
 from desktop.domain.dates import PartialDate, Precision, YearMonth
@@ -376,3 +378,27 @@ def test_year_month_rejects_other_operands() -> None:
         YearMonth(2026, 1) + 1.5  # type: ignore[operator]
     with pytest.raises(TypeError):
         YearMonth(2026, 1) - "x"  # type: ignore[operator]
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 12, 31)))
+def test_be_round_trips_for_any_date(day: dt.date) -> None:
+    assert dates.parse_be(dates.format_be(day)) == day
+    assert dates.parse_be(dates.format_be(day, thai=True)) == day
+    be_text = dates.format_be(day)
+    assert dates.parse_date_input(be_text, "be") == (day, [])
+    assert dates.parse_date_input(day.isoformat(), "ce") == (day, [])
+
+
+@given(st.integers(200, 9000), st.integers(1, 12), st.integers(-2000, 2000))
+def test_year_month_arithmetic_is_consistent(year: int, month: int, months: int) -> None:
+    start = YearMonth(year, month)
+    end = start + months
+    assert end - start == months
+    assert end - months == start
+    assert (end > start) is (months > 0)
+    assert end.first_day() <= end.last_day()
+
+
+def test_year_month_arithmetic_outside_the_calendar_raises() -> None:
+    with pytest.raises(ValueError, match="year out of range"):
+        YearMonth(1, 1) - 1

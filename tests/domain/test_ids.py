@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from desktop.domain import ids
 from desktop.domain.validation import Issue, Severity
@@ -227,3 +229,13 @@ def test_unknown_kind_names_the_kind() -> None:
 def test_every_kind_is_dispatched() -> None:
     for kind in ids.DocumentKind:
         assert codes(ids.validate_document_number(kind, "")) == [("id.required", Severity.ERROR)]
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12))
+def test_appending_the_check_digit_always_validates(first12: str) -> None:
+    number = first12 + str(ids.thai_id_check_digit(first12))
+    assert ids.validate_thai_id(number) == []
+    wrong = first12 + str((int(number[-1]) + 1) % 10)
+    (found,) = ids.validate_thai_id(wrong)
+    assert found.code == "id.check_digit"
+    assert found.is_error is (first12[0] in "123458")

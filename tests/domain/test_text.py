@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from desktop.domain import text
 from desktop.domain.text import Script
@@ -127,3 +129,13 @@ def test_zawgyi_helpers_are_reexported() -> None:
     assert text.looks_like_zawgyi("ေမာင္ေမာင္")
     assert text.zawgyi_to_unicode("ေမာင္") == "မောင်"
     assert text.zawgyi_probability("abc") == 0.0
+
+
+@given(st.text(max_size=40))
+def test_clean_and_fold_are_idempotent(value: str) -> None:
+    cleaned = text.clean(value)
+    assert text.clean(cleaned) == cleaned
+    assert cleaned == cleaned.strip()
+    assert "  " not in cleaned
+    folded = text.search_fold(value)
+    assert text.search_fold(folded) == folded
