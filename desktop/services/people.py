@@ -177,7 +177,7 @@ def _name_row(person: Person, name: NameInput) -> PersonName:
         kind=name.kind,
         given_name=text.clean(name.given_name) if name.given_name else None,
         family_name=text.clean(name.family_name) if name.family_name else None,
-        honorific=honorific,
+        honorific=str(honorific) if honorific else None,
         raw_input=raw_kept,
     )
 

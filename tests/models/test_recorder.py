@@ -1,0 +1,100 @@
+"""Every write leaves outbox entries and an audit event in the same transaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW
+from desktop.domain.hlc import Stamp
+from desktop.models.entities import AuditEvent, Note, OutboxEntry, Person, SyncState
+from desktop.models.recorder import HardDeleteError
+from desktop.models.store import Store
+
+
+def _outbox(store: Store) -> list[OutboxEntry]:
+    with store.read() as session:
+        return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)))
+
+
+def test_insert_writes_one_entry_per_set_field_and_an_audit_event(store: Store) -> None:
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="m", nationality="MMR")
+        session.add(person)
+    entries = [e for e in _outbox(store) if e.entity == "person"]
+    assert {e.field for e in entries} == {"office", "sex", "nationality"}
+    assert all(e.base_version == 0 and e.device_id == store.device_id for e in entries)
+    assert len({e.change_id for e in entries}) == 3
+    with store.read() as session:
+        audit = session.scalars(select(AuditEvent)).one()
+    assert audit.action == "person.created"
+    assert audit.details == {"fields": ["nationality", "office", "sex"]}
+
+
+def test_update_writes_only_changed_fields_with_the_base_version(store: Store) -> None:
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="m")
+        session.add(person)
+    with store.remote_session() as session:  # as if the server had acknowledged it as seq 7
+        session.get(Person, person.id).version = 7  # type: ignore[union-attr]
+    with store.session() as session:
+        row = session.get(Person, person.id)
+        assert row is not None
+        row.phone = "0812345678"
+        row.sex = "m"  # unchanged value: no entry
+    last = _outbox(store)[-2]
+    assert (last.field, json.loads(last.value), last.base_version) == ("phone", "0812345678", 7)
+
+
+def test_stamps_increase_and_survive_a_restart(store: Store, tmp_path: object) -> None:
+    for sex in ("m", "f"):
+        with store.session() as session:
+            session.add(Person(office="TAK-01", sex=sex))
+    stamps = [Stamp.parse(e.hlc) for e in _outbox(store)]
+    assert stamps == sorted(stamps)
+    with store.read() as session:
+        saved = session.get(SyncState, "hlc")
+    assert saved is not None and Stamp.parse(saved.value) == max(stamps)
+
+
+def test_tombstone_not_delete(store: Store) -> None:
+    with store.session() as session:
+        person = Person(office="TAK-01")
+        session.add(person)
+    with store.session() as session:
+        row = session.get(Person, person.id)
+        assert row is not None
+        row.deleted = True
+    assert _outbox(store)[-2].field == TOMBSTONE_FIELD
+    with pytest.raises(HardDeleteError), store.session() as session:
+        session.delete(session.get(Person, person.id))
+        session.flush()
+
+
+def test_append_only_rows_travel_whole_and_cannot_be_edited(store: Store) -> None:
+    with store.session() as session:
+        note = Note(office="TAK-01", body="Met the worker at the clinic", author="k")
+        session.add(note)
+    entry = next(e for e in _outbox(store) if e.entity == "note")
+    assert entry.field == WHOLE_ROW
+    assert json.loads(entry.value)["body"] == "Met the worker at the clinic"
+    with pytest.raises(HardDeleteError), store.session() as session:
+        row = session.get(Note, note.id)
+        assert row is not None
+        row.body = "rewritten"
+
+
+def test_failed_transaction_leaves_neither_row_nor_outbox(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.session() as session:
+        session.add(Person(office="TAK-01", sex="f"))
+        session.flush()
+        raise RuntimeError("power cut")
+    assert _outbox(store) == []
+
+
+def test_remote_session_records_nothing(store: Store) -> None:
+    with store.remote_session() as session:
+        session.add(Person(office="TAK-01", sex="f"))
+    assert _outbox(store) == []

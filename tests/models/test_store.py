@@ -1,0 +1,201 @@
+"""Opening, creating and refusing stores: every bad file gets a clear error and stays untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from desktop.domain.errors import UserError
+from desktop.models import store as store_module
+from desktop.models.entities import Person
+from desktop.models.migrations import runner
+from desktop.models.secret_store import SecretStore
+from desktop.models.store import (
+    StorePaths,
+    create_store,
+    online_backup,
+    open_store,
+)
+from tests.conftest import PASSPHRASE
+from tests.fakes import MemoryKeyring
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _add_person(store: store_module.Store) -> str:
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="f")
+        session.add(person)
+        session.flush()
+        return person.id
+
+
+def test_new_store_is_encrypted_on_disk(store: store_module.Store) -> None:
+    _add_person(store)
+    raw = store.paths.db.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(store.paths.db).execute("SELECT * FROM sqlite_master").fetchall()
+
+
+def test_reopen_with_passphrase_keeps_data(tmp_path: Path) -> None:
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    person_id = _add_person(created)
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    with reopened.read() as session:
+        assert session.get(Person, person_id) is not None
+    reopened.close()
+
+
+def test_wal_mode(store: store_module.Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+
+
+def test_wrong_passphrase_is_clear_and_touches_nothing(tmp_path: Path) -> None:
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    _add_person(created)
+    created.close()
+    paths = StorePaths(tmp_path / "s")
+    before = (_digest(paths.db), _digest(paths.keyfile))
+    with pytest.raises(UserError) as caught:
+        open_store(tmp_path / "s", "not the passphrase")
+    assert caught.value.code == "error.wrong_passphrase"
+    assert (_digest(paths.db), _digest(paths.keyfile)) == before
+
+
+def test_key_comes_from_os_keyring_without_a_passphrase(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    create_store(tmp_path / "s", PASSPHRASE).close()
+    assert memory_keyring.secrets, "the store key should be in the OS keyring"
+    open_store(tmp_path / "s").close()
+
+
+def test_without_keyring_and_without_passphrase_it_asks(tmp_path: Path) -> None:
+    create_store(tmp_path / "s", PASSPHRASE).close()
+    from keyring.backends import fail
+
+    no_keyring = SecretStore(backend=fail.Keyring())
+    assert not no_keyring.usable()
+    with pytest.raises(UserError) as caught:
+        open_store(tmp_path / "s", secrets=no_keyring)
+    assert caught.value.code == "error.passphrase_needed"
+    prompts: list[str] = []
+
+    def prompt() -> str:
+        prompts.append("asked")
+        return PASSPHRASE
+
+    open_store(tmp_path / "s", prompt, secrets=no_keyring).close()
+    assert prompts == ["asked"]
+
+
+class PlaintextKeyring(MemoryKeyring):
+    """Stands for keyrings.alt's file backend: exists, protects nothing."""
+
+
+def test_no_plaintext_keyring_fallback() -> None:
+    assert not SecretStore(backend=PlaintextKeyring()).usable()
+
+
+def test_plain_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    plain = root / "sapan.db"
+    sqlite3.connect(plain).execute("CREATE TABLE t(x)").connection.commit()
+    before = _digest(plain)
+    with pytest.raises(UserError) as caught:
+        open_store(root, PASSPHRASE)
+    assert caught.value.code == "error.store_not_encrypted"
+    assert _digest(plain) == before
+
+
+@pytest.mark.parametrize("damage", ["truncate", "corrupt", "empty"])
+def test_damaged_database_is_refused_never_overwritten(tmp_path: Path, damage: str) -> None:
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    for _ in range(20):
+        _add_person(created)
+    with created.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    created.close()
+    db = StorePaths(tmp_path / "s").db
+    data = bytearray(db.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 3]
+    elif damage == "corrupt":
+        data[0:4096] = bytes(4096)  # the first page: header and schema
+    else:
+        data = bytearray()
+    db.write_bytes(bytes(data))
+    for extra in (db.with_name("sapan.db-wal"), db.with_name("sapan.db-shm")):
+        extra.unlink(missing_ok=True)
+    before = _digest(db)
+    with pytest.raises(UserError) as caught:
+        open_store(tmp_path / "s", PASSPHRASE)
+    assert caught.value.code == "error.store_damaged"
+    assert _digest(db) == before
+
+
+def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    with created.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    created.close()
+    with pytest.raises(UserError) as caught:
+        open_store(tmp_path / "s", PASSPHRASE)
+    assert caught.value.code == "error.store_newer"
+
+
+def test_creating_over_an_existing_store_is_refused(tmp_path: Path) -> None:
+    create_store(tmp_path / "s", PASSPHRASE).close()
+    with pytest.raises(UserError) as caught:
+        create_store(tmp_path / "s", PASSPHRASE)
+    assert caught.value.code == "error.store_exists"
+
+
+def test_short_passphrase_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        create_store(tmp_path / "s", "short")
+    assert caught.value.code == "error.passphrase_too_short"
+    assert not (tmp_path / "s" / "sapan.db").exists()
+
+
+def test_migration_from_an_older_schema_copies_the_file_first(tmp_path: Path) -> None:
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    person_id = _add_person(created)
+    revisions = [s.revision for s in runner._scripts().walk_revisions()]
+    assert len(revisions) >= 2, "needs a released schema older than head"
+    from alembic import command
+
+    with created.engine.begin() as conn:
+        command.downgrade(runner.config(conn), revisions[1])
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    assert list(reopened.paths.backups.glob("sapan-*.db"))
+    with reopened.read() as session:
+        assert session.get(Person, person_id) is not None
+    reopened.close()
+
+
+def test_online_backup_is_encrypted_and_opens_with_the_same_key(
+    store: store_module.Store, tmp_path: Path
+) -> None:
+    _add_person(store)
+    target = tmp_path / "copy" / "sapan.db"
+    online_backup(store, target)
+    assert not target.read_bytes().startswith(b"SQLite format 3")
+    (tmp_path / "copy" / "sapan.key").write_bytes(store.paths.keyfile.read_bytes())
+    copy = open_store(tmp_path / "copy", PASSPHRASE)
+    with copy.read() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 1
+    copy.close()
+    with pytest.raises(UserError):
+        online_backup(store, target)

@@ -1,0 +1,148 @@
+"""Cases: offline numbers, the whole case file, lazy listing, forward-only steps, notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from pathlib import Path
+
+import pytest
+
+from desktop.domain.errors import UserError
+from desktop.models.store import Store
+from desktop.services import attachments, cases, employers, people
+from desktop.services.cases import CaseFilter, TrackInput
+from desktop.services.people import NameInput, PersonInput
+
+
+def _person(store: Store, name: str = "မမြင့်မြင့်") -> str:
+    return people.create_person(store, PersonInput(names=[NameInput(name)])).person_id
+
+
+def test_case_numbers_come_from_the_device_block(store: Store) -> None:
+    pid = _person(store)
+    first = cases.open_case(store, pid)
+    second = cases.open_case(store, pid)
+    assert re.fullmatch(r"TAK-9\d{3}-000001", first)
+    assert second.endswith("-000002") and second[:8] == first[:8]
+
+
+def test_case_file_gathers_everything(store: Store) -> None:
+    pid = _person(store)
+    employer = employers.create_employer(
+        store, employers.EmployerInput("Mae Sot Garment Co.", sso_account="6300012345")
+    )
+    employers.add_employment(
+        store,
+        pid,
+        employers.EmploymentInput(employer, dt.date(2025, 1, 6), None, decimal.Decimal(9000)),
+    )
+    employers.record_contributions(
+        store,
+        pid,
+        [
+            employers.ContributionInput(f"2025-{m:02d}", decimal.Decimal(9000), employer)
+            for m in range(1, 7)
+        ],
+    )
+    number = cases.open_case(store, pid)
+    track = cases.start_track(
+        store,
+        number,
+        TrackInput(
+            "claim", ["collect", "file"], [("birth_certificate", True)], benefit="maternity"
+        ),
+    )
+    cases.add_note(store, number, "Worker is due in March.")
+    case_file = cases.get_case_file(store, number)
+    assert case_file.person.id == pid
+    assert case_file.employments[0].employer_name == "Mae Sot Garment Co."
+    assert [c.month for c in case_file.contributions] == [f"2025-{m:02d}" for m in range(1, 7)]
+    (claim,) = case_file.tracks
+    assert claim.id == track and [s.state for s in claim.steps] == ["in_progress", "not_started"]
+    assert claim.checklist[0].status == "missing"
+    assert case_file.notes[0].body == "Worker is due in March."
+
+
+def test_recording_the_same_contributions_twice_changes_nothing(store: Store) -> None:
+    pid = _person(store)
+    months = [employers.ContributionInput("2025-01", decimal.Decimal(12000))]
+    assert employers.record_contributions(store, pid, months) == 1
+    assert employers.record_contributions(store, pid, months) == 0
+    with pytest.raises(UserError):
+        employers.record_contributions(
+            store, pid, [employers.ContributionInput("2569-13", decimal.Decimal(1))]
+        )
+
+
+def test_steps_only_move_forward_unless_reopened_with_a_reason(store: Store) -> None:
+    number = cases.open_case(store, _person(store))
+    cases.start_track(store, number, TrackInput("enrollment", ["documents"], path="pink_card"))
+    step = cases.get_case_file(store, number).tracks[0].steps[0]
+    cases.save_step(store, step.id, state="submitted", data={"filed_on": "2026-03-01"})
+    with pytest.raises(UserError) as caught:
+        cases.save_step(store, step.id, state="in_progress")
+    assert caught.value.code == "error.step_backwards"
+    with pytest.raises(UserError):
+        cases.reopen_step(store, step.id, "  ")
+    cases.reopen_step(store, step.id, "SSO returned the form unsigned")
+    reopened = cases.get_case_file(store, number).tracks[0].steps[0]
+    assert reopened.state == "in_progress" and reopened.data == {"filed_on": "2026-03-01"}
+    actions = [a for _, a, _ in cases.audit_trail(store, [step.id])]
+    assert "step.reopened" in actions
+
+
+def test_listing_filters_and_rows(store: Store) -> None:
+    numbers = [
+        cases.open_case(store, _person(store, name)) for name in ("Aung Aung", "Sok Dara", "Noy")
+    ]
+    cases.start_track(store, numbers[1], TrackInput("claim", ["file"], benefit="maternity"))
+    ids = cases.list_case_ids(store)
+    assert len(ids) == 3 == cases.count_cases(store)
+    rows = cases.case_rows(store, ids)
+    assert [r.number for r in rows] == sorted(numbers)
+    assert all(r.pending_changes > 0 for r in rows)
+    only = cases.list_case_ids(store, CaseFilter(benefit="maternity"))
+    assert cases.case_rows(store, only)[0].name == "Sok Dara"
+    by_name = cases.case_rows(store, cases.list_case_ids(store, sort="name"))
+    assert [r.name for r in by_name] == ["Aung Aung", "Noy", "Sok Dara"]
+    assert (
+        cases.case_rows(store, cases.list_case_ids(store, CaseFilter(text="dara")))[0].name
+        == "Sok Dara"
+    )
+
+
+def test_unknown_case_and_empty_note(store: Store) -> None:
+    with pytest.raises(UserError) as caught:
+        cases.get_case_file(store, "TAK-0000-000000")
+    assert caught.value.code == "error.case_not_found"
+    number = cases.open_case(store, _person(store))
+    with pytest.raises(UserError):
+        cases.add_note(store, number, " \n ")
+
+
+def test_attachment_on_a_checklist_item_marks_it_present(store: Store, tmp_path: Path) -> None:
+    number = cases.open_case(store, _person(store))
+    cases.start_track(store, number, TrackInput("claim", ["file"], [("medical_certificate", True)]))
+    item = cases.get_case_file(store, number).tracks[0].checklist[0]
+    scan = tmp_path / "certificate.png"
+    scan.write_bytes(b"\x89PNG fake scan")
+    attachment_id = attachments.add_attachment(
+        store, scan, case_id=cases.case_id_for(store, number), checklist_item_id=item.id
+    )
+    case_file = cases.get_case_file(store, number)
+    assert case_file.tracks[0].checklist[0].status == "present"
+    assert case_file.tracks[0].checklist[0].attachment_ids == (attachment_id,)
+    assert attachments.read_attachment(store, case_file.attachments[0].sha256) == scan.read_bytes()
+
+
+def test_a_200_mb_attachment_is_refused_and_nothing_recorded(store: Store, tmp_path: Path) -> None:
+    number = cases.open_case(store, _person(store))
+    huge = tmp_path / "huge.tiff"
+    with huge.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    with pytest.raises(UserError) as caught:
+        attachments.add_attachment(store, huge, case_id=cases.case_id_for(store, number))
+    assert caught.value.code == "error.attachment_too_large"
+    assert cases.get_case_file(store, number).attachments == ()
