@@ -33,7 +33,8 @@ def test_round_trip_of_a_multi_chunk_file_is_encrypted_on_disk(
 def test_same_content_is_stored_once(blobs: AttachmentStore) -> None:
     first = blobs.put_bytes(b"passport page")
     second = blobs.put_bytes(b"passport page")
-    assert first.sha256 == second.sha256 and second.already_present
+    assert first.sha256 == second.sha256
+    assert second.already_present
 
 
 def test_empty_file(blobs: AttachmentStore) -> None:

@@ -56,7 +56,8 @@ def test_stamps_increase_and_survive_a_restart(store: Store, tmp_path: object) -
     assert stamps == sorted(stamps)
     with store.read() as session:
         saved = session.get(SyncState, "hlc")
-    assert saved is not None and Stamp.parse(saved.value) == max(stamps)
+    assert saved is not None
+    assert Stamp.parse(saved.value) == max(stamps)
 
 
 def test_tombstone_not_delete(store: Store) -> None:
@@ -68,9 +69,11 @@ def test_tombstone_not_delete(store: Store) -> None:
         assert row is not None
         row.deleted = True
     assert _outbox(store)[-2].field == TOMBSTONE_FIELD
-    with pytest.raises(HardDeleteError), store.session() as session:
+    with store.session() as session:
         session.delete(session.get(Person, person.id))
-        session.flush()
+        with pytest.raises(HardDeleteError):
+            session.flush()
+        session.rollback()
 
 
 def test_append_only_rows_travel_whole_and_cannot_be_edited(store: Store) -> None:
@@ -80,17 +83,25 @@ def test_append_only_rows_travel_whole_and_cannot_be_edited(store: Store) -> Non
     entry = next(e for e in _outbox(store) if e.entity == "note")
     assert entry.field == WHOLE_ROW
     assert json.loads(entry.value)["body"] == "Met the worker at the clinic"
-    with pytest.raises(HardDeleteError), store.session() as session:
+    with store.session() as session:
         row = session.get(Note, note.id)
         assert row is not None
         row.body = "rewritten"
+        with pytest.raises(HardDeleteError):
+            session.flush()
+        session.rollback()
 
 
-def test_failed_transaction_leaves_neither_row_nor_outbox(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.session() as session:
+def _write_then_fail(store: Store) -> None:
+    with store.session() as session:
         session.add(Person(office="TAK-01", sex="f"))
         session.flush()
         raise RuntimeError("power cut")
+
+
+def test_failed_transaction_leaves_neither_row_nor_outbox(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        _write_then_fail(store)
     assert _outbox(store) == []
 
 

@@ -25,7 +25,8 @@ def test_case_numbers_come_from_the_device_block(store: Store) -> None:
     first = cases.open_case(store, pid)
     second = cases.open_case(store, pid)
     assert re.fullmatch(r"TAK-9\d{3}-000001", first)
-    assert second.endswith("-000002") and second[:8] == first[:8]
+    assert second.endswith("-000002")
+    assert second[:8] == first[:8]
 
 
 def test_case_file_gathers_everything(store: Store) -> None:
@@ -60,7 +61,8 @@ def test_case_file_gathers_everything(store: Store) -> None:
     assert case_file.employments[0].employer_name == "Mae Sot Garment Co."
     assert [c.month for c in case_file.contributions] == [f"2025-{m:02d}" for m in range(1, 7)]
     (claim,) = case_file.tracks
-    assert claim.id == track and [s.state for s in claim.steps] == ["in_progress", "not_started"]
+    assert claim.id == track
+    assert [s.state for s in claim.steps] == ["in_progress", "not_started"]
     assert claim.checklist[0].status == "missing"
     assert case_file.notes[0].body == "Worker is due in March."
 
@@ -88,7 +90,8 @@ def test_steps_only_move_forward_unless_reopened_with_a_reason(store: Store) -> 
         cases.reopen_step(store, step.id, "  ")
     cases.reopen_step(store, step.id, "SSO returned the form unsigned")
     reopened = cases.get_case_file(store, number).tracks[0].steps[0]
-    assert reopened.state == "in_progress" and reopened.data == {"filed_on": "2026-03-01"}
+    assert reopened.state == "in_progress"
+    assert reopened.data == {"filed_on": "2026-03-01"}
     actions = [a for _, a, _ in cases.audit_trail(store, [step.id])]
     assert "step.reopened" in actions
 

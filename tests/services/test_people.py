@@ -27,7 +27,8 @@ def test_burmese_name_without_surname_and_honorific(store: Store) -> None:
     )
     view = people.get_person(store, result.person_id)
     native = next(n for n in view.names if n.kind == "native")
-    assert native.script == "myanmar" and native.family_name is None
+    assert native.script == "myanmar"
+    assert native.family_name is None
     assert native.honorific == "daw"
     assert view.display_name == "ဒေါ်အေးအေး"
 
@@ -46,7 +47,8 @@ def test_zawgyi_name_is_converted_only_when_confirmed_and_raw_kept(store: Store)
         ).one()
     assert first.full_name == "မောင်မောင်"
     assert first.raw_input == [ZAWGYI_MAUNG_MAUNG]
-    assert second.full_name == ZAWGYI_MAUNG_MAUNG and second.raw_input is None
+    assert second.full_name == ZAWGYI_MAUNG_MAUNG
+    assert second.raw_input is None
 
 
 def test_pink_card_with_bad_check_digit_is_a_warning_not_a_block(store: Store) -> None:
