@@ -34,8 +34,12 @@ ZWJ = "\u200d"
 # Invisible characters that only get in the way of matching: zero width space, word
 # joiner, BOM / zero width no-break space, soft hyphen, directional marks. ZWNJ and ZWJ
 # are kept inside words because they change how some scripts join (and are dropped at
-# word edges, where they do nothing).
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# word edges, where they do nothing). Control characters pasted from spreadsheets go too
+# (those that count as whitespace, like tab and NEL, are collapsed into spaces instead).
+_INVISIBLE = re.compile(
+    "[\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
+)
 _EDGE_JOINERS = re.compile(rf"(?:(?<=\s)|^)[{ZWNJ}{ZWJ}]+|[{ZWNJ}{ZWJ}]+(?=\s|$)")
 _WHITESPACE = re.compile(r"\s+")
 

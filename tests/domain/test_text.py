@@ -32,6 +32,8 @@ def test_nfc_composes() -> None:
         ("\u200c abc \u200d", "abc"),
         ("x\u200c y", "x y"),
         ("Nguye\u0302\u0303n", "Nguyễn"),
+        ("Ma\x00ung\x07", "Maung"),
+        ("Maung\x85Maung", "Maung Maung"),
         ("", ""),
         ("   ", ""),
     ],
