@@ -415,13 +415,16 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
                 .order_by(attachment_chunks.c.idx)
             ):
                 digest.update(r.data)
-            if digest.hexdigest() != sha256:
+            good = digest.hexdigest() == sha256
+            if good:
+                conn.execute(
+                    attachments.update().where(attachments.c.sha256 == sha256).values(complete=True)
+                )
+            else:
                 conn.execute(delete(attachment_chunks).where(attachment_chunks.c.sha256 == sha256))
                 conn.execute(delete(attachments).where(attachments.c.sha256 == sha256))
-                raise ApiError(422, Errno.HASH_MISMATCH, "content does not match its SHA-256")
-            conn.execute(
-                attachments.update().where(attachments.c.sha256 == sha256).values(complete=True)
-            )
+        if not good:
+            raise ApiError(422, Errno.HASH_MISMATCH, "content does not match its SHA-256")
         return status_of(sha256)
 
     @app.get(f"{p.PREFIX}/attachments/content")

@@ -1,0 +1,241 @@
+"""Fixtures for the sync tests: a throwaway PostgreSQL, servers on both backends, devices.
+
+PostgreSQL is started once per session from the binaries on the machine (initdb and
+pg_ctl as user ``postgres`` when the suite runs as root), with fsync off, on a free
+port, and stopped at the end. It is never mocked and never skipped: if it cannot start,
+the tests that need it fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+
+from desktop.models.store import Store, create_store
+from desktop.services.sync import SyncService
+from sync.client.http import SyncClient
+from sync.protocol import Role
+from sync.server import admin
+from sync.server.app import Settings, create_app
+from sync.server.db import make_engine
+from sync.server.migrate import upgrade
+
+PASSWORD = "password-123"
+PASSPHRASE = "correct horse battery staple 42"
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL binaries not found (apt-get install postgresql)")
+    return found[-1].parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL cluster's ``postgres`` database for this session."""
+    pg_bin = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="sapan-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        root.chmod(0o755)
+    data, port = root / "data", free_port()
+    try:
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(pg_bin / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(pg_bin / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "log"),
+                    "-w",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+    except (subprocess.CalledProcessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.fail(f"PostgreSQL did not start: {exc} {detail.decode(errors='replace')}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_url: str) -> str:
+    """A database with the server schema, copied for every test (CREATE ... TEMPLATE)."""
+    admin_conn = psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True)
+    admin_conn.execute("CREATE DATABASE sapan_template")
+    admin_conn.close()
+    url = postgres_url.rsplit("/", 1)[0] + "/sapan_template"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def fresh_pg_database(postgres_url: str, pg_template: str) -> str:
+    name = f"sapan_t{os.getpid()}_{next(_numbers)}"
+    conn = psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True)
+    conn.execute(f"CREATE DATABASE {name} TEMPLATE sapan_template")
+    conn.close()
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated server database on each backend."""
+    if request.param == "sqlite":
+        return str(tmp_path / "server.db")
+    return fresh_pg_database(
+        request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_template")
+    )
+
+
+@dataclass
+class Server:
+    """A server app in-process with its engine; ``client()`` gives a TestClient."""
+
+    app: object
+    url: str
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        return self.app.state.ctx.engine  # type: ignore[attr-defined]
+
+    def http(self):  # type: ignore[no-untyped-def]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from starlette.testclient import TestClient
+
+            return TestClient(self.app, raise_server_exceptions=True)  # type: ignore[arg-type]
+
+    def user(
+        self, name: str, role: Role = Role.CASEWORKER, offices: tuple[str, ...] = ("MS",)
+    ) -> str:
+        ctx = self.app.state.ctx  # type: ignore[attr-defined]
+        admin.create_user(ctx.engine, ctx.hasher, name, PASSWORD, role, offices)
+        return name
+
+    def device(self, name: str, device_name: str = "laptop") -> SyncClient:
+        client = SyncClient(self.http())
+        client.register(name, PASSWORD, device_name)
+        return client
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[Server]:
+    app = create_app(Settings(db_url=db_url, cheap_hashing=True))
+    srv = Server(app, db_url)
+    yield srv
+    srv.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
+    srv = Server(app, str(tmp_path / "server.db"))
+    yield srv
+    srv.engine.dispose()
+
+
+@pytest.fixture
+def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAPAN_KDF_N", "1024")
+
+
+def make_store(root: Path, office: str = "MS") -> Store:
+    return create_store(root, PASSPHRASE, office=office)
+
+
+@dataclass
+class Device:
+    """A device: its own encrypted store and a sync service against one server."""
+
+    store: Store
+    client: SyncClient
+    service: SyncService
+
+    def sync(self):  # type: ignore[no-untyped-def]
+        return self.service.sync()
+
+
+@pytest.fixture
+def make_device(tmp_path: Path, cheap_kdf: None) -> Iterator[object]:
+    stores: list[Store] = []
+
+    def _make(server: Server, user: str, office: str = "MS", **options: object) -> Device:
+        store = make_store(tmp_path / f"dev{len(stores)}", office)
+        stores.append(store)
+        client = server.device(user, f"device-{len(stores)}")
+        service = SyncService(store, client, sleep=lambda _s: None, **options)  # type: ignore[arg-type]
+        return Device(store, client, service)
+
+    yield _make
+    for store in stores:
+        store.close()
+
+
+def engine_for(url: str):  # type: ignore[no-untyped-def]
+    return create_engine(url)

@@ -1,0 +1,291 @@
+"""The server over HTTP on both backends: security refusals, limits, attachments, OpenAPI.
+
+Every refusal is a 4xx with a numbered errno, and stores nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from sync.client.http import SyncClient, SyncHttpError
+from sync.protocol import Errno, Role
+from sync.server import admin
+from tests.sync.conftest import PASSWORD, Server
+
+
+def _change(
+    client: SyncClient, row: str, field: str, value: Any, entity: str = "person"
+) -> dict[str, Any]:
+    return {
+        "change_id": str(uuid.uuid4()),
+        "entity": entity,
+        "row_id": row,
+        "field": field,
+        "value": value,
+        "base_version": 0,
+        "hlc": "0001763812345678-0000-dev",
+        "device_id": "dev",
+        "user_id": "ann",
+    }
+
+
+def _post(client: SyncClient, changes: list[dict[str, Any]]) -> Any:
+    return client.http.request(  # type: ignore[attr-defined]
+        "POST",
+        "/v1/push",
+        content=json.dumps({"changes": changes}).encode(),
+        headers={"Authorization": f"Bearer {client.token}", "Content-Type": "application/json"},
+    )
+
+
+def _refused(response: Any, status: int, errno: Errno) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["errno"] == errno
+
+
+@pytest.fixture
+def ann(server: Server) -> SyncClient:
+    server.user("ann", offices=("MS",))
+    return server.device("ann")
+
+
+def test_push_and_pull_round_trip(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    response = _post(ann, [_change(ann, row, "office", "MS"), _change(ann, row, "phone", "1")])
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["accepted", "accepted"]
+    page = ann.pull(0)
+    assert page.rows[0].values == {"office": "MS", "phone": "1"}
+    assert not page.more
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "errno"),
+    [
+        ("sex", 5, Errno.WRONG_TYPE),
+        ("arrived_on", "2024-02-30", Errno.WRONG_TYPE),
+        ("languages", ["my", 3], Errno.WRONG_TYPE),
+        ("no_such_field", "x", Errno.UNKNOWN_FIELD),
+        ("phone", "9" * 41, Errno.VALUE_TOO_LONG),
+        ("office", None, Errno.REQUIRED_VALUE),
+    ],
+)
+def test_bad_values_refused_whole_batch(
+    server: Server, ann: SyncClient, field: str, value: Any, errno: Errno
+) -> None:
+    row = str(uuid.uuid4())
+    response = _post(ann, [_change(ann, row, "office", "MS"), _change(ann, row, field, value)])
+    _refused(response, 400, errno)
+    assert response.json()["details"]["index"] == 1
+    assert server.count("changes") == 0
+
+
+def test_unknown_entity_refused(server: Server, ann: SyncClient) -> None:
+    _refused(
+        _post(ann, [_change(ann, str(uuid.uuid4()), "office", "MS", "spaceship")]),
+        400,
+        Errno.UNKNOWN_ENTITY,
+    )
+    assert server.count("changes") == 0
+
+
+def test_malformed_json_and_bad_gzip_refused(server: Server, ann: SyncClient) -> None:
+    headers = {"Authorization": f"Bearer {ann.token}", "Content-Type": "application/json"}
+    http = ann.http
+    _refused(
+        http.request("POST", "/v1/push", content=b'{"changes": [', headers=headers),
+        400,
+        Errno.MALFORMED_JSON,
+    )  # type: ignore[attr-defined]
+    zipped = headers | {"Content-Encoding": "gzip"}
+    _refused(
+        http.request("POST", "/v1/push", content=b"not gzip", headers=zipped),
+        400,
+        Errno.BAD_ENCODING,
+    )  # type: ignore[attr-defined]
+    _refused(
+        http.request(
+            "POST", "/v1/push", content=json.dumps({"rows": []}).encode(), headers=headers
+        ),
+        400,
+        Errno.INVALID_PAYLOAD,
+    )  # type: ignore[attr-defined]
+    assert server.count("changes") == 0
+
+
+def test_oversized_batch_refused(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    changes = [_change(ann, row, "phone", str(i)) for i in range(1001)]
+    _refused(_post(ann, changes), 413, Errno.BATCH_TOO_LARGE)
+    headers = {"Authorization": f"Bearer {ann.token}", "Content-Encoding": "gzip"}
+    bomb = gzip.compress(b" " * (9 * 1024 * 1024))  # inflates past the body limit
+    _refused(
+        ann.http.request("POST", "/v1/push", content=bomb, headers=headers),
+        413,
+        Errno.BATCH_TOO_LARGE,
+    )  # type: ignore[attr-defined]
+    assert server.count("changes") == 0
+
+
+def test_gzip_request_accepted(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    body = gzip.compress(json.dumps({"changes": [_change(ann, row, "office", "MS")]}).encode())
+    headers = {
+        "Authorization": f"Bearer {ann.token}",
+        "Content-Encoding": "gzip",
+        "Content-Type": "application/json",
+    }
+    assert ann.http.request("POST", "/v1/push", content=body, headers=headers).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_scope_enforced_on_push_and_pull(server: Server, ann: SyncClient) -> None:
+    server.user("tom", offices=("TAK",))
+    tom = server.device("tom")
+    row = str(uuid.uuid4())
+    _refused(_post(ann, [_change(ann, row, "office", "TAK")]), 403, Errno.OUT_OF_SCOPE)
+    assert server.count("changes") == 0
+    assert (
+        _post(
+            tom, [_change(tom, row, "office", "TAK"), _change(tom, row, "phone", "1")]
+        ).status_code
+        == 200
+    )
+    # ann may not edit tom's row, nor see it
+    _refused(_post(ann, [_change(ann, row, "phone", "2")]), 403, Errno.OUT_OF_SCOPE)
+    assert ann.pull(0).rows == []
+    assert len(tom.pull(0).rows) == 1
+
+
+def test_coordinator_region_sees_its_offices(server: Server, ann: SyncClient) -> None:
+    server.user("cora", Role.COORDINATOR, offices=("MS", "TAK"))
+    cora = server.device("cora")
+    row = str(uuid.uuid4())
+    _post(ann, [_change(ann, row, "office", "MS")])
+    assert [r.id for r in cora.pull(0).rows] == [row]
+
+
+def test_revoked_device_told_to_wipe(server: Server, ann: SyncClient) -> None:
+    device_id = admin.list_devices(server.engine, "ann")[0]["device_id"]
+    admin.revoke_device(server.engine, device_id)
+    with pytest.raises(SyncHttpError) as refused:
+        ann.pull(0)
+    assert refused.value.errno == Errno.DEVICE_REVOKED
+    assert refused.value.details["wipe"] is True
+
+
+def test_forged_and_replayed_tokens_refused(server: Server, ann: SyncClient) -> None:
+    old = ann.token
+    assert old is not None
+    ann.token = old[:-2] + ("AA" if not old.endswith("AA") else "BB")
+    with pytest.raises(SyncHttpError) as forged:
+        ann.pull(0)
+    assert forged.value.errno == Errno.INVALID_TOKEN
+    ann.token = old
+    ann.rotate()
+    ann.pull(0)  # the new token works
+    ann.token = old
+    with pytest.raises(SyncHttpError) as replayed:
+        ann.pull(0)
+    assert replayed.value.errno == Errno.INVALID_TOKEN
+    ann.token = None
+    with pytest.raises(SyncHttpError) as missing:
+        ann.pull(0)
+    assert missing.value.errno == Errno.MISSING_TOKEN
+
+
+def test_wrong_password_refused(server: Server) -> None:
+    server.user("ann")
+    client = SyncClient(server.http())
+    with pytest.raises(SyncHttpError) as refused:
+        client.register("ann", PASSWORD + "x", "laptop")
+    assert refused.value.errno == Errno.BAD_CREDENTIALS
+    with pytest.raises(SyncHttpError) as nobody:
+        client.register("nobody", PASSWORD, "laptop")
+    assert nobody.value.errno == Errno.BAD_CREDENTIALS
+
+
+def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncClient) -> None:
+    data = bytes(range(256)) * 40  # 10,240 bytes: three chunks of 4 KiB
+    sha = hashlib.sha256(data).hexdigest()
+    # a first attempt that stops after one chunk, as when the link drops
+    ann._request(
+        "POST",
+        "/attachments/start",
+        body=__import__("sync.protocol", fromlist=["x"]).UploadStart(
+            sha256=sha, size=len(data), chunk_size=4096
+        ),
+    )
+    ann._request("PUT", "/attachments/chunk", raw=data[:4096], params={"sha256": sha, "index": 0})
+    assert ann.upload_status(sha).received == [0]
+    done = ann.upload(data, chunk_size=4096)
+    assert done.complete
+    assert done.received == [0, 1, 2]
+    assert ann.download(sha) == data
+
+
+def test_attachment_hash_mismatch_discards(server: Server, ann: SyncClient) -> None:
+    from sync import protocol as p
+
+    data = b"hello world"
+    wrong = hashlib.sha256(b"other").hexdigest()
+    ann._request(
+        "POST",
+        "/attachments/start",
+        body=p.UploadStart(sha256=wrong, size=len(data), chunk_size=64),
+    )
+    ann._request("PUT", "/attachments/chunk", raw=data, params={"sha256": wrong, "index": 0})
+    with pytest.raises(SyncHttpError) as refused:
+        ann._request("POST", "/attachments/verify", body=p.UploadVerify(sha256=wrong))
+    assert refused.value.errno == Errno.HASH_MISMATCH
+    assert refused.value.status == 422
+    assert server.count("attachment_chunks") == 0
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fetc", "abc", "A" * 64])
+def test_path_traversal_attachment_names_refused(
+    server: Server, ann: SyncClient, name: str
+) -> None:
+    with pytest.raises(SyncHttpError) as refused:
+        ann.upload_status(name)
+    assert refused.value.status == 400
+    assert refused.value.errno == Errno.BAD_ATTACHMENT_NAME
+    row = str(uuid.uuid4())
+    response = _post(
+        ann,
+        [
+            _change(ann, row, "office", "MS", "attachment"),
+            _change(ann, row, "filename", "../../etc/passwd", "attachment"),
+        ],
+    )
+    _refused(response, 400, Errno.BAD_ATTACHMENT_NAME)
+    assert server.count("attachments") == 0
+    assert server.count("changes") == 0
+
+
+def test_openapi_and_info_published(server: Server) -> None:
+    http = server.http()
+    spec = http.get("/v1/openapi.json").json()
+    assert "/v1/push" in spec["paths"]
+    assert "/v1/pull" in spec["paths"]
+    assert http.get("/v1/info").json()["protocol"] == 1
+
+
+def test_every_request_audited_without_personal_data(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    _post(ann, [_change(ann, row, "office", "MS"), _change(ann, row, "phone", "0899999999")])
+    ann.pull(0)
+    from sqlalchemy import text
+
+    with server.engine.connect() as conn:
+        rows = conn.execute(text("SELECT route, status, detail, account FROM audit")).all()
+    routes = [r.route for r in rows]
+    assert "/v1/push" in routes
+    assert "/v1/pull" in routes
+    assert "/v1/devices" in routes
+    assert all("0899999999" not in r.detail and row not in r.detail for r in rows)
