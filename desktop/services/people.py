@@ -165,9 +165,11 @@ def _name_row(person: Person, name: NameInput) -> PersonName:
     raw = name.full_name
     full = text.clean(raw)
     raw_kept: list[str] | None = None
-    if name.convert_zawgyi and text.looks_like_zawgyi(full):
-        full = text.clean(text.zawgyi_to_unicode(full))
-        raw_kept = [raw]
+    if name.convert_zawgyi:
+        converted = text.detect_and_convert(full)
+        if converted.was_zawgyi and converted.text != full:
+            full = text.clean(converted.text)
+            raw_kept = [raw]
     honorific, _rest = names.split_honorific(full)
     return PersonName(
         office=person.office,
