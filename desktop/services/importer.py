@@ -1,0 +1,906 @@
+"""Import agency lists of workers (CSV or XLSX) into the local store.
+
+How a file goes in:
+
+1. **Guards.** A file over :data:`MAX_FILE_BYTES` is refused before it is read.
+2. **Decoding** (CSV). UTF-8 (with or without a BOM) is tried strictly over the whole
+   file, then Thai Windows-874 (a superset of TIS-620); the encoding used is reported.
+   Bytes that are neither are refused with a clear error instead of guessed.
+3. **Columns.** Headers are matched to Sapan fields through English and Thai synonyms in
+   ``resources/import/columns.yaml`` (case, spaces and punctuation ignored); the header
+   row is the one among the first rows that names the most fields. ``--map
+   field=Header`` overrides. A file without a name column is refused.
+4. **Staging.** Mapped cells go into an in-memory sqlite-utils database (personal data
+   never touches the disk outside the encrypted store) and are read back in batches.
+5. **Validation**, row by row: names NFC-cleaned and Zawgyi converted (the raw input is
+   kept by the people service), Buddhist-Era dates converted, 13-digit IDs check-digit
+   checked (an error for Thai-registry numbers, a warning for categories 0, 6, 7),
+   passport/CI/work-permit formats checked. A row with any error is not imported; every
+   problem is listed with its row number, column and coded reason.
+6. **Duplicates.** A row whose document (kind + number) is already in the store, or whose
+   name and birth date match a stored person, counts as *already present* and changes
+   nothing; so does a repeat of an earlier row of the same file.
+7. **Writing.** Each batch of rows is one transaction and each row a savepoint inside it:
+   a person is written with all their names, documents and employment or not at all, and
+   a killed process leaves only whole, committed batches.
+
+Row numbers are those a spreadsheet shows: the header row is the row it was found on,
+the first data row the next one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import decimal
+import functools
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.domain import ids, text
+from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
+from desktop.domain.errors import UserError
+from desktop.domain.i18n import text as translate
+from desktop.domain.resources import resource_path
+from desktop.domain.validation import Issue, Severity, issue
+from desktop.models.entities import Employer, Employment, IdentityDocument, Person, PersonName
+from desktop.models.search import reindex_people
+from desktop.models.store import Store
+from desktop.services import people
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+BATCH_ROWS = 100
+HEADER_SCAN_ROWS = 10
+# Longest cell accepted; a longer one means the file is not a list of people.
+MAX_CELL_CHARS = 100_000
+ProgressCallback = Callable[[int, int], None]
+
+NAME_FIELDS = ("name", "given_name", "name_latin", "name_thai")
+DOCUMENT_FIELDS = ("id13", "passport", "ci", "work_permit", "border_pass")
+_DOCUMENT_KINDS = {
+    "passport": "passport",
+    "ci": "ci",
+    "work_permit": "work_permit",
+    "border_pass": "border_pass",
+}
+# 13-digit numbers beginning with these digits are non-Thai registry numbers (pink cards).
+_NON_THAI_FIRST_DIGITS = frozenset("067")
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One coded finding about one cell (or the whole row when ``column`` is empty)."""
+
+    row: int
+    column: str
+    code: str
+    severity: str  # "error" | "warning"
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        return translate(self.code, lang, **dict(self.params))
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``problems`` are in row order."""
+
+    source: str
+    file_format: str
+    encoding: str | None
+    columns: dict[str, str]
+    dry_run: bool = False
+    header_row: int = 1
+    rows_read: int = 0
+    imported: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    person_ids: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[RowProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[RowProblem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "format": self.file_format,
+            "encoding": self.encoding,
+            "columns": self.columns,
+            "dry_run": self.dry_run,
+            "rows_read": self.rows_read,
+            "imported": self.imported,
+            "already_present": self.already_present,
+            "rejected": self.rejected,
+            "problems": [
+                {
+                    "row": p.row,
+                    "column": p.column,
+                    "severity": p.severity,
+                    "code": p.code,
+                    "message": p.message(lang),
+                }
+                for p in self.problems
+            ],
+        }
+
+
+REPORT_HEADER = ("row", "column", "severity", "code", "message")
+
+
+def write_report(problems: Iterable[RowProblem], path: Path, lang: str = "en") -> None:
+    """The error report as CSV (UTF-8 with BOM so spreadsheet programs show Thai and Burmese)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_HEADER)
+        for p in problems:
+            writer.writerow((p.row, p.column, p.severity, p.code, p.message(lang)))
+
+
+def fatal_problem(exc: UserError) -> RowProblem:
+    """A refused file as a one-line report (row 0: the file itself)."""
+    return RowProblem(0, "", exc.code, "error", dict(exc.params))
+
+
+# --- column mapping ----------------------------------------------------------------------
+
+_HEADER_JUNK = re.compile(r"[\s._\-/\\()\[\]:#*'\"‐‑–—]+")
+
+
+def normalise_header(value: str) -> str:
+    """The comparable form of a header: NFC, case-folded, no spaces or punctuation."""
+    return _HEADER_JUNK.sub("", unicodedata.normalize("NFC", value).casefold())
+
+
+@functools.cache
+def _config() -> Mapping[str, Any]:
+    data = yaml.safe_load(resource_path("import", "columns.yaml").read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("resources/import/columns.yaml must be a mapping")
+    return data
+
+
+@functools.cache
+def header_synonyms() -> Mapping[str, str]:
+    """Normalised header -> field, from ``resources/import/columns.yaml``."""
+    out: dict[str, str] = {}
+    for field_name, headers in _config()["columns"].items():
+        out[normalise_header(field_name)] = field_name
+        for header in headers:
+            out[normalise_header(str(header))] = field_name
+    return out
+
+
+FIELDS: tuple[str, ...] = (
+    "name",
+    "given_name",
+    "family_name",
+    "name_latin",
+    "name_thai",
+    "sex",
+    "birth_date",
+    "nationality",
+    "id13",
+    "passport",
+    "passport_expiry",
+    "ci",
+    "work_permit",
+    "border_pass",
+    "phone",
+    "address_th",
+    "employer_name",
+    "employer_account",
+    "employer_branch",
+    "start_date",
+    "wage",
+    "occupation",
+)
+
+
+@functools.cache
+def _value_map(kind: str) -> Mapping[str, str]:
+    out: dict[str, str] = {}
+    for code, spellings in _config()["values"][kind].items():
+        out[normalise_header(str(code))] = str(code)
+        for spelling in spellings:
+            out[normalise_header(str(spelling))] = str(code)
+    return out
+
+
+def parse_map_option(value: str) -> dict[str, str]:
+    """``"name=Worker,passport=PP No"`` -> ``{"name": "Worker", "passport": "PP No"}``."""
+    out: dict[str, str] = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        key, sep, header = part.partition("=")
+        if not sep or not key.strip() or not header.strip():
+            raise UserError("error.import_bad_map", value=value)
+        if key.strip() not in FIELDS:
+            raise UserError("import.unknown_field", field=key.strip(), known=", ".join(FIELDS))
+        out[key.strip()] = header.strip()
+    if not out:
+        raise UserError("error.import_bad_map", value=value)
+    return out
+
+
+def map_columns(
+    headers: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Field -> column index for these headers; ``overrides`` (field -> header) win.
+
+    The first column wins when two headers name the same field.
+    """
+    synonyms = header_synonyms()
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        field_name = synonyms.get(normalise_header(header))
+        if field_name is not None and field_name not in mapping:
+            mapping[field_name] = index
+    for field_name, header in (overrides or {}).items():
+        wanted = normalise_header(header)
+        found = [i for i, h in enumerate(headers) if normalise_header(h) == wanted]
+        if not found:
+            raise UserError("import.map_header_missing", header=header, field=field_name)
+        for other, index in list(mapping.items()):
+            if index == found[0]:
+                del mapping[other]
+        mapping[field_name] = found[0]
+    return mapping
+
+
+# --- reading files -----------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A file opened for reading: its format, encoding and an iterator of cell rows."""
+
+    file_format: str
+    encoding: str | None
+    rows: Iterator[list[str]]
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` or ``cp874``, decided by strict decoding of the whole file in chunks."""
+    with path.open("rb") as handle:
+        start = handle.read(3)
+    for candidate in ("utf-8-sig", "cp874"):
+        decoder = codecs.getincrementaldecoder(candidate)("strict")
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            if candidate == "utf-8-sig" and start == codecs.BOM_UTF8:
+                break  # a BOM promises UTF-8: do not re-read broken UTF-8 as Thai
+            continue
+        return candidate
+    raise UserError(
+        "error.import_unreadable", path=str(path), reason=translate("import.reason_encoding", "en")
+    )
+
+
+def encoding_label(codec: str, path: Path) -> str:
+    """How the report names an encoding: ``UTF-8``, ``UTF-8 (BOM)`` or ``Windows-874``."""
+    if codec == "cp874":
+        return "Windows-874"
+    with path.open("rb") as handle:
+        return "UTF-8 (BOM)" if handle.read(3) == codecs.BOM_UTF8 else "UTF-8"
+
+
+def open_table(path: Path) -> Table:
+    """Open a CSV or XLSX file; raises :class:`UserError` for a file that is neither."""
+    if not path.is_file():
+        raise UserError("import.file_missing", path=str(path))
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError("error.import_too_large", path=str(path), max_mb=MAX_FILE_BYTES >> 20)
+    if zipfile.is_zipfile(path):
+        return _open_xlsx(path)
+    codec = detect_encoding(path)
+    return Table("csv", encoding_label(codec, path), _csv_rows(path, codec))
+
+
+def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
+    csv.field_size_limit(MAX_CELL_CHARS)
+    with path.open("r", encoding=codec, newline="") as handle:
+        sample = handle.read(64 * 1024)
+        handle.seek(0)
+        delimiter = _sniff_delimiter(sample)
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise UserError(
+                "error.import_unreadable",
+                path=str(path),
+                reason=translate("import.reason_malformed", "en", row=reader.line_num),
+            ) from exc
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first = sample.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_xlsx(path: Path) -> Table:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a zip that is not a workbook
+        raise UserError(
+            "error.import_unreadable", path=str(path), reason=type(exc).__name__
+        ) from exc
+    sheet = book.worksheets[0]
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            for values in sheet.iter_rows(values_only=True):
+                yield [_cell_text(v) for v in values]
+        finally:
+            book.close()
+
+    return Table("xlsx", None, rows())
+
+
+def _cell_text(value: object) -> str:
+    """Spreadsheet cells as text: dates ISO, integral numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- validating rows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmployerRef:
+    name: str | None
+    account: str | None
+    branch: str
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """A validated row, ready to write."""
+
+    row: int
+    person: people.PersonInput
+    employer: EmployerRef | None
+    start_date: dt.date | None
+    wage: decimal.Decimal | None
+    occupation: str | None
+    document_keys: tuple[tuple[str, str], ...]
+    name_keys: tuple[tuple[str, str], ...]
+
+
+class _RowCheck:
+    """Collects the problems of one row."""
+
+    def __init__(self, row: int, headers: Mapping[str, str]) -> None:
+        self.row = row
+        self.headers = headers
+        self.problems: list[RowProblem] = []
+
+    def add(self, field_name: str, found: Iterable[Issue]) -> None:
+        for item in found:
+            self.problems.append(
+                RowProblem(
+                    self.row,
+                    self.headers.get(field_name, field_name),
+                    item.code,
+                    item.severity.value,
+                    dict(item.params),
+                )
+            )
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def parse_import_date(value: str, field_name: str) -> tuple[PartialDate | None, list[Issue]]:
+    """A date cell: ``YYYY``, ``YYYY-MM-DD``, ``DD/MM/YYYY``; years from 2400 are Buddhist Era."""
+    from desktop.domain.dates import be_to_ce_year
+
+    cleaned = arabic_digits(value.strip())
+    if re.fullmatch(r"\d{4}", cleaned):
+        year = int(cleaned)
+        if year >= 2400:
+            year = be_to_ce_year(year)
+        if not 1900 <= year <= 2100:
+            return None, [
+                issue("date.year_out_of_range", field_name, min=1900, max=2100, year=year)
+            ]
+        return PartialDate(year), []
+    years = [int(y) for y in re.findall(r"\d{4}", cleaned)]
+    be = bool(years) and years[0] >= 2400
+    day, found = parse_date_input(cleaned, "be" if be else "ce", field=field_name)
+    if day is None or any(f.is_error for f in found):
+        return None, found
+    return PartialDate.from_date(day), found
+
+
+def _clean_id13(raw: str, check: _RowCheck) -> str:
+    number = ids.digits_only(raw)
+    # Spreadsheets drop leading zeros of pink-card numbers stored as numbers.
+    if number.isascii() and number.isdigit() and 10 <= len(number) < ids.THAI_ID_LENGTH:
+        number = number.zfill(ids.THAI_ID_LENGTH)
+        check.add("id13", [issue("import.leading_zeros_restored", "id13", Severity.WARNING)])
+    return number
+
+
+def validate_row(
+    row: int, cells: Mapping[str, str], headers: Mapping[str, str], today: dt.date
+) -> tuple[RowPlan | None, list[RowProblem]]:
+    """Turn one staged row into a plan, or into the problems that keep it out."""
+    check = _RowCheck(row, headers)
+    get = {k: (v or "").strip() for k, v in cells.items()}
+
+    names: list[people.NameInput] = []
+    name_keys: list[tuple[str, str]] = []
+    native = get.get("name", "")
+    given = get.get("given_name", "")
+    family = get.get("family_name", "")
+    if native and family and not given:
+        given, native = native, f"{native} {family}"
+    elif given and not native:
+        native = f"{given} {family}".strip()
+    for field_name, kind, value in (
+        ("name", "native", native),
+        ("name_latin", "passport", get.get("name_latin", "")),
+        ("name_thai", "thai", get.get("name_thai", "")),
+    ):
+        if not text.clean(value):
+            continue
+        result, found = text.check_encoding(text.clean(value), field_name)
+        check.add(field_name, found)
+        names.append(
+            people.NameInput(
+                full_name=value,
+                kind=kind,
+                given_name=given or None if kind == "native" else None,
+                family_name=family or None if kind == "native" else None,
+                convert_zawgyi=result.was_zawgyi,
+            )
+        )
+        name_keys.append((text.search_fold(result.text), ""))
+    if not names:
+        check.add("name", [issue("error.name_required", "name")])
+
+    birth: str | None = None
+    if get.get("birth_date"):
+        parsed, found = parse_import_date(get["birth_date"], "birth_date")
+        if parsed is not None and parsed.precision.value == "day":
+            found = [*found, *not_in_future(parsed.earliest(), today, "birth_date")]
+        check.add("birth_date", found)
+        birth = parsed.iso() if parsed is not None else None
+
+    sex = _coded(get.get("sex", ""), "sex", check)
+    nationality = _coded(get.get("nationality", ""), "nationality", check)
+
+    documents: list[people.DocumentInput] = []
+    for field_name in DOCUMENT_FIELDS:
+        raw = get.get(field_name, "")
+        if not raw:
+            continue
+        if field_name == "id13":
+            number = _clean_id13(raw, check)
+            first = number[:1]
+            kind = "pink_card" if first in _NON_THAI_FIRST_DIGITS else "thai_id"
+            check.add(field_name, ids.validate_thai_id(number, field_name))
+        else:
+            kind = _DOCUMENT_KINDS[field_name]
+            number = ids.normalise_document_number(raw)
+            check.add(field_name, ids.validate_document_number(kind, number, field_name))
+        expires: dt.date | None = None
+        if field_name == "passport" and get.get("passport_expiry"):
+            parsed_exp, found = parse_import_date(get["passport_expiry"], "passport_expiry")
+            check.add("passport_expiry", found)
+            expires = parsed_exp.as_date() if parsed_exp else None
+        issuing = nationality if kind in ("passport", "ci") else None
+        documents.append(people.DocumentInput(kind, number, issuing, expires_on=expires))
+
+    employer: EmployerRef | None = None
+    account = ids.digits_only(get.get("employer_account", ""))
+    branch = ids.digits_only(get.get("employer_branch", "")) or ids.SSO_HEAD_OFFICE_BRANCH
+    if account:
+        check.add("employer_account", ids.validate_sso_employer_account(account))
+        if branch.isdigit() and len(branch) < ids.SSO_BRANCH_LENGTH:
+            branch = branch.zfill(ids.SSO_BRANCH_LENGTH)
+        check.add("employer_branch", ids.validate_sso_branch(branch))
+    if account or get.get("employer_name"):
+        employer = EmployerRef(
+            text.clean(get.get("employer_name", "")) or None, account or None, branch
+        )
+
+    start: dt.date | None = None
+    if get.get("start_date"):
+        parsed_start, found = parse_import_date(get["start_date"], "start_date")
+        check.add("start_date", found)
+        start = parsed_start.as_date() if parsed_start else None
+    wage = _wage(get.get("wage", ""), check)
+
+    if check.has_errors:
+        return None, check.problems
+    person = people.PersonInput(
+        names=names,
+        sex=sex,
+        birth_date=birth,
+        nationality=nationality,
+        phone=get.get("phone") or None,
+        address_th=text.clean(get["address_th"]) if get.get("address_th") else None,
+        documents=documents,
+    )
+    plan = RowPlan(
+        row=row,
+        person=person,
+        employer=employer,
+        start_date=start,
+        wage=wage,
+        occupation=text.clean(get["occupation"]) if get.get("occupation") else None,
+        document_keys=tuple((d.kind, d.number) for d in documents),
+        name_keys=tuple((n, birth) for n, _ in name_keys) if birth else (),
+    )
+    return plan, check.problems
+
+
+def _coded(value: str, kind: str, check: _RowCheck) -> str | None:
+    if not value:
+        return None
+    code = _value_map(kind).get(normalise_header(value))
+    if code is None:
+        check.add(kind, [issue(f"import.unknown_{kind}", kind, Severity.WARNING, value=value)])
+    return code
+
+
+def _wage(value: str, check: _RowCheck) -> decimal.Decimal | None:
+    if not value:
+        return None
+    cleaned = re.sub(r"[,\s฿]|บาท|baht|thb", "", arabic_digits(value).casefold())
+    try:
+        amount = decimal.Decimal(cleaned)
+    except decimal.InvalidOperation:
+        check.add("wage", [issue("import.wage_invalid", "wage", value=value)])
+        return None
+    if not amount.is_finite() or amount < 0:
+        check.add("wage", [issue("import.wage_invalid", "wage", value=value)])
+        return None
+    return amount
+
+
+# --- the import --------------------------------------------------------------------------
+
+
+def find_header(
+    rows: Iterator[list[str]], overrides: Mapping[str, str]
+) -> tuple[int, list[str], list[list[str]]]:
+    """The best header row among the first rows of the file.
+
+    Returns its row number (1-based), its cells and the rows read after it (data rows).
+    """
+    seen: list[list[str]] = []
+    best_row, best_score = 0, -1
+    wanted = {normalise_header(h) for h in overrides.values()}
+    for record in rows:
+        seen.append(record)
+        score = len(map_columns(record, None)) if any(c.strip() for c in record) else -1
+        score += sum(1 for c in record if normalise_header(c) in wanted)
+        if score > best_score:
+            best_row, best_score = len(seen) - 1, score
+        if len(seen) >= HEADER_SCAN_ROWS:
+            break
+    if not seen:
+        return 0, [], []
+    return best_row + 1, seen[best_row], seen[best_row + 1 :]
+
+
+def import_file(
+    store: Store | None,
+    path: Path,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    batch_rows: int = BATCH_ROWS,
+    progress: ProgressCallback | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import ``path`` into ``store`` (or only check it when ``dry_run``).
+
+    Raises :class:`UserError` when the file as a whole cannot be used (too large, not CSV
+    or XLSX, undecodable, no name column); row problems go into the returned report.
+    ``progress(rows_done, rows_committed)`` is called after every batch.
+    """
+    if store is None and not dry_run:
+        raise ValueError("a store is needed unless dry_run")
+    today = today or dt.date.today()
+    table = open_table(path)
+    rows = iter(table.rows)
+    header_row, headers, pending = find_header(rows, overrides or {})
+    mapping = map_columns(headers, overrides)
+    if not any(f in mapping for f in NAME_FIELDS):
+        raise UserError(
+            "error.import_missing_columns", path=str(path), columns=" / ".join(NAME_FIELDS)
+        )
+    column_names = {f: headers[i] for f, i in mapping.items()}
+    report = ImportReport(
+        str(path),
+        table.file_format,
+        table.encoding,
+        column_names,
+        dry_run=dry_run,
+        header_row=header_row,
+    )
+    staging = sqlite_utils.Database(memory=True)
+    try:
+        _stage(staging, mapping, header_row, pending, rows)
+        _process(staging, store, report, column_names, batch_rows, progress, today)
+    finally:
+        staging.close()
+    return report
+
+
+def _stage(
+    staging: sqlite_utils.Database,
+    mapping: Mapping[str, int],
+    header_row: int,
+    pending: list[list[str]],
+    rows: Iterator[list[str]],
+) -> None:
+    """Copy the mapped cells of every non-blank row into the in-memory staging table."""
+    table = staging.table("staged")
+    table.create({"row_no": int, **dict.fromkeys(mapping, str)}, pk="row_no")
+
+    def records() -> Iterator[dict[str, Any]]:
+        row_no = header_row
+        for source in (iter(pending), rows):
+            for record in source:
+                row_no += 1
+                if not any(c.strip() for c in record):
+                    continue
+                yield {
+                    "row_no": row_no,
+                    **{f: (record[i] if i < len(record) else "") for f, i in mapping.items()},
+                }
+
+    table.insert_all(records(), batch_size=1000)
+
+
+def _process(
+    staging: sqlite_utils.Database,
+    store: Store | None,
+    report: ImportReport,
+    headers: Mapping[str, str],
+    batch_rows: int,
+    progress: ProgressCallback | None,
+    today: dt.date,
+) -> None:
+    seen_documents: dict[tuple[str, str], int] = {}
+    seen_names: dict[tuple[str, str], int] = {}
+    writer = _Writer(store, dry_run=report.dry_run) if store is not None else None
+    batch: list[RowPlan] = []
+    for record in staging.query("SELECT * FROM staged ORDER BY row_no"):
+        row_no = int(record.pop("row_no"))
+        report.rows_read += 1
+        plan, found = validate_row(row_no, record, headers, today)
+        report.problems.extend(found)
+        if plan is None:
+            report.rejected += 1
+            continue
+        earlier = _first_match(plan, seen_documents, seen_names)
+        if earlier is not None:
+            report.already_present += 1
+            report.problems.append(
+                RowProblem(
+                    row_no, "", "import.duplicate_in_file", "warning", {"first_row": earlier}
+                )
+            )
+            continue
+        for key in plan.document_keys:
+            seen_documents[key] = row_no
+        for key in plan.name_keys:
+            seen_names[key] = row_no
+        batch.append(plan)
+        if len(batch) >= batch_rows:
+            _flush(writer, batch, report)
+            batch = []
+            if progress is not None:
+                progress(report.rows_read, report.imported)
+    if batch:
+        _flush(writer, batch, report)
+    report.problems.sort(key=lambda p: p.row)
+    if progress is not None:
+        progress(report.rows_read, report.imported)
+
+
+def _first_match(
+    plan: RowPlan,
+    documents: Mapping[tuple[str, str], int],
+    names: Mapping[tuple[str, str], int],
+) -> int | None:
+    for key in plan.document_keys:
+        if key in documents:
+            return documents[key]
+    for key in plan.name_keys:
+        if key in names:
+            return names[key]
+    return None
+
+
+def _flush(writer: _Writer | None, batch: list[RowPlan], report: ImportReport) -> None:
+    if writer is None:  # a dry run without a store: every valid row would go in
+        report.imported += len(batch)
+        return
+    writer.write(batch, report)
+
+
+class _Writer:
+    """Writes batches of validated rows: one transaction per batch, a savepoint per row."""
+
+    def __init__(self, store: Store, *, dry_run: bool) -> None:
+        self.store = store
+        self.dry_run = dry_run
+        self.employers: dict[tuple[str | None, str | None, str], str] = {}
+
+    def write(self, batch: Sequence[RowPlan], report: ImportReport) -> None:
+        """Write a batch in one transaction (nothing of it is kept if any row fails)."""
+        context = self.store.read() if self.dry_run else self.store.session()
+        with context as session:
+            present = self._present(session, batch)
+            fresh = [plan for plan in batch if plan.row not in present]
+            written: list[str] = []
+            if not self.dry_run:
+                for plan in fresh:
+                    person = people._new_person(session, plan.person, self.store.office)
+                    self._employment(session, person, plan)
+                    written.append(person.id)
+                reindex_people(session, written)
+        # Counted only once the transaction has committed.
+        for plan in batch:
+            if plan.row in present:
+                report.already_present += 1
+                report.problems.append(
+                    RowProblem(
+                        plan.row, "", "import.already_present", "warning", {"by": present[plan.row]}
+                    )
+                )
+        report.imported += len(fresh)
+        report.person_ids.extend(written)
+
+    def _present(self, session: Session, batch: Sequence[RowPlan]) -> dict[int, str]:
+        """Rows of this batch whose person is already in the store: row -> how matched."""
+        out: dict[int, str] = {}
+        numbers = sorted({n for plan in batch for _, n in plan.document_keys})
+        stored: set[tuple[str, str]] = set()
+        for chunk in _chunks(numbers, 500):
+            stored.update(
+                (k or "", n or "")
+                for k, n in session.execute(
+                    select(IdentityDocument.kind, IdentityDocument.number).where(
+                        IdentityDocument.number.in_(chunk), IdentityDocument.deleted.is_(False)
+                    )
+                )
+            )
+        births = sorted({b for plan in batch for _, b in plan.name_keys})
+        stored_names: set[tuple[str, str]] = set()
+        for chunk in _chunks(births, 500):
+            for full_name, birth in session.execute(
+                select(PersonName.full_name, Person.birth_date)
+                .join(Person, Person.id == PersonName.person_id)
+                .where(
+                    Person.birth_date.in_(chunk),
+                    Person.deleted.is_(False),
+                    PersonName.deleted.is_(False),
+                )
+            ):
+                stored_names.add((text.search_fold(full_name or ""), birth or ""))
+        for plan in batch:
+            if any(key in stored for key in plan.document_keys):
+                out[plan.row] = "document"
+            elif any(key in stored_names for key in plan.name_keys):
+                out[plan.row] = "name_birth_date"
+        return out
+
+    def _employment(self, session: Session, person: Person, plan: RowPlan) -> None:
+        if plan.employer is None and plan.start_date is None and plan.wage is None:
+            return
+        employer_id = self._employer(session, person.office, plan.employer)
+        session.add(
+            Employment(
+                office=person.office,
+                person_id=person.id,
+                employer_id=employer_id,
+                start_date=plan.start_date,
+                monthly_wage=plan.wage,
+                occupation=plan.occupation,
+                section=33,
+            )
+        )
+        session.flush()
+
+    def _employer(self, session: Session, office: str, ref: EmployerRef | None) -> str | None:
+        if ref is None:
+            return None
+        key = (ref.account, ref.name if not ref.account else None, ref.branch)
+        if key in self.employers:
+            return self.employers[key]
+        query = select(Employer.id).where(Employer.deleted.is_(False))
+        if ref.account:
+            query = query.where(
+                Employer.sso_account == ref.account, Employer.sso_branch == ref.branch
+            )
+        else:
+            query = query.where(Employer.name == ref.name)
+        found = session.scalars(query.limit(1)).first()
+        if found is None:
+            row = Employer(
+                office=office,
+                name=ref.name or ref.account or "",
+                sso_account=ref.account,
+                sso_branch=ref.branch if ref.account else None,
+            )
+            session.add(row)
+            session.flush()
+            found = row.id
+        # A failed batch aborts the whole import, so a cached id is always committed.
+        self.employers[key] = found
+        return found
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def report_json(report: ImportReport, lang: str = "en") -> str:
+    return json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2)
+
+
+__all__ = [
+    "BATCH_ROWS",
+    "FIELDS",
+    "MAX_FILE_BYTES",
+    "ImportReport",
+    "RowProblem",
+    "detect_encoding",
+    "fatal_problem",
+    "import_file",
+    "map_columns",
+    "normalise_header",
+    "open_table",
+    "parse_import_date",
+    "parse_map_option",
+    "validate_row",
+    "write_report",
+]
