@@ -1,0 +1,120 @@
+"""``sapan serve`` and ``sapan server ...``: run the sync server and administer it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from desktop.cli.common import Cli, add_json_option
+from desktop.domain.errors import UserError
+from desktop.domain.i18n import text
+
+DEFAULT_DB = "sapan-server.db"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser("serve", help="run the sync server (uvicorn)")
+    serve.add_argument(
+        "--db",
+        default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB),
+        help="SQLite file (default) or postgresql://user@host/db",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
+    serve.set_defaults(handler=run_serve)
+
+    server = subparsers.add_parser("server", help="administer the sync server database")
+    server.add_argument("--db", default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB))
+    sub = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND", required=True)
+    create = sub.add_parser("create-user", help="create an account")
+    create.add_argument("username")
+    create.add_argument(
+        "--role", choices=["caseworker", "coordinator", "office", "admin"], default="caseworker"
+    )
+    create.add_argument("--offices", default="", help="comma-separated office codes (scope)")
+    create.set_defaults(handler=run_create_user)
+    listing = sub.add_parser("list-devices", help="list registered devices")
+    listing.add_argument("--user", default=None)
+    add_json_option(listing)
+    listing.set_defaults(handler=run_list_devices)
+    revoke = sub.add_parser("revoke-device", help="refuse a device from now on")
+    revoke.add_argument("device_id")
+    revoke.set_defaults(handler=run_revoke)
+
+
+def run_serve(args: argparse.Namespace, cli: Cli) -> int:
+    import uvicorn
+
+    from sync.server.app import Settings, create_app
+
+    app = create_app(Settings(db_url=args.db))
+    cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sync.server.db import make_engine
+    from sync.server.migrate import upgrade
+
+    engine = make_engine(args.db)
+    upgrade(engine)
+    return engine
+
+
+def run_create_user(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.protocol import Role
+    from sync.server import admin
+    from sync.server.auth import make_hasher
+
+    password = os.environ.get("SAPAN_NEW_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise UserError("error.passphrase_needed")
+        password = getpass.getpass("Password for the new account: ")
+    engine = _engine(args)
+    try:
+        admin.create_user(
+            engine, make_hasher(), args.username, password, Role(args.role), args.offices.split(",")
+        )
+    finally:
+        engine.dispose()
+    cli.emit(
+        {"username": args.username},
+        text("sync.server.user_created", cli.lang, username=args.username),
+    )
+    return 0
+
+
+def run_list_devices(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    engine = _engine(args)
+    try:
+        devices = admin.list_devices(engine, args.user)
+    finally:
+        engine.dispose()
+    lines = [
+        f"{d['device_id']}  {d['username']:<16} {d['name']:<20} {d['created_at']}"
+        + ("  REVOKED" if d["revoked_at"] else "")
+        for d in devices
+    ]
+    cli.emit(devices, "\n".join(lines) if lines else "-")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    engine = _engine(args)
+    try:
+        admin.revoke_device(engine, args.device_id)
+    finally:
+        engine.dispose()
+    cli.emit(
+        {"revoked": args.device_id}, text("sync.server.revoked", cli.lang, device=args.device_id)
+    )
+    return 0

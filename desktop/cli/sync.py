@@ -1,0 +1,94 @@
+"""``sapan sync``: one sync now, with a summary; ``sapan sync register`` for a new device."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import socket
+import sys
+
+from desktop.cli.common import Cli, add_json_option
+from desktop.domain.errors import UserError
+from desktop.domain.i18n import text
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("sync", help="sync with the server now and print a summary")
+    add_json_option(parser)
+    parser.add_argument("--retry-failed", action="store_true", help="retry refused changes")
+    parser.set_defaults(handler=run_sync)
+    sub = parser.add_subparsers(dest="sync_command", metavar="SUBCOMMAND")
+    reg = sub.add_parser("register", help="register this device with a sync server")
+    reg.add_argument("--server", required=True, metavar="URL", help="e.g. https://sync.example")
+    reg.add_argument("--user", required=True, help="account name on the server")
+    reg.add_argument("--device-name", default=socket.gethostname(), help="shown to admins")
+    add_json_option(reg)
+    reg.set_defaults(handler=run_register)
+
+
+def _password() -> str:
+    given = os.environ.get("SAPAN_SERVER_PASSWORD")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("error.passphrase_needed")
+    return getpass.getpass("Server password: ")
+
+
+def run_register(args: argparse.Namespace, cli: Cli) -> int:
+    import httpx
+
+    from desktop.services import sync as service
+    from sync.client.http import SyncClient
+
+    store = cli.open_store()
+    with store, httpx.Client(timeout=30) as http:
+        client = SyncClient(http, args.server)
+        answer = service.register_device(
+            store, client, args.server, args.user, _password(), args.device_name
+        )
+    data = {
+        "device_id": answer.device_id,
+        "user": answer.account.username,
+        "role": answer.account.role.value,
+        "offices": answer.account.offices,
+    }
+    cli.emit(data, text("sync.registered", cli.lang, device=answer.device_id, server=args.server))
+    return 0
+
+
+def run_sync(args: argparse.Namespace, cli: Cli) -> int:
+    import httpx
+
+    from desktop.services import sync as service
+    from sync.client.http import SyncClient
+
+    store = cli.open_store(create=False)
+    with store:
+        url = service.server_url(store)
+        token = service.device_token(store)
+        if not url or not token:
+            raise UserError("sync.not_registered")
+        with httpx.Client(timeout=60) as http:
+            sync = service.SyncService(store, SyncClient(http, url, token))
+            if args.retry_failed:
+                sync.retry_failed()
+            summary = sync.sync()
+    lines = [
+        text(
+            "sync.summary",
+            cli.lang,
+            pushed=summary.pushed,
+            pulled=summary.pulled_rows,
+            conflicts=summary.conflicts + summary.conflicts_received,
+            waiting=summary.waiting,
+            failed=summary.failed,
+        ),
+    ]
+    if summary.error:
+        lines.append(text("sync.failed", cli.lang, reason=summary.error))
+    if summary.wipe:
+        lines.append(text("sync.revoked", cli.lang))
+    cli.emit(summary.as_dict(), "\n".join(lines))
+    return 0 if summary.ok else 3
