@@ -17,7 +17,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 
@@ -51,13 +51,47 @@ class PacketResult:
     missing_documents: tuple[str, ...]
 
 
-def qr_drawing(case: CaseData, size: float = QR_SIZE) -> Drawing:
-    """The cover-sheet QR code as a ReportLab drawing ``size`` points square."""
-    widget = QrCodeWidget(qr_payload(case.case_id, case.packet_version), barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+class QrFlowable(Flowable):  # type: ignore[misc]
+    """The cover-sheet QR code, ``size`` points square, drawn as plain rectangles.
+
+    Drawn directly on the canvas rather than through ``renderPDF``, whose graphics state
+    starts in Helvetica and would leave an unembedded font reference in the PDF.
+    """
+
+    def __init__(self, payload: str, size: float = QR_SIZE) -> None:
+        super().__init__()
+        self.payload = payload
+        self.size = size
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        widget = QrCodeWidget(self.payload, barLevel="M")
+        x0, y0, x1, _ = widget.getBounds()
+        scale = self.size / (x1 - x0)
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.white)
+        canvas.rect(0, 0, self.size, self.size, stroke=0, fill=1)
+        canvas.setFillColor(colors.black)
+        # Dark modules have a fill colour; the background rectangle has none.
+        modules = [shape for shape in widget.draw().contents if shape.fillColor is not None]
+        for shape in modules:
+            canvas.rect(
+                (shape.x - x0) * scale,
+                (shape.y - y0) * scale,
+                shape.width * scale,
+                shape.height * scale,
+                stroke=0,
+                fill=1,
+            )
+        canvas.restoreState()
+
+
+def qr_flowable(case: CaseData, size: float = QR_SIZE) -> QrFlowable:
+    """The cover-sheet QR code carrying the case id and packet version."""
+    return QrFlowable(qr_payload(case.case_id, case.packet_version), size)
 
 
 def _info_table(rows: list[tuple[str, Flowable]], lang: str, width: float) -> Table:
@@ -100,7 +134,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
                         st.small,
                     ),
                 ],
-                [qr_drawing(case), para(bilingual("form.packet.qr_hint", case.lang), st.label)],
+                [qr_flowable(case), para(bilingual("form.packet.qr_hint", case.lang), st.label)],
             ]
         ],
         colWidths=[CONTENT_WIDTH - QR_SIZE - 10 * mm, QR_SIZE + 10 * mm],
@@ -288,7 +322,7 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
 def _square(size: float) -> Table:
     """An empty framed square (the thumbprint box)."""
     square = Table([[""]], colWidths=[size], rowHeights=[size])
-    square.setStyle([("BOX", (0, 0), (-1, -1), 0.8, render.INK)])
+    square.setStyle(render.table_style([("BOX", (0, 0), (-1, -1), 0.8, render.INK)]))
     return square
 
 

@@ -410,7 +410,7 @@ def section_flowables(section: SectionSpec, case: CaseData) -> list[Flowable]:
 def _section_bar(markup: str, st: Styles) -> Table:
     bar = Table([[para(markup, st.section)]], colWidths=[CONTENT_WIDTH])
     bar.setStyle(
-        TableStyle(
+        table_style(
             [
                 ("BACKGROUND", (0, 0), (-1, -1), SHADE),
                 ("BOX", (0, 0), (-1, -1), 0.6, RULE),
@@ -422,8 +422,17 @@ def _section_bar(markup: str, st: Styles) -> Table:
     return bar
 
 
+def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """A table style whose cell font is Sapan Sans.
+
+    Even an empty string cell makes ReportLab select the cell font, and the default
+    Helvetica would then be referenced in the PDF without being embedded.
+    """
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.PDF_REGULAR), *commands])
+
+
 def _box_style(min_height: bool = False) -> TableStyle:
-    return TableStyle(
+    return table_style(
         [
             ("GRID", (0, 0), (-1, -1), 0.5, RULE),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -460,7 +469,7 @@ def signature_boxes(roles: Iterable[str], lang: str, height: float = 22 * mm) ->
 def _blank_line(height: float = 6 * mm) -> Table:
     """An empty line to write on."""
     line = Table([[""]], colWidths=["100%"], rowHeights=[height])
-    line.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, INK)]))
+    line.setStyle(table_style([("LINEBELOW", (0, 0), (-1, -1), 0.5, INK)]))
     return line
 
 
@@ -478,7 +487,7 @@ def form_header(spec: FormSpec, case: CaseData) -> Table:
     )
     table = Table([[[title, filed], code]], colWidths=[CONTENT_WIDTH * 0.74, CONTENT_WIDTH * 0.26])
     table.setStyle(
-        TableStyle(
+        table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 1.2, INK),

@@ -1,0 +1,49 @@
+"""Shared helpers for the forms tests: poppler command wrappers."""
+
+from __future__ import annotations
+
+import subprocess
+import unicodedata
+from pathlib import Path
+
+
+def pdftotext(path: Path) -> str:
+    """The text of ``path`` with ligatures unfolded (NFKC) and whitespace collapsed."""
+    out = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return " ".join(unicodedata.normalize("NFKC", out).split())
+
+
+def pdffonts(path: Path) -> list[list[str]]:
+    """Rows of ``pdffonts`` output after the header, split on whitespace."""
+    out = subprocess.run(
+        ["pdffonts", str(path)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    return [line.split() for line in out[2:] if line.strip()]
+
+
+def page_count(path: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("Pages:"))
+    return int(line.split()[1])
+
+
+def to_png(path: Path, first: int = 1, last: int = 1, dpi: int = 150) -> list[Path]:
+    prefix = path.with_suffix("")
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-png",
+            "-f",
+            str(first),
+            "-l",
+            str(last),
+            str(path),
+            str(prefix),
+        ],
+        check=True,
+    )
+    return sorted(path.parent.glob(prefix.name + "-*.png"))

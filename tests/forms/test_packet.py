@@ -1,0 +1,68 @@
+"""desktop.forms.packet: the packet renders for every demo case and its QR reads back."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from desktop.domain.qr import parse_qr_payload
+from desktop.forms import packet, render, samples
+from tests.forms.conftest import page_count, pdffonts, pdftotext, to_png
+
+CASES = {case.lang: case for case in samples.demo_cases()}
+
+
+@pytest.mark.parametrize("lang", sorted(CASES))
+def test_packet_renders_every_part(tmp_path: Path, lang: str) -> None:
+    case = CASES[lang]
+    path = tmp_path / "packet.pdf"
+    result = packet.render_packet(case, path)
+    # cover + checklist + each form (at least one page) + instructions + signatures
+    assert page_count(path) >= 4 + len(case.forms)
+    found = pdftotext(path)
+    for marker in ("COVER", "CHECKLIST", "INSTRUCTIONS", "SIGNATURES", "Claim packet"):
+        assert marker in found
+    for form_id in case.forms:
+        assert render.load_form(form_id).code_latin in found
+    assert all(row[-5] == "yes" for row in pdffonts(path))
+    expected_missing = [
+        m for f in case.forms for m in render.missing_fields(render.load_form(f), case)
+    ]
+    assert list(result.missing_fields) == expected_missing
+    assert result.missing_documents == tuple(i.label for i in case.checklist if not i.present)
+
+
+def test_checklist_page_names_missing_documents_and_fields(tmp_path: Path) -> None:
+    case = CASES["my"]
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    found = pdftotext(path)
+    assert "MISSING" in found  # the passbook
+    assert "Account no." in found  # a box left empty on สปส.2-01
+
+
+def test_qr_code_on_the_cover_decodes_to_the_case(tmp_path: Path) -> None:
+    case = CASES["km"]
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    [png] = to_png(path, 1, 1, dpi=150)
+    decoded = zxingcpp.read_barcodes(Image.open(png))
+    assert len(decoded) == 1
+    ref = parse_qr_payload(decoded[0].text)
+    assert ref is not None
+    assert ref.case_id == case.case_id
+    assert ref.packet_version == case.packet_version
+
+
+def test_packet_without_deadline_or_forms_still_renders() -> None:
+    case = dataclasses.replace(
+        CASES["th"],
+        forms=(),
+        checklist=(),
+        benefit=dataclasses.replace(CASES["th"].benefit, filing_deadline=None),
+    )
+    assert packet.render_packet_bytes(case).startswith(b"%PDF")

@@ -1,0 +1,105 @@
+"""desktop.forms.render: every form renders for Burmese, Khmer, Lao and Thai workers."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from desktop.domain.errors import UserError
+from desktop.forms import render, samples
+from desktop.forms.data import CaseData
+from tests.forms.conftest import pdffonts, pdftotext
+
+CASES = {case.lang: case for case in samples.demo_cases()}
+
+
+@pytest.mark.parametrize("lang", sorted(CASES))
+@pytest.mark.parametrize("form_id", samples.ALL_FORMS)
+def test_every_form_renders_with_codes_and_latin_labels(
+    tmp_path: Path, lang: str, form_id: str
+) -> None:
+    case = CASES[lang]
+    path = tmp_path / f"{form_id}.pdf"
+    render.render_form(form_id, case, path)
+    spec = render.load_form(form_id)
+    found = pdftotext(path)
+    assert spec.code_latin in found
+    assert case.case_number in found
+    assert "Layout by Sapan" in found
+    # Every section heading's English caption is on the page (Latin extracts faithfully).
+    for section in spec.sections:
+        assert render.text(section.title, "en") in found
+
+
+def test_every_font_is_embedded(tmp_path: Path) -> None:
+    path = tmp_path / "form.pdf"
+    render.render_form("kt16", CASES["lo"], path)
+    rows = pdffonts(path)
+    assert rows, "no fonts listed"
+    for row in rows:
+        # columns: name type encoding emb sub uni object id (type may be two words)
+        assert row[-5] == "yes", f"font not embedded: {row}"
+        assert "SapanSans" in row[0]
+
+
+def test_form_codes_resolve_from_official_and_latin_codes() -> None:
+    assert render.resolve_form_id("สปส.2-01") == "sps2_01"
+    assert render.resolve_form_id("SSO 1-03") == "sps1_03"
+    assert render.resolve_form_id("6-09") == "sps6_09"
+    assert render.resolve_form_id("kt16") == "kt16"
+
+
+def test_unknown_form_is_a_user_error() -> None:
+    with pytest.raises(UserError) as caught:
+        render.resolve_form_id("9-99")
+    assert caught.value.code == "form.error.unknown_form"
+
+
+def test_missing_values_are_reported_and_optional_ones_are_not() -> None:
+    case = CASES["my"]  # bank account number and name are empty
+    missing = render.missing_fields(render.load_form("sps2_01"), case)
+    assert [m.label for m in missing] == [
+        "form.label.account_number",
+        "form.label.account_name",
+    ]
+    assert all(m.form_code == "สปส.2-01" for m in missing)
+
+
+def test_a_case_without_injury_leaves_kt16_boxes_empty() -> None:
+    case: CaseData = dataclasses.replace(CASES["th"], injury=None)
+    missing = {m.label for m in render.missing_fields(render.load_form("kt16"), case)}
+    assert "form.label.occurred_at" in missing
+    assert render.render_form_bytes("kt16", case).startswith(b"%PDF")
+
+
+def test_values_are_formatted_for_thai_forms() -> None:
+    assert render.be_date(render.dt.date(2026, 3, 15)) == "15/03/2569 (2026)"
+    assert render.be_date(None) == ""
+    assert render.format_id13("0001631234561") == "0-0016-31234-56-1"
+    assert render.format_id13("12345") == "12345"
+    assert render.format_money(render.Decimal("17500")) == "17,500.00"
+
+
+def test_a_malformed_form_file_is_rejected() -> None:
+    with pytest.raises(render.FormSpecError, match="span"):
+        render._parse_form(
+            {
+                "id": "x",
+                "code": "x",
+                "code_latin": "x",
+                "title": "t",
+                "sections": [{"title": "s", "fields": [{"label": "l", "value": "v", "span": 9}]}],
+            },
+            "x.yaml",
+        )
+    with pytest.raises(render.FormSpecError, match="format"):
+        render._parse_field({"label": "l", "value": "v", "format": "nope"}, "x.yaml")
+    with pytest.raises(render.FormSpecError, match="missing"):
+        render._parse_form({"id": "x"}, "x.yaml")
+
+
+def test_an_unknown_value_path_is_a_bug_not_an_empty_box() -> None:
+    with pytest.raises(render.FormSpecError, match="value path"):
+        render.resolve(CASES["th"], "person.no_such_field")
