@@ -36,6 +36,7 @@ TRIGGERS: frozenset[str] = frozenset(
         "illness_known_after_employment",
         "calendar_year",
         "pink_card_job_lost",
+        "complaint_filed",
     }
 )
 

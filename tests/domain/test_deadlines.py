@@ -27,7 +27,7 @@ TODAY = dt.date(2026, 3, 15)
         ("D7", dt.date(2026, 3, 1), dt.date(2026, 3, 31), None),
         ("D8", dt.date(2025, 4, 1), dt.date(2026, 4, 1), "sso_2_01"),
         ("D9", dt.date(2024, 2, 29), dt.date(2026, 2, 28), None),
-        ("D10", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "appeal_letter"),
+        ("D10", dt.date(2026, 3, 1), dt.date(2026, 3, 31), None),
         ("D11", dt.date(2026, 3, 2), dt.date(2026, 3, 17), "wcf_kt16"),
         ("D12", dt.date(2025, 10, 1), dt.date(2026, 3, 30), "wcf_kt16"),
         ("D13", dt.date(2024, 6, 30), dt.date(2026, 6, 30), "wcf_kt16"),
@@ -35,6 +35,7 @@ TODAY = dt.date(2026, 3, 15)
         ("D15", dt.date(2023, 12, 31), dt.date(2024, 1, 30), None),
         ("D15", dt.date(2024, 1, 1), dt.date(2024, 3, 1), None),
         ("death_claim", dt.date(2026, 1, 10), dt.date(2028, 1, 10), "sso_2_01"),
+        ("complaint_follow_up", dt.date(2026, 3, 1), dt.date(2026, 3, 31), None),
     ],
 )
 def test_every_rule_gives_its_due_date(
@@ -48,8 +49,12 @@ def test_every_rule_gives_its_due_date(
     assert task.action.startswith("deadline.")
 
 
-def test_all_fifteen_rules_and_the_death_claim_are_in_the_data() -> None:
-    assert deadlines.rule_ids() == (*(f"D{n}" for n in range(1, 16)), "death_claim")
+def test_all_fifteen_rules_and_the_app_deadlines_are_in_the_data() -> None:
+    assert deadlines.rule_ids() == (
+        *(f"D{n}" for n in range(1, 16)),
+        "death_claim",
+        "complaint_follow_up",
+    )
 
 
 @pytest.mark.parametrize(

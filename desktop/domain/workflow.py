@@ -1,0 +1,457 @@
+"""Workflow engine: enrollment, claim, work-injury and enforcement tracks as data.
+
+Definitions live in ``resources/workflows/*.yaml`` (schema in ``docs/workflows.md``) and
+load into the frozen dataclasses below, from which the UI generates its wizards:
+
+* :class:`TrackDef` - a sequence of steps for one purpose (``claim_maternity``...).
+* :class:`StepDef` - the fields it needs, the documents to collect, the forms to print,
+  the conditions to move on, its outcome kind and an optional deadline rule.
+* :class:`FieldDef` - name, type, required, validator name, choices.
+
+Step states only move forward::
+
+    not_started -> in_progress -> ready -> submitted -> approved -> paid
+                                                     -> rejected -> appealed
+
+A step whose outcome is ``none`` ends at ``ready``; ``decision`` stops at approved or
+rejected (then appealed); ``payment`` adds ``paid``. Going back needs :func:`reopen` with
+a reason. Every change returns a :class:`WorkflowEvent` for the audit trail; the
+persistence layer records it. Labels are message keys: ``workflow.track.<key>``,
+``workflow.step.<key>``, ``workflow.field.<name>``, ``workflow.document.<key>``,
+``workflow.form.<code>``, ``workflow.choice.<value>``, ``workflow.state.<state>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from desktop.domain.errors import UserError
+from desktop.domain.resources import resource_path
+from desktop.domain.validation import Issue, has_errors, issue
+
+Validator = Callable[[Any], Iterable[Issue]]
+
+
+class WorkflowDataError(ValueError):
+    """A workflow file is malformed: a bug in the bundled data, caught by the tests."""
+
+
+class FieldType(enum.StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    MONEY = "money"
+    CHOICE = "choice"
+    BOOL = "bool"
+    ID_NUMBER = "id_number"
+    MONTH = "month"
+    NUMBER = "number"
+    PHONE = "phone"
+
+
+class Outcome(enum.StrEnum):
+    """How a step ends: at ``ready`` (none), with a decision, or with a payment."""
+
+    NONE = "none"
+    DECISION = "decision"
+    PAYMENT = "payment"
+
+
+class Condition(enum.StrEnum):
+    """What must hold before a step may become ``ready``."""
+
+    FIELDS_COMPLETE = "fields_complete"
+    DOCUMENTS_COLLECTED = "documents_collected"
+    FORMS_PRINTED = "forms_printed"
+
+
+class StepState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+    APPEALED = "appealed"
+
+
+# Order of states: a transition or reopen compares ranks.
+RANK: Mapping[StepState, int] = MappingProxyType(
+    {
+        StepState.NOT_STARTED: 0,
+        StepState.IN_PROGRESS: 1,
+        StepState.READY: 2,
+        StepState.SUBMITTED: 3,
+        StepState.APPROVED: 4,
+        StepState.REJECTED: 4,
+        StepState.PAID: 5,
+        StepState.APPEALED: 5,
+    }
+)
+
+# Forward moves for each outcome kind.
+_FORWARD: Mapping[Outcome, Mapping[StepState, tuple[StepState, ...]]] = MappingProxyType(
+    {
+        Outcome.NONE: {
+            StepState.NOT_STARTED: (StepState.IN_PROGRESS,),
+            StepState.IN_PROGRESS: (StepState.READY,),
+        },
+        Outcome.DECISION: {
+            StepState.NOT_STARTED: (StepState.IN_PROGRESS,),
+            StepState.IN_PROGRESS: (StepState.READY,),
+            StepState.READY: (StepState.SUBMITTED,),
+            StepState.SUBMITTED: (StepState.APPROVED, StepState.REJECTED),
+            StepState.REJECTED: (StepState.APPEALED,),
+        },
+        Outcome.PAYMENT: {
+            StepState.NOT_STARTED: (StepState.IN_PROGRESS,),
+            StepState.IN_PROGRESS: (StepState.READY,),
+            StepState.READY: (StepState.SUBMITTED,),
+            StepState.SUBMITTED: (StepState.APPROVED, StepState.REJECTED),
+            StepState.APPROVED: (StepState.PAID,),
+            StepState.REJECTED: (StepState.APPEALED,),
+        },
+    }
+)
+
+# States in which a step no longer holds up the track.
+_DONE: Mapping[Outcome, frozenset[StepState]] = MappingProxyType(
+    {
+        Outcome.NONE: frozenset({StepState.READY}),
+        Outcome.DECISION: frozenset({StepState.APPROVED, StepState.REJECTED, StepState.APPEALED}),
+        Outcome.PAYMENT: frozenset({StepState.PAID, StepState.REJECTED, StepState.APPEALED}),
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One input of a step. ``validator`` names a function the caller supplies."""
+
+    name: str
+    type: FieldType
+    required: bool = True
+    validator: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepWhen:
+    """A step applies only when another step of the track is in one of ``states``."""
+
+    step: str
+    states: frozenset[StepState]
+
+
+@dataclass(frozen=True)
+class StepDef:
+    """One step of a track: what to fill in, gather and print, and how it ends."""
+
+    key: str
+    fields: tuple[FieldDef, ...] = ()
+    documents: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
+    advance_when: tuple[Condition, ...] = ()
+    outcome: Outcome = Outcome.NONE
+    deadline: str | None = None  # a deadline rule id in resources/rules/deadlines.yaml
+    when: StepWhen | None = None
+
+
+@dataclass(frozen=True)
+class TrackDef:
+    """A whole workflow: enrollment by document path, a claim, work injury, enforcement."""
+
+    key: str
+    kind: str  # enrollment | claim | work_injury | enforcement
+    steps: tuple[StepDef, ...]
+    benefit: str | None = None
+    document_path: str | None = None
+
+    def step(self, key: str) -> StepDef:
+        """The step named ``key``; an unknown key is a caller bug."""
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(f"{self.key} has no step {key!r}")
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """What is known of one step of one case: its state and what has been gathered."""
+
+    step: str
+    state: StepState = StepState.NOT_STARTED
+    values: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    documents: frozenset[str] = frozenset()
+    forms_printed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class WorkflowEvent:
+    """A state change for the audit trail (``step.advanced`` or ``step.reopened``)."""
+
+    kind: str
+    track: str
+    step: str
+    from_state: StepState
+    to_state: StepState
+    reason: str = ""
+
+
+def allowed_next(step: StepDef, state: StepState) -> tuple[StepState, ...]:
+    """The states ``step`` may move forward to from ``state``."""
+    return _FORWARD[step.outcome].get(state, ())
+
+
+def is_done(step: StepDef, state: StepState) -> bool:
+    """True when the step no longer holds up the rest of its track."""
+    return state in _DONE[step.outcome]
+
+
+def _value_ok(field: FieldDef, value: Any) -> bool:
+    """Whether ``value`` has the shape the field type needs."""
+    if field.type is FieldType.DATE:
+        return isinstance(value, dt.date)
+    if field.type is FieldType.MONEY:
+        return isinstance(value, Decimal | int) and not isinstance(value, bool) and value >= 0
+    if field.type is FieldType.NUMBER:
+        return isinstance(value, Decimal | int) and not isinstance(value, bool)
+    if field.type is FieldType.BOOL:
+        return isinstance(value, bool)
+    if field.type is FieldType.CHOICE:
+        return value in field.choices
+    return isinstance(value, str) and bool(value.strip())
+
+
+def check(
+    step: StepDef, progress: StepProgress, validators: Mapping[str, Validator] | None = None
+) -> tuple[Issue, ...]:
+    """What stands between ``progress`` and ``ready``, as coded issues.
+
+    Given values are always type-checked and run through their named validator when the
+    caller supplies it in ``validators``; the step's ``advance_when`` conditions add
+    ``workflow.field_required``, ``workflow.document_missing`` and
+    ``workflow.form_not_printed``.
+    """
+    validators = validators or {}
+    found: list[Issue] = []
+    for field in step.fields:
+        value = progress.values.get(field.name)
+        if value is None or value == "":
+            if field.required and Condition.FIELDS_COMPLETE in step.advance_when:
+                found.append(issue("workflow.field_required", field.name))
+            continue
+        if not _value_ok(field, value):
+            found.append(issue("workflow.field_invalid", field.name, type=str(field.type)))
+            continue
+        validate = validators.get(field.validator or "")
+        if validate is not None:
+            found.extend(validate(value))
+    if Condition.DOCUMENTS_COLLECTED in step.advance_when:
+        missing = [d for d in step.documents if d not in progress.documents]
+        found.extend(issue("workflow.document_missing", d) for d in missing)
+    if Condition.FORMS_PRINTED in step.advance_when:
+        unprinted = [f for f in step.forms if f not in progress.forms_printed]
+        found.extend(issue("workflow.form_not_printed", f) for f in unprinted)
+    return tuple(found)
+
+
+def advance(
+    track: TrackDef,
+    progress: StepProgress,
+    to: StepState,
+    validators: Mapping[str, Validator] | None = None,
+) -> tuple[StepProgress, WorkflowEvent]:
+    """Move a step forward to ``to``.
+
+    Raises :class:`UserError` ``error.workflow_transition`` for a move that is not
+    forward along the step's outcome, and ``error.workflow_not_ready`` (with the issues)
+    when moving to ``ready`` while a condition is unmet.
+    """
+    step = track.step(progress.step)
+    if to not in allowed_next(step, progress.state):
+        raise UserError(
+            "error.workflow_transition", step=step.key, from_state=progress.state, to_state=to
+        )
+    if to is StepState.READY:
+        found = check(step, progress, validators)
+        if has_errors(found):
+            raise UserError("error.workflow_not_ready", issues=found, step=step.key)
+    event = WorkflowEvent("step.advanced", track.key, step.key, progress.state, to)
+    return dataclasses.replace(progress, state=to), event
+
+
+def reopen(
+    track: TrackDef,
+    progress: StepProgress,
+    reason: str,
+    to: StepState = StepState.IN_PROGRESS,
+) -> tuple[StepProgress, WorkflowEvent]:
+    """Move a step back on purpose; the reason goes into the audit event.
+
+    Raises :class:`UserError` ``error.workflow_reopen_reason`` without a reason and
+    ``error.workflow_reopen_backward`` unless ``to`` is earlier than the current state.
+    """
+    step = track.step(progress.step)
+    if not reason.strip():
+        raise UserError("error.workflow_reopen_reason", step=step.key)
+    if RANK[to] >= RANK[progress.state]:
+        raise UserError(
+            "error.workflow_reopen_backward", step=step.key, from_state=progress.state, to_state=to
+        )
+    event = WorkflowEvent("step.reopened", track.key, step.key, progress.state, to, reason.strip())
+    return dataclasses.replace(progress, state=to), event
+
+
+def applies(step: StepDef, progress: Mapping[str, StepProgress]) -> bool:
+    """Whether a conditional step (e.g. an appeal after a rejection) is part of the case."""
+    if step.when is None:
+        return True
+    other = progress.get(step.when.step)
+    return other is not None and other.state in step.when.states
+
+
+def current_step(track: TrackDef, progress: Mapping[str, StepProgress]) -> StepDef | None:
+    """The step to work on now, or None when the track is finished.
+
+    The first applicable step that is not done, skipping steps that are ``submitted``
+    (waiting for the authority, e.g. while a complaint is followed up); when only
+    waiting steps remain, the first of them.
+    """
+    waiting: list[StepDef] = []
+    for step in track.steps:
+        state = progress.get(step.key, StepProgress(step.key)).state
+        if not applies(step, progress) or is_done(step, state):
+            continue
+        if state is not StepState.SUBMITTED:
+            return step
+        waiting.append(step)
+    return waiting[0] if waiting else None
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def _strings(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise WorkflowDataError(f"{where}: expected a list of names")
+    return tuple(raw)
+
+
+def _field(raw: Any, where: str) -> FieldDef:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+        raise WorkflowDataError(f"{where}: a field needs a name")
+    try:
+        kind = FieldType(str(raw.get("type")))
+    except ValueError:
+        raise WorkflowDataError(f"{where}: unknown field type {raw.get('type')!r}") from None
+    choices = _strings(raw.get("choices", []), where)
+    if (kind is FieldType.CHOICE) != bool(choices):
+        raise WorkflowDataError(f"{where}: choices go with type choice, and only with it")
+    return FieldDef(
+        name=raw["name"],
+        type=kind,
+        required=bool(raw.get("required", True)),
+        validator=raw.get("validator"),
+        choices=choices,
+    )
+
+
+def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
+    if isinstance(raw, Mapping) and "use" in raw:
+        if raw["use"] not in library:
+            raise WorkflowDataError(f"{where}: no shared step {raw['use']!r}")
+        raw = {**library[raw["use"]], **{k: v for k, v in raw.items() if k != "use"}}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str):
+        raise WorkflowDataError(f"{where}: a step needs a key")
+    try:
+        outcome = Outcome(raw.get("outcome", "none"))
+        conditions = tuple(Condition(c) for c in _strings(raw.get("advance_when", []), where))
+        when = raw.get("when")
+        step_when = (
+            None
+            if when is None
+            else StepWhen(str(when["step"]), frozenset(StepState(s) for s in when["states"]))
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WorkflowDataError(f"{where}: {exc}") from None
+    fields = tuple(_field(f, f"{where}.fields") for f in raw.get("fields", []))
+    return StepDef(
+        key=raw["key"],
+        fields=fields,
+        documents=_strings(raw.get("documents", []), where),
+        forms=_strings(raw.get("forms", []), where),
+        advance_when=conditions,
+        outcome=outcome,
+        deadline=raw.get("deadline"),
+        when=step_when,
+    )
+
+
+def _track(key: str, raw: Any, library: Mapping[str, Any], where: str) -> TrackDef:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("steps"), list) or not raw["steps"]:
+        raise WorkflowDataError(f"{where}: a track needs a list of steps")
+    steps = tuple(_step(s, library, f"{where}.steps[{i}]") for i, s in enumerate(raw["steps"]))
+    keys = [s.key for s in steps]
+    if len(set(keys)) != len(keys):
+        raise WorkflowDataError(f"{where}: step keys must be unique")
+    for step in steps:
+        if step.when is not None and step.when.step not in keys:
+            raise WorkflowDataError(f"{where}: {step.key} depends on unknown step")
+    return TrackDef(
+        key=key,
+        kind=str(raw.get("kind", "")),
+        steps=steps,
+        benefit=raw.get("benefit"),
+        document_path=raw.get("document_path"),
+    )
+
+
+def parse(documents: Mapping[str, Any]) -> Mapping[str, TrackDef]:
+    """Track definitions from parsed YAML documents keyed by file name.
+
+    Shared steps (top-level ``steps:`` of any file) are referenced from tracks with
+    ``{use: <key>}``; keys given beside ``use`` override the shared definition.
+    """
+    library: dict[str, Any] = {}
+    for name, document in documents.items():
+        if not isinstance(document, Mapping):
+            raise WorkflowDataError(f"{name}: top level must be a mapping")
+        library.update(document.get("steps") or {})
+    tracks: dict[str, TrackDef] = {}
+    for name, document in documents.items():
+        for key, raw in (document.get("tracks") or {}).items():
+            if key in tracks:
+                raise WorkflowDataError(f"{name}: track {key!r} is defined twice")
+            tracks[key] = _track(key, raw, library, f"{name}:{key}")
+    return MappingProxyType(tracks)
+
+
+@functools.cache
+def load() -> Mapping[str, TrackDef]:
+    """The bundled track definitions, loaded once."""
+    folder = resource_path("workflows")
+    return parse(
+        {
+            path.name: yaml.safe_load(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.yaml"))
+        }
+    )
+
+
+def track(key: str) -> TrackDef:
+    """One bundled track; an unknown key is a UserError ``error.workflow_unknown_track``."""
+    try:
+        return load()[key]
+    except KeyError:
+        raise UserError("error.workflow_unknown_track", track=key) from None
