@@ -183,7 +183,8 @@ def _person_issues(person: Person) -> list[Issue]:
 
 def sso_name(person: Person) -> tuple[str, str, list[Issue]]:
     """First and last name for SSO files, from the Thai name or else the Latin one."""
-    name = person.name("th") or person.name("latin")
+    # Thai first, then Latin; a name only in another script is reported as not encodable.
+    name = person.name("th") or person.name("latin") or next(iter(person.names), None)
     if name is None:
         return "", "", [issue("name.required", "first_name")]
     full = unicodedata.normalize("NFC", name.full)
