@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from desktop.models.entities import OutboxEntry, Person
+from desktop.models.entities import OutboxEntry, Person, Step
 from desktop.models.sync_records import SyncConflict
 from tests.sync.conftest import Device, Server
 
@@ -72,3 +73,152 @@ def test_concurrent_same_field_review_leaves_conflict(server: Server, make_devic
     with a.store.read() as session:
         conflict = session.scalars(select(SyncConflict)).one()
     assert {conflict.applied["value"], conflict.other["value"]} == {"KHM", "LAO"}
+
+
+def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> None:
+    server.user("ann")
+    a = make_device(server, "ann")
+    _person(a, phone="1")
+    from desktop.services.sync import _change
+
+    with a.store.read() as session:
+        changes = [_change(e) for e in session.scalars(select(OutboxEntry))]
+    first = a.client.push(changes)
+    again = a.client.push(changes)
+    assert {r.status.value for r in first.results} == {"accepted"}
+    assert {r.status.value for r in again.results} == {"duplicate"}
+    assert [r.seq for r in first.results] == [r.seq for r in again.results]
+    assert server.count("changes") == len(changes)
+
+
+def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:
+    server.user("ann")
+    server.user("bob")
+    a = make_device(server, "ann")
+    b = make_device(server, "bob", page_size=2)
+    for n in range(5):
+        _person(a, phone=str(n))
+    a.sync()
+    first = b.client.pull(0, 2)
+    b.service.apply_page(first)
+    assert b.service.cursor() == first.cursor > 0
+    # the link drops here; the next sync starts from the committed cursor, not from zero
+    summary = b.sync()
+    assert summary.pages >= 1
+    with b.store.read() as session:
+        assert len(list(session.scalars(select(Person)))) == 5
+
+
+def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -> None:
+    from desktop.models.entities import Case, Track
+
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    pid = _person(a)
+    with a.store.session() as session:
+        case = Case(office="MS", person_id=pid, status="open")
+        session.add(case)
+        session.flush()
+        track = Track(office="MS", case_id=case.id, kind="claim")
+        session.add(track)
+        session.flush()
+        step = Step(office="MS", track_id=track.id, key="submit", state="in_progress")
+        session.add(step)
+        session.flush()
+        step_id = step.id
+    a.sync()
+    b.sync()
+    _edit(b, Step, step_id, state="submitted")
+    b.sync()
+    _edit(a, Step, step_id, state="ready")  # stale: a never saw "submitted"
+    a.sync()
+    b.sync()
+    assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "submitted"
+
+
+def test_set_field_merges_as_union(server: Server, make_device: Any) -> None:
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    pid = _person(a, languages=["my"])
+    a.sync()
+    b.sync()
+    _edit(a, Person, pid, languages=["my", "th"])
+    _edit(b, Person, pid, languages=["my", "km"])
+    a.sync()
+    b.sync()
+    a.sync()
+    assert sorted(_get(a, Person, pid).languages) == sorted(_get(b, Person, pid).languages)
+    assert set(_get(a, Person, pid).languages) == {"my", "th", "km"}
+
+
+def test_merges_travel_and_can_be_undone(server: Server, make_device: Any) -> None:
+    from sync.protocol import Role
+
+    server.user("ann")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    a = make_device(server, "ann")
+    coordinator = server.device("cora")
+    keep, dup = _person(a, phone="1"), _person(a, phone="2")
+    a.sync()
+    record = coordinator.merge("person", dup, keep)
+    a.sync()
+    assert _get(a, Person, dup).merged_into == keep
+    _edit(a, Person, dup, line_id="line-after-merge")  # made to B after the merge
+    a.sync()
+    assert _get(a, Person, keep).line_id == "line-after-merge"
+    coordinator.undo_merge(record.id)
+    a.sync()
+    assert _get(a, Person, dup).merged_into is None
+    _edit(a, Person, dup, address_th="Mae Sot")
+    a.sync()
+    assert _get(a, Person, dup).address_th == "Mae Sot"
+    assert _get(a, Person, keep).address_th is None
+
+
+def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
+    from sync.client.http import SyncHttpError
+    from sync.protocol import Errno
+
+    server.user("ann")
+    a = make_device(server, "ann")
+    one, two = _person(a), _person(a)
+    a.sync()
+    with pytest.raises(SyncHttpError) as refused:
+        a.client.merge("person", one, two)
+    assert refused.value.errno == Errno.ROLE_FORBIDDEN
+
+
+def test_retry_after_honoured(server: Server, make_device: Any) -> None:
+    from sync.client.http import SyncHttpError
+
+    server.user("ann")
+    a = make_device(server, "ann")
+    waits: list[float] = []
+    a.service.sleep = waits.append
+    calls = {"n": 0}
+    real_pull = a.client.pull
+
+    def busy_then_ok(since: int, limit: int = 2000) -> Any:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise SyncHttpError(503, 201, "busy", retry_after=7.0)
+        return real_pull(since, limit)
+
+    a.client.pull = busy_then_ok  # type: ignore[method-assign]
+    summary = a.sync()
+    assert summary.ok
+    assert waits == [7.0, 7.0]
+    assert summary.retries == 2
+
+
+def test_refused_change_stays_in_outbox_for_retry(server: Server, make_device: Any) -> None:
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    with a.store.session() as session:
+        session.add(Person(office="TAK"))  # outside ann's scope
+    summary = a.sync()
+    assert summary.failed >= 1
+    assert _outbox(a) >= 1
+    assert a.service.retry_failed() >= 1
