@@ -1,0 +1,654 @@
+"""Synthetic but realistic demo data: ``sapan demo --people N [--seed S]``.
+
+Workers from Myanmar, Cambodia, Laos (some Vietnam) with names in their own script, the
+Latin spelling of their passport and a Thai transliteration; pink-card numbers with valid
+check digits (a few deliberately wrong, as real lists have), passports, CIs, work permits
+and border passes; employers in border provinces with valid-format SSO accounts;
+employment and 12-60 months of contributions with gaps and months deducted but not
+remitted; one case per worker with an enrollment track and, for many, claim tracks, each
+stopped at a random step so every step appears. Name parts, places and demo workflows
+are data in ``resources/demo/``.
+
+**Deterministic.** Person *i* is drawn from its own ``random.Random(f"{seed}:person:{i}")``
+and every row id is a UUID5 of the seed and its role, so the same seed and the same
+``today`` give the same data (also for a prefix of a larger run); no global random state.
+
+**Fast, through the same recording.** Writing 1,000 people through the ORM one object at a
+time takes minutes (each row also makes its outbox entries and audit event). The demo
+therefore writes with :class:`BulkWriter`: Core ``executemany`` inserts of the same rows,
+with the outbox entries (one per non-empty field, base version 0, an HLC stamp) and the
+``<entity>.created`` audit events that :mod:`desktop.models.recorder` would write, in one
+transaction per batch of people. ``tests/services/test_demo.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import json
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from desktop.domain import catalogue, ids, names, text
+from desktop.domain.errors import UserError
+from desktop.domain.resources import resource_path
+from desktop.models import case_numbers
+from desktop.models.base import Base, Synced, new_id, utcnow
+from desktop.models.entities import (
+    Case,
+    ChecklistItem,
+    Consent,
+    ContributionMonth,
+    Employer,
+    Employment,
+    IdentityDocument,
+    Note,
+    Person,
+    PersonName,
+    Step,
+    SyncState,
+    Track,
+)
+from desktop.models.search import reindex_people
+from desktop.models.store import Store
+
+MAX_PEOPLE = 1_000_000
+BATCH_PEOPLE = 200
+ProgressCallback = Callable[[int, int], None]
+Part = tuple[str, str, str]  # native, Latin, Thai
+
+
+# --- bulk writing with outbox and audit ---------------------------------------------------
+
+
+class BulkWriter:
+    """Collects new synced rows and inserts them in bulk with their outbox and audit rows.
+
+    Produces exactly what :mod:`desktop.models.recorder` writes for an insert: one
+    :class:`OutboxEntry` per non-empty catalogue field (a single ``*`` entry for
+    append-only entities), one ``<entity>.created`` :class:`AuditEvent` naming the fields,
+    and the audit event's own ``*`` outbox entry; finally the HLC state.
+    """
+
+    def __init__(self, store: Store, user: str | None = None) -> None:
+        self.store = store
+        self.user = user or store.user
+        self.rows: dict[type[Synced], list[dict[str, Any]]] = defaultdict(list)
+        self.outbox: list[tuple[object, ...]] = []
+        self.audits: list[dict[str, Any]] = []
+
+    def add(self, cls: type[Synced], **values: Any) -> str:
+        """Queue one new row of ``cls``; returns its id."""
+        spec = catalogue.entity(cls.__entity__)
+        now = utcnow()
+        row: dict[str, Any] = {name: values.get(name) for name in spec.fields}
+        row.update(id=values.get("id") or new_id(), version=0, deleted=False, updated_at=now)
+        self.rows[cls].append(row)
+        wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
+        if spec.append_only:
+            self._outbox(spec.name, row["id"], catalogue.WHOLE_ROW, wire, now)
+        else:
+            for name, value in wire.items():
+                if value is not None:
+                    self._outbox(spec.name, row["id"], name, value, now)
+        audit_spec = catalogue.entity("audit_event")
+        audit = {
+            "id": new_id(),
+            "office": row.get("office") or "",
+            "at": now,
+            "user": self.user,
+            "device": self.store.device_id,
+            "action": f"{spec.name}.created",
+            "entity": spec.name,
+            "row_id": row["id"],
+            "details": {"fields": sorted(k for k, v in wire.items() if v is not None)},
+            "version": 0,
+            "deleted": False,
+            "updated_at": now,
+        }
+        self.audits.append(audit)
+        audit_wire = {n: catalogue.to_wire(f, audit[n]) for n, f in audit_spec.fields.items()}
+        self._outbox("audit_event", audit["id"], catalogue.WHOLE_ROW, audit_wire, now)
+        return str(row["id"])
+
+    def _outbox(self, entity: str, row_id: str, field: str, value: object, now: str) -> None:
+        self.outbox.append(
+            (
+                str(uuid.uuid4()),
+                entity,
+                row_id,
+                field,
+                json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                0,
+                str(self.store.clock.tick()),
+                self.store.device_id,
+                self.user,
+                now,
+                0,
+            )
+        )
+
+    def flush(self, session: Session) -> None:
+        """Insert everything queued (inside the caller's transaction) and clear the queue."""
+        from desktop.models.entities import AuditEvent
+
+        connection = session.connection()
+        for cls, rows in self.rows.items():
+            if rows:
+                connection.execute(Base.metadata.tables[cls.__tablename__].insert(), rows)  # type: ignore[attr-defined]
+        if self.audits:
+            connection.execute(AuditEvent.__table__.insert(), self.audits)  # type: ignore[attr-defined]
+        if self.outbox:
+            # The outbox is plain text and numbers: skip SQLAlchemy's per-row processing.
+            connection.exec_driver_sql(_OUTBOX_INSERT, self.outbox)
+        state = session.get(SyncState, "hlc")
+        if state is None:
+            session.add(SyncState(key="hlc", value=str(self.store.clock.last)))
+        else:
+            state.value = str(self.store.clock.last)
+        self.rows.clear()
+        self.audits = []
+        self.outbox = []
+
+
+_OUTBOX_INSERT = (
+    "INSERT INTO outbox (change_id, entity, row_id, field, value, base_version, hlc, "
+    "device_id, user_id, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+# --- resources ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _load(name: str) -> Mapping[str, Any]:
+    data = yaml.safe_load(resource_path("demo", name).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"resources/demo/{name} must be a mapping")
+    return data
+
+
+def _parts(items: Sequence[Sequence[str]]) -> list[Part]:
+    return [(str(a), str(b), str(c)) for a, b, c in items]
+
+
+# --- the generator ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    people: int
+    employers: int
+    cases: int
+    tracks: int
+    seconds: float
+    person_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Employer:
+    id: str
+    province: Mapping[str, Any]
+    trade: Sequence[str]
+    district: Sequence[str]
+
+
+class _Ids:
+    """Row ids derived from the seed: the same seed gives the same ids."""
+
+    def __init__(self, seed: int) -> None:
+        self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"https://sapan.invalid/demo/{seed}")
+
+    def __call__(self, *role: object) -> str:
+        return str(uuid.uuid5(self.namespace, ":".join(str(r) for r in role)))
+
+
+def generate(
+    store: Store,
+    people: int,
+    *,
+    seed: int = 1,
+    today: dt.date | None = None,
+    contributions: bool = True,
+    batch_people: int = BATCH_PEOPLE,
+    progress: ProgressCallback | None = None,
+) -> DemoSummary:
+    """Write ``people`` demo workers (with employers, cases, tracks) into ``store``.
+
+    Running twice with the same seed would repeat ids: the second run is refused by the
+    database (primary keys), so use another seed to add more.
+    """
+    if not 1 <= people <= MAX_PEOPLE:
+        raise UserError("demo.bad_count", maximum=MAX_PEOPLE)
+    started = time.perf_counter()
+    today = today or dt.date.today()
+    make_id = _Ids(seed)
+    writer = BulkWriter(store)
+    employers = _employers(writer, make_id, seed, max(3, people // 15))
+    counts = {"cases": 0, "tracks": 0}
+    person_ids: list[str] = []
+    done = 0
+    while done < people:
+        size = min(batch_people, people - done)
+        with store.session() as session:
+            batch_ids = []
+            for index in range(done, done + size):
+                rng = random.Random(f"{seed}:person:{index}")
+                person_id = _person(
+                    writer, rng, make_id, index, employers, today, contributions=contributions
+                )
+                tracks = _case(writer, session, rng, make_id, index, person_id, today, store)
+                counts["cases"] += 1
+                counts["tracks"] += tracks
+                batch_ids.append(person_id)
+            writer.flush(session)
+            reindex_people(session, batch_ids)
+        person_ids.extend(batch_ids)
+        done += size
+        if progress is not None:
+            progress(done, people)
+    return DemoSummary(
+        people=people,
+        employers=len(employers),
+        cases=counts["cases"],
+        tracks=counts["tracks"],
+        seconds=time.perf_counter() - started,
+        person_ids=tuple(person_ids),
+    )
+
+
+def _employers(writer: BulkWriter, make_id: _Ids, seed: int, count: int) -> list[_Employer]:
+    places = _load("places.yaml")
+    provinces: list[Mapping[str, Any]] = list(places["provinces"])
+    out: list[_Employer] = []
+    for index in range(count):
+        rng = random.Random(f"{seed}:employer:{index}")
+        province = provinces[index % len(provinces)]
+        district = rng.choice(province["districts"])
+        trade = rng.choice(places["trades"])
+        word = rng.choice(places["place_words"])
+        latin_form, thai_prefix, thai_suffix = rng.choice(places["legal_forms"])
+        town_en, town_th = (district if rng.random() < 0.5 else word)[:2]
+        name = f"{town_en} {trade[0]} {latin_form}"
+        name_th = " ".join(p for p in (thai_prefix, f"{town_th}{trade[1]}", thai_suffix) if p)
+        account = province["code"] + "".join(rng.choice("0123456789") for _ in range(8))
+        employer_id = make_id("employer", index)
+        writer.add(
+            Employer,
+            id=employer_id,
+            office=f"{province['prefix']}-01",
+            name=name,
+            name_th=name_th,
+            sso_account=account,
+            sso_branch="000000" if rng.random() < 0.85 else f"{rng.randint(1, 5):06d}",
+            province_code=province["code"],
+            district=district[0],
+            address=f"{rng.randint(1, 299)} {district[1]} {province['name'][1]}",
+            contact_name=None,
+            phone=f"0{rng.choice('5689')}{rng.randint(10_000_000, 99_999_999)}",
+        )
+        out.append(_Employer(employer_id, province, trade, district))
+    return out
+
+
+def _weighted(rng: random.Random, weights: Mapping[str, int]) -> str:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+def pink_card_number(rng: random.Random, *, valid: bool = True) -> str:
+    """A 13-digit non-Thai registry number beginning ``00`` (check digit right unless not)."""
+    first12 = "00" + "".join(rng.choice("0123456789") for _ in range(10))
+    check = ids.thai_id_check_digit(first12)
+    return first12 + str(check if valid else (check + rng.randint(1, 9)) % 10)
+
+
+def _name_parts(rng: random.Random, nationality: str, sex: str, age: int) -> list[dict[str, Any]]:
+    """The person's names: native script, passport Latin, Thai transliteration."""
+    data = _load("names.yaml")
+    if nationality == "MMR":
+        burmese = data["burmese"]
+        pool = _parts(burmese["male" if sex == "M" else "female"]) + _parts(burmese["shared"])
+        syllables = [rng.choice(pool) for _ in range(rng.choice((1, 2, 2, 2, 3)))]
+        if sex == "M":
+            key = "male_older" if age >= 45 else ("male_young" if age < 25 else "male_adult")
+        else:
+            key = "female_older" if age >= 40 else "female_adult"
+        honorific = tuple(burmese["honorifics"][key])
+        native = "".join(s[0] for s in syllables)
+        if rng.random() < 0.8:
+            native = honorific[0] + native
+        latin = " ".join(s[1] for s in syllables).upper()
+        thai = "".join(s[2] for s in syllables)
+        if len(syllables) == 1:  # one-syllable names usually keep the honorific on documents
+            latin = f"{honorific[1].upper()} {latin}"
+            thai = honorific[2] + thai
+        return [
+            {"kind": "native", "full_name": native},
+            {"kind": "passport", "full_name": latin},
+            {"kind": "thai", "full_name": thai},
+        ]
+    group = {"KHM": "khmer", "LAO": "lao", "VNM": "vietnamese"}[nationality]
+    parts = data[group]
+    family = rng.choice(_parts(parts["family"]))
+    given = rng.choice(_parts(parts["male" if sex == "M" else "female"]))
+    if group == "vietnamese":
+        middle = rng.choice(_parts(parts["middle_male" if sex == "M" else "middle_female"]))
+        order: list[Part] = [family, middle, given]
+    elif group == "khmer":
+        order = [family, given]
+    else:
+        order = [given, family]
+    native = " ".join(p[0] for p in order)
+    return [
+        {"kind": "native", "full_name": native, "given": given[0], "family": family[0]},
+        {
+            "kind": "passport",
+            "full_name": " ".join(p[1] for p in order).upper(),
+            "given": given[1].upper(),
+            "family": family[1].upper(),
+        },
+        {"kind": "thai", "full_name": " ".join(p[2] for p in order)},
+    ]
+
+
+def _documents(
+    rng: random.Random, nationality: str, province_code: str, today: dt.date
+) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    issued = today - dt.timedelta(days=rng.randint(30, 4 * 365))
+
+    def passport(prefix: str, digits: int) -> None:
+        number = prefix + "".join(rng.choice("0123456789") for _ in range(digits))
+        docs.append(
+            {
+                "kind": "passport",
+                "number": number,
+                "issuing_country": nationality,
+                "issued_on": issued,
+                "expires_on": issued + dt.timedelta(days=5 * 365),
+            }
+        )
+
+    roll = rng.random()
+    if nationality == "MMR":
+        if roll < 0.5:
+            docs.append(
+                {"kind": "pink_card", "number": pink_card_number(rng, valid=rng.random() > 0.05)}
+            )
+        elif roll < 0.8:
+            passport("M" + rng.choice("ABCDE"), 6)
+        else:
+            ci = rng.choice("ABCDEFGH") + rng.choice("ABCDEFGH") + str(rng.randint(100000, 999999))
+            docs.append({"kind": "ci", "number": ci, "issuing_country": "MMR", "issued_on": issued})
+    elif nationality == "KHM":
+        if roll < 0.3:
+            docs.append({"kind": "pink_card", "number": pink_card_number(rng)})
+        else:
+            passport("N", 8)
+    elif nationality == "LAO":
+        passport("P", 7)
+    else:
+        passport("C", 7)
+    if rng.random() < 0.8:
+        permit = "WP" + "".join(rng.choice("0123456789") for _ in range(11))
+        docs.append({"kind": "work_permit", "number": permit, "issued_on": issued})
+    if rng.random() < 0.1:
+        border = province_code + "BP" + str(rng.randint(100000, 999999))
+        docs.append({"kind": "border_pass", "number": border, "issuing_country": "THA"})
+    return docs
+
+
+def _months_back(today: dt.date, count: int) -> list[str]:
+    year, month = today.year, today.month
+    out: list[str] = []
+    for _ in range(count):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        out.append(f"{year:04d}-{month:02d}")
+    return list(reversed(out))
+
+
+def _person(
+    writer: BulkWriter,
+    rng: random.Random,
+    make_id: _Ids,
+    index: int,
+    employers: Sequence[_Employer],
+    today: dt.date,
+    *,
+    contributions: bool,
+) -> str:
+    employer = employers[rng.randrange(len(employers))]
+    province = employer.province
+    office = f"{province['prefix']}-01"
+    nationality = _weighted(rng, province["origins"])
+    sex = "M" if rng.random() < 0.55 else "F"
+    age = rng.randint(18, 58)
+    birth_year = today.year - age
+    if rng.random() < 0.3:
+        birth = f"{birth_year:04d}"  # year only, as on many documents
+    else:
+        birth = f"{birth_year:04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    person_id = make_id("person", index)
+    languages = {"MMR": ["my"], "KHM": ["km"], "LAO": ["lo"], "VNM": ["vi"]}[nationality]
+    writer.add(
+        Person,
+        id=person_id,
+        office=office,
+        sex=sex,
+        birth_date=birth,
+        nationality=nationality,
+        languages=languages + (["th"] if rng.random() < 0.4 else []),
+        preferred_language=languages[0] if languages[0] != "vi" else "th",
+        phone=f"0{rng.choice('689')}{rng.randint(10_000_000, 99_999_999)}",
+        line_id=None,
+        address_th=f"{employer.district[1]} {province['name'][1]}",
+        arrived_on=today - dt.timedelta(days=rng.randint(200, 3000)),
+    )
+    for n, name in enumerate(_name_parts(rng, nationality, sex, age)):
+        full = text.clean(name["full_name"])
+        honorific, _rest = names.split_honorific(full)
+        writer.add(
+            PersonName,
+            id=make_id("person_name", index, n),
+            office=office,
+            person_id=person_id,
+            script=str(text.dominant_script(full)),
+            kind=name["kind"],
+            full_name=full,
+            given_name=name.get("given"),
+            family_name=name.get("family"),
+            honorific=str(honorific) if honorific else None,
+        )
+    for n, doc in enumerate(_documents(rng, nationality, str(province["code"]), today)):
+        writer.add(
+            IdentityDocument,
+            id=make_id("document", index, n),
+            office=office,
+            person_id=person_id,
+            status="current",
+            **doc,
+        )
+    writer.add(
+        Consent,
+        id=make_id("consent", index),
+        office=office,
+        person_id=person_id,
+        scope="data_processing",
+        given=True,
+        given_on=today - dt.timedelta(days=rng.randint(0, 400)),
+        method=rng.choice(("verbal", "signed", "thumbprint")),
+        recorded_by="demo",
+    )
+    _work(writer, rng, make_id, index, person_id, office, employer, today, contributions)
+    return person_id
+
+
+def _work(
+    writer: BulkWriter,
+    rng: random.Random,
+    make_id: _Ids,
+    index: int,
+    person_id: str,
+    office: str,
+    employer: _Employer,
+    today: dt.date,
+    contributions: bool,
+) -> None:
+    months = _months_back(today, rng.randint(12, 60))
+    wage = decimal.Decimal(rng.randrange(8_000, 16_000, 10))
+    ended = rng.random() < 0.15
+    writer.add(
+        Employment,
+        id=make_id("employment", index),
+        office=office,
+        person_id=person_id,
+        employer_id=employer.id,
+        start_date=dt.date.fromisoformat(months[0] + "-01"),
+        end_date=today.replace(day=1) - dt.timedelta(days=1) if ended else None,
+        monthly_wage=wage,
+        occupation=employer.trade[2],
+        section=33,
+        end_reason=rng.choice(("laid_off", "resigned", "contract_ended")) if ended else None,
+    )
+    gaps: set[int] = set()
+    if rng.random() < 0.15:  # a few months the employer never paid for
+        start = rng.randrange(len(months))
+        gaps.update(range(start, min(start + rng.randint(1, 3), len(months))))
+    unremitted: set[int] = set()
+    if rng.random() < 0.15:  # deducted from the wage but not passed on to the SSO
+        start = rng.randrange(len(months))
+        unremitted.update(range(start, min(start + rng.randint(2, 6), len(months))))
+    source = rng.choice(("sso_statement", "payslip", "employer"))
+    if not contributions:
+        return
+    for n, month in enumerate(months):
+        if n in gaps:
+            continue
+        writer.add(
+            ContributionMonth,
+            id=make_id("contribution", index, n),
+            office=office,
+            person_id=person_id,
+            employer_id=employer.id,
+            month=month,
+            wage=wage,
+            section=33,
+            source=source,
+            status="deducted_not_remitted" if n in unremitted else "paid",
+        )
+
+
+def _case(
+    writer: BulkWriter,
+    session: Session,
+    rng: random.Random,
+    make_id: _Ids,
+    index: int,
+    person_id: str,
+    today: dt.date,
+    store: Store,
+) -> int:
+    """One case with an enrollment track and 0-2 claim tracks; returns the track count."""
+    person = writer.rows[Person][-1]
+    office = str(person["office"])
+    prefix = office.split("-", 1)[0]
+    flows = _load("tracks.yaml")
+    case_id = make_id("case", index)
+    opened = today - dt.timedelta(days=rng.randint(0, 700))
+    tracks = [("enrollment", None)]
+    for _ in range(rng.choices((0, 1, 2), weights=(50, 40, 10))[0]):
+        tracks.append(("claim", rng.choice(flows["claims"]["benefits"])))
+    all_done = True
+    for t, (kind, benefit) in enumerate(tracks):
+        flow = flows["enrollment"] if kind == "enrollment" else flows["claims"]
+        steps = [(str(k), str(s)) for k, s in flow["steps"]]
+        reached = rng.randint(0, len(steps))  # steps before this one are done
+        finished = reached == len(steps)
+        all_done = all_done and finished
+        track_id = make_id("track", index, t)
+        outcome = None
+        if finished and kind == "claim":
+            outcome = "approved" if rng.random() < 0.8 else "rejected"
+        writer.add(
+            Track,
+            id=track_id,
+            office=office,
+            case_id=case_id,
+            kind=kind,
+            benefit=benefit,
+            path=rng.choice(flow["paths"]) if kind == "enrollment" else None,
+            workflow=flow["workflow"],
+            state=steps[-1][1] if finished else "in_progress",
+            event_date=opened - dt.timedelta(days=rng.randint(1, 60)) if benefit else None,
+            opened_on=opened,
+            decided_on=opened + dt.timedelta(days=rng.randint(20, 90)) if finished else None,
+            outcome=outcome,
+        )
+        for position, (key, done_state) in enumerate(steps):
+            if position < reached:
+                state = done_state
+            elif position == reached:
+                state = "in_progress"
+            else:
+                state = "not_started"
+            writer.add(
+                Step,
+                id=make_id("step", index, t, position),
+                office=office,
+                track_id=track_id,
+                key=key,
+                position=position,
+                state=state,
+                data={},
+            )
+        for n, (doc_key, required) in enumerate(flow["documents"]):
+            present = finished or rng.random() < 0.5
+            writer.add(
+                ChecklistItem,
+                id=make_id("checklist", index, t, n),
+                office=office,
+                track_id=track_id,
+                doc_key=str(doc_key),
+                required=bool(required),
+                status="present" if present else "missing",
+                attachment_ids=[],
+            )
+    number = case_numbers.allocate(session, prefix, store.device_id)
+    writer.add(
+        Case,
+        id=case_id,
+        office=office,
+        person_id=person_id,
+        number=number,
+        owner="demo",
+        province_code=next(
+            str(p["code"]) for p in _load("places.yaml")["provinces"] if p["prefix"] == prefix
+        ),
+        status="closed" if all_done else "open",
+        opened_on=opened,
+        closed_on=opened + dt.timedelta(days=rng.randint(30, 120)) if all_done else None,
+    )
+    if rng.random() < 0.3:
+        writer.add(
+            Note,
+            id=make_id("note", index),
+            office=office,
+            case_id=case_id,
+            person_id=person_id,
+            body=rng.choice(flows["notes"]),
+            author="demo",
+            written_at=dt.datetime.combine(opened, dt.time(9, 30), dt.UTC).isoformat(),
+        )
+    return len(tracks)
