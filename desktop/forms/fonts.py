@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from desktop.domain.resources import resource_path
 
@@ -37,4 +38,32 @@ def register_pdf_fonts() -> None:
         pdfmetrics.registerFontFamily(
             PDF_REGULAR, normal=PDF_REGULAR, bold=PDF_BOLD, italic=PDF_REGULAR, boldItalic=PDF_BOLD
         )
+        patch_text_rise()
         _registered = True
+
+
+def _set_rise(self: Any, rise: float) -> None:
+    """``PDFTextObject.setRise`` with its bookkeeping fixed (ReportLab 4.x/5.1).
+
+    When two rises follow each other, ReportLab replaces the previous ``Ts`` operator
+    but forgets to record the new rise, so the text after a shaped mark with a vertical
+    offset (Khmer coeng subscripts with a vowel below, e.g. ស្តុ) stays lowered: "តា"
+    in "ស្តុតា" is drawn below the line. Same operator output, correct state.
+    """
+    from reportlab.lib.rl_accel import fp_str
+
+    code = f"{fp_str(rise)} Ts"
+    if self._code and self._code[-1].endswith(" Ts"):
+        self._y += self._rise  # undo the rise being replaced
+        self._code[-1] = code
+    else:
+        self._code.append(code)
+    self._rise = rise
+    self._y -= rise
+
+
+def patch_text_rise() -> None:
+    """Install :func:`_set_rise` on ReportLab's text object (idempotent)."""
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    PDFTextObject.setRise = _set_rise

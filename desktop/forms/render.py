@@ -260,11 +260,12 @@ def styles() -> Styles:
     fonts.register_pdf_fonts()
 
     def style(name: str, size: float, leading: float | None = None, **kw: Any) -> ParagraphStyle:
+        # Khmer and Burmese stack marks above and below: keep leading at least 1.6 × size.
         return ParagraphStyle(
             name,
             fontName=kw.pop("fontName", fonts.PDF_REGULAR),
             fontSize=size,
-            leading=leading or size * 1.45,
+            leading=max(leading or 0, size * 1.6),
             textColor=kw.pop("textColor", INK),
             shaping=1,
             **kw,

@@ -37,3 +37,17 @@ def test_register_is_idempotent() -> None:
     fonts.register_pdf_fonts()
     assert pdfmetrics.getFont(fonts.PDF_REGULAR).fontName == fonts.PDF_REGULAR
     assert pdfmetrics.getFont(fonts.PDF_BOLD).fontName == fonts.PDF_BOLD
+
+
+def test_text_rise_is_recorded_when_consecutive_rises_are_merged() -> None:
+    """Regression: after a lowered Khmer mark the next glyphs must return to the line."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    fonts.register_pdf_fonts()
+    text = Canvas("unused.pdf").beginText(0, 0)
+    text.setRise(-3)
+    text.setRise(-8)  # replaces the previous Ts operator
+    assert text._rise == -8
+    assert text._code[-1] == "-8 Ts"
+    text.setRise(0)
+    assert text._rise == 0
