@@ -14,7 +14,7 @@ from pathlib import Path
 
 from desktop.forms import packet, render, samples
 
-DPI = 70
+DPI = 60
 
 
 def _png(pdf: Path, prefix: Path, first: int, last: int | None) -> None:
