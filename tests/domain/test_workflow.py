@@ -1,0 +1,365 @@
+"""Workflow engine: every track's state machine, readiness checks, reopen, and the data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from desktop.domain import i18n, workflow
+from desktop.domain.deadlines import rule_ids
+from desktop.domain.errors import UserError
+from desktop.domain.validation import Issue, Severity, issue
+from desktop.domain.workflow import (
+    FieldType,
+    Outcome,
+    StepDef,
+    StepProgress,
+    StepState,
+    TrackDef,
+    WorkflowDataError,
+    advance,
+    check,
+    current_step,
+    reopen,
+)
+
+S = StepState
+FORMS = {"sso_1_03", "sso_2_01", "sso_6_09", "sso_1_20", "wcf_kt16", "complaint_letter"}
+SAMPLE: dict[FieldType, Any] = {
+    FieldType.TEXT: "Aung Aung",
+    FieldType.ID_NUMBER: "MA1234567",
+    FieldType.PHONE: "0812345678",
+    FieldType.DATE: dt.date(2026, 3, 1),
+    FieldType.MONEY: Decimal("12000"),
+    FieldType.NUMBER: 14,
+    FieldType.BOOL: True,
+}
+
+
+def filled(step: StepDef) -> StepProgress:
+    """Progress of ``step`` with every field, document and form done."""
+    values = {f.name: f.choices[0] if f.choices else SAMPLE[f.type] for f in step.fields}
+    return StepProgress(
+        step.key,
+        S.IN_PROGRESS,
+        values,
+        frozenset(step.documents),
+        frozenset(step.forms),
+    )
+
+
+def run(track: TrackDef, step: StepDef, progress: StepProgress, *states: StepState) -> StepProgress:
+    for state in states:
+        progress, event = advance(track, progress, state)
+        assert event.kind == "step.advanced"
+        assert event.to_state is state
+    return progress
+
+
+def test_every_track_is_defined() -> None:
+    tracks = workflow.load()
+    assert {t.document_path for t in tracks.values() if t.kind == "enrollment"} == {
+        "mou_passport",
+        "certificate_of_identity",
+        "pink_card",
+        "border_pass",
+        "section_39",
+    }
+    benefits = {t.benefit for t in tracks.values() if t.kind == "claim"}
+    assert benefits == {
+        "sickness",
+        "maternity",
+        "invalidity",
+        "death",
+        "child_allowance",
+        "old_age",
+        "unemployment",
+    }
+    assert tracks["work_injury"].benefit == "work_injury"
+    assert tracks["enforcement"].kind == "enforcement"
+    for track in tracks.values():
+        if track.kind in ("claim", "work_injury", "enforcement"):
+            assert track.steps[-1].key == "appeal"
+            assert track.steps[-1].deadline == "D10"
+
+
+def test_definitions_reference_known_forms_deadlines_and_labels() -> None:
+    deadlines = set(rule_ids())
+    used_forms: set[str] = set()
+    for track in workflow.load().values():
+        assert i18n.has(f"workflow.track.{track.key}")
+        for step in track.steps:
+            assert i18n.has(f"workflow.step.{step.key}"), step.key
+            assert step.deadline is None or step.deadline in deadlines
+            assert set(step.forms) <= FORMS
+            used_forms.update(step.forms)
+            for name in step.documents:
+                assert i18n.has(f"workflow.document.{name}"), name
+            for field in step.fields:
+                assert i18n.has(f"workflow.field.{field.name}"), field.name
+                for choice in field.choices:
+                    assert i18n.has(f"workflow.choice.{choice}"), choice
+    assert used_forms == FORMS
+    for form in FORMS:
+        assert i18n.has(f"workflow.form.{form}")
+    for state in StepState:
+        assert i18n.has(f"workflow.state.{state}")
+
+
+def test_claim_documents_follow_the_checklists() -> None:
+    tracks = workflow.load()
+    gather = tracks["claim_maternity"].step("gather_documents")
+    assert "child_birth_certificate" in gather.documents
+    assert "bank_passbook" in gather.documents
+    assert "kt44_copy" in tracks["work_injury"].step("gather_documents").documents
+    evidence = tracks["enforcement"].step("gather_evidence").documents
+    assert "payslips_showing_deductions" in evidence
+
+
+@pytest.mark.parametrize("key", sorted(workflow.load()))
+def test_each_track_runs_to_the_end(key: str) -> None:
+    """Walk every track: each step through its states, approved where there is a decision."""
+    track = workflow.load()[key]
+    progress: dict[str, StepProgress] = {}
+    seen = []
+    while (step := current_step(track, progress)) is not None:
+        seen.append(step.key)
+        state = progress.get(step.key, StepProgress(step.key)).state
+        item = filled(step) if state is S.NOT_STARTED else progress[step.key]
+        if state is S.NOT_STARTED:
+            item = dataclasses.replace(item, state=S.NOT_STARTED)
+            item = run(track, step, item, S.IN_PROGRESS, S.READY)
+            if step.outcome is not Outcome.NONE:
+                item = run(track, step, item, S.SUBMITTED)
+        elif state is S.SUBMITTED:
+            item = run(track, step, item, S.APPROVED)
+            if step.outcome is Outcome.PAYMENT:
+                item = run(track, step, item, S.PAID)
+        progress[step.key] = item
+        assert len(seen) < 20
+    assert "appeal" not in seen
+    assert all(workflow.is_done(s, progress[s.key].state) for s in track.steps if s.key in seen)
+
+
+@pytest.mark.parametrize("key", ["claim_sickness", "work_injury", "claim_unemployment"])
+def test_rejected_claim_opens_the_appeal(key: str) -> None:
+    track = workflow.load()[key]
+    submit = track.step("submit_claim")
+    progress = {s.key: dataclasses.replace(filled(s), state=S.READY) for s in track.steps[:-2]}
+    item = run(track, submit, filled(submit), S.READY, S.SUBMITTED, S.REJECTED)
+    progress["submit_claim"] = item
+    appeal = current_step(track, progress)
+    assert appeal is not None
+    assert appeal.key == "appeal"
+    with pytest.raises(UserError) as caught:
+        advance(track, item, S.PAID)
+    assert caught.value.code == "error.workflow_transition"
+    progress["submit_claim"] = run(track, submit, item, S.APPEALED)
+    assert current_step(track, progress) == appeal
+    progress["appeal"] = run(track, appeal, filled(appeal), S.READY, S.SUBMITTED, S.APPROVED)
+    assert current_step(track, progress) is None
+
+
+def test_enforcement_follow_up_while_the_complaint_waits() -> None:
+    track = workflow.load()["enforcement"]
+    progress = {
+        key: dataclasses.replace(filled(track.step(key)), state=S.READY)
+        for key in ("record_problem", "gather_evidence")
+    }
+    complaint = track.step("file_complaint")
+    progress["file_complaint"] = run(track, complaint, filled(complaint), S.READY, S.SUBMITTED)
+    assert current_step(track, progress) == track.step("follow_up")
+    progress["follow_up"] = dataclasses.replace(filled(track.step("follow_up")), state=S.READY)
+    # only the waiting complaint is left
+    assert current_step(track, progress) == complaint
+    progress["file_complaint"] = run(track, complaint, progress["file_complaint"], S.REJECTED)
+    assert current_step(track, progress) == track.step("outcome")
+
+
+TRANSITIONS = [
+    # outcome none: ends at ready
+    (Outcome.NONE, S.NOT_STARTED, (S.IN_PROGRESS,)),
+    (Outcome.NONE, S.IN_PROGRESS, (S.READY,)),
+    (Outcome.NONE, S.READY, ()),
+    (Outcome.DECISION, S.READY, (S.SUBMITTED,)),
+    (Outcome.DECISION, S.SUBMITTED, (S.APPROVED, S.REJECTED)),
+    (Outcome.DECISION, S.APPROVED, ()),
+    (Outcome.DECISION, S.REJECTED, (S.APPEALED,)),
+    (Outcome.PAYMENT, S.APPROVED, (S.PAID,)),
+    (Outcome.PAYMENT, S.PAID, ()),
+    (Outcome.PAYMENT, S.APPEALED, ()),
+]
+
+
+@pytest.mark.parametrize(("outcome", "state", "allowed"), TRANSITIONS)
+def test_states_only_move_forward(
+    outcome: Outcome, state: StepState, allowed: tuple[StepState, ...]
+) -> None:
+    step = StepDef("s", outcome=outcome)
+    track = TrackDef("t", "claim", (step,))
+    assert workflow.allowed_next(step, state) == allowed
+    for target in StepState:
+        if target in allowed:
+            continue
+        with pytest.raises(UserError) as caught:
+            advance(track, StepProgress("s", state), target)
+        assert caught.value.code == "error.workflow_transition"
+
+
+def test_ready_needs_fields_documents_and_forms() -> None:
+    track = workflow.load()["claim_sickness"]
+    prepare = track.step("prepare_claim")
+    empty = StepProgress("prepare_claim", S.IN_PROGRESS)
+    with pytest.raises(UserError) as caught:
+        advance(track, empty, S.READY)
+    assert caught.value.code == "error.workflow_not_ready"
+    codes = {(i.code, i.field) for i in caught.value.issues}
+    assert ("workflow.field_required", "bank_account") in codes
+    assert ("workflow.form_not_printed", "sso_2_01") in codes
+    gather = StepProgress("gather_documents", S.IN_PROGRESS, documents=frozenset({"id_copy"}))
+    found = check(track.step("gather_documents"), gather)
+    assert ("workflow.document_missing", "medical_certificate") in {
+        (i.code, i.field) for i in found
+    }
+    done, _ = advance(track, filled(prepare), S.READY)
+    assert done.state is S.READY
+
+
+@pytest.mark.parametrize(
+    ("kind", "good", "bad"),
+    [
+        (FieldType.DATE, dt.date(2026, 1, 1), "2026-01-01"),
+        (FieldType.MONEY, Decimal("0"), Decimal("-1")),
+        (FieldType.MONEY, 100, True),
+        (FieldType.NUMBER, -3, "3"),
+        (FieldType.NUMBER, Decimal("2.5"), False),
+        (FieldType.BOOL, False, "yes"),
+        (FieldType.TEXT, "x", "   "),
+        (FieldType.ID_NUMBER, "123", 123),
+    ],
+)
+def test_field_types_are_checked(kind: FieldType, good: Any, bad: Any) -> None:
+    step = StepDef("s", fields=(workflow.FieldDef("f", kind),))
+    assert check(step, StepProgress("s", values={"f": good})) == ()
+    found = check(step, StepProgress("s", values={"f": bad}))
+    assert [(i.code, i.field) for i in found] == [("workflow.field_invalid", "f")]
+
+
+def test_choices_optional_fields_and_named_validators() -> None:
+    fields = (
+        workflow.FieldDef("pick", FieldType.CHOICE, choices=("a", "b")),
+        workflow.FieldDef("note", FieldType.TEXT, required=False),
+        workflow.FieldDef("id", FieldType.ID_NUMBER, validator="thai_id"),
+        workflow.FieldDef("other", FieldType.TEXT, validator="not_supplied"),
+    )
+    step = StepDef("s", fields=fields, advance_when=(workflow.Condition.FIELDS_COMPLETE,))
+
+    def thai_id(value: Any) -> list[Issue]:
+        return [] if value == "ok" else [issue("id.check_digit", "id", Severity.WARNING)]
+
+    validators = {"thai_id": thai_id}
+    values = {"pick": "a", "id": "bad", "other": "x", "note": ""}
+    found = check(step, StepProgress("s", values=values), validators)
+    assert [i.code for i in found] == ["id.check_digit"]
+    track = TrackDef("t", "claim", (step,))
+    moved, _ = advance(track, StepProgress("s", S.IN_PROGRESS, values), S.READY, validators)
+    assert moved.state is S.READY  # a warning does not block
+    wrong = check(step, StepProgress("s", values={**values, "pick": "c", "id": "ok"}))
+    assert [i.code for i in wrong] == ["workflow.field_invalid"]
+    # without fields_complete, a missing required field does not block
+    lenient = StepDef("s", fields=fields)
+    assert check(lenient, StepProgress("s")) == ()
+
+
+def test_reopen_goes_back_with_a_reason_for_the_audit_trail() -> None:
+    track = workflow.load()["claim_maternity"]
+    item = StepProgress("submit_claim", S.SUBMITTED)
+    back, event = reopen(track, item, "  wrong bank account  ")
+    assert back.state is S.IN_PROGRESS
+    assert (event.kind, event.from_state, event.to_state, event.reason) == (
+        "step.reopened",
+        S.SUBMITTED,
+        S.IN_PROGRESS,
+        "wrong bank account",
+    )
+    assert event.track == "claim_maternity"
+    ready, _ = reopen(track, item, "recount", S.READY)
+    assert ready.state is S.READY
+    with pytest.raises(UserError) as caught:
+        reopen(track, item, "   ")
+    assert caught.value.code == "error.workflow_reopen_reason"
+    for target in (S.SUBMITTED, S.APPROVED):
+        with pytest.raises(UserError) as caught:
+            reopen(track, item, "why", target)
+        assert caught.value.code == "error.workflow_reopen_backward"
+
+
+def test_unknown_track_and_step() -> None:
+    with pytest.raises(UserError) as caught:
+        workflow.track("claim_lottery")
+    assert caught.value.code == "error.workflow_unknown_track"
+    assert workflow.track("work_injury").key == "work_injury"
+    with pytest.raises(KeyError):
+        workflow.track("work_injury").step("nope")
+
+
+STEP = {"key": "a"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        ["not a mapping"],
+        {"tracks": {"t": {"steps": []}}},
+        {"tracks": {"t": {"steps": "a"}}},
+        {"tracks": {"t": "x"}},
+        {"tracks": {"t": {"steps": [{"fields": []}]}}},
+        {"tracks": {"t": {"steps": ["a"]}}},
+        {"tracks": {"t": {"steps": [STEP, STEP]}}},
+        {"tracks": {"t": {"steps": [{"use": "missing"}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "outcome": "maybe"}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "advance_when": ["luck"]}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "advance_when": "fields_complete"}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "when": {"step": "a"}}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "when": {"step": "b", "states": ["ready"]}}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "documents": [1]}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "fields": [{"type": "text"}]}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "fields": ["f"]}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "fields": [{"name": "f", "type": "colour"}]}]}}},
+        {"tracks": {"t": {"steps": [{**STEP, "fields": [{"name": "f", "type": "choice"}]}]}}},
+        {
+            "tracks": {
+                "t": {
+                    "steps": [{**STEP, "fields": [{"name": "f", "type": "text", "choices": ["x"]}]}]
+                }
+            }
+        },
+    ],
+)
+def test_malformed_workflow_data_is_refused(document: Any) -> None:
+    with pytest.raises(WorkflowDataError):
+        workflow.parse({"bad.yaml": document})
+
+
+def test_shared_steps_and_overrides() -> None:
+    tracks = workflow.parse(
+        {
+            "shared.yaml": {
+                "steps": {"base": {"key": "b", "deadline": "D8", "outcome": "decision"}}
+            },
+            "t.yaml": {"tracks": {"t": {"steps": [STEP, {"use": "base", "deadline": "D12"}]}}},
+        }
+    )
+    step = tracks["t"].step("b")
+    assert (step.deadline, step.outcome) == ("D12", Outcome.DECISION)
+    with pytest.raises(WorkflowDataError, match="defined twice"):
+        workflow.parse(
+            {
+                "a.yaml": {"tracks": {"t": {"steps": [STEP]}}},
+                "b.yaml": {"tracks": {"t": {"steps": [STEP]}}},
+            }
+        )
