@@ -1,0 +1,109 @@
+"""desktop.cli.printing: print and export commands end to end on a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+from desktop.forms.samples import with_check_digit
+from desktop.models.store import Store
+from desktop.services import cases, employers, people
+from desktop.services.cases import TrackInput
+from desktop.services.people import DocumentInput, NameInput, PersonInput
+from tests.conftest import PASSPHRASE
+
+
+def _case(store: Store, account: str | None = "6300012345") -> str:
+    pid = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("ສົມພອນ ແກ້ວມະນີ", "native"), NameInput("Somphone Keomany", "passport")],
+            preferred_language="lo",
+            nationality="LAO",
+            documents=[DocumentInput("pink_card", with_check_digit("000381234561"))],
+        ),
+    ).person_id
+    employer = employers.create_employer(
+        store, employers.EmployerInput("Nong Khai Logistics", sso_account=account)
+    )
+    employers.add_employment(
+        store,
+        pid,
+        employers.EmploymentInput(employer, dt.date(2026, 2, 2), None, decimal.Decimal(9000)),
+    )
+    employers.record_contributions(
+        store, pid, [employers.ContributionInput("2026-02", decimal.Decimal(9000), employer)]
+    )
+    number = cases.open_case(store, pid)
+    cases.start_track(
+        store, number, TrackInput("work_injury", ["file"], event_date=dt.date(2026, 2, 20))
+    )
+    return number
+
+
+@pytest.fixture
+def cli_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("SAPAN_PASSPHRASE", PASSPHRASE)
+    return ["--data-dir", str(tmp_path / "store")]
+
+
+def test_print_packet_and_form(store: Store, cli_args: list[str], tmp_path: Path) -> None:
+    number = _case(store)
+    packet = tmp_path / "packet.pdf"
+    assert main([*cli_args, "print", "packet", number, "-o", str(packet)]) == 0
+    assert packet.read_bytes().startswith(b"%PDF")
+    form = tmp_path / "kt16.pdf"
+    assert main([*cli_args, "print", "form", "KT-16", number, "-o", str(form)]) == 0
+    assert form.read_bytes().startswith(b"%PDF")
+
+
+def test_unknown_form_code_exits_2(store: Store, cli_args: list[str], tmp_path: Path) -> None:
+    number = _case(store)
+    assert main([*cli_args, "print", "form", "9-99", number, "-o", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_print_queue_per_case_and_combined(
+    store: Store, cli_args: list[str], tmp_path: Path
+) -> None:
+    _case(store)
+    _case(store)
+    folder = tmp_path / "queue"
+    assert main([*cli_args, "print", "queue", "-o", str(folder)]) == 0
+    assert len(list(folder.glob("*.pdf"))) == 2
+    combined = tmp_path / "all.pdf"
+    assert main([*cli_args, "print", "queue", "--combined", "-o", str(combined)]) == 0
+    assert combined.exists()
+
+
+def test_sso_exports(store: Store, cli_args: list[str], tmp_path: Path) -> None:
+    _case(store)
+    regs = tmp_path / "regs.txt"
+    assert (
+        main([*cli_args, "export", "sso-registrations", "--month", "2026-02", "-o", str(regs)]) == 0
+    )
+    assert [len(line) for line in regs.read_bytes().split(b"\r\n")[:-1]] == [240]
+    contrib = tmp_path / "contrib.txt"
+    assert (
+        main([*cli_args, "export", "sso-contributions", "--month", "2026-02", "-o", str(contrib)])
+        == 0
+    )
+    assert [len(line) for line in contrib.read_bytes().split(b"\r\n")[:-1]] == [135, 135]
+
+
+def test_export_rows_with_errors_exit_3(store: Store, cli_args: list[str], tmp_path: Path) -> None:
+    _case(store, account=None)
+    regs = tmp_path / "regs.txt"
+    assert (
+        main([*cli_args, "export", "sso-registrations", "--month", "2026-02", "-o", str(regs)]) == 3
+    )
+    assert regs.read_bytes() == b""
+    contrib = tmp_path / "contrib.txt"
+    assert (
+        main([*cli_args, "export", "sso-contributions", "--month", "2026-02", "-o", str(contrib)])
+        == 3
+    )
+    assert not contrib.exists()
