@@ -1,0 +1,80 @@
+"""Eligibility of a stored case: every claim track judged from the case's own facts.
+
+Reads the case file (person, employments, contribution months, tracks) through
+:func:`desktop.services.cases.get_case_file` and runs the pure eligibility engine on
+each claim or work-injury track that has a benefit and an event date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from desktop.domain.dates import PartialDate, YearMonth
+from desktop.domain.eligibility import (
+    Benefit,
+    ContributionMonth,
+    Eligibility,
+    Facts,
+    UnemploymentReason,
+    evaluate,
+)
+from desktop.domain.rules import RuleBook
+from desktop.models.store import Store
+from desktop.services.cases import CaseFile, get_case_file
+
+# How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
+# "resigned / contract ended" share the lower rate).
+_REASONS = {
+    "laid_off": UnemploymentReason.LAID_OFF,
+    "resigned": UnemploymentReason.RESIGNED,
+    "contract_ended": UnemploymentReason.RESIGNED,
+}
+
+
+def _birth_date(case: CaseFile) -> dt.date | None:
+    """The person's birth date; a partial one counts as its latest day (later 55th birthday)."""
+    raw = case.person.birth_date
+    if not raw:
+        return None
+    try:
+        return PartialDate.parse(raw).latest()
+    except ValueError:
+        return None
+
+
+def facts_for_case(case: CaseFile) -> list[Facts]:
+    """The engine's facts for each claim track of ``case`` with a benefit and event date."""
+    contributions = tuple(
+        ContributionMonth(YearMonth.parse(c.month), c.wage or Decimal(0), c.section or 33)
+        for c in case.contributions
+        if c.month
+    )
+    ended = [e for e in case.employments if e.end_date is not None]
+    last = max(ended, key=lambda e: e.end_date or dt.date.min) if ended else None
+    current = case.employments[-1] if case.employments else None
+    section = (current.section if current else None) or 33
+    found = []
+    for track in case.tracks:
+        if not track.benefit or track.event_date is None:
+            continue
+        found.append(
+            Facts(
+                benefit=Benefit(track.benefit),
+                event_date=track.event_date,
+                contributions=contributions,
+                section=section,
+                birth_date=_birth_date(case),
+                employment_end=last.end_date if last else None,
+                reason=_REASONS.get(last.end_reason or "") if last else None,
+            )
+        )
+    return found
+
+
+def eligibility_for_case(
+    store: Store, case_number: str, book: RuleBook | None = None
+) -> list[Eligibility]:
+    """Judge every claim track of the case ``case_number`` (or case id)."""
+    case = get_case_file(store, case_number)
+    return [evaluate(facts, book) for facts in facts_for_case(case)]
