@@ -1,0 +1,234 @@
+"""Agency-list import: encodings, columns, validation, duplicates, junk, atomic batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from desktop.domain import ids
+from desktop.domain.errors import UserError
+from desktop.models.entities import Employment, IdentityDocument, Person, PersonName
+from desktop.models.store import Store
+from desktop.services import importer
+
+os.environ.setdefault("SAPAN_KDF_N", "1024")
+TODAY = dt.date(2026, 3, 15)
+HEADER = "Name,Passport No,Date of birth,Nationality,Sex\n"
+
+
+def _valid_pink(seed: int) -> str:
+    first12 = f"00{seed:010d}"
+    return first12 + str(ids.thai_id_check_digit(first12))
+
+
+def _count(store: Store, cls: type) -> int:
+    with store.read() as session:
+        return int(session.scalar(select(func.count()).select_from(cls)) or 0)
+
+
+def _write(tmp_path: Path, body: str, encoding: str = "utf-8", name: str = "list.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(body.encode(encoding))
+    return path
+
+
+def _run(store: Store, path: Path, **kw: object) -> importer.ImportReport:
+    return importer.import_file(store, path, today=TODAY, **kw)  # type: ignore[arg-type]
+
+
+def test_utf8_rows_go_in_with_names_and_documents(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "Aung Kyaw,MA123456,1990-05-17,Myanmar,M\n")
+    report = _run(store, path)
+    assert (report.imported, report.rejected, report.encoding) == (1, 0, "UTF-8")
+    with store.read() as session:
+        person = session.scalars(select(Person)).one()
+        doc = session.scalars(select(IdentityDocument)).one()
+    assert (person.birth_date, person.nationality, person.sex) == ("1990-05-17", "MMR", "M")
+    assert (doc.kind, doc.number, doc.person_id) == ("passport", "MA123456", person.id)
+
+
+def test_bom_and_windows_874_are_detected_and_reported(store: Store, tmp_path: Path) -> None:
+    thai = "ชื่อ,นามสกุล,หนังสือเดินทาง\nสมชาย,ใจดี,AB123456\n"
+    bom = _write(tmp_path, "\ufeff" + thai, name="bom.csv")
+    cp874 = _write(tmp_path, thai.replace("AB123456", "AB654321"), "cp874", "thai.csv")
+    assert _run(store, bom).encoding == "UTF-8 (BOM)"
+    report = _run(store, cp874)
+    assert (report.encoding, report.imported) == ("Windows-874", 1)
+    with store.read() as session:
+        full = set(session.scalars(select(PersonName.full_name)))
+    assert full == {"สมชาย ใจดี"}  # same name twice: different passports, two people
+
+
+def test_wrong_encoding_is_refused_with_a_clear_error(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "Nguyễn Văn An,C1234567,1990,VNM,M\n", "utf-16")
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert _count(store, Person) == 0
+
+
+def test_zawgyi_name_is_converted_and_raw_kept(store: Store, tmp_path: Path) -> None:
+    zawgyi = "ေအာင္ေက်ာ္"  # "Aung Kyaw" typed with a Zawgyi font
+    path = _write(tmp_path, HEADER + f"{zawgyi},MB765432,1988,MMR,M\n")
+    report = _run(store, path)
+    assert report.imported == 1
+    assert [p.code for p in report.warnings] == ["text.zawgyi_converted"]
+    with store.read() as session:
+        name = session.scalars(select(PersonName)).one()
+    assert name.full_name == "အောင်ကျော်"
+    assert name.raw_input == [zawgyi]
+
+
+def test_be_dates_are_converted(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "A,MA111111,15/03/2533,MMR,F\nB,MA222222,2535,MMR,F\n")
+    assert _run(store, path).imported == 2
+    with store.read() as session:
+        births = sorted(b or "" for b in session.scalars(select(Person.birth_date)))
+    assert births == ["1990-03-15", "1992"]
+
+
+def test_bad_date_rejects_the_row_only(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "A,MA111111,31/02/1990,MMR,F\nB,MA222222,1991,MMR,F\n")
+    report = _run(store, path)
+    assert (report.imported, report.rejected) == (1, 1)
+    assert [(p.row, p.column, p.code) for p in report.errors] == [
+        (2, "Date of birth", "date.no_such_day")
+    ]
+
+
+def test_duplicate_rows_and_reimport_create_no_duplicates(store: Store, tmp_path: Path) -> None:
+    body = HEADER + "A,MA111111,1990,MMR,F\nA again,MA111111,1990,MMR,F\nB,,1991-01-01,MMR,M\n"
+    path = _write(tmp_path, body + "B,,1991-01-01,MMR,M\n")
+    first = _run(store, path)
+    assert (first.imported, first.already_present) == (2, 2)
+    assert {p.code for p in first.warnings} == {"import.duplicate_in_file"}
+    second = _run(store, path)
+    assert (second.imported, second.already_present, second.rejected) == (0, 4, 0)
+    assert {p.params.get("by") for p in second.warnings} - {None} == {"document", "name_birth_date"}
+    assert _count(store, Person) == 2
+
+
+def test_missing_required_columns_refuse_the_file(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, "Passport No,Sex\nMA111111,M\n")
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_missing_columns"
+    assert _count(store, Person) == 0
+
+
+def test_map_option_names_an_unknown_header(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, "Worker,PP\nAung,MA111111\n")
+    report = _run(store, path, overrides=importer.parse_map_option("name=worker,passport=PP"))
+    assert (report.imported, report.columns) == (1, {"name": "Worker", "passport": "PP"})
+
+
+@pytest.mark.parametrize("value", ["name", "name=", "colour=Name"])
+def test_bad_map_option_is_refused(value: str) -> None:
+    with pytest.raises(UserError):
+        importer.parse_map_option(value)
+
+
+def test_map_to_a_missing_header_is_refused(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, "Name\nAung\n")
+    with pytest.raises(UserError) as caught:
+        _run(store, path, overrides={"passport": "PP"})
+    assert caught.value.code == "import.map_header_missing"
+
+
+def test_check_digit_error_for_thai_warning_for_pink_card(store: Store, tmp_path: Path) -> None:
+    good_pink = _valid_pink(12345)
+    bad_pink = good_pink[:12] + str((int(good_pink[12]) + 1) % 10)
+    thai_first12 = "110170020315"
+    bad_thai = thai_first12 + str((ids.thai_id_check_digit(thai_first12) + 1) % 10)
+    body = f"Name,ID number\nA,{good_pink}\nB,{bad_pink}\nC,{bad_thai}\n"
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.rejected) == (2, 1)
+    assert [(p.row, p.severity, p.code) for p in report.problems] == [
+        (3, "warning", "id.check_digit"),
+        (4, "error", "id.check_digit"),
+    ]
+    with store.read() as session:
+        kinds = set(session.scalars(select(IdentityDocument.kind)))
+    assert kinds == {"pink_card"}
+
+
+def test_bad_passport_format_rejects_the_row(store: Store, tmp_path: Path) -> None:
+    report = _run(store, _write(tmp_path, HEADER + "A,M-1,1990,MMR,F\n"))
+    assert [p.code for p in report.errors] == ["id.length_range"]
+    assert _count(store, Person) == 0
+
+
+def test_ten_megabytes_of_junk_gives_a_clear_error(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "junk.csv"
+    path.write_bytes(random.Random(7).randbytes(10 * 1024 * 1024))
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert _count(store, Person) == 0
+
+
+def test_ten_megabytes_of_text_junk_gives_a_clear_error(store: Store, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    path = tmp_path / "junk.csv"
+    path.write_text("".join(rng.choice('ab,"\n ') for _ in range(10 * 1024 * 1024)))
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code in {"error.import_unreadable", "error.import_missing_columns"}
+    assert _count(store, Person) == 0
+
+
+def test_too_large_file_is_refused_before_reading(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 10)
+    with pytest.raises(UserError) as caught:
+        _run(store, _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n"))
+    assert caught.value.code == "error.import_too_large"
+
+
+def test_xlsx_with_title_row_and_numeric_id(store: Store, tmp_path: Path) -> None:
+    pink = _valid_pink(1234567890)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["รายชื่อแรงงาน ตาก"])  # a title row above the headers
+    sheet.append(["ชื่อ", "เลขประจำตัว", "วันเกิด", "นายจ้าง", "เลขที่บัญชีนายจ้าง"])
+    sheet.append(["မောင်မောင်", int(pink), dt.datetime(1995, 1, 2), "Mae Sot Garment", "6300000001"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    report = _run(store, path)
+    assert (report.file_format, report.imported, report.header_row) == ("xlsx", 1, 2)
+    assert [p.code for p in report.warnings] == ["import.leading_zeros_restored"]
+    with store.read() as session:
+        assert session.scalars(select(IdentityDocument.number)).one() == pink
+        assert session.scalars(select(Employment)).one().employer_id is not None
+
+
+def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
+    report = _run(store, _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n"), dry_run=True)
+    assert (report.imported, report.dry_run) == (1, True)
+    assert _count(store, Person) == 0
+
+
+def test_report_csv_has_row_column_code_and_message(store: Store, tmp_path: Path) -> None:
+    report = _run(store, _write(tmp_path, HEADER + ",MA111111,1990,MMR,F\n"))
+    out = tmp_path / "report.csv"
+    importer.write_report(report.problems, out)
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "row,column,severity,code,message"
+    assert lines[1].startswith("2,Name,error,error.name_required,")
+
+
+def test_every_person_has_their_documents_after_batches(store: Store, tmp_path: Path) -> None:
+    rows = "".join(f"P{i},MA{i:06d},1990,MMR,M\n" for i in range(25))
+    report = _run(store, _write(tmp_path, HEADER + rows), batch_rows=7)
+    assert report.imported == 25
+    with store.read() as session:
+        with_docs = session.scalar(select(func.count(func.distinct(IdentityDocument.person_id))))
+    assert with_docs == _count(store, Person) == 25
