@@ -33,7 +33,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider --cov --cov-report=term-missing:skip-covered
 
 demo: $(STAMP)
 	$(BIN)/sapan demo --people 200
