@@ -44,3 +44,31 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
+
+
+class FakeDialogs:
+    """The UI's dialog service with scripted answers; records every message shown."""
+
+    def __init__(self) -> None:
+        self.infos: list[str] = []
+        self.errors: list[str] = []
+        self.questions: list[str] = []
+        self.confirm_answer = True
+        self.files: list[object] = []  # paths handed out by open_file, first in first out
+        self.texts: list[str | None] = []
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def confirm(self, message: str) -> bool:
+        self.questions.append(message)
+        return self.confirm_answer
+
+    def open_file(self, title: str) -> object | None:
+        return self.files.pop(0) if self.files else None
+
+    def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
+        return self.texts.pop(0) if self.texts else None

@@ -1,0 +1,457 @@
+"""Queries and small use cases the desktop screens need, beyond the core services.
+
+Kept apart from the core services so the UI's needs do not reshape them: the Tasks page
+(deadlines due soon and overdue across the caseload), the overdue case filter, the
+journey timeline of one case file, the eligibility panel, pasting contribution months
+from a payslip table, the status bar's sync counts, and unlocking or creating the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from desktop.domain import deadlines, eligibility
+from desktop.domain.dates import YearMonth, be_to_ce_year
+from desktop.domain.errors import UserError
+from desktop.domain.validation import Issue, issue
+from desktop.models import store as store_module
+from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, Track
+from desktop.models.keys import check_passphrase_strength
+from desktop.models.store import Store
+from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
+from desktop.services.employers import ContributionInput
+
+# --- store lifecycle (the UI may not import desktop.models) -------------------------------
+
+
+def default_data_dir() -> Path:
+    return store_module.default_data_dir()
+
+
+def store_exists(root: Path) -> bool:
+    return store_module.store_exists(root)
+
+
+def create_store(root: Path, passphrase: str, repeated: str) -> Store:
+    """Create the encrypted store after checking the passphrase was typed the same twice."""
+    if passphrase != repeated:
+        raise UserError("error.passphrase_mismatch")
+    return store_module.create_store(root, passphrase)
+
+
+def open_store(root: Path, passphrase: str | None) -> Store:
+    """Open with the passphrase, or from the OS keyring when ``passphrase`` is None."""
+    return store_module.open_store(root, passphrase)
+
+
+def check_passphrase(store: Store, passphrase: str) -> None:
+    """Raise ``error.wrong_passphrase`` unless ``passphrase`` unlocks ``store`` (idle lock)."""
+    from desktop.models import keys
+
+    keys.unwrap_key(keys.KeyFile.read(store.paths.keyfile), passphrase)
+
+
+def passphrase_strength(passphrase: str) -> str:
+    """``too_short``, ``weak``, ``fair`` or ``strong``: a hint, not a rule (length matters)."""
+    try:
+        check_passphrase_strength(passphrase)
+    except UserError:
+        return "too_short"
+    kinds = sum(
+        bool(re.search(p, passphrase)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^\w]", r"\s")
+    )
+    if len(passphrase) >= 20 or (len(passphrase) >= 14 and kinds >= 3):
+        return "strong"
+    if len(passphrase) >= 12 or kinds >= 3:
+        return "fair"
+    return "weak"
+
+
+# --- tasks and the overdue filter ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One dated task of one case, for the Tasks page."""
+
+    case_id: str
+    case_number: str
+    name: str
+    action: str  # catalogue key, e.g. "deadline.file_claim"
+    due: dt.date
+    state: str  # due | due_soon | overdue
+
+
+def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
+    """The dated facts of open cases that start deadlines, by case id."""
+    events: dict[str, list[deadlines.CaseEvent]] = {}
+    with store.read() as session:
+        for case_id, kind, benefit, event_date in session.execute(
+            select(Track.case_id, Track.kind, Track.benefit, Track.event_date).where(
+                Track.deleted.is_(False),
+                Track.event_date.is_not(None),
+                Track.event_date >= since,
+                Track.state.not_in(("decided", "paid", "approved", "rejected", "closed")),
+            )
+        ):
+            if event_date is None:
+                continue
+            if kind == "work_injury" or benefit == "work_injury":
+                events.setdefault(case_id, []).append(
+                    deadlines.CaseEvent("work_injury", event_date)
+                )
+            elif benefit:
+                events.setdefault(case_id, []).append(
+                    deadlines.CaseEvent("entitlement", event_date, benefit)
+                )
+        for case_id, end in session.execute(
+            select(Case.id, Employment.end_date)
+            .join(Employment, Employment.person_id == Case.person_id)
+            .where(
+                Case.deleted.is_(False),
+                Employment.deleted.is_(False),
+                Employment.end_date.is_not(None),
+                Employment.end_date >= since,
+            )
+        ):
+            if end is not None:
+                events.setdefault(case_id, []).append(deadlines.CaseEvent("employment_ended", end))
+    return events
+
+
+def open_tasks(
+    store: Store, today: dt.date, *, states: Iterable[str] = ("due_soon", "overdue")
+) -> list[TaskRow]:
+    """Tasks due soon or overdue across the caseload, most urgent first."""
+    wanted = set(states)
+    since = today - dt.timedelta(days=3 * 366)
+    by_case = _case_events(store, since)
+    found: list[tuple[str, deadlines.Task]] = []
+    for case_id, events in by_case.items():
+        for task in deadlines.tasks_for(events, today):
+            if task.state in wanted:
+                found.append((case_id, task))
+    if not found:
+        return []
+    case_ids = sorted({cid for cid, _ in found})
+    with store.read() as session:
+        labels = {
+            cid: (number or "", name or "")
+            for cid, number, name in session.execute(
+                select(
+                    Case.id,
+                    Case.number,
+                    select(PersonName.full_name)
+                    .where(PersonName.person_id == Case.person_id)
+                    .order_by(PersonName.kind != "native")
+                    .limit(1)
+                    .scalar_subquery(),
+                ).where(Case.id.in_(case_ids))
+            )
+        }
+    rows = [
+        TaskRow(
+            cid,
+            labels.get(cid, ("", ""))[0],
+            labels.get(cid, ("", ""))[1],
+            t.action,
+            t.due,
+            t.state,
+        )
+        for cid, t in found
+    ]
+    return sorted(rows, key=lambda r: (r.due, r.case_number, r.action))
+
+
+def overdue_case_ids(store: Store, today: dt.date) -> set[str]:
+    """Cases with at least one overdue task."""
+    return {row.case_id for row in open_tasks(store, today, states=("overdue",))}
+
+
+def case_ids(
+    store: Store,
+    filters: CaseFilter,
+    sort: SortKey = "number",
+    descending: bool = False,
+    *,
+    overdue_on: dt.date | None = None,
+) -> list[str]:
+    """Case ids for the list, optionally only those with an overdue task on ``overdue_on``."""
+    found = list_case_ids(store, filters, sort, descending)
+    if overdue_on is None:
+        return found
+    overdue = overdue_case_ids(store, overdue_on)
+    return [cid for cid in found if cid in overdue]
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the case list's filter boxes offer."""
+
+    track_kinds: tuple[str, ...]
+    step_keys: tuple[str, ...]
+    provinces: tuple[str, ...]
+    employers: tuple[tuple[str, str], ...]  # (id, name)
+
+
+def filter_choices(store: Store, max_employers: int = 500) -> FilterChoices:
+    from desktop.models.entities import Employer, Step
+
+    with store.read() as session:
+        kinds = session.scalars(select(Track.kind).distinct().order_by(Track.kind)).all()
+        steps = session.scalars(select(Step.key).distinct().order_by(Step.key)).all()
+        provinces = session.scalars(
+            select(Case.province_code).distinct().order_by(Case.province_code)
+        ).all()
+        employers = session.execute(
+            select(Employer.id, Employer.name)
+            .where(Employer.deleted.is_(False))
+            .order_by(Employer.name)
+            .limit(max_employers)
+        ).all()
+    return FilterChoices(
+        tuple(k for k in kinds if k),
+        tuple(s for s in steps if s),
+        tuple(p for p in provinces if p),
+        tuple((i, n or "") for i, n in employers),
+    )
+
+
+# --- journey timeline ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JourneyEvent:
+    """One point on a person's journey: when, what kind, and a catalogue key to label it."""
+
+    day: dt.date
+    kind: (
+        str  # arrival | document | job | job_end | registration | contributions | claim | deadline
+    )
+    label_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    state: str = ""  # for deadlines: due | due_soon | overdue
+
+
+def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
+    """The case's events on one line, oldest first: arrival to the next deadline."""
+    found: list[JourneyEvent] = []
+    person = case.person
+    if person.arrived_on:
+        found.append(JourneyEvent(person.arrived_on, "arrival", "ui.journey.arrival"))
+    for doc in person.documents:
+        if doc.issued_on:
+            found.append(
+                JourneyEvent(doc.issued_on, "document", "ui.journey.document", {"kind": doc.kind})
+            )
+    for job in case.employments:
+        name = job.employer_name or ""
+        if job.start_date:
+            found.append(JourneyEvent(job.start_date, "job", "ui.journey.job", {"employer": name}))
+        if job.end_date:
+            found.append(
+                JourneyEvent(job.end_date, "job_end", "ui.journey.job_end", {"employer": name})
+            )
+    months = [c.month for c in case.contributions if c.month]
+    if months:
+        first = YearMonth.parse(min(months)).first_day()
+        found.append(
+            JourneyEvent(first, "contributions", "ui.journey.contributions", {"count": len(months)})
+        )
+    events: list[deadlines.CaseEvent] = []
+    for track in case.tracks:
+        if track.kind == "enrollment":
+            when = track.decided_on or track.opened_on
+            if when:
+                found.append(JourneyEvent(when, "registration", "ui.journey.registration"))
+        elif track.event_date:
+            benefit = track.benefit or track.kind
+            found.append(
+                JourneyEvent(track.event_date, "claim", "ui.journey.claim", {"benefit": benefit})
+            )
+            if benefit == "work_injury":
+                events.append(deadlines.CaseEvent("work_injury", track.event_date))
+            else:
+                events.append(deadlines.CaseEvent("entitlement", track.event_date, benefit))
+    for job in case.employments:
+        if job.end_date:
+            events.append(deadlines.CaseEvent("employment_ended", job.end_date))
+    for task in deadlines.tasks_for(events, today):
+        if task.state != "due" or task.due <= today + dt.timedelta(days=400):
+            found.append(JourneyEvent(task.due, "deadline", task.action, {}, state=str(task.state)))
+    return sorted(found, key=lambda e: (e.day, e.kind))
+
+
+# --- eligibility panel -----------------------------------------------------------------------
+
+PANEL_BENEFITS: tuple[eligibility.Benefit, ...] = (
+    eligibility.Benefit.SICKNESS,
+    eligibility.Benefit.MATERNITY,
+    eligibility.Benefit.INVALIDITY,
+    eligibility.Benefit.DEATH,
+    eligibility.Benefit.CHILD_ALLOWANCE,
+    eligibility.Benefit.UNEMPLOYMENT,
+    eligibility.Benefit.WORK_INJURY,
+)
+
+
+@dataclass(frozen=True)
+class EligibilityLine:
+    """The engine's answer for one benefit, or the coded reason it could not answer."""
+
+    benefit: str
+    result: eligibility.Eligibility | None
+    error_code: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
+
+
+def eligibility_facts(
+    case: CaseFile, benefit: eligibility.Benefit, event_date: dt.date
+) -> eligibility.Facts:
+    """Facts for the engine from a case file: its contribution months and last job."""
+    months = tuple(
+        eligibility.ContributionMonth(YearMonth.parse(c.month), c.wage, c.section or 33)
+        for c in case.contributions
+        if c.month and c.wage is not None
+    )
+    sections = [c.section for c in case.contributions if c.section]
+    ended = [e.end_date for e in case.employments if e.end_date]
+    reason = (
+        eligibility.UnemploymentReason.LAID_OFF
+        if benefit is eligibility.Benefit.UNEMPLOYMENT
+        else None
+    )
+    return eligibility.Facts(
+        benefit=benefit,
+        event_date=event_date,
+        contributions=months,
+        section=sections[-1] if sections else 33,
+        employment_end=max(ended) if ended else None,
+        reason=reason,
+    )
+
+
+def eligibility_panel(
+    case: CaseFile, on: dt.date, benefits: Sequence[eligibility.Benefit] = PANEL_BENEFITS
+) -> list[EligibilityLine]:
+    """Each benefit judged as if its event happened on ``on`` (or on a claim's own date)."""
+    claimed = {t.benefit: t.event_date for t in case.tracks if t.benefit and t.event_date}
+    lines: list[EligibilityLine] = []
+    for benefit in benefits:
+        when = claimed.get(str(benefit)) or on
+        try:
+            result = eligibility.evaluate(eligibility_facts(case, benefit, when))
+        except UserError as exc:
+            lines.append(EligibilityLine(str(benefit), None, exc.code, dict(exc.params)))
+        else:
+            lines.append(EligibilityLine(str(benefit), result))
+    return lines
+
+
+# --- contribution months pasted from a payslip table ----------------------------------------
+
+_MONTH_YM = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_MONTH_MY = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
+
+
+def parse_payslip_table(
+    pasted: str, employer_id: str | None = None
+) -> tuple[list[ContributionInput], list[Issue]]:
+    """Rows of ``month <tab> wage`` (as copied from a spreadsheet) into contribution months.
+
+    Months may be ``YYYY-MM`` or ``MM/YYYY``; a Buddhist Era year (2400 or later) is
+    converted and reported as a warning-free conversion since payslips in Thailand use it.
+    Wages may carry thousands separators. A header row is skipped; other bad lines are
+    reported as ``ui.paste.bad_line`` with the line number and nothing of them is kept.
+    """
+    rows: list[ContributionInput] = []
+    found: list[Issue] = []
+    for number, line in enumerate(pasted.splitlines(), start=1):
+        cells = [c.strip() for c in re.split(r"\t|;|\s{2,}", line.strip()) if c.strip()]
+        if not cells:
+            continue
+        month = _month(cells[0])
+        wage = _wage(cells[1]) if len(cells) > 1 else None
+        if month is None or wage is None:
+            if number == 1 and month is None:
+                continue  # a header row
+            found.append(issue("ui.paste.bad_line", "contributions", line=number))
+            continue
+        rows.append(ContributionInput(month=month, wage=wage, employer_id=employer_id))
+    return rows, found
+
+
+def _month(cell: str) -> str | None:
+    match = _MONTH_YM.match(cell)
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+    else:
+        match = _MONTH_MY.match(cell)
+        if not match:
+            return None
+        month, year = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return None
+    if year >= 2400:
+        year = be_to_ce_year(year, month)
+    return f"{year:04d}-{month:02d}"
+
+
+def _wage(cell: str) -> decimal.Decimal | None:
+    try:
+        value = decimal.Decimal(cell.replace(",", "").replace("฿", "").strip())
+    except decimal.InvalidOperation:
+        return None
+    return value if value >= 0 else None
+
+
+# --- status bar -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows until a sync has run, and after."""
+
+    server_url: str | None
+    waiting: int
+    failed: int
+    last_sync: str | None
+
+
+def sync_status(store: Store) -> SyncStatus:
+    with store.read() as session:
+        waiting = int(session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)
+        failed = int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.last_error.is_not(None))
+            )
+            or 0
+        )
+    url = store.setting("sync_server_url", None)
+    last = store.setting("last_sync_at", None)
+    return SyncStatus(str(url) if url else None, waiting, failed, str(last) if last else None)
+
+
+def check_attachment(store: Store, path: Path) -> int:
+    """The file's size if it can be attached; ``error.attachment_too_large`` or
+    ``error.attachment_unreadable`` otherwise (checked before any byte is copied)."""
+    max_mb = int(store.setting("attachment_max_mb", 50))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UserError("error.attachment_unreadable", path=str(path)) from exc
+    if size > max_mb * 1_048_576:
+        raise UserError(
+            "error.attachment_too_large", size_mb=round(size / 1_048_576, 1), max_mb=max_mb
+        )
+    return size

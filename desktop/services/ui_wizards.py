@@ -1,0 +1,246 @@
+"""Committing what a guided-steps wizard gathered: all of it in one transaction, or nothing.
+
+A wizard collects step data, document files and (for enrollment) identity and job facts;
+until the caseworker finishes, everything lives in a draft (:mod:`desktop.services.drafts`).
+:func:`commit_track` then writes the track, its steps, the checklist with attachments and
+the mapped person facts in a single transaction and removes the draft in the same one, so
+a cancel or a crash never leaves half a track behind. Attachment blobs are encrypted and
+written first (content-addressed, harmless if orphaned) and the rows after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import mimetypes
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.domain import ids
+from desktop.domain.errors import UserError
+from desktop.domain.text import clean
+from desktop.domain.validation import has_errors
+from desktop.models.entities import (
+    Attachment,
+    ChecklistItem,
+    Draft,
+    Employer,
+    Employment,
+    IdentityDocument,
+    Step,
+    Track,
+)
+from desktop.models.search import reindex_people
+from desktop.models.store import Store
+from desktop.services.attachments import blob_store
+from desktop.services.cases import _case
+from desktop.services.people import DocumentInput, NameInput, PersonInput, create_person
+
+
+@dataclass(frozen=True)
+class DocumentCommit:
+    """One checklist item and the files chosen for it."""
+
+    doc_key: str
+    required: bool
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackCommit:
+    """Everything a finished wizard hands over."""
+
+    kind: str
+    workflow: str
+    steps: Sequence[tuple[str, Mapping[str, Any]]]  # (step key, data) in order
+    documents: Sequence[DocumentCommit] = ()
+    benefit: str | None = None
+    path: str | None = None
+    event_date: dt.date | None = None
+    final_state: str = "ready"
+    # Person facts the workflow maps fields to: "document.<kind>.number", "employer.name" ...
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    draft_key: str | None = None
+
+
+def commit_track(
+    store: Store,
+    case_id: str,
+    data: TrackCommit,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
+    """Write the track and everything it carries; returns the new track id."""
+    blobs: dict[str, tuple[str, int, str]] = {}  # path -> (sha256, size, filename)
+    files = [f for doc in data.documents for f in doc.files]
+    for done, name in enumerate(files):
+        blob = blob_store(store).put_file(Path(name))
+        blobs[name] = (blob.sha256, blob.size, Path(name).name[:255])
+        if progress is not None:
+            progress(done + 1, len(files))
+    with store.session() as session:
+        case = _case(session, case_id)
+        track = Track(
+            office=case.office,
+            case_id=case.id,
+            kind=data.kind,
+            benefit=data.benefit,
+            path=data.path,
+            workflow=data.workflow,
+            state="in_progress",
+            event_date=data.event_date,
+            opened_on=dt.date.today(),
+        )
+        session.add(track)
+        session.flush()
+        for position, (key, values) in enumerate(data.steps):
+            session.add(
+                Step(
+                    office=case.office,
+                    track_id=track.id,
+                    key=key,
+                    position=position,
+                    state=data.final_state,
+                    data=dict(values),
+                )
+            )
+        for doc in data.documents:
+            attachment_ids: list[str] = []
+            for name in doc.files:
+                sha, size, filename = blobs[name]
+                row = Attachment(
+                    office=case.office,
+                    sha256=sha,
+                    filename=filename,
+                    mime=mimetypes.guess_type(filename)[0],
+                    size=size,
+                    case_id=case.id,
+                    description=doc.doc_key,
+                )
+                session.add(row)
+                session.flush()
+                attachment_ids.append(row.id)
+            session.add(
+                ChecklistItem(
+                    office=case.office,
+                    track_id=track.id,
+                    doc_key=doc.doc_key,
+                    required=doc.required,
+                    status="present" if attachment_ids else "missing",
+                    attachment_ids=sorted(attachment_ids),
+                )
+            )
+        _apply_facts(session, case.office, case.person_id, data.facts)
+        if data.draft_key:
+            draft = session.get(Draft, data.draft_key)
+            if draft is not None:
+                session.delete(draft)
+        session.flush()
+        return track.id
+
+
+def _apply_facts(session: Any, office: str, person_id: str, facts: Mapping[str, Any]) -> None:
+    """Identity document and job facts an enrollment gathers, added to the person."""
+    documents: dict[str, dict[str, Any]] = {}
+    employer: dict[str, Any] = {}
+    employment: dict[str, Any] = {}
+    for target, value in facts.items():
+        if value in (None, ""):
+            continue
+        parts = target.split(".")
+        if parts[0] == "document" and len(parts) == 3:
+            documents.setdefault(parts[1], {})[parts[2]] = value
+        elif parts[0] == "employer" and len(parts) == 2:
+            employer[parts[1]] = value
+        elif parts[0] == "employment" and len(parts) == 2:
+            employment[parts[1]] = value
+    for kind, values in documents.items():
+        number = str(values.get("number", ""))
+        found = ids.validate_document_number(kind, number)
+        if has_errors(found):
+            raise UserError("error.invalid_input", issues=found)
+        if kind in ids.THIRTEEN_DIGIT_KINDS:
+            number = ids.digits_only(number)
+        session.add(
+            IdentityDocument(
+                office=office,
+                person_id=person_id,
+                kind=kind,
+                number=number.strip().upper(),
+                issued_on=_date(values.get("issued_on")),
+                expires_on=_date(values.get("expires_on")),
+                status="current",
+            )
+        )
+    employer_id: str | None = None
+    if clean(str(employer.get("name", ""))):
+        row = Employer(
+            office=office,
+            name=clean(str(employer["name"])),
+            sso_account=ids.digits_only(str(employer["sso_account"]))
+            if employer.get("sso_account")
+            else None,
+            sso_branch=str(employer.get("sso_branch") or "000000"),
+            province_code=employer.get("province_code"),
+        )
+        session.add(row)
+        session.flush()
+        employer_id = row.id
+    if employment or employer_id:
+        wage = employment.get("monthly_wage")
+        session.add(
+            Employment(
+                office=office,
+                person_id=person_id,
+                employer_id=employer_id,
+                start_date=_date(employment.get("start_date")),
+                monthly_wage=decimal.Decimal(str(wage)) if wage not in (None, "") else None,
+                occupation=employment.get("occupation"),
+                section=int(employment.get("section", 33)),
+            )
+        )
+    if documents:
+        session.flush()
+        reindex_people(session, [person_id])
+
+
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A new person and their case, as the New case form gathers them."""
+
+    names: Sequence[NameInput]
+    sex: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    phone: str | None = None
+    arrived_on: dt.date | None = None
+    documents: Sequence[DocumentInput] = ()
+
+
+def create_case(store: Store, data: NewCase) -> str:
+    """Create the person and open a case for them; returns the case id."""
+    from desktop.services.cases import case_id_for, open_case
+
+    person = create_person(
+        store,
+        PersonInput(
+            names=data.names,
+            sex=data.sex,
+            birth_date=data.birth_date,
+            nationality=data.nationality,
+            phone=data.phone,
+            arrived_on=data.arrived_on,
+            documents=data.documents,
+        ),
+    )
+    number = open_case(store, person.person_id)
+    return case_id_for(store, number)

@@ -1,0 +1,256 @@
+"""Starting the desktop app: fonts, language, the store (first run or unlock), the main
+window, and the idle lock.
+
+``run(args)`` is what plain ``sapan`` calls. ``args.data_dir``, ``args.passphrase_file``
+and ``args.lang`` are honoured. With ``SAPAN_SMOKE_MS`` set the app quits that many
+milliseconds after the main window is shown (packaging smoke tests, screenshots).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
+
+from desktop.domain.errors import UserError
+from desktop.domain.i18n import LANGUAGES
+from desktop.domain.resources import resource_path
+from desktop.services import ui_queries
+from desktop.ui.context import AppContext
+from desktop.ui.dialogs import Dialogs
+from desktop.ui.first_run import FirstRunDialog, UnlockDialog
+from desktop.ui.i18n import LanguageSwitch, current, tr
+from desktop.ui.main_window import MainWindow
+from desktop.ui.operations import Operations
+
+log = logging.getLogger(__name__)
+FONT_FAMILY = "Sapan Sans"
+
+
+def install_fonts(app: QApplication, point_size: int = 10) -> str:
+    """Load the bundled merged font (every script, shaped) and make it the app font."""
+    family = FONT_FAMILY
+    for style in ("Regular", "Bold"):
+        font_id = QFontDatabase.addApplicationFont(
+            str(resource_path("fonts", f"SapanSans-{style}.ttf"))
+        )
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if families:
+            family = families[0]
+    font = QFont(family, point_size)
+    app.setFont(font)
+    return family
+
+
+class IdleLock(QObject):
+    """Watches keyboard and mouse input; after ``minutes`` without any, calls ``on_lock``."""
+
+    INPUT_EVENTS = frozenset(
+        {
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+        }
+    )
+
+    def __init__(self, minutes: int, on_lock: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_lock = on_lock
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._fire)
+        self.locked = False
+        self.set_minutes(minutes)
+
+    def set_minutes(self, minutes: int) -> None:
+        self.timer.setInterval(max(1, minutes) * 60_000)
+        self.timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in self.INPUT_EVENTS and not self.locked:
+            self.timer.start()
+        return False
+
+    def _fire(self) -> None:
+        if not self.locked:
+            self.locked = True
+            self.on_lock()
+
+    def unlocked(self) -> None:
+        self.locked = False
+        self.timer.start()
+
+
+class App:
+    """The running app: owns the context, the window and the lock."""
+
+    def __init__(self, qapp: QApplication, args: argparse.Namespace) -> None:
+        self.qapp = qapp
+        self.args = args
+        self.language = LanguageSwitch()
+        self.dialogs = Dialogs()
+        self.ops = Operations(
+            on_user_error=lambda exc: self.dialogs.error(exc.translated(current())),
+            on_bug=lambda exc: self.dialogs.error(tr("error.unexpected")),
+        )
+        self.window: MainWindow | None = None
+        self.ctx: AppContext | None = None
+        self.idle: IdleLock | None = None
+        self.lock_dialog: UnlockDialog | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        given = getattr(self.args, "data_dir", None)
+        return Path(given).expanduser() if given else ui_queries.default_data_dir()
+
+    def given_passphrase(self) -> str | None:
+        path = getattr(self.args, "passphrase_file", None)
+        if path:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        return os.environ.get("SAPAN_PASSPHRASE") or None
+
+    def open_store(self) -> Any | None:
+        """The unlocked store: created on first run, else from keyring or passphrase."""
+        root = self.data_dir
+        given = self.given_passphrase()
+        if not ui_queries.store_exists(root):
+            if given is not None:
+                return ui_queries.create_store(root, given, given)
+            return self._first_run(root)
+        try:
+            return ui_queries.open_store(root, given)
+        except UserError as exc:
+            if exc.code != "error.passphrase_needed" or given is not None:
+                self.dialogs.error(exc.translated(current()))
+                return None
+        dialog = UnlockDialog(locked=False)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                return ui_queries.open_store(root, dialog.passphrase.text())
+            except UserError as exc:
+                dialog.error.setText(exc.translated(current()))
+        return None
+
+    def _first_run(self, root: Path) -> Any | None:
+        dialog = FirstRunDialog()
+        dialog.language_chosen.connect(self.language.set_language)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                store = ui_queries.create_store(
+                    root, dialog.passphrase.text(), dialog.repeat.text()
+                )
+            except UserError as exc:
+                dialog.error.setText(exc.translated(current()))
+                continue
+            store.set_setting("language", current())
+            server = dialog.server.text().strip()
+            if server:
+                store.set_setting("sync_server_url", server)
+            if dialog.demo.isChecked():
+                self._load_demo(store, dialog.demo_people.value())
+            return store
+        return None
+
+    def _load_demo(self, store: Any, people: int) -> None:
+        """Demo data with a cancellable progress dialog; the work runs off the GUI thread."""
+        try:
+            from desktop.services import demo
+        except ImportError:
+            return
+        progress = QProgressDialog(tr("ui.first_run.demo_loading"), tr("ui.cancel"), 0, people)
+        progress.setMinimumDuration(0)
+        handle = self.ops.run(
+            lambda p: demo.generate(store, people, seed=1, progress=lambda d, t: p.report(d, t)),
+            progress=True,
+            write=True,
+            on_progress=lambda done, total: progress.setValue(done),
+        )
+        progress.canceled.connect(handle.cancel)
+        while not handle.done:
+            self.qapp.processEvents()
+            self.ops.writer.waitForDone(50)
+        self.qapp.processEvents()
+        progress.close()
+
+    def start(self) -> int:
+        lang = getattr(self.args, "lang", None)
+        self.language.set_language(lang if lang in LANGUAGES else "en")
+        store = self.open_store()
+        if store is None:
+            return 1
+        if not lang:
+            saved = store.setting("language", None)
+            if saved in LANGUAGES:
+                self.language.set_language(saved)
+        self.ctx = AppContext(store, self.ops, self.dialogs, self.language)
+        self.window = MainWindow(self.ctx)
+        self.dialogs.parent = self.window
+        self.window.settings.language_chosen.connect(self._save_language)
+        self.idle = IdleLock(int(store.setting("idle_lock_minutes", 10)), self.lock)
+        self.window.settings.idle_changed.connect(self.idle.set_minutes)
+        self.qapp.installEventFilter(self.idle)
+        self.window.show()
+        self.window.start()
+        smoke = os.environ.get("SAPAN_SMOKE_MS")
+        if smoke:
+            QTimer.singleShot(int(smoke), self.qapp.quit)
+        code = self.qapp.exec()
+        self.ops.wait()
+        store.close()
+        return int(code)
+
+    def _save_language(self, lang: str) -> None:
+        if self.ctx is not None:
+            store = self.ctx.store
+            self.ops.run(lambda: store.set_setting("language", lang), write=True)
+
+    def lock(self) -> None:
+        """Hide the case data and ask for the passphrase again."""
+        if self.window is None or self.ctx is None:
+            return
+        self.window.hide()
+        self.lock_dialog = UnlockDialog(locked=True)
+        store = self.ctx.store
+        dialog = self.lock_dialog
+
+        def attempt() -> None:
+            typed = dialog.passphrase.text()
+            self.ops.run(
+                lambda: ui_queries.check_passphrase(store, typed),
+                on_success=lambda _r: self._unlocked(),
+                on_failure=lambda exc: dialog.error.setText(
+                    exc.translated(current()) if isinstance(exc, UserError) else ""
+                ),
+            )
+
+        dialog.buttons.accepted.disconnect()
+        dialog.buttons.accepted.connect(attempt)
+        dialog.show()
+
+    def _unlocked(self) -> None:
+        if self.lock_dialog is not None:
+            self.lock_dialog.done(0)
+            self.lock_dialog = None
+        if self.window is not None:
+            self.window.show()
+        if self.idle is not None:
+            self.idle.unlocked()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the app; returns the process exit code."""
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false")
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Sapan")
+    install_fonts(qapp)
+    return App(qapp, args).start()

@@ -1,0 +1,624 @@
+"""The case file: one person's whole story, in tabs.
+
+Person (names in each script side by side, Zawgyi detected and offered for conversion),
+identity documents with history and scans, work (employment and contribution months,
+typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
+checklist, attachments with a preview), append-only notes, the eligibility panel, and the
+journey timeline. Every read and write runs through the operation helper; after a write
+the case file is read again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain import ids, text
+from desktop.domain.errors import UserError
+from desktop.services import attachments, cases, employers, people, ui_queries
+from desktop.services.cases import CaseFile
+from desktop.ui.context import AppContext, Retranslating
+from desktop.ui.eligibility_text import explain
+from desktop.ui.i18n import current, format_date, issue_text, tr
+from desktop.ui.models import Column, RowTableModel
+from desktop.ui.timeline import JourneyTimeline
+from desktop.ui.workflow_specs import label, load_specs
+
+NAME_KINDS = ("native", "passport", "thai", "alias")
+DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "certificate_of_identity", "work_permit")
+
+
+def document_columns() -> list[Column]:
+    return [
+        Column("ui.doc.col.kind", lambda d: tr(f"ui.document_kind.{d.kind}")),
+        Column("ui.doc.col.number", lambda d: d.number),
+        Column("ui.doc.col.issued", lambda d: format_date(d.issued_on)),
+        Column("ui.doc.col.expires", lambda d: format_date(d.expires_on)),
+        Column("ui.doc.col.status", lambda d: tr(f"ui.doc_status.{d.status or 'current'}")),
+    ]
+
+
+def employment_columns() -> list[Column]:
+    return [
+        Column("ui.work.col.employer", lambda e: e.employer_name or ""),
+        Column("ui.work.col.account", lambda e: e.employer_sso_account or ""),
+        Column("ui.work.col.start", lambda e: format_date(e.start_date)),
+        Column("ui.work.col.end", lambda e: format_date(e.end_date)),
+        Column("ui.work.col.wage", lambda e: e.monthly_wage or "", align_right=True),
+    ]
+
+
+def contribution_columns() -> list[Column]:
+    return [
+        Column("ui.work.col.month", lambda c: c.month),
+        Column("ui.work.col.wage", lambda c: c.wage if c.wage is not None else "", True),
+        Column("ui.work.col.section", lambda c: c.section or ""),
+        Column("ui.work.col.source", lambda c: tr(f"ui.source.{c.source or 'payslip'}")),
+    ]
+
+
+def checklist_columns() -> list[Column]:
+    return [
+        Column("ui.track.col.document", lambda c: label("doc", c.doc_key)),
+        Column("ui.track.col.required", lambda c: tr("ui.yes") if c.required else tr("ui.no")),
+        Column("ui.track.col.status", lambda c: tr(f"ui.checklist_status.{c.status}")),
+        Column("ui.track.col.files", lambda c: len(c.attachment_ids)),
+    ]
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        message = exc.translated(current())
+        if exc.issues:
+            message += "\n" + "\n".join(issue_text(i) for i in exc.issues)
+        return message
+    return tr("error.unexpected")
+
+
+class CaseFileView(Retranslating):
+    """One case; ``wizard_requested(workflow key, case id)`` asks the window for a wizard."""
+
+    wizard_requested = Signal(str, str)
+    back_requested = Signal()
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.case: CaseFile | None = None
+        self.journey: list[ui_queries.JourneyEvent] = []
+        self.panel: list[ui_queries.EligibilityLine] = []
+        self.preview: QLabel | None = None
+
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(self.back_requested)
+        self.title = QLabel()
+        self.title.setObjectName("case_title")
+        self.title.setStyleSheet("font-size: 16pt; font-weight: bold")
+        self.workflow_box = QComboBox()
+        self.start_button = QPushButton()
+        self.start_button.clicked.connect(self._start_wizard)
+        header = QHBoxLayout()
+        header.addWidget(self.back_button)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.workflow_box)
+        header.addWidget(self.start_button)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._person_tab(), "")
+        self.tabs.addTab(self._documents_tab(), "")
+        self.tabs.addTab(self._work_tab(), "")
+        self.tabs.addTab(self._tracks_tab(), "")
+        self.tabs.addTab(self._notes_tab(), "")
+        self.tabs.addTab(self._eligibility_tab(), "")
+        self.tabs.addTab(self._journey_tab(), "")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+        self.retranslate()
+
+    # -- building the tabs ---------------------------------------------------------------
+
+    def _person_tab(self) -> QWidget:
+        page = QWidget()
+        self.names_grid = QGridLayout()
+        self.name_boxes: dict[str, QGroupBox] = {}
+        self.name_labels: dict[str, QLabel] = {}
+        for column, kind in enumerate(NAME_KINDS):
+            box = QGroupBox()
+            label = QLabel()
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            QVBoxLayout(box).addWidget(label)
+            self.name_boxes[kind] = box
+            self.name_labels[kind] = label
+            self.names_grid.addWidget(box, 0, column)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.new_name = QLineEdit()
+        self.new_name.setObjectName("new_name")
+        self.new_name.textChanged.connect(self._name_typed)
+        self.new_name_kind = QComboBox()
+        self.add_name_button = QPushButton()
+        self.add_name_button.clicked.connect(self.add_name)
+        self.zawgyi_hint = QLabel()
+        self.zawgyi_hint.setStyleSheet("color: #e65100")
+        row = QHBoxLayout()
+        row.addWidget(self.new_name, 1)
+        row.addWidget(self.new_name_kind)
+        row.addWidget(self.add_name_button)
+        layout = QVBoxLayout(page)
+        layout.addLayout(self.names_grid)
+        layout.addWidget(self.details)
+        layout.addLayout(row)
+        layout.addWidget(self.zawgyi_hint)
+        layout.addStretch(1)
+        return page
+
+    def _documents_tab(self) -> QWidget:
+        page = QWidget()
+        self.documents_model = RowTableModel(document_columns())
+        self.documents_view = QTableView()
+        self.documents_view.setModel(self.documents_model)
+        self.documents_view.horizontalHeader().setStretchLastSection(True)
+        self.doc_kind = QComboBox()
+        self.doc_number = QLineEdit()
+        self.doc_number.setObjectName("doc_number")
+        self.add_doc_button = QPushButton()
+        self.add_doc_button.clicked.connect(self.add_document)
+        self.scan_button = QPushButton()
+        self.scan_button.clicked.connect(self._attach_scan)
+        self.doc_issues = QLabel()
+        self.doc_issues.setStyleSheet("color: #c62828")
+        row = QHBoxLayout()
+        row.addWidget(self.doc_kind)
+        row.addWidget(self.doc_number, 1)
+        row.addWidget(self.add_doc_button)
+        row.addWidget(self.scan_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.documents_view, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.doc_issues)
+        return page
+
+    def _work_tab(self) -> QWidget:
+        page = QWidget()
+        self.employment_model = RowTableModel(employment_columns())
+        self.employment_view = QTableView()
+        self.employment_view.setModel(self.employment_model)
+        self.employment_view.horizontalHeader().setStretchLastSection(True)
+        self.contribution_model = RowTableModel(contribution_columns())
+        self.contribution_view = QTableView()
+        self.contribution_view.setModel(self.contribution_model)
+        self.contribution_view.horizontalHeader().setStretchLastSection(True)
+        self.month_edit = QLineEdit()
+        self.month_edit.setObjectName("month")
+        self.wage_edit = QLineEdit()
+        self.wage_edit.setObjectName("wage")
+        self.add_month_button = QPushButton()
+        self.add_month_button.clicked.connect(self.add_month)
+        self.paste_button = QPushButton()
+        self.paste_button.clicked.connect(lambda: self.paste_payslip(_clipboard_text()))
+        self.work_issues = QLabel()
+        self.work_issues.setStyleSheet("color: #c62828")
+        self.employment_label = QLabel()
+        self.contribution_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.month_edit)
+        row.addWidget(self.wage_edit)
+        row.addWidget(self.add_month_button)
+        row.addWidget(self.paste_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.employment_label)
+        layout.addWidget(self.employment_view, 1)
+        layout.addWidget(self.contribution_label)
+        layout.addWidget(self.contribution_view, 2)
+        layout.addLayout(row)
+        layout.addWidget(self.work_issues)
+        return page
+
+    def _tracks_tab(self) -> QWidget:
+        page = QWidget()
+        self.track_list = QListWidget()
+        self.track_list.currentRowChanged.connect(self._track_selected)
+        self.steps_label = QLabel()
+        self.steps_label.setWordWrap(True)
+        self.checklist_model = RowTableModel(checklist_columns())
+        self.checklist_view = QTableView()
+        self.checklist_view.setModel(self.checklist_model)
+        self.checklist_view.horizontalHeader().setStretchLastSection(True)
+        self.attach_button = QPushButton()
+        self.attach_button.clicked.connect(self._attach_to_checklist)
+        self.preview_button = QPushButton()
+        self.preview_button.clicked.connect(self._preview_selected)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.preview_button)
+        right = QVBoxLayout()
+        right.addWidget(self.steps_label)
+        right.addWidget(self.checklist_view, 1)
+        right.addLayout(buttons)
+        layout = QHBoxLayout(page)
+        layout.addWidget(self.track_list, 1)
+        layout.addLayout(right, 3)
+        return page
+
+    def _notes_tab(self) -> QWidget:
+        page = QWidget()
+        self.notes_list = QListWidget()
+        self.notes_list.setWordWrap(True)
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setMaximumHeight(80)
+        self.add_note_button = QPushButton()
+        self.add_note_button.clicked.connect(self.add_note)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.notes_list, 1)
+        layout.addWidget(self.note_edit)
+        layout.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignRight)
+        return page
+
+    def _eligibility_tab(self) -> QWidget:
+        self.eligibility_text = QLabel()
+        self.eligibility_text.setWordWrap(True)
+        self.eligibility_text.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.eligibility_text.setObjectName("eligibility_panel")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.eligibility_text)
+        return scroll
+
+    def _journey_tab(self) -> QWidget:
+        self.timeline = JourneyTimeline()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.timeline)
+        return scroll
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self, case_id: str) -> None:
+        """Read the case file, its journey and eligibility off the GUI thread."""
+        store, today = self.ctx.store, self.ctx.today()
+
+        def read() -> tuple[CaseFile, list[Any], list[Any]]:
+            case = cases.get_case_file(store, case_id)
+            return case, ui_queries.journey(case, today), ui_queries.eligibility_panel(case, today)
+
+        self.ctx.ops.run(read, on_success=self._show, key="case_file")
+
+    def reload(self) -> None:
+        if self.case is not None:
+            self.load(self.case.id)
+
+    def _show(self, result: tuple[CaseFile, list[Any], list[Any]]) -> None:
+        self.case, self.journey, self.panel = result
+        self.timeline.set_events(self.journey, self.ctx.today())
+        self.retranslate()
+        self.loaded.emit()
+
+    def _after_write(self, _result: object = None) -> None:
+        self.reload()
+
+    def _write(self, fn: Any) -> None:
+        self.ctx.ops.run(
+            fn,
+            on_success=self._after_write,
+            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
+            write=True,
+        )
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _name_typed(self, value: str) -> None:
+        if value and text.looks_like_zawgyi(value):
+            self.zawgyi_hint.setText(tr("ui.person.zawgyi_detected"))
+        else:
+            self.zawgyi_hint.setText("")
+
+    def add_name(self) -> None:
+        if self.case is None:
+            return
+        value = self.new_name.text()
+        if not text.clean(value):
+            self.ctx.dialogs.error(tr("error.name_required"))
+            return
+        convert = False
+        if text.looks_like_zawgyi(value):
+            convert = self.ctx.dialogs.confirm(
+                tr("ui.person.zawgyi_confirm", converted=text.zawgyi_to_unicode(value))
+            )
+        name = people.NameInput(
+            value, kind=str(self.new_name_kind.currentData() or "native"), convert_zawgyi=convert
+        )
+        store, person_id = self.ctx.store, self.case.person.id
+        self.new_name.clear()
+        self._write(lambda: people.add_name(store, person_id, name))
+
+    def add_document(self) -> None:
+        if self.case is None:
+            return
+        kind = str(self.doc_kind.currentData())
+        number = self.doc_number.text()
+        found = ids.validate_document_number(kind, number)
+        self.doc_issues.setText("\n".join(issue_text(i) for i in found))
+        if any(i.is_error for i in found):
+            return
+        store, person_id = self.ctx.store, self.case.person.id
+        doc = people.DocumentInput(kind=kind, number=number)
+        self.doc_number.clear()
+        self._write(lambda: people.add_document(store, person_id, doc))
+
+    def _attach_scan(self) -> None:
+        if self.case is None:
+            return
+        row = self.documents_view.currentIndex().row()
+        path = self.ctx.dialogs.open_file(tr("ui.wizard.choose_file"))
+        if path is None:
+            return
+        document_id = self.documents_model.row_at(row).id if row >= 0 else None
+        store, person_id = self.ctx.store, self.case.person.id
+        self.attach_file(
+            path,
+            lambda progress: attachments.add_attachment(
+                store, path, person_id=person_id, document_id=document_id, progress=progress
+            ),
+        )
+
+    def attach_file(self, path: Path, fn: Any) -> None:
+        """Store a scan with progress (cancellable); refusals come back as a message."""
+
+        def run(progress: Any) -> str:
+            return str(fn(lambda done, total: progress.report(done, total)))
+
+        self.ctx.ops.run(
+            run,
+            progress=True,
+            write=True,
+            on_success=self._after_write,
+            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
+        )
+
+    def _attach_to_checklist(self) -> None:
+        item = self._selected_checklist_item()
+        if item is None or self.case is None:
+            return
+        path = self.ctx.dialogs.open_file(tr("ui.wizard.choose_file"))
+        if path is not None:
+            self.attach_to_checklist(item.id, path)
+
+    def attach_to_checklist(self, item_id: str, path: Path) -> None:
+        assert self.case is not None
+        store, case_id = self.ctx.store, self.case.id
+        self.attach_file(
+            path,
+            lambda progress: attachments.add_attachment(
+                store, path, case_id=case_id, checklist_item_id=item_id, progress=progress
+            ),
+        )
+
+    def _selected_checklist_item(self) -> cases.ChecklistView | None:
+        row = self.checklist_view.currentIndex().row()
+        if row < 0:
+            row = 0
+        if row >= self.checklist_model.rowCount():
+            return None
+        item: cases.ChecklistView = self.checklist_model.row_at(row)
+        return item
+
+    def _preview_selected(self) -> None:
+        item = self._selected_checklist_item()
+        if item is None or not item.attachment_ids or self.case is None:
+            return
+        wanted = item.attachment_ids[0]
+        found = next((a for a in self.case.attachments if a.id == wanted), None)
+        if found is not None:
+            self.preview_attachment(found.sha256)
+
+    def preview_attachment(self, sha256: str) -> None:
+        """Decrypt the scan off the GUI thread and show it in a small window."""
+        store = self.ctx.store
+
+        def shown(data: bytes) -> None:
+            pixmap = QPixmap()
+            if not pixmap.loadFromData(data):
+                self.ctx.dialogs.error(tr("ui.track.not_an_image"))
+                return
+            self.preview = QLabel()
+            self.preview.setWindowTitle(tr("ui.track.preview"))
+            self.preview.setPixmap(pixmap.scaled(600, 600, Qt.AspectRatioMode.KeepAspectRatio))
+            self.preview.show()
+
+        self.ctx.ops.run(lambda: attachments.read_attachment(store, sha256), on_success=shown)
+
+    def add_month(self) -> None:
+        if self.case is None:
+            return
+        rows, found = ui_queries.parse_payslip_table(
+            f"{self.month_edit.text()}\t{self.wage_edit.text()}"
+        )
+        if found or not rows:
+            self.work_issues.setText(tr("ui.work.bad_month"))
+            return
+        self.work_issues.setText("")
+        self.month_edit.clear()
+        self.wage_edit.clear()
+        self._record(rows)
+
+    def paste_payslip(self, pasted: str) -> None:
+        """Contribution months from a copied table: one ``month<TAB>wage`` row per line."""
+        if self.case is None:
+            return
+        employer = self.case.employments[-1].employer_id if self.case.employments else None
+        rows, found = ui_queries.parse_payslip_table(pasted, employer)
+        self.work_issues.setText("\n".join(issue_text(i) for i in found))
+        if rows:
+            self._record(rows)
+
+    def _record(self, rows: list[employers.ContributionInput]) -> None:
+        assert self.case is not None
+        store, person_id = self.ctx.store, self.case.person.id
+        self._write(lambda: employers.record_contributions(store, person_id, rows))
+
+    def add_note(self) -> None:
+        if self.case is None:
+            return
+        body = self.note_edit.toPlainText()
+        if not text.clean(body):
+            self.ctx.dialogs.error(tr("error.note_empty"))
+            return
+        store, case_id = self.ctx.store, self.case.id
+        self.note_edit.clear()
+        self._write(lambda: cases.add_note(store, case_id, body))
+
+    def _start_wizard(self) -> None:
+        if self.case is not None and self.workflow_box.currentData():
+            self.wizard_requested.emit(str(self.workflow_box.currentData()), self.case.id)
+
+    def _track_selected(self, row: int) -> None:
+        if self.case is None or not 0 <= row < len(self.case.tracks):
+            self.checklist_model.set_rows([])
+            self.steps_label.setText("")
+            return
+        track = self.case.tracks[row]
+        self.checklist_model.set_rows(track.checklist)
+        self.steps_label.setText(
+            "<br>".join(
+                f"{s.position + 1}. {label('step', s.key)} — {tr('ui.step_state.' + s.state)}"
+                for s in track.steps
+            )
+        )
+
+    # -- texts ---------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.back_button.setText(tr("ui.case.back"))
+        self.start_button.setText(tr("ui.case.start"))
+        selected = self.workflow_box.currentData()
+        self.workflow_box.clear()
+        for key, spec in load_specs().items():
+            self.workflow_box.addItem(tr(spec.title), key)
+        self.workflow_box.setCurrentIndex(max(0, self.workflow_box.findData(selected)))
+        for i, key in enumerate(
+            ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
+        ):
+            self.tabs.setTabText(i, tr(f"ui.case.tab.{key}"))
+        for kind in NAME_KINDS:
+            self.name_boxes[kind].setTitle(tr(f"ui.name_kind.{kind}"))
+        _fill(self.new_name_kind, [(k, tr(f"ui.name_kind.{k}")) for k in NAME_KINDS])
+        _fill(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
+        self.new_name.setPlaceholderText(tr("ui.person.new_name"))
+        self.add_name_button.setText(tr("ui.person.add_name"))
+        self.doc_number.setPlaceholderText(tr("ui.doc.number"))
+        self.add_doc_button.setText(tr("ui.doc.add"))
+        self.scan_button.setText(tr("ui.doc.scan"))
+        self.employment_label.setText(tr("ui.work.employment"))
+        self.contribution_label.setText(tr("ui.work.contributions"))
+        self.month_edit.setPlaceholderText(tr("ui.work.month_hint"))
+        self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
+        self.add_month_button.setText(tr("ui.work.add_month"))
+        self.paste_button.setText(tr("ui.work.paste"))
+        self.attach_button.setText(tr("ui.track.attach"))
+        self.preview_button.setText(tr("ui.track.preview"))
+        self.add_note_button.setText(tr("ui.notes.add"))
+        for model in (
+            self.documents_model,
+            self.employment_model,
+            self.contribution_model,
+            self.checklist_model,
+        ):
+            model.retranslate()
+        self._fill_case()
+
+    def _fill_case(self) -> None:
+        case = self.case
+        if case is None:
+            self.title.setText("")
+            return
+        person = case.person
+        self.title.setText(f"{case.number} — {person.display_name}")
+        for kind in NAME_KINDS:
+            names = [n.full_name for n in person.names if n.kind == kind]
+            self.name_labels[kind].setText("\n".join(names) or "—")
+        facts = [
+            (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
+            (tr("ui.person.birth"), person.birth_date or "—"),
+            (tr("ui.person.nationality"), person.nationality or "—"),
+            (tr("ui.person.phone"), person.phone or "—"),
+            (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
+        ]
+        self.details.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in facts))
+        self.documents_model.set_rows(person.documents)
+        self.employment_model.set_rows(case.employments)
+        self.contribution_model.set_rows(case.contributions)
+        row = self.track_list.currentRow()
+        self.track_list.clear()
+        for track in case.tracks:
+            name = (
+                tr("ui.track.enrollment")
+                if track.kind == "enrollment"
+                else tr(f"rule.benefit.{track.benefit or track.kind}")
+            )
+            self.track_list.addItem(f"{name} — {tr('ui.step_state.' + track.state)}")
+        if case.tracks:
+            self.track_list.setCurrentRow(max(0, min(row, len(case.tracks) - 1)))
+        self._track_selected(self.track_list.currentRow())
+        self.notes_list.clear()
+        for note in case.notes:
+            self.notes_list.addItem(f"{note.written_at or ''} · {note.author or ''}\n{note.body}")
+        blocks = []
+        for line in self.panel:
+            name, status, sentences = explain(line)
+            colour = {"eligible": "#2e7d32", "not_eligible": "#c62828"}.get(
+                str(line.result.status) if line.result else "", "#6d4c41"
+            )
+            blocks.append(
+                f"<p><b>{name}</b> — <span style='color:{colour}'>{status}</span><br>"
+                + "<br>".join(sentences)
+                + "</p>"
+            )
+        self.eligibility_text.setText("".join(blocks))
+
+
+def _fill(box: QComboBox, items: list[tuple[str, str]]) -> None:
+    selected = box.currentData()
+    box.blockSignals(True)
+    box.clear()
+    for value, shown in items:
+        box.addItem(shown, value)
+    box.setCurrentIndex(max(0, box.findData(selected)))
+    box.blockSignals(False)
+
+
+def _clipboard_text() -> str:
+    clipboard = QGuiApplication.clipboard()
+    return clipboard.text() if clipboard is not None else ""
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+_ = decimal  # wages arrive as Decimal from the services

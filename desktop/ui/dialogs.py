@@ -1,0 +1,57 @@
+"""Dialogs behind a small service, so widgets never open a modal themselves.
+
+Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``;
+the app passes a :class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with
+scripted answers (``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from desktop.ui.i18n import tr
+
+
+class DialogService(Protocol):
+    """What widgets may ask of the person at the keyboard."""
+
+    def info(self, message: str) -> None: ...
+
+    def error(self, message: str) -> None: ...
+
+    def confirm(self, message: str) -> bool: ...
+
+    def open_file(self, title: str) -> Path | None: ...
+
+    def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
+
+
+class Dialogs:
+    """The real dialogs, parented to the main window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def info(self, message: str) -> None:
+        QMessageBox.information(self.parent, tr("ui.app.title"), message)
+
+    def error(self, message: str) -> None:
+        QMessageBox.warning(self.parent, tr("ui.app.title"), message)
+
+    def confirm(self, message: str) -> bool:
+        answer = QMessageBox.question(self.parent, tr("ui.app.title"), message)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_file(self, title: str) -> Path | None:
+        name, _filter = QFileDialog.getOpenFileName(
+            self.parent, title, "", tr("ui.dialog.file_filter")
+        )
+        return Path(name) if name else None
+
+    def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
+        mode = QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal
+        value, ok = QInputDialog.getText(self.parent, title, label, mode)
+        return value if ok else None

@@ -1,0 +1,155 @@
+"""Start-up dialogs: first run (create the encrypted store), unlock, and the idle lock.
+
+First run asks for a passphrase twice, shows a strength hint and warns that a forgotten
+passphrase cannot be recovered; it also asks for the language, whether to load demo data
+and the sync server address. Later starts ask for the passphrase only when no OS keyring
+holds the key. After the idle time the lock screen asks for the passphrase again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
+from desktop.services import ui_queries
+from desktop.ui.i18n import current, tr
+
+
+class _Translated(QDialog):
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Subclasses set their texts."""
+
+
+class FirstRunDialog(_Translated):
+    """Gathers what creating the store needs; the app does the work in an operation."""
+
+    language_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.language = QComboBox()
+        for code in LANGUAGES:
+            self.language.addItem(LANGUAGE_NAMES[code], code)
+        self.language.setCurrentIndex(self.language.findData(current()))
+        self.language.currentIndexChanged.connect(
+            lambda: self.language_chosen.emit(str(self.language.currentData()))
+        )
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("repeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.strength = QLabel()
+        self.strength.setObjectName("strength")
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #c62828; font-weight: bold")
+        self.demo = QCheckBox()
+        self.demo_people = QSpinBox()
+        self.demo_people.setRange(10, 100_000)
+        self.demo_people.setValue(200)
+        self.server = QLineEdit()
+        self.server.setPlaceholderText("https://sync.example.org")
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #c62828")
+        self.error.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.labels = [QLabel() for _ in range(5)]
+        form = QFormLayout()
+        form.addRow(self.labels[0], self.language)
+        form.addRow(self.labels[1], self.passphrase)
+        form.addRow(self.labels[2], self.repeat)
+        form.addRow("", self.strength)
+        form.addRow(self.labels[3], self.demo_people)
+        form.addRow("", self.demo)
+        form.addRow(self.labels[4], self.server)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.error)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+        self.passphrase.textChanged.connect(self._strength)
+        self.resize(560, 420)
+        self.retranslate()
+
+    def _strength(self) -> None:
+        level = ui_queries.passphrase_strength(self.passphrase.text())
+        self.strength.setText(tr(f"ui.first_run.strength.{level}"))
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("ui.first_run.title"))
+        self.heading.setText(tr("ui.first_run.heading"))
+        for label, key in zip(
+            self.labels,
+            ("language", "passphrase", "repeat", "demo_people", "server"),
+            strict=True,
+        ):
+            label.setText(tr(f"ui.first_run.{key}"))
+        self.demo.setText(tr("ui.first_run.demo"))
+        self.warning.setText(tr("ui.first_run.warning"))
+        self._strength()
+
+
+class UnlockDialog(_Translated):
+    """Asks for the passphrase (start-up without a keyring, or the idle lock)."""
+
+    def __init__(self, locked: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.locked = locked
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #c62828")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        if not locked:
+            self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(self.passphrase)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.retranslate()
+
+    def reject(self) -> None:
+        if not self.locked:  # the lock screen cannot be dismissed without the passphrase
+            super().reject()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("ui.unlock.title"))
+        self.message.setText(tr("ui.unlock.locked" if self.locked else "ui.unlock.message"))

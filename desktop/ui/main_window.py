@@ -1,0 +1,158 @@
+"""The main window: navigation between Cases, Tasks, Print queue, Sync and Settings,
+the case file and wizards on top, and a status bar with the sync state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from desktop.services import drafts, ui_queries
+from desktop.ui.case_file import CaseFileView
+from desktop.ui.case_list import CaseListPage
+from desktop.ui.context import AppContext
+from desktop.ui.i18n import tr
+from desktop.ui.new_case import NewCaseDialog
+from desktop.ui.pages import PrintQueuePage, SettingsPage, SyncPage, TasksPage
+from desktop.ui.wizard import WorkflowWizard, draft_key
+from desktop.ui.workflow_specs import load_specs
+
+NAV_KEYS = ("cases", "tasks", "print", "sync", "settings")
+
+
+class MainWindow(QMainWindow):
+    """Holds the pages; knows nothing of the database (pages call services)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(190)
+        for _key in NAV_KEYS:
+            self.nav.addItem("")
+        self.stack = QStackedWidget()
+        self.case_list = CaseListPage(ctx)
+        self.tasks = TasksPage(ctx)
+        self.print_queue = PrintQueuePage(ctx)
+        self.sync_page = SyncPage(ctx)
+        self.settings = SettingsPage(ctx)
+        self.case_file = CaseFileView(ctx)
+        for page in (self.case_list, self.tasks, self.print_queue, self.sync_page, self.settings):
+            self.stack.addWidget(page)
+        self.stack.addWidget(self.case_file)
+        self.nav.currentRowChanged.connect(self.show_page)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("sync_state")
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.sync_status: ui_queries.SyncStatus | None = None
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(30_000)
+        self.status_timer.timeout.connect(self.refresh_status)
+
+        self.case_list.case_opened.connect(self.open_case)
+        self.case_list.new_case_requested.connect(self.new_case)
+        self.tasks.case_opened.connect(self.open_case)
+        self.case_file.back_requested.connect(lambda: self.show_page(0))
+        self.case_file.wizard_requested.connect(self.start_wizard)
+        self.settings.language_chosen.connect(ctx.language.set_language)
+        self.wizard: WorkflowWizard | None = None
+        self.new_case_dialog: NewCaseDialog | None = None
+        self.resize(1200, 760)
+        self.retranslate()
+        self.nav.setCurrentRow(0)
+
+    def start(self) -> None:
+        """Load the first data (off the GUI thread)."""
+        self.case_list.start()
+        self.settings.load()
+        self.refresh_status()
+        self.status_timer.start()
+
+    def show_page(self, row: int) -> None:
+        if 0 <= row < len(NAV_KEYS):
+            self.stack.setCurrentIndex(row)
+            if self.nav.currentRow() != row:
+                self.nav.setCurrentRow(row)
+            if NAV_KEYS[row] == "tasks":
+                self.tasks.refresh()
+            elif NAV_KEYS[row] == "sync":
+                self.sync_page.refresh()
+
+    def open_case(self, case_id: str) -> None:
+        self.case_file.load(case_id)
+        self.stack.setCurrentWidget(self.case_file)
+
+    def new_case(self) -> None:
+        self.new_case_dialog = NewCaseDialog(self.ctx, self)
+        self.new_case_dialog.created.connect(self._case_created)
+        self.new_case_dialog.show()
+
+    def _case_created(self, case_id: str) -> None:
+        self.case_list.refresh()
+        self.open_case(case_id)
+
+    def start_wizard(self, workflow: str, case_id: str) -> None:
+        """Open the wizard, restoring its draft if one was left (cancel or crash)."""
+        spec = load_specs()[workflow]
+        store, key = self.ctx.store, draft_key(spec, case_id)
+
+        def opened(found: Any) -> None:
+            self.wizard = WorkflowWizard(self.ctx, spec, case_id, found.data if found else None)
+            self.wizard.committed.connect(lambda _t: self.case_file.reload())
+            self.wizard.committed.connect(lambda _t: self.case_list.model.reload())
+            self.wizard.print_requested.connect(
+                lambda forms: self.print_queue.add(self.case_file.title.text(), forms)
+            )
+            self.wizard.show()
+
+        self.ctx.ops.run(lambda: drafts.load_draft(store, key), on_success=opened)
+
+    def refresh_status(self) -> None:
+        store = self.ctx.store
+        self.ctx.ops.run(
+            lambda: ui_queries.sync_status(store), on_success=self._status, key="status"
+        )
+
+    def _status(self, status: ui_queries.SyncStatus) -> None:
+        self.sync_status = status
+        self._status_text()
+
+    def _status_text(self) -> None:
+        status = self.sync_status
+        if status is None:
+            self.sync_label.setText(tr("ui.status.offline"))
+            return
+        parts = [tr("ui.status.offline") if not status.server_url else tr("ui.status.idle")]
+        parts.append(tr("ui.status.waiting", count=status.waiting))
+        if status.failed:
+            parts.append(tr("ui.status.failed", count=status.failed))
+        parts.append(tr("ui.status.last", when=status.last_sync or tr("ui.sync.never")))
+        self.sync_label.setText(" · ".join(parts))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("ui.app.title"))
+        for row, key in enumerate(NAV_KEYS):
+            item = self.nav.item(row)
+            if item is not None:
+                item.setText(tr(f"ui.nav.{key}"))
+        self._status_text()

@@ -1,0 +1,209 @@
+"""Thin Qt item models: immutable rows, a column list, translated headers.
+
+:class:`CaseTableModel` holds only case ids (cheap for 100,000 cases) and asks for the
+display rows of a page when the view first needs one; pages arrive asynchronously
+through a loader (an operation off the GUI thread) and are kept in a small LRU cache.
+:class:`RowTableModel` is the plain version for short lists (tasks, documents,
+contribution months, checklist items): a list of row objects and column getters.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from desktop.ui.i18n import tr
+
+Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header key in the catalogue and how to show a row in it."""
+
+    header_key: str
+    value: Callable[[Any], Any]
+    align_right: bool = False
+
+
+class RowTableModel(QAbstractTableModel):
+    """A read-only table over a list of immutable rows."""
+
+    def __init__(self, columns: Sequence[Column], rows: Sequence[Any] = ()) -> None:
+        super().__init__()
+        self.columns = tuple(columns)
+        self._rows: list[Any] = list(rows)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Any:
+        return self._rows[row]
+
+    @property
+    def rows(self) -> list[Any]:
+        return list(self._rows)
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        column = self.columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = column.value(self._rows[index.row()])
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            return tr(self.columns[section].header_key)
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
+            return str(section + 1)
+        return None
+
+    def retranslate(self) -> None:
+        """Headers and translated cells follow the language."""
+        if self.columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1)
+            )
+
+
+PageLoader = Callable[[int, list[str]], None]
+
+
+class CaseTableModel(RowTableModel):
+    """Case ids in display order; the rows of a page are loaded when first shown.
+
+    ``loader(page, ids)`` must eventually call :meth:`page_loaded` with the rows for those
+    ids (an operation does it off the GUI thread). Until then the row shows a placeholder.
+    """
+
+    PAGE_SIZE = 100
+    CACHE_PAGES = 40
+
+    def __init__(self, columns: Sequence[Column], loader: PageLoader) -> None:
+        super().__init__(columns)
+        self._ids: list[str] = []
+        self._loader = loader
+        self._pages: collections.OrderedDict[int, list[Any]] = collections.OrderedDict()
+        self._requested: set[int] = set()
+        self._generation = 0
+
+    def set_ids(self, ids: Sequence[str]) -> None:
+        """A new result (search, filter, sort): forget every cached page."""
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._pages.clear()
+        self._requested.clear()
+        self._generation += 1
+        self.endResetModel()
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._ids)
+
+    @property
+    def generation(self) -> int:
+        """Changes with every :meth:`set_ids`, so a late page for an old result is dropped."""
+        return self._generation
+
+    def case_id(self, row: int) -> str:
+        return self._ids[row]
+
+    def row_for(self, row: int) -> Any | None:
+        """The loaded row object, or None while its page is still loading."""
+        page = self._pages.get(row // self.PAGE_SIZE)
+        if page is None:
+            return None
+        offset = row % self.PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return self._ids[index.row()]
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return super().data(index, role) if role != Qt.ItemDataRole.TextAlignmentRole else None
+        page_no = index.row() // self.PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            self._request(page_no)
+            return "…" if index.column() == 0 else ""
+        self._pages.move_to_end(page_no)
+        offset = index.row() % self.PAGE_SIZE
+        if offset >= len(page):
+            return ""
+        value = self.columns[index.column()].value(page[offset])
+        return "" if value is None else str(value)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Vertical:
+            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._ids):
+                return str(section + 1)
+            return None
+        return super().headerData(section, orientation, role)
+
+    def _request(self, page_no: int) -> None:
+        if page_no in self._requested:
+            return
+        self._requested.add(page_no)
+        start = page_no * self.PAGE_SIZE
+        self._loader(page_no, self._ids[start : start + self.PAGE_SIZE])
+
+    def page_loaded(self, page_no: int, rows: Sequence[Any], generation: int | None = None) -> None:
+        """Rows for a requested page arrived (ignored if the result changed meanwhile)."""
+        if generation is not None and generation != self._generation:
+            return
+        if page_no not in self._requested:
+            return
+        self._pages[page_no] = list(rows)
+        self._pages.move_to_end(page_no)
+        while len(self._pages) > self.CACHE_PAGES:
+            old, _rows = self._pages.popitem(last=False)
+            self._requested.discard(old)
+        first = page_no * self.PAGE_SIZE
+        last = min(first + self.PAGE_SIZE, len(self._ids)) - 1
+        if last >= first and self.columns:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+
+    def reload(self) -> None:
+        """Forget cached rows (after an edit) and let the view ask again."""
+        self._pages.clear()
+        self._requested.clear()
+        self._generation += 1
+        if self._ids and self.columns:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)
+            )

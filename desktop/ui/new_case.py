@@ -1,0 +1,212 @@
+"""The New case form: a person (names in several scripts, a document) and their case.
+
+Validation runs before anything is written: names required, the document number by its
+kind, dates typed in CE (a Buddhist Era year is caught and the CE year suggested), birth
+and arrival not in the future. Zawgyi-encoded Burmese is detected and, if the caseworker
+agrees, converted to Unicode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain import dates, ids, text
+from desktop.domain.validation import Issue, Severity, issue
+from desktop.services import people, ui_wizards
+from desktop.ui.context import AppContext
+from desktop.ui.i18n import current, issue_text, tr
+
+DOCUMENT_KINDS = ("pink_card", "passport", "certificate_of_identity", "thai_id")
+NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
+
+
+class NewCaseDialog(QDialog):
+    """Emits ``created(case id)`` after the person and case are stored."""
+
+    created = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        self.labels: dict[str, QLabel] = {}
+        for name in ("name_native", "name_passport", "name_thai"):
+            self._line(form, name)
+        self.sex = QComboBox()
+        self.nationality = QComboBox()
+        self.doc_kind = QComboBox()
+        self._row(form, "sex", self.sex)
+        self._line(form, "birth_date")
+        self._row(form, "nationality", self.nationality)
+        self._line(form, "arrived_on")
+        self._row(form, "doc_kind", self.doc_kind)
+        self._line(form, "doc_number")
+        self._line(form, "phone")
+        self.issues = QLabel()
+        self.issues.setObjectName("issues")
+        self.issues.setWordWrap(True)
+        self.issues.setStyleSheet("color: #c62828")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.issues)
+        layout.addWidget(self.buttons)
+        self.found: list[Issue] = []
+        self.retranslate()
+
+    def _line(self, form: QFormLayout, name: str) -> None:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        self.fields[name] = edit
+        self._row(form, name, edit)
+
+    def _row(self, form: QFormLayout, name: str, editor: QWidget) -> None:
+        label = QLabel()
+        self.labels[name] = label
+        form.addRow(label, editor)
+
+    def validate(self) -> tuple[ui_wizards.NewCase | None, list[Issue]]:
+        """The new case as typed, or the coded issues that block it."""
+        today = self.ctx.today()
+        found: list[Issue] = []
+        names = []
+        for name, kind in (
+            ("name_native", "native"),
+            ("name_passport", "passport"),
+            ("name_thai", "thai"),
+        ):
+            value = self.fields[name].text()
+            if text.clean(value):
+                names.append(people.NameInput(value, kind=kind))
+        if not names:
+            found.append(issue("error.name_required", "name_native"))
+        birth: dt.date | None = None
+        arrived: dt.date | None = None
+        for name in ("birth_date", "arrived_on"):
+            raw = self.fields[name].text()
+            if not raw.strip():
+                continue
+            day, issues = dates.parse_date_input(raw, "ce", field=name, today=today)
+            found.extend(issues)
+            if day is not None:
+                found.extend(dates.not_in_future(day, today, name))
+                if name == "birth_date":
+                    birth = day
+                else:
+                    arrived = day
+        documents = []
+        number = self.fields["doc_number"].text()
+        if number.strip():
+            kind = str(self.doc_kind.currentData())
+            found.extend(ids.validate_document_number(kind, number, "doc_number"))
+            documents.append(people.DocumentInput(kind=kind, number=number))
+        self.found = found
+        if any(i.severity is Severity.ERROR for i in found):
+            return None, found
+        return (
+            ui_wizards.NewCase(
+                names=names,
+                sex=self.sex.currentData() or None,
+                birth_date=birth.isoformat() if birth else None,
+                nationality=self.nationality.currentData(),
+                phone=self.fields["phone"].text().strip() or None,
+                arrived_on=arrived,
+                documents=documents,
+            ),
+            found,
+        )
+
+    def submit(self) -> None:
+        data, found = self.validate()
+        self.show_issues(found)
+        if data is None:
+            return
+        if any(text.looks_like_zawgyi(n.full_name) for n in data.names):
+            convert = self.ctx.dialogs.confirm(tr("ui.person.zawgyi_confirm_short"))
+            data = ui_wizards.NewCase(
+                names=[
+                    people.NameInput(n.full_name, n.kind, convert_zawgyi=convert)
+                    for n in data.names
+                ],
+                sex=data.sex,
+                birth_date=data.birth_date,
+                nationality=data.nationality,
+                phone=data.phone,
+                arrived_on=data.arrived_on,
+                documents=data.documents,
+            )
+        store = self.ctx.store
+        self.buttons.setEnabled(False)
+        final = data
+
+        def done(case_id: str) -> None:
+            self.buttons.setEnabled(True)
+            self.created.emit(case_id)
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            from desktop.domain.errors import UserError
+
+            self.buttons.setEnabled(True)
+            if isinstance(exc, UserError):
+                self.issues.setText(
+                    "\n".join([exc.translated(current()), *(issue_text(i) for i in exc.issues)])
+                )
+            else:
+                self.ctx.dialogs.error(tr("error.unexpected"))
+
+        self.ctx.ops.run(
+            lambda: ui_wizards.create_case(store, final),
+            on_success=done,
+            on_failure=failed,
+            write=True,
+        )
+
+    def show_issues(self, found: list[Issue]) -> None:
+        lines = []
+        for item in found:
+            where = self.labels[item.field].text() + " " if item.field in self.labels else ""
+            lines.append(where + issue_text(item))
+        self.issues.setText("\n".join(lines))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("ui.new_case.title"))
+        for name, label in self.labels.items():
+            label.setText(tr(f"ui.new_case.{name}"))
+        for name in ("birth_date", "arrived_on"):
+            self.fields[name].setPlaceholderText(tr("ui.wizard.date_hint"))
+        _refill(self.sex, [("", "—"), ("F", tr("ui.sex.F")), ("M", tr("ui.sex.M"))])
+        _refill(self.nationality, [(n, tr(f"ui.nationality.{n}")) for n in NATIONALITIES])
+        _refill(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
+        if self.found:
+            self.show_issues(self.found)
+
+
+def _refill(box: QComboBox, items: list[tuple[str, str]]) -> None:
+    selected = box.currentData()
+    box.clear()
+    for value, label in items:
+        box.addItem(label, value)
+    box.setCurrentIndex(max(0, box.findData(selected)))

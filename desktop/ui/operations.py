@@ -1,0 +1,194 @@
+"""The one way the UI runs database and file work: off the GUI thread, with callbacks.
+
+``operations.run(fn, on_success=..., on_failure=...)`` runs ``fn`` in a worker of a
+``QThreadPool`` and calls the callbacks back on the GUI thread. Writes go through a pool
+of exactly one thread, so the local store has a single writer; reads use a small pool.
+
+A long operation takes a :class:`Progress` handle (``progress=True``): it reports
+``(done, total)`` and checks ``progress.cancelled``; :meth:`Handle.cancel` asks it to stop.
+An operation given a ``key`` supersedes earlier ones with the same key that have not
+finished (search as you type: only the latest query's result is delivered).
+
+Expected failures (:class:`UserError`) go to ``on_failure`` or, by default, to the
+dialog service as a translated message; anything else is a bug and goes to the crash
+handler with a log entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from desktop.domain.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside an operation that noticed it was cancelled."""
+
+
+class Progress:
+    """What a long operation sees: report progress, and whether to stop."""
+
+    def __init__(self, emit: Callable[[int, int], None]) -> None:
+        self._emit = emit
+        self._cancel = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def report(self, done: int, total: int) -> None:
+        """Report progress; raises :class:`Cancelled` once the user cancelled."""
+        if self._cancel.is_set():
+            raise Cancelled
+        self._emit(done, total)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+class _Signals(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(int, int)
+    finished = Signal()
+
+
+class Handle(QObject):
+    """A running operation as the caller holds it: progress signal and cancel."""
+
+    progressed = Signal(int, int)
+
+    def __init__(self, progress: Progress, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.progress = progress
+        self.done = False
+        self.superseded = False
+
+    def cancel(self) -> None:
+        self.progress.cancel()
+
+
+class _Worker(QRunnable):
+    def __init__(
+        self, fn: Callable[..., Any], signals: _Signals, progress: Progress | None
+    ) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+        self.progress = progress
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.progress) if self.progress is not None else self.fn()
+        except BaseException as exc:  # every failure must reach the GUI thread
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.succeeded.emit(result)
+        self.signals.finished.emit()
+
+
+class Operations(QObject):
+    """Runs callables off the GUI thread; callbacks arrive on the GUI thread."""
+
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        on_user_error: Callable[[UserError], None] | None = None,
+        on_bug: Callable[[BaseException], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.readers = QThreadPool(self)
+        self.readers.setMaxThreadCount(2)
+        self.writer = QThreadPool(self)
+        self.writer.setMaxThreadCount(1)
+        self.on_user_error = on_user_error
+        self.on_bug = on_bug
+        self._running: set[_Signals] = set()
+        self._latest: dict[str, Handle] = {}
+
+    @property
+    def busy(self) -> bool:
+        """True while any operation has not delivered its result yet."""
+        return bool(self._running)
+
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        progress: bool = False,
+        write: bool = False,
+        key: str | None = None,
+    ) -> Handle:
+        """Run ``fn`` (given a :class:`Progress` when ``progress``) in a worker thread."""
+        signals = _Signals()
+        prog = Progress(signals.progressed.emit)
+        handle = Handle(prog, self)
+        if key is not None:
+            previous = self._latest.get(key)
+            if previous is not None and not previous.done:
+                previous.superseded = True
+                previous.cancel()
+            self._latest[key] = handle
+
+        def succeeded(result: Any) -> None:
+            handle.done = True
+            if handle.superseded:
+                return
+            if on_success is not None:
+                on_success(result)
+
+        def failed(exc: BaseException) -> None:
+            handle.done = True
+            if handle.superseded or isinstance(exc, Cancelled):
+                return
+            if on_failure is not None:
+                on_failure(exc)
+            elif isinstance(exc, UserError):
+                if self.on_user_error is not None:
+                    self.on_user_error(exc)
+            else:
+                self._bug(exc)
+
+        def finished() -> None:
+            self._running.discard(signals)
+            if not self._running:
+                self.busy_changed.emit(False)
+
+        signals.succeeded.connect(succeeded)
+        signals.failed.connect(failed)
+        signals.progressed.connect(handle.progressed)
+        if on_progress is not None:
+            signals.progressed.connect(on_progress)
+        signals.finished.connect(finished)
+        if not self._running:
+            self.busy_changed.emit(True)
+        self._running.add(signals)
+        pool = self.writer if write else self.readers
+        pool.start(_Worker(fn, signals, prog if progress else None))
+        return handle
+
+    def _bug(self, exc: BaseException) -> None:
+        text = getattr(exc, "__traceback_text__", repr(exc))
+        log.error("operation failed: %s", text)
+        if self.on_bug is not None:
+            self.on_bug(exc)
+
+    def wait(self, msecs: int = 30_000) -> None:
+        """Block until the pools are idle (shutdown and tests; never from a slot)."""
+        self.writer.waitForDone(msecs)
+        self.readers.waitForDone(msecs)

@@ -1,0 +1,216 @@
+"""The smaller pages of the main window: Tasks, Print queue, Sync and Settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
+from desktop.services import ui_queries
+from desktop.ui.context import AppContext, Retranslating
+from desktop.ui.i18n import current, format_date, tr
+from desktop.ui.models import Column, RowTableModel
+
+
+def task_columns() -> list[Column]:
+    return [
+        Column("ui.tasks.col.due", lambda t: format_date(t.due)),
+        Column("ui.tasks.col.state", lambda t: tr(f"deadline.state.{t.state}")),
+        Column("ui.tasks.col.case", lambda t: t.case_number),
+        Column("ui.tasks.col.name", lambda t: t.name),
+        Column("ui.tasks.col.action", lambda t: tr(t.action)),
+    ]
+
+
+class TasksPage(Retranslating):
+    """Deadlines due soon and overdue across the caseload; double-click opens the case."""
+
+    case_opened = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = RowTableModel(task_columns())
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._open)
+        self.heading = QLabel()
+        self.refresh_button = QPushButton()
+        self.refresh_button.clicked.connect(self.refresh)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.refresh_button)
+        self.retranslate()
+
+    def refresh(self) -> None:
+        store, today = self.ctx.store, self.ctx.today()
+        self.ctx.ops.run(
+            lambda: ui_queries.open_tasks(store, today), on_success=self.model.set_rows, key="tasks"
+        )
+
+    def _open(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.case_opened.emit(self.model.row_at(index.row()).case_id)
+
+    def retranslate(self) -> None:
+        self.heading.setText(tr("ui.tasks.heading"))
+        self.refresh_button.setText(tr("ui.refresh"))
+        self.model.retranslate()
+
+
+class PrintQueuePage(Retranslating):
+    """Forms waiting to be printed (filled by the wizards until the packet printer lands)."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.items: list[tuple[str, list[str]]] = []
+        self.heading = QLabel()
+        self.list = QListWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.list, 1)
+        self.retranslate()
+
+    def add(self, case_label: str, forms: list[str]) -> None:
+        self.items.append((case_label, forms))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.heading.setText(tr("ui.print.heading"))
+        self.list.clear()
+        if not self.items:
+            self.list.addItem(tr("ui.print.empty"))
+        for label, forms in self.items:
+            names = ", ".join(tr(f"form.title.{f}") for f in forms)
+            self.list.addItem(f"{label}: {names}")
+
+
+class SyncPage(Retranslating):
+    """Sync state in words: server, changes waiting, failures, last sync."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.status: ui_queries.SyncStatus | None = None
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.refresh_button = QPushButton()
+        self.refresh_button.clicked.connect(self.refresh)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.refresh_button)
+        layout.addStretch(1)
+        self.retranslate()
+
+    def refresh(self) -> None:
+        store = self.ctx.store
+        self.ctx.ops.run(lambda: ui_queries.sync_status(store), on_success=self.show_status)
+
+    def show_status(self, status: ui_queries.SyncStatus) -> None:
+        self.status = status
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.refresh_button.setText(tr("ui.refresh"))
+        status = self.status
+        if status is None:
+            self.text.setText(tr("ui.loading"))
+            return
+        lines = [
+            tr("ui.sync.server", url=status.server_url or tr("ui.sync.no_server")),
+            tr("ui.sync.waiting", count=status.waiting),
+            tr("ui.sync.failed", count=status.failed),
+            tr("ui.sync.last", when=status.last_sync or tr("ui.sync.never")),
+        ]
+        self.text.setText("<br>".join(lines))
+
+
+class SettingsPage(Retranslating):
+    """Language, idle lock minutes and the sync server address."""
+
+    language_chosen = Signal(str)
+    idle_changed = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code in LANGUAGES:
+            self.language.addItem(LANGUAGE_NAMES[code], code)
+        self.language.setCurrentIndex(self.language.findData(current()))
+        self.language.currentIndexChanged.connect(self._language)
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 240)
+        self.idle.setValue(10)
+        self.server = QLineEdit()
+        self.save_button = QPushButton()
+        self.save_button.clicked.connect(self.save)
+        self.labels = [QLabel(), QLabel(), QLabel()]
+        form = QFormLayout()
+        form.addRow(self.labels[0], self.language)
+        form.addRow(self.labels[1], self.idle)
+        form.addRow(self.labels[2], self.server)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.save_button)
+        layout.addStretch(1)
+        self.retranslate()
+
+    def load(self) -> None:
+        store = self.ctx.store
+
+        def read() -> tuple[Any, Any]:
+            return store.setting("idle_lock_minutes", 10), store.setting("sync_server_url", "")
+
+        self.ctx.ops.run(read, on_success=self._loaded)
+
+    def _loaded(self, values: tuple[Any, Any]) -> None:
+        self.idle.setValue(int(values[0] or 10))
+        self.server.setText(str(values[1] or ""))
+
+    def _language(self) -> None:
+        code = self.language.currentData()
+        if code and code != current():
+            self.language_chosen.emit(str(code))
+
+    def save(self) -> None:
+        store, minutes, url = self.ctx.store, self.idle.value(), self.server.text().strip()
+        lang = str(self.language.currentData())
+
+        def write() -> None:
+            store.set_setting("idle_lock_minutes", minutes)
+            store.set_setting("sync_server_url", url or None)
+            store.set_setting("language", lang)
+
+        self.ctx.ops.run(write, write=True, on_success=lambda _r: self.idle_changed.emit(minutes))
+
+    def retranslate(self) -> None:
+        for label, key in zip(
+            self.labels,
+            ("ui.settings.language", "ui.settings.idle", "ui.settings.server"),
+            strict=True,
+        ):
+            label.setText(tr(key))
+        self.idle.setSuffix(" " + tr("ui.settings.minutes"))
+        self.server.setPlaceholderText("https://sync.example.org")
+        self.save_button.setText(tr("ui.settings.save"))
+        self.language.blockSignals(True)
+        self.language.setCurrentIndex(self.language.findData(current()))
+        self.language.blockSignals(False)

@@ -1,0 +1,482 @@
+"""Guided steps: a QWizard generated from a workflow definition.
+
+One page per step with an editor per field (hidden when its condition does not hold),
+a documents page (the checklist: add a scan or photo per item), an eligibility page for
+claims, and a last page with the forms to print. Each page validates its fields into
+coded issues shown in the current language, and saves the whole input as a draft before
+moving on, so a crash loses nothing typed. Cancel keeps the draft and writes nothing
+else; Finish commits everything in one transaction (``ui_wizards.commit_track``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from desktop.domain.eligibility import Benefit
+from desktop.domain.validation import Issue, Severity
+from desktop.services import cases, drafts, ui_queries, ui_wizards
+from desktop.ui.context import AppContext
+from desktop.ui.eligibility_text import explain
+from desktop.ui.i18n import issue_text, tr
+from desktop.ui.workflow_specs import (
+    DocumentSpec,
+    FieldSpec,
+    StepSpec,
+    WorkflowSpec,
+    applies,
+    label,
+    validate_field,
+)
+
+
+def draft_key(spec: WorkflowSpec, case_id: str) -> str:
+    return f"wizard:{spec.key}:{case_id}"
+
+
+class StepPage(QWizardPage):
+    """The editors of one workflow step."""
+
+    def __init__(self, wizard: WorkflowWizard, step: StepSpec) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.step = step
+        self.form = QFormLayout(self)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.editors: dict[str, QWidget] = {}
+        self.labels: dict[str, QLabel] = {}
+        for spec in step.fields:
+            editor: QWidget
+            if spec.type == "choice":
+                box = QComboBox()
+                box.addItem("", "")
+                for choice in spec.choices:
+                    box.addItem(choice, choice)
+                box.currentIndexChanged.connect(self._choice_changed)
+                editor = box
+            elif spec.type == "longtext":
+                editor = QPlainTextEdit()
+                editor.setMaximumHeight(90)
+            else:
+                editor = QLineEdit()
+            editor.setObjectName(f"field_{spec.name}")
+            label = QLabel()
+            self.labels[spec.name] = label
+            self.editors[spec.name] = editor
+            self.form.addRow(label, editor)
+        self.issues_label = QLabel()
+        self.issues_label.setWordWrap(True)
+        self.issues_label.setObjectName("issues")
+        self.issues_label.setStyleSheet("color: #c62828")
+        self.form.addRow(self.issues_label)
+        self.retranslate()
+
+    # -- values ---------------------------------------------------------------------------
+
+    def raw(self, name: str) -> str:
+        editor = self.editors[name]
+        if isinstance(editor, QComboBox):
+            return str(editor.currentData() or "")
+        if isinstance(editor, QPlainTextEdit):
+            return editor.toPlainText()
+        assert isinstance(editor, QLineEdit)
+        return editor.text()
+
+    def set_raw(self, name: str, value: str) -> None:
+        editor = self.editors[name]
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        elif isinstance(editor, QPlainTextEdit):
+            editor.setPlainText(value)
+        elif isinstance(editor, QLineEdit):
+            editor.setText(value)
+
+    def applicable(self) -> list[FieldSpec]:
+        return [f for f in self.step.fields if applies(f.when, self.wiz.raw_values())]
+
+    def initializePage(self) -> None:
+        for name, value in self.wiz.raw.items():
+            if name in self.editors and not self.raw(name):
+                self.set_raw(name, str(value))
+        self._update_visibility()
+
+    def _choice_changed(self) -> None:
+        self._update_visibility()
+
+    def _update_visibility(self) -> None:
+        values = {**self.wiz.raw_values(), **{n: self.raw(n) for n in self.editors}}
+        for spec in self.step.fields:
+            visible = applies(spec.when, values)
+            self.form.setRowVisible(self.editors[spec.name], visible)
+
+    def validatePage(self) -> bool:
+        found: list[Issue] = []
+        for name in self.editors:
+            self.wiz.raw[name] = self.raw(name)
+        for spec in self.applicable():
+            value, issues = validate_field(spec, self.raw(spec.name), self.wiz.ctx.today())
+            self.wiz.values[spec.name] = value
+            found.extend(issues)
+        self.show_issues(found)
+        if any(i.severity is Severity.ERROR for i in found):
+            return False
+        self.wiz.save_draft()
+        return True
+
+    def show_issues(self, found: list[Issue]) -> None:
+        lines = []
+        for item in found:
+            spec = next((f for f in self.step.fields if f.name == item.field), None)
+            where = label("field", spec.name) + ": " if spec else ""
+            lines.append(where + issue_text(item))
+        self.issues_label.setText("\n".join(lines))
+        self.issues = found
+
+    def retranslate(self) -> None:
+        self.setTitle(label("step", self.step.key))
+        for spec in self.step.fields:
+            text = label("field", spec.name)
+            if spec.type == "date":
+                text += " " + tr("ui.wizard.date_hint")
+            self.labels[spec.name].setText(text + (" *" if spec.required else ""))
+            editor = self.editors[spec.name]
+            if isinstance(editor, QComboBox):
+                for i in range(1, editor.count()):
+                    editor.setItemText(i, label("choice", str(editor.itemData(i))))
+
+
+class DocumentsPage(QWizardPage):
+    """The document checklist: which papers this path needs, and the files chosen."""
+
+    def __init__(self, wizard: WorkflowWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.list = QListWidget()
+        self.add_button = QPushButton()
+        self.add_button.clicked.connect(self._add_file)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.add_button)
+        layout.addLayout(row)
+        self.retranslate()
+
+    def documents(self) -> list[DocumentSpec]:
+        values = self.wiz.raw_values()
+        return [d for d in self.wiz.spec.documents if applies(d.when, values)]
+
+    def initializePage(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.list.currentRow()
+        self.list.clear()
+        for doc in self.documents():
+            files = self.wiz.files.get(doc.key, [])
+            mark = "✔" if files else ("✱" if doc.required else "○")
+            names = ", ".join(Path(f).name for f in files)
+            text = f"{mark} {label('doc', doc.key)}"
+            if doc.required:
+                text += " (" + tr("ui.wizard.required_doc") + ")"
+            if names:
+                text += f" — {names}"
+            self.list.addItem(text)
+        self.list.setCurrentRow(max(0, min(current, self.list.count() - 1)))
+
+    def attach(self, doc_key: str, path: Path) -> None:
+        """Check the file can be stored (size limit) off the GUI thread, then keep it."""
+        store = self.wiz.ctx.store
+
+        def check() -> Path:
+            ui_queries.check_attachment(store, path)
+            return path
+
+        def accepted(_path: Path) -> None:
+            self.wiz.files.setdefault(doc_key, []).append(str(path))
+            self.wiz.save_draft()
+            self.refresh()
+
+        self.wiz.ctx.ops.run(check, on_success=accepted, on_failure=self.wiz.show_failure)
+
+    def _add_file(self) -> None:
+        docs = self.documents()
+        row = self.list.currentRow()
+        if not 0 <= row < len(docs):
+            return
+        path = self.wiz.ctx.dialogs.open_file(tr("ui.wizard.choose_file"))
+        if path is not None:
+            self.attach(docs[row].key, path)
+
+    def retranslate(self) -> None:
+        self.setTitle(tr("ui.wizard.documents"))
+        self.hint.setText(tr("ui.wizard.documents_hint"))
+        self.add_button.setText(tr("ui.wizard.add_file"))
+        if self.wiz is not None:
+            self.refresh()
+
+
+class EligibilityPage(QWizardPage):
+    """What the rules engine says about this claim, in words."""
+
+    def __init__(self, wizard: WorkflowWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setObjectName("eligibility_text")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addStretch(1)
+        self.line: ui_queries.EligibilityLine | None = None
+        self.retranslate()
+
+    def initializePage(self) -> None:
+        benefit = self.wiz.spec.benefit
+        event = self.wiz.values.get("event_date")
+        if not benefit or not event:
+            return
+        store, case_id = self.wiz.ctx.store, self.wiz.case_id
+        day = dt.date.fromisoformat(str(event))
+        self.text.setText(tr("ui.loading"))
+
+        def judge() -> ui_queries.EligibilityLine:
+            case = cases.get_case_file(store, case_id)
+            return ui_queries.eligibility_panel(case, day, [Benefit(benefit)])[0]
+
+        self.wiz.ctx.ops.run(judge, on_success=self._show)
+
+    def _show(self, line: ui_queries.EligibilityLine) -> None:
+        self.line = line
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setTitle(tr("ui.wizard.eligibility"))
+        if self.line is not None:
+            name, status, sentences = explain(self.line)
+            self.text.setText(f"<b>{name}: {status}</b><br>" + "<br>".join(sentences))
+
+
+class FinishPage(QWizardPage):
+    """The last page: what will be saved and the forms to print."""
+
+    def __init__(self, wizard: WorkflowWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.print_button = QPushButton()
+        self.print_button.setObjectName("print_forms")
+        self.print_button.clicked.connect(self._print)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.print_button)
+        layout.addStretch(1)
+        self.retranslate()
+
+    def _print(self) -> None:
+        # Placeholder until the forms packet is wired in: queue it for printing.
+        self.wiz.print_requested.emit(list(self.wiz.spec.forms))
+        self.wiz.ctx.dialogs.info(tr("ui.wizard.print_queued"))
+
+    def initializePage(self) -> None:
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setTitle(tr("ui.wizard.finish"))
+        forms = ", ".join(tr(f"form.title.{f}") for f in self.wiz.spec.forms)
+        missing = [
+            label("doc", d.key)
+            for d in self.wiz.documents_page.documents()
+            if d.required and not self.wiz.files.get(d.key)
+        ]
+        text = tr("ui.wizard.summary", forms=forms)
+        if missing:
+            text += "<br>" + tr("ui.wizard.missing_docs", docs=", ".join(missing))
+        self.summary.setText(text)
+        self.print_button.setText(tr("ui.wizard.print_forms"))
+
+
+class WorkflowWizard(QWizard):
+    """A wizard for one workflow and one case; ``committed`` carries the new track id."""
+
+    committed = Signal(str)
+    print_requested = Signal(list)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        spec: WorkflowSpec,
+        case_id: str,
+        draft: dict[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.spec = spec
+        self.case_id = case_id
+        self.raw: dict[str, str] = dict((draft or {}).get("raw", {}))
+        self.files: dict[str, list[str]] = {
+            k: list(v) for k, v in (draft or {}).get("files", {}).items()
+        }
+        self.values: dict[str, Any] = {}
+        self.committing = False
+        self.track_id: str | None = None
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.step_pages = [StepPage(self, step) for step in spec.steps]
+        for page in self.step_pages:
+            self.addPage(page)
+        self.documents_page = DocumentsPage(self)
+        self.addPage(self.documents_page)
+        self.eligibility_page: EligibilityPage | None = None
+        if spec.benefit:
+            self.eligibility_page = EligibilityPage(self)
+            self.addPage(self.eligibility_page)
+        self.finish_page = FinishPage(self)
+        self.addPage(self.finish_page)
+        self.resize(760, 560)
+        self.retranslate()
+
+    @property
+    def key(self) -> str:
+        return draft_key(self.spec, self.case_id)
+
+    def raw_values(self) -> dict[str, str]:
+        """Everything typed so far, including the page being edited."""
+        merged = dict(self.raw)
+        page = self.currentPage()
+        if isinstance(page, StepPage):
+            merged.update({n: page.raw(n) for n in page.editors})
+        return merged
+
+    def draft_data(self) -> dict[str, Any]:
+        return {"raw": self.raw_values(), "files": self.files, "page": self.currentId()}
+
+    def save_draft(self) -> None:
+        """Save what was typed, off the GUI thread, through the single writer."""
+        store, key, data, case_id = self.ctx.store, self.key, self.draft_data(), self.case_id
+        self.ctx.ops.run(
+            lambda: drafts.save_draft(store, key, data, case_id),
+            write=True,
+            key=f"draft:{key}",
+        )
+
+    def show_failure(self, exc: BaseException) -> None:
+        from desktop.domain.errors import UserError
+
+        if isinstance(exc, UserError):
+            message = exc.translated(self._lang())
+            if exc.issues:
+                message += "\n" + "\n".join(issue_text(i) for i in exc.issues)
+            self.ctx.dialogs.error(message)
+        else:
+            self.ctx.dialogs.error(tr("error.unexpected"))
+
+    @staticmethod
+    def _lang() -> str:
+        from desktop.ui.i18n import current
+
+        return current()
+
+    def build_commit(self) -> ui_wizards.TrackCommit:
+        """What Finish writes, from the validated values of every applicable field."""
+        typed = self.raw_values()
+        steps: list[tuple[str, dict[str, Any]]] = []
+        facts: dict[str, Any] = {}
+        event_date: dt.date | None = None
+        path: str | None = None
+        for page in self.step_pages:
+            data: dict[str, Any] = {}
+            for spec in page.step.fields:
+                if not applies(spec.when, typed):
+                    continue
+                value = self.values.get(spec.name)
+                data[spec.name] = value
+                if spec.maps and value is not None:
+                    facts[spec.maps] = value
+                if spec.role == "event_date" and value:
+                    event_date = dt.date.fromisoformat(str(value))
+                if spec.name == "path":
+                    path = value
+            steps.append((page.step.key, data))
+        documents = [
+            ui_wizards.DocumentCommit(d.key, d.required, tuple(self.files.get(d.key, ())))
+            for d in self.documents_page.documents()
+        ]
+        return ui_wizards.TrackCommit(
+            kind=self.spec.kind,
+            workflow=self.spec.key,
+            steps=steps,
+            documents=documents,
+            benefit=self.spec.benefit,
+            path=path,
+            event_date=event_date,
+            facts=facts,
+            draft_key=self.key,
+        )
+
+    def accept(self) -> None:
+        """Commit in the background; close only when the store has it all."""
+        if self.committing:
+            return
+        self.committing = True
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        store, case_id, data = self.ctx.store, self.case_id, self.build_commit()
+
+        def done(track_id: str) -> None:
+            self.committing = False
+            self.track_id = track_id
+            self.committed.emit(track_id)
+            super(WorkflowWizard, self).accept()
+
+        def failed(exc: BaseException) -> None:
+            self.committing = False
+            self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+            self.show_failure(exc)
+
+        self.ctx.ops.run(
+            lambda: ui_wizards.commit_track(store, case_id, data),
+            on_success=done,
+            on_failure=failed,
+            write=True,
+        )
+
+    def reject(self) -> None:
+        """Cancel: keep the draft (with whatever is on the screen), commit nothing."""
+        self.save_draft()
+        super().reject()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr(self.spec.title))
+        for page in self.step_pages:
+            page.retranslate()
+        self.documents_page.retranslate()
+        if self.eligibility_page is not None:
+            self.eligibility_page.retranslate()
+        self.finish_page.retranslate()

@@ -1,0 +1,43 @@
+"""Fixtures for the UI tests: a temp store, fake dialogs, a fixed clock, the context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop.models.store import Store
+from desktop.ui.context import AppContext
+from desktop.ui.i18n import LanguageSwitch
+from desktop.ui.operations import Operations
+from tests.fakes import FakeDialogs
+
+TODAY = dt.date(2026, 3, 15)
+
+
+@pytest.fixture
+def dialogs() -> FakeDialogs:
+    return FakeDialogs()
+
+
+@pytest.fixture
+def ctx(qtbot: QtBot, store: Store, dialogs: FakeDialogs) -> Iterator[AppContext]:
+    """Everything a screen needs; operations are drained before the store closes."""
+    language = LanguageSwitch()
+    language.set_language("en")
+    ops = Operations(on_user_error=lambda exc: dialogs.error(exc.translated("en")))
+    bugs: list[BaseException] = []
+    ops.on_bug = bugs.append
+    context = AppContext(store, ops, dialogs, language, today=lambda: TODAY)
+    yield context
+    ops.wait()
+    qtbot.wait(10)  # deliver the last queued callbacks
+    language.set_language("en")
+    assert bugs == [], f"operations failed with bugs: {bugs!r}"
+
+
+def drain(qtbot: QtBot, ctx: AppContext, timeout: int = 10_000) -> None:
+    """Wait until every background operation has delivered its result."""
+    qtbot.waitUntil(lambda: not ctx.ops.busy, timeout=timeout)

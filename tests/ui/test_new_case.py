@@ -1,0 +1,88 @@
+"""The New case form: a case from scratch, and each kind of bad input refused clearly."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from desktop.models.store import Store
+from desktop.services import cases
+from desktop.ui.context import AppContext
+from desktop.ui.new_case import NewCaseDialog
+from tests.fakes import FakeDialogs
+from tests.ui.conftest import drain
+
+# 13 digits starting 00 (non-Thai registry) with a valid check digit
+PINK_CARD = "0012345678901"
+
+
+def _valid_pink_card() -> str:
+    from desktop.domain.ids import thai_id_check_digit
+
+    return "001234567890" + str(thai_id_check_digit("001234567890"))
+
+
+def _dialog(qtbot: QtBot, ctx: AppContext) -> NewCaseDialog:
+    dialog = NewCaseDialog(ctx)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_creating_a_case_from_scratch(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("မောင်မောင်")  # keyClicks only types ASCII
+    qtbot.keyClicks(dialog.fields["name_passport"], "MAUNG MAUNG")
+    qtbot.keyClicks(dialog.fields["birth_date"], "1990-05-01")
+    qtbot.keyClicks(dialog.fields["arrived_on"], "12/01/2019")
+    qtbot.keyClicks(dialog.fields["doc_number"], _valid_pink_card())
+    with qtbot.waitSignal(dialog.created, timeout=10_000) as signal:
+        dialog.submit()
+    case = cases.get_case_file(store, signal.args[0])
+    assert {n.full_name for n in case.person.names} == {"မောင်မောင်", "MAUNG MAUNG"}
+    assert case.person.birth_date == "1990-05-01"
+    assert case.person.arrived_on.isoformat() == "2019-01-12"
+    assert [(d.kind, d.number) for d in case.person.documents] == [
+        ("pink_card", _valid_pink_card())
+    ]
+    actions = {a for _when, a, _user in cases.audit_trail(store, [case.id, case.person.id])}
+    assert {"case.created", "person.created"} <= actions
+
+
+def test_invalid_id_is_refused_with_a_message(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("Som")
+    dialog.fields["doc_number"].setText("12345")
+    dialog.submit()
+    assert "13" in dialog.issues.text()  # "must have 13 digits"
+    drain(qtbot, ctx)
+    assert cases.count_cases(store) == 0
+
+
+def test_a_future_date_is_refused(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("Som")
+    dialog.fields["birth_date"].setText("2027-01-01")
+    _data, found = dialog.validate()
+    assert [i.code for i in found] == ["date.in_future"]
+    dialog.submit()
+    assert dialog.issues.text()
+    drain(qtbot, ctx)
+    assert cases.count_cases(store) == 0
+
+
+def test_a_be_year_where_ce_was_expected_is_caught(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("Som")
+    dialog.fields["birth_date"].setText("01/05/2533")
+    data, found = dialog.validate()
+    assert data is None
+    assert [i.code for i in found] == ["date.be_year_as_ce"]
+    assert found[0].params["ce_year"] == 1990
+    dialog.submit()
+    assert "1990" in dialog.issues.text()
+
+
+def test_no_name_is_refused(qtbot: QtBot, ctx: AppContext, dialogs: FakeDialogs) -> None:
+    dialog = _dialog(qtbot, ctx)
+    data, found = dialog.validate()
+    assert data is None
+    assert [i.code for i in found] == ["error.name_required"]
