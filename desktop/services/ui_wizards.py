@@ -54,12 +54,11 @@ class TrackCommit:
 
     kind: str
     workflow: str
-    steps: Sequence[tuple[str, Mapping[str, Any]]]  # (step key, data) in order
+    steps: Sequence[tuple[str, Mapping[str, Any], str]]  # (step key, data, state) in order
     documents: Sequence[DocumentCommit] = ()
     benefit: str | None = None
     path: str | None = None
     event_date: dt.date | None = None
-    final_state: str = "ready"
     # Person facts the workflow maps fields to: "document.<kind>.number", "employer.name" ...
     facts: Mapping[str, Any] = field(default_factory=dict)
     draft_key: str | None = None
@@ -94,14 +93,14 @@ def commit_track(
         )
         session.add(track)
         session.flush()
-        for position, (key, values) in enumerate(data.steps):
+        for position, (key, values, state) in enumerate(data.steps):
             session.add(
                 Step(
                     office=case.office,
                     track_id=track.id,
                     key=key,
                     position=position,
-                    state=data.final_state,
+                    state=state,
                     data=dict(values),
                 )
             )

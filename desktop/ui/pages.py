@@ -97,7 +97,7 @@ class PrintQueuePage(Retranslating):
         if not self.items:
             self.list.addItem(tr("ui.print.empty"))
         for label, forms in self.items:
-            names = ", ".join(tr(f"form.title.{f}") for f in forms)
+            names = ", ".join(label("form", f) for f in forms)
             self.list.addItem(f"{label}: {names}")
 
 

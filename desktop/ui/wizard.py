@@ -253,7 +253,7 @@ class EligibilityPage(QWizardPage):
 
     def initializePage(self) -> None:
         benefit = self.wiz.spec.benefit
-        event = self.wiz.values.get("event_date")
+        event = self.wiz.event_date()
         if not benefit or not event:
             return
         store, case_id = self.wiz.ctx.store, self.wiz.case_id
@@ -304,7 +304,7 @@ class FinishPage(QWizardPage):
 
     def retranslate(self) -> None:
         self.setTitle(tr("ui.wizard.finish"))
-        forms = ", ".join(tr(f"form.title.{f}") for f in self.wiz.spec.forms)
+        forms = ", ".join(label("form", f) for f in self.wiz.spec.forms)
         missing = [
             label("doc", d.key)
             for d in self.wiz.documents_page.documents()
@@ -344,7 +344,9 @@ class WorkflowWizard(QWizard):
         self.track_id: str | None = None
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
-        self.step_pages = [StepPage(self, step) for step in spec.steps]
+        self.step_pages = [
+            StepPage(self, step) for step in spec.steps if step.fields and not step.later
+        ]
         for page in self.step_pages:
             self.addPage(page)
         self.documents_page = DocumentsPage(self)
@@ -369,6 +371,14 @@ class WorkflowWizard(QWizard):
         if isinstance(page, StepPage):
             merged.update({n: page.raw(n) for n in page.editors})
         return merged
+
+    def event_date(self) -> str | None:
+        """The validated value of the field that dates the event (birth, injury...)."""
+        for step in self.spec.steps:
+            for spec in step.fields:
+                if spec.role == "event_date" and self.values.get(spec.name):
+                    return str(self.values[spec.name])
+        return None
 
     def draft_data(self) -> dict[str, Any]:
         return {"raw": self.raw_values(), "files": self.files, "page": self.currentId()}
@@ -402,10 +412,10 @@ class WorkflowWizard(QWizard):
     def build_commit(self) -> ui_wizards.TrackCommit:
         """What Finish writes, from the validated values of every applicable field."""
         typed = self.raw_values()
-        steps: list[tuple[str, dict[str, Any]]] = []
+        steps: list[tuple[str, dict[str, Any], str]] = []
         facts: dict[str, Any] = {}
         event_date: dt.date | None = None
-        path: str | None = None
+        path: str | None = self.spec.path
         for page in self.step_pages:
             data: dict[str, Any] = {}
             for spec in page.step.fields:
@@ -419,7 +429,18 @@ class WorkflowWizard(QWizard):
                     event_date = dt.date.fromisoformat(str(value))
                 if spec.name == "path":
                     path = value
-            steps.append((page.step.key, data))
+            steps.append((page.step.key, data, "ready"))
+        shown = {page.step.key for page in self.step_pages}
+        ordered: list[tuple[str, dict[str, Any], str]] = []
+        for step in self.spec.steps:
+            if step.key in shown:
+                ordered.append(next(s for s in steps if s[0] == step.key))
+            elif step.later:
+                ordered.append((step.key, {}, "not_started"))
+            else:
+                complete = all(self.files.get(d) for d in step.documents)
+                ordered.append((step.key, {}, "ready" if complete else "in_progress"))
+        steps = ordered
         documents = [
             ui_wizards.DocumentCommit(d.key, d.required, tuple(self.files.get(d.key, ())))
             for d in self.documents_page.documents()

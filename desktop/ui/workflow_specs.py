@@ -45,6 +45,8 @@ class FieldSpec:
 class StepSpec:
     key: str
     fields: tuple[FieldSpec, ...]
+    documents: tuple[str, ...] = ()
+    later: bool = False  # only after an outcome (e.g. an appeal): not part of the wizard
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class WorkflowSpec:
     documents: tuple[DocumentSpec, ...] = ()
     forms: tuple[str, ...] = ()
     benefit: str | None = None
+    path: str | None = None  # the identity-document path of an enrollment
 
 
 def applies(when: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
@@ -122,73 +125,74 @@ def load_specs() -> dict[str, WorkflowSpec]:
     return {key: _from_mapping(key, value) for key, value in raw.items()}
 
 
+# Workflow field names that fill in a fact about the person, or the track's event date.
+FACT_FIELDS: Mapping[str, str] = {
+    "pink_card_number": "document.pink_card.number",
+    "passport_number": "document.passport.number",
+    "employer_name": "employer.name",
+    "employer_account": "employer.sso_account",
+    "employment_start": "employment.start_date",
+    "monthly_wage": "employment.monthly_wage",
+}
+EVENT_DATE_FIELDS = frozenset({"event_date", "injury_date"})
+PAST_VALIDATORS = frozenset({"not_in_future", "birth_date"})
+
+
 def _engine_specs() -> dict[str, WorkflowSpec]:
-    """The workflow engine's definitions, when that module exists (read by duck typing)."""
+    """The workflow engine's track definitions, as wizard specs."""
     try:
         module = importlib.import_module("desktop.domain.workflow")
     except ModuleNotFoundError:
         return {}
-    loader = getattr(module, "load_workflows", None) or getattr(module, "load", None)
-    if loader is None:
-        return {}
-    try:
-        found = loader()
-    except Exception:  # a broken engine must not take the app down: fall back
-        return {}
-    items = found.items() if isinstance(found, Mapping) else ((w.key, w) for w in found)
-    specs: dict[str, WorkflowSpec] = {}
-    for key, wf in items:
-        try:
-            specs[str(key)] = _from_object(str(key), wf)
-        except (AttributeError, KeyError, TypeError):
-            return {}
-    return specs
+    return {str(key): _from_track(str(key), track) for key, track in module.load().items()}
 
 
-def _from_object(key: str, wf: Any) -> WorkflowSpec:
-    def attr(obj: Any, name: str, default: Any = None) -> Any:
-        if isinstance(obj, Mapping):
-            return obj.get(name, default)
-        return getattr(obj, name, default)
-
-    raw = {
-        "kind": attr(wf, "kind", "claim"),
-        "title": attr(wf, "title", key),
-        "benefit": attr(wf, "benefit"),
-        "forms": list(attr(wf, "forms", ()) or ()),
-        "steps": [
-            {
-                "key": attr(s, "key"),
-                "fields": [
-                    {
-                        "name": attr(f, "name"),
-                        "type": str(attr(f, "type", "text")),
-                        "required": attr(f, "required", False),
-                        "validator": attr(f, "validator"),
-                        "choices": list(attr(f, "choices", ()) or ()),
-                        "past": attr(f, "past", False),
-                        "maps": attr(f, "maps"),
-                        "role": attr(f, "role"),
-                        "when": attr(f, "when") or attr(f, "condition") or {},
-                    }
-                    for f in attr(s, "fields", ()) or ()
-                ],
-            }
-            for s in attr(wf, "steps", ()) or ()
-        ],
-        "documents": [
-            {"key": attr(d, "key", d), "required": attr(d, "required", True)}
-            if not isinstance(d, str)
-            else {"key": d}
-            for d in attr(wf, "documents", ()) or ()
-        ],
-    }
-    return _from_mapping(key, raw)
+def _from_track(key: str, track: Any) -> WorkflowSpec:
+    steps: list[StepSpec] = []
+    documents: list[str] = []
+    forms: list[str] = []
+    for step in track.steps:
+        later = step.when is not None
+        fields = []
+        for f in step.fields:
+            kind = str(f.type)
+            choices = tuple(f.choices)
+            if kind == "bool":
+                kind, choices = "choice", ("true", "false")
+            elif kind not in ("date", "money", "choice"):
+                kind = "text"
+            fields.append(
+                FieldSpec(
+                    name=f.name,
+                    type=kind,
+                    required=bool(f.required),
+                    validator=f.validator,
+                    choices=choices,
+                    past=f.validator in PAST_VALIDATORS,
+                    maps=FACT_FIELDS.get(f.name),
+                    role="event_date" if f.name in EVENT_DATE_FIELDS else None,
+                )
+            )
+        steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later))
+        if not later:
+            documents += [d for d in step.documents if d not in documents]
+            forms += [f for f in step.forms if f not in forms]
+    return WorkflowSpec(
+        key=key,
+        kind=str(track.kind),
+        title=f"workflow.track.{key}",
+        steps=tuple(steps),
+        documents=tuple(DocumentSpec(d) for d in documents),
+        forms=tuple(forms),
+        benefit=track.benefit,
+        path=track.document_path,
+    )
 
 
 def label_key(kind: str, key: str) -> str:
     """The catalogue key naming a step, field, document or choice (engine's keys first)."""
-    for candidate in (f"workflow.{kind}.{key}", f"ui.wf.{kind}.{key}"):
+    engine_kind = "document" if kind == "doc" else kind
+    for candidate in (f"workflow.{engine_kind}.{key}", f"ui.wf.{kind}.{key}"):
         if has(candidate):
             return candidate
     return f"ui.wf.{kind}.{key}"
@@ -224,6 +228,8 @@ def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list
         return str(amount), []
     if spec.type == "choice" and spec.choices and value not in spec.choices:
         return None, [issue("ui.wizard.required", spec.name)]
+    if spec.type == "choice" and spec.choices == ("true", "false"):
+        return value == "true", []
     if spec.validator == "thai_id":
         return ids.digits_only(value), ids.validate_thai_id(value, spec.name)
     if spec.validator == "passport":

@@ -1,0 +1,270 @@
+"""Guided steps driven through the real wizard: enrollment, maternity, work injury, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from desktop.domain.ids import thai_id_check_digit
+from desktop.models.store import Store
+from desktop.services import cases, drafts, employers, people
+from desktop.ui.context import AppContext
+from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
+from desktop.ui.workflow_specs import load_specs
+from tests.fakes import FakeDialogs
+from tests.ui.conftest import drain
+
+PINK = "001234567890" + str(thai_id_check_digit("001234567890"))
+
+
+def _case(store: Store, *, female: bool = True) -> str:
+    person = people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("နန်းနန်း"), people.NameInput("NANG NANG", "passport")],
+            sex="F" if female else "M",
+        ),
+    )
+    number = cases.open_case(store, person.person_id)
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    employers.record_contributions(
+        store,
+        person.person_id,
+        [
+            employers.ContributionInput(f"2025-{m:02d}", employers.decimal.Decimal(12000), employer)
+            for m in range(1, 13)
+        ],
+    )
+    return cases.case_id_for(store, number)
+
+
+def _wizard(qtbot: QtBot, ctx: AppContext, key: str, case_id: str) -> WorkflowWizard:
+    wizard = WorkflowWizard(ctx, load_specs()[key], case_id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def _fill(wizard: WorkflowWizard, **values: str) -> None:
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    for name, value in values.items():
+        page.set_raw(name, value)
+
+
+def _next(qtbot: QtBot, wizard: WorkflowWizard) -> None:
+    before = wizard.currentId()
+    wizard.next()
+    assert wizard.currentId() != before, wizard.currentPage().findChild(object, "issues")
+
+
+def _scan(tmp_path: Path, name: str) -> Path:
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    path = tmp_path / name
+    assert image.save(str(path))
+    return path
+
+
+def _finish(qtbot: QtBot, wizard: WorkflowWizard) -> str:
+    with qtbot.waitSignal(wizard.committed, timeout=10_000) as signal:
+        wizard.accept()
+    return str(signal.args[0])
+
+
+def test_enrollment_through_the_pink_card_path(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
+    _fill(
+        wizard,
+        full_name="NANG NANG",
+        date_of_birth="1995-04-02",
+        nationality="myanmar",
+        pink_card_number=PINK,
+        work_permit_number="WP123456",
+    )
+    _next(qtbot, wizard)
+    _fill(
+        wizard,
+        employer_name="Mae Sot Garments",
+        employer_account="1234567890",
+        employment_start="2024-02-01",
+        monthly_wage="12,000",
+    )
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-10")
+    _next(qtbot, wizard)
+    docs = [d.key for d in wizard.documents_page.documents()]
+    assert docs == ["pink_card_copy", "work_permit_copy"]
+    wizard.documents_page.attach("pink_card_copy", _scan(tmp_path, "card.png"))
+    drain(qtbot, ctx)
+    _next(qtbot, wizard)
+    assert "sso_1_03" not in wizard.finish_page.summary.text()  # forms shown by name
+    track_id = _finish(qtbot, wizard)
+
+    case = cases.get_case_file(store, case_id)
+    (track,) = case.tracks
+    assert (track.id, track.kind, track.path) == (track_id, "enrollment", "pink_card")
+    assert [(s.key, s.state) for s in track.steps] == [
+        ("identity", "ready"),
+        ("employer", "ready"),
+        ("registration", "ready"),
+        ("sso_card", "not_started"),
+    ]
+    assert track.steps[0].data["pink_card_number"] == PINK
+    assert {(c.doc_key, c.status) for c in track.checklist} == {
+        ("pink_card_copy", "present"),
+        ("work_permit_copy", "missing"),
+    }
+    assert ("pink_card", PINK) in {(d.kind, d.number) for d in case.person.documents}
+    (job,) = case.employments
+    assert (job.employer_name, job.start_date) == ("Mae Sot Garments", dt.date(2024, 2, 1))
+    assert str(job.monthly_wage) == "12000"
+    actions = [a for _w, a, _u in cases.audit_trail(store, [track_id])]
+    assert actions == ["track.created"]
+    assert drafts.load_draft(store, wizard.key) is None  # finished: the draft is gone
+
+
+def test_maternity_claim_with_documents(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _fill(wizard, event_date="2026-02-20", claimant_is="mother")
+    _next(qtbot, wizard)
+    _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-01", sso_office="Mae Sot")
+    _next(qtbot, wizard)
+    for key in ("id_original", "child_birth_certificate", "marriage_certificate", "bank_passbook"):
+        wizard.documents_page.attach(key, _scan(tmp_path, f"{key}.png"))
+        drain(qtbot, ctx)
+    _next(qtbot, wizard)
+    assert wizard.eligibility_page is not None
+    page = wizard.eligibility_page
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    assert "Maternity" in page.text.text()
+    _next(qtbot, wizard)
+    assert "Still missing" not in wizard.finish_page.summary.text()
+    track_id = _finish(qtbot, wizard)
+
+    case = cases.get_case_file(store, case_id)
+    (track,) = case.tracks
+    assert (track.benefit, track.event_date) == ("maternity", dt.date(2026, 2, 20))
+    assert [(s.key, s.state) for s in track.steps][:2] == [
+        ("check_eligibility", "ready"),
+        ("gather_documents", "ready"),
+    ]
+    assert all(c.status == "present" and len(c.attachment_ids) == 1 for c in track.checklist)
+    assert len([a for a in case.attachments if a.filename.endswith(".png")]) == 4
+    actions = cases.audit_trail(store, [track_id, *(a.id for a in case.attachments)])
+    assert sorted({a for _w, a, _u in actions}) == ["attachment.created", "track.created"]
+
+
+def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _fill(
+        wizard,
+        injury_date="2026-03-01",
+        injury_place="Factory floor",
+        injury_description="Hand caught",
+        treatment_facility="Mae Sot Hospital",
+        employer_reported="true",
+    )
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
+    _next(qtbot, wizard)
+    wizard.documents_page.attach("medical_certificate", _scan(tmp_path, "cert.png"))
+    drain(qtbot, ctx)
+    _next(qtbot, wizard)
+    assert wizard.eligibility_page is not None
+    page = wizard.eligibility_page
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    _next(qtbot, wizard)
+    assert "Still missing" in wizard.finish_page.summary.text()
+    track_id = _finish(qtbot, wizard)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert (track.id, track.kind, track.benefit) == (track_id, "work_injury", "work_injury")
+    assert track.event_date == dt.date(2026, 3, 1)
+    assert track.steps[0].data == {
+        "injury_date": "2026-03-01",
+        "injury_place": "Factory floor",
+        "injury_description": "Hand caught",
+        "treatment_facility": "Mae Sot Hospital",
+        "employer_reported": True,
+    }
+    assert "gather_documents" in {s.key for s in track.steps if s.state == "in_progress"}
+    assert "track.created" in {a for _w, a, _u in cases.audit_trail(store, [track_id])}
+
+
+def test_cancel_in_the_middle_keeps_the_draft_and_commits_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _fill(wizard, event_date="2026-02-20", claimant_is="mother")
+    _next(qtbot, wizard)
+    _fill(wizard, bank_name="Krungthai")  # typed, not yet validated
+    wizard.reject()
+    drain(qtbot, ctx)
+    assert cases.get_case_file(store, case_id).tracks == ()
+    saved = drafts.load_draft(store, draft_key(load_specs()["claim_maternity"], case_id))
+    assert saved is not None
+    assert saved.data["raw"]["event_date"] == "2026-02-20"
+    assert saved.data["raw"]["bank_name"] == "Krungthai"
+    # Reopening restores what was typed.
+    again = WorkflowWizard(ctx, load_specs()["claim_maternity"], case_id, dict(saved.data))
+    qtbot.addWidget(again)
+    again.show()
+    assert again.step_pages[0].raw("event_date") == "2026-02-20"
+
+
+def test_field_validation_blocks_the_step(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
+    _fill(wizard, pink_card_number="123")
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    assert page.step.key == "identity"
+    assert "id.length" in [i.code for i in page.issues]
+    assert "13" in page.issues_label.text()
+
+
+def test_a_future_event_date_is_refused(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    wizard = _wizard(qtbot, ctx, "claim_maternity", _case(store))
+    _fill(wizard, event_date="2027-01-01")
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    assert "date.in_future" in [i.code for i in page.issues]
+
+
+def test_a_be_year_typed_as_ce_is_refused(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    wizard = _wizard(qtbot, ctx, "claim_maternity", _case(store))
+    _fill(wizard, event_date="20/02/2569")
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    assert "date.be_year_as_ce" in [i.code for i in page.issues]
+    assert "2026" in page.issues_label.text()
+
+
+def test_a_200_mb_attachment_is_refused_with_a_message(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs, tmp_path: Path
+) -> None:
+    big = tmp_path / "huge.jpg"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1_048_576)  # sparse: no 200 MB written
+    wizard = _wizard(qtbot, ctx, "claim_maternity", _case(store))
+    wizard.documents_page.attach("id_original", big)
+    drain(qtbot, ctx)
+    assert wizard.files == {}
+    assert dialogs.errors and "50" in dialogs.errors[0]
