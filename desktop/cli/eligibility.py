@@ -209,7 +209,11 @@ def report(result: Eligibility, as_of: dt.date, lang: str = "en") -> dict[str, A
     if result.filing_deadline is not None:
         # Warn a month ahead, the longest warning any filing rule uses.
         state = deadlines.state_on(result.filing_deadline, 30, as_of)
-        deadline = {"date": result.filing_deadline.isoformat(), "state": str(state)}
+        deadline = {
+            "date": result.filing_deadline.isoformat(),
+            "state": str(state),
+            "action": result.filing_action,
+        }
     return {
         "benefit": str(result.benefit),
         "section": result.section,
@@ -247,6 +251,6 @@ def _as_text(data: Mapping[str, Any], lang: str) -> str:
     if data["filing_deadline"]:
         deadline = data["filing_deadline"]
         state = text("deadline.state." + deadline["state"], lang)
-        lines.append(f"  {text('deadline.file_claim', lang)} {deadline['date']} ({state})")
+        lines.append(f"  {text(deadline['action'], lang)} {deadline['date']} ({state})")
     lines += [f"  ! {u['text']}" for u in data["unconfirmed"]]
     return "\n".join(lines)

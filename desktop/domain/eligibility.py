@@ -124,6 +124,7 @@ class Eligibility:
     filing_deadline: dt.date | None
     unconfirmed: tuple[str, ...]
     sources: tuple[str, ...]
+    filing_action: str = "deadline.file_claim"  # message key of what must be filed
 
     @property
     def eligible(self) -> bool:
@@ -456,6 +457,7 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
         filing_deadline=filing_deadline,
         unconfirmed=tuple(sorted(trace.unconfirmed)),
         sources=tuple(trace.sources),
+        filing_action=deadline_rule.action,
     )
 
 

@@ -51,7 +51,11 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert out["daily_wage"] == "285.00"  # (1,650 + 12,000 + 12,000) / 90
     assert [a["code"] for a in out["amounts"]] == ["amount.lump_sum", "amount.leave_cash"]
     assert out["amounts"][0]["params"]["amount"] == "15000"
-    assert out["filing_deadline"] == {"date": "2027-03-10", "state": "due"}
+    assert out["filing_deadline"] == {
+        "date": "2027-03-10",
+        "state": "due",
+        "action": "deadline.file_claim",
+    }
     settings = {u["setting"] for u in out["unconfirmed"]}
     assert settings == {"claim_filing_limit_months", "maternity_leave_cash_days"}
     assert all(s.startswith("http") for s in out["sources"])
@@ -194,3 +198,18 @@ def test_stored_case(
     assert result["benefit"] == "maternity"
     assert result["eligible"] is True
     assert len(result["counted_months"]) == 12
+
+
+def test_text_output_names_the_right_filing_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    injury = {
+        "as_of": "2026-03-20",
+        "section": 33,
+        "event": {"benefit": "work_injury", "date": "2026-03-10"},
+        "contributions": [],
+        "birth_date": "1995-01-01",
+    }
+    assert main(["eligibility", "--input", write(tmp_path, injury)]) == 0
+    printed = capsys.readouterr().out
+    assert "2-01" not in printed
