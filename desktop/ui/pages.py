@@ -23,6 +23,7 @@ from desktop.services import ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel
+from desktop.ui.workflow_specs import label
 
 
 def task_columns() -> list[Column]:
@@ -96,9 +97,9 @@ class PrintQueuePage(Retranslating):
         self.list.clear()
         if not self.items:
             self.list.addItem(tr("ui.print.empty"))
-        for label, forms in self.items:
+        for case_label, forms in self.items:
             names = ", ".join(label("form", f) for f in forms)
-            self.list.addItem(f"{label}: {names}")
+            self.list.addItem(f"{case_label}: {names}")
 
 
 class SyncPage(Retranslating):
@@ -202,12 +203,12 @@ class SettingsPage(Retranslating):
         self.ctx.ops.run(write, write=True, on_success=lambda _r: self.idle_changed.emit(minutes))
 
     def retranslate(self) -> None:
-        for label, key in zip(
+        for widget, key in zip(
             self.labels,
             ("ui.settings.language", "ui.settings.idle", "ui.settings.server"),
             strict=True,
         ):
-            label.setText(tr(key))
+            widget.setText(tr(key))
         self.idle.setSuffix(" " + tr("ui.settings.minutes"))
         self.server.setPlaceholderText("https://sync.example.org")
         self.save_button.setText(tr("ui.settings.save"))

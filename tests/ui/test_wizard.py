@@ -267,4 +267,5 @@ def test_a_200_mb_attachment_is_refused_with_a_message(
     wizard.documents_page.attach("id_original", big)
     drain(qtbot, ctx)
     assert wizard.files == {}
-    assert dialogs.errors and "50" in dialogs.errors[0]
+    assert dialogs.errors
+    assert "50" in dialogs.errors[0]
