@@ -256,7 +256,8 @@ def check(
             continue
         validate = validators.get(field.validator or "")
         if validate is not None:
-            found.extend(validate(value))
+            # Validators name their own field generically; report it as this step's field.
+            found.extend(dataclasses.replace(i, field=field.name) for i in validate(value))
     if Condition.DOCUMENTS_COLLECTED in step.advance_when:
         missing = [d for d in step.documents if d not in progress.documents]
         found.extend(issue("workflow.document_missing", d) for d in missing)
