@@ -158,6 +158,8 @@ class CaseTableModel(RowTableModel):
         page = self._pages.get(page_no)
         if page is None:
             self._request(page_no)
+            page = self._pages.get(page_no)  # a synchronous loader has answered already
+        if page is None:
             return "…" if index.column() == 0 else ""
         self._pages.move_to_end(page_no)
         offset = index.row() % self.PAGE_SIZE

@@ -1,0 +1,142 @@
+"""The main window: navigation, the case list over the store, five languages."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QTabWidget,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from desktop.domain import i18n
+from desktop.models.store import Store
+from desktop.services import cases, people
+from desktop.ui.context import AppContext
+from desktop.ui.main_window import MainWindow
+from tests.ui.conftest import drain
+
+
+def _people(store: Store, n: int = 3) -> list[str]:
+    found = []
+    for i in range(n):
+        person = people.create_person(
+            store, people.PersonInput(names=[people.NameInput(f"สมชาย {i}", "thai")])
+        )
+        found.append(cases.case_id_for(store, cases.open_case(store, person.person_id)))
+    return found
+
+
+def _window(qtbot: QtBot, ctx: AppContext) -> MainWindow:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    drain(qtbot, ctx)
+    return window
+
+
+def test_case_list_shows_the_cases_and_searches(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    ids = _people(store)
+    window = _window(qtbot, ctx)
+    model = window.case_list.model
+    assert model.rowCount() == 3
+    model.data(model.index(0, 1))
+    drain(qtbot, ctx)
+    assert model.data(model.index(0, 1)) == "สมชาย 0"
+    window.case_list.search.setText("สมชาย 2")
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    assert model.case_id(0) == ids[2]
+
+
+def test_opening_a_case_shows_the_case_file(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    (case_id,) = _people(store, 1)
+    window = _window(qtbot, ctx)
+    with qtbot.waitSignal(window.case_file.loaded, timeout=5000):
+        window.open_case(case_id)
+    assert "สมชาย 0" in window.case_file.title.text()
+    assert window.stack.currentWidget() is window.case_file
+
+
+def _visible_texts(root: QWidget) -> list[str]:
+    texts: list[str] = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, QLabel | QAbstractButton):
+            texts.append(widget.text())
+        elif isinstance(widget, QLineEdit):
+            texts.append(widget.placeholderText())
+        elif isinstance(widget, QGroupBox):
+            texts.append(widget.title())
+        elif isinstance(widget, QListWidget):
+            texts += [widget.item(i).text() for i in range(widget.count())]
+        elif isinstance(widget, QComboBox):
+            texts.append(widget.currentText())
+        elif isinstance(widget, QTabWidget):
+            texts += [widget.tabText(i) for i in range(widget.count())]
+    return [t for t in texts if t.strip()]
+
+
+def test_every_language_leaves_no_english_on_the_main_screens(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    (case_id,) = _people(store, 1)
+    window = _window(qtbot, ctx)
+    english = {
+        texts["en"]
+        for key, texts in i18n.catalogue().items()
+        if key.startswith(("ui.", "qt.")) and not texts["en"].isdigit()
+    }
+    # Words that are the same in every language (names, codes) are not translations.
+    same_everywhere = {
+        texts["en"] for texts in i18n.catalogue().values() if len(set(texts.values())) == 1
+    }
+    for lang in i18n.LANGUAGES:
+        ctx.language.set_language(lang)
+        qtbot.wait(10)
+        for page in (0, 1, 2, 3, 4):
+            window.show_page(page)
+            drain(qtbot, ctx)
+            texts = _visible_texts(window)
+            if lang != "en":
+                leftover = [t for t in texts if t in english and t not in same_everywhere]
+                assert leftover == [], (lang, page, leftover)
+            assert not [t for t in texts if t.startswith(("ui.", "qt."))], (lang, texts)
+        with qtbot.waitSignal(window.case_file.loaded, timeout=5000):
+            window.open_case(case_id)
+        texts = _visible_texts(window)
+        if lang != "en":
+            assert [t for t in texts if t in english and t not in same_everywhere] == []
+        window.show_page(0)
+
+
+def test_thai_dates_are_in_the_buddhist_era(qtbot: QtBot, ctx: AppContext) -> None:
+    import datetime as dt
+
+    from desktop.ui.i18n import format_date
+
+    ctx.language.set_language("th")
+    assert format_date(dt.date(2026, 3, 15)) == "15/03/2569"
+    ctx.language.set_language("my")
+    assert format_date(dt.date(2026, 3, 15)) == "15/03/2026"
+
+
+def test_qt_buttons_are_translated(qtbot: QtBot, ctx: AppContext) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    box = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    qtbot.addWidget(box)
+    ctx.language.set_language("th")
+    qtbot.wait(10)
+    texts = {b.text().replace("&", "") for b in box.buttons()}
+    assert texts == {"ตกลง", "ยกเลิก"}
