@@ -39,6 +39,12 @@ def register_pdf_fonts() -> None:
             PDF_REGULAR, normal=PDF_REGULAR, bold=PDF_BOLD, italic=PDF_REGULAR, boldItalic=PDF_BOLD
         )
         patch_text_rise()
+        # Streams are Flate-compressed anyway; ASCII85 on top only costs time (about a
+        # tenth of a packet's render) and makes the file larger. Process-wide, but only
+        # the forms use ReportLab.
+        from reportlab import rl_config
+
+        rl_config.useA85 = 0
         _registered = True
 
 

@@ -307,12 +307,30 @@ def bilingual(
     return " / ".join(parts)
 
 
+class WrapCachedParagraph(Paragraph):  # type: ignore[misc]
+    """A Paragraph that does not break its lines again when wrapped at the same width.
+
+    Tables wrap every cell once to measure the row and again to draw it; with shaping,
+    breaking the lines is the most expensive step of a packet, so doing it once per
+    width takes a good part off the render time.
+    """
+
+    _wrapped_at: float | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if availWidth == self._wrapped_at and getattr(self, "blPara", None) is not None:
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped_at = availWidth
+        return width, height
+
+
 def para(markup: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(markup, style)
+    return WrapCachedParagraph(markup, style)
 
 
 def plain(value: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(value), style)
+    return WrapCachedParagraph(escape(value), style)
 
 
 def measure_with(style: ParagraphStyle) -> Callable[[str], float]:
@@ -327,7 +345,7 @@ def _measure(font: str, size: float, value: str) -> float:
 def long_text(value: str, style: ParagraphStyle, width: float) -> Paragraph:
     """A paragraph of long text pre-broken at word boundaries to ``width``."""
     # A little slack: shaped widths differ slightly from the unshaped advance sum.
-    return Paragraph(paragraph_markup(value, width - 4, measure_with(style)), style)
+    return WrapCachedParagraph(paragraph_markup(value, width - 4, measure_with(style)), style)
 
 
 # --- fields -------------------------------------------------------------------------
