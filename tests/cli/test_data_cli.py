@@ -1,0 +1,197 @@
+"""The data commands end to end, including a writer killed with SIGKILL mid-import."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from desktop.cli import main
+from desktop.models.entities import IdentityDocument, Person, PersonName
+from desktop.models.store import open_store
+
+PASSPHRASE = "correct horse battery"
+ROWS = 1500
+RUN_CLI = "import sys; from desktop.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("SAPAN_KDF_N", "1024")
+    monkeypatch.setenv("SAPAN_PASSPHRASE", PASSPHRASE)
+    return tmp_path / "store"
+
+
+def _sapan(data: Path, *args: str) -> int:
+    return main(["--data-dir", str(data), *args])
+
+
+def _json(capsys: pytest.CaptureFixture[str], data: Path, *args: str) -> object:
+    capsys.readouterr()
+    assert _sapan(data, *args, "--json") == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_demo_then_search_by_burmese_thai_and_passport(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _sapan(env, "demo", "--people", "40", "--seed", "5") == 0
+    exported = env.parent / "people.json"
+    assert _sapan(env, "export", "people", "--format", "json", "-o", str(exported)) == 0
+    people = json.loads(exported.read_text(encoding="utf-8"))
+    burmese = next(p for p in people if p["nationality"] == "MMR")
+    names = {n["kind"]: n["full_name"] for n in burmese["names"]}
+    passport = next(d["number"] for p in people for d in p["documents"] if d["kind"] == "passport")
+    for query in (names["native"][-4:], names["thai"][:3], passport[1:6]):
+        hits = _json(capsys, env, "search", query)
+        assert isinstance(hits, list)
+        assert hits, query
+        assert any(query in " ".join(h["names"] + h["documents"]) for h in hits)
+    assert burmese["id"] in {
+        h["person_id"]
+        for h in _json(capsys, env, "search", names["native"])  # type: ignore[union-attr]
+    }
+
+
+def test_case_list_and_show(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _sapan(env, "demo", "--people", "15") == 0
+    rows = _json(capsys, env, "case", "list", "--status", "open", "--limit", "5")
+    assert isinstance(rows, list)
+    assert 0 < len(rows) <= 5
+    assert {r["status"] for r in rows} == {"open"}
+    shown = _json(capsys, env, "case", "show", rows[0]["number"])
+    assert isinstance(shown, dict)
+    assert shown["number"] == rows[0]["number"]
+    assert shown["tracks"][0]["kind"] == "enrollment"
+
+
+def test_case_show_unknown_number_is_a_clear_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _sapan(env, "demo", "--people", "1") == 0
+    assert _sapan(env, "case", "show", "XXX-0000-000000") == 2
+    assert "XXX-0000-000000" in capsys.readouterr().err
+
+
+def test_db_check_and_backup_opens_with_the_passphrase(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _sapan(env, "demo", "--people", "5") == 0
+    check = _json(capsys, env, "db", "check")
+    assert isinstance(check, dict)
+    assert (check["ok"], check["encrypted"], check["people"]) == (True, True, 5)
+    backup = env.parent / "copy" / "sapan.db"
+    assert _sapan(env, "db", "backup", str(backup)) == 0
+    assert backup.read_bytes()[:16] != b"SQLite format 3\x00"
+    shutil.copy(env / "sapan.key", backup.parent / "sapan.key")
+    with open_store(backup.parent, PASSPHRASE) as copy, copy.read() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 5
+    assert _sapan(env, "db", "backup", str(backup)) == 2  # never overwrites
+
+
+def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = env.parent / "list.csv"
+    source.write_text("Name,Passport No\nAung,MA123456\n,MB123456\n", encoding="utf-8")
+    report = env.parent / "report.csv"
+    assert _sapan(env, "import", str(source), "--report", str(report)) == 3
+    assert "error.name_required" in report.read_text(encoding="utf-8-sig")
+    assert _sapan(env, "import", str(source), "--dry-run") == 3
+    out = capsys.readouterr().out
+    assert "0 imported, 1 already present, 1 rejected" in out
+
+
+def test_import_of_junk_writes_a_report_and_fails_cleanly(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = env.parent / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 4000)
+    report = env.parent / "report.csv"
+    assert _sapan(env, "import", str(junk), "--report", str(report)) == 2
+    assert "error.import_unreadable" in report.read_text(encoding="utf-8-sig")
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_export_refuses_to_overwrite(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _sapan(env, "demo", "--people", "2") == 0
+    target = env.parent / "people.csv"
+    target.write_text("keep", encoding="utf-8")
+    assert _sapan(env, "export", "people", "-o", str(target)) == 2
+    assert target.read_text(encoding="utf-8") == "keep"
+
+
+def test_killed_import_leaves_every_committed_person_whole(env: Path, tmp_path: Path) -> None:
+    rows = "".join(f"Worker {i},MA{i:07d},1990,MMR,M,0{i:09d}\n" for i in range(ROWS))
+    source = tmp_path / "big.csv"
+    source.write_text("Name,Passport No,Date of birth,Nationality,Sex,Phone\n" + rows)
+    assert _sapan(env, "demo", "--people", "1") == 0  # the store exists before the writer starts
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUN_CLI,
+            "--data-dir",
+            str(env),
+            "import",
+            str(source),
+            "--batch",
+            "50",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
+        text=True,
+    )
+    committed = 0
+    deadline = time.monotonic() + 240
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        if "saved" in line:
+            committed = int(line.split(",")[1].split()[0])
+            if committed >= 100:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert committed >= 100
+
+    with open_store(env, PASSPHRASE) as store:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        with store.read() as session:
+            imported = session.scalars(
+                select(Person.id).where(Person.phone.is_not(None), Person.phone.like("0%"))
+            ).all()
+            docs = dict(
+                session.execute(
+                    select(IdentityDocument.person_id, func.count()).group_by(
+                        IdentityDocument.person_id
+                    )
+                ).all()
+            )
+            names = dict(
+                session.execute(
+                    select(PersonName.person_id, func.count()).group_by(PersonName.person_id)
+                ).all()
+            )
+    imported_ids = [pid for pid in imported if pid in names and docs.get(pid) == 1]
+    # Every committed batch is there, whole; nothing half-written; batches are 50 rows.
+    assert len(imported_ids) >= committed
+    assert all(docs.get(pid) == 1 and names.get(pid) == 1 for pid in imported_ids)
+    assert len(imported_ids) % 50 == 0
+    # Re-running the import completes it without duplicating the committed people.
+    assert _sapan(env, "import", str(source)) == 0
+    with open_store(env, PASSPHRASE) as store, store.read() as session:
+        count = select(func.count()).select_from(IdentityDocument)
+        assert session.scalar(count.where(IdentityDocument.number.like("MA0%"))) == ROWS
