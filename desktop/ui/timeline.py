@@ -29,7 +29,7 @@ COLOURS = {
 }
 STATE_COLOURS = {"overdue": "#e53935", "due_soon": "#fb8c00", "due": "#9e9e9e"}
 SLOT_WIDTH = 150  # pixels per event: labels in Thai or Burmese need room
-MARGIN = 40
+MARGIN = 90  # half a slot and a little: the first and last labels are not cut
 
 
 def event_label(event: JourneyEvent) -> str:
@@ -70,7 +70,7 @@ class JourneyTimeline(QWidget):
     def sizeHint(self) -> QSize:
         line = QFontMetrics(self.font()).lineSpacing()
         width = MARGIN * 2 + max(1, len(self._events)) * SLOT_WIDTH
-        return QSize(width, 8 * line + 60)
+        return QSize(width, 12 * line + 60)
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -114,7 +114,7 @@ class JourneyTimeline(QWidget):
             painter.setBrush(colour)
             painter.drawEllipse(QPointF(x, mid), 7, 7)
             above = i % 2 == 0
-            box_h = 3 * line_h
+            box_h = 5 * line_h
             top = mid - 14 - box_h if above else mid + 14
             painter.drawLine(
                 QPointF(x, mid + (-7 if above else 7)), QPointF(x, top + (box_h if above else 0))
@@ -148,5 +148,5 @@ class JourneyTimeline(QWidget):
                 after = [x for e, x in zip(self._events, xs, strict=True) if e.day > self._today]
                 tx = (before[-1] + after[0]) / 2 if before and after else xs[-1]
                 painter.setPen(QPen(QColor("#e53935"), 1, Qt.PenStyle.DashLine))
-                painter.drawLine(QPointF(tx, mid - 3 * line_h), QPointF(tx, mid + 3 * line_h))
+                painter.drawLine(QPointF(tx, mid - 5 * line_h), QPointF(tx, mid + 5 * line_h))
         painter.end()

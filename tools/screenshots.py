@@ -1,0 +1,116 @@
+"""Screenshots of the desktop app in Thai and Burmese for docs/screenshots/ (``make screenshots``).
+
+Starts Xvfb (a real X server without a screen), opens the app's widgets on a demo store
+in a temporary folder, and saves ``QWidget.grab()`` images of the main window, a case
+file, a wizard step and the journey timeline. Falls back to Qt's offscreen platform when
+Xvfb is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
+
+
+def start_xvfb() -> subprocess.Popen[bytes] | None:
+    if shutil.which("Xvfb") is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return None
+    display = ":97"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+    time.sleep(1.0)
+    os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    return proc
+
+
+def main() -> int:
+    xvfb = start_xvfb()
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false")
+    os.environ.setdefault("SAPAN_KDF_N", "1024")
+    try:
+        return shoot()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+
+
+def shoot() -> int:
+    import datetime as dt
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.models.store import create_store
+    from desktop.services import cases, demo
+    from desktop.ui.app import install_fonts
+    from desktop.ui.context import AppContext
+    from desktop.ui.dialogs import Dialogs
+    from desktop.ui.i18n import LanguageSwitch
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.operations import Operations
+    from desktop.ui.wizard import WorkflowWizard
+    from desktop.ui.workflow_specs import load_specs
+
+    app = QApplication(sys.argv[:1])
+    install_fonts(app)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = create_store(Path(tmp) / "store", "screenshots only")
+        demo.generate(store, 80, seed=7, today=dt.date(2026, 3, 15))
+        language = LanguageSwitch()
+        ops = Operations()
+        ctx = AppContext(store, ops, Dialogs(), language, today=lambda: dt.date(2026, 3, 15))
+        window = MainWindow(ctx)
+        window.resize(1280, 800)
+        window.show()
+        window.start()
+
+        def settle(ms: int = 400) -> None:
+            end = time.monotonic() + ms / 1000
+            while time.monotonic() < end or ops.busy:
+                app.processEvents()
+                time.sleep(0.01)
+
+        settle()
+        ids = cases.list_case_ids(store)
+        with_tracks = [c for c in ids[:40] if len(cases.get_case_file(store, c).tracks) > 1]
+        case_id = with_tracks[0] if with_tracks else ids[0]
+        for lang in ("th", "my"):
+            language.set_language(lang)
+            window.show_page(0)
+            settle(600)
+            window.grab().save(str(OUT / f"main-window-{lang}.png"))
+            window.open_case(case_id)
+            settle(600)
+            window.case_file.tabs.setCurrentIndex(0)
+            settle()
+            window.grab().save(str(OUT / f"case-file-{lang}.png"))
+            window.case_file.tabs.setCurrentIndex(6)
+            settle()
+            window.grab().save(str(OUT / f"timeline-{lang}.png"))
+            wizard = WorkflowWizard(ctx, load_specs()["claim_maternity"], case_id)
+            wizard.resize(820, 560)
+            wizard.show()
+            settle()
+            wizard.grab().save(str(OUT / f"wizard-{lang}.png"))
+            wizard.hide()
+            wizard.deleteLater()
+        window.close()
+        ops.wait()
+        store.close()
+    print(f"screenshots written to {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
