@@ -1,0 +1,97 @@
+"""Demo data: deterministic by seed, realistic shape, recorded like any other write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.domain import catalogue, ids, text
+from desktop.domain.errors import UserError
+from desktop.models.entities import (
+    AuditEvent,
+    IdentityDocument,
+    OutboxEntry,
+    PersonName,
+    Step,
+    Track,
+)
+from desktop.models.store import Store, create_store
+from desktop.services import demo
+
+os.environ.setdefault("SAPAN_KDF_N", "1024")
+TODAY = dt.date(2026, 3, 15)
+
+
+def _snapshot(store: Store) -> list[tuple[str, str, str]]:
+    with store.read() as session:
+        names = session.execute(select(PersonName.id, PersonName.full_name, PersonName.kind))
+        return sorted((a, b or "", c or "") for a, b, c in names)
+
+
+def test_same_seed_same_data_other_seed_other_data(store: Store, tmp_path: Path) -> None:
+    demo.generate(store, 12, seed=3, today=TODAY)
+    with create_store(tmp_path / "b", "correct horse battery") as again:
+        demo.generate(again, 12, seed=3, today=TODAY)
+        assert _snapshot(again) == _snapshot(store)
+    with create_store(tmp_path / "c", "correct horse battery") as other:
+        demo.generate(other, 12, seed=4, today=TODAY)
+        assert _snapshot(other) != _snapshot(store)
+
+
+def test_names_in_every_script_and_valid_pink_cards(store: Store) -> None:
+    demo.generate(store, 150, seed=1, today=TODAY)
+    with store.read() as session:
+        scripts = set(session.scalars(select(PersonName.script)))
+        pinks = list(
+            session.scalars(
+                select(IdentityDocument.number).where(IdentityDocument.kind == "pink_card")
+            )
+        )
+        states = set(session.scalars(select(Step.state)))
+        benefits = set(session.scalars(select(Track.benefit)))
+    assert {"myanmar", "khmer", "lao", "thai", "latin"} <= scripts
+    assert all(p.startswith("00") and len(p) == 13 for p in pinks)
+    valid = sum(ids.is_valid_thai_id_checksum(p) for p in pinks)
+    assert valid >= 0.8 * len(pinks)
+    assert {"not_started", "in_progress", "ready", "submitted", "decided", "paid"} <= states
+    assert len(benefits - {None}) >= 4
+
+
+def test_every_row_has_the_outbox_and_audit_the_recorder_writes(store: Store) -> None:
+    demo.generate(store, 3, seed=2, today=TODAY)
+    with store.read() as session:
+        name = session.scalars(select(PersonName)).first()
+        assert name is not None
+        fields = set(
+            session.scalars(select(OutboxEntry.field).where(OutboxEntry.row_id == name.id))
+        )
+        spec = catalogue.entity("person_name")
+        expected = {
+            f for f, s in spec.fields.items() if catalogue.to_wire(s, getattr(name, f)) is not None
+        }
+        assert fields == expected
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.row_id == name.id)).one()
+        assert audit.action == "person_name.created"
+        assert (
+            json.loads(
+                session.scalars(
+                    select(OutboxEntry.value).where(OutboxEntry.row_id == audit.id)
+                ).one()
+            )["action"]
+            == "person_name.created"
+        )
+        assert text.clean(name.full_name or "") == name.full_name
+
+
+@pytest.mark.parametrize("count", [0, -1, demo.MAX_PEOPLE + 1])
+def test_bad_count_is_refused(store: Store, count: int) -> None:
+    with pytest.raises(UserError) as caught:
+        demo.generate(store, count)
+    assert caught.value.code == "demo.bad_count"
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(PersonName)) == 0
