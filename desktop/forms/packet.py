@@ -244,6 +244,13 @@ def _instruction_languages(lang: str) -> tuple[str, str]:
     return ("en", "th") if lang == "th" else (lang, "th")
 
 
+def _instruction(topic: str, lang: str, params: dict[str, str]) -> str:
+    if topic == "deadline" and not params["deadline"]:
+        # No date yet: say so rather than print an empty deadline.
+        return text("form.packet.no_deadline", lang)
+    return text(f"form.packet.instr.{topic}", lang, **params)
+
+
 def instruction_flowables(case: CaseData) -> list[Flowable]:
     st = styles()
     left, right = _instruction_languages(case.lang)
@@ -255,7 +262,7 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         "address": case.office.address or "-",
         "hours": case.office.hours or "-",
         "phone": case.office.phone or "1506",
-        "deadline": _deadline(case) or "-",
+        "deadline": _deadline(case),
         "case": case.case_number,
         "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x) or "-",
     }
@@ -270,7 +277,7 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         for code in (left, right):
             flow: list[Flowable] = [
                 para(f"<b>{escape(text(f'form.packet.instr.{topic}.title', code))}</b>", st.body),
-                long_text(text(f"form.packet.instr.{topic}", code, **params), st.body, half - 8),
+                long_text(_instruction(topic, code, params), st.body, half - 8),
             ]
             if topic == "bring":
                 for doc in all_docs:

@@ -66,3 +66,12 @@ def test_packet_without_deadline_or_forms_still_renders() -> None:
         benefit=dataclasses.replace(CASES["th"].benefit, filing_deadline=None),
     )
     assert packet.render_packet_bytes(case).startswith(b"%PDF")
+
+
+def test_instruction_without_deadline_says_none_is_set() -> None:
+    params = {"deadline": ""}
+    assert packet._instruction("deadline", "km", params) == render.text(
+        "form.packet.no_deadline", "km"
+    )
+    dated = packet._instruction("deadline", "en", {"deadline": "01/01/2570 (2027)"})
+    assert "01/01/2570 (2027)" in dated
