@@ -3,7 +3,7 @@
     SAPAN_KDF_N=1024 .venv/bin/python bench/store.py --people 100000
 
 People are written by the demo generator's bulk path (Core inserts of the same rows with
-their outbox entries and audit events, :class:`desktop.services.demo.BulkWriter`), without
+their outbox entries and audit events, :class:`desktop.models.recorder.BulkWriter`), without
 contribution histories so 100,000 people fit in minutes. The baseline is the same rows
 in a plain, unencrypted SQLite file (``sqlcipher_export``) queried with the same SQL.
 """

@@ -99,13 +99,13 @@ class Store:
     def session(self, *, user: str | None = None) -> Iterator[Session]:
         """One transaction: every change is recorded to the outbox and the audit trail."""
         with self._factory() as session:
-            session.info["changes"] = ChangeContext(
-                device_id=self.device_id,
-                user=user or self.user,
-                clock=self.clock,
-            )
+            session.info["changes"] = self.change_context(user)
             with session.begin():
                 yield session
+
+    def change_context(self, user: str | None = None) -> ChangeContext:
+        """Who and what stamps this device's changes (for the recorder and bulk writes)."""
+        return ChangeContext(device_id=self.device_id, user=user or self.user, clock=self.clock)
 
     @contextlib.contextmanager
     def remote_session(self) -> Iterator[Session]:

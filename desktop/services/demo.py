@@ -26,11 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-import json
 import random
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,11 +36,10 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from desktop.domain import catalogue, ids, names, text
+from desktop.domain import ids, names, text
 from desktop.domain.errors import UserError
 from desktop.domain.resources import resource_path
 from desktop.models import case_numbers
-from desktop.models.base import Base, Synced, new_id, utcnow
 from desktop.models.entities import (
     Case,
     ChecklistItem,
@@ -55,9 +52,9 @@ from desktop.models.entities import (
     Person,
     PersonName,
     Step,
-    SyncState,
     Track,
 )
+from desktop.models.recorder import BulkWriter
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 
@@ -65,105 +62,6 @@ MAX_PEOPLE = 1_000_000
 BATCH_PEOPLE = 200
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
-
-
-# --- bulk writing with outbox and audit ---------------------------------------------------
-
-
-class BulkWriter:
-    """Collects new synced rows and inserts them in bulk with their outbox and audit rows.
-
-    Produces exactly what :mod:`desktop.models.recorder` writes for an insert: one
-    :class:`OutboxEntry` per non-empty catalogue field (a single ``*`` entry for
-    append-only entities), one ``<entity>.created`` :class:`AuditEvent` naming the fields,
-    and the audit event's own ``*`` outbox entry; finally the HLC state.
-    """
-
-    def __init__(self, store: Store, user: str | None = None) -> None:
-        self.store = store
-        self.user = user or store.user
-        self.rows: dict[type[Synced], list[dict[str, Any]]] = defaultdict(list)
-        self.outbox: list[tuple[object, ...]] = []
-        self.audits: list[dict[str, Any]] = []
-
-    def add(self, cls: type[Synced], **values: Any) -> str:
-        """Queue one new row of ``cls``; returns its id."""
-        spec = catalogue.entity(cls.__entity__)
-        now = utcnow()
-        row: dict[str, Any] = {name: values.get(name) for name in spec.fields}
-        row.update(id=values.get("id") or new_id(), version=0, deleted=False, updated_at=now)
-        self.rows[cls].append(row)
-        wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
-        if spec.append_only:
-            self._outbox(spec.name, row["id"], catalogue.WHOLE_ROW, wire, now)
-        else:
-            for name, value in wire.items():
-                if value is not None:
-                    self._outbox(spec.name, row["id"], name, value, now)
-        audit_spec = catalogue.entity("audit_event")
-        audit = {
-            "id": new_id(),
-            "office": row.get("office") or "",
-            "at": now,
-            "user": self.user,
-            "device": self.store.device_id,
-            "action": f"{spec.name}.created",
-            "entity": spec.name,
-            "row_id": row["id"],
-            "details": {"fields": sorted(k for k, v in wire.items() if v is not None)},
-            "version": 0,
-            "deleted": False,
-            "updated_at": now,
-        }
-        self.audits.append(audit)
-        audit_wire = {n: catalogue.to_wire(f, audit[n]) for n, f in audit_spec.fields.items()}
-        self._outbox("audit_event", audit["id"], catalogue.WHOLE_ROW, audit_wire, now)
-        return str(row["id"])
-
-    def _outbox(self, entity: str, row_id: str, field: str, value: object, now: str) -> None:
-        self.outbox.append(
-            (
-                str(uuid.uuid4()),
-                entity,
-                row_id,
-                field,
-                json.dumps(value, ensure_ascii=False, separators=(",", ":")),
-                0,
-                str(self.store.clock.tick()),
-                self.store.device_id,
-                self.user,
-                now,
-                0,
-            )
-        )
-
-    def flush(self, session: Session) -> None:
-        """Insert everything queued (inside the caller's transaction) and clear the queue."""
-        from desktop.models.entities import AuditEvent
-
-        connection = session.connection()
-        for cls, rows in self.rows.items():
-            if rows:
-                connection.execute(Base.metadata.tables[cls.__tablename__].insert(), rows)  # type: ignore[attr-defined]
-        if self.audits:
-            connection.execute(AuditEvent.__table__.insert(), self.audits)  # type: ignore[attr-defined]
-        if self.outbox:
-            # The outbox is plain text and numbers: skip SQLAlchemy's per-row processing.
-            connection.exec_driver_sql(_OUTBOX_INSERT, self.outbox)
-        state = session.get(SyncState, "hlc")
-        if state is None:
-            session.add(SyncState(key="hlc", value=str(self.store.clock.last)))
-        else:
-            state.value = str(self.store.clock.last)
-        self.rows.clear()
-        self.audits = []
-        self.outbox = []
-
-
-_OUTBOX_INSERT = (
-    "INSERT INTO outbox (change_id, entity, row_id, field, value, base_version, hlc, "
-    "device_id, user_id, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 # --- resources ----------------------------------------------------------------------------
@@ -232,7 +130,7 @@ def generate(
     started = time.perf_counter()
     today = today or dt.date.today()
     make_id = _Ids(seed)
-    writer = BulkWriter(store)
+    writer = BulkWriter(store.change_context())
     employers = _employers(writer, make_id, seed, max(3, people // 15))
     counts = {"cases": 0, "tracks": 0}
     person_ids: list[str] = []
