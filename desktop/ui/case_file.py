@@ -100,6 +100,7 @@ class CaseFileView(Retranslating):
     """One case; ``wizard_requested(workflow key, case id)`` asks the window for a wizard."""
 
     wizard_requested = Signal(str, str)
+    print_requested = Signal(str)  # case id: render and preview its packet
     back_requested = Signal()
     loaded = Signal()
 
@@ -119,11 +120,15 @@ class CaseFileView(Retranslating):
         self.workflow_box = QComboBox()
         self.start_button = QPushButton()
         self.start_button.clicked.connect(self._start_wizard)
+        self.print_button = QPushButton()
+        self.print_button.setObjectName("print_packet")
+        self.print_button.clicked.connect(self._print_packet)
         header = QHBoxLayout()
         header.addWidget(self.back_button)
         header.addWidget(self.title, 1)
         header.addWidget(self.workflow_box)
         header.addWidget(self.start_button)
+        header.addWidget(self.print_button)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._person_tab(), "")
@@ -497,6 +502,10 @@ class CaseFileView(Retranslating):
         if self.case is not None and self.workflow_box.currentData():
             self.wizard_requested.emit(str(self.workflow_box.currentData()), self.case.id)
 
+    def _print_packet(self) -> None:
+        if self.case is not None:
+            self.print_requested.emit(self.case.id)
+
     def _track_selected(self, row: int) -> None:
         if self.case is None or not 0 <= row < len(self.case.tracks):
             self.checklist_model.set_rows([])
@@ -516,6 +525,7 @@ class CaseFileView(Retranslating):
     def retranslate(self) -> None:
         self.back_button.setText(tr("ui.case.back"))
         self.start_button.setText(tr("ui.case.start"))
+        self.print_button.setText(tr("ui.printing.print_packet"))
         selected = self.workflow_box.currentData()
         self.workflow_box.clear()
         for key, spec in load_specs().items():

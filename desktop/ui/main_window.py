@@ -15,13 +15,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import drafts, ui_queries
+from desktop.services import drafts, sync_view
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.case_list import CaseListPage
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.new_case import NewCaseDialog
 from desktop.ui.pages import PrintQueuePage, SettingsPage, SyncPage, TasksPage
+from desktop.ui.print_preview import PacketPrinter
+from desktop.ui.sync_worker import SyncWorker, status_text
 from desktop.ui.wizard import WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
 
@@ -43,7 +45,9 @@ class MainWindow(QMainWindow):
         self.case_list = CaseListPage(ctx)
         self.tasks = TasksPage(ctx)
         self.print_queue = PrintQueuePage(ctx)
-        self.sync_page = SyncPage(ctx)
+        self.printer = PacketPrinter(ctx, parent_widget=self)
+        self.sync_worker = SyncWorker(ctx, parent=self)
+        self.sync_page = SyncPage(ctx, self.sync_worker)
         self.settings = SettingsPage(ctx)
         self.case_file = CaseFileView(ctx)
         for page in (self.case_list, self.tasks, self.print_queue, self.sync_page, self.settings):
@@ -59,7 +63,9 @@ class MainWindow(QMainWindow):
         self.sync_label = QLabel()
         self.sync_label.setObjectName("sync_state")
         self.statusBar().addPermanentWidget(self.sync_label)
-        self.sync_status: ui_queries.SyncStatus | None = None
+        self.sync_status: sync_view.SyncOverview | None = None
+        self.sync_worker.changed.connect(lambda _state: self._status_text())
+        self.sync_worker.synced.connect(lambda _summary: self.refresh_status())
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(30_000)
         self.status_timer.timeout.connect(self.refresh_status)
@@ -69,6 +75,7 @@ class MainWindow(QMainWindow):
         self.tasks.case_opened.connect(self.open_case)
         self.case_file.back_requested.connect(lambda: self.show_page(0))
         self.case_file.wizard_requested.connect(self.start_wizard)
+        self.case_file.print_requested.connect(self.printer.open)
         self.settings.language_chosen.connect(ctx.language.set_language)
         self.wizard: WorkflowWizard | None = None
         self.new_case_dialog: NewCaseDialog | None = None
@@ -82,6 +89,7 @@ class MainWindow(QMainWindow):
         self.settings.load()
         self.refresh_status()
         self.status_timer.start()
+        self.sync_worker.start()
 
     def show_page(self, row: int) -> None:
         if 0 <= row < len(NAV_KEYS):
@@ -92,6 +100,8 @@ class MainWindow(QMainWindow):
                 self.tasks.refresh()
             elif NAV_KEYS[row] == "sync":
                 self.sync_page.refresh()
+            elif NAV_KEYS[row] == "print":
+                self.print_queue.refresh()
 
     def open_case(self, case_id: str) -> None:
         self.case_file.load(case_id)
@@ -115,34 +125,21 @@ class MainWindow(QMainWindow):
             self.wizard = WorkflowWizard(self.ctx, spec, case_id, found.data if found else None)
             self.wizard.committed.connect(lambda _t: self.case_file.reload())
             self.wizard.committed.connect(lambda _t: self.case_list.model.reload())
-            self.wizard.print_requested.connect(
-                lambda forms: self.print_queue.add(self.case_file.title.text(), forms)
-            )
+            self.wizard.print_requested.connect(lambda forms: self.printer.open(case_id, forms))
             self.wizard.show()
 
         self.ctx.ops.run(lambda: drafts.load_draft(store, key), on_success=opened)
 
     def refresh_status(self) -> None:
         store = self.ctx.store
-        self.ctx.ops.run(
-            lambda: ui_queries.sync_status(store), on_success=self._status, key="status"
-        )
+        self.ctx.ops.run(lambda: sync_view.overview(store), on_success=self._status, key="status")
 
-    def _status(self, status: ui_queries.SyncStatus) -> None:
+    def _status(self, status: sync_view.SyncOverview) -> None:
         self.sync_status = status
         self._status_text()
 
     def _status_text(self) -> None:
-        status = self.sync_status
-        if status is None:
-            self.sync_label.setText(tr("ui.status.offline"))
-            return
-        parts = [tr("ui.status.offline") if not status.server_url else tr("ui.status.idle")]
-        parts.append(tr("ui.status.waiting", count=status.waiting))
-        if status.failed:
-            parts.append(tr("ui.status.failed", count=status.failed))
-        parts.append(tr("ui.status.last", when=status.last_sync or tr("ui.sync.never")))
-        self.sync_label.setText(" · ".join(parts))
+        self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

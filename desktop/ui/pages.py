@@ -1,4 +1,8 @@
-"""The smaller pages of the main window: Tasks, Print queue, Sync and Settings."""
+"""The smaller pages of the main window: Tasks and Settings.
+
+The Print queue and Sync pages live in ``print_queue.py`` and ``sync_page.py``; they are
+re-exported here so ``pages`` still names every page of the window.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -23,7 +26,10 @@ from desktop.services import ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.workflow_specs import label
+from desktop.ui.print_queue import PrintQueuePage
+from desktop.ui.sync_page import SyncPage
+
+__all__ = ["PrintQueuePage", "SettingsPage", "SyncPage", "TasksPage", "task_columns"]
 
 
 def task_columns() -> list[Column]:
@@ -72,74 +78,6 @@ class TasksPage(Retranslating):
         self.heading.setText(tr("ui.tasks.heading"))
         self.refresh_button.setText(tr("ui.refresh"))
         self.model.retranslate()
-
-
-class PrintQueuePage(Retranslating):
-    """Forms waiting to be printed (filled by the wizards until the packet printer lands)."""
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.items: list[tuple[str, list[str]]] = []
-        self.heading = QLabel()
-        self.list = QListWidget()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.list, 1)
-        self.retranslate()
-
-    def add(self, case_label: str, forms: list[str]) -> None:
-        self.items.append((case_label, forms))
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.heading.setText(tr("ui.print.heading"))
-        self.list.clear()
-        if not self.items:
-            self.list.addItem(tr("ui.print.empty"))
-        for case_label, forms in self.items:
-            names = ", ".join(label("form", f) for f in forms)
-            self.list.addItem(f"{case_label}: {names}")
-
-
-class SyncPage(Retranslating):
-    """Sync state in words: server, changes waiting, failures, last sync."""
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.status: ui_queries.SyncStatus | None = None
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.refresh_button = QPushButton()
-        self.refresh_button.clicked.connect(self.refresh)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(self.refresh_button)
-        layout.addStretch(1)
-        self.retranslate()
-
-    def refresh(self) -> None:
-        store = self.ctx.store
-        self.ctx.ops.run(lambda: ui_queries.sync_status(store), on_success=self.show_status)
-
-    def show_status(self, status: ui_queries.SyncStatus) -> None:
-        self.status = status
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.refresh_button.setText(tr("ui.refresh"))
-        status = self.status
-        if status is None:
-            self.text.setText(tr("ui.loading"))
-            return
-        lines = [
-            tr("ui.sync.server", url=status.server_url or tr("ui.sync.no_server")),
-            tr("ui.sync.waiting", count=status.waiting),
-            tr("ui.sync.failed", count=status.failed),
-            tr("ui.sync.last", when=status.last_sync or tr("ui.sync.never")),
-        ]
-        self.text.setText("<br>".join(lines))
 
 
 class SettingsPage(Retranslating):

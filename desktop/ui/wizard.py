@@ -295,9 +295,8 @@ class FinishPage(QWizardPage):
         self.retranslate()
 
     def _print(self) -> None:
-        # Placeholder until the forms packet is wired in: queue it for printing.
+        # The main window renders the packet with these forms and opens its preview.
         self.wiz.print_requested.emit(list(self.wiz.spec.forms))
-        self.wiz.ctx.dialogs.info(tr("ui.wizard.print_queued"))
 
     def initializePage(self) -> None:
         self.retranslate()

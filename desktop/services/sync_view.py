@@ -1,0 +1,367 @@
+"""What the app's Sync page and background sync worker need, on top of :mod:`sync`.
+
+The core sync service (:mod:`desktop.services.sync`) does one sync. The app also needs:
+a cheap reachability probe that reads the server's ``Retry-After``; a backoff policy
+with jitter; one sync run that records when it last succeeded; the data a sync will
+send before it starts (for a metered link); the refused changes with a retry; and the
+conflicts awaiting a coordinator. None of this imports Qt: the UI runs these functions
+through its operation helper, off the GUI thread.
+
+The app never sleeps here: its worker retries on a timer, so the core service is run
+with ``max_retries=0`` and the worker honours ``Retry-After`` itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from desktop.domain.errors import UserError
+from desktop.models.entities import Attachment, OutboxEntry
+from desktop.models.secret_store import SecretStore
+from desktop.models.store import Store
+from desktop.models.sync_records import SyncConflict
+from desktop.services import sync as core
+from sync.client.http import HttpClient, ServerUnreachable, SyncClient, SyncHttpError
+
+# Settings keys the Sync page writes and the worker reads.
+METERED_KEY = "sync_metered"
+METERED_LIMIT_KEY = "sync_metered_limit_kb"
+LAST_SYNC_KEY = "last_sync_at"
+SERVER_SETTING = "sync_server_url"
+DEFAULT_METERED_LIMIT_KB = 1024
+# A change on the wire carries ids, an HLC stamp, device and user besides its value.
+CHANGE_OVERHEAD_BYTES = 260
+PROBE_TIMEOUT_SECONDS = 5.0
+SYNC_TIMEOUT_SECONDS = 60.0
+
+HttpFactory = Callable[[str], HttpClient]
+
+
+def default_http(url: str) -> HttpClient:
+    """A plain ``httpx.Client`` for ``url`` (the app's default; tests inject their own)."""
+    return httpx.Client(timeout=SYNC_TIMEOUT_SECONDS)
+
+
+def _close(http: HttpClient) -> None:
+    close = getattr(http, "close", None)
+    if callable(close):
+        close()
+
+
+# --- backoff ------------------------------------------------------------------------------
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter, never shorter than the server's ``Retry-After``.
+
+    Delays grow ``base``, ``base*factor``, ... up to ``cap`` seconds; each is drawn from
+    the upper half of its step ("equal jitter") so many laptops coming back online at
+    once do not knock on the server together. ``rand`` is injectable for tests.
+    """
+
+    base: float = 5.0
+    factor: float = 2.0
+    cap: float = 900.0
+    rand: Callable[[], float] = random.random
+    failures: int = 0
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        """Seconds to wait before the next attempt, after one more failure."""
+        step = min(self.cap, self.base * self.factor**self.failures)
+        self.failures += 1
+        delay = step / 2 + (step / 2) * self.rand()
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+# --- reading the state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    """Everything the Sync page shows before a sync starts."""
+
+    server_url: str | None
+    registered: bool
+    waiting: int
+    failed: int
+    bytes_waiting: int
+    attachments_waiting: int
+    attachment_bytes: int
+    open_conflicts: int
+    last_sync: str | None
+    metered: bool
+    metered_limit_kb: int
+
+    @property
+    def bytes_to_send(self) -> int:
+        """Changes plus attachment contents a sync would send now."""
+        return self.bytes_waiting + self.attachment_bytes
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    """A change the server refused, parked in the outbox with its error."""
+
+    seq: int
+    entity: str
+    field: str
+    row_id: str
+    error: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """A same-field concurrent edit awaiting a coordinator: the value kept and the other."""
+
+    id: str
+    entity: str
+    field: str
+    row_id: str
+    applied: str
+    other: str
+    applied_by: str
+    other_by: str
+    status: str
+
+
+def server_address(store: Store) -> str | None:
+    """The server this device is registered with, else the one typed in the settings."""
+    return core.server_url(store) or (store.setting(SERVER_SETTING, None) or None)
+
+
+def is_registered(store: Store, secrets: SecretStore | None = None) -> bool:
+    return bool(core.server_url(store) and core.device_token(store, secrets))
+
+
+def overview(store: Store, secrets: SecretStore | None = None) -> SyncOverview:
+    """Counts and sizes for the Sync page and the metered-link check."""
+    with store.read() as session:
+        waiting, value_bytes = session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(OutboxEntry.value)), 0)).where(
+                OutboxEntry.last_error.is_(None)
+            )
+        ).one()
+        failed = session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.last_error.is_not(None))
+        )
+        # Attachments whose record has not reached the server yet: their contents go too.
+        unsent = (
+            select(OutboxEntry.row_id)
+            .where(OutboxEntry.entity == Attachment.__entity__)
+            .distinct()
+            .scalar_subquery()
+        )
+        files, file_bytes = session.execute(
+            select(func.count(), func.coalesce(func.sum(Attachment.size), 0)).where(
+                Attachment.id.in_(unsent)
+            )
+        ).one()
+        conflicts = session.scalar(
+            select(func.count()).select_from(SyncConflict).where(SyncConflict.status == "open")
+        )
+    last = store.setting(LAST_SYNC_KEY, None)
+    return SyncOverview(
+        server_url=server_address(store),
+        registered=is_registered(store, secrets),
+        waiting=int(waiting or 0),
+        failed=int(failed or 0),
+        bytes_waiting=int(value_bytes or 0) + int(waiting or 0) * CHANGE_OVERHEAD_BYTES,
+        attachments_waiting=int(files or 0),
+        attachment_bytes=int(file_bytes or 0),
+        open_conflicts=int(conflicts or 0),
+        last_sync=str(last) if last else None,
+        metered=bool(store.setting(METERED_KEY, False)),
+        metered_limit_kb=int(store.setting(METERED_LIMIT_KEY, DEFAULT_METERED_LIMIT_KB)),
+    )
+
+
+def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
+    """Refused changes, oldest first."""
+    with store.read() as session:
+        rows = session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.last_error.is_not(None))
+            .order_by(OutboxEntry.seq)
+            .limit(limit)
+        )
+        return [
+            FailedItem(r.seq, r.entity, r.field, r.row_id, r.last_error or "", r.attempts)
+            for r in rows
+        ]
+
+
+def _value(side: dict[str, Any]) -> str:
+    value = side.get("value")
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def conflicts(store: Store, status: str = "open", limit: int = 200) -> list[ConflictItem]:
+    """Conflicts kept from pulls (desktop/models/sync_records.py), newest first."""
+    with store.read() as session:
+        rows = session.scalars(
+            select(SyncConflict)
+            .where(SyncConflict.status == status)
+            .order_by(SyncConflict.seq.desc())
+            .limit(limit)
+        )
+        return [
+            ConflictItem(
+                id=r.id,
+                entity=r.entity,
+                field=r.field,
+                row_id=r.row_id,
+                applied=_value(r.applied),
+                other=_value(r.other),
+                applied_by=str(r.applied.get("user_id", "")),
+                other_by=str(r.other.get("user_id", "")),
+                status=r.status,
+            )
+            for r in rows
+        ]
+
+
+# --- talking to the server ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Whether the server answered, and how long it asked us to wait if it is busy."""
+
+    reachable: bool
+    retry_after: float | None = None
+    busy: bool = False
+
+
+def probe(store: Store, http_factory: HttpFactory = default_http) -> Probe:
+    """One cheap ``GET /v1/info``: no token, a few hundred bytes."""
+    url = server_address(store)
+    if not url:
+        raise UserError("sync.not_registered")
+    http = http_factory(url)
+    try:
+        SyncClient(http, url).info()
+    except ServerUnreachable:
+        return Probe(reachable=False)
+    except SyncHttpError as exc:
+        if exc.retryable:
+            return Probe(reachable=False, retry_after=exc.retry_after, busy=True)
+        return Probe(reachable=True)  # it answered; the sync itself will report the error
+    finally:
+        _close(http)
+    return Probe(reachable=True)
+
+
+def _service(
+    store: Store,
+    http: HttpClient,
+    secrets: SecretStore | None,
+    on_progress: Callable[[str, int, int], None] | None,
+) -> core.SyncService:
+    url = core.server_url(store)
+    token = core.device_token(store, secrets)
+    if not url or not token:
+        raise UserError("sync.not_registered")
+    return core.SyncService(
+        store,
+        SyncClient(http, url, token),
+        max_retries=0,
+        sleep=_no_sleep,
+        on_progress=on_progress,
+    )
+
+
+def _no_sleep(_seconds: float) -> None:
+    raise AssertionError("the app's sync never sleeps: max_retries is 0")  # pragma: no cover
+
+
+def run_sync(
+    store: Store,
+    http_factory: HttpFactory = default_http,
+    *,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+    secrets: SecretStore | None = None,
+) -> core.SyncSummary:
+    """One sync; on success the time is kept as ``last_sync_at`` (UTC, ISO 8601)."""
+    url = core.server_url(store)
+    if not url:
+        raise UserError("sync.not_registered")
+    http = http_factory(url)
+    try:
+        summary = _service(store, http, secrets, on_progress).sync()
+    finally:
+        _close(http)
+    if summary.ok:
+        when = (now or _utcnow)()
+        store.set_setting(LAST_SYNC_KEY, when.isoformat(timespec="seconds"))
+    return summary
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def register(
+    store: Store,
+    url: str,
+    username: str,
+    password: str,
+    device_name: str,
+    http_factory: HttpFactory = default_http,
+    secrets: SecretStore | None = None,
+) -> str:
+    """Register this device; returns the server's device id. Bad input is a UserError."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UserError("sync.bad_server_url", url=url)
+    if not username.strip() or not password:
+        raise UserError("sync.bad_credentials")
+    http = http_factory(url)
+    try:
+        answer = core.register_device(
+            store, SyncClient(http, url), url, username.strip(), password, device_name, secrets
+        )
+    finally:
+        _close(http)
+    store.set_setting(SERVER_SETTING, url)
+    return answer.device_id
+
+
+class _NoNetwork:
+    """An HTTP client for calls that never touch the network (retrying is local)."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        raise ServerUnreachable("no network needed")  # pragma: no cover
+
+
+def retry_failed(store: Store) -> int:
+    """Put every refused change back in line; the next sync sends them again."""
+    return core.SyncService(store, SyncClient(_NoNetwork())).retry_failed()
+
+
+def set_metered(store: Store, metered: bool, limit_kb: int) -> None:
+    """Whether the link is metered, and above how many KB the worker asks first."""
+    if limit_kb < 0:
+        raise UserError("sync.bad_metered_limit", limit=limit_kb)
+    store.set_setting(METERED_KEY, bool(metered))
+    store.set_setting(METERED_LIMIT_KEY, int(limit_kb))
+
+
+def needs_confirmation(view: SyncOverview) -> bool:
+    """On a metered link, a sync sending more than the limit asks the person first."""
+    return view.metered and view.bytes_to_send > view.metered_limit_kb * 1024

@@ -1,0 +1,342 @@
+"""The office print queue page: choose many cases, write their packets to a folder.
+
+Cases are chosen by ticking them in a searchable list, or by taking every case that
+matches the search. The packets are written by :mod:`desktop.forms.batch` in a worker
+thread, one case read and rendered at a time and written to disk before the next, so
+memory stays flat over hundreds of packets; a progress bar follows it and Cancel stops
+it between packets (a combined PDF is then not written at all: no half file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.errors import UserError
+from desktop.forms import batch
+from desktop.services import cases, printing
+from desktop.ui.context import AppContext, Retranslating
+from desktop.ui.i18n import tr
+from desktop.ui.operations import Cancelled, Handle, Progress
+from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
+
+LIST_LIMIT = 300
+DEBOUNCE_MS = 200
+
+
+class CaseStream:
+    """Case data for ``ids``, read one case at a time as the batch asks for it."""
+
+    def __init__(self, ids: Sequence[str], load: Callable[[str], Any]) -> None:
+        self.ids = list(ids)
+        self.load = load
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[Any]:
+        for case_id in self.ids:
+            yield self.load(case_id)
+
+
+def run_batch(
+    store: Any,
+    ids: Sequence[str] | None,
+    search: str,
+    folder: Path,
+    combined: bool,
+    progress: Progress,
+    load: Callable[..., Any] = printing.case_data,
+    today: dt.date | None = None,
+) -> batch.BatchResult:
+    """Write the packets (worker thread). ``ids`` None means every case matching ``search``."""
+    chosen = list(ids) if ids is not None else cases.list_case_ids(store, cases.CaseFilter(search))
+    if not chosen:
+        raise UserError("ui.print_queue.nothing_chosen")
+    stream = CaseStream(chosen, lambda case_id: load(store, case_id, today=today))
+
+    def report(done: int, _total: int | None) -> None:
+        with contextlib.suppress(Cancelled):  # cancel is seen by the batch between packets
+            progress.report(done, len(chosen))
+
+    def cancelled() -> bool:
+        return progress.cancelled
+
+    progress.report(0, len(chosen))
+    if combined:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = folder / f"packets-{stamp}.pdf"
+        return batch.print_combined(stream, target, report, cancelled)
+    return batch.print_per_case(stream, folder, report, cancelled)
+
+
+class PrintQueuePage(Retranslating):
+    """Search, tick cases, choose the output, print with progress and cancel."""
+
+    finished = Signal(object)  # BatchResult
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        dialogs: PrintDialogs | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.print_dialogs: PrintDialogs = dialogs or QtPrintDialogs()
+        self.load_case: Callable[..., Any] = printing.case_data
+        self.folder: Path | None = None
+        self.matching = 0
+        self.handle: Handle | None = None
+        self.result: batch.BatchResult | None = None
+
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.list.setObjectName("print_cases")
+        self.count_label = QLabel()
+        self.all_button = QPushButton()
+        self.all_button.clicked.connect(lambda: self._check_all(True))
+        self.none_button = QPushButton()
+        self.none_button.clicked.connect(lambda: self._check_all(False))
+
+        self.source_label = QLabel()
+        self.checked_only = QRadioButton()
+        self.checked_only.setChecked(True)
+        self.every_match = QRadioButton()
+        sources = QButtonGroup(self)
+        sources.addButton(self.checked_only)
+        sources.addButton(self.every_match)
+        self.output_label = QLabel()
+        self.per_case = QRadioButton()
+        self.per_case.setChecked(True)
+        self.combined = QRadioButton()
+        outputs = QButtonGroup(self)
+        outputs.addButton(self.per_case)
+        outputs.addButton(self.combined)
+
+        self.folder_label = QLabel()
+        self.folder_label.setWordWrap(True)
+        self.folder_button = QPushButton()
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.print_button = QPushButton()
+        self.print_button.setObjectName("print_queue")
+        self.print_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton()
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+
+        checks = QHBoxLayout()
+        checks.addWidget(self.count_label, 1)
+        checks.addWidget(self.all_button)
+        checks.addWidget(self.none_button)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source_label)
+        source_row.addWidget(self.checked_only)
+        source_row.addWidget(self.every_match)
+        source_row.addStretch(1)
+        output_row = QHBoxLayout()
+        output_row.addWidget(self.output_label)
+        output_row.addWidget(self.per_case)
+        output_row.addWidget(self.combined)
+        output_row.addStretch(1)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(self.folder_button)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.print_button)
+        run_row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(checks)
+        layout.addLayout(source_row)
+        layout.addLayout(output_row)
+        layout.addLayout(folder_row)
+        layout.addLayout(run_row)
+        layout.addWidget(self.result_label)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self.debounce.start())
+        self.retranslate()
+
+    # -- the case list ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """List the cases matching the search (the first few hundred) off the GUI thread."""
+        store, text = self.ctx.store, self.search.text()
+
+        def read() -> tuple[int, list[cases.CaseRow]]:
+            ids = cases.list_case_ids(store, cases.CaseFilter(text))
+            return len(ids), cases.case_rows(store, ids[:LIST_LIMIT])
+
+        self.ctx.ops.run(read, on_success=self._listed, key="print_queue_list")
+
+    def _listed(self, result: tuple[int, list[cases.CaseRow]]) -> None:
+        ticked = set(self.checked_ids())
+        self.matching, rows = result
+        self.list.clear()
+        for row in rows:
+            item = QListWidgetItem(f"{row.number}  {row.name}")
+            item.setData(Qt.ItemDataRole.UserRole, row.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = row.id in ticked
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        self.retranslate()
+
+    def select_cases(self, case_ids: Sequence[str]) -> None:
+        """Tick these cases (e.g. chosen in the case list)."""
+        wanted = set(case_ids)
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            if item.data(Qt.ItemDataRole.UserRole) in wanted:
+                item.setCheckState(Qt.CheckState.Checked)
+        self.retranslate()
+
+    def checked_ids(self) -> list[str]:
+        found = []
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            if item.checkState() == Qt.CheckState.Checked:
+                found.append(str(item.data(Qt.ItemDataRole.UserRole)))
+        return found
+
+    def _check_all(self, on: bool) -> None:
+        state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        for index in range(self.list.count()):
+            self.list.item(index).setCheckState(state)
+        self.retranslate()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        chosen = self.print_dialogs.folder(self)
+        if chosen is not None:
+            self.folder = chosen
+            self.retranslate()
+
+    def start(self) -> None:
+        """Write the chosen packets with progress; Cancel stops between packets."""
+        if self.handle is not None and not self.handle.done:
+            return
+        if self.folder is None:
+            self.choose_folder()
+            if self.folder is None:
+                return
+        ids = None if self.every_match.isChecked() else self.checked_ids()
+        if ids == []:
+            self.ctx.dialogs.error(tr("ui.print_queue.nothing_chosen"))
+            return
+        store, text, folder = self.ctx.store, self.search.text(), self.folder
+        combined, load, today = self.combined.isChecked(), self.load_case, self.ctx.today()
+        self.result = None
+        self.progress.setRange(0, max(1, len(ids or ())))
+        self.progress.setValue(0)
+        self._running(True)
+        self.handle = self.ctx.ops.run(
+            lambda progress: run_batch(store, ids, text, folder, combined, progress, load, today),
+            progress=True,
+            on_progress=self._progressed,
+            on_success=self._done,
+            on_failure=self._failed,
+        )
+
+    def cancel(self) -> None:
+        if self.handle is not None and not self.handle.done:
+            self.handle.cancel()
+            self.cancel_button.setEnabled(False)
+            self.result_label.setText(tr("ui.print_queue.cancelling"))
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _done(self, result: batch.BatchResult) -> None:
+        self.result = result
+        self._running(False)
+        if not result.cancelled:
+            self.progress.setValue(self.progress.maximum())
+        self.retranslate()
+        self.finished.emit(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._running(False)
+        from desktop.ui.i18n import current
+
+        message = exc.translated(current()) if isinstance(exc, UserError) else ""
+        self.ctx.dialogs.error(message or tr("ui.printing.failed"))
+
+    def _running(self, running: bool) -> None:
+        self.print_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.folder_button.setEnabled(not running)
+        if running:
+            self.result_label.setText(tr("ui.print_queue.working"))
+
+    # -- texts -----------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.heading.setText(tr("ui.print_queue.heading"))
+        self.search.setPlaceholderText(tr("ui.print_queue.search"))
+        self.count_label.setText(
+            tr("ui.print_queue.count", shown=self.list.count(), total=self.matching)
+            + " · "
+            + tr("ui.print_queue.ticked", count=len(self.checked_ids()))
+        )
+        self.all_button.setText(tr("ui.print_queue.check_all"))
+        self.none_button.setText(tr("ui.print_queue.check_none"))
+        self.source_label.setText(tr("ui.print_queue.which"))
+        self.checked_only.setText(tr("ui.print_queue.ticked_cases"))
+        self.every_match.setText(tr("ui.print_queue.every_match", count=self.matching))
+        self.output_label.setText(tr("ui.print_queue.output"))
+        self.per_case.setText(tr("ui.print_queue.per_case"))
+        self.combined.setText(tr("ui.print_queue.combined"))
+        self.folder_label.setText(
+            tr("ui.print_queue.folder", folder=str(self.folder))
+            if self.folder
+            else tr("ui.print_queue.no_folder")
+        )
+        self.folder_button.setText(tr("ui.print_queue.choose_folder"))
+        self.print_button.setText(tr("ui.print_queue.print"))
+        self.cancel_button.setText(tr("ui.cancel"))
+        result = self.result
+        if result is not None:
+            key = "ui.print_queue.cancelled" if result.cancelled else "ui.print_queue.done"
+            text = tr(key, count=len(result.items), folder=str(self.folder or ""))
+            missing = sum(1 for i in result.items if i.missing_fields or i.missing_documents)
+            if missing:
+                text += " " + tr("ui.print_queue.with_missing", count=missing)
+            self.result_label.setText(text)
+        elif self.handle is None or self.handle.done:
+            self.result_label.setText("")

@@ -1,0 +1,239 @@
+"""The background sync worker: notices when the server is reachable, syncs, backs off.
+
+A single-shot ``QTimer`` drives it. Each tick runs, through the operation helper (never
+on the GUI thread), a cheap check: is this device registered, and does the server
+answer ``GET /v1/info``? Unreachable or busy, it waits with exponential backoff and
+jitter, never less than the server's ``Retry-After``. Reachable, it syncs; on a metered
+link it first asks before sending more than the limit set on the Sync page. After a
+good sync it waits the regular interval.
+
+``state`` is what the status bar and the Sync page show; ``changed`` fires with it.
+Tests drive the worker by calling :meth:`tick` and read :attr:`scheduled` (seconds
+until the next tick) instead of waiting: no real sleeping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.domain.errors import UserError
+from desktop.services import sync_view
+from desktop.ui.context import AppContext
+from desktop.ui.i18n import tr
+
+REGULAR_INTERVAL_S = 300.0
+
+
+class Phase(StrEnum):
+    NOT_SET_UP = "not_set_up"
+    CHECKING = "checking"
+    OFFLINE = "offline"
+    BUSY = "busy"
+    SYNCING = "syncing"
+    IDLE = "idle"
+    HELD = "held"  # metered link: the person said not now
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """Where the worker is; ``stage``/``done`` while syncing; ``retry_in`` when waiting."""
+
+    phase: Phase = Phase.CHECKING
+    stage: str = ""
+    done: int = 0
+    retry_in: float | None = None
+    error: str | None = None
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return tr("ui.sync_page.bytes", n=size)
+    if size < 1024 * 1024:
+        return tr("ui.sync_page.kb", n=round(size / 1024))
+    return tr("ui.sync_page.mb", n=round(size / 1_048_576, 1))
+
+
+class SyncWorker(QObject):
+    """Owns the timer and the backoff; the work itself runs in :mod:`sync_view`."""
+
+    changed = Signal(object)  # WorkerState
+    synced = Signal(object)  # SyncSummary of each finished attempt
+    _progressed = Signal(str, int)  # from the sync thread; queued to the GUI thread
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        http_factory: sync_view.HttpFactory = sync_view.default_http,
+        backoff: sync_view.Backoff | None = None,
+        interval_s: float = REGULAR_INTERVAL_S,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.http_factory = http_factory
+        self.backoff = backoff or sync_view.Backoff()
+        self.interval_s = interval_s
+        self.state = WorkerState()
+        self.scheduled: float | None = None
+        self.running = False
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.tick)
+        self._progressed.connect(self._progress)
+        self._force = False
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin: one check straight away, then on the timer."""
+        self.schedule(0)
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.scheduled = None
+
+    def schedule(self, seconds: float) -> None:
+        self.scheduled = seconds
+        self.timer.start(int(seconds * 1000))
+
+    def sync_now(self) -> None:
+        """The person asked: skip the wait and the metered-link question."""
+        self._force = True
+        self.timer.stop()
+        self.tick()
+
+    def tick(self) -> None:
+        """Check the server; sync if it answers. Does nothing while a sync runs."""
+        if self.running:
+            return
+        self.running = True
+        self.timer.stop()
+        self.scheduled = None
+        store, factory = self.ctx.store, self.http_factory
+
+        def check() -> tuple[sync_view.SyncOverview, sync_view.Probe | None]:
+            view = sync_view.overview(store)
+            if not view.registered:
+                return view, None
+            return view, sync_view.probe(store, factory)
+
+        self._set(WorkerState(Phase.CHECKING))
+        self.ctx.ops.run(check, on_success=self._checked, on_failure=self._failed)
+
+    def _checked(self, result: tuple[sync_view.SyncOverview, sync_view.Probe | None]) -> None:
+        view, probe = result
+        if probe is None:
+            self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
+            return
+        if not probe.reachable:
+            delay = self.backoff.next_delay(probe.retry_after)
+            phase = Phase.BUSY if probe.busy else Phase.OFFLINE
+            self._finish(WorkerState(phase, retry_in=delay), delay)
+            return
+        force, self._force = self._force, False
+        if not force and sync_view.needs_confirmation(view):
+            question = tr("ui.sync_page.metered_ask", size=_human_size(view.bytes_to_send))
+            if not self.ctx.dialogs.confirm(question):
+                self._finish(WorkerState(Phase.HELD), self.interval_s)
+                return
+        self._sync()
+
+    def _sync(self) -> None:
+        store, factory = self.ctx.store, self.http_factory
+        emit = self._progressed.emit
+        self._set(WorkerState(Phase.SYNCING))
+        self.ctx.ops.run(
+            lambda: sync_view.run_sync(
+                store, factory, on_progress=lambda stage, done, _total: emit(stage, done)
+            ),
+            write=True,
+            on_success=self._synced,
+            on_failure=self._failed,
+        )
+
+    def _progress(self, stage: str, done: int) -> None:
+        if self.state.phase is Phase.SYNCING:
+            self._set(replace(self.state, stage=stage, done=done))
+
+    def _synced(self, summary: Any) -> None:
+        if summary.ok:
+            self.backoff.reset()
+            self._finish(WorkerState(Phase.IDLE), self.interval_s)
+        else:
+            error = str(summary.error or "")
+            delay = self.backoff.next_delay()
+            phase = Phase.OFFLINE if error.startswith("unreachable") else Phase.ERROR
+            self._finish(WorkerState(phase, retry_in=delay, error=error), delay)
+        self.synced.emit(summary)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserError) and exc.code == "sync.not_registered":
+            self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
+            return
+        delay = self.backoff.next_delay()
+        message = exc.translated(_lang()) if isinstance(exc, UserError) else type(exc).__name__
+        self._finish(WorkerState(Phase.ERROR, retry_in=delay, error=message), delay)
+
+    def _finish(self, state: WorkerState, delay: float) -> None:
+        self.running = False
+        self._set(state)
+        self.schedule(delay)
+
+    def _set(self, state: WorkerState) -> None:
+        self.state = state
+        self.changed.emit(state)
+
+
+def _lang() -> str:
+    from desktop.ui.i18n import current
+
+    return current()
+
+
+def when_text(iso: str | None) -> str:
+    """``last_sync_at`` (UTC ISO) as local date and time; Buddhist Era in Thai."""
+    from desktop.ui.i18n import format_date
+
+    if not iso:
+        return tr("ui.sync_status.never")
+    try:
+        moment = dt.datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return f"{format_date(moment.date())} {moment:%H:%M}"
+
+
+def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
+    """The status bar line: connection, progress or last sync, waiting, failed, conflicts."""
+    phase = state.phase
+    if phase is Phase.SYNCING:
+        key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
+        parts = [tr(key, count=state.done)]
+    elif phase in (Phase.OFFLINE, Phase.BUSY):
+        parts = [tr(f"ui.sync_status.{phase.value}", seconds=round(state.retry_in or 0))]
+    elif phase is Phase.NOT_SET_UP:
+        parts = [tr("ui.sync_status.not_set_up")]
+    elif phase is Phase.ERROR:
+        parts = [tr("ui.sync_status.error")]
+    elif phase is Phase.HELD:
+        parts = [tr("ui.sync_status.held")]
+    elif phase is Phase.CHECKING:
+        parts = [tr("ui.sync_status.checking")]
+    else:
+        parts = []
+    if view is not None:
+        if phase in (Phase.IDLE, Phase.OFFLINE, Phase.BUSY, Phase.HELD, Phase.ERROR):
+            parts.append(tr("ui.sync_status.last", when=when_text(view.last_sync)))
+        if view.waiting:
+            parts.append(tr("ui.sync_status.waiting", count=view.waiting))
+        if view.failed:
+            parts.append(tr("ui.sync_status.failed", count=view.failed))
+        if view.open_conflicts:
+            parts.append(tr("ui.sync_status.conflicts", count=view.open_conflicts))
+    return " · ".join(parts)
