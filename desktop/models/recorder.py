@@ -185,8 +185,11 @@ class BulkWriter:
     the caller's transaction and saves the HLC state.
     """
 
-    def __init__(self, ctx: ChangeContext) -> None:
+    def __init__(self, ctx: ChangeContext, *, record: bool = True) -> None:
+        """``record=False`` writes rows only, as if applied from the server (no outbox, no audit;
+        ``version`` 1): how a coordinator's device receives cases it did not create."""
         self.ctx = ctx
+        self.record = record
         self.rows: dict[type[Synced], list[dict[str, Any]]] = defaultdict(list)
         self.outbox: list[tuple[object, ...]] = []
         self.audits: list[dict[str, Any]] = []
@@ -198,6 +201,9 @@ class BulkWriter:
         row: dict[str, Any] = {name: values.get(name) for name in spec.fields}
         row.update(id=values.get("id") or new_id(), version=0, deleted=False, updated_at=now)
         self.rows[cls].append(row)
+        if not self.record:
+            row["version"] = 1
+            return str(row["id"])
         wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
         for name, value in insert_changes(spec, wire):
             self._queue(spec.name, row["id"], name, value, now)
@@ -243,6 +249,9 @@ class BulkWriter:
                 connection.execute(cls.__table__.insert(), rows)  # type: ignore[attr-defined]
         if self.audits:
             connection.execute(AuditEvent.__table__.insert(), self.audits)  # type: ignore[attr-defined]
+        if not self.record:
+            self.rows.clear()
+            return
         if self.outbox:
             # The outbox is plain text and numbers: skip SQLAlchemy's per-row processing.
             connection.exec_driver_sql(_OUTBOX_INSERT, self.outbox)

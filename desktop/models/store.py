@@ -138,6 +138,18 @@ class Store:
         with self.remote_session() as session:
             session.merge(Setting(key=key, value=value))
 
+    def compact(self) -> None:
+        """Give free pages back to the file system (after a sync emptied the outbox)."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # Each step of this pragma frees pages: it must be run to the end.
+            cursor.execute("PRAGMA incremental_vacuum").fetchall()
+            raw.commit()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.close()
+
     def key_for_attachments(self) -> bytes:
         return self._key
 
@@ -262,6 +274,9 @@ def _make_engine(db: Path, key: bytes) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(pragma_key)
+            # Only takes effect on a new file: lets compact() return the space of
+            # acknowledged outbox entries to the file system without a full VACUUM.
+            cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")
             cursor.execute("PRAGMA busy_timeout = 10000")
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed case survives a power cut, not only a killed process.

@@ -119,8 +119,13 @@ def generate(
     contributions: bool = True,
     batch_people: int = BATCH_PEOPLE,
     progress: ProgressCallback | None = None,
+    record: bool = True,
 ) -> DemoSummary:
     """Write ``people`` demo workers (with employers, cases, tracks) into ``store``.
+
+    ``record=False`` writes the rows as if they had been pulled from a server (no outbox
+    entries, no audit events): the benchmarks use it to build a 100,000-case store the way
+    a coordinator's device receives one.
 
     Running twice with the same seed would repeat ids: the second run is refused by the
     database (primary keys), so use another seed to add more.
@@ -130,7 +135,7 @@ def generate(
     started = time.perf_counter()
     today = today or dt.date.today()
     make_id = _Ids(seed)
-    writer = BulkWriter(store.change_context())
+    writer = BulkWriter(store.change_context(), record=record)
     employers = _employers(writer, make_id, seed, max(3, people // 15))
     counts = {"cases": 0, "tracks": 0}
     person_ids: list[str] = []

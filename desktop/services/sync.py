@@ -105,6 +105,8 @@ class SyncService:
             summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
             summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED
         summary.waiting, summary.failed = self.outbox_counts()
+        if summary.pushed:
+            self.store.compact()  # acknowledged outbox pages go back to the file system
         summary.bytes_sent = self.client.bytes_sent - sent0
         summary.bytes_received = self.client.bytes_received - received0
         summary.seconds = round(time.monotonic() - started, 3)

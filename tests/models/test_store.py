@@ -199,3 +199,17 @@ def test_online_backup_is_encrypted_and_opens_with_the_same_key(
     copy.close()
     with pytest.raises(UserError):
         online_backup(store, target)
+
+
+def test_compact_returns_the_space_of_acknowledged_changes(store: store_module.Store) -> None:
+    from desktop.models.entities import OutboxEntry
+
+    with store.session() as session:
+        for _ in range(300):
+            session.add(Person(office="TAK-01", sex="f", address_home="x" * 400))
+    store.compact()
+    full = store.paths.db.stat().st_size
+    with store.remote_session() as session:  # what a sync does once the server acknowledged
+        session.query(OutboxEntry).delete()
+    store.compact()
+    assert store.paths.db.stat().st_size < full * 0.8
