@@ -1,11 +1,19 @@
 """Store benchmark: build N people with cases, then time search and opening a case file.
 
-    SAPAN_KDF_N=1024 .venv/bin/python bench/store.py --people 100000
+    .venv/bin/python bench/store.py --people 100000 --local-people 2000
 
-People are written by the demo generator's bulk path (Core inserts of the same rows with
-their outbox entries and audit events, :class:`desktop.models.recorder.BulkWriter`), without
-contribution histories so 100,000 people fit in minutes. The baseline is the same rows
-in a plain, unencrypted SQLite file (``sqlcipher_export``) queried with the same SQL.
+Two ways rows reach a device, measured separately:
+
+* **created on this device** (``--local-people``): the demo generator's bulk path
+  (:class:`desktop.models.recorder.BulkWriter`), which records every field in the outbox
+  and an audit event per row, exactly as a caseworker's edits are recorded;
+* **received from the server** (``--people``): the same rows written as a pull applies
+  them (no outbox, no audit), which is how a coordinator's device comes to hold 100,000
+  cases. Search and open-case latency are measured on this store.
+
+People have no contribution histories here, so 100,000 fit in minutes. The baseline is
+the same rows in a plain, unencrypted SQLite file (``sqlcipher_export``) queried with the
+same SQL.
 """
 
 from __future__ import annotations
@@ -62,11 +70,20 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--local-people", type=int, default=2_000)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="sapan-bench-"))
+
+    local = create_store(root / "local", "correct horse battery")
+    started = time.perf_counter()
+    local_summary = demo.generate(local, args.local_people, seed=7, contributions=False)
+    local_s = time.perf_counter() - started
+    local.close()
+    local_size = _size(root / "local")
+
     store = create_store(root / "store", "correct horse battery")
     started = time.perf_counter()
-    summary = demo.generate(store, args.people, seed=11, contributions=False)
+    summary = demo.generate(store, args.people, seed=11, contributions=False, record=False)
     insert_s = time.perf_counter() - started
 
     plain = root / "plain.db"
@@ -111,13 +128,19 @@ def main() -> None:
         base_open.append(time.perf_counter() - t)
     base.close()
 
-    size = (root / "store" / "sapan.db").stat().st_size
-    wal = root / "store" / "sapan.db-wal"
-    size += wal.stat().st_size if wal.exists() else 0
+    store.compact()
+    size = _size(root / "store")
     print(f"people {summary.people}, cases {summary.cases}, tracks {summary.tracks}")
     print(
-        f"insert: {summary.people / insert_s:,.0f} people/s ({insert_s:.1f} s, with outbox+audit)"
-        f" | baseline plain copy of the same rows {copy_s:.1f} s"
+        f"insert, created here: {local_summary.people / local_s:,.0f} people/s"
+        f" ({local_summary.people} people in {local_s:.1f} s, every field in the outbox"
+        f" + an audit event per row; {local_size / local_summary.people / 1e3:.0f} KB/person"
+        " on disk before the first sync)"
+    )
+    print(
+        f"insert, received from server: {summary.people / insert_s:,.0f} people/s"
+        f" ({insert_s:.1f} s) | baseline sqlcipher_export of the same rows to plain"
+        f" SQLite {copy_s:.1f} s"
     )
     print(
         f"search: p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms"
@@ -130,10 +153,14 @@ def main() -> None:
         f" p95 {pct(base_open, 0.95):.1f} ms"
     )
     print(
-        f"file size: {size / 1e6:.1f} MB encrypted (with WAL)"
+        f"file size: {size / 1e6:.1f} MB encrypted"
         f" | baseline {plain.stat().st_size / 1e6:.1f} MB plain"
     )
     store.close()
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.glob("sapan.db*"))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,15 @@ def reserve_block(session: Session, prefix: str, block: int) -> None:
 
 def allocate(session: Session, prefix: str, device_id: str) -> str:
     """The next free case number for ``prefix`` on this device (inside the caller's transaction)."""
+    return reserve(session, prefix, device_id, 1)[0]
+
+
+def reserve(session: Session, prefix: str, device_id: str, count: int) -> list[str]:
+    """``count`` consecutive free numbers from one block, in one write (bulk imports).
+
+    Numbers reserved but not used are simply skipped: case numbers need to be unique,
+    not gap-free. The count is capped at what is left in the block.
+    """
     prefix = prefix.upper()
     blocks = session.scalars(
         select(CaseNumberBlock)
@@ -47,6 +56,10 @@ def allocate(session: Session, prefix: str, device_id: str) -> str:
             raise RuntimeError(f"case number block {prefix}-{blocks.block} is used up")
         session.add(blocks)
         session.flush()
-    serial = blocks.next_number
-    blocks.next_number = serial + 1
-    return f"{prefix}-{blocks.block:04d}-{serial:0{SERIAL_DIGITS}d}"
+    first = blocks.next_number
+    last = min(first + max(count, 1) - 1, blocks.last_number)
+    blocks.next_number = last + 1
+    return [
+        f"{prefix}-{blocks.block:04d}-{serial:0{SERIAL_DIGITS}d}"
+        for serial in range(first, last + 1)
+    ]

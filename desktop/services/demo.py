@@ -139,6 +139,7 @@ def generate(
     employers = _employers(writer, make_id, seed, max(3, people // 15))
     counts = {"cases": 0, "tracks": 0}
     person_ids: list[str] = []
+    reserved: dict[str, list[str]] = {}
     done = 0
     while done < people:
         size = min(batch_people, people - done)
@@ -149,7 +150,9 @@ def generate(
                 person_id = _person(
                     writer, rng, make_id, index, employers, today, contributions=contributions
                 )
-                tracks = _case(writer, session, rng, make_id, index, person_id, today, store)
+                tracks = _case(
+                    writer, session, rng, make_id, index, person_id, today, store, reserved
+                )
                 counts["cases"] += 1
                 counts["tracks"] += tracks
                 batch_ids.append(person_id)
@@ -462,8 +465,12 @@ def _case(
     person_id: str,
     today: dt.date,
     store: Store,
+    reserved: dict[str, list[str]],
 ) -> int:
-    """One case with an enrollment track and 0-2 claim tracks; returns the track count."""
+    """One case with an enrollment track and 0-2 claim tracks; returns the track count.
+
+    ``reserved`` holds case numbers reserved per prefix in blocks of 200 (one write each).
+    """
     person = writer.rows[Person][-1]
     office = str(person["office"])
     prefix = office.split("-", 1)[0]
@@ -528,7 +535,10 @@ def _case(
                 status="present" if present else "missing",
                 attachment_ids=[],
             )
-    number = case_numbers.allocate(session, prefix, store.device_id)
+    numbers = reserved.setdefault(prefix, [])
+    if not numbers:
+        numbers.extend(reversed(case_numbers.reserve(session, prefix, store.device_id, 200)))
+    number = numbers.pop()
     writer.add(
         Case,
         id=case_id,
