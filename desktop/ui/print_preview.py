@@ -13,6 +13,7 @@ that returns a ``QPrinter`` writing a PDF and a temp path: no test blocks on a m
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from desktop.services import printing
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 
+log = logging.getLogger(__name__)
 PREVIEW_DPI = 80
 MAX_PRINT_DPI = 300
 # Workflow definitions name forms by their SSO/WCF codes; the forms layer by file name.
@@ -294,6 +296,7 @@ class PacketPrinter(QObject):
             if isinstance(exc, UserError):
                 self.ctx.dialogs.error(exc.translated(current()))
             else:
+                log.error("packet failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
                 self.ctx.dialogs.error(tr("ui.printing.failed"))
 
         self.ctx.ops.run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from desktop.ui.i18n import tr
 from desktop.ui.operations import Cancelled, Handle, Progress
 from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
 
+log = logging.getLogger(__name__)
 LIST_LIMIT = 300
 DEBOUNCE_MS = 200
 
@@ -80,6 +82,7 @@ def run_batch(
     def cancelled() -> bool:
         return progress.cancelled
 
+    folder.mkdir(parents=True, exist_ok=True)
     progress.report(0, len(chosen))
     if combined:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -194,6 +197,7 @@ class PrintQueuePage(Retranslating):
 
     def refresh(self) -> None:
         """List the cases matching the search (the first few hundred) off the GUI thread."""
+        self.debounce.stop()  # an explicit refresh supersedes one still waiting to fire
         store, text = self.ctx.store, self.search.text()
 
         def read() -> tuple[int, list[cases.CaseRow]]:
@@ -294,6 +298,8 @@ class PrintQueuePage(Retranslating):
         self._running(False)
         from desktop.ui.i18n import current
 
+        if not isinstance(exc, UserError):
+            log.error("print queue failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
         message = exc.translated(current()) if isinstance(exc, UserError) else ""
         self.ctx.dialogs.error(message or tr("ui.printing.failed"))
 

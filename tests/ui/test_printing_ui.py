@@ -1,0 +1,288 @@
+"""Printing in the app: packet preview, print to a (PDF) printer, save as PDF, and the
+office print queue with progress and cancel (desktop/ui/print_preview.py and
+desktop/ui/print_queue.py, driven through the real widgets)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from desktop.forms.batch import BatchResult
+from desktop.forms.packet import render_packet
+from desktop.models.store import Store
+from desktop.services import cases, people, printing
+from desktop.ui.context import AppContext
+from desktop.ui.print_preview import PacketPrinter, PreviewDialog, packet_forms
+from desktop.ui.print_queue import PrintQueuePage
+from tests.ui.conftest import TODAY, drain
+
+
+class FakePrintDialogs:
+    """Printer and file choosers with scripted answers: a QPrinter writing a PDF file."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.printer_file = tmp / "printed.pdf"
+        self.save_to: Path | None = tmp / "saved.pdf"
+        self.chosen_folder: Path | None = tmp / "out"
+        self.printers: list[QPrinter] = []
+
+    def printer(self, parent: QWidget | None) -> QPrinter | None:
+        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(self.printer_file))
+        self.printers.append(printer)
+        return printer
+
+    def save_pdf(self, parent: QWidget | None, suggested: str) -> Path | None:
+        return self.save_to
+
+    def folder(self, parent: QWidget | None) -> Path | None:
+        return self.chosen_folder
+
+
+def _cases(store: Store, n: int) -> list[str]:
+    found = []
+    for i in range(n):
+        person = people.create_person(
+            store,
+            people.PersonInput(
+                names=[
+                    people.NameInput(f"မောင်မောင် {i}", "native"),
+                    people.NameInput(f"MAUNG MAUNG {i}", "passport"),
+                ],
+                nationality="MM",
+                preferred_language="my",
+            ),
+        )
+        found.append(cases.case_id_for(store, cases.open_case(store, person.person_id)))
+    return found
+
+
+def _pages(path: Path) -> int:
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def _expected_pages(store: Store, case_id: str, tmp: Path) -> int:
+    reference = tmp / "reference.pdf"
+    render_packet(printing.case_data(store, case_id, today=TODAY), reference)
+    return _pages(reference)
+
+
+def _open_preview(qtbot: QtBot, ctx: AppContext, fake: FakePrintDialogs, case_id: str) -> Any:
+    printer = PacketPrinter(ctx, fake)
+    with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
+        printer.open(case_id)
+    dialog = opened.args[0]
+    assert isinstance(dialog, PreviewDialog)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_a_case_packet_previews_prints_and_saves_as_pdf(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    (case_id,) = _cases(store, 1)
+    fake = FakePrintDialogs(tmp_path)
+    expected = _expected_pages(store, case_id, tmp_path)
+    dialog = _open_preview(qtbot, ctx, fake, case_id)
+
+    assert len(dialog.pages) == expected >= 4  # cover, checklist, instructions, signatures
+    assert all(not page.pixmap().isNull() for page in dialog.pages)
+    assert dialog.pages[0].pixmap().height() > dialog.pages[0].pixmap().width()  # A4 upright
+
+    with qtbot.waitSignal(dialog.printed, timeout=20_000) as printed:
+        dialog.print_button.click()
+    assert printed.args == [expected]
+    assert fake.printer_file.read_bytes().startswith(b"%PDF")
+    assert _pages(fake.printer_file) == expected
+
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        dialog.save_button.click()
+    assert fake.save_to is not None
+    assert fake.save_to.read_bytes().startswith(b"%PDF")
+    assert _pages(fake.save_to) == expected
+
+
+def test_cancelled_printer_and_save_dialogs_do_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    (case_id,) = _cases(store, 1)
+    fake = FakePrintDialogs(tmp_path)
+    dialog = _open_preview(qtbot, ctx, fake, case_id)
+    fake.save_to = None
+    fake.printer = lambda parent: None  # type: ignore[method-assign]
+    with qtbot.assertNotEmitted(dialog.printed), qtbot.assertNotEmitted(dialog.saved):
+        dialog.print_button.click()
+        dialog.save_button.click()
+        drain(qtbot, ctx)
+    assert list(tmp_path.glob("*.pdf")) == []
+
+
+def test_an_unknown_case_shows_a_clear_error_and_no_preview(
+    qtbot: QtBot, ctx: AppContext, dialogs: Any, tmp_path: Path
+) -> None:
+    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    with qtbot.assertNotEmitted(printer.opened):
+        printer.open("no-such-case")
+        drain(qtbot, ctx)
+    assert len(dialogs.errors) == 1
+    assert "no-such-case" in dialogs.errors[0]
+    assert printer.preview is None
+
+
+def test_wizard_forms_map_to_the_forms_layer() -> None:
+    assert packet_forms(["sso_1_03", "sso_2_01", "sso_1_03"]) == ("sps1_03", "sps2_01")
+    assert packet_forms(["wcf_kt16", "complaint_letter"]) == ("kt16", "complaint")
+    assert packet_forms(["not_a_form"]) == ()
+
+
+# --- the print queue ---------------------------------------------------------------------
+
+
+def _queue(qtbot: QtBot, ctx: AppContext, fake: FakePrintDialogs) -> PrintQueuePage:
+    page = PrintQueuePage(ctx, fake)
+    qtbot.addWidget(page)
+    page.show()
+    page.refresh()
+    drain(qtbot, ctx)
+    return page
+
+
+def test_queue_writes_one_pdf_per_ticked_case_with_progress_to_100(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    ids = _cases(store, 3)
+    fake = FakePrintDialogs(tmp_path)
+    page = _queue(qtbot, ctx, fake)
+    assert page.list.count() == 3
+    page.all_button.click()
+    assert sorted(page.checked_ids()) == sorted(ids)
+    seen: list[int] = []
+    page.progress.valueChanged.connect(seen.append)
+    with qtbot.waitSignal(page.finished, timeout=60_000) as finished:
+        page.print_button.click()
+    result: BatchResult = finished.args[0]
+    assert not result.cancelled
+    assert len(result.items) == 3
+    assert page.progress.value() == page.progress.maximum() == 3
+    assert seen == [1, 2, 3]  # one step per packet, ending at 100 %
+    written = sorted((tmp_path / "out").glob("*.pdf"))
+    assert len(written) == 3
+    assert all(p.read_bytes().startswith(b"%PDF") and _pages(p) >= 4 for p in written)
+    assert page.print_button.isEnabled()
+    assert not page.cancel_button.isEnabled()
+
+
+def test_queue_combines_every_matching_case_into_one_pdf(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    ids = _cases(store, 3)
+    fake = FakePrintDialogs(tmp_path)
+    page = _queue(qtbot, ctx, fake)
+    page.every_match.setChecked(True)
+    page.combined.setChecked(True)
+    with qtbot.waitSignal(page.finished, timeout=60_000) as finished:
+        page.print_button.click()
+    result: BatchResult = finished.args[0]
+    assert result.combined is not None
+    assert result.combined.parent == tmp_path / "out"
+    per_case = _expected_pages(store, ids[0], tmp_path)
+    assert _pages(result.combined) == 3 * per_case
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [result.combined.name]
+
+
+@pytest.mark.parametrize("combined", [False, True])
+def test_cancel_mid_way_leaves_no_half_file(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path, combined: bool
+) -> None:
+    _cases(store, 3)
+    fake = FakePrintDialogs(tmp_path)
+    page = _queue(qtbot, ctx, fake)
+    page.all_button.click()
+    page.combined.setChecked(combined)
+    # The second case's data waits until the test has pressed Cancel: deterministic.
+    release, loads = threading.Event(), []
+    real = page.load_case
+
+    def slow(store_: Any, case_id: str, **kw: Any) -> Any:
+        loads.append(case_id)
+        if len(loads) == 2:
+            assert release.wait(20)
+        return real(store_, case_id, **kw)
+
+    page.load_case = slow
+    page.print_button.click()
+    qtbot.waitUntil(lambda: page.progress.value() == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: len(loads) == 2, timeout=10_000)
+    page.cancel_button.click()
+    assert page.result_label.text() == "Stopping after the current packet…"
+    with qtbot.waitSignal(page.finished, timeout=30_000) as finished:
+        release.set()
+    result: BatchResult = finished.args[0]
+    assert result.cancelled
+    assert len(result.items) == 1
+    out = tmp_path / "out"
+    files = sorted(out.iterdir()) if out.exists() else []
+    if combined:
+        assert files == []  # no combined PDF and no .part file
+    else:
+        assert len(files) == 1
+        assert _pages(files[0]) >= 4
+    assert page.progress.value() == 1
+    assert "Cancelled after 1 packets" in page.result_label.text()
+
+
+def test_queue_with_nothing_ticked_says_so_and_writes_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path
+) -> None:
+    _cases(store, 2)
+    page = _queue(qtbot, ctx, FakePrintDialogs(tmp_path))
+    page.print_button.click()
+    drain(qtbot, ctx)
+    assert dialogs.errors == [
+        "No case chosen: tick at least one case, or print every matching case."
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_queue_with_no_folder_chosen_does_not_start(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    _cases(store, 1)
+    fake = FakePrintDialogs(tmp_path)
+    fake.chosen_folder = None
+    page = _queue(qtbot, ctx, fake)
+    page.all_button.click()
+    page.print_button.click()
+    assert page.handle is None
+    assert page.folder is None
+
+
+def test_every_matching_case_over_an_empty_search_is_a_clear_error(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path
+) -> None:
+    _cases(store, 1)
+    page = _queue(qtbot, ctx, FakePrintDialogs(tmp_path))
+    page.search.setText("nobody by this name")
+    page.refresh()
+    drain(qtbot, ctx)
+    assert page.list.count() == 0
+    page.every_match.setChecked(True)
+    page.print_button.click()
+    drain(qtbot, ctx)
+    assert dialogs.errors == [
+        "No case chosen: tick at least one case, or print every matching case."
+    ]
+    assert page.print_button.isEnabled()
