@@ -1,0 +1,365 @@
+"""The UI's query services: tasks and the overdue filter, the journey timeline, the
+eligibility panel, payslip paste, sync status, attachment checks and the store lifecycle."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+from pathlib import Path
+
+import pytest
+
+from desktop.domain import eligibility
+from desktop.domain.errors import UserError
+from desktop.models.store import Store
+from desktop.services import cases, employers, people, ui_queries
+from tests.conftest import PASSPHRASE
+
+TODAY = dt.date(2026, 3, 15)
+
+
+def _case(store: Store, name: str = "အောင်ကျော်", **person: object) -> str:
+    created = people.create_person(
+        store,
+        people.PersonInput(names=[people.NameInput(name)], **person),  # type: ignore[arg-type]
+    )
+    return cases.case_id_for(store, cases.open_case(store, created.person_id))
+
+
+def _injury(store: Store, case_id: str, day: dt.date) -> str:
+    return cases.start_track(
+        store,
+        case_id,
+        cases.TrackInput(
+            kind="work_injury", steps=["report"], benefit="work_injury", event_date=day
+        ),
+    )
+
+
+# --- store lifecycle --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "level"),
+    [
+        ("short", "too_short"),
+        ("abcdefgh", "weak"),
+        ("abcdefghijkl", "fair"),
+        ("Abc1!efgh", "fair"),
+        ("Abcdef1!ghijkl", "strong"),
+        ("a" * 20, "strong"),
+    ],
+)
+def test_passphrase_strength_is_a_hint_by_length_and_variety(typed: str, level: str) -> None:
+    assert ui_queries.passphrase_strength(typed) == level
+
+
+def test_create_store_refuses_two_different_passphrases(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        ui_queries.create_store(tmp_path / "s", PASSPHRASE, PASSPHRASE + "x")
+    assert caught.value.code == "error.passphrase_mismatch"
+    assert not ui_queries.store_exists(tmp_path / "s")
+
+
+def test_create_open_and_check_the_passphrase(tmp_path: Path, memory_keyring: object) -> None:
+    root = tmp_path / "s"
+    ui_queries.create_store(root, PASSPHRASE, PASSPHRASE).close()
+    assert ui_queries.store_exists(root)
+    with ui_queries.open_store(root, None) as opened:  # the keyring holds the key
+        ui_queries.check_passphrase(opened, PASSPHRASE)
+        with pytest.raises(UserError) as caught:
+            ui_queries.check_passphrase(opened, "not the passphrase")
+        assert caught.value.code == "error.wrong_passphrase"
+    memory_keyring.secrets.clear()  # type: ignore[attr-defined]
+    with pytest.raises(UserError) as needed:
+        ui_queries.open_store(root, None)
+    assert needed.value.code == "error.passphrase_needed"
+    ui_queries.open_store(root, PASSPHRASE).close()
+
+
+def test_default_data_dir_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAPAN_DATA_DIR", str(tmp_path / "here"))
+    assert ui_queries.default_data_dir() == tmp_path / "here"
+
+
+# --- tasks and the overdue filter -------------------------------------------------------------
+
+
+def test_tasks_are_due_soon_or_overdue_most_urgent_first(store: Store) -> None:
+    late = _case(store, "สมชาย")
+    soon = _case(store, "ស៊ុន")
+    later = _case(store, "ສົມພອນ")
+    _injury(store, late, dt.date(2025, 9, 1))  # 180 days: due 28 Feb 2026
+    _injury(store, soon, dt.date(2025, 10, 1))  # due 30 Mar 2026, within 30 days
+    _injury(store, later, dt.date(2026, 3, 1))  # due in August: not a task yet
+    tasks = ui_queries.open_tasks(store, TODAY)
+    assert [(t.case_id, t.state, t.action) for t in tasks] == [
+        (late, "overdue", "deadline.claim_wcf"),
+        (soon, "due_soon", "deadline.claim_wcf"),
+    ]
+    assert tasks[0].name == "สมชาย"
+    assert tasks[0].due == dt.date(2026, 2, 28)
+    assert tasks[0].case_number.startswith("TAK-")
+    assert [t.case_id for t in ui_queries.open_tasks(store, TODAY, states=("due",))] == [later]
+
+
+def test_a_decided_track_has_no_tasks(store: Store) -> None:
+    case_id = _case(store)
+    track = _injury(store, case_id, dt.date(2025, 9, 1))
+    cases.set_track_state(store, track, "decided", decided_on=dt.date(2025, 12, 1))
+    assert ui_queries.open_tasks(store, TODAY) == []
+
+
+def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    employers.add_employment(
+        store,
+        person_id,
+        employers.EmploymentInput(None, dt.date(2024, 1, 1), end_date=dt.date(2026, 2, 20)),
+    )
+    actions = {t.action for t in ui_queries.open_tasks(store, TODAY, states=("overdue",))}
+    assert "deadline.register_unemployment" not in actions  # 30 days: due 22 March
+    due_soon = {t.action for t in ui_queries.open_tasks(store, TODAY)}
+    assert "deadline.register_unemployment" in due_soon
+
+
+def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> None:
+    late = _case(store, "สมชาย")
+    fine = _case(store, "สมหญิง")
+    _injury(store, late, dt.date(2025, 9, 1))
+    _injury(store, fine, dt.date(2026, 3, 1))
+    assert ui_queries.overdue_case_ids(store, TODAY) == {late}
+    everything = ui_queries.case_ids(store, cases.CaseFilter())
+    assert set(everything) == {late, fine}
+    assert ui_queries.case_ids(store, cases.CaseFilter(), overdue_on=TODAY) == [late]
+    assert ui_queries.case_ids(store, cases.CaseFilter(text="สมหญิง"), overdue_on=TODAY) == []
+
+
+def test_filter_choices_list_what_the_store_holds(store: Store) -> None:
+    case_id = _case(store)
+    _injury(store, case_id, dt.date(2026, 3, 1))
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    choices = ui_queries.filter_choices(store)
+    assert choices.track_kinds == ("work_injury",)
+    assert choices.step_keys == ("report",)
+    assert choices.employers == ((employer, "Mae Sot Garments"),)
+    assert ui_queries.filter_choices(store, max_employers=0).employers == ()
+
+
+# --- journey ----------------------------------------------------------------------------------
+
+
+def test_journey_puts_every_dated_fact_on_one_line(store: Store) -> None:
+    case_id = _case(
+        store,
+        arrived_on=dt.date(2022, 5, 1),
+        documents=[
+            people.DocumentInput("passport", "MA1234567", issued_on=dt.date(2022, 1, 10)),
+        ],
+    )
+    person_id = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(store, employers.EmployerInput(name="Tak Farm"))
+    employers.add_employment(
+        store,
+        person_id,
+        employers.EmploymentInput(employer, dt.date(2022, 6, 1), end_date=dt.date(2026, 1, 31)),
+    )
+    employers.record_contributions(
+        store,
+        person_id,
+        [employers.ContributionInput(f"2025-{m:02d}", decimal.Decimal(9000)) for m in (1, 2, 3)],
+    )
+    cases.start_track(store, case_id, cases.TrackInput(kind="enrollment", steps=["register"]))
+    cases.start_track(
+        store,
+        case_id,
+        cases.TrackInput(
+            kind="claim", steps=["file"], benefit="maternity", event_date=dt.date(2025, 12, 1)
+        ),
+    )
+    _injury(store, case_id, dt.date(2025, 11, 1))
+    events = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert events == sorted(events, key=lambda e: (e.day, e.kind))
+    first = {e.kind: e for e in reversed(events)}
+    assert first["arrival"].day == dt.date(2022, 5, 1)
+    assert first["document"].params == {"kind": "passport"}
+    assert first["job"].params == {"employer": "Tak Farm"}
+    assert first["job_end"].day == dt.date(2026, 1, 31)
+    assert first["contributions"].day == dt.date(2025, 1, 1)
+    assert first["contributions"].params == {"count": 3}
+    assert "registration" in first
+    claims = {e.params["benefit"] for e in events if e.kind == "claim"}
+    assert claims == {"maternity", "work_injury"}
+    deadlines = [e for e in events if e.kind == "deadline"]
+    assert {e.label_key for e in deadlines} >= {"deadline.claim_wcf", "deadline.file_claim"}
+    assert all(e.state in ("due", "due_soon", "overdue") for e in deadlines)
+
+
+def test_journey_of_a_bare_case_is_empty(store: Store) -> None:
+    assert ui_queries.journey(cases.get_case_file(store, _case(store)), TODAY) == []
+
+
+# --- eligibility panel ------------------------------------------------------------------------
+
+
+def test_eligibility_panel_judges_every_benefit(store: Store) -> None:
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    months = [
+        employers.ContributionInput(f"{y}-{m:02d}", decimal.Decimal(12000))
+        for y in (2025, 2026)
+        for m in range(1, 13)
+        if (y, m) < (2026, 3)
+    ]
+    employers.record_contributions(store, person_id, months)
+    case = cases.get_case_file(store, case_id)
+    lines = ui_queries.eligibility_panel(case, TODAY)
+    assert [line.benefit for line in lines] == [str(b) for b in ui_queries.PANEL_BENEFITS]
+    by_benefit = {line.benefit: line for line in lines}
+    maternity = by_benefit["maternity"].result
+    assert maternity is not None
+    assert maternity.status is eligibility.Status.ELIGIBLE
+    assert maternity.event_date == TODAY
+    assert all(line.error_code is None for line in lines)
+
+
+def test_eligibility_panel_uses_a_claims_own_date(store: Store) -> None:
+    case_id = _case(store)
+    cases.start_track(
+        store,
+        case_id,
+        cases.TrackInput(
+            kind="claim", steps=["file"], benefit="sickness", event_date=dt.date(2025, 7, 4)
+        ),
+    )
+    (line,) = ui_queries.eligibility_panel(
+        cases.get_case_file(store, case_id), TODAY, [eligibility.Benefit.SICKNESS]
+    )
+    assert line.result is not None
+    assert line.result.event_date == dt.date(2025, 7, 4)
+    assert line.result.status is eligibility.Status.NOT_ELIGIBLE  # no contributions known
+
+
+def test_eligibility_panel_reports_an_engine_error_as_a_code(store: Store) -> None:
+    case = cases.get_case_file(store, _case(store))
+    odd = cases.ContributionView("x", "2025-01", decimal.Decimal(9000), 41, None, None, None)
+    lines = ui_queries.eligibility_panel(
+        dataclasses.replace(case, contributions=(odd,)), TODAY, [eligibility.Benefit.SICKNESS]
+    )
+    assert lines == [
+        ui_queries.EligibilityLine("sickness", None, "error.eligibility_section", {"section": 41})
+    ]
+
+
+def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> None:
+    case = cases.get_case_file(store, _case(store))
+    months = (
+        cases.ContributionView("a", "2025-01", decimal.Decimal(9000), 33, None, None, None),
+        cases.ContributionView("b", "2025-02", None, 33, None, None, None),  # no wage: skipped
+        cases.ContributionView("c", "2025-03", decimal.Decimal(4800), 39, None, None, None),
+    )
+    jobs = tuple(
+        cases.EmploymentView(str(n), None, None, None, None, None, None, end, None, None, 33, None)
+        for n, end in enumerate((dt.date(2024, 5, 1), dt.date(2025, 4, 30), None))
+    )
+    case = dataclasses.replace(case, contributions=months, employments=jobs)
+    facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
+    assert [str(c.month) for c in facts.contributions] == ["2025-01", "2025-03"]
+    assert facts.section == 39
+    assert facts.employment_end == dt.date(2025, 4, 30)
+    assert facts.reason is eligibility.UnemploymentReason.LAID_OFF
+    bare = dataclasses.replace(case, contributions=(), employments=())
+    facts = ui_queries.eligibility_facts(bare, eligibility.Benefit.SICKNESS, TODAY)
+    assert (facts.section, facts.employment_end, facts.reason) == (33, None, None)
+
+
+# --- payslip paste ----------------------------------------------------------------------------
+
+
+def test_payslip_rows_in_every_month_shape() -> None:
+    pasted = "Month\tWage\n2025-01\t9,000\n02/2025\t9000.50\n2568-03\t฿ 9,100\n2025.4;8800\n"
+    rows, found = ui_queries.parse_payslip_table(pasted, employer_id="e1")
+    assert found == []
+    assert [(r.month, r.wage, r.employer_id) for r in rows] == [
+        ("2025-01", decimal.Decimal("9000"), "e1"),
+        ("2025-02", decimal.Decimal("9000.50"), "e1"),
+        ("2025-03", decimal.Decimal("9100"), "e1"),  # BE 2568 is CE 2025
+        ("2025-04", decimal.Decimal("8800"), "e1"),
+    ]
+
+
+def test_payslip_bad_rows_are_reported_by_line_and_not_kept() -> None:
+    pasted = "\n".join(
+        [
+            "2025-01\t9000",
+            "2025-13\t9000",  # no 13th month
+            "2025-02\tnine thousand",
+            "2025-03\t-5",
+            "2025-04",  # no wage
+            "",
+            "hello\t9000",
+        ]
+    )
+    rows, found = ui_queries.parse_payslip_table(pasted)
+    assert [r.month for r in rows] == ["2025-01"]
+    assert [(i.code, i.field, i.params["line"]) for i in found] == [
+        ("ui.paste.bad_line", "contributions", n) for n in (2, 3, 4, 5, 7)
+    ]
+
+
+def test_a_first_line_with_a_month_but_a_bad_wage_is_not_a_header() -> None:
+    rows, found = ui_queries.parse_payslip_table("2025-01\tx\n2025-02\t100")
+    assert [r.month for r in rows] == ["2025-02"]
+    assert [i.params["line"] for i in found] == [1]
+
+
+def test_empty_paste_gives_nothing() -> None:
+    assert ui_queries.parse_payslip_table("") == ([], [])
+
+
+# --- status bar and attachments ---------------------------------------------------------------
+
+
+def test_sync_status_counts_waiting_and_failed_changes(store: Store) -> None:
+    status = ui_queries.sync_status(store)
+    assert status == ui_queries.SyncStatus(None, 0, 0, None)
+    _case(store)
+    waiting = ui_queries.sync_status(store).waiting
+    assert waiting > 0
+    from sqlalchemy import select, update
+
+    from desktop.models.entities import OutboxEntry
+
+    with store.remote_session() as session:
+        first = session.scalars(select(OutboxEntry.seq).limit(2)).all()
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.seq.in_(first))
+            .values(last_error="server said no")
+        )
+    store.set_setting("sync_server_url", "https://sync.example.org")
+    store.set_setting("last_sync_at", "2026-03-15T09:00:00+00:00")
+    assert ui_queries.sync_status(store) == ui_queries.SyncStatus(
+        "https://sync.example.org", waiting, 2, "2026-03-15T09:00:00+00:00"
+    )
+
+
+def test_attachment_size_is_checked_before_copying(store: Store, tmp_path: Path) -> None:
+    small = tmp_path / "scan.jpg"
+    small.write_bytes(b"x" * 1000)
+    assert ui_queries.check_attachment(store, small) == 1000
+    store.set_setting("attachment_max_mb", 1)
+    big = tmp_path / "video.mp4"
+    with big.open("wb") as handle:
+        handle.truncate(3 * 1_048_576)  # sparse: no 3 MB written
+    with pytest.raises(UserError) as caught:
+        ui_queries.check_attachment(store, big)
+    assert caught.value.code == "error.attachment_too_large"
+    assert caught.value.params == {"size_mb": 3.0, "max_mb": 1}
+    with pytest.raises(UserError) as missing:
+        ui_queries.check_attachment(store, tmp_path / "gone.pdf")
+    assert missing.value.code == "error.attachment_unreadable"

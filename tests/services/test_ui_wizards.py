@@ -1,0 +1,232 @@
+"""Committing a finished wizard: track, steps, checklist, attachments, documents and the job
+in one transaction with the draft removed; on any failure nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.domain.errors import UserError
+from desktop.models.entities import Attachment, ChecklistItem, Employer, Step, Track
+from desktop.models.store import Store
+from desktop.services import cases, drafts, people, ui_wizards
+from desktop.services.attachments import read_attachment
+
+PINK_CARD = "0-0000-00001-12-1"  # a valid 13-digit number (check digit 1)
+
+
+def _case(store: Store) -> str:
+    return ui_wizards.create_case(
+        store, ui_wizards.NewCase(names=[people.NameInput("မောင်မောင်")], nationality="MMR")
+    )
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.read() as session:
+        return {
+            cls.__name__: int(session.scalar(select(func.count()).select_from(cls)) or 0)
+            for cls in (Track, Step, ChecklistItem, Attachment, Employer)
+        }
+
+
+def _enrollment(scan: Path, **facts: object) -> ui_wizards.TrackCommit:
+    return ui_wizards.TrackCommit(
+        kind="enrollment",
+        workflow="enrollment_pink_card",
+        path="pink_card",
+        steps=[
+            ("identity", {"pink_card_number": PINK_CARD}, "ready"),
+            ("job", {"employer_name": "Tak Farm"}, "ready"),
+            ("register", {}, "in_progress"),
+        ],
+        documents=[
+            ui_wizards.DocumentCommit("pink_card", True, (str(scan),)),
+            ui_wizards.DocumentCommit("work_permit", False),
+        ],
+        facts={
+            "document.pink_card.number": PINK_CARD,
+            "document.pink_card.issued_on": "2024-02-01",
+            "employer.name": " Tak   Farm ",
+            "employer.sso_account": "10-0000-0001",
+            "employment.start_date": dt.date(2024, 3, 1),
+            "employment.monthly_wage": "9000",
+            "employment.occupation": "",  # empty: ignored
+            **facts,
+        },
+        draft_key="enrollment_pink_card:c",
+    )
+
+
+def test_create_case_makes_the_person_and_opens_the_case(store: Store) -> None:
+    case_id = _case(store)
+    case = cases.get_case_file(store, case_id)
+    assert case.id == case_id
+    assert case.status == "open"
+    assert [n.full_name for n in case.person.names] == ["မောင်မောင်"]
+    assert case.person.nationality == "MMR"
+
+
+def test_commit_track_writes_everything_and_removes_the_draft(store: Store, tmp_path: Path) -> None:
+    case_id = _case(store)
+    scan = tmp_path / "pink.jpg"
+    scan.write_bytes(b"\xff\xd8 a pink card scan")
+    drafts.save_draft(store, "enrollment_pink_card:c", {"step": 2}, case_id)
+    progress: list[tuple[int, int]] = []
+    track_id = ui_wizards.commit_track(
+        store, case_id, _enrollment(scan), progress=lambda d, t: progress.append((d, t))
+    )
+    assert progress == [(1, 1)]
+    case = cases.get_case_file(store, case_id)
+    (track,) = case.tracks
+    assert (track.id, track.kind, track.workflow, track.path, track.state) == (
+        track_id,
+        "enrollment",
+        "enrollment_pink_card",
+        "pink_card",
+        "in_progress",
+    )
+    assert [(s.key, s.position, s.state) for s in track.steps] == [
+        ("identity", 0, "ready"),
+        ("job", 1, "ready"),
+        ("register", 2, "in_progress"),
+    ]
+    assert track.steps[0].data == {"pink_card_number": PINK_CARD}
+    checklist = {c.doc_key: c for c in track.checklist}
+    assert checklist["pink_card"].status == "present"
+    assert checklist["work_permit"].status == "missing"
+    assert checklist["work_permit"].required is False
+    (attachment,) = case.attachments
+    assert attachment.id in checklist["pink_card"].attachment_ids
+    assert (attachment.filename, attachment.mime, attachment.description) == (
+        "pink.jpg",
+        "image/jpeg",
+        "pink_card",
+    )
+    assert read_attachment(store, attachment.sha256) == scan.read_bytes()
+    (document,) = case.person.documents
+    assert (document.kind, document.number, document.issued_on) == (
+        "pink_card",
+        "0000000001121",
+        dt.date(2024, 2, 1),
+    )
+    (job,) = case.employments
+    assert (job.employer_name, job.employer_sso_account, job.employer_sso_branch) == (
+        "Tak Farm",
+        "1000000001",
+        "000000",
+    )
+    assert (job.start_date, job.monthly_wage, job.occupation, job.section) == (
+        dt.date(2024, 3, 1),
+        decimal.Decimal("9000"),
+        None,
+        33,
+    )
+    assert drafts.load_draft(store, "enrollment_pink_card:c") is None
+    from desktop.services import search
+
+    assert [hit.case_numbers for hit in search.search(store, "00000000011")] == [(case.number,)]
+
+
+def test_a_claim_without_facts_or_files(store: Store) -> None:
+    case_id = _case(store)
+    track_id = ui_wizards.commit_track(
+        store,
+        case_id,
+        ui_wizards.TrackCommit(
+            kind="claim",
+            workflow="claim_maternity",
+            benefit="maternity",
+            event_date=dt.date(2026, 2, 1),
+            steps=[("prepare_claim", {"event_date": "2026-02-01"}, "ready")],
+            documents=[ui_wizards.DocumentCommit("birth_certificate", True)],
+            draft_key="no such draft",
+        ),
+    )
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert (track.id, track.benefit, track.event_date) == (
+        track_id,
+        "maternity",
+        dt.date(2026, 2, 1),
+    )
+    assert [c.status for c in track.checklist] == ["missing"]
+    assert cases.get_case_file(store, case_id).employments == ()
+    assert _counts(store)["Employer"] == 0
+
+
+def test_a_job_without_an_employer_name(store: Store) -> None:
+    case_id = _case(store)
+    ui_wizards.commit_track(
+        store,
+        case_id,
+        ui_wizards.TrackCommit(
+            kind="enrollment",
+            workflow="section_39",
+            steps=[("job", {}, "ready")],
+            facts={"employment.start_date": "2025-01-01", "employment.section": 39},
+        ),
+    )
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.employer_id, job.start_date, job.monthly_wage, job.section) == (
+        None,
+        dt.date(2025, 1, 1),
+        None,
+        39,
+    )
+
+
+def test_an_invalid_document_number_writes_nothing(store: Store, tmp_path: Path) -> None:
+    case_id = _case(store)
+    scan = tmp_path / "pink.jpg"
+    scan.write_bytes(b"scan")
+    drafts.save_draft(store, "enrollment_pink_card:c", {"step": 2}, case_id)
+    before = _counts(store)
+    with pytest.raises(UserError) as caught:
+        ui_wizards.commit_track(
+            store,
+            case_id,
+            _enrollment(scan, **{"document.pink_card.number": "12345"}),
+        )
+    assert caught.value.code == "error.invalid_input"
+    assert [i.severity.value for i in caught.value.issues] == ["error"]
+    assert _counts(store) == before
+    assert cases.get_case_file(store, case_id).tracks == ()
+    assert drafts.load_draft(store, "enrollment_pink_card:c") is not None
+
+
+def test_an_unknown_case_writes_nothing(store: Store) -> None:
+    with pytest.raises(UserError) as caught:
+        ui_wizards.commit_track(
+            store,
+            "no-such-case",
+            ui_wizards.TrackCommit(kind="claim", workflow="claim_sickness", steps=[]),
+        )
+    assert caught.value.code == "error.case_not_found"
+    assert _counts(store)["Track"] == 0
+
+
+def test_a_bad_date_in_the_facts_writes_nothing(store: Store) -> None:
+    case_id = _case(store)
+    with pytest.raises(ValueError, match="isoformat"):
+        ui_wizards.commit_track(
+            store,
+            case_id,
+            ui_wizards.TrackCommit(
+                kind="enrollment",
+                workflow="section_39",
+                steps=[("job", {}, "ready")],
+                facts={"employment.start_date": "31/01/2025"},
+            ),
+        )
+    assert _counts(store)["Track"] == 0
+    assert _counts(store)["Step"] == 0
+
+
+def test_a_missing_file_fails_before_any_row(store: Store, tmp_path: Path) -> None:
+    case_id = _case(store)
+    with pytest.raises((UserError, OSError)):
+        ui_wizards.commit_track(store, case_id, _enrollment(tmp_path / "gone.jpg"))
+    assert _counts(store)["Track"] == 0
