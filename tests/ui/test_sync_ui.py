@@ -1,0 +1,327 @@
+"""Sync in the app: the background worker, the status bar and the Sync page, against a
+real sync server running in-process (Starlette's TestClient of ``sync.server.app``).
+
+No test sleeps: the worker is driven by calling ``tick()`` and its next delay is read
+from ``scheduled``; backoff jitter is pinned by an injected ``rand``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select, update
+
+from desktop.models.entities import OutboxEntry
+from desktop.models.store import Store
+from desktop.models.sync_records import SyncConflict
+from desktop.services import cases, people, sync_view
+from desktop.ui.context import AppContext
+from desktop.ui.main_window import MainWindow
+from desktop.ui.sync_page import SyncPage
+from desktop.ui.sync_worker import Phase, SyncWorker, status_text
+from sync.protocol import Role
+from sync.server import admin
+from sync.server.app import Settings, create_app
+from tests.ui.conftest import drain
+
+PASSWORD = "password-123"
+URL = "http://testserver"
+
+
+@pytest.fixture
+def server_app(tmp_path: Path) -> Iterator[Any]:
+    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
+    ctx = app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, "somchai", PASSWORD, Role.CASEWORKER, ["TAK-01"])
+    yield app
+    ctx.engine.dispose()
+
+
+def _client(app: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+        return TestClient(app, raise_server_exceptions=True)
+
+
+def _server_rows(app: Any) -> int:
+    from sqlalchemy import text
+
+    with app.state.ctx.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM changes")).scalar_one())
+
+
+class Unreachable:
+    """An HTTP client on a laptop with no link: every request fails to connect."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls += 1
+        raise httpx.ConnectError("network is unreachable")
+
+
+class BusyResponse:
+    status_code = 503
+    headers = {"Retry-After": "120"}  # noqa: RUF012 - a fixed fake answer
+    content = b'{"status": 503, "errno": 201, "message": "busy", "details": {}}'
+    num_bytes_downloaded = 0
+
+    def json(self) -> Any:
+        return None
+
+
+class Busy:
+    """A server that answers 503 with ``Retry-After: 120`` to everything."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return BusyResponse()
+
+
+def _cases(store: Store, n: int = 2) -> None:
+    for i in range(n):
+        person = people.create_person(
+            store, people.PersonInput(names=[people.NameInput(f"สมชาย {i}", "thai")])
+        )
+        cases.open_case(store, person.person_id)
+
+
+def _waiting(store: Store) -> int:
+    with store.read() as session:
+        return int(session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)
+
+
+def _worker(ctx: AppContext, factory: Any) -> SyncWorker:
+    backoff = sync_view.Backoff(base=5.0, rand=lambda: 1.0)  # no jitter: step sizes exactly
+    return SyncWorker(ctx, http_factory=factory, backoff=backoff)
+
+
+def _tick(qtbot: QtBot, worker: SyncWorker, ctx: AppContext) -> None:
+    worker.tick()
+    qtbot.waitUntil(lambda: not worker.running, timeout=20_000)
+    drain(qtbot, ctx)
+
+
+def test_register_and_sync_from_the_window_moves_the_status_bar(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
+) -> None:
+    _cases(store)
+    waiting = _waiting(store)
+    assert waiting > 0
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.sync_worker.http_factory = lambda url: _client(server_app)
+    window.show()
+    window.start()
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: window.sync_worker.state.phase is Phase.NOT_SET_UP, timeout=10_000)
+    label = window.sync_label
+    qtbot.waitUntil(lambda: f"{waiting} changes waiting" in label.text(), timeout=10_000)
+    assert "Sync not set up" in label.text()
+
+    window.show_page(3)
+    page = window.sync_page
+    drain(qtbot, ctx)
+    assert "not registered" in page.registered_label.text()
+    page.server.setText(URL)
+    page.user.setText("somchai")
+    page.password.setText(PASSWORD)
+    page.register_button.click()
+    qtbot.waitUntil(lambda: "Last sync" in label.text(), timeout=30_000)
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: "waiting" not in label.text(), timeout=10_000)
+    assert dialogs.infos == ["Device registered. The first sync starts now."]
+    assert dialogs.errors == []
+    assert "never" not in label.text()
+    assert _waiting(store) == 0
+    assert _server_rows(server_app) >= waiting
+    assert store.setting("last_sync_at")
+    assert window.sync_worker.state.phase is Phase.IDLE
+    assert window.sync_worker.scheduled == window.sync_worker.interval_s
+    assert page.password.text() == ""  # the password is not kept on screen
+    qtbot.waitUntil(lambda: "is registered with http://testserver" in page.registered_label.text())
+
+
+def _registered(store: Store, server_app: Any) -> None:
+    sync_view.register(store, URL, "somchai", PASSWORD, "laptop", lambda url: _client(server_app))
+
+
+def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    _registered(store, server_app)
+    _cases(store, 1)
+    link = Unreachable()
+    worker = _worker(ctx, lambda url: link)
+    delays = []
+    for _ in range(4):
+        _tick(qtbot, worker, ctx)
+        assert worker.state.phase is Phase.OFFLINE
+        delays.append(worker.scheduled)
+    assert delays == [5.0, 10.0, 20.0, 40.0]
+    assert link.calls == 4  # one cheap probe per attempt, no sync tried while offline
+    assert _waiting(store) > 0  # nothing lost while offline
+    view = sync_view.overview(store)
+    text = status_text(worker.state, view)
+    assert text.startswith("Offline (next try in 40 s)")
+    assert "changes waiting" in text
+
+    worker.http_factory = lambda url: _client(server_app)
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.IDLE
+    assert worker.backoff.failures == 0
+    assert worker.scheduled == worker.interval_s
+    assert _waiting(store) == 0
+
+
+def test_retry_after_from_a_busy_server_is_honoured(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    _registered(store, server_app)
+    worker = _worker(ctx, lambda url: Busy())
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.BUSY
+    assert worker.scheduled == 120.0  # the server's wait, longer than our own 5 s step
+    assert status_text(worker.state, None) == "Server busy (next try in 120 s)"
+    # The worker's own backoff still grows underneath; Retry-After is a floor, not a cap.
+    worker.backoff.failures = 10
+    _tick(qtbot, worker, ctx)
+    assert worker.scheduled == 900.0
+
+
+def test_metered_link_asks_before_sending_and_sync_now_overrides(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
+) -> None:
+    _registered(store, server_app)
+    _cases(store, 1)
+    sync_view.set_metered(store, True, 0)
+    worker = _worker(ctx, lambda url: _client(server_app))
+    page = SyncPage(ctx, worker)
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    waiting = _waiting(store)
+    assert f"Will send {waiting} changes" in page.next_label.text()
+    assert page.metered.isChecked()
+
+    dialogs.confirm_answer = False
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.HELD
+    assert len(dialogs.questions) == 1
+    assert "metered connection" in dialogs.questions[0]
+    assert _waiting(store) == waiting  # nothing sent
+
+    page.sync_button.click()  # the person asked: no second question
+    qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
+    drain(qtbot, ctx)
+    assert len(dialogs.questions) == 1
+    assert _waiting(store) == 0
+
+
+def test_failed_items_are_listed_and_retried(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    _registered(store, server_app)
+    _cases(store, 1)
+    with store.remote_session() as session:
+        first = session.scalar(select(func.min(OutboxEntry.seq)))
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.seq == first)
+            .values(last_error="errno 104: refused", attempts=1)
+        )
+    worker = _worker(ctx, lambda url: _client(server_app))
+    page = SyncPage(ctx, worker)
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    assert page.failed_model.rowCount() == 1
+    assert page.failed_model.data(page.failed_model.index(0, 1)) == "errno 104: refused"
+    assert "1 refused" in page.state_label.text()
+
+    page.retry_button.click()
+    qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.failed_model.rowCount() == 0, timeout=10_000)
+    assert _waiting(store) == 0
+
+
+def test_conflicts_awaiting_a_coordinator_are_listed(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    with store.remote_session() as session:
+        session.add(
+            SyncConflict(
+                id="c1",
+                seq=7,
+                entity="person",
+                row_id="p1",
+                field="birth_date",
+                office="TAK-01",
+                applied={"value": "1990-01-02", "hlc": "1", "device_id": "d1", "user_id": "ann"},
+                other={"value": "1991-01-02", "hlc": "2", "device_id": "d2", "user_id": "bo"},
+                status="open",
+            )
+        )
+    page = SyncPage(ctx, _worker(ctx, lambda url: Unreachable()))
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    model = page.conflict_model
+    assert model.rowCount() == 1
+    assert [model.data(model.index(0, c)) for c in range(3)] == [
+        "person.birth_date",
+        "1990-01-02 (ann)",
+        "1991-01-02 (bo)",
+    ]
+    assert "1 conflicts to review" in page.state_label.text()
+
+
+@pytest.mark.parametrize(
+    ("url", "user", "password", "message"),
+    [
+        ("ftp://sync.example", "somchai", PASSWORD, "“ftp://sync.example” is not a server"),
+        (URL, "somchai", "wrong password", "user name or password"),
+        (URL, "", PASSWORD, "user name or password"),
+    ],
+)
+def test_registration_with_bad_input_shows_a_clear_error(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    dialogs: Any,
+    url: str,
+    user: str,
+    password: str,
+    message: str,
+) -> None:
+    page = SyncPage(ctx, _worker(ctx, lambda _u: _client(server_app)))
+    qtbot.addWidget(page)
+    page.server.setText(url)
+    page.user.setText(user)
+    page.password.setText(password)
+    page.register_button.click()
+    drain(qtbot, ctx)
+    assert len(dialogs.errors) == 1
+    assert message.lower() in dialogs.errors[0].lower()
+    assert not sync_view.is_registered(store)
+
+
+def test_unregistered_device_is_not_set_up_and_never_calls_the_network(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    link = Unreachable()
+    worker = _worker(ctx, lambda url: link)
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.NOT_SET_UP
+    assert link.calls == 0
+    assert worker.scheduled == worker.interval_s
