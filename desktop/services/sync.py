@@ -32,6 +32,7 @@ from desktop.models.entities import OutboxEntry, SyncState
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
+from desktop.services import sync_attachments
 from sync import protocol as p
 from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
 
@@ -64,6 +65,9 @@ class SyncSummary:
     ok: bool = True
     error: str | None = None
     wipe: bool = False
+    attachments_uploaded: int = 0
+    attachments_downloaded: int = 0
+    attachments_failed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,8 +101,11 @@ class SyncService:
         started = time.monotonic()
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
         try:
+            # contents first, so a device that pulls an attachment row can fetch its bytes
+            sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.push(summary)
             self.pull(summary)
+            sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
         except ServerUnreachable as exc:
             summary.ok, summary.error = False, f"unreachable: {exc}"
         except SyncHttpError as exc:

@@ -24,11 +24,12 @@ import httpx
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
-from desktop.models.entities import Attachment, OutboxEntry
+from desktop.models.entities import OutboxEntry
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import sync as core
+from desktop.services import sync_attachments
 from sync.client.http import HttpClient, ServerUnreachable, SyncClient, SyncHttpError
 
 # Settings keys the Sync page writes and the worker reads.
@@ -159,21 +160,11 @@ def overview(store: Store, secrets: SecretStore | None = None) -> SyncOverview:
         failed = session.scalar(
             select(func.count()).select_from(OutboxEntry).where(OutboxEntry.last_error.is_not(None))
         )
-        # Attachments whose record has not reached the server yet: their contents go too.
-        unsent = (
-            select(OutboxEntry.row_id)
-            .where(OutboxEntry.entity == Attachment.__entity__)
-            .distinct()
-            .scalar_subquery()
-        )
-        files, file_bytes = session.execute(
-            select(func.count(), func.coalesce(func.sum(Attachment.size), 0)).where(
-                Attachment.id.in_(unsent)
-            )
-        ).one()
         conflicts = session.scalar(
             select(func.count()).select_from(SyncConflict).where(SyncConflict.status == "open")
         )
+    # Blobs the server has not verified yet, with the bytes their upload puts on the wire.
+    files, file_bytes = sync_attachments.upload_estimate(store)
     last = store.setting(LAST_SYNC_KEY, None)
     return SyncOverview(
         server_url=server_address(store),

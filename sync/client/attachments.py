@@ -1,0 +1,202 @@
+"""Attachment blobs over protocol v1: resumable chunked upload, verified download.
+
+Upload (``docs/sync-protocol.md`` §8): ``start`` tells us which chunks the server already
+holds, so an upload cut off by a dropped link resumes from the last acknowledged chunk;
+the remaining chunks are streamed from a source the caller opens only when needed (the
+device decrypts its blob on the fly, so a 200 MB scan never sits in memory); ``verify``
+makes the server hash what it holds, and a mismatch discards everything on the server.
+
+Download: the server answers ``content`` with the whole blob (it serves no byte ranges),
+so a dropped download restarts on the next sync. The bytes are checked against their
+name here before the caller stores them; nothing is written by this module, so a cut or
+tampered transfer can never leave a half blob under its final name.
+
+Every name is checked against the SHA-256 pattern before it reaches a URL or a path: a
+hostile server cannot smuggle ``../`` into the device's storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from sync import protocol as p
+from sync.client.http import SyncClient, SyncHttpError
+
+# 256 KiB: small enough that a drop on a slow rural link loses little, large enough
+# that the per-request overhead stays under 0.1 %.
+DEFAULT_CHUNK_BYTES = 256 * 1024
+# What SyncClient counts per request besides the body (request headers); the metered
+# estimate uses the same figure so it can be compared with the bytes actually counted.
+REQUEST_OVERHEAD_BYTES = 200
+# A start or verify request body: {"sha256": "<64 hex>", "size": N, "chunk_size": C}.
+CONTROL_BODY_BYTES = 110
+
+Progress = Callable[[int, int], None]
+ChunkSource = Callable[[], Iterable[bytes]]
+
+# Refusals that concern one blob only: the sync goes on with the others. Anything else
+# (revoked device, busy server, dropped link) stops the sync as for rows.
+BLOB_ERRNOS = frozenset(
+    {
+        p.Errno.BAD_ATTACHMENT_NAME,
+        p.Errno.HASH_MISMATCH,
+        p.Errno.CHUNK_REJECTED,
+        p.Errno.UPLOAD_NOT_STARTED,
+        p.Errno.ATTACHMENT_TOO_LARGE,
+        p.Errno.NOT_FOUND,
+        p.Errno.OUT_OF_SCOPE,
+    }
+)
+
+
+class BlobRefused(Exception):
+    """One blob cannot be transferred: bad name, wrong size, hash mismatch, refused."""
+
+    def __init__(self, sha256: str, reason: str, errno: int | None = None) -> None:
+        super().__init__(f"attachment {sha256[:80]!r}: {reason}")
+        self.sha256 = sha256
+        self.reason = reason
+        self.errno = errno
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What one upload did: ``sent_chunks`` excludes chunks the server already held."""
+
+    sha256: str
+    size: int
+    chunks: int
+    sent_chunks: int
+    sent_bytes: int
+    already_complete: bool
+
+
+def check_name(sha256: str) -> str:
+    """``sha256`` if it is 64 lower-case hex digits, else :class:`BlobRefused`."""
+    if not isinstance(sha256, str) or not p.SHA256_RE.match(sha256):
+        raise BlobRefused(str(sha256), "not a SHA-256 hex digest", p.Errno.BAD_ATTACHMENT_NAME)
+    return sha256
+
+
+def chunk_count(size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -> int:
+    """How many chunks the server expects for ``size`` bytes (an empty file is one)."""
+    return max(1, -(-size // chunk_size))
+
+
+def upload_cost(size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -> int:
+    """Bytes a full upload puts on the wire, counted the way :class:`SyncClient` counts."""
+    requests = chunk_count(size, chunk_size) + 2  # start, the chunks, verify
+    return size + requests * REQUEST_OVERHEAD_BYTES + 2 * CONTROL_BODY_BYTES
+
+
+def rechunk(blocks: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:
+    """Re-cut a stream of blocks of any size into ``chunk_size`` pieces (the last shorter)."""
+    pending = bytearray()
+    for block in blocks:
+        pending += block
+        while len(pending) >= chunk_size:
+            yield bytes(pending[:chunk_size])
+            del pending[:chunk_size]
+    if pending:
+        yield bytes(pending)
+
+
+def upload_blob(
+    client: SyncClient,
+    sha256: str,
+    size: int,
+    source: ChunkSource,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_BYTES,
+    progress: Progress | None = None,
+) -> UploadResult:
+    """Upload the blob named ``sha256`` of ``size`` bytes, resuming a cut-off upload.
+
+    ``source`` is called only if the server lacks chunks; it yields the plaintext in
+    blocks of any size. Raises :class:`BlobRefused` when the server refuses this blob
+    (the server discards a hash mismatch), ``ServerUnreachable`` or ``SyncHttpError``
+    for everything else (the next sync resumes from the chunks acknowledged so far).
+    """
+    check_name(sha256)
+    if not 0 < chunk_size <= p.MAX_CHUNK_BYTES:
+        raise ValueError(f"chunk size must be 1..{p.MAX_CHUNK_BYTES} bytes, not {chunk_size}")
+    if size < 0:
+        raise ValueError(f"size must not be negative: {size}")
+    start = p.UploadStart(sha256=sha256, size=size, chunk_size=chunk_size)
+    with _refusals(sha256):
+        status = client._call(p.UploadStatus, "POST", "/attachments/start", body=start)
+    if status.complete:
+        return UploadResult(sha256, size, status.chunks, 0, 0, True)
+    if status.size != size:
+        # an earlier start announced another size for this hash: one of them is wrong,
+        # and only the server's verify can tell; ours cannot fit its chunk lengths
+        raise BlobRefused(sha256, f"server expects {status.size} bytes, not {size}")
+    have = set(status.received)
+    sent_chunks = sent_bytes = done = 0
+    if len(have) < status.chunks:
+        total = 0
+        # the server keeps the chunk size of the first start: follow it when resuming
+        for index, chunk in enumerate(rechunk(source(), status.chunk_size)):
+            total += len(chunk)
+            if index >= status.chunks or total > size:
+                raise BlobRefused(sha256, f"local content is longer than {size} bytes")
+            if index not in have:
+                with _refusals(sha256):
+                    client._request(
+                        "PUT",
+                        "/attachments/chunk",
+                        raw=chunk,
+                        params={"sha256": sha256, "index": index},
+                    )
+                sent_chunks += 1
+                sent_bytes += len(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, size)
+        if total != size:
+            raise BlobRefused(sha256, f"local content is {total} bytes, not {size}")
+    verify = p.UploadVerify(sha256=sha256)
+    with _refusals(sha256):
+        final = client._call(p.UploadStatus, "POST", "/attachments/verify", body=verify)
+    return UploadResult(sha256, size, final.chunks, sent_chunks, sent_bytes, False)
+
+
+def download_blob(
+    client: SyncClient,
+    sha256: str,
+    *,
+    max_bytes: int = p.MAX_ATTACHMENT_BYTES,
+    progress: Progress | None = None,
+) -> bytes:
+    """The verified content of ``sha256``; :class:`BlobRefused` if it is refused or wrong.
+
+    Nothing is written: the caller stores the bytes (encrypted) only once they match
+    their name, so a dropped or tampered transfer leaves no trace on the device.
+    """
+    check_name(sha256)
+    with _refusals(sha256):
+        response = client._request("GET", "/attachments/content", params={"sha256": sha256})
+    data = bytes(response.content)
+    if len(data) > max_bytes:
+        raise BlobRefused(sha256, f"{len(data)} bytes is more than {max_bytes}")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BlobRefused(
+            sha256, "downloaded bytes do not match their SHA-256", p.Errno.HASH_MISMATCH
+        )
+    if progress is not None:
+        progress(len(data), len(data))
+    return data
+
+
+@contextlib.contextmanager
+def _refusals(sha256: str) -> Iterator[None]:
+    """Turn the server's refusals of this one blob into :class:`BlobRefused`."""
+    try:
+        yield
+    except SyncHttpError as exc:
+        if exc.errno in BLOB_ERRNOS:
+            raise BlobRefused(sha256, exc.message, exc.errno) from exc
+        raise

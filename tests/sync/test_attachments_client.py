@@ -1,0 +1,386 @@
+"""Attachment contents between devices through the real server (SQLite and PostgreSQL).
+
+The link is a thin wrapper around the in-process server that can drop the connection
+after a number of chunk uploads, cut a download, or flip a byte in transit, so every
+guarantee is checked against what actually crossed the wire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from desktop.models.entities import Attachment
+from desktop.services import sync_attachments, sync_view
+from desktop.services.attachments import add_attachment, blob_store
+from sync import protocol as p
+from sync.client import attachments as wire
+from sync.client.http import ServerUnreachable, SyncClient
+from tests.sync.conftest import Device, Server
+
+SCAN_BYTES = 3 * 1024 * 1024 + 12_345  # a 3 MB scan, not a whole number of chunks
+CHUNK = wire.DEFAULT_CHUNK_BYTES
+
+
+@dataclass
+class _Tampered:
+    """A response whose body was changed in transit (what the client sees)."""
+
+    status_code: int
+    headers: Any
+    content: bytes
+    num_bytes_downloaded: int
+
+    def json(self) -> Any:  # pragma: no cover - attachment bodies are not JSON
+        raise AssertionError("not JSON")
+
+
+class Link:
+    """The device's connection: counts chunk uploads; can drop or tamper on request."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+        self.chunk_indexes: list[int] = []
+        self.drop_after_chunks: int | None = None
+        self.tamper_chunk: int | None = None
+        self.cut_download = False
+        self.tamper_download = False
+        self.downloads = 0
+        self.requested_urls: list[str] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.requested_urls.append(url)
+        params = kwargs.get("params") or {}
+        if url.endswith("/attachments/chunk"):
+            if self.drop_after_chunks is not None and len(self.chunk_indexes) >= (
+                self.drop_after_chunks
+            ):
+                raise httpx.ConnectError("link dropped mid-upload")
+            self.chunk_indexes.append(int(params["index"]))
+            if self.tamper_chunk == int(params["index"]):
+                body = bytearray(kwargs["content"])
+                body[len(body) // 2] ^= 0x01
+                kwargs["content"] = bytes(body)
+        response = self.http.request(method, url, **kwargs)
+        if url.endswith("/attachments/content"):
+            self.downloads += 1
+            if self.cut_download:
+                raise httpx.ReadError("link dropped mid-download")
+            if self.tamper_download:
+                body = bytearray(response.content)
+                body[0] ^= 0x80
+                return _Tampered(response.status_code, response.headers, bytes(body), len(body))
+        return response
+
+
+def _link(device: Device) -> Link:
+    link = Link(device.client.http)
+    device.client.http = link
+    return link
+
+
+def _scan(tmp_path: Path, name: str = "scan.jpg", size: int = SCAN_BYTES) -> Path:
+    path = tmp_path / name
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def _pair(server: Server, make_device: Any) -> tuple[Device, Device]:
+    server.user("ann")
+    server.user("bob")
+    return make_device(server, "ann"), make_device(server, "bob")
+
+
+def _blob_files(device: Device) -> list[Path]:
+    return sorted(p_ for p_ in device.store.paths.attachments.rglob("*") if p_.is_file())
+
+
+def test_a_3_mb_scan_reaches_the_other_device_identical(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, b = _pair(server, make_device)
+    scan = _scan(tmp_path)
+    row_id = add_attachment(a.store, scan)
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    up = a.sync()
+    assert up.ok
+    assert up.attachments_uploaded == 1
+    assert up.attachments_failed == 0
+    assert sync_attachments.uploads_needed(a.store) == []
+    down = b.sync()
+    assert down.ok
+    assert down.attachments_downloaded == 1
+    with b.store.read() as session:
+        assert session.get(Attachment, row_id).sha256 == sha  # type: ignore[union-attr]
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+    # encrypted at rest on the receiving device too
+    stored = blob_store(b.store).path_for(sha).read_bytes()
+    assert scan.read_bytes()[:4096] not in stored
+    # nothing left to move either way
+    again_a, again_b = a.sync(), b.sync()
+    assert again_a.attachments_uploaded == again_b.attachments_downloaded == 0
+    assert sync_attachments.downloads_needed(b.store) == ([], 0)
+
+
+def test_a_dropped_upload_resumes_from_the_last_acknowledged_chunk(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, b = _pair(server, make_device)
+    link = _link(a)
+    scan = _scan(tmp_path)
+    add_attachment(a.store, scan)
+    chunks = wire.chunk_count(SCAN_BYTES, CHUNK)
+    link.drop_after_chunks = 5
+    first = a.sync()
+    assert not first.ok
+    assert "unreachable" in (first.error or "")
+    assert link.chunk_indexes == [0, 1, 2, 3, 4]
+    assert sync_attachments.uploads_needed(a.store) != []  # not marked: not verified yet
+    link.drop_after_chunks = None
+    second = a.sync()
+    assert second.ok
+    assert second.attachments_uploaded == 1
+    # only the chunks the server had not acknowledged crossed the wire again
+    assert link.chunk_indexes[5:] == list(range(5, chunks))
+    assert len(link.chunk_indexes) == chunks
+    assert b.sync().attachments_downloaded == 1
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+
+
+def test_a_dropped_download_leaves_no_half_blob_and_completes_next_time(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, b = _pair(server, make_device)
+    scan = _scan(tmp_path)
+    add_attachment(a.store, scan)
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert a.sync().ok
+    link = _link(b)
+    link.cut_download = True
+    cut = b.sync()
+    assert not cut.ok
+    assert cut.attachments_downloaded == 0
+    assert not blob_store(b.store).has(sha)
+    assert _blob_files(b) == []  # no partial file anywhere in the blob folder
+    link.cut_download = False
+    done = b.sync()
+    assert done.ok
+    assert done.attachments_downloaded == 1
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+    assert [f.name for f in _blob_files(b)] == [sha]
+
+
+def test_a_chunk_tampered_in_transit_is_rejected_and_nothing_is_stored(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, b = _pair(server, make_device)
+    link = _link(a)
+    link.tamper_chunk = 3
+    scan = _scan(tmp_path)
+    add_attachment(a.store, scan)
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    summary = a.sync()
+    assert summary.ok
+    assert summary.attachments_failed == 1
+    assert summary.attachments_uploaded == 0
+    assert server.count("attachments") == 0
+    assert server.count("attachment_chunks") == 0
+    assert [n.sha256 for n in sync_attachments.uploads_needed(a.store)] == [sha]
+    # the other device gets the row but no bytes, and does not count it as a failure
+    pulled = b.sync()
+    assert pulled.ok
+    assert pulled.attachments_downloaded == 0
+    assert pulled.attachments_failed == 0
+    assert not blob_store(b.store).has(sha)
+    # an honest link next time: the whole file goes again and arrives
+    link.tamper_chunk = None
+    assert a.sync().attachments_uploaded == 1
+    assert b.sync().attachments_downloaded == 1
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+
+
+def test_a_download_tampered_in_transit_is_refused_and_nothing_is_stored(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, b = _pair(server, make_device)
+    scan = _scan(tmp_path, size=50_000)
+    add_attachment(a.store, scan)
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    a.sync()
+    link = _link(b)
+    link.tamper_download = True
+    summary = b.sync()
+    assert summary.ok
+    assert summary.attachments_failed == 1
+    assert summary.attachments_downloaded == 0
+    assert _blob_files(b) == []
+    assert not blob_store(b.store).has(sha)
+
+
+def test_metered_estimate_equals_the_bytes_sent(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    a, _b = _pair(server, make_device)
+    add_attachment(a.store, _scan(tmp_path, "one.jpg"))
+    add_attachment(a.store, _scan(tmp_path, "two.pdf", size=700_000))
+    view = sync_view.overview(a.store)
+    files, estimate = sync_attachments.upload_estimate(a.store)
+    assert (view.attachments_waiting, view.attachment_bytes) == (files, estimate) == (2, estimate)
+    client = a.client
+    before = client.bytes_sent
+    report = sync_attachments.upload_pending(a.store, client)
+    sent = client.bytes_sent - before
+    assert report.done == 2
+    assert report.bytes_moved == SCAN_BYTES + 700_000
+    # the estimate counts the same per-request allowance as the client: off only by how
+    # long the JSON of start and verify really is
+    assert abs(sent - estimate) <= 4 * 60
+    assert sync_view.overview(a.store).attachment_bytes == 0
+
+
+def test_a_hostile_name_from_the_server_is_refused(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    _a, b = _pair(server, make_device)
+    link = _link(b)
+    good = "ab" * 32
+    hostile = [
+        ("../../../../etc/passwd", "x.jpg"),
+        ("AB" * 32, "upper.jpg"),
+        (good, "../../outside.jpg"),
+        (good[:-1] + "/", "slash.jpg"),
+    ]
+    rows = [
+        p.RowUpdate.model_validate(
+            {
+                "entity": "attachment",
+                "id": f"00000000-0000-4000-8000-00000000000{n}",
+                "version": 1,
+                "values": {"office": "MS", "sha256": sha, "filename": name, "size": 10},
+            }
+        )
+        for n, (sha, name) in enumerate(hostile)
+    ]
+    b.service.apply_page(
+        p.PullPage(since=0, rows=rows, merges=[], conflicts=[], cursor=0, more=False)
+    )
+    needs, refused = sync_attachments.downloads_needed(b.store)
+    assert needs == []
+    assert refused == len(hostile)
+    summary = b.sync()
+    assert summary.ok
+    assert summary.attachments_failed == len(hostile)
+    assert not any("attachments/content" in url for url in link.requested_urls)
+    assert _blob_files(b) == []
+    assert not (tmp_path / "outside.jpg").exists()
+    with b.store.read() as session:
+        assert len(list(session.scalars(select(Attachment)))) == len(hostile)
+
+
+def test_the_wire_functions_refuse_bad_names_and_arguments(
+    sqlite_server: Server, tmp_path: Path
+) -> None:
+    sqlite_server.user("ann")
+    client = sqlite_server.device("ann")
+    with pytest.raises(wire.BlobRefused) as caught:
+        wire.download_blob(client, "../etc/passwd")
+    assert caught.value.errno == p.Errno.BAD_ATTACHMENT_NAME
+    with pytest.raises(wire.BlobRefused):
+        wire.upload_blob(client, "x" * 64, 1, lambda: [b"x"])
+    with pytest.raises(ValueError, match="chunk size"):
+        wire.upload_blob(client, "ab" * 32, 1, lambda: [b"x"], chunk_size=p.MAX_CHUNK_BYTES + 1)
+    with pytest.raises(ValueError, match="negative"):
+        wire.upload_blob(client, "ab" * 32, -1, lambda: [b"x"])
+
+
+def test_upload_refuses_content_that_does_not_fit_its_size(sqlite_server: Server) -> None:
+    sqlite_server.user("ann")
+    client = sqlite_server.device("ann")
+    data = os.urandom(1000)
+    sha = hashlib.sha256(data).hexdigest()
+    with pytest.raises(wire.BlobRefused, match="longer"):
+        wire.upload_blob(client, sha, 500, lambda: [data], chunk_size=100)
+    sha2 = hashlib.sha256(data + b"!").hexdigest()
+    # content shorter than announced: the server refuses the short last chunk
+    with pytest.raises(wire.BlobRefused) as short:
+        wire.upload_blob(client, sha2, 1002, lambda: [data, b"!"], chunk_size=100)
+    assert short.value.errno == p.Errno.CHUNK_REJECTED
+    # content that ends on a chunk boundary before the announced size: caught here
+    sha3 = hashlib.sha256(data + b"?" * 100).hexdigest()
+    with pytest.raises(wire.BlobRefused, match="not 1100"):
+        wire.upload_blob(client, sha3, 1100, lambda: [data], chunk_size=100)
+    # the server keeps the size of the first start: a second start with another size
+    with pytest.raises(wire.BlobRefused, match="server expects"):
+        wire.upload_blob(client, sha2, 999, lambda: [data], chunk_size=100)
+
+
+def test_upload_of_a_blob_the_server_holds_sends_no_chunks(sqlite_server: Server) -> None:
+    sqlite_server.user("ann")
+    client = sqlite_server.device("ann")
+    data = os.urandom(3000)
+    sha = hashlib.sha256(data).hexdigest()
+    first = wire.upload_blob(client, sha, len(data), lambda: [data], chunk_size=1024)
+    assert (first.chunks, first.sent_chunks, first.sent_bytes) == (3, 3, 3000)
+    opened: list[bool] = []
+
+    def source() -> list[bytes]:
+        opened.append(True)
+        return [data]
+
+    again = wire.upload_blob(client, sha, len(data), source, chunk_size=1024)
+    assert again.already_complete
+    assert again.sent_chunks == 0
+    assert opened == []
+    assert wire.download_blob(client, sha) == data
+    empty = hashlib.sha256(b"").hexdigest()
+    assert wire.upload_blob(client, empty, 0, lambda: []).chunks == 1
+
+
+def test_a_blob_the_server_does_not_have_yet_waits_without_failing(
+    sqlite_server: Server, make_device: Any
+) -> None:
+    sqlite_server.user("bob")
+    b = make_device(sqlite_server, "bob")
+    row = p.RowUpdate.model_validate(
+        {
+            "entity": "attachment",
+            "id": "00000000-0000-4000-8000-000000000001",
+            "version": 1,
+            "values": {"office": "MS", "sha256": "cd" * 32, "filename": "later.jpg", "size": 5},
+        }
+    )
+    b.service.apply_page(
+        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
+    )
+    summary = b.sync()
+    assert summary.ok
+    assert summary.attachments_failed == 0
+    assert summary.attachments_downloaded == 0
+    assert [n.sha256 for n in sync_attachments.downloads_needed(b.store)[0]] == ["cd" * 32]
+
+
+def test_rechunk_cuts_any_blocks_into_fixed_chunks() -> None:
+    blocks = [b"a" * 7, b"b" * 2, b"", b"c" * 12]
+    assert [len(c) for c in wire.rechunk(blocks, 5)] == [5, 5, 5, 5, 1]
+    assert b"".join(wire.rechunk(blocks, 5)) == b"".join(blocks)
+    assert list(wire.rechunk([], 5)) == []
+    assert wire.chunk_count(0) == 1
+    assert wire.chunk_count(CHUNK + 1) == 2
+
+
+def test_unreachable_server_is_not_a_blob_refusal(tmp_path: Path) -> None:
+    class Offline:
+        def request(self, method: str, url: str, **kwargs: Any) -> Any:
+            raise httpx.ConnectError("offline")
+
+    client = SyncClient(Offline(), "http://nowhere", "token")
+    with pytest.raises(ServerUnreachable):
+        wire.download_blob(client, "ab" * 32)
