@@ -355,12 +355,18 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
     if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
         union = list(dict.fromkeys([*current.value, *mine.value]))
         newest = mine if mine_newer else current
-        return _State(union, newest.hlc, 0, mine.device_id, mine.user_id), False
+        # The union is nobody's own edit: owned by the server, so the pushing device's
+        # next queued edit (made before it saw the other items) is merged again instead
+        # of replacing the union as if it were that device's own earlier value.
+        return _State(union, newest.hlc, 0, SERVER_DEVICE, mine.user_id), False
     if merge is Merge.FORWARD:
         old_rank = FORWARD_ORDER.get(current.value, -1) if isinstance(current.value, str) else -1
         new_rank = FORWARD_ORDER.get(mine.value, -1) if isinstance(mine.value, str) else -1
         take_mine = new_rank > old_rank or (new_rank == old_rank and mine_newer)
-        return (mine if take_mine else current), False
+        winner = mine if take_mine else current
+        # Owned by the server for the same reason: the next queued edit of either device
+        # was made without seeing the other's state, so it must not move back past it.
+        return _State(winner.value, winner.hlc, 0, SERVER_DEVICE, winner.user_id), False
     winner = mine if mine_newer else current
     # review fields always surface; scalar identifiers (set class) cannot be unioned
     return winner, merge in (Merge.REVIEW, Merge.SET)
