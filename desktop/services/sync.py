@@ -101,9 +101,9 @@ class SyncService:
         started = time.monotonic()
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
         try:
-            # contents first, so a device that pulls an attachment row can fetch its bytes
-            sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.push(summary)
+            # rows first: case data never waits behind a big scan on a flaky link
+            sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.pull(summary)
             sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
         except ServerUnreachable as exc:

@@ -3,11 +3,12 @@
 Rows (``attachment``: sha256, size, filename, …) travel with the other changes; their
 contents travel out of band (``sync/client/attachments.py``):
 
-- **Up, before the push**, so a device that pulls an attachment row can fetch its bytes
-  at once. A blob needs uploading when a live attachment row names it, the device holds
-  it, and it is not yet marked uploaded. "Uploaded" is remembered per SHA-256 in
-  ``SyncState`` (key ``blob:`` + the digest in URL-safe base64, 48 characters, inside the
-  table's 64), set only after the server verified the hash.
+- **Up, after the push** of rows, so case data never waits behind a big scan on a flaky
+  link (a device that pulls the row first finds no bytes yet and simply tries again at
+  its next sync; that is not a failure). A blob needs uploading when a live attachment
+  row names it, the device holds it, and it is not yet marked uploaded. "Uploaded" is
+  remembered per SHA-256 in ``SyncState`` (key ``blob:`` + the digest in URL-safe
+  base64, 48 characters, inside the table's 64), set only after the server verified it.
 - **Down, after the pull**: live attachment rows whose blob is missing locally. The bytes
   are checked against their name before :class:`AttachmentStore` encrypts them and moves
   them into place in one rename, so a cut transfer leaves no half blob; the next sync
@@ -219,7 +220,7 @@ def download_missing(
 def sync_uploads(
     store: Store, client: SyncClient, summary: SyncSummary, on_progress: OnProgress | None
 ) -> None:
-    """The upload step of :meth:`SyncService.sync` (before the push)."""
+    """The upload step of :meth:`SyncService.sync` (after the push, before the pull)."""
     report = upload_pending(store, client, on_progress=on_progress)
     summary.attachments_uploaded += report.done
     summary.attachments_failed += report.failed
