@@ -250,8 +250,12 @@ class SyncService:
         """Apply one page and its cursor in one transaction (resumable pull)."""
         with self.store.remote_session() as session:
             pending = self._pending_fields(session, page)
-            for update_ in page.rows:
-                self._apply_row(session, update_, pending)
+            # one query per entity loads the page's rows, and no autoflush: a page of
+            # thousands of rows must not flush and query once per row
+            known = self._preload(session, page)
+            with session.no_autoflush:
+                for update_ in page.rows:
+                    self._apply_row(session, update_, pending, known)
             for merge in page.merges:
                 session.merge(
                     SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone)
@@ -276,6 +280,20 @@ class SyncService:
                 session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
             session.merge(SyncState(key=CURSOR_KEY, value=str(page.cursor)))
 
+    def _preload(self, session: Session, page: p.PullPage) -> dict[tuple[str, str], Synced]:
+        known: dict[tuple[str, str], Synced] = {}
+        ids: dict[str, list[str]] = {}
+        for row in page.rows:
+            ids.setdefault(row.entity, []).append(row.id)
+        for entity, row_ids in ids.items():
+            cls = self._classes.get(entity)
+            if cls is None:
+                continue
+            for start in range(0, len(row_ids), 500):
+                query = select(cls).where(cls.id.in_(row_ids[start : start + 500]))
+                known.update(((entity, obj.id), obj) for obj in session.scalars(query))
+        return known
+
     def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
         ids = [row.id for row in page.rows]
         found: set[tuple[str, str, str]] = set()
@@ -287,13 +305,17 @@ class SyncService:
         return found
 
     def _apply_row(
-        self, session: Session, row: p.RowUpdate, pending: set[tuple[str, str, str]]
+        self,
+        session: Session,
+        row: p.RowUpdate,
+        pending: set[tuple[str, str, str]],
+        known: dict[tuple[str, str], Synced],
     ) -> None:
         cls = self._classes.get(row.entity)
         if cls is None:
             return  # an entity this app version does not know: ignore, stay in sync
         spec = catalogue.entity(row.entity)
-        obj = session.get(cls, row.id)
+        obj = known.get((row.entity, row.id))
         if obj is None:
             obj = cls()
             obj.id, obj.version, obj.deleted = row.id, 0, False
@@ -302,6 +324,7 @@ class SyncService:
                 if field_spec.required:
                     setattr(obj, name, "")
             session.add(obj)
+            known[(row.entity, row.id)] = obj
         for name, value in row.values.items():
             if (row.entity, row.id, name) in pending:
                 continue
