@@ -86,6 +86,16 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
             failed=summary.failed,
         ),
     ]
+    if summary.attachments_uploaded or summary.attachments_downloaded or summary.attachments_failed:
+        lines.append(
+            text(
+                "sync.files_summary",
+                cli.lang,
+                sent=summary.attachments_uploaded,
+                received=summary.attachments_downloaded,
+                failed=summary.attachments_failed,
+            )
+        )
     if summary.error:
         lines.append(text("sync.failed", cli.lang, reason=summary.error))
     if summary.wipe:

@@ -213,8 +213,12 @@ def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
     """The status bar line: connection, progress or last sync, waiting, failed, conflicts."""
     phase = state.phase
     if phase is Phase.SYNCING:
-        key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
-        parts = [tr(key, count=state.done)]
+        if state.stage in ("upload", "download"):  # attachment stages report bytes
+            key = f"ui.sync_status.files_{state.stage}"
+            parts = [tr(key, kilobytes=round(state.done / 1024))]
+        else:
+            key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
+            parts = [tr(key, count=state.done)]
     elif phase in (Phase.OFFLINE, Phase.BUSY):
         parts = [tr(f"ui.sync_status.{phase.value}", seconds=round(state.retry_in or 0))]
     elif phase is Phase.NOT_SET_UP:

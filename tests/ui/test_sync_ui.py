@@ -24,7 +24,7 @@ from desktop.services import cases, people, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
-from desktop.ui.sync_worker import Phase, SyncWorker, status_text
+from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
 from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
@@ -325,3 +325,11 @@ def test_unregistered_device_is_not_set_up_and_never_calls_the_network(
     assert worker.state.phase is Phase.NOT_SET_UP
     assert link.calls == 0
     assert worker.scheduled == worker.interval_s
+
+
+def test_file_transfer_progress_is_shown_in_kilobytes_not_changes() -> None:
+    upload = status_text(WorkerState(Phase.SYNCING, "upload", 3 * 1024 * 1024), None)
+    download = status_text(WorkerState(Phase.SYNCING, "download", 512 * 1024), None)
+    assert "3072 KB" in upload
+    assert "changes" not in upload
+    assert "512 KB" in download
