@@ -138,9 +138,17 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (this one by default), from /proc."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(db_url: str) -> Iterator[str]:
-    """``sapan serve`` (uvicorn) on a free loopback port; yields its base URL."""
+def server(db_url: str) -> Iterator[tuple[str, int]]:
+    """``sapan serve`` (uvicorn) on a free loopback port; yields its base URL and pid."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys, desktop.cli; sys.exit(desktop.cli.main())",
@@ -157,7 +165,7 @@ def server(db_url: str) -> Iterator[str]:
             time.sleep(0.1)
         else:
             raise SystemExit("the sync server did not start")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -311,6 +319,46 @@ def case_json_bytes(store: Store) -> float:
     return total / max(1, cases)
 
 
+def case_document_bytes(store: Store, sample: int = 100) -> float:
+    """Mean size of one case file as one nested JSON document, as a document store keeps it.
+
+    No row ids, references or office codes (the nesting says what belongs to what) and no
+    empty fields: the shape the 1.3 KB of the PouchDB comparison refers to.
+    """
+    skip = {"office", "person_id", "case_id", "track_id", "employer_id", "merged_into"}
+
+    def doc(obj: Any) -> dict[str, Any]:
+        spec = catalogue.entity(obj.__entity__)
+        values = {n: catalogue.to_wire(f, getattr(obj, n)) for n, f in spec.fields.items()}
+        return {k: v for k, v in values.items() if v is not None and k not in skip}
+
+    total = 0
+    with store.read() as session:
+        people = session.query(Person).limit(sample).all()
+        for person in people:
+            case = session.query(Case).filter_by(person_id=person.id).one()
+            track = session.query(Track).filter_by(case_id=case.id).one()
+            nested = {
+                "_id": case.id,
+                "person": doc(person),
+                "names": [doc(n) for n in session.query(PersonName).filter_by(person_id=person.id)],
+                "documents": [
+                    doc(d) for d in session.query(IdentityDocument).filter_by(person_id=person.id)
+                ],
+                "employment": [
+                    doc(e) for e in session.query(Employment).filter_by(person_id=person.id)
+                ],
+                "contributions": [
+                    doc(c) for c in session.query(ContributionMonth).filter_by(person_id=person.id)
+                ],
+                "case": doc(case),
+                "track": doc(track),
+                "steps": [doc(s) for s in session.query(Step).filter_by(track_id=track.id)],
+            }
+            total += len(json.dumps(nested, ensure_ascii=False, separators=(",", ":")).encode())
+    return total / max(1, len(people))
+
+
 def edit_fields(store: Store, count: int) -> float:
     """``count`` single-field edits on random rows, one transaction each (as the UI does)."""
     rng = random.Random(7)
@@ -379,17 +427,26 @@ def run(cases: int, edits: int) -> dict[str, Any]:
                 admin.create_user(engine, make_hasher(True), name, PASSWORD, Role.CASEWORKER,
                                   (OFFICE,))  # fmt: skip
             engine.dispose()
-            with server(db_url) as url:
+            with server(db_url) as (url, pid):
+
+                def cpu() -> tuple[float, float]:
+                    return cpu_seconds(), cpu_seconds(pid)
+
                 push_wire, pull_wire = Wire(), Wire()
                 a = device(work / "device-a", url, "ann", push_wire, secrets)
                 b = device(work / "device-b", url, "bob", pull_wire, secrets)
                 employers = make_employers(a.store, 50)
                 results["create_s"] = create_cases(a.store, cases, employers)
                 results["case_json_bytes"] = round(case_json_bytes(a.store))
+                results["case_document_bytes"] = round(case_document_bytes(a.store))
                 results["outbox"] = a.outbox_counts()[0]
 
                 sent0, _ = push_wire.snapshot()
+                cpu0 = cpu()
                 seconds, summary = timed_push(a)
+                results["push_cpu"] = [
+                    after - before for before, after in zip(cpu0, cpu(), strict=True)
+                ]
                 assert summary.rejected == 0, summary
                 assert a.outbox_counts() == (0, 0), summary
                 results["push_s"] = seconds
@@ -398,7 +455,11 @@ def run(cases: int, edits: int) -> dict[str, Any]:
                 results["push_bytes_per_case"] = (push_wire.sent - sent0) / cases
 
                 _, received0 = pull_wire.snapshot()
+                cpu0 = cpu()
                 seconds, summary = timed_pull(b)
+                results["pull_cpu"] = [
+                    after - before for before, after in zip(cpu0, cpu(), strict=True)
+                ]
                 results["pull_s"] = seconds
                 results["pull_rows"] = summary.pulled_rows
                 results["pull_pages"] = summary.pages
@@ -409,9 +470,12 @@ def run(cases: int, edits: int) -> dict[str, Any]:
                 # A catches up on its own pushed changes (versions), outside the timings
                 a.pull(SyncSummary())
                 results["edit_local_s"] = edit_fields(a.store, edits)
-                sent0, received0 = push_wire.sent, pull_wire.received
+                cpu0 = cpu()
                 push_s, push_summary = timed_push(a)
                 pull_s, pull_summary = timed_pull(b)
+                results["incremental_cpu"] = [
+                    after - before for before, after in zip(cpu0, cpu(), strict=True)
+                ]
                 assert push_summary.pushed == 2 * edits, push_summary  # the edit + its audit row
                 results["incremental_push_s"] = push_s
                 results["incremental_pull_s"] = pull_s
@@ -434,7 +498,8 @@ def report(r: dict[str, Any]) -> None:
     ingest = r["push_changes"] / r["push_s"]
     copy = r["copy_rows"] / r["copy_s"]
     lines = [
-        f"case files: {cases:,}, {r['case_json_bytes']:,} bytes of JSON each as rows, "
+        f"case files: {cases:,}, {r['case_document_bytes']:,} bytes of JSON each as one "
+        f"document ({r['case_json_bytes']:,} as rows with ids), "
         f"{r['push_changes'] / cases:.0f} field changes each (audit rows included); "
         f"created through the ORM in {r['create_s']:.1f} s",
         f"push : {push_rate:8,.1f} cases/s ({ingest:,.0f} changes/s, "
@@ -446,6 +511,8 @@ def report(r: dict[str, Any]) -> None:
         f"incremental: {r['edits']:,} single-field edits: push {r['incremental_push_s']:.2f} s "
         f"+ pull {r['incremental_pull_s']:.2f} s = {r['incremental_s']:.2f} s "
         f"(bar {BAR['edit_s']} s; making the edits locally took {r['edit_local_s']:.2f} s)",
+        "CPU seconds (client, server): push {:.1f}, {:.1f}; pull {:.1f}, {:.1f}; "
+        "incremental {:.2f}, {:.2f}".format(*r["push_cpu"], *r["pull_cpu"], *r["incremental_cpu"]),
         f"server ingest: {ingest:,.0f} changes/s through the API (a log row and a field-state "
         f"row each) vs COPY baseline {copy:,.0f} rows/s ({r['copy_rows']:,} rows in "
         f"{r['copy_s']:.2f} s)",
