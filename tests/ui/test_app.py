@@ -1,0 +1,322 @@
+"""Starting the app: first run, unlocking without a keyring, the smoke exit, the idle lock.
+
+Modal dialogs (``exec()``) are answered by a timer that finds the active modal dialog
+and fills it in; ``App.start()`` runs the real event loop, so the scenario of a test runs
+inside it and quits it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from desktop.domain import i18n
+from desktop.models.store import create_store, open_store
+from desktop.services import cases
+from desktop.ui.app import App, IdleLock
+from desktop.ui.first_run import FirstRunDialog, UnlockDialog
+from desktop.ui.i18n import LanguageSwitch
+from desktop.ui.main_window import MainWindow
+from tests.conftest import PASSPHRASE
+from tests.fakes import FakeDialogs, MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def _clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("SAPAN_PASSPHRASE", raising=False)
+    monkeypatch.delenv("SAPAN_SMOKE_MS", raising=False)
+    yield
+    LanguageSwitch().set_language("en")
+
+
+class _LoopApp:
+    """The QApplication with ``exec``/``quit`` on a local event loop: leaving the real
+    ``QApplication.exec()`` marks the application as closing, after which no later test's
+    timers would fire. Everything else goes to the real QApplication."""
+
+    def __init__(self, qapp: QApplication) -> None:
+        self._qapp = qapp
+        self._loop = QEventLoop()
+
+    def exec(self) -> int:
+        return self._loop.exec()
+
+    def quit(self) -> None:
+        self._loop.quit()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._qapp, name)
+
+
+def _app(qtbot: QtBot, root: Path, **args: Any) -> App:
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    values = {"data_dir": str(root), "passphrase_file": None, "lang": None, **args}
+    app = App(_LoopApp(qapp), argparse.Namespace(**values))  # type: ignore[arg-type]
+    app.dialogs = FakeDialogs()  # type: ignore[assignment]
+    return app
+
+
+def _answer(kind: type[QDialog], *answers: Callable[[Any], None]) -> list[Any]:
+    """Answer the next dialogs of ``kind``, one answer each time one is shown (``exec()``);
+    returns the dialogs answered."""
+    queue = list(answers)
+    seen: list[Any] = []
+    timer = QTimer(QApplication.instance())  # parented: lives until every answer is given
+    timer.setInterval(10)
+
+    def poll() -> None:
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+        if shown and queue:
+            seen.append(shown[0])
+            try:
+                queue.pop(0)(shown[0])
+            except BaseException:
+                queue.clear()  # close it so the test fails instead of waiting forever
+                shown[0].done(QDialog.DialogCode.Rejected)
+                raise
+        if not queue:
+            timer.stop()
+            timer.deleteLater()
+
+    timer.timeout.connect(poll)
+    timer.start()
+    return seen
+
+
+def _in_event_loop(app: App, scenario: Callable[[], None]) -> int:
+    """Run ``app.start()`` with ``scenario`` inside its event loop; quit at the end."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            scenario()
+        except BaseException as exc:  # reported after the loop has ended
+            failures.append(exc)
+        finally:
+            app.qapp.quit()
+
+    QTimer.singleShot(0, run)
+    code = app.start()
+    if failures:
+        raise failures[0]
+    return code
+
+
+def _fingerprint(root: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.iterdir())
+        if p.is_file()
+    }
+
+
+def _existing_store(root: Path, keyring: MemoryKeyring, **settings: Any) -> None:
+    store = create_store(root, PASSPHRASE)
+    for key, value in settings.items():
+        store.set_setting(key, value)
+    store.close()
+    keyring.secrets.clear()  # as on a laptop without an OS keyring
+
+
+# --- first run ----------------------------------------------------------------------------
+
+
+def test_first_run_creates_the_store_in_the_chosen_language(qtbot: QtBot, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    app = _app(qtbot, root)
+
+    def mismatched(dialog: FirstRunDialog) -> None:
+        dialog.language.setCurrentIndex(dialog.language.findData("th"))
+        dialog.passphrase.setText(PASSPHRASE)
+        assert dialog.strength.text() == i18n.text("ui.first_run.strength.strong", "th")
+        dialog.repeat.setText(PASSPHRASE + "!")
+        dialog.server.setText(" https://sync.example.org ")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+    def corrected(dialog: FirstRunDialog) -> None:
+        assert dialog.error.text() == i18n.text("error.passphrase_mismatch", "th")
+        assert not dialog.demo.isChecked()
+        dialog.repeat.setText(PASSPHRASE)
+        dialog.accept()
+
+    seen = _answer(FirstRunDialog, mismatched, corrected)
+    store = app.open_store()
+    assert store is not None
+    try:
+        assert seen[0] is seen[1]  # the same dialog, shown again after the error
+        assert store.setting("language") == "th"
+        assert store.setting("sync_server_url") == "https://sync.example.org"
+        assert cases.count_cases(store) == 0  # no demo data was asked for
+    finally:
+        store.close()
+    open_store(root, PASSPHRASE).close()  # the passphrase typed twice is the store's
+
+
+def test_cancelling_the_first_run_creates_nothing(qtbot: QtBot, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    app = _app(qtbot, root)
+    _answer(FirstRunDialog, lambda dialog: dialog.reject())
+    assert app.start() == 1
+    assert not root.exists() or not any(root.iterdir())
+
+
+def test_a_passphrase_file_creates_the_store_without_asking(qtbot: QtBot, tmp_path: Path) -> None:
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    app = _app(qtbot, tmp_path / "store", passphrase_file=str(given))
+    store = app.open_store()
+    assert store is not None
+    store.close()
+    open_store(tmp_path / "store", PASSPHRASE).close()
+
+
+# --- later starts ---------------------------------------------------------------------------
+
+
+def test_without_a_keyring_the_start_asks_for_the_passphrase(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring, language="my")
+    before = _fingerprint(root)
+    app = _app(qtbot, root)
+    monkeypatch.setenv("SAPAN_SMOKE_MS", "50")
+    errors: list[str] = []
+
+    def wrong(dialog: UnlockDialog) -> None:
+        dialog.passphrase.setText("not the passphrase")
+        dialog.accept()
+
+    def right(dialog: UnlockDialog) -> None:
+        errors.append(dialog.error.text())
+        errors.append("unchanged" if _fingerprint(root) == before else "changed")
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.accept()
+
+    _answer(UnlockDialog, wrong, right)
+    assert app.start() == 0
+    assert errors == [i18n.text("error.wrong_passphrase", "en"), "unchanged"]
+    assert isinstance(app.window, MainWindow)
+    assert app.window.windowTitle() == i18n.text("ui.app.title", "my")  # the saved language
+
+
+def test_cancelling_the_passphrase_leaves_the_store_untouched(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring)
+    before = _fingerprint(root)
+    app = _app(qtbot, root)
+    _answer(UnlockDialog, lambda dialog: dialog.reject())
+    assert app.start() == 1
+    assert app.window is None
+    assert _fingerprint(root) == before
+
+
+def test_a_wrong_passphrase_file_is_a_clear_error(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring)
+    given = tmp_path / "pass.txt"
+    given.write_text("not the passphrase", encoding="utf-8")
+    app = _app(qtbot, root, passphrase_file=str(given))
+    assert app.start() == 1
+    assert app.dialogs.errors == [i18n.text("error.wrong_passphrase", "en")]  # type: ignore[attr-defined]
+
+
+def test_the_smoke_exit_quits_after_the_window_is_shown(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring)
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    monkeypatch.setenv("SAPAN_SMOKE_MS", "100")
+    app = _app(qtbot, root, passphrase_file=str(given), lang="km")
+    shown: list[bool] = []
+    QTimer.singleShot(20, lambda: shown.append(app.window is not None and app.window.isVisible()))
+    assert app.start() == 0
+    assert shown == [True]
+    assert app.window is not None
+    assert app.window.windowTitle() == i18n.text("ui.app.title", "km")
+    assert app.dialogs.errors == []  # type: ignore[attr-defined]
+
+
+# --- the idle lock ----------------------------------------------------------------------------
+
+
+def test_the_window_locks_when_idle_and_unlocks_with_the_passphrase(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring, idle_lock_minutes=3)
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    app = _app(qtbot, root, passphrase_file=str(given))
+
+    def scenario() -> None:
+        idle, window = app.idle, app.window
+        assert idle is not None
+        assert window is not None
+        assert idle.timer.interval() == 3 * 60_000  # the configured minutes
+        assert idle.timer.isActive()
+        assert not idle.locked
+        idle.timer.start(30)  # the injected short idle time
+        qtbot.waitUntil(lambda: app.lock_dialog is not None, timeout=5000)
+        dialog = app.lock_dialog
+        assert dialog is not None
+        assert dialog.isVisible()
+        assert idle.locked
+        assert not window.isVisible()
+        dialog.reject()  # Escape does not dismiss the lock screen
+        assert dialog.isVisible()
+        dialog.passphrase.setText("not the passphrase")
+        dialog.buttons.accepted.emit()
+        qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=5000)
+        assert dialog.error.text() == i18n.text("error.wrong_passphrase", "en")
+        assert idle.locked
+        assert not window.isVisible()
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.buttons.accepted.emit()
+        qtbot.waitUntil(window.isVisible, timeout=5000)
+        assert app.lock_dialog is None
+        assert not idle.locked
+        assert idle.timer.isActive()
+        assert idle.timer.interval() == 30
+
+    assert _in_event_loop(app, scenario) == 0
+
+
+def test_input_restarts_the_idle_timer_unless_locked(qtbot: QtBot) -> None:
+    locks: list[int] = []
+    idle = IdleLock(5, lambda: locks.append(1))
+    assert idle.timer.interval() == 5 * 60_000
+    press = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a")
+    idle.timer.stop()
+    assert idle.eventFilter(idle, press) is False  # input passes on to the widgets
+    assert idle.timer.isActive()
+    idle.timer.stop()
+    idle.eventFilter(idle, QEvent(QEvent.Type.Paint))  # not input
+    assert not idle.timer.isActive()
+    idle.timer.start(10)
+    qtbot.waitUntil(lambda: locks == [1], timeout=2000)
+    idle.eventFilter(idle, press)
+    assert not idle.timer.isActive()  # locked: typing on the lock screen does not count
+    idle._fire()
+    assert locks == [1]  # locked once only
+    idle.unlocked()
+    assert idle.timer.isActive()
+    assert not idle.locked
+    idle.set_minutes(0)
+    assert idle.timer.interval() == 60_000  # at least a minute
