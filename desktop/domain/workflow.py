@@ -136,13 +136,19 @@ _DONE: Mapping[Outcome, frozenset[StepState]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class FieldDef:
-    """One input of a step. ``validator`` names a function the caller supplies."""
+    """One input of a step. ``validator`` names a function the caller supplies.
+
+    ``fact`` says what the value becomes when the track is committed: a fact about the
+    person (``document.<kind>.<field>``, ``employer.<field>``, ``employment.<field>``)
+    or ``event_date``, the date of the event the track is about.
+    """
 
     name: str
     type: FieldType
     required: bool = True
     validator: str | None = None
     choices: tuple[str, ...] = ()
+    fact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +371,7 @@ def _field(raw: Any, where: str) -> FieldDef:
         required=bool(raw.get("required", True)),
         validator=raw.get("validator"),
         choices=choices,
+        fact=raw.get("fact"),
     )
 
 

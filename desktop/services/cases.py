@@ -192,6 +192,14 @@ def case_id_for(store: Store, number_or_id: str) -> str:
         return _case(session, number_or_id).id
 
 
+def find_case(session: Session, number_or_id: str) -> Case:
+    """The live case with this number or id, inside the caller's transaction.
+
+    Raises :class:`UserError` ``error.case_not_found`` for an unknown or deleted case.
+    """
+    return _case(session, number_or_id)
+
+
 def _case(session: Session, number_or_id: str) -> Case:
     key = number_or_id.strip()
     case = session.scalars(select(Case).where(Case.number == key.upper())).first()

@@ -35,7 +35,7 @@ from desktop.models.entities import (
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services.attachments import blob_store
-from desktop.services.cases import _case
+from desktop.services.cases import find_case
 from desktop.services.people import DocumentInput, NameInput, PersonInput, create_person
 
 
@@ -79,7 +79,7 @@ def commit_track(
         if progress is not None:
             progress(done + 1, len(files))
     with store.session() as session:
-        case = _case(session, case_id)
+        case = find_case(session, case_id)
         track = Track(
             office=case.office,
             case_id=case.id,

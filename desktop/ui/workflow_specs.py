@@ -1,9 +1,8 @@
 """What a guided-steps wizard is generated from: workflows as plain frozen dataclasses.
 
 The definitions come from the workflow engine's data (``desktop.domain.workflow``,
-``resources/workflows/*.yaml``) when it is present; until then from the stopgap file
-``interim_workflows.yaml`` beside this module. Either way the wizard sees the same
-shapes: steps with typed fields, a document checklist with conditions, forms to print.
+``resources/workflows/*.yaml``): steps with typed fields (and the person fact each one
+fills in, declared in the data as ``fact:``), a document checklist, forms to print.
 
 Field validation is here too, returning coded :class:`Issue` s for the wizard to
 translate: required values, dates (with the BE-year-typed-as-CE check and "not in the
@@ -15,15 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from desktop.domain import dates, ids
+from desktop.domain import dates, ids, workflow
 from desktop.domain.i18n import has
 from desktop.domain.validation import Issue, issue
 
@@ -77,77 +72,18 @@ def applies(when: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     return True
 
 
-def _from_mapping(key: str, raw: Mapping[str, Any]) -> WorkflowSpec:
-    steps = tuple(
-        StepSpec(
-            str(step["key"]),
-            tuple(
-                FieldSpec(
-                    name=str(f["name"]),
-                    type=str(f.get("type", "text")),
-                    required=bool(f.get("required", False)),
-                    validator=f.get("validator"),
-                    choices=tuple(str(c) for c in f.get("choices", ())),
-                    past=bool(f.get("past", False)),
-                    maps=f.get("maps"),
-                    role=f.get("role"),
-                    when=dict(f.get("when") or {}),
-                )
-                for f in step.get("fields", ())
-            ),
-        )
-        for step in raw.get("steps", ())
-    )
-    documents = tuple(
-        DocumentSpec(str(d["key"]), bool(d.get("required", True)), dict(d.get("when") or {}))
-        for d in raw.get("documents", ())
-    )
-    return WorkflowSpec(
-        key=key,
-        kind=str(raw.get("kind", "claim")),
-        title=str(raw.get("title", key)),
-        steps=steps,
-        documents=documents,
-        forms=tuple(str(f) for f in raw.get("forms", ())),
-        benefit=raw.get("benefit"),
-    )
-
-
 @functools.cache
 def load_specs() -> dict[str, WorkflowSpec]:
     """Every workflow a wizard can run, by key."""
-    engine = _engine_specs()
-    if engine:
-        return engine
-    raw = yaml.safe_load(
-        (Path(__file__).with_name("interim_workflows.yaml")).read_text(encoding="utf-8")
-    )
-    return {key: _from_mapping(key, value) for key, value in raw.items()}
+    return {str(key): _from_track(str(key), track) for key, track in workflow.load().items()}
 
 
-# Workflow field names that fill in a fact about the person, or the track's event date.
-FACT_FIELDS: Mapping[str, str] = {
-    "pink_card_number": "document.pink_card.number",
-    "passport_number": "document.passport.number",
-    "employer_name": "employer.name",
-    "employer_account": "employer.sso_account",
-    "employment_start": "employment.start_date",
-    "monthly_wage": "employment.monthly_wage",
-}
-EVENT_DATE_FIELDS = frozenset({"event_date", "injury_date"})
+# The validators whose dates cannot lie in the future.
 PAST_VALIDATORS = frozenset({"not_in_future", "birth_date"})
+EVENT_DATE = "event_date"  # the ``fact`` of a field that dates the track's event
 
 
-def _engine_specs() -> dict[str, WorkflowSpec]:
-    """The workflow engine's track definitions, as wizard specs."""
-    try:
-        module = importlib.import_module("desktop.domain.workflow")
-    except ModuleNotFoundError:
-        return {}
-    return {str(key): _from_track(str(key), track) for key, track in module.load().items()}
-
-
-def _from_track(key: str, track: Any) -> WorkflowSpec:
+def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
     steps: list[StepSpec] = []
     documents: list[str] = []
     forms: list[str] = []
@@ -169,8 +105,8 @@ def _from_track(key: str, track: Any) -> WorkflowSpec:
                     validator=f.validator,
                     choices=choices,
                     past=f.validator in PAST_VALIDATORS,
-                    maps=FACT_FIELDS.get(f.name),
-                    role="event_date" if f.name in EVENT_DATE_FIELDS else None,
+                    maps=f.fact if f.fact != EVENT_DATE else None,
+                    role=EVENT_DATE if f.fact == EVENT_DATE else None,
                 )
             )
         steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later))
