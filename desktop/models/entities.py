@@ -119,6 +119,11 @@ class Case(Synced, Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     merged_into: Mapped[str | None] = mapped_column(String(36))
 
+    __table_args__ = (
+        Index("ix_case_active_number", "deleted", "merged_into", "number", "id"),
+        Index("ix_case_province_code", "province_code"),
+    )
+
 
 class Track(Synced, Base):
     __tablename__ = "track"
@@ -134,6 +139,8 @@ class Track(Synced, Base):
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_track_kind", "kind", "benefit", "case_id"),)
 
 
 class Step(Synced, Base):

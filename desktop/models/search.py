@@ -73,8 +73,14 @@ def remove_people(session: Session, person_ids: Iterable[str]) -> None:
         session.execute(text("DELETE FROM person_search_doc WHERE person_id = :pid"), {"pid": pid})
 
 
-def search_person_ids(session: Session, query: str, limit: int = 50) -> list[tuple[str, float]]:
-    """Person ids matching every term of ``query``, best first, with a rank (lower is better)."""
+def search_person_ids(
+    session: Session, query: str, limit: int = 50, *, ranked: bool = True
+) -> list[tuple[str, float]]:
+    """Person ids matching every term of ``query``, best first, with a rank (lower is better).
+
+    ``ranked=False`` skips the BM25 ordering (which scores every match before the LIMIT):
+    for callers that sort the hits their own way, such as the case list.
+    """
     terms = [t for t in search_fold(query).split() if t]
     if not terms:
         return []
@@ -90,19 +96,21 @@ def search_person_ids(session: Session, query: str, limit: int = 50) -> list[tup
         params: dict[str, object] = {"match": match, "limit": limit}
         for i, term in enumerate(short_terms):
             sql += f" AND d.body LIKE :s{i} ESCAPE '\\'"
-            params[f"s{i}"] = "%" + _like_escape(term) + "%"
-        sql += " ORDER BY rank LIMIT :limit"
+            params[f"s{i}"] = "%" + like_escape(term) + "%"
+        sql += " ORDER BY rank LIMIT :limit" if ranked else " LIMIT :limit"
     else:
         sql = "SELECT person_id, 0.0 AS rank FROM person_search_doc WHERE 1=1"
         params = {"limit": limit}
         for i, term in enumerate(short_terms):
             sql += f" AND body LIKE :s{i} ESCAPE '\\'"
-            params[f"s{i}"] = "%" + _like_escape(term) + "%"
-        sql += " ORDER BY length(body) LIMIT :limit"
+            params[f"s{i}"] = "%" + like_escape(term) + "%"
+        # No ORDER BY: it would force a scan of every body; LIMIT stops at the first hits.
+        sql += " LIMIT :limit"
     return [(row[0], float(row[1])) for row in session.execute(text(sql), params)]
 
 
-def _like_escape(term: str) -> str:
+def like_escape(term: str) -> str:
+    """``term`` with LIKE wildcards escaped (use with ``ESCAPE '\\'``)."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

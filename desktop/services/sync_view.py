@@ -149,14 +149,28 @@ def is_registered(store: Store, secrets: SecretStore | None = None) -> bool:
     return bool(core.server_url(store) and core.device_token(store, secrets))
 
 
-def overview(store: Store, secrets: SecretStore | None = None) -> SyncOverview:
-    """Counts and sizes for the Sync page and the metered-link check."""
+def overview(
+    store: Store, secrets: SecretStore | None = None, *, sizes: bool = True
+) -> SyncOverview:
+    """Counts and sizes for the Sync page and the metered-link check.
+
+    ``sizes=False`` skips summing the bytes waiting (a read of every outbox value): the
+    status bar refreshes often and shows only counts.
+    """
     with store.read() as session:
-        waiting, value_bytes = session.execute(
-            select(func.count(), func.coalesce(func.sum(func.length(OutboxEntry.value)), 0)).where(
-                OutboxEntry.last_error.is_(None)
+        if sizes:
+            waiting, value_bytes = session.execute(
+                select(
+                    func.count(), func.coalesce(func.sum(func.length(OutboxEntry.value)), 0)
+                ).where(OutboxEntry.last_error.is_(None))
+            ).one()
+        else:
+            value_bytes = 0
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.last_error.is_(None))
             )
-        ).one()
         failed = session.scalar(
             select(func.count()).select_from(OutboxEntry).where(OutboxEntry.last_error.is_not(None))
         )
@@ -164,7 +178,7 @@ def overview(store: Store, secrets: SecretStore | None = None) -> SyncOverview:
             select(func.count()).select_from(SyncConflict).where(SyncConflict.status == "open")
         )
     # Blobs the server has not verified yet, with the bytes their upload puts on the wire.
-    files, file_bytes = sync_attachments.upload_estimate(store)
+    files, file_bytes = sync_attachments.upload_estimate(store) if sizes else (0, 0)
     last = store.setting(LAST_SYNC_KEY, None)
     return SyncOverview(
         server_url=server_address(store),

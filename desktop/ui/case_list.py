@@ -140,12 +140,12 @@ class CaseListPage(Retranslating):
     # -- data ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the filter choices and the first result."""
+        """Load the first result, then the filter choices (the list comes first)."""
         store = self.ctx.store
+        self.refresh()
         self.ctx.ops.run(
             lambda: ui_queries.filter_choices(store), on_success=self._set_choices, key="choices"
         )
-        self.refresh()
 
     def current_filter(self) -> cases.CaseFilter:
         return cases.CaseFilter(

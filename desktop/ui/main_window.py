@@ -132,7 +132,9 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         store = self.ctx.store
-        self.ctx.ops.run(lambda: sync_view.overview(store), on_success=self._status, key="status")
+        self.ctx.ops.run(
+            lambda: sync_view.overview(store, sizes=False), on_success=self._status, key="status"
+        )
 
     def _status(self, status: sync_view.SyncOverview) -> None:
         self.sync_status = status

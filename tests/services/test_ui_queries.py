@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain import eligibility
+from desktop.domain import eligibility, workflow
 from desktop.domain.errors import UserError
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, ui_queries
@@ -139,13 +139,14 @@ def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> N
     assert ui_queries.case_ids(store, cases.CaseFilter(text="สมหญิง"), overdue_on=TODAY) == []
 
 
-def test_filter_choices_list_what_the_store_holds(store: Store) -> None:
+def test_filter_choices_offer_every_workflow_track_and_step(store: Store) -> None:
     case_id = _case(store)
     _injury(store, case_id, dt.date(2026, 3, 1))
     employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
     choices = ui_queries.filter_choices(store)
-    assert choices.track_kinds == ("work_injury",)
-    assert choices.step_keys == ("report",)
+    tracks = workflow.load().values()
+    assert set(choices.track_kinds) == {t.kind for t in tracks} | {"work_injury"}
+    assert set(choices.step_keys) == {s.key for t in tracks for s in t.steps}
     assert choices.employers == ((employer, "Mae Sot Garments"),)
     assert ui_queries.filter_choices(store, max_employers=0).employers == ()
 
