@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -51,7 +53,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsPage(ctx)
         self.case_file = CaseFileView(ctx)
         for page in (self.case_list, self.tasks, self.print_queue, self.sync_page, self.settings):
-            self.stack.addWidget(page)
+            self.stack.addWidget(_scrollable(page) if page is self.sync_page else page)
         self.stack.addWidget(self.case_file)
         self.nav.currentRowChanged.connect(self.show_page)
         central = QWidget()
@@ -143,6 +145,10 @@ class MainWindow(QMainWindow):
     def _status_text(self) -> None:
         self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
 
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.printer.discard()
+        super().closeEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
@@ -155,3 +161,12 @@ class MainWindow(QMainWindow):
             if item is not None:
                 item.setText(tr(f"ui.nav.{key}"))
         self._status_text()
+
+
+def _scrollable(page: QWidget) -> QScrollArea:
+    """A tall page in a scroll area, so the window still fits a 1366x768 laptop screen."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area

@@ -272,12 +272,22 @@ class PacketPrinter(QObject):
         self.ctx = ctx
         self.dialogs: PrintDialogs = dialogs or QtPrintDialogs()
         self.parent_widget = parent_widget
-        self.scratch = tempfile.TemporaryDirectory(prefix="sapan-preview-")
+        # Rendered packets hold personal data in plain PDF: made on first use, removed
+        # when the window closes (discard()), never left for the garbage collector.
+        self.scratch: tempfile.TemporaryDirectory[str] | None = None
         self.preview: PreviewDialog | None = None
+
+    def discard(self) -> None:
+        """Delete the rendered packets (called when the main window closes)."""
+        if self.scratch is not None:
+            self.scratch.cleanup()
+            self.scratch = None
 
     def open(self, case_id: str, workflow_forms: Sequence[str] | None = None) -> None:
         """Render (off the GUI thread) and show the preview of ``case_id``'s packet."""
         store, today = self.ctx.store, self.ctx.today()
+        if self.scratch is None:
+            self.scratch = tempfile.TemporaryDirectory(prefix="sapan-preview-")
         folder = Path(self.scratch.name)
         forms = packet_forms(workflow_forms) if workflow_forms else None
         self.busy_changed.emit(True)

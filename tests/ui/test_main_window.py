@@ -140,3 +140,11 @@ def test_qt_buttons_are_translated(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.wait(10)
     texts = {b.text().replace("&", "") for b in box.buttons()}
     assert texts == {"ตกลง", "ยกเลิก"}
+
+
+def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContext) -> None:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    # 768 px screen minus a taskbar and the window frame
+    assert window.minimumSizeHint().height() <= 680
+    assert window.minimumSizeHint().width() <= 1024
