@@ -35,8 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.forms.batch import safe_filename
-from desktop.forms.packet import render_packet
 from desktop.services import printing
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
@@ -110,6 +108,10 @@ def render_case_packet(
     today: dt.date | None = None,
 ) -> RenderedPacket:
     """Render one case's packet into ``folder`` and its preview pages (worker thread)."""
+    # ReportLab loads only when something is printed (faster start).
+    from desktop.forms.batch import safe_filename
+    from desktop.forms.packet import render_packet
+
     data = printing.case_data(store, case_id, forms=forms, today=today)
     path = folder / f"{safe_filename(data.case_number)}.pdf"
     result = render_packet(data, path)

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
-from desktop.forms import batch
 from desktop.services import cases, printing
+
+if TYPE_CHECKING:  # ReportLab loads only when something is printed (faster start)
+    from desktop.forms import batch
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import tr
 from desktop.ui.operations import Cancelled, Handle, Progress
@@ -87,8 +89,8 @@ def run_batch(
     if combined:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = folder / f"packets-{stamp}.pdf"
-        return batch.print_combined(stream, target, report, cancelled)
-    return batch.print_per_case(stream, folder, report, cancelled)
+        return _batch().print_combined(stream, target, report, cancelled)  # type: ignore[no-any-return]
+    return _batch().print_per_case(stream, folder, report, cancelled)  # type: ignore[no-any-return]
 
 
 class PrintQueuePage(Retranslating):
@@ -346,3 +348,9 @@ class PrintQueuePage(Retranslating):
             self.result_label.setText(text)
         elif self.handle is None or self.handle.done:
             self.result_label.setText("")
+
+
+def _batch() -> Any:
+    from desktop.forms import batch
+
+    return batch
