@@ -207,3 +207,10 @@ def test_keys_defined_twice_or_bad_files_are_refused() -> None:
     with pytest.raises(RuleDataError, match="top level"):
         rules.parse({"a.yaml": ["list"]})
     assert rules.parse({"empty.yaml": {}}).rules == {}
+
+
+def test_load_reads_the_bundled_files_afresh() -> None:
+    # The cache may first have been filled on a worker thread, where coverage does not
+    # trace: load once more here so the engine's coverage does not depend on test order.
+    rules.load.cache_clear()
+    assert rules.load().value("wage_ceiling", on=dt.date(2026, 1, 1)) == 17500

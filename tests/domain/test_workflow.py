@@ -363,3 +363,9 @@ def test_shared_steps_and_overrides() -> None:
                 "b.yaml": {"tracks": {"t": {"steps": [STEP]}}},
             }
         )
+
+
+def test_load_reads_the_bundled_files_afresh() -> None:
+    # As for the rules: make the loader run on this thread whatever ran first.
+    workflow.load.cache_clear()
+    assert "claim_maternity" in workflow.load()

@@ -75,7 +75,10 @@ def _answer(kind: type[QDialog], *answers: Callable[[Any], None]) -> list[Any]:
     timer.setInterval(10)
 
     def poll() -> None:
-        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+        # The dialog being exec()'d is the active modal one; a leftover from an earlier test
+        # may still count as a visible top-level widget, so do not search for it.
+        modal = QApplication.activeModalWidget()
+        shown = [modal] if isinstance(modal, kind) and modal.isVisible() else []
         if shown and queue:
             seen.append(shown[0])
             try:
