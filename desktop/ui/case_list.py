@@ -167,6 +167,7 @@ class CaseListPage(Retranslating):
             lambda: ui_queries.case_ids(store, filters, sort, descending, overdue_on=overdue_on),
             on_success=self._ids_loaded,
             key="case_ids",
+            urgent=True,
         )
 
     def _ids_loaded(self, ids: list[str]) -> None:
@@ -180,6 +181,7 @@ class CaseListPage(Retranslating):
         self.ctx.ops.run(
             lambda: cases.case_rows(store, ids),
             on_success=lambda rows: self.model.page_loaded(page, rows, generation),
+            urgent=True,
         )
 
     def _set_choices(self, choices: ui_queries.FilterChoices) -> None:

@@ -32,6 +32,9 @@ from desktop.ui.workflow_specs import load_specs
 NAV_KEYS = ("cases", "tasks", "print", "sync", "settings")
 
 
+STATUS_DELAY_MS = 1500
+
+
 class MainWindow(QMainWindow):
     """Holds the pages; knows nothing of the database (pages call services)."""
 
@@ -86,12 +89,14 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
 
     def start(self) -> None:
-        """Load the first data (off the GUI thread)."""
+        """Load the first data (off the GUI thread): the case list first, the rest after."""
         self.case_list.start()
         self.settings.load()
-        self.refresh_status()
+        # The status bar and the sync worker can wait a moment: two reader threads serve
+        # the first page of cases before they count the outbox or probe the server.
+        QTimer.singleShot(STATUS_DELAY_MS, self.refresh_status)
         self.status_timer.start()
-        self.sync_worker.start()
+        self.sync_worker.start(delay=STATUS_DELAY_MS / 1000)
 
     def show_page(self, row: int) -> None:
         if 0 <= row < len(NAV_KEYS):

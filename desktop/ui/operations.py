@@ -133,8 +133,13 @@ class Operations(QObject):
         progress: bool = False,
         write: bool = False,
         key: str | None = None,
+        urgent: bool = False,
     ) -> Handle:
-        """Run ``fn`` (given a :class:`Progress` when ``progress``) in a worker thread."""
+        """Run ``fn`` (given a :class:`Progress` when ``progress``) in a worker thread.
+
+        ``urgent`` work (what the person is waiting to see, such as the visible page of the
+        case list) is taken from the queue before everything else that is waiting.
+        """
         signals = _Signals()
         prog = Progress(signals.progressed.emit)
         handle = Handle(prog, self)
@@ -179,7 +184,7 @@ class Operations(QObject):
             self.busy_changed.emit(True)
         self._running.add(signals)
         pool = self.writer if write else self.readers
-        pool.start(_Worker(fn, signals, prog if progress else None))
+        pool.start(_Worker(fn, signals, prog if progress else None), 1 if urgent else 0)
         return handle
 
     def _bug(self, exc: BaseException) -> None:

@@ -90,9 +90,9 @@ class SyncWorker(QObject):
 
     # -- driving ---------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Begin: one check straight away, then on the timer."""
-        self.schedule(0)
+    def start(self, delay: float = 0) -> None:
+        """Begin: one check after ``delay`` seconds, then on the timer."""
+        self.schedule(delay)
 
     def stop(self) -> None:
         self.timer.stop()
