@@ -516,23 +516,46 @@ class TrackInput:
     event_date: dt.date | None = None
 
 
+def new_track(
+    session: Session,
+    case: Case,
+    kind: str,
+    *,
+    benefit: str | None = None,
+    path: str | None = None,
+    workflow: str | None = None,
+    event_date: dt.date | None = None,
+) -> Track:
+    """A new track of ``case``, in progress from today, inside the caller's transaction."""
+    track = Track(
+        office=case.office,
+        case_id=case.id,
+        kind=kind,
+        benefit=benefit,
+        path=path,
+        workflow=workflow,
+        state="in_progress",
+        event_date=event_date,
+        opened_on=dt.date.today(),
+    )
+    session.add(track)
+    session.flush()
+    return track
+
+
 def start_track(store: Store, case_id: str, data: TrackInput) -> str:
     """Add a track with its steps (first one in progress) and document checklist."""
     with store.session() as session:
         case = _case(session, case_id)
-        track = Track(
-            office=case.office,
-            case_id=case.id,
-            kind=data.kind,
+        track = new_track(
+            session,
+            case,
+            data.kind,
             benefit=data.benefit,
             path=data.path,
             workflow=data.workflow,
-            state="in_progress",
             event_date=data.event_date,
-            opened_on=dt.date.today(),
         )
-        session.add(track)
-        session.flush()
         for position, key in enumerate(data.steps):
             session.add(
                 Step(

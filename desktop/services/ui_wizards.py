@@ -30,12 +30,11 @@ from desktop.models.entities import (
     Employment,
     IdentityDocument,
     Step,
-    Track,
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services.attachments import blob_store
-from desktop.services.cases import find_case
+from desktop.services.cases import find_case, new_track
 from desktop.services.people import DocumentInput, NameInput, PersonInput, create_person
 
 
@@ -80,19 +79,15 @@ def commit_track(
             progress(done + 1, len(files))
     with store.session() as session:
         case = find_case(session, case_id)
-        track = Track(
-            office=case.office,
-            case_id=case.id,
-            kind=data.kind,
+        track = new_track(
+            session,
+            case,
+            data.kind,
             benefit=data.benefit,
             path=data.path,
             workflow=data.workflow,
-            state="in_progress",
             event_date=data.event_date,
-            opened_on=dt.date.today(),
         )
-        session.add(track)
-        session.flush()
         for position, (key, values, state) in enumerate(data.steps):
             session.add(
                 Step(
