@@ -35,7 +35,7 @@ from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services.attachments import blob_store
 from desktop.services.cases import find_case, new_track
-from desktop.services.people import DocumentInput, NameInput, PersonInput, create_person
+from desktop.services.people import PersonInput, create_person
 
 
 @dataclass(frozen=True)
@@ -207,34 +207,10 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-@dataclass(frozen=True)
-class NewCase:
-    """A new person and their case, as the New case form gathers them."""
-
-    names: Sequence[NameInput]
-    sex: str | None = None
-    birth_date: str | None = None
-    nationality: str | None = None
-    phone: str | None = None
-    arrived_on: dt.date | None = None
-    documents: Sequence[DocumentInput] = ()
-
-
-def create_case(store: Store, data: NewCase) -> str:
+def create_case(store: Store, data: PersonInput) -> str:
     """Create the person and open a case for them; returns the case id."""
     from desktop.services.cases import case_id_for, open_case
 
-    person = create_person(
-        store,
-        PersonInput(
-            names=data.names,
-            sex=data.sex,
-            birth_date=data.birth_date,
-            nationality=data.nationality,
-            phone=data.phone,
-            arrived_on=data.arrived_on,
-            documents=data.documents,
-        ),
-    )
+    person = create_person(store, data)
     number = open_case(store, person.person_id)
     return case_id_for(store, number)

@@ -8,6 +8,7 @@ agrees, converted to Unicode.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from PySide6.QtCore import QEvent, Signal
@@ -82,7 +83,7 @@ class NewCaseDialog(QDialog):
         self.labels[name] = label
         form.addRow(label, editor)
 
-    def validate(self) -> tuple[ui_wizards.NewCase | None, list[Issue]]:
+    def validate(self) -> tuple[people.PersonInput | None, list[Issue]]:
         """The new case as typed, or the coded issues that block it."""
         today = self.ctx.today()
         found: list[Issue] = []
@@ -121,7 +122,7 @@ class NewCaseDialog(QDialog):
         if any(i.severity is Severity.ERROR for i in found):
             return None, found
         return (
-            ui_wizards.NewCase(
+            people.PersonInput(
                 names=names,
                 sex=self.sex.currentData() or None,
                 birth_date=birth.isoformat() if birth else None,
@@ -140,17 +141,12 @@ class NewCaseDialog(QDialog):
             return
         if any(text.looks_like_zawgyi(n.full_name) for n in data.names):
             convert = self.ctx.dialogs.confirm(tr("ui.person.zawgyi_confirm_short"))
-            data = ui_wizards.NewCase(
+            data = dataclasses.replace(
+                data,
                 names=[
                     people.NameInput(n.full_name, n.kind, convert_zawgyi=convert)
                     for n in data.names
                 ],
-                sex=data.sex,
-                birth_date=data.birth_date,
-                nationality=data.nationality,
-                phone=data.phone,
-                arrived_on=data.arrived_on,
-                documents=data.documents,
             )
         store = self.ctx.store
         self.buttons.setEnabled(False)

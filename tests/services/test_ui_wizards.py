@@ -21,7 +21,7 @@ PINK_CARD = "0-0000-00001-12-1"  # a valid 13-digit number (check digit 1)
 
 def _case(store: Store) -> str:
     return ui_wizards.create_case(
-        store, ui_wizards.NewCase(names=[people.NameInput("မောင်မောင်")], nationality="MMR")
+        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], nationality="MMR")
     )
 
 
