@@ -31,7 +31,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import psycopg
-from keyring.backend import KeyringBackend
 
 from desktop.domain import catalogue
 from desktop.models.base import new_id
@@ -68,6 +66,8 @@ from sync.server import admin
 from sync.server.auth import make_hasher
 from sync.server.db import make_engine
 from sync.server.migrate import upgrade
+from tests.fakes import MemoryKeyring
+from tests.postgres import PostgresUnavailable, free_port, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-123"
@@ -77,65 +77,17 @@ BAR = {"push_per_s": 3500, "pull_per_s": 3500, "push_bytes": 1480, "pull_bytes":
        "edit_s": 0.55}  # fmt: skip
 
 
-class MemoryKeyring(KeyringBackend):
-    """An in-process keyring: the bench must not touch the machine's real one."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
 # -- PostgreSQL and the server ------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
     """A throwaway PostgreSQL cluster; yields the URL of its ``postgres`` database."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        raise SystemExit("PostgreSQL binaries not found (apt-get install postgresql)")
-    pg_bin = found[-1].parent
-    root = Path(tempfile.mkdtemp(prefix="sapan-bench-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        root.chmod(0o755)
-    data, port = root / "data", free_port()
-    init = [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
-    subprocess.run(_as_postgres([*init, "-E", "UTF8", "--locale=C.UTF-8"]), check=True,
-                   capture_output=True)  # fmt: skip
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off"
-    )
-    ctl = [str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(root / "log")]
-    subprocess.run(_as_postgres([*ctl, "-w", "-o", options, "start"]), check=True,
-                   capture_output=True)  # fmt: skip
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres([*ctl, "-m", "immediate", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_postgres(prefix="sapan-bench-pg-") as url:
+            yield url
+    except PostgresUnavailable as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def cpu_seconds(pid: int | None = None) -> float:

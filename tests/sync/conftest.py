@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,88 +27,20 @@ from sync.server import admin
 from sync.server.app import Settings, create_app
 from sync.server.db import make_engine
 from sync.server.migrate import upgrade
+from tests.postgres import PostgresUnavailable, throwaway_postgres
 
 PASSWORD = "password-123"
 PASSPHRASE = "correct horse battery staple 42"
 
 
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL binaries not found (apt-get install postgresql)")
-    return found[-1].parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh PostgreSQL cluster's ``postgres`` database for this session."""
-    pg_bin = _pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="sapan-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        root.chmod(0o755)
-    data, port = root / "data", free_port()
     try:
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(pg_bin / "initdb"),
-                    "-D",
-                    str(data),
-                    "-U",
-                    "postgres",
-                    "-A",
-                    "trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(pg_bin / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(root / "log"),
-                    "-w",
-                    "-o",
-                    options,
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-    except (subprocess.CalledProcessError, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        pytest.fail(f"PostgreSQL did not start: {exc} {detail.decode(errors='replace')}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_postgres() as url:
+            yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 _numbers = itertools.count()

@@ -32,10 +32,10 @@ from sync.server import admin
 from sync.server.auth import make_hasher
 from sync.server.db import make_engine
 from sync.server.migrate import upgrade
+from tests.postgres import free_port
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
-    free_port,
     fresh_pg_database,
     make_store,
 )
