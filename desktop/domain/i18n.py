@@ -21,9 +21,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
-from desktop.domain.resources import resource_path
+from desktop.domain.resources import load_yaml, resource_path
 
 LANGUAGES: tuple[str, ...] = ("en", "th", "my", "km", "lo")
 LANGUAGE_NAMES: Mapping[str, str] = {
@@ -46,7 +44,7 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     folder = resource_path("translations")
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path) or {}
         if not isinstance(data, dict):
             raise CatalogueError(f"{path.name}: top level must be a mapping")
         for key, texts in data.items():

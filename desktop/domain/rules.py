@@ -27,10 +27,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from desktop.domain.errors import UserError
-from desktop.domain.resources import resource_path
+from desktop.domain.resources import load_yaml, resource_path
 
 
 class Confidence(enum.Enum):
@@ -264,10 +262,7 @@ def parse(documents: Mapping[str, Any]) -> RuleBook:
 def read_documents() -> dict[str, Any]:
     """The parsed YAML of every bundled rule file, keyed by file name."""
     folder = resource_path("rules")
-    return {
-        path.name: yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in sorted(folder.glob("*.yaml"))
-    }
+    return {path.name: load_yaml(path) for path in sorted(folder.glob("*.yaml"))}
 
 
 @functools.cache

@@ -33,10 +33,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from desktop.domain.errors import UserError
-from desktop.domain.resources import resource_path
+from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, has_errors, issue
 
 Validator = Callable[[Any], Iterable[Issue]]
@@ -449,12 +447,7 @@ def parse(documents: Mapping[str, Any]) -> Mapping[str, TrackDef]:
 def load() -> Mapping[str, TrackDef]:
     """The bundled track definitions, loaded once."""
     folder = resource_path("workflows")
-    return parse(
-        {
-            path.name: yaml.safe_load(path.read_text(encoding="utf-8"))
-            for path in sorted(folder.glob("*.yaml"))
-        }
-    )
+    return parse({path.name: load_yaml(path) for path in sorted(folder.glob("*.yaml"))})
 
 
 def track(key: str) -> TrackDef:

@@ -33,12 +33,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from desktop.domain import ids, names, text
 from desktop.domain.errors import UserError
-from desktop.domain.resources import resource_path
+from desktop.domain.resources import load_yaml, resource_path
 from desktop.models import case_numbers
 from desktop.models.entities import (
     Case,
@@ -69,7 +68,7 @@ Part = tuple[str, str, str]  # native, Latin, Thai
 
 @functools.cache
 def _load(name: str) -> Mapping[str, Any]:
-    data = yaml.safe_load(resource_path("demo", name).read_text(encoding="utf-8"))
+    data = load_yaml(resource_path("demo", name))
     if not isinstance(data, dict):
         raise ValueError(f"resources/demo/{name} must be a mapping")
     return data

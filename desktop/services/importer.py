@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,7 +52,7 @@ from desktop.domain import ids, text
 from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text as translate
-from desktop.domain.resources import resource_path
+from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, Severity, issue
 from desktop.models.entities import Employer, Employment, IdentityDocument, Person, PersonName
 from desktop.models.search import reindex_people
@@ -174,7 +173,7 @@ def normalise_header(value: str) -> str:
 
 @functools.cache
 def _config() -> Mapping[str, Any]:
-    data = yaml.safe_load(resource_path("import", "columns.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(resource_path("import", "columns.yaml"))
     if not isinstance(data, dict):
         raise ValueError("resources/import/columns.yaml must be a mapping")
     return data
