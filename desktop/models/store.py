@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -305,6 +305,11 @@ def _probe(engine: Engine) -> None:
 
 def migrate(store: Store) -> str | None:
     """Bring the schema to head, copying the database file first. Returns the backup path."""
+    from desktop.models.migrations import HEAD
+
+    with store.engine.connect() as conn:
+        if _stamped_revision(conn) == HEAD:
+            return None
     from desktop.models.migrations import runner
 
     with store.engine.connect() as conn:
@@ -319,6 +324,17 @@ def migrate(store: Store) -> str | None:
     with store.engine.begin() as conn:
         runner.upgrade(conn)
     return backup
+
+
+def _stamped_revision(conn: Connection) -> str | None:
+    """The revision Alembic stamped in the store, or None (new or unstamped file)."""
+    found = conn.execute(
+        text("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+    ).first()
+    if found is None:
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return str(rows[0]) if len(rows) == 1 else None
 
 
 def backup_copy(store: Store, label: str) -> Path:
