@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 
@@ -35,9 +37,11 @@ from desktop.forms.render import (
     be_date,
     bilingual,
     format_id13,
+    label,
     long_text,
     para,
     plain,
+    static_para,
     styles,
 )
 
@@ -83,21 +87,32 @@ class QrFlowable(Flowable):  # type: ignore[misc]
         canvas.restoreState()
 
 
+QR_BORDER = 4  # the quiet zone, in modules, that QR readers need around the code
+
+
 @functools.lru_cache(maxsize=64)
 def _qr_modules(payload: str) -> tuple[tuple[tuple[float, float, float, float], ...], float]:
     """Dark-module rectangles of the QR code in module units, and the side in modules.
 
-    Encoding (mask selection) is the slow part, so it runs once per payload: the
-    widget's ``draw`` gives rectangles in points; dividing by one module's size makes
-    them independent of the printed size.
+    Encoding (mask selection) is the slow part, so it runs once per payload. The code is
+    read straight from ReportLab's encoder, one rectangle per run of dark modules in a
+    row, as its ``QrCodeWidget`` draws it, but without building a graphics shape per run
+    (that cost as much as the encoding). Origin at the bottom left, quiet zone included.
     """
-    widget = QrCodeWidget(payload, barLevel="M", barWidth=1000, barHeight=1000)
-    group = widget.draw()
-    shapes = [s for s in group.contents if s.fillColor is not None]
-    module = min(s.width for s in shapes)
-    side = widget.barWidth / module
-    rects = tuple((s.x / module, s.y / module, s.width / module, s.height / module) for s in shapes)
-    return rects, side
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(payload)
+    code.make()
+    side = code.getModuleCount() + 2 * QR_BORDER
+    rects = []
+    for row_index, row in enumerate(code.modules):
+        column = 0
+        for dark, run in itertools.groupby(bool(module) for module in row):
+            length = len(list(run))
+            if dark:
+                top = side - (row_index + QR_BORDER + 1)
+                rects.append((float(column + QR_BORDER), float(top), float(length), 1.0))
+            column += length
+    return tuple(rects), float(side)
 
 
 def qr_flowable(case: CaseData, size: float = QR_SIZE) -> QrFlowable:
@@ -107,7 +122,7 @@ def qr_flowable(case: CaseData, size: float = QR_SIZE) -> QrFlowable:
 
 def _info_table(rows: list[tuple[str, Flowable]], lang: str, width: float) -> Table:
     st = styles()
-    data = [[para(bilingual(key, lang, bold=True), st.label), value] for key, value in rows]
+    data = [[label(key, lang, st.label, bold=True), value] for key, value in rows]
     table = Table(data, colWidths=[width * 0.36, width * 0.64])
     table.setStyle(render._box_style())
     return table
@@ -132,7 +147,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
         [
             [
                 [
-                    para(bilingual("form.packet.title", case.lang, bold=True), st.title),
+                    label("form.packet.title", case.lang, st.title, bold=True),
                     Spacer(1, 4),
                     para(f"<b>{escape(case.case_number)}</b>", st.big),
                     para(
@@ -145,7 +160,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
                         st.small,
                     ),
                 ],
-                [qr_flowable(case), para(bilingual("form.packet.qr_hint", case.lang), st.label)],
+                [qr_flowable(case), label("form.packet.qr_hint", case.lang, st.label)],
             ]
         ],
         colWidths=[CONTENT_WIDTH - QR_SIZE - 10 * mm, QR_SIZE + 10 * mm],
@@ -173,7 +188,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
     rows: list[tuple[str, Flowable]] = [
         ("form.packet.worker", worker),
         ("form.packet.employer", employer),
-        ("form.packet.benefit", para(_benefit(case), st.value)),
+        ("form.packet.benefit", static_para(_benefit(case), st.value)),
         ("form.label.event_date", plain(be_date(case.benefit.event_date), st.value)),
         ("form.label.filing_deadline", deadline),
         ("form.packet.office", office),
@@ -199,21 +214,21 @@ def checklist_flowables(case: CaseData, missing: list[MissingField]) -> list[Flo
     st = styles()
     out: list[Flowable] = [
         FooterMark("CHECKLIST"),
-        para(bilingual("form.packet.checklist_title", case.lang, bold=True), st.title),
+        label("form.packet.checklist_title", case.lang, st.title, bold=True),
         Spacer(1, 4),
     ]
     rows = []
     for item in case.checklist:
         key = "form.packet.present" if item.present else "form.packet.missing"
         colour = PRESENT if item.present else MISSING
-        status = para(
+        status = static_para(
             f'<font color="#{colour.hexval()[2:]}"><b>{"[X]" if item.present else "[  ]"}</b> '
             f"{bilingual(key, case.lang)}</font>",
             st.small,
         )
-        label = para(bilingual(item.label, case.lang), st.value)
+        name = label(item.label, case.lang, st.value)
         note = plain(item.note, st.small)
-        rows.append([status, label, note])
+        rows.append([status, name, note])
     if rows:
         table = Table(
             rows, colWidths=[CONTENT_WIDTH * 0.24, CONTENT_WIDTH * 0.56, CONTENT_WIDTH * 0.2]
@@ -221,21 +236,20 @@ def checklist_flowables(case: CaseData, missing: list[MissingField]) -> list[Flo
         table.setStyle(render._box_style())
         out.append(table)
     else:
-        out.append(para(bilingual("form.packet.no_documents", case.lang), st.body))
+        out.append(label("form.packet.no_documents", case.lang, st.body))
     out.append(Spacer(1, 8))
     out.append(
         render._section_bar(bilingual("form.packet.missing_fields", case.lang, bold=True), st)
     )
     if missing:
         rows = [
-            [plain(m.form_code, st.value), para(bilingual(m.label, case.lang), st.value)]
-            for m in missing
+            [plain(m.form_code, st.value), label(m.label, case.lang, st.value)] for m in missing
         ]
         table = Table(rows, colWidths=[CONTENT_WIDTH * 0.2, CONTENT_WIDTH * 0.8])
         table.setStyle(render._box_style())
         out.append(table)
     else:
-        out.append(para(bilingual("form.packet.no_missing_fields", case.lang), st.body))
+        out.append(label("form.packet.no_missing_fields", case.lang, st.body))
     return out
 
 
@@ -249,6 +263,14 @@ def _instruction(topic: str, lang: str, params: dict[str, str]) -> str:
         # No date yet: say so rather than print an empty deadline.
         return text("form.packet.no_deadline", lang)
     return text(f"form.packet.instr.{topic}", lang, **params)
+
+
+def _instruction_text(
+    topic: str, lang: str, params: dict[str, str], style: ParagraphStyle, width: float
+) -> Flowable:
+    """One instruction, shared between packets when no case detail is filled into it."""
+    words = _instruction(topic, lang, params)
+    return long_text(words, style, width, static=words == text(f"form.packet.instr.{topic}", lang))
 
 
 def instruction_flowables(case: CaseData) -> list[Flowable]:
@@ -268,7 +290,9 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
     }
     rows = [
         [
-            para(f"<b>{escape(text('form.packet.instructions_title', code))}</b>", st.heading)
+            static_para(
+                f"<b>{escape(text('form.packet.instructions_title', code))}</b>", st.heading
+            )
             for code in (left, right)
         ]
     ]
@@ -276,13 +300,17 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         cells = []
         for code in (left, right):
             flow: list[Flowable] = [
-                para(f"<b>{escape(text(f'form.packet.instr.{topic}.title', code))}</b>", st.body),
-                long_text(_instruction(topic, code, params), st.body, half - 8),
+                static_para(
+                    f"<b>{escape(text(f'form.packet.instr.{topic}.title', code))}</b>", st.body
+                ),
+                _instruction_text(topic, code, params, st.body, half - 8),
             ]
             if topic == "bring":
                 for doc in all_docs:
                     mark = "!" if doc in missing_docs else "-"
-                    flow.append(long_text(f"{mark} {text(doc, code)}", st.body, half - 8))
+                    flow.append(
+                        long_text(f"{mark} {text(doc, code)}", st.body, half - 8, static=True)
+                    )
             cells.append(flow)
         rows.append(cells)
     table = Table(rows, colWidths=[half, half])
@@ -298,14 +326,14 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
         [
             [
                 [
-                    para(bilingual("form.sign.claimant", lang, bold=True), st.label),
+                    label("form.sign.claimant", lang, st.label, bold=True),
                     Spacer(1, box - 12 * mm),
                     plain(case.person.display_name, st.small),
-                    para(bilingual("form.sign.date_line", lang), st.label),
+                    label("form.sign.date_line", lang, st.label),
                     render._blank_line(),
                 ],
                 [
-                    para(bilingual("form.sign.thumbprint", lang, bold=True), st.label),
+                    label("form.sign.thumbprint", lang, st.label, bold=True),
                     _square(box),
                 ],
             ]
@@ -314,22 +342,22 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
     )
     worker.setStyle(render._box_style())
     witness_cell = [
-        para(bilingual("form.sign.witness", lang, bold=True), st.label),
+        label("form.sign.witness", lang, st.label, bold=True),
         Spacer(1, 16 * mm),
-        para(bilingual("form.sign.name_line", lang), st.label),
+        label("form.sign.name_line", lang, st.label),
         render._blank_line(),
-        para(bilingual("form.sign.id_line", lang), st.label),
+        label("form.sign.id_line", lang, st.label),
         render._blank_line(),
-        para(bilingual("form.sign.date_line", lang), st.label),
+        label("form.sign.date_line", lang, st.label),
         render._blank_line(),
     ]
     witnesses = Table([[witness_cell, list(witness_cell)]], colWidths=[CONTENT_WIDTH / 2] * 2)
     witnesses.setStyle(render._box_style())
     return [
         FooterMark("SIGNATURES"),
-        para(bilingual("form.packet.signature_title", lang, bold=True), st.title),
+        label("form.packet.signature_title", lang, st.title, bold=True),
         Spacer(1, 4),
-        para(bilingual("form.packet.signature_note", lang), st.body),
+        label("form.packet.signature_note", lang, st.body),
         Spacer(1, 6),
         KeepTogether([worker]),
         Spacer(1, 8),

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -307,30 +309,97 @@ def bilingual(
     return " / ".join(parts)
 
 
+# What Paragraph.wrap (and breakLines) leave on the paragraph: enough to draw or split it.
+_WRAP_STATE = (
+    "width",
+    "height",
+    "blPara",
+    "frags",
+    "_wrapWidths",
+    "_width_max",
+    "_hyphenations",
+    "_splitLongWordCount",
+)
+
+
 class WrapCachedParagraph(Paragraph):  # type: ignore[misc]
-    """A Paragraph that does not break its lines again when wrapped at the same width.
+    """A Paragraph that breaks its lines once for each width it is wrapped at.
 
     Tables wrap every cell once to measure the row and again to draw it; with shaping,
     breaking the lines is the most expensive step of a packet, so doing it once per
-    width takes a good part off the render time.
+    width takes a good part off the render time. The state of each width is kept, so a
+    paragraph shared by several tables (see :func:`static_para`) is wrapped once per
+    column width, not once per use.
     """
 
-    _wrapped_at: float | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Same signature as Paragraph: Paragraph.split builds its halves through it.
+        super().__init__(*args, **kwargs)
+        self._wrapped: dict[float, dict[str, Any]] = {}
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        if availWidth == self._wrapped_at and getattr(self, "blPara", None) is not None:
+        state = self._wrapped.get(availWidth)
+        if state is not None:
+            self.__dict__.update(state)
             return self.width, self.height
-        width, height = super().wrap(availWidth, availHeight)
-        self._wrapped_at = availWidth
-        return width, height
+        size: tuple[float, float] = super().wrap(availWidth, availHeight)
+        if "blPara" in self.__dict__ and self.width == availWidth:
+            self._wrapped[availWidth] = {
+                name: self.__dict__[name] for name in _WRAP_STATE if name in self.__dict__
+            }
+        return size
 
 
 def para(markup: str, style: ParagraphStyle) -> Paragraph:
+    """A shaped paragraph of ``markup`` (case data: built anew for every document)."""
     return WrapCachedParagraph(markup, style)
 
 
 def plain(value: str, style: ParagraphStyle) -> Paragraph:
+    """A shaped paragraph of plain ``value`` (escaped)."""
     return WrapCachedParagraph(escape(value), style)
+
+
+# Paragraphs of catalogue text (labels, headings, the fixed instructions) are the same in
+# every packet of a language: one instance per thread serves them all, so each is parsed,
+# shaped and line-broken once per width instead of once per packet. Per thread because
+# ReportLab sets ``canv`` on a flowable while drawing it (a preview may render while the
+# print queue runs); bounded, so a long-running app does not grow with every text seen.
+STATIC_CACHE_SIZE = 4096
+_static = threading.local()
+
+
+def static_para(markup: str, style: ParagraphStyle) -> Paragraph:
+    """The shared paragraph of ``markup`` in ``style``: only for text with no case data.
+
+    Sharing is safe because drawing a paragraph does not change it and its wrap state
+    is kept per width; text that holds case data must go through :func:`para`, both to
+    keep the cache small and so that the benchmark measures real work for it.
+    """
+    cache: OrderedDict[tuple[str, int], Paragraph] | None = getattr(_static, "cache", None)
+    if cache is None:
+        cache = _static.cache = OrderedDict()
+    # The styles come from the cached ``styles()``: the same object for the process.
+    key = (markup, id(style))
+    shared = cache.get(key)
+    if shared is not None and shared.style is style:
+        cache.move_to_end(key)
+        return shared
+    shared = WrapCachedParagraph(markup, style)
+    cache[key] = shared
+    if len(cache) > STATIC_CACHE_SIZE:
+        cache.popitem(last=False)
+    return shared
+
+
+def clear_static_cache() -> None:
+    """Forget this thread's shared paragraphs (tests; a language pack reloaded)."""
+    _static.cache = OrderedDict()
+
+
+def label(key: str, lang: str, style: ParagraphStyle, bold: bool = False) -> Paragraph:
+    """The shared bilingual paragraph of catalogue ``key`` (see :func:`bilingual`)."""
+    return static_para(bilingual(key, lang, bold=bold), style)
 
 
 def measure_with(style: ParagraphStyle) -> Callable[[str], float]:
@@ -342,10 +411,14 @@ def _measure(font: str, size: float, value: str) -> float:
     return float(stringWidth(value, font, size))
 
 
-def long_text(value: str, style: ParagraphStyle, width: float) -> Paragraph:
-    """A paragraph of long text pre-broken at word boundaries to ``width``."""
+def long_text(value: str, style: ParagraphStyle, width: float, static: bool = False) -> Paragraph:
+    """A paragraph of long text pre-broken at word boundaries to ``width``.
+
+    ``static`` marks catalogue text with no case data, shared like :func:`static_para`.
+    """
     # A little slack: shaped widths differ slightly from the unshaped advance sum.
-    return WrapCachedParagraph(paragraph_markup(value, width - 4, measure_with(style)), style)
+    markup = paragraph_markup(value, width - 4, measure_with(style))
+    return static_para(markup, style) if static else WrapCachedParagraph(markup, style)
 
 
 # --- fields -------------------------------------------------------------------------
@@ -367,7 +440,7 @@ def value_markup(field: FieldSpec, value: Any, lang: str, width: float) -> Parag
     if fmt == "id13":
         return plain(format_id13(str(value)), st.value)
     if fmt == "country":
-        return para(_country(str(value), lang), st.value)
+        return static_para(_country(str(value), lang), st.value)
     if fmt == "list":
         return plain(", ".join(str(v) for v in value), st.value)
     if fmt == "long":
@@ -379,7 +452,7 @@ def value_markup(field: FieldSpec, value: Any, lang: str, width: float) -> Parag
         for option in options:
             box = "<b>[X]</b>" if str(chosen) == option else "[\u00a0\u00a0]"
             marks.append(f"{box} {bilingual('form.option.' + option, lang)}")
-        return para("&nbsp;&nbsp; ".join(marks), st.small)
+        return static_para("&nbsp;&nbsp; ".join(marks), st.small)
     return plain(str(value), st.value)
 
 
@@ -393,7 +466,7 @@ def field_cell(field: FieldSpec, case: CaseData, width: float) -> list[Flowable]
     st = styles()
     value = resolve(case, field.value)
     return [
-        para(bilingual(field.label, case.lang), st.label),
+        label(field.label, case.lang, st.label),
         value_markup(field, value, case.lang, width),
     ]
 
@@ -427,7 +500,7 @@ def section_flowables(section: SectionSpec, case: CaseData) -> list[Flowable]:
 
 
 def _section_bar(markup: str, st: Styles) -> Table:
-    bar = Table([[para(markup, st.section)]], colWidths=[CONTENT_WIDTH])
+    bar = Table([[static_para(markup, st.section)]], colWidths=[CONTENT_WIDTH])
     bar.setStyle(
         table_style(
             [
@@ -472,11 +545,11 @@ def signature_boxes(roles: Iterable[str], lang: str, height: float = 22 * mm) ->
     for role in roles:
         cells.append(
             [
-                para(bilingual(f"form.sign.{role}", lang, bold=True), st.label),
+                label(f"form.sign.{role}", lang, st.label, bold=True),
                 Spacer(1, height),
-                para(bilingual("form.sign.name_line", lang), st.label),
+                label("form.sign.name_line", lang, st.label),
                 _blank_line(),
-                para(bilingual("form.sign.date_line", lang), st.label),
+                label("form.sign.date_line", lang, st.label),
                 _blank_line(),
             ]
         )
@@ -494,8 +567,8 @@ def _blank_line(height: float = 6 * mm) -> Table:
 
 def form_header(spec: FormSpec, case: CaseData) -> Table:
     st = styles()
-    title = para(bilingual(spec.title, case.lang, bold=True), st.title)
-    code = para(
+    title = label(spec.title, case.lang, st.title, bold=True)
+    code = static_para(
         f'{escape(spec.code)}<br/><font size="8" color="#555555">{escape(spec.code_latin)}</font>',
         st.code,
     )
@@ -530,7 +603,7 @@ def form_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
             out.append(Spacer(1, 3))
     if spec.signatures:
         out.append(Spacer(1, 4))
-        out.append(para(bilingual("form.sign.declaration", case.lang), st.small))
+        out.append(label("form.sign.declaration", case.lang, st.small))
         out.append(Spacer(1, 3))
         out.append(KeepTogether([signature_boxes(spec.signatures, case.lang)]))
     return out
@@ -548,7 +621,7 @@ def letter_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
     }
     out: list[Flowable] = [
         para(bilingual("form.letter.to", case.lang, params=params), st.body),
-        para(bilingual(f"form.letter.subject.{kind}", case.lang, bold=True), st.body),
+        label(f"form.letter.subject.{kind}", case.lang, st.body, bold=True),
         Spacer(1, 3),
     ]
     half = CONTENT_WIDTH / 2
@@ -584,7 +657,7 @@ def letter_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
         rows = [
             [
                 plain("", st.value),
-                para(bilingual("form.letter.no_evidence", case.lang), st.small),
+                label("form.letter.no_evidence", case.lang, st.small),
                 plain("", st.small),
             ]
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,25 @@ def test_instruction_without_deadline_says_none_is_set() -> None:
     )
     dated = packet._instruction("deadline", "en", {"deadline": "01/01/2570 (2027)"})
     assert "01/01/2570 (2027)" in dated
+
+
+def test_shared_paragraphs_do_not_change_a_single_byte() -> None:
+    # Same case, same date: a packet drawn from a cold cache and one drawn after the
+    # other languages have filled it are the same file (ReportLab runs invariant).
+    case = dataclasses.replace(CASES["km"], printed_on=dt.date(2026, 11, 22))
+    render.clear_static_cache()
+    cold = packet.render_packet_bytes(case)
+    for other in CASES.values():
+        packet.render_packet_bytes(other)
+    assert packet.render_packet_bytes(case) == cold
+
+
+def test_qr_modules_cover_the_code_with_a_quiet_zone() -> None:
+    rects, side = packet._qr_modules("sapan:case/x?v=1")
+    assert side == int(side)
+    assert side > 2 * packet.QR_BORDER
+    for x, y, width, height in rects:
+        assert height == 1
+        assert x >= packet.QR_BORDER
+        assert x + width <= side - packet.QR_BORDER
+        assert packet.QR_BORDER <= y < side - packet.QR_BORDER

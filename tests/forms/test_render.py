@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,57 @@ def test_a_malformed_form_file_is_rejected() -> None:
 def test_an_unknown_value_path_is_a_bug_not_an_empty_box() -> None:
     with pytest.raises(render.FormSpecError, match="value path"):
         render.resolve(CASES["th"], "person.no_such_field")
+
+
+def test_static_paragraphs_are_shared_per_markup_and_style() -> None:
+    render.clear_static_cache()
+    st = render.styles()
+    first = render.label("form.packet.worker", "my", st.label)
+    assert render.label("form.packet.worker", "my", st.label) is first
+    assert render.label("form.packet.worker", "km", st.label) is not first
+    assert render.label("form.packet.worker", "my", st.value) is not first
+    # Case data never goes through the cache: a fresh paragraph every time.
+    assert render.para("Aung", st.value) is not render.para("Aung", st.value)
+
+
+def test_static_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    render.clear_static_cache()
+    monkeypatch.setattr(render, "STATIC_CACHE_SIZE", 3)
+    st = render.styles()
+    oldest = render.static_para("one", st.body)
+    for word in ("two", "three", "four"):
+        render.static_para(word, st.body)
+    assert render.static_para("four", st.body) is render.static_para("four", st.body)
+    assert render.static_para("one", st.body) is not oldest
+
+
+def test_static_paragraphs_are_per_thread() -> None:
+    render.clear_static_cache()
+    st = render.styles()
+    here = render.static_para("shared", st.body)
+    there: list[object] = []
+    worker = threading.Thread(target=lambda: there.append(render.static_para("shared", st.body)))
+    worker.start()
+    worker.join()
+    assert there
+    assert there[0] is not here
+
+
+def test_a_shared_paragraph_keeps_its_lines_for_each_width() -> None:
+    st = render.styles()
+    words = " ".join(["claim"] * 40)
+    shared = render.static_para(words, st.body)
+    narrow = shared.wrap(100, 1000)
+    wide = shared.wrap(400, 1000)
+    assert narrow[1] > wide[1]
+    # Back at the first width: the first line breaking again, not the last one.
+    assert shared.wrap(100, 1000) == narrow == render.para(words, st.body).wrap(100, 1000)
+    assert len(shared.blPara.lines) == narrow[1] / st.body.leading
+
+
+def test_long_text_is_shared_only_when_asked() -> None:
+    st = render.styles()
+    assert render.long_text("a b c", st.body, 200, static=True) is render.long_text(
+        "a b c", st.body, 200, static=True
+    )
+    assert render.long_text("a b c", st.body, 200) is not render.long_text("a b c", st.body, 200)
