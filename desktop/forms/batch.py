@@ -4,21 +4,22 @@ Plain callables, no Qt: ``progress(done, total)`` after each packet and ``cancel
 checked before each one, so the UI can run this in a worker thread and the CLI can run
 it directly. Memory stays flat: cases come from an iterable (a generator reading the
 store one case at a time is fine), each packet is rendered and written to disk before
-the next, and no flowables are kept. The combined PDF is made by appending each finished
-packet's pages to the output with pypdfium2, so it never holds all packets at once.
+the next, and no flowables are kept. The combined PDF is written as it goes by
+:class:`~desktop.forms.pdfjoin.PdfJoiner`, which copies each finished packet into the
+output file and keeps only byte offsets and page numbers, so it never holds all packets.
 """
 
 from __future__ import annotations
 
-import contextlib
+import io
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.forms.data import CaseData
 from desktop.forms.packet import render_packet
+from desktop.forms.pdfjoin import PdfJoiner
 from desktop.forms.render import MissingField
 
 Progress = Callable[[int, int | None], None]
@@ -85,35 +86,37 @@ def print_combined(
     progress: Progress = _ignore,
     cancelled: Cancelled = _never,
 ) -> BatchResult:
-    """All packets in one PDF at ``target``. On cancel nothing is written at ``target``."""
-    import pypdfium2 as pdfium
+    """All packets in one PDF at ``target``. On cancel nothing is written at ``target``.
 
+    The file grows at ``target.part`` as packets are rendered and is renamed when the
+    last one is in; a cancel or an error removes it.
+    """
     target = Path(target)
     total = len(cases) if isinstance(cases, Sized) else None
     items: list[BatchItem] = []
-    combined = pdfium.PdfDocument.new()
+    partial = target.with_name(target.name + ".part")
     try:
-        with tempfile.TemporaryDirectory(prefix="sapan-print-") as scratch:
-            part = Path(scratch) / "packet.pdf"
+        with partial.open("wb") as out:
+            joiner = PdfJoiner(out, title=f"Sapan print queue {target.stem}")
             for case in cases:
                 if cancelled():
-                    return BatchResult(tuple(items), cancelled=True)
-                result = render_packet(case, part)
-                source = pdfium.PdfDocument(str(part))
-                try:
-                    combined.import_pages(source)
-                finally:
-                    source.close()
+                    break
+                buffer = io.BytesIO()
+                result = render_packet(case, buffer)
+                joiner.append(buffer.getvalue())
                 items.append(
                     BatchItem(
                         case.case_number, target, result.missing_fields, result.missing_documents
                     )
                 )
                 progress(len(items), total)
-            partial = target.with_name(target.name + ".part")
-            combined.save(str(partial))
-            partial.replace(target)
-    finally:
-        with contextlib.suppress(Exception):
-            combined.close()
-    return BatchResult(tuple(items), cancelled=False, combined=target)
+            else:
+                joiner.finish()
+                out.close()
+                partial.replace(target)
+                return BatchResult(tuple(items), cancelled=False, combined=target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.unlink(missing_ok=True)
+    return BatchResult(tuple(items), cancelled=True)

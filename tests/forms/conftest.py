@@ -7,10 +7,12 @@ import unicodedata
 from pathlib import Path
 
 
-def pdftotext(path: Path) -> str:
-    """The text of ``path`` with ligatures unfolded (NFKC) and whitespace collapsed."""
+def pdftotext(path: Path, first: int | None = None, last: int | None = None) -> str:
+    """The text of ``path`` (or of pages ``first`` to ``last``) with ligatures unfolded
+    (NFKC) and whitespace collapsed."""
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
     out = subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", *pages, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     return " ".join(unicodedata.normalize("NFKC", out).split())
 
