@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from desktop.cli.common import Cli, add_store_options
 from desktop.domain.errors import UserError
@@ -59,11 +60,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def load_app() -> ModuleType:
+    """Import the desktop app module, the data layer first.
+
+    Order matters for start-up time: once PySide6 is imported, its import hook reads the
+    source of every module imported after it (looking for ``from __feature__``), so the
+    large pure-Python packages (SQLAlchemy, the models and services) are imported before
+    Qt. The CLI itself never loads Qt.
+    """
+    importlib.import_module("desktop.services.ui_queries")
+    return importlib.import_module("desktop.ui.app")
+
+
 def _open_app(args: argparse.Namespace) -> int:
-    """Start the desktop app (imported lazily: the CLI itself never loads Qt)."""
+    """Start the desktop app."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false")
-    app = importlib.import_module("desktop.ui.app")
-    code: int = app.run(args)
+    code: int = load_app().run(args)
     return code
 
 

@@ -198,8 +198,10 @@ class App:
         self.idle = IdleLock(int(store.setting("idle_lock_minutes", 10)), self.lock)
         self.window.settings.idle_changed.connect(self.idle.set_minutes)
         self.qapp.installEventFilter(self.idle)
-        self.window.show()
+        # Queue the first case-list query before showing: it runs in a reader thread
+        # (SQLite releases the GIL) while the window lays itself out and paints.
         self.window.start()
+        self.window.show()
         smoke = os.environ.get("SAPAN_SMOKE_MS")
         if smoke:
             QTimer.singleShot(int(smoke), self.qapp.quit)

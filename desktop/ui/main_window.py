@@ -1,9 +1,14 @@
 """The main window: navigation between Cases, Tasks, Print queue, Sync and Settings,
-the case file and wizards on top, and a status bar with the sync state."""
+the case file and wizards on top, and a status bar with the sync state.
+
+Only the case list (and the small Settings page) is built at start-up; every other page,
+the case file, the printer, wizards and the sync services are imported and built the
+first time they are used, so that the first rows of the case list paint sooner.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -17,17 +22,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import drafts, sync_view
-from desktop.ui.case_file import CaseFileView
 from desktop.ui.case_list import CaseListPage
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
-from desktop.ui.new_case import NewCaseDialog
-from desktop.ui.pages import PrintQueuePage, SettingsPage, SyncPage, TasksPage
-from desktop.ui.print_preview import PacketPrinter
+from desktop.ui.pages import SettingsPage
 from desktop.ui.sync_worker import SyncWorker, status_text
-from desktop.ui.wizard import WorkflowWizard, draft_key
-from desktop.ui.workflow_specs import load_specs
+
+if TYPE_CHECKING:
+    from desktop.services.sync_view import SyncOverview
+    from desktop.ui.case_file import CaseFileView
+    from desktop.ui.new_case import NewCaseDialog
+    from desktop.ui.pages import TasksPage
+    from desktop.ui.print_preview import PacketPrinter
+    from desktop.ui.print_queue import PrintQueuePage
+    from desktop.ui.sync_page import SyncPage
+    from desktop.ui.wizard import WorkflowWizard
 
 NAV_KEYS = ("cases", "tasks", "print", "sync", "settings")
 
@@ -48,16 +57,13 @@ class MainWindow(QMainWindow):
             self.nav.addItem("")
         self.stack = QStackedWidget()
         self.case_list = CaseListPage(ctx)
-        self.tasks = TasksPage(ctx)
-        self.print_queue = PrintQueuePage(ctx)
-        self.printer = PacketPrinter(ctx, parent_widget=self)
-        self.sync_worker = SyncWorker(ctx, parent=self)
-        self.sync_page = SyncPage(ctx, self.sync_worker)
         self.settings = SettingsPage(ctx)
-        self.case_file = CaseFileView(ctx)
-        for page in (self.case_list, self.tasks, self.print_queue, self.sync_page, self.settings):
-            self.stack.addWidget(_scrollable(page) if page is self.sync_page else page)
-        self.stack.addWidget(self.case_file)
+        self.sync_worker = SyncWorker(ctx, parent=self)
+        # Pages built on first use, by navigation key (and "case_file", "printer").
+        self._built: dict[str, Any] = {"cases": self.case_list, "settings": self.settings}
+        self._shown_as: dict[str, QWidget] = {"cases": self.case_list, "settings": self.settings}
+        self.stack.addWidget(self.case_list)
+        self.stack.addWidget(self.settings)
         self.nav.currentRowChanged.connect(self.show_page)
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -68,7 +74,7 @@ class MainWindow(QMainWindow):
         self.sync_label = QLabel()
         self.sync_label.setObjectName("sync_state")
         self.statusBar().addPermanentWidget(self.sync_label)
-        self.sync_status: sync_view.SyncOverview | None = None
+        self.sync_status: SyncOverview | None = None
         self.sync_worker.changed.connect(lambda _state: self._status_text())
         self.sync_worker.synced.connect(lambda _summary: self.refresh_status())
         self.status_timer = QTimer(self)
@@ -77,10 +83,6 @@ class MainWindow(QMainWindow):
 
         self.case_list.case_opened.connect(self.open_case)
         self.case_list.new_case_requested.connect(self.new_case)
-        self.tasks.case_opened.connect(self.open_case)
-        self.case_file.back_requested.connect(lambda: self.show_page(0))
-        self.case_file.wizard_requested.connect(self.start_wizard)
-        self.case_file.print_requested.connect(self.printer.open)
         self.settings.language_chosen.connect(ctx.language.set_language)
         self.wizard: WorkflowWizard | None = None
         self.new_case_dialog: NewCaseDialog | None = None
@@ -98,23 +100,83 @@ class MainWindow(QMainWindow):
         self.status_timer.start()
         self.sync_worker.start(delay=STATUS_DELAY_MS / 1000)
 
+    # -- pages built on first use ----------------------------------------------------------
+
+    @property
+    def tasks(self) -> TasksPage:
+        return cast("TasksPage", self._page("tasks"))
+
+    @property
+    def print_queue(self) -> PrintQueuePage:
+        return cast("PrintQueuePage", self._page("print"))
+
+    @property
+    def sync_page(self) -> SyncPage:
+        return cast("SyncPage", self._page("sync"))
+
+    @property
+    def case_file(self) -> CaseFileView:
+        return cast("CaseFileView", self._page("case_file"))
+
+    @property
+    def printer(self) -> PacketPrinter:
+        built = self._built.get("printer")
+        if built is None:
+            from desktop.ui.print_preview import PacketPrinter
+
+            built = self._built["printer"] = PacketPrinter(self.ctx, parent_widget=self)
+        return cast("PacketPrinter", built)
+
+    def _page(self, key: str) -> Any:
+        page = self._built.get(key)
+        if page is None:
+            page = self._built[key] = self._build(key)
+            shown = self._shown_as[key] = _scrollable(page) if key == "sync" else page
+            self.stack.addWidget(shown)
+        return page
+
+    def _build(self, key: str) -> QWidget:
+        if key == "tasks":
+            from desktop.ui.pages import TasksPage
+
+            tasks = TasksPage(self.ctx)
+            tasks.case_opened.connect(self.open_case)
+            return tasks
+        if key == "print":
+            from desktop.ui.print_queue import PrintQueuePage
+
+            return PrintQueuePage(self.ctx)
+        if key == "sync":
+            from desktop.ui.sync_page import SyncPage
+
+            return SyncPage(self.ctx, self.sync_worker)
+        if key == "case_file":
+            from desktop.ui.case_file import CaseFileView
+
+            view = CaseFileView(self.ctx)
+            view.back_requested.connect(lambda: self.show_page(0))
+            view.wizard_requested.connect(self.start_wizard)
+            view.print_requested.connect(lambda *args: self.printer.open(*args))
+            return view
+        raise KeyError(key)
+
     def show_page(self, row: int) -> None:
         if 0 <= row < len(NAV_KEYS):
-            self.stack.setCurrentIndex(row)
+            key = NAV_KEYS[row]
+            page = self._page(key)
+            self.stack.setCurrentWidget(self._shown_as[key])
             if self.nav.currentRow() != row:
                 self.nav.setCurrentRow(row)
-            if NAV_KEYS[row] == "tasks":
-                self.tasks.refresh()
-            elif NAV_KEYS[row] == "sync":
-                self.sync_page.refresh()
-            elif NAV_KEYS[row] == "print":
-                self.print_queue.refresh()
+            if key in ("tasks", "sync", "print"):
+                page.refresh()
 
     def open_case(self, case_id: str) -> None:
         self.case_file.load(case_id)
         self.stack.setCurrentWidget(self.case_file)
 
     def new_case(self) -> None:
+        from desktop.ui.new_case import NewCaseDialog
+
         self.new_case_dialog = NewCaseDialog(self.ctx, self)
         self.new_case_dialog.created.connect(self._case_created)
         self.new_case_dialog.show()
@@ -125,6 +187,10 @@ class MainWindow(QMainWindow):
 
     def start_wizard(self, workflow: str, case_id: str) -> None:
         """Open the wizard, restoring its draft if one was left (cancel or crash)."""
+        from desktop.services import drafts
+        from desktop.ui.wizard import WorkflowWizard, draft_key
+        from desktop.ui.workflow_specs import load_specs
+
         spec = load_specs()[workflow]
         store, key = self.ctx.store, draft_key(spec, case_id)
 
@@ -139,11 +205,15 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         store = self.ctx.store
-        self.ctx.ops.run(
-            lambda: sync_view.overview(store, sizes=False), on_success=self._status, key="status"
-        )
 
-    def _status(self, status: sync_view.SyncOverview) -> None:
+        def read() -> SyncOverview:
+            from desktop.services import sync_view  # first use: off the GUI thread
+
+            return sync_view.overview(store, sizes=False)
+
+        self.ctx.ops.run(read, on_success=self._status, key="status")
+
+    def _status(self, status: SyncOverview) -> None:
         self.sync_status = status
         self._status_text()
 
@@ -151,7 +221,8 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.printer.discard()
+        if "printer" in self._built:
+            self.printer.discard()
         super().closeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:

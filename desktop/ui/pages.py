@@ -1,7 +1,6 @@
 """The smaller pages of the main window: Tasks and Settings.
 
-The Print queue and Sync pages live in ``print_queue.py`` and ``sync_page.py``; they are
-re-exported here so ``pages`` still names every page of the window.
+The Print queue and Sync pages live in ``print_queue.py`` and ``sync_page.py``.
 """
 
 from __future__ import annotations
@@ -26,10 +25,8 @@ from desktop.services import ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.print_queue import PrintQueuePage
-from desktop.ui.sync_page import SyncPage
 
-__all__ = ["PrintQueuePage", "SettingsPage", "SyncPage", "TasksPage", "task_columns"]
+__all__ = ["SettingsPage", "TasksPage", "task_columns"]
 
 
 def task_columns() -> list[Column]:

@@ -198,7 +198,9 @@ class SyncPage(Retranslating):
             self.worker.sync_now()
 
         self.ctx.ops.run(
-            lambda: sync_view.register(store, url, user, password, device, factory),
+            lambda: sync_view.register(
+                store, url, user, password, device, factory or sync_view.default_http
+            ),
             write=True,
             on_success=done,
         )

@@ -10,6 +10,9 @@ good sync it waits the regular interval.
 ``state`` is what the status bar and the Sync page show; ``changed`` fires with it.
 Tests drive the worker by calling :meth:`tick` and read :attr:`scheduled` (seconds
 until the next tick) instead of waiting: no real sleeping.
+
+The sync services (HTTP client, protocol models) are imported on first use, in the
+worker's own thread: they are not needed to show the case list at start-up.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.domain.errors import UserError
-from desktop.services import sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
+
+if TYPE_CHECKING:
+    from desktop.services import sync_view
 
 REGULAR_INTERVAL_S = 300.0
 
@@ -69,15 +74,15 @@ class SyncWorker(QObject):
     def __init__(
         self,
         ctx: AppContext,
-        http_factory: sync_view.HttpFactory = sync_view.default_http,
+        http_factory: sync_view.HttpFactory | None = None,
         backoff: sync_view.Backoff | None = None,
         interval_s: float = REGULAR_INTERVAL_S,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.http_factory = http_factory
-        self.backoff = backoff or sync_view.Backoff()
+        self.http_factory = http_factory  # None: the app's default HTTP client
+        self._backoff = backoff
         self.interval_s = interval_s
         self.state = WorkerState()
         self.scheduled: float | None = None
@@ -87,6 +92,12 @@ class SyncWorker(QObject):
         self.timer.timeout.connect(self.tick)
         self._progressed.connect(self._progress)
         self._force = False
+
+    @property
+    def backoff(self) -> sync_view.Backoff:
+        if self._backoff is None:
+            self._backoff = _services().Backoff()
+        return self._backoff
 
     # -- driving ---------------------------------------------------------------------------
 
@@ -118,10 +129,11 @@ class SyncWorker(QObject):
         store, factory = self.ctx.store, self.http_factory
 
         def check() -> tuple[sync_view.SyncOverview, sync_view.Probe | None]:
-            view = sync_view.overview(store)
+            services = _services()
+            view = services.overview(store)
             if not view.registered:
                 return view, None
-            return view, sync_view.probe(store, factory)
+            return view, services.probe(store, factory or services.default_http)
 
         self._set(WorkerState(Phase.CHECKING))
         self.ctx.ops.run(check, on_success=self._checked, on_failure=self._failed)
@@ -137,7 +149,7 @@ class SyncWorker(QObject):
             self._finish(WorkerState(phase, retry_in=delay), delay)
             return
         force, self._force = self._force, False
-        if not force and sync_view.needs_confirmation(view):
+        if not force and _services().needs_confirmation(view):
             question = tr("ui.sync_page.metered_ask", size=_human_size(view.bytes_to_send))
             if not self.ctx.dialogs.confirm(question):
                 self._finish(WorkerState(Phase.HELD), self.interval_s)
@@ -149,8 +161,10 @@ class SyncWorker(QObject):
         emit = self._progressed.emit
         self._set(WorkerState(Phase.SYNCING))
         self.ctx.ops.run(
-            lambda: sync_view.run_sync(
-                store, factory, on_progress=lambda stage, done, _total: emit(stage, done)
+            lambda: _services().run_sync(
+                store,
+                factory or _services().default_http,
+                on_progress=lambda stage, done, _total: emit(stage, done),
             ),
             write=True,
             on_success=self._synced,
@@ -188,6 +202,13 @@ class SyncWorker(QObject):
     def _set(self, state: WorkerState) -> None:
         self.state = state
         self.changed.emit(state)
+
+
+def _services() -> Any:
+    """:mod:`desktop.services.sync_view`, imported on first use (see the module docstring)."""
+    from desktop.services import sync_view
+
+    return sync_view
 
 
 def _lang() -> str:

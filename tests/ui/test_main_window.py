@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -15,10 +20,11 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop.domain import i18n
-from desktop.models.store import Store
+from desktop.models.store import Store, create_store
 from desktop.services import cases, people
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
+from tests.conftest import PASSPHRASE
 from tests.ui.conftest import drain
 
 
@@ -145,6 +151,64 @@ def test_qt_buttons_are_translated(qtbot: QtBot, ctx: AppContext) -> None:
 def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
+    for page in range(5):  # pages are built on first use: build them all
+        window.show_page(page)
+    window.case_file  # noqa: B018 (built on first use)
+    drain(qtbot, ctx)
     # 768 px screen minus a taskbar and the window frame
     assert window.minimumSizeHint().height() <= 680
     assert window.minimumSizeHint().width() <= 1024
+
+
+START_UP = """
+import sys
+from pathlib import Path
+from desktop import cli
+app = cli.load_app()
+from PySide6.QtWidgets import QApplication
+from desktop.ui.context import AppContext
+from desktop.ui.dialogs import Dialogs
+from desktop.ui.i18n import LanguageSwitch
+from desktop.ui.main_window import MainWindow
+from desktop.ui.operations import Operations
+from desktop.models.store import open_store
+qapp = QApplication([])
+store = open_store(Path(sys.argv[1]), "correct horse battery")
+ops = Operations()
+window = MainWindow(AppContext(store, ops, Dialogs(), LanguageSwitch()))
+window.start()
+window.show()
+qapp.processEvents()
+ops.wait()
+print(" ".join(sorted(sys.modules)))
+store.close()
+"""
+
+
+def test_start_up_imports_only_what_the_case_list_needs(tmp_path: Path) -> None:
+    """Every module here costs start-up time on an old laptop: they load on first use."""
+    create_store(tmp_path / "store", PASSPHRASE).close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", START_UP, str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    loaded = set(done.stdout.split())
+    assert "desktop.ui.case_list" in loaded
+    deferred = {
+        "alembic",  # a store at the newest schema needs no migration
+        "httpx",  # the sync worker's first check comes later, in its own thread
+        "sync.protocol",
+        "reportlab",  # printing
+        "desktop.ui.case_file",
+        "desktop.ui.wizard",
+        "desktop.ui.new_case",
+        "desktop.ui.print_preview",
+        "desktop.ui.print_queue",
+        "desktop.ui.sync_page",
+    }
+    assert deferred & loaded == set()
