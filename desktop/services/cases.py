@@ -287,8 +287,13 @@ def list_case_ids(
     filters: CaseFilter = CaseFilter(),
     sort: SortKey = "number",
     descending: bool = False,
+    limit: int | None = None,
 ) -> list[str]:
-    """Ids of all matching cases in display order: cheap, so a view can fetch rows lazily."""
+    """Ids of the matching cases in display order (the first ``limit`` when given).
+
+    Cheap, so a view can fetch rows lazily; the first page alone is cheaper still, which
+    lets a list paint its first rows before the whole result is read.
+    """
     with store.read() as session:
         order: Any = {
             "number": Case.number,
@@ -303,6 +308,8 @@ def list_case_ids(
         )
         if sort != "number":
             query = query.order_by(Case.number)
+        if limit is not None:
+            query = query.limit(limit)
         return list(session.scalars(query))
 
 

@@ -183,13 +183,15 @@ def case_ids(
     descending: bool = False,
     *,
     overdue_on: dt.date | None = None,
+    limit: int | None = None,
 ) -> list[str]:
-    """Case ids for the list, optionally only those with an overdue task on ``overdue_on``."""
-    found = list_case_ids(store, filters, sort, descending)
+    """Case ids for the list, optionally only those with an overdue task on ``overdue_on``;
+    the first ``limit`` of them when given (the list's first page, read before the rest)."""
     if overdue_on is None:
-        return found
+        return list_case_ids(store, filters, sort, descending, limit)
     overdue = overdue_case_ids(store, overdue_on)
-    return [cid for cid in found if cid in overdue]
+    found = [cid for cid in list_case_ids(store, filters, sort, descending) if cid in overdue]
+    return found if limit is None else found[:limit]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The case list: 100,000 cases, search as you type, filters, sort, per-row sync state.
 
 The view holds case ids only (:class:`CaseTableModel`); rows are fetched a page at a
-time through the operation helper. Typing restarts a short debounce timer; the query
+time through the operation helper. At start-up the first page of ids is read on its own
+and painted while the whole list (100,000 ids) is still being read; the rest is then
+appended without resetting the view. Typing restarts a short debounce timer; the query
 then runs off the GUI thread, and an older query still running is superseded. Typing
 or scanning a packet's QR content opens that case directly.
 """
@@ -135,14 +137,16 @@ class CaseListPage(Retranslating):
         self.new_button.clicked.connect(self.new_case_requested)
         self._choices: ui_queries.FilterChoices | None = None
         self.loaded_generation = 0
+        self._query = 0  # each refresh; a first page or result for an older one is dropped
+        self._first_page_of = 0  # the refresh whose first page the model shows
         self.retranslate()
 
     # -- data ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the first result, then the filter choices (the list comes first)."""
+        """Load the first page, the whole result, then the filter choices."""
         store = self.ctx.store
-        self.refresh()
+        self.refresh(first_page=True)
         self.ctx.ops.run(
             lambda: ui_queries.filter_choices(store), on_success=self._set_choices, key="choices"
         )
@@ -156,23 +160,51 @@ class CaseListPage(Retranslating):
             employer_id=self.employer_filter.currentData(),
         )
 
-    def refresh(self) -> None:
-        """Run the current search, filters and sort off the GUI thread."""
+    def refresh(self, first_page: bool = False) -> None:
+        """Run the current search, filters and sort off the GUI thread.
+
+        With ``first_page``, the first page of ids is read and shown on its own first.
+        """
         self.debounce.stop()
         filters = self.current_filter()
         sort, descending = self.sort, self.descending
         overdue_on = self.ctx.today() if self.overdue.isChecked() else None
         store = self.ctx.store
+        self._query += 1
+        query = self._query
+
+        def read(limit: int | None) -> list[str]:
+            return ui_queries.case_ids(
+                store, filters, sort, descending, overdue_on=overdue_on, limit=limit
+            )
+
+        if first_page:
+            self.ctx.ops.run(
+                lambda: read(CaseTableModel.PAGE_SIZE),
+                on_success=lambda ids: self._first_page_loaded(query, ids),
+                key="case_ids_first_page",
+                urgent=True,
+            )
         self.ctx.ops.run(
-            lambda: ui_queries.case_ids(store, filters, sort, descending, overdue_on=overdue_on),
-            on_success=self._ids_loaded,
+            lambda: read(None),
+            on_success=lambda ids: self._ids_loaded(query, ids),
             key="case_ids",
             urgent=True,
         )
 
-    def _ids_loaded(self, ids: list[str]) -> None:
-        self.model.set_ids(ids)
-        self.loaded_generation += 1
+    def _first_page_loaded(self, query: int, ids: list[str]) -> None:
+        if query == self._query and self.loaded_generation < query:
+            self._first_page_of = query
+            self.model.set_ids(ids)
+
+    def _ids_loaded(self, query: int, ids: list[str]) -> None:
+        if query != self._query:
+            return
+        if self._first_page_of == query:
+            self.model.extend_ids(ids)
+        else:
+            self.model.set_ids(ids)
+        self.loaded_generation = query
         self._update_count()
 
     def _load_page(self, page: int, ids: list[str]) -> None:
@@ -249,6 +281,9 @@ class CaseListPage(Retranslating):
         self.refresh()
 
     def _update_count(self) -> None:
+        if self.loaded_generation == 0:  # only the first page so far: no count yet
+            self.count_label.setText("")
+            return
         self.count_label.setText(tr("ui.cases.count", count=self.model.rowCount()))
 
     def retranslate(self) -> None:

@@ -124,6 +124,25 @@ class CaseTableModel(RowTableModel):
         self._generation += 1
         self.endResetModel()
 
+    def extend_ids(self, ids: Sequence[str]) -> None:
+        """The whole result after its first page: rows are appended, loaded pages kept.
+
+        Falls back to :meth:`set_ids` when the ids shown are not the start of ``ids``
+        (the data changed between the two reads).
+        """
+        shown = len(self._ids)
+        if len(ids) < shown or list(ids[:shown]) != self._ids:
+            self.set_ids(ids)
+            return
+        if shown % self.PAGE_SIZE:  # a short last page would miss the rows appended to it
+            last = shown // self.PAGE_SIZE
+            self._pages.pop(last, None)
+            self._requested.discard(last)
+        if len(ids) > shown:
+            self.beginInsertRows(_ROOT, shown, len(ids) - 1)
+            self._ids.extend(ids[shown:])
+            self.endInsertRows()
+
     @property
     def ids(self) -> list[str]:
         return list(self._ids)

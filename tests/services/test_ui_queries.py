@@ -139,6 +139,26 @@ def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> N
     assert ui_queries.case_ids(store, cases.CaseFilter(text="สมหญิง"), overdue_on=TODAY) == []
 
 
+def test_the_first_page_of_case_ids_is_the_start_of_the_whole_list(store: Store) -> None:
+    made = [_case(store, f"สมชาย {i}") for i in range(5)]
+    everything = ui_queries.case_ids(store, cases.CaseFilter())
+    assert set(everything) == set(made)
+    assert ui_queries.case_ids(store, cases.CaseFilter(), limit=2) == everything[:2]
+    by_name = ui_queries.case_ids(store, cases.CaseFilter(), "name", descending=True)
+    assert ui_queries.case_ids(store, cases.CaseFilter(), "name", True, limit=3) == by_name[:3]
+    assert ui_queries.case_ids(store, cases.CaseFilter(text="สมชาย 4"), limit=3) == [made[4]]
+
+
+def test_the_first_page_of_overdue_cases_counts_only_overdue_ones(store: Store) -> None:
+    late = [_case(store, f"สมชาย {i}") for i in range(3)]
+    for case_id in late:
+        _injury(store, case_id, dt.date(2025, 9, 1))
+    _case(store, "สมหญิง")  # nothing overdue: never in the page
+    overdue = ui_queries.case_ids(store, cases.CaseFilter(), overdue_on=TODAY)
+    assert sorted(overdue) == sorted(late)
+    assert ui_queries.case_ids(store, cases.CaseFilter(), overdue_on=TODAY, limit=2) == overdue[:2]
+
+
 def test_filter_choices_offer_every_workflow_track_and_step(store: Store) -> None:
     case_id = _case(store)
     _injury(store, case_id, dt.date(2026, 3, 1))

@@ -71,6 +71,51 @@ def test_a_page_for_an_old_result_is_dropped() -> None:
     assert model.row_for(0) is None
 
 
+def test_the_whole_result_extends_its_first_page_without_a_reset(
+    qtmodeltester: ModelTester,
+) -> None:
+    rows = {f"id{i}": _row(i) for i in range(250)}
+    model, requested = _synchronous(rows)
+    model.set_ids(list(rows)[:100])
+    assert model.data(model.index(0, 1)) == "Name 0"
+    resets: list[int] = []
+    inserted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.extend_ids(list(rows))
+    assert (resets, inserted) == ([], [(100, 249)])
+    assert model.rowCount() == 250
+    assert model.row_for(0) == rows["id0"]  # the page shown stays loaded: no flicker
+    assert model.data(model.index(120, 1)) == "Name 120"
+    assert requested == [0, 1]
+    qtmodeltester.check(model)
+
+
+def test_a_short_first_page_is_read_again_after_the_whole_result() -> None:
+    rows = {f"id{i}": _row(i) for i in range(150)}
+    model, requested = _synchronous(rows)
+    model.set_ids(list(rows)[:30])
+    model.data(model.index(0, 0))
+    model.extend_ids(list(rows))
+    assert model.data(model.index(40, 1)) == "Name 40"
+    assert requested == [0, 0]
+
+
+def test_a_whole_result_that_differs_from_its_first_page_replaces_it() -> None:
+    rows = {f"id{i}": _row(i) for i in range(150)}
+    model, _requested = _synchronous(rows)
+    model.set_ids(["id5", "id6"])
+    generation = model.generation
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.extend_ids(["id1", "id5", "id6"])  # a case was added between the two reads
+    assert resets == [1]
+    assert model.generation == generation + 1
+    assert model.ids == ["id1", "id5", "id6"]
+    model.extend_ids(["id1"])  # shorter: replaced too
+    assert model.ids == ["id1"]
+
+
 def test_no_reference_leak_on_none(qtmodeltester: ModelTester) -> None:
     """PySide6 6.12 leaked references to None on Python 3.11: the pin to 6.11 holds."""
     rows = {f"id{i}": _row(i) for i in range(300)}
