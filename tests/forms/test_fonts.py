@@ -51,3 +51,12 @@ def test_text_rise_is_recorded_when_consecutive_rises_are_merged() -> None:
     assert text._code[-1] == "-8 Ts"
     text.setRise(0)
     assert text._rise == 0
+
+
+def test_reportlab_runs_with_its_c_helpers() -> None:
+    # rl_accel is a dependency because number formatting and string widths in pure
+    # Python cost a fifth of a packet's render time; a missing wheel would go unnoticed.
+    from reportlab.lib import rl_accel
+
+    assert rl_accel.fp_str.__module__ == "_rl_accel"
+    assert rl_accel.fp_str(1.5, 0.25, 2) == "1.5 .25 2"
