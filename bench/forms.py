@@ -1,7 +1,5 @@
 """Benchmark: claim-packet render time and memory over a print batch.
 
-    .venv/bin/python bench/forms.py [--count 500] [--timing 40] [--combined 100]
-
 1. Baseline, measured in the same run: a plain-Latin one-page ReportLab document in
    Helvetica (no shaping, no embedded font).
 2. Packet render time: ``--timing`` packets (the four demo cases in turn: Burmese,
@@ -9,9 +7,13 @@
 3. Batch: ``--count`` packets through ``desktop.forms.batch.print_per_case``; the
    process RSS sampled every 50 packets, to show that memory stays flat; then
    ``--traced`` packets under tracemalloc for the Python-level peak.
-4. Combined: ``--combined`` packets into one PDF (pages appended with pdfium), RSS.
+4. Combined: ``--combined`` packets into one PDF through
+   ``desktop.forms.batch.print_combined`` (each packet copied to the file as it is
+   done); the process RSS sampled every 50 packets, like the batch.
 
-Targets: packet under 300 ms; RSS flat over the batch.
+Targets: packet under 300 ms; RSS flat over both batches.
+
+    .venv/bin/python bench/forms.py [--count 500] [--timing 40] [--combined 500]
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -89,12 +91,28 @@ def summary(name: str, times: list[float]) -> str:
     )
 
 
+def batch_run(
+    run: Callable[..., batch.BatchResult], count: int, target: Path
+) -> tuple[float, int, str]:
+    """Seconds, packets done and "packets:RSS MB" every 50 packets for one print batch."""
+    samples_rss: list[tuple[int, float]] = [(0, rss_mb())]
+
+    def progress(done: int, total: int | None) -> None:
+        if done % 50 == 0:
+            samples_rss.append((done, rss_mb()))
+
+    start = time.perf_counter()
+    result = run(cases(count), target, progress=progress)
+    elapsed = time.perf_counter() - start
+    return elapsed, len(result.items), ", ".join(f"{d}:{r:.0f}" for d, r in samples_rss)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500, help="packets in the batch")
     parser.add_argument("--timing", type=int, default=40, help="packets timed one by one")
     parser.add_argument("--traced", type=int, default=8, help="packets run under tracemalloc")
-    parser.add_argument("--combined", type=int, default=100, help="packets in one combined PDF")
+    parser.add_argument("--combined", type=int, default=500, help="packets in one combined PDF")
     args = parser.parse_args(argv)
 
     fonts.register_pdf_fonts()
@@ -108,20 +126,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # Memory over the batch: RSS sampled every 50 packets, tracemalloc off (it slows
         # shaping-heavy rendering about twentyfold).
-        samples_rss: list[tuple[int, float]] = [(0, rss_mb())]
-
-        def progress(done: int, total: int | None) -> None:
-            if done % 50 == 0:
-                samples_rss.append((done, rss_mb()))
-
-        start = time.perf_counter()
-        result = batch.print_per_case(cases(args.count), folder / "batch", progress=progress)
-        elapsed = time.perf_counter() - start
+        elapsed, done, rss = batch_run(batch.print_per_case, args.count, folder / "batch")
         print(
-            f"batch of {len(result.items)} (one PDF per case): {elapsed:.1f} s, "
-            f"{elapsed / max(len(result.items), 1) * 1000:.0f} ms/packet wall"
+            f"batch of {done} (one PDF per case): {elapsed:.1f} s, "
+            f"{elapsed / max(done, 1) * 1000:.0f} ms/packet wall"
         )
-        print("RSS MB by packets done: " + ", ".join(f"{d}:{r:.0f}" for d, r in samples_rss))
+        print("RSS MB by packets done: " + rss)
 
         # Python-level peak for a shorter run with tracemalloc on: what one packet holds.
         tracemalloc.start()
@@ -134,15 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         if args.combined:
-            before = rss_mb()
-            start = time.perf_counter()
-            batch.print_combined(cases(args.combined), folder / "combined.pdf")
-            elapsed = time.perf_counter() - start
-            size = (folder / "combined.pdf").stat().st_size / 2**20
+            target = folder / "combined.pdf"
+            elapsed, done, rss = batch_run(batch.print_combined, args.combined, target)
+            size = target.stat().st_size / 2**20
             print(
-                f"combined PDF of {args.combined}: {elapsed:.1f} s, {size:.1f} MB file, "
-                f"RSS {before:.0f} -> {rss_mb():.0f} MB"
+                f"combined PDF of {done}: {elapsed:.1f} s, "
+                f"{elapsed / max(done, 1) * 1000:.0f} ms/packet wall, {size:.1f} MB file"
             )
+            print("RSS MB by packets done: " + rss)
     return 0
 
 
