@@ -1,10 +1,15 @@
-"""The Sapan sync wire protocol, version 1: shared types for the client and the server.
+"""The Sapan sync wire protocol, version 2: shared types for the client and the server.
 
-Everything travels as JSON over HTTP under ``/v1``; request and response bodies may be
-gzip-compressed (``Content-Encoding: gzip`` / ``Accept-Encoding: gzip``). The unit of
-change is one field of one row (design.md §4). ``docs/sync-protocol.md`` is the full
-description; this module is its executable half. Error responses carry a numbered
-:class:`Errno` so clients react to the number, never to the text.
+Everything travels as JSON over HTTP under ``/v1`` (version 2 only added request forms,
+so the paths stay); request and response bodies may be gzip-compressed
+(``Content-Encoding: gzip`` / ``Accept-Encoding: gzip``). The unit of change is one field
+of one row (design.md §4), except that a row created on a device travels once, whole
+(field ``*``), and the server keeps per-field state derived from it. Version 2 adds the
+compact push batch (:class:`PushBatch`: arrays, device and user taken from the token);
+the server still accepts the version 1 form (:class:`PushRequest`).
+``docs/sync-protocol.md`` is the full description; this module is its executable half.
+Error responses carry a numbered :class:`Errno` so clients react to the number, never to
+the text.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ import decimal
 import enum
 import re
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from desktop.domain.catalogue import ENTITIES, FieldSpec, FieldType
 
-PROTOCOL_VERSION = 1
-PREFIX = f"/v{PROTOCOL_VERSION}"
+PROTOCOL_VERSION = 2
+PUSH_FORMS = (1, 2)  # push bodies this server accepts: v1 objects, v2 arrays
+# Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
+PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
 
 MAX_BATCH = 1000  # changes in one push
@@ -33,7 +40,8 @@ MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 
 # The pseudo-field that carries the tombstone; every entity has it besides its catalogue fields.
 DELETED_FIELD = "deleted"
-# Rows of append-only entities travel whole: one change with this field, the value an object.
+# A new row travels whole: one change with this field, the value an object of its fields.
+# Rows of append-only entities only ever travel this way.
 WHOLE_ROW = "*"
 MERGEABLE = frozenset({"person", "case"})
 
@@ -116,6 +124,7 @@ class RegisterResponse(_Model):
 
 class ServerInfo(_Model):
     protocol: int = PROTOCOL_VERSION
+    push_forms: list[int] = Field(default_factory=lambda: list(PUSH_FORMS))
     max_batch: int = MAX_BATCH
     max_body_bytes: int = MAX_BODY_BYTES
     max_page: int = MAX_PAGE
@@ -141,7 +150,52 @@ class Change(_Model):
 
 
 class PushRequest(_Model):
+    """Version 1 push: every change an object carrying its own device and user."""
+
     changes: list[Change]
+
+
+UuidText = Annotated[uuid.UUID, Field()]
+Name = Annotated[str, Field(max_length=64)]
+Stamp = Annotated[str, Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")]
+BaseVersion = Annotated[int, Field(ge=0)]
+# change_id, entity, row_id, field, value, base_version, hlc
+WireChange = tuple[UuidText, Name, UuidText, Name, Any, BaseVersion, Stamp]
+
+
+class PushBatch(_Model):
+    """Version 2 push: changes as arrays (see :data:`WireChange`), in the order made.
+
+    The device and account are the authenticated ones, so they are not repeated per change.
+    """
+
+    v: Literal[2]
+    changes: list[WireChange]
+
+
+class Edit(NamedTuple):
+    """One pushed change as the server handles it, whichever form it arrived in."""
+
+    change_id: str
+    entity: str
+    row_id: str
+    field: str
+    value: Any
+    base_version: int
+    hlc: str
+
+
+def edits_of(body: PushRequest | PushBatch) -> list[Edit]:
+    """The changes of either push form, ids as canonical UUID text."""
+    if isinstance(body, PushBatch):
+        return [
+            Edit(str(cid), entity, str(row), field, value, base, hlc)
+            for cid, entity, row, field, value, base, hlc in body.changes
+        ]
+    return [
+        Edit(str(c.change_id), c.entity, str(c.row_id), c.field, c.value, c.base_version, c.hlc)
+        for c in body.changes
+    ]
 
 
 class PushStatus(enum.StrEnum):
@@ -161,6 +215,17 @@ class PushResult(_Model):
 
 class PushResponse(_Model):
     results: list[PushResult]
+
+
+# status, seq, errno, conflict_id: one per change, in the batch's order
+WireResult = tuple[PushStatus, int | None, int | None, str | None]
+
+
+class PushBatchResponse(_Model):
+    """The answer to a :class:`PushBatch`: results as arrays in the batch's order."""
+
+    v: Literal[2] = 2
+    results: list[WireResult]
 
 
 # --- pull -----------------------------------------------------------------------------
@@ -272,9 +337,10 @@ def field_spec(entity: str, field: str) -> FieldSpec:
     spec = ENTITIES.get(entity)
     if spec is None:
         raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
-    if field == WHOLE_ROW and spec.append_only:
+    if field == WHOLE_ROW:
         from desktop.domain.catalogue import Merge
 
+        # a new row: written once (append); its fields merge by their own classes later
         return FieldSpec(WHOLE_ROW, FieldType.JSON, Merge.APPEND)
     if field == DELETED_FIELD:
         from desktop.domain.catalogue import Merge
@@ -347,11 +413,8 @@ def check_value(entity: str, field: str, value: Any) -> None:
 
 
 def _check_whole_row(entity: str, value: Any) -> None:
-    spec = ENTITIES.get(entity)
-    if spec is None:
+    if entity not in ENTITIES:
         raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
-    if not spec.append_only:
-        raise ValueProblem(Errno.UNKNOWN_FIELD, "only append-only rows travel whole")
     if not isinstance(value, dict):
         raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
     if not isinstance(value.get("office"), str):

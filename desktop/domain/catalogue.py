@@ -16,10 +16,11 @@ Merge classes (design.md §4):
 Every synced row also has ``id`` (UUID made on the client), ``version`` (set only from the
 server's sequence numbers) and ``deleted`` (tombstone); those are not fields of the catalogue.
 A tombstone travels as a change of the pseudo-field ``deleted`` (:data:`TOMBSTONE_FIELD`,
-value ``true``). Rows of ``append_only`` entities (notes, audit events) are immutable, so
-each travels as one change with field ``*`` (:data:`WHOLE_ROW`) whose value is the object
-of all its fields. ``office`` on every entity is the scope key the server checks on every
-push and pull.
+value ``true``). A new row travels as one change with field ``*`` (:data:`WHOLE_ROW`)
+whose value is the object of its fields (sync protocol 2); later edits travel field by
+field. Rows of ``append_only`` entities (notes, audit events) are immutable: ``*`` is the
+only way they travel. ``office`` on every entity is the scope key the server checks on
+every push and pull.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Every local write records its outbox entries and audit event in the same transaction.
 
 A ``before_flush`` hook on the store's sessions looks at each new or changed synced row
-and writes one :class:`~desktop.models.entities.OutboxEntry` per changed field (base
-version, HLC stamp, device, user) plus one :class:`~desktop.models.entities.AuditEvent`
-naming the fields (never their values: audit details stay free of personal data).
+and writes :class:`~desktop.models.entities.OutboxEntry` rows (base version, HLC stamp,
+device, user) plus one :class:`~desktop.models.entities.AuditEvent` naming the fields
+(never their values: audit details stay free of personal data). A new row is one entry
+holding the whole row (field ``*``, protocol 2); a change to an existing row is one entry
+per changed field, so the server can still merge concurrent edits field by field.
 Because it hooks the flush, no service can forget it. Sessions opened for applying
 pulled changes carry no :class:`ChangeContext` and record nothing.
 """
@@ -90,10 +92,16 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
 
 
 def insert_changes(spec: catalogue.EntitySpec, wire: dict[str, object]) -> list[tuple[str, object]]:
-    """The (field, value) changes a new row records: each set field, or the whole row."""
+    """The (field, value) changes a new row records: one, the whole row.
+
+    Append-only rows keep every field (a re-sent row must compare equal); other rows
+    leave unset fields out, as the field-by-field form never sent them.
+    """
     if spec.append_only:
         return [(catalogue.WHOLE_ROW, wire)]
-    return [(name, value) for name, value in wire.items() if value is not None]
+    return [
+        (catalogue.WHOLE_ROW, {name: value for name, value in wire.items() if value is not None})
+    ]
 
 
 def _record_insert(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:

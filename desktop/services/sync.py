@@ -34,7 +34,7 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import sync_attachments
 from sync import protocol as p
-from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
+from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError, encode_batch
 
 CURSOR_KEY = "cursor"
 SERVER_KEY = "server_url"
@@ -135,9 +135,9 @@ class SyncService:
                 )
             if not entries:
                 return
-            changes = [_change(entry) for entry in entries]
+            body = batch_body(entries)
             try:
-                response = self._with_retry(functools.partial(self.client.push, changes), summary)
+                answer = self._with_retry(functools.partial(self.client.push_batch, body), summary)
             except SyncHttpError as exc:
                 index = exc.details.get("index")
                 if (
@@ -150,36 +150,37 @@ class SyncService:
                     summary.rejected += 1
                     continue
                 raise
-            self._acknowledge(entries, response, summary)
+            self._acknowledge(entries, answer, summary)
             after = entries[-1].seq
             if self.on_progress is not None:
                 self.on_progress("push", summary.pushed, 0)
 
     def _acknowledge(
-        self, entries: list[OutboxEntry], response: p.PushResponse, summary: SyncSummary
+        self, entries: list[OutboxEntry], answer: p.PushBatchResponse, summary: SyncSummary
     ) -> None:
-        by_id = {entry.change_id: entry for entry in entries}
+        if len(answer.results) != len(entries):
+            # results are matched by position: a short answer acknowledges nothing
+            raise SyncHttpError(502, p.Errno.INTERNAL, "push answer does not match the batch")
         done: list[int] = []
         with self.store.remote_session() as session:
-            for result in response.results:
-                entry = by_id.get(result.change_id)
-                if entry is None:
-                    continue
-                if result.status is p.PushStatus.REJECTED:
+            for entry, (status, _seq, errno, _conflict) in zip(
+                entries, answer.results, strict=True
+            ):
+                if status is p.PushStatus.REJECTED:
                     summary.rejected += 1
                     session.execute(
                         update(OutboxEntry)
                         .where(OutboxEntry.seq == entry.seq)
                         .values(
                             attempts=OutboxEntry.attempts + 1,
-                            last_error=f"errno {result.errno}",
+                            last_error=f"errno {errno}",
                         )
                     )
                     continue
                 done.append(entry.seq)
-                if result.status is p.PushStatus.DUPLICATE:
+                if status is p.PushStatus.DUPLICATE:
                     summary.duplicates += 1
-                elif result.status is p.PushStatus.CONFLICT:
+                elif status is p.PushStatus.CONFLICT:
                     summary.conflicts += 1
                     summary.pushed += 1
                 else:
@@ -295,13 +296,18 @@ class SyncService:
         return known
 
     def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
+        """(entity, row, field) with an unsent local edit; a whole-row entry counts per field."""
         ids = [row.id for row in page.rows]
         found: set[tuple[str, str, str]] = set()
         for start in range(0, len(ids), 500):
-            query = select(OutboxEntry.entity, OutboxEntry.row_id, OutboxEntry.field).where(
-                OutboxEntry.row_id.in_(ids[start : start + 500])
-            )
-            found.update((e, r, f) for e, r, f in session.execute(query))
+            query = select(
+                OutboxEntry.entity, OutboxEntry.row_id, OutboxEntry.field, OutboxEntry.value
+            ).where(OutboxEntry.row_id.in_(ids[start : start + 500]))
+            for entity, row_id, name, value in session.execute(query):
+                if name == p.WHOLE_ROW:
+                    found.update((entity, row_id, key) for key in json.loads(value))
+                else:
+                    found.add((entity, row_id, name))
         return found
 
     def _apply_row(
@@ -351,19 +357,13 @@ class SyncService:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _change(entry: OutboxEntry) -> p.Change:
-    return p.Change.model_validate(
-        {
-            "change_id": entry.change_id,
-            "entity": entry.entity,
-            "row_id": entry.row_id,
-            "field": entry.field,
-            "value": json.loads(entry.value),
-            "base_version": entry.base_version,
-            "hlc": entry.hlc,
-            "device_id": entry.device_id,
-            "user_id": entry.user_id,
-        }
+def batch_body(entries: list[OutboxEntry]) -> bytes:
+    """Outbox entries as a protocol 2 push body (values spliced in as stored)."""
+    return encode_batch(
+        [
+            (e.change_id, e.entity, e.row_id, e.field, e.value, e.base_version, e.hlc)
+            for e in entries
+        ]
     )
 
 

@@ -1,4 +1,4 @@
-"""The HTTP side of the sync client: protocol v1 calls over an injected ``httpx.Client``.
+"""The HTTP side of the sync client: protocol calls over an injected ``httpx.Client``.
 
 Tests pass Starlette's ``TestClient`` (an ``httpx.Client``) or a client pointed at a live
 uvicorn; the app passes a plain ``httpx.Client``. Request bodies are gzip-compressed;
@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import hashlib
 import importlib
+import json
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -84,7 +85,7 @@ class ServerUnreachable(Exception):
 
 
 class SyncClient:
-    """Typed calls of protocol v1. ``token`` is the device token (see ``register``)."""
+    """Typed calls of the protocol. ``token`` is the device token (see ``register``)."""
 
     def __init__(
         self,
@@ -110,6 +111,7 @@ class SyncClient:
         *,
         body: BaseModel | None = None,
         raw: bytes | None = None,
+        json_body: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> HttpResponse:
         headers = {"Accept-Encoding": "gzip", p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
@@ -117,7 +119,9 @@ class SyncClient:
             headers["Authorization"] = f"Bearer {self.token}"
         content: bytes | None = raw
         if body is not None:
-            content = body.model_dump_json().encode("utf-8")
+            json_body = body.model_dump_json().encode("utf-8")
+        if json_body is not None:
+            content = json_body
             headers["Content-Type"] = "application/json"
             if self.compress and len(content) > 256:
                 content = gzip.compress(content, compresslevel=5)
@@ -163,7 +167,12 @@ class SyncClient:
     # -- changes ---------------------------------------------------------------------------
 
     def push(self, changes: list[p.Change]) -> p.PushResponse:
+        """Push in the version 1 form (objects); kept for version 1 servers and tests."""
         return self._call(p.PushResponse, "POST", "/push", body=p.PushRequest(changes=changes))
+
+    def push_batch(self, body: bytes) -> p.PushBatchResponse:
+        """Push a version 2 batch already encoded as JSON (see :func:`encode_batch`)."""
+        return self._call(p.PushBatchResponse, "POST", "/push", json_body=body)
 
     def pull(self, since: int, limit: int = p.DEFAULT_PAGE) -> p.PullPage:
         return self._call(p.PullPage, "GET", "/pull", params={"since": since, "limit": limit})
@@ -216,6 +225,24 @@ class SyncClient:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise SyncHttpError(200, p.Errno.HASH_MISMATCH, "downloaded bytes do not match")
         return data
+
+
+def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]]) -> bytes:
+    """A version 2 push body from outbox entries whose values are already compact JSON.
+
+    Each change is ``(change_id, entity, row_id, field, value_json, base_version, hlc)``;
+    the stored JSON text of the value is spliced in as it is, not parsed and re-encoded.
+    Ids, names and stamps are plain ASCII made by the device; they are encoded anyway.
+    """
+    parts = [
+        f"[{_text(cid)},{_text(entity)},{_text(row)},{_text(field)},{value},{base:d},{_text(hlc)}]"
+        for cid, entity, row, field, value, base, hlc in changes
+    ]
+    return ('{"v":2,"changes":[' + ",".join(parts) + "]}").encode("utf-8")
+
+
+def _text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _error(response: HttpResponse) -> SyncHttpError:

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, and_, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -260,18 +260,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def me(caller: CallerDep) -> p.Account:
         return caller.account()
 
-    @app.post(f"{p.PREFIX}/push", response_model=p.PushResponse)
-    def push(body: p.PushRequest, caller: CallerDep, request: Request) -> p.PushResponse:
-        """Apply a batch of field changes atomically; idempotent by change id."""
+    @app.post(f"{p.PREFIX}/push", response_model=p.PushResponse | p.PushBatchResponse)
+    def push(
+        body: p.PushRequest | p.PushBatch, caller: CallerDep, request: Request
+    ) -> p.PushResponse | p.PushBatchResponse:
+        """Apply a batch of changes atomically; idempotent by change id.
+
+        Either form is accepted: version 1 objects, or the version 2 batch of arrays
+        (answered with arrays in the batch's order).
+        """
         if len(body.changes) > settings.max_batch:
             raise ApiError(
                 413, Errno.BATCH_TOO_LARGE, "too many changes", max_batch=settings.max_batch
             )
-        results = ingest.push(engine, ctx.clock, caller, body.changes)
+        results = ingest.push(engine, ctx.clock, caller, p.edits_of(body))
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status.value] = counts.get(result.status.value, 0) + 1
         request.state.audit = {"changes": len(body.changes), **counts}
+        if isinstance(body, p.PushBatch):
+            return p.PushBatchResponse(
+                results=[(r.status, r.seq, r.errno, r.conflict_id) for r in results]
+            )
         return p.PushResponse(results=results)
 
     @app.get(f"{p.PREFIX}/pull", response_model=p.PullPage)
@@ -449,13 +459,28 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
 
 
 def _in_scope(conn: Any, caller: Caller, sha256: str) -> bool:
+    """True when an attachment row with this hash was ever logged to one of the caller's offices.
+
+    The hash travels as a field of its own or inside a whole row (``*``); ``sha256`` was
+    checked to be 64 hex digits, so it is safe inside the LIKE pattern, and each match is
+    confirmed on the parsed row.
+    """
     if caller.all_offices:
         return True
     rows = conn.execute(
-        select(changes.c.office).where(
+        select(changes.c.office, changes.c.field, changes.c.value).where(
             changes.c.entity == "attachment",
-            changes.c.field == "sha256",
-            changes.c.value == dumps(sha256),
+            or_(
+                and_(changes.c.field == "sha256", changes.c.value == dumps(sha256)),
+                and_(
+                    changes.c.field == p.WHOLE_ROW,
+                    changes.c.value.like(f'%"sha256":{dumps(sha256)}%'),
+                ),
+            ),
         )
     ).all()
-    return any(caller.may(r.office) for r in rows)
+    return any(
+        caller.may(r.office)
+        and (r.field != p.WHOLE_ROW or json.loads(r.value).get("sha256") == sha256)
+        for r in rows
+    )

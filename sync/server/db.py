@@ -106,6 +106,22 @@ field_state = Table(
     Index("ix_field_state_row_id", "row_id"),
 )
 
+# The state of every field of a row created whole (field ``*``), as one row: the values
+# object with the stamp, seq, device and account they all share. A later edit of a field
+# writes a ``field_state`` row with a higher seq, which takes precedence for that field.
+row_state = Table(
+    "row_state",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("row_id", String(36), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON object of the row's fields
+    Column("hlc", String(80), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("user_id", String(80), nullable=False),
+    Index("ix_row_state_row_id", "row_id"),
+)
+
 conflicts = Table(
     "conflicts",
     metadata,
@@ -228,6 +244,26 @@ def read_counter(conn: Connection) -> int:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert new rows in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
+
+    COPY runs on the same connection, so it belongs to the caller's transaction.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    raw: Any = conn.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:

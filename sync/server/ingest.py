@@ -9,6 +9,13 @@ with the server's value (convergence) whatever the merge decided.
 A change is concurrent with the field's current value when that value's sequence number
 is above the change's ``base_version`` and it came from another device: the writer had not
 seen it. Concurrent edits are settled by the field's merge class (design.md §4).
+
+A row created on a device arrives whole (field ``*``). When the server knows nothing of
+that row yet, nothing can be concurrent with it: it is logged once and its field state is
+kept as one ``row_state`` row, from which the per-field state is derived when the row is
+loaded (a later ``field_state`` row with a higher seq takes precedence for its field).
+When the row already has state (re-created, or redirected onto a merge target), each
+field is settled exactly as a single-field change with base version 0 would be.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from desktop.domain.hlc import HybridClock
 from sync.protocol import (
     MERGEABLE,
     WHOLE_ROW,
-    Change,
     ConflictRecord,
+    Edit,
     Errno,
     MergeRecord,
     MergeRequest,
@@ -48,9 +55,11 @@ from sync.server.db import (
     conflicts,
     dumps,
     field_state,
+    insert_many,
     lock_counter,
     merges,
     read_counter,
+    row_state,
     store_counter,
     upsert,
 )
@@ -75,10 +84,21 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 
 def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
+    """The current state of every field of these rows: per-field rows over whole-row ones."""
     found: dict[tuple[str, str, str], _State] = {}
     for part in _chunks(sorted(row_ids)):
+        for r in conn.execute(select(row_state).where(row_state.c.row_id.in_(part))):
+            values = json.loads(r.value)
+            for name, value in _row_fields(r.entity, values).items():
+                found[(r.entity, r.row_id, name)] = _State(
+                    value, r.hlc, r.seq, r.device_id, r.user_id
+                )
         for r in conn.execute(select(field_state).where(field_state.c.row_id.in_(part))):
-            found[(r.entity, r.row_id, r.field)] = _State(
+            key = (r.entity, r.row_id, r.field)
+            derived = found.get(key)
+            if derived is not None and derived.seq > r.seq:
+                continue  # the row was created whole again after this field's last edit
+            found[key] = _State(
                 json.loads(r.value) if r.value is not None else None,
                 r.hlc,
                 r.seq,
@@ -86,6 +106,31 @@ def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, st
                 r.user_id,
             )
     return found
+
+
+def current_rows(conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every row's current values as the server holds them (for checks and tests).
+
+    Whole rows (``*``) of append-only entities are spread into their fields.
+    """
+    ids = {r.row_id for r in conn.execute(select(row_state.c.row_id))}
+    ids |= {r.row_id for r in conn.execute(select(field_state.c.row_id))}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for (entity, row_id, field), state in _load_states(conn, ids).items():
+        values = found.setdefault((entity, row_id), {})
+        if field == WHOLE_ROW and isinstance(state.value, dict):
+            values.update(state.value)
+        elif field != WHOLE_ROW:
+            values[field] = state.value
+    return found
+
+
+def _row_fields(entity: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The per-field view of a whole row: append-only rows stay one ``*`` value."""
+    if ENTITIES[entity].append_only:
+        # ``office`` too: scope checks on this row need it
+        return {WHOLE_ROW: values, "office": values.get("office")}
+    return values
 
 
 def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
@@ -110,10 +155,10 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
     return found
 
 
-def validate(caller: Caller, batch: list[Change]) -> None:
+def validate(caller: Caller, batch: list[Edit]) -> None:
     """Refuse the whole batch for the first change that does not fit the catalogue."""
     for index, change in enumerate(batch):
-        where = {"index": index, "change_id": str(change.change_id)}
+        where = {"index": index, "change_id": change.change_id}
         try:
             check_value(change.entity, change.field, change.value)
         except ValueProblem as problem:
@@ -138,6 +183,11 @@ class _Ingest:
         self.states: dict[tuple[str, str, str], _State] = {}
         self.log: list[dict[str, Any]] = []
         self.dirty: dict[tuple[str, str, str], _State] = {}
+        # rows created whole in this transaction with no earlier state: one row_state each
+        self.fresh: list[dict[str, Any]] = []
+        self.known: set[tuple[str, str]] = set()  # (entity, row id) the server has state for
+        self.seen: dict[str, int] = {}  # change id -> seq, for duplicates
+        self.redirect: dict[str, str] = {}  # merged row id -> target id
         self.conflict_rows: list[dict[str, Any]] = []
 
     def next_seq(self) -> int:
@@ -158,6 +208,15 @@ class _Ingest:
         change_id: str | None = None,
     ) -> None:
         """Record ``state`` as the field's value: a log entry and the current state."""
+        self.log_entry((entity, row_id, field), state, office, change_id)
+        self.states[(entity, row_id, field)] = state
+        self.dirty[(entity, row_id, field)] = state
+
+    def log_entry(
+        self, key: tuple[str, str, str], state: _State, office: str, change_id: str | None = None
+    ) -> None:
+        """Log ``(entity, row id, field)`` at ``state`` (field ``*``: the value is an object)."""
+        entity, row_id, field = key
         self.log.append(
             {
                 "seq": state.seq,
@@ -173,8 +232,6 @@ class _Ingest:
                 "received_at": self.now,
             }
         )
-        self.states[(entity, row_id, field)] = state
-        self.dirty[(entity, row_id, field)] = state
 
     def relog_row(self, entity: str, row_id: str, office: str) -> None:
         """Send every field of a row that moved office to the devices of the new office."""
@@ -202,8 +259,8 @@ class _Ingest:
         return seq
 
     def flush(self) -> None:
-        if self.log:
-            self.conn.execute(changes.insert(), self.log)
+        insert_many(self.conn, changes, self.log)
+        insert_many(self.conn, row_state, self.fresh)
         upsert(
             self.conn,
             field_state,
@@ -227,60 +284,65 @@ class _Ingest:
         store_counter(self.conn, self.top)
 
 
-def push(
-    engine: Engine, clock: HybridClock, caller: Caller, batch: list[Change]
-) -> list[PushResult]:
+def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) -> list[PushResult]:
     """Apply a batch atomically; one result per change, in the batch's order."""
     validate(caller, batch)
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
-        ids = [str(c.change_id) for c in batch]
-        seen: dict[str, int] = {}
-        for part in _chunks(ids):
+        seen = ingest.seen
+        for part in _chunks([c.change_id for c in batch]):
             query = select(changes.c.change_id, changes.c.seq).where(changes.c.change_id.in_(part))
             seen.update({r.change_id: r.seq for r in conn.execute(query)})
-        refs = {
-            c.value
-            for c in batch
-            if isinstance(c.value, str) and field_spec(c.entity, c.field).type is FieldType.REF
-        }
-        redirect = _redirects(conn, {str(c.row_id) for c in batch} | refs)
-        row_ids = {redirect.get(str(c.row_id), str(c.row_id)) for c in batch}
+        refs: set[str] = set()
+        for c in batch:
+            refs.update(_refs(c.entity, c.field, c.value))
+        redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs)
+        row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
         ingest.states = _load_states(conn, row_ids)
-        results = [
-            _apply(ingest, caller, index, change, seen, redirect)
-            for index, change in enumerate(batch)
-        ]
+        ingest.known = {(entity, row) for entity, row, _field in ingest.states}
+        results: list[PushResult] = []
+        for index, change in enumerate(batch):
+            done = seen.get(change.change_id)
+            if done is not None:  # accepted before (or earlier in this batch): same seq
+                result = PushResult(
+                    change_id=change.change_id, status=PushStatus.DUPLICATE, seq=done
+                )
+            elif change.field == WHOLE_ROW:
+                result = _apply_row(ingest, caller, index, change)
+            else:
+                result = _apply(ingest, caller, index, change)
+            results.append(result)
         ingest.flush()
     return results
 
 
-def _apply(
-    ingest: _Ingest,
-    caller: Caller,
-    index: int,
-    change: Change,
-    seen: dict[str, int],
-    redirect: dict[str, str],
-) -> PushResult:
-    change_id = str(change.change_id)
-    if change_id in seen:
-        return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=seen[change_id])
+def _refs(entity: str, field: str, value: Any) -> list[str]:
+    """The row ids a change's value refers to (a whole row may hold several)."""
+    if field == WHOLE_ROW:
+        fields = ENTITIES[entity].fields
+        return [
+            item
+            for name, item in value.items()
+            if isinstance(item, str) and name in fields and fields[name].type is FieldType.REF
+        ]
+    if isinstance(value, str) and field_spec(entity, field).type is FieldType.REF:
+        return [value]
+    return []
+
+
+def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushResult:
+    change_id = change.change_id
     entity, field = change.entity, change.field
     spec = field_spec(entity, field)
-    row_id = str(change.row_id)
+    row_id = change.row_id
     if entity in MERGEABLE:
-        row_id = redirect.get(row_id, row_id)
+        row_id = ingest.redirect.get(row_id, row_id)
     value = change.value
     if spec.type is FieldType.REF and isinstance(value, str):
-        value = redirect.get(value, value)
+        value = ingest.redirect.get(value, value)
 
     current_office = ingest.office_of(entity, row_id)
-    if field == WHOLE_ROW:
-        if not caller.may(value["office"]):
-            raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
-        current_office = value["office"]
-    elif field == "office":
+    if field == "office":
         if not caller.may(value) or (current_office is not None and not caller.may(current_office)):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
     elif current_office is None:
@@ -292,28 +354,13 @@ def _apply(
 
     key = (entity, row_id, field)
     current = ingest.states.get(key)
-    # the authenticated device and account, never what the change claims
-    mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
-    status = PushStatus.ACCEPTED
-    conflict_id: str | None = None
-    result = mine
-    if current is not None:
-        if spec.merge is Merge.APPEND or ENTITIES[entity].append_only:
-            if current.value == value:
-                seen[change_id] = current.seq
-                return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
-            return PushResult(
-                change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY
-            )
-        concurrent = current.seq > change.base_version and current.device_id != caller.device_id
-        if concurrent:
-            result, surfaced = _settle(spec.merge, current, mine)
-            if surfaced and current.value != value:
-                status = PushStatus.CONFLICT
-                conflict_id = str(uuid.uuid4())
-    settled = result
+    if current is not None and (spec.merge is Merge.APPEND or ENTITIES[entity].append_only):
+        if current.value == value:
+            ingest.seen[change_id] = current.seq
+            return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
+        return PushResult(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
     seq = ingest.next_seq()
-    result = _State(result.value, result.hlc, seq, result.device_id, result.user_id)
+    result, conflict_id = _decide(ingest, caller, change, key, value, seq, current_office or value)
     office = value if field == "office" else current_office
     assert office is not None
     moved_from = (
@@ -321,32 +368,125 @@ def _apply(
     )
     # the office change itself goes to the old office, so its devices learn the row left
     ingest.write(entity, row_id, field, result, moved_from or office, change_id)
-    if field == WHOLE_ROW:
-        # remembered (not logged) so scope checks on this row know its office
-        office_state = _State(office, result.hlc, seq, result.device_id, result.user_id)
-        ingest.states[(entity, row_id, "office")] = office_state
-        ingest.dirty[(entity, row_id, "office")] = office_state
+    ingest.known.add((entity, row_id))
     if moved_from is not None:
         ingest.relog_row(entity, row_id, office)
-    if conflict_id is not None and current is not None:
-        applied, other = (mine, current) if settled is mine else (current, mine)
-        ingest.conflict_rows.append(
+    ingest.seen[change_id] = seq
+    status = PushStatus.CONFLICT if conflict_id is not None else PushStatus.ACCEPTED
+    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
+
+
+def _decide(
+    ingest: _Ingest,
+    caller: Caller,
+    change: Edit,
+    key: tuple[str, str, str],
+    value: Any,
+    seq: int,
+    office: str,
+) -> tuple[_State, str | None]:
+    """The state one field settles on at ``seq`` (merge class), and a conflict record's id."""
+    entity, row_id, field = key
+    current = ingest.states.get(key)
+    # the authenticated device and account, never what the change claims
+    mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
+    result = mine
+    conflict_id: str | None = None
+    if current is not None:
+        concurrent = current.seq > change.base_version and current.device_id != caller.device_id
+        if concurrent:
+            result, surfaced = _settle(field_spec(entity, field).merge, current, mine)
+            if surfaced and current.value != value:
+                conflict_id = str(uuid.uuid4())
+                applied, other = (mine, current) if result is mine else (current, mine)
+                ingest.conflict_rows.append(
+                    {
+                        "id": conflict_id,
+                        "seq": seq,
+                        "entity": entity,
+                        "row_id": row_id,
+                        "field": field,
+                        "office": value if field == "office" else office,
+                        "applied": _side_json(applied),
+                        "other": _side_json(other),
+                        "status": "open",
+                        "resolved_by": None,
+                        "created_at": ingest.now,
+                    }
+                )
+    return _State(result.value, result.hlc, seq, result.device_id, result.user_id), conflict_id
+
+
+def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushResult:
+    """A row created on a device, whole: one log entry; field state derived from it."""
+    change_id = change.change_id
+    entity = change.entity
+    spec = ENTITIES[entity]
+    row_id = (
+        ingest.redirect.get(change.row_id, change.row_id) if entity in MERGEABLE else change.row_id
+    )
+    values = {
+        name: ingest.redirect.get(item, item) if spec.fields[name].type is FieldType.REF else item
+        for name, item in change.value.items()
+    }
+    office: str = values["office"]
+    current_office = ingest.office_of(entity, row_id)
+    if not caller.may(office) or (current_office is not None and not caller.may(current_office)):
+        raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
+    if spec.append_only:
+        current = ingest.states.get((entity, row_id, WHOLE_ROW))
+        if current is not None:
+            if current.value == values:
+                ingest.seen[change_id] = current.seq
+                return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
+            return PushResult(
+                change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY
+            )
+    seq = ingest.next_seq()
+    ingest.seen[change_id] = seq
+    if (entity, row_id) not in ingest.known:
+        # a new row: nothing can be concurrent with it
+        state = _State(values, change.hlc, seq, caller.device_id, caller.username)
+        ingest.log_entry((entity, row_id, WHOLE_ROW), state, office, change_id)
+        ingest.fresh.append(
             {
-                "id": conflict_id,
-                "seq": seq,
                 "entity": entity,
                 "row_id": row_id,
-                "field": field,
-                "office": office,
-                "applied": _side_json(applied),
-                "other": _side_json(other),
-                "status": "open",
-                "resolved_by": None,
-                "created_at": ingest.now,
+                "value": dumps(values),
+                "hlc": change.hlc,
+                "seq": seq,
+                "device_id": caller.device_id,
+                "user_id": caller.username,
             }
         )
-    seen[change_id] = seq
-    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
+        for name, item in _row_fields(entity, values).items():
+            ingest.states[(entity, row_id, name)] = _State(
+                item, change.hlc, seq, caller.device_id, caller.username
+            )
+        ingest.known.add((entity, row_id))
+        return PushResult(change_id=change_id, status=PushStatus.ACCEPTED, seq=seq)
+    # the row exists (created again, or merged into a row that exists): field by field,
+    # exactly as single-field changes of this device would be settled
+    settled: dict[str, Any] = {}
+    first_conflict: str | None = None
+    hlc = change.hlc
+    for name, item in values.items():
+        key = (entity, row_id, name)
+        result, conflict_id = _decide(
+            ingest, caller, change, key, item, seq, current_office or office
+        )
+        ingest.states[key] = ingest.dirty[key] = result
+        settled[name] = result.value
+        hlc = max(hlc, result.hlc)
+        first_conflict = first_conflict or conflict_id
+    new_office = settled["office"]
+    moved_from = current_office if current_office not in (None, new_office) else None
+    row = _State(settled, hlc, seq, caller.device_id, caller.username)
+    ingest.log_entry((entity, row_id, WHOLE_ROW), row, moved_from or new_office, change_id)
+    if moved_from is not None:
+        ingest.relog_row(entity, row_id, new_office)
+    status = PushStatus.CONFLICT if first_conflict is not None else PushStatus.ACCEPTED
+    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
 
 
 def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:

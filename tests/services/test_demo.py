@@ -67,14 +67,14 @@ def test_every_row_has_the_outbox_and_audit_the_recorder_writes(store: Store) ->
     with store.read() as session:
         name = session.scalars(select(PersonName)).first()
         assert name is not None
-        fields = set(
-            session.scalars(select(OutboxEntry.field).where(OutboxEntry.row_id == name.id))
-        )
+        # a new row is one whole-row entry (sync protocol 2) holding its set fields
+        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.row_id == name.id)).one()
         spec = catalogue.entity("person_name")
         expected = {
             f for f, s in spec.fields.items() if catalogue.to_wire(s, getattr(name, f)) is not None
         }
-        assert fields == expected
+        assert entry.field == catalogue.WHOLE_ROW
+        assert set(json.loads(entry.value)) == expected
         audit = session.scalars(select(AuditEvent).where(AuditEvent.row_id == name.id)).one()
         assert audit.action == "person_name.created"
         assert (

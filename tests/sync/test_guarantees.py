@@ -79,16 +79,16 @@ def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> N
     server.user("ann")
     a = make_device(server, "ann")
     _person(a, phone="1")
-    from desktop.services.sync import _change
+    from desktop.services.sync import batch_body
 
     with a.store.read() as session:
-        changes = [_change(e) for e in session.scalars(select(OutboxEntry))]
-    first = a.client.push(changes)
-    again = a.client.push(changes)
-    assert {r.status.value for r in first.results} == {"accepted"}
-    assert {r.status.value for r in again.results} == {"duplicate"}
-    assert [r.seq for r in first.results] == [r.seq for r in again.results]
-    assert server.count("changes") == len(changes)
+        body = batch_body(list(session.scalars(select(OutboxEntry))))
+    first = a.client.push_batch(body)
+    again = a.client.push_batch(body)
+    assert {r[0].value for r in first.results} == {"accepted"}
+    assert {r[0].value for r in again.results} == {"duplicate"}
+    assert [r[1] for r in first.results] == [r[1] for r in again.results]
+    assert server.count("changes") == len(first.results) == 2  # the person and its audit row
 
 
 def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:

@@ -46,7 +46,8 @@ from desktop.models.sync_records import SyncConflict
 from desktop.services.sync import SyncService, _entity_classes
 from sync.client.http import SyncClient
 from sync.server.app import Settings, create_app
-from sync.server.db import conflicts, field_state
+from sync.server.db import conflicts
+from sync.server.ingest import current_rows
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
@@ -305,16 +306,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             raise AssertionError("devices did not settle in six rounds")
 
         def server_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
-            found: dict[tuple[str, str], dict[str, Any]] = {}
             with self.server.engine.connect() as conn:
-                for r in conn.execute(select(field_state)):
-                    values = found.setdefault((r.entity, r.row_id), {})
-                    loaded = json.loads(r.value) if r.value is not None else None
-                    if r.field == catalogue.WHOLE_ROW:
-                        values.update(loaded)
-                    else:
-                        values[r.field] = loaded
-            return found
+                return current_rows(conn)
 
         def device_rows(self, store: Store) -> dict[tuple[str, str], dict[str, Any]]:
             found: dict[tuple[str, str], dict[str, Any]] = {}

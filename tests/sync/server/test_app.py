@@ -273,7 +273,8 @@ def test_openapi_and_info_published(server: Server) -> None:
     spec = http.get("/v1/openapi.json").json()
     assert "/v1/push" in spec["paths"]
     assert "/v1/pull" in spec["paths"]
-    assert http.get("/v1/info").json()["protocol"] == 1
+    info = http.get("/v1/info").json()
+    assert (info["protocol"], info["push_forms"]) == (2, [1, 2])
 
 
 def test_every_request_audited_without_personal_data(server: Server, ann: SyncClient) -> None:
@@ -289,3 +290,159 @@ def test_every_request_audited_without_personal_data(server: Server, ann: SyncCl
     assert "/v1/pull" in routes
     assert "/v1/devices" in routes
     assert all("0899999999" not in r.detail and row not in r.detail for r in rows)
+
+
+# --- protocol 2: rows created whole, compact batches -------------------------------------
+
+
+def _batch(client: SyncClient, changes: list[list[Any]]) -> Any:
+    return client.http.request(  # type: ignore[attr-defined]
+        "POST",
+        "/v1/push",
+        content=json.dumps({"v": 2, "changes": changes}).encode(),
+        headers={"Authorization": f"Bearer {client.token}", "Content-Type": "application/json"},
+    )
+
+
+def _insert(row: str, values: Any, hlc: str = "0001763812345678-0000-dev", entity: str = "person"):  # type: ignore[no-untyped-def]
+    return [str(uuid.uuid4()), entity, row, "*", values, 0, hlc]
+
+
+def test_row_insert_travels_once_and_pulls_as_a_row(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    response = _batch(ann, [_insert(row, {"office": "MS", "phone": "1", "nationality": "MMR"})])
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert result[0] == "accepted"
+    assert isinstance(result[1], int)
+    assert server.count("changes") == 1  # one log entry for the whole row
+    (update,) = ann.pull(0).rows
+    assert update.values == {"office": "MS", "phone": "1", "nationality": "MMR"}
+    assert update.version == result[1]
+    # a later single-field edit is logged per field; the pull folds both
+    edit = [str(uuid.uuid4()), "person", row, "phone", "2", result[1], "0001763812345679-0000-d"]
+    assert _batch(ann, [edit]).json()["results"][0][0] == "accepted"
+    assert ann.pull(0).rows[0].values == {"office": "MS", "phone": "2", "nationality": "MMR"}
+
+
+@pytest.mark.parametrize(
+    ("values", "errno"),
+    [
+        ("not an object", Errno.WRONG_TYPE),
+        (["office", "MS"], Errno.WRONG_TYPE),
+        ({"office": "MS", "no_such_field": "x"}, Errno.UNKNOWN_FIELD),
+        ({"office": "MS", "deleted": True}, Errno.UNKNOWN_FIELD),
+        ({"office": "MS", "*": {}}, Errno.UNKNOWN_FIELD),
+        ({"office": "MS", "sex": 5}, Errno.WRONG_TYPE),
+        ({"office": "MS", "arrived_on": "2024-02-30"}, Errno.WRONG_TYPE),
+        ({"office": "MS", "merged_into": "not-a-uuid"}, Errno.WRONG_TYPE),
+        ({"office": "MS", "phone": "9" * 41}, Errno.VALUE_TOO_LONG),
+        ({"phone": "1"}, Errno.REQUIRED_VALUE),
+        ({"office": None}, Errno.REQUIRED_VALUE),
+    ],
+)
+def test_bad_row_inserts_refused_whole_batch(
+    server: Server, ann: SyncClient, values: Any, errno: Errno
+) -> None:
+    good = _insert(str(uuid.uuid4()), {"office": "MS"})
+    response = _batch(ann, [good, _insert(str(uuid.uuid4()), values)])
+    _refused(response, 400, errno)
+    assert response.json()["details"]["index"] == 1
+    assert server.count("changes") == server.count("row_state") == 0
+
+
+def test_bad_row_insert_of_unknown_entity_refused(server: Server, ann: SyncClient) -> None:
+    response = _batch(ann, [_insert(str(uuid.uuid4()), {"office": "MS"}, entity="spaceship")])
+    _refused(response, 400, Errno.UNKNOWN_ENTITY)
+    assert server.count("changes") == 0
+
+
+def test_oversized_row_insert_refused(db_url: str) -> None:
+    from sync.server.app import Settings, create_app
+
+    app = create_app(Settings(db_url=db_url, cheap_hashing=True, max_body_bytes=4096))
+    small = Server(app, db_url)
+    small.user("ann")
+    ann = small.device("ann")
+    huge = {"office": "MS", "address_th": "x" * 400, "address_home": "y" * 400}
+    rows = [_insert(str(uuid.uuid4()), huge) for _ in range(10)]
+    _refused(_batch(ann, rows), 413, Errno.BATCH_TOO_LARGE)
+    assert small.count("changes") == small.count("row_state") == 0
+    small.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ["not-a-uuid", "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, "1-0-x"],
+        [str(uuid.uuid4()), "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0],
+        [str(uuid.uuid4()), "person", str(uuid.uuid4()), "*", {"office": "MS"}, -1, "x"],
+        {"change_id": str(uuid.uuid4())},
+    ],
+)
+def test_malformed_batch_refused(server: Server, ann: SyncClient, change: Any) -> None:
+    _refused(_batch(ann, [change]), 400, Errno.INVALID_PAYLOAD)
+    assert server.count("changes") == 0
+
+
+def test_insert_out_of_scope_refused(server: Server, ann: SyncClient) -> None:
+    _refused(_batch(ann, [_insert(str(uuid.uuid4()), {"office": "TAK"})]), 403, Errno.OUT_OF_SCOPE)
+    assert server.count("changes") == server.count("row_state") == 0
+
+
+def test_recreated_row_merges_field_by_field(server: Server, ann: SyncClient) -> None:
+    """A second whole row for a row the server has is settled as single-field edits are."""
+    server.user("bob")
+    bob = server.device("bob")
+    row = str(uuid.uuid4())
+    first = {"office": "MS", "nationality": "MMR", "phone": "1", "sex": "f"}
+    assert _batch(ann, [_insert(row, first, "0001763812345678-0000-a")]).status_code == 200
+    second = {"office": "MS", "nationality": "LAO", "phone": "2", "sex": "f"}
+    answer = _batch(bob, [_insert(row, second, "0001763812345679-0000-b")]).json()
+    status, _seq, _errno, conflict_id = answer["results"][0]
+    assert status == "conflict"
+    assert conflict_id is not None
+    (record,) = ann.conflicts()
+    # review field: the newer stamp wins, the record keeps both values
+    assert (record.field, record.applied.value, record.other.value) == ("nationality", "LAO", "MMR")
+    assert ann.pull(0).rows[0].values == second  # lww: newer stamp; equal values: no record
+    # an older re-creation loses on every field, and still leaves the review record
+    third = {"office": "MS", "nationality": "KHM", "phone": "3"}
+    server.user("cy")
+    cy = server.device("cy")
+    assert _batch(cy, [_insert(row, third, "0001763812345600-0000-c")]).status_code == 200
+    assert ann.pull(0).rows[0].values == second
+    assert {(c.applied.value, c.other.value) for c in ann.conflicts()} == {
+        ("LAO", "MMR"),
+        ("LAO", "KHM"),
+    }
+
+
+def test_insert_onto_merged_rows_lands_on_the_target(server: Server, ann: SyncClient) -> None:
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    cora = server.device("cora")
+    keep, dup = str(uuid.uuid4()), str(uuid.uuid4())
+    _batch(ann, [_insert(keep, {"office": "MS", "phone": "1"}), _insert(dup, {"office": "MS"})])
+    cora.merge("person", dup, keep)
+    case = str(uuid.uuid4())
+    late = {"office": "MS", "phone": "2"}
+    answer = _batch(
+        ann,
+        [
+            _insert(case, {"office": "MS", "person_id": dup, "number": "MS-1"}, entity="case"),
+            _insert(dup, late, "0001763812345699-0000-dev"),  # B's row again, after the merge
+        ],
+    )
+    assert [r[0] for r in answer.json()["results"]] == ["accepted", "accepted"]
+    rows = {(r.entity, r.id): r.values for r in ann.pull(0).rows}
+    assert rows[("case", case)]["person_id"] == keep
+    assert rows[("person", keep)]["phone"] == "2"
+    assert rows[("person", dup)]["merged_into"] == keep
+
+
+def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncClient) -> None:
+    insert = _insert(str(uuid.uuid4()), {"office": "MS", "phone": "1"})
+    first = _batch(ann, [insert]).json()["results"][0]
+    again = _batch(ann, [insert]).json()["results"][0]
+    assert (again[0], again[1]) == ("duplicate", first[1])
+    assert server.count("changes") == server.count("row_state") == 1
