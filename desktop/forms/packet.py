@@ -90,7 +90,9 @@ class QrFlowable(Flowable):  # type: ignore[misc]
 QR_BORDER = 4  # the quiet zone, in modules, that QR readers need around the code
 
 
-@functools.lru_cache(maxsize=64)
+# A few payloads: a packet previewed and then printed is encoded once. Each entry is
+# some 40 KB of rectangles, so a print queue of new cases must not fill a large cache.
+@functools.lru_cache(maxsize=8)
 def _qr_modules(payload: str) -> tuple[tuple[tuple[float, float, float, float], ...], float]:
     """Dark-module rectangles of the QR code in module units, and the side in modules.
 
