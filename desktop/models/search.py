@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import String, TextualSelect, column, select, text
 from sqlalchemy.orm import Session
 
 from desktop.domain.ids import digits_only
@@ -73,40 +73,56 @@ def remove_people(session: Session, person_ids: Iterable[str]) -> None:
         session.execute(text("DELETE FROM person_search_doc WHERE person_id = :pid"), {"pid": pid})
 
 
-def search_person_ids(
-    session: Session, query: str, limit: int = 50, *, ranked: bool = True
-) -> list[tuple[str, float]]:
-    """Person ids matching every term of ``query``, best first, with a rank (lower is better).
+def search_person_ids(session: Session, query: str, limit: int = 50) -> list[tuple[str, float]]:
+    """Person ids matching every term of ``query``, best first, with a rank (lower is better)."""
+    found = _search_sql(query, limit, ranked=True)
+    if found is None:
+        return []
+    sql, params = found
+    return [(row[0], float(row[1])) for row in session.execute(text(sql), params)]
 
-    ``ranked=False`` skips the BM25 ordering (which scores every match before the LIMIT):
-    for callers that sort the hits their own way, such as the case list.
+
+def matching_person_ids(query: str, limit: int) -> TextualSelect | None:
+    """A ``SELECT person_id`` of up to ``limit`` people matching ``query``, in no order.
+
+    For use as a subquery (``Case.person_id.in_(...)``): the database goes from the search
+    index to the rows in one statement, with no list of ids through Python. It skips the
+    BM25 ordering, which scores every match before the LIMIT. None for an empty query.
     """
+    found = _search_sql(query, limit, ranked=False)
+    if found is None:
+        return None
+    sql, params = found
+    return text(sql).bindparams(**params).columns(column("person_id", String))
+
+
+def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str, object]] | None:
     terms = [t for t in search_fold(query).split() if t]
     if not terms:
-        return []
+        return None
     long_terms = [t for t in terms if len(t) >= 3]
     short_terms = [t for t in terms if len(t) < 3]
+    params: dict[str, object] = {"limit": limit}
     if long_terms:
-        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        params["match"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
         sql = (
-            "SELECT d.person_id, bm25(person_search) AS rank FROM person_search "
-            "JOIN person_search_doc d ON d.doc_id = person_search.rowid "
-            "WHERE person_search MATCH :match"
+            "SELECT d.person_id"
+            + (", bm25(person_search) AS rank" if ranked else "")
+            + " FROM person_search JOIN person_search_doc d ON d.doc_id = person_search.rowid"
+            " WHERE person_search MATCH :match"
         )
-        params: dict[str, object] = {"match": match, "limit": limit}
-        for i, term in enumerate(short_terms):
-            sql += f" AND d.body LIKE :s{i} ESCAPE '\\'"
-            params[f"s{i}"] = "%" + like_escape(term) + "%"
-        sql += " ORDER BY rank LIMIT :limit" if ranked else " LIMIT :limit"
+        body = "d.body"
     else:
-        sql = "SELECT person_id, 0.0 AS rank FROM person_search_doc WHERE 1=1"
-        params = {"limit": limit}
-        for i, term in enumerate(short_terms):
-            sql += f" AND body LIKE :s{i} ESCAPE '\\'"
-            params[f"s{i}"] = "%" + like_escape(term) + "%"
-        # No ORDER BY: it would force a scan of every body; LIMIT stops at the first hits.
-        sql += " LIMIT :limit"
-    return [(row[0], float(row[1])) for row in session.execute(text(sql), params)]
+        sql = "SELECT person_id" + (", 0.0 AS rank" if ranked else "")
+        sql += " FROM person_search_doc WHERE 1=1"
+        body = "body"
+    for i, term in enumerate(short_terms):
+        sql += f" AND {body} LIKE :s{i} ESCAPE '\\'"
+        params[f"s{i}"] = "%" + like_escape(term) + "%"
+    # Without a MATCH, no ORDER BY: it would force a scan of every body; LIMIT stops at
+    # the first hits.
+    sql += " ORDER BY rank LIMIT :limit" if ranked and long_terms else " LIMIT :limit"
+    return sql, params
 
 
 def like_escape(term: str) -> str:

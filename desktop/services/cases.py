@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
@@ -35,7 +35,7 @@ from desktop.models.entities import (
     Track,
 )
 from desktop.models.recorder import record_action
-from desktop.models.search import like_escape, search_person_ids
+from desktop.models.search import like_escape, matching_person_ids
 from desktop.models.store import Store
 from desktop.services.people import PersonView, person_view
 
@@ -212,7 +212,7 @@ def _case(session: Session, number_or_id: str) -> Case:
     return case
 
 
-def _filtered(query: Select[Any], filters: CaseFilter, session: Session) -> Select[Any]:
+def _filtered(query: Select[Any], filters: CaseFilter) -> Select[Any]:
     """``query`` restricted to the active cases that pass ``filters``.
 
     Without a text filter, "deleted = 0" (not "deleted IS false") lets SQLite answer from
@@ -222,9 +222,8 @@ def _filtered(query: Select[Any], filters: CaseFilter, session: Session) -> Sele
     from scanning the covering index for them (8 ms instead of 230 ms at 100,000 cases).
     """
     if clean(filters.text):
-        candidates = _text_candidates(session, filters.text)
         query = query.where(
-            Case.id.in_(candidates),
+            _text_match(filters.text),
             func.coalesce(Case.deleted, 0) == 0,
             Case.merged_into.concat("").is_(None),
         )
@@ -254,22 +253,26 @@ def _filtered(query: Select[Any], filters: CaseFilter, session: Session) -> Sele
     return query
 
 
-def _text_candidates(session: Session, text_: str) -> list[str]:
-    """Ids of cases whose person matches ``text_``, or whose number contains it."""
-    found = search_person_ids(session, text_, limit=SEARCH_HITS, ranked=False)
-    hits = [pid for pid, _rank in found]
-    ids = set(session.scalars(select(Case.id).where(Case.person_id.in_(hits))))
+def _text_match(text_: str) -> ColumnElement[bool]:
+    """Cases whose person matches ``text_`` (search index), or whose number contains it.
+
+    Subqueries, not id lists: one statement from the index to the sorted case ids.
+    """
+    people = matching_person_ids(text_, SEARCH_HITS)
+    found: ColumnElement[bool] = Case.person_id.in_(people) if people is not None else false()
     number = text_.strip().upper()
     if any(ch.isdigit() for ch in number):
         # Case numbers have digits; this LIKE reads the covering number index only.
-        ids.update(
-            session.scalars(
-                select(Case.id)
-                .where(Case.number.like(f"%{like_escape(number)}%", escape="\\"))
+        numbered = aliased(Case)
+        found = or_(
+            found,
+            Case.id.in_(
+                select(numbered.id)
+                .where(numbered.number.like(f"%{like_escape(number)}%", escape="\\"))
                 .limit(SEARCH_HITS)
-            )
+            ),
         )
-    return sorted(ids)
+    return found
 
 
 def _name_subquery() -> Any:
@@ -303,9 +306,7 @@ def list_case_ids(
         }[sort]
         if sort == "number" and clean(filters.text):
             order = Case.number.concat("")  # sort the few candidates; don't walk the index
-        query = _filtered(select(Case.id), filters, session).order_by(
-            order.desc() if descending else order
-        )
+        query = _filtered(select(Case.id), filters).order_by(order.desc() if descending else order)
         if sort != "number":
             query = query.order_by(Case.number)
         if limit is not None:
@@ -374,7 +375,7 @@ def _pending_by_case(
 
 def count_cases(store: Store, filters: CaseFilter = CaseFilter()) -> int:
     with store.read() as session:
-        query = _filtered(select(func.count()).select_from(Case), filters, session)
+        query = _filtered(select(func.count()).select_from(Case), filters)
         return int(session.scalar(query) or 0)
 
 
