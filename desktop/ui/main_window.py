@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
 
             return sync_view.overview(store, sizes=False)
 
-        self.ctx.ops.run(read, on_success=self._status, key="status")
+        self.ctx.ops.run(read, on_success=self._status, key="status", owner=self)
 
     def _status(self, status: SyncOverview) -> None:
         self.sync_status = status
@@ -221,6 +221,8 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.status_timer.stop()
+        self.sync_worker.stop()
         if "printer" in self._built:
             self.printer.discard()
         super().closeEvent(event)

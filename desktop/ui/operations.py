@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import Shiboken
 
 from desktop.domain.errors import UserError
 
@@ -134,11 +135,14 @@ class Operations(QObject):
         write: bool = False,
         key: str | None = None,
         urgent: bool = False,
+        owner: QObject | None = None,
     ) -> Handle:
         """Run ``fn`` (given a :class:`Progress` when ``progress``) in a worker thread.
 
         ``urgent`` work (what the person is waiting to see, such as the visible page of the
-        case list) is taken from the queue before everything else that is waiting.
+        case list) is taken from the queue before everything else that is waiting. When
+        ``owner`` (the widget the callbacks update) is deleted before the result arrives,
+        the callbacks are not called.
         """
         signals = _Signals()
         prog = Progress(signals.progressed.emit)
@@ -150,16 +154,19 @@ class Operations(QObject):
                 previous.cancel()
             self._latest[key] = handle
 
+        def gone() -> bool:
+            return owner is not None and not Shiboken.isValid(owner)
+
         def succeeded(result: Any) -> None:
             handle.done = True
-            if handle.superseded:
+            if handle.superseded or gone():
                 return
             if on_success is not None:
                 on_success(result)
 
         def failed(exc: BaseException) -> None:
             handle.done = True
-            if handle.superseded or isinstance(exc, Cancelled):
+            if handle.superseded or isinstance(exc, Cancelled) or gone():
                 return
             if on_failure is not None:
                 on_failure(exc)

@@ -136,7 +136,7 @@ class SyncWorker(QObject):
             return view, services.probe(store, factory or services.default_http)
 
         self._set(WorkerState(Phase.CHECKING))
-        self.ctx.ops.run(check, on_success=self._checked, on_failure=self._failed)
+        self.ctx.ops.run(check, on_success=self._checked, on_failure=self._failed, owner=self)
 
     def _checked(self, result: tuple[sync_view.SyncOverview, sync_view.Probe | None]) -> None:
         view, probe = result
@@ -169,6 +169,7 @@ class SyncWorker(QObject):
             write=True,
             on_success=self._synced,
             on_failure=self._failed,
+            owner=self,
         )
 
     def _progress(self, stage: str, done: int) -> None:
