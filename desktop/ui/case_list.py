@@ -173,37 +173,39 @@ class CaseListPage(Retranslating):
         self._query += 1
         query = self._query
 
-        def read(limit: int | None) -> list[str]:
-            return ui_queries.case_ids(
+        def read(limit: int | None, rows: bool = True) -> tuple[list[str], list[cases.CaseRow]]:
+            # The first page's rows come with the ids: one trip through the reader queue.
+            ids = ui_queries.case_ids(
                 store, filters, sort, descending, overdue_on=overdue_on, limit=limit
             )
+            return ids, cases.case_rows(store, ids[: CaseTableModel.PAGE_SIZE]) if rows else []
 
         if first_page:
             self.ctx.ops.run(
                 lambda: read(CaseTableModel.PAGE_SIZE),
-                on_success=lambda ids: self._first_page_loaded(query, ids),
+                on_success=lambda found: self._first_page_loaded(query, found),
                 key="case_ids_first_page",
                 urgent=True,
             )
         self.ctx.ops.run(
-            lambda: read(None),
-            on_success=lambda ids: self._ids_loaded(query, ids),
+            lambda: read(None, rows=not first_page),
+            on_success=lambda found: self._ids_loaded(query, found),
             key="case_ids",
             urgent=True,
         )
 
-    def _first_page_loaded(self, query: int, ids: list[str]) -> None:
+    def _first_page_loaded(self, query: int, found: tuple[list[str], list[cases.CaseRow]]) -> None:
         if query == self._query and self.loaded_generation < query:
             self._first_page_of = query
-            self.model.set_ids(ids)
+            self.model.set_ids(*found)
 
-    def _ids_loaded(self, query: int, ids: list[str]) -> None:
+    def _ids_loaded(self, query: int, found: tuple[list[str], list[cases.CaseRow]]) -> None:
         if query != self._query:
             return
         if self._first_page_of == query:
-            self.model.extend_ids(ids)
+            self.model.extend_ids(found[0])
         else:
-            self.model.set_ids(ids)
+            self.model.set_ids(*found)
         self.loaded_generation = query
         self._update_count()
 

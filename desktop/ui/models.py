@@ -25,6 +25,11 @@ from desktop.ui.i18n import tr
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
+# Roles as plain ints: data() is called for about seven roles of every visible cell at
+# each paint, and comparing ints is much cheaper than looking up the enum members.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_USER = Qt.ItemDataRole.UserRole.value
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,16 @@ class RowTableModel(QAbstractTableModel):
 PageLoader = Callable[[int, list[str]], None]
 
 
+class _Page:
+    """The rows of one page and, filled as rows are painted, their cell texts."""
+
+    __slots__ = ("rows", "texts")
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.rows = list(rows)
+        self.texts: list[tuple[str, ...] | None] = [None] * len(self.rows)
+
+
 class CaseTableModel(RowTableModel):
     """Case ids in display order; the rows of a page are loaded when first shown.
 
@@ -111,16 +126,23 @@ class CaseTableModel(RowTableModel):
         super().__init__(columns)
         self._ids: list[str] = []
         self._loader = loader
-        self._pages: collections.OrderedDict[int, list[Any]] = collections.OrderedDict()
+        self._pages: collections.OrderedDict[int, _Page] = collections.OrderedDict()
         self._requested: set[int] = set()
         self._generation = 0
 
-    def set_ids(self, ids: Sequence[str]) -> None:
-        """A new result (search, filter, sort): forget every cached page."""
+    def set_ids(self, ids: Sequence[str], first_page: Sequence[Any] | None = None) -> None:
+        """A new result (search, filter, sort): forget every cached page.
+
+        ``first_page``, the rows of the first page read with the ids, saves the view a
+        second round trip to the database before it can paint.
+        """
         self.beginResetModel()
         self._ids = list(ids)
         self._pages.clear()
         self._requested.clear()
+        if first_page is not None and len(first_page) == min(len(self._ids), self.PAGE_SIZE) > 0:
+            self._pages[0] = _Page(first_page)
+            self._requested.add(0)
         self._generation += 1
         self.endResetModel()
 
@@ -161,19 +183,20 @@ class CaseTableModel(RowTableModel):
         if page is None:
             return None
         offset = row % self.PAGE_SIZE
-        return page[offset] if offset < len(page) else None
+        return page.rows[offset] if offset < len(page.rows) else None
 
     def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._ids)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY and role != _TOOLTIP:  # the cheap answers first (see _DISPLAY)
+            if role == _USER and index.isValid() and 0 <= index.row() < len(self._ids):
+                return self._ids[index.row()]
             return None
-        if role == Qt.ItemDataRole.UserRole:
-            return self._ids[index.row()]
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return super().data(index, role) if role != Qt.ItemDataRole.TextAlignmentRole else None
-        page_no = index.row() // self.PAGE_SIZE
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._ids):
+            return None
+        page_no, offset = divmod(row, self.PAGE_SIZE)
         page = self._pages.get(page_no)
         if page is None:
             self._request(page_no)
@@ -181,11 +204,15 @@ class CaseTableModel(RowTableModel):
         if page is None:
             return "…" if index.column() == 0 else ""
         self._pages.move_to_end(page_no)
-        offset = index.row() % self.PAGE_SIZE
-        if offset >= len(page):
+        if offset >= len(page.rows):
             return ""
-        value = self.columns[index.column()].value(page[offset])
-        return "" if value is None else str(value)
+        texts = page.texts[offset]
+        if texts is None:
+            texts = page.texts[offset] = tuple(
+                "" if (value := column.value(page.rows[offset])) is None else str(value)
+                for column in self.columns
+            )
+        return texts[index.column()]
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -209,7 +236,7 @@ class CaseTableModel(RowTableModel):
             return
         if page_no not in self._requested:
             return
-        self._pages[page_no] = list(rows)
+        self._pages[page_no] = _Page(rows)
         self._pages.move_to_end(page_no)
         while len(self._pages) > self.CACHE_PAGES:
             old, _rows = self._pages.popitem(last=False)
@@ -224,6 +251,17 @@ class CaseTableModel(RowTableModel):
         self._pages.clear()
         self._requested.clear()
         self._generation += 1
+        if self._ids and self.columns:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)
+            )
+
+    def retranslate(self) -> None:
+        """Cell texts (states, benefits, dates) follow the language: drop the cached ones."""
+        for page in self._pages.values():
+            page.texts = [None] * len(page.rows)
+        if self.columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
         if self._ids and self.columns:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)

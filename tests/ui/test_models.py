@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from desktop.services.cases import CaseRow
 from desktop.ui.case_list import case_columns
@@ -114,6 +115,40 @@ def test_a_whole_result_that_differs_from_its_first_page_replaces_it() -> None:
     assert model.ids == ["id1", "id5", "id6"]
     model.extend_ids(["id1"])  # shorter: replaced too
     assert model.ids == ["id1"]
+
+
+def test_rows_read_with_the_ids_need_no_second_trip(qtmodeltester: ModelTester) -> None:
+    rows = {f"id{i}": _row(i) for i in range(150)}
+    model, requested = _synchronous(rows)
+    model.set_ids(list(rows), [rows[f"id{i}"] for i in range(100)])
+    assert model.data(model.index(99, 1)) == "Name 99"
+    assert requested == []
+    assert model.data(model.index(100, 1)) == "Name 100"
+    assert requested == [1]
+    model.set_ids(list(rows), [])  # rows that do not fill the page are not taken
+    assert model.data(model.index(0, 1)) == "Name 0"
+    assert requested == [1, 0]
+    qtmodeltester.check(model)
+
+
+def test_cell_texts_follow_the_language(qtbot: QtBot) -> None:
+    from desktop.ui.i18n import LanguageSwitch
+
+    rows = {f"id{i}": _row(i) for i in range(3)}
+    model, _requested = _synchronous(rows)
+    model.set_ids(list(rows))
+    language = LanguageSwitch()
+    language.set_language("en")
+    english = model.data(model.index(0, 2))
+    language.set_language("th")
+    model.retranslate()
+    try:
+        assert model.data(model.index(0, 2)) != english
+        assert model.data(model.index(0, 0)) == "TAK-000000"
+        assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "id0"
+        assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is None
+    finally:
+        language.set_language("en")
 
 
 def test_no_reference_leak_on_none(qtmodeltester: ModelTester) -> None:
