@@ -241,8 +241,8 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]]) -> byt
     return ('{"v":2,"changes":[' + ",".join(parts) + "]}").encode("utf-8")
 
 
-def _text(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# one encoder for every string: json.dumps with options builds a new encoder per call
+_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _error(response: HttpResponse) -> SyncHttpError:

@@ -213,9 +213,17 @@ class _Ingest:
         self.dirty[(entity, row_id, field)] = state
 
     def log_entry(
-        self, key: tuple[str, str, str], state: _State, office: str, change_id: str | None = None
+        self,
+        key: tuple[str, str, str],
+        state: _State,
+        office: str,
+        change_id: str | None = None,
+        text: str | None = None,
     ) -> None:
-        """Log ``(entity, row id, field)`` at ``state`` (field ``*``: the value is an object)."""
+        """Log ``(entity, row id, field)`` at ``state`` (field ``*``: the value is an object).
+
+        ``text`` is the value already encoded as JSON, when the caller has it.
+        """
         entity, row_id, field = key
         self.log.append(
             {
@@ -224,7 +232,7 @@ class _Ingest:
                 "entity": entity,
                 "row_id": row_id,
                 "field": field,
-                "value": dumps(state.value),
+                "value": dumps(state.value) if text is None else text,
                 "hlc": state.hlc,
                 "device_id": state.device_id,
                 "user_id": state.user_id,
@@ -447,12 +455,13 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Pus
     if (entity, row_id) not in ingest.known:
         # a new row: nothing can be concurrent with it
         state = _State(values, change.hlc, seq, caller.device_id, caller.username)
-        ingest.log_entry((entity, row_id, WHOLE_ROW), state, office, change_id)
+        text = dumps(values)
+        ingest.log_entry((entity, row_id, WHOLE_ROW), state, office, change_id, text)
         ingest.fresh.append(
             {
                 "entity": entity,
                 "row_id": row_id,
-                "value": dumps(values),
+                "value": text,
                 "hlc": change.hlc,
                 "seq": seq,
                 "device_id": caller.device_id,
