@@ -40,7 +40,14 @@ from desktop.services import attachments, cases, employers, people, ui_queries
 from desktop.services.cases import CaseFile
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
-from desktop.ui.i18n import current, format_date, issue_text, tr
+from desktop.ui.i18n import (
+    current,
+    format_date,
+    format_moment,
+    format_partial_date,
+    issue_text,
+    tr,
+)
 from desktop.ui.models import Column, RowTableModel
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import label, load_specs
@@ -574,7 +581,7 @@ class CaseFileView(Retranslating):
             self.name_labels[kind].setText("\n".join(names) or "—")
         facts = [
             (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
-            (tr("ui.person.birth"), person.birth_date or "—"),
+            (tr("ui.person.birth"), format_partial_date(person.birth_date) or "—"),
             (tr("ui.person.nationality"), person.nationality or "—"),
             (tr("ui.person.phone"), person.phone or "—"),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
@@ -597,7 +604,8 @@ class CaseFileView(Retranslating):
         self._track_selected(self.track_list.currentRow())
         self.notes_list.clear()
         for note in case.notes:
-            self.notes_list.addItem(f"{note.written_at or ''} · {note.author or ''}\n{note.body}")
+            written = format_moment(note.written_at)
+            self.notes_list.addItem(f"{written} · {note.author or ''}\n{note.body}")
         blocks = []
         for line in self.panel:
             name, status, sentences = explain(line)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
 
 from desktop.domain import i18n
-from desktop.domain.dates import format_be
+from desktop.domain.dates import PartialDate, ce_to_be_year, format_be
 from desktop.domain.validation import Issue
 
 _current = i18n.DEFAULT_LANGUAGE
@@ -47,6 +47,33 @@ def format_date(day: dt.date | None) -> str:
     if _current == "th":
         return format_be(day)
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def format_partial_date(value: str | None) -> str:
+    """A stored partial date (``1990``, ``1990-05``, ``1990-05-17``) as the UI shows dates:
+    the Buddhist Era year in Thai; a value that does not parse is shown as stored."""
+    if not value:
+        return ""
+    try:
+        found = PartialDate.parse(value)
+    except ValueError:
+        return value
+    exact = found.as_date()
+    if exact is not None:
+        return format_date(exact)
+    year = ce_to_be_year(found.year, found.month) if _current == "th" else found.year
+    return f"{year:04d}" if found.month is None else f"{found.month:02d}/{year:04d}"
+
+
+def format_moment(iso: str | None) -> str:
+    """A stored ISO timestamp (UTC) as local date and time; Buddhist Era in Thai."""
+    if not iso:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
 def qt_key(context: str, source: str) -> str:

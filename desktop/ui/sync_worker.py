@@ -17,7 +17,6 @@ worker's own thread: they are not needed to show the case list at start-up.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.domain.errors import UserError
 from desktop.ui.context import AppContext
-from desktop.ui.i18n import tr
+from desktop.ui.i18n import format_moment, tr
 
 if TYPE_CHECKING:
     from desktop.services import sync_view
@@ -220,15 +219,7 @@ def _lang() -> str:
 
 def when_text(iso: str | None) -> str:
     """``last_sync_at`` (UTC ISO) as local date and time; Buddhist Era in Thai."""
-    from desktop.ui.i18n import format_date
-
-    if not iso:
-        return tr("ui.sync_status.never")
-    try:
-        moment = dt.datetime.fromisoformat(iso).astimezone()
-    except ValueError:
-        return iso
-    return f"{format_date(moment.date())} {moment:%H:%M}"
+    return format_moment(iso) if iso else tr("ui.sync_status.never")
 
 
 def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:

@@ -124,17 +124,6 @@ def test_every_language_leaves_no_english_on_the_main_screens(
         window.show_page(0)
 
 
-def test_thai_dates_are_in_the_buddhist_era(qtbot: QtBot, ctx: AppContext) -> None:
-    import datetime as dt
-
-    from desktop.ui.i18n import format_date
-
-    ctx.language.set_language("th")
-    assert format_date(dt.date(2026, 3, 15)) == "15/03/2569"
-    ctx.language.set_language("my")
-    assert format_date(dt.date(2026, 3, 15)) == "15/03/2026"
-
-
 def test_qt_buttons_are_translated(qtbot: QtBot, ctx: AppContext) -> None:
     from PySide6.QtWidgets import QDialogButtonBox
 
