@@ -109,7 +109,7 @@ class _Page:
 
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = list(rows)
-        self.texts: list[tuple[str, ...] | None] = [None] * len(self.rows)
+        self.texts: dict[int, tuple[str, ...]] = {}  # by offset in the page
 
 
 class CaseTableModel(RowTableModel):
@@ -206,7 +206,7 @@ class CaseTableModel(RowTableModel):
         self._pages.move_to_end(page_no)
         if offset >= len(page.rows):
             return ""
-        texts = page.texts[offset]
+        texts = page.texts.get(offset)
         if texts is None:
             texts = page.texts[offset] = tuple(
                 "" if (value := column.value(page.rows[offset])) is None else str(value)
@@ -259,7 +259,7 @@ class CaseTableModel(RowTableModel):
     def retranslate(self) -> None:
         """Cell texts (states, benefits, dates) follow the language: drop the cached ones."""
         for page in self._pages.values():
-            page.texts = [None] * len(page.rows)
+            page.texts.clear()
         if self.columns:
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
         if self._ids and self.columns:
