@@ -19,6 +19,7 @@ import decimal
 import enum
 import re
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -367,40 +368,16 @@ def check_value(entity: str, field: str, value: Any) -> None:
     if field == WHOLE_ROW:
         _check_whole_row(entity, value)
         return
-    spec = field_spec(entity, field)
+    _check_field(entity, field, field_spec(entity, field), value)
+
+
+def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
     if value is None:
         if spec.required or field == DELETED_FIELD:
             raise ValueProblem(Errno.REQUIRED_VALUE, "value required")
         return
     kind = spec.type
-    ok: bool
-    if kind in (FieldType.TEXT,):
-        ok = isinstance(value, str)
-    elif kind is FieldType.INT:
-        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
-    elif kind is FieldType.BOOL:
-        ok = isinstance(value, bool)
-    elif kind is FieldType.DECIMAL:
-        ok = isinstance(value, str) and _is_decimal(value)
-    elif kind is FieldType.DATE:
-        ok = isinstance(value, str) and _parses(dt.date.fromisoformat, value) and len(value) == 10
-    elif kind is FieldType.DATETIME:
-        ok = isinstance(value, str) and _parses(dt.datetime.fromisoformat, value)
-    elif kind is FieldType.MONTH:
-        ok = isinstance(value, str) and _MONTH.match(value) is not None
-    elif kind is FieldType.PARTIAL_DATE:
-        ok = isinstance(value, str) and (
-            _YEAR.match(value) is not None
-            or _MONTH.match(value) is not None
-            or (len(value) == 10 and _parses(dt.date.fromisoformat, value))
-        )
-    elif kind is FieldType.REF:
-        ok = isinstance(value, str) and _parses(uuid.UUID, value)
-    elif kind is FieldType.JSON:
-        ok = isinstance(value, dict)
-    else:  # LIST
-        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if not ok:
+    if not _TYPE_CHECKS[kind](value):
         raise ValueProblem(Errno.WRONG_TYPE, f"expected {kind.value}")
     if spec.max_length is not None:
         items = value if isinstance(value, list) else [value]
@@ -413,16 +390,41 @@ def check_value(entity: str, field: str, value: Any) -> None:
 
 
 def _check_whole_row(entity: str, value: Any) -> None:
-    if entity not in ENTITIES:
+    spec = ENTITIES.get(entity)
+    if spec is None:
         raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
     if not isinstance(value, dict):
         raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
     if not isinstance(value.get("office"), str):
         raise ValueProblem(Errno.REQUIRED_VALUE, "office required")
+    fields = spec.fields
     for name, item in value.items():
-        if name in (WHOLE_ROW, DELETED_FIELD):
+        found = fields.get(name)  # ``*`` and ``deleted`` are not catalogue fields
+        if found is None:
             raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
-        check_value(entity, name, item)
+        _check_field(entity, name, found, item)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and _parses(dt.date.fromisoformat, value)
+
+
+_TYPE_CHECKS: dict[FieldType, Callable[[Any], bool]] = {
+    FieldType.TEXT: lambda v: isinstance(v, str),
+    FieldType.INT: lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**53,
+    FieldType.BOOL: lambda v: isinstance(v, bool),
+    FieldType.DECIMAL: lambda v: isinstance(v, str) and _is_decimal(v),
+    FieldType.DATE: _is_date,
+    FieldType.DATETIME: lambda v: isinstance(v, str) and _parses(dt.datetime.fromisoformat, v),
+    FieldType.MONTH: lambda v: isinstance(v, str) and _MONTH.match(v) is not None,
+    FieldType.PARTIAL_DATE: lambda v: (
+        isinstance(v, str)
+        and (_YEAR.match(v) is not None or _MONTH.match(v) is not None or _is_date(v))
+    ),
+    FieldType.REF: lambda v: isinstance(v, str) and _parses(uuid.UUID, v),
+    FieldType.JSON: lambda v: isinstance(v, dict),
+    FieldType.LIST: lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+}
 
 
 def _parses(parse: Any, text: str) -> bool:

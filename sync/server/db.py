@@ -242,8 +242,13 @@ def read_counter(conn: Connection) -> int:
     return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
 
 
+# one encoder for every value: json.dumps with options builds a new encoder per call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON as stored in the log and the state tables (scripts kept readable)."""
+    return _ENCODE(value)
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

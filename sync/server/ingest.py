@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from desktop.domain.catalogue import ENTITIES, FORWARD_ORDER, FieldType, Merge
@@ -78,22 +79,36 @@ class _State:
     user_id: str
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]
+def _chunks(
+    conn: Connection, column: ColumnElement[str], items: Iterable[str]
+) -> Iterable[ColumnElement[bool]]:
+    """``column IN items`` as few conditions as the backend allows.
+
+    PostgreSQL takes the whole list as one array parameter (``= ANY``): one statement,
+    nothing to expand or re-parse per id. SQLite gets ``IN`` lists of 500, well inside
+    its parameter limit.
+    """
+    values = sorted(items)
+    if conn.dialect.name == "postgresql":
+        if values:
+            yield column == any_(bindparam(None, values, type_=ARRAY(String)))
+        return
+    for start in range(0, len(values), _IN_CHUNK):
+        yield column.in_(values[start : start + _IN_CHUNK])
 
 
 def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
     """The current state of every field of these rows: per-field rows over whole-row ones."""
     found: dict[tuple[str, str, str], _State] = {}
-    for part in _chunks(sorted(row_ids)):
-        for r in conn.execute(select(row_state).where(row_state.c.row_id.in_(part))):
+    for part in _chunks(conn, row_state.c.row_id, row_ids):
+        for r in conn.execute(select(row_state).where(part)):
             values = json.loads(r.value)
             for name, value in _row_fields(r.entity, values).items():
                 found[(r.entity, r.row_id, name)] = _State(
                     value, r.hlc, r.seq, r.device_id, r.user_id
                 )
-        for r in conn.execute(select(field_state).where(field_state.c.row_id.in_(part))):
+    for part in _chunks(conn, field_state.c.row_id, row_ids):
+        for r in conn.execute(select(field_state).where(part)):
             key = (r.entity, r.row_id, r.field)
             derived = found.get(key)
             if derived is not None and derived.seq > r.seq:
@@ -141,9 +156,9 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
         if not pending:
             break
         step: dict[str, str] = {}
-        for part in _chunks(sorted(pending)):
+        for part in _chunks(conn, merges.c.source_id, pending):
             query = select(merges.c.source_id, merges.c.target_id).where(
-                merges.c.source_id.in_(part), merges.c.undone.is_(False)
+                part, merges.c.undone.is_(False)
             )
             step.update({r.source_id: r.target_id for r in conn.execute(query)})
         for source, target in step.items():
@@ -298,8 +313,8 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
         seen = ingest.seen
-        for part in _chunks([c.change_id for c in batch]):
-            query = select(changes.c.change_id, changes.c.seq).where(changes.c.change_id.in_(part))
+        for part in _chunks(conn, changes.c.change_id, [c.change_id for c in batch]):
+            query = select(changes.c.change_id, changes.c.seq).where(part)
             seen.update({r.change_id: r.seq for r in conn.execute(query)})
         refs: set[str] = set()
         for c in batch:
