@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
+from desktop.domain.places import province_name
 from desktop.domain.qr import looks_like_qr_payload, parse_qr_payload
 from desktop.services import cases, ui_queries
 from desktop.ui.context import AppContext, Retranslating
@@ -50,7 +51,7 @@ def case_columns() -> list[Column]:
         Column("ui.cases.col.number", lambda r: r.number),
         Column("ui.cases.col.name", lambda r: r.name),
         Column("ui.cases.col.status", lambda r: tr(f"ui.case_status.{r.status}")),
-        Column("ui.cases.col.province", lambda r: r.province_code or ""),
+        Column("ui.cases.col.province", lambda r: province_name(r.province_code, current())),
         Column("ui.cases.col.opened", lambda r: format_date(r.opened_on)),
         Column("ui.cases.col.tracks", lambda r: _tracks_text(r.tracks)),
         Column("ui.cases.col.sync", _sync_state),
@@ -233,7 +234,10 @@ class CaseListPage(Retranslating):
                 self.step_filter,
                 [(k, _step_label(k)) for k in (choices.step_keys if choices else ())],
             ),
-            (self.province_filter, [(p, p) for p in (choices.provinces if choices else ())]),
+            (
+                self.province_filter,
+                [(p, province_name(p, current())) for p in (choices.provinces if choices else ())],
+            ),
             (self.employer_filter, list(choices.employers) if choices else []),
         ]
         for box, items in boxes:

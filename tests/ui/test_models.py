@@ -140,10 +140,12 @@ def test_cell_texts_follow_the_language(qtbot: QtBot) -> None:
     language = LanguageSwitch()
     language.set_language("en")
     english = model.data(model.index(0, 2))
+    assert model.data(model.index(0, 3)) == "Tak"  # province code 63, by name
     language.set_language("th")
     model.retranslate()
     try:
         assert model.data(model.index(0, 2)) != english
+        assert model.data(model.index(0, 3)) == "ตาก"
         assert model.data(model.index(0, 0)) == "TAK-000000"
         assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "id0"
         assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is None
