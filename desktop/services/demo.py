@@ -59,6 +59,7 @@ from desktop.models.store import Store
 
 MAX_PEOPLE = 1_000_000
 BATCH_PEOPLE = 200
+PROGRESS_EVERY = 10  # people between progress reports (a batch takes seconds)
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
 
@@ -155,11 +156,14 @@ def generate(
                 counts["cases"] += 1
                 counts["tracks"] += tracks
                 batch_ids.append(person_id)
+                if progress is not None and (index + 1) % PROGRESS_EVERY == 0:
+                    # Inside the batch: a cancel raised here rolls back this batch only.
+                    progress(index + 1, people)
             writer.flush(session)
             reindex_people(session, batch_ids)
         person_ids.extend(batch_ids)
         done += size
-        if progress is not None:
+        if progress is not None and done % PROGRESS_EVERY:
             progress(done, people)
     return DemoSummary(
         people=people,

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -73,8 +72,6 @@ class FirstRunDialog(_Translated):
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #c62828")
         self.error.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
         self.labels = [QLabel() for _ in range(5)]
         form = QFormLayout()
         form.addRow(self.labels[0], self.language)
@@ -96,9 +93,10 @@ class FirstRunDialog(_Translated):
         layout.addLayout(form)
         layout.addWidget(self.warning)
         layout.addWidget(self.error)
-        layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
         self.passphrase.textChanged.connect(self._strength)
+        for field in (self.passphrase, self.repeat):
+            field.textChanged.connect(self.error.clear)  # an old complaint must not linger
         self.resize(560, 420)
         self.retranslate()
 
@@ -144,6 +142,7 @@ class UnlockDialog(_Translated):
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        self.passphrase.textChanged.connect(self.error.clear)
         self.retranslate()
 
     def reject(self) -> None:

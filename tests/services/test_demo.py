@@ -95,3 +95,30 @@ def test_bad_count_is_refused(store: Store, count: int) -> None:
     assert caught.value.code == "demo.bad_count"
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(PersonName)) == 0
+
+
+def test_progress_moves_within_a_batch_and_a_cancel_keeps_the_finished_batches(
+    store: Store,
+) -> None:
+    from desktop.services import cases
+
+    class Stop(Exception):
+        pass
+
+    seen: list[int] = []
+
+    def report(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 30:  # in the middle of the second batch of 20
+            raise Stop
+
+    with pytest.raises(Stop):
+        demo.generate(store, 45, seed=5, today=TODAY, batch_people=20, progress=report)
+    assert seen == [10, 20, 30]  # every ten people, not only at the end of a batch
+    assert cases.count_cases(store) == 20  # the first batch stays; the second rolled back
+
+
+def test_the_last_report_is_the_total(store: Store) -> None:
+    seen: list[tuple[int, int]] = []
+    demo.generate(store, 13, seed=6, today=TODAY, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(10, 13), (13, 13)]

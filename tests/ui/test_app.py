@@ -150,6 +150,7 @@ def test_first_run_creates_the_store_in_the_chosen_language(qtbot: QtBot, tmp_pa
         assert dialog.error.text() == i18n.text("error.passphrase_mismatch", "th")
         assert not dialog.demo.isChecked()
         dialog.repeat.setText(PASSPHRASE)
+        assert dialog.error.text() == ""  # fixed: the old complaint is gone
         dialog.accept()
 
     seen = _answer(FirstRunDialog, mismatched, corrected)
