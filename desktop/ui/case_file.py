@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import ids, text
+from desktop.domain import i18n, ids, text
 from desktop.domain.errors import UserError
 from desktop.services import attachments, cases, employers, people, ui_queries
 from desktop.services.cases import CaseFile
@@ -582,7 +582,7 @@ class CaseFileView(Retranslating):
         facts = [
             (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
             (tr("ui.person.birth"), format_partial_date(person.birth_date) or "—"),
-            (tr("ui.person.nationality"), person.nationality or "—"),
+            (tr("ui.person.nationality"), _nationality(person.nationality)),
             (tr("ui.person.phone"), person.phone or "—"),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
         ]
@@ -640,3 +640,11 @@ def _today() -> dt.date:
 
 
 _ = decimal  # wages arrive as Decimal from the services
+
+
+def _nationality(code: str | None) -> str:
+    """The country's name for a known code; any other code as it is stored."""
+    if not code:
+        return "—"
+    key = f"ui.nationality.{code}"
+    return tr(key) if i18n.has(key) else code

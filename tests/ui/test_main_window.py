@@ -201,3 +201,25 @@ def test_start_up_imports_only_what_the_case_list_needs(tmp_path: Path) -> None:
         "desktop.ui.sync_page",
     }
     assert deferred & loaded == set()
+
+
+def test_the_case_file_shows_dates_and_nationality_in_the_chosen_language(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    person = people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("အောင်ကျော်", "native")],
+            birth_date="1990-05",
+            nationality="MMR",
+        ),
+    )
+    case_id = cases.case_id_for(store, cases.open_case(store, person.person_id))
+    window = _window(qtbot, ctx)
+    ctx.language.set_language("th")
+    with qtbot.waitSignal(window.case_file.loaded, timeout=5000):
+        window.open_case(case_id)
+    details = window.case_file.details.text()
+    assert "05/2533" in details  # May 1990, Buddhist Era
+    assert "เมียนมา" in details
+    assert "MMR" not in details
