@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from desktop.domain.errors import UserError
+from desktop.domain.ids import DocumentKind
 from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, has_errors, issue
 
@@ -353,6 +354,38 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+EVENT_DATE_FACT = "event_date"
+# What a field's value may become when the track is committed (docs/workflows.md): a new
+# identity document's, employer's or job's attribute, or the event date.
+FACT_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "document": frozenset({"number", "issued_on", "expires_on"}),
+        "employer": frozenset({"name", "sso_account", "sso_branch", "province_code"}),
+        "employment": frozenset({"start_date", "monthly_wage", "occupation", "section"}),
+    }
+)
+
+
+def _fact(raw: Any, where: str) -> str | None:
+    """A field's ``fact``, refused at load when it names nothing the commit knows.
+
+    A misspelt fact would otherwise be dropped silently when the wizard commits.
+    """
+    if raw is None:
+        return None
+    if raw == EVENT_DATE_FACT:
+        return EVENT_DATE_FACT
+    parts = str(raw).split(".")
+    known = FACT_ATTRIBUTES.get(parts[0], frozenset())
+    if parts[0] == "document" and len(parts) == 3:
+        kind_ok = parts[1] in {kind.value for kind in DocumentKind}
+        if kind_ok and parts[2] in known:
+            return str(raw)
+    elif parts[0] != "document" and len(parts) == 2 and parts[1] in known:
+        return str(raw)
+    raise WorkflowDataError(f"{where}: unknown fact {raw!r}")
+
+
 def _field(raw: Any, where: str) -> FieldDef:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
         raise WorkflowDataError(f"{where}: a field needs a name")
@@ -369,7 +402,7 @@ def _field(raw: Any, where: str) -> FieldDef:
         required=bool(raw.get("required", True)),
         validator=raw.get("validator"),
         choices=choices,
-        fact=raw.get("fact"),
+        fact=_fact(raw.get("fact"), where),
     )
 
 

@@ -80,7 +80,7 @@ def load_specs() -> dict[str, WorkflowSpec]:
 
 # The validators whose dates cannot lie in the future.
 PAST_VALIDATORS = frozenset({"not_in_future", "birth_date"})
-EVENT_DATE = "event_date"  # the ``fact`` of a field that dates the track's event
+EVENT_DATE = workflow.EVENT_DATE_FACT  # the ``fact`` of a field that dates the track's event
 
 
 def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:

@@ -345,6 +345,37 @@ def test_malformed_workflow_data_is_refused(document: Any) -> None:
         workflow.parse({"bad.yaml": document})
 
 
+@pytest.mark.parametrize(
+    "fact",
+    [
+        "document.pink_card.numbr",  # misspelt attribute
+        "document.library_card.number",  # no such document kind
+        "document.number",
+        "employer.phone",
+        "employment.wage",
+        "person.name",
+        "event",
+    ],
+)
+def test_a_field_fact_the_commit_does_not_know_is_refused(fact: str) -> None:
+    field = {"name": "f", "type": "text", "fact": fact}
+    document = {"tracks": {"t": {"steps": [{**STEP, "fields": [field]}]}}}
+    with pytest.raises(WorkflowDataError, match="unknown fact"):
+        workflow.parse({"bad.yaml": document})
+
+
+@pytest.mark.parametrize(
+    "fact",
+    ["event_date", "document.passport.expires_on", "employer.sso_branch", "employment.section"],
+)
+def test_known_field_facts_load(fact: str) -> None:
+    field = {"name": "f", "type": "text", "fact": fact}
+    tracks = workflow.parse(
+        {"ok.yaml": {"tracks": {"t": {"steps": [{**STEP, "fields": [field]}]}}}}
+    )
+    assert tracks["t"].steps[0].fields[0].fact == fact
+
+
 def test_shared_steps_and_overrides() -> None:
     tracks = workflow.parse(
         {
