@@ -170,9 +170,9 @@ def open_case(
 ) -> str:
     """Open a new case for a person; returns the allocated case number."""
     with store.session() as session:
-        from desktop.services.people import _person
+        from desktop.services.people import live_person
 
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         prefix = str(store.setting("case_prefix", "TAK"))
         number = case_numbers.allocate(session, prefix, store.device_id)
         session.add(

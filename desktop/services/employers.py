@@ -90,9 +90,9 @@ def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
             "error.invalid_input", issues=[issue("employment.end_before_start", "end_date")]
         )
     with store.session() as session:
-        from desktop.services.people import _person
+        from desktop.services.people import live_person
 
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         row = Employment(
             office=person.office,
             person_id=person_id,
@@ -116,9 +116,9 @@ def record_contributions(store: Store, person_id: str, months: Sequence[Contribu
     """
     changed = 0
     with store.session() as session:
-        from desktop.services.people import _person
+        from desktop.services.people import live_person
 
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         existing = {
             (row.month, row.employer_id): row
             for row in session.scalars(

@@ -781,7 +781,7 @@ class _Writer:
             written: list[str] = []
             if not self.dry_run:
                 for plan in fresh:
-                    person = people._new_person(session, plan.person, self.store.office)
+                    person = people.add_person(session, plan.person, self.store.office)
                     self._employment(session, person, plan)
                     written.append(person.id)
                 reindex_people(session, written)

@@ -132,12 +132,17 @@ def create_person(store: Store, data: PersonInput, *, office: str | None = None)
     if has_errors(issues):
         raise UserError("error.invalid_input", issues=issues)
     with store.session() as session:
-        person = _new_person(session, data, office or store.office)
+        person = add_person(session, data, office or store.office)
         reindex_people(session, [person.id])
     return PersonResult(person.id, tuple(issues))
 
 
-def _new_person(session: Session, data: PersonInput, office: str) -> Person:
+def add_person(session: Session, data: PersonInput, office: str) -> Person:
+    """Add a person (names, documents, search text) inside the caller's transaction.
+
+    For services that write a person together with other rows (imports); the data must
+    have been validated (:func:`validate_person`).
+    """
     person = Person(
         office=office,
         sex=data.sex,
@@ -202,7 +207,7 @@ def _document_row(person: Person, doc: DocumentInput) -> IdentityDocument:
 
 def add_name(store: Store, person_id: str, name: NameInput) -> str:
     with store.session() as session:
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         row = _name_row(person, name)
         session.add(row)
         session.flush()
@@ -216,7 +221,7 @@ def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str,
     if has_errors(issues):
         raise UserError("error.invalid_input", issues=issues)
     with store.session() as session:
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         row = _document_row(person, doc)
         session.add(row)
         session.flush()
@@ -244,7 +249,7 @@ def update_person(store: Store, person_id: str, **changes: object) -> None:
     if unknown:
         raise ValueError(f"not person fields: {sorted(unknown)}")
     with store.session() as session:
-        person = _person(session, person_id)
+        person = live_person(session, person_id)
         for key, value in changes.items():
             if getattr(person, key) != value:
                 setattr(person, key, value)
@@ -252,7 +257,7 @@ def update_person(store: Store, person_id: str, **changes: object) -> None:
 
 def get_person(store: Store, person_id: str) -> PersonView:
     with store.read() as session:
-        return person_view(session, _person(session, person_id))
+        return person_view(session, live_person(session, person_id))
 
 
 def person_view(session: Session, person: Person) -> PersonView:
@@ -304,7 +309,9 @@ def person_view(session: Session, person: Person) -> PersonView:
     )
 
 
-def _person(session: Session, person_id: str) -> Person:
+def live_person(session: Session, person_id: str) -> Person:
+    """The person row inside the caller's transaction; ``error.person_not_found`` when it
+    does not exist or was deleted."""
     person = session.get(Person, person_id)
     if person is None or person.deleted:
         raise UserError("error.person_not_found", person_id=person_id)
