@@ -290,11 +290,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request,
         since: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
-    ) -> p.PullPage:
-        """The log after ``since`` within the caller's scope, grouped by row."""
+    ) -> Response:
+        """The log after ``since`` within the caller's scope, grouped by row (a PullPage)."""
         page = ingest.pull(engine, caller, since, limit)
-        request.state.audit = {"rows": len(page.rows), "since": since, "cursor": page.cursor}
-        return page
+        request.state.audit = {"rows": page.rows, "since": since, "cursor": page.cursor}
+        # already JSON of the response model (see ingest.pull)
+        return Response(page.body, media_type="application/json")
 
     @app.post(f"{p.PREFIX}/merges", response_model=p.MergeRecord, status_code=201)
     def merge(body: p.MergeRequest, caller: CallerDep) -> p.MergeRecord:

@@ -40,11 +40,9 @@ from sync.protocol import (
     Errno,
     MergeRecord,
     MergeRequest,
-    PullPage,
     PushResult,
     PushStatus,
     Role,
-    RowUpdate,
     Side,
     ValueProblem,
     check_value,
@@ -550,8 +548,22 @@ def _side_json(state: _State) -> str:
 # --- pull -------------------------------------------------------------------------------
 
 
-def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PullPage:
-    """One page of the log after ``since``, restricted to the caller's scope."""
+@dataclass
+class PulledPage:
+    """A pull page already encoded as the JSON of :class:`sync.protocol.PullPage`."""
+
+    body: bytes
+    rows: int
+    cursor: int
+
+
+def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PulledPage:
+    """One page of the log after ``since``, restricted to the caller's scope.
+
+    The page is written as JSON here rather than through the response model: a row that
+    appears once in the page as a whole row (the usual case for new rows) has its stored
+    JSON spliced in as it is, instead of being parsed and encoded again.
+    """
     with engine.connect().execution_options(sync_readonly=True) as conn:
         # the counter first: every change at or below it has committed (commit order =
         # seq order), so reading the log up to it can never skip a late commit
@@ -570,20 +582,14 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PullPage:
         more = len(found) > limit
         found = found[:limit]
         upper = found[-1].seq if more else max(high, since)
-        rows: dict[tuple[str, str], RowUpdate] = {}
+        rows: dict[tuple[str, str], _PageRow] = {}
         top_hlc: str | None = None
         for r in found:
-            update = rows.get((r.entity, r.row_id))
-            if update is None:
-                update = rows[(r.entity, r.row_id)] = RowUpdate(
-                    entity=r.entity, id=r.row_id, version=r.seq, values={}
-                )
-            loaded = json.loads(r.value) if r.value is not None else None
-            if r.field == WHOLE_ROW and isinstance(loaded, dict):
-                update.values.update(loaded)
-            else:
-                update.values[r.field] = loaded
-            update.version = r.seq
+            row = rows.get((r.entity, r.row_id))
+            if row is None:
+                row = rows[(r.entity, r.row_id)] = _PageRow(r.entity, r.row_id, r.seq)
+            row.add(r.field, r.value)
+            row.version = r.seq
             if top_hlc is None or r.hlc > top_hlc:
                 top_hlc = r.hlc
         merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
@@ -591,19 +597,51 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PullPage:
         if not caller.all_offices:
             merge_query = merge_query.where(merges.c.office.in_(sorted(caller.offices)))
             conflict_query = conflict_query.where(conflicts.c.office.in_(sorted(caller.offices)))
-        merge_list = [_merge_record(m) for m in conn.execute(merge_query.order_by(merges.c.seq))]
-        conflict_list = [
-            _conflict_record(c) for c in conn.execute(conflict_query.order_by(conflicts.c.seq))
+        merge_list = [
+            _merge_record(m).model_dump_json()
+            for m in conn.execute(merge_query.order_by(merges.c.seq))
         ]
-    return PullPage(
-        since=since,
-        cursor=upper,
-        more=more,
-        hlc=top_hlc,
-        rows=list(rows.values()),
-        merges=merge_list,
-        conflicts=conflict_list,
+        conflict_list = [
+            _conflict_record(c).model_dump_json()
+            for c in conn.execute(conflict_query.order_by(conflicts.c.seq))
+        ]
+    body = (
+        f'{{"since":{since:d},"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
+        f'"rows":[{",".join(row.json() for row in rows.values())}],'
+        f'"merges":[{",".join(merge_list)}],"conflicts":[{",".join(conflict_list)}]}}'
     )
+    return PulledPage(body.encode("utf-8"), len(rows), upper)
+
+
+class _PageRow:
+    """One row of a pull page: the newest value of each of its fields in the page."""
+
+    def __init__(self, entity: str, row_id: str, version: int) -> None:
+        self.entity = entity
+        self.row_id = row_id
+        self.version = version
+        self.values: dict[str, Any] = {}
+        self.raw: str | None = None  # the stored JSON object, while it is the only entry
+
+    def add(self, field: str, text: str | None) -> None:
+        if field == WHOLE_ROW and text is not None and not self.values and self.raw is None:
+            self.raw = text
+            return
+        if self.raw is not None:
+            self.values = json.loads(self.raw)
+            self.raw = None
+        loaded = json.loads(text) if text is not None else None
+        if field == WHOLE_ROW and isinstance(loaded, dict):
+            self.values.update(loaded)
+        else:
+            self.values[field] = loaded
+
+    def json(self) -> str:
+        values = self.raw if self.raw is not None else dumps(self.values)
+        return (
+            f'{{"entity":{dumps(self.entity)},"id":{dumps(self.row_id)},'
+            f'"version":{self.version:d},"values":{values}}}'
+        )
 
 
 def _merge_record(row: Any) -> MergeRecord:
