@@ -3,23 +3,43 @@
 ``desktop.forms`` never sees the database. This module reads a case (through
 :mod:`desktop.services.cases`) and turns it into :class:`desktop.forms.data.CaseData`;
 for the e-filing exports it gathers the month's registrations, leavings and wages.
+
+It also records what was printed (:func:`record_printed`): an audit event ``forms.printed``
+and the form codes in the ``forms_printed`` list of the steps whose workflow ``forms``
+name them. That is what the workflow's ``forms_printed`` condition reads: a step that
+must have its forms printed commits as ``in_progress`` (:func:`gate_state`) and moves to
+``ready`` once they are printed and its other conditions hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Literal
 
 from sqlalchemy import and_, select
 
-from desktop.domain import deadlines, i18n
+from desktop.domain import deadlines, i18n, workflow
 from desktop.domain.dates import YearMonth
 from desktop.domain.errors import UserError
+from desktop.domain.validation import has_errors
+from desktop.domain.workflow import Condition, StepDef, StepProgress, StepState
 from desktop.forms import data
+from desktop.models.entities import (
+    AuditEvent,
+    ChecklistItem,
+    Employer,
+    Employment,
+    Person,
+    Step,
+    Track,
+)
 from desktop.models.entities import ContributionMonth as ContributionRecord
-from desktop.models.entities import Employer, Employment, Person
+from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services import cases
 from desktop.services.cases import CaseFile, CaseFilter, TrackView
@@ -36,6 +56,23 @@ TRACK_FORMS: dict[str, tuple[str, ...]] = {
     "work_injury": ("kt16",),
     "enforcement": ("complaint",),
 }
+# Workflow definitions name forms by their SSO/WCF codes; the forms layer by file name.
+WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
+    {
+        "sso_1_03": "sps1_03",
+        "sso_1_20": "sps1_20",
+        "sso_2_01": "sps2_01",
+        "sso_6_09": "sps6_09",
+        "wcf_kt16": "kt16",
+        "complaint_letter": "complaint",
+    }
+)
+# How a packet or form left the app: the print dialog, "save as PDF", the print queue
+# (a folder or one combined PDF) or the command line.
+PrintedHow = Literal["print", "pdf", "queue", "cli"]
+PRINTED_HOW: frozenset[str] = frozenset({"print", "pdf", "queue", "cli"})
+# Step states in which printing still counts towards the step (later ones are past it).
+_OPEN_STEP_STATES = frozenset({StepState.NOT_STARTED, StepState.IN_PROGRESS, StepState.READY})
 # Checklist statuses that mean the document is in hand.
 _PRESENT = frozenset({"received", "present", "verified", "attached", "done", "submitted"})
 _WORKER_ACTORS = frozenset({"worker", "heir"})
@@ -199,6 +236,223 @@ def iter_case_data(
     """Case data for every matching case, read one case at a time (the print queue)."""
     for case_id in cases.list_case_ids(store, filters or CaseFilter()):
         yield case_data(store, case_id, today=today)
+
+
+# --- what was printed ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrintRecord:
+    """What :func:`record_printed` wrote: the workflow form codes and the steps touched."""
+
+    case_id: str
+    forms: tuple[str, ...]
+    steps_updated: tuple[str, ...]  # step ids whose forms_printed list grew
+    steps_ready: tuple[str, ...]  # step ids moved from in_progress to ready
+
+
+def workflow_form_codes(codes: Sequence[str]) -> tuple[str, ...]:
+    """Workflow form codes (``sso_2_01``) for form codes of either kind, in order, once each.
+
+    Accepts the workflow's codes and the forms layer's ids (``sps2_01``); anything else
+    is a :class:`UserError` ``printing.error.unknown_form``.
+    """
+    to_workflow = {form_id: code for code, form_id in WORKFLOW_FORMS.items()}
+    chosen: list[str] = []
+    for raw in codes:
+        code = raw.strip().lower()
+        code = code if code in WORKFLOW_FORMS else to_workflow.get(code, "")
+        if not code:
+            raise UserError("printing.error.unknown_form", form=raw)
+        if code not in chosen:
+            chosen.append(code)
+    return tuple(chosen)
+
+
+def packet_form_ids(workflow_codes: Sequence[str]) -> tuple[str, ...]:
+    """The forms layer's ids for workflow form codes (unknown names are left out)."""
+    chosen: list[str] = []
+    for name in workflow_codes:
+        form_id = WORKFLOW_FORMS.get(name, name)
+        if form_id in WORKFLOW_FORMS.values() and form_id not in chosen:
+            chosen.append(form_id)
+    return tuple(chosen)
+
+
+def _typed_values(step: StepDef, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored step data (JSON: dates and amounts as text) typed as the engine checks it."""
+    typed = dict(values)
+    for field in step.fields:
+        value = typed.get(field.name)
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            if field.type is workflow.FieldType.DATE:
+                typed[field.name] = dt.date.fromisoformat(value)
+            elif field.type in (workflow.FieldType.MONEY, workflow.FieldType.NUMBER):
+                typed[field.name] = Decimal(value.replace(",", ""))
+        except (ValueError, InvalidOperation):
+            pass  # left as text: check() reports it as workflow.field_invalid
+    return typed
+
+
+def step_progress(
+    step: StepDef, state: str, values: Mapping[str, Any], documents: frozenset[str]
+) -> StepProgress:
+    """A stored step as the workflow engine sees it (``forms_printed`` read from its data)."""
+    printed = values.get("forms_printed") or ()
+    return StepProgress(
+        step=step.key,
+        state=StepState(state),
+        values=MappingProxyType(_typed_values(step, values)),
+        documents=documents,
+        forms_printed=frozenset(str(f) for f in printed),
+    )
+
+
+def gate_state(step: StepDef, proposed: str, progress: StepProgress) -> str:
+    """``proposed``, or ``in_progress`` when it is ``ready`` but forms are still unprinted.
+
+    A step whose ``advance_when`` includes ``forms_printed`` is ready only once every form
+    it lists has been printed or saved (what the engine's ``workflow.form_not_printed``
+    issues say); the other conditions are the wizard's to check as the person types.
+    """
+    if proposed != StepState.READY or Condition.FORMS_PRINTED not in step.advance_when:
+        return proposed
+    unprinted = [i for i in workflow.check(step, progress) if i.code == "workflow.form_not_printed"]
+    return StepState.IN_PROGRESS if unprinted else proposed
+
+
+def forms_to_print(track: TrackView) -> tuple[str, ...]:
+    """Workflow form codes the track's open steps still wait on (``forms_printed`` steps)."""
+    definition = workflow.load().get(track.workflow or "")
+    if definition is None:
+        return ()
+    keys = {s.key for s in definition.steps}
+    waiting: list[str] = []
+    for view in track.steps:
+        if view.key not in keys or view.state not in (StepState.NOT_STARTED, StepState.IN_PROGRESS):
+            continue
+        step = definition.step(view.key)
+        if Condition.FORMS_PRINTED not in step.advance_when:
+            continue
+        printed = set(view.data.get("forms_printed") or ())
+        waiting += [f for f in step.forms if f not in printed and f not in waiting]
+    return tuple(waiting)
+
+
+def _present(item: ChecklistItem) -> bool:
+    return (item.status or "") in _PRESENT or bool(item.attachment_ids)
+
+
+def record_printed(
+    store: Store,
+    case_id: str,
+    form_codes: Sequence[str] | None,
+    how: PrintedHow,
+) -> PrintRecord:
+    """Record that the case's packet or forms were printed or saved, in one transaction.
+
+    Writes an audit event ``forms.printed`` on the case (it syncs like any row), adds the
+    workflow form codes to ``data["forms_printed"]`` of every open step whose ``forms``
+    list them, and moves such a step from ``in_progress`` to ``ready`` when the engine's
+    :func:`desktop.domain.workflow.check` then finds nothing missing. ``form_codes`` None
+    means the forms of the case's packet (as :func:`case_data` chooses them).
+    Raises :class:`UserError` ``error.case_not_found`` for an unknown case,
+    ``printing.error.unknown_form`` for an unknown form and ``printing.error.unknown_how``.
+    """
+    if how not in PRINTED_HOW:
+        raise UserError("printing.error.unknown_how", how=how)
+    with store.session() as session:
+        case = cases.find_case(session, case_id)
+        tracks = session.scalars(
+            select(Track).where(Track.case_id == case.id, Track.deleted.is_(False))
+        ).all()
+        if form_codes is None:
+            form_codes = [f for t in tracks for f in TRACK_FORMS.get(t.kind or "", ())]
+        codes = workflow_form_codes(form_codes)
+        updated: list[str] = []
+        ready: list[str] = []
+        for track in tracks:
+            for step_id, promoted in _mark_track(session, track, codes):
+                updated.append(step_id)
+                if promoted:
+                    ready.append(step_id)
+        record_action(
+            session, "forms.printed", "case", case.id, case.office, forms=list(codes), how=how
+        )
+        return PrintRecord(case.id, codes, tuple(updated), tuple(ready))
+
+
+def record_packets_printed(
+    store: Store, cases_: Sequence[str], how: PrintedHow
+) -> list[PrintRecord]:
+    """:func:`record_printed` for each packet of a batch (case numbers or ids), in order."""
+    return [record_printed(store, case, None, how) for case in cases_]
+
+
+def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[str, bool]]:
+    """Add ``codes`` to the track's steps that list them; (step id, moved to ready) each."""
+    definition = workflow.load().get(track.workflow or "")
+    if definition is None:
+        return []  # a track made without a workflow definition has no forms to gate
+    keys = {s.key for s in definition.steps}
+    steps = session.scalars(
+        select(Step).where(Step.track_id == track.id, Step.deleted.is_(False))
+    ).all()
+    documents: frozenset[str] | None = None
+    touched: list[tuple[str, bool]] = []
+    for row in steps:
+        state = row.state or StepState.NOT_STARTED
+        if row.key not in keys or state not in _OPEN_STEP_STATES:
+            continue
+        step = definition.step(row.key)
+        new = [c for c in codes if c in step.forms]
+        printed = list((row.data or {}).get("forms_printed") or ())
+        if not [c for c in new if c not in printed]:
+            continue
+        row.data = {**(row.data or {}), "forms_printed": sorted({*printed, *new})}
+        promoted = False
+        if state == StepState.IN_PROGRESS and Condition.FORMS_PRINTED in step.advance_when:
+            if documents is None:
+                items = session.scalars(
+                    select(ChecklistItem).where(
+                        ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
+                    )
+                ).all()
+                documents = frozenset(i.doc_key or "" for i in items if _present(i))
+            progress = step_progress(step, state, row.data, documents)
+            if not has_errors(workflow.check(step, progress)):
+                _, event = workflow.advance(definition, progress, StepState.READY)
+                row.state = event.to_state.value
+                record_action(
+                    session,
+                    event.kind,
+                    "step",
+                    row.id,
+                    row.office,
+                    track=event.track,
+                    step=event.step,
+                    previous=event.from_state.value,
+                    to=event.to_state.value,
+                )
+                promoted = True
+        touched.append((row.id, promoted))
+    return touched
+
+
+def printed_since(session: Any, case_id: str, since: str) -> frozenset[str]:
+    """Workflow form codes recorded as printed for the case at or after ``since`` (UTC ISO),
+    inside the caller's transaction: what a wizard printed before its track existed."""
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity == "case",
+            AuditEvent.row_id == case_id,
+            AuditEvent.action == "forms.printed",
+            AuditEvent.at >= since,
+        )
+    ).all()
+    return frozenset(str(f) for e in events for f in (e.details or {}).get("forms", ()))
 
 
 # --- SSO e-filing -----------------------------------------------------------------------

@@ -6,6 +6,11 @@ until the caseworker finishes, everything lives in a draft (:mod:`desktop.servic
 the mapped person facts in a single transaction and removes the draft in the same one, so
 a cancel or a crash never leaves half a track behind. Attachment blobs are encrypted and
 written first (content-addressed, harmless if orphaned) and the rows after.
+
+A step the wizard proposes as ``ready`` whose workflow needs its forms printed first
+(``advance_when: [..., forms_printed]``) is written as ``in_progress`` unless those forms
+were printed while the wizard was open (:func:`desktop.services.printing.gate_state`);
+printing them later moves it on (:func:`desktop.services.printing.record_printed`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.domain import ids
+from desktop.domain import ids, workflow
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
 from desktop.domain.validation import has_errors
@@ -33,6 +38,7 @@ from desktop.models.entities import (
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
+from desktop.services import printing
 from desktop.services.attachments import blob_store
 from desktop.services.cases import find_case, new_track
 from desktop.services.people import PersonInput, create_person
@@ -61,6 +67,8 @@ class TrackCommit:
     # Person facts the workflow maps fields to: "document.<kind>.number", "employer.name" ...
     facts: Mapping[str, Any] = field(default_factory=dict)
     draft_key: str | None = None
+    # When the wizard was first opened (UTC ISO): forms printed since then count as printed.
+    printed_since: str | None = None
 
 
 def commit_track(
@@ -88,7 +96,14 @@ def commit_track(
             workflow=data.workflow,
             event_date=data.event_date,
         )
+        printed = (
+            printing.printed_since(session, case.id, data.printed_since)
+            if data.printed_since
+            else frozenset()
+        )
+        present = frozenset(doc.doc_key for doc in data.documents if doc.files)
         for position, (key, values, state) in enumerate(data.steps):
+            values, state = _gated(data.workflow, key, dict(values), state, present, printed)
             session.add(
                 Step(
                     office=case.office,
@@ -96,7 +111,7 @@ def commit_track(
                     key=key,
                     position=position,
                     state=state,
-                    data=dict(values),
+                    data=values,
                 )
             )
         for doc in data.documents:
@@ -132,6 +147,26 @@ def commit_track(
                 session.delete(draft)
         session.flush()
         return track.id
+
+
+def _gated(
+    workflow_key: str,
+    key: str,
+    values: dict[str, Any],
+    state: str,
+    documents: frozenset[str],
+    printed: frozenset[str],
+) -> tuple[dict[str, Any], str]:
+    """A step's data (with the forms printed for it) and the state it may be written in."""
+    definition = workflow.load().get(workflow_key)
+    if definition is None or key not in {s.key for s in definition.steps}:
+        return values, state
+    step = definition.step(key)
+    mine = sorted(f for f in step.forms if f in printed)
+    if mine:
+        values["forms_printed"] = mine
+    progress = printing.step_progress(step, state, values, documents)
+    return values, printing.gate_state(step, state, progress)
 
 
 def _apply_facts(session: Any, office: str, person_id: str, facts: Mapping[str, Any]) -> None:

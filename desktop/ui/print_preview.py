@@ -8,6 +8,10 @@ long packet never sits in memory at full resolution.
 
 The printer and file choosers sit behind :class:`PrintDialogs` so tests hand in a fake
 that returns a ``QPrinter`` writing a PDF and a temp path: no test blocks on a modal.
+
+A packet printed or saved from the preview is recorded in the store
+(:func:`desktop.services.printing.record_printed`): the audit trail says so and the
+steps waiting on those forms move on. A preview closed without either records nothing.
 """
 
 from __future__ import annotations
@@ -42,25 +46,6 @@ from desktop.ui.i18n import tr
 log = logging.getLogger(__name__)
 PREVIEW_DPI = 80
 MAX_PRINT_DPI = 300
-# Workflow definitions name forms by their SSO/WCF codes; the forms layer by file name.
-WORKFLOW_FORMS = {
-    "sso_1_03": "sps1_03",
-    "sso_1_20": "sps1_20",
-    "sso_2_01": "sps2_01",
-    "sso_6_09": "sps6_09",
-    "wcf_kt16": "kt16",
-    "complaint_letter": "complaint",
-}
-
-
-def packet_forms(workflow_forms: Sequence[str]) -> tuple[str, ...]:
-    """The forms layer's ids for a wizard's forms (unknown names are left out)."""
-    chosen: list[str] = []
-    for name in workflow_forms:
-        form_id = WORKFLOW_FORMS.get(name, name)
-        if form_id in WORKFLOW_FORMS.values() and form_id not in chosen:
-            chosen.append(form_id)
-    return tuple(chosen)
 
 
 @dataclass(frozen=True)
@@ -71,6 +56,8 @@ class RenderedPacket:
     path: Path
     pages: tuple[QImage, ...]
     missing: int
+    case_id: str = ""
+    forms: tuple[str, ...] = ()  # the forms layer's ids of the forms in the packet
 
 
 def page_images(pdf: Path, dpi: int = PREVIEW_DPI) -> list[QImage]:
@@ -116,7 +103,9 @@ def render_case_packet(
     path = folder / f"{safe_filename(data.case_number)}.pdf"
     result = render_packet(data, path)
     missing = len(result.missing_fields) + len(result.missing_documents)
-    return RenderedPacket(data.case_number, path, tuple(page_images(path)), missing)
+    return RenderedPacket(
+        data.case_number, path, tuple(page_images(path)), missing, str(data.case_id), data.forms
+    )
 
 
 def print_pdf(printer: QPrinter, pdf: Path) -> int:
@@ -263,6 +252,7 @@ class PacketPrinter(QObject):
 
     opened = Signal(object)  # the PreviewDialog
     busy_changed = Signal(bool)
+    recorded = Signal(object)  # printing.PrintRecord: a print or save is in the store
 
     def __init__(
         self,
@@ -291,25 +281,24 @@ class PacketPrinter(QObject):
         if self.scratch is None:
             self.scratch = tempfile.TemporaryDirectory(prefix="sapan-preview-")
         folder = Path(self.scratch.name)
-        forms = packet_forms(workflow_forms) if workflow_forms else None
+        forms = printing.packet_form_ids(workflow_forms) if workflow_forms else None
         self.busy_changed.emit(True)
+
+        def printed(packet: RenderedPacket, pages: int) -> None:
+            if pages:  # no page painted (the printer refused): nothing was printed
+                self.record(packet, "print")
 
         def shown(packet: RenderedPacket) -> None:
             self.busy_changed.emit(False)
             self.preview = PreviewDialog(self.ctx, packet, self.dialogs, self.parent_widget)
+            self.preview.printed.connect(lambda pages: printed(packet, pages))
+            self.preview.saved.connect(lambda _path: self.record(packet, "pdf"))
             self.preview.show()
             self.opened.emit(self.preview)
 
         def failed(exc: BaseException) -> None:
             self.busy_changed.emit(False)
-            from desktop.domain.errors import UserError
-            from desktop.ui.i18n import current
-
-            if isinstance(exc, UserError):
-                self.ctx.dialogs.error(exc.translated(current()))
-            else:
-                log.error("packet failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
-                self.ctx.dialogs.error(tr("ui.printing.failed"))
+            self._show_failure(exc)
 
         self.ctx.ops.run(
             lambda: render_case_packet(store, case_id, folder, forms, today),
@@ -317,3 +306,23 @@ class PacketPrinter(QObject):
             on_failure=failed,
             key="print_preview",
         )
+
+    def record(self, packet: RenderedPacket, how: printing.PrintedHow) -> None:
+        """Write to the store that ``packet`` was printed or saved (the single writer)."""
+        store, case_id, forms = self.ctx.store, packet.case_id, packet.forms
+        self.ctx.ops.run(
+            lambda: printing.record_printed(store, case_id, forms, how),
+            on_success=self.recorded.emit,
+            on_failure=self._show_failure,
+            write=True,
+        )
+
+    def _show_failure(self, exc: BaseException) -> None:
+        from desktop.domain.errors import UserError
+        from desktop.ui.i18n import current
+
+        if isinstance(exc, UserError):
+            self.ctx.dialogs.error(exc.translated(current()))
+        else:
+            log.error("printing failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
+            self.ctx.dialogs.error(tr("ui.printing.failed"))

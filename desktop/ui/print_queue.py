@@ -5,6 +5,10 @@ matches the search. The packets are written by :mod:`desktop.forms.batch` in a w
 thread, one case read and rendered at a time and written to disk before the next, so
 memory stays flat over hundreds of packets; a progress bar follows it and Cancel stops
 it between packets (a combined PDF is then not written at all: no half file).
+
+The packets written are recorded in the store afterwards
+(:func:`desktop.services.printing.record_packets_printed`); a cancelled combined PDF
+wrote nothing and records nothing.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class PrintQueuePage(Retranslating):
     """Search, tick cases, choose the output, print with progress and cancel."""
 
     finished = Signal(object)  # BatchResult
+    recorded = Signal(object)  # list[printing.PrintRecord]: the written packets are stored
 
     def __init__(
         self,
@@ -112,6 +117,7 @@ class PrintQueuePage(Retranslating):
         self.matching = 0
         self.handle: Handle | None = None
         self.result: batch.BatchResult | None = None
+        self.combined_run = False
 
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
@@ -267,6 +273,7 @@ class PrintQueuePage(Retranslating):
         store, text, folder = self.ctx.store, self.search.text(), self.folder
         combined, load, today = self.combined.isChecked(), self.load_case, self.ctx.today()
         self.result = None
+        self.combined_run = combined
         self.progress.setRange(0, max(1, len(ids or ())))
         self.progress.setValue(0)
         self._running(True)
@@ -295,6 +302,15 @@ class PrintQueuePage(Retranslating):
             self.progress.setValue(self.progress.maximum())
         self.retranslate()
         self.finished.emit(result)
+        written = not (self.combined_run and result.combined is None)
+        if written and result.items:
+            store, numbers = self.ctx.store, [item.case_number for item in result.items]
+            self.ctx.ops.run(
+                lambda: printing.record_packets_printed(store, numbers, "queue"),
+                on_success=self.recorded.emit,
+                on_failure=self._failed,
+                write=True,
+            )
 
     def _failed(self, exc: BaseException) -> None:
         self._running(False)

@@ -6,6 +6,10 @@ claims, and a last page with the forms to print. Each page validates its fields 
 coded issues shown in the current language, and saves the whole input as a draft before
 moving on, so a crash loses nothing typed. Cancel keeps the draft and writes nothing
 else; Finish commits everything in one transaction (``ui_wizards.commit_track``).
+
+A step whose workflow needs its forms printed first is committed ``in_progress`` by the
+service unless those forms were printed since the wizard was first opened (the time is
+kept in the draft); printing them later moves it to ``ready``.
 """
 
 from __future__ import annotations
@@ -339,6 +343,10 @@ class WorkflowWizard(QWizard):
             k: list(v) for k, v in (draft or {}).get("files", {}).items()
         }
         self.values: dict[str, Any] = {}
+        # When this wizard was first opened (kept across drafts): prints since then count.
+        self.opened_at = str(
+            (draft or {}).get("opened_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        )
         self.committing = False
         self.track_id: str | None = None
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -380,7 +388,12 @@ class WorkflowWizard(QWizard):
         return None
 
     def draft_data(self) -> dict[str, Any]:
-        return {"raw": self.raw_values(), "files": self.files, "page": self.currentId()}
+        return {
+            "raw": self.raw_values(),
+            "files": self.files,
+            "page": self.currentId(),
+            "opened_at": self.opened_at,
+        }
 
     def save_draft(self) -> None:
         """Save what was typed, off the GUI thread, through the single writer."""
@@ -454,6 +467,7 @@ class WorkflowWizard(QWizard):
             event_date=event_date,
             facts=facts,
             draft_key=self.key,
+            printed_since=self.opened_at,
         )
 
     def accept(self) -> None:

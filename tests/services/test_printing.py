@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import uuid
 
 import pytest
+from sqlalchemy import select
 
+from desktop.domain import workflow
 from desktop.domain.errors import UserError
 from desktop.forms import packet, sso_export
 from desktop.forms.samples import with_check_digit
+from desktop.models.base import utcnow
+from desktop.models.entities import AuditEvent, OutboxEntry
 from desktop.models.store import Store
-from desktop.services import cases, employers, people, printing
+from desktop.services import cases, employers, people, printing, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 
@@ -103,3 +108,190 @@ def test_bad_month_is_a_user_error(store: Store) -> None:
     with pytest.raises(UserError) as caught:
         printing.registration_records(store, "February")
     assert caught.value.code == "form.error.bad_month"
+
+
+# --- recording what was printed -----------------------------------------------------------
+
+
+def _new_case(store: Store) -> str:
+    return ui_wizards.create_case(store, PersonInput(names=[NameInput("နန်းနန်း")]))
+
+
+def _claim(
+    store: Store, case_id: str, steps: list[tuple[str, dict[str, str], str]], since: str | None
+) -> None:
+    """A maternity claim committed as the wizard commits it."""
+    commit = ui_wizards.TrackCommit(
+        kind="claim", workflow="claim_maternity", benefit="maternity", steps=steps
+    )
+    ui_wizards.commit_track(store, case_id, dataclasses.replace(commit, printed_since=since))
+
+
+def _maternity(store: Store, *, bank_name: str = "Krungthai") -> str:
+    """A case with a maternity claim as the wizard leaves it: every shown step proposed ready."""
+    case_id = _new_case(store)
+    prepared = {"bank_name": bank_name, "bank_account": "1234567890", "claimant_signs": "signature"}
+    _claim(
+        store,
+        case_id,
+        [
+            ("check_eligibility", {"event_date": "2026-02-20", "claimant_is": "mother"}, "ready"),
+            ("gather_documents", {}, "ready"),
+            ("prepare_claim", prepared, "ready"),
+            ("submit_claim", {}, "not_started"),
+            ("appeal", {}, "not_started"),
+        ],
+        None,
+    )
+    return case_id
+
+
+def _steps(store: Store, case_id: str) -> dict[str, cases.StepView]:
+    (track,) = cases.get_case_file(store, case_id).tracks
+    return {s.key: s for s in track.steps}
+
+
+def _printed_events(store: Store) -> list[AuditEvent]:
+    with store.read() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == "forms.printed")))
+
+
+def test_a_step_that_needs_its_forms_printed_commits_in_progress(store: Store) -> None:
+    case_id = _maternity(store)
+    steps = _steps(store, case_id)
+    assert steps["check_eligibility"].state == "ready"  # no forms_printed condition
+    assert steps["prepare_claim"].state == "in_progress"
+    assert "forms_printed" not in steps["prepare_claim"].data
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert printing.forms_to_print(track) == ("sso_2_01",)
+
+
+def test_printing_the_packet_records_it_and_moves_the_step_to_ready(store: Store) -> None:
+    case_id = _maternity(store)
+    record = printing.record_printed(store, case_id, None, "print")
+    steps = _steps(store, case_id)
+    assert record.forms == ("sso_2_01",)  # the packet's sps2_01, by its workflow code
+    assert record.steps_updated == record.steps_ready == (steps["prepare_claim"].id,)
+    assert steps["prepare_claim"].state == "ready"
+    assert steps["prepare_claim"].data["forms_printed"] == ["sso_2_01"]
+    assert steps["prepare_claim"].data["bank_name"] == "Krungthai"  # other data kept
+    (event,) = _printed_events(store)
+    assert (event.entity, event.row_id, event.details) == (
+        "case",
+        case_id,
+        {"forms": ["sso_2_01"], "how": "print"},
+    )
+    with store.read() as session:  # the audit event travels to the server like any row
+        outbox = session.scalars(select(OutboxEntry).where(OutboxEntry.row_id == event.id)).all()
+    assert [o.entity for o in outbox] == ["audit_event"]
+    step_actions = [a for _w, a, _u in cases.audit_trail(store, [steps["prepare_claim"].id])]
+    assert "step.advanced" in step_actions
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert printing.forms_to_print(track) == ()
+
+
+def test_printing_does_not_make_a_step_ready_while_other_conditions_fail(store: Store) -> None:
+    case_id = _maternity(store, bank_name="")
+    record = printing.record_printed(store, case_id, ["sps2_01"], "pdf")
+    step = _steps(store, case_id)["prepare_claim"]
+    assert record.steps_ready == ()
+    assert (step.state, step.data["forms_printed"]) == ("in_progress", ["sso_2_01"])
+
+
+def test_printing_again_adds_an_audit_event_but_changes_no_step(store: Store) -> None:
+    case_id = _maternity(store)
+    printing.record_printed(store, case_id, ["sso_2_01"], "print")
+    again = printing.record_printed(store, case_id, ["sso_2_01", "sps2_01"], "cli")
+    assert (again.forms, again.steps_updated, again.steps_ready) == (("sso_2_01",), (), ())
+    assert [e.details["how"] for e in _printed_events(store)] == ["print", "cli"]
+
+
+def test_a_form_no_step_lists_is_recorded_but_touches_no_step(store: Store) -> None:
+    case_id = _maternity(store)
+    record = printing.record_printed(store, case_id, ["kt16"], "pdf")
+    assert (record.forms, record.steps_updated) == (("wcf_kt16",), ())
+    assert _steps(store, case_id)["prepare_claim"].state == "in_progress"
+    assert len(_printed_events(store)) == 1
+
+
+def test_forms_printed_while_the_wizard_was_open_count_at_commit(store: Store) -> None:
+    case_id = _new_case(store)
+    opened = utcnow()
+    printing.record_printed(store, case_id, ["sso_2_01"], "print")  # no track yet
+    prepared = {"bank_name": "K", "bank_account": "1", "claimant_signs": "signature"}
+    _claim(store, case_id, [("prepare_claim", prepared, "ready")], opened)
+    step = _steps(store, case_id)["prepare_claim"]
+    assert (step.state, step.data["forms_printed"]) == ("ready", ["sso_2_01"])
+
+
+def test_forms_printed_before_the_wizard_opened_do_not_count(store: Store) -> None:
+    case_id = _new_case(store)
+    printing.record_printed(store, case_id, ["sso_2_01"], "print")  # for an earlier claim
+    opened = "9999-01-01T00:00:00+00:00"  # the wizard opened after that print
+    _claim(store, case_id, [("prepare_claim", {}, "ready")], opened)
+    step = _steps(store, case_id)["prepare_claim"]
+    assert (step.state, "forms_printed" in step.data) == ("in_progress", False)
+
+
+def test_recording_for_an_unknown_case_is_a_clear_error_and_writes_nothing(store: Store) -> None:
+    with pytest.raises(UserError) as raised:
+        printing.record_printed(store, "no-such-case", ["sso_2_01"], "print")
+    assert raised.value.code == "error.case_not_found"
+    assert "no-such-case" in raised.value.translated("en")
+    assert _printed_events(store) == []
+
+
+@pytest.mark.parametrize(
+    ("forms", "how", "code"),
+    [
+        (["sso_9_99"], "print", "printing.error.unknown_form"),
+        ([""], "print", "printing.error.unknown_form"),
+        (["sso_2_01"], "fax", "printing.error.unknown_how"),
+    ],
+)
+def test_bad_forms_or_ways_of_printing_are_clear_errors(
+    store: Store, forms: list[str], how: str, code: str
+) -> None:
+    case_id = _maternity(store)
+    with pytest.raises(UserError) as raised:
+        printing.record_printed(store, case_id, forms, how)  # type: ignore[arg-type]
+    assert raised.value.code == code
+    assert raised.value.translated("th") != code
+    assert _printed_events(store) == []
+    assert _steps(store, case_id)["prepare_claim"].state == "in_progress"
+
+
+def test_form_codes_of_either_kind_map_to_workflow_codes() -> None:
+    assert printing.workflow_form_codes(["sps1_03", "SSO_2_01", "kt16", "sso_1_03"]) == (
+        "sso_1_03",
+        "sso_2_01",
+        "wcf_kt16",
+    )
+    assert printing.packet_form_ids(["sso_1_03", "sso_2_01", "sso_1_03"]) == ("sps1_03", "sps2_01")
+    assert printing.packet_form_ids(["wcf_kt16", "complaint_letter"]) == ("kt16", "complaint")
+    assert printing.packet_form_ids(["not_a_form"]) == ()
+
+
+def test_stored_text_values_are_typed_for_the_engine() -> None:
+    step = workflow.track("claim_maternity").step("check_eligibility")
+    progress = printing.step_progress(
+        step, "in_progress", {"event_date": "2026-02-20", "claimant_is": "mother"}, frozenset()
+    )
+    assert progress.values["event_date"] == dt.date(2026, 2, 20)
+    assert workflow.check(step, progress) == ()
+    bad = printing.step_progress(step, "in_progress", {"event_date": "20/02/2026"}, frozenset())
+    assert {i.code for i in workflow.check(step, bad)} == {
+        "workflow.field_invalid",
+        "workflow.field_required",
+    }
+    money = workflow.track("enrollment_pink_card").step("employer")
+    typed = printing.step_progress(money, "in_progress", {"monthly_wage": "12,000"}, frozenset())
+    assert typed.values["monthly_wage"] == decimal.Decimal(12000)
+
+
+def test_a_track_without_a_known_workflow_has_nothing_to_print(store: Store) -> None:
+    number = _setup(store)
+    (track,) = cases.get_case_file(store, number).tracks
+    assert printing.forms_to_print(track) == ()
+    record = printing.record_printed(store, number, None, "queue")
+    assert (record.forms, record.steps_updated) == (("sso_2_01",), ())

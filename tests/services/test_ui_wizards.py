@@ -230,3 +230,20 @@ def test_a_missing_file_fails_before_any_row(store: Store, tmp_path: Path) -> No
     with pytest.raises((UserError, OSError)):
         ui_wizards.commit_track(store, case_id, _enrollment(tmp_path / "gone.jpg"))
     assert _counts(store)["Track"] == 0
+
+
+def test_a_step_whose_forms_are_unprinted_is_committed_in_progress(store: Store) -> None:
+    case_id = _case(store)
+    steps = [
+        ("employer", {"employer_name": "Tak Farm"}, "ready"),
+        ("registration", {"submitted_on": "2026-03-10"}, "ready"),
+        ("sso_card", {}, "not_started"),
+    ]
+    commit = ui_wizards.TrackCommit("enrollment", "enrollment_pink_card", steps, path="pink_card")
+    ui_wizards.commit_track(store, case_id, commit)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert [(s.key, s.state) for s in track.steps] == [
+        ("employer", "ready"),  # no forms to print: as the wizard proposed
+        ("registration", "in_progress"),  # SSO 1-03 not printed yet
+        ("sso_card", "not_started"),
+    ]

@@ -13,13 +13,15 @@ import pytest
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from desktop.forms.batch import BatchResult
 from desktop.forms.packet import render_packet
+from desktop.models.entities import AuditEvent
 from desktop.models.store import Store
 from desktop.services import cases, people, printing
 from desktop.ui.context import AppContext
-from desktop.ui.print_preview import PacketPrinter, PreviewDialog, packet_forms
+from desktop.ui.print_preview import PacketPrinter, PreviewDialog
 from desktop.ui.print_queue import PrintQueuePage
 from tests.ui.conftest import TODAY, drain
 
@@ -80,6 +82,15 @@ def _expected_pages(store: Store, case_id: str, tmp: Path) -> int:
     return _pages(reference)
 
 
+def _printed_how(store: Store) -> list[str]:
+    """How each recorded print happened, oldest first (the forms.printed audit events)."""
+    with store.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "forms.printed").order_by(AuditEvent.at)
+        ).all()
+        return [str((e.details or {}).get("how")) for e in events]
+
+
 def _open_preview(qtbot: QtBot, ctx: AppContext, fake: FakePrintDialogs, case_id: str) -> Any:
     printer = PacketPrinter(ctx, fake)
     with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
@@ -105,6 +116,8 @@ def test_a_case_packet_previews_prints_and_saves_as_pdf(
     with qtbot.waitSignal(dialog.printed, timeout=20_000) as printed:
         dialog.print_button.click()
     assert printed.args == [expected]
+    drain(qtbot, ctx)
+    assert _printed_how(store) == ["print"]  # recorded in the store
     assert fake.printer_file.read_bytes().startswith(b"%PDF")
     assert _pages(fake.printer_file) == expected
 
@@ -113,6 +126,8 @@ def test_a_case_packet_previews_prints_and_saves_as_pdf(
     assert fake.save_to is not None
     assert fake.save_to.read_bytes().startswith(b"%PDF")
     assert _pages(fake.save_to) == expected
+    drain(qtbot, ctx)
+    assert _printed_how(store) == ["print", "pdf"]
 
 
 def test_cancelled_printer_and_save_dialogs_do_nothing(
@@ -127,7 +142,10 @@ def test_cancelled_printer_and_save_dialogs_do_nothing(
         dialog.print_button.click()
         dialog.save_button.click()
         drain(qtbot, ctx)
+    dialog.close_button.click()
+    drain(qtbot, ctx)
     assert list(tmp_path.glob("*.pdf")) == []
+    assert _printed_how(store) == []  # nothing printed, nothing recorded
 
 
 def test_an_unknown_case_shows_a_clear_error_and_no_preview(
@@ -140,12 +158,6 @@ def test_an_unknown_case_shows_a_clear_error_and_no_preview(
     assert len(dialogs.errors) == 1
     assert "no-such-case" in dialogs.errors[0]
     assert printer.preview is None
-
-
-def test_wizard_forms_map_to_the_forms_layer() -> None:
-    assert packet_forms(["sso_1_03", "sso_2_01", "sso_1_03"]) == ("sps1_03", "sps2_01")
-    assert packet_forms(["wcf_kt16", "complaint_letter"]) == ("kt16", "complaint")
-    assert packet_forms(["not_a_form"]) == ()
 
 
 # --- the print queue ---------------------------------------------------------------------
@@ -183,6 +195,8 @@ def test_queue_writes_one_pdf_per_ticked_case_with_progress_to_100(
     assert all(p.read_bytes().startswith(b"%PDF") and _pages(p) >= 4 for p in written)
     assert page.print_button.isEnabled()
     assert not page.cancel_button.isEnabled()
+    drain(qtbot, ctx)
+    assert _printed_how(store) == ["queue"] * 3  # every packet written is recorded
 
 
 def test_queue_combines_every_matching_case_into_one_pdf(
@@ -235,11 +249,14 @@ def test_cancel_mid_way_leaves_no_half_file(
     assert len(result.items) == 1
     out = tmp_path / "out"
     files = sorted(out.iterdir()) if out.exists() else []
+    drain(qtbot, ctx)
     if combined:
         assert files == []  # no combined PDF and no .part file
+        assert _printed_how(store) == []  # so nothing was printed
     else:
         assert len(files) == 1
         assert _pages(files[0]) >= 4
+        assert _printed_how(store) == ["queue"]
     assert page.progress.value() == 1
     assert "Cancelled after 1 packets" in page.result_label.text()
 

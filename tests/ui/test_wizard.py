@@ -11,10 +11,12 @@ from desktop.domain.ids import thai_id_check_digit
 from desktop.models.store import Store
 from desktop.services import cases, drafts, employers, people
 from desktop.ui.context import AppContext
+from desktop.ui.print_preview import PacketPrinter
 from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
 from tests.fakes import FakeDialogs
 from tests.ui.conftest import drain
+from tests.ui.test_printing_ui import FakePrintDialogs
 
 PINK = "001234567890" + str(thai_id_check_digit("001234567890"))
 
@@ -114,7 +116,7 @@ def test_enrollment_through_the_pink_card_path(
     assert [(s.key, s.state) for s in track.steps] == [
         ("identity", "ready"),
         ("employer", "ready"),
-        ("registration", "ready"),
+        ("registration", "in_progress"),  # SSO 1-03 not printed yet: not ready
         ("sso_card", "not_started"),
     ]
     assert track.steps[0].data["pink_card_number"] == PINK
@@ -131,17 +133,22 @@ def test_enrollment_through_the_pink_card_path(
     assert drafts.load_draft(store, wizard.key) is None  # finished: the draft is gone
 
 
-def test_maternity_claim_with_documents(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
-) -> None:
-    case_id = _case(store)
-    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+def _maternity_steps(qtbot: QtBot, wizard: WorkflowWizard) -> None:
+    """Fill the maternity claim's three step pages and move on to the documents."""
     _fill(wizard, event_date="2026-02-20", claimant_is="mother")
     _next(qtbot, wizard)
     _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
     _next(qtbot, wizard)
     _fill(wizard, submitted_on="2026-03-01", sso_office="Mae Sot")
     _next(qtbot, wizard)
+
+
+def test_maternity_claim_with_documents(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _maternity_steps(qtbot, wizard)
     for key in ("id_original", "child_birth_certificate", "marriage_certificate", "bank_passbook"):
         wizard.documents_page.attach(key, _scan(tmp_path, f"{key}.png"))
         drain(qtbot, ctx)
@@ -157,9 +164,10 @@ def test_maternity_claim_with_documents(
     case = cases.get_case_file(store, case_id)
     (track,) = case.tracks
     assert (track.benefit, track.event_date) == ("maternity", dt.date(2026, 2, 20))
-    assert [(s.key, s.state) for s in track.steps][:2] == [
+    assert [(s.key, s.state) for s in track.steps][:3] == [
         ("check_eligibility", "ready"),
         ("gather_documents", "ready"),
+        ("prepare_claim", "in_progress"),  # SSO 2-01 not printed yet: not ready
     ]
     assert all(c.status == "present" and len(c.attachment_ids) == 1 for c in track.checklist)
     assert len([a for a in case.attachments if a.filename.endswith(".png")]) == 4
@@ -269,3 +277,70 @@ def test_a_200_mb_attachment_is_refused_with_a_message(
     assert wizard.files == {}
     assert dialogs.errors
     assert "50" in dialogs.errors[0]
+
+
+def _finished_maternity(qtbot: QtBot, ctx: AppContext, store: Store, case_id: str) -> None:
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _maternity_steps(qtbot, wizard)
+    _next(qtbot, wizard)  # documents: none attached
+    _next(qtbot, wizard)  # eligibility
+    _finish(qtbot, wizard)
+    drain(qtbot, ctx)
+
+
+def _step_state(store: Store, case_id: str, key: str) -> str:
+    (track,) = cases.get_case_file(store, case_id).tracks
+    return next(s.state for s in track.steps if s.key == key)
+
+
+def test_printing_the_packet_after_the_wizard_makes_the_claim_ready(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    _finished_maternity(qtbot, ctx, store, case_id)
+    assert _step_state(store, case_id, "prepare_claim") == "in_progress"
+
+    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
+        printer.open(case_id)
+    qtbot.addWidget(opened.args[0])
+    with qtbot.waitSignal(printer.recorded, timeout=20_000) as recorded:
+        opened.args[0].print_button.click()
+    assert recorded.args[0].forms == ("sso_2_01",)
+    assert _step_state(store, case_id, "prepare_claim") == "ready"
+    assert [a for _w, a, _u in cases.audit_trail(store, [case_id])].count("forms.printed") == 1
+
+
+def test_the_forms_printed_from_the_finish_page_count_when_the_wizard_commits(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    wizard.print_requested.connect(lambda forms: printer.open(case_id, forms))  # as the window
+    _maternity_steps(qtbot, wizard)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
+        wizard.finish_page.print_button.click()
+    qtbot.addWidget(opened.args[0])
+    with qtbot.waitSignal(printer.recorded, timeout=20_000):
+        opened.args[0].save_button.click()
+    _finish(qtbot, wizard)
+    assert _step_state(store, case_id, "prepare_claim") == "ready"
+
+
+def test_a_preview_closed_without_printing_leaves_the_step_in_progress(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    _finished_maternity(qtbot, ctx, store, case_id)
+    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
+        printer.open(case_id)
+    qtbot.addWidget(opened.args[0])
+    with qtbot.assertNotEmitted(printer.recorded):
+        opened.args[0].close_button.click()
+        drain(qtbot, ctx)
+    assert _step_state(store, case_id, "prepare_claim") == "in_progress"
+    assert "forms.printed" not in {a for _w, a, _u in cases.audit_trail(store, [case_id])}
