@@ -10,6 +10,10 @@ Export files are TIS-620 with CRLF line ends (see desktop/forms/sso_export.py); 
 with errors are skipped and listed on stderr, and the exit code is 3 (as for the other
 exports) when any row was skipped. Several employers in one month give one contribution
 file each, named ``FILE-<employer account>`` before the extension.
+
+Every packet or form written is recorded in the store
+(:func:`desktop.services.printing.record_printed`, ``how="cli"``): the audit trail says
+so and the workflow steps waiting on those forms move on.
 """
 
 from __future__ import annotations
@@ -86,7 +90,8 @@ def run_packet(args: argparse.Namespace, cli: Cli) -> int:
 
     with cli.open_store(create=False) as store:
         data = printing.case_data(store, args.case, packet_version=args.version)
-    result = render_packet(data, args.output)
+        result = render_packet(data, args.output)
+        printing.record_printed(store, str(data.case_id), data.forms, "cli")
     missing = _missing_summary(result, cli.lang)
     lines = [f"{args.output}: packet for {data.case_number}"] + [f"  missing: {m}" for m in missing]
     cli.emit(
@@ -102,7 +107,8 @@ def run_form(args: argparse.Namespace, cli: Cli) -> int:
     form_id = render.resolve_form_id(args.form_code)
     with cli.open_store(create=False) as store:
         data = printing.case_data(store, args.case, forms=(form_id,))
-    missing = render.render_form(form_id, data, args.output)
+        missing = render.render_form(form_id, data, args.output)
+        printing.record_printed(store, str(data.case_id), (form_id,), "cli")
     labels = [text(m.label, cli.lang) for m in missing]
     lines = [f"{args.output}: {render.load_form(form_id).code_latin} for {data.case_number}"]
     lines += [f"  missing: {label}" for label in labels]
@@ -128,6 +134,7 @@ def run_queue(args: argparse.Namespace, cli: Cli) -> int:
             result = batch.print_combined(cases, Path(args.output), progress=progress)
         else:
             result = batch.print_per_case(cases, Path(args.output), progress=progress)
+        printing.record_packets_printed(store, [i.case_number for i in result.items], "cli")
     items = [
         {"case": i.case_number, "path": str(i.path), "missing": len(i.missing_fields)}
         for i in result.items

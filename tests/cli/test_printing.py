@@ -7,11 +7,13 @@ import decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from desktop.cli import main
 from desktop.forms.samples import with_check_digit
+from desktop.models.entities import AuditEvent
 from desktop.models.store import Store
-from desktop.services import cases, employers, people
+from desktop.services import cases, employers, people, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 from tests.conftest import PASSPHRASE
@@ -107,3 +109,47 @@ def test_export_rows_with_errors_exit_3(store: Store, cli_args: list[str], tmp_p
         == 3
     )
     assert not contrib.exists()
+
+
+def _printed(store: Store, case_id: str) -> list[tuple[list[str], str]]:
+    """(forms, how) of each forms.printed event of the case, oldest first."""
+    with store.read() as session:
+        return [
+            (sorted((e.details or {})["forms"]), str((e.details or {})["how"]))
+            for e in session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "forms.printed", AuditEvent.row_id == case_id)
+                .order_by(AuditEvent.at)
+            )
+        ]
+
+
+def test_printing_records_the_forms_and_moves_the_waiting_step_to_ready(
+    store: Store, cli_args: list[str], tmp_path: Path
+) -> None:
+    case_id = cases.case_id_for(store, _case(store))
+    prepared = {"bank_name": "BCEL", "bank_account": "1234567890", "claimant_signs": "signature"}
+    steps = [("prepare_claim", prepared, "ready"), ("submit_claim", {}, "not_started")]
+    ui_wizards.commit_track(
+        store, case_id, ui_wizards.TrackCommit("claim", "claim_maternity", steps)
+    )
+    assert _state(store, case_id) == "in_progress"  # SSO 2-01 not printed yet
+
+    assert main([*cli_args, "print", "form", "kt16", case_id, "-o", str(tmp_path / "k.pdf")]) == 0
+    assert _state(store, case_id) == "in_progress"  # another form: still waiting
+    assert main([*cli_args, "print", "packet", case_id, "-o", str(tmp_path / "p.pdf")]) == 0
+    assert _state(store, case_id) == "ready"
+    assert _printed(store, case_id) == [(["wcf_kt16"], "cli"), (["sso_2_01", "wcf_kt16"], "cli")]
+
+
+def test_print_queue_records_every_packet(
+    store: Store, cli_args: list[str], tmp_path: Path
+) -> None:
+    ids = [cases.case_id_for(store, _case(store)) for _ in range(2)]
+    assert main([*cli_args, "print", "queue", "-o", str(tmp_path / "queue")]) == 0
+    assert [_printed(store, case_id) for case_id in ids] == [[(["wcf_kt16"], "cli")]] * 2
+
+
+def _state(store: Store, case_id: str) -> str:
+    track = next(t for t in cases.get_case_file(store, case_id).tracks if t.workflow)
+    return next(s.state for s in track.steps if s.key == "prepare_claim")
