@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain import i18n, ids, text
 from desktop.domain.errors import UserError
-from desktop.services import attachments, cases, employers, people, ui_queries
+from desktop.services import attachments, cases, employers, people, printing, ui_queries
 from desktop.services.cases import CaseFile
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
@@ -520,12 +520,15 @@ class CaseFileView(Retranslating):
             return
         track = self.case.tracks[row]
         self.checklist_model.set_rows(track.checklist)
-        self.steps_label.setText(
-            "<br>".join(
-                f"{s.position + 1}. {label('step', s.key)} — {tr('ui.step_state.' + s.state)}"
-                for s in track.steps
-            )
-        )
+        lines = [
+            f"{s.position + 1}. {label('step', s.key)} — {tr('ui.step_state.' + s.state)}"
+            for s in track.steps
+        ]
+        waiting = printing.forms_to_print(track)  # steps that wait for their forms printed
+        if waiting:
+            forms = ", ".join(label("form", f) for f in waiting)
+            lines.append("<b>" + tr("ui.track.forms_to_print", forms=forms) + "</b>")
+        self.steps_label.setText("<br>".join(lines))
 
     # -- texts ---------------------------------------------------------------------------
 
