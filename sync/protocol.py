@@ -160,8 +160,11 @@ UuidText = Annotated[uuid.UUID, Field()]
 Name = Annotated[str, Field(max_length=64)]
 Stamp = Annotated[str, Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")]
 BaseVersion = Annotated[int, Field(ge=0)]
-# change_id, entity, row_id, field, value, base_version, hlc
-WireChange = tuple[UuidText, Name, UuidText, Name, Any, BaseVersion, Stamp]
+# change_id, entity, row_id, field, value, base_version, hlc; change_id may be null for a
+# row insert (field ``*``): it is then derived from the device and the row (insert_change_id)
+WireChange = tuple[UuidText | None, Name, UuidText, Name, Any, BaseVersion, Stamp]
+# the namespace of derived insert change ids (a constant of the protocol; any UUID would do)
+INSERT_NAMESPACE = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
 
 
 class PushBatch(_Model):
@@ -186,13 +189,41 @@ class Edit(NamedTuple):
     hlc: str
 
 
-def edits_of(body: PushRequest | PushBatch) -> list[Edit]:
-    """The changes of either push form, ids as canonical UUID text."""
+def insert_change_id(device_id: str, entity: str, row_id: str) -> str:
+    """The change id of a row insert sent without one: one per (device, entity, row).
+
+    A device inserts a row once, so this is as unique as a random id, and a resent insert
+    gets the same id (idempotent). Another device inserting the same row id gets another.
+    """
+    return str(uuid.uuid5(INSERT_NAMESPACE, f"{device_id}/{entity}/{row_id}"))
+
+
+class MissingChangeId(ValueError):
+    """A change other than a row insert came without a change id; ``index`` says which."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__("change_id may be null only for a row insert (field *)")
+        self.index = index
+
+
+def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
+    """The changes of either push form, ids as canonical UUID text.
+
+    ``device_id`` is the authenticated device: null insert change ids are derived from it.
+    Raises :class:`MissingChangeId` for a null change id on anything but a row insert.
+    """
     if isinstance(body, PushBatch):
-        return [
-            Edit(str(cid), entity, str(row), field, value, base, hlc)
-            for cid, entity, row, field, value, base, hlc in body.changes
-        ]
+        found: list[Edit] = []
+        for index, (cid, entity, row, field, value, base, hlc) in enumerate(body.changes):
+            row_id = str(row)
+            if cid is not None:
+                change_id = str(cid)
+            elif field == WHOLE_ROW:
+                change_id = insert_change_id(device_id, entity, row_id)
+            else:
+                raise MissingChangeId(index)
+            found.append(Edit(change_id, entity, row_id, field, value, base, hlc))
+        return found
     return [
         Edit(str(c.change_id), c.entity, str(c.row_id), c.field, c.value, c.base_version, c.hlc)
         for c in body.changes

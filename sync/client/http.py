@@ -233,9 +233,13 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]]) -> byt
     Each change is ``(change_id, entity, row_id, field, value_json, base_version, hlc)``;
     the stored JSON text of the value is spliced in as it is, not parsed and re-encoded.
     Ids, names and stamps are plain ASCII made by the device; they are encoded anyway.
+    A row insert goes without its change id (``null``): the server derives one from the
+    device and the row (:func:`sync.protocol.insert_change_id`), the same on every resend,
+    which saves a random, incompressible id per new row.
     """
     parts = [
-        f"[{_text(cid)},{_text(entity)},{_text(row)},{_text(field)},{value},{base:d},{_text(hlc)}]"
+        f"[{'null' if field == p.WHOLE_ROW else _text(cid)},{_text(entity)},{_text(row)},"
+        f"{_text(field)},{value},{base:d},{_text(hlc)}]"
         for cid, entity, row, field, value, base, hlc in changes
     ]
     return ('{"v":2,"changes":[' + ",".join(parts) + "]}").encode("utf-8")

@@ -273,7 +273,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             raise ApiError(
                 413, Errno.BATCH_TOO_LARGE, "too many changes", max_batch=settings.max_batch
             )
-        results = ingest.push(engine, ctx.clock, caller, p.edits_of(body))
+        try:
+            edits = p.edits_of(body, caller.device_id)
+        except p.MissingChangeId as exc:
+            raise ApiError(400, Errno.INVALID_PAYLOAD, str(exc), index=exc.index) from None
+        results = ingest.push(engine, ctx.clock, caller, edits)
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status.value] = counts.get(result.status.value, 0) + 1

@@ -446,3 +446,45 @@ def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncCli
     again = _batch(ann, [insert]).json()["results"][0]
     assert (again[0], again[1]) == ("duplicate", first[1])
     assert server.count("changes") == server.count("row_state") == 1
+
+
+def test_insert_without_change_id_gets_one_per_device_and_row(
+    server: Server, ann: SyncClient
+) -> None:
+    row = str(uuid.uuid4())
+    insert = [
+        None,
+        "person",
+        row,
+        "*",
+        {"office": "MS", "nationality": "MMR"},
+        0,
+        "1" * 16 + "-0000-a",
+    ]
+    first = _batch(ann, [insert]).json()["results"][0]
+    again = _batch(ann, [insert]).json()["results"][0]  # the answer was lost: resent
+    assert (first[0], again[0], again[1]) == ("accepted", "duplicate", first[1])
+    # another device inserting the same row id is not taken for a duplicate
+    server.user("bob")
+    bob = server.device("bob")
+    other = [
+        None,
+        "person",
+        row,
+        "*",
+        {"office": "MS", "nationality": "LAO"},
+        0,
+        "2" * 16 + "-0000-b",
+    ]
+    assert _batch(bob, [other]).json()["results"][0][0] == "conflict"
+    assert server.count("changes") == 2
+
+
+def test_change_id_may_be_null_only_for_a_row_insert(server: Server, ann: SyncClient) -> None:
+    row = str(uuid.uuid4())
+    good = _insert(row, {"office": "MS"})
+    edit = [None, "person", row, "phone", "1", 0, "0001763812345678-0000-dev"]
+    response = _batch(ann, [good, edit])
+    _refused(response, 400, Errno.INVALID_PAYLOAD)
+    assert response.json()["details"]["index"] == 1
+    assert server.count("changes") == server.count("row_state") == 0
