@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
             from desktop.ui.print_preview import PacketPrinter
 
             built = self._built["printer"] = PacketPrinter(self.ctx, parent_widget=self)
+            built.recorded.connect(self._printed)
         return cast("PacketPrinter", built)
 
     def _page(self, key: str) -> Any:
@@ -145,7 +146,9 @@ class MainWindow(QMainWindow):
         if key == "print":
             from desktop.ui.print_queue import PrintQueuePage
 
-            return PrintQueuePage(self.ctx)
+            queue = PrintQueuePage(self.ctx)
+            queue.recorded.connect(self._printed)
+            return queue
         if key == "sync":
             from desktop.ui.sync_page import SyncPage
 
@@ -159,6 +162,12 @@ class MainWindow(QMainWindow):
             view.print_requested.connect(lambda *args: self.printer.open(*args))
             return view
         raise KeyError(key)
+
+    def _printed(self, _record: object) -> None:
+        """A print is in the store: steps may have moved on; show the case file afresh."""
+        if "case_file" in self._built:
+            self.case_file.reload()
+        self.case_list.model.reload()
 
     def show_page(self, row: int) -> None:
         if 0 <= row < len(NAV_KEYS):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.models.store import Store
@@ -41,3 +44,27 @@ def ctx(qtbot: QtBot, store: Store, dialogs: FakeDialogs) -> Iterator[AppContext
 def drain(qtbot: QtBot, ctx: AppContext, timeout: int = 10_000) -> None:
     """Wait until every background operation has delivered its result."""
     qtbot.waitUntil(lambda: not ctx.ops.busy, timeout=timeout)
+
+
+class FakePrintDialogs:
+    """Printer and file choosers with scripted answers: a QPrinter writing a PDF file."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.printer_file = tmp / "printed.pdf"
+        self.save_to: Path | None = tmp / "saved.pdf"
+        self.chosen_folder: Path | None = tmp / "out"
+        self.printers: list[QPrinter] = []
+
+    def printer(self, parent: QWidget | None) -> QPrinter | None:
+        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(self.printer_file))
+        self.printers.append(printer)
+        return printer
+
+    def save_pdf(self, parent: QWidget | None, suggested: str) -> Path | None:
+        return self.save_to
+
+    def folder(self, parent: QWidget | None) -> Path | None:
+        return self.chosen_folder

@@ -25,7 +25,7 @@ from desktop.services import cases, people
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from tests.conftest import PASSPHRASE
-from tests.ui.conftest import drain
+from tests.ui.conftest import FakePrintDialogs, drain
 
 
 def _people(store: Store, n: int = 3) -> list[str]:
@@ -223,3 +223,19 @@ def test_the_case_file_shows_dates_and_nationality_in_the_chosen_language(
     assert "05/2533" in details  # May 1990, Buddhist Era
     assert "เมียนมา" in details
     assert "MMR" not in details
+
+
+def test_a_print_recorded_from_the_window_reloads_the_case_file(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    (case_id,) = _people(store, 1)
+    window = _window(qtbot, ctx)
+    with qtbot.waitSignal(window.case_file.loaded, timeout=5000):
+        window.open_case(case_id)
+    window.printer.dialogs = FakePrintDialogs(tmp_path)
+    with qtbot.waitSignal(window.printer.opened, timeout=20_000) as opened:
+        window.printer.open(case_id)
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(window.case_file.loaded, timeout=20_000):  # reloaded after the save
+        dialog.save_button.click()

@@ -10,8 +10,6 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -23,31 +21,7 @@ from desktop.services import cases, people, printing
 from desktop.ui.context import AppContext
 from desktop.ui.print_preview import PacketPrinter, PreviewDialog
 from desktop.ui.print_queue import PrintQueuePage
-from tests.ui.conftest import TODAY, drain
-
-
-class FakePrintDialogs:
-    """Printer and file choosers with scripted answers: a QPrinter writing a PDF file."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.printer_file = tmp / "printed.pdf"
-        self.save_to: Path | None = tmp / "saved.pdf"
-        self.chosen_folder: Path | None = tmp / "out"
-        self.printers: list[QPrinter] = []
-
-    def printer(self, parent: QWidget | None) -> QPrinter | None:
-        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(self.printer_file))
-        self.printers.append(printer)
-        return printer
-
-    def save_pdf(self, parent: QWidget | None, suggested: str) -> Path | None:
-        return self.save_to
-
-    def folder(self, parent: QWidget | None) -> Path | None:
-        return self.chosen_folder
+from tests.ui.conftest import TODAY, FakePrintDialogs, drain
 
 
 def _cases(store: Store, n: int) -> list[str]:
