@@ -417,7 +417,14 @@ def _decide(
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
             result, surfaced = _settle(field_spec(entity, field).merge, current, mine)
-            if surfaced and current.value != value:
+            if result is mine and current.value == value:
+                # Both devices wrote the same value: keep it owned by the other device
+                # (newest stamp), so this device's next queued edit, made without seeing
+                # that write, is still judged concurrent with it instead of replacing it
+                # unrecorded as if it were this device's own earlier value.
+                stamp = max(current.hlc, mine.hlc)
+                result = _State(value, stamp, 0, current.device_id, current.user_id)
+            elif surfaced and current.value != value:
                 conflict_id = str(uuid.uuid4())
                 applied, other = (mine, current) if result is mine else (current, mine)
                 ingest.conflict_rows.append(

@@ -222,3 +222,29 @@ def test_refused_change_stays_in_outbox_for_retry(server: Server, make_device: A
     assert summary.failed >= 1
     assert _outbox(a) >= 1
     assert a.service.retry_failed() >= 1
+
+
+def test_same_value_concurrent_edit_does_not_hide_the_next_one(
+    server: Server, make_device: Any
+) -> None:
+    """B and C both set THA without seeing each other; C then sets MMR, still unaware of B.
+
+    C's MMR replaces B's THA, which C never saw: a review field keeps both in a record.
+    """
+    for name in ("ann", "bob", "cy"):
+        server.user(name)
+    a, b, c = (make_device(server, name) for name in ("ann", "bob", "cy"))
+    pid = _person(a, nationality="MMR")
+    for device in (a, b, c):
+        device.sync()
+    _edit(b, Person, pid, nationality="THA")
+    _edit(c, Person, pid, nationality="THA")
+    _edit(c, Person, pid, nationality="MMR")
+    for device in (a, b, c, a, b):
+        device.sync()
+    with b.store.read() as session:
+        records = {
+            (r.applied["value"], r.other["value"]) for r in session.scalars(select(SyncConflict))
+        }
+    assert records == {("MMR", "THA")}
+    assert _get(a, Person, pid).nationality == _get(b, Person, pid).nationality == "MMR"
