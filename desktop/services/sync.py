@@ -29,6 +29,7 @@ from desktop.domain import catalogue
 from desktop.domain.errors import UserError
 from desktop.models.base import Base, Synced, utcnow
 from desktop.models.entities import OutboxEntry, SyncState
+from desktop.models.search import reindex_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
@@ -266,6 +267,9 @@ class SyncService:
                 for row in rows:
                     row["updated_at"] = now
                 session.execute(insert(cls), rows)
+            # The search index is local: rebuild it for the people whose names or
+            # documents this page brought, or pulled cases could not be found.
+            reindex_people(session, _people_touched(page, known))
             for merge in page.merges:
                 session.merge(
                     SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone)
@@ -448,3 +452,21 @@ def server_url(store: Store) -> str | None:
     with store.read() as session:
         row = session.get(SyncState, SERVER_KEY)
         return row.value if row is not None else None
+
+
+SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of
+
+
+def _people_touched(page: p.PullPage, known: dict[tuple[str, str], Synced]) -> set[str]:
+    """Ids of the people whose search text a pulled page may change."""
+    found: set[str] = set()
+    for row in page.rows:
+        if row.entity == "person":
+            found.add(row.id)
+        elif row.entity in SEARCHED:
+            person_id = row.values.get("person_id") or getattr(
+                known.get((row.entity, row.id)), "person_id", None
+            )
+            if person_id:
+                found.add(str(person_id))
+    return found

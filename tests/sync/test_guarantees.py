@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from desktop.models.entities import OutboxEntry, Person, Step
+from desktop.models.entities import OutboxEntry, Person, PersonName, Step
 from desktop.models.sync_records import SyncConflict
 from tests.sync.conftest import Device, Server
 
@@ -248,3 +248,34 @@ def test_same_value_concurrent_edit_does_not_hide_the_next_one(
         }
     assert records == {("MMR", "THA")}
     assert _get(a, Person, pid).nationality == _get(b, Person, pid).nationality == "MMR"
+
+
+def test_pulled_people_can_be_found_by_search(server: Server, make_device: Any) -> None:
+    from desktop.services import people, search
+
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    made = people.create_person(
+        a.store,
+        people.PersonInput(
+            names=[
+                people.NameInput("အောင်ကျော်", "native"),
+                people.NameInput("AUNG KYAW", "passport"),
+            ],
+            documents=[people.DocumentInput("passport", "MA123456")],
+        ),
+    )
+    a.sync()
+    b.sync()
+    assert [hit.person_id for hit in search.search(b.store, "အောင်ကျော်")] == [made.person_id]
+    assert [hit.person_id for hit in search.search(b.store, "MA1234")] == [made.person_id]
+    with a.store.session() as session:  # a rename on one device is found under the new name
+        name = session.scalars(
+            select(PersonName).where(PersonName.person_id == made.person_id)
+        ).first()
+        assert name is not None
+        name.full_name = "ZAW ZAW"
+    a.sync()
+    b.sync()
+    assert [hit.person_id for hit in search.search(b.store, "zaw zaw")] == [made.person_id]
