@@ -58,6 +58,9 @@ from desktop.models.search import reindex_people
 from desktop.models.store import Store
 
 MAX_PEOPLE = 1_000_000
+# Set on a store that ever received demo data: sync refuses such a store, so invented
+# people never reach a real server (desktop/services/sync.py).
+DEMO_SETTING = "demo_data"
 BATCH_PEOPLE = 200
 PROGRESS_EVERY = 10  # people between progress reports (a batch takes seconds)
 ProgressCallback = Callable[[int, int], None]
@@ -132,6 +135,7 @@ def generate(
     """
     if not 1 <= people <= MAX_PEOPLE:
         raise UserError("demo.bad_count", maximum=MAX_PEOPLE)
+    store.set_setting(DEMO_SETTING, True)  # before any row: a cancelled load counts too
     started = time.perf_counter()
     today = today or dt.date.today()
     make_id = _Ids(seed)

@@ -98,6 +98,7 @@ class SyncService:
 
     def sync(self) -> SyncSummary:
         """Push everything waiting, then pull until the server has nothing newer."""
+        refuse_demo_store(self.store)
         summary = SyncSummary()
         started = time.monotonic()
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
@@ -412,6 +413,14 @@ def batch_body(entries: Sequence[OutboxRow]) -> bytes:
     )
 
 
+def refuse_demo_store(store: Store) -> None:
+    """``sync.demo_store`` for a store that holds demo data: it must never be synced."""
+    from desktop.services.demo import DEMO_SETTING
+
+    if store.setting(DEMO_SETTING, False):
+        raise UserError("sync.demo_store")
+
+
 # -- device registration -----------------------------------------------------------------
 
 
@@ -425,6 +434,7 @@ def register_device(
     secrets: SecretStore | None = None,
 ) -> p.RegisterResponse:
     """Register this store's device with a server; the token goes to the OS keyring."""
+    refuse_demo_store(store)
     try:
         answer = client.register(username, password, device_name)
     except ServerUnreachable as exc:

@@ -279,3 +279,24 @@ def test_pulled_people_can_be_found_by_search(server: Server, make_device: Any) 
     a.sync()
     b.sync()
     assert [hit.person_id for hit in search.search(b.store, "zaw zaw")] == [made.person_id]
+
+
+def test_a_store_with_demo_data_never_syncs(server: Server, make_device: Any) -> None:
+    import datetime as dt
+
+    from desktop.domain.errors import UserError
+    from desktop.services import demo
+    from desktop.services.sync import register_device
+
+    server.user("ann")
+    a = make_device(server, "ann")
+    demo.generate(a.store, 3, seed=1, today=dt.date(2026, 3, 15))
+    before = server.count("changes")
+    with pytest.raises(UserError) as refused:
+        a.sync()
+    assert refused.value.code == "sync.demo_store"
+    assert server.count("changes") == before  # nothing of the invented people left the device
+    assert _outbox(a) > 0  # and nothing was lost locally either
+    with pytest.raises(UserError) as again:
+        register_device(a.store, a.client, "https://sync.example.org", "ann", "x", "laptop")
+    assert again.value.code == "sync.demo_store"
