@@ -468,12 +468,10 @@ SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search te
 
 
 def _people_touched(page: p.PullPage, known: dict[tuple[str, str], Synced]) -> set[str]:
-    """Ids of the people whose search text a pulled page may change."""
+    """Ids of the people whose search text (names and document numbers) a page may change."""
     found: set[str] = set()
     for row in page.rows:
-        if row.entity == "person":
-            found.add(row.id)
-        elif row.entity in SEARCHED:
+        if row.entity in SEARCHED:
             person_id = row.values.get("person_id") or getattr(
                 known.get((row.entity, row.id)), "person_id", None
             )
