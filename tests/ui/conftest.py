@@ -35,8 +35,11 @@ def ctx(qtbot: QtBot, store: Store, dialogs: FakeDialogs) -> Iterator[AppContext
     ops.on_bug = bugs.append
     context = AppContext(store, ops, dialogs, language, today=lambda: TODAY)
     yield context
-    ops.wait()
-    qtbot.wait(10)  # deliver the last queued callbacks
+    for _ in range(50):  # a delivered callback may start more work: settle it all
+        ops.wait()
+        qtbot.wait(10)  # deliver the last queued callbacks
+        if not ops.busy:
+            break
     language.set_language("en")
     assert bugs == [], f"operations failed with bugs: {bugs!r}"
 
