@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, select
 
@@ -70,7 +70,7 @@ WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
 # How a packet or form left the app: the print dialog, "save as PDF", the print queue
 # (a folder or one combined PDF) or the command line.
 PrintedHow = Literal["print", "pdf", "queue", "cli"]
-PRINTED_HOW: frozenset[str] = frozenset({"print", "pdf", "queue", "cli"})
+PRINTED_HOW: frozenset[str] = frozenset(get_args(PrintedHow))
 # Step states in which printing still counts towards the step (later ones are past it).
 _OPEN_STEP_STATES = frozenset({StepState.NOT_STARTED, StepState.IN_PROGRESS, StepState.READY})
 # Checklist statuses that mean the document is in hand.
