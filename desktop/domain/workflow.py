@@ -182,12 +182,16 @@ class TrackDef:
     benefit: str | None = None
     document_path: str | None = None
 
+    def find(self, key: str) -> StepDef | None:
+        """The step named ``key``, or None (stored data may name a step no longer defined)."""
+        return next((step for step in self.steps if step.key == key), None)
+
     def step(self, key: str) -> StepDef:
         """The step named ``key``; an unknown key is a caller bug."""
-        for step in self.steps:
-            if step.key == key:
-                return step
-        raise KeyError(f"{self.key} has no step {key!r}")
+        found = self.find(key)
+        if found is None:
+            raise KeyError(f"{self.key} has no step {key!r}")
+        return found
 
 
 @dataclass(frozen=True)

@@ -328,12 +328,11 @@ def forms_to_print(track: TrackView) -> tuple[str, ...]:
     definition = workflow.load().get(track.workflow or "")
     if definition is None:
         return ()
-    keys = {s.key for s in definition.steps}
     waiting: list[str] = []
     for view in track.steps:
-        if view.key not in keys or view.state not in (StepState.NOT_STARTED, StepState.IN_PROGRESS):
+        step = definition.find(view.key)
+        if step is None or view.state not in (StepState.NOT_STARTED, StepState.IN_PROGRESS):
             continue
-        step = definition.step(view.key)
         if Condition.FORMS_PRINTED not in step.advance_when:
             continue
         printed = set(view.data.get("forms_printed") or ())
@@ -396,7 +395,6 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
     definition = workflow.load().get(track.workflow or "")
     if definition is None:
         return []  # a track made without a workflow definition has no forms to gate
-    keys = {s.key for s in definition.steps}
     steps = session.scalars(
         select(Step).where(Step.track_id == track.id, Step.deleted.is_(False))
     ).all()
@@ -404,9 +402,9 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
     touched: list[tuple[str, bool]] = []
     for row in steps:
         state = row.state or StepState.NOT_STARTED
-        if row.key not in keys or state not in _OPEN_STEP_STATES:
+        step = definition.find(row.key or "")
+        if step is None or state not in _OPEN_STEP_STATES:
             continue
-        step = definition.step(row.key)
         new = [c for c in codes if c in step.forms]
         printed = list((row.data or {}).get("forms_printed") or ())
         if not [c for c in new if c not in printed]:

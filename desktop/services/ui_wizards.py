@@ -159,9 +159,9 @@ def _gated(
 ) -> tuple[dict[str, Any], str]:
     """A step's data (with the forms printed for it) and the state it may be written in."""
     definition = workflow.load().get(workflow_key)
-    if definition is None or key not in {s.key for s in definition.steps}:
+    step = definition.find(key) if definition is not None else None
+    if step is None:
         return values, state
-    step = definition.step(key)
     mine = sorted(f for f in step.forms if f in printed)
     if mine:
         values["forms_printed"] = mine

@@ -400,3 +400,11 @@ def test_load_reads_the_bundled_files_afresh() -> None:
     # As for the rules: make the loader run on this thread whatever ran first.
     workflow.load.cache_clear()
     assert "claim_maternity" in workflow.load()
+
+
+def test_find_answers_none_for_a_step_no_longer_defined() -> None:
+    track = workflow.parse({"t.yaml": {"tracks": {"t": {"steps": [STEP]}}}})["t"]
+    assert track.find(STEP["key"]) is track.step(STEP["key"])
+    assert track.find("gone") is None
+    with pytest.raises(KeyError):
+        track.step("gone")
