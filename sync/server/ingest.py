@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, any_, bindparam, select
+from sqlalchemy import ColumnElement, Engine, String, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -82,17 +82,27 @@ def _chunks(
 ) -> Iterable[ColumnElement[bool]]:
     """``column IN items`` as few conditions as the backend allows.
 
-    PostgreSQL takes the whole list as one array parameter (``= ANY``): one statement,
-    nothing to expand or re-parse per id. SQLite gets ``IN`` lists of 500, well inside
-    its parameter limit.
+    PostgreSQL gets one statement and one text parameter, the ids joined by commas and
+    split on the server (``= ANY(string_to_array(...))``): nothing to dump per id in
+    Python (an array parameter cost psycopg about 7 % of a push, element by element).
+    Ids here are UUID text, which never holds a comma; should one ever do (or be empty),
+    the list goes as an array parameter instead. SQLite gets ``IN`` lists of 500, well
+    inside its parameter limit.
     """
-    values = sorted(items)
     if conn.dialect.name == "postgresql":
-        if values:
-            yield column == any_(bindparam(None, values, type_=ARRAY(String)))
+        values = items if isinstance(items, list | set) else list(items)
+        if not values:
+            return
+        joined = ",".join(values)
+        if joined.count(",") == len(values) - 1 and "" not in values:
+            split = func.string_to_array(bindparam(None, joined, type_=Text), ",")
+            yield column == any_(split)
+        else:
+            yield column == any_(bindparam(None, sorted(values), type_=ARRAY(String)))
         return
-    for start in range(0, len(values), _IN_CHUNK):
-        yield column.in_(values[start : start + _IN_CHUNK])
+    ordered = sorted(items)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        yield column.in_(ordered[start : start + _IN_CHUNK])
 
 
 def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
