@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import hashlib
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
@@ -165,6 +167,7 @@ BaseVersion = Annotated[int, Field(ge=0)]
 WireChange = tuple[UuidText | None, Name, UuidText, Name, Any, BaseVersion, Stamp]
 # the namespace of derived insert change ids (a constant of the protocol; any UUID would do)
 INSERT_NAMESPACE = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
+_INSERT_HASH = hashlib.sha1(INSERT_NAMESPACE.bytes, usedforsecurity=False)
 
 
 class PushBatch(_Model):
@@ -195,7 +198,15 @@ def insert_change_id(device_id: str, entity: str, row_id: str) -> str:
     A device inserts a row once, so this is as unique as a random id, and a resent insert
     gets the same id (idempotent). Another device inserting the same row id gets another.
     """
-    return str(uuid.uuid5(INSERT_NAMESPACE, f"{device_id}/{entity}/{row_id}"))
+    digest = _INSERT_HASH.copy()
+    digest.update(f"{device_id}/{entity}/{row_id}".encode())
+    # uuid.uuid5 without its two UUID objects (a push derives one per new row): SHA-1 of
+    # namespace + name, first 16 bytes, version 5 and the RFC 4122 variant set
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class MissingChangeId(ValueError):
@@ -399,7 +410,9 @@ def check_value(entity: str, field: str, value: Any) -> None:
     if field == WHOLE_ROW:
         _check_whole_row(entity, value)
         return
-    _check_field(entity, field, field_spec(entity, field), value)
+    quick = _QUICK.get(entity, {}).get(field)
+    if quick is None or not quick(value):
+        _check_field(entity, field, field_spec(entity, field), value)
 
 
 def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
@@ -421,19 +434,20 @@ def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
 
 
 def _check_whole_row(entity: str, value: Any) -> None:
-    spec = ENTITIES.get(entity)
-    if spec is None:
+    quick = _QUICK.get(entity)
+    if quick is None:
         raise ValueProblem(Errno.UNKNOWN_ENTITY, "unknown entity")
     if not isinstance(value, dict):
         raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
     if not isinstance(value.get("office"), str):
         raise ValueProblem(Errno.REQUIRED_VALUE, "office required")
-    fields = spec.fields
+    fields = ENTITIES[entity].fields
     for name, item in value.items():
-        found = fields.get(name)  # ``*`` and ``deleted`` are not catalogue fields
-        if found is None:
+        test = quick.get(name) if name != DELETED_FIELD else None
+        if test is None:  # ``*`` and ``deleted`` are not fields of a row
             raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
-        _check_field(entity, name, found, item)
+        if not test(item):
+            _check_field(entity, name, fields[name], item)
 
 
 def _is_date(value: Any) -> bool:
@@ -455,6 +469,54 @@ _TYPE_CHECKS: dict[FieldType, Callable[[Any], bool]] = {
     FieldType.REF: lambda v: isinstance(v, str) and _parses(uuid.UUID, v),
     FieldType.JSON: lambda v: isinstance(v, dict),
     FieldType.LIST: lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+}
+
+
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+Quick = Callable[[Any], bool]
+
+
+def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
+    """A cheap test per field, prepared once: True only for values :func:`_check_field` accepts.
+
+    False means "not sure": the full check then decides and raises the precise problem,
+    so only the common, valid values take the short way (a push checks every field of
+    every new row).
+    """
+    kind = spec.type
+    limit = spec.max_length if spec.max_length is not None else sys.maxsize
+    ok: Quick
+    if entity == "attachment" and name in ("filename", "sha256"):
+        return lambda _v: False  # name rules: always the full check
+    if kind is FieldType.TEXT:
+        ok = lambda v: type(v) is str and len(v) <= limit  # noqa: E731
+    elif kind is FieldType.REF and spec.max_length is None:
+        # canonical UUID text is what devices send; other spellings take the full check
+        ok = lambda v: type(v) is str and _UUID_TEXT.fullmatch(v) is not None  # noqa: E731
+    elif kind is FieldType.LIST:
+        ok = lambda v: (
+            type(v) is list
+            and all(  # noqa: E731
+                type(i) is str and len(i) <= limit for i in v
+            )
+        )
+    elif kind in (FieldType.INT, FieldType.BOOL, FieldType.JSON):
+        ok = _TYPE_CHECKS[kind]  # not text: no length to check
+    else:
+        type_ok = _TYPE_CHECKS[kind]  # text-shaped values: dates, decimals, months, ...
+        ok = lambda v: type_ok(v) and len(v) <= limit  # noqa: E731
+    if spec.required or name == DELETED_FIELD:
+        return ok
+    return lambda v: v is None or ok(v)
+
+
+# entity -> field -> quick test; ``deleted`` included (single-field changes may set it)
+_QUICK: dict[str, dict[str, Quick]] = {
+    entity: {
+        **{name: _quick_check(entity, name, spec) for name, spec in entity_spec.fields.items()},
+        DELETED_FIELD: lambda v: v is True or v is False,
+    }
+    for entity, entity_spec in ENTITIES.items()
 }
 
 
