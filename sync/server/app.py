@@ -7,6 +7,7 @@ Build it with :func:`create_app`; ``sapan serve`` runs it under uvicorn.
 
 from __future__ import annotations
 
+import email.message
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine, and_, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
@@ -157,6 +159,81 @@ def caller_dep(request: Request) -> Caller:
 
 CallerDep = Annotated[Caller, Depends(caller_dep)]
 
+# Either push form, validated straight from the body's bytes by pydantic-core in one
+# pass: FastAPI would first build Python objects with json.loads and validate those
+# (about 14 % of the server's time in a bulk push).
+_PUSH_BODY: TypeAdapter[p.PushRequest | p.PushBatch] = TypeAdapter(p.PushRequest | p.PushBatch)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI would read a body of this content type as JSON (strict mode)."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+async def push_body(request: Request) -> p.PushRequest | p.PushBatch:
+    """The push body of either form (FastAPI dependency), refused as FastAPI would refuse it.
+
+    Same outcomes as a declared body parameter: no body is a missing body, a body that
+    is not declared JSON is validated as raw bytes (and so does not fit), invalid JSON is
+    ``json_invalid``; every error location starts with ``body``.
+    """
+    raw = await request.body()
+    if not raw:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing])
+    if not _is_json(request.headers.get("content-type")):
+        return _refuse_body(raw)  # validated as bytes: refused as not fitting, as before
+    try:
+        return _PUSH_BODY.validate_json(raw)
+    except ValidationError:
+        pass
+    # Refused (rare): judge it again exactly as FastAPI did, so the errors stay the same
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+        invalid = {"type": "json_invalid", "loc": ("body", position), "msg": "JSON decode error"}
+        raise RequestValidationError([invalid | {"input": {}}]) from None
+    return _refuse_body(data)
+
+
+def _refuse_body(data: Any) -> p.PushRequest | p.PushBatch:
+    """Validate a decoded body as FastAPI does, raising its RequestValidationError."""
+    try:
+        return _PUSH_BODY.validate_python(data, from_attributes=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in errors]
+        ) from None
+
+
+def _push_body_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OpenAPI of a route declaring the push body, and its models, made by FastAPI."""
+    shadow = FastAPI()
+
+    @shadow.post("/push")
+    def described(body: p.PushRequest | p.PushBatch) -> None:
+        """Only described, never served."""
+
+    spec = shadow.openapi()
+    operation = spec["paths"]["/push"]["post"]
+    extra = {
+        "requestBody": operation["requestBody"],
+        "responses": {"422": operation["responses"]["422"]},
+    }
+    return extra, spec["components"]["schemas"]
+
+
+PushBody = Annotated[p.PushRequest | p.PushBatch, Depends(push_body)]
+
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The server application over ``settings.db_url`` (or a ready ``engine``)."""
@@ -260,9 +337,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def me(caller: CallerDep) -> p.Account:
         return caller.account()
 
-    @app.post(f"{p.PREFIX}/push", response_model=p.PushResponse | p.PushBatchResponse)
+    push_extra, push_models = _push_body_openapi()
+
+    # the body is read by push_body (one pass); FastAPI's description of it is kept
+    @app.post(
+        f"{p.PREFIX}/push",
+        response_model=p.PushResponse | p.PushBatchResponse,
+        openapi_extra=push_extra,
+    )
     def push(
-        body: p.PushRequest | p.PushBatch, caller: CallerDep, request: Request
+        body: PushBody, caller: CallerDep, request: Request
     ) -> p.PushResponse | p.PushBatchResponse:
         """Apply a batch of changes atomically; idempotent by change id.
 
@@ -323,6 +407,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     _attachment_routes(app, ctx)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's description plus the push body's models (see ``push_body``)."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            found = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in push_models.items():
+                found.setdefault(name, model)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -119,6 +119,38 @@ def test_malformed_json_and_bad_gzip_refused(server: Server, ann: SyncClient) ->
     assert server.count("changes") == 0
 
 
+def test_push_body_not_utf8_or_not_declared_json_refused(server: Server, ann: SyncClient) -> None:
+    headers = {"Authorization": f"Bearer {ann.token}", "Content-Type": "application/json"}
+    row = str(uuid.uuid4()).encode()
+    not_utf8 = (
+        b'{"v": 2, "changes": [[null, "person", "' + row + b'", "*", {"office": "M\xff"}, 0, "1"]]}'
+    )
+    http: Any = ann.http
+    _refused(
+        http.request("POST", "/v1/push", content=not_utf8, headers=headers),
+        400,
+        Errno.MALFORMED_JSON,
+    )
+    empty = http.request("POST", "/v1/push", content=b"", headers=headers)
+    _refused(empty, 400, Errno.INVALID_PAYLOAD)
+    assert empty.json()["details"]["errors"] == [{"loc": ["body"], "type": "missing"}]
+    as_text = headers | {"Content-Type": "text/plain"}
+    body = json.dumps({"v": 2, "changes": []}).encode()
+    _refused(
+        http.request("POST", "/v1/push", content=body, headers=as_text), 400, Errno.INVALID_PAYLOAD
+    )
+    assert server.count("changes") == 0
+
+
+def test_push_refusal_names_where_the_body_does_not_fit(server: Server, ann: SyncClient) -> None:
+    change = ["not-a-uuid", "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, "1-0-x"]
+    response = _batch(ann, [change])
+    _refused(response, 400, Errno.INVALID_PAYLOAD)
+    errors = response.json()["details"]["errors"]
+    assert {"loc": ["body", "PushBatch", "changes", 0, 0], "type": "uuid_parsing"} in errors
+    assert all(error["loc"][0] == "body" for error in errors)
+
+
 def test_oversized_batch_refused(server: Server, ann: SyncClient) -> None:
     row = str(uuid.uuid4())
     changes = [_change(ann, row, "phone", str(i)) for i in range(1001)]
@@ -272,6 +304,10 @@ def test_openapi_and_info_published(server: Server) -> None:
     http = server.http()
     spec = http.get("/v1/openapi.json").json()
     assert "/v1/push" in spec["paths"]
+    body = spec["paths"]["/v1/push"]["post"]["requestBody"]
+    forms = body["content"]["application/json"]["schema"]["anyOf"]
+    assert [form["$ref"].rsplit("/", 1)[1] for form in forms] == ["PushRequest", "PushBatch"]
+    assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
     info = http.get("/v1/info").json()
     assert (info["protocol"], info["push_forms"]) == (2, [1, 2])
