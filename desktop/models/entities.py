@@ -246,7 +246,9 @@ class OutboxEntry(Base):
 
     __tablename__ = "outbox"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    change_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # not unique-indexed: a random UUID nobody looks up, and an index over random keys
+    # made acknowledging a batch rewrite pages all over it (migration 0004)
+    change_id: Mapped[str] = mapped_column(String(36))
     entity: Mapped[str] = mapped_column(String(32))
     row_id: Mapped[str] = mapped_column(String(36))
     field: Mapped[str] = mapped_column(String(64))
