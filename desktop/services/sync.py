@@ -19,10 +19,11 @@ import functools
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
@@ -72,6 +73,11 @@ class SyncSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _table_of(cls: type[Synced]) -> Table:
+    """The table a synced class is mapped to (for Core bulk inserts)."""
+    return cast(Table, inspect(cls).local_table)
 
 
 def _entity_classes() -> dict[str, type[Synced]]:
@@ -124,39 +130,59 @@ class SyncService:
     # -- push ------------------------------------------------------------------------------
 
     def push(self, summary: SyncSummary) -> None:
-        after = 0
-        while True:
-            with self.store.read() as session:
-                # plain rows, not ORM objects: the batch only reads them
-                entries: list[OutboxRow] = list(
-                    session.execute(
-                        select(*_OUTBOX_COLUMNS)
-                        .where(OutboxEntry.seq > after, OutboxEntry.last_error.is_(None))
-                        .order_by(OutboxEntry.seq)
-                        .limit(self.batch_size)
-                    )
+        """Send the outbox in batches, one request in flight at a time.
+
+        While the server works on a batch, this thread acknowledges the previous one and
+        reads the next, so the device's work hides behind the server's. Requests still go
+        one after the other, in outbox order; a batch is acknowledged only from its answer.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="sapan-push") as link:
+            after = 0
+            entries = self._outbox_batch(after)
+            answered: tuple[list[OutboxRow], p.PushBatchResponse] | None = None
+            while entries:
+                sent = link.submit(
+                    self._with_retry,
+                    functools.partial(self.client.push_batch, batch_body(entries)),
+                    summary,
                 )
-            if not entries:
-                return
-            body = batch_body(entries)
-            try:
-                answer = self._with_retry(functools.partial(self.client.push_batch, body), summary)
-            except SyncHttpError as exc:
-                index = exc.details.get("index")
-                if (
-                    exc.status in (400, 403, 413)
-                    and isinstance(index, int)
-                    and index < len(entries)
-                ):
-                    # one change spoils the batch: park it with its error and go on
-                    self._park(entries[index].seq, f"errno {exc.errno}: {exc.message}")
-                    summary.rejected += 1
-                    continue
-                raise
-            self._acknowledge(entries, answer, summary)
-            after = entries[-1].seq
-            if self.on_progress is not None:
-                self.on_progress("push", summary.pushed, 0)
+                if answered is not None:
+                    self._acknowledge(*answered, summary)
+                    answered = None
+                following = self._outbox_batch(entries[-1].seq)
+                try:
+                    answer = sent.result()
+                except SyncHttpError as exc:
+                    index = exc.details.get("index")
+                    if (
+                        exc.status in (400, 403, 413)
+                        and isinstance(index, int)
+                        and index < len(entries)
+                    ):
+                        # one change spoils the batch: park it with its error and go on
+                        self._park(entries[index].seq, f"errno {exc.errno}: {exc.message}")
+                        summary.rejected += 1
+                        entries = self._outbox_batch(after)
+                        continue
+                    raise
+                answered = (entries, answer)
+                after = entries[-1].seq
+                entries = following
+            if answered is not None:
+                self._acknowledge(*answered, summary)
+
+    def _outbox_batch(self, after: int) -> list[OutboxRow]:
+        """The next batch of waiting outbox entries after outbox seq ``after``."""
+        with self.store.read() as session:
+            # plain rows, not ORM objects: the batch only reads them
+            return list(
+                session.execute(
+                    select(*_OUTBOX_COLUMNS)
+                    .where(OutboxEntry.seq > after, OutboxEntry.last_error.is_(None))
+                    .order_by(OutboxEntry.seq)
+                    .limit(self.batch_size)
+                )
+            )
 
     def _acknowledge(
         self, entries: list[OutboxRow], answer: p.PushBatchResponse, summary: SyncSummary
@@ -188,10 +214,18 @@ class SyncService:
                     summary.pushed += 1
                 else:
                     summary.pushed += 1
-            for start in range(0, len(done), 500):
+            if done:
+                # The batch is every waiting entry between its first and last seq (it was
+                # read in seq order), and the refused ones now carry their error: one range
+                # delete instead of lists of ids.
                 session.execute(
-                    delete(OutboxEntry).where(OutboxEntry.seq.in_(done[start : start + 500]))
+                    delete(OutboxEntry).where(
+                        OutboxEntry.seq.between(entries[0].seq, entries[-1].seq),
+                        OutboxEntry.last_error.is_(None),
+                    )
                 )
+        if self.on_progress is not None:
+            self.on_progress("push", summary.pushed, 0)
 
     def _park(self, seq: int, error: str) -> None:
         with self.store.remote_session() as session:
@@ -234,21 +268,41 @@ class SyncService:
             return int(row.value) if row is not None else 0
 
     def pull(self, summary: SyncSummary) -> None:
+        """Pull pages until the server has nothing newer, fetching the next while applying one.
+
+        Pages are still requested one after the other (the next one's ``since`` is this
+        one's cursor); each is applied with its cursor in one transaction, so a prefetched
+        page lost to a crash is simply asked for again.
+        """
         since = self.cursor()
-        while True:
-            page = self._with_retry(
-                functools.partial(self.client.pull, since, self.page_size), summary
-            )
-            self.apply_page(page)
-            summary.pages += 1
-            summary.pulled_rows += len(page.rows)
-            summary.merges += len(page.merges)
-            summary.conflicts_received += len(page.conflicts)
-            summary.cursor = since = page.cursor
-            if self.on_progress is not None:
-                self.on_progress("pull", summary.pulled_rows, 0)
-            if not page.more:
-                return
+        with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
+
+            def fetch(since: int) -> Future[p.PullPage]:
+                return link.submit(
+                    self._with_retry,
+                    functools.partial(self.client.pull, since, self.page_size),
+                    summary,
+                )
+
+            coming = fetch(since)
+            while True:
+                page = coming.result()
+                if page.more:
+                    coming = fetch(page.cursor)
+                try:
+                    self.apply_page(page)
+                except BaseException:
+                    coming.cancel()
+                    raise
+                summary.pages += 1
+                summary.pulled_rows += len(page.rows)
+                summary.merges += len(page.merges)
+                summary.conflicts_received += len(page.conflicts)
+                summary.cursor = page.cursor
+                if self.on_progress is not None:
+                    self.on_progress("pull", summary.pulled_rows, 0)
+                if not page.more:
+                    return
 
     def apply_page(self, page: p.PullPage) -> None:
         """Apply one page and its cursor in one transaction (resumable pull)."""
@@ -267,7 +321,9 @@ class SyncService:
             for cls, rows in fresh.items():
                 for row in rows:
                     row["updated_at"] = now
-                session.execute(insert(cls), rows)
+                # Core, not ORM, bulk insert: the ORM's per-row bookkeeping was a third
+                # of a pull of new case files (attribute names are the column names)
+                session.execute(_table_of(cls).insert(), rows)
             # The search index is local: rebuild it for the people whose names or
             # documents this page brought, or pulled cases could not be found.
             reindex_people(session, _people_touched(page, known))
