@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from desktop.models.entities import OutboxEntry, Person, PersonName, Step
 from desktop.models.sync_records import SyncConflict
+from sync.protocol import Errno
 from tests.sync.conftest import Device, Server
 
 
@@ -51,6 +52,34 @@ def test_edits_travel_and_outbox_empties_only_after_ack(server: Server, make_dev
     b.sync()
     assert _get(b, Person, pid).phone == "0812345678"
     assert _get(b, Person, pid).version > 0
+
+
+def test_batches_in_flight_acknowledge_in_order_and_park_a_refused_change(
+    server: Server, make_device: Any
+) -> None:
+    """Batches of three, one in flight while the previous one is acknowledged: a change the
+    server refuses mid-way is parked with its error, everything else is acknowledged once."""
+    server.user("ann", offices=("MS",))
+    server.user("bob", offices=("MS",))
+    a = make_device(server, "ann", batch_size=3)
+    b = make_device(server, "bob")
+    ids = [_person(a, phone=str(n)) for n in range(2)]
+    with a.store.session() as session:
+        session.add(Person(office="TAK"))  # outside ann's scope: refused, with its audit row
+    ids += [_person(a, phone=str(n)) for n in range(2, 5)]
+    summary = a.sync()
+    assert summary.ok
+    assert summary.pushed == 10  # five people and their audit rows
+    assert summary.rejected == 2
+    assert (summary.waiting, summary.failed) == (0, 2)
+    with a.store.read() as session:
+        parked = list(session.scalars(select(OutboxEntry)))
+    assert len(parked) == 2
+    assert all(e.last_error.startswith(f"errno {int(Errno.OUT_OF_SCOPE)}:") for e in parked)
+    assert server.count("changes") == 10
+    assert a.sync().pushed == 0  # nothing sent twice
+    b.sync()
+    assert sorted(_get(b, Person, pid).phone for pid in ids) == ["0", "1", "2", "3", "4"]
 
 
 def test_concurrent_same_field_review_leaves_conflict(server: Server, make_device: Any) -> None:
