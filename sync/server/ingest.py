@@ -24,7 +24,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Engine, String, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,7 +40,6 @@ from sync.protocol import (
     Errno,
     MergeRecord,
     MergeRequest,
-    PushResult,
     PushStatus,
     Role,
     Side,
@@ -65,7 +64,25 @@ from sync.server.db import (
 from sync.server.errors import ApiError
 
 SERVER_DEVICE = "server"
+# entity -> its reference fields (rewritten to merge targets), worked out once
+_REF_FIELDS: dict[str, frozenset[str]] = {
+    entity: frozenset(name for name, f in spec.fields.items() if f.type is FieldType.REF)
+    for entity, spec in ENTITIES.items()
+}
 _IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
+
+
+class Outcome(NamedTuple):
+    """One change's result: the members of :class:`sync.protocol.PushResult`.
+
+    A plain tuple: a push makes one per change, and the version 2 answer is tuples anyway.
+    """
+
+    change_id: str
+    status: PushStatus
+    seq: int | None = None
+    errno: int | None = None
+    conflict_id: str | None = None
 
 
 @dataclass
@@ -203,7 +220,11 @@ class _Ingest:
         self.clock = clock
         self.top = lock_counter(conn)
         self.now = now_iso()
+        # per-field state, loaded or written in this transaction; see state()
         self.states: dict[tuple[str, str, str], _State] = {}
+        # rows created whole in this transaction: (entity, row id) -> the row's state, its
+        # value the object of fields; per-field state is derived only when asked for
+        self.created: dict[tuple[str, str], _State] = {}
         self.log: list[dict[str, Any]] = []
         self.dirty: dict[tuple[str, str, str], _State] = {}
         # rows created whole in this transaction with no earlier state: one row_state each
@@ -217,8 +238,23 @@ class _Ingest:
         self.top += 1
         return self.top
 
+    def state(self, key: tuple[str, str, str]) -> _State | None:
+        """The current state of ``(entity, row id, field)``, or None when it has none.
+
+        A field written after its row was created whole has its own state, which wins.
+        """
+        found = self.states.get(key)
+        if found is None and self.created:
+            entity, row_id, field = key
+            row = self.created.get((entity, row_id))
+            if row is not None:
+                fields = _row_fields(entity, row.value)
+                if field in fields:
+                    return _State(fields[field], row.hlc, row.seq, row.device_id, row.user_id)
+        return found
+
     def office_of(self, entity: str, row_id: str) -> str | None:
-        state = self.states.get((entity, row_id, "office"))
+        state = self.state((entity, row_id, "office"))
         return state.value if state is not None else None
 
     def write(
@@ -266,16 +302,22 @@ class _Ingest:
 
     def relog_row(self, entity: str, row_id: str, office: str) -> None:
         """Send every field of a row that moved office to the devices of the new office."""
-        for (ent, rid, field), state in list(self.states.items()):
+        fields: dict[str, _State] = {}
+        if (entity, row_id) in self.created:
+            for field in _row_fields(entity, self.created[(entity, row_id)].value):
+                derived = self.state((entity, row_id, field))
+                assert derived is not None
+                fields[field] = derived
+        for (ent, rid, field), state in self.states.items():
             if ent == entity and rid == row_id:
-                moved = _State(
-                    state.value, state.hlc, self.next_seq(), state.device_id, state.user_id
-                )
-                self.write(entity, row_id, field, moved, office)
+                fields[field] = state
+        for field, state in fields.items():
+            moved = _State(state.value, state.hlc, self.next_seq(), state.device_id, state.user_id)
+            self.write(entity, row_id, field, moved, office)
 
     def server_value(self, caller: Caller, entity: str, row_id: str, field: str, value: Any) -> int:
         """Set a field on the server's own authority (merge, undo, flipped conflict)."""
-        current = self.states.get((entity, row_id, field))
+        current = self.state((entity, row_id, field))
         if current is not None:
             self.clock.observe(current.hlc)
         office = self.office_of(entity, row_id) or ""
@@ -315,7 +357,7 @@ class _Ingest:
         store_counter(self.conn, self.top)
 
 
-def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) -> list[PushResult]:
+def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) -> list[Outcome]:
     """Apply a batch atomically; one result per change, in the batch's order."""
     validate(caller, batch)
     with engine.begin() as conn:
@@ -331,13 +373,11 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
         ingest.states = _load_states(conn, row_ids)
         ingest.known = {(entity, row) for entity, row, _field in ingest.states}
-        results: list[PushResult] = []
+        results: list[Outcome] = []
         for index, change in enumerate(batch):
             done = seen.get(change.change_id)
             if done is not None:  # accepted before (or earlier in this batch): same seq
-                result = PushResult(
-                    change_id=change.change_id, status=PushStatus.DUPLICATE, seq=done
-                )
+                result = Outcome(change_id=change.change_id, status=PushStatus.DUPLICATE, seq=done)
             elif change.field == WHOLE_ROW:
                 result = _apply_row(ingest, caller, index, change)
             else:
@@ -349,19 +389,13 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
 
 def _refs(entity: str, field: str, value: Any) -> list[str]:
     """The row ids a change's value refers to (a whole row may hold several)."""
+    refs = _REF_FIELDS[entity]
     if field == WHOLE_ROW:
-        fields = ENTITIES[entity].fields
-        return [
-            item
-            for name, item in value.items()
-            if isinstance(item, str) and name in fields and fields[name].type is FieldType.REF
-        ]
-    if isinstance(value, str) and field_spec(entity, field).type is FieldType.REF:
-        return [value]
-    return []
+        return [item for name in refs if isinstance(item := value.get(name), str)]
+    return [value] if field in refs and isinstance(value, str) else []
 
 
-def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushResult:
+def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome:
     change_id = change.change_id
     entity, field = change.entity, change.field
     spec = field_spec(entity, field)
@@ -377,19 +411,19 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushRes
         if not caller.may(value) or (current_office is not None and not caller.may(current_office)):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
     elif current_office is None:
-        return PushResult(
+        return Outcome(
             change_id=change_id, status=PushStatus.REJECTED, errno=Errno.ROW_OFFICE_UNKNOWN
         )
     elif not caller.may(current_office):
         raise ApiError(403, Errno.OUT_OF_SCOPE, "row outside your scope", index=index)
 
     key = (entity, row_id, field)
-    current = ingest.states.get(key)
+    current = ingest.state(key)
     if current is not None and (spec.merge is Merge.APPEND or ENTITIES[entity].append_only):
         if current.value == value:
             ingest.seen[change_id] = current.seq
-            return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
-        return PushResult(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
+            return Outcome(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
+        return Outcome(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
     seq = ingest.next_seq()
     result, conflict_id = _decide(ingest, caller, change, key, value, seq, current_office or value)
     office = value if field == "office" else current_office
@@ -404,7 +438,7 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushRes
         ingest.relog_row(entity, row_id, office)
     ingest.seen[change_id] = seq
     status = PushStatus.CONFLICT if conflict_id is not None else PushStatus.ACCEPTED
-    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
+    return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
 
 
 def _decide(
@@ -418,7 +452,7 @@ def _decide(
 ) -> tuple[_State, str | None]:
     """The state one field settles on at ``seq`` (merge class), and a conflict record's id."""
     entity, row_id, field = key
-    current = ingest.states.get(key)
+    current = ingest.state(key)
     # the authenticated device and account, never what the change claims
     mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
     result = mine
@@ -455,7 +489,7 @@ def _decide(
     return _State(result.value, result.hlc, seq, result.device_id, result.user_id), conflict_id
 
 
-def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> PushResult:
+def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome:
     """A row created on a device, whole: one log entry; field state derived from it."""
     change_id = change.change_id
     entity = change.entity
@@ -463,23 +497,24 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Pus
     row_id = (
         ingest.redirect.get(change.row_id, change.row_id) if entity in MERGEABLE else change.row_id
     )
-    values = {
-        name: ingest.redirect.get(item, item) if spec.fields[name].type is FieldType.REF else item
-        for name, item in change.value.items()
-    }
+    values: dict[str, Any] = change.value
+    if ingest.redirect:  # references to merged rows point at their targets
+        refs = _REF_FIELDS[entity]
+        values = {
+            name: ingest.redirect.get(item, item) if name in refs else item
+            for name, item in values.items()
+        }
     office: str = values["office"]
     current_office = ingest.office_of(entity, row_id)
     if not caller.may(office) or (current_office is not None and not caller.may(current_office)):
         raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
     if spec.append_only:
-        current = ingest.states.get((entity, row_id, WHOLE_ROW))
+        current = ingest.state((entity, row_id, WHOLE_ROW))
         if current is not None:
             if current.value == values:
                 ingest.seen[change_id] = current.seq
-                return PushResult(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
-            return PushResult(
-                change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY
-            )
+                return Outcome(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
+            return Outcome(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
     seq = ingest.next_seq()
     ingest.seen[change_id] = seq
     if (entity, row_id) not in ingest.known:
@@ -498,12 +533,9 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Pus
                 "user_id": caller.username,
             }
         )
-        for name, item in _row_fields(entity, values).items():
-            ingest.states[(entity, row_id, name)] = _State(
-                item, change.hlc, seq, caller.device_id, caller.username
-            )
+        ingest.created[(entity, row_id)] = state
         ingest.known.add((entity, row_id))
-        return PushResult(change_id=change_id, status=PushStatus.ACCEPTED, seq=seq)
+        return Outcome(change_id=change_id, status=PushStatus.ACCEPTED, seq=seq)
     # the row exists (created again, or merged into a row that exists): field by field,
     # exactly as single-field changes of this device would be settled
     settled: dict[str, Any] = {}
@@ -525,7 +557,7 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Pus
     if moved_from is not None:
         ingest.relog_row(entity, row_id, new_office)
     status = PushStatus.CONFLICT if first_conflict is not None else PushStatus.ACCEPTED
-    return PushResult(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
+    return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
 
 
 def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
