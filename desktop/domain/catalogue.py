@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -387,8 +388,16 @@ def _partial_date(spec: FieldSpec, value: object) -> str:
     return text
 
 
+# A row id as the app writes it: checked by a pattern, not parsed (a pull checks tens of
+# thousands); any other spelling uuid.UUID accepts is normalised to this form.
+_CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _ref(spec: FieldSpec, value: object) -> str:
-    return str(uuid.UUID(_text(spec, value)))
+    text = _text(spec, value)
+    if _CANONICAL_ID.fullmatch(text):
+        return text
+    return str(uuid.UUID(text))
 
 
 def _json(spec: FieldSpec, value: object) -> object:

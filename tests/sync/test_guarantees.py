@@ -329,3 +329,55 @@ def test_a_store_with_demo_data_never_syncs(server: Server, make_device: Any) ->
     with pytest.raises(UserError) as again:
         register_device(a.store, a.client, "https://sync.example.org", "ann", "x", "laptop")
     assert again.value.code == "sync.demo_store"
+
+
+def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
+    server: Server, make_device: Any
+) -> None:
+    """New rows are bulk-inserted below the ORM on pull: every column, NULLs and JSON
+    included, must be stored byte for byte as the ORM stored them on the first device."""
+    import decimal
+
+    from sqlalchemy import text
+
+    from desktop.models.entities import ContributionMonth
+    from desktop.services import people
+
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    made = people.create_person(
+        a.store,
+        people.PersonInput(
+            names=[people.NameInput("သန်းသန်း", "native")],
+            documents=[people.DocumentInput("passport", "MB765432")],
+        ),
+    )
+    with a.store.session() as session:
+        session.add(
+            ContributionMonth(
+                office="MS",
+                person_id=made.person_id,
+                month="2026-10",
+                wage=decimal.Decimal("15000.50"),
+                section=33,
+            )
+        )
+    a.sync()
+    b.sync()
+    tables = ("person", "person_name", "identity_document", "contribution_month", "audit_event")
+
+    def stored(device: Device) -> dict[str, list[tuple[Any, ...]]]:
+        found = {}
+        with device.store.read() as session:
+            for table in tables:
+                rows = session.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings()
+                found[table] = [
+                    tuple(v for k, v in row.items() if k not in ("version", "updated_at"))
+                    for row in rows
+                ]
+        return found
+
+    mine, theirs = stored(a), stored(b)
+    assert all(mine[table] for table in tables)
+    assert theirs == mine
