@@ -441,13 +441,12 @@ def _check_whole_row(entity: str, value: Any) -> None:
         raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
     if not isinstance(value.get("office"), str):
         raise ValueProblem(Errno.REQUIRED_VALUE, "office required")
-    fields = ENTITIES[entity].fields
     for name, item in value.items():
-        test = quick.get(name) if name != DELETED_FIELD else None
-        if test is None:  # ``*`` and ``deleted`` are not fields of a row
+        test = quick.get(name)
+        if test is None or name == DELETED_FIELD:  # not a field of a row; nor is ``*``
             raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
         if not test(item):
-            _check_field(entity, name, fields[name], item)
+            _check_field(entity, name, ENTITIES[entity].fields[name], item)
 
 
 def _is_date(value: Any) -> bool:
@@ -485,15 +484,22 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
     """
     kind = spec.type
     limit = spec.max_length if spec.max_length is not None else sys.maxsize
-    ok: Quick
+    nullable = not (spec.required or name == DELETED_FIELD)
     if entity == "attachment" and name in ("filename", "sha256"):
         return lambda _v: False  # name rules: always the full check
+    # the two commonest kinds get one flat test each (a push runs one per field per row)
     if kind is FieldType.TEXT:
-        ok = lambda v: type(v) is str and len(v) <= limit  # noqa: E731
-    elif kind is FieldType.REF and spec.max_length is None:
+        if nullable:
+            return lambda v: v is None or (type(v) is str and len(v) <= limit)
+        return lambda v: type(v) is str and len(v) <= limit
+    if kind is FieldType.REF and spec.max_length is None:
         # canonical UUID text is what devices send; other spellings take the full check
-        ok = lambda v: type(v) is str and _UUID_TEXT.fullmatch(v) is not None  # noqa: E731
-    elif kind is FieldType.LIST:
+        match = _UUID_TEXT.fullmatch
+        if nullable:
+            return lambda v: v is None or (type(v) is str and match(v) is not None)
+        return lambda v: type(v) is str and match(v) is not None
+    ok: Quick
+    if kind is FieldType.LIST:
         ok = lambda v: (
             type(v) is list
             and all(  # noqa: E731
@@ -505,9 +511,7 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
     else:
         type_ok = _TYPE_CHECKS[kind]  # text-shaped values: dates, decimals, months, ...
         ok = lambda v: type_ok(v) and len(v) <= limit  # noqa: E731
-    if spec.required or name == DELETED_FIELD:
-        return ok
-    return lambda v: v is None or ok(v)
+    return (lambda v: v is None or ok(v)) if nullable else ok
 
 
 # entity -> field -> quick test; ``deleted`` included (single-field changes may set it)

@@ -12,10 +12,11 @@ reads the committed counter and then the log below it never skips a late commit.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -242,33 +243,39 @@ def read_counter(conn: Connection) -> int:
     return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
 
 
-# one encoder for every value: json.dumps with options builds a new encoder per call
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def dumps(value: Any) -> str:
-    """Compact JSON as stored in the log and the state tables (scripts kept readable)."""
-    return _ENCODE(value)
+    """Compact JSON as stored in the log and the state tables (scripts kept readable).
+
+    pydantic-core's encoder writes what ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"))`` writes (NaN and Infinity too; only tiny floats spell their
+    exponent shorter, ``1e-7``, the same number) at about a fifth of the cost: a push
+    encodes every new row once.
+    """
+    return to_json(value, inf_nan_mode="constants").decode()
 
 
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert new rows in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
+def insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert new rows (tuples in the order of ``columns``) in bulk.
 
-    COPY runs on the same connection, so it belongs to the caller's transaction.
+    ``COPY`` on PostgreSQL (on the same connection, so inside the caller's transaction),
+    one ``executemany`` on SQLite. Tuples rather than dicts: a push writes two rows per
+    change, and COPY takes each row as a sequence.
     """
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    names = list(rows[0])
     raw: Any = conn.connection.driver_connection
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
+        write = copy.write_row
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            write(row)
 
 
 def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:

@@ -69,6 +69,20 @@ _REF_FIELDS: dict[str, frozenset[str]] = {
     entity: frozenset(name for name, f in spec.fields.items() if f.type is FieldType.REF)
     for entity, spec in ENTITIES.items()
 }
+_LOG_COLUMNS = (
+    "seq",
+    "change_id",
+    "entity",
+    "row_id",
+    "field",
+    "value",
+    "hlc",
+    "device_id",
+    "user_id",
+    "office",
+    "received_at",
+)
+_FRESH_COLUMNS = ("entity", "row_id", "value", "hlc", "seq", "device_id", "user_id")
 _IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
 
 
@@ -225,10 +239,10 @@ class _Ingest:
         # rows created whole in this transaction: (entity, row id) -> the row's state, its
         # value the object of fields; per-field state is derived only when asked for
         self.created: dict[tuple[str, str], _State] = {}
-        self.log: list[dict[str, Any]] = []
+        self.log: list[tuple[Any, ...]] = []  # rows of ``changes``: _LOG_COLUMNS
         self.dirty: dict[tuple[str, str, str], _State] = {}
         # rows created whole in this transaction with no earlier state: one row_state each
-        self.fresh: list[dict[str, Any]] = []
+        self.fresh: list[tuple[Any, ...]] = []  # rows of ``row_state``: _FRESH_COLUMNS
         self.known: set[tuple[str, str]] = set()  # (entity, row id) the server has state for
         self.seen: dict[str, int] = {}  # change id -> seq, for duplicates
         self.redirect: dict[str, str] = {}  # merged row id -> target id
@@ -285,19 +299,19 @@ class _Ingest:
         """
         entity, row_id, field = key
         self.log.append(
-            {
-                "seq": state.seq,
-                "change_id": change_id or str(uuid.uuid4()),
-                "entity": entity,
-                "row_id": row_id,
-                "field": field,
-                "value": dumps(state.value) if text is None else text,
-                "hlc": state.hlc,
-                "device_id": state.device_id,
-                "user_id": state.user_id,
-                "office": office,
-                "received_at": self.now,
-            }
+            (
+                state.seq,
+                change_id or str(uuid.uuid4()),
+                entity,
+                row_id,
+                field,
+                dumps(state.value) if text is None else text,
+                state.hlc,
+                state.device_id,
+                state.user_id,
+                office,
+                self.now,
+            )
         )
 
     def relog_row(self, entity: str, row_id: str, office: str) -> None:
@@ -332,8 +346,8 @@ class _Ingest:
         return seq
 
     def flush(self) -> None:
-        insert_many(self.conn, changes, self.log)
-        insert_many(self.conn, row_state, self.fresh)
+        insert_many(self.conn, changes, _LOG_COLUMNS, self.log)
+        insert_many(self.conn, row_state, _FRESH_COLUMNS, self.fresh)
         upsert(
             self.conn,
             field_state,
@@ -523,15 +537,7 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
         text = dumps(values)
         ingest.log_entry((entity, row_id, WHOLE_ROW), state, office, change_id, text)
         ingest.fresh.append(
-            {
-                "entity": entity,
-                "row_id": row_id,
-                "value": text,
-                "hlc": change.hlc,
-                "seq": seq,
-                "device_id": caller.device_id,
-                "user_id": caller.username,
-            }
+            (entity, row_id, text, change.hlc, seq, caller.device_id, caller.username)
         )
         ingest.created[(entity, row_id)] = state
         ingest.known.add((entity, row_id))
