@@ -498,20 +498,21 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
         if nullable:
             return lambda v: v is None or (type(v) is str and match(v) is not None)
         return lambda v: type(v) is str and match(v) is not None
-    ok: Quick
     if kind is FieldType.LIST:
-        ok = lambda v: (
-            type(v) is list
-            and all(  # noqa: E731
-                type(i) is str and len(i) <= limit for i in v
-            )
-        )
+        ok = _quick_list(limit)
     elif kind in (FieldType.INT, FieldType.BOOL, FieldType.JSON):
         ok = _TYPE_CHECKS[kind]  # not text: no length to check
     else:
-        type_ok = _TYPE_CHECKS[kind]  # text-shaped values: dates, decimals, months, ...
-        ok = lambda v: type_ok(v) and len(v) <= limit  # noqa: E731
+        ok = _quick_text_shaped(_TYPE_CHECKS[kind], limit)  # dates, decimals, months, ...
     return (lambda v: v is None or ok(v)) if nullable else ok
+
+
+def _quick_list(limit: int) -> Quick:
+    return lambda v: type(v) is list and all(type(i) is str and len(i) <= limit for i in v)
+
+
+def _quick_text_shaped(type_ok: Quick, limit: int) -> Quick:
+    return lambda v: type_ok(v) and len(v) <= limit
 
 
 # entity -> field -> quick test; ``deleted`` included (single-field changes may set it)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -93,18 +94,20 @@ changes = Table(
     Index("ix_changes_office_seq", "office", "seq"),
 )
 
+# Both state tables are looked up by row id alone (a push loads the state of its rows):
+# their primary keys lead with it, so no second index has to be kept per row.
 field_state = Table(
     "field_state",
     metadata,
-    Column("entity", String(32), primary_key=True),
-    Column("row_id", String(36), primary_key=True),
-    Column("field", String(64), primary_key=True),
+    Column("entity", String(32), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("field", String(64), nullable=False),
     Column("value", Text),
     Column("hlc", String(80), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("user_id", String(80), nullable=False),
-    Index("ix_field_state_row_id", "row_id"),
+    PrimaryKeyConstraint("row_id", "entity", "field"),
 )
 
 # The state of every field of a row created whole (field ``*``), as one row: the values
@@ -113,14 +116,14 @@ field_state = Table(
 row_state = Table(
     "row_state",
     metadata,
-    Column("entity", String(32), primary_key=True),
-    Column("row_id", String(36), primary_key=True),
+    Column("entity", String(32), nullable=False),
+    Column("row_id", String(36), nullable=False),
     Column("value", Text, nullable=False),  # JSON object of the row's fields
     Column("hlc", String(80), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("user_id", String(80), nullable=False),
-    Index("ix_row_state_row_id", "row_id"),
+    PrimaryKeyConstraint("row_id", "entity"),
 )
 
 conflicts = Table(

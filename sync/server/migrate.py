@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "sync_alembic_version"  # Alembic's own table in the server database
 # any constant works; it keeps two server processes from migrating at the same moment
 _MIGRATION_LOCK = 0x5A9A_0001
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from alembic import context
 
 from sync.server.db import metadata
+from sync.server.migrate import VERSION_TABLE
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=metadata,
     render_as_batch=True,
-    version_table="sync_alembic_version",
+    version_table=VERSION_TABLE,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,98 @@
+"""sync.server.db: the migrations build the tables the code describes; JSON and bulk inserts."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import inspect, select
+
+from sync.server.db import dumps, insert_many, make_engine, metadata, row_state
+from sync.server.migrate import VERSION_TABLE, upgrade
+
+
+def test_migrations_and_metadata_agree(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+            assert compare_metadata(context, metadata) == []
+            found = inspect(conn)
+            for table in metadata.sorted_tables:
+                keys = found.get_pk_constraint(table.name)["constrained_columns"]
+                assert keys == [c.name for c in table.primary_key.columns], table.name
+    finally:
+        engine.dispose()
+
+
+def test_state_tables_are_keyed_by_row_id_first() -> None:
+    """Pushes look state up by row id alone: the primary key serves it, no extra index."""
+    assert [c.name for c in row_state.primary_key.columns] == ["row_id", "entity"]
+    field_state = metadata.tables["field_state"]
+    assert [c.name for c in field_state.primary_key.columns] == ["row_id", "entity", "field"]
+    assert not row_state.indexes
+    assert not field_state.indexes
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@given(_JSON)
+def test_dumps_reads_back_as_the_same_value(value: Any) -> None:
+    assert _same(json.loads(dumps(value)), value)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_dumps_writes_compact_json_as_the_standard_library_does(value: Any) -> None:
+    # floats left out: tiny ones may spell their exponent shorter (1e-7), the same number
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_dumps_keeps_scripts_readable_and_specials() -> None:
+    assert dumps({"name": "မောင်", "n": float("nan")}) == '{"name":"မောင်","n":NaN}'
+
+
+def test_insert_many_writes_tuples_in_column_order(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        columns = ("entity", "row_id", "value", "hlc", "seq", "device_id", "user_id")
+        rows = [
+            ("person", f"r{n}", "{}", "0001763812345678-0000-d", n, "d", "ann") for n in range(3)
+        ]
+        with engine.begin() as conn:
+            insert_many(conn, row_state, columns, rows)
+            insert_many(conn, row_state, columns, [])
+        with engine.connect() as conn:
+            found = conn.execute(select(row_state).order_by(row_state.c.seq)).all()
+        assert [(r.row_id, r.seq, r.user_id) for r in found] == [
+            (f"r{n}", n, "ann") for n in range(3)
+        ]
+    finally:
+        engine.dispose()
