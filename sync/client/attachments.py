@@ -127,7 +127,7 @@ def upload_blob(
         raise ValueError(f"size must not be negative: {size}")
     start = p.UploadStart(sha256=sha256, size=size, chunk_size=chunk_size)
     with _refusals(sha256):
-        status = client._call(p.UploadStatus, "POST", "/attachments/start", body=start)
+        status = client.attachment_start(start)
     if status.complete:
         return UploadResult(sha256, size, status.chunks, 0, 0, True)
     if status.size != size:
@@ -145,12 +145,7 @@ def upload_blob(
                 raise BlobRefused(sha256, f"local content is longer than {size} bytes")
             if index not in have:
                 with _refusals(sha256):
-                    client._request(
-                        "PUT",
-                        "/attachments/chunk",
-                        raw=chunk,
-                        params={"sha256": sha256, "index": index},
-                    )
+                    client.attachment_chunk(sha256, index, chunk)
                 sent_chunks += 1
                 sent_bytes += len(chunk)
             done += len(chunk)
@@ -158,9 +153,8 @@ def upload_blob(
                 progress(done, size)
         if total != size:
             raise BlobRefused(sha256, f"local content is {total} bytes, not {size}")
-    verify = p.UploadVerify(sha256=sha256)
     with _refusals(sha256):
-        final = client._call(p.UploadStatus, "POST", "/attachments/verify", body=verify)
+        final = client.attachment_verify(sha256)
     return UploadResult(sha256, size, final.chunks, sent_chunks, sent_bytes, False)
 
 
@@ -178,8 +172,7 @@ def download_blob(
     """
     check_name(sha256)
     with _refusals(sha256):
-        response = client._request("GET", "/attachments/content", params={"sha256": sha256})
-    data = bytes(response.content)
+        data = client.attachment_content(sha256)
     if len(data) > max_bytes:
         raise BlobRefused(sha256, f"{len(data)} bytes is more than {max_bytes}")
     if hashlib.sha256(data).hexdigest() != sha256:

@@ -197,31 +197,47 @@ class SyncClient:
 
     # -- attachments -----------------------------------------------------------------------
 
+    def attachment_start(self, start: p.UploadStart) -> p.UploadStatus:
+        """Announce an upload; the answer lists the chunks the server already holds."""
+        return self._call(p.UploadStatus, "POST", "/attachments/start", body=start)
+
+    def attachment_chunk(self, sha256: str, index: int, data: bytes) -> None:
+        """Send chunk ``index`` of the blob named ``sha256``."""
+        self._request(
+            "PUT", "/attachments/chunk", raw=data, params={"sha256": sha256, "index": index}
+        )
+
+    def attachment_verify(self, sha256: str) -> p.UploadStatus:
+        """Ask the server to hash what it holds; a mismatch discards the upload there."""
+        verify = p.UploadVerify(sha256=sha256)
+        return self._call(p.UploadStatus, "POST", "/attachments/verify", body=verify)
+
+    def attachment_content(self, sha256: str) -> bytes:
+        """The blob's bytes as the server sends them (the caller checks them)."""
+        return bytes(
+            self._request("GET", "/attachments/content", params={"sha256": sha256}).content
+        )
+
     def upload(self, data: bytes, chunk_size: int = 256 * 1024) -> p.UploadStatus:
         """Upload content-addressed bytes, sending only chunks the server lacks; verify."""
         sha256 = hashlib.sha256(data).hexdigest()
-        start = p.UploadStart(sha256=sha256, size=len(data), chunk_size=chunk_size)
-        status = self._call(p.UploadStatus, "POST", "/attachments/start", body=start)
+        status = self.attachment_start(
+            p.UploadStart(sha256=sha256, size=len(data), chunk_size=chunk_size)
+        )
         if status.complete:
             return status
         have = set(status.received)
         for index in range(status.chunks):
-            if index in have:
-                continue
-            part = data[index * status.chunk_size : (index + 1) * status.chunk_size]
-            self._request(
-                "PUT", "/attachments/chunk", raw=part, params={"sha256": sha256, "index": index}
-            )
-        return self._call(
-            p.UploadStatus, "POST", "/attachments/verify", body=p.UploadVerify(sha256=sha256)
-        )
+            if index not in have:
+                part = data[index * status.chunk_size : (index + 1) * status.chunk_size]
+                self.attachment_chunk(sha256, index, part)
+        return self.attachment_verify(sha256)
 
     def upload_status(self, sha256: str) -> p.UploadStatus:
         return self._call(p.UploadStatus, "GET", "/attachments/status", params={"sha256": sha256})
 
     def download(self, sha256: str) -> bytes:
-        response = self._request("GET", "/attachments/content", params={"sha256": sha256})
-        data = response.content
+        data = self.attachment_content(sha256)
         if hashlib.sha256(data).hexdigest() != sha256:
             raise SyncHttpError(200, p.Errno.HASH_MISMATCH, "downloaded bytes do not match")
         return data
