@@ -81,8 +81,12 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
             if audit is not None:
                 audits.append(audit)
     for audit in audits:
+        # the event's id is derived from the stamp of its own insert (so the wire can
+        # leave it out: catalogue.audit_event_id)
+        stamp = str(ctx.clock.tick())
+        audit.id = catalogue.audit_event_id(stamp)
         session.add(audit)
-        _record_insert(session, ctx, audit)
+        _record_insert(session, ctx, audit, stamp)
     with session.no_autoflush:
         state = session.get(SyncState, "hlc")
         if state is None:
@@ -104,7 +108,10 @@ def insert_changes(spec: catalogue.EntitySpec, wire: dict[str, object]) -> list[
     ]
 
 
-def _record_insert(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:
+def _record_insert(
+    session: Session, ctx: ChangeContext, obj: Synced, stamp: str | None = None
+) -> AuditEvent | None:
+    """The outbox entry of a new row (stamped ``stamp`` if given) and its audit event."""
     spec = catalogue.entity(obj.__entity__)
     if obj.id is None:
         obj.id = new_id()
@@ -112,7 +119,7 @@ def _record_insert(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEv
         name: catalogue.to_wire(field, getattr(obj, name)) for name, field in spec.fields.items()
     }
     for name, value in insert_changes(spec, values):
-        _outbox(session, ctx, spec.name, obj.id, name, value, 0)
+        _outbox(session, ctx, spec.name, obj.id, name, value, 0, stamp)
     if isinstance(obj, AuditEvent):
         return None
     return _audit(ctx, obj, "created", sorted(k for k, v in values.items() if v is not None))
@@ -148,6 +155,7 @@ def _outbox(
     field: str,
     value: object,
     base_version: int,
+    stamp: str | None = None,
 ) -> None:
     session.add(
         OutboxEntry(
@@ -157,7 +165,7 @@ def _outbox(
             field=field,
             value=wire_json(value),
             base_version=base_version,
-            hlc=str(ctx.clock.tick()),
+            hlc=stamp or str(ctx.clock.tick()),
             device_id=ctx.device_id,
             user_id=ctx.user,
         )
@@ -215,8 +223,9 @@ class BulkWriter:
         wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
         for name, value in insert_changes(spec, wire):
             self._queue(spec.name, row["id"], name, value, now)
+        stamp = str(self.ctx.clock.tick())
         audit = {
-            "id": new_id(),
+            "id": catalogue.audit_event_id(stamp),
             "office": row.get("office") or "",
             "at": now,
             "user": self.ctx.user,
@@ -227,12 +236,20 @@ class BulkWriter:
             "details": {"fields": sorted(k for k, v in wire.items() if v is not None)},
         }
         audit_wire = {name: audit[name] for name in catalogue.entity("audit_event").fields}
-        self._queue("audit_event", audit["id"], catalogue.WHOLE_ROW, audit_wire, now)
+        self._queue("audit_event", audit["id"], catalogue.WHOLE_ROW, audit_wire, now, stamp)
         audit.update(version=0, deleted=False, updated_at=now)
         self.audits.append(audit)
         return str(row["id"])
 
-    def _queue(self, entity: str, row_id: str, field: str, value: object, now: str) -> None:
+    def _queue(
+        self,
+        entity: str,
+        row_id: str,
+        field: str,
+        value: object,
+        now: str,
+        stamp: str | None = None,
+    ) -> None:
         self.outbox.append(
             (
                 str(uuid.uuid4()),
@@ -241,7 +258,7 @@ class BulkWriter:
                 field,
                 wire_json(value),
                 0,
-                str(self.ctx.clock.tick()),
+                stamp or str(self.ctx.clock.tick()),
                 self.ctx.device_id,
                 self.ctx.user,
                 now,

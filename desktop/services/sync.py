@@ -133,6 +133,8 @@ class SyncService:
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[str, int, int], None] | None = None
     _classes: dict[str, type[Synced]] = field(default_factory=_entity_classes)
+    # the push body form the server takes, asked once per sync (GET /info push_forms)
+    _push_form: int | None = field(default=None, init=False)
 
     def sync(self) -> SyncSummary:
         """Push everything waiting, then pull until the server has nothing newer."""
@@ -140,6 +142,7 @@ class SyncService:
         summary = SyncSummary()
         started = time.monotonic()
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
+        self._push_form = None  # the server may have been upgraded or replaced since
         try:
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
@@ -172,10 +175,11 @@ class SyncService:
             after = 0
             entries = self._outbox_batch(after)
             answered: tuple[list[OutboxRow], p.PushBatchResponse] | None = None
+            form = self._form(summary) if entries else 2
             while entries:
                 sent = link.submit(
                     self._with_retry,
-                    functools.partial(self.client.push_batch, batch_body(entries)),
+                    functools.partial(self.client.push_batch, batch_body(entries, form)),
                     summary,
                 )
                 if answered is not None:
@@ -202,6 +206,13 @@ class SyncService:
                 entries = following
             if answered is not None:
                 self._acknowledge(*answered, summary)
+
+    def _form(self, summary: SyncSummary) -> int:
+        """The most compact push form both ends know (3, else 2), asked once per sync."""
+        if self._push_form is None:
+            info = self._with_retry(self.client.info, summary)
+            self._push_form = 3 if 3 in info.push_forms else 2
+        return self._push_form
 
     def _outbox_batch(self, after: int) -> list[OutboxRow]:
         """The next batch of waiting outbox entries after outbox seq ``after``."""
@@ -494,13 +505,14 @@ _OUTBOX_COLUMNS = (
 )
 
 
-def batch_body(entries: Sequence[OutboxRow]) -> bytes:
-    """Outbox entries as a protocol 2 push body (values spliced in as stored)."""
+def batch_body(entries: Sequence[OutboxRow], form: int = 2) -> bytes:
+    """Outbox entries as a push body of ``form`` 2 or 3 (values spliced in as stored)."""
     return encode_batch(
         [
             (e.change_id, e.entity, e.row_id, e.field, e.value, e.base_version, e.hlc)
             for e in entries
-        ]
+        ],
+        form,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from desktop.domain.catalogue import AUDIT_ENTITY, audit_event_id
 from sync import protocol as p
 
 M = TypeVar("M", bound=BaseModel)
@@ -243,8 +244,8 @@ class SyncClient:
         return data
 
 
-def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]]) -> bytes:
-    """A version 2 push body from outbox entries whose values are already compact JSON.
+def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: int = 2) -> bytes:
+    """A push body (form 2 or 3) from outbox entries whose values are already compact JSON.
 
     Each change is ``(change_id, entity, row_id, field, value_json, base_version, hlc)``;
     the stored JSON text of the value is spliced in as it is, not parsed and re-encoded.
@@ -252,13 +253,30 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]]) -> byt
     A row insert goes without its change id (``null``): the server derives one from the
     device and the row (:func:`sync.protocol.insert_change_id`), the same on every resend,
     which saves a random, incompressible id per new row.
+
+    Form 3 (docs/sync-protocol.md §4) also leaves out what the server can derive: the id
+    of an audit event whose id is derived from its stamp (``null``), and each stamp after
+    the first as ``[wall_delta, counter]`` against the change before it when both come
+    from the same node. Together a third of the bytes of a new case file.
     """
-    parts = [
-        f"[{'null' if field == p.WHOLE_ROW else _text(cid)},{_text(entity)},{_text(row)},"
-        f"{_text(field)},{value},{base:d},{_text(hlc)}]"
-        for cid, entity, row, field, value, base, hlc in changes
-    ]
-    return ('{"v":2,"changes":[' + ",".join(parts) + "]}").encode("utf-8")
+    parts: list[str] = []
+    previous: tuple[int, str] | None = None  # wall and node of the change before
+    for cid, entity, row, field, value, base, hlc in changes:
+        insert = field == p.WHOLE_ROW
+        stamp, row_text = _text(hlc), _text(row)
+        if form >= 3:
+            wall_text, counter_text, node = hlc.split("-", 2)
+            wall = int(wall_text)
+            if previous is not None and previous[1] == node:
+                stamp = f"[{wall - previous[0]:d},{int(counter_text):d}]"
+            previous = (wall, node)
+            if insert and entity == AUDIT_ENTITY and row == audit_event_id(hlc):
+                row_text = "null"
+        parts.append(
+            f"[{'null' if insert else _text(cid)},{_text(entity)},{row_text},"
+            f"{_text(field)},{value},{base:d},{stamp}]"
+        )
+    return (f'{{"v":{form:d},"changes":[' + ",".join(parts) + "]}").encode("utf-8")
 
 
 # one encoder for every string: json.dumps with options builds a new encoder per call

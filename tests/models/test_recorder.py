@@ -110,3 +110,24 @@ def test_remote_session_records_nothing(store: Store) -> None:
     with store.remote_session() as session:
         session.add(Person(office="TAK-01", sex="f"))
     assert _outbox(store) == []
+
+
+def test_an_audit_event_id_is_derived_from_the_stamp_of_its_own_insert(store: Store) -> None:
+    """Flush hook and bulk writer alike: the wire may leave the id out (protocol batch 3)."""
+    from desktop.domain.catalogue import audit_event_id
+    from desktop.models.recorder import BulkWriter
+
+    with store.session() as session:
+        session.add(Person(office="TAK-01", sex="f"))
+    with store.session() as session:
+        writer = BulkWriter(store.change_context())
+        writer.add(Person, office="TAK-01", sex="m")
+        writer.flush(session)
+    entries = [e for e in _outbox(store) if e.entity == "audit_event"]
+    with store.read() as session:
+        events = {e.id: e for e in session.scalars(select(AuditEvent))}
+    assert len(entries) == len(events) == 2
+    for entry in entries:
+        assert entry.row_id == audit_event_id(entry.hlc)
+        assert events[entry.row_id].action == "person.created"
+    assert len({e.hlc for e in _outbox(store)}) == len(_outbox(store))  # no stamp used twice
