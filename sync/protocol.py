@@ -198,15 +198,26 @@ def insert_change_id(device_id: str, entity: str, row_id: str) -> str:
     A device inserts a row once, so this is as unique as a random id, and a resent insert
     gets the same id (idempotent). Another device inserting the same row id gets another.
     """
-    digest = _INSERT_HASH.copy()
-    digest.update(f"{device_id}/{entity}/{row_id}".encode())
-    # uuid.uuid5 without its two UUID objects (a push derives one per new row): SHA-1 of
-    # namespace + name, first 16 bytes, version 5 and the RFC 4122 variant set
-    raw = bytearray(digest.digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return _insert_ids(device_id)(entity, row_id)
+
+
+def _insert_ids(device_id: str) -> Callable[[str, str], str]:
+    """:func:`insert_change_id` for one device: its part of the hash is taken once."""
+    prefix = _INSERT_HASH.copy()
+    prefix.update(f"{device_id}/".encode())
+
+    def derive(entity: str, row_id: str) -> str:
+        # uuid.uuid5 without its two UUID objects (a push derives one per new row):
+        # SHA-1 of namespace + name, first 16 bytes, version 5 and the RFC 4122 variant
+        digest = prefix.copy()
+        digest.update(f"{entity}/{row_id}".encode())
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x50
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+    return derive
 
 
 class MissingChangeId(ValueError):
@@ -225,12 +236,13 @@ def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
     """
     if isinstance(body, PushBatch):
         found: list[Edit] = []
+        derived = _insert_ids(device_id)
         for index, (cid, entity, row, field, value, base, hlc) in enumerate(body.changes):
             row_id = str(row)
             if cid is not None:
                 change_id = str(cid)
             elif field == WHOLE_ROW:
-                change_id = insert_change_id(device_id, entity, row_id)
+                change_id = derived(entity, row_id)
             else:
                 raise MissingChangeId(index)
             found.append(Edit(change_id, entity, row_id, field, value, base, hlc))

@@ -365,10 +365,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         except p.MissingChangeId as exc:
             raise ApiError(400, Errno.INVALID_PAYLOAD, str(exc), index=exc.index) from None
         results = ingest.push(engine, ctx.clock, caller, edits)
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result.status.value] = counts.get(result.status.value, 0) + 1
-        request.state.audit = {"changes": len(body.changes), **counts}
+        counts: dict[p.PushStatus, int] = {}
+        for result in results:  # by member, not .value: an enum property is slow on 3.11
+            counts[result.status] = counts.get(result.status, 0) + 1
+        by_status = {status.value: count for status, count in counts.items()}
+        request.state.audit = {"changes": len(body.changes), **by_status}
         if isinstance(body, p.PushBatch):
             return p.PushBatchResponse(
                 results=[(r.status, r.seq, r.errno, r.conflict_id) for r in results]
