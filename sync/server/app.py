@@ -21,6 +21,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 from sqlalchemy import Engine, and_, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
@@ -348,9 +349,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response_model=p.PushResponse | p.PushBatchResponse,
         openapi_extra=push_extra,
     )
-    def push(
-        body: PushBody, caller: CallerDep, request: Request
-    ) -> p.PushResponse | p.PushBatchResponse:
+    def push(body: PushBody, caller: CallerDep, request: Request) -> p.PushResponse | Response:
         """Apply a batch of changes atomically; idempotent by change id.
 
         Either form is accepted: version 1 objects, or the version 2 batch of arrays
@@ -371,9 +370,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         by_status = {status.value: count for status, count in counts.items()}
         request.state.audit = {"changes": len(body.changes), **by_status}
         if isinstance(body, p.PushBatch):
-            return p.PushBatchResponse(
-                results=[(r.status, r.seq, r.errno, r.conflict_id) for r in results]
-            )
+            # the JSON of a PushBatchResponse, written directly: FastAPI would build the
+            # model, dump it, validate it again and encode it (about 5 % of a bulk push)
+            answer = {
+                "v": 2,
+                "results": [(r.status, r.seq, r.errno, r.conflict_id) for r in results],
+            }
+            return Response(to_json(answer), media_type="application/json")
         return p.PushResponse(results=[p.PushResult(**r._asdict()) for r in results])
 
     @app.get(f"{p.PREFIX}/pull", response_model=p.PullPage)
