@@ -26,10 +26,17 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from desktop.domain.catalogue import ENTITIES, FieldSpec, FieldType
+from desktop.domain.catalogue import (
+    AUDIT_ENTITY,
+    ENTITIES,
+    FieldSpec,
+    FieldType,
+    audit_event_id,
+)
 
 PROTOCOL_VERSION = 2
-PUSH_FORMS = (1, 2)  # push bodies this server accepts: v1 objects, v2 arrays
+# push bodies this server accepts: v1 objects, v2 arrays, v3 arrays with derivable parts left out
+PUSH_FORMS = (1, 2, 3)
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
@@ -163,20 +170,25 @@ Name = Annotated[str, Field(max_length=64)]
 Stamp = Annotated[str, Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")]
 BaseVersion = Annotated[int, Field(ge=0)]
 # change_id, entity, row_id, field, value, base_version, hlc; change_id may be null for a
-# row insert (field ``*``): it is then derived from the device and the row (insert_change_id)
-WireChange = tuple[UuidText | None, Name, UuidText, Name, Any, BaseVersion, Stamp]
+# row insert (field ``*``): it is then derived from the device and the row (insert_change_id).
+# Form 3 only (checked in edits_of): row_id null for an audit event insert (derived from its
+# stamp) and hlc as [wall_delta, counter] against the change before it.
+StampDelta = tuple[int, int]
+WireChange = tuple[
+    UuidText | None, Name, UuidText | None, Name, Any, BaseVersion, Stamp | StampDelta
+]
 # the namespace of derived insert change ids (a constant of the protocol; any UUID would do)
 INSERT_NAMESPACE = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
 _INSERT_HASH = hashlib.sha1(INSERT_NAMESPACE.bytes, usedforsecurity=False)
 
 
 class PushBatch(_Model):
-    """Version 2 push: changes as arrays (see :data:`WireChange`), in the order made.
+    """Push forms 2 and 3: changes as arrays (see :data:`WireChange`), in the order made.
 
     The device and account are the authenticated ones, so they are not repeated per change.
     """
 
-    v: Literal[2]
+    v: Literal[2, 3]
     changes: list[WireChange]
 
 
@@ -220,25 +232,65 @@ def _insert_ids(device_id: str) -> Callable[[str, str], str]:
     return derive
 
 
-class MissingChangeId(ValueError):
-    """A change other than a row insert came without a change id; ``index`` says which."""
+class BadChange(ValueError):
+    """A change of a push batch the form does not allow; ``index`` says which."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+
+
+class MissingChangeId(BadChange):
+    """A change other than a row insert came without a change id."""
 
     def __init__(self, index: int) -> None:
-        super().__init__("change_id may be null only for a row insert (field *)")
-        self.index = index
+        super().__init__(index, "change_id may be null only for a row insert (field *)")
+
+
+_MAX_WALL = 10**16  # a stamp's wall part has 16 digits
+
+
+def _stamps(body: PushBatch) -> list[str]:
+    """Every change's full stamp: form 3 deltas resolved against the change before."""
+    found: list[str] = []
+    wall, node = 0, ""
+    for index, change in enumerate(body.changes):
+        hlc = change[6]
+        if isinstance(hlc, str):
+            found.append(hlc)
+            if body.v >= 3:
+                wall_text, _counter, node = hlc.split("-", 2)
+                wall = int(wall_text)
+            continue
+        if body.v < 3 or not found:
+            raise BadChange(index, "hlc must be a stamp (a delta needs form 3 and a stamp before)")
+        wall += hlc[0]
+        if not (0 <= wall < _MAX_WALL and 0 <= hlc[1] <= 9999):
+            raise BadChange(index, "hlc delta gives a stamp out of range")
+        found.append(f"{wall:016d}-{hlc[1]:04d}-{node}")
+    return found
 
 
 def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
     """The changes of either push form, ids as canonical UUID text.
 
     ``device_id`` is the authenticated device: null insert change ids are derived from it.
-    Raises :class:`MissingChangeId` for a null change id on anything but a row insert.
+    Raises :class:`BadChange` for what the form does not allow (a null change id on
+    anything but a row insert; in form 3, a null row id on anything but an audit event
+    insert or a stamp delta with no stamp before it).
     """
     if isinstance(body, PushBatch):
         found: list[Edit] = []
         derived = _insert_ids(device_id)
-        for index, (cid, entity, row, field, value, base, hlc) in enumerate(body.changes):
-            row_id = str(row)
+        stamps = _stamps(body)
+        for index, (cid, entity, row, field, value, base, _hlc) in enumerate(body.changes):
+            hlc = stamps[index]
+            if row is not None:
+                row_id = str(row)
+            elif body.v >= 3 and entity == AUDIT_ENTITY and field == WHOLE_ROW:
+                row_id = audit_event_id(hlc)
+            else:
+                raise BadChange(index, "row_id may be null only for an audit event insert (v 3)")
             if cid is not None:
                 change_id = str(cid)
             elif field == WHOLE_ROW:

@@ -361,7 +361,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             )
         try:
             edits = p.edits_of(body, caller.device_id)
-        except p.MissingChangeId as exc:
+        except p.BadChange as exc:
             raise ApiError(400, Errno.INVALID_PAYLOAD, str(exc), index=exc.index) from None
         results = ingest.push(engine, ctx.clock, caller, edits)
         counts: dict[p.PushStatus, int] = {}

@@ -144,3 +144,138 @@ def test_short_way_agrees_with_the_full_check(where: tuple[str, str], value: Any
     except ValueProblem as problem:
         expected = problem.errno
     assert _problem(entity, field, value) == expected
+
+
+# -- push form 3: derivable parts left out ----------------------------------------------
+
+
+def _outbox(count: int) -> list[tuple[str, str, str, str, str, int, str]]:
+    """Changes as a device's outbox holds them: rows, their audit events, an edit."""
+    from desktop.domain.catalogue import audit_event_id
+
+    found: list[tuple[str, str, str, str, str, int, str]] = []
+    for number in range(count):
+        wall = 1763812345678 + number // 3
+        row, stamp = str(uuid.uuid4()), f"{wall:016d}-{number % 3:04d}-dev12"
+        found.append((str(uuid.uuid4()), "person", row, WHOLE_ROW, '{"office":"MS"}', 0, stamp))
+        audit_stamp = f"{wall + 1:016d}-0000-dev12"
+        audit = audit_event_id(audit_stamp)
+        found.append((str(uuid.uuid4()), "audit_event", audit, WHOLE_ROW, "{}", 0, audit_stamp))
+        edit_stamp = f"{wall - 2:016d}-0007-other"  # another node, older: a full stamp again
+        found.append((str(uuid.uuid4()), "person", row, "phone", '"08"', 3, edit_stamp))
+    return found
+
+
+def _edits(body: bytes) -> list[Any]:
+    from sync.protocol import PushBatch, edits_of
+
+    return edits_of(PushBatch.model_validate_json(body), "device-1")
+
+
+def test_form_3_means_exactly_what_form_2_means_in_fewer_bytes() -> None:
+    from sync.client.http import encode_batch
+
+    changes = _outbox(40)
+    form2, form3 = encode_batch(changes, 2), encode_batch(changes, 3)
+    assert _edits(form3) == _edits(form2)
+    assert [edit.hlc for edit in _edits(form3)] == [change[6] for change in changes]
+    assert len(form3) < len(form2)
+    assert b'"audit_event",null,' in form3
+    assert b",[1,0]]" in form3  # an audit event stamped a millisecond after its row
+
+
+def test_an_audit_event_with_its_own_id_keeps_it_in_form_3() -> None:
+    from sync.client.http import encode_batch
+
+    changes = _outbox(1)
+    cid, entity, _row, field, value, base, hlc = changes[1]
+    chosen = str(uuid.uuid4())  # e.g. an explicit event (record_action): not derived
+    changes[1] = (cid, entity, chosen, field, value, base, hlc)
+    assert [edit.row_id for edit in _edits(encode_batch(changes, 3))][1] == chosen
+
+
+@pytest.mark.parametrize(
+    ("v", "changes", "index"),
+    [
+        # a delta needs a stamp before it
+        (3, [[None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 1]]], 0),
+        # form 2 allows neither a delta nor a null row id
+        (
+            2,
+            [
+                [
+                    None,
+                    "person",
+                    str(uuid.uuid4()),
+                    "*",
+                    {"office": "MS"},
+                    0,
+                    "0000000000000001-0000-d",
+                ],
+                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 1]],
+            ],
+            1,
+        ),
+        (2, [[None, "audit_event", None, "*", {}, 0, "0000000000000001-0000-d"]], 0),
+        # a null row id only for an audit event insert
+        (3, [[None, "person", None, "*", {"office": "MS"}, 0, "0000000000000001-0000-d"]], 0),
+        (
+            3,
+            [
+                [
+                    str(uuid.uuid4()),
+                    "audit_event",
+                    None,
+                    "office",
+                    "MS",
+                    0,
+                    "0000000000000001-0000-d",
+                ]
+            ],
+            0,
+        ),
+        # a delta that leaves the stamp's range
+        (
+            3,
+            [
+                [
+                    None,
+                    "person",
+                    str(uuid.uuid4()),
+                    "*",
+                    {"office": "MS"},
+                    0,
+                    "0000000000000001-0000-d",
+                ],
+                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [-2, 0]],
+            ],
+            1,
+        ),
+        (
+            3,
+            [
+                [
+                    None,
+                    "person",
+                    str(uuid.uuid4()),
+                    "*",
+                    {"office": "MS"},
+                    0,
+                    "0000000000000001-0000-d",
+                ],
+                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 10000]],
+            ],
+            1,
+        ),
+    ],
+)
+def test_what_a_form_does_not_allow_is_refused_with_its_index(
+    v: int, changes: list[Any], index: int
+) -> None:
+    import json
+
+    from sync.protocol import BadChange
+
+    with pytest.raises(BadChange) as refused:
+        _edits(json.dumps({"v": v, "changes": changes}).encode())
+    assert refused.value.index == index

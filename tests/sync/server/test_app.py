@@ -310,7 +310,7 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
     info = http.get("/v1/info").json()
-    assert (info["protocol"], info["push_forms"]) == (2, [1, 2])
+    assert (info["protocol"], info["push_forms"]) == (2, [1, 2, 3])
 
 
 def test_every_request_audited_without_personal_data(server: Server, ann: SyncClient) -> None:
@@ -524,3 +524,37 @@ def test_change_id_may_be_null_only_for_a_row_insert(server: Server, ann: SyncCl
     _refused(response, 400, Errno.INVALID_PAYLOAD)
     assert response.json()["details"]["index"] == 1
     assert server.count("changes") == server.count("row_state") == 0
+
+
+def test_push_form_3_derives_audit_ids_and_stamps_and_refuses_what_it_cannot(
+    server: Server, ann: SyncClient
+) -> None:
+    from desktop.domain.catalogue import audit_event_id
+    from sync.server.ingest import current_rows
+
+    row, first = str(uuid.uuid4()), "0001763812345678-0000-dev"
+    audit = {
+        "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
+        "action": "person.created", "entity": "person", "row_id": row, "details": {"fields": []},
+    }  # fmt: skip
+    bad = [None, "person", None, "*", {"office": "MS"}, 0, first]
+    good = [[None, "person", row, "*", {"office": "MS"}, 0, first],
+            [None, "audit_event", None, "*", audit, 0, [1, 0]]]  # fmt: skip
+
+    def post(changes: list[Any]) -> Any:
+        return ann.http.request(  # type: ignore[attr-defined]
+            "POST",
+            "/v1/push",
+            content=json.dumps({"v": 3, "changes": changes}).encode(),
+            headers={"Authorization": f"Bearer {ann.token}", "Content-Type": "application/json"},
+        )
+
+    refused = post([*good, bad])
+    _refused(refused, 400, Errno.INVALID_PAYLOAD)
+    assert refused.json()["details"]["index"] == 2
+    assert server.count("changes") == 0
+    assert [result[0] for result in post(good).json()["results"]] == ["accepted", "accepted"]
+    with server.engine.connect() as conn:
+        rows = current_rows(conn)
+    derived = audit_event_id("0001763812345679-0000-dev")
+    assert rows[("audit_event", derived)]["row_id"] == row
