@@ -194,79 +194,25 @@ def test_an_audit_event_with_its_own_id_keeps_it_in_form_3() -> None:
     assert [edit.row_id for edit in _edits(encode_batch(changes, 3))][1] == chosen
 
 
+FIRST = "0000000000000001-0000-d"
+
+
+def _new(hlc: Any, row: str | None = "fresh", entity: str = "person") -> list[Any]:
+    """A row insert in array form (``row`` "fresh": a new random id)."""
+    row_id = str(uuid.uuid4()) if row == "fresh" else row
+    return [None, entity, row_id, "*", {"office": "MS"}, 0, hlc]
+
+
 @pytest.mark.parametrize(
     ("v", "changes", "index"),
     [
-        # a delta needs a stamp before it
-        (3, [[None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 1]]], 0),
-        # form 2 allows neither a delta nor a null row id
-        (
-            2,
-            [
-                [
-                    None,
-                    "person",
-                    str(uuid.uuid4()),
-                    "*",
-                    {"office": "MS"},
-                    0,
-                    "0000000000000001-0000-d",
-                ],
-                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 1]],
-            ],
-            1,
-        ),
-        (2, [[None, "audit_event", None, "*", {}, 0, "0000000000000001-0000-d"]], 0),
-        # a null row id only for an audit event insert
-        (3, [[None, "person", None, "*", {"office": "MS"}, 0, "0000000000000001-0000-d"]], 0),
-        (
-            3,
-            [
-                [
-                    str(uuid.uuid4()),
-                    "audit_event",
-                    None,
-                    "office",
-                    "MS",
-                    0,
-                    "0000000000000001-0000-d",
-                ]
-            ],
-            0,
-        ),
-        # a delta that leaves the stamp's range
-        (
-            3,
-            [
-                [
-                    None,
-                    "person",
-                    str(uuid.uuid4()),
-                    "*",
-                    {"office": "MS"},
-                    0,
-                    "0000000000000001-0000-d",
-                ],
-                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [-2, 0]],
-            ],
-            1,
-        ),
-        (
-            3,
-            [
-                [
-                    None,
-                    "person",
-                    str(uuid.uuid4()),
-                    "*",
-                    {"office": "MS"},
-                    0,
-                    "0000000000000001-0000-d",
-                ],
-                [None, "person", str(uuid.uuid4()), "*", {"office": "MS"}, 0, [0, 10000]],
-            ],
-            1,
-        ),
+        (3, [_new([0, 1])], 0),  # a delta needs a stamp before it
+        (2, [_new(FIRST), _new([0, 1])], 1),  # form 2 allows no delta...
+        (2, [_new(FIRST, None, "audit_event")], 0),  # ...and no null row id
+        (3, [_new(FIRST, None)], 0),  # a null row id only for an audit event insert...
+        (3, [[str(uuid.uuid4()), "audit_event", None, "office", "MS", 0, FIRST]], 0),  # ...insert
+        (3, [_new(FIRST), _new([-2, 0])], 1),  # a delta that leaves the stamp's range
+        (3, [_new(FIRST), _new([0, 10000])], 1),
     ],
 )
 def test_what_a_form_does_not_allow_is_refused_with_its_index(
