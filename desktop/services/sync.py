@@ -402,13 +402,8 @@ class SyncService:
             if cls is None:
                 continue
             for start in range(0, len(row_ids), 500):
-                chunk = row_ids[start : start + 500]
-                # ids first (from the index alone): on a first pull none are known, and
-                # loading objects is then only for the rows this device already has
-                have = list(session.scalars(select(cls.id).where(cls.id.in_(chunk))))
-                if have:
-                    query = select(cls).where(cls.id.in_(have))
-                    known.update(((entity, obj.id), obj) for obj in session.scalars(query))
+                query = select(cls).where(cls.id.in_(row_ids[start : start + 500]))
+                known.update(((entity, obj.id), obj) for obj in session.scalars(query))
         return known
 
     def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
