@@ -256,7 +256,7 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: 
     device and the row (:func:`sync.protocol.insert_change_id`), the same on every resend,
     which saves a random, incompressible id per new row.
 
-    Form 3 (docs/sync-protocol.md §4) also leaves out what the server can derive: the id
+    Form 3 (docs/sync-protocol.md §5) also leaves out what the server can derive: the id
     of an audit event whose id is derived from its stamp (``null``), and each stamp after
     the first as ``[wall_delta, counter]`` against the change before it when both come
     from the same node. Together a third of the bytes of a new case file.
