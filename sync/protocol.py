@@ -37,6 +37,8 @@ from desktop.domain.catalogue import (
 PROTOCOL_VERSION = 2
 # push bodies this server accepts: v1 objects, v2 arrays, v3 arrays with derivable parts left out
 PUSH_FORMS = (1, 2, 3)
+# pull pages this server writes: 2 (rows as objects), 3 (rows as arrays, derivable parts left out)
+PULL_FORMS = (2, 3)
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
@@ -135,6 +137,7 @@ class RegisterResponse(_Model):
 class ServerInfo(_Model):
     protocol: int = PROTOCOL_VERSION
     push_forms: list[int] = Field(default_factory=lambda: list(PUSH_FORMS))
+    pull_forms: list[int] = Field(default_factory=lambda: list(PULL_FORMS))
     max_batch: int = MAX_BATCH
     max_body_bytes: int = MAX_BODY_BYTES
     max_page: int = MAX_PAGE
@@ -386,6 +389,59 @@ class PullPage(_Model):
     rows: list[RowUpdate]
     merges: list[MergeRecord]
     conflicts: list[ConflictRecord]
+
+
+# entity, id (null: an audit event whose id is derived from ``stamp``), version as a
+# difference from the row before it in the page, values, stamp (null unless the id is null)
+CompactRow = tuple[str, str | None, int, dict[str, Any], str | None]
+
+
+class CompactPullPage(_Model):
+    """Pull page form 3 (``?form=3``): :class:`PullPage` with its rows as arrays.
+
+    See docs/sync-protocol.md §6; :meth:`expand` gives the :class:`PullPage` it means.
+    """
+
+    v: Literal[3]
+    since: int
+    cursor: int
+    more: bool
+    hlc: str | None = None
+    rows: list[CompactRow]
+    merges: list[MergeRecord]
+    conflicts: list[ConflictRecord]
+
+    def expand(self) -> PullPage:
+        """The page with full rows; ``ValueError`` for a null id it cannot derive."""
+        rows: list[RowUpdate] = []
+        version = 0
+        for entity, row_id, delta, values, stamp in self.rows:
+            version += delta
+            if row_id is None:
+                if entity != AUDIT_ENTITY or stamp is None or not _STAMP.fullmatch(stamp):
+                    raise ValueError(f"row {len(rows)}: a null id needs an audit event stamp")
+                row_id = audit_event_id(stamp)
+            rows.append(RowUpdate(entity=entity, id=row_id, version=version, values=values))
+        return PullPage(
+            since=self.since,
+            cursor=self.cursor,
+            more=self.more,
+            hlc=self.hlc,
+            rows=rows,
+            merges=self.merges,
+            conflicts=self.conflicts,
+        )
+
+
+_STAMP = re.compile(r"\d{16}-\d{4}-[^\s]{1,60}")
+_FORM_3 = re.compile(rb'\s*\{\s*"v"\s*:\s*3\b')
+
+
+def parse_pull_page(body: bytes) -> PullPage:
+    """A pull answer of either form as a :class:`PullPage` (``ValueError`` if malformed)."""
+    if _FORM_3.match(body):  # the server writes "v" first
+        return CompactPullPage.model_validate_json(body).expand()
+    return PullPage.model_validate_json(body)
 
 
 # --- merges and conflicts -------------------------------------------------------------

@@ -133,8 +133,8 @@ class SyncService:
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[str, int, int], None] | None = None
     _classes: dict[str, type[Synced]] = field(default_factory=_entity_classes)
-    # the push body form the server takes, asked once per sync (GET /info push_forms)
-    _push_form: int | None = field(default=None, init=False)
+    # the push and pull forms both ends know, asked once per sync (GET /info)
+    _forms: tuple[int, int] | None = field(default=None, init=False)
 
     def sync(self) -> SyncSummary:
         """Push everything waiting, then pull until the server has nothing newer."""
@@ -142,7 +142,7 @@ class SyncService:
         summary = SyncSummary()
         started = time.monotonic()
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
-        self._push_form = None  # the server may have been upgraded or replaced since
+        self._forms = None  # the server may have been upgraded or replaced since
         try:
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
@@ -175,7 +175,7 @@ class SyncService:
             after = 0
             entries = self._outbox_batch(after)
             answered: tuple[list[OutboxRow], p.PushBatchResponse] | None = None
-            form = self._form(summary) if entries else 2
+            form = self.forms(summary)[0] if entries else 2
             while entries:
                 sent = link.submit(
                     self._with_retry,
@@ -207,12 +207,19 @@ class SyncService:
             if answered is not None:
                 self._acknowledge(*answered, summary)
 
-    def _form(self, summary: SyncSummary) -> int:
-        """The most compact push form both ends know (3, else 2), asked once per sync."""
-        if self._push_form is None:
+    def forms(self, summary: SyncSummary) -> tuple[int, int]:
+        """The most compact (push, pull) forms both ends know (3, else 2), asked once per sync.
+
+        A server older than pull form 3 ignores the request for it and answers form 2,
+        which the client reads as well.
+        """
+        if self._forms is None:
             info = self._with_retry(self.client.info, summary)
-            self._push_form = 3 if 3 in info.push_forms else 2
-        return self._push_form
+            self._forms = (
+                3 if 3 in info.push_forms else 2,
+                3 if 3 in info.pull_forms else 2,
+            )
+        return self._forms
 
     def _outbox_batch(self, after: int) -> list[OutboxRow]:
         """The next batch of waiting outbox entries after outbox seq ``after``."""
@@ -318,12 +325,13 @@ class SyncService:
         page lost to a crash is simply asked for again.
         """
         since = self.cursor()
+        form = self.forms(summary)[1]
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
 
             def fetch(since: int) -> Future[p.PullPage]:
                 return link.submit(
                     self._with_retry,
-                    functools.partial(self.client.pull, since, self.page_size),
+                    functools.partial(self.client.pull, since, self.page_size, form),
                     summary,
                 )
 

@@ -177,8 +177,17 @@ class SyncClient:
         """Push a version 2 batch already encoded as JSON (see :func:`encode_batch`)."""
         return self._call(p.PushBatchResponse, "POST", "/push", json_body=body)
 
-    def pull(self, since: int, limit: int = p.DEFAULT_PAGE) -> p.PullPage:
-        return self._call(p.PullPage, "GET", "/pull", params={"since": since, "limit": limit})
+    def pull(self, since: int, limit: int = p.DEFAULT_PAGE, form: int = 2) -> p.PullPage:
+        """One pull page; ``form`` 3 asks for the compact page (expanded here)."""
+        params = {"since": since, "limit": limit}
+        if form >= 3:
+            params["form"] = form
+        response = self._request("GET", "/pull", params=params)
+        try:
+            return p.parse_pull_page(response.content)
+        except ValueError as exc:
+            # a page this client cannot read: nothing of it is applied
+            raise SyncHttpError(502, p.Errno.INTERNAL, f"unreadable pull page: {exc}") from None
 
     def merge(self, entity: str, source_id: str, target_id: str) -> p.MergeRecord:
         request = p.MergeRequest.model_validate(

@@ -30,7 +30,14 @@ from sqlalchemy import ColumnElement, Engine, String, Text, any_, bindparam, fun
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from desktop.domain.catalogue import ENTITIES, FORWARD_ORDER, FieldType, Merge
+from desktop.domain.catalogue import (
+    AUDIT_ENTITY,
+    ENTITIES,
+    FORWARD_ORDER,
+    FieldType,
+    Merge,
+    audit_event_id,
+)
 from desktop.domain.hlc import HybridClock
 from sync.protocol import (
     MERGEABLE,
@@ -616,12 +623,14 @@ class PulledPage:
     cursor: int
 
 
-def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PulledPage:
+def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) -> PulledPage:
     """One page of the log after ``since``, restricted to the caller's scope.
 
     The page is written as JSON here rather than through the response model: a row that
     appears once in the page as a whole row (the usual case for new rows) has its stored
-    JSON spliced in as it is, instead of being parsed and encoded again.
+    JSON spliced in as it is, instead of being parsed and encoded again. ``form`` 3 writes
+    a :class:`sync.protocol.CompactPullPage`: rows as arrays, versions as differences, and
+    no id for an audit event whose id its stamp gives.
     """
     with engine.connect().execution_options(sync_readonly=True) as conn:
         # the counter first: every change at or below it has committed (commit order =
@@ -647,7 +656,7 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PulledPage:
             row = rows.get((r.entity, r.row_id))
             if row is None:
                 row = rows[(r.entity, r.row_id)] = _PageRow(r.entity, r.row_id, r.seq)
-            row.add(r.field, r.value)
+            row.add(r.field, r.value, r.hlc)
             row.version = r.seq
             if top_hlc is None or r.hlc > top_hlc:
                 top_hlc = r.hlc
@@ -664,9 +673,20 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int) -> PulledPage:
             _conflict_record(c).model_dump_json()
             for c in conn.execute(conflict_query.order_by(conflicts.c.seq))
         ]
-    body = (
-        f'{{"since":{since:d},"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
-        f'"rows":[{",".join(row.json() for row in rows.values())}],'
+    if form >= 3:
+        parts: list[str] = []
+        version = 0
+        for row in rows.values():
+            parts.append(row.compact(row.version - version))
+            version = row.version
+        body = f'{{"v":3,"since":{since:d}'
+        listed = ",".join(parts)
+    else:
+        body = f'{{"since":{since:d}'
+        listed = ",".join(row.json() for row in rows.values())
+    body += (
+        f',"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
+        f'"rows":[{listed}],'
         f'"merges":[{",".join(merge_list)}],"conflicts":[{",".join(conflict_list)}]}}'
     )
     return PulledPage(body.encode("utf-8"), len(rows), upper)
@@ -681,10 +701,11 @@ class _PageRow:
         self.version = version
         self.values: dict[str, Any] = {}
         self.raw: str | None = None  # the stored JSON object, while it is the only entry
+        self.stamp: str | None = None  # the stamp of that entry
 
-    def add(self, field: str, text: str | None) -> None:
+    def add(self, field: str, text: str | None, stamp: str | None = None) -> None:
         if field == WHOLE_ROW and text is not None and not self.values and self.raw is None:
-            self.raw = text
+            self.raw, self.stamp = text, stamp
             return
         if self.raw is not None:
             self.values = json.loads(self.raw)
@@ -701,6 +722,18 @@ class _PageRow:
             f'{{"entity":{dumps(self.entity)},"id":{dumps(self.row_id)},'
             f'"version":{self.version:d},"values":{values}}}'
         )
+
+    def compact(self, delta: int) -> str:
+        """The row as a form 3 array, its version given as ``delta`` from the row before."""
+        values = self.raw if self.raw is not None else dumps(self.values)
+        stamp = self.stamp if self.raw is not None else None
+        if (
+            stamp is not None
+            and self.entity == AUDIT_ENTITY
+            and self.row_id == audit_event_id(stamp)
+        ):
+            return f"[{dumps(self.entity)},null,{delta:d},{values},{dumps(stamp)}]"
+        return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null]"
 
 
 def _merge_record(row: Any) -> MergeRecord:

@@ -229,11 +229,11 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
     calls = {"n": 0}
     real_pull = a.client.pull
 
-    def busy_then_ok(since: int, limit: int = 2000) -> Any:
+    def busy_then_ok(since: int, limit: int = 2000, form: int = 2) -> Any:
         calls["n"] += 1
         if calls["n"] < 3:
             raise SyncHttpError(503, 201, "busy", retry_after=7.0)
-        return real_pull(since, limit)
+        return real_pull(since, limit, form)
 
     a.client.pull = busy_then_ok  # type: ignore[method-assign]
     summary = a.sync()

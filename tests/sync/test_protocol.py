@@ -225,3 +225,71 @@ def test_what_a_form_does_not_allow_is_refused_with_its_index(
     with pytest.raises(BadChange) as refused:
         _edits(json.dumps({"v": v, "changes": changes}).encode())
     assert refused.value.index == index
+
+
+# -- pull form 3 ------------------------------------------------------------------------
+
+
+def _page3(rows: list[list[Any]]) -> bytes:
+    import json
+
+    page = {"v": 3, "since": 0, "cursor": 9, "more": False, "hlc": None, "rows": rows}
+    return json.dumps(page | {"merges": [], "conflicts": []}).encode()
+
+
+def test_a_compact_page_expands_to_full_rows() -> None:
+    from desktop.domain.catalogue import audit_event_id
+    from sync.protocol import parse_pull_page
+
+    person, stamp = str(uuid.uuid4()), "0001763812345678-0001-dev12"
+    audit = {"office": "MS", "row_id": person}
+    page = parse_pull_page(
+        _page3(
+            [
+                ["person", person, 5, {"office": "MS"}, None],
+                ["audit_event", None, 1, audit, stamp],
+                ["person", person, -1, {"phone": "08"}, None],
+            ]
+        )
+    )
+    assert [(r.entity, r.id, r.version) for r in page.rows] == [
+        ("person", person, 5),
+        ("audit_event", audit_event_id(stamp), 6),
+        ("person", person, 5),
+    ]
+    assert page.rows[1].values == audit
+    assert (page.cursor, page.more) == (9, False)
+
+
+def test_a_form_2_page_is_read_as_it_is() -> None:
+    from sync.protocol import parse_pull_page
+
+    row = {"entity": "person", "id": "x", "version": 3, "values": {"office": "MS"}}
+    body = b'{"since":0,"cursor":3,"more":false,"hlc":null,"rows":[%s],"merges":[],"conflicts":[]}'
+    page = parse_pull_page(body % json_bytes(row))
+    assert [(r.entity, r.id, r.version, r.values) for r in page.rows] == [
+        ("person", "x", 3, {"office": "MS"})
+    ]
+
+
+def json_bytes(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["person", None, 1, {"office": "MS"}, "0001763812345678-0001-dev12"],  # not an audit event
+        ["audit_event", None, 1, {}, None],  # no stamp to derive from
+        ["audit_event", None, 1, {}, "not a stamp"],
+        ["person", "x", "one", {}, None],  # version not a number
+        ["person", "x", 1, {}],  # too short
+    ],
+)
+def test_a_compact_page_it_cannot_read_is_refused(row: list[Any]) -> None:
+    from sync.protocol import parse_pull_page
+
+    with pytest.raises(ValueError):  # noqa: PT011 - pydantic's and ours alike
+        parse_pull_page(_page3([row]))

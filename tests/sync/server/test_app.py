@@ -558,3 +558,37 @@ def test_push_form_3_derives_audit_ids_and_stamps_and_refuses_what_it_cannot(
         rows = current_rows(conn)
     derived = audit_event_id("0001763812345679-0000-dev")
     assert rows[("audit_event", derived)]["row_id"] == row
+
+
+def test_pull_form_3_means_what_form_2_means_and_other_forms_are_refused(
+    server: Server, ann: SyncClient
+) -> None:
+    from desktop.domain.catalogue import audit_event_id
+
+    rows: list[list[Any]] = []
+    for number in range(3):
+        row = str(uuid.uuid4())
+        stamp = f"{1763812345678 + number:016d}-0000-dev"
+        audit = {
+            "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
+            "action": "person.created", "entity": "person", "row_id": row, "details": {},
+        }  # fmt: skip
+        rows.append(_insert(row, {"office": "MS", "phone": str(number)}, stamp))
+        rows.append([None, "audit_event", audit_event_id(stamp + "1"), "*", audit, 0, stamp + "1"])
+    assert _batch(ann, rows).status_code == 200
+    assert _post(ann, [_change(ann, rows[0][2], "phone", "09")]).status_code == 200
+    full, compact = ann.pull(0, 100), ann.pull(0, 100, 3)
+    assert compact == full
+    assert {r.entity for r in full.rows} == {"person", "audit_event"}
+    raw = ann.http.request(  # type: ignore[attr-defined]
+        "GET", "/v1/pull", params={"since": 0, "form": 3},
+        headers={"Authorization": f"Bearer {ann.token}"},
+    )  # fmt: skip
+    assert raw.content.startswith(b'{"v":3,')
+    assert b'"audit_event",null,' in raw.content  # derived ids left out
+    for form in (1, 4, "x"):
+        refused = ann.http.request(  # type: ignore[attr-defined]
+            "GET", "/v1/pull", params={"since": 0, "form": form},
+            headers={"Authorization": f"Bearer {ann.token}"},
+        )  # fmt: skip
+        _refused(refused, 400, Errno.INVALID_PAYLOAD)
