@@ -421,8 +421,11 @@ class CompactPullPage(_Model):
                 if entity != AUDIT_ENTITY or stamp is None or not _STAMP.fullmatch(stamp):
                     raise ValueError(f"row {len(rows)}: a null id needs an audit event stamp")
                 row_id = audit_event_id(stamp)
-            rows.append(RowUpdate(entity=entity, id=row_id, version=version, values=values))
-        return PullPage(
+            # checked already as this page's arrays: built without validating again
+            rows.append(
+                RowUpdate.model_construct(entity=entity, id=row_id, version=version, values=values)
+            )
+        return PullPage.model_construct(
             since=self.since,
             cursor=self.cursor,
             more=self.more,
