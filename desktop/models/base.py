@@ -7,10 +7,10 @@ import decimal
 import os
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import Boolean, Integer, MetaData, String, TypeDecorator
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Boolean, Integer, MetaData, String, Table, TypeDecorator, inspect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -79,3 +79,39 @@ class Synced:
     version: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[str] = mapped_column(String(32), default=utcnow, onupdate=utcnow)
+
+
+def table_of(cls: type[Any]) -> Table:
+    """The table a mapped class is mapped to (for bulk inserts)."""
+    return cast(Table, inspect(cls).local_table)
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert new rows (every column given) with one driver-level ``executemany``.
+
+    Each value goes through its column type's bind processor, as a Core insert would,
+    but without Core's per-row parameter bookkeeping, which cost about a quarter of a
+    pull of new case files. Used for rows pulled from the server and for bulk writes.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    columns = list(table.columns)
+    missing = {c.name for c in columns} - rows[0].keys()
+    if missing:  # a programming error: a column would silently get no default
+        raise ValueError(f"{table.name}: no value for {sorted(missing)}")
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(c.name) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    converters = [(c.name, c.type.bind_processor(dialect)) for c in columns]
+    params = [
+        tuple(
+            row[name] if convert is None else convert(row[name])  # None too, as Core does
+            for name, convert in converters
+        )
+        for row in rows
+    ]
+    conn.exec_driver_sql(sql, params)

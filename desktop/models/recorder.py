@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from desktop.domain import catalogue
 from desktop.domain.hlc import HybridClock
-from desktop.models.base import Synced, new_id, utcnow
+from desktop.models.base import Synced, insert_rows, new_id, table_of, utcnow
 from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
 
 
@@ -194,8 +194,9 @@ def _audit(ctx: ChangeContext, obj: Synced, verb: str, fields: list[str]) -> Aud
 class BulkWriter:
     """Inserts many new synced rows at once, recording exactly what the flush hook records.
 
-    For imports, demo data and benchmarks: ORM flushes cost about 1 ms a row, Core
-    ``executemany`` a tenth of that. Each queued row gets the same outbox entries
+    For imports, demo data and benchmarks: ORM flushes cost about 1 ms a row, one
+    ``executemany`` (:func:`~desktop.models.base.insert_rows`) a small part of that. Each
+    queued row gets the same outbox entries
     (:func:`insert_changes`) and ``<entity>.created`` audit event (with its own ``*``
     entry) as an ORM insert in :meth:`Store.session`; :meth:`flush` writes them inside
     the caller's transaction and saves the HLC state.
@@ -271,9 +272,9 @@ class BulkWriter:
         connection = session.connection()
         for cls, rows in self.rows.items():
             if rows:
-                connection.execute(cls.__table__.insert(), rows)  # type: ignore[attr-defined]
+                insert_rows(connection, table_of(cls), rows)
         if self.audits:
-            connection.execute(AuditEvent.__table__.insert(), self.audits)  # type: ignore[attr-defined]
+            insert_rows(connection, table_of(AuditEvent), self.audits)
         if not self.record:
             self.rows.clear()
             return

@@ -21,14 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, delete, func, inspect, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
-from desktop.models.base import Base, Synced, utcnow
+from desktop.models.base import Base, Synced, insert_rows, table_of, utcnow
 from desktop.models.entities import OutboxEntry, SyncState
 from desktop.models.search import reindex_people
 from desktop.models.secret_store import SecretStore
@@ -73,43 +73,6 @@ class SyncSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _table_of(cls: type[Synced]) -> Table:
-    """The table a synced class is mapped to (for bulk inserts)."""
-    return cast(Table, inspect(cls).local_table)
-
-
-def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert new rows (every column given) with one driver-level ``executemany``.
-
-    Each value goes through its column type's bind processor, as a Core insert would,
-    but without Core's per-row parameter bookkeeping, which cost about a quarter of a
-    pull of new case files.
-    """
-    if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    columns = list(table.columns)
-    missing = {c.name for c in columns} - rows[0].keys()
-    if missing:  # a programming error: a column would silently get no default
-        raise ValueError(f"{table.name}: no value for {sorted(missing)}")
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    converters = [(c.name, c.type.bind_processor(dialect)) for c in columns]
-    params = [
-        tuple(
-            row[name] if convert is None else convert(row[name])  # None too, as Core does
-            for name, convert in converters
-        )
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, params)
 
 
 def _entity_classes() -> dict[str, type[Synced]]:
@@ -372,7 +335,7 @@ class SyncService:
             for cls, rows in fresh.items():
                 for row in rows:
                     row["updated_at"] = now
-                _insert_rows(session, _table_of(cls), rows)
+                insert_rows(session.connection(), table_of(cls), rows)
             # The search index is local: rebuild it for the people whose names or
             # documents this page brought, or pulled cases could not be found.
             reindex_people(session, _people_touched(page, known))
