@@ -178,8 +178,8 @@ def wire_json(value: object) -> str:
 
 
 def _audit(ctx: ChangeContext, obj: Synced, verb: str, fields: list[str]) -> AuditEvent:
+    """The audit event of a write; its id comes from its insert's stamp (see _before_flush)."""
     return AuditEvent(
-        id=new_id(),
         office=getattr(obj, "office", ""),
         at=utcnow(),
         user=ctx.user,
