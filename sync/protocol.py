@@ -33,6 +33,7 @@ from desktop.domain.catalogue import (
     FieldType,
     audit_event_id,
 )
+from desktop.domain.hlc import Stamp as HlcStamp
 
 PROTOCOL_VERSION = 2
 # push bodies this server accepts: v1 objects, v2 arrays, v3 arrays with derivable parts left out
@@ -262,15 +263,15 @@ def _stamps(body: PushBatch) -> list[str]:
         if isinstance(hlc, str):
             found.append(hlc)
             if body.v >= 3:
-                wall_text, _counter, node = hlc.split("-", 2)
-                wall = int(wall_text)
+                parsed = HlcStamp.parse(hlc)  # well formed: the Stamp pattern held
+                wall, node = parsed.wall, parsed.node
             continue
         if body.v < 3 or not found:
             raise BadChange(index, "hlc must be a stamp (a delta needs form 3 and a stamp before)")
         wall += hlc[0]
         if not (0 <= wall < _MAX_WALL and 0 <= hlc[1] <= 9999):
             raise BadChange(index, "hlc delta gives a stamp out of range")
-        found.append(f"{wall:016d}-{hlc[1]:04d}-{node}")
+        found.append(str(HlcStamp(wall, hlc[1], node)))
     return found
 
 
@@ -393,7 +394,7 @@ class PullPage(_Model):
 
 # entity, id (null: an audit event whose id is derived from ``stamp``), version as a
 # difference from the row before it in the page, values, stamp (null unless the id is null)
-CompactRow = tuple[str, str | None, int, dict[str, Any], str | None]
+CompactRow = tuple[str, str | None, int, dict[str, Any], Stamp | None]
 
 
 class CompactPullPage(_Model):
@@ -418,7 +419,7 @@ class CompactPullPage(_Model):
         for entity, row_id, delta, values, stamp in self.rows:
             version += delta
             if row_id is None:
-                if entity != AUDIT_ENTITY or stamp is None or not _STAMP.fullmatch(stamp):
+                if entity != AUDIT_ENTITY or stamp is None:
                     raise ValueError(f"row {len(rows)}: a null id needs an audit event stamp")
                 row_id = audit_event_id(stamp)
             # checked already as this page's arrays: built without validating again
@@ -436,7 +437,6 @@ class CompactPullPage(_Model):
         )
 
 
-_STAMP = re.compile(r"\d{16}-\d{4}-[^\s]{1,60}")
 _FORM_3 = re.compile(rb'\s*\{\s*"v"\s*:\s*3\b')
 
 

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel
 
 from desktop.domain.catalogue import AUDIT_ENTITY, audit_event_id
+from desktop.domain.hlc import Stamp
 from sync import protocol as p
 
 M = TypeVar("M", bound=BaseModel)
@@ -271,16 +272,15 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: 
     from the same node. Together a third of the bytes of a new case file.
     """
     parts: list[str] = []
-    previous: tuple[int, str] | None = None  # wall and node of the change before
+    previous: Stamp | None = None  # the stamp of the change before
     for cid, entity, row, field, value, base, hlc in changes:
         insert = field == p.WHOLE_ROW
         stamp, row_text = _text(hlc), _text(row)
         if form >= 3:
-            wall_text, counter_text, node = hlc.split("-", 2)
-            wall = int(wall_text)
-            if previous is not None and previous[1] == node:
-                stamp = f"[{wall - previous[0]:d},{int(counter_text):d}]"
-            previous = (wall, node)
+            parsed = Stamp.parse(hlc)
+            if previous is not None and previous.node == parsed.node:
+                stamp = f"[{parsed.wall - previous.wall:d},{parsed.counter:d}]"
+            previous = parsed
             if insert and entity == AUDIT_ENTITY and row == audit_event_id(hlc):
                 row_text = "null"
         parts.append(
