@@ -716,8 +716,12 @@ class _PageRow:
         else:
             self.values[field] = loaded
 
+    def values_json(self) -> str:
+        """The row's values as JSON: the stored text itself while it is the only entry."""
+        return self.raw if self.raw is not None else dumps(self.values)
+
     def json(self) -> str:
-        values = self.raw if self.raw is not None else dumps(self.values)
+        values = self.values_json()
         return (
             f'{{"entity":{dumps(self.entity)},"id":{dumps(self.row_id)},'
             f'"version":{self.version:d},"values":{values}}}'
@@ -725,7 +729,7 @@ class _PageRow:
 
     def compact(self, delta: int) -> str:
         """The row as a form 3 array, its version given as ``delta`` from the row before."""
-        values = self.raw if self.raw is not None else dumps(self.values)
+        values = self.values_json()
         stamp = self.stamp if self.raw is not None else None
         if (
             stamp is not None
