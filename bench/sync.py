@@ -47,6 +47,7 @@ import httpx
 import psycopg
 
 from desktop.domain import catalogue
+from desktop.domain.gc_tuning import tune_gc
 from desktop.models.base import new_id
 from desktop.models.entities import (
     Case,
@@ -389,6 +390,7 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
                 push_wire, pull_wire = Wire(), Wire()
                 a = device(work / "device-a", url, "ann", push_wire, secrets)
                 b = device(work / "device-b", url, "bob", pull_wire, secrets)
+                tune_gc()  # the devices have started, as `sapan sync` and the app do then
                 employers = make_employers(a.store, 50)
                 results["create_s"] = create_cases(a.store, cases, employers)
                 results["case_json_bytes"] = round(case_json_bytes(a.store))

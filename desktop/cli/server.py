@@ -9,6 +9,7 @@ import sys
 
 from desktop.cli.common import Cli, add_json_option
 from desktop.domain.errors import UserError
+from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
 
 DEFAULT_DB = "sapan-server.db"
@@ -51,6 +52,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server.app import Settings, create_app
 
     app = create_app(Settings(db_url=args.db))
+    tune_gc()  # start-up is done: later collections skip its objects (each process its own)
     cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -10,6 +10,7 @@ import sys
 
 from desktop.cli.common import Cli, add_json_option
 from desktop.domain.errors import UserError
+from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
 
 
@@ -72,6 +73,7 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
             raise UserError("sync.not_registered")
         with httpx.Client(timeout=60) as http:
             sync = service.SyncService(store, SyncClient(http, url, token))
+            tune_gc()  # start-up is done: the sync's collections skip its objects
             if args.retry_failed:
                 sync.retry_failed()
             summary = sync.sync()

@@ -21,6 +21,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
 
 from desktop.domain.errors import UserError
+from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import LANGUAGES
 from desktop.domain.resources import resource_path
 from desktop.services import ui_queries
@@ -93,9 +94,17 @@ class IdleLock(QObject):
 class App:
     """The running app: owns the context, the window and the lock."""
 
-    def __init__(self, qapp: QApplication, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        qapp: QApplication,
+        args: argparse.Namespace,
+        on_shown: Callable[[], object] | None = None,
+    ) -> None:
         self.qapp = qapp
         self.args = args
+        # called once the main window is shown (``run`` passes ``tune_gc``; tests, which
+        # start many apps in one process, pass nothing)
+        self.on_shown = on_shown
         self.language = LanguageSwitch()
         self.dialogs = Dialogs()
         self.ops = Operations(
@@ -202,6 +211,8 @@ class App:
         # (SQLite releases the GIL) while the window lays itself out and paints.
         self.window.start()
         self.window.show()
+        if self.on_shown is not None:
+            self.on_shown()
         smoke = os.environ.get("SAPAN_SMOKE_MS")
         if smoke:
             QTimer.singleShot(int(smoke), self.qapp.quit)
@@ -255,4 +266,4 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Sapan")
     install_fonts(qapp)
-    return App(qapp, args).start()
+    return App(qapp, args, on_shown=tune_gc).start()

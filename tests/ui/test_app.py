@@ -20,8 +20,10 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from desktop.domain import i18n
+from desktop.domain.gc_tuning import tune_gc
 from desktop.models.store import create_store, open_store
 from desktop.services import cases
+from desktop.ui import app as app_module
 from desktop.ui.app import App, IdleLock
 from desktop.ui.first_run import FirstRunDialog, UnlockDialog
 from desktop.ui.i18n import LanguageSwitch
@@ -250,11 +252,27 @@ def test_the_smoke_exit_quits_after_the_window_is_shown(
     app = _app(qtbot, root, passphrase_file=str(given), lang="km")
     shown: list[bool] = []
     QTimer.singleShot(20, lambda: shown.append(app.window is not None and app.window.isVisible()))
+    hooked: list[bool] = []  # the shown hook (``run`` passes ``tune_gc``) sees it visible
+    app.on_shown = lambda: hooked.append(app.window is not None and app.window.isVisible())
     assert app.start() == 0
     assert shown == [True]
+    assert hooked == [True]
     assert app.window is not None
     assert app.window.windowTitle() == i18n.text("ui.app.title", "km")
     assert app.dialogs.errors == []  # type: ignore[attr-defined]
+
+
+def test_run_tunes_the_collector_once_the_window_is_shown(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks: list[object] = []
+    # the real start would end the test session's QApplication, and the real fonts would
+    # stay set for later tests; only the wiring is checked
+    monkeypatch.setattr(App, "start", lambda self: hooks.append(self.on_shown) or 0)
+    monkeypatch.setattr(app_module, "install_fonts", lambda qapp: "")
+    monkeypatch.setenv("QT_LOGGING_RULES", "qt.text.font.db=false")  # restored afterwards
+    assert app_module.run(argparse.Namespace(data_dir=str(tmp_path))) == 0
+    assert hooks == [tune_gc]
 
 
 # --- the idle lock ----------------------------------------------------------------------------

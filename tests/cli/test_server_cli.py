@@ -1,0 +1,29 @@
+"""``sapan serve``: the server app is built, the collector tuned, then uvicorn serves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from desktop.cli import main, server
+
+
+def test_serve_tunes_the_collector_once_started_and_before_serving(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[str, Any]] = []
+    # observe, without freezing the test process or running a server loop that never ends
+    monkeypatch.setattr(server, "tune_gc", lambda: calls.append(("tune_gc", None)))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(("serve", app)))
+    db = tmp_path / "server.db"
+
+    assert main(["serve", "--db", str(db), "--port", "8799"]) == 0
+
+    assert [name for name, _ in calls] == ["tune_gc", "serve"]
+    app = calls[1][1]
+    app.state.ctx.engine.dispose()
+    assert app.state.ctx.settings.db_url == str(db)
+    assert db.exists()  # the app (and its migrated database) existed before the tuning
