@@ -35,11 +35,13 @@ from desktop.domain.catalogue import (
 )
 from desktop.domain.hlc import Stamp as HlcStamp
 
-PROTOCOL_VERSION = 2
+# 3: a row's creation audit event is derived by every device, never sent or stored
+PROTOCOL_VERSION = 3
 # push bodies this server accepts: v1 objects, v2 arrays, v3 arrays with derivable parts left out
 PUSH_FORMS = (1, 2, 3)
-# pull pages this server writes: 2 (rows as objects), 3 (rows as arrays, derivable parts left out)
-PULL_FORMS = (2, 3)
+# pull pages this server writes: 2 (rows as objects), 3 (rows as arrays, derivable parts left
+# out), 4 (form 3 naming who created the rows the page creates)
+PULL_FORMS = (2, 3, 4)
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
@@ -342,6 +344,13 @@ class PushBatchResponse(_Model):
 # --- pull -----------------------------------------------------------------------------
 
 
+class Creation(_Model):
+    """Who created a row whole, and when: what a device derives the row's creation event from."""
+
+    hlc: str  # the stamp of the row's insert (its node is the creating device)
+    user_id: str  # the account that pushed it
+
+
 class RowUpdate(_Model):
     """The newest values of the fields of one row changed within a page."""
 
@@ -349,6 +358,8 @@ class RowUpdate(_Model):
     id: str
     version: int  # the highest seq of this row in the page: becomes the row's version
     values: dict[str, Any]
+    # pull form 4 only: the page holds the row's insert (not for an audit event)
+    created: Creation | None = None
 
 
 class Side(_Model):
@@ -395,6 +406,9 @@ class PullPage(_Model):
 # entity, id (null: an audit event whose id is derived from ``stamp``), version as a
 # difference from the row before it in the page, values, stamp (null unless the id is null)
 CompactRow = tuple[str, str | None, int, dict[str, Any], Stamp | None]
+# form 4: the same, then the account that created the row whole when the page holds its
+# insert (``stamp`` is then the insert's stamp); null otherwise
+CompactRow4 = tuple[str, str | None, int, dict[str, Any], Stamp | None, str | None]
 
 
 class CompactPullPage(_Model):
@@ -416,15 +430,24 @@ class CompactPullPage(_Model):
         """The page with full rows; ``ValueError`` for a null id it cannot derive."""
         rows: list[RowUpdate] = []
         version = 0
-        for entity, row_id, delta, values, stamp in self.rows:
+        for row in self.rows:
+            entity, row_id, delta, values, stamp = row[:5]
             version += delta
-            if row_id is None:
+            creator = row[5] if len(row) == 6 else None
+            created: Creation | None = None
+            if creator is not None:
+                if stamp is None or row_id is None or entity == AUDIT_ENTITY:
+                    raise ValueError(f"row {len(rows)}: a creator needs a row id and its stamp")
+                created = Creation.model_construct(hlc=stamp, user_id=creator)
+            elif row_id is None:
                 if entity != AUDIT_ENTITY or stamp is None:
                     raise ValueError(f"row {len(rows)}: a null id needs an audit event stamp")
                 row_id = audit_event_id(stamp)
             # checked already as this page's arrays: built without validating again
             rows.append(
-                RowUpdate.model_construct(entity=entity, id=row_id, version=version, values=values)
+                RowUpdate.model_construct(
+                    entity=entity, id=row_id, version=version, values=values, created=created
+                )
             )
         return PullPage.model_construct(
             since=self.since,
@@ -437,14 +460,29 @@ class CompactPullPage(_Model):
         )
 
 
-_FORM_3 = re.compile(rb'\s*\{\s*"v"\s*:\s*3\b')
+class CompactPullPage4(CompactPullPage):
+    """Pull page form 4 (``?form=4``): form 3 whose rows also name their creator.
+
+    A row the page creates (its insert is in the page; not an audit event) carries the
+    account that pushed the insert and the insert's stamp, from which the device derives
+    the row's creation event (:func:`desktop.domain.catalogue.creation_event`).
+    """
+
+    v: Literal[4]  # type: ignore[assignment]
+    rows: list[CompactRow4]  # type: ignore[assignment]
+
+
+_COMPACT = re.compile(rb'\s*\{\s*"v"\s*:\s*([34])\b')
 
 
 def parse_pull_page(body: bytes) -> PullPage:
-    """A pull answer of either form as a :class:`PullPage` (``ValueError`` if malformed)."""
-    if _FORM_3.match(body):  # the server writes "v" first
-        return CompactPullPage.model_validate_json(body).expand()
-    return PullPage.model_validate_json(body)
+    """A pull answer of any form as a :class:`PullPage` (``ValueError`` if malformed)."""
+    compact = _COMPACT.match(body)  # the server writes "v" first
+    if compact is None:
+        return PullPage.model_validate_json(body)
+    if compact.group(1) == b"4":
+        return CompactPullPage4.model_validate_json(body).expand()
+    return CompactPullPage.model_validate_json(body).expand()
 
 
 # --- merges and conflicts -------------------------------------------------------------

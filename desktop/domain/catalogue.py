@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from desktop.domain.hlc import Stamp
+
 TOMBSTONE_FIELD = "deleted"
 WHOLE_ROW = "*"
 
@@ -306,6 +308,38 @@ def audit_event_id(stamp: str) -> str:
     quarter of the bytes a new case file pushes.
     """
     return str(uuid.uuid5(AUDIT_ID_NAMESPACE, stamp))
+
+
+def creation_event(
+    entity: str, row_id: str, office: object, stamp: str, user: str
+) -> dict[str, object]:
+    """The ``<entity>.created`` audit event of a row created whole, as its catalogue fields.
+
+    It says nothing its insert does not say already (who, when, from which device, which
+    row), so it never travels (sync protocol 3): the creating device records it beside the
+    row, and every other device derives the same event when it pulls the row (pull form
+    4 names the account that pushed the insert; the device is its stamp's node, the time
+    its stamp's wall clock). The server does not store it. It was half of the changes a
+    new case file pushed and half of the bytes one pulled.
+    """
+    parsed = Stamp.parse(stamp)
+    at = dt.datetime.fromtimestamp(parsed.wall / 1000, dt.UTC)
+    return {
+        "id": audit_event_id(stamp),
+        "office": office if isinstance(office, str) else "",
+        "at": at.isoformat(timespec="seconds"),
+        "user": user,
+        "device": parsed.node,
+        "action": f"{entity}.created",
+        "entity": entity,
+        "row_id": row_id,
+        "details": {},
+    }
+
+
+def is_creation_event(values: Mapping[str, object]) -> bool:
+    """Whether audit event ``values`` are a row's creation event (derived, never synced)."""
+    return values.get("action") == f"{values.get('entity')}.created"
 
 
 def entity(name: str) -> EntitySpec:

@@ -26,9 +26,10 @@ class Stamp:
 
     @classmethod
     def parse(cls, text: str) -> Stamp:
-        wall, counter, node = text.split("-", 2)
-        if not (wall.isdigit() and counter.isdigit() and node):
+        parts = text.split("-", 2)
+        if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit() and parts[2]):
             raise ValueError(f"not an HLC stamp: {text!r}")
+        wall, counter, node = parts
         return cls(int(wall), int(counter), node)
 
 

@@ -5,7 +5,9 @@ and writes :class:`~desktop.models.entities.OutboxEntry` rows (base version, HLC
 device, user) plus one :class:`~desktop.models.entities.AuditEvent` naming the fields
 (never their values: audit details stay free of personal data). A new row is one entry
 holding the whole row (field ``*``, protocol 2); a change to an existing row is one entry
-per changed field, so the server can still merge concurrent edits field by field.
+per changed field, so the server can still merge concurrent edits field by field. A new
+row's ``<entity>.created`` event is recorded here but never queued: every device derives
+it from the insert (:func:`desktop.domain.catalogue.creation_event`, protocol 3).
 Because it hooks the flush, no service can forget it. Sessions opened for applying
 pulled changes carry no :class:`ChangeContext` and record nothing.
 """
@@ -72,9 +74,7 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
     audits: list[AuditEvent] = []
     for obj in list(session.new):
         if isinstance(obj, Synced):
-            audit = _record_insert(session, ctx, obj)
-            if audit is not None:
-                audits.append(audit)
+            _record_insert(session, ctx, obj)
     for obj in list(session.dirty):
         if isinstance(obj, Synced) and session.is_modified(obj, include_collections=False):
             audit = _record_update(session, ctx, obj)
@@ -110,19 +110,26 @@ def insert_changes(spec: catalogue.EntitySpec, wire: dict[str, object]) -> list[
 
 def _record_insert(
     session: Session, ctx: ChangeContext, obj: Synced, stamp: str | None = None
-) -> AuditEvent | None:
-    """The outbox entry of a new row (stamped ``stamp`` if given) and its audit event."""
+) -> None:
+    """The outbox entry of a new row (stamped ``stamp`` if given) and its creation event.
+
+    The creation event (not for an audit event itself) is added to the session only: it
+    is derived from the insert on every device, never queued.
+    """
     spec = catalogue.entity(obj.__entity__)
     if obj.id is None:
         obj.id = new_id()
     values = {
         name: catalogue.to_wire(field, getattr(obj, name)) for name, field in spec.fields.items()
     }
+    stamp = stamp or str(ctx.clock.tick())
     for name, value in insert_changes(spec, values):
         _outbox(session, ctx, spec.name, obj.id, name, value, 0, stamp)
-    if isinstance(obj, AuditEvent):
-        return None
-    return _audit(ctx, obj, "created", sorted(k for k, v in values.items() if v is not None))
+    if not isinstance(obj, AuditEvent):
+        event_row = catalogue.creation_event(
+            spec.name, obj.id, values.get("office"), stamp, ctx.user
+        )
+        session.add(AuditEvent(**event_row))
 
 
 def _record_update(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:
@@ -196,10 +203,9 @@ class BulkWriter:
 
     For imports, demo data and benchmarks: ORM flushes cost about 1 ms a row, one
     ``executemany`` (:func:`~desktop.models.base.insert_rows`) a small part of that. Each
-    queued row gets the same outbox entries
-    (:func:`insert_changes`) and ``<entity>.created`` audit event (with its own ``*``
-    entry) as an ORM insert in :meth:`Store.session`; :meth:`flush` writes them inside
-    the caller's transaction and saves the HLC state.
+    queued row gets the same outbox entry (:func:`insert_changes`) and local
+    ``<entity>.created`` audit event as an ORM insert in :meth:`Store.session`;
+    :meth:`flush` writes them inside the caller's transaction and saves the HLC state.
     """
 
     def __init__(self, ctx: ChangeContext, *, record: bool = True) -> None:
@@ -222,22 +228,12 @@ class BulkWriter:
             row["version"] = 1
             return str(row["id"])
         wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
-        for name, value in insert_changes(spec, wire):
-            self._queue(spec.name, row["id"], name, value, now)
         stamp = str(self.ctx.clock.tick())
-        audit = {
-            "id": catalogue.audit_event_id(stamp),
-            "office": row.get("office") or "",
-            "at": now,
-            "user": self.ctx.user,
-            "device": self.ctx.device_id,
-            "action": f"{spec.name}.created",
-            "entity": spec.name,
-            "row_id": row["id"],
-            "details": {"fields": sorted(k for k, v in wire.items() if v is not None)},
-        }
-        audit_wire = {name: audit[name] for name in catalogue.entity("audit_event").fields}
-        self._queue("audit_event", audit["id"], catalogue.WHOLE_ROW, audit_wire, now, stamp)
+        for name, value in insert_changes(spec, wire):
+            self._queue(spec.name, row["id"], name, value, now, stamp)
+        audit = catalogue.creation_event(
+            spec.name, row["id"], wire.get("office"), stamp, self.ctx.user
+        )
         audit.update(version=0, deleted=False, updated_at=now)
         self.audits.append(audit)
         return str(row["id"])

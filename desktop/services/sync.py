@@ -23,13 +23,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
 from desktop.models.base import Base, Synced, insert_rows, table_of, utcnow
-from desktop.models.entities import OutboxEntry, SyncState
+from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
 from desktop.models.search import reindex_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
@@ -171,16 +171,17 @@ class SyncService:
                 self._acknowledge(*answered, summary)
 
     def forms(self, summary: SyncSummary) -> tuple[int, int]:
-        """The most compact (push, pull) forms both ends know (3, else 2), asked once per sync.
+        """The most compact (push, pull) forms both ends know, asked once per sync.
 
-        A server older than pull form 3 ignores the request for it and answers form 2,
-        which the client reads as well.
+        Push 3 else 2; pull 4 (which names the creators of new rows, so this device derives
+        their creation events), else 3, else 2. A server before protocol 3 still stores
+        the creation events devices sent it and serves them as rows.
         """
         if self._forms is None:
             info = self._with_retry(self.client.info, summary)
             self._forms = (
-                3 if 3 in info.push_forms else 2,
-                3 if 3 in info.pull_forms else 2,
+                max({2, 3} & set(info.push_forms), default=2),
+                max({2, 3, 4} & set(info.pull_forms), default=2),
             )
         return self._forms
 
@@ -336,6 +337,7 @@ class SyncService:
                 for row in rows:
                     row["updated_at"] = now
                 insert_rows(session.connection(), table_of(cls), rows)
+            self._own_creations(session, page, known)
             # The search index is local: rebuild it for the people whose names or
             # documents this page brought, or pulled cases could not be found.
             reindex_people(session, _people_touched(page, known))
@@ -362,6 +364,32 @@ class SyncService:
                 self.store.clock.observe(page.hlc)
                 session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
             session.merge(SyncState(key=CURSOR_KEY, value=str(page.cursor)))
+
+    def _own_creations(
+        self, session: Session, page: p.PullPage, known: dict[tuple[str, str], Synced]
+    ) -> None:
+        """Rows this device already had (its own, come back): their creation events name
+        the account the server took the insert from, as on every other device.
+
+        They differ only for rows made before the device was registered under that
+        account; the update touches nothing otherwise.
+        """
+        accounts = [
+            {"event": catalogue.audit_event_id(row.created.hlc), "account": row.created.user_id}
+            for row in page.rows
+            if row.created is not None and (row.entity, row.id) in known
+        ]
+        if accounts:
+            events = table_of(AuditEvent)
+            statement = (
+                update(events)
+                .where(
+                    events.c.id == bindparam("event"),
+                    events.c.user.is_distinct_from(bindparam("account")),
+                )
+                .values(user=bindparam("account"))
+            )
+            session.connection().execute(statement, accounts)
 
     def _preload(self, session: Session, page: p.PullPage) -> dict[tuple[str, str], Synced]:
         known: dict[tuple[str, str], Synced] = {}
@@ -407,18 +435,20 @@ class SyncService:
         obj = known.get((row.entity, row.id))
         if obj is None:
             # new to this device, so no local edit can be pending for it
-            values: dict[str, Any] = {
-                # a row can arrive split over two pages; the next page fills the rest
-                name: "" if field_spec.required else None
-                for name, field_spec in spec.fields.items()
-            }
-            values.update(id=row.id, version=row.version, deleted=False)
-            for name, value in row.values.items():
-                if name == p.DELETED_FIELD:
-                    values["deleted"] = bool(value)
-                elif name in spec.fields:
-                    values[name] = catalogue.from_wire(spec.fields[name], value)
-            fresh.setdefault(cls, []).append(values)
+            fresh.setdefault(cls, []).append(_new_row(spec, row.id, row.version, row.values))
+            if row.created is not None:
+                # the creation event every device derives from the insert (protocol 3)
+                event_values = catalogue.creation_event(
+                    row.entity,
+                    row.id,
+                    row.values.get("office"),
+                    row.created.hlc,
+                    row.created.user_id,
+                )
+                event_id = str(event_values.pop("id"))
+                fresh.setdefault(AuditEvent, []).append(
+                    _new_row(catalogue.entity(catalogue.AUDIT_ENTITY), event_id, 0, event_values)
+                )
             return
         for name, value in row.values.items():
             if (row.entity, row.id, name) in pending:
@@ -534,6 +564,24 @@ def server_url(store: Store) -> str | None:
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of
+
+
+def _new_row(
+    spec: catalogue.EntitySpec, row_id: str, version: int, wire: dict[str, Any]
+) -> dict[str, Any]:
+    """Every column of a row new to this device, from the wire values it arrived with."""
+    values: dict[str, Any] = {
+        # a row can arrive split over two pages; the next page fills the rest
+        name: "" if field_spec.required else None
+        for name, field_spec in spec.fields.items()
+    }
+    values.update(id=row_id, version=version, deleted=False)
+    for name, value in wire.items():
+        if name == p.DELETED_FIELD:
+            values["deleted"] = bool(value)
+        elif name in spec.fields:
+            values[name] = catalogue.from_wire(spec.fields[name], value)
+    return values
 
 
 def _people_touched(page: p.PullPage, known: dict[tuple[str, str], Synced]) -> set[str]:

@@ -179,7 +179,7 @@ class SyncClient:
         return self._call(p.PushBatchResponse, "POST", "/push", json_body=body)
 
     def pull(self, since: int, limit: int = p.DEFAULT_PAGE, form: int = 2) -> p.PullPage:
-        """One pull page; ``form`` 3 asks for the compact page (expanded here)."""
+        """One pull page; ``form`` 3 or 4 asks for the compact page (expanded here)."""
         params = {"since": since, "limit": limit}
         if form >= 3:
             params["form"] = form

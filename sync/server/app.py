@@ -385,10 +385,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request,
         since: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
-        form: Annotated[int, Query(ge=2, le=3)] = 2,
+        form: Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))] = 2,
     ) -> Response:
         """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
-        with ``form=3`` a CompactPullPage, see docs/sync-protocol.md §6)."""
+        with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the
+        creators of the rows it creates; see docs/sync-protocol.md §6)."""
         page = ingest.pull(engine, caller, since, limit, form)
         request.state.audit = {"rows": page.rows, "since": since, "cursor": page.cursor}
         # already JSON of the response model (see ingest.pull)

@@ -37,6 +37,7 @@ from desktop.domain.catalogue import (
     FieldType,
     Merge,
     audit_event_id,
+    is_creation_event,
 )
 from desktop.domain.hlc import HybridClock
 from sync.protocol import (
@@ -533,6 +534,12 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
     current_office = ingest.office_of(entity, row_id)
     if not caller.may(office) or (current_office is not None and not caller.may(current_office)):
         raise ApiError(403, Errno.OUT_OF_SCOPE, "office outside your scope", index=index)
+    if entity == AUDIT_ENTITY and is_creation_event(values):
+        # sent by a device before protocol 3: every device derives it from the row's
+        # insert (pull form 4), so it is accepted and not stored
+        seq = ingest.next_seq()
+        ingest.seen[change_id] = seq
+        return Outcome(change_id, _ACCEPTED, seq)
     if spec.append_only:
         current = ingest.state((entity, row_id, WHOLE_ROW))
         if current is not None:
@@ -643,6 +650,7 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
             changes.c.field,
             changes.c.value,
             changes.c.hlc,
+            changes.c.user_id,
         ).where(changes.c.seq > since, changes.c.seq <= high)
         if not caller.all_offices:
             query = query.where(changes.c.office.in_(sorted(caller.offices)))
@@ -656,7 +664,7 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
             row = rows.get((r.entity, r.row_id))
             if row is None:
                 row = rows[(r.entity, r.row_id)] = _PageRow(r.entity, r.row_id, r.seq)
-            row.add(r.field, r.value, r.hlc)
+            row.add(r.field, r.value, r.hlc, r.user_id)
             row.version = r.seq
             if top_hlc is None or r.hlc > top_hlc:
                 top_hlc = r.hlc
@@ -677,9 +685,9 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         parts: list[str] = []
         version = 0
         for row in rows.values():
-            parts.append(row.compact(row.version - version))
+            parts.append(row.compact(row.version - version, form))
             version = row.version
-        body = f'{{"v":3,"since":{since:d}'
+        body = f'{{"v":{form:d},"since":{since:d}'
         listed = ",".join(parts)
     else:
         body = f'{{"since":{since:d}'
@@ -702,8 +710,20 @@ class _PageRow:
         self.values: dict[str, Any] = {}
         self.raw: str | None = None  # the stored JSON object, while it is the only entry
         self.stamp: str | None = None  # the stamp of that entry
+        # the row's insert is in the page: its stamp and the account that pushed it
+        self.created: tuple[str, str] | None = None
 
-    def add(self, field: str, text: str | None, stamp: str | None = None) -> None:
+    def add(
+        self, field: str, text: str | None, stamp: str | None = None, user: str | None = None
+    ) -> None:
+        if (
+            field == WHOLE_ROW
+            and self.created is None
+            and stamp is not None
+            and user is not None
+            and self.entity != AUDIT_ENTITY
+        ):
+            self.created = (stamp, user)
         if field == WHOLE_ROW and text is not None and not self.values and self.raw is None:
             self.raw, self.stamp = text, stamp
             return
@@ -727,17 +747,27 @@ class _PageRow:
             f'"version":{self.version:d},"values":{values}}}'
         )
 
-    def compact(self, delta: int) -> str:
-        """The row as a form 3 array, its version given as ``delta`` from the row before."""
+    def compact(self, delta: int, form: int = 3) -> str:
+        """The row as a form 3 or 4 array, its version given as ``delta`` from the row before.
+
+        Form 4 adds the creator of a row the page creates (and gives its insert's stamp).
+        """
         values = self.values_json()
         stamp = self.stamp if self.raw is not None else None
+        tail = ",null" if form >= 4 else ""
         if (
             stamp is not None
             and self.entity == AUDIT_ENTITY
             and self.row_id == audit_event_id(stamp)
         ):
-            return f"[{dumps(self.entity)},null,{delta:d},{values},{dumps(stamp)}]"
-        return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null]"
+            return f"[{dumps(self.entity)},null,{delta:d},{values},{dumps(stamp)}{tail}]"
+        if form >= 4 and self.created is not None:
+            created, creator = self.created
+            return (
+                f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},"
+                f"{dumps(created)},{dumps(creator)}]"
+            )
+        return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null{tail}]"
 
 
 def _merge_record(row: Any) -> MergeRecord:

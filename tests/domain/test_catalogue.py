@@ -33,3 +33,29 @@ def test_a_malformed_row_reference_is_refused(value: object) -> None:
 def test_a_missing_required_reference_is_refused() -> None:
     with pytest.raises(catalogue.WireError, match="required"):
         catalogue.from_wire(PERSON_ID, None)
+
+
+def test_a_creation_event_is_derived_from_its_insert_alone() -> None:
+    stamp = "0001763812345678-0003-dev-7"
+    event = catalogue.creation_event("person", "row-1", "TAK-01", stamp, "ann")
+    assert event == {
+        "id": catalogue.audit_event_id(stamp),
+        "office": "TAK-01",
+        "at": "2025-11-22T11:52:25+00:00",  # the stamp's wall clock, to the second
+        "user": "ann",
+        "device": "dev-7",  # the stamp's node
+        "action": "person.created",
+        "entity": "person",
+        "row_id": "row-1",
+        "details": {},
+    }
+    assert catalogue.is_creation_event(event)
+    assert not catalogue.is_creation_event(event | {"action": "person.updated"})
+    assert not catalogue.is_creation_event(event | {"entity": "case"})
+    # a row without an office (a bad insert the server refuses anyway) still gets text
+    assert catalogue.creation_event("person", "r", None, stamp, "ann")["office"] == ""
+
+
+def test_a_creation_event_needs_a_stamp() -> None:
+    with pytest.raises(ValueError, match="not an HLC stamp"):
+        catalogue.creation_event("person", "row-1", "TAK-01", "yesterday", "ann")

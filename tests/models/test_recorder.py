@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from sqlalchemy import select
 
-from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW
+from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW, audit_event_id
 from desktop.domain.hlc import Stamp
 from desktop.models.entities import AuditEvent, Note, OutboxEntry, Person, SyncState
 from desktop.models.recorder import HardDeleteError
@@ -28,10 +29,22 @@ def test_insert_writes_the_whole_row_once_and_an_audit_event(store: Store) -> No
     # set fields only: unset ones stay out of the row, as they never travelled before
     assert json.loads(entry.value) == {"office": "TAK-01", "sex": "m", "nationality": "MMR"}
     assert (entry.base_version, entry.device_id, entry.row_id) == (0, store.device_id, person.id)
+    assert [e.entity for e in _outbox(store)] == ["person"]  # the creation event stays home
     with store.read() as session:
         audit = session.scalars(select(AuditEvent)).one()
+    # ...derived from the insert, as every other device derives it when it pulls the row
     assert audit.action == "person.created"
-    assert audit.details == {"fields": ["nationality", "office", "sex"]}
+    stamp = Stamp.parse(entry.hlc)
+    assert (audit.id, audit.row_id, audit.device, audit.user, audit.office) == (
+        audit_event_id(entry.hlc),
+        person.id,
+        store.device_id,
+        store.user,
+        "TAK-01",
+    )
+    assert audit.at == dt.datetime.fromtimestamp(stamp.wall / 1000, dt.UTC).isoformat(
+        timespec="seconds"
+    )
 
 
 def test_update_writes_only_changed_fields_with_the_base_version(store: Store) -> None:
@@ -112,9 +125,9 @@ def test_remote_session_records_nothing(store: Store) -> None:
     assert _outbox(store) == []
 
 
-def test_an_audit_event_id_is_derived_from_the_stamp_of_its_own_insert(store: Store) -> None:
-    """Flush hook and bulk writer alike: the wire may leave the id out (protocol batch 3)."""
-    from desktop.domain.catalogue import audit_event_id
+def test_creation_events_match_between_flush_hook_and_bulk_writer(store: Store) -> None:
+    """Both record one ``*`` entry and a local creation event derived from its stamp."""
+    from desktop.domain.catalogue import creation_event
     from desktop.models.recorder import BulkWriter
 
     with store.session() as session:
@@ -123,11 +136,27 @@ def test_an_audit_event_id_is_derived_from_the_stamp_of_its_own_insert(store: St
         writer = BulkWriter(store.change_context())
         writer.add(Person, office="TAK-01", sex="m")
         writer.flush(session)
-    entries = [e for e in _outbox(store) if e.entity == "audit_event"]
+    entries = _outbox(store)
+    assert [e.entity for e in entries] == ["person", "person"]
     with store.read() as session:
-        events = {e.id: e for e in session.scalars(select(AuditEvent))}
-    assert len(entries) == len(events) == 2
+        events = {e.row_id: e for e in session.scalars(select(AuditEvent))}
     for entry in entries:
-        assert entry.row_id == audit_event_id(entry.hlc)
-        assert events[entry.row_id].action == "person.created"
-    assert len({e.hlc for e in _outbox(store)}) == len(_outbox(store))  # no stamp used twice
+        expected = creation_event("person", entry.row_id, "TAK-01", entry.hlc, store.user)
+        event_row = events[entry.row_id]
+        assert {name: getattr(event_row, name) for name in expected} == expected
+    assert len({e.hlc for e in entries}) == len(entries)  # no stamp used twice
+
+
+def test_an_edit_queues_its_audit_event_under_an_id_derived_from_its_stamp(store: Store) -> None:
+    """The wire may leave such an id out (protocol batch 3)."""
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="f")
+        session.add(person)
+    with store.session() as session:
+        row = session.get(Person, person.id)
+        assert row is not None
+        row.phone = "0812345678"
+    entry = _outbox(store)[-1]
+    assert entry.entity == "audit_event"
+    assert entry.row_id == audit_event_id(entry.hlc)
+    assert json.loads(entry.value)["action"] == "person.updated"

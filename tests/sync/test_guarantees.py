@@ -65,18 +65,18 @@ def test_batches_in_flight_acknowledge_in_order_and_park_a_refused_change(
     b = make_device(server, "bob")
     ids = [_person(a, phone=str(n)) for n in range(2)]
     with a.store.session() as session:
-        session.add(Person(office="TAK"))  # outside ann's scope: refused, with its audit row
+        session.add(Person(office="TAK"))  # outside ann's scope: refused
     ids += [_person(a, phone=str(n)) for n in range(2, 5)]
     summary = a.sync()
     assert summary.ok
-    assert summary.pushed == 10  # five people and their audit rows
-    assert summary.rejected == 2
-    assert (summary.waiting, summary.failed) == (0, 2)
+    assert summary.pushed == 5  # five people (their creation events are derived, never sent)
+    assert summary.rejected == 1
+    assert (summary.waiting, summary.failed) == (0, 1)
     with a.store.read() as session:
         parked = list(session.scalars(select(OutboxEntry)))
-    assert len(parked) == 2
+    assert len(parked) == 1
     assert all(e.last_error.startswith(f"errno {int(Errno.OUT_OF_SCOPE)}:") for e in parked)
-    assert server.count("changes") == 10
+    assert server.count("changes") == 5
     assert a.sync().pushed == 0  # nothing sent twice
     b.sync()
     assert sorted(_get(b, Person, pid).phone for pid in ids) == ["0", "1", "2", "3", "4"]
@@ -117,7 +117,7 @@ def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> N
     assert {r[0].value for r in first.results} == {"accepted"}
     assert {r[0].value for r in again.results} == {"duplicate"}
     assert [r[1] for r in first.results] == [r[1] for r in again.results]
-    assert server.count("changes") == len(first.results) == 2  # the person and its audit row
+    assert server.count("changes") == len(first.results) == 1  # the person (no creation event)
 
 
 def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:
@@ -381,3 +381,39 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
     mine, theirs = stored(a), stored(b)
     assert all(mine[table] for table in tables)
     assert theirs == mine
+
+
+def test_every_device_derives_the_same_creation_event(server: Server, make_device: Any) -> None:
+    """A row's creation event never travels: the device that made the row records it, and
+    every device that pulls the row derives the same one from its insert (protocol 3),
+    naming the account the server took the insert from, also on the creating device once
+    its row comes back (its store was made under another name before registering)."""
+    from desktop.domain.catalogue import is_creation_event
+    from desktop.models.entities import AuditEvent
+
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    pid = _person(a, phone="1")
+    _edit(a, Person, pid, phone="2")  # an edit's audit event still travels
+
+    def events(device: Device) -> dict[str, dict[str, Any]]:
+        with device.store.read() as session:
+            return {
+                e.id: {name: getattr(e, name) for name in ("at", "user", "device", "action")}
+                | {"row": e.row_id, "office": e.office}
+                for e in session.scalars(select(AuditEvent))
+            }
+
+    made = events(a)
+    assert {e["user"] for e in made.values()} == {a.store.user} != {"ann"}
+    a.sync()
+    b.sync()
+    assert server.count("changes") == 3  # the person, the edit and its audit event
+    mine, theirs = events(a), events(b)
+    assert mine == theirs
+    created = [e for e in theirs.values() if is_creation_event({"entity": "person", **e})]
+    assert [(e["row"], e["user"], e["device"]) for e in created] == [
+        (pid, "ann", a.store.device_id)
+    ]
+    assert sorted(e["action"] for e in theirs.values()) == ["person.created", "person.updated"]

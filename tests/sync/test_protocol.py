@@ -230,10 +230,10 @@ def test_what_a_form_does_not_allow_is_refused_with_its_index(
 # -- pull form 3 ------------------------------------------------------------------------
 
 
-def _page3(rows: list[list[Any]]) -> bytes:
+def _page3(rows: list[list[Any]], form: int = 3) -> bytes:
     import json
 
-    page = {"v": 3, "since": 0, "cursor": 9, "more": False, "hlc": None, "rows": rows}
+    page = {"v": form, "since": 0, "cursor": 9, "more": False, "hlc": None, "rows": rows}
     return json.dumps(page | {"merges": [], "conflicts": []}).encode()
 
 
@@ -259,6 +259,45 @@ def test_a_compact_page_expands_to_full_rows() -> None:
     ]
     assert page.rows[1].values == audit
     assert (page.cursor, page.more) == (9, False)
+
+
+def test_a_form_4_page_names_the_creators_of_the_rows_it_creates() -> None:
+    from desktop.domain.catalogue import audit_event_id
+    from sync.protocol import Creation, parse_pull_page
+
+    person, stamp = str(uuid.uuid4()), "0001763812345678-0001-dev12"
+    page = parse_pull_page(
+        _page3(
+            [
+                ["person", person, 5, {"office": "MS"}, stamp, "ann"],
+                ["audit_event", None, 1, {"office": "MS"}, stamp[:-1] + "3", None],
+                ["person", str(uuid.uuid4()), 1, {"phone": "08"}, None, None],
+            ],
+            form=4,
+        )
+    )
+    assert [(r.id, r.created) for r in page.rows] == [
+        (person, Creation(hlc=stamp, user_id="ann")),
+        (audit_event_id(stamp[:-1] + "3"), None),
+        (page.rows[2].id, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["audit_event", "x", 1, {}, "0001763812345678-0001-dev12", "ann"],  # an audit event
+        ["person", "x", 1, {}, None, "ann"],  # a creator without the insert's stamp
+        ["person", None, 1, {}, "0001763812345678-0001-dev12", "ann"],  # ...without a row id
+        ["person", "x", 1, {}, None, 7],  # a creator that is not an account name
+        ["person", "x", 1, {}, None],  # a form 3 row in a form 4 page
+    ],
+)
+def test_a_form_4_page_it_cannot_read_is_refused(row: list[Any]) -> None:
+    from sync.protocol import parse_pull_page
+
+    with pytest.raises(ValueError):  # noqa: PT011 - pydantic's and ours alike
+        parse_pull_page(_page3([row], form=4))
 
 
 def test_a_form_2_page_is_read_as_it_is() -> None:

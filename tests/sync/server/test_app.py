@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sync import protocol as p
 from sync.client.http import SyncClient, SyncHttpError
 from sync.protocol import Errno, Role
 from sync.server import admin
@@ -310,7 +311,7 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
     info = http.get("/v1/info").json()
-    assert (info["protocol"], info["push_forms"]) == (2, [1, 2, 3])
+    assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (3, [1, 2, 3], [2, 3, 4])
 
 
 def test_every_request_audited_without_personal_data(server: Server, ann: SyncClient) -> None:
@@ -535,7 +536,7 @@ def test_push_form_3_derives_audit_ids_and_stamps_and_refuses_what_it_cannot(
     row, first = str(uuid.uuid4()), "0001763812345678-0000-dev"
     audit = {
         "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
-        "action": "person.created", "entity": "person", "row_id": row, "details": {"fields": []},
+        "action": "person.reopened", "entity": "person", "row_id": row, "details": {},
     }  # fmt: skip
     bad = [None, "person", None, "*", {"office": "MS"}, 0, first]
     good = [[None, "person", row, "*", {"office": "MS"}, 0, first],
@@ -571,7 +572,7 @@ def test_pull_form_3_means_what_form_2_means_and_other_forms_are_refused(
         stamp = f"{1763812345678 + number:016d}-0000-dev"
         audit = {
             "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
-            "action": "person.created", "entity": "person", "row_id": row, "details": {},
+            "action": "person.reopened", "entity": "person", "row_id": row, "details": {},
         }  # fmt: skip
         rows.append(_insert(row, {"office": "MS", "phone": str(number)}, stamp))
         rows.append([None, "audit_event", audit_event_id(stamp + "1"), "*", audit, 0, stamp + "1"])
@@ -586,9 +587,74 @@ def test_pull_form_3_means_what_form_2_means_and_other_forms_are_refused(
     )  # fmt: skip
     assert raw.content.startswith(b'{"v":3,')
     assert b'"audit_event",null,' in raw.content  # derived ids left out
-    for form in (1, 4, "x"):
+    for form in (1, 5, "x"):
         refused = ann.http.request(  # type: ignore[attr-defined]
             "GET", "/v1/pull", params={"since": 0, "form": form},
             headers={"Authorization": f"Bearer {ann.token}"},
         )  # fmt: skip
         _refused(refused, 400, Errno.INVALID_PAYLOAD)
+
+
+def test_pull_form_4_names_the_creator_of_each_row_the_page_creates(
+    server: Server, ann: SyncClient
+) -> None:
+    """Form 2 and 3 rows plus the insert's stamp and account, from which devices derive the
+    row's creation event; not for audit events, nor for rows created before the page."""
+    from desktop.domain.catalogue import audit_event_id
+
+    rows, stamps = [str(uuid.uuid4()) for _ in range(3)], []
+    changes: list[list[Any]] = []
+    for number, row in enumerate(rows):
+        stamps.append(f"{1763812345678 + number:016d}-0000-dev")
+        changes.append(_insert(row, {"office": "MS", "phone": str(number)}, stamps[-1]))
+    event_stamp = "0001763812349999-0000-dev"
+    event_row = {"office": "MS", "action": "case.reopened", "entity": "case", "row_id": rows[0]}
+    changes.append(
+        [None, "audit_event", audit_event_id(event_stamp), "*", event_row, 0, event_stamp]
+    )
+    assert _batch(ann, changes).status_code == 200
+    assert _post(ann, [_change(ann, rows[1], "phone", "09")]).status_code == 200
+    page = ann.pull(0, 100, 4)
+    assert [r.model_dump(exclude={"created"}) for r in page.rows] == [
+        r.model_dump(exclude={"created"}) for r in ann.pull(0, 100, 3).rows
+    ]
+    assert all(r.created is None for r in ann.pull(0, 100, 3).rows)
+    created = {r.id: r.created for r in page.rows}
+    for row, stamp in zip(rows, stamps, strict=True):
+        # the second row was edited after its insert, in the same page: still named
+        assert created[row] == p.Creation(hlc=stamp, user_id="ann")
+    assert created[audit_event_id(event_stamp)] is None
+    raw = ann.http.request(  # type: ignore[attr-defined]
+        "GET", "/v1/pull", params={"since": 0, "form": 4},
+        headers={"Authorization": f"Bearer {ann.token}"},
+    )  # fmt: skip
+    assert raw.content.startswith(b'{"v":4,')
+    assert f'"{stamps[0]}","ann"]'.encode() in raw.content
+    # a page after the insert: the edit alone, no creator
+    later = ann.pull(page.cursor - 1, 100, 4)
+    assert [(r.id, r.created) for r in later.rows] == [(rows[1], None)]
+
+
+def test_a_creation_event_sent_by_an_older_device_is_accepted_and_not_stored(
+    server: Server, ann: SyncClient
+) -> None:
+    """Devices derive it from the row's insert (pull form 4): storing it would show it twice."""
+    row = str(uuid.uuid4())
+    event_row = {
+        "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
+        "action": "person.created", "entity": "person", "row_id": row, "details": {},
+    }  # fmt: skip
+    changes = [
+        _insert(row, {"office": "MS"}),
+        _insert(str(uuid.uuid4()), event_row, entity="audit_event"),
+    ]
+    response = _batch(ann, changes)
+    assert response.status_code == 200, response.text
+    assert [result[0] for result in response.json()["results"]] == ["accepted", "accepted"]
+    assert server.count("changes") == 1
+    assert [r.entity for r in ann.pull(0, 100, 4).rows] == ["person"]
+    # still checked like any change: out of scope is refused, nothing stored
+    event_row["office"] = "TAK"
+    refused = _batch(ann, [_insert(str(uuid.uuid4()), event_row, entity="audit_event")])
+    _refused(refused, 403, Errno.OUT_OF_SCOPE)
+    assert server.count("changes") == 1

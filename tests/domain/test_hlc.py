@@ -1,0 +1,36 @@
+"""Hybrid logical clock stamps: order, text form, and what is not a stamp."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop.domain.hlc import HybridClock, Stamp
+
+
+def test_stamps_round_trip_through_their_text_and_sort_by_time() -> None:
+    stamp = Stamp(1763812345678, 3, "dev-7")
+    assert str(stamp) == "0001763812345678-0003-dev-7"
+    assert Stamp.parse(str(stamp)) == stamp  # a node may hold dashes
+    assert Stamp(1, 9, "z") < Stamp(2, 0, "a") < Stamp(2, 1, "a")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "0001763812345678-0003", "x-0003-dev", "0001763812345678-y-dev"]
+)
+def test_text_that_is_not_a_stamp_is_refused_clearly(text: str) -> None:
+    with pytest.raises(ValueError, match="not an HLC stamp"):
+        Stamp.parse(text)
+
+
+def test_a_clock_never_goes_back_and_sorts_after_what_it_observed() -> None:
+    now = [1000]
+    clock = HybridClock("dev", lambda: now[0])
+    first = clock.tick()
+    now[0] = 900  # the wall clock was set back
+    second = clock.tick()
+    assert first < second
+    assert second.wall == 1000
+    clock.observe("0000000000005000-0007-other")
+    assert clock.tick() == Stamp(5000, 8, "dev")
+    clock.restore(Stamp(100, 0, "dev"))  # an older stamp changes nothing
+    assert clock.last == Stamp(5000, 8, "dev")
