@@ -16,7 +16,7 @@ import pytest
 from sync import protocol as p
 from sync.client.http import SyncClient, SyncHttpError
 from sync.protocol import Errno, Role
-from sync.server import admin
+from sync.server import admin, db
 from tests.sync.conftest import PASSWORD, Server
 
 
@@ -658,3 +658,39 @@ def test_a_creation_event_sent_by_an_older_device_is_accepted_and_not_stored(
     refused = _batch(ann, [_insert(str(uuid.uuid4()), event_row, entity="audit_event")])
     _refused(refused, 403, Errno.OUT_OF_SCOPE)
     assert server.count("changes") == 1
+
+
+def test_a_creation_event_stored_before_protocol_3_is_left_out_of_form_4(
+    server: Server, ann: SyncClient
+) -> None:
+    """Form 4 devices derive it from the insert; forms 2 and 3 still serve it as a row."""
+    from desktop.domain.catalogue import audit_event_id, creation_event
+
+    row, stamp = str(uuid.uuid4()), "0001763812345678-0000-dev"
+    old = creation_event("person", row, "MS", stamp, "ann")
+    old_id = str(old.pop("id"))
+    other = old | {"action": "person.reopened"}
+    other_stamp = "0001763812345679-0000-dev"
+    assert _batch(ann, [_insert(row, {"office": "MS"}, stamp)]).status_code == 200
+    with server.engine.begin() as conn:  # as an older server stored it
+        conn.execute(
+            db.changes.insert().values(
+                seq=2, change_id=str(uuid.uuid4()), entity="audit_event", row_id=old_id,
+                field="*", value=json.dumps(old), hlc=stamp, device_id="dev", user_id="ann",
+                office="MS", received_at="2026-11-22T10:00:00+00:00",
+            )
+        )  # fmt: skip
+        conn.execute(db.counter.update().values(value=2))
+    assert (
+        _batch(
+            ann,
+            [[None, "audit_event", audit_event_id(other_stamp), "*", other, 0, other_stamp]],
+        ).status_code
+        == 200
+    )
+    form4 = ann.pull(0, 100, 4)
+    assert [(r.entity, r.id) for r in form4.rows] == [
+        ("person", row),
+        ("audit_event", audit_event_id(other_stamp)),
+    ]
+    assert [r.id for r in ann.pull(0, 100, 3).rows] == [row, old_id, audit_event_id(other_stamp)]
