@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (more than 1: PostgreSQL only)"
+    )
     serve.set_defaults(handler=run_serve)
 
     server = subparsers.add_parser("server", help="administer the sync server database")
@@ -49,8 +51,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_serve(args: argparse.Namespace, cli: Cli) -> int:
     import uvicorn
 
-    from sync.server.app import Settings, create_app
+    from sync.server.app import WORKER_DB_ENV, Settings, create_app
+    from sync.server.db import normalise_url
 
+    if args.workers < 1 or (
+        args.workers > 1 and not normalise_url(args.db).startswith("postgresql")
+    ):
+        # several processes share one PostgreSQL; a SQLite file has one writer at a time
+        raise UserError("sync.server.workers", workers=args.workers)
+    if args.workers > 1:
+        engine = _engine(args)  # migrated once here, not by each worker
+        engine.dispose()
+        os.environ[WORKER_DB_ENV] = args.db
+        cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))
+        uvicorn.run(
+            "sync.server.app:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
+        return 0
     app = create_app(Settings(db_url=args.db))
     tune_gc()  # start-up is done: later collections skip its objects (each process its own)
     cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))

@@ -11,6 +11,7 @@ import email.message
 import hashlib
 import json
 import logging
+import os
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.hlc import HybridClock
 from sync import protocol as p
 from sync.protocol import Errno
@@ -237,6 +239,22 @@ def _push_body_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 PushBody = Annotated[p.PushRequest | p.PushBatch, Depends(push_body)]
+
+
+WORKER_DB_ENV = "SAPAN_SERVER_DB"  # the database of ``worker_app`` processes
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several server processes (``sapan serve --workers N``).
+
+    uvicorn starts each worker in a fresh interpreter and builds its app by calling this
+    factory there, with the database URL in the environment. The parent process has
+    migrated the database already, so the workers do not race to migrate it. Each worker
+    tunes its own collector once its app is built.
+    """
+    app = create_app(Settings(db_url=os.environ[WORKER_DB_ENV], migrate=False))
+    tune_gc()
+    return app
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

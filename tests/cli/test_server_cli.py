@@ -27,3 +27,25 @@ def test_serve_tunes_the_collector_once_started_and_before_serving(
     app.state.ctx.engine.dispose()
     assert app.state.ctx.settings.db_url == str(db)
     assert db.exists()  # the app (and its migrated database) existed before the tuning
+
+
+@pytest.mark.parametrize(
+    ("workers", "db"), [(2, "server.db"), (0, "server.db"), (0, "postgresql://u@localhost/x")]
+)
+def test_serve_refuses_workers_it_cannot_run(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    workers: int,
+    db: str,
+) -> None:
+    """Several processes need PostgreSQL (a SQLite file has one writer); 0 is a typo."""
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["serve", "--db", db, "--workers", str(workers)]) == 2
+
+    assert "PostgreSQL" in capsys.readouterr().err
+    assert served == []
+    assert not (tmp_path / "server.db").exists()  # nothing created

@@ -60,7 +60,7 @@ def _close_clients() -> Iterator[None]:
 
 
 class LiveServer:
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, *options: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -73,10 +73,12 @@ class LiveServer:
                 db_url,
                 "--port",
                 str(self.port),
+                *options,
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: workers are killed with it
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -89,9 +91,19 @@ class LiveServer:
         pytest.fail("the server did not start")
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+    def workers(self) -> list[int]:
+        """uvicorn's worker processes: children started by multiprocessing's spawn (not its
+        resource tracker)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [
+            int(pid)
+            for pid in path.read_text().split()
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
 
 
 @pytest.fixture
@@ -187,6 +199,30 @@ def test_two_server_processes_share_one_postgresql(pg_db: str) -> None:
     finally:
         first.kill()
         second.kill()
+
+
+def test_serve_with_workers_runs_several_processes_on_one_postgresql(pg_db: str) -> None:
+    """``sapan serve --workers 2``: two uvicorn workers, one database, one sequence."""
+    server = LiveServer(pg_db, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 30
+        while len(server.workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(server.workers()) == 2
+        clients = []
+        for name in ("ann", "bob"):
+            client = SyncClient(_http(), server.url)
+            client.register(name, PASSWORD, "laptop")
+            clients.append(client)
+        from sync.protocol import Change
+
+        for client in clients * 3:
+            client.push([Change.model_validate(c) for c in _changes(20, client.token[-6:])])
+        assert _count(pg_db, "SELECT count(*) FROM changes") == 6 * 40
+        assert _count(pg_db, "SELECT max(seq) FROM changes") == 6 * 40
+        assert len(clients[1].pull(0, 10_000).rows) == 6 * 20
+    finally:
+        server.kill()
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.2])
