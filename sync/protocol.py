@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-import hashlib
 import re
 import sys
 import uuid
@@ -32,6 +31,8 @@ from desktop.domain.catalogue import (
     FieldSpec,
     FieldType,
     audit_event_id,
+    name_uuid,
+    namespace_hash,
 )
 from desktop.domain.hlc import Stamp as HlcStamp
 
@@ -185,7 +186,7 @@ WireChange = tuple[
 ]
 # the namespace of derived insert change ids (a constant of the protocol; any UUID would do)
 INSERT_NAMESPACE = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
-_INSERT_HASH = hashlib.sha1(INSERT_NAMESPACE.bytes, usedforsecurity=False)
+_INSERT_HASH = namespace_hash(INSERT_NAMESPACE)
 
 
 class PushBatch(_Model):
@@ -225,15 +226,7 @@ def _insert_ids(device_id: str) -> Callable[[str, str], str]:
     prefix.update(f"{device_id}/".encode())
 
     def derive(entity: str, row_id: str) -> str:
-        # uuid.uuid5 without its two UUID objects (a push derives one per new row):
-        # SHA-1 of namespace + name, first 16 bytes, version 5 and the RFC 4122 variant
-        digest = prefix.copy()
-        digest.update(f"{entity}/{row_id}".encode())
-        raw = bytearray(digest.digest()[:16])
-        raw[6] = (raw[6] & 0x0F) | 0x50
-        raw[8] = (raw[8] & 0x3F) | 0x80
-        text = raw.hex()
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        return name_uuid(prefix, f"{entity}/{row_id}")
 
     return derive
 

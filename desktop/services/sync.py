@@ -445,10 +445,9 @@ class SyncService:
                     row.created.hlc,
                     row.created.user_id,
                 )
-                event_id = str(event_values.pop("id"))
-                fresh.setdefault(AuditEvent, []).append(
-                    _new_row(catalogue.entity(catalogue.AUDIT_ENTITY), event_id, 0, event_values)
-                )
+                # every column is there already, as stored: no wire conversion needed
+                event_values.update(version=0, deleted=False)
+                fresh.setdefault(AuditEvent, []).append(event_values)
             return
         for name, value in row.values.items():
             if (row.entity, row.id, name) in pending:

@@ -59,3 +59,14 @@ def test_a_creation_event_is_derived_from_its_insert_alone() -> None:
 def test_a_creation_event_needs_a_stamp() -> None:
     with pytest.raises(ValueError, match="not an HLC stamp"):
         catalogue.creation_event("person", "row-1", "TAK-01", "yesterday", "ann")
+
+
+@pytest.mark.parametrize("name", ["0001763812345678-0003-dev-7", "", "ไทย/ၿမန္မာ"])
+def test_derived_ids_are_version_5_uuids_of_their_names(name: str) -> None:
+    import uuid
+
+    assert catalogue.audit_event_id(name) == str(uuid.uuid5(catalogue.AUDIT_ID_NAMESPACE, name))
+    other = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
+    prefix = catalogue.namespace_hash(other)
+    assert catalogue.name_uuid(prefix, name) == str(uuid.uuid5(other, name))
+    assert catalogue.name_uuid(prefix, name) == catalogue.name_uuid(prefix, name)  # prefix kept
