@@ -435,7 +435,18 @@ class SyncService:
         obj = known.get((row.entity, row.id))
         if obj is None:
             # new to this device, so no local edit can be pending for it
-            fresh.setdefault(cls, []).append(_new_row(spec, row.id, row.version, row.values))
+            values: dict[str, Any] = {
+                # a row can arrive split over two pages; the next page fills the rest
+                name: "" if field_spec.required else None
+                for name, field_spec in spec.fields.items()
+            }
+            values.update(id=row.id, version=row.version, deleted=False)
+            for name, value in row.values.items():
+                if name == p.DELETED_FIELD:
+                    values["deleted"] = bool(value)
+                elif name in spec.fields:
+                    values[name] = catalogue.from_wire(spec.fields[name], value)
+            fresh.setdefault(cls, []).append(values)
             if row.created is not None:
                 # the creation event every device derives from the insert (protocol 3)
                 event_values = catalogue.creation_event(
@@ -563,24 +574,6 @@ def server_url(store: Store) -> str | None:
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of
-
-
-def _new_row(
-    spec: catalogue.EntitySpec, row_id: str, version: int, wire: dict[str, Any]
-) -> dict[str, Any]:
-    """Every column of a row new to this device, from the wire values it arrived with."""
-    values: dict[str, Any] = {
-        # a row can arrive split over two pages; the next page fills the rest
-        name: "" if field_spec.required else None
-        for name, field_spec in spec.fields.items()
-    }
-    values.update(id=row_id, version=version, deleted=False)
-    for name, value in wire.items():
-        if name == p.DELETED_FIELD:
-            values["deleted"] = bool(value)
-        elif name in spec.fields:
-            values[name] = catalogue.from_wire(spec.fields[name], value)
-    return values
 
 
 def _people_touched(page: p.PullPage, known: dict[tuple[str, str], Synced]) -> set[str]:
