@@ -8,13 +8,14 @@ characters cannot use trigrams and fall back to a substring scan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import String, TextualSelect, column, select, text
 from sqlalchemy.orm import Session
 
 from desktop.domain.ids import digits_only
 from desktop.domain.text import search_fold
+from desktop.models.base import listed
 from desktop.models.entities import IdentityDocument, PersonName
 
 SEPARATOR = " ¦ "
@@ -42,22 +43,21 @@ def reindex_people(session: Session, person_ids: Iterable[str]) -> None:
         return
     names: dict[str, list[str | None]] = {pid: [] for pid in ids}
     numbers: dict[str, list[str | None]] = {pid: [] for pid in ids}
-    for chunk in _chunks(ids, 500):
-        for row in session.execute(
-            select(
-                PersonName.person_id,
-                PersonName.full_name,
-                PersonName.given_name,
-                PersonName.family_name,
-            ).where(PersonName.person_id.in_(chunk), PersonName.deleted.is_(False))
-        ):
-            names[row.person_id].extend((row.full_name, row.given_name, row.family_name))
-        for doc in session.execute(
-            select(IdentityDocument.person_id, IdentityDocument.number).where(
-                IdentityDocument.person_id.in_(chunk), IdentityDocument.deleted.is_(False)
-            )
-        ):
-            numbers[doc.person_id].append(doc.number)
+    for row in session.execute(
+        select(
+            PersonName.person_id,
+            PersonName.full_name,
+            PersonName.given_name,
+            PersonName.family_name,
+        ).where(PersonName.person_id.in_(listed(ids)), PersonName.deleted.is_(False))
+    ):
+        names[row.person_id].extend((row.full_name, row.given_name, row.family_name))
+    for doc in session.execute(
+        select(IdentityDocument.person_id, IdentityDocument.number).where(
+            IdentityDocument.person_id.in_(listed(ids)), IdentityDocument.deleted.is_(False)
+        )
+    ):
+        numbers[doc.person_id].append(doc.number)
     params = [{"pid": pid, "body": index_text(names[pid], numbers[pid])} for pid in ids]
     session.execute(
         text(
@@ -128,8 +128,3 @@ def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str,
 def like_escape(term: str) -> str:
     """``term`` with LIKE wildcards escaped (use with ``ESCAPE '\\'``)."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

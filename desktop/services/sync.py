@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
-from desktop.models.base import Base, Synced, insert_rows, table_of, utcnow
+from desktop.models.base import Base, Synced, insert_rows, listed, table_of, utcnow
 from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
 from desktop.models.search import reindex_people
 from desktop.models.secret_store import SecretStore
@@ -393,27 +393,23 @@ class SyncService:
 
     def _preload(self, session: Session, page: p.PullPage) -> dict[tuple[str, str], Synced]:
         known: dict[tuple[str, str], Synced] = {}
-        ids: dict[str, list[str]] = {}
-        for row in page.rows:
-            ids.setdefault(row.entity, []).append(row.id)
-        for entity, row_ids in ids.items():
+        for entity, row_ids in _ids_by_entity(page).items():
             cls = self._classes.get(entity)
             if cls is None:
                 continue
-            for start in range(0, len(row_ids), 500):
-                query = select(cls).where(cls.id.in_(row_ids[start : start + 500]))
-                known.update(((entity, obj.id), obj) for obj in session.scalars(query))
+            query = select(cls).where(cls.id.in_(listed(row_ids)))
+            known.update(((entity, obj.id), obj) for obj in session.scalars(query))
         return known
 
     def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
         """(entity, row, field) with an unsent local edit; a whole-row entry counts per field."""
-        ids = [row.id for row in page.rows]
         found: set[tuple[str, str, str]] = set()
-        for start in range(0, len(ids), 500):
-            query = select(
-                OutboxEntry.entity, OutboxEntry.row_id, OutboxEntry.field, OutboxEntry.value
-            ).where(OutboxEntry.row_id.in_(ids[start : start + 500]))
-            for entity, row_id, name, value in session.execute(query):
+        for entity, row_ids in _ids_by_entity(page).items():
+            # by entity and row id: the outbox's (entity, row_id) index, not a scan
+            query = select(OutboxEntry.row_id, OutboxEntry.field, OutboxEntry.value).where(
+                OutboxEntry.entity == entity, OutboxEntry.row_id.in_(listed(row_ids))
+            )
+            for row_id, name, value in session.execute(query):
                 if name == p.WHOLE_ROW:
                     found.update((entity, row_id, key) for key in json.loads(value))
                 else:
@@ -574,6 +570,13 @@ def server_url(store: Store) -> str | None:
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of
+
+
+def _ids_by_entity(page: p.PullPage) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for row in page.rows:
+        ids.setdefault(row.entity, []).append(row.id)
+    return ids
 
 
 def _people_touched(page: p.PullPage, known: dict[tuple[str, str], Synced]) -> set[str]:
