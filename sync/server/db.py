@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -244,6 +244,12 @@ def store_counter(conn: Connection, value: int) -> None:
 def read_counter(conn: Connection) -> int:
     """The highest committed sequence number (no lock)."""
     return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
+
+
+def loads(text: str) -> Any:
+    """A value stored by :func:`dumps`, parsed by pydantic-core (about 3x ``json.loads``,
+    the same values: NaN and Infinity included)."""
+    return from_json(text, allow_inf_nan=True)
 
 
 def dumps(value: Any) -> str:

@@ -20,7 +20,6 @@ field is settled exactly as a single-field change with base version 0 would be.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from sync.server.db import (
     dumps,
     field_state,
     insert_many,
+    loads,
     lock_counter,
     merges,
     read_counter,
@@ -148,29 +148,43 @@ def _chunks(
         yield column.in_(ordered[start : start + _IN_CHUNK])
 
 
-def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
-    """The current state of every field of these rows: per-field rows over whole-row ones."""
-    found: dict[tuple[str, str, str], _State] = {}
+def _load_rows(
+    conn: Connection, row_ids: set[str]
+) -> tuple[dict[tuple[str, str], _State], dict[tuple[str, str, str], _State]]:
+    """These rows' stored state: whole rows (``row_state``, the value the object of their
+    fields) and per-field states (``field_state``), as they are stored.
+
+    A field's current state is the newer of the two (:meth:`_Ingest.state`); a push asks
+    for a few fields of each row, so whole rows are not spread into fields up front.
+    """
+    rows: dict[tuple[str, str], _State] = {}
     for part in _chunks(conn, row_state.c.row_id, row_ids):
         for r in conn.execute(select(row_state).where(part)):
-            values = json.loads(r.value)
-            for name, value in _row_fields(r.entity, values).items():
-                found[(r.entity, r.row_id, name)] = _State(
-                    value, r.hlc, r.seq, r.device_id, r.user_id
-                )
+            rows[(r.entity, r.row_id)] = _State(
+                loads(r.value), r.hlc, r.seq, r.device_id, r.user_id
+            )
+    fields: dict[tuple[str, str, str], _State] = {}
     for part in _chunks(conn, field_state.c.row_id, row_ids):
         for r in conn.execute(select(field_state).where(part)):
-            key = (r.entity, r.row_id, r.field)
-            derived = found.get(key)
-            if derived is not None and derived.seq > r.seq:
-                continue  # the row was created whole again after this field's last edit
-            found[key] = _State(
-                json.loads(r.value) if r.value is not None else None,
+            fields[(r.entity, r.row_id, r.field)] = _State(
+                loads(r.value) if r.value is not None else None,
                 r.hlc,
                 r.seq,
                 r.device_id,
                 r.user_id,
             )
+    return rows, fields
+
+
+def _load_states(conn: Connection, row_ids: set[str]) -> dict[tuple[str, str, str], _State]:
+    """The current state of every field of these rows: per-field rows over whole-row ones."""
+    rows, found = _load_rows(conn, row_ids)
+    for (entity, row_id), row in rows.items():
+        for name, value in _row_fields(entity, row.value).items():
+            key = (entity, row_id, name)
+            edited = found.get(key)
+            if edited is None or row.seq > edited.seq:  # created whole again after the edit
+                found[key] = _State(value, row.hlc, row.seq, row.device_id, row.user_id)
     return found
 
 
@@ -248,9 +262,11 @@ class _Ingest:
         self.now = now_iso()
         # per-field state, loaded or written in this transaction; see state()
         self.states: dict[tuple[str, str, str], _State] = {}
-        # rows created whole in this transaction: (entity, row id) -> the row's state, its
-        # value the object of fields; per-field state is derived only when asked for
+        # rows created whole in this transaction, or loaded whole from ``row_state``:
+        # (entity, row id) -> the row's state, its value the object of fields; per-field
+        # state is derived only when asked for
         self.created: dict[tuple[str, str], _State] = {}
+        self.loaded: dict[tuple[str, str], _State] = {}
         self.log: list[tuple[Any, ...]] = []  # rows of ``changes``: _LOG_COLUMNS
         self.dirty: dict[tuple[str, str, str], _State] = {}
         # rows created whole in this transaction with no earlier state: one row_state each
@@ -270,14 +286,21 @@ class _Ingest:
         A field written after its row was created whole has its own state, which wins.
         """
         found = self.states.get(key)
-        if found is None and self.created:
-            entity, row_id, field = key
+        entity, row_id, field = key
+        row = self.whole_row(entity, row_id)
+        if row is not None and (found is None or row.seq > found.seq):
+            fields = _row_fields(entity, row.value)
+            if field in fields:
+                return _State(fields[field], row.hlc, row.seq, row.device_id, row.user_id)
+        return found
+
+    def whole_row(self, entity: str, row_id: str) -> _State | None:
+        """The row's whole-row state, created in this transaction or loaded, if it has one."""
+        if self.created:
             row = self.created.get((entity, row_id))
             if row is not None:
-                fields = _row_fields(entity, row.value)
-                if field in fields:
-                    return _State(fields[field], row.hlc, row.seq, row.device_id, row.user_id)
-        return found
+                return row
+        return self.loaded.get((entity, row_id)) if self.loaded else None
 
     def office_of(self, entity: str, row_id: str) -> str | None:
         state = self.state((entity, row_id, "office"))
@@ -328,16 +351,12 @@ class _Ingest:
 
     def relog_row(self, entity: str, row_id: str, office: str) -> None:
         """Send every field of a row that moved office to the devices of the new office."""
-        fields: dict[str, _State] = {}
-        if (entity, row_id) in self.created:
-            for field in _row_fields(entity, self.created[(entity, row_id)].value):
-                derived = self.state((entity, row_id, field))
-                assert derived is not None
-                fields[field] = derived
-        for (ent, rid, field), state in self.states.items():
-            if ent == entity and rid == row_id:
-                fields[field] = state
-        for field, state in fields.items():
+        row = self.whole_row(entity, row_id)
+        names = dict.fromkeys(_row_fields(entity, row.value) if row is not None else ())
+        names.update(dict.fromkeys(f for e, r, f in self.states if e == entity and r == row_id))
+        for field in names:
+            state = self.state((entity, row_id, field))
+            assert state is not None
             moved = _State(state.value, state.hlc, self.next_seq(), state.device_id, state.user_id)
             self.write(entity, row_id, field, moved, office)
 
@@ -397,8 +416,9 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
             refs.update(_refs(c.entity, c.field, c.value))
         redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs)
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
-        ingest.states = _load_states(conn, row_ids)
-        ingest.known = {(entity, row) for entity, row, _field in ingest.states}
+        ingest.loaded, ingest.states = _load_rows(conn, row_ids)
+        ingest.known = set(ingest.loaded)
+        ingest.known.update((entity, row) for entity, row, _field in ingest.states)
         results: list[Outcome] = []
         for index, change in enumerate(batch):
             done = seen.get(change.change_id)
@@ -706,7 +726,7 @@ def _stored_creation_event(text: str | None) -> bool:
     """Whether a logged audit event is a creation event a device before protocol 3 sent."""
     if text is None or '.created"' not in text:  # most are not: no need to parse them
         return False
-    values = json.loads(text)
+    values = loads(text)
     return isinstance(values, dict) and is_creation_event(values)
 
 
@@ -738,9 +758,9 @@ class _PageRow:
             self.raw, self.stamp = text, stamp
             return
         if self.raw is not None:
-            self.values = json.loads(self.raw)
+            self.values = loads(self.raw)
             self.raw = None
-        loaded = json.loads(text) if text is not None else None
+        loaded = loads(text) if text is not None else None
         if field == WHOLE_ROW and isinstance(loaded, dict):
             self.values.update(loaded)
         else:
@@ -887,7 +907,7 @@ def resolve_conflict(
             raise ApiError(409, Errno.INVALID_PAYLOAD, "the conflict was already resolved")
         if flip:
             ingest.states = _load_states(conn, {row.row_id})
-            other = json.loads(row.other)
+            other = loads(row.other)
             ingest.server_value(caller, row.entity, row.row_id, row.field, other["value"])
         seq = ingest.next_seq()
         status = "flipped" if flip else "confirmed"
