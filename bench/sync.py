@@ -471,7 +471,7 @@ def report(r: dict[str, Any]) -> None:
     lines = [
         f"case files: {cases:,}, {r['case_document_bytes']:,} bytes of JSON each as one "
         f"document ({r['case_json_bytes']:,} as rows with ids), "
-        f"{r['push_changes'] / cases:.0f} changes each (audit rows included); "
+        f"{r['push_changes'] / cases:.0f} changes each pushed; "
         f"created through the ORM in {r['create_s']:.1f} s",
         f"push : {push_rate:8,.1f} cases/s ({ingest:,.0f} changes/s, "
         f"{r['push_requests']} requests; bar {BAR['push_per_s']:,}/s)",
