@@ -276,6 +276,12 @@ class _Ingest:
         self.redirect: dict[str, str] = {}  # merged row id -> target id
         self.conflict_rows: list[dict[str, Any]] = []
 
+    def load(self, row_ids: set[str]) -> None:
+        """Take these rows' stored state as the transaction's starting point."""
+        self.loaded, self.states = _load_rows(self.conn, row_ids)
+        self.known = set(self.loaded)
+        self.known.update((entity, row) for entity, row, _field in self.states)
+
     def next_seq(self) -> int:
         self.top += 1
         return self.top
@@ -416,9 +422,7 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
             refs.update(_refs(c.entity, c.field, c.value))
         redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs)
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
-        ingest.loaded, ingest.states = _load_rows(conn, row_ids)
-        ingest.known = set(ingest.loaded)
-        ingest.known.update((entity, row) for entity, row, _field in ingest.states)
+        ingest.load(row_ids)
         results: list[Outcome] = []
         for index, change in enumerate(batch):
             done = seen.get(change.change_id)
@@ -844,7 +848,7 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
         raise ApiError(400, Errno.MERGE_INVALID, "a row cannot be merged into itself")
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
-        ingest.states = _load_states(conn, {source, target})
+        ingest.load({source, target})
         for row in (source, target):
             office = ingest.office_of(request.entity, row)
             if office is None:
@@ -882,7 +886,7 @@ def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str
             raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
-        ingest.states = _load_states(conn, {row.source_id})
+        ingest.load({row.source_id})
         seq = ingest.next_seq()
         conn.execute(merges.update().where(merges.c.id == merge_id).values(undone=True, seq=seq))
         ingest.server_value(caller, row.entity, row.source_id, "merged_into", None)
@@ -906,7 +910,7 @@ def resolve_conflict(
         if row.status != "open":
             raise ApiError(409, Errno.INVALID_PAYLOAD, "the conflict was already resolved")
         if flip:
-            ingest.states = _load_states(conn, {row.row_id})
+            ingest.load({row.row_id})
             other = loads(row.other)
             ingest.server_value(caller, row.entity, row.row_id, row.field, other["value"])
         seq = ingest.next_seq()
