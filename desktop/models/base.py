@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -52,23 +53,58 @@ class Money(TypeDecorator[decimal.Decimal]):
         return None if value is None else decimal.Decimal(value)
 
 
+class _IdClock:
+    """The state :func:`new_id` keeps in this process: last millisecond, counter, node."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """A new random node and a fresh count (at start-up and in a forked child)."""
+        self.node = int.from_bytes(os.urandom(8), "big") & _NODE_MASK
+        self.millis = 0
+        self.count = 0
+
+    def next(self) -> tuple[int, int, int]:
+        with self.lock:
+            now = time.time_ns() // 1_000_000
+            if now > self.millis:
+                self.millis, self.count = now, 0
+            elif self.count < _COUNT_MASK:
+                self.count += 1  # same millisecond, or the clock went back: count on
+            else:
+                self.millis, self.count = self.millis + 1, 0  # 4,096 in one ms: borrow the next
+            return self.millis, self.count, self.node
+
+
+_NODE_MASK = (1 << 62) - 1
+_COUNT_MASK = 0xFFF
+_ID_CLOCK = _IdClock()
+os.register_at_fork(after_in_child=_ID_CLOCK.reset)
+
+
 def new_id() -> str:
     """A client-made UUID primary key: version 7, time-ordered (RFC 9562).
 
-    48 bits of Unix milliseconds, then 74 random bits. Rows made one after another get
-    neighbouring ids, so the primary-key and reference indexes of the encrypted store
-    (and of the server) grow at their end instead of at random pages, and ids made
-    together share their leading digits, which gzip sends once (docs/performance.md,
-    "Sync", measures both against random version 4 ids).
+    48 bits of Unix milliseconds, a 12-bit counter within the millisecond (RFC 9562 §6.2,
+    method 1) and 62 bits drawn at random once per process (the node). Ids one process
+    makes are unique by (millisecond, counter) and strictly increasing, even if the wall
+    clock steps back; ids of different processes differ by their node. Rows made one after
+    another get neighbouring ids, so the primary-key and reference indexes of the
+    encrypted store (and of the server) grow at their end instead of at random pages.
+    Ids made together differ only in a few leading digits and share their last 17, so gzip
+    sends a case file's ids and references at a fraction of their length (docs/performance.md,
+    "Sync", fifth session). Ids name rows; they are not secrets: the server checks scope
+    on every row whatever its id (docs/sync-protocol.md §4).
     """
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    millis, count, node = _ID_CLOCK.next()
     value = (
         (millis & 0xFFFF_FFFF_FFFF) << 80
         | 0x7 << 76  # version 7
-        | ((rand >> 62) & 0xFFF) << 64
+        | count << 64
         | 0b10 << 62  # RFC 9562 variant
-        | (rand & ((1 << 62) - 1))
+        | node
     )
     return str(uuid.UUID(int=value))
 

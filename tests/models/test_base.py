@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
+import pytest
+
+from desktop.models import base
 from desktop.models.base import new_id
 from desktop.models.store import Store
 
@@ -27,9 +31,42 @@ def test_new_ids_carry_the_time_they_were_made_and_sort_by_it() -> None:
     assert first < second  # text order is time order (a later millisecond)
 
 
-def test_new_ids_made_in_the_same_millisecond_still_differ() -> None:
-    made = [new_id() for _ in range(10_000)]
+def test_new_ids_made_in_the_same_millisecond_still_differ_and_increase() -> None:
+    made = [new_id() for _ in range(10_000)]  # several in each millisecond
     assert len(set(made)) == len(made)
+    assert made == sorted(made)
+    # one process: the same 62-bit node, so ids made together share their last 17 characters
+    assert len({made_id[-17:] for made_id in made}) == 1
+
+
+def test_new_ids_keep_increasing_when_the_clock_steps_back_or_a_millisecond_fills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(base, "_ID_CLOCK", base._IdClock())  # this test's clock state only
+    start = time.time_ns() // 1_000_000 + 86_400_000
+    now = [start * 1_000_000]
+    monkeypatch.setattr(time, "time_ns", lambda: now[0])
+    made = [new_id() for _ in range(5_000)]  # more than the 4,096 a millisecond can count
+    now[0] -= 60_000_000_000  # the wall clock is set a minute back
+    made += [new_id() for _ in range(10)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    assert {uuid.UUID(m).version for m in made} == {7}
+    # the 4,097th id borrowed the next millisecond; after the step back the count went on
+    assert uuid.UUID(made[4_096]).int >> 80 == start + 1
+
+
+def test_a_forked_child_makes_ids_with_another_node() -> None:
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writer, new_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    theirs = os.read(reader, 64).decode()
+    os.close(reader)
+    assert theirs[-17:] != new_id()[-17:]
 
 
 def test_a_listed_subquery_takes_any_number_of_values_and_keeps_the_index(store: Store) -> None:

@@ -427,6 +427,19 @@ def test_insert_out_of_scope_refused(server: Server, ann: SyncClient) -> None:
     assert server.count("changes") == server.count("row_state") == 0
 
 
+def test_insert_naming_a_row_of_another_office_refused(server: Server, ann: SyncClient) -> None:
+    """Ids are not secrets: an insert that reuses another office's row id changes nothing."""
+    server.user("tom", offices=("TAK",))
+    tom = server.device("tom")
+    row = str(uuid.uuid4())
+    assert _batch(tom, [_insert(row, {"office": "TAK", "phone": "1"})]).status_code == 200
+    before = server.count("changes"), server.count("row_state")
+    _refused(_batch(ann, [_insert(row, {"office": "MS", "phone": "2"})]), 403, Errno.OUT_OF_SCOPE)
+    assert (server.count("changes"), server.count("row_state")) == before
+    assert [(r.id, r.values["phone"]) for r in tom.pull(0).rows] == [(row, "1")]
+    assert ann.pull(0).rows == []
+
+
 def test_recreated_row_merges_field_by_field(server: Server, ann: SyncClient) -> None:
     """A second whole row for a row the server has is settled as single-field edits are."""
     server.user("bob")
