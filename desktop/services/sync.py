@@ -173,15 +173,16 @@ class SyncService:
     def forms(self, summary: SyncSummary) -> tuple[int, int]:
         """The most compact (push, pull) forms both ends know, asked once per sync.
 
-        Push 3 else 2; pull 4 (which names the creators of new rows, so this device derives
-        their creation events), else 3, else 2. A server before protocol 3 still stores
-        the creation events devices sent it and serves them as rows.
+        Push 3 else 2; pull 5 or 4 (which name the creators of new rows, so this device
+        derives their creation events; 5 also sends stamps as differences), else 3, else 2.
+        A server before protocol 3 still stores the creation events devices sent it and
+        serves them as rows.
         """
         if self._forms is None:
             info = self._with_retry(self.client.info, summary)
             self._forms = (
                 max({2, 3} & set(info.push_forms), default=2),
-                max({2, 3, 4} & set(info.pull_forms), default=2),
+                max({2, 3, 4, 5} & set(info.pull_forms), default=2),
             )
         return self._forms
 

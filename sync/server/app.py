@@ -407,7 +407,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ) -> Response:
         """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
         with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the
-        creators of the rows it creates; see docs/sync-protocol.md §6)."""
+        creators of the rows it creates, with ``form=5`` a CompactPullPage5 whose stamps
+        may be differences; see docs/sync-protocol.md §6)."""
         page = ingest.pull(engine, caller, since, limit, form)
         request.state.audit = {"rows": page.rows, "since": since, "cursor": page.cursor}
         # already JSON of the response model (see ingest.pull)

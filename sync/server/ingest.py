@@ -50,6 +50,7 @@ from sync.protocol import (
     PushStatus,
     Role,
     Side,
+    StampWriter,
     ValueProblem,
     check_value,
     field_spec,
@@ -661,7 +662,7 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
     appears once in the page as a whole row (the usual case for new rows) has its stored
     JSON spliced in as it is, instead of being parsed and encoded again. ``form`` 3 writes
     a :class:`sync.protocol.CompactPullPage`: rows as arrays, versions as differences, and
-    no id for an audit event whose id its stamp gives.
+    no id for an audit event whose id its stamp gives; 4 adds creators, 5 stamp differences.
     """
     with engine.connect().execution_options(sync_readonly=True) as conn:
         # the counter first: every change at or below it has committed (commit order =
@@ -710,8 +711,9 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
     if form >= 3:
         parts: list[str] = []
         version = 0
+        stamps = StampWriter() if form >= 5 else None
         for row in rows.values():
-            parts.append(row.compact(row.version - version, form))
+            parts.append(row.compact(row.version - version, form, stamps))
             version = row.version
         body = f'{{"v":{form:d},"since":{since:d}'
         listed = ",".join(parts)
@@ -781,11 +783,13 @@ class _PageRow:
             f'"version":{self.version:d},"values":{values}}}'
         )
 
-    def compact(self, delta: int, form: int = 3) -> str:
-        """The row as a form 3 or 4 array, its version given as ``delta`` from the row before.
+    def compact(self, delta: int, form: int = 3, stamps: StampWriter | None = None) -> str:
+        """The row as a form 3, 4 or 5 array, its version given as ``delta`` from the row before.
 
-        Form 4 adds the creator of a row the page creates (and gives its insert's stamp).
+        Form 4 adds the creator of a row the page creates (and gives its insert's stamp);
+        form 5 writes stamps through ``stamps``, as differences where it can.
         """
+        write = stamps.json if stamps is not None else dumps
         values = self.values_json()
         stamp = self.stamp if self.raw is not None else None
         tail = ",null" if form >= 4 else ""
@@ -794,12 +798,12 @@ class _PageRow:
             and self.entity == AUDIT_ENTITY
             and self.row_id == audit_event_id(stamp)
         ):
-            return f"[{dumps(self.entity)},null,{delta:d},{values},{dumps(stamp)}{tail}]"
+            return f"[{dumps(self.entity)},null,{delta:d},{values},{write(stamp)}{tail}]"
         if form >= 4 and self.created is not None:
             created, creator = self.created
             return (
                 f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},"
-                f"{dumps(created)},{dumps(creator)}]"
+                f"{write(created)},{dumps(creator)}]"
             )
         return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null{tail}]"
 

@@ -300,6 +300,80 @@ def test_a_form_4_page_it_cannot_read_is_refused(row: list[Any]) -> None:
         parse_pull_page(_page3([row], form=4))
 
 
+def test_a_form_5_page_means_what_form_4_means_with_stamps_as_differences() -> None:
+    from sync.protocol import parse_pull_page
+
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    first = "0001763812345678-0001-dev12"
+    whole = [
+        ["person", ids[0], 5, {"office": "MS"}, first, "ann"],
+        ["audit_event", None, 1, {"office": "MS"}, "0001763812345680-0000-dev12", None],
+        ["person", ids[1], 1, {"office": "MS"}, "0001763812345679-0002-dev12", "ann"],
+        ["person", ids[2], 1, {"office": "MS"}, "0001763812340000-0000-pc-7", "bob"],
+        ["person", ids[3], 1, {"phone": "08"}, None, None],  # no stamp: the chain is kept
+        ["person", ids[4], 1, {"office": "MS"}, "0001763812340001-0003-pc-7", "bob"],
+    ]
+    differences = [row.copy() for row in whole]
+    differences[1][4] = [2, 0]
+    differences[2][4] = [-1, 2]  # a stamp may be lower than the one before
+    differences[5][4] = [1, 3]  # against the stamp before it: the other node's
+    four, five = (
+        parse_pull_page(_page3(whole, form=4)),
+        parse_pull_page(_page3(differences, form=5)),
+    )
+    assert five.rows == four.rows
+    assert five.rows[5].created is not None
+    assert five.rows[5].created.hlc == "0001763812340001-0003-pc-7"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["person", "x", 1, {}, [1, 0], "ann"]],  # a difference with no stamp before it
+        [
+            ["person", "x", 1, {}, "0001763812345678-0001-dev12", "ann"],
+            ["person", "y", 1, {}, [-(10**16), 0], "ann"],  # before year 1970
+        ],
+        [
+            ["person", "x", 1, {}, "0001763812345678-0001-dev12", "ann"],
+            ["person", "y", 1, {}, [0, 10_000], "ann"],  # a counter of five digits
+        ],
+        [["person", "x", 1, {}, [1], "ann"]],  # not a difference
+        [["person", "x", 1, {}, "0001763812345678-1-dev12", "ann"]],  # not a stamp
+    ],
+)
+def test_a_form_5_page_it_cannot_read_is_refused(rows: list[list[Any]]) -> None:
+    from sync.protocol import parse_pull_page
+
+    with pytest.raises(ValueError):  # noqa: PT011 - pydantic's and ours alike
+        parse_pull_page(_page3(rows, form=5))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**16 - 1), st.integers(0, 9999), st.sampled_from(["a", "b-1", '"q'])
+        ),
+        max_size=30,
+    )
+)
+def test_stamps_written_as_differences_read_back_as_they_were(
+    stamps: list[tuple[int, int, str]],
+) -> None:
+    import json
+
+    from desktop.domain.hlc import Stamp
+    from sync.protocol import StampChain, StampWriter
+
+    texts = [str(Stamp(*stamp)) for stamp in stamps]
+    writer, chain = StampWriter(), StampChain()
+    read = []
+    for text in texts:
+        given = json.loads(writer.json(text))
+        read.append(chain.whole(given) if isinstance(given, str) else chain.resolve(given))
+    assert read == texts
+
+
 def test_a_form_2_page_is_read_as_it_is() -> None:
     from sync.protocol import parse_pull_page
 

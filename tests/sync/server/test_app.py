@@ -311,7 +311,11 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
     info = http.get("/v1/info").json()
-    assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (3, [1, 2, 3], [2, 3, 4])
+    assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (
+        3,
+        [1, 2, 3],
+        [2, 3, 4, 5],
+    )
 
 
 def test_every_request_audited_without_personal_data(server: Server, ann: SyncClient) -> None:
@@ -600,7 +604,7 @@ def test_pull_form_3_means_what_form_2_means_and_other_forms_are_refused(
     )  # fmt: skip
     assert raw.content.startswith(b'{"v":3,')
     assert b'"audit_event",null,' in raw.content  # derived ids left out
-    for form in (1, 5, "x"):
+    for form in (1, 6, "x"):
         refused = ann.http.request(  # type: ignore[attr-defined]
             "GET", "/v1/pull", params={"since": 0, "form": form},
             headers={"Authorization": f"Bearer {ann.token}"},
@@ -646,6 +650,54 @@ def test_pull_form_4_names_the_creator_of_each_row_the_page_creates(
     # a page after the insert: the edit alone, no creator
     later = ann.pull(page.cursor - 1, 100, 4)
     assert [(r.id, r.created) for r in later.rows] == [(rows[1], None)]
+
+
+def test_pull_form_5_means_what_form_4_means_with_stamps_as_differences(
+    server: Server, ann: SyncClient
+) -> None:
+    from desktop.domain.catalogue import audit_event_id
+
+    server.user("bob")
+    bob = server.device("bob")
+    changes = [
+        _insert(
+            str(uuid.uuid4()),
+            {"office": "MS", "phone": str(n)},
+            f"{1763812345678 + n:016d}-0000-dev",
+        )
+        for n in range(3)
+    ]
+    event_stamp = "0001763812345680-0001-dev"
+    event_row = {
+        "office": "MS",
+        "action": "case.reopened",
+        "entity": "case",
+        "row_id": changes[0][2],
+    }
+    changes.append(
+        [None, "audit_event", audit_event_id(event_stamp), "*", event_row, 0, event_stamp]
+    )
+    assert _batch(ann, changes).status_code == 200
+    other = str(uuid.uuid4())
+    assert (
+        _batch(bob, [_insert(other, {"office": "MS"}, "0001763812300000-0007-pc")]).status_code
+        == 200
+    )
+    assert ann.pull(0, 100, 5) == ann.pull(0, 100, 4)
+    assert ann.pull(2, 100, 5) == ann.pull(2, 100, 4)  # a page starts with a whole stamp
+    raw = ann.http.request(  # type: ignore[attr-defined]
+        "GET", "/v1/pull", params={"since": 0, "form": 5},
+        headers={"Authorization": f"Bearer {ann.token}"},
+    )  # fmt: skip
+    assert raw.content.startswith(b'{"v":5,')
+    stamps = [row[4] for row in json.loads(raw.content)["rows"]]
+    assert stamps == [
+        "0001763812345678-0000-dev",
+        [1, 0],
+        [1, 0],
+        [0, 1],
+        "0001763812300000-0007-pc",
+    ]
 
 
 def test_a_creation_event_sent_by_an_older_device_is_accepted_and_not_stored(
