@@ -417,3 +417,26 @@ def test_every_device_derives_the_same_creation_event(server: Server, make_devic
         (pid, "ann", a.store.device_id)
     ]
     assert sorted(e["action"] for e in theirs.values()) == ["person.created", "person.updated"]
+
+
+def test_a_device_syncs_with_a_server_that_writes_pull_forms_up_to_4(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server from before pull form 5: the device asks for form 4 and gets the same rows
+    and the same derived creation events."""
+    from desktop.models.entities import AuditEvent
+    from desktop.services.sync import SyncSummary
+    from sync import protocol
+
+    monkeypatch.setattr(protocol, "PULL_FORMS", (2, 3, 4))  # what GET /v1/info now lists
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    pid = _person(a, phone="1")
+    a.sync()
+    b.sync()
+    assert b.service.forms(SyncSummary()) == (3, 4)
+    with b.store.read() as session:
+        assert session.get(Person, pid) is not None
+        actions = [e.action for e in session.scalars(select(AuditEvent))]
+    assert actions == ["person.created"]
