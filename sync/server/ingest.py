@@ -133,9 +133,9 @@ class _State:
 
 def _matching(
     conn: Connection, query: Select[Any], column: ColumnElement[str], items: Iterable[str]
-) -> Iterable[Select[Any]]:
+) -> Iterable[tuple[Select[Any], dict[str, Any]]]:
     """``query`` restricted to rows whose ``column`` is one of ``items``, as few statements
-    as the backend allows.
+    (with their parameters) as the backend allows.
 
     PostgreSQL gets one statement that looks each id up through the index (a ``LATERAL``
     subquery per id of ``unnest(string_to_array(...))``): one text parameter, the ids joined
@@ -145,29 +145,53 @@ def _matching(
     table cheaper, and that scan grew with every case file the server held (``ANY`` on
     ``row_state`` at 220,000 rows: a parallel sequential scan, median 89 ms per push batch,
     against 25 ms for the lookups). The ids go sorted, so ids made together (time-ordered)
-    are looked up on neighbouring index pages. Ids here are UUID text, which
-    never holds a comma; should one ever do (or be empty), the ids go as an array parameter
-    instead. SQLite gets ``IN`` lists of 500, well inside its parameter limit.
+    are looked up on neighbouring index pages. Ids here are UUID text, which never holds a
+    comma; should one ever do (or be empty), the ids go as an array parameter instead.
+    SQLite gets ``IN`` lists of 500, well inside its parameter limit.
+
+    ``query`` should be built once (a module constant): its PostgreSQL form is built once
+    per query and kept.
     """
     ordered = sorted(set(items))
     if not ordered:
         return
     if conn.dialect.name == "postgresql":
+        by_text, by_array = _per_id(query, column)
         joined = ",".join(ordered)
         if joined.count(",") == len(ordered) - 1 and "" not in ordered:
-            listed: ColumnElement[Any] = func.string_to_array(
-                bindparam(None, joined, type_=Text), ","
-            )
+            yield by_text, {"ids": joined}
         else:
-            listed = bindparam(None, ordered, type_=ARRAY(String))
-        keys = func.unnest(listed).table_valued("key").render_derived()
-        # one index lookup per id: OFFSET 0 keeps the planner from flattening the
-        # subquery into a hash join over the whole table
-        found = query.where(column == keys.c.key).offset(0).lateral()
-        yield select(found).select_from(keys).join(found, true())
+            yield by_array, {"ids": ordered}
         return
     for start in range(0, len(ordered), _IN_CHUNK):
-        yield query.where(column.in_(ordered[start : start + _IN_CHUNK]))
+        yield query.where(column.in_(ordered[start : start + _IN_CHUNK])), {}
+
+
+_PER_ID: dict[int, tuple[Select[Any], Select[Any], Select[Any]]] = {}
+
+
+def _per_id(query: Select[Any], column: ColumnElement[str]) -> tuple[Select[Any], Select[Any]]:
+    """``query`` once per id of parameter ``ids``: as comma-joined text, and as an array."""
+    kept = _PER_ID.get(id(query))
+    if kept is None or kept[0] is not query:
+
+        def each(listed: ColumnElement[Any]) -> Select[Any]:
+            keys = func.unnest(listed).table_valued("key").render_derived()
+            # OFFSET 0 keeps the planner from flattening the subquery into a hash join
+            # over the whole table
+            found = query.where(column == keys.c.key).offset(0).lateral()
+            return select(found).select_from(keys).join(found, true())
+
+        by_text = each(func.string_to_array(bindparam("ids", type_=Text), ","))
+        by_array = each(bindparam("ids", type_=ARRAY(String)))
+        kept = _PER_ID[id(query)] = (query, by_text, by_array)
+    return kept[1], kept[2]
+
+
+_ROW_STATE = select(row_state)
+_FIELD_STATE = select(field_state)
+_ACTIVE_MERGES = select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False))
+_LOGGED = select(changes.c.change_id, changes.c.seq)
 
 
 def _load_rows(
@@ -180,14 +204,14 @@ def _load_rows(
     for a few fields of each row, so whole rows are not spread into fields up front.
     """
     rows: dict[tuple[str, str], _State] = {}
-    for query in _matching(conn, select(row_state), row_state.c.row_id, row_ids):
-        for r in conn.execute(query):
+    for query, params in _matching(conn, _ROW_STATE, row_state.c.row_id, row_ids):
+        for r in conn.execute(query, params):
             rows[(r.entity, r.row_id)] = _State(
                 loads(r.value), r.hlc, r.seq, r.device_id, r.user_id
             )
     fields: dict[tuple[str, str, str], _State] = {}
-    for query in _matching(conn, select(field_state), field_state.c.row_id, row_ids):
-        for r in conn.execute(query):
+    for query, params in _matching(conn, _FIELD_STATE, field_state.c.row_id, row_ids):
+        for r in conn.execute(query, params):
             fields[(r.entity, r.row_id, r.field)] = _State(
                 loads(r.value) if r.value is not None else None,
                 r.hlc,
@@ -243,9 +267,8 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
         if not pending:
             break
         step: dict[str, str] = {}
-        active = select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False))
-        for query in _matching(conn, active, merges.c.source_id, pending):
-            step.update({r.source_id: r.target_id for r in conn.execute(query)})
+        for query, params in _matching(conn, _ACTIVE_MERGES, merges.c.source_id, pending):
+            step.update({r.source_id: r.target_id for r in conn.execute(query, params)})
         for source, target in step.items():
             for key, value in list(found.items()):
                 if value == source:
@@ -434,9 +457,9 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
         seen = ingest.seen
-        known = select(changes.c.change_id, changes.c.seq)
-        for query in _matching(conn, known, changes.c.change_id, [c.change_id for c in batch]):
-            seen.update({r.change_id: r.seq for r in conn.execute(query)})
+        ids = [c.change_id for c in batch]
+        for query, params in _matching(conn, _LOGGED, changes.c.change_id, ids):
+            seen.update({r.change_id: r.seq for r in conn.execute(query, params)})
         refs: set[str] = set()
         for c in batch:
             refs.update(_refs(c.entity, c.field, c.value))

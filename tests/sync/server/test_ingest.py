@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import psycopg
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from desktop.models.base import new_id
 from sync.server import ingest
@@ -19,10 +19,8 @@ def _state_rows(ids: list[str]) -> list[tuple[str, str, str, str, int, str, str]
 
 
 def _found(conn: Connection, items: list[str]) -> list[str]:
-    query = select(row_state)
-    rows = [
-        r for q in ingest._matching(conn, query, row_state.c.row_id, items) for r in conn.execute(q)
-    ]
+    found = ingest._matching(conn, ingest._ROW_STATE, row_state.c.row_id, items)
+    rows = [r for query, params in found for r in conn.execute(query, params)]
     return sorted(r.row_id for r in rows)
 
 
@@ -71,12 +69,11 @@ def test_matching_looks_ids_up_through_the_index_on_postgresql(
     engine = make_engine(url)
     asked = stored[::120] + [new_id() for _ in range(500)]
     with engine.connect() as conn:
-        [query] = ingest._matching(conn, select(row_state), row_state.c.row_id, asked)
+        [(query, params)] = ingest._matching(conn, ingest._ROW_STATE, row_state.c.row_id, asked)
         compiled = query.compile(conn)
-        plan = "\n".join(
-            str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
-        )
+        values = compiled.construct_params(params)
+        plan = "\n".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
         assert "Index Scan using pk_row_state" in plan, plan
         assert "Seq Scan on row_state" not in plan, plan
-        assert len(conn.execute(query).all()) == 500
+        assert len(conn.execute(query, params).all()) == 500
     engine.dispose()
