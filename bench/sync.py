@@ -94,12 +94,39 @@ def postgres() -> Iterator[str]:
         raise SystemExit(str(exc)) from exc
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state is field 0)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU seconds of a process (this one by default), from /proc."""
     if pid is None:
         return time.process_time()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(db_url: str) -> int:
+    """The PostgreSQL cluster's postmaster: the parent of a backend."""
+    with psycopg.connect(db_url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert backend is not None
+    return int(_stat(int(backend[0]))[1])
+
+
+def database_cpu_seconds(postmaster: int) -> float:
+    """CPU seconds of a PostgreSQL cluster: the postmaster, its live children (backends,
+    writers, autovacuum) and the children it has reaped."""
+    fields = _stat(postmaster)
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                child = _stat(int(entry.name))
+                if int(child[1]) == postmaster:
+                    ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -388,9 +415,10 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
                                   (OFFICE,))  # fmt: skip
             engine.dispose()
             with server(db_url) as (url, pid):
+                postmaster = postmaster_pid(db_url)
 
-                def cpu() -> tuple[float, float]:
-                    return cpu_seconds(), cpu_seconds(pid)
+                def cpu() -> tuple[float, float, float]:
+                    return cpu_seconds(), cpu_seconds(pid), database_cpu_seconds(postmaster)
 
                 push_wire, pull_wire = Wire(), Wire()
                 a = device(work / "device-a", url, "ann", push_wire, secrets)
@@ -444,13 +472,20 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
                 results["incremental_rows"] = pull_summary.pulled_rows
                 # the same rows again, new values: caches are warm after the first round
                 results["incremental_rounds"] = [push_s + pull_s]
+                # push seconds, pull seconds, client, server and database CPU seconds of each
+                # round
+                results["incremental_round_parts"] = [[push_s, pull_s, *results["incremental_cpu"]]]
                 for round_ in range(1, edit_rounds):
                     a.pull(SyncSummary())
                     edit_fields(a.store, edits, round_)
+                    cpu0 = cpu()
                     push_s, push_summary = timed_push(a)
                     pull_s, _ = timed_pull(b)
                     assert push_summary.pushed == 2 * edits, push_summary  # the same work
                     results["incremental_rounds"].append(push_s + pull_s)
+                    results["incremental_round_parts"].append(
+                        [push_s, pull_s, *(y - x for x, y in zip(cpu0, cpu(), strict=True))]
+                    )
 
                 copy_s, copy_rows = copy_baseline(db_url)
                 results["copy_s"] = copy_s
@@ -484,8 +519,10 @@ def report(r: dict[str, Any]) -> None:
         f"(bar {BAR['edit_s']} s; making the edits locally took {r['edit_local_s']:.2f} s)",
         "edit rounds (the first as above, then the same rows again, new values): "
         + ", ".join(f"{seconds:.2f} s" for seconds in r["incremental_rounds"]),
-        "CPU seconds (client, server): push {:.1f}, {:.1f}; pull {:.1f}, {:.1f}; "
-        "incremental {:.2f}, {:.2f}".format(*r["push_cpu"], *r["pull_cpu"], *r["incremental_cpu"]),
+        "CPU seconds (client, server, PostgreSQL): push {:.1f}, {:.1f}, {:.1f}; "
+        "pull {:.1f}, {:.1f}, {:.1f}; incremental {:.2f}, {:.2f}, {:.2f}".format(
+            *r["push_cpu"], *r["pull_cpu"], *r["incremental_cpu"]
+        ),
         f"server ingest: {ingest:,.0f} changes/s through the API ({ingest_rows:,.0f} rows/s: "
         f"log and state rows) vs COPY baseline {copy:,.0f} rows/s ({r['copy_rows']:,} rows in "
         f"{r['copy_s']:.2f} s)",
