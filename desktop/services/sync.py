@@ -206,7 +206,8 @@ class SyncService:
             # results are matched by position: a short answer acknowledges nothing
             raise SyncHttpError(502, p.Errno.INTERNAL, "push answer does not match the batch")
         done: list[int] = []
-        with self.store.remote_session() as session:
+        # not flushed to disk: a lost acknowledgement only sends the batch again (duplicates)
+        with self.store.remote_session(durable=False) as session:
             for entry, (status, _seq, errno, _conflict) in zip(
                 entries, answer.results, strict=True
             ):
@@ -321,8 +322,12 @@ class SyncService:
                     return
 
     def apply_page(self, page: p.PullPage) -> None:
-        """Apply one page and its cursor in one transaction (resumable pull)."""
-        with self.store.remote_session() as session:
+        """Apply one page and its cursor in one transaction (resumable pull).
+
+        The commit is not flushed to disk: a page a power cut undoes goes with its cursor,
+        and the next sync pulls it again.
+        """
+        with self.store.remote_session(durable=False) as session:
             pending = self._pending_fields(session, page)
             # one query per entity loads the page's rows, and no autoflush: a page of
             # thousands of rows must not flush and query once per row

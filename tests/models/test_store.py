@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from desktop.domain.errors import UserError
 from desktop.models import store as store_module
-from desktop.models.entities import Person
+from desktop.models.entities import Person, SyncState
 from desktop.models.migrations import runner
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import (
@@ -57,6 +57,44 @@ def test_reopen_with_passphrase_keeps_data(tmp_path: Path) -> None:
 def test_wal_mode(store: store_module.Store) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+
+
+def _synchronous_levels(store: store_module.Store) -> list[int]:
+    """``PRAGMA synchronous`` of every connection the pool holds (2 = FULL, 1 = NORMAL)."""
+    held = [store.engine.connect() for _ in range(3)]  # the pool's size
+    try:
+        return [conn.execute(text("PRAGMA synchronous")).scalar_one() for conn in held]
+    finally:
+        for conn in held:
+            conn.close()
+
+
+def test_commits_are_flushed_to_disk_unless_the_server_holds_the_data(
+    store: store_module.Store,
+) -> None:
+    """Only ``remote_session(durable=False)`` commits without the flush, and its connection
+    goes back to the pool flushing again, even when the transaction failed."""
+    assert _synchronous_levels(store) == [2, 2, 2]
+    with store.remote_session(durable=False) as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar_one() == 1
+        session.merge(SyncState(key="cursor", value="7"))
+    assert _synchronous_levels(store) == [2, 2, 2]
+    with store.read() as session:
+        assert session.get(SyncState, "cursor").value == "7"  # committed
+
+    def failing_page() -> None:
+        with store.remote_session(durable=False) as session:
+            session.merge(SyncState(key="cursor", value="8"))
+            session.flush()
+            raise RuntimeError("the page did not apply")
+
+    with pytest.raises(RuntimeError):
+        failing_page()
+    assert _synchronous_levels(store) == [2, 2, 2]
+    with store.read() as session:
+        assert session.get(SyncState, "cursor").value == "7"  # rolled back
+    with store.remote_session() as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar_one() == 2
 
 
 def test_wrong_passphrase_is_clear_and_touches_nothing(tmp_path: Path) -> None:
