@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, ClassVar, cast
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    bindparam,
     func,
     inspect,
     select,
@@ -145,6 +147,33 @@ def listed(values: Iterable[str]) -> Select[tuple[Any]]:
 def table_of(cls: type[Any]) -> Table:
     """The table a mapped class is mapped to (for bulk inserts)."""
     return cast(Table, inspect(cls).local_table)
+
+
+def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], now: str) -> None:
+    """Set columns of existing rows by id: each row a dict of ``id``, ``version`` and the
+    columns to set. ``version`` only ever grows (the larger of the stored and the given);
+    ``updated_at`` becomes ``now``.
+
+    One ``executemany`` per set of columns, for rows pulled from the server: loading and
+    flushing ORM objects cost about a third of applying a page of edits.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        names = tuple(sorted(name for name in row if name not in ("id", "version")))
+        groups[names].append({f"v_{name}": value for name, value in row.items()})
+    for names, params in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("v_id"))
+            .values(
+                {name: bindparam(f"v_{name}") for name in names}
+                | {
+                    "version": func.max(func.coalesce(table.c.version, 0), bindparam("v_version")),
+                    "updated_at": now,
+                }
+            )
+        )
+        conn.execute(statement, params)
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""desktop.models.base: client-made row ids."""
+"""desktop.models.base: client-made row ids, and rows written in bulk."""
 
 from __future__ import annotations
 
@@ -88,3 +88,42 @@ def test_a_listed_subquery_takes_any_number_of_values_and_keeps_the_index(store:
             str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         )
     assert "SEARCH person USING" in plan  # looked up through its index, not scanned
+
+
+def test_update_rows_sets_the_given_columns_and_only_ever_raises_the_version(
+    store: Store,
+) -> None:
+    from desktop.models.entities import Person
+
+    with store.session() as session:
+        people = [Person(office="TAK-01", sex="f", phone="081") for _ in range(3)]
+        session.add_all(people)
+        session.flush()
+        ids = [person.id for person in people]
+    with store.remote_session() as session:
+        before = {p.id: p.updated_at for p in session.query(Person)}
+        base.update_rows(
+            session.connection(),
+            base.table_of(Person),
+            [
+                {"id": ids[0], "version": 9, "phone": "089", "languages": ["my", "th"]},
+                {"id": ids[1], "version": 5, "phone": None},
+                {"id": ids[2], "version": 4, "deleted": True},  # another set of columns
+            ],
+            "2026-11-23T02:00:00+00:00",
+        )
+        # an older version than the one stored: the values are set, the version stays
+        base.update_rows(
+            session.connection(),
+            base.table_of(Person),
+            [{"id": ids[1], "version": 3, "phone": "082"}],
+            "2026-11-23T02:00:00+00:00",
+        )
+    with store.read() as session:
+        first, second, third = (session.get(Person, person_id) for person_id in ids)
+        assert (first.version, first.phone, first.languages) == (9, "089", ["my", "th"])
+        assert (second.version, second.phone) == (5, "082")
+        assert (third.version, third.deleted, third.phone) == (4, True, "081")
+        assert {p.sex for p in (first, second, third)} == {"f"}  # columns not given stay
+        for person in (first, second, third):
+            assert person.updated_at == "2026-11-23T02:00:00+00:00" != before[person.id]
