@@ -25,17 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    Engine,
-    Select,
-    String,
-    Text,
-    bindparam,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Engine, Select, String, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -137,26 +127,22 @@ def _matching(
     """``query`` restricted to rows whose ``column`` is one of ``items``, as few statements
     (with their parameters) as the backend allows.
 
-    PostgreSQL gets one statement that looks each id up through the index (a ``LATERAL``
-    subquery per id of ``unnest(string_to_array(...))``): one text parameter, the ids joined
-    by commas and split on the server, so nothing is dumped per id in Python (an array
-    parameter cost psycopg about 7 % of a push, element by element). Not ``column =
-    ANY(...)`` nor a plain join: for a thousand ids the planner priced a scan of the whole
-    table cheaper, and that scan grew with every case file the server held (``ANY`` on
-    ``row_state`` at 220,000 rows: a parallel sequential scan, median 89 ms per push batch,
-    against 25 ms for the lookups). The ids go sorted, so ids made together (time-ordered)
-    are looked up on neighbouring index pages. Ids here are UUID text, which never holds a
-    comma; should one ever do (or be empty), the ids go as an array parameter instead.
-    SQLite gets ``IN`` lists of 500, well inside its parameter limit.
+    PostgreSQL gets one statement, ``column = ANY(string_to_array(:ids, ','))``: one text
+    parameter, the ids joined by commas and split on the server, so nothing is dumped per
+    id in Python (an array parameter cost psycopg about 7 % of a push, element by element).
+    It runs in a transaction that allows no sequential scans (:func:`_keyed_reads`). Ids
+    here are UUID text, which never holds a comma; should one ever do (or be empty), the
+    ids go as an array parameter instead. SQLite gets ``IN`` lists of 500, well inside its
+    parameter limit.
 
-    ``query`` should be built once (a module constant): its PostgreSQL form is built once
-    per query and kept.
+    ``query`` should be built once (a module constant): its PostgreSQL forms are built
+    once per query and kept.
     """
     ordered = sorted(set(items))
     if not ordered:
         return
     if conn.dialect.name == "postgresql":
-        by_text, by_array = _per_id(query, column)
+        by_text, by_array = _any_of(query, column)
         joined = ",".join(ordered)
         if joined.count(",") == len(ordered) - 1 and "" not in ordered:
             yield by_text, {"ids": joined}
@@ -167,25 +153,32 @@ def _matching(
         yield query.where(column.in_(ordered[start : start + _IN_CHUNK])), {}
 
 
-_PER_ID: dict[int, tuple[Select[Any], Select[Any], Select[Any]]] = {}
+_ANY_OF: dict[int, tuple[Select[Any], Select[Any], Select[Any]]] = {}
 
 
-def _per_id(query: Select[Any], column: ColumnElement[str]) -> tuple[Select[Any], Select[Any]]:
-    """``query`` once per id of parameter ``ids``: as comma-joined text, and as an array."""
-    kept = _PER_ID.get(id(query))
+def _any_of(query: Select[Any], column: ColumnElement[str]) -> tuple[Select[Any], Select[Any]]:
+    """``query`` where ``column`` is one of parameter ``ids``: comma-joined text, or an array."""
+    kept = _ANY_OF.get(id(query))
     if kept is None or kept[0] is not query:
-
-        def each(listed: ColumnElement[Any]) -> Select[Any]:
-            keys = func.unnest(listed).table_valued("key").render_derived()
-            # OFFSET 0 keeps the planner from flattening the subquery into a hash join
-            # over the whole table
-            found = query.where(column == keys.c.key).offset(0).lateral()
-            return select(found).select_from(keys).join(found, true())
-
-        by_text = each(func.string_to_array(bindparam("ids", type_=Text), ","))
-        by_array = each(bindparam("ids", type_=ARRAY(String)))
-        kept = _PER_ID[id(query)] = (query, by_text, by_array)
+        split = func.string_to_array(bindparam("ids", type_=Text), ",")
+        by_text = query.where(column == any_(split))
+        by_array = query.where(column == any_(bindparam("ids", type_=ARRAY(String))))
+        kept = _ANY_OF[id(query)] = (query, by_text, by_array)
     return kept[1], kept[2]
+
+
+def _keyed_reads(conn: Connection) -> None:
+    """Let this write transaction read rows by key only (PostgreSQL: no sequential scans).
+
+    Every read in a push, merge or conflict resolution asks for rows by id. For a thousand
+    ids, the planner priced ``row_id = ANY(...)`` on ``row_state`` as a scan of the whole
+    table, which grew with every case file the server held: at 220,000 rows a parallel
+    sequential scan took a median 89 ms per push batch, against 14-25 ms through the
+    index. A ``LATERAL`` lookup per id avoided the scan too, but cost PostgreSQL more CPU
+    than one index scan for all the ids.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
 
 
 _ROW_STATE = select(row_state)
@@ -301,6 +294,7 @@ class _Ingest:
     def __init__(self, conn: Connection, clock: HybridClock) -> None:
         self.conn = conn
         self.clock = clock
+        _keyed_reads(conn)
         self.top = lock_counter(conn)
         self.now = now_iso()
         # per-field state, loaded or written in this transaction; see state()

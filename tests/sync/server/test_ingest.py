@@ -46,13 +46,13 @@ def test_matching_finds_exactly_the_rows_asked_for(db_url: str) -> None:
     engine.dispose()
 
 
-def test_matching_looks_ids_up_through_the_index_on_postgresql(
+def test_a_push_reads_state_rows_by_key_only_on_postgresql(
     postgres_url: str, pg_template: str
 ) -> None:
-    """A thousand ids among 60,000 rows: index lookups, not a scan of the table.
+    """A thousand ids among 60,000 rows, in a write transaction: the index, not a scan.
 
-    ``row_id = ANY(...)`` was planned as a sequential scan here, and its cost grew with
-    every case file the server held.
+    Without :func:`ingest._keyed_reads`, ``row_id = ANY(...)`` is planned as a sequential
+    scan here, whose cost grew with every case file the server held.
     """
     from tests.sync.conftest import fresh_pg_database
 
@@ -68,12 +68,21 @@ def test_matching_looks_ids_up_through_the_index_on_postgresql(
         raw.commit()
     engine = make_engine(url)
     asked = stored[::120] + [new_id() for _ in range(500)]
-    with engine.connect() as conn:
+
+    def plan(conn: Connection) -> str:
         [(query, params)] = ingest._matching(conn, ingest._ROW_STATE, row_state.c.row_id, asked)
         compiled = query.compile(conn)
         values = compiled.construct_params(params)
-        plan = "\n".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
-        assert "Index Scan using pk_row_state" in plan, plan
-        assert "Seq Scan on row_state" not in plan, plan
         assert len(conn.execute(query, params).all()) == 500
+        return "\n".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
+
+    with engine.begin() as conn:
+        assert "Seq Scan on row_state" in plan(conn)  # what the planner picks unasked
+    with engine.begin() as conn:
+        ingest._keyed_reads(conn)
+        found = plan(conn)
+        assert "Seq Scan" not in found, found
+        assert "pk_row_state" in found, found
+    with engine.begin() as conn:  # SET LOCAL: the next transaction plans freely again
+        assert "Seq Scan on row_state" in plan(conn)
     engine.dispose()
