@@ -154,8 +154,8 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], now:
     columns to set. ``version`` only ever grows (the larger of the stored and the given);
     ``updated_at`` becomes ``now``.
 
-    One ``executemany`` per set of columns, for rows pulled from the server: loading and
-    flushing ORM objects cost about a third of applying a page of edits.
+    One ``executemany`` per set of columns, for rows pulled from the server, which need
+    none of what ORM objects bring (identity map, change tracking, the recorder's hooks).
     """
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:

@@ -340,8 +340,7 @@ class SyncService:
             # one query per entity finds which of the page's rows this device has
             known = self._preload(session, page)
             # rows are written in bulk (Core executemany), new ones inserted and known ones
-            # updated: an ORM insert per row cost most of a pull of new case files, and
-            # loading and flushing ORM objects a third of a pull of edits
+            # updated: an ORM insert per row cost most of a pull of new case files
             fresh: dict[type[Synced], list[dict[str, Any]]] = {}
             edited: dict[type[Synced], list[dict[str, Any]]] = {}
             for update_ in page.rows:
