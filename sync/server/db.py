@@ -290,10 +290,11 @@ def insert_many(
 def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
     """Insert rows, replacing the non-key columns where the key exists (both backends).
 
-    Each key appears once in ``rows``. PostgreSQL gets one statement whatever the number of rows: each column as an array
-    parameter, ``INSERT ... SELECT * FROM unnest(...) ON CONFLICT ... DO UPDATE``. An
-    ``executemany`` sent one statement per row (in a pipeline): 50 ms for 1,000 rows of
-    ``field_state`` against 26 ms, and 24 against 15 ms of the server's own CPU.
+    Each key appears once in ``rows``. PostgreSQL gets one statement whatever the number
+    of rows: each column as an array parameter, ``INSERT ... SELECT * FROM unnest(...) ON
+    CONFLICT ... DO UPDATE``. An ``executemany`` sent one statement per row (in a
+    pipeline): 50 ms for 1,000 rows of ``field_state`` against 26 ms, and 24 against 15 ms
+    of the server's own CPU.
     """
     if not rows:
         return

@@ -97,6 +97,7 @@ _FRESH_COLUMNS = ("entity", "row_id", "value", "hlc", "seq", "device_id", "user_
 _ACCEPTED, _CONFLICT, _DUPLICATE = PushStatus.ACCEPTED, PushStatus.CONFLICT, PushStatus.DUPLICATE
 _REF, _APPEND = FieldType.REF, Merge.APPEND
 _IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
+_STATE_COLUMNS = ("entity", "row_id", "field", "value", "hlc", "seq", "device_id", "user_id")
 
 
 class Outcome(NamedTuple):
@@ -181,8 +182,9 @@ def _keyed_reads(conn: Connection) -> None:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
 
 
-_ROW_STATE = select(row_state)
-_FIELD_STATE = select(field_state)
+# the columns named, in the order _load_rows unpacks them
+_ROW_STATE = select(*(row_state.c[name] for name in _STATE_COLUMNS if name != "field"))
+_FIELD_STATE = select(*(field_state.c[name] for name in _STATE_COLUMNS))
 _ACTIVE_MERGES = select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False))
 _LOGGED = select(changes.c.change_id, changes.c.seq)
 
@@ -197,20 +199,17 @@ def _load_rows(
     for a few fields of each row, so whole rows are not spread into fields up front.
     """
     rows: dict[tuple[str, str], _State] = {}
+    # rows unpacked as tuples, in _STATE_COLUMNS order (a Row's attribute costs about 1 µs)
     for query, params in _matching(conn, _ROW_STATE, row_state.c.row_id, row_ids):
-        for r in conn.execute(query, params):
-            rows[(r.entity, r.row_id)] = _State(
-                loads(r.value), r.hlc, r.seq, r.device_id, r.user_id
-            )
+        for entity, row_id, value, hlc, seq, device_id, user_id in conn.execute(query, params):
+            rows[(entity, row_id)] = _State(loads(value), hlc, seq, device_id, user_id)
     fields: dict[tuple[str, str, str], _State] = {}
     for query, params in _matching(conn, _FIELD_STATE, field_state.c.row_id, row_ids):
-        for r in conn.execute(query, params):
-            fields[(r.entity, r.row_id, r.field)] = _State(
-                loads(r.value) if r.value is not None else None,
-                r.hlc,
-                r.seq,
-                r.device_id,
-                r.user_id,
+        for entity, row_id, name, value, hlc, seq, device_id, user_id in conn.execute(
+            query, params
+        ):
+            fields[(entity, row_id, name)] = _State(
+                loads(value) if value is not None else None, hlc, seq, device_id, user_id
             )
     return rows, fields
 
@@ -721,16 +720,18 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         upper = found[-1].seq if more else max(high, since)
         rows: dict[tuple[str, str], _PageRow] = {}
         top_hlc: str | None = None
-        for r in found:
-            if form >= 4 and r.entity == AUDIT_ENTITY and _stored_creation_event(r.value):
+        # rows unpacked as tuples: a Row's attribute costs about 1 µs, nine per log entry
+        for seq, entity, row_id, name, value, hlc, user_id in found:
+            if form >= 4 and entity == AUDIT_ENTITY and _stored_creation_event(value):
                 continue  # stored before protocol 3: form 4 devices derive it themselves
-            row = rows.get((r.entity, r.row_id))
+            key = (entity, row_id)
+            row = rows.get(key)
             if row is None:
-                row = rows[(r.entity, r.row_id)] = _PageRow(r.entity, r.row_id, r.seq)
-            row.add(r.field, r.value, r.hlc, r.user_id)
-            row.version = r.seq
-            if top_hlc is None or r.hlc > top_hlc:
-                top_hlc = r.hlc
+                row = rows[key] = _PageRow(entity, row_id, seq)
+            row.add(name, value, hlc, user_id)
+            row.version = seq
+            if top_hlc is None or hlc > top_hlc:
+                top_hlc = hlc
         merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
         conflict_query = select(conflicts).where(conflicts.c.seq > since, conflicts.c.seq <= upper)
         if not caller.all_offices:
