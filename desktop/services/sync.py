@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -503,7 +503,10 @@ class SyncService:
 
 
 class OutboxRow(Protocol):
-    """What a push reads of an outbox entry (an ORM object or a selected row)."""
+    """What a push reads of an outbox entry: a row selected as ``_OUTBOX_COLUMNS``, by
+    name or, in that order, as a tuple."""
+
+    def __iter__(self) -> Iterator[Any]: ...
 
     seq: int
     change_id: str
@@ -528,14 +531,12 @@ _OUTBOX_COLUMNS = (
 
 
 def batch_body(entries: Sequence[OutboxRow], form: int = 2) -> bytes:
-    """Outbox entries as a push body of ``form`` 2 or 3 (values spliced in as stored)."""
-    return encode_batch(
-        [
-            (e.change_id, e.entity, e.row_id, e.field, e.value, e.base_version, e.hlc)
-            for e in entries
-        ],
-        form,
-    )
+    """Outbox rows selected as ``_OUTBOX_COLUMNS`` as a push body of ``form`` 2 or 3
+    (values spliced in as stored).
+
+    Each row is read as a tuple: a Row's attribute costs about 0.9 µs, seven per entry.
+    """
+    return encode_batch([tuple(entry)[1:] for entry in entries], form)
 
 
 def refuse_demo_store(store: Store) -> None:

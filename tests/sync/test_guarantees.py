@@ -108,10 +108,10 @@ def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> N
     server.user("ann")
     a = make_device(server, "ann")
     _person(a, phone="1")
-    from desktop.services.sync import batch_body
+    from desktop.services.sync import _OUTBOX_COLUMNS, batch_body
 
     with a.store.read() as session:
-        body = batch_body(list(session.scalars(select(OutboxEntry))))
+        body = batch_body(session.execute(select(*_OUTBOX_COLUMNS)).all())
     first = a.client.push_batch(body)
     again = a.client.push_batch(body)
     assert {r[0].value for r in first.results} == {"accepted"}
