@@ -19,7 +19,6 @@ import httpx
 from pydantic import BaseModel
 
 from desktop.domain.catalogue import AUDIT_ENTITY, audit_event_id
-from desktop.domain.hlc import Stamp
 from sync import protocol as p
 
 M = TypeVar("M", bound=BaseModel)
@@ -272,15 +271,14 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: 
     from the same node. Together a third of the bytes of a new case file.
     """
     parts: list[str] = []
-    previous: Stamp | None = None  # the stamp of the change before
+    stamps = p.StampWriter()  # the writer pull form 5 uses on the server
     for cid, entity, row, field, value, base, hlc in changes:
         insert = field == p.WHOLE_ROW
-        stamp, row_text = _text(hlc), _text(row)
-        if form >= 3:
-            parsed = Stamp.parse(hlc)
-            if previous is not None and previous.node == parsed.node:
-                stamp = f"[{parsed.wall - previous.wall:d},{parsed.counter:d}]"
-            previous = parsed
+        row_text = _text(row)
+        if form < 3:
+            stamp = _text(hlc)
+        else:
+            stamp = stamps.json(hlc)
             if insert and entity == AUDIT_ENTITY and row == audit_event_id(hlc):
                 row_text = "null"
         parts.append(
