@@ -122,11 +122,29 @@ class _State:
     user_id: str
 
 
+class _Keyed(NamedTuple):
+    """A query to be restricted to rows whose ``column`` is one of a list of ids, with its
+    PostgreSQL forms (parameter ``ids``: comma-joined text, or an array) built once."""
+
+    query: Select[Any]
+    column: ColumnElement[str]
+    by_text: Select[Any]
+    by_array: Select[Any]
+
+
+def _keyed(query: Select[Any], column: ColumnElement[str]) -> _Keyed:
+    split = func.string_to_array(bindparam("ids", type_=Text), ",")
+    by_array = bindparam("ids", type_=ARRAY(String))
+    return _Keyed(
+        query, column, query.where(column == any_(split)), query.where(column == any_(by_array))
+    )
+
+
 def _matching(
-    conn: Connection, query: Select[Any], column: ColumnElement[str], items: Iterable[str]
+    conn: Connection, keyed: _Keyed, items: Iterable[str]
 ) -> Iterable[tuple[Select[Any], dict[str, Any]]]:
-    """``query`` restricted to rows whose ``column`` is one of ``items``, as few statements
-    (with their parameters) as the backend allows.
+    """``keyed.query`` restricted to rows whose ``keyed.column`` is one of ``items``, as few
+    statements (with their parameters) as the backend allows.
 
     PostgreSQL gets one statement, ``column = ANY(string_to_array(:ids, ','))``: one text
     parameter, the ids joined by commas and split on the server, so nothing is dumped per
@@ -135,37 +153,19 @@ def _matching(
     here are UUID text, which never holds a comma; should one ever do (or be empty), the
     ids go as an array parameter instead. SQLite gets ``IN`` lists of 500, well inside its
     parameter limit.
-
-    ``query`` should be built once (a module constant): its PostgreSQL forms are built
-    once per query and kept.
     """
     ordered = sorted(set(items))
     if not ordered:
         return
     if conn.dialect.name == "postgresql":
-        by_text, by_array = _any_of(query, column)
         joined = ",".join(ordered)
         if joined.count(",") == len(ordered) - 1 and "" not in ordered:
-            yield by_text, {"ids": joined}
+            yield keyed.by_text, {"ids": joined}
         else:
-            yield by_array, {"ids": ordered}
+            yield keyed.by_array, {"ids": ordered}
         return
     for start in range(0, len(ordered), _IN_CHUNK):
-        yield query.where(column.in_(ordered[start : start + _IN_CHUNK])), {}
-
-
-_ANY_OF: dict[int, tuple[Select[Any], Select[Any], Select[Any]]] = {}
-
-
-def _any_of(query: Select[Any], column: ColumnElement[str]) -> tuple[Select[Any], Select[Any]]:
-    """``query`` where ``column`` is one of parameter ``ids``: comma-joined text, or an array."""
-    kept = _ANY_OF.get(id(query))
-    if kept is None or kept[0] is not query:
-        split = func.string_to_array(bindparam("ids", type_=Text), ",")
-        by_text = query.where(column == any_(split))
-        by_array = query.where(column == any_(bindparam("ids", type_=ARRAY(String))))
-        kept = _ANY_OF[id(query)] = (query, by_text, by_array)
-    return kept[1], kept[2]
+        yield keyed.query.where(keyed.column.in_(ordered[start : start + _IN_CHUNK])), {}
 
 
 def _keyed_reads(conn: Connection) -> None:
@@ -182,11 +182,19 @@ def _keyed_reads(conn: Connection) -> None:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
 
 
-# the columns named, in the order _load_rows unpacks them
-_ROW_STATE = select(*(row_state.c[name] for name in _STATE_COLUMNS if name != "field"))
-_FIELD_STATE = select(*(field_state.c[name] for name in _STATE_COLUMNS))
-_ACTIVE_MERGES = select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False))
-_LOGGED = select(changes.c.change_id, changes.c.seq)
+# the state columns named, in the order _load_rows unpacks them
+_ROW_STATE = _keyed(
+    select(*(row_state.c[name] for name in _STATE_COLUMNS if name != "field")),
+    row_state.c.row_id,
+)
+_FIELD_STATE = _keyed(
+    select(*(field_state.c[name] for name in _STATE_COLUMNS)), field_state.c.row_id
+)
+_ACTIVE_MERGES = _keyed(
+    select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False)),
+    merges.c.source_id,
+)
+_LOGGED = _keyed(select(changes.c.change_id, changes.c.seq), changes.c.change_id)
 
 
 def _load_rows(
@@ -200,11 +208,11 @@ def _load_rows(
     """
     rows: dict[tuple[str, str], _State] = {}
     # rows unpacked as tuples, in _STATE_COLUMNS order (a Row's attribute costs about 1 µs)
-    for query, params in _matching(conn, _ROW_STATE, row_state.c.row_id, row_ids):
+    for query, params in _matching(conn, _ROW_STATE, row_ids):
         for entity, row_id, value, hlc, seq, device_id, user_id in conn.execute(query, params):
             rows[(entity, row_id)] = _State(loads(value), hlc, seq, device_id, user_id)
     fields: dict[tuple[str, str, str], _State] = {}
-    for query, params in _matching(conn, _FIELD_STATE, field_state.c.row_id, row_ids):
+    for query, params in _matching(conn, _FIELD_STATE, row_ids):
         for entity, row_id, name, value, hlc, seq, device_id, user_id in conn.execute(
             query, params
         ):
@@ -259,7 +267,7 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
         if not pending:
             break
         step: dict[str, str] = {}
-        for query, params in _matching(conn, _ACTIVE_MERGES, merges.c.source_id, pending):
+        for query, params in _matching(conn, _ACTIVE_MERGES, pending):
             step.update({r.source_id: r.target_id for r in conn.execute(query, params)})
         for source, target in step.items():
             for key, value in list(found.items()):
@@ -451,7 +459,7 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
         ingest = _Ingest(conn, clock)
         seen = ingest.seen
         ids = [c.change_id for c in batch]
-        for query, params in _matching(conn, _LOGGED, changes.c.change_id, ids):
+        for query, params in _matching(conn, _LOGGED, ids):
             seen.update({r.change_id: r.seq for r in conn.execute(query, params)})
         refs: set[str] = set()
         for c in batch:

@@ -19,7 +19,7 @@ def _state_rows(ids: list[str]) -> list[tuple[str, str, str, str, int, str, str]
 
 
 def _found(conn: Connection, items: list[str]) -> list[str]:
-    found = ingest._matching(conn, ingest._ROW_STATE, row_state.c.row_id, items)
+    found = ingest._matching(conn, ingest._ROW_STATE, items)
     rows = [r for query, params in found for r in conn.execute(query, params)]
     return sorted(r.row_id for r in rows)
 
@@ -70,7 +70,7 @@ def test_a_push_reads_state_rows_by_key_only_on_postgresql(
     asked = stored[::120] + [new_id() for _ in range(500)]
 
     def plan(conn: Connection) -> str:
-        [(query, params)] = ingest._matching(conn, ingest._ROW_STATE, row_state.c.row_id, asked)
+        [(query, params)] = ingest._matching(conn, ingest._ROW_STATE, asked)
         compiled = query.compile(conn)
         values = compiled.construct_params(params)
         assert len(conn.execute(query, params).all()) == 500
