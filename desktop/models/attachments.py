@@ -6,7 +6,9 @@ header (magic, version, an 8-byte random nonce prefix) followed by chunks of at 
 prefix plus the chunk index, and the associated data binds the hash, the index and a
 last-chunk flag, so chunks cannot be reordered, swapped between files or truncated away.
 Files are streamed: a 200 MB scan never sits in memory, and a size limit refuses huge
-files before anything is written.
+files before anything is written. A download in progress is a :class:`PartialBlob`
+beside the blob (``ab/abcdef….download``), kept encrypted as it arrives so a cut link
+resumes after what already came; it becomes the blob only once it hashes to its name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from desktop.domain.errors import UserError
 
 MAGIC = b"SAPANAT1"
 CHUNK = 1024 * 1024
+PARTIAL_MAGIC = b"SAPANDL1"
+PARTIAL_SUFFIX = ".download"
+# 256 KiB: on a 2G link a drop loses at most a few seconds of what already arrived
+SEGMENT = 256 * 1024
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Progress = Callable[[int, int], None]
 
@@ -86,12 +92,17 @@ class AttachmentStore:
         digest = hashlib.sha256()
         while block := handle.read(CHUNK):
             digest.update(block)
-        sha = digest.hexdigest()
+        handle.seek(0)
+        return self._seal(digest.hexdigest(), iter(lambda: handle.read(CHUNK), b""), size, progress)
+
+    def _seal(
+        self, sha: str, blocks: Iterator[bytes], size: int, progress: Progress | None
+    ) -> StoredBlob:
+        """Write ``blocks`` (at most CHUNK bytes each, none empty) as the blob ``sha``."""
         target = self.path_for(sha)
         if target.exists():
             return StoredBlob(sha, size, True)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle.seek(0)
         prefix = secrets.token_bytes(8)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
         try:
@@ -99,9 +110,9 @@ class AttachmentStore:
                 out.write(MAGIC + prefix)
                 done = 0
                 index = 0
-                block = handle.read(CHUNK)
+                block = next(blocks, b"")
                 while True:
-                    following = handle.read(CHUNK) if block else b""
+                    following = next(blocks, b"")
                     last = not following
                     sealed = self._aead.encrypt(
                         prefix + struct.pack(">I", index), block, _aad(sha, index, last)
@@ -120,6 +131,34 @@ class AttachmentStore:
             Path(tmp_name).unlink(missing_ok=True)
             raise
         return StoredBlob(sha, size, False)
+
+    # -- downloads in progress ---------------------------------------------------------
+
+    def partial(self, sha256: str) -> PartialBlob:
+        """The part of ``sha256`` received so far (empty if none): a download resumes here."""
+        path = self.path_for(sha256).with_suffix(PARTIAL_SUFFIX)
+        return PartialBlob(path, sha256, self._aead)
+
+    def partial_names(self) -> list[str]:
+        """The names of every blob with a download in progress."""
+        if not self.root.exists():
+            return []
+        return sorted(p.stem for p in self.root.glob(f"??/*{PARTIAL_SUFFIX}"))
+
+    def finish(self, partial: PartialBlob) -> StoredBlob:
+        """Store a complete partial download as its blob and remove it.
+
+        Refuses (``error.attachment_damaged``) if what it holds does not hash to its name;
+        the partial is then discarded, so the next sync fetches the blob again.
+        """
+        partial.flush()
+        if partial.sha256() != partial.name:
+            partial.discard()
+            raise UserError("error.attachment_damaged", sha256=partial.name)
+        # the partial's segments (at most SEGMENT bytes, never empty) become the blob's chunks
+        stored = self._seal(partial.name, partial.plaintext(), partial.held, None)
+        partial.discard()
+        return stored
 
     def read_chunks(self, sha256: str) -> Iterator[bytes]:
         """The plaintext in chunks, verified: a damaged or tampered file raises UserError."""
@@ -167,3 +206,105 @@ class AttachmentStore:
 
 def _aad(sha256: str, index: int, last: bool) -> bytes:
     return f"{sha256}:{index}:{int(last)}".encode()
+
+
+class PartialBlob:
+    """A download in progress, kept encrypted as it arrives so a cut link loses little.
+
+    The file (``ab/<sha256>.download``) is a magic header followed by segments of at most
+    ``SEGMENT`` bytes, each sealed with AES-GCM under its own random 96-bit nonce (kept
+    beside it) and associated data that binds the name and the segment's index, so
+    segments cannot be reordered or moved between files. Segments are only appended.
+    Opening it reads back every segment that decrypts; a torn or damaged tail (the laptop
+    lost power mid-write) is cut off and the download resumes after the last good
+    segment. A segment rewritten after such a cut gets a fresh nonce, never a reused one.
+    Nothing is fsynced while downloading: a lost tail is simply fetched again.
+    :meth:`AttachmentStore.finish` turns a complete download into the blob.
+    """
+
+    def __init__(self, path: Path, name: str, aead: AESGCM) -> None:
+        self.path = path
+        self.name = name
+        self._aead = aead
+        self._digest = hashlib.sha256()
+        self._buffer = bytearray()
+        self._segments = 0
+        self.held = 0
+        end = 0
+        for block, after in self._good_segments():
+            end = after
+            if block:  # sealed segments are never empty; the header yields b""
+                self._digest.update(block)
+                self.held += len(block)
+                self._segments += 1
+        if end == 0:
+            self.path.unlink(missing_ok=True)  # no header, or a damaged one
+        elif self.path.stat().st_size > end:
+            with self.path.open("r+b") as handle:
+                handle.truncate(end)
+
+    def _good_segments(self) -> Iterator[tuple[bytes, int]]:
+        """(plaintext, file offset after it) for each segment that decrypts, in order.
+
+        The header alone yields ``(b"", len(header))`` first when it is intact.
+        """
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            if handle.read(len(PARTIAL_MAGIC)) != PARTIAL_MAGIC:
+                return
+            yield b"", handle.tell()
+            index = 0
+            while len(raw_len := handle.read(4)) == 4:
+                record = handle.read(struct.unpack(">I", raw_len)[0])
+                try:
+                    block = self._aead.decrypt(record[:12], record[12:], self._aad(index))
+                except (InvalidTag, ValueError):
+                    return
+                index += 1
+                yield block, handle.tell()
+
+    def plaintext(self) -> Iterator[bytes]:
+        """Every byte held (after :meth:`flush`), segment by segment."""
+        return (block for block, _end in self._good_segments() if block)
+
+    def write(self, data: bytes) -> None:
+        """Take the next bytes of the download; sealed to disk a segment at a time."""
+        self._digest.update(data)
+        self.held += len(data)
+        self._buffer += data
+        if len(self._buffer) >= SEGMENT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Seal whatever is buffered (called after each segment and when a link drops)."""
+        if not self._buffer:
+            return
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(PARTIAL_MAGIC)
+        with self.path.open("ab") as out:
+            for start in range(0, len(self._buffer), SEGMENT):
+                nonce = secrets.token_bytes(12)
+                block = bytes(self._buffer[start : start + SEGMENT])
+                record = nonce + self._aead.encrypt(nonce, block, self._aad(self._segments))
+                out.write(struct.pack(">I", len(record)) + record)
+                self._segments += 1
+        self._buffer.clear()
+
+    def sha256(self) -> str:
+        """The hash of every byte held so far."""
+        return self._digest.copy().hexdigest()
+
+    def discard(self) -> None:
+        """Forget everything held: the next download starts from the first byte."""
+        self.path.unlink(missing_ok=True)
+        self._digest = hashlib.sha256()
+        self._buffer.clear()
+        self._segments = 0
+        self.held = 0
+
+    def _aad(self, index: int) -> bytes:
+        return f"{self.name}:download:{index}".encode()

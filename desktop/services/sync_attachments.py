@@ -10,9 +10,11 @@ contents travel out of band (``sync/client/attachments.py``):
   remembered per SHA-256 in ``SyncState`` (key ``blob:`` + the digest in URL-safe
   base64, 48 characters, inside the table's 64), set only after the server verified it.
 - **Down, after the pull**: live attachment rows whose blob is missing locally. The bytes
-  are checked against their name before :class:`AttachmentStore` encrypts them and moves
-  them into place in one rename, so a cut transfer leaves no half blob; the next sync
-  simply fetches it again. A downloaded blob is marked uploaded (the server has it).
+  are kept encrypted as they arrive (:class:`PartialBlob`), so a cut transfer resumes at
+  the next sync after what already arrived (``Range``) instead of starting again. The
+  whole is checked against its name before :class:`AttachmentStore` seals it as the blob
+  and moves it into place in one rename, so no half or wrong blob ever sits under a
+  name. A downloaded blob is marked uploaded (the server has it).
 - A row whose ``sha256`` is not a SHA-256 digest, or whose ``filename`` is not a bare file
   name, can only come from a damaged or hostile server: it is refused, never fetched.
 
@@ -186,23 +188,44 @@ def download_missing(
 ) -> BlobReport:
     """Fetch, verify and store (encrypted) every blob in :func:`downloads_needed`.
 
-    A blob the server does not have yet (its uploader has not synced) stays missing
-    without counting as a failure: the next sync tries again.
+    Bytes are kept (encrypted) as they arrive, so a download cut by a dropped link
+    resumes on the next sync after what already arrived; progress is
+    ``("download", bytes held, bytes wanted)`` as bytes come in. A blob the server does
+    not have yet (its uploader has not synced) stays missing without counting as a
+    failure: the next sync tries again. Partial downloads that no live row needs any more
+    are deleted.
     """
     needs, refused = downloads_needed(store)
     report = BlobReport(refused_rows=refused)
     total = sum(n.size for n in needs)
     blobs = blob_store(store)
+    wanted = {n.sha256 for n in needs}
+    for name in blobs.partial_names():
+        if name not in wanted:
+            blobs.partial(name).discard()
     before = 0
     for need in needs:
+
+        def progress(held: int, _size: int, base: int = before) -> None:
+            if on_progress is not None:
+                on_progress("download", base + held, total)
+
+        partial = blobs.partial(need.sha256)
         try:
-            data = wire.download_blob(client, need.sha256, max_bytes=blobs.max_bytes)
-            stored = blobs.put_bytes(data)
+            result = wire.download_blob(
+                client,
+                need.sha256,
+                partial,
+                size=need.size,
+                max_bytes=blobs.max_bytes,
+                progress=progress,
+            )
+            stored = blobs.finish(partial)
         except wire.BlobRefused as exc:
             if exc.errno not in (p.Errno.NOT_FOUND, p.Errno.UPLOAD_NOT_STARTED):
                 report.failed += 1
                 report.errors.append(f"{need.sha256[:12]} {need.filename}: {exc}")
-        except UserError as exc:  # larger than this device accepts
+        except UserError as exc:  # damaged between the download and its storing
             report.failed += 1
             report.errors.append(f"{need.sha256[:12]} {need.filename}: {exc.code}")
         else:
@@ -210,7 +233,7 @@ def download_missing(
                 raise AssertionError("stored blob under another name")
             mark_uploaded(store, need.sha256)
             report.done += 1
-            report.bytes_moved += len(data)
+            report.bytes_moved += result.received
         before += need.size
         if on_progress is not None:
             on_progress("download", before, total)

@@ -355,6 +355,9 @@ class _NoNetwork:
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         raise ServerUnreachable("no network needed")  # pragma: no cover
 
+    def stream(self, method: str, url: str, **kwargs: Any) -> Any:
+        raise ServerUnreachable("no network needed")  # pragma: no cover
+
 
 def retry_failed(store: Store) -> int:
     """Put every refused change back in line; the next sync sends them again."""

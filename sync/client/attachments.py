@@ -6,10 +6,11 @@ the remaining chunks are streamed from a source the caller opens only when neede
 device decrypts its blob on the fly, so a 200 MB scan never sits in memory); ``verify``
 makes the server hash what it holds, and a mismatch discards everything on the server.
 
-Download: the server answers ``content`` with the whole blob (it serves no byte ranges),
-so a dropped download restarts on the next sync. The bytes are checked against their
-name here before the caller stores them; nothing is written by this module, so a cut or
-tampered transfer can never leave a half blob under its final name.
+Download: the bytes go into a sink as they arrive (the device's encrypted partial file),
+and a dropped download resumes on the next sync with ``Range: bytes=N-`` after what the
+sink holds. The whole is checked against its name before the caller stores it as the
+blob; a mismatch discards it, so a cut or tampered transfer can never leave a wrong blob
+under its final name.
 
 Every name is checked against the SHA-256 pattern before it reaches a URL or a path: a
 hostile server cannot smuggle ``../`` into the device's storage.
@@ -18,9 +19,9 @@ hostile server cannot smuggle ``../`` into the device's storage.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from sync import protocol as p
 from sync.client.http import SyncClient, SyncHttpError
@@ -48,6 +49,7 @@ BLOB_ERRNOS = frozenset(
         p.Errno.ATTACHMENT_TOO_LARGE,
         p.Errno.NOT_FOUND,
         p.Errno.OUT_OF_SCOPE,
+        p.Errno.RANGE_NOT_SATISFIABLE,
     }
 )
 
@@ -158,30 +160,113 @@ def upload_blob(
     return UploadResult(sha256, size, final.chunks, sent_chunks, sent_bytes, False)
 
 
+class DownloadSink(Protocol):
+    """Where a download's bytes go as they arrive (the device keeps them encrypted).
+
+    It keeps what earlier, cut attempts received, so a download resumes after them.
+    """
+
+    held: int  # bytes held so far, from earlier attempts and this one
+
+    def write(self, data: bytes) -> None: ...
+
+    def flush(self) -> None:
+        """Keep everything written so far; called when the link drops too."""
+
+    def sha256(self) -> str:
+        """The hash of every byte held."""
+
+    def discard(self) -> None:
+        """Forget everything held (the next attempt starts from the first byte)."""
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What one download did: ``received`` counts only this attempt's bytes."""
+
+    sha256: str
+    size: int
+    resumed_from: int
+    received: int
+
+
 def download_blob(
     client: SyncClient,
     sha256: str,
+    sink: DownloadSink,
     *,
+    size: int | None = None,
     max_bytes: int = p.MAX_ATTACHMENT_BYTES,
     progress: Progress | None = None,
-) -> bytes:
-    """The verified content of ``sha256``; :class:`BlobRefused` if it is refused or wrong.
+) -> DownloadResult:
+    """Fetch ``sha256`` into ``sink``, resuming after what it already holds; verify it.
 
-    Nothing is written: the caller stores the bytes (encrypted) only once they match
-    their name, so a dropped or tampered transfer leaves no trace on the device.
+    ``size`` is what the attachment row says; a sink that already holds that many bytes
+    hashing to the name is complete without asking the server. When this returns, the
+    sink holds exactly the blob. A hash mismatch or a blob larger than ``max_bytes``
+    discards what the sink held and raises :class:`BlobRefused`; a dropped link raises
+    :class:`ServerUnreachable` with everything received so far kept in the sink.
     """
     check_name(sha256)
-    with _refusals(sha256):
-        data = client.attachment_content(sha256)
-    if len(data) > max_bytes:
-        raise BlobRefused(sha256, f"{len(data)} bytes is more than {max_bytes}")
-    if hashlib.sha256(data).hexdigest() != sha256:
+    if size is not None and sink.held == size and sink.sha256() == sha256:
+        return DownloadResult(sha256, size, size, 0)
+    if sink.held > max_bytes or (size is not None and sink.held > size):
+        sink.discard()
+    start = sink.held
+    try:
+        with _refusals(sha256):
+            received = _receive(client, sha256, sink, max_bytes, progress)
+    except BlobRefused as exc:
+        if exc.errno != p.Errno.RANGE_NOT_SATISFIABLE:
+            raise
+        # what the device holds does not fit the blob the server has: start again
+        sink.discard()
+        start = 0
+        with _refusals(sha256):
+            received = _receive(client, sha256, sink, max_bytes, progress)
+    if sink.sha256() != sha256:
+        sink.discard()
         raise BlobRefused(
             sha256, "downloaded bytes do not match their SHA-256", p.Errno.HASH_MISMATCH
         )
-    if progress is not None:
-        progress(len(data), len(data))
-    return data
+    return DownloadResult(sha256, sink.held, start, received)
+
+
+def _receive(
+    client: SyncClient,
+    sha256: str,
+    sink: DownloadSink,
+    max_bytes: int,
+    progress: Progress | None,
+) -> int:
+    """One request: append the rest of the blob to ``sink``; the bytes received."""
+    received = 0
+    try:
+        with client.attachment_stream(sha256, sink.held) as stream:
+            if stream.first != sink.held:
+                if stream.first != 0:
+                    raise BlobRefused(sha256, f"the server sent bytes from {stream.first}")
+                sink.discard()  # the server sent the whole blob, not the rest
+            total = stream.size if stream.size is not None else max_bytes
+            if stream.size is not None and stream.size > max_bytes:
+                raise BlobRefused(
+                    sha256,
+                    f"{stream.size} bytes is more than {max_bytes}",
+                    p.Errno.ATTACHMENT_TOO_LARGE,
+                )
+            for piece in stream.pieces:
+                if sink.held + len(piece) > max_bytes:
+                    sink.discard()
+                    raise BlobRefused(
+                        sha256, f"more than {max_bytes} bytes", p.Errno.ATTACHMENT_TOO_LARGE
+                    )
+                sink.write(piece)
+                received += len(piece)
+                if progress is not None:
+                    progress(sink.held, total)
+    finally:
+        sink.flush()
+    return received
 
 
 @contextlib.contextmanager

@@ -13,6 +13,9 @@ import gzip
 import hashlib
 import importlib
 import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -57,6 +60,15 @@ class HttpClient(Protocol):
         params: dict[str, Any] | None = ...,
     ) -> Any: ...
 
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = ...,
+        params: dict[str, Any] | None = ...,
+    ) -> contextlib.AbstractContextManager[Any]: ...
+
 
 class SyncHttpError(Exception):
     """The server refused a request: HTTP status, protocol ``errno`` and details."""
@@ -79,6 +91,30 @@ class SyncHttpError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status in (429, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class BlobStream:
+    """An attachment download under way: where it starts, the blob's size, its bytes."""
+
+    first: int
+    size: int | None  # None when the server did not say (no Content-Length)
+    pieces: Iterator[bytes]
+
+
+def _blob_stream(response: Any) -> BlobStream:
+    """Read ``Content-Range: bytes F-L/N`` (206) or ``Content-Length`` (200)."""
+    if response.status_code == 206:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+        if match is None:
+            raise SyncHttpError(502, p.Errno.INTERNAL, "a partial answer without its range")
+        return BlobStream(int(match[1]), int(match[3]), response.iter_bytes())
+    length = response.headers.get("content-length")
+    size = int(length) if length is not None and length.isdigit() else None
+    return BlobStream(0, size, response.iter_bytes())
+
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 class ServerUnreachable(Exception):
@@ -105,6 +141,12 @@ class SyncClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}{p.PREFIX}{path}"
 
+    def _headers(self, encoding: str = "gzip") -> dict[str, str]:
+        headers = {"Accept-Encoding": encoding, p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
     def _request(
         self,
         method: str,
@@ -115,9 +157,7 @@ class SyncClient:
         json_body: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        headers = {"Accept-Encoding": "gzip", p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        headers = self._headers()
         content: bytes | None = raw
         if body is not None:
             json_body = body.model_dump_json().encode("utf-8")
@@ -224,11 +264,34 @@ class SyncClient:
         verify = p.UploadVerify(sha256=sha256)
         return self._call(p.UploadStatus, "POST", "/attachments/verify", body=verify)
 
-    def attachment_content(self, sha256: str) -> bytes:
-        """The blob's bytes as the server sends them (the caller checks them)."""
-        return bytes(
-            self._request("GET", "/attachments/content", params={"sha256": sha256}).content
-        )
+    @contextlib.contextmanager
+    def attachment_stream(self, sha256: str, start: int = 0) -> Iterator[BlobStream]:
+        """The blob's bytes from ``start`` on, as they arrive (the caller checks them).
+
+        Asks for ``Range: bytes=start-`` when resuming; a server that ignores the range
+        answers with the whole blob, which the stream's ``first`` (0) tells. The bytes are
+        asked for without gzip: scans do not compress, and ranges count identity bytes.
+        A dropped link raises :class:`ServerUnreachable`, also while iterating.
+        """
+        headers = self._headers(encoding="identity")
+        if start > 0:
+            headers["Range"] = f"bytes={start}-"
+        url = self._url("/attachments/content")
+        response: Any = None
+        try:
+            with self.http.stream(
+                "GET", url, headers=headers, params={"sha256": sha256}
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error(response)
+                yield _blob_stream(response)
+        except TRANSPORT_ERRORS as exc:
+            raise ServerUnreachable(type(exc).__name__) from exc
+        finally:
+            self.bytes_sent += 200
+            if response is not None:
+                self.bytes_received += response.num_bytes_downloaded + 150
 
     def upload(self, data: bytes, chunk_size: int = 256 * 1024) -> p.UploadStatus:
         """Upload content-addressed bytes, sending only chunks the server lacks; verify."""
@@ -247,12 +310,6 @@ class SyncClient:
 
     def upload_status(self, sha256: str) -> p.UploadStatus:
         return self._call(p.UploadStatus, "GET", "/attachments/status", params={"sha256": sha256})
-
-    def download(self, sha256: str) -> bytes:
-        data = self.attachment_content(sha256)
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise SyncHttpError(200, p.Errno.HASH_MISMATCH, "downloaded bytes do not match")
-        return data
 
 
 def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: int = 2) -> bytes:

@@ -12,15 +12,16 @@ import hashlib
 import json
 import logging
 import os
+import re
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 from sqlalchemy import Engine, and_, delete, or_, select
@@ -79,6 +80,8 @@ def _error_response(error: ApiError) -> JSONResponse:
     headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
     if error.errno is Errno.SERVICE_BUSY:
         headers["Retry-After"] = str(error.details.get("retry_after", 2))
+    elif error.errno is Errno.RANGE_NOT_SATISFIABLE:
+        headers["Content-Range"] = f"bytes */{error.details.get('size', 0)}"
     return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
 
 
@@ -568,8 +571,18 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
         return status_of(sha256)
 
     @app.get(f"{p.PREFIX}/attachments/content")
-    def content(caller: CallerDep, sha256: Annotated[str, Query(max_length=200)]) -> Response:
-        """The verified bytes, for callers whose scope holds an attachment row with this hash."""
+    def content(
+        caller: CallerDep,
+        sha256: Annotated[str, Query(max_length=200)],
+        range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    ) -> Response:
+        """The verified bytes, for callers whose scope holds an attachment row with this hash.
+
+        A ``Range: bytes=N-`` header (or ``N-M``, ``-N``) gets ``206`` with that part only,
+        so a device resumes a cut download where it stopped. The body is streamed one
+        stored chunk at a time, each read on its own short connection: a 200 MB scan is
+        never held in memory, and a slow 2G download holds no database connection.
+        """
         _check_name(sha256)
         with engine.connect().execution_options(sync_readonly=True) as conn:
             row = conn.execute(select(attachments).where(attachments.c.sha256 == sha256)).first()
@@ -577,15 +590,68 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
                 raise ApiError(404, Errno.NOT_FOUND, "no such attachment")
             if row.account_id != caller.account_id and not _in_scope(conn, caller, sha256):
                 raise ApiError(403, Errno.OUT_OF_SCOPE, "attachment outside your scope")
-            data = b"".join(
-                r.data
-                for r in conn.execute(
-                    select(attachment_chunks.c.data)
-                    .where(attachment_chunks.c.sha256 == sha256)
-                    .order_by(attachment_chunks.c.idx)
-                )
-            )
-        return Response(data, media_type="application/octet-stream")
+        size, chunk_size = int(row.size), int(row.chunk_size)
+        headers = {"Accept-Ranges": "bytes", "ETag": f'"{sha256}"'}
+        part = byte_range(range_header, size)
+        status = 200
+        first, last = 0, size - 1
+        if part is not None:
+            first, last = part
+            status = 206
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        headers["Content-Length"] = str(last - first + 1)
+
+        def body() -> Iterator[bytes]:
+            for idx in range(first // chunk_size, last // chunk_size + 1) if size else ():
+                with engine.connect().execution_options(sync_readonly=True) as conn:
+                    data = conn.execute(
+                        select(attachment_chunks.c.data).where(
+                            attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == idx
+                        )
+                    ).scalar_one()
+                start = idx * chunk_size
+                yield bytes(data[max(first - start, 0) : last - start + 1])
+
+        return StreamingResponse(
+            body(), status_code=status, headers=headers, media_type="application/octet-stream"
+        )
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for, or None to send everything.
+
+    One range of bytes is served (RFC 9110 §14): ``N-``, ``N-M`` and the suffix ``-N``.
+    A header this server does not serve (several ranges, other units, garbage) is
+    ignored, as the RFC allows: the answer is the whole blob. A range that starts past
+    the end gets ``416`` with the size, so the device can start again.
+    """
+    if header is None:
+        return None
+    unit, _, spec = header.strip().partition("=")
+    match = _RANGE_RE.fullmatch(spec.strip())
+    if unit.strip().lower() != "bytes" or match is None:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:  # suffix: the last N bytes
+        if int(last_text) == 0 or size == 0:
+            raise _unsatisfiable(size)
+        return max(size - int(last_text), 0), size - 1
+    first = int(first_text)
+    last = size - 1 if not last_text else min(int(last_text), size - 1)
+    if last_text and int(last_text) < first:
+        return None  # an invalid range is ignored (RFC 9110 §14.1.1)
+    if first >= size:
+        raise _unsatisfiable(size)
+    return first, last
+
+
+_RANGE_RE = re.compile(r"(\d{0,18})-(\d{0,18})")
+
+
+def _unsatisfiable(size: int) -> ApiError:
+    return ApiError(416, Errno.RANGE_NOT_SATISFIABLE, "the range starts past the end", size=size)
 
 
 def _in_scope(conn: Any, caller: Caller, sha256: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.domain.errors import UserError
-from desktop.models.attachments import CHUNK, AttachmentStore
+from desktop.models.attachments import CHUNK, PARTIAL_MAGIC, SEGMENT, AttachmentStore
 
 
 @pytest.fixture
@@ -85,3 +85,89 @@ def test_missing_blob(blobs: AttachmentStore) -> None:
     with pytest.raises(UserError) as caught:
         blobs.read_bytes("a" * 64)
     assert caught.value.code == "error.attachment_missing"
+
+
+# -- downloads in progress -------------------------------------------------------------
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_partial_download_is_kept_encrypted_and_reopens_where_it_stopped(
+    blobs: AttachmentStore,
+) -> None:
+    data = os.urandom(3 * SEGMENT + 1000)
+    partial = blobs.partial(_sha(data))
+    assert partial.held == 0
+    for start in range(0, 2 * SEGMENT + 500, 70_000):  # pieces that straddle segments
+        partial.write(data[start : min(start + 70_000, 2 * SEGMENT + 500)])
+    partial.flush()
+    on_disk = partial.path.read_bytes()
+    assert data[:1000] not in on_disk
+    assert data[2 * SEGMENT : 2 * SEGMENT + 400] not in on_disk
+    assert blobs.partial_names() == [_sha(data)]
+    again = blobs.partial(_sha(data))
+    assert again.held == 2 * SEGMENT + 500
+    assert again.sha256() == _sha(data[: 2 * SEGMENT + 500])
+    again.write(data[2 * SEGMENT + 500 :])
+    stored = blobs.finish(again)
+    assert (stored.sha256, stored.size, stored.already_present) == (_sha(data), len(data), False)
+    assert blobs.read_bytes(stored.sha256) == data
+    assert not again.path.exists()
+    assert blobs.partial_names() == []
+
+
+@pytest.mark.parametrize("damage", ["torn_tail", "flipped_byte", "garbage_appended"])
+def test_a_damaged_partial_download_keeps_only_its_good_segments(
+    blobs: AttachmentStore, damage: str
+) -> None:
+    data = os.urandom(3 * SEGMENT)
+    partial = blobs.partial(_sha(data))
+    partial.write(data)
+    partial.flush()
+    raw = bytearray(partial.path.read_bytes())
+    if damage == "torn_tail":  # power lost while the third segment was being written
+        raw = raw[:-5000]
+    elif damage == "flipped_byte":  # the second segment is damaged: it and all after go
+        raw[len(PARTIAL_MAGIC) + SEGMENT + 100] ^= 0x01
+    else:
+        raw += os.urandom(300)
+    partial.path.write_bytes(bytes(raw))
+    reopened = blobs.partial(_sha(data))
+    keep = {"torn_tail": 2, "flipped_byte": 1, "garbage_appended": 3}[damage] * SEGMENT
+    assert reopened.held == keep
+    assert reopened.sha256() == _sha(data[:keep])
+    assert b"".join(reopened.plaintext()) == data[:keep]
+    reopened.write(data[keep:])
+    assert blobs.read_bytes(blobs.finish(reopened).sha256) == data
+
+
+def test_a_partial_download_with_a_foreign_header_is_dropped(blobs: AttachmentStore) -> None:
+    name = "ab" * 32
+    path = blobs.path_for(name).with_suffix(".download")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a download")
+    assert blobs.partial(name).held == 0
+    assert not path.exists()
+
+
+def test_finishing_a_download_that_does_not_match_its_name_discards_it(
+    blobs: AttachmentStore,
+) -> None:
+    name = _sha(b"the real scan")
+    partial = blobs.partial(name)
+    partial.write(b"something else")
+    with pytest.raises(UserError) as refused:
+        blobs.finish(partial)
+    assert refused.value.code == "error.attachment_damaged"
+    assert not blobs.has(name)
+    assert not partial.path.exists()
+    assert blobs.partial(name).held == 0
+
+
+def test_an_empty_download_finishes_as_an_empty_blob(blobs: AttachmentStore) -> None:
+    partial = blobs.partial(_sha(b""))
+    assert blobs.read_bytes(blobs.finish(partial).sha256) == b""

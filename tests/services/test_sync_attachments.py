@@ -24,6 +24,7 @@ from sync.client import attachments as wire
 from sync.client.http import SyncClient
 from sync.server import admin
 from sync.server.app import Settings, create_app
+from tests.sync.conftest import MemorySink
 
 
 @pytest.fixture
@@ -137,7 +138,7 @@ def test_a_locally_damaged_blob_is_not_sent_and_the_others_go(
     assert [n.sha256 for n in sync_attachments.uploads_needed(store)] == [_sha(bad)]
     # the server verified nothing for the damaged one: it cannot be downloaded
     with pytest.raises(wire.BlobRefused):
-        wire.download_blob(client, _sha(bad))
+        wire.download_blob(client, _sha(bad), MemorySink())
 
 
 def test_download_stores_encrypted_and_marks_it_on_the_server(
@@ -155,7 +156,8 @@ def test_download_stores_encrypted_and_marks_it_on_the_server(
         store, client, on_progress=lambda *args: seen.append(args)
     )
     assert (report.done, report.failed, report.bytes_moved) == (1, 0, 40_000)
-    assert seen == [("download", 40_000, 40_000)]
+    assert seen[-1] == ("download", 40_000, 40_000)
+    assert [done for _kind, done, _total in seen] == sorted(done for _k, done, _t in seen)
     assert blob_store(store).read_bytes(_sha(scan)) == scan.read_bytes()
     assert scan.read_bytes()[:1000] not in blob.read_bytes()
     assert sync_attachments.uploads_needed(store) == []

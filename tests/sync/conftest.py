@@ -8,6 +8,7 @@ the tests that need it fail.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import warnings
@@ -167,3 +168,27 @@ def make_device(tmp_path: Path, cheap_kdf: None) -> Iterator[object]:
 
 def engine_for(url: str):  # type: ignore[no-untyped-def]
     return create_engine(url)
+
+
+class MemorySink:
+    """A download sink in memory (the device's is its encrypted partial file)."""
+
+    def __init__(self, held: bytes = b"") -> None:
+        self.data = bytearray(held)
+        self.flushes = 0
+
+    @property
+    def held(self) -> int:
+        return len(self.data)
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def discard(self) -> None:
+        self.data.clear()

@@ -7,9 +7,10 @@ guarantee is checked against what actually crossed the wire.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +18,50 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from desktop.models.attachments import SEGMENT
 from desktop.models.entities import Attachment
 from desktop.services import sync_attachments, sync_view
 from desktop.services.attachments import add_attachment, blob_store
 from sync import protocol as p
 from sync.client import attachments as wire
 from sync.client.http import ServerUnreachable, SyncClient
-from tests.sync.conftest import Device, Server
+from tests.sync.conftest import Device, MemorySink, Server
 
 SCAN_BYTES = 3 * 1024 * 1024 + 12_345  # a 3 MB scan, not a whole number of chunks
 CHUNK = wire.DEFAULT_CHUNK_BYTES
 
 
-@dataclass
-class _Tampered:
-    """A response whose body was changed in transit (what the client sees)."""
+class _Received:
+    """A download as the client sees it: cut after some bytes, or one byte flipped."""
 
-    status_code: int
-    headers: Any
-    content: bytes
-    num_bytes_downloaded: int
+    def __init__(self, response: Any, cut_after: int | None, tamper: bool) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.cut_after = cut_after
+        self.tamper = tamper
 
-    def json(self) -> Any:  # pragma: no cover - attachment bodies are not JSON
-        raise AssertionError("not JSON")
+    @property
+    def num_bytes_downloaded(self) -> int:
+        return int(self.response.num_bytes_downloaded)
+
+    def read(self) -> bytes:
+        return bytes(self.response.read())
+
+    @property
+    def content(self) -> bytes:  # an error body, after read()
+        return bytes(self.response.content)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        sent = 0
+        for piece in self.response.iter_bytes():
+            if self.tamper and sent == 0 and piece:
+                piece = bytes([piece[0] ^ 0x80]) + piece[1:]
+            if self.cut_after is not None and sent + len(piece) > self.cut_after:
+                yield piece[: self.cut_after - sent]
+                raise httpx.ReadError("link dropped mid-download")
+            sent += len(piece)
+            yield piece
 
 
 class Link:
@@ -50,9 +72,10 @@ class Link:
         self.chunk_indexes: list[int] = []
         self.drop_after_chunks: int | None = None
         self.tamper_chunk: int | None = None
-        self.cut_download = False
+        self.cut_download_after: int | None = None
         self.tamper_download = False
-        self.downloads = 0
+        self.ignore_ranges = False
+        self.ranges: list[str | None] = []
         self.requested_urls: list[str] = []
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -68,16 +91,17 @@ class Link:
                 body = bytearray(kwargs["content"])
                 body[len(body) // 2] ^= 0x01
                 kwargs["content"] = bytes(body)
-        response = self.http.request(method, url, **kwargs)
-        if url.endswith("/attachments/content"):
-            self.downloads += 1
-            if self.cut_download:
-                raise httpx.ReadError("link dropped mid-download")
-            if self.tamper_download:
-                body = bytearray(response.content)
-                body[0] ^= 0x80
-                return _Tampered(response.status_code, response.headers, bytes(body), len(body))
-        return response
+        return self.http.request(method, url, **kwargs)
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[Any]:
+        self.requested_urls.append(url)
+        headers = dict(kwargs.pop("headers", None) or {})
+        self.ranges.append(headers.get("Range"))
+        if self.ignore_ranges:  # a proxy, or a server from before protocol 3
+            headers.pop("Range", None)
+        with self.http.stream(method, url, headers=headers, **kwargs) as response:
+            yield _Received(response, self.cut_download_after, self.tamper_download)
 
 
 def _link(device: Device) -> Link:
@@ -155,27 +179,115 @@ def test_a_dropped_upload_resumes_from_the_last_acknowledged_chunk(
     assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
 
 
-def test_a_dropped_download_leaves_no_half_blob_and_completes_next_time(
+def _partial_files(device: Device) -> list[Path]:
+    return [f for f in _blob_files(device) if f.suffix == ".download"]
+
+
+def _uploaded_scan(
     server: Server, make_device: Any, tmp_path: Path
-) -> None:
+) -> tuple[Device, Path, str, Link]:
+    """A scan one device uploaded, and the other device about to fetch it over a Link."""
     a, b = _pair(server, make_device)
     scan = _scan(tmp_path)
     add_attachment(a.store, scan)
-    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
     assert a.sync().ok
-    link = _link(b)
-    link.cut_download = True
+    return b, scan, hashlib.sha256(scan.read_bytes()).hexdigest(), _link(b)
+
+
+def _cut_once(device: Device, link: Link, after: int) -> None:
+    """One sync whose download the link cuts after ``after`` bytes."""
+    link.cut_download_after = after
+    assert not device.sync().ok
+    link.cut_download_after = None
+
+
+def test_a_dropped_download_resumes_after_the_bytes_that_arrived(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, scan, sha, link = _uploaded_scan(server, make_device, tmp_path)
+    cut_at = 1_300_000  # not on a segment or chunk boundary
+    link.cut_download_after = cut_at
+    seen: list[tuple[str, int, int]] = []
+    b.service.on_progress = lambda *event: seen.append(event)
     cut = b.sync()
     assert not cut.ok
+    assert "unreachable" in (cut.error or "")
     assert cut.attachments_downloaded == 0
     assert not blob_store(b.store).has(sha)
-    assert _blob_files(b) == []  # no partial file anywhere in the blob folder
-    link.cut_download = False
+    # what arrived is kept, encrypted, beside where the blob will go
+    [partial] = _partial_files(b)
+    assert partial.name == f"{sha}.download"
+    assert scan.read_bytes()[:4096] not in partial.read_bytes()
+    assert scan.read_bytes()[cut_at - 4096 : cut_at] not in partial.read_bytes()
+    assert ("download", cut_at, SCAN_BYTES) in seen  # progress as the bytes came in
+    link.cut_download_after = None
+    received = b.client.bytes_received
     done = b.sync()
     assert done.ok
     assert done.attachments_downloaded == 1
+    assert link.ranges == [None, f"bytes={cut_at}-"]
+    # only the rest crossed the wire again (plus the pull's few hundred bytes)
+    assert b.client.bytes_received - received < SCAN_BYTES - cut_at + 5_000
     assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
     assert [f.name for f in _blob_files(b)] == [sha]
+
+
+def test_a_download_cut_twice_and_torn_on_disk_still_arrives_whole(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, scan, sha, link = _uploaded_scan(server, make_device, tmp_path)
+    _cut_once(b, link, 700_000)
+    _cut_once(b, link, 900_000)
+    [partial] = _partial_files(b)
+    # the laptop lost power while the last segment was being written: its tail is torn
+    partial.write_bytes(partial.read_bytes()[:-1000])
+    assert b.sync().attachments_downloaded == 1
+    assert link.ranges[:2] == [None, "bytes=700000-"]
+    # the torn segment (the last one written, from 1,572,864 on) was cut off and fetched
+    # again; every segment before it was kept
+    assert link.ranges[2] == f"bytes={6 * SEGMENT}-"
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+    assert _partial_files(b) == []
+
+
+def test_a_server_that_ignores_the_range_sends_it_all_and_the_blob_is_still_right(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, scan, sha, link = _uploaded_scan(server, make_device, tmp_path)
+    _cut_once(b, link, 500_000)
+    link.ignore_ranges = True
+    assert b.sync().attachments_downloaded == 1
+    assert link.ranges == [None, "bytes=500000-"]
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+
+
+def test_a_resumed_download_tampered_in_transit_is_discarded_whole(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, scan, sha, link = _uploaded_scan(server, make_device, tmp_path)
+    _cut_once(b, link, 600_000)
+    link.tamper_download = True  # the rest arrives with a flipped byte
+    refused = b.sync()
+    assert refused.ok
+    assert (refused.attachments_downloaded, refused.attachments_failed) == (0, 1)
+    assert _blob_files(b) == []  # neither a blob nor the partial that led to it
+    link.tamper_download = False
+    assert b.sync().attachments_downloaded == 1
+    assert link.ranges == [None, "bytes=600000-", None]
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+
+
+def test_a_partial_download_no_row_needs_any_more_is_deleted(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, _scan_path, _sha, link = _uploaded_scan(server, make_device, tmp_path)
+    _cut_once(b, link, 300_000)
+    assert len(_partial_files(b)) == 1
+    with b.store.session() as session:  # the caseworker removes the attachment
+        for row in session.scalars(select(Attachment)):
+            row.deleted = True
+    assert b.sync().ok
+    assert _blob_files(b) == []
 
 
 def test_a_chunk_tampered_in_transit_is_rejected_and_nothing_is_stored(
@@ -291,7 +403,7 @@ def test_the_wire_functions_refuse_bad_names_and_arguments(
     sqlite_server.user("ann")
     client = sqlite_server.device("ann")
     with pytest.raises(wire.BlobRefused) as caught:
-        wire.download_blob(client, "../etc/passwd")
+        wire.download_blob(client, "../etc/passwd", MemorySink())
     assert caught.value.errno == p.Errno.BAD_ATTACHMENT_NAME
     with pytest.raises(wire.BlobRefused):
         wire.upload_blob(client, "x" * 64, 1, lambda: [b"x"])
@@ -339,7 +451,9 @@ def test_upload_of_a_blob_the_server_holds_sends_no_chunks(sqlite_server: Server
     assert again.already_complete
     assert again.sent_chunks == 0
     assert opened == []
-    assert wire.download_blob(client, sha) == data
+    sink = MemorySink()
+    fetched = wire.download_blob(client, sha, sink)
+    assert (bytes(sink.data), fetched.received, fetched.resumed_from) == (data, len(data), 0)
     empty = hashlib.sha256(b"").hexdigest()
     assert wire.upload_blob(client, empty, 0, lambda: []).chunks == 1
 
@@ -381,6 +495,9 @@ def test_unreachable_server_is_not_a_blob_refusal(tmp_path: Path) -> None:
         def request(self, method: str, url: str, **kwargs: Any) -> Any:
             raise httpx.ConnectError("offline")
 
+        def stream(self, method: str, url: str, **kwargs: Any) -> Any:
+            raise httpx.ConnectError("offline")
+
     client = SyncClient(Offline(), "http://nowhere", "token")
     with pytest.raises(ServerUnreachable):
-        wire.download_blob(client, "ab" * 32)
+        wire.download_blob(client, "ab" * 32, MemorySink())

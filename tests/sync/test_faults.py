@@ -7,6 +7,7 @@ in a subprocess too, so SIGKILL hits a real process with a real database open.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -327,5 +328,75 @@ def test_client_killed_mid_sync_loses_and_duplicates_nothing(
         # no change was applied twice: one log entry per change id, one per person created
         logged = "SELECT count(*) FROM changes WHERE entity = 'person' AND field = '*'"
         assert _count(pg_db, logged) == server_rows
+    finally:
+        store.close()
+
+
+DOWNLOAD_SCRIPT = textwrap.dedent(
+    """
+    import sys, time, httpx
+    from desktop.models.store import open_store
+    from desktop.services.sync import SyncService
+    from sync.client.http import SyncClient
+    root, url, token, passphrase = sys.argv[1:5]
+    store = open_store(__import__("pathlib").Path(root), passphrase)
+
+    def progress(kind, done, total):
+        if kind == "download" and done >= 2_500_000:
+            print("downloading", done, flush=True)
+            time.sleep(600)  # killed here, with the download half done
+
+    SyncService(store, SyncClient(httpx.Client(timeout=60), url, token),
+                on_progress=progress).sync()
+    """
+)
+
+
+@pytest.mark.usefixtures("cheap_kdf")
+def test_client_killed_mid_download_resumes_after_what_arrived(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    from desktop.services.attachments import add_attachment, blob_store
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(os.urandom(6 * 1024 * 1024 + 99))
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    writer = make_store(tmp_path / "writer")
+    add_attachment(writer, scan)
+    writer_client = SyncClient(_http(), live.url)
+    writer_client.register("ann", PASSWORD, "writer")
+    assert SyncService(writer, writer_client).sync().attachments_uploaded == 1
+    writer.close()
+    reader_client = SyncClient(_http(), live.url)
+    reader_client.register("bob", PASSWORD, "reader")
+    make_store(tmp_path / "reader").close()
+    assert reader_client.token is not None
+    args = [str(tmp_path / "reader"), live.url, reader_client.token, PASSPHRASE]
+    process = subprocess.Popen(
+        [sys.executable, "-c", DOWNLOAD_SCRIPT, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    assert line.startswith("downloading"), line
+    store = open_store(tmp_path / "reader", PASSPHRASE)
+    try:
+        blobs = blob_store(store)
+        assert not blobs.has(sha)
+        # what arrived before the kill is still there (bar the unsealed last segment)
+        held = blobs.partial(sha).held
+        assert 2_500_000 - 256 * 1024 <= held <= int(line.split()[1])
+        before = reader_client.bytes_received
+        summary = SyncService(store, reader_client).sync()
+        assert (summary.ok, summary.attachments_downloaded) == (True, 1)
+        assert reader_client.bytes_received - before < scan.stat().st_size - held + 5_000
+        assert blobs.read_bytes(sha) == scan.read_bytes()
+        assert blobs.partial_names() == []
     finally:
         store.close()

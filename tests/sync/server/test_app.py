@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from sync import protocol as p
+from sync.client import attachments as wire
 from sync.client.http import SyncClient, SyncHttpError
 from sync.protocol import Errno, Role
 from sync.server import admin, db
-from tests.sync.conftest import PASSWORD, Server
+from tests.sync.conftest import PASSWORD, MemorySink, Server
 
 
 def _change(
@@ -259,7 +260,74 @@ def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncCli
     done = ann.upload(data, chunk_size=4096)
     assert done.complete
     assert done.received == [0, 1, 2]
-    assert ann.download(sha) == data
+    assert _download(ann, sha) == data
+
+
+def _download(client: SyncClient, sha256: str) -> bytes:
+    sink = MemorySink()
+    wire.download_blob(client, sha256, sink)
+    return bytes(sink.data)
+
+
+def _get(client: SyncClient, sha256: str, **headers: str) -> Any:
+    return client.http.request(  # type: ignore[attr-defined]
+        "GET",
+        "/v1/attachments/content",
+        params={"sha256": sha256},
+        headers={
+            "Authorization": f"Bearer {client.token}",
+            "Accept-Encoding": "identity",
+            **headers,
+        },
+    )
+
+
+def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) -> None:
+    data = bytes(range(256)) * 12 + b"tail"  # 3,076 bytes in chunks of 1 KiB
+    sha = hashlib.sha256(data).hexdigest()
+    assert ann.upload(data, chunk_size=1024).complete
+    whole = _get(ann, sha)
+    assert whole.status_code == 200
+    assert whole.content == data
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-length"] == str(len(data))
+    # a client that accepts gzip (protocol 1 devices) may get it compressed, same bytes
+    assert _get(ann, sha, **{"Accept-Encoding": "gzip"}).content == data
+    asked = {
+        "bytes=0-": (0, len(data) - 1),
+        "bytes=1000-2100": (1000, 2100),  # across two chunk boundaries
+        "bytes=2048-": (2048, len(data) - 1),  # starts on a boundary
+        "bytes=3075-": (3075, 3075),  # the last byte
+        "bytes=3000-9999": (3000, len(data) - 1),  # a last byte past the end is clipped
+        "bytes=-100": (len(data) - 100, len(data) - 1),
+        "bytes=-99999": (0, len(data) - 1),
+        " Bytes = 7-7 ": (7, 7),
+    }
+    for header, (first, last) in asked.items():
+        part = _get(ann, sha, Range=header)
+        assert part.status_code == 206, header
+        assert part.content == data[first : last + 1], header
+        assert part.headers["content-range"] == f"bytes {first}-{last}/{len(data)}"
+        assert part.headers["content-length"] == str(last - first + 1)
+    # ranges this server does not serve are ignored (RFC 9110): the whole blob
+    for header in ("bytes=0-10,20-30", "items=0-5", "bytes=10-5", "bytes=a-", "bytes=-"):
+        ignored = _get(ann, sha, Range=header)
+        assert (ignored.status_code, ignored.content) == (200, data), header
+    for header in ("bytes=3076-", "bytes=99999-100000", "bytes=-0"):
+        past = _get(ann, sha, Range=header)
+        _refused(past, 416, Errno.RANGE_NOT_SATISFIABLE)
+        assert past.headers["content-range"] == f"bytes */{len(data)}"
+
+
+def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient) -> None:
+    data = b"x" * 5000
+    sha = hashlib.sha256(data).hexdigest()
+    ann.upload(data, chunk_size=1024)
+    server.user("eve", offices=("TK",))
+    eve = server.device("eve")
+    _refused(_get(eve, sha, Range="bytes=100-"), 403, Errno.OUT_OF_SCOPE)
+    _refused(_get(eve, "ab" * 32, Range="bytes=0-"), 404, Errno.NOT_FOUND)
+    _refused(_get(eve, "../" * 20, Range="bytes=0-"), 400, Errno.BAD_ATTACHMENT_NAME)
 
 
 def test_attachment_hash_mismatch_discards(server: Server, ann: SyncClient) -> None:
