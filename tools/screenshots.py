@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.models.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
@@ -105,11 +109,38 @@ def shoot() -> int:
             wizard.grab().save(str(OUT / f"wizard-{lang}.png"))
             wizard.hide()
             wizard.deleteLater()
+        show_sync_state(store)
+        language.set_language("th")
+        window.show_page(2)  # the print queue
+        settle(600)
+        window.grab().save(str(OUT / "print-queue-th.png"))
+        window.show_page(3)  # the Sync page
+        settle(600)
+        window.grab().save(str(OUT / "sync-page-th.png"))
         window.close()
         ops.wait()
         store.close()
     print(f"screenshots written to {OUT.relative_to(ROOT)}")
     return 0
+
+
+def show_sync_state(store: Store) -> None:
+    """A server address, a metered link, and a colleague's scan still to fetch."""
+    from desktop.services import sync_view
+    from desktop.services.sync import SyncService
+    from sync import protocol as p
+    from sync.client.http import SyncClient
+
+    store.set_setting(sync_view.SERVER_SETTING, "https://sync.tak.example.org")
+    sync_view.set_metered(store, True, 2048)
+    scan = {"office": "TAK-01", "sha256": "cd" * 32, "filename": "passport.jpg", "size": 2_400_000}
+    row = p.RowUpdate.model_validate(
+        {"entity": "attachment", "id": "00000000-0000-4000-8000-000000000001", "version": 1}
+        | {"values": scan}
+    )
+    page = p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
+    # applying a page needs no network: the client is never called
+    SyncService(store, SyncClient(sync_view.offline_http())).apply_page(page)
 
 
 if __name__ == "__main__":

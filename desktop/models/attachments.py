@@ -35,6 +35,7 @@ PARTIAL_MAGIC = b"SAPANDL1"
 PARTIAL_SUFFIX = ".download"
 # 256 KiB: on a 2G link a drop loses at most a few seconds of what already arrived
 SEGMENT = 256 * 1024
+SEGMENT_OVERHEAD = 4 + 12 + 16  # length, nonce, AES-GCM tag
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Progress = Callable[[int, int], None]
 
@@ -138,6 +139,20 @@ class AttachmentStore:
         """The part of ``sha256`` received so far (empty if none): a download resumes here."""
         path = self.path_for(sha256).with_suffix(PARTIAL_SUFFIX)
         return PartialBlob(path, sha256, self._aead)
+
+    def partial_bytes(self, sha256: str) -> int:
+        """About how many bytes a download in progress holds, from its file size alone.
+
+        Exact unless its tail is torn (then a little more than :meth:`partial` finds);
+        cheap enough for the Sync page, which shows what the rest will cost.
+        """
+        try:
+            size = self.path_for(sha256).with_suffix(PARTIAL_SUFFIX).stat().st_size
+        except FileNotFoundError:
+            return 0
+        body = max(size - len(PARTIAL_MAGIC), 0)
+        records = -(-body // (SEGMENT + SEGMENT_OVERHEAD))
+        return max(body - records * SEGMENT_OVERHEAD, 0)
 
     def partial_names(self) -> list[str]:
         """The names of every blob with a download in progress."""

@@ -143,6 +143,17 @@ def upload_estimate(store: Store, chunk_size: int = wire.DEFAULT_CHUNK_BYTES) ->
     return len(needs), sum(wire.upload_cost(n.size, chunk_size) for n in needs)
 
 
+def download_estimate(store: Store) -> tuple[int, int]:
+    """(blobs to fetch, bytes they bring over the wire) for the metered-link question.
+
+    What partial downloads already hold is not counted again.
+    """
+    needs, _refused = downloads_needed(store)
+    blobs = blob_store(store)
+    cost = sum(wire.download_cost(n.size, blobs.partial_bytes(n.sha256)) for n in needs)
+    return len(needs), cost
+
+
 def upload_pending(
     store: Store,
     client: SyncClient,

@@ -104,6 +104,8 @@ class SyncOverview:
     bytes_waiting: int
     attachments_waiting: int
     attachment_bytes: int
+    attachments_to_fetch: int
+    fetch_bytes: int  # attachments only: what others changed is not known before the pull
     open_conflicts: int
     last_sync: str | None
     metered: bool
@@ -113,6 +115,11 @@ class SyncOverview:
     def bytes_to_send(self) -> int:
         """Changes plus attachment contents a sync would send now."""
         return self.bytes_waiting + self.attachment_bytes
+
+    @property
+    def bytes_known(self) -> int:
+        """What a sync will move at least: everything it sends, the attachments it fetches."""
+        return self.bytes_to_send + self.fetch_bytes
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,8 @@ def overview(
         )
     # Blobs the server has not verified yet, with the bytes their upload puts on the wire.
     files, file_bytes = sync_attachments.upload_estimate(store) if sizes else (0, 0)
+    # Blobs named by rows already pulled but not here yet (or only in part).
+    fetch, fetch_bytes = sync_attachments.download_estimate(store) if sizes else (0, 0)
     last = store.setting(LAST_SYNC_KEY, None)
     return SyncOverview(
         server_url=server_address(store),
@@ -190,6 +199,8 @@ def overview(
         bytes_waiting=int(value_bytes or 0) + int(waiting or 0) * CHANGE_OVERHEAD_BYTES,
         attachments_waiting=int(files or 0),
         attachment_bytes=int(file_bytes or 0),
+        attachments_to_fetch=fetch,
+        fetch_bytes=fetch_bytes,
         open_conflicts=int(conflicts or 0),
         last_sync=str(last) if last else None,
         metered=bool(store.setting(METERED_KEY, False)),
@@ -359,9 +370,14 @@ class _NoNetwork:
         raise ServerUnreachable("no network needed")  # pragma: no cover
 
 
+def offline_http() -> HttpClient:
+    """An HTTP client for work that never touches the network (it refuses every call)."""
+    return _NoNetwork()
+
+
 def retry_failed(store: Store) -> int:
     """Put every refused change back in line; the next sync sends them again."""
-    return core.SyncService(store, SyncClient(_NoNetwork())).retry_failed()
+    return core.SyncService(store, SyncClient(offline_http())).retry_failed()
 
 
 def set_metered(store: Store, metered: bool, limit_kb: int) -> None:
@@ -373,5 +389,5 @@ def set_metered(store: Store, metered: bool, limit_kb: int) -> None:
 
 
 def needs_confirmation(view: SyncOverview) -> bool:
-    """On a metered link, a sync sending more than the limit asks the person first."""
-    return view.metered and view.bytes_to_send > view.metered_limit_kb * 1024
+    """On a metered link, a sync moving more than the limit asks the person first."""
+    return view.metered and view.bytes_known > view.metered_limit_kb * 1024

@@ -284,6 +284,12 @@ class SyncPage(Retranslating):
                     file_size=_human_size(view.attachment_bytes),
                 )
                 + "<br>"
+                + tr(
+                    "ui.sync_page.next_fetch",
+                    files=view.attachments_to_fetch,
+                    file_size=_human_size(view.fetch_bytes),
+                )
+                + "<br>"
                 + tr("ui.sync_page.last", when=when_text(view.last_sync))
             )
         self._state_text()

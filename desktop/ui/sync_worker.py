@@ -149,7 +149,11 @@ class SyncWorker(QObject):
             return
         force, self._force = self._force, False
         if not force and _services().needs_confirmation(view):
-            question = tr("ui.sync_page.metered_ask", size=_human_size(view.bytes_to_send))
+            question = tr(
+                "ui.sync_page.metered_ask",
+                size=_human_size(view.bytes_to_send),
+                received=_human_size(view.fetch_bytes),
+            )
             if not self.ctx.dialogs.confirm(question):
                 self._finish(WorkerState(Phase.HELD), self.interval_s)
                 return

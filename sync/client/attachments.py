@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sync import protocol as p
-from sync.client.http import SyncClient, SyncHttpError
+from sync.client.http import (
+    REQUEST_OVERHEAD_BYTES,
+    RESPONSE_OVERHEAD_BYTES,
+    SyncClient,
+    SyncHttpError,
+)
 
 # 256 KiB: small enough that a drop on a slow rural link loses little, large enough
 # that the per-request overhead stays under 0.1 %.
 DEFAULT_CHUNK_BYTES = 256 * 1024
-# What SyncClient counts per request besides the body (request headers); the metered
-# estimate uses the same figure so it can be compared with the bytes actually counted.
-REQUEST_OVERHEAD_BYTES = 200
 # A start or verify request body: {"sha256": "<64 hex>", "size": N, "chunk_size": C}.
 CONTROL_BODY_BYTES = 110
 
@@ -92,6 +94,11 @@ def upload_cost(size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -> int:
     """Bytes a full upload puts on the wire, counted the way :class:`SyncClient` counts."""
     requests = chunk_count(size, chunk_size) + 2  # start, the chunks, verify
     return size + requests * REQUEST_OVERHEAD_BYTES + 2 * CONTROL_BODY_BYTES
+
+
+def download_cost(size: int, held: int = 0) -> int:
+    """Bytes fetching the rest of a blob puts on the wire, as :class:`SyncClient` counts."""
+    return max(size - held, 0) + RESPONSE_OVERHEAD_BYTES
 
 
 def rechunk(blocks: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:

@@ -26,6 +26,11 @@ from sync import protocol as p
 
 M = TypeVar("M", bound=BaseModel)
 
+# What the byte counters add per request for the headers (a rough allowance): the
+# metered-link estimates count the same, so they can be checked against the counters.
+REQUEST_OVERHEAD_BYTES = 200
+RESPONSE_OVERHEAD_BYTES = 150
+
 
 def _transport_errors() -> tuple[type[Exception], ...]:
     # Starlette's TestClient is built on httpx2 when that is installed (tests)
@@ -177,8 +182,8 @@ class SyncClient:
             )
         except TRANSPORT_ERRORS as exc:
             raise ServerUnreachable(type(exc).__name__) from exc
-        self.bytes_sent += len(content or b"") + 200  # rough allowance for request headers
-        self.bytes_received += response.num_bytes_downloaded + 150
+        self.bytes_sent += len(content or b"") + REQUEST_OVERHEAD_BYTES
+        self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
         if response.status_code >= 400:
             raise _error(response)
         return response
@@ -289,9 +294,9 @@ class SyncClient:
         except TRANSPORT_ERRORS as exc:
             raise ServerUnreachable(type(exc).__name__) from exc
         finally:
-            self.bytes_sent += 200
+            self.bytes_sent += REQUEST_OVERHEAD_BYTES
             if response is not None:
-                self.bytes_received += response.num_bytes_downloaded + 150
+                self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
 
     def upload(self, data: bytes, chunk_size: int = 256 * 1024) -> p.UploadStatus:
         """Upload content-addressed bytes, sending only chunks the server lacks; verify."""

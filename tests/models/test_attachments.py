@@ -109,6 +109,8 @@ def test_a_partial_download_is_kept_encrypted_and_reopens_where_it_stopped(
     assert data[:1000] not in on_disk
     assert data[2 * SEGMENT : 2 * SEGMENT + 400] not in on_disk
     assert blobs.partial_names() == [_sha(data)]
+    assert blobs.partial_bytes(_sha(data)) == 2 * SEGMENT + 500  # from the file size alone
+    assert blobs.partial_bytes("ab" * 32) == 0
     again = blobs.partial(_sha(data))
     assert again.held == 2 * SEGMENT + 500
     assert again.sha256() == _sha(data[: 2 * SEGMENT + 500])

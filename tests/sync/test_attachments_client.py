@@ -232,6 +232,28 @@ def test_a_dropped_download_resumes_after_the_bytes_that_arrived(
     assert [f.name for f in _blob_files(b)] == [sha]
 
 
+def test_the_metered_estimate_of_a_resumed_download_is_the_bytes_it_moves(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    b, scan, sha, link = _uploaded_scan(server, make_device, tmp_path)
+    whole = sync_view.overview(b.store)
+    assert (whole.attachments_to_fetch, whole.fetch_bytes) == (0, 0)  # row not pulled yet
+    _cut_once(b, link, 1_000_000)
+    view = sync_view.overview(b.store)
+    assert view.attachments_to_fetch == 1
+    assert view.fetch_bytes == wire.download_cost(SCAN_BYTES, 1_000_000)
+    sync_view.set_metered(b.store, True, 1024)
+    assert sync_view.needs_confirmation(sync_view.overview(b.store))  # 2.1 MB to receive
+    before = b.client.bytes_received
+    report = sync_attachments.download_missing(b.store, b.client)
+    assert report.done == 1
+    assert b.client.bytes_received - before == view.fetch_bytes
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+    after = sync_view.overview(b.store)
+    assert (after.attachments_to_fetch, after.fetch_bytes) == (0, 0)
+    assert not sync_view.needs_confirmation(after)
+
+
 def test_a_download_cut_twice_and_torn_on_disk_still_arrives_whole(
     server: Server, make_device: Any, tmp_path: Path
 ) -> None:

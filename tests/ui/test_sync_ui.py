@@ -104,6 +104,14 @@ def _worker(ctx: AppContext, factory: Any) -> SyncWorker:
     return SyncWorker(ctx, http_factory=factory, backoff=backoff)
 
 
+def _sync_page(qtbot: QtBot, ctx: AppContext, worker: SyncWorker) -> SyncPage:
+    page = SyncPage(ctx, worker)
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    return page
+
+
 def _tick(qtbot: QtBot, worker: SyncWorker, ctx: AppContext) -> None:
     worker.tick()
     qtbot.waitUntil(lambda: not worker.running, timeout=20_000)
@@ -204,10 +212,7 @@ def test_metered_link_asks_before_sending_and_sync_now_overrides(
     _cases(store, 1)
     sync_view.set_metered(store, True, 0)
     worker = _worker(ctx, lambda url: _client(server_app))
-    page = SyncPage(ctx, worker)
-    qtbot.addWidget(page)
-    page.refresh()
-    drain(qtbot, ctx)
+    page = _sync_page(qtbot, ctx, worker)
     waiting = _waiting(store)
     assert f"Will send {waiting} changes" in page.next_label.text()
     assert page.metered.isChecked()
@@ -239,10 +244,7 @@ def test_failed_items_are_listed_and_retried(
             .values(last_error="errno 104: refused", attempts=1)
         )
     worker = _worker(ctx, lambda url: _client(server_app))
-    page = SyncPage(ctx, worker)
-    qtbot.addWidget(page)
-    page.refresh()
-    drain(qtbot, ctx)
+    page = _sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 1
     assert page.failed_model.data(page.failed_model.index(0, 1)) == "errno 104: refused"
     assert "1 refused" in page.state_label.text()
@@ -333,3 +335,34 @@ def test_file_transfer_progress_is_shown_in_kilobytes_not_changes() -> None:
     assert "3072 KB" in upload
     assert "changes" not in upload
     assert "512 KB" in download
+
+
+def test_metered_question_counts_the_attachments_a_sync_will_fetch(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
+) -> None:
+    from desktop.services.sync import SyncService
+    from sync import protocol as p
+    from sync.client.http import SyncClient
+
+    _registered(store, server_app)
+    # a colleague's 3 MB scan: its row came with the last pull, its bytes did not yet
+    row = p.RowUpdate.model_validate(
+        {
+            "entity": "attachment",
+            "id": "00000000-0000-4000-8000-000000000001",
+            "version": 1,
+            "values": {"office": "TAK-01", "sha256": "cd" * 32, "filename": "scan.jpg"}
+            | {"size": 3 * 1024 * 1024},
+        }
+    )
+    SyncService(store, SyncClient(Unreachable())).apply_page(
+        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
+    )
+    sync_view.set_metered(store, True, 1024)
+    worker = _worker(ctx, lambda url: _client(server_app))
+    page = _sync_page(qtbot, ctx, worker)
+    assert "Will receive 1 attachments (3.0 MB)" in page.next_label.text()
+    dialogs.confirm_answer = False
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.HELD  # nothing to send, but 3 MB to receive
+    assert "receive at least 3.0 MB" in dialogs.questions[0]
