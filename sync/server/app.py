@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
-from sqlalchemy import Engine, and_, delete, or_, select
+from sqlalchemy import Engine, and_, bindparam, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -454,6 +454,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
+_CHUNK = select(attachment_chunks.c.data).where(
+    attachment_chunks.c.sha256 == bindparam("sha256"), attachment_chunks.c.idx == bindparam("idx")
+)
+
+
 def _check_name(sha256: str) -> str:
     if not p.SHA256_RE.match(sha256):
         raise ApiError(400, Errno.BAD_ATTACHMENT_NAME, "attachments are named by SHA-256 hex")
@@ -552,12 +557,9 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
             raise ApiError(409, Errno.CHUNK_REJECTED, "chunks missing", missing=missing[:100])
         digest = hashlib.sha256()
         with engine.begin() as conn:
-            for r in conn.execute(
-                select(attachment_chunks.c.data)
-                .where(attachment_chunks.c.sha256 == sha256)
-                .order_by(attachment_chunks.c.idx)
-            ):
-                digest.update(r.data)
+            # one chunk at a time: a driver buffers a whole result, and a blob is 200 MB
+            for idx in range(current.chunks if current.size else 0):
+                digest.update(conn.execute(_CHUNK, {"sha256": sha256, "idx": idx}).scalar_one())
             good = digest.hexdigest() == sha256
             if good:
                 conn.execute(
@@ -604,11 +606,7 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
         def body() -> Iterator[bytes]:
             for idx in range(first // chunk_size, last // chunk_size + 1) if size else ():
                 with engine.connect().execution_options(sync_readonly=True) as conn:
-                    data = conn.execute(
-                        select(attachment_chunks.c.data).where(
-                            attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == idx
-                        )
-                    ).scalar_one()
+                    data = conn.execute(_CHUNK, {"sha256": sha256, "idx": idx}).scalar_one()
                 start = idx * chunk_size
                 yield bytes(data[max(first - start, 0) : last - start + 1])
 
