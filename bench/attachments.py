@@ -1,6 +1,6 @@
 """Benchmark: one big attachment down from a PostgreSQL-backed server, whole and resumed.
 
-    .venv/bin/python bench/attachments.py [--mb 100] [--cut 0.6] [--json]
+    .venv/bin/python bench/attachments.py [--mb 100] [--cut 0.6] [--log-rows 230000] [--json]
 
 1. Starts a throwaway PostgreSQL cluster and ``sapan serve`` (uvicorn) on loopback, as
    ``bench/sync.py`` does, and uploads one ``--mb`` MB blob in 1 MiB chunks.
@@ -10,6 +10,8 @@
    then the next attempt fetches the rest with ``Range``.
 4. Baseline, same run: the same chunks read straight from PostgreSQL with psycopg (what
    serving them costs before any HTTP).
+5. The scope check a download makes (which offices may fetch this hash) with the change
+   log ``--log-rows`` deep, against the search of the log it used to be.
 
 It prints seconds and MB/s for each, the bytes the resumed attempt received against the
 bytes still missing, and the peak resident memory (VmHWM) of the server process and of
@@ -32,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import psycopg
+from sqlalchemy import and_, or_, select
 
 from bench.sync import PASSWORD, postgres, server
 from desktop.models.attachments import AttachmentStore
@@ -40,7 +43,14 @@ from sync.client.http import ServerUnreachable, SyncClient
 from sync.protocol import Role
 from sync.server import admin
 from sync.server.auth import make_hasher
-from sync.server.db import make_engine
+from sync.server.db import (
+    attachment_offices,
+    changes,
+    dumps,
+    insert_many,
+    insert_missing,
+    make_engine,
+)
 from sync.server.migrate import upgrade
 
 MB = 1024 * 1024
@@ -105,7 +115,55 @@ def read_chunks(db_url: str, sha: str) -> tuple[int, float]:
     return read, time.perf_counter() - started
 
 
-def run(megabytes: int, cut: float) -> dict[str, Any]:
+def scope_check(db_url: str, log_rows: int) -> dict[str, float]:
+    """Milliseconds (median of 7) to find which offices may fetch a blob, ``log_rows`` deep.
+
+    The server looks the hash up in ``attachment_offices``; the baseline, same run, is the
+    check it made before: a search of the change log for attachment rows naming the hash.
+    The log is filled with COPY: one row in twenty an attachment, the rest people.
+    """
+    engine = make_engine(db_url)
+    wanted = "ab" * 32
+    entries, pairs = [], []
+    for seq in range(1, log_rows + 1):
+        if seq % 20:
+            entity, value = "person", {"office": "MS", "phone": str(seq), "note": "x" * 80}
+        else:
+            name = wanted if seq == log_rows // 2 // 20 * 20 else f"{seq:064x}"
+            entity, value = "attachment", {"sha256": name, "filename": "scan.jpg", "office": "MS"}
+            pairs.append({"sha256": name, "office": "MS"})
+        entries.append((seq, f"bench-{seq}", entity, f"row-{seq}", "*", dumps(value), *_STAMP))
+    log = select(changes.c.office).where(
+        changes.c.entity == "attachment",
+        or_(
+            and_(changes.c.field == "sha256", changes.c.value == dumps(wanted)),
+            and_(changes.c.field == "*", changes.c.value.like(f'%"sha256":{dumps(wanted)}%')),
+        ),
+    )
+    lookup = select(attachment_offices.c.office).where(attachment_offices.c.sha256 == wanted)
+    try:
+        with engine.begin() as conn:
+            insert_many(conn, changes, [c.name for c in changes.columns], entries)
+            insert_missing(conn, attachment_offices, pairs)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            found: dict[str, float] = {}
+            for name, query in (("scan_ms", log), ("lookup_ms", lookup)):
+                times = []
+                for _ in range(7):
+                    started = time.perf_counter()
+                    assert conn.execute(query).scalars().all() == ["MS"]
+                    times.append(time.perf_counter() - started)
+                found[name] = round(sorted(times)[3] * 1000, 2)
+            return found
+    finally:
+        engine.dispose()
+
+
+_STAMP = ("0001763812345678-0000-bench", "bench", "bench", "MS", "2026-11-23T00:00:00Z")
+
+
+def run(megabytes: int, cut: float, log_rows: int) -> dict[str, Any]:
     size = megabytes * MB
     with postgres() as admin_url:
         db_url = admin_url.rsplit("/", 1)[0] + "/sapan_bench_att"
@@ -144,8 +202,12 @@ def run(megabytes: int, cut: float) -> dict[str, Any]:
             for block in resumed.read_chunks(sha):  # streamed: the blob never sits in memory
                 check.update(block)
             assert check.hexdigest() == sha
+            server_after, client_after = peak_mb(pid), peak_mb()
+            scope = scope_check(db_url, log_rows)  # after: it builds the log in memory
             return {
                 "mb": megabytes,
+                "log_rows": log_rows,
+                **scope,
                 "upload_s": round(upload_s, 2),
                 "baseline_read_s": round(baseline_s, 2),
                 "whole_s": round(whole_s, 2),
@@ -155,9 +217,9 @@ def run(megabytes: int, cut: float) -> dict[str, Any]:
                 "resumed_s": round(rest_s, 2),
                 "server_peak_mb_upload": round(server_upload, 1),
                 "server_peak_mb_before": round(server_before, 1),
-                "server_peak_mb_after": round(peak_mb(pid), 1),
+                "server_peak_mb_after": round(server_after, 1),
                 "client_peak_mb_before": round(client_before, 1),
-                "client_peak_mb_after": round(peak_mb(), 1),
+                "client_peak_mb_after": round(client_after, 1),
             }
 
 
@@ -173,6 +235,10 @@ def report(r: dict[str, Any]) -> None:
         f"in {r['resumed_s']} s"
     )
     print(
+        f"scope check of a download, {r['log_rows']:,} rows in the change log: "
+        f"{r['lookup_ms']} ms (baseline, the log searched for the hash: {r['scan_ms']} ms)"
+    )
+    print(
         f"peak memory (VmHWM): server {r['server_peak_mb_upload']} MB by the end of the upload; "
         f"from {r['server_peak_mb_before']} MB before the downloads to "
         f"{r['server_peak_mb_after']} MB after them. This process: from "
@@ -184,9 +250,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--cut", type=float, default=0.6)
+    parser.add_argument("--log-rows", type=int, default=230_000, help="10,000 case files' worth")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.mb, args.cut)
+    result = run(args.mb, args.cut, args.log_rows)
     print(json.dumps(result)) if args.json else report(result)
     return 0
 

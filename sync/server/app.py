@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
-from sqlalchemy import Engine, and_, bindparam, delete, or_, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,10 +44,9 @@ from sync.server.auth import (
 )
 from sync.server.db import (
     attachment_chunks,
+    attachment_offices,
     attachments,
     audit,
-    changes,
-    dumps,
     make_engine,
 )
 from sync.server.errors import ApiError
@@ -653,28 +652,11 @@ def _unsatisfiable(size: int) -> ApiError:
 
 
 def _in_scope(conn: Any, caller: Caller, sha256: str) -> bool:
-    """True when an attachment row with this hash was ever logged to one of the caller's offices.
-
-    The hash travels as a field of its own or inside a whole row (``*``); ``sha256`` was
-    checked to be 64 hex digits, so it is safe inside the LIKE pattern, and each match is
-    confirmed on the parsed row.
-    """
+    """True when an attachment row naming this hash was ever logged to one of the caller's
+    offices (``attachment_offices``, kept by the ingest: one key lookup)."""
     if caller.all_offices:
         return True
-    rows = conn.execute(
-        select(changes.c.office, changes.c.field, changes.c.value).where(
-            changes.c.entity == "attachment",
-            or_(
-                and_(changes.c.field == "sha256", changes.c.value == dumps(sha256)),
-                and_(
-                    changes.c.field == p.WHOLE_ROW,
-                    changes.c.value.like(f'%"sha256":{dumps(sha256)}%'),
-                ),
-            ),
-        )
-    ).all()
-    return any(
-        caller.may(r.office)
-        and (r.field != p.WHOLE_ROW or json.loads(r.value).get("sha256") == sha256)
-        for r in rows
-    )
+    offices = conn.execute(
+        select(attachment_offices.c.office).where(attachment_offices.c.sha256 == sha256)
+    ).scalars()
+    return any(caller.may(office) for office in offices)

@@ -175,6 +175,17 @@ attachment_chunks = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+# The offices whose devices may fetch an attachment's bytes: every office a row naming the
+# hash was ever logged to (the ingest adds the pair as it logs such a row, a move to another
+# office included). A download's scope check is one key lookup, not a scan of the log.
+attachment_offices = Table(
+    "attachment_offices",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("office", String(32), nullable=False),
+    PrimaryKeyConstraint("sha256", "office"),
+)
+
 audit = Table(
     "audit",
     metadata,
@@ -285,6 +296,20 @@ def insert_many(
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose primary key is not there yet; the others are left as they are."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
 
 
 def upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:

@@ -57,11 +57,13 @@ from sync.protocol import (
 )
 from sync.server.auth import Caller, now_iso
 from sync.server.db import (
+    attachment_offices,
     changes,
     conflicts,
     dumps,
     field_state,
     insert_many,
+    insert_missing,
     loads,
     lock_counter,
     merges,
@@ -91,6 +93,7 @@ _LOG_COLUMNS = (
     "office",
     "received_at",
 )
+_LOG_ENTITY, _LOG_ROW, _LOG_OFFICE = (_LOG_COLUMNS.index(c) for c in ("entity", "row_id", "office"))
 _FRESH_COLUMNS = ("entity", "row_id", "value", "hlc", "seq", "device_id", "user_id")
 # Members used once per change, looked up once: on Python 3.11 reading an enum member
 # off its class costs about a microsecond.
@@ -449,7 +452,18 @@ class _Ingest:
         )
         if self.conflict_rows:
             self.conn.execute(conflicts.insert(), self.conflict_rows)
+        insert_missing(self.conn, attachment_offices, self._attachment_offices())
         store_counter(self.conn, self.top)
+
+    def _attachment_offices(self) -> list[dict[str, str]]:
+        """(hash, office) for each attachment row logged here: who may fetch its bytes."""
+        pairs: set[tuple[str, str]] = set()
+        for entry in self.log:
+            if entry[_LOG_ENTITY] == "attachment":
+                state = self.state(("attachment", entry[_LOG_ROW], "sha256"))
+                if state is not None and isinstance(state.value, str):
+                    pairs.add((state.value, entry[_LOG_OFFICE]))
+        return [{"sha256": sha256, "office": office} for sha256, office in sorted(pairs)]
 
 
 def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) -> list[Outcome]:

@@ -330,6 +330,37 @@ def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient)
     _refused(_get(eve, "../" * 20, Range="bytes=0-"), 400, Errno.BAD_ATTACHMENT_NAME)
 
 
+def test_an_attachment_follows_its_row_to_another_office(server: Server, ann: SyncClient) -> None:
+    data = b"passport page " * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    ann.upload(data, chunk_size=4096)
+    row = str(uuid.uuid4())
+    made = _post(
+        ann,
+        [
+            _change(ann, row, "office", "MS", entity="attachment"),
+            _change(ann, row, "sha256", sha, entity="attachment"),
+        ],
+    )
+    office_seq = made.json()["results"][0]["seq"]
+    assert server.count("attachment_offices") == 1
+    server.user("tom", offices=("TAK",))
+    tom = server.device("tom")
+    _refused(_get(tom, sha), 403, Errno.OUT_OF_SCOPE)
+    # a coordinator moves the row (the worker's case went to another office)
+    server.user("cora", Role.COORDINATOR, offices=("MS", "TAK"))
+    cora = server.device("cora")
+    move = _change(cora, row, "office", "TAK", entity="attachment")
+    move.update(base_version=office_seq, hlc="0001763812399999-0000-cora", device_id="cora")
+    assert _post(cora, [move]).json()["results"][0]["status"] == "accepted"
+    assert _get(tom, sha).content == data
+    # the office it was logged to before keeps it too, as for every row it ever held
+    server.user("mo", offices=("MS",))
+    assert _get(server.device("mo"), sha).content == data
+    server.user("kay", offices=("KB",))
+    _refused(_get(server.device("kay"), sha), 403, Errno.OUT_OF_SCOPE)
+
+
 def test_attachment_hash_mismatch_discards(server: Server, ann: SyncClient) -> None:
     from sync import protocol as p
 

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import given
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
 from sync.server.db import (
+    attachment_offices,
+    changes,
     dumps,
     field_state,
     insert_many,
@@ -21,7 +24,7 @@ from sync.server.db import (
     row_state,
     upsert,
 )
-from sync.server.migrate import VERSION_TABLE, upgrade
+from sync.server.migrate import VERSION_TABLE, alembic_config, upgrade
 
 
 def test_migrations_and_metadata_agree(db_url: str) -> None:
@@ -132,5 +135,58 @@ def test_upsert_inserts_new_keys_and_replaces_the_rest_of_existing_ones(db_url: 
             ("r2", "address_th", '"ตาก"', 4),
             ("r1", "phone", None, 2**40),
         ]
+    finally:
+        engine.dispose()
+
+
+def test_migration_0004_fills_attachment_offices_from_the_log(db_url: str) -> None:
+    """Every office an attachment row was logged to while it named a hash may fetch it."""
+    engine = make_engine(db_url)
+    h1, h2, h3 = "a1" * 32, "b2" * 32, "c3" * 32
+    entries = [
+        # created whole in MS, then moved to TAK: the move is logged to MS, every field
+        # again to TAK
+        ("attachment", "r1", "*", json.dumps({"sha256": h1, "office": "MS"}), "MS"),
+        ("attachment", "r1", "office", json.dumps("TAK"), "MS"),
+        ("attachment", "r1", "sha256", json.dumps(h1), "TAK"),
+        # field by field in KB, its scan replaced later: both hashes stay with KB
+        ("attachment", "r2", "office", json.dumps("KB"), "KB"),
+        ("attachment", "r2", "sha256", json.dumps(h2), "KB"),
+        ("attachment", "r2", "sha256", json.dumps(h3), "KB"),
+        # no hash yet, a damaged value, another entity with a sha256 key: nothing
+        ("attachment", "r3", "office", json.dumps("NAN"), "NAN"),
+        ("attachment", "r4", "*", "{not json", "NAN"),
+        ("person", "p1", "*", json.dumps({"sha256": h1, "office": "NAN"}), "NAN"),
+    ]
+    try:
+        upgrade(engine, "0003")  # a fresh SQLite file
+        with engine.begin() as conn:  # PostgreSQL's copy of the template is at head
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0003")
+        with engine.begin() as conn:
+            conn.execute(
+                changes.insert(),
+                [
+                    {
+                        "seq": seq,
+                        "change_id": f"c{seq}",
+                        "entity": entity,
+                        "row_id": row_id,
+                        "field": field,
+                        "value": value,
+                        "hlc": f"{seq:016d}-0000-d",
+                        "device_id": "d",
+                        "user_id": "ann",
+                        "office": office,
+                        "received_at": "2026-11-23T04:00:00Z",
+                    }
+                    for seq, (entity, row_id, field, value, office) in enumerate(entries, 1)
+                ],
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            found = {tuple(row) for row in conn.execute(select(attachment_offices))}
+        assert found == {(h1, "MS"), (h1, "TAK"), (h2, "KB"), (h3, "KB")}
     finally:
         engine.dispose()
