@@ -24,7 +24,7 @@ from desktop.services import sync_attachments, sync_view
 from desktop.services.attachments import add_attachment, blob_store
 from sync import protocol as p
 from sync.client import attachments as wire
-from sync.client.http import ServerUnreachable, SyncClient
+from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
 from tests.sync.conftest import Device, MemorySink, Server
 
 SCAN_BYTES = 3 * 1024 * 1024 + 12_345  # a 3 MB scan, not a whole number of chunks
@@ -523,3 +523,90 @@ def test_unreachable_server_is_not_a_blob_refusal(tmp_path: Path) -> None:
     client = SyncClient(Offline(), "http://nowhere", "token")
     with pytest.raises(ServerUnreachable):
         wire.download_blob(client, "ab" * 32, MemorySink())
+
+
+class _Answer:
+    """A streamed answer a hostile or broken server might give."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status_code = status
+        self.headers = httpx.Headers(headers)
+        self.body = body
+        self.num_bytes_downloaded = 0
+
+    def read(self) -> bytes:
+        return self.body
+
+    @property
+    def content(self) -> bytes:
+        return self.body
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        for start in range(0, len(self.body), 1000):
+            self.num_bytes_downloaded += len(self.body[start : start + 1000])
+            yield self.body[start : start + 1000]
+
+
+class _Scripted:
+    """An HTTP client whose downloads get the answers given, in order."""
+
+    def __init__(self, *answers: _Answer) -> None:
+        self.answers = list(answers)
+        self.ranges: list[str | None] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:  # pragma: no cover
+        raise AssertionError("only downloads here")
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[_Answer]:
+        self.ranges.append((kwargs.get("headers") or {}).get("Range"))
+        yield self.answers.pop(0)
+
+
+def test_hostile_or_broken_download_answers_are_refused_and_keep_nothing_wrong() -> None:
+    data = os.urandom(5000)
+    sha = hashlib.sha256(data).hexdigest()
+
+    def fetch(*answers: _Answer, held: bytes = b"", max_bytes: int = 10_000) -> MemorySink:
+        sink = MemorySink(held)
+        client = SyncClient(_Scripted(*answers), "http://server", "token")
+        wire.download_blob(client, sha, sink, max_bytes=max_bytes)
+        return sink
+
+    whole = {"Content-Length": "5000"}
+    # bytes from somewhere else than where the device asked to resume: refused
+    with pytest.raises(wire.BlobRefused, match="from 3000"):
+        fetch(
+            _Answer(206, {"Content-Range": "bytes 3000-4999/5000"}, data[3000:]), held=data[:1000]
+        )
+    # a partial answer that does not say which part: the sync stops with a clear error
+    with pytest.raises(SyncHttpError, match="without its range"):
+        fetch(_Answer(206, {}, data[1000:]), held=data[:1000])
+    # larger than the device takes, announced or not: refused, nothing kept
+    with pytest.raises(wire.BlobRefused) as announced:
+        fetch(_Answer(200, whole, data), max_bytes=4000)
+    assert announced.value.errno == p.Errno.ATTACHMENT_TOO_LARGE
+    sink = MemorySink()
+    client = SyncClient(_Scripted(_Answer(200, {}, data)), "http://server", "token")
+    with pytest.raises(wire.BlobRefused) as streamed:
+        wire.download_blob(client, sha, sink, max_bytes=4000)
+    assert (streamed.value.errno, sink.held) == (p.Errno.ATTACHMENT_TOO_LARGE, 0)
+    # other bytes than the name says: refused, nothing kept
+    sink = MemorySink()
+    client = SyncClient(_Scripted(_Answer(200, whole, os.urandom(5000))), "http://server", "t")
+    with pytest.raises(wire.BlobRefused) as wrong:
+        wire.download_blob(client, sha, sink)
+    assert (wrong.value.errno, sink.held) == (p.Errno.HASH_MISMATCH, 0)
+    # what the device held cannot be part of this blob (416): dropped, fetched whole again
+    past = _Answer(
+        416,
+        {"Content-Range": "bytes */5000"},
+        b'{"status":416,"errno":135,'
+        b'"error":"range_not_satisfiable","message":"past the end","details":{}}',
+    )
+    assert bytes(fetch(past, _Answer(200, whole, data), held=os.urandom(6000)).data) == data
+    # a device that already holds the whole blob asks for nothing
+    sink = MemorySink(data)
+    scripted = _Scripted()
+    done = wire.download_blob(SyncClient(scripted, "", "t"), sha, sink, size=5000)
+    assert (done.received, done.resumed_from, scripted.ranges) == (0, 5000, [])

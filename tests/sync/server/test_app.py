@@ -313,6 +313,8 @@ def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) 
     for header in ("bytes=0-10,20-30", "items=0-5", "bytes=10-5", "bytes=a-", "bytes=-"):
         ignored = _get(ann, sha, Range=header)
         assert (ignored.status_code, ignored.content) == (200, data), header
+    # a header far longer than any range: refused before it is read
+    _refused(_get(ann, sha, Range="bytes=" + "0" * 300 + "-"), 400, Errno.INVALID_PAYLOAD)
     for header in ("bytes=3076-", "bytes=99999-100000", "bytes=-0"):
         past = _get(ann, sha, Range=header)
         _refused(past, 416, Errno.RANGE_NOT_SATISFIABLE)
