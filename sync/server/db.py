@@ -186,6 +186,17 @@ attachment_offices = Table(
     PrimaryKeyConstraint("sha256", "office"),
 )
 
+# Rows whose creation event a device stored before protocol 3 (the server has stored none
+# since; every device derives them). Pull forms 2 and 3 carry those stored events as rows,
+# and derive the event of every other row they create (``ingest.pull``).
+logged_creations = Table(
+    "logged_creations",
+    metadata,
+    Column("row_id", String(36), nullable=False),
+    Column("entity", String(32), nullable=False),
+    PrimaryKeyConstraint("row_id", "entity"),
+)
+
 audit = Table(
     "audit",
     metadata,

@@ -36,6 +36,7 @@ from desktop.domain.catalogue import (
     FieldType,
     Merge,
     audit_event_id,
+    creation_event,
     is_creation_event,
 )
 from desktop.domain.hlc import HybridClock
@@ -66,6 +67,7 @@ from sync.server.db import (
     insert_missing,
     loads,
     lock_counter,
+    logged_creations,
     merges,
     read_counter,
     row_state,
@@ -733,6 +735,7 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
             changes.c.value,
             changes.c.hlc,
             changes.c.user_id,
+            changes.c.device_id,
         ).where(changes.c.seq > since, changes.c.seq <= high)
         if not caller.all_offices:
             query = query.where(changes.c.office.in_(sorted(caller.offices)))
@@ -742,8 +745,9 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         upper = found[-1].seq if more else max(high, since)
         rows: dict[tuple[str, str], _PageRow] = {}
         top_hlc: str | None = None
+        own: set[tuple[str, str]] = set()  # rows whose insert the caller's device pushed
         # rows unpacked as tuples: a Row's attribute costs about 1 µs, nine per log entry
-        for seq, entity, row_id, name, value, hlc, user_id in found:
+        for seq, entity, row_id, name, value, hlc, user_id, device_id in found:
             if form >= 4 and entity == AUDIT_ENTITY and _stored_creation_event(value):
                 continue  # stored before protocol 3: form 4 devices derive it themselves
             key = (entity, row_id)
@@ -754,6 +758,11 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
             row.version = seq
             if top_hlc is None or hlc > top_hlc:
                 top_hlc = hlc
+            if form < 4 and name == WHOLE_ROW and device_id == caller.device_id:
+                own.add(key)
+        listed_rows = list(rows.values())
+        if form < 4:
+            listed_rows = _with_creation_events(conn, rows, own)
         merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
         conflict_query = select(conflicts).where(conflicts.c.seq > since, conflicts.c.seq <= upper)
         if not caller.all_offices:
@@ -771,20 +780,56 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         parts: list[str] = []
         version = 0
         stamps = StampWriter() if form >= 5 else None
-        for row in rows.values():
+        for row in listed_rows:
             parts.append(row.compact(row.version - version, form, stamps))
             version = row.version
         body = f'{{"v":{form:d},"since":{since:d}'
         listed = ",".join(parts)
     else:
         body = f'{{"since":{since:d}'
-        listed = ",".join(row.json() for row in rows.values())
+        listed = ",".join(row.json() for row in listed_rows)
     body += (
         f',"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
         f'"rows":[{listed}],'
         f'"merges":[{",".join(merge_list)}],"conflicts":[{",".join(conflict_list)}]}}'
     )
-    return PulledPage(body.encode("utf-8"), len(rows), upper)
+    return PulledPage(body.encode("utf-8"), len(listed_rows), upper)
+
+
+def _with_creation_events(
+    conn: Connection, rows: dict[tuple[str, str], _PageRow], own: set[tuple[str, str]]
+) -> list[_PageRow]:
+    """The page's rows for a device before protocol 3 (pull forms 2 and 3), each row the
+    page creates followed by its creation event, which such a device cannot derive.
+
+    Left out: rows whose event a device stored before protocol 3 (``logged_creations``:
+    that stored event is in the log and travels as a row) and rows the caller's own device
+    pushed (it recorded the event itself, under its own stamp). The event is the one
+    protocol 3 devices derive (:func:`creation_event`), so every device has the same.
+    """
+    created = [key for key, row in rows.items() if row.created is not None and key not in own]
+    if not created:
+        return list(rows.values())
+    stored: set[tuple[str, str]] = set()
+    for start in range(0, len(created), _IN_CHUNK):
+        ids = sorted({row_id for _entity, row_id in created[start : start + _IN_CHUNK]})
+        query = select(logged_creations.c.entity, logged_creations.c.row_id).where(
+            logged_creations.c.row_id.in_(ids)
+        )
+        stored.update((entity, row_id) for entity, row_id in conn.execute(query))
+    derive = set(created) - stored
+    listed: list[_PageRow] = []
+    for key, row in rows.items():
+        listed.append(row)
+        if key in derive and row.created is not None:
+            stamp, user = row.created
+            values = loads(row.raw) if row.raw is not None else row.values
+            event = creation_event(row.entity, row.row_id, values.get("office"), stamp, user)
+            event_row = _PageRow(AUDIT_ENTITY, str(event.pop("id")), row.version)
+            if (AUDIT_ENTITY, event_row.row_id) not in rows:
+                event_row.raw, event_row.stamp = dumps(event), stamp
+                listed.append(event_row)
+    return listed
 
 
 def _stored_creation_event(text: str | None) -> bool:

@@ -440,3 +440,94 @@ def test_a_device_syncs_with_a_server_that_writes_pull_forms_up_to_4(
         assert session.get(Person, pid) is not None
         actions = [e.action for e in session.scalars(select(AuditEvent))]
     assert actions == ["person.created"]
+
+
+def _events(device: Device) -> dict[str, dict[str, Any]]:
+    from desktop.models.entities import AuditEvent
+
+    names = ("office", "at", "user", "device", "action", "entity", "row_id", "details")
+    with device.store.read() as session:
+        return {
+            e.id: {name: getattr(e, name) for name in names}
+            for e in session.scalars(select(AuditEvent))
+        }
+
+
+@pytest.mark.parametrize("forms", [(2,), (2, 3)])
+def test_a_device_reading_only_pull_forms_2_or_3_gets_every_creation_event(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch, forms: tuple[int, ...]
+) -> None:
+    """An app from before protocol 3 cannot derive creation events: pull forms 2 and 3
+    carry each one after the row it creates, the same event protocol 3 devices derive."""
+    from desktop.services.sync import SyncSummary
+
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    pid = _person(a, phone="1")
+    _edit(a, Person, pid, phone="2")
+    assert a.sync().ok
+    from sync import protocol
+
+    monkeypatch.setattr(protocol, "PULL_FORMS", forms)  # what GET /v1/info now lists
+    assert b.sync().ok
+    assert b.service.forms(SyncSummary())[1] == max(forms)
+    assert _events(b) == _events(a)
+    assert sorted(e["action"] for e in _events(b).values()) == ["person.created", "person.updated"]
+    # the device that pushed the row recorded the event itself: not sent back to it
+    mine = [r for r in a.client.pull(0, form=3).rows if r.entity == "audit_event"]
+    theirs = [r for r in b.client.pull(0, form=3).rows if r.entity == "audit_event"]
+    assert [r.values["action"] for r in mine] == ["person.updated"]
+    assert sorted(r.values["action"] for r in theirs) == ["person.created", "person.updated"]
+    assert {r.id for r in theirs} == set(_events(a))
+    assert len(b.client.pull(0).rows) == len(b.client.pull(0, form=3).rows) == 3
+
+
+def test_a_creation_event_stored_before_protocol_3_is_not_sent_twice(
+    server: Server, make_device: Any
+) -> None:
+    """Rows made before the server knew protocol 3 kept their stored creation event (its
+    own id, from its own stamp); forms 2 and 3 send that one, and derive none beside it."""
+    import json
+
+    from sync.server.db import changes, logged_creations
+
+    server.user("bob")
+    b = make_device(server, "bob")
+    person = "0191a000-0000-7000-8000-000000000001"
+    stored_event = "0191a000-0000-7000-8000-000000000002"
+    event = {"office": "MS", "at": "2026-11-01T08:00:00+00:00", "user": "ann"}
+    event |= {"device": "old", "action": "person.created", "entity": "person"}
+    event |= {"row_id": person, "details": {"fields": ["office", "phone"]}}
+    logged = [
+        ("person", person, {"office": "MS", "phone": "1"}, "0001761984000000-0000-old"),
+        ("audit_event", stored_event, event, "0001761984000000-0001-old"),
+    ]
+    with server.engine.begin() as conn:
+        conn.execute(
+            changes.insert(),
+            [
+                {
+                    "seq": seq,
+                    "change_id": f"old-{seq}",
+                    "entity": entity,
+                    "row_id": row_id,
+                    "field": "*",
+                    "value": json.dumps(values),
+                    "hlc": stamp,
+                    "device_id": "old",
+                    "user_id": "ann",
+                    "office": "MS",
+                    "received_at": "2026-11-01T08:00:00Z",
+                }
+                for seq, (entity, row_id, values, stamp) in enumerate(logged, 1)
+            ],
+        )
+        conn.execute(logged_creations.insert().values(row_id=person, entity="person"))
+        conn.exec_driver_sql("UPDATE counter SET value = 2")
+    for form in (2, 3):
+        page = b.client.pull(0, form=form)
+        assert [(r.entity, r.id) for r in page.rows] == [
+            ("person", person),
+            ("audit_event", stored_event),
+        ]

@@ -19,6 +19,7 @@ from sync.server.db import (
     dumps,
     field_state,
     insert_many,
+    logged_creations,
     make_engine,
     metadata,
     row_state,
@@ -139,9 +140,58 @@ def test_upsert_inserts_new_keys_and_replaces_the_rest_of_existing_ones(db_url: 
         engine.dispose()
 
 
+def _at_revision(engine: Any, revision: str) -> None:
+    """Bring a fresh database (SQLite: empty; PostgreSQL: a copy of the template, at
+    head) to ``revision`` exactly."""
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def _log(engine: Any, entries: list[tuple[str, str, str, str, str]]) -> None:
+    """Write (entity, row id, field, value JSON, office) entries into ``changes``."""
+    with engine.begin() as conn:
+        conn.execute(
+            changes.insert(),
+            [
+                {
+                    "seq": seq,
+                    "change_id": f"c{seq}",
+                    "entity": entity,
+                    "row_id": row_id,
+                    "field": field,
+                    "value": value,
+                    "hlc": f"{seq:016d}-0000-d",
+                    "device_id": "d",
+                    "user_id": "ann",
+                    "office": office,
+                    "received_at": "2026-11-23T04:00:00Z",
+                }
+                for seq, (entity, row_id, field, value, office) in enumerate(entries, 1)
+            ],
+        )
+
+
+def _migrated(
+    db_url: str, revision: str, entries: list[tuple[str, str, str, str, str]], table: Any
+) -> set[tuple[Any, ...]]:
+    """The rows of ``table`` after migrating to head from ``revision`` with ``entries``
+    in the log."""
+    engine = make_engine(db_url)
+    try:
+        _at_revision(engine, revision)
+        _log(engine, entries)
+        upgrade(engine)
+        with engine.connect() as conn:
+            return {tuple(row) for row in conn.execute(select(table))}
+    finally:
+        engine.dispose()
+
+
 def test_migration_0004_fills_attachment_offices_from_the_log(db_url: str) -> None:
     """Every office an attachment row was logged to while it named a hash may fetch it."""
-    engine = make_engine(db_url)
     h1, h2, h3 = "a1" * 32, "b2" * 32, "c3" * 32
     entries = [
         # created whole in MS, then moved to TAK: the move is logged to MS, every field
@@ -158,35 +208,26 @@ def test_migration_0004_fills_attachment_offices_from_the_log(db_url: str) -> No
         ("attachment", "r4", "*", "{not json", "NAN"),
         ("person", "p1", "*", json.dumps({"sha256": h1, "office": "NAN"}), "NAN"),
     ]
-    try:
-        upgrade(engine, "0003")  # a fresh SQLite file
-        with engine.begin() as conn:  # PostgreSQL's copy of the template is at head
-            config = alembic_config()
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0003")
-        with engine.begin() as conn:
-            conn.execute(
-                changes.insert(),
-                [
-                    {
-                        "seq": seq,
-                        "change_id": f"c{seq}",
-                        "entity": entity,
-                        "row_id": row_id,
-                        "field": field,
-                        "value": value,
-                        "hlc": f"{seq:016d}-0000-d",
-                        "device_id": "d",
-                        "user_id": "ann",
-                        "office": office,
-                        "received_at": "2026-11-23T04:00:00Z",
-                    }
-                    for seq, (entity, row_id, field, value, office) in enumerate(entries, 1)
-                ],
-            )
-        upgrade(engine)
-        with engine.connect() as conn:
-            found = {tuple(row) for row in conn.execute(select(attachment_offices))}
-        assert found == {(h1, "MS"), (h1, "TAK"), (h2, "KB"), (h3, "KB")}
-    finally:
-        engine.dispose()
+    found = _migrated(db_url, "0003", entries, attachment_offices)
+    assert found == {(h1, "MS"), (h1, "TAK"), (h2, "KB"), (h3, "KB")}
+
+
+def test_migration_0005_names_the_rows_with_a_stored_creation_event(db_url: str) -> None:
+
+    def event(action: str, entity: object, row_id: object) -> str:
+        return json.dumps({"action": action, "entity": entity, "row_id": row_id, "user": "a"})
+
+    entries = [
+        ("person", "p1", "*", json.dumps({"office": "MS"}), "MS"),
+        ("audit_event", "e1", "*", event("person.created", "person", "p1"), "MS"),
+        ("audit_event", "e2", "*", event("step.created", "step", "s1"), "MS"),
+        # not creation events, or not readable as one: nothing
+        ("audit_event", "e3", "*", event("person.updated", "person", "p1"), "MS"),
+        ("audit_event", "e4", "*", event("person.created", "step", "s2"), "MS"),
+        ("audit_event", "e5", "*", event("person.created", "person", 7), "MS"),
+        ("audit_event", "e6", "*", '{"action": "x.created", damaged', "MS"),
+        ("audit_event", "e7", "*", '["person.created"]', "MS"),
+        ("audit_event", "e8", "office", json.dumps("person.created"), "MS"),
+    ]
+    found = _migrated(db_url, "0004", entries, logged_creations)
+    assert found == {("p1", "person"), ("s1", "step")}
