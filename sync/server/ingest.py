@@ -174,9 +174,10 @@ def _matching(
 
 
 def _keyed_reads(conn: Connection) -> None:
-    """Let this write transaction read rows by key only (PostgreSQL: no sequential scans).
+    """Let this transaction read rows by key only (PostgreSQL: no sequential scans).
 
-    Every read in a push, merge or conflict resolution asks for rows by id. For a thousand
+    Every read in a push, merge or conflict resolution asks for rows by id, and so does
+    a pull's look into ``logged_creations`` (its other reads go by sequence number). For a thousand
     ids, the planner priced ``row_id = ANY(...)`` on ``row_state`` as a scan of the whole
     table, which grew with every case file the server held: at 220,000 rows a parallel
     sequential scan took a median 89 ms per push batch, against 14-25 ms through the
@@ -200,6 +201,9 @@ _ACTIVE_MERGES = _keyed(
     merges.c.source_id,
 )
 _LOGGED = _keyed(select(changes.c.change_id, changes.c.seq), changes.c.change_id)
+_LOGGED_CREATIONS = _keyed(
+    select(logged_creations.c.entity, logged_creations.c.row_id), logged_creations.c.row_id
+)
 
 
 def _load_rows(
@@ -811,12 +815,9 @@ def _with_creation_events(
     if not created:
         return list(rows.values())
     stored: set[tuple[str, str]] = set()
-    for start in range(0, len(created), _IN_CHUNK):
-        ids = sorted({row_id for _entity, row_id in created[start : start + _IN_CHUNK]})
-        query = select(logged_creations.c.entity, logged_creations.c.row_id).where(
-            logged_creations.c.row_id.in_(ids)
-        )
-        stored.update((entity, row_id) for entity, row_id in conn.execute(query))
+    _keyed_reads(conn)  # by key, whatever the size of the table
+    for query, params in _matching(conn, _LOGGED_CREATIONS, (row_id for _e, row_id in created)):
+        stored.update((entity, row_id) for entity, row_id in conn.execute(query, params))
     derive = set(created) - stored
     listed: list[_PageRow] = []
     for key, row in rows.items():
