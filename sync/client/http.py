@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import importlib
 import json
 import re
@@ -297,21 +296,6 @@ class SyncClient:
             self.bytes_sent += REQUEST_OVERHEAD_BYTES
             if response is not None:
                 self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
-
-    def upload(self, data: bytes, chunk_size: int = 256 * 1024) -> p.UploadStatus:
-        """Upload content-addressed bytes, sending only chunks the server lacks; verify."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        status = self.attachment_start(
-            p.UploadStart(sha256=sha256, size=len(data), chunk_size=chunk_size)
-        )
-        if status.complete:
-            return status
-        have = set(status.received)
-        for index in range(status.chunks):
-            if index not in have:
-                part = data[index * status.chunk_size : (index + 1) * status.chunk_size]
-                self.attachment_chunk(sha256, index, part)
-        return self.attachment_verify(sha256)
 
     def upload_status(self, sha256: str) -> p.UploadStatus:
         return self._call(p.UploadStatus, "GET", "/attachments/status", params={"sha256": sha256})

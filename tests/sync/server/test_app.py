@@ -248,19 +248,20 @@ def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncCli
     data = bytes(range(256)) * 40  # 10,240 bytes: three chunks of 4 KiB
     sha = hashlib.sha256(data).hexdigest()
     # a first attempt that stops after one chunk, as when the link drops
-    ann._request(
-        "POST",
-        "/attachments/start",
-        body=__import__("sync.protocol", fromlist=["x"]).UploadStart(
-            sha256=sha, size=len(data), chunk_size=4096
-        ),
-    )
-    ann._request("PUT", "/attachments/chunk", raw=data[:4096], params={"sha256": sha, "index": 0})
+    ann.attachment_start(p.UploadStart(sha256=sha, size=len(data), chunk_size=4096))
+    ann.attachment_chunk(sha, 0, data[:4096])
     assert ann.upload_status(sha).received == [0]
-    done = ann.upload(data, chunk_size=4096)
-    assert done.complete
-    assert done.received == [0, 1, 2]
+    done = _upload(ann, data, 4096)
+    assert (done.chunks, done.sent_chunks, done.sent_bytes) == (3, 2, len(data) - 4096)
+    status = ann.upload_status(sha)
+    assert status.complete
+    assert status.received == [0, 1, 2]
     assert _download(ann, sha) == data
+
+
+def _upload(client: SyncClient, data: bytes, chunk_size: int) -> wire.UploadResult:
+    sha256 = hashlib.sha256(data).hexdigest()
+    return wire.upload_blob(client, sha256, len(data), lambda: [data], chunk_size=chunk_size)
 
 
 def _download(client: SyncClient, sha256: str) -> bytes:
@@ -285,7 +286,7 @@ def _get(client: SyncClient, sha256: str, **headers: str) -> Any:
 def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) -> None:
     data = bytes(range(256)) * 12 + b"tail"  # 3,076 bytes in chunks of 1 KiB
     sha = hashlib.sha256(data).hexdigest()
-    assert ann.upload(data, chunk_size=1024).complete
+    assert _upload(ann, data, 1024).sent_chunks == 4
     whole = _get(ann, sha)
     assert whole.status_code == 200
     assert whole.content == data
@@ -324,7 +325,7 @@ def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) 
 def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient) -> None:
     data = b"x" * 5000
     sha = hashlib.sha256(data).hexdigest()
-    ann.upload(data, chunk_size=1024)
+    _upload(ann, data, 1024)
     server.user("eve", offices=("TK",))
     eve = server.device("eve")
     _refused(_get(eve, sha, Range="bytes=100-"), 403, Errno.OUT_OF_SCOPE)
@@ -335,7 +336,7 @@ def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient)
 def test_an_attachment_follows_its_row_to_another_office(server: Server, ann: SyncClient) -> None:
     data = b"passport page " * 1000
     sha = hashlib.sha256(data).hexdigest()
-    ann.upload(data, chunk_size=4096)
+    _upload(ann, data, 4096)
     row = str(uuid.uuid4())
     made = _post(
         ann,
