@@ -46,13 +46,15 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class WorkerState:
-    """Where the worker is; ``stage``/``done`` while syncing; ``retry_in`` when waiting."""
+    """Where the worker is; ``stage``/``done``/``total`` while syncing (``total`` is known
+    for attachment bytes only); ``retry_in`` when waiting."""
 
     phase: Phase = Phase.CHECKING
     stage: str = ""
     done: int = 0
     retry_in: float | None = None
     error: str | None = None
+    total: int = 0
 
 
 def _human_size(size: int) -> str:
@@ -68,7 +70,9 @@ class SyncWorker(QObject):
 
     changed = Signal(object)  # WorkerState
     synced = Signal(object)  # SyncSummary of each finished attempt
-    _progressed = Signal(str, int)  # from the sync thread; queued to the GUI thread
+    # from the sync thread, queued to the GUI thread; byte counts may pass 2**31, which a
+    # Qt int would not hold
+    _progressed = Signal(str, object, object)
 
     def __init__(
         self,
@@ -167,7 +171,7 @@ class SyncWorker(QObject):
             lambda: _services().run_sync(
                 store,
                 factory or _services().default_http,
-                on_progress=lambda stage, done, _total: emit(stage, done),
+                on_progress=lambda stage, done, total: emit(stage, done, total),
             ),
             write=True,
             on_success=self._synced,
@@ -175,9 +179,9 @@ class SyncWorker(QObject):
             owner=self,
         )
 
-    def _progress(self, stage: str, done: int) -> None:
+    def _progress(self, stage: str, done: int, total: int) -> None:
         if self.state.phase is Phase.SYNCING:
-            self._set(replace(self.state, stage=stage, done=done))
+            self._set(replace(self.state, stage=stage, done=done, total=total))
 
     def _synced(self, summary: Any) -> None:
         if summary.ok:
@@ -232,7 +236,8 @@ def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
     if phase is Phase.SYNCING:
         if state.stage in ("upload", "download"):  # attachment stages report bytes
             key = f"ui.sync_status.files_{state.stage}"
-            parts = [tr(key, kilobytes=round(state.done / 1024))]
+            kilobytes, total = round(state.done / 1024), round(state.total / 1024)
+            parts = [tr(key, kilobytes=kilobytes, total=total)]
         else:
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]

@@ -329,12 +329,27 @@ def test_unregistered_device_is_not_set_up_and_never_calls_the_network(
     assert worker.scheduled == worker.interval_s
 
 
-def test_file_transfer_progress_is_shown_in_kilobytes_not_changes() -> None:
-    upload = status_text(WorkerState(Phase.SYNCING, "upload", 3 * 1024 * 1024), None)
-    download = status_text(WorkerState(Phase.SYNCING, "download", 512 * 1024), None)
-    assert "3072 KB" in upload
+def test_file_transfer_progress_is_shown_in_kilobytes_of_the_whole() -> None:
+    mb = 1024 * 1024
+    upload = status_text(WorkerState(Phase.SYNCING, "upload", 3 * mb, total=5 * mb), None)
+    download = status_text(WorkerState(Phase.SYNCING, "download", mb // 2, total=3 * mb), None)
+    assert "3072 of 5120 KB" in upload
     assert "changes" not in upload
-    assert "512 KB" in download
+    assert "512 of 3072 KB" in download
+    # a transfer past 2 GiB: more than a Qt int holds, still shown
+    huge = WorkerState(Phase.SYNCING, "download", 3 * 1024 * mb, total=4 * 1024 * mb)
+    assert "3145728 of 4194304 KB" in status_text(huge, None)
+
+
+def test_progress_past_2_gib_crosses_the_worker_signal(ctx: AppContext) -> None:
+    worker = _worker(ctx, lambda url: Unreachable())
+    worker._set(WorkerState(Phase.SYNCING))
+    worker._progressed.emit("download", 3 * 2**30, 4 * 2**30)  # as the sync thread does
+    assert (worker.state.stage, worker.state.done, worker.state.total) == (
+        "download",
+        3 * 2**30,
+        4 * 2**30,
+    )
 
 
 def test_metered_question_counts_the_attachments_a_sync_will_fetch(
