@@ -25,7 +25,9 @@ and the sync goes on; a dropped link or a revoked device stops the sync as for r
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from desktop.services.sync import SyncSummary
 
 UPLOADED_PREFIX = "blob:"
+PROBLEMS_PREFIX = "blob_problems:"  # + "upload" / "download": the last pass's BlobProblems
 OnProgress = Callable[[str, int, int], None]
 
 
@@ -56,6 +59,16 @@ class BlobNeed:
     filename: str
 
 
+@dataclass(frozen=True)
+class BlobProblem:
+    """A blob that did not move, and why: listed on the Sync page until it moves."""
+
+    direction: str  # "upload" or "download"
+    sha256: str
+    filename: str
+    error: str
+
+
 @dataclass
 class BlobReport:
     """What one pass of uploads or downloads did."""
@@ -64,7 +77,7 @@ class BlobReport:
     failed: int = 0
     refused_rows: int = 0
     bytes_moved: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[BlobProblem] = field(default_factory=list)
 
 
 def uploaded_key(sha256: str) -> str:
@@ -185,7 +198,7 @@ def upload_pending(
         except (wire.BlobRefused, UserError) as exc:
             # UserError: the local copy is damaged; it is not sent, and stays unmarked
             report.failed += 1
-            report.errors.append(f"{need.sha256[:12]} {need.filename}: {exc}")
+            report.errors.append(BlobProblem("upload", need.sha256, need.filename, str(exc)))
         else:
             mark_uploaded(store, need.sha256)
             report.done += 1
@@ -208,6 +221,9 @@ def download_missing(
     """
     needs, refused = downloads_needed(store)
     report = BlobReport(refused_rows=refused)
+    if refused:
+        reason = f"{refused} attachment rows name no valid SHA-256 or file name: not fetched"
+        report.errors.append(BlobProblem("download", "", "", reason))
     total = sum(n.size for n in needs)
     blobs = blob_store(store)
     wanted = {n.sha256 for n in needs}
@@ -235,10 +251,10 @@ def download_missing(
         except wire.BlobRefused as exc:
             if exc.errno not in (p.Errno.NOT_FOUND, p.Errno.UPLOAD_NOT_STARTED):
                 report.failed += 1
-                report.errors.append(f"{need.sha256[:12]} {need.filename}: {exc}")
+                report.errors.append(BlobProblem("download", need.sha256, need.filename, str(exc)))
         except UserError as exc:  # damaged between the download and its storing
             report.failed += 1
-            report.errors.append(f"{need.sha256[:12]} {need.filename}: {exc.code}")
+            report.errors.append(BlobProblem("download", need.sha256, need.filename, str(exc)))
         else:
             if stored.sha256 != need.sha256:  # pragma: no cover - download_blob checked it
                 raise AssertionError("stored blob under another name")
@@ -258,6 +274,7 @@ def sync_uploads(
     report = upload_pending(store, client, on_progress=on_progress)
     summary.attachments_uploaded += report.done
     summary.attachments_failed += report.failed
+    _remember(store, "upload", report.errors)
 
 
 def sync_downloads(
@@ -267,3 +284,26 @@ def sync_downloads(
     report = download_missing(store, client, on_progress=on_progress)
     summary.attachments_downloaded += report.done
     summary.attachments_failed += report.failed + report.refused_rows
+    _remember(store, "download", report.errors)
+
+
+def problems(store: Store) -> list[BlobProblem]:
+    """The blobs the last sync could not move (each direction as its last pass left it)."""
+    found: list[BlobProblem] = []
+    with store.read() as session:
+        for direction in ("upload", "download"):
+            state = session.get(SyncState, PROBLEMS_PREFIX + direction)
+            if state is not None:
+                found.extend(BlobProblem(**item) for item in json.loads(state.value))
+    return found
+
+
+def _remember(store: Store, direction: str, found: list[BlobProblem]) -> None:
+    """Keep this pass's problems for the Sync page, replacing the last pass's."""
+    with store.remote_session() as session:
+        session.merge(
+            SyncState(
+                key=PROBLEMS_PREFIX + direction,
+                value=json.dumps([dataclasses.asdict(item) for item in found[:200]]),
+            )
+        )

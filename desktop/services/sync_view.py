@@ -209,7 +209,8 @@ def overview(
 
 
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
-    """Refused changes, oldest first."""
+    """Refused changes, oldest first, then the attachments the last sync could not move
+    (``attachment.upload`` / ``attachment.download``; every sync tries them again)."""
     with store.read() as session:
         rows = session.scalars(
             select(OutboxEntry)
@@ -217,10 +218,14 @@ def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
             .order_by(OutboxEntry.seq)
             .limit(limit)
         )
-        return [
+        items = [
             FailedItem(r.seq, r.entity, r.field, r.row_id, r.last_error or "", r.attempts)
             for r in rows
         ]
+    for problem in sync_attachments.problems(store):
+        error = f"{problem.filename}: {problem.error}" if problem.filename else problem.error
+        items.append(FailedItem(0, "attachment", problem.direction, problem.sha256, error, 1))
+    return items[:limit]
 
 
 def _value(side: dict[str, Any]) -> str:

@@ -134,7 +134,7 @@ def test_a_locally_damaged_blob_is_not_sent_and_the_others_go(
     path.write_bytes(bytes(damaged))
     report = sync_attachments.upload_pending(store, client)
     assert (report.done, report.failed) == (1, 1)
-    assert "bad.jpg" in report.errors[0]
+    assert (report.errors[0].direction, report.errors[0].filename) == ("upload", "bad.jpg")
     assert [n.sha256 for n in sync_attachments.uploads_needed(store)] == [_sha(bad)]
     # the server verified nothing for the damaged one: it cannot be downloaded
     with pytest.raises(wire.BlobRefused):

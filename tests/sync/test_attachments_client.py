@@ -328,15 +328,22 @@ def test_a_chunk_tampered_in_transit_is_rejected_and_nothing_is_stored(
     assert server.count("attachments") == 0
     assert server.count("attachment_chunks") == 0
     assert [n.sha256 for n in sync_attachments.uploads_needed(a.store)] == [sha]
+    # the Sync page lists it among the failed items, with its file name and why
+    [failed] = sync_view.failed_items(a.store)
+    assert (failed.entity, failed.field, failed.row_id) == ("attachment", "upload", sha)
+    assert failed.error.startswith("scan.jpg: ")
+    assert "SHA-256" in failed.error
     # the other device gets the row but no bytes, and does not count it as a failure
     pulled = b.sync()
     assert pulled.ok
     assert pulled.attachments_downloaded == 0
     assert pulled.attachments_failed == 0
     assert not blob_store(b.store).has(sha)
-    # an honest link next time: the whole file goes again and arrives
+    assert sync_view.failed_items(b.store) == []
+    # an honest link next time: the whole file goes again and arrives, and is listed no more
     link.tamper_chunk = None
     assert a.sync().attachments_uploaded == 1
+    assert sync_view.failed_items(a.store) == []
     assert b.sync().attachments_downloaded == 1
     assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
 
@@ -357,6 +364,14 @@ def test_a_download_tampered_in_transit_is_refused_and_nothing_is_stored(
     assert summary.attachments_downloaded == 0
     assert _blob_files(b) == []
     assert not blob_store(b.store).has(sha)
+    [failed] = sync_view.failed_items(b.store)
+    assert (failed.field, failed.row_id) == ("download", sha)
+    assert (
+        failed.error == f"scan.jpg: attachment {sha!r}: downloaded bytes do not match their SHA-256"
+    )
+    link.tamper_download = False
+    assert b.sync().attachments_downloaded == 1
+    assert sync_view.failed_items(b.store) == []
 
 
 def test_metered_estimate_equals_the_bytes_sent(
@@ -412,6 +427,9 @@ def test_a_hostile_name_from_the_server_is_refused(
     summary = b.sync()
     assert summary.ok
     assert summary.attachments_failed == len(hostile)
+    [failed] = sync_view.failed_items(b.store)
+    assert (failed.entity, failed.field) == ("attachment", "download")
+    assert failed.error.startswith(f"{len(hostile)} attachment rows name no valid SHA-256")
     assert not any("attachments/content" in url for url in link.requested_urls)
     assert _blob_files(b) == []
     assert not (tmp_path / "outside.jpg").exists()
