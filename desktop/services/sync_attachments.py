@@ -18,7 +18,8 @@ contents travel out of band (``sync/client/attachments.py``):
 - A row whose ``sha256`` is not a SHA-256 digest, or whose ``filename`` is not a bare file
   name, can only come from a damaged or hostile server: it is refused, never fetched.
 
-A refusal of one blob (hash mismatch, refused by the server, damaged locally) is counted
+A refusal of one blob (hash mismatch, refused by the server, damaged locally) is counted,
+listed on the Sync page among the failed items until a sync moves it (:func:`problems`),
 and the sync goes on; a dropped link or a revoked device stops the sync as for rows.
 """
 
@@ -299,11 +300,12 @@ def problems(store: Store) -> list[BlobProblem]:
 
 
 def _remember(store: Store, direction: str, found: list[BlobProblem]) -> None:
-    """Keep this pass's problems for the Sync page, replacing the last pass's."""
+    """Keep this pass's problems for the Sync page, replacing the last pass's (nothing is
+    written when they are the same, as after most syncs: none before, none now)."""
+    value = json.dumps([dataclasses.asdict(item) for item in found[:200]])
     with store.remote_session() as session:
-        session.merge(
-            SyncState(
-                key=PROBLEMS_PREFIX + direction,
-                value=json.dumps([dataclasses.asdict(item) for item in found[:200]]),
-            )
-        )
+        state = session.get(SyncState, PROBLEMS_PREFIX + direction)
+        if state is None and found:
+            session.add(SyncState(key=PROBLEMS_PREFIX + direction, value=value))
+        elif state is not None and state.value != value:
+            state.value = value
