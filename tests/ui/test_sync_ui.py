@@ -256,6 +256,49 @@ def test_failed_items_are_listed_and_retried(
     assert _waiting(store) == 0
 
 
+def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    from desktop.services.sync import SyncService
+    from sync import protocol as p
+    from sync.client.http import SyncClient
+
+    _registered(store, server_app)
+    # a pulled attachment row whose file name has a folder in it: never fetched
+    row = p.RowUpdate.model_validate(
+        {
+            "entity": "attachment",
+            "id": "00000000-0000-4000-8000-000000000001",
+            "version": 1,
+            "values": {"office": "TAK-01", "sha256": "cd" * 32, "filename": "../x.jpg"},
+        }
+    )
+    SyncService(store, SyncClient(Unreachable())).apply_page(
+        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
+    )
+    worker = _worker(ctx, lambda url: _client(server_app))
+    page = _sync_page(qtbot, ctx, worker)
+    assert page.failed_model.rowCount() == 0
+    page.sync_button.click()
+    qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.failed_model.rowCount() == 1, timeout=10_000)
+    model = page.failed_model
+    assert model.data(model.index(0, 0)) == "attachment.download"
+    assert "no valid SHA-256 or file name" in model.data(model.index(0, 1))
+    # the row is mended (a later pull): the next sync has nothing left to refuse
+    with store.remote_session() as session:
+        from desktop.models.entities import Attachment
+
+        attachment = session.get(Attachment, row.id)
+        assert attachment is not None
+        attachment.filename = "x.jpg"
+    page.sync_button.click()
+    qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.failed_model.rowCount() == 0, timeout=10_000)
+
+
 def test_conflicts_awaiting_a_coordinator_are_listed(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
