@@ -112,6 +112,21 @@ def _sync_page(qtbot: QtBot, ctx: AppContext, worker: SyncWorker) -> SyncPage:
     return page
 
 
+def _pulled_attachment(store: Store, filename: str, size: int) -> str:
+    """Apply a pulled attachment row (its bytes not fetched yet) as a sync would; its id."""
+    from desktop.services.sync import SyncService
+    from sync import protocol as p
+    from sync.client.http import SyncClient
+
+    values = {"office": "TAK-01", "sha256": "cd" * 32, "filename": filename, "size": size}
+    row_id = "00000000-0000-4000-8000-000000000001"
+    row = p.RowUpdate(entity="attachment", id=row_id, version=1, values=values)
+    SyncService(store, SyncClient(Unreachable())).apply_page(
+        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
+    )
+    return row_id
+
+
 def _tick(qtbot: QtBot, worker: SyncWorker, ctx: AppContext) -> None:
     worker.tick()
     qtbot.waitUntil(lambda: not worker.running, timeout=20_000)
@@ -259,23 +274,9 @@ def test_failed_items_are_listed_and_retried(
 def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
-    from desktop.services.sync import SyncService
-    from sync import protocol as p
-    from sync.client.http import SyncClient
-
     _registered(store, server_app)
     # a pulled attachment row whose file name has a folder in it: never fetched
-    row = p.RowUpdate.model_validate(
-        {
-            "entity": "attachment",
-            "id": "00000000-0000-4000-8000-000000000001",
-            "version": 1,
-            "values": {"office": "TAK-01", "sha256": "cd" * 32, "filename": "../x.jpg"},
-        }
-    )
-    SyncService(store, SyncClient(Unreachable())).apply_page(
-        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
-    )
+    row_id = _pulled_attachment(store, "../x.jpg", 10)
     worker = _worker(ctx, lambda url: _client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 0
@@ -290,7 +291,7 @@ def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     with store.remote_session() as session:
         from desktop.models.entities import Attachment
 
-        attachment = session.get(Attachment, row.id)
+        attachment = session.get(Attachment, row_id)
         assert attachment is not None
         attachment.filename = "x.jpg"
     page.sync_button.click()
@@ -398,24 +399,9 @@ def test_progress_past_2_gib_crosses_the_worker_signal(ctx: AppContext) -> None:
 def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
 ) -> None:
-    from desktop.services.sync import SyncService
-    from sync import protocol as p
-    from sync.client.http import SyncClient
-
     _registered(store, server_app)
     # a colleague's 3 MB scan: its row came with the last pull, its bytes did not yet
-    row = p.RowUpdate.model_validate(
-        {
-            "entity": "attachment",
-            "id": "00000000-0000-4000-8000-000000000001",
-            "version": 1,
-            "values": {"office": "TAK-01", "sha256": "cd" * 32, "filename": "scan.jpg"}
-            | {"size": 3 * 1024 * 1024},
-        }
-    )
-    SyncService(store, SyncClient(Unreachable())).apply_page(
-        p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
-    )
+    _pulled_attachment(store, "scan.jpg", 3 * 1024 * 1024)
     sync_view.set_metered(store, True, 1024)
     worker = _worker(ctx, lambda url: _client(server_app))
     page = _sync_page(qtbot, ctx, worker)
