@@ -137,8 +137,7 @@ class AttachmentStore:
 
     def partial(self, sha256: str) -> PartialBlob:
         """The part of ``sha256`` received so far (empty if none): a download resumes here."""
-        path = self.path_for(sha256).with_suffix(PARTIAL_SUFFIX)
-        return PartialBlob(path, sha256, self._aead)
+        return PartialBlob(self._partial_path(sha256), sha256, self._aead)
 
     def partial_bytes(self, sha256: str) -> int:
         """About how many bytes a download in progress holds, from its file size alone.
@@ -147,12 +146,15 @@ class AttachmentStore:
         cheap enough for the Sync page, which shows what the rest will cost.
         """
         try:
-            size = self.path_for(sha256).with_suffix(PARTIAL_SUFFIX).stat().st_size
+            size = self._partial_path(sha256).stat().st_size
         except FileNotFoundError:
             return 0
         body = max(size - len(PARTIAL_MAGIC), 0)
         records = -(-body // (SEGMENT + SEGMENT_OVERHEAD))
         return max(body - records * SEGMENT_OVERHEAD, 0)
+
+    def _partial_path(self, sha256: str) -> Path:
+        return self.path_for(sha256).with_suffix(PARTIAL_SUFFIX)
 
     def partial_names(self) -> list[str]:
         """The names of every blob with a download in progress."""
