@@ -764,9 +764,8 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
                 top_hlc = hlc
             if form < 4 and name == WHOLE_ROW and device_id == caller.device_id:
                 own.add(key)
-        listed_rows = list(rows.values())
-        if form < 4:
-            listed_rows = _with_creation_events(conn, rows, own)
+        # devices before protocol 3 (forms 2 and 3) cannot derive creation events
+        listed_rows = _with_creation_events(conn, rows, own) if form < 4 else list(rows.values())
         merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
         conflict_query = select(conflicts).where(conflicts.c.seq > since, conflicts.c.seq <= upper)
         if not caller.all_offices:
