@@ -189,7 +189,10 @@ class SyncClient:
 
     def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = self._request(method, path, **kwargs)
-        return model.model_validate_json(response.content)
+        try:
+            return model.model_validate_json(response.content)
+        except ValueError as exc:
+            raise _unreadable(method, path, exc) from None
 
     # -- devices ---------------------------------------------------------------------------
 
@@ -229,9 +232,8 @@ class SyncClient:
         response = self._request("GET", "/pull", params=params)
         try:
             return p.parse_pull_page(response.content)
-        except ValueError as exc:
-            # a page this client cannot read: nothing of it is applied
-            raise SyncHttpError(502, p.Errno.INTERNAL, f"unreadable pull page: {exc}") from None
+        except ValueError as exc:  # a page this client cannot read: nothing of it is applied
+            raise _unreadable("GET", "/pull", exc) from None
 
     def merge(self, entity: str, source_id: str, target_id: str) -> p.MergeRecord:
         request = p.MergeRequest.model_validate(
@@ -245,7 +247,10 @@ class SyncClient:
     def conflicts(self, status: str | None = None) -> list[p.ConflictRecord]:
         params = {"status": status} if status else None
         response = self._request("GET", "/conflicts", params=params)
-        return [p.ConflictRecord.model_validate(item) for item in response.json()]
+        try:
+            return [p.ConflictRecord.model_validate(item) for item in response.json()]
+        except (ValueError, TypeError) as exc:
+            raise _unreadable("GET", "/conflicts", exc) from None
 
     def resolve(self, conflict_id: str, flip: bool) -> p.ConflictRecord:
         body = p.ResolveRequest(choice="flip" if flip else "confirm")
@@ -336,6 +341,19 @@ def encode_batch(changes: list[tuple[str, str, str, str, str, int, str]], form: 
 
 # one encoder for every string: json.dumps with options builds a new encoder per call
 _text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _unreadable(method: str, path: str, exc: Exception) -> SyncHttpError:
+    """A success answer this client cannot read: a Wi-Fi or mobile-data login page
+    answering in the server's place, a proxy, a broken server. Treated as a bad gateway
+    (retryable): what the request changed on a real server is idempotent to send again."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return SyncHttpError(
+        502,
+        p.Errno.INTERNAL,
+        f"unreadable answer to {method} {path}, not what a Sapan server sends "
+        f"(a network login page?): {first}",
+    )
 
 
 def _error(response: HttpResponse) -> SyncHttpError:

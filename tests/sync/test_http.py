@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,8 +18,8 @@ class _Answer:
         self.content = content
         self.num_bytes_downloaded = len(content)
 
-    def json(self) -> Any:  # pragma: no cover - not called for pull pages
-        raise AssertionError
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
 class _Server:
@@ -60,3 +61,37 @@ def test_pull_asks_for_form_3_only_when_told() -> None:
         {"since": 0, "limit": 10},
         {"since": 0, "limit": 10, "form": 3},
     ]
+
+
+PORTAL = b"<html><body>Your data package has run out. Top up to continue.</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        (lambda c: c.info(), "GET /info"),
+        (lambda c: c.me(), "GET /me"),
+        (lambda c: c.push_batch(b"{}"), "POST /push"),
+        (lambda c: c.pull(0, 10, 5), "GET /pull"),
+        (lambda c: c.conflicts(), "GET /conflicts"),
+    ],
+)
+def test_a_login_page_answering_in_the_servers_place_is_a_retryable_bad_gateway(
+    call: Any, what: str
+) -> None:
+    """Mobile operators and hotel Wi-Fi answer every request with 200 and an HTML page
+    (no credit, log in first): that is not the server and must not crash the sync."""
+    client = SyncClient(_Server(PORTAL), token="t")
+    with pytest.raises(SyncHttpError) as refused:
+        call(client)
+    assert (refused.value.status, refused.value.errno) == (502, p.Errno.INTERNAL)
+    assert refused.value.retryable
+    assert what in refused.value.message
+    assert "login page" in refused.value.message
+
+
+def test_json_of_the_wrong_shape_is_unreadable_too() -> None:
+    client = SyncClient(_Server(b'[{"id": 1}]'), token="t")
+    with pytest.raises(SyncHttpError) as refused:
+        client.conflicts()
+    assert refused.value.retryable
