@@ -7,8 +7,10 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false")
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.fakes.MemoryKeyring"
 os.environ.setdefault("SAPAN_KDF_N", "1024")  # cheap key derivation in tests only
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -36,3 +38,31 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = create_store(tmp_path / "store", PASSPHRASE)
     yield opened
     opened.close()
+
+
+SERVER_PASSWORD = "password-123"
+
+
+@pytest.fixture
+def server_app(tmp_path: Path) -> Iterator[Any]:
+    """A sync server app on SQLite, in-process, with caseworker ``somchai`` of TAK-01."""
+    from sync.protocol import Role
+    from sync.server import admin
+    from sync.server.app import Settings, create_app
+
+    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
+    ctx = app.state.ctx
+    admin.create_user(
+        ctx.engine, ctx.hasher, "somchai", SERVER_PASSWORD, Role.CASEWORKER, ["TAK-01"]
+    )
+    yield app
+    ctx.engine.dispose()
+
+
+def in_process_client(app: Any) -> Any:
+    """An httpx-compatible client that calls ``app`` in this process (Starlette's)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+        return TestClient(app, raise_server_exceptions=True)

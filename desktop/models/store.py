@@ -5,16 +5,24 @@ A store is a folder (``--data-dir``): ``sapan.db`` (SQLCipher, WAL mode), ``sapa
 ``attachments/`` (content-addressed encrypted blobs) and ``backups/`` (a copy of the
 database taken before every schema migration). An existing file is never overwritten
 or re-created: a damaged, foreign or plaintext database is refused with a clear message.
+
+A store can be wiped (:func:`erase`, when the server revoked the device, a laptop lost
+at a checkpoint): its key is destroyed at once, so nothing in the folder can be read
+again, and :func:`finish_wipe` deletes the files once the store is closed. The marker
+``sapan.wiped`` says when and why, with counts only, until a new store is created.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
+import secrets as random_bytes
+import shutil
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +41,7 @@ from desktop.models.secret_store import SecretStore
 
 DB_NAME = "sapan.db"
 KEY_NAME = "sapan.key"
+WIPED_NAME = "sapan.wiped"
 SQLITE_HEADER = b"SQLite format 3\x00"
 CACHE_KIB = 32 * 1024
 _RELAXED = "sapan.synchronous_normal"  # a pooled connection's info: commits not flushed
@@ -63,6 +72,24 @@ class StorePaths:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def wiped(self) -> Path:
+        return self.root / WIPED_NAME
+
+    def erasable(self) -> list[Path]:
+        """What a wipe deletes: everything but the logs (free of personal data) and the
+        marker. SQLite's ``-wal`` and ``-shm`` files hold pages of the database."""
+        db = self.db
+        return [
+            self.keyfile,
+            db,
+            db.with_name(db.name + "-wal"),
+            db.with_name(db.name + "-shm"),
+            db.with_name(db.name + "-journal"),
+            self.attachments,
+            self.backups,
+        ]
+
 
 def default_data_dir() -> Path:
     """``$SAPAN_DATA_DIR``, else the platform's per-user data folder."""
@@ -78,7 +105,10 @@ def default_data_dir() -> Path:
 
 
 def store_exists(root: Path) -> bool:
+    """True when ``root`` holds a store; a wiped one (marker present) is not a store."""
     paths = StorePaths(root)
+    if paths.wiped.exists():
+        return False
     return paths.db.exists() or paths.keyfile.exists()
 
 
@@ -94,6 +124,7 @@ class Store:
         install_recorder(self._factory)
         self.device_id = ""
         self.clock = HybridClock("unset")
+        self.erased = False
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -155,6 +186,7 @@ class Store:
 
     def compact(self) -> None:
         """Give free pages back to the file system (after a sync emptied the outbox)."""
+        self._refuse_if_erased()
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -166,7 +198,19 @@ class Store:
             raw.close()
 
     def key_for_attachments(self) -> bytes:
+        self._refuse_if_erased()
         return self._key
+
+    def _forget(self) -> None:
+        """After :func:`erase`: no new unit of work, and the key is dropped from memory
+        (this object's copy; SQLCipher holds its own in open connections until closed)."""
+        self.erased = True
+        self._key = b""
+        self._factory = _refused  # type: ignore[assignment]
+
+    def _refuse_if_erased(self) -> None:
+        if self.erased:
+            raise UserError("error.store_wiped")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -190,6 +234,129 @@ class Store:
             self.clock.restore(state["hlc"])
 
 
+def _refused(*_args: object, **_kwargs: object) -> Session:
+    raise UserError("error.store_wiped")
+
+
+# -- wiping --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WipeRecord:
+    """What the marker of a wiped store keeps: when, why, how many changes made on this
+    device never reached the server, and the keyring names erased. Counts and names only:
+    no personal data."""
+
+    at: str
+    reason: str
+    unsent: int
+    store_id: str
+    secret_names: tuple[str, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "at": self.at,
+                "reason": self.reason,
+                "unsent": self.unsent,
+                "store_id": self.store_id,
+                "secret_names": list(self.secret_names),
+            }
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> WipeRecord:
+        """The marker's record; a damaged marker still means "wiped" (reason unknown)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                at=str(data["at"]),
+                reason=str(data["reason"]),
+                unsent=int(data["unsent"]),
+                store_id=str(data["store_id"]),
+                secret_names=tuple(str(name) for name in data["secret_names"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(at="", reason="unknown", unsent=0, store_id="", secret_names=())
+
+
+def erase(
+    store: Store,
+    secrets: SecretStore,
+    *,
+    reason: str,
+    unsent: int,
+    secret_names: Iterable[str] = (),
+) -> WipeRecord:
+    """Make the store unreadable for good, at once, with the store still open.
+
+    The database, its backups and the attachments are all encrypted with one random key,
+    kept only in the key file (wrapped by the passphrase) and in the OS keyring. Both
+    copies go here, so nothing left in the folder can be read again, whoever knows the
+    passphrase. The marker is written first: a wipe cut short (power, killed process) is
+    finished by :func:`finish_wipe` at the next start. The files are deleted by
+    :func:`finish_wipe` once the store is closed (Windows cannot delete an open file);
+    until then the store refuses every unit of work. ``secret_names`` are further keyring
+    entries to delete (the device token).
+    """
+    record = WipeRecord(
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        reason=reason,
+        unsent=unsent,
+        store_id=store.store_id,
+        secret_names=(_keyring_name(store.store_id), *secret_names),
+    )
+    _write_durably(store.paths.wiped, record.to_json().encode())
+    store._forget()
+    _erase_keys(store.paths, record, secrets)
+    return record
+
+
+def finish_wipe(root: Path, secrets: SecretStore | None = None) -> WipeRecord | None:
+    """Complete the wipe of the store in ``root``, if it was wiped; None if it was not.
+
+    Call it with the store closed. It erases the keys again (in case :func:`erase` was
+    cut short) and deletes the store's files; what cannot be deleted yet (a file still
+    open on Windows) is tried again at the next call. The marker stays until a new store
+    is created, so the app can say what happened.
+    """
+    paths = StorePaths(root)
+    if not paths.wiped.exists():
+        return None
+    record = WipeRecord.read(paths.wiped)
+    _erase_keys(paths, record, secrets or SecretStore())
+    for path in paths.erasable():
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    return record
+
+
+def wiped_remains(root: Path) -> list[Path]:
+    """Files of a wiped store still on disk (none once :func:`finish_wipe` succeeded)."""
+    return [path for path in StorePaths(root).erasable() if path.exists()]
+
+
+def _erase_keys(paths: StorePaths, record: WipeRecord, secrets: SecretStore) -> None:
+    for name in record.secret_names:
+        secrets.delete(name)
+    if paths.keyfile.exists():
+        # Overwritten before it is unlinked: on a spinning disk the old bytes would
+        # otherwise stay readable (an SSD may keep them anyway, hence the keyring too).
+        size = max(paths.keyfile.stat().st_size, 1)
+        _write_durably(paths.keyfile, random_bytes.token_bytes(size))
+        paths.keyfile.unlink()
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def create_store(
     root: Path,
     passphrase: str,
@@ -203,6 +370,11 @@ def create_store(
     if store_exists(root):
         raise UserError("error.store_exists", path=str(root))
     keys.check_passphrase_strength(passphrase)
+    if finish_wipe(root, secrets) is not None:
+        remains = wiped_remains(root)
+        if remains:
+            raise UserError("error.wipe_unfinished", path=str(remains[0]))
+        paths.wiped.unlink()  # a new store: the notice of the wipe has served
     root.mkdir(parents=True, exist_ok=True)
     key = keys.new_key()
     keyfile = keys.wrap_key(key, passphrase)
@@ -226,6 +398,9 @@ def open_store(
     wrong passphrase, a plaintext or damaged database, a database from a newer Sapan.
     """
     paths = StorePaths(root)
+    record = finish_wipe(root, secrets)
+    if record is not None:
+        raise UserError("error.store_wiped")
     if not paths.db.exists():
         raise UserError("error.store_missing", path=str(root))
     _refuse_plaintext(paths.db)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
+from desktop.models import store as store_module
 from desktop.models.base import (
     Base,
     Synced,
@@ -103,6 +104,7 @@ class SyncService:
     max_retries: int = 5
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[str, int, int], None] | None = None
+    secrets: SecretStore | None = None  # None: the OS keyring
     _classes: dict[str, type[Synced]] = field(default_factory=_entity_classes)
     # the push and pull forms both ends know, asked once per sync (GET /info)
     _forms: tuple[int, int] | None = field(default=None, init=False)
@@ -124,9 +126,11 @@ class SyncService:
             summary.ok, summary.error = False, f"unreachable: {exc}"
         except SyncHttpError as exc:
             summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
-            summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED
+            summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED and exc.details.get("wipe") is True
         summary.waiting, summary.failed = self.outbox_counts()
-        if summary.pushed:
+        if summary.wipe:
+            wipe_device(self.store, self.secrets, unsent=summary.waiting + summary.failed)
+        elif summary.pushed:
             self.store.compact()  # acknowledged outbox pages go back to the file system
         summary.bytes_sent = self.client.bytes_sent - sent0
         summary.bytes_received = self.client.bytes_received - received0
@@ -578,6 +582,21 @@ def register_device(
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
     store.set_setting("user", answer.account.username)
     return answer
+
+
+def wipe_device(store: Store, secrets: SecretStore | None, *, unsent: int) -> None:
+    """The server revoked this device (design.md §5: a laptop lost at a checkpoint):
+    destroy the store's key and the device token at once; the store refuses all work from
+    here. The caller closes the store and calls :func:`desktop.models.store.finish_wipe`
+    to delete the files. ``unsent``, the changes that never reached the server, is kept
+    in the wipe's notice."""
+    store_module.erase(
+        store,
+        secrets or SecretStore(),
+        reason="device_revoked",
+        unsent=unsent,
+        secret_names=[TOKEN_SECRET.format(store_id=store.store_id)],
+    )
 
 
 def device_token(store: Store, secrets: SecretStore | None = None) -> str | None:

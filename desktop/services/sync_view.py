@@ -305,6 +305,7 @@ def _service(
         max_retries=0,
         sleep=_no_sleep,
         on_progress=on_progress,
+        secrets=secrets,
     )
 
 

@@ -40,6 +40,12 @@ def store_exists(root: Path) -> bool:
     return store_module.store_exists(root)
 
 
+def finish_wipe(root: Path) -> store_module.WipeRecord | None:
+    """After a revoked device's wipe: delete what is left (the store must be closed) and
+    say when and why; None when the store in ``root`` was never wiped."""
+    return store_module.finish_wipe(root)
+
+
 def create_store(root: Path, passphrase: str, repeated: str) -> Store:
     """Create the encrypted store after checking the passphrase was typed the same twice."""
     if passphrase != repeated:

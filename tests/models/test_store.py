@@ -251,3 +251,136 @@ def test_compact_returns_the_space_of_acknowledged_changes(store: store_module.S
         session.query(OutboxEntry).delete()
     store.compact()
     assert store.paths.db.stat().st_size < full * 0.8
+
+
+# -- wiping (a revoked device) -------------------------------------------------------------
+
+
+def _filled_store(root: Path) -> store_module.Store:
+    """A store with a person, an attachment, a backup and a log: everything a wipe meets."""
+    from desktop.models.attachments import AttachmentStore
+
+    opened = create_store(root, PASSPHRASE)
+    _add_person(opened)
+    AttachmentStore(opened.paths.attachments, opened.key_for_attachments()).put_bytes(b"scan")
+    store_module.backup_copy(opened, "test")
+    opened.paths.logs.mkdir()
+    (opened.paths.logs / "sapan.log").write_text("sync ok\n")
+    return opened
+
+
+def test_erase_destroys_the_key_at_once_and_the_open_store_refuses_work(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    opened = _filled_store(tmp_path / "s")
+    memory_keyring.set_password("sapan", "device-token:x", "sp1_token")
+    record = store_module.erase(
+        opened, SecretStore(), reason="device_revoked", unsent=3, secret_names=["device-token:x"]
+    )
+    assert not opened.paths.keyfile.exists()
+    assert memory_keyring.secrets == {}, "the store key and the token leave the keyring"
+    assert (record.reason, record.unsent) == ("device_revoked", 3)
+    for work in (opened.session, opened.read, opened.remote_session):
+        with pytest.raises(UserError) as refused, work():
+            pass
+        assert refused.value.code == "error.store_wiped"
+    with pytest.raises(UserError):
+        opened.compact()
+    with pytest.raises(UserError):
+        opened.key_for_attachments()
+    assert opened.paths.db.exists(), "deleted by finish_wipe, once closed"
+    opened.close()
+    # what is still on disk can no longer be opened, even with the passphrase
+    with pytest.raises(UserError) as caught:
+        open_store(tmp_path / "s", PASSPHRASE)
+    assert caught.value.code == "error.store_wiped"
+
+
+def test_finish_wipe_deletes_the_store_keeps_logs_and_the_notice(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    opened = _filled_store(root)
+    store_module.erase(opened, SecretStore(), reason="device_revoked", unsent=0)
+    opened.close()
+    record = store_module.finish_wipe(root)
+    assert record is not None
+    assert record.reason == "device_revoked"
+    assert store_module.wiped_remains(root) == []
+    assert sorted(p.name for p in root.iterdir()) == ["logs", "sapan.wiped"]
+    assert not store_module.store_exists(root)
+    assert store_module.finish_wipe(root) == record  # idempotent: the notice stays
+    assert store_module.finish_wipe(tmp_path / "never-wiped") is None
+
+
+def test_a_wipe_cut_short_after_its_marker_is_finished_at_the_next_start(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """Power lost right after the marker was written: key file and keyring still hold
+    the key. The next start erases both before anything else."""
+    root = tmp_path / "s"
+    opened = _filled_store(root)
+    record = store_module.WipeRecord(
+        at="2026-11-23T06:00:00+00:00",
+        reason="device_revoked",
+        unsent=5,
+        store_id=opened.store_id,
+        secret_names=(f"store-key:{opened.store_id}",),
+    )
+    opened.paths.wiped.write_text(record.to_json())
+    opened.close()
+    assert memory_keyring.secrets
+    with pytest.raises(UserError) as caught:
+        open_store(root)
+    assert caught.value.code == "error.store_wiped"
+    assert memory_keyring.secrets == {}
+    assert store_module.wiped_remains(root) == []
+
+
+def test_a_damaged_marker_still_means_wiped(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    create_store(root, PASSPHRASE).close()
+    StorePaths(root).wiped.write_bytes(b"\xff\x00 not json")
+    record = store_module.finish_wipe(root)
+    assert record is not None
+    assert record.reason == "unknown"
+    assert store_module.wiped_remains(root) == []
+
+
+def test_a_new_store_in_a_wiped_folder_starts_empty_and_drops_the_notice(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "s"
+    opened = _filled_store(root)
+    store_module.erase(opened, SecretStore(), reason="device_revoked", unsent=1)
+    opened.close()
+    fresh = create_store(root, PASSPHRASE)
+    with fresh.read() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+    assert fresh.store_id != opened.store_id
+    assert not fresh.paths.wiped.exists()
+    fresh.close()
+    assert store_module.store_exists(root)
+
+
+def test_a_file_that_cannot_be_deleted_yet_stops_a_new_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on Windows when another process still holds the database open."""
+    root = tmp_path / "s"
+    opened = _filled_store(root)
+    store_module.erase(opened, SecretStore(), reason="device_revoked", unsent=0)
+    opened.close()
+    real_unlink = Path.unlink
+
+    def locked(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "sapan.db":
+            raise PermissionError(13, "in use by another process")
+        real_unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", locked)
+    with pytest.raises(UserError) as caught:
+        create_store(root, PASSPHRASE)
+    assert caught.value.code == "error.wipe_unfinished"
+    assert StorePaths(root).wiped.exists()
+    monkeypatch.undo()
+    create_store(root, PASSPHRASE).close()
+    assert not StorePaths(root).wiped.exists()

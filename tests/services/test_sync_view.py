@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
+from sqlalchemy import func, select, text
 
 from desktop.domain.errors import UserError
+from desktop.models.entities import OutboxEntry, Person, SyncState
 from desktop.models.store import Store
-from desktop.services import sync_view
+from desktop.services import sync_view, ui_queries
+from sync.server import admin
+from tests.conftest import SERVER_PASSWORD, in_process_client
+from tests.fakes import MemoryKeyring
+
+PASSWORD = SERVER_PASSWORD
 
 
 def test_backoff_doubles_to_a_cap_and_resets() -> None:
@@ -52,3 +62,112 @@ def test_a_server_address_without_http_is_refused(store: Store) -> None:
     with pytest.raises(UserError) as caught:
         sync_view.register(store, "sync.example.org", "somchai", "pw", "laptop")
     assert caught.value.code == "sync.bad_server_url"
+
+
+# -- a revoked device wipes itself (design.md §5) ------------------------------------------
+
+
+def _person(store: Store, phone: str) -> str:
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="f", phone=phone)
+        session.add(person)
+        session.flush()
+        return person.id
+
+
+def test_a_revoked_device_destroys_its_key_and_token_and_counts_what_never_left(
+    store: Store, server_app: Any, memory_keyring: MemoryKeyring
+) -> None:
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    sent = _person(store, "0811111111")
+    assert sync_view.run_sync(store, factory).ok
+    _person(store, "0822222222")  # made after the last sync: never reaches the server
+    with store.read() as session:
+        unsent = session.scalar(select(func.count()).select_from(OutboxEntry))
+    assert unsent
+    ctx = server_app.state.ctx
+    admin.revoke_device(ctx.engine, admin.list_devices(ctx.engine, "somchai")[0]["device_id"])
+
+    summary = sync_view.run_sync(store, factory)
+
+    assert (summary.ok, summary.wipe) == (False, True)
+    assert "112" in str(summary.error)
+    assert memory_keyring.secrets == {}, "store key and device token are gone"
+    assert not store.paths.keyfile.exists()
+    with pytest.raises(UserError) as refused, store.read():
+        pass
+    assert refused.value.code == "error.store_wiped"
+    store.close()
+    record = ui_queries.finish_wipe(store.paths.root)
+    assert record is not None
+    assert record.unsent == unsent
+    assert not store.paths.db.exists()
+    assert not store.paths.attachments.exists()
+    with server_app.state.ctx.engine.connect() as conn:  # what was acknowledged is safe
+        assert conn.execute(
+            text("SELECT count(*) FROM changes WHERE row_id = :id"), {"id": sent}
+        ).scalar_one()
+
+
+def _answering(status: int, body: dict[str, Any]) -> Any:
+    """A server that answers every request the same way (hostile or future servers)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    return lambda url: httpx.Client(transport=httpx.MockTransport(handler), base_url=url)
+
+
+@pytest.mark.parametrize(
+    ("errno", "details"),
+    [
+        (112, {}),  # revoked, but not told to wipe
+        (112, {"wipe": "yes"}),  # not the protocol's true
+        (111, {"wipe": True}),  # a bad token is not a revocation
+    ],
+)
+def test_only_a_revocation_that_says_wipe_wipes(
+    store: Store, memory_keyring: MemoryKeyring, errno: int, details: dict[str, Any]
+) -> None:
+    body = {"status": 401, "errno": errno, "error": "x", "message": "no", "details": details}
+    factory = _answering(401, body)
+    with store.remote_session() as session:
+        session.merge(SyncState(key="server_url", value="http://sync.example"))
+    memory_keyring.set_password("sapan", f"sync-device-token:{store.store_id}", "sp1_x")
+    pid = _person(store, "0833333333")
+
+    summary = sync_view.run_sync(store, factory)
+
+    assert (summary.ok, summary.wipe) == (False, False)
+    assert store.paths.keyfile.exists()
+    with store.read() as session:
+        assert session.get(Person, pid) is not None
+
+
+def test_a_network_login_page_is_waited_out_and_loses_nothing(
+    store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    """No credit left on the SIM: the operator answers every request with 200 and a page.
+    The probe sees a busy server (backoff), the sync a failure; the outbox stays whole."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>Top up to continue</html>")
+
+    factory = lambda url: httpx.Client(  # noqa: E731
+        transport=httpx.MockTransport(handler), base_url=url
+    )
+    with store.remote_session() as session:
+        session.merge(SyncState(key="server_url", value="http://sync.example"))
+    memory_keyring.set_password("sapan", f"sync-device-token:{store.store_id}", "sp1_x")
+    _person(store, "0844444444")
+    with store.read() as session:
+        waiting = session.scalar(select(func.count()).select_from(OutboxEntry))
+
+    probe = sync_view.probe(store, factory)
+    summary = sync_view.run_sync(store, factory)
+
+    assert (probe.reachable, probe.busy) == (False, True)
+    assert not summary.ok
+    assert "login page" in str(summary.error)
+    assert summary.waiting == waiting

@@ -7,9 +7,6 @@ from ``scheduled``; backoff jitter is pinned by an injected ``rand``.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,30 +22,11 @@ from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
-from sync.protocol import Role
-from sync.server import admin
-from sync.server.app import Settings, create_app
+from tests.conftest import SERVER_PASSWORD, in_process_client
 from tests.ui.conftest import drain
 
-PASSWORD = "password-123"
+PASSWORD = SERVER_PASSWORD
 URL = "http://testserver"
-
-
-@pytest.fixture
-def server_app(tmp_path: Path) -> Iterator[Any]:
-    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
-    ctx = app.state.ctx
-    admin.create_user(ctx.engine, ctx.hasher, "somchai", PASSWORD, Role.CASEWORKER, ["TAK-01"])
-    yield app
-    ctx.engine.dispose()
-
-
-def _client(app: Any) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
-
-        return TestClient(app, raise_server_exceptions=True)
 
 
 def _server_rows(app: Any) -> int:
@@ -141,7 +119,7 @@ def test_register_and_sync_from_the_window_moves_the_status_bar(
     assert waiting > 0
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    window.sync_worker.http_factory = lambda url: _client(server_app)
+    window.sync_worker.http_factory = lambda url: in_process_client(server_app)
     window.show()
     window.start()
     drain(qtbot, ctx)
@@ -174,7 +152,9 @@ def test_register_and_sync_from_the_window_moves_the_status_bar(
 
 
 def _registered(store: Store, server_app: Any) -> None:
-    sync_view.register(store, URL, "somchai", PASSWORD, "laptop", lambda url: _client(server_app))
+    sync_view.register(
+        store, URL, "somchai", PASSWORD, "laptop", lambda url: in_process_client(server_app)
+    )
 
 
 def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
@@ -197,7 +177,7 @@ def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
     assert text.startswith("Offline (next try in 40 s)")
     assert "changes waiting" in text
 
-    worker.http_factory = lambda url: _client(server_app)
+    worker.http_factory = lambda url: in_process_client(server_app)
     _tick(qtbot, worker, ctx)
     assert worker.state.phase is Phase.IDLE
     assert worker.backoff.failures == 0
@@ -226,7 +206,7 @@ def test_metered_link_asks_before_sending_and_sync_now_overrides(
     _registered(store, server_app)
     _cases(store, 1)
     sync_view.set_metered(store, True, 0)
-    worker = _worker(ctx, lambda url: _client(server_app))
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     waiting = _waiting(store)
     assert f"Will send {waiting} changes" in page.next_label.text()
@@ -258,7 +238,7 @@ def test_failed_items_are_listed_and_retried(
             .where(OutboxEntry.seq == first)
             .values(last_error="errno 104: refused", attempts=1)
         )
-    worker = _worker(ctx, lambda url: _client(server_app))
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 1
     assert page.failed_model.data(page.failed_model.index(0, 1)) == "errno 104: refused"
@@ -277,7 +257,7 @@ def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     _registered(store, server_app)
     # a pulled attachment row whose file name has a folder in it: never fetched
     row_id = _pulled_attachment(store, "../x.jpg", 10)
-    worker = _worker(ctx, lambda url: _client(server_app))
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 0
     page.sync_button.click()
@@ -350,7 +330,7 @@ def test_registration_with_bad_input_shows_a_clear_error(
     password: str,
     message: str,
 ) -> None:
-    page = SyncPage(ctx, _worker(ctx, lambda _u: _client(server_app)))
+    page = SyncPage(ctx, _worker(ctx, lambda _u: in_process_client(server_app)))
     qtbot.addWidget(page)
     page.server.setText(url)
     page.user.setText(user)
@@ -403,7 +383,7 @@ def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     # a colleague's 3 MB scan: its row came with the last pull, its bytes did not yet
     _pulled_attachment(store, "scan.jpg", 3 * 1024 * 1024)
     sync_view.set_metered(store, True, 1024)
-    worker = _worker(ctx, lambda url: _client(server_app))
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     assert "Will receive 1 attachments (3.0 MB)" in page.next_label.text()
     dialogs.confirm_answer = False
