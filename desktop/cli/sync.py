@@ -101,6 +101,10 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
     if summary.error:
         lines.append(text("sync.failed", cli.lang, reason=summary.error))
     if summary.wipe:
-        lines.append(text("sync.revoked", cli.lang))
+        # the service destroyed the key; the files go now that the store is closed
+        from desktop.models.store import finish_wipe
+
+        finish_wipe(cli.data_dir)
+        lines.append(text("sync.revoked", cli.lang, unsent=summary.waiting + summary.failed))
     cli.emit(summary.as_dict(), "\n".join(lines))
     return 0 if summary.ok else 3

@@ -40,10 +40,20 @@ def store_exists(root: Path) -> bool:
     return store_module.store_exists(root)
 
 
-def finish_wipe(root: Path) -> store_module.WipeRecord | None:
+@dataclass(frozen=True)
+class WipeNotice:
+    """What the app says after a wipe: when (UTC ISO, empty if unknown) and how many
+    changes made on the device never reached the server."""
+
+    at: str
+    unsent: int
+
+
+def finish_wipe(root: Path) -> WipeNotice | None:
     """After a revoked device's wipe: delete what is left (the store must be closed) and
-    say when and why; None when the store in ``root`` was never wiped."""
-    return store_module.finish_wipe(root)
+    say when; None when the store in ``root`` was never wiped."""
+    record = store_module.finish_wipe(root)
+    return None if record is None else WipeNotice(record.at, record.unsent)
 
 
 def create_store(root: Path, passphrase: str, repeated: str) -> Store:

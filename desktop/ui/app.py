@@ -107,12 +107,10 @@ class App:
         self.on_shown = on_shown
         self.language = LanguageSwitch()
         self.dialogs = Dialogs()
-        self.ops = Operations(
-            on_user_error=lambda exc: self.dialogs.error(exc.translated(current())),
-            on_bug=lambda exc: self.dialogs.error(tr("error.unexpected")),
-        )
+        self.ops = Operations(on_user_error=self._user_error, on_bug=self._bug)
         self.window: MainWindow | None = None
         self.ctx: AppContext | None = None
+        self.wiped = False  # the server revoked this device and its store was wiped
         self.idle: IdleLock | None = None
         self.lock_dialog: UnlockDialog | None = None
 
@@ -150,7 +148,7 @@ class App:
         return None
 
     def _first_run(self, root: Path) -> Any | None:
-        dialog = FirstRunDialog()
+        dialog = FirstRunDialog(wiped=ui_queries.finish_wipe(root))
         dialog.language_chosen.connect(self.language.set_language)
         while dialog.exec() == QDialog.DialogCode.Accepted:
             try:
@@ -206,6 +204,7 @@ class App:
         self.window.settings.language_chosen.connect(self._save_language)
         self.idle = IdleLock(int(store.setting("idle_lock_minutes", 10)), self.lock)
         self.window.settings.idle_changed.connect(self.idle.set_minutes)
+        self.window.sync_worker.synced.connect(self._after_sync)
         self.qapp.installEventFilter(self.idle)
         # Queue the first case-list query before showing: it runs in a reader thread
         # (SQLite releases the GIL) while the window lays itself out and paints.
@@ -219,7 +218,36 @@ class App:
         code = self.qapp.exec()
         self.ops.wait()
         store.close()
+        if self.wiped:
+            ui_queries.finish_wipe(self.data_dir)  # the files go once the store is closed
         return int(code)
+
+    def _user_error(self, exc: UserError) -> None:
+        if not self.wiped:  # after a wipe, work still queued fails: nothing more to say
+            self.dialogs.error(exc.translated(current()))
+
+    def _bug(self, _exc: BaseException) -> None:
+        if not self.wiped:
+            self.dialogs.error(tr("error.unexpected"))
+
+    def _after_sync(self, summary: Any) -> None:
+        """A revoked device: the sync destroyed the store's key (see ``sync.wipe_device``).
+        Take the case data off the screen at once, say so, and quit; the files are
+        deleted once the store is closed, and the next start is a first run."""
+        if not summary.wipe or self.window is None or self.wiped:
+            return
+        self.wiped = True
+        if self.idle is not None:
+            self.qapp.removeEventFilter(self.idle)
+            self.idle.timer.stop()
+        if self.lock_dialog is not None:
+            self.lock_dialog.done(0)
+            self.lock_dialog = None
+        self.window.shut_down()
+        self.window.hide()
+        self.dialogs.parent = None
+        self.dialogs.info(tr("sync.revoked", unsent=summary.waiting + summary.failed))
+        self.qapp.quit()
 
     def _save_language(self, lang: str) -> None:
         if self.ctx is not None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
 from desktop.services import ui_queries
-from desktop.ui.i18n import current, tr
+from desktop.ui.i18n import current, format_moment, tr
 
 
 class _Translated(QDialog):
@@ -38,12 +38,21 @@ class _Translated(QDialog):
 
 
 class FirstRunDialog(_Translated):
-    """Gathers what creating the store needs; the app does the work in an operation."""
+    """Gathers what creating the store needs; the app does the work in an operation.
+    After a wipe (a revoked device) it first says what happened."""
 
     language_chosen = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, wiped: ui_queries.WipeNotice | None = None
+    ) -> None:
         super().__init__(parent)
+        self.wipe_notice = wiped
+        self.wiped = QLabel()
+        self.wiped.setObjectName("wiped")
+        self.wiped.setWordWrap(True)
+        self.wiped.setStyleSheet("color: #c62828; font-weight: bold")
+        self.wiped.setVisible(wiped is not None)
         self.language = QComboBox()
         for code in LANGUAGES:
             self.language.addItem(LANGUAGE_NAMES[code], code)
@@ -87,6 +96,7 @@ class FirstRunDialog(_Translated):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.wiped)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
@@ -115,6 +125,12 @@ class FirstRunDialog(_Translated):
             label.setText(tr(f"ui.first_run.{key}"))
         self.demo.setText(tr("ui.first_run.demo"))
         self.warning.setText(tr("ui.first_run.warning"))
+        notice = self.wipe_notice
+        if notice is not None and notice.at:
+            when = format_moment(notice.at)
+            self.wiped.setText(tr("ui.first_run.wiped", when=when, unsent=notice.unsent))
+        elif notice is not None:
+            self.wiped.setText(tr("ui.first_run.wiped_unknown"))
         self._strength()
 
 

@@ -230,11 +230,15 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.shut_down()
+        super().closeEvent(event)
+
+    def shut_down(self) -> None:
+        """Stop the timers and the sync worker; discard print previews (temporary files)."""
         self.status_timer.stop()
         self.sync_worker.stop()
         if "printer" in self._built:
             self.printer.discard()
-        super().closeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

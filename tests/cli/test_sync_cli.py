@@ -41,15 +41,21 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     ctx.engine.dispose()
 
 
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passphrase and the server password from the environment; cheap key derivation."""
+    monkeypatch.setenv("SAPAN_KDF_N", "1024")
+    monkeypatch.setenv("SAPAN_PASSPHRASE", "correct horse battery")
+    monkeypatch.setenv("SAPAN_SERVER_PASSWORD", PASSWORD)
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_sync_tunes_the_collector_once_the_store_is_open(
     live_server: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("SAPAN_KDF_N", "1024")
-    monkeypatch.setenv("SAPAN_PASSPHRASE", "correct horse battery")
-    monkeypatch.setenv("SAPAN_SERVER_PASSWORD", PASSWORD)
     data = ["--data-dir", str(tmp_path / "store")]
     calls: list[str] = []
     # observe, without freezing the test process
@@ -63,3 +69,46 @@ def test_sync_tunes_the_collector_once_the_store_is_open(
     assert calls == ["tune_gc"]
     summary = json.loads(capsys.readouterr().out)
     assert summary["error"] is None
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
+    live_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
+    root = tmp_path / "store"
+    data = ["--data-dir", str(root)]
+    assert main([*data, "sync", "register", "--server", live_server, "--user", "ann"]) == 0
+    device_id = _device(tmp_path)
+    from desktop.domain.errors import UserError
+    from desktop.models.entities import Person
+    from desktop.models.store import open_store
+
+    with open_store(root) as store, store.session() as session:
+        session.add(Person(office="MS", sex="f", phone="0811111111"))
+    server_db = ["server", "--db", str(tmp_path / "server.db")]
+    assert main([*server_db, "revoke-device", device_id]) == 0
+    capsys.readouterr()
+
+    assert main([*data, "--lang", "en", "sync"]) == 3
+
+    said = capsys.readouterr().out
+    assert "deleted the case files on this laptop" in said
+    assert "had not reached the server" in said
+    assert sorted(path.name for path in root.iterdir()) == ["sapan.wiped"]
+    with pytest.raises(UserError) as refused:
+        open_store(root)
+    assert refused.value.code == "error.store_wiped"
+
+
+def _device(tmp_path: Path) -> str:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        return str(admin.list_devices(engine, "ann")[0]["device_id"])
+    finally:
+        engine.dispose()

@@ -18,18 +18,22 @@ from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
 
 from desktop.domain import i18n
 from desktop.domain.gc_tuning import tune_gc
+from desktop.models.entities import OutboxEntry, Person
 from desktop.models.store import create_store, open_store
-from desktop.services import cases
+from desktop.services import cases, sync_view
 from desktop.ui import app as app_module
 from desktop.ui.app import App, IdleLock
 from desktop.ui.first_run import FirstRunDialog, UnlockDialog
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.main_window import MainWindow
-from tests.conftest import PASSPHRASE
+from sync.server import admin
+from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client
 from tests.fakes import FakeDialogs, MemoryKeyring
+from tests.ui.conftest import drain
 
 
 @pytest.fixture(autouse=True)
@@ -342,3 +346,58 @@ def test_input_restarts_the_idle_timer_unless_locked(qtbot: QtBot) -> None:
     assert not idle.locked
     idle.set_minutes(0)
     assert idle.timer.interval() == 60_000  # at least a minute
+
+
+# --- a revoked device -----------------------------------------------------------------------
+
+
+def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, server_app: Any
+) -> None:
+    root = tmp_path / "store"
+    store = create_store(root, PASSPHRASE)
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", SERVER_PASSWORD, "laptop", factory)
+    with store.session() as session:
+        session.add(Person(office="TAK-01", sex="f", phone="0811111111"))
+    with store.read() as session:
+        unsent = session.scalar(select(func.count()).select_from(OutboxEntry))
+    store.close()
+    engine = server_app.state.ctx.engine
+    admin.revoke_device(engine, admin.list_devices(engine, "somchai")[0]["device_id"])
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    app = _app(qtbot, root, passphrase_file=str(given))
+
+    def scenario() -> None:
+        window = app.window
+        assert window is not None
+        assert window.isVisible()
+        window.sync_worker.http_factory = factory
+        window.sync_worker.sync_now()
+        qtbot.waitUntil(lambda: app.wiped, timeout=20_000)
+        assert not window.isVisible(), "no case data stays on the screen"
+        assert app.dialogs.infos == [i18n.text("sync.revoked", "en", unsent=unsent)]  # type: ignore[attr-defined]
+        assert not (root / "sapan.key").exists()
+        assert memory_keyring.secrets == {}
+        assert window.sync_worker.scheduled is None, "the worker stopped"
+        window.refresh_status()  # work queued before the wipe fails quietly, no dialog
+        assert app.ctx is not None
+        drain(qtbot, app.ctx)
+        assert app.dialogs.errors == []  # type: ignore[attr-defined]
+
+    assert _in_event_loop(app, scenario) == 0
+    assert sorted(path.name for path in root.iterdir()) == ["sapan.wiped"]
+
+    again = _app(qtbot, root)
+    notices: list[str] = []
+
+    def read_the_notice(dialog: FirstRunDialog) -> None:
+        notices.append(dialog.wiped.text() if dialog.wiped.isVisible() else "")
+        dialog.reject()
+
+    _answer(FirstRunDialog, read_the_notice)
+    assert again.start() == 1
+    assert len(notices) == 1
+    assert "revoked this device" in notices[0]
+    assert f"{unsent} changes made here had not reached the server" in notices[0]
