@@ -14,6 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The text form keeps the counter to four digits, so that stamps sort as strings (and the
+# protocol's pattern accepts them). A clock that reaches it moves its wall part on by a
+# millisecond instead.
+MAX_COUNTER = 9999
+
 
 @dataclass(frozen=True, order=True)
 class Stamp:
@@ -47,13 +52,21 @@ class HybridClock:
         return self._last
 
     def tick(self) -> Stamp:
-        """A new stamp, greater than every stamp issued or observed before."""
+        """A new stamp, greater than every stamp issued or observed before.
+
+        While the wall clock is behind the last stamp (set back, or behind the other
+        devices this one observed: a laptop whose clock reset to its BIOS date), stamps
+        count up within the last millisecond, and past :data:`MAX_COUNTER` move to the
+        next millisecond, so their text keeps its width and its order.
+        """
         with self._lock:
-            now = self._wall()
-            if now > self._last.wall:
+            now, last = self._wall(), self._last
+            if now > last.wall:
                 self._last = Stamp(now, 0, self.node)
+            elif last.counter < MAX_COUNTER:
+                self._last = Stamp(last.wall, last.counter + 1, self.node)
             else:
-                self._last = Stamp(self._last.wall, self._last.counter + 1, self.node)
+                self._last = Stamp(last.wall + 1, 0, self.node)
             return self._last
 
     def observe(self, remote: Stamp | str) -> None:

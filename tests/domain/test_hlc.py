@@ -34,3 +34,18 @@ def test_a_clock_never_goes_back_and_sorts_after_what_it_observed() -> None:
     assert clock.tick() == Stamp(5000, 8, "dev")
     clock.restore(Stamp(100, 0, "dev"))  # an older stamp changes nothing
     assert clock.last == Stamp(5000, 8, "dev")
+
+
+def test_a_clock_far_behind_keeps_stamps_of_one_width_in_order_past_10000_ticks() -> None:
+    """A laptop whose clock reset to 2010 pulls today's stamps, then records an import:
+    its stamps count within one millisecond. At 10,000 the text form would grow a digit
+    and sort before 9,999 (and the server's pattern would refuse it)."""
+    clock = HybridClock("dev", lambda: 1_262_304_000_000)  # 2010-01-01
+    clock.observe("0001763812345678-0000-server")
+    stamps = [clock.tick() for _ in range(25_000)]
+    texts = [str(stamp) for stamp in stamps]
+    assert texts == sorted(texts)
+    assert len(set(texts)) == len(texts)
+    assert {len(text) for text in texts} == {len(texts[0])}
+    assert stamps[-1].wall == 1763812345678 + 2  # 25,000 ticks: two more milliseconds
+    assert all(Stamp.parse(text) == stamp for text, stamp in zip(texts, stamps, strict=True))
