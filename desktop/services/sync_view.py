@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -261,23 +262,39 @@ def conflicts(store: Store, status: str = "open", limit: int = 200) -> list[Conf
 # --- talking to the server ----------------------------------------------------------------
 
 
+# How far this device's clock may be from the server's before the app says so. Edits are
+# ordered by the device's clock (HLC stamps): one set years ahead wins every concurrent
+# edit, and a Windows laptop set to Thai time in the UTC zone is seven hours ahead.
+CLOCK_TOLERANCE_S = 300.0
+
+
 @dataclass(frozen=True)
 class Probe:
-    """Whether the server answered, and how long it asked us to wait if it is busy."""
+    """Whether the server answered, how long it asked us to wait if it is busy, and how
+    far this device's clock is from the server's (seconds; positive: the device is
+    behind), when it answered."""
 
     reachable: bool
     retry_after: float | None = None
     busy: bool = False
+    clock_offset: float | None = None
 
 
-def probe(store: Store, http_factory: HttpFactory = default_http) -> Probe:
+def probe(
+    store: Store,
+    http_factory: HttpFactory = default_http,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Probe:
     """One cheap ``GET /v1/info``: no token, a few hundred bytes."""
     url = server_address(store)
     if not url:
         raise UserError("sync.not_registered")
     http = http_factory(url)
     try:
-        SyncClient(http, url).info()
+        sent = clock()
+        info = SyncClient(http, url).info()
+        received = clock()
     except ServerUnreachable:
         return Probe(reachable=False)
     except SyncHttpError as exc:
@@ -286,7 +303,23 @@ def probe(store: Store, http_factory: HttpFactory = default_http) -> Probe:
         return Probe(reachable=True)  # it answered; the sync itself will report the error
     finally:
         _close(http)
-    return Probe(reachable=True)
+    return Probe(reachable=True, clock_offset=_offset(info.server_time, (sent + received) / 2))
+
+
+def _offset(server_time: str, local: float) -> float | None:
+    """Server time minus this device's, at the middle of the request; None if unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(server_time)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp() - local
+
+
+def clock_is_off(offset: float | None) -> bool:
+    """True when the device's clock is far enough from the server's to say so."""
+    return offset is not None and abs(offset) > CLOCK_TOLERANCE_S
 
 
 def _service(

@@ -55,6 +55,7 @@ class WorkerState:
     retry_in: float | None = None
     error: str | None = None
     total: int = 0
+    clock_offset: float | None = None  # the server's clock minus this device's, seconds
 
 
 def _human_size(size: int) -> str:
@@ -95,6 +96,7 @@ class SyncWorker(QObject):
         self.timer.timeout.connect(self.tick)
         self._progressed.connect(self._progress)
         self._force = False
+        self.clock_offset: float | None = None  # as the last answer of the server showed
 
     @property
     def backoff(self) -> sync_view.Backoff:
@@ -146,6 +148,8 @@ class SyncWorker(QObject):
         if probe is None:
             self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
             return
+        if probe.clock_offset is not None:
+            self.clock_offset = probe.clock_offset
         if not probe.reachable:
             delay = self.backoff.next_delay(probe.retry_after)
             phase = Phase.BUSY if probe.busy else Phase.OFFLINE
@@ -208,8 +212,8 @@ class SyncWorker(QObject):
         self.schedule(delay)
 
     def _set(self, state: WorkerState) -> None:
-        self.state = state
-        self.changed.emit(state)
+        self.state = replace(state, clock_offset=self.clock_offset)
+        self.changed.emit(self.state)
 
 
 def _services() -> Any:
@@ -262,4 +266,18 @@ def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
             parts.append(tr("ui.sync_status.failed", count=view.failed))
         if view.open_conflicts:
             parts.append(tr("ui.sync_status.conflicts", count=view.open_conflicts))
+    offset = state.clock_offset
+    if offset is not None and _services().clock_is_off(offset):
+        # positive: the server is ahead, so this device's clock is behind
+        key = "ui.sync_status.clock_behind" if offset > 0 else "ui.sync_status.clock_ahead"
+        parts.append(tr(key, amount=_duration(abs(offset))))
     return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    """Minutes up to two hours, hours up to two days, then days."""
+    if seconds < 7200:
+        return tr("ui.duration.minutes", n=round(seconds / 60))
+    if seconds < 172_800:
+        return tr("ui.duration.hours", n=round(seconds / 3600))
+    return tr("ui.duration.days", n=f"{round(seconds / 86400):,}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -171,3 +172,38 @@ def test_a_network_login_page_is_waited_out_and_loses_nothing(
     assert not summary.ok
     assert "login page" in str(summary.error)
     assert summary.waiting == waiting
+
+
+def test_the_probe_measures_how_far_the_device_clock_is_from_the_servers(
+    store: Store, server_app: Any
+) -> None:
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    right = sync_view.probe(store, factory)
+    behind = sync_view.probe(store, factory, clock=lambda: time.time() - 3 * 86400)
+    assert right.clock_offset is not None
+    assert abs(right.clock_offset) < 5
+    assert not sync_view.clock_is_off(right.clock_offset)
+    assert behind.clock_offset is not None
+    assert abs(behind.clock_offset - 3 * 86400) < 5
+    assert sync_view.clock_is_off(behind.clock_offset)
+
+
+@pytest.mark.parametrize("server_time", ["yesterday", "2026-11-23T06:00:00"])
+def test_a_server_time_without_a_zone_or_unreadable_measures_nothing(
+    store: Store, server_time: str
+) -> None:
+    info = {"protocol": 5, "push_forms": [3], "pull_forms": [5], "max_batch": 1000}
+    info |= {"max_body_bytes": 1, "max_page": 1, "max_chunk_bytes": 1, "server_time": server_time}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=info)
+
+    factory = lambda url: httpx.Client(  # noqa: E731
+        transport=httpx.MockTransport(handler), base_url=url
+    )
+    with store.remote_session() as session:
+        session.merge(SyncState(key="server_url", value="http://sync.example"))
+    found = sync_view.probe(store, factory)
+    assert found.reachable
+    assert found.clock_offset is None

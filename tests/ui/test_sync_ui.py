@@ -7,6 +7,8 @@ from ``scheduled``; backoff jitter is pinned by an injected ``rand``.
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import Any
 
 import httpx
@@ -390,3 +392,47 @@ def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     _tick(qtbot, worker, ctx)
     assert worker.state.phase is Phase.HELD  # nothing to send, but 3 MB to receive
     assert "receive at least 3.0 MB" in dialogs.questions[0]
+
+
+def test_a_laptop_clock_in_the_wrong_time_zone_is_pointed_out_on_the_sync_page(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thai time typed into a laptop set to UTC: its clock reads seven hours ahead."""
+    _registered(store, server_app)
+    real_probe = sync_view.probe
+    ahead = lambda: time.time() + 7 * 3600  # noqa: E731
+    monkeypatch.setattr(sync_view, "probe", functools.partial(real_probe, clock=ahead))
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
+    page = _sync_page(qtbot, ctx, worker)
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.IDLE  # it still syncs: the clock is only pointed out
+    qtbot.waitUntil(lambda: "clock is 7 hours ahead" in page.state_label.text(), timeout=5000)
+    assert "time zone (UTC+7)" in page.state_label.text()
+
+    monkeypatch.setattr(sync_view, "probe", real_probe)  # the clock was set right
+    _tick(qtbot, worker, ctx)
+    qtbot.waitUntil(lambda: "clock" not in page.state_label.text(), timeout=5000)
+
+
+@pytest.mark.parametrize(
+    ("offset", "said"),
+    [
+        (None, None),
+        (120.0, None),  # within the tolerance
+        (-600.0, "This laptop's clock is 10 minutes ahead of the server's"),
+        (3 * 86400.0, "This laptop's clock is 3 days behind the server's"),
+        (16 * 365 * 86400.0, "This laptop's clock is 5,840 days behind the server's"),
+    ],
+)
+def test_the_clock_warning_reads_in_minutes_hours_or_days(
+    offset: float | None, said: str | None
+) -> None:
+    text = status_text(WorkerState(Phase.IDLE, clock_offset=offset), None)
+    if said is None:
+        assert "clock" not in text
+    else:
+        assert said in text
