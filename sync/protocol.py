@@ -82,6 +82,7 @@ class Errno(enum.IntEnum):
     BAD_CREDENTIALS = 113
     ACCOUNT_DISABLED = 114
     DEVICE_MISMATCH = 115
+    NO_CASE_BLOCK = 116
     OUT_OF_SCOPE = 120
     ROLE_FORBIDDEN = 121
     ROW_OFFICE_UNKNOWN = 122
@@ -139,6 +140,12 @@ class RegisterResponse(_Model):
     device_id: str
     token: str
     account: Account
+
+
+class CaseBlock(_Model):
+    """The block of case numbers reserved for the calling device (``PREFIX-BLOCK-SERIAL``)."""
+
+    case_block: int
 
 
 class ServerInfo(_Model):

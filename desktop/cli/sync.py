@@ -98,6 +98,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
                 failed=summary.attachments_failed,
             )
         )
+    if summary.renumbered:
+        lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
     if summary.error:
         lines.append(text("sync.failed", cli.lang, reason=summary.error))
     if summary.wipe:

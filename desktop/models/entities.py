@@ -111,7 +111,9 @@ class Case(Synced, Base):
     __entity__ = "case"
     office: Mapped[str] = mapped_column(String(32), index=True)
     person_id: Mapped[str] = mapped_column(String(36), index=True)
-    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Not unique: devices number cases offline (see case_numbers); a collision that
+    # reached the server must not stop the pull that brings it.
+    number: Mapped[str | None] = mapped_column(String(32), index=True)
     owner: Mapped[str | None] = mapped_column(String(80))
     province_code: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[str | None] = mapped_column(String(16))

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
+from desktop.models import case_numbers
 from desktop.models import store as store_module
 from desktop.models.base import (
     Base,
@@ -38,7 +39,7 @@ from desktop.models.base import (
     update_rows,
     utcnow,
 )
-from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
+from desktop.models.entities import AuditEvent, OutboxEntry, Setting, SyncState
 from desktop.models.search import reindex_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
@@ -79,9 +80,15 @@ class SyncSummary:
     attachments_uploaded: int = 0
     attachments_downloaded: int = 0
     attachments_failed: int = 0
+    # case numbers moved from a provisional block to the server's: [old, new] pairs
+    renumbered: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def renumbered_text(self) -> str:
+        """The changed case numbers as ``old → new``, comma-separated, for messages."""
+        return ", ".join(f"{old} → {new}" for old, new in self.renumbered)
 
 
 def _entity_classes() -> dict[str, type[Synced]]:
@@ -117,6 +124,7 @@ class SyncService:
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
         self._forms = None  # the server may have been upgraded or replaced since
         try:
+            self.case_numbers(summary)
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
             sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
@@ -136,6 +144,25 @@ class SyncService:
         summary.bytes_received = self.client.bytes_received - received0
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
+
+    def case_numbers(self, summary: SyncSummary) -> None:
+        """Once per registration: ask the server for this device's block of case numbers
+        and move the cases that never reached the server onto it, before they are pushed
+        (see :mod:`desktop.models.case_numbers`)."""
+        with self.store.read() as session:
+            if case_numbers.server_block(session) is not None:
+                return
+        try:
+            block = self.client.case_block()
+        except SyncHttpError as exc:
+            if exc.errno == p.Errno.NO_CASE_BLOCK or exc.status in (404, 405):
+                return  # none left, or a server from before blocks: provisional numbers
+            raise
+        with self.store.session() as session:
+            session.merge(Setting(key=case_numbers.BLOCK_SETTING, value=block))
+            session.flush()
+            moved = case_numbers.renumber_provisional(session, self.store.device_id)
+        summary.renumbered = sorted(moved.items())
 
     # -- push ------------------------------------------------------------------------------
 
@@ -580,6 +607,8 @@ def register_device(
     with store.remote_session() as session:
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
+        # a new device on the server: its block of case numbers is asked for at the next sync
+        session.merge(Setting(key=case_numbers.BLOCK_SETTING, value=None))
     store.set_setting("user", answer.account.username)
     return answer
 

@@ -231,9 +231,13 @@ class App:
             self.dialogs.error(tr("error.unexpected"))
 
     def _after_sync(self, summary: Any) -> None:
-        """A revoked device: the sync destroyed the store's key (see ``sync.wipe_device``).
+        """Say which case numbers a sync changed (the device's first block of numbers).
+
+        A revoked device: the sync destroyed the store's key (see ``sync.wipe_device``).
         Take the case data off the screen at once, say so, and quit; the files are
         deleted once the store is closed, and the next start is a first run."""
+        if summary.renumbered and not self.wiped:
+            self.dialogs.info(tr("sync.renumbered", numbers=summary.renumbered_text()))
         if not summary.wipe or self.window is None or self.wiped:
             return
         self.wiped = True

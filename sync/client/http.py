@@ -214,6 +214,10 @@ class SyncClient:
     def me(self) -> p.Account:
         return self._call(p.Account, "GET", "/me")
 
+    def case_block(self) -> int:
+        """This device's block of case numbers, reserved by the server on the first call."""
+        return self._call(p.CaseBlock, "POST", "/devices/case-block").case_block
+
     # -- changes ---------------------------------------------------------------------------
 
     def push(self, changes: list[p.Change]) -> p.PushResponse:

@@ -37,6 +37,7 @@ from sync.server import ingest
 from sync.server.auth import (
     Caller,
     authenticate,
+    case_block,
     make_hasher,
     now_iso,
     register_device,
@@ -356,6 +357,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         """Replace this device's token; the old one is refused from now on."""
         token = rotate_token(engine, caller)
         return p.RegisterResponse(device_id=caller.device_id, token=token, account=caller.account())
+
+    @app.post(f"{p.PREFIX}/devices/case-block", response_model=p.CaseBlock)
+    def device_case_block(caller: CallerDep) -> p.CaseBlock:
+        """This device's block of case numbers, reserved on the first call."""
+        return p.CaseBlock(case_block=case_block(engine, caller))
 
     @app.get(f"{p.PREFIX}/me", response_model=p.Account)
     def me(caller: CallerDep) -> p.Account:

@@ -17,8 +17,9 @@ from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import Account, Errno, Role
 from sync.server.db import accounts, devices
@@ -142,6 +143,42 @@ def register_device(
         row.id, row.username, Role(row.role), frozenset(json.loads(row.offices)), device_id
     )
     return device_id, token, caller
+
+
+# Case-number blocks the server hands out: 9000-9999 are the devices' own provisional
+# blocks (desktop.models.case_numbers), so they are never given.
+MAX_CASE_BLOCK = 8999
+_BLOCK_LOCK = 0x5A9A_CB10  # the advisory lock key of case-block allocation (PostgreSQL)
+
+
+def case_block(engine: Engine, caller: Caller) -> int:
+    """The calling device's block of case numbers: the next free one on its first ask,
+    the same one afterwards. Blocks are never reused (a revoked device's cases keep
+    their numbers). Two devices asking at once race on the unique index; the loser asks
+    again."""
+    for _attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":  # one allocation at a time (SQLite
+                    # serializes writers already); the unique index stays the last word
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BLOCK_LOCK})
+                mine = conn.execute(
+                    select(devices.c.case_block).where(devices.c.id == caller.device_id)
+                ).scalar_one()
+                if mine is not None:
+                    return int(mine)
+                top = conn.execute(select(func.max(devices.c.case_block))).scalar()
+                block = int(top or 0) + 1
+                if block > MAX_CASE_BLOCK:
+                    raise ApiError(409, Errno.NO_CASE_BLOCK, "no case-number block is left")
+                conn.execute(
+                    devices.update()
+                    .where(devices.c.id == caller.device_id, devices.c.case_block.is_(None))
+                    .values(case_block=block)
+                )
+        except IntegrityError:
+            continue  # another device took that block in the same moment
+    raise ApiError(503, Errno.SERVICE_BUSY, "case-number blocks are busy; try again", retry_after=2)
 
 
 def rotate_token(engine: Engine, caller: Caller) -> str:

@@ -68,6 +68,9 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32)),
+    # the device's block of case numbers (1-8999), given on first ask, never reused
+    Column("case_block", Integer),
+    Index("ix_devices_case_block", "case_block", unique=True),
 )
 
 counter = Table(

@@ -112,3 +112,32 @@ def _device(tmp_path: Path) -> str:
         return str(admin.list_devices(engine, "ann")[0]["device_id"])
     finally:
         engine.dispose()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_first_sync_says_which_case_numbers_moved_to_the_devices_block(
+    live_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from desktop.models.store import open_store
+    from desktop.services import cases, people
+    from desktop.services.people import NameInput, PersonInput
+
+    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
+    root = tmp_path / "store"
+    data = ["--data-dir", str(root), "--lang", "en"]
+    assert main([*data, "sync", "register", "--server", live_server, "--user", "ann"]) == 0
+    with open_store(root) as store:
+        store.set_setting("office", "MS")
+        person = people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
+        provisional = cases.open_case(store, person.person_id)
+    capsys.readouterr()
+
+    assert main([*data, "sync"]) == 0
+
+    said = capsys.readouterr().out
+    assert provisional.startswith("TAK-9")  # the store's prefix, a provisional block
+    assert f"{provisional} → TAK-0001-000001" in said
+    assert "Correct any paper that shows an old number" in said

@@ -531,3 +531,63 @@ def test_a_creation_event_stored_before_protocol_3_is_not_sent_twice(
             ("person", person),
             ("audit_event", stored_event),
         ]
+
+
+def _provisional_numbers_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both devices draw the same provisional block (probability 1/1000 per pair)."""
+    from desktop.models import case_numbers
+
+    monkeypatch.setattr(case_numbers, "provisional_block", lambda _device: 9001)
+
+
+def _numbers(device: Device) -> list[str]:
+    from desktop.models.entities import Case
+
+    with device.store.read() as session:
+        return sorted(str(number) for number in session.scalars(select(Case.number)))
+
+
+def test_case_numbers_made_offline_before_the_first_sync_are_moved_to_the_devices_block(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.services import cases
+
+    _provisional_numbers_collide(monkeypatch)
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    made = [cases.open_case(d.store, _person(d, sex="f")) for d in (a, b)]
+    assert made == ["TAK-9001-000001", "TAK-9001-000001"]
+
+    first, second = a.sync(), b.sync()
+    assert first.renumbered == [("TAK-9001-000001", "TAK-0001-000001")]
+    assert second.renumbered == [("TAK-9001-000001", "TAK-0002-000001")]
+    assert a.sync().ok
+    assert _numbers(a) == _numbers(b) == ["TAK-0001-000001", "TAK-0002-000001"]
+    assert cases.open_case(a.store, _person(a, sex="m")) == "TAK-0001-000002"
+    assert a.sync().renumbered == []  # the block is asked for once
+
+
+def test_a_case_number_collision_that_reached_the_server_does_not_stop_a_pull(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Devices of a server from before case-number blocks (it answers 404) both keep
+    provisional numbers; the second pull brings a case numbered like one of its own."""
+    from desktop.services import cases
+    from sync.client.http import SyncClient, SyncHttpError
+
+    def old_server(self: SyncClient) -> int:
+        raise SyncHttpError(404, 999, "unexpected answer")
+
+    monkeypatch.setattr(SyncClient, "case_block", old_server)
+    _provisional_numbers_collide(monkeypatch)
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    for device in (a, b):
+        cases.open_case(device.store, _person(device, sex="f"))
+    assert a.sync().ok
+    summary = b.sync()
+    assert summary.ok, summary.error
+    assert a.sync().ok
+    assert _numbers(a) == _numbers(b) == ["TAK-9001-000001", "TAK-9001-000001"]

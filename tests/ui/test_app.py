@@ -401,3 +401,34 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     assert len(notices) == 1
     assert "revoked this device" in notices[0]
     assert f"{unsent} changes made here had not reached the server" in notices[0]
+
+
+def test_the_first_sync_tells_which_case_numbers_changed(
+    qtbot: QtBot, tmp_path: Path, server_app: Any
+) -> None:
+    root = tmp_path / "store"
+    store = create_store(root, PASSPHRASE)
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", SERVER_PASSWORD, "laptop", factory)
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="f")
+        session.add(person)
+        session.flush()
+        person_id = person.id
+    provisional = cases.open_case(store, person_id)
+    store.close()
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    app = _app(qtbot, root, passphrase_file=str(given))
+
+    def scenario() -> None:
+        window = app.window
+        assert window is not None
+        window.sync_worker.http_factory = factory
+        window.sync_worker.sync_now()
+        qtbot.waitUntil(lambda: bool(app.dialogs.infos), timeout=20_000)  # type: ignore[attr-defined]
+        expected = i18n.text("sync.renumbered", "en", numbers=f"{provisional} → TAK-0001-000001")
+        assert app.dialogs.infos == [expected]  # type: ignore[attr-defined]
+        assert window.isVisible()
+
+    assert _in_event_loop(app, scenario) == 0

@@ -213,6 +213,90 @@ def test_revoked_device_told_to_wipe(server: Server, ann: SyncClient) -> None:
     assert refused.value.details["wipe"] is True
 
 
+def test_each_device_gets_its_own_case_number_block_once(server: Server, ann: SyncClient) -> None:
+    second_laptop = server.device("ann", "laptop-2")
+    server.user("tom", offices=("TAK",))
+    tom = server.device("tom")
+    assert [ann.case_block(), second_laptop.case_block(), tom.case_block()] == [1, 2, 3]
+    assert ann.case_block() == 1  # the same block on every later ask
+    ann.rotate()
+    assert ann.case_block() == 1  # a new token is the same device
+
+
+def test_a_revoked_devices_block_is_never_given_again(server: Server, ann: SyncClient) -> None:
+    assert ann.case_block() == 1
+    admin.revoke_device(server.engine, admin.list_devices(server.engine, "ann")[0]["device_id"])
+    with pytest.raises(SyncHttpError) as refused:
+        ann.case_block()
+    assert refused.value.errno == Errno.DEVICE_REVOKED
+    assert server.device("ann", "replacement").case_block() == 2
+
+
+def test_when_no_block_is_left_the_device_is_told_so(
+    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.server import auth
+
+    monkeypatch.setattr(auth, "MAX_CASE_BLOCK", 1)
+    assert ann.case_block() == 1
+    late = server.device("ann", "one-too-many")
+    with pytest.raises(SyncHttpError) as refused:
+        late.case_block()
+    assert (refused.value.status, refused.value.errno) == (409, Errno.NO_CASE_BLOCK)
+    assert ann.case_block() == 1
+
+
+def test_devices_asking_at_the_same_moment_get_different_blocks(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    server.user("ann", offices=("MS",))
+    laptops = [server.device("ann", f"laptop-{n}") for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        blocks = list(pool.map(lambda client: client.case_block(), laptops))
+    assert sorted(blocks) == list(range(1, 9))
+
+
+def test_a_device_that_loses_the_race_for_a_block_takes_the_next(
+    postgres_url: str, pg_template: str
+) -> None:
+    """On PostgreSQL, where several server processes hand out blocks: another device
+    takes block 1 between this request's read of the highest block and its write."""
+    import psycopg
+    from sqlalchemy import event
+
+    from sync.server.app import Settings, create_app
+    from tests.sync.conftest import fresh_pg_database
+
+    url = fresh_pg_database(postgres_url, pg_template)
+    srv = Server(create_app(Settings(db_url=url, cheap_hashing=True)), url)
+    srv.user("ann", offices=("MS",))
+    first, other = srv.device("ann", "first"), srv.device("ann", "other")
+    listed = admin.list_devices(srv.engine, "ann")
+    other_id = next(row["device_id"] for row in listed if row["name"] == "other")
+    taken: list[bool] = []
+
+    def sneak(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE devices SET case_block") and not taken:
+            taken.append(True)
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as raw:
+                raw.execute("UPDATE devices SET case_block = 1 WHERE id = %s", (other_id,))
+
+    event.listen(srv.engine, "before_cursor_execute", sneak)
+    try:
+        assert first.case_block() == 2
+    finally:
+        event.remove(srv.engine, "before_cursor_execute", sneak)
+    assert taken == [True]
+    assert other.case_block() == 1
+    srv.engine.dispose()
+
+
+def test_a_block_needs_a_device_token(server: Server) -> None:
+    with pytest.raises(SyncHttpError) as refused:
+        SyncClient(server.http()).case_block()
+    assert refused.value.errno == Errno.MISSING_TOKEN
+
+
 def test_forged_and_replayed_tokens_refused(server: Server, ann: SyncClient) -> None:
     old = ann.token
     assert old is not None
