@@ -71,17 +71,23 @@ def test_sync_tunes_the_collector_once_the_store_is_open(
     assert summary["error"] is None
 
 
-@pytest.mark.usefixtures("cli_env")
-def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
-    live_server: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def registered(
+    live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_env: None
+) -> Path:
+    """A store in ``tmp_path / "store"`` registered with the live server as ann's."""
     monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
     root = tmp_path / "store"
+    register = ["sync", "register", "--server", live_server, "--user", "ann"]
+    assert main(["--data-dir", str(root), *register]) == 0
+    return root
+
+
+def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
+    registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = registered
     data = ["--data-dir", str(root)]
-    assert main([*data, "sync", "register", "--server", live_server, "--user", "ann"]) == 0
     device_id = _device(tmp_path)
     from desktop.domain.errors import UserError
     from desktop.models.entities import Person
@@ -114,21 +120,15 @@ def _device(tmp_path: Path) -> str:
         engine.dispose()
 
 
-@pytest.mark.usefixtures("cli_env")
 def test_the_first_sync_says_which_case_numbers_moved_to_the_devices_block(
-    live_server: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    registered: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from desktop.models.store import open_store
     from desktop.services import cases, people
     from desktop.services.people import NameInput, PersonInput
 
-    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
-    root = tmp_path / "store"
+    root = registered
     data = ["--data-dir", str(root), "--lang", "en"]
-    assert main([*data, "sync", "register", "--server", live_server, "--user", "ann"]) == 0
     with open_store(root) as store:
         store.set_setting("office", "MS")
         person = people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))

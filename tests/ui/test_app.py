@@ -348,7 +348,24 @@ def test_input_restarts_the_idle_timer_unless_locked(qtbot: QtBot) -> None:
     assert idle.timer.interval() == 60_000  # at least a minute
 
 
-# --- a revoked device -----------------------------------------------------------------------
+# --- what a sync tells the app ---------------------------------------------------------------
+
+
+def _unlocked_app(qtbot: QtBot, root: Path, tmp_path: Path) -> App:
+    """The app on an existing store, its passphrase given in a file."""
+    given = tmp_path / "pass.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    return _app(qtbot, root, passphrase_file=str(given))
+
+
+def _synced_now(app: App, factory: Any) -> MainWindow:
+    """Inside the app's event loop: start a sync against ``factory``'s server now."""
+    window = app.window
+    assert window is not None
+    assert window.isVisible()
+    window.sync_worker.http_factory = factory
+    window.sync_worker.sync_now()
+    return window
 
 
 def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
@@ -365,16 +382,10 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     store.close()
     engine = server_app.state.ctx.engine
     admin.revoke_device(engine, admin.list_devices(engine, "somchai")[0]["device_id"])
-    given = tmp_path / "pass.txt"
-    given.write_text(PASSPHRASE, encoding="utf-8")
-    app = _app(qtbot, root, passphrase_file=str(given))
+    app = _unlocked_app(qtbot, root, tmp_path)
 
     def scenario() -> None:
-        window = app.window
-        assert window is not None
-        assert window.isVisible()
-        window.sync_worker.http_factory = factory
-        window.sync_worker.sync_now()
+        window = _synced_now(app, factory)
         qtbot.waitUntil(lambda: app.wiped, timeout=20_000)
         assert not window.isVisible(), "no case data stays on the screen"
         assert app.dialogs.infos == [i18n.text("sync.revoked", "en", unsent=unsent)]  # type: ignore[attr-defined]
@@ -417,15 +428,10 @@ def test_the_first_sync_tells_which_case_numbers_changed(
         person_id = person.id
     provisional = cases.open_case(store, person_id)
     store.close()
-    given = tmp_path / "pass.txt"
-    given.write_text(PASSPHRASE, encoding="utf-8")
-    app = _app(qtbot, root, passphrase_file=str(given))
+    app = _unlocked_app(qtbot, root, tmp_path)
 
     def scenario() -> None:
-        window = app.window
-        assert window is not None
-        window.sync_worker.http_factory = factory
-        window.sync_worker.sync_now()
+        window = _synced_now(app, factory)
         qtbot.waitUntil(lambda: bool(app.dialogs.infos), timeout=20_000)  # type: ignore[attr-defined]
         expected = i18n.text("sync.renumbered", "en", numbers=f"{provisional} → TAK-0001-000001")
         assert app.dialogs.infos == [expected]  # type: ignore[attr-defined]
