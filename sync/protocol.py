@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from desktop.domain.catalogue import (
     AUDIT_ENTITY,
@@ -35,6 +35,7 @@ from desktop.domain.catalogue import (
     name_uuid,
     namespace_hash,
 )
+from desktop.domain.hlc import MAX_COUNTER, MAX_WALL, STAMP_PATTERN
 from desktop.domain.hlc import Stamp as HlcStamp
 
 # 3: a row's creation audit event is derived by every device, never sent or stored
@@ -162,6 +163,16 @@ class ServerInfo(_Model):
 # --- push -----------------------------------------------------------------------------
 
 
+def _wall_in_range(stamp: str) -> str:
+    if int(stamp[:16]) > MAX_WALL:
+        raise ValueError("a stamp's time is past the year 9999")
+    return stamp
+
+
+# an HLC stamp as text (desktop.domain.hlc): ASCII digits, a printable node, by 9999
+Stamp = Annotated[str, Field(max_length=80, pattern=STAMP_PATTERN), AfterValidator(_wall_in_range)]
+
+
 class Change(_Model):
     """One field of one row, as the device wrote it, with what the edit started from."""
 
@@ -171,7 +182,7 @@ class Change(_Model):
     field: str = Field(max_length=64)
     value: Any = None
     base_version: int = Field(ge=0)
-    hlc: str = Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")
+    hlc: Stamp
     device_id: str = Field(max_length=64)
     user_id: str = Field(max_length=80)
 
@@ -184,7 +195,6 @@ class PushRequest(_Model):
 
 UuidText = Annotated[uuid.UUID, Field()]
 Name = Annotated[str, Field(max_length=64)]
-Stamp = Annotated[str, Field(max_length=80, pattern=r"^\d{16}-\d{4}-[^\s]{1,60}$")]
 BaseVersion = Annotated[int, Field(ge=0)]
 # change_id, entity, row_id, field, value, base_version, hlc; change_id may be null for a
 # row insert (field ``*``): it is then derived from the device and the row (insert_change_id).
@@ -256,9 +266,6 @@ class MissingChangeId(BadChange):
         super().__init__(index, "change_id may be null only for a row insert (field *)")
 
 
-_MAX_WALL = 10**16  # a stamp's wall part has 16 digits
-
-
 class StampChain:
     """Stamps of a push batch (form 3) or pull page (form 5), some given as differences.
 
@@ -283,7 +290,7 @@ class StampChain:
         if not self.node:
             raise ValueError("a stamp difference needs a whole stamp before it")
         wall = self.wall + delta[0]
-        if not (0 <= wall < _MAX_WALL and 0 <= delta[1] <= 9999):
+        if not (0 <= wall <= MAX_WALL and 0 <= delta[1] <= MAX_COUNTER):
             raise ValueError("a stamp difference gives a stamp out of range")
         self.wall = wall
         return str(HlcStamp(wall, delta[1], self.node))
@@ -315,7 +322,7 @@ def _stamps(body: PushBatch) -> list[str]:
     for index, change in enumerate(body.changes):
         hlc = change[6]
         if isinstance(hlc, str):
-            found.append(chain.whole(hlc) if body.v >= 3 else hlc)
+            found.append(chain.whole(hlc) if body.v >= 3 else hlc)  # checked by Stamp
             continue
         if body.v < 3:
             raise BadChange(index, "hlc must be a stamp (a delta needs form 3)")

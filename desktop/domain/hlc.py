@@ -9,6 +9,7 @@ Stamps order concurrent edits deterministically; they are never used as sync cur
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,18 @@ from dataclasses import dataclass
 # protocol's pattern accepts them). A clock that reaches it moves its wall part on by a
 # millisecond instead.
 MAX_COUNTER = 9999
+# The last millisecond of 9999-12-31 (UTC): a creation event's time is read from its
+# stamp, and Python dates end there. Anything later is not a stamp.
+MAX_WALL = 253_402_300_799_999
+# What a stamp on the wire looks like: ASCII digits only (a regex ``\d`` also matches
+# other scripts' digits, which would sort above every real stamp), a printable node.
+STAMP_PATTERN = r"^[0-9]{16}-[0-9]{4}-[!-~]{1,60}$"
+_STAMP = re.compile(r"([0-9]{1,16})-([0-9]{1,4})-([!-~]{1,60})", re.ASCII)
+# A stamp from another node further ahead of this node's own clock than this is not
+# folded in: one device with its clock years ahead would otherwise carry every clock it
+# syncs with (and the dates derived from stamps) years ahead. Such a stamp still orders
+# the edit it belongs to; it only stops spreading.
+MAX_OBSERVED_AHEAD_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, order=True)
@@ -31,11 +44,11 @@ class Stamp:
 
     @classmethod
     def parse(cls, text: str) -> Stamp:
-        parts = text.split("-", 2)
-        if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit() and parts[2]):
+        """The stamp ``text`` writes (``ValueError`` for anything else, or past year 9999)."""
+        found = _STAMP.fullmatch(text)
+        if found is None or int(found.group(1)) > MAX_WALL:
             raise ValueError(f"not an HLC stamp: {text!r}")
-        wall, counter, node = parts
-        return cls(int(wall), int(counter), node)
+        return cls(int(found.group(1)), int(found.group(2)), found.group(3))
 
 
 class HybridClock:
@@ -70,12 +83,19 @@ class HybridClock:
             return self._last
 
     def observe(self, remote: Stamp | str) -> None:
-        """Fold in a stamp from another device so later local stamps sort after it."""
+        """Fold in a stamp from another device so later local stamps sort after it; one
+        more than :data:`MAX_OBSERVED_AHEAD_MS` ahead of this clock is left out."""
         other = Stamp.parse(remote) if isinstance(remote, str) else remote
+        if other.wall > self._wall() + MAX_OBSERVED_AHEAD_MS:
+            return
+        self._fold(other)
+
+    def restore(self, stamp: Stamp | str) -> None:
+        """Resume after a restart from the last stamp persisted by this device (its own
+        history: folded in however far ahead of the wall clock it is)."""
+        self._fold(Stamp.parse(stamp) if isinstance(stamp, str) else stamp)
+
+    def _fold(self, other: Stamp) -> None:
         with self._lock:
             if (other.wall, other.counter) > (self._last.wall, self._last.counter):
                 self._last = Stamp(other.wall, other.counter, self.node)
-
-    def restore(self, stamp: Stamp | str) -> None:
-        """Resume after a restart from the last stamp persisted by this device."""
-        self.observe(stamp)

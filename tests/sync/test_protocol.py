@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desktop.domain.catalogue import ENTITIES
+from desktop.domain.hlc import MAX_WALL
 from sync.protocol import (
     DELETED_FIELD,
     INSERT_NAMESPACE,
@@ -352,7 +353,7 @@ def test_a_form_5_page_it_cannot_read_is_refused(rows: list[list[Any]]) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.integers(0, 10**16 - 1), st.integers(0, 9999), st.sampled_from(["a", "b-1", '"q'])
+            st.integers(0, MAX_WALL), st.integers(0, 9999), st.sampled_from(["a", "b-1", '"q'])
         ),
         max_size=30,
     )

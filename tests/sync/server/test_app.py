@@ -699,7 +699,7 @@ def test_insert_without_change_id_gets_one_per_device_and_row(
         "*",
         {"office": "MS", "nationality": "MMR"},
         0,
-        "1" * 16 + "-0000-a",
+        "0001763812345678-0000-a",
     ]
     first = _batch(ann, [insert]).json()["results"][0]
     again = _batch(ann, [insert]).json()["results"][0]  # the answer was lost: resent
@@ -714,7 +714,7 @@ def test_insert_without_change_id_gets_one_per_device_and_row(
         "*",
         {"office": "MS", "nationality": "LAO"},
         0,
-        "2" * 16 + "-0000-b",
+        "0001763812345679-0000-b",
     ]
     assert _batch(bob, [other]).json()["results"][0][0] == "conflict"
     assert server.count("changes") == 2
@@ -945,3 +945,70 @@ def test_a_creation_event_stored_before_protocol_3_is_left_out_of_form_4(
         ("audit_event", audit_event_id(other_stamp)),
     ]
     assert [r.id for r in ann.pull(0, 100, 3).rows] == [row, old_id, audit_event_id(other_stamp)]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "9999999999999999-9999-evil",  # past the year 9999: no date can be read from it
+        "٠٠٠١٧٩٥٤١٥٠٩٨٤٤٤-٠٠٠٠-devX",  # Arabic-Indic digits
+        "０００１７９５４１５０９８４４４-0000-devX",  # fullwidth digits
+        "0001763812345678-0000-a\u0000b",  # NUL in the node (PostgreSQL text refuses it)
+    ],
+)
+@pytest.mark.parametrize("form", [1, 2, 3])
+def test_a_stamp_that_is_not_one_is_refused_in_every_push_form(
+    server: Server, ann: SyncClient, stamp: str, form: int
+) -> None:
+    row = str(uuid.uuid4())
+    if form == 1:
+        change = _change(ann, row, "*", {"office": "MS"}) | {"hlc": stamp}
+        response = _post(ann, [change])
+        expected = Errno.INVALID_PAYLOAD
+    else:
+        body = {"v": form, "changes": [[None, "person", row, "*", {"office": "MS"}, 0, stamp]]}
+        response = ann.http.request(  # type: ignore[attr-defined]
+            "POST",
+            "/v1/push",
+            content=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {ann.token}", "Content-Type": "application/json"},
+        )
+        expected = Errno.INVALID_PAYLOAD
+    _refused(response, 400, expected)
+    assert server.count("changes") == 0
+
+
+def test_a_device_clock_years_ahead_neither_breaks_pulls_nor_drags_the_servers_clock(
+    server: Server, ann: SyncClient
+) -> None:
+    """Its edits are kept and ordered by their stamps; forms 2 and 3 still derive their
+    creation events; a merge on the server gets a stamp from the server's own clock."""
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    cora = server.device("cora")
+    ahead, now = "0002395415098444-0000-devX", "0001763812345678-0000-devX"  # 2045, 2025
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    response = _batch(
+        ann,
+        [
+            [None, "person", a, "*", {"office": "MS", "merged_into": None}, 0, ahead],
+            [None, "person", b, "*", {"office": "MS"}, 0, now],
+        ],
+    )
+    assert response.status_code == 200, response.text
+    assert cora.merge("person", a, b).source_id == a
+    for form in (2, 3, 4, 5):
+        page = cora.pull(0, 100, form)
+        merged = {row.id: row.values.get("merged_into") for row in page.rows if row.id == a}
+        assert merged == {a: b}, form
+    with server.engine.connect() as conn:
+        stamp = (
+            conn.execute(
+                db.field_state.select().where(
+                    db.field_state.c.row_id == a, db.field_state.c.field == "merged_into"
+                )
+            )
+            .one()
+            .hlc
+        )
+    assert stamp.endswith("-server")
+    assert stamp < "0002000000000000"  # the server's own clock, not the device's 2045
