@@ -7,15 +7,29 @@ import getpass
 import os
 import socket
 import sys
+from typing import Any
 
 from desktop.cli.common import Cli, add_json_option
 from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
 
+# Exit codes of ``sapan sync`` (besides 2, a clear error, and 1, a bug; see desktop/cli):
+EXIT_STOPPED = 3  # the sync stopped early (no server, busy, device revoked): run it again
+EXIT_REFUSED = 4  # it ran, but the server refused changes: they wait on this device
+
+SYNC_EPILOG = (
+    "exit codes: 0 everything sent and received; 3 the sync stopped early (server "
+    "unreachable or busy, device revoked); 4 the sync ran but the server refused some "
+    "changes (listed in the summary; they stay on this device, see --retry-failed); "
+    "2 a clear error (e.g. not registered)"
+)
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("sync", help="sync with the server now and print a summary")
+    parser = subparsers.add_parser(
+        "sync", help="sync with the server now and print a summary", epilog=SYNC_EPILOG
+    )
     add_json_option(parser)
     parser.add_argument("--retry-failed", action="store_true", help="retry refused changes")
     parser.set_defaults(handler=run_sync)
@@ -49,13 +63,20 @@ def run_register(args: argparse.Namespace, cli: Cli) -> int:
         answer = service.register_device(
             store, client, args.server, args.user, _password(), args.device_name
         )
+        office = store.office
     data = {
         "device_id": answer.device_id,
         "user": answer.account.username,
         "role": answer.account.role.value,
         "offices": answer.account.offices,
+        "all_offices": answer.account.all_offices,
+        "office": office,
     }
-    cli.emit(data, text("sync.registered", cli.lang, device=answer.device_id, server=args.server))
+    said = [
+        text("sync.registered", cli.lang, device=answer.device_id, server=args.server),
+        text("sync.registered_office", cli.lang, office=office),
+    ]
+    cli.emit(data, "\n".join(said))
     return 0
 
 
@@ -82,8 +103,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
             "sync.summary",
             cli.lang,
             pushed=summary.pushed,
-            pulled=summary.pulled_rows,
-            conflicts=summary.conflicts + summary.conflicts_received,
+            pulled=summary.received_rows,
+            conflicts=summary.new_conflicts,
             waiting=summary.waiting,
             failed=summary.failed,
         ),
@@ -100,8 +121,12 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         )
     if summary.renumbered:
         lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
+    if summary.refused:
+        lines.append(text("sync.refused_heading", cli.lang, count=summary.failed))
+        lines.extend(_refusal_line(refusal, cli.lang) for refusal in summary.refused)
     if summary.error:
-        lines.append(text("sync.failed", cli.lang, reason=summary.error))
+        key, params = service.reason(summary.error)
+        lines.append(text("sync.failed", cli.lang, reason=text(key, cli.lang, **params)))
     if summary.wipe:
         # the service destroyed the key; the files go now that the store is closed
         from desktop.models.store import finish_wipe
@@ -109,4 +134,15 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         finish_wipe(cli.data_dir)
         lines.append(text("sync.revoked", cli.lang, unsent=summary.waiting + summary.failed))
     cli.emit(summary.as_dict(), "\n".join(lines))
-    return 0 if summary.ok else 3
+    if not summary.ok:
+        return EXIT_STOPPED
+    return EXIT_REFUSED if summary.failed else 0
+
+
+def _refusal_line(refusal: Any, lang: str) -> str:
+    """One refused change: what it was, and the server's reason in the reader's language."""
+    from desktop.services import sync as service
+
+    key, params = service.reason(refusal.error)
+    what = f"{refusal.entity}.{refusal.field} {refusal.row_id[:8]}"
+    return f"  - {what}: {text(key, lang, **params)}"

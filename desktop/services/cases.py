@@ -592,7 +592,11 @@ def start_track(store: Store, case_id: str, data: TrackInput) -> str:
 def save_step(
     store: Store, step_id: str, *, state: str | None = None, data: Mapping[str, Any] | None = None
 ) -> None:
-    """Save a step's data and/or move its state forward (never backward: see reopen_step)."""
+    """Save a step's data and/or move its state forward (never backward: see reopen_step).
+
+    An unknown ``state`` is ``error.bad_step_state``."""
+    if state is not None and state not in FORWARD_ORDER:
+        raise UserError("error.bad_step_state", state=state, states=", ".join(FORWARD_ORDER))
     with store.session() as session:
         step = session.get(Step, step_id)
         if step is None or step.deleted:

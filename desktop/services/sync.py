@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,12 +62,21 @@ class SyncSummary:
 
     pushed: int = 0
     duplicates: int = 0
+    # this device's changes the server took but marked as conflicting (push answers)
     conflicts: int = 0
+    # changes the server refused in this sync (they stay parked in the outbox)
     rejected: int = 0
+    # every row the pull applied, this device's own changes come back included
     pulled_rows: int = 0
+    # rows the pull brought that are new here or were not this sync's own changes come
+    # back: what others changed (the summary's "received")
+    received_rows: int = 0
     pages: int = 0
     merges: int = 0
+    # every conflict record pulled, resolved ones included
     conflicts_received: int = 0
+    # conflicts still open that this device had not seen before: the ones to review
+    new_conflicts: int = 0
     cursor: int = 0
     waiting: int = 0
     failed: int = 0
@@ -74,6 +84,7 @@ class SyncSummary:
     bytes_sent: int = 0
     bytes_received: int = 0
     seconds: float = 0.0
+    # the sync ran to its end; refused changes do not make it False (see ``refused``)
     ok: bool = True
     error: str | None = None
     wipe: bool = False
@@ -82,13 +93,66 @@ class SyncSummary:
     attachments_failed: int = 0
     # case numbers moved from a provisional block to the server's: [old, new] pairs
     renumbered: list[tuple[str, str]] = field(default_factory=list)
+    # every change parked in the outbox after the sync, refused now or before
+    refused: list[Refusal] = field(default_factory=list)
+    # (entity, row id) of the changes this sync pushed and the server took as they were
+    _sent: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["_sent"]
+        return data
+
+    @property
+    def error_reason(self) -> tuple[str, dict[str, Any]] | None:
+        """Why the sync stopped early, as a message key and its parameters."""
+        return reason(self.error) if self.error else None
 
     def renumbered_text(self) -> str:
         """The changed case numbers as ``old → new``, comma-separated, for messages."""
         return ", ".join(f"{old} → {new}" for old, new in self.renumbered)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A change the server refused: what it was and the server's error number."""
+
+    entity: str
+    field: str
+    row_id: str
+    errno: int | None
+    error: str
+
+
+_ERRNO = re.compile(r"^errno (\d+)")
+# server error numbers with a message of their own; others show their number
+_REASONS: dict[int, str] = {
+    p.Errno.OUT_OF_SCOPE: "sync.reason.out_of_scope",
+    p.Errno.DEVICE_REVOKED: "sync.reason.revoked",
+    p.Errno.SERVICE_BUSY: "sync.reason.busy",
+    p.Errno.ROW_OFFICE_UNKNOWN: "sync.reason.office_unknown",
+    p.Errno.INVALID_TOKEN: "sync.reason.not_registered",
+    p.Errno.MISSING_TOKEN: "sync.reason.not_registered",
+}
+
+
+def errno_of(error: str) -> int | None:
+    """The server's error number in a stored error (``errno 120: …``), else None."""
+    found = _ERRNO.match(error)
+    return int(found.group(1)) if found else None
+
+
+def reason(error: str) -> tuple[str, dict[str, Any]]:
+    """A stored sync error (``unreachable: ReadTimeout``, ``errno 120: …``) as a message
+    key and parameters, so a person reads it in their language, not the server's English."""
+    if error.startswith("unreachable"):
+        timeout = "Timeout" in error
+        return ("sync.reason.timeout" if timeout else "sync.reason.unreachable"), {}
+    errno = errno_of(error)
+    if errno is None:
+        return "sync.reason.other", {"errno": "?"}
+    key = _REASONS.get(errno)
+    return (key, {}) if key else ("sync.reason.other", {"errno": errno})
 
 
 def _entity_classes() -> dict[str, type[Synced]]:
@@ -136,6 +200,7 @@ class SyncService:
             summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
             summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED and exc.details.get("wipe") is True
         summary.waiting, summary.failed = self.outbox_counts()
+        summary.refused = self.refusals() if summary.failed else []
         if summary.wipe:
             wipe_device(self.store, self.secrets, unsent=summary.waiting + summary.failed)
         elif summary.pushed:
@@ -262,11 +327,14 @@ class SyncService:
                     )
                     continue
                 done.append(entry.seq)
-                if status is p.PushStatus.DUPLICATE:
-                    summary.duplicates += 1
-                elif status is p.PushStatus.CONFLICT:
+                if status is p.PushStatus.CONFLICT:
                     summary.conflicts += 1
                     summary.pushed += 1
+                    continue
+                # taken as sent: the row coming back in the pull is this device's own
+                summary._sent.add((entry.entity, entry.row_id))
+                if status is p.PushStatus.DUPLICATE:
+                    summary.duplicates += 1
                 else:
                     summary.pushed += 1
             if done:
@@ -299,6 +367,25 @@ class SyncService:
                 .values(last_error=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+    def refusals(self, limit: int = 200) -> list[Refusal]:
+        """The changes parked in the outbox with the server's refusal, oldest first."""
+        with self.store.read() as session:
+            rows = session.execute(
+                select(
+                    OutboxEntry.entity,
+                    OutboxEntry.field,
+                    OutboxEntry.row_id,
+                    OutboxEntry.last_error,
+                )
+                .where(OutboxEntry.last_error.is_not(None))
+                .order_by(OutboxEntry.seq)
+                .limit(limit)
+            )
+            return [
+                Refusal(entity, name, row_id, errno_of(error or ""), error or "")
+                for entity, name, row_id, error in rows
+            ]
 
     def outbox_counts(self) -> tuple[int, int]:
         """(changes waiting, changes refused) in the outbox."""
@@ -346,7 +433,7 @@ class SyncService:
                 if page.more:
                     coming = fetch(page.cursor)
                 try:
-                    self.apply_page(page)
+                    self.apply_page(page, summary)
                 except BaseException:
                     coming.cancel()
                     raise
@@ -360,16 +447,25 @@ class SyncService:
                 if not page.more:
                     return
 
-    def apply_page(self, page: p.PullPage) -> None:
+    def apply_page(self, page: p.PullPage, summary: SyncSummary | None = None) -> None:
         """Apply one page and its cursor in one transaction (resumable pull).
 
         The commit is not flushed to disk: a page a power cut undoes goes with its cursor,
-        and the next sync pulls it again.
+        and the next sync pulls it again. ``summary`` gets the rows others changed and the
+        open conflicts new to this device.
         """
         with self.store.remote_session(durable=False) as session:
             pending = self._pending_fields(session, page)
             # one query per entity finds which of the page's rows this device has
             known = self._preload(session, page)
+            if summary is not None:
+                summary.received_rows += sum(
+                    1
+                    for row in page.rows
+                    if (row.entity, row.id) not in known
+                    or (row.entity, row.id) not in summary._sent
+                )
+                summary.new_conflicts += self._new_conflicts(session, page)
             # rows are written in bulk (Core executemany), new ones inserted and known ones
             # updated: an ORM insert per row cost most of a pull of new case files
             fresh: dict[type[Synced], list[dict[str, Any]]] = {}
@@ -411,6 +507,15 @@ class SyncService:
                 self.store.clock.observe(page.hlc)
                 session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
             session.merge(SyncState(key=CURSOR_KEY, value=str(page.cursor)))
+
+    def _new_conflicts(self, session: Session, page: p.PullPage) -> int:
+        """Open conflicts of the page this device has not kept yet: resolved ones need no
+        review, and one seen before was counted then."""
+        opened = [c.id for c in page.conflicts if c.status == "open"]
+        if not opened:
+            return 0
+        seen = set(session.scalars(select(SyncConflict.id).where(SyncConflict.id.in_(opened))))
+        return len(set(opened) - seen)
 
     def _own_creations(
         self, session: Session, page: p.PullPage, known: dict[tuple[str, str], str | None]
@@ -590,8 +695,17 @@ def register_device(
     device_name: str,
     secrets: SecretStore | None = None,
 ) -> p.RegisterResponse:
-    """Register this store's device with a server; the token goes to the OS keyring."""
+    """Register this store's device with a server; the token goes to the OS keyring.
+
+    The device then works for the account's office (see :func:`working_office`): rows it
+    makes carry that office, and the server refuses rows of offices outside the account.
+    """
     refuse_demo_store(store)
+    secrets = secrets or SecretStore()
+    if not secrets.usable():
+        # before the server hears of the device: a token nobody keeps is a device the
+        # server lists as registered that can never sync
+        raise UserError("sync.no_keyring")
     try:
         answer = client.register(username, password, device_name)
     except ServerUnreachable as exc:
@@ -600,17 +714,60 @@ def register_device(
         if exc.errno == p.Errno.BAD_CREDENTIALS:
             raise UserError("sync.bad_credentials") from exc
         raise UserError("sync.refused", errno=exc.errno) from exc
-    if not (secrets or SecretStore()).set(
-        TOKEN_SECRET.format(store_id=store.store_id), answer.token
-    ):
+    if not secrets.set(TOKEN_SECRET.format(store_id=store.store_id), answer.token):
         raise UserError("sync.no_keyring")
+    account = answer.account
     with store.remote_session() as session:
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
         # a new device on the server: its block of case numbers is asked for at the next sync
         session.merge(Setting(key=case_numbers.BLOCK_SETTING, value=None))
-    store.set_setting("user", answer.account.username)
+    store.set_setting("user", account.username)
+    store.set_setting(OFFICES_SETTING, sorted(account.offices))
+    store.set_setting(ALL_OFFICES_SETTING, account.all_offices)
+    store.set_setting("office", working_office(store.office, account))
     return answer
+
+
+# The account's scope, kept at registration: the offices a person may work for here.
+OFFICES_SETTING = "account_offices"
+ALL_OFFICES_SETTING = "account_all_offices"
+
+
+def working_office(current: str, account: p.Account) -> str:
+    """The office a device registered for ``account`` works for: its one office; of
+    several, the current one if it is among them, else the first; for an account of every
+    office without a list, the current one."""
+    offices = sorted(account.offices)
+    if current in offices or account.all_offices or not offices:
+        return current
+    return offices[0]
+
+
+def office_choices(store: Store) -> list[str]:
+    """The offices this device may work for: the account's, once registered (with the
+    current one for an account of every office); before that only the current one."""
+    offices = [str(o) for o in store.setting(OFFICES_SETTING, None) or []]
+    if store.setting(ALL_OFFICES_SETTING, False) or not offices:
+        return sorted({*offices, store.office})
+    return offices
+
+
+def set_office(store: Store, office: str) -> str:
+    """Make ``office`` the one this device's new rows belong to; it must be in the
+    account's scope (``sync.office_out_of_scope``), and not empty."""
+    office = office.strip()
+    if not office:
+        raise UserError("sync.office_required")
+    offices = [str(o) for o in store.setting(OFFICES_SETTING, None) or []]
+    every = bool(store.setting(ALL_OFFICES_SETTING, False))
+    if offices and not every and office not in offices:
+        raise UserError("sync.office_out_of_scope", office=office, offices=", ".join(offices))
+    if not offices and not every and office != store.office:
+        # not registered yet: the account's scope is unknown, registration sets the office
+        raise UserError("sync.office_unknown_scope")
+    store.set_setting("office", office)
+    return office
 
 
 def wipe_device(store: Store, secrets: SecretStore | None, *, unsent: int) -> None:

@@ -111,6 +111,9 @@ class SyncOverview:
     last_sync: str | None
     metered: bool
     metered_limit_kb: int
+    # the office new rows belong to, and the ones the account lets this device choose
+    office: str = ""
+    offices: tuple[str, ...] = ()
 
     @property
     def bytes_to_send(self) -> int:
@@ -206,7 +209,24 @@ def overview(
         last_sync=str(last) if last else None,
         metered=bool(store.setting(METERED_KEY, False)),
         metered_limit_kb=int(store.setting(METERED_LIMIT_KEY, DEFAULT_METERED_LIMIT_KB)),
+        office=store.office,
+        offices=tuple(core.office_choices(store)),
     )
+
+
+def set_office(store: Store, office: str) -> str:
+    """Choose the office this device works for among the account's (see
+    :func:`desktop.services.sync.set_office`)."""
+    return core.set_office(store, office)
+
+
+def reason_text(error: str, translate: Callable[..., str]) -> str:
+    """A stored sync error in the reader's language when it is a known kind (server error
+    number, no connection), else as it was stored (an attachment's own problem)."""
+    if core.errno_of(error) is None and not error.startswith("unreachable"):
+        return error
+    key, params = core.reason(error)
+    return translate(key, **params)
 
 
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:

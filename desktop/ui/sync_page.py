@@ -11,6 +11,7 @@ import socket
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,7 +36,7 @@ from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, 
 def failed_columns() -> list[Column]:
     return [
         Column("ui.sync_page.col.what", lambda f: f"{f.entity}.{f.field}"),
-        Column("ui.sync_page.col.error", lambda f: f.error),
+        Column("ui.sync_page.col.error", lambda f: sync_view.reason_text(f.error, tr)),
         Column("ui.sync_page.col.attempts", lambda f: f.attempts, align_right=True),
     ]
 
@@ -79,10 +80,16 @@ class SyncPage(Retranslating):
         self.register_button.clicked.connect(self.register)
         self.registered_label = QLabel()
         self.registered_label.setWordWrap(True)
-        self.form_labels = [QLabel() for _ in range(4)]
+        # the office new rows belong to: only the account's offices are offered
+        self.office = QComboBox()
+        self.office.setObjectName("sync_office")
+        self.office.activated.connect(self._office_chosen)
+        self.form_labels = [QLabel() for _ in range(5)]
         form = QFormLayout()
         for label, field in zip(
-            self.form_labels, (self.server, self.user, self.password, self.device), strict=True
+            self.form_labels,
+            (self.server, self.user, self.password, self.device, self.office),
+            strict=True,
         ):
             form.addRow(label, field)
         server_layout = QVBoxLayout(self.server_box)
@@ -177,6 +184,12 @@ class SyncPage(Retranslating):
         self.conflict_model.set_rows(found)
         if not self.server.hasFocus():
             self.server.setText(self.view.server_url or "")
+        self.office.blockSignals(True)
+        self.office.clear()
+        self.office.addItems(list(self.view.offices))
+        self.office.setCurrentIndex(self.office.findText(self.view.office))
+        self.office.setEnabled(len(self.view.offices) > 1)
+        self.office.blockSignals(False)
         self.metered.blockSignals(True)
         self.metered.setChecked(self.view.metered)
         self.metered.blockSignals(False)
@@ -207,6 +220,14 @@ class SyncPage(Retranslating):
 
     def sync_now(self) -> None:
         self.worker.sync_now()
+
+    def _office_chosen(self, _index: int) -> None:
+        store, office = self.ctx.store, self.office.currentText()
+        self.ctx.ops.run(
+            lambda: sync_view.set_office(store, office),
+            write=True,
+            on_success=lambda _r: self.refresh(),
+        )
 
     def retry(self) -> None:
         """Put refused changes back in line, then sync."""
@@ -249,6 +270,7 @@ class SyncPage(Retranslating):
                 "ui.sync_page.user",
                 "ui.sync_page.password",
                 "ui.sync_page.device",
+                "ui.sync_page.office",
             ),
             strict=True,
         ):

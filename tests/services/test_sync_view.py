@@ -207,3 +207,141 @@ def test_a_server_time_without_a_zone_or_unreadable_measures_nothing(
     found = sync_view.probe(store, factory)
     assert found.reachable
     assert found.clock_offset is None
+
+
+# -- the device's office comes from the account ---------------------------------------------
+
+
+def _factory(server_app: Any) -> Any:
+    return lambda url: in_process_client(server_app)
+
+
+def _account(server_app: Any, name: str, role: Any, offices: list[str]) -> None:
+    ctx = server_app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, name, PASSWORD, role, offices)
+
+
+def test_a_caseworker_of_another_office_works_for_it_and_syncs_without_refusals(
+    store: Store, server_app: Any
+) -> None:
+    from sync.protocol import Role
+
+    _account(server_app, "bob", Role.CASEWORKER, ["TAK-02"])
+    sync_view.register(store, "http://testserver", "bob", PASSWORD, "laptop", _factory(server_app))
+    assert store.office == "TAK-02"
+    person = _person_of_store(store)
+
+    summary = sync_view.run_sync(store, _factory(server_app))
+
+    assert (summary.ok, summary.rejected, summary.failed, summary.refused) == (True, 0, 0, [])
+    assert person.office == "TAK-02"
+    view = sync_view.overview(store)
+    assert (view.office, view.offices) == ("TAK-02", ("TAK-02",))
+
+
+def _person_of_store(store: Store) -> Any:
+    from desktop.services import people
+
+    made = people.create_person(store, people.PersonInput(names=[people.NameInput("Min Thu")]))
+    with store.read() as session:
+        person = session.get(Person, made.person_id)
+        assert person is not None
+        session.expunge(person)
+        return person
+
+
+def test_a_coordinator_keeps_the_current_office_if_hers_else_gets_her_first(
+    store: Store, server_app: Any, tmp_path: Any
+) -> None:
+    from desktop.models.store import create_store
+    from sync.protocol import Role
+
+    _account(server_app, "cora", Role.COORDINATOR, ["TAK-03", "TAK-02"])
+    store.set_setting("office", "TAK-03")
+    sync_view.register(store, "http://testserver", "cora", PASSWORD, "one", _factory(server_app))
+    assert store.office == "TAK-03"
+    with create_store(tmp_path / "other", "correct horse battery") as other:
+        assert other.office == "TAK-01"  # a new store's office, not one of cora's
+        sync_view.register(
+            other, "http://testserver", "cora", PASSWORD, "two", _factory(server_app)
+        )
+        assert other.office == "TAK-02"
+        assert sync_view.set_office(other, " TAK-03 ") == "TAK-03"
+        assert other.office == "TAK-03"
+
+
+def test_an_office_outside_the_account_cannot_be_chosen(store: Store, server_app: Any) -> None:
+    sync_view.register(store, "http://testserver", "somchai", PASSWORD, "l", _factory(server_app))
+    with pytest.raises(UserError) as outside:
+        sync_view.set_office(store, "TAK-02")
+    assert outside.value.code == "sync.office_out_of_scope"
+    assert outside.value.params == {"office": "TAK-02", "offices": "TAK-01"}
+    with pytest.raises(UserError) as empty:
+        sync_view.set_office(store, "  ")
+    assert empty.value.code == "sync.office_required"
+    assert store.office == "TAK-01"
+
+
+def test_before_registration_the_office_waits_for_the_account(store: Store) -> None:
+    with pytest.raises(UserError) as caught:
+        sync_view.set_office(store, "TAK-02")
+    assert caught.value.code == "sync.office_unknown_scope"
+    assert sync_view.overview(store).offices == ("TAK-01",)
+    assert sync_view.set_office(store, "TAK-01") == "TAK-01"
+
+
+def test_an_account_of_every_office_keeps_its_office_and_may_choose_any(
+    store: Store, server_app: Any
+) -> None:
+    from sync.protocol import Role
+
+    _account(server_app, "root", Role.ADMIN, ["*"])
+    sync_view.register(store, "http://testserver", "root", PASSWORD, "l", _factory(server_app))
+    assert store.office == "TAK-01"
+    assert sync_view.set_office(store, "KRI-01") == "KRI-01"
+    assert sync_view.overview(store).offices == ("KRI-01",)
+
+
+def test_without_a_protected_keyring_the_server_never_hears_of_the_device(
+    store: Store, server_app: Any
+) -> None:
+    from keyring.backends import fail
+
+    from desktop.models.secret_store import SecretStore
+
+    no_keyring = SecretStore(backend=fail.Keyring())
+    with pytest.raises(UserError) as caught:
+        sync_view.register(
+            store, "http://testserver", "somchai", PASSWORD, "l", _factory(server_app), no_keyring
+        )
+    assert caught.value.code == "sync.no_keyring"
+    assert admin.list_devices(server_app.state.ctx.engine, "somchai") == []
+    assert not sync_view.is_registered(store)
+
+
+@pytest.mark.parametrize(
+    ("error", "key", "params"),
+    [
+        ("unreachable: ConnectError", "sync.reason.unreachable", {}),
+        ("unreachable: ReadTimeout", "sync.reason.timeout", {}),
+        ("errno 120: office outside your scope", "sync.reason.out_of_scope", {}),
+        ("errno 112: device revoked", "sync.reason.revoked", {}),
+        ("errno 201: busy", "sync.reason.busy", {}),
+        ("errno 104", "sync.reason.other", {"errno": 104}),
+        ("something odd", "sync.reason.other", {"errno": "?"}),
+    ],
+)
+def test_stored_sync_errors_read_as_translated_reasons(
+    error: str, key: str, params: dict[str, Any]
+) -> None:
+    from desktop.services import sync as core
+
+    assert core.reason(error) == (key, params)
+
+
+def test_an_attachments_own_problem_is_shown_as_it_was_kept() -> None:
+    def translate(key: str, **params: Any) -> str:
+        return f"<{key}>"
+
+    assert sync_view.reason_text("scan.pdf: file missing", translate) == "scan.pdf: file missing"
+    assert sync_view.reason_text("errno 120: x", translate) == "<sync.reason.out_of_scope>"

@@ -238,12 +238,14 @@ def test_failed_items_are_listed_and_retried(
         session.execute(
             update(OutboxEntry)
             .where(OutboxEntry.seq == first)
-            .values(last_error="errno 104: refused", attempts=1)
+            .values(last_error="errno 120: office outside your scope", attempts=1)
         )
     worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = _sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 1
-    assert page.failed_model.data(page.failed_model.index(0, 1)) == "errno 104: refused"
+    # the reason in the reader's language, not the server's English
+    said = page.failed_model.data(page.failed_model.index(0, 1))
+    assert said == "it belongs to an office your account does not cover"
     assert "1 refused" in page.state_label.text()
 
     page.retry_button.click()
@@ -436,3 +438,38 @@ def test_the_clock_warning_reads_in_minutes_hours_or_days(
         assert "clock" not in text
     else:
         assert said in text
+
+
+def test_the_office_is_chosen_among_the_accounts_offices_on_the_sync_page(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    from sync.protocol import Role
+    from sync.server import admin
+
+    app_ctx = server_app.state.ctx
+    admin.create_user(
+        app_ctx.engine, app_ctx.hasher, "cora", PASSWORD, Role.COORDINATOR, ["TAK-03", "TAK-02"]
+    )
+    sync_view.register(
+        store, URL, "cora", PASSWORD, "laptop", lambda url: in_process_client(server_app)
+    )
+    page = _sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
+    offered = [page.office.itemText(i) for i in range(page.office.count())]
+    assert offered == ["TAK-02", "TAK-03"]  # TAK-01, the store's first office, is not hers
+    assert (page.office.currentText(), page.office.isEnabled()) == ("TAK-02", True)
+
+    page.office.setCurrentIndex(1)
+    page.office.activated.emit(1)
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: store.office == "TAK-03", timeout=10_000)
+    drain(qtbot, ctx)
+    assert page.office.currentText() == "TAK-03"
+
+
+def test_a_caseworker_of_one_office_cannot_change_it_on_the_sync_page(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    _registered(store, server_app)
+    page = _sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
+    assert [page.office.itemText(i) for i in range(page.office.count())] == ["TAK-01"]
+    assert not page.office.isEnabled()
