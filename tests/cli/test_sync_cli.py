@@ -130,7 +130,6 @@ def test_the_first_sync_says_which_case_numbers_moved_to_the_devices_block(
     root = registered
     data = ["--data-dir", str(root), "--lang", "en"]
     with open_store(root) as store:
-        store.set_setting("office", "MS")
         person = people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
         provisional = cases.open_case(store, person.person_id)
     capsys.readouterr()
@@ -141,3 +140,51 @@ def test_the_first_sync_says_which_case_numbers_moved_to_the_devices_block(
     assert provisional.startswith("TAK-9")  # the store's prefix, a provisional block
     assert f"{provisional} → TAK-0001-000001" in said
     assert "Correct any paper that shows an old number" in said
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_registration_sets_the_accounts_office_and_says_so(
+    live_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop.models.store import open_store
+
+    root = tmp_path / "store"
+    register = ["sync", "register", "--server", live_server, "--user", "ann"]
+    assert main(["--data-dir", str(root), "--lang", "en", *register]) == 0
+
+    assert "belong to office MS." in capsys.readouterr().out
+    with open_store(root) as store:
+        assert store.office == "MS"  # ann's one office, not the new store's TAK-01
+
+
+def test_refused_changes_are_named_with_a_translated_reason_and_exit_4(
+    registered: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop.models.entities import Person
+    from desktop.models.store import open_store
+
+    root = registered
+    with open_store(root) as store, store.session() as session:
+        session.add(Person(office="TAK-09", sex="f", phone="0811111111"))  # not ann's
+    capsys.readouterr()
+
+    assert main(["--data-dir", str(root), "--lang", "en", "sync"]) == sync_cli.EXIT_REFUSED
+
+    said = capsys.readouterr().out
+    assert "refused" in said
+    assert "it belongs to an office your account does not cover" in said
+    assert "errno" not in said  # the server's English stays out of the summary
+    assert main(["--data-dir", str(root), "sync", "--json"]) == sync_cli.EXIT_REFUSED
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ok"] is True  # the sync itself ran to its end
+    assert summary["rejected"] == 0  # nothing new refused this time ...
+    assert summary["failed"] == len(summary["refused"]) > 0  # ... but still waiting here
+    assert {item["errno"] for item in summary["refused"]} == {120}
+
+
+def test_sync_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sync", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "4 the sync ran but the server refused some changes" in said
+    assert "3 the sync stopped early" in said

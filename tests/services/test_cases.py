@@ -149,3 +149,14 @@ def test_a_200_mb_attachment_is_refused_and_nothing_recorded(store: Store, tmp_p
         attachments.add_attachment(store, huge, case_id=cases.case_id_for(store, number))
     assert caught.value.code == "error.attachment_too_large"
     assert cases.get_case_file(store, number).attachments == ()
+
+
+def test_an_unknown_step_state_is_a_clear_error(store: Store) -> None:
+    number = cases.open_case(store, _person(store))
+    cases.start_track(store, number, TrackInput("enrollment", ["documents"], path="pink_card"))
+    step = cases.get_case_file(store, number).tracks[0].steps[0]
+    with pytest.raises(UserError) as caught:
+        cases.save_step(store, step.id, state="done")
+    assert caught.value.code == "error.bad_step_state"
+    assert caught.value.params["state"] == "done"
+    assert cases.get_case_file(store, number).tracks[0].steps[0].state == step.state
