@@ -55,7 +55,12 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # after decompression
 DEFAULT_PAGE = 2000  # log entries in one pull page
 MAX_PAGE = 10_000
 MAX_CHUNK_BYTES = 1024 * 1024
+# The smallest chunk size an upload may announce (its last chunk may be shorter): with the
+# largest attachment it bounds the chunks of an upload, so no request makes the server
+# keep or compute per-chunk state for millions of one-byte chunks.
+MIN_CHUNK_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+MAX_CHUNKS = MAX_ATTACHMENT_BYTES // MIN_CHUNK_BYTES  # 3,200
 
 # The pseudo-field that carries the tombstone; every entity has it besides its catalogue fields.
 DELETED_FIELD = "deleted"
@@ -93,6 +98,7 @@ class Errno(enum.IntEnum):
     UPLOAD_NOT_STARTED = 133
     ATTACHMENT_TOO_LARGE = 134
     RANGE_NOT_SATISFIABLE = 135
+    UPLOAD_NOT_YOURS = 136
     APPEND_ONLY = 140
     NOT_FOUND = 150
     MERGE_INVALID = 151
@@ -583,7 +589,7 @@ class ResolveRequest(_Model):
 class UploadStart(_Model):
     sha256: str = Field(max_length=200)
     size: int = Field(ge=0)
-    chunk_size: int = Field(gt=0, le=MAX_CHUNK_BYTES)
+    chunk_size: int = Field(ge=MIN_CHUNK_BYTES, le=MAX_CHUNK_BYTES)
 
 
 class UploadStatus(_Model):

@@ -52,6 +52,7 @@ BLOB_ERRNOS = frozenset(
         p.Errno.NOT_FOUND,
         p.Errno.OUT_OF_SCOPE,
         p.Errno.RANGE_NOT_SATISFIABLE,
+        p.Errno.UPLOAD_NOT_YOURS,  # another account is uploading it: the next sync asks again
     }
 )
 
@@ -130,8 +131,10 @@ def upload_blob(
     for everything else (the next sync resumes from the chunks acknowledged so far).
     """
     check_name(sha256)
-    if not 0 < chunk_size <= p.MAX_CHUNK_BYTES:
-        raise ValueError(f"chunk size must be 1..{p.MAX_CHUNK_BYTES} bytes, not {chunk_size}")
+    if not p.MIN_CHUNK_BYTES <= chunk_size <= p.MAX_CHUNK_BYTES:
+        raise ValueError(
+            f"chunk size must be {p.MIN_CHUNK_BYTES}..{p.MAX_CHUNK_BYTES} bytes, not {chunk_size}"
+        )
     if size < 0:
         raise ValueError(f"size must not be negative: {size}")
     start = p.UploadStart(sha256=sha256, size=size, chunk_size=chunk_size)

@@ -8,7 +8,6 @@ Build it with :func:`create_app`; ``sapan serve`` runs it under uvicorn.
 from __future__ import annotations
 
 import email.message
-import hashlib
 import json
 import logging
 import os
@@ -24,8 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
-from sqlalchemy import Engine, bindparam, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +33,7 @@ from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.hlc import HybridClock
 from sync import protocol as p
 from sync.protocol import Errno
-from sync.server import ingest
+from sync.server import ingest, uploads
 from sync.server.auth import (
     Caller,
     authenticate,
@@ -43,13 +43,7 @@ from sync.server.auth import (
     register_device,
     rotate_token,
 )
-from sync.server.db import (
-    attachment_chunks,
-    attachment_offices,
-    attachments,
-    audit,
-    make_engine,
-)
+from sync.server.db import attachment_offices, attachments, audit, make_engine
 from sync.server.errors import ApiError
 from sync.server.migrate import upgrade
 
@@ -459,11 +453,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-_CHUNK = select(attachment_chunks.c.data).where(
-    attachment_chunks.c.sha256 == bindparam("sha256"), attachment_chunks.c.idx == bindparam("idx")
-)
-
-
 def _check_name(sha256: str) -> str:
     if not p.SHA256_RE.match(sha256):
         raise ApiError(400, Errno.BAD_ATTACHMENT_NAME, "attachments are named by SHA-256 hex")
@@ -473,109 +462,42 @@ def _check_name(sha256: str) -> str:
 def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
     engine = ctx.engine
 
-    def status_of(sha256: str) -> p.UploadStatus:
-        with engine.connect().execution_options(sync_readonly=True) as conn:
-            row = conn.execute(select(attachments).where(attachments.c.sha256 == sha256)).first()
-            if row is None:
-                raise ApiError(404, Errno.UPLOAD_NOT_STARTED, "no upload for this hash")
-            received = [
-                r.idx
-                for r in conn.execute(
-                    select(attachment_chunks.c.idx)
-                    .where(attachment_chunks.c.sha256 == sha256)
-                    .order_by(attachment_chunks.c.idx)
-                )
-            ]
-        chunks = max(1, -(-row.size // row.chunk_size))
-        return p.UploadStatus(
-            sha256=sha256,
-            size=row.size,
-            chunk_size=row.chunk_size,
-            chunks=chunks,
-            received=received,
-            complete=bool(row.complete),
-        )
-
     @app.post(f"{p.PREFIX}/attachments/start", response_model=p.UploadStatus)
     def start(body: p.UploadStart, caller: CallerDep) -> p.UploadStatus:
-        """Begin (or resume) an upload; the answer lists chunks already stored."""
-        sha256 = _check_name(body.sha256)
+        """Begin (or resume) an upload; the answer lists chunks already stored.
+
+        The upload belongs to the caller's account; another account's unfinished upload
+        of the same hash is taken over or refused (``403``), see ``sync.server.uploads``.
+        """
+        _check_name(body.sha256)
         if body.size > p.MAX_ATTACHMENT_BYTES:
             raise ApiError(413, Errno.ATTACHMENT_TOO_LARGE, "attachment too large")
-        with engine.begin() as conn:
-            exists = conn.execute(
-                select(attachments.c.sha256).where(attachments.c.sha256 == sha256)
-            ).first()
-            if exists is None:
-                conn.execute(
-                    attachments.insert().values(
-                        sha256=sha256,
-                        size=body.size,
-                        chunk_size=body.chunk_size,
-                        complete=False,
-                        account_id=caller.account_id,
-                        created_at=now_iso(),
-                    )
-                )
-        return status_of(sha256)
+        return uploads.start(engine, caller, body)
 
     @app.put(f"{p.PREFIX}/attachments/chunk", response_model=p.UploadStatus)
     async def chunk(
         request: Request,
         caller: CallerDep,
         sha256: Annotated[str, Query(max_length=200)],
-        index: Annotated[int, Query(ge=0)],
+        index: Annotated[int, Query(ge=0, lt=p.MAX_CHUNKS)],
     ) -> p.UploadStatus:
-        """Store chunk ``index`` (raw bytes in the body, ``chunk_size`` long but the last)."""
+        """Store chunk ``index`` (raw bytes in the body, ``chunk_size`` long but the last)
+        of an upload the caller's account started."""
         _check_name(sha256)
         data = await request.body()
-        current = status_of(sha256)
-        if current.complete:
-            return current
-        expected = min(current.chunk_size, current.size - index * current.chunk_size)
-        if index >= current.chunks or len(data) != max(expected, 0):
-            raise ApiError(409, Errno.CHUNK_REJECTED, "wrong chunk index or length", index=index)
-        with engine.begin() as conn:
-            conn.execute(
-                delete(attachment_chunks).where(
-                    attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == index
-                )
-            )
-            conn.execute(attachment_chunks.insert().values(sha256=sha256, idx=index, data=data))
-        return status_of(sha256)
+        # off the event loop: the write waits for the upload's row lock
+        return await run_in_threadpool(uploads.write_chunk, engine, caller, sha256, index, data)
 
     @app.get(f"{p.PREFIX}/attachments/status", response_model=p.UploadStatus)
     def upload_status(
         caller: CallerDep, sha256: Annotated[str, Query(max_length=200)]
     ) -> p.UploadStatus:
-        return status_of(_check_name(sha256))
+        return uploads.status(engine, _check_name(sha256))
 
     @app.post(f"{p.PREFIX}/attachments/verify", response_model=p.UploadStatus)
     def verify(body: p.UploadVerify, caller: CallerDep) -> p.UploadStatus:
         """Check the stored chunks against the name; a mismatch discards them all."""
-        sha256 = _check_name(body.sha256)
-        current = status_of(sha256)
-        if current.complete:
-            return current
-        missing = sorted(set(range(current.chunks)) - set(current.received))
-        if missing and current.size > 0:
-            raise ApiError(409, Errno.CHUNK_REJECTED, "chunks missing", missing=missing[:100])
-        digest = hashlib.sha256()
-        with engine.begin() as conn:
-            # one chunk at a time: a driver buffers a whole result, and a blob is 200 MB
-            for idx in range(current.chunks if current.size else 0):
-                digest.update(conn.execute(_CHUNK, {"sha256": sha256, "idx": idx}).scalar_one())
-            good = digest.hexdigest() == sha256
-            if good:
-                conn.execute(
-                    attachments.update().where(attachments.c.sha256 == sha256).values(complete=True)
-                )
-            else:
-                conn.execute(delete(attachment_chunks).where(attachment_chunks.c.sha256 == sha256))
-                conn.execute(delete(attachments).where(attachments.c.sha256 == sha256))
-        if not good:
-            raise ApiError(422, Errno.HASH_MISMATCH, "content does not match its SHA-256")
-        return status_of(sha256)
+        return uploads.verify(engine, caller, _check_name(body.sha256))
 
     @app.get(f"{p.PREFIX}/attachments/content")
     def content(
@@ -611,7 +533,7 @@ def _attachment_routes(app: FastAPI, ctx: _Context) -> None:
         def body() -> Iterator[bytes]:
             for idx in range(first // chunk_size, last // chunk_size + 1) if size else ():
                 with engine.connect().execution_options(sync_readonly=True) as conn:
-                    data = conn.execute(_CHUNK, {"sha256": sha256, "idx": idx}).scalar_one()
+                    data = conn.execute(uploads.CHUNK, {"sha256": sha256, "idx": idx}).scalar_one()
                 start = idx * chunk_size
                 yield bytes(data[max(first - start, 0) : last - start + 1])
 

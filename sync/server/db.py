@@ -166,8 +166,16 @@ attachments = Table(
     Column("size", BigInteger, nullable=False),
     Column("chunk_size", Integer, nullable=False),
     Column("complete", Boolean, nullable=False, default=False),
+    # the account that started the upload: the only one that may write its chunks
     Column("account_id", Integer, nullable=False),
     Column("created_at", String(32), nullable=False),
+    # Bumped by every write to an unfinished upload (a chunk, a restart), under the row's
+    # lock: verify reads it before hashing and marks the upload complete only if it has
+    # not moved, so no chunk can change between the hashing and the marking.
+    Column("writes", BigInteger, nullable=False, server_default=text("0")),
+    # when the upload was last written (started or a chunk stored); an upload left idle
+    # may be taken over by another account (see sync.server.uploads)
+    Column("touched_at", String(32), nullable=False),
 )
 
 attachment_chunks = Table(

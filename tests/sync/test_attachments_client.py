@@ -449,6 +449,8 @@ def test_the_wire_functions_refuse_bad_names_and_arguments(
         wire.upload_blob(client, "x" * 64, 1, lambda: [b"x"])
     with pytest.raises(ValueError, match="chunk size"):
         wire.upload_blob(client, "ab" * 32, 1, lambda: [b"x"], chunk_size=p.MAX_CHUNK_BYTES + 1)
+    with pytest.raises(ValueError, match="chunk size"):
+        wire.upload_blob(client, "ab" * 32, 1, lambda: [b"x"], chunk_size=p.MIN_CHUNK_BYTES - 1)
     with pytest.raises(ValueError, match="negative"):
         wire.upload_blob(client, "ab" * 32, -1, lambda: [b"x"])
 
@@ -456,38 +458,42 @@ def test_the_wire_functions_refuse_bad_names_and_arguments(
 def test_upload_refuses_content_that_does_not_fit_its_size(sqlite_server: Server) -> None:
     sqlite_server.user("ann")
     client = sqlite_server.device("ann")
-    data = os.urandom(1000)
+    small = p.MIN_CHUNK_BYTES
+    data = os.urandom(10 * small)
     sha = hashlib.sha256(data).hexdigest()
     with pytest.raises(wire.BlobRefused, match="longer"):
-        wire.upload_blob(client, sha, 500, lambda: [data], chunk_size=100)
+        wire.upload_blob(client, sha, 5 * small, lambda: [data], chunk_size=small)
     sha2 = hashlib.sha256(data + b"!").hexdigest()
     # content shorter than announced: the server refuses the short last chunk
     with pytest.raises(wire.BlobRefused) as short:
-        wire.upload_blob(client, sha2, 1002, lambda: [data, b"!"], chunk_size=100)
+        wire.upload_blob(client, sha2, 10 * small + 2, lambda: [data, b"!"], chunk_size=small)
     assert short.value.errno == p.Errno.CHUNK_REJECTED
     # content that ends on a chunk boundary before the announced size: caught here
-    sha3 = hashlib.sha256(data + b"?" * 100).hexdigest()
-    with pytest.raises(wire.BlobRefused, match="not 1100"):
-        wire.upload_blob(client, sha3, 1100, lambda: [data], chunk_size=100)
-    # the server keeps the size of the first start: a second start with another size
-    with pytest.raises(wire.BlobRefused, match="server expects"):
-        wire.upload_blob(client, sha2, 999, lambda: [data], chunk_size=100)
+    sha3 = hashlib.sha256(data + b"?" * small).hexdigest()
+    with pytest.raises(wire.BlobRefused, match=f"not {11 * small}"):
+        wire.upload_blob(client, sha3, 11 * small, lambda: [data], chunk_size=small)
+    # a start with another size restarts the upload with that size (only verify can
+    # tell which is right): this content does not match its name, and is discarded
+    with pytest.raises(wire.BlobRefused) as wrong:
+        wire.upload_blob(client, sha2, 10 * small - 1, lambda: [data[:-1]], chunk_size=small)
+    assert wrong.value.errno == p.Errno.HASH_MISMATCH
 
 
 def test_upload_of_a_blob_the_server_holds_sends_no_chunks(sqlite_server: Server) -> None:
     sqlite_server.user("ann")
     client = sqlite_server.device("ann")
-    data = os.urandom(3000)
+    small = p.MIN_CHUNK_BYTES
+    data = os.urandom(3 * small - 100)
     sha = hashlib.sha256(data).hexdigest()
-    first = wire.upload_blob(client, sha, len(data), lambda: [data], chunk_size=1024)
-    assert (first.chunks, first.sent_chunks, first.sent_bytes) == (3, 3, 3000)
+    first = wire.upload_blob(client, sha, len(data), lambda: [data], chunk_size=small)
+    assert (first.chunks, first.sent_chunks, first.sent_bytes) == (3, 3, len(data))
     opened: list[bool] = []
 
     def source() -> list[bytes]:
         opened.append(True)
         return [data]
 
-    again = wire.upload_blob(client, sha, len(data), source, chunk_size=1024)
+    again = wire.upload_blob(client, sha, len(data), source, chunk_size=small)
     assert again.already_complete
     assert again.sent_chunks == 0
     assert opened == []

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import tracemalloc
 import uuid
 from typing import Any
 
@@ -17,7 +19,7 @@ from sync import protocol as p
 from sync.client import attachments as wire
 from sync.client.http import SyncClient, SyncHttpError
 from sync.protocol import Errno, Role
-from sync.server import admin, db
+from sync.server import admin, db, uploads
 from tests.sync.conftest import PASSWORD, MemorySink, Server
 
 
@@ -44,6 +46,9 @@ def _post(client: SyncClient, changes: list[dict[str, Any]]) -> Any:
         content=json.dumps({"changes": changes}).encode(),
         headers={"Authorization": f"Bearer {client.token}", "Content-Type": "application/json"},
     )
+
+
+SMALL = p.MIN_CHUNK_BYTES  # the smallest chunk an upload may use
 
 
 def _refused(response: Any, status: int, errno: Errno) -> None:
@@ -329,14 +334,14 @@ def test_wrong_password_refused(server: Server) -> None:
 
 
 def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncClient) -> None:
-    data = bytes(range(256)) * 40  # 10,240 bytes: three chunks of 4 KiB
+    data = bytes(range(256)) * 640  # 163,840 bytes: three chunks of 64 KiB, the last shorter
     sha = hashlib.sha256(data).hexdigest()
     # a first attempt that stops after one chunk, as when the link drops
-    ann.attachment_start(p.UploadStart(sha256=sha, size=len(data), chunk_size=4096))
-    ann.attachment_chunk(sha, 0, data[:4096])
+    ann.attachment_start(p.UploadStart(sha256=sha, size=len(data), chunk_size=SMALL))
+    ann.attachment_chunk(sha, 0, data[:SMALL])
     assert ann.upload_status(sha).received == [0]
-    done = _upload(ann, data, 4096)
-    assert (done.chunks, done.sent_chunks, done.sent_bytes) == (3, 2, len(data) - 4096)
+    done = _upload(ann, data, SMALL)
+    assert (done.chunks, done.sent_chunks, done.sent_bytes) == (3, 2, len(data) - SMALL)
     status = ann.upload_status(sha)
     assert status.complete
     assert status.received == [0, 1, 2]
@@ -368,9 +373,10 @@ def _get(client: SyncClient, sha256: str, **headers: str) -> Any:
 
 
 def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) -> None:
-    data = bytes(range(256)) * 12 + b"tail"  # 3,076 bytes in chunks of 1 KiB
+    data = bytes(range(256)) * 768 + b"tail"  # 196,612 bytes in chunks of 64 KiB
     sha = hashlib.sha256(data).hexdigest()
-    assert _upload(ann, data, 1024).sent_chunks == 4
+    assert _upload(ann, data, SMALL).sent_chunks == 4
+    end = len(data) - 1
     whole = _get(ann, sha)
     assert whole.status_code == 200
     assert whole.content == data
@@ -379,13 +385,13 @@ def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) 
     # a client that accepts gzip (protocol 1 devices) may get it compressed, same bytes
     assert _get(ann, sha, **{"Accept-Encoding": "gzip"}).content == data
     asked = {
-        "bytes=0-": (0, len(data) - 1),
-        "bytes=1000-2100": (1000, 2100),  # across two chunk boundaries
-        "bytes=2048-": (2048, len(data) - 1),  # starts on a boundary
-        "bytes=3075-": (3075, 3075),  # the last byte
-        "bytes=3000-9999": (3000, len(data) - 1),  # a last byte past the end is clipped
-        "bytes=-100": (len(data) - 100, len(data) - 1),
-        "bytes=-99999": (0, len(data) - 1),
+        "bytes=0-": (0, end),
+        "bytes=60000-140000": (60000, 140000),  # across two chunk boundaries
+        "bytes=131072-": (131072, end),  # starts on a boundary
+        f"bytes={end}-": (end, end),  # the last byte
+        "bytes=196000-999999": (196000, end),  # a last byte past the end is clipped
+        "bytes=-100": (len(data) - 100, end),
+        "bytes=-999999": (0, end),
         " Bytes = 7-7 ": (7, 7),
     }
     for header, (first, last) in asked.items():
@@ -400,16 +406,16 @@ def test_attachment_content_serves_byte_ranges(server: Server, ann: SyncClient) 
         assert (ignored.status_code, ignored.content) == (200, data), header
     # a header far longer than any range: refused before it is read
     _refused(_get(ann, sha, Range="bytes=" + "0" * 300 + "-"), 400, Errno.INVALID_PAYLOAD)
-    for header in ("bytes=3076-", "bytes=99999-100000", "bytes=-0"):
+    for header in (f"bytes={len(data)}-", "bytes=999999-1000000", "bytes=-0"):
         past = _get(ann, sha, Range=header)
         _refused(past, 416, Errno.RANGE_NOT_SATISFIABLE)
         assert past.headers["content-range"] == f"bytes */{len(data)}"
 
 
 def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient) -> None:
-    data = b"x" * 5000
+    data = b"x" * 100_000
     sha = hashlib.sha256(data).hexdigest()
-    _upload(ann, data, 1024)
+    _upload(ann, data, SMALL)
     server.user("eve", offices=("TK",))
     eve = server.device("eve")
     _refused(_get(eve, sha, Range="bytes=100-"), 403, Errno.OUT_OF_SCOPE)
@@ -418,9 +424,9 @@ def test_attachment_ranges_keep_the_scope_check(server: Server, ann: SyncClient)
 
 
 def test_an_attachment_follows_its_row_to_another_office(server: Server, ann: SyncClient) -> None:
-    data = b"passport page " * 1000
+    data = b"passport page " * 10_000
     sha = hashlib.sha256(data).hexdigest()
-    _upload(ann, data, 4096)
+    _upload(ann, data, SMALL)
     row = str(uuid.uuid4())
     made = _post(
         ann,
@@ -456,7 +462,7 @@ def test_attachment_hash_mismatch_discards(server: Server, ann: SyncClient) -> N
     ann._request(
         "POST",
         "/attachments/start",
-        body=p.UploadStart(sha256=wrong, size=len(data), chunk_size=64),
+        body=p.UploadStart(sha256=wrong, size=len(data), chunk_size=SMALL),
     )
     ann._request("PUT", "/attachments/chunk", raw=data, params={"sha256": wrong, "index": 0})
     with pytest.raises(SyncHttpError) as refused:
@@ -464,6 +470,246 @@ def test_attachment_hash_mismatch_discards(server: Server, ann: SyncClient) -> N
     assert refused.value.errno == Errno.HASH_MISMATCH
     assert refused.value.status == 422
     assert server.count("attachment_chunks") == 0
+
+
+def _send(client: SyncClient, method: str, path: str, **kwargs: Any) -> Any:
+    """A raw request with the client's token, as a hostile or broken client sends it."""
+    headers = {"Authorization": f"Bearer {client.token}", **kwargs.pop("headers", {})}
+    return client.http.request(method, f"/v1{path}", headers=headers, **kwargs)  # type: ignore[attr-defined]
+
+
+def _put_chunk(client: SyncClient, sha256: str, index: int, data: bytes) -> Any:
+    return _send(
+        client,
+        "PUT",
+        "/attachments/chunk",
+        params={"sha256": sha256, "index": index},
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+
+
+def _start(client: SyncClient, sha256: str, size: int, chunk_size: int = SMALL) -> Any:
+    body = {"sha256": sha256, "size": size, "chunk_size": chunk_size}
+    return _send(client, "POST", "/attachments/start", json=body)
+
+
+def _verify(client: SyncClient, sha256: str) -> Any:
+    return _send(client, "POST", "/attachments/verify", json={"sha256": sha256})
+
+
+def _stored_chunks(server: Server, sha256: str) -> dict[int, bytes]:
+    with server.engine.connect() as conn:
+        rows = conn.execute(
+            db.attachment_chunks.select().where(db.attachment_chunks.c.sha256 == sha256)
+        )
+        return {row.idx: bytes(row.data) for row in rows}
+
+
+def _upload_row(server: Server, sha256: str) -> Any:
+    with server.engine.connect() as conn:
+        return conn.execute(db.attachments.select().where(db.attachments.c.sha256 == sha256)).one()
+
+
+def test_only_the_account_that_started_an_upload_writes_or_verifies_it(
+    server: Server, ann: SyncClient
+) -> None:
+    data = os.urandom(3 * SMALL)
+    sha = hashlib.sha256(data).hexdigest()
+    assert _start(ann, sha, len(data)).status_code == 200
+    assert _put_chunk(ann, sha, 0, data[:SMALL]).status_code == 200
+    server.user("bob", offices=("TK",))
+    bob = server.device("bob")
+    writes = _upload_row(server, sha).writes
+    _refused(_put_chunk(bob, sha, 0, b"\0" * SMALL), 403, Errno.UPLOAD_NOT_YOURS)
+    _refused(_put_chunk(bob, sha, 1, b"\0" * SMALL), 403, Errno.UPLOAD_NOT_YOURS)
+    _refused(_verify(bob, sha), 403, Errno.UPLOAD_NOT_YOURS)
+    # nor can bob take over an upload in progress by starting it again
+    taken = _start(bob, sha, len(data))
+    _refused(taken, 403, Errno.UPLOAD_NOT_YOURS)
+    assert 0 < taken.json()["details"]["takeover_after"] <= 15 * 60 + 1
+    with pytest.raises(wire.BlobRefused) as refused:  # the client sets this blob aside
+        _upload(bob, data, SMALL)
+    assert refused.value.errno == Errno.UPLOAD_NOT_YOURS
+    assert _stored_chunks(server, sha) == {0: data[:SMALL]}
+    assert _upload_row(server, sha).writes == writes
+    # another device of the same account goes on with the upload
+    phone = server.device("ann", "phone")
+    done = _upload(phone, data, SMALL)
+    assert (done.sent_chunks, ann.upload_status(sha).complete) == (2, True)
+    # once complete, nobody's chunk changes it: the uploader's is answered, not stored
+    for client in (ann, bob):
+        again = _put_chunk(client, sha, 0, b"\0" * SMALL)
+        assert (again.status_code, again.json()["complete"]) == (200, True)
+    assert _download(ann, sha) == data
+
+
+@pytest.mark.parametrize("writer", ["same account", "other account"])
+def test_a_chunk_written_while_verify_hashes_never_lands_in_a_complete_upload(
+    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
+    """The tester's race, made deterministic: a chunk arrives after verify hashed the
+    chunks and before it marks the upload complete."""
+    data = os.urandom(4 * SMALL)
+    sha = hashlib.sha256(data).hexdigest()
+    for index in range(4):
+        assert _start(ann, sha, len(data)).status_code == 200
+        assert _put_chunk(ann, sha, index, data[index * SMALL : (index + 1) * SMALL])
+    if writer == "same account":
+        sender = server.device("ann", "phone")
+    else:
+        server.user("bob", offices=("TK",))
+        sender = server.device("bob")
+    answers: list[Any] = []
+    hash_chunks = uploads._hash_chunks
+
+    def hash_then_write(*args: Any) -> str | None:
+        digest = hash_chunks(*args)
+        answers.append(_put_chunk(sender, sha, 0, b"\0" * SMALL))
+        return digest
+
+    monkeypatch.setattr(uploads, "_hash_chunks", hash_then_write)
+    verified = _verify(ann, sha)
+    monkeypatch.undo()
+    if writer == "same account":
+        assert answers[0].status_code == 200  # stored, before the upload is complete
+        _refused(verified, 409, Errno.CHUNK_REJECTED)
+        assert verified.json()["details"] == {"changed": True}
+        assert not ann.upload_status(sha).complete
+        _refused(_get(ann, sha), 404, Errno.NOT_FOUND)
+        # verified again, the zeros do not match: discarded, and the upload starts over
+        _refused(_verify(ann, sha), 422, Errno.HASH_MISMATCH)
+        assert server.count("attachment_chunks") == 0
+        assert _upload(ann, data, SMALL).sent_chunks == 4
+    else:
+        _refused(answers[0], 403, Errno.UPLOAD_NOT_YOURS)
+        assert verified.status_code == 200
+        assert verified.json()["complete"]
+    got = _get(ann, sha)
+    assert hashlib.sha256(got.content).hexdigest() == sha
+
+
+def test_a_restart_while_verify_hashes_makes_it_refuse(
+    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(2 * SMALL)
+    sha = hashlib.sha256(data).hexdigest()
+    _start(ann, sha, len(data))
+    _put_chunk(ann, sha, 0, data[:SMALL])
+    _put_chunk(ann, sha, 1, data[SMALL:])
+    hash_chunks = uploads._hash_chunks
+
+    def restart_then_hash(*args: Any) -> str | None:
+        # another start announcing another size discards the chunks being hashed
+        assert _start(ann, sha, len(data) + 1).status_code == 200
+        return hash_chunks(*args)
+
+    monkeypatch.setattr(uploads, "_hash_chunks", restart_then_hash)
+    refused = _verify(ann, sha)
+    _refused(refused, 409, Errno.CHUNK_REJECTED)
+    assert refused.json()["details"] == {"changed": True}
+    row = _upload_row(server, sha)
+    assert (row.complete, row.size, server.count("attachment_chunks")) == (False, len(data) + 1, 0)
+
+
+def test_tiny_chunks_and_chunk_indexes_past_the_limit_are_refused(
+    server: Server, ann: SyncClient
+) -> None:
+    sha = hashlib.sha256(b"x").hexdigest()
+    for chunk_size in (1, SMALL - 1, p.MAX_CHUNK_BYTES + 1, 0):
+        refused = _start(ann, sha, p.MAX_ATTACHMENT_BYTES, chunk_size)
+        _refused(refused, 400, Errno.INVALID_PAYLOAD)
+        assert refused.json()["details"]["errors"][0]["loc"] == ["body", "chunk_size"]
+    assert server.count("attachments") == 0
+    # the last chunk may be shorter than the chunk size: a one-byte file is one chunk
+    assert _start(ann, sha, 1).json()["chunks"] == 1
+    _refused(_put_chunk(ann, sha, p.MAX_CHUNKS, b"x"), 400, Errno.INVALID_PAYLOAD)
+    _refused(_put_chunk(ann, sha, 1, b"x"), 409, Errno.CHUNK_REJECTED)
+    assert server.count("attachment_chunks") == 0
+    assert _upload(ann, b"x", SMALL).sent_chunks == 1
+
+
+def _legacy_upload(server: Server, sha256: str, account: str, chunk_size: int = 1) -> None:
+    """An upload started before the minimum chunk size (200 MiB in chunks of one byte)."""
+    with server.engine.begin() as conn:
+        account_id = (
+            conn.execute(db.accounts.select().where(db.accounts.c.username == account)).one().id
+        )
+        conn.execute(
+            db.attachments.insert().values(
+                sha256=sha256,
+                size=p.MAX_ATTACHMENT_BYTES,
+                chunk_size=chunk_size,
+                complete=False,
+                account_id=account_id,
+                created_at="2026-01-01T00:00:00.000+00:00",
+                writes=0,
+                touched_at="2026-01-01T00:00:00.000+00:00",
+            )
+        )
+        conn.execute(db.attachment_chunks.insert().values(sha256=sha256, idx=5, data=b"x"))
+
+
+def test_verify_of_an_upload_of_millions_of_chunks_names_the_missing_without_listing_all(
+    server: Server, ann: SyncClient
+) -> None:
+    sha = "ab" * 32
+    _legacy_upload(server, sha, "ann")
+    tracemalloc.start()
+    try:
+        refused = _verify(ann, sha)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    _refused(refused, 409, Errno.CHUNK_REJECTED)
+    assert refused.json()["details"]["missing"] == [0, 1, 2, 3, 4, *range(6, 101)]
+    assert peak < 20 * 1024 * 1024  # building every index took 14 GiB
+    # a start now restarts it with a chunk size the server accepts (its chunks go)
+    restarted = _start(ann, sha, p.MAX_ATTACHMENT_BYTES).json()
+    assert (restarted["chunk_size"], restarted["chunks"], restarted["received"]) == (
+        SMALL,
+        p.MAX_CHUNKS,
+        [],
+    )
+    assert server.count("attachment_chunks") == 0
+
+
+def test_a_squatted_hash_does_not_lock_the_real_uploader_out(
+    server: Server, ann: SyncClient
+) -> None:
+    server.user("bob", offices=("TK",))
+    bob = server.device("bob")
+    data = os.urandom(2 * SMALL + 7)
+    sha = hashlib.sha256(data).hexdigest()
+    # bob announces the hash with a wrong size and sends nothing: ann's start takes it
+    _start(bob, sha, 5)
+    assert _start(ann, sha, len(data)).json()["size"] == len(data)
+    _refused(_put_chunk(bob, sha, 0, b"\0" * 5), 403, Errno.UPLOAD_NOT_YOURS)
+    # bob announces it again with a wrong size: ann's upload is restarted, but ann's next
+    # start restarts it with the right size again, and bob can never finish his
+    _put_chunk(ann, sha, 0, data[:SMALL])
+    assert _start(bob, sha, 5).status_code == 200
+    assert _stored_chunks(server, sha) == {}
+    assert _start(ann, sha, len(data)).status_code == 200
+    _put_chunk(ann, sha, 0, data[:SMALL])
+    # the right size and one chunk of garbage: ann is refused while bob's upload is
+    # fresh, and takes it over once it has been idle
+    eve_data = os.urandom(len(data))
+    server.user("eve", offices=("MS",))
+    eve = server.device("eve")
+    with server.engine.begin() as conn:
+        conn.execute(db.attachments.update().values(touched_at="2026-01-01T00:00:00.000+00:00"))
+    assert _start(eve, sha, len(data)).status_code == 200  # ann's upload was idle
+    assert _put_chunk(eve, sha, 0, eve_data[:SMALL]).status_code == 200
+    _refused(_start(ann, sha, len(data)), 403, Errno.UPLOAD_NOT_YOURS)
+    _refused(_put_chunk(ann, sha, 1, data[SMALL : 2 * SMALL]), 403, Errno.UPLOAD_NOT_YOURS)
+    with server.engine.begin() as conn:
+        conn.execute(db.attachments.update().values(touched_at="2026-01-01T00:00:00.000+00:00"))
+    taken = _upload(ann, data, SMALL)
+    assert (taken.sent_chunks, ann.upload_status(sha).complete) == (3, True)
+    assert _download(ann, sha) == data
+    # a complete upload is never restarted, whatever a start announces
+    assert _start(bob, sha, 5).json() == ann.upload_status(sha).model_dump()
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fetc", "abc", "A" * 64])
