@@ -126,6 +126,10 @@ class _State:
     device_id: str
     user_id: str
 
+    def at(self, seq: int) -> _State:
+        """The same value, stamp and author, logged again at ``seq``."""
+        return _State(self.value, self.hlc, seq, self.device_id, self.user_id)
+
 
 class _Keyed(NamedTuple):
     """A query to be restricted to rows whose ``column`` is one of a list of ids, with its
@@ -416,8 +420,23 @@ class _Ingest:
         for field in names:
             state = self.state((entity, row_id, field))
             assert state is not None
-            moved = _State(state.value, state.hlc, self.next_seq(), state.device_id, state.user_id)
-            self.write(entity, row_id, field, moved, office)
+            self.write(entity, row_id, field, state.at(self.next_seq()), office)
+
+    def resend_field(self, entity: str, row_id: str, field: str) -> None:
+        """Log a merged-away row's field again as it stands, after an edit made to it was
+        applied to the row it was merged into: the device that edited it offline still
+        shows its own value there, and pulls the row's real one back (design.md §4:
+        every device ends with the server's values)."""
+        current = self.state((entity, row_id, field))
+        if current is None:  # never set: the row has no value for it
+            row = self.whole_row(entity, row_id)
+            if row is None:
+                return
+            current = _State(None, row.hlc, 0, row.device_id, row.user_id)
+        office = self.office_of(entity, row_id)
+        if office is None:
+            return
+        self.write(entity, row_id, field, current.at(self.next_seq()), office)
 
     def server_value(self, caller: Caller, entity: str, row_id: str, field: str, value: Any) -> int:
         """Set a field on the server's own authority (merge, undo, flipped conflict)."""
@@ -486,6 +505,8 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
             refs.update(_refs(c.entity, c.field, c.value))
         redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs)
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
+        # merged-away rows edited by the batch: their own state is sent again (_apply)
+        row_ids.update(c.row_id for c in batch if c.row_id in redirect)
         ingest.load(row_ids)
         results: list[Outcome] = []
         for index, change in enumerate(batch):
@@ -516,6 +537,7 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     row_id = change.row_id
     if entity in MERGEABLE:
         row_id = ingest.redirect.get(row_id, row_id)
+    append_only = ENTITIES[entity].append_only
     value = change.value
     if spec.type is _REF and isinstance(value, str):
         value = ingest.redirect.get(value, value)
@@ -531,9 +553,13 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     elif not caller.may(current_office):
         raise ApiError(403, Errno.OUT_OF_SCOPE, "row outside your scope", index=index)
 
+    if append_only:
+        # notes and audit events are written once, whole (field ``*``); no device edits
+        # a field of one, so a change that does would rewrite the record
+        return Outcome(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
     key = (entity, row_id, field)
     current = ingest.state(key)
-    if current is not None and (spec.merge is _APPEND or ENTITIES[entity].append_only):
+    if current is not None and spec.merge is _APPEND:
         if current.value == value:
             ingest.seen[change_id] = current.seq
             return Outcome(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
@@ -550,6 +576,8 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     ingest.known.add((entity, row_id))
     if moved_from is not None:
         ingest.relog_row(entity, row_id, office)
+    if row_id != change.row_id:
+        ingest.resend_field(entity, change.row_id, field)
     ingest.seen[change_id] = seq
     status = _CONFLICT if conflict_id is not None else _ACCEPTED
     return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
@@ -600,7 +628,7 @@ def _decide(
                         "created_at": ingest.now,
                     }
                 )
-    return _State(result.value, result.hlc, seq, result.device_id, result.user_id), conflict_id
+    return result.at(seq), conflict_id
 
 
 def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome:

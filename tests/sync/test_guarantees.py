@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from desktop.models.entities import OutboxEntry, Person, PersonName, Step
 from desktop.models.sync_records import SyncConflict
-from sync.protocol import Errno
+from sync.protocol import Errno, Role
 from tests.sync.conftest import Device, Server
 
 
@@ -591,3 +591,27 @@ def test_a_case_number_collision_that_reached_the_server_does_not_stop_a_pull(
     assert summary.ok, summary.error
     assert a.sync().ok
     assert _numbers(a) == _numbers(b) == ["TAK-9001-000001", "TAK-9001-000001"]
+
+
+def test_an_edit_to_a_merged_away_person_lands_on_the_target_and_every_device_agrees(
+    server: Server, make_device: Any
+) -> None:
+    """design.md §4.5 and §4.6: bee edits B offline after a coordinator merged B into A.
+    The edit lands on A, and bee's own copy of B goes back to B's real values."""
+    server.user("ann")
+    server.user("bee")
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    ann, bee = make_device(server, "ann"), make_device(server, "bee")
+    target = _person(ann, phone="0811111111")
+    source = _person(ann, phone="0822222222")
+    ann.sync()
+    bee.sync()
+    server.device("cora").merge("person", source, target)
+    _edit(bee, Person, source, phone="0833333333", address_home="Mae Sot")  # offline
+    assert bee.sync().ok
+    assert ann.sync().ok
+    for device in (ann, bee):
+        a, b = _get(device, Person, target), _get(device, Person, source)
+        assert (a.phone, a.address_home) == ("0833333333", "Mae Sot")
+        assert (b.phone, b.address_home) == ("0822222222", None)
+        assert b.merged_into == target

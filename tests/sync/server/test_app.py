@@ -1258,3 +1258,34 @@ def test_a_device_clock_years_ahead_neither_breaks_pulls_nor_drags_the_servers_c
         )
     assert stamp.endswith("-server")
     assert stamp < "0002000000000000"  # the server's own clock, not the device's 2045
+
+
+def test_a_note_or_audit_event_cannot_be_rewritten_field_by_field(
+    server: Server, ann: SyncClient
+) -> None:
+    """Append-only rows are written once, whole: a field change to one would make the
+    audit trail editable (design.md §4, merge class append)."""
+    note, event, case = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    written = {"office": "MS", "case_id": case, "body": "original text", "author": "ann"}
+    audit = {
+        "office": "MS", "at": "2026-11-22T10:00:00+00:00", "user": "ann", "device": "dev",
+        "action": "person.reopened", "entity": "person", "row_id": case, "details": {},
+    }  # fmt: skip
+    stamp = "0001763812345678-0000-dev"
+    created = _batch(
+        ann, [_insert(note, written, entity="note"), _insert(event, audit, entity="audit_event")]
+    )
+    assert [r[0] for r in created.json()["results"]] == ["accepted", "accepted"]
+    other = server.device("ann", "another-laptop")
+    edits = [
+        [str(uuid.uuid4()), "note", note, "body", "REWRITTEN", 1, stamp],
+        [str(uuid.uuid4()), "note", note, "author", "someone-else", 1, stamp],
+        [str(uuid.uuid4()), "audit_event", event, "action", "person.viewed", 1, stamp],
+        [str(uuid.uuid4()), "note", note, "deleted", True, 1, stamp],
+    ]
+    results = _batch(other, edits).json()["results"]
+    assert [(r[0], r[2]) for r in results] == [("rejected", Errno.APPEND_ONLY)] * 4
+    rows = {row.id: row for row in other.pull(0, 100, 5).rows}
+    assert rows[note].values["body"] == "original text"
+    assert rows[note].values["author"] == "ann"
+    assert rows[event].values["action"] == "person.reopened"
