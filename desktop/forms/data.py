@@ -86,7 +86,7 @@ class Employer:
 
     name: str = ""
     account: str = ""  # SSO employer account number (10 digits)
-    branch: str = "000000"  # SSO account branch; "000000" = head office
+    branch: str = ""  # SSO account branch ("000000" = head office); "" = not recorded
     province: str = ""  # province name (Thai)
     sso_province_code: str = ""  # two-digit province code used in SSO files
     sso_branch_code: str = "00"  # SSO provincial branch office code (2 digits)
@@ -114,7 +114,7 @@ class Benefit:
     kind: str = ""  # sickness, maternity, invalidity, death, child, old_age, unemployment, wcf
     event_date: dt.date | None = None
     filing_deadline: dt.date | None = None
-    section: int = 33
+    section: int | None = None  # 33, 39 or 40 as recorded; None = not recorded
 
 
 @dataclass(frozen=True)

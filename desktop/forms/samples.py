@@ -98,6 +98,7 @@ def burmese_case() -> CaseData:
             kind="sickness",
             event_date=dt.date(2026, 2, 20),
             filing_deadline=dt.date(2027, 2, 20),
+            section=33,
         ),
         office=OFFICE,
         checklist=_checklist(("form.doc.passbook",)),
@@ -139,7 +140,7 @@ def khmer_case() -> CaseData:
             address="1 ถนนชายทะเล อำเภอคลองใหญ่ จังหวัดตราด",
         ),
         employment=Employment(start_date=dt.date(2025, 5, 1), monthly_wage=Decimal("10500")),
-        benefit=Benefit(kind="maternity", event_date=dt.date(2026, 1, 9)),
+        benefit=Benefit(kind="maternity", event_date=dt.date(2026, 1, 9), section=33),
         office=Office(name="สำนักงานประกันสังคมจังหวัดตราด", phone="1506"),
         checklist=_checklist(("form.doc.medical_certificate",)),
         complaint=Complaint(
@@ -180,6 +181,7 @@ def lao_case() -> CaseData:
         employer=Employer(
             name="บริษัท หนองคาย โลจิสติกส์ จำกัด",
             account="4300054321",
+            branch="000000",
             province="หนองคาย",
             sso_province_code="43",
             address="200 ถนนมิตรภาพ อำเภอเมือง จังหวัดหนองคาย 43000",
@@ -252,6 +254,7 @@ def thai_case() -> CaseData:
         employer=Employer(
             name="ร้านแม่สายการค้า",
             account="5700098765",
+            branch="000000",
             province="เชียงราย",
             sso_province_code="57",
         ),
@@ -261,7 +264,7 @@ def thai_case() -> CaseData:
             monthly_wage=Decimal("15000"),
             leave_reason="resigned",
         ),
-        benefit=Benefit(kind="unemployment", event_date=dt.date(2026, 2, 28)),
+        benefit=Benefit(kind="unemployment", event_date=dt.date(2026, 2, 28), section=33),
         office=Office(name="สำนักงานประกันสังคมจังหวัดเชียงราย สาขาแม่สาย", phone="1506"),
         checklist=_checklist(()),
         bank=BankAccount(

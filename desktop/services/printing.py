@@ -42,7 +42,7 @@ from desktop.models.entities import ContributionMonth as ContributionRecord
 from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services import cases
-from desktop.services.cases import CaseFile, CaseFilter, TrackView
+from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, TrackView
 from desktop.services.people import PersonView, person_view
 
 # Script names used by the store (desktop.domain.text.Script) → forms' script codes.
@@ -135,7 +135,7 @@ def _employer(row: Employer | None) -> data.Employer:
     return data.Employer(
         name=row.name_th or row.name or "",
         account=row.sso_account or "",
-        branch=row.sso_branch or "000000",
+        branch=row.sso_branch or "",  # blank when not recorded: never assume head office
         sso_province_code=row.province_code or "",
         address=row.address or "",
         phone=row.phone or "",
@@ -152,6 +152,53 @@ def _employment(row: Employment | None) -> data.Employment:
         position=row.occupation or "",
         leave_reason=row.end_reason or "",
     )
+
+
+def _step_value(track: TrackView | None, name: str) -> str:
+    """The last non-empty value of step field ``name`` in ``track`` (later steps win)."""
+    if track is None:
+        return ""
+    for step in sorted(track.steps, key=lambda s: s.position, reverse=True):
+        value = step.data.get(name)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
+def bank_account(track: TrackView | None) -> data.BankAccount:
+    """Where the benefit is paid, as the claim's steps record it.
+
+    The bank name and account number are entered in the claim's ``prepare_claim`` step
+    (``bank_name``, ``bank_account``; resources/workflows/common.yaml). They are read from
+    the track being printed only: a person has no stored bank account of their own, and
+    another claim's account may be out of date. Within the track a later step wins.
+    The bank branch and account name are not recorded anywhere, so they stay blank.
+    """
+    return data.BankAccount(
+        bank=_step_value(track, "bank_name"),
+        account_number=_step_value(track, "bank_account"),
+    )
+
+
+def _section(case_file: CaseFile, job: EmploymentView | None) -> int | None:
+    """The insured's section as recorded: the job's, else the latest contribution month's.
+
+    None when neither says: the form leaves the box blank rather than assume s.33.
+    """
+    if job is not None and job.section:
+        return job.section
+    months = sorted((c for c in case_file.contributions if c.section), key=lambda c: c.month)
+    return months[-1].section if months else None
+
+
+def _office(track: TrackView | None) -> data.Office:
+    """The SSO office the claim is filed at, when a step records it (``sso_office``).
+
+    The case's own office code (e.g. ``TAK-01``) is the caseworkers' office, not an SSO
+    office, and the app has no list of SSO offices with addresses and hours
+    (domain.md §8.1: unverified), so nothing else is printed.
+    """
+    return data.Office(name=_step_value(track, "sso_office"))
 
 
 def _main_track(case_file: CaseFile) -> TrackView | None:
@@ -212,9 +259,11 @@ def case_data(
             kind=kind or (track.benefit if track and track.benefit else ""),
             event_date=track.event_date if track else None,
             filing_deadline=filing_deadline(track, today),
+            section=_section(case_file, job_view),
         ),
-        office=data.Office(name=case_file.office),
+        office=_office(track),
         checklist=_checklist(track),
+        bank=bank_account(track),
         forms=chosen,
         caseworker=case_file.owner or "",
         printed_on=today,

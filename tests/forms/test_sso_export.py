@@ -72,8 +72,10 @@ def test_missing_employer_account_is_a_row_error_and_no_line() -> None:
     khmer = next(r for r in _registrations() if r.person.language == "km")
     result = sso_export.export_registrations([khmer])
     assert result.lines == ()
+    # The unregistered employer has neither an account nor a branch; neither is assumed.
     assert [(e.row, e.issue.code, e.issue.field) for e in result.errors] == [
-        (1, "id.required", "employer_account")
+        (1, "id.required", "employer_account"),
+        (1, "id.required", "employer_branch"),
     ]
 
 
