@@ -168,12 +168,16 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
         colWidths=[CONTENT_WIDTH - QR_SIZE - 10 * mm, QR_SIZE + 10 * mm],
     )
     header.setStyle(render._box_style())
-    worker = para(
-        name_lines
-        + f"<br/>{escape(format_id13(person.national_id))}"
-        + (f"<br/>{escape(be_date(person.birth_date))}" if person.birth_date else ""),
-        st.value,
-    )
+    # Each identity number the worker has: many migrants hold a passport or CI and no
+    # 13-digit ID, and the office finds them by whichever number they show.
+    lines = [name_lines]
+    if person.national_id:
+        lines.append(escape(format_id13(person.national_id)))
+    if person.passport:
+        lines.append(f"{bilingual('form.label.passport', case.lang)}: {escape(person.passport)}")
+    if person.birth_date:
+        lines.append(escape(be_date(person.birth_date)))
+    worker = para("<br/>".join(lines), st.value)
     employer = para(
         escape(case.employer.name)
         + (f"<br/>{escape(case.employer.account)}" if case.employer.account else ""),
@@ -264,7 +268,26 @@ def _instruction(topic: str, lang: str, params: dict[str, str]) -> str:
     if topic == "deadline" and not params["deadline"]:
         # No date yet: say so rather than print an empty deadline.
         return text("form.packet.no_deadline", lang)
+    if topic == "help" and not params["helper"]:
+        # Nobody named to show the case number to: point to the hotline only.
+        return text("form.packet.instr.help.no_helper", lang, case=params["case"])
     return text(f"form.packet.instr.{topic}", lang, **params)
+
+
+def where_lines(case: CaseData, lang: str) -> list[str]:
+    """Where to file, one line per part the case records: name, address, hours, phone.
+
+    Parts that are not recorded are left out (never a placeholder, never the SSO
+    hotline passed off as the office's phone); with none at all the worker is told to
+    ask their helper or the hotline which office to go to.
+    """
+    office = case.office
+    lines = [x for x in (office.name, office.address) if x]
+    if office.hours:
+        lines.append(text("form.packet.instr.where.hours", lang, hours=office.hours))
+    if office.phone:
+        lines.append(text("form.packet.instr.where.phone", lang, phone=office.phone))
+    return lines or [text("form.packet.instr.where.unknown", lang)]
 
 
 def _instruction_text(
@@ -282,13 +305,9 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
     missing_docs = [item.label for item in case.checklist if not item.present]
     all_docs = [item.label for item in case.checklist]
     params = {
-        "office": case.office.name or "-",
-        "address": case.office.address or "-",
-        "hours": case.office.hours or "-",
-        "phone": case.office.phone or "1506",
         "deadline": _deadline(case),
         "case": case.case_number,
-        "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x) or "-",
+        "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x),
     }
     rows = [
         [
@@ -304,9 +323,16 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
             flow: list[Flowable] = [
                 static_para(
                     f"<b>{escape(text(f'form.packet.instr.{topic}.title', code))}</b>", st.body
-                ),
-                _instruction_text(topic, code, params, st.body, half - 8),
+                )
             ]
+            if topic == "where":
+                unknown = text("form.packet.instr.where.unknown", code)
+                flow += [
+                    long_text(line, st.body, half - 8, static=line == unknown)
+                    for line in where_lines(case, code)
+                ]
+            else:
+                flow.append(_instruction_text(topic, code, params, st.body, half - 8))
             if topic == "bring":
                 for doc in all_docs:
                     mark = "!" if doc in missing_docs else "-"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from desktop.domain.qr import parse_qr_payload
 from desktop.forms import packet, render, samples
+from desktop.forms.data import Office
 from tests.forms.conftest import page_count, pdffonts, pdftotext, to_png
 
 CASES = {case.lang: case for case in samples.demo_cases()}
@@ -98,3 +99,26 @@ def test_qr_modules_cover_the_code_with_a_quiet_zone() -> None:
         assert x >= packet.QR_BORDER
         assert x + width <= side - packet.QR_BORDER
         assert packet.QR_BORDER <= y < side - packet.QR_BORDER
+
+
+def test_where_to_go_prints_only_the_parts_of_the_office_that_are_known(tmp_path: Path) -> None:
+    case = dataclasses.replace(
+        CASES["my"], office=Office(name="Mae Sot SSO branch", phone="055-111-222")
+    )
+    assert packet.where_lines(case, "en") == ["Mae Sot SSO branch", "Phone 055-111-222."]
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    found = pdftotext(path)
+    assert "Mae Sot SSO branch" in found
+    assert "Open" not in found
+
+
+def test_an_unknown_office_and_helper_are_not_printed_as_dashes(tmp_path: Path) -> None:
+    case = dataclasses.replace(CASES["th"], office=Office(), caseworker="", organisation="")
+    assert packet.where_lines(case, "th") == [render.text("form.packet.instr.where.unknown", "th")]
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    found = pdftotext(path)
+    assert render.text("form.packet.instr.where.unknown", "en") in found
+    assert render.text("form.packet.instr.help.no_helper", "en", case=case.case_number) in found
+    assert "Show it to" not in found

@@ -6,13 +6,15 @@ import dataclasses
 import datetime as dt
 import decimal
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from desktop.domain import workflow
+from desktop.domain import i18n, workflow
 from desktop.domain.errors import UserError
 from desktop.forms import packet, sso_export
+from desktop.forms.data import BankAccount, CaseData, Office
 from desktop.forms.samples import with_check_digit
 from desktop.models.base import utcnow
 from desktop.models.entities import AuditEvent, OutboxEntry
@@ -20,6 +22,7 @@ from desktop.models.store import Store
 from desktop.services import cases, employers, people, printing, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
+from tests.forms.conftest import pdftotext
 
 PINK = with_check_digit("000163123456")
 
@@ -295,3 +298,134 @@ def test_a_track_without_a_known_workflow_has_nothing_to_print(store: Store) -> 
     assert printing.forms_to_print(track) == ()
     record = printing.record_printed(store, number, None, "queue")
     assert (record.forms, record.steps_updated) == (("sso_2_01",), ())
+
+
+# --- what a real claim packet prints ------------------------------------------------------
+
+
+def _passport_claim(store: Store, bank: dict[str, str] | None = None) -> str:
+    """A passport-only worker with a sickness claim and no job recorded, as the tester had."""
+    pid = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("Aung Ko Ko", kind="passport")],
+            sex="m",
+            birth_date="1990-05-01",
+            nationality="MMR",
+            documents=[DocumentInput("passport", "MA123456", issuing_country="MMR")],
+        ),
+    ).person_id
+    number = cases.open_case(store, pid)
+    steps = ["check_eligibility", "gather_documents", "prepare_claim", "submit_claim"]
+    cases.start_track(
+        store,
+        number,
+        TrackInput(
+            "claim",
+            steps,
+            [("medical_certificate", True), ("bank_passbook", True)],
+            benefit="sickness",
+            workflow="claim_sickness",
+            event_date=dt.date(2026, 1, 10),
+        ),
+    )
+    if bank is not None:
+        step = _steps(store, number)["prepare_claim"]
+        cases.save_step(store, step.id, data=bank)
+    return number
+
+
+def _packet_text(tmp_path: Path, case: CaseData) -> str:
+    path = tmp_path / f"{case.case_number}.pdf"
+    packet.render_packet(case, path)
+    return pdftotext(path)
+
+
+def _missing(case: CaseData) -> set[str]:
+    return {m.label for m in packet.packet_flowables(case)[1].missing_fields}
+
+
+def test_bank_details_of_the_claim_are_printed_and_not_missing(
+    store: Store, tmp_path: Path
+) -> None:
+    number = _passport_claim(store, {"bank_name": "KBank", "bank_account": "3333333333"})
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert (case.bank.bank, case.bank.account_number) == ("KBank", "3333333333")
+    found = _packet_text(tmp_path, case)
+    assert "KBank" in found
+    assert "3333333333" in found
+    missing = _missing(case)
+    assert not {"form.label.bank", "form.label.account_number"} & missing
+    # Nobody entered the branch or the account name: blank and listed, not guessed.
+    assert {"form.label.bank_branch", "form.label.account_name"} <= missing
+
+
+def test_a_later_step_bank_account_wins_over_an_earlier_one(store: Store) -> None:
+    number = _passport_claim(store, {"bank_name": "KBank", "bank_account": "1111111111"})
+    later = _steps(store, number)["submit_claim"]
+    cases.save_step(store, later.id, data={"bank_name": "Krungthai", "bank_account": "2222222222"})
+    bank = printing.case_data(store, number).bank
+    assert (bank.bank, bank.account_number) == ("Krungthai", "2222222222")
+
+
+def test_a_claim_without_bank_details_leaves_the_boxes_empty(store: Store) -> None:
+    number = _passport_claim(store)
+    case = printing.case_data(store, number)
+    assert case.bank == BankAccount()
+    assert {"form.label.bank", "form.label.account_number"} <= _missing(case)
+
+
+def test_no_section_or_branch_is_printed_when_nobody_entered_them(
+    store: Store, tmp_path: Path
+) -> None:
+    number = _passport_claim(store)
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert (case.benefit.section, case.employer.branch) == (None, "")
+    found = _packet_text(tmp_path, case)
+    assert "000000" not in found
+    assert " 33 " not in f" {found} "
+    assert {"form.label.section", "form.label.employer_branch"} <= _missing(case)
+
+
+def test_section_and_branch_come_from_the_recorded_job(store: Store, tmp_path: Path) -> None:
+    number = _setup(store)  # a job at an employer saved with its head-office branch
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert (case.benefit.section, case.employer.branch) == (33, "000000")
+    assert not {"form.label.section", "form.label.employer_branch"} & _missing(case)
+    assert "000000" in _packet_text(tmp_path, case)
+
+
+def test_the_passport_number_is_on_the_cover_and_the_claim_form(
+    store: Store, tmp_path: Path
+) -> None:
+    number = _passport_claim(store)
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    assert "MA123456" in pdftotext(path, 1, 1)  # the cover
+    form_pages = pdftotext(path, 3, 3)
+    assert "SSO 2-01" in form_pages
+    assert "MA123456" in form_pages
+    assert "Passport / CI no." in form_pages
+
+
+def test_the_instructions_print_no_office_code_and_no_dashes(store: Store, tmp_path: Path) -> None:
+    number = _passport_claim(store)
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert case.office == Office()
+    found = _packet_text(tmp_path, case)
+    assert store.office not in found  # the caseworkers' office code is not an SSO office
+    assert "Open -" not in found
+    assert "to -" not in found
+    assert i18n.text("form.packet.instr.where.unknown", "en") in found
+
+
+def test_the_sso_office_recorded_on_the_claim_is_where_to_go(store: Store, tmp_path: Path) -> None:
+    number = _passport_claim(store)
+    submit = _steps(store, number)["submit_claim"]
+    cases.save_step(store, submit.id, data={"sso_office": "Mae Sot SSO branch"})
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    found = _packet_text(tmp_path, case)
+    assert "Mae Sot SSO branch" in found
+    assert i18n.text("form.packet.instr.where.unknown", "en") not in found
+    assert "Open" not in found  # no hours recorded, so no "Open ..." sentence
