@@ -41,6 +41,7 @@ from desktop.domain.catalogue import (
 )
 from desktop.domain.hlc import HybridClock
 from sync.protocol import (
+    DELETED_FIELD,
     MERGEABLE,
     WHOLE_ROW,
     ConflictRecord,
@@ -332,6 +333,8 @@ class _Ingest:
         self.seen: dict[str, int] = {}  # change id -> seq, for duplicates
         self.redirect: dict[str, str] = {}  # merged row id -> target id
         self.conflict_rows: list[dict[str, Any]] = []
+        # rows whose deletion a conflict already questions in this batch (one is enough)
+        self.deletions_questioned: set[tuple[str, str]] = set()
 
     def load(self, row_ids: set[str]) -> None:
         """Take these rows' stored state as the transaction's starting point."""
@@ -421,6 +424,29 @@ class _Ingest:
             state = self.state((entity, row_id, field))
             assert state is not None
             self.write(entity, row_id, field, state.at(self.next_seq()), office)
+
+    def conflict(
+        self, key: tuple[str, str, str], seq: int, office: str, applied: _State, other: _State
+    ) -> str:
+        """Record a conflict on ``key`` (both values kept for a coordinator); its id."""
+        conflict_id = str(uuid.uuid4())
+        entity, row_id, field = key
+        self.conflict_rows.append(
+            {
+                "id": conflict_id,
+                "seq": seq,
+                "entity": entity,
+                "row_id": row_id,
+                "field": field,
+                "office": office,
+                "applied": _side_json(applied),
+                "other": _side_json(other),
+                "status": "open",
+                "resolved_by": None,
+                "created_at": self.now,
+            }
+        )
+        return conflict_id
 
     def resend_field(self, entity: str, row_id: str, field: str) -> None:
         """Log a merged-away row's field again as it stands, after an edit made to it was
@@ -568,6 +594,8 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     result, conflict_id = _decide(ingest, caller, change, key, value, seq, current_office or value)
     office = value if field == "office" else current_office
     assert office is not None
+    if conflict_id is None:
+        conflict_id = _deleted_meanwhile(ingest, caller, change, row_id, office, seq)
     moved_from = (
         current_office if field == "office" and current_office not in (None, value) else None
     )
@@ -593,7 +621,7 @@ def _decide(
     office: str,
 ) -> tuple[_State, str | None]:
     """The state one field settles on at ``seq`` (merge class), and a conflict record's id."""
-    entity, row_id, field = key
+    entity, _row_id, field = key
     current = ingest.state(key)
     # the authenticated device and account, never what the change claims
     mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
@@ -611,24 +639,54 @@ def _decide(
                 stamp = max(current.hlc, mine.hlc)
                 result = _State(value, stamp, 0, current.device_id, current.user_id)
             elif surfaced and current.value != value:
-                conflict_id = str(uuid.uuid4())
                 applied, other = (mine, current) if result is mine else (current, mine)
-                ingest.conflict_rows.append(
-                    {
-                        "id": conflict_id,
-                        "seq": seq,
-                        "entity": entity,
-                        "row_id": row_id,
-                        "field": field,
-                        "office": value if field == "office" else office,
-                        "applied": _side_json(applied),
-                        "other": _side_json(other),
-                        "status": "open",
-                        "resolved_by": None,
-                        "created_at": ingest.now,
-                    }
-                )
+                where = value if field == "office" else office
+                conflict_id = ingest.conflict(key, seq, where, applied, other)
     return result.at(seq), conflict_id
+
+
+def _deleted_meanwhile(
+    ingest: _Ingest, caller: Caller, change: Edit, row_id: str, office: str, seq: int
+) -> str | None:
+    """A conflict on ``deleted`` when an edit and a deletion of one row crossed: the edit
+    of a row another device deleted meanwhile, or the deletion of a row another device
+    edited meanwhile. Both apply (the edit is kept on the tombstone); a coordinator
+    confirms the deletion or flips it, bringing the row back with the edit. Without it
+    the edit vanished from every device with no trace (design.md §4: no silent loss)."""
+    entity, field = change.entity, change.field
+    key = (entity, row_id, DELETED_FIELD)
+    if (entity, row_id) in ingest.deletions_questioned:
+        return None
+    edits = [
+        state
+        for (e, r, f), state in ingest.states.items()
+        if e == entity and r == row_id and f not in (DELETED_FIELD, WHOLE_ROW)
+    ]
+    if field == DELETED_FIELD:
+        if change.value is not True:
+            return None
+        mine = _State(True, change.hlc, 0, caller.device_id, caller.username)
+        theirs = [
+            s for s in edits if s.seq > change.base_version and s.device_id != caller.device_id
+        ]
+        if not theirs:
+            return None
+        newest = max(theirs, key=lambda s: s.seq)
+        kept = _State(False, newest.hlc, 0, newest.device_id, newest.user_id)
+        applied, other = mine, kept
+    else:
+        gone = ingest.state(key)
+        if not (
+            gone is not None
+            and gone.value is True
+            and gone.seq > change.base_version
+            and gone.device_id != caller.device_id
+        ):
+            return None
+        applied = gone
+        other = _State(False, change.hlc, 0, caller.device_id, caller.username)
+    ingest.deletions_questioned.add((entity, row_id))
+    return ingest.conflict(key, seq, office, applied, other)
 
 
 def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome:

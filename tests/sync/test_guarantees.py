@@ -615,3 +615,37 @@ def test_an_edit_to_a_merged_away_person_lands_on_the_target_and_every_device_ag
         assert (a.phone, a.address_home) == ("0833333333", "Mae Sot")
         assert (b.phone, b.address_home) == ("0822222222", None)
         assert b.merged_into == target
+
+
+@pytest.mark.parametrize("first", ["deletion", "edit"])
+def test_an_edit_and_a_deletion_that_crossed_leave_a_conflict_and_lose_nothing(
+    server: Server, make_device: Any, first: str
+) -> None:
+    """ann deletes a person while bee, offline, edits them. Whichever reaches the server
+    first, the deletion stands and a conflict on ``deleted`` asks a coordinator; flipping
+    it brings the person back on every device, with bee's edit."""
+    server.user("ann")
+    server.user("bee")
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    ann, bee = make_device(server, "ann"), make_device(server, "bee")
+    pid = _person(ann, phone="0811111111")
+    ann.sync()
+    bee.sync()
+    _edit(ann, Person, pid, deleted=True)
+    _edit(bee, Person, pid, phone="0899999999")
+    order = (ann, bee) if first == "deletion" else (bee, ann)
+    summaries = [device.sync() for device in order]
+    assert all(summary.ok for summary in summaries)
+    assert sum(summary.conflicts for summary in summaries) == 1
+    coordinator = server.device("cora")
+    [conflict] = coordinator.conflicts("open")
+    assert (conflict.entity, conflict.row_id, conflict.field) == ("person", pid, "deleted")
+    assert (conflict.applied.value, conflict.other.value) == (True, False)
+    for device in (ann, bee):
+        device.sync()
+        assert _get(device, Person, pid).deleted is True
+    coordinator.resolve(conflict.id, flip=True)
+    for device in (ann, bee):
+        device.sync()
+        kept = _get(device, Person, pid)
+        assert (kept.deleted, kept.phone) == (False, "0899999999")
