@@ -18,13 +18,14 @@ import datetime as dt
 import decimal
 import enum
 import json
+import math
 import re
 import sys
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from desktop.domain.catalogue import (
     AUDIT_ENTITY,
@@ -102,6 +103,7 @@ class Errno(enum.IntEnum):
     APPEND_ONLY = 140
     NOT_FOUND = 150
     MERGE_INVALID = 151
+    METHOD_NOT_ALLOWED = 152
     SERVICE_BUSY = 201
     INTERNAL = 999
 
@@ -130,10 +132,15 @@ class _Model(BaseModel):
 # --- devices and accounts -------------------------------------------------------------
 
 
+# Text without NUL characters: PostgreSQL refuses them in text columns and SQLite stores
+# them, so both backends refuse them here, before any query, with one answer (errno 101).
+NO_NUL = r"^[^\x00]*$"
+
+
 class RegisterRequest(_Model):
-    username: str = Field(min_length=1, max_length=80)
+    username: str = Field(min_length=1, max_length=80, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
-    device_name: str = Field(min_length=1, max_length=120)
+    device_name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
 
 
 class Account(_Model):
@@ -179,15 +186,25 @@ def _wall_in_range(stamp: str) -> str:
 Stamp = Annotated[str, Field(max_length=80, pattern=STAMP_PATTERN), AfterValidator(_wall_in_range)]
 
 
+# Ids as devices write them (str(uuid.UUID)): lowercase, hyphenated. Other spellings
+# uuid.UUID reads ({...}, upper case, no hyphens, urn:uuid:) are refused, not rewritten:
+# the server would store the canonical text while the pushing device keeps its own
+# spelling, and the two would no longer name the same row or change.
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UuidText = Annotated[str, Field(pattern=UUID_PATTERN)]
+# Strict: lax mode would take 1.0, true or "1" for 1, values no device writes.
+BaseVersion = Annotated[StrictInt, Field(ge=0)]
+
+
 class Change(_Model):
     """One field of one row, as the device wrote it, with what the edit started from."""
 
-    change_id: uuid.UUID
+    change_id: UuidText
     entity: str = Field(max_length=64)
-    row_id: uuid.UUID
+    row_id: UuidText
     field: str = Field(max_length=64)
     value: Any = None
-    base_version: int = Field(ge=0)
+    base_version: BaseVersion
     hlc: Stamp
     device_id: str = Field(max_length=64)
     user_id: str = Field(max_length=80)
@@ -199,14 +216,12 @@ class PushRequest(_Model):
     changes: list[Change]
 
 
-UuidText = Annotated[uuid.UUID, Field()]
 Name = Annotated[str, Field(max_length=64)]
-BaseVersion = Annotated[int, Field(ge=0)]
 # change_id, entity, row_id, field, value, base_version, hlc; change_id may be null for a
 # row insert (field ``*``): it is then derived from the device and the row (insert_change_id).
 # Form 3 only (checked in edits_of): row_id null for an audit event insert (derived from its
 # stamp) and hlc as [wall_delta, counter] against the change before it.
-StampDelta = tuple[int, int]
+StampDelta = tuple[StrictInt, StrictInt]
 WireChange = tuple[
     UuidText | None, Name, UuidText | None, Name, Any, BaseVersion, Stamp | StampDelta
 ]
@@ -340,7 +355,7 @@ def _stamps(body: PushBatch) -> list[str]:
 
 
 def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
-    """The changes of either push form, ids as canonical UUID text.
+    """The changes of either push form (ids are canonical UUID text, see :data:`UuidText`).
 
     ``device_id`` is the authenticated device: null insert change ids are derived from it.
     Raises :class:`BadChange` for what the form does not allow (a null change id on
@@ -354,13 +369,13 @@ def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
         for index, (cid, entity, row, field, value, base, _hlc) in enumerate(body.changes):
             hlc = stamps[index]
             if row is not None:
-                row_id = str(row)
+                row_id = row
             elif body.v >= 3 and entity == AUDIT_ENTITY and field == WHOLE_ROW:
                 row_id = audit_event_id(hlc)
             else:
                 raise BadChange(index, "row_id may be null only for an audit event insert (v 3)")
             if cid is not None:
-                change_id = str(cid)
+                change_id = cid
             elif field == WHOLE_ROW:
                 change_id = derived(entity, row_id)
             else:
@@ -368,7 +383,7 @@ def edits_of(body: PushRequest | PushBatch, device_id: str) -> list[Edit]:
             found.append(Edit(change_id, entity, row_id, field, value, base, hlc))
         return found
     return [
-        Edit(str(c.change_id), c.entity, str(c.row_id), c.field, c.value, c.base_version, c.hlc)
+        Edit(c.change_id, c.entity, c.row_id, c.field, c.value, c.base_version, c.hlc)
         for c in body.changes
     ]
 
@@ -431,6 +446,9 @@ class Side(_Model):
     user_id: str
 
 
+ConflictStatus = Literal["open", "confirmed", "flipped"]
+
+
 class ConflictRecord(_Model):
     id: str
     seq: int
@@ -440,7 +458,7 @@ class ConflictRecord(_Model):
     office: str
     applied: Side  # the value in force
     other: Side  # the value that lost
-    status: Literal["open", "confirmed", "flipped"]
+    status: ConflictStatus
     resolved_by: str | None = None
 
 
@@ -575,8 +593,8 @@ def parse_pull_page(body: bytes) -> PullPage:
 
 class MergeRequest(_Model):
     entity: Literal["person", "case"]
-    source_id: uuid.UUID
-    target_id: uuid.UUID
+    source_id: UuidText
+    target_id: UuidText
 
 
 class ResolveRequest(_Model):
@@ -607,9 +625,24 @@ class UploadVerify(_Model):
 
 # --- value checks shared by both ends ------------------------------------------------
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_YEAR = re.compile(r"^\d{4}$")
+# \Z, not $: ``$`` also matches before a final newline, so "…\n" would pass a .match().
+# [0-9], not \d: \d matches every Unicode digit (Thai, Arabic-Indic, ...), which no
+# device writes and int() reads as if they were ASCII.
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_YEAR = re.compile(r"[0-9]{4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# what ``datetime.isoformat()`` writes for an aware time (timespec auto or "seconds"),
+# the only spellings devices send; fromisoformat alone would also take "20250101T1200",
+# times without an offset, "Z", week dates and more
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}"
+)
+# How deep a value of a ``json`` field may nest (the object itself is level 1). Devices
+# write flat step data and audit details; a bound far below the JSON parser's own (about
+# 200) keeps every stored value re-encodable and every pull page readable.
+MAX_JSON_DEPTH = 32
 
 
 class ValueProblem(Exception):
@@ -696,28 +729,83 @@ def _check_whole_row(entity: str, value: Any) -> None:
 
 
 def _is_date(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 10 and _parses(dt.date.fromisoformat, value)
+    return (
+        isinstance(value, str)
+        and _DATE.fullmatch(value) is not None
+        and _parses(dt.date.fromisoformat, value)
+    )
+
+
+def _is_datetime(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and _DATETIME.fullmatch(value) is not None
+        and _parses(dt.datetime.fromisoformat, value)
+    )
+
+
+def _is_text(value: Any) -> bool:
+    # NUL: PostgreSQL refuses it in text and SQLite stores it; refused on both
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _is_json(value: Any) -> bool:
+    return isinstance(value, dict) and _plain_json(value, MAX_JSON_DEPTH)
+
+
+def _plain_json(value: Any, room: int) -> bool:
+    """Whether ``value`` nests at most ``room`` levels and holds only storable JSON.
+
+    Storable: finite numbers (NaN and Infinity are not JSON; a page holding them cannot
+    be read) and text without NUL, keys included. Recursion stops at ``room``, so a
+    value nested as deep as the parser allows costs no more than one nested 32 deep.
+    A plain loop, not all() over a generator: a push checks every step's data and every
+    audit event's details, mostly small flat objects.
+    """
+    if room <= 0:
+        return False
+    if type(value) is dict:
+        try:
+            if "\x00" in "".join(value):  # every key at once
+                return False
+        except TypeError:  # a key that is not text: not a JSON object
+            return False
+        value = value.values()
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                return False
+        elif kind is dict or kind is list:
+            if not _plain_json(item, room - 1):
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif not (item is None or kind is int or kind is bool):
+            return False
+    return True
 
 
 _TYPE_CHECKS: dict[FieldType, Callable[[Any], bool]] = {
-    FieldType.TEXT: lambda v: isinstance(v, str),
+    FieldType.TEXT: _is_text,
     FieldType.INT: lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**53,
     FieldType.BOOL: lambda v: isinstance(v, bool),
     FieldType.DECIMAL: lambda v: isinstance(v, str) and _is_decimal(v),
     FieldType.DATE: _is_date,
-    FieldType.DATETIME: lambda v: isinstance(v, str) and _parses(dt.datetime.fromisoformat, v),
-    FieldType.MONTH: lambda v: isinstance(v, str) and _MONTH.match(v) is not None,
+    FieldType.DATETIME: _is_datetime,
+    FieldType.MONTH: lambda v: isinstance(v, str) and _MONTH.fullmatch(v) is not None,
     FieldType.PARTIAL_DATE: lambda v: (
         isinstance(v, str)
-        and (_YEAR.match(v) is not None or _MONTH.match(v) is not None or _is_date(v))
+        and (_YEAR.fullmatch(v) is not None or _MONTH.fullmatch(v) is not None or _is_date(v))
     ),
-    FieldType.REF: lambda v: isinstance(v, str) and _parses(uuid.UUID, v),
-    FieldType.JSON: lambda v: isinstance(v, dict),
-    FieldType.LIST: lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    # canonical text only (see UuidText): another spelling would name another row
+    FieldType.REF: lambda v: isinstance(v, str) and _UUID_TEXT.fullmatch(v) is not None,
+    FieldType.JSON: _is_json,
+    FieldType.LIST: lambda v: isinstance(v, list) and all(_is_text(i) for i in v),
 }
 
 
-_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 Quick = Callable[[Any], bool]
 
 
@@ -736,8 +824,8 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
     # the two commonest kinds get one flat test each (a push runs one per field per row)
     if kind is FieldType.TEXT:
         if nullable:
-            return lambda v: v is None or (type(v) is str and len(v) <= limit)
-        return lambda v: type(v) is str and len(v) <= limit
+            return lambda v: v is None or (type(v) is str and len(v) <= limit and "\x00" not in v)
+        return lambda v: type(v) is str and len(v) <= limit and "\x00" not in v
     if kind is FieldType.REF and spec.max_length is None:
         # canonical UUID text is what devices send; other spellings take the full check
         match = _UUID_TEXT.fullmatch
@@ -754,7 +842,9 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
 
 
 def _quick_list(limit: int) -> Quick:
-    return lambda v: type(v) is list and all(type(i) is str and len(i) <= limit for i in v)
+    return lambda v: (
+        type(v) is list and all(type(i) is str and len(i) <= limit and "\x00" not in i for i in v)
+    )
 
 
 def _quick_text_shaped(type_ok: Quick, limit: int) -> Quick:
@@ -780,10 +870,16 @@ def _parses(parse: Any, text: str) -> bool:
 
 
 def _is_decimal(text: str) -> bool:
+    """Whether ``text`` is a finite decimal as devices write it: ``str(Decimal(...))``.
+
+    ``Decimal()`` alone also reads " 12 ", "1_000", "1e5", "+5", "012" and non-ASCII
+    digits, each stored as sent though it means the text ``str()`` would write; only that
+    text, which reads back to itself, is accepted ("12.50", "-3", "1E+5").
+    """
     if len(text) > 32:
         return False
     try:
         number = decimal.Decimal(text)
     except decimal.InvalidOperation:
         return False
-    return number.is_finite()
+    return number.is_finite() and str(number) == text

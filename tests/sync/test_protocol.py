@@ -18,6 +18,7 @@ from desktop.domain.hlc import MAX_WALL
 from sync.protocol import (
     DELETED_FIELD,
     INSERT_NAMESPACE,
+    SHA256_RE,
     WHOLE_ROW,
     Errno,
     ValueProblem,
@@ -69,8 +70,7 @@ def _problem(entity: str, field: str, value: Any) -> Errno | None:
         ("person", "languages", ["my", 3], Errno.WRONG_TYPE),
         ("person", "arrived_on", "2024-02-29", None),
         ("person", "arrived_on", "2024-02-30", Errno.WRONG_TYPE),
-        ("person_name", "person_id", "5C1E0F7A-0000-4000-8000-000000000001", None),
-        ("person_name", "person_id", "{5c1e0f7a-0000-4000-8000-000000000001}", None),
+        ("person_name", "person_id", "5c1e0f7a-0000-4000-8000-000000000001", None),
         ("person_name", "person_id", "5c1e0f7a", Errno.WRONG_TYPE),
         ("person", "no_such_field", "x", Errno.UNKNOWN_FIELD),
         ("spaceship", "office", "MS", Errno.UNKNOWN_ENTITY),
@@ -81,6 +81,87 @@ def _problem(entity: str, field: str, value: Any) -> Errno | None:
 )
 def test_single_field_checks(entity: str, field: str, value: Any, errno: Errno | None) -> None:
     assert _problem(entity, field, value) == errno
+
+
+def test_an_attachment_name_is_64_hex_digits_and_nothing_after() -> None:
+    assert SHA256_RE.match("a" * 64)
+    assert not SHA256_RE.match("a" * 64 + "\n")  # "$" alone would let this through
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """An object nested ``depth`` levels deep (the object itself is level 1)."""
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"k": value}
+    return value
+
+
+_REF = "5c1e0f7a-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "value", "errno"),
+    [
+        # the spellings devices write
+        ("employment", "monthly_wage", "15000.00", None),
+        ("employment", "monthly_wage", "-3", None),
+        ("employment", "monthly_wage", "1E+5", None),  # str(Decimal("1e5"))
+        ("person", "arrived_on", "2025-01-06", None),
+        ("person", "birth_date", "1990", None),
+        ("person", "birth_date", "1990-04", None),
+        ("contribution_month", "month", "2025-01", None),
+        ("note", "written_at", "2025-01-06T10:00:00+07:00", None),
+        ("note", "written_at", "2025-01-06T10:00:00.123456+00:00", None),
+        ("person_name", "person_id", _REF, None),
+        ("step", "data", _nested(32), None),
+        ("step", "data", {"a": [1, 2.5, True, None, "x", {"b": []}]}, None),
+        # other spellings Python would read: refused, not stored as sent
+        ("employment", "monthly_wage", "1e5", Errno.WRONG_TYPE),
+        ("employment", "monthly_wage", " 12 ", Errno.WRONG_TYPE),
+        ("employment", "monthly_wage", "1_000", Errno.WRONG_TYPE),
+        ("employment", "monthly_wage", "+5", Errno.WRONG_TYPE),
+        ("employment", "monthly_wage", "012", Errno.WRONG_TYPE),
+        ("employment", "monthly_wage", "\u0e51\u0e52", Errno.WRONG_TYPE),  # Thai digits
+        ("employment", "monthly_wage", "Infinity", Errno.WRONG_TYPE),
+        ("person", "arrived_on", "2025-W01-1", Errno.WRONG_TYPE),
+        ("person", "arrived_on", "20250101  ", Errno.WRONG_TYPE),
+        ("person", "arrived_on", "\u0e52\u0e50\u0e52\u0e55-01-01", Errno.WRONG_TYPE),
+        ("person", "birth_date", "\u0e52\u0e50\u0e52\u0e55", Errno.WRONG_TYPE),
+        ("person", "birth_date", "1990\n", Errno.WRONG_TYPE),
+        ("contribution_month", "month", "\u0e52\u0e50\u0e52\u0e55-01", Errno.WRONG_TYPE),
+        ("contribution_month", "month", "2025-01\n", Errno.WRONG_TYPE),
+        ("note", "written_at", "2025-01-06T10:00:00", Errno.WRONG_TYPE),  # no offset
+        ("note", "written_at", "2025-01-06 10:00:00+00:00", Errno.WRONG_TYPE),
+        ("note", "written_at", "20250106T100000+0000", Errno.WRONG_TYPE),
+        ("note", "written_at", "2025-01-06T10:00:00Z", Errno.WRONG_TYPE),
+        ("person_name", "person_id", _REF.upper(), Errno.WRONG_TYPE),
+        ("person_name", "person_id", "{" + _REF + "}", Errno.WRONG_TYPE),
+        ("person_name", "person_id", _REF.replace("-", ""), Errno.WRONG_TYPE),
+        ("person_name", "person_id", "urn:uuid:" + _REF, Errno.WRONG_TYPE),
+        # NUL: PostgreSQL cannot store it, so neither backend does
+        ("person", "phone", "08\x001", Errno.WRONG_TYPE),
+        ("person", "office", "M\x00S", Errno.WRONG_TYPE),
+        ("person", "languages", ["my", "t\x00h"], Errno.WRONG_TYPE),
+        ("step", "data", {"k\x00": 1}, Errno.WRONG_TYPE),
+        ("step", "data", {"k": ["\x00"]}, Errno.WRONG_TYPE),
+        # json fields: nested 32 levels at most, finite numbers only
+        ("step", "data", _nested(33), Errno.WRONG_TYPE),
+        ("step", "data", {"k": _nested(32)}, Errno.WRONG_TYPE),
+        ("audit_event", "details", _nested(200), Errno.WRONG_TYPE),
+        ("step", "data", {"k": float("nan")}, Errno.WRONG_TYPE),
+        ("step", "data", {"k": [float("inf")]}, Errno.WRONG_TYPE),
+        ("audit_event", "details", {"k": -float("inf")}, Errno.WRONG_TYPE),
+    ],
+)
+def test_only_the_spellings_devices_write_are_accepted(
+    entity: str, field: str, value: Any, errno: Errno | None
+) -> None:
+    assert _problem(entity, field, value) == errno
+    # the same inside a row created whole, where each field takes the same checks
+    row = {"office": "MS", field: value} if field != "office" else {"office": value}
+    required = {"person_name": {"person_id": _REF}, "step": {}, "audit_event": {}}
+    row = {**required.get(entity, {}), **row}
+    assert _problem(entity, WHOLE_ROW, row) == errno
 
 
 @pytest.mark.parametrize(
@@ -116,8 +197,14 @@ _VALUES = st.one_of(
             "2024-12",
             "2024",
             "15000.00",
+            "1e5",
+            " 12 ",
             "NaN",
             "2025-01-06T10:00:00+07:00",
+            "2025-01-06T10:00:00",
+            "20250106",
+            "\u0e52\u0e50\u0e52\u0e55",
+            "a\x00b",
             str(uuid.uuid4()),
             str(uuid.uuid4()).upper(),
             "a" * 64,
@@ -127,6 +214,11 @@ _VALUES = st.one_of(
     st.lists(st.text(max_size=80), max_size=3),
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.recursive(
+        st.none() | st.floats() | st.text(max_size=3),
+        lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner),
+        max_leaves=40,
+    ).map(lambda v: {"v": v}),
 )
 _FIELDS = [
     (entity, name)
