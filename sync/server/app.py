@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,11 +21,13 @@ from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,6 +81,17 @@ def _error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
 
 
+class BodyTooLarge(HTTPException):
+    """A streamed body passed the limit while the app read it (answered 413, errno 106).
+
+    An HTTPException, so FastAPI's body reading passes it on instead of turning it into
+    a 400 "error parsing the body"; the handler in :func:`create_app` renders it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
+
+
 class RequestLimits:
     """ASGI middleware: refuse oversized bodies and inflate gzip-compressed requests."""
 
@@ -97,7 +110,7 @@ class RequestLimits:
             await self._refuse(scope, send, 413, Errno.BATCH_TOO_LARGE, "request body too large")
             return
         if encoding in (b"identity", b""):
-            await self.app(scope, receive, send)
+            await self.app(scope, self._counted(receive), send)
             return
         if encoding != b"gzip":
             await self._refuse(scope, send, 415, Errno.BAD_ENCODING, "unsupported encoding")
@@ -123,6 +136,10 @@ class RequestLimits:
         if not inflater.eof:
             await self._refuse(scope, send, 400, Errno.BAD_ENCODING, "gzip body is truncated")
             return
+        if inflater.unused_data:
+            # a second member or garbage after the first: refused, never silently dropped
+            await self._refuse(scope, send, 400, Errno.BAD_ENCODING, "data after the gzip body")
+            return
         new_headers = [
             (k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")
         ]
@@ -139,6 +156,25 @@ class RequestLimits:
 
         await self.app(scope, replay, send)
 
+    def _counted(self, receive: Receive) -> Receive:
+        """``receive`` counting body bytes: past the limit, :class:`BodyTooLarge`.
+
+        A body without Content-Length (``Transfer-Encoding: chunked``) is not refused
+        up front; this stops it as soon as it passes the limit, whoever reads it, instead
+        of buffering all of it first.
+        """
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge()
+            return message
+
+        return counted
+
     async def _refuse(self, scope: Scope, send: Send, status: int, errno: Errno, msg: str) -> None:
         response = _error_response(ApiError(status, errno, msg))
         await response(scope, _no_body, send)
@@ -146,6 +182,41 @@ class RequestLimits:
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body decoded as the push's fast path decodes it (pydantic-core's jiter).
+
+    ``json.loads`` is laxer: it reads UTF-16 and UTF-32 and skips a UTF-8 BOM, takes
+    lone surrogates (which cannot be encoded again), NaN and Infinity (not JSON), and
+    recurses without bound (RecursionError, a 500). Every failure here is a
+    ``json.JSONDecodeError``, which FastAPI and :func:`push_body` answer with errno 100.
+    """
+    try:
+        return from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), "", 0) from None
+
+
+class _StrictJsonRequest(Request):
+    """A request whose JSON body is read by :func:`parse_json`."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    """The route class of every endpoint: FastAPI reads JSON bodies with :func:`parse_json`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(_StrictJsonRequest(request.scope, request.receive))
+
+        return strict
 
 
 def caller_dep(request: Request) -> Caller:
@@ -196,13 +267,13 @@ async def push_body(request: Request) -> p.PushRequest | p.PushBatch:
         return p.PushBatch.model_validate_json(raw)
     except ValidationError:
         pass
-    # A version 1 body, or a refusal: judged exactly as FastAPI did, so the outcome and
-    # the errors stay the same (version 1 bodies are rare: older devices only)
+    # A version 1 body, or a refusal: judged as FastAPI judges it, so the outcome and
+    # the errors stay the same (version 1 bodies are rare: older devices only). The same
+    # parser as the fast path, so what that refuses as JSON is refused here too.
     try:
-        data = json.loads(raw)
-    except ValueError as exc:  # not JSON, or not UTF-8
-        position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
-        invalid = {"type": "json_invalid", "loc": ("body", position), "msg": "JSON decode error"}
+        data = parse_json(raw)
+    except json.JSONDecodeError:  # not JSON, not UTF-8, too deep, NaN, lone surrogate
+        invalid = {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error"}
         raise RequestValidationError([invalid | {"input": {}}]) from None
     return _judge_body(data)
 
@@ -269,6 +340,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
     )
+    app.router.route_class = StrictJsonRoute  # before any route is added
     app.state.ctx = ctx
     app.add_middleware(GZipMiddleware, minimum_size=512)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
@@ -290,6 +362,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request.state.errno = int(error.errno)
         return _error_response(error)
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's and FastAPI's own refusals (no route, a method the route does not
+        # serve, a streamed body past the limit) in the error body like every other
+        error = _http_error(exc)
+        request.state.errno = int(error.errno)
+        response = _error_response(error)
+        if exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # anything unforeseen: the error body with errno 999, the traceback only in the
+        # log (it may hold values of the request). Starlette then raises the exception
+        # again for the server to see; the client already has its answer.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_response(ApiError(500, Errno.INTERNAL, "internal server error"))
+
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
@@ -303,8 +394,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.audit = {}
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            # a bug: the handler above answers 500 errno 999; the audit records that too
+            request.state.errno = int(Errno.INTERNAL)
+            _write_audit(request, 500)
+            raise
         response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
+        _write_audit(request, response.status_code)
+        return response
+
+    def _write_audit(request: Request, status: int) -> None:
+        """One audit record of a request: who, which route, status, errno, counts."""
         route = request.scope.get("route")
         caller: Caller | None = getattr(request.state, "caller", None)
         detail = dict(request.state.audit)
@@ -320,13 +422,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         device_id=caller.device_id if caller else None,
                         method=request.method[:8],
                         route=(getattr(route, "path", None) or "(no route)")[:120],
-                        status=response.status_code,
+                        status=status,
                         detail=json.dumps(detail, sort_keys=True),
                     )
                 )
         except OperationalError:
             log.error("could not write the audit record")
-        return response
 
     @app.get(f"{p.PREFIX}/info", response_model=p.ServerInfo)
     def info() -> p.ServerInfo:
@@ -423,18 +524,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.post(f"{p.PREFIX}/merges/{{merge_id}}/undo", response_model=p.MergeRecord)
     def undo(merge_id: str, caller: CallerDep) -> p.MergeRecord:
-        return ingest.undo_merge(engine, ctx.clock, caller, merge_id)
+        return ingest.undo_merge(engine, ctx.clock, caller, _known_id(merge_id, "merge"))
 
     @app.get(f"{p.PREFIX}/conflicts", response_model=list[p.ConflictRecord])
     def conflicts(
-        caller: CallerDep, status: Annotated[str | None, Query(max_length=16)] = None
+        caller: CallerDep, status: p.ConflictStatus | None = None
     ) -> list[p.ConflictRecord]:
         return ingest.list_conflicts(engine, caller, status)
 
     @app.post(f"{p.PREFIX}/conflicts/{{conflict_id}}/resolve", response_model=p.ConflictRecord)
     def resolve(conflict_id: str, body: p.ResolveRequest, caller: CallerDep) -> p.ConflictRecord:
         return ingest.resolve_conflict(
-            engine, ctx.clock, caller, conflict_id, body.choice == "flip"
+            engine, ctx.clock, caller, _known_id(conflict_id, "conflict"), body.choice == "flip"
         )
 
     _attachment_routes(app, ctx)
@@ -451,6 +552,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _http_error(exc: HTTPException) -> ApiError:
+    """The :class:`ApiError` answering one of Starlette's or FastAPI's HTTPExceptions."""
+    if exc.status_code == 404:
+        return ApiError(404, Errno.NOT_FOUND, "no such path")
+    if exc.status_code == 405:
+        return ApiError(405, Errno.METHOD_NOT_ALLOWED, "method not allowed on this path")
+    if exc.status_code == 413:
+        return ApiError(413, Errno.BATCH_TOO_LARGE, "request body too large")
+    if 400 <= exc.status_code < 500:
+        return ApiError(exc.status_code, Errno.INVALID_PAYLOAD, "the request does not fit")
+    return ApiError(500, Errno.INTERNAL, "internal server error")
+
+
+def _known_id(text: str, kind: str) -> str:
+    """``text`` if it could be the id of a merge or conflict (canonical UUID text).
+
+    Anything else names nothing: answered 404 before a query, so text a database
+    refuses (NUL on PostgreSQL) or cannot hold never reaches one.
+    """
+    if _UUID_TEXT.fullmatch(text) is None:
+        raise ApiError(404, Errno.NOT_FOUND, f"no such {kind}")
+    return text
+
+
+_UUID_TEXT = re.compile(p.UUID_PATTERN)
 
 
 def _check_name(sha256: str) -> str:

@@ -1292,3 +1292,329 @@ def test_a_note_or_audit_event_cannot_be_rewritten_field_by_field(
     assert rows[note].values["body"] == "original text"
     assert rows[note].values["author"] == "ann"
     assert rows[event].values["action"] == "person.reopened"
+
+
+# --- input the server refused too late, or accepted changed (the robustness hunt) --------
+
+_HLC = "0001763812345678-0000-dev"
+
+
+def _raw(client: SyncClient, body: bytes, **headers: str) -> Any:
+    """POST ``body`` to /v1/push as it is, declared JSON unless ``headers`` say otherwise."""
+    sent = {"Authorization": f"Bearer {client.token}", "Content-Type": "application/json"}
+    return client.http.request("POST", "/v1/push", content=body, headers=sent | headers)  # type: ignore[attr-defined]
+
+
+def _stored(server: Server) -> int:
+    return server.count("changes") + server.count("row_state") + server.count("field_state")
+
+
+def _deep(depth: int) -> str:
+    """JSON text of an object nested ``depth`` levels (the object itself is level 1)."""
+    return '{"k":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+def _step_insert(data: str) -> bytes:
+    """A push form 2 body inserting a step whose ``data`` is the JSON text ``data``."""
+    row, track = uuid.uuid4(), uuid.uuid4()
+    values = f'{{"office":"MS","track_id":"{track}","data":{data}}}'
+    return f'{{"v":2,"changes":[[null,"step","{row}","*",{values},0,"{_HLC}"]]}}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("depth", "errno"),
+    [
+        (33, Errno.WRONG_TYPE),  # past the bound of json fields, well within the parser's
+        (150, Errno.WRONG_TYPE),
+        (201, Errno.MALFORMED_JSON),  # past the parser's bound: both parsers refuse it
+        (253, Errno.MALFORMED_JSON),
+        (260, Errno.MALFORMED_JSON),
+    ],
+)
+def test_json_nested_too_deep_is_refused_and_never_stored(
+    server: Server, ann: SyncClient, depth: int, errno: Errno
+) -> None:
+    _refused(_raw(ann, _step_insert(_deep(depth))), 400, errno)
+    assert _stored(server) == 0
+    # a version 1 body takes the other parser: the same answers
+    change = _change(ann, str(uuid.uuid4()), "details", {}, entity="audit_event")
+    body = json.dumps({"changes": [change]}).replace('"details", "value": {}', "@")
+    body = body.replace("@", f'"details", "value": {_deep(depth)}')
+    _refused(_raw(ann, body.encode()), 400, errno)
+    assert _stored(server) == 0
+    ok = _raw(ann, _step_insert(_deep(p.MAX_JSON_DEPTH)))
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_body_nested_without_end_is_malformed_json_not_a_crash(
+    server: Server, ann: SyncClient
+) -> None:
+    _refused(_raw(ann, b"[" * 100_000), 400, Errno.MALFORMED_JSON)
+    _refused(_raw(ann, b'{"changes":' + b"[" * 100_000), 400, Errno.MALFORMED_JSON)
+    assert _stored(server) == 0
+
+
+def test_an_unforeseen_error_answers_500_with_the_error_body_and_no_traceback(
+    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from sync.server import ingest
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("secret detail of the bug")
+
+    monkeypatch.setattr(ingest, "list_conflicts", broken)
+    http = TestClient(server.app, raise_server_exceptions=False)  # type: ignore[arg-type]
+    response = http.get("/v1/conflicts", headers={"Authorization": f"Bearer {ann.token}"})
+    _refused(response, 500, Errno.INTERNAL)
+    assert set(response.json()) == {"status", "errno", "error", "message", "details"}
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+    with server.engine.connect() as conn:
+        last = conn.execute(db.audit.select().order_by(db.audit.c.id.desc())).first()
+    assert last is not None
+    assert (last.status, json.loads(last.detail)["errno"]) == (500, 999)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"v":2,"changes":[[null,"person","%s","*",{"office":"MS","phone":"\\ud800"},0,"%s"]]}',
+        b'{"v":2,"changes":[[null,"person","%s","*",{"office":"MS","phone":"\\udc00x"},0,"%s"]]}',
+        b'{"changes":[{"change_id":"%s","entity":"person","row_id":"%s","field":"phone",'
+        b'"value":"\\ud800","base_version":0,"hlc":"x","device_id":"d","user_id":"u"}]}',
+    ],
+)
+def test_a_lone_surrogate_is_malformed_json(server: Server, ann: SyncClient, body: bytes) -> None:
+    ids = (str(uuid.uuid4()).encode(), _HLC.encode())
+    if b"change_id" in body:
+        ids = (str(uuid.uuid4()).encode(), str(uuid.uuid4()).encode())
+    _refused(_raw(ann, body % ids), 400, Errno.MALFORMED_JSON)
+    assert _stored(server) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("phone", "08\x001"), ("office", "M\x00S"), ("languages", ["my", "\x00"])],
+)
+def test_nul_in_a_value_is_refused_on_both_backends(
+    server: Server, ann: SyncClient, field: str, value: Any
+) -> None:
+    row = str(uuid.uuid4())
+    _refused(_post(ann, [_change(ann, row, "office", "MS"), _change(ann, row, field, value)]),
+             400, Errno.WRONG_TYPE)  # fmt: skip
+    _refused(_batch(ann, [_insert(row, {"office": "MS", field: value})]), 400, Errno.WRONG_TYPE)
+    data = {"office": "MS", "track_id": str(uuid.uuid4()), "data": {"k\x00": 1}}
+    _refused(_batch(ann, [_insert(row, data, entity="step")]), 400, Errno.WRONG_TYPE)
+    assert _stored(server) == 0
+
+
+def test_nul_in_names_queries_and_paths_is_refused_before_any_query(
+    server: Server, ann: SyncClient
+) -> None:
+    server.user("cora", role=Role.COORDINATOR)
+    cora = server.device("cora")
+    devices = server.count("devices")
+    http: Any = server.http()
+    for body in (
+        {"username": "ann\x00", "password": PASSWORD, "device_name": "d"},
+        {"username": "ann", "password": PASSWORD, "device_name": "d\x00"},
+    ):
+        _refused(http.post("/v1/devices", json=body), 400, Errno.INVALID_PAYLOAD)
+    assert server.count("devices") == devices
+    auth = {"Authorization": f"Bearer {cora.token}"}
+    _refused(http.get("/v1/conflicts?status=%00", headers=auth), 400, Errno.INVALID_PAYLOAD)
+    _refused(http.get("/v1/conflicts?status=nope", headers=auth), 400, Errno.INVALID_PAYLOAD)
+    assert http.get("/v1/conflicts?status=open", headers=auth).json() == []
+    for path in ("/v1/merges/%00/undo", "/v1/merges/" + "x" * 5000 + "/undo"):
+        _refused(http.post(path, headers=auth), 404, Errno.NOT_FOUND)
+    for conflict in ("a%00b", str(uuid.uuid4()).upper()):
+        path = f"/v1/conflicts/{conflict}/resolve"
+        _refused(http.post(path, headers=auth, json={"choice": "flip"}), 404, Errno.NOT_FOUND)
+    assert server.count("changes") == server.count("merges") == 0
+
+
+def test_unknown_paths_and_unserved_methods_answer_with_the_error_body(server: Server) -> None:
+    http: Any = server.http()
+    for response, status, errno in (
+        (http.get("/v1/nothing-here"), 404, Errno.NOT_FOUND),
+        (http.get("/"), 404, Errno.NOT_FOUND),
+        (http.delete("/v1/push"), 405, Errno.METHOD_NOT_ALLOWED),
+        (http.get("/v1/push"), 405, Errno.METHOD_NOT_ALLOWED),
+        (http.put("/v1/info"), 405, Errno.METHOD_NOT_ALLOWED),
+    ):
+        _refused(response, status, errno)
+        assert set(response.json()) == {"status", "errno", "error", "message", "details"}
+        assert response.headers[p.PROTOCOL_HEADER] == str(p.PROTOCOL_VERSION)
+    assert http.delete("/v1/push").headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("data", "errno"),
+    [
+        ("NaN", Errno.WRONG_TYPE),
+        ("Infinity", Errno.WRONG_TYPE),
+        ("-Infinity", Errno.WRONG_TYPE),
+        ("1e999", Errno.WRONG_TYPE),
+        ("[1, -1e400]", Errno.WRONG_TYPE),
+    ],
+)
+def test_numbers_json_cannot_hold_are_refused(
+    server: Server, ann: SyncClient, data: str, errno: Errno
+) -> None:
+    _refused(_raw(ann, _step_insert(f'{{"x":{data}}}')), 400, errno)
+    # the version 1 body's parser refuses NaN and Infinity as JSON; 1e999 parses as inf
+    change = _change(ann, str(uuid.uuid4()), "details", "@", entity="audit_event")
+    body = json.dumps({"changes": [change]}).replace('"@"', f'{{"x":{data}}}')
+    assert _raw(ann, body.encode()).json()["errno"] in (Errno.MALFORMED_JSON, Errno.WRONG_TYPE)
+    assert _stored(server) == 0
+    assert ann.pull(0).rows == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("monthly_wage", "1e5"),
+        ("monthly_wage", " 12 "),
+        ("monthly_wage", "1_000"),
+        ("start_date", "2025-W01-1"),
+        ("start_date", "20250101  "),
+        ("start_date", "\u0e52\u0e50\u0e52\u0e55-01-01"),
+        ("person_id", "5C1E0F7A-0000-4000-8000-000000000001"),
+        ("person_id", "urn:uuid:5c1e0f7a-0000-4000-8000-000000000001"),
+    ],
+)
+def test_values_in_spellings_no_device_writes_are_refused_not_rewritten(
+    server: Server, ann: SyncClient, field: str, value: str
+) -> None:
+    values = {"office": "MS", "person_id": "5c1e0f7a-0000-4000-8000-000000000001", field: value}
+    response = _batch(ann, [_insert(str(uuid.uuid4()), values, entity="employment")])
+    _refused(response, 400, Errno.WRONG_TYPE)
+    assert _stored(server) == 0
+
+
+def test_a_datetime_without_offset_is_refused(server: Server, ann: SyncClient) -> None:
+    values = {"office": "MS", "case_id": str(uuid.uuid4()), "written_at": "2025-01-06T10:00:00"}
+    _refused(_batch(ann, [_insert(str(uuid.uuid4()), values, entity="note")]), 400,
+             Errno.WRONG_TYPE)  # fmt: skip
+    assert _stored(server) == 0
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda u: u.upper(),
+        lambda u: "{" + u + "}",
+        lambda u: u.replace("-", ""),
+        lambda u: "urn:uuid:" + u,
+    ],
+)
+def test_ids_in_other_spellings_are_refused_in_every_form(
+    server: Server, ann: SyncClient, spell: Any
+) -> None:
+    row, cid = str(uuid.uuid4()), str(uuid.uuid4())
+    _refused(_batch(ann, [_insert(spell(row), {"office": "MS"})]), 400, Errno.INVALID_PAYLOAD)
+    _refused(_batch(ann, [[spell(cid), "person", row, "*", {"office": "MS"}, 0, _HLC]]), 400,
+             Errno.INVALID_PAYLOAD)  # fmt: skip
+    change = _change(ann, spell(row), "office", "MS") | {"change_id": spell(cid)}
+    _refused(_post(ann, [change]), 400, Errno.INVALID_PAYLOAD)
+    assert _stored(server) == 0
+
+
+@pytest.mark.parametrize(
+    ("hlc", "base"),
+    [([1.0, 0], 0), ([True, False], 0), (["1", "0"], 0), ([1, 0], "0"), ([1, 0], 0.0)],
+)
+def test_stamp_deltas_and_base_versions_are_strict_integers(
+    server: Server, ann: SyncClient, hlc: Any, base: Any
+) -> None:
+    row = str(uuid.uuid4())
+    changes = [[None, "person", row, "*", {"office": "MS"}, 0, _HLC],
+               [str(uuid.uuid4()), "person", row, "phone", "1", base, hlc]]  # fmt: skip
+    body = json.dumps({"v": 3, "changes": changes}).encode()
+    _refused(_raw(ann, body), 400, Errno.INVALID_PAYLOAD)
+    assert _stored(server) == 0
+    one = _change(ann, row, "office", "MS") | {"base_version": base}
+    if not isinstance(base, int):
+        _refused(_post(ann, [one]), 400, Errno.INVALID_PAYLOAD)
+        assert _stored(server) == 0
+
+
+def test_bodies_not_in_utf8_are_malformed_json(server: Server, ann: SyncClient) -> None:
+    text = json.dumps({"v": 2, "changes": [_insert(str(uuid.uuid4()), {"office": "MS"})]})
+    for body in (text.encode("utf-16"), text.encode("utf-16-le"), text.encode("utf-32"),
+                 b"\xef\xbb\xbf" + text.encode()):  # fmt: skip
+        _refused(_raw(ann, body), 400, Errno.MALFORMED_JSON)
+    register = json.dumps({"username": "ann", "password": PASSWORD, "device_name": "d"})
+    http: Any = server.http()
+    headers = {"Content-Type": "application/json"}
+    for body in (register.encode("utf-16"), b"\xef\xbb\xbf" + register.encode()):
+        response = http.post("/v1/devices", content=body, headers=headers)
+        _refused(response, 400, Errno.MALFORMED_JSON)
+    assert _stored(server) == 0
+    assert _raw(ann, text.encode()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"garbage", gzip.compress(b"{}"), b"\x00"],
+)
+def test_data_after_a_gzip_body_is_refused(server: Server, ann: SyncClient, tail: bytes) -> None:
+    body = json.dumps({"v": 2, "changes": [_insert(str(uuid.uuid4()), {"office": "MS"})]})
+    response = _raw(ann, gzip.compress(body.encode()) + tail, **{"Content-Encoding": "gzip"})
+    _refused(response, 400, Errno.BAD_ENCODING)
+    assert _stored(server) == 0
+    whole = _raw(ann, gzip.compress(body.encode()), **{"Content-Encoding": "gzip"})
+    assert whole.status_code == 200, whole.text
+
+
+def _stream_to(server: Server, path: str, headers: dict[str, str]) -> tuple[int, Any, int]:
+    """POST 300 MiB of 1 MiB chunks without Content-Length straight to the ASGI app.
+
+    The TestClient reads a streamed body whole before the app sees any of it, so the
+    app is driven here as a server drives it. Returns the status, the body and how
+    many chunks the app read.
+    """
+    import asyncio
+
+    read = 0
+    answer: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        if read == 300:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        read += 1
+        return {"type": "http.request", "body": b" " * (1024 * 1024), "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"] += message.get("body", b"")
+
+    sent = {"content-type": "application/json", "transfer-encoding": "chunked"} | headers
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in sent.items()],
+    }  # fmt: skip
+    asyncio.run(server.app(scope, receive, send))  # type: ignore[operator]
+    return answer["status"], json.loads(answer["body"]), read
+
+
+def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(
+    server: Server, ann: SyncClient
+) -> None:
+    limit_chunks = p.MAX_BODY_BYTES // (1024 * 1024)
+    for path, headers in (
+        ("/v1/push", {}),  # no token: the body is read before the token is checked
+        ("/v1/push", {"authorization": f"Bearer {ann.token}"}),
+        ("/v1/devices", {}),
+    ):
+        status, body, read = _stream_to(server, path, headers)
+        assert (status, body["errno"]) == (413, Errno.BATCH_TOO_LARGE)
+        assert read == limit_chunks + 1  # stopped at the first byte past the limit
+    assert _stored(server) == 0
