@@ -93,6 +93,7 @@ class Errno(enum.IntEnum):
     OUT_OF_SCOPE = 120
     ROLE_FORBIDDEN = 121
     ROW_OFFICE_UNKNOWN = 122
+    SCOPE_CHANGED = 123
     BAD_ATTACHMENT_NAME = 130
     HASH_MISMATCH = 131
     CHUNK_REJECTED = 132
@@ -471,6 +472,15 @@ class MergeRecord(_Model):
     office: str
     merged_by: str
     undone: bool = False
+
+
+class ScopeChanged(_Model):
+    """``details`` of a pull refused with errno 123: the account's offices changed since
+    the scope version the device named (docs/sync-protocol.md §6, "Scope changes")."""
+
+    scope: int  # the version to name from now on
+    offices: list[str]  # the account's offices now (empty with ``all_offices``)
+    all_offices: bool = False
 
 
 class PullPage(_Model):

@@ -43,6 +43,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--user", default=None)
     add_json_option(listing)
     listing.set_defaults(handler=run_list_devices)
+    scope = sub.add_parser(
+        "set-offices", help="change an account's offices (its devices catch up at next sync)"
+    )
+    scope.add_argument("username")
+    scope.add_argument(
+        "--offices", required=True, help="comma-separated office codes; * for every office"
+    )
+    add_json_option(scope)
+    scope.set_defaults(handler=run_set_offices)
     revoke = sub.add_parser("revoke-device", help="refuse a device from now on")
     revoke.add_argument("device_id")
     revoke.set_defaults(handler=run_revoke)
@@ -127,6 +136,35 @@ def run_list_devices(args: argparse.Namespace, cli: Cli) -> int:
         for d in devices
     ]
     cli.emit(devices, "\n".join(lines) if lines else "-")
+    return 0
+
+
+def run_set_offices(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    engine = _engine(args)
+    try:
+        change = admin.set_offices(engine, args.username, args.offices.split(","))
+    finally:
+        engine.dispose()
+    key = "sync.server.offices_set" if change.changed else "sync.server.offices_unchanged"
+    cli.emit(
+        {
+            "username": change.username,
+            "offices": change.after,
+            "added": change.added,
+            "removed": change.removed,
+            "scope_version": change.scope_version,
+            "changed": change.changed,
+        },
+        text(
+            key,
+            cli.lang,
+            username=change.username,
+            offices=", ".join(change.after),
+            version=change.scope_version,
+        ),
+    )
     return 0
 
 

@@ -11,6 +11,10 @@ Guarantees kept here (design.md §4):
   the local edit is pushed later and the server's decision comes back in a later pull.
 - ``Retry-After`` answers are honoured with bounded backoff; a refused change stays in
   the outbox with its error so the Sync page can show it and offer a retry.
+- When the account's offices change (errno 123 on a pull), the device fetches the earlier
+  log of the offices it gained and removes the rows of offices outside its scope, except
+  rows with changes still in the outbox: those stay, marked as refused, so nothing typed
+  here disappears without a word (docs/sync-protocol.md §6, "Scope changes").
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, func, null, select, update
+from sqlalchemy import bindparam, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
@@ -41,7 +45,7 @@ from desktop.models.base import (
     utcnow,
 )
 from desktop.models.entities import AuditEvent, OutboxEntry, Setting, SyncState
-from desktop.models.search import reindex_people
+from desktop.models.search import reindex_people, remove_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
@@ -50,6 +54,14 @@ from sync import protocol as p
 from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError, encode_batch
 
 CURSOR_KEY = "cursor"
+# the account's scope version the device last pulled under (none yet: 0, never a server's)
+SCOPE_KEY = "scope_version"
+# a catch-up on offices the account gained: {"offices": [...] or null (the whole scope),
+# "until": the cursor reached before}, and how far it got
+CATCH_UP_KEY = "catch_up"
+CATCH_UP_CURSOR_KEY = "catch_up_cursor"
+# the error an outbox entry is parked with when its row's office left the account's scope
+OFFICE_LEFT_ERROR = "errno 120: the row's office left this account's scope"
 SERVER_KEY = "server_url"
 TOKEN_SECRET = "sync-device-token:{store_id}"
 MAX_WAIT_SECONDS = 60.0
@@ -78,6 +90,11 @@ class SyncSummary:
     # conflicts still open that this device had not seen before: the ones to review
     new_conflicts: int = 0
     cursor: int = 0
+    # the account's offices had changed: rows of offices it left removed from this device
+    # (rows with unsent changes are kept), and rows of earlier pages of offices it gained
+    scope_changed: bool = False
+    removed_rows: int = 0
+    caught_up_rows: int = 0
     waiting: int = 0
     failed: int = 0
     retries: int = 0
@@ -149,6 +166,8 @@ def reason(error: str) -> tuple[str, dict[str, Any]]:
         timeout = "Timeout" in error
         return ("sync.reason.timeout" if timeout else "sync.reason.unreachable"), {}
     errno = errno_of(error)
+    if error == OFFICE_LEFT_ERROR:
+        return "sync.reason.office_left", {}
     if errno is None:
         return "sync.reason.other", {"errno": "?"}
     key = _REASONS.get(errno)
@@ -410,20 +429,88 @@ class SyncService:
             return int(row.value) if row is not None else 0
 
     def pull(self, summary: SyncSummary) -> None:
-        """Pull pages until the server has nothing newer, fetching the next while applying one.
+        """Pull pages until the server has nothing newer (after any catch-up on offices the
+        account gained); a scope change the server reports (errno 123) is taken in and the
+        pull starts again."""
+        form = self.forms(summary)[1]
+        for _attempt in range(3):
+            try:
+                self._catch_up(summary, form)
+                self._pull_pages(summary, form, self.cursor(), CURSOR_KEY)
+                return
+            except SyncHttpError as exc:
+                if exc.errno != p.Errno.SCOPE_CHANGED:
+                    raise
+                try:
+                    change = p.ScopeChanged.model_validate(exc.details)
+                except ValueError:
+                    raise SyncHttpError(502, p.Errno.INTERNAL, "unreadable scope change") from None
+                self.rescope(change, summary)
+        raise SyncHttpError(409, p.Errno.SCOPE_CHANGED, "the account's offices keep changing")
+
+    def _scope_version(self) -> int:
+        with self.store.read() as session:
+            row = session.get(SyncState, SCOPE_KEY)
+            return int(row.value) if row is not None else 0
+
+    def _catch_up(self, summary: SyncSummary, form: int) -> None:
+        """Finish a catch-up on gained offices: their log up to the cursor reached before
+        the scope changed (later entries come with the ordinary pull)."""
+        with self.store.read() as session:
+            plan = session.get(SyncState, CATCH_UP_KEY)
+            done = session.get(SyncState, CATCH_UP_CURSOR_KEY)
+            if plan is None:
+                return
+            spec = json.loads(plan.value)
+            since = int(done.value) if done is not None else 0
+        offices = spec["offices"]
+        pulled = summary.pulled_rows
+        self._pull_pages(
+            summary,
+            form,
+            since,
+            CATCH_UP_CURSOR_KEY,
+            offices=None if offices is None else list(offices),
+            until=int(spec["until"]),
+        )
+        summary.caught_up_rows += summary.pulled_rows - pulled
+        with self.store.remote_session() as session:
+            session.execute(
+                delete(SyncState).where(SyncState.key.in_([CATCH_UP_KEY, CATCH_UP_CURSOR_KEY]))
+            )
+
+    def _pull_pages(
+        self,
+        summary: SyncSummary,
+        form: int,
+        since: int,
+        cursor_key: str,
+        *,
+        offices: list[str] | None = None,
+        until: int | None = None,
+    ) -> None:
+        """Pull pages from ``since`` until ``more`` is false, fetching the next while
+        applying one; each page is applied with its cursor (kept as ``cursor_key``).
 
         Pages are still requested one after the other (the next one's ``since`` is this
         one's cursor); each is applied with its cursor in one transaction, so a prefetched
         page lost to a crash is simply asked for again.
         """
-        since = self.cursor()
-        form = self.forms(summary)[1]
+        scope = self._scope_version()
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
 
             def fetch(since: int) -> Future[p.PullPage]:
                 return link.submit(
                     self._with_retry,
-                    functools.partial(self.client.pull, since, self.page_size, form),
+                    functools.partial(
+                        self.client.pull,
+                        since,
+                        self.page_size,
+                        form,
+                        scope=scope,
+                        offices=offices,
+                        until=until,
+                    ),
                     summary,
                 )
 
@@ -433,7 +520,7 @@ class SyncService:
                 if page.more:
                     coming = fetch(page.cursor)
                 try:
-                    self.apply_page(page, summary)
+                    self.apply_page(page, summary, cursor_key)
                 except BaseException:
                     coming.cancel()
                     raise
@@ -441,13 +528,135 @@ class SyncService:
                 summary.pulled_rows += len(page.rows)
                 summary.merges += len(page.merges)
                 summary.conflicts_received += len(page.conflicts)
-                summary.cursor = page.cursor
+                if cursor_key == CURSOR_KEY:
+                    summary.cursor = page.cursor
                 if self.on_progress is not None:
                     self.on_progress("pull", summary.pulled_rows, 0)
                 if not page.more:
                     return
 
-    def apply_page(self, page: p.PullPage, summary: SyncSummary | None = None) -> None:
+    def rescope(self, change: p.ScopeChanged, summary: SyncSummary | None = None) -> None:
+        """Take in the account's new offices, in one transaction: plan the catch-up on
+        offices gained, remove the rows of offices outside the scope (keeping rows with
+        changes in the outbox, whose entries are parked as refused), keep the new scope
+        and its version, and move the working office into the scope if it left."""
+        known = self.store.setting(OFFICES_SETTING, None)
+        had_all = bool(self.store.setting(ALL_OFFICES_SETTING, False))
+        now = sorted(set(change.offices))
+        gained: list[str] | None  # None: every office of the scope
+        if known is None:
+            gained = None  # what this device pulled under is unknown: all of it again
+        elif had_all:
+            gained = []
+        elif change.all_offices:
+            gained = None
+        else:
+            gained = sorted(set(now) - {str(o) for o in known})
+        cursor = self.cursor()
+        with self.store.remote_session() as session:
+            plan = session.get(SyncState, CATCH_UP_KEY)
+            if plan is not None:  # one under way: it starts again with the new offices
+                pending = json.loads(plan.value)["offices"]
+                if pending is None or gained is None:
+                    gained = None
+                else:
+                    gained = sorted(
+                        {*pending, *gained} & set(now)
+                        if not change.all_offices
+                        else {*pending, *gained}
+                    )
+            session.execute(
+                delete(SyncState).where(SyncState.key.in_([CATCH_UP_KEY, CATCH_UP_CURSOR_KEY]))
+            )
+            if cursor > 0 and (gained is None or gained):
+                plan_value = json.dumps({"offices": gained, "until": cursor})
+                session.add(SyncState(key=CATCH_UP_KEY, value=plan_value))
+            lost: set[str] = set()
+            if known is not None and not had_all and not change.all_offices:
+                lost = {str(o) for o in known} - set(now)
+            removed = 0 if change.all_offices else self._remove_outside(session, set(now), lost)
+            session.merge(SyncState(key=SCOPE_KEY, value=str(change.scope)))
+            session.merge(Setting(key=OFFICES_SETTING, value=now))
+            session.merge(Setting(key=ALL_OFFICES_SETTING, value=change.all_offices))
+            account = p.Account(
+                username="", role=p.Role.CASEWORKER, offices=now, all_offices=change.all_offices
+            )
+            office = working_office(self.store.office, account)
+            if office != self.store.office:
+                session.merge(Setting(key="office", value=office))
+        if summary is not None:
+            summary.scope_changed = True
+            summary.removed_rows += removed
+
+    def _remove_outside(self, session: Session, scope: set[str], lost: set[str]) -> int:
+        """Delete the rows of offices outside ``scope`` but those with changes in the
+        outbox. The changes of rows of ``lost`` offices (in the scope before) are parked as
+        refused with :data:`OFFICE_LEFT_ERROR`: the server would refuse them (errno 120),
+        and the Sync page says why.
+
+        Changes parked so before go back in line first: their office may be in the scope
+        again (those still outside are parked again here)."""
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.last_error == OFFICE_LEFT_ERROR)
+            .values(last_error=None)
+        )
+        offices = sorted(scope)
+        removed = 0
+        gone_people: set[str] = set()
+        searched_people: set[str] = set()
+        for entity, cls in self._classes.items():
+            table = table_of(cls)
+            person = table.c.person_id if entity in SEARCHED else null()
+            outside: dict[str, str | None] = {}
+            left: list[str] = []  # rows of offices this account lost
+            for row_id, office, owner in session.execute(
+                select(table.c.id, table.c.office, person).where(table.c.office.not_in(offices))
+            ):
+                outside[row_id] = owner
+                if office in lost:
+                    left.append(row_id)
+            if not outside:
+                continue
+            kept = set(
+                session.scalars(
+                    select(OutboxEntry.row_id).where(
+                        OutboxEntry.entity == entity, OutboxEntry.row_id.in_(listed(outside))
+                    )
+                )
+            )
+            parked = [row_id for row_id in left if row_id in kept]
+            if parked:
+                session.execute(
+                    update(OutboxEntry)
+                    .where(
+                        OutboxEntry.entity == entity,
+                        OutboxEntry.row_id.in_(listed(parked)),
+                        or_(
+                            OutboxEntry.last_error.is_(None),
+                            OutboxEntry.last_error.like("errno 120%"),
+                        ),
+                    )
+                    .values(last_error=OFFICE_LEFT_ERROR)
+                )
+            gone = [row_id for row_id in outside if row_id not in kept]
+            if not gone:
+                continue
+            session.execute(delete(table).where(table.c.id.in_(listed(gone))))
+            removed += len(gone)
+            if entity == "person":
+                gone_people.update(gone)
+            elif entity in SEARCHED:
+                searched_people.update(str(outside[r]) for r in gone if outside[r])
+        for record in (SyncConflict, SyncMerge):
+            session.execute(delete(record).where(record.office.not_in(offices)))
+        remove_people(session, gone_people)
+        reindex_people(session, searched_people - gone_people)
+        return removed
+
+    def apply_page(
+        self, page: p.PullPage, summary: SyncSummary | None = None, cursor_key: str = CURSOR_KEY
+    ) -> None:
         """Apply one page and its cursor in one transaction (resumable pull).
 
         The commit is not flushed to disk: a page a power cut undoes goes with its cursor,
@@ -472,6 +681,8 @@ class SyncService:
             edited: dict[type[Synced], list[dict[str, Any]]] = {}
             for update_ in page.rows:
                 self._apply_row(update_, pending, known, fresh, edited)
+            if fresh.get(AuditEvent):
+                fresh[AuditEvent] = _new_events(session, fresh[AuditEvent])
             now = utcnow()
             connection = session.connection()
             for cls, rows in fresh.items():
@@ -506,7 +717,7 @@ class SyncService:
             if page.hlc:
                 self.store.clock.observe(page.hlc)
                 session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
-            session.merge(SyncState(key=CURSOR_KEY, value=str(page.cursor)))
+            session.merge(SyncState(key=cursor_key, value=str(page.cursor)))
 
     def _new_conflicts(self, session: Session, page: p.PullPage) -> int:
         """Open conflicts of the page this device has not kept yet: resolved ones need no
@@ -793,6 +1004,24 @@ def server_url(store: Store) -> str | None:
     with store.read() as session:
         row = session.get(SyncState, SERVER_KEY)
         return row.value if row is not None else None
+
+
+def _new_events(session: Session, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit events of a page not on this device yet, each once.
+
+    A creation event is derived from its row's insert whenever the row is new here; a
+    row removed when its office left the account and pulled again when the office came
+    back (or moved to an office this device kept) may find its event still here.
+    """
+    table = table_of(AuditEvent)
+    ids = [str(event["id"]) for event in events]
+    have = set(session.scalars(select(table.c.id).where(table.c.id.in_(listed(ids)))))
+    found: list[dict[str, Any]] = []
+    for event in events:
+        if event["id"] not in have:
+            have.add(event["id"])
+            found.append(event)
+    return found
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of

@@ -228,11 +228,30 @@ class SyncClient:
         """Push a version 2 batch already encoded as JSON (see :func:`encode_batch`)."""
         return self._call(p.PushBatchResponse, "POST", "/push", json_body=body)
 
-    def pull(self, since: int, limit: int = p.DEFAULT_PAGE, form: int = 2) -> p.PullPage:
-        """One pull page; ``form`` 3 or 4 asks for the compact page (expanded here)."""
-        params = {"since": since, "limit": limit}
+    def pull(
+        self,
+        since: int,
+        limit: int = p.DEFAULT_PAGE,
+        form: int = 2,
+        *,
+        scope: int | None = None,
+        offices: list[str] | None = None,
+        until: int | None = None,
+    ) -> p.PullPage:
+        """One pull page; ``form`` 3 or 4 asks for the compact page (expanded here).
+
+        ``scope``: the scope version this device last pulled under (a change is errno 123);
+        ``offices`` and ``until`` narrow the page for a catch-up (docs/sync-protocol.md §6).
+        """
+        params: dict[str, int | str] = {"since": since, "limit": limit}
         if form >= 3:
             params["form"] = form
+        if scope is not None:
+            params["scope"] = scope
+        if offices is not None:
+            params["offices"] = ",".join(offices)
+        if until is not None:
+            params["until"] = until
         response = self._request("GET", "/pull", params=params)
         try:
             return p.parse_pull_page(response.content)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, select
 from desktop.domain.errors import UserError
 from sync.protocol import Role
 from sync.server.auth import ALL_OFFICES, now_iso
-from sync.server.db import accounts, devices
+from sync.server.db import accounts, audit, devices
 
 
 def create_user(
@@ -84,3 +85,79 @@ def revoke_device(engine: Engine, device_id: str) -> None:
         )
         if result.rowcount == 0:
             raise UserError("sync.server.no_such_device", device_id=device_id)
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    """What :func:`set_offices` did: the account's offices before and after, and the
+    scope version its devices now pull under (unchanged when the offices were)."""
+
+    username: str
+    before: list[str]
+    after: list[str]
+    scope_version: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def added(self) -> list[str]:
+        return sorted(set(self.after) - set(self.before))
+
+    @property
+    def removed(self) -> list[str]:
+        return sorted(set(self.before) - set(self.after))
+
+
+def set_offices(engine: Engine, username: str, offices: Iterable[str]) -> ScopeChange:
+    """Make ``offices`` the scope of a caseworker's, coordinator's or office account
+    (``*`` alone: every office) and record the change in the audit log.
+
+    A change bumps the account's scope version, so each of its devices, at its next
+    pull, fetches the existing rows of the offices it gained and drops those of the
+    offices it lost (docs/sync-protocol.md §6). The same offices again change nothing.
+    An administrator's scope is every office and cannot be narrowed.
+    """
+    scope = sorted({o.strip() for o in offices if o.strip()})
+    if not scope:
+        raise UserError("sync.server.offices_required")
+    if ALL_OFFICES in scope:
+        scope = [ALL_OFFICES]  # every office: a list beside it would mean nothing
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(accounts.c.id, accounts.c.role, accounts.c.offices, accounts.c.scope_version)
+            .where(accounts.c.username == username)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise UserError("sync.server.no_such_user", username=username)
+        if row.role == Role.ADMIN.value:
+            raise UserError("sync.server.admin_scope", username=username)
+        before = sorted(json.loads(row.offices))
+        version = int(row.scope_version)
+        change = ScopeChange(username, before, scope, version)
+        if not change.changed:
+            return change
+        version += 1
+        conn.execute(
+            accounts.update()
+            .where(accounts.c.id == row.id)
+            .values(offices=json.dumps(scope), scope_version=version)
+        )
+        conn.execute(
+            audit.insert().values(
+                at=now_iso(),
+                account=username,
+                device_id=None,
+                method="ADMIN",
+                route="server set-offices",
+                status=200,
+                # office codes and the version: no person's data
+                detail=json.dumps(
+                    {"added": change.added, "removed": change.removed, "scope_version": version},
+                    sort_keys=True,
+                ),
+            )
+        )
+    return ScopeChange(username, before, scope, version)

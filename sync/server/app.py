@@ -507,12 +507,34 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         since: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
         form: Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))] = 2,
+        scope: Annotated[int | None, Query(ge=0)] = None,
+        offices: Annotated[str | None, Query(max_length=4000)] = None,
+        until: Annotated[int | None, Query(ge=0)] = None,
     ) -> Response:
         """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
         with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the
         creators of the rows it creates, with ``form=5`` a CompactPullPage5 whose stamps
-        may be differences; see docs/sync-protocol.md §6)."""
-        page = ingest.pull(engine, caller, since, limit, form)
+        may be differences; see docs/sync-protocol.md §6).
+
+        ``scope``: the scope version the device last pulled under; another one than the
+        account's is refused with errno 123 and the account's offices (a ScopeChanged).
+        ``offices`` (comma-separated, within the scope) and ``until`` (a seq) narrow the
+        page, for the catch-up on offices the account gained."""
+        if scope is not None and scope != caller.scope_version:
+            changed = p.ScopeChanged(
+                scope=caller.scope_version,
+                offices=caller.account().offices,
+                all_offices=caller.all_offices,
+            )
+            raise ApiError(
+                409, Errno.SCOPE_CHANGED, "the account's offices changed", **changed.model_dump()
+            )
+        only = None
+        if offices is not None:
+            only = frozenset(o for o in offices.split(",") if o)
+            if not only or not all(caller.may(o) for o in only):
+                raise ApiError(403, Errno.OUT_OF_SCOPE, "an office outside your scope")
+        page = ingest.pull(engine, caller, since, limit, form, only=only, until=until)
         request.state.audit = {"rows": page.rows, "since": since, "cursor": page.cursor}
         # already JSON of the response model (see ingest.pull)
         return Response(page.body, media_type="application/json")

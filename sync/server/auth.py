@@ -57,6 +57,8 @@ class Caller:
     role: Role
     offices: frozenset[str]
     device_id: str
+    # the account's scope version (``accounts.scope_version``), read with ``offices``
+    scope_version: int = 1
 
     @cached_property
     def all_offices(self) -> bool:
@@ -91,6 +93,7 @@ def authenticate(conn: Connection, authorization: str | None) -> Caller:
             accounts.c.role,
             accounts.c.offices,
             accounts.c.disabled,
+            accounts.c.scope_version,
         )
         .join(accounts, accounts.c.id == devices.c.account_id)
         .where(devices.c.token_hash == token_hash(token))
@@ -107,6 +110,7 @@ def authenticate(conn: Connection, authorization: str | None) -> Caller:
         role=Role(row.role),
         offices=frozenset(json.loads(row.offices)),
         device_id=row.id,
+        scope_version=row.scope_version,
     )
 
 
@@ -140,7 +144,12 @@ def register_device(
             )
         )
     caller = Caller(
-        row.id, row.username, Role(row.role), frozenset(json.loads(row.offices)), device_id
+        row.id,
+        row.username,
+        Role(row.role),
+        frozenset(json.loads(row.offices)),
+        device_id,
+        row.scope_version,
     )
     return device_id, token, caller
 

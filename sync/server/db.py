@@ -56,6 +56,10 @@ accounts = Table(
     Column("offices", Text, nullable=False),  # JSON list; ["*"] means every office
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", String(32), nullable=False),
+    # changes whenever ``offices`` changes: a device that pulled under another version
+    # must catch up on the offices it gained and drop those it lost (``sapan server
+    # set-offices``; docs/sync-protocol.md §6)
+    Column("scope_version", Integer, nullable=False, server_default=text("1")),
 )
 
 devices = Table(

@@ -804,8 +804,21 @@ class PulledPage:
     cursor: int
 
 
-def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) -> PulledPage:
+def pull(
+    engine: Engine,
+    caller: Caller,
+    since: int,
+    limit: int,
+    form: int = 2,
+    *,
+    only: frozenset[str] | None = None,
+    until: int | None = None,
+) -> PulledPage:
     """One page of the log after ``since``, restricted to the caller's scope.
+
+    ``only`` narrows it to some of the caller's offices (checked by the caller) and
+    ``until`` to the log at or below that seq: a device catching up on offices its
+    account gained asks for their log up to the cursor it had reached.
 
     The page is written as JSON here rather than through the response model: a row that
     appears once in the page as a whole row (the usual case for new rows) has its stored
@@ -817,6 +830,9 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         # the counter first: every change at or below it has committed (commit order =
         # seq order), so reading the log up to it can never skip a late commit
         high = read_counter(conn)
+        if until is not None:
+            high = min(high, until)
+        offices = only if only is not None else None if caller.all_offices else caller.offices
         query = select(
             changes.c.seq,
             changes.c.entity,
@@ -827,8 +843,8 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
             changes.c.user_id,
             changes.c.device_id,
         ).where(changes.c.seq > since, changes.c.seq <= high)
-        if not caller.all_offices:
-            query = query.where(changes.c.office.in_(sorted(caller.offices)))
+        if offices is not None:
+            query = query.where(changes.c.office.in_(sorted(offices)))
         found = conn.execute(query.order_by(changes.c.seq).limit(limit + 1)).all()
         more = len(found) > limit
         found = found[:limit]
@@ -854,9 +870,9 @@ def pull(engine: Engine, caller: Caller, since: int, limit: int, form: int = 2) 
         listed_rows = _with_creation_events(conn, rows, own) if form < 4 else list(rows.values())
         merge_query = select(merges).where(merges.c.seq > since, merges.c.seq <= upper)
         conflict_query = select(conflicts).where(conflicts.c.seq > since, conflicts.c.seq <= upper)
-        if not caller.all_offices:
-            merge_query = merge_query.where(merges.c.office.in_(sorted(caller.offices)))
-            conflict_query = conflict_query.where(conflicts.c.office.in_(sorted(caller.offices)))
+        if offices is not None:
+            merge_query = merge_query.where(merges.c.office.in_(sorted(offices)))
+            conflict_query = conflict_query.where(conflicts.c.office.in_(sorted(offices)))
         merge_list = [
             _merge_record(m).model_dump_json()
             for m in conn.execute(merge_query.order_by(merges.c.seq))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from desktop.models.entities import OutboxEntry, Person, PersonName, Step
+from desktop.models.entities import AuditEvent, OutboxEntry, Person, PersonName, Step, SyncState
 from desktop.models.sync_records import SyncConflict
+from desktop.services.sync import SyncSummary, reason
 from sync.protocol import Errno, Role
+from sync.server import admin
+from sync.server.db import accounts
 from tests.sync.conftest import Device, Server
 
 
@@ -229,11 +232,11 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
     calls = {"n": 0}
     real_pull = a.client.pull
 
-    def busy_then_ok(since: int, limit: int = 2000, form: int = 2) -> Any:
+    def busy_then_ok(since: int, limit: int = 2000, form: int = 2, **narrow: Any) -> Any:
         calls["n"] += 1
         if calls["n"] < 3:
             raise SyncHttpError(503, 201, "busy", retry_after=7.0)
-        return real_pull(since, limit, form)
+        return real_pull(since, limit, form, **narrow)
 
     a.client.pull = busy_then_ok  # type: ignore[method-assign]
     summary = a.sync()
@@ -649,3 +652,144 @@ def test_an_edit_and_a_deletion_that_crossed_leave_a_conflict_and_lose_nothing(
         device.sync()
         kept = _get(device, Person, pid)
         assert (kept.deleted, kept.phone) == (False, "0899999999")
+
+
+# -- scope changes: an account gains and loses offices (docs/sync-protocol.md §6) ------------
+
+
+def _ids(device: Device, cls: Any) -> set[str]:
+    with device.store.read() as session:
+        return set(session.scalars(select(cls.id)))
+
+
+def _creation_events(device: Device, row_id: str) -> int:
+    with device.store.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.row_id == row_id, AuditEvent.action.like("%created")
+            )
+        )
+        return len(list(events))
+
+
+def test_scope_change_both_ways_brings_earlier_rows_and_removes_lost_ones(
+    server: Server, make_device: Any
+) -> None:
+    """dee moves from MS to TAK and back: each move brings the rows the new office had
+    before the device's cursor (and the changes made while it was away), removes the old
+    office's rows, and the device ends where a new device of the same account starts."""
+    server.user("ann", offices=("TAK",))
+    server.user("bob", offices=("MS",))
+    server.user("dee", offices=("MS",))
+    ann, bob = make_device(server, "ann", office="TAK"), make_device(server, "bob")
+    tak = _person(ann, phone="1")
+    ms = _person(bob, phone="2")
+    ann.sync()
+    bob.sync()
+    dee = make_device(server, "dee")
+    assert dee.sync().ok
+    assert _ids(dee, Person) == {ms}
+
+    moved = admin.set_offices(server.engine, "dee", ["TAK"])
+    assert (moved.added, moved.removed) == (["TAK"], ["MS"])
+    summary = dee.sync()
+    assert summary.ok
+    assert summary.scope_changed
+    assert _ids(dee, Person) == {tak}  # TAK's case logged before the cursor: delivered
+    assert summary.removed_rows >= 1
+    assert summary.caught_up_rows >= 1
+    assert dee.store.office == "TAK"  # the working office followed the account
+
+    _edit(bob, Person, ms, phone="22")  # while dee is away from MS
+    bob.sync()
+    admin.set_offices(server.engine, "dee", ["MS", "TAK"])
+    assert dee.sync().scope_changed
+    assert _ids(dee, Person) == {tak, ms}
+    assert _get(dee, Person, ms).phone == "22"
+    # pulled twice, created once: the derived creation events are not duplicated
+    assert _creation_events(dee, ms) == _creation_events(dee, tak) == 1
+
+    fresh = make_device(server, "dee")
+    fresh.sync()
+    assert _ids(fresh, Person) == _ids(dee, Person)
+    assert _ids(fresh, AuditEvent) == _ids(dee, AuditEvent)
+    assert not dee.sync().scope_changed  # told once per change
+
+
+def test_lost_office_keeps_rows_with_unsent_changes_and_names_them(
+    server: Server, make_device: Any
+) -> None:
+    server.user("dee", offices=("MS", "TAK"))
+    dee = make_device(server, "dee")
+    edited, untouched = _person(dee, phone="1"), _person(dee, phone="2")
+    dee.sync()
+    _edit(dee, Person, edited, phone="11")  # not sent yet when MS leaves the account
+    admin.set_offices(server.engine, "dee", ["TAK"])
+    summary = dee.sync()
+    assert summary.scope_changed
+    assert _ids(dee, Person) == {edited}  # the unsent edit is not thrown away
+    assert _get(dee, Person, edited).phone == "11"
+    assert untouched not in _ids(dee, Person)
+    assert summary.failed == 2  # the edit and its audit event, both of MS
+    assert {reason(r.error)[0] for r in summary.refused} == {"sync.reason.office_left"}
+    # MS comes back: the parked change goes back in line and reaches the server
+    admin.set_offices(server.engine, "dee", ["MS", "TAK"])
+    dee.sync()
+    after = dee.sync()
+    assert after.failed == 0
+    assert after.waiting == 0
+    assert _ids(dee, Person) == {edited, untouched}
+    other = make_device(server, "dee")
+    other.sync()
+    assert _get(other, Person, edited).phone == "11"
+
+
+def test_catch_up_to_every_office_keeps_a_local_unsent_edit(
+    server: Server, make_device: Any
+) -> None:
+    """A coordinator given every office pulls the whole log again; a field edited here and
+    not sent yet keeps its local value, and the edit still goes out afterwards."""
+    server.user("ann", offices=("TAK",))
+    server.user("cora", role=Role.COORDINATOR, offices=("MS",))
+    ann = make_device(server, "ann", office="TAK")
+    tak = _person(ann, phone="1")
+    ann.sync()
+    cora = make_device(server, "cora")
+    mine = _person(cora, phone="5")
+    cora.sync()
+    _edit(cora, Person, mine, phone="55")
+    admin.set_offices(server.engine, "cora", ["*"])
+    waiting = _outbox(cora)  # the edit and its audit event
+    summary = SyncSummary()
+    cora.service.pull(summary)  # no push first: the edit is still in the outbox
+    assert summary.scope_changed
+    assert summary.removed_rows == 0
+    assert _ids(cora, Person) == {tak, mine}
+    assert _get(cora, Person, mine).phone == "55"
+    assert _outbox(cora) == waiting
+    cora.sync()
+    ann.sync()
+    assert _get(ann, Person, tak).phone == "1"
+    assert not admin.set_offices(server.engine, "cora", ["*"]).changed  # every office again
+
+
+def test_a_device_from_before_scope_versions_catches_up_once(
+    server: Server, make_device: Any
+) -> None:
+    """A device that never named a scope version (and whose account was changed in the
+    database directly) compares the offices it knew with the account's at its next pull."""
+    server.user("ann", offices=("TAK",))
+    server.user("dee", offices=("MS",))
+    ann = make_device(server, "ann", office="TAK")
+    tak = _person(ann, phone="1")
+    ann.sync()
+    dee = make_device(server, "dee")
+    dee.sync()
+    with dee.store.remote_session() as session:  # as a device before this version left it
+        session.execute(delete(SyncState).where(SyncState.key == "scope_version"))
+    with server.engine.begin() as conn:
+        conn.execute(
+            accounts.update().where(accounts.c.username == "dee").values(offices='["TAK"]')
+        )
+    assert dee.sync().scope_changed
+    assert _ids(dee, Person) == {tak}
