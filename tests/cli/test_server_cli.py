@@ -49,3 +49,34 @@ def test_serve_refuses_workers_it_cannot_run(
     assert "PostgreSQL" in capsys.readouterr().err
     assert served == []
     assert not (tmp_path / "server.db").exists()  # nothing created
+
+
+def test_set_offices_changes_the_scope_once_and_audits_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from sync.server.db import accounts, audit, make_engine
+
+    db = str(tmp_path / "server.db")
+    monkeypatch.setenv("SAPAN_NEW_PASSWORD", "password-123")
+    assert main(["server", "--db", db, "create-user", "dee", "--offices", "TAK-01"]) == 0
+    capsys.readouterr()
+    args = ["server", "--db", db, "set-offices", "dee", "--offices", "TAK-02", "--json"]
+    assert main(args) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert moved["added"] == ["TAK-02"]
+    assert moved["removed"] == ["TAK-01"]
+    assert moved["scope_version"] == 2
+    assert main(args) == 0  # the same offices again: no new version
+    assert json.loads(capsys.readouterr().out)["changed"] is False
+    assert main(["server", "--db", db, "set-offices", "nobody", "--offices", "X"]) != 0
+    assert "nobody" in capsys.readouterr().err
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        assert conn.execute(select(accounts.c.scope_version)).scalar_one() == 2
+        details = [json.loads(d) for d in conn.scalars(select(audit.c.detail))]
+    engine.dispose()
+    assert details == [{"added": ["TAK-02"], "removed": ["TAK-01"], "scope_version": 2}]
