@@ -553,6 +553,9 @@ class SyncService:
         else:
             gained = sorted(set(now) - {str(o) for o in known})
         cursor = self.cursor()
+        # read before the write transaction: a second connection opened inside it waits
+        # for SQLite's lock (busy_timeout, 10 s) on every rescope
+        current_office = self.store.office
         with self.store.remote_session() as session:
             plan = session.get(SyncState, CATCH_UP_KEY)
             if plan is not None:  # one under way: it starts again with the new offices
@@ -581,8 +584,8 @@ class SyncService:
             account = p.Account(
                 username="", role=p.Role.CASEWORKER, offices=now, all_offices=change.all_offices
             )
-            office = working_office(self.store.office, account)
-            if office != self.store.office:
+            office = working_office(current_office, account)
+            if office != current_office:
                 session.merge(Setting(key="office", value=office))
         if summary is not None:
             summary.scope_changed = True
