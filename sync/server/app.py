@@ -230,6 +230,10 @@ def caller_dep(request: Request) -> Caller:
 
 CallerDep = Annotated[Caller, Depends(caller_dep)]
 
+# Sequence numbers are 64-bit signed integers in the database (BIGINT): a larger one in a
+# query parameter is refused as a bad request instead of failing the query.
+MAX_SEQ = 2**63 - 1
+
 # Either push form. FastAPI would build Python objects with json.loads and validate
 # them against the union, which first tries (and fails) the version 1 form change by
 # change; push_body validates a version 2 body from its bytes in one pass instead.
@@ -504,12 +508,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def pull(
         caller: CallerDep,
         request: Request,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
         form: Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))] = 2,
-        scope: Annotated[int | None, Query(ge=0)] = None,
+        scope: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
         offices: Annotated[str | None, Query(max_length=4000)] = None,
-        until: Annotated[int | None, Query(ge=0)] = None,
+        until: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> Response:
         """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
         with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the

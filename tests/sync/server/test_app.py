@@ -1618,3 +1618,16 @@ def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(
         assert (status, body["errno"]) == (413, Errno.BATCH_TOO_LARGE)
         assert read == limit_chunks + 1  # stopped at the first byte past the limit
     assert _stored(server) == 0
+
+
+@pytest.mark.parametrize("param", ["since", "until", "scope"])
+def test_a_sequence_number_past_64_bits_is_a_bad_request(
+    server: Server, ann: SyncClient, param: str
+) -> None:
+    response = ann.http.request(  # type: ignore[attr-defined]
+        "GET",
+        "/v1/pull",
+        params={param: str(2**63)},
+        headers={"Authorization": f"Bearer {ann.token}"},
+    )
+    _refused(response, 400, Errno.INVALID_PAYLOAD)
