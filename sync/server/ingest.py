@@ -657,17 +657,19 @@ def _deleted_meanwhile(
     key = (entity, row_id, DELETED_FIELD)
     if (entity, row_id) in ingest.deletions_questioned:
         return None
-    edits = [
-        state
-        for (e, r, f), state in ingest.states.items()
-        if e == entity and r == row_id and f not in (DELETED_FIELD, WHOLE_ROW)
-    ]
     if field == DELETED_FIELD:
         if change.value is not True:
             return None
         mine = _State(True, change.hlc, 0, caller.device_id, caller.username)
+        # a walk over the batch's states: deletions are rare, field edits must stay cheap
         theirs = [
-            s for s in edits if s.seq > change.base_version and s.device_id != caller.device_id
+            state
+            for (e, r, f), state in ingest.states.items()
+            if e == entity
+            and r == row_id
+            and f not in (DELETED_FIELD, WHOLE_ROW)
+            and state.seq > change.base_version
+            and state.device_id != caller.device_id
         ]
         if not theirs:
             return None
