@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -192,3 +193,22 @@ class MemorySink:
 
     def discard(self) -> None:
         self.data.clear()
+
+
+def new_person(device: Device, **values: Any) -> str:
+    """A person made on ``device`` (in its office), recorded as a caseworker would; its id."""
+    from desktop.models.entities import Person
+
+    with device.store.session() as session:
+        person = Person(office=device.store.office, **values)
+        session.add(person)
+        session.flush()
+        return person.id
+
+
+def edit_row(device: Device, cls: Any, row_id: str, **values: Any) -> None:
+    """Set fields of one row on ``device``, recorded (outbox and audit) as the UI would."""
+    with device.store.session() as session:
+        obj = session.get(cls, row_id)
+        for key, value in values.items():
+            setattr(obj, key, value)

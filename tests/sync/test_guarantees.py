@@ -13,22 +13,7 @@ from desktop.services.sync import SyncSummary, reason
 from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts
-from tests.sync.conftest import Device, Server
-
-
-def _person(device: Device, **values: Any) -> str:
-    with device.store.session() as session:
-        person = Person(office=device.store.office, **values)
-        session.add(person)
-        session.flush()
-        return person.id
-
-
-def _edit(device: Device, cls: Any, row_id: str, **values: Any) -> None:
-    with device.store.session() as session:
-        obj = session.get(cls, row_id)
-        for key, value in values.items():
-            setattr(obj, key, value)
+from tests.sync.conftest import Device, Server, edit_row, new_person
 
 
 def _get(device: Device, cls: Any, row_id: str) -> Any:
@@ -45,7 +30,7 @@ def test_edits_travel_and_outbox_empties_only_after_ack(server: Server, make_dev
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, phone="0812345678", nationality="MMR")
+    pid = new_person(a, phone="0812345678", nationality="MMR")
     assert _outbox(a) > 0
     summary = a.sync()
     assert summary.ok
@@ -66,10 +51,10 @@ def test_batches_in_flight_acknowledge_in_order_and_park_a_refused_change(
     server.user("bob", offices=("MS",))
     a = make_device(server, "ann", batch_size=3)
     b = make_device(server, "bob")
-    ids = [_person(a, phone=str(n)) for n in range(2)]
+    ids = [new_person(a, phone=str(n)) for n in range(2)]
     with a.store.session() as session:
         session.add(Person(office="TAK"))  # outside ann's scope: refused
-    ids += [_person(a, phone=str(n)) for n in range(2, 5)]
+    ids += [new_person(a, phone=str(n)) for n in range(2, 5)]
     summary = a.sync()
     assert summary.ok
     assert summary.pushed == 5  # five people (their creation events are derived, never sent)
@@ -89,11 +74,11 @@ def test_concurrent_same_field_review_leaves_conflict(server: Server, make_devic
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, nationality="MMR", phone="1")
+    pid = new_person(a, nationality="MMR", phone="1")
     a.sync()
     b.sync()
-    _edit(a, Person, pid, nationality="KHM", phone="2")
-    _edit(b, Person, pid, nationality="LAO", sex="f")
+    edit_row(a, Person, pid, nationality="KHM", phone="2")
+    edit_row(b, Person, pid, nationality="LAO", sex="f")
     a.sync()
     summary = b.sync()
     assert summary.conflicts == 1
@@ -110,7 +95,7 @@ def test_concurrent_same_field_review_leaves_conflict(server: Server, make_devic
 def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> None:
     server.user("ann")
     a = make_device(server, "ann")
-    _person(a, phone="1")
+    new_person(a, phone="1")
     from desktop.services.sync import _OUTBOX_COLUMNS, batch_body
 
     with a.store.read() as session:
@@ -129,7 +114,7 @@ def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any)
     a = make_device(server, "ann")
     b = make_device(server, "bob", page_size=2)
     for n in range(5):
-        _person(a, phone=str(n))
+        new_person(a, phone=str(n))
     a.sync()
     first = b.client.pull(0, 2)
     b.service.apply_page(first)
@@ -147,7 +132,7 @@ def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a)
+    pid = new_person(a)
     with a.store.session() as session:
         case = Case(office="MS", person_id=pid, status="open")
         session.add(case)
@@ -161,9 +146,9 @@ def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -
         step_id = step.id
     a.sync()
     b.sync()
-    _edit(b, Step, step_id, state="submitted")
+    edit_row(b, Step, step_id, state="submitted")
     b.sync()
-    _edit(a, Step, step_id, state="ready")  # stale: a never saw "submitted"
+    edit_row(a, Step, step_id, state="ready")  # stale: a never saw "submitted"
     a.sync()
     b.sync()
     assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "submitted"
@@ -173,11 +158,11 @@ def test_set_field_merges_as_union(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, languages=["my"])
+    pid = new_person(a, languages=["my"])
     a.sync()
     b.sync()
-    _edit(a, Person, pid, languages=["my", "th"])
-    _edit(b, Person, pid, languages=["my", "km"])
+    edit_row(a, Person, pid, languages=["my", "th"])
+    edit_row(b, Person, pid, languages=["my", "km"])
     a.sync()
     b.sync()
     a.sync()
@@ -192,18 +177,18 @@ def test_merges_travel_and_can_be_undone(server: Server, make_device: Any) -> No
     server.user("cora", Role.COORDINATOR, ("MS",))
     a = make_device(server, "ann")
     coordinator = server.device("cora")
-    keep, dup = _person(a, phone="1"), _person(a, phone="2")
+    keep, dup = new_person(a, phone="1"), new_person(a, phone="2")
     a.sync()
     record = coordinator.merge("person", dup, keep)
     a.sync()
     assert _get(a, Person, dup).merged_into == keep
-    _edit(a, Person, dup, line_id="line-after-merge")  # made to B after the merge
+    edit_row(a, Person, dup, line_id="line-after-merge")  # made to B after the merge
     a.sync()
     assert _get(a, Person, keep).line_id == "line-after-merge"
     coordinator.undo_merge(record.id)
     a.sync()
     assert _get(a, Person, dup).merged_into is None
-    _edit(a, Person, dup, address_th="Mae Sot")
+    edit_row(a, Person, dup, address_th="Mae Sot")
     a.sync()
     assert _get(a, Person, dup).address_th == "Mae Sot"
     assert _get(a, Person, keep).address_th is None
@@ -215,7 +200,7 @@ def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
 
     server.user("ann")
     a = make_device(server, "ann")
-    one, two = _person(a), _person(a)
+    one, two = new_person(a), new_person(a)
     a.sync()
     with pytest.raises(SyncHttpError) as refused:
         a.client.merge("person", one, two)
@@ -266,12 +251,12 @@ def test_same_value_concurrent_edit_does_not_hide_the_next_one(
     for name in ("ann", "bob", "cy"):
         server.user(name)
     a, b, c = (make_device(server, name) for name in ("ann", "bob", "cy"))
-    pid = _person(a, nationality="MMR")
+    pid = new_person(a, nationality="MMR")
     for device in (a, b, c):
         device.sync()
-    _edit(b, Person, pid, nationality="THA")
-    _edit(c, Person, pid, nationality="THA")
-    _edit(c, Person, pid, nationality="MMR")
+    edit_row(b, Person, pid, nationality="THA")
+    edit_row(c, Person, pid, nationality="THA")
+    edit_row(c, Person, pid, nationality="MMR")
     for device in (a, b, c, a, b):
         device.sync()
     with b.store.read() as session:
@@ -397,8 +382,8 @@ def test_every_device_derives_the_same_creation_event(server: Server, make_devic
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, phone="1")
-    _edit(a, Person, pid, phone="2")  # an edit's audit event still travels
+    pid = new_person(a, phone="1")
+    edit_row(a, Person, pid, phone="2")  # an edit's audit event still travels
 
     def events(device: Device) -> dict[str, dict[str, Any]]:
         with device.store.read() as session:
@@ -435,7 +420,7 @@ def test_a_device_syncs_with_a_server_that_writes_pull_forms_up_to_4(
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, phone="1")
+    pid = new_person(a, phone="1")
     a.sync()
     b.sync()
     assert b.service.forms(SyncSummary()) == (3, 4)
@@ -467,8 +452,8 @@ def test_a_device_reading_only_pull_forms_2_or_3_gets_every_creation_event(
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, phone="1")
-    _edit(a, Person, pid, phone="2")
+    pid = new_person(a, phone="1")
+    edit_row(a, Person, pid, phone="2")
     assert a.sync().ok
     from sync import protocol
 
@@ -559,7 +544,7 @@ def test_case_numbers_made_offline_before_the_first_sync_are_moved_to_the_device
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    made = [cases.open_case(d.store, _person(d, sex="f")) for d in (a, b)]
+    made = [cases.open_case(d.store, new_person(d, sex="f")) for d in (a, b)]
     assert made == ["TAK-9001-000001", "TAK-9001-000001"]
 
     first, second = a.sync(), b.sync()
@@ -567,7 +552,7 @@ def test_case_numbers_made_offline_before_the_first_sync_are_moved_to_the_device
     assert second.renumbered == [("TAK-9001-000001", "TAK-0002-000001")]
     assert a.sync().ok
     assert _numbers(a) == _numbers(b) == ["TAK-0001-000001", "TAK-0002-000001"]
-    assert cases.open_case(a.store, _person(a, sex="m")) == "TAK-0001-000002"
+    assert cases.open_case(a.store, new_person(a, sex="m")) == "TAK-0001-000002"
     assert a.sync().renumbered == []  # the block is asked for once
 
 
@@ -588,7 +573,7 @@ def test_a_case_number_collision_that_reached_the_server_does_not_stop_a_pull(
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
     for device in (a, b):
-        cases.open_case(device.store, _person(device, sex="f"))
+        cases.open_case(device.store, new_person(device, sex="f"))
     assert a.sync().ok
     summary = b.sync()
     assert summary.ok, summary.error
@@ -605,12 +590,12 @@ def test_an_edit_to_a_merged_away_person_lands_on_the_target_and_every_device_ag
     server.user("bee")
     server.user("cora", Role.COORDINATOR, offices=("MS",))
     ann, bee = make_device(server, "ann"), make_device(server, "bee")
-    target = _person(ann, phone="0811111111")
-    source = _person(ann, phone="0822222222")
+    target = new_person(ann, phone="0811111111")
+    source = new_person(ann, phone="0822222222")
     ann.sync()
     bee.sync()
     server.device("cora").merge("person", source, target)
-    _edit(bee, Person, source, phone="0833333333", address_home="Mae Sot")  # offline
+    edit_row(bee, Person, source, phone="0833333333", address_home="Mae Sot")  # offline
     assert bee.sync().ok
     assert ann.sync().ok
     for device in (ann, bee):
@@ -631,11 +616,11 @@ def test_an_edit_and_a_deletion_that_crossed_leave_a_conflict_and_lose_nothing(
     server.user("bee")
     server.user("cora", Role.COORDINATOR, offices=("MS",))
     ann, bee = make_device(server, "ann"), make_device(server, "bee")
-    pid = _person(ann, phone="0811111111")
+    pid = new_person(ann, phone="0811111111")
     ann.sync()
     bee.sync()
-    _edit(ann, Person, pid, deleted=True)
-    _edit(bee, Person, pid, phone="0899999999")
+    edit_row(ann, Person, pid, deleted=True)
+    edit_row(bee, Person, pid, phone="0899999999")
     order = (ann, bee) if first == "deletion" else (bee, ann)
     summaries = [device.sync() for device in order]
     assert all(summary.ok for summary in summaries)
@@ -682,8 +667,8 @@ def test_scope_change_both_ways_brings_earlier_rows_and_removes_lost_ones(
     server.user("bob", offices=("MS",))
     server.user("dee", offices=("MS",))
     ann, bob = make_device(server, "ann", office="TAK"), make_device(server, "bob")
-    tak = _person(ann, phone="1")
-    ms = _person(bob, phone="2")
+    tak = new_person(ann, phone="1")
+    ms = new_person(bob, phone="2")
     ann.sync()
     bob.sync()
     dee = make_device(server, "dee")
@@ -700,7 +685,7 @@ def test_scope_change_both_ways_brings_earlier_rows_and_removes_lost_ones(
     assert summary.caught_up_rows >= 1
     assert dee.store.office == "TAK"  # the working office followed the account
 
-    _edit(bob, Person, ms, phone="22")  # while dee is away from MS
+    edit_row(bob, Person, ms, phone="22")  # while dee is away from MS
     bob.sync()
     admin.set_offices(server.engine, "dee", ["MS", "TAK"])
     assert dee.sync().scope_changed
@@ -721,9 +706,9 @@ def test_lost_office_keeps_rows_with_unsent_changes_and_names_them(
 ) -> None:
     server.user("dee", offices=("MS", "TAK"))
     dee = make_device(server, "dee")
-    edited, untouched = _person(dee, phone="1"), _person(dee, phone="2")
+    edited, untouched = new_person(dee, phone="1"), new_person(dee, phone="2")
     dee.sync()
-    _edit(dee, Person, edited, phone="11")  # not sent yet when MS leaves the account
+    edit_row(dee, Person, edited, phone="11")  # not sent yet when MS leaves the account
     admin.set_offices(server.engine, "dee", ["TAK"])
     summary = dee.sync()
     assert summary.scope_changed
@@ -752,12 +737,12 @@ def test_catch_up_to_every_office_keeps_a_local_unsent_edit(
     server.user("ann", offices=("TAK",))
     server.user("cora", role=Role.COORDINATOR, offices=("MS",))
     ann = make_device(server, "ann", office="TAK")
-    tak = _person(ann, phone="1")
+    tak = new_person(ann, phone="1")
     ann.sync()
     cora = make_device(server, "cora")
-    mine = _person(cora, phone="5")
+    mine = new_person(cora, phone="5")
     cora.sync()
-    _edit(cora, Person, mine, phone="55")
+    edit_row(cora, Person, mine, phone="55")
     admin.set_offices(server.engine, "cora", ["*"])
     waiting = _outbox(cora)  # the edit and its audit event
     summary = SyncSummary()
@@ -781,7 +766,7 @@ def test_a_device_from_before_scope_versions_catches_up_once(
     server.user("ann", offices=("TAK",))
     server.user("dee", offices=("MS",))
     ann = make_device(server, "ann", office="TAK")
-    tak = _person(ann, phone="1")
+    tak = new_person(ann, phone="1")
     ann.sync()
     dee = make_device(server, "dee")
     dee.sync()

@@ -9,22 +9,7 @@ from typing import Any
 from desktop.models.entities import Person
 from desktop.services import sync as core
 from sync.protocol import Errno, Role
-from tests.sync.conftest import Device, Server
-
-
-def _person(device: Device, **values: Any) -> str:
-    with device.store.session() as session:
-        person = Person(office=device.store.office, **values)
-        session.add(person)
-        session.flush()
-        return person.id
-
-
-def _edit(device: Device, row_id: str, **values: Any) -> None:
-    with device.store.session() as session:
-        person = session.get(Person, row_id)
-        for key, value in values.items():
-            setattr(person, key, value)
+from tests.sync.conftest import Server, edit_row, new_person
 
 
 def test_own_rows_come_back_are_not_received_and_others_rows_are(
@@ -33,7 +18,7 @@ def test_own_rows_come_back_are_not_received_and_others_rows_are(
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    _person(a, phone="0811111111")
+    new_person(a, phone="0811111111")
 
     first = a.sync()
 
@@ -50,12 +35,12 @@ def test_a_conflict_counts_once_for_each_device_and_never_again(
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, nationality="MMR")
+    pid = new_person(a, nationality="MMR")
     a.sync()
     b.sync()
     # nationality is reviewed: concurrent edits leave a conflict for a coordinator
-    _edit(a, pid, nationality="KHM")
-    _edit(b, pid, nationality="LAO")
+    edit_row(a, Person, pid, nationality="KHM")
+    edit_row(b, Person, pid, nationality="LAO")
     a.sync()
 
     losing = b.sync()
@@ -75,12 +60,12 @@ def test_resolved_conflicts_are_not_new_to_anyone(server: Server, make_device: A
     server.user("bob")
     server.user("cora", Role.COORDINATOR)
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = _person(a, nationality="MMR")
+    pid = new_person(a, nationality="MMR")
     a.sync()
     b.sync()
     # nationality is reviewed: concurrent edits leave a conflict for a coordinator
-    _edit(a, pid, nationality="KHM")
-    _edit(b, pid, nationality="LAO")
+    edit_row(a, Person, pid, nationality="KHM")
+    edit_row(b, Person, pid, nationality="LAO")
     a.sync()
     b.sync()
     coordinator = server.device("cora")
@@ -99,7 +84,7 @@ def test_changes_refused_for_scope_are_named_in_this_sync_and_the_next(
 ) -> None:
     server.user("bob", offices=("TAK-02",))
     bob = make_device(server, "bob", office="TAK-01")  # an office outside his account
-    pid = _person(bob, phone="0811111111")
+    pid = new_person(bob, phone="0811111111")
 
     first = bob.sync()
     second = bob.sync()

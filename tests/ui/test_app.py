@@ -351,6 +351,15 @@ def test_input_restarts_the_idle_timer_unless_locked(qtbot: QtBot) -> None:
 # --- what a sync tells the app ---------------------------------------------------------------
 
 
+def _registered_store(root: Path, server_app: Any) -> tuple[Any, Any]:
+    """A new store in ``root`` registered with ``server_app`` as somchai's laptop, and the
+    HTTP factory that reaches that server."""
+    store = create_store(root, PASSPHRASE)
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", SERVER_PASSWORD, "laptop", factory)
+    return store, factory
+
+
 def _unlocked_app(qtbot: QtBot, root: Path, tmp_path: Path) -> App:
     """The app on an existing store, its passphrase given in a file."""
     given = tmp_path / "pass.txt"
@@ -372,9 +381,7 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, server_app: Any
 ) -> None:
     root = tmp_path / "store"
-    store = create_store(root, PASSPHRASE)
-    factory = lambda url: in_process_client(server_app)  # noqa: E731
-    sync_view.register(store, "http://testserver", "somchai", SERVER_PASSWORD, "laptop", factory)
+    store, factory = _registered_store(root, server_app)
     with store.session() as session:
         session.add(Person(office="TAK-01", sex="f", phone="0811111111"))
     with store.read() as session:
@@ -418,9 +425,7 @@ def test_the_first_sync_tells_which_case_numbers_changed(
     qtbot: QtBot, tmp_path: Path, server_app: Any
 ) -> None:
     root = tmp_path / "store"
-    store = create_store(root, PASSPHRASE)
-    factory = lambda url: in_process_client(server_app)  # noqa: E731
-    sync_view.register(store, "http://testserver", "somchai", SERVER_PASSWORD, "laptop", factory)
+    store, factory = _registered_store(root, server_app)
     with store.session() as session:
         person = Person(office="TAK-01", sex="f")
         session.add(person)
