@@ -23,7 +23,7 @@ import functools
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -581,10 +581,7 @@ class SyncService:
             session.merge(SyncState(key=SCOPE_KEY, value=str(change.scope)))
             session.merge(Setting(key=OFFICES_SETTING, value=now))
             session.merge(Setting(key=ALL_OFFICES_SETTING, value=change.all_offices))
-            account = p.Account(
-                username="", role=p.Role.CASEWORKER, offices=now, all_offices=change.all_offices
-            )
-            office = working_office(current_office, account)
+            office = working_office(current_office, now, change.all_offices)
             if office != current_office:
                 session.merge(Setting(key="office", value=office))
         if summary is not None:
@@ -931,15 +928,16 @@ def register_device(
     if not secrets.set(TOKEN_SECRET.format(store_id=store.store_id), answer.token):
         raise UserError("sync.no_keyring")
     account = answer.account
+    office = working_office(store.office, account.offices, account.all_offices)
     with store.remote_session() as session:
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
         # a new device on the server: its block of case numbers is asked for at the next sync
         session.merge(Setting(key=case_numbers.BLOCK_SETTING, value=None))
-    store.set_setting("user", account.username)
-    store.set_setting(OFFICES_SETTING, sorted(account.offices))
-    store.set_setting(ALL_OFFICES_SETTING, account.all_offices)
-    store.set_setting("office", working_office(store.office, account))
+        session.merge(Setting(key="user", value=account.username))
+        session.merge(Setting(key=OFFICES_SETTING, value=sorted(account.offices)))
+        session.merge(Setting(key=ALL_OFFICES_SETTING, value=account.all_offices))
+        session.merge(Setting(key="office", value=office))
     return answer
 
 
@@ -948,21 +946,27 @@ OFFICES_SETTING = "account_offices"
 ALL_OFFICES_SETTING = "account_all_offices"
 
 
-def working_office(current: str, account: p.Account) -> str:
-    """The office a device registered for ``account`` works for: its one office; of
+def working_office(current: str, offices: Iterable[str], all_offices: bool) -> str:
+    """The office a device works for under an account of ``offices``: its one office; of
     several, the current one if it is among them, else the first; for an account of every
     office without a list, the current one."""
-    offices = sorted(account.offices)
-    if current in offices or account.all_offices or not offices:
+    listed = sorted(offices)
+    if current in listed or all_offices or not listed:
         return current
-    return offices[0]
+    return listed[0]
+
+
+def _account_scope(store: Store) -> tuple[list[str], bool]:
+    """The account's offices kept at registration (none before), and whether it has all."""
+    offices = [str(o) for o in store.setting(OFFICES_SETTING, None) or []]
+    return offices, bool(store.setting(ALL_OFFICES_SETTING, False))
 
 
 def office_choices(store: Store) -> list[str]:
     """The offices this device may work for: the account's, once registered (with the
     current one for an account of every office); before that only the current one."""
-    offices = [str(o) for o in store.setting(OFFICES_SETTING, None) or []]
-    if store.setting(ALL_OFFICES_SETTING, False) or not offices:
+    offices, every = _account_scope(store)
+    if every or not offices:
         return sorted({*offices, store.office})
     return offices
 
@@ -973,8 +977,7 @@ def set_office(store: Store, office: str) -> str:
     office = office.strip()
     if not office:
         raise UserError("sync.office_required")
-    offices = [str(o) for o in store.setting(OFFICES_SETTING, None) or []]
-    every = bool(store.setting(ALL_OFFICES_SETTING, False))
+    offices, every = _account_scope(store)
     if offices and not every and office not in offices:
         raise UserError("sync.office_out_of_scope", office=office, offices=", ".join(offices))
     if not offices and not every and office != store.office:
