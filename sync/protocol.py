@@ -63,6 +63,13 @@ MIN_CHUNK_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 MAX_CHUNKS = MAX_ATTACHMENT_BYTES // MIN_CHUNK_BYTES  # 3,200
 
+
+def chunk_count(size: int, chunk_size: int) -> int:
+    """How many chunks an upload of ``size`` bytes has: ``ceil(size / chunk_size)``, and an
+    empty file is one."""
+    return max(1, -(-size // chunk_size))
+
+
 # The pseudo-field that carries the tombstone; every entity has it besides its catalogue fields.
 DELETED_FIELD = "deleted"
 # A new row travels whole: one change with this field, the value an object of its fields.

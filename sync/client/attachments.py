@@ -86,14 +86,9 @@ def check_name(sha256: str) -> str:
     return sha256
 
 
-def chunk_count(size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -> int:
-    """How many chunks the server expects for ``size`` bytes (an empty file is one)."""
-    return max(1, -(-size // chunk_size))
-
-
 def upload_cost(size: int, chunk_size: int = DEFAULT_CHUNK_BYTES) -> int:
     """Bytes a full upload puts on the wire, counted the way :class:`SyncClient` counts."""
-    requests = chunk_count(size, chunk_size) + 2  # start, the chunks, verify
+    requests = p.chunk_count(size, chunk_size) + 2  # start, the chunks, verify
     return size + requests * REQUEST_OVERHEAD_BYTES + 2 * CONTROL_BODY_BYTES
 
 

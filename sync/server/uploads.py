@@ -45,11 +45,6 @@ CHUNK = select(attachment_chunks.c.data).where(
 )
 
 
-def chunk_count(size: int, chunk_size: int) -> int:
-    """How many chunks an upload has: ``ceil(size / chunk_size)``, at least 1."""
-    return max(1, -(-size // chunk_size))
-
-
 def status(engine: Engine, sha256: str) -> p.UploadStatus:
     """The upload's status, or ``404`` errno 133 when no upload of this hash was started."""
     with engine.connect().execution_options(sync_readonly=True) as conn:
@@ -132,7 +127,7 @@ def write_chunk(
             if row.account_id != caller.account_id:
                 raise _not_yours()
             expected = min(row.chunk_size, row.size - index * row.chunk_size)
-            if index >= chunk_count(row.size, row.chunk_size) or len(data) != max(expected, 0):
+            if index >= p.chunk_count(row.size, row.chunk_size) or len(data) != max(expected, 0):
                 raise ApiError(
                     409, Errno.CHUNK_REJECTED, "wrong chunk index or length", index=index
                 )
@@ -160,7 +155,7 @@ def verify(engine: Engine, caller: Caller, sha256: str) -> p.UploadStatus:
         if row.account_id != caller.account_id:
             raise _not_yours()
         writes, size = row.writes, row.size
-        chunks = chunk_count(size, row.chunk_size)
+        chunks = p.chunk_count(size, row.chunk_size)
         missing = _missing(conn, sha256, chunks) if size else []
     if missing:
         raise ApiError(409, Errno.CHUNK_REJECTED, "chunks missing", missing=missing)
@@ -264,7 +259,7 @@ def _status(conn: Connection, sha256: str) -> p.UploadStatus:
         sha256=sha256,
         size=row.size,
         chunk_size=row.chunk_size,
-        chunks=chunk_count(row.size, row.chunk_size),
+        chunks=p.chunk_count(row.size, row.chunk_size),
         received=list(received),
         complete=bool(row.complete),
     )

@@ -160,7 +160,7 @@ def test_a_dropped_upload_resumes_from_the_last_acknowledged_chunk(
     link = _link(a)
     scan = _scan(tmp_path)
     add_attachment(a.store, scan)
-    chunks = wire.chunk_count(SCAN_BYTES, CHUNK)
+    chunks = p.chunk_count(SCAN_BYTES, CHUNK)
     link.drop_after_chunks = 5
     first = a.sync()
     assert not first.ok
@@ -532,8 +532,8 @@ def test_rechunk_cuts_any_blocks_into_fixed_chunks() -> None:
     assert [len(c) for c in wire.rechunk(blocks, 5)] == [5, 5, 5, 5, 1]
     assert b"".join(wire.rechunk(blocks, 5)) == b"".join(blocks)
     assert list(wire.rechunk([], 5)) == []
-    assert wire.chunk_count(0) == 1
-    assert wire.chunk_count(CHUNK + 1) == 2
+    assert p.chunk_count(0, CHUNK) == 1
+    assert p.chunk_count(CHUNK + 1, CHUNK) == 2
 
 
 def test_unreachable_server_is_not_a_blob_refusal(tmp_path: Path) -> None:
