@@ -25,6 +25,7 @@ from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import LANGUAGES
 from desktop.domain.resources import resource_path
 from desktop.services import ui_queries
+from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.dialogs import Dialogs
 from desktop.ui.first_run import FirstRunDialog, UnlockDialog
@@ -189,6 +190,11 @@ class App:
         progress.close()
 
     def start(self) -> int:
+        # worker threads must never collect cycles that hold Qt objects (see collector)
+        with collect_on_gui_thread():
+            return self._start()
+
+    def _start(self) -> int:
         lang = getattr(self.args, "lang", None)
         self.language.set_language(lang if lang in LANGUAGES else "en")
         store = self.open_store()

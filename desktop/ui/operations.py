@@ -82,19 +82,25 @@ class _Worker(QRunnable):
         self, fn: Callable[..., Any], signals: _Signals, progress: Progress | None
     ) -> None:
         super().__init__()
-        self.fn = fn
+        self.fn: Callable[..., Any] | None = fn
         self.signals = signals
         self.progress = progress
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        fn, self.fn = self.fn, None
+        assert fn is not None, "a worker runs once"
         try:
-            result = self.fn(self.progress) if self.progress is not None else self.fn()
+            result = fn(self.progress) if self.progress is not None else fn()
         except BaseException as exc:  # every failure must reach the GUI thread
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             self.signals.failed.emit(exc)
         else:
             self.signals.succeeded.emit(result)
+            del result
+        # ``fn`` is often a closure over a widget, and Qt objects must die on their own
+        # thread: the GUI thread holds its own reference until ``finished`` arrives there.
+        del fn
         self.signals.finished.emit()
 
 
@@ -116,7 +122,7 @@ class Operations(QObject):
         self.writer.setMaxThreadCount(1)
         self.on_user_error = on_user_error
         self.on_bug = on_bug
-        self._running: set[_Signals] = set()
+        self._running: dict[_Signals, Callable[..., Any]] = {}  # each one's fn, see _Worker
         self._latest: dict[str, Handle] = {}
 
     @property
@@ -177,7 +183,7 @@ class Operations(QObject):
                 self._bug(exc)
 
         def finished() -> None:
-            self._running.discard(signals)
+            del self._running[signals]  # the last reference to ``fn``, here on the GUI thread
             if not self._running:
                 self.busy_changed.emit(False)
 
@@ -189,7 +195,7 @@ class Operations(QObject):
         signals.finished.connect(finished)
         if not self._running:
             self.busy_changed.emit(True)
-        self._running.add(signals)
+        self._running[signals] = fn
         pool = self.writer if write else self.readers
         pool.start(_Worker(fn, signals, prog if progress else None), 1 if urgent else 0)
         return handle

@@ -8,16 +8,28 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.models.store import Store
+from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.operations import Operations
 from tests.fakes import FakeDialogs
 
 TODAY = dt.date(2026, 3, 15)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def gui_thread_collection(qapp: QApplication) -> Iterator[None]:
+    """As in the app: reference cycles are collected on the GUI thread, never a worker's.
+
+    For the whole package (a full collection after each test would add a third to its
+    time); it ends with a collection here, so the widgets the tests left in cycles are gone
+    before later tests' threads (a server's) could collect them."""
+    with collect_on_gui_thread():
+        yield
 
 
 @pytest.fixture
