@@ -15,6 +15,14 @@ from desktop.ui.collector import collect_due, collect_on_gui_thread
 from desktop.ui.operations import Operations
 
 
+@pytest.fixture(autouse=True)
+def small_heap() -> Iterator[None]:
+    """What earlier tests left is frozen: these tests' full collections walk only their own."""
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture
 def low_thresholds() -> Iterator[None]:
     """Collections every few hundred allocations, as a busy worker reaches them."""
@@ -34,14 +42,19 @@ def _cycle_holding_a_qobject(deaths: list[int]) -> None:
     obj.itself = obj  # type: ignore[attr-defined]
 
 
-def _allocate_in_a_worker() -> None:
+def _allocate_in_a_worker() -> list[list[int]]:
+    """Allocations past the thresholds in another thread; what it keeps is returned."""
+    kept: list[list[int]] = []
+
     def churn() -> None:
         for _ in range(50):
             [[] for _ in range(1000)]
+        kept.extend([] for _ in range(1000))  # net allocations: the count stays up
 
     worker = threading.Thread(target=churn)
     worker.start()
     worker.join()
+    return kept
 
 
 def _automatic(enabled: bool) -> Callable[[], None]:
@@ -58,9 +71,10 @@ def test_without_it_a_worker_destroys_a_qt_object_it_does_not_own(qtbot: QtBot) 
         gc.collect()
         deaths: list[int] = []
         _cycle_holding_a_qobject(deaths)
-        _allocate_in_a_worker()
+        kept = _allocate_in_a_worker()
     finally:
         restore()
+    assert len(kept) == 1000
     gc.collect()
     assert len(deaths) == 1
     assert deaths[0] != threading.get_ident()
@@ -71,7 +85,8 @@ def test_within_it_the_qt_object_dies_on_the_gui_thread(qtbot: QtBot) -> None:
     deaths: list[int] = []
     with collect_on_gui_thread(interval_ms=10):
         _cycle_holding_a_qobject(deaths)
-        _allocate_in_a_worker()
+        kept = _allocate_in_a_worker()
+        assert len(kept) == 1000
         assert deaths == []  # the worker's allocations collected nothing
         qtbot.waitUntil(lambda: deaths != [], timeout=2000)  # the timer's collection did
     assert deaths == [threading.get_ident()]
