@@ -1045,7 +1045,8 @@ def _people_touched(page: p.PullPage, known: dict[tuple[str, str], str | None]) 
     found: set[str] = set()
     for row in page.rows:
         if row.entity in SEARCHED:
-            person_id = row.values.get("person_id") or known.get((row.entity, row.id))
-            if person_id:
-                found.add(str(person_id))
+            # the person it belongs to now, and the one it belonged to (a merge moved it)
+            for person_id in (row.values.get("person_id"), known.get((row.entity, row.id))):
+                if person_id:
+                    found.add(str(person_id))
     return found

@@ -161,6 +161,8 @@ merges = Table(
     Column("merged_by", String(80), nullable=False),
     Column("undone", Boolean, nullable=False, default=False),
     Column("created_at", String(32), nullable=False),
+    # the rows the merge re-pointed from source to target, JSON [[entity, row_id, field]]
+    Column("moved", Text),
 )
 
 attachments = Table(

@@ -101,6 +101,18 @@ _FRESH_COLUMNS = ("entity", "row_id", "value", "hlc", "seq", "device_id", "user_
 # Members used once per change, looked up once: on Python 3.11 reading an enum member
 # off its class costs about a microsecond.
 _ACCEPTED, _CONFLICT, _DUPLICATE = PushStatus.ACCEPTED, PushStatus.CONFLICT, PushStatus.DUPLICATE
+# merged entity -> the (entity, field) pairs of rows that hang from one of its rows:
+# ``person_id`` for a person (names, documents, employments, ..., cases), ``case_id`` for a
+# case (tracks, attachments, notes). A merge moves them onto the target (see merge()).
+_CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
+    parent: tuple(
+        (entity, name)
+        for entity, refs in _REF_FIELDS.items()
+        for name in refs
+        if name == f"{parent}_id"
+    )
+    for parent in MERGEABLE
+}
 _REF, _APPEND = FieldType.REF, Merge.APPEND
 _IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
 _STATE_COLUMNS = ("entity", "row_id", "field", "value", "hlc", "seq", "device_id", "user_id")
@@ -1053,7 +1065,13 @@ def _require_coordinator(caller: Caller) -> None:
 
 
 def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest) -> MergeRecord:
-    """Record "B merged into A"; later edits to B land on A on the server."""
+    """Record "B merged into A"; later edits to B land on A on the server.
+
+    What hangs from B (its names, documents, employments, contribution months, cases,
+    consents, attachments and notes; a case's tracks, attachments and notes) is moved onto
+    A in the same transaction, by server-made changes that travel to devices like any
+    other, and listed in the merge record so that undo can move it back.
+    """
     _require_coordinator(caller)
     source, target = str(request.source_id), str(request.target_id)
     if source == target:
@@ -1070,7 +1088,15 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
         if _redirects(conn, {target, source}):
             raise ApiError(400, Errno.MERGE_INVALID, "one of the rows is already merged")
         office = ingest.office_of(request.entity, target) or ""
+        children = _children(conn, request.entity, source, ingest.office_of(request.entity, source))
+        ingest.load({source, target} | {row_id for _entity, row_id in children})
         seq = ingest.next_seq()
+        moved = [
+            [entity, row_id, name]
+            for entity, row_id, name in _children_pointing(
+                ingest, caller, request.entity, children, source
+            )
+        ]
         record = {
             "id": str(uuid.uuid4()),
             "seq": seq,
@@ -1081,15 +1107,84 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
             "merged_by": caller.username,
             "undone": False,
             "created_at": ingest.now,
+            "moved": dumps(moved),
         }
         conn.execute(merges.insert().values(**record))
         ingest.server_value(caller, request.entity, source, "merged_into", target)
+        for entity, row_id, name in moved:
+            _point(ingest, caller, entity, row_id, name, target)
         ingest.flush()
     return _merge_record(_Row(record))
 
 
+def _children(
+    conn: Connection, entity: str, parent: str, office: str | None
+) -> set[tuple[str, str]]:
+    """Rows of ``office`` whose log ever named ``parent`` in a field that can hang from it.
+
+    The log is searched, not the state: it is indexed by office, and a merge is rare. The
+    text match only narrows the search; :func:`_children_pointing` checks the current value.
+    """
+    pairs = _CHILDREN[entity]
+    if office is None or not pairs:
+        return set()
+    fields = sorted({name for _entity, name in pairs} | {WHOLE_ROW})
+    query = (
+        select(changes.c.entity, changes.c.row_id)
+        .where(
+            changes.c.office == office,
+            changes.c.entity.in_(sorted({e for e, _name in pairs})),
+            changes.c.field.in_(fields),
+            changes.c.value.contains(dumps(parent), autoescape=True),
+        )
+        .distinct()
+    )
+    return {(row.entity, row.row_id) for row in conn.execute(query)}
+
+
+def _children_pointing(
+    ingest: _Ingest, caller: Caller, kind: str, rows: set[tuple[str, str]], parent: str
+) -> list[tuple[str, str, str]]:
+    """(entity, row id, field) of the loaded ``rows`` whose field that hangs from a
+    ``kind`` row names ``parent`` now, in the caller's scope."""
+    found: list[tuple[str, str, str]] = []
+    for entity, row_id in sorted(rows):
+        office = ingest.office_of(entity, row_id)
+        if office is None or not caller.may(office):
+            continue
+        for child_entity, name in _CHILDREN[kind]:
+            if child_entity == entity and _pointed(ingest, entity, row_id, name) == parent:
+                found.append((entity, row_id, name))
+    return found
+
+
+def _pointed(ingest: _Ingest, entity: str, row_id: str, name: str) -> Any:
+    """The row id the field ``name`` of a row names now (inside the whole row of an
+    append-only entity)."""
+    if ENTITIES[entity].append_only:
+        whole = ingest.state((entity, row_id, WHOLE_ROW))
+        return whole.value.get(name) if whole is not None else None
+    state = ingest.state((entity, row_id, name))
+    return state.value if state is not None else None
+
+
+def _point(ingest: _Ingest, caller: Caller, entity: str, row_id: str, name: str, to: str) -> None:
+    """Make the field ``name`` of a row name ``to``: a server-made change. An append-only
+    row (a note) is logged whole again, since its fields are never edited one by one."""
+    if ENTITIES[entity].append_only:
+        whole = ingest.state((entity, row_id, WHOLE_ROW))
+        assert whole is not None
+        ingest.server_value(caller, entity, row_id, WHOLE_ROW, {**whole.value, name: to})
+    else:
+        ingest.server_value(caller, entity, row_id, name, to)
+
+
 def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str) -> MergeRecord:
-    """Undo a merge: B stands on its own again and edits to B land on B."""
+    """Undo a merge: B stands on its own again and edits to B land on B.
+
+    The rows the merge moved onto A go back to B, unless someone has pointed them
+    elsewhere since. Rows made for B after the merge (which landed on A) stay on A.
+    """
     _require_coordinator(caller)
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
@@ -1098,10 +1193,16 @@ def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str
             raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
-        ingest.load({row.source_id})
+        moved: list[list[str]] = loads(row.moved) if row.moved else []
+        ingest.load({row.source_id} | {row_id for _entity, row_id, _name in moved})
         seq = ingest.next_seq()
         conn.execute(merges.update().where(merges.c.id == merge_id).values(undone=True, seq=seq))
         ingest.server_value(caller, row.entity, row.source_id, "merged_into", None)
+        for entity, row_id, name in moved:
+            office = ingest.office_of(entity, row_id)
+            in_scope = office is not None and caller.may(office)
+            if in_scope and _pointed(ingest, entity, row_id, name) == row.target_id:
+                _point(ingest, caller, entity, row_id, name, row.source_id)
         ingest.flush()
         record = dict(row._mapping) | {"undone": True, "seq": seq}
     return _merge_record(_Row(record))

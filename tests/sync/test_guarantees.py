@@ -7,12 +7,25 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from desktop.models.entities import AuditEvent, OutboxEntry, Person, PersonName, Step, SyncState
+from desktop.models.entities import (
+    AuditEvent,
+    Case,
+    IdentityDocument,
+    Note,
+    OutboxEntry,
+    Person,
+    PersonName,
+    Step,
+    SyncState,
+    Track,
+)
 from desktop.models.sync_records import SyncConflict
+from desktop.services.cases import CaseFilter, list_case_ids
 from desktop.services.sync import SyncSummary, reason
 from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts
+from sync.server.ingest import current_rows
 from tests.sync.conftest import Device, Server, edit_row, new_person
 
 
@@ -192,6 +205,85 @@ def test_merges_travel_and_can_be_undone(server: Server, make_device: Any) -> No
     a.sync()
     assert _get(a, Person, dup).address_th == "Mae Sot"
     assert _get(a, Person, keep).address_th is None
+
+
+def _add(device: Device, cls: Any, **values: Any) -> str:
+    with device.store.session() as session:
+        row = cls(office=device.store.office, **values)
+        session.add(row)
+        session.flush()
+        return str(row.id)
+
+
+def _hanging(device: Device, cls: Any, field: str, parent: str) -> set[str]:
+    with device.store.read() as session:
+        column = getattr(cls, field)
+        return set(session.scalars(select(cls.id).where(column == parent)))
+
+
+def test_what_hangs_from_a_merged_person_moves_to_the_target_and_back_on_undo(
+    server: Server, make_device: Any
+) -> None:
+    """design.md §4.6: a coordinator merges the same worker registered twice. B's names,
+    documents and cases move onto A on every device, so A's case file holds everything;
+    undo moves them back."""
+    server.user("ann")
+    server.user("bee")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann, bee = make_device(server, "ann"), make_device(server, "bee")
+    keep, dup = new_person(ann, phone="1"), new_person(bee, phone="2")
+    kept_name = _add(ann, PersonName, person_id=keep, full_name="Aung Aung", kind="native")
+    names = {kept_name, _add(bee, PersonName, person_id=dup, full_name="Ko Aung", kind="alias")}
+    passport = _add(bee, IdentityDocument, person_id=dup, kind="passport", number="MA1234567")
+    case = _add(bee, Case, person_id=dup, number="MS-1")
+    kept_case = _add(ann, Case, person_id=keep, number="MS-2")
+    other = new_person(bee, phone="3")
+    untouched = _add(bee, PersonName, person_id=other, full_name="Mya Mya", kind="native")
+    for device in (ann, bee, ann):
+        assert device.sync().ok
+    coordinator = server.device("cora")
+    record = coordinator.merge("person", dup, keep)
+    for device in (ann, bee):
+        assert device.sync().ok
+        assert _hanging(device, PersonName, "person_id", keep) == names
+        assert _hanging(device, IdentityDocument, "person_id", keep) == {passport}
+        assert _hanging(device, Case, "person_id", keep) == {case, kept_case}
+        assert _hanging(device, PersonName, "person_id", dup) == set()
+        assert _get(device, PersonName, untouched).person_id == other
+        assert set(list_case_ids(device.store, CaseFilter(text="Ko Aung"))) == {case, kept_case}
+    # a document made for B offline, after the merge, lands on A too
+    late = _add(bee, IdentityDocument, person_id=dup, kind="ci", number="0012345678901")
+    assert bee.sync().ok
+    assert ann.sync().ok
+    assert _get(ann, IdentityDocument, late).person_id == keep
+    coordinator.undo_merge(record.id)
+    for device in (ann, bee):
+        assert device.sync().ok
+        assert _hanging(device, PersonName, "person_id", keep) == {kept_name}
+        assert _hanging(device, PersonName, "person_id", dup) == names - {kept_name}
+        assert _hanging(device, IdentityDocument, "person_id", dup) == {passport}
+        assert _hanging(device, Case, "person_id", dup) == {case}
+        assert _get(device, IdentityDocument, late).person_id == keep  # made after: stays
+        assert list_case_ids(device.store, CaseFilter(text="Ko Aung")) == [case]
+
+
+def test_a_merged_case_brings_its_tracks_and_notes(server: Server, make_device: Any) -> None:
+    server.user("ann")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann = make_device(server, "ann")
+    person = new_person(ann, phone="1")
+    keep = _add(ann, Case, person_id=person, number="MS-1")
+    dup = _add(ann, Case, person_id=person, number="MS-2")
+    track = _add(ann, Track, case_id=dup, kind="claim", benefit="sickness")
+    note = _add(ann, Note, case_id=dup, body="Employer called back", author="ann")
+    assert ann.sync().ok
+    server.device("cora").merge("case", dup, keep)
+    assert ann.sync().ok
+    assert _hanging(ann, Track, "case_id", keep) == {track}
+    assert _hanging(ann, Note, "case_id", keep) == {note}
+    assert _get(ann, Note, note).body == "Employer called back"  # the note is whole
+    with server.engine.connect() as conn:
+        assert current_rows(conn)[("note", note)]["case_id"] == keep
 
 
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:

@@ -20,6 +20,7 @@ from sync.client import attachments as wire
 from sync.client.http import SyncClient, SyncHttpError
 from sync.protocol import Errno, Role
 from sync.server import admin, db, uploads
+from sync.server.ingest import current_rows
 from tests.sync.conftest import PASSWORD, MemorySink, Server
 
 
@@ -927,6 +928,55 @@ def test_insert_onto_merged_rows_lands_on_the_target(server: Server, ann: SyncCl
     assert rows[("case", case)]["person_id"] == keep
     assert rows[("person", keep)]["phone"] == "2"
     assert rows[("person", dup)]["merged_into"] == keep
+
+
+def _keys(inserts: list[list[Any]]) -> list[tuple[str, str]]:
+    """(entity, row id) of each row insert."""
+    return [(entity, row) for _cid, entity, row, *_rest in inserts]
+
+
+def test_a_merge_moves_only_what_hangs_from_b_in_scope_and_undo_only_what_stayed(
+    server: Server, ann: SyncClient
+) -> None:
+    """A person merge moves B's rows of the coordinator's offices (not another office's,
+    not A's other references); undo moves back what still names A, not what was moved on."""
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    server.user("tom", offices=("TAK",))
+    cora, tom = server.device("cora"), server.device("tom")
+    keep, dup, third = (str(uuid.uuid4()) for _ in range(3))
+    name, case, moved_on = (str(uuid.uuid4()) for _ in range(3))
+    people = [_insert(row, {"office": "MS"}) for row in (keep, dup, third)]
+    hanging = [
+        _insert(name, {"office": "MS", "person_id": dup, "full_name": "Ko"}, entity="person_name"),
+        _insert(case, {"office": "MS", "person_id": dup, "number": "MS-1"}, entity="case"),
+        _insert(moved_on, {"office": "MS", "person_id": dup}, entity="consent"),
+    ]
+    assert _batch(ann, people + hanging).status_code == 200
+    elsewhere = str(uuid.uuid4())  # another office's row naming B (a caseworker's mistake)
+    foreign = _insert(elsewhere, {"office": "TAK", "person_id": dup}, entity="identity_document")
+    assert _batch(tom, [foreign]).status_code == 200
+    record = cora.merge("person", dup, keep)
+    with server.engine.connect() as conn:
+        rows = current_rows(conn)
+    assert [rows[(e, r)]["person_id"] for e, r in _keys(hanging)] == [keep] * 3
+    assert rows[("identity_document", elsewhere)]["person_id"] == dup
+    later = [
+        str(uuid.uuid4()),
+        "consent",
+        moved_on,
+        "person_id",
+        third,
+        0,
+        "0009999999999999-0000-x",
+    ]
+    assert _batch(ann, [later]).json()["results"][0][0] == "accepted"
+    cora.undo_merge(record.id)
+    with server.engine.connect() as conn:
+        rows = current_rows(conn)
+    assert rows[("person_name", name)]["person_id"] == dup
+    assert rows[("case", case)]["person_id"] == dup
+    assert rows[("consent", moved_on)]["person_id"] == third
+    assert rows[("person", dup)]["merged_into"] is None
 
 
 def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncClient) -> None:
