@@ -195,15 +195,21 @@ class MemorySink:
         self.data.clear()
 
 
+def new_row(device: Device, cls: Any, **values: Any) -> str:
+    """A row of ``cls`` made on ``device`` (in its office), recorded as a caseworker would;
+    its id."""
+    with device.store.session() as session:
+        row = cls(office=device.store.office, **values)
+        session.add(row)
+        session.flush()
+        return str(row.id)
+
+
 def new_person(device: Device, **values: Any) -> str:
     """A person made on ``device`` (in its office), recorded as a caseworker would; its id."""
     from desktop.models.entities import Person
 
-    with device.store.session() as session:
-        person = Person(office=device.store.office, **values)
-        session.add(person)
-        session.flush()
-        return person.id
+    return new_row(device, Person, **values)
 
 
 def edit_row(device: Device, cls: Any, row_id: str, **values: Any) -> None:

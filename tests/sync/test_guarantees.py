@@ -26,7 +26,7 @@ from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts
 from sync.server.ingest import current_rows
-from tests.sync.conftest import Device, Server, edit_row, new_person
+from tests.sync.conftest import Device, Server, edit_row, new_person, new_row
 
 
 def _get(device: Device, cls: Any, row_id: str) -> Any:
@@ -207,14 +207,6 @@ def test_merges_travel_and_can_be_undone(server: Server, make_device: Any) -> No
     assert _get(a, Person, keep).address_th is None
 
 
-def _add(device: Device, cls: Any, **values: Any) -> str:
-    with device.store.session() as session:
-        row = cls(office=device.store.office, **values)
-        session.add(row)
-        session.flush()
-        return str(row.id)
-
-
 def _hanging(device: Device, cls: Any, field: str, parent: str) -> set[str]:
     with device.store.read() as session:
         column = getattr(cls, field)
@@ -232,13 +224,13 @@ def test_what_hangs_from_a_merged_person_moves_to_the_target_and_back_on_undo(
     server.user("cora", Role.COORDINATOR, ("MS",))
     ann, bee = make_device(server, "ann"), make_device(server, "bee")
     keep, dup = new_person(ann, phone="1"), new_person(bee, phone="2")
-    kept_name = _add(ann, PersonName, person_id=keep, full_name="Aung Aung", kind="native")
-    names = {kept_name, _add(bee, PersonName, person_id=dup, full_name="Ko Aung", kind="alias")}
-    passport = _add(bee, IdentityDocument, person_id=dup, kind="passport", number="MA1234567")
-    case = _add(bee, Case, person_id=dup, number="MS-1")
-    kept_case = _add(ann, Case, person_id=keep, number="MS-2")
+    kept_name = new_row(ann, PersonName, person_id=keep, full_name="Aung Aung", kind="native")
+    names = {kept_name, new_row(bee, PersonName, person_id=dup, full_name="Ko Aung", kind="alias")}
+    passport = new_row(bee, IdentityDocument, person_id=dup, kind="passport", number="MA1234567")
+    case = new_row(bee, Case, person_id=dup, number="MS-1")
+    kept_case = new_row(ann, Case, person_id=keep, number="MS-2")
     other = new_person(bee, phone="3")
-    untouched = _add(bee, PersonName, person_id=other, full_name="Mya Mya", kind="native")
+    untouched = new_row(bee, PersonName, person_id=other, full_name="Mya Mya", kind="native")
     for device in (ann, bee, ann):
         assert device.sync().ok
     coordinator = server.device("cora")
@@ -252,7 +244,7 @@ def test_what_hangs_from_a_merged_person_moves_to_the_target_and_back_on_undo(
         assert _get(device, PersonName, untouched).person_id == other
         assert set(list_case_ids(device.store, CaseFilter(text="Ko Aung"))) == {case, kept_case}
     # a document made for B offline, after the merge, lands on A too
-    late = _add(bee, IdentityDocument, person_id=dup, kind="ci", number="0012345678901")
+    late = new_row(bee, IdentityDocument, person_id=dup, kind="ci", number="0012345678901")
     assert bee.sync().ok
     assert ann.sync().ok
     assert _get(ann, IdentityDocument, late).person_id == keep
@@ -272,10 +264,10 @@ def test_a_merged_case_brings_its_tracks_and_notes(server: Server, make_device: 
     server.user("cora", Role.COORDINATOR, ("MS",))
     ann = make_device(server, "ann")
     person = new_person(ann, phone="1")
-    keep = _add(ann, Case, person_id=person, number="MS-1")
-    dup = _add(ann, Case, person_id=person, number="MS-2")
-    track = _add(ann, Track, case_id=dup, kind="claim", benefit="sickness")
-    note = _add(ann, Note, case_id=dup, body="Employer called back", author="ann")
+    keep = new_row(ann, Case, person_id=person, number="MS-1")
+    dup = new_row(ann, Case, person_id=person, number="MS-2")
+    track = new_row(ann, Track, case_id=dup, kind="claim", benefit="sickness")
+    note = new_row(ann, Note, case_id=dup, body="Employer called back", author="ann")
     assert ann.sync().ok
     server.device("cora").merge("case", dup, keep)
     assert ann.sync().ok
