@@ -132,6 +132,15 @@ class Synced:
     updated_at: Mapped[str] = mapped_column(String(32), default=utcnow, onupdate=utcnow)
 
 
+def synced_classes() -> dict[str, type[Synced]]:
+    """Every synced ORM class by its catalogue entity name (``person``, ``case``, ...)."""
+    return {
+        mapper.class_.__entity__: mapper.class_
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, Synced)
+    }
+
+
 def listed(values: Iterable[str]) -> Select[tuple[Any]]:
     """``values`` as a subquery for ``column.in_(listed(ids))``: one JSON parameter
     unpacked by SQLite's ``json_each``, however many values.

@@ -2,63 +2,89 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from desktop.models.entities import Case, IdentityDocument, PersonName
+from desktop.models.base import listed
+from desktop.models.entities import Case, IdentityDocument, Person, PersonName
 from desktop.models.search import search_person_ids
 from desktop.models.store import Store
 
 
 @dataclass(frozen=True)
-class SearchHit:
+class PersonSummary:
+    """What a list shows of a person: names (native first), documents as ``kind:number``,
+    case numbers, birth date and office."""
+
     person_id: str
-    rank: float
     names: tuple[str, ...]
     documents: tuple[str, ...]
     case_numbers: tuple[str, ...]
+    birth_date: str | None = None
+    office: str = ""
 
     @property
     def display_name(self) -> str:
         return self.names[0] if self.names else ""
 
 
+@dataclass(frozen=True)
+class SearchHit(PersonSummary):
+    rank: float = 0.0
+
+
 def search(store: Store, query: str, limit: int = 20) -> list[SearchHit]:
     """People matching ``query``, best first, with their names, documents and case numbers."""
     with store.read() as session:
         ranked = search_person_ids(session, query, limit)
-        ids = [pid for pid, _ in ranked]
-        if not ids:
-            return []
-        names: dict[str, list[str]] = {}
-        for pid, name, _kind in session.execute(
-            select(PersonName.person_id, PersonName.full_name, PersonName.kind)
-            .where(PersonName.person_id.in_(ids), PersonName.deleted.is_(False))
-            .order_by(PersonName.kind != "native")
-        ):
-            names.setdefault(pid, []).append(name or "")
-        docs: dict[str, list[str]] = {}
-        for pid, kind, number in session.execute(
-            select(
-                IdentityDocument.person_id, IdentityDocument.kind, IdentityDocument.number
-            ).where(IdentityDocument.person_id.in_(ids), IdentityDocument.deleted.is_(False))
-        ):
-            docs.setdefault(pid, []).append(f"{kind}:{number}")
-        cases: dict[str, list[str]] = {}
-        for pid, number in session.execute(
-            select(Case.person_id, Case.number)
-            .where(Case.person_id.in_(ids), Case.deleted.is_(False))
-            .order_by(Case.number)
-        ):
-            cases.setdefault(pid, []).append(number or "")
+        found = summaries(session, [pid for pid, _ in ranked])
     return [
-        SearchHit(
+        SearchHit(**vars(found[pid]), rank=rank) if pid in found else SearchHit(pid, (), (), ())
+        for pid, rank in ranked
+    ]
+
+
+def summaries(session: Session, person_ids: Collection[str]) -> dict[str, PersonSummary]:
+    """A :class:`PersonSummary` of each live row of ``person_ids`` (deleted rows left out)."""
+    if not person_ids:
+        return {}
+    ids = listed(person_ids)
+    names: dict[str, list[str]] = {}
+    for pid, name in session.execute(
+        select(PersonName.person_id, PersonName.full_name)
+        .where(PersonName.person_id.in_(ids), PersonName.deleted.is_(False))
+        .order_by(PersonName.kind != "native", PersonName.id)
+    ):
+        names.setdefault(pid, []).append(name or "")
+    docs: dict[str, list[str]] = {}
+    for pid, kind, number in session.execute(
+        select(IdentityDocument.person_id, IdentityDocument.kind, IdentityDocument.number)
+        .where(IdentityDocument.person_id.in_(ids), IdentityDocument.deleted.is_(False))
+        .order_by(IdentityDocument.id)
+    ):
+        docs.setdefault(pid, []).append(f"{kind}:{number}")
+    cases: dict[str, list[str]] = {}
+    for pid, number in session.execute(
+        select(Case.person_id, Case.number)
+        .where(Case.person_id.in_(ids), Case.deleted.is_(False))
+        .order_by(Case.number)
+    ):
+        cases.setdefault(pid, []).append(number or "")
+    return {
+        pid: PersonSummary(
             pid,
-            rank,
             tuple(names.get(pid, ())),
             tuple(docs.get(pid, ())),
             tuple(cases.get(pid, ())),
+            birth,
+            office,
         )
-        for pid, rank in ranked
-    ]
+        for pid, birth, office in session.execute(
+            select(Person.id, Person.birth_date, Person.office).where(
+                Person.id.in_(ids), Person.deleted.is_(False)
+            )
+        )
+    }

@@ -36,10 +36,10 @@ from desktop.domain.errors import UserError
 from desktop.models import case_numbers
 from desktop.models import store as store_module
 from desktop.models.base import (
-    Base,
     Synced,
     insert_rows,
     listed,
+    synced_classes,
     table_of,
     update_rows,
     utcnow,
@@ -174,15 +174,6 @@ def reason(error: str) -> tuple[str, dict[str, Any]]:
     return (key, {}) if key else ("sync.reason.other", {"errno": errno})
 
 
-def _entity_classes() -> dict[str, type[Synced]]:
-    found: dict[str, type[Synced]] = {}
-    for mapper in Base.registry.mappers:
-        cls = mapper.class_
-        if issubclass(cls, Synced):
-            found[cls.__entity__] = cls
-    return found
-
-
 @dataclass
 class SyncService:
     """One device's sync against one server; ``sleep`` is injectable for tests."""
@@ -195,7 +186,7 @@ class SyncService:
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[str, int, int], None] | None = None
     secrets: SecretStore | None = None  # None: the OS keyring
-    _classes: dict[str, type[Synced]] = field(default_factory=_entity_classes)
+    _classes: dict[str, type[Synced]] = field(default_factory=synced_classes)
     # the push and pull forms both ends know, asked once per sync (GET /info)
     _forms: tuple[int, int] | None = field(default=None, init=False)
 
@@ -695,25 +686,7 @@ class SyncService:
             # The search index is local: rebuild it for the people whose names or
             # documents this page brought, or pulled cases could not be found.
             reindex_people(session, _people_touched(page, known))
-            for merge in page.merges:
-                session.merge(
-                    SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone)
-                )
-            for conflict in page.conflicts:
-                session.merge(
-                    SyncConflict(
-                        id=conflict.id,
-                        seq=conflict.seq,
-                        entity=conflict.entity,
-                        row_id=conflict.row_id,
-                        field=conflict.field,
-                        office=conflict.office,
-                        applied=conflict.applied.model_dump(),
-                        other=conflict.other.model_dump(),
-                        status=conflict.status,
-                        resolved_by=conflict.resolved_by,
-                    )
-                )
+            keep_records(session, page.merges, page.conflicts)
             if page.hlc:
                 self.store.clock.observe(page.hlc)
                 session.merge(SyncState(key="hlc", value=str(self.store.clock.last)))
@@ -937,13 +910,35 @@ def register_device(
         session.merge(Setting(key="user", value=account.username))
         session.merge(Setting(key=OFFICES_SETTING, value=sorted(account.offices)))
         session.merge(Setting(key=ALL_OFFICES_SETTING, value=account.all_offices))
+        session.merge(Setting(key=ROLE_SETTING, value=account.role.value))
         session.merge(Setting(key="office", value=office))
     return answer
+
+
+def keep_records(
+    session: Session,
+    merges: Iterable[p.MergeRecord] = (),
+    conflicts: Iterable[p.ConflictRecord] = (),
+) -> None:
+    """Keep the server's merge and conflict records on this device (newer copies replace
+    older ones: the id is the key)."""
+    for merge in merges:
+        session.merge(SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone))
+    for conflict in conflicts:
+        session.merge(
+            SyncConflict(
+                **conflict.model_dump(exclude={"applied", "other"}),
+                applied=conflict.applied.model_dump(),
+                other=conflict.other.model_dump(),
+            )
+        )
 
 
 # The account's scope, kept at registration: the offices a person may work for here.
 OFFICES_SETTING = "account_offices"
 ALL_OFFICES_SETTING = "account_all_offices"
+# The account's role as last heard (coordinators get the merge and resolve buttons).
+ROLE_SETTING = "account_role"
 
 
 def working_office(current: str, offices: Iterable[str], all_offices: bool) -> str:

@@ -14,7 +14,6 @@ with ``max_retries=0`` and the worker honours ``Retry-After`` itself.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 from collections.abc import Callable
@@ -54,7 +53,7 @@ def default_http(url: str) -> HttpClient:
     return httpx.Client(timeout=SYNC_TIMEOUT_SECONDS)
 
 
-def _close(http: HttpClient) -> None:
+def close_http(http: HttpClient) -> None:
     close = getattr(http, "close", None)
     if callable(close):
         close()
@@ -136,21 +135,6 @@ class FailedItem:
     row_id: str
     error: str
     attempts: int
-
-
-@dataclass(frozen=True)
-class ConflictItem:
-    """A same-field concurrent edit awaiting a coordinator: the value kept and the other."""
-
-    id: str
-    entity: str
-    field: str
-    row_id: str
-    applied: str
-    other: str
-    applied_by: str
-    other_by: str
-    status: str
 
 
 def server_address(store: Store) -> str | None:
@@ -249,36 +233,6 @@ def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
     return items[:limit]
 
 
-def _value(side: dict[str, Any]) -> str:
-    value = side.get("value")
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def conflicts(store: Store, status: str = "open", limit: int = 200) -> list[ConflictItem]:
-    """Conflicts kept from pulls (desktop/models/sync_records.py), newest first."""
-    with store.read() as session:
-        rows = session.scalars(
-            select(SyncConflict)
-            .where(SyncConflict.status == status)
-            .order_by(SyncConflict.seq.desc())
-            .limit(limit)
-        )
-        return [
-            ConflictItem(
-                id=r.id,
-                entity=r.entity,
-                field=r.field,
-                row_id=r.row_id,
-                applied=_value(r.applied),
-                other=_value(r.other),
-                applied_by=str(r.applied.get("user_id", "")),
-                other_by=str(r.other.get("user_id", "")),
-                status=r.status,
-            )
-            for r in rows
-        ]
-
-
 # --- talking to the server ----------------------------------------------------------------
 
 
@@ -322,7 +276,7 @@ def probe(
             return Probe(reachable=False, retry_after=exc.retry_after, busy=True)
         return Probe(reachable=True)  # it answered; the sync itself will report the error
     finally:
-        _close(http)
+        close_http(http)
     return Probe(reachable=True, clock_offset=_offset(info.server_time, (sent + received) / 2))
 
 
@@ -342,19 +296,25 @@ def clock_is_off(offset: float | None) -> bool:
     return offset is not None and abs(offset) > CLOCK_TOLERANCE_S
 
 
+def device_client(store: Store, http: HttpClient, secrets: SecretStore | None) -> SyncClient:
+    """A client speaking for this registered device over ``http`` (its token from the
+    keyring); not registered: a UserError."""
+    url = core.server_url(store)
+    token = core.device_token(store, secrets)
+    if not url or not token:
+        raise UserError("sync.not_registered")
+    return SyncClient(http, url, token)
+
+
 def _service(
     store: Store,
     http: HttpClient,
     secrets: SecretStore | None,
     on_progress: Callable[[str, int, int], None] | None,
 ) -> core.SyncService:
-    url = core.server_url(store)
-    token = core.device_token(store, secrets)
-    if not url or not token:
-        raise UserError("sync.not_registered")
     return core.SyncService(
         store,
-        SyncClient(http, url, token),
+        device_client(store, http, secrets),
         max_retries=0,
         sleep=_no_sleep,
         on_progress=on_progress,
@@ -382,7 +342,7 @@ def run_sync(
     try:
         summary = _service(store, http, secrets, on_progress).sync()
     finally:
-        _close(http)
+        close_http(http)
     if summary.ok:
         when = (now or _utcnow)()
         store.set_setting(LAST_SYNC_KEY, when.isoformat(timespec="seconds"))
@@ -414,7 +374,7 @@ def register(
             store, SyncClient(http, url), url, username.strip(), password, device_name, secrets
         )
     finally:
-        _close(http)
+        close_http(http)
     store.set_setting(SERVER_SETTING, url)
     return answer.device_id
 

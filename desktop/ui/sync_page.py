@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import sync_view
+from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import tr
 from desktop.ui.models import Column, RowTableModel
@@ -43,9 +43,9 @@ def failed_columns() -> list[Column]:
 
 def conflict_columns() -> list[Column]:
     return [
-        Column("ui.sync_page.col.what", lambda c: f"{c.entity}.{c.field}"),
-        Column("ui.sync_page.col.kept", lambda c: f"{c.applied} ({c.applied_by})"),
-        Column("ui.sync_page.col.other", lambda c: f"{c.other} ({c.other_by})"),
+        Column("ui.sync_page.col.what", lambda c: c.what),
+        Column("ui.sync_page.col.kept", lambda c: f"{c.applied.value} ({c.applied.by})"),
+        Column("ui.sync_page.col.other", lambda c: f"{c.other.value} ({c.other.by})"),
     ]
 
 
@@ -173,7 +173,7 @@ class SyncPage(Retranslating):
             return (
                 sync_view.overview(store),
                 list(sync_view.failed_items(store)),
-                list(sync_view.conflicts(store)),
+                list(coordination.conflicts(store)),
             )
 
         self.ctx.ops.run(read, on_success=self._loaded, key="sync_page")

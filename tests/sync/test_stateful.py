@@ -40,10 +40,11 @@ from sqlalchemy import select
 
 from desktop.domain import catalogue
 from desktop.domain.catalogue import FORWARD_ORDER, Merge
+from desktop.models.base import synced_classes
 from desktop.models.entities import Case, Note, OutboxEntry, Person, Step, Track
 from desktop.models.store import Store, open_store
 from desktop.models.sync_records import SyncConflict
-from desktop.services.sync import SyncService, _entity_classes
+from desktop.services.sync import SyncService
 from sync.client.http import SyncClient
 from sync.server.app import Settings, create_app
 from sync.server.db import conflicts
@@ -59,7 +60,7 @@ from tests.sync.conftest import (
 
 DEVICES = 3
 PEOPLE = 2  # few rows, so that devices often edit the same field
-CLASSES = _entity_classes()
+CLASSES = synced_classes()
 
 # (entity, field, values) of the fields the devices fight over
 NATIONALITIES = ("MMR", "KHM", "LAO", "THA", "VNM")

@@ -1,0 +1,473 @@
+"""What a coordinator does from the app or the CLI: settle conflicts, merge duplicates.
+
+Two caseworkers who edit the same ``review`` field offline leave a *conflict* on the
+server: the value in force and the one that lost. Two caseworkers who meet the same
+worker in different places make two *people* for one person. A coordinator settles both,
+on the server, which is their source of truth (``sync/server/ingest.py``):
+
+- :func:`resolve_conflict` keeps the value in force or puts the other one in force;
+- :func:`duplicate_people` lists pairs of people on this device who are probably one
+  person (the same identity document, or the same name and birth date);
+- :func:`merge` merges person (or case) B into A, :func:`undo_merge` undoes it.
+
+Each call needs the server: a coordinator cannot merge offline, because a merge moves rows
+that other devices may be editing, and the server orders it among their changes. The
+record the server returns is kept on this device at once (the Sync page and the merge list
+show it); the rows it changed arrive with the next sync, like any other change. Only
+coordinators and admins may do any of this; the server refuses everyone else (errno 121),
+and the app hides the buttons from accounts it knows are not coordinators.
+
+No Qt here: the UI calls these functions through its operation helper, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from desktop.domain import text
+from desktop.domain.errors import UserError
+from desktop.domain.hlc import Stamp
+from desktop.models.base import synced_classes
+from desktop.models.entities import Case, IdentityDocument, Person, PersonName
+from desktop.models.secret_store import SecretStore
+from desktop.models.store import Store
+from desktop.models.sync_records import SyncConflict, SyncMerge
+from desktop.services import search
+from desktop.services import sync as core
+from desktop.services.sync_view import HttpFactory, close_http, default_http, device_client
+from sync import protocol as p
+from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
+
+T = TypeVar("T")
+# The account's role is kept at registration (core.ROLE_SETTING), refreshed by
+# :func:`refresh_role`.
+ROLE_SETTING = core.ROLE_SETTING
+COORDINATING_ROLES = frozenset({p.Role.COORDINATOR.value, p.Role.ADMIN.value})
+# A name shorter than this (after folding) is too common to call two people one.
+MIN_NAME_LENGTH = 4
+
+
+# --- who may coordinate -----------------------------------------------------------------
+
+
+def account_role(store: Store) -> str | None:
+    """The role of the account this device is registered under, as last heard."""
+    role = store.setting(ROLE_SETTING, None)
+    return str(role) if role else None
+
+
+def may_coordinate(store: Store) -> bool:
+    """True when the account is known to be a coordinator or an admin."""
+    return account_role(store) in COORDINATING_ROLES
+
+
+def refresh_role(
+    store: Store, http_factory: HttpFactory = default_http, secrets: SecretStore | None = None
+) -> str | None:
+    """Ask the server for the account's role now (an admin may have changed it) and keep
+    it. Offline, or not registered, the role last heard stays; it is returned either way."""
+    try:
+        with _client(store, http_factory, secrets) as client:
+            role = client.me().role.value
+    except (UserError, ServerUnreachable, SyncHttpError):
+        return account_role(store)
+    store.set_setting(ROLE_SETTING, role)
+    return role
+
+
+# --- conflicts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One value of a conflict: as text, who set it and when (UTC, from its stamp)."""
+
+    value: str
+    by: str
+    at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A concurrent same-field edit, with what a coordinator needs to decide it."""
+
+    id: str
+    entity: str
+    field: str
+    row_id: str
+    applied: Side  # the value in force
+    other: Side  # the value that lost
+    status: str  # open | confirmed | flipped
+    resolved_by: str | None
+    person_id: str | None  # whose case file the row belongs to (none: an employer)
+    person_name: str
+    case_number: str
+
+    @property
+    def what(self) -> str:
+        return f"{self.entity}.{self.field}"
+
+
+def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> list[Conflict]:
+    """Conflicts kept from pulls (``status`` None: all), newest first, each with the
+    person and case its row belongs to on this device."""
+    with store.read() as session:
+        query = select(SyncConflict).order_by(SyncConflict.seq.desc()).limit(limit)
+        if status is not None:
+            query = query.where(SyncConflict.status == status)
+        rows = list(session.scalars(query))
+        owners = {(r.entity, r.row_id): _owner(session, r.entity, r.row_id) for r in rows}
+        people = search.summaries(session, {pid for pid, _case in owners.values() if pid})
+        numbers = _case_numbers(session, {case for _pid, case in owners.values() if case})
+        found = []
+        for r in rows:
+            person_id, case_id = owners[(r.entity, r.row_id)]
+            person = people.get(person_id or "")
+            found.append(
+                Conflict(
+                    id=r.id,
+                    entity=r.entity,
+                    field=r.field,
+                    row_id=r.row_id,
+                    applied=_side(r.applied),
+                    other=_side(r.other),
+                    status=r.status,
+                    resolved_by=r.resolved_by,
+                    person_id=person_id,
+                    person_name=person.display_name if person else "",
+                    case_number=numbers.get(case_id or "")
+                    or (person.case_numbers[0] if person and person.case_numbers else ""),
+                )
+            )
+    return found
+
+
+def value_text(value: Any) -> str:
+    """A field's value as a person reads it (JSON for lists and step data)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _side(side: dict[str, Any]) -> Side:
+    try:
+        millis = Stamp.parse(str(side.get("hlc", ""))).wall
+        at: dt.datetime | None = dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        at = None
+    return Side(value_text(side.get("value")), str(side.get("user_id", "")), at)
+
+
+# How a row reaches the person whose case file it belongs to: (field, parent entity).
+_PARENT = {
+    "person_name": ("person_id", "person"),
+    "identity_document": ("person_id", "person"),
+    "employment": ("person_id", "person"),
+    "contribution_month": ("person_id", "person"),
+    "consent": ("person_id", "person"),
+    "case": ("person_id", "person"),
+    "track": ("case_id", "case"),
+    "step": ("track_id", "track"),
+    "checklist_item": ("track_id", "track"),
+    "note": ("case_id", "case"),
+}
+
+
+def _owner(session: Session, entity: str, row_id: str) -> tuple[str | None, str | None]:
+    """(person id, case id) a row belongs to on this device; None for what it cannot tell
+    (an employer, or a row this device does not hold)."""
+    classes = synced_classes()
+    case_id: str | None = None
+    for _hop in range(4):  # step -> track -> case -> person
+        if entity == "person":
+            return row_id, case_id
+        if entity == "case":
+            case_id = row_id
+        link = _PARENT.get(entity)
+        cls = classes.get(entity)
+        if link is None or cls is None:
+            return None, case_id
+        parent = session.scalar(select(getattr(cls, link[0])).where(cls.id == row_id))
+        if not parent:
+            return None, case_id
+        entity, row_id = link[1], str(parent)
+    return None, case_id  # pragma: no cover - the chain above is at most four hops
+
+
+def _case_numbers(session: Session, case_ids: set[str]) -> dict[str, str]:
+    if not case_ids:
+        return {}
+    return {
+        cid: number or ""
+        for cid, number in session.execute(
+            select(Case.id, Case.number).where(Case.id.in_(sorted(case_ids)))
+        )
+    }
+
+
+def resolve_conflict(
+    store: Store,
+    conflict_id: str,
+    keep_other: bool,
+    http_factory: HttpFactory = default_http,
+    secrets: SecretStore | None = None,
+) -> str:
+    """Keep the value in force (``keep_other`` False) or put the other one in force.
+
+    Returns the conflict's new status (``confirmed`` or ``flipped``). The server's record
+    is kept here at once; a flipped value reaches this device's row with the next sync.
+    """
+    with _client(store, http_factory, secrets) as client:
+        record = _asking(store, lambda: client.resolve(conflict_id, keep_other))
+    with store.remote_session() as session:
+        core.keep_records(session, conflicts=[record])
+    return record.status
+
+
+# --- duplicates -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two people who are probably one: ``reason`` is ``document`` (the same kind and
+    number of identity document) or ``name_birth_date``; ``detail`` says which."""
+
+    first: search.PersonSummary
+    second: search.PersonSummary
+    reason: str
+    detail: str
+
+
+def duplicate_people(store: Store, limit: int = 500) -> list[DuplicatePair]:
+    """Pairs of live, unmerged people on this device who are probably one person.
+
+    The same identity document (kind and number) makes a pair; so does the same name
+    (folded as search folds it: case, spaces, Latin accents) with the same full birth
+    date. A pair whose merge a coordinator undid is not offered again: the undo said
+    they are two people. Older person first, by id (ids are time-ordered).
+    """
+    with store.read() as session:
+        live = (
+            select(Person.id)
+            .where(Person.deleted.is_(False), Person.merged_into.is_(None))
+            .scalar_subquery()
+        )
+        by_key: dict[tuple[str, str], set[str]] = {}
+        for kind, number, person_id in session.execute(
+            select(IdentityDocument.kind, IdentityDocument.number, IdentityDocument.person_id)
+            .where(
+                IdentityDocument.deleted.is_(False),
+                IdentityDocument.number.in_(_shared_numbers(live)),
+                IdentityDocument.person_id.in_(live),
+            )
+            .order_by(IdentityDocument.number)
+        ):
+            by_key.setdefault(("document", f"{kind}:{number}"), set()).add(person_id)
+        for name, birth, person_id in session.execute(
+            select(PersonName.full_name, Person.birth_date, Person.id)
+            .join(Person, Person.id == PersonName.person_id)
+            .where(
+                PersonName.deleted.is_(False),
+                Person.id.in_(live),
+                func.length(Person.birth_date) == 10,  # a full date, not a year or month
+            )
+        ):
+            folded = text.search_fold(name or "")
+            if len(folded.replace(" ", "")) >= MIN_NAME_LENGTH:
+                by_key.setdefault(("name_birth_date", f"{folded} {birth}"), set()).add(person_id)
+        undone = {
+            frozenset((a, b))
+            for a, b in session.execute(
+                select(SyncMerge.source_id, SyncMerge.target_id).where(
+                    SyncMerge.undone.is_(True), SyncMerge.entity == "person"
+                )
+            )
+        }
+        pairs: dict[frozenset[str], tuple[str, str]] = {}
+        for (reason, detail), ids in sorted(by_key.items()):
+            for a, b in _pairs(sorted(ids)):
+                key = frozenset((a, b))
+                if key not in undone and key not in pairs:
+                    pairs[key] = (reason, detail)
+                if len(pairs) >= limit:
+                    break
+        people = search.summaries(session, {pid for key in pairs for pid in key})
+    found = []
+    for key, (reason, detail) in pairs.items():
+        a, b = sorted(key)
+        if a in people and b in people:
+            found.append(DuplicatePair(people[a], people[b], reason, _detail(reason, detail)))
+    return sorted(found, key=lambda d: (d.reason != "document", d.first.person_id))
+
+
+def _shared_numbers(live: Any) -> Any:
+    """Document numbers held by more than one live person."""
+    return (
+        select(IdentityDocument.number)
+        .where(IdentityDocument.deleted.is_(False), IdentityDocument.person_id.in_(live))
+        .group_by(IdentityDocument.kind, IdentityDocument.number)
+        .having(func.count(func.distinct(IdentityDocument.person_id)) > 1)
+    )
+
+
+def _pairs(ids: list[str]) -> Iterator[tuple[str, str]]:
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            yield a, b
+
+
+def _detail(reason: str, detail: str) -> str:
+    # a name key is "folded name YYYY-MM-DD": show the date, the names are in the pair
+    return detail.rsplit(" ", 1)[-1] if reason == "name_birth_date" else detail
+
+
+# --- merges -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A merge as this device knows it: B (``source``) merged into A (``target``)."""
+
+    id: str
+    entity: str
+    source_id: str
+    target_id: str
+    source_name: str
+    target_name: str
+    merged_by: str
+    undone: bool
+
+
+def merge(
+    store: Store,
+    entity: str,
+    source_id: str,
+    target_id: str,
+    http_factory: HttpFactory = default_http,
+    secrets: SecretStore | None = None,
+) -> Merge:
+    """Merge person or case ``source_id`` (B) into ``target_id`` (A) on the server.
+
+    B's names, documents, jobs, contribution months and cases move onto A (a case's
+    tracks and notes, for a case) with the next sync. Refusals are :class:`UserError`.
+    """
+    if entity not in ("person", "case"):
+        raise UserError("coordination.merge_invalid")
+    if source_id == target_id:
+        raise UserError("coordination.merge_invalid")
+    with _client(store, http_factory, secrets) as client:
+        record = _asking(store, lambda: client.merge(entity, source_id, target_id))
+    with store.remote_session() as session:
+        core.keep_records(session, merges=[record])
+    return merges(store, ids=[record.id])[0]
+
+
+def undo_merge(
+    store: Store,
+    merge_id: str,
+    http_factory: HttpFactory = default_http,
+    secrets: SecretStore | None = None,
+) -> Merge:
+    """Undo a merge: B stands on its own again, with the rows the merge moved."""
+    with _client(store, http_factory, secrets) as client:
+        record = _asking(store, lambda: client.undo_merge(merge_id))
+    with store.remote_session() as session:
+        core.keep_records(session, merges=[record])
+    return merges(store, ids=[record.id])[0]
+
+
+def merges(store: Store, limit: int = 200, ids: Iterable[str] | None = None) -> list[Merge]:
+    """Merges this device knows of (from pulls and its own requests), newest first."""
+    with store.read() as session:
+        query = select(SyncMerge).order_by(SyncMerge.seq.desc()).limit(limit)
+        if ids is not None:
+            query = query.where(SyncMerge.id.in_(list(ids)))
+        rows = list(session.scalars(query))
+        names = _names(session, rows)
+        return [
+            Merge(
+                r.id,
+                r.entity,
+                r.source_id,
+                r.target_id,
+                names.get(r.source_id, ""),
+                names.get(r.target_id, ""),
+                r.merged_by,
+                r.undone,
+            )
+            for r in rows
+        ]
+
+
+def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
+    """A label for each side of each merge: a person's name; a case's number and name."""
+    people = {r.source_id for r in rows if r.entity == "person"} | {
+        r.target_id for r in rows if r.entity == "person"
+    }
+    case_ids = {r.source_id for r in rows if r.entity == "case"} | {
+        r.target_id for r in rows if r.entity == "case"
+    }
+    case_owner = {
+        cid: (number or "", pid)
+        for cid, number, pid in session.execute(
+            select(Case.id, Case.number, Case.person_id).where(Case.id.in_(sorted(case_ids)))
+        )
+    }
+    people |= {pid for _number, pid in case_owner.values()}
+    # a merged-away person has no live summary only if deleted; merged people still show
+    found = search.summaries(session, people)
+    labels = {pid: s.display_name for pid, s in found.items()}
+    for cid, (number, pid) in case_owner.items():
+        labels[cid] = f"{number} {labels.get(pid, '')}".strip()
+    return labels
+
+
+# --- talking to the server --------------------------------------------------------------
+
+
+@contextmanager
+def _client(
+    store: Store, http_factory: HttpFactory, secrets: SecretStore | None
+) -> Iterator[SyncClient]:
+    url = core.server_url(store)
+    if not url:
+        raise UserError("sync.not_registered")
+    http = http_factory(url)
+    try:
+        yield device_client(store, http, secrets)
+    finally:
+        close_http(http)
+
+
+# Server refusals a coordinator can act on, by errno: the message key.
+_REFUSALS = {
+    p.Errno.ROLE_FORBIDDEN: "coordination.not_coordinator",
+    p.Errno.OUT_OF_SCOPE: "coordination.out_of_scope",
+    p.Errno.NOT_FOUND: "coordination.not_found",
+    p.Errno.MERGE_INVALID: "coordination.merge_invalid",
+}
+
+
+def _asking(store: Store, call: Callable[[], T]) -> T:
+    """Run one request; the server's refusals become :class:`UserError` with a next step."""
+    try:
+        return call()
+    except ServerUnreachable as exc:
+        raise UserError("sync.unreachable", server=core.server_url(store) or "") from exc
+    except SyncHttpError as exc:
+        if exc.errno == p.Errno.ROLE_FORBIDDEN:
+            store.set_setting(ROLE_SETTING, None)  # no longer known to coordinate
+        if exc.status == 409:
+            raise UserError("coordination.already_resolved") from exc
+        key = _REFUSALS.get(exc.errno)  # type: ignore[call-overload]
+        if key is not None:
+            raise UserError(key) from exc
+        raise UserError("sync.refused", errno=exc.errno) from exc

@@ -1,0 +1,315 @@
+"""A coordinator's work from a device, against a real sync server running in-process:
+conflicts shown with their person and settled, duplicates found, merges made and undone,
+and every refusal a clear error that changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from desktop.domain.errors import UserError
+from desktop.models.entities import Case, Person
+from desktop.models.store import Store, create_store
+from desktop.models.sync_records import SyncConflict
+from desktop.services import cases, coordination, people, sync_view
+from sync.protocol import Role
+from sync.server import admin
+from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client
+
+URL = "http://testserver"
+
+
+@pytest.fixture
+def factory(server_app: Any) -> Callable[[str], Any]:
+    return lambda url: in_process_client(server_app)
+
+
+def _device(root: Path, user: str, factory: Callable[[str], Any]) -> Store:
+    store = create_store(root, PASSPHRASE)
+    sync_view.register(store, URL, user, SERVER_PASSWORD, root.name, factory)
+    return store
+
+
+@pytest.fixture
+def caseworker(store: Store, factory: Callable[[str], Any]) -> Store:
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", factory)
+    return store
+
+
+@pytest.fixture
+def coordinator(tmp_path: Path, server_app: Any, factory: Callable[[str], Any]) -> Iterator[Store]:
+    ctx = server_app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, "nok", SERVER_PASSWORD, Role.COORDINATOR, ["TAK-01"])
+    store = _device(tmp_path / "office-pc", "nok", factory)
+    yield store
+    store.close()
+
+
+def _person(store: Store, name: str, birth: str | None = None, passport: str | None = None) -> str:
+    documents = [people.DocumentInput("passport", passport)] if passport else []
+    made = people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput(name, "latin")], birth_date=birth, documents=documents
+        ),
+    )
+    return made.person_id
+
+
+def _case_of(store: Store, person_id: str) -> str:
+    with store.read() as session:
+        return session.scalars(select(Case.id).where(Case.person_id == person_id)).one()
+
+
+def _sync(store: Store, factory: Callable[[str], Any]) -> None:
+    summary = sync_view.run_sync(store, factory)
+    assert summary.ok, summary.error
+
+
+def test_registration_keeps_the_account_role(caseworker: Store, coordinator: Store) -> None:
+    assert coordination.account_role(caseworker) == "caseworker"
+    assert not coordination.may_coordinate(caseworker)
+    assert coordination.account_role(coordinator) == "coordinator"
+    assert coordination.may_coordinate(coordinator)
+
+
+def test_the_role_is_asked_again_and_kept_as_it_was_offline(
+    coordinator: Store, factory: Callable[[str], Any]
+) -> None:
+    coordinator.set_setting(coordination.ROLE_SETTING, None)  # registered by an older app
+    assert coordination.refresh_role(coordinator, factory) == "coordinator"
+    assert coordination.may_coordinate(coordinator)
+    assert coordination.refresh_role(coordinator, lambda url: _offline()) == "coordinator"
+
+
+def test_duplicates_by_document_and_by_name_and_birth_date(store: Store) -> None:
+    first = _person(store, "Aung Aung", "1990-01-02", "MA1234567")
+    same_passport = _person(store, "Aung Aung Oo", "1991-05-05", "MA1234567")
+    same_name = _person(store, "aung  AUNG", "1990-01-02")
+    _person(store, "Aung Aung", "1990")  # a year only: too vague to pair
+    _person(store, "Mo", "1985-03-04")
+    _person(store, "Mo", "1985-03-04")  # too short a name to call two people one
+    _person(store, "Thida", "1992-02-02", "MB7654321")
+
+    found = coordination.duplicate_people(store)
+
+    pairs = {(d.reason, d.first.person_id, d.second.person_id, d.detail) for d in found}
+    assert pairs == {
+        ("document", *sorted((first, same_passport)), "passport:MA1234567"),
+        ("name_birth_date", *sorted((first, same_name)), "1990-01-02"),
+    }
+    assert found[0].reason == "document", "a shared document first: the surest sign"
+    by_id = {d.first.person_id: d.first for d in found} | {
+        d.second.person_id: d.second for d in found
+    }
+    assert by_id[first].display_name == "Aung Aung"
+    assert by_id[first].documents == ("passport:MA1234567",)
+    assert by_id[first].birth_date == "1990-01-02"
+
+
+def test_merge_moves_the_case_file_and_undo_gives_it_back(
+    caseworker: Store, coordinator: Store, factory: Callable[[str], Any]
+) -> None:
+    kept = _person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = _person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    cases.open_case(caseworker, extra)
+    case_id = _case_of(caseworker, extra)
+    _sync(caseworker, factory)
+    _sync(coordinator, factory)
+    pair = coordination.duplicate_people(coordinator)[0]
+    assert {pair.first.person_id, pair.second.person_id} == {kept, extra}
+
+    merged = coordination.merge(coordinator, "person", extra, kept, factory)
+
+    assert (merged.source_name, merged.target_name, merged.merged_by) == (
+        "Aung Aung Oo",
+        "Aung Aung",
+        "nok",
+    )
+    assert [m.id for m in coordination.merges(coordinator)] == [merged.id], "kept at once"
+    _sync(coordinator, factory)
+    _sync(caseworker, factory)
+    for device in (coordinator, caseworker):
+        with device.read() as session:
+            assert session.get(Person, extra).merged_into == kept
+            assert session.get(Case, case_id).person_id == kept, (
+                "B's case now hangs from A on every device"
+            )
+    assert coordination.duplicate_people(coordinator) == []
+
+    undone = coordination.undo_merge(coordinator, merged.id, factory)
+
+    assert undone.undone
+    _sync(coordinator, factory)
+    with coordinator.read() as session:
+        assert session.get(Person, extra).merged_into is None
+        assert session.get(Case, case_id).person_id == extra
+    assert coordination.duplicate_people(coordinator) == [], "undo said: two people"
+    with pytest.raises(UserError) as twice:
+        coordination.undo_merge(coordinator, merged.id, factory)
+    assert twice.value.code == "coordination.not_found"
+
+
+def test_a_caseworker_is_refused_and_loses_the_buttons(
+    caseworker: Store, factory: Callable[[str], Any], server_app: Any
+) -> None:
+    a = _person(caseworker, "Aung Aung", "1990-01-02")
+    b = _person(caseworker, "Aung Aung", "1990-01-02")
+    _sync(caseworker, factory)
+    caseworker.set_setting(coordination.ROLE_SETTING, "coordinator")  # stale
+
+    with pytest.raises(UserError) as refused:
+        coordination.merge(caseworker, "person", b, a, factory)
+
+    assert refused.value.code == "coordination.not_coordinator"
+    assert not coordination.may_coordinate(caseworker)
+    assert coordination.merges(caseworker) == []
+    with caseworker.read() as session:
+        assert session.get(Person, b).merged_into is None
+
+
+@pytest.mark.parametrize(
+    ("entity", "same"), [("employer", False), ("person", True)], ids=["entity", "itself"]
+)
+def test_a_merge_the_server_could_not_make_is_refused_before_asking(
+    caseworker: Store, entity: str, same: bool
+) -> None:
+    a = _person(caseworker, "Aung Aung")
+    with pytest.raises(UserError) as refused:
+        coordination.merge(caseworker, entity, a, a if same else "x", _exploding)
+    assert refused.value.code == "coordination.merge_invalid"
+
+
+def test_a_merge_outside_the_coordinators_scope_is_refused(
+    tmp_path: Path, server_app: Any, coordinator: Store, factory: Callable[[str], Any]
+) -> None:
+    ctx = server_app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, "dara", SERVER_PASSWORD, Role.CASEWORKER, ["KAN-01"])
+    elsewhere = _device(tmp_path / "kan", "dara", factory)
+    a = _person(elsewhere, "Sok Dara", "1990-01-02")
+    b = _person(elsewhere, "Sok Dara", "1990-01-02")
+    _sync(elsewhere, factory)
+    elsewhere.close()
+
+    with pytest.raises(UserError) as refused:
+        coordination.merge(coordinator, "person", b, a, factory)
+
+    assert refused.value.code in ("coordination.out_of_scope", "coordination.not_found")
+    assert coordination.merges(coordinator) == []
+
+
+def _conflict(caseworker: Store, tmp_path: Path, factory: Callable[[str], Any]) -> tuple[str, str]:
+    """Two devices change one birth date offline; returns (person id, case number)."""
+    person = _person(caseworker, "Aung Aung", "1990-01-02")
+    cases.open_case(caseworker, person)
+    _sync(caseworker, factory)  # the case gets its number from the server's block
+    second = _device(tmp_path / "second", "somchai", factory)
+    _sync(second, factory)
+    people.update_person(caseworker, person, birth_date="1990-02-01")
+    people.update_person(second, person, birth_date="1991-01-02")
+    _sync(caseworker, factory)
+    _sync(second, factory)  # later stamp: in force; the first device's value lost
+    second.close()
+    with caseworker.read() as session:
+        return person, session.get(Case, _case_of(caseworker, person)).number
+
+
+def test_a_conflict_shows_its_person_and_case_and_flipping_puts_the_other_value_in_force(
+    caseworker: Store, coordinator: Store, tmp_path: Path, factory: Callable[[str], Any]
+) -> None:
+    person, number = _conflict(caseworker, tmp_path, factory)
+    _sync(coordinator, factory)
+
+    [conflict] = coordination.conflicts(coordinator)
+
+    assert (conflict.what, conflict.person_id, conflict.person_name, conflict.case_number) == (
+        "person.birth_date",
+        person,
+        "Aung Aung",
+        number,
+    )
+    assert (conflict.applied.value, conflict.other.value) == ("1991-01-02", "1990-02-01")
+    assert conflict.applied.by == conflict.other.by == "somchai"
+    assert conflict.applied.at is not None
+    assert conflict.other.at is not None
+    assert conflict.other.at <= conflict.applied.at
+
+    status = coordination.resolve_conflict(coordinator, conflict.id, True, factory)
+
+    assert status == "flipped"
+    assert coordination.conflicts(coordinator) == [], "no longer open on this device"
+    [settled] = coordination.conflicts(coordinator, status=None)
+    assert settled.resolved_by == "nok"
+    _sync(coordinator, factory)
+    _sync(caseworker, factory)
+    for device in (coordinator, caseworker):
+        with device.read() as session:
+            assert session.get(Person, person).birth_date == "1990-02-01"
+    with pytest.raises(UserError) as again:
+        coordination.resolve_conflict(coordinator, conflict.id, False, factory)
+    assert again.value.code == "coordination.already_resolved"
+
+
+def test_confirming_keeps_the_value_in_force(
+    caseworker: Store, coordinator: Store, tmp_path: Path, factory: Callable[[str], Any]
+) -> None:
+    person, _number = _conflict(caseworker, tmp_path, factory)
+    _sync(coordinator, factory)
+    [conflict] = coordination.conflicts(coordinator)
+
+    assert coordination.resolve_conflict(coordinator, conflict.id, False, factory) == "confirmed"
+
+    _sync(coordinator, factory)
+    with coordinator.read() as session:
+        assert session.get(Person, person).birth_date == "1991-01-02"
+
+
+def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None:
+    with store.remote_session() as session:
+        session.add(
+            SyncConflict(
+                id="c1",
+                seq=1,
+                entity="step",
+                row_id="no-such-step",
+                field="data",
+                office="TAK-01",
+                applied={"value": {"a": 1}, "hlc": "garbage", "device_id": "d", "user_id": "x"},
+                other={"value": None, "hlc": "0001763812345678-0003-n", "device_id": "d"},
+                status="open",
+            )
+        )
+    [conflict] = coordination.conflicts(store)
+    assert (conflict.person_id, conflict.person_name, conflict.case_number) == (None, "", "")
+    assert (conflict.applied.value, conflict.applied.at) == ('{"a": 1}', None)
+    assert (conflict.other.value, conflict.other.by) == ("", "")
+    assert conflict.other.at is not None
+
+
+def test_without_registration_nothing_is_asked(store: Store) -> None:
+    with pytest.raises(UserError) as unregistered:
+        coordination.resolve_conflict(store, "c1", True, _exploding)
+    assert unregistered.value.code == "sync.not_registered"
+
+
+def test_an_unreachable_server_is_a_clear_error(caseworker: Store) -> None:
+    with pytest.raises(UserError) as offline:
+        coordination.undo_merge(caseworker, "m1", lambda url: _offline())
+    assert offline.value.code == "sync.unreachable"
+    assert coordination.account_role(caseworker) == "caseworker"
+
+
+def _offline() -> httpx.Client:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("network is unreachable")
+
+    return httpx.Client(transport=httpx.MockTransport(refuse))
+
+
+def _exploding(url: str) -> Any:
+    raise AssertionError("no request should be made")
