@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.domain import text
+from desktop.domain import i18n, text
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
 from desktop.models.base import synced_classes
@@ -148,6 +148,20 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                 )
             )
     return found
+
+
+def detail_text(entity: str, field: str, translate: Callable[..., str]) -> str:
+    """What a conflict is about, in the reader's language ("Person: birth date"); a
+    detail without a label is named as the protocol names it."""
+    entity_key, field_key = f"coordination.entity.{entity}", f"coordination.field.{field}"
+    if not (i18n.has(entity_key) and i18n.has(field_key)):
+        return f"{entity}.{field}"
+    return f"{translate(entity_key)}: {translate(field_key)}"
+
+
+def reason_text(pair: DuplicatePair, translate: Callable[..., str]) -> str:
+    """Why two people look like one, in the reader's language."""
+    return translate(f"coordination.reason.{pair.reason}", detail=pair.detail)
 
 
 def value_text(value: Any) -> str:

@@ -313,3 +313,23 @@ def _offline() -> httpx.Client:
 
 def _exploding(url: str) -> Any:
     raise AssertionError("no request should be made")
+
+
+def test_every_field_that_can_conflict_has_a_label_in_every_language() -> None:
+    from desktop.domain import i18n
+    from desktop.domain.catalogue import ENTITIES, Merge
+
+    reviewed = [
+        (entity, f.name)
+        for entity, spec in ENTITIES.items()
+        for f in spec.fields.values()
+        if f.merge is Merge.REVIEW
+    ]
+    assert reviewed
+    for lang in i18n.LANGUAGES:
+        for entity, name in reviewed:
+            label = coordination.detail_text(entity, name, lambda key: i18n.text(key, lang))
+            assert "." not in label, (lang, entity, name)
+    assert coordination.detail_text("person", "phone", str) == "person.phone", "no label"
+    english = coordination.detail_text("person", "birth_date", i18n.text)
+    assert english == "Person: birth date"
