@@ -59,6 +59,12 @@ def server_app(tmp_path: Path) -> Iterator[Any]:
     ctx.engine.dispose()
 
 
+@pytest.fixture
+def server_http(server_app: Any) -> Any:
+    """An HTTP client factory (``url -> client``) that reaches ``server_app`` in-process."""
+    return lambda url: in_process_client(server_app)
+
+
 def in_process_client(app: Any) -> Any:
     """An httpx-compatible client that calls ``app`` in this process (Starlette's)."""
     with warnings.catch_warnings():

@@ -42,7 +42,13 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import search
 from desktop.services import sync as core
-from desktop.services.sync_view import HttpFactory, close_http, default_http, device_client
+from desktop.services.sync_view import (
+    HttpFactory,
+    close_http,
+    default_http,
+    device_client,
+    quick_http,
+)
 from sync import protocol as p
 from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
 
@@ -69,18 +75,32 @@ def may_coordinate(store: Store) -> bool:
     return account_role(store) in COORDINATING_ROLES
 
 
-def refresh_role(
-    store: Store, http_factory: HttpFactory = default_http, secrets: SecretStore | None = None
+def ask_role(
+    store: Store, http_factory: HttpFactory = quick_http, secrets: SecretStore | None = None
 ) -> str | None:
-    """Ask the server for the account's role now (an admin may have changed it) and keep
-    it. Offline, or not registered, the role last heard stays; it is returned either way."""
+    """The account's role as the server says it now (an admin may have changed it); None
+    offline, unregistered, or when the server does not answer."""
     try:
         with _client(store, http_factory, secrets) as client:
-            role = client.me().role.value
+            return client.me().role.value
     except (UserError, ServerUnreachable, SyncHttpError):
-        return account_role(store)
+        return None
+
+
+def keep_role(store: Store, role: str | None) -> None:
+    """Keep the account's role as last heard (None: no longer known)."""
     store.set_setting(ROLE_SETTING, role)
-    return role
+
+
+def refresh_role(
+    store: Store, http_factory: HttpFactory = quick_http, secrets: SecretStore | None = None
+) -> str | None:
+    """Ask the server for the account's role and keep it; offline, the role last heard
+    stays. Returns the role kept."""
+    role = ask_role(store, http_factory, secrets)
+    if role is not None:
+        keep_role(store, role)
+    return account_role(store)
 
 
 # --- conflicts --------------------------------------------------------------------------
@@ -478,7 +498,7 @@ def _asking(store: Store, call: Callable[[], T]) -> T:
         raise UserError("sync.unreachable", server=core.server_url(store) or "") from exc
     except SyncHttpError as exc:
         if exc.errno == p.Errno.ROLE_FORBIDDEN:
-            store.set_setting(ROLE_SETTING, None)  # no longer known to coordinate
+            keep_role(store, None)  # no longer known to coordinate
         if exc.status == 409:
             raise UserError("coordination.already_resolved") from exc
         key = _REFUSALS.get(exc.errno)  # type: ignore[call-overload]

@@ -53,6 +53,12 @@ def default_http(url: str) -> HttpClient:
     return httpx.Client(timeout=SYNC_TIMEOUT_SECONDS)
 
 
+def quick_http(url: str) -> HttpClient:
+    """An ``httpx.Client`` that gives up after a few seconds: for small questions (is the
+    server there, what is my role) asked while a person waits or a reader thread is held."""
+    return httpx.Client(timeout=PROBE_TIMEOUT_SECONDS)
+
+
 def close_http(http: HttpClient) -> None:
     close = getattr(http, "close", None)
     if callable(close):
@@ -256,7 +262,7 @@ class Probe:
 
 def probe(
     store: Store,
-    http_factory: HttpFactory = default_http,
+    http_factory: HttpFactory = quick_http,
     *,
     clock: Callable[[], float] = time.time,
 ) -> Probe:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from desktop.ui.sync_page import SyncPage
     from desktop.ui.wizard import WorkflowWizard
 
-NAV_KEYS = ("cases", "tasks", "print", "sync", "settings")
+NAV_KEYS = ("cases", "tasks", "print", "sync", "duplicates", "settings")
 
 
 STATUS_DELAY_MS = 1500
@@ -153,6 +153,10 @@ class MainWindow(QMainWindow):
             from desktop.ui.sync_page import SyncPage
 
             return SyncPage(self.ctx, self.sync_worker)
+        if key == "duplicates":
+            from desktop.ui.duplicates_page import DuplicatesPage
+
+            return DuplicatesPage(self.ctx, self.sync_worker)
         if key == "case_file":
             from desktop.ui.case_file import CaseFileView
 
@@ -176,7 +180,7 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self._shown_as[key])
             if self.nav.currentRow() != row:
                 self.nav.setCurrentRow(row)
-            if key in ("tasks", "sync", "print"):
+            if key in ("tasks", "sync", "print", "duplicates"):
                 page.refresh()
 
     def open_case(self, case_id: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from desktop.ui.i18n import tr
 
@@ -266,3 +267,21 @@ class CaseTableModel(RowTableModel):
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)
             )
+
+
+def list_view(model: RowTableModel, min_height: int = 90) -> QTableView:
+    """A table of a short list: whole rows selected one at a time, columns sharing the width."""
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setMinimumHeight(min_height)
+    return view
+
+
+def selected_row(view: QTableView, model: RowTableModel) -> Any:
+    """The row object selected in ``view`` (None when nothing is)."""
+    rows = view.selectionModel().selectedRows()
+    return model.row_at(rows[0].row()) if rows else None

@@ -15,21 +15,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
-from desktop.ui.i18n import tr
-from desktop.ui.models import Column, RowTableModel
+from desktop.ui.i18n import format_moment, tr
+from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 
 
@@ -41,21 +39,21 @@ def failed_columns() -> list[Column]:
     ]
 
 
+def _side(side: coordination.Side) -> str:
+    when = format_moment(side.at.isoformat()) if side.at else ""
+    return f"{side.value} ({', '.join(part for part in (side.by, when) if part)})"
+
+
 def conflict_columns() -> list[Column]:
     return [
-        Column("ui.sync_page.col.what", lambda c: c.what),
-        Column("ui.sync_page.col.kept", lambda c: f"{c.applied.value} ({c.applied.by})"),
-        Column("ui.sync_page.col.other", lambda c: f"{c.other.value} ({c.other.by})"),
+        Column(
+            "ui.sync_page.col.case",
+            lambda c: " · ".join(part for part in (c.person_name, c.case_number) if part),
+        ),
+        Column("ui.sync_page.col.what", lambda c: coordination.detail_text(c.entity, c.field, tr)),
+        Column("ui.sync_page.col.kept", lambda c: _side(c.applied)),
+        Column("ui.sync_page.col.other", lambda c: _side(c.other)),
     ]
-
-
-def _table(model: RowTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    view.setMinimumHeight(90)
-    return view
 
 
 class SyncPage(Retranslating):
@@ -134,7 +132,7 @@ class SyncPage(Retranslating):
 
         self.failed_box = QGroupBox()
         self.failed_model = RowTableModel(failed_columns())
-        self.failed_view = _table(self.failed_model)
+        self.failed_view = list_view(self.failed_model)
         self.retry_button = QPushButton()
         self.retry_button.clicked.connect(self.retry)
         failed_layout = QVBoxLayout(self.failed_box)
@@ -143,12 +141,28 @@ class SyncPage(Retranslating):
 
         self.conflict_box = QGroupBox()
         self.conflict_model = RowTableModel(conflict_columns())
-        self.conflict_view = _table(self.conflict_model)
+        self.conflict_view = list_view(self.conflict_model)
         self.conflict_hint = QLabel()
         self.conflict_hint.setWordWrap(True)
+        # a coordinator settles a conflict here; others only see it
+        self.coordinator = False
+        self.keep_button = QPushButton()
+        self.keep_button.setObjectName("keep_in_force")
+        self.keep_button.clicked.connect(lambda: self.resolve(keep_other=False))
+        self.flip_button = QPushButton()
+        self.flip_button.setObjectName("use_other")
+        self.flip_button.clicked.connect(lambda: self.resolve(keep_other=True))
+        self.conflict_view.selectionModel().selectionChanged.connect(
+            lambda *_: self._enable_resolve()
+        )
         conflict_layout = QVBoxLayout(self.conflict_box)
         conflict_layout.addWidget(self.conflict_hint)
         conflict_layout.addWidget(self.conflict_view)
+        resolve_row = QHBoxLayout()
+        resolve_row.addStretch(1)
+        resolve_row.addWidget(self.keep_button)
+        resolve_row.addWidget(self.flip_button)
+        conflict_layout.addLayout(resolve_row)
 
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
@@ -169,19 +183,23 @@ class SyncPage(Retranslating):
         """Read the overview, failed items and conflicts off the GUI thread."""
         store = self.ctx.store
 
-        def read() -> tuple[sync_view.SyncOverview, list[object], list[object]]:
+        def read() -> tuple[sync_view.SyncOverview, list[object], list[object], bool]:
             return (
                 sync_view.overview(store),
                 list(sync_view.failed_items(store)),
                 list(coordination.conflicts(store)),
+                coordination.may_coordinate(store),
             )
 
         self.ctx.ops.run(read, on_success=self._loaded, key="sync_page")
 
-    def _loaded(self, result: tuple[sync_view.SyncOverview, list[object], list[object]]) -> None:
-        self.view, failed, found = result
+    def _loaded(
+        self, result: tuple[sync_view.SyncOverview, list[object], list[object], bool]
+    ) -> None:
+        self.view, failed, found, self.coordinator = result
         self.failed_model.set_rows(failed)
         self.conflict_model.set_rows(found)
+        self._enable_resolve()
         if not self.server.hasFocus():
             self.server.setText(self.view.server_url or "")
         self.office.blockSignals(True)
@@ -239,6 +257,40 @@ class SyncPage(Retranslating):
 
         self.ctx.ops.run(lambda: sync_view.retry_failed(store), write=True, on_success=done)
 
+    def _enable_resolve(self) -> None:
+        chosen = selected_row(self.conflict_view, self.conflict_model) is not None
+        for button in (self.keep_button, self.flip_button):
+            button.setVisible(self.coordinator)
+            button.setEnabled(self.coordinator and chosen)
+
+    def resolve(self, *, keep_other: bool) -> None:
+        """Settle the selected conflict on the server (a coordinator's choice), then sync:
+        a value put in force reaches this laptop's case file with that sync."""
+        conflict = selected_row(self.conflict_view, self.conflict_model)
+        if conflict is None or not self.coordinator:
+            return
+        chosen = conflict.other if keep_other else conflict.applied
+        question = tr(
+            "ui.sync_page.confirm_resolve",
+            value=chosen.value,
+            detail=coordination.detail_text(conflict.entity, conflict.field, tr),
+            person=conflict.person_name or conflict.row_id,
+        )
+        if not self.ctx.dialogs.confirm(question):
+            return
+        store, factory = self.ctx.store, self.worker.http_factory or sync_view.default_http
+
+        def done(_status: object) -> None:
+            self.ctx.dialogs.info(tr("ui.sync_page.resolved"))
+            self.refresh()
+            self.worker.sync_now()
+
+        self.ctx.ops.run(
+            lambda: coordination.resolve_conflict(store, conflict.id, keep_other, factory),
+            write=True,
+            on_success=done,
+        )
+
     def _metered_changed(self) -> None:
         store, metered, limit = self.ctx.store, self.metered.isChecked(), self.limit.value()
         self.ctx.ops.run(
@@ -285,6 +337,8 @@ class SyncPage(Retranslating):
         self.retry_button.setText(tr("ui.sync_page.retry"))
         self.conflict_box.setTitle(tr("ui.sync_page.conflict_box"))
         self.conflict_hint.setText(tr("ui.sync_page.conflict_hint"))
+        self.keep_button.setText(tr("ui.sync_page.keep_in_force"))
+        self.flip_button.setText(tr("ui.sync_page.use_other"))
         self.failed_model.retranslate()
         self.conflict_model.retranslate()
         view = self.view

@@ -138,7 +138,7 @@ class SyncWorker(QObject):
             view = services.overview(store)
             if not view.registered:
                 return view, None
-            return view, services.probe(store, factory or services.default_http)
+            return view, services.probe(store, factory or services.quick_http)
 
         self._set(WorkerState(Phase.CHECKING))
         self.ctx.ops.run(check, on_success=self._checked, on_failure=self._failed, owner=self)

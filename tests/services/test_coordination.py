@@ -4,71 +4,43 @@ and every refusal a clear error that changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person
-from desktop.models.store import Store, create_store
+from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
-from desktop.services import cases, coordination, people, sync_view
+from desktop.services import cases, coordination
 from sync.protocol import Role
-from sync.server import admin
-from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client
-
-URL = "http://testserver"
-
-
-@pytest.fixture
-def factory(server_app: Any) -> Callable[[str], Any]:
-    return lambda url: in_process_client(server_app)
-
-
-def _device(root: Path, user: str, factory: Callable[[str], Any]) -> Store:
-    store = create_store(root, PASSPHRASE)
-    sync_view.register(store, URL, user, SERVER_PASSWORD, root.name, factory)
-    return store
+from tests.coordination import (
+    Factory,
+    add_account,
+    case_of,
+    conflicting_birth_dates,
+    make_person,
+    new_device,
+    register,
+    synced,
+)
 
 
 @pytest.fixture
-def caseworker(store: Store, factory: Callable[[str], Any]) -> Store:
-    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", factory)
-    return store
+def caseworker(store: Store, server_http: Factory) -> Store:
+    return register(store, "somchai", server_http)
 
 
 @pytest.fixture
-def coordinator(tmp_path: Path, server_app: Any, factory: Callable[[str], Any]) -> Iterator[Store]:
-    ctx = server_app.state.ctx
-    admin.create_user(ctx.engine, ctx.hasher, "nok", SERVER_PASSWORD, Role.COORDINATOR, ["TAK-01"])
-    store = _device(tmp_path / "office-pc", "nok", factory)
+def coordinator(tmp_path: Path, server_app: Any, server_http: Factory) -> Iterator[Store]:
+    add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01"])
+    store = new_device(tmp_path / "office-pc", "nok", server_http)
     yield store
     store.close()
-
-
-def _person(store: Store, name: str, birth: str | None = None, passport: str | None = None) -> str:
-    documents = [people.DocumentInput("passport", passport)] if passport else []
-    made = people.create_person(
-        store,
-        people.PersonInput(
-            names=[people.NameInput(name, "latin")], birth_date=birth, documents=documents
-        ),
-    )
-    return made.person_id
-
-
-def _case_of(store: Store, person_id: str) -> str:
-    with store.read() as session:
-        return session.scalars(select(Case.id).where(Case.person_id == person_id)).one()
-
-
-def _sync(store: Store, factory: Callable[[str], Any]) -> None:
-    summary = sync_view.run_sync(store, factory)
-    assert summary.ok, summary.error
 
 
 def test_registration_keeps_the_account_role(caseworker: Store, coordinator: Store) -> None:
@@ -79,22 +51,22 @@ def test_registration_keeps_the_account_role(caseworker: Store, coordinator: Sto
 
 
 def test_the_role_is_asked_again_and_kept_as_it_was_offline(
-    coordinator: Store, factory: Callable[[str], Any]
+    coordinator: Store, server_http: Factory
 ) -> None:
     coordinator.set_setting(coordination.ROLE_SETTING, None)  # registered by an older app
-    assert coordination.refresh_role(coordinator, factory) == "coordinator"
+    assert coordination.refresh_role(coordinator, server_http) == "coordinator"
     assert coordination.may_coordinate(coordinator)
     assert coordination.refresh_role(coordinator, lambda url: _offline()) == "coordinator"
 
 
 def test_duplicates_by_document_and_by_name_and_birth_date(store: Store) -> None:
-    first = _person(store, "Aung Aung", "1990-01-02", "MA1234567")
-    same_passport = _person(store, "Aung Aung Oo", "1991-05-05", "MA1234567")
-    same_name = _person(store, "aung  AUNG", "1990-01-02")
-    _person(store, "Aung Aung", "1990")  # a year only: too vague to pair
-    _person(store, "Mo", "1985-03-04")
-    _person(store, "Mo", "1985-03-04")  # too short a name to call two people one
-    _person(store, "Thida", "1992-02-02", "MB7654321")
+    first = make_person(store, "Aung Aung", "1990-01-02", "MA1234567")
+    same_passport = make_person(store, "Aung Aung Oo", "1991-05-05", "MA1234567")
+    same_name = make_person(store, "aung  AUNG", "1990-01-02")
+    make_person(store, "Aung Aung", "1990")  # a year only: too vague to pair
+    make_person(store, "Mo", "1985-03-04")
+    make_person(store, "Mo", "1985-03-04")  # too short a name to call two people one
+    make_person(store, "Thida", "1992-02-02", "MB7654321")
 
     found = coordination.duplicate_people(store)
 
@@ -113,18 +85,18 @@ def test_duplicates_by_document_and_by_name_and_birth_date(store: Store) -> None
 
 
 def test_merge_moves_the_case_file_and_undo_gives_it_back(
-    caseworker: Store, coordinator: Store, factory: Callable[[str], Any]
+    caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
-    kept = _person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
-    extra = _person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
     cases.open_case(caseworker, extra)
-    case_id = _case_of(caseworker, extra)
-    _sync(caseworker, factory)
-    _sync(coordinator, factory)
+    case_id = case_of(caseworker, extra)
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
     pair = coordination.duplicate_people(coordinator)[0]
     assert {pair.first.person_id, pair.second.person_id} == {kept, extra}
 
-    merged = coordination.merge(coordinator, "person", extra, kept, factory)
+    merged = coordination.merge(coordinator, "person", extra, kept, server_http)
 
     assert (merged.source_name, merged.target_name, merged.merged_by) == (
         "Aung Aung Oo",
@@ -132,8 +104,8 @@ def test_merge_moves_the_case_file_and_undo_gives_it_back(
         "nok",
     )
     assert [m.id for m in coordination.merges(coordinator)] == [merged.id], "kept at once"
-    _sync(coordinator, factory)
-    _sync(caseworker, factory)
+    synced(coordinator, server_http)
+    synced(caseworker, server_http)
     for device in (coordinator, caseworker):
         with device.read() as session:
             assert session.get(Person, extra).merged_into == kept
@@ -142,29 +114,29 @@ def test_merge_moves_the_case_file_and_undo_gives_it_back(
             )
     assert coordination.duplicate_people(coordinator) == []
 
-    undone = coordination.undo_merge(coordinator, merged.id, factory)
+    undone = coordination.undo_merge(coordinator, merged.id, server_http)
 
     assert undone.undone
-    _sync(coordinator, factory)
+    synced(coordinator, server_http)
     with coordinator.read() as session:
         assert session.get(Person, extra).merged_into is None
         assert session.get(Case, case_id).person_id == extra
     assert coordination.duplicate_people(coordinator) == [], "undo said: two people"
     with pytest.raises(UserError) as twice:
-        coordination.undo_merge(coordinator, merged.id, factory)
+        coordination.undo_merge(coordinator, merged.id, server_http)
     assert twice.value.code == "coordination.not_found"
 
 
 def test_a_caseworker_is_refused_and_loses_the_buttons(
-    caseworker: Store, factory: Callable[[str], Any], server_app: Any
+    caseworker: Store, server_http: Factory, server_app: Any
 ) -> None:
-    a = _person(caseworker, "Aung Aung", "1990-01-02")
-    b = _person(caseworker, "Aung Aung", "1990-01-02")
-    _sync(caseworker, factory)
+    a = make_person(caseworker, "Aung Aung", "1990-01-02")
+    b = make_person(caseworker, "Aung Aung", "1990-01-02")
+    synced(caseworker, server_http)
     caseworker.set_setting(coordination.ROLE_SETTING, "coordinator")  # stale
 
     with pytest.raises(UserError) as refused:
-        coordination.merge(caseworker, "person", b, a, factory)
+        coordination.merge(caseworker, "person", b, a, server_http)
 
     assert refused.value.code == "coordination.not_coordinator"
     assert not coordination.may_coordinate(caseworker)
@@ -179,51 +151,34 @@ def test_a_caseworker_is_refused_and_loses_the_buttons(
 def test_a_merge_the_server_could_not_make_is_refused_before_asking(
     caseworker: Store, entity: str, same: bool
 ) -> None:
-    a = _person(caseworker, "Aung Aung")
+    a = make_person(caseworker, "Aung Aung")
     with pytest.raises(UserError) as refused:
         coordination.merge(caseworker, entity, a, a if same else "x", _exploding)
     assert refused.value.code == "coordination.merge_invalid"
 
 
 def test_a_merge_outside_the_coordinators_scope_is_refused(
-    tmp_path: Path, server_app: Any, coordinator: Store, factory: Callable[[str], Any]
+    tmp_path: Path, server_app: Any, coordinator: Store, server_http: Factory
 ) -> None:
-    ctx = server_app.state.ctx
-    admin.create_user(ctx.engine, ctx.hasher, "dara", SERVER_PASSWORD, Role.CASEWORKER, ["KAN-01"])
-    elsewhere = _device(tmp_path / "kan", "dara", factory)
-    a = _person(elsewhere, "Sok Dara", "1990-01-02")
-    b = _person(elsewhere, "Sok Dara", "1990-01-02")
-    _sync(elsewhere, factory)
+    add_account(server_app, "dara", Role.CASEWORKER, ["KAN-01"])
+    elsewhere = new_device(tmp_path / "kan", "dara", server_http)
+    a = make_person(elsewhere, "Sok Dara", "1990-01-02")
+    b = make_person(elsewhere, "Sok Dara", "1990-01-02")
+    synced(elsewhere, server_http)
     elsewhere.close()
 
     with pytest.raises(UserError) as refused:
-        coordination.merge(coordinator, "person", b, a, factory)
+        coordination.merge(coordinator, "person", b, a, server_http)
 
     assert refused.value.code in ("coordination.out_of_scope", "coordination.not_found")
     assert coordination.merges(coordinator) == []
 
 
-def _conflict(caseworker: Store, tmp_path: Path, factory: Callable[[str], Any]) -> tuple[str, str]:
-    """Two devices change one birth date offline; returns (person id, case number)."""
-    person = _person(caseworker, "Aung Aung", "1990-01-02")
-    cases.open_case(caseworker, person)
-    _sync(caseworker, factory)  # the case gets its number from the server's block
-    second = _device(tmp_path / "second", "somchai", factory)
-    _sync(second, factory)
-    people.update_person(caseworker, person, birth_date="1990-02-01")
-    people.update_person(second, person, birth_date="1991-01-02")
-    _sync(caseworker, factory)
-    _sync(second, factory)  # later stamp: in force; the first device's value lost
-    second.close()
-    with caseworker.read() as session:
-        return person, session.get(Case, _case_of(caseworker, person)).number
-
-
 def test_a_conflict_shows_its_person_and_case_and_flipping_puts_the_other_value_in_force(
-    caseworker: Store, coordinator: Store, tmp_path: Path, factory: Callable[[str], Any]
+    caseworker: Store, coordinator: Store, tmp_path: Path, server_http: Factory
 ) -> None:
-    person, number = _conflict(caseworker, tmp_path, factory)
-    _sync(coordinator, factory)
+    person, number = conflicting_birth_dates(caseworker, tmp_path / "second", server_http)
+    synced(coordinator, server_http)
 
     [conflict] = coordination.conflicts(coordinator)
 
@@ -239,32 +194,34 @@ def test_a_conflict_shows_its_person_and_case_and_flipping_puts_the_other_value_
     assert conflict.other.at is not None
     assert conflict.other.at <= conflict.applied.at
 
-    status = coordination.resolve_conflict(coordinator, conflict.id, True, factory)
+    status = coordination.resolve_conflict(coordinator, conflict.id, True, server_http)
 
     assert status == "flipped"
     assert coordination.conflicts(coordinator) == [], "no longer open on this device"
     [settled] = coordination.conflicts(coordinator, status=None)
     assert settled.resolved_by == "nok"
-    _sync(coordinator, factory)
-    _sync(caseworker, factory)
+    synced(coordinator, server_http)
+    synced(caseworker, server_http)
     for device in (coordinator, caseworker):
         with device.read() as session:
             assert session.get(Person, person).birth_date == "1990-02-01"
     with pytest.raises(UserError) as again:
-        coordination.resolve_conflict(coordinator, conflict.id, False, factory)
+        coordination.resolve_conflict(coordinator, conflict.id, False, server_http)
     assert again.value.code == "coordination.already_resolved"
 
 
 def test_confirming_keeps_the_value_in_force(
-    caseworker: Store, coordinator: Store, tmp_path: Path, factory: Callable[[str], Any]
+    caseworker: Store, coordinator: Store, tmp_path: Path, server_http: Factory
 ) -> None:
-    person, _number = _conflict(caseworker, tmp_path, factory)
-    _sync(coordinator, factory)
+    person, _number = conflicting_birth_dates(caseworker, tmp_path / "second", server_http)
+    synced(coordinator, server_http)
     [conflict] = coordination.conflicts(coordinator)
 
-    assert coordination.resolve_conflict(coordinator, conflict.id, False, factory) == "confirmed"
+    assert (
+        coordination.resolve_conflict(coordinator, conflict.id, False, server_http) == "confirmed"
+    )
 
-    _sync(coordinator, factory)
+    synced(coordinator, server_http)
     with coordinator.read() as session:
         assert session.get(Person, person).birth_date == "1991-01-02"
 
@@ -315,6 +272,12 @@ def _exploding(url: str) -> Any:
     raise AssertionError("no request should be made")
 
 
+def _text(key: str, lang: str) -> str:
+    from desktop.domain import i18n
+
+    return i18n.text(key, lang)
+
+
 def test_every_field_that_can_conflict_has_a_label_in_every_language() -> None:
     from desktop.domain import i18n
     from desktop.domain.catalogue import ENTITIES, Merge
@@ -328,7 +291,7 @@ def test_every_field_that_can_conflict_has_a_label_in_every_language() -> None:
     assert reviewed
     for lang in i18n.LANGUAGES:
         for entity, name in reviewed:
-            label = coordination.detail_text(entity, name, lambda key: i18n.text(key, lang))
+            label = coordination.detail_text(entity, name, functools.partial(_text, lang=lang))
             assert label != f"{entity}.{name}", (lang, entity, name)
     assert coordination.detail_text("person", "phone", str) == "person.phone", "no label"
     english = coordination.detail_text("person", "birth_date", i18n.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtPrintSupport import QPrinter
@@ -59,6 +60,17 @@ def ctx(qtbot: QtBot, store: Store, dialogs: FakeDialogs) -> Iterator[AppContext
 def drain(qtbot: QtBot, ctx: AppContext, timeout: int = 10_000) -> None:
     """Wait until every background operation has delivered its result."""
     qtbot.waitUntil(lambda: not ctx.ops.busy, timeout=timeout)
+
+
+def open_sync_page(qtbot: QtBot, ctx: AppContext, worker: Any) -> Any:
+    """A Sync page driven by ``worker``, its first read delivered."""
+    from desktop.ui.sync_page import SyncPage
+
+    page = SyncPage(ctx, worker)
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    return page
 
 
 class FakePrintDialogs:

@@ -25,7 +25,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
 from tests.conftest import SERVER_PASSWORD, in_process_client
-from tests.ui.conftest import drain
+from tests.ui.conftest import drain, open_sync_page
 
 PASSWORD = SERVER_PASSWORD
 URL = "http://testserver"
@@ -82,14 +82,6 @@ def _waiting(store: Store) -> int:
 def _worker(ctx: AppContext, factory: Any) -> SyncWorker:
     backoff = sync_view.Backoff(base=5.0, rand=lambda: 1.0)  # no jitter: step sizes exactly
     return SyncWorker(ctx, http_factory=factory, backoff=backoff)
-
-
-def _sync_page(qtbot: QtBot, ctx: AppContext, worker: SyncWorker) -> SyncPage:
-    page = SyncPage(ctx, worker)
-    qtbot.addWidget(page)
-    page.refresh()
-    drain(qtbot, ctx)
-    return page
 
 
 def _pulled_attachment(store: Store, filename: str, size: int) -> str:
@@ -209,7 +201,7 @@ def test_metered_link_asks_before_sending_and_sync_now_overrides(
     _cases(store, 1)
     sync_view.set_metered(store, True, 0)
     worker = _worker(ctx, lambda url: in_process_client(server_app))
-    page = _sync_page(qtbot, ctx, worker)
+    page = open_sync_page(qtbot, ctx, worker)
     waiting = _waiting(store)
     assert f"Will send {waiting} changes" in page.next_label.text()
     assert page.metered.isChecked()
@@ -241,7 +233,7 @@ def test_failed_items_are_listed_and_retried(
             .values(last_error="errno 120: office outside your scope", attempts=1)
         )
     worker = _worker(ctx, lambda url: in_process_client(server_app))
-    page = _sync_page(qtbot, ctx, worker)
+    page = open_sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 1
     # the reason in the reader's language, not the server's English
     said = page.failed_model.data(page.failed_model.index(0, 1))
@@ -262,7 +254,7 @@ def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     # a pulled attachment row whose file name has a folder in it: never fetched
     row_id = _pulled_attachment(store, "../x.jpg", 10)
     worker = _worker(ctx, lambda url: in_process_client(server_app))
-    page = _sync_page(qtbot, ctx, worker)
+    page = open_sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 0
     page.sync_button.click()
     qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
@@ -307,12 +299,15 @@ def test_conflicts_awaiting_a_coordinator_are_listed(
     drain(qtbot, ctx)
     model = page.conflict_model
     assert model.rowCount() == 1
-    assert [model.data(model.index(0, c)) for c in range(3)] == [
-        "person.birth_date",
+    assert [model.data(model.index(0, c)) for c in range(4)] == [
+        "",  # a person this device does not hold
+        "Person: birth date",
         "1990-01-02 (ann)",
         "1991-01-02 (bo)",
     ]
     assert "1 conflicts to review" in page.state_label.text()
+    assert page.keep_button.isHidden(), "settling is a coordinator's (none is registered here)"
+    assert page.flip_button.isHidden()
 
 
 @pytest.mark.parametrize(
@@ -388,7 +383,7 @@ def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     _pulled_attachment(store, "scan.jpg", 3 * 1024 * 1024)
     sync_view.set_metered(store, True, 1024)
     worker = _worker(ctx, lambda url: in_process_client(server_app))
-    page = _sync_page(qtbot, ctx, worker)
+    page = open_sync_page(qtbot, ctx, worker)
     assert "Will receive 1 attachments (3.0 MB)" in page.next_label.text()
     dialogs.confirm_answer = False
     _tick(qtbot, worker, ctx)
@@ -409,7 +404,7 @@ def test_a_laptop_clock_in_the_wrong_time_zone_is_pointed_out_on_the_sync_page(
     ahead = lambda: time.time() + 7 * 3600  # noqa: E731
     monkeypatch.setattr(sync_view, "probe", functools.partial(real_probe, clock=ahead))
     worker = _worker(ctx, lambda url: in_process_client(server_app))
-    page = _sync_page(qtbot, ctx, worker)
+    page = open_sync_page(qtbot, ctx, worker)
     _tick(qtbot, worker, ctx)
     assert worker.state.phase is Phase.IDLE  # it still syncs: the clock is only pointed out
     qtbot.waitUntil(lambda: "clock is 7 hours ahead" in page.state_label.text(), timeout=5000)
@@ -453,7 +448,7 @@ def test_the_office_is_chosen_among_the_accounts_offices_on_the_sync_page(
     sync_view.register(
         store, URL, "cora", PASSWORD, "laptop", lambda url: in_process_client(server_app)
     )
-    page = _sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
+    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
     offered = [page.office.itemText(i) for i in range(page.office.count())]
     assert offered == ["TAK-02", "TAK-03"]  # TAK-01, the store's first office, is not hers
     assert (page.office.currentText(), page.office.isEnabled()) == ("TAK-02", True)
@@ -470,6 +465,6 @@ def test_a_caseworker_of_one_office_cannot_change_it_on_the_sync_page(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
     _registered(store, server_app)
-    page = _sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
+    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
     assert [page.office.itemText(i) for i in range(page.office.count())] == ["TAK-01"]
     assert not page.office.isEnabled()

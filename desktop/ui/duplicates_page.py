@@ -1,0 +1,242 @@
+"""The Duplicates page: people who are probably one person, and the merges made.
+
+Anyone registered sees the list; a coordinator merges the second person of a pair into
+the first (or the other way round) and can undo a merge. A merge is made on the server
+(``desktop.services.coordination``), so it needs the link; what it moves reaches this
+laptop with the sync the page starts right after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import coordination, sync_view
+from desktop.ui.context import AppContext, Retranslating
+from desktop.ui.i18n import format_partial_date, tr
+from desktop.ui.models import Column, RowTableModel, list_view, selected_row
+from desktop.ui.sync_worker import SyncWorker
+
+__all__ = ["DuplicatesPage", "merge_columns", "pair_columns"]
+
+
+def _person(summary: Any) -> str:
+    """A person as a list shows them: name, birth date, documents, cases."""
+    parts = [summary.display_name or "?"]
+    if summary.birth_date:
+        parts.append(format_partial_date(summary.birth_date))
+    parts.extend(summary.documents)
+    parts.extend(summary.case_numbers)
+    return " · ".join(parts)
+
+
+def pair_columns() -> list[Column]:
+    return [
+        Column("ui.duplicates.col.first", lambda d: _person(d.first)),
+        Column("ui.duplicates.col.second", lambda d: _person(d.second)),
+        Column("ui.duplicates.col.why", lambda d: coordination.reason_text(d, tr)),
+    ]
+
+
+def merge_columns() -> list[Column]:
+    return [
+        # once a merge has synced, B's names hang from A: B is named by its id
+        Column(
+            "ui.duplicates.col.merged",
+            lambda m: m.source_name or tr("ui.duplicates.moved_away", id=m.source_id[:8]),
+        ),
+        Column("ui.duplicates.col.into", lambda m: m.target_name or m.target_id),
+        Column("ui.duplicates.col.by", lambda m: m.merged_by),
+        Column(
+            "ui.duplicates.col.state",
+            lambda m: tr("ui.duplicates.undone" if m.undone else "ui.duplicates.in_force"),
+        ),
+    ]
+
+
+class DuplicatesPage(Retranslating):
+    """Likely duplicate people with Merge buttons, and the merges with Undo."""
+
+    def __init__(
+        self, ctx: AppContext, worker: SyncWorker | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.worker = worker or SyncWorker(ctx, parent=self)
+        self.coordinator = False
+
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.role_label = QLabel()
+        self.role_label.setWordWrap(True)
+        self.role_label.setObjectName("role_note")
+
+        self.pair_box = QGroupBox()
+        self.pair_model = RowTableModel(pair_columns())
+        self.pair_view = list_view(self.pair_model)
+        self.merge_into_first = QPushButton()
+        self.merge_into_first.setObjectName("merge_into_first")
+        self.merge_into_first.clicked.connect(lambda: self.merge(into_first=True))
+        self.merge_into_second = QPushButton()
+        self.merge_into_second.setObjectName("merge_into_second")
+        self.merge_into_second.clicked.connect(lambda: self.merge(into_first=False))
+        self.refresh_button = QPushButton()
+        self.refresh_button.clicked.connect(self.refresh)
+        pair_buttons = QHBoxLayout()
+        pair_buttons.addWidget(self.merge_into_first)
+        pair_buttons.addWidget(self.merge_into_second)
+        pair_buttons.addStretch(1)
+        pair_buttons.addWidget(self.refresh_button)
+        pair_layout = QVBoxLayout(self.pair_box)
+        pair_layout.addWidget(self.pair_view)
+        pair_layout.addLayout(pair_buttons)
+
+        self.merge_box = QGroupBox()
+        self.merge_model = RowTableModel(merge_columns())
+        self.merge_view = list_view(self.merge_model)
+        self.undo_button = QPushButton()
+        self.undo_button.setObjectName("undo_merge")
+        self.undo_button.clicked.connect(self.undo)
+        merge_layout = QVBoxLayout(self.merge_box)
+        merge_layout.addWidget(self.merge_view)
+        merge_buttons = QHBoxLayout()
+        merge_buttons.addStretch(1)
+        merge_buttons.addWidget(self.undo_button)
+        merge_layout.addLayout(merge_buttons)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.role_label)
+        layout.addWidget(self.pair_box, 2)
+        layout.addWidget(self.merge_box, 1)
+
+        for view in (self.pair_view, self.merge_view):
+            view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
+        self.worker.synced.connect(lambda _summary: self.refresh())
+        self.retranslate()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the pairs and merges off the GUI thread; then ask the server for the
+        account's role (an admin may have changed it), which needs no answer offline."""
+        store = self.ctx.store
+
+        def read() -> tuple[list[Any], list[Any], bool]:
+            return (
+                coordination.duplicate_people(store),
+                coordination.merges(store),
+                coordination.may_coordinate(store),
+            )
+
+        self.ctx.ops.run(read, on_success=self._loaded, key="duplicates")
+        factory = self.worker.http_factory or sync_view.quick_http
+        self.ctx.ops.run(
+            lambda: coordination.ask_role(store, factory),
+            on_success=self._heard_role,
+            key="duplicates_role",
+        )
+
+    def _heard_role(self, role: str | None) -> None:
+        """Keep the role the server told (nothing to do when it did not answer)."""
+        if role is None:
+            return
+        store = self.ctx.store
+        self.ctx.ops.run(
+            lambda: coordination.keep_role(store, role),
+            write=True,
+            on_success=lambda _r: self._role(role in coordination.COORDINATING_ROLES),
+        )
+
+    def _loaded(self, result: tuple[list[Any], list[Any], bool]) -> None:
+        pairs, merges, coordinator = result
+        self.pair_model.set_rows(pairs)
+        self.merge_model.set_rows(merges)
+        self._role(coordinator)
+
+    def _role(self, coordinator: bool) -> None:
+        self.coordinator = bool(coordinator)
+        self.role_label.setVisible(not self.coordinator)
+        self._enable()
+
+    def _enable(self) -> None:
+        pair = selected_row(self.pair_view, self.pair_model) is not None
+        merge = selected_row(self.merge_view, self.merge_model)
+        for button in (self.merge_into_first, self.merge_into_second):
+            button.setEnabled(self.coordinator and pair)
+        self.undo_button.setEnabled(self.coordinator and merge is not None and not merge.undone)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def merge(self, *, into_first: bool) -> None:
+        """Merge the selected pair's other person into the one chosen, after asking."""
+        pair = selected_row(self.pair_view, self.pair_model)
+        if pair is None or not self.coordinator:
+            return
+        target, source = (pair.first, pair.second) if into_first else (pair.second, pair.first)
+        question = tr(
+            "ui.duplicates.confirm_merge",
+            source=_person(source),
+            target=_person(target),
+        )
+        if not self.ctx.dialogs.confirm(question):
+            return
+        store, factory = self.ctx.store, self.worker.http_factory or sync_view.default_http
+        self.ctx.ops.run(
+            lambda: coordination.merge(
+                store, "person", source.person_id, target.person_id, factory
+            ),
+            write=True,
+            on_success=lambda _m: self._done("ui.duplicates.merged"),
+        )
+
+    def undo(self) -> None:
+        """Undo the selected merge, after asking."""
+        merge = selected_row(self.merge_view, self.merge_model)
+        if merge is None or merge.undone or not self.coordinator:
+            return
+        question = tr(
+            "ui.duplicates.confirm_undo",
+            source=merge.source_name or tr("ui.duplicates.moved_away", id=merge.source_id[:8]),
+            target=merge.target_name or merge.target_id,
+        )
+        if not self.ctx.dialogs.confirm(question):
+            return
+        store, factory = self.ctx.store, self.worker.http_factory or sync_view.default_http
+        self.ctx.ops.run(
+            lambda: coordination.undo_merge(store, merge.id, factory),
+            write=True,
+            on_success=lambda _m: self._done("ui.duplicates.undone_ok"),
+        )
+
+    def _done(self, message: str) -> None:
+        """The server took it: say so, and sync, which brings the rows it moved."""
+        self.ctx.dialogs.info(tr(message))
+        self.refresh()
+        self.worker.sync_now()
+
+    # -- texts -----------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.heading.setText(tr("ui.duplicates.heading"))
+        self.hint.setText(tr("ui.duplicates.hint"))
+        self.role_label.setText(tr("ui.duplicates.not_coordinator"))
+        self.pair_box.setTitle(tr("ui.duplicates.pair_box"))
+        self.merge_box.setTitle(tr("ui.duplicates.merge_box"))
+        self.merge_into_first.setText(tr("ui.duplicates.merge_into_first"))
+        self.merge_into_second.setText(tr("ui.duplicates.merge_into_second"))
+        self.refresh_button.setText(tr("ui.refresh"))
+        self.undo_button.setText(tr("ui.duplicates.undo"))
+        self.pair_model.retranslate()
+        self.merge_model.retranslate()

@@ -1,0 +1,76 @@
+"""Shared steps of the coordination tests (service, UI): devices registered with an
+in-process server, people made on them, a conflict made the way caseworkers make one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from desktop.models.entities import Case
+from desktop.models.store import Store, create_store
+from desktop.services import cases, people, sync_view
+from sync.protocol import Role
+from sync.server import admin
+from tests.conftest import PASSPHRASE, SERVER_PASSWORD
+
+URL = "http://testserver"
+Factory = Callable[[str], Any]
+
+
+def add_account(server_app: Any, user: str, role: Role, offices: list[str]) -> None:
+    ctx = server_app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, user, SERVER_PASSWORD, role, offices)
+
+
+def register(store: Store, user: str, factory: Factory) -> Store:
+    sync_view.register(store, URL, user, SERVER_PASSWORD, store.paths.root.name, factory)
+    return store
+
+
+def new_device(root: Path, user: str, factory: Factory) -> Store:
+    """A new store at ``root``, registered as ``user``; the caller closes it."""
+    return register(create_store(root, PASSPHRASE), user, factory)
+
+
+def make_person(
+    store: Store, name: str, birth: str | None = None, passport: str | None = None
+) -> str:
+    documents = [people.DocumentInput("passport", passport)] if passport else []
+    made = people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput(name, "latin")], birth_date=birth, documents=documents
+        ),
+    )
+    return made.person_id
+
+
+def case_of(store: Store, person_id: str) -> str:
+    with store.read() as session:
+        return session.scalars(select(Case.id).where(Case.person_id == person_id)).one()
+
+
+def synced(store: Store, factory: Factory) -> None:
+    summary = sync_view.run_sync(store, factory)
+    assert summary.ok, summary.error
+
+
+def conflicting_birth_dates(caseworker: Store, root: Path, factory: Factory) -> tuple[str, str]:
+    """A second device of the same caseworker changes a birth date the first changes too,
+    both offline; the second syncs last, so its value is in force. Returns the person's
+    id and their case's number (from the server's block)."""
+    person = make_person(caseworker, "Aung Aung", "1990-01-02")
+    cases.open_case(caseworker, person)
+    synced(caseworker, factory)
+    second = new_device(root, "somchai", factory)
+    synced(second, factory)
+    people.update_person(caseworker, person, birth_date="1990-02-01")
+    people.update_person(second, person, birth_date="1991-01-02")
+    synced(caseworker, factory)
+    synced(second, factory)
+    second.close()
+    with caseworker.read() as session:
+        return person, session.get(Case, case_of(caseworker, person)).number
