@@ -117,6 +117,19 @@ def shoot() -> int:
         window.show_page(3)  # the Sync page
         settle(600)
         window.grab().save(str(OUT / "sync-page-th.png"))
+        show_coordination(store)
+        window.show_page(3)  # the Sync page again: a coordinator settles a conflict
+        settle(600)
+        window.sync_page.conflict_view.selectRow(0)
+        scroll = window.sync_page.parentWidget().parentWidget().verticalScrollBar()
+        scroll.setValue(scroll.maximum())
+        settle()
+        window.grab().save(str(OUT / "sync-conflicts-th.png"))
+        for lang in ("th", "my"):
+            language.set_language(lang)
+            window.show_page(4)  # the Duplicates page
+            settle(600)
+            window.grab().save(str(OUT / f"duplicates-{lang}.png"))
         window.close()
         ops.wait()
         store.close()
@@ -140,6 +153,60 @@ def show_sync_state(store: Store) -> None:
     )
     page = p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
     # applying a page needs no network: the client is never called
+    SyncService(store, SyncClient(sync_view.offline_http())).apply_page(page)
+
+
+def show_coordination(store: Store) -> None:
+    """A coordinator's device: the same worker recorded twice (one passport), a merge the
+    server reported, and a conflict on a birth date."""
+    from sqlalchemy import select
+
+    from desktop.models.entities import IdentityDocument, PersonName
+    from desktop.services import coordination, people, sync_view
+    from desktop.services.sync import SyncService
+    from sync import protocol as p
+    from sync.client.http import SyncClient
+
+    store.set_setting(coordination.ROLE_SETTING, "coordinator")
+    with store.read() as session:
+        docs = session.execute(
+            select(IdentityDocument.person_id, IdentityDocument.kind, IdentityDocument.number)
+            .where(IdentityDocument.kind == "passport")
+            .limit(2)
+        ).all()
+        name = session.scalars(
+            select(PersonName.full_name).where(PersonName.person_id == docs[0][0])
+        ).first()
+    people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput(name or "Aung Aung", "latin")],
+            documents=[people.DocumentInput(docs[0][1], docs[0][2])],
+        ),
+    )
+    side = {"device_id": "laptop-2", "user_id": "somchai"}
+    conflict = p.ConflictRecord(
+        id="00000000-0000-4000-8000-0000000000c1",
+        seq=2,
+        entity="person",
+        row_id=docs[1][0],
+        field="birth_date",
+        office="TAK-01",
+        applied=p.Side(value="1991-01-02", hlc="0001773500000000-0000-laptop-2", **side),
+        other=p.Side(value="1990-02-01", hlc="0001773400000000-0000-laptop-1", **side),
+        status="open",
+    )
+    merge = p.MergeRecord(
+        id="00000000-0000-4000-8000-0000000000e1",
+        seq=3,
+        entity="person",
+        source_id=docs[1][0],
+        target_id=docs[0][0],
+        office="TAK-01",
+        merged_by="nok",
+        undone=True,
+    )
+    page = p.PullPage(since=1, rows=[], merges=[merge], conflicts=[conflict], cursor=3, more=False)
     SyncService(store, SyncClient(sync_view.offline_http())).apply_page(page)
 
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.domain import i18n, text
+from desktop.domain import catalogue, i18n, text
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
 from desktop.models.base import synced_classes
@@ -135,6 +135,13 @@ class Conflict:
     def what(self) -> str:
         return f"{self.entity}.{self.field}"
 
+    @property
+    def is_date(self) -> bool:
+        """True when both values are dates (a list shows them as dates, not ISO text)."""
+        spec = catalogue.ENTITIES.get(self.entity)
+        found = spec.fields.get(self.field) if spec else None
+        return found is not None and found.type in _DATE_TYPES
+
 
 def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> list[Conflict]:
     """Conflicts kept from pulls (``status`` None: all), newest first, each with the
@@ -181,7 +188,16 @@ def detail_text(entity: str, field: str, translate: Callable[..., str]) -> str:
 
 def reason_text(pair: DuplicatePair, translate: Callable[..., str]) -> str:
     """Why two people look like one, in the reader's language."""
-    return translate(f"coordination.reason.{pair.reason}", detail=pair.detail)
+    detail = document_text(pair.detail, translate) if pair.reason == "document" else pair.detail
+    return translate(f"coordination.reason.{pair.reason}", detail=detail)
+
+
+def document_text(document: str, translate: Callable[..., str]) -> str:
+    """A ``kind:number`` document of a :class:`~desktop.services.search.PersonSummary` as
+    a person reads it ("Passport MA1234567"); a kind without a label stays as it is."""
+    kind, _colon, number = document.partition(":")
+    key = f"ui.document_kind.{kind}"
+    return f"{translate(key)} {number}" if i18n.has(key) else document
 
 
 def value_text(value: Any) -> str:
@@ -199,6 +215,10 @@ def _side(side: dict[str, Any]) -> Side:
         at = None
     return Side(value_text(side.get("value")), str(side.get("user_id", "")), at)
 
+
+_DATE_TYPES = frozenset(
+    {catalogue.FieldType.DATE, catalogue.FieldType.PARTIAL_DATE, catalogue.FieldType.MONTH}
+)
 
 # How a row reaches the person whose case file it belongs to: (field, parent entity).
 _PARENT = {

@@ -33,7 +33,7 @@ def _person(summary: Any) -> str:
     parts = [summary.display_name or "?"]
     if summary.birth_date:
         parts.append(format_partial_date(summary.birth_date))
-    parts.extend(summary.documents)
+    parts.extend(coordination.document_text(doc, tr) for doc in summary.documents)
     parts.extend(summary.case_numbers)
     return " · ".join(parts)
 

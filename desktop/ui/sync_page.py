@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
-from desktop.ui.i18n import format_moment, tr
+from desktop.ui.i18n import format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 
@@ -39,9 +39,10 @@ def failed_columns() -> list[Column]:
     ]
 
 
-def _side(side: coordination.Side) -> str:
+def _side(conflict: coordination.Conflict, side: coordination.Side) -> str:
+    value = format_partial_date(side.value) if conflict.is_date else side.value
     when = format_moment(side.at.isoformat()) if side.at else ""
-    return f"{side.value} ({', '.join(part for part in (side.by, when) if part)})"
+    return f"{value} ({', '.join(part for part in (side.by, when) if part)})"
 
 
 def conflict_columns() -> list[Column]:
@@ -51,8 +52,8 @@ def conflict_columns() -> list[Column]:
             lambda c: " · ".join(part for part in (c.person_name, c.case_number) if part),
         ),
         Column("ui.sync_page.col.what", lambda c: coordination.detail_text(c.entity, c.field, tr)),
-        Column("ui.sync_page.col.kept", lambda c: _side(c.applied)),
-        Column("ui.sync_page.col.other", lambda c: _side(c.other)),
+        Column("ui.sync_page.col.kept", lambda c: _side(c, c.applied)),
+        Column("ui.sync_page.col.other", lambda c: _side(c, c.other)),
     ]
 
 
@@ -272,7 +273,7 @@ class SyncPage(Retranslating):
         chosen = conflict.other if keep_other else conflict.applied
         question = tr(
             "ui.sync_page.confirm_resolve",
-            value=chosen.value,
+            value=format_partial_date(chosen.value) if conflict.is_date else chosen.value,
             detail=coordination.detail_text(conflict.entity, conflict.field, tr),
             person=conflict.person_name or conflict.row_id,
         )

@@ -302,8 +302,8 @@ def test_conflicts_awaiting_a_coordinator_are_listed(
     assert [model.data(model.index(0, c)) for c in range(4)] == [
         "",  # a person this device does not hold
         "Person: birth date",
-        "1990-01-02 (ann)",
-        "1991-01-02 (bo)",
+        "02/01/1990 (ann)",  # dates as the UI shows dates
+        "02/01/1991 (bo)",
     ]
     assert "1 conflicts to review" in page.state_label.text()
     assert page.keep_button.isHidden(), "settling is a coordinator's (none is registered here)"
