@@ -59,6 +59,10 @@ ROLE_SETTING = core.ROLE_SETTING
 COORDINATING_ROLES = frozenset({p.Role.COORDINATOR.value, p.Role.ADMIN.value})
 # A name shorter than this (after folding) is too common to call two people one.
 MIN_NAME_LENGTH = 4
+# A name and full birth date shared by more people than this is a common name with a
+# stand-in date (an unknown birth date is often written as 1 January), not one person
+# recorded again and again: such groups are not offered as duplicates.
+MAX_NAME_GROUP = 4
 
 
 # --- who may coordinate -----------------------------------------------------------------
@@ -305,8 +309,10 @@ def duplicate_people(store: Store, limit: int = 500) -> list[DuplicatePair]:
 
     The same identity document (kind and number) makes a pair; so does the same name
     (folded as search folds it: case, spaces, Latin accents) with the same full birth
-    date. A pair whose merge a coordinator undid is not offered again: the undo said
-    they are two people. Older person first, by id (ids are time-ordered).
+    date, unless more than :data:`MAX_NAME_GROUP` people share them. A pair whose merge a
+    coordinator undid is not offered again: the undo said they are two people. Pairs
+    sharing a document come first; at most ``limit`` pairs. Within a pair, the older
+    person first by id (ids are time-ordered).
     """
     with store.read() as session:
         live = (
@@ -346,16 +352,19 @@ def duplicate_people(store: Store, limit: int = 500) -> list[DuplicatePair]:
             )
         }
         pairs: dict[frozenset[str], tuple[str, str]] = {}
-        for (reason, detail), ids in sorted(by_key.items()):
+        for (reason, detail), ids in sorted(by_key.items()):  # documents first
+            if reason == "name_birth_date" and len(ids) > MAX_NAME_GROUP:
+                continue
             for a, b in _pairs(sorted(ids)):
                 key = frozenset((a, b))
-                if key not in undone and key not in pairs:
-                    pairs[key] = (reason, detail)
-                if len(pairs) >= limit:
-                    break
-        people = search.summaries(session, {pid for key in pairs for pid in key})
+                if key not in undone:
+                    pairs.setdefault(key, (reason, detail))
+            if len(pairs) >= limit:
+                break
+        chosen = list(pairs.items())[:limit]
+        people = search.summaries(session, {pid for key, _why in chosen for pid in key})
     found = []
-    for key, (reason, detail) in pairs.items():
+    for key, (reason, detail) in chosen:
         a, b = sorted(key)
         if a in people and b in people:
             found.append(DuplicatePair(people[a], people[b], reason, _detail(reason, detail)))

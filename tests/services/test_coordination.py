@@ -296,3 +296,18 @@ def test_every_field_that_can_conflict_has_a_label_in_every_language() -> None:
     assert coordination.detail_text("person", "phone", str) == "person.phone", "no label"
     english = coordination.detail_text("person", "birth_date", i18n.text)
     assert english == "Person: birth date"
+
+
+def test_a_name_and_date_that_many_share_is_not_offered_and_the_list_is_capped(
+    store: Store,
+) -> None:
+    for _ in range(coordination.MAX_NAME_GROUP + 1):  # a common name, a stand-in date
+        make_person(store, "Aung Aung", "1990-01-01")
+    shared = [make_person(store, f"Worker {i}", None, "MA7777777") for i in range(4)]
+
+    assert coordination.duplicate_people(store) == coordination.duplicate_people(store, 6)
+    found = coordination.duplicate_people(store)
+    assert {d.reason for d in found} == {"document"}
+    assert len(found) == 6, "four people sharing a passport: every pair of them"
+    assert {d.first.person_id for d in found} | {d.second.person_id for d in found} == set(shared)
+    assert len(coordination.duplicate_people(store, limit=2)) == 2
