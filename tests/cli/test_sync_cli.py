@@ -3,50 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from desktop.cli import main
 from desktop.cli import sync as sync_cli
-from sync.protocol import Role
 from sync.server import admin
-from sync.server.app import Settings, create_app
-from tests.postgres import free_port
-
-PASSWORD = "password-123"
-
-
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """``sapan serve``'s app (SQLite) under uvicorn in a thread; yields its base URL."""
-    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
-    ctx = app.state.ctx
-    admin.create_user(ctx.engine, ctx.hasher, "ann", PASSWORD, Role.CASEWORKER, ("MS",))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(20)
-    ctx.engine.dispose()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The passphrase and the server password from the environment; cheap key derivation."""
-    monkeypatch.setenv("SAPAN_KDF_N", "1024")
-    monkeypatch.setenv("SAPAN_PASSPHRASE", "correct horse battery")
-    monkeypatch.setenv("SAPAN_SERVER_PASSWORD", PASSWORD)
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -69,18 +32,6 @@ def test_sync_tunes_the_collector_once_the_store_is_open(
     assert calls == ["tune_gc"]
     summary = json.loads(capsys.readouterr().out)
     assert summary["error"] is None
-
-
-@pytest.fixture
-def registered(
-    live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_env: None
-) -> Path:
-    """A store in ``tmp_path / "store"`` registered with the live server as ann's."""
-    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
-    root = tmp_path / "store"
-    register = ["sync", "register", "--server", live_server, "--user", "ann"]
-    assert main(["--data-dir", str(root), *register]) == 0
-    return root
 
 
 def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
