@@ -20,7 +20,15 @@ from desktop.cli.common import Cli, add_store_options
 from desktop.domain.errors import UserError
 
 # Areas of commands, each a module in this package with a ``register`` function.
-AREAS: tuple[str, ...] = ("data", "store", "eligibility", "printing", "sync", "server")
+AREAS: tuple[str, ...] = (
+    "data",
+    "store",
+    "eligibility",
+    "printing",
+    "sync",
+    "server",
+    "coordinate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
