@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.common import Cli, add_json_option
-from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
 
 if TYPE_CHECKING:
@@ -78,13 +76,9 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _checked_id(value: str, name: str) -> str:
-    """``value`` if it could name a row, conflict or merge (canonical UUID text, as the
-    server gives ids out); else a clear error."""
-    from sync.protocol import UUID_PATTERN  # here: pydantic would slow every command's start
+    from desktop.services.coordination import check_id  # not at start-up: see ``sapan``
 
-    if re.fullmatch(UUID_PATTERN, value) is None:
-        raise UserError("coordinate.bad_id", name=name, value=value)
-    return value
+    return check_id(value, name)
 
 
 def _translator(lang: str) -> Callable[..., str]:
@@ -211,6 +205,12 @@ def _person_data(person: PersonSummary) -> dict[str, Any]:
     }
 
 
+def _documents(documents: tuple[str, ...], lang: str) -> list[str]:
+    from desktop.services.coordination import document_text
+
+    return [document_text(doc, _translator(lang)) for doc in documents]
+
+
 def _pair_lines(pair: DuplicatePair, why: str, lang: str) -> list[str]:
     lines = [why]
     for person in (pair.first, pair.second):
@@ -221,7 +221,7 @@ def _pair_lines(pair: DuplicatePair, why: str, lang: str) -> list[str]:
                 id=person.person_id,
                 name=" / ".join(person.names) or "-",
                 birth=person.birth_date or "?",
-                documents=", ".join(person.documents) or "-",
+                documents=", ".join(_documents(person.documents, lang)) or "-",
                 cases=", ".join(person.case_numbers) or "-",
             )
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +106,14 @@ def refresh_role(
     if role is not None:
         keep_role(store, role)
     return account_role(store)
+
+
+def check_id(value: str, name: str = "id") -> str:
+    """``value`` if it could name a row, conflict or merge (canonical UUID text, as ids are
+    given out); else a clear error, before anything is asked of the server."""
+    if re.fullmatch(p.UUID_PATTERN, value) is None:
+        raise UserError("coordination.bad_id", name=name, value=value)
+    return value
 
 
 # --- conflicts --------------------------------------------------------------------------
@@ -283,6 +292,7 @@ def resolve_conflict(
     Returns the conflict's new status (``confirmed`` or ``flipped``). The server's record
     is kept here at once; a flipped value reaches this device's row with the next sync.
     """
+    check_id(conflict_id, "conflict")
     with _client(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.resolve(conflict_id, keep_other))
     with store.remote_session() as session:
@@ -422,10 +432,10 @@ def merge(
     B's names, documents, jobs, contribution months and cases move onto A (a case's
     tracks and notes, for a case) with the next sync. Refusals are :class:`UserError`.
     """
-    if entity not in ("person", "case"):
+    if entity not in ("person", "case") or source_id == target_id:
         raise UserError("coordination.merge_invalid")
-    if source_id == target_id:
-        raise UserError("coordination.merge_invalid")
+    check_id(source_id, "source")
+    check_id(target_id, "target")
     with _client(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.merge(entity, source_id, target_id))
     with store.remote_session() as session:
@@ -440,6 +450,7 @@ def undo_merge(
     secrets: SecretStore | None = None,
 ) -> Merge:
     """Undo a merge: B stands on its own again, with the rows the merge moved."""
+    check_id(merge_id, "merge")
     with _client(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.undo_merge(merge_id))
     with store.remote_session() as session:

@@ -21,6 +21,7 @@ from desktop.models.entities import Case, Person
 from desktop.models.store import create_store, open_store
 from desktop.services import cases, coordination, people
 from tests.conftest import PASSPHRASE, SERVER_PASSWORD
+from tests.coordination import make_person
 
 # ids the server has never given out, in the shape it gives them
 UNKNOWN = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"
@@ -59,16 +60,10 @@ def coordinator(
 
 def _person(root: Path, name: str, birth: str, passport: str | None = None) -> str:
     """A new person on the device in ``root``, with a case; returns the person's id."""
-    documents = [people.DocumentInput("passport", passport)] if passport else []
     with open_store(root) as store:
-        made = people.create_person(
-            store,
-            people.PersonInput(
-                names=[people.NameInput(name, "latin")], birth_date=birth, documents=documents
-            ),
-        )
-        cases.open_case(store, made.person_id)
-    return made.person_id
+        person = make_person(store, name, birth, passport)
+        cases.open_case(store, person)
+    return person
 
 
 def _synced(sapan: Sapan, *roots: Path) -> None:
@@ -95,14 +90,14 @@ def test_a_coordinator_merges_two_people_sharing_a_passport_and_undoes_it(
     code, said, _err = sapan(coordinator, "coordinate", "duplicates")
 
     assert code == 0
-    assert "Same document passport:MA1234567" in said
-    assert f"{kept}  Aung Aung, born 1990-01-02; documents: passport:MA1234567" in said
+    assert "Same document Passport MA1234567" in said
+    assert f"{kept}  Aung Aung, born 1990-01-02; documents: Passport MA1234567" in said
     assert f"sapan coordinate merge person {extra} {kept}" in said, "B into A, ready to copy"
     code, raw, _err = sapan(coordinator, "coordinate", "duplicates", "--json")
     assert "အောင်အောင်ဦး" in raw, "JSON keeps every script as it is"
     [pair] = json.loads(raw)
     assert (pair["reason"], pair["detail"]) == ("document", "passport:MA1234567")
-    assert pair["why"] == "Same document passport:MA1234567"
+    assert pair["why"] == "Same document Passport MA1234567"
     assert (pair["first"]["person_id"], pair["second"]["person_id"]) == (kept, extra)
     assert pair["second"]["names"] == ["အောင်အောင်ဦး"]
     assert len(pair["second"]["case_numbers"]) == 1

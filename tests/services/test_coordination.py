@@ -248,15 +248,35 @@ def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None
     assert conflict.other.at is not None
 
 
+SOME_ID = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "x", "../../etc/passwd", SOME_ID.upper(), SOME_ID + " ", "١" * 36]
+)
+def test_a_malformed_id_is_refused_before_anything_is_asked(caseworker: Store, bad: str) -> None:
+    calls = [
+        lambda: coordination.resolve_conflict(caseworker, bad, True, _exploding),
+        lambda: coordination.undo_merge(caseworker, bad, _exploding),
+        lambda: coordination.merge(caseworker, "person", bad, SOME_ID, _exploding),
+        lambda: coordination.merge(caseworker, "case", SOME_ID, bad, _exploding),
+    ]
+    for call in calls:
+        with pytest.raises(UserError) as refused:
+            call()
+        assert refused.value.code == "coordination.bad_id"
+    assert coordination.merges(caseworker) == []
+
+
 def test_without_registration_nothing_is_asked(store: Store) -> None:
     with pytest.raises(UserError) as unregistered:
-        coordination.resolve_conflict(store, "c1", True, _exploding)
+        coordination.resolve_conflict(store, SOME_ID, True, _exploding)
     assert unregistered.value.code == "sync.not_registered"
 
 
 def test_an_unreachable_server_is_a_clear_error(caseworker: Store) -> None:
     with pytest.raises(UserError) as offline:
-        coordination.undo_merge(caseworker, "m1", lambda url: _offline())
+        coordination.undo_merge(caseworker, SOME_ID, lambda url: _offline())
     assert offline.value.code == "sync.unreachable"
     assert coordination.account_role(caseworker) == "caseworker"
 
