@@ -60,6 +60,8 @@ ROLE_SETTING = core.ROLE_SETTING
 COORDINATING_ROLES = frozenset({p.Role.COORDINATOR.value, p.Role.ADMIN.value})
 # A name shorter than this (after folding) is too common to call two people one.
 MIN_NAME_LENGTH = 4
+# How many pairs a list offers at once: merging them brings up the next ones.
+MAX_PAIRS = 500
 # A name and full birth date shared by more people than this is a common name with a
 # stand-in date (an unknown birth date is often written as 1 January), not one person
 # recorded again and again: such groups are not offered as duplicates.
@@ -314,7 +316,7 @@ class DuplicatePair:
     detail: str
 
 
-def duplicate_people(store: Store, limit: int = 500) -> list[DuplicatePair]:
+def duplicate_people(store: Store, limit: int = MAX_PAIRS) -> list[DuplicatePair]:
     """Pairs of live, unmerged people on this device who are probably one person.
 
     The same identity document (kind and number) makes a pair; so does the same name

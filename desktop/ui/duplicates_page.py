@@ -123,7 +123,9 @@ class DuplicatesPage(Retranslating):
 
         for view in (self.pair_view, self.merge_view):
             view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
-        self.worker.synced.connect(lambda _summary: self.refresh())
+        # after a sync the pairs may have changed; a hidden page reads when shown again
+        self.worker.synced.connect(self._synced)
+        self.loading = False
         self.retranslate()
 
     # -- reading ---------------------------------------------------------------------------
@@ -140,6 +142,8 @@ class DuplicatesPage(Retranslating):
                 coordination.may_coordinate(store),
             )
 
+        self.loading = True
+        self._pair_title()
         self.ctx.ops.run(read, on_success=self._loaded, key="duplicates")
         factory = self.worker.http_factory or sync_view.quick_http
         self.ctx.ops.run(
@@ -159,9 +163,15 @@ class DuplicatesPage(Retranslating):
             on_success=lambda _r: self._role(role in coordination.COORDINATING_ROLES),
         )
 
+    def _synced(self, _summary: object) -> None:
+        if self.isVisible():
+            self.refresh()
+
     def _loaded(self, result: tuple[list[Any], list[Any], bool]) -> None:
         pairs, merges, coordinator = result
+        self.loading = False
         self.pair_model.set_rows(pairs)
+        self._pair_title()
         self.merge_model.set_rows(merges)
         self._role(coordinator)
 
@@ -228,11 +238,21 @@ class DuplicatesPage(Retranslating):
 
     # -- texts -----------------------------------------------------------------------------
 
+    def _pair_title(self) -> None:
+        count = self.pair_model.rowCount()
+        if self.loading:
+            title = f"{tr('ui.duplicates.pair_box')} · {tr('ui.loading')}"
+        elif count >= coordination.MAX_PAIRS:
+            title = tr("ui.duplicates.pair_box_capped", count=count)
+        else:
+            title = f"{tr('ui.duplicates.pair_box')} ({count})"
+        self.pair_box.setTitle(title)
+
     def retranslate(self) -> None:
         self.heading.setText(tr("ui.duplicates.heading"))
         self.hint.setText(tr("ui.duplicates.hint"))
         self.role_label.setText(tr("ui.duplicates.not_coordinator"))
-        self.pair_box.setTitle(tr("ui.duplicates.pair_box"))
+        self._pair_title()
         self.merge_box.setTitle(tr("ui.duplicates.merge_box"))
         self.merge_into_first.setText(tr("ui.duplicates.merge_into_first"))
         self.merge_into_second.setText(tr("ui.duplicates.merge_into_second"))

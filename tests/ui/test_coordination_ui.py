@@ -58,6 +58,7 @@ def _duplicates(
     worker = _worker(ctx, server_http)
     page = DuplicatesPage(ctx, worker)
     qtbot.addWidget(page)
+    page.show()
     page.refresh()
     drain(qtbot, ctx)
     return page, worker
@@ -81,6 +82,7 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     page, worker = _duplicates(qtbot, ctx, server_http)
 
     assert page.pair_model.rowCount() == 1
+    assert page.pair_box.title() == "Possible duplicates (1)"
     texts = [page.pair_model.data(page.pair_model.index(0, c)) for c in range(3)]
     assert texts[2] == "Same document Passport MA1234567"
     assert "Passport MA1234567" in texts[0]
