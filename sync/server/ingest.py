@@ -1089,13 +1089,17 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
             raise ApiError(400, Errno.MERGE_INVALID, "one of the rows is already merged")
         office = ingest.office_of(request.entity, target) or ""
         children = _children(conn, request.entity, source, ingest.office_of(request.entity, source))
-        ingest.load({source, target} | {row_id for _entity, row_id in children})
+        own = _children(conn, request.entity, target, office)
+        ingest.load({source, target} | {row_id for _entity, row_id in children | own})
         seq = ingest.next_seq()
+        hanging = _children_pointing(ingest, caller, request.entity, children, source)
+        repeats = _repeats(
+            ingest, hanging, _children_pointing(ingest, caller, request.entity, own, target)
+        )
+        # a row that repeats one of A's is retired where it stands; the rest move to A
         moved = [
-            [entity, row_id, name]
-            for entity, row_id, name in _children_pointing(
-                ingest, caller, request.entity, children, source
-            )
+            [entity, row_id, RETIRED if (entity, row_id) in repeats else name]
+            for entity, row_id, name in hanging
         ]
         record = {
             "id": str(uuid.uuid4()),
@@ -1112,9 +1116,60 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
         conn.execute(merges.insert().values(**record))
         ingest.server_value(caller, request.entity, source, "merged_into", target)
         for entity, row_id, name in moved:
-            _point(ingest, caller, entity, row_id, name, target)
+            if name == RETIRED:
+                ingest.server_value(caller, entity, row_id, RETIRED, True)
+            else:
+                _point(ingest, caller, entity, row_id, name, target)
         ingest.flush()
     return _merge_record(_Row(record))
+
+
+# What makes two rows hanging from one person the same row: a person merged into another
+# often brings the very passport, or the very name, the other already has. Such a row is
+# retired (tombstoned, which undo reverses) instead of listed twice in A's case file, if
+# it holds nothing A's row lacks: every other field empty or equal.
+SAME_ROW: dict[str, tuple[str, ...]] = {
+    "identity_document": ("kind", "number"),
+    "person_name": ("kind", "full_name"),
+}
+# A merge record names a row it retired rather than moved by the tombstone pseudo-field.
+RETIRED = DELETED_FIELD
+
+
+def _repeats(
+    ingest: _Ingest, hanging: list[tuple[str, str, str]], own: list[tuple[str, str, str]]
+) -> set[tuple[str, str]]:
+    """(entity, row id) of the rows hanging from B that repeat a live row hanging from A."""
+    found: set[tuple[str, str]] = set()
+    for entity, row_id, _name in hanging:
+        key = SAME_ROW.get(entity)
+        if key is None or _value(ingest, entity, row_id, RETIRED):
+            continue
+        values = _fields(ingest, entity, row_id)
+        if any(values.get(field) in (None, "") for field in key):
+            continue
+        for other_entity, other_id, _other_name in own:
+            if other_entity != entity or _value(ingest, entity, other_id, RETIRED):
+                continue
+            theirs = _fields(ingest, entity, other_id)
+            if all(value in (None, "", theirs.get(field)) for field, value in values.items()):
+                found.add((entity, row_id))
+                break
+    return found
+
+
+def _fields(ingest: _Ingest, entity: str, row_id: str) -> dict[str, Any]:
+    """A row's catalogue fields but its references and office (which differ by nature)."""
+    return {
+        name: _value(ingest, entity, row_id, name)
+        for name, spec in ENTITIES[entity].fields.items()
+        if spec.type is not FieldType.REF and name != "office"
+    }
+
+
+def _value(ingest: _Ingest, entity: str, row_id: str, name: str) -> Any:
+    state = ingest.state((entity, row_id, name))
+    return state.value if state is not None else None
 
 
 def _children(
@@ -1164,8 +1219,7 @@ def _pointed(ingest: _Ingest, entity: str, row_id: str, name: str) -> Any:
     if ENTITIES[entity].append_only:
         whole = ingest.state((entity, row_id, WHOLE_ROW))
         return whole.value.get(name) if whole is not None else None
-    state = ingest.state((entity, row_id, name))
-    return state.value if state is not None else None
+    return _value(ingest, entity, row_id, name)
 
 
 def _point(ingest: _Ingest, caller: Caller, entity: str, row_id: str, name: str, to: str) -> None:
@@ -1200,8 +1254,12 @@ def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str
         ingest.server_value(caller, row.entity, row.source_id, "merged_into", None)
         for entity, row_id, name in moved:
             office = ingest.office_of(entity, row_id)
-            in_scope = office is not None and caller.may(office)
-            if in_scope and _pointed(ingest, entity, row_id, name) == row.target_id:
+            if office is None or not caller.may(office):
+                continue
+            if name == RETIRED:  # a row the merge retired as a repeat comes back
+                if _value(ingest, entity, row_id, RETIRED):
+                    ingest.server_value(caller, entity, row_id, RETIRED, False)
+            elif _pointed(ingest, entity, row_id, name) == row.target_id:
                 _point(ingest, caller, entity, row_id, name, row.source_id)
         ingest.flush()
         record = dict(row._mapping) | {"undone": True, "seq": seq}

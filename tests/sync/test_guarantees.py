@@ -21,6 +21,7 @@ from desktop.models.entities import (
 )
 from desktop.models.sync_records import SyncConflict
 from desktop.services.cases import CaseFilter, list_case_ids
+from desktop.services.search import search
 from desktop.services.sync import SyncSummary, reason
 from sync.protocol import Errno, Role
 from sync.server import admin
@@ -257,6 +258,61 @@ def test_what_hangs_from_a_merged_person_moves_to_the_target_and_back_on_undo(
         assert _hanging(device, Case, "person_id", dup) == {case}
         assert _get(device, IdentityDocument, late).person_id == keep  # made after: stays
         assert list_case_ids(device.store, CaseFilter(text="Ko Aung")) == [case]
+
+
+def _live(device: Device, cls: Any, parent: str) -> set[str]:
+    with device.store.read() as session:
+        return set(
+            session.scalars(select(cls.id).where(cls.person_id == parent, cls.deleted.is_(False)))
+        )
+
+
+def test_a_merge_retires_what_repeats_the_target_and_undo_brings_it_back(
+    server: Server, make_device: Any
+) -> None:
+    """The same worker registered twice usually has the same passport and name twice: after
+    the merge A's case file lists each once. A row of B that holds anything A's lacks
+    (here an expiry date) still moves, and undo restores every retired row."""
+    import datetime as dt
+
+    server.user("ann")
+    server.user("bee")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann, bee = make_device(server, "ann"), make_device(server, "bee")
+    keep, dup = new_person(ann, phone="1"), new_person(bee, phone="2")
+    kept_name = new_row(ann, PersonName, person_id=keep, full_name="Aung Aung", kind="native")
+    kept_passport = new_row(ann, IdentityDocument, person_id=keep, kind="passport", number="MA1")
+    kept_card = new_row(ann, IdentityDocument, person_id=keep, kind="pink_card", number="PC2")
+    same_name = new_row(bee, PersonName, person_id=dup, full_name="Aung Aung", kind="native")
+    alias = new_row(bee, PersonName, person_id=dup, full_name="Ko Aung", kind="alias")
+    same_passport = new_row(bee, IdentityDocument, person_id=dup, kind="passport", number="MA1")
+    dated_card = new_row(
+        bee,
+        IdentityDocument,
+        person_id=dup,
+        kind="pink_card",
+        number="PC2",
+        expires_on=dt.date(2027, 1, 31),  # A's card has no expiry: this one says more
+    )
+    for device in (ann, bee, ann):
+        assert device.sync().ok
+    record = server.device("cora").merge("person", dup, keep)
+
+    for device in (ann, bee):
+        assert device.sync().ok
+        assert _live(device, PersonName, keep) == {kept_name, alias}
+        assert _live(device, IdentityDocument, keep) == {kept_passport, kept_card, dated_card}
+        retired = _get(device, IdentityDocument, same_passport)
+        assert (retired.deleted, retired.person_id) == (True, dup)
+        assert _get(device, PersonName, same_name).deleted
+    server.device("cora").undo_merge(record.id)
+    for device in (ann, bee):
+        assert device.sync().ok
+        assert _live(device, PersonName, dup) == {same_name, alias}
+        assert _live(device, IdentityDocument, dup) == {same_passport, dated_card}
+        assert _live(device, IdentityDocument, keep) == {kept_passport, kept_card}
+        found = {hit.person_id for hit in search(device.store, "MA1")}
+        assert found == {keep, dup}, "B's passport is searchable on B again"
 
 
 def test_a_merged_case_brings_its_tracks_and_notes(server: Server, make_device: Any) -> None:
