@@ -1096,11 +1096,9 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
         repeats = _repeats(
             ingest, hanging, _children_pointing(ingest, caller, request.entity, own, target)
         )
-        # a row that repeats one of A's is retired where it stands; the rest move to A
-        moved = [
-            [entity, row_id, RETIRED if (entity, row_id) in repeats else name]
-            for entity, row_id, name in hanging
-        ]
+        # everything moves to A; a row that repeats one of A's is retired there as well
+        moved = [[entity, row_id, name] for entity, row_id, name in hanging]
+        moved += [[entity, row_id, RETIRED] for entity, row_id in sorted(repeats)]
         record = {
             "id": str(uuid.uuid4()),
             "seq": seq,
@@ -1125,9 +1123,11 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
 
 
 # What makes two rows hanging from one person the same row: a person merged into another
-# often brings the very passport, or the very name, the other already has. Such a row is
-# retired (tombstoned, which undo reverses) instead of listed twice in A's case file, if
-# it holds nothing A's row lacks: every other field empty or equal.
+# often brings the very passport, or the very name, the other already has. Such a row
+# moves to A like the rest and is retired there (tombstoned, which undo reverses) rather
+# than listed twice in A's case file, if it holds nothing A's row lacks: every other
+# field empty or equal. (An edit that crosses the retirement leaves a conflict on
+# ``deleted``; flipping it shows the row on A.)
 SAME_ROW: dict[str, tuple[str, ...]] = {
     "identity_document": ("kind", "number"),
     "person_name": ("kind", "full_name"),

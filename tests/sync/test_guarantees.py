@@ -303,7 +303,7 @@ def test_a_merge_retires_what_repeats_the_target_and_undo_brings_it_back(
         assert _live(device, PersonName, keep) == {kept_name, alias}
         assert _live(device, IdentityDocument, keep) == {kept_passport, kept_card, dated_card}
         retired = _get(device, IdentityDocument, same_passport)
-        assert (retired.deleted, retired.person_id) == (True, dup)
+        assert (retired.deleted, retired.person_id) == (True, keep)
         assert _get(device, PersonName, same_name).deleted
     server.device("cora").undo_merge(record.id)
     for device in (ann, bee):
@@ -313,6 +313,38 @@ def test_a_merge_retires_what_repeats_the_target_and_undo_brings_it_back(
         assert _live(device, IdentityDocument, keep) == {kept_passport, kept_card}
         found = {hit.person_id for hit in search(device.store, "MA1")}
         assert found == {keep, dup}, "B's passport is searchable on B again"
+
+
+def test_an_edit_that_crosses_a_retired_repeat_is_kept_and_can_bring_it_back_on_a(
+    server: Server, make_device: Any
+) -> None:
+    """bee, offline, corrects the passport the merge retires as a repeat: the edit is kept
+    with a conflict on ``deleted``; flipping it shows the corrected passport on A."""
+    server.user("ann")
+    server.user("bee")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann, bee = make_device(server, "ann"), make_device(server, "bee")
+    keep, dup = new_person(ann, phone="1"), new_person(bee, phone="2")
+    new_row(ann, IdentityDocument, person_id=keep, kind="passport", number="MA1")
+    repeat = new_row(bee, IdentityDocument, person_id=dup, kind="passport", number="MA1")
+    for device in (ann, bee, ann):
+        assert device.sync().ok
+    coordinator = server.device("cora")
+    coordinator.merge("person", dup, keep)
+    edit_row(bee, IdentityDocument, repeat, issuing_country="MMR")  # not synced yet
+
+    assert bee.sync().ok
+    [conflict] = coordinator.conflicts("open")
+    assert (conflict.entity, conflict.row_id, conflict.field) == (
+        "identity_document",
+        repeat,
+        "deleted",
+    )
+    coordinator.resolve(conflict.id, flip=True)
+    for device in (ann, bee):
+        assert device.sync().ok
+        back = _get(device, IdentityDocument, repeat)
+        assert (back.deleted, back.person_id, back.issuing_country) == (False, keep, "MMR")
 
 
 def test_a_merged_case_brings_its_tracks_and_notes(server: Server, make_device: Any) -> None:
