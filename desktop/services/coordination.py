@@ -41,7 +41,7 @@ from desktop.models.entities import Case, IdentityDocument, Person, PersonName
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
-from desktop.services import search
+from desktop.services import cases, search
 from desktop.services import sync as core
 from desktop.services.sync_view import (
     HttpFactory,
@@ -355,14 +355,7 @@ def duplicate_people(store: Store, limit: int = MAX_PAIRS) -> list[DuplicatePair
             folded = text.search_fold(name or "")
             if len(folded.replace(" ", "")) >= MIN_NAME_LENGTH:
                 by_key.setdefault(("name_birth_date", f"{folded} {birth}"), set()).add(person_id)
-        undone = {
-            frozenset((a, b))
-            for a, b in session.execute(
-                select(SyncMerge.source_id, SyncMerge.target_id).where(
-                    SyncMerge.undone.is_(True), SyncMerge.entity == "person"
-                )
-            )
-        }
+        undone = _undone(session, "person")
         pairs: dict[frozenset[str], tuple[str, str]] = {}
         for (reason, detail), ids in sorted(by_key.items()):  # documents first
             if reason == "name_birth_date" and len(ids) > MAX_NAME_GROUP:
@@ -402,6 +395,57 @@ def _pairs(ids: list[str]) -> Iterator[tuple[str, str]]:
 def _detail(reason: str, detail: str) -> str:
     # a name key is "folded name YYYY-MM-DD": show the date, the names are in the pair
     return detail.rsplit(" ", 1)[-1] if reason == "name_birth_date" else detail
+
+
+@dataclass(frozen=True)
+class CasePair:
+    """Two open case files of one person where one would do (often left by a merge of the
+    person: A keeps B's case beside its own)."""
+
+    first: cases.CaseRow
+    second: cases.CaseRow
+
+
+def duplicate_cases(store: Store, limit: int = MAX_PAIRS) -> list[CasePair]:
+    """Pairs of open, unmerged cases of one live, unmerged person on this device, older
+    case first; a pair whose merge a coordinator undid is not offered again."""
+    with store.read() as session:
+        by_person: dict[str, list[str]] = {}
+        for person_id, case_id in session.execute(
+            select(Case.person_id, Case.id)
+            .join(Person, Person.id == Case.person_id)
+            .where(
+                Case.deleted.is_(False),
+                Case.merged_into.is_(None),
+                func.coalesce(Case.status, "open") == "open",
+                Person.deleted.is_(False),
+                Person.merged_into.is_(None),
+            )
+            .order_by(Case.person_id, Case.id)
+        ):
+            by_person.setdefault(person_id, []).append(case_id)
+        undone = _undone(session, "case")
+    pairs = [
+        (a, b)
+        for ids in by_person.values()
+        if len(ids) > 1
+        for a, b in _pairs(ids)
+        if frozenset((a, b)) not in undone
+    ][:limit]
+    rows = {row.id: row for row in cases.case_rows(store, [c for pair in pairs for c in pair])}
+    return [CasePair(rows[a], rows[b]) for a, b in pairs if a in rows and b in rows]
+
+
+def _undone(session: Session, entity: str) -> set[frozenset[str]]:
+    """The pairs of rows whose merge was undone: a coordinator said they are two."""
+    return {
+        frozenset((a, b))
+        for a, b in session.execute(
+            select(SyncMerge.source_id, SyncMerge.target_id).where(
+                SyncMerge.undone.is_(True), SyncMerge.entity == entity
+            )
+        )
+    }
 
 
 # --- merges -----------------------------------------------------------------------------

@@ -53,12 +53,12 @@ def case_columns() -> list[Column]:
         Column("ui.cases.col.status", lambda r: tr(f"ui.case_status.{r.status}")),
         Column("ui.cases.col.province", lambda r: province_name(r.province_code, current())),
         Column("ui.cases.col.opened", lambda r: format_date(r.opened_on)),
-        Column("ui.cases.col.tracks", lambda r: _tracks_text(r.tracks)),
+        Column("ui.cases.col.tracks", lambda r: tracks_text(r.tracks)),
         Column("ui.cases.col.sync", _sync_state),
     ]
 
 
-def _tracks_text(tracks: str) -> str:
+def tracks_text(tracks: str) -> str:
     words = [t.strip() for t in tracks.split(",") if t.strip()]
     return ", ".join(
         tr(f"rule.benefit.{w}") if w != "enrollment" else tr("ui.track.enrollment") for w in words

@@ -15,17 +15,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.services import coordination, sync_view
+from desktop.ui.case_list import tracks_text
 from desktop.ui.context import AppContext, Retranslating
-from desktop.ui.i18n import format_partial_date, tr
+from desktop.ui.i18n import format_date, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import SyncWorker
 
-__all__ = ["DuplicatesPage", "merge_columns", "pair_columns"]
+__all__ = ["DuplicatesPage", "case_pair_columns", "merge_columns", "pair_columns"]
 
 
 def _person(summary: Any) -> str:
@@ -43,6 +45,20 @@ def pair_columns() -> list[Column]:
         Column("ui.duplicates.col.first", lambda d: _person(d.first)),
         Column("ui.duplicates.col.second", lambda d: _person(d.second)),
         Column("ui.duplicates.col.why", lambda d: coordination.reason_text(d, tr)),
+    ]
+
+
+def _case(row: Any) -> str:
+    """A case as a list shows it: number, opened on, its tracks."""
+    parts = [row.number, format_date(row.opened_on), tracks_text(row.tracks)]
+    return " · ".join(part for part in parts if part)
+
+
+def case_pair_columns() -> list[Column]:
+    return [
+        Column("ui.duplicates.col.person", lambda d: d.first.name),
+        Column("ui.duplicates.col.first_case", lambda d: _case(d.first)),
+        Column("ui.duplicates.col.second_case", lambda d: _case(d.second)),
     ]
 
 
@@ -84,6 +100,13 @@ class DuplicatesPage(Retranslating):
         self.pair_box = QGroupBox()
         self.pair_model = RowTableModel(pair_columns())
         self.pair_view = list_view(self.pair_model)
+        # the two open cases a person often has once merged: merged like people
+        self.case_model = RowTableModel(case_pair_columns())
+        self.case_view = list_view(self.case_model)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.pair_view, "")
+        self.tabs.addTab(self.case_view, "")
+        self.tabs.currentChanged.connect(lambda _i: self._enable())
         self.merge_into_first = QPushButton()
         self.merge_into_first.setObjectName("merge_into_first")
         self.merge_into_first.clicked.connect(lambda: self.merge(into_first=True))
@@ -98,7 +121,7 @@ class DuplicatesPage(Retranslating):
         pair_buttons.addStretch(1)
         pair_buttons.addWidget(self.refresh_button)
         pair_layout = QVBoxLayout(self.pair_box)
-        pair_layout.addWidget(self.pair_view)
+        pair_layout.addWidget(self.tabs)
         pair_layout.addLayout(pair_buttons)
 
         self.merge_box = QGroupBox()
@@ -121,7 +144,7 @@ class DuplicatesPage(Retranslating):
         layout.addWidget(self.pair_box, 2)
         layout.addWidget(self.merge_box, 1)
 
-        for view in (self.pair_view, self.merge_view):
+        for view in (self.pair_view, self.case_view, self.merge_view):
             view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         # after a sync the pairs may have changed; a hidden page reads when shown again
         self.worker.synced.connect(self._synced)
@@ -135,9 +158,10 @@ class DuplicatesPage(Retranslating):
         account's role (an admin may have changed it), which needs no answer offline."""
         store = self.ctx.store
 
-        def read() -> tuple[list[Any], list[Any], bool]:
+        def read() -> tuple[list[Any], list[Any], list[Any], bool]:
             return (
                 coordination.duplicate_people(store),
+                coordination.duplicate_cases(store),
                 coordination.merges(store),
                 coordination.may_coordinate(store),
             )
@@ -167,10 +191,11 @@ class DuplicatesPage(Retranslating):
         if self.isVisible():
             self.refresh()
 
-    def _loaded(self, result: tuple[list[Any], list[Any], bool]) -> None:
-        pairs, merges, coordinator = result
+    def _loaded(self, result: tuple[list[Any], list[Any], list[Any], bool]) -> None:
+        pairs, case_pairs, merges, coordinator = result
         self.loading = False
         self.pair_model.set_rows(pairs)
+        self.case_model.set_rows(case_pairs)
         self._pair_title()
         self.merge_model.set_rows(merges)
         self._role(coordinator)
@@ -180,8 +205,14 @@ class DuplicatesPage(Retranslating):
         self.role_label.setVisible(not self.coordinator)
         self._enable()
 
+    def _chosen(self) -> tuple[str, Any]:
+        """The kind of the tab shown (``person`` or ``case``) and its selected pair."""
+        if self.tabs.currentWidget() is self.case_view:
+            return "case", selected_row(self.case_view, self.case_model)
+        return "person", selected_row(self.pair_view, self.pair_model)
+
     def _enable(self) -> None:
-        pair = selected_row(self.pair_view, self.pair_model) is not None
+        pair = self._chosen()[1] is not None
         merge = selected_row(self.merge_view, self.merge_model)
         for button in (self.merge_into_first, self.merge_into_second):
             button.setEnabled(self.coordinator and pair)
@@ -191,22 +222,21 @@ class DuplicatesPage(Retranslating):
 
     def merge(self, *, into_first: bool) -> None:
         """Merge the selected pair's other person into the one chosen, after asking."""
-        pair = selected_row(self.pair_view, self.pair_model)
+        entity, pair = self._chosen()
         if pair is None or not self.coordinator:
             return
         target, source = (pair.first, pair.second) if into_first else (pair.second, pair.first)
+        label = _person if entity == "person" else _case
         question = tr(
-            "ui.duplicates.confirm_merge",
-            source=_person(source),
-            target=_person(target),
+            f"ui.duplicates.confirm_merge_{entity}", source=label(source), target=label(target)
         )
         if not self.ctx.dialogs.confirm(question):
             return
         store, factory = self.ctx.store, self.worker.http_factory or sync_view.default_http
+        source_id = source.person_id if entity == "person" else source.id
+        target_id = target.person_id if entity == "person" else target.id
         self.ctx.ops.run(
-            lambda: coordination.merge(
-                store, "person", source.person_id, target.person_id, factory
-            ),
+            lambda: coordination.merge(store, entity, source_id, target_id, factory),
             write=True,
             on_success=lambda _m: self._done("ui.duplicates.merged"),
         )
@@ -245,8 +275,10 @@ class DuplicatesPage(Retranslating):
         elif count >= coordination.MAX_PAIRS:
             title = tr("ui.duplicates.pair_box_capped", count=count)
         else:
-            title = f"{tr('ui.duplicates.pair_box')} ({count})"
+            title = tr("ui.duplicates.pair_box")
         self.pair_box.setTitle(title)
+        self.tabs.setTabText(0, tr("ui.duplicates.people_tab", count=count))
+        self.tabs.setTabText(1, tr("ui.duplicates.cases_tab", count=self.case_model.rowCount()))
 
     def retranslate(self) -> None:
         self.heading.setText(tr("ui.duplicates.heading"))
@@ -257,6 +289,7 @@ class DuplicatesPage(Retranslating):
         self.merge_into_first.setText(tr("ui.duplicates.merge_into_first"))
         self.merge_into_second.setText(tr("ui.duplicates.merge_into_second"))
         self.refresh_button.setText(tr("ui.refresh"))
+        self.case_model.retranslate()
         self.undo_button.setText(tr("ui.duplicates.undo"))
         self.pair_model.retranslate()
         self.merge_model.retranslate()

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person
@@ -331,3 +332,42 @@ def test_a_name_and_date_that_many_share_is_not_offered_and_the_list_is_capped(
     assert len(found) == 6, "four people sharing a passport: every pair of them"
     assert {d.first.person_id for d in found} | {d.second.person_id for d in found} == set(shared)
     assert len(coordination.duplicate_people(store, limit=2)) == 2
+
+
+def test_the_two_cases_a_person_merge_leaves_are_offered_and_merged(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    cases.open_case(caseworker, kept)
+    cases.open_case(caseworker, extra)
+    closed = make_person(caseworker, "Thida", "1992-02-02")
+    cases.open_case(caseworker, closed)
+    cases.open_case(caseworker, closed)
+    with caseworker.session() as session:  # one of Thida's two cases is closed: not a pair
+        session.get(Case, _first_case(caseworker, closed)).status = "closed"
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    assert coordination.duplicate_cases(coordinator) == []
+    coordination.merge(coordinator, "person", extra, kept, server_http)
+    synced(coordinator, server_http)
+
+    [pair] = coordination.duplicate_cases(coordinator)
+
+    assert pair.first.person_id == pair.second.person_id == kept
+    assert pair.first.name == "Aung Aung"
+    assert pair.first.id < pair.second.id, "older case first"
+    merged = coordination.merge(coordinator, "case", pair.second.id, pair.first.id, server_http)
+    assert (merged.entity, merged.target_name) == ("case", f"{pair.first.number} Aung Aung")
+    synced(coordinator, server_http)
+    with coordinator.read() as session:
+        assert session.get(Case, pair.second.id).merged_into == pair.first.id
+    assert coordination.duplicate_cases(coordinator) == []
+    coordination.undo_merge(coordinator, merged.id, server_http)
+    synced(coordinator, server_http)
+    assert coordination.duplicate_cases(coordinator) == [], "undo said: two cases"
+
+
+def _first_case(store: Store, person_id: str) -> str:
+    with store.read() as session:
+        return session.scalars(select(Case.id).where(Case.person_id == person_id)).first()

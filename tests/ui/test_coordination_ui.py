@@ -82,7 +82,8 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     page, worker = _duplicates(qtbot, ctx, server_http)
 
     assert page.pair_model.rowCount() == 1
-    assert page.pair_box.title() == "Possible duplicates (1)"
+    assert page.tabs.tabText(0) == "People (1)"
+    assert page.tabs.tabText(1) == "Cases of one person (0)"
     texts = [page.pair_model.data(page.pair_model.index(0, c)) for c in range(3)]
     assert texts[2] == "Same document Passport MA1234567"
     assert "Passport MA1234567" in texts[0]
@@ -98,6 +99,7 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     _wait_synced(qtbot, ctx, worker)
 
     assert "Merge Aung Aung Oo" in dialogs.questions[-1]
+    assert page.tabs.tabText(1) == "Cases of one person (0)", "neither had a case"
     assert dialogs.errors == []
     assert "Merged on the server" in dialogs.infos[-1]
     with store.read() as session:
@@ -284,3 +286,42 @@ def test_an_unreachable_server_leaves_the_conflict_open_with_a_clear_error(
     page.refresh()
     drain(qtbot, ctx)
     assert page.conflict_model.rowCount() == 1, "still open"
+
+
+def test_a_coordinator_merges_the_two_cases_a_person_has(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    server_http: Factory,
+    dialogs: FakeDialogs,
+) -> None:
+    from desktop.models.entities import Case
+    from desktop.services import cases
+
+    add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01"])
+    register(store, "nok", server_http)
+    person = make_person(store, "Aung Aung", "1990-01-02")
+    cases.open_case(store, person)
+    cases.open_case(store, person)
+    synced(store, server_http)
+    page, worker = _duplicates(qtbot, ctx, server_http)
+    assert page.tabs.tabText(1) == "Cases of one person (1)"
+    page.tabs.setCurrentIndex(1)
+    assert not page.merge_into_first.isEnabled()
+    _select(page.case_view, 0)
+    pair = page.case_model.row_at(0)
+    row = [page.case_model.data(page.case_model.index(0, c)) for c in range(3)]
+    assert row[0] == "Aung Aung"
+    assert row[1].startswith(pair.first.number)
+
+    page.merge_into_first.click()
+    drain(qtbot, ctx)
+    _wait_synced(qtbot, ctx, worker)
+
+    assert dialogs.questions[-1].startswith(f"Merge case {pair.second.number}")
+    assert dialogs.errors == []
+    with store.read() as session:
+        assert session.get(Case, pair.second.id).merged_into == pair.first.id
+    assert page.case_model.rowCount() == 0
+    assert page.merge_model.data(page.merge_model.index(0, 1)) == f"{pair.first.number} Aung Aung"
