@@ -26,6 +26,7 @@ from desktop.cli.common import Cli, add_json_option
 from desktop.domain.i18n import text
 
 if TYPE_CHECKING:
+    from desktop.services.cases import CaseRow
     from desktop.services.coordination import Conflict, DuplicatePair, Merge, Side
     from desktop.services.search import PersonSummary
 
@@ -55,6 +56,9 @@ def register(subparsers: SubParsers) -> None:
     resolve.set_defaults(handler=run_resolve)
 
     duplicates = sub.add_parser("duplicates", help="people on this device who are probably one")
+    duplicates.add_argument(
+        "--cases", action="store_true", help="one person's two open cases instead of people"
+    )
     add_json_option(duplicates)
     duplicates.set_defaults(handler=run_duplicates)
 
@@ -172,6 +176,8 @@ def run_resolve(args: argparse.Namespace, cli: Cli) -> int:
 def run_duplicates(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services import coordination
 
+    if args.cases:
+        return _case_duplicates(cli)
     with cli.open_store(create=False) as store:
         pairs = coordination.duplicate_people(store)
     translate = _translator(cli.lang)
@@ -192,6 +198,50 @@ def run_duplicates(args: argparse.Namespace, cli: Cli) -> int:
     ]
     cli.emit(data, "\n".join(lines) or text("coordinate.no_duplicates", cli.lang))
     return 0
+
+
+def _case_duplicates(cli: Cli) -> int:
+    from desktop.services import cases, coordination
+
+    with cli.open_store(create=False) as store:
+        pairs = coordination.duplicate_cases(store)
+    translate = _translator(cli.lang)
+    data = [
+        {
+            "person_id": pair.first.person_id,
+            "name": pair.first.name,
+            "first": _case_data(pair.first),
+            "second": _case_data(pair.second),
+        }
+        for pair in pairs
+    ]
+    lines: list[str] = []
+    for pair in pairs:
+        lines.append(text("coordinate.case_pair", cli.lang, name=pair.first.name or "-"))
+        for row in (pair.first, pair.second):
+            lines.append(
+                text(
+                    "coordinate.duplicate_case",
+                    cli.lang,
+                    id=row.id,
+                    number=row.number or "-",
+                    opened=row.opened_on.isoformat() if row.opened_on else "?",
+                    tracks=cases.tracks_text(row.tracks, translate) or "-",
+                )
+            )
+        source, target = pair.second.id, pair.first.id
+        lines.append(text("coordinate.merge_case_hint", cli.lang, source=source, target=target))
+    cli.emit(data, "\n".join(lines) or text("coordinate.no_duplicate_cases", cli.lang))
+    return 0
+
+
+def _case_data(row: CaseRow) -> dict[str, Any]:
+    return {
+        "case_id": row.id,
+        "number": row.number,
+        "opened_on": row.opened_on.isoformat() if row.opened_on else None,
+        "tracks": [t.strip() for t in row.tracks.split(",") if t.strip()],
+    }
 
 
 def _person_data(person: PersonSummary) -> dict[str, Any]:

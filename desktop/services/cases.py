@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -312,6 +312,15 @@ def list_case_ids(
         if limit is not None:
             query = query.limit(limit)
         return list(session.scalars(query))
+
+
+def tracks_text(tracks: str, translate: Callable[..., str]) -> str:
+    """A :attr:`CaseRow.tracks` ("enrollment, maternity") in the reader's language."""
+    words = [t.strip() for t in tracks.split(",") if t.strip()]
+    return ", ".join(
+        translate(f"rule.benefit.{w}") if w != "enrollment" else translate("ui.track.enrollment")
+        for w in words
+    )
 
 
 def case_rows(store: Store, case_ids: Sequence[str]) -> list[CaseRow]:

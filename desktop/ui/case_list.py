@@ -59,10 +59,7 @@ def case_columns() -> list[Column]:
 
 
 def tracks_text(tracks: str) -> str:
-    words = [t.strip() for t in tracks.split(",") if t.strip()]
-    return ", ".join(
-        tr(f"rule.benefit.{w}") if w != "enrollment" else tr("ui.track.enrollment") for w in words
-    )
+    return cases.tracks_text(tracks, tr)
 
 
 class CaseListPage(Retranslating):

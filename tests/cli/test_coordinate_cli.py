@@ -124,6 +124,14 @@ def test_a_coordinator_merges_two_people_sharing_a_passport_and_undoes_it(
     assert (made["entity"], made["source_id"], made["target_id"]) == ("person", extra, kept)
     assert (made["target_name"], made["merged_by"], made["undone"]) == ("Aung Aung", "nok", False)
     assert sapan(coordinator, "coordinate", "duplicates")[1].startswith("No likely duplicate")
+    code, said, _err = sapan(coordinator, "coordinate", "duplicates", "--cases")
+    assert code == 0
+    assert said.startswith("Aung Aung: two open cases"), "A kept B's case beside its own"
+    code, raw, _err = sapan(coordinator, "coordinate", "duplicates", "--cases", "--json")
+    [case_pair] = json.loads(raw)
+    assert case_pair["person_id"] == kept
+    first, second = case_pair["first"]["case_id"], case_pair["second"]["case_id"]
+    assert f"sapan coordinate merge case {second} {first}" in said
 
     code, said, err = sapan(coordinator, "coordinate", "undo-merge", made["id"])
 
@@ -133,6 +141,8 @@ def test_a_coordinator_merges_two_people_sharing_a_passport_and_undoes_it(
     assert _person_row(coordinator, extra).merged_into is None
     code, said, _err = sapan(coordinator, "coordinate", "merges")
     assert said.strip().endswith("by nok (undone)")
+    said = sapan(coordinator, "coordinate", "duplicates", "--cases")[1]
+    assert said.startswith("No person on this device has two open cases")
 
 
 def test_a_conflict_is_listed_with_its_person_and_flipped(
