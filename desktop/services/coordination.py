@@ -235,18 +235,13 @@ _DATE_TYPES = frozenset(
     {catalogue.FieldType.DATE, catalogue.FieldType.PARTIAL_DATE, catalogue.FieldType.MONTH}
 )
 
-# How a row reaches the person whose case file it belongs to: (field, parent entity).
+# How a row reaches the person whose case file it belongs to: its reference to the
+# nearest parent, from the catalogue (a step's track, a track's case, a case's person).
 _PARENT = {
-    "person_name": ("person_id", "person"),
-    "identity_document": ("person_id", "person"),
-    "employment": ("person_id", "person"),
-    "contribution_month": ("person_id", "person"),
-    "consent": ("person_id", "person"),
-    "case": ("person_id", "person"),
-    "track": ("case_id", "case"),
-    "step": ("track_id", "track"),
-    "checklist_item": ("track_id", "track"),
-    "note": ("case_id", "case"),
+    entity: (name, name.removesuffix("_id"))
+    for entity, spec in catalogue.ENTITIES.items()
+    for name in ("person_id", "case_id", "track_id")  # the nearest parent is named last
+    if name in spec.fields and spec.fields[name].type is catalogue.FieldType.REF
 }
 
 
