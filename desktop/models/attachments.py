@@ -61,6 +61,16 @@ class AttachmentStore:
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).exists()
 
+    def remove(self, sha256: str) -> bool:
+        """Delete the blob ``sha256`` and any download of it in progress; True if a blob
+        was there. (Crypto-erase is the store's: this frees the space and the file.)"""
+        self.partial(sha256).discard()
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def put_file(self, source: Path, progress: Progress | None = None) -> StoredBlob:
         """Hash, encrypt and store ``source``; refuses files above the size limit."""
         try:

@@ -568,22 +568,29 @@ class SyncService:
             lost: set[str] = set()
             if known is not None and not had_all and not change.all_offices:
                 lost = {str(o) for o in known} - set(now)
-            removed = 0 if change.all_offices else self._remove_outside(session, set(now), lost)
+            removed, blobs = (
+                (0, set()) if change.all_offices else self._remove_outside(session, set(now), lost)
+            )
             session.merge(SyncState(key=SCOPE_KEY, value=str(change.scope)))
             session.merge(Setting(key=OFFICES_SETTING, value=now))
             session.merge(Setting(key=ALL_OFFICES_SETTING, value=change.all_offices))
             office = working_office(current_office, now, change.all_offices)
             if office != current_office:
                 session.merge(Setting(key="office", value=office))
+        # once the rows are gone for good: a blob only they named would stay on disk
+        sync_attachments.forget_blobs(self.store, blobs)
         if summary is not None:
             summary.scope_changed = True
             summary.removed_rows += removed
 
-    def _remove_outside(self, session: Session, scope: set[str], lost: set[str]) -> int:
+    def _remove_outside(
+        self, session: Session, scope: set[str], lost: set[str]
+    ) -> tuple[int, set[str]]:
         """Delete the rows of offices outside ``scope`` but those with changes in the
-        outbox. The changes of rows of ``lost`` offices (in the scope before) are parked as
-        refused with :data:`OFFICE_LEFT_ERROR`: the server would refuse them (errno 120),
-        and the Sync page says why.
+        outbox; returns how many, and the blob names of the attachment rows among them.
+        The changes of rows of ``lost`` offices (in the scope before) are parked as refused
+        with :data:`OFFICE_LEFT_ERROR`: the server would refuse them (errno 120), and the
+        Sync page says why.
 
         Changes parked so before go back in line first: their office may be in the scope
         again (those still outside are parked again here)."""
@@ -594,6 +601,7 @@ class SyncService:
         )
         offices = sorted(scope)
         removed = 0
+        blobs: set[str] = set()
         gone_people: set[str] = set()
         searched_people: set[str] = set()
         for entity, cls in self._classes.items():
@@ -633,6 +641,10 @@ class SyncService:
             gone = [row_id for row_id in outside if row_id not in kept]
             if not gone:
                 continue
+            if entity == "attachment":
+                blobs.update(
+                    session.scalars(select(table.c.sha256).where(table.c.id.in_(listed(gone))))
+                )
             session.execute(delete(table).where(table.c.id.in_(listed(gone))))
             removed += len(gone)
             if entity == "person":
@@ -643,7 +655,7 @@ class SyncService:
             session.execute(delete(record).where(record.office.not_in(offices)))
         remove_people(session, gone_people)
         reindex_people(session, searched_people - gone_people)
-        return removed
+        return removed, {name for name in blobs if name}
 
     def apply_page(
         self, page: p.PullPage, summary: SyncSummary | None = None, cursor_key: str = CURSOR_KEY

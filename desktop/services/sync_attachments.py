@@ -278,6 +278,25 @@ def sync_uploads(
     _remember(store, "upload", report.errors)
 
 
+def forget_blobs(store: Store, names: set[str]) -> int:
+    """Delete the blobs of ``names`` that no attachment row on this device names any more
+    (their rows left with an office the account lost); returns how many went."""
+    if not names:
+        return 0
+    with store.read() as session:
+        named = set(
+            session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(sorted(names))))
+        )
+    blobs = blob_store(store)
+    gone = 0
+    for name in sorted(names - named):
+        try:
+            gone += blobs.remove(name)
+        except ValueError:  # not a digest: no file was ever made for it
+            continue
+    return gone
+
+
 def sync_downloads(
     store: Store, client: SyncClient, summary: SyncSummary, on_progress: OnProgress | None
 ) -> None:

@@ -173,3 +173,19 @@ def test_finishing_a_download_that_does_not_match_its_name_discards_it(
 def test_an_empty_download_finishes_as_an_empty_blob(blobs: AttachmentStore) -> None:
     partial = blobs.partial(_sha(b""))
     assert blobs.read_bytes(blobs.finish(partial).sha256) == b""
+
+
+def test_removing_a_blob_takes_its_download_in_progress_too(blobs: AttachmentStore) -> None:
+    stored = blobs.put_bytes(b"a scan of a passport")
+    partial = blobs.partial("ab" * 32)
+    partial.write(b"half a scan")
+    partial.flush()
+    assert blobs.partial_names() == ["ab" * 32]
+
+    assert blobs.remove(stored.sha256) is True
+    assert blobs.remove("ab" * 32) is False, "no blob, only a partial download"
+
+    assert not blobs.has(stored.sha256)
+    assert blobs.partial_names() == []
+    with pytest.raises(ValueError):
+        blobs.remove("../../sapan.db")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
 from typing import Any
 
 import pytest
@@ -871,6 +872,41 @@ def test_scope_change_both_ways_brings_earlier_rows_and_removes_lost_ones(
     assert _ids(fresh, Person) == _ids(dee, Person)
     assert _ids(fresh, AuditEvent) == _ids(dee, AuditEvent)
     assert not dee.sync().scope_changed  # told once per change
+
+
+def test_a_lost_office_takes_its_scans_off_the_device_but_not_those_still_named(
+    server: Server, make_device: Any, tmp_path: Any
+) -> None:
+    """dee leaves MS: the MS attachment rows go, and so do the encrypted scans only they
+    named; a scan a TAK row names too stays."""
+    from desktop.services.attachments import add_attachment, blob_store
+
+    server.user("ann", offices=("TAK",))
+    server.user("bob", offices=("MS",))
+    server.user("dee", offices=("MS", "TAK"))
+    ann, bob = make_device(server, "ann", office="TAK"), make_device(server, "bob")
+    scans = {}
+    for name, body in (("only-ms", b"MS passport scan"), ("shared", b"one payslip, twice")):
+        scans[name] = tmp_path / f"{name}.jpg"
+        scans[name].write_bytes(body)
+    ms_person, tak_person = new_person(bob, phone="1"), new_person(ann, phone="2")
+    add_attachment(bob.store, scans["only-ms"], person_id=ms_person)
+    add_attachment(bob.store, scans["shared"], person_id=ms_person)
+    add_attachment(ann.store, scans["shared"], person_id=tak_person)
+    assert bob.sync().ok
+    assert ann.sync().ok
+    dee = make_device(server, "dee")
+    assert dee.sync().ok
+    blobs = blob_store(dee.store)
+    names = {name: sha256(path.read_bytes()).hexdigest() for name, path in scans.items()}
+    assert all(blobs.has(digest) for digest in names.values())
+
+    admin.set_offices(server.engine, "dee", ["TAK"])
+    assert dee.sync().scope_changed
+
+    assert not blobs.has(names["only-ms"]), "MS's own scan left with its office"
+    assert blobs.has(names["shared"]), "a TAK row still names this one"
+    assert _ids(dee, Person) == {tak_person}
 
 
 def test_lost_office_keeps_rows_with_unsent_changes_and_names_them(
