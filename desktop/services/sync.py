@@ -924,7 +924,38 @@ def register_device(
         session.merge(Setting(key=ALL_OFFICES_SETTING, value=account.all_offices))
         session.merge(Setting(key=ROLE_SETTING, value=account.role.value))
         session.merge(Setting(key="office", value=office))
+        if not account.all_offices:
+            rehome_unsent(session, office, account.offices)
     return answer
+
+
+def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:
+    """Move the rows this device made but never sent whose office is outside ``scope`` to
+    ``office``; returns how many.
+
+    Before registration a store works for its default office (``TAK-01``): a caseworker
+    who sets up the app and works offline before the first connection records people
+    there, and the server would refuse every one of them (errno 120) for an account of
+    another office. Only rows whose insert still waits in the outbox move: the server has
+    never seen them, so their office is rewritten in the row and in the waiting insert.
+    """
+    allowed = set(scope)
+    moved: dict[str, list[str]] = {}
+    for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.field == p.WHOLE_ROW)):
+        values = json.loads(entry.value)
+        if isinstance(values, dict) and values.get("office", office) not in allowed:
+            values["office"] = office
+            entry.value = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+            moved.setdefault(entry.entity, []).append(entry.row_id)
+    classes = synced_classes()
+    for entity, row_ids in moved.items():
+        cls = classes.get(entity)
+        if cls is not None and "office" in table_of(cls).c:
+            table = table_of(cls)
+            session.execute(
+                update(table).where(table.c.id.in_(listed(row_ids))).values(office=office)
+            )
+    return sum(len(row_ids) for row_ids in moved.values())
 
 
 def keep_records(

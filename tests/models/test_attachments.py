@@ -187,5 +187,5 @@ def test_removing_a_blob_takes_its_download_in_progress_too(blobs: AttachmentSto
 
     assert not blobs.has(stored.sha256)
     assert blobs.partial_names() == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="SHA-256"):
         blobs.remove("../../sapan.db")

@@ -345,3 +345,39 @@ def test_an_attachments_own_problem_is_shown_as_it_was_kept() -> None:
 
     assert sync_view.reason_text("scan.pdf: file missing", translate) == "scan.pdf: file missing"
     assert sync_view.reason_text("errno 120: x", translate) == "<sync.reason.out_of_scope>"
+
+
+def test_work_done_before_registration_moves_to_the_accounts_office(
+    store: Store, server_app: Any
+) -> None:
+    """A caseworker of Mae Sot sets the app up and records a worker offline before the
+    first connection: the store's default office (TAK-01) is outside the account, and the
+    server would refuse every row. Registration moves the rows never sent to MS."""
+    from desktop.models.entities import Case
+    from desktop.services import cases, people
+    from sync.protocol import Role
+
+    ctx = server_app.state.ctx
+    admin.create_user(ctx.engine, ctx.hasher, "moe", PASSWORD, Role.CASEWORKER, ["MS"])
+    assert store.office == "TAK-01"
+    made = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("Aung", "latin")])
+    )
+    cases.open_case(store, made.person_id)
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+
+    sync_view.register(store, "http://testserver", "moe", PASSWORD, "laptop", factory)
+    summary = sync_view.run_sync(store, factory)
+
+    assert summary.ok
+    assert (summary.failed, summary.refused) == (0, [])
+    assert store.office == "MS"
+    with store.read() as session:
+        assert session.get(Person, made.person_id).office == "MS"
+        assert {c.office for c in session.scalars(select(Case))} == {"MS"}
+    with ctx.engine.connect() as conn:
+        offices = conn.execute(
+            text("SELECT DISTINCT office FROM changes WHERE row_id = :id"),
+            {"id": made.person_id},
+        ).scalars()
+        assert set(offices) == {"MS"}
