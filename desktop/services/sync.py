@@ -266,15 +266,12 @@ class SyncService:
                 try:
                     answer = sent.result()
                 except SyncHttpError as exc:
-                    index = exc.details.get("index")
-                    if (
-                        exc.status in (400, 403, 413)
-                        and isinstance(index, int)
-                        and index < len(entries)
-                    ):
-                        # one change spoils the batch: park it with its error and go on
-                        self._park(entries[index].seq, f"errno {exc.errno}: {exc.message}")
-                        summary.rejected += 1
+                    spoiled = _spoiled(exc, len(entries))
+                    if spoiled:
+                        # changes that spoil the batch: park them with their error, go on
+                        error = f"errno {exc.errno}: {exc.message}"
+                        self._park([entries[index].seq for index in spoiled], error)
+                        summary.rejected += len(spoiled)
                         entries = self._outbox_batch(after)
                         continue
                     raise
@@ -360,11 +357,11 @@ class SyncService:
         if self.on_progress is not None:
             self.on_progress("push", summary.pushed, 0)
 
-    def _park(self, seq: int, error: str) -> None:
+    def _park(self, seqs: list[int], error: str) -> None:
         with self.store.remote_session() as session:
             session.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.seq == seq)
+                .where(OutboxEntry.seq.in_(seqs))
                 .values(attempts=OutboxEntry.attempts + 1, last_error=error[:500])
             )
 
@@ -869,6 +866,16 @@ def batch_body(entries: Sequence[OutboxRow], form: int = 2) -> bytes:
     Each row is read as a tuple: a Row's attribute costs about 0.9 µs, seven per entry.
     """
     return encode_batch([tuple(entry)[1:] for entry in entries], form)
+
+
+def _spoiled(exc: SyncHttpError, size: int) -> list[int]:
+    """The positions of the changes a refused batch names as its cause (``index``, and
+    every one in ``indexes`` when the server lists them); none: the batch itself is bad."""
+    if exc.status not in (400, 403, 413):
+        return []
+    named = exc.details.get("indexes")
+    found = [exc.details.get("index"), *(named if isinstance(named, list) else [])]
+    return sorted({i for i in found if isinstance(i, int) and 0 <= i < size})
 
 
 def refuse_demo_store(store: Store) -> None:

@@ -144,7 +144,9 @@ class RequestLimits:
             (k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")
         ]
         new_headers.append((b"content-length", str(len(plain)).encode()))
-        scope = dict(scope, headers=new_headers)
+        # in place, not a copy: the router notes the matched route in this scope, and the
+        # audit record (an outer middleware holding the same dict) names it
+        scope["headers"] = new_headers
         sent = False
 
         async def replay() -> Message:

@@ -305,20 +305,31 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
 
 
 def validate(caller: Caller, batch: list[Edit]) -> None:
-    """Refuse the whole batch for the first change that does not fit the catalogue."""
+    """Refuse the whole batch if a change does not fit the catalogue: the error names the
+    first (``index``, ``change_id``, ``entity``, ``field``) and ``indexes`` lists every
+    change refused for the same reason, so a device parks them all from one answer."""
+    first: tuple[int, Edit, ValueProblem] | None = None
+    same: list[int] = []
     for index, change in enumerate(batch):
-        where = {"index": index, "change_id": change.change_id}
         try:
             check_value(change.entity, change.field, change.value)
-        except ValueProblem as problem:
-            raise ApiError(
-                400,
-                problem.errno,
-                f"{change.entity}.{change.field}: {problem.reason}",
-                entity=change.entity,
-                field=change.field,
-                **where,
-            ) from None
+        except ValueProblem as found:
+            if first is None:
+                first = (index, change, found)
+            if found.errno == first[2].errno:
+                same.append(index)
+    if first is not None:
+        at, bad, problem = first
+        raise ApiError(
+            400,
+            problem.errno,
+            f"{bad.entity}.{bad.field}: {problem.reason}",
+            entity=bad.entity,
+            field=bad.field,
+            index=at,
+            change_id=bad.change_id,
+            indexes=same,
+        )
 
 
 class _Ingest:
@@ -547,15 +558,33 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
         row_ids.update(c.row_id for c in batch if c.row_id in redirect)
         ingest.load(row_ids)
         results: list[Outcome] = []
+        outside: list[int] = []  # changes outside the caller's scope: the batch is refused
         for index, change in enumerate(batch):
             done = seen.get(change.change_id)
-            if done is not None:  # accepted before (or earlier in this batch): same seq
-                result = Outcome(change.change_id, _DUPLICATE, done)
-            elif change.field == WHOLE_ROW:
-                result = _apply_row(ingest, caller, index, change)
-            else:
-                result = _apply(ingest, caller, index, change)
+            try:
+                if done is not None:  # accepted before (or earlier in this batch): same seq
+                    result = Outcome(change.change_id, _DUPLICATE, done)
+                elif change.field == WHOLE_ROW:
+                    result = _apply_row(ingest, caller, index, change)
+                else:
+                    result = _apply(ingest, caller, index, change)
+            except ApiError as exc:
+                if exc.errno != Errno.OUT_OF_SCOPE:
+                    raise
+                # go on to find the others: the device parks them all from one answer
+                # instead of sending the batch again for each (nothing is kept: the
+                # transaction is rolled back below)
+                outside.append(index)
+                continue
             results.append(result)
+        if outside:
+            raise ApiError(
+                403,
+                Errno.OUT_OF_SCOPE,
+                "office outside your scope",
+                index=outside[0],
+                indexes=outside,
+            )
         ingest.flush()
     return results
 

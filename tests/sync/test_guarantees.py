@@ -6,7 +6,7 @@ from hashlib import sha256
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from desktop.models.entities import (
     AuditEvent,
@@ -26,7 +26,7 @@ from desktop.services.search import search
 from desktop.services.sync import SyncSummary, reason
 from sync.protocol import Errno, Role
 from sync.server import admin
-from sync.server.db import accounts
+from sync.server.db import accounts, audit
 from sync.server.ingest import current_rows
 from tests.sync.conftest import Device, Server, edit_row, new_person, new_row
 
@@ -83,6 +83,37 @@ def test_batches_in_flight_acknowledge_in_order_and_park_a_refused_change(
     assert a.sync().pushed == 0  # nothing sent twice
     b.sync()
     assert sorted(_get(b, Person, pid).phone for pid in ids) == ["0", "1", "2", "3", "4"]
+
+
+def _push_requests(server: Server) -> int:
+    with server.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(audit).where(audit.c.route == "/v1/push")
+            ).scalar_one()
+        )
+
+
+def test_many_refused_changes_in_a_batch_cost_one_extra_request_not_one_each(
+    server: Server, make_device: Any
+) -> None:
+    """Ten rows of an office outside ann's scope among good ones, in one batch: the server
+    names all ten in its refusal, the device parks them together and sends the rest on
+    the second request. (On a 2G link a request per refused change could cost hours.)"""
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    good = [new_person(a, phone=str(n)) for n in range(3)]
+    with a.store.session() as session:
+        session.add_all(Person(office="TAK", phone=f"9{n}") for n in range(10))
+    good += [new_person(a, phone=str(n)) for n in range(3, 6)]
+
+    summary = a.sync()
+
+    assert summary.ok
+    assert (summary.pushed, summary.rejected, summary.failed) == (6, 10, 10)
+    assert _push_requests(server) == 2
+    assert server.count("changes") == 6
+    assert {r.row_id for r in a.service.refusals()} == set(_ids(a, Person)) - set(good)
 
 
 def test_concurrent_same_field_review_leaves_conflict(server: Server, make_device: Any) -> None:

@@ -769,6 +769,58 @@ def test_every_request_audited_without_personal_data(server: Server, ann: SyncCl
     assert all("0899999999" not in r.detail and row not in r.detail for r in rows)
 
 
+def test_a_compressed_push_is_audited_under_its_route(server: Server, ann: SyncClient) -> None:
+    """The gzip inflater hands the router the scope the audit reads: the record names
+    the route, not "(no route)"."""
+    import gzip
+
+    from sqlalchemy import text
+
+    body = json.dumps({"v": 2, "changes": [_insert(str(uuid.uuid4()), {"office": "MS"})]})
+    response = ann.http.request(  # type: ignore[attr-defined]
+        "POST",
+        "/v1/push",
+        content=gzip.compress(body.encode()),
+        headers={
+            "Authorization": f"Bearer {ann.token}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        },
+    )
+    assert response.status_code == 200, response.text
+    with server.engine.connect() as conn:
+        routes = conn.execute(text("SELECT route FROM audit")).scalars().all()
+    assert routes[-1] == "/v1/push"
+    assert "(no route)" not in routes
+
+
+def test_a_refused_batch_names_every_change_refused_for_the_same_reason(
+    server: Server, ann: SyncClient
+) -> None:
+    """A device parks every change the refusal names and sends the rest at once, rather
+    than one request per refused change (docs/sync-protocol.md §5)."""
+    ms, tak = {"office": "MS"}, {"office": "TAK"}
+    rows = [str(uuid.uuid4()) for _ in range(5)]
+    offices = [ms, tak, ms, tak, {"office": "KAN"}]
+    outside = _batch(ann, [_insert(row, values) for row, values in zip(rows, offices, strict=True)])
+    _refused(outside, 403, Errno.OUT_OF_SCOPE)
+    assert (outside.json()["details"]["index"], outside.json()["details"]["indexes"]) == (
+        1,
+        [1, 3, 4],
+    )
+    malformed = _batch(
+        ann,
+        [
+            _insert(rows[0], ms),
+            _insert(rows[1], {"office": "MS", "birth_date": "not a date"}),
+            _insert(rows[2], {"office": "MS", "birth_date": "31/12/1990"}),
+        ],
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["details"]["indexes"] == [1, 2]
+    assert server.count("changes") == 0
+
+
 # --- protocol 2: rows created whole, compact batches -------------------------------------
 
 
