@@ -145,6 +145,7 @@ class Conflict:
     person_id: str | None  # whose case file the row belongs to (none: an employer)
     person_name: str
     case_number: str
+    case_id: str | None = None  # the case file to open to see the row in its context
 
     @property
     def what(self) -> str:
@@ -169,9 +170,13 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
         owners = {(r.entity, r.row_id): _owner(session, r.entity, r.row_id) for r in rows}
         people = search.summaries(session, {pid for pid, _case in owners.values() if pid})
         numbers = _case_numbers(session, {case for _pid, case in owners.values() if case})
+        first_case = _first_cases(
+            session, {pid for pid, case in owners.values() if pid and not case}
+        )
         found = []
         for r in rows:
             person_id, case_id = owners[(r.entity, r.row_id)]
+            case_id = case_id or first_case.get(person_id or "")
             person = people.get(person_id or "")
             found.append(
                 Conflict(
@@ -187,6 +192,7 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                     person_name=person.display_name if person else "",
                     case_number=numbers.get(case_id or "")
                     or (person.case_numbers[0] if person and person.case_numbers else ""),
+                    case_id=case_id,
                 )
             )
     return found
@@ -264,6 +270,22 @@ def _owner(session: Session, entity: str, row_id: str) -> tuple[str | None, str 
             return None, case_id
         entity, row_id = link[1], str(parent)
     return None, case_id  # pragma: no cover - the chain above is at most four hops
+
+
+def _first_cases(session: Session, person_ids: set[str]) -> dict[str, str]:
+    """Each person's live case with the lowest number: the one a list opens for them."""
+    found: dict[str, str] = {}
+    for person_id, case_id in session.execute(
+        select(Case.person_id, Case.id)
+        .where(
+            Case.person_id.in_(sorted(person_ids)),
+            Case.deleted.is_(False),
+            Case.merged_into.is_(None),
+        )
+        .order_by(Case.number.desc())
+    ):
+        found[person_id] = case_id  # the lowest number comes last and stays
+    return found
 
 
 def _case_numbers(session: Session, case_ids: set[str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -79,7 +80,10 @@ def merge_columns() -> list[Column]:
 
 
 class DuplicatesPage(Retranslating):
-    """Likely duplicate people with Merge buttons, and the merges with Undo."""
+    """Likely duplicate people with Merge buttons, and the merges with Undo.
+    ``case_opened`` carries the first case of a double-clicked pair of cases."""
+
+    case_opened = Signal(str)
 
     def __init__(
         self, ctx: AppContext, worker: SyncWorker | None = None, parent: QWidget | None = None
@@ -107,6 +111,7 @@ class DuplicatesPage(Retranslating):
         self.tabs.addTab(self.pair_view, "")
         self.tabs.addTab(self.case_view, "")
         self.tabs.currentChanged.connect(lambda _i: self._enable())
+        self.case_view.doubleClicked.connect(self._open_case)
         self.merge_into_first = QPushButton()
         self.merge_into_first.setObjectName("merge_into_first")
         self.merge_into_first.clicked.connect(lambda: self.merge(into_first=True))
@@ -186,6 +191,10 @@ class DuplicatesPage(Retranslating):
             write=True,
             on_success=lambda _r: self._role(role in coordination.COORDINATING_ROLES),
         )
+
+    def _open_case(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.case_opened.emit(self.case_model.row_at(index.row()).first.id)
 
     def _synced(self, _summary: object) -> None:
         if self.isVisible():

@@ -152,11 +152,15 @@ class MainWindow(QMainWindow):
         if key == "sync":
             from desktop.ui.sync_page import SyncPage
 
-            return SyncPage(self.ctx, self.sync_worker)
+            sync = SyncPage(self.ctx, self.sync_worker)
+            sync.case_opened.connect(self.open_case)
+            return sync
         if key == "duplicates":
             from desktop.ui.duplicates_page import DuplicatesPage
 
-            return DuplicatesPage(self.ctx, self.sync_worker)
+            duplicates = DuplicatesPage(self.ctx, self.sync_worker)
+            duplicates.case_opened.connect(self.open_case)
+            return duplicates
         if key == "case_file":
             from desktop.ui.case_file import CaseFileView
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -58,7 +59,10 @@ def conflict_columns() -> list[Column]:
 
 
 class SyncPage(Retranslating):
-    """Sync state in full; the worker does the syncing, this page asks it to."""
+    """Sync state in full; the worker does the syncing, this page asks it to.
+    ``case_opened`` carries the case a double-clicked conflict belongs to."""
+
+    case_opened = Signal(str)
 
     def __init__(
         self, ctx: AppContext, worker: SyncWorker | None = None, parent: QWidget | None = None
@@ -156,6 +160,7 @@ class SyncPage(Retranslating):
         self.conflict_view.selectionModel().selectionChanged.connect(
             lambda *_: self._enable_resolve()
         )
+        self.conflict_view.doubleClicked.connect(self._open_conflict)
         conflict_layout = QVBoxLayout(self.conflict_box)
         conflict_layout.addWidget(self.conflict_hint)
         conflict_layout.addWidget(self.conflict_view)
@@ -257,6 +262,12 @@ class SyncPage(Retranslating):
             self.worker.sync_now()
 
         self.ctx.ops.run(lambda: sync_view.retry_failed(store), write=True, on_success=done)
+
+    def _open_conflict(self, index: QModelIndex) -> None:
+        if index.isValid():
+            case_id = self.conflict_model.row_at(index.row()).case_id
+            if case_id:
+                self.case_opened.emit(case_id)
 
     def _enable_resolve(self) -> None:
         chosen = selected_row(self.conflict_view, self.conflict_model) is not None

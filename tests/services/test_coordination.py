@@ -189,6 +189,7 @@ def test_a_conflict_shows_its_person_and_case_and_flipping_puts_the_other_value_
         "Aung Aung",
         number,
     )
+    assert conflict.case_id == case_of(coordinator, person), "a person's row: their case"
     assert (conflict.applied.value, conflict.other.value) == ("1991-01-02", "1990-02-01")
     assert conflict.applied.by == conflict.other.by == "somchai"
     assert conflict.applied.at is not None

@@ -240,6 +240,12 @@ def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     assert not page.flip_button.isEnabled()
     _select(page.conflict_view, 0)
 
+    conflict = model.row_at(0)
+    assert conflict.case_id is not None
+    with qtbot.waitSignal(page.case_opened) as opened:  # to see the row in its case file
+        page.conflict_view.doubleClicked.emit(model.index(0, 1))
+    assert opened.args == [conflict.case_id]
+
     page.flip_button.click()
     drain(qtbot, ctx)
     _wait_synced(qtbot, ctx, worker)
@@ -311,6 +317,9 @@ def test_a_coordinator_merges_the_two_cases_a_person_has(
     assert not page.merge_into_first.isEnabled()
     _select(page.case_view, 0)
     pair = page.case_model.row_at(0)
+    with qtbot.waitSignal(page.case_opened) as opened:
+        page.case_view.doubleClicked.emit(page.case_model.index(0, 1))
+    assert opened.args == [pair.first.id]
     row = [page.case_model.data(page.case_model.index(0, c)) for c in range(3)]
     assert row[0] == "Aung Aung"
     assert row[1].startswith(pair.first.number)
