@@ -173,12 +173,13 @@ class DuplicatesPage(Retranslating):
 
         self.loading = True
         self._pair_title()
-        self.ctx.ops.run(read, on_success=self._loaded, key="duplicates")
+        self.ctx.ops.run(read, on_success=self._loaded, key="duplicates", owner=self)
         factory = self.worker.http_factory or sync_view.quick_http
         self.ctx.ops.run(
             lambda: coordination.ask_role(store, factory),
             on_success=self._heard_role,
             key="duplicates_role",
+            owner=self,
         )
 
     def _heard_role(self, role: str | None) -> None:
@@ -190,6 +191,7 @@ class DuplicatesPage(Retranslating):
             lambda: coordination.keep_role(store, role),
             write=True,
             on_success=lambda _r: self._role(role in coordination.COORDINATING_ROLES),
+            owner=self,
         )
 
     def _open_case(self, index: QModelIndex) -> None:
@@ -248,6 +250,7 @@ class DuplicatesPage(Retranslating):
             lambda: coordination.merge(store, entity, source_id, target_id, factory),
             write=True,
             on_success=lambda _m: self._done("ui.duplicates.merged"),
+            owner=self,
         )
 
     def undo(self) -> None:
@@ -267,6 +270,7 @@ class DuplicatesPage(Retranslating):
             lambda: coordination.undo_merge(store, merge.id, factory),
             write=True,
             on_success=lambda _m: self._done("ui.duplicates.undone_ok"),
+            owner=self,
         )
 
     def _done(self, message: str) -> None:

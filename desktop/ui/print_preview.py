@@ -315,6 +315,7 @@ class PacketPrinter(QObject):
             on_success=self.recorded.emit,
             on_failure=self._show_failure,
             write=True,
+            owner=self,
         )
 
     def _show_failure(self, exc: BaseException) -> None:

@@ -310,6 +310,7 @@ class PrintQueuePage(Retranslating):
                 on_success=self.recorded.emit,
                 on_failure=self._failed,
                 write=True,
+                owner=self,  # the page may be closed before the record is written
             )
 
     def _failed(self, exc: BaseException) -> None:

@@ -301,6 +301,7 @@ class SyncPage(Retranslating):
             lambda: coordination.resolve_conflict(store, conflict.id, keep_other, factory),
             write=True,
             on_success=done,
+            owner=self,
         )
 
     def _metered_changed(self) -> None:

@@ -191,6 +191,32 @@ def test_queue_combines_every_matching_case_into_one_pdf(
     assert [p.name for p in (tmp_path / "out").iterdir()] == [result.combined.name]
 
 
+def test_closing_the_queue_before_the_print_is_recorded_is_harmless(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """The packets are written; the page goes away while the store still records them
+    (the writer is busy): the record lands, and no callback reaches the deleted page."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    _cases(store, 1)
+    page = PrintQueuePage(ctx, FakePrintDialogs(tmp_path))  # not qtbot's: deleted below
+    page.show()
+    page.refresh()
+    drain(qtbot, ctx)
+    page.all_button.click()
+    release = threading.Event()
+    ctx.ops.run(lambda: release.wait(20), write=True)  # the writer is busy elsewhere
+    with qtbot.waitSignal(page.finished, timeout=60_000):
+        page.print_button.click()
+    page.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    release.set()
+    drain(qtbot, ctx)
+    qtbot.wait(50)  # any callback queued for the page would run now
+    with store.read() as session:
+        assert session.scalars(select(AuditEvent).where(AuditEvent.action.like("%print%"))).all()
+
+
 @pytest.mark.parametrize("combined", [False, True])
 def test_cancel_mid_way_leaves_no_half_file(
     qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path, combined: bool
