@@ -234,6 +234,7 @@ class PreviewDialog(QDialog):
         self.ctx.ops.run(
             lambda: shutil.copyfile(source, target),
             on_success=lambda _r: self.saved.emit(str(target)),
+            owner=self,  # the preview may be closed while the copy is written
         )
 
     def retranslate(self) -> None:
