@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,15 +42,9 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import cases, search
 from desktop.services import sync as core
-from desktop.services.sync_view import (
-    HttpFactory,
-    close_http,
-    default_http,
-    device_client,
-    quick_http,
-)
+from desktop.services.sync_view import HttpFactory, default_http, device_session, quick_http
 from sync import protocol as p
-from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
+from sync.client.http import ServerUnreachable, SyncHttpError
 
 T = TypeVar("T")
 # The account's role is kept at registration (core.ROLE_SETTING), refreshed by
@@ -88,7 +81,7 @@ def ask_role(
     """The account's role as the server says it now (an admin may have changed it); None
     offline, unregistered, or when the server does not answer."""
     try:
-        with _client(store, http_factory, secrets) as client:
+        with device_session(store, http_factory, secrets) as client:
             return client.me().role.value
     except (UserError, ServerUnreachable, SyncHttpError):
         return None
@@ -167,7 +160,8 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
         if status is not None:
             query = query.where(SyncConflict.status == status)
         rows = list(session.scalars(query))
-        owners = {(r.entity, r.row_id): _owner(session, r.entity, r.row_id) for r in rows}
+        classes = synced_classes()
+        owners = {(r.entity, r.row_id): _owner(session, classes, r.entity, r.row_id) for r in rows}
         people = search.summaries(session, {pid for pid, _case in owners.values() if pid})
         numbers = _case_numbers(session, {case for _pid, case in owners.values() if case})
         first_case = _first_cases(
@@ -251,10 +245,11 @@ _PARENT = {
 }
 
 
-def _owner(session: Session, entity: str, row_id: str) -> tuple[str | None, str | None]:
+def _owner(
+    session: Session, classes: dict[str, Any], entity: str, row_id: str
+) -> tuple[str | None, str | None]:
     """(person id, case id) a row belongs to on this device; None for what it cannot tell
     (an employer, or a row this device does not hold)."""
-    classes = synced_classes()
     case_id: str | None = None
     for _hop in range(4):  # step -> track -> case -> person
         if entity == "person":
@@ -312,7 +307,7 @@ def resolve_conflict(
     is kept here at once; a flipped value reaches this device's row with the next sync.
     """
     check_id(conflict_id, "conflict")
-    with _client(store, http_factory, secrets) as client:
+    with device_session(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.resolve(conflict_id, keep_other))
     with store.remote_session() as session:
         core.keep_records(session, conflicts=[record])
@@ -499,7 +494,7 @@ def merge(
         raise UserError("coordination.merge_invalid")
     check_id(source_id, "source")
     check_id(target_id, "target")
-    with _client(store, http_factory, secrets) as client:
+    with device_session(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.merge(entity, source_id, target_id))
     with store.remote_session() as session:
         core.keep_records(session, merges=[record])
@@ -514,7 +509,7 @@ def undo_merge(
 ) -> Merge:
     """Undo a merge: B stands on its own again, with the rows the merge moved."""
     check_id(merge_id, "merge")
-    with _client(store, http_factory, secrets) as client:
+    with device_session(store, http_factory, secrets) as client:
         record = _asking(store, lambda: client.undo_merge(merge_id))
     with store.remote_session() as session:
         core.keep_records(session, merges=[record])
@@ -568,20 +563,6 @@ def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
 
 
 # --- talking to the server --------------------------------------------------------------
-
-
-@contextmanager
-def _client(
-    store: Store, http_factory: HttpFactory, secrets: SecretStore | None
-) -> Iterator[SyncClient]:
-    url = core.server_url(store)
-    if not url:
-        raise UserError("sync.not_registered")
-    http = http_factory(url)
-    try:
-        yield device_client(store, http, secrets)
-    finally:
-        close_http(http)
 
 
 # Server refusals a coordinator can act on, by errno: the message key.

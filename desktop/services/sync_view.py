@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,30 +303,21 @@ def clock_is_off(offset: float | None) -> bool:
     return offset is not None and abs(offset) > CLOCK_TOLERANCE_S
 
 
-def device_client(store: Store, http: HttpClient, secrets: SecretStore | None) -> SyncClient:
-    """A client speaking for this registered device over ``http`` (its token from the
-    keyring); not registered: a UserError."""
+@contextmanager
+def device_session(
+    store: Store, http_factory: HttpFactory, secrets: SecretStore | None = None
+) -> Iterator[SyncClient]:
+    """A client speaking for this registered device (its token from the keyring) over an
+    HTTP client from ``http_factory``, closed afterwards; not registered: a UserError."""
     url = core.server_url(store)
     token = core.device_token(store, secrets)
     if not url or not token:
         raise UserError("sync.not_registered")
-    return SyncClient(http, url, token)
-
-
-def _service(
-    store: Store,
-    http: HttpClient,
-    secrets: SecretStore | None,
-    on_progress: Callable[[str, int, int], None] | None,
-) -> core.SyncService:
-    return core.SyncService(
-        store,
-        device_client(store, http, secrets),
-        max_retries=0,
-        sleep=_no_sleep,
-        on_progress=on_progress,
-        secrets=secrets,
-    )
+    http = http_factory(url)
+    try:
+        yield SyncClient(http, url, token)
+    finally:
+        close_http(http)
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -341,14 +333,11 @@ def run_sync(
     secrets: SecretStore | None = None,
 ) -> core.SyncSummary:
     """One sync; on success the time is kept as ``last_sync_at`` (UTC, ISO 8601)."""
-    url = core.server_url(store)
-    if not url:
-        raise UserError("sync.not_registered")
-    http = http_factory(url)
-    try:
-        summary = _service(store, http, secrets, on_progress).sync()
-    finally:
-        close_http(http)
+    with device_session(store, http_factory, secrets) as client:
+        service = core.SyncService(
+            store, client, max_retries=0, sleep=_no_sleep, on_progress=on_progress, secrets=secrets
+        )
+        summary = service.sync()
     if summary.ok:
         when = (now or _utcnow)()
         store.set_setting(LAST_SYNC_KEY, when.isoformat(timespec="seconds"))
