@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from desktop.domain import catalogue, i18n, text
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
-from desktop.models.base import synced_classes
+from desktop.models.base import listed, synced_classes
 from desktop.models.entities import Case, IdentityDocument, Person, PersonName
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
@@ -273,7 +273,7 @@ def _first_cases(session: Session, person_ids: set[str]) -> dict[str, str]:
     for person_id, case_id in session.execute(
         select(Case.person_id, Case.id)
         .where(
-            Case.person_id.in_(sorted(person_ids)),
+            Case.person_id.in_(listed(person_ids)),
             Case.deleted.is_(False),
             Case.merged_into.is_(None),
         )
@@ -289,7 +289,7 @@ def _case_numbers(session: Session, case_ids: set[str]) -> dict[str, str]:
     return {
         cid: number or ""
         for cid, number in session.execute(
-            select(Case.id, Case.number).where(Case.id.in_(sorted(case_ids)))
+            select(Case.id, Case.number).where(Case.id.in_(listed(case_ids)))
         )
     }
 
@@ -550,7 +550,7 @@ def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
     case_owner = {
         cid: (number or "", pid)
         for cid, number, pid in session.execute(
-            select(Case.id, Case.number, Case.person_id).where(Case.id.in_(sorted(case_ids)))
+            select(Case.id, Case.number, Case.person_id).where(Case.id.in_(listed(case_ids)))
         )
     }
     people |= {pid for _number, pid in case_owner.values()}

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from desktop.domain.errors import UserError
+from desktop.models.base import listed
 from desktop.models.entities import Attachment, SyncState
 from desktop.models.store import Store
 from desktop.services.attachments import blob_store
@@ -285,7 +286,7 @@ def forget_blobs(store: Store, names: set[str]) -> int:
         return 0
     with store.read() as session:
         named = set(
-            session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(sorted(names))))
+            session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(listed(names))))
         )
     blobs = blob_store(store)
     gone = 0
