@@ -172,14 +172,15 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
             person_id, case_id = owners[(r.entity, r.row_id)]
             case_id = case_id or first_case.get(person_id or "")
             person = people.get(person_id or "")
+            applied, other = _disputed(r.applied.get("value"), r.other.get("value"))
             found.append(
                 Conflict(
                     id=r.id,
                     entity=r.entity,
                     field=r.field,
                     row_id=r.row_id,
-                    applied=_side(r.applied),
-                    other=_side(r.other),
+                    applied=_side(r.applied, applied),
+                    other=_side(r.other, other),
                     status=r.status,
                     resolved_by=r.resolved_by,
                     person_id=person_id,
@@ -222,13 +223,25 @@ def value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _side(side: dict[str, Any]) -> Side:
+def _disputed(applied: Any, other: Any) -> tuple[Any, Any]:
+    """Both sides' values; of two objects (a step's data, settled key by key) only the
+    entries where they differ, which is all a coordinator decides on."""
+    if not (isinstance(applied, dict) and isinstance(other, dict)):
+        return applied, other
+    keys = [k for k in {**applied, **other} if applied.get(k) != other.get(k)]
+    return (
+        {k: applied[k] for k in keys if k in applied},
+        {k: other[k] for k in keys if k in other},
+    )
+
+
+def _side(side: dict[str, Any], value: Any) -> Side:
     try:
         millis = Stamp.parse(str(side.get("hlc", ""))).wall
         at: dt.datetime | None = dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
     except (ValueError, OverflowError, OSError):
         at = None
-    return Side(value_text(side.get("value")), str(side.get("user_id", "")), at)
+    return Side(value_text(value), str(side.get("user_id", "")), at)
 
 
 _DATE_TYPES = frozenset(

@@ -671,7 +671,7 @@ def _decide(
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
-            result, surfaced = _settle(field_spec(entity, field).merge, current, mine)
+            result, other = _settle(field_spec(entity, field).merge, current, mine)
             if result is mine and current.value == value:
                 # Both devices wrote the same value: keep it owned by the other device
                 # (newest stamp), so this device's next queued edit, made without seeing
@@ -679,10 +679,9 @@ def _decide(
                 # unrecorded as if it were this device's own earlier value.
                 stamp = max(current.hlc, mine.hlc)
                 result = _State(value, stamp, 0, current.device_id, current.user_id)
-            elif surfaced and current.value != value:
-                applied, other = (mine, current) if result is mine else (current, mine)
+            elif other is not None and current.value != value:
                 where = value if field == "office" else office
-                conflict_id = ingest.conflict(key, seq, where, applied, other)
+                conflict_id = ingest.conflict(key, seq, where, result, other)
     return result.at(seq), conflict_id
 
 
@@ -801,8 +800,9 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
     return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
 
 
-def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
-    """The value two concurrent edits of one field settle on, and whether to surface it."""
+def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, _State | None]:
+    """The value two concurrent edits of one field settle on, and the other side a conflict
+    record keeps for a coordinator (None when nothing needs surfacing)."""
     mine_newer = mine.hlc > current.hlc
     if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
         union = list(dict.fromkeys([*current.value, *mine.value]))
@@ -810,7 +810,9 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
         # The union is nobody's own edit: owned by the server, so the pushing device's
         # next queued edit (made before it saw the other items) is merged again instead
         # of replacing the union as if it were that device's own earlier value.
-        return _State(union, newest.hlc, 0, SERVER_DEVICE, mine.user_id), False
+        return _State(union, newest.hlc, 0, SERVER_DEVICE, mine.user_id), None
+    if merge is Merge.REVIEW and isinstance(current.value, dict) and isinstance(mine.value, dict):
+        return _settle_keys(current, mine, mine_newer)
     if merge is Merge.FORWARD:
         old_rank = FORWARD_ORDER.get(current.value, -1) if isinstance(current.value, str) else -1
         new_rank = FORWARD_ORDER.get(mine.value, -1) if isinstance(mine.value, str) else -1
@@ -818,10 +820,33 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, bool]:
         winner = mine if take_mine else current
         # Owned by the server for the same reason: the next queued edit of either device
         # was made without seeing the other's state, so it must not move back past it.
-        return _State(winner.value, winner.hlc, 0, SERVER_DEVICE, winner.user_id), False
-    winner = mine if mine_newer else current
+        return _State(winner.value, winner.hlc, 0, SERVER_DEVICE, winner.user_id), None
+    winner, loser = (mine, current) if mine_newer else (current, mine)
     # review fields always surface; scalar identifiers (set class) cannot be unioned
-    return winner, merge in (Merge.REVIEW, Merge.SET)
+    return winner, loser if merge in (Merge.REVIEW, Merge.SET) else None
+
+
+def _settle_keys(current: _State, mine: _State, mine_newer: bool) -> tuple[_State, _State | None]:
+    """Two concurrent edits of an object (a step's data) settle key by key: a key only one
+    side holds, or both hold alike, is kept; a key they hold differently takes the newer
+    stamp's value and surfaces, the conflict's other side differing from the applied one
+    at those keys alone. Devices only ever add or change keys, so the union loses nobody's
+    entry: two caseworkers filling different parts of one step no longer hide each other's
+    work behind a conflict (docs/sync-protocol.md §8)."""
+    newer, older = (mine, current) if mine_newer else (current, mine)
+    merged = {**older.value, **newer.value}
+    if merged == newer.value:
+        applied = newer  # nothing of the older side is missing: the newer edit stands as made
+    else:
+        # The union is nobody's own edit: owned by the server (as a set field's union), so
+        # either device's next queued edit, made without seeing the other's keys, is merged
+        # again instead of replacing the union.
+        applied = _State(merged, newer.hlc, 0, SERVER_DEVICE, newer.user_id)
+    contested = {k: v for k, v in older.value.items() if k in newer.value and newer.value[k] != v}
+    if not contested:
+        return applied, None
+    other = _State({**merged, **contested}, older.hlc, 0, older.device_id, older.user_id)
+    return applied, other
 
 
 def _side_json(state: _State) -> str:
@@ -1311,8 +1336,12 @@ def resolve_conflict(
             raise ApiError(409, Errno.INVALID_PAYLOAD, "the conflict was already resolved")
         if flip:
             ingest.load({row.row_id})
-            other = loads(row.other)
-            ingest.server_value(caller, row.entity, row.row_id, row.field, other["value"])
+            value = _flipped(
+                loads(row.applied)["value"],
+                loads(row.other)["value"],
+                ingest.state((row.entity, row.row_id, row.field)),
+            )
+            ingest.server_value(caller, row.entity, row.row_id, row.field, value)
         seq = ingest.next_seq()
         status = "flipped" if flip else "confirmed"
         conn.execute(
@@ -1323,6 +1352,17 @@ def resolve_conflict(
         ingest.flush()
         record = dict(row._mapping) | {"status": status, "seq": seq, "resolved_by": caller.username}
     return _conflict_record(_Row(record))
+
+
+def _flipped(applied: Any, other: Any, now: _State | None) -> Any:
+    """The value a flip sets: the other side's; for an object (a step's data) only the keys
+    where the two sides differ, over the object as it stands now, so that keys added since
+    the conflict are not taken back."""
+    if not (isinstance(applied, dict) and isinstance(other, dict)):
+        return other
+    current = now.value if now is not None else None
+    base = current if isinstance(current, dict) else applied
+    return {**base, **{k: v for k, v in other.items() if applied.get(k) != v}}
 
 
 def list_conflicts(engine: Engine, caller: Caller, status: str | None) -> list[ConflictRecord]:

@@ -228,7 +228,8 @@ def test_confirming_keeps_the_value_in_force(
         assert session.get(Person, person).birth_date == "1991-01-02"
 
 
-def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None:
+def _kept_step_conflict(store: Store, applied: dict[str, Any], other: dict[str, Any]) -> None:
+    """A conflict on the data of a step this device does not hold, as a pull keeps it."""
     with store.remote_session() as session:
         session.add(
             SyncConflict(
@@ -238,16 +239,38 @@ def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None
                 row_id="no-such-step",
                 field="data",
                 office="TAK-01",
-                applied={"value": {"a": 1}, "hlc": "garbage", "device_id": "d", "user_id": "x"},
-                other={"value": None, "hlc": "0001763812345678-0003-n", "device_id": "d"},
+                applied=applied,
+                other=other,
                 status="open",
             )
         )
+
+
+def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None:
+    _kept_step_conflict(
+        store,
+        {"value": {"a": 1}, "hlc": "garbage", "device_id": "d", "user_id": "x"},
+        {"value": None, "hlc": "0001763812345678-0003-n", "device_id": "d"},
+    )
     [conflict] = coordination.conflicts(store)
     assert (conflict.person_id, conflict.person_name, conflict.case_number) == (None, "", "")
     assert (conflict.applied.value, conflict.applied.at) == ('{"a": 1}', None)
     assert (conflict.other.value, conflict.other.by) == ("", "")
     assert conflict.other.at is not None
+
+
+def test_a_conflict_on_step_data_shows_only_the_entries_in_dispute(store: Store) -> None:
+    in_force = {"event_date": "2026-01-05", "hospital": "Tak", "days": "3"}
+    _kept_step_conflict(
+        store,
+        {"value": in_force, "hlc": "0001763812345678-0003-n", "user_id": "b"},
+        {"value": {**in_force, "hospital": "แม่สอด"}, "user_id": "a"},
+    )
+    [conflict] = coordination.conflicts(store)
+    assert (conflict.applied.value, conflict.other.value) == (
+        '{"hospital": "Tak"}',
+        '{"hospital": "แม่สอด"}',
+    )
 
 
 SOME_ID = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"

@@ -172,24 +172,24 @@ def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any)
         assert len(list(session.scalars(select(Person)))) == 5
 
 
-def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -> None:
-    from desktop.models.entities import Case, Track
+def _new_step(device: Device, **values: Any) -> str:
+    """A person with a case, a claim track and one step on ``device``; the step's id."""
+    pid = new_person(device)
+    case_id = new_row(device, Case, person_id=pid, status="open")
+    track_id = new_row(device, Track, case_id=case_id, kind="claim")
+    return new_row(device, Step, track_id=track_id, key="submit", **values)
 
+
+def _fill(device: Device, step_id: str, **entries: Any) -> None:
+    """Add entries to a step's data as the wizard does: the keys it holds stay."""
+    edit_row(device, Step, step_id, data={**(_get(device, Step, step_id).data or {}), **entries})
+
+
+def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    pid = new_person(a)
-    with a.store.session() as session:
-        case = Case(office="MS", person_id=pid, status="open")
-        session.add(case)
-        session.flush()
-        track = Track(office="MS", case_id=case.id, kind="claim")
-        session.add(track)
-        session.flush()
-        step = Step(office="MS", track_id=track.id, key="submit", state="in_progress")
-        session.add(step)
-        session.flush()
-        step_id = step.id
+    step_id = _new_step(a, state="in_progress")
     a.sync()
     b.sync()
     edit_row(b, Step, step_id, state="submitted")
@@ -198,6 +198,59 @@ def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -
     a.sync()
     b.sync()
     assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "submitted"
+
+
+def test_step_data_filled_on_two_devices_keeps_both_entries_without_a_conflict(
+    server: Server, make_device: Any
+) -> None:
+    server.user("ann")
+    server.user("bob")
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    step_id = _new_step(a, data={"event_date": "2026-01-05"})
+    a.sync()
+    b.sync()
+    _fill(a, step_id, hospital="Mae Sot")
+    _fill(b, step_id, wage="9000")
+    _fill(b, step_id, days="3")  # a second queued edit, still without ann's entry
+    summaries = [a.sync(), b.sync(), a.sync()]
+    assert sum(summary.conflicts for summary in summaries) == 0
+    expected = {"event_date": "2026-01-05", "hospital": "Mae Sot", "wage": "9000", "days": "3"}
+    assert _get(a, Step, step_id).data == _get(b, Step, step_id).data == expected
+    assert server.count("conflicts") == 0
+
+
+def test_step_data_entry_set_differently_leaves_a_conflict_on_that_entry_alone(
+    server: Server, make_device: Any
+) -> None:
+    """Both fill the hospital differently, bob adds a day count: bob's later stamp wins the
+    hospital, the conflict differs at the hospital only, and flipping it after ann added
+    another entry changes the hospital back and keeps everything else."""
+    server.user("ann")
+    server.user("bob")
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    step_id = _new_step(a, data={"event_date": "2026-01-05"})
+    a.sync()
+    b.sync()
+    _fill(a, step_id, hospital="Mae Sot")
+    _fill(b, step_id, hospital="Tak", days="3")
+    a.sync()
+    assert b.sync().conflicts == 1
+    a.sync()
+    in_force = {"event_date": "2026-01-05", "hospital": "Tak", "days": "3"}
+    assert _get(a, Step, step_id).data == _get(b, Step, step_id).data == in_force
+    coordinator = server.device("cora")
+    [conflict] = coordinator.conflicts("open")
+    assert conflict.applied.value == in_force
+    assert conflict.other.value == {**in_force, "hospital": "Mae Sot"}
+    assert conflict.other.user_id == "ann"
+    _fill(a, step_id, receipt="R-17")
+    a.sync()
+    coordinator.resolve(conflict.id, flip=True)
+    for device in (a, b):
+        device.sync()
+    flipped = {**in_force, "hospital": "Mae Sot", "receipt": "R-17"}
+    assert _get(a, Step, step_id).data == _get(b, Step, step_id).data == flipped
 
 
 def test_set_field_merges_as_union(server: Server, make_device: Any) -> None:

@@ -69,6 +69,10 @@ PHONES = ("0811111111", "0822222222", "0833333333", "0844444444")
 LANGUAGES = ("my", "th", "km", "lo", "en")
 STATES = ("not_started", "in_progress", "ready", "submitted", "decided", "rejected", "paid")
 OWNERS = ("ann", "bob", "cat")
+# a step's data: entries the devices fill in, a few keys and values so they often meet
+STEP_ENTRIES = st.dictionaries(
+    st.sampled_from(("hospital", "days", "wage")), st.sampled_from(("1", "2")), min_size=1
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ TARGETS = (
     Target("case", "number", st.sampled_from(("1", "2", "3"))),  # set (scalar identifier)
     Target("case", "owner", st.sampled_from(OWNERS)),  # lww
     Target("step", "state", st.sampled_from(STATES)),  # forward
+    Target("step", "data", STEP_ENTRIES),  # review, an object: settled key by key
 )
 
 
@@ -232,7 +237,10 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             with store.read() as session:
                 before = session.scalar(select(OutboxEntry.seq).order_by(OutboxEntry.seq.desc()))
             with store.session() as session:
-                setattr(session.get(CLASSES[target.entity], row_id), target.field, value)
+                row_obj = session.get(CLASSES[target.entity], row_id)
+                if target.field == "data":  # entries are added, as the step wizards do
+                    value = {**(row_obj.data or {}), **value}
+                setattr(row_obj, target.field, value)
             self.clock += 1
             with store.read() as session:
                 entry = session.scalars(
@@ -383,11 +391,14 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
         ) -> None:
             with self.server.engine.connect() as conn:
                 per_field: dict[tuple[str, str, str], set[str]] = {}
+                objects: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
                 for r in conn.execute(select(conflicts)):
                     sides = (json.loads(r.applied)["value"], json.loads(r.other)["value"])
-                    per_field.setdefault((r.entity, r.row_id, r.field), set()).update(
+                    key = (r.entity, r.row_id, r.field)
+                    per_field.setdefault(key, set()).update(
                         json.dumps(v, sort_keys=True) for v in sides
                     )
+                    objects.setdefault(key, []).extend(v for v in sides if isinstance(v, dict))
             concurrent = 0
             groups: dict[tuple[str, str, str], list[Edit]] = {}
             for edit in self.edits:
@@ -409,6 +420,24 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 elif merge is Merge.SET and isinstance(final, list):
                     for e in frontier:
                         assert set(e.value) <= set(final), (key, final, frontier)
+                elif merge is Merge.REVIEW and isinstance(final, dict):
+                    # key by key: every entry of the last edits is in force or in a conflict
+                    sides = objects.get(key, [])
+                    for e in frontier:
+                        # devices only add entries, so none disappears from the union
+                        assert set(e.value) <= set(final), (key, final, frontier)
+                        for name, value in e.value.items():
+                            assert final.get(name) == value or any(
+                                side.get(name) == value for side in sides
+                            ), (key, name, final, frontier, sides)
+                    disputed = any(
+                        e.device != o.device
+                        and any(o.value.get(name, v) != v for name, v in e.value.items())
+                        for e in frontier
+                        for o in frontier
+                    )
+                    if disputed:
+                        assert sides, f"entries of {key} set differently left no conflict"
                 else:  # review, and set fields holding one identifier
                     for e in frontier:
                         assert e.value == final or json.dumps(e.value) in kept, (
