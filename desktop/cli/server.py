@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes (more than 1: PostgreSQL only)"
     )
+    serve.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     serve.set_defaults(handler=run_serve)
 
     server = subparsers.add_parser("server", help="administer the sync server database")
@@ -68,25 +70,56 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
     ):
         # several processes share one PostgreSQL; a SQLite file has one writer at a time
         raise UserError("sync.server.workers", workers=args.workers)
+    cert, key = _tls(args)
+    _announce(args, cli, tls=cert is not None)
     if args.workers > 1:
         engine = _engine(args)  # migrated once here, not by each worker
         engine.dispose()
         os.environ[WORKER_DB_ENV] = args.db
-        cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))
         uvicorn.run(
             "sync.server.app:worker_app",
             factory=True,
             workers=args.workers,
             host=args.host,
             port=args.port,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
             log_level="warning",
         )
         return 0
     app = create_app(Settings(db_url=args.db))
     tune_gc()  # start-up is done: later collections skip its objects (each process its own)
-    cli.info(text("sync.server.serving", cli.lang, host=args.host, port=args.port))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+        log_level="warning",
+    )
     return 0
+
+
+def _tls(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The certificate and key files to serve HTTPS with: both or neither, each readable
+    (checked before the server starts, so a typo is one clear line, not ssl's trace)."""
+    cert, key = args.ssl_certfile, args.ssl_keyfile
+    if cert is None and key is None:
+        return None, None
+    for path in (cert, key):
+        if path is None or not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise UserError("sync.server.tls_files", path=path or "-")
+    return cert, key
+
+
+def _announce(args: argparse.Namespace, cli: Cli, *, tls: bool) -> None:
+    """Where the server listens; a note when it serves plain HTTP beyond this computer."""
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"{'https' if tls else 'http'}://{host}:{args.port}"
+    cli.info(text("sync.server.serving", cli.lang, url=url))
+    loopback = args.host in ("127.0.0.1", "::1", "localhost")
+    if not tls and not loopback:
+        cli.info(text("sync.server.plain_http", cli.lang))
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]

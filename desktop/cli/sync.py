@@ -52,17 +52,11 @@ def _password() -> str:
 
 
 def run_register(args: argparse.Namespace, cli: Cli) -> int:
-    import httpx
-
-    from desktop.services import sync as service
-    from sync.client.http import SyncClient
+    from desktop.services import sync_view
 
     store = cli.open_store()
-    with store, httpx.Client(timeout=30) as http:
-        client = SyncClient(http, args.server)
-        answer = service.register_device(
-            store, client, args.server, args.user, _password(), args.device_name
-        )
+    with store:
+        answer = sync_view.register(store, args.server, args.user, _password(), args.device_name)
         office = store.office
     data = {
         "device_id": answer.device_id,
@@ -81,23 +75,16 @@ def run_register(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def run_sync(args: argparse.Namespace, cli: Cli) -> int:
-    import httpx
-
     from desktop.services import sync as service
-    from sync.client.http import SyncClient
+    from desktop.services import sync_view
 
     store = cli.open_store(create=False)
-    with store:
-        url = service.server_url(store)
-        token = service.device_token(store)
-        if not url or not token:
-            raise UserError("sync.not_registered")
-        with httpx.Client(timeout=60) as http:
-            sync = service.SyncService(store, SyncClient(http, url, token))
-            tune_gc()  # start-up is done: the sync's collections skip its objects
-            if args.retry_failed:
-                sync.retry_failed()
-            summary = sync.sync()
+    with store, sync_view.device_session(store, sync_view.default_http) as client:
+        sync = service.SyncService(store, client)
+        tune_gc()  # start-up is done: the sync's collections skip its objects
+        if args.retry_failed:
+            sync.retry_failed()
+        summary = sync.sync()
     lines = [
         text(
             "sync.summary",

@@ -51,7 +51,14 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import sync_attachments
 from sync import protocol as p
-from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError, encode_batch
+from sync.client.http import (
+    UNTRUSTED,
+    ServerUnreachable,
+    SyncClient,
+    SyncHttpError,
+    UntrustedServer,
+    encode_batch,
+)
 
 CURSOR_KEY = "cursor"
 # the account's scope version the device last pulled under (none yet: 0, never a server's)
@@ -163,6 +170,8 @@ def reason(error: str) -> tuple[str, dict[str, Any]]:
     """A stored sync error (``unreachable: ReadTimeout``, ``errno 120: …``) as a message
     key and parameters, so a person reads it in their language, not the server's English."""
     if error.startswith("unreachable"):
+        if UNTRUSTED in error:
+            return "sync.reason.untrusted_certificate", {}
         timeout = "Timeout" in error
         return ("sync.reason.timeout" if timeout else "sync.reason.unreachable"), {}
     errno = errno_of(error)
@@ -911,6 +920,8 @@ def register_device(
         raise UserError("sync.no_keyring")
     try:
         answer = client.register(username, password, device_name)
+    except UntrustedServer as exc:
+        raise UserError("sync.untrusted_certificate", server=server_url) from exc
     except ServerUnreachable as exc:
         raise UserError("sync.unreachable", server=server_url) from exc
     except SyncHttpError as exc:

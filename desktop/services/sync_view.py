@@ -14,14 +14,18 @@ with ``max_retries=0`` and the worker honours ``Retry-After`` itself.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import truststore
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
@@ -32,6 +36,7 @@ from desktop.models.sync_records import SyncConflict
 from desktop.services import sync as core
 from desktop.services import sync_attachments
 from sync.client.http import HttpClient, ServerUnreachable, SyncClient, SyncHttpError
+from sync.protocol import RegisterResponse
 
 # Settings keys the Sync page writes and the worker reads.
 METERED_KEY = "sync_metered"
@@ -50,14 +55,22 @@ HttpFactory = Callable[[str], HttpClient]
 
 
 def default_http(url: str) -> HttpClient:
-    """A plain ``httpx.Client`` for ``url`` (the app's default; tests inject their own)."""
-    return httpx.Client(timeout=SYNC_TIMEOUT_SECONDS)
+    """An ``httpx.Client`` for ``url`` (the app's default; tests inject their own)."""
+    return httpx.Client(timeout=SYNC_TIMEOUT_SECONDS, verify=trusted_roots())
 
 
 def quick_http(url: str) -> HttpClient:
     """An ``httpx.Client`` that gives up after a few seconds: for small questions (is the
     server there, what is my role) asked while a person waits or a reader thread is held."""
-    return httpx.Client(timeout=PROBE_TIMEOUT_SECONDS)
+    return httpx.Client(timeout=PROBE_TIMEOUT_SECONDS, verify=trusted_roots())
+
+
+def trusted_roots() -> ssl.SSLContext:
+    """Certificates checked against the operating system's trust store (Windows' certificate
+    store, macOS's keychain, the system bundle on Linux, where ``SSL_CERT_FILE`` names
+    another), not a bundle shipped with the app: a certificate authority an organisation
+    installs on its laptops for its own server is trusted here as in the browser."""
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def close_http(http: HttpClient) -> None:
@@ -356,11 +369,15 @@ def register(
     device_name: str,
     http_factory: HttpFactory = default_http,
     secrets: SecretStore | None = None,
-) -> str:
-    """Register this device; returns the server's device id. Bad input is a UserError."""
+) -> RegisterResponse:
+    """Register this device; returns the server's answer (device id, account). Bad input,
+    plain ``http://`` to a server beyond the local network, and every refusal are a
+    UserError."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise UserError("sync.bad_server_url", url=url)
+    if url.startswith("http://") and not on_local_network(url):
+        raise UserError("sync.plain_http", url=url)
     if not username.strip() or not password:
         raise UserError("sync.bad_credentials")
     http = http_factory(url)
@@ -371,7 +388,27 @@ def register(
     finally:
         close_http(http)
     store.set_setting(SERVER_SETTING, url)
-    return answer.device_id
+    return answer
+
+
+# Names that only resolve inside a network (RFC 6762, RFC 8375, and the usual router ones).
+_LOCAL_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal", ".localdomain")
+
+
+def on_local_network(url: str) -> bool:
+    """True when ``url``'s host can only be inside the local network: this computer, a
+    private or link-local address, a name without dots (``http://sapan-server``) or under a
+    local-only suffix. Plain ``http://`` is accepted for those alone: anything else would
+    carry passports, bank accounts and the device token unencrypted across the internet."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or "." not in host or host.endswith(_LOCAL_SUFFIXES)
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 class _NoNetwork:

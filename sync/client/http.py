@@ -13,6 +13,7 @@ import gzip
 import importlib
 import json
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -40,6 +41,8 @@ def _transport_errors() -> tuple[type[Exception], ...]:
 
 
 TRANSPORT_ERRORS = _transport_errors()
+# What a failed certificate check reads as in a sync's error ("unreachable: ...").
+UNTRUSTED = "UntrustedCertificate"
 
 
 class HttpResponse(Protocol):
@@ -125,6 +128,23 @@ class ServerUnreachable(Exception):
     """No answer: offline, connection refused or dropped, timeout."""
 
 
+class UntrustedServer(ServerUnreachable):
+    """The server (or something in its place: a captive portal, an interceptor) showed a
+    TLS certificate this computer does not trust. Retrying will not help; a person must
+    look, so it is told apart from a dropped link."""
+
+
+def _unreachable(exc: BaseException) -> ServerUnreachable:
+    """The ServerUnreachable a transport error is: untrusted when a certificate check failed
+    anywhere in its chain (httpx wraps ssl's error in its own, twice)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return UntrustedServer(UNTRUSTED)
+        seen = seen.__cause__ or seen.__context__
+    return ServerUnreachable(type(exc).__name__)
+
+
 class SyncClient:
     """Typed calls of the protocol. ``token`` is the device token (see ``register``)."""
 
@@ -180,7 +200,7 @@ class SyncClient:
                 method, self._url(path), content=content, headers=headers, params=params
             )
         except TRANSPORT_ERRORS as exc:
-            raise ServerUnreachable(type(exc).__name__) from exc
+            raise _unreachable(exc) from exc
         self.bytes_sent += len(content or b"") + REQUEST_OVERHEAD_BYTES
         self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
         if response.status_code >= 400:
@@ -319,7 +339,7 @@ class SyncClient:
                     raise _error(response)
                 yield _blob_stream(response)
         except TRANSPORT_ERRORS as exc:
-            raise ServerUnreachable(type(exc).__name__) from exc
+            raise _unreachable(exc) from exc
         finally:
             self.bytes_sent += REQUEST_OVERHEAD_BYTES
             if response is not None:

@@ -80,3 +80,68 @@ def test_set_offices_changes_the_scope_once_and_audits_it(
         details = [json.loads(d) for d in conn.scalars(select(audit.c.detail))]
     engine.dispose()
     assert details == [{"added": ["TAK-02"], "removed": ["TAK-01"], "scope_version": 2}]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--ssl-certfile", "cert.pem"],
+        ["--ssl-keyfile", "key.pem"],
+        ["--ssl-certfile", "missing.pem", "--ssl-keyfile", "key.pem"],
+        ["--ssl-certfile", ".", "--ssl-keyfile", "key.pem"],
+    ],
+)
+def test_serve_refuses_tls_files_it_cannot_use_before_starting(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cert.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+
+    assert main(["serve", "--db", "server.db", *options]) == 2
+
+    assert "--ssl-certfile and --ssl-keyfile" in capsys.readouterr().err
+    assert served == []
+    assert not (tmp_path / "server.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "says", "warns"),
+    [
+        ([], "http://127.0.0.1:8799", False),
+        (["--host", "0.0.0.0"], "http://0.0.0.0:8799", True),
+        (["--host", "::"], "http://[::]:8799", True),
+        (["--host", "0.0.0.0", "--tls"], "https://0.0.0.0:8799", False),
+    ],
+)
+def test_serve_says_where_it_listens_and_warns_of_plain_http_beyond_this_computer(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    says: str,
+    warns: bool,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(server, "tune_gc", lambda: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw | {"app": app}))
+    (tmp_path / "cert.pem").write_text("cert")
+    (tmp_path / "key.pem").write_text("key")
+    if "--tls" in options:
+        options = [o for o in options if o != "--tls"]
+        options += ["--ssl-certfile", str(tmp_path / "cert.pem")]
+        options += ["--ssl-keyfile", str(tmp_path / "key.pem")]
+
+    assert main(["serve", "--db", str(tmp_path / "s.db"), "--port", "8799", *options]) == 0
+
+    [call] = calls
+    call["app"].state.ctx.engine.dispose()
+    said = capsys.readouterr().err
+    assert says in said
+    assert ("HTTPS" in said) is warns
+    assert (call["ssl_certfile"] is not None) is says.startswith("https")

@@ -65,6 +65,51 @@ def test_a_server_address_without_http_is_refused(store: Store) -> None:
     assert caught.value.code == "sync.bad_server_url"
 
 
+def _exploding_factory(url: str) -> Any:
+    raise AssertionError(f"no request may be made ({url})")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sync.example.org",
+        "http://sync.example.org:8765/",
+        "http://49.231.10.7:8765",
+        "http://[2404:6800:4001::1]:8765",
+    ],
+)
+def test_plain_http_to_a_server_on_the_internet_is_refused_before_any_request(
+    store: Store, url: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        sync_view.register(store, url, "somchai", "pw", "laptop", _exploding_factory)
+    assert caught.value.code == "sync.plain_http"
+    assert store.setting(sync_view.SERVER_SETTING, None) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765", True),
+        ("http://[::1]:8765", True),
+        ("http://192.168.1.20:8765", True),
+        ("http://10.0.0.5", True),
+        ("http://169.254.10.1", True),
+        ("http://sapan-server:8765", True),
+        ("http://sapan.local", True),
+        ("http://office.home.arpa", True),
+        ("http://user@10.0.0.5", True),
+        ("http://sync.example.org", False),
+        ("http://8.8.8.8", False),
+        ("http://10.0.0.5.example.org", False),
+        ("http://[::1", False),
+    ],
+)
+def test_which_addresses_count_as_the_local_network(url: str, local: bool) -> None:
+    assert sync_view.on_local_network(url) is local
+
+
 # -- a revoked device wipes itself (design.md §5) ------------------------------------------
 
 

@@ -8,15 +8,22 @@ the tests that need it fail.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
@@ -29,10 +36,69 @@ from sync.server import admin
 from sync.server.app import Settings, create_app
 from sync.server.db import make_engine
 from sync.server.migrate import upgrade
-from tests.postgres import PostgresUnavailable, throwaway_postgres
+from tests.postgres import PostgresUnavailable, free_port, throwaway_postgres
 
 PASSWORD = "password-123"
 PASSPHRASE = "correct horse battery staple 42"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LiveServer:
+    """``sapan serve`` in a subprocess on a free port of loopback; with ``tls`` (certificate
+    and key files) it serves HTTPS, checked against ``tls[0]`` while it starts."""
+
+    def __init__(self, db_url: str, *options: str, tls: tuple[Path, Path] | None = None) -> None:
+        self.db_url = db_url
+        self.port = free_port()
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        if tls:
+            options = (*options, "--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1]))
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, desktop.cli; sys.exit(desktop.cli.main())",
+                "serve",
+                "--db",
+                db_url,
+                "--port",
+                str(self.port),
+                *options,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: workers are killed with it
+        )
+        verify: Any = ssl.create_default_context(cafile=str(tls[0])) if tls else True
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"{self.url}/v1/info", timeout=1, verify=verify)
+                if answer.status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.kill()
+        pytest.fail("the server did not start")
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def workers(self) -> list[int]:
+        """uvicorn's worker processes: children started by multiprocessing's spawn (not its
+        resource tracker)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [
+            int(pid)
+            for pid in path.read_text().split()
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
 
 
 @pytest.fixture(scope="session")

@@ -33,16 +33,14 @@ from sync.server import admin
 from sync.server.auth import make_hasher
 from sync.server.db import make_engine
 from sync.server.migrate import upgrade
-from tests.postgres import free_port
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
+    ROOT,
+    LiveServer,
     fresh_pg_database,
     make_store,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 _OPEN: list[httpx.Client] = []
 
@@ -58,53 +56,6 @@ def _close_clients() -> Iterator[None]:
     yield
     while _OPEN:
         _OPEN.pop().close()
-
-
-class LiveServer:
-    def __init__(self, db_url: str, *options: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys, desktop.cli; sys.exit(desktop.cli.main())",
-                "serve",
-                "--db",
-                db_url,
-                "--port",
-                str(self.port),
-                *options,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: workers are killed with it
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/v1/info", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.kill()
-        pytest.fail("the server did not start")
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def workers(self) -> list[int]:
-        """uvicorn's worker processes: children started by multiprocessing's spawn (not its
-        resource tracker)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [
-            int(pid)
-            for pid in path.read_text().split()
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
 
 
 @pytest.fixture
