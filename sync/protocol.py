@@ -45,8 +45,13 @@ PROTOCOL_VERSION = 3
 PUSH_FORMS = (1, 2, 3)
 # pull pages this server writes: 2 (rows as objects), 3 (rows as arrays, derivable parts left
 # out), 4 (form 3 naming who created the rows the page creates), 5 (form 4 with stamps as
-# differences from the one before, as push form 3 sends them)
-PULL_FORMS = (2, 3, 4, 5)
+# differences from the one before, as push form 3 sends them), 6 (form 5 whose merge
+# records list the rows the merge moved)
+PULL_FORMS = (2, 3, 4, 5, 6)
+# The first form whose merge records carry ``moved``, in pull pages and in the answers to a
+# merge or an undo that ask for it (``?form=6``). Devices before it refuse a record with a
+# key they do not know, so the key never reaches them.
+MOVED_FORM = 6
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
@@ -470,6 +475,11 @@ class ConflictRecord(_Model):
     resolved_by: str | None = None
 
 
+# One row a merge re-pointed from B to A: [entity, row id, field]; the field is ``deleted``
+# (:data:`DELETED_FIELD`) for a row of B the merge retired because it repeated one of A's.
+MovedRow = Annotated[list[str], Field(min_length=3, max_length=3)]
+
+
 class MergeRecord(_Model):
     id: str
     seq: int
@@ -479,6 +489,10 @@ class MergeRecord(_Model):
     office: str
     merged_by: str
     undone: bool = False
+    # Form 6 (MOVED_FORM) on: what the merge moved from B to A (and undo moves back), as
+    # the server recorded it; None from an older server, or for a merge it recorded
+    # before it kept the list (docs/sync-protocol.md §7).
+    moved: list[MovedRow] | None = None
 
 
 class ScopeChanged(_Model):
@@ -589,11 +603,18 @@ class CompactPullPage5(CompactPullPage):
     rows: list[CompactRow5]  # type: ignore[assignment]
 
 
-_COMPACT = re.compile(rb'\s*\{\s*"v"\s*:\s*([345])\b')
+class CompactPullPage6(CompactPullPage5):
+    """Pull page form 6 (``?form=6``): form 5 whose merge records carry ``moved``."""
+
+    v: Literal[6]  # type: ignore[assignment]
+
+
+_COMPACT = re.compile(rb'\s*\{\s*"v"\s*:\s*([3456])\b')
 _COMPACT_FORMS: dict[bytes, type[CompactPullPage]] = {
     b"3": CompactPullPage,
     b"4": CompactPullPage4,
     b"5": CompactPullPage5,
+    b"6": CompactPullPage6,
 }
 
 

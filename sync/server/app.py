@@ -235,6 +235,9 @@ CallerDep = Annotated[Caller, Depends(caller_dep)]
 # Sequence numbers are 64-bit signed integers in the database (BIGINT): a larger one in a
 # query parameter is refused as a bad request instead of failing the query.
 MAX_SEQ = 2**63 - 1
+# A pull form (docs/sync-protocol.md §6); a merge or an undo takes one too, for the record
+# it answers with (§7).
+PullForm = Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))]
 
 # Either push form. FastAPI would build Python objects with json.loads and validate
 # them against the union, which first tries (and fails) the version 1 form change by
@@ -512,7 +515,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request,
         since: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE)] = p.DEFAULT_PAGE,
-        form: Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))] = 2,
+        form: PullForm = 2,
         scope: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
         offices: Annotated[str | None, Query(max_length=4000)] = None,
         until: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
@@ -520,7 +523,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
         with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the
         creators of the rows it creates, with ``form=5`` a CompactPullPage5 whose stamps
-        may be differences; see docs/sync-protocol.md §6).
+        may be differences, with ``form=6`` a CompactPullPage6 whose merge records list
+        the rows each merge moved; see docs/sync-protocol.md §6).
 
         ``scope``: the scope version the device last pulled under; another one than the
         account's is refused with errno 123 and the account's offices (a ScopeChanged).
@@ -545,14 +549,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # already JSON of the response model (see ingest.pull)
         return Response(page.body, media_type="application/json")
 
-    @app.post(f"{p.PREFIX}/merges", response_model=p.MergeRecord, status_code=201)
-    def merge(body: p.MergeRequest, caller: CallerDep) -> p.MergeRecord:
-        """Merge person or case B (source) into A (target)."""
-        return ingest.merge(engine, ctx.clock, caller, body)
+    # A merge record is written without null members: ``moved`` only for a caller that asks
+    # for form 6 or later, since devices before it refuse a record with a key they do not know.
+    @app.post(
+        f"{p.PREFIX}/merges",
+        response_model=p.MergeRecord,
+        response_model_exclude_none=True,
+        status_code=201,
+    )
+    def merge(body: p.MergeRequest, caller: CallerDep, form: PullForm = 2) -> p.MergeRecord:
+        """Merge person or case B (source) into A (target); ``form`` 6 or later: the
+        record lists the rows the merge moved (docs/sync-protocol.md §7)."""
+        return ingest.merge(engine, ctx.clock, caller, body, form)
 
-    @app.post(f"{p.PREFIX}/merges/{{merge_id}}/undo", response_model=p.MergeRecord)
-    def undo(merge_id: str, caller: CallerDep) -> p.MergeRecord:
-        return ingest.undo_merge(engine, ctx.clock, caller, _known_id(merge_id, "merge"))
+    @app.post(
+        f"{p.PREFIX}/merges/{{merge_id}}/undo",
+        response_model=p.MergeRecord,
+        response_model_exclude_none=True,
+    )
+    def undo(merge_id: str, caller: CallerDep, form: PullForm = 2) -> p.MergeRecord:
+        merge_id = _known_id(merge_id, "merge")
+        return ingest.undo_merge(engine, ctx.clock, caller, merge_id, form)
 
     @app.get(f"{p.PREFIX}/conflicts", response_model=list[p.ConflictRecord])
     def conflicts(

@@ -43,6 +43,7 @@ from desktop.domain.hlc import HybridClock
 from sync.protocol import (
     DELETED_FIELD,
     MERGEABLE,
+    MOVED_FORM,
     WHOLE_ROW,
     ConflictRecord,
     Edit,
@@ -942,7 +943,7 @@ def pull(
             merge_query = merge_query.where(merges.c.office.in_(sorted(offices)))
             conflict_query = conflict_query.where(conflicts.c.office.in_(sorted(offices)))
         merge_list = [
-            _merge_record(m).model_dump_json()
+            _merge_record(m, form).model_dump_json(exclude_none=True)
             for m in conn.execute(merge_query.order_by(merges.c.seq))
         ]
         conflict_list = [
@@ -1082,7 +1083,10 @@ class _PageRow:
         return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null{tail}]"
 
 
-def _merge_record(row: Any) -> MergeRecord:
+def _merge_record(row: Any, form: int = 2) -> MergeRecord:
+    """A row of ``merges`` as the record ``form`` writes: from form 6 (MOVED_FORM) on with
+    the rows the merge moved, which devices before it would refuse as an unknown key. The
+    caller writes it without null members, so ``moved`` is left out where it is None."""
     return MergeRecord(
         id=row.id,
         seq=row.seq,
@@ -1092,6 +1096,7 @@ def _merge_record(row: Any) -> MergeRecord:
         office=row.office,
         merged_by=row.merged_by,
         undone=bool(row.undone),
+        moved=loads(row.moved) if form >= MOVED_FORM and row.moved is not None else None,
     )
 
 
@@ -1118,13 +1123,16 @@ def _require_coordinator(caller: Caller) -> None:
         raise ApiError(403, Errno.ROLE_FORBIDDEN, "only a coordinator may do this")
 
 
-def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest) -> MergeRecord:
+def merge(
+    engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest, form: int = 2
+) -> MergeRecord:
     """Record "B merged into A"; later edits to B land on A on the server.
 
     What hangs from B (its names, documents, employments, contribution months, cases,
     consents, attachments and notes; a case's tracks, attachments and notes) is moved onto
     A in the same transaction, by server-made changes that travel to devices like any
-    other, and listed in the merge record so that undo can move it back.
+    other, and listed in the merge record so that undo can move it back. The record is
+    returned as ``form`` writes it (:func:`_merge_record`).
     """
     _require_coordinator(caller)
     source, target = str(request.source_id), str(request.target_id)
@@ -1173,7 +1181,7 @@ def merge(engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequ
             else:
                 _point(ingest, caller, entity, row_id, name, target)
         ingest.flush()
-    return _merge_record(_Row(record))
+    return _merge_record(_Row(record), form)
 
 
 # What makes two rows hanging from one person the same row: a person merged into another
@@ -1287,11 +1295,14 @@ def _point(ingest: _Ingest, caller: Caller, entity: str, row_id: str, name: str,
         ingest.server_value(caller, entity, row_id, name, to)
 
 
-def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str) -> MergeRecord:
+def undo_merge(
+    engine: Engine, clock: HybridClock, caller: Caller, merge_id: str, form: int = 2
+) -> MergeRecord:
     """Undo a merge: B stands on its own again and edits to B land on B.
 
     The rows the merge moved onto A go back to B, unless someone has pointed them
-    elsewhere since. Rows made for B after the merge (which landed on A) stay on A.
+    elsewhere since. Rows made for B after the merge (which landed on A) stay on A. The
+    record keeps the merge's ``moved`` list, returned as ``form`` writes it.
     """
     _require_coordinator(caller)
     with engine.begin() as conn:
@@ -1317,7 +1328,7 @@ def undo_merge(engine: Engine, clock: HybridClock, caller: Caller, merge_id: str
                 _point(ingest, caller, entity, row_id, name, row.source_id)
         ingest.flush()
         record = dict(row._mapping) | {"undone": True, "seq": seq}
-    return _merge_record(_Row(record))
+    return _merge_record(_Row(record), form)
 
 
 def resolve_conflict(

@@ -750,7 +750,7 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (
         3,
         [1, 2, 3],
-        [2, 3, 4, 5],
+        [2, 3, 4, 5, 6],
     )
 
 
@@ -1031,6 +1031,67 @@ def test_a_merge_moves_only_what_hangs_from_b_in_scope_and_undo_only_what_stayed
     assert rows[("person", dup)]["merged_into"] is None
 
 
+def _as(client: SyncClient, method: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {client.token}"}
+    return client.http.request(method, path, headers=headers, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_merge_record_lists_what_moved_only_to_those_that_ask_for_form_6(
+    server: Server, ann: SyncClient
+) -> None:
+    """``moved`` names B's rows the merge moved, and the ones it retired as repeats of A's.
+    Devices before form 6 refuse a record with a key they do not know: answers and pages
+    of older forms leave it out, as do records the server kept no list for."""
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    cora = server.device("cora")
+    keep, dup = str(uuid.uuid4()), str(uuid.uuid4())
+    own, name, repeat, case = (str(uuid.uuid4()) for _ in range(4))
+    ko = {"office": "MS", "kind": "latin", "full_name": "Ko Ko"}
+    inserts = [
+        *(_insert(row, {"office": "MS"}) for row in (keep, dup)),
+        _insert(own, ko | {"person_id": keep}, entity="person_name"),
+        _insert(repeat, ko | {"person_id": dup}, entity="person_name"),
+        _insert(
+            name, {"office": "MS", "person_id": dup, "full_name": "Mg Ko"}, entity="person_name"
+        ),
+        _insert(case, {"office": "MS", "person_id": dup, "number": "MS-1"}, entity="case"),
+    ]
+    assert _batch(ann, inserts).status_code == 200
+    request = {"entity": "person", "source_id": dup, "target_id": keep}
+
+    answer = _as(cora, "POST", "/v1/merges", json=request)
+
+    assert answer.status_code == 201, answer.text
+    assert "moved" not in answer.json()
+    undo = _as(cora, "POST", f"/v1/merges/{answer.json()['id']}/undo", params={"form": 6})
+    assert undo.status_code == 200, undo.text
+    undone = p.MergeRecord.model_validate_json(undo.content)
+    assert undone.undone
+    assert sorted(map(tuple, undone.moved or [])) == sorted(
+        [
+            ("case", case, "person_id"),
+            ("person_name", name, "person_id"),
+            ("person_name", repeat, "person_id"),
+            ("person_name", repeat, "deleted"),
+        ]
+    )
+    for form in (2, 3, 4, 5):
+        page = _as(cora, "GET", "/v1/pull", params={"since": 0, "form": form})
+        assert page.status_code == 200
+        assert b'"moved"' not in page.content, form
+        assert p.parse_pull_page(page.content).merges[0].moved is None
+    [pulled] = cora.pull(0, form=6).merges
+    assert pulled == undone
+    with server.engine.begin() as conn:  # a merge recorded before the server kept the list
+        conn.execute(db.merges.update().values(moved=None))
+    assert b'"moved"' not in _as(cora, "GET", "/v1/pull", params={"form": 6}).content
+    _refused(
+        _as(cora, "POST", "/v1/merges", params={"form": 7}, json=request),
+        400,
+        Errno.INVALID_PAYLOAD,
+    )
+
+
 def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncClient) -> None:
     insert = _insert(str(uuid.uuid4()), {"office": "MS", "phone": "1"})
     first = _batch(ann, [insert]).json()["results"][0]
@@ -1141,7 +1202,7 @@ def test_pull_form_3_means_what_form_2_means_and_other_forms_are_refused(
     )  # fmt: skip
     assert raw.content.startswith(b'{"v":3,')
     assert b'"audit_event",null,' in raw.content  # derived ids left out
-    for form in (1, 6, "x"):
+    for form in (1, 7, "x"):
         refused = ann.http.request(  # type: ignore[attr-defined]
             "GET", "/v1/pull", params={"since": 0, "form": form},
             headers={"Authorization": f"Bearer {ann.token}"},
