@@ -43,3 +43,8 @@ class SyncMerge(Base):
     office: Mapped[str] = mapped_column(String(32))
     merged_by: Mapped[str] = mapped_column(String(80))
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The rows the merge moved from B to A, [[entity, row id, field], ...] (``deleted`` as
+    # the field: a row of B retired as a repeat of A's); None when the server did not say
+    # (a server before pull form 6, or a merge it recorded before it kept the list).
+    # Once the merge has synced, B's names hang from A: this is how a list still names B.
+    moved: Mapped[list[list[str]] | None] = mapped_column(JSON(none_as_null=True))

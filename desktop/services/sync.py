@@ -293,16 +293,16 @@ class SyncService:
     def forms(self, summary: SyncSummary) -> tuple[int, int]:
         """The most compact (push, pull) forms both ends know, asked once per sync.
 
-        Push 3 else 2; pull 5 or 4 (which name the creators of new rows, so this device
-        derives their creation events; 5 also sends stamps as differences), else 3, else 2.
-        A server before protocol 3 still stores the creation events devices sent it and
-        serves them as rows.
+        Push 3 else 2; pull 6, 5 or 4 (which name the creators of new rows, so this device
+        derives their creation events; 5 also sends stamps as differences, 6 the rows each
+        merge moved), else 3, else 2. A server before protocol 3 still stores the creation
+        events devices sent it and serves them as rows.
         """
         if self._forms is None:
             info = self._with_retry(self.client.info, summary)
             self._forms = (
                 max({2, 3} & set(info.push_forms), default=2),
-                max({2, 3, 4, 5} & set(info.pull_forms), default=2),
+                max({2, 3, 4, 5, 6} & set(info.pull_forms), default=2),
             )
         return self._forms
 
@@ -982,9 +982,16 @@ def keep_records(
     conflicts: Iterable[p.ConflictRecord] = (),
 ) -> None:
     """Keep the server's merge and conflict records on this device (newer copies replace
-    older ones: the id is the key)."""
+    older ones: the id is the key).
+
+    A merge's ``moved`` list never changes (undo keeps it), so a copy without one (from a
+    server before pull form 6) leaves the list the device has."""
     for merge in merges:
-        session.merge(SyncMerge(**merge.model_dump(exclude={"undone"}), undone=merge.undone))
+        kept = session.merge(
+            SyncMerge(**merge.model_dump(exclude={"undone", "moved"}), undone=merge.undone)
+        )
+        if merge.moved is not None:
+            kept.moved = merge.moved
     for conflict in conflicts:
         session.merge(
             SyncConflict(

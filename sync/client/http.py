@@ -279,13 +279,17 @@ class SyncClient:
             raise _unreadable("GET", "/pull", exc) from None
 
     def merge(self, entity: str, source_id: str, target_id: str) -> p.MergeRecord:
+        """Merge B into A; the record as form 6 writes it, with ``moved`` (a server before
+        form 6 ignores the parameter and leaves ``moved`` out). Undo asks likewise."""
         request = p.MergeRequest.model_validate(
             {"entity": entity, "source_id": source_id, "target_id": target_id}
         )
-        return self._call(p.MergeRecord, "POST", "/merges", body=request)
+        params = {"form": p.MOVED_FORM}
+        return self._call(p.MergeRecord, "POST", "/merges", body=request, params=params)
 
     def undo_merge(self, merge_id: str) -> p.MergeRecord:
-        return self._call(p.MergeRecord, "POST", f"/merges/{merge_id}/undo")
+        params = {"form": p.MOVED_FORM}
+        return self._call(p.MergeRecord, "POST", f"/merges/{merge_id}/undo", params=params)
 
     def conflicts(self, status: str | None = None) -> list[p.ConflictRecord]:
         params = {"status": status} if status else None
