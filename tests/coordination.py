@@ -36,14 +36,19 @@ def new_device(root: Path, user: str, factory: Factory) -> Store:
 
 
 def make_person(
-    store: Store, name: str, birth: str | None = None, passport: str | None = None
+    store: Store,
+    name: str,
+    birth: str | None = None,
+    passport: str | None = None,
+    native: str | None = None,
 ) -> str:
+    """A new person with a Latin ``name`` (and a ``native`` one, listed first)."""
     documents = [people.DocumentInput("passport", passport)] if passport else []
+    names = [people.NameInput(name, "latin")]
+    if native is not None:
+        names.append(people.NameInput(native, "native"))
     made = people.create_person(
-        store,
-        people.PersonInput(
-            names=[people.NameInput(name, "latin")], birth_date=birth, documents=documents
-        ),
+        store, people.PersonInput(names=names, birth_date=birth, documents=documents)
     )
     return made.person_id
 

@@ -570,9 +570,36 @@ def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
     # a merged-away person has no live summary only if deleted; merged people still show
     found = search.summaries(session, people)
     labels = {pid: s.display_name for pid, s in found.items()}
+    # Once a person merge has synced, B's names hang from A and B has none of its own:
+    # B is named by the names its merge moved (those retired as repeats of A's included).
+    unnamed = [r for r in rows if r.entity == "person" and not labels.get(r.source_id)]
+    former = search.named_by(session, *_former_names(unnamed))
+    labels |= {pid: s.display_name for pid, s in former.items()}
+    # A case merge moves the case's tracks and notes, not the case: B keeps its number
+    # and its person, and is labelled by them.
     for cid, (number, pid) in case_owner.items():
         labels[cid] = f"{number} {labels.get(pid, '')}".strip()
     return labels
+
+
+def _former_names(rows: list[SyncMerge]) -> tuple[dict[str, list[str]], set[str]]:
+    """The ``person_name`` rows each person merge moved from its B (B's id -> name row
+    ids, from the newest merge of a B merged more than once), and those it retired as
+    repeats of A's. A merge whose list the server did not send names nothing."""
+    names: dict[str, list[str]] = {}
+    retired: set[str] = set()
+    for r in sorted(rows, key=lambda r: r.seq, reverse=True):
+        if r.source_id in names or not r.moved:
+            continue
+        mine = names[r.source_id] = []
+        for entity, row_id, name in r.moved:
+            if entity != "person_name":
+                continue
+            if name == p.DELETED_FIELD:
+                retired.add(row_id)
+            else:
+                mine.append(row_id)
+    return names, retired
 
 
 # --- talking to the server --------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from desktop.models.base import listed
@@ -53,10 +54,8 @@ def summaries(session: Session, person_ids: Collection[str]) -> dict[str, Person
         return {}
     ids = listed(person_ids)
     names: dict[str, list[str]] = {}
-    for pid, name in session.execute(
-        select(PersonName.person_id, PersonName.full_name)
-        .where(PersonName.person_id.in_(ids), PersonName.deleted.is_(False))
-        .order_by(PersonName.kind != "native", PersonName.id)
+    for _name_id, pid, name, _deleted in session.execute(
+        _name_rows(PersonName.person_id.in_(ids), PersonName.deleted.is_(False))
     ):
         names.setdefault(pid, []).append(name or "")
     docs: dict[str, list[str]] = {}
@@ -88,3 +87,46 @@ def summaries(session: Session, person_ids: Collection[str]) -> dict[str, Person
             )
         )
     }
+
+
+def named_by(
+    session: Session, name_ids: Mapping[str, Collection[str]], retired: Collection[str] = ()
+) -> dict[str, PersonSummary]:
+    """A :class:`PersonSummary` of each person in ``name_ids`` (person id -> ids of
+    ``person_name`` rows) made of those rows only, wherever they hang now, their names in
+    the order :func:`summaries` gives; deleted rows are left out unless ``retired`` lists
+    them. A person none of whose rows is on this device is left out; documents and case
+    numbers stay empty.
+
+    Once a person merge has synced, B's names hang from A; the merge record lists them,
+    and this names B as lists named B before the merge.
+    """
+    wanted = {name_id for ids in name_ids.values() for name_id in ids}
+    if not wanted:
+        return {}
+    kept = set(retired)
+    ordered = [
+        (name_id, name or "")
+        for name_id, _pid, name, deleted in session.execute(
+            _name_rows(PersonName.id.in_(listed(wanted)))
+        )
+        if not deleted or name_id in kept
+    ]
+    found: dict[str, PersonSummary] = {}
+    for pid, ids in name_ids.items():
+        mine = set(ids)
+        names = tuple(name for name_id, name in ordered if name_id in mine)
+        if names:
+            found[pid] = PersonSummary(pid, names, (), ())
+    return found
+
+
+def _name_rows(*where: Any) -> Select[str, str, str | None, bool]:
+    """(id, person id, full name, deleted) of the ``person_name`` rows ``where`` picks, in
+    the order a person's names are listed: native names first (a list shows the first,
+    :attr:`PersonSummary.display_name`), then as they were made (ids are time-ordered)."""
+    return (
+        select(PersonName.id, PersonName.person_id, PersonName.full_name, PersonName.deleted)
+        .where(*where)
+        .order_by(PersonName.kind != "native", PersonName.id)
+    )

@@ -65,7 +65,8 @@ def case_pair_columns() -> list[Column]:
 
 def merge_columns() -> list[Column]:
     return [
-        # once a merge has synced, B's names hang from A: B is named by its id
+        # once a merge has synced, B's names hang from A and B is named by the names the
+        # merge moved; a merge from a server that does not list them leaves B its id only
         Column(
             "ui.duplicates.col.merged",
             lambda m: m.source_name or tr("ui.duplicates.moved_away", id=m.source_id[:8]),

@@ -123,6 +123,13 @@ def test_a_coordinator_merges_two_people_sharing_a_passport_and_undoes_it(
     }
     assert (made["entity"], made["source_id"], made["target_id"]) == ("person", extra, kept)
     assert (made["target_name"], made["merged_by"], made["undone"]) == ("Aung Aung", "nok", False)
+    # B's names hang from A now: B is named by the names the merge moved, on every device
+    assert made["source_name"] == "အောင်အောင်ဦး"
+    _synced(sapan, laptop)
+    for root in (coordinator, laptop):
+        code, said, _err = sapan(root, "coordinate", "merges")
+        assert code == 0
+        assert f"Person: အောင်အောင်ဦး [{extra}] → Aung Aung [{kept}], by nok" in said
     assert sapan(coordinator, "coordinate", "duplicates")[1].startswith("No likely duplicate")
     code, said, _err = sapan(coordinator, "coordinate", "duplicates", "--cases")
     assert code == 0

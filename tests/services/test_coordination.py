@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from desktop.domain.errors import UserError
-from desktop.models.entities import Case, Person
+from desktop.models.entities import Case, Person, PersonName
 from desktop.models.store import Store
-from desktop.models.sync_records import SyncConflict
-from desktop.services import cases, coordination
+from desktop.models.sync_records import SyncConflict, SyncMerge
+from desktop.services import cases, coordination, search
+from sync import protocol as p
 from sync.protocol import Role
 from tests.coordination import (
     Factory,
@@ -126,6 +127,88 @@ def test_merge_moves_the_case_file_and_undo_gives_it_back(
     with pytest.raises(UserError) as twice:
         coordination.undo_merge(coordinator, merged.id, server_http)
     assert twice.value.code == "coordination.not_found"
+
+
+def test_a_merged_away_person_is_named_on_every_device_after_the_merge_and_the_undo(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    """Once the merge has synced, B's names hang from A: the list still names B by them,
+    as lists named B before (native name first), on the coordinator's device and on a
+    device that only pulled the merge."""
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567", native="အောင်အောင်")
+    extra = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567", native="အောင်အောင်ဦး")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+
+    merged = coordination.merge(coordinator, "person", extra, kept, server_http)
+    synced(coordinator, server_http)
+    synced(caseworker, server_http)
+
+    for device in (coordinator, caseworker):
+        with device.read() as session:
+            assert search.summaries(session, {extra})[extra].names == (), "B's hang from A"
+        [listed] = coordination.merges(device)
+        assert (listed.id, listed.source_name, listed.target_name) == (
+            merged.id,
+            "အောင်အောင်ဦး",
+            "အောင်အောင်",
+        )
+    coordination.undo_merge(coordinator, merged.id, server_http)
+    synced(coordinator, server_http)
+    synced(caseworker, server_http)
+    for device in (coordinator, caseworker):
+        [listed] = coordination.merges(device)
+        assert (listed.undone, listed.source_name, listed.target_name) == (
+            True,
+            "အောင်အောင်ဦး",
+            "အောင်အောင်",
+        )
+
+
+def test_a_merged_away_person_whose_only_name_repeated_the_kept_ones_is_named_by_it(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    """The merge retired B's name as a repeat of A's (deleted on A): it was B's name."""
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    coordination.merge(coordinator, "person", extra, kept, server_http)
+    synced(caseworker, server_http)
+
+    [listed] = coordination.merges(caseworker)
+
+    with caseworker.read() as session:
+        retired = session.scalars(select(PersonName).where(PersonName.deleted.is_(True))).one()
+    assert retired.person_id == kept
+    assert (listed.source_name, listed.target_name) == ("Aung Aung", "Aung Aung")
+
+
+def test_a_device_whose_server_sends_no_moved_rows_names_b_by_its_id_as_before(
+    caseworker: Store,
+    coordinator: Store,
+    server_http: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server before pull form 6 sends merge records without ``moved``: B, whose names
+    hang from A once the merge has synced, gets no name (the page says it is part of A)."""
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    coordination.merge(coordinator, "person", extra, kept, server_http)
+    monkeypatch.setattr(p, "PULL_FORMS", (2, 3, 4, 5))  # what GET /v1/info now lists
+
+    synced(caseworker, server_http)
+
+    with caseworker.read() as session:
+        assert session.scalars(select(SyncMerge.moved)).one() is None
+    [listed] = coordination.merges(caseworker)
+    assert (listed.source_id, listed.source_name, listed.target_name) == (
+        extra,
+        "",
+        "Aung Aung",
+    )
 
 
 def test_a_caseworker_is_refused_and_loses_the_buttons(
@@ -386,6 +469,11 @@ def test_the_two_cases_a_person_merge_leaves_are_offered_and_merged(
     synced(coordinator, server_http)
     with coordinator.read() as session:
         assert session.get(Case, pair.second.id).merged_into == pair.first.id
+    [listed, _person_merge] = coordination.merges(coordinator)
+    assert (listed.source_name, listed.target_name) == (
+        f"{pair.second.number} Aung Aung",
+        f"{pair.first.number} Aung Aung",
+    ), "B's case keeps its number and its person once the merge has synced"
     assert coordination.duplicate_cases(coordinator) == []
     coordination.undo_merge(coordinator, merged.id, server_http)
     synced(coordinator, server_http)
