@@ -158,10 +158,10 @@ def show_sync_state(store: Store) -> None:
 
 def show_coordination(store: Store) -> None:
     """A coordinator's device: the same worker recorded twice (one passport), a merge the
-    server reported, and a conflict on a birth date."""
+    server reported, and conflicts on a birth date and on a step's entries."""
     from sqlalchemy import select
 
-    from desktop.models.entities import IdentityDocument, PersonName
+    from desktop.models.entities import IdentityDocument, PersonName, Step
     from desktop.services import coordination, people, sync_view
     from desktop.services.sync import SyncService
     from sync import protocol as p
@@ -196,6 +196,25 @@ def show_coordination(store: Store) -> None:
         other=p.Side(value="1990-02-01", hlc="0001773400000000-0000-laptop-1", **side),
         status="open",
     )
+    # two caseworkers filled one step differently: only the entries in dispute show
+    with store.read() as session:
+        step_id = session.scalars(select(Step.id).where(Step.data.is_not(None)).limit(1)).one()
+    entries = {"hospital": "โรงพยาบาลแม่สอด", "event_date": "2026-11-02"}
+    step_conflict = p.ConflictRecord(
+        id="00000000-0000-4000-8000-0000000000c2",
+        seq=4,
+        entity="step",
+        row_id=step_id,
+        field="data",
+        office="TAK-01",
+        applied=p.Side(value=entries, hlc="0001773600000000-0000-laptop-2", **side),
+        other=p.Side(
+            value={"hospital": "โรงพยาบาลตาก", "event_date": "2026-11-01"},
+            hlc="0001773500000000-0000-laptop-1",
+            **side,
+        ),
+        status="open",
+    )
     merge = p.MergeRecord(
         id="00000000-0000-4000-8000-0000000000e1",
         seq=3,
@@ -206,7 +225,8 @@ def show_coordination(store: Store) -> None:
         merged_by="nok",
         undone=True,
     )
-    page = p.PullPage(since=1, rows=[], merges=[merge], conflicts=[conflict], cursor=3, more=False)
+    conflicts = [conflict, step_conflict]
+    page = p.PullPage(since=1, rows=[], merges=[merge], conflicts=conflicts, cursor=4, more=False)
     SyncService(store, SyncClient(sync_view.offline_http())).apply_page(page)
 
 

@@ -140,16 +140,19 @@ def _conflict_lines(conflict: Conflict, what: str, lang: str) -> list[str]:
     if conflict.person_name or conflict.case_number:
         name, case = conflict.person_name or "-", conflict.case_number or "-"
         lines.append(text("coordinate.conflict_person", lang, name=name, case=case))
-    lines.append(text("coordinate.conflict_in_force", lang, **_side_params(conflict.applied, lang)))
-    lines.append(text("coordinate.conflict_other", lang, **_side_params(conflict.other, lang)))
+    for key, side in (("in_force", conflict.applied), ("other", conflict.other)):
+        lines.append(text(f"coordinate.conflict_{key}", lang, **_side_params(conflict, side, lang)))
     if conflict.resolved_by:
         lines.append(text("coordinate.conflict_settled_by", lang, by=conflict.resolved_by))
     return lines
 
 
-def _side_params(side: Side, lang: str) -> dict[str, str]:
+def _side_params(conflict: Conflict, side: Side, lang: str) -> dict[str, str]:
+    from desktop.services import coordination
+
+    shown = coordination.side_text(conflict, side, _translator(lang))
     return {
-        "value": side.value or text("coordinate.empty_value", lang),
+        "value": shown or text("coordinate.empty_value", lang),
         "by": side.by or "?",
         "at": side.at.strftime("%Y-%m-%d %H:%M:%S UTC") if side.at else "?",
     }

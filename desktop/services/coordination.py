@@ -121,6 +121,8 @@ class Side:
     value: str
     by: str
     at: dt.datetime | None
+    # of an object (a step's data): the entries in dispute, (name, value as text)
+    entries: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,35 @@ def _side(side: dict[str, Any], value: Any) -> Side:
         at: dt.datetime | None = dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
     except (ValueError, OverflowError, OSError):
         at = None
-    return Side(value_text(value), str(side.get("user_id", "")), at)
+    entries = (
+        tuple((str(k), value_text(v)) for k, v in value.items()) if isinstance(value, dict) else ()
+    )
+    return Side(value_text(value), str(side.get("user_id", "")), at, entries)
+
+
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def side_text(
+    conflict: Conflict,
+    side: Side,
+    translate: Callable[..., str],
+    show_date: Callable[[str], str] = str,
+) -> str:
+    """A side's value as a person reads it: dates through ``show_date`` (the UI's Buddhist
+    Era), and a step's data as its entries, each named by the step field it fills
+    ("Hospital: Tak"); an entry no workflow names keeps its stored name."""
+    if not side.entries:
+        return show_date(side.value) if conflict.is_date else side.value
+    return "; ".join(
+        f"{_entry_label(name, translate)}: {show_date(v) if _FULL_DATE.fullmatch(v) else v}"
+        for name, v in side.entries
+    )
+
+
+def _entry_label(name: str, translate: Callable[..., str]) -> str:
+    key = f"ui.wf.field.{name}"
+    return translate(key) if i18n.has(key) else name
 
 
 _DATE_TYPES = frozenset(

@@ -41,7 +41,7 @@ def failed_columns() -> list[Column]:
 
 
 def _side(conflict: coordination.Conflict, side: coordination.Side) -> str:
-    value = format_partial_date(side.value) if conflict.is_date else side.value
+    value = coordination.side_text(conflict, side, tr, format_partial_date)
     when = format_moment(side.at.isoformat()) if side.at else ""
     return f"{value} ({', '.join(part for part in (side.by, when) if part)})"
 
@@ -284,7 +284,7 @@ class SyncPage(Retranslating):
         chosen = conflict.other if keep_other else conflict.applied
         question = tr(
             "ui.sync_page.confirm_resolve",
-            value=format_partial_date(chosen.value) if conflict.is_date else chosen.value,
+            value=coordination.side_text(conflict, chosen, tr, format_partial_date),
             detail=coordination.detail_text(conflict.entity, conflict.field, tr),
             person=conflict.person_name or conflict.row_id,
         )

@@ -5,7 +5,7 @@ and every refusal a clear error that changes nothing."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person, PersonName
 from desktop.models.store import Store
@@ -311,6 +312,10 @@ def test_confirming_keeps_the_value_in_force(
         assert session.get(Person, person).birth_date == "1991-01-02"
 
 
+def _in(lang: str) -> Callable[..., str]:
+    return lambda key, **params: i18n.text(key, lang, **params)
+
+
 def _kept_step_conflict(store: Store, applied: dict[str, Any], other: dict[str, Any]) -> None:
     """A conflict on the data of a step this device does not hold, as a pull keeps it."""
     with store.remote_session() as session:
@@ -354,6 +359,23 @@ def test_a_conflict_on_step_data_shows_only_the_entries_in_dispute(store: Store)
         '{"hospital": "Tak"}',
         '{"hospital": "แม่สอด"}',
     )
+    assert coordination.side_text(conflict, conflict.other, _in("th")) == "โรงพยาบาล: แม่สอด"
+
+
+def test_step_data_entries_are_named_by_their_step_field_and_dates_shown_as_the_ui_shows_them(
+    store: Store,
+) -> None:
+    _kept_step_conflict(
+        store,
+        {"value": {"event_date": "2026-01-05", "days": "3", "x_custom": "2026"}, "user_id": "b"},
+        {"value": {"event_date": "2026-01-04", "days": "4", "x_custom": "2025"}, "user_id": "a"},
+    )
+    [conflict] = coordination.conflicts(store)
+
+    shown = coordination.side_text(conflict, conflict.applied, _in("en"), lambda d: f"<{d}>")
+
+    assert shown.startswith("Date it happened: <2026-01-05>; ")
+    assert shown.endswith("; x_custom: 2026"), "no workflow names it; not a date"
 
 
 SOME_ID = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"
@@ -401,7 +423,6 @@ def _exploding(url: str) -> Any:
 
 
 def _text(key: str, lang: str) -> str:
-    from desktop.domain import i18n
 
     return i18n.text(key, lang)
 
