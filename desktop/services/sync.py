@@ -277,10 +277,10 @@ class SyncService:
                 except SyncHttpError as exc:
                     spoiled = _spoiled(exc, len(entries))
                     if spoiled:
-                        # changes that spoil the batch: park them with their error, go on
-                        error = f"errno {exc.errno}: {exc.message}"
-                        self._park([entries[index].seq for index in spoiled], error)
-                        summary.rejected += len(spoiled)
+                        # changes that spoil the batch: park each with its error, go on
+                        for error, indexes in spoiled.items():
+                            self._park([entries[index].seq for index in indexes], error)
+                            summary.rejected += len(indexes)
                         entries = self._outbox_batch(after)
                         continue
                     raise
@@ -877,14 +877,28 @@ def batch_body(entries: Sequence[OutboxRow], form: int = 2) -> bytes:
     return encode_batch([tuple(entry)[1:] for entry in entries], form)
 
 
-def _spoiled(exc: SyncHttpError, size: int) -> list[int]:
-    """The positions of the changes a refused batch names as its cause (``index``, and
-    every one in ``indexes`` when the server lists them); none: the batch itself is bad."""
+def _spoiled(exc: SyncHttpError, size: int) -> dict[str, list[int]]:
+    """The changes a refused batch names as its cause, by the error each is parked with:
+    every one in ``refused`` with its own errno and message when the server lists them,
+    else ``index`` and ``indexes`` with the answer's; none: the batch itself is bad."""
     if exc.status not in (400, 403, 413):
-        return []
+        return {}
+    found: dict[int, str] = {}
+    refused = exc.details.get("refused")
+    for item in refused if isinstance(refused, list) else []:
+        if not isinstance(item, dict):
+            continue
+        index, errno = item.get("index"), item.get("errno")
+        if isinstance(index, int) and 0 <= index < size and isinstance(errno, int):
+            found[index] = f"errno {errno}: {item.get('message', '')}"
     named = exc.details.get("indexes")
-    found = [exc.details.get("index"), *(named if isinstance(named, list) else [])]
-    return sorted({i for i in found if isinstance(i, int) and 0 <= i < size})
+    for index in [exc.details.get("index"), *(named if isinstance(named, list) else [])]:
+        if isinstance(index, int) and 0 <= index < size:
+            found.setdefault(index, f"errno {exc.errno}: {exc.message}")
+    by_error: dict[str, list[int]] = {}
+    for index in sorted(found):
+        by_error.setdefault(found[index], []).append(index)
+    return by_error
 
 
 def refuse_demo_store(store: Store) -> None:

@@ -307,30 +307,36 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
 
 def validate(caller: Caller, batch: list[Edit]) -> None:
     """Refuse the whole batch if a change does not fit the catalogue: the error names the
-    first (``index``, ``change_id``, ``entity``, ``field``) and ``indexes`` lists every
-    change refused for the same reason, so a device parks them all from one answer."""
-    first: tuple[int, Edit, ValueProblem] | None = None
-    same: list[int] = []
+    first (``index``, ``change_id``, ``entity``, ``field``), ``indexes`` lists every
+    change refused for the same reason, and ``refused`` every refused change with its own
+    errno and message, so a device parks them all, each with its reason, from one answer
+    (a batch crossing two kinds of problem once cost one upload per kind)."""
+    problems: list[tuple[int, Edit, ValueProblem]] = []
     for index, change in enumerate(batch):
         try:
             check_value(change.entity, change.field, change.value)
         except ValueProblem as found:
-            if first is None:
-                first = (index, change, found)
-            if found.errno == first[2].errno:
-                same.append(index)
-    if first is not None:
-        at, bad, problem = first
+            problems.append((index, change, found))
+    if problems:
+        at, bad, problem = problems[0]
         raise ApiError(
             400,
             problem.errno,
-            f"{bad.entity}.{bad.field}: {problem.reason}",
+            _problem_text(bad, problem),
             entity=bad.entity,
             field=bad.field,
             index=at,
             change_id=bad.change_id,
-            indexes=same,
+            indexes=[i for i, _c, found in problems if found.errno == problem.errno],
+            refused=[
+                {"index": i, "errno": int(found.errno), "message": _problem_text(c, found)}
+                for i, c, found in problems
+            ],
         )
+
+
+def _problem_text(change: Edit, problem: ValueProblem) -> str:
+    return f"{change.entity}.{change.field}: {problem.reason}"
 
 
 class _Ingest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from hashlib import sha256
 from typing import Any
 
@@ -23,7 +24,7 @@ from desktop.models.entities import (
 from desktop.models.sync_records import SyncConflict
 from desktop.services.cases import CaseFilter, list_case_ids
 from desktop.services.search import search
-from desktop.services.sync import SyncSummary, reason
+from desktop.services.sync import SyncSummary, errno_of, reason
 from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts, audit
@@ -114,6 +115,34 @@ def test_many_refused_changes_in_a_batch_cost_one_extra_request_not_one_each(
     assert _push_requests(server) == 2
     assert server.count("changes") == 6
     assert {r.row_id for r in a.service.refusals()} == set(_ids(a, Person)) - set(good)
+
+
+def test_changes_refused_for_different_reasons_are_parked_from_one_answer_each_with_its_own(
+    server: Server, make_device: Any
+) -> None:
+    """Values an older app version stored in the outbox that the server now refuses, for two
+    reasons in one batch: one refusal names them all, each parked with its own reason."""
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    people = [new_person(a, phone=str(n)) for n in range(7)]
+    spoil = {people[1]: ("phone", "0" * 500), people[4]: ("sex", 5), people[5]: ("phone", "9" * 41)}
+    with a.store.session() as session:
+        for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.row_id.in_(spoil))):
+            values = json.loads(entry.value)
+            name, bad = spoil[entry.row_id]
+            entry.value = json.dumps({**values, name: bad})
+
+    summary = a.sync()
+
+    assert summary.ok
+    assert (summary.pushed, summary.rejected, summary.failed) == (4, 3, 3)
+    assert _push_requests(server) == 2
+    errors = {r.row_id: errno_of(r.error) for r in a.service.refusals()}
+    assert errors == {
+        people[1]: Errno.VALUE_TOO_LONG,
+        people[4]: Errno.WRONG_TYPE,
+        people[5]: Errno.VALUE_TOO_LONG,
+    }
 
 
 def test_concurrent_same_field_review_leaves_conflict(server: Server, make_device: Any) -> None:

@@ -818,6 +818,19 @@ def test_a_refused_batch_names_every_change_refused_for_the_same_reason(
     )
     assert malformed.status_code == 400
     assert malformed.json()["details"]["indexes"] == [1, 2]
+    mixed = _batch(
+        ann,
+        [
+            _insert(rows[0], {"office": "MS", "phone": "0" * 41}),
+            _insert(rows[1], ms),
+            _insert(rows[2], {"office": "MS", "birth_date": "31/12/1990"}),
+            _insert(rows[3], {"office": "MS", "phone": "0" * 50}),
+        ],
+    )
+    details = mixed.json()["details"]
+    assert (mixed.json()["errno"], details["index"], details["indexes"]) == (105, 0, [0, 3])
+    assert [(r["index"], r["errno"]) for r in details["refused"]] == [(0, 105), (2, 104), (3, 105)]
+    assert details["refused"][1]["message"] == "person.*: expected partial_date"
     assert server.count("changes") == 0
 
 
