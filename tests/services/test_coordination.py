@@ -130,18 +130,32 @@ def test_merge_moves_the_case_file_and_undo_gives_it_back(
     assert twice.value.code == "coordination.not_found"
 
 
+def _merge_twins(
+    caseworker: Store,
+    coordinator: Store,
+    factory: Factory,
+    extra: str = "Aung Aung",
+    native: tuple[str | None, str | None] = (None, None),
+) -> tuple[str, str, coordination.Merge]:
+    """The same worker recorded twice (one passport) by the caseworker, synced to the
+    coordinator, who merges the second into the first: (kept, extra, the merge)."""
+    kept_id = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567", native[0])
+    extra_id = make_person(caseworker, extra, "1990-01-02", "MA1234567", native[1])
+    synced(caseworker, factory)
+    synced(coordinator, factory)
+    merged = coordination.merge(coordinator, "person", extra_id, kept_id, factory)
+    return kept_id, extra_id, merged
+
+
 def test_a_merged_away_person_is_named_on_every_device_after_the_merge_and_the_undo(
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
     """Once the merge has synced, B's names hang from A: the list still names B by them,
     as lists named B before (native name first), on the coordinator's device and on a
     device that only pulled the merge."""
-    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567", native="အောင်အောင်")
-    extra = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567", native="အောင်အောင်ဦး")
-    synced(caseworker, server_http)
-    synced(coordinator, server_http)
-
-    merged = coordination.merge(coordinator, "person", extra, kept, server_http)
+    _kept, extra, merged = _merge_twins(
+        caseworker, coordinator, server_http, native=("အောင်အောင်", "အောင်အောင်ဦး")
+    )
     synced(coordinator, server_http)
     synced(caseworker, server_http)
 
@@ -170,11 +184,7 @@ def test_a_merged_away_person_whose_only_name_repeated_the_kept_ones_is_named_by
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
     """The merge retired B's name as a repeat of A's (deleted on A): it was B's name."""
-    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
-    extra = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
-    synced(caseworker, server_http)
-    synced(coordinator, server_http)
-    coordination.merge(coordinator, "person", extra, kept, server_http)
+    kept, _extra, _merged = _merge_twins(caseworker, coordinator, server_http)
     synced(caseworker, server_http)
 
     [listed] = coordination.merges(caseworker)
@@ -193,11 +203,7 @@ def test_a_device_whose_server_sends_no_moved_rows_names_b_by_its_id_as_before(
 ) -> None:
     """A server before pull form 6 sends merge records without ``moved``: B, whose names
     hang from A once the merge has synced, gets no name (the page says it is part of A)."""
-    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
-    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
-    synced(caseworker, server_http)
-    synced(coordinator, server_http)
-    coordination.merge(coordinator, "person", extra, kept, server_http)
+    _kept, extra, _merged = _merge_twins(caseworker, coordinator, server_http, "Aung Aung Oo")
     monkeypatch.setattr(p, "PULL_FORMS", (2, 3, 4, 5))  # what GET /v1/info now lists
 
     synced(caseworker, server_http)
