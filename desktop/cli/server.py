@@ -6,13 +6,20 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from desktop.cli.common import Cli, add_json_option
 from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 DEFAULT_DB = "sapan-server.db"
+ROLES = ["caseworker", "coordinator", "office", "admin"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,9 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND", required=True)
     create = sub.add_parser("create-user", help="create an account")
     create.add_argument("username")
-    create.add_argument(
-        "--role", choices=["caseworker", "coordinator", "office", "admin"], default="caseworker"
-    )
+    create.add_argument("--role", choices=ROLES, default="caseworker")
     create.add_argument("--offices", default="", help="comma-separated office codes (scope)")
     create.set_defaults(handler=run_create_user)
     listing = sub.add_parser("list-devices", help="list registered devices")
@@ -57,6 +62,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke = sub.add_parser("revoke-device", help="refuse a device from now on")
     revoke.add_argument("device_id")
     revoke.set_defaults(handler=run_revoke)
+    users = sub.add_parser("list-users", help="list accounts")
+    add_json_option(users)
+    users.set_defaults(handler=run_list_users)
+    role = sub.add_parser("set-role", help="give an account another role")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    role.add_argument(
+        "--offices", default=None, help="comma-separated office codes (needed to leave admin)"
+    )
+    add_json_option(role)
+    role.set_defaults(handler=run_set_role)
+    for name, disabled, what in (
+        ("disable-user", True, "refuse every device of an account (someone who left)"),
+        ("enable-user", False, "let a disabled account's devices sync again"),
+    ):
+        switch = sub.add_parser(name, help=what)
+        switch.add_argument("username")
+        switch.set_defaults(handler=run_set_disabled, disabled=disabled)
+    password = sub.add_parser("set-password", help="give an account a new password")
+    password.add_argument("username")
+    password.set_defaults(handler=run_set_password)
 
 
 def run_serve(args: argparse.Namespace, cli: Cli) -> int:
@@ -122,7 +148,17 @@ def _announce(args: argparse.Namespace, cli: Cli, *, tls: bool) -> None:
         cli.info(text("sync.server.plain_http", cli.lang))
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Engine]:
+    """The server database of ``--db``, migrated, for one administrator's command."""
+    engine = _engine(args)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _engine(args: argparse.Namespace) -> Engine:
     from sync.server.db import make_engine
     from sync.server.migrate import upgrade
 
@@ -136,18 +172,11 @@ def run_create_user(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
     from sync.server.auth import make_hasher
 
-    password = os.environ.get("SAPAN_NEW_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            raise UserError("error.passphrase_needed")
-        password = getpass.getpass("Password for the new account: ")
-    engine = _engine(args)
-    try:
+    password = _new_password(f"Password for {args.username}: ")
+    with _database(args) as engine:
         admin.create_user(
             engine, make_hasher(), args.username, password, Role(args.role), args.offices.split(",")
         )
-    finally:
-        engine.dispose()
     cli.emit(
         {"username": args.username},
         text("sync.server.user_created", cli.lang, username=args.username),
@@ -155,14 +184,25 @@ def run_create_user(args: argparse.Namespace, cli: Cli) -> int:
     return 0
 
 
+def _new_password(prompt: str) -> str:
+    """A new account password: ``SAPAN_NEW_PASSWORD`` (scripts), else asked twice at the
+    terminal, so a typo does not lock someone out."""
+    password = os.environ.get("SAPAN_NEW_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise UserError("error.passphrase_needed")
+    password = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != password:
+        raise UserError("sync.server.passwords_differ")
+    return password
+
+
 def run_list_devices(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
-    engine = _engine(args)
-    try:
+    with _database(args) as engine:
         devices = admin.list_devices(engine, args.user)
-    finally:
-        engine.dispose()
     lines = [
         f"{d['device_id']}  {d['username']:<16} {d['name']:<20} {d['created_at']}"
         + ("  REVOKED" if d["revoked_at"] else "")
@@ -175,11 +215,8 @@ def run_list_devices(args: argparse.Namespace, cli: Cli) -> int:
 def run_set_offices(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
-    engine = _engine(args)
-    try:
+    with _database(args) as engine:
         change = admin.set_offices(engine, args.username, args.offices.split(","))
-    finally:
-        engine.dispose()
     key = "sync.server.offices_set" if change.changed else "sync.server.offices_unchanged"
     cli.emit(
         {
@@ -204,12 +241,72 @@ def run_set_offices(args: argparse.Namespace, cli: Cli) -> int:
 def run_revoke(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
-    engine = _engine(args)
-    try:
+    with _database(args) as engine:
         admin.revoke_device(engine, args.device_id)
-    finally:
-        engine.dispose()
     cli.emit(
         {"revoked": args.device_id}, text("sync.server.revoked", cli.lang, device=args.device_id)
+    )
+    return 0
+
+
+def run_list_users(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        users = admin.list_users(engine)
+    disabled = text("sync.server.disabled_mark", cli.lang)
+    lines = [
+        f"{u['username']:<16} {u['role']:<12} {','.join(u['offices']):<24} "
+        + text("sync.server.devices_in_use", cli.lang, count=u["devices"])
+        + (f"  {disabled}" if u["disabled"] else "")
+        for u in users
+    ]
+    cli.emit(users, "\n".join(lines) if lines else "-")
+    return 0
+
+
+def run_set_role(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.protocol import Role
+    from sync.server import admin
+
+    offices = args.offices.split(",") if args.offices is not None else None
+    with _database(args) as engine:
+        change = admin.set_role(engine, args.username, Role(args.role), offices)
+    cli.emit(
+        {"username": args.username, "role": args.role, "offices": change.after},
+        text(
+            "sync.server.role_set",
+            cli.lang,
+            username=args.username,
+            role=args.role,
+            offices=", ".join(change.after),
+        ),
+    )
+    return 0
+
+
+def run_set_disabled(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        changed = admin.set_disabled(engine, args.username, args.disabled)
+    key = "sync.server.user_disabled" if args.disabled else "sync.server.user_enabled"
+    cli.emit(
+        {"username": args.username, "disabled": args.disabled, "changed": changed},
+        text(key, cli.lang, username=args.username),
+    )
+    return 0
+
+
+def run_set_password(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+    from sync.server.auth import make_hasher
+
+    password = _new_password(f"New password for {args.username}: ")
+    with _database(args) as engine:
+        admin.set_password(engine, make_hasher(), args.username, password)
+    cli.emit(
+        {"username": args.username},
+        text("sync.server.password_set", cli.lang, username=args.username),
     )
     return 0

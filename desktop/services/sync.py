@@ -153,6 +153,7 @@ _ERRNO = re.compile(r"^errno (\d+)")
 _REASONS: dict[int, str] = {
     p.Errno.OUT_OF_SCOPE: "sync.reason.out_of_scope",
     p.Errno.DEVICE_REVOKED: "sync.reason.revoked",
+    p.Errno.ACCOUNT_DISABLED: "sync.reason.account_disabled",
     p.Errno.SERVICE_BUSY: "sync.reason.busy",
     p.Errno.ROW_OFFICE_UNKNOWN: "sync.reason.office_unknown",
     p.Errno.INVALID_TOKEN: "sync.reason.not_registered",
@@ -941,6 +942,8 @@ def register_device(
     except SyncHttpError as exc:
         if exc.errno == p.Errno.BAD_CREDENTIALS:
             raise UserError("sync.bad_credentials") from exc
+        if exc.errno == p.Errno.ACCOUNT_DISABLED:
+            raise UserError("sync.account_disabled", username=username) from exc
         raise UserError("sync.refused", errno=exc.errno) from exc
     if not secrets.set(TOKEN_SECRET.format(store_id=store.store_id), answer.token):
         raise UserError("sync.no_keyring")

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from desktop.domain.errors import UserError
 from sync.protocol import Role
 from sync.server.auth import ALL_OFFICES, now_iso
 from sync.server.db import accounts, audit, devices
+
+# the shortest password an account may have
+MIN_PASSWORD = 8
 
 
 def create_user(
@@ -25,13 +28,8 @@ def create_user(
     offices: Iterable[str],
 ) -> int:
     """Create an account; ``offices`` is its scope (a coordinator's region is its offices)."""
-    scope = sorted({o.strip() for o in offices if o.strip()})
-    if role is Role.ADMIN:
-        scope = [ALL_OFFICES]
-    if not scope:
-        raise UserError("sync.server.offices_required")
-    if len(password) < 8:
-        raise UserError("sync.server.password_too_short", minimum=8)
+    scope = [ALL_OFFICES] if role is Role.ADMIN else _scope(offices)
+    _check_password(password)
     with engine.begin() as conn:
         exists = conn.execute(select(accounts.c.id).where(accounts.c.username == username)).first()
         if exists is not None:
@@ -47,6 +45,7 @@ def create_user(
             )
         )
         key = result.inserted_primary_key
+        _audit(conn, username, "server create-user", {"offices": scope, "role": role.value})
         return int(key[0]) if key is not None else 0
 
 
@@ -85,6 +84,12 @@ def revoke_device(engine: Engine, device_id: str) -> None:
         )
         if result.rowcount == 0:
             raise UserError("sync.server.no_such_device", device_id=device_id)
+        username = conn.scalar(
+            select(accounts.c.username)
+            .join(devices, devices.c.account_id == accounts.c.id)
+            .where(devices.c.id == device_id)
+        )
+        _audit(conn, username or "", "server revoke-device", {}, device_id=device_id)
 
 
 @dataclass(frozen=True)
@@ -119,45 +124,159 @@ def set_offices(engine: Engine, username: str, offices: Iterable[str]) -> ScopeC
     offices it lost (docs/sync-protocol.md §6). The same offices again change nothing.
     An administrator's scope is every office and cannot be narrowed.
     """
-    scope = sorted({o.strip() for o in offices if o.strip()})
-    if not scope:
-        raise UserError("sync.server.offices_required")
-    if ALL_OFFICES in scope:
-        scope = [ALL_OFFICES]  # every office: a list beside it would mean nothing
+    scope = _scope(offices)
     with engine.begin() as conn:
-        row = conn.execute(
-            select(accounts.c.id, accounts.c.role, accounts.c.offices, accounts.c.scope_version)
-            .where(accounts.c.username == username)
-            .with_for_update()
-        ).first()
-        if row is None:
-            raise UserError("sync.server.no_such_user", username=username)
+        row = _account(conn, username)
         if row.role == Role.ADMIN.value:
             raise UserError("sync.server.admin_scope", username=username)
+        return _rescope(conn, row, scope, "server set-offices")
+
+
+def set_role(
+    engine: Engine, username: str, role: Role, offices: Iterable[str] | None = None
+) -> ScopeChange:
+    """Give an account another role (a caseworker made coordinator, say), audited.
+
+    An administrator's scope is every office, so making one widens the account's scope,
+    and taking the role back needs the ``offices`` it keeps; either way its devices
+    catch up at their next pull, as after :func:`set_offices`. The same role again
+    changes nothing. Devices learn a new role when they next ask (``GET /v1/me``).
+    """
+    with engine.begin() as conn:
+        row = _account(conn, username)
         before = sorted(json.loads(row.offices))
-        version = int(row.scope_version)
-        change = ScopeChange(username, before, scope, version)
-        if not change.changed:
-            return change
-        version += 1
+        if role is Role.ADMIN:
+            scope = [ALL_OFFICES]
+        elif offices is not None:
+            scope = _scope(offices)
+        elif row.role == Role.ADMIN.value:
+            raise UserError("sync.server.offices_required")
+        else:
+            scope = before
+        if row.role != role.value:
+            conn.execute(accounts.update().where(accounts.c.id == row.id).values(role=role.value))
+            _audit(conn, username, "server set-role", {"from": row.role, "to": role.value})
+        return _rescope(conn, row, scope, "server set-role")
+
+
+def set_disabled(engine: Engine, username: str, disabled: bool) -> bool:
+    """Disable an account (someone who left) or enable it again; True when it changed.
+
+    Every device of a disabled account is refused (``403``, errno 114) and keeps what it
+    has not sent, so enabling the account lets that work through; to have a device wipe
+    itself, revoke it. A disabled account cannot register new devices.
+    """
+    with engine.begin() as conn:
+        row = _account(conn, username)
+        if bool(row.disabled) == disabled:
+            return False
+        conn.execute(accounts.update().where(accounts.c.id == row.id).values(disabled=disabled))
+        route = "server disable-user" if disabled else "server enable-user"
+        _audit(conn, username, route, {})
+    return True
+
+
+def set_password(engine: Engine, hasher: PasswordHasher, username: str, password: str) -> None:
+    """Give an account a new password (a forgotten one), audited; devices already
+    registered keep their tokens, and new devices register with the new password."""
+    _check_password(password)
+    with engine.begin() as conn:
+        row = _account(conn, username)
         conn.execute(
             accounts.update()
             .where(accounts.c.id == row.id)
-            .values(offices=json.dumps(scope), scope_version=version)
+            .values(password_hash=hasher.hash(password))
         )
-        conn.execute(
-            audit.insert().values(
-                at=now_iso(),
-                account=username,
-                device_id=None,
-                method="ADMIN",
-                route="server set-offices",
-                status=200,
-                # office codes and the version: no person's data
-                detail=json.dumps(
-                    {"added": change.added, "removed": change.removed, "scope_version": version},
-                    sort_keys=True,
-                ),
-            )
+        _audit(conn, username, "server set-password", {})
+
+
+def list_users(engine: Engine) -> list[dict[str, Any]]:
+    """Every account by name: role, offices, whether disabled, and its devices in use."""
+    active = (
+        select(devices.c.account_id, func.count().label("n"))
+        .where(devices.c.revoked_at.is_(None))
+        .group_by(devices.c.account_id)
+        .subquery()
+    )
+    query = (
+        select(accounts, func.coalesce(active.c.n, 0).label("devices"))
+        .outerjoin(active, active.c.account_id == accounts.c.id)
+        .order_by(accounts.c.username)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "username": r.username,
+            "role": r.role,
+            "offices": json.loads(r.offices),
+            "disabled": bool(r.disabled),
+            "devices": int(r.devices),
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]
+
+
+def _scope(offices: Iterable[str]) -> list[str]:
+    scope = sorted({o.strip() for o in offices if o.strip()})
+    if not scope:
+        raise UserError("sync.server.offices_required")
+    return [ALL_OFFICES] if ALL_OFFICES in scope else scope  # every office: nothing beside it
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError("sync.server.password_too_short", minimum=MIN_PASSWORD)
+
+
+def _account(conn: Connection, username: str) -> Row[Any]:
+    """The account's row, locked for the transaction's change; a clear error if none."""
+    row = conn.execute(
+        select(accounts).where(accounts.c.username == username).with_for_update()
+    ).first()
+    if row is None:
+        raise UserError("sync.server.no_such_user", username=username)
+    return row
+
+
+def _rescope(conn: Connection, row: Row[Any], scope: list[str], route: str) -> ScopeChange:
+    """Make ``scope`` the account's offices, bumping its scope version when they change."""
+    before = sorted(json.loads(row.offices))
+    version = int(row.scope_version)
+    change = ScopeChange(row.username, before, scope, version)
+    if not change.changed:
+        return change
+    version += 1
+    conn.execute(
+        accounts.update()
+        .where(accounts.c.id == row.id)
+        .values(offices=json.dumps(scope), scope_version=version)
+    )
+    # office codes and the version: no person's data
+    detail = {"added": change.added, "removed": change.removed, "scope_version": version}
+    _audit(conn, row.username, route, detail)
+    return ScopeChange(row.username, before, scope, version)
+
+
+def _audit(
+    conn: Connection,
+    username: str,
+    route: str,
+    detail: dict[str, Any],
+    *,
+    device_id: str | None = None,
+) -> None:
+    """An administrator's change in the audit log, beside every request's: the account
+    (and device) it was about, never a password."""
+    conn.execute(
+        audit.insert().values(
+            at=now_iso(),
+            account=username,
+            device_id=device_id,
+            method="ADMIN",
+            route=route,
+            status=200,
+            detail=json.dumps(detail, sort_keys=True),
         )
-    return ScopeChange(username, before, scope, version)
+    )

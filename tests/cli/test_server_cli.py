@@ -77,7 +77,12 @@ def test_set_offices_changes_the_scope_once_and_audits_it(
     engine = make_engine(db)
     with engine.connect() as conn:
         assert conn.execute(select(accounts.c.scope_version)).scalar_one() == 2
-        details = [json.loads(d) for d in conn.scalars(select(audit.c.detail))]
+        details = [
+            json.loads(d)
+            for d in conn.scalars(
+                select(audit.c.detail).where(audit.c.route == "server set-offices")
+            )
+        ]
     engine.dispose()
     assert details == [{"added": ["TAK-02"], "removed": ["TAK-01"], "scope_version": 2}]
 
@@ -145,3 +150,79 @@ def test_serve_says_where_it_listens_and_warns_of_plain_http_beyond_this_compute
     assert says in said
     assert ("HTTPS" in said) is warns
     assert (call["ssl_certfile"] is not None) is says.startswith("https")
+
+
+def test_an_administrator_manages_accounts_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Staff come and go: list accounts, promote, disable and enable, reset a password;
+    each change is in the audit log, and a mistake is one clear line with exit code 2."""
+    import json
+
+    from sqlalchemy import select
+
+    from sync.server.db import accounts, audit, make_engine
+
+    db = str(tmp_path / "server.db")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["server", "--db", db, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    monkeypatch.setenv("SAPAN_NEW_PASSWORD", "password-123")
+    assert run("create-user", "dee", "--offices", "TAK-01")[0] == 0
+    assert run("create-user", "eve", "--role", "coordinator", "--offices", "TAK-01,TAK-02")[0] == 0
+
+    code, out, _ = run("list-users", "--json")
+    assert code == 0
+    assert [(u["username"], u["role"], u["offices"], u["disabled"]) for u in json.loads(out)] == [
+        ("dee", "caseworker", ["TAK-01"], False),
+        ("eve", "coordinator", ["TAK-01", "TAK-02"], False),
+    ]
+
+    code, out, _ = run("set-role", "dee", "coordinator", "--json")
+    assert (code, json.loads(out)["offices"]) == (0, ["TAK-01"])
+    assert run("set-role", "dee", "admin")[0] == 0
+    code, _, err = run("set-role", "dee", "caseworker")
+    assert code == 2
+    assert "--offices" in err  # leaving admin: which offices to keep
+    assert run("set-role", "dee", "caseworker", "--offices", "TAK-03")[0] == 0
+
+    code, out, _ = run("disable-user", "dee")
+    assert code == 0
+    assert "dee" in out
+    code, out, _ = run("list-users")
+    assert "DISABLED" in out.splitlines()[0]
+    assert "DISABLED" not in out.splitlines()[1]
+    assert run("enable-user", "dee")[0] == 0
+    code, _, err = run("disable-user", "nobody")
+    assert (code, "nobody" in err) == (2, True)
+
+    # a password typed at the terminal is asked twice; two that differ change nothing
+    monkeypatch.delenv("SAPAN_NEW_PASSWORD")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    typed = iter(["new-password-1", "new-password-2"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        before = conn.scalar(select(accounts.c.password_hash).where(accounts.c.username == "dee"))
+    code, _, err = run("set-password", "dee")
+    assert (code, "differ" in err) == (2, True)
+    typed = iter(["new-password-1", "new-password-1"])
+    assert run("set-password", "dee")[0] == 0
+    with engine.connect() as conn:
+        after = conn.scalar(select(accounts.c.password_hash).where(accounts.c.username == "dee"))
+        logged = conn.execute(select(audit.c.route, audit.c.account, audit.c.detail)).all()
+    engine.dispose()
+    assert before != after
+    assert [route for route, who, _ in logged if who == "dee"] == [
+        "server create-user",
+        "server set-role",  # coordinator
+        *["server set-role"] * 2,  # admin: the role, then its scope (every office)
+        *["server set-role"] * 2,  # caseworker again: the role, then TAK-03
+        "server disable-user",
+        "server enable-user",
+        "server set-password",
+    ]
+    assert not any("new-password" in detail for _, _, detail in logged)

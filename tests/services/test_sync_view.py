@@ -156,6 +156,38 @@ def test_a_revoked_device_destroys_its_key_and_token_and_counts_what_never_left(
         ).scalar_one()
 
 
+def test_a_disabled_account_keeps_its_work_says_why_and_sends_it_once_enabled(
+    store: Store, server_app: Any, memory_keyring: MemoryKeyring
+) -> None:
+    """Unlike a revoked device, a disabled account's device wipes nothing: what it has
+    not sent waits, the reason reads as such, and enabling the account lets it through."""
+    from desktop.domain import i18n
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    engine = server_app.state.ctx.engine
+    admin.set_disabled(engine, "somchai", True)
+    person = _person(store, "0811111111")
+
+    summary = sync_view.run_sync(store, factory)
+
+    assert (summary.ok, summary.wipe, summary.waiting) == (False, False, 1)
+    assert sync_view.reason_text(str(summary.error), i18n.text).startswith(
+        "your account was disabled by an administrator"
+    )
+    assert memory_keyring.secrets, "the store key and token stay"
+    with pytest.raises(UserError) as refused:  # registering again: refused, and says why
+        sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop-2", factory)
+    assert refused.value.code == "sync.account_disabled"
+
+    admin.set_disabled(engine, "somchai", False)
+    assert sync_view.run_sync(store, factory).ok
+    with engine.connect() as conn:
+        assert conn.execute(
+            text("SELECT count(*) FROM changes WHERE row_id = :id"), {"id": person}
+        ).scalar_one()
+
+
 def _answering(status: int, body: dict[str, Any]) -> Any:
     """A server that answers every request the same way (hostile or future servers)."""
 

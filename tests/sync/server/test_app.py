@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from desktop.domain.errors import UserError
 from sync import protocol as p
 from sync.client import attachments as wire
 from sync.client.http import SyncClient, SyncHttpError
@@ -220,6 +221,88 @@ def test_revoked_device_told_to_wipe(server: Server, ann: SyncClient) -> None:
         ann.pull(0)
     assert refused.value.errno == Errno.DEVICE_REVOKED
     assert refused.value.details["wipe"] is True
+
+
+def test_a_disabled_account_is_refused_everywhere_stores_nothing_and_comes_back_when_enabled(
+    server: Server, ann: SyncClient
+) -> None:
+    """Someone who left: every device of the account is refused (not told to wipe, so
+    unsent work survives), no new device registers, and enabling lets it all through."""
+    row = str(uuid.uuid4())
+    assert admin.set_disabled(server.engine, "ann", True) is True
+    assert admin.set_disabled(server.engine, "ann", True) is False  # already: no change
+    for call in (
+        lambda: ann.pull(0),
+        lambda: ann.me(),
+        lambda: server.device("ann", "new-laptop"),
+    ):
+        with pytest.raises(SyncHttpError) as refused:
+            call()
+        assert refused.value.status == 403
+        assert refused.value.errno == Errno.ACCOUNT_DISABLED
+        assert "wipe" not in refused.value.details
+    _refused(_post(ann, [_change(ann, row, "office", "MS")]), 403, Errno.ACCOUNT_DISABLED)
+    assert server.count("changes") == 0
+    assert len(admin.list_devices(server.engine, "ann")) == 1  # no device was registered
+
+    assert admin.set_disabled(server.engine, "ann", False) is True
+    assert _post(ann, [_change(ann, row, "office", "MS")]).status_code == 200
+    assert [r.id for r in ann.pull(0).rows] == [row]
+    [user] = admin.list_users(server.engine)
+    assert (user["username"], user["disabled"], user["devices"]) == ("ann", False, 1)
+
+
+def test_a_new_password_registers_new_devices_and_keeps_the_old_ones(
+    server: Server, ann: SyncClient
+) -> None:
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    with pytest.raises(UserError):
+        admin.set_password(server.engine, ctx.hasher, "ann", "short")
+    admin.set_password(server.engine, ctx.hasher, "ann", "a-new-password-456")
+    with pytest.raises(SyncHttpError) as refused:
+        server.device("ann", "second-laptop")  # the old password
+    assert refused.value.errno == Errno.BAD_CREDENTIALS
+    SyncClient(server.http()).register("ann", "a-new-password-456", "second-laptop")
+    assert ann.me().username == "ann"  # the device registered before keeps its token
+    routes = [r["route"] for r in _audit_rows(server)]
+    assert "server set-password" in routes
+    assert not any("a-new-password" in r["detail"] for r in _audit_rows(server))
+
+
+def test_a_role_change_reaches_the_device_and_an_admin_sees_every_office(
+    server: Server, ann: SyncClient
+) -> None:
+    server.user("tom", offices=("TAK",))
+    tom = server.device("tom")
+    row = str(uuid.uuid4())
+    _post(tom, [_change(tom, row, "office", "TAK")])
+
+    admin.set_role(server.engine, "ann", Role.COORDINATOR)
+    assert ann.me().role is Role.COORDINATOR
+    assert ann.me().offices == ["MS"]  # the offices stay
+    assert ann.pull(0, scope=1).rows == []  # a coordinator of MS: no TAK row, same scope
+
+    widened = admin.set_role(server.engine, "ann", Role.ADMIN)
+    assert (widened.after, widened.scope_version) == (["*"], 2)
+    assert ann.me().all_offices
+    with pytest.raises(SyncHttpError) as moved:
+        ann.pull(0, scope=1)  # the scope widened: the device is told to catch up
+    assert moved.value.errno == Errno.SCOPE_CHANGED
+    assert [r.id for r in ann.pull(0, scope=2).rows] == [row]
+    with pytest.raises(UserError):
+        admin.set_role(server.engine, "ann", Role.CASEWORKER)  # which offices would it keep?
+    assert ann.me().role is Role.ADMIN  # nothing changed
+
+    narrowed = admin.set_role(server.engine, "ann", Role.CASEWORKER, ["MS"])
+    assert (narrowed.before, narrowed.after, narrowed.scope_version) == (["*"], ["MS"], 3)
+    assert ann.me().role is Role.CASEWORKER
+    routes = [r["route"] for r in _audit_rows(server)]
+    assert routes.count("server set-role") == 5  # three role changes, two moved the scope
+
+
+def _audit_rows(server: Server) -> list[dict[str, Any]]:
+    with server.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(db.audit.select())]
 
 
 def test_each_device_gets_its_own_case_number_block_once(server: Server, ann: SyncClient) -> None:
