@@ -605,11 +605,41 @@ def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
     unnamed = [r for r in rows if r.entity == "person" and not labels.get(r.source_id)]
     former = search.named_by(session, *_former_names(unnamed))
     labels |= {pid: s.display_name for pid, s in former.items()}
+    # And A, holding B's names then, could be listed by one of them (a native name of B's
+    # comes before a Latin one of A's): A is named by the names no merge brought it.
+    labels |= {
+        pid: s.display_name
+        for pid, s in search.named_by(session, _own_names(session, rows)).items()
+    }
     # A case merge moves the case's tracks and notes, not the case: B keeps its number
     # and its person, and is labelled by them.
     for cid, (number, pid) in case_owner.items():
         labels[cid] = f"{number} {labels.get(pid, '')}".strip()
     return labels
+
+
+def _own_names(session: Session, rows: list[SyncMerge]) -> dict[str, list[str]]:
+    """The ``person_name`` rows of each person merge's A that no merge moved to it."""
+    targets = {r.target_id for r in rows if r.entity == "person"}
+    brought = {
+        row_id
+        for r in session.scalars(
+            select(SyncMerge).where(
+                SyncMerge.entity == "person", SyncMerge.target_id.in_(listed(targets))
+            )
+        )
+        for entity, row_id, _name in r.moved or ()
+        if entity == "person_name"
+    }
+    own: dict[str, list[str]] = {}
+    for name_id, pid in session.execute(
+        select(PersonName.id, PersonName.person_id).where(
+            PersonName.person_id.in_(listed(targets)), PersonName.deleted.is_(False)
+        )
+    ):
+        if name_id not in brought:
+            own.setdefault(pid, []).append(name_id)
+    return own
 
 
 def _former_names(rows: list[SyncMerge]) -> tuple[dict[str, list[str]], set[str]]:

@@ -180,6 +180,24 @@ def test_a_merged_away_person_is_named_on_every_device_after_the_merge_and_the_u
         )
 
 
+def test_the_kept_person_keeps_its_own_name_in_the_list_once_the_merge_has_synced(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    """A had only a Latin name and B a Burmese one: once synced, A holds both, native
+    first, yet the list still reads "B into A" by their own names, not B's twice."""
+    kept, extra, _merged = _merge_twins(
+        caseworker, coordinator, server_http, "Aung Aung Oo", native=(None, "အောင်အောင်ဦး")
+    )
+    synced(coordinator, server_http)
+    synced(caseworker, server_http)
+
+    for device in (coordinator, caseworker):
+        with device.read() as session:
+            assert search.summaries(session, {kept})[kept].display_name == "အောင်အောင်ဦး"
+        [listed] = coordination.merges(device)
+        assert (listed.source_name, listed.target_name) == ("အောင်အောင်ဦး", "Aung Aung")
+
+
 def test_a_merged_away_person_whose_only_name_repeated_the_kept_ones_is_named_by_it(
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
