@@ -684,12 +684,14 @@ MAX_JSON_DEPTH = 32
 
 
 class ValueProblem(Exception):
-    """A change's value does not fit its field; ``errno`` says how."""
+    """A change's value does not fit its field; ``errno`` says how. Inside a whole row
+    (field ``*``), ``field`` names the field of the row at fault, when one is."""
 
-    def __init__(self, errno: Errno, reason: str) -> None:
+    def __init__(self, errno: Errno, reason: str, field: str | None = None) -> None:
         super().__init__(reason)
         self.errno = errno
         self.reason = reason
+        self.field = field
 
 
 def field_spec(entity: str, field: str) -> FieldSpec:
@@ -761,9 +763,13 @@ def _check_whole_row(entity: str, value: Any) -> None:
     for name, item in value.items():
         test = quick.get(name)
         if test is None or name == DELETED_FIELD:  # not a field of a row; nor is ``*``
-            raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field")
+            raise ValueProblem(Errno.UNKNOWN_FIELD, "unknown field", name)
         if not test(item):
-            _check_field(entity, name, ENTITIES[entity].fields[name], item)
+            try:
+                _check_field(entity, name, ENTITIES[entity].fields[name], item)
+            except ValueProblem as problem:
+                problem.field = name
+                raise
 
 
 def _is_date(value: Any) -> bool:

@@ -309,8 +309,10 @@ def validate(caller: Caller, batch: list[Edit]) -> None:
     """Refuse the whole batch if a change does not fit the catalogue: the error names the
     first (``index``, ``change_id``, ``entity``, ``field``), ``indexes`` lists every
     change refused for the same reason, and ``refused`` every refused change with its own
-    errno and message, so a device parks them all, each with its reason, from one answer
-    (a batch crossing two kinds of problem once cost one upload per kind)."""
+    errno, field at fault and message, so a device parks them all, each with its reason,
+    from one answer (a batch crossing two kinds of problem once cost one upload per kind).
+    In a whole row the field at fault is the row's field that is wrong, and the message
+    names it (``person.birth_date: expected partial_date``, not ``person.*: …``)."""
     problems: list[tuple[int, Edit, ValueProblem]] = []
     for index, change in enumerate(batch):
         try:
@@ -329,14 +331,24 @@ def validate(caller: Caller, batch: list[Edit]) -> None:
             change_id=bad.change_id,
             indexes=[i for i, _c, found in problems if found.errno == problem.errno],
             refused=[
-                {"index": i, "errno": int(found.errno), "message": _problem_text(c, found)}
+                {
+                    "index": i,
+                    "errno": int(found.errno),
+                    "field": _at_fault(c, found),
+                    "message": _problem_text(c, found),
+                }
                 for i, c, found in problems
             ],
         )
 
 
+def _at_fault(change: Edit, problem: ValueProblem) -> str:
+    """The field a problem is about: inside a whole row, the row's field at fault."""
+    return problem.field or change.field
+
+
 def _problem_text(change: Edit, problem: ValueProblem) -> str:
-    return f"{change.entity}.{change.field}: {problem.reason}"
+    return f"{change.entity}.{_at_fault(change, problem)}: {problem.reason}"
 
 
 class _Ingest:

@@ -913,8 +913,49 @@ def test_a_refused_batch_names_every_change_refused_for_the_same_reason(
     details = mixed.json()["details"]
     assert (mixed.json()["errno"], details["index"], details["indexes"]) == (105, 0, [0, 3])
     assert [(r["index"], r["errno"]) for r in details["refused"]] == [(0, 105), (2, 104), (3, 105)]
-    assert details["refused"][1]["message"] == "person.*: expected partial_date"
+    assert details["refused"][1]["message"] == "person.birth_date: expected partial_date"
     assert server.count("changes") == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "errno", "at_fault", "message"),
+    [
+        ({"family_name": "x" * 201}, Errno.VALUE_TOO_LONG, "family_name", "longer than 200"),
+        ({"family_name": 7}, Errno.WRONG_TYPE, "family_name", "expected text"),
+        ({"nickname": "Ko"}, Errno.UNKNOWN_FIELD, "nickname", "unknown field"),
+    ],
+)
+def test_a_bad_field_inside_a_new_row_is_named_in_the_refusal(
+    server: Server,
+    ann: SyncClient,
+    values: dict[str, Any],
+    errno: Errno,
+    at_fault: str,
+    message: str,
+) -> None:
+    """A new row travels as one change (field ``*``); the refusal names the field inside it
+    that is wrong, so the device can say which detail of the case file to mend."""
+    person = str(uuid.uuid4())
+    name = {"office": "MS", "person_id": person, **values}
+    phone = [str(uuid.uuid4()), "person", person, "phone", "0" * 41, 0, "0001763812345679-0000-d"]
+    response = _batch(
+        ann,
+        [
+            _insert(person, {"office": "MS"}),
+            _insert(str(uuid.uuid4()), name, entity="person_name"),
+            phone,  # one field on its own: its field is the one at fault
+        ],
+    )
+    _refused(response, 400, errno)
+    body = response.json()
+    assert body["message"] == f"person_name.{at_fault}: {message}"
+    # what older clients read stays as it was: the change's own field, its position
+    assert (body["details"]["field"], body["details"]["index"]) == ("*", 1)
+    assert body["details"]["refused"] == [
+        {"index": 1, "errno": errno, "field": at_fault, "message": body["message"]},
+        {"index": 2, "errno": 105, "field": "phone", "message": "person.phone: longer than 40"},
+    ]
+    assert _stored(server) == 0
 
 
 # --- protocol 2: rows created whole, compact batches -------------------------------------
