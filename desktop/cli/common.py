@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -30,6 +31,17 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         "the OS keyring or a prompt)",
     )
     parser.add_argument("--lang", default=None, help="language of messages: en th my km lo")
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``translate(key, **params)`` in ``lang``: what services take to name things in the
+    reader's language."""
+    from desktop.domain.i18n import text
+
+    def translate(key: str, **params: Any) -> str:
+        return text(key, lang, **params)
+
+    return translate
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

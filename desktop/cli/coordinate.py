@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from desktop.cli.common import Cli, add_json_option
+from desktop.cli.common import Cli, add_json_option, translator
 from desktop.domain.i18n import text
 
 if TYPE_CHECKING:
@@ -85,25 +84,16 @@ def _checked_id(value: str, name: str) -> str:
     return check_id(value, name)
 
 
-def _translator(lang: str) -> Callable[..., str]:
-    def translate(key: str, **params: Any) -> str:
-        return text(key, lang, **params)
-
-    return translate
-
-
 # --- conflicts -----------------------------------------------------------------------------
 
 
 def run_conflicts(args: argparse.Namespace, cli: Cli) -> int:
-    from desktop.services import coordination
+    from desktop.services import coordination, row_context
 
     with cli.open_store(create=False) as store:
         found = coordination.conflicts(store, None if args.all else "open")
-    translate = _translator(cli.lang)
-    data = [
-        _conflict_data(c, coordination.detail_text(c.entity, c.field, translate)) for c in found
-    ]
+    translate = translator(cli.lang)
+    data = [_conflict_data(c, row_context.detail_text(c.entity, c.field, translate)) for c in found]
     lines = [
         line
         for c, item in zip(found, data, strict=True)
@@ -150,7 +140,7 @@ def _conflict_lines(conflict: Conflict, what: str, lang: str) -> list[str]:
 def _side_params(conflict: Conflict, side: Side, lang: str) -> dict[str, str]:
     from desktop.services import coordination
 
-    shown = coordination.side_text(conflict, side, _translator(lang))
+    shown = coordination.side_text(conflict, side, translator(lang))
     return {
         "value": shown or text("coordinate.empty_value", lang),
         "by": side.by or "?",
@@ -183,7 +173,7 @@ def run_duplicates(args: argparse.Namespace, cli: Cli) -> int:
         return _case_duplicates(cli)
     with cli.open_store(create=False) as store:
         pairs = coordination.duplicate_people(store)
-    translate = _translator(cli.lang)
+    translate = translator(cli.lang)
     data: list[dict[str, Any]] = [
         {
             "reason": pair.reason,
@@ -208,7 +198,7 @@ def _case_duplicates(cli: Cli) -> int:
 
     with cli.open_store(create=False) as store:
         pairs = coordination.duplicate_cases(store)
-    translate = _translator(cli.lang)
+    translate = translator(cli.lang)
     data = [
         {
             "person_id": pair.first.person_id,
@@ -261,7 +251,7 @@ def _person_data(person: PersonSummary) -> dict[str, Any]:
 def _documents(documents: tuple[str, ...], lang: str) -> list[str]:
     from desktop.services.coordination import document_text
 
-    return [document_text(doc, _translator(lang)) for doc in documents]
+    return [document_text(doc, translator(lang)) for doc in documents]
 
 
 def _pair_lines(pair: DuplicatePair, why: str, lang: str) -> list[str]:

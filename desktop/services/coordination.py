@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session
 from desktop.domain import catalogue, i18n, text
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
-from desktop.models.base import listed, synced_classes
+from desktop.models.base import listed
 from desktop.models.entities import Case, IdentityDocument, Person, PersonName
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
-from desktop.services import cases, search
+from desktop.services import cases, row_context, search
 from desktop.services import sync as core
 from desktop.services.sync_view import HttpFactory, default_http, device_session, quick_http
 from sync import protocol as p
@@ -162,18 +162,10 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
         if status is not None:
             query = query.where(SyncConflict.status == status)
         rows = list(session.scalars(query))
-        classes = synced_classes()
-        owners = {(r.entity, r.row_id): _owner(session, classes, r.entity, r.row_id) for r in rows}
-        people = search.summaries(session, {pid for pid, _case in owners.values() if pid})
-        numbers = _case_numbers(session, {case for _pid, case in owners.values() if case})
-        first_case = _first_cases(
-            session, {pid for pid, case in owners.values() if pid and not case}
-        )
+        owners = row_context.owners(session, [(r.entity, r.row_id) for r in rows])
         found = []
         for r in rows:
-            person_id, case_id = owners[(r.entity, r.row_id)]
-            case_id = case_id or first_case.get(person_id or "")
-            person = people.get(person_id or "")
+            owner = owners[(r.entity, r.row_id)]
             applied, other = _disputed(r.applied.get("value"), r.other.get("value"))
             found.append(
                 Conflict(
@@ -185,23 +177,13 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                     other=_side(r.other, other),
                     status=r.status,
                     resolved_by=r.resolved_by,
-                    person_id=person_id,
-                    person_name=person.display_name if person else "",
-                    case_number=numbers.get(case_id or "")
-                    or (person.case_numbers[0] if person and person.case_numbers else ""),
-                    case_id=case_id,
+                    person_id=owner.person_id,
+                    person_name=owner.person_name,
+                    case_number=owner.case_number,
+                    case_id=owner.case_id,
                 )
             )
     return found
-
-
-def detail_text(entity: str, field: str, translate: Callable[..., str]) -> str:
-    """What a conflict is about, in the reader's language ("Person: birth date"); a
-    detail without a label is named as the protocol names it."""
-    entity_key, field_key = f"coordination.entity.{entity}", f"coordination.field.{field}"
-    if not (i18n.has(entity_key) and i18n.has(field_key)):
-        return f"{entity}.{field}"
-    return f"{translate(entity_key)}: {translate(field_key)}"
 
 
 def reason_text(pair: DuplicatePair, translate: Callable[..., str]) -> str:
@@ -277,64 +259,6 @@ def _entry_label(name: str, translate: Callable[..., str]) -> str:
 _DATE_TYPES = frozenset(
     {catalogue.FieldType.DATE, catalogue.FieldType.PARTIAL_DATE, catalogue.FieldType.MONTH}
 )
-
-# How a row reaches the person whose case file it belongs to: its reference to the
-# nearest parent, from the catalogue (a step's track, a track's case, a case's person).
-_PARENT = {
-    entity: (name, name.removesuffix("_id"))
-    for entity, spec in catalogue.ENTITIES.items()
-    for name in ("person_id", "case_id", "track_id")  # the nearest parent is named last
-    if name in spec.fields and spec.fields[name].type is catalogue.FieldType.REF
-}
-
-
-def _owner(
-    session: Session, classes: dict[str, Any], entity: str, row_id: str
-) -> tuple[str | None, str | None]:
-    """(person id, case id) a row belongs to on this device; None for what it cannot tell
-    (an employer, or a row this device does not hold)."""
-    case_id: str | None = None
-    for _hop in range(4):  # step -> track -> case -> person
-        if entity == "person":
-            return row_id, case_id
-        if entity == "case":
-            case_id = row_id
-        link = _PARENT.get(entity)
-        cls = classes.get(entity)
-        if link is None or cls is None:
-            return None, case_id
-        parent = session.scalar(select(getattr(cls, link[0])).where(cls.id == row_id))
-        if not parent:
-            return None, case_id
-        entity, row_id = link[1], str(parent)
-    return None, case_id  # pragma: no cover - the chain above is at most four hops
-
-
-def _first_cases(session: Session, person_ids: set[str]) -> dict[str, str]:
-    """Each person's live case with the lowest number: the one a list opens for them."""
-    found: dict[str, str] = {}
-    for person_id, case_id in session.execute(
-        select(Case.person_id, Case.id)
-        .where(
-            Case.person_id.in_(listed(person_ids)),
-            Case.deleted.is_(False),
-            Case.merged_into.is_(None),
-        )
-        .order_by(Case.number.desc())
-    ):
-        found[person_id] = case_id  # the lowest number comes last and stays
-    return found
-
-
-def _case_numbers(session: Session, case_ids: set[str]) -> dict[str, str]:
-    if not case_ids:
-        return {}
-    return {
-        cid: number or ""
-        for cid, number in session.execute(
-            select(Case.id, Case.number).where(Case.id.in_(listed(case_ids)))
-        )
-    }
 
 
 def resolve_conflict(

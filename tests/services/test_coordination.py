@@ -4,7 +4,6 @@ and every refusal a clear error that changes nothing."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -444,31 +443,6 @@ def _offline() -> httpx.Client:
 
 def _exploding(url: str) -> Any:
     raise AssertionError("no request should be made")
-
-
-def _text(key: str, lang: str) -> str:
-
-    return i18n.text(key, lang)
-
-
-def test_every_field_that_can_conflict_has_a_label_in_every_language() -> None:
-    from desktop.domain import i18n
-    from desktop.domain.catalogue import ENTITIES, Merge
-
-    reviewed = [
-        (entity, f.name)
-        for entity, spec in ENTITIES.items()
-        for f in spec.fields.values()
-        if f.merge is Merge.REVIEW
-    ]
-    assert reviewed
-    for lang in i18n.LANGUAGES:
-        for entity, name in reviewed:
-            label = coordination.detail_text(entity, name, functools.partial(_text, lang=lang))
-            assert label != f"{entity}.{name}", (lang, entity, name)
-    assert coordination.detail_text("person", "phone", str) == "person.phone", "no label"
-    english = coordination.detail_text("person", "birth_date", i18n.text)
-    assert english == "Person: birth date"
 
 
 def test_a_name_and_date_that_many_share_is_not_offered_and_the_list_is_capped(
