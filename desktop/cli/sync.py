@@ -9,7 +9,7 @@ import socket
 import sys
 from typing import Any
 
-from desktop.cli.common import Cli, add_json_option
+from desktop.cli.common import Cli, add_json_option, translator
 from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
@@ -112,8 +112,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         lines.append(text("sync.refused_heading", cli.lang, count=summary.failed))
         lines.extend(_refusal_line(refusal, cli.lang) for refusal in summary.refused)
     if summary.error:
-        key, params = service.reason(summary.error)
-        lines.append(text("sync.failed", cli.lang, reason=text(key, cli.lang, **params)))
+        why = sync_view.reason_text(summary.error, translator(cli.lang))
+        lines.append(text("sync.failed", cli.lang, reason=why))
     if summary.wipe:
         # the service destroyed the key; the files go now that the store is closed
         from desktop.models.store import finish_wipe
@@ -128,8 +128,9 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
 
 def _refusal_line(refusal: Any, lang: str) -> str:
     """One refused change: what it was, and the server's reason in the reader's language."""
-    from desktop.services import sync as service
+    from desktop.services import row_context, sync_view
 
-    key, params = service.reason(refusal.error)
-    what = f"{refusal.entity}.{refusal.field} {refusal.row_id[:8]}"
-    return f"  - {what}: {text(key, lang, **params)}"
+    translate = translator(lang)
+    what = row_context.detail_text(refusal.entity, refusal.field, translate)
+    why = sync_view.reason_text(refusal.error, translate, refusal.entity, refusal.field)
+    return f"  - {what} {refusal.row_id[:8]}: {why}"

@@ -167,9 +167,31 @@ def errno_of(error: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def reason(error: str) -> tuple[str, dict[str, Any]]:
+# server error numbers that refuse a change for its value: each says what to do, naming
+# the detail at fault (``entity`` and ``field`` among the parameters)
+_VALUE_REASONS: dict[int, str] = {
+    p.Errno.VALUE_TOO_LONG: "sync.reason.too_long",
+    p.Errno.WRONG_TYPE: "sync.reason.bad_value",
+    p.Errno.REQUIRED_VALUE: "sync.reason.bad_value",
+    p.Errno.BAD_ENCODING: "sync.reason.bad_value",
+    p.Errno.BAD_ATTACHMENT_NAME: "sync.reason.bad_value",
+    p.Errno.UNKNOWN_ENTITY: "sync.reason.unknown_detail",
+    p.Errno.UNKNOWN_FIELD: "sync.reason.unknown_detail",
+    p.Errno.APPEND_ONLY: "sync.reason.append_only",
+}
+# ``errno 105: person_name.family_name: longer than 200``: the detail the server names
+# (inside a new row, the field at fault), then its reason
+_DETAIL = re.compile(r"^errno \d+: ([a-z_]+)\.([a-z_]+|\*): (.*)$", re.DOTALL)
+
+
+def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str, Any]]:
     """A stored sync error (``unreachable: ReadTimeout``, ``errno 120: …``) as a message
-    key and parameters, so a person reads it in their language, not the server's English."""
+    key and parameters, so a person reads it in their language, not the server's English.
+
+    A change refused for its value names the detail at fault as ``entity`` and ``field``
+    (the one the server's message names, else the change's own, ``entity`` and ``field``
+    given here) and the server's ``reason``; the reader's text names the detail through
+    :func:`desktop.services.row_context.detail_text` (``sync_view.reason_text``)."""
     if error.startswith("unreachable"):
         if UNTRUSTED in error:
             return "sync.reason.untrusted_certificate", {}
@@ -180,6 +202,14 @@ def reason(error: str) -> tuple[str, dict[str, Any]]:
         return "sync.reason.office_left", {}
     if errno is None:
         return "sync.reason.other", {"errno": "?"}
+    value_key = _VALUE_REASONS.get(errno)
+    if value_key is not None:
+        named = _DETAIL.match(error)
+        if named is not None:
+            entity, field, why = named.groups()
+        else:
+            why = error.partition(": ")[2]
+        return value_key, {"entity": entity, "field": field, "reason": why}
     key = _REASONS.get(errno)
     return (key, {}) if key else ("sync.reason.other", {"errno": errno})
 

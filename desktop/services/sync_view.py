@@ -33,8 +33,8 @@ from desktop.models.entities import OutboxEntry
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
+from desktop.services import row_context, sync_attachments
 from desktop.services import sync as core
-from desktop.services import sync_attachments
 from sync.client.http import HttpClient, ServerUnreachable, SyncClient, SyncHttpError
 from sync.protocol import RegisterResponse
 
@@ -224,12 +224,20 @@ def set_office(store: Store, office: str) -> str:
     return core.set_office(store, office)
 
 
-def reason_text(error: str, translate: Callable[..., str]) -> str:
+def reason_text(
+    error: str, translate: Callable[..., str], entity: str = "", field: str = ""
+) -> str:
     """A stored sync error in the reader's language when it is a known kind (server error
-    number, no connection), else as it was stored (an attachment's own problem)."""
+    number, no connection), else as it was stored (an attachment's own problem). A change
+    refused for its value names the detail at fault (the server's, else ``entity`` and
+    ``field``, the change's own) as the Sync page names it."""
     if core.errno_of(error) is None and not error.startswith("unreachable"):
         return error
-    key, params = core.reason(error)
+    key, params = core.reason(error, entity, field)
+    if "entity" in params:
+        params["detail"] = row_context.detail_text(
+            params.pop("entity"), params.pop("field"), translate
+        )
     return translate(key, **params)
 
 

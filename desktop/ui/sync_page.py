@@ -35,7 +35,10 @@ from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, 
 def failed_columns() -> list[Column]:
     return [
         Column("ui.sync_page.col.what", lambda f: f"{f.entity}.{f.field}"),
-        Column("ui.sync_page.col.error", lambda f: sync_view.reason_text(f.error, tr)),
+        Column(
+            "ui.sync_page.col.error",
+            lambda f: sync_view.reason_text(f.error, tr, f.entity, f.field),
+        ),
         Column("ui.sync_page.col.attempts", lambda f: f.attempts, align_right=True),
     ]
 

@@ -124,6 +124,7 @@ def test_refused_changes_are_named_with_a_translated_reason_and_exit_4(
     said = capsys.readouterr().out
     assert "refused" in said
     assert "it belongs to an office your account does not cover" in said
+    assert "- Person: new record " in said  # the detail in words, as the Sync page has it
     assert "errno" not in said  # the server's English stays out of the summary
     assert main(["--data-dir", str(root), "sync", "--json"]) == sync_cli.EXIT_REFUSED
     summary = json.loads(capsys.readouterr().out)

@@ -404,8 +404,25 @@ def test_without_a_protected_keyring_the_server_never_hears_of_the_device(
         ("errno 120: office outside your scope", "sync.reason.out_of_scope", {}),
         ("errno 112: device revoked", "sync.reason.revoked", {}),
         ("errno 201: busy", "sync.reason.busy", {}),
-        ("errno 104", "sync.reason.other", {"errno": 104}),
+        ("errno 106: batch too large", "sync.reason.other", {"errno": 106}),
         ("something odd", "sync.reason.other", {"errno": "?"}),
+        (
+            "errno 105: person_name.family_name: longer than 200",
+            "sync.reason.too_long",
+            {"entity": "person_name", "field": "family_name", "reason": "longer than 200"},
+        ),
+        (
+            "errno 104: person.*: expected an object of fields",
+            "sync.reason.bad_value",
+            {"entity": "person", "field": "*", "reason": "expected an object of fields"},
+        ),
+        (
+            "errno 103: person.nickname: unknown field",
+            "sync.reason.unknown_detail",
+            {"entity": "person", "field": "nickname", "reason": "unknown field"},
+        ),
+        # per-change refusals carry no message: the change's own detail is named
+        ("errno 140", "sync.reason.append_only", {"entity": "note", "field": "*", "reason": ""}),
     ],
 )
 def test_stored_sync_errors_read_as_translated_reasons(
@@ -413,7 +430,43 @@ def test_stored_sync_errors_read_as_translated_reasons(
 ) -> None:
     from desktop.services import sync as core
 
-    assert core.reason(error) == (key, params)
+    assert core.reason(error, "note", "*") == (key, params)
+
+
+@pytest.mark.parametrize(
+    ("error", "english"),
+    [
+        (
+            "errno 105: person_name.family_name: longer than 200",
+            "Name: family name is longer than the server accepts; shorten it in the case file,"
+            " then press “Retry them”",
+        ),
+        (
+            "errno 107: person.*: office required",
+            "the server cannot accept this value of Person: new record (office required);"
+            " tell your coordinator",
+        ),
+        (
+            "errno 103: person.line_id: unknown field",
+            "the server does not know Person: LINE ID: it runs an older version of Sapan; ask"
+            " for it to be updated, then press “Retry them”",
+        ),
+        (
+            "errno 140",
+            "Note: new record is kept on the server as first written and cannot be changed;"
+            " write a new note to correct it, or tell your coordinator",
+        ),
+    ],
+)
+def test_a_change_refused_for_its_value_says_which_detail_and_what_to_do(
+    error: str, english: str
+) -> None:
+    from desktop.domain import i18n
+
+    assert sync_view.reason_text(error, i18n.text, "note", "*") == english
+    thai = sync_view.reason_text(error, lambda key, **params: i18n.text(key, "th", **params))
+    assert "{" not in thai
+    assert thai != english
 
 
 def test_an_attachments_own_problem_is_shown_as_it_was_kept() -> None:
