@@ -20,7 +20,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +29,8 @@ import truststore
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
-from desktop.models.entities import OutboxEntry
+from desktop.models.base import listed
+from desktop.models.entities import Attachment, OutboxEntry
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
@@ -147,7 +148,9 @@ class SyncOverview:
 
 @dataclass(frozen=True)
 class FailedItem:
-    """A change the server refused, parked in the outbox with its error."""
+    """A change the server refused, parked in the outbox with its error (``seq`` 0: a
+    file the last sync could not move, ``field`` its direction, ``row_id`` its SHA-256),
+    with the case file it belongs to on this device, as far as it can tell."""
 
     seq: int
     entity: str
@@ -155,6 +158,13 @@ class FailedItem:
     row_id: str
     error: str
     attempts: int
+    person_name: str = ""
+    case_number: str = ""
+    case_id: str | None = None  # the case file to open to see the change in its context
+
+    @property
+    def is_file(self) -> bool:
+        return self.seq == 0
 
 
 def server_address(store: Store) -> str | None:
@@ -241,24 +251,65 @@ def reason_text(
     return translate(key, **params)
 
 
+def failed_text(item: FailedItem, translate: Callable[..., str]) -> str:
+    """What a failed item is about, in the reader's language: the detail of a refused
+    change as the conflicts name theirs ("Person: phone"), or a file's direction."""
+    if item.is_file:
+        return translate(f"sync.transfer.{item.field}")
+    return row_context.detail_text(item.entity, item.field, translate)
+
+
+def failed_reason(item: FailedItem, translate: Callable[..., str]) -> str:
+    """Why a failed item was refused, in the reader's language (see :func:`reason_text`)."""
+    return reason_text(item.error, translate, item.entity, item.field)
+
+
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
     """Refused changes, oldest first, then the attachments the last sync could not move
-    (``attachment.upload`` / ``attachment.download``; every sync tries them again)."""
+    (``attachment.upload`` / ``attachment.download``; every sync tries them again), each
+    with the person and case file it belongs to (a file: that of a row naming it)."""
+    problems = sync_attachments.problems(store)
     with store.read() as session:
-        rows = session.scalars(
-            select(OutboxEntry)
+        rows = session.execute(
+            select(
+                OutboxEntry.seq,
+                OutboxEntry.entity,
+                OutboxEntry.field,
+                OutboxEntry.row_id,
+                OutboxEntry.last_error,
+                OutboxEntry.attempts,
+            )
             .where(OutboxEntry.last_error.is_not(None))
             .order_by(OutboxEntry.seq)
             .limit(limit)
-        )
+        ).all()
         items = [
-            FailedItem(r.seq, r.entity, r.field, r.row_id, r.last_error or "", r.attempts)
-            for r in rows
+            FailedItem(seq, entity, name, row_id, error or "", attempts)
+            for seq, entity, name, row_id, error, attempts in rows
         ]
-    for problem in sync_attachments.problems(store):
-        error = f"{problem.filename}: {problem.error}" if problem.filename else problem.error
-        items.append(FailedItem(0, "attachment", problem.direction, problem.sha256, error, 1))
-    return items[:limit]
+        for problem in problems:
+            error = f"{problem.filename}: {problem.error}" if problem.filename else problem.error
+            items.append(FailedItem(0, "attachment", problem.direction, problem.sha256, error, 1))
+        items = items[:limit]
+        # a file is placed by the attachment row that names it
+        by_hash = dict(
+            session.execute(
+                select(Attachment.sha256, Attachment.id).where(
+                    Attachment.sha256.in_(listed({i.row_id for i in items if i.is_file}))
+                )
+            ).all()
+        )
+        keys = [(i.entity, by_hash.get(i.row_id, "") if i.is_file else i.row_id) for i in items]
+        owners = row_context.owners(session, keys)
+    return [
+        replace(
+            item,
+            person_name=owners[key].person_name,
+            case_number=owners[key].case_number,
+            case_id=owners[key].case_id,
+        )
+        for item, key in zip(items, keys, strict=True)
+    ]
 
 
 # --- talking to the server ----------------------------------------------------------------

@@ -32,13 +32,19 @@ from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 
 
+def _case_column() -> Column:
+    """Whose case file a refused change or a conflict belongs to: name · case number."""
+    return Column(
+        "ui.sync_page.col.case",
+        lambda c: " · ".join(part for part in (c.person_name, c.case_number) if part),
+    )
+
+
 def failed_columns() -> list[Column]:
     return [
-        Column("ui.sync_page.col.what", lambda f: f"{f.entity}.{f.field}"),
-        Column(
-            "ui.sync_page.col.error",
-            lambda f: sync_view.reason_text(f.error, tr, f.entity, f.field),
-        ),
+        _case_column(),
+        Column("ui.sync_page.col.what", lambda f: sync_view.failed_text(f, tr)),
+        Column("ui.sync_page.col.error", lambda f: sync_view.failed_reason(f, tr)),
         Column("ui.sync_page.col.attempts", lambda f: f.attempts, align_right=True),
     ]
 
@@ -51,10 +57,7 @@ def _side(conflict: coordination.Conflict, side: coordination.Side) -> str:
 
 def conflict_columns() -> list[Column]:
     return [
-        Column(
-            "ui.sync_page.col.case",
-            lambda c: " · ".join(part for part in (c.person_name, c.case_number) if part),
-        ),
+        _case_column(),
         Column("ui.sync_page.col.what", lambda c: row_context.detail_text(c.entity, c.field, tr)),
         Column("ui.sync_page.col.kept", lambda c: _side(c, c.applied)),
         Column("ui.sync_page.col.other", lambda c: _side(c, c.other)),
@@ -63,7 +66,8 @@ def conflict_columns() -> list[Column]:
 
 class SyncPage(Retranslating):
     """Sync state in full; the worker does the syncing, this page asks it to.
-    ``case_opened`` carries the case a double-clicked conflict belongs to."""
+    ``case_opened`` carries the case a double-clicked refused change or conflict belongs
+    to."""
 
     case_opened = Signal(str)
 
@@ -141,6 +145,9 @@ class SyncPage(Retranslating):
         self.failed_box = QGroupBox()
         self.failed_model = RowTableModel(failed_columns())
         self.failed_view = list_view(self.failed_model)
+        self.failed_view.doubleClicked.connect(
+            lambda index: self._open_case(self.failed_model, index)
+        )
         self.retry_button = QPushButton()
         self.retry_button.clicked.connect(self.retry)
         failed_layout = QVBoxLayout(self.failed_box)
@@ -163,7 +170,9 @@ class SyncPage(Retranslating):
         self.conflict_view.selectionModel().selectionChanged.connect(
             lambda *_: self._enable_resolve()
         )
-        self.conflict_view.doubleClicked.connect(self._open_conflict)
+        self.conflict_view.doubleClicked.connect(
+            lambda index: self._open_case(self.conflict_model, index)
+        )
         conflict_layout = QVBoxLayout(self.conflict_box)
         conflict_layout.addWidget(self.conflict_hint)
         conflict_layout.addWidget(self.conflict_view)
@@ -266,9 +275,10 @@ class SyncPage(Retranslating):
 
         self.ctx.ops.run(lambda: sync_view.retry_failed(store), write=True, on_success=done)
 
-    def _open_conflict(self, index: QModelIndex) -> None:
+    def _open_case(self, model: RowTableModel, index: QModelIndex) -> None:
+        """Open the case file a double-clicked row belongs to, when this device holds it."""
         if index.isValid():
-            case_id = self.conflict_model.row_at(index.row()).case_id
+            case_id = model.row_at(index.row()).case_id
             if case_id:
                 self.case_opened.emit(case_id)
 

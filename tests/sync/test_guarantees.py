@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
+from desktop.domain import i18n
 from desktop.models.entities import (
     AuditEvent,
     Case,
@@ -22,6 +23,7 @@ from desktop.models.entities import (
     Track,
 )
 from desktop.models.sync_records import SyncConflict
+from desktop.services import sync_view
 from desktop.services.cases import CaseFilter, list_case_ids
 from desktop.services.search import search
 from desktop.services.sync import SyncSummary, errno_of, reason
@@ -143,6 +145,36 @@ def test_changes_refused_for_different_reasons_are_parked_from_one_answer_each_w
         people[4]: Errno.WRONG_TYPE,
         people[5]: Errno.VALUE_TOO_LONG,
     }
+
+
+def test_a_name_the_server_finds_too_long_is_parked_with_a_reason_naming_it(
+    server: Server, make_device: Any
+) -> None:
+    """A new name row whose family name an older app let grow past the catalogue's limit:
+    the server refuses the row, and the person reads which detail to shorten, in their
+    language, with whose case file it is."""
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    person = new_person(a, phone="0811111111")
+    name = new_row(a, PersonName, person_id=person, script="latin", full_name="Aung Aung")
+    with a.store.session() as session:
+        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.row_id == name)).one()
+        entry.value = json.dumps({**json.loads(entry.value), "family_name": "x" * 201})
+
+    summary = a.sync()
+
+    assert summary.ok
+    assert (summary.pushed, summary.failed) == (1, 1)
+    [item] = sync_view.failed_items(a.store)
+    assert (item.entity, item.field, item.row_id) == ("person_name", "*", name)
+    assert item.person_name == "Aung Aung"
+    assert sync_view.failed_text(item, i18n.text) == "Name: new record"
+    assert sync_view.failed_reason(item, i18n.text) == (
+        "Name: family name is longer than the server accepts; shorten it in the case file,"
+        " then press “Retry them”"
+    )
+    thai = sync_view.failed_reason(item, lambda key, **params: i18n.text(key, "th", **params))
+    assert thai.startswith("ชื่อ: นามสกุล ยาวเกิน")
 
 
 def test_concurrent_same_field_review_leaves_conflict(server: Server, make_device: Any) -> None:

@@ -236,7 +236,7 @@ def test_failed_items_are_listed_and_retried(
     page = open_sync_page(qtbot, ctx, worker)
     assert page.failed_model.rowCount() == 1
     # the reason in the reader's language, not the server's English
-    said = page.failed_model.data(page.failed_model.index(0, 1))
+    said = page.failed_model.data(page.failed_model.index(0, 2))
     assert said == "it belongs to an office your account does not cover"
     assert "1 refused" in page.state_label.text()
 
@@ -245,6 +245,38 @@ def test_failed_items_are_listed_and_retried(
     drain(qtbot, ctx)
     qtbot.waitUntil(lambda: page.failed_model.rowCount() == 0, timeout=10_000)
     assert _waiting(store) == 0
+
+
+def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_opens_it(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker's new name that the server found too long: the caseworker sees whose case
+    file it is, which detail, what to do, and double-clicks to open the case file."""
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("Aung Aung", "latin")])
+    ).person_id
+    number = cases.open_case(store, person)
+    with store.remote_session() as session:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.entity == "person_name")
+            .values(last_error="errno 105: person_name.family_name: longer than 200", attempts=1)
+        )
+    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: Unreachable()))
+
+    model = page.failed_model
+    assert model.rowCount() == 1
+    assert [model.data(model.index(0, c)) for c in range(4)] == [
+        f"Aung Aung · {number}",
+        "Name: new record",
+        "Name: family name is longer than the server accepts; shorten it in the case file,"
+        " then press “Retry them”",
+        "1",
+    ]
+    case_id = cases.case_id_for(store, number)
+    with qtbot.waitSignal(page.case_opened) as opened:
+        page.failed_view.doubleClicked.emit(model.index(0, 2))
+    assert opened.args == [case_id]
 
 
 def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
@@ -261,8 +293,9 @@ def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     drain(qtbot, ctx)
     qtbot.waitUntil(lambda: page.failed_model.rowCount() == 1, timeout=10_000)
     model = page.failed_model
-    assert model.data(model.index(0, 0)) == "attachment.download"
-    assert "no valid SHA-256 or file name" in model.data(model.index(0, 1))
+    assert model.data(model.index(0, 0)) == "", "a file no case file on this device names"
+    assert model.data(model.index(0, 1)) == "File: fetching from the server"
+    assert "no valid SHA-256 or file name" in model.data(model.index(0, 2))
     # the row is mended (a later pull): the next sync has nothing left to refuse
     with store.remote_session() as session:
         from desktop.models.entities import Attachment
