@@ -119,9 +119,7 @@ def _record_insert(
     spec = catalogue.entity(obj.__entity__)
     if obj.id is None:
         obj.id = new_id()
-    values = {
-        name: catalogue.to_wire(field, getattr(obj, name)) for name, field in spec.fields.items()
-    }
+    values = _wire_values(spec, obj)
     stamp = stamp or str(ctx.clock.tick())
     for name, value in insert_changes(spec, values):
         _outbox(session, ctx, spec.name, obj.id, name, value, 0, stamp)
@@ -130,6 +128,25 @@ def _record_insert(
             spec.name, obj.id, values.get("office"), stamp, ctx.user
         )
         session.add(AuditEvent(**event_row))
+
+
+def _wire_values(spec: catalogue.EntitySpec, obj: Synced) -> dict[str, object]:
+    return {
+        name: catalogue.to_wire(field, getattr(obj, name)) for name, field in spec.fields.items()
+    }
+
+
+def value_now(obj: Synced, field: str) -> str | None:
+    """The value (outbox JSON) a change of ``field`` records for ``obj`` as it is now: the
+    whole row for ``*``, as a new row records it; None for a field the row has not."""
+    spec = catalogue.entity(obj.__entity__)
+    if field == catalogue.WHOLE_ROW:
+        [(_whole, value)] = insert_changes(spec, _wire_values(spec, obj))
+        return wire_json(value)
+    if field == catalogue.TOMBSTONE_FIELD:
+        return wire_json(obj.deleted)
+    found = spec.fields.get(field)
+    return None if found is None else wire_json(catalogue.to_wire(found, getattr(obj, field)))
 
 
 def _record_update(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEvent | None:

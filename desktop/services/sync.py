@@ -45,6 +45,7 @@ from desktop.models.base import (
     utcnow,
 )
 from desktop.models.entities import AuditEvent, OutboxEntry, Setting, SyncState
+from desktop.models.recorder import value_now
 from desktop.models.search import reindex_people, remove_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
@@ -179,6 +180,17 @@ _VALUE_REASONS: dict[int, str] = {
     p.Errno.UNKNOWN_FIELD: "sync.reason.unknown_detail",
     p.Errno.APPEND_ONLY: "sync.reason.append_only",
 }
+# refused for the value itself: mending the detail in the case file is the way out, so
+# Retry sends such a change with its row's value as it is then (``retry_failed``)
+_MENDABLE = frozenset(
+    {
+        p.Errno.VALUE_TOO_LONG,
+        p.Errno.WRONG_TYPE,
+        p.Errno.REQUIRED_VALUE,
+        p.Errno.BAD_ENCODING,
+        p.Errno.BAD_ATTACHMENT_NAME,
+    }
+)
 # ``errno 105: person_name.family_name: longer than 200``: the detail the server names
 # (inside a new row, the field at fault), then its reason
 _DETAIL = re.compile(r"^errno \d+: ([a-z_]+)\.([a-z_]+|\*): (.*)$", re.DOTALL)
@@ -406,14 +418,32 @@ class SyncService:
             )
 
     def retry_failed(self) -> int:
-        """Put refused changes back in line (the Sync page's Retry)."""
+        """Put refused changes back in line (the Sync page's Retry). A change refused for
+        its value goes as its row is now: the person was told to mend that detail in the
+        case file, and a new row refused whole would otherwise carry the old value again
+        (notes and audit events, written once, go as they were)."""
         with self.store.remote_session() as session:
+            for entry in session.scalars(
+                select(OutboxEntry).where(OutboxEntry.last_error.is_not(None))
+            ):
+                if errno_of(entry.last_error or "") in _MENDABLE:
+                    self._mend(session, entry)
             result = session.execute(
                 update(OutboxEntry)
                 .where(OutboxEntry.last_error.is_not(None))
                 .values(last_error=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+    def _mend(self, session: Session, entry: OutboxEntry) -> None:
+        """Give a parked change the value its row has now, if this device holds the row."""
+        cls = self._classes.get(entry.entity)
+        row = session.get(cls, entry.row_id) if cls is not None else None
+        if row is None or catalogue.entity(entry.entity).append_only:
+            return
+        value = value_now(row, entry.field)
+        if value is not None:
+            entry.value = value
 
     def refusals(self, limit: int = 200) -> list[Refusal]:
         """The changes parked in the outbox with the server's refusal, oldest first."""

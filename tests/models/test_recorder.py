@@ -11,13 +11,30 @@ from sqlalchemy import select
 from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW, audit_event_id
 from desktop.domain.hlc import Stamp
 from desktop.models.entities import AuditEvent, Note, OutboxEntry, Person, SyncState
-from desktop.models.recorder import HardDeleteError
+from desktop.models.recorder import HardDeleteError, value_now
 from desktop.models.store import Store
 
 
 def _outbox(store: Store) -> list[OutboxEntry]:
     with store.read() as session:
         return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)))
+
+
+def test_the_value_a_change_would_record_now_is_the_one_the_recorder_writes(
+    store: Store,
+) -> None:
+    """What Retry sends for a change refused for its value (the row as it is now)."""
+    with store.session() as session:
+        person = Person(office="TAK-01", sex="m", birth_date="1990-01")
+        session.add(person)
+    (entry,) = [e for e in _outbox(store) if e.entity == "person"]
+    with store.read() as session:
+        row = session.get(Person, person.id)
+        assert row is not None
+        assert value_now(row, WHOLE_ROW) == entry.value
+        assert value_now(row, "birth_date") == '"1990-01"'
+        assert value_now(row, TOMBSTONE_FIELD) == "false"
+        assert value_now(row, "nickname") is None
 
 
 def test_insert_writes_the_whole_row_once_and_an_audit_event(store: Store) -> None:

@@ -176,6 +176,15 @@ def test_a_name_the_server_finds_too_long_is_parked_with_a_reason_naming_it(
     thai = sync_view.failed_reason(item, lambda key, **params: i18n.text(key, "th", **params))
     assert thai.startswith("ชื่อ: นามสกุล ยาวเกิน")
 
+    # as it says: shorten it in the case file, then Retry; the row goes as it is now
+    edit_row(a, PersonName, name, family_name="Aung")
+    assert sync_view.retry_failed(a.store) == 1
+    again = a.sync()
+
+    assert (again.ok, again.failed, again.rejected) == (True, 0, 0)
+    with server.engine.connect() as conn:
+        assert current_rows(conn)[("person_name", name)]["family_name"] == "Aung"
+
 
 def test_concurrent_same_field_review_leaves_conflict(server: Server, make_device: Any) -> None:
     server.user("ann")
