@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -145,6 +146,13 @@ class SyncPage(Retranslating):
         self.failed_box = QGroupBox()
         self.failed_model = RowTableModel(failed_columns())
         self.failed_view = list_view(self.failed_model)
+        # the reason says what to do: rows grow to show it whole, the tries take little room
+        self.failed_view.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.failed_view.horizontalHeader().setSectionResizeMode(
+            len(self.failed_model.columns) - 1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.failed_view.doubleClicked.connect(
             lambda index: self._open_case(self.failed_model, index)
         )
