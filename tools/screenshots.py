@@ -109,7 +109,7 @@ def shoot() -> int:
             wizard.grab().save(str(OUT / f"wizard-{lang}.png"))
             wizard.hide()
             wizard.deleteLater()
-        show_sync_state(store)
+        show_sync_state(store, case_id)
         language.set_language("th")
         window.show_page(2)  # the print queue
         settle(600)
@@ -137,12 +137,25 @@ def shoot() -> int:
     return 0
 
 
-def show_sync_state(store: Store) -> None:
-    """A server address, a metered link, and a colleague's scan still to fetch."""
-    from desktop.services import sync_view
+def show_sync_state(store: Store, case_id: str) -> None:
+    """A server address, a metered link, a colleague's scan still to fetch, and a name
+    added to the case file shown that the server refused (its family name too long)."""
+    from sqlalchemy import update
+
+    from desktop.models.entities import OutboxEntry
+    from desktop.services import cases, people, sync_view
     from desktop.services.sync import SyncService
     from sync import protocol as p
     from sync.client.http import SyncClient
+
+    person_id = cases.get_case_file(store, case_id).person.id
+    name_id = people.add_name(store, person_id, people.NameInput("Naw Eh Htoo", "latin"))
+    with store.remote_session() as session:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.row_id == name_id)
+            .values(last_error="errno 105: person_name.family_name: longer than 200", attempts=2)
+        )
 
     store.set_setting(sync_view.SERVER_SETTING, "https://sync.tak.example.org")
     sync_view.set_metered(store, True, 2048)
