@@ -184,7 +184,7 @@ def test_the_kept_person_keeps_its_own_name_in_the_list_once_the_merge_has_synce
 ) -> None:
     """A had only a Latin name and B a Burmese one: once synced, A holds both, native
     first, yet the list still reads "B into A" by their own names, not B's twice."""
-    kept, extra, _merged = _merge_twins(
+    kept, _extra, _merged = _merge_twins(
         caseworker, coordinator, server_http, "Aung Aung Oo", native=(None, "အောင်အောင်ဦး")
     )
     synced(coordinator, server_http)
