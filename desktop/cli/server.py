@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import sys
 from collections.abc import Iterator
@@ -143,9 +144,18 @@ def _announce(args: argparse.Namespace, cli: Cli, *, tls: bool) -> None:
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"{'https' if tls else 'http'}://{host}:{args.port}"
     cli.info(text("sync.server.serving", cli.lang, url=url))
-    loopback = args.host in ("127.0.0.1", "::1", "localhost")
-    if not tls and not loopback:
+    if not tls and not _loopback(args.host):
         cli.info(text("sync.server.plain_http", cli.lang))
+
+
+def _loopback(host: str) -> bool:
+    """True when ``host`` is this computer only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may well be reachable from elsewhere
 
 
 @contextmanager

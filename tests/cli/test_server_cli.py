@@ -119,6 +119,10 @@ def test_serve_refuses_tls_files_it_cannot_use_before_starting(
     ("options", "says", "warns"),
     [
         ([], "http://127.0.0.1:8799", False),
+        (["--host", "127.0.0.2"], "http://127.0.0.2:8799", False),
+        (["--host", "::1"], "http://[::1]:8799", False),
+        (["--host", "LocalHost"], "http://LocalHost:8799", False),
+        (["--host", "sync.example.org"], "http://sync.example.org:8799", True),
         (["--host", "0.0.0.0"], "http://0.0.0.0:8799", True),
         (["--host", "::"], "http://[::]:8799", True),
         (["--host", "0.0.0.0", "--tls"], "https://0.0.0.0:8799", False),
