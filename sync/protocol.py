@@ -117,6 +117,7 @@ class Errno(enum.IntEnum):
     NOT_FOUND = 150
     MERGE_INVALID = 151
     METHOD_NOT_ALLOWED = 152
+    ALREADY_RESOLVED = 153
     SERVICE_BUSY = 201
     INTERNAL = 999
 
@@ -759,7 +760,10 @@ def _check_whole_row(entity: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise ValueProblem(Errno.WRONG_TYPE, "expected an object of fields")
     if not isinstance(value.get("office"), str):
-        raise ValueProblem(Errno.REQUIRED_VALUE, "office required")
+        raise ValueProblem(Errno.REQUIRED_VALUE, "office required", "office")
+    for name in _REQUIRED[entity]:
+        if value.get(name) is None:  # left out or null: a name of no person, a step of no track
+            raise ValueProblem(Errno.REQUIRED_VALUE, "value required", name)
     for name, item in value.items():
         test = quick.get(name)
         if test is None or name == DELETED_FIELD:  # not a field of a row; nor is ``*``
@@ -902,6 +906,14 @@ _QUICK: dict[str, dict[str, Quick]] = {
         DELETED_FIELD: lambda v: v is True or v is False,
     }
     for entity, entity_spec in ENTITIES.items()
+}
+
+
+# entity -> its required fields besides ``office`` (the references that place a row:
+# a name's person, a step's track), which a new row sent whole must hold
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    entity: tuple(n for n, f in spec.fields.items() if f.required and n != "office")
+    for entity, spec in ENTITIES.items()
 }
 
 

@@ -50,10 +50,10 @@ wire"): the entities a change may name, their fields, and what the server accept
 
 How to read the tables: **field** is the name a change (or a key of a `*` row) uses;
 **type** is how the value travels (see "Value types"); **required** `yes` means `null` is
-refused (errno 107; of the required fields only `office` must be present in a `*` row, the
-others may be left out of it); **max length** is the most characters (Unicode code points, as
-Python's `len` counts them, not UTF-16 units or bytes) a text value may have, or each
-item of a list, refused beyond it with errno 105 (`—`: no length limit of its own);
+refused (errno 107), and a `*` row must hold it (left out counts as `null`);
+**max length** is the most characters (Unicode code points, as Python's `len` counts
+them, not UTF-16 units or bytes) a text value may have, or each item of a list,
+refused beyond it with errno 105 (`—`: no length limit of its own);
 **merge** is the field's merge class (see "Merge classes"); **notes** give the order of
 a `forward` field's states and the entity a `ref` field points at, when known.
 """
@@ -117,7 +117,8 @@ PSEUDO_LINES: Mapping[str, str] = {
     ),
     WHOLE_ROW: (
         "the row insert: the whole new row as one object of its fields, sent once when the "
-        "row is created. It must hold `office` as a string (errno 107); its other keys are "
+        "row is created. It must hold `office` as a string and every other required field "
+        "(errno 107, naming the field); its other keys are "
         "the entity's fields (not `*`, not `deleted`; errno 103), each checked as a change "
         "of that field alone; fields left out are null. The only way rows of append-only "
         "entities travel."
@@ -142,7 +143,8 @@ ERRNO_LINES: tuple[tuple[Errno, str], ...] = (
     (Errno.VALUE_TOO_LONG, "a text value, or an item of a list, longer than its max length."),
     (
         Errno.REQUIRED_VALUE,
-        "`null` for a required field or for `deleted`; a `*` row without `office` as a string.",
+        "`null` for a required field or for `deleted`; a `*` row without `office` as a "
+        "string, or without another required field.",
     ),
     (
         Errno.BAD_ATTACHMENT_NAME,

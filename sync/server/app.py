@@ -586,12 +586,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _attachment_routes(app, ctx)
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's description plus the push body's models (see ``push_body``)."""
+        """FastAPI's description plus the push body's models (see ``push_body``), with
+        the errors as they are answered: the protocol's error body (``ErrorBody``) for
+        every 4xx and 5xx, not FastAPI's ``422`` validation answer, which is never sent."""
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             found = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, model in push_models.items():
                 found.setdefault(name, model)
+            found["ErrorBody"] = p.ErrorBody.model_json_schema()
+            for name in ("HTTPValidationError", "ValidationError"):
+                found.pop(name, None)
+            error = {
+                "description": "the error body of docs/sync-protocol.md §2; react to errno",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                },
+            }
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answers = operation.setdefault("responses", {})
+                    answers.pop("422", None)
+                    answers["4XX"] = answers["5XX"] = error
             app.openapi_schema = schema
         return app.openapi_schema
 

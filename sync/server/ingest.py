@@ -1362,7 +1362,7 @@ def resolve_conflict(
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "conflict outside your scope")
         if row.status != "open":
-            raise ApiError(409, Errno.INVALID_PAYLOAD, "the conflict was already resolved")
+            raise ApiError(409, Errno.ALREADY_RESOLVED, "the conflict was already resolved")
         if flip:
             ingest.load({row.row_id})
             value = _flipped(

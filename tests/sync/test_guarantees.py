@@ -27,6 +27,7 @@ from desktop.services import sync_view
 from desktop.services.cases import CaseFilter, list_case_ids
 from desktop.services.search import search
 from desktop.services.sync import SyncSummary, errno_of, reason
+from sync.client.http import SyncHttpError
 from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts, audit
@@ -317,6 +318,9 @@ def test_step_data_entry_set_differently_leaves_a_conflict_on_that_entry_alone(
     _fill(a, step_id, receipt="R-17")
     a.sync()
     coordinator.resolve(conflict.id, flip=True)
+    with pytest.raises(SyncHttpError) as twice:  # settled: the second answer says so
+        coordinator.resolve(conflict.id, flip=False)
+    assert (twice.value.status, twice.value.errno) == (409, Errno.ALREADY_RESOLVED)
     for device in (a, b):
         device.sync()
     flipped = {**in_force, "hospital": "Mae Sot", "receipt": "R-17"}

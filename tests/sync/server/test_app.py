@@ -829,6 +829,19 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert [form["$ref"].rsplit("/", 1)[1] for form in forms] == ["PushRequest", "PushBatch"]
     assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
+    # errors as they are answered: the error body, never FastAPI's 422 that is not sent
+    answers = [
+        a for ops in spec["paths"].values() for op in ops.values() for a in [op["responses"]]
+    ]
+    assert all("422" not in a for a in answers)
+    assert all(
+        a["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+        for a in answers
+    )
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert set(spec["components"]["schemas"]["ErrorBody"]["properties"]) == {
+        "status", "errno", "error", "message", "details"
+    }  # fmt: skip
     info = http.get("/v1/info").json()
     assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (
         3,
@@ -955,6 +968,28 @@ def test_a_bad_field_inside_a_new_row_is_named_in_the_refusal(
         {"index": 1, "errno": errno, "field": at_fault, "message": body["message"]},
         {"index": 2, "errno": 105, "field": "phone", "message": "person.phone: longer than 40"},
     ]
+    assert _stored(server) == 0
+
+
+@pytest.mark.parametrize(
+    ("entity", "values", "at_fault"),
+    [
+        ("person", {"phone": "1"}, "office"),
+        ("person_name", {"office": "MS", "full_name": "Aung Aung"}, "person_id"),
+        ("person_name", {"office": "MS", "person_id": None}, "person_id"),
+        ("step", {"office": "MS", "key": "intake"}, "track_id"),
+    ],
+)
+def test_a_new_row_without_a_required_field_is_refused_naming_it(
+    server: Server, ann: SyncClient, entity: str, values: dict[str, Any], at_fault: str
+) -> None:
+    """A name of no person, a step of no track: left out or null, a required field of a
+    new row is refused (errno 107) as the field it is, and nothing is stored."""
+    response = _batch(ann, [_insert(str(uuid.uuid4()), values, entity=entity)])
+    _refused(response, 400, Errno.REQUIRED_VALUE)
+    [refused] = response.json()["details"]["refused"]
+    assert refused["field"] == at_fault
+    assert response.json()["message"].startswith(f"{entity}.{at_fault}: ")
     assert _stored(server) == 0
 
 
