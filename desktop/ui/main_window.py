@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -44,6 +44,40 @@ NAV_KEYS = ("cases", "tasks", "print", "sync", "duplicates", "settings")
 STATUS_DELAY_MS = 1500
 
 
+class StatusLabel(QLabel):
+    """The status bar's sync line: cut with "…" to the room it has, whole in its tooltip.
+
+    A plain label asks for its whole text's width, so a long line (a sync that failed, and
+    why) would make the window wider than an old laptop's screen.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_text = ""
+
+    def setText(self, text: str) -> None:
+        self.full_text = text
+        self.updateGeometry()  # the layout gives it room for the new text, then _fit cuts it
+        self._fit()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        width = self.fontMetrics().horizontalAdvance(self.full_text)
+        return QSize(width + 2 * self.margin() + 4, super().sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        room = max(0, self.width() - 2 * self.margin() - 4)
+        shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        super().setText(shown)
+        self.setToolTip(self.full_text if shown != self.full_text else "")
+
+
 class MainWindow(QMainWindow):
     """Holds the pages; knows nothing of the database (pages call services)."""
 
@@ -71,7 +105,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.sync_label = QLabel()
+        self.sync_label = StatusLabel()
         self.sync_label.setObjectName("sync_state")
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync_status: SyncOverview | None = None

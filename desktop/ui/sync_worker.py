@@ -203,7 +203,8 @@ class SyncWorker(QObject):
             self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
             return
         delay = self.backoff.next_delay()
-        message = exc.translated(_lang()) if isinstance(exc, UserError) else type(exc).__name__
+        # a bug's name tells a caseworker nothing: it is in the log, the line says "failed"
+        message = exc.translated(_lang()) if isinstance(exc, UserError) else None
         self._finish(WorkerState(Phase.ERROR, retry_in=delay, error=message), delay)
 
     def _finish(self, state: WorkerState, delay: float) -> None:
@@ -249,6 +250,10 @@ def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
         parts = [tr(f"ui.sync_status.{phase.value}", seconds=round(state.retry_in or 0))]
     elif phase is Phase.NOT_SET_UP:
         parts = [tr("ui.sync_status.not_set_up")]
+    elif phase is Phase.ERROR and state.error:
+        # why, in the reader's language: "your account was disabled by an administrator"
+        reason = _services().reason_text(state.error, tr)
+        parts = [tr("ui.sync_status.error_reason", reason=reason)]
     elif phase is Phase.ERROR:
         parts = [tr("ui.sync_status.error")]
     elif phase is Phase.HELD:

@@ -119,8 +119,8 @@ def test_register_and_sync_from_the_window_moves_the_status_bar(
     drain(qtbot, ctx)
     qtbot.waitUntil(lambda: window.sync_worker.state.phase is Phase.NOT_SET_UP, timeout=10_000)
     label = window.sync_label
-    qtbot.waitUntil(lambda: f"{waiting} changes waiting" in label.text(), timeout=10_000)
-    assert "Sync not set up" in label.text()
+    qtbot.waitUntil(lambda: f"{waiting} changes waiting" in label.full_text, timeout=10_000)
+    assert "Sync not set up" in label.full_text
 
     window.show_page(3)
     page = window.sync_page
@@ -130,12 +130,12 @@ def test_register_and_sync_from_the_window_moves_the_status_bar(
     page.user.setText("somchai")
     page.password.setText(PASSWORD)
     page.register_button.click()
-    qtbot.waitUntil(lambda: "Last sync" in label.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "Last sync" in label.full_text, timeout=30_000)
     drain(qtbot, ctx)
-    qtbot.waitUntil(lambda: "waiting" not in label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "waiting" not in label.full_text, timeout=10_000)
     assert dialogs.infos == ["Device registered. The first sync starts now."]
     assert dialogs.errors == []
-    assert "never" not in label.text()
+    assert "never" not in label.full_text
     assert _waiting(store) == 0
     assert _server_rows(server_app) >= waiting
     assert store.setting("last_sync_at")
@@ -177,6 +177,54 @@ def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
     assert worker.backoff.failures == 0
     assert worker.scheduled == worker.interval_s
     assert _waiting(store) == 0
+
+
+def test_a_failed_sync_says_why_on_the_status_line(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """A sync the server refuses (here: the account was disabled) names the reason, in
+    the reader's language, on the status bar and the Sync page, not "failed" alone."""
+    from sync.server import admin
+
+    _registered(store, server_app)
+    _cases(store, 1)
+    admin.set_disabled(server_app.state.ctx.engine, "somchai", True)
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
+
+    _tick(qtbot, worker, ctx)
+
+    assert worker.state.phase is Phase.ERROR
+    assert status_text(worker.state, None) == (
+        "Last sync failed: your account was disabled by an administrator; what you have not"
+        " sent stays on this device (ask your coordinator)"
+    )
+    view = sync_view.overview(store)
+    assert view.waiting > 0, "nothing was lost"
+
+
+def test_a_long_status_line_is_cut_to_the_window_not_widening_it(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    """An old laptop's screen is 1024 px wide: the sync line is cut with "…" to the room
+    the status bar has, and its tooltip holds the whole of it."""
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    width = window.width()  # as narrow as the pages allow
+    label = window.sync_label
+    long_line = "Last sync failed: " + "the server refused it, " * 20 + "end"
+
+    label.setText(long_line)
+
+    qtbot.waitUntil(lambda: label.text().endswith("…"))
+    assert window.statusBar().minimumSizeHint().width() < width
+    assert window.width() == width
+    assert label.full_text == label.toolTip() == long_line
+    label.setText("All synced")
+    qtbot.waitUntil(lambda: label.text() == "All synced")
+    assert label.toolTip() == ""
 
 
 def test_retry_after_from_a_busy_server_is_honoured(
