@@ -36,7 +36,14 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import row_context, sync_attachments
 from desktop.services import sync as core
-from sync.client.http import HttpClient, ServerUnreachable, SyncClient, SyncHttpError
+from sync.client.http import (
+    UNTRUSTED,
+    HttpClient,
+    ServerUnreachable,
+    SyncClient,
+    SyncHttpError,
+    UntrustedServer,
+)
 from sync.protocol import RegisterResponse
 
 # Settings keys the Sync page writes and the worker reads.
@@ -264,6 +271,12 @@ def failed_reason(item: FailedItem, translate: Callable[..., str]) -> str:
     return reason_text(item.error, translate, item.entity, item.field)
 
 
+def offline(error: str) -> bool:
+    """True when a stored sync error is a dropped link (the app waits and tries again),
+    not something a person must look at, such as an untrusted certificate."""
+    return error.startswith("unreachable") and UNTRUSTED not in error
+
+
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
     """Refused changes, oldest first, then the attachments the last sync could not move
     (``attachment.upload`` / ``attachment.download``; every sync tries them again), each
@@ -331,6 +344,9 @@ class Probe:
     retry_after: float | None = None
     busy: bool = False
     clock_offset: float | None = None
+    # why the server cannot be used when a person must look (a stored sync error, as
+    # :func:`reason_text` reads it): an untrusted certificate is not a dropped link
+    error: str | None = None
 
 
 def probe(
@@ -348,6 +364,8 @@ def probe(
         sent = clock()
         info = SyncClient(http, url).info()
         received = clock()
+    except UntrustedServer as exc:
+        return Probe(reachable=False, error=f"unreachable: {exc}")
     except ServerUnreachable:
         return Probe(reachable=False)
     except SyncHttpError as exc:

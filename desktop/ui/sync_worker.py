@@ -152,8 +152,9 @@ class SyncWorker(QObject):
             self.clock_offset = probe.clock_offset
         if not probe.reachable:
             delay = self.backoff.next_delay(probe.retry_after)
-            phase = Phase.BUSY if probe.busy else Phase.OFFLINE
-            self._finish(WorkerState(phase, retry_in=delay), delay)
+            # an untrusted certificate is an error a person must see, not "offline"
+            phase = Phase.BUSY if probe.busy else Phase.ERROR if probe.error else Phase.OFFLINE
+            self._finish(WorkerState(phase, retry_in=delay, error=probe.error), delay)
             return
         force, self._force = self._force, False
         if not force and _services().needs_confirmation(view):
@@ -194,7 +195,7 @@ class SyncWorker(QObject):
         else:
             error = str(summary.error or "")
             delay = self.backoff.next_delay()
-            phase = Phase.OFFLINE if error.startswith("unreachable") else Phase.ERROR
+            phase = Phase.OFFLINE if _services().offline(error) else Phase.ERROR
             self._finish(WorkerState(phase, retry_in=delay, error=error), delay)
         self.synced.emit(summary)
 

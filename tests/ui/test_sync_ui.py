@@ -202,6 +202,38 @@ def test_a_failed_sync_says_why_on_the_status_line(
     assert view.waiting > 0, "nothing was lost"
 
 
+class Untrusted:
+    """A hotel's sign-in page in the server's place: its certificate fails the check."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        import ssl
+
+        try:
+            raise ssl.SSLCertVerificationError("certificate verify failed")
+        except ssl.SSLError as exc:
+            raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED]") from exc
+
+
+def test_an_untrusted_certificate_is_named_not_shown_as_offline(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """Offline is a wait; a certificate that fails the check needs a person to look, so
+    the line says so, and the worker keeps trying (the sign-in page may be done with)."""
+    _registered(store, server_app)
+    worker = _worker(ctx, lambda url: Untrusted())
+
+    _tick(qtbot, worker, ctx)
+
+    assert worker.state.phase is Phase.ERROR
+    assert status_text(worker.state, None).startswith(
+        "Last sync failed: the server's certificate is not trusted"
+    )
+    assert worker.scheduled == 5.0  # tried again later, with the backoff
+    worker.http_factory = lambda url: in_process_client(server_app)
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.IDLE
+
+
 def test_a_long_status_line_is_cut_to_the_window_not_widening_it(
     qtbot: QtBot, ctx: AppContext
 ) -> None:
