@@ -98,10 +98,10 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
         # several processes share one PostgreSQL; a SQLite file has one writer at a time
         raise UserError("sync.server.workers", workers=args.workers)
     cert, key = _tls(args)
+    engine = _engine(args)  # a database that cannot be used is said before listening
     _announce(args, cli, tls=cert is not None)
     if args.workers > 1:
-        engine = _engine(args)  # migrated once here, not by each worker
-        engine.dispose()
+        engine.dispose()  # migrated once here, not by each worker
         os.environ[WORKER_DB_ENV] = args.db
         uvicorn.run(
             "sync.server.app:worker_app",
@@ -114,7 +114,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
             log_level="warning",
         )
         return 0
-    app = create_app(Settings(db_url=args.db))
+    app = create_app(Settings(db_url=args.db), engine=engine)
     tune_gc()  # start-up is done: later collections skip its objects (each process its own)
     uvicorn.run(
         app,
@@ -169,12 +169,42 @@ def _database(args: argparse.Namespace) -> Iterator[Engine]:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    from sync.server.db import make_engine
+    """The server database of ``--db``, migrated; one clear line when it cannot be used
+    (PostgreSQL not running or refusing, a folder that does not exist, a file that is not
+    a database), with any password in the URL left out."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
+
+    from sync.server.db import make_engine, normalise_url
     from sync.server.migrate import upgrade
 
-    engine = make_engine(args.db)
-    upgrade(engine)
+    if "://" in args.db and not normalise_url(args.db).startswith(("sqlite", "postgresql")):
+        reason = "only a SQLite file or a postgresql:// URL"
+        raise UserError("sync.server.db_unusable", db=_shown_url(args.db), reason=reason)
+    engine: Engine | None = None
+    try:
+        engine = make_engine(args.db)
+        upgrade(engine)
+    except (ArgumentError, DatabaseError) as exc:
+        if engine is not None:
+            engine.dispose()
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise UserError(
+            "sync.server.db_unusable", db=_shown_url(args.db), reason=cause[0] if cause else "?"
+        ) from exc
     return engine
+
+
+def _shown_url(url: str) -> str:
+    """``--db`` as it may be printed: a database URL without its password."""
+    if "://" not in url:
+        return url  # a SQLite file
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://…"
 
 
 def run_create_user(args: argparse.Namespace, cli: Cli) -> int:

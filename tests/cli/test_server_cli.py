@@ -230,3 +230,45 @@ def test_an_administrator_manages_accounts_from_the_command_line(
         "server set-password",
     ]
     assert not any("new-password" in detail for _, _, detail in logged)
+
+
+@pytest.mark.parametrize(
+    ("db", "says"),
+    [
+        ("postgresql://admin:s3cret@127.0.0.1:1/sapan", "Connection refused"),
+        ("{tmp}/no/such/folder/server.db", "unable to open database file"),
+        ("{tmp}/notes.txt", "file is not a database"),
+        ("mysql://admin:s3cret@localhost/sapan", "only a SQLite file or a postgresql:// URL"),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve"], ["server", "list-users"]])
+def test_a_database_that_cannot_be_used_is_one_clear_line_and_nothing_is_touched(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    says: str,
+    command: list[str],
+) -> None:
+    """PostgreSQL down, a mistyped folder, the wrong file: exit code 2 and one line naming
+    the database (its password left out) and the cause; no trace, no server listening,
+    and a file that is not a database is left as it was."""
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"not a database, but someone's notes\n" * 100)
+    db = db.format(tmp=tmp_path)
+    first, *rest = command
+    args = [first, "--db", db, *rest] if rest else [first, "--db", db, "--port", "8799"]
+
+    assert main(args) == 2
+
+    out, err = capsys.readouterr()
+    assert err.startswith("sapan: Cannot use the server database")
+    assert says in err
+    assert "s3cret" not in err
+    assert "Traceback" not in err
+    assert "listening" not in out + err
+    assert served == []
+    assert notes.read_bytes() == b"not a database, but someone's notes\n" * 100
+    assert not (tmp_path / "no").exists()
