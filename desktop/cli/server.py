@@ -231,7 +231,7 @@ def _new_password(prompt: str) -> str:
     if password:
         return password
     if not sys.stdin.isatty():
-        raise UserError("error.passphrase_needed")
+        raise UserError("sync.server.new_password_needed")
     password = getpass.getpass(prompt)
     if getpass.getpass("Again: ") != password:
         raise UserError("sync.server.passwords_differ")

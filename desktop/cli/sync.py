@@ -47,16 +47,17 @@ def _password() -> str:
     if given:
         return given
     if not sys.stdin.isatty():
-        raise UserError("error.passphrase_needed")
+        raise UserError("sync.server_password_needed")
     return getpass.getpass("Server password: ")
 
 
 def run_register(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services import sync_view
 
+    password = _password()  # asked first: a missing one leaves no new store behind
     store = cli.open_store()
     with store:
-        answer = sync_view.register(store, args.server, args.user, _password(), args.device_name)
+        answer = sync_view.register(store, args.server, args.user, password, args.device_name)
         office = store.office
     data = {
         "device_id": answer.device_id,

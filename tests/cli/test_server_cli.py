@@ -203,8 +203,12 @@ def test_an_administrator_manages_accounts_from_the_command_line(
     code, _, err = run("disable-user", "nobody")
     assert (code, "nobody" in err) == (2, True)
 
-    # a password typed at the terminal is asked twice; two that differ change nothing
+    # in a script with no password given: the message names the variable, nothing changes
     monkeypatch.delenv("SAPAN_NEW_PASSWORD")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = run("set-password", "dee")
+    assert (code, "SAPAN_NEW_PASSWORD" in err, "store" in err) == (2, True, False)
+    # a password typed at the terminal is asked twice; two that differ change nothing
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     typed = iter(["new-password-1", "new-password-2"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))

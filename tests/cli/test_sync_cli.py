@@ -140,3 +140,23 @@ def test_sync_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) 
     said = " ".join(capsys.readouterr().out.split())
     assert "4 the sync ran but the server refused some changes" in said
     assert "3 the sync stopped early" in said
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_registering_without_the_server_password_says_which_password_and_makes_no_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a script (no terminal) without SAPAN_SERVER_PASSWORD: the message is about the
+    server account's password, not the store's passphrase, and no store is left behind."""
+    monkeypatch.delenv("SAPAN_SERVER_PASSWORD")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    root = tmp_path / "store"
+
+    register = ["sync", "register", "--server", "http://127.0.0.1:9", "--user", "ann"]
+    code = main(["--data-dir", str(root), *register])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "SAPAN_SERVER_PASSWORD" in err
+    assert "store is locked" not in err
+    assert not root.exists()
