@@ -450,9 +450,7 @@ def register(
     """Register this device; returns the server's answer (device id, account). Bad input,
     plain ``http://`` to a server beyond the local network, and every refusal are a
     UserError."""
-    url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise UserError("sync.bad_server_url", url=url)
+    url = _server_url(url)
     if url.startswith("http://") and not on_local_network(url):
         raise UserError("sync.plain_http", url=url)
     if not username.strip() or not password:
@@ -466,6 +464,23 @@ def register(
         close_http(http)
     store.set_setting(SERVER_SETTING, url)
     return answer
+
+
+def _server_url(typed: str) -> str:
+    """A typed server address, checked before any request: ``http(s)://host[:port][/path]``
+    with a host and a port that can be (a malformed one reached httpx as a trace), and no
+    user name or password in it (those would be shown back in every message)."""
+    url = typed.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        _port = parts.port  # a malformed or out-of-range port is a ValueError
+    except ValueError:
+        raise UserError("sync.bad_server_url", url=url) from None
+    if parts.username is not None or parts.password is not None:
+        raise UserError("sync.server_url_credentials")  # not echoed: it holds a password
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError("sync.bad_server_url", url=url)
+    return url
 
 
 # Names that only resolve inside a network (RFC 6762, RFC 8375, and the usual router ones).

@@ -59,10 +59,26 @@ def test_sync_without_registration_is_a_clear_error(store: Store) -> None:
     assert probed.value.code == "sync.not_registered"
 
 
-def test_a_server_address_without_http_is_refused(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("sync.example.org", "sync.bad_server_url"),
+        ("http://", "sync.bad_server_url"),
+        ("ftp://sync.example.org", "sync.bad_server_url"),
+        ("https://[::1", "sync.bad_server_url"),
+        ("http://localhost:abc", "sync.bad_server_url"),
+        ("https://sync.example.org:99999", "sync.bad_server_url"),
+        ("https://ann:s3cret@sync.example.org", "sync.server_url_credentials"),
+    ],
+)
+def test_a_server_address_that_cannot_be_one_is_refused_before_any_request(
+    store: Store, typed: str, code: str
+) -> None:
     with pytest.raises(UserError) as caught:
-        sync_view.register(store, "sync.example.org", "somchai", "pw", "laptop")
-    assert caught.value.code == "sync.bad_server_url"
+        sync_view.register(store, typed, "somchai", "pw", "laptop", _exploding_factory)
+    assert caught.value.code == code
+    assert "s3cret" not in caught.value.translated("en")
+    assert sync_view.server_address(store) is None  # nothing kept
 
 
 def _exploding_factory(url: str) -> Any:
