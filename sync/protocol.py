@@ -151,9 +151,14 @@ class _Model(BaseModel):
 NO_NUL = r"^[^\x00]*$"
 
 
+# the longest account name and password a device registers with (accounts are made to fit)
+MAX_USERNAME = 80
+MAX_PASSWORD = 1024
+
+
 class RegisterRequest(_Model):
-    username: str = Field(min_length=1, max_length=80, pattern=NO_NUL)
-    password: str = Field(min_length=1, max_length=1024)
+    username: str = Field(min_length=1, max_length=MAX_USERNAME, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD)
     device_name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
 
 

@@ -10,13 +10,15 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, Row, func, select
 
+from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
-from sync.protocol import Role
+from sync.protocol import MAX_PASSWORD, MAX_USERNAME, Role
 from sync.server.auth import ALL_OFFICES, now_iso
 from sync.server.db import accounts, audit, devices
 
-# the shortest password an account may have
+# the shortest password an account may have; an office code as rows carry it
 MIN_PASSWORD = 8
+OFFICE_LENGTH = ENTITIES["person"].fields["office"].max_length or 32
 
 
 def create_user(
@@ -28,6 +30,7 @@ def create_user(
     offices: Iterable[str],
 ) -> int:
     """Create an account; ``offices`` is its scope (a coordinator's region is its offices)."""
+    _check_username(username)
     scope = [ALL_OFFICES] if role is Role.ADMIN else _scope(offices)
     _check_password(password)
     with engine.begin() as conn:
@@ -222,12 +225,29 @@ def _scope(offices: Iterable[str]) -> list[str]:
     scope = sorted({o.strip() for o in offices if o.strip()})
     if not scope:
         raise UserError("sync.server.offices_required")
+    for office in scope:
+        # an office code as rows carry it (catalogue: 32 characters): one that no row can
+        # carry would be a scope that never matches
+        if len(office) > OFFICE_LENGTH or not office.isprintable() or " " in office:
+            raise UserError("sync.server.bad_office", office=office[:40], maximum=OFFICE_LENGTH)
     return [ALL_OFFICES] if ALL_OFFICES in scope else scope  # every office: nothing beside it
+
+
+def _check_username(username: str) -> None:
+    """A name a device can register with (``POST /v1/devices`` takes 1 to 80 characters)."""
+    if (
+        not 1 <= len(username) <= MAX_USERNAME
+        or not username.isprintable()
+        or username != username.strip()
+    ):
+        raise UserError("sync.server.bad_username", maximum=MAX_USERNAME)
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError("sync.server.password_too_short", minimum=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:  # registration refuses longer ones: never usable
+        raise UserError("sync.server.password_too_long", maximum=MAX_PASSWORD)
 
 
 def _account(conn: Connection, username: str) -> Row[Any]:

@@ -252,6 +252,45 @@ def test_a_disabled_account_is_refused_everywhere_stores_nothing_and_comes_back_
     assert (user["username"], user["disabled"], user["devices"]) == ("ann", False, 1)
 
 
+@pytest.mark.parametrize(
+    ("username", "password", "offices", "code"),
+    [
+        ("a" * 81, PASSWORD, ("MS",), "sync.server.bad_username"),
+        ("", PASSWORD, ("MS",), "sync.server.bad_username"),
+        (" ann", PASSWORD, ("MS",), "sync.server.bad_username"),
+        ("ann\x00", PASSWORD, ("MS",), "sync.server.bad_username"),
+        ("ann\n", PASSWORD, ("MS",), "sync.server.bad_username"),
+        ("dee", "x" * 1025, ("MS",), "sync.server.password_too_long"),
+        ("dee", PASSWORD, ("M" * 33,), "sync.server.bad_office"),
+        ("dee", PASSWORD, ("MS TAK",), "sync.server.bad_office"),
+    ],
+)
+def test_an_account_no_device_could_use_is_refused_and_nothing_stored(
+    server: Server, username: str, password: str, offices: tuple[str, ...], code: str
+) -> None:
+    """A name or password registration would refuse, or an office no row can carry: the
+    account could never be used (on PostgreSQL a long name was a database error)."""
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    with pytest.raises(UserError) as refused:
+        admin.create_user(server.engine, ctx.hasher, username, password, Role.CASEWORKER, offices)
+    assert refused.value.code == code
+    assert server.count("accounts") == server.count("audit") == 0
+
+
+def test_a_password_or_offices_no_device_could_use_change_nothing(
+    server: Server, ann: SyncClient
+) -> None:
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    with pytest.raises(UserError) as too_long:
+        admin.set_password(server.engine, ctx.hasher, "ann", "x" * 1025)
+    assert too_long.value.code == "sync.server.password_too_long"
+    with pytest.raises(UserError) as bad_office:
+        admin.set_offices(server.engine, "ann", ["MS", "T" * 40])
+    assert bad_office.value.code == "sync.server.bad_office"
+    assert ann.me().offices == ["MS"]
+    SyncClient(server.http()).register("ann", PASSWORD, "second-laptop")  # the old password
+
+
 def test_a_new_password_registers_new_devices_and_keeps_the_old_ones(
     server: Server, ann: SyncClient
 ) -> None:
