@@ -102,7 +102,8 @@ MERGE_LINES: Mapping[Merge, str] = {
     ),
     Merge.FORWARD: (
         "ordered states: the value later in the order (see the field's notes) wins, equal "
-        "rank: the higher `hlc`; a stale edit never moves a value backwards."
+        "rank: the higher `hlc`; a stale edit never moves a value backwards, and a step "
+        "back made on purpose that loses is kept in a conflict record."
     ),
     Merge.SET: (
         "lists are merged as a union; on a text field (a scalar identifier) the higher "

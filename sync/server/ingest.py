@@ -377,6 +377,9 @@ class _Ingest:
         self.conflict_rows: list[dict[str, Any]] = []
         # rows whose deletion a conflict already questions in this batch (one is enough)
         self.deletions_questioned: set[tuple[str, str]] = set()
+        # (device, field) -> the value the device last sent for a ``forward`` field in this
+        # push: what it saw when it made its next edit of that field (see _stepped_back)
+        self.sent_forward: dict[tuple[str, tuple[str, str, str]], Any] = {}
 
     def load(self, row_ids: set[str]) -> None:
         """Take these rows' stored state as the transaction's starting point."""
@@ -687,10 +690,13 @@ def _decide(
     mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
     result = mine
     conflict_id: str | None = None
+    merge = field_spec(entity, field).merge
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
-            result, other = _settle(field_spec(entity, field).merge, current, mine)
+            result, other = _settle(merge, current, mine)
+            if merge is Merge.FORWARD:
+                other = _stepped_back(ingest, caller, change, key, current, mine, result)
             if result is mine and current.value == value:
                 # Both devices wrote the same value: keep it owned by the other device
                 # (newest stamp), so this device's next queued edit, made without seeing
@@ -701,7 +707,68 @@ def _decide(
             elif other is not None and current.value != value:
                 where = value if field == "office" else office
                 conflict_id = ingest.conflict(key, seq, where, result, other)
+    if merge is Merge.FORWARD:
+        ingest.sent_forward[(caller.device_id, key)] = value
     return result.at(seq), conflict_id
+
+
+def _stepped_back(
+    ingest: _Ingest,
+    caller: Caller,
+    change: Edit,
+    key: tuple[str, str, str],
+    current: _State,
+    mine: _State,
+    result: _State,
+) -> _State | None:
+    """The side a conflict record keeps when two concurrent edits of a ``forward`` field
+    settled on the later state and one of them had moved the field *back* from what the
+    pushing device saw: a step reopened on purpose, which the later state overrode.
+
+    A stale edit (a state behind one its device never saw) settles silently, as before;
+    a deliberate step back (``cases.reopen_step``) no longer vanishes without a trace.
+    What the device saw is what it last sent for the field in this push, else the field's
+    value at the change's base version. The settled value is the same either way.
+    """
+    seen = ingest.sent_forward.get((caller.device_id, key), _UNSEEN)
+    if seen is _UNSEEN:
+        seen = _value_at(ingest.conn, key, change.base_version)
+    floor = _rank(seen)
+    loser = current if result.value == mine.value else mine
+    if loser.value == result.value or _rank(loser.value) >= floor:
+        return None
+    return loser
+
+
+_UNSEEN = object()
+
+
+def _rank(value: Any) -> int:
+    return FORWARD_ORDER.get(value, -1) if isinstance(value, str) else -1
+
+
+def _value_at(conn: Connection, key: tuple[str, str, str], version: int) -> Any:
+    """A field's value as the log held it at ``version`` (None before the row had one)."""
+    entity, row_id, field = key
+    if version <= 0:
+        return None
+    found = conn.execute(
+        select(changes.c.field, changes.c.value)
+        .where(
+            changes.c.entity == entity,
+            changes.c.row_id == row_id,
+            changes.c.field.in_([field, WHOLE_ROW]),
+            changes.c.seq <= version,
+        )
+        .order_by(changes.c.seq.desc())
+        .limit(1)
+    ).first()
+    if found is None or found.value is None:
+        return None
+    value = loads(found.value)
+    if found.field == WHOLE_ROW:
+        return _row_fields(entity, value).get(field) if isinstance(value, dict) else None
+    return value
 
 
 def _deleted_meanwhile(

@@ -339,8 +339,11 @@ def _in(lang: str) -> Callable[..., str]:
     return lambda key, **params: i18n.text(key, lang, **params)
 
 
-def _kept_step_conflict(store: Store, applied: dict[str, Any], other: dict[str, Any]) -> None:
-    """A conflict on the data of a step this device does not hold, as a pull keeps it."""
+def _kept_step_conflict(
+    store: Store, applied: dict[str, Any], other: dict[str, Any], field: str = "data"
+) -> None:
+    """A conflict on the data (or ``field``) of a step this device does not hold, as a
+    pull keeps it."""
     with store.remote_session() as session:
         session.add(
             SyncConflict(
@@ -348,7 +351,7 @@ def _kept_step_conflict(store: Store, applied: dict[str, Any], other: dict[str, 
                 seq=1,
                 entity="step",
                 row_id="no-such-step",
-                field="data",
+                field=field,
                 office="TAK-01",
                 applied=applied,
                 other=other,
@@ -399,6 +402,19 @@ def test_step_data_entries_are_named_by_their_step_field_and_dates_shown_as_the_
 
     assert shown.startswith("Date it happened: <2026-01-05>; ")
     assert shown.endswith("; x_custom: 2026"), "no workflow names it; not a date"
+
+
+def test_a_step_state_in_dispute_reads_as_the_ui_names_the_state(store: Store) -> None:
+    """A step reopened while another device moved it on: both states by their names."""
+    decided, reopened = {"value": "decided", "user_id": "b"}, {"value": "in_progress"}
+    _kept_step_conflict(store, decided, reopened, "state")
+    [conflict] = coordination.conflicts(store)
+
+    applied = coordination.side_text(conflict, conflict.applied, _in("th"))
+    other = coordination.side_text(conflict, conflict.other, _in("en"))
+
+    assert applied == _in("th")("ui.step_state.decided") != "decided"
+    assert other == _in("en")("ui.step_state.in_progress") != "in_progress"
 
 
 SOME_ID = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"

@@ -284,3 +284,12 @@ def edit_row(device: Device, cls: Any, row_id: str, **values: Any) -> None:
         obj = session.get(cls, row_id)
         for key, value in values.items():
             setattr(obj, key, value)
+
+
+def colleagues(server: Server, make_device: Any) -> tuple[Device, Device]:
+    """Two caseworkers of one office, ann and bob, each on a device, and their
+    coordinator cora (``server.device("cora")`` when a test needs her)."""
+    server.user("ann")
+    server.user("bob")
+    server.user("cora", Role.COORDINATOR)
+    return make_device(server, "ann"), make_device(server, "bob")

@@ -32,7 +32,7 @@ from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts, audit
 from sync.server.ingest import current_rows
-from tests.sync.conftest import Device, Server, edit_row, new_person, new_row
+from tests.sync.conftest import Device, Server, colleagues, edit_row, new_person, new_row
 
 
 def _get(device: Device, cls: Any, row_id: str) -> Any:
@@ -269,6 +269,38 @@ def test_forward_field_never_moves_backwards(server: Server, make_device: Any) -
     a.sync()
     b.sync()
     assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "submitted"
+    assert server.count("conflicts") == 0  # a stale edit settles silently
+
+
+@pytest.mark.parametrize("reopened_first", [False, True])
+def test_a_step_reopened_while_another_device_moved_it_on_leaves_a_conflict(
+    server: Server, make_device: Any, reopened_first: bool
+) -> None:
+    """Ann reopens a submitted step on purpose (the office sent the claim back) while Bob,
+    offline, records it decided. The later state stands, as for any forward field, but
+    Ann's step back no longer vanishes: a coordinator sees both and may flip to hers,
+    whichever device synced first."""
+    a, b = colleagues(server, make_device)
+    step_id = _new_step(a, state="submitted")
+    a.sync()
+    b.sync()
+    edit_row(a, Step, step_id, state="in_progress")  # a step back, on purpose
+    edit_row(b, Step, step_id, state="decided")  # Bob never saw the step back
+    first, second = (a, b) if reopened_first else (b, a)
+    first.sync()
+    assert second.sync().conflicts == 1
+    for device in (first, second):
+        device.sync()
+    assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "decided"
+    coordinator = server.device("cora")
+    [conflict] = coordinator.conflicts("open")
+    assert (conflict.field, conflict.applied.value) == ("state", "decided")
+    assert (conflict.other.value, conflict.other.user_id) == ("in_progress", "ann")
+
+    coordinator.resolve(conflict.id, flip=True)
+    for device in (a, b):
+        device.sync()
+    assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "in_progress"
 
 
 def test_step_data_filled_on_two_devices_keeps_both_entries_without_a_conflict(

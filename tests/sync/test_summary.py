@@ -8,8 +8,8 @@ from typing import Any
 
 from desktop.models.entities import Person
 from desktop.services import sync as core
-from sync.protocol import Errno, Role
-from tests.sync.conftest import Server, edit_row, new_person
+from sync.protocol import Errno
+from tests.sync.conftest import Server, colleagues, edit_row, new_person
 
 
 def test_own_rows_come_back_are_not_received_and_others_rows_are(
@@ -56,10 +56,7 @@ def test_a_conflict_counts_once_for_each_device_and_never_again(
 
 
 def test_resolved_conflicts_are_not_new_to_anyone(server: Server, make_device: Any) -> None:
-    server.user("ann")
-    server.user("bob")
-    server.user("cora", Role.COORDINATOR)
-    a, b = make_device(server, "ann"), make_device(server, "bob")
+    a, b = colleagues(server, make_device)
     pid = new_person(a, nationality="MMR")
     a.sync()
     b.sync()
