@@ -377,8 +377,9 @@ class _Ingest:
         self.conflict_rows: list[dict[str, Any]] = []
         # rows whose deletion a conflict already questions in this batch (one is enough)
         self.deletions_questioned: set[tuple[str, str]] = set()
-        # (device, field) -> the value the device last sent for a ``forward`` field in this
-        # push: what it saw when it made its next edit of that field (see _stepped_back)
+        # (device, field) -> the value a device last sent for a ``forward`` field in this
+        # push when it was settled against another's: what the device saw when it made
+        # its next edit of that field (see _stepped_back)
         self.sent_forward: dict[tuple[str, tuple[str, str, str]], Any] = {}
 
     def load(self, row_ids: set[str]) -> None:
@@ -690,13 +691,16 @@ def _decide(
     mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
     result = mine
     conflict_id: str | None = None
-    merge = field_spec(entity, field).merge
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
+            merge = field_spec(entity, field).merge
             result, other = _settle(merge, current, mine)
             if merge is Merge.FORWARD:
                 other = _stepped_back(ingest, caller, change, key, current, mine, result)
+                # what this device saw when it made its next edit of the field, if any
+                # (its own edits since are otherwise not concurrent: they simply apply)
+                ingest.sent_forward[(caller.device_id, key)] = value
             if result is mine and current.value == value:
                 # Both devices wrote the same value: keep it owned by the other device
                 # (newest stamp), so this device's next queued edit, made without seeing
@@ -707,8 +711,6 @@ def _decide(
             elif other is not None and current.value != value:
                 where = value if field == "office" else office
                 conflict_id = ingest.conflict(key, seq, where, result, other)
-    if merge is Merge.FORWARD:
-        ingest.sent_forward[(caller.device_id, key)] = value
     return result.at(seq), conflict_id
 
 
