@@ -1,7 +1,7 @@
 """Generate ``docs/rules.md`` from ``resources/rules/*.yaml`` so the document cannot drift.
 
 Usage: ``python tools/gen_rules_doc.py`` (writes the file) or ``--check`` (exit 1 when
-the committed file differs). ``tests/domain/test_rules_doc.py`` runs the check.
+the committed file differs). ``tests/test_gen_rules_doc.py`` runs the check.
 """
 
 from __future__ import annotations
