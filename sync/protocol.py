@@ -151,6 +151,9 @@ class _Model(BaseModel):
 NO_NUL = r"^[^\x00]*$"
 
 
+# the most items a ``list`` field holds (languages spoken, the scans of a checklist item):
+# one row pulled by every device of its office must not carry megabytes
+MAX_LIST_ITEMS = 200
 # the longest account name and password a device registers with (accounts are made to fit)
 MAX_USERNAME = 80
 MAX_PASSWORD = 1024
@@ -748,6 +751,8 @@ def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
     kind = spec.type
     if not _TYPE_CHECKS[kind](value):
         raise ValueProblem(Errno.WRONG_TYPE, f"expected {kind.value}")
+    if kind is FieldType.LIST and len(value) > MAX_LIST_ITEMS:
+        raise ValueProblem(Errno.VALUE_TOO_LONG, f"more than {MAX_LIST_ITEMS} items")
     if spec.max_length is not None:
         items = value if isinstance(value, list) else [value]
         if any(isinstance(item, str) and len(item) > spec.max_length for item in items):
@@ -896,7 +901,9 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
 
 def _quick_list(limit: int) -> Quick:
     return lambda v: (
-        type(v) is list and all(type(i) is str and len(i) <= limit and "\x00" not in i for i in v)
+        type(v) is list
+        and len(v) <= MAX_LIST_ITEMS
+        and all(type(i) is str and len(i) <= limit and "\x00" not in i for i in v)
     )
 
 

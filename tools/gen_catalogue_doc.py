@@ -31,6 +31,7 @@ from desktop.domain.catalogue import (  # noqa: E402
 from sync.protocol import (  # noqa: E402
     DELETED_FIELD,
     MAX_JSON_DEPTH,
+    MAX_LIST_ITEMS,
     MERGEABLE,
     WHOLE_ROW,
     Errno,
@@ -85,7 +86,8 @@ TYPE_LINES: Mapping[FieldType, str] = {
         f"an object nested at most {MAX_JSON_DEPTH} levels (the object is level 1) holding "
         "finite numbers only."
     ),
-    FieldType.LIST: "a list of strings; a max length applies to each item.",
+    FieldType.LIST: f"a list of strings, at most {MAX_LIST_ITEMS} of them (errno 105 beyond); "
+    "a max length applies to each item.",
 }
 
 # One line per merge class: what the server does with two concurrent edits of a field

@@ -147,7 +147,7 @@ _ENTITIES = (
         _f("sex", T),
         _f("birth_date", FieldType.PARTIAL_DATE, R),
         _f("nationality", T, R, 3),
-        _f("languages", FieldType.LIST, S),
+        _f("languages", FieldType.LIST, S, 16),  # language codes: "my", "km", "th"
         _f("preferred_language", T, max_length=8),
         _f("phone", T, max_length=40),
         _f("line_id", T, max_length=80),
@@ -248,7 +248,7 @@ _ENTITIES = (
         _f("doc_key", T, max_length=64),
         _f("required", B),
         _f("status", T, max_length=16),  # missing | present | waived
-        _f("attachment_ids", FieldType.LIST, S),
+        _f("attachment_ids", FieldType.LIST, S, 36),  # ids of attachment rows
         _f("note", T),
     ),
     _entity(

@@ -499,3 +499,20 @@ def test_a_compact_page_it_cannot_read_is_refused(row: list[Any]) -> None:
 
     with pytest.raises(ValueError):  # noqa: PT011 - pydantic's and ours alike
         parse_pull_page(_page3([row]))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("languages", ["my"] * 201),
+        ("languages", ["x" * 17]),
+    ],
+)
+def test_a_list_too_long_or_with_too_long_an_item_is_refused(field: str, value: Any) -> None:
+    """One row is pulled by every device of its office: a list cannot carry megabytes."""
+    assert _problem("person", field, value) == Errno.VALUE_TOO_LONG
+    assert _problem("person", WHOLE_ROW, {"office": "MS", field: value}) == Errno.VALUE_TOO_LONG
+    assert _problem("person", field, ["my"] * 200) is None
+    scans = {"office": "MS", "track_id": _REF, "attachment_ids": [_REF] * 201}
+    assert _problem("checklist_item", WHOLE_ROW, scans) == Errno.VALUE_TOO_LONG
+    assert _problem("checklist_item", "attachment_ids", [_REF + "x"]) == Errno.VALUE_TOO_LONG
