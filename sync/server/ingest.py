@@ -746,6 +746,7 @@ _UNSEEN = object()
 
 
 def _rank(value: Any) -> int:
+    """A ``forward`` value's place in the order; below every state when it has none."""
     return FORWARD_ORDER.get(value, -1) if isinstance(value, str) else -1
 
 
@@ -902,8 +903,7 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, _State
     if merge is Merge.REVIEW and isinstance(current.value, dict) and isinstance(mine.value, dict):
         return _settle_keys(current, mine, mine_newer)
     if merge is Merge.FORWARD:
-        old_rank = FORWARD_ORDER.get(current.value, -1) if isinstance(current.value, str) else -1
-        new_rank = FORWARD_ORDER.get(mine.value, -1) if isinstance(mine.value, str) else -1
+        old_rank, new_rank = _rank(current.value), _rank(mine.value)
         take_mine = new_rank > old_rank or (new_rank == old_rank and mine_newer)
         winner = mine if take_mine else current
         # Owned by the server for the same reason: the next queued edit of either device
