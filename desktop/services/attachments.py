@@ -9,6 +9,7 @@ from desktop.domain.errors import UserError
 from desktop.models.attachments import AttachmentStore, Progress
 from desktop.models.entities import Attachment, ChecklistItem
 from desktop.models.store import Store
+from sync.protocol import MAX_LIST_ITEMS
 
 
 def blob_store(store: Store) -> AttachmentStore:
@@ -34,6 +35,8 @@ def add_attachment(
     The blob is written before the row, so a crash in between leaves at worst an
     unreferenced encrypted blob, never a row pointing at nothing.
     """
+    if checklist_item_id is not None:
+        _check_room(store, checklist_item_id)  # before the file is read and encrypted
     blob = blob_store(store).put_file(source, progress)
     with store.session() as session:
         office = store.office
@@ -62,6 +65,15 @@ def add_attachment(
             item.attachment_ids = sorted({*(item.attachment_ids or []), row.id})
             item.status = "present"
         return row.id
+
+
+def _check_room(store: Store, checklist_item_id: str) -> None:
+    """A checklist item holds at most as many files as the sync server takes in one list."""
+    with store.read() as session:
+        item = session.get(ChecklistItem, checklist_item_id)
+        held = len(item.attachment_ids or []) if item is not None else 0
+    if held >= MAX_LIST_ITEMS:
+        raise UserError("error.checklist_item_full", maximum=MAX_LIST_ITEMS)
 
 
 def read_attachment(store: Store, sha256: str) -> bytes:

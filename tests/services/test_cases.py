@@ -140,6 +140,37 @@ def test_attachment_on_a_checklist_item_marks_it_present(store: Store, tmp_path:
     assert attachments.read_attachment(store, case_file.attachments[0].sha256) == scan.read_bytes()
 
 
+def test_a_full_checklist_item_refuses_another_file_before_storing_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """The sync server takes at most 200 files in one checklist item: the 201st is
+    refused when attached, not days later at sync, and nothing is stored for it."""
+    from sqlalchemy import func, select
+
+    from desktop.models.entities import Attachment, ChecklistItem
+    from sync.protocol import MAX_LIST_ITEMS
+
+    number = cases.open_case(store, _person(store))
+    cases.start_track(store, number, TrackInput("claim", ["file"], [("medical_certificate", True)]))
+    item = cases.get_case_file(store, number).tracks[0].checklist[0]
+    with store.session() as session:
+        full = [f"00000000-0000-4000-8000-{i:012d}" for i in range(MAX_LIST_ITEMS)]
+        session.get(ChecklistItem, item.id).attachment_ids = full
+    scan = tmp_path / "page-201.png"
+    scan.write_bytes(b"\x89PNG another page")
+
+    with pytest.raises(UserError) as caught:
+        attachments.add_attachment(
+            store, scan, case_id=cases.case_id_for(store, number), checklist_item_id=item.id
+        )
+
+    assert caught.value.code == "error.checklist_item_full"
+    assert "200" in caught.value.english()
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert not any(store.paths.attachments.rglob("*")), "no blob written"
+
+
 def test_a_200_mb_attachment_is_refused_and_nothing_recorded(store: Store, tmp_path: Path) -> None:
     number = cases.open_case(store, _person(store))
     huge = tmp_path / "huge.tiff"
