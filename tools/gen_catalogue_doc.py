@@ -11,7 +11,6 @@ the committed file differs). ``tests/test_gen_catalogue_doc.py`` runs the check.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping
 from itertools import groupby
@@ -37,6 +36,7 @@ from sync.protocol import (  # noqa: E402
     Errno,
     field_spec,
 )
+from tools.generated_doc import write_or_check  # noqa: E402
 
 TARGET = ROOT / "docs" / "sync-catalogue.md"
 
@@ -259,20 +259,14 @@ def render(entities: Mapping[str, EntitySpec]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--check", action="store_true", help="fail if docs/sync-catalogue.md is stale"
+    return write_or_check(
+        argv,
+        description=__doc__,
+        target=TARGET,  # read at each call: the tests point it elsewhere
+        render=lambda: render(ENTITIES),
+        name="docs/sync-catalogue.md",
+        tool="tools/gen_catalogue_doc.py",
     )
-    args = parser.parse_args(argv)
-    text = render(ENTITIES)
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print("docs/sync-catalogue.md is out of date: run python tools/gen_catalogue_doc.py")
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

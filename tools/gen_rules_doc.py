@@ -6,7 +6,6 @@ the committed file differs). ``tests/test_gen_rules_doc.py`` runs the check.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop.domain import rules  # noqa: E402
+from tools.generated_doc import write_or_check  # noqa: E402
 
 TARGET = ROOT / "docs" / "rules.md"
 
@@ -76,18 +76,14 @@ def render(documents: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if docs/rules.md is stale")
-    args = parser.parse_args(argv)
-    text = render(rules.read_documents())
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print("docs/rules.md is out of date: run python tools/gen_rules_doc.py")
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(
+        argv,
+        description=__doc__,
+        target=TARGET,  # read at each call: the tests point it elsewhere
+        render=lambda: render(rules.read_documents()),
+        name="docs/rules.md",
+        tool="tools/gen_rules_doc.py",
+    )
 
 
 if __name__ == "__main__":
