@@ -114,7 +114,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
             log_level="warning",
         )
         return 0
-    app = create_app(Settings(db_url=args.db), engine=engine)
+    app = create_app(Settings(db_url=args.db, migrate=False), engine=engine)  # migrated above
     tune_gc()  # start-up is done: later collections skip its objects (each process its own)
     uvicorn.run(
         app,
