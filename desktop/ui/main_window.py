@@ -65,14 +65,18 @@ class StatusLabel(QLabel):
 
     def sizeHint(self) -> QSize:
         width = self.fontMetrics().horizontalAdvance(self.full_text)
-        return QSize(width + 2 * self.margin() + 4, super().sizeHint().height())
+        return QSize(width + self._frame(), super().sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
+    def _frame(self) -> int:
+        """The width around the text: the margins, and a little room so nothing is cut."""
+        return 2 * self.margin() + 4
+
     def _fit(self) -> None:
-        room = max(0, self.width() - 2 * self.margin() - 4)
+        room = max(0, self.width() - self._frame())
         shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
         self.setToolTip(self.full_text if shown != self.full_text else "")
