@@ -165,7 +165,8 @@ _ENTITIES = (
         _f("given_name", T, R, 200),
         _f("family_name", T, R, 200),
         _f("honorific", T, max_length=16),
-        _f("raw_input", T, S, 400),  # as typed, e.g. Zawgyi, kept for the audit trail
+        # the names as typed when the name was converted (Zawgyi), kept for the audit trail
+        _f("raw_input", FieldType.LIST, S, 400),
     ),
     _entity(
         "identity_document",

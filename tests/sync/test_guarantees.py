@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 from hashlib import sha256
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
-from desktop.domain import i18n
+from desktop.domain import catalogue, i18n
 from desktop.models.entities import (
     AuditEvent,
     Case,
@@ -682,47 +684,80 @@ def test_a_store_with_demo_data_never_syncs(server: Server, make_device: Any) ->
     assert again.value.code == "sync.demo_store"
 
 
+# a value of each kind, as the app keeps it (wire form: catalogue.to_wire)
+_SAMPLE: dict[catalogue.FieldType, Any] = {
+    catalogue.FieldType.TEXT: "ຂໍ້ມູນ",
+    catalogue.FieldType.INT: 33,
+    catalogue.FieldType.DECIMAL: decimal.Decimal("15000.50"),
+    catalogue.FieldType.BOOL: True,
+    catalogue.FieldType.DATE: dt.date(2026, 10, 1),
+    catalogue.FieldType.DATETIME: "2026-10-01T09:30:00+07:00",
+    catalogue.FieldType.MONTH: "2026-10",
+    catalogue.FieldType.PARTIAL_DATE: "1990-05",
+    catalogue.FieldType.JSON: {"wage": "15000", "ok": True, "months": [1, 2]},
+    catalogue.FieldType.LIST: ["my", "th"],
+}
+
+
+def _every_field(device: Device) -> None:
+    """One row of every entity a caseworker makes, every field holding a value (a
+    reference pointing at a row made before it). Not set: ``merged_into`` (only the
+    server's merge sets it) and audit events (the recorder writes them)."""
+    from desktop.models.entities import CLASS_BY_ENTITY
+
+    made: dict[str, str] = {}
+    order = ("person", "employer", "identity_document", "case", "track", "attachment")
+    rest = [e for e in CLASS_BY_ENTITY if e not in order and e != catalogue.AUDIT_ENTITY]
+    for entity in (*order, *rest):
+        values: dict[str, Any] = {}
+        for name, spec in catalogue.entity(entity).fields.items():
+            if name in ("office", "merged_into"):
+                continue
+            if spec.type is catalogue.FieldType.REF:
+                target = {"row_id": "person", "document_id": "identity_document"}.get(
+                    name, name.removesuffix("_id")
+                )
+                values[name] = made[target]
+            elif entity == "attachment" and name == "sha256":
+                values[name] = sha256(b"scan").hexdigest()
+            else:
+                value = _SAMPLE[spec.type]
+                values[name] = value[: spec.max_length] if spec.max_length else value
+        made[entity] = new_row(device, CLASS_BY_ENTITY[entity], **values)
+
+
 def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
     server: Server, make_device: Any
 ) -> None:
-    """New rows are bulk-inserted below the ORM on pull: every column, NULLs and JSON
-    included, must be stored byte for byte as the ORM stored them on the first device."""
-    import decimal
-
+    """New rows are bulk-inserted below the ORM on pull: every column of every entity,
+    NULLs and JSON included, must be stored byte for byte as the ORM stored them on the
+    first device. A name typed in Zawgyi keeps what was typed in a list (``raw_input``):
+    the server once refused every such name as the wrong type."""
     from sqlalchemy import text
 
-    from desktop.models.entities import ContributionMonth
+    from desktop.models.entities import CLASS_BY_ENTITY
     from desktop.services import people
 
     server.user("ann")
     server.user("bob")
     a, b = make_device(server, "ann"), make_device(server, "bob")
-    made = people.create_person(
+    people.create_person(
         a.store,
         people.PersonInput(
-            names=[people.NameInput("သန်းသန်း", "native")],
+            names=[people.NameInput("ေမာင္ေမာင္", "native", convert_zawgyi=True)],
             documents=[people.DocumentInput("passport", "MB765432")],
         ),
     )
-    with a.store.session() as session:
-        session.add(
-            ContributionMonth(
-                office="MS",
-                person_id=made.person_id,
-                month="2026-10",
-                wage=decimal.Decimal("15000.50"),
-                section=33,
-            )
-        )
-    a.sync()
+    _every_field(a)
+    summary = a.sync()
+    assert (summary.rejected, summary.failed) == (0, 0), summary.refused
     b.sync()
-    tables = ("person", "person_name", "identity_document", "contribution_month", "audit_event")
 
     def stored(device: Device) -> dict[str, list[tuple[Any, ...]]]:
         found = {}
         with device.store.read() as session:
-            for table in tables:
-                rows = session.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings()
+            for table in CLASS_BY_ENTITY:
+                rows = session.execute(text(f'SELECT * FROM "{table}" ORDER BY id')).mappings()
                 found[table] = [
                     tuple(v for k, v in row.items() if k not in ("version", "updated_at"))
                     for row in rows
@@ -730,8 +765,11 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
         return found
 
     mine, theirs = stored(a), stored(b)
-    assert all(mine[table] for table in tables)
+    assert all(mine[table] for table in CLASS_BY_ENTITY)
     assert theirs == mine
+    with b.store.read() as session:
+        kept = session.scalars(select(PersonName.raw_input).where(PersonName.kind == "native"))
+        assert ["ေမာင္ေမာင္"] in list(kept)
 
 
 def test_every_device_derives_the_same_creation_event(server: Server, make_device: Any) -> None:
