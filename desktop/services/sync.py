@@ -70,6 +70,8 @@ CATCH_UP_KEY = "catch_up"
 CATCH_UP_CURSOR_KEY = "catch_up_cursor"
 # the error an outbox entry is parked with when its row's office left the account's scope
 OFFICE_LEFT_ERROR = "errno 120: the row's office left this account's scope"
+# a pulled value this app cannot read: ``unreadable: person_name.raw_input: expected …``
+UNREADABLE = "unreadable"
 SERVER_KEY = "server_url"
 TOKEN_SECRET = "sync-device-token:{store_id}"
 MAX_WAIT_SECONDS = 60.0
@@ -194,6 +196,11 @@ _MENDABLE = frozenset(
 # ``errno 105: person_name.family_name: longer than 200``: the detail the server names
 # (inside a new row, the field at fault), then its reason
 _DETAIL = re.compile(r"^errno \d+: ([a-z_]+)\.([a-z_]+|\*): (.*)$", re.DOTALL)
+_UNREADABLE = re.compile(rf"^{UNREADABLE}: ([a-z_]+)\.([a-z_]+): ")
+
+
+class UnreadablePage(Exception):
+    """A pulled page holds a value this version of the app cannot read."""
 
 
 def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str, Any]]:
@@ -209,6 +216,9 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
             return "sync.reason.untrusted_certificate", {}
         timeout = "Timeout" in error
         return ("sync.reason.timeout" if timeout else "sync.reason.unreachable"), {}
+    unreadable = _UNREADABLE.match(error)
+    if unreadable is not None:
+        return "sync.reason.unreadable", {"entity": unreadable[1], "field": unreadable[2]}
     errno = errno_of(error)
     if error == OFFICE_LEFT_ERROR:
         return "sync.reason.office_left", {}
@@ -258,6 +268,8 @@ class SyncService:
             sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
         except ServerUnreachable as exc:
             summary.ok, summary.error = False, f"unreachable: {exc}"
+        except UnreadablePage as exc:
+            summary.ok, summary.error = False, f"{UNREADABLE}: {exc}"
         except SyncHttpError as exc:
             summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
             summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED and exc.details.get("wipe") is True
@@ -749,8 +761,14 @@ class SyncService:
             # updated: an ORM insert per row cost most of a pull of new case files
             fresh: dict[type[Synced], list[dict[str, Any]]] = {}
             edited: dict[type[Synced], list[dict[str, Any]]] = {}
-            for update_ in page.rows:
-                self._apply_row(update_, pending, known, fresh, edited)
+            try:
+                for update_ in page.rows:
+                    self._apply_row(update_, pending, known, fresh, edited)
+            except catalogue.WireError as exc:
+                # the server holds a value this version of the app does not read (the two
+                # are of different versions): the page and its cursor are not kept, so
+                # the pull goes on from here once the app is updated
+                raise UnreadablePage(f"{update_.entity}.{exc}") from exc
             if fresh.get(AuditEvent):
                 fresh[AuditEvent] = _new_events(session, fresh[AuditEvent])
             now = utcnow()

@@ -248,7 +248,7 @@ def reason_text(
     number, no connection), else as it was stored (an attachment's own problem). A change
     refused for its value names the detail at fault (the server's, else ``entity`` and
     ``field``, the change's own) as the Sync page names it."""
-    if core.errno_of(error) is None and not error.startswith("unreachable"):
+    if core.errno_of(error) is None and not error.startswith(("unreachable", core.UNREADABLE)):
         return error
     key, params = core.reason(error, entity, field)
     if "entity" in params:

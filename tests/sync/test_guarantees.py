@@ -772,6 +772,50 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
         assert ["ေမာင္ေမာင္"] in list(kept)
 
 
+def test_a_device_that_cannot_read_a_pulled_value_says_so_and_loses_nothing(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app older than the server (here: reading ``raw_input`` as text, as the app did
+    before it became a list) stops its pull at the page it cannot read, keeps the page and
+    its cursor out, says what to do, and pulls on from there once it reads the value."""
+    from desktop.services import people
+
+    ann, bob = colleagues(server, make_device)
+    people.create_person(
+        ann.store,
+        people.PersonInput(names=[people.NameInput("ေမာင္ေမာင္", convert_zawgyi=True)]),
+    )
+    ann.sync()
+    reads = catalogue.from_wire
+
+    def older(spec: catalogue.FieldSpec, value: object) -> object:
+        if spec.name == "raw_input" and not isinstance(value, str):
+            raise catalogue.WireError("raw_input: expected a string")
+        return reads(spec, value)
+
+    monkeypatch.setattr(catalogue, "from_wire", older)
+    mine = new_person(bob, phone="0822222222")
+
+    summary = bob.sync()
+
+    assert not summary.ok
+    assert summary.error == "unreadable: person_name.raw_input: expected a string"
+    assert (summary.pushed, summary.waiting, summary.failed) == (1, 0, 0)  # bob's work went
+    assert sync_view.reason_text(summary.error, i18n.text).startswith(
+        "the server sent Name: name as typed in a form"
+    )
+    with bob.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(PersonName)) == 0
+        assert session.get(SyncState, "cursor") is None  # the page is pulled again
+    monkeypatch.setattr(catalogue, "from_wire", reads)  # the app updated
+    again = bob.sync()
+    assert again.ok
+    assert _get(bob, Person, mine).phone == "0822222222"
+    with bob.store.read() as session:
+        [name] = session.scalars(select(PersonName))
+        assert name.raw_input == ["ေမာင္ေမာင္"]
+
+
 def test_every_device_derives_the_same_creation_event(server: Server, make_device: Any) -> None:
     """A row's creation event never travels: the device that made the row records it, and
     every device that pulls the row derives the same one from its insert (protocol 3),
