@@ -26,7 +26,7 @@ from desktop.ui.case_list import CaseListPage
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.pages import SettingsPage
-from desktop.ui.sync_worker import SyncWorker, status_text
+from desktop.ui.sync_worker import STATUS_SEPARATOR, SyncWorker, status_parts
 
 if TYPE_CHECKING:
     from desktop.services.sync_view import SyncOverview
@@ -48,15 +48,23 @@ class StatusLabel(QLabel):
     """The status bar's sync line: cut with "…" to the room it has, whole in its tooltip.
 
     A plain label asks for its whole text's width, so a long line (a sync that failed, and
-    why) would make the window wider than an old laptop's screen.
+    why) would make the window wider than an old laptop's screen. The first part (what
+    sync is doing, or why it failed) is cut first: the counts after it stay in sight.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.full_text = ""
+        self.parts: list[str] = []
+
+    @property
+    def full_text(self) -> str:
+        return STATUS_SEPARATOR.join(self.parts)
 
     def setText(self, text: str) -> None:
-        self.full_text = text
+        self.set_parts([text] if text else [])
+
+    def set_parts(self, parts: list[str]) -> None:
+        self.parts = parts
         self.updateGeometry()  # the layout gives it room for the new text, then _fit cuts it
         self._fit()
 
@@ -76,10 +84,19 @@ class StatusLabel(QLabel):
         return 2 * self.margin() + 4
 
     def _fit(self) -> None:
+        metrics, full = self.fontMetrics(), self.full_text
         room = max(0, self.width() - self._frame())
-        shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        shown = full
+        if metrics.horizontalAdvance(full) > room:
+            head, rest = (self.parts[0], self.parts[1:]) if self.parts else ("", [])
+            tail = "".join(STATUS_SEPARATOR + part for part in rest)
+            head_room = room - metrics.horizontalAdvance(tail)
+            if rest and head_room >= metrics.horizontalAdvance(head[:8] + "…"):
+                shown = metrics.elidedText(head, Qt.TextElideMode.ElideRight, head_room) + tail
+            else:  # too narrow even for the counts: cut the line as a whole
+                shown = metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
-        self.setToolTip(self.full_text if shown != self.full_text else "")
+        self.setToolTip(full if shown != full else "")
 
 
 class MainWindow(QMainWindow):
@@ -273,7 +290,7 @@ class MainWindow(QMainWindow):
         self._status_text()
 
     def _status_text(self) -> None:
-        self.sync_label.setText(status_text(self.sync_worker.state, self.sync_status))
+        self.sync_label.set_parts(status_parts(self.sync_worker.state, self.sync_status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shut_down()

@@ -238,6 +238,15 @@ def when_text(iso: str | None) -> str:
 
 def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
     """The status bar line: connection, progress or last sync, waiting, failed, conflicts."""
+    return STATUS_SEPARATOR.join(status_parts(state, view))
+
+
+STATUS_SEPARATOR = " · "
+
+
+def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> list[str]:
+    """The status line's parts: what sync is doing (or why it failed) first, then when
+    it last synced and the counts (:func:`status_text` joins them)."""
     phase = state.phase
     if phase is Phase.SYNCING:
         if state.stage in ("upload", "download"):  # attachment stages report bytes
@@ -277,7 +286,7 @@ def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
         # positive: the server is ahead, so this device's clock is behind
         key = "ui.sync_status.clock_behind" if offset > 0 else "ui.sync_status.clock_ahead"
         parts.append(tr(key, amount=_duration(abs(offset))))
-    return " · ".join(parts)
+    return parts
 
 
 def _duration(seconds: float) -> str:

@@ -259,6 +259,33 @@ def test_a_long_status_line_is_cut_to_the_window_not_widening_it(
     assert label.toolTip() == ""
 
 
+def test_a_long_failure_reason_is_cut_before_the_counts_after_it(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    """The waiting, failed and conflict counts are what a caseworker glances at: a long
+    reason is cut first, and the counts stay whole at the end of the line."""
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    label = window.sync_label
+    reason = "Last sync failed: " + "the server refused it, " * 20 + "end"
+    counts = ["Last sync: today 09:30", "12 waiting", "1 failed", "2 conflicts"]
+
+    label.set_parts([reason, *counts])
+
+    qtbot.waitUntil(lambda: "…" in label.text() and label.text().endswith("2 conflicts"))
+    assert label.text().startswith("Last sync failed: the server")
+    assert label.text().endswith("… · " + " · ".join(counts))
+    assert label.toolTip() == " · ".join([reason, *counts])
+    # too narrow even for the counts: the line is cut as a whole, still within the room
+    label.resize(120, label.height())
+    label.set_parts([reason, *counts])
+    assert label.text().startswith("Last sync failed")
+    assert label.text().endswith("…")
+
+
 def test_retry_after_from_a_busy_server_is_honoured(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
