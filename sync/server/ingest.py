@@ -65,6 +65,7 @@ from sync.server.db import (
     conflicts,
     dumps,
     field_state,
+    forward_sent,
     insert_many,
     insert_missing,
     loads,
@@ -378,9 +379,9 @@ class _Ingest:
         # rows whose deletion a conflict already questions in this batch (one is enough)
         self.deletions_questioned: set[tuple[str, str]] = set()
         # (device, field) -> the value a device last sent for a ``forward`` field in this
-        # push when it was settled against another's: what the device saw when it made
-        # its next edit of that field (see _stepped_back)
-        self.sent_forward: dict[tuple[str, tuple[str, str, str]], Any] = {}
+        # push, and its seq: what the device saw when it made its next edit of that field
+        # (see _stepped_back); kept in ``forward_sent`` for its later pushes
+        self.sent_forward: dict[tuple[str, tuple[str, str, str]], tuple[Any, int]] = {}
 
     def load(self, row_ids: set[str]) -> None:
         """Take these rows' stored state as the transaction's starting point."""
@@ -549,6 +550,22 @@ class _Ingest:
         )
         if self.conflict_rows:
             self.conn.execute(conflicts.insert(), self.conflict_rows)
+        upsert(
+            self.conn,
+            forward_sent,
+            ["row_id", "entity", "field", "device_id"],
+            [
+                {
+                    "row_id": r,
+                    "entity": e,
+                    "field": f,
+                    "device_id": device,
+                    "value": dumps(value),
+                    "seq": seq,
+                }
+                for (device, (e, r, f)), (value, seq) in self.sent_forward.items()
+            ],
+        )
         insert_missing(self.conn, attachment_offices, self._attachment_offices())
         store_counter(self.conn, self.top)
 
@@ -691,16 +708,13 @@ def _decide(
     mine = _State(value, change.hlc, 0, caller.device_id, caller.username)
     result = mine
     conflict_id: str | None = None
+    merge = field_spec(entity, field).merge
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
-            merge = field_spec(entity, field).merge
             result, other = _settle(merge, current, mine)
             if merge is Merge.FORWARD:
                 other = _stepped_back(ingest, caller, change, key, current, mine, result)
-                # what this device saw when it made its next edit of the field, if any
-                # (its own edits since are otherwise not concurrent: they simply apply)
-                ingest.sent_forward[(caller.device_id, key)] = value
             if result is mine and current.value == value:
                 # Both devices wrote the same value: keep it owned by the other device
                 # (newest stamp), so this device's next queued edit, made without seeing
@@ -711,6 +725,9 @@ def _decide(
             elif other is not None and current.value != value:
                 where = value if field == "office" else office
                 conflict_id = ingest.conflict(key, seq, where, result, other)
+    if merge is Merge.FORWARD:
+        # what this device saw when it made its next edit of the field, until it pulls
+        ingest.sent_forward[(caller.device_id, key)] = (value, seq)
     return result.at(seq), conflict_id
 
 
@@ -729,20 +746,35 @@ def _stepped_back(
 
     A stale edit (a state behind one its device never saw) settles silently, as before;
     a deliberate step back (``cases.reopen_step``) no longer vanishes without a trace.
-    What the device saw is what it last sent for the field in this push, else the field's
-    value at the change's base version. The settled value is the same either way.
+    What the device saw is what it last sent for the field, in this push or an earlier
+    one it has not pulled since (``forward_sent``), else the field's value at the change's
+    base version. The settled value is the same either way.
     """
-    seen = ingest.sent_forward.get((caller.device_id, key), _UNSEEN)
-    if seen is _UNSEEN:
-        seen = _value_at(ingest.conn, key, change.base_version)
-    floor = _rank(seen)
+    floor = _rank(_seen(ingest, caller.device_id, key, change.base_version))
     loser = current if result.value == mine.value else mine
     if loser.value == result.value or _rank(loser.value) >= floor:
         return None
     return loser
 
 
-_UNSEEN = object()
+def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
+    """The value of a ``forward`` field a device saw when it made an edit based on
+    ``base_version``: what it last sent for the field after that version, else the log's."""
+    sent = ingest.sent_forward.get((device_id, key))
+    if sent is None:
+        entity, row_id, field = key
+        found = ingest.conn.execute(
+            select(forward_sent.c.value, forward_sent.c.seq).where(
+                forward_sent.c.row_id == row_id,
+                forward_sent.c.entity == entity,
+                forward_sent.c.field == field,
+                forward_sent.c.device_id == device_id,
+            )
+        ).first()
+        sent = (loads(found.value), found.seq) if found is not None else None
+    if sent is not None and sent[1] > base_version:
+        return sent[0]
+    return _value_at(ingest.conn, key, base_version)
 
 
 def _rank(value: Any) -> int:

@@ -305,6 +305,33 @@ def test_a_step_reopened_while_another_device_moved_it_on_leaves_a_conflict(
     assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "in_progress"
 
 
+def test_a_step_reopened_after_a_push_cut_between_batches_still_leaves_a_conflict(
+    server: Server, make_device: Any
+) -> None:
+    """Offline, Ann submits a step and then reopens it on purpose, while Bob records it
+    ready. Ann's link drops after her first batch, so the reopen goes in a later push: the
+    server still knows she had seen her own "submitted", and her step back is kept for a
+    coordinator instead of vanishing."""
+    a, b = colleagues(server, make_device)
+    step_id = _new_step(a, state="in_progress")
+    a.sync()
+    b.sync()
+    edit_row(a, Step, step_id, state="submitted")
+    edit_row(a, Step, step_id, state="in_progress")  # a step back, on purpose
+    edit_row(b, Step, step_id, state="ready")
+    b.sync()
+    a.service.batch_size = 1  # each change its own push, as after a cut between batches
+
+    assert a.sync().conflicts == 1
+
+    for device in (a, b):
+        device.sync()
+    assert _get(a, Step, step_id).state == _get(b, Step, step_id).state == "submitted"
+    [conflict] = server.device("cora").conflicts("open")
+    assert (conflict.field, conflict.applied.value) == ("state", "submitted")
+    assert (conflict.other.value, conflict.other.user_id) == ("in_progress", "ann")
+
+
 def test_step_data_filled_on_two_devices_keeps_both_entries_without_a_conflict(
     server: Server, make_device: Any
 ) -> None:
