@@ -380,6 +380,18 @@ def entity(name: str) -> EntitySpec:
     return ENTITIES[name]
 
 
+@functools.cache
+def fields_fingerprint() -> str:
+    """A short digest of the names of every entity and field this catalogue has.
+
+    An app ignores what a pulled page holds for an entity or field it does not know; a
+    device that kept the digest its pages were read with can tell, after an update, that
+    it has pages to read again (``SyncService.pull``).
+    """
+    names = sorted(f"{e}.{f}" for e, spec in ENTITIES.items() for f in spec.fields)
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
 class WireError(ValueError):
     """A value does not fit its field's type (the server answers 4xx with this message)."""
 

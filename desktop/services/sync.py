@@ -68,6 +68,8 @@ SCOPE_KEY = "scope_version"
 # "until": the cursor reached before}, and how far it got
 CATCH_UP_KEY = "catch_up"
 CATCH_UP_CURSOR_KEY = "catch_up_cursor"
+# catalogue.fields_fingerprint() of the app that read the pages pulled so far
+FIELDS_KEY = "catalogue_fields"
 # the error an outbox entry is parked with when its row's office left the account's scope
 OFFICE_LEFT_ERROR = "errno 120: the row's office left this account's scope"
 # a pulled value this app cannot read: ``unreadable: person_name.raw_input: expected …``
@@ -503,6 +505,7 @@ class SyncService:
         account gained); a scope change the server reports (errno 123) is taken in and the
         pull starts again."""
         form = self.forms(summary)[1]
+        self._plan_reread()
         for _attempt in range(3):
             try:
                 self._catch_up(summary, form)
@@ -522,6 +525,26 @@ class SyncService:
         with self.store.read() as session:
             row = session.get(SyncState, SCOPE_KEY)
             return int(row.value) if row is not None else 0
+
+    def _plan_reread(self) -> None:
+        """After an update that brought entities or fields the app did not know, plan a
+        catch-up on the whole scope up to the cursor: the pages pulled before were read
+        without them (an older app skips what it does not know), so without it the rows
+        and values sent before the update would never reach this device. A device whose
+        pages were read before the digest was kept is read again once, to be sure."""
+        fingerprint = catalogue.fields_fingerprint()
+        with self.store.read() as session:
+            kept = session.get(SyncState, FIELDS_KEY)
+            if kept is not None and kept.value == fingerprint:
+                return
+        cursor = self.cursor()
+        with self.store.remote_session() as session:
+            if cursor > 0:
+                # replaces a catch-up under way (on offices gained): this one covers it
+                plan = json.dumps({"offices": None, "until": cursor})
+                session.merge(SyncState(key=CATCH_UP_KEY, value=plan))
+                session.execute(delete(SyncState).where(SyncState.key == CATCH_UP_CURSOR_KEY))
+            session.merge(SyncState(key=FIELDS_KEY, value=fingerprint))
 
     def _catch_up(self, summary: SyncSummary, form: int) -> None:
         """Finish a catch-up on gained offices: their log up to the cursor reached before

@@ -1265,6 +1265,41 @@ def test_catch_up_to_every_office_keeps_a_local_unsent_edit(
     assert not admin.set_offices(server.engine, "cora", ["*"]).changed  # every office again
 
 
+def test_after_an_update_that_knows_more_the_rows_sent_before_it_arrive(
+    server: Server, make_device: Any
+) -> None:
+    """Bob's app is older and knows no consent records: his pulls skip them, as an older
+    app must. Once his app is updated, his next sync reads the pages before the update
+    again, so the consents colleagues recorded meanwhile reach him too; only once."""
+    from desktop.models.entities import Consent
+
+    ann, bob = colleagues(server, make_device)
+    without_consents = {k: v for k, v in bob.service._classes.items() if k != "consent"}
+
+    def older_app_syncs() -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bob.service, "_classes", without_consents)
+            patch.setattr(catalogue, "fields_fingerprint", lambda: "older app")
+            assert bob.sync().ok
+
+    person = new_person(ann, phone="0811111111")
+    consent = new_row(ann, Consent, person_id=person, scope="data_processing", given=True)
+    ann.sync()
+    older_app_syncs()
+    assert _get(bob, Consent, consent) is None  # skipped by the older app
+    edit_row(ann, Person, person, phone="0822222222")
+    ann.sync()
+    older_app_syncs()
+
+    summary = bob.sync()  # Bob's app is updated
+
+    assert summary.ok
+    assert summary.caught_up_rows > 0
+    assert _get(bob, Consent, consent).given is True
+    assert _get(bob, Person, person).phone == "0822222222"
+    assert bob.sync().caught_up_rows == 0  # read again once
+
+
 def test_a_device_from_before_scope_versions_catches_up_once(
     server: Server, make_device: Any
 ) -> None:
