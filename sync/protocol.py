@@ -35,6 +35,7 @@ from desktop.domain.catalogue import (
     audit_event_id,
     name_uuid,
     namespace_hash,
+    overlong_length,
 )
 from desktop.domain.hlc import MAX_COUNTER, MAX_WALL, STAMP_PATTERN
 from desktop.domain.hlc import Stamp as HlcStamp
@@ -753,10 +754,8 @@ def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
         raise ValueProblem(Errno.WRONG_TYPE, f"expected {kind.value}")
     if kind is FieldType.LIST and len(value) > MAX_LIST_ITEMS:
         raise ValueProblem(Errno.VALUE_TOO_LONG, f"more than {MAX_LIST_ITEMS} items")
-    if spec.max_length is not None:
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(item, str) and len(item) > spec.max_length for item in items):
-            raise ValueProblem(Errno.VALUE_TOO_LONG, f"longer than {spec.max_length}")
+    if overlong_length(spec, value) is not None:
+        raise ValueProblem(Errno.VALUE_TOO_LONG, f"longer than {spec.max_length}")
     if entity == "attachment" and field == "filename" and not safe_filename(value):
         raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a bare file name")
     if entity == "attachment" and field == "sha256" and not SHA256_RE.match(value):

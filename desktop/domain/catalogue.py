@@ -392,6 +392,24 @@ def fields_fingerprint() -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
 
 
+def overlong_length(spec: FieldSpec, value: object) -> int | None:
+    """The length of ``value`` when it is longer than ``spec`` allows, else None.
+
+    The sync server's rule (errno 105), counted as it counts: ``len()`` of the text, in
+    code points; a list (a ``set`` field) by its longest item. A field without a limit,
+    and a value that is neither text nor a list, is never too long.
+    """
+    limit = spec.max_length
+    if limit is None:
+        return None
+    if isinstance(value, str):
+        return len(value) if len(value) > limit else None
+    if isinstance(value, list):
+        longest = max((len(item) for item in value if isinstance(item, str)), default=0)
+        return longest if longest > limit else None
+    return None
+
+
 class WireError(ValueError):
     """A value does not fit its field's type (the server answers 4xx with this message)."""
 

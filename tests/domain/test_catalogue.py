@@ -70,3 +70,32 @@ def test_derived_ids_are_version_5_uuids_of_their_names(name: str) -> None:
     prefix = catalogue.namespace_hash(other)
     assert catalogue.name_uuid(prefix, name) == str(uuid.uuid5(other, name))
     assert catalogue.name_uuid(prefix, name) == catalogue.name_uuid(prefix, name)  # prefix kept
+
+
+PHONE = catalogue.entity("person").fields["phone"]  # text, at most 40
+LANGUAGES = catalogue.entity("person").fields["languages"]  # a list, at most 16 per item
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        (PHONE, "9" * 40, None),  # exactly the limit fits
+        (PHONE, "9" * 41, 41),
+        (PHONE, "", None),
+        # code points, as the server counts: a Thai or Burmese mark is a character of
+        # its own, a character beyond the BMP (two UTF-16 units) only one
+        (PHONE, "กิ" * 20, None),
+        (PHONE, "ကို" * 13 + "က", None),  # 3 code points a syllable: 40 in all
+        (PHONE, "ကို" * 13 + "ကာ", 41),
+        (PHONE, "😀" * 40, None),
+        (LANGUAGES, ["my", "x" * 16], None),
+        (LANGUAGES, ["my", "x" * 17, "y" * 20], 20),  # the longest item
+        (LANGUAGES, [], None),
+        (catalogue.entity("step").fields["data"], {"note": "x" * 100_000}, None),  # no limit
+        (PHONE, 12345, None),  # not text: the type check's business
+    ],
+)
+def test_a_value_is_too_long_as_the_server_counts_it(
+    spec: catalogue.FieldSpec, value: object, expected: int | None
+) -> None:
+    assert catalogue.overlong_length(spec, value) == expected
