@@ -245,6 +245,42 @@ def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any)
         assert len(list(session.scalars(select(Person)))) == 5
 
 
+def test_a_pulled_value_longer_than_this_apps_limit_is_kept_and_its_row_stays_editable(
+    server: Server, make_device: Any
+) -> None:
+    """What the server sends was checked by the server, against its own catalogue (perhaps
+    a newer one with a longer limit): the device keeps it, queues nothing for it, and an
+    edit of another field of that row is recorded as usual (only what changes is checked)."""
+    from sync import protocol as p
+
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    row_id = "00000000-0000-4000-8000-00000000a001"
+    long_address = "ถนน" * 200  # 600 characters, past this app's 500
+    values = {"office": "MS", "address_th": long_address, "phone": "9" * 41}
+    page = p.PullPage(
+        since=0,
+        cursor=1,
+        more=False,
+        rows=[p.RowUpdate(entity="person", id=row_id, version=1, values=values)],
+        merges=[],
+        conflicts=[],
+    )
+
+    a.service.apply_page(page)
+
+    held = _get(a, Person, row_id)
+    assert (held.address_th, held.phone) == (long_address, "9" * 41)
+    assert _outbox(a) == 0
+    edit_row(a, Person, row_id, sex="f")
+    with a.store.read() as session:
+        queued = {
+            e.field
+            for e in session.scalars(select(OutboxEntry).where(OutboxEntry.entity == "person"))
+        }
+    assert queued == {"sex"}
+
+
 def _new_step(device: Device, **values: Any) -> str:
     """A person with a case, a claim track and one step on ``device``; the step's id."""
     pid = new_person(device)
