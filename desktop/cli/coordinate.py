@@ -22,6 +22,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.common import Cli, add_json_option, translator
+from desktop.domain import i18n
 from desktop.domain.i18n import text
 
 if TYPE_CHECKING:
@@ -88,12 +89,12 @@ def _checked_id(value: str, name: str) -> str:
 
 
 def run_conflicts(args: argparse.Namespace, cli: Cli) -> int:
-    from desktop.services import coordination, row_context
+    from desktop.services import coordination
 
     with cli.open_store(create=False) as store:
         found = coordination.conflicts(store, None if args.all else "open")
     translate = translator(cli.lang)
-    data = [_conflict_data(c, row_context.detail_text(c.entity, c.field, translate)) for c in found]
+    data = [_conflict_data(c, i18n.detail_text(c.entity, c.field, translate)) for c in found]
     lines = [
         line
         for c, item in zip(found, data, strict=True)

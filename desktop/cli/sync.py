@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from desktop.cli.common import Cli, add_json_option, translator
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import text
@@ -129,9 +130,9 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
 
 def _refusal_line(refusal: Any, lang: str) -> str:
     """One refused change: what it was, and the server's reason in the reader's language."""
-    from desktop.services import row_context, sync_view
+    from desktop.services import sync_view
 
     translate = translator(lang)
-    what = row_context.detail_text(refusal.entity, refusal.field, translate)
+    what = i18n.detail_text(refusal.entity, refusal.field, translate)
     why = sync_view.reason_text(refusal.error, translate, refusal.entity, refusal.field)
     return f"  - {what} {refusal.row_id[:8]}: {why}"

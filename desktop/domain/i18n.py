@@ -12,15 +12,20 @@ the five languages::
 
 Keys are namespaced by area (``error.``, ``id.``, ``rule.``, ``form.``, ``ui.``, ``qt.``).
 Placeholders use ``str.format`` names: ``{months}``. A missing translation falls back
-to English, and the test suite fails on any key that lacks a language.
+to English, and the test suite fails on any key that lacks a language. A parameter that
+is itself catalogue text (a :class:`Phrase`, such as the :class:`Detail` of a synced row)
+is put in the message's own language, so code that makes a coded issue need not know
+who will read it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW
 from desktop.domain.resources import load_yaml, resource_path
 
 LANGUAGES: tuple[str, ...] = ("en", "th", "my", "km", "lo")
@@ -71,6 +76,11 @@ def text(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     template = texts.get(lang) or texts["en"]
     if not params:
         return template
+    if any(isinstance(value, Phrase) for value in params.values()):
+        params = {
+            name: value.in_language(lang) if isinstance(value, Phrase) else value
+            for name, value in params.items()
+        }
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
@@ -85,3 +95,43 @@ def missing_translations(lang: str) -> list[str]:
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+class Phrase:
+    """A message parameter that is catalogue text of its own: :func:`text` puts it in the
+    language of the message that holds it."""
+
+    def in_language(self, lang: str) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.in_language(DEFAULT_LANGUAGE)
+
+
+# How a change that is not of one field reads: a new row sent whole, a deletion.
+_PSEUDO_FIELDS = {WHOLE_ROW: "new_record", TOMBSTONE_FIELD: "deleted"}
+
+
+def detail_text(entity: str, field: str, translate: Callable[..., str]) -> str:
+    """A detail of a synced row in the reader's language ("Person: birth date", "Name:
+    new record"); a detail without a label is named as the protocol names it.
+
+    Labels are ``coordination.entity.*`` and ``coordination.field.*``, a field's label
+    shared by every entity.
+    """
+    label = _PSEUDO_FIELDS.get(field, field)
+    entity_key, field_key = f"coordination.entity.{entity}", f"coordination.field.{label}"
+    if not (has(entity_key) and has(field_key)):
+        return f"{entity}.{field}"
+    return f"{translate(entity_key)}: {translate(field_key)}"
+
+
+@dataclass(frozen=True)
+class Detail(Phrase):
+    """The detail ``entity.field`` of a synced row, as :func:`detail_text` names it."""
+
+    entity: str
+    field: str
+
+    def in_language(self, lang: str) -> str:
+        return detail_text(self.entity, self.field, lambda key, **kw: text(key, lang, **kw))

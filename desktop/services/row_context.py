@@ -3,25 +3,26 @@ and which detail a change of it is about, in the reader's language.
 
 The Sync page lists two kinds of change a caseworker cannot leave alone, conflicts
 (:mod:`desktop.services.coordination`) and changes the server refused
-(:mod:`desktop.services.sync_view`); both are named the same way, from here:
+(:mod:`desktop.services.sync_view`); both are named the same way:
 
 - :func:`owners` finds, for a list of rows, the person and case each belongs to by
   walking the catalogue's references (a step's track, a track's case, a case's person);
-- :func:`detail_text` names the detail ("Person: birth date", "Name: new record").
+- :func:`desktop.domain.i18n.detail_text` names the detail ("Person: birth date", "Name:
+  new record").
 
 No Qt here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import catalogue, i18n
+from desktop.domain import catalogue
 from desktop.models.base import listed, synced_classes
 from desktop.models.entities import Case
 from desktop.services import search
@@ -60,20 +61,6 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
             case_id=case_id,
         )
     return found
-
-
-# How a change that is not of one field reads: a new row sent whole, a deletion.
-_PSEUDO_FIELDS = {catalogue.WHOLE_ROW: "new_record", catalogue.TOMBSTONE_FIELD: "deleted"}
-
-
-def detail_text(entity: str, field: str, translate: Callable[..., str]) -> str:
-    """What a change is about, in the reader's language ("Person: birth date", "Name:
-    new record"); a detail without a label is named as the protocol names it."""
-    label = _PSEUDO_FIELDS.get(field, field)
-    entity_key, field_key = f"coordination.entity.{entity}", f"coordination.field.{label}"
-    if not (i18n.has(entity_key) and i18n.has(field_key)):
-        return f"{entity}.{field}"
-    return f"{translate(entity_key)}: {translate(field_key)}"
 
 
 # How a row reaches the person whose case file it belongs to: its reference to the

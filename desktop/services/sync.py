@@ -212,7 +212,7 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
     A change refused for its value names the detail at fault as ``entity`` and ``field``
     (the one the server's message names, else the change's own, ``entity`` and ``field``
     given here) and the server's ``reason``; the reader's text names the detail through
-    :func:`desktop.services.row_context.detail_text` (``sync_view.reason_text``)."""
+    :func:`desktop.domain.i18n.detail_text` (``sync_view.reason_text``)."""
     if error.startswith("unreachable"):
         if UNTRUSTED in error:
             return "sync.reason.untrusted_certificate", {}

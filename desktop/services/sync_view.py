@@ -28,6 +28,7 @@ import httpx
 import truststore
 from sqlalchemy import func, select
 
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.base import listed
 from desktop.models.entities import Attachment, OutboxEntry
@@ -252,9 +253,7 @@ def reason_text(
         return error
     key, params = core.reason(error, entity, field)
     if "entity" in params:
-        params["detail"] = row_context.detail_text(
-            params.pop("entity"), params.pop("field"), translate
-        )
+        params["detail"] = i18n.detail_text(params.pop("entity"), params.pop("field"), translate)
     return translate(key, **params)
 
 
@@ -263,7 +262,7 @@ def failed_text(item: FailedItem, translate: Callable[..., str]) -> str:
     change as the conflicts name theirs ("Person: phone"), or a file's direction."""
     if item.is_file:
         return translate(f"sync.transfer.{item.field}")
-    return row_context.detail_text(item.entity, item.field, translate)
+    return i18n.detail_text(item.entity, item.field, translate)
 
 
 def failed_reason(item: FailedItem, translate: Callable[..., str]) -> str:

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import coordination, row_context, sync_view
+from desktop.domain import i18n
+from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, list_view, selected_row
@@ -59,7 +60,7 @@ def _side(conflict: coordination.Conflict, side: coordination.Side) -> str:
 def conflict_columns() -> list[Column]:
     return [
         _case_column(),
-        Column("ui.sync_page.col.what", lambda c: row_context.detail_text(c.entity, c.field, tr)),
+        Column("ui.sync_page.col.what", lambda c: i18n.detail_text(c.entity, c.field, tr)),
         Column("ui.sync_page.col.kept", lambda c: _side(c, c.applied)),
         Column("ui.sync_page.col.other", lambda c: _side(c, c.other)),
     ]
@@ -306,7 +307,7 @@ class SyncPage(Retranslating):
         question = tr(
             "ui.sync_page.confirm_resolve",
             value=coordination.side_text(conflict, chosen, tr, format_partial_date),
-            detail=row_context.detail_text(conflict.entity, conflict.field, tr),
+            detail=i18n.detail_text(conflict.entity, conflict.field, tr),
             person=conflict.person_name or conflict.row_id,
         )
         if not self.ctx.dialogs.confirm(question):
