@@ -435,7 +435,8 @@ def from_wire(spec: FieldSpec, value: object) -> object:
     Raises :class:`WireError` on a wrong type, so a malformed change is refused whole.
     Lengths are not checked: a pulled value is the server's, which checked it against its
     own catalogue (perhaps a newer one with a longer limit); refusing it would stop the
-    pull.
+    pull. The device checks lengths where it makes its own changes
+    (:mod:`desktop.domain.lengths`).
     """
     if value is None:
         if spec.required:
