@@ -27,17 +27,32 @@ from desktop.domain.validation import Issue, issue
 
 TOO_LONG = "value.too_long"
 
-# entity -> its fields that have a limit, with the limit: what a row is checked against
-# (a flush checks every new row, a bulk load tens of thousands)
-_LIMITED: Mapping[str, tuple[tuple[str, int, catalogue.FieldSpec], ...]] = MappingProxyType(
+# entity -> its fields that have a limit: what a row is measured against (a flush
+# measures every new row, a bulk load tens of thousands)
+_SPECS: Mapping[str, tuple[catalogue.FieldSpec, ...]] = MappingProxyType(
     {
-        name: tuple(
-            (field.name, field.max_length, field)
-            for field in spec.fields.values()
-            if field.max_length is not None
-        )
+        name: tuple(field for field in spec.fields.values() if field.max_length is not None)
         for name, spec in catalogue.ENTITIES.items()
     }
+)
+
+Limits = tuple[tuple[str, int], ...]  # (field, most characters)
+
+
+def _split(specs: tuple[catalogue.FieldSpec, ...]) -> tuple[Limits, Limits]:
+    """The limits of an entity's text fields, and of its list fields (each item)."""
+    texts: list[tuple[str, int]] = []
+    lists: list[tuple[str, int]] = []
+    for spec in specs:
+        if spec.max_length is not None:
+            kind = lists if spec.type is catalogue.FieldType.LIST else texts
+            kind.append((spec.name, spec.max_length))
+    return tuple(texts), tuple(lists)
+
+
+# entity -> its text and list limits, for the flat first pass over a row
+_QUICK: Mapping[str, tuple[Limits, Limits]] = MappingProxyType(
+    {name: _split(specs) for name, specs in _SPECS.items()}
 )
 
 
@@ -64,15 +79,35 @@ def too_long(entity: str, field: str, value: object, where: str | None = None) -
 def length_issues(entity: str, values: Mapping[str, object], prefix: str = "") -> list[Issue]:
     """The over-long values among ``values`` (field -> value, as stored or as on the wire)
     of one row of ``entity``; each issue's field is ``prefix`` + the catalogue's field."""
+    if not _may_be_too_long(entity, values):
+        return []  # the common case: one flat pass over the row
     found: list[Issue] = []
-    for name, most, spec in _LIMITED[entity]:
-        value = values.get(name)
-        if value is None or (type(value) is str and len(value) <= most):
-            continue  # the common case, without a call
-        length = catalogue.overlong_length(spec, value)
+    for spec in _SPECS[entity]:
+        length = catalogue.overlong_length(spec, values.get(spec.name))
         if length is not None:
-            found.append(_issue(entity, spec, length, prefix + name))
+            found.append(_issue(entity, spec, length, prefix + spec.name))
     return found
+
+
+def _may_be_too_long(entity: str, values: Mapping[str, object]) -> bool:
+    """False when no value of the row is too long; True when one may be (one is, or one is
+    not text where text was expected: :func:`length_issues` then measures exactly)."""
+    texts, lists = _QUICK[entity]
+    get = values.get
+    for name, most in texts:
+        value = get(name)
+        if value is not None and (type(value) is not str or len(value) > most):
+            return True
+    for name, most in lists:
+        items = get(name)
+        if items is None:
+            continue
+        if type(items) is not list:
+            return True
+        for item in items:
+            if type(item) is not str or len(item) > most:
+                return True
+    return False
 
 
 def _issue(entity: str, spec: catalogue.FieldSpec, length: int, where: str) -> Issue:

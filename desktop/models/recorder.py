@@ -10,6 +10,13 @@ row's ``<entity>.created`` event is recorded here but never queued: every device
 it from the insert (:func:`desktop.domain.catalogue.creation_event`, protocol 3).
 Because it hooks the flush, no service can forget it. Sessions opened for applying
 pulled changes carry no :class:`ChangeContext` and record nothing.
+
+Nothing longer than the catalogue allows is queued: a new row's values and an edit's
+changed fields are measured (:func:`desktop.domain.lengths.length_issues`) before
+anything of them is recorded, and an over-long one raises
+:class:`~desktop.domain.errors.ValueTooLong`, so the caller's transaction is not
+committed. Services report such values to the caseworker before they get here; this is
+the backstop. Pulled rows are never measured: they are not recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
-from desktop.domain import catalogue
+from desktop.domain import catalogue, lengths
+from desktop.domain.errors import ValueTooLong
 from desktop.domain.hlc import HybridClock
 from desktop.models.base import Synced, insert_rows, new_id, table_of, utcnow
 from desktop.models.entities import AuditEvent, OutboxEntry, SyncState
@@ -117,9 +125,10 @@ def _record_insert(
     is derived from the insert on every device, never queued.
     """
     spec = catalogue.entity(obj.__entity__)
+    values = _wire_values(spec, obj)
+    _refuse_overlong(spec.name, values)
     if obj.id is None:
         obj.id = new_id()
-    values = _wire_values(spec, obj)
     stamp = stamp or str(ctx.clock.tick())
     for name, value in insert_changes(spec, values):
         _outbox(session, ctx, spec.name, obj.id, name, value, 0, stamp)
@@ -128,6 +137,13 @@ def _record_insert(
             spec.name, obj.id, values.get("office"), stamp, ctx.user
         )
         session.add(AuditEvent(**event_row))
+
+
+def _refuse_overlong(entity: str, values: dict[str, object]) -> None:
+    """Raise :class:`ValueTooLong` if any of a row's ``values`` is longer than it may be."""
+    found = lengths.length_issues(entity, values)
+    if found:
+        raise ValueTooLong(entity, found)
 
 
 def _wire_values(spec: catalogue.EntitySpec, obj: Synced) -> dict[str, object]:
@@ -153,14 +169,17 @@ def _record_update(session: Session, ctx: ChangeContext, obj: Synced) -> AuditEv
     spec = catalogue.entity(obj.__entity__)
     state = inspect(obj)
     base_version = obj.version or 0
-    changed: list[str] = []
     if spec.append_only:
         raise HardDeleteError(f"{spec.name} rows are append-only and cannot be edited")
-    for name, field in spec.fields.items():
-        if state.attrs[name].history.has_changes():
-            value = catalogue.to_wire(field, getattr(obj, name))
-            _outbox(session, ctx, spec.name, obj.id, name, value, base_version)
-            changed.append(name)
+    values = {
+        name: catalogue.to_wire(field, getattr(obj, name))
+        for name, field in spec.fields.items()
+        if state.attrs[name].history.has_changes()
+    }
+    _refuse_overlong(spec.name, values)  # only what changed: a pulled value stays as it is
+    changed = list(values)
+    for name, value in values.items():
+        _outbox(session, ctx, spec.name, obj.id, name, value, base_version)
     if state.attrs["deleted"].history.has_changes():
         _outbox(
             session, ctx, spec.name, obj.id, catalogue.TOMBSTONE_FIELD, obj.deleted, base_version
@@ -235,16 +254,22 @@ class BulkWriter:
         self.audits: list[dict[str, Any]] = []
 
     def add(self, cls: type[Synced], **values: Any) -> str:
-        """Queue one new row of ``cls``; returns its id."""
+        """Queue one new row of ``cls``; returns its id.
+
+        A value longer than the catalogue allows raises :class:`ValueTooLong` and queues
+        nothing of the row (with ``record=False``, rows as pulled, nothing is measured).
+        """
         spec = catalogue.entity(cls.__entity__)
         now = utcnow()
         row: dict[str, Any] = {name: values.get(name) for name in spec.fields}
         row.update(id=values.get("id") or new_id(), version=0, deleted=False, updated_at=now)
-        self.rows[cls].append(row)
         if not self.record:
             row["version"] = 1
+            self.rows[cls].append(row)
             return str(row["id"])
         wire = {name: catalogue.to_wire(f, row[name]) for name, f in spec.fields.items()}
+        _refuse_overlong(spec.name, wire)
+        self.rows[cls].append(row)
         stamp = str(self.ctx.clock.tick())
         for name, value in insert_changes(spec, wire):
             self._queue(spec.name, row["id"], name, value, now, stamp)

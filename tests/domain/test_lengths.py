@@ -54,6 +54,9 @@ def test_a_row_lists_each_over_long_value_and_nothing_for_fields_without_a_limit
         ("person.address_th", 500, 501),
     ]
     assert lengths.length_issues("step", {"data": {"note": "x" * 100_000}}) == []
+    # not text where text belongs: the type check's business, not a length
+    assert lengths.length_issues("person", {"phone": 12345, "languages": "my"}) == []
+    assert lengths.length_issues("person", {"languages": ["my", 7]}) == []
 
 
 @pytest.mark.parametrize(

@@ -177,3 +177,114 @@ def test_an_edit_queues_its_audit_event_under_an_id_derived_from_its_stamp(store
     assert entry.entity == "audit_event"
     assert entry.row_id == audit_event_id(entry.hlc)
     assert json.loads(entry.value)["action"] == "person.updated"
+
+
+def _counts(store: Store) -> tuple[int, int, int]:
+    """Persons, outbox entries and audit events in the store."""
+    from sqlalchemy import func
+
+    with store.read() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(cls)) or 0
+            for cls in (Person, OutboxEntry, AuditEvent)
+        )
+
+
+def test_a_new_row_with_a_value_past_its_limit_is_refused_and_nothing_of_the_transaction_is_kept(
+    store: Store,
+) -> None:
+    """The backstop: whatever did not check, nothing over-long reaches the outbox (the
+    server would refuse it at sync, errno 105), and the rows written before it in the same
+    transaction go with it."""
+    from desktop.domain.errors import UserError, ValueTooLong
+
+    def save() -> None:
+        with store.session() as session:
+            session.add(Person(office="TAK-01", sex="f"))
+            session.flush()  # an earlier row of the same transaction, already flushed
+            session.add(Person(office="TAK-01", phone="9" * 41, address_th="ก" * 501))
+
+    with pytest.raises(ValueTooLong) as refused:
+        save()
+
+    error = refused.value
+    assert (error.entity, error.field, error.limit, error.length) == ("person", "phone", 40, 41)
+    assert "person.phone: 41 characters, at most 40" in str(error)
+    assert "person.address_th: 501 characters, at most 500" in str(error)
+    assert isinstance(error, UserError)  # shown as the other refusals of a form are
+    assert [i.code for i in error.issues] == ["value.too_long", "value.too_long"]
+    assert error.translated("en").startswith("Some fields are not valid; nothing was saved.")
+    assert _counts(store) == (0, 0, 0)
+
+
+def test_a_value_exactly_at_its_limit_is_queued(store: Store) -> None:
+    with store.session() as session:
+        session.add(Person(office="TAK-01", phone="9" * 40, languages=["x" * 16]))
+    (entry,) = _outbox(store)
+    assert json.loads(entry.value)["phone"] == "9" * 40
+
+
+def test_an_edit_past_the_limit_is_refused_and_the_row_keeps_its_value(store: Store) -> None:
+    from desktop.domain.errors import ValueTooLong
+
+    with store.session() as session:
+        person = Person(office="TAK-01", phone="0812345678")
+        session.add(person)
+    before = _counts(store)
+
+    def edit() -> None:
+        with store.session() as session:
+            row = session.get(Person, person.id)
+            assert row is not None
+            row.sex = "f"
+            row.phone = "0812345678" * 5
+
+    with pytest.raises(ValueTooLong) as refused:
+        edit()
+
+    assert (refused.value.field, refused.value.length) == ("phone", 50)
+    assert _counts(store) == before
+    with store.read() as session:
+        kept = session.get(Person, person.id)
+        assert kept is not None
+        assert (kept.phone, kept.sex) == ("0812345678", None)
+
+
+def test_rows_as_pulled_are_never_measured(store: Store) -> None:
+    """The server checked them (perhaps against a newer catalogue with longer limits)."""
+    from desktop.models.recorder import BulkWriter
+
+    with store.remote_session() as session:
+        session.add(Person(office="TAK-01", phone="9" * 60))
+    with store.session() as session:
+        writer = BulkWriter(store.change_context(), record=False)
+        writer.add(Person, office="TAK-01", phone="9" * 61)
+        writer.flush(session)
+    assert _counts(store) == (2, 0, 0)
+
+
+def test_the_bulk_writer_refuses_an_over_long_row_and_its_transaction_writes_nothing(
+    store: Store,
+) -> None:
+    from desktop.domain.errors import ValueTooLong
+    from desktop.models.recorder import BulkWriter
+
+    writer = BulkWriter(store.change_context())
+
+    def load() -> None:
+        with store.session() as session:
+            writer.add(Person, office="TAK-01", sex="f")
+            writer.add(Person, office="TAK-01", line_id="x" * 81)
+            writer.flush(session)
+
+    with pytest.raises(ValueTooLong) as refused:
+        load()
+
+    assert (refused.value.entity, refused.value.field, refused.value.limit) == (
+        "person",
+        "line_id",
+        80,
+    )
+    assert len(writer.outbox) == 1, "nothing of the refused row was queued"
+    assert sum(len(rows) for rows in writer.rows.values()) == 1
+    assert _counts(store) == (0, 0, 0)
