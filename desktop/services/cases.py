@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from desktop.domain import lengths
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
@@ -656,17 +657,22 @@ def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> N
 
 
 def add_note(store: Store, case_id: str, body: str) -> str:
-    """Append a note (notes are never edited)."""
+    """Append a note (notes are never edited). One longer than the sync server accepts is
+    ``error.invalid_input`` with its ``value.too_long`` issue, and nothing is written."""
     text_ = clean(body)
     if not text_:
         raise UserError("error.note_empty")
+    kept = body.strip()  # as written, but for the blank lines around it
+    found = lengths.too_long("note", "body", kept)
+    if found is not None:
+        raise UserError("error.invalid_input", issues=[found])
     with store.session() as session:
         case = _case(session, case_id)
         note = Note(
             office=case.office,
             case_id=case.id,
             person_id=case.person_id,
-            body=body.strip(),
+            body=kept,
             author=store.user,
             written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )

@@ -1,4 +1,8 @@
-"""Employers, employment and contribution months (the input to eligibility)."""
+"""Employers, employment and contribution months (the input to eligibility).
+
+A value longer than the sync server accepts is refused when saved (``value.too_long``),
+measured as it will be stored.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
-from desktop.domain import ids
+from desktop.domain import ids, lengths
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
 from desktop.domain.validation import Issue, has_errors, issue
@@ -59,7 +64,22 @@ def validate_employer(data: EmployerInput) -> list[Issue]:
         found.extend(ids.validate_sso_employer_account(data.sso_account))
     if data.sso_branch:
         found.extend(ids.validate_sso_branch(data.sso_branch))
-    return found
+    return [*found, *lengths.length_issues("employer", _employer_values(data))]
+
+
+def _employer_values(data: EmployerInput) -> dict[str, Any]:
+    """The fields of the employer row :func:`create_employer` writes for ``data``."""
+    return {
+        "name": clean(data.name),
+        "name_th": clean(data.name_th) if data.name_th else None,
+        "sso_account": ids.digits_only(data.sso_account) if data.sso_account else None,
+        "sso_branch": ids.digits_only(data.sso_branch) if data.sso_branch else None,
+        "province_code": data.province_code,
+        "district": data.district,
+        "address": data.address,
+        "contact_name": data.contact_name,
+        "phone": data.phone,
+    }
 
 
 def create_employer(store: Store, data: EmployerInput, *, office: str | None = None) -> str:
@@ -67,28 +87,20 @@ def create_employer(store: Store, data: EmployerInput, *, office: str | None = N
     if has_errors(found):
         raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
-        row = Employer(
-            office=office or store.office,
-            name=clean(data.name),
-            name_th=clean(data.name_th) if data.name_th else None,
-            sso_account=ids.digits_only(data.sso_account) if data.sso_account else None,
-            sso_branch=ids.digits_only(data.sso_branch) if data.sso_branch else None,
-            province_code=data.province_code,
-            district=data.district,
-            address=data.address,
-            contact_name=data.contact_name,
-            phone=data.phone,
-        )
+        row = Employer(office=office or store.office, **_employer_values(data))
         session.add(row)
         session.flush()
         return row.id
 
 
 def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
+    found = lengths.length_issues(
+        "employment", {"occupation": data.occupation, "end_reason": data.end_reason}
+    )
     if data.start_date and data.end_date and data.end_date < data.start_date:
-        raise UserError(
-            "error.invalid_input", issues=[issue("employment.end_before_start", "end_date")]
-        )
+        found.append(issue("employment.end_before_start", "end_date"))
+    if found:
+        raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
         from desktop.services.people import live_person
 

@@ -4,7 +4,9 @@ Names are cleaned (NFC, spacing) and their script detected; Burmese text that lo
 like Zawgyi is converted to Unicode only when the caller confirms (``convert_zawgyi``),
 and the raw input is kept in ``raw_input`` for the audit trail. Document numbers are
 validated by kind: an error blocks the save, a warning (e.g. a failed check digit on a
-pink-card number) is returned to be shown.
+pink-card number) is returned to be shown. A value longer than the sync server accepts
+is an error too (``value.too_long``), measured as it will be stored: cleaned, and
+converted from Zawgyi where asked.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import ids, names, text
+from desktop.domain import ids, lengths, names, text
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, has_errors
 from desktop.models.entities import IdentityDocument, Person, PersonName
@@ -123,7 +126,21 @@ def validate_person(data: PersonInput) -> list[Issue]:
         issues.append(Issue("error.name_required", "names"))
     for i, doc in enumerate(data.documents):
         issues.extend(ids.validate_document_number(doc.kind, doc.number, field=f"documents.{i}"))
-    return issues
+    return [*issues, *length_issues(data)]
+
+
+def length_issues(data: PersonInput) -> list[Issue]:
+    """Values of ``data`` longer than the sync server accepts, as :func:`add_person` would
+    store them; fields ``phone``, ``names.<i>.full_name``, ``documents.<i>.number``..."""
+    found = lengths.length_issues("person", _person_values(data))
+    for i, name in enumerate(data.names):
+        if text.clean(name.full_name):
+            found += lengths.length_issues("person_name", _name_values(name), f"names.{i}.")
+    for i, doc in enumerate(data.documents):
+        found += lengths.length_issues(
+            "identity_document", _document_values(doc), f"documents.{i}."
+        )
+    return found
 
 
 def create_person(store: Store, data: PersonInput, *, office: str | None = None) -> PersonResult:
@@ -143,19 +160,7 @@ def add_person(session: Session, data: PersonInput, office: str) -> Person:
     For services that write a person together with other rows (imports); the data must
     have been validated (:func:`validate_person`).
     """
-    person = Person(
-        office=office,
-        sex=data.sex,
-        birth_date=data.birth_date,
-        nationality=data.nationality,
-        languages=list(data.languages) or None,
-        preferred_language=data.preferred_language,
-        phone=text.clean(data.phone) if data.phone else None,
-        line_id=data.line_id,
-        address_th=data.address_th,
-        address_home=data.address_home,
-        arrived_on=data.arrived_on,
-    )
+    person = Person(office=office, **_person_values(data))
     session.add(person)
     session.flush()
     for name in data.names:
@@ -166,7 +171,29 @@ def add_person(session: Session, data: PersonInput, office: str) -> Person:
     return person
 
 
+def _person_values(data: PersonInput) -> dict[str, Any]:
+    """The fields of the person row :func:`add_person` writes for ``data``."""
+    return {
+        "sex": data.sex,
+        "birth_date": data.birth_date,
+        "nationality": data.nationality,
+        "languages": list(data.languages) or None,
+        "preferred_language": data.preferred_language,
+        "phone": text.clean(data.phone) if data.phone else None,
+        "line_id": data.line_id,
+        "address_th": data.address_th,
+        "address_home": data.address_home,
+        "arrived_on": data.arrived_on,
+    }
+
+
 def _name_row(person: Person, name: NameInput) -> PersonName:
+    return PersonName(office=person.office, person_id=person.id, **_name_values(name))
+
+
+def _name_values(name: NameInput) -> dict[str, Any]:
+    """The fields of the name row written for ``name``: cleaned, converted from Zawgyi
+    when asked (the input kept in ``raw_input``), its honorific found."""
     raw = name.full_name
     full = text.clean(raw)
     raw_kept: list[str] | None = None
@@ -176,36 +203,42 @@ def _name_row(person: Person, name: NameInput) -> PersonName:
             full = text.clean(converted.text)
             raw_kept = [raw]
     honorific, _rest = names.split_honorific(full)
-    return PersonName(
-        office=person.office,
-        person_id=person.id,
-        full_name=full,
-        script=str(text.dominant_script(full)),
-        kind=name.kind,
-        given_name=text.clean(name.given_name) if name.given_name else None,
-        family_name=text.clean(name.family_name) if name.family_name else None,
-        honorific=str(honorific) if honorific else None,
-        raw_input=raw_kept,
-    )
+    return {
+        "full_name": full,
+        "script": str(text.dominant_script(full)),
+        "kind": name.kind,
+        "given_name": text.clean(name.given_name) if name.given_name else None,
+        "family_name": text.clean(name.family_name) if name.family_name else None,
+        "honorific": str(honorific) if honorific else None,
+        "raw_input": raw_kept,
+    }
 
 
 def _document_row(person: Person, doc: DocumentInput) -> IdentityDocument:
+    return IdentityDocument(office=person.office, person_id=person.id, **_document_values(doc))
+
+
+def _document_values(doc: DocumentInput) -> dict[str, Any]:
+    """The fields of the document row written for ``doc``, its number normalised."""
     number = doc.number.strip().upper()
     if doc.kind in ("thai_id", "pink_card", "sso_number"):
         number = ids.digits_only(number)
-    return IdentityDocument(
-        office=person.office,
-        person_id=person.id,
-        kind=doc.kind,
-        number=number,
-        issuing_country=doc.issuing_country,
-        issued_on=doc.issued_on,
-        expires_on=doc.expires_on,
-        status=doc.status,
-    )
+    return {
+        "kind": doc.kind,
+        "number": number,
+        "issuing_country": doc.issuing_country,
+        "issued_on": doc.issued_on,
+        "expires_on": doc.expires_on,
+        "status": doc.status,
+    }
 
 
 def add_name(store: Store, person_id: str, name: NameInput) -> str:
+    """Add a name to a person; one longer than the sync server accepts (after cleaning and
+    any Zawgyi conversion) is ``error.invalid_input`` with its ``value.too_long`` issue."""
+    found = lengths.length_issues("person_name", _name_values(name))
+    if found:
+        raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
         person = live_person(session, person_id)
         row = _name_row(person, name)
@@ -218,6 +251,7 @@ def add_name(store: Store, person_id: str, name: NameInput) -> str:
 def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str, list[Issue]]:
     """Add a document (older ones stay as history); returns its id and any warnings."""
     issues = ids.validate_document_number(doc.kind, doc.number)
+    issues += lengths.length_issues("identity_document", _document_values(doc))
     if has_errors(issues):
         raise UserError("error.invalid_input", issues=issues)
     with store.session() as session:
@@ -244,10 +278,15 @@ PERSON_FIELDS = (
 
 
 def update_person(store: Store, person_id: str, **changes: object) -> None:
-    """Change top-level fields of a person; only changed fields reach the outbox."""
+    """Change top-level fields of a person; only changed fields reach the outbox.
+
+    A value longer than the sync server accepts is ``error.invalid_input``."""
     unknown = set(changes) - set(PERSON_FIELDS)
     if unknown:
         raise ValueError(f"not person fields: {sorted(unknown)}")
+    found = lengths.length_issues("person", changes)
+    if found:
+        raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
         person = live_person(session, person_id)
         for key, value in changes.items():

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.domain import ids, workflow
+from desktop.domain import ids, lengths, workflow
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
-from desktop.domain.validation import has_errors
+from desktop.domain.validation import Issue, has_errors
 from desktop.models.entities import (
     Attachment,
     ChecklistItem,
@@ -77,7 +77,10 @@ def commit_track(
     data: TrackCommit,
     progress: Callable[[int, int], None] | None = None,
 ) -> str:
-    """Write the track and everything it carries; returns the new track id."""
+    """Write the track and everything it carries; returns the new track id.
+
+    The person facts are checked before any file is stored (:func:`_fact_rows`)."""
+    facts = _fact_rows(data.facts)
     blobs: dict[str, tuple[str, int, str]] = {}  # path -> (sha256, size, filename)
     files = [f for doc in data.documents for f in doc.files]
     for done, name in enumerate(files):
@@ -140,7 +143,7 @@ def commit_track(
                     attachment_ids=sorted(attachment_ids),
                 )
             )
-        _apply_facts(session, case.office, case.person_id, data.facts)
+        _write_facts(session, case.office, case.person_id, facts)
         if data.draft_key:
             draft = session.get(Draft, data.draft_key)
             if draft is not None:
@@ -169,8 +172,22 @@ def _gated(
     return values, printing.gate_state(step, state, progress)
 
 
-def _apply_facts(session: Any, office: str, person_id: str, facts: Mapping[str, Any]) -> None:
-    """Identity document and job facts an enrollment gathers, added to the person."""
+@dataclass(frozen=True)
+class _FactRows:
+    """The rows an enrollment's facts add to the person, as their field values."""
+
+    documents: tuple[dict[str, Any], ...] = ()
+    employer: dict[str, Any] | None = None
+    employment: dict[str, Any] | None = None  # its employer is the one above, if any
+
+
+def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
+    """What the identity document and job facts of an enrollment will write, checked first.
+
+    A malformed document number, or a value longer than the sync server accepts (as it
+    will be stored), is ``error.invalid_input`` with its issues: raised before any file is
+    stored or any row written.
+    """
     documents: dict[str, dict[str, Any]] = {}
     employer: dict[str, Any] = {}
     employment: dict[str, Any] = {}
@@ -184,52 +201,65 @@ def _apply_facts(session: Any, office: str, person_id: str, facts: Mapping[str, 
             employer[parts[1]] = value
         elif parts[0] == "employment" and len(parts) == 2:
             employment[parts[1]] = value
+    found: list[Issue] = []
+    document_rows = []
     for kind, values in documents.items():
         number = str(values.get("number", ""))
-        found = ids.validate_document_number(kind, number)
-        if has_errors(found):
-            raise UserError("error.invalid_input", issues=found)
+        found += ids.validate_document_number(kind, number)
         if kind in ids.THIRTEEN_DIGIT_KINDS:
             number = ids.digits_only(number)
-        session.add(
-            IdentityDocument(
-                office=office,
-                person_id=person_id,
-                kind=kind,
-                number=number.strip().upper(),
-                issued_on=_date(values.get("issued_on")),
-                expires_on=_date(values.get("expires_on")),
-                status="current",
-            )
-        )
-    employer_id: str | None = None
+        row = {
+            "kind": kind,
+            "number": number.strip().upper(),
+            "issued_on": _date(values.get("issued_on")),
+            "expires_on": _date(values.get("expires_on")),
+            "status": "current",
+        }
+        found += lengths.length_issues("identity_document", row, f"document.{kind}.")
+        document_rows.append(row)
+    employer_row: dict[str, Any] | None = None
     if clean(str(employer.get("name", ""))):
-        row = Employer(
-            office=office,
-            name=clean(str(employer["name"])),
-            sso_account=ids.digits_only(str(employer["sso_account"]))
+        employer_row = {
+            "name": clean(str(employer["name"])),
+            "sso_account": ids.digits_only(str(employer["sso_account"]))
             if employer.get("sso_account")
             else None,
-            sso_branch=str(employer.get("sso_branch") or "000000"),
-            province_code=employer.get("province_code"),
-        )
+            "sso_branch": str(employer.get("sso_branch") or "000000"),
+            "province_code": employer.get("province_code"),
+        }
+        found += lengths.length_issues("employer", employer_row, "employer.")
+    employment_row: dict[str, Any] | None = None
+    if employment or employer_row:
+        wage = employment.get("monthly_wage")
+        employment_row = {
+            "start_date": _date(employment.get("start_date")),
+            "monthly_wage": decimal.Decimal(str(wage)) if wage not in (None, "") else None,
+            "occupation": employment.get("occupation"),
+            "section": int(employment.get("section", 33)),
+        }
+        found += lengths.length_issues("employment", employment_row, "employment.")
+    if has_errors(found):
+        raise UserError("error.invalid_input", issues=found)
+    return _FactRows(tuple(document_rows), employer_row, employment_row)
+
+
+def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> None:
+    """Add the rows of an enrollment's facts (:func:`_fact_rows`) to the person."""
+    for values in rows.documents:
+        session.add(IdentityDocument(office=office, person_id=person_id, **values))
+    employer_id: str | None = None
+    if rows.employer is not None:
+        row = Employer(office=office, **rows.employer)
         session.add(row)
         session.flush()
         employer_id = row.id
-    if employment or employer_id:
-        wage = employment.get("monthly_wage")
+    if rows.employment is not None:
         session.add(
             Employment(
-                office=office,
-                person_id=person_id,
-                employer_id=employer_id,
-                start_date=_date(employment.get("start_date")),
-                monthly_wage=decimal.Decimal(str(wage)) if wage not in (None, "") else None,
-                occupation=employment.get("occupation"),
-                section=int(employment.get("section", 33)),
+                office=office, person_id=person_id, employer_id=employer_id, **rows.employment
             )
         )
-    if documents:
+    if rows.documents:
         session.flush()
         reindex_people(session, [person_id])
 

@@ -125,6 +125,26 @@ def test_unknown_case_and_empty_note(store: Store) -> None:
         cases.add_note(store, number, " \n ")
 
 
+def test_a_note_longer_than_the_server_accepts_is_refused_whole(store: Store) -> None:
+    """A note is measured as kept (blank lines around it do not count): 10,000 characters
+    go in; one more is an issue naming the note's text and its limit, and nothing is
+    written, so the caseworker can shorten it and save again."""
+    number = cases.open_case(store, _person(store))
+    with pytest.raises(UserError) as caught:
+        cases.add_note(store, number, "บ" * 10_001)
+    (found,) = caught.value.issues
+    assert (found.code, found.params["limit"], found.params["length"]) == (
+        "value.too_long",
+        10_000,
+        10_001,
+    )
+    assert caught.value.translated("en") == "Some fields are not valid; nothing was saved."
+    assert cases.get_case_file(store, number).notes == ()
+    cases.add_note(store, number, "\n\n" + "บ" * 10_000 + "\n")
+    (note,) = cases.get_case_file(store, number).notes
+    assert len(note.body) == 10_000
+
+
 def test_attachment_on_a_checklist_item_marks_it_present(store: Store, tmp_path: Path) -> None:
     number = cases.open_case(store, _person(store))
     cases.start_track(store, number, TrackInput("claim", ["file"], [("medical_certificate", True)]))

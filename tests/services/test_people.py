@@ -102,3 +102,80 @@ def test_unknown_person(store: Store) -> None:
     with pytest.raises(UserError) as caught:
         people.get_person(store, "00000000-0000-0000-0000-000000000000")
     assert caught.value.code == "error.person_not_found"
+
+
+def _stored(store: Store) -> tuple[int, int]:
+    """Rows of every synced kind in the store, and changes waiting in the outbox."""
+    from sqlalchemy import func
+
+    from desktop.models.base import synced_classes
+    from desktop.models.entities import OutboxEntry
+
+    with store.read() as session:
+        rows = sum(
+            session.scalar(select(func.count()).select_from(cls)) or 0
+            for cls in synced_classes().values()
+        )
+        return rows, session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+
+
+def test_a_value_longer_than_the_server_accepts_is_an_issue_of_the_form_and_nothing_is_saved(
+    store: Store,
+) -> None:
+    """Learnt when saving, not days later at sync: every over-long value is named with its
+    limit, among the other issues of what was typed."""
+    with pytest.raises(UserError) as caught:
+        people.create_person(
+            store,
+            PersonInput(
+                names=[NameInput("Ko Ko"), NameInput("x" * 201, kind="passport")],
+                phone="0" * 41,
+                documents=[DocumentInput("thai_id", "1234567890120")],
+            ),
+        )
+    assert caught.value.code == "error.invalid_input"
+    issues = caught.value.issues
+    assert [(i.code, i.field) for i in issues] == [
+        ("id.check_digit", "documents.0"),
+        ("value.too_long", "phone"),
+        ("value.too_long", "names.1.full_name"),
+    ]
+    assert [(i.params["limit"], i.params["length"]) for i in issues[1:]] == [(40, 41), (200, 201)]
+    assert _stored(store) == (0, 0)
+
+
+def test_values_exactly_at_their_limits_are_saved(store: Store) -> None:
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("ก" * 200, kind="thai")], phone="0" * 40)
+    ).person_id
+    view = people.get_person(store, pid)
+    assert (len(view.names[0].full_name), view.phone) == (200, "0" * 40)
+
+
+def test_a_name_is_measured_as_stored_cleaned_and_converted_from_zawgyi(store: Store) -> None:
+    """Spaces around it do not count; a Zawgyi name within the limit as typed can grow past
+    it in Unicode (a kinzi is one Zawgyi character, three Unicode ones)."""
+    spaced = "  " + "ก" * 200 + "  "
+    pid = people.create_person(store, PersonInput(names=[NameInput(spaced, kind="thai")]))
+    zawgyi = " ".join(["အဂၤလိပ္"] * 25)  # 199 characters as typed, 249 in Unicode
+    assert len(zawgyi) == 199
+    with pytest.raises(UserError) as caught:
+        people.add_name(store, pid.person_id, NameInput(zawgyi, convert_zawgyi=True))
+    (found,) = caught.value.issues
+    assert (found.code, found.field, found.params["length"]) == ("value.too_long", "full_name", 249)
+    assert len(people.get_person(store, pid.person_id).names) == 1
+    people.add_name(store, pid.person_id, NameInput(zawgyi))  # kept as typed: it fits
+
+
+def test_an_edit_longer_than_the_server_accepts_is_refused_and_the_value_kept(
+    store: Store,
+) -> None:
+    pid = people.create_person(store, PersonInput(names=[NameInput("Sok Dara")])).person_id
+    people.update_person(store, pid, address_th="บ้าน")
+    before = _stored(store)
+    with pytest.raises(UserError) as caught:
+        people.update_person(store, pid, sex="F", address_th="ถนน" * 200)
+    assert [(i.field, i.params["length"]) for i in caught.value.issues] == [("address_th", 600)]
+    assert _stored(store) == before
+    view = people.get_person(store, pid)
+    assert (view.address_th, view.sex) == ("บ้าน", None)

@@ -178,23 +178,45 @@ def test_a_job_without_an_employer_name(store: Store) -> None:
     )
 
 
-def test_an_invalid_document_number_writes_nothing(store: Store, tmp_path: Path) -> None:
+def _refused(store: Store, tmp_path: Path, **facts: object) -> tuple[str, Path, UserError]:
+    """A case whose enrollment wizard, its draft saved, is refused at Finish for ``facts``:
+    nothing is written and the draft stays. The case, the scan chosen and the refusal."""
     case_id = _case(store)
     scan = tmp_path / "pink.jpg"
     scan.write_bytes(b"scan")
     drafts.save_draft(store, "enrollment_pink_card:c", {"step": 2}, case_id)
     before = _counts(store)
     with pytest.raises(UserError) as caught:
-        ui_wizards.commit_track(
-            store,
-            case_id,
-            _enrollment(scan, **{"document.pink_card.number": "12345"}),
-        )
+        ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
     assert caught.value.code == "error.invalid_input"
-    assert [i.severity.value for i in caught.value.issues] == ["error"]
     assert _counts(store) == before
     assert cases.get_case_file(store, case_id).tracks == ()
     assert drafts.load_draft(store, "enrollment_pink_card:c") is not None
+    return case_id, scan, caught.value
+
+
+def test_an_invalid_document_number_writes_nothing(store: Store, tmp_path: Path) -> None:
+    _case_id, _scan, refused = _refused(store, tmp_path, **{"document.pink_card.number": "12345"})
+    assert [i.severity.value for i in refused.issues] == ["error"]
+
+
+def test_a_fact_longer_than_the_server_accepts_is_refused_before_any_file_is_stored(
+    store: Store, tmp_path: Path
+) -> None:
+    """The employer's name as it would be stored (cleaned): refused at Finish, with the
+    issue naming it and its limit, before a scan is encrypted."""
+    case_id, scan, refused = _refused(store, tmp_path, **{"employer.name": " " + "ไร่" * 67 + " "})
+    (found,) = refused.issues
+    assert (found.code, found.field) == ("value.too_long", "employer.name")
+    assert (found.params["limit"], found.params["length"]) == (200, 201)
+    assert not any(store.paths.attachments.rglob("*")), "no scan stored"
+    # exactly the limit, once cleaned, goes in
+    ui_wizards.commit_track(
+        store, case_id, _enrollment(scan, **{"employer.name": "  " + "ไร่" * 66 + "ๆๆ  "})
+    )
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.employer_name is not None
+    assert len(job.employer_name) == 200
 
 
 def test_an_unknown_case_writes_nothing(store: Store) -> None:
