@@ -15,8 +15,10 @@ How a file goes in:
 5. **Validation**, row by row: names NFC-cleaned and Zawgyi converted (the raw input is
    kept by the people service), Buddhist-Era dates converted, 13-digit IDs check-digit
    checked (an error for Thai-registry numbers, a warning for categories 0, 6, 7),
-   passport/CI/work-permit formats checked. A row with any error is not imported; every
-   problem is listed with its row number, column and coded reason.
+   passport/CI/work-permit formats checked, and every value measured as it will be
+   stored against what the sync server accepts (``value.too_long``: the detail, its
+   limit, the value's length). A row with any error is not imported; every problem is
+   listed with its row number, column and coded reason.
 6. **Duplicates.** A row whose document (kind + number) is already in the store, or whose
    name and birth date match a stored person, counts as *already present* and changes
    nothing; so does a repeat of an earlier row of the same file.
@@ -48,7 +50,7 @@ import sqlite_utils
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import ids, text
+from desktop.domain import ids, lengths, text
 from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text as translate
@@ -468,6 +470,7 @@ def validate_row(
     get = {k: (v or "").strip() for k, v in cells.items()}
 
     names: list[people.NameInput] = []
+    name_columns: list[str] = []  # the column of each name
     name_keys: list[tuple[str, str]] = []
     native = get.get("name", "")
     given = get.get("given_name", "")
@@ -494,6 +497,7 @@ def validate_row(
                 convert_zawgyi=result.was_zawgyi,
             )
         )
+        name_columns.append(field_name)
         name_keys.append((text.search_fold(result.text), ""))
     if not names:
         check.add("name", [issue("error.name_required", "name")])
@@ -510,6 +514,7 @@ def validate_row(
     nationality = _coded(get.get("nationality", ""), "nationality", check)
 
     documents: list[people.DocumentInput] = []
+    document_columns: list[str] = []  # the column of each document
     for field_name in DOCUMENT_FIELDS:
         raw = get.get(field_name, "")
         if not raw:
@@ -530,6 +535,7 @@ def validate_row(
             expires = parsed_exp.as_date() if parsed_exp else None
         issuing = nationality if kind in ("passport", "ci") else None
         documents.append(people.DocumentInput(kind, number, issuing, expires_on=expires))
+        document_columns.append(field_name)
 
     employer: EmployerRef | None = None
     account = ids.digits_only(get.get("employer_account", ""))
@@ -551,8 +557,6 @@ def validate_row(
         start = parsed_start.as_date() if parsed_start else None
     wage = _wage(get.get("wage", ""), check)
 
-    if check.has_errors:
-        return None, check.problems
     person = people.PersonInput(
         names=names,
         sex=sex,
@@ -562,17 +566,44 @@ def validate_row(
         address_th=text.clean(get["address_th"]) if get.get("address_th") else None,
         documents=documents,
     )
+    occupation = text.clean(get["occupation"]) if get.get("occupation") else None
+    # every value as it will be stored, against what the sync server accepts
+    for overlong in people.length_issues(person):
+        check.add(_column_of(overlong.field, name_columns, document_columns), [overlong])
+    if employer is not None:
+        check.add("employer_name", _too_long("employer", "name", employer.name or account))
+    check.add("occupation", _too_long("employment", "occupation", occupation))
+    if check.has_errors:
+        return None, check.problems
     plan = RowPlan(
         row=row,
         person=person,
         employer=employer,
         start_date=start,
         wage=wage,
-        occupation=text.clean(get["occupation"]) if get.get("occupation") else None,
+        occupation=occupation,
         document_keys=tuple((d.kind, d.number) for d in documents),
         name_keys=tuple((n, birth) for n, _ in name_keys) if birth else (),
     )
     return plan, check.problems
+
+
+def _column_of(where: str, names: Sequence[str], documents: Sequence[str]) -> str:
+    """The import field an issue of :func:`people.length_issues` came from: ``names.1.
+    full_name`` from the second name's column, ``documents.0.number`` from the first
+    document's, ``phone`` from ``phone``."""
+    group, _, rest = where.partition(".")
+    index, _, name = rest.partition(".")
+    if group == "names":
+        return name if name in ("given_name", "family_name") else names[int(index)]
+    if group == "documents":
+        return documents[int(index)]
+    return where
+
+
+def _too_long(entity: str, field_name: str, value: object) -> list[Issue]:
+    found = lengths.too_long(entity, field_name, value)
+    return [] if found is None else [found]
 
 
 def _coded(value: str, kind: str, check: _RowCheck) -> str | None:

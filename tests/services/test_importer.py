@@ -234,3 +234,47 @@ def test_every_person_has_their_documents_after_batches(store: Store, tmp_path: 
     with store.read() as session:
         with_docs = session.scalar(select(func.count(func.distinct(IdentityDocument.person_id))))
     assert with_docs == _count(store, Person) == 25
+
+
+def test_a_row_with_a_value_too_long_for_the_server_is_reported_and_the_others_go_in(
+    store: Store, tmp_path: Path
+) -> None:
+    """Each over-long cell is named by row and column with its limit, as the other row
+    problems are; that row writes nothing (no person, name or job), the others go in,
+    and a value exactly at its limit is one of them."""
+    header = "Name,Passport No,Phone,Address,Employer,Occupation\n"
+    rows = [
+        "Aung Kyaw,MA111111,0811111111,Mae Sot,Tak Farm,picker",
+        f"{'ก' * 201},MA222222,0822222222,{'ถนน' * 167},{'x' * 201},picker",
+        f"{'ก' * 200},MA333333,{'0' * 40},{'ถ' * 500},{'y' * 200},{'z' * 120}",
+        "Sok Dara,MA444444,0844444444,Mae Sot,Tak Farm,picker",
+    ]
+    report = _run(store, _write(tmp_path, header + "\n".join(rows) + "\n"))
+
+    assert (report.imported, report.rejected) == (3, 1)
+    found = [
+        (p.row, p.column, p.code, p.params["limit"], p.params["length"]) for p in report.errors
+    ]
+    assert found == [
+        (3, "Address", "value.too_long", 500, 501),
+        (3, "Name", "value.too_long", 200, 201),
+        (3, "Employer", "value.too_long", 200, 201),
+    ]
+    assert report.errors[1].message("en").startswith("Name: full name is too long")
+    assert report.errors[1].message("th").startswith("ชื่อ: ชื่อเต็ม ยาวเกินไป")
+    with store.read() as session:
+        numbers = set(session.scalars(select(IdentityDocument.number)))
+        assert session.scalar(select(func.count()).select_from(Employment)) == 3
+    assert numbers == {"MA111111", "MA333333", "MA444444"}
+    assert _count(store, Person) == 3
+
+
+def test_a_surname_too_long_is_named_in_its_own_column(store: Store, tmp_path: Path) -> None:
+    """The full name joins name and surname: both are too long, each in its own column."""
+    path = _write(tmp_path, f"Name,Surname,Passport No\nSok,{'ស' * 201},MA111111\n")
+    report = _run(store, path)
+    assert report.rejected == 1
+    assert [(p.column, p.params["length"]) for p in report.errors] == [
+        ("Name", 205),
+        ("Surname", 201),
+    ]
