@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.domain import ids, lengths, workflow
+from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
 from desktop.domain.validation import Issue, has_errors
@@ -181,6 +182,36 @@ class _FactRows:
     employment: dict[str, Any] | None = None  # its employer is the one above, if any
 
 
+# The detail of the store a person fact fills in: "employer.name" is the employer's name.
+_FACT_ENTITIES = {
+    "document": "identity_document",
+    "employer": "employer",
+    "employment": "employment",
+}
+
+
+def _parse_fact(target: str) -> tuple[str, str, str] | None:
+    """A fact's ``(group, document kind, field)``: ``document.pink_card.number`` is
+    ``("document", "pink_card", "number")``, ``employer.name`` ``("employer", "", "name")``;
+    None for a target that is none of these."""
+    parts = target.split(".")
+    if parts[0] == "document" and len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if parts[0] in ("employer", "employment") and len(parts) == 2:
+        return parts[0], "", parts[1]
+    return None
+
+
+def fact_field(target: str) -> tuple[str, str] | None:
+    """The synced ``(entity, field)`` a wizard field's fact fills in ("document.passport.
+    number" is an identity document's number), or None for a fact that is not stored so."""
+    parsed = _parse_fact(target)
+    if parsed is None:
+        return None
+    entity = _FACT_ENTITIES[parsed[0]]
+    return (entity, parsed[2]) if parsed[2] in ENTITIES[entity].fields else None
+
+
 def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
     """What the identity document and job facts of an enrollment will write, checked first.
 
@@ -192,15 +223,16 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
     employer: dict[str, Any] = {}
     employment: dict[str, Any] = {}
     for target, value in facts.items():
-        if value in (None, ""):
+        parsed = _parse_fact(target)
+        if parsed is None or value in (None, ""):
             continue
-        parts = target.split(".")
-        if parts[0] == "document" and len(parts) == 3:
-            documents.setdefault(parts[1], {})[parts[2]] = value
-        elif parts[0] == "employer" and len(parts) == 2:
-            employer[parts[1]] = value
-        elif parts[0] == "employment" and len(parts) == 2:
-            employment[parts[1]] = value
+        group, kind, name = parsed
+        if group == "document":
+            documents.setdefault(kind, {})[name] = value
+        elif group == "employer":
+            employer[name] = value
+        else:
+            employment[name] = value
     found: list[Issue] = []
     document_rows = []
     for kind, values in documents.items():

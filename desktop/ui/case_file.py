@@ -5,13 +5,17 @@ identity documents with history and scans, work (employment and contribution mon
 typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
 journey timeline. Every read and write runs through the operation helper; after a write
-the case file is read again.
+the case file is read again. An editor is emptied only once its write succeeded, so a
+refused name, number or note (one longer than the sync server accepts, say) stays there
+to be mended; one-line editors take no more than their detail holds
+(:func:`desktop.ui.limits.limit_to`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,7 @@ from desktop.ui.i18n import (
     issue_text,
     tr,
 )
+from desktop.ui.limits import limit_to
 from desktop.ui.models import Column, RowTableModel
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import label, load_specs
@@ -169,7 +174,7 @@ class CaseFileView(Retranslating):
             self.names_grid.addWidget(box, 0, column)
         self.details = QLabel()
         self.details.setWordWrap(True)
-        self.new_name = QLineEdit()
+        self.new_name = limit_to(QLineEdit(), "person_name", "full_name")
         self.new_name.setObjectName("new_name")
         self.new_name.textChanged.connect(self._name_typed)
         self.new_name_kind = QComboBox()
@@ -196,7 +201,7 @@ class CaseFileView(Retranslating):
         self.documents_view.setModel(self.documents_model)
         self.documents_view.horizontalHeader().setStretchLastSection(True)
         self.doc_kind = QComboBox()
-        self.doc_number = QLineEdit()
+        self.doc_number = limit_to(QLineEdit(), "identity_document", "number")
         self.doc_number.setObjectName("doc_number")
         self.add_doc_button = QPushButton()
         self.add_doc_button.clicked.connect(self.add_document)
@@ -282,7 +287,8 @@ class CaseFileView(Retranslating):
         page = QWidget()
         self.notes_list = QListWidget()
         self.notes_list.setWordWrap(True)
-        self.note_edit = QPlainTextEdit()
+        self.note_edit = QPlainTextEdit()  # no limit here: add_note refuses a note too long
+        self.note_edit.setObjectName("note_edit")
         self.note_edit.setMaximumHeight(80)
         self.add_note_button = QPushButton()
         self.add_note_button.clicked.connect(self.add_note)
@@ -334,10 +340,18 @@ class CaseFileView(Retranslating):
     def _after_write(self, _result: object = None) -> None:
         self.reload()
 
-    def _write(self, fn: Any) -> None:
+    def _write(self, fn: Any, done: Callable[[], None] | None = None) -> None:
+        """Run the write ``fn``; once it succeeded, call ``done`` (empty the editor it came
+        from) and read the case file again. A refusal is shown and leaves the editor as is."""
+
+        def succeeded(result: object) -> None:
+            if done is not None:
+                done()
+            self._after_write(result)
+
         self.ctx.ops.run(
             fn,
-            on_success=self._after_write,
+            on_success=succeeded,
             on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
             write=True,
         )
@@ -366,8 +380,7 @@ class CaseFileView(Retranslating):
             value, kind=str(self.new_name_kind.currentData() or "native"), convert_zawgyi=convert
         )
         store, person_id = self.ctx.store, self.case.person.id
-        self.new_name.clear()
-        self._write(lambda: people.add_name(store, person_id, name))
+        self._write(lambda: people.add_name(store, person_id, name), self.new_name.clear)
 
     def add_document(self) -> None:
         if self.case is None:
@@ -380,8 +393,7 @@ class CaseFileView(Retranslating):
             return
         store, person_id = self.ctx.store, self.case.person.id
         doc = people.DocumentInput(kind=kind, number=number)
-        self.doc_number.clear()
-        self._write(lambda: people.add_document(store, person_id, doc))
+        self._write(lambda: people.add_document(store, person_id, doc), self.doc_number.clear)
 
     def _attach_scan(self) -> None:
         if self.case is None:
@@ -502,8 +514,7 @@ class CaseFileView(Retranslating):
             self.ctx.dialogs.error(tr("error.note_empty"))
             return
         store, case_id = self.ctx.store, self.case.id
-        self.note_edit.clear()
-        self._write(lambda: cases.add_note(store, case_id, body))
+        self._write(lambda: cases.add_note(store, case_id, body), self.note_edit.clear)
 
     def _start_wizard(self) -> None:
         if self.case is not None and self.workflow_box.currentData():

@@ -3,7 +3,9 @@
 Validation runs before anything is written: names required, the document number by its
 kind, dates typed in CE (a Buddhist Era year is caught and the CE year suggested), birth
 and arrival not in the future. Zawgyi-encoded Burmese is detected and, if the caseworker
-agrees, converted to Unicode.
+agrees, converted to Unicode. The one-line editors of synced details take no more than
+the sync server accepts (:func:`desktop.ui.limits.limit_to`); a name that grows past it
+when converted from Zawgyi is refused by the service, its issue shown with the others.
 """
 
 from __future__ import annotations
@@ -28,9 +30,18 @@ from desktop.domain.validation import Issue, Severity, issue
 from desktop.services import people, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import current, issue_text, tr
+from desktop.ui.limits import limit_to
 
 DOCUMENT_KINDS = ("pink_card", "passport", "certificate_of_identity", "thai_id")
 NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
+# The synced detail each one-line editor fills in (dates are not text of a length).
+DETAILS = {
+    "name_native": ("person_name", "full_name"),
+    "name_passport": ("person_name", "full_name"),
+    "name_thai": ("person_name", "full_name"),
+    "doc_number": ("identity_document", "number"),
+    "phone": ("person", "phone"),
+}
 
 
 class NewCaseDialog(QDialog):
@@ -75,6 +86,8 @@ class NewCaseDialog(QDialog):
     def _line(self, form: QFormLayout, name: str) -> None:
         edit = QLineEdit()
         edit.setObjectName(name)
+        if name in DETAILS:
+            limit_to(edit, *DETAILS[name])
         self.fields[name] = edit
         self._row(form, name, edit)
 

@@ -40,6 +40,7 @@ from desktop.services import cases, drafts, ui_queries, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
+from desktop.ui.limits import limit_to
 from desktop.ui.workflow_specs import (
     DocumentSpec,
     FieldSpec,
@@ -80,6 +81,11 @@ class StepPage(QWizardPage):
                 editor.setMaximumHeight(90)
             else:
                 editor = QLineEdit()
+                detail = ui_wizards.fact_field(spec.maps) if spec.maps else None
+                if detail is not None and spec.validator is None:
+                    # as typed is as stored, but for spaces; a number typed with dashes
+                    # is longer than the digits kept, so its validator judges it instead
+                    limit_to(editor, *detail)
             editor.setObjectName(f"field_{spec.name}")
             label = QLabel()
             self.labels[spec.name] = label

@@ -269,3 +269,18 @@ def test_a_step_whose_forms_are_unprinted_is_committed_in_progress(store: Store)
         ("registration", "in_progress"),  # SSO 1-03 not printed yet
         ("sso_card", "not_started"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "detail"),
+    [
+        ("employer.name", ("employer", "name")),
+        ("document.passport.number", ("identity_document", "number")),
+        ("employment.occupation", ("employment", "occupation")),
+        ("employer.nickname", None),  # not a field of the store
+        ("event_date", None),
+        ("document.number", None),
+    ],
+)
+def test_the_detail_a_wizard_fact_fills_in(target: str, detail: tuple[str, str] | None) -> None:
+    assert ui_wizards.fact_field(target) == detail

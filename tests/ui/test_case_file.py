@@ -1,5 +1,6 @@
 """The case file (desktop/ui/case_file.py): the track panel says which forms a track still
-waits on, in the current language, until they are printed."""
+waits on, in the current language, until they are printed; a note too long for the sync
+server is refused and kept in its editor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from desktop.models.store import Store
 from desktop.services import cases, people, printing, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
+from tests.fakes import FakeDialogs
 
 
 def _claim(store: Store) -> str:
@@ -50,3 +52,42 @@ def test_the_track_panel_lists_the_forms_still_to_print(
     shown = _load(qtbot, view, case_id)
     assert "แบบฟอร์มที่ยังต้องพิมพ์" not in shown
     assert cases.get_case_file(store, case_id).tracks[0].steps[0].state == "ready"
+
+
+def test_a_note_too_long_is_refused_with_its_limit_and_stays_to_be_shortened(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """A note has no one-line editor to cut it: Add refuses it, naming the detail and how
+    much it holds, writes nothing, and leaves every word in the editor; shortened, it goes."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    case_id = _claim(store)
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    _load(qtbot, view, case_id)
+    view.tabs.setCurrentIndex(4)  # notes
+    said = "ลูกจ้างแจ้งว่า "  # "the worker says"
+    long_note = said + "ก" * (10_001 - len(said))
+    QGuiApplication.clipboard().setText(long_note)
+    view.note_edit.setFocus()
+    qtbot.keyClick(view.note_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert view.note_edit.toPlainText() == long_note
+
+    view.add_note()
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
+    assert dialogs.errors == [
+        "Some fields are not valid; nothing was saved.\n"
+        "Note: text is too long: it holds at most 10000 characters, and this has 10001."
+        " Shorten it."
+    ]
+    assert view.note_edit.toPlainText() == long_note
+    assert cases.get_case_file(store, case_id).notes == ()
+
+    view.note_edit.setPlainText(long_note[:-1])
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.add_note()
+    assert view.note_edit.toPlainText() == ""
+    (note,) = cases.get_case_file(store, case_id).notes
+    assert note.body == long_note[:-1]

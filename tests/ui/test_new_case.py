@@ -86,3 +86,44 @@ def test_no_name_is_refused(qtbot: QtBot, ctx: AppContext, dialogs: FakeDialogs)
     data, found = dialog.validate()
     assert data is None
     assert [i.code for i in found] == ["error.name_required"]
+
+
+def test_a_pasted_phone_is_cut_at_what_the_server_accepts(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    dialog = _dialog(qtbot, ctx)
+    dialog.show()
+    dialog.fields["name_native"].setText("Som")
+    pasted = "081 234 5678 / 089 876 5432 (wife), 02 123 4567 (work)"
+    QGuiApplication.clipboard().setText(pasted)
+    dialog.fields["phone"].setFocus()
+    qtbot.keyClick(dialog.fields["phone"], Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.fields["phone"].text() == pasted[:40]
+    with qtbot.waitSignal(dialog.created, timeout=10_000) as signal:
+        dialog.submit()
+    assert cases.get_case_file(store, signal.args[0]).person.phone == pasted[:40]
+
+
+def test_a_zawgyi_name_that_grows_past_the_limit_in_unicode_is_refused_with_a_message(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """199 characters typed in Zawgyi fit the editor; converted (as the caseworker agreed),
+    they are 249 in Unicode: the save is refused naming the detail and its limit, and
+    nothing is written."""
+    dialog = _dialog(qtbot, ctx)
+    typed = " ".join(["အဂၤလိပ္"] * 25)
+    dialog.fields["name_native"].setText(typed)
+    assert dialog.fields["name_native"].text() == typed
+    dialogs.confirm_answer = True
+    dialog.submit()
+    qtbot.waitUntil(lambda: "too long" in dialog.issues.text(), timeout=10_000)
+    assert dialog.issues.text() == (
+        "Some fields are not valid; nothing was saved.\n"
+        "Name: full name is too long: it holds at most 200 characters, and this has 249."
+        " Shorten it."
+    )
+    assert dialog.buttons.isEnabled()
+    assert cases.count_cases(store) == 0

@@ -19,6 +19,14 @@ from tests.ui.conftest import drain
 from tests.ui.test_printing_ui import FakePrintDialogs
 
 PINK = "001234567890" + str(thai_id_check_digit("001234567890"))
+# the identity step of an enrollment by pink card, filled in
+IDENTITY = {
+    "full_name": "NANG NANG",
+    "date_of_birth": "1995-04-02",
+    "nationality": "myanmar",
+    "pink_card_number": PINK,
+    "work_permit_number": "WP123456",
+}
 
 
 def _case(store: Store, *, female: bool = True) -> str:
@@ -83,14 +91,7 @@ def test_enrollment_through_the_pink_card_path(
 ) -> None:
     case_id = _case(store)
     wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
-    _fill(
-        wizard,
-        full_name="NANG NANG",
-        date_of_birth="1995-04-02",
-        nationality="myanmar",
-        pink_card_number=PINK,
-        work_permit_number="WP123456",
-    )
+    _fill(wizard, **IDENTITY)
     _next(qtbot, wizard)
     _fill(
         wizard,
@@ -344,3 +345,32 @@ def test_a_preview_closed_without_printing_leaves_the_step_in_progress(
         drain(qtbot, ctx)
     assert _step_state(store, case_id, "prepare_claim") == "in_progress"
     assert "forms.printed" not in {a for _w, a, _u in cases.audit_trail(store, [case_id])}
+
+
+def test_the_employers_name_takes_no_more_than_the_server_accepts(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The field fills in the employer's name (200 at most): a longer paste is cut there.
+    A number typed with dashes is longer than the digits kept, so its validator judges
+    it, and text kept only in the step's own data has no limit to keep."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QLineEdit
+
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", _case(store))
+    _fill(wizard, **IDENTITY)
+    _next(qtbot, wizard)
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    name = page.editors["employer_name"]
+    assert isinstance(name, QLineEdit)
+    QGuiApplication.clipboard().setText("ห้างหุ้นส่วนจำกัด " * 20)  # 360 characters
+    name.setFocus()
+    qtbot.keyClick(name, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert name.text() == ("ห้างหุ้นส่วนจำกัด " * 20)[:200]
+    unlimited = QLineEdit().maxLength()
+    assert page.editors["employer_account"].maxLength() == unlimited  # type: ignore[attr-defined]
+    wizard.back()
+    first = wizard.currentPage()
+    assert isinstance(first, StepPage)
+    assert first.editors["full_name"].maxLength() == unlimited  # type: ignore[attr-defined]
