@@ -54,7 +54,8 @@ How to read the tables: **field** is the name a change (or a key of a `*` row) u
 refused (errno 107), and a `*` row must hold it (left out counts as `null`);
 **max length** is the most characters (Unicode code points, as Python's `len` counts
 them, not UTF-16 units or bytes) a text value may have, or each item of a list,
-refused beyond it with errno 105 (`—`: no length limit of its own);
+refused beyond it with errno 105 (`—`: no length limit of its own; the app checks the
+same limits, counted the same way, when a caseworker saves: `desktop/domain/lengths.py`);
 **merge** is the field's merge class (see "Merge classes"); **notes** give the order of
 a `forward` field's states and the entity a `ref` field points at, when known.
 """
