@@ -131,11 +131,15 @@ def validate_person(data: PersonInput) -> list[Issue]:
 
 def length_issues(data: PersonInput) -> list[Issue]:
     """Values of ``data`` longer than the sync server accepts, as :func:`add_person` would
-    store them; fields ``phone``, ``names.<i>.full_name``, ``documents.<i>.number``..."""
+    store them; fields ``phone``, ``names.<i>.full_name``, ``documents.<i>.number``...
+
+    A name is measured by what is typed (:func:`_name_texts`); what the app derives from
+    it (script, honorific) is a short code of its own.
+    """
     found = lengths.length_issues("person", _person_values(data))
     for i, name in enumerate(data.names):
         if text.clean(name.full_name):
-            found += lengths.length_issues("person_name", _name_values(name), f"names.{i}.")
+            found += lengths.length_issues("person_name", _name_texts(name), f"names.{i}.")
     for i, doc in enumerate(data.documents):
         found += lengths.length_issues(
             "identity_document", _document_values(doc), f"documents.{i}."
@@ -192,8 +196,22 @@ def _name_row(person: Person, name: NameInput) -> PersonName:
 
 
 def _name_values(name: NameInput) -> dict[str, Any]:
-    """The fields of the name row written for ``name``: cleaned, converted from Zawgyi
-    when asked (the input kept in ``raw_input``), its honorific found."""
+    """The fields of the name row written for ``name``: its texts (:func:`_name_texts`),
+    its kind, and the script and honorific found in it."""
+    texts = _name_texts(name)
+    full = texts["full_name"]
+    honorific, _rest = names.split_honorific(full)
+    return {
+        **texts,
+        "script": str(text.dominant_script(full)),
+        "kind": name.kind,
+        "honorific": str(honorific) if honorific else None,
+    }
+
+
+def _name_texts(name: NameInput) -> dict[str, Any]:
+    """The texts of the name row written for ``name``, cleaned: its full name, converted
+    from Zawgyi when asked (the input then kept in ``raw_input``), given and family name."""
     raw = name.full_name
     full = text.clean(raw)
     raw_kept: list[str] | None = None
@@ -202,14 +220,10 @@ def _name_values(name: NameInput) -> dict[str, Any]:
         if converted.was_zawgyi and converted.text != full:
             full = text.clean(converted.text)
             raw_kept = [raw]
-    honorific, _rest = names.split_honorific(full)
     return {
         "full_name": full,
-        "script": str(text.dominant_script(full)),
-        "kind": name.kind,
         "given_name": text.clean(name.given_name) if name.given_name else None,
         "family_name": text.clean(name.family_name) if name.family_name else None,
-        "honorific": str(honorific) if honorific else None,
         "raw_input": raw_kept,
     }
 
@@ -236,7 +250,7 @@ def _document_values(doc: DocumentInput) -> dict[str, Any]:
 def add_name(store: Store, person_id: str, name: NameInput) -> str:
     """Add a name to a person; one longer than the sync server accepts (after cleaning and
     any Zawgyi conversion) is ``error.invalid_input`` with its ``value.too_long`` issue."""
-    found = lengths.length_issues("person_name", _name_values(name))
+    found = lengths.length_issues("person_name", _name_texts(name))
     if found:
         raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
