@@ -1073,7 +1073,10 @@ def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:
     who sets up the app and works offline before the first connection records people
     there, and the server would refuse every one of them (errno 120) for an account of
     another office. Only rows whose insert still waits in the outbox move: the server has
-    never seen them, so their office is rewritten in the row and in the waiting insert.
+    never seen them, so their office is rewritten in the row and in the waiting insert,
+    and in the row's creation event, which is never queued (every other device derives it
+    from the insert, in the new office): left behind, the first pull after registration
+    removed it as a row of an office the account does not have.
     """
     allowed = set(scope)
     moved: dict[str, list[str]] = {}
@@ -1084,12 +1087,23 @@ def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:
             entry.value = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
             moved.setdefault(entry.entity, []).append(entry.row_id)
     classes = synced_classes()
+    events = table_of(AuditEvent)
     for entity, row_ids in moved.items():
         cls = classes.get(entity)
         if cls is not None and "office" in table_of(cls).c:
             table = table_of(cls)
             session.execute(
                 update(table).where(table.c.id.in_(listed(row_ids))).values(office=office)
+            )
+        if entity != catalogue.AUDIT_ENTITY:  # audit events have no creation events
+            session.execute(
+                update(events)
+                .where(
+                    events.c.entity == entity,
+                    events.c.row_id.in_(listed(row_ids)),
+                    events.c.action == f"{entity}.created",
+                )
+                .values(office=office)
             )
     return sum(len(row_ids) for row_ids in moved.values())
 

@@ -527,3 +527,29 @@ def test_work_done_before_registration_moves_to_the_accounts_office(
             {"id": made.person_id},
         ).scalars()
         assert set(offices) == {"MS"}
+
+
+def test_work_done_before_registration_keeps_its_creation_events(
+    store: Store, server_app: Any
+) -> None:
+    """The creation events of rows made before registration are never queued (other
+    devices derive them), so moving the rows must move them too: left in TAK-01, the first
+    pull removed them as rows of an office the account does not have, and the laptop that
+    made the case no longer said who opened it, nor when."""
+    from desktop.models.entities import AuditEvent, Case
+    from desktop.services import cases, people
+    from sync.protocol import Role
+
+    _account(server_app, "moe", Role.CASEWORKER, ["MS"])
+    made = people.create_person(store, people.PersonInput(names=[people.NameInput("Aung")]))
+    case_id = cases.case_id_for(store, cases.open_case(store, made.person_id))
+
+    sync_view.register(store, "http://testserver", "moe", PASSWORD, "laptop", _factory(server_app))
+    summary = sync_view.run_sync(store, _factory(server_app))
+
+    assert (summary.ok, summary.failed, summary.removed_rows) == (True, 0, 0)
+    trail = cases.audit_trail(store, [case_id])
+    assert ("case.created", "moe") in {(action, user) for _at, action, user in trail}
+    with store.read() as session:
+        assert session.get(Case, case_id) is not None
+        assert set(session.scalars(select(AuditEvent.office))) == {"MS"}
