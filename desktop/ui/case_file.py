@@ -58,7 +58,7 @@ from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import label, load_specs
 
 NAME_KINDS = ("native", "passport", "thai", "alias")
-DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "certificate_of_identity", "work_permit")
+DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "ci", "work_permit")
 
 
 def document_columns() -> list[Column]:

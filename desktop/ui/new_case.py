@@ -32,7 +32,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.i18n import current, issue_text, tr
 from desktop.ui.limits import limit_to
 
-DOCUMENT_KINDS = ("pink_card", "passport", "certificate_of_identity", "thai_id")
+DOCUMENT_KINDS = ("pink_card", "passport", "ci", "thai_id")
 NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
 # The synced detail each one-line editor fills in (dates are not text of a length).
 DETAILS = {

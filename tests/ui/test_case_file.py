@@ -1,11 +1,13 @@
 """The case file (desktop/ui/case_file.py): the track panel says which forms a track still
 waits on, in the current language, until they are printed; a note too long for the sync
-server is refused and kept in its editor."""
+server is refused and kept in its editor; a document of every kind the Documents tab
+offers is added."""
 
 from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
+from desktop.domain import ids
 from desktop.models.store import Store
 from desktop.services import cases, people, printing, ui_wizards
 from desktop.ui.case_file import CaseFileView
@@ -91,3 +93,32 @@ def test_a_note_too_long_is_refused_with_its_limit_and_stays_to_be_shortened(
     assert view.note_edit.toPlainText() == ""
     (note,) = cases.get_case_file(store, case_id).notes
     assert note.body == long_note[:-1]
+
+
+def test_a_document_of_every_kind_offered_is_added(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Each kind in the Documents tab is one the number check knows: "certificate_of_identity"
+    was not (the kind is "ci"), so no CI could be added to a case file."""
+    first12 = "310000000001"
+    numbers = {
+        "pink_card": "0-0000-00001-12-1",
+        "passport": "MC1234567",
+        "thai_id": first12 + str(ids.thai_id_check_digit(first12)),
+        "ci": "CI 765432",
+        "work_permit": "WP 2567 001234",
+    }
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("Sok")]))
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    _load(qtbot, view, case_id)
+    offered = [view.doc_kind.itemData(i) for i in range(view.doc_kind.count())]
+    assert set(offered) == set(numbers)
+    for kind in offered:
+        view.doc_kind.setCurrentIndex(view.doc_kind.findData(kind))
+        view.doc_number.setText(numbers[kind])
+        with qtbot.waitSignal(view.loaded, timeout=10_000):
+            view.add_document()
+        assert view.doc_issues.text() == ""
+    stored = cases.get_case_file(store, case_id).person.documents
+    assert sorted(d.kind for d in stored) == sorted(numbers)

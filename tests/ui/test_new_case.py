@@ -127,3 +127,17 @@ def test_a_zawgyi_name_that_grows_past_the_limit_in_unicode_is_refused_with_a_me
     )
     assert dialog.buttons.isEnabled()
     assert cases.count_cases(store) == 0
+
+
+def test_a_certificate_of_identity_is_taken(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    """The form once offered the kind as "certificate_of_identity", a name the number
+    check does not know (it is "ci"): every CI holder's case was refused as "unknown kind
+    of document"."""
+    dialog = _dialog(qtbot, ctx)
+    qtbot.keyClicks(dialog.fields["name_passport"], "SOK CHANTHY")
+    dialog.doc_kind.setCurrentIndex(dialog.doc_kind.findData("ci"))
+    qtbot.keyClicks(dialog.fields["doc_number"], "CI 765432")
+    with qtbot.waitSignal(dialog.created, timeout=10_000) as signal:
+        dialog.submit()
+    case = cases.get_case_file(store, signal.args[0])
+    assert [(d.kind, d.number) for d in case.person.documents] == [("ci", "CI 765432")]
