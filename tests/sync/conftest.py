@@ -26,8 +26,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
+from desktop.domain import catalogue
+from desktop.models.entities import CLASS_BY_ENTITY
 from desktop.models.store import Store, create_store
 from desktop.services.sync import SyncService
 from sync.client.http import SyncClient
@@ -35,6 +37,7 @@ from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
 from sync.server.db import make_engine
+from sync.server.ingest import current_rows
 from sync.server.migrate import upgrade
 from tests.postgres import PostgresUnavailable, free_port, throwaway_postgres
 
@@ -293,3 +296,63 @@ def colleagues(server: Server, make_device: Any) -> tuple[Device, Device]:
     server.user("bob")
     server.user("cora", Role.COORDINATOR)
     return make_device(server, "ann"), make_device(server, "bob")
+
+
+def stored(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every synced table of ``store`` as stored (SQL, below the ORM), row by row in id
+    order, without ``version`` and ``updated_at`` (the server's and the device's own):
+    what two devices holding the same rows must hold byte for byte."""
+    found = {}
+    with store.read() as session:
+        for table in CLASS_BY_ENTITY:
+            rows = session.execute(text(f'SELECT * FROM "{table}" ORDER BY id')).mappings()
+            found[table] = [
+                tuple(v for k, v in row.items() if k not in ("version", "updated_at"))
+                for row in rows
+            ]
+    return found
+
+
+Rows = dict[tuple[str, str], dict[str, Any]]
+
+
+def wire_rows(store: Store) -> Rows:
+    """Every synced row of ``store`` as its wire values, tombstone included, by
+    (entity, id)."""
+    found: Rows = {}
+    with store.read() as session:
+        for entity, cls in CLASS_BY_ENTITY.items():
+            spec = catalogue.entity(entity)
+            for obj in session.scalars(select(cls)):
+                values = {
+                    name: catalogue.to_wire(f, getattr(obj, name))
+                    for name, f in spec.fields.items()
+                }
+                values[catalogue.TOMBSTONE_FIELD] = bool(obj.deleted)
+                found[(entity, obj.id)] = values
+    return found
+
+
+def agree_with_server(server: Server, stores: list[Store]) -> Rows:
+    """Check that every store holds exactly the server's rows and values, plus one derived
+    creation event per row the server holds (those never reach the server), the same on
+    every store; returns the server's rows."""
+    with server.engine.connect() as conn:
+        rows = current_rows(conn)
+    for values in rows.values():
+        values.setdefault(catalogue.TOMBSTONE_FIELD, False)
+    created = {key for key in rows if key[0] != catalogue.AUDIT_ENTITY}
+    events: list[Rows] = []
+    for number, store in enumerate(stores):
+        mine = wire_rows(store)
+        derived = {k: v for k, v in mine.items() if k not in rows}
+        assert all(catalogue.is_creation_event(v) for v in derived.values()), number
+        assert {(v["entity"], v["row_id"]) for v in derived.values()} == created
+        assert len(derived) == len(created), f"device {number}: one event per row"
+        events.append(derived)
+        assert set(mine) - set(derived) == set(rows), f"device {number} holds other rows"
+        for key, values in rows.items():
+            for name, value in mine[key].items():
+                assert values.get(name) == value, (number, key, name, value, values)
+    assert all(found == events[0] for found in events), "devices derived other events"
+    return rows

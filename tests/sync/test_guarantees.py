@@ -34,7 +34,15 @@ from sync.protocol import Errno, Role
 from sync.server import admin
 from sync.server.db import accounts, audit
 from sync.server.ingest import current_rows
-from tests.sync.conftest import Device, Server, colleagues, edit_row, new_person, new_row
+from tests.sync.conftest import (
+    Device,
+    Server,
+    colleagues,
+    edit_row,
+    new_person,
+    new_row,
+    stored,
+)
 
 
 def _get(device: Device, cls: Any, row_id: str) -> Any:
@@ -796,8 +804,6 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
     NULLs and JSON included, must be stored byte for byte as the ORM stored them on the
     first device. A name typed in Zawgyi keeps what was typed in a list (``raw_input``):
     the server once refused every such name as the wrong type."""
-    from sqlalchemy import text
-
     from desktop.models.entities import CLASS_BY_ENTITY
     from desktop.services import people
 
@@ -816,18 +822,7 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
     assert (summary.rejected, summary.failed) == (0, 0), summary.refused
     b.sync()
 
-    def stored(device: Device) -> dict[str, list[tuple[Any, ...]]]:
-        found = {}
-        with device.store.read() as session:
-            for table in CLASS_BY_ENTITY:
-                rows = session.execute(text(f'SELECT * FROM "{table}" ORDER BY id')).mappings()
-                found[table] = [
-                    tuple(v for k, v in row.items() if k not in ("version", "updated_at"))
-                    for row in rows
-                ]
-        return found
-
-    mine, theirs = stored(a), stored(b)
+    mine, theirs = stored(a.store), stored(b.store)
     assert all(mine[table] for table in CLASS_BY_ENTITY)
     assert theirs == mine
     with b.store.read() as session:

@@ -48,12 +48,12 @@ from desktop.services.sync import SyncService
 from sync.client.http import SyncClient
 from sync.server.app import Settings, create_app
 from sync.server.db import conflicts
-from sync.server.ingest import current_rows
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
     Device,
     Server,
+    agree_with_server,
     fresh_pg_database,
     make_store,
 )
@@ -314,43 +314,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                     return
             raise AssertionError("devices did not settle in six rounds")
 
-        def server_rows(self) -> dict[tuple[str, str], dict[str, Any]]:
-            with self.server.engine.connect() as conn:
-                return current_rows(conn)
-
-        def device_rows(self, store: Store) -> dict[tuple[str, str], dict[str, Any]]:
-            found: dict[tuple[str, str], dict[str, Any]] = {}
-            with store.read() as session:
-                for entity, cls in CLASSES.items():
-                    spec = catalogue.entity(entity)
-                    for obj in session.scalars(select(cls)):
-                        values = {
-                            name: catalogue.to_wire(f, getattr(obj, name))
-                            for name, f in spec.fields.items()
-                        }
-                        values[catalogue.TOMBSTONE_FIELD] = bool(obj.deleted)
-                        found[(entity, obj.id)] = values
-            return found
-
         def check(self) -> None:
-            server = self.server_rows()
-            for values in server.values():
-                values.setdefault(catalogue.TOMBSTONE_FIELD, False)
-            created = {key for key in server if key[0] != catalogue.AUDIT_ENTITY}
-            events: list[dict[tuple[str, str], dict[str, Any]]] = []
-            for number, store in enumerate(self.stores):
-                mine = self.device_rows(store)
-                # creation events are derived on every device, never stored on the server
-                derived = {k: v for k, v in mine.items() if k not in server}
-                assert all(catalogue.is_creation_event(v) for v in derived.values()), number
-                assert {(v["entity"], v["row_id"]) for v in derived.values()} == created
-                assert len(derived) == len(created), f"device {number}: one event per row"
-                events.append(derived)
-                assert set(mine) - set(derived) == set(server), f"device {number} holds other rows"
-                for key, values in server.items():
-                    for name, value in mine[key].items():
-                        assert values.get(name) == value, (number, key, name, value, values)
-            assert all(found == events[0] for found in events), "devices derived other events"
+            server = agree_with_server(self.server, self.stores)
             records = self.conflict_values()
             event("conflict records", len(records))
             event("dropped requests", sum(link.dropped for link in self.links))
