@@ -51,6 +51,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import ids, lengths, text
+from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text as translate
@@ -618,15 +619,9 @@ def _coded(value: str, kind: str, check: _RowCheck) -> str | None:
 def _wage(value: str, check: _RowCheck) -> decimal.Decimal | None:
     if not value:
         return None
-    cleaned = re.sub(r"[,\s฿]|บาท|baht|thb", "", arabic_digits(value).casefold())
-    try:
-        amount = decimal.Decimal(cleaned)
-    except decimal.InvalidOperation:
+    amount = parse_amount(value)
+    if amount is None:
         check.add("wage", [issue("import.wage_invalid", "wage", value=value)])
-        return None
-    if not amount.is_finite() or amount < 0:
-        check.add("wage", [issue("import.wage_invalid", "wage", value=value)])
-        return None
     return amount
 
 

@@ -9,7 +9,6 @@ from a payslip table, the status bar's sync counts, and unlocking or creating th
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from desktop.domain import deadlines, eligibility, workflow
+from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import YearMonth, be_to_ce_year
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, issue
@@ -402,7 +402,7 @@ def parse_payslip_table(
         if not cells:
             continue
         month = _month(cells[0])
-        wage = _wage(cells[1]) if len(cells) > 1 else None
+        wage = parse_amount(cells[1]) if len(cells) > 1 else None
         if month is None or wage is None:
             if number == 1 and month is None:
                 continue  # a header row
@@ -426,14 +426,6 @@ def _month(cell: str) -> str | None:
     if year >= 2400:
         year = be_to_ce_year(year, month)
     return f"{year:04d}-{month:02d}"
-
-
-def _wage(cell: str) -> decimal.Decimal | None:
-    try:
-        value = decimal.Decimal(cell.replace(",", "").replace("฿", "").strip())
-    except decimal.InvalidOperation:
-        return None
-    return value if value >= 0 else None
 
 
 # --- status bar -------------------------------------------------------------------------------

@@ -12,13 +12,13 @@ future"), ID numbers, money.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.domain import dates, ids, workflow
+from desktop.domain.amounts import parse_amount
 from desktop.domain.i18n import has
 from desktop.domain.validation import Issue, issue
 
@@ -155,11 +155,8 @@ def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list
             found = [*found, *dates.not_in_future(day, today, spec.name)]
         return (day.isoformat() if day else None), found
     if spec.type == "money":
-        try:
-            amount = decimal.Decimal(value.replace(",", ""))
-        except decimal.InvalidOperation:
-            return None, [issue("ui.wizard.bad_amount", spec.name)]
-        if amount < 0:
+        amount = parse_amount(value)
+        if amount is None:
             return None, [issue("ui.wizard.bad_amount", spec.name)]
         return str(amount), []
     if spec.type == "choice" and spec.choices and value not in spec.choices:

@@ -323,12 +323,14 @@ def test_payslip_bad_rows_are_reported_by_line_and_not_kept() -> None:
             "2025-04",  # no wage
             "",
             "hello\t9000",
+            "2025-05\tNaN",  # read by Decimal, no amount: once an uncaught error
+            "2025-06\tInfinity",  # once kept, then refused by the sync server
         ]
     )
     rows, found = ui_queries.parse_payslip_table(pasted)
     assert [r.month for r in rows] == ["2025-01"]
     assert [(i.code, i.field, i.params["line"]) for i in found] == [
-        ("ui.paste.bad_line", "contributions", n) for n in (2, 3, 4, 5, 7)
+        ("ui.paste.bad_line", "contributions", n) for n in (2, 3, 4, 5, 7, 8, 9)
     ]
 
 
