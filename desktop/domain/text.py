@@ -92,6 +92,12 @@ def clean(text: str) -> str:
     return _EDGE_JOINERS.sub("", value).strip()
 
 
+def clean_lines(text: str) -> str:
+    """Free text as written (a note, a step's remark): NFC, invisible and control characters
+    removed (a pasted NUL, which no server stores), its lines and spacing kept, trimmed."""
+    return _INVISIBLE.sub("", nfc(text)).strip()
+
+
 def script_of(char: str) -> Script | None:
     """The script of one character; None for digits, punctuation, spaces and marks-only blocks."""
     code = ord(char)

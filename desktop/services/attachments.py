@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from desktop.domain.errors import UserError
 from desktop.models.attachments import AttachmentStore, Progress
 from desktop.models.entities import Attachment, ChecklistItem
 from desktop.models.store import Store
-from sync.protocol import MAX_LIST_ITEMS
+from sync.protocol import MAX_LIST_ITEMS, safe_filename
 
 
 def blob_store(store: Store) -> AttachmentStore:
@@ -51,7 +52,7 @@ def add_attachment(
         row = Attachment(
             office=office,
             sha256=blob.sha256,
-            filename=source.name[:255],
+            filename=stored_name(source),
             mime=mimetypes.guess_type(source.name)[0],
             size=blob.size,
             case_id=case_id,
@@ -65,6 +66,15 @@ def add_attachment(
             item.attachment_ids = sorted({*(item.attachment_ids or []), row.id})
             item.status = "present"
         return row.id
+
+
+def stored_name(source: Path) -> str:
+    """The name an attachment row keeps for ``source``: its own, made one the sync server
+    takes (a bare name of at most 255 characters; not an Office lock file's leading "~",
+    no drive, no NUL), else "scan". The server refused the row of a scan named so."""
+    name = source.name.replace("\x00", "").replace("\\", "_").lstrip("~")
+    name = re.sub(r"^[A-Za-z]:", "", name)[:255]
+    return name if safe_filename(name) else "scan"
 
 
 def _check_room(store: Store, checklist_item_id: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from desktop.domain import lengths
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
-from desktop.domain.text import clean
+from desktop.domain.text import clean, clean_lines
 from desktop.models import case_numbers
 from desktop.models.entities import (
     Attachment,
@@ -662,7 +662,7 @@ def add_note(store: Store, case_id: str, body: str) -> str:
     text_ = clean(body)
     if not text_:
         raise UserError("error.note_empty")
-    kept = body.strip()  # as written, but for the blank lines around it
+    kept = clean_lines(body)  # as written, but for the blank lines around it
     found = lengths.too_long("note", "body", kept)
     if found is not None:
         raise UserError("error.invalid_input", issues=[found])

@@ -40,7 +40,7 @@ from desktop.models.entities import (
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services import printing
-from desktop.services.attachments import blob_store
+from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, new_track
 from desktop.services.people import PersonInput, create_person
 
@@ -86,7 +86,7 @@ def commit_track(
     files = [f for doc in data.documents for f in doc.files]
     for done, name in enumerate(files):
         blob = blob_store(store).put_file(Path(name))
-        blobs[name] = (blob.sha256, blob.size, Path(name).name[:255])
+        blobs[name] = (blob.sha256, blob.size, stored_name(Path(name)))
         if progress is not None:
             progress(done + 1, len(files))
     with store.session() as session:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.domain import dates, ids, workflow
+from desktop.domain import dates, ids, text, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.i18n import has
 from desktop.domain.validation import Issue, issue
@@ -144,7 +144,7 @@ def label(kind: str, key: str) -> str:
 
 def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list[Issue]]:
     """The typed value of one field (JSON-friendly) and its coded issues."""
-    value = raw.strip()
+    value = text.clean_lines(raw)
     if not value:
         if spec.required:
             return None, [issue("ui.wizard.required", spec.name)]

@@ -211,3 +211,12 @@ def test_an_unknown_step_state_is_a_clear_error(store: Store) -> None:
     assert caught.value.code == "error.bad_step_state"
     assert caught.value.params["state"] == "done"
     assert cases.get_case_file(store, number).tracks[0].steps[0].state == step.state
+
+
+def test_a_pasted_control_character_is_left_out_of_a_note_its_lines_kept(store: Store) -> None:
+    """A NUL pasted from a PDF once went into the note, and the sync server refused the
+    note for ever (notes are never edited)."""
+    number = cases.open_case(store, _person(store))
+    cases.add_note(store, number, "  line one\x00\n\n  line two\x07  \n")
+    (note,) = cases.get_case_file(store, number).notes
+    assert note.body == "line one\n\n  line two"

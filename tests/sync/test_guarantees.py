@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 
 from desktop.domain import catalogue, i18n
 from desktop.models.entities import (
+    Attachment,
     AuditEvent,
     Case,
     IdentityDocument,
@@ -828,6 +829,38 @@ def test_pulled_rows_are_stored_exactly_as_on_the_device_that_made_them(
     with b.store.read() as session:
         kept = session.scalars(select(PersonName.raw_input).where(PersonName.kind == "native"))
         assert ["ေမာင္ေမာင္"] in list(kept)
+
+
+def test_what_a_caseworker_pastes_or_attaches_is_sent_as_the_server_takes_it(
+    server: Server, make_device: Any, tmp_path: Any
+) -> None:
+    """A note with a NUL pasted in, a wizard remark with one, and a scan named as Office
+    names its lock files ("~$…"): each was stored as given and refused by the server, for
+    good (a document number with one is refused when typed). They are sent as cleaned
+    when saved."""
+    from desktop.services import attachments, cases, people
+    from desktop.ui.workflow_specs import FieldSpec, validate_field
+
+    ann, bob = colleagues(server, make_device)
+    made = people.create_person(
+        ann.store,
+        people.PersonInput(names=[people.NameInput("Aung Aung")]),
+    )
+    number = cases.open_case(ann.store, made.person_id)
+    cases.add_note(ann.store, number, "from the payslip:\x00 9,000")
+    scan = tmp_path / "~$payslip.jpg"
+    scan.write_bytes(b"\xff\xd8 a scan")
+    attachment = attachments.add_attachment(ann.store, scan, person_id=made.person_id)
+    remark, _found = validate_field(FieldSpec("remark"), "seen\x00 twice", dt.date(2026, 1, 5))
+    assert remark == "seen twice"
+
+    summary = ann.sync()
+
+    assert (summary.rejected, summary.failed) == (0, 0), summary.refused
+    bob.sync()
+    with bob.store.read() as session:
+        assert session.scalars(select(Note.body)).one() == "from the payslip: 9,000"
+    assert _get(bob, Attachment, attachment).filename == "$payslip.jpg"
 
 
 def test_a_device_that_cannot_read_a_pulled_value_says_so_and_loses_nothing(

@@ -18,7 +18,7 @@ def test_a_typed_wage_is_kept_as_the_amount_it_says() -> None:
 
 @pytest.mark.parametrize("typed", ["NaN", "Infinity", "-300", "fifteen thousand"])
 def test_what_is_no_amount_is_refused_as_one(typed: str) -> None:
-    """"NaN" once escaped as an uncaught error; "Infinity" was kept, and the sync server
+    """ "NaN" once escaped as an uncaught error; "Infinity" was kept, and the sync server
     refused the employment it went into."""
     value, found = validate_field(WAGE, typed, TODAY)
     assert value is None
