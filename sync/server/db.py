@@ -214,12 +214,13 @@ logged_creations = Table(
     PrimaryKeyConstraint("row_id", "entity"),
 )
 
-# What each device last sent for a ``forward`` field (a step's state), and at which seq:
-# what it saw when it made its next edit of that field, until it pulls (see
-# ``ingest._stepped_back``). A device's edits of one push are in memory; this keeps them
-# across pushes, so a push cut after one batch on a flaky link judges the rest the same.
-forward_sent = Table(
-    "forward_sent",
+# What each device last sent for a ``forward`` field (a step's state) or an object of a
+# ``review`` field (a step's data), and at which seq: what it saw when it made its next
+# edit of that field, until it pulls (``ingest._seen``). A device's edits of one push are
+# in memory; this keeps them across pushes, so a push cut after one batch on a flaky link
+# judges the rest the same.
+last_sent = Table(
+    "last_sent",
     metadata,
     Column("row_id", String(36), nullable=False),
     Column("entity", String(32), nullable=False),

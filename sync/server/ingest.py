@@ -65,9 +65,9 @@ from sync.server.db import (
     conflicts,
     dumps,
     field_state,
-    forward_sent,
     insert_many,
     insert_missing,
+    last_sent,
     loads,
     lock_counter,
     logged_creations,
@@ -378,10 +378,10 @@ class _Ingest:
         self.conflict_rows: list[dict[str, Any]] = []
         # rows whose deletion a conflict already questions in this batch (one is enough)
         self.deletions_questioned: set[tuple[str, str]] = set()
-        # (device, field) -> the value a device last sent for a ``forward`` field in this
-        # push, and its seq: what the device saw when it made its next edit of that field
-        # (see _stepped_back); kept in ``forward_sent`` for its later pushes
-        self.sent_forward: dict[tuple[str, tuple[str, str, str]], tuple[Any, int]] = {}
+        # (device, field) -> the value a device last sent for a step's state or data in
+        # this push, and its seq: what the device saw when it made its next edit of that
+        # field (see _seen); kept in ``last_sent`` for its later pushes
+        self.sent: dict[tuple[str, tuple[str, str, str]], tuple[Any, int]] = {}
 
     def load(self, row_ids: set[str]) -> None:
         """Take these rows' stored state as the transaction's starting point."""
@@ -552,7 +552,7 @@ class _Ingest:
             self.conn.execute(conflicts.insert(), self.conflict_rows)
         upsert(
             self.conn,
-            forward_sent,
+            last_sent,
             ["row_id", "entity", "field", "device_id"],
             [
                 {
@@ -563,7 +563,7 @@ class _Ingest:
                     "value": dumps(value),
                     "seq": seq,
                 }
-                for (device, (e, r, f)), (value, seq) in self.sent_forward.items()
+                for (device, (e, r, f)), (value, seq) in self.sent.items()
             ],
         )
         insert_missing(self.conn, attachment_offices, self._attachment_offices())
@@ -709,12 +709,15 @@ def _decide(
     result = mine
     conflict_id: str | None = None
     merge = field_spec(entity, field).merge
+    # a step's state or data: judged against what the device saw when it made the edit
+    remembered = merge is Merge.FORWARD or (merge is Merge.REVIEW and isinstance(value, dict))
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
-            result, other = _settle(merge, current, mine)
+            seen = _seen(ingest, caller.device_id, key, change.base_version) if remembered else None
+            result, other = _settle(merge, current, mine, seen)
             if merge is Merge.FORWARD:
-                other = _stepped_back(ingest, caller, change, key, current, mine, result)
+                other = _stepped_back(current, mine, result, seen)
             if result is mine and current.value == value:
                 # Both devices wrote the same value: keep it owned by the other device
                 # (newest stamp), so this device's next queued edit, made without seeing
@@ -725,32 +728,23 @@ def _decide(
             elif other is not None and current.value != value:
                 where = value if field == "office" else office
                 conflict_id = ingest.conflict(key, seq, where, result, other)
-    if merge is Merge.FORWARD:
+    if remembered:
         # what this device saw when it made its next edit of the field, until it pulls
-        ingest.sent_forward[(caller.device_id, key)] = (value, seq)
+        ingest.sent[(caller.device_id, key)] = (value, seq)
     return result.at(seq), conflict_id
 
 
-def _stepped_back(
-    ingest: _Ingest,
-    caller: Caller,
-    change: Edit,
-    key: tuple[str, str, str],
-    current: _State,
-    mine: _State,
-    result: _State,
-) -> _State | None:
+def _stepped_back(current: _State, mine: _State, result: _State, seen: Any) -> _State | None:
     """The side a conflict record keeps when two concurrent edits of a ``forward`` field
     settled on the later state and one of them had moved the field *back* from what the
-    pushing device saw: a step reopened on purpose, which the later state overrode.
+    pushing device saw (``seen``, :func:`_seen`): a step reopened on purpose, which the
+    later state overrode.
 
     A stale edit (a state behind one its device never saw) settles silently, as before;
     a deliberate step back (``cases.reopen_step``) no longer vanishes without a trace.
-    What the device saw is what it last sent for the field, in this push or an earlier
-    one it has not pulled since (``forward_sent``), else the field's value at the change's
-    base version. The settled value is the same either way.
+    The settled value is the same either way.
     """
-    floor = _rank(_seen(ingest, caller.device_id, key, change.base_version))
+    floor = _rank(seen)
     loser = current if result.value == mine.value else mine
     if loser.value == result.value or _rank(loser.value) >= floor:
         return None
@@ -758,22 +752,28 @@ def _stepped_back(
 
 
 def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
-    """The value of a ``forward`` field a device saw when it made an edit based on
-    ``base_version``: what it last sent for the field after that version, else the log's."""
-    sent = ingest.sent_forward.get((device_id, key))
+    """The value of a field a device saw when it made an edit based on ``base_version``:
+    what it last sent for the field after that version, in this push or an earlier one it
+    has not pulled since (``last_sent``; a step's state or data), else its own insert of
+    the row if it has not pulled it back, else the log's value at that version."""
+    entity, row_id, field = key
+    sent = ingest.sent.get((device_id, key))
     if sent is None:
-        entity, row_id, field = key
         found = ingest.conn.execute(
-            select(forward_sent.c.value, forward_sent.c.seq).where(
-                forward_sent.c.row_id == row_id,
-                forward_sent.c.entity == entity,
-                forward_sent.c.field == field,
-                forward_sent.c.device_id == device_id,
+            select(last_sent.c.value, last_sent.c.seq).where(
+                last_sent.c.row_id == row_id,
+                last_sent.c.entity == entity,
+                last_sent.c.field == field,
+                last_sent.c.device_id == device_id,
             )
         ).first()
         sent = (loads(found.value), found.seq) if found is not None else None
     if sent is not None and sent[1] > base_version:
         return sent[0]
+    row = ingest.whole_row(entity, row_id)
+    if row is not None and row.seq > base_version and row.device_id == device_id:
+        # the device's own insert, which it has not pulled back: that is what it saw
+        return _row_fields(entity, row.value).get(field)
     return _value_at(ingest.conn, key, base_version)
 
 
@@ -921,9 +921,12 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
     return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
 
 
-def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, _State | None]:
+def _settle(
+    merge: Merge, current: _State, mine: _State, seen: Any = None
+) -> tuple[_State, _State | None]:
     """The value two concurrent edits of one field settle on, and the other side a conflict
-    record keeps for a coordinator (None when nothing needs surfacing)."""
+    record keeps for a coordinator (None when nothing needs surfacing). ``seen``: what the
+    pushing device saw when it made its edit (objects of ``review`` fields use it)."""
     mine_newer = mine.hlc > current.hlc
     if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
         union = list(dict.fromkeys([*current.value, *mine.value]))
@@ -933,7 +936,7 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, _State
         # of replacing the union as if it were that device's own earlier value.
         return _State(union, newest.hlc, 0, SERVER_DEVICE, mine.user_id), None
     if merge is Merge.REVIEW and isinstance(current.value, dict) and isinstance(mine.value, dict):
-        return _settle_keys(current, mine, mine_newer)
+        return _settle_keys(current, mine, mine_newer, seen)
     if merge is Merge.FORWARD:
         old_rank, new_rank = _rank(current.value), _rank(mine.value)
         take_mine = new_rank > old_rank or (new_rank == old_rank and mine_newer)
@@ -946,27 +949,49 @@ def _settle(merge: Merge, current: _State, mine: _State) -> tuple[_State, _State
     return winner, loser if merge in (Merge.REVIEW, Merge.SET) else None
 
 
-def _settle_keys(current: _State, mine: _State, mine_newer: bool) -> tuple[_State, _State | None]:
-    """Two concurrent edits of an object (a step's data) settle key by key: a key only one
-    side holds, or both hold alike, is kept; a key they hold differently takes the newer
-    stamp's value and surfaces, the conflict's other side differing from the applied one
-    at those keys alone. Devices only ever add or change keys, so the union loses nobody's
-    entry: two caseworkers filling different parts of one step no longer hide each other's
-    work behind a conflict (docs/sync-protocol.md §8)."""
+def _settle_keys(
+    current: _State, mine: _State, mine_newer: bool, seen: Any
+) -> tuple[_State, _State | None]:
+    """Two concurrent edits of an object (a step's data) settle key by key, against what
+    the pushing device saw (``seen``): a three-way merge.
+
+    A key only one side holds, or both hold alike, is kept. A key the two hold differently
+    takes the value of the side that changed it: one side still holding what the pushing
+    device saw did not change it, so a stale copy never overrides a colleague's
+    correction. A key both changed takes the newer stamp's value and surfaces: the
+    conflict's other side differs from the applied one at those keys alone. Devices only
+    ever add or change keys, so the union loses nobody's entry (docs/sync-protocol.md §5).
+    """
+    base = seen if isinstance(seen, dict) else {}
     newer, older = (mine, current) if mine_newer else (current, mine)
     merged = {**older.value, **newer.value}
-    if merged == newer.value:
-        applied = newer  # nothing of the older side is missing: the newer edit stands as made
+    contested: dict[str, Any] = {}
+    for name in older.value.keys() & newer.value.keys():
+        if older.value[name] == newer.value[name]:
+            continue
+        was = base.get(name, _UNSET)
+        if mine.value[name] == was:  # the pushing device did not change it
+            merged[name] = current.value[name]
+        elif current.value[name] == was:  # nobody else changed it since the device saw it
+            merged[name] = mine.value[name]
+        else:
+            contested[name] = older.value[name]
+    if merged == mine.value:
+        applied = mine
+    elif merged == current.value:
+        applied = current
     else:
         # The union is nobody's own edit: owned by the server (as a set field's union), so
         # either device's next queued edit, made without seeing the other's keys, is merged
         # again instead of replacing the union.
         applied = _State(merged, newer.hlc, 0, SERVER_DEVICE, newer.user_id)
-    contested = {k: v for k, v in older.value.items() if k in newer.value and newer.value[k] != v}
     if not contested:
         return applied, None
     other = _State({**merged, **contested}, older.hlc, 0, older.device_id, older.user_id)
     return applied, other
+
+
+_UNSET = object()  # a key the device did not see at all
 
 
 def _side_json(state: _State) -> str:

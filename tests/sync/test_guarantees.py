@@ -433,6 +433,34 @@ def test_step_data_entry_set_differently_leaves_a_conflict_on_that_entry_alone(
     assert _get(a, Step, step_id).data == _get(b, Step, step_id).data == flipped
 
 
+@pytest.mark.parametrize("cut", [False, True], ids=["one push", "cut between batches"])
+def test_a_stale_copy_of_a_step_entry_never_overrides_a_colleagues_correction(
+    server: Server, make_device: Any, cut: bool
+) -> None:
+    """Ann corrects the bank account of a claim. Bob, offline, saves the same step twice
+    (his copy still holding the old account) to add the hospital and then the days. His
+    later stamps once won the account back for the old one, with two conflict records
+    saying opposite things; now the entry he did not change gives way to Ann's, with no
+    conflict, and both his entries stand, whether his saves went in one push or two."""
+    a, b = colleagues(server, make_device)
+    step_id = _new_step(a, data={"bank_account": "111-1-11111-1"})
+    a.sync()
+    b.sync()
+    _fill(a, step_id, bank_account="222-2-22222-2")  # the correction
+    a.sync()
+    _fill(b, step_id, hospital="Tak")
+    _fill(b, step_id, days="3")
+    if cut:
+        b.service.batch_size = 1
+
+    assert b.sync().conflicts == 0
+
+    a.sync()
+    in_force = {"bank_account": "222-2-22222-2", "hospital": "Tak", "days": "3"}
+    assert _get(a, Step, step_id).data == _get(b, Step, step_id).data == in_force
+    assert server.device("cora").conflicts("open") == []
+
+
 def test_set_field_merges_as_union(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")

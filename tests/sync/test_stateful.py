@@ -134,6 +134,9 @@ class Edit:
     value: Any
     hlc: str
     step: int
+    # a step's data: the entries this edit changed (the others it holds as its device had
+    # them, which give way to another device's change: docs/sync-protocol.md §5)
+    changed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -236,10 +239,13 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             store = self.stores[device]
             with store.read() as session:
                 before = session.scalar(select(OutboxEntry.seq).order_by(OutboxEntry.seq.desc()))
+            changed: frozenset[str] = frozenset()
             with store.session() as session:
                 row_obj = session.get(CLASSES[target.entity], row_id)
                 if target.field == "data":  # entries are added, as the step wizards do
-                    value = {**(row_obj.data or {}), **value}
+                    had = row_obj.data or {}
+                    changed = frozenset(k for k, v in value.items() if had.get(k) != v)
+                    value = {**had, **value}
                 setattr(row_obj, target.field, value)
             self.clock += 1
             with store.read() as session:
@@ -262,6 +268,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                         json.loads(entry.value),
                         entry.hlc,
                         self.clock,
+                        changed,
                     )
                 )
 
@@ -386,18 +393,23 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                     for e in frontier:
                         assert set(e.value) <= set(final), (key, final, frontier)
                 elif merge is Merge.REVIEW and isinstance(final, dict):
-                    # key by key: every entry of the last edits is in force or in a conflict
+                    # key by key: every entry the last edits changed is in force or in a
+                    # conflict (one an edit held as its device had it gives way)
                     sides = objects.get(key, [])
                     for e in frontier:
                         # devices only add entries, so none disappears from the union
                         assert set(e.value) <= set(final), (key, final, frontier)
-                        for name, value in e.value.items():
+                        for name in e.changed:
+                            value = e.value[name]
                             assert final.get(name) == value or any(
                                 side.get(name) == value for side in sides
                             ), (key, name, final, frontier, sides)
                     disputed = any(
                         e.device != o.device
-                        and any(o.value.get(name, v) != v for name, v in e.value.items())
+                        and any(
+                            name in o.changed and o.value[name] != e.value[name]
+                            for name in e.changed
+                        )
                         for e in frontier
                         for o in frontier
                     )

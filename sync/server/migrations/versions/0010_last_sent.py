@@ -1,9 +1,10 @@
-"""forward_sent: what each device last sent for a step's state, kept across pushes
+"""last_sent: what each device last sent for a step's state or data, kept across pushes
 
-A step reopened on purpose and overridden by a concurrent edit leaves a conflict record
-when the server knows what the reopening device saw. Within one push it did; a push cut
-after one batch forgot it, and the reopen vanished without a trace. Empty at upgrade:
-edits pushed before it are judged as before.
+A concurrent edit of a step's state or data is judged against what the pushing device
+had seen: a step reopened on purpose leaves a conflict record, and an entry of a step's
+data the device did not change does not override a colleague's correction. Within one
+push the server knew what the device had sent before; a push cut after one batch forgot
+it. Empty at upgrade: edits pushed before it are judged by the log, as before.
 
 Revision ID: 0010
 Revises: 0009
@@ -23,7 +24,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "forward_sent",
+        "last_sent",
         sa.Column("row_id", sa.String(36), nullable=False),
         sa.Column("entity", sa.String(32), nullable=False),
         sa.Column("field", sa.String(64), nullable=False),
@@ -35,4 +36,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("forward_sent")
+    op.drop_table("last_sent")
