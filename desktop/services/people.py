@@ -234,9 +234,7 @@ def _document_row(person: Person, doc: DocumentInput) -> IdentityDocument:
 
 def _document_values(doc: DocumentInput) -> dict[str, Any]:
     """The fields of the document row written for ``doc``, its number normalised."""
-    number = doc.number.strip().upper()
-    if doc.kind in ("thai_id", "pink_card", "sso_number"):
-        number = ids.digits_only(number)
+    number = ids.normalise_document_number(doc.number)  # as the importer stores it
     return {
         "kind": doc.kind,
         "number": number,

@@ -238,11 +238,9 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
     for kind, values in documents.items():
         number = str(values.get("number", ""))
         found += ids.validate_document_number(kind, number)
-        if kind in ids.THIRTEEN_DIGIT_KINDS:
-            number = ids.digits_only(number)
         row = {
             "kind": kind,
-            "number": number.strip().upper(),
+            "number": ids.normalise_document_number(number),  # as the importer stores it
             "issued_on": _date(values.get("issued_on")),
             "expires_on": _date(values.get("expires_on")),
             "status": "current",

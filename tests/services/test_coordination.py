@@ -518,3 +518,17 @@ def test_the_two_cases_a_person_merge_leaves_are_offered_and_merged(
 def _first_case(store: Store, person_id: str) -> str:
     with store.read() as session:
         return session.scalars(select(Case.id).where(Case.person_id == person_id)).first()
+
+
+def test_a_passport_typed_with_spaces_pairs_with_the_same_one_imported_without(
+    store: Store,
+) -> None:
+    """The forms kept a number as typed ("ma 123 4567"), the importer stored it as the
+    domain says numbers are stored ("MA1234567"): the same passport never paired."""
+    typed = make_person(store, "Aung Aung", "1990-01-02", "ma 123-4567")
+    imported = make_person(store, "Aung Aung Oo", "1991-05-05", "MA1234567")
+
+    [pair] = coordination.duplicate_people(store)
+
+    assert (pair.reason, pair.detail) == ("document", "passport:MA1234567")
+    assert {pair.first.person_id, pair.second.person_id} == {typed, imported}
