@@ -714,8 +714,12 @@ def _decide(
     if current is not None:
         concurrent = current.seq > change.base_version and current.device_id != caller.device_id
         if concurrent:
-            seen = _seen(ingest, caller.device_id, key, change.base_version) if remembered else None
-            result, other = _settle(merge, current, mine, seen)
+            seen = base = None
+            if remembered:
+                seen = _seen(ingest, caller.device_id, key, change.base_version)
+                if merge is Merge.REVIEW:
+                    base = _base(ingest, caller.device_id, key, change.base_version)
+            result, other = _settle(merge, current, mine, seen, base)
             if merge is Merge.FORWARD:
                 other = _stepped_back(current, mine, result, seen)
             if result is mine and current.value == value:
@@ -754,8 +758,7 @@ def _stepped_back(current: _State, mine: _State, result: _State, seen: Any) -> _
 def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
     """The value of a field a device saw when it made an edit based on ``base_version``:
     what it last sent for the field after that version, in this push or an earlier one it
-    has not pulled since (``last_sent``; a step's state or data), else its own insert of
-    the row if it has not pulled it back, else the log's value at that version."""
+    has not pulled since (``last_sent``; a step's state or data), else :func:`_base`."""
     entity, row_id, field = key
     sent = ingest.sent.get((device_id, key))
     if sent is None:
@@ -770,9 +773,16 @@ def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_versi
         sent = (loads(found.value), found.seq) if found is not None else None
     if sent is not None and sent[1] > base_version:
         return sent[0]
+    return _base(ingest, device_id, key, base_version)
+
+
+def _base(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
+    """The value the server held for a field when a device's edit began from
+    ``base_version``: the device's own insert of the row if it has not pulled it back,
+    else the log's value at that version (whatever the device sent since aside)."""
+    entity, row_id, field = key
     row = ingest.whole_row(entity, row_id)
     if row is not None and row.seq > base_version and row.device_id == device_id:
-        # the device's own insert, which it has not pulled back: that is what it saw
         return _row_fields(entity, row.value).get(field)
     return _value_at(ingest.conn, key, base_version)
 
@@ -922,11 +932,12 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
 
 
 def _settle(
-    merge: Merge, current: _State, mine: _State, seen: Any = None
+    merge: Merge, current: _State, mine: _State, seen: Any = None, base: Any = None
 ) -> tuple[_State, _State | None]:
     """The value two concurrent edits of one field settle on, and the other side a conflict
-    record keeps for a coordinator (None when nothing needs surfacing). ``seen``: what the
-    pushing device saw when it made its edit (objects of ``review`` fields use it)."""
+    record keeps for a coordinator (None when nothing needs surfacing). ``seen`` and
+    ``base``: what the pushing device saw when it made its edit (:func:`_seen`) and what
+    the server held when it began (:func:`_base`); objects of ``review`` fields use them."""
     mine_newer = mine.hlc > current.hlc
     if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
         union = list(dict.fromkeys([*current.value, *mine.value]))
@@ -936,7 +947,7 @@ def _settle(
         # of replacing the union as if it were that device's own earlier value.
         return _State(union, newest.hlc, 0, SERVER_DEVICE, mine.user_id), None
     if merge is Merge.REVIEW and isinstance(current.value, dict) and isinstance(mine.value, dict):
-        return _settle_keys(current, mine, mine_newer, seen)
+        return _settle_keys(current, mine, mine_newer, seen, base)
     if merge is Merge.FORWARD:
         old_rank, new_rank = _rank(current.value), _rank(mine.value)
         take_mine = new_rank > old_rank or (new_rank == old_rank and mine_newer)
@@ -950,29 +961,31 @@ def _settle(
 
 
 def _settle_keys(
-    current: _State, mine: _State, mine_newer: bool, seen: Any
+    current: _State, mine: _State, mine_newer: bool, seen: Any, base: Any
 ) -> tuple[_State, _State | None]:
-    """Two concurrent edits of an object (a step's data) settle key by key, against what
-    the pushing device saw (``seen``): a three-way merge.
+    """Two concurrent edits of an object (a step's data) settle key by key, three ways.
 
     A key only one side holds, or both hold alike, is kept. A key the two hold differently
-    takes the value of the side that changed it: one side still holding what the pushing
-    device saw did not change it, so a stale copy never overrides a colleague's
-    correction. A key both changed takes the newer stamp's value and surfaces: the
-    conflict's other side differs from the applied one at those keys alone. Devices only
-    ever add or change keys, so the union loses nobody's entry (docs/sync-protocol.md §5).
+    takes the value of the side that changed it: the pushing edit did not change a key it
+    holds as its device had it (``seen``), so a stale copy never overrides a colleague's
+    correction; and nobody else changed a key the server still holds as it did when the
+    edit began (``base``). A key both changed takes the newer stamp's value and surfaces:
+    the conflict's other side differs from the applied one at those keys alone. (A key
+    both set to the same value and one of them then changed again surfaces too: the
+    server cannot tell that coincidence from a change.) Devices only ever add or change
+    keys, so the union loses nobody's entry (docs/sync-protocol.md §5).
     """
-    base = seen if isinstance(seen, dict) else {}
+    seen = seen if isinstance(seen, dict) else {}
+    base = base if isinstance(base, dict) else {}
     newer, older = (mine, current) if mine_newer else (current, mine)
     merged = {**older.value, **newer.value}
     contested: dict[str, Any] = {}
     for name in older.value.keys() & newer.value.keys():
         if older.value[name] == newer.value[name]:
             continue
-        was = base.get(name, _UNSET)
-        if mine.value[name] == was:  # the pushing device did not change it
+        if mine.value[name] == seen.get(name, _UNSET):  # this edit did not change it
             merged[name] = current.value[name]
-        elif current.value[name] == was:  # nobody else changed it since the device saw it
+        elif current.value[name] == base.get(name, _UNSET):  # nobody else changed it
             merged[name] = mine.value[name]
         else:
             contested[name] = older.value[name]

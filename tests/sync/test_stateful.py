@@ -46,6 +46,7 @@ from desktop.models.store import Store, open_store
 from desktop.models.sync_records import SyncConflict
 from desktop.services.sync import SyncService
 from sync.client.http import SyncClient
+from sync.protocol import Role
 from sync.server.app import Settings, create_app
 from sync.server.db import conflicts
 from tests.sync.conftest import (
@@ -555,3 +556,28 @@ def test_forward_state_not_moved_back_by_the_writers_next_queued_edit(
     for device in (a, b, a):
         assert device.sync().ok
     assert _read(a, Step, step_id, "state") == _read(b, Step, step_id, "state") == "decided"
+
+
+def test_an_entry_both_set_alike_then_changed_again_by_one_still_leaves_a_conflict(
+    server: Server, make_device: Any
+) -> None:
+    """Found by the machine with step data settled three ways: a and b both fill the
+    hospital in as "2" without seeing each other, then b changes it to "1". b's own "2"
+    was what b saw, and the server's "2" (a's) matched it, so b's change looked like the
+    only one and a's entry vanished unrecorded. The server now takes an entry silently
+    only when nobody changed it since b's edit began; here a had, so it surfaces."""
+    server.user("ann")
+    server.user("bob")
+    server.user("cora", Role.COORDINATOR)
+    a, b = make_device(server, "ann"), make_device(server, "bob")
+    _person, step_id = _shared_step(a, b)
+    _set(a, Step, step_id, data={"hospital": "2", "wage": "2"})
+    _set(b, Step, step_id, data={"hospital": "2", "days": "1"})
+    _set(b, Step, step_id, data={"hospital": "1", "days": "1"})
+    for device in (a, b, a):
+        assert device.sync().ok
+    final = _read(a, Step, step_id, "data")
+    assert final == _read(b, Step, step_id, "data")
+    assert final == {"hospital": "1", "wage": "2", "days": "1"}
+    [conflict] = server.device("cora").conflicts("open")
+    assert conflict.other.value["hospital"] == "2"
