@@ -22,9 +22,10 @@ How a file goes in:
 6. **Duplicates.** A row whose document (kind + number) is already in the store, or whose
    name and birth date match a stored person, counts as *already present* and changes
    nothing; so does a repeat of an earlier row of the same file.
-7. **Writing.** Each batch of rows is one transaction and each row a savepoint inside it:
-   a person is written with all their names, documents and employment or not at all, and
-   a killed process leaves only whole, committed batches.
+7. **Writing.** Each batch of rows is one transaction: a person is written with all their
+   names, documents and employment or not at all, and a killed process leaves only whole,
+   committed batches. Rows are checked before (steps 4-6), so a batch is written whole;
+   an error while writing one keeps nothing of that batch.
 
 Row numbers are those a spreadsheet shows: the header row is the row it was found on,
 the first data row the next one.
@@ -791,7 +792,7 @@ def _flush(writer: _Writer | None, batch: list[RowPlan], report: ImportReport) -
 
 
 class _Writer:
-    """Writes batches of validated rows: one transaction per batch, a savepoint per row."""
+    """Writes batches of validated rows, one transaction per batch."""
 
     def __init__(self, store: Store, *, dry_run: bool) -> None:
         self.store = store
