@@ -24,7 +24,7 @@ How a file goes in:
    nothing; so does a repeat of an earlier row of the same file.
 7. **Writing.** Each batch of rows is one transaction: a person is written with all their
    names, documents and employment or not at all, and a killed process leaves only whole,
-   committed batches. Rows are checked before (steps 4-6), so a batch is written whole;
+   committed batches. Rows are checked before (steps 5 and 6), so a batch is written whole;
    an error while writing one keeps nothing of that batch.
 
 Row numbers are those a spreadsheet shows: the header row is the row it was found on,
