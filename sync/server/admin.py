@@ -14,7 +14,7 @@ from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from sync.protocol import MAX_PASSWORD, MAX_USERNAME, Role
 from sync.server.auth import ALL_OFFICES, now_iso
-from sync.server.db import accounts, audit, devices
+from sync.server.db import accounts, audit, devices, last_sent
 
 # the shortest password an account may have; an office code as rows carry it
 MIN_PASSWORD = 8
@@ -78,7 +78,8 @@ def list_devices(engine: Engine, username: str | None = None) -> list[dict[str, 
 
 
 def revoke_device(engine: Engine, device_id: str) -> None:
-    """Refuse the device from now on; it is told to wipe its local store."""
+    """Refuse the device from now on; it is told to wipe its local store. What it last
+    sent for steps (``last_sent``) is dropped: it will never push again."""
     with engine.begin() as conn:
         result = conn.execute(
             devices.update()
@@ -87,6 +88,7 @@ def revoke_device(engine: Engine, device_id: str) -> None:
         )
         if result.rowcount == 0:
             raise UserError("sync.server.no_such_device", device_id=device_id)
+        conn.execute(last_sent.delete().where(last_sent.c.device_id == device_id))
         username = conn.scalar(
             select(accounts.c.username)
             .join(devices, devices.c.account_id == accounts.c.id)

@@ -215,12 +215,20 @@ def test_coordinator_region_sees_its_offices(server: Server, ann: SyncClient) ->
 
 
 def test_revoked_device_told_to_wipe(server: Server, ann: SyncClient) -> None:
+    """Refused from then on, and what it last sent for a step is dropped with it."""
     device_id = admin.list_devices(server.engine, "ann")[0]["device_id"]
+    step = str(uuid.uuid4())
+    _post(
+        ann,
+        [_change(ann, step, "office", "MS", "step"), _change(ann, step, "state", "ready", "step")],
+    )
+    assert server.count("last_sent") == 1
     admin.revoke_device(server.engine, device_id)
     with pytest.raises(SyncHttpError) as refused:
         ann.pull(0)
     assert refused.value.errno == Errno.DEVICE_REVOKED
     assert refused.value.details["wipe"] is True
+    assert server.count("last_sent") == 0
 
 
 def test_a_disabled_account_is_refused_everywhere_stores_nothing_and_comes_back_when_enabled(
