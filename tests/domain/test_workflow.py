@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from desktop.domain import i18n, workflow
+from desktop.domain import i18n, ids, workflow
 from desktop.domain.deadlines import rule_ids
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, Severity, issue
@@ -108,6 +108,25 @@ def test_definitions_reference_known_forms_deadlines_and_labels() -> None:
         assert i18n.has(f"workflow.form.{form}")
     for state in StepState:
         assert i18n.has(f"workflow.state.{state}")
+
+
+def test_every_identity_number_an_enrollment_asks_for_fills_in_the_persons_document() -> None:
+    """The passport and pink-card paths stored their number as the person's document; the
+    CI and border-pass paths, and every work permit, kept theirs in the step alone, so a
+    CI holder could not be found or paired by it."""
+    paths = [
+        t
+        for t in workflow.load().values()
+        if t.kind == "enrollment" and any(step.key == "identity" for step in t.steps)
+    ]
+    assert len(paths) == 4  # one per identity-document path
+    for track in paths:
+        for field in track.step("identity").fields:
+            if field.type != "id_number":
+                continue
+            kind = field.name.removesuffix("_number")
+            assert kind in set(ids.DocumentKind), (track.key, field.name)
+            assert field.fact == f"document.{kind}.number", (track.key, field.name)
 
 
 def test_claim_documents_follow_the_checklists() -> None:
