@@ -1,6 +1,7 @@
 """The case file: one person's whole story, in tabs.
 
-Person (names in each script side by side, Zawgyi detected and offered for conversion),
+Person (names in each script side by side, Zawgyi detected and offered for conversion;
+contact details corrected in place, each changed detail its own change for sync),
 identity documents with history and scans, work (employment and contribution months,
 typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
@@ -23,6 +24,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -58,6 +60,9 @@ from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import label, load_specs
 
 NAME_KINDS = ("native", "passport", "thai", "alias")
+# the person's contact details a caseworker corrects in place (``lww`` fields: the
+# latest edit wins on every device)
+CONTACT_FIELDS = ("phone", "line_id", "address_th", "address_home")
 DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "ci", "work_permit")
 
 
@@ -186,11 +191,28 @@ class CaseFileView(Retranslating):
         row.addWidget(self.new_name, 1)
         row.addWidget(self.new_name_kind)
         row.addWidget(self.add_name_button)
+        self.contact_box = QGroupBox()
+        contact = QFormLayout(self.contact_box)
+        self.contact_edits: dict[str, QLineEdit] = {}
+        self.contact_labels: dict[str, QLabel] = {}
+        for name in CONTACT_FIELDS:
+            edit = limit_to(QLineEdit(), "person", name)
+            edit.setObjectName(f"contact_{name}")
+            self.contact_edits[name] = edit
+            self.contact_labels[name] = QLabel()
+            contact.addRow(self.contact_labels[name], edit)
+        self.save_contact_button = QPushButton()
+        self.save_contact_button.clicked.connect(self.save_contact)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_contact_button)
+        contact.addRow(save_row)
         layout = QVBoxLayout(page)
         layout.addLayout(self.names_grid)
         layout.addWidget(self.details)
         layout.addLayout(row)
         layout.addWidget(self.zawgyi_hint)
+        layout.addWidget(self.contact_box)
         layout.addStretch(1)
         return page
 
@@ -382,6 +404,22 @@ class CaseFileView(Retranslating):
         store, person_id = self.ctx.store, self.case.person.id
         self._write(lambda: people.add_name(store, person_id, name), self.new_name.clear)
 
+    def save_contact(self) -> None:
+        """Write the contact details that differ from the stored ones (cleaned; an empty
+        box clears the detail). Nothing changed: nothing is written."""
+        if self.case is None:
+            return
+        person = self.case.person
+        changes: dict[str, object] = {}
+        for name, edit in self.contact_edits.items():
+            value = text.clean(edit.text()) or None
+            if value != getattr(person, name):
+                changes[name] = value
+        if not changes:
+            return
+        store, person_id = self.ctx.store, person.id
+        self._write(lambda: people.update_person(store, person_id, **changes))
+
     def add_document(self) -> None:
         if self.case is None:
             return
@@ -560,6 +598,10 @@ class CaseFileView(Retranslating):
             self.name_boxes[kind].setTitle(tr(f"ui.name_kind.{kind}"))
         _fill(self.new_name_kind, [(k, tr(f"ui.name_kind.{k}")) for k in NAME_KINDS])
         _fill(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
+        self.contact_box.setTitle(tr("ui.person.contact"))
+        for name, label_ in self.contact_labels.items():
+            label_.setText(tr(f"ui.person.{name}"))
+        self.save_contact_button.setText(tr("ui.person.save_contact"))
         self.new_name.setPlaceholderText(tr("ui.person.new_name"))
         self.add_name_button.setText(tr("ui.person.add_name"))
         self.doc_number.setPlaceholderText(tr("ui.doc.number"))
@@ -597,10 +639,11 @@ class CaseFileView(Retranslating):
             (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
             (tr("ui.person.birth"), format_partial_date(person.birth_date) or "—"),
             (tr("ui.person.nationality"), _nationality(person.nationality)),
-            (tr("ui.person.phone"), person.phone or "—"),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
         ]
         self.details.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in facts))
+        for name, edit in self.contact_edits.items():
+            edit.setText(getattr(person, name) or "")
         self.documents_model.set_rows(person.documents)
         self.employment_model.set_rows(case.employments)
         self.contribution_model.set_rows(case.contributions)

@@ -122,3 +122,46 @@ def test_a_document_of_every_kind_offered_is_added(
         assert view.doc_issues.text() == ""
     stored = cases.get_case_file(store, case_id).person.documents
     assert sorted(d.kind for d in stored) == sorted(numbers)
+
+
+def test_contact_details_are_corrected_in_place_and_only_what_changed_is_sent(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker's new phone and LINE id, typed in the case file: written once, each
+    detail its own change for sync; saving again with nothing changed writes nothing; a
+    pasted phone longer than the server takes is cut at its limit."""
+    from sqlalchemy import select
+
+    from desktop.models.entities import OutboxEntry
+
+    case_id = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("Sok")], phone="0811111111")
+    )
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    _load(qtbot, view, case_id)
+    view.tabs.setCurrentIndex(0)
+    phone, line = view.contact_edits["phone"], view.contact_edits["line_id"]
+    assert phone.text() == "0811111111"
+    with store.read() as session:
+        before = len(session.scalars(select(OutboxEntry)).all())
+
+    phone.setText("  089 123 4567 ")
+    line.setText("sok.line")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.save_contact()
+
+    person = cases.get_case_file(store, case_id).person
+    assert (person.phone, person.line_id, person.address_th) == ("089 123 4567", "sok.line", None)
+    with store.read() as session:
+        sent = [e.field for e in session.scalars(select(OutboxEntry))][before:]
+    assert sorted(f for f in sent if f in ("phone", "line_id")) == ["line_id", "phone"]
+    assert phone.text() == "089 123 4567"  # shown as stored
+    with store.read() as session:
+        queued = len(session.scalars(select(OutboxEntry)).all())
+    view.save_contact()  # nothing changed
+    with store.read() as session:
+        assert len(session.scalars(select(OutboxEntry)).all()) == queued
+    phone.setText("0" * 60)
+    assert len(phone.text()) == 40
