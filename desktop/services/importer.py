@@ -573,8 +573,9 @@ def validate_row(
     for overlong in people.length_issues(person):
         check.add(_column_of(overlong.field, name_columns, document_columns), [overlong])
     if employer is not None:
-        check.add("employer_name", _too_long("employer", "name", employer.name or account))
-    check.add("occupation", _too_long("employment", "occupation", occupation))
+        name = employer.name or account
+        check.add("employer_name", lengths.length_issues("employer", {"name": name}))
+    check.add("occupation", lengths.length_issues("employment", {"occupation": occupation}))
     if check.has_errors:
         return None, check.problems
     plan = RowPlan(
@@ -601,11 +602,6 @@ def _column_of(where: str, names: Sequence[str], documents: Sequence[str]) -> st
     if group == "documents":
         return documents[int(index)]
     return where
-
-
-def _too_long(entity: str, field_name: str, value: object) -> list[Issue]:
-    found = lengths.too_long(entity, field_name, value)
-    return [] if found is None else [found]
 
 
 def _coded(value: str, kind: str, check: _RowCheck) -> str | None:
