@@ -216,7 +216,7 @@ logged_creations = Table(
 
 # What each device last sent for a ``forward`` field (a step's state) or an object of a
 # ``review`` field (a step's data), and at which seq: what it saw when it made its next
-# edit of that field, until it pulls (``ingest._seen``). A device's edits of one push are
+# edit of that field, until it pulls (``ingest._last_sent``). A device's edits of one push are
 # in memory; this keeps them across pushes, so a push cut after one batch on a flaky link
 # judges the rest the same.
 last_sent = Table(

@@ -380,7 +380,7 @@ class _Ingest:
         self.deletions_questioned: set[tuple[str, str]] = set()
         # (device, field) -> the value a device last sent for a step's state or data in
         # this push, and its seq: what the device saw when it made its next edit of that
-        # field (see _seen); kept in ``last_sent`` for its later pushes
+        # field (see _last_sent); kept in ``last_sent`` for its later pushes
         self.sent: dict[tuple[str, tuple[str, str, str]], tuple[Any, int]] = {}
 
     def load(self, row_ids: set[str]) -> None:
@@ -716,9 +716,11 @@ def _decide(
         if concurrent:
             seen = base = None
             if remembered:
-                seen = _seen(ingest, caller.device_id, key, change.base_version)
-                if merge is Merge.REVIEW:
+                seen = _last_sent(ingest, caller.device_id, key, change.base_version)
+                if seen is _NOTHING_SENT or merge is Merge.REVIEW:
                     base = _base(ingest, caller.device_id, key, change.base_version)
+                if seen is _NOTHING_SENT:
+                    seen = base  # what the device saw: the server's value when it began
             result, other = _settle(merge, current, mine, seen, base)
             if merge is Merge.FORWARD:
                 other = _stepped_back(current, mine, result, seen)
@@ -741,8 +743,8 @@ def _decide(
 def _stepped_back(current: _State, mine: _State, result: _State, seen: Any) -> _State | None:
     """The side a conflict record keeps when two concurrent edits of a ``forward`` field
     settled on the later state and one of them had moved the field *back* from what the
-    pushing device saw (``seen``, :func:`_seen`): a step reopened on purpose, which the
-    later state overrode.
+    pushing device saw (``seen``: :func:`_last_sent`, else :func:`_base`): a step reopened
+    on purpose, which the later state overrode.
 
     A stale edit (a state behind one its device never saw) settles silently, as before;
     a deliberate step back (``cases.reopen_step``) no longer vanishes without a trace.
@@ -755,10 +757,16 @@ def _stepped_back(current: _State, mine: _State, result: _State, seen: Any) -> _
     return loser
 
 
-def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
-    """The value of a field a device saw when it made an edit based on ``base_version``:
-    what it last sent for the field after that version, in this push or an earlier one it
-    has not pulled since (``last_sent``; a step's state or data), else :func:`_base`."""
+_NOTHING_SENT = object()
+
+
+def _last_sent(
+    ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int
+) -> Any:
+    """What a device last sent for a step's state or data after ``base_version``, in this
+    push or an earlier one it has not pulled since (``last_sent``): what it saw when it
+    made its next edit of the field. :data:`_NOTHING_SENT` when it sent nothing since;
+    it then saw :func:`_base`."""
     entity, row_id, field = key
     sent = ingest.sent.get((device_id, key))
     if sent is None:
@@ -773,7 +781,7 @@ def _seen(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_versi
         sent = (loads(found.value), found.seq) if found is not None else None
     if sent is not None and sent[1] > base_version:
         return sent[0]
-    return _base(ingest, device_id, key, base_version)
+    return _NOTHING_SENT
 
 
 def _base(ingest: _Ingest, device_id: str, key: tuple[str, str, str], base_version: int) -> Any:
@@ -936,8 +944,9 @@ def _settle(
 ) -> tuple[_State, _State | None]:
     """The value two concurrent edits of one field settle on, and the other side a conflict
     record keeps for a coordinator (None when nothing needs surfacing). ``seen`` and
-    ``base``: what the pushing device saw when it made its edit (:func:`_seen`) and what
-    the server held when it began (:func:`_base`); objects of ``review`` fields use them."""
+    ``base``: what the pushing device saw when it made its edit (:func:`_last_sent`, else
+    ``base``) and what the server held when it began (:func:`_base`); objects of
+    ``review`` fields use them."""
     mine_newer = mine.hlc > current.hlc
     if merge is Merge.SET and isinstance(current.value, list) and isinstance(mine.value, list):
         union = list(dict.fromkeys([*current.value, *mine.value]))
