@@ -313,13 +313,17 @@ def test_the_window_locks_when_idle_and_unlocks_with_the_passphrase(
         assert dialog.error.text() == i18n.text("error.wrong_passphrase", "en")
         assert idle.locked
         assert not window.isVisible()
+        # Unlocking restarts the idle timer with the interval it has. Left at 30 ms, it
+        # could lock the window again before the check below saw it shown (a busy CI run
+        # failed so): a minute keeps the check on unlocking alone.
+        idle.timer.setInterval(60_000)
         dialog.passphrase.setText(PASSPHRASE)
         dialog.buttons.accepted.emit()
         qtbot.waitUntil(window.isVisible, timeout=5000)
         assert app.lock_dialog is None
         assert not idle.locked
         assert idle.timer.isActive()
-        assert idle.timer.interval() == 30
+        assert idle.timer.interval() == 60_000
 
     assert _in_event_loop(app, scenario) == 0
 
