@@ -222,6 +222,22 @@ def allowed_next(step: StepDef, state: StepState) -> tuple[StepState, ...]:
     return _FORWARD[step.outcome].get(state, ())
 
 
+def reopen_targets(step: StepDef, state: StepState) -> tuple[StepState, ...]:
+    """The states ``step`` may be reopened to from ``state``: those its outcome's path
+    passes through before it (``paid`` goes back to ``approved``, never to ``rejected``),
+    latest first, ``not_started`` left out."""
+    forward = _FORWARD[step.outcome]
+    found: list[StepState] = []
+    frontier = [state]
+    while frontier:
+        later = frontier.pop()
+        for earlier, nexts in forward.items():
+            if later in nexts and earlier not in found and earlier is not StepState.NOT_STARTED:
+                found.append(earlier)
+                frontier.append(earlier)
+    return tuple(sorted(found, key=lambda s: RANK[s], reverse=True))
+
+
 def is_done(step: StepDef, state: StepState) -> bool:
     """True when the step no longer holds up the rest of its track."""
     return state in _DONE[step.outcome]

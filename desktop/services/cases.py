@@ -1,7 +1,8 @@
 """Cases: open, list (lazily, for 100,000 rows), read a whole case file, notes, tracks, steps.
 
 Step states only move forward (:data:`desktop.domain.catalogue.FORWARD_ORDER`); moving a
-step back is an explicit :func:`reopen_step` with a reason, written to the audit trail.
+step back is an explicit :func:`desktop.services.steps.reopen_step` with a reason, written to
+the audit trail.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from desktop.models.entities import (
     Step,
     Track,
 )
-from desktop.models.recorder import record_action
 from desktop.models.search import like_escape, matching_person_ids
 from desktop.models.store import Store
 from desktop.services.people import PersonView, person_view
@@ -602,7 +602,8 @@ def start_track(store: Store, case_id: str, data: TrackInput) -> str:
 def save_step(
     store: Store, step_id: str, *, state: str | None = None, data: Mapping[str, Any] | None = None
 ) -> None:
-    """Save a step's data and/or move its state forward (never backward: see reopen_step).
+    """Save a step's data and/or move its state forward (never backward: see
+    :func:`desktop.services.steps.reopen_step`).
 
     An unknown ``state`` is ``error.bad_step_state``."""
     if state is not None and state not in FORWARD_ORDER:
@@ -619,28 +620,6 @@ def save_step(
             if FORWARD_ORDER[state] < FORWARD_ORDER[step.state or "not_started"]:
                 raise UserError("error.step_backwards", step=step.key or "", state=state)
             step.state = state
-
-
-def reopen_step(store: Store, step_id: str, reason: str, to_state: str = "in_progress") -> None:
-    """Move a step back on purpose; the reason goes to the audit trail."""
-    if not clean(reason):
-        raise UserError("error.reason_required")
-    with store.session() as session:
-        step = session.get(Step, step_id)
-        if step is None or step.deleted:
-            raise UserError("error.not_found", entity="step", row_id=step_id)
-        previous = step.state
-        step.state = to_state
-        record_action(
-            session,
-            "step.reopened",
-            "step",
-            step.id,
-            step.office,
-            reason=clean(reason),
-            previous=previous,
-            to=to_state,
-        )
 
 
 def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> None:

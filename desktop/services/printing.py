@@ -17,7 +17,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
@@ -41,7 +41,7 @@ from desktop.models.entities import (
 from desktop.models.entities import ContributionMonth as ContributionRecord
 from desktop.models.recorder import record_action
 from desktop.models.store import Store
-from desktop.services import cases
+from desktop.services import cases, steps
 from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, TrackView
 from desktop.services.people import PersonView, person_view
 
@@ -73,8 +73,6 @@ PrintedHow = Literal["print", "pdf", "queue", "cli"]
 PRINTED_HOW: frozenset[str] = frozenset(get_args(PrintedHow))
 # Step states in which printing still counts towards the step (later ones are past it).
 _OPEN_STEP_STATES = frozenset({StepState.NOT_STARTED, StepState.IN_PROGRESS, StepState.READY})
-# Checklist statuses that mean the document is in hand.
-_PRESENT = frozenset({"received", "present", "verified", "attached", "done", "submitted"})
 _WORKER_ACTORS = frozenset({"worker", "heir"})
 
 
@@ -223,7 +221,7 @@ def _checklist(track: TrackView | None) -> tuple[data.ChecklistItem, ...]:
     for item in track.checklist:
         key = f"workflow.document.{item.doc_key}"
         label = key if i18n.has(key) else item.doc_key
-        present = item.status in _PRESENT or bool(item.attachment_ids)
+        present = steps.in_hand(item)
         items.append(data.ChecklistItem(label, present, item.note or ""))
     return tuple(items)
 
@@ -328,37 +326,6 @@ def packet_form_ids(workflow_codes: Sequence[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _typed_values(step: StepDef, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored step data (JSON: dates and amounts as text) typed as the engine checks it."""
-    typed = dict(values)
-    for field in step.fields:
-        value = typed.get(field.name)
-        if not isinstance(value, str) or not value:
-            continue
-        try:
-            if field.type is workflow.FieldType.DATE:
-                typed[field.name] = dt.date.fromisoformat(value)
-            elif field.type in (workflow.FieldType.MONEY, workflow.FieldType.NUMBER):
-                typed[field.name] = Decimal(value.replace(",", ""))
-        except (ValueError, InvalidOperation):
-            pass  # left as text: check() reports it as workflow.field_invalid
-    return typed
-
-
-def step_progress(
-    step: StepDef, state: str, values: Mapping[str, Any], documents: frozenset[str]
-) -> StepProgress:
-    """A stored step as the workflow engine sees it (``forms_printed`` read from its data)."""
-    printed = values.get("forms_printed") or ()
-    return StepProgress(
-        step=step.key,
-        state=StepState(state),
-        values=MappingProxyType(_typed_values(step, values)),
-        documents=documents,
-        forms_printed=frozenset(str(f) for f in printed),
-    )
-
-
 def gate_state(step: StepDef, proposed: str, progress: StepProgress) -> str:
     """``proposed``, or ``in_progress`` when it is ``ready`` but forms are still unprinted.
 
@@ -387,10 +354,6 @@ def forms_to_print(track: TrackView) -> tuple[str, ...]:
         printed = set(view.data.get("forms_printed") or ())
         waiting += [f for f in step.forms if f not in printed and f not in waiting]
     return tuple(waiting)
-
-
-def _present(item: ChecklistItem) -> bool:
-    return (item.status or "") in _PRESENT or bool(item.attachment_ids)
 
 
 def record_printed(
@@ -444,12 +407,12 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
     definition = workflow.load().get(track.workflow or "")
     if definition is None:
         return []  # a track made without a workflow definition has no forms to gate
-    steps = session.scalars(
+    rows = session.scalars(
         select(Step).where(Step.track_id == track.id, Step.deleted.is_(False))
     ).all()
     documents: frozenset[str] | None = None
     touched: list[tuple[str, bool]] = []
-    for row in steps:
+    for row in rows:
         state = row.state or StepState.NOT_STARTED
         step = definition.find(row.key or "")
         if step is None or state not in _OPEN_STEP_STATES:
@@ -467,8 +430,8 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
                         ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
                     )
                 ).all()
-                documents = frozenset(i.doc_key or "" for i in items if _present(i))
-            progress = step_progress(step, state, row.data, documents)
+                documents = frozenset(i.doc_key or "" for i in items if steps.in_hand(i))
+            progress = steps.step_progress(step, state, row.data, documents)
             if not has_errors(workflow.check(step, progress)):
                 _, event = workflow.advance(definition, progress, StepState.READY)
                 row.state = event.to_state.value
@@ -485,6 +448,10 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
                 )
                 promoted = True
         touched.append((row.id, promoted))
+    for step_id, promoted in touched:
+        if promoted:
+            steps.follow_up(session, step_id)  # the next step opens, as a move opens it
+            break
     return touched
 
 

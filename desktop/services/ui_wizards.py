@@ -39,7 +39,7 @@ from desktop.models.entities import (
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import printing
+from desktop.services import printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, new_track
 from desktop.services.people import PersonInput, create_person
@@ -169,7 +169,7 @@ def _gated(
     mine = sorted(f for f in step.forms if f in printed)
     if mine:
         values["forms_printed"] = mine
-    progress = printing.step_progress(step, state, values, documents)
+    progress = steps.step_progress(step, state, values, documents)
     return values, printing.gate_state(step, state, progress)
 
 

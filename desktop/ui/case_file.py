@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -42,7 +43,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain import i18n, ids, text
 from desktop.domain.errors import UserError
-from desktop.services import attachments, cases, employers, people, printing, ui_queries
+from desktop.domain.validation import Issue
+from desktop.services import attachments, cases, employers, people, printing, steps, ui_queries
 from desktop.services.cases import CaseFile
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
@@ -63,6 +65,10 @@ NAME_KINDS = ("native", "passport", "thai", "alias")
 # the person's contact details a caseworker corrects in place (``lww`` fields: the
 # latest edit wins on every device)
 CONTACT_FIELDS = ("phone", "line_id", "address_th", "address_home")
+# The states a step may be moved on to, each behind its own button shown when it may.
+MOVE_STATES = ("in_progress", "ready", "submitted", "approved", "rejected", "paid", "appealed")
+# What an issue of the workflow engine names: a step's field, a document or a form.
+_ISSUE_SUBJECT = {"workflow.document_missing": "doc", "workflow.form_not_printed": "form"}
 DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "ci", "work_permit")
 
 
@@ -102,6 +108,12 @@ def checklist_columns() -> list[Column]:
         Column("ui.track.col.status", lambda c: tr(f"ui.checklist_status.{c.status}")),
         Column("ui.track.col.files", lambda c: len(c.attachment_ids)),
     ]
+
+
+def _blocker_text(found: Issue) -> str:
+    """What stands before a step's ``ready``: the field, document or form, and why."""
+    subject = label(_ISSUE_SUBJECT.get(found.code, "field"), found.field)
+    return f"{subject}: {issue_text(found)}"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -282,8 +294,32 @@ class CaseFileView(Retranslating):
         page = QWidget()
         self.track_list = QListWidget()
         self.track_list.currentRowChanged.connect(self._track_selected)
-        self.steps_label = QLabel()
-        self.steps_label.setWordWrap(True)
+        self.steps_list = QListWidget()
+        self.steps_list.setObjectName("steps")
+        self.steps_list.currentRowChanged.connect(self._step_selected)
+        self.step_hint = QLabel()
+        self.step_hint.setObjectName("step_hint")
+        self.step_hint.setWordWrap(True)
+        self.step_hint.setStyleSheet("color: #c62828")
+        self.track_hint = QLabel()
+        self.track_hint.setObjectName("track_hint")
+        self.track_hint.setWordWrap(True)
+        moves = QHBoxLayout()
+        self.move_buttons: dict[str, QPushButton] = {}
+        for state in MOVE_STATES:
+            button = QPushButton()
+            button.setObjectName(f"move_{state}")
+            button.clicked.connect(lambda _checked=False, to=state: self.move_step(to))
+            self.move_buttons[state] = button
+            moves.addWidget(button)
+        moves.addStretch(1)
+        self.reopen_to = QComboBox()
+        self.reopen_to.setObjectName("reopen_to")
+        self.reopen_button = QPushButton()
+        self.reopen_button.setObjectName("reopen_step")
+        self.reopen_button.clicked.connect(self.reopen_step)
+        moves.addWidget(self.reopen_to)
+        moves.addWidget(self.reopen_button)
         self.checklist_model = RowTableModel(checklist_columns())
         self.checklist_view = QTableView()
         self.checklist_view.setModel(self.checklist_model)
@@ -297,12 +333,17 @@ class CaseFileView(Retranslating):
         buttons.addWidget(self.attach_button)
         buttons.addWidget(self.preview_button)
         right = QVBoxLayout()
-        right.addWidget(self.steps_label)
-        right.addWidget(self.checklist_view, 1)
+        right.addWidget(self.steps_list, 2)
+        right.addWidget(self.step_hint)
+        right.addLayout(moves)
+        right.addWidget(self.track_hint)
+        right.addWidget(self.checklist_view, 2)
         right.addLayout(buttons)
         layout = QHBoxLayout(page)
         layout.addWidget(self.track_list, 1)
         layout.addLayout(right, 3)
+        self.choices: tuple[steps.StepChoice, ...] = ()
+        self._step_selected(-1)  # no step yet: no buttons (the window's width counts them)
         return page
 
     def _notes_tab(self) -> QWidget:
@@ -563,21 +604,95 @@ class CaseFileView(Retranslating):
             self.print_requested.emit(self.case.id)
 
     def _track_selected(self, row: int) -> None:
+        self.steps_list.blockSignals(True)
+        self.steps_list.clear()
+        self.steps_list.blockSignals(False)
         if self.case is None or not 0 <= row < len(self.case.tracks):
             self.checklist_model.set_rows([])
-            self.steps_label.setText("")
+            self.track_hint.setText("")
+            self.choices = ()
+            self._step_selected(-1)
             return
         track = self.case.tracks[row]
         self.checklist_model.set_rows(track.checklist)
-        lines = [
-            f"{s.position + 1}. {label('step', s.key)} — {tr('ui.step_state.' + s.state)}"
-            for s in track.steps
-        ]
+        self.choices = steps.step_choices(track, self.ctx.today())
+        chosen = {c.step_id: c for c in self.choices}
+        current = 0
+        self.steps_list.blockSignals(True)
+        for i, view in enumerate(track.steps):
+            choice = chosen.get(view.id)
+            shown = f"{label('step', view.key)} — {tr('ui.step_state.' + view.state)}"
+            item = QListWidgetItem(f"{view.position + 1}. {shown}")
+            item.setData(Qt.ItemDataRole.UserRole, view.id)
+            if choice is not None and choice.current:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                current = i
+            if choice is not None and not choice.applies:
+                item.setForeground(QColor("#9e9e9e"))
+            self.steps_list.addItem(item)
+        self.steps_list.blockSignals(False)
         waiting = printing.forms_to_print(track)  # steps that wait for their forms printed
+        lines = []
         if waiting:
             forms = ", ".join(label("form", f) for f in waiting)
             lines.append("<b>" + tr("ui.track.forms_to_print", forms=forms) + "</b>")
-        self.steps_label.setText("<br>".join(lines))
+        if track.state == "closed":
+            outcome = tr("ui.step_state." + track.outcome) if track.outcome else "—"
+            lines.append(tr("ui.track.closed", outcome=outcome, on=format_date(track.decided_on)))
+        self.track_hint.setText("<br>".join(lines))
+        self.steps_list.setCurrentRow(current if track.steps else -1)
+        self._step_selected(self.steps_list.currentRow())
+
+    def _choice(self) -> steps.StepChoice | None:
+        """What the selected step may do; None for none selected or one without a workflow."""
+        item = self.steps_list.currentItem()
+        step_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return next((c for c in self.choices if c.step_id == step_id), None)
+
+    def _step_selected(self, _row: int) -> None:
+        choice = self._choice()
+        for state, button in self.move_buttons.items():
+            button.setVisible(choice is not None and state in choice.moves)
+        targets = choice.reopen_to if choice is not None else ()
+        _fill(self.reopen_to, [(s, tr("ui.step_state." + s)) for s in targets])
+        self.reopen_to.setCurrentIndex(0)  # one step back first
+        self.reopen_to.setVisible(bool(targets))
+        self.reopen_button.setVisible(bool(targets))
+        hint = ""
+        if choice is not None and choice.blockers:
+            lines = [tr("ui.step.before_ready")]
+            lines += ["• " + _blocker_text(i) for i in choice.blockers]
+            hint = "\n".join(lines)
+        elif choice is not None and not choice.applies:
+            hint = tr("ui.step.not_applicable")
+        self.step_hint.setText(hint)
+
+    def move_step(self, to: str) -> None:
+        """Move the selected step forward to ``to`` (a button shows each move it may make)."""
+        choice = self._choice()
+        if choice is None or to not in choice.moves:
+            return
+        store, step_id, today = self.ctx.store, choice.step_id, self.ctx.today()
+        self._write(lambda: steps.move_step(store, step_id, to, today))
+
+    def reopen_step(self) -> None:
+        """Move the selected step back to the state chosen beside the button, with a reason."""
+        choice = self._choice()
+        to = str(self.reopen_to.currentData() or "")
+        if choice is None or to not in choice.reopen_to:
+            return
+        reason = self.ctx.dialogs.ask_text(
+            tr("ui.step.reopen"), tr("ui.step.reopen_reason", state=tr("ui.step_state." + to))
+        )
+        if reason is None:
+            return
+        if not text.clean(reason):
+            self.ctx.dialogs.error(tr("error.reason_required"))
+            return
+        store, step_id = self.ctx.store, choice.step_id
+        self._write(lambda: steps.reopen_step(store, step_id, reason, to))
 
     # -- texts ---------------------------------------------------------------------------
 
@@ -613,6 +728,9 @@ class CaseFileView(Retranslating):
         self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
         self.add_month_button.setText(tr("ui.work.add_month"))
         self.paste_button.setText(tr("ui.work.paste"))
+        for state, button in self.move_buttons.items():
+            button.setText(tr("ui.step.move_to", state=tr("ui.step_state." + state)))
+        self.reopen_button.setText(tr("ui.step.reopen"))
         self.attach_button.setText(tr("ui.track.attach"))
         self.preview_button.setText(tr("ui.track.preview"))
         self.add_note_button.setText(tr("ui.notes.add"))

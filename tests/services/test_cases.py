@@ -11,7 +11,7 @@ import pytest
 
 from desktop.domain.errors import UserError
 from desktop.models.store import Store
-from desktop.services import attachments, cases, employers, people
+from desktop.services import attachments, cases, employers, people, steps
 from desktop.services.cases import CaseFilter, TrackInput
 from desktop.services.people import NameInput, PersonInput
 
@@ -87,8 +87,8 @@ def test_steps_only_move_forward_unless_reopened_with_a_reason(store: Store) -> 
         cases.save_step(store, step.id, state="in_progress")
     assert caught.value.code == "error.step_backwards"
     with pytest.raises(UserError):
-        cases.reopen_step(store, step.id, "  ")
-    cases.reopen_step(store, step.id, "SSO returned the form unsigned")
+        steps.reopen_step(store, step.id, "  ")
+    steps.reopen_step(store, step.id, "SSO returned the form unsigned")
     reopened = cases.get_case_file(store, number).tracks[0].steps[0]
     assert reopened.state == "in_progress"
     assert reopened.data == {"filed_on": "2026-03-01"}

@@ -19,7 +19,7 @@ from desktop.forms.samples import with_check_digit
 from desktop.models.base import utcnow
 from desktop.models.entities import AuditEvent, OutboxEntry
 from desktop.models.store import Store
-from desktop.services import cases, employers, people, printing, ui_wizards
+from desktop.services import cases, employers, people, printing, steps, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 from tests.forms.conftest import pdftotext
@@ -277,18 +277,18 @@ def test_form_codes_of_either_kind_map_to_workflow_codes() -> None:
 
 def test_stored_text_values_are_typed_for_the_engine() -> None:
     step = workflow.track("claim_maternity").step("check_eligibility")
-    progress = printing.step_progress(
+    progress = steps.step_progress(
         step, "in_progress", {"event_date": "2026-02-20", "claimant_is": "mother"}, frozenset()
     )
     assert progress.values["event_date"] == dt.date(2026, 2, 20)
     assert workflow.check(step, progress) == ()
-    bad = printing.step_progress(step, "in_progress", {"event_date": "20/02/2026"}, frozenset())
+    bad = steps.step_progress(step, "in_progress", {"event_date": "20/02/2026"}, frozenset())
     assert {i.code for i in workflow.check(step, bad)} == {
         "workflow.field_invalid",
         "workflow.field_required",
     }
     money = workflow.track("enrollment_pink_card").step("employer")
-    typed = printing.step_progress(money, "in_progress", {"monthly_wage": "12,000"}, frozenset())
+    typed = steps.step_progress(money, "in_progress", {"monthly_wage": "12,000"}, frozenset())
     assert typed.values["monthly_wage"] == decimal.Decimal(12000)
 
 

@@ -41,6 +41,7 @@ from desktop.services import (
     importer,
     people,
     printing,
+    steps,
     sync_view,
     ui_queries,
     ui_wizards,
@@ -308,7 +309,7 @@ def caseworkers_day(store: Store, folder: Path) -> Day:
         state="ready",
     )
     cases.save_step(store, submit, data={"submitted_on": TODAY.isoformat()}, state="submitted")
-    cases.reopen_step(store, submit, "สำนักงานส่งเรื่องกลับ ขอใบรับรองแพทย์ฉบับจริง")
+    steps.reopen_step(store, submit, "สำนักงานส่งเรื่องกลับ ขอใบรับรองแพทย์ฉบับจริง")
     item = next(c for c in track.checklist if c.doc_key == "medical_certificate")
     attachments.add_attachment(store, scans[3], case_id=case_id, checklist_item_id=item.id)
     cases.set_track_state(
@@ -366,7 +367,7 @@ def both_edit(ann: Device, bob: Device, day: Day, folder: Path) -> set[tuple[str
     cases.save_step(bob.store, day.claim_step, data={"hospital": "โรงพยาบาลแม่สอด"})
     # the claim handed in on one laptop, sent back by the office on the other
     cases.save_step(bob.store, submit, state="submitted", data={"claim_reference": "สปส 123/2567"})
-    cases.reopen_step(ann.store, submit, "เอกสารไม่ครบ ขอสำเนาบัตรชมพูใหม่")
+    steps.reopen_step(ann.store, submit, "เอกสารไม่ครบ ขอสำเนาบัตรชมพูใหม่")
     # the enrollment's form printed from the print queue, its step noted on the other side
     printing.record_packets_printed(bob.store, [case.number], "queue")
     cases.save_step(ann.store, registration.id, data={"receipt": "ตก 0123/2567"})

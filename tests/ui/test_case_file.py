@@ -33,7 +33,7 @@ def _load(qtbot: QtBot, view: CaseFileView, case_id: str) -> str:
     with qtbot.waitSignal(view.loaded, timeout=10_000):
         view.load(case_id)
     view.tabs.setCurrentIndex(3)  # tracks
-    return view.steps_label.text()
+    return view.track_hint.text()
 
 
 def test_the_track_panel_lists_the_forms_still_to_print(
@@ -48,7 +48,7 @@ def test_the_track_panel_lists_the_forms_still_to_print(
     assert "sso_2_01" not in shown  # the form by its name, not its code
     ctx.language.set_language("th")
     qtbot.wait(10)  # the language change event reaches the view
-    assert "แบบฟอร์มที่ยังต้องพิมพ์" in view.steps_label.text()
+    assert "แบบฟอร์มที่ยังต้องพิมพ์" in view.track_hint.text()
 
     printing.record_printed(store, case_id, None, "print")
     shown = _load(qtbot, view, case_id)

@@ -1,0 +1,355 @@
+"""A track's steps as the workflow engine sees them, and the moves a caseworker makes.
+
+The engine (:mod:`desktop.domain.workflow`) says where a step may move and what must hold
+before it is ``ready``; this module reads the stored rows in its terms and writes the
+moves. :func:`move_step` moves a step forward (a claim filed, approved, paid), opens the
+next step once one is done and closes the track when nothing is left; :func:`reopen_step`
+moves one back on purpose with a reason, reopening a closed track. Each move is an audit
+event (``step.advanced``, ``step.reopened``, ``track.closed``, ``track.reopened``) beside
+the field changes the sync layer carries: a step's ``state`` merges ``forward``, so a step
+back made on one laptop while another moved it on reaches a coordinator as a conflict.
+
+:func:`step_choices` is what the case file offers for each step of a track it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.domain import field_validators, workflow
+from desktop.domain.catalogue import FORWARD_ORDER
+from desktop.domain.errors import UserError
+from desktop.domain.text import clean
+from desktop.domain.validation import Issue, has_errors
+from desktop.domain.workflow import StepDef, StepProgress, StepState, TrackDef
+from desktop.models.entities import ChecklistItem, Step, Track
+from desktop.models.recorder import record_action
+from desktop.models.store import Store
+from desktop.services.cases import TrackView
+
+# Checklist statuses that mean the document is in hand.
+IN_HAND = frozenset({"received", "present", "verified", "attached", "done", "submitted"})
+
+
+class _ChecklistLike(Protocol):
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def attachment_ids(self) -> Any: ...
+
+
+def in_hand(item: _ChecklistLike) -> bool:
+    """Whether a checklist item (row or view) counts as collected."""
+    return (item.status or "") in IN_HAND or bool(item.attachment_ids)
+
+
+def _typed_values(step: StepDef, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored step data (JSON: dates and amounts as text) typed as the engine checks it."""
+    typed = dict(values)
+    for field in step.fields:
+        value = typed.get(field.name)
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            if field.type is workflow.FieldType.DATE:
+                typed[field.name] = dt.date.fromisoformat(value)
+            elif field.type in (workflow.FieldType.MONEY, workflow.FieldType.NUMBER):
+                typed[field.name] = Decimal(value.replace(",", ""))
+        except (ValueError, InvalidOperation):
+            pass  # left as text: check() reports it as workflow.field_invalid
+    return typed
+
+
+def step_progress(
+    step: StepDef, state: str, values: Mapping[str, Any], documents: frozenset[str]
+) -> StepProgress:
+    """A stored step as the workflow engine sees it (``forms_printed`` read from its data)."""
+    printed = values.get("forms_printed") or ()
+    return StepProgress(
+        step=step.key,
+        state=StepState(state or StepState.NOT_STARTED),
+        values=MappingProxyType(_typed_values(step, values)),
+        documents=documents,
+        forms_printed=frozenset(str(f) for f in printed),
+    )
+
+
+def _progress(
+    definition: TrackDef,
+    steps: Iterable[tuple[str, str, Mapping[str, Any]]],
+    documents: frozenset[str],
+) -> dict[str, StepProgress]:
+    """The engine's view of a track's stored ``(key, state, data)`` steps."""
+    found: dict[str, StepProgress] = {}
+    for key, state, data in steps:
+        step = definition.find(key)
+        if step is not None:
+            found[key] = step_progress(step, state, data or {}, documents)
+    return found
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    """One step of a track as the case file offers it."""
+
+    step_id: str
+    key: str
+    state: str
+    applies: bool  # False: a step for another outcome (an appeal while nothing was rejected)
+    current: bool  # the step to work on now
+    moves: tuple[str, ...]  # the states it may move forward to now
+    blockers: tuple[Issue, ...]  # what stands between it and ``ready`` (when that is a move)
+    reopen_to: tuple[str, ...]  # the states it may be moved back to, latest first
+
+
+def step_choices(track: TrackView, today: dt.date | None = None) -> tuple[StepChoice, ...]:
+    """What each step of ``track`` may do next; empty for a track without a workflow."""
+    definition = workflow.load().get(track.workflow or "")
+    if definition is None:
+        return ()
+    documents = frozenset(i.doc_key for i in track.checklist if in_hand(i))
+    progress = _progress(definition, ((s.key, s.state, s.data) for s in track.steps), documents)
+    current = (
+        None if _finished(definition, progress) else workflow.current_step(definition, progress)
+    )
+    checks = field_validators.validators(today or dt.date.today())
+    choices: list[StepChoice] = []
+    for view in track.steps:
+        step = definition.find(view.key)
+        if step is None:
+            continue
+        mine = progress[view.key]
+        applies = workflow.applies(step, progress)
+        moves = workflow.allowed_next(step, mine.state) if applies else ()
+        blockers = workflow.check(step, mine, checks) if StepState.READY in moves else ()
+        choices.append(
+            StepChoice(
+                step_id=view.id,
+                key=view.key,
+                state=mine.state.value,
+                applies=applies,
+                current=current is not None and current.key == view.key,
+                moves=tuple(m.value for m in moves),
+                blockers=tuple(i for i in blockers if has_errors([i])),
+                reopen_to=tuple(s.value for s in workflow.reopen_targets(step, mine.state)),
+            )
+        )
+    return tuple(choices)
+
+
+@dataclass(frozen=True)
+class StepMove:
+    """What a move changed: the step, the step opened after it, the track's state."""
+
+    step_id: str
+    from_state: str
+    to_state: str
+    opened: str | None  # the id of the next step, now in progress
+    track_state: str
+
+
+@dataclass
+class _Loaded:
+    track: Track
+    definition: TrackDef
+    rows: dict[str, Step]  # by step key
+    progress: dict[str, StepProgress]
+
+
+def _load(session: Session, step_id: str) -> tuple[Step, _Loaded | None]:
+    """The step and, when its track has a workflow definition naming it, the whole track."""
+    step = session.get(Step, step_id)
+    if step is None or step.deleted:
+        raise UserError("error.not_found", entity="step", row_id=step_id)
+    track = session.get(Track, step.track_id)
+    if track is None or track.deleted:
+        raise UserError("error.not_found", entity="track", row_id=step.track_id or "")
+    definition = workflow.load().get(track.workflow or "")
+    if definition is None or definition.find(step.key or "") is None:
+        return step, None
+    rows = {
+        r.key or "": r
+        for r in session.scalars(
+            select(Step).where(Step.track_id == track.id, Step.deleted.is_(False))
+        )
+    }
+    return step, _Loaded(track, definition, rows, _progress_of(session, track, definition, rows))
+
+
+def _progress_of(
+    session: Session, track: Track, definition: TrackDef, rows: Mapping[str, Step]
+) -> dict[str, StepProgress]:
+    items = session.scalars(
+        select(ChecklistItem).where(
+            ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
+        )
+    )
+    documents = frozenset(i.doc_key or "" for i in items if in_hand(i))
+    return _progress(
+        definition,
+        ((k, r.state or "not_started", r.data or {}) for k, r in rows.items()),
+        documents,
+    )
+
+
+def _event(session: Session, row: Step, event: workflow.WorkflowEvent) -> None:
+    details: dict[str, Any] = {
+        "track": event.track,
+        "step": event.step,
+        "previous": event.from_state.value,
+        "to": event.to_state.value,
+    }
+    if event.reason:
+        details["reason"] = event.reason
+    record_action(session, event.kind, "step", row.id, row.office or "", **details)
+
+
+def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None) -> StepMove:
+    """Move a step forward to ``to`` by its workflow's rules, in one transaction.
+
+    Raises :class:`UserError`: ``error.not_found``; ``error.workflow_unknown_track`` for a
+    track without a workflow definition; ``error.step_not_applicable`` for a step of
+    another outcome (an appeal of a claim not rejected); ``error.workflow_transition`` for
+    a move that is not one step forward; ``error.workflow_not_ready`` with the issues when
+    a field, document or printed form that ``ready`` needs is missing.
+    """
+    try:
+        target = StepState(to)
+    except ValueError:
+        raise UserError("error.bad_step_state", state=to, states=", ".join(StepState)) from None
+    with store.session() as session:
+        row, loaded = _load(session, step_id)
+        if loaded is None:
+            track = session.get(Track, row.track_id)
+            workflow_key = (track.workflow or track.kind or "") if track is not None else ""
+            raise UserError("error.workflow_unknown_track", track=workflow_key)
+        key = row.key or ""
+        step = loaded.definition.step(key)
+        if not workflow.applies(step, loaded.progress):
+            raise UserError("error.step_not_applicable", step=key)
+        checks = field_validators.validators(today or dt.date.today())
+        moved, event = workflow.advance(loaded.definition, loaded.progress[key], target, checks)
+        row.state = moved.state.value
+        loaded.progress[key] = moved
+        _event(session, row, event)
+        opened = _open_next(session, loaded)
+        _settle_track(session, loaded, today)
+        return StepMove(
+            row.id, event.from_state.value, event.to_state.value, opened, loaded.track.state or ""
+        )
+
+
+def follow_up(session: Session, step_id: str, today: dt.date | None = None) -> None:
+    """After a step of a track moved forward inside the caller's transaction (as printing
+    its forms does): open the step to work on next and close the track when none is left."""
+    _, loaded = _load(session, step_id)
+    if loaded is not None:
+        _open_next(session, loaded)
+        _settle_track(session, loaded, today)
+
+
+def _open_next(session: Session, loaded: _Loaded) -> str | None:
+    """Put the step to work on now in progress if it has not started; its id, if so."""
+    nxt = workflow.current_step(loaded.definition, loaded.progress)
+    if nxt is None or nxt.key not in loaded.rows:
+        return None
+    progress = loaded.progress[nxt.key]
+    if progress.state is not StepState.NOT_STARTED:
+        return None
+    moved, event = workflow.advance(loaded.definition, progress, StepState.IN_PROGRESS)
+    row = loaded.rows[nxt.key]
+    row.state = moved.state.value
+    loaded.progress[nxt.key] = moved
+    _event(session, row, event)
+    return row.id
+
+
+def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> None:
+    """Close the track when no step is left to work on; reopen it when one is again."""
+    track, definition = loaded.track, loaded.definition
+    finished = _finished(definition, loaded.progress)
+    if finished and track.state != "closed":
+        outcome = _outcome(definition, loaded.progress)
+        track.state = "closed"
+        track.outcome = outcome
+        track.decided_on = today or dt.date.today()
+        record_action(
+            session, "track.closed", "track", track.id, track.office or "", outcome=outcome
+        )
+    elif not finished and track.state == "closed":
+        track.state = "in_progress"
+        track.outcome = None
+        track.decided_on = None
+        record_action(session, "track.reopened", "track", track.id, track.office or "")
+
+
+def _finished(definition: TrackDef, progress: Mapping[str, StepProgress]) -> bool:
+    """Whether the track's last step that applies is done: a claim paid is finished though
+    an earlier step was never marked done, and one rejected waits for its appeal."""
+    last = [s for s in definition.steps if s.key in progress and workflow.applies(s, progress)]
+    return bool(last) and workflow.is_done(last[-1], progress[last[-1].key].state)
+
+
+def _outcome(definition: TrackDef, progress: Mapping[str, StepProgress]) -> str | None:
+    """How a finished track ended: the state of its last step that has a decision or a
+    payment (``paid``, ``approved``, ``rejected``), or None for a track without one."""
+    found: str | None = None
+    for step in definition.steps:
+        mine = progress.get(step.key)
+        if mine is None or step.outcome is workflow.Outcome.NONE:
+            continue
+        if workflow.applies(step, progress) and mine.state is not StepState.NOT_STARTED:
+            found = mine.state.value
+    return found
+
+
+def reopen_step(store: Store, step_id: str, reason: str, to: str = "in_progress") -> StepMove:
+    """Move a step back on purpose; the reason goes to the audit trail (``step.reopened``).
+
+    ``to`` must be a state the step passed through on its way (``workflow.reopen_targets``);
+    a closed track is reopened with it. A track without a workflow definition moves back
+    to any earlier state. Raises :class:`UserError` ``error.reason_required`` without a
+    reason and ``error.workflow_reopen_backward`` for a ``to`` that is not behind it.
+    """
+    why = clean(reason)
+    if not why:
+        raise UserError("error.reason_required")
+    with store.session() as session:
+        row, loaded = _load(session, step_id)
+        if loaded is None:
+            return _reopen_plain(session, row, why, to)
+        key = row.key or ""
+        progress = loaded.progress[key]
+        targets = workflow.reopen_targets(loaded.definition.step(key), progress.state)
+        if to not in {s.value for s in targets}:
+            raise UserError(
+                "error.workflow_reopen_backward", step=key, from_state=progress.state, to_state=to
+            )
+        moved, event = workflow.reopen(loaded.definition, progress, why, StepState(to))
+        row.state = moved.state.value
+        loaded.progress[key] = moved
+        _event(session, row, event)
+        _settle_track(session, loaded, None)
+        return StepMove(row.id, event.from_state.value, to, None, loaded.track.state or "")
+
+
+def _reopen_plain(session: Session, row: Step, why: str, to: str) -> StepMove:
+    """A step of a track made without a workflow definition, moved back to ``to``."""
+    previous = row.state or "not_started"
+    if FORWARD_ORDER.get(to, len(FORWARD_ORDER)) >= FORWARD_ORDER.get(previous, 0):
+        raise UserError(
+            "error.workflow_reopen_backward", step=row.key or "", from_state=previous, to_state=to
+        )
+    row.state = to
+    details = {"step": row.key or "", "previous": previous, "to": to, "reason": why}
+    record_action(session, "step.reopened", "step", row.id, row.office or "", **details)
+    return StepMove(row.id, previous, to, None, "")

@@ -1,0 +1,213 @@
+"""Steps moved on and back by their workflow's rules: gates, the next step, the track."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from desktop.domain import workflow
+from desktop.domain.errors import UserError
+from desktop.models.store import Store
+from desktop.services import attachments, cases, people, printing, steps
+from desktop.services.cases import StepView, TrackInput, TrackView
+from desktop.services.people import NameInput, PersonInput
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def _claim(store: Store) -> tuple[str, str]:
+    """A maternity claim as ``start_track`` makes it: (case number, track id)."""
+    person = people.create_person(store, PersonInput(names=[NameInput("Sok Dara")])).person_id
+    number = cases.open_case(store, person)
+    definition = workflow.track("claim_maternity")
+    documents = [(d, True) for s in definition.steps for d in s.documents if s.when is None]
+    track = cases.start_track(
+        store,
+        number,
+        TrackInput(
+            "claim",
+            [s.key for s in definition.steps],
+            documents,
+            benefit="maternity",
+            workflow="claim_maternity",
+        ),
+    )
+    return number, track
+
+
+def _track(store: Store, number: str, track_id: str) -> TrackView:
+    return next(t for t in cases.get_case_file(store, number).tracks if t.id == track_id)
+
+
+def _step(track: TrackView, key: str) -> StepView:
+    return next(s for s in track.steps if s.key == key)
+
+
+def _choice(track: TrackView, key: str) -> steps.StepChoice:
+    return next(c for c in steps.step_choices(track, TODAY) if c.key == key)
+
+
+def _actions(store: Store, row_id: str) -> list[str]:
+    return [a for _, a, _ in cases.audit_trail(store, [row_id])]
+
+
+def _to_submitted(store: Store, number: str, track_id: str, tmp_path: Path) -> TrackView:
+    """Every step before the decision done the way a caseworker does it."""
+    track = _track(store, number, track_id)
+    check = _step(track, "check_eligibility").id
+    cases.save_step(store, check, data={"event_date": "2026-10-01", "claimant_is": "mother"})
+    steps.move_step(store, check, "ready", TODAY)
+    case_id = cases.get_case_file(store, number).id
+    for item in track.checklist:
+        scan = tmp_path / f"{item.doc_key}.jpg"
+        scan.write_bytes(b"\xff\xd8\xff" + item.doc_key.encode())
+        attachments.add_attachment(store, scan, case_id=case_id, checklist_item_id=item.id)
+    steps.move_step(store, _step(track, "gather_documents").id, "ready", TODAY)
+    prepare = _step(track, "prepare_claim").id
+    bank = {"bank_name": "Krungthai", "bank_account": "1234567890", "claimant_signs": "signature"}
+    cases.save_step(store, prepare, data=bank)
+    printing.record_printed(store, number, None, "print")  # the form printed: ready by itself
+    submit = _step(track, "submit_claim").id
+    cases.save_step(store, submit, data={"submitted_on": "2026-11-20", "sso_office": "Mae Sot"})
+    steps.move_step(store, submit, "ready", TODAY)
+    steps.move_step(store, submit, "submitted", TODAY)
+    return _track(store, number, track_id)
+
+
+def test_a_new_claim_offers_its_first_step_and_says_what_is_missing(store: Store) -> None:
+    number, track_id = _claim(store)
+    track = _track(store, number, track_id)
+    first = _choice(track, "check_eligibility")
+    assert first.current
+    assert first.applies
+    assert first.moves == ("ready",)
+    assert {(i.code, i.field) for i in first.blockers} == {
+        ("workflow.field_required", "event_date"),
+        ("workflow.field_required", "claimant_is"),
+    }
+    assert first.reopen_to == ()
+    appeal = _choice(track, "appeal")
+    assert not appeal.applies
+    assert appeal.moves == ()
+
+
+def test_a_step_not_ready_is_refused_and_nothing_is_written(store: Store) -> None:
+    number, track_id = _claim(store)
+    check = _step(_track(store, number, track_id), "check_eligibility").id
+    with pytest.raises(UserError) as caught:
+        steps.move_step(store, check, "ready", TODAY)
+    assert caught.value.code == "error.workflow_not_ready"
+    assert _step(_track(store, number, track_id), "check_eligibility").state == "in_progress"
+    assert "step.advanced" not in _actions(store, check)
+    cases.save_step(store, check, data={"event_date": "2027-01-01", "claimant_is": "mother"})
+    with pytest.raises(UserError) as future:
+        steps.move_step(store, check, "ready", TODAY)  # the validator of the date runs too
+    assert {i.code for i in future.value.issues} == {"date.in_future"}
+
+
+def test_a_step_done_opens_the_next_one(store: Store) -> None:
+    number, track_id = _claim(store)
+    check = _step(_track(store, number, track_id), "check_eligibility").id
+    cases.save_step(store, check, data={"event_date": "2026-10-01", "claimant_is": "mother"})
+    moved = steps.move_step(store, check, "ready", TODAY)
+    track = _track(store, number, track_id)
+    gather = _step(track, "gather_documents")
+    assert (moved.from_state, moved.to_state, moved.opened) == ("in_progress", "ready", gather.id)
+    assert gather.state == "in_progress"
+    assert _choice(track, "gather_documents").current
+    assert {i.code for i in _choice(track, "gather_documents").blockers} == {
+        "workflow.document_missing"
+    }
+    assert "step.advanced" in _actions(store, check)
+    assert "step.advanced" in _actions(store, gather.id)
+
+
+def test_a_paid_claim_closes_its_track_and_a_reopen_opens_it_again(
+    store: Store, tmp_path: Path
+) -> None:
+    number, track_id = _claim(store)
+    track = _to_submitted(store, number, track_id, tmp_path)
+    submit = _step(track, "submit_claim")
+    assert submit.state == "submitted"
+    assert _choice(track, "submit_claim").moves == ("approved", "rejected")
+    steps.move_step(store, submit.id, "approved", TODAY)
+    closed = steps.move_step(store, submit.id, "paid", TODAY)
+    assert closed.track_state == "closed"
+    track = _track(store, number, track_id)
+    assert (track.state, track.outcome, track.decided_on) == ("closed", "paid", TODAY)
+    assert not any(c.current for c in steps.step_choices(track, TODAY))
+    assert _choice(track, "submit_claim").reopen_to == (
+        "approved",
+        "submitted",
+        "ready",
+        "in_progress",
+    )
+    assert "track.closed" in _actions(store, track_id)
+
+    with pytest.raises(UserError) as no_reason:
+        steps.reopen_step(store, submit.id, "  ", "approved")
+    assert no_reason.value.code == "error.reason_required"
+    with pytest.raises(UserError) as sideways:
+        steps.reopen_step(store, submit.id, "wrong button", "rejected")
+    assert sideways.value.code == "error.workflow_reopen_backward"
+    assert _track(store, number, track_id).state == "closed"  # nothing written
+
+    back = steps.reopen_step(store, submit.id, "The bank returned the transfer", "approved")
+    track = _track(store, number, track_id)
+    assert (back.from_state, back.to_state, back.track_state) == ("paid", "approved", "in_progress")
+    assert (track.state, track.outcome, track.decided_on) == ("in_progress", None, None)
+    assert _choice(track, "submit_claim").current
+    assert "step.reopened" in _actions(store, submit.id)
+    assert "track.reopened" in _actions(store, track_id)
+
+
+def test_a_rejection_opens_the_appeal(store: Store, tmp_path: Path) -> None:
+    number, track_id = _claim(store)
+    track = _to_submitted(store, number, track_id, tmp_path)
+    appeal = _step(track, "appeal")
+    with pytest.raises(UserError) as early:
+        steps.move_step(store, appeal.id, "in_progress", TODAY)
+    assert early.value.code == "error.step_not_applicable"
+    moved = steps.move_step(store, _step(track, "submit_claim").id, "rejected", TODAY)
+    assert moved.opened == appeal.id
+    track = _track(store, number, track_id)
+    assert track.state == "in_progress"  # the appeal is still to do
+    assert _choice(track, "appeal").current
+    assert {i.field for i in _choice(track, "appeal").blockers} >= {
+        "decision_received_on",
+        "appeal_grounds",
+    }
+
+
+def test_bad_moves_are_refused(store: Store) -> None:
+    number, track_id = _claim(store)
+    check = _step(_track(store, number, track_id), "check_eligibility").id
+    for to, code in (
+        ("done", "error.bad_step_state"),
+        ("paid", "error.workflow_transition"),
+        ("in_progress", "error.workflow_transition"),
+    ):
+        with pytest.raises(UserError) as caught:
+            steps.move_step(store, check, to, TODAY)
+        assert caught.value.code == code
+    with pytest.raises(UserError) as missing:
+        steps.move_step(store, "no-such-step", "ready", TODAY)
+    assert missing.value.code == "error.not_found"
+
+
+def test_a_track_without_a_workflow_has_no_moves_but_can_be_reopened(store: Store) -> None:
+    person = people.create_person(store, PersonInput(names=[NameInput("Noy")])).person_id
+    number = cases.open_case(store, person)
+    track_id = cases.start_track(store, number, TrackInput("claim", ["file"], benefit="sickness"))
+    track = _track(store, number, track_id)
+    assert steps.step_choices(track, TODAY) == ()
+    step = track.steps[0]
+    with pytest.raises(UserError) as caught:
+        steps.move_step(store, step.id, "ready", TODAY)
+    assert caught.value.code == "error.workflow_unknown_track"
+    with pytest.raises(UserError):
+        steps.reopen_step(store, step.id, "typo", "submitted")  # not behind in_progress
+    steps.reopen_step(store, step.id, "typo", "not_started")
+    assert _track(store, number, track_id).steps[0].state == "not_started"

@@ -1,0 +1,133 @@
+"""The case file moves a track's steps on and back: a button for each move the workflow
+allows the selected step, what stands before ``ready`` in words, a reopen with a reason;
+the track closes when its last step is done and opens again when one goes back."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop.models.store import Store
+from desktop.services import cases, people, ui_wizards
+from desktop.ui.case_file import CaseFileView
+from desktop.ui.context import AppContext
+from tests.fakes import FakeDialogs
+
+
+def _claim(store: Store) -> str:
+    """A maternity claim whose wizard got as far as the claim's filing: ready to hand in."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    check = {"event_date": "2026-10-01", "claimant_is": "mother"}
+    prepared = {
+        "bank_name": "Krungthai",
+        "bank_account": "1234567890",
+        "claimant_signs": "signature",
+        "forms_printed": ["sso_2_01"],
+    }
+    submit = {"submitted_on": "2026-11-20", "sso_office": "Mae Sot"}
+    steps = [
+        ("check_eligibility", check, "ready"),
+        ("gather_documents", {}, "in_progress"),
+        ("prepare_claim", prepared, "ready"),
+        ("submit_claim", submit, "ready"),
+        ("appeal", {}, "not_started"),
+    ]
+    ui_wizards.commit_track(
+        store, case_id, ui_wizards.TrackCommit("claim", "claim_maternity", steps)
+    )
+    return case_id
+
+
+def _open(qtbot: QtBot, ctx: AppContext, case_id: str) -> CaseFileView:
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.load(case_id)
+    view.tabs.setCurrentIndex(3)  # tracks
+    return view
+
+
+def _select(view: CaseFileView, key_label: str) -> None:
+    rows = [view.steps_list.item(i).text() for i in range(view.steps_list.count())]
+    view.steps_list.setCurrentRow(next(i for i, t in enumerate(rows) if key_label in t))
+
+
+def _click(qtbot: QtBot, view: CaseFileView, name: str) -> None:
+    button = view.move_buttons.get(name.removeprefix("move_")) or view.reopen_button
+    assert button.isVisible(), name
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _visible_moves(view: CaseFileView) -> set[str]:
+    return {s for s, b in view.move_buttons.items() if b.isVisible()}
+
+
+def _states(store: Store, case_id: str) -> dict[str, str]:
+    track = cases.get_case_file(store, case_id).tracks[0]
+    return {s.key: s.state for s in track.steps}
+
+
+def test_the_current_step_is_shown_with_what_it_still_needs(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    view = _open(qtbot, ctx, _claim(store))
+    current = view.steps_list.currentItem()
+    assert "Gather documents" in current.text()
+    assert current.font().bold()
+    assert _visible_moves(view) == {"ready"}
+    hint = view.step_hint.text()
+    assert hint.startswith("Before this step is ready:")
+    assert "• Child's birth certificate: This document has not been collected yet." in hint
+    ctx.language.set_language("th")
+    qtbot.wait(10)
+    assert "ยังไม่ได้รวบรวมเอกสารนี้" in view.step_hint.text()
+    assert view.move_buttons["ready"].text() == "ทำเครื่องหมายว่า พร้อมแล้ว"
+
+
+def test_a_claim_is_handed_in_decided_and_paid_then_reopened_with_a_reason(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+    _select(view, "Submit")
+    assert _visible_moves(view) == {"submitted"}
+    _click(qtbot, view, "move_submitted")
+    assert _states(store, case_id)["submit_claim"] == "submitted"
+    _select(view, "Submit")
+    assert _visible_moves(view) == {"approved", "rejected"}
+    _click(qtbot, view, "move_approved")
+    _select(view, "Submit")
+    _click(qtbot, view, "move_paid")
+    track = cases.get_case_file(store, case_id).tracks[0]
+    assert (track.state, track.outcome) == ("closed", "paid")
+    assert "Closed: Paid" in view.track_hint.text()
+    assert "Closed" in view.track_list.currentItem().text()
+
+    _select(view, "Submit")
+    assert view.reopen_to.currentData() == "approved"  # one step back is offered first
+    dialogs.texts.append("   ")
+    view.reopen_step()
+    assert dialogs.errors[-1] == "Give a reason for reopening."
+    assert _states(store, case_id)["submit_claim"] == "paid"  # nothing written
+    dialogs.texts.append("The bank returned the transfer: wrong account number")
+    _click(qtbot, view, "reopen_step")
+    assert _states(store, case_id)["submit_claim"] == "approved"
+    track = cases.get_case_file(store, case_id).tracks[0]
+    assert (track.state, track.outcome) == ("in_progress", None)
+    submit = next(s for s in track.steps if s.key == "submit_claim")
+    assert "step.reopened" in [a for _, a, _ in cases.audit_trail(store, [submit.id])]
+
+
+def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+    assert view.steps_list.currentItem().text().startswith("2.")  # gather documents
+    view.move_buttons["ready"].click()
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
+    assert "is not ready" in dialogs.errors[-1]
+    assert "This document has not been collected yet." in dialogs.errors[-1]
+    assert _states(store, case_id)["gather_documents"] == "in_progress"
