@@ -99,6 +99,14 @@ def shoot() -> int:
             window.case_file.tabs.setCurrentIndex(0)
             settle()
             window.grab().save(str(OUT / f"case-file-{lang}.png"))
+            window.case_file.tabs.setCurrentIndex(3)
+            shown = window.case_file.case
+            open_tracks = (
+                [i for i, t in enumerate(shown.tracks) if t.state != "closed"] if shown else []
+            )
+            window.case_file.track_list.setCurrentRow(open_tracks[0] if open_tracks else 0)
+            settle()
+            window.grab().save(str(OUT / f"tracks-{lang}.png"))
             window.case_file.tabs.setCurrentIndex(6)
             settle()
             window.grab().save(str(OUT / f"timeline-{lang}.png"))

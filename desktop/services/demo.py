@@ -35,9 +35,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from desktop.domain import ids, names, text
+from desktop.domain import ids, names, text, workflow
 from desktop.domain.errors import UserError
 from desktop.domain.resources import load_yaml, resource_path
+from desktop.domain.workflow import Outcome, StepProgress, StepState
 from desktop.models import case_numbers
 from desktop.models.entities import (
     Case,
@@ -56,6 +57,7 @@ from desktop.models.entities import (
 from desktop.models.recorder import BulkWriter
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
+from desktop.services import steps
 
 MAX_PEOPLE = 1_000_000
 # Set on a store that ever received demo data: sync refuses such a store, so invented
@@ -463,6 +465,37 @@ def _work(
         )
 
 
+def _demo_steps(
+    rng: random.Random, definition: workflow.TrackDef
+) -> tuple[dict[str, StepProgress], bool]:
+    """A demo track stopped at a random step, as the workflow would have it: the steps
+    before it done (most decisions approved, some rejected and then appealed), that one in
+    progress or waiting on the SSO, the rest not started; and whether the track is over."""
+    reached = rng.randint(0, len(definition.steps))
+    progress: dict[str, StepProgress] = {}
+    passed = 0
+    for step in definition.steps:
+        state = StepState.NOT_STARTED
+        if workflow.applies(step, progress):
+            if passed < reached:
+                state = _DONE_STATES[step.outcome]
+                if step.outcome is not Outcome.NONE and rng.random() < 0.15:
+                    state = StepState.REJECTED
+            elif passed == reached:
+                waiting = step.outcome is not Outcome.NONE and rng.random() < 0.5
+                state = StepState.SUBMITTED if waiting else StepState.IN_PROGRESS
+            passed += 1
+        progress[step.key] = StepProgress(step.key, state)
+    return progress, steps.finished(definition, progress)
+
+
+_DONE_STATES = {
+    Outcome.NONE: StepState.READY,
+    Outcome.DECISION: StepState.APPROVED,
+    Outcome.PAYMENT: StepState.PAID,
+}
+
+
 def _case(
     writer: BulkWriter,
     session: Session,
@@ -489,56 +522,55 @@ def _case(
         tracks.append(("claim", rng.choice(flows["claims"]["benefits"])))
     all_done = True
     for t, (kind, benefit) in enumerate(tracks):
-        flow = flows["enrollment"] if kind == "enrollment" else flows["claims"]
-        steps = [(str(k), str(s)) for k, s in flow["steps"]]
-        reached = rng.randint(0, len(steps))  # steps before this one are done
-        finished = reached == len(steps)
-        all_done = all_done and finished
+        if kind == "enrollment":
+            key = rng.choice(flows["enrollment"]["workflows"])
+        else:
+            key = "work_injury" if benefit == "work_injury" else f"claim_{benefit}"
+        definition = workflow.track(key)
+        rows, done = _demo_steps(rng, definition)
+        all_done = all_done and done
         track_id = make_id("track", index, t)
-        outcome = None
-        if finished and kind == "claim":
-            outcome = "approved" if rng.random() < 0.8 else "rejected"
         writer.add(
             Track,
             id=track_id,
             office=office,
             case_id=case_id,
-            kind=kind,
+            kind=definition.kind,
             benefit=benefit,
-            path=rng.choice(flow["paths"]) if kind == "enrollment" else None,
-            workflow=flow["workflow"],
-            state=steps[-1][1] if finished else "in_progress",
+            path=definition.document_path,
+            workflow=key,
+            state="closed" if done else "in_progress",
             event_date=opened - dt.timedelta(days=rng.randint(1, 60)) if benefit else None,
             opened_on=opened,
-            decided_on=opened + dt.timedelta(days=rng.randint(20, 90)) if finished else None,
-            outcome=outcome,
+            decided_on=opened + dt.timedelta(days=rng.randint(20, 90)) if done else None,
+            outcome=steps.outcome(definition, rows) if done else None,
         )
-        for position, (key, done_state) in enumerate(steps):
-            if position < reached:
-                state = done_state
-            elif position == reached:
-                state = "in_progress"
-            else:
-                state = "not_started"
+        collected: set[str] = set()
+        for position, step in enumerate(definition.steps):
+            progress = rows[step.key]
+            finished_step = workflow.is_done(step, progress.state)
+            if finished_step:
+                collected.update(step.documents)
             writer.add(
                 Step,
                 id=make_id("step", index, t, position),
                 office=office,
                 track_id=track_id,
-                key=key,
+                key=step.key,
                 position=position,
-                state=state,
-                data={},
+                state=progress.state.value,
+                data={"forms_printed": list(step.forms)} if step.forms and finished_step else {},
             )
-        for n, (doc_key, required) in enumerate(flow["documents"]):
-            present = finished or rng.random() < 0.5
+        checklist = [d for s in definition.steps if s.when is None for d in s.documents]
+        for n, doc_key in enumerate(dict.fromkeys(checklist)):
+            present = done or doc_key in collected or rng.random() < 0.5
             writer.add(
                 ChecklistItem,
                 id=make_id("checklist", index, t, n),
                 office=office,
                 track_id=track_id,
-                doc_key=str(doc_key),
-                required=bool(required),
+                doc_key=doc_key,
+                required=True,
                 status="present" if present else "missing",
                 attachment_ids=[],
             )

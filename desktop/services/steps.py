@@ -119,7 +119,7 @@ def step_choices(track: TrackView, today: dt.date | None = None) -> tuple[StepCh
     documents = frozenset(i.doc_key for i in track.checklist if in_hand(i))
     progress = _progress(definition, ((s.key, s.state, s.data) for s in track.steps), documents)
     current = (
-        None if _finished(definition, progress) else workflow.current_step(definition, progress)
+        None if finished(definition, progress) else workflow.current_step(definition, progress)
     )
     checks = field_validators.validators(today or dt.date.today())
     choices: list[StepChoice] = []
@@ -276,30 +276,28 @@ def _open_next(session: Session, loaded: _Loaded) -> str | None:
 def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> None:
     """Close the track when no step is left to work on; reopen it when one is again."""
     track, definition = loaded.track, loaded.definition
-    finished = _finished(definition, loaded.progress)
-    if finished and track.state != "closed":
-        outcome = _outcome(definition, loaded.progress)
+    done = finished(definition, loaded.progress)
+    if done and track.state != "closed":
+        ended = outcome(definition, loaded.progress)
         track.state = "closed"
-        track.outcome = outcome
+        track.outcome = ended
         track.decided_on = today or dt.date.today()
-        record_action(
-            session, "track.closed", "track", track.id, track.office or "", outcome=outcome
-        )
-    elif not finished and track.state == "closed":
+        record_action(session, "track.closed", "track", track.id, track.office or "", outcome=ended)
+    elif not done and track.state == "closed":
         track.state = "in_progress"
         track.outcome = None
         track.decided_on = None
         record_action(session, "track.reopened", "track", track.id, track.office or "")
 
 
-def _finished(definition: TrackDef, progress: Mapping[str, StepProgress]) -> bool:
+def finished(definition: TrackDef, progress: Mapping[str, StepProgress]) -> bool:
     """Whether the track's last step that applies is done: a claim paid is finished though
     an earlier step was never marked done, and one rejected waits for its appeal."""
     last = [s for s in definition.steps if s.key in progress and workflow.applies(s, progress)]
     return bool(last) and workflow.is_done(last[-1], progress[last[-1].key].state)
 
 
-def _outcome(definition: TrackDef, progress: Mapping[str, StepProgress]) -> str | None:
+def outcome(definition: TrackDef, progress: Mapping[str, StepProgress]) -> str | None:
     """How a finished track ended: the state of its last step that has a decision or a
     payment (``paid``, ``approved``, ``rejected``), or None for a track without one."""
     found: str | None = None

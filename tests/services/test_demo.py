@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from desktop.domain import catalogue, ids, text
+from desktop.domain import catalogue, ids, text, workflow
 from desktop.domain.errors import UserError
 from desktop.models.entities import (
     AuditEvent,
@@ -21,7 +21,7 @@ from desktop.models.entities import (
     Track,
 )
 from desktop.models.store import Store, create_store
-from desktop.services import demo
+from desktop.services import cases, demo, steps
 
 os.environ.setdefault("SAPAN_KDF_N", "1024")
 TODAY = dt.date(2026, 3, 15)
@@ -58,8 +58,36 @@ def test_names_in_every_script_and_valid_pink_cards(store: Store) -> None:
     assert all(p.startswith("00") and len(p) == 13 for p in pinks)
     valid = sum(ids.is_valid_thai_id_checksum(p) for p in pinks)
     assert valid >= 0.8 * len(pinks)
-    assert {"not_started", "in_progress", "ready", "submitted", "decided", "paid"} <= states
+    assert {
+        "not_started",
+        "in_progress",
+        "ready",
+        "submitted",
+        "approved",
+        "rejected",
+        "paid",
+    } <= states
     assert len(benefits - {None}) >= 4
+
+
+def test_demo_tracks_follow_the_real_workflows_so_the_app_can_move_them_on(
+    store: Store,
+) -> None:
+    """Every demo track is one of resources/workflows/ with its steps in order; a closed
+    one has its last applicable step done, an open one a step to work on next."""
+    demo.generate(store, 60, seed=3, today=TODAY)
+    seen: set[str] = set()
+    for case_id in cases.list_case_ids(store):
+        for track in cases.get_case_file(store, case_id).tracks:
+            definition = workflow.track(track.workflow or "")
+            assert [s.key for s in track.steps] == [s.key for s in definition.steps]
+            choices = steps.step_choices(track, TODAY)
+            assert len(choices) == len(track.steps)
+            assert (track.state == "closed") == (not any(c.current for c in choices))
+            seen.add(track.state)
+            if track.state == "closed":
+                assert track.outcome in (None, "approved", "rejected", "paid")
+    assert seen == {"closed", "in_progress"}
 
 
 def test_every_row_has_the_outbox_and_audit_the_recorder_writes(store: Store) -> None:
