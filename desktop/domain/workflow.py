@@ -165,6 +165,9 @@ class StepDef:
     key: str
     fields: tuple[FieldDef, ...] = ()
     documents: tuple[str, ...] = ()
+    # Gathered when there are any (a KT.44 referral the employer may never have issued):
+    # on the checklist, but ``documents_collected`` does not wait for them.
+    optional_documents: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()
     advance_when: tuple[Condition, ...] = ()
     outcome: Outcome = Outcome.NONE
@@ -445,10 +448,15 @@ def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
     except (ValueError, KeyError, TypeError) as exc:
         raise WorkflowDataError(f"{where}: {exc}") from None
     fields = tuple(_field(f, f"{where}.fields") for f in raw.get("fields", []))
+    documents = _strings(raw.get("documents", []), where)
+    optional = _strings(raw.get("optional_documents", []), where)
+    if set(documents) & set(optional):
+        raise WorkflowDataError(f"{where}: a document is both required and optional")
     return StepDef(
         key=raw["key"],
         fields=fields,
-        documents=_strings(raw.get("documents", []), where),
+        documents=documents,
+        optional_documents=optional,
         forms=_strings(raw.get("forms", []), where),
         advance_when=conditions,
         outcome=outcome,

@@ -561,8 +561,12 @@ def _case(
                 state=progress.state.value,
                 data={"forms_printed": list(step.forms)} if step.forms and finished_step else {},
             )
-        checklist = [d for s in definition.steps if s.when is None for d in s.documents]
-        for n, doc_key in enumerate(dict.fromkeys(checklist)):
+        checklist: dict[str, bool] = {}  # doc key: required
+        for s in definition.steps:
+            if s.when is None:
+                for d in (*s.documents, *s.optional_documents):
+                    checklist[d] = checklist.get(d, False) or d in s.documents
+        for n, (doc_key, required) in enumerate(checklist.items()):
             present = done or doc_key in collected or rng.random() < 0.5
             writer.add(
                 ChecklistItem,
@@ -570,7 +574,7 @@ def _case(
                 office=office,
                 track_id=track_id,
                 doc_key=doc_key,
-                required=True,
+                required=required,
                 status="present" if present else "missing",
                 attachment_ids=[],
             )

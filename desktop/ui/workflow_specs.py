@@ -86,6 +86,7 @@ EVENT_DATE = workflow.EVENT_DATE_FACT  # the ``fact`` of a field that dates the 
 def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
     steps: list[StepSpec] = []
     documents: list[str] = []
+    optional: list[str] = []  # gathered when there are any: not required
     forms: list[str] = []
     for step in track.steps:
         later = step.when is not None
@@ -112,13 +113,17 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
         steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later))
         if not later:
             documents += [d for d in step.documents if d not in documents]
+            optional += [d for d in step.optional_documents if d not in optional]
             forms += [f for f in step.forms if f not in forms]
     return WorkflowSpec(
         key=key,
         kind=str(track.kind),
         title=f"workflow.track.{key}",
         steps=tuple(steps),
-        documents=tuple(DocumentSpec(d) for d in documents),
+        documents=tuple(
+            [DocumentSpec(d) for d in documents]
+            + [DocumentSpec(d, required=False) for d in optional if d not in documents]
+        ),
         forms=tuple(forms),
         benefit=track.benefit,
         path=track.document_path,

@@ -134,7 +134,7 @@ def test_claim_documents_follow_the_checklists() -> None:
     gather = tracks["claim_maternity"].step("gather_documents")
     assert "child_birth_certificate" in gather.documents
     assert "bank_passbook" in gather.documents
-    assert "kt44_copy" in tracks["work_injury"].step("gather_documents").documents
+    assert "kt44_copy" in tracks["work_injury"].step("gather_documents").optional_documents
     evidence = tracks["enforcement"].step("gather_evidence").documents
     assert "payslips_showing_deductions" in evidence
 
@@ -427,3 +427,31 @@ def test_find_answers_none_for_a_step_no_longer_defined() -> None:
     assert track.find("gone") is None
     with pytest.raises(KeyError):
         track.step("gone")
+
+
+def test_optional_documents_are_on_the_checklist_but_never_wait() -> None:
+    """A work-injury claim needs the medical certificate; a KT.44 referral only if the
+    employer issued one (domain.md §5.2): its absence does not hold the step up."""
+    gather = workflow.track("work_injury").step("gather_documents")
+    assert {"kt44_copy", "receipts"} <= set(gather.optional_documents)
+    have = frozenset(gather.documents)
+    assert workflow.check(gather, StepProgress(gather.key, documents=have)) == ()
+    without = frozenset(have - {"medical_certificate"})
+    assert [
+        i.field for i in workflow.check(gather, StepProgress(gather.key, documents=without))
+    ] == ["medical_certificate"]
+    both = {**STEP, "documents": ["a"], "optional_documents": ["a"]}
+    with pytest.raises(WorkflowDataError, match="both required and optional"):
+        workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [both]}}}})
+
+
+def test_reopen_targets_follow_the_path_a_step_took() -> None:
+    submit = workflow.track("claim_maternity").step("submit_claim")
+    assert workflow.reopen_targets(submit, StepState.PAID) == (
+        StepState.APPROVED,
+        StepState.SUBMITTED,
+        StepState.READY,
+        StepState.IN_PROGRESS,
+    )
+    assert StepState.APPROVED not in workflow.reopen_targets(submit, StepState.APPEALED)
+    assert workflow.reopen_targets(submit, StepState.IN_PROGRESS) == ()
