@@ -241,7 +241,7 @@ def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None)
         row.state = moved.state.value
         loaded.progress[key] = moved
         _event(session, row, event)
-        opened = _open_next(session, loaded)
+        opened = _open_next(session, loaded, key)
         _settle_track(session, loaded, today)
         return StepMove(
             row.id, event.from_state.value, event.to_state.value, opened, loaded.track.state or ""
@@ -251,24 +251,34 @@ def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None)
 def follow_up(session: Session, step_id: str, today: dt.date | None = None) -> None:
     """After a step of a track moved forward inside the caller's transaction (as printing
     its forms does): open the step to work on next and close the track when none is left."""
-    _, loaded = _load(session, step_id)
+    row, loaded = _load(session, step_id)
     if loaded is not None:
-        _open_next(session, loaded)
+        _open_next(session, loaded, row.key or "")
         _settle_track(session, loaded, today)
 
 
-def _open_next(session: Session, loaded: _Loaded) -> str | None:
-    """Put the step to work on now in progress if it has not started; its id, if so."""
-    nxt = workflow.current_step(loaded.definition, loaded.progress)
-    if nxt is None or nxt.key not in loaded.rows:
+def _open_next(session: Session, loaded: _Loaded, after: str) -> str | None:
+    """Once step ``after`` is done, put the next step that applies in progress if it has
+    not started (a claim rejected opens its appeal though an earlier step was never marked
+    done); its id, if so."""
+    definition, progress = loaded.definition, loaded.progress
+    keys = [s.key for s in definition.steps]
+    if not workflow.is_done(definition.step(after), progress[after].state):
         return None
-    progress = loaded.progress[nxt.key]
-    if progress.state is not StepState.NOT_STARTED:
+    nxt = next(
+        (
+            s
+            for s in definition.steps[keys.index(after) + 1 :]
+            if s.key in loaded.rows and workflow.applies(s, progress)
+        ),
+        None,
+    )
+    if nxt is None or progress[nxt.key].state is not StepState.NOT_STARTED:
         return None
-    moved, event = workflow.advance(loaded.definition, progress, StepState.IN_PROGRESS)
+    moved, event = workflow.advance(definition, progress[nxt.key], StepState.IN_PROGRESS)
     row = loaded.rows[nxt.key]
     row.state = moved.state.value
-    loaded.progress[nxt.key] = moved
+    progress[nxt.key] = moved
     _event(session, row, event)
     return row.id
 

@@ -45,7 +45,7 @@ from desktop.domain import i18n, ids, text
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue
 from desktop.services import attachments, cases, employers, people, printing, steps, ui_queries
-from desktop.services.cases import CaseFile
+from desktop.services.cases import CaseFile, StepView, TrackView
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import (
@@ -58,8 +58,9 @@ from desktop.ui.i18n import (
 )
 from desktop.ui.limits import limit_to
 from desktop.ui.models import Column, RowTableModel
+from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
-from desktop.ui.workflow_specs import label, load_specs
+from desktop.ui.workflow_specs import StepSpec, label, load_specs
 
 NAME_KINDS = ("native", "passport", "thai", "alias")
 # the person's contact details a caseworker corrects in place (``lww`` fields: the
@@ -313,6 +314,11 @@ class CaseFileView(Retranslating):
             self.move_buttons[state] = button
             moves.addWidget(button)
         moves.addStretch(1)
+        self.edit_step_button = QPushButton()
+        self.edit_step_button.setObjectName("edit_step")
+        self.edit_step_button.clicked.connect(self.edit_step)
+        self.step_editor: StepEditor | None = None
+        moves.addWidget(self.edit_step_button)
         self.reopen_to = QComboBox()
         self.reopen_to.setObjectName("reopen_to")
         self.reopen_button = QPushButton()
@@ -651,8 +657,26 @@ class CaseFileView(Retranslating):
         step_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         return next((c for c in self.choices if c.step_id == step_id), None)
 
+    def _step_spec(self) -> tuple[StepSpec, StepView] | None:
+        """The selected step's fields as the wizard has them, and what it holds."""
+        choice, track = self._choice(), self._track()
+        spec = load_specs().get(track.workflow or "") if track is not None else None
+        if choice is None or track is None or spec is None:
+            return None
+        step = next((s for s in spec.steps if s.key == choice.key), None)
+        view = next((v for v in track.steps if v.id == choice.step_id), None)
+        return (step, view) if step is not None and view is not None else None
+
+    def _track(self) -> TrackView | None:
+        row = self.track_list.currentRow()
+        tracks = self.case.tracks if self.case is not None else ()
+        return tracks[row] if 0 <= row < len(tracks) else None
+
     def _step_selected(self, _row: int) -> None:
         choice = self._choice()
+        found = self._step_spec()
+        editable = found is not None and any(not f.maps and not f.role for f in found[0].fields)
+        self.edit_step_button.setVisible(editable and choice is not None and choice.applies)
         for state, button in self.move_buttons.items():
             button.setVisible(choice is not None and state in choice.moves)
         targets = choice.reopen_to if choice is not None else ()
@@ -676,6 +700,23 @@ class CaseFileView(Retranslating):
             return
         store, step_id, today = self.ctx.store, choice.step_id, self.ctx.today()
         self._write(lambda: steps.move_step(store, step_id, to, today))
+
+    def edit_step(self) -> None:
+        """Fill in or correct the selected step's fields in a dialog; saved through
+        ``cases.save_step``, the dialog closing once the store has them."""
+        found = self._step_spec()
+        if found is None:
+            return
+        spec, view = found
+        editor = StepEditor(spec, view.data, self.ctx.today(), self)
+        store, step_id = self.ctx.store, view.id
+
+        def save(values: dict[str, Any]) -> None:
+            self._write(lambda: cases.save_step(store, step_id, data=values), editor.accept)
+
+        editor.saved.connect(save)
+        self.step_editor = editor
+        editor.open()
 
     def reopen_step(self) -> None:
         """Move the selected step back to the state chosen beside the button, with a reason."""
@@ -731,6 +772,7 @@ class CaseFileView(Retranslating):
         for state, button in self.move_buttons.items():
             button.setText(tr("ui.step.move_to", state=tr("ui.step_state." + state)))
         self.reopen_button.setText(tr("ui.step.reopen"))
+        self.edit_step_button.setText(tr("ui.step.edit"))
         self.attach_button.setText(tr("ui.track.attach"))
         self.preview_button.setText(tr("ui.track.preview"))
         self.add_note_button.setText(tr("ui.notes.add"))

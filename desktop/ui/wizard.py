@@ -20,13 +20,9 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -35,20 +31,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.eligibility import Benefit
-from desktop.domain.validation import Issue, Severity
+from desktop.domain.validation import Issue
 from desktop.services import cases, drafts, ui_queries, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
-from desktop.ui.limits import limit_to
+from desktop.ui.step_fields import StepFields, has_errors
 from desktop.ui.workflow_specs import (
     DocumentSpec,
-    FieldSpec,
     StepSpec,
     WorkflowSpec,
     applies,
     label,
-    validate_field,
 )
 
 
@@ -57,119 +51,50 @@ def draft_key(spec: WorkflowSpec, case_id: str) -> str:
 
 
 class StepPage(QWizardPage):
-    """The editors of one workflow step."""
+    """The editors of one workflow step (:class:`StepFields`)."""
 
     def __init__(self, wizard: WorkflowWizard, step: StepSpec) -> None:
         super().__init__()
         self.wiz = wizard
         self.step = step
-        self.form = QFormLayout(self)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.editors: dict[str, QWidget] = {}
-        self.labels: dict[str, QLabel] = {}
-        for spec in step.fields:
-            editor: QWidget
-            if spec.type == "choice":
-                box = QComboBox()
-                box.addItem("", "")
-                for choice in spec.choices:
-                    box.addItem(choice, choice)
-                box.currentIndexChanged.connect(self._choice_changed)
-                editor = box
-            elif spec.type == "longtext":
-                editor = QPlainTextEdit()
-                editor.setMaximumHeight(90)
-            else:
-                editor = QLineEdit()
-                detail = ui_wizards.fact_field(spec.maps) if spec.maps else None
-                if detail is not None and spec.validator is None:
-                    # as typed is as stored, but for spaces; a number typed with dashes
-                    # is longer than the digits kept, so its validator judges it instead
-                    limit_to(editor, *detail)
-            editor.setObjectName(f"field_{spec.name}")
-            label = QLabel()
-            self.labels[spec.name] = label
-            self.editors[spec.name] = editor
-            self.form.addRow(label, editor)
-        self.issues_label = QLabel()
-        self.issues_label.setWordWrap(True)
-        self.issues_label.setObjectName("issues")
-        self.issues_label.setStyleSheet("color: #c62828")
-        self.form.addRow(self.issues_label)
+        self.fields = StepFields(step)
+        self.fields.choice_changed.connect(self._choice_changed)
+        self.editors = self.fields.editors
+        self.issues_label = self.fields.issues_label
+        QVBoxLayout(self).addWidget(self.fields)
         self.retranslate()
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.fields.issues
 
     # -- values ---------------------------------------------------------------------------
 
     def raw(self, name: str) -> str:
-        editor = self.editors[name]
-        if isinstance(editor, QComboBox):
-            return str(editor.currentData() or "")
-        if isinstance(editor, QPlainTextEdit):
-            return editor.toPlainText()
-        assert isinstance(editor, QLineEdit)
-        return editor.text()
-
-    def set_raw(self, name: str, value: str) -> None:
-        editor = self.editors[name]
-        if isinstance(editor, QComboBox):
-            editor.setCurrentIndex(max(0, editor.findData(value)))
-        elif isinstance(editor, QPlainTextEdit):
-            editor.setPlainText(value)
-        elif isinstance(editor, QLineEdit):
-            editor.setText(value)
-
-    def applicable(self) -> list[FieldSpec]:
-        return [f for f in self.step.fields if applies(f.when, self.wiz.raw_values())]
+        return self.fields.raw(name)
 
     def initializePage(self) -> None:
         for name, value in self.wiz.raw.items():
             if name in self.editors and not self.raw(name):
-                self.set_raw(name, str(value))
-        self._update_visibility()
+                self.fields.set_raw(name, str(value))
+        self._choice_changed()
 
     def _choice_changed(self) -> None:
-        self._update_visibility()
-
-    def _update_visibility(self) -> None:
-        values = {**self.wiz.raw_values(), **{n: self.raw(n) for n in self.editors}}
-        for spec in self.step.fields:
-            visible = applies(spec.when, values)
-            self.form.setRowVisible(self.editors[spec.name], visible)
+        self.fields.update_visibility({**self.wiz.raw_values(), **self.fields.raw_values()})
 
     def validatePage(self) -> bool:
-        found: list[Issue] = []
         for name in self.editors:
             self.wiz.raw[name] = self.raw(name)
-        for spec in self.applicable():
-            value, issues = validate_field(spec, self.raw(spec.name), self.wiz.ctx.today())
-            self.wiz.values[spec.name] = value
-            found.extend(issues)
-        self.show_issues(found)
-        if any(i.severity is Severity.ERROR for i in found):
+        typed, found = self.fields.validate(self.wiz.raw_values(), self.wiz.ctx.today())
+        self.wiz.values.update(typed)
+        if has_errors(found):
             return False
         self.wiz.save_draft()
         return True
 
-    def show_issues(self, found: list[Issue]) -> None:
-        lines = []
-        for item in found:
-            spec = next((f for f in self.step.fields if f.name == item.field), None)
-            where = label("field", spec.name) + ": " if spec else ""
-            lines.append(where + issue_text(item))
-        self.issues_label.setText("\n".join(lines))
-        self.issues = found
-
     def retranslate(self) -> None:
         self.setTitle(label("step", self.step.key))
-        for spec in self.step.fields:
-            text = label("field", spec.name)
-            if spec.type == "date":
-                text += " " + tr("ui.wizard.date_hint")
-            self.labels[spec.name].setText(text + (" *" if spec.required else ""))
-            editor = self.editors[spec.name]
-            if isinstance(editor, QComboBox):
-                for i in range(1, editor.count()):
-                    editor.setItemText(i, label("choice", str(editor.itemData(i))))
+        self.fields.retranslate()
 
 
 class DocumentsPage(QWizardPage):

@@ -17,14 +17,14 @@ from tests.fakes import FakeDialogs
 def _claim(store: Store) -> str:
     """A maternity claim whose wizard got as far as the claim's filing: ready to hand in."""
     case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
-    check = {"event_date": "2026-10-01", "claimant_is": "mother"}
+    check = {"event_date": "2026-01-10", "claimant_is": "mother"}
     prepared = {
         "bank_name": "Krungthai",
         "bank_account": "1234567890",
         "claimant_signs": "signature",
         "forms_printed": ["sso_2_01"],
     }
-    submit = {"submitted_on": "2026-11-20", "sso_office": "Mae Sot"}
+    submit = {"submitted_on": "2026-03-01", "sso_office": "Mae Sot"}
     steps = [
         ("check_eligibility", check, "ready"),
         ("gather_documents", {}, "in_progress"),
@@ -131,3 +131,47 @@ def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
     assert "is not ready" in dialogs.errors[-1]
     assert "This document has not been collected yet." in dialogs.errors[-1]
     assert _states(store, case_id)["gather_documents"] == "in_progress"
+
+
+def test_an_appeal_is_filled_in_from_the_case_file_after_a_rejection(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """The wizard never asks for an appeal's fields (it follows a rejection); the step's
+    Fill in… dialog does, checks them as the wizard would, and saves them to the step."""
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+    _select(view, "Submit")
+    _click(qtbot, view, "move_submitted")
+    _select(view, "Submit")
+    _click(qtbot, view, "move_rejected")
+    assert _states(store, case_id)["appeal"] == "in_progress"  # the appeal opened
+    _select(view, "5. ")
+    assert view.edit_step_button.isVisible()
+    assert "This field is required." in view.step_hint.text()
+
+    view.edit_step_button.click()
+    editor = view.step_editor
+    assert editor is not None
+    assert editor.isVisible()
+    editor.fields.set_raw("decision_received_on", "2026-04-05")  # not yet come
+    editor.fields.set_raw("appeal_grounds", "ลูกจ้างมีเงินสมทบครบ 5 เดือน")
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert "date.in_future" in [i.code for i in editor.fields.issues]
+    assert editor.isVisible()
+    appeal = next(
+        s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "appeal"
+    )
+    assert appeal.data == {}  # nothing written
+
+    editor.fields.set_raw("decision_received_on", "2026-03-10")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert not editor.isVisible()
+    appeal = next(
+        s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "appeal"
+    )
+    assert appeal.data["decision_received_on"] == "2026-03-10"
+    assert appeal.data["appeal_grounds"] == "ลูกจ้างมีเงินสมทบครบ 5 เดือน"
+    hint = view.step_hint.text()
+    assert "This field is required." not in hint  # only the documents are left
+    assert "This document has not been collected yet." in hint

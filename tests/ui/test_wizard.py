@@ -61,7 +61,7 @@ def _fill(wizard: WorkflowWizard, **values: str) -> None:
     page = wizard.currentPage()
     assert isinstance(page, StepPage)
     for name, value in values.items():
-        page.set_raw(name, value)
+        page.fields.set_raw(name, value)
 
 
 def _next(qtbot: QtBot, wizard: WorkflowWizard) -> None:

@@ -1,0 +1,210 @@
+"""The editors of one workflow step's fields, for the wizard and the case file alike.
+
+:class:`StepFields` builds an editor per field of a :class:`StepSpec` (a combo box for a
+choice, a box for long text, a line otherwise), hides a field whose condition does not
+hold for the values given, validates what was typed into the values a step stores
+(``workflow_specs.validate_field``), and shows the coded issues in the current language.
+The wizard has one per step page; :class:`StepEditor` is one in a dialog, for filling in
+or correcting a step of a track that already exists (an appeal's decision date, a claim's
+filing date), saved with ``cases.save_step``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.validation import Issue, Severity
+from desktop.services import ui_wizards
+from desktop.ui.i18n import issue_text, tr
+from desktop.ui.limits import limit_to
+from desktop.ui.workflow_specs import FieldSpec, StepSpec, applies, label, validate_field
+
+
+class StepFields(QWidget):
+    """An editor per field of ``step``; ``choice_changed`` when a choice moves (a field's
+    condition may then hold or not)."""
+
+    choice_changed = Signal()
+
+    def __init__(self, step: StepSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.step = step
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.editors: dict[str, QWidget] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.issues: list[Issue] = []
+        for spec in step.fields:
+            editor: QWidget
+            if spec.type == "choice":
+                box = QComboBox()
+                box.addItem("", "")
+                for choice in spec.choices:
+                    box.addItem(choice, choice)
+                box.currentIndexChanged.connect(self.choice_changed)
+                editor = box
+            elif spec.type == "longtext":
+                editor = QPlainTextEdit()
+                editor.setMaximumHeight(90)
+            else:
+                editor = QLineEdit()
+                detail = ui_wizards.fact_field(spec.maps) if spec.maps else None
+                if detail is not None and spec.validator is None:
+                    # as typed is as stored, but for spaces; a number typed with dashes
+                    # is longer than the digits kept, so its validator judges it instead
+                    limit_to(editor, *detail)
+            editor.setObjectName(f"field_{spec.name}")
+            label_ = QLabel()
+            self.labels[spec.name] = label_
+            self.editors[spec.name] = editor
+            self.form.addRow(label_, editor)
+        self.issues_label = QLabel()
+        self.issues_label.setWordWrap(True)
+        self.issues_label.setObjectName("issues")
+        self.issues_label.setStyleSheet("color: #c62828")
+        self.form.addRow(self.issues_label)
+        self.retranslate()
+
+    # -- values ---------------------------------------------------------------------------
+
+    def raw(self, name: str) -> str:
+        editor = self.editors[name]
+        if isinstance(editor, QComboBox):
+            return str(editor.currentData() or "")
+        if isinstance(editor, QPlainTextEdit):
+            return editor.toPlainText()
+        assert isinstance(editor, QLineEdit)
+        return editor.text()
+
+    def raw_values(self) -> dict[str, str]:
+        return {name: self.raw(name) for name in self.editors}
+
+    def set_raw(self, name: str, value: str) -> None:
+        editor = self.editors[name]
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        elif isinstance(editor, QPlainTextEdit):
+            editor.setPlainText(value)
+        elif isinstance(editor, QLineEdit):
+            editor.setText(value)
+
+    def applicable(self, values: Mapping[str, str]) -> list[FieldSpec]:
+        """The fields whose condition holds for ``values`` (what was typed anywhere)."""
+        return [f for f in self.step.fields if applies(f.when, values)]
+
+    def update_visibility(self, values: Mapping[str, str]) -> None:
+        for spec in self.step.fields:
+            self.form.setRowVisible(self.editors[spec.name], applies(spec.when, values))
+
+    def validate(
+        self, values: Mapping[str, str], today: dt.date
+    ) -> tuple[dict[str, Any], list[Issue]]:
+        """The typed values of the applicable fields (as a step stores them) and their
+        issues, which are shown under the editors."""
+        typed: dict[str, Any] = {}
+        found: list[Issue] = []
+        for spec in self.applicable(values):
+            value, issues = validate_field(spec, self.raw(spec.name), today)
+            typed[spec.name] = value
+            found.extend(issues)
+        self.show_issues(found)
+        return typed, found
+
+    def show_issues(self, found: list[Issue]) -> None:
+        lines = []
+        for item in found:
+            spec = next((f for f in self.step.fields if f.name == item.field), None)
+            where = label("field", spec.name) + ": " if spec else ""
+            lines.append(where + issue_text(item))
+        self.issues_label.setText("\n".join(lines))
+        self.issues = found
+
+    def retranslate(self) -> None:
+        for spec in self.step.fields:
+            text = label("field", spec.name)
+            if spec.type == "date":
+                text += " " + tr("ui.wizard.date_hint")
+            self.labels[spec.name].setText(text + (" *" if spec.required else ""))
+            editor = self.editors[spec.name]
+            if isinstance(editor, QComboBox):
+                for i in range(1, editor.count()):
+                    editor.setItemText(i, label("choice", str(editor.itemData(i))))
+
+
+def has_errors(found: list[Issue]) -> bool:
+    return any(i.severity is Severity.ERROR for i in found)
+
+
+def raw_text(value: Any) -> str:
+    """A stored step value as an editor shows it: a yes/no choice as ``true``/``false``,
+    dates as stored (``YYYY-MM-DD``, which the date fields read), nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class StepEditor(QDialog):
+    """One step's fields in a dialog, filled with what the step holds; ``saved`` carries
+    the values to store once they validate (the dialog stays open until the caller has
+    stored them and calls :meth:`accept`)."""
+
+    saved = Signal(dict)
+
+    def __init__(
+        self,
+        step: StepSpec,
+        data: Mapping[str, Any],
+        today: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("step_editor")
+        self.today = today
+        self.context = {k: raw_text(v) for k, v in data.items() if k != "forms_printed"}
+        # A value that becomes a person fact (a document number, the employer) or the
+        # track's event date is corrected where it lives, not here.
+        editable = tuple(f for f in step.fields if not f.maps and not f.role)
+        self.fields = StepFields(StepSpec(step.key, editable, step.documents, step.later))
+        for spec in editable:
+            self.fields.set_raw(spec.name, self.context.get(spec.name, ""))
+        self.fields.choice_changed.connect(self._choice_changed)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.fields)
+        layout.addWidget(self.buttons)
+        self.setWindowTitle(label("step", step.key))
+        self._choice_changed()
+
+    def values(self) -> dict[str, str]:
+        return {**self.context, **self.fields.raw_values()}
+
+    def _choice_changed(self) -> None:
+        self.fields.update_visibility(self.values())
+
+    def save(self) -> None:
+        """Validate; ``saved`` with the typed values, or the issues under the editors."""
+        typed, found = self.fields.validate(self.values(), self.today)
+        if not has_errors(found):
+            self.saved.emit(typed)
