@@ -2,21 +2,27 @@
 
 A value longer than the sync server accepts is refused when saved (``value.too_long``),
 measured as it will be stored.
+
+An employer named again (by the enrollment wizard, by an agency list) is the row the store
+already holds, not a new one: :func:`find_employer` is the one rule of what "the same
+employer" is, and :func:`employer_for` reuses what it finds, filling in only the details
+the stored row lacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from desktop.domain import ids, lengths
 from desktop.domain.errors import UserError
-from desktop.domain.text import clean
+from desktop.domain.text import clean, search_fold
 from desktop.domain.validation import Issue, has_errors, issue
 from desktop.models.entities import ContributionMonth, Employer, Employment
 from desktop.models.store import Store
@@ -91,6 +97,88 @@ def create_employer(store: Store, data: EmployerInput, *, office: str | None = N
         session.add(row)
         session.flush()
         return row.id
+
+
+def find_employer(
+    session: Session,
+    office: str,
+    *,
+    name: str | None,
+    sso_account: str | None = None,
+    sso_branch: str | None = None,
+) -> Employer | None:
+    """The live (not deleted) employer of ``office`` these values name, or None.
+
+    * With an SSO account: the employer with that account and branch (the head office,
+      ``000000``, when no branch is given). The name is not compared: the account is what
+      identifies an employer, and its name is written many ways.
+    * Without one: an employer whose name is the same once cleaned and folded as names are
+      compared (:func:`desktop.domain.text.search_fold`: case and Latin accents aside).
+      One without an account comes first; else one with an account, but only when every
+      employer of that name has the same account and branch. Two employers of one name
+      with different accounts are two businesses, and a name alone picks neither.
+
+    An employer with a different account is never found by its name. Only ``office``'s
+    employers count: the employment that names one is of that office, and a device or
+    coordinator who sees the employment must see its employer too. Among duplicates the
+    oldest row is found (ids are time-ordered).
+    """
+    live = (Employer.deleted.is_(False), Employer.office == office)
+    account = ids.digits_only(sso_account) if sso_account else ""
+    if account:
+        branch = ids.digits_only(sso_branch or "") or ids.SSO_HEAD_OFFICE_BRANCH
+        query = select(Employer).where(
+            *live, Employer.sso_account == account, Employer.sso_branch == branch
+        )
+        return session.scalars(query.order_by(Employer.id).limit(1)).first()
+    wanted = search_fold(name or "")
+    if not wanted:
+        return None
+    # Names are folded here (SQLite has no Unicode case folding): read the columns only.
+    named = [
+        (row_id, row_account or None, row_branch)
+        for row_id, row_name, row_account, row_branch in session.execute(
+            select(Employer.id, Employer.name, Employer.sso_account, Employer.sso_branch)
+            .where(*live)
+            .order_by(Employer.id)
+        )
+        if row_name and search_fold(row_name) == wanted
+    ]
+    without_account = [row_id for row_id, row_account, _ in named if row_account is None]
+    if without_account:
+        return session.get(Employer, without_account[0])
+    if len({(row_account, row_branch) for _, row_account, row_branch in named}) == 1:
+        return session.get(Employer, named[0][0])
+    return None
+
+
+# What makes an employer the one it is: never filled in on a row found by its name.
+_IDENTITY = ("sso_account", "sso_branch")
+
+
+def employer_for(session: Session, office: str, values: Mapping[str, Any]) -> str:
+    """The id of the employer ``values`` (the employer's fields, as stored) name.
+
+    The employer :func:`find_employer` finds gets the details it lacks from ``values``
+    (a province where it has none): what it holds is never overwritten, and its account
+    and branch are never set. Else a new employer of ``office`` is added with ``values``.
+    """
+    row = find_employer(
+        session,
+        office,
+        name=values.get("name"),
+        sso_account=values.get("sso_account"),
+        sso_branch=values.get("sso_branch"),
+    )
+    if row is None:
+        row = Employer(office=office, **values)
+        session.add(row)
+        session.flush()
+        return row.id
+    for key, value in values.items():
+        if key not in _IDENTITY and value not in (None, "") and getattr(row, key) in (None, ""):
+            setattr(row, key, value)
+    return row.id
 
 
 def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:

@@ -58,10 +58,10 @@ from desktop.domain.errors import UserError
 from desktop.domain.i18n import text as translate
 from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, Severity, issue
-from desktop.models.entities import Employer, Employment, IdentityDocument, Person, PersonName
+from desktop.models.entities import Employment, IdentityDocument, Person, PersonName
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import people
+from desktop.services import employers, people
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 BATCH_ROWS = 100
@@ -877,24 +877,16 @@ class _Writer:
         key = (ref.account, ref.name if not ref.account else None, ref.branch)
         if key in self.employers:
             return self.employers[key]
-        query = select(Employer.id).where(Employer.deleted.is_(False))
-        if ref.account:
-            query = query.where(
-                Employer.sso_account == ref.account, Employer.sso_branch == ref.branch
-            )
-        else:
-            query = query.where(Employer.name == ref.name)
-        found = session.scalars(query.limit(1)).first()
-        if found is None:
-            row = Employer(
-                office=office,
-                name=ref.name or ref.account or "",
-                sso_account=ref.account,
-                sso_branch=ref.branch if ref.account else None,
-            )
-            session.add(row)
-            session.flush()
-            found = row.id
+        # The store's employer of that account (or name), as the enrollment wizard finds it.
+        found = employers.employer_for(
+            session,
+            office,
+            {
+                "name": ref.name or ref.account or "",
+                "sso_account": ref.account,
+                "sso_branch": ref.branch if ref.account else None,
+            },
+        )
         # A failed batch aborts the whole import, so a cached id is always committed.
         self.employers[key] = found
         return found

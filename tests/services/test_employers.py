@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from desktop.domain.errors import UserError
+from desktop.models.entities import Employer
 from desktop.models.store import Store
 from desktop.services import cases, employers, people
 from desktop.services.employers import EmployerInput, EmploymentInput
@@ -40,3 +41,107 @@ def test_a_job_with_an_occupation_too_long_is_refused_and_nothing_written(store:
         124,
     )
     assert cases.get_case_file(store, number).employments == ()
+
+
+# --- the same employer named again ---------------------------------------------------------
+
+ACCOUNT = "1000000001"
+
+
+def _employer(store: Store, name: str, account: str | None = None, **more: str) -> str:
+    return employers.create_employer(store, EmployerInput(name, sso_account=account, **more))
+
+
+def _find(store: Store, name: str | None, account: str | None = None, **kw: str) -> str | None:
+    with store.read() as session:
+        found = employers.find_employer(session, store.office, name=name, sso_account=account, **kw)
+        return found.id if found is not None else None
+
+
+def test_an_account_finds_its_employer_and_branch_whatever_the_name(store: Store) -> None:
+    head = _employer(store, "Tak Farm", ACCOUNT)
+    branch = _employer(store, "Tak Farm", ACCOUNT, sso_branch="000001")
+    assert _find(store, "ไร่ตาก", "10-0000-0001") == head  # the head office, 000000
+    assert _find(store, "Tak Farm", ACCOUNT, sso_branch="000001") == branch
+    assert _find(store, "Tak Farm", "1000000002") is None  # the name never finds another
+
+
+def test_a_name_alone_finds_it_cleaned_and_whatever_its_latin_case(store: Store) -> None:
+    farm = _employer(store, "Tak Farm")
+    thai = _employer(store, "ไร่ส้ม ตาก")
+    assert _find(store, "  tak\u200b   FARM ") == farm
+    assert _find(store, "ไร่ส้ม  ตาก") == thai
+    assert _find(store, "Tak Farms") is None
+    assert _find(store, "  ") is None
+
+
+def test_a_name_alone_finds_the_one_account_of_that_name_but_never_picks_between_two(
+    store: Store,
+) -> None:
+    first = _employer(store, "Tak Farm", ACCOUNT)
+    assert _find(store, "Tak Farm") == first  # one business of that name
+    _employer(store, "Tak Farm", "1000000002")
+    assert _find(store, "Tak Farm") is None  # two: the name says not which
+    without = _employer(store, "TAK FARM")
+    assert _find(store, "Tak Farm") == without  # the one never given an account
+
+
+def test_a_deleted_employer_or_another_offices_is_not_found(store: Store) -> None:
+    gone = _employer(store, "Tak Farm", ACCOUNT)
+    elsewhere = employers.create_employer(
+        store, EmployerInput("Tak Farm", sso_account=ACCOUNT), office="MSO-01"
+    )
+    with store.session() as session:
+        row = session.get(Employer, gone)
+        assert row is not None
+        row.deleted = True
+    assert _find(store, "Tak Farm", ACCOUNT) is None
+    assert _find(store, "Tak Farm") is None
+    with store.read() as session:
+        found = employers.find_employer(session, "MSO-01", name="Tak Farm", sso_account=ACCOUNT)
+        assert found is not None
+        assert found.id == elsewhere
+
+
+def test_the_employer_found_keeps_what_it_holds_and_gets_only_what_it_lacks(
+    store: Store,
+) -> None:
+    """Its province stays; the phone it lacked is filled in; a name found by the name
+    alone is not given the account or branch it was named without."""
+    farm = _employer(store, "Tak Farm", ACCOUNT, province_code="63")
+    plain = employers.create_employer(store, EmployerInput("Mae Sot Garments", sso_branch=None))
+    with store.session() as session:
+        named = {
+            "name": "TAK FARM CO",
+            "sso_account": ACCOUNT,
+            "sso_branch": "000000",
+            "province_code": "10",
+            "phone": "055 111 111",
+        }
+        assert employers.employer_for(session, store.office, named) == farm
+        assert (
+            employers.employer_for(
+                session, store.office, {"name": "mae sot garments", "sso_branch": "000000"}
+            )
+            == plain
+        )
+    with store.read() as session:
+        row = session.get(Employer, farm)
+        assert row is not None
+        assert (row.name, row.province_code, row.phone) == ("Tak Farm", "63", "055 111 111")
+        again = session.get(Employer, plain)
+        assert again is not None
+        assert (again.name, again.sso_account, again.sso_branch) == ("Mae Sot Garments", None, None)
+
+
+def test_an_employer_not_found_is_added(store: Store) -> None:
+    with store.session() as session:
+        new = employers.employer_for(
+            session,
+            store.office,
+            {"name": "Tak Farm", "sso_account": ACCOUNT, "sso_branch": "000000"},
+        )
+    with store.read() as session:
+        row = session.get(Employer, new)
+        assert row is not None
+        assert (row.office, row.name, row.sso_account) == (store.office, "Tak Farm", ACCOUNT)
