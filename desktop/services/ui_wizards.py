@@ -3,7 +3,8 @@
 A wizard collects step data, document files and (for enrollment) identity and job facts;
 until the caseworker finishes, everything lives in a draft (:mod:`desktop.services.drafts`).
 :func:`commit_track` then writes the track, its steps, the checklist with attachments and
-the mapped person facts in a single transaction and removes the draft in the same one, so
+the mapped person facts (a job at an employer the store already holds when it names the
+same one) in a single transaction and removes the draft in the same one, so
 a cancel or a crash never leaves half a track behind. Attachment blobs are encrypted and
 written first (content-addressed, harmless if orphaned) and the rows after.
 
@@ -32,14 +33,13 @@ from desktop.models.entities import (
     Attachment,
     ChecklistItem,
     Draft,
-    Employer,
     Employment,
     IdentityDocument,
     Step,
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import printing, steps
+from desktop.services import employers, printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, new_track
 from desktop.services.people import PersonInput, create_person
@@ -274,15 +274,17 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
 
 
 def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> None:
-    """Add the rows of an enrollment's facts (:func:`_fact_rows`) to the person."""
+    """Add the rows of an enrollment's facts (:func:`_fact_rows`) to the person.
+
+    The job's employer is one the store already holds when it names the same one
+    (:func:`desktop.services.employers.employer_for`: ten workers of one factory are ten
+    jobs at one employer), given only the details it lacked; else a new employer."""
     for values in rows.documents:
         session.add(IdentityDocument(office=office, person_id=person_id, **values))
     employer_id: str | None = None
     if rows.employer is not None:
-        row = Employer(office=office, **rows.employer)
-        session.add(row)
-        session.flush()
-        employer_id = row.id
+        # The store's employer of that account (or name) if it has one, else a new row.
+        employer_id = employers.employer_for(session, office, rows.employer)
     if rows.employment is not None:
         session.add(
             Employment(

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from desktop.domain import ids
 from desktop.domain.errors import UserError
-from desktop.models.entities import Employment, IdentityDocument, Person, PersonName
+from desktop.models.entities import Employer, Employment, IdentityDocument, Person, PersonName
 from desktop.models.store import Store
-from desktop.services import importer
+from desktop.services import importer, people, ui_wizards
 
 os.environ.setdefault("SAPAN_KDF_N", "1024")
 TODAY = dt.date(2026, 3, 15)
@@ -278,3 +278,29 @@ def test_a_surname_too_long_is_named_in_its_own_column(store: Store, tmp_path: P
         ("Name", 205),
         ("Surname", 201),
     ]
+
+
+def _enrol_at(store: Store, name: str, employer: dict[str, str]) -> None:
+    """A new person ``name``'s section 39 enrollment naming ``employer`` (its facts)."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput(name)]))
+    facts = {f"employer.{key}": value for key, value in employer.items()}
+    commit = ui_wizards.TrackCommit("enrollment", "section_39", steps=[], facts=facts)
+    ui_wizards.commit_track(store, case_id, commit)
+
+
+def test_a_list_names_the_employers_an_enrollment_made_and_the_wizard_those_it_made(
+    store: Store, tmp_path: Path
+) -> None:
+    """One lookup (``employers.find_employer``) for both: an agency list naming the
+    employer an enrollment made (by its account, or by a name written another way) adds
+    none, and an enrollment naming an employer a list made adds none either."""
+    _enrol_at(store, "A", {"name": "Tak Farm", "sso_account": "6300000001"})
+    header = "Name,Passport No,Employer,Employer account\n"
+    rows = "B,MA222222,Tak Farm Co,6300000001\nC,MA333333,ไร่ส้ม  ตาก,\nD,MA444444,ไร่ส้ม ตาก,\n"
+    assert _run(store, _write(tmp_path, header + rows)).imported == 3
+    _enrol_at(store, "E", {"name": "ไร่ส้ม ตาก"})
+    with store.read() as session:
+        employers = {e.id: (e.name, e.sso_account) for e in session.scalars(select(Employer))}
+        jobs = [employers[e] for e in session.scalars(select(Employment.employer_id))]
+    assert sorted(employers.values(), key=str) == [("Tak Farm", "6300000001"), ("ไร่ส้ม ตาก", None)]
+    assert sorted(jobs, key=str) == [("Tak Farm", "6300000001")] * 2 + [("ไร่ส้ม ตาก", None)] * 3

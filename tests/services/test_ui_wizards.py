@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
-from desktop.models.entities import Attachment, ChecklistItem, Employer, Step, Track
+from desktop.models.entities import Attachment, ChecklistItem, Employer, Employment, Step, Track
 from desktop.models.store import Store
 from desktop.services import cases, drafts, people, ui_wizards
 from desktop.services.attachments import read_attachment
@@ -284,3 +284,79 @@ def test_a_step_whose_forms_are_unprinted_is_committed_in_progress(store: Store)
 )
 def test_the_detail_a_wizard_fact_fills_in(target: str, detail: tuple[str, str] | None) -> None:
     assert ui_wizards.fact_field(target) == detail
+
+
+# --- an employer named again is the one the store holds --------------------------------------
+
+
+def _enrol(store: Store, tmp_path: Path, **facts: object) -> str:
+    """A new person's case, enrolled with ``facts`` over the usual ones; the job's employer."""
+    case_id = _case(store)
+    scan = tmp_path / "pink.jpg"
+    scan.write_bytes(b"scan")
+    ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.employer_id is not None
+    return job.employer_id
+
+
+def _employers(store: Store) -> list[Employer]:
+    with store.read() as session:
+        return list(session.scalars(select(Employer).order_by(Employer.id)))
+
+
+def test_two_enrollments_at_one_employers_account_make_one_employer_and_two_jobs(
+    store: Store, tmp_path: Path
+) -> None:
+    first = _enrol(store, tmp_path)
+    second = _enrol(store, tmp_path, **{"employer.name": "TAK FARM Co., Ltd."})
+    assert first == second  # the account says it is one employer, however it is written
+    assert [e.name for e in _employers(store)] == ["Tak Farm"]
+    with store.read() as session:
+        jobs = session.scalars(select(Employment.employer_id)).all()
+    assert jobs == [first, first]
+
+
+def test_one_name_without_an_account_is_one_employer(store: Store, tmp_path: Path) -> None:
+    first = _enrol(store, tmp_path, **{"employer.sso_account": ""})
+    second = _enrol(store, tmp_path, **{"employer.sso_account": "", "employer.name": "tak farm"})
+    assert first == second
+    assert [(e.name, e.sso_account) for e in _employers(store)] == [("Tak Farm", None)]
+
+
+def test_one_name_with_two_accounts_is_two_employers(store: Store, tmp_path: Path) -> None:
+    first = _enrol(store, tmp_path)
+    second = _enrol(store, tmp_path, **{"employer.sso_account": "10-0000-0002"})
+    assert first != second
+    assert [e.sso_account for e in _employers(store)] == ["1000000001", "1000000002"]
+
+
+def test_a_deleted_employer_is_not_named_again(store: Store, tmp_path: Path) -> None:
+    first = _enrol(store, tmp_path)
+    with store.session() as session:
+        row = session.get(Employer, first)
+        assert row is not None
+        row.deleted = True
+    second = _enrol(store, tmp_path)
+    assert second != first
+    assert [e.deleted for e in _employers(store)] == [True, False]
+
+
+def test_the_employer_found_keeps_its_province_and_gets_one_it_lacked(
+    store: Store, tmp_path: Path
+) -> None:
+    with_province = _enrol(store, tmp_path, **{"employer.province_code": "63"})
+    assert _enrol(store, tmp_path, **{"employer.province_code": "10"}) == with_province
+    without = _enrol(store, tmp_path, **{"employer.sso_account": "1000000002"})
+    assert (
+        _enrol(
+            store,
+            tmp_path,
+            **{"employer.sso_account": "1000000002", "employer.province_code": "50"},
+        )
+        == without
+    )
+    assert [(e.sso_account, e.province_code) for e in _employers(store)] == [
+        ("1000000001", "63"),
+        ("1000000002", "50"),
+    ]
