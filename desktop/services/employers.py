@@ -181,6 +181,32 @@ def employer_for(session: Session, office: str, values: Mapping[str, Any]) -> st
     return row.id
 
 
+@dataclass(frozen=True)
+class KnownEmployer:
+    """An employer the store holds, as a form offers it to choose from."""
+
+    name: str
+    sso_account: str | None
+    sso_branch: str | None
+
+
+def known_employers(store: Store) -> list[KnownEmployer]:
+    """Every live employer by name, each name and account once (duplicate rows are one
+    choice), for completing an employer's name as it is typed."""
+    with store.read() as session:
+        rows = session.execute(
+            select(Employer.name, Employer.sso_account, Employer.sso_branch)
+            .where(Employer.deleted.is_(False))
+            .order_by(Employer.name, Employer.sso_account, Employer.sso_branch)
+        ).all()
+    seen: dict[tuple[str, str | None, str | None], KnownEmployer] = {}
+    for name, account, branch in rows:
+        if name:  # a branch means nothing without its account
+            choice = KnownEmployer(name, account or None, branch if account else None)
+            seen.setdefault((search_fold(name), choice.sso_account, choice.sso_branch), choice)
+    return list(seen.values())
+
+
 def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
     found = lengths.length_issues(
         "employment", {"occupation": data.occupation, "end_reason": data.end_reason}

@@ -10,6 +10,11 @@ else; Finish commits everything in one transaction (``ui_wizards.commit_track``)
 A step whose workflow needs its forms printed first is committed ``in_progress`` by the
 service unless those forms were printed since the wizard was first opened (the time is
 kept in the draft); printing them later moves it to ``ready``.
+
+The field that names the employer (fact ``employer.name``) offers the employers the store
+already holds as its text is typed (read once per wizard, off the GUI thread); choosing
+one fills in the step's SSO account field (fact ``employer.sso_account``) with its account,
+so Finish finds that employer instead of adding another.
 """
 
 from __future__ import annotations
@@ -18,24 +23,30 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QCompleter,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
 
+from desktop.domain import ids
 from desktop.domain.eligibility import Benefit
 from desktop.domain.validation import Issue
-from desktop.services import cases, drafts, ui_queries, ui_wizards
+from desktop.services import cases, drafts, employers, ui_queries, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
+from desktop.ui.models import Column, RowTableModel
 from desktop.ui.step_fields import StepFields, has_errors
 from desktop.ui.workflow_specs import (
     DocumentSpec,
@@ -44,6 +55,10 @@ from desktop.ui.workflow_specs import (
     applies,
     label,
 )
+
+# The facts of the fields an employer chosen from the store fills in.
+EMPLOYER_NAME = "employer.name"
+EMPLOYER_ACCOUNT = "employer.sso_account"
 
 
 def draft_key(spec: WorkflowSpec, case_id: str) -> str:
@@ -61,6 +76,11 @@ class StepPage(QWizardPage):
         self.fields.choice_changed.connect(self._choice_changed)
         self.editors = self.fields.editors
         self.issues_label = self.fields.issues_label
+        self.employer_completer: QCompleter | None = None
+        for spec in step.fields:
+            editor = self.editors[spec.name]
+            if spec.maps == EMPLOYER_NAME and isinstance(editor, QLineEdit):
+                self._complete_employers(editor)
         QVBoxLayout(self).addWidget(self.fields)
         self.retranslate()
 
@@ -72,6 +92,37 @@ class StepPage(QWizardPage):
 
     def raw(self, name: str) -> str:
         return self.fields.raw(name)
+
+    def _complete_employers(self, edit: QLineEdit) -> None:
+        """Offer the store's employers (name and account) as ``edit``'s text is typed."""
+        completer = QCompleter(self.wiz.known_employers(), edit)
+        completer.setCompletionRole(Qt.ItemDataRole.DisplayRole)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        popup = QTreeView()  # rows of one height, the name and its account side by side
+        popup.setHeaderHidden(True)
+        popup.setRootIsDecorated(False)
+        popup.setUniformRowHeights(True)
+        popup.setItemsExpandable(False)
+        popup.header().setStretchLastSection(False)
+        popup.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        popup.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        completer.setPopup(popup)
+        # the overload that says which row, not only its text (PySide6's stubs lack it)
+        completer.activated[QModelIndex].connect(self.employer_chosen)  # type: ignore[index]
+        edit.setCompleter(completer)
+        self.employer_completer = completer
+
+    def employer_chosen(self, index: QModelIndex) -> None:
+        """An employer picked from the completions: its account goes in the account field."""
+        assert self.employer_completer is not None
+        # the index is one of the completer's filtered list (a proxy of the employers)
+        filtered = self.employer_completer.completionModel()
+        row = filtered.mapToSource(index).row()  # type: ignore[attr-defined]
+        choice: employers.KnownEmployer = self.wiz.known_employers().row_at(row)
+        for spec in self.step.fields:
+            if spec.maps == EMPLOYER_ACCOUNT and choice.sso_account:
+                self.fields.set_raw(spec.name, choice.sso_account)
 
     def initializePage(self) -> None:
         for name, value in self.wiz.raw.items():
@@ -280,6 +331,7 @@ class WorkflowWizard(QWizard):
         )
         self.committing = False
         self.track_id: str | None = None
+        self._employers: RowTableModel | None = None
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.step_pages = [
@@ -301,6 +353,22 @@ class WorkflowWizard(QWizard):
     @property
     def key(self) -> str:
         return draft_key(self.spec, self.case_id)
+
+    def known_employers(self) -> RowTableModel:
+        """The store's employers (:class:`employers.KnownEmployer` rows) for completing an
+        employer's name; read off the GUI thread the first time a page asks."""
+        if self._employers is None:
+            self._employers = RowTableModel(
+                [
+                    Column("ui.work.col.employer", lambda e: e.name),
+                    Column("ui.work.col.account", _account_text),
+                ]
+            )
+            store, model = self.ctx.store, self._employers
+            self.ctx.ops.run(
+                lambda: employers.known_employers(store), on_success=model.set_rows, owner=self
+            )
+        return self._employers
 
     def raw_values(self) -> dict[str, str]:
         """Everything typed so far, including the page being edited."""
@@ -445,3 +513,13 @@ class WorkflowWizard(QWizard):
         if self.eligibility_page is not None:
             self.eligibility_page.retranslate()
         self.finish_page.retranslate()
+
+
+def _account_text(employer: employers.KnownEmployer) -> str:
+    """An employer's SSO account as the completions show it, its branch after a slash
+    unless it is the head office."""
+    if not employer.sso_account:
+        return ""
+    if employer.sso_branch and not ids.is_head_office(employer.sso_branch):
+        return f"{employer.sso_account} / {employer.sso_branch}"
+    return employer.sso_account

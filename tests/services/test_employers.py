@@ -145,3 +145,20 @@ def test_an_employer_not_found_is_added(store: Store) -> None:
         row = session.get(Employer, new)
         assert row is not None
         assert (row.office, row.name, row.sso_account) == (store.office, "Tak Farm", ACCOUNT)
+
+
+def test_known_employers_each_name_and_account_once_without_the_deleted(store: Store) -> None:
+    _employer(store, "Tak Farm", ACCOUNT)
+    _employer(store, "Tak Farm", ACCOUNT)  # a duplicate row: one choice
+    _employer(store, "Tak Farm", "1000000002", sso_branch="000001")
+    _employer(store, "Mae Sot Garments")
+    gone = _employer(store, "Old Mill")
+    with store.session() as session:
+        row = session.get(Employer, gone)
+        assert row is not None
+        row.deleted = True
+    assert employers.known_employers(store) == [
+        employers.KnownEmployer("Mae Sot Garments", None, None),
+        employers.KnownEmployer("Tak Farm", ACCOUNT, "000000"),
+        employers.KnownEmployer("Tak Farm", "1000000002", "000001"),
+    ]

@@ -374,3 +374,52 @@ def test_the_employers_name_takes_no_more_than_the_server_accepts(
     first = wizard.currentPage()
     assert isinstance(first, StepPage)
     assert first.editors["full_name"].maxLength() == unlimited  # type: ignore[attr-defined]
+
+
+def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """Typed part of a name (any case), the store's employers of that name are offered
+    with their accounts; the one chosen puts its account in the account field, so Finish
+    finds that employer instead of adding one."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    case_id = _case(store)  # holds "Mae Sot Garments", without an account
+    for account in ("1000000001", "1000000002"):
+        employers.create_employer(store, employers.EmployerInput("Tak Farm", sso_account=account))
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
+    _fill(wizard, **IDENTITY)
+    _next(qtbot, wizard)
+    drain(qtbot, ctx)
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    name, account = page.editors["employer_name"], page.editors["employer_account"]
+    assert isinstance(name, QLineEdit)
+    assert isinstance(account, QLineEdit)
+    completer = name.completer()
+    assert [(e.name, e.sso_account) for e in wizard.known_employers().rows] == [
+        ("Mae Sot Garments", None),
+        ("Tak Farm", "1000000001"),
+        ("Tak Farm", "1000000002"),
+    ]
+
+    name.setFocus()
+    qtbot.keyClicks(name, "FARM")
+    popup = completer.popup()
+    qtbot.waitUntil(popup.isVisible)
+    assert completer.completionCount() == 2
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert (name.text(), account.text()) == ("Tak Farm", "1000000002")
+
+    _fill(wizard, employment_start="2024-02-01", monthly_wage="12,000")
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-10")
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _finish(qtbot, wizard)
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.employer_name, job.employer_sso_account) == ("Tak Farm", "1000000002")
+    assert len(employers.known_employers(store)) == 3  # no employer added
