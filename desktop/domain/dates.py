@@ -10,9 +10,11 @@ Facts (domain.md §7.3):
 * Everything is stored in CE (``datetime.date``); BE is only for display, parsing and the
   SSO file layouts.
 
-Input parsing never raises on bad text: :func:`parse_date_input` returns coded
+Input parsing never raises on bad text: :func:`parse_date_input` (a full date) and
+:func:`parse_partial_date_input` (a year, a month or a full date) return coded
 :class:`~desktop.domain.validation.Issue` results, including a "did you mean" hint when a
-BE year was typed into a CE field (or the other way round).
+BE year was typed into a CE field (or the other way round). :func:`format_ce` writes a
+date back the way a CE field takes it.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ _ARABIC_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _SEP = r"\s*[-/.]\s*"
 _YMD = re.compile(rf"(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})")
 _DMY = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}})")
+_YM = re.compile(rf"(\d{{4}}){_SEP}(\d{{1,2}})")
+_MY = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{4}})")
 _YEAR_ONLY = re.compile(r"\d{4}")
 _ISO_YM = re.compile(r"(\d{4})-(\d{2})")
 _ISO_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -183,32 +187,40 @@ def parse_date_input(
     if not 1 <= month <= 12:
         return None, [issue("date.no_such_day", field, day=day, month=month, year=year)]
 
-    issues: list[Issue] = []
     try:
-        if era == "ce" and year >= BE_YEAR_THRESHOLD:
-            ce_year = be_to_ce_year(year, month)
-            issues.append(issue("date.be_year_as_ce", field, be_year=year, ce_year=ce_year))
-        elif era == "be" and year < BE_YEAR_THRESHOLD:
-            ce_year = year
-            be_year = ce_to_be_year(year, month)
-            issues.append(issue("date.ce_year_as_be", field, ce_year=year, be_year=be_year))
-        elif era == "be":
-            ce_year = be_to_ce_year(year, month)
-        else:
-            ce_year = year
+        ce_year, issues = _ce_year(year, month, era, field)
         result = dt.date(ce_year, month, day)
     except ValueError:
         return None, [issue("date.no_such_day", field, day=day, month=month, year=year)]
+    return result, issues + _year_in_bounds(result.year, today, field)
 
+
+def _ce_year(year: int, month: int | None, era: Era, field: str) -> tuple[int, list[Issue]]:
+    """The CE year of ``year`` typed into a field of ``era``, with the "did you mean" ERROR
+    when it reads as a year of the other era; ``ValueError`` for a BE month that never was."""
+    if era == "ce" and year >= BE_YEAR_THRESHOLD:
+        ce_year = be_to_ce_year(year, month)
+        return ce_year, [issue("date.be_year_as_ce", field, be_year=year, ce_year=ce_year)]
+    if era == "be" and year < BE_YEAR_THRESHOLD:
+        be_year = ce_to_be_year(year, month)
+        return year, [issue("date.ce_year_as_be", field, ce_year=year, be_year=be_year)]
+    if era == "be":
+        return be_to_ce_year(year, month), []
+    return year, []
+
+
+def _year_in_bounds(ce_year: int, today: dt.date | None, field: str) -> list[Issue]:
     low, high = year_bounds(today)
-    if not low <= result.year <= high:
-        issues.append(issue("date.year_out_of_range", field, min=low, max=high, year=result.year))
-    return result, issues
+    if not low <= ce_year <= high:
+        return [issue("date.year_out_of_range", field, min=low, max=high, year=ce_year)]
+    return []
 
 
-def not_in_future(day: dt.date, today: dt.date, field: str = "date") -> list[Issue]:
-    """ERROR ``date.in_future`` when ``day`` is after ``today`` (birth dates, event dates)."""
-    if day > today:
+def not_in_future(day: dt.date | PartialDate, today: dt.date, field: str = "date") -> list[Issue]:
+    """ERROR ``date.in_future`` when ``day`` is after ``today`` (birth dates, event dates);
+    a partial date only when even its first possible day is."""
+    first = day.earliest() if isinstance(day, PartialDate) else day
+    if first > today:
         return [issue("date.in_future", field)]
     return []
 
@@ -302,19 +314,71 @@ class PartialDate:
 
 
 def parse_partial_date_input(
-    text: str, *, field: str = "birth_date"
+    text: str,
+    era: Era = "ce",
+    *,
+    field: str = "birth_date",
+    today: dt.date | None = None,
 ) -> tuple[PartialDate | None, list[Issue]]:
-    """Parse a typed partial date (ISO forms of :meth:`PartialDate.parse`) into issues.
+    """Parse a typed date of which only the year, or the year and month, may be known.
 
-    ``date.required`` for empty text, ``date.malformed`` for anything else that does not parse.
+    Takes ``YYYY``; ``MM/YYYY`` or ``YYYY-MM`` (``-``, ``/``, ``.``); or a full date as
+    :func:`parse_date_input` does (whose issues it returns, the date as a
+    :class:`PartialDate`). Thai digits are read. For a year or a month, as for a full date:
+
+    * a year of the other era returns the value converted to CE **plus** the ERROR
+      ``date.be_year_as_ce`` (``date.ce_year_as_be`` in a BE field);
+    * ``date.required`` (empty), ``date.partial_malformed`` (other shapes),
+      ``date.no_such_month`` (month 13; January-March of BE 2483) return no value;
+    * a year outside :func:`year_bounds` is ``date.year_out_of_range``, with no value.
+
+    Whether it may lie in the future is the field's business: see :func:`not_in_future`.
     """
-    value = text.strip()
+    value = arabic_digits(text.strip())
     if not value:
         return None, [issue("date.required", field)]
+    if _split_date_text(value) is not None:
+        day, found = parse_date_input(value, era, field=field, today=today)
+        return (PartialDate.from_date(day) if day is not None else None), found
+    parts = _split_partial_text(value)
+    if parts is None:
+        return None, [issue("date.partial_malformed", field)]
+    year, month = parts
+    if month is not None and not 1 <= month <= 12:
+        return None, [issue("date.no_such_month", field)]
     try:
-        return PartialDate.parse(value), []
+        ce_year, found = _ce_year(year, month, era, field)
     except ValueError:
-        return None, [issue("date.malformed", field)]
+        return None, [issue("date.no_such_month", field)]
+    out_of_bounds = _year_in_bounds(ce_year, today, field)
+    if out_of_bounds:
+        return None, found + out_of_bounds
+    return PartialDate(ce_year, month), found
+
+
+def _split_partial_text(value: str) -> tuple[int, int | None] | None:
+    """(year, month or None) as written, or None when the text is no year or month."""
+    if _YEAR_ONLY.fullmatch(value):
+        return int(value), None
+    match = _YM.fullmatch(value)
+    if match is not None:
+        return int(match[1]), int(match[2])
+    match = _MY.fullmatch(value)
+    if match is not None:
+        return int(match[2]), int(match[1])
+    return None
+
+
+def format_ce(value: dt.date | PartialDate) -> str:
+    """``"17/05/1990"``, ``"05/1990"`` or ``"1990"``: a date as a CE field takes it back
+    (:func:`parse_date_input`, :func:`parse_partial_date_input`)."""
+    if isinstance(value, PartialDate):
+        exact = value.as_date()
+        if exact is None:
+            year = f"{value.year:04d}"
+            return year if value.month is None else f"{value.month:02d}/{year}"
+        value = exact
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 @dataclass(frozen=True, order=True)
@@ -413,6 +477,7 @@ __all__ = [
     "be_to_ce_year",
     "ce_to_be_year",
     "format_be",
+    "format_ce",
     "iter_months",
     "not_in_future",
     "parse_be",

@@ -42,8 +42,8 @@ def _birth_date(today: dt.date) -> Validator:
         text = str(value)
         if len(text.strip()) in (4, 7):  # year only, or year and month
             partial, found = dates.parse_partial_date_input(text)
-            if partial is not None and partial.earliest() > today:
-                found = [*found, issue("date.in_future", "birth_date")]
+            if partial is not None:
+                found = [*found, *dates.not_in_future(partial, today, "birth_date")]
             return found
         return _not_in_future(today)(value)
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
 
 from desktop.domain import i18n
-from desktop.domain.dates import PartialDate, ce_to_be_year, format_be
+from desktop.domain.dates import PartialDate, ce_to_be_year, format_be, format_ce
 from desktop.domain.validation import Issue
 
 _current = i18n.DEFAULT_LANGUAGE
@@ -46,7 +46,7 @@ def format_date(day: dt.date | None) -> str:
         return ""
     if _current == "th":
         return format_be(day)
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+    return format_ce(day)
 
 
 def format_partial_date(value: str | None) -> str:
@@ -61,7 +61,9 @@ def format_partial_date(value: str | None) -> str:
     exact = found.as_date()
     if exact is not None:
         return format_date(exact)
-    year = ce_to_be_year(found.year, found.month) if _current == "th" else found.year
+    if _current != "th":
+        return format_ce(found)
+    year = ce_to_be_year(found.year, found.month)
     return f"{year:04d}" if found.month is None else f"{found.month:02d}/{year:04d}"
 
 

@@ -281,9 +281,20 @@ def test_partial_date_from_date() -> None:
     [
         ("1990", PartialDate(1990), None),
         (" 1990-05 ", PartialDate(1990, 5), None),
+        ("05/1990", PartialDate(1990, 5), None),  # as the case file shows a month
+        ("5.1990", PartialDate(1990, 5), None),
+        ("1990/5", PartialDate(1990, 5), None),
+        ("๑๙๙๐", PartialDate(1990), None),
+        ("17/05/1990", PartialDate(1990, 5, 17), None),
+        ("1990-05-17", PartialDate(1990, 5, 17), None),
         ("", None, "date.required"),
-        ("May 1990", None, "date.malformed"),
-        ("1990-02-30", None, "date.malformed"),
+        ("May 1990", None, "date.partial_malformed"),
+        ("90", None, "date.partial_malformed"),
+        ("5/90", None, "date.partial_malformed"),
+        ("13/1990", None, "date.no_such_month"),
+        ("1990-00", None, "date.no_such_month"),
+        ("1990-02-30", None, "date.no_such_day"),
+        ("0000", None, "date.year_out_of_range"),
     ],
 )
 def test_parse_partial_date_input(
@@ -293,6 +304,68 @@ def test_parse_partial_date_input(
     assert value == expected
     assert codes(issues) == ([code] if code else [])
     assert all(i.field == "dob" for i in issues)
+
+
+@pytest.mark.parametrize(
+    ("text", "converted", "be_year", "ce_year"),
+    [
+        ("2533", PartialDate(1990), 2533, 1990),
+        ("05/2533", PartialDate(1990, 5), 2533, 1990),
+        ("2482-02", PartialDate(1940, 2), 2482, 1940),  # before 1941 the year began in April
+        ("17/05/2533", PartialDate(1990, 5, 17), 2533, 1990),
+    ],
+)
+def test_a_be_year_in_a_partial_ce_date_is_caught_with_the_ce_year(
+    text: str, converted: PartialDate, be_year: int, ce_year: int
+) -> None:
+    value, issues = dates.parse_partial_date_input(text, "ce")
+    assert value == converted
+    (found,) = issues
+    assert (found.code, found.severity) == ("date.be_year_as_ce", Severity.ERROR)
+    assert (found.params["be_year"], found.params["ce_year"]) == (be_year, ce_year)
+
+
+def test_partial_dates_in_a_be_field() -> None:
+    assert dates.parse_partial_date_input("05/2533", "be") == (PartialDate(1990, 5), [])
+    value, issues = dates.parse_partial_date_input("1990", "be")
+    assert value == PartialDate(1990)
+    assert codes(issues) == ["date.ce_year_as_be"]
+    assert issues[0].params["be_year"] == 2533
+    # BE 2483 began on 1 April: it had no January
+    assert codes(dates.parse_partial_date_input("01/2483", "be")[1]) == ["date.no_such_month"]
+
+
+def test_a_partial_year_outside_the_plausible_range_gives_no_value() -> None:
+    value, issues = dates.parse_partial_date_input("1880", today=D(2026, 3, 15))
+    assert value is None
+    assert codes(issues) == ["date.year_out_of_range"]
+    assert (issues[0].params["min"], issues[0].params["max"]) == (1896, 2076)
+
+
+def test_a_partial_date_is_in_the_future_only_when_its_first_day_is() -> None:
+    today = D(2026, 3, 15)
+    assert dates.not_in_future(PartialDate(2026), today) == []
+    assert dates.not_in_future(PartialDate(2026, 3), today) == []
+    assert codes(dates.not_in_future(PartialDate(2026, 4), today)) == ["date.in_future"]
+    assert codes(dates.not_in_future(PartialDate(2027), today)) == ["date.in_future"]
+    assert codes(dates.not_in_future(PartialDate(2026, 3, 16), today)) == ["date.in_future"]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (PartialDate(1990), "1990"),
+        (PartialDate(1990, 5), "05/1990"),
+        (PartialDate(1990, 5, 17), "17/05/1990"),
+        (D(2019, 1, 12), "12/01/2019"),
+    ],
+)
+def test_format_ce_is_read_back_as_written(value: PartialDate | dt.date, written: str) -> None:
+    assert dates.format_ce(value) == written
+    if isinstance(value, PartialDate):
+        assert dates.parse_partial_date_input(written) == (value, [])
+    else:
+        assert dates.parse_date_input(written) == (value, [])
 
 
 # --- YearMonth ------------------------------------------------------------------------
