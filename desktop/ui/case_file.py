@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import i18n, ids, text
+from desktop.domain import ids, text
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue
 from desktop.services import attachments, cases, employers, people, printing, steps, ui_queries
@@ -58,6 +58,7 @@ from desktop.ui.i18n import (
 )
 from desktop.ui.limits import limit_to
 from desktop.ui.models import Column, RowTableModel
+from desktop.ui.person_details import fill_choices, nationality_name
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
@@ -680,7 +681,7 @@ class CaseFileView(Retranslating):
         for state, button in self.move_buttons.items():
             button.setVisible(choice is not None and state in choice.moves)
         targets = choice.reopen_to if choice is not None else ()
-        _fill(self.reopen_to, [(s, tr("ui.step_state." + s)) for s in targets])
+        fill_choices(self.reopen_to, [(s, tr("ui.step_state." + s)) for s in targets])
         self.reopen_to.setCurrentIndex(0)  # one step back first
         self.reopen_to.setVisible(bool(targets))
         self.reopen_button.setVisible(bool(targets))
@@ -752,8 +753,8 @@ class CaseFileView(Retranslating):
             self.tabs.setTabText(i, tr(f"ui.case.tab.{key}"))
         for kind in NAME_KINDS:
             self.name_boxes[kind].setTitle(tr(f"ui.name_kind.{kind}"))
-        _fill(self.new_name_kind, [(k, tr(f"ui.name_kind.{k}")) for k in NAME_KINDS])
-        _fill(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
+        fill_choices(self.new_name_kind, [(k, tr(f"ui.name_kind.{k}")) for k in NAME_KINDS])
+        fill_choices(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
         self.contact_box.setTitle(tr("ui.person.contact"))
         for name, label_ in self.contact_labels.items():
             label_.setText(tr(f"ui.person.{name}"))
@@ -798,7 +799,7 @@ class CaseFileView(Retranslating):
         facts = [
             (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
             (tr("ui.person.birth"), format_partial_date(person.birth_date) or "—"),
-            (tr("ui.person.nationality"), _nationality(person.nationality)),
+            (tr("ui.person.nationality"), nationality_name(person.nationality)),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
         ]
         self.details.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in facts))
@@ -837,16 +838,6 @@ class CaseFileView(Retranslating):
         self.eligibility_text.setText("".join(blocks))
 
 
-def _fill(box: QComboBox, items: list[tuple[str, str]]) -> None:
-    selected = box.currentData()
-    box.blockSignals(True)
-    box.clear()
-    for value, shown in items:
-        box.addItem(shown, value)
-    box.setCurrentIndex(max(0, box.findData(selected)))
-    box.blockSignals(False)
-
-
 def _clipboard_text() -> str:
     clipboard = QGuiApplication.clipboard()
     return clipboard.text() if clipboard is not None else ""
@@ -857,11 +848,3 @@ def _today() -> dt.date:
 
 
 _ = decimal  # wages arrive as Decimal from the services
-
-
-def _nationality(code: str | None) -> str:
-    """The country's name for a known code; any other code as it is stored."""
-    if not code:
-        return "—"
-    key = f"ui.nationality.{code}"
-    return tr(key) if i18n.has(key) else code

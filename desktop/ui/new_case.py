@@ -1,8 +1,10 @@
 """The New case form: a person (names in several scripts, a document) and their case.
 
 Validation runs before anything is written: names required, the document number by its
-kind, dates typed in CE (a Buddhist Era year is caught and the CE year suggested), birth
-and arrival not in the future. Zawgyi-encoded Burmese is detected and, if the caseworker
+kind, dates typed in CE (a Buddhist Era year is caught and the CE year suggested), a birth
+date that may be a year (``YYYY``), a month (``MM/YYYY``) or a full date, birth and
+arrival not in the future (read as the case file's details editor reads them:
+:mod:`desktop.ui.person_details`). Zawgyi-encoded Burmese is detected and, if the caseworker
 agrees, converted to Unicode. The one-line editors of synced details take no more than
 the sync server accepts (:func:`desktop.ui.limits.limit_to`); a name that grows past it
 when converted from Zawgyi is refused by the service, its issue shown with the others.
@@ -11,7 +13,6 @@ when converted from Zawgyi is refused by the service, its issue shown with the o
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
@@ -25,15 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import dates, ids, text
+from desktop.domain import ids, text
 from desktop.domain.validation import Issue, Severity, issue
 from desktop.services import people, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import current, issue_text, tr
 from desktop.ui.limits import limit_to
+from desktop.ui.person_details import (
+    fill_choices,
+    nationality_choices,
+    read_arrival,
+    read_birth_date,
+    sex_choices,
+)
 
 DOCUMENT_KINDS = ("pink_card", "passport", "ci", "thai_id")
-NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
 # The synced detail each one-line editor fills in (dates are not text of a length).
 DETAILS = {
     "name_native": ("person_name", "full_name"),
@@ -111,20 +118,10 @@ class NewCaseDialog(QDialog):
                 names.append(people.NameInput(value, kind=kind))
         if not names:
             found.append(issue("error.name_required", "name_native"))
-        birth: dt.date | None = None
-        arrived: dt.date | None = None
-        for name in ("birth_date", "arrived_on"):
-            raw = self.fields[name].text()
-            if not raw.strip():
-                continue
-            day, issues = dates.parse_date_input(raw, "ce", field=name, today=today)
-            found.extend(issues)
-            if day is not None:
-                found.extend(dates.not_in_future(day, today, name))
-                if name == "birth_date":
-                    birth = day
-                else:
-                    arrived = day
+        birth, issues = read_birth_date(self.fields["birth_date"].text(), today)
+        found.extend(issues)
+        arrived, issues = read_arrival(self.fields["arrived_on"].text(), today)
+        found.extend(issues)
         documents = []
         number = self.fields["doc_number"].text()
         if number.strip():
@@ -138,7 +135,7 @@ class NewCaseDialog(QDialog):
             people.PersonInput(
                 names=names,
                 sex=self.sex.currentData() or None,
-                birth_date=birth.isoformat() if birth else None,
+                birth_date=birth.iso() if birth else None,
                 nationality=self.nationality.currentData(),
                 phone=self.fields["phone"].text().strip() or None,
                 arrived_on=arrived,
@@ -204,18 +201,10 @@ class NewCaseDialog(QDialog):
         self.setWindowTitle(tr("ui.new_case.title"))
         for name, label in self.labels.items():
             label.setText(tr(f"ui.new_case.{name}"))
-        for name in ("birth_date", "arrived_on"):
-            self.fields[name].setPlaceholderText(tr("ui.wizard.date_hint"))
-        _refill(self.sex, [("", "—"), ("F", tr("ui.sex.F")), ("M", tr("ui.sex.M"))])
-        _refill(self.nationality, [(n, tr(f"ui.nationality.{n}")) for n in NATIONALITIES])
-        _refill(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
+        self.fields["birth_date"].setPlaceholderText(tr("ui.person.birth_hint"))
+        self.fields["arrived_on"].setPlaceholderText(tr("ui.wizard.date_hint"))
+        fill_choices(self.sex, sex_choices())
+        fill_choices(self.nationality, nationality_choices())
+        fill_choices(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
         if self.found:
             self.show_issues(self.found)
-
-
-def _refill(box: QComboBox, items: list[tuple[str, str]]) -> None:
-    selected = box.currentData()
-    box.clear()
-    for value, label in items:
-        box.addItem(label, value)
-    box.setCurrentIndex(max(0, box.findData(selected)))

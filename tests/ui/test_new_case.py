@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.models.store import Store
@@ -142,3 +143,49 @@ def test_a_certificate_of_identity_is_taken(qtbot: QtBot, ctx: AppContext, store
     case = cases.get_case_file(store, signal.args[0])
     # stored as the importer stores it, so the two find each other as one person
     assert [(d.kind, d.number) for d in case.person.documents] == [("ci", "CI765432")]
+
+
+def test_a_birth_year_or_month_alone_is_taken(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    """Many workers know only the year they were born: it is stored as the year alone."""
+    for typed, stored in (("1990", "1990"), ("05/1990", "1990-05"), ("๑๙๘๕", "1985")):
+        dialog = _dialog(qtbot, ctx)
+        dialog.fields["name_native"].setText("Som")
+        dialog.fields["birth_date"].setText(typed)
+        with qtbot.waitSignal(dialog.created, timeout=10_000) as signal:
+            dialog.submit()
+        assert dialog.issues.text() == ""
+        assert cases.get_case_file(store, signal.args[0]).person.birth_date == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "shown"),
+    [
+        ("2533", "date.be_year_as_ce", "2533 looks like a Buddhist Era year. Did you mean 1990?"),
+        ("05/2533", "date.be_year_as_ce", "Did you mean 1990?"),
+        ("2027", "date.in_future", "This date is in the future."),
+        ("04/2026", "date.in_future", "This date is in the future."),  # today is 15/03/2026
+        ("13/1990", "date.no_such_month", "This month does not exist in the calendar."),
+        ("1870", "date.year_out_of_range", "The year 1870 CE is not plausible here"),
+        ("May 1990", "date.partial_malformed", "the year alone as YYYY"),
+    ],
+)
+def test_a_bad_birth_year_or_month_is_refused_with_a_message(
+    qtbot: QtBot, ctx: AppContext, store: Store, typed: str, code: str, shown: str
+) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("Som")
+    dialog.fields["birth_date"].setText(typed)
+    data, found = dialog.validate()
+    assert data is None
+    assert [i.code for i in found] == [code]
+    dialog.submit()
+    assert dialog.issues.text().startswith("Date of birth ")
+    assert shown in dialog.issues.text()
+    drain(qtbot, ctx)
+    assert cases.count_cases(store) == 0
+
+
+def test_the_birth_date_box_says_a_year_or_month_will_do(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = _dialog(qtbot, ctx)
+    assert dialog.fields["birth_date"].placeholderText() == "(YYYY, MM/YYYY or DD/MM/YYYY, year AD)"
+    assert dialog.nationality.currentData() == "MMR"  # no "none" offered first
