@@ -1,7 +1,9 @@
 """The case file: one person's whole story, in tabs.
 
 Person (names in each script side by side, Zawgyi detected and offered for conversion;
-contact details corrected in place, each changed detail its own change for sync),
+contact details corrected in place; sex, birth date, nationality and arrival date shown in
+the reader's calendar and corrected in an editor that takes dates as the New case form
+does, :mod:`desktop.ui.person_details`; each changed detail its own change for sync),
 identity documents with history and scans, work (employment and contribution months,
 typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
@@ -58,7 +60,7 @@ from desktop.ui.i18n import (
 )
 from desktop.ui.limits import limit_to
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.person_details import fill_choices, nationality_name
+from desktop.ui.person_details import PersonDetailsEditor, fill_choices, nationality_name
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
@@ -193,6 +195,14 @@ class CaseFileView(Retranslating):
             self.names_grid.addWidget(box, 0, column)
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.edit_details_button = QPushButton()
+        self.edit_details_button.setObjectName("edit_details")
+        self.edit_details_button.clicked.connect(self.edit_details)
+        details_row = QHBoxLayout()
+        details_row.addWidget(self.details, 1)
+        details_row.addWidget(self.edit_details_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.details_editor = PersonDetailsEditor()
+        self.details_editor.save_button.clicked.connect(self.save_details)
         self.new_name = limit_to(QLineEdit(), "person_name", "full_name")
         self.new_name.setObjectName("new_name")
         self.new_name.textChanged.connect(self._name_typed)
@@ -223,7 +233,8 @@ class CaseFileView(Retranslating):
         contact.addRow(save_row)
         layout = QVBoxLayout(page)
         layout.addLayout(self.names_grid)
-        layout.addWidget(self.details)
+        layout.addLayout(details_row)
+        layout.addWidget(self.details_editor)
         layout.addLayout(row)
         layout.addWidget(self.zawgyi_hint)
         layout.addWidget(self.contact_box)
@@ -467,6 +478,28 @@ class CaseFileView(Retranslating):
             return
         store, person_id = self.ctx.store, person.id
         self._write(lambda: people.update_person(store, person_id, **changes))
+
+    def edit_details(self) -> None:
+        if self.case is not None:
+            self.details_editor.open_for(self.case.person)
+
+    def save_details(self) -> None:
+        """Write the sex, birth date, nationality and arrival date that differ from the
+        stored ones; a refused date is shown in the editor and nothing is written."""
+        if self.case is None:
+            return
+        person = self.case.person
+        changes = self.details_editor.changes(person, self.ctx.today())
+        if changes is None:
+            return
+        if not changes:
+            self.details_editor.close_editor()
+            return
+        store, person_id = self.ctx.store, person.id
+        self._write(
+            lambda: people.update_person(store, person_id, **changes),
+            self.details_editor.close_editor,
+        )
 
     def add_document(self) -> None:
         if self.case is None:
@@ -759,6 +792,8 @@ class CaseFileView(Retranslating):
         for name, label_ in self.contact_labels.items():
             label_.setText(tr(f"ui.person.{name}"))
         self.save_contact_button.setText(tr("ui.person.save_contact"))
+        self.edit_details_button.setText(tr("ui.person.edit_details"))
+        self.details_editor.retranslate()
         self.new_name.setPlaceholderText(tr("ui.person.new_name"))
         self.add_name_button.setText(tr("ui.person.add_name"))
         self.doc_number.setPlaceholderText(tr("ui.doc.number"))
@@ -803,6 +838,9 @@ class CaseFileView(Retranslating):
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
         ]
         self.details.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in facts))
+        editing = self.details_editor.person
+        if editing is not None and editing.id != person.id:  # another case file opened
+            self.details_editor.close_editor()
         for name, edit in self.contact_edits.items():
             edit.setText(getattr(person, name) or "")
         self.documents_model.set_rows(person.documents)

@@ -1,23 +1,45 @@
 """A person's sex, birth date, nationality and arrival date, as a caseworker types them.
 
-How the New case form takes these four: the choices of sex and nationality, dates typed
-in CE (a Buddhist Era year is caught and the CE year suggested), a birth date that may be
-a year, a month or a full day, and neither date in the future (:func:`read_birth_date`,
-:func:`read_arrival`).
+The New case form and the case file's details editor take these four the same way: the
+same choices of sex and nationality, dates typed in CE (a Buddhist Era year is caught and
+the CE year suggested), a birth date that may be a year, a month or a full day, and
+neither date in the future (:func:`read_birth_date`, :func:`read_arrival`).
+
+:class:`PersonDetailsEditor` is the case file's editor of the four, hidden until the
+caseworker asks to correct them. It is filled from the stored person and read back as the
+details that changed (:meth:`PersonDetailsEditor.changes`); the case file writes those
+through ``people.update_person``, so each changed detail is its own change for sync.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from desktop.domain import dates, i18n
-from desktop.domain.validation import Issue
-from desktop.ui.i18n import tr
+from desktop.domain.validation import Issue, has_errors
+from desktop.services.people import PersonView
+from desktop.ui.i18n import issue_text, tr
 
 SEXES = ("F", "M")
 NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
+# The editor's rows: detail -> label key
+LABELS = {
+    "sex": "ui.person.sex",
+    "birth_date": "ui.person.birth",
+    "nationality": "ui.person.nationality",
+    "arrived_on": "ui.person.arrived",
+}
 
 
 def read_birth_date(raw: str, today: dt.date) -> tuple[dates.PartialDate | None, list[Issue]]:
@@ -83,3 +105,136 @@ def fill_choices(box: QComboBox, items: list[tuple[str, str]]) -> None:
         box.addItem(shown, value)
     box.setCurrentIndex(max(0, box.findData(selected)))
     box.blockSignals(False)
+
+
+def _choose(box: QComboBox, value: str | None) -> None:
+    box.setCurrentIndex(max(0, box.findData(value or "")))
+
+
+class PersonDetailsEditor(QGroupBox):
+    """Sex, birth date, nationality and arrival date of one person, to be corrected.
+
+    :meth:`open_for` fills it from the stored person and shows it; :meth:`changes` reads
+    it back. ``save_button`` is the owner's to connect; Cancel hides the editor.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("person_details")
+        self.person: PersonView | None = None
+        self.found: list[Issue] = []
+        self._filled: dict[str, str] = {}
+        self.sex = QComboBox()
+        self.sex.setObjectName("details_sex")
+        self.birth_date = QLineEdit()
+        self.birth_date.setObjectName("details_birth_date")
+        self.nationality = QComboBox()
+        self.nationality.setObjectName("details_nationality")
+        self.arrived_on = QLineEdit()
+        self.arrived_on.setObjectName("details_arrived_on")
+        self.labels = {name: QLabel() for name in LABELS}
+        form = QFormLayout(self)
+        for name, editor in (
+            ("sex", self.sex),
+            ("birth_date", self.birth_date),
+            ("nationality", self.nationality),
+            ("arrived_on", self.arrived_on),
+        ):
+            form.addRow(self.labels[name], editor)
+        self.issues = QLabel()
+        self.issues.setObjectName("details_issues")
+        self.issues.setWordWrap(True)
+        self.issues.setStyleSheet("color: #c62828")
+        form.addRow(self.issues)
+        self.save_button = QPushButton()
+        self.save_button.setObjectName("save_details")
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.close_editor)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+        form.addRow(buttons)
+        self.retranslate()
+        self.hide()
+
+    def open_for(self, person: PersonView) -> None:
+        """Show the stored details as a CE field takes them (a BE year only for display)."""
+        self.person = person
+        self._fill_choices()
+        _choose(self.sex, person.sex)
+        _choose(self.nationality, person.nationality)
+        self._filled = {"birth_date": _birth_text(person.birth_date), "arrived_on": ""}
+        if person.arrived_on is not None:
+            self._filled["arrived_on"] = dates.format_ce(person.arrived_on)
+        self.birth_date.setText(self._filled["birth_date"])
+        self.arrived_on.setText(self._filled["arrived_on"])
+        self.show_issues([])
+        self.show()
+
+    def _fill_choices(self) -> None:
+        """The choices in the current language, with what the person has stored."""
+        sex = nationality = None
+        if self.person is not None:  # "" for a detail not recorded
+            sex, nationality = self.person.sex or "", self.person.nationality or ""
+        fill_choices(self.sex, sex_choices(sex))
+        fill_choices(self.nationality, nationality_choices(nationality))
+
+    def close_editor(self) -> None:
+        self.person = None
+        self.show_issues([])
+        self.hide()
+
+    def changes(self, person: PersonView, today: dt.date) -> dict[str, object] | None:
+        """The details that differ from ``person``'s, as ``people.update_person`` takes
+        them (an emptied date clears it); None when a typed date is refused, its issues
+        shown. A date box left as it was filled is not read again."""
+        changed: dict[str, object] = {}
+        found: list[Issue] = []
+        for name, box in (("sex", self.sex), ("nationality", self.nationality)):
+            value = box.currentData() or None
+            if value != getattr(person, name):
+                changed[name] = value
+        if self.birth_date.text().strip() != self._filled.get("birth_date"):
+            birth, issues = read_birth_date(self.birth_date.text(), today)
+            found += issues
+            stored = birth.iso() if birth else None
+            if stored != person.birth_date:
+                changed["birth_date"] = stored
+        if self.arrived_on.text().strip() != self._filled.get("arrived_on"):
+            arrived, issues = read_arrival(self.arrived_on.text(), today)
+            found += issues
+            if arrived != person.arrived_on:
+                changed["arrived_on"] = arrived
+        self.show_issues(found)
+        return None if has_errors(found) else changed
+
+    def show_issues(self, found: list[Issue]) -> None:
+        """Each issue after the label of the detail it is about."""
+        self.found = found
+        lines = []
+        for item in found:
+            where = self.labels[item.field].text() + ": " if item.field in self.labels else ""
+            lines.append(where + issue_text(item))
+        self.issues.setText("\n".join(lines))
+
+    def retranslate(self) -> None:
+        self.setTitle(tr("ui.person.details"))
+        for name, key in LABELS.items():
+            self.labels[name].setText(tr(key))
+        self.birth_date.setPlaceholderText(tr("ui.person.birth_hint"))
+        self.arrived_on.setPlaceholderText(tr("ui.wizard.date_hint"))
+        self._fill_choices()
+        self.save_button.setText(tr("ui.person.save_details"))
+        self.cancel_button.setText(tr("ui.cancel"))
+        self.show_issues(self.found)
+
+
+def _birth_text(stored: str | None) -> str:
+    """A stored birth date as a CE field takes it; one that does not parse as stored."""
+    if not stored:
+        return ""
+    try:
+        return dates.format_ce(dates.PartialDate.parse(stored))
+    except ValueError:
+        return stored

@@ -1,0 +1,289 @@
+"""The case file's details editor (desktop/ui/person_details.py): a person's sex, birth
+date, nationality and arrival date corrected after the case was made, each changed detail
+one change for sync; a birth date may be a year or a month; every bad date refused with a
+message naming the detail, and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from desktop.domain import i18n
+from desktop.models.entities import AuditEvent, OutboxEntry
+from desktop.models.store import Store
+from desktop.services import cases, people, ui_wizards
+from desktop.ui.case_file import CaseFileView
+from desktop.ui.context import AppContext
+from desktop.ui.person_details import NATIONALITIES, nationality_choices, sex_choices
+from tests.fakes import FakeDialogs
+from tests.ui.conftest import drain
+
+
+def _case(
+    store: Store, *, sex: str | None = "F", birth: str = "1990-05-17", nationality: str = "MMR"
+) -> str:
+    person = people.PersonInput(
+        names=[people.NameInput("နန်း")],
+        sex=sex,
+        birth_date=birth,
+        nationality=nationality,
+        arrived_on=dt.date(2019, 1, 12),
+    )
+    return ui_wizards.create_case(store, person)
+
+
+def _open(qtbot: QtBot, ctx: AppContext, case_id: str) -> CaseFileView:
+    """The case file on its Person tab, the details editor opened with its button."""
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.load(case_id)
+    view.tabs.setCurrentIndex(0)
+    assert not view.details_editor.isVisible()
+    qtbot.mouseClick(view.edit_details_button, Qt.MouseButton.LeftButton)
+    assert view.details_editor.isVisible()
+    return view
+
+
+def _queued(store: Store) -> list[tuple[str, str]]:
+    """(entity, field) of every change waiting in the outbox, oldest first."""
+    with store.read() as session:
+        return [(e.entity, e.field) for e in session.scalars(select(OutboxEntry))]
+
+
+def _person_changes(store: Store, before: int) -> list[str]:
+    """The person's fields queued since ``before`` changes (each write's audit event
+    travels too, whole)."""
+    return sorted(field for entity, field in _queued(store)[before:] if entity == "person")
+
+
+def _save(qtbot: QtBot, view: CaseFileView) -> None:
+    """Save, and wait for the case file to be read again."""
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        qtbot.mouseClick(view.details_editor.save_button, Qt.MouseButton.LeftButton)
+
+
+def _type(qtbot: QtBot, box: QLineEdit, typed: str) -> None:
+    box.clear()
+    qtbot.keyClicks(box, typed)
+
+
+def test_a_corrected_birth_date_is_stored_and_sent_as_one_change(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.birth_date.text() == "17/05/1990"  # as a CE field takes it back
+    assert editor.arrived_on.text() == "12/01/2019"
+    assert editor.sex.currentData() == "F"
+    assert editor.nationality.currentData() == "MMR"
+    before = len(_queued(store))
+
+    _type(qtbot, editor.birth_date, "17/05/1980")
+    _save(qtbot, view)
+
+    person = cases.get_case_file(store, case_id).person
+    assert (person.birth_date, person.sex, person.nationality) == ("1980-05-17", "F", "MMR")
+    assert sorted(_queued(store)[before:]) == [("audit_event", "*"), ("person", "birth_date")]
+    with store.read() as session:
+        audit = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.row_id == person.id, AuditEvent.action == "person.updated"
+            )
+        ).one()
+    assert audit.details == {"fields": ["birth_date"]}
+    assert not editor.isVisible()
+    assert "17/05/1980" in view.details.text()
+
+
+def test_a_year_only_birth_date_a_new_arrival_and_a_nationality_refresh_the_case_file(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker who knows only the year they were born; the arrival date moves the journey's
+    arrival, read again with the eligibility panel after the save."""
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    before = len(_queued(store))
+    _type(qtbot, editor.birth_date, "1988")
+    _type(qtbot, editor.arrived_on, "2018-07-01")
+    editor.nationality.setCurrentIndex(editor.nationality.findData("KHM"))
+    panel = view.panel
+    _save(qtbot, view)
+
+    person = cases.get_case_file(store, case_id).person
+    assert (person.birth_date, person.arrived_on, person.nationality) == (
+        "1988",
+        dt.date(2018, 7, 1),
+        "KHM",
+    )
+    assert _person_changes(store, before) == ["arrived_on", "birth_date", "nationality"]
+    assert [e.day for e in view.journey if e.kind == "arrival"] == [dt.date(2018, 7, 1)]
+    assert view.panel is not panel  # judged again
+    shown = view.details.text()
+    assert "1988" in shown
+    assert i18n.text("ui.nationality.KHM", "en") in shown
+
+
+@pytest.mark.parametrize(
+    ("detail", "typed", "message"),
+    [
+        ("birth_date", "2027", "Born: This date is in the future."),
+        ("birth_date", "04/2026", "Born: This date is in the future."),  # today is 15/03/2026
+        (
+            "birth_date",
+            "2533",
+            "Born: 2533 looks like a Buddhist Era year. Did you mean 1990?",
+        ),
+        (
+            "birth_date",
+            "17/05/2533",
+            "Born: 2533 looks like a Buddhist Era year. Did you mean 1990?",
+        ),
+        ("birth_date", "31/02/1990", "Born: This day does not exist in the calendar."),
+        ("birth_date", "13/1990", "Born: This month does not exist in the calendar."),
+        (
+            "birth_date",
+            "May 1990",
+            "Born: Write the date as DD/MM/YYYY, the month as MM/YYYY, or the year alone as YYYY.",
+        ),
+        ("arrived_on", "01/01/2027", "Arrived in Thailand: This date is in the future."),
+        (
+            "arrived_on",
+            "12/01/2562",
+            "Arrived in Thailand: 2562 looks like a Buddhist Era year. Did you mean 2019?",
+        ),
+        (
+            "arrived_on",
+            "2019",  # an arrival is a day
+            "Arrived in Thailand: Write the date as DD/MM/YYYY or YYYY-MM-DD.",
+        ),
+    ],
+)
+def test_a_bad_date_is_refused_with_a_message_and_nothing_is_written(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    dialogs: FakeDialogs,
+    detail: str,
+    typed: str,
+    message: str,
+) -> None:
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    editor.sex.setCurrentIndex(editor.sex.findData("M"))  # a good change goes no further
+    queued = _queued(store)
+    _type(qtbot, getattr(editor, detail), typed)
+
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+
+    assert editor.issues.text() == message
+    assert editor.isVisible()
+    assert getattr(editor, detail).text() == typed  # kept, to be mended
+    assert _queued(store) == queued
+    person = cases.get_case_file(store, case_id).person
+    assert (person.sex, person.birth_date, person.arrived_on) == (
+        "F",
+        "1990-05-17",
+        dt.date(2019, 1, 12),
+    )
+    assert dialogs.errors == []
+
+
+def test_nothing_changed_or_cancel_writes_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Saving the details as they were filled, or cancelling a change, writes nothing; a
+    birth month and a stored nationality outside the offered ones survive the round trip."""
+    case_id = _case(store, birth="1990-05", nationality="THA", sex=None)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.birth_date.text() == "05/1990"
+    assert editor.nationality.currentData() == "THA"
+    assert editor.sex.currentData() == ""
+    queued = _queued(store)
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert not editor.isVisible()
+    assert _queued(store) == queued
+
+    qtbot.mouseClick(view.edit_details_button, Qt.MouseButton.LeftButton)
+    _type(qtbot, editor.birth_date, "1970")
+    qtbot.mouseClick(editor.cancel_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert not editor.isVisible()
+    assert _queued(store) == queued
+    assert cases.get_case_file(store, case_id).person.birth_date == "1990-05"
+
+
+def test_an_emptied_birth_date_is_cleared(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    before = len(_queued(store))
+    view.details_editor.birth_date.clear()
+    _save(qtbot, view)
+    assert cases.get_case_file(store, case_id).person.birth_date is None
+    assert _person_changes(store, before) == ["birth_date"]
+
+
+def test_the_editor_speaks_the_chosen_language_and_takes_ce_years_in_thai(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """In Thai the case file shows the Buddhist Era year, and the editor the CE one it
+    takes back; every text the editor shows is translated, its issues too."""
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    _type(qtbot, editor.birth_date, "2027")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    english = {
+        texts["en"]
+        for key, texts in i18n.catalogue().items()
+        if key.startswith(("ui.", "date.")) and len(set(texts.values())) > 1
+    }
+    for lang in i18n.LANGUAGES:
+        ctx.language.set_language(lang)
+        qtbot.wait(10)  # the language change event reaches the view
+        shown = [
+            editor.title(),
+            editor.save_button.text(),
+            editor.cancel_button.text(),
+            view.edit_details_button.text(),
+            editor.birth_date.placeholderText(),
+            editor.arrived_on.placeholderText(),
+            editor.sex.currentText(),
+            editor.nationality.currentText(),
+            *(label.text() for label in editor.labels.values()),
+            *editor.issues.text().split("\n"),
+        ]
+        assert not [t for t in shown if t.startswith(("ui.", "date."))], (lang, shown)
+        if lang != "en":
+            assert not [t for t in shown if t in english], (lang, shown)
+        assert editor.birth_date.text() == "2027"  # what was typed stays
+        assert editor.nationality.currentData() == "MMR"
+    ctx.language.set_language("th")
+    qtbot.wait(10)
+    born, future = (i18n.text(k, "th") for k in ("ui.person.birth", "date.in_future"))
+    assert editor.issues.text() == f"{born}: {future}"
+    qtbot.mouseClick(editor.cancel_button, Qt.MouseButton.LeftButton)
+    assert "17/05/2533" in view.details.text()  # shown in the Buddhist Era
+    qtbot.mouseClick(view.edit_details_button, Qt.MouseButton.LeftButton)
+    assert editor.birth_date.text() == "17/05/1990"  # and given to edit in CE
+    assert editor.issues.text() == ""
+
+
+def test_the_choices_are_the_new_case_forms() -> None:
+    assert [v for v, _ in nationality_choices()] == list(NATIONALITIES)
+    assert [v for v, _ in nationality_choices("MMR")] == list(NATIONALITIES)
+    assert [v for v, _ in nationality_choices("")] == ["", *NATIONALITIES]
+    assert [v for v, _ in sex_choices("F")] == ["", "F", "M"]
+    assert [v for v, _ in sex_choices("X")] == ["X", "", "F", "M"]
