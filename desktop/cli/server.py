@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke = sub.add_parser("revoke-device", help="refuse a device from now on")
     revoke.add_argument("device_id")
     revoke.set_defaults(handler=run_revoke)
+    prune = sub.add_parser(
+        "prune", help="drop bookkeeping no device needs any more (run now and then)"
+    )
+    add_json_option(prune)
+    prune.set_defaults(handler=run_prune)
     users = sub.add_parser("list-users", help="list accounts")
     add_json_option(users)
     users.set_defaults(handler=run_list_users)
@@ -285,6 +290,23 @@ def run_revoke(args: argparse.Namespace, cli: Cli) -> int:
         admin.revoke_device(engine, args.device_id)
     cli.emit(
         {"revoked": args.device_id}, text("sync.server.revoked", cli.lang, device=args.device_id)
+    )
+    return 0
+
+
+def run_prune(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        pruned = admin.prune(engine)
+    cli.emit(
+        {"last_sent_removed": pruned.last_sent_removed, "last_sent_kept": pruned.last_sent_kept},
+        text(
+            "sync.server.pruned",
+            cli.lang,
+            removed=pruned.last_sent_removed,
+            kept=pruned.last_sent_kept,
+        ),
     )
     return 0
 

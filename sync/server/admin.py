@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, func, select
 
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
-from sync.protocol import MAX_PASSWORD, MAX_USERNAME, Role
+from sync.protocol import MAX_PASSWORD, MAX_USERNAME, PREFIX, Role
 from sync.server.auth import ALL_OFFICES, now_iso
 from sync.server.db import accounts, audit, devices, last_sent
 
@@ -95,6 +95,53 @@ def revoke_device(engine: Engine, device_id: str) -> None:
             .where(devices.c.id == device_id)
         )
         _audit(conn, username or "", "server revoke-device", {}, device_id=device_id)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What :func:`prune` dropped, and what it kept."""
+
+    last_sent_removed: int
+    last_sent_kept: int
+
+
+# The route of a pull in the audit log, whose ``since`` is a cursor its device had committed.
+PULL_ROUTE = f"{PREFIX}/pull"
+
+
+def prune(engine: Engine) -> Pruned:
+    """Drop the bookkeeping no device needs any more, in one transaction.
+
+    What a device last sent for a step's state or data (``last_sent``) is read only for
+    an edit it makes before it has pulled that value back (``ingest._last_sent``); once
+    it has pulled past the value's ``seq`` its edits carry a base version at or beyond
+    it, and the row is never read again. A device's cursor is the highest ``since`` of
+    its answered pulls in the audit log (a device commits a page and its cursor
+    together, so it asks from there only once it holds everything before); a device
+    with no pull in the log keeps all its rows.
+    """
+    with engine.begin() as conn:
+        pulled: dict[str, int] = {}
+        for device_id, detail in conn.execute(
+            select(audit.c.device_id, audit.c.detail).where(
+                audit.c.route == PULL_ROUTE,
+                audit.c.status == 200,
+                audit.c.device_id.is_not(None),
+            )
+        ):
+            since = json.loads(detail or "{}").get("since")
+            if isinstance(since, int) and since > pulled.get(device_id, 0):
+                pulled[device_id] = since
+        removed = 0
+        for device_id, cursor in sorted(pulled.items()):
+            removed += conn.execute(
+                last_sent.delete().where(
+                    last_sent.c.device_id == device_id, last_sent.c.seq <= cursor
+                )
+            ).rowcount
+        kept = conn.scalar(select(func.count()).select_from(last_sent)) or 0
+        _audit(conn, "", "server prune", {"last_sent_removed": removed, "last_sent_kept": kept})
+        return Pruned(removed, kept)
 
 
 @dataclass(frozen=True)

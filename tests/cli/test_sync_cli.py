@@ -160,3 +160,13 @@ def test_registering_without_the_server_password_says_which_password_and_makes_n
     assert "SAPAN_SERVER_PASSWORD" in err
     assert "store is locked" not in err
     assert not root.exists()
+
+
+def test_server_prune_says_what_it_dropped_and_kept(
+    registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server_db = ["server", "--db", str(tmp_path / "server.db")]
+    assert main([*server_db, "prune", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"last_sent_removed": 0, "last_sent_kept": 0}
+    assert main(["--lang", "en", *server_db, "prune"]) == 0
+    assert "0 kept" in capsys.readouterr().out

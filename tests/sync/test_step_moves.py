@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import cases, people, steps, ui_wizards
 from desktop.services.cases import TrackView
+from sync.server import admin
+from sync.server.db import last_sent
 from tests.sync.conftest import Device, Server, agree_with_server, colleagues, stored
 
 TODAY = dt.date.today()
@@ -89,4 +91,37 @@ def test_a_claim_closed_on_one_laptop_and_reopened_on_the_other_settles_on_both(
     assert stored(ann.store) == stored(bob.store)
     # the later state stands; Bob's deliberate step back is kept for a coordinator
     assert _ended(ann, case_id) == ("closed", "paid", "paid")
+    assert _conflicts(ann) == _conflicts(bob) == {("step", submit, "state")}
+
+
+def _last_sent(server: Server) -> int:
+    with server.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(last_sent)) or 0
+
+
+def test_pruning_what_devices_last_sent_drops_only_what_they_pulled_past(
+    server: Server, make_device: Any
+) -> None:
+    """``sapan server prune``: what a device last sent for a step is dropped once it has
+    pulled past it, never before; a step back made later still leaves its record."""
+    ann, bob = colleagues(server, make_device)
+    case_id, submit = _claim(ann.store)
+    _synced(ann, bob)
+    steps.move_step(ann.store, submit, "submitted")
+    _synced(ann)  # pushed, then pulled from the cursor it had before the push
+    sent = _last_sent(server)
+    assert sent >= 1
+    assert admin.prune(server.engine) == admin.Pruned(0, sent)  # not pulled past: kept
+
+    _synced(ann, bob)  # this pull starts past her step
+    assert admin.prune(server.engine) == admin.Pruned(sent, 0)
+    assert admin.prune(server.engine) == admin.Pruned(0, 0)
+
+    # both offline again: Ann decides the claim, Bob sends it back a step
+    steps.move_step(ann.store, submit, "approved")
+    steps.reopen_step(bob.store, submit, "ขาดลายมือชื่อ", "ready")
+    _synced(ann, bob, ann)
+    admin.prune(server.engine)
+    agree_with_server(server, [ann.store, bob.store])
+    assert _ended(bob, case_id) == ("in_progress", None, "approved")
     assert _conflicts(ann) == _conflicts(bob) == {("step", submit, "state")}
