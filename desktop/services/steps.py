@@ -35,6 +35,7 @@ from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services.cases import TrackView
 
+_STATES = frozenset(s.value for s in StepState)
 # Checklist statuses that mean the document is in hand.
 IN_HAND = frozenset({"received", "present", "verified", "attached", "done", "submitted"})
 
@@ -92,7 +93,9 @@ def _progress(
     found: dict[str, StepProgress] = {}
     for key, state, data in steps:
         step = definition.find(key)
-        if step is not None:
+        # a state the engine has no move for (a track state such as "closed" set on a step
+        # by another tool) leaves the step out: it is shown, never moved
+        if step is not None and (state or StepState.NOT_STARTED) in _STATES:
             found[key] = step_progress(step, state, data or {}, documents)
     return found
 
@@ -125,9 +128,9 @@ def step_choices(track: TrackView, today: dt.date | None = None) -> tuple[StepCh
     choices: list[StepChoice] = []
     for view in track.steps:
         step = definition.find(view.key)
-        if step is None:
+        mine = progress.get(view.key)
+        if step is None or mine is None:
             continue
-        mine = progress[view.key]
         applies = workflow.applies(step, progress)
         moves = workflow.allowed_next(step, mine.state) if applies else ()
         blockers = workflow.check(step, mine, checks) if StepState.READY in moves else ()
@@ -185,6 +188,15 @@ def _load(session: Session, step_id: str) -> tuple[Step, _Loaded | None]:
     return step, _Loaded(track, definition, rows, _progress_of(session, track, definition, rows))
 
 
+def _known(loaded: _Loaded, key: str) -> StepProgress:
+    """The engine's view of step ``key``; a stored state it has no move for is refused."""
+    found = loaded.progress.get(key)
+    if found is None:
+        state = loaded.rows[key].state or ""
+        raise UserError("error.bad_step_state", state=state, states=", ".join(_STATES))
+    return found
+
+
 def _progress_of(
     session: Session, track: Track, definition: TrackDef, rows: Mapping[str, Step]
 ) -> dict[str, StepProgress]:
@@ -237,7 +249,7 @@ def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None)
         if not workflow.applies(step, loaded.progress):
             raise UserError("error.step_not_applicable", step=key)
         checks = field_validators.validators(today or dt.date.today())
-        moved, event = workflow.advance(loaded.definition, loaded.progress[key], target, checks)
+        moved, event = workflow.advance(loaded.definition, _known(loaded, key), target, checks)
         row.state = moved.state.value
         loaded.progress[key] = moved
         _event(session, row, event)
@@ -336,7 +348,7 @@ def reopen_step(store: Store, step_id: str, reason: str, to: str = "in_progress"
         if loaded is None:
             return _reopen_plain(session, row, why, to)
         key = row.key or ""
-        progress = loaded.progress[key]
+        progress = _known(loaded, key)
         targets = workflow.reopen_targets(loaded.definition.step(key), progress.state)
         if to not in {s.value for s in targets}:
             raise UserError(

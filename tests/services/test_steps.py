@@ -211,3 +211,19 @@ def test_a_track_without_a_workflow_has_no_moves_but_can_be_reopened(store: Stor
         steps.reopen_step(store, step.id, "typo", "submitted")  # not behind in_progress
     steps.reopen_step(store, step.id, "typo", "not_started")
     assert _track(store, number, track_id).steps[0].state == "not_started"
+
+
+def test_a_step_in_a_state_the_engine_has_no_move_for_is_shown_but_never_moved(
+    store: Store,
+) -> None:
+    """A state written by another tool ("decided", a track state) does not break the
+    case file: the step gets no choices, and a move of it is refused in words."""
+    number, track_id = _claim(store)
+    check = _step(_track(store, number, track_id), "check_eligibility").id
+    cases.save_step(store, check, state="decided")
+    track = _track(store, number, track_id)
+    assert "check_eligibility" not in {c.key for c in steps.step_choices(track, TODAY)}
+    assert _choice(track, "gather_documents").moves == ("in_progress",)
+    with pytest.raises(UserError) as caught:
+        steps.move_step(store, check, "paid", TODAY)
+    assert caught.value.code == "error.bad_step_state"
