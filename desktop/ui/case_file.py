@@ -114,6 +114,14 @@ def checklist_columns() -> list[Column]:
     ]
 
 
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a scroll area, for a tab that may be taller than the screen."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(widget)
+    return scroll
+
+
 def _blocker_text(found: Issue) -> str:
     """What stands before a step's ``ready``: the field, document or form, and why."""
     subject = label(_ISSUE_SUBJECT.get(found.code, "field"), found.field)
@@ -164,7 +172,8 @@ class CaseFileView(Retranslating):
         header.addWidget(self.print_button)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._person_tab(), "")
+        # scrolled: with its details editor open it is taller than a 768-pixel screen
+        self.tabs.addTab(_scrolled(self._person_tab()), "")
         self.tabs.addTab(self._documents_tab(), "")
         self.tabs.addTab(self._work_tab(), "")
         self.tabs.addTab(self._tracks_tab(), "")
@@ -384,17 +393,11 @@ class CaseFileView(Retranslating):
         self.eligibility_text.setWordWrap(True)
         self.eligibility_text.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.eligibility_text.setObjectName("eligibility_panel")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.eligibility_text)
-        return scroll
+        return _scrolled(self.eligibility_text)
 
     def _journey_tab(self) -> QWidget:
         self.timeline = JourneyTimeline()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.timeline)
-        return scroll
+        return _scrolled(self.timeline)
 
     # -- loading -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QScrollArea,
     QTabWidget,
     QWidget,
 )
@@ -147,6 +148,26 @@ def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContex
     # 768 px screen minus a taskbar and the window frame
     assert window.minimumSizeHint().height() <= 680
     assert window.minimumSizeHint().width() <= 1024
+    # a case open in Thai with its person's details editor open: the person tab scrolls
+    names = [
+        people.NameInput("ພອນສະຫວັນ ສຸລິຍະ", "native"),
+        people.NameInput("PHONSAVANH SOULIYA", "passport"),
+        people.NameInput("พอนสะหวัน สุลิยะ", "thai"),
+        people.NameInput("ນ້ອຍ", "alias"),
+    ]
+    person = people.create_person(
+        ctx.store, people.PersonInput(names=names, sex="f", birth_date="2005-09-14")
+    ).person_id
+    number = cases.open_case(ctx.store, person)
+    ctx.language.set_language("th")
+    window.show()
+    window.open_case(number)
+    drain(qtbot, ctx)
+    window.case_file.tabs.setCurrentIndex(0)
+    window.case_file.edit_details()
+    assert window.case_file.details_editor.isVisibleTo(window)
+    assert isinstance(window.case_file.tabs.widget(0), QScrollArea)
+    assert window.minimumSizeHint().height() <= 680
 
 
 START_UP = """
