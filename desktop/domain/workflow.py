@@ -33,6 +33,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.domain.ids import DocumentKind
 from desktop.domain.resources import load_yaml, resource_path
@@ -218,6 +219,17 @@ class WorkflowEvent:
     from_state: StepState
     to_state: StepState
     reason: str = ""
+
+
+def label_key(kind: str, key: str) -> str:
+    """The catalogue key naming a step, field, document (``doc``), form or choice: the
+    engine's ``workflow.<kind>.<key>`` first, else the screens' ``ui.wf.<kind>.<key>``
+    (which is also what is returned when neither is in the catalogue)."""
+    engine_kind = "document" if kind == "doc" else kind
+    for candidate in (f"workflow.{engine_kind}.{key}", f"ui.wf.{kind}.{key}"):
+        if i18n.has(candidate):
+            return candidate
+    return f"ui.wf.{kind}.{key}"
 
 
 def allowed_next(step: StepDef, state: StepState) -> tuple[StepState, ...]:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.domain import catalogue, i18n, text
+from desktop.domain import catalogue, i18n, text, workflow
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
 from desktop.models.base import listed
@@ -256,7 +256,7 @@ def side_text(
 
 
 def _entry_label(name: str, translate: Callable[..., str]) -> str:
-    key = f"ui.wf.field.{name}"
+    key = workflow.label_key("field", name)
     return translate(key) if i18n.has(key) else name
 
 

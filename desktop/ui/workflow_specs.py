@@ -130,20 +130,11 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
     )
 
 
-def label_key(kind: str, key: str) -> str:
-    """The catalogue key naming a step, field, document or choice (engine's keys first)."""
-    engine_kind = "document" if kind == "doc" else kind
-    for candidate in (f"workflow.{engine_kind}.{key}", f"ui.wf.{kind}.{key}"):
-        if has(candidate):
-            return candidate
-    return f"ui.wf.{kind}.{key}"
-
-
 def label(kind: str, key: str) -> str:
     """The translated name of a step, field, document or choice; the key itself if unknown."""
     from desktop.ui.i18n import tr
 
-    found = label_key(kind, key)
+    found = workflow.label_key(kind, key)
     return tr(found) if has(found) else key.replace("_", " ")
 
 

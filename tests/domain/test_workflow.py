@@ -455,3 +455,10 @@ def test_reopen_targets_follow_the_path_a_step_took() -> None:
     )
     assert StepState.APPROVED not in workflow.reopen_targets(submit, StepState.APPEALED)
     assert workflow.reopen_targets(submit, StepState.IN_PROGRESS) == ()
+
+
+def test_labels_are_the_engines_keys_first_then_the_screens() -> None:
+    assert workflow.label_key("field", "appeal_grounds") == "workflow.field.appeal_grounds"
+    assert workflow.label_key("doc", "kt44_copy") == "workflow.document.kt44_copy"
+    assert workflow.label_key("step", "collect_documents") == "ui.wf.step.collect_documents"
+    assert workflow.label_key("field", "no_such_field") == "ui.wf.field.no_such_field"

@@ -385,7 +385,7 @@ def test_a_conflict_on_step_data_shows_only_the_entries_in_dispute(store: Store)
         '{"hospital": "Tak"}',
         '{"hospital": "แม่สอด"}',
     )
-    assert coordination.side_text(conflict, conflict.other, _in("th")) == "โรงพยาบาล: แม่สอด"
+    assert coordination.side_text(conflict, conflict.other, _in("th")) == "โรงพยาบาลตามสิทธิ: แม่สอด"
 
 
 def test_step_data_entries_are_named_by_their_step_field_and_dates_shown_as_the_ui_shows_them(
@@ -400,8 +400,24 @@ def test_step_data_entries_are_named_by_their_step_field_and_dates_shown_as_the_
 
     shown = coordination.side_text(conflict, conflict.applied, _in("en"), lambda d: f"<{d}>")
 
-    assert shown.startswith("Date it happened: <2026-01-05>; ")
+    assert shown.startswith("Date of the event: <2026-01-05>; ")  # as the wizard names it
     assert shown.endswith("; x_custom: 2026"), "no workflow names it; not a date"
+
+
+def test_an_entry_of_a_step_field_only_the_workflow_names_reads_by_that_name(
+    store: Store,
+) -> None:
+    """An appeal's grounds are named by the workflow's own label (``workflow.field.*``),
+    as the wizard and the step editor name them, not by their stored key."""
+    _kept_step_conflict(
+        store,
+        {"value": {"appeal_grounds": "ส่งเงินสมทบครบ"}, "user_id": "b"},
+        {"value": {"appeal_grounds": "contributions paid"}, "user_id": "a"},
+    )
+    [conflict] = coordination.conflicts(store)
+    shown = coordination.side_text(conflict, conflict.other, _in("en"))
+    assert shown == _in("en")("workflow.field.appeal_grounds") + ": contributions paid"
+    assert not shown.startswith("appeal_grounds")
 
 
 def test_a_step_state_in_dispute_reads_as_the_ui_names_the_state(store: Store) -> None:
