@@ -5,24 +5,58 @@ one row per person with the lists joined by ``" | "`` (``kind:value`` pairs), wr
 UTF-8 with a BOM so spreadsheet programs show Thai, Burmese, Khmer and Lao correctly.
 People are read in pages, so memory stays flat for 100,000 people. Tombstoned and merged
 people are left out.
+
+:func:`export_person` is the other kind: everything the store holds about one person, on
+their request (PDPA), as one indented UTF-8 JSON file (and, when asked, their attached
+files decrypted into a ZIP beside it). Every row is written with every catalogue field
+(:mod:`desktop.domain.catalogue`), so a field added there is exported without a change here.
+
+Both write beside the destination and rename at the end (:func:`_replacing`), so an
+interrupted export never leaves a half-written file under the requested name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
+import importlib.metadata
 import json
-from collections.abc import Iterator, Sequence
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from desktop.domain import catalogue, i18n
 from desktop.domain.errors import UserError
-from desktop.models.entities import Case, IdentityDocument, Person, PersonName
+from desktop.models.base import Synced, listed
+from desktop.models.entities import (
+    Attachment,
+    AuditEvent,
+    Case,
+    ChecklistItem,
+    Consent,
+    ContributionMonth,
+    Employer,
+    Employment,
+    IdentityDocument,
+    Note,
+    Person,
+    PersonName,
+    Step,
+    Track,
+)
 from desktop.models.store import Store
+from desktop.models.sync_records import SyncMerge
+from desktop.services import attachments, cases
 
 Format = Literal["csv", "json"]
+_Row = TypeVar("_Row", bound=Synced)
 PAGE = 1000
 CSV_COLUMNS = (
     "person_id",
@@ -127,11 +161,12 @@ def export_people(store: Store, path: Path, fmt: Format, *, overwrite: bool = Fa
     The file is written beside its destination and renamed at the end, so an interrupted
     export never leaves a half-written file under the requested name.
     """
-    if path.exists() and not overwrite:
-        raise UserError("export.file_exists", path=str(path))
-    partial = path.with_name(path.name + ".partial")
+    _refuse_existing(path, overwrite=overwrite)
     count = 0
-    with partial.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as out:
+    with (
+        _replacing(path) as partial,
+        partial.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as out,
+    ):
         if fmt == "csv":
             writer = csv.writer(out)
             writer.writerow(CSV_COLUMNS)
@@ -146,8 +181,313 @@ def export_people(store: Store, path: Path, fmt: Format, *, overwrite: bool = Fa
                 out.write(json.dumps(person.as_json(), ensure_ascii=False))
                 count += 1
             out.write("\n]\n")
-    partial.replace(path)
     return count
+
+
+def _refuse_existing(*paths: Path, overwrite: bool) -> None:
+    for path in paths:
+        if path.exists() and not overwrite:
+            raise UserError("export.file_exists", path=str(path))
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A file beside ``path`` to write; it becomes ``path`` once the block ends without an
+    exception (flushed to disk first), and is removed if it raised."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        yield partial
+        with partial.open("rb+") as written:
+            os.fsync(written.fileno())
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+# --- one person's data, on their request (PDPA) ---------------------------------------------
+
+PERSON_FORMAT = "sapan.person-export"
+PERSON_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PersonExport:
+    """What :func:`export_person` wrote: the JSON file, the ZIP of files (None unless asked
+    for), how many rows of each entity (``person``, ``note``, ...), and how many attached
+    files were put in the ZIP or left out (one not yet downloaded to this device is)."""
+
+    person_id: str
+    path: Path
+    files_path: Path | None
+    rows: dict[str, int]
+    files: int = 0
+    files_missing: int = 0
+
+
+def files_path_for(path: Path) -> Path:
+    """Where the attached files of the export ``path`` go: ``aung.json`` ->
+    ``aung.attachments.zip`` in the same folder."""
+    return path.with_name(f"{path.stem}.attachments.zip")
+
+
+def export_person(
+    store: Store,
+    number_or_id: str,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    files: bool = False,
+    now: dt.datetime | None = None,
+) -> PersonExport:
+    """Write everything the store holds about one person to ``path`` as indented JSON.
+
+    ``number_or_id`` is a case number, a case id or a person id; an unknown one is
+    ``export.person_unknown``. A person merged into another is exported as the person kept,
+    with every duplicate merged into them (their rows may still hang from the duplicate
+    until the merge has synced). Tombstoned rows are left out, and so are the audit events
+    about them. With ``files``, the attached files are decrypted into a ZIP beside the JSON
+    (:func:`files_path_for`); the JSON names each one's entry. Refuses to replace either
+    file unless ``overwrite``.
+    """
+    with store.read() as session:
+        person_id, people = _people(session, number_or_id)
+        data, rows = _person_data(session, people)
+    zip_path = files_path_for(path) if files else None
+    _refuse_existing(path, *([zip_path] if zip_path else []), overwrite=overwrite)
+    written = missing = 0
+    if zip_path is not None:
+        written, missing = _write_files(store, zip_path, data["attachments"])
+    data = {"export": _header(store, now, files=zip_path), **data}
+    with _replacing(path) as partial:
+        partial.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n"
+        )
+    return PersonExport(person_id, path, zip_path, rows, written, missing)
+
+
+def person_export_text(done: PersonExport, translate: Callable[..., str]) -> str:
+    """What was written, in the reader's words (``translate(key, **params)``: the app's
+    ``tr``, or ``i18n.text`` in the command line's language)."""
+    lines = [translate("export.person_written", path=str(done.path))]
+    if done.files_path is not None:
+        lines.append(translate("export.person_files", count=done.files, path=str(done.files_path)))
+        if done.files_missing:
+            lines.append(translate("export.person_files_missing", count=done.files_missing))
+    return "\n".join(lines)
+
+
+def _people(session: Session, number_or_id: str) -> tuple[str, list[Person]]:
+    """The person kept (followed from a merged-away duplicate) and everyone merged into them,
+    by their rows (``merged_into``) or by the merge records this device holds."""
+    key = number_or_id.strip()
+    person = session.get(Person, key)
+    if person is None or person.deleted:
+        try:
+            case = cases.find_case(session, key)
+        except UserError:
+            raise UserError("export.person_unknown", key=number_or_id) from None
+        person = session.get(Person, case.person_id)
+        if person is None or person.deleted:
+            raise UserError("export.person_unknown", key=number_or_id)
+    seen = {person.id}
+    while person.merged_into and person.merged_into not in seen:
+        kept = session.get(Person, person.merged_into)
+        if kept is None or kept.deleted:
+            break
+        seen.add(kept.id)
+        person = kept
+    people = {person.id: person}
+    wanted = {person.id}
+    while wanted:
+        merged = session.scalars(
+            select(Person).where(
+                Person.deleted.is_(False),
+                Person.id.not_in(list(people)),
+                Person.merged_into.in_(wanted)
+                | Person.id.in_(
+                    select(SyncMerge.source_id).where(
+                        SyncMerge.entity == "person",
+                        SyncMerge.undone.is_(False),
+                        SyncMerge.target_id.in_(wanted),
+                    )
+                ),
+            )
+        ).all()
+        people.update((p.id, p) for p in merged)
+        wanted = {p.id for p in merged}
+    del people[person.id]
+    return person.id, [person, *sorted(people.values(), key=lambda p: p.id)]
+
+
+def _values(row: Synced) -> dict[str, Any]:
+    """A row's id and every catalogue field, as the sync protocol writes them (ISO dates,
+    decimals as strings)."""
+    spec = catalogue.entity(row.__entity__)
+    return {
+        "id": row.id,
+        **{
+            name: catalogue.to_wire(field, getattr(row, name))
+            for name, field in spec.fields.items()
+        },
+    }
+
+
+def _live(session: Session, cls: type[_Row], *where: Any, order: Any = None) -> list[_Row]:
+    query = select(cls).where(cls.deleted.is_(False), *where)
+    return list(session.scalars(query.order_by(*(order or ()), cls.id)).all())
+
+
+def _person_data(session: Session, people: list[Person]) -> tuple[dict[str, Any], dict[str, int]]:
+    """Every live row about the person, nested where a reader looks for it: tracks in their
+    case, steps and checklist items in their track, an employer in each employment and
+    contribution month; and how many rows of each entity that is."""
+    ids = [p.id for p in people]
+    names = _live(session, PersonName, PersonName.person_id.in_(ids), order=[PersonName.kind])
+    documents = _live(
+        session,
+        IdentityDocument,
+        IdentityDocument.person_id.in_(ids),
+        order=[IdentityDocument.kind],
+    )
+    employments = _live(
+        session, Employment, Employment.person_id.in_(ids), order=[Employment.start_date]
+    )
+    months = _live(
+        session,
+        ContributionMonth,
+        ContributionMonth.person_id.in_(ids),
+        order=[ContributionMonth.month],
+    )
+    consents = _live(session, Consent, Consent.person_id.in_(ids), order=[Consent.given_on])
+    case_rows = _live(session, Case, Case.person_id.in_(ids), order=[Case.opened_on])
+    case_ids = [c.id for c in case_rows]
+    tracks = _live(session, Track, Track.case_id.in_(case_ids), order=[Track.opened_on])
+    track_ids = [t.id for t in tracks]
+    steps = _live(session, Step, Step.track_id.in_(track_ids), order=[Step.position])
+    items = _live(session, ChecklistItem, ChecklistItem.track_id.in_(track_ids))
+    notes = _live(
+        session,
+        Note,
+        Note.person_id.in_(ids) | Note.case_id.in_(case_ids),
+        order=[Note.written_at],
+    )
+    held = {a for item in items for a in item.attachment_ids or ()}
+    attachments = _live(
+        session,
+        Attachment,
+        Attachment.person_id.in_(ids)
+        | Attachment.case_id.in_(case_ids)
+        | Attachment.document_id.in_([d.id for d in documents])
+        | Attachment.id.in_(listed(held)),
+        order=[Attachment.filename],
+    )
+    employer_ids = {e.employer_id for e in employments if e.employer_id}
+    employer_ids |= {m.employer_id for m in months if m.employer_id}
+    employers = {e.id: _values(e) for e in _live(session, Employer, Employer.id.in_(employer_ids))}
+    rows: list[Synced] = [
+        *people, *names, *documents, *employments, *months, *consents, *case_rows,
+        *tracks, *steps, *items, *notes, *attachments,
+    ]  # fmt: skip
+    by_entity: dict[str, list[str]] = {}
+    for row in rows:
+        by_entity.setdefault(row.__entity__, []).append(row.id)
+    events = [
+        event
+        for entity, row_ids in sorted(by_entity.items())
+        for event in _live(
+            session, AuditEvent, AuditEvent.entity == entity, AuditEvent.row_id.in_(listed(row_ids))
+        )
+    ]
+    events.sort(key=lambda e: (e.at or "", e.id))
+    holders: dict[str, list[str]] = {}
+    for item in items:
+        for attachment_id in item.attachment_ids or ():
+            holders.setdefault(attachment_id, []).append(item.id)
+    counts = {entity: len(row_ids) for entity, row_ids in by_entity.items()}
+    counts.update(employer=len(employers), audit_event=len(events))
+    return {
+        "person": _values(people[0]),
+        "merged_people": [_values(p) for p in people[1:]],
+        "names": [_values(n) for n in names],
+        "identity_documents": [_values(d) for d in documents],
+        "employments": [_with_employer(_values(e), employers) for e in employments],
+        "contribution_months": [_with_employer(_values(m), employers) for m in months],
+        "consents": [_values(c) for c in consents],
+        "cases": [
+            {
+                **_values(case),
+                "tracks": [
+                    {
+                        **_values(track),
+                        "steps": [_values(s) for s in steps if s.track_id == track.id],
+                        "checklist_items": [_values(i) for i in items if i.track_id == track.id],
+                    }
+                    for track in tracks
+                    if track.case_id == case.id
+                ],
+                "notes": [_values(n) for n in notes if n.case_id == case.id],
+            }
+            for case in case_rows
+        ],
+        "notes": [_values(n) for n in notes if n.case_id not in case_ids],
+        "attachments": [
+            {**_values(a), "checklist_item_ids": holders.get(a.id, [])} for a in attachments
+        ],
+        "audit_events": [_values(e) for e in events],
+    }, counts
+
+
+def _with_employer(values: dict[str, Any], employers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {**values, "employer": employers.get(values.get("employer_id") or "")}
+
+
+def _write_files(store: Store, zip_path: Path, found: list[dict[str, Any]]) -> tuple[int, int]:
+    """Decrypt each attachment held on this device into the ZIP (one entry per file content,
+    streamed); set each attachment's ``file_in_zip`` to its entry, None for one not held.
+    Returns (files written, attachments whose file is not on this device)."""
+    blobs = attachments.blob_store(store)
+    entries: dict[str, str] = {}
+    missing = 0
+    with (
+        _replacing(zip_path) as partial,
+        zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for row in found:
+            sha256 = row["sha256"] or ""
+            if sha256 not in entries:
+                if not sha256 or not blobs.has(sha256):
+                    row["file_in_zip"] = None
+                    missing += 1
+                    continue
+                entries[sha256] = f"{sha256[:12]}-{row['filename'] or 'file'}"
+                with archive.open(entries[sha256], "w", force_zip64=True) as out:
+                    for block in blobs.read_chunks(sha256):
+                        out.write(block)
+            row["file_in_zip"] = entries[sha256]
+    return len(entries), missing
+
+
+def _header(store: Store, now: dt.datetime | None, *, files: Path | None) -> dict[str, Any]:
+    """When, by whom, with which version; what the file holds, in every language."""
+    return {
+        "format": PERSON_FORMAT,
+        "format_version": PERSON_FORMAT_VERSION,
+        "exported_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "exported_by": store.user,
+        "device": store.device_id,
+        "app_version": app_version(),
+        "files": files.name if files is not None else None,
+        "about": {lang: i18n.text("export.person_about", lang) for lang in i18n.LANGUAGES},
+    }
+
+
+def app_version() -> str:
+    """The installed version of Sapan ("unknown" when run from a bare source tree)."""
+    try:
+        return importlib.metadata.version("sapan")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def read_csv_export(path: Path) -> list[dict[str, str]]:
@@ -159,7 +499,11 @@ def read_csv_export(path: Path) -> list[dict[str, str]]:
 __all__: Sequence[str] = (
     "CSV_COLUMNS",
     "ExportedPerson",
+    "PersonExport",
     "export_people",
+    "export_person",
+    "files_path_for",
     "iter_people",
+    "person_export_text",
     "read_csv_export",
 )
