@@ -1,7 +1,8 @@
 """Data commands: ``import``, ``export``, ``demo``, ``search``, ``case``, ``db``.
 
 ``sapan export`` has sub-commands, one per kind of export (``sapan export people --format
-csv -o FILE``). Another area adds its own kinds with :func:`add_export_kind`, called from
+csv -o FILE``, ``sapan export person TAK-0042-000123 -o FILE`` for one person's data on
+their request). Another area adds its own kinds with :func:`add_export_kind`, called from
 its ``register(subparsers)`` with the same top-level ``subparsers``; it works whichever
 area registers first::
 
@@ -40,6 +41,17 @@ def register(subparsers: SubParsers) -> None:
     people.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_json_option(people)
     people.set_defaults(handler=run_export_people)
+    person = add_export_kind(
+        subparsers, "person", "everything held about one person, on their request (PDPA)"
+    )
+    person.add_argument("key", metavar="CASE_OR_PERSON", help="a case number or a person id")
+    person.add_argument("-o", "--output", required=True, metavar="FILE")
+    person.add_argument(
+        "--files", action="store_true", help="also decrypt their attached files into a ZIP"
+    )
+    person.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_json_option(person)
+    person.set_defaults(handler=run_export_person)
 
     demo = subparsers.add_parser("demo", help="add synthetic demo people, employers and cases")
     demo.add_argument("--people", type=int, default=200, metavar="N")
@@ -111,6 +123,27 @@ def run_export_people(args: argparse.Namespace, cli: Cli) -> int:
     cli.emit(
         {"people": count, "path": str(path), "format": args.format},
         text("export.written", cli.lang, people=count, path=str(path)),
+    )
+    return 0
+
+
+def run_export_person(args: argparse.Namespace, cli: Cli) -> int:
+    from desktop.services import exporter
+
+    with cli.open_store(create=False) as store:
+        done = exporter.export_person(
+            store, args.key, Path(args.output), overwrite=args.force, files=args.files
+        )
+    cli.emit(
+        {
+            "person_id": done.person_id,
+            "path": str(done.path),
+            "files_path": str(done.files_path) if done.files_path else None,
+            "files": done.files,
+            "files_missing": done.files_missing,
+            "rows": done.rows,
+        },
+        exporter.person_export_text(done, lambda key, **params: text(key, cli.lang, **params)),
     )
     return 0
 

@@ -127,6 +127,29 @@ def test_export_refuses_to_overwrite(env: Path, capsys: pytest.CaptureFixture[st
     assert target.read_text(encoding="utf-8") == "keep"
 
 
+def test_export_person_by_case_number(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _sapan(env, "demo", "--people", "3", "--seed", "4") == 0
+    rows = _json(capsys, env, "case", "list", "--limit", "3")
+    assert isinstance(rows, list)
+    number = rows[0]["number"]
+    target = env.parent / "person.json"
+    summary = _json(capsys, env, "export", "person", number, "-o", str(target), "--files")
+    assert isinstance(summary, dict)
+    person_id = summary["person_id"]
+    assert summary["path"] == str(target)
+    assert summary["files_path"] == str(env.parent / "person.attachments.zip")
+    assert summary["rows"]["person"] == 1
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["person"]["id"] == person_id
+    assert number in {c["number"] for c in data["cases"]}
+    assert _sapan(env, "export", "person", person_id, "-o", str(target)) == 2  # no --force
+    assert str(target) in capsys.readouterr().err
+    assert _sapan(env, "export", "person", person_id, "-o", str(target), "--force") == 0
+    assert "Everything held about this person was written to" in capsys.readouterr().out
+    assert _sapan(env, "export", "person", "XXX-0000-000000", "-o", str(target) + "2") == 2
+    assert "XXX-0000-000000" in capsys.readouterr().err
+
+
 def test_killed_import_leaves_every_committed_person_whole(env: Path, tmp_path: Path) -> None:
     rows = "".join(f"Worker {i},MA{i:07d},1990,MMR,M,0{i:09d}\n" for i in range(ROWS))
     source = tmp_path / "big.csv"
