@@ -55,6 +55,8 @@ class FakeDialogs:
         self.questions: list[str] = []
         self.confirm_answer = True
         self.files: list[object] = []  # paths handed out by open_file, first in first out
+        self.save_paths: list[object] = []  # paths handed out by save_file, likewise
+        self.save_requests: list[tuple[str, str]] = []  # (title, suggested name) asked
         self.texts: list[str | None] = []
 
     def info(self, message: str) -> None:
@@ -69,6 +71,10 @@ class FakeDialogs:
 
     def open_file(self, title: str) -> object | None:
         return self.files.pop(0) if self.files else None
+
+    def save_file(self, title: str, suggested_name: str) -> object | None:
+        self.save_requests.append((title, suggested_name))
+        return self.save_paths.pop(0) if self.save_paths else None
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         return self.texts.pop(0) if self.texts else None

@@ -46,7 +46,16 @@ from PySide6.QtWidgets import (
 from desktop.domain import ids, text
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue
-from desktop.services import attachments, cases, employers, people, printing, steps, ui_queries
+from desktop.services import (
+    attachments,
+    cases,
+    employers,
+    exporter,
+    people,
+    printing,
+    steps,
+    ui_queries,
+)
 from desktop.services.cases import CaseFile, StepView, TrackView
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
@@ -170,6 +179,10 @@ class CaseFileView(Retranslating):
         header.addWidget(self.workflow_box)
         header.addWidget(self.start_button)
         header.addWidget(self.print_button)
+        self.export_button = QPushButton()
+        self.export_button.setObjectName("export_person")
+        self.export_button.clicked.connect(self.export_person)
+        header.addWidget(self.export_button)
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -646,6 +659,24 @@ class CaseFileView(Retranslating):
         if self.case is not None:
             self.print_requested.emit(self.case.id)
 
+    def export_person(self) -> None:
+        """Ask where to write everything held about this person (their PDPA request), write
+        it with their attached files off the GUI thread, then say where it went."""
+        if self.case is None:
+            return
+        path = self.ctx.dialogs.save_file(
+            tr("ui.case.export_person_title"), f"{self.case.number}-person.json"
+        )
+        if path is None:
+            return
+        store, case_id = self.ctx.store, self.case.id
+        self.ctx.ops.run(  # the chooser asked before replacing a file: overwrite
+            lambda: exporter.export_person(store, case_id, Path(path), overwrite=True, files=True),
+            on_success=lambda done: self.ctx.dialogs.info(exporter.person_export_text(done, tr)),
+            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
+            owner=self,
+        )
+
     def _track_selected(self, row: int) -> None:
         self.steps_list.blockSignals(True)
         self.steps_list.clear()
@@ -778,6 +809,7 @@ class CaseFileView(Retranslating):
         self.back_button.setText(tr("ui.case.back"))
         self.start_button.setText(tr("ui.case.start"))
         self.print_button.setText(tr("ui.printing.print_packet"))
+        self.export_button.setText(tr("ui.case.export_person"))
         selected = self.workflow_box.currentData()
         self.workflow_box.clear()
         for key, spec in load_specs().items():

@@ -1,8 +1,9 @@
 """Dialogs behind a small service, so widgets never open a modal themselves.
 
-Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``;
-the app passes a :class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with
-scripted answers (``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
+Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``,
+``dialogs.save_file(...)``; the app passes a :class:`Dialogs` that shows real Qt dialogs,
+and tests pass a fake with scripted answers (``tests/fakes.py: FakeDialogs``), so no test
+ever blocks on a modal.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ class DialogService(Protocol):
     def confirm(self, message: str) -> bool: ...
 
     def open_file(self, title: str) -> Path | None: ...
+
+    def save_file(self, title: str, suggested_name: str) -> Path | None:
+        """Where to write a new file; None if the person cancelled. The person has already
+        agreed to replace the file if it exists (the chooser asks)."""
+        ...
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
 
@@ -50,6 +56,18 @@ class Dialogs:
             self.parent, title, "", tr("ui.dialog.file_filter")
         )
         return Path(name) if name else None
+
+    def save_file(self, title: str, suggested_name: str) -> Path | None:
+        suffix = Path(suggested_name).suffix
+        name, _filter = QFileDialog.getSaveFileName(
+            self.parent,
+            title,
+            suggested_name,
+            f"{suffix[1:].upper()} (*{suffix})" if suffix else "",
+        )
+        if not name:
+            return None
+        return Path(name if not suffix or name.lower().endswith(suffix.lower()) else name + suffix)
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         mode = QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal

@@ -1,9 +1,13 @@
 """The case file (desktop/ui/case_file.py): the track panel says which forms a track still
 waits on, in the current language, until they are printed; a note too long for the sync
 server is refused and kept in its editor; a document of every kind the Documents tab
-offers is added."""
+offers is added; the header's Export button writes the person's data where the person
+chose."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
@@ -165,3 +169,41 @@ def test_contact_details_are_corrected_in_place_and_only_what_changed_is_sent(
         assert len(session.scalars(select(OutboxEntry)).all()) == queued
     phone.setText("0" * 60)
     assert len(phone.text()) == 40
+
+
+def test_export_button_writes_the_persons_data_where_the_dialog_says(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs, tmp_path: Path
+) -> None:
+    """The header's Export button asks where to save, writes off the GUI thread, and says
+    where the person's data went; cancelling the chooser writes nothing."""
+    from PySide6.QtCore import Qt
+
+    from tests.ui.conftest import drain
+
+    case_id = _claim(store)
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    _load(qtbot, view, case_id)
+    number = cases.get_case_file(store, case_id).number
+    assert view.export_button.text() == "Export this person's data…"
+
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)  # cancelled
+    drain(qtbot, ctx)
+    assert dialogs.save_requests == [
+        ("Save everything held about this person", f"{number}-person.json")
+    ]
+    assert dialogs.infos == []
+
+    target = tmp_path / "nang.json"
+    dialogs.save_paths.append(target)
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert dialogs.errors == []
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["cases"][0]["id"] == case_id
+    assert "နန်း" in {n["full_name"] for n in data["names"]}
+    assert dialogs.infos == [
+        f"Everything held about this person was written to {target}.\n"
+        f"Their attached files (0) are in {tmp_path / 'nang.attachments.zip'}."
+    ]
