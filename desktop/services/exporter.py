@@ -51,6 +51,7 @@ from desktop.models.entities import (
     Step,
     Track,
 )
+from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncMerge
 from desktop.services import attachments, cases
@@ -262,6 +263,12 @@ def export_person(
     with _replacing(path) as partial:
         partial.write_text(
             json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n"
+        )
+    with store.session() as session:  # PDPA accountability: who handed out whose data, when
+        person = session.get(Person, person_id)
+        office = person.office if person is not None else store.office
+        record_action(
+            session, "person.exported", "person", person_id, office, rows=rows, files=written
         )
     return PersonExport(person_id, path, zip_path, rows, written, missing)
 

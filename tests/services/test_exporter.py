@@ -216,6 +216,9 @@ def test_the_attached_files_go_into_a_zip_beside_it(store: Store, tmp_path: Path
     entry = data["attachments"][0]["file_in_zip"]
     with zipfile.ZipFile(done.files_path) as archive:
         assert archive.read(entry) == SCAN
+    # handing out a person's data is in the audit trail (how much, never what)
+    trail = cases.audit_trail(store, [built.person_id])
+    assert [a for _, a, _ in trail].count("person.exported") == 1
 
 
 def test_existing_export_and_unknown_person_are_refused(store: Store, tmp_path: Path) -> None:
