@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -167,6 +168,8 @@ class CaseFileView(Retranslating):
         self.title = QLabel()
         self.title.setObjectName("case_title")
         self.title.setStyleSheet("font-size: 16pt; font-weight: bold")
+        # a long name is cut (its whole text in the tooltip), never widening the window
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.workflow_box = QComboBox()
         self.start_button = QPushButton()
         self.start_button.clicked.connect(self._start_wizard)
@@ -179,10 +182,6 @@ class CaseFileView(Retranslating):
         header.addWidget(self.workflow_box)
         header.addWidget(self.start_button)
         header.addWidget(self.print_button)
-        self.export_button = QPushButton()
-        self.export_button.setObjectName("export_person")
-        self.export_button.clicked.connect(self.export_person)
-        header.addWidget(self.export_button)
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -220,9 +219,17 @@ class CaseFileView(Retranslating):
         self.edit_details_button = QPushButton()
         self.edit_details_button.setObjectName("edit_details")
         self.edit_details_button.clicked.connect(self.edit_details)
+        # the person's data handed to them on request (PDPA): beside their details
+        self.export_button = QPushButton()
+        self.export_button.setObjectName("export_person")
+        self.export_button.clicked.connect(self.export_person)
+        person_buttons = QVBoxLayout()
+        person_buttons.addWidget(self.edit_details_button)
+        person_buttons.addWidget(self.export_button)
+        person_buttons.addStretch(1)
         details_row = QHBoxLayout()
         details_row.addWidget(self.details, 1)
-        details_row.addWidget(self.edit_details_button, 0, Qt.AlignmentFlag.AlignTop)
+        details_row.addLayout(person_buttons)
         self.details_editor = PersonDetailsEditor()
         self.details_editor.save_button.clicked.connect(self.save_details)
         self.new_name = limit_to(QLineEdit(), "person_name", "full_name")
@@ -863,6 +870,7 @@ class CaseFileView(Retranslating):
             return
         person = case.person
         self.title.setText(f"{case.number} — {person.display_name}")
+        self.title.setToolTip(self.title.text())
         for kind in NAME_KINDS:
             names = [n.full_name for n in person.names if n.kind == kind]
             self.name_labels[kind].setText("\n".join(names) or "—")
