@@ -38,6 +38,7 @@ from desktop.models.entities import (
 )
 from desktop.models.search import like_escape, matching_person_ids
 from desktop.models.store import Store
+from desktop.services.consent import ConsentView, consent_views
 from desktop.services.people import PersonView, person_view
 
 SortKey = Literal["number", "opened_on", "name", "status"]
@@ -159,6 +160,7 @@ class CaseFile:
     province_code: str | None
     opened_on: dt.date | None
     person: PersonView
+    consents: tuple[ConsentView, ...] = field(default=())  # the person's, latest first
     employments: tuple[EmploymentView, ...] = field(default=())
     contributions: tuple[ContributionView, ...] = field(default=())
     tracks: tuple[TrackView, ...] = field(default=())
@@ -405,6 +407,7 @@ def get_case_file(store: Store, number_or_id: str) -> CaseFile:
             province_code=case.province_code,
             opened_on=case.opened_on,
             person=person_view(session, person),
+            consents=consent_views(session, person.id),
             employments=_employments(session, person.id),
             contributions=_contributions(session, person.id),
             tracks=_tracks(session, case.id),
