@@ -3,7 +3,8 @@
 Person (names in each script side by side, Zawgyi detected and offered for conversion;
 contact details corrected in place; sex, birth date, nationality and arrival date shown in
 the reader's calendar and corrected in an editor that takes dates as the New case form
-does, :mod:`desktop.ui.person_details`; each changed detail its own change for sync),
+does, :mod:`desktop.ui.person_details`; each changed detail its own change for sync;
+the person's consents recorded and withdrawn, :mod:`desktop.ui.consent_box`),
 identity documents with history and scans, work (employment and contribution months,
 typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
@@ -58,6 +59,7 @@ from desktop.services import (
     ui_queries,
 )
 from desktop.services.cases import CaseFile, StepView, TrackView
+from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import (
@@ -260,6 +262,7 @@ class CaseFileView(Retranslating):
         save_row.addStretch(1)
         save_row.addWidget(self.save_contact_button)
         contact.addRow(save_row)
+        self.consent_box = ConsentBox(self.ctx, self._write)
         layout = QVBoxLayout(page)
         layout.addLayout(self.names_grid)
         layout.addLayout(details_row)
@@ -267,7 +270,7 @@ class CaseFileView(Retranslating):
         layout.addLayout(row)
         layout.addWidget(self.zawgyi_hint)
         layout.addWidget(self.contact_box)
-        layout.addStretch(1)
+        layout.addWidget(self.consent_box, 1)
         return page
 
     def _documents_tab(self) -> QWidget:
@@ -836,6 +839,7 @@ class CaseFileView(Retranslating):
         self.save_contact_button.setText(tr("ui.person.save_contact"))
         self.edit_details_button.setText(tr("ui.person.edit_details"))
         self.details_editor.retranslate()
+        self.consent_box.retranslate()
         self.new_name.setPlaceholderText(tr("ui.person.new_name"))
         self.add_name_button.setText(tr("ui.person.add_name"))
         self.doc_number.setPlaceholderText(tr("ui.doc.number"))
@@ -886,6 +890,7 @@ class CaseFileView(Retranslating):
             self.details_editor.close_editor()
         for name, edit in self.contact_edits.items():
             edit.setText(getattr(person, name) or "")
+        self.consent_box.show_consents(person.id, case.consents)
         self.documents_model.set_rows(person.documents)
         self.employment_model.set_rows(case.employments)
         self.contribution_model.set_rows(case.contributions)

@@ -53,10 +53,16 @@ def read_birth_date(raw: str, today: dt.date) -> tuple[dates.PartialDate | None,
 
 def read_arrival(raw: str, today: dt.date) -> tuple[dt.date | None, list[Issue]]:
     """A typed arrival date (a full date, CE) and the issues that refuse it; empty is none."""
+    return read_past_day(raw, today, "arrived_on")
+
+
+def read_past_day(raw: str, today: dt.date, field: str) -> tuple[dt.date | None, list[Issue]]:
+    """A typed day of ``field`` that is not in the future (a full date, CE) and the issues
+    that refuse it; empty is none."""
     if not raw.strip():
         return None, []
-    day, found = dates.parse_date_input(raw, "ce", field="arrived_on", today=today)
-    return day, _and_not_in_future(day, found, today, "arrived_on")
+    day, found = dates.parse_date_input(raw, "ce", field=field, today=today)
+    return day, _and_not_in_future(day, found, today, field)
 
 
 def _and_not_in_future(

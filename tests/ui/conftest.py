@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.domain import i18n
 from desktop.models.store import Store
 from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
@@ -60,6 +61,31 @@ def ctx(qtbot: QtBot, store: Store, dialogs: FakeDialogs) -> Iterator[AppContext
 def drain(qtbot: QtBot, ctx: AppContext, timeout: int = 10_000) -> None:
     """Wait until every background operation has delivered its result."""
     qtbot.waitUntil(lambda: not ctx.ops.busy, timeout=timeout)
+
+
+def open_case_file(qtbot: QtBot, ctx: AppContext, case_id: str, tab: int = 0) -> Any:
+    """A shown case file, read, on tab ``tab`` (0: Person)."""
+    from desktop.ui.case_file import CaseFileView
+
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.load(case_id)
+    view.tabs.setCurrentIndex(tab)
+    return view
+
+
+def untranslated(shown: Iterable[str], lang: str) -> list[str]:
+    """The texts of ``shown`` that are a message key, or in a language other than English
+    still the English of a ``ui.``/``date.`` message (one that is not the same in every
+    language)."""
+    english = {
+        texts["en"]
+        for key, texts in i18n.catalogue().items()
+        if key.startswith(("ui.", "date.")) and len(set(texts.values())) > 1
+    }
+    return [t for t in shown if t.startswith(("ui.", "date.")) or (lang != "en" and t in english)]
 
 
 def open_sync_page(qtbot: QtBot, ctx: AppContext, worker: Any) -> Any:
