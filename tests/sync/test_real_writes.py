@@ -36,6 +36,7 @@ from desktop.models.sync_records import SyncConflict
 from desktop.services import (
     attachments,
     cases,
+    consent,
     drafts,
     employers,
     importer,
@@ -332,6 +333,17 @@ def caseworkers_day(store: Store, folder: Path) -> Day:
         address_th="45/2 หมู่ 9 ต.ท่าสายลวด อ.แม่สอด จ.ตาก",
         address_home="ဘားအံ၊ ကရင်ပြည်နယ်",
     )
+    # Her consents (PDPA): to her data and to sharing it with the SSO given, photos
+    # refused; the sharing withdrawn, then given again in writing.
+    consent.record_consent(store, person, consent.ConsentInput("data_processing", True, "verbal"))
+    consent.record_consent(store, person, consent.ConsentInput("photos", False, "thumbprint"))
+    shared = consent.record_consent(
+        store,
+        person,
+        consent.ConsentInput("share_with_sso", True, "verbal", TODAY - dt.timedelta(days=2)),
+    )
+    consent.withdraw_consent(store, shared)
+    consent.record_consent(store, person, consent.ConsentInput("share_with_sso", True, "signed"))
     # The agency's list of new workers.
     agency = folder / "agency.csv"
     agency.write_text("\ufeff" + AGENCY_LIST.format(pink=_pink_card(555)), encoding="utf-8")
@@ -444,6 +456,12 @@ def test_a_caseworkers_day_reaches_a_colleague_exactly_and_both_settle_their_edi
     item = next(c for t in case.tracks for c in t.checklist if c.doc_key == "id_original")
     assert len(item.attachment_ids) == 2  # both scans, whoever synced first
     assert len(case.notes) == 5
+    assert [(c.scope, c.status) for c in case.consents] == [
+        ("share_with_sso", "given"),  # of today, latest first
+        ("photos", "refused"),
+        ("data_processing", "given"),
+        ("share_with_sso", "withdrawn"),  # given two days before
+    ]
     registration = next(s for t in case.tracks for s in t.steps if s.key == "registration")
     assert registration.state == "ready"
     assert {"receipt", "forms_printed", "submitted_on"} <= set(registration.data)
