@@ -12,6 +12,7 @@ from desktop.services import cases, people, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
+from tests.ui.conftest import open_case_file
 
 
 def _claim(store: Store) -> str:
@@ -39,12 +40,7 @@ def _claim(store: Store) -> str:
 
 
 def _open(qtbot: QtBot, ctx: AppContext, case_id: str) -> CaseFileView:
-    view = CaseFileView(ctx)
-    qtbot.addWidget(view)
-    view.show()
-    with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.load(case_id)
-    view.tabs.setCurrentIndex(3)  # tracks
+    view: CaseFileView = open_case_file(qtbot, ctx, case_id, tab=3)  # tracks
     return view
 
 

@@ -21,7 +21,7 @@ from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from desktop.ui.person_details import NATIONALITIES, nationality_choices, sex_choices
 from tests.fakes import FakeDialogs
-from tests.ui.conftest import drain
+from tests.ui.conftest import drain, open_case_file
 
 
 def _case(
@@ -39,12 +39,7 @@ def _case(
 
 def _open(qtbot: QtBot, ctx: AppContext, case_id: str) -> CaseFileView:
     """The case file on its Person tab, the details editor opened with its button."""
-    view = CaseFileView(ctx)
-    qtbot.addWidget(view)
-    view.show()
-    with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.load(case_id)
-    view.tabs.setCurrentIndex(0)
+    view: CaseFileView = open_case_file(qtbot, ctx, case_id)
     assert not view.details_editor.isVisible()
     qtbot.mouseClick(view.edit_details_button, Qt.MouseButton.LeftButton)
     assert view.details_editor.isVisible()
