@@ -79,6 +79,21 @@ def register(subparsers: SubParsers) -> None:
     show.add_argument("number", metavar="NUMBER")
     add_json_option(show)
     show.set_defaults(handler=run_case_show)
+    step = case_sub.add_parser(
+        "step", help="move a step of a case forward (as the case file's buttons do)"
+    )
+    reopen = case_sub.add_parser("reopen", help="move a step of a case back, with a reason")
+    for parser in (step, reopen):
+        parser.add_argument("number", metavar="NUMBER", help="case number or id")
+        parser.add_argument("step", metavar="STEP", help="step key, e.g. submit_claim")
+        parser.add_argument("state", metavar="STATE", help="e.g. submitted, approved, paid")
+        parser.add_argument(
+            "--track", default=None, help="workflow key or benefit, when two tracks have STEP"
+        )
+        add_json_option(parser)
+    reopen.add_argument("--reason", required=True, help="why it goes back (kept in the history)")
+    step.set_defaults(handler=run_case_step)
+    reopen.set_defaults(handler=run_case_step)
 
     db = subparsers.add_parser("db", help="check or back up the local store")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
@@ -312,6 +327,29 @@ def run_case_show(args: argparse.Namespace, cli: Cli) -> int:
         case_file = cases.get_case_file(store, args.number)
     data = dataclasses.asdict(case_file)
     cli.emit(data, _case_text(case_file))
+    return 0
+
+
+def run_case_step(args: argparse.Namespace, cli: Cli) -> int:
+    import dataclasses
+
+    from desktop.services import steps
+
+    with cli.open_store(create=False) as store:
+        step_id = steps.find_step(store, args.number, args.step, args.track)
+        if args.case_command == "reopen":
+            moved = steps.reopen_step(store, step_id, args.reason, args.state)
+        else:
+            moved = steps.move_step(store, step_id, args.state)
+    said = text(
+        "case.step_moved",
+        cli.lang,
+        step=args.step,
+        from_state=moved.from_state,
+        to_state=moved.to_state,
+        track_state=moved.track_state,
+    )
+    cli.emit({"step": args.step, **dataclasses.asdict(moved)}, said)
     return 0
 
 

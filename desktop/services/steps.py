@@ -33,6 +33,7 @@ from desktop.domain.workflow import StepDef, StepProgress, StepState, TrackDef
 from desktop.models.entities import ChecklistItem, Step, Track
 from desktop.models.recorder import record_action
 from desktop.models.store import Store
+from desktop.services import cases
 from desktop.services.cases import TrackView
 
 _STATES = frozenset(s.value for s in StepState)
@@ -147,6 +148,34 @@ def step_choices(track: TrackView, today: dt.date | None = None) -> tuple[StepCh
             )
         )
     return tuple(choices)
+
+
+def find_step(store: Store, case: str, key: str, track: str | None = None) -> str:
+    """The id of step ``key`` of a case (its number or id), for a command line that names
+    steps: ``track`` (a workflow key, a benefit or a track kind) picks the track when two
+    of the case's tracks have that step. Raises :class:`UserError`
+    ``error.case_not_found``, ``error.step_unknown`` and ``error.step_ambiguous``."""
+    with store.read() as session:
+        found = cases.find_case(session, case)
+        rows = session.execute(
+            select(Step.id, Track.workflow, Track.benefit, Track.kind)
+            .join(Track, Track.id == Step.track_id)
+            .where(
+                Track.case_id == found.id,
+                Track.deleted.is_(False),
+                Step.deleted.is_(False),
+                Step.key == key,
+            )
+            .order_by(Track.opened_on, Track.id)
+        ).all()
+    if track:
+        rows = [r for r in rows if track in (r.workflow, r.benefit, r.kind)]
+    if not rows:
+        raise UserError("error.step_unknown", step=key, case=case)
+    if len(rows) > 1:
+        names = ", ".join(str(r.workflow or r.benefit or r.kind) for r in rows)
+        raise UserError("error.step_ambiguous", step=key, tracks=names)
+    return str(rows[0].id)
 
 
 @dataclass(frozen=True)

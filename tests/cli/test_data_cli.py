@@ -218,3 +218,51 @@ def test_killed_import_leaves_every_committed_person_whole(env: Path, tmp_path: 
     with open_store(env, PASSPHRASE) as store, store.read() as session:
         count = select(func.count()).select_from(IdentityDocument)
         assert session.scalar(count.where(IdentityDocument.number.like("MA0%"))) == ROWS
+
+
+def test_case_step_and_reopen_move_a_claim_as_the_case_file_does(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sapan case step`` / ``case reopen``: the workflow's rules and their refusals, the
+    step named by its key (and its track's workflow when two tracks have it)."""
+    from desktop.services import cases, people, ui_wizards
+
+    assert _sapan(env, "demo", "--people", "1") == 0
+    with open_store(env, PASSPHRASE) as store:
+        case_id = ui_wizards.create_case(store, people.PersonInput([people.NameInput("နန်း")]))
+        submit = {"submitted_on": "2026-01-05", "sso_office": "Mae Sot"}
+        for flow in ("claim_maternity", "claim_sickness"):
+            rows = [("submit_claim", submit, "ready"), ("appeal", {}, "not_started")]
+            benefit = flow.removeprefix("claim_")
+            commit = ui_wizards.TrackCommit("claim", flow, rows, benefit=benefit)
+            ui_wizards.commit_track(store, case_id, commit)
+        number = cases.get_case_file(store, case_id).number
+
+    assert _sapan(env, "case", "step", number, "submit_claim", "submitted") == 2
+    assert "--track" in capsys.readouterr().err  # two claims have that step
+    moved = _json(
+        capsys, env, "case", "step", number, "submit_claim", "submitted", "--track", "maternity"
+    )
+    assert moved == {
+        "step": "submit_claim",
+        "step_id": moved["step_id"],  # type: ignore[index]
+        "from_state": "ready",
+        "to_state": "submitted",
+        "opened": None,
+        "track_state": "in_progress",
+    }
+    maternity = ["--track", "claim_maternity"]
+    assert _sapan(env, "case", "step", number, "submit_claim", "paid", *maternity) == 2
+    assert "only move forward" in capsys.readouterr().err
+    assert _sapan(env, "case", "step", number, "no_such_step", "ready") == 2
+    assert "has no step no_such_step" in capsys.readouterr().err
+    capsys.readouterr()
+    assert _sapan(env, "case", "step", number, "submit_claim", "approved", *maternity) == 0
+    assert "submit_claim: submitted → approved" in capsys.readouterr().out
+    reason = ["--reason", "ธนาคารคืนเงิน"]
+    assert _sapan(env, "case", "reopen", number, "submit_claim", "ready", *maternity, *reason) == 0
+    with open_store(env, PASSPHRASE) as store:
+        track = next(
+            t for t in cases.get_case_file(store, number).tracks if t.benefit == "maternity"
+        )
+        assert track.steps[0].state == "ready"
