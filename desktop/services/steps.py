@@ -3,7 +3,8 @@
 The engine (:mod:`desktop.domain.workflow`) says where a step may move and what must hold
 before it is ``ready``; this module reads the stored rows in its terms and writes the
 moves. :func:`move_step` moves a step forward (a claim filed, approved, paid), opens the
-next step once one is done and closes the track when nothing is left; :func:`reopen_step`
+next step once one is done (putting the documents it gathers on the checklist: an
+appeal's decision letter) and closes the track when nothing is left; :func:`reopen_step`
 moves one back on purpose with a reason, reopening a closed track. Each move is an audit
 event (``step.advanced``, ``step.reopened``, ``track.closed``, ``track.reopened``) beside
 the field changes the sync layer carries: a step's ``state`` merges ``forward``, so a step
@@ -282,6 +283,8 @@ def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None)
         row.state = moved.state.value
         loaded.progress[key] = moved
         _event(session, row, event)
+        if moved.state is StepState.IN_PROGRESS:  # a step started by hand
+            _list_documents(session, loaded, step)
         opened = _open_next(session, loaded, key)
         _settle_track(session, loaded, today)
         return StepMove(
@@ -321,7 +324,37 @@ def _open_next(session: Session, loaded: _Loaded, after: str) -> str | None:
     row.state = moved.state.value
     progress[nxt.key] = moved
     _event(session, row, event)
+    _list_documents(session, loaded, nxt)
     return row.id
+
+
+def _list_documents(session: Session, loaded: _Loaded, step: StepDef) -> None:
+    """Put the documents ``step`` gathers on its track's checklist where they are not yet
+    (an appeal's decision letter: a wizard lists only the documents of the steps every case
+    goes through), so they can be attached and the step made ready."""
+    wanted = [(d, True) for d in step.documents] + [(d, False) for d in step.optional_documents]
+    if not wanted:
+        return
+    track = loaded.track
+    listed = set(
+        session.scalars(
+            select(ChecklistItem.doc_key).where(
+                ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
+            )
+        )
+    )
+    for doc_key, required in wanted:
+        if doc_key not in listed:
+            session.add(
+                ChecklistItem(
+                    office=track.office,
+                    track_id=track.id,
+                    doc_key=doc_key,
+                    required=required,
+                    status="missing",
+                    attachment_ids=[],
+                )
+            )
 
 
 def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> None:

@@ -179,6 +179,25 @@ def test_a_rejection_opens_the_appeal(store: Store, tmp_path: Path) -> None:
         "decision_received_on",
         "appeal_grounds",
     }
+    # the appeal's documents came onto the checklist with it, so they can be attached
+    added = {c.doc_key: c for c in track.checklist if c.doc_key in ("decision_letter",)}
+    assert added["decision_letter"].required
+    assert {c.doc_key for c in track.checklist} >= {"decision_letter", "supporting_evidence"}
+    case_id = cases.get_case_file(store, number).id
+    for item in track.checklist:
+        if item.doc_key in ("decision_letter", "supporting_evidence"):
+            scan = tmp_path / f"{item.doc_key}.pdf"
+            scan.write_bytes(b"%PDF-1.4 " + item.doc_key.encode())
+            attachments.add_attachment(store, scan, case_id=case_id, checklist_item_id=item.id)
+    grounds = {"decision_received_on": "2026-11-10", "appeal_grounds": "contributions were paid"}
+    cases.save_step(store, appeal.id, data=grounds)
+    steps.move_step(store, appeal.id, "ready", TODAY)
+    steps.move_step(store, appeal.id, "submitted", TODAY)
+    closed = steps.move_step(store, appeal.id, "approved", TODAY)
+    assert closed.track_state == "closed"
+    track = _track(store, number, track_id)
+    assert (track.state, track.outcome) == ("closed", "approved")
+    assert [c.doc_key for c in track.checklist].count("decision_letter") == 1
 
 
 def test_bad_moves_are_refused(store: Store) -> None:
