@@ -168,3 +168,15 @@ def current_consents(consents: Iterable[ConsentView]) -> dict[str, ConsentView]:
 def _recency(view: ConsentView) -> tuple[dt.date, str]:
     """Oldest first: by the day given or refused, then the order recorded (UUIDv7 ids)."""
     return view.given_on or dt.date.min, view.id
+
+
+def shares_with_sso(store: Store, case: str) -> bool:
+    """Whether the person of ``case`` (number or id) has agreed, and not withdrawn, that
+    their data be shared with the Social Security Office: what a packet printed for the
+    SSO hands over. False for a person never asked."""
+    from desktop.services.cases import find_case  # cases reads consents for the case file
+
+    with store.read() as session:
+        person_id = find_case(session, case).person_id
+        current = current_consents(consent_views(session, person_id)).get("share_with_sso")
+    return current is not None and current.status == "given"

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import printing
+from desktop.services import consent, printing
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 
@@ -58,6 +58,7 @@ class RenderedPacket:
     missing: int
     case_id: str = ""
     forms: tuple[str, ...] = ()  # the forms layer's ids of the forms in the packet
+    sso_consent: bool = True  # the person agreed to their data going to the SSO (PDPA)
 
 
 def page_images(pdf: Path, dpi: int = PREVIEW_DPI) -> list[QImage]:
@@ -104,7 +105,13 @@ def render_case_packet(
     result = render_packet(data, path)
     missing = len(result.missing_fields) + len(result.missing_documents)
     return RenderedPacket(
-        data.case_number, path, tuple(page_images(path)), missing, str(data.case_id), data.forms
+        data.case_number,
+        path,
+        tuple(page_images(path)),
+        missing,
+        str(data.case_id),
+        data.forms,
+        consent.shares_with_sso(store, case_id),
     )
 
 
@@ -242,6 +249,8 @@ class PreviewDialog(QDialog):
         info = tr("ui.printing.pages", count=len(self.packet.pages))
         if self.packet.missing:
             info += " · " + tr("ui.printing.missing", count=self.packet.missing)
+        if not self.packet.sso_consent:  # a reminder, not a refusal: consent may be on paper
+            info += " · " + tr("ui.printing.no_sso_consent")
         self.info.setText(info)
         self.print_button.setText(tr("ui.printing.print"))
         self.save_button.setText(tr("ui.printing.save_pdf"))

@@ -303,3 +303,26 @@ def test_every_matching_case_over_an_empty_search_is_a_clear_error(
         "No case chosen: tick at least one case, or print every matching case."
     ]
     assert page.print_button.isEnabled()
+
+
+def test_the_preview_reminds_when_no_consent_to_share_with_the_sso_is_recorded(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """A packet goes to the SSO: without the person's recorded consent to that (PDPA) the
+    preview says so, without refusing (the consent may be on paper); once given, it does
+    not; withdrawn, it does again."""
+    from desktop.services import consent
+
+    (case_id,) = _cases(store, 1)
+    reminder = "No consent to share this person's data with the SSO is recorded"
+    fake = FakePrintDialogs(tmp_path)
+    assert reminder in _open_preview(qtbot, ctx, fake, case_id).info.text()
+
+    person_id = cases.get_case_file(store, case_id).person.id
+    given = consent.ConsentInput("share_with_sso", True, "thumbprint")
+    consent.record_consent(store, person_id, given)
+    assert reminder not in _open_preview(qtbot, ctx, fake, case_id).info.text()
+
+    [current] = [c for c in cases.get_case_file(store, case_id).consents]
+    consent.withdraw_consent(store, current.id)
+    assert reminder in _open_preview(qtbot, ctx, fake, case_id).info.text()
