@@ -13,7 +13,8 @@ kept in the draft); printing them later moves it to ``ready``.
 
 The field that names the employer (fact ``employer.name``) offers the employers the store
 already holds as its text is typed (read once per wizard, off the GUI thread); choosing
-one fills in the step's SSO account field (fact ``employer.sso_account``) with its account,
+one fills in the step's SSO account and branch fields (facts ``employer.sso_account`` and
+``employer.sso_branch``) with its own,
 so Finish finds that employer instead of adding another.
 """
 
@@ -59,6 +60,7 @@ from desktop.ui.workflow_specs import (
 # The facts of the fields an employer chosen from the store fills in.
 EMPLOYER_NAME = "employer.name"
 EMPLOYER_ACCOUNT = "employer.sso_account"
+EMPLOYER_BRANCH = "employer.sso_branch"
 
 
 def draft_key(spec: WorkflowSpec, case_id: str) -> str:
@@ -120,9 +122,11 @@ class StepPage(QWizardPage):
         filtered = self.employer_completer.completionModel()
         row = filtered.mapToSource(index).row()  # type: ignore[attr-defined]
         choice: employers.KnownEmployer = self.wiz.known_employers().row_at(row)
+        chosen = {EMPLOYER_ACCOUNT: choice.sso_account, EMPLOYER_BRANCH: choice.sso_branch}
         for spec in self.step.fields:
-            if spec.maps == EMPLOYER_ACCOUNT and choice.sso_account:
-                self.fields.set_raw(spec.name, choice.sso_account)
+            value = chosen.get(spec.maps or "")
+            if value:
+                self.fields.set_raw(spec.name, value)
 
     def initializePage(self) -> None:
         for name, value in self.wiz.raw.items():

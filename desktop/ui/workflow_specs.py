@@ -11,13 +11,14 @@ future"), ID numbers, money.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.domain import dates, ids, text, workflow
+from desktop.domain import dates, field_validators, ids, text, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.i18n import has
 from desktop.domain.validation import Issue, issue
@@ -165,4 +166,12 @@ def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list
         return value.upper(), ids.validate_passport_number(value, spec.name)
     if spec.validator == "sso_account":
         return ids.digits_only(value), ids.validate_sso_employer_account(value, spec.name)
+    if spec.validator == "sso_branch":
+        return ids.digits_only(value), ids.validate_sso_branch(value, spec.name)
+    # any other named validator (a work permit's or pink card's number, a bank account):
+    # the one the workflow engine runs before a step is ready, so a value the wizard or
+    # the step editor takes never holds the step up later
+    check = field_validators.validators(today).get(spec.validator or "")
+    if check is not None:
+        return value, [dataclasses.replace(i, field=spec.name) for i in check(value)]
     return value, []

@@ -8,6 +8,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from desktop.domain.ids import thai_id_check_digit
+from desktop.models.entities import Employer, Employment
 from desktop.models.store import Store
 from desktop.services import cases, drafts, employers, people
 from desktop.ui.context import AppContext
@@ -386,8 +387,9 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
     from PySide6.QtWidgets import QLineEdit
 
     case_id = _case(store)  # holds "Mae Sot Garments", without an account
-    for account in ("1000000001", "1000000002"):
-        employers.create_employer(store, employers.EmployerInput("Tak Farm", sso_account=account))
+    for account, branch in (("1000000001", "000000"), ("1000000001", "000002")):
+        farm = employers.EmployerInput("Tak Farm", sso_account=account, sso_branch=branch)
+        employers.create_employer(store, farm)
     wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
     _fill(wizard, **IDENTITY)
     _next(qtbot, wizard)
@@ -395,13 +397,15 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
     page = wizard.currentPage()
     assert isinstance(page, StepPage)
     name, account = page.editors["employer_name"], page.editors["employer_account"]
+    branch = page.editors["employer_branch"]
     assert isinstance(name, QLineEdit)
     assert isinstance(account, QLineEdit)
+    assert isinstance(branch, QLineEdit)
     completer = name.completer()
-    assert [(e.name, e.sso_account) for e in wizard.known_employers().rows] == [
-        ("Mae Sot Garments", None),
-        ("Tak Farm", "1000000001"),
-        ("Tak Farm", "1000000002"),
+    assert [(e.name, e.sso_account, e.sso_branch) for e in wizard.known_employers().rows] == [
+        ("Mae Sot Garments", None, None),
+        ("Tak Farm", "1000000001", "000000"),
+        ("Tak Farm", "1000000001", "000002"),  # a branch of the same business
     ]
 
     name.setFocus()
@@ -412,7 +416,7 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
-    assert (name.text(), account.text()) == ("Tak Farm", "1000000002")
+    assert (name.text(), account.text(), branch.text()) == ("Tak Farm", "1000000001", "000002")
 
     _fill(wizard, employment_start="2024-02-01", monthly_wage="12,000")
     _next(qtbot, wizard)
@@ -421,5 +425,9 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
     _next(qtbot, wizard)
     _finish(qtbot, wizard)
     (job,) = cases.get_case_file(store, case_id).employments
-    assert (job.employer_name, job.employer_sso_account) == ("Tak Farm", "1000000002")
+    assert (job.employer_name, job.employer_sso_account) == ("Tak Farm", "1000000001")
+    with store.read() as session:  # the branch's row, not a new one at the head office
+        chosen = session.get(Employment, job.id)
+        assert chosen is not None
+        assert session.get(Employer, chosen.employer_id).sso_branch == "000002"  # type: ignore[union-attr]
     assert len(employers.known_employers(store)) == 3  # no employer added

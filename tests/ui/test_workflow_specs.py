@@ -23,3 +23,28 @@ def test_what_is_no_amount_is_refused_as_one(typed: str) -> None:
     value, found = validate_field(WAGE, typed, TODAY)
     assert value is None
     assert [(i.code, i.field) for i in found] == [("ui.wizard.bad_amount", "monthly_wage")]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "code"),
+    [
+        (FieldSpec("bank_account", validator="bank_account"), "12-34", "bank.account_format"),
+        (FieldSpec("employer_branch", validator="sso_branch"), "12", "id.length"),
+        (FieldSpec("pink_card_number", validator="pink_card"), "0-0000-00000-00-0", None),
+    ],
+)
+def test_every_named_validator_runs_when_a_field_is_typed(
+    field: FieldSpec, typed: str, code: str | None
+) -> None:
+    """The wizard and the step editor check a value as the workflow engine will before the
+    step is ready: a bank account the engine refuses is not taken and left to block later."""
+    _value, found = validate_field(field, typed, TODAY)
+    assert found, typed
+    assert {i.field for i in found} == {field.name}
+    if code is not None:
+        assert code in {i.code for i in found}
+
+
+def test_a_branch_is_kept_as_its_digits() -> None:
+    branch = FieldSpec("employer_branch", validator="sso_branch")
+    assert validate_field(branch, "00 0001", TODAY) == ("000001", [])
