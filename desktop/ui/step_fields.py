@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.validation import Issue, Severity
+from desktop.domain.validation import Issue, Severity, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.limits import limit_to
@@ -103,6 +103,10 @@ class StepFields(QWidget):
             editor.setPlainText(value)
         elif isinstance(editor, QLineEdit):
             editor.setText(value)
+            if editor.text() != value:  # cut at the detail's limit (a draft saved before it)
+                most = editor.maxLength()
+                cut = issue("ui.limit.full", name, Severity.WARNING, limit=most)
+                self.show_issues([*self.issues, cut])
 
     def applicable(self, values: Mapping[str, str]) -> list[FieldSpec]:
         """The fields whose condition holds for ``values`` (what was typed anywhere)."""

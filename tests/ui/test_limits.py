@@ -43,3 +43,28 @@ def test_exactly_the_limit_fits_in_any_script(qtbot: QtBot, ctx: AppContext) -> 
 def test_a_detail_without_a_limit_leaves_the_editor_as_it_was(qtbot: QtBot) -> None:
     edit = _edit(qtbot, "step", "data")
     assert edit.maxLength() == QLineEdit().maxLength()
+
+
+def test_a_value_cut_when_filled_in_from_a_draft_says_so_under_the_editors(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    """A wizard draft saved before the limit held a longer employer name: loaded, it is cut
+    to what the detail holds, and the step's issue line says so (a tip would be gone
+    before the page is seen)."""
+    from desktop.ui.step_fields import StepFields
+    from desktop.ui.workflow_specs import FieldSpec, StepSpec
+
+    field = FieldSpec("employer_name", maps="employer.name")
+    fields = StepFields(StepSpec("employer", (field,)))
+    qtbot.addWidget(fields)
+    fields.set_raw("employer_name", "ห้างหุ้นส่วน " + "ก" * 300)
+    edit = fields.editors["employer_name"]
+    assert isinstance(edit, QLineEdit)
+    assert len(edit.text()) == edit.maxLength() < 300
+    [cut] = fields.issues
+    assert (cut.code, cut.field, cut.severity.value) == (
+        "ui.limit.full",
+        "employer_name",
+        "warning",
+    )
+    assert f"At most {edit.maxLength()} characters fit here." in fields.issues_label.text()

@@ -156,7 +156,7 @@ def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContex
         people.NameInput("ນ້ອຍ", "alias"),
     ]
     person = people.create_person(
-        ctx.store, people.PersonInput(names=names, sex="f", birth_date="2005-09-14")
+        ctx.store, people.PersonInput(names=names, sex="F", birth_date="2005-09-14")
     ).person_id
     number = cases.open_case(ctx.store, person)
     ctx.language.set_language("th")
