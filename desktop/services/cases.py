@@ -36,6 +36,7 @@ from desktop.models.entities import (
     Step,
     Track,
 )
+from desktop.models.recorder import record_action
 from desktop.models.search import like_escape, matching_person_ids
 from desktop.models.store import Store
 from desktop.services.consent import ConsentView, consent_views
@@ -561,7 +562,29 @@ def new_track(
     )
     session.add(track)
     session.flush()
+    settle_case(session, case.id)  # a new claim on a closed case opens it again
     return track
+
+
+def settle_case(session: Session, case_id: str, today: dt.date | None = None) -> None:
+    """Close a case once every track of it is closed, and open it again when one is not
+    (a step reopened, a new claim started), inside the caller's transaction; each an
+    audit event (``case.closed``, ``case.reopened``)."""
+    case = session.get(Case, case_id)
+    if case is None or case.deleted:
+        return
+    states = session.scalars(
+        select(Track.state).where(Track.case_id == case.id, Track.deleted.is_(False))
+    ).all()
+    finished_all = bool(states) and all(state == "closed" for state in states)
+    if finished_all and case.status != "closed":
+        case.status = "closed"
+        case.closed_on = today or dt.date.today()
+        record_action(session, "case.closed", "case", case.id, case.office or "")
+    elif not finished_all and case.status == "closed":
+        case.status = "open"
+        case.closed_on = None
+        record_action(session, "case.reopened", "case", case.id, case.office or "")
 
 
 def start_track(store: Store, case_id: str, data: TrackInput) -> str:

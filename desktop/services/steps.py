@@ -372,6 +372,9 @@ def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> N
         track.outcome = None
         track.decided_on = None
         record_action(session, "track.reopened", "track", track.id, track.office or "")
+    else:
+        return
+    cases.settle_case(session, track.case_id or "", today)
 
 
 def finished(definition: TrackDef, progress: Mapping[str, StepProgress]) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 from desktop.domain import workflow
 from desktop.domain.errors import UserError
+from desktop.models.entities import Case
 from desktop.models.store import Store
 from desktop.services import attachments, cases, people, printing, steps
 from desktop.services.cases import StepView, TrackInput, TrackView
@@ -47,6 +48,13 @@ def _step(track: TrackView, key: str) -> StepView:
 
 def _choice(track: TrackView, key: str) -> steps.StepChoice:
     return next(c for c in steps.step_choices(track, TODAY) if c.key == key)
+
+
+def _closed_on(store: Store, case_id: str) -> dt.date | None:
+    with store.read() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case.closed_on
 
 
 def _actions(store: Store, row_id: str) -> list[str]:
@@ -145,6 +153,9 @@ def test_a_paid_claim_closes_its_track_and_a_reopen_opens_it_again(
         "in_progress",
     )
     assert "track.closed" in _actions(store, track_id)
+    case = cases.get_case_file(store, number)
+    assert (case.status, _closed_on(store, case.id)) == ("closed", TODAY)  # its one track
+    assert "case.closed" in _actions(store, case.id)
 
     with pytest.raises(UserError) as no_reason:
         steps.reopen_step(store, submit.id, "  ", "approved")
@@ -161,6 +172,20 @@ def test_a_paid_claim_closes_its_track_and_a_reopen_opens_it_again(
     assert _choice(track, "submit_claim").current
     assert "step.reopened" in _actions(store, submit.id)
     assert "track.reopened" in _actions(store, track_id)
+    assert cases.get_case_file(store, number).status == "open"
+    assert "case.reopened" in _actions(store, case.id)
+
+
+def test_a_new_claim_on_a_closed_case_opens_it_again(store: Store, tmp_path: Path) -> None:
+    number, track_id = _claim(store)
+    track = _to_submitted(store, number, track_id, tmp_path)
+    submit = _step(track, "submit_claim").id
+    steps.move_step(store, submit, "approved", TODAY)
+    steps.move_step(store, submit, "paid", TODAY)
+    assert cases.get_case_file(store, number).status == "closed"
+    cases.start_track(store, number, TrackInput("claim", ["check_eligibility"], benefit="sickness"))
+    case = cases.get_case_file(store, number)
+    assert (case.status, _closed_on(store, case.id)) == ("open", None)
 
 
 def test_a_rejection_opens_the_appeal(store: Store, tmp_path: Path) -> None:
