@@ -106,6 +106,10 @@ class TaskRow:
     state: str  # due | due_soon | overdue
 
 
+# A track in one of these states is over: its filing deadlines are no task any more.
+ENDED_TRACK_STATES = ("decided", "paid", "approved", "rejected", "closed")
+
+
 def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
@@ -115,7 +119,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 Track.deleted.is_(False),
                 Track.event_date.is_not(None),
                 Track.event_date >= since,
-                Track.state.not_in(("decided", "paid", "approved", "rejected", "closed")),
+                Track.state.not_in(ENDED_TRACK_STATES),
             )
         ):
             if event_date is None:
@@ -257,7 +261,8 @@ class JourneyEvent:
 
     day: dt.date
     kind: (
-        str  # arrival | document | job | job_end | registration | contributions | claim | deadline
+        str  # arrival | document | job | job_end | registration | contributions | claim
+        # | claim_end | deadline
     )
     label_key: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -300,6 +305,13 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
             found.append(
                 JourneyEvent(track.event_date, "claim", "ui.journey.claim", {"benefit": benefit})
             )
+            if track.state in ENDED_TRACK_STATES:  # decided: its deadlines are behind it
+                if track.decided_on:
+                    outcome = {"benefit": benefit, "outcome": track.outcome or track.state}
+                    found.append(
+                        JourneyEvent(track.decided_on, "claim_end", "ui.journey.claim_end", outcome)
+                    )
+                continue
             if benefit == "work_injury":
                 events.append(deadlines.CaseEvent("work_injury", track.event_date))
             else:

@@ -25,6 +25,7 @@ COLOURS = {
     "registration": "#43a047",
     "contributions": "#00897b",
     "claim": "#d81b60",
+    "claim_end": "#ad1457",
     "deadline": "#fb8c00",
 }
 STATE_COLOURS = {"overdue": "#e53935", "due_soon": "#fb8c00", "due": "#9e9e9e"}
@@ -39,6 +40,8 @@ def event_label(event: JourneyEvent) -> str:
         params["benefit"] = tr(f"rule.benefit.{params['benefit']}")
     if "kind" in params:
         params["kind"] = tr(f"ui.document_kind.{params['kind']}")
+    if "outcome" in params:
+        params["outcome"] = tr(f"ui.step_state.{params['outcome']}")
     if event.kind == "deadline":
         return f"{tr(event.label_key)} ({tr('deadline.state.' + event.state)})"
     return tr(event.label_key, **params)

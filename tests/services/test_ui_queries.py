@@ -113,6 +113,23 @@ def test_a_decided_track_has_no_tasks(store: Store) -> None:
     assert ui_queries.open_tasks(store, TODAY) == []
 
 
+def test_a_decided_claim_shows_its_end_on_the_journey_not_its_deadlines(store: Store) -> None:
+    """The journey agrees with the Tasks page: a claim decided has no filing deadline left
+    on the line (it was shown overdue after the claim was paid); its end is there instead."""
+    case_id = _case(store)
+    track = _injury(store, case_id, dt.date(2025, 9, 1))
+    events = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert "deadline.claim_wcf" in {e.label_key for e in events if e.kind == "deadline"}
+    cases.set_track_state(store, track, "closed", decided_on=dt.date(2025, 12, 1), outcome="paid")
+    events = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert [e.kind for e in events if e.kind == "deadline"] == []
+    [ended] = [e for e in events if e.kind == "claim_end"]
+    assert (ended.day, ended.params) == (
+        dt.date(2025, 12, 1),
+        {"benefit": "work_injury", "outcome": "paid"},
+    )
+
+
 def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
     case_id = _case(store)
     person_id = cases.get_case_file(store, case_id).person.id
