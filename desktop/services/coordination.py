@@ -241,18 +241,27 @@ def side_text(
     show_date: Callable[[str], str] = str,
 ) -> str:
     """A side's value as a person reads it: dates through ``show_date`` (the UI's Buddhist
-    Era), a step's state by its name in the reader's language, and a step's data as its
+    Era), a step's or track's state and a case's status by their names in the reader's
+    language, and a step's data as its
     entries, each named by the step field it fills
     ("Hospital: Tak"); an entry no workflow names keeps its stored name."""
     if not side.entries:
-        state_key = f"ui.step_state.{side.value}"
-        if conflict.entity == "step" and conflict.field == "state" and i18n.has(state_key):
-            return translate(state_key)  # "Submitted", not "submitted"
+        prefix = _STATE_NAMES.get((conflict.entity, conflict.field))
+        if prefix is not None and i18n.has(prefix + side.value):
+            return translate(prefix + side.value)  # "Submitted", not "submitted"
         return show_date(side.value) if conflict.is_date else side.value
     return "; ".join(
         f"{_entry_label(name, translate)}: {show_date(v) if _FULL_DATE.fullmatch(v) else v}"
         for name, v in side.entries
     )
+
+
+# The fields whose values are states, and the catalogue keys that name them.
+_STATE_NAMES = {
+    ("step", "state"): "ui.step_state.",
+    ("track", "state"): "ui.step_state.",
+    ("case", "status"): "ui.case_status.",
+}
 
 
 def _entry_label(name: str, translate: Callable[..., str]) -> str:

@@ -340,16 +340,20 @@ def _in(lang: str) -> Callable[..., str]:
 
 
 def _kept_step_conflict(
-    store: Store, applied: dict[str, Any], other: dict[str, Any], field: str = "data"
+    store: Store,
+    applied: dict[str, Any],
+    other: dict[str, Any],
+    field: str = "data",
+    entity: str = "step",
 ) -> None:
-    """A conflict on the data (or ``field``) of a step this device does not hold, as a
-    pull keeps it."""
+    """A conflict on the data (or ``field``) of a step (or ``entity``) this device does not
+    hold, as a pull keeps it."""
     with store.remote_session() as session:
         session.add(
             SyncConflict(
                 id="c1",
                 seq=1,
-                entity="step",
+                entity=entity,
                 row_id="no-such-step",
                 field=field,
                 office="TAK-01",
@@ -548,3 +552,21 @@ def test_a_passport_typed_with_spaces_pairs_with_the_same_one_imported_without(
 
     assert (pair.reason, pair.detail) == ("document", "passport:MA1234567")
     assert {pair.first.person_id, pair.second.person_id} == {typed, imported}
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "applied", "other", "key"),
+    [
+        ("track", "state", "closed", "in_progress", "ui.step_state."),
+        ("case", "status", "closed", "open", "ui.case_status."),
+    ],
+)
+def test_a_tracks_state_and_a_cases_status_in_dispute_read_by_their_names(
+    store: Store, entity: str, field: str, applied: str, other: str, key: str
+) -> None:
+    """A claim closed on one laptop while reopened on another: the track's state and the
+    case's status are named as the screens name them."""
+    _kept_step_conflict(store, {"value": applied}, {"value": other}, field, entity)
+    [conflict] = coordination.conflicts(store)
+    assert coordination.side_text(conflict, conflict.applied, _in("th")) == _in("th")(key + applied)
+    assert coordination.side_text(conflict, conflict.other, _in("en")) == _in("en")(key + other)
