@@ -670,8 +670,9 @@ class CaseFileView(Retranslating):
             self.print_requested.emit(self.case.id)
 
     def export_person(self) -> None:
-        """Ask where to write everything held about this person (their PDPA request), write
-        it with their attached files off the GUI thread, then say where it went."""
+        """Ask where to write everything held about this person (their PDPA request) and
+        whether their scans go too (they leave the store decrypted), write it off the GUI
+        thread, then say where it went."""
         if self.case is None:
             return
         path = self.ctx.dialogs.save_file(
@@ -679,9 +680,10 @@ class CaseFileView(Retranslating):
         )
         if path is None:
             return
+        files = self.ctx.dialogs.confirm(tr("ui.case.export_person_files"))
         store, case_id = self.ctx.store, self.case.id
         self.ctx.ops.run(  # the chooser asked before replacing a file: overwrite
-            lambda: exporter.export_person(store, case_id, Path(path), overwrite=True, files=True),
+            lambda: exporter.export_person(store, case_id, Path(path), overwrite=True, files=files),
             on_success=lambda done: self.ctx.dialogs.info(exporter.person_export_text(done, tr)),
             on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
             owner=self,

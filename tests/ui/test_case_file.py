@@ -174,8 +174,9 @@ def test_contact_details_are_corrected_in_place_and_only_what_changed_is_sent(
 def test_export_button_writes_the_persons_data_where_the_dialog_says(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs, tmp_path: Path
 ) -> None:
-    """The header's Export button asks where to save, writes off the GUI thread, and says
-    where the person's data went; cancelling the chooser writes nothing."""
+    """The Person tab's Export button asks where to save and whether the scans go too
+    (they leave the store decrypted), writes off the GUI thread, and says where the
+    person's data went; cancelling the chooser writes nothing."""
     from PySide6.QtCore import Qt
 
     from tests.ui.conftest import drain
@@ -207,3 +208,13 @@ def test_export_button_writes_the_persons_data_where_the_dialog_says(
         f"Everything held about this person was written to {target}.\n"
         f"Their attached files (0) are in {tmp_path / 'nang.attachments.zip'}."
     ]
+    assert dialogs.questions[-1].startswith("Also save their scanned documents?")
+
+    dialogs.confirm_answer = False  # no scans this time: the JSON alone
+    alone = tmp_path / "nang-alone.json"
+    dialogs.save_paths.append(alone)
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert alone.exists()
+    assert not (tmp_path / "nang-alone.attachments.zip").exists()
+    assert dialogs.infos[-1] == f"Everything held about this person was written to {alone}."
