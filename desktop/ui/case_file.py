@@ -134,6 +134,27 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return scroll
 
 
+def _step_values(found: tuple[StepSpec, StepView]) -> str:
+    """The fields a step holds, "Submitted on: 01/03/2026 · SSO office: Mae Sot", each
+    named and shown as the wizard shows it (dates in the Buddhist Era in Thai)."""
+    spec, view = found
+    shown = []
+    for field in spec.fields:
+        value = view.data.get(field.name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            text_ = label("choice", "true" if value else "false")
+        elif field.type == "date":
+            text_ = format_partial_date(str(value))
+        elif field.type == "choice":
+            text_ = label("choice", str(value))
+        else:
+            text_ = str(value)
+        shown.append(f"{label('field', field.name)}: {text_}")
+    return " · ".join(shown)
+
+
 def _blocker_text(found: Issue) -> str:
     """What stands before a step's ``ready``: the field, document or form, and why."""
     subject = label(_ISSUE_SUBJECT.get(found.code, "field"), found.field)
@@ -342,6 +363,9 @@ class CaseFileView(Retranslating):
         self.steps_list = QListWidget()
         self.steps_list.setObjectName("steps")
         self.steps_list.currentRowChanged.connect(self._step_selected)
+        self.step_data = QLabel()  # what the selected step holds, as the wizard names it
+        self.step_data.setObjectName("step_data")
+        self.step_data.setWordWrap(True)
         self.step_hint = QLabel()
         self.step_hint.setObjectName("step_hint")
         self.step_hint.setWordWrap(True)
@@ -384,6 +408,7 @@ class CaseFileView(Retranslating):
         buttons.addWidget(self.preview_button)
         right = QVBoxLayout()
         right.addWidget(self.steps_list, 2)
+        right.addWidget(self.step_data)
         right.addWidget(self.step_hint)
         right.addLayout(moves)
         right.addWidget(self.track_hint)
@@ -772,6 +797,7 @@ class CaseFileView(Retranslating):
         elif choice is not None and not choice.applies:
             hint = tr("ui.step.not_applicable")
         self.step_hint.setText(hint)
+        self.step_data.setText(_step_values(found) if found is not None else "")
 
     def move_step(self, to: str) -> None:
         """Move the selected step forward to ``to`` (a button shows each move it may make)."""

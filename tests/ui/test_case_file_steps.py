@@ -89,6 +89,15 @@ def test_a_claim_is_handed_in_decided_and_paid_then_reopened_with_a_reason(
     view = _open(qtbot, ctx, case_id)
     _select(view, "Submit")
     assert _visible_moves(view) == {"submitted"}
+    # what the step holds, named and shown as the wizard shows it
+    assert view.step_data.text() == "Submitted on: 01/03/2026 · SSO office: Mae Sot"
+    ctx.language.set_language("th")
+    qtbot.wait(10)
+    _select(view, "4.")
+    assert view.step_data.text() == "วันที่ยื่น: 01/03/2569 · สำนักงานประกันสังคม: Mae Sot"
+    ctx.language.set_language("en")
+    qtbot.wait(10)
+    _select(view, "Submit")
     _click(qtbot, view, "move_submitted")
     assert _states(store, case_id)["submit_claim"] == "submitted"
     _select(view, "Submit")
