@@ -372,7 +372,8 @@ def _case_text(case_file: Any) -> str:
             f"{case_file.contributions[0].month} .. {case_file.contributions[-1].month}"
         )
     for t in case_file.tracks:
-        lines.append(f"  track {t.benefit or t.kind}: {t.state}")
+        ended = f" ({t.outcome}, {t.decided_on})" if t.outcome else ""
+        lines.append(f"  track {t.benefit or t.kind}: {t.state}{ended}")
         lines += [f"    {s.position + 1}. {s.key}: {s.state}" for s in t.steps]
     lines += [f"  note {n.written_at}: {n.body}" for n in case_file.notes]
     return "\n".join(lines)
