@@ -9,6 +9,7 @@ from a payslip table, the status bar's sync counts, and unlocking or creating th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from desktop.domain.dates import YearMonth, be_to_ce_year
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, issue
 from desktop.models import store as store_module
-from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, Track
+from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, Step, Track
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
@@ -110,6 +111,35 @@ class TaskRow:
 ENDED_TRACK_STATES = ("decided", "paid", "approved", "rejected", "closed")
 
 
+# The field a step records a decision letter's arrival in, and the states in which the
+# step (an appeal) is still to be filed: its deadline (D10, ``decision_received``) runs.
+DECISION_FIELD = "decision_received_on"
+_UNFILED = ("not_started", "in_progress", "ready")
+
+
+@functools.cache
+def _decision_steps() -> frozenset[str]:
+    """The keys of the workflows' steps that record when a decision was received."""
+    return frozenset(
+        step.key
+        for track in workflow.load().values()
+        for step in track.steps
+        if any(f.name == DECISION_FIELD for f in step.fields)
+    )
+
+
+def _decision_event(state: str | None, data: Any) -> deadlines.CaseEvent | None:
+    """The ``decision_received`` event of a step not yet filed that holds the day its
+    decision letter arrived (an appeal's 30 days run from it), else None."""
+    if state not in _UNFILED or not isinstance(data, dict):
+        return None
+    try:
+        day = dt.date.fromisoformat(str(data.get(DECISION_FIELD) or ""))
+    except ValueError:
+        return None
+    return deadlines.CaseEvent("decision_received", day)
+
+
 def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
@@ -144,6 +174,19 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
         ):
             if end is not None:
                 events.setdefault(case_id, []).append(deadlines.CaseEvent("employment_ended", end))
+        for case_id, state, data in session.execute(
+            select(Track.case_id, Step.state, Step.data)
+            .join(Track, Track.id == Step.track_id)
+            .where(
+                Step.deleted.is_(False),
+                Track.deleted.is_(False),
+                Step.key.in_(_decision_steps()),
+                Step.state.in_(_UNFILED),
+            )
+        ):
+            found = _decision_event(state, data)
+            if found is not None and found.date >= since:
+                events.setdefault(case_id, []).append(found)
     return events
 
 
@@ -316,6 +359,10 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                 events.append(deadlines.CaseEvent("work_injury", track.event_date))
             else:
                 events.append(deadlines.CaseEvent("entitlement", track.event_date, benefit))
+        for step in track.steps:  # an appeal to file: its 30 days from the letter
+            decided = _decision_event(step.state, step.data)
+            if step.key in _decision_steps() and decided is not None:
+                events.append(decided)
     for job in case.employments:
         if job.end_date:
             events.append(deadlines.CaseEvent("employment_ended", job.end_date))

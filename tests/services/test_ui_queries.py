@@ -403,3 +403,32 @@ def test_attachment_size_is_checked_before_copying(store: Store, tmp_path: Path)
     with pytest.raises(UserError) as missing:
         ui_queries.check_attachment(store, tmp_path / "gone.pdf")
     assert missing.value.code == "error.attachment_unreadable"
+
+
+def test_an_appeal_to_file_has_its_30_days_from_the_decision_letter(store: Store) -> None:
+    """A claim rejected: once the caseworker records when the letter came (the appeal's
+    Fill in…), the appeal's deadline (D10) is a task and on the journey, until filed."""
+    from desktop.services import ui_wizards
+
+    case_id = _case(store, "นาง ส่ายสุนี")
+    letter = TODAY - dt.timedelta(days=25)
+    rows = [
+        ("submit_claim", {"submitted_on": "2026-01-05", "sso_office": "Mae Sot"}, "rejected"),
+        ("appeal", {"decision_received_on": letter.isoformat()}, "in_progress"),
+    ]
+    commit = ui_wizards.TrackCommit("claim", "claim_maternity", rows, benefit="maternity")
+    track_id = ui_wizards.commit_track(store, case_id, commit)
+
+    [task] = [t for t in ui_queries.open_tasks(store, TODAY) if t.action == "deadline.appeal"]
+    assert (task.case_id, task.due, task.state) == (case_id, letter + dt.timedelta(30), "due_soon")
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert "deadline.appeal" in {e.label_key for e in journey if e.kind == "deadline"}
+
+    appeal = next(
+        s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "appeal"
+    )
+    assert cases.get_case_file(store, case_id).tracks[0].id == track_id
+    cases.save_step(store, appeal.id, state="submitted")  # filed: nothing left to do by a day
+    assert "deadline.appeal" not in {t.action for t in ui_queries.open_tasks(store, TODAY)}
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert "deadline.appeal" not in {e.label_key for e in journey}
