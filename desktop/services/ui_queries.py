@@ -117,6 +117,28 @@ DECISION_FIELD = "decision_received_on"
 _UNFILED = ("not_started", "in_progress", "ready")
 
 
+# A claim handed in (its filing step submitted, or decided since) has met its filing
+# deadline: that deadline is no task any more, though the track is still open.
+_FILED = ("submitted", "approved", "rejected", "paid", "appealed")
+
+
+@functools.cache
+def _filing_steps() -> frozenset[str]:
+    """The keys of the steps that hand a track in to an authority (a claim's filing, an
+    enrollment's registration): the steps with a decision that every case goes through."""
+    return frozenset(
+        step.key
+        for track in workflow.load().values()
+        for step in track.steps
+        if step.outcome is not workflow.Outcome.NONE and step.when is None
+    )
+
+
+def _filed(track: Any) -> bool:
+    """Whether a track view's filing step has been handed in."""
+    return any(s.key in _filing_steps() and s.state in _FILED for s in track.steps)
+
+
 @functools.cache
 def _decision_steps() -> frozenset[str]:
     """The keys of the workflows' steps that record when a decision was received."""
@@ -150,6 +172,14 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 Track.event_date.is_not(None),
                 Track.event_date >= since,
                 Track.state.not_in(ENDED_TRACK_STATES),
+                ~select(Step.id)
+                .where(
+                    Step.track_id == Track.id,
+                    Step.deleted.is_(False),
+                    Step.key.in_(_filing_steps()),
+                    Step.state.in_(_FILED),
+                )
+                .exists(),
             )
         ):
             if event_date is None:
@@ -355,10 +385,12 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                         JourneyEvent(track.decided_on, "claim_end", "ui.journey.claim_end", outcome)
                     )
                 continue
-            if benefit == "work_injury":
-                events.append(deadlines.CaseEvent("work_injury", track.event_date))
-            else:
-                events.append(deadlines.CaseEvent("entitlement", track.event_date, benefit))
+            if not _filed(track):  # once handed in, its filing deadline is met
+                events.append(
+                    deadlines.CaseEvent("work_injury", track.event_date)
+                    if benefit == "work_injury"
+                    else deadlines.CaseEvent("entitlement", track.event_date, benefit)
+                )
         for step in track.steps:  # an appeal to file: its 30 days from the letter
             decided = _decision_event(step.state, step.data)
             if step.key in _decision_steps() and decided is not None:

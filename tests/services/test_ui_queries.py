@@ -432,3 +432,25 @@ def test_an_appeal_to_file_has_its_30_days_from_the_decision_letter(store: Store
     assert "deadline.appeal" not in {t.action for t in ui_queries.open_tasks(store, TODAY)}
     journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
     assert "deadline.appeal" not in {e.label_key for e in journey}
+
+
+def test_a_claim_handed_in_has_met_its_filing_deadline(store: Store) -> None:
+    """Marked submitted in the case file, a claim's filing deadline leaves the Tasks page
+    and the journey, though the claim waits for its decision."""
+    from desktop.services import steps, ui_wizards
+
+    case_id = _case(store, "Sok Dara")
+    rows = [("submit_claim", {"submitted_on": "2026-03-01", "sso_office": "Mae Sot"}, "ready")]
+    commit = ui_wizards.TrackCommit(
+        "claim", "claim_maternity", rows, benefit="maternity", event_date=dt.date(2024, 4, 1)
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+    filing = {"deadline.file_claim"}
+    assert filing <= {t.action for t in ui_queries.open_tasks(store, TODAY)}
+
+    submit = cases.get_case_file(store, case_id).tracks[0].steps[0]
+    steps.move_step(store, submit.id, "submitted", TODAY)
+    assert not filing & {t.action for t in ui_queries.open_tasks(store, TODAY)}
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert not filing & {e.label_key for e in journey}
+    assert cases.get_case_file(store, case_id).tracks[0].state == "in_progress"
