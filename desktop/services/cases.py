@@ -612,17 +612,20 @@ def start_track(store: Store, case_id: str, data: TrackInput) -> str:
                 )
             )
         for doc_key, required in data.documents:
-            session.add(
-                ChecklistItem(
-                    office=case.office,
-                    track_id=track.id,
-                    doc_key=doc_key,
-                    required=required,
-                    status="missing",
-                    attachment_ids=[],
-                )
-            )
+            session.add(missing_item(track, doc_key, required))
         return track.id
+
+
+def missing_item(track: Track, doc_key: str, required: bool) -> ChecklistItem:
+    """A checklist item of ``track`` for a document not collected yet."""
+    return ChecklistItem(
+        office=track.office,
+        track_id=track.id,
+        doc_key=doc_key,
+        required=required,
+        status="missing",
+        attachment_ids=[],
+    )
 
 
 def save_step(

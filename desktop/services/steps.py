@@ -345,16 +345,7 @@ def _list_documents(session: Session, loaded: _Loaded, step: StepDef) -> None:
     )
     for doc_key, required in wanted:
         if doc_key not in listed:
-            session.add(
-                ChecklistItem(
-                    office=track.office,
-                    track_id=track.id,
-                    doc_key=doc_key,
-                    required=required,
-                    status="missing",
-                    attachment_ids=[],
-                )
-            )
+            session.add(cases.missing_item(track, doc_key, required))
 
 
 def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> None:
