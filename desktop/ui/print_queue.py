@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -48,6 +49,8 @@ from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
 log = logging.getLogger(__name__)
 LIST_LIMIT = 300
 DEBOUNCE_MS = 200
+# The step whose packet an office prints to hand a claim in (the claim workflows' filing).
+FILING_STEP = "submit_claim"
 
 
 class CaseStream:
@@ -68,15 +71,15 @@ class CaseStream:
 def run_batch(
     store: Any,
     ids: Sequence[str] | None,
-    search: str,
+    matching: cases.CaseFilter,
     folder: Path,
     combined: bool,
     progress: Progress,
     load: Callable[..., Any] = printing.case_data,
     today: dt.date | None = None,
 ) -> batch.BatchResult:
-    """Write the packets (worker thread). ``ids`` None means every case matching ``search``."""
-    chosen = list(ids) if ids is not None else cases.list_case_ids(store, cases.CaseFilter(search))
+    """Write the packets (worker thread). ``ids`` None means every case ``matching``."""
+    chosen = list(ids) if ids is not None else cases.list_case_ids(store, matching)
     if not chosen:
         raise UserError("ui.print_queue.nothing_chosen")
     stream = CaseStream(chosen, lambda case_id: load(store, case_id, today=today))
@@ -123,6 +126,10 @@ class PrintQueuePage(Retranslating):
         self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
+        # the office's usual batch: the claims whose filing step is under way or ready
+        self.ready_only = QCheckBox()
+        self.ready_only.setObjectName("ready_only")
+        self.ready_only.toggled.connect(lambda _on: self.refresh())
         self.list = QListWidget()
         self.list.setObjectName("print_cases")
         self.count_label = QLabel()
@@ -184,8 +191,11 @@ class PrintQueuePage(Retranslating):
         run_row.addWidget(self.print_button)
         run_row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.ready_only)
         layout.addWidget(self.heading)
-        layout.addWidget(self.search)
+        layout.addLayout(search_row)
         layout.addWidget(self.list, 1)
         layout.addLayout(checks)
         layout.addLayout(source_row)
@@ -203,13 +213,18 @@ class PrintQueuePage(Retranslating):
 
     # -- the case list ---------------------------------------------------------------------
 
+    def matching_filter(self) -> cases.CaseFilter:
+        """The cases the search and the ready-to-hand-in box choose."""
+        step = FILING_STEP if self.ready_only.isChecked() else None
+        return cases.CaseFilter(self.search.text(), step_key=step)
+
     def refresh(self) -> None:
         """List the cases matching the search (the first few hundred) off the GUI thread."""
         self.debounce.stop()  # an explicit refresh supersedes one still waiting to fire
-        store, text = self.ctx.store, self.search.text()
+        store, matching = self.ctx.store, self.matching_filter()
 
         def read() -> tuple[int, list[cases.CaseRow]]:
-            ids = cases.list_case_ids(store, cases.CaseFilter(text))
+            ids = cases.list_case_ids(store, matching)
             return len(ids), cases.case_rows(store, ids[:LIST_LIMIT])
 
         self.ctx.ops.run(read, on_success=self._listed, key="print_queue_list")
@@ -270,7 +285,7 @@ class PrintQueuePage(Retranslating):
         if ids == []:
             self.ctx.dialogs.error(tr("ui.print_queue.nothing_chosen"))
             return
-        store, text, folder = self.ctx.store, self.search.text(), self.folder
+        store, matching, folder = self.ctx.store, self.matching_filter(), self.folder
         combined, load, today = self.combined.isChecked(), self.load_case, self.ctx.today()
         self.result = None
         self.combined_run = combined
@@ -278,7 +293,9 @@ class PrintQueuePage(Retranslating):
         self.progress.setValue(0)
         self._running(True)
         self.handle = self.ctx.ops.run(
-            lambda progress: run_batch(store, ids, text, folder, combined, progress, load, today),
+            lambda progress: run_batch(
+                store, ids, matching, folder, combined, progress, load, today
+            ),
             progress=True,
             on_progress=self._progressed,
             on_success=self._done,
@@ -334,6 +351,7 @@ class PrintQueuePage(Retranslating):
     def retranslate(self) -> None:
         self.heading.setText(tr("ui.print_queue.heading"))
         self.search.setPlaceholderText(tr("ui.print_queue.search"))
+        self.ready_only.setText(tr("ui.print_queue.ready_only"))
         self.count_label.setText(
             tr("ui.print_queue.count", shown=self.list.count(), total=self.matching)
             + " · "

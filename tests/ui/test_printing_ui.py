@@ -326,3 +326,32 @@ def test_the_preview_reminds_when_no_consent_to_share_with_the_sso_is_recorded(
     [current] = [c for c in cases.get_case_file(store, case_id).consents]
     consent.withdraw_consent(store, current.id)
     assert reminder in _open_preview(qtbot, ctx, fake, case_id).info.text()
+
+
+def test_the_queue_takes_only_the_claims_to_hand_in_when_asked(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """An office's usual batch: the cases whose claim is ready to hand in (its filing step
+    under way or ready), not the whole caseload; every one of them goes with one click."""
+    from desktop.services import steps, ui_wizards
+
+    ids = _cases(store, 3)
+    rows = [("submit_claim", {"submitted_on": "2026-03-01", "sso_office": "Mae Sot"}, "ready")]
+    for case_id in ids[:2]:
+        commit = ui_wizards.TrackCommit("claim", "claim_maternity", rows, benefit="maternity")
+        ui_wizards.commit_track(store, case_id, commit)
+    handed_in = cases.get_case_file(store, ids[1]).tracks[0].steps[0]
+    steps.move_step(store, handed_in.id, "submitted", TODAY)  # no longer to hand in
+    fake = FakePrintDialogs(tmp_path)
+    page = _queue(qtbot, ctx, fake)
+    assert page.list.count() == 3
+    assert page.ready_only.text() == "Only claims to hand in"
+    page.ready_only.setChecked(True)
+    drain(qtbot, ctx)
+    assert page.matching == 1
+    page.every_match.setChecked(True)
+    with qtbot.waitSignal(page.finished, timeout=60_000) as finished:
+        page.print_button.click()
+    result: BatchResult = finished.args[0]
+    number = cases.get_case_file(store, ids[0]).number
+    assert [item.case_number for item in result.items] == [number]
