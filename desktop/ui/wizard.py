@@ -9,7 +9,10 @@ else; Finish commits everything in one transaction (``ui_wizards.commit_track``)
 
 A step whose workflow needs its forms printed first is committed ``in_progress`` by the
 service unless those forms were printed since the wizard was first opened (the time is
-kept in the draft); printing them later moves it to ``ready``.
+kept in the draft); printing them later moves it to ``ready``. A step that hands the track
+in (a claim's filing, a registration) does not require its fields yet: the day it was
+handed in may be to come. Left empty, the step is committed ``in_progress``, and the case
+file's Fill in… completes it when the claim is handed in.
 
 The field that names the employer (fact ``employer.name``) offers the employers the store
 already holds as its text is typed (read once per wizard, off the GUI thread); choosing
@@ -74,7 +77,7 @@ class StepPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.step = step
-        self.fields = StepFields(step)
+        self.fields = StepFields(step.in_wizard())  # a filing step's fields may wait
         self.fields.choice_changed.connect(self._choice_changed)
         self.editors = self.fields.editors
         self.issues_label = self.fields.issues_label
@@ -433,18 +436,21 @@ class WorkflowWizard(QWizard):
         path: str | None = self.spec.path
         for page in self.step_pages:
             data: dict[str, Any] = {}
+            state = "ready"
             for spec in page.step.fields:
                 if not applies(spec.when, typed):
                     continue
                 value = self.values.get(spec.name)
                 data[spec.name] = value
+                if spec.required and value in (None, ""):  # a filing step not yet filed
+                    state = "in_progress"
                 if spec.maps and value is not None:
                     facts[spec.maps] = value
                 if spec.role == "event_date" and value:
                     event_date = dt.date.fromisoformat(str(value))
                 if spec.name == "path":
                     path = value
-            steps.append((page.step.key, data, "ready"))
+            steps.append((page.step.key, data, state))
         shown = {page.step.key for page in self.step_pages}
         ordered: list[tuple[str, dict[str, Any], str]] = []
         for step in self.spec.steps:

@@ -43,6 +43,18 @@ class StepSpec:
     fields: tuple[FieldSpec, ...]
     documents: tuple[str, ...] = ()
     later: bool = False  # only after an outcome (e.g. an appeal): not part of the wizard
+    # hands the track in to an authority (a claim's filing, a registration): its fields
+    # (the day it was handed in, where) may wait until then, so the wizard does not ask
+    # for them as required
+    filing: bool = False
+
+    def in_wizard(self) -> StepSpec:
+        """This step as the wizard asks it: a filing step's fields are not required yet."""
+        if not self.filing:
+            return self
+        return dataclasses.replace(
+            self, fields=tuple(dataclasses.replace(f, required=False) for f in self.fields)
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,8 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
                     role=EVENT_DATE if f.fact == EVENT_DATE else None,
                 )
             )
-        steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later))
+        filing = step.outcome is not workflow.Outcome.NONE and not later
+        steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later, filing))
         if not later:
             documents += [d for d in step.documents if d not in documents]
             optional += [d for d in step.optional_documents if d not in optional]

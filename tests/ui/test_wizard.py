@@ -431,3 +431,34 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
         assert chosen is not None
         assert session.get(Employer, chosen.employer_id).sso_branch == "000002"  # type: ignore[union-attr]
     assert len(employers.known_employers(store)) == 3  # no employer added
+
+
+def test_a_claim_not_yet_handed_in_finishes_without_its_filing_date(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """The filing step's day and office may be to come: the wizard does not require them
+    (nor mark them so); the step is committed in progress, to be completed by the case
+    file's Fill in… when the claim is handed in. A date typed is still checked."""
+    case_id = _case(store)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _fill(wizard, event_date="2026-02-20", claimant_is="mother")
+    _next(qtbot, wizard)
+    _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
+    _next(qtbot, wizard)
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    assert not page.fields.labels["submitted_on"].text().endswith("*")
+    _fill(wizard, submitted_on="2027-01-01")  # a day to come is still refused
+    before = wizard.currentId()
+    wizard.next()
+    assert wizard.currentId() == before
+    assert "date.in_future" in [i.code for i in page.issues]
+    _fill(wizard, submitted_on="")
+    _next(qtbot, wizard)  # nothing typed: on to the documents
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _finish(qtbot, wizard)
+    track = cases.get_case_file(store, case_id).tracks[0]
+    submit = next(s for s in track.steps if s.key == "submit_claim")
+    assert submit.state == "in_progress"
+    assert submit.data["submitted_on"] is None
