@@ -99,6 +99,13 @@ RANK: Mapping[StepState, int] = MappingProxyType(
     }
 )
 
+# A step in one of these states has not been handed to the authority yet; in one of the
+# others it has (submitted, and decided or paid since).
+UNFILED: frozenset[StepState] = frozenset(
+    {StepState.NOT_STARTED, StepState.IN_PROGRESS, StepState.READY}
+)
+FILED: frozenset[StepState] = frozenset(StepState) - UNFILED
+
 # Forward moves for each outcome kind.
 _FORWARD: Mapping[Outcome, Mapping[StepState, tuple[StepState, ...]]] = MappingProxyType(
     {
@@ -251,6 +258,13 @@ def reopen_targets(step: StepDef, state: StepState) -> tuple[StepState, ...]:
                 found.append(earlier)
                 frontier.append(earlier)
     return tuple(sorted(found, key=lambda s: RANK[s], reverse=True))
+
+
+def is_filing(step: StepDef) -> bool:
+    """Whether ``step`` hands its track in to an authority: a step with a decision that
+    every case goes through (a claim's filing, an enrollment's registration), not one that
+    follows another outcome (an appeal)."""
+    return step.outcome is not Outcome.NONE and step.when is None
 
 
 def is_done(step: StepDef, state: StepState) -> bool:

@@ -71,8 +71,6 @@ WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
 # (a folder or one combined PDF) or the command line.
 PrintedHow = Literal["print", "pdf", "queue", "cli"]
 PRINTED_HOW: frozenset[str] = frozenset(get_args(PrintedHow))
-# Step states in which printing still counts towards the step (later ones are past it).
-_OPEN_STEP_STATES = frozenset({StepState.NOT_STARTED, StepState.IN_PROGRESS, StepState.READY})
 _WORKER_ACTORS = frozenset({"worker", "heir"})
 
 
@@ -415,7 +413,7 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
     for row in rows:
         state = row.state or StepState.NOT_STARTED
         step = definition.find(row.key or "")
-        if step is None or state not in _OPEN_STEP_STATES:
+        if step is None or state not in workflow.UNFILED:  # printing counts until filed
             continue
         new = [c for c in codes if c in step.forms]
         printed = list((row.data or {}).get("forms_printed") or ())

@@ -114,12 +114,12 @@ ENDED_TRACK_STATES = ("decided", "paid", "approved", "rejected", "closed")
 # The field a step records a decision letter's arrival in, and the states in which the
 # step (an appeal) is still to be filed: its deadline (D10, ``decision_received``) runs.
 DECISION_FIELD = "decision_received_on"
-_UNFILED = ("not_started", "in_progress", "ready")
+_UNFILED = tuple(sorted(workflow.UNFILED))
 
 
 # A claim handed in (its filing step submitted, or decided since) has met its filing
 # deadline: that deadline is no task any more, though the track is still open.
-_FILED = ("submitted", "approved", "rejected", "paid", "appealed")
+_FILED = tuple(sorted(workflow.FILED))
 
 
 @functools.cache
@@ -130,7 +130,7 @@ def _filing_steps() -> frozenset[str]:
         step.key
         for track in workflow.load().values()
         for step in track.steps
-        if step.outcome is not workflow.Outcome.NONE and step.when is None
+        if workflow.is_filing(step)
     )
 
 

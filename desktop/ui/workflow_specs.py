@@ -123,7 +123,7 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
                     role=EVENT_DATE if f.fact == EVENT_DATE else None,
                 )
             )
-        filing = step.outcome is not workflow.Outcome.NONE and not later
+        filing = workflow.is_filing(step)
         steps.append(StepSpec(step.key, tuple(fields), tuple(step.documents), later, filing))
         if not later:
             documents += [d for d in step.documents if d not in documents]

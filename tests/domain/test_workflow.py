@@ -462,3 +462,12 @@ def test_labels_are_the_engines_keys_first_then_the_screens() -> None:
     assert workflow.label_key("doc", "kt44_copy") == "workflow.document.kt44_copy"
     assert workflow.label_key("step", "collect_documents") == "ui.wf.step.collect_documents"
     assert workflow.label_key("field", "no_such_field") == "ui.wf.field.no_such_field"
+
+
+def test_filing_steps_are_the_decided_steps_every_case_goes_through() -> None:
+    claim = workflow.track("claim_maternity")
+    assert [s.key for s in claim.steps if workflow.is_filing(s)] == ["submit_claim"]
+    enrollment = workflow.track("enrollment_pink_card")
+    assert [s.key for s in enrollment.steps if workflow.is_filing(s)] == ["registration"]
+    assert frozenset(StepState) == workflow.UNFILED | workflow.FILED
+    assert not workflow.UNFILED & workflow.FILED
