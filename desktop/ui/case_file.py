@@ -821,8 +821,15 @@ class CaseFileView(Retranslating):
             self._write(lambda: cases.save_step(store, step_id, data=values), editor.accept)
 
         editor.saved.connect(save)
+        editor.finished.connect(lambda _result: self._editor_closed(editor))
         self.step_editor = editor
         editor.open()
+
+    def _editor_closed(self, editor: StepEditor) -> None:
+        """A closed step editor goes (one is made for each Fill in…)."""
+        if self.step_editor is editor:
+            self.step_editor = None
+        editor.deleteLater()
 
     def reopen_step(self) -> None:
         """Move the selected step back to the state chosen beside the button, with a reason."""
