@@ -472,21 +472,27 @@ class CaseFileView(Retranslating):
     def _after_write(self, _result: object = None) -> None:
         self.reload()
 
-    def _write(self, fn: Any, done: Callable[[], None] | None = None) -> None:
+    def _write(
+        self,
+        fn: Any,
+        done: Callable[[], None] | None = None,
+        failed: Callable[[], None] | None = None,
+    ) -> None:
         """Run the write ``fn``; once it succeeded, call ``done`` (empty the editor it came
-        from) and read the case file again. A refusal is shown and leaves the editor as is."""
+        from) and read the case file again. A refusal is shown and leaves the editor as is
+        (``failed`` is called after it)."""
 
         def succeeded(result: object) -> None:
             if done is not None:
                 done()
             self._after_write(result)
 
-        self.ctx.ops.run(
-            fn,
-            on_success=succeeded,
-            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
-            write=True,
-        )
+        def refused(exc: BaseException) -> None:
+            self.ctx.dialogs.error(_error_text(exc))
+            if failed is not None:
+                failed()
+
+        self.ctx.ops.run(fn, on_success=succeeded, on_failure=refused, write=True)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -779,6 +785,7 @@ class CaseFileView(Retranslating):
 
     def _step_selected(self, _row: int) -> None:
         choice = self._choice()
+        self._set_step_buttons(True)  # read again: a move may be made
         found = self._step_spec()
         editable = found is not None and any(not f.maps and not f.role for f in found[0].fields)
         self.edit_step_button.setVisible(editable and choice is not None and choice.applies)
@@ -805,7 +812,17 @@ class CaseFileView(Retranslating):
         if choice is None or to not in choice.moves:
             return
         store, step_id, today = self.ctx.store, choice.step_id, self.ctx.today()
-        self._write(lambda: steps.move_step(store, step_id, to, today))
+        self._step_write(lambda: steps.move_step(store, step_id, to, today))
+
+    def _step_write(self, fn: Callable[[], object]) -> None:
+        """One move of a step at a time: its buttons wait until the case file is read
+        again (a second click on a slow laptop would be refused as a stale move)."""
+        self._set_step_buttons(False)
+        self._write(fn, failed=lambda: self._set_step_buttons(True))
+
+    def _set_step_buttons(self, enabled: bool) -> None:
+        for button in (*self.move_buttons.values(), self.reopen_button, self.edit_step_button):
+            button.setEnabled(enabled)
 
     def edit_step(self) -> None:
         """Fill in or correct the selected step's fields in a dialog; saved through
@@ -846,7 +863,7 @@ class CaseFileView(Retranslating):
             self.ctx.dialogs.error(tr("error.reason_required"))
             return
         store, step_id = self.ctx.store, choice.step_id
-        self._write(lambda: steps.reopen_step(store, step_id, reason, to))
+        self._step_write(lambda: steps.reopen_step(store, step_id, reason, to))
 
     # -- texts ---------------------------------------------------------------------------
 

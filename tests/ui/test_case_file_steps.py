@@ -132,7 +132,9 @@ def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
     view = _open(qtbot, ctx, case_id)
     assert view.steps_list.currentItem().text().startswith("2.")  # gather documents
     view.move_buttons["ready"].click()
+    assert not view.move_buttons["ready"].isEnabled()  # one move at a time
     qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
+    assert view.move_buttons["ready"].isEnabled()  # refused: it may be tried again
     assert "is not ready" in dialogs.errors[-1]
     assert "This document has not been collected yet." in dialogs.errors[-1]
     assert _states(store, case_id)["gather_documents"] == "in_progress"
