@@ -31,7 +31,6 @@ from desktop.domain.workflow import Condition, StepDef, StepProgress, StepState
 from desktop.forms import data
 from desktop.models.entities import (
     AuditEvent,
-    ChecklistItem,
     Employer,
     Employment,
     Person,
@@ -423,12 +422,7 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
         promoted = False
         if state == StepState.IN_PROGRESS and Condition.FORMS_PRINTED in step.advance_when:
             if documents is None:
-                items = session.scalars(
-                    select(ChecklistItem).where(
-                        ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
-                    )
-                ).all()
-                documents = frozenset(i.doc_key or "" for i in items if steps.in_hand(i))
+                documents = steps.documents_in_hand(session, track.id)
             progress = steps.step_progress(step, state, row.data, documents)
             if not has_errors(workflow.check(step, progress)):
                 _, event = workflow.advance(definition, progress, StepState.READY)

@@ -29,7 +29,7 @@ from desktop.domain import field_validators, workflow
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
-from desktop.domain.validation import Issue, has_errors
+from desktop.domain.validation import Issue
 from desktop.domain.workflow import StepDef, StepProgress, StepState, TrackDef
 from desktop.models.entities import ChecklistItem, Step, Track
 from desktop.models.recorder import record_action
@@ -144,7 +144,7 @@ def step_choices(track: TrackView, today: dt.date | None = None) -> tuple[StepCh
                 applies=applies,
                 current=current is not None and current.key == view.key,
                 moves=tuple(m.value for m in moves),
-                blockers=tuple(i for i in blockers if has_errors([i])),
+                blockers=tuple(i for i in blockers if i.is_error),
                 reopen_to=tuple(s.value for s in workflow.reopen_targets(step, mine.state)),
             )
         )
@@ -227,19 +227,24 @@ def _known(loaded: _Loaded, key: str) -> StepProgress:
     return found
 
 
+def documents_in_hand(session: Session, track_id: str) -> frozenset[str]:
+    """The document keys of a track's checklist that are collected, inside the caller's
+    transaction (what the engine's ``documents_collected`` checks)."""
+    items = session.scalars(
+        select(ChecklistItem).where(
+            ChecklistItem.track_id == track_id, ChecklistItem.deleted.is_(False)
+        )
+    )
+    return frozenset(i.doc_key or "" for i in items if in_hand(i))
+
+
 def _progress_of(
     session: Session, track: Track, definition: TrackDef, rows: Mapping[str, Step]
 ) -> dict[str, StepProgress]:
-    items = session.scalars(
-        select(ChecklistItem).where(
-            ChecklistItem.track_id == track.id, ChecklistItem.deleted.is_(False)
-        )
-    )
-    documents = frozenset(i.doc_key or "" for i in items if in_hand(i))
     return _progress(
         definition,
         ((k, r.state or "not_started", r.data or {}) for k, r in rows.items()),
-        documents,
+        documents_in_hand(session, track.id),
     )
 
 

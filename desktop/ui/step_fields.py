@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.validation import Issue, Severity, issue
+from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.limits import limit_to
@@ -149,10 +149,6 @@ class StepFields(QWidget):
             if isinstance(editor, QComboBox):
                 for i in range(1, editor.count()):
                     editor.setItemText(i, label("choice", str(editor.itemData(i))))
-
-
-def has_errors(found: list[Issue]) -> bool:
-    return any(i.severity is Severity.ERROR for i in found)
 
 
 def raw_text(value: Any) -> str:

@@ -45,13 +45,13 @@ from PySide6.QtWidgets import (
 
 from desktop.domain import ids
 from desktop.domain.eligibility import Benefit
-from desktop.domain.validation import Issue
+from desktop.domain.validation import Issue, has_errors
 from desktop.services import cases, drafts, employers, ui_queries, ui_wizards
 from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.step_fields import StepFields, has_errors
+from desktop.ui.step_fields import StepFields
 from desktop.ui.workflow_specs import (
     DocumentSpec,
     StepSpec,
