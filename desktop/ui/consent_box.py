@@ -7,7 +7,8 @@ are shown in the reader's calendar (Buddhist Era in Thai).
 
 A consent is recorded with what it is for, the answer, how it was expressed and the day,
 typed in CE as the other date fields take it (empty for today, never in the future). The
-selected consent, if it is in force, is withdrawn after a confirmation; its row stays in
+selected consent, if it is in force, is withdrawn after a confirmation, as of the day in
+the date field (empty: today); its row stays in
 the history. Writes go through the case file's write helper (``write(fn, done)``), which
 reads the case file again once they succeeded and shows a refusal.
 """
@@ -177,19 +178,29 @@ class ConsentBox(QGroupBox):
         self.show_issues([])
 
     def withdraw(self) -> None:
-        """Withdraw the selected consent today, once the caseworker confirmed it."""
+        """Withdraw the selected consent as of the day in the date field (empty: today),
+        once the caseworker confirmed it; a refused day is shown below the controls."""
         chosen = self.selected()
         if chosen is None or chosen.status != "given":
+            return
+        today = self.ctx.today()
+        day, found = read_past_day(self.given_on.text(), today, "withdrawn_on")
+        self.show_issues(found)
+        if has_errors(found):
             return
         question = tr(
             "ui.consent.withdraw_confirm",
             scope=_named("ui.consent.scope", chosen.scope),
             day=format_date(chosen.given_on),
+            on=format_date(day or today),
         )
         if not self.ctx.dialogs.confirm(question):
             return
-        store, consent_id, today = self.ctx.store, chosen.id, self.ctx.today()
-        self.write(lambda: consent.withdraw_consent(store, consent_id, today=today), None)
+        store, consent_id = self.ctx.store, chosen.id
+        self.write(
+            lambda: consent.withdraw_consent(store, consent_id, on=day, today=today),
+            self._recorded,
+        )
 
     def show_issues(self, found: list[Issue]) -> None:
         self.found = found

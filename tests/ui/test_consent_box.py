@@ -119,7 +119,7 @@ def test_the_selected_consent_is_withdrawn_after_a_confirmation_and_kept(
     drain(qtbot, ctx)
     assert dialogs.questions == [
         'Withdraw the consent to "Sharing with the Social Security Office" given on '
-        "05/01/2026? It stays in the history with the day it was withdrawn."
+        "05/01/2026, as of 15/03/2026? It stays in the history with the day it was withdrawn."
     ]
     assert cases.get_case_file(store, case_id).consents[1].withdrawn_on is None
 
@@ -170,6 +170,53 @@ def test_a_bad_day_is_refused_in_the_box_and_nothing_is_written(
     assert _queued(store) == queued
     assert cases.get_case_file(store, case_id).consents == ()
     assert dialogs.errors == []
+
+
+def test_a_consent_is_withdrawn_as_of_the_day_typed(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """The worker withdrew it at the last visit, recorded today: the day is typed in the
+    date field; a day in the future or before the consent was given is refused."""
+    case_id = _case(store)
+    person = cases.get_case_file(store, case_id).person.id
+    made = consent.record_consent(
+        store,
+        person,
+        consent.ConsentInput("photos", True, "signed", dt.date(2026, 2, 1)),
+        today=TODAY,
+    )
+    view = _open(qtbot, ctx, case_id)
+    box = view.consent_box
+    box.table.selectRow(0)
+    queued = _queued(store)
+
+    box.given_on.setText("16/03/2026")
+    qtbot.mouseClick(box.withdraw_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert box.issues.text() == "Date: This date is in the future."
+    assert dialogs.questions == []  # not even asked
+    assert _queued(store) == queued
+
+    box.given_on.setText("31/01/2026")  # before it was given: the service refuses it
+    qtbot.mouseClick(box.withdraw_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert dialogs.errors == [
+        "Some fields are not valid; nothing was saved.\n"
+        "A consent cannot be withdrawn before the day it was given."
+    ]
+    assert _queued(store) == queued
+
+    box.given_on.setText("01/03/2026")
+    box.table.selectRow(0)
+    _click(qtbot, view, box.withdraw_button)
+    assert dialogs.questions[-1].endswith(
+        "given on 01/02/2026, as of 01/03/2026? It stays in the history with the day it "
+        "was withdrawn."
+    )
+    withdrawn = next(c for c in cases.get_case_file(store, case_id).consents if c.id == made)
+    assert withdrawn.withdrawn_on == dt.date(2026, 3, 1)
+    assert box.given_on.text() == ""  # done: the field is cleared for the next one
+    assert box.issues.text() == ""
 
 
 def test_a_refusal_by_the_service_is_shown_and_the_box_kept(
