@@ -44,7 +44,7 @@ def add_attachment(
         item = None
         if checklist_item_id is not None:
             item = session.get(ChecklistItem, checklist_item_id)
-            if item is None:
+            if item is None or item.deleted:  # folded into its twin (steps.merge_twin_items)
                 raise UserError(
                     "error.not_found", entity="checklist_item", row_id=checklist_item_id
                 )

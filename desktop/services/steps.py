@@ -16,16 +16,16 @@ back made on one laptop while another moved it on reaches a coordinator as a con
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.domain import field_validators, workflow
+from desktop.domain import catalogue, field_validators, workflow
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
@@ -36,10 +36,13 @@ from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services import cases
 from desktop.services.cases import TrackView
+from sync.protocol import MAX_LIST_ITEMS
 
 _STATES = frozenset(s.value for s in StepState)
 # Checklist statuses that mean the document is in hand.
 IN_HAND = frozenset({"received", "present", "verified", "attached", "done", "submitted"})
+# The longest note a checklist item keeps (folded twins' notes join within it).
+NOTE_LENGTH = catalogue.entity("checklist_item").fields["note"].max_length or 500
 
 
 class _ChecklistLike(Protocol):
@@ -351,6 +354,66 @@ def _list_documents(session: Session, loaded: _Loaded, step: StepDef) -> None:
     for doc_key, required in wanted:
         if doc_key not in listed:
             session.add(cases.missing_item(track, doc_key, required))
+
+
+def merge_twin_items(store: Store) -> int:
+    """Fold checklist items that list one document twice for one track into one; returns
+    how many items were folded away.
+
+    Two laptops that open the same later step while offline (both record a rejection, so
+    both open the appeal) each list its documents, and a sync brings both lists together.
+    Every device folds them alike, from the rows alone, so their edits agree when they
+    meet on the server: the item with the lowest id stays, holding the files, notes and
+    status of all of them, and the others are tombstoned (audited as any deletion).
+    Twins tombstoned earlier, here or on another device, still give their files to the
+    one that stays: a scan added to a twin while another laptop was folding it is kept.
+    Run after each pull; a store without twins costs one grouped query.
+    """
+    with store.session() as session:
+        twins = session.execute(
+            select(ChecklistItem.track_id, ChecklistItem.doc_key)
+            .group_by(ChecklistItem.track_id, ChecklistItem.doc_key)
+            .having(func.count() > 1)
+        ).all()
+        folded = 0
+        for track_id, doc_key in twins:
+            rows = session.scalars(
+                select(ChecklistItem)
+                .where(ChecklistItem.track_id == track_id, ChecklistItem.doc_key == doc_key)
+                .order_by(ChecklistItem.id)
+            ).all()
+            folded += _fold(rows)
+        return folded
+
+
+def _fold(rows: Sequence[ChecklistItem]) -> int:
+    """Fold ``rows`` (one track's items for one document, in id order) into the first live one."""
+    live = [r for r in rows if not r.deleted]
+    if not live:
+        return 0
+    keeper = live[0]
+    files = sorted({a for r in rows for a in r.attachment_ids or ()})
+    if len(files) > MAX_LIST_ITEMS:
+        return 0  # more than the server takes in one list: both stay listed
+    held = next((r.status for r in rows if (r.status or "") in IN_HAND), None)
+    note = keeper.note or ""
+    for twin in rows:
+        if twin.note and twin.note not in note:
+            note = f"{note}\n{twin.note}" if note else twin.note
+    if len(note) > NOTE_LENGTH:
+        note = keeper.note or ""
+    wanted = {
+        "attachment_ids": files,
+        "status": held or ("present" if files else keeper.status),
+        "required": any(r.required for r in rows),
+        "note": note or None,
+    }
+    for name, value in wanted.items():
+        if getattr(keeper, name) != value:
+            setattr(keeper, name, value)
+    for twin in live[1:]:
+        twin.deleted = True
+    return len(live) - 1
 
 
 def _settle_track(session: Session, loaded: _Loaded, today: dt.date | None) -> None:

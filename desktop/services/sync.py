@@ -44,13 +44,13 @@ from desktop.models.base import (
     update_rows,
     utcnow,
 )
-from desktop.models.entities import AuditEvent, OutboxEntry, Setting, SyncState
+from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry, Setting, SyncState
 from desktop.models.recorder import value_now
 from desktop.models.search import reindex_people, remove_people
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
-from desktop.services import sync_attachments
+from desktop.services import steps, sync_attachments
 from sync import protocol as p
 from sync.client.http import (
     UNTRUSTED,
@@ -126,10 +126,12 @@ class SyncSummary:
     refused: list[Refusal] = field(default_factory=list)
     # (entity, row id) of the changes this sync pushed and the server took as they were
     _sent: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    # the pull brought checklist items: twins may have met (steps.merge_twin_items)
+    _checklists: bool = field(default=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["_sent"]
+        del data["_sent"], data["_checklists"]
         return data
 
     @property
@@ -267,6 +269,9 @@ class SyncService:
             # rows first: case data never waits behind a big scan on a flaky link
             sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.pull(summary)
+            if summary._checklists:
+                # two laptops that opened the same step listed its documents twice
+                steps.merge_twin_items(self.store)
             sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
         except ServerUnreachable as exc:
             summary.ok, summary.error = False, f"unreachable: {exc}"
@@ -780,6 +785,7 @@ class SyncService:
                     or (row.entity, row.id) not in summary._sent
                 )
                 summary.new_conflicts += self._new_conflicts(session, page)
+                summary._checklists |= any(r.entity == ChecklistItem.__entity__ for r in page.rows)
             # rows are written in bulk (Core executemany), new ones inserted and known ones
             # updated: an ORM insert per row cost most of a pull of new case files
             fresh: dict[type[Synced], list[dict[str, Any]]] = {}

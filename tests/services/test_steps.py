@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from desktop.domain import workflow
 from desktop.domain.errors import UserError
-from desktop.models.entities import Case
+from desktop.models.entities import Case, OutboxEntry, Track
 from desktop.models.store import Store
 from desktop.services import attachments, cases, people, printing, steps
 from desktop.services.cases import StepView, TrackInput, TrackView
@@ -271,3 +273,62 @@ def test_a_step_in_a_state_the_engine_has_no_move_for_is_shown_but_never_moved(
     with pytest.raises(UserError) as caught:
         steps.move_step(store, check, "paid", TODAY)
     assert caught.value.code == "error.bad_step_state"
+
+
+def _item(store: Store, track_id: str, doc_key: str, **values: Any) -> str:
+    with store.session() as session:
+        track = session.get(Track, track_id)
+        assert track is not None
+        item = cases.missing_item(track, doc_key, required=False)
+        for name, value in values.items():
+            setattr(item, name, value)
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def _outbox(store: Store) -> int:
+    with store.read() as session:
+        return session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+
+
+def test_twin_checklist_items_fold_into_the_first_with_everything_they_hold(
+    store: Store,
+) -> None:
+    """What two laptops that opened one step each listed (tests/sync/test_step_moves.py):
+    the first item stays with every file, note and status; the others are tombstoned."""
+    number, track_id = _claim(store)
+    first = _item(store, track_id, "decision_letter", note="ask the employer")
+    second = _item(
+        store, track_id, "decision_letter", status="present", attachment_ids=["b"], note="copy"
+    )
+    # a twin another laptop folded already, after a file was added to it there
+    folded = _item(store, track_id, "decision_letter", attachment_ids=["a"], deleted=True)
+    other = _item(store, track_id, "supporting_evidence")
+
+    assert steps.merge_twin_items(store) == 1
+    checklist = _track(store, number, track_id).checklist
+    letters = [c for c in checklist if c.doc_key == "decision_letter"]
+    assert [(c.id, c.status, c.attachment_ids, c.note) for c in letters] == [
+        (first, "present", ("a", "b"), "ask the employer\ncopy")
+    ]
+    assert "checklist_item.deleted" in _actions(store, second)
+    assert other in {c.id for c in _track(store, number, track_id).checklist}
+    assert folded not in {c.id for c in _track(store, number, track_id).checklist}
+
+    # folding again finds nothing to do and writes nothing
+    waiting = _outbox(store)
+    assert steps.merge_twin_items(store) == 0
+    assert _outbox(store) == waiting
+
+
+def test_a_scan_is_not_attached_to_an_item_folded_away(store: Store, tmp_path: Path) -> None:
+    _, track_id = _claim(store)
+    _item(store, track_id, "decision_letter")
+    twin = _item(store, track_id, "decision_letter")
+    steps.merge_twin_items(store)
+    scan = tmp_path / "letter.jpg"
+    scan.write_bytes(b"\xff\xd8\xff letter")
+    with pytest.raises(UserError) as refused:
+        attachments.add_attachment(store, scan, checklist_item_id=twin)
+    assert refused.value.code == "error.not_found"

@@ -5,13 +5,14 @@ moved both ways while both are offline. Runs against SQLite and PostgreSQL serve
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
-from desktop.services import cases, people, steps, ui_wizards
+from desktop.services import attachments, cases, people, steps, ui_wizards
 from desktop.services.cases import TrackView
 from sync.server import admin
 from sync.server.db import last_sent
@@ -46,11 +47,23 @@ def _submit(store: Store, case_id: str) -> TrackView:
     return cases.get_case_file(store, case_id).tracks[0]
 
 
-def _synced(*devices: Device) -> None:
+def _synced(*devices: Device) -> int:
+    """Sync the devices in turn, each in full; returns how many changes they pushed."""
+    pushed = 0
     for device in devices:
         summary = device.sync()
         assert summary.ok, summary.error
         assert (summary.rejected, summary.failed) == (0, 0), summary.refused
+        pushed += summary.pushed
+    return pushed
+
+
+def _until_quiet(*devices: Device) -> None:
+    """Sync the devices in turn until a whole round pushes nothing."""
+    for _round in range(6):
+        if _synced(*devices) == 0:
+            return
+    raise AssertionError("the devices keep sending changes")
 
 
 def _conflicts(device: Device) -> set[tuple[str, str, str]]:
@@ -125,3 +138,85 @@ def test_pruning_what_devices_last_sent_drops_only_what_they_pulled_past(
     agree_with_server(server, [ann.store, bob.store])
     assert _ended(bob, case_id) == ("in_progress", None, "approved")
     assert _conflicts(ann) == _conflicts(bob) == {("step", submit, "state")}
+
+
+def _live_items(device: Device, case_id: str) -> dict[str, list[cases.ChecklistView]]:
+    """The track's checklist as the device shows it: doc key -> its live items."""
+    found: dict[str, list[cases.ChecklistView]] = {}
+    for item in _submit(device.store, case_id).checklist:
+        found.setdefault(item.doc_key, []).append(item)
+    return found
+
+
+def test_two_laptops_opening_the_same_appeal_end_with_one_checklist(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    """Both laptops record the rejection offline, so both open the appeal and list its
+    documents. After syncing, each document is listed once on both, and the decision
+    letter Ann scanned onto her own item is on the one that stays."""
+    ann, bob = colleagues(server, make_device)
+    case_id, submit = _claim(ann.store)
+    _synced(ann, bob)
+
+    for device in (ann, bob):
+        steps.move_step(device.store, submit, "submitted")
+        steps.move_step(device.store, submit, "rejected")
+    letter = tmp_path / "decision.jpg"
+    letter.write_bytes(b"\xff\xd8 a photographed letter")
+    (ann_letter,) = _live_items(ann, case_id)["decision_letter"]
+    scan = attachments.add_attachment(
+        ann.store, letter, case_id=case_id, checklist_item_id=ann_letter.id
+    )
+    assert len(_live_items(bob, case_id)["decision_letter"]) == 1
+
+    # each folds the twins after the pull that brings them, and sends that at the next sync
+    _until_quiet(ann, bob)
+
+    agree_with_server(server, [ann.store, bob.store])
+    assert stored(ann.store) == stored(bob.store)
+    for device in (ann, bob):
+        listed = _live_items(device, case_id)
+        assert {key: len(items) for key, items in listed.items()} == {
+            "decision_letter": 1,
+            "supporting_evidence": 1,
+        }
+        (kept,) = listed["decision_letter"]
+        assert kept.attachment_ids == (scan,)
+        assert kept.status == "present"
+    assert _conflicts(ann) == _conflicts(bob) == set()
+
+
+def test_three_laptops_opening_the_same_appeal_end_with_one_checklist(
+    server: Server, make_device: Any, tmp_path: Path
+) -> None:
+    """Each laptop folds the twins it has seen so far, so two of them may fold into
+    different items before the third list arrives: they still end on one item, with the
+    scan, everywhere."""
+    ann, bob = colleagues(server, make_device)
+    server.user("dan")
+    dan = make_device(server, "dan")
+    case_id, submit = _claim(ann.store)
+    _synced(ann, bob, dan)
+
+    for device in (ann, bob, dan):
+        steps.move_step(device.store, submit, "submitted")
+        steps.move_step(device.store, submit, "rejected")
+    letter = tmp_path / "decision.jpg"
+    letter.write_bytes(b"\xff\xd8 a photographed letter")
+    (dan_letter,) = _live_items(dan, case_id)["decision_letter"]
+    scan = attachments.add_attachment(
+        dan.store, letter, case_id=case_id, checklist_item_id=dan_letter.id
+    )
+
+    _synced(ann, bob)  # bob folds ann's and his; dan's list comes later
+    _until_quiet(dan, ann, bob)
+
+    agree_with_server(server, [ann.store, bob.store, dan.store])
+    for device in (ann, bob, dan):
+        listed = _live_items(device, case_id)
+        assert sorted((key, len(items)) for key, items in listed.items()) == [
+            ("decision_letter", 1),
+            ("supporting_evidence", 1),
+        ]
+        assert listed["decision_letter"][0].attachment_ids == (scan,)
+    assert _conflicts(ann) == _conflicts(bob) == _conflicts(dan) == set()
