@@ -148,6 +148,33 @@ def _live_items(device: Device, case_id: str) -> dict[str, list[cases.ChecklistV
     return found
 
 
+def _appeal_opened_offline(
+    devices: tuple[Device, ...], submit: str, scanner: Device, case_id: str, folder: Path
+) -> str:
+    """Each device records the rejection, which opens the appeal and lists its documents;
+    ``scanner`` then attaches the decision letter to its own item. Returns the scan's id."""
+    for device in devices:
+        steps.move_step(device.store, submit, "submitted")
+        steps.move_step(device.store, submit, "rejected")
+    letter = folder / "decision.jpg"
+    letter.write_bytes(b"\xff\xd8 a photographed letter")
+    (item,) = _live_items(scanner, case_id)["decision_letter"]
+    return attachments.add_attachment(
+        scanner.store, letter, case_id=case_id, checklist_item_id=item.id
+    )
+
+
+def _one_item_each(device: Device, case_id: str, scan: str) -> None:
+    listed = _live_items(device, case_id)
+    assert {key: len(items) for key, items in listed.items()} == {
+        "decision_letter": 1,
+        "supporting_evidence": 1,
+    }
+    (kept,) = listed["decision_letter"]
+    assert kept.attachment_ids == (scan,)
+    assert kept.status == "present"
+
+
 def test_two_laptops_opening_the_same_appeal_end_with_one_checklist(
     server: Server, make_device: Any, tmp_path: Path
 ) -> None:
@@ -158,15 +185,7 @@ def test_two_laptops_opening_the_same_appeal_end_with_one_checklist(
     case_id, submit = _claim(ann.store)
     _synced(ann, bob)
 
-    for device in (ann, bob):
-        steps.move_step(device.store, submit, "submitted")
-        steps.move_step(device.store, submit, "rejected")
-    letter = tmp_path / "decision.jpg"
-    letter.write_bytes(b"\xff\xd8 a photographed letter")
-    (ann_letter,) = _live_items(ann, case_id)["decision_letter"]
-    scan = attachments.add_attachment(
-        ann.store, letter, case_id=case_id, checklist_item_id=ann_letter.id
-    )
+    scan = _appeal_opened_offline((ann, bob), submit, ann, case_id, tmp_path)
     assert len(_live_items(bob, case_id)["decision_letter"]) == 1
 
     # each folds the twins after the pull that brings them, and sends that at the next sync
@@ -175,14 +194,7 @@ def test_two_laptops_opening_the_same_appeal_end_with_one_checklist(
     agree_with_server(server, [ann.store, bob.store])
     assert stored(ann.store) == stored(bob.store)
     for device in (ann, bob):
-        listed = _live_items(device, case_id)
-        assert {key: len(items) for key, items in listed.items()} == {
-            "decision_letter": 1,
-            "supporting_evidence": 1,
-        }
-        (kept,) = listed["decision_letter"]
-        assert kept.attachment_ids == (scan,)
-        assert kept.status == "present"
+        _one_item_each(device, case_id, scan)
     assert _conflicts(ann) == _conflicts(bob) == set()
 
 
@@ -198,25 +210,12 @@ def test_three_laptops_opening_the_same_appeal_end_with_one_checklist(
     case_id, submit = _claim(ann.store)
     _synced(ann, bob, dan)
 
-    for device in (ann, bob, dan):
-        steps.move_step(device.store, submit, "submitted")
-        steps.move_step(device.store, submit, "rejected")
-    letter = tmp_path / "decision.jpg"
-    letter.write_bytes(b"\xff\xd8 a photographed letter")
-    (dan_letter,) = _live_items(dan, case_id)["decision_letter"]
-    scan = attachments.add_attachment(
-        dan.store, letter, case_id=case_id, checklist_item_id=dan_letter.id
-    )
+    scan = _appeal_opened_offline((ann, bob, dan), submit, dan, case_id, tmp_path)
 
     _synced(ann, bob)  # bob folds ann's and his; dan's list comes later
     _until_quiet(dan, ann, bob)
 
     agree_with_server(server, [ann.store, bob.store, dan.store])
     for device in (ann, bob, dan):
-        listed = _live_items(device, case_id)
-        assert sorted((key, len(items)) for key, items in listed.items()) == [
-            ("decision_letter", 1),
-            ("supporting_evidence", 1),
-        ]
-        assert listed["decision_letter"][0].attachment_ids == (scan,)
+        _one_item_each(device, case_id, scan)
     assert _conflicts(ann) == _conflicts(bob) == _conflicts(dan) == set()
