@@ -100,7 +100,9 @@ def register(subparsers: SubParsers) -> None:
     check = db_sub.add_parser("check", help="integrity and encryption check")
     add_json_option(check)
     check.set_defaults(handler=run_db_check)
-    backup = db_sub.add_parser("backup", help="online backup, still encrypted")
+    backup = db_sub.add_parser(
+        "backup", help="the whole store, still encrypted, into a new folder that opens on its own"
+    )
     backup.add_argument("path", metavar="PATH")
     add_json_option(backup)
     backup.set_defaults(handler=run_db_backup)
@@ -426,27 +428,26 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def run_db_backup(args: argparse.Namespace, cli: Cli) -> int:
-    from desktop.models.store import online_backup
+    from desktop.services.backup import backup_store
 
-    target = Path(args.path)
+    shown = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        percent = done * 100 // max(total, 1)
+        if percent // 10 > shown // 10:
+            shown = percent
+            cli.info(text("db.backup_progress", cli.lang, percent=percent))
+
     with cli.open_store(create=False) as store:
-        online_backup(store, target)
-        _verify_backup(target, store.key_for_attachments())
-    cli.emit({"path": str(target)}, text("db.backup_done", cli.lang, path=str(target)))
+        made = backup_store(store, Path(args.path), progress)
+    cli.emit(
+        {
+            "path": str(made.path),
+            "database_bytes": made.database_bytes,
+            "files": made.files,
+            "file_bytes": made.file_bytes,
+        },
+        text("db.backup_done", cli.lang, path=str(made.path), files=made.files),
+    )
     return 0
-
-
-def _verify_backup(target: Path, key: bytes) -> None:
-    """Open the copy with the store key and run a quick check; a bad copy is an error."""
-    import sqlcipher3.dbapi2 as sqlcipher
-
-    conn = sqlcipher.connect(str(target))
-    try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        result = conn.execute("PRAGMA quick_check").fetchone()
-    except sqlcipher.DatabaseError as exc:
-        raise UserError("db.check_failed", path=str(target), detail=str(exc)) from exc
-    finally:
-        conn.close()
-    if result is None or result[0] != "ok":
-        raise UserError("db.check_failed", path=str(target), detail=str(result))

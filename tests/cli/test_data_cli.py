@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -88,13 +87,17 @@ def test_db_check_and_backup_opens_with_the_passphrase(
     check = _json(capsys, env, "db", "check")
     assert isinstance(check, dict)
     assert (check["ok"], check["encrypted"], check["people"]) == (True, True, 5)
-    backup = env.parent / "copy" / "sapan.db"
-    assert _sapan(env, "db", "backup", str(backup)) == 0
-    assert backup.read_bytes()[:16] != b"SQLite format 3\x00"
-    shutil.copy(env / "sapan.key", backup.parent / "sapan.key")
-    with open_store(backup.parent, PASSPHRASE) as copy, copy.read() as session:
+    backup = env.parent / "usb" / "sapan-backup"
+    made = _json(capsys, env, "db", "backup", str(backup))
+    assert isinstance(made, dict)
+    assert made["path"] == str(backup)
+    assert made["database_bytes"] == (backup / "sapan.db").stat().st_size
+    assert (backup / "sapan.db").read_bytes()[:16] != b"SQLite format 3\x00"
+    # the folder opens as a store on its own, with the passphrase
+    with open_store(backup, PASSPHRASE) as copy, copy.read() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 5
     assert _sapan(env, "db", "backup", str(backup)) == 2  # never overwrites
+    assert "not an empty folder" in capsys.readouterr().err
 
 
 def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

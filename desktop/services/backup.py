@@ -1,0 +1,146 @@
+"""A whole store copied to another folder (a USB stick) that opens on its own.
+
+A caseworker may work offline for weeks, so a copy on a USB stick is what saves that work
+from a stolen or broken laptop. A copy of the database alone would not: it is encrypted
+with the store's random key, which only the key file beside it (wrapped by the
+passphrase) and the laptop's keyring hold. So a backup is a folder laid out as a store:
+
+- ``sapan.db``: SQLite's online backup of the database, still encrypted, taken while the
+  app runs;
+- ``sapan.key``: the key file, useless without the passphrase;
+- ``attachments/``: the scans, copied as stored (encrypted); downloads cut short are
+  left out, as the next sync fetches them again.
+
+It opens with the same passphrase, as any store does (``SAPAN_DATA_DIR=FOLDER``, or the
+folder copied to a new laptop's data folder). The copy is written under
+``FOLDER.partial`` and renamed only once the database passed SQLite's quick check and
+every scan was copied whole, each file flushed to the device: a stick pulled out half way
+leaves no folder that looks like a backup. A full disk, a removed stick or a folder that
+holds something already are :class:`UserError`; nothing is left behind. The store
+remembers its last backup (:func:`last_backup`), so the app can say when that was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as sqlcipher
+
+from desktop.domain.errors import UserError
+from desktop.models.attachments import PARTIAL_SUFFIX
+from desktop.models.store import Store, StorePaths, online_backup
+
+Progress = Callable[[int, int], None]  # (bytes copied, bytes to copy)
+PARTIAL = ".partial"
+LAST_BACKUP = "last_backup"  # the store setting: {"at": ISO 8601 UTC, "path": folder}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    database_bytes: int
+    files: int
+    file_bytes: int
+
+
+def backup_store(store: Store, target: Path, progress: Progress | None = None) -> Backup:
+    """Copy ``store`` into the new folder ``target`` (see the module's docstring).
+
+    ``progress`` is told the bytes copied so far, the database first; it may raise to
+    stop the copy, which then leaves nothing behind.
+    """
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError("error.backup_exists", path=str(target))
+    partial = target.with_name(target.name + PARTIAL)
+    try:
+        shutil.rmtree(partial, ignore_errors=True)  # left by a backup cut short
+        copy = StorePaths(partial)
+        partial.mkdir(parents=True)
+        online_backup(store, copy.db)
+        _copy_file(store.paths.keyfile, copy.keyfile)
+        blobs = _blobs(store.paths.attachments)
+        database = copy.db.stat().st_size
+        total = database + sum(size for _path, size in blobs)
+        done = database
+        if progress is not None:
+            progress(done, total)
+        for source, size in blobs:
+            _copy_file(source, copy.attachments / source.relative_to(store.paths.attachments))
+            done += size
+            if progress is not None:
+                progress(done, total)
+        verify_database(copy.db, store.key_for_attachments())
+        if target.exists():
+            target.rmdir()  # an empty folder the caseworker chose
+        partial.rename(target)
+    except (OSError, sqlcipher.Error) as exc:  # a full disk, a stick pulled out
+        shutil.rmtree(partial, ignore_errors=True)
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise UserError("error.backup_failed", path=str(target), detail=detail) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    store.set_setting(LAST_BACKUP, {"at": at, "path": str(target)})
+    return Backup(target, database, len(blobs), total - database)
+
+
+def last_backup(store: Store) -> tuple[dt.datetime, str] | None:
+    """When the store was last backed up and to which folder; None if never."""
+    value = store.setting(LAST_BACKUP)
+    if not isinstance(value, dict):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value["at"]), str(value["path"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def backup_name(now: dt.datetime) -> str:
+    """The folder a backup made at ``now`` (local time) is given inside the chosen one."""
+    return f"sapan-backup-{now:%Y%m%d-%H%M%S}"
+
+
+def verify_database(path: Path, key: bytes) -> None:
+    """Open a copy of the database with the store key and run SQLite's quick check; a
+    copy that fails is ``db.check_failed``."""
+    conn = sqlcipher.connect(str(path))
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        result = conn.execute("PRAGMA quick_check").fetchone()
+    except sqlcipher.DatabaseError as exc:
+        raise UserError("db.check_failed", path=str(path), detail=str(exc)) from exc
+    finally:
+        conn.close()
+    if result is None or result[0] != "ok":
+        raise UserError("db.check_failed", path=str(path), detail=str(result))
+
+
+def _blobs(root: Path) -> list[tuple[Path, int]]:
+    """The stored scans (not downloads in progress), with their sizes, in name order."""
+    if not root.exists():
+        return []
+    return [
+        (path, path.stat().st_size)
+        for path in sorted(root.glob("??/*"))
+        if path.is_file() and path.suffix != PARTIAL_SUFFIX
+    ]
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy ``source`` and flush it to the device before going on (a USB stick is often
+    pulled out as soon as the app says it is done)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as reader, target.open("xb") as writer:
+        while chunk := reader.read(_CHUNK):
+            writer.write(chunk)
+        writer.flush()
+        os.fsync(writer.fileno())
+    if target.stat().st_size != source.stat().st_size:
+        raise UserError("error.backup_failed", path=str(target), detail="short copy")

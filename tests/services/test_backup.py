@@ -1,0 +1,124 @@
+"""A whole-store backup (desktop/services/backup.py): a folder that opens on another laptop
+with the passphrase alone, scans included; a folder in the way, a failed or stopped copy
+leave nothing that looks like a backup, and the store is untouched."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.domain.errors import UserError
+from desktop.models.attachments import AttachmentStore
+from desktop.models.entities import Person
+from desktop.models.secret_store import SecretStore
+from desktop.models.store import Store, open_store
+from desktop.services import backup as backup_module
+from desktop.services.backup import backup_store
+from tests.conftest import PASSPHRASE
+from tests.fakes import MemoryKeyring
+
+SCAN = b"\xff\xd8\xff a passport page " * 5000
+
+
+def _filled(store: Store) -> str:
+    """A person and one stored scan, plus a download cut short; returns the scan's hash."""
+    with store.session() as session:
+        session.add(Person(office="TAK-01", sex="f"))
+    blobs = AttachmentStore(store.paths.attachments, store.key_for_attachments())
+    stored = blobs.put_bytes(SCAN)
+    blobs.partial("ab" * 32).write(b"half a download")
+    return stored.sha256
+
+
+def test_a_backup_opens_on_another_laptop_with_the_passphrase_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    sha256 = _filled(store)
+    seen: list[tuple[int, int]] = []
+    target = tmp_path / "usb" / "sapan-backup"
+
+    assert backup_module.last_backup(store) is None
+    made = backup_store(store, target, lambda done, total: seen.append((done, total)))
+
+    assert made.path == target
+    when = backup_module.last_backup(store)
+    assert when is not None
+    assert when[1] == str(target)
+    stored = store.paths.attachments / sha256[:2] / sha256
+    assert (made.files, made.file_bytes) == (1, stored.stat().st_size)
+    assert (target / "attachments" / sha256[:2] / sha256).read_bytes() == stored.read_bytes()
+    assert made.database_bytes == (target / "sapan.db").stat().st_size
+    assert not (target / "sapan.db").read_bytes().startswith(b"SQLite format 3")
+    assert seen[-1] == (made.database_bytes + made.file_bytes,) * 2
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert not list(target.rglob("*.partial"))  # the download cut short is left out
+    assert not target.with_name("sapan-backup.partial").exists()
+
+    # another laptop: an empty keyring, only the passphrase
+    copy = open_store(target, PASSPHRASE, secrets=SecretStore(backend=MemoryKeyring()))
+    try:
+        with copy.read() as session:
+            assert session.scalar(select(func.count()).select_from(Person)) == 1
+        scans = AttachmentStore(copy.paths.attachments, copy.key_for_attachments())
+        assert scans.read_bytes(sha256) == SCAN
+    finally:
+        copy.close()
+
+
+def test_an_empty_folder_may_be_chosen_and_a_used_one_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    _filled(store)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert backup_store(store, empty).files == 1
+
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "holiday.jpg").write_bytes(b"someone else's")
+    with pytest.raises(UserError) as refused:
+        backup_store(store, used)
+    assert refused.value.code == "error.backup_exists"
+    assert [p.name for p in used.iterdir()] == ["holiday.jpg"]
+    with pytest.raises(UserError):
+        backup_store(store, empty)  # a backup is never written over
+
+
+def test_a_full_stick_leaves_nothing_behind_and_says_so(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _filled(store)
+    target = tmp_path / "usb" / "sapan-backup"
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(backup_module.os, "fsync", full)
+    with pytest.raises(UserError) as failed:
+        backup_store(store, target)
+    assert failed.value.code == "error.backup_failed"
+    assert failed.value.params["detail"] == os.strerror(errno.ENOSPC)
+    assert list((tmp_path / "usb").iterdir()) == []
+    monkeypatch.undo()
+    with store.read() as session:  # the store itself is untouched
+        assert session.scalar(select(func.count()).select_from(Person)) == 1
+    assert backup_store(store, target).files == 1  # and the next try works
+
+
+def test_a_stopped_backup_leaves_nothing_behind(store: Store, tmp_path: Path) -> None:
+    _filled(store)
+    target = tmp_path / "sapan-backup"
+
+    class Stopped(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        backup_store(store, target, stop)
+    assert list(tmp_path.iterdir()) == [store.paths.root]
