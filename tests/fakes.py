@@ -58,6 +58,7 @@ class FakeDialogs:
         self.save_paths: list[object] = []  # paths handed out by save_file, likewise
         self.save_requests: list[tuple[str, str]] = []  # (title, suggested name) asked
         self.texts: list[str | None] = []
+        self.folders: list[object] = []  # folders handed out by choose_folder, likewise
 
     def info(self, message: str) -> None:
         self.infos.append(message)
@@ -75,6 +76,9 @@ class FakeDialogs:
     def save_file(self, title: str, suggested_name: str) -> object | None:
         self.save_requests.append((title, suggested_name))
         return self.save_paths.pop(0) if self.save_paths else None
+
+    def choose_folder(self, title: str) -> object | None:
+        return self.folders.pop(0) if self.folders else None
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         return self.texts.pop(0) if self.texts else None

@@ -1,9 +1,9 @@
 """Dialogs behind a small service, so widgets never open a modal themselves.
 
 Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``,
-``dialogs.save_file(...)``; the app passes a :class:`Dialogs` that shows real Qt dialogs,
-and tests pass a fake with scripted answers (``tests/fakes.py: FakeDialogs``), so no test
-ever blocks on a modal.
+``dialogs.save_file(...)``, ``dialogs.choose_folder(...)``; the app passes a
+:class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with scripted answers
+(``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class DialogService(Protocol):
     def save_file(self, title: str, suggested_name: str) -> Path | None:
         """Where to write a new file; None if the person cancelled. The person has already
         agreed to replace the file if it exists (the chooser asks)."""
+        ...
+
+    def choose_folder(self, title: str) -> Path | None:
+        """An existing folder (a USB stick); None if the person cancelled."""
         ...
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
@@ -68,6 +72,10 @@ class Dialogs:
         if not name:
             return None
         return Path(name if not suffix or name.lower().endswith(suffix.lower()) else name + suffix)
+
+    def choose_folder(self, title: str) -> Path | None:
+        name = QFileDialog.getExistingDirectory(self.parent, title)
+        return Path(name) if name else None
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         mode = QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal

@@ -5,14 +5,18 @@ The Print queue and Sync pages live in ``print_queue.py`` and ``sync_page.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -20,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.errors import UserError
 from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
-from desktop.services import ui_queries
+from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel
@@ -78,7 +83,8 @@ class TasksPage(Retranslating):
 
 
 class SettingsPage(Retranslating):
-    """Language, idle lock minutes and the sync server address."""
+    """Language, idle lock minutes, the sync server address, and a backup of the whole
+    store to a folder (a USB stick) with progress."""
 
     language_chosen = Signal(str)
     idle_changed = Signal(int)
@@ -103,23 +109,91 @@ class SettingsPage(Retranslating):
         form.addRow(self.labels[0], self.language)
         form.addRow(self.labels[1], self.idle)
         form.addRow(self.labels[2], self.server)
+        self.last_backup: tuple[dt.datetime, str] | None = None
+        self.backup_box = QGroupBox()
+        self.backup_text = QLabel()
+        self.backup_text.setObjectName("backup_text")
+        self.backup_text.setWordWrap(True)
+        self.backup_button = QPushButton()
+        self.backup_button.setObjectName("back_up")
+        self.backup_button.clicked.connect(self.back_up)
+        self.backup_progress = QProgressBar()
+        self.backup_progress.setVisible(False)
+        box = QVBoxLayout(self.backup_box)
+        box.addWidget(self.backup_text)
+        box.addWidget(self.backup_progress)
+        box.addWidget(self.backup_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.save_button)
+        layout.addWidget(self.backup_box)
         layout.addStretch(1)
         self.retranslate()
 
     def load(self) -> None:
         store = self.ctx.store
 
-        def read() -> tuple[Any, Any]:
-            return store.setting("idle_lock_minutes", 10), store.setting("sync_server_url", "")
+        def read() -> tuple[Any, Any, tuple[dt.datetime, str] | None]:
+            return (
+                store.setting("idle_lock_minutes", 10),
+                store.setting("sync_server_url", ""),
+                backup.last_backup(store),
+            )
 
         self.ctx.ops.run(read, on_success=self._loaded)
 
-    def _loaded(self, values: tuple[Any, Any]) -> None:
+    def _loaded(self, values: tuple[Any, Any, tuple[dt.datetime, str] | None]) -> None:
         self.idle.setValue(int(values[0] or 10))
         self.server.setText(str(values[1] or ""))
+        self.last_backup = values[2]
+        self._show_backup()
+
+    def back_up(self) -> None:
+        """Copy the whole store into a new folder inside the one chosen, with progress."""
+        chosen = self.ctx.dialogs.choose_folder(tr("ui.settings.backup_choose"))
+        if chosen is None:
+            return
+        target = Path(chosen) / backup.backup_name(dt.datetime.now())
+        store = self.ctx.store
+        self.backup_button.setEnabled(False)
+        self.backup_progress.setRange(0, 0)  # busy until the first figures come
+        self.backup_progress.setVisible(True)
+        self.ctx.ops.run(
+            lambda progress: backup.backup_store(store, target, progress.report),
+            progress=True,
+            on_progress=self._backup_progressed,
+            on_success=self._backed_up,
+            on_failure=self._backup_failed,
+            owner=self,
+        )
+
+    def _backup_progressed(self, done: int, total: int) -> None:
+        # a progress bar counts in int: whole kilobytes keep a large store in range
+        self.backup_progress.setRange(0, max(1, total // 1024))
+        self.backup_progress.setValue(done // 1024)
+
+    def _backed_up(self, made: backup.Backup) -> None:
+        self._backup_done()
+        self.last_backup = (dt.datetime.now(dt.UTC), str(made.path))
+        self._show_backup()
+        self.ctx.dialogs.info(tr("db.backup_done", path=str(made.path), files=made.files))
+
+    def _backup_failed(self, exc: BaseException) -> None:
+        self._backup_done()
+        message = exc.translated(current()) if isinstance(exc, UserError) else None
+        self.ctx.dialogs.error(message or tr("error.unexpected"))
+
+    def _backup_done(self) -> None:
+        self.backup_button.setEnabled(True)
+        self.backup_progress.setVisible(False)
+
+    def _show_backup(self) -> None:
+        if self.last_backup is None:
+            last = tr("ui.settings.backup_never")
+        else:
+            at, path = self.last_backup
+            last = tr("ui.settings.backup_last", day=format_date(at.astimezone().date()), path=path)
+        self.backup_text.setText(f"{tr('ui.settings.backup_explain')}\n{last}")
 
     def _language(self) -> None:
         code = self.language.currentData()
@@ -147,6 +221,9 @@ class SettingsPage(Retranslating):
         self.idle.setSuffix(" " + tr("ui.settings.minutes"))
         self.server.setPlaceholderText("https://sync.example.org")
         self.save_button.setText(tr("ui.settings.save"))
+        self.backup_box.setTitle(tr("ui.settings.backup_title"))
+        self.backup_button.setText(tr("ui.settings.backup_button"))
+        self._show_backup()
         self.language.blockSignals(True)
         self.language.setCurrentIndex(self.language.findData(current()))
         self.language.blockSignals(False)
