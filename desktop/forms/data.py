@@ -111,7 +111,9 @@ class Employment:
 class Benefit:
     """The benefit claimed and its key dates."""
 
-    kind: str = ""  # sickness, maternity, invalidity, death, child, old_age, unemployment, wcf
+    # The store's benefit codes: sickness, maternity, invalidity, death, child_allowance,
+    # old_age, unemployment; "wcf" for a work injury.
+    kind: str = ""
     event_date: dt.date | None = None
     filing_deadline: dt.date | None = None
     section: int | None = None  # 33, 39 or 40 as recorded; None = not recorded

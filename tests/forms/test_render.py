@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.domain import workflow
 from desktop.domain.errors import UserError
 from desktop.forms import render, samples
 from desktop.forms.data import CaseData
@@ -158,3 +159,22 @@ def test_long_text_is_shared_only_when_asked() -> None:
         "a b c", st.body, 200, static=True
     )
     assert render.long_text("a b c", st.body, 200) is not render.long_text("a b c", st.body, 200)
+
+
+def _claimed_benefits() -> list[str]:
+    """Every benefit a claim workflow files (the store's codes)."""
+    return sorted({d.benefit for d in workflow.load().values() if d.benefit} - {"work_injury"})
+
+
+@pytest.mark.parametrize("benefit", _claimed_benefits())
+def test_every_claimed_benefit_is_ticked_on_the_claim_form(tmp_path: Path, benefit: str) -> None:
+    case = dataclasses.replace(
+        CASES["km"], benefit=dataclasses.replace(CASES["km"].benefit, kind=benefit)
+    )
+    path = tmp_path / "sps2_01.pdf"
+    render.render_form("sps2_01", case, path)
+    found = pdftotext(path)
+    # Shaped Thai marks extract as private-use glyphs: the English caption is reliable.
+    ticked = found.split("[X]", 1)[-1].split("[ ]", 1)[0]
+    assert render.text(f"form.option.{benefit}", "en") in ticked
+    assert "form.option." not in found
