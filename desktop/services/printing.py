@@ -197,8 +197,17 @@ def _office(track: TrackView | None) -> data.Office:
 
 
 def _main_track(case_file: CaseFile) -> TrackView | None:
-    open_tracks = [t for t in case_file.tracks if t.state not in ("closed", "done", "cancelled")]
-    return next(iter(open_tracks or case_file.tracks), None)
+    """The track the packet is about: its benefit, dates, checklist and bank account.
+
+    An open track before a closed one; among those, a claim or work injury (a track with
+    a benefit) before the enrollment, which is often still under way when the worker
+    claims, and otherwise the first.
+    """
+
+    def rank(track: TrackView) -> tuple[bool, bool]:
+        return track.state in ("closed", "done", "cancelled"), not track.benefit
+
+    return min(case_file.tracks, key=rank, default=None)
 
 
 def filing_deadline(track: TrackView | None, today: dt.date) -> dt.date | None:

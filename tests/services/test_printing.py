@@ -429,3 +429,37 @@ def test_the_sso_office_recorded_on_the_claim_is_where_to_go(store: Store, tmp_p
     assert "Mae Sot SSO branch" in found
     assert i18n.text("form.packet.instr.where.unknown", "en") not in found
     assert "Open" not in found  # no hours recorded, so no "Open ..." sentence
+
+
+def test_the_claim_not_the_enrollment_still_under_way_is_the_packet_s_benefit(
+    store: Store, tmp_path: Path
+) -> None:
+    """Most workers are still being enrolled when they claim: the claim is what is filed."""
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
+    ).person_id
+    number = cases.open_case(store, pid)
+    cases.start_track(
+        store,
+        number,
+        TrackInput("enrollment", ["identity", "employer"], [("passport", True)]),
+    )
+    cases.start_track(
+        store,
+        number,
+        TrackInput(
+            "claim",
+            ["check_eligibility", "prepare_claim"],
+            [("medical_certificate", True)],
+            benefit="sickness",
+            workflow="claim_sickness",
+            event_date=dt.date(2026, 1, 10),
+        ),
+    )
+    case = printing.case_data(store, number, today=dt.date(2026, 1, 15))
+    assert case.forms == ("sps1_03", "sps2_01")
+    assert case.benefit.kind == "sickness"
+    assert case.benefit.event_date == dt.date(2026, 1, 10)
+    assert case.benefit.filing_deadline is not None
+    assert [item.label for item in case.checklist] == ["workflow.document.medical_certificate"]
+    assert "Sickness" in _packet_text(tmp_path, case)
