@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, select
 
-from desktop.domain import deadlines, i18n, workflow
+from desktop.domain import deadlines, i18n, places, workflow
 from desktop.domain.dates import YearMonth
 from desktop.domain.errors import UserError
 from desktop.domain.validation import has_errors
@@ -131,6 +131,7 @@ def _employer(row: Employer | None) -> data.Employer:
         name=row.name_th or row.name or "",
         account=row.sso_account or "",
         branch=row.sso_branch or "",  # blank when not recorded: never assume head office
+        province=places.province_name(row.province_code, "th"),
         sso_province_code=row.province_code or "",
         address=row.address or "",
         phone=row.phone or "",

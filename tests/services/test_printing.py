@@ -463,3 +463,20 @@ def test_the_claim_not_the_enrollment_still_under_way_is_the_packet_s_benefit(
     assert case.benefit.filing_deadline is not None
     assert [item.label for item in case.checklist] == ["workflow.document.medical_certificate"]
     assert "Sickness" in _packet_text(tmp_path, case)
+
+
+def test_the_employer_s_province_is_printed_by_its_thai_name(store: Store, tmp_path: Path) -> None:
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
+    ).person_id
+    employer = employers.create_employer(
+        store, employers.EmployerInput("Mae Sot Garment Co.", province_code="63")
+    )
+    employers.add_employment(
+        store, pid, employers.EmploymentInput(employer, dt.date(2026, 2, 2), None, None)
+    )
+    number = cases.open_case(store, pid)
+    cases.start_track(store, number, TrackInput("enrollment", ["identity"]))
+    case = printing.case_data(store, number)
+    assert (case.employer.province, case.employer.sso_province_code) == ("ตาก", "63")
+    assert "ตาก" in _packet_text(tmp_path, case)
