@@ -152,7 +152,7 @@ class BankAccount:
 class Injury:
     """Facts for the work-injury notice and claim (กท.16)."""
 
-    occurred_at: dt.datetime | None = None
+    occurred_at: dt.datetime | dt.date | None = None  # a date alone when the hour is unknown
     place: str = ""
     description: str = ""
     injury: str = ""  # nature of injury and body part

@@ -433,7 +433,8 @@ def value_markup(field: FieldSpec, value: Any, lang: str, width: float) -> Parag
     if fmt == "date":
         return plain(be_date(value), st.value)
     if fmt == "datetime":
-        assert isinstance(value, dt.datetime)
+        if not isinstance(value, dt.datetime):  # the day is known, the hour is not
+            return plain(be_date(value), st.value)
         return plain(f"{be_date(value.date())} {value:%H:%M}", st.value)
     if fmt == "money":
         return plain(format_money(value), st.value)

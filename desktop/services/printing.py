@@ -197,6 +197,11 @@ def _office(track: TrackView | None) -> data.Office:
     return data.Office(name=_step_value(track, "sso_office"))
 
 
+def _rank(track: TrackView) -> tuple[bool, bool]:
+    """Open tracks first, then those with a benefit (see :func:`_main_track`)."""
+    return track.state in ("closed", "done", "cancelled"), not track.benefit
+
+
 def _main_track(case_file: CaseFile) -> TrackView | None:
     """The track the packet is about: its benefit, dates, checklist and bank account.
 
@@ -204,11 +209,27 @@ def _main_track(case_file: CaseFile) -> TrackView | None:
     a benefit) before the enrollment, which is often still under way when the worker
     claims, and otherwise the first.
     """
+    return min(case_file.tracks, key=_rank, default=None)
 
-    def rank(track: TrackView) -> tuple[bool, bool]:
-        return track.state in ("closed", "done", "cancelled"), not track.benefit
 
-    return min(case_file.tracks, key=rank, default=None)
+def injury(case_file: CaseFile) -> data.Injury | None:
+    """The facts of the case's work injury for กท.16, as its ``report_injury`` step records
+    them (resources/workflows/work_injury.yaml); None without a work-injury track.
+
+    The accident's day is the track's event date (the step's ``injury_date``); its hour,
+    the nature of the injury, the day the employer learned of it and the witnesses are
+    not recorded, so those boxes stay blank.
+    """
+    tracks = [t for t in case_file.tracks if t.kind == "work_injury"]
+    if not tracks:
+        return None
+    track = min(tracks, key=_rank)
+    return data.Injury(
+        occurred_at=track.event_date or _date(_step_value(track, "injury_date")),
+        place=_step_value(track, "injury_place"),
+        description=_step_value(track, "injury_description"),
+        treatment_facility=_step_value(track, "treatment_facility"),
+    )
 
 
 def filing_deadline(track: TrackView | None, today: dt.date) -> dt.date | None:
@@ -269,6 +290,7 @@ def case_data(
         office=_office(track),
         checklist=_checklist(track),
         bank=bank_account(track),
+        injury=injury(case_file),
         forms=chosen,
         caseworker=case_file.owner or "",
         printed_on=today,

@@ -480,3 +480,47 @@ def test_the_employer_s_province_is_printed_by_its_thai_name(store: Store, tmp_p
     case = printing.case_data(store, number)
     assert (case.employer.province, case.employer.sso_province_code) == ("ตาก", "63")
     assert "ตาก" in _packet_text(tmp_path, case)
+
+
+def test_the_work_injury_report_fills_the_accident_on_kt16(store: Store, tmp_path: Path) -> None:
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
+    ).person_id
+    number = cases.open_case(store, pid)
+    cases.start_track(store, number, TrackInput("enrollment", ["identity", "employer"]))
+    cases.start_track(
+        store,
+        number,
+        TrackInput(
+            "work_injury",
+            ["report_injury", "gather_documents"],
+            benefit="work_injury",
+            workflow="work_injury",
+            event_date=dt.date(2026, 1, 10),
+        ),
+    )
+    report = next(
+        s
+        for t in cases.get_case_file(store, number).tracks
+        for s in t.steps
+        if s.key == "report_injury"
+    )
+    facts = {
+        "injury_place": "Loading bay 3",
+        "injury_description": "Fell from a ladder while stacking boxes",
+        "treatment_facility": "Mae Sot Hospital",
+    }
+    cases.save_step(store, report.id, data=facts)
+    case = printing.case_data(store, number)
+    assert case.injury is not None
+    assert case.injury.occurred_at == dt.date(2026, 1, 10)
+    assert (case.injury.place, case.injury.treatment_facility) == (
+        "Loading bay 3",
+        "Mae Sot Hospital",
+    )
+    assert not {"form.label.occurred_at", "form.label.place", "form.label.description"} & (
+        _missing(case)
+    )
+    found = _packet_text(tmp_path, case)
+    for value in (*facts.values(), "10/01/2569 (2026)"):
+        assert value in found
