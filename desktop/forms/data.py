@@ -52,6 +52,9 @@ class Person:
     address: str = ""
     phone: str = ""
     hospitals: tuple[str, ...] = ()  # hospital codes chosen for medical care, in order
+    # Script of the name the worker calls their own, when it is not their language's (a
+    # Vietnamese worker reads Thai but writes their name in Latin letters); "" = same.
+    native_script: str = ""
 
     def name(self, script: str) -> Name | None:
         """The name written in ``script``, or None."""
@@ -72,7 +75,7 @@ class Person:
     @property
     def name_native(self) -> str:
         """The name in the worker's own script (falls back to Latin)."""
-        return self.full_name(self.language) or self.name_latin
+        return self.full_name(self.native_script or self.language) or self.name_latin
 
     @property
     def display_name(self) -> str:

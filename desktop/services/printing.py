@@ -100,6 +100,7 @@ def form_person(view: PersonView) -> data.Person:
             names.append(data.Name(script, name.given_name, name.family_name or ""))
         else:
             names.append(data.Name(script, name.full_name))
+    native = next((n.script for n in view.names if n.kind == "native"), None)
     documents = {
         doc.kind: doc.number for doc in sorted(view.documents, key=lambda d: d.status == "current")
     }
@@ -121,6 +122,7 @@ def form_person(view: PersonView) -> data.Person:
         sex=sex if sex in ("M", "F") else "",
         address=view.address_th or "",
         phone=view.phone or "",
+        native_script=_SCRIPTS.get(native or "", ""),
     )
 
 

@@ -524,3 +524,21 @@ def test_the_work_injury_report_fills_the_accident_on_kt16(store: Store, tmp_pat
     found = _packet_text(tmp_path, case)
     for value in (*facts.values(), "10/01/2569 (2026)"):
         assert value in found
+
+
+def test_a_vietnamese_worker_s_own_name_is_the_vietnamese_one_not_the_thai(
+    store: Store,
+) -> None:
+    """Vietnamese workers read Thai (no Vietnamese catalogue), but their name is Latin."""
+    pid = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("Tuấn Hoàng"), NameInput("หว่าง ดึ๊ก ต่วน", "thai")],
+            nationality="VNM",
+            preferred_language="th",
+        ),
+    ).person_id
+    number = cases.open_case(store, pid)
+    person = printing.case_data(store, number).person
+    assert (person.language, person.name_thai) == ("th", "หว่าง ดึ๊ก ต่วน")
+    assert person.name_native == "Tuấn Hoàng"
