@@ -604,9 +604,10 @@ def form_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
             out.append(Spacer(1, 3))
     if spec.signatures:
         out.append(Spacer(1, 4))
-        out.append(label("form.sign.declaration", case.lang, st.small))
-        out.append(Spacer(1, 3))
-        out.append(KeepTogether([signature_boxes(spec.signatures, case.lang)]))
+        # The declaration goes with the boxes: nobody signs on a page without it.
+        declaration = label("form.sign.declaration", case.lang, st.small)
+        boxes = signature_boxes(spec.signatures, case.lang)
+        out.append(KeepTogether([declaration, Spacer(1, 3), boxes]))
     return out
 
 

@@ -12,7 +12,7 @@ from desktop.domain import workflow
 from desktop.domain.errors import UserError
 from desktop.forms import render, samples
 from desktop.forms.data import CaseData
-from tests.forms.conftest import pdffonts, pdftotext
+from tests.forms.conftest import page_count, pdffonts, pdftotext
 
 CASES = {case.lang: case for case in samples.demo_cases()}
 
@@ -178,3 +178,17 @@ def test_every_claimed_benefit_is_ticked_on_the_claim_form(tmp_path: Path, benef
     ticked = found.split("[X]", 1)[-1].split("[ ]", 1)[0]
     assert render.text(f"form.option.{benefit}", "en") in ticked
     assert "form.option." not in found
+
+
+@pytest.mark.parametrize("lang", sorted(CASES))
+@pytest.mark.parametrize("form_id", samples.ALL_FORMS)
+def test_the_declaration_is_on_the_page_where_it_is_signed(
+    tmp_path: Path, lang: str, form_id: str
+) -> None:
+    path = tmp_path / f"{form_id}.pdf"
+    render.render_form(form_id, CASES[lang], path)
+    declaration = render.text("form.sign.declaration", "en")
+    signed = render.text("form.sign.date_line", "en")
+    pages = [pdftotext(path, page, page) for page in range(1, page_count(path) + 1)]
+    [page] = [p for p in pages if declaration in p]
+    assert signed in page.split(declaration, 1)[1]
