@@ -48,7 +48,7 @@ from desktop.services.people import PersonView, person_view
 _SCRIPTS = {"thai": "th", "myanmar": "my", "khmer": "km", "lao": "lo", "latin": "latin"}
 # Preferred order of name kinds when a person has several names in one script.
 _NAME_KINDS = ("native", "passport", "thai", "alias")
-# Forms a track of each kind prints.
+# Forms a track of each kind prints when it has no known workflow (see track_forms).
 TRACK_FORMS: dict[str, tuple[str, ...]] = {
     "enrollment": ("sps1_03",),
     "claim": ("sps2_01",),
@@ -299,10 +299,20 @@ def case_data(
     )
 
 
+def track_forms(kind: str | None, workflow_key: str | None) -> tuple[str, ...]:
+    """The forms layer's ids a track prints: those its workflow's steps name, in step
+    order (a section-39 application is SSO 1-20, not 1-03; an unemployment claim has the
+    employer's 6-09 before 2-01); a track without a known workflow, those of its kind."""
+    definition = workflow.load().get(workflow_key or "")
+    if definition is None:
+        return TRACK_FORMS.get(kind or "", ())
+    return packet_form_ids([code for step in definition.steps for code in step.forms])
+
+
 def _forms_for(case_file: CaseFile) -> tuple[str, ...]:
     chosen: list[str] = []
     for track in case_file.tracks:
-        for form_id in TRACK_FORMS.get(track.kind, ()):
+        for form_id in track_forms(track.kind, track.workflow):
             if form_id not in chosen:
                 chosen.append(form_id)
     return tuple(chosen)
@@ -411,7 +421,7 @@ def record_printed(
             select(Track).where(Track.case_id == case.id, Track.deleted.is_(False))
         ).all()
         if form_codes is None:
-            form_codes = [f for t in tracks for f in TRACK_FORMS.get(t.kind or "", ())]
+            form_codes = [f for t in tracks for f in track_forms(t.kind, t.workflow)]
         codes = workflow_form_codes(form_codes)
         updated: list[str] = []
         ready: list[str] = []

@@ -542,3 +542,21 @@ def test_a_vietnamese_worker_s_own_name_is_the_vietnamese_one_not_the_thai(
     person = printing.case_data(store, number).person
     assert (person.language, person.name_thai) == ("th", "หว่าง ดึ๊ก ต่วน")
     assert person.name_native == "Tuấn Hoàng"
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "forms"),
+    [
+        ("enrollment", "section_39", ("sps1_20",)),
+        ("claim", "claim_unemployment", ("sps6_09", "sps2_01")),
+        ("enrollment", "enrollment_pink_card", ("sps1_03",)),
+    ],
+)
+def test_a_packet_holds_the_forms_its_track_s_workflow_names(
+    store: Store, kind: str, key: str, forms: tuple[str, ...]
+) -> None:
+    case_id = _new_case(store)
+    cases.start_track(store, case_id, TrackInput(kind, ["first"], workflow=key))
+    assert printing.case_data(store, case_id).forms == forms
+    record = printing.record_printed(store, case_id, None, "cli")
+    assert record.forms == printing.workflow_form_codes(forms)
