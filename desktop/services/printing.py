@@ -199,17 +199,23 @@ def _office(track: TrackView | None) -> data.Office:
     return data.Office(name=_step_value(track, "sso_office"))
 
 
-def _rank(track: TrackView) -> tuple[bool, bool]:
-    """Open tracks first, then those with a benefit (see :func:`_main_track`)."""
-    return track.state in ("closed", "done", "cancelled"), not track.benefit
+# Which track a packet is about, best first (see _main_track): the claim, whose SSO 2-01
+# prints the benefit's dates, then a work injury (its KT-16 reads only its own track).
+_MAIN_KINDS = ("claim", "work_injury")
+
+
+def _rank(track: TrackView) -> tuple[bool, int]:
+    """Open tracks first, then by kind (see :func:`_main_track`)."""
+    kind = _MAIN_KINDS.index(track.kind) if track.kind in _MAIN_KINDS else len(_MAIN_KINDS)
+    return track.state in ("closed", "done", "cancelled"), kind
 
 
 def _main_track(case_file: CaseFile) -> TrackView | None:
     """The track the packet is about: its benefit, dates, checklist and bank account.
 
-    An open track before a closed one; among those, a claim or work injury (a track with
-    a benefit) before the enrollment, which is often still under way when the worker
-    claims, and otherwise the first.
+    An open track before a closed one; among those, a claim, then a work injury, before
+    the enrollment, which is often still under way when the worker claims; otherwise
+    the first.
     """
     return min(case_file.tracks, key=_rank, default=None)
 

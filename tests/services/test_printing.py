@@ -560,3 +560,30 @@ def test_a_packet_holds_the_forms_its_track_s_workflow_names(
     assert printing.case_data(store, case_id).forms == forms
     record = printing.record_printed(store, case_id, None, "cli")
     assert record.forms == printing.workflow_form_codes(forms)
+
+
+def _dated_track(store: Store, case_id: str, workflow_key: str, day: dt.date) -> None:
+    """A track of the bundled workflow ``workflow_key`` whose event was on ``day``."""
+    definition = workflow.track(workflow_key)
+    first = definition.steps[0].key
+    cases.start_track(
+        store,
+        case_id,
+        TrackInput(
+            definition.kind,
+            [first],
+            benefit=definition.benefit,
+            workflow=workflow_key,
+            event_date=day,
+        ),
+    )
+
+
+def test_beside_a_work_injury_the_claim_s_benefit_is_on_its_claim_form(store: Store) -> None:
+    case_id = _new_case(store)
+    _dated_track(store, case_id, "work_injury", dt.date(2026, 1, 10))
+    _dated_track(store, case_id, "claim_sickness", dt.date(2026, 2, 3))
+    case = printing.case_data(store, case_id)
+    assert (case.benefit.kind, case.benefit.event_date) == ("sickness", dt.date(2026, 2, 3))
+    assert case.injury is not None
+    assert case.injury.occurred_at == dt.date(2026, 1, 10)
