@@ -162,7 +162,7 @@ class Injury:
     treatment_facility: str = ""
     employer_learned_date: dt.date | None = None
     witnesses: tuple[str, ...] = ()
-    referral_kt44: bool = False
+    referral_kt44: bool | None = None  # None = not known (neither box ticked)
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,8 @@ def injury(case_file: CaseFile) -> data.Injury | None:
 
     The accident's day is the track's event date (the step's ``injury_date``); its hour,
     the nature of the injury, the day the employer learned of it and the witnesses are
-    not recorded, so those boxes stay blank.
+    not recorded, so those boxes stay blank. A KT-44 referral was issued when its copy
+    is in hand; otherwise it is not known (never printed as "no").
     """
     tracks = [t for t in case_file.tracks if t.kind == "work_injury"]
     if not tracks:
@@ -237,6 +238,10 @@ def injury(case_file: CaseFile) -> data.Injury | None:
         place=_step_value(track, "injury_place"),
         description=_step_value(track, "injury_description"),
         treatment_facility=_step_value(track, "treatment_facility"),
+        referral_kt44=any(
+            item.doc_key == "kt44_copy" and steps.in_hand(item) for item in track.checklist
+        )
+        or None,
     )
 
 

@@ -17,7 +17,7 @@ from desktop.forms import packet, sso_export
 from desktop.forms.data import BankAccount, CaseData, Office
 from desktop.forms.samples import with_check_digit
 from desktop.models.base import utcnow
-from desktop.models.entities import AuditEvent, OutboxEntry
+from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, printing, steps, ui_wizards
 from desktop.services.cases import TrackInput
@@ -587,3 +587,24 @@ def test_beside_a_work_injury_the_claim_s_benefit_is_on_its_claim_form(store: St
     assert (case.benefit.kind, case.benefit.event_date) == ("sickness", dt.date(2026, 2, 3))
     assert case.injury is not None
     assert case.injury.occurred_at == dt.date(2026, 1, 10)
+
+
+def test_kt16_says_a_kt44_was_issued_only_when_its_copy_is_in_hand(store: Store) -> None:
+    case_id = _new_case(store)
+    cases.start_track(
+        store,
+        case_id,
+        TrackInput(
+            "work_injury", ["report_injury"], [("kt44_copy", False)], workflow="work_injury"
+        ),
+    )
+    case = printing.case_data(store, case_id)
+    assert case.injury is not None
+    assert case.injury.referral_kt44 is None  # not known: neither box ticked, left to fill in
+    assert "form.label.referral_kt44" in _missing(case)
+    with store.session() as session:
+        item = session.scalars(select(ChecklistItem)).one()
+        item.status = "received"
+    case = printing.case_data(store, case_id)
+    assert case.injury is not None
+    assert case.injury.referral_kt44 is True
