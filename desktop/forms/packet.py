@@ -350,13 +350,16 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
     st = styles()
     lang = case.lang
     box = 30 * mm
+    # The deceased does not sign a death claim: the heir or funeral organiser writes
+    # their own name.
+    signer = "" if case.benefit.kind == "death" else case.person.display_name
     worker = Table(
         [
             [
                 [
                     label("form.sign.claimant", lang, st.label, bold=True),
                     Spacer(1, box - 12 * mm),
-                    plain(case.person.display_name, st.small),
+                    plain(signer, st.small),
                     label("form.sign.date_line", lang, st.label),
                     render._blank_line(),
                 ],

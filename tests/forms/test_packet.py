@@ -122,3 +122,18 @@ def test_an_unknown_office_and_helper_are_not_printed_as_dashes(tmp_path: Path) 
     assert render.text("form.packet.instr.where.unknown", "en") in found
     assert render.text("form.packet.instr.help.no_helper", "en", case=case.case_number) in found
     assert "Show it to" not in found
+
+
+def test_the_deceased_s_name_is_not_printed_where_the_claimant_signs(tmp_path: Path) -> None:
+    """A death claim is signed by the heir or funeral organiser, who writes their name."""
+    latin = CASES["th"].person.name_latin
+    for kind, expected in (("death", False), ("sickness", True)):
+        case = dataclasses.replace(
+            CASES["th"],
+            person=dataclasses.replace(CASES["th"].person, names=CASES["th"].person.names[1:]),
+            benefit=dataclasses.replace(CASES["th"].benefit, kind=kind),
+        )
+        path = tmp_path / f"{kind}.pdf"
+        packet.render_packet(case, path)
+        last = page_count(path)
+        assert (latin in pdftotext(path, last, last)) is expected
