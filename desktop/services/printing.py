@@ -66,6 +66,12 @@ WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
         "complaint_letter": "complaint",
     }
 )
+# The store's reasons for leaving a job (catalogue: employment.end_reason) that the forms
+# and the SSO file (resources/forms/sps6_09.yaml, sso/layouts.yaml) name otherwise; the
+# rest are the same word. Being laid off (ถูกเลิกจ้าง) is the form's dismissal (เลิกจ้าง).
+_LEAVE_REASONS: Mapping[str, str] = MappingProxyType(
+    {"laid_off": "dismissed", "contract_ended": "contract_end"}
+)
 # How a packet or form left the app: the print dialog, "save as PDF", the print queue
 # (a folder or one combined PDF) or the command line.
 PrintedHow = Literal["print", "pdf", "queue", "cli"]
@@ -148,7 +154,7 @@ def _employment(row: Employment | None) -> data.Employment:
         end_date=row.end_date,
         monthly_wage=row.monthly_wage,
         position=row.occupation or "",
-        leave_reason=row.end_reason or "",
+        leave_reason=_LEAVE_REASONS.get(row.end_reason or "", row.end_reason or ""),
     )
 
 

@@ -608,3 +608,25 @@ def test_kt16_says_a_kt44_was_issued_only_when_its_copy_is_in_hand(store: Store)
     case = printing.case_data(store, case_id)
     assert case.injury is not None
     assert case.injury.referral_kt44 is True
+
+
+@pytest.mark.parametrize(
+    ("stored", "printed"),
+    [("laid_off", "dismissed"), ("contract_ended", "contract_end"), ("resigned", "resigned")],
+)
+def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
+    store: Store, stored: str, printed: str
+) -> None:
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
+    ).person_id
+    employer = employers.create_employer(store, employers.EmployerInput("Mae Sot Garment Co."))
+    job = employers.EmploymentInput(
+        employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason=stored
+    )
+    employers.add_employment(store, pid, job)
+    number = cases.open_case(store, pid)
+    assert printing.case_data(store, number).employment.leave_reason == printed
+    [record] = [r for r in printing.registration_records(store, "2026-02") if r.kind == "609"]
+    result = sso_export.export_registrations([record])
+    assert "leave_reason" not in [w.issue.field for w in result.warnings]
