@@ -226,6 +226,43 @@ def _main_track(case_file: CaseFile) -> TrackView | None:
     return min(case_file.tracks, key=_rank, default=None)
 
 
+def _track_of(case_file: CaseFile, kind: str) -> TrackView | None:
+    """The case's track of ``kind`` (an open one first), or None."""
+    return min((t for t in case_file.tracks if t.kind == kind), key=_rank, default=None)
+
+
+# The enforcement workflow's problems (resources/workflows/enforcement.yaml) as the
+# complaint letter's kinds (resources/forms/complaint.yaml).
+_COMPLAINTS: Mapping[str, str] = MappingProxyType(
+    {"never_registered": "not_registered", "deducted_not_remitted": "not_remitted"}
+)
+
+
+def complaint(case_file: CaseFile, lang: str) -> data.Complaint | None:
+    """The complaint letter's facts, from the case's enforcement track; None without one.
+
+    Its kind is the problem the ``record_problem`` step records (the letter's default,
+    an employer that never registered the worker, while none is); the evidence is the
+    documents in hand on its checklist, named in Thai for the office with the worker's
+    language and English beside it. The period is not recorded: those boxes stay blank.
+    """
+    track = _track_of(case_file, "enforcement")
+    if track is None:
+        return None
+    evidence = tuple(
+        data.Evidence(_in_languages(item.label, lang)) for item in _checklist(track) if item.present
+    )
+    kind = _COMPLAINTS.get(_step_value(track, "problem"), "not_registered")
+    return data.Complaint(kind=kind, evidence=evidence)
+
+
+def _in_languages(key: str, lang: str) -> str:
+    """Catalogue ``key`` in Thai, ``lang`` and English, each once ("a / b / c")."""
+    if not i18n.has(key):
+        return key
+    return " / ".join(dict.fromkeys(i18n.text(key, code) for code in ("th", lang, "en")))
+
+
 def injury(case_file: CaseFile) -> data.Injury | None:
     """The facts of the case's work injury for กท.16, as its ``report_injury`` step records
     them (resources/workflows/work_injury.yaml); None without a work-injury track.
@@ -235,10 +272,9 @@ def injury(case_file: CaseFile) -> data.Injury | None:
     not recorded, so those boxes stay blank. A KT-44 referral was issued when its copy
     is in hand; otherwise it is not known (never printed as "no").
     """
-    tracks = [t for t in case_file.tracks if t.kind == "work_injury"]
-    if not tracks:
+    track = _track_of(case_file, "work_injury")
+    if track is None:
         return None
-    track = min(tracks, key=_rank)
     return data.Injury(
         occurred_at=track.event_date or _date(_step_value(track, "injury_date")),
         place=_step_value(track, "injury_place"),
@@ -292,11 +328,12 @@ def case_data(
         employer_data = _employer(employer)
         employment_data = _employment(job)
     chosen = tuple(forms) if forms is not None else _forms_for(case_file)
+    person = form_person(case_file.person)
     kind = "wcf" if track is not None and track.kind == "work_injury" else None
     return data.CaseData(
         case_id=uuid.UUID(case_file.id),
         case_number=case_file.number,
-        person=form_person(case_file.person),
+        person=person,
         packet_version=packet_version,
         employer=employer_data,
         employment=employment_data,
@@ -310,6 +347,7 @@ def case_data(
         checklist=_checklist(track),
         bank=bank_account(track),
         injury=injury(case_file),
+        complaint=complaint(case_file, person.language),
         forms=chosen,
         caseworker=case_file.owner or "",
         printed_on=today,

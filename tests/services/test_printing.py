@@ -630,3 +630,40 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
     [record] = [r for r in printing.registration_records(store, "2026-02") if r.kind == "609"]
     result = sso_export.export_registrations([record])
     assert "leave_reason" not in [w.issue.field for w in result.warnings]
+
+
+def test_the_complaint_letter_is_about_the_problem_recorded(store: Store, tmp_path: Path) -> None:
+    case_id = _new_case(store)
+    cases.start_track(
+        store,
+        case_id,
+        TrackInput(
+            "enforcement",
+            ["record_problem", "gather_evidence"],
+            [("payslips_showing_deductions", True), ("time_records", True)],
+            workflow="enforcement",
+        ),
+    )
+    step = _steps(store, case_id)["record_problem"]
+    cases.save_step(store, step.id, data={"problem": "deducted_not_remitted"})
+    with store.session() as session:
+        payslips = session.scalars(
+            select(ChecklistItem).where(ChecklistItem.doc_key == "payslips_showing_deductions")
+        ).one()
+        payslips.status = "received"
+    case = printing.case_data(store, case_id)
+    assert case.forms == ("complaint",)
+    assert case.complaint is not None
+    assert case.complaint.kind == "not_remitted"
+    # The evidence in hand, named for the Thai office with the worker's reading beside it.
+    assert [e.description for e in case.complaint.evidence] == [
+        " / ".join(
+            dict.fromkeys(
+                i18n.text("workflow.document.payslips_showing_deductions", lang)
+                for lang in ("th", case.lang, "en")
+            )
+        )
+    ]
+    found = _packet_text(tmp_path, case)
+    assert i18n.text("form.letter.subject.not_remitted", "en") in found
+    assert i18n.text("form.letter.subject.not_registered", "en") not in found
