@@ -902,6 +902,13 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
                 ingest.seen[change_id] = current.seq
                 return Outcome(change_id=change_id, status=PushStatus.DUPLICATE, seq=current.seq)
             return Outcome(change_id=change_id, status=PushStatus.REJECTED, errno=Errno.APPEND_ONLY)
+    created = ingest.whole_row(entity, row_id)
+    if created is not None and created.hlc == change.hlc:
+        # the row's own insert sent again under another change id: a device restored from
+        # a backup and registered again derives other ids (insert_change_id) for the
+        # inserts it had pushed before; a stamp is one device's, and unique to it
+        ingest.seen[change_id] = created.seq
+        return Outcome(change_id=change_id, status=PushStatus.DUPLICATE, seq=created.seq)
     seq = ingest.next_seq()
     ingest.seen[change_id] = seq
     if (entity, row_id) not in ingest.known:

@@ -1,8 +1,8 @@
 """A laptop lost after a backup (desktop/services/backup.py): its backup, opened on a new
 laptop with the passphrase alone and registered again, syncs without a refusal or a
 conflict. Changes already pushed before the loss come again from the restored outbox and
-change nothing; what was pushed after the backup comes back by the pull, from the restored
-(older) cursor. Runs against SQLite and PostgreSQL servers."""
+are answered as duplicates; what was pushed after the backup comes back by the pull, from
+the restored (older) cursor. Runs against SQLite and PostgreSQL servers."""
 
 from __future__ import annotations
 
@@ -50,9 +50,10 @@ def test_a_lost_laptops_backup_carries_on_on_a_new_one(
         summary = restored.sync()
         assert summary.ok, summary.error
         assert (summary.rejected, summary.failed, summary.waiting) == (0, 0, 0)
-        # the restored outbox's row inserts, pushed once already: the server knows them
-        # by ids derived from the old registration, so it takes them as rows created again
-        # with the same values, which change nothing and raise no conflict
+        # the restored outbox: the person, name and case made before the backup, pushed
+        # once already under the old registration (whose derived change ids differ), known
+        # by their stamps and taken as duplicates
+        assert (summary.pushed, summary.duplicates) == (0, 3)
         assert (summary.conflicts, summary.new_conflicts) == (0, 0)
         assert _numbers(new_laptop) == pushed  # the case made after the backup came back
         assert bob.sync().ok

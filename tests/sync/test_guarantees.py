@@ -236,6 +236,33 @@ def test_idempotent_push_same_batch_twice(server: Server, make_device: Any) -> N
     assert server.count("changes") == len(first.results) == 1  # the person (no creation event)
 
 
+def test_an_insert_resent_after_registering_again_is_a_duplicate(
+    server: Server, make_device: Any
+) -> None:
+    """A store restored from a backup and registered again sends its inserts anew: the
+    server derives their change ids from the new registration, so it knows them by their
+    stamps. The same row inserted with another stamp is still a row created again."""
+    server.user("ann")
+    a = make_device(server, "ann")
+    new_person(a, phone="1")
+    from desktop.services.sync import _OUTBOX_COLUMNS, batch_body
+
+    with a.store.read() as session:
+        entries = session.execute(select(*_OUTBOX_COLUMNS)).all()
+    first = a.client.push_batch(batch_body(entries))
+    again = server.device("ann", "replacement").push_batch(batch_body(entries))
+    assert [(r[0].value, r[1]) for r in again.results] == [("duplicate", first.results[0][1])]
+    assert server.count("changes") == 1
+
+    (seq, cid, entity, row, field, value, base, _stamp) = entries[0]
+    later = str(a.store.clock.tick())
+    other = server.device("ann", "third").push_batch(
+        batch_body([(seq, cid, entity, row, field, value, base, later)])
+    )
+    assert other.results[0][0].value == "accepted"
+    assert server.count("changes") == 2
+
+
 def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")
