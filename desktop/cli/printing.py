@@ -1,6 +1,6 @@
 """Printing commands: ``sapan print packet|form|queue`` and the SSO e-filing exports.
 
-    sapan print packet CASE_NUMBER -o FILE.pdf
+    sapan print packet CASE_NUMBER [--benefit B] -o FILE.pdf   (--benefit: which of two claims)
     sapan print form FORM_CODE CASE_NUMBER -o FILE.pdf      (e.g. 2-01, สปส.2-01, kt16)
     sapan print queue [--status S] [--benefit B] [--text T] [--combined] -o DIR|FILE.pdf
     sapan export sso-registrations --month YYYY-MM -o FILE
@@ -40,6 +40,10 @@ def register(subparsers: SubParsers) -> None:
     packet.add_argument("case", metavar="CASE_NUMBER")
     packet.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
     packet.add_argument("--version", type=int, default=1, help="packet version printed on it")
+    packet.add_argument(
+        "--benefit",
+        help="the packet is about the case's claim for this benefit (default: its main one)",
+    )
     add_json_option(packet)
     packet.set_defaults(handler=run_packet)
 
@@ -52,7 +56,9 @@ def register(subparsers: SubParsers) -> None:
 
     queue = sub.add_parser("queue", help="packets for many cases (office print queue)")
     queue.add_argument("--status", help="only cases with this status")
-    queue.add_argument("--benefit", help="only cases with a track for this benefit")
+    queue.add_argument(
+        "--benefit", help="only cases with a track for this benefit, each packet about it"
+    )
     queue.add_argument("--province", help="only cases in this province code")
     queue.add_argument("--text", default="", help="only cases matching this search text")
     queue.add_argument("--combined", action="store_true", help="one PDF instead of one per case")
@@ -89,7 +95,9 @@ def run_packet(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services import printing
 
     with cli.open_store(create=False) as store:
-        data = printing.case_data(store, args.case, packet_version=args.version)
+        data = printing.case_data(
+            store, args.case, packet_version=args.version, benefit=args.benefit
+        )
         result = render_packet(data, args.output)
         printing.record_printed(store, str(data.case_id), data.forms, "cli")
     missing = _missing_summary(result, cli.lang)

@@ -216,14 +216,21 @@ def _rank(track: TrackView) -> tuple[bool, int]:
     return track.state in ("closed", "done", "cancelled"), kind
 
 
-def _main_track(case_file: CaseFile) -> TrackView | None:
+def _main_track(case_file: CaseFile, benefit: str | None = None) -> TrackView | None:
     """The track the packet is about: its benefit, dates, checklist and bank account.
 
-    An open track before a closed one; among those, a claim, then a work injury, before
-    the enrollment, which is often still under way when the worker claims; otherwise
-    the first.
+    With ``benefit``, the case's track for that benefit (a case may hold two claims);
+    ``error.no_claim_for_benefit`` when it has none. Otherwise, and among several tracks
+    for the benefit, an open track before a closed one; among those, a claim, then a
+    work injury, before the enrollment, which is often still under way when the worker
+    claims; otherwise the first.
     """
-    return min(case_file.tracks, key=_rank, default=None)
+    if benefit is None:
+        return min(case_file.tracks, key=_rank, default=None)
+    found = min((t for t in case_file.tracks if t.benefit == benefit), key=_rank, default=None)
+    if found is None:
+        raise UserError("error.no_claim_for_benefit", case=case_file.number, benefit=benefit)
+    return found
 
 
 def _track_of(case_file: CaseFile, kind: str) -> TrackView | None:
@@ -316,11 +323,13 @@ def case_data(
     forms: Sequence[str] | None = None,
     packet_version: int = 1,
     today: dt.date | None = None,
+    benefit: str | None = None,
 ) -> data.CaseData:
-    """Everything one packet or form needs for the case ``number_or_id``."""
+    """Everything one packet or form needs for the case ``number_or_id``; with
+    ``benefit``, about the case's claim for that benefit (see :func:`_main_track`)."""
     today = today or dt.date.today()
     case_file = cases.get_case_file(store, number_or_id)
-    track = _main_track(case_file)
+    track = _main_track(case_file, benefit)
     job_view = case_file.employments[-1] if case_file.employments else None
     with store.read() as session:
         job = session.get(Employment, job_view.id) if job_view else None
@@ -376,9 +385,11 @@ def _forms_for(case_file: CaseFile) -> tuple[str, ...]:
 def iter_case_data(
     store: Store, filters: CaseFilter | None = None, today: dt.date | None = None
 ) -> Iterator[data.CaseData]:
-    """Case data for every matching case, read one case at a time (the print queue)."""
-    for case_id in cases.list_case_ids(store, filters or CaseFilter()):
-        yield case_data(store, case_id, today=today)
+    """Case data for every matching case, read one case at a time (the print queue); a
+    queue filtered by benefit prints each case's packet about its claim for it."""
+    filters = filters or CaseFilter()
+    for case_id in cases.list_case_ids(store, filters):
+        yield case_data(store, case_id, today=today, benefit=filters.benefit)
 
 
 # --- what was printed ---------------------------------------------------------------------

@@ -68,6 +68,19 @@ def test_unknown_form_code_exits_2(store: Store, cli_args: list[str], tmp_path: 
     assert main([*cli_args, "print", "form", "9-99", number, "-o", str(tmp_path / "x.pdf")]) == 2
 
 
+def test_a_packet_about_a_claim_the_case_does_not_have_exits_2(
+    store: Store, cli_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = _case(store)
+    target = tmp_path / "packet.pdf"
+    assert (
+        main([*cli_args, "print", "packet", number, "--benefit", "maternity", "-o", str(target)])
+        == 2
+    )
+    assert f'Case {number} has no claim for the benefit "maternity".' in capsys.readouterr().err
+    assert not target.exists()
+
+
 def test_print_queue_per_case_and_combined(
     store: Store, cli_args: list[str], tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ from desktop.models.base import utcnow
 from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, printing, steps, ui_wizards
-from desktop.services.cases import TrackInput
+from desktop.services.cases import CaseFilter, TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 from tests.forms.conftest import pdftotext
 
@@ -587,6 +587,22 @@ def test_beside_a_work_injury_the_claim_s_benefit_is_on_its_claim_form(store: St
     assert (case.benefit.kind, case.benefit.event_date) == ("sickness", dt.date(2026, 2, 3))
     assert case.injury is not None
     assert case.injury.occurred_at == dt.date(2026, 1, 10)
+
+
+def test_a_case_with_two_claims_prints_a_packet_about_the_one_asked_for(store: Store) -> None:
+    """A worker claiming sickness and maternity at once: each packet is about its claim,
+    and the print queue filtered by benefit prints each case's packet about that one."""
+    case_id = _new_case(store)
+    _dated_track(store, case_id, "claim_sickness", dt.date(2026, 1, 10))
+    _dated_track(store, case_id, "claim_maternity", dt.date(2026, 2, 3))
+    for benefit, day in (("sickness", dt.date(2026, 1, 10)), ("maternity", dt.date(2026, 2, 3))):
+        case = printing.case_data(store, case_id, benefit=benefit)
+        assert (case.benefit.kind, case.benefit.event_date) == (benefit, day)
+    (queued,) = printing.iter_case_data(store, CaseFilter(benefit="maternity"))
+    assert queued.benefit.kind == "maternity"
+    with pytest.raises(UserError) as none:
+        printing.case_data(store, case_id, benefit="old_age")
+    assert none.value.code == "error.no_claim_for_benefit"
 
 
 def test_kt16_says_a_kt44_was_issued_only_when_its_copy_is_in_hand(store: Store) -> None:
