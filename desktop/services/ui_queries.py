@@ -458,16 +458,17 @@ def eligibility_panel(
 ) -> list[EligibilityLine]:
     """Each benefit judged as if its event happened on ``on`` (or on a claim's own date)."""
     claimed = {t.benefit: t.event_date for t in case.tracks if t.benefit and t.event_date}
-    lines: list[EligibilityLine] = []
-    for benefit in benefits:
-        when = claimed.get(str(benefit)) or on
-        try:
-            result = eligibility.evaluate(eligibility_facts(case, benefit, when))
-        except UserError as exc:
-            lines.append(EligibilityLine(str(benefit), None, exc.code, dict(exc.params)))
-        else:
-            lines.append(EligibilityLine(str(benefit), result))
-    return lines
+    return [eligibility_line(case, b, claimed.get(str(b)) or on) for b in benefits]
+
+
+def eligibility_line(case: CaseFile, benefit: eligibility.Benefit, on: dt.date) -> EligibilityLine:
+    """One benefit judged for an event on ``on`` exactly: a new claim's own date, even when
+    the case already holds a claim of that benefit for another event."""
+    try:
+        result = eligibility.evaluate(eligibility_facts(case, benefit, on))
+    except UserError as exc:
+        return EligibilityLine(str(benefit), None, exc.code, dict(exc.params))
+    return EligibilityLine(str(benefit), result)
 
 
 # --- contribution months pasted from a payslip table ----------------------------------------

@@ -255,7 +255,7 @@ class EligibilityPage(QWizardPage):
 
         def judge() -> ui_queries.EligibilityLine:
             case = cases.get_case_file(store, case_id)
-            return ui_queries.eligibility_panel(case, day, [Benefit(benefit)])[0]
+            return ui_queries.eligibility_line(case, Benefit(benefit), day)
 
         self.wiz.ctx.ops.run(judge, on_success=self._show)
 

@@ -282,6 +282,15 @@ def test_eligibility_panel_uses_a_claims_own_date(store: Store) -> None:
     assert line.result.status is eligibility.Status.NOT_ELIGIBLE  # no contributions known
 
 
+def test_a_new_claim_is_judged_on_its_own_date_not_an_earlier_claims(store: Store) -> None:
+    case_id = _case(store)
+    _injury(store, case_id, dt.date(2024, 12, 28))
+    case = cases.get_case_file(store, case_id)
+    line = ui_queries.eligibility_line(case, eligibility.Benefit.WORK_INJURY, TODAY)
+    assert line.result is not None
+    assert line.result.event_date == TODAY
+
+
 def test_eligibility_panel_reports_an_engine_error_as_a_code(store: Store) -> None:
     case = cases.get_case_file(store, _case(store))
     odd = cases.ContributionView("x", "2025-01", decimal.Decimal(9000), 41, None, None, None)

@@ -177,9 +177,7 @@ def test_maternity_claim_with_documents(
     assert sorted({a for _w, a, _u in actions}) == ["attachment.created", "track.created"]
 
 
-def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
-    case_id = _case(store, female=False)
-    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+def _report_injury(wizard: WorkflowWizard) -> None:
     _fill(
         wizard,
         injury_date="2026-03-01",
@@ -188,6 +186,40 @@ def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path
         treatment_facility="Mae Sot Hospital",
         employer_reported="true",
     )
+
+
+def test_a_second_injury_is_judged_on_the_date_typed(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The eligibility page judges the injury typed, not the case's earlier one."""
+    case_id = _case(store, female=False)
+    cases.start_track(
+        store,
+        case_id,
+        cases.TrackInput(
+            kind="work_injury",
+            steps=["report_injury"],
+            benefit="work_injury",
+            event_date=dt.date(2024, 12, 28),
+        ),
+    )
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)  # the filing may wait
+    _next(qtbot, wizard)  # documents
+    assert wizard.eligibility_page is not None
+    page = wizard.eligibility_page
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    assert page.line is not None
+    assert page.line.result is not None
+    assert page.line.result.event_date == dt.date(2026, 3, 1)
+
+
+def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
     _next(qtbot, wizard)
     _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
     _next(qtbot, wizard)
