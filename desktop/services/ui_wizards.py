@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from desktop.domain import ids, lengths, workflow
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
@@ -278,9 +280,25 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
 
     The job's employer is one the store already holds when it names the same one
     (:func:`desktop.services.employers.employer_for`: ten workers of one factory are ten
-    jobs at one employer), given only the details it lacked; else a new employer."""
+    jobs at one employer), given only the details it lacked; else a new employer. A document
+    the person already holds (the same kind and number, typed when the case was opened) is
+    likewise given only the dates it lacked, not recorded twice."""
+    held = {
+        (row.kind, row.number): row
+        for row in session.scalars(
+            select(IdentityDocument).where(
+                IdentityDocument.person_id == person_id, IdentityDocument.deleted.is_(False)
+            )
+        )
+    }
     for values in rows.documents:
-        session.add(IdentityDocument(office=office, person_id=person_id, **values))
+        same = held.get((values["kind"], values["number"]))
+        if same is None:
+            session.add(IdentityDocument(office=office, person_id=person_id, **values))
+            continue
+        for name in ("issued_on", "expires_on"):
+            if getattr(same, name) is None and values[name] is not None:
+                setattr(same, name, values[name])
     employer_id: str | None = None
     if rows.employer is not None:
         # The store's employer of that account (or name) if it has one, else a new row.

@@ -195,6 +195,23 @@ def _refused(store: Store, tmp_path: Path, **facts: object) -> tuple[str, Path, 
     return case_id, scan, caught.value
 
 
+def test_a_document_typed_when_the_case_was_opened_is_not_recorded_twice(
+    store: Store, tmp_path: Path
+) -> None:
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("မောင်မောင်")],
+            documents=[people.DocumentInput(kind="pink_card", number=PINK_CARD)],
+        ),
+    )
+    scan = tmp_path / "card.png"
+    scan.write_bytes(b"scan")
+    ui_wizards.commit_track(store, case_id, _enrollment(scan))
+    documents = cases.get_case_file(store, case_id).person.documents
+    assert [(d.kind, d.issued_on) for d in documents] == [("pink_card", dt.date(2024, 2, 1))]
+
+
 def test_an_invalid_document_number_writes_nothing(store: Store, tmp_path: Path) -> None:
     _case_id, _scan, refused = _refused(store, tmp_path, **{"document.pink_card.number": "12345"})
     assert [i.severity.value for i in refused.issues] == ["error"]
