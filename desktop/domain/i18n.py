@@ -135,3 +135,17 @@ class Detail(Phrase):
 
     def in_language(self, lang: str) -> str:
         return detail_text(self.entity, self.field, lambda key, **kw: text(key, lang, **kw))
+
+
+@dataclass(frozen=True)
+class Label(Phrase):
+    """The catalogue text of ``key`` (a workflow step's or a state's label), so a message
+    names a step as the screens do ("Gather documents", not ``gather_documents``); a key
+    the catalogue lacks reads as its last part, in words."""
+
+    key: str
+
+    def in_language(self, lang: str) -> str:
+        if has(self.key):
+            return text(self.key, lang)
+        return self.key.rsplit(".", 1)[-1].replace("_", " ")

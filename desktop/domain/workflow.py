@@ -239,6 +239,16 @@ def label_key(kind: str, key: str) -> str:
     return f"ui.wf.{kind}.{key}"
 
 
+def step_name(key: str) -> i18n.Label:
+    """A step as a message names it: its label in the reader's language."""
+    return i18n.Label(label_key("step", key))
+
+
+def state_name(state: str) -> i18n.Label:
+    """A step's state as a message names it (``ui.step_state.<state>``, as the screens)."""
+    return i18n.Label(f"ui.step_state.{state}")
+
+
 def allowed_next(step: StepDef, state: StepState) -> tuple[StepState, ...]:
     """The states ``step`` may move forward to from ``state``."""
     return _FORWARD[step.outcome].get(state, ())
@@ -336,12 +346,15 @@ def advance(
     step = track.step(progress.step)
     if to not in allowed_next(step, progress.state):
         raise UserError(
-            "error.workflow_transition", step=step.key, from_state=progress.state, to_state=to
+            "error.workflow_transition",
+            step=step_name(step.key),
+            from_state=state_name(progress.state),
+            to_state=state_name(to),
         )
     if to is StepState.READY:
         found = check(step, progress, validators)
         if has_errors(found):
-            raise UserError("error.workflow_not_ready", issues=found, step=step.key)
+            raise UserError("error.workflow_not_ready", issues=found, step=step_name(step.key))
     event = WorkflowEvent("step.advanced", track.key, step.key, progress.state, to)
     return dataclasses.replace(progress, state=to), event
 
@@ -359,10 +372,13 @@ def reopen(
     """
     step = track.step(progress.step)
     if not reason.strip():
-        raise UserError("error.workflow_reopen_reason", step=step.key)
+        raise UserError("error.workflow_reopen_reason", step=step_name(step.key))
     if RANK[to] >= RANK[progress.state]:
         raise UserError(
-            "error.workflow_reopen_backward", step=step.key, from_state=progress.state, to_state=to
+            "error.workflow_reopen_backward",
+            step=step_name(step.key),
+            from_state=state_name(progress.state),
+            to_state=state_name(to),
         )
     event = WorkflowEvent("step.reopened", track.key, step.key, progress.state, to, reason.strip())
     return dataclasses.replace(progress, state=to), event

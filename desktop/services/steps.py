@@ -285,7 +285,7 @@ def move_step(store: Store, step_id: str, to: str, today: dt.date | None = None)
         key = row.key or ""
         step = loaded.definition.step(key)
         if not workflow.applies(step, loaded.progress):
-            raise UserError("error.step_not_applicable", step=key)
+            raise UserError("error.step_not_applicable", step=workflow.step_name(key))
         checks = field_validators.validators(today or dt.date.today())
         moved, event = workflow.advance(loaded.definition, _known(loaded, key), target, checks)
         row.state = moved.state.value

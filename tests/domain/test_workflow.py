@@ -471,3 +471,15 @@ def test_filing_steps_are_the_decided_steps_every_case_goes_through() -> None:
     assert [s.key for s in enrollment.steps if workflow.is_filing(s)] == ["registration"]
     assert frozenset(StepState) == workflow.UNFILED | workflow.FILED
     assert not workflow.UNFILED & workflow.FILED
+
+
+def test_a_refused_move_names_the_step_and_states_in_the_readers_language() -> None:
+    track = workflow.load()["work_injury"]
+    progress = workflow.StepProgress(step="report_injury", state=workflow.StepState.NOT_STARTED)
+    with pytest.raises(UserError) as caught:
+        workflow.advance(track, progress, workflow.StepState.PAID)
+    english = caught.value.english()
+    assert "report_injury" not in english
+    assert "not_started" not in english
+    assert "Report the injury" in english
+    assert "report_injury" not in caught.value.translated("th")

@@ -136,6 +136,7 @@ def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
     qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
     assert view.move_buttons["ready"].isEnabled()  # refused: it may be tried again
     assert "is not ready" in dialogs.errors[-1]
+    assert "Step Gather documents is not ready" in dialogs.errors[-1]  # named, not its key
     assert "This document has not been collected yet." in dialogs.errors[-1]
     assert _states(store, case_id)["gather_documents"] == "in_progress"
 
