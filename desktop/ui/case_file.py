@@ -162,10 +162,15 @@ def _blocker_text(found: Issue) -> str:
 
 
 def _error_text(exc: BaseException) -> str:
+    """A refused write in words; what a step still needs is named as its hint names it
+    (four documents missing are four names, not four times the same sentence)."""
     if isinstance(exc, UserError):
         message = exc.translated(current())
         if exc.issues:
-            message += "\n" + "\n".join(issue_text(i) for i in exc.issues)
+            message += "\n" + "\n".join(
+                _blocker_text(i) if i.code.startswith("workflow.") else issue_text(i)
+                for i in exc.issues
+            )
         return message
     return tr("error.unexpected")
 

@@ -137,7 +137,8 @@ def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
     assert view.move_buttons["ready"].isEnabled()  # refused: it may be tried again
     assert "is not ready" in dialogs.errors[-1]
     assert "Step Gather documents is not ready" in dialogs.errors[-1]  # named, not its key
-    assert "This document has not been collected yet." in dialogs.errors[-1]
+    missing = "Child's birth certificate: This document has not been collected yet."
+    assert missing in dialogs.errors[-1]  # which document, not only that one is missing
     assert _states(store, case_id)["gather_documents"] == "in_progress"
 
 
