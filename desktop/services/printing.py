@@ -7,8 +7,9 @@ for the e-filing exports it gathers the month's registrations, leavings and wage
 It also records what was printed (:func:`record_printed`): an audit event ``forms.printed``
 and the form codes in the ``forms_printed`` list of the steps whose workflow ``forms``
 name them. That is what the workflow's ``forms_printed`` condition reads: a step that
-must have its forms printed commits as ``in_progress`` (:func:`gate_state`) and moves to
-``ready`` once they are printed and its other conditions hold.
+must have its forms printed (or its papers collected) commits as ``in_progress``
+(:func:`gate_state`) and moves to ``ready`` once they are printed and its other conditions
+hold.
 """
 
 from __future__ import annotations
@@ -433,17 +434,24 @@ def packet_form_ids(workflow_codes: Sequence[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+# What a step waits on that the wizard's editors cannot check as the person types.
+_WAITING = frozenset({"workflow.form_not_printed", "workflow.document_missing"})
+
+
 def gate_state(step: StepDef, proposed: str, progress: StepProgress) -> str:
-    """``proposed``, or ``in_progress`` when it is ``ready`` but forms are still unprinted.
+    """``proposed``, or ``in_progress`` when it is ``ready`` but forms are still unprinted
+    or papers still missing.
 
     A step whose ``advance_when`` includes ``forms_printed`` is ready only once every form
-    it lists has been printed or saved (what the engine's ``workflow.form_not_printed``
-    issues say); the other conditions are the wizard's to check as the person types.
+    it lists has been printed or saved, and one with ``documents_collected`` only once
+    every document it lists is on file (what the engine's ``workflow.form_not_printed``
+    and ``workflow.document_missing`` issues say); its fields are the wizard's to check
+    as the person types.
     """
-    if proposed != StepState.READY or Condition.FORMS_PRINTED not in step.advance_when:
+    if proposed != StepState.READY:
         return proposed
-    unprinted = [i for i in workflow.check(step, progress) if i.code == "workflow.form_not_printed"]
-    return StepState.IN_PROGRESS if unprinted else proposed
+    waiting = [i for i in workflow.check(step, progress) if i.code in _WAITING]
+    return StepState.IN_PROGRESS if waiting else proposed
 
 
 def forms_to_print(track: TrackView) -> tuple[str, ...]:

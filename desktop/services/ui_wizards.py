@@ -11,7 +11,9 @@ written first (content-addressed, harmless if orphaned) and the rows after.
 A step the wizard proposes as ``ready`` whose workflow needs its forms printed first
 (``advance_when: [..., forms_printed]``) is written as ``in_progress`` unless those forms
 were printed while the wizard was open (:func:`desktop.services.printing.gate_state`);
-printing them later moves it on (:func:`desktop.services.printing.record_printed`).
+printing them later moves it on (:func:`desktop.services.printing.record_printed`). So is
+one whose documents (``documents_collected``) are not all attached: the Tracks tab then
+names the papers still missing.
 """
 
 from __future__ import annotations

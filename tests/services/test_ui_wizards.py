@@ -90,7 +90,7 @@ def test_commit_track_writes_everything_and_removes_the_draft(store: Store, tmp_
         "in_progress",
     )
     assert [(s.key, s.position, s.state) for s in track.steps] == [
-        ("identity", 0, "ready"),
+        ("identity", 0, "in_progress"),  # its copies (pink_card_copy...) are not on file
         ("job", 1, "ready"),
         ("register", 2, "in_progress"),
     ]
@@ -286,6 +286,25 @@ def test_a_step_whose_forms_are_unprinted_is_committed_in_progress(store: Store)
         ("registration", "in_progress"),  # SSO 1-03 not printed yet
         ("sso_card", "not_started"),
     ]
+
+
+def test_a_step_whose_papers_are_missing_is_committed_in_progress(
+    store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    scan = tmp_path / "card.png"
+    scan.write_bytes(b"scan")
+    steps = [("identity", {"pink_card_number": PINK_CARD}, "ready")]
+    documents = [
+        ui_wizards.DocumentCommit("pink_card_copy", True, (str(scan),)),
+        ui_wizards.DocumentCommit("work_permit_copy", True),  # not attached
+    ]
+    commit = ui_wizards.TrackCommit(
+        "enrollment", "enrollment_pink_card", steps, documents, path="pink_card"
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert [(s.key, s.state) for s in track.steps] == [("identity", "in_progress")]
 
 
 @pytest.mark.parametrize(
