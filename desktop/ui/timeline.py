@@ -79,20 +79,17 @@ class JourneyTimeline(QWidget):
         return self.sizeHint()
 
     def _x_positions(self) -> list[float]:
-        """Proportional to dates, but never closer than a slot apart."""
+        """A slot apart at least, and the room left over shared out by date: the last
+        event still lies a margin inside the widget however the dates crowd together."""
         if not self._events:
             return []
         first, last = self._events[0].day, self._events[-1].day
         span = max(1, (last - first).days)
-        usable = max(self.width() - 2 * MARGIN, SLOT_WIDTH * len(self._events))
-        xs: list[float] = []
-        for i, event in enumerate(self._events):
-            x = MARGIN + usable * (event.day - first).days / span
-            minimum = MARGIN + i * SLOT_WIDTH
-            if xs:
-                x = max(x, xs[-1] + SLOT_WIDTH)
-            xs.append(max(x, minimum) if i == 0 else x)
-        return xs
+        spare = max(0, self.width() - 2 * MARGIN - (len(self._events) - 1) * SLOT_WIDTH)
+        return [
+            MARGIN + i * SLOT_WIDTH + spare * (event.day - first).days / span
+            for i, event in enumerate(self._events)
+        ]
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
