@@ -71,7 +71,7 @@ from desktop.ui.i18n import (
     tr,
 )
 from desktop.ui.limits import limit_to
-from desktop.ui.models import Column, RowTableModel
+from desktop.ui.models import Column, RowTableModel, fit_columns
 from desktop.ui.person_details import PersonDetailsEditor, fill_choices, nationality_name
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
@@ -304,7 +304,7 @@ class CaseFileView(Retranslating):
         self.documents_model = RowTableModel(document_columns())
         self.documents_view = QTableView()
         self.documents_view.setModel(self.documents_model)
-        self.documents_view.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.documents_view)
         self.doc_kind = QComboBox()
         self.doc_number = limit_to(QLineEdit(), "identity_document", "number")
         self.doc_number.setObjectName("doc_number")
@@ -330,11 +330,11 @@ class CaseFileView(Retranslating):
         self.employment_model = RowTableModel(employment_columns())
         self.employment_view = QTableView()
         self.employment_view.setModel(self.employment_model)
-        self.employment_view.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.employment_view, stretch=0)  # the employer's name
         self.contribution_model = RowTableModel(contribution_columns())
         self.contribution_view = QTableView()
         self.contribution_view.setModel(self.contribution_model)
-        self.contribution_view.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.contribution_view)
         self.month_edit = QLineEdit()
         self.month_edit.setObjectName("month")
         self.wage_edit = QLineEdit()
@@ -402,7 +402,7 @@ class CaseFileView(Retranslating):
         self.checklist_model = RowTableModel(checklist_columns())
         self.checklist_view = QTableView()
         self.checklist_view.setModel(self.checklist_model)
-        self.checklist_view.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.checklist_view, stretch=0)  # the document's name
         self.attach_button = QPushButton()
         self.attach_button.clicked.connect(self._attach_to_checklist)
         self.preview_button = QPushButton()

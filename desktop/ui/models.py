@@ -281,6 +281,17 @@ def list_view(model: RowTableModel, min_height: int = 90) -> QTableView:
     return view
 
 
+def fit_columns(view: QTableView, stretch: int = -1) -> None:
+    """Each column as wide as its widest text, so a case number or a document's name is
+    not cut to "Copy of …"; column ``stretch`` (the last by default) takes the room left."""
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    model = view.model()
+    last = model.columnCount() - 1 if model is not None else -1
+    header.setSectionResizeMode(last if stretch < 0 else stretch, QHeaderView.ResizeMode.Stretch)
+
+
 def selected_row(view: QTableView, model: RowTableModel) -> Any:
     """The row object selected in ``view`` (None when nothing is)."""
     rows = view.selectionModel().selectedRows()

@@ -29,7 +29,7 @@ from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
 from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
-from desktop.ui.models import Column, RowTableModel
+from desktop.ui.models import Column, RowTableModel, fit_columns
 
 __all__ = ["SettingsPage", "TasksPage", "task_columns"]
 
@@ -55,7 +55,7 @@ class TasksPage(Retranslating):
         self.model = RowTableModel(task_columns())
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.view)
         self.view.doubleClicked.connect(self._open)
         self.heading = QLabel()
         self.refresh_button = QPushButton()

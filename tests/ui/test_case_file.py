@@ -2,7 +2,7 @@
 waits on, in the current language, until they are printed; a note too long for the sync
 server is refused and kept in its editor; a document of every kind the Documents tab
 offers is added; the header's Export button writes the person's data where the person
-chose."""
+chose; the checklist shows each document's whole name."""
 
 from __future__ import annotations
 
@@ -218,3 +218,25 @@ def test_export_button_writes_the_persons_data_where_the_dialog_says(
     assert alone.exists()
     assert not (tmp_path / "nang-alone.attachments.zip").exists()
     assert dialogs.infos[-1] == f"Everything held about this person was written to {alone}."
+
+
+def test_the_checklist_shows_each_documents_whole_name(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """It read "Copy of …" and "Evidence of …" beside a wide empty Files column."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    documents = [ui_wizards.DocumentCommit("work_evidence", True)]
+    ui_wizards.commit_track(
+        store,
+        case_id,
+        ui_wizards.TrackCommit("work_injury", "work_injury", [], documents, "work_injury"),
+    )
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    _load(qtbot, view, case_id)
+    table = view.checklist_view
+    shown = table.model().index(0, 0).data()
+    assert shown.startswith("Evidence of the work")
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(shown)
