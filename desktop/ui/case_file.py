@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -364,6 +365,11 @@ class CaseFileView(Retranslating):
     def _tracks_tab(self) -> QWidget:
         page = QWidget()
         self.track_list = QListWidget()
+        self.track_list.setObjectName("tracks")
+        # "Work injury (Workmen's Compensation) — In progress" wraps: its state stays in sight
+        self.track_list.setWordWrap(True)
+        self.track_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.track_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.track_list.currentRowChanged.connect(self._track_selected)
         self.steps_list = QListWidget()
         self.steps_list.setObjectName("steps")

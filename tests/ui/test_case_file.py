@@ -2,7 +2,8 @@
 waits on, in the current language, until they are printed; a note too long for the sync
 server is refused and kept in its editor; a document of every kind the Documents tab
 offers is added; the header's Export button writes the person's data where the person
-chose; the checklist shows each document's whole name."""
+chose; the checklist shows each document's whole name, the track list each track's
+state."""
 
 from __future__ import annotations
 
@@ -220,6 +221,16 @@ def test_export_button_writes_the_persons_data_where_the_dialog_says(
     assert dialogs.infos[-1] == f"Everything held about this person was written to {alone}."
 
 
+def _shown(qtbot: QtBot, ctx: AppContext, case_id: str) -> CaseFileView:
+    """A case file on a laptop's screen, on its Tracks tab."""
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    _load(qtbot, view, case_id)
+    return view
+
+
 def test_the_checklist_shows_each_documents_whole_name(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
@@ -231,12 +242,26 @@ def test_the_checklist_shows_each_documents_whole_name(
         case_id,
         ui_wizards.TrackCommit("work_injury", "work_injury", [], documents, "work_injury"),
     )
-    view = CaseFileView(ctx)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    _load(qtbot, view, case_id)
+    view = _shown(qtbot, ctx, case_id)
     table = view.checklist_view
     shown = table.model().index(0, 0).data()
     assert shown.startswith("Evidence of the work")
     assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(shown)
+
+
+def test_a_long_track_name_wraps_and_its_state_stays_in_sight(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """ "Work injury (Workmen's Compensation) — In progress" ran past the list's edge."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    ui_wizards.commit_track(
+        store, case_id, ui_wizards.TrackCommit("work_injury", "work_injury", [], (), "work_injury")
+    )
+    view = _shown(qtbot, ctx, case_id)
+    tracks = view.track_list
+    item = tracks.item(0)
+    assert item.text().endswith("In progress")
+    qtbot.waitUntil(lambda: tracks.visualItemRect(item).width() <= tracks.viewport().width())
+    line = tracks.fontMetrics().height()
+    assert tracks.fontMetrics().horizontalAdvance(item.text()) > tracks.viewport().width()
+    assert tracks.visualItemRect(item).height() > line  # wrapped onto a second line
