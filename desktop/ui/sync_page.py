@@ -377,6 +377,10 @@ class SyncPage(Retranslating):
         self.failed_model.retranslate()
         self.conflict_model.retranslate()
         view = self.view
+        # Sync now on a device not registered would do nothing: it waits for registration
+        registered = view is not None and view.registered
+        self.sync_button.setEnabled(registered)
+        self.sync_button.setToolTip("" if registered else tr("ui.sync_page.not_registered"))
         if view is None:
             self.registered_label.setText(tr("ui.loading"))
             self.next_label.setText(tr("ui.loading"))

@@ -492,6 +492,19 @@ def test_unregistered_device_is_not_set_up_and_never_calls_the_network(
     assert worker.scheduled == worker.interval_s
 
 
+def test_sync_now_waits_for_the_device_to_be_registered(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """Clicked on a device not registered, it did nothing and said nothing."""
+    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda _u: in_process_client(server_app)))
+    assert not page.sync_button.isEnabled()
+    assert "not registered" in page.sync_button.toolTip()
+    _registered(store, server_app)
+    page.refresh()
+    qtbot.waitUntil(page.sync_button.isEnabled, timeout=10_000)
+    assert page.sync_button.toolTip() == ""
+
+
 def test_file_transfer_progress_is_shown_in_kilobytes_of_the_whole() -> None:
     mb = 1024 * 1024
     upload = status_text(WorkerState(Phase.SYNCING, "upload", 3 * mb, total=5 * mb), None)
