@@ -665,10 +665,12 @@ class CaseFileView(Retranslating):
         self.ctx.ops.run(lambda: attachments.read_attachment(store, sha256), on_success=shown)
 
     def add_month(self) -> None:
+        """One month typed, of the person's latest job as a pasted table's months are: a
+        month already on file is corrected, not recorded a second time."""
         if self.case is None:
             return
         rows, found = ui_queries.parse_payslip_table(
-            f"{self.month_edit.text()}\t{self.wage_edit.text()}"
+            f"{self.month_edit.text()}\t{self.wage_edit.text()}", self._latest_employer()
         )
         if found or not rows:
             self.work_issues.setText(tr("ui.work.bad_month"))
@@ -682,11 +684,15 @@ class CaseFileView(Retranslating):
         """Contribution months from a copied table: one ``month<TAB>wage`` row per line."""
         if self.case is None:
             return
-        employer = self.case.employments[-1].employer_id if self.case.employments else None
-        rows, found = ui_queries.parse_payslip_table(pasted, employer)
+        rows, found = ui_queries.parse_payslip_table(pasted, self._latest_employer())
         self.work_issues.setText("\n".join(issue_text(i) for i in found))
         if rows:
             self._record(rows)
+
+    def _latest_employer(self) -> str | None:
+        """Whose contribution months are typed or pasted: the person's latest job's."""
+        jobs = self.case.employments if self.case is not None else ()
+        return jobs[-1].employer_id if jobs else None
 
     def _record(self, rows: list[employers.ContributionInput]) -> None:
         assert self.case is not None

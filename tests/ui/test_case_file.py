@@ -3,10 +3,12 @@ waits on, in the current language, until they are printed; a note too long for t
 server is refused and kept in its editor; a document of every kind the Documents tab
 offers is added; the header's Export button writes the person's data where the person
 chose; the checklist shows each document's whole name, the track list each track's
-state."""
+state; a contribution month typed again is corrected, not doubled."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.domain import ids
 from desktop.models.store import Store
-from desktop.services import cases, people, printing, ui_wizards
+from desktop.services import cases, employers, people, printing, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
@@ -265,3 +267,24 @@ def test_a_long_track_name_wraps_and_its_state_stays_in_sight(
     line = tracks.fontMetrics().height()
     assert tracks.fontMetrics().horizontalAdvance(item.text()) > tracks.viewport().width()
     assert tracks.visualItemRect(item).height() > line  # wrapped onto a second line
+
+
+def test_a_month_typed_again_is_corrected_not_recorded_twice(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """2022-01 on file from the employer, typed again with its right wage: two 2022-01."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    person_id = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    employers.add_employment(
+        store, person_id, employers.EmploymentInput(employer, dt.date(2022, 1, 1))
+    )
+    month = employers.ContributionInput("2022-01", decimal.Decimal(12860), employer)
+    employers.record_contributions(store, person_id, [month])
+    view = _shown(qtbot, ctx, case_id)
+    view.month_edit.setText("2022-01")
+    view.wage_edit.setText("13000")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.add_month_button.click()
+    months = cases.get_case_file(store, case_id).contributions
+    assert [(m.month, m.wage) for m in months] == [("2022-01", decimal.Decimal(13000))]
