@@ -478,7 +478,7 @@ _MONTH_MY = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
 
 
 def parse_payslip_table(
-    pasted: str, employer_id: str | None = None
+    pasted: str, employer_id: str | None = None, today: dt.date | None = None
 ) -> tuple[list[ContributionInput], list[Issue]]:
     """Rows of ``month <tab> wage`` (as copied from a spreadsheet) into contribution months.
 
@@ -486,7 +486,10 @@ def parse_payslip_table(
     converted and reported as a warning-free conversion since payslips in Thailand use it.
     Wages may carry thousands separators. A header row is skipped; other bad lines are
     reported as ``ui.paste.bad_line`` with the line number and nothing of them is kept.
+    Given ``today``, a month after its own (2031 typed for 2021) is ``ui.work.future_month``
+    and left out too.
     """
+    this_month = f"{today.year:04d}-{today.month:02d}" if today is not None else None
     rows: list[ContributionInput] = []
     found: list[Issue] = []
     for number, line in enumerate(pasted.splitlines(), start=1):
@@ -499,6 +502,9 @@ def parse_payslip_table(
             if number == 1 and month is None:
                 continue  # a header row
             found.append(issue("ui.paste.bad_line", "contributions", line=number))
+            continue
+        if this_month is not None and month > this_month:
+            found.append(issue("ui.work.future_month", "contributions", month=month))
             continue
         rows.append(ContributionInput(month=month, wage=wage, employer_id=employer_id))
     return rows, found

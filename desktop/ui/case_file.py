@@ -669,11 +669,13 @@ class CaseFileView(Retranslating):
         month already on file is corrected, not recorded a second time."""
         if self.case is None:
             return
+        typed = f"{self.month_edit.text()}\t{self.wage_edit.text()}"
         rows, found = ui_queries.parse_payslip_table(
-            f"{self.month_edit.text()}\t{self.wage_edit.text()}", self._latest_employer()
+            typed, self._latest_employer(), self.ctx.today()
         )
         if found or not rows:
-            self.work_issues.setText(tr("ui.work.bad_month"))
+            said = [issue_text(i) for i in found if i.code != "ui.paste.bad_line"]
+            self.work_issues.setText("\n".join(said) or tr("ui.work.bad_month"))
             return
         self.work_issues.setText("")
         self.month_edit.clear()
@@ -684,7 +686,8 @@ class CaseFileView(Retranslating):
         """Contribution months from a copied table: one ``month<TAB>wage`` row per line."""
         if self.case is None:
             return
-        rows, found = ui_queries.parse_payslip_table(pasted, self._latest_employer())
+        employer, today = self._latest_employer(), self.ctx.today()
+        rows, found = ui_queries.parse_payslip_table(pasted, employer, today)
         self.work_issues.setText("\n".join(issue_text(i) for i in found))
         if rows:
             self._record(rows)

@@ -366,6 +366,15 @@ def test_a_first_line_with_a_month_but_a_bad_wage_is_not_a_header() -> None:
     assert [i.params["line"] for i in found] == [1]
 
 
+def test_a_month_still_to_come_is_left_out() -> None:
+    """2031-05 typed for 2021-05 was recorded as a contribution month."""
+    rows, found = ui_queries.parse_payslip_table("2026-03\t9000\n2031-05\t9000", today=TODAY)
+    assert [r.month for r in rows] == ["2026-03"]
+    assert [(i.code, dict(i.params)) for i in found] == [
+        ("ui.work.future_month", {"month": "2031-05"})
+    ]
+
+
 def test_empty_paste_gives_nothing() -> None:
     assert ui_queries.parse_payslip_table("") == ([], [])
 

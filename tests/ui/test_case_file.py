@@ -20,6 +20,7 @@ from desktop.services import cases, employers, people, printing, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
+from tests.ui.conftest import drain
 
 
 def _claim(store: Store) -> str:
@@ -288,3 +289,18 @@ def test_a_month_typed_again_is_corrected_not_recorded_twice(
         view.add_month_button.click()
     months = cases.get_case_file(store, case_id).contributions
     assert [(m.month, m.wage) for m in months] == [("2022-01", decimal.Decimal(13000))]
+
+
+def test_a_month_still_to_come_is_refused_with_why(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    view = _shown(qtbot, ctx, case_id)
+    view.month_edit.setText("2031-05")  # for 2021-05
+    view.wage_edit.setText("9000")
+    view.add_month_button.click()
+    drain(qtbot, ctx)
+    assert view.work_issues.text() == (
+        "2031-05 has not come yet: only months already worked are recorded."
+    )
+    assert cases.get_case_file(store, case_id).contributions == ()
