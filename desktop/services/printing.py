@@ -112,7 +112,14 @@ def form_person(view: PersonView) -> data.Person:
         doc.kind: doc.number for doc in sorted(view.documents, key=lambda d: d.status == "current")
     }
     national = documents.get("pink_card") or documents.get("thai_id") or ""
-    language = view.preferred_language or next(iter(view.languages), None) or "th"
+    # the worker's language, else their own script's: forms take the name in it as theirs
+    written = (_SCRIPTS.get(n.script) for n in ordered)
+    language = (
+        view.preferred_language
+        or next(iter(view.languages), None)
+        or next((code for code in written if code in i18n.LANGUAGES), None)
+        or "th"
+    )
     if language not in i18n.LANGUAGES:
         language = "en"
     sex = (view.sex or "")[:1].upper()

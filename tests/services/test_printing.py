@@ -89,6 +89,17 @@ def test_case_data_from_a_stored_case(store: Store) -> None:
     assert packet.render_packet_bytes(data).startswith(b"%PDF")
 
 
+def test_a_worker_known_only_by_a_burmese_name_is_named_on_the_forms(store: Store) -> None:
+    """No language recorded (the new-case dialog asks none): the packet's worker cell and
+    every form's name were blank, the forms looking for a Thai-script name."""
+    pid = people.create_person(store, PersonInput(names=[NameInput("မောင်မောင်")])).person_id
+    number = cases.open_case(store, pid)
+    data = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert data.person.language == "my"
+    assert data.person.name_native == "မောင်မောင်"
+    assert data.person.display_name == "မောင်မောင်"
+
+
 def test_queue_yields_every_case(store: Store) -> None:
     number = _setup(store)
     assert [c.case_number for c in printing.iter_case_data(store)] == [number]
