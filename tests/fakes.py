@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
@@ -59,6 +60,8 @@ class FakeDialogs:
         self.save_requests: list[tuple[str, str]] = []  # (title, suggested name) asked
         self.texts: list[str | None] = []
         self.folders: list[object] = []  # folders handed out by choose_folder, likewise
+        self.choices: list[int | None] = []  # answers of choose, likewise (none left: cancel)
+        self.offered: list[list[str]] = []  # the options choose was asked with
 
     def info(self, message: str) -> None:
         self.infos.append(message)
@@ -79,6 +82,10 @@ class FakeDialogs:
 
     def choose_folder(self, title: str) -> object | None:
         return self.folders.pop(0) if self.folders else None
+
+    def choose(self, title: str, label: str, options: Sequence[str]) -> int | None:
+        self.offered.append(list(options))
+        return self.choices.pop(0) if self.choices else None
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         return self.texts.pop(0) if self.texts else None

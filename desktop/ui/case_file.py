@@ -180,7 +180,8 @@ class CaseFileView(Retranslating):
     """One case; ``wizard_requested(workflow key, case id)`` asks the window for a wizard."""
 
     wizard_requested = Signal(str, str)
-    print_requested = Signal(str)  # case id: render and preview its packet
+    # case id and the benefit of the claim the packet is about ("": the case's main one)
+    print_requested = Signal(str, str)
     back_requested = Signal()
     loaded = Signal()
 
@@ -717,8 +718,28 @@ class CaseFileView(Retranslating):
             self.wizard_requested.emit(str(self.workflow_box.currentData()), self.case.id)
 
     def _print_packet(self) -> None:
-        if self.case is not None:
-            self.print_requested.emit(self.case.id)
+        """Preview the case's packet; of a case with two open claims (sickness and
+        maternity at once), the one the caseworker chooses."""
+        if self.case is None:
+            return
+        claims = list(
+            dict.fromkeys(
+                t.benefit
+                for t in self.case.tracks
+                if t.benefit and t.state not in ui_queries.ENDED_TRACK_STATES
+            )
+        )
+        benefit = ""
+        if len(claims) > 1:
+            chosen = self.ctx.dialogs.choose(
+                tr("ui.printing.print_packet"),
+                tr("ui.printing.which_claim"),
+                [tr(f"rule.benefit.{b}") for b in claims],
+            )
+            if chosen is None:
+                return
+            benefit = claims[chosen]
+        self.print_requested.emit(self.case.id, benefit)
 
     def export_person(self) -> None:
         """Ask where to write everything held about this person (their PDPA request) and

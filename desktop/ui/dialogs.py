@@ -1,13 +1,14 @@
 """Dialogs behind a small service, so widgets never open a modal themselves.
 
 Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``,
-``dialogs.save_file(...)``, ``dialogs.choose_folder(...)``; the app passes a
-:class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with scripted answers
-(``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
+``dialogs.save_file(...)``, ``dialogs.choose_folder(...)``, ``dialogs.choose(...)``; the app
+passes a :class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with scripted
+answers (``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +35,10 @@ class DialogService(Protocol):
 
     def choose_folder(self, title: str) -> Path | None:
         """An existing folder (a USB stick); None if the person cancelled."""
+        ...
+
+    def choose(self, title: str, label: str, options: Sequence[str]) -> int | None:
+        """The index of the option chosen (the first is offered); None if cancelled."""
         ...
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
@@ -76,6 +81,10 @@ class Dialogs:
     def choose_folder(self, title: str) -> Path | None:
         name = QFileDialog.getExistingDirectory(self.parent, title)
         return Path(name) if name else None
+
+    def choose(self, title: str, label: str, options: Sequence[str]) -> int | None:
+        item, ok = QInputDialog.getItem(self.parent, title, label, list(options), 0, False)
+        return list(options).index(item) if ok and item in options else None
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         mode = QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal

@@ -222,7 +222,9 @@ class MainWindow(QMainWindow):
             view = CaseFileView(self.ctx)
             view.back_requested.connect(lambda: self.show_page(0))
             view.wizard_requested.connect(self.start_wizard)
-            view.print_requested.connect(lambda *args: self.printer.open(*args))
+            view.print_requested.connect(
+                lambda case_id, benefit: self.printer.open(case_id, None, benefit or None)
+            )
             return view
         raise KeyError(key)
 
@@ -270,7 +272,9 @@ class MainWindow(QMainWindow):
             self.wizard = WorkflowWizard(self.ctx, spec, case_id, found.data if found else None)
             self.wizard.committed.connect(lambda _t: self.case_file.reload())
             self.wizard.committed.connect(lambda _t: self.case_list.model.reload())
-            self.wizard.print_requested.connect(lambda forms: self.printer.open(case_id, forms))
+            self.wizard.print_requested.connect(
+                lambda forms: self.printer.open(case_id, forms, spec.benefit)
+            )
             self.wizard.show()
 
         self.ctx.ops.run(lambda: drafts.load_draft(store, key), on_success=opened)

@@ -94,13 +94,15 @@ def render_case_packet(
     folder: Path,
     forms: Sequence[str] | None = None,
     today: dt.date | None = None,
+    benefit: str | None = None,
 ) -> RenderedPacket:
-    """Render one case's packet into ``folder`` and its preview pages (worker thread)."""
+    """Render one case's packet into ``folder`` and its preview pages (worker thread);
+    ``benefit``: the claim it is about, when the case holds more than one."""
     # ReportLab loads only when something is printed (faster start).
     from desktop.forms.batch import safe_filename
     from desktop.forms.packet import render_packet
 
-    data = printing.case_data(store, case_id, forms=forms, today=today)
+    data = printing.case_data(store, case_id, forms=forms, today=today, benefit=benefit)
     path = folder / f"{safe_filename(data.case_number)}.pdf"
     result = render_packet(data, path)
     missing = len(result.missing_fields) + len(result.missing_documents)
@@ -285,8 +287,14 @@ class PacketPrinter(QObject):
             self.scratch.cleanup()
             self.scratch = None
 
-    def open(self, case_id: str, workflow_forms: Sequence[str] | None = None) -> None:
-        """Render (off the GUI thread) and show the preview of ``case_id``'s packet."""
+    def open(
+        self,
+        case_id: str,
+        workflow_forms: Sequence[str] | None = None,
+        benefit: str | None = None,
+    ) -> None:
+        """Render (off the GUI thread) and show the preview of ``case_id``'s packet, about
+        its claim for ``benefit`` when given."""
         store, today = self.ctx.store, self.ctx.today()
         if self.scratch is None:
             self.scratch = tempfile.TemporaryDirectory(prefix="sapan-preview-")
@@ -311,7 +319,7 @@ class PacketPrinter(QObject):
             self._show_failure(exc)
 
         self.ctx.ops.run(
-            lambda: render_case_packet(store, case_id, folder, forms, today),
+            lambda: render_case_packet(store, case_id, folder, forms, today, benefit),
             on_success=shown,
             on_failure=failed,
             key="print_preview",

@@ -2,7 +2,8 @@
 
 One page per step with an editor per field (hidden when its condition does not hold),
 a documents page (the checklist: add a scan or photo per item), an eligibility page for
-claims, and a last page with the forms to print. Each page validates its fields into
+claims, and a last page with the forms to print (its print button saves first, so the
+forms are filled with what the wizard recorded). Each page validates its fields into
 coded issues shown in the current language, and saves the whole input as a draft before
 moving on, so a crash loses nothing typed. Cancel keeps the draft and writes nothing
 else; Finish commits everything in one transaction (``ui_wizards.commit_track``).
@@ -288,8 +289,11 @@ class FinishPage(QWizardPage):
         self.retranslate()
 
     def _print(self) -> None:
-        # The main window renders the packet with these forms and opens its preview.
-        self.wiz.print_requested.emit(list(self.wiz.spec.forms))
+        """Save, then print: the forms are filled from the store, so the claim's own dates
+        and bank account are on them only once it is saved. The main window renders the
+        packet about this track's benefit with these forms and opens its preview."""
+        self.wiz.print_after_commit = True
+        self.wiz.accept()
 
     def initializePage(self) -> None:
         self.retranslate()
@@ -310,7 +314,8 @@ class FinishPage(QWizardPage):
 
 
 class WorkflowWizard(QWizard):
-    """A wizard for one workflow and one case; ``committed`` carries the new track id."""
+    """A wizard for one workflow and one case; ``committed`` carries the new track id, and
+    ``print_requested`` the forms to print once the Finish page's print button saved it."""
 
     committed = Signal(str)
     print_requested = Signal(list)
@@ -337,6 +342,7 @@ class WorkflowWizard(QWizard):
             (draft or {}).get("opened_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         )
         self.committing = False
+        self.print_after_commit = False  # the Finish page's "Save and print the forms"
         self.track_id: str | None = None
         self._employers: RowTableModel | None = None
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -491,10 +497,13 @@ class WorkflowWizard(QWizard):
             self.committing = False
             self.track_id = track_id
             self.committed.emit(track_id)
+            if self.print_after_commit:
+                self.print_requested.emit(list(self.spec.forms))
             super(WorkflowWizard, self).accept()
 
         def failed(exc: BaseException) -> None:
             self.committing = False
+            self.print_after_commit = False
             self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
             self.show_failure(exc)
 

@@ -32,7 +32,9 @@ def _claim(store: Store) -> str:
     }
     steps = [("prepare_claim", prepared, "ready"), ("submit_claim", {}, "not_started")]
     ui_wizards.commit_track(
-        store, case_id, ui_wizards.TrackCommit("claim", "claim_maternity", steps)
+        store,
+        case_id,
+        ui_wizards.TrackCommit("claim", "claim_maternity", steps, benefit="maternity"),
     )
     return case_id
 
@@ -304,3 +306,30 @@ def test_a_month_still_to_come_is_refused_with_why(
         "2031-05 has not come yet: only months already worked are recorded."
     )
     assert cases.get_case_file(store, case_id).contributions == ()
+
+
+def test_print_asks_which_claim_when_the_case_holds_two(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """A worker claiming maternity and sickness at once: the packet is about the claim
+    chosen; cancelling prints nothing. A case with one claim is not asked."""
+    case_id = _claim(store)
+    view = _shown(qtbot, ctx, case_id)
+    asked: list[tuple[str, str]] = []
+    view.print_requested.connect(lambda case, benefit: asked.append((case, benefit)))
+    view.print_button.click()
+    assert (asked, dialogs.offered) == ([(case_id, "")], [])
+
+    ui_wizards.commit_track(
+        store,
+        case_id,
+        ui_wizards.TrackCommit(
+            "claim", "claim_sickness", [("check_eligibility", {}, "ready")], benefit="sickness"
+        ),
+    )
+    _load(qtbot, view, case_id)
+    view.print_button.click()  # cancelled
+    dialogs.choices.append(1)
+    view.print_button.click()
+    assert dialogs.offered == [["Maternity", "Sickness"]] * 2
+    assert asked == [(case_id, ""), (case_id, "sickness")]

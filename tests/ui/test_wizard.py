@@ -16,6 +16,7 @@ from desktop.ui.print_preview import PacketPrinter
 from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
 from tests.fakes import FakeDialogs
+from tests.forms.conftest import pdftotext
 from tests.ui.conftest import drain
 from tests.ui.test_printing_ui import FakePrintDialogs
 
@@ -322,8 +323,8 @@ def _finished_maternity(qtbot: QtBot, ctx: AppContext, store: Store, case_id: st
     drain(qtbot, ctx)
 
 
-def _step_state(store: Store, case_id: str, key: str) -> str:
-    (track,) = cases.get_case_file(store, case_id).tracks
+def _step_state(store: Store, case_id: str, key: str, benefit: str = "maternity") -> str:
+    (track,) = (t for t in cases.get_case_file(store, case_id).tracks if t.benefit == benefit)
     return next(s.state for s in track.steps if s.key == key)
 
 
@@ -345,22 +346,47 @@ def test_printing_the_packet_after_the_wizard_makes_the_claim_ready(
     assert [a for _w, a, _u in cases.audit_trail(store, [case_id])].count("forms.printed") == 1
 
 
-def test_the_forms_printed_from_the_finish_page_count_when_the_wizard_commits(
+def test_the_finish_page_saves_the_claim_then_prints_its_own_forms(
     qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
 ) -> None:
+    """The forms are filled from the store: printed before the claim was saved, they
+    lacked its dates and bank account. Beside an open sickness claim, the packet is
+    about this maternity claim."""
     case_id = _case(store)
+    cases.start_track(
+        store,
+        case_id,
+        cases.TrackInput(
+            "claim",
+            ["check_eligibility"],
+            benefit="sickness",
+            workflow="claim_sickness",
+            event_date=dt.date(2026, 1, 5),
+        ),
+    )
     wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
     printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
-    wizard.print_requested.connect(lambda forms: printer.open(case_id, forms))  # as the window
+    # as the window connects it
+    wizard.print_requested.connect(lambda forms: printer.open(case_id, forms, "maternity"))
     _maternity_steps(qtbot, wizard)
     _next(qtbot, wizard)
     _next(qtbot, wizard)
-    with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
+    assert wizard.finish_page.print_button.text() == "Save and print the forms"
+    with (
+        qtbot.waitSignal(wizard.committed, timeout=20_000),
+        qtbot.waitSignal(printer.opened, timeout=20_000) as opened,
+    ):
         wizard.finish_page.print_button.click()
-    qtbot.addWidget(opened.args[0])
+    preview = opened.args[0]
+    qtbot.addWidget(preview)
+    assert not wizard.isVisible()  # saved and closed
+    printed = pdftotext(preview.packet.path)
+    assert "1234567890" in printed  # the bank account typed in the wizard
+    assert "20/02/2569" in printed  # the birth, not the sickness claim's 05/01/2569
+    assert "05/01/2569" not in printed
+    assert _step_state(store, case_id, "prepare_claim") == "in_progress"
     with qtbot.waitSignal(printer.recorded, timeout=20_000):
-        opened.args[0].save_button.click()
-    _finish(qtbot, wizard)
+        preview.save_button.click()
     assert _step_state(store, case_id, "prepare_claim") == "ready"
 
 
