@@ -97,7 +97,8 @@ def matching_person_ids(query: str, limit: int) -> TextualSelect | None:
 
 
 def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str, object]] | None:
-    terms = [t for t in search_fold(query).split() if t]
+    # A number is indexed without its dashes and dots: "0-0281-33920-50-7" finds it too.
+    terms = [_number_term(t) for t in search_fold(query).split() if t]
     if not terms:
         return None
     long_terms = [t for t in terms if len(t) >= 3]
@@ -123,6 +124,13 @@ def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str,
     # the first hits.
     sql += " ORDER BY rank LIMIT :limit" if ranked and long_terms else " LIMIT :limit"
     return sql, params
+
+
+def _number_term(term: str) -> str:
+    """A query term with a digit in it as a number is indexed (separators removed)."""
+    if not any(c.isdigit() for c in term):
+        return term
+    return digits_only(term) or term
 
 
 def like_escape(term: str) -> str:

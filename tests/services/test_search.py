@@ -34,6 +34,8 @@ def population(store: Store) -> dict[str, str]:
         ("tun naing", "burmese"),
         ("1234567", "burmese"),
         ("mc12", "burmese"),
+        ("MC-123-4567", "burmese"),  # a number typed as printed, with its dashes
+        ("mc.1234567", "burmese"),
         ("ศักดิ์", "thai"),
         ("ដារ៉ា", "khmer"),
         ("ແກ້ວ", "lao"),
