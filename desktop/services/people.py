@@ -260,14 +260,31 @@ def add_name(store: Store, person_id: str, name: NameInput) -> str:
         return row.id
 
 
+def held_documents(
+    session: Session, person_id: str
+) -> dict[tuple[str | None, str | None], IdentityDocument]:
+    """The person's live documents by kind and (normalised) number."""
+    rows = session.scalars(
+        select(IdentityDocument).where(
+            IdentityDocument.person_id == person_id, IdentityDocument.deleted.is_(False)
+        )
+    )
+    return {(row.kind, row.number): row for row in rows}
+
+
 def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str, list[Issue]]:
-    """Add a document (older ones stay as history); returns its id and any warnings."""
+    """Add a document (older ones stay as history); returns its id and any warnings. One
+    the person already holds (the same kind and number) is not recorded twice: its id."""
     issues = ids.validate_document_number(doc.kind, doc.number)
-    issues += lengths.length_issues("identity_document", _document_values(doc))
+    values = _document_values(doc)
+    issues += lengths.length_issues("identity_document", values)
     if has_errors(issues):
         raise UserError("error.invalid_input", issues=issues)
     with store.session() as session:
         person = live_person(session, person_id)
+        same = held_documents(session, person_id).get((values["kind"], values["number"]))
+        if same is not None:
+            return same.id, issues
         row = _document_row(person, doc)
         session.add(row)
         session.flush()

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from desktop.domain import ids, lengths, workflow
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
@@ -46,7 +44,7 @@ from desktop.models.store import Store
 from desktop.services import employers, printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, new_track
-from desktop.services.people import PersonInput, create_person
+from desktop.services.people import PersonInput, create_person, held_documents
 
 
 @dataclass(frozen=True)
@@ -285,14 +283,7 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     jobs at one employer), given only the details it lacked; else a new employer. A document
     the person already holds (the same kind and number, typed when the case was opened) is
     likewise given only the dates it lacked, not recorded twice."""
-    held = {
-        (row.kind, row.number): row
-        for row in session.scalars(
-            select(IdentityDocument).where(
-                IdentityDocument.person_id == person_id, IdentityDocument.deleted.is_(False)
-            )
-        )
-    }
+    held = held_documents(session, person_id)
     for values in rows.documents:
         same = held.get((values["kind"], values["number"]))
         if same is None:

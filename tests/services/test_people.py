@@ -98,6 +98,15 @@ def test_document_history_and_update(store: Store) -> None:
         people.update_person(store, pid, office="elsewhere")
 
 
+def test_a_document_added_twice_is_recorded_once(store: Store) -> None:
+    """Add document clicked twice, or the number typed again with its dashes."""
+    pid = people.create_person(store, PersonInput(names=[NameInput("Sok Dara")])).person_id
+    first, _ = people.add_document(store, pid, DocumentInput("passport", "N1234567"))
+    again, _ = people.add_document(store, pid, DocumentInput("passport", "n-123-4567"))
+    assert again == first
+    assert [d.number for d in people.get_person(store, pid).documents] == ["N1234567"]
+
+
 def test_unknown_person(store: Store) -> None:
     with pytest.raises(UserError) as caught:
         people.get_person(store, "00000000-0000-0000-0000-000000000000")
