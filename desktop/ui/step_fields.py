@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain import dates
 from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import issue_text, tr
@@ -151,13 +152,19 @@ class StepFields(QWidget):
                     editor.setItemText(i, label("choice", str(editor.itemData(i))))
 
 
-def raw_text(value: Any) -> str:
+def raw_text(value: Any, kind: str = "text") -> str:
     """A stored step value as an editor shows it: a yes/no choice as ``true``/``false``,
-    dates as stored (``YYYY-MM-DD``, which the date fields read), nothing for None."""
+    a date as its label asks for one (``DD/MM/YYYY``, year AD; it was shown as stored,
+    ``2026-03-01``, under "(DD/MM/YYYY, year AD)"), nothing for None."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if kind == "date":
+        try:
+            return dates.format_ce(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)  # as typed before it was checked: the editor judges it
     return str(value)
 
 
@@ -178,7 +185,10 @@ class StepEditor(QDialog):
         super().__init__(parent)
         self.setObjectName("step_editor")
         self.today = today
-        self.context = {k: raw_text(v) for k, v in data.items() if k != "forms_printed"}
+        kinds = {f.name: f.type for f in step.fields}
+        self.context = {
+            k: raw_text(v, kinds.get(k, "text")) for k, v in data.items() if k != "forms_printed"
+        }
         # A value that becomes a person fact (a document number, the employer) or the
         # track's event date is corrected where it lives, not here.
         editable = tuple(f for f in step.fields if not f.maps and not f.role)

@@ -142,6 +142,19 @@ def test_a_move_refused_by_the_workflow_is_explained_and_writes_nothing(
     assert _states(store, case_id)["gather_documents"] == "in_progress"
 
 
+def test_fill_in_shows_a_date_as_its_label_asks_for_one(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Submitted on 2026-03-01 was shown as stored, under "(DD/MM/YYYY, year AD)"."""
+    view = _open(qtbot, ctx, _claim(store))
+    _select(view, "Submit")
+    view.edit_step_button.click()
+    editor = view.step_editor
+    assert editor is not None
+    assert editor.fields.raw("submitted_on") == "01/03/2026"
+    editor.reject()
+
+
 def test_an_appeal_is_filled_in_from_the_case_file_after_a_rejection(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
