@@ -449,9 +449,7 @@ def register(
     """Register this device; returns the server's answer (device id, account). Bad input,
     plain ``http://`` to a server beyond the local network, and every refusal are a
     UserError."""
-    url = _server_url(url)
-    if url.startswith("http://") and not on_local_network(url):
-        raise UserError("sync.plain_http", url=url)
+    url = checked_server_url(url)
     if not username.strip() or not password:
         raise UserError("sync.bad_credentials")
     http = http_factory(url)
@@ -463,6 +461,16 @@ def register(
         close_http(http)
     store.set_setting(SERVER_SETTING, url)
     return answer
+
+
+def checked_server_url(typed: str) -> str:
+    """A typed server address as it is kept, or a UserError before anything is sent or
+    saved: malformed (:func:`_server_url`), or plain ``http://`` to a server beyond the
+    local network (:func:`on_local_network`)."""
+    url = _server_url(typed)
+    if url.startswith("http://") and not on_local_network(url):
+        raise UserError("sync.plain_http", url=url)
+    return url
 
 
 def _server_url(typed: str) -> str:

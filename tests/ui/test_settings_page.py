@@ -41,6 +41,23 @@ def test_settings_are_saved_and_read_back(qtbot: QtBot, ctx: AppContext, store: 
     assert (again.idle.value(), again.server.text()) == (25, "https://sync.example.org")
 
 
+def test_a_server_address_registration_would_refuse_is_not_saved(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    page = _page(qtbot, ctx)
+    for typed in ("http://sync.example.org", "https://ann:secret@sync.example.org", "sync"):
+        page.server.setText(typed)
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+        drain(qtbot, ctx)
+    assert len(dialogs.errors) == 3
+    assert "secret" not in dialogs.errors[1]  # a password is never shown back
+    assert store.setting("sync_server_url") is None
+    page.server.setText("http://192.168.1.20:8000/")  # the office's own network: fine
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert store.setting("sync_server_url") == "http://192.168.1.20:8000"
+
+
 def test_the_whole_store_is_backed_up_to_the_folder_chosen(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs, tmp_path: Path
 ) -> None:
