@@ -86,7 +86,17 @@ CONTACT_FIELDS = ("phone", "line_id", "address_th", "address_home")
 MOVE_STATES = ("in_progress", "ready", "submitted", "approved", "rejected", "paid", "appealed")
 # What an issue of the workflow engine names: a step's field, a document or a form.
 _ISSUE_SUBJECT = {"workflow.document_missing": "doc", "workflow.form_not_printed": "form"}
-DOCUMENT_KINDS = ("pink_card", "passport", "thai_id", "ci", "work_permit")
+# Every kind the number check knows (ids.DocumentKind); the border pass of a border-pass
+# enrollment and the SSO number of a worker enrolled included.
+DOCUMENT_KINDS = (
+    "pink_card",
+    "passport",
+    "thai_id",
+    "ci",
+    "border_pass",
+    "work_permit",
+    "sso_number",
+)
 
 
 def document_columns() -> list[Column]:

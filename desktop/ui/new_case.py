@@ -40,7 +40,7 @@ from desktop.ui.person_details import (
     sex_choices,
 )
 
-DOCUMENT_KINDS = ("pink_card", "passport", "ci", "thai_id")
+DOCUMENT_KINDS = ("pink_card", "passport", "ci", "border_pass", "thai_id")
 # The synced detail each one-line editor fills in (dates are not text of a length).
 DETAILS = {
     "name_native": ("person_name", "full_name"),

@@ -117,6 +117,8 @@ def test_a_document_of_every_kind_offered_is_added(
         "thai_id": first12 + str(ids.thai_id_check_digit(first12)),
         "ci": "CI 765432",
         "work_permit": "WP 2567 001234",
+        "border_pass": "TK 0123456",
+        "sso_number": "000000002345" + str(ids.thai_id_check_digit("000000002345")),
     }
     case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("Sok")]))
     view = CaseFileView(ctx)
