@@ -248,13 +248,14 @@ def export_person(
     with every duplicate merged into them (their rows may still hang from the duplicate
     until the merge has synced). Tombstoned rows are left out, and so are the audit events
     about them. With ``files``, the attached files are decrypted into a ZIP beside the JSON
-    (:func:`files_path_for`); the JSON names each one's entry. Refuses to replace either
-    file unless ``overwrite``.
+    (:func:`files_path_for`; none when nothing is attached); the JSON names each one's entry.
+    Refuses to replace either file unless ``overwrite``.
     """
     with store.read() as session:
         person_id, people = _people(session, number_or_id)
         data, rows = _person_data(session, people)
-    zip_path = files_path_for(path) if files else None
+    # no scans attached: no ZIP, an empty one would only puzzle the person given it
+    zip_path = files_path_for(path) if files and data["attachments"] else None
     _refuse_existing(path, *([zip_path] if zip_path else []), overwrite=overwrite)
     written = missing = 0
     if zip_path is not None:

@@ -140,7 +140,8 @@ def test_export_person_by_case_number(env: Path, capsys: pytest.CaptureFixture[s
     assert isinstance(summary, dict)
     person_id = summary["person_id"]
     assert summary["path"] == str(target)
-    assert summary["files_path"] == str(env.parent / "person.attachments.zip")
+    assert summary["files_path"] is None  # demo people have no scans: no empty ZIP
+    assert not (env.parent / "person.attachments.zip").exists()
     assert summary["rows"]["person"] == 1
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data["person"]["id"] == person_id

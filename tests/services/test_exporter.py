@@ -221,6 +221,15 @@ def test_the_attached_files_go_into_a_zip_beside_it(store: Store, tmp_path: Path
     assert [a for _, a, _ in trail].count("person.exported") == 1
 
 
+def test_a_person_without_scans_gets_no_empty_zip(store: Store, tmp_path: Path) -> None:
+    person = people.create_person(store, PersonInput(names=[NameInput("နန်း")])).person_id
+    done = exporter.export_person(store, person, tmp_path / "nan.json", files=True)
+    assert (done.files_path, done.files) == (None, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.json"]
+    data = json.loads((tmp_path / "nan.json").read_text(encoding="utf-8"))
+    assert data["export"]["files"] is None
+
+
 def test_existing_export_and_unknown_person_are_refused(store: Store, tmp_path: Path) -> None:
     built = _build_person(store, tmp_path)
     target = tmp_path / "aung.json"
