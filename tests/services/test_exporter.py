@@ -225,7 +225,7 @@ def test_a_person_without_scans_gets_no_empty_zip(store: Store, tmp_path: Path) 
     person = people.create_person(store, PersonInput(names=[NameInput("နန်း")])).person_id
     done = exporter.export_person(store, person, tmp_path / "nan.json", files=True)
     assert (done.files_path, done.files) == (None, 0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.json", "store"]
     data = json.loads((tmp_path / "nan.json").read_text(encoding="utf-8"))
     assert data["export"]["files"] is None
 
