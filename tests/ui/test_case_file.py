@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.domain import ids
 from desktop.models.store import Store
-from desktop.services import cases, employers, people, printing, ui_wizards
+from desktop.services import attachments, cases, employers, people, printing, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
@@ -190,6 +190,9 @@ def test_export_button_writes_the_persons_data_where_the_dialog_says(
     from tests.ui.conftest import drain
 
     case_id = _claim(store)
+    scan = tmp_path / "payslip.jpg"
+    scan.write_bytes(b"\xff\xd8\xff a payslip")
+    attachments.add_attachment(store, scan, case_id=case_id)
     view = CaseFileView(ctx)
     qtbot.addWidget(view)
     view.show()
@@ -214,7 +217,7 @@ def test_export_button_writes_the_persons_data_where_the_dialog_says(
     assert "နန်း" in {n["full_name"] for n in data["names"]}
     assert dialogs.infos == [
         f"Everything held about this person was written to {target}.\n"
-        f"Their attached files (0) are in {tmp_path / 'nang.attachments.zip'}."
+        f"Their attached files (1) are in {tmp_path / 'nang.attachments.zip'}."
     ]
     assert dialogs.questions[-1].startswith("Also save their scanned documents?")
 
