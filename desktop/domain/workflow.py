@@ -156,6 +156,9 @@ class FieldDef:
     validator: str | None = None
     choices: tuple[str, ...] = ()
     fact: str | None = None
+    # a date field of the same step this date may not be before (an appeal is filed after
+    # its decision arrived)
+    not_before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,10 @@ def check(
         if validate is not None:
             # Validators name their own field generically; report it as this step's field.
             found.extend(dataclasses.replace(i, field=field.name) for i in validate(value))
+        earliest = progress.values.get(field.not_before or "")
+        if isinstance(value, dt.date) and isinstance(earliest, dt.date) and value < earliest:
+            other = i18n.Label(label_key("field", field.not_before or ""))
+            found.append(issue("workflow.date_before", field.name, other=other))
     if Condition.DOCUMENTS_COLLECTED in step.advance_when:
         missing = [d for d in step.documents if d not in progress.documents]
         found.extend(issue("workflow.document_missing", d) for d in missing)
@@ -468,6 +475,7 @@ def _field(raw: Any, where: str) -> FieldDef:
         validator=raw.get("validator"),
         choices=choices,
         fact=_fact(raw.get("fact"), where),
+        not_before=raw.get("not_before"),
     )
 
 
@@ -490,6 +498,14 @@ def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
     except (ValueError, KeyError, TypeError) as exc:
         raise WorkflowDataError(f"{where}: {exc}") from None
     fields = tuple(_field(f, f"{where}.fields") for f in raw.get("fields", []))
+    dates = {f.name for f in fields if f.type is FieldType.DATE}
+    for field in fields:
+        if field.not_before is not None and (
+            field.type is not FieldType.DATE or field.not_before not in dates
+        ):
+            raise WorkflowDataError(
+                f"{where}.{field.name}: not_before names a date field of the same step"
+            )
     documents = _strings(raw.get("documents", []), where)
     optional = _strings(raw.get("optional_documents", []), where)
     if set(documents) & set(optional):

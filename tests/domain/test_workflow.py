@@ -445,6 +445,42 @@ def test_optional_documents_are_on_the_checklist_but_never_wait() -> None:
         workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [both]}}}})
 
 
+def test_an_appeal_filed_before_its_decision_arrived_is_questioned() -> None:
+    appeal = workflow.track("claim_maternity").step("appeal")
+    values = {"decision_received_on": dt.date(2026, 3, 10), "appeal_grounds": "paid"}
+    documents = frozenset(appeal.documents)
+    early = StepProgress(
+        appeal.key, values={**values, "appeal_filed_on": dt.date(2026, 3, 1)}, documents=documents
+    )
+    (found,) = workflow.check(appeal, early)
+    assert (found.code, found.field) == ("workflow.date_before", "appeal_filed_on")
+    assert i18n.text("workflow.date_before", "en", **found.params) == (
+        "This date is before Decision received on; check both."
+    )
+    same_day = dataclasses.replace(
+        early, values={**values, "appeal_filed_on": values["decision_received_on"]}
+    )
+    assert workflow.check(appeal, same_day) == ()
+    unknown = dataclasses.replace(
+        early, values={"appeal_grounds": "paid", "appeal_filed_on": dt.date(2026, 3, 1)}
+    )
+    assert [i.code for i in workflow.check(appeal, unknown)] == ["workflow.field_required"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [{"name": "a", "type": "date", "not_before": "gone"}],
+        [{"name": "a", "type": "text", "not_before": "b"}, {"name": "b", "type": "date"}],
+        [{"name": "a", "type": "date", "not_before": "b"}, {"name": "b", "type": "text"}],
+    ],
+)
+def test_not_before_names_a_date_field_of_the_same_step(fields: list[dict[str, Any]]) -> None:
+    step = {**STEP, "fields": fields}
+    with pytest.raises(WorkflowDataError, match="not_before"):
+        workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [step]}}}})
+
+
 def test_reopen_targets_follow_the_path_a_step_took() -> None:
     submit = workflow.track("claim_maternity").step("submit_claim")
     assert workflow.reopen_targets(submit, StepState.PAID) == (
