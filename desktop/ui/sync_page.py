@@ -127,6 +127,8 @@ class SyncPage(Retranslating):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setTextVisible(False)
+        self.progress.setVisible(False)  # shown while the worker checks or syncs
+        self.busy = False
         self.sync_button = QPushButton()
         self.sync_button.setObjectName("sync_now")
         self.sync_button.clicked.connect(self.sync_now)
@@ -335,10 +337,18 @@ class SyncPage(Retranslating):
         )
 
     def _worker_changed(self, state: WorkerState) -> None:
-        busy = state.phase in (Phase.CHECKING, Phase.SYNCING)
-        self.progress.setRange(0, 0 if busy else 1)  # a busy indicator while syncing
-        self.sync_button.setEnabled(not busy)
+        self.busy = state.phase in (Phase.CHECKING, Phase.SYNCING)
+        self.progress.setRange(0, 0 if self.busy else 1)  # a busy indicator while syncing
+        self.progress.setVisible(self.busy)  # an empty bar says nothing
+        self._sync_button_state()
         self._state_text()
+
+    def _sync_button_state(self) -> None:
+        """Sync now waits for a registered device and an idle worker: on a device not
+        registered it would do nothing, during a sync it would start another."""
+        registered = self.view is not None and self.view.registered
+        self.sync_button.setEnabled(registered and not self.busy)
+        self.sync_button.setToolTip("" if registered else tr("ui.sync_page.not_registered"))
 
     # -- texts -----------------------------------------------------------------------------
 
@@ -377,10 +387,7 @@ class SyncPage(Retranslating):
         self.failed_model.retranslate()
         self.conflict_model.retranslate()
         view = self.view
-        # Sync now on a device not registered would do nothing: it waits for registration
-        registered = view is not None and view.registered
-        self.sync_button.setEnabled(registered)
-        self.sync_button.setToolTip("" if registered else tr("ui.sync_page.not_registered"))
+        self._sync_button_state()
         if view is None:
             self.registered_label.setText(tr("ui.loading"))
             self.next_label.setText(tr("ui.loading"))

@@ -499,6 +499,12 @@ def test_sync_now_waits_for_the_device_to_be_registered(
     page = open_sync_page(qtbot, ctx, _worker(ctx, lambda _u: in_process_client(server_app)))
     assert not page.sync_button.isEnabled()
     assert "not registered" in page.sync_button.toolTip()
+    page._worker_changed(WorkerState(Phase.OFFLINE))  # the worker's next check
+    assert not page.sync_button.isEnabled()  # still not registered
+    assert page.progress.isHidden()  # nothing under way: no empty bar
+    page._worker_changed(WorkerState(Phase.CHECKING))
+    assert page.progress.isVisibleTo(page)
+    page._worker_changed(WorkerState(Phase.OFFLINE))
     _registered(store, server_app)
     page.refresh()
     qtbot.waitUntil(page.sync_button.isEnabled, timeout=10_000)
