@@ -140,6 +140,11 @@ def _benefit(case: CaseData) -> str:
     return bilingual(f"form.option.{case.benefit.kind}", case.lang)
 
 
+def _title_key(case: CaseData) -> str:
+    """An enrollment's packet is not a claim's: its cover says so."""
+    return "form.packet.title_enrollment" if _filer(case) else "form.packet.title"
+
+
 def cover_flowables(case: CaseData) -> list[Flowable]:
     st = styles()
     person = case.person
@@ -149,7 +154,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
         [
             [
                 [
-                    label("form.packet.title", case.lang, st.title, bold=True),
+                    label(_title_key(case), case.lang, st.title, bold=True),
                     Spacer(1, 4),
                     para(f"<b>{escape(case.case_number)}</b>", st.big),
                     para(
@@ -271,7 +276,28 @@ def _instruction(topic: str, lang: str, params: dict[str, str]) -> str:
     if topic == "help" and not params["helper"]:
         # Nobody named to show the case number to: point to the hotline only.
         return text("form.packet.instr.help.no_helper", lang, case=params["case"])
-    return text(f"form.packet.instr.{topic}", lang, **params)
+    return text(_instruction_key(topic, params), lang, **params)
+
+
+def _instruction_key(topic: str, params: dict[str, str]) -> str:
+    """The catalogue key of an instruction: what happens next depends on who files the
+    packet (``params["filer"]``: a claim's worker by default; see :func:`_filer`)."""
+    if topic == "next" and params.get("filer"):
+        return f"form.packet.instr.next.{params['filer']}"
+    return f"form.packet.instr.{topic}"
+
+
+def _filer(case: CaseData) -> str:
+    """Who hands in a packet that is not about a claim: the employer registers a worker
+    (SSO 1-03, within 30 days of the first day of work); a worker who left joins Section
+    39 themself (SSO 1-20). "" for a claim, whose wording is the default."""
+    if case.benefit.kind:
+        return ""
+    if "sps1_20" in case.forms:
+        return "enrollment_self"
+    if "sps1_03" in case.forms:
+        return "enrollment_employer"
+    return ""
 
 
 def where_lines(case: CaseData, lang: str) -> list[str]:
@@ -295,7 +321,8 @@ def _instruction_text(
 ) -> Flowable:
     """One instruction, shared between packets when no case detail is filled into it."""
     words = _instruction(topic, lang, params)
-    return long_text(words, style, width, static=words == text(f"form.packet.instr.{topic}", lang))
+    static = words == text(_instruction_key(topic, params), lang)
+    return long_text(words, style, width, static=static)
 
 
 def instruction_flowables(case: CaseData) -> list[Flowable]:
@@ -308,6 +335,7 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         "deadline": _deadline(case),
         "case": case.case_number,
         "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x),
+        "filer": _filer(case),
     }
     rows = [
         [

@@ -137,3 +137,28 @@ def test_the_deceased_s_name_is_not_printed_where_the_claimant_signs(tmp_path: P
         packet.render_packet(case, path)
         last = page_count(path)
         assert (latin in pdftotext(path, last, last)) is expected
+
+
+@pytest.mark.parametrize(
+    ("forms", "kind", "said"),
+    [
+        (("sps1_03",), "", "give this packet to your employer"),
+        (("sps1_20",), "", "within 6 months of leaving your job"),
+        (("sps1_03", "sps2_01"), "sickness", "take this whole packet to the"),
+    ],
+)
+def test_what_happens_next_says_who_hands_the_packet_in(
+    tmp_path: Path, forms: tuple[str, ...], kind: str, said: str
+) -> None:
+    """An enrollment is handed in by the employer (SSO 1-03) or, for Section 39 (SSO
+    1-20), by the worker; only a claim is decided and paid into a bank account."""
+    case = dataclasses.replace(
+        CASES["th"], forms=forms, benefit=dataclasses.replace(CASES["th"].benefit, kind=kind)
+    )
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    found = " ".join(pdftotext(path).split())  # one line: the columns wrap the text
+    assert said in found
+    assert ("pays into your bank account" in found) is (kind != "")
+    assert ("Registration packet" in found) is (kind == "")  # the cover's title
+    assert ("Claim packet" in found) is (kind != "")
