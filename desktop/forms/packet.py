@@ -276,6 +276,9 @@ def _instruction(topic: str, lang: str, params: dict[str, str]) -> str:
     if topic == "help" and not params["helper"]:
         # Nobody named to show the case number to: point to the hotline only.
         return text("form.packet.instr.help.no_helper", lang, case=params["case"])
+    if topic == "bring" and not params.get("documents"):
+        # No checklist: no "these documents" introducing a list that never comes.
+        return text("form.packet.instr.bring.packet_only", lang)
     return text(_instruction_key(topic, params), lang, **params)
 
 
@@ -336,6 +339,7 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         "case": case.case_number,
         "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x),
         "filer": _filer(case),
+        "documents": "yes" if all_docs else "",
     }
     rows = [
         [

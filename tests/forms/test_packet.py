@@ -70,6 +70,15 @@ def test_packet_without_deadline_or_forms_still_renders() -> None:
     assert packet.render_packet_bytes(case).startswith(b"%PDF")
 
 
+def test_what_to_bring_without_a_checklist_introduces_no_list(tmp_path: Path) -> None:
+    case = dataclasses.replace(CASES["th"], checklist=())
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    found = " ".join(pdftotext(path).split())
+    assert "This packet and your original ID card." in found
+    assert "these documents" not in found
+
+
 def test_instruction_without_deadline_says_none_is_set() -> None:
     params = {"deadline": ""}
     assert packet._instruction("deadline", "km", params) == render.text(
