@@ -37,6 +37,7 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import row_context, sync_attachments
 from desktop.services import sync as core
+from desktop.services.ui_queries import SERVER_SETTING
 from sync.client.http import (
     UNTRUSTED,
     HttpClient,
@@ -51,7 +52,6 @@ from sync.protocol import RegisterResponse
 METERED_KEY = "sync_metered"
 METERED_LIMIT_KEY = "sync_metered_limit_kb"
 LAST_SYNC_KEY = "last_sync_at"
-SERVER_SETTING = "sync_server_url"
 DEFAULT_METERED_LIMIT_KB = 1024
 # A change in a protocol 2 batch carries its id, entity, row id, field, base version and HLC
 # stamp besides its value: 164 bytes of JSON for a 36-character device id (before gzip,

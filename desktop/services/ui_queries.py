@@ -32,6 +32,10 @@ from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
 
+# The store setting holding the sync server address typed before registering (the
+# Settings page, the first run); registration keeps the one registered with.
+SERVER_SETTING = "sync_server_url"
+
 
 def default_data_dir() -> Path:
     return store_module.default_data_dir()
@@ -550,7 +554,7 @@ def sync_status(store: Store) -> SyncStatus:
             )
             or 0
         )
-    url = store.setting("sync_server_url", None)
+    url = store.setting(SERVER_SETTING, None)
     last = store.setting("last_sync_at", None)
     return SyncStatus(str(url) if url else None, waiting, failed, str(last) if last else None)
 

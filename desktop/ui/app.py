@@ -162,7 +162,7 @@ class App:
             store.set_setting("language", current())
             server = dialog.server.text().strip()
             if server:
-                store.set_setting("sync_server_url", server)
+                store.set_setting(ui_queries.SERVER_SETTING, server)
             if dialog.demo.isChecked():
                 self._load_demo(store, dialog.demo_people.value())
             return store

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
-from desktop.services import backup, sync_view, ui_queries
+from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_columns
@@ -136,7 +136,7 @@ class SettingsPage(Retranslating):
         def read() -> tuple[Any, Any, tuple[dt.datetime, str] | None]:
             return (
                 store.setting("idle_lock_minutes", 10),
-                store.setting(sync_view.SERVER_SETTING, ""),
+                store.setting(ui_queries.SERVER_SETTING, ""),
                 backup.last_backup(store),
             )
 
@@ -205,6 +205,8 @@ class SettingsPage(Retranslating):
         or plain http beyond the local network) is said so, and nothing is saved."""
         store, minutes, typed = self.ctx.store, self.idle.value(), self.server.text().strip()
         lang = str(self.language.currentData())
+        from desktop.services import sync_view  # httpx: loaded when first needed
+
         try:
             url = sync_view.checked_server_url(typed) if typed else None
         except UserError as exc:
@@ -213,7 +215,7 @@ class SettingsPage(Retranslating):
 
         def write() -> None:
             store.set_setting("idle_lock_minutes", minutes)
-            store.set_setting(sync_view.SERVER_SETTING, url)
+            store.set_setting(ui_queries.SERVER_SETTING, url)
             store.set_setting("language", lang)
 
         self.ctx.ops.run(write, write=True, on_success=lambda _r: self.idle_changed.emit(minutes))
