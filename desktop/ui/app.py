@@ -152,7 +152,10 @@ class App:
         dialog = FirstRunDialog(wiped=ui_queries.finish_wipe(root))
         dialog.language_chosen.connect(self.language.set_language)
         while dialog.exec() == QDialog.DialogCode.Accepted:
+            typed = dialog.server.text().strip()
             try:
+                # checked before the store is made, as the Settings page checks it
+                server = _checked_server(typed) if typed else None
                 store = ui_queries.create_store(
                     root, dialog.passphrase.text(), dialog.repeat.text()
                 )
@@ -160,7 +163,6 @@ class App:
                 dialog.error.setText(exc.translated(current()))
                 continue
             store.set_setting("language", current())
-            server = dialog.server.text().strip()
             if server:
                 store.set_setting(ui_queries.SERVER_SETTING, server)
             if dialog.demo.isChecked():
@@ -305,3 +307,11 @@ def run(args: argparse.Namespace) -> int:
     qapp.setApplicationName("Sapan")
     install_fonts(qapp)
     return App(qapp, args, on_shown=tune_gc).start()
+
+
+def _checked_server(typed: str) -> str:
+    """The first run's server address as registration would take it (a UserError if not);
+    the sync code loads only when an address was typed."""
+    from desktop.services import sync_view
+
+    return sync_view.checked_server_url(typed)

@@ -172,6 +172,33 @@ def test_first_run_creates_the_store_in_the_chosen_language(qtbot: QtBot, tmp_pa
     open_store(root, PASSPHRASE).close()  # the passphrase typed twice is the store's
 
 
+def test_a_first_run_server_address_registration_would_refuse_is_said_so(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    root = tmp_path / "store"
+    app = _app(qtbot, root)
+
+    def plain_http(dialog: FirstRunDialog) -> None:
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.repeat.setText(PASSPHRASE)
+        dialog.server.setText("http://sync.example.org")
+        dialog.accept()
+
+    def corrected(dialog: FirstRunDialog) -> None:
+        assert "http://sync.example.org" in dialog.error.text()
+        assert not (root / "sapan.db").exists()  # nothing made yet
+        dialog.server.setText("https://sync.example.org")
+        dialog.accept()
+
+    _answer(FirstRunDialog, plain_http, corrected)
+    store = app.open_store()
+    assert store is not None
+    try:
+        assert store.setting("sync_server_url") == "https://sync.example.org"
+    finally:
+        store.close()
+
+
 def test_cancelling_the_first_run_creates_nothing(qtbot: QtBot, tmp_path: Path) -> None:
     root = tmp_path / "store"
     app = _app(qtbot, root)
