@@ -216,12 +216,22 @@ def _office(track: TrackView | None) -> data.Office:
 # Which track a packet is about, best first (see _main_track): the claim, whose SSO 2-01
 # prints the benefit's dates, then a work injury (its KT-16 reads only its own track).
 _MAIN_KINDS = ("claim", "work_injury")
+# Track states after which a packet is no longer about it, if an open one is there.
+_ENDED = ("closed", "done", "cancelled")
 
 
 def _rank(track: TrackView) -> tuple[bool, int]:
     """Open tracks first, then by kind (see :func:`_main_track`)."""
     kind = _MAIN_KINDS.index(track.kind) if track.kind in _MAIN_KINDS else len(_MAIN_KINDS)
-    return track.state in ("closed", "done", "cancelled"), kind
+    return track.state in _ENDED, kind
+
+
+def open_claims(case_file: CaseFile) -> tuple[str, ...]:
+    """The benefits of the case's open claims, once each, in track order: with two, the
+    caseworker says which one a packet is about (``case_data(benefit=...)``)."""
+    return tuple(
+        dict.fromkeys(t.benefit for t in case_file.tracks if t.benefit and t.state not in _ENDED)
+    )
 
 
 def _main_track(case_file: CaseFile, benefit: str | None = None) -> TrackView | None:

@@ -732,13 +732,7 @@ class CaseFileView(Retranslating):
         maternity at once), the one the caseworker chooses."""
         if self.case is None:
             return
-        claims = list(
-            dict.fromkeys(
-                t.benefit
-                for t in self.case.tracks
-                if t.benefit and t.state not in ui_queries.ENDED_TRACK_STATES
-            )
-        )
+        claims = printing.open_claims(self.case)
         benefit = ""
         if len(claims) > 1:
             chosen = self.ctx.dialogs.choose(
