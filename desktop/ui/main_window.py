@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
                 lambda forms: self.printer.open(case_id, forms, spec.benefit)
             )
             self.wizard.show()
+            self.wizard.resume()  # a draft reopens on the page it was left on
 
         self.ctx.ops.run(lambda: drafts.load_draft(store, key), on_success=opened)
 

@@ -5,8 +5,9 @@ a documents page (the checklist: add a scan or photo per item), an eligibility p
 claims, and a last page with the forms to print (its print button saves first, so the
 forms are filled with what the wizard recorded). Each page validates its fields into
 coded issues shown in the current language, and saves the whole input as a draft before
-moving on, so a crash loses nothing typed. Cancel keeps the draft and writes nothing
-else; Finish commits everything in one transaction (``ui_wizards.commit_track``).
+moving on, so a crash loses nothing typed; reopened, it goes on to the page it was left
+on (:meth:`WorkflowWizard.resume`). Cancel keeps the draft and writes nothing else;
+Finish commits everything in one transaction (``ui_wizards.commit_track``).
 
 A step whose workflow needs its forms printed first is committed ``in_progress`` by the
 service unless those forms were printed since the wizard was first opened (the time is
@@ -341,6 +342,8 @@ class WorkflowWizard(QWizard):
         self.opened_at = str(
             (draft or {}).get("opened_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         )
+        saved_page = (draft or {}).get("page")
+        self.saved_page = saved_page if isinstance(saved_page, int) else 0
         self.committing = False
         self.print_after_commit = False  # the Finish page's "Save and print the forms"
         self.track_id: str | None = None
@@ -366,6 +369,15 @@ class WorkflowWizard(QWizard):
     @property
     def key(self) -> str:
         return draft_key(self.spec, self.case_id)
+
+    def resume(self) -> None:
+        """Once shown, go on to the page the draft was left on, through the pages before
+        it as Next would (each checks what it holds); a page that refuses stops there."""
+        while self.currentId() < self.saved_page:
+            before = self.currentId()
+            self.next()
+            if self.currentId() == before:
+                return
 
     def known_employers(self) -> RowTableModel:
         """The store's employers (:class:`employers.KnownEmployer` rows) for completing an

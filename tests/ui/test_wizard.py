@@ -267,6 +267,25 @@ def test_cancel_in_the_middle_keeps_the_draft_and_commits_nothing(
     qtbot.addWidget(again)
     again.show()
     assert again.step_pages[0].raw("event_date") == "2026-02-20"
+    again.resume()  # as the main window does: back on the page it was left on
+    assert again.currentPage() is again.step_pages[1]
+    assert again.step_pages[1].raw("bank_name") == "Krungthai"
+
+
+def test_a_draft_left_on_a_page_now_refused_stops_before_it(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A page before the one left on that refuses what it holds (a date in the future)
+    stops the resume there, its issue shown, rather than be skipped."""
+    case_id = _case(store)
+    spec = load_specs()["claim_maternity"]
+    draft = {"raw": {"event_date": "2099-01-01", "claimant_is": "mother"}, "page": 2}
+    wizard = WorkflowWizard(ctx, spec, case_id, draft)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.resume()
+    assert wizard.currentPage() is wizard.step_pages[0]
+    assert wizard.step_pages[0].issues
 
 
 def test_field_validation_blocks_the_step(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
