@@ -315,6 +315,41 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]:
+    """What a new wizard's fields can start with: the number of each identity document the
+    workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
+    holds, current first, as typed when the case was opened. Field name -> text; a field
+    with nothing on file is left out. Keeps the caseworker from typing it again, and a
+    typo from recording a second document."""
+    from desktop.services.cases import get_case_file
+
+    definition = workflow.load().get(workflow_key)
+    if definition is None:
+        return {}
+    held: dict[str, str] = {}
+    documents = get_case_file(store, case_id).person.documents
+    for doc in sorted(documents, key=lambda d: d.status != "current"):
+        held.setdefault(doc.kind, doc.number)
+    found: dict[str, str] = {}
+    for step in definition.steps:
+        for spec in step.fields:
+            parsed = _parse_fact(spec.fact or "")
+            if parsed is not None and parsed[::2] == ("document", "number") and parsed[1] in held:
+                found[spec.name] = held[parsed[1]]
+    return found
+
+
+def wizard_start(store: Store, case_id: str, workflow_key: str, key: str) -> dict[str, Any]:
+    """What a wizard opens with: its draft (``key``) if one was left, else the facts
+    already on file (:func:`known_facts`) as typed values."""
+    from desktop.services import drafts
+
+    found = drafts.load_draft(store, key)
+    if found is not None:
+        return dict(found.data)
+    return {"raw": known_facts(store, case_id, workflow_key)}
+
+
 def create_case(store: Store, data: PersonInput) -> str:
     """Create the person and open a case for them; returns the case id."""
     from desktop.services.cases import case_id_for, open_case

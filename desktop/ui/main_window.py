@@ -260,16 +260,17 @@ class MainWindow(QMainWindow):
         self.open_case(case_id)
 
     def start_wizard(self, workflow: str, case_id: str) -> None:
-        """Open the wizard, restoring its draft if one was left (cancel or crash)."""
-        from desktop.services import drafts
+        """Open the wizard, restoring its draft if one was left (cancel or crash), else
+        with what is already on file (the person's document numbers)."""
+        from desktop.services import ui_wizards
         from desktop.ui.wizard import WorkflowWizard, draft_key
         from desktop.ui.workflow_specs import load_specs
 
         spec = load_specs()[workflow]
         store, key = self.ctx.store, draft_key(spec, case_id)
 
-        def opened(found: Any) -> None:
-            self.wizard = WorkflowWizard(self.ctx, spec, case_id, found.data if found else None)
+        def opened(start: dict[str, Any]) -> None:
+            self.wizard = WorkflowWizard(self.ctx, spec, case_id, start)
             self.wizard.committed.connect(lambda _t: self.case_file.reload())
             self.wizard.committed.connect(lambda _t: self.case_list.model.reload())
             self.wizard.print_requested.connect(
@@ -278,7 +279,9 @@ class MainWindow(QMainWindow):
             self.wizard.show()
             self.wizard.resume()  # a draft reopens on the page it was left on
 
-        self.ctx.ops.run(lambda: drafts.load_draft(store, key), on_success=opened)
+        self.ctx.ops.run(
+            lambda: ui_wizards.wizard_start(store, case_id, spec.key, key), on_success=opened
+        )
 
     def refresh_status(self) -> None:
         store = self.ctx.store

@@ -396,3 +396,32 @@ def test_the_employer_found_keeps_its_province_and_gets_one_it_lacked(
         ("1000000001", "63"),
         ("1000000002", "50"),
     ]
+
+
+def test_a_new_wizard_starts_with_the_document_numbers_on_file(store: Store) -> None:
+    """Typed when the case was opened, a passport is not asked for again: the MOU
+    enrollment's passport field starts with the current one (an expired one is history)."""
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("မောင်မောင်")],
+            documents=[
+                people.DocumentInput("passport", "MA1111111", status="expired"),
+                people.DocumentInput("passport", "MB2222222"),
+            ],
+        ),
+    )
+    assert ui_wizards.known_facts(store, case_id, "enrollment_mou_passport") == {
+        "passport_number": "MB2222222"
+    }
+    assert ui_wizards.known_facts(store, case_id, "claim_maternity") == {}
+    assert ui_wizards.known_facts(store, case_id, "no_such_workflow") == {}
+    key = "wizard:enrollment_mou_passport:" + case_id
+    assert ui_wizards.wizard_start(store, case_id, "enrollment_mou_passport", key) == {
+        "raw": {"passport_number": "MB2222222"}
+    }
+    drafts.save_draft(store, key, {"raw": {"passport_number": "MC3333333"}, "page": 1}, case_id)
+    assert ui_wizards.wizard_start(store, case_id, "enrollment_mou_passport", key) == {
+        "raw": {"passport_number": "MC3333333"},
+        "page": 1,
+    }  # a draft left wins: it holds what was typed last

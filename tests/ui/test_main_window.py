@@ -260,3 +260,26 @@ def test_a_print_recorded_from_the_window_reloads_the_case_file(
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(window.case_file.loaded, timeout=20_000):  # reloaded after the save
         dialog.save_button.click()
+
+
+def test_a_new_enrollment_wizard_starts_with_the_passport_on_file(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    from desktop.services import ui_wizards
+
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("မောင်မောင်")],
+            documents=[people.DocumentInput("passport", "MB2222222")],
+        ),
+    )
+    window = _window(qtbot, ctx)
+    window.start_wizard("enrollment_mou_passport", case_id)
+    qtbot.waitUntil(lambda: getattr(window, "wizard", None) is not None, timeout=10_000)
+    qtbot.addWidget(window.wizard)
+    identity = window.wizard.step_pages[0]
+    assert identity.raw("passport_number") == "MB2222222"
+    assert identity.raw("work_permit_number") == ""  # none on file: left to type
+    window.wizard.reject()
+    drain(qtbot, ctx)
