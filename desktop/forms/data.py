@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from desktop.domain.dates import PartialDate
+
 # Scripts a name can be written in; "latin" is the romanised form from a passport or CI.
 SCRIPTS: tuple[str, ...] = ("th", "my", "km", "lo", "latin")
 
@@ -45,7 +47,8 @@ class Person:
     passport: str = ""
     work_permit: str = ""
     sso_number: str = ""
-    birth_date: dt.date | None = None
+    # a year, or a year and month, when that is all the worker's documents say
+    birth_date: dt.date | PartialDate | None = None
     nationality: str = ""  # ISO 3166-1 alpha-3, e.g. "MMR", "KHM", "LAO", "THA"
     sex: str = ""  # "M", "F" or ""
     marital_status: str = ""  # "single", "married", "widowed", "divorced" or ""

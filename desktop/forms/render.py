@@ -48,6 +48,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from desktop.domain.dates import PartialDate
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
 from desktop.domain.resources import resource_path
@@ -218,10 +219,16 @@ def missing_fields(spec: FormSpec, case: CaseData) -> list[MissingField]:
     ]
 
 
-def be_date(day: dt.date | None) -> str:
-    """``dd/mm/yyyy`` with the Buddhist Era year, then the CE year for non-Thai readers."""
+def be_date(day: dt.date | PartialDate | None) -> str:
+    """``dd/mm/yyyy`` with the Buddhist Era year, then the CE year for non-Thai readers; a
+    day or month nobody knows (a birth date that is a year on the worker's documents) is a
+    dash: ``–/–/2537 (1994)``."""
     if day is None:
         return ""
+    if isinstance(day, PartialDate):
+        dd = f"{day.day:02d}" if day.day is not None else "–"
+        mm = f"{day.month:02d}" if day.month is not None else "–"
+        return f"{dd}/{mm}/{day.year + 543} ({day.year})"
     return f"{day.day:02d}/{day.month:02d}/{day.year + 543} ({day.year})"
 
 

@@ -260,7 +260,10 @@ def registration_line(record: RegistrationRecord) -> tuple[str | None, list[Issu
         "title": title,
         "first_name": first,
         "last_name": last,
-        "birth_date": be_ddmmyyyy(person.birth_date),
+        # the file's DDMMYYYY takes a whole date; a year alone is left for the office
+        "birth_date": be_ddmmyyyy(
+            person.birth_date if isinstance(person.birth_date, dt.date) else None
+        ),
         "marital_status": marital,
         "event_date": be_ddmmyyyy(event),
         "employment_type": job.employment_type[:1],

@@ -25,7 +25,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import and_, select
 
 from desktop.domain import deadlines, i18n, places, workflow
-from desktop.domain.dates import YearMonth
+from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
 from desktop.domain.validation import has_errors
 from desktop.domain.workflow import Condition, StepDef, StepProgress, StepState
@@ -90,6 +90,18 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
+def _birth_date(value: str | None) -> dt.date | PartialDate | None:
+    """A birth date as stored (``1994``, ``1994-07`` or ``1994-07-02``): a full one as a
+    date, a partial one as it is known (the forms print the year; the export leaves it)."""
+    if not value:
+        return None
+    try:
+        known = PartialDate.parse(value)
+    except ValueError:
+        return None
+    return _date(value) if known.day is not None else known
+
+
 def form_person(view: PersonView) -> data.Person:
     """The person as the forms need them."""
     names: list[data.Name] = []
@@ -131,7 +143,7 @@ def form_person(view: PersonView) -> data.Person:
         passport=documents.get("passport") or documents.get("ci") or "",
         work_permit=documents.get("work_permit", ""),
         sso_number=documents.get("sso_number", ""),
-        birth_date=_date(view.birth_date),
+        birth_date=_birth_date(view.birth_date),
         nationality=(view.nationality or "").upper(),
         sex=sex if sex in ("M", "F") else "",
         address=view.address_th or "",

@@ -694,3 +694,24 @@ def test_the_complaint_letter_is_about_the_problem_recorded(store: Store, tmp_pa
     found = _packet_text(tmp_path, case)
     assert i18n.text("form.letter.subject.not_remitted", "en") in found
     assert i18n.text("form.letter.subject.not_registered", "en") not in found
+
+
+@pytest.mark.parametrize(
+    ("stored", "printed"),
+    [
+        ("1994", "–/–/2537 (1994)"),
+        ("1994-07", "–/07/2537 (1994)"),
+        ("1994-07-02", "02/07/2537 (1994)"),
+    ],
+)
+def test_a_birth_date_known_in_part_prints_what_is_known(
+    store: Store, tmp_path: Path, stored: str, printed: str
+) -> None:
+    """Many workers' documents give a birth year alone (domain: PartialDate): the forms
+    print it rather than leave the box empty and list it as missing."""
+    case_id = ui_wizards.create_case(
+        store, PersonInput(names=[NameInput("နန်းနန်း")], birth_date=stored)
+    )
+    case = printing.case_data(store, case_id, forms=("sps1_03",))
+    assert "form.label.birth_date" not in _missing(case)
+    assert printed in " ".join(_packet_text(tmp_path, case).split())
