@@ -101,9 +101,10 @@ class Cli:
                 passphrase = self._prompt_new_passphrase()
             self.info(f"Creating a new encrypted store in {root}")
             return create_store(root, passphrase)
-        return open_store(root, passphrase if passphrase is not None else self._prompt)
+        return open_store(root, passphrase if passphrase is not None else self.ask_passphrase)
 
-    def _prompt(self) -> str:
+    def ask_passphrase(self) -> str:
+        """The passphrase typed at a terminal; ``error.passphrase_needed`` without one."""
         if not sys.stdin.isatty():
             raise UserError("error.passphrase_needed")
         return getpass.getpass("Sapan passphrase: ")

@@ -106,6 +106,12 @@ def register(subparsers: SubParsers) -> None:
     backup.add_argument("path", metavar="PATH")
     add_json_option(backup)
     backup.set_defaults(handler=run_db_backup)
+    restore = db_sub.add_parser(
+        "restore", help="make a backup folder the store of an empty data folder (a new laptop)"
+    )
+    restore.add_argument("backup", metavar="BACKUP_FOLDER")
+    add_json_option(restore)
+    restore.set_defaults(handler=run_db_restore)
 
 
 # --- export sub-commands -------------------------------------------------------------------
@@ -423,6 +429,20 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
     cli.emit(
         data,
         text("db.check_ok", cli.lang, path=str(path), people=people, cases=cases_, pending=pending),
+    )
+    return 0
+
+
+def run_db_restore(args: argparse.Namespace, cli: Cli) -> int:
+    from desktop.services.backup import restore_store
+
+    passphrase = cli.given_passphrase()
+    if passphrase is None:
+        passphrase = cli.ask_passphrase()
+    done = restore_store(Path(args.backup), cli.data_dir, passphrase)
+    cli.emit(
+        {"path": str(done.path), "files": done.files},
+        text("db.restore_done", cli.lang, path=str(done.path), files=done.files),
     )
     return 0
 

@@ -11,8 +11,8 @@ passphrase) and the laptop's keyring hold. So a backup is a folder laid out as a
 - ``attachments/``: the scans, copied as stored (encrypted); downloads cut short are
   left out, as the next sync fetches them again.
 
-It opens with the same passphrase, as any store does (``SAPAN_DATA_DIR=FOLDER``, or the
-folder copied to a new laptop's data folder). The copy is written under
+It opens with the same passphrase, as any store does; :func:`restore_store` (``sapan db
+restore``) makes it the store of a new laptop's empty data folder. The copy is written under
 ``FOLDER.partial`` and renamed only once the database passed SQLite's quick check and
 every scan was copied whole, each file flushed to the device: a stick pulled out half way
 leaves no folder that looks like a backup. A full disk, a removed stick or a folder that
@@ -22,18 +22,20 @@ remembers its last backup (:func:`last_backup`), so the app can say when that wa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
 
 from desktop.domain.errors import UserError
+from desktop.models import keys
 from desktop.models.attachments import PARTIAL_SUFFIX
-from desktop.models.store import Store, StorePaths, online_backup
+from desktop.models.store import Store, StorePaths, online_backup, store_exists
 
 Progress = Callable[[int, int], None]  # (bytes copied, bytes to copy)
 PARTIAL = ".partial"
@@ -55,40 +57,17 @@ def backup_store(store: Store, target: Path, progress: Progress | None = None) -
     ``progress`` is told the bytes copied so far, the database first; it may raise to
     stop the copy, which then leaves nothing behind.
     """
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise UserError("error.backup_exists", path=str(target))
-    partial = target.with_name(target.name + PARTIAL)
-    try:
-        shutil.rmtree(partial, ignore_errors=True)  # left by a backup cut short
+    _refuse_used(target)
+    with _written_into(target) as partial:
         copy = StorePaths(partial)
-        partial.mkdir(parents=True)
         online_backup(store, copy.db)
         _copy_file(store.paths.keyfile, copy.keyfile)
-        blobs = _blobs(store.paths.attachments)
         database = copy.db.stat().st_size
-        total = database + sum(size for _path, size in blobs)
-        done = database
-        if progress is not None:
-            progress(done, total)
-        for source, size in blobs:
-            _copy_file(source, copy.attachments / source.relative_to(store.paths.attachments))
-            done += size
-            if progress is not None:
-                progress(done, total)
+        files, file_bytes = _copy_blobs(store.paths, copy, database, progress)
         verify_database(copy.db, store.key_for_attachments())
-        if target.exists():
-            target.rmdir()  # an empty folder the caseworker chose
-        partial.rename(target)
-    except (OSError, sqlcipher.Error) as exc:  # a full disk, a stick pulled out
-        shutil.rmtree(partial, ignore_errors=True)
-        detail = getattr(exc, "strerror", None) or str(exc)
-        raise UserError("error.backup_failed", path=str(target), detail=detail) from exc
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     store.set_setting(LAST_BACKUP, {"at": at, "path": str(target)})
-    return Backup(target, database, len(blobs), total - database)
+    return Backup(target, database, files, file_bytes)
 
 
 def last_backup(store: Store) -> tuple[dt.datetime, str] | None:
@@ -105,6 +84,85 @@ def last_backup(store: Store) -> tuple[dt.datetime, str] | None:
 def backup_name(now: dt.datetime) -> str:
     """The folder a backup made at ``now`` (local time) is given inside the chosen one."""
     return f"sapan-backup-{now:%Y%m%d-%H%M%S}"
+
+
+@dataclass(frozen=True)
+class Restored:
+    path: Path
+    files: int
+
+
+def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
+    """Make the backup folder ``backup`` the store in ``root`` (a new laptop's data folder).
+
+    The passphrase must open the backup's key file and the database must pass the quick
+    check, before anything is copied; ``root`` must not hold a store already (a store is
+    never replaced: its own unsent work would go). The copy is made beside ``root`` and
+    renamed into place, so a failure leaves ``root`` as it was. The backup is only read.
+    Refusals are :class:`UserError`; the device registers again to sync (README).
+    """
+    source = StorePaths(backup)
+    if not source.db.is_file() or not source.keyfile.is_file():
+        raise UserError("error.not_a_backup", path=str(backup))
+    if store_exists(root):
+        raise UserError("error.restore_over_store", path=str(root))
+    _refuse_used(root)
+    key = keys.unwrap_key(keys.KeyFile.read(source.keyfile), passphrase)
+    verify_database(source.db, key)
+    with _written_into(root) as partial:
+        copy = StorePaths(partial)
+        _copy_file(source.db, copy.db)
+        _copy_file(source.keyfile, copy.keyfile)
+        files, _bytes = _copy_blobs(source, copy)
+    return Restored(root, files)
+
+
+def _refuse_used(target: Path) -> None:
+    """A backup goes into a new or empty folder only: nothing of someone else's is mixed in."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError("error.backup_exists", path=str(target))
+
+
+@contextlib.contextmanager
+def _written_into(target: Path) -> Iterator[Path]:
+    """A folder to fill, renamed to ``target`` once the block ends well; otherwise removed.
+
+    A full disk or a stick pulled out (an OS or SQLite error) is ``error.backup_failed``;
+    anything else (a stop asked for) goes on up. A ``.partial`` folder left by a copy the
+    machine died in is replaced.
+    """
+    partial = target.with_name(target.name + PARTIAL)
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        yield partial
+        if target.exists():
+            target.rmdir()  # an empty folder the caseworker chose
+        partial.rename(target)
+    except (OSError, sqlcipher.Error) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise UserError("error.backup_failed", path=str(target), detail=detail) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def _copy_blobs(
+    source: StorePaths, target: StorePaths, done: int = 0, progress: Progress | None = None
+) -> tuple[int, int]:
+    """Copy the stored scans of ``source`` into ``target``; ``progress`` is told the bytes
+    copied, counting from ``done`` (the database). Returns (files, their bytes)."""
+    blobs = _blobs(source.attachments)
+    total = done + sum(size for _path, size in blobs)
+    if progress is not None:
+        progress(done, total)
+    for path, size in blobs:
+        _copy_file(path, target.attachments / path.relative_to(source.attachments))
+        done += size
+        if progress is not None:
+            progress(done, total)
+    return len(blobs), sum(size for _path, size in blobs)
 
 
 def verify_database(path: Path, key: bytes) -> None:

@@ -98,6 +98,15 @@ def test_db_check_and_backup_opens_with_the_passphrase(
         assert session.scalar(select(func.count()).select_from(Person)) == 5
     assert _sapan(env, "db", "backup", str(backup)) == 2  # never overwrites
     assert "not an empty folder" in capsys.readouterr().err
+    # a new laptop: the backup becomes the store of its empty data folder
+    laptop = env.parent / "laptop"
+    restored = _json(capsys, laptop, "db", "restore", str(backup))
+    assert restored == {"path": str(laptop), "files": 0}
+    check = _json(capsys, laptop, "db", "check")
+    assert isinstance(check, dict)
+    assert (check["ok"], check["people"]) == (True, 5)
+    assert _sapan(laptop, "db", "restore", str(backup)) == 2  # never over a store
+    assert "already holds a store" in capsys.readouterr().err
 
 
 def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

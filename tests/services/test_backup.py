@@ -122,3 +122,51 @@ def test_a_stopped_backup_leaves_nothing_behind(store: Store, tmp_path: Path) ->
     with pytest.raises(Stopped):
         backup_store(store, target, stop)
     assert list(tmp_path.iterdir()) == [store.paths.root]
+
+
+def test_a_backup_is_restored_into_an_empty_data_folder(store: Store, tmp_path: Path) -> None:
+    """A new laptop: the backup becomes its store, scans included, and opens."""
+    sha256 = _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    laptop = tmp_path / "new-laptop" / "sapan"
+    laptop.mkdir(parents=True)  # the app's data folder, made empty by the installer
+
+    done = backup_module.restore_store(stick, laptop, PASSPHRASE)
+
+    assert (done.path, done.files) == (laptop, 1)
+    restored = open_store(laptop, PASSPHRASE, secrets=SecretStore(backend=MemoryKeyring()))
+    try:
+        with restored.read() as session:
+            assert session.scalar(select(func.count()).select_from(Person)) == 1
+        scans = AttachmentStore(restored.paths.attachments, restored.key_for_attachments())
+        assert scans.read_bytes(sha256) == SCAN
+        assert restored.store_id == store.store_id
+    finally:
+        restored.close()
+    assert sorted(p.name for p in stick.iterdir()) == ["attachments", "sapan.db", "sapan.key"]
+
+
+def test_a_restore_refuses_what_it_must_not_touch(store: Store, tmp_path: Path) -> None:
+    """Over a store (its unsent work), with a wrong passphrase, from a folder that is no
+    backup, or from a damaged one: refused before anything is written."""
+    _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    laptop = tmp_path / "laptop"
+
+    def refused(source: Path, root: Path, passphrase: str = PASSPHRASE) -> str:
+        with pytest.raises(UserError) as caught:
+            backup_module.restore_store(source, root, passphrase)
+        return caught.value.code
+
+    assert refused(stick, store.paths.root) == "error.restore_over_store"
+    assert refused(stick, laptop, "not the passphrase") == "error.wrong_passphrase"
+    assert refused(tmp_path / "usb", laptop) == "error.not_a_backup"
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "sapan.key").write_bytes((stick / "sapan.key").read_bytes())
+    (damaged / "sapan.db").write_bytes((stick / "sapan.db").read_bytes()[:8192])
+    assert refused(damaged, laptop) == "db.check_failed"
+    assert not laptop.exists()
+    assert not laptop.with_name("laptop.partial").exists()
