@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.domain import ids, lengths, workflow
+from desktop.domain import dates, ids, lengths, workflow
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean
@@ -37,6 +37,7 @@ from desktop.models.entities import (
     Draft,
     Employment,
     IdentityDocument,
+    Person,
     Step,
 )
 from desktop.models.search import reindex_people
@@ -182,6 +183,7 @@ class _FactRows:
     documents: tuple[dict[str, Any], ...] = ()
     employer: dict[str, Any] | None = None
     employment: dict[str, Any] | None = None  # its employer is the one above, if any
+    birth_date: str | None = None  # "YYYY-MM-DD", as the person stores it
 
 
 # The detail of the store a person fact fills in: "employer.name" is the employer's name.
@@ -189,6 +191,7 @@ _FACT_ENTITIES = {
     "document": "identity_document",
     "employer": "employer",
     "employment": "employment",
+    "person": "person",
 }
 
 
@@ -199,7 +202,7 @@ def _parse_fact(target: str) -> tuple[str, str, str] | None:
     parts = target.split(".")
     if parts[0] == "document" and len(parts) == 3:
         return parts[0], parts[1], parts[2]
-    if parts[0] in ("employer", "employment") and len(parts) == 2:
+    if parts[0] in ("employer", "employment", "person") and len(parts) == 2:
         return parts[0], "", parts[1]
     return None
 
@@ -224,6 +227,7 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
     documents: dict[str, dict[str, Any]] = {}
     employer: dict[str, Any] = {}
     employment: dict[str, Any] = {}
+    person: dict[str, Any] = {}
     for target, value in facts.items():
         parsed = _parse_fact(target)
         if parsed is None or value in (None, ""):
@@ -233,6 +237,8 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
             documents.setdefault(kind, {})[name] = value
         elif group == "employer":
             employer[name] = value
+        elif group == "person":
+            person[name] = value
         else:
             employment[name] = value
     found: list[Issue] = []
@@ -272,7 +278,10 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
         found += lengths.length_issues("employment", employment_row, "employment.")
     if has_errors(found):
         raise UserError("error.invalid_input", issues=found)
-    return _FactRows(tuple(document_rows), employer_row, employment_row)
+    born = _date(person.get("birth_date"))
+    return _FactRows(
+        tuple(document_rows), employer_row, employment_row, born.isoformat() if born else None
+    )
 
 
 def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> None:
@@ -283,6 +292,8 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     jobs at one employer), given only the details it lacked; else a new employer. A document
     the person already holds (the same kind and number, typed when the case was opened) is
     likewise given only the dates it lacked, not recorded twice."""
+    if rows.birth_date is not None:
+        _fill_birth_date(session.get(Person, person_id), rows.birth_date)
     held = held_documents(session, person_id)
     for values in rows.documents:
         same = held.get((values["kind"], values["number"]))
@@ -307,6 +318,17 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
         reindex_people(session, [person_id])
 
 
+def _fill_birth_date(person: Person | None, typed: str) -> None:
+    """The birth date typed in the wizard, kept where the person's says less: none, or
+    the same year (and month) alone, as the worker's documents often give. A whole date
+    on file that differs is left alone: the Person tab is where one corrects it."""
+    if person is None:
+        return
+    held = person.birth_date or ""
+    if not held or (len(held) < len(typed) and typed.startswith(held)):
+        person.birth_date = typed
+
+
 def _date(value: Any) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -318,7 +340,8 @@ def _date(value: Any) -> dt.date | None:
 def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]:
     """What a new wizard's fields can start with: the number of each identity document the
     workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
-    holds, current first, as typed when the case was opened. Field name -> text; a field
+    holds, current first, as typed when the case was opened, and their birth date when it
+    is known whole (``person.birth_date``, as DD/MM/YYYY). Field name -> text; a field
     with nothing on file is left out. Keeps the caseworker from typing it again, and a
     typo from recording a second document."""
     from desktop.services.cases import get_case_file
@@ -326,17 +349,19 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     definition = workflow.load().get(workflow_key)
     if definition is None:
         return {}
+    person = get_case_file(store, case_id).person
     held: dict[str, str] = {}
-    documents = get_case_file(store, case_id).person.documents
-    for doc in sorted(documents, key=lambda d: d.status != "current"):
-        held.setdefault(doc.kind, doc.number)
-    found: dict[str, str] = {}
-    for step in definition.steps:
-        for spec in step.fields:
-            parsed = _parse_fact(spec.fact or "")
-            if parsed is not None and parsed[::2] == ("document", "number") and parsed[1] in held:
-                found[spec.name] = held[parsed[1]]
-    return found
+    for doc in sorted(person.documents, key=lambda d: d.status != "current"):
+        held.setdefault(f"document.{doc.kind}.number", doc.number)
+    born = _date(person.birth_date) if len(person.birth_date or "") == 10 else None
+    if born is not None:
+        held["person.birth_date"] = dates.format_ce(born)
+    return {
+        spec.name: held[spec.fact]
+        for step in definition.steps
+        for spec in step.fields
+        if spec.fact in held
+    }
 
 
 def wizard_start(store: Store, case_id: str, workflow_key: str, key: str) -> dict[str, Any]:

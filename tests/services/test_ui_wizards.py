@@ -425,3 +425,38 @@ def test_a_new_wizard_starts_with_the_document_numbers_on_file(store: Store) -> 
         "raw": {"passport_number": "MC3333333"},
         "page": 1,
     }  # a draft left wins: it holds what was typed last
+
+
+@pytest.mark.parametrize(
+    ("on_file", "typed", "kept"),
+    [
+        (None, dt.date(1994, 7, 2), "1994-07-02"),
+        ("1994", dt.date(1994, 7, 2), "1994-07-02"),  # the year alone, now known whole
+        ("1994-07", dt.date(1994, 7, 2), "1994-07-02"),
+        ("1995", dt.date(1994, 7, 2), "1995"),  # another year: the Person tab corrects it
+        ("1994-07-09", dt.date(1994, 7, 2), "1994-07-09"),  # whole on file: left alone
+    ],
+)
+def test_the_birth_date_typed_in_an_enrollment_fills_in_what_the_person_lacks(
+    store: Store, tmp_path: Path, on_file: str | None, typed: dt.date, kept: str
+) -> None:
+    case_id = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], birth_date=on_file)
+    )
+    scan = tmp_path / "card.jpg"
+    scan.write_bytes(b"\xff\xd8\xff card")
+    ui_wizards.commit_track(store, case_id, _enrollment(scan, **{"person.birth_date": typed}))
+    assert cases.get_case_file(store, case_id).person.birth_date == kept
+
+
+def test_a_new_wizard_starts_with_a_whole_birth_date_on_file(store: Store) -> None:
+    whole = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("A")], birth_date="1994-07-02")
+    )
+    year = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("B")], birth_date="1994")
+    )
+    assert ui_wizards.known_facts(store, whole, "enrollment_mou_passport") == {
+        "date_of_birth": "02/07/1994"
+    }
+    assert ui_wizards.known_facts(store, year, "enrollment_mou_passport") == {}
