@@ -616,7 +616,8 @@ def _asking(store: Store, call: Callable[[], T]) -> T:
     try:
         return call()
     except ServerUnreachable as exc:
-        raise UserError("sync.unreachable", server=core.server_url(store) or "") from exc
+        # not "kept for the next sync" as an edit is: the server makes it or nothing does
+        raise UserError("coordination.unreachable", server=core.server_url(store) or "") from exc
     except SyncHttpError as exc:
         if exc.errno == p.Errno.ROLE_FORBIDDEN:
             keep_role(store, None)  # no longer known to coordinate

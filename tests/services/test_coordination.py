@@ -438,6 +438,7 @@ def test_a_step_state_in_dispute_reads_as_the_ui_names_the_state(store: Store) -
 
 
 SOME_ID = "0b8f6c1e-4d2a-4c53-9a61-2f3e1d0c9b71"
+OTHER_ID = "1c9f7d2f-5e3b-4d64-8b72-3f4e2e1d0cae"
 
 
 @pytest.mark.parametrize(
@@ -463,11 +464,30 @@ def test_without_registration_nothing_is_asked(store: Store) -> None:
     assert unregistered.value.code == "sync.not_registered"
 
 
-def test_an_unreachable_server_is_a_clear_error(caseworker: Store) -> None:
-    with pytest.raises(UserError) as offline:
-        coordination.undo_merge(caseworker, SOME_ID, lambda url: _offline())
-    assert offline.value.code == "sync.unreachable"
+def test_an_unreachable_server_is_a_clear_error_that_says_nothing_was_done(
+    caseworker: Store,
+) -> None:
+    """A merge, undo or decision is made on the server or not at all: unlike an edit, it
+    is not kept to go with the next sync, so the message must not promise that it will."""
+    calls = [
+        lambda: coordination.undo_merge(caseworker, SOME_ID, lambda url: _offline()),
+        lambda: coordination.merge(caseworker, "person", SOME_ID, OTHER_ID, _offline_url),
+        lambda: coordination.resolve_conflict(caseworker, SOME_ID, True, _offline_url),
+    ]
+    for call in calls:
+        with pytest.raises(UserError) as offline:
+            call()
+        assert offline.value.code == "coordination.unreachable"
+        said = offline.value.translated("en")
+        assert "cannot be reached" in said
+        assert "Nothing was changed" in said
+        assert "will sync" not in said
     assert coordination.account_role(caseworker) == "caseworker"
+    assert coordination.merges(caseworker) == []
+
+
+def _offline_url(url: str) -> httpx.Client:
+    return _offline()
 
 
 def _offline() -> httpx.Client:
