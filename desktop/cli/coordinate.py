@@ -114,8 +114,8 @@ def _conflict_data(conflict: Conflict, what: str) -> dict[str, Any]:
         "person_id": conflict.person_id,
         "person_name": conflict.person_name,
         "case_number": conflict.case_number,
-        "in_force": _side_data(conflict.applied),
-        "other": _side_data(conflict.other),
+        "in_force": _side_data(conflict.in_force),
+        "other": _side_data(conflict.set_aside),
         "status": conflict.status,
         "resolved_by": conflict.resolved_by,
     }
@@ -131,7 +131,7 @@ def _conflict_lines(conflict: Conflict, what: str, lang: str) -> list[str]:
     if conflict.person_name or conflict.case_number:
         name, case = conflict.person_name or "-", conflict.case_number or "-"
         lines.append(text("coordinate.conflict_person", lang, name=name, case=case))
-    for key, side in (("in_force", conflict.applied), ("other", conflict.other)):
+    for key, side in (("in_force", conflict.in_force), ("other", conflict.set_aside)):
         lines.append(text(f"coordinate.conflict_{key}", lang, **_side_params(conflict, side, lang)))
     if conflict.resolved_by:
         lines.append(text("coordinate.conflict_settled_by", lang, by=conflict.resolved_by))

@@ -133,8 +133,8 @@ class Conflict:
     entity: str
     field: str
     row_id: str
-    applied: Side  # the value in force
-    other: Side  # the value that lost
+    applied: Side  # the value in force when the conflict was found
+    other: Side  # the value that lost then
     status: str  # open | confirmed | flipped
     resolved_by: str | None
     person_id: str | None  # whose case file the row belongs to (none: an employer)
@@ -145,6 +145,16 @@ class Conflict:
     @property
     def what(self) -> str:
         return f"{self.entity}.{self.field}"
+
+    @property
+    def in_force(self) -> Side:
+        """The value in force now: the other one once a coordinator flipped it."""
+        return self.other if self.status == "flipped" else self.applied
+
+    @property
+    def set_aside(self) -> Side:
+        """The value not in force now."""
+        return self.applied if self.status == "flipped" else self.other
 
     @property
     def is_date(self) -> bool:

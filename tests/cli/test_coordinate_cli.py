@@ -192,6 +192,12 @@ def test_a_conflict_is_listed_with_its_person_and_flipped(
     assert sapan(coordinator, "coordinate", "conflicts")[1].startswith("No conflicts to show")
     [settled] = json.loads(sapan(coordinator, "coordinate", "conflicts", "--all", "--json")[1])
     assert (settled["status"], settled["resolved_by"]) == ("flipped", "nok")
+    # once flipped, the value in force is the one that lost at first
+    assert settled["in_force"]["value"] == "1990-02-01"
+    assert settled["other"]["value"] == "1991-01-02"
+    said = sapan(coordinator, "coordinate", "conflicts", "--all")[1]
+    assert "In force: 1990-02-01 (by ann, " in said
+    assert "Other value: 1991-01-02 (by ann, " in said
     _synced(sapan, coordinator)
     assert _person_row(coordinator, person).birth_date == "1990-02-01"
 

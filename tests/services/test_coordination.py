@@ -590,3 +590,15 @@ def test_a_tracks_state_and_a_cases_status_in_dispute_read_by_their_names(
     [conflict] = coordination.conflicts(store)
     assert coordination.side_text(conflict, conflict.applied, _in("th")) == _in("th")(key + applied)
     assert coordination.side_text(conflict, conflict.other, _in("en")) == _in("en")(key + other)
+
+
+@pytest.mark.parametrize(
+    ("status", "in_force"), [("open", "kept"), ("confirmed", "kept"), ("flipped", "lost")]
+)
+def test_the_value_in_force_is_the_other_one_once_flipped(status: str, in_force: str) -> None:
+    kept, lost = coordination.Side("kept", "ann", None), coordination.Side("lost", "bo", None)
+    found = coordination.Conflict(
+        SOME_ID, "person", "birth_date", OTHER_ID, kept, lost, status, None, None, "", ""
+    )
+    assert found.in_force.value == in_force
+    assert found.set_aside.value == ({"kept", "lost"} - {in_force}).pop()
