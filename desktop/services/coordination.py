@@ -196,9 +196,15 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
     return found
 
 
-def reason_text(pair: DuplicatePair, translate: Callable[..., str]) -> str:
-    """Why two people look like one, in the reader's language."""
-    detail = document_text(pair.detail, translate) if pair.reason == "document" else pair.detail
+def reason_text(
+    pair: DuplicatePair, translate: Callable[..., str], show_date: Callable[[str], str] = str
+) -> str:
+    """Why two people look like one, in the reader's language; the shared birth date
+    through ``show_date`` (the UI's Buddhist Era), as the pair's people show it."""
+    if pair.reason == "document":
+        detail = document_text(pair.detail, translate)
+    else:
+        detail = show_date(pair.detail)
     return translate(f"coordination.reason.{pair.reason}", detail=detail)
 
 

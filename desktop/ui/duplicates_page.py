@@ -45,7 +45,10 @@ def pair_columns() -> list[Column]:
     return [
         Column("ui.duplicates.col.first", lambda d: _person(d.first)),
         Column("ui.duplicates.col.second", lambda d: _person(d.second)),
-        Column("ui.duplicates.col.why", lambda d: coordination.reason_text(d, tr)),
+        Column(
+            "ui.duplicates.col.why",
+            lambda d: coordination.reason_text(d, tr, format_partial_date),
+        ),
     ]
 
 
