@@ -199,7 +199,8 @@ def case_id_for(store: Store, number_or_id: str) -> str:
 
 
 def find_case(session: Session, number_or_id: str) -> Case:
-    """The live case with this number or id, inside the caller's transaction.
+    """The live case with this number or id, inside the caller's transaction; a case a
+    coordinator merged into another leads to the one kept (an old packet's number or QR).
 
     Raises :class:`UserError` ``error.case_not_found`` for an unknown or deleted case.
     """
@@ -213,6 +214,13 @@ def _case(session: Session, number_or_id: str) -> Case:
         case = session.get(Case, key)
     if case is None or case.deleted:
         raise UserError("error.case_not_found", number=number_or_id)
+    seen = {case.id}
+    while case.merged_into and case.merged_into not in seen:
+        kept = session.get(Case, case.merged_into)
+        if kept is None or kept.deleted:
+            break  # the case kept is not on this device: the merged-away one is all there is
+        seen.add(kept.id)
+        case = kept
     return case
 
 

@@ -220,3 +220,24 @@ def test_a_pasted_control_character_is_left_out_of_a_note_its_lines_kept(store: 
     cases.add_note(store, number, "  line one\x00\n\n  line two\x07  \n")
     (note,) = cases.get_case_file(store, number).notes
     assert note.body == "line one\n\n  line two"
+
+
+def test_a_merged_away_case_leads_to_the_case_kept(store: Store) -> None:
+    """A packet printed before a coordinator merged two cases carries the merged-away
+    case's number and QR code: they open (and print, and take new steps on) the case kept,
+    which now holds what the merged-away one did, not its empty shell."""
+    from desktop.models.entities import Case
+
+    pid = _person(store)
+    kept, merged, again = (cases.open_case(store, pid) for _ in range(3))
+    kept_id, merged_id, again_id = (cases.case_id_for(store, n) for n in (kept, merged, again))
+    with store.remote_session() as session:  # as a pull applies a merge made on the server
+        session.get(Case, merged_id).merged_into = again_id
+        session.get(Case, again_id).merged_into = kept_id  # merged twice: followed to the end
+
+    for key in (merged, merged_id, again):
+        assert cases.get_case_file(store, key).number == kept
+        assert cases.case_id_for(store, key) == kept_id
+    with store.remote_session() as session:  # the case kept is not on this device
+        session.get(Case, kept_id).deleted = True
+    assert cases.get_case_file(store, merged).number == again
