@@ -132,6 +132,7 @@ class PrintQueuePage(Retranslating):
         self.ready_only.toggled.connect(lambda _on: self.refresh())
         self.list = QListWidget()
         self.list.setObjectName("print_cases")
+        self.list.itemChanged.connect(lambda _item: self._count_text())  # a box clicked
         self.count_label = QLabel()
         self.all_button = QPushButton()
         self.all_button.clicked.connect(lambda: self._check_all(True))
@@ -348,15 +349,18 @@ class PrintQueuePage(Retranslating):
 
     # -- texts -----------------------------------------------------------------------------
 
-    def retranslate(self) -> None:
-        self.heading.setText(tr("ui.print_queue.heading"))
-        self.search.setPlaceholderText(tr("ui.print_queue.search"))
-        self.ready_only.setText(tr("ui.print_queue.ready_only"))
+    def _count_text(self) -> None:
         self.count_label.setText(
             tr("ui.print_queue.count", shown=self.list.count(), total=self.matching)
             + " · "
             + tr("ui.print_queue.ticked", count=len(self.checked_ids()))
         )
+
+    def retranslate(self) -> None:
+        self.heading.setText(tr("ui.print_queue.heading"))
+        self.search.setPlaceholderText(tr("ui.print_queue.search"))
+        self.ready_only.setText(tr("ui.print_queue.ready_only"))
+        self._count_text()
         self.all_button.setText(tr("ui.print_queue.check_all"))
         self.none_button.setText(tr("ui.print_queue.check_none"))
         self.source_label.setText(tr("ui.print_queue.which"))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -285,6 +286,18 @@ def test_queue_with_no_folder_chosen_does_not_start(
     page.print_button.click()
     assert page.handle is None
     assert page.folder is None
+
+
+def test_the_count_of_ticked_cases_follows_each_tick(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    _cases(store, 2)
+    page = _queue(qtbot, ctx, FakePrintDialogs(tmp_path))
+    assert page.count_label.text().endswith("0 ticked")
+    page.list.item(1).setCheckState(Qt.CheckState.Checked)  # as a click on its box does
+    assert page.count_label.text().endswith("1 ticked")
+    page.list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert page.count_label.text().endswith("0 ticked")
 
 
 def test_every_matching_case_over_an_empty_search_is_a_clear_error(
