@@ -132,7 +132,9 @@ class PrintQueuePage(Retranslating):
         self.ready_only.toggled.connect(lambda _on: self.refresh())
         self.list = QListWidget()
         self.list.setObjectName("print_cases")
-        self.list.itemChanged.connect(lambda _item: self._count_text())  # a box clicked
+        self.list.itemChanged.connect(self._tick_changed)  # a box clicked
+        # the ticked cases by id, in the order ticked: a search hides some, never unticks
+        self.ticked: dict[str, None] = {}
         self.count_label = QLabel()
         self.all_button = QPushButton()
         self.all_button.clicked.connect(lambda: self._check_all(True))
@@ -231,17 +233,24 @@ class PrintQueuePage(Retranslating):
         self.ctx.ops.run(read, on_success=self._listed, key="print_queue_list")
 
     def _listed(self, result: tuple[int, list[cases.CaseRow]]) -> None:
-        ticked = set(self.checked_ids())
         self.matching, rows = result
         self.list.clear()
         for row in rows:
             item = QListWidgetItem(f"{row.number}  {row.name}")
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            checked = row.id in ticked
+            checked = row.id in self.ticked
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             self.list.addItem(item)
         self.retranslate()
+
+    def _tick_changed(self, item: QListWidgetItem) -> None:
+        case_id = str(item.data(Qt.ItemDataRole.UserRole))
+        if item.checkState() == Qt.CheckState.Checked:
+            self.ticked.setdefault(case_id)
+        else:
+            self.ticked.pop(case_id, None)
+        self._count_text()
 
     def select_cases(self, case_ids: Sequence[str]) -> None:
         """Tick these cases (e.g. chosen in the case list)."""
@@ -253,17 +262,16 @@ class PrintQueuePage(Retranslating):
         self.retranslate()
 
     def checked_ids(self) -> list[str]:
-        found = []
-        for index in range(self.list.count()):
-            item = self.list.item(index)
-            if item.checkState() == Qt.CheckState.Checked:
-                found.append(str(item.data(Qt.ItemDataRole.UserRole)))
-        return found
+        """Every ticked case, shown by the current search or not, in the order ticked."""
+        return list(self.ticked)
 
     def _check_all(self, on: bool) -> None:
+        """Tick every case shown; or untick every case, shown or not."""
         state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         for index in range(self.list.count()):
             self.list.item(index).setCheckState(state)
+        if not on:
+            self.ticked.clear()
         self.retranslate()
 
     # -- running ---------------------------------------------------------------------------

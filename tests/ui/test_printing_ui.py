@@ -288,6 +288,34 @@ def test_queue_with_no_folder_chosen_does_not_start(
     assert page.folder is None
 
 
+def test_ticks_stay_while_the_search_changes_and_are_all_printed(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """A clerk finds each worker of the batch by name and ticks them: a case ticked under
+    an earlier search is still ticked (and printed) once the search has changed."""
+    ids = _cases(store, 3)
+    numbers = [cases.get_case_file(store, case_id).number for case_id in ids]
+    page = _queue(qtbot, ctx, FakePrintDialogs(tmp_path))
+    for i in (0, 2):
+        page.search.setText(f"MAUNG MAUNG {i}")
+        page.refresh()
+        drain(qtbot, ctx)
+        assert page.list.count() == 1
+        page.all_button.click()
+    assert "2 ticked" in page.count_label.text()
+    page.search.setText("")
+    page.refresh()
+    drain(qtbot, ctx)
+    shown = [page.list.item(i).checkState() == Qt.CheckState.Checked for i in range(3)]
+    assert shown == [True, False, True]
+    with qtbot.waitSignal(page.finished, timeout=60_000) as finished:
+        page.print_button.click()
+    result: BatchResult = finished.args[0]
+    assert sorted(item.case_number for item in result.items) == [numbers[0], numbers[2]]
+    page.none_button.click()
+    assert page.checked_ids() == []
+
+
 def test_the_count_of_ticked_cases_follows_each_tick(
     qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
 ) -> None:
