@@ -387,11 +387,15 @@ class PrintQueuePage(Retranslating):
         self.cancel_button.setText(tr("ui.cancel"))
         result = self.result
         if result is not None:
-            key = "ui.print_queue.cancelled" if result.cancelled else "ui.print_queue.done"
-            text = tr(key, count=len(result.items), folder=str(self.folder or ""))
-            missing = sum(1 for i in result.items if i.missing_fields or i.missing_documents)
-            if missing:
-                text += " " + tr("ui.print_queue.with_missing", count=missing)
+            folder = str(self.folder or "")
+            if self.combined_run and result.combined is None:  # cancelled: no file at all
+                text = tr("ui.print_queue.cancelled_combined", folder=folder)
+            else:
+                key = "ui.print_queue.cancelled" if result.cancelled else "ui.print_queue.done"
+                text = tr(key, count=len(result.items), folder=folder)
+                missing = sum(1 for i in result.items if i.missing_fields or i.missing_documents)
+                if missing:
+                    text += " " + tr("ui.print_queue.with_missing", count=missing)
             self.result_label.setText(text)
         elif self.handle is None or self.handle.done:
             self.result_label.setText("")
