@@ -98,6 +98,9 @@ def register(subparsers: SubParsers) -> None:
     db = subparsers.add_parser("db", help="check or back up the local store")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     check = db_sub.add_parser("check", help="integrity and encryption check")
+    check.add_argument(
+        "--files", action="store_true", help="also read back every scan (slower: it decrypts them)"
+    )
     add_json_option(check)
     check.set_defaults(handler=run_db_check)
     backup = db_sub.add_parser(
@@ -396,6 +399,7 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
 
     from desktop.models.entities import Case, OutboxEntry, Person
     from desktop.models.store import SQLITE_HEADER
+    from desktop.services import attachments
 
     with cli.open_store(create=False) as store:
         path = store.paths.db
@@ -408,6 +412,7 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
             people = session.scalar(select(func.count()).select_from(Person)) or 0
             cases_ = session.scalar(select(func.count()).select_from(Case)) or 0
             pending = session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+        scans = attachments.check_blobs(store) if args.files else None
     problems = [p for p in integrity if p != "ok"] + cipher
     if not encrypted:
         problems.append("not encrypted")
@@ -419,17 +424,25 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
         "people": people,
         "cases": cases_,
         "pending_changes": pending,
-        "ok": not problems,
     }
+    if scans is not None:
+        data["scans"] = {
+            "ok": scans.ok,
+            "damaged": list(scans.damaged),
+            "not_on_this_device": scans.not_here,
+        }
+        problems += [text("db.scan_damaged", cli.lang, sha256=s) for s in scans.damaged]
+    data["ok"] = not problems
     if problems:
         detail = "; ".join(problems[:5])
         if cli.as_json:
             cli.emit(data)
         raise UserError("db.check_failed", path=str(path), detail=detail)
-    cli.emit(
-        data,
-        text("db.check_ok", cli.lang, path=str(path), people=people, cases=cases_, pending=pending),
-    )
+    counts = {"people": people, "cases": cases_, "pending": pending}
+    said = text("db.check_ok", cli.lang, path=str(path), **counts)
+    if scans is not None:
+        said += "\n" + text("db.scans_ok", cli.lang, ok=scans.ok, not_here=scans.not_here)
+    cli.emit(data, said)
     return 0
 
 

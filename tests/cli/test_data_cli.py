@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from desktop.cli import main
-from desktop.models.entities import IdentityDocument, Person, PersonName
+from desktop.models.entities import Attachment, IdentityDocument, Person, PersonName
 from desktop.models.store import open_store
+from desktop.services import attachments
 
 PASSPHRASE = "correct horse battery"
 ROWS = 1500
@@ -107,6 +108,28 @@ def test_db_check_and_backup_opens_with_the_passphrase(
     assert (check["ok"], check["people"]) == (True, 5)
     assert _sapan(laptop, "db", "restore", str(backup)) == 2  # never over a store
     assert "already holds a store" in capsys.readouterr().err
+
+
+def test_db_check_files_reads_every_scan_back(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _sapan(env, "demo", "--people", "2") == 0
+    with open_store(env, PASSPHRASE) as store:
+        scan = tmp_path / "payslip.jpg"
+        scan.write_bytes(b"\xff\xd8\xff a payslip " * 500)
+        made = attachments.add_attachment(store, scan)
+        with store.read() as session:
+            row = session.get(Attachment, made)
+            assert row is not None
+            sha256 = row.sha256 or ""
+        blob = attachments.blob_store(store).path_for(sha256)
+    checked = _json(capsys, env, "db", "check", "--files")
+    assert isinstance(checked, dict)
+    assert checked["scans"] == {"ok": 1, "damaged": [], "not_on_this_device": 0}
+    blob.write_bytes(blob.read_bytes()[:-16])  # a disk that lost the end of it
+    assert _sapan(env, "db", "check", "--files") == 2
+    assert f"the scan {sha256} is damaged" in capsys.readouterr().err
+    assert _sapan(env, "db", "check") == 0  # without --files the scans are not read
 
 
 def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
