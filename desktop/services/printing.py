@@ -27,6 +27,7 @@ from sqlalchemy import and_, select
 from desktop.domain import deadlines, i18n, places, workflow
 from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
+from desktop.domain.names import Title
 from desktop.domain.validation import has_errors
 from desktop.domain.workflow import Condition, StepDef, StepProgress, StepState
 from desktop.forms import data
@@ -146,6 +147,9 @@ def form_person(view: PersonView) -> data.Person:
         birth_date=_birth_date(view.birth_date),
         nationality=(view.nationality or "").upper(),
         sex=sex if sex in ("M", "F") else "",
+        # A man's title is Mr (นาย) from 15, the age from which he may work; a woman's
+        # (Mrs or Miss) follows her marriage, which the store does not record.
+        title=Title.MR.value if sex == "M" else "",
         address=view.address_th or "",
         phone=view.phone or "",
         native_script=_SCRIPTS.get(native or "", ""),

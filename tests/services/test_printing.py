@@ -715,3 +715,15 @@ def test_a_birth_date_known_in_part_prints_what_is_known(
     case = printing.case_data(store, case_id, forms=("sps1_03",))
     assert "form.label.birth_date" not in _missing(case)
     assert printed in " ".join(_packet_text(tmp_path, case).split())
+
+
+@pytest.mark.parametrize(("sex", "titled"), [("M", True), ("F", False), (None, False)])
+def test_a_man_is_titled_mr_and_a_woman_left_to_the_office(
+    store: Store, sex: str | None, titled: bool
+) -> None:
+    """SSO 1-03 asks for a title: a man's is Mr (นาย) from 15, the working age; a woman's
+    depends on her marriage, which is not recorded, so it stays listed as missing."""
+    case_id = ui_wizards.create_case(store, PersonInput(names=[NameInput("Aung")], sex=sex))
+    case = printing.case_data(store, case_id, forms=("sps1_03",))
+    assert case.person.title == ("mr" if titled else "")
+    assert ("form.label.title" in _missing(case)) is not titled
