@@ -26,7 +26,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,9 @@ import sqlcipher3.dbapi2 as sqlcipher
 
 from desktop.domain.errors import UserError
 from desktop.models import keys
-from desktop.models.attachments import PARTIAL_SUFFIX
+from desktop.models.attachments import PARTIAL_SUFFIX, Progress
 from desktop.models.store import Store, StorePaths, online_backup, store_exists
 
-Progress = Callable[[int, int], None]  # (bytes copied, bytes to copy)
 PARTIAL = ".partial"
 LAST_BACKUP = "last_backup"  # the store setting: {"at": ISO 8601 UTC, "path": folder}
 _CHUNK = 1 << 20
