@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -45,6 +45,9 @@ from desktop.services.people import PersonView, person_view
 SortKey = Literal["number", "opened_on", "name", "status"]
 # People a text filter can match in the case list; more would be no help to a reader.
 SEARCH_HITS = 2000
+
+
+_Merged = TypeVar("_Merged", Person, Case)  # the rows a coordinator merges
 
 
 @dataclass(frozen=True)
@@ -214,14 +217,20 @@ def _case(session: Session, number_or_id: str) -> Case:
         case = session.get(Case, key)
     if case is None or case.deleted:
         raise UserError("error.case_not_found", number=number_or_id)
-    seen = {case.id}
-    while case.merged_into and case.merged_into not in seen:
-        kept = session.get(Case, case.merged_into)
+    return kept_after_merges(session, case)
+
+
+def kept_after_merges(session: Session, row: _Merged) -> _Merged:
+    """The person or case a merged-away one leads to: ``merged_into`` followed while the
+    row it names is on this device and live (else the last one found)."""
+    seen = {row.id}
+    while row.merged_into and row.merged_into not in seen:
+        kept = session.get(type(row), row.merged_into)
         if kept is None or kept.deleted:
-            break  # the case kept is not on this device: the merged-away one is all there is
+            break
         seen.add(kept.id)
-        case = kept
-    return case
+        row = kept
+    return row
 
 
 def _filtered(query: Select[Any], filters: CaseFilter) -> Select[Any]:

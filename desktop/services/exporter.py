@@ -298,13 +298,7 @@ def _people(session: Session, number_or_id: str) -> tuple[str, list[Person]]:
         person = session.get(Person, case.person_id)
         if person is None or person.deleted:
             raise UserError("export.person_unknown", key=number_or_id)
-    seen = {person.id}
-    while person.merged_into and person.merged_into not in seen:
-        kept = session.get(Person, person.merged_into)
-        if kept is None or kept.deleted:
-            break
-        seen.add(kept.id)
-        person = kept
+    person = cases.kept_after_merges(session, person)
     people = {person.id: person}
     wanted = {person.id}
     while wanted:

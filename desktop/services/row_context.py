@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.models.base import listed, synced_classes
-from desktop.models.entities import Case
-from desktop.services import search
+from desktop.models.entities import Case, Person
+from desktop.services import cases, search
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,9 @@ def _walk(
     (an employer, or a row this device does not hold)."""
     case_id: str | None = None
     for _hop in range(4):  # step -> track -> case -> person
-        if entity == "person":
-            return row_id, case_id
+        if entity == "person":  # a merged-away person's rows now hang from the one kept
+            person = session.get(Person, row_id)
+            return (cases.kept_after_merges(session, person).id if person else row_id), case_id
         if entity == "case":
             case_id = row_id
         link = _PARENT.get(entity)

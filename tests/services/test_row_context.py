@@ -37,3 +37,23 @@ def test_rows_are_placed_in_the_case_file_they_belong_to_in_one_pass(store: Stor
         ("employer", "00000000-0000-4000-8000-000000000001"): row_context.Owner(),
         ("step", "00000000-0000-4000-8000-000000000002"): row_context.Owner(),
     }
+
+
+def test_a_row_of_a_merged_away_person_belongs_to_the_person_kept(store: Store) -> None:
+    """Once two people are merged, a conflict about the one merged away (a birth date two
+    caseworkers typed before the merge) names the person kept and opens their case file:
+    the merged-away one has no name or case of their own left on the device."""
+    from desktop.models.entities import Person
+
+    kept = make_person(store, "Aung Aung")
+    number = cases.open_case(store, kept)
+    away = make_person(store, "Aung  Aung")
+    with store.remote_session() as session:  # as a pull applies the merge and its moves
+        session.get(Person, away).merged_into = kept
+        for name in session.scalars(select(PersonName).where(PersonName.person_id == away)):
+            name.deleted = True
+    with store.read() as session:
+        found = row_context.owners(session, [("person", away)])
+    assert found == {
+        ("person", away): row_context.Owner(kept, "Aung Aung", number, case_of(store, kept))
+    }
