@@ -642,4 +642,8 @@ def _asking(store: Store, call: Callable[[], T]) -> T:
         key = _REFUSALS.get(exc.errno)  # type: ignore[call-overload]
         if key is not None:
             raise UserError(key) from exc
+        # a withdrawn device, a disabled account...: named as sapan sync names them
+        reason, _params = core.reason(f"errno {exc.errno}")
+        if reason != "sync.reason.other":
+            raise UserError("coordination.refused", reason=i18n.Label(reason)) from exc
         raise UserError("sync.refused", errno=exc.errno) from exc

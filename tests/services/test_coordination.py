@@ -604,3 +604,26 @@ def test_the_value_in_force_is_the_other_one_once_flipped(status: str, in_force:
     )
     assert found.in_force.value == in_force
     assert found.set_aside.value == ({"kept", "lost"} - {in_force}).pop()
+
+
+def test_a_withdrawn_device_or_disabled_account_is_told_why_nothing_was_done(
+    coordinator: Store, server_app: Any, server_http: Factory
+) -> None:
+    """The server refuses a revoked device (errno 112) and a disabled account (114): the
+    coordinator reads why, as sapan sync says it, not "error 112"."""
+    from sync.server import admin
+
+    engine = server_app.state.ctx.engine
+    admin.set_disabled(engine, "nok", True)
+    with pytest.raises(UserError) as disabled:
+        coordination.merge(coordinator, "person", SOME_ID, OTHER_ID, server_http)
+    said = disabled.value.translated("en")
+    assert said.startswith("The server refused: your account was disabled by an administrator")
+    assert said.endswith("Nothing was changed.")
+    assert "ผู้ดูแลระบบปิดใช้งานบัญชีของคุณแล้ว" in disabled.value.translated("th")
+    admin.set_disabled(engine, "nok", False)
+    [device] = admin.list_devices(engine, "nok")
+    admin.revoke_device(engine, device["device_id"])
+    with pytest.raises(UserError) as revoked:
+        coordination.undo_merge(coordinator, SOME_ID, server_http)
+    assert "this device was withdrawn by an administrator" in revoked.value.translated("en")
