@@ -113,7 +113,7 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
     if summary.refused:
         lines.append(text("sync.refused_heading", cli.lang, count=summary.failed))
         lines.extend(_refusal_line(refusal, cli.lang) for refusal in summary.refused)
-    if summary.error:
+    if summary.error and not summary.wipe:  # wiped: said below, nothing to run again
         why = sync_view.reason_text(summary.error, translator(cli.lang))
         lines.append(text("sync.failed", cli.lang, reason=why))
     if summary.wipe:
