@@ -341,6 +341,8 @@ class PrintQueuePage(Retranslating):
 
     def _failed(self, exc: BaseException) -> None:
         self._running(False)
+        if self.result is None:  # the batch failed (not the record of one written)
+            self.result_label.setText("")  # the error dialog says what happened
         from desktop.ui.i18n import current
 
         if not isinstance(exc, UserError):

@@ -348,6 +348,7 @@ def test_every_matching_case_over_an_empty_search_is_a_clear_error(
         "No case chosen: tick at least one case, or print every matching case."
     ]
     assert page.print_button.isEnabled()
+    assert page.result_label.text() == "", 'no longer "Writing the packets…"'
 
 
 def test_the_preview_reminds_when_no_consent_to_share_with_the_sso_is_recorded(
