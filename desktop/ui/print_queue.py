@@ -91,13 +91,17 @@ def run_batch(
     def cancelled() -> bool:
         return progress.cancelled
 
-    folder.mkdir(parents=True, exist_ok=True)
     progress.report(0, len(chosen))
-    if combined:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = folder / f"packets-{stamp}.pdf"
-        return _batch().print_combined(stream, target, report, cancelled)  # type: ignore[no-any-return]
-    return _batch().print_per_case(stream, folder, report, cancelled)  # type: ignore[no-any-return]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if combined:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            target = folder / f"packets-{stamp}.pdf"
+            return _batch().print_combined(stream, target, report, cancelled)  # type: ignore[no-any-return]
+        return _batch().print_per_case(stream, folder, report, cancelled)  # type: ignore[no-any-return]
+    except OSError as exc:  # a USB stick pulled out, a full disk, a folder that is a file
+        detail = exc.strerror or str(exc)
+        raise UserError("ui.print_queue.write_failed", folder=str(folder), detail=detail) from exc
 
 
 class PrintQueuePage(Retranslating):

@@ -332,6 +332,27 @@ def test_the_count_of_ticked_cases_follows_each_tick(
     assert page.count_label.text().endswith("0 ticked")
 
 
+@pytest.mark.parametrize("combined", [False, True], ids=["per-case", "combined"])
+def test_a_folder_that_cannot_be_written_is_a_clear_error(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path, combined: bool
+) -> None:
+    """A USB stick pulled out, a full disk, a folder that is a file: the clerk is told
+    where the packets could not go and what to check, not to read a log file."""
+    _cases(store, 1)
+    fake = FakePrintDialogs(tmp_path)
+    (tmp_path / "stick").write_text("not a folder")
+    fake.chosen_folder = tmp_path / "stick" / "packets"
+    page = _queue(qtbot, ctx, fake)
+    page.every_match.setChecked(True)
+    page.combined.setChecked(combined)
+    page.print_button.click()
+    drain(qtbot, ctx)
+    [said] = dialogs.errors
+    assert said.startswith(f"The packets could not be written to {fake.chosen_folder}")
+    assert "free space" in said
+    assert page.print_button.isEnabled()
+
+
 def test_every_matching_case_over_an_empty_search_is_a_clear_error(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path
 ) -> None:
