@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.errors import UserError
 from desktop.services import consent, printing
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
@@ -241,7 +242,7 @@ class PreviewDialog(QDialog):
             return
         source = self.packet.path
         self.ctx.ops.run(
-            lambda: shutil.copyfile(source, target),
+            lambda: _copy_pdf(source, target),
             on_success=lambda _r: self.saved.emit(str(target)),
             owner=self,  # the preview may be closed while the copy is written
         )
@@ -257,6 +258,16 @@ class PreviewDialog(QDialog):
         self.print_button.setText(tr("ui.printing.print"))
         self.save_button.setText(tr("ui.printing.save_pdf"))
         self.close_button.setText(tr("ui.printing.close"))
+
+
+def _copy_pdf(source: Path, target: Path) -> None:
+    """The rendered packet where the person chose (worker thread); a place that cannot be
+    written (a USB stick pulled out, a full disk) is a :class:`UserError` saying so."""
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        raise UserError("ui.printing.save_failed", path=str(target), detail=detail) from exc
 
 
 class PacketPrinter(QObject):
@@ -337,7 +348,6 @@ class PacketPrinter(QObject):
         )
 
     def _show_failure(self, exc: BaseException) -> None:
-        from desktop.domain.errors import UserError
         from desktop.ui.i18n import current
 
         if isinstance(exc, UserError):

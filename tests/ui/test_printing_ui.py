@@ -105,6 +105,22 @@ def test_a_case_packet_previews_prints_and_saves_as_pdf(
     assert _printed_how(store) == ["print", "pdf"]
 
 
+def test_a_pdf_that_cannot_be_saved_is_a_clear_error(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path
+) -> None:
+    (case_id,) = _cases(store, 1)
+    fake = FakePrintDialogs(tmp_path)
+    dialog = _open_preview(qtbot, ctx, fake, case_id)
+    (tmp_path / "stick").write_text("not a folder")  # as a USB stick pulled out
+    fake.save_to = tmp_path / "stick" / "packet.pdf"
+    with qtbot.assertNotEmitted(dialog.saved):
+        dialog.save_button.click()
+        drain(qtbot, ctx)
+    [said] = dialogs.errors
+    assert said.startswith(f"The PDF could not be saved to {fake.save_to}")
+    assert _printed_how(store) == []
+
+
 def test_cancelled_printer_and_save_dialogs_do_nothing(
     qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
 ) -> None:
