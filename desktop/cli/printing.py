@@ -19,10 +19,13 @@ so and the workflow steps waiting on those forms move on.
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.common import Cli, add_json_option
+from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
 
 if TYPE_CHECKING:
@@ -90,6 +93,17 @@ def _missing_summary(result: Any, lang: str) -> list[str]:
     ] + [f"{text(d, lang)} (document)" for d in getattr(result, "missing_documents", ())]
 
 
+@contextlib.contextmanager
+def _writing(output: str) -> Iterator[None]:
+    """A PDF written to ``output``: a place that cannot be written (a USB stick pulled
+    out, a full disk, a folder that is a file) is a clear error, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        raise UserError("printing.error.write_failed", path=output, detail=detail) from exc
+
+
 def run_packet(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.forms.packet import render_packet
     from desktop.services import printing
@@ -98,7 +112,8 @@ def run_packet(args: argparse.Namespace, cli: Cli) -> int:
         data = printing.case_data(
             store, args.case, packet_version=args.version, benefit=args.benefit
         )
-        result = render_packet(data, args.output)
+        with _writing(args.output):
+            result = render_packet(data, args.output)
         printing.record_printed(store, str(data.case_id), data.forms, "cli")
     missing = _missing_summary(result, cli.lang)
     lines = [f"{args.output}: packet for {data.case_number}"] + [f"  missing: {m}" for m in missing]
@@ -115,7 +130,8 @@ def run_form(args: argparse.Namespace, cli: Cli) -> int:
     form_id = render.resolve_form_id(args.form_code)
     with cli.open_store(create=False) as store:
         data = printing.case_data(store, args.case, forms=(form_id,))
-        missing = render.render_form(form_id, data, args.output)
+        with _writing(args.output):
+            missing = render.render_form(form_id, data, args.output)
         printing.record_printed(store, str(data.case_id), (form_id,), "cli")
     labels = [text(m.label, cli.lang) for m in missing]
     lines = [f"{args.output}: {render.load_form(form_id).code_latin} for {data.case_number}"]
@@ -138,10 +154,13 @@ def run_queue(args: argparse.Namespace, cli: Cli) -> int:
 
     with cli.open_store(create=False) as store:
         cases = printing.iter_case_data(store, filters)
-        if args.combined:
-            result = batch.print_combined(cases, Path(args.output), progress=progress)
-        else:
-            result = batch.print_per_case(cases, Path(args.output), progress=progress)
+        output = Path(args.output)
+        with _writing(args.output):
+            if args.combined:
+                output.parent.mkdir(parents=True, exist_ok=True)  # as the packets' folder
+                result = batch.print_combined(cases, output, progress=progress)
+            else:
+                result = batch.print_per_case(cases, output, progress=progress)
         printing.record_packets_printed(store, [i.case_number for i in result.items], "cli")
     items = [
         {"case": i.case_number, "path": str(i.path), "missing": len(i.missing_fields)}

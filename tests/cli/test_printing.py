@@ -166,3 +166,38 @@ def test_print_queue_records_every_packet(
 def _state(store: Store, case_id: str) -> str:
     track = next(t for t in cases.get_case_file(store, case_id).tracks if t.workflow)
     return next(s.state for s in track.steps if s.key == "prepare_claim")
+
+
+def test_an_output_that_cannot_be_written_is_a_clear_error(
+    store: Store, cli_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A USB stick pulled out, a full disk, a folder that is a file: exit 2 and what to
+    check, not a traceback; nothing is recorded as printed."""
+    number = _case(store)
+    (tmp_path / "stick").write_text("not a folder")
+    blocked = tmp_path / "stick" / "out"
+    for args in (
+        ["print", "packet", number, "-o", str(blocked / "packet.pdf")],
+        ["print", "form", "2-01", number, "-o", str(blocked / "form.pdf")],
+        ["print", "queue", "-o", str(blocked)],
+        ["print", "queue", "--combined", "-o", str(blocked / "all.pdf")],
+    ):
+        capsys.readouterr()
+        assert main([*cli_args, "--lang", "en", *args]) == 2, args
+        said = capsys.readouterr().err
+        assert f"{blocked}" in said
+        assert "could not be written" in said
+    with store.read() as session:
+        assert (
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "forms.printed")).all()
+            == []
+        )
+
+
+def test_a_combined_pdf_goes_into_a_new_folder_as_packets_do(
+    store: Store, cli_args: list[str], tmp_path: Path
+) -> None:
+    _case(store)
+    target = tmp_path / "new" / "all.pdf"
+    assert main([*cli_args, "print", "queue", "--combined", "-o", str(target)]) == 0
+    assert target.read_bytes().startswith(b"%PDF")
