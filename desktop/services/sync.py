@@ -1045,7 +1045,7 @@ def register_device(
     except UntrustedServer as exc:
         raise UserError("sync.untrusted_certificate", server=server_url) from exc
     except ServerUnreachable as exc:
-        raise UserError("sync.unreachable", server=server_url) from exc
+        raise UserError("sync.register_unreachable", server=server_url) from exc
     except SyncHttpError as exc:
         if exc.errno == p.Errno.BAD_CREDENTIALS:
             raise UserError("sync.bad_credentials") from exc

@@ -375,6 +375,27 @@ def test_an_office_outside_the_account_cannot_be_chosen(store: Store, server_app
     assert store.office == "TAK-01"
 
 
+def test_registering_with_an_unreachable_server_says_the_device_is_not_registered(
+    store: Store,
+) -> None:
+    """Nothing waits to register later: the message may not promise that work will sync
+    by itself once the connection is back."""
+
+    def offline(url: str) -> httpx.Client:
+        def refuse(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("network is unreachable")
+
+        return httpx.Client(transport=httpx.MockTransport(refuse))
+
+    with pytest.raises(UserError) as caught:
+        sync_view.register(store, "http://127.0.0.1:8799", "somchai", PASSWORD, "pc", offline)
+    said = caught.value.translated("en")
+    assert said.startswith("The sync server http://127.0.0.1:8799 cannot be reached")
+    assert "not registered" in said
+    assert "will sync" not in said
+    assert not sync_view.overview(store).registered
+
+
 def test_before_registration_the_office_waits_for_the_account(store: Store) -> None:
     with pytest.raises(UserError) as caught:
         sync_view.set_office(store, "TAK-02")
