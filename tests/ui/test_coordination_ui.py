@@ -99,6 +99,9 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     _wait_synced(qtbot, ctx, worker)
 
     assert "Merge Aung Aung Oo" in dialogs.questions[-1]
+    # the page's "first" and "second" are its columns: the question does not reuse them
+    assert "moves to the person kept" in dialogs.questions[-1]
+    assert "the first" not in dialogs.questions[-1]
     assert page.tabs.tabText(1) == "Cases of one person (0)", "neither had a case"
     assert dialogs.errors == []
     assert "Merged on the server" in dialogs.infos[-1]
@@ -325,6 +328,8 @@ def test_a_coordinator_merges_the_two_cases_a_person_has(
     _wait_synced(qtbot, ctx, worker)
 
     assert dialogs.questions[-1].startswith(f"Merge case {pair.second.number}")
+    assert "move to the case kept" in dialogs.questions[-1]
+    assert "the second" not in dialogs.questions[-1], "the button said: keep the first"
     assert dialogs.errors == []
     with store.read() as session:
         assert session.get(Case, pair.second.id).merged_into == pair.first.id
