@@ -302,3 +302,21 @@ def test_case_step_and_reopen_move_a_claim_as_the_case_file_does(
             t for t in cases.get_case_file(store, number).tracks if t.benefit == "maternity"
         )
         assert track.steps[0].state == "ready"
+
+
+def test_output_cut_short_by_its_reader_is_no_traceback(env: Path, tmp_path: Path) -> None:
+    """``sapan case list --json | head``: the reader stops early; the CLI says nothing."""
+    assert _sapan(env, "demo", "--people", "60") == 0
+    command = [sys.executable, "-c", "import sys; from desktop.cli import main; sys.exit(main())"]
+    listing = subprocess.Popen(
+        [*command, "--data-dir", str(env), "case", "list", "--json", "--limit", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert listing.stdout is not None
+    listing.stdout.read(100)
+    listing.stdout.close()  # as head does after its lines
+    _out, err = listing.communicate(timeout=120)
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err
