@@ -2,7 +2,8 @@
 
     sapan print packet CASE_NUMBER [--benefit B] -o FILE.pdf   (--benefit: which of two claims)
     sapan print form FORM_CODE CASE_NUMBER -o FILE.pdf      (e.g. 2-01, สปส.2-01, kt16)
-    sapan print queue [--status S] [--benefit B] [--text T] [--combined] -o DIR|FILE.pdf
+    sapan print queue [--status S] [--benefit B] [--text T] [--to-hand-in] [--combined]
+        -o DIR|FILE.pdf
     sapan export sso-registrations --month YYYY-MM -o FILE
     sapan export sso-contributions --month YYYY-MM -o FILE
 
@@ -64,6 +65,11 @@ def register(subparsers: SubParsers) -> None:
     )
     queue.add_argument("--province", help="only cases in this province code")
     queue.add_argument("--text", default="", help="only cases matching this search text")
+    queue.add_argument(
+        "--to-hand-in",
+        action="store_true",
+        help="only claims to hand in: their filing step under way or ready (as the app offers)",
+    )
     queue.add_argument("--combined", action="store_true", help="one PDF instead of one per case")
     queue.add_argument("-o", "--output", required=True, metavar="DIR|FILE.pdf")
     add_json_option(queue)
@@ -146,7 +152,11 @@ def run_queue(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services.cases import CaseFilter
 
     filters = CaseFilter(
-        text=args.text, status=args.status, benefit=args.benefit, province_code=args.province
+        text=args.text,
+        status=args.status,
+        benefit=args.benefit,
+        province_code=args.province,
+        step_key=printing.FILING_STEP if args.to_hand_in else None,
     )
 
     def progress(done: int, total: int | None) -> None:

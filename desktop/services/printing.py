@@ -74,6 +74,9 @@ WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
 _LEAVE_REASONS: Mapping[str, str] = MappingProxyType(
     {"laid_off": "dismissed", "contract_ended": "contract_end"}
 )
+# The step whose packet an office prints to hand a claim in (the claim workflows' filing):
+# the print queue's "only claims to hand in" (the app and sapan print queue --to-hand-in).
+FILING_STEP = "submit_claim"
 # How a packet or form left the app: the print dialog, "save as PDF", the print queue
 # (a folder or one combined PDF) or the command line.
 PrintedHow = Literal["print", "pdf", "queue", "cli"]

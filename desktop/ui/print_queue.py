@@ -49,8 +49,6 @@ from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
 log = logging.getLogger(__name__)
 LIST_LIMIT = 300
 DEBOUNCE_MS = 200
-# The step whose packet an office prints to hand a claim in (the claim workflows' filing).
-FILING_STEP = "submit_claim"
 
 
 class CaseStream:
@@ -222,7 +220,7 @@ class PrintQueuePage(Retranslating):
 
     def matching_filter(self) -> cases.CaseFilter:
         """The cases the search and the ready-to-hand-in box choose."""
-        step = FILING_STEP if self.ready_only.isChecked() else None
+        step = printing.FILING_STEP if self.ready_only.isChecked() else None
         return cases.CaseFilter(self.search.text(), step_key=step)
 
     def refresh(self) -> None:

@@ -13,7 +13,7 @@ from desktop.cli import main
 from desktop.forms.samples import with_check_digit
 from desktop.models.entities import AuditEvent
 from desktop.models.store import Store
-from desktop.services import cases, employers, people, ui_wizards
+from desktop.services import cases, employers, people, steps, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 from tests.conftest import PASSPHRASE
@@ -79,6 +79,23 @@ def test_a_packet_about_a_claim_the_case_does_not_have_exits_2(
     )
     assert f'Case {number} has no claim for the benefit "maternity".' in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_print_queue_to_hand_in_takes_only_the_claims_ready_to_file(
+    store: Store, cli_args: list[str], tmp_path: Path
+) -> None:
+    """As the app's "Only claims to hand in": a claim whose filing step is under way or
+    ready, not one handed in already, nor a case without a claim."""
+    rows = [("submit_claim", {"submitted_on": "2026-03-01", "sso_office": "Mae Sot"}, "ready")]
+    numbers = [_case(store) for _ in range(3)]
+    for number in numbers[:2]:
+        commit = ui_wizards.TrackCommit("claim", "claim_maternity", rows, benefit="maternity")
+        ui_wizards.commit_track(store, cases.case_id_for(store, number), commit)
+    filed = next(t for t in cases.get_case_file(store, numbers[1]).tracks if t.kind == "claim")
+    steps.move_step(store, filed.steps[0].id, "submitted")
+    folder = tmp_path / "queue"
+    assert main([*cli_args, "print", "queue", "--to-hand-in", "-o", str(folder)]) == 0
+    assert [p.stem for p in folder.glob("*.pdf")] == [numbers[0]]
 
 
 def test_print_queue_per_case_and_combined(
