@@ -6,6 +6,7 @@ import argparse
 import getpass
 import ipaddress
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +104,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
         # several processes share one PostgreSQL; a SQLite file has one writer at a time
         raise UserError("sync.server.workers", workers=args.workers)
     cert, key = _tls(args)
+    _port_free(args.host, args.port)
     engine = _engine(args)  # a database that cannot be used is said before listening
     _announce(args, cli, tls=cert is not None)
     if args.workers > 1:
@@ -142,6 +144,24 @@ def _tls(args: argparse.Namespace) -> tuple[str | None, str | None]:
         if path is None or not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise UserError("sync.server.tls_files", path=path or "-")
     return cert, key
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse a port another program holds (or one this account may not use) before the
+    server says it listens: uvicorn would announce nothing and end on a bind error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return  # a name this computer cannot resolve: the server's own bind says so
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        if os.name != "nt":  # as uvicorn binds; on Windows the option would steal the port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            detail = exc.strerror or str(exc)
+            raise UserError("sync.server.port_busy", host=host, port=port, detail=detail) from exc
 
 
 def _announce(args: argparse.Namespace, cli: Cli, *, tls: bool) -> None:

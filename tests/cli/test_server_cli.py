@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,20 @@ def test_a_database_that_cannot_be_used_is_one_clear_line_and_nothing_is_touched
     assert served == []
     assert notes.read_bytes() == b"not a database, but someone's notes\n" * 100
     assert not (tmp_path / "no").exists()
+
+
+def test_a_port_another_program_holds_is_said_before_listening(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(app))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["serve", "--db", str(tmp_path / "s.db"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot listen on 127.0.0.1:{port}" in err
+    assert "http://" not in err  # no "serving on …" first
+    assert started == []
+    assert not (tmp_path / "s.db").exists()  # refused before the database was touched
