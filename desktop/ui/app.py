@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
+from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog, QWidget
+from shiboken6 import Shiboken
 
 from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
@@ -114,6 +115,7 @@ class App:
         self.wiped = False  # the server revoked this device and its store was wiped
         self.idle: IdleLock | None = None
         self.lock_dialog: UnlockDialog | None = None
+        self.hidden: list[QWidget] = []  # the windows the lock hid, shown again on unlock
 
     @property
     def data_dir(self) -> Path:
@@ -270,8 +272,10 @@ class App:
         """Hide the case data and ask for the passphrase again."""
         if self.window is None or self.ctx is None:
             return
-        self.window.hide()
+        self.hidden = self._hide_windows()
         self.lock_dialog = UnlockDialog(locked=True)
+        # above a modal question a moment's work may still ask: the passphrase goes here
+        self.lock_dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
         store = self.ctx.store
         dialog = self.lock_dialog
 
@@ -289,12 +293,29 @@ class App:
         dialog.buttons.accepted.connect(attempt)
         dialog.show()
 
+    def _hide_windows(self) -> list[QWidget]:
+        """Hide every window showing case data: the main window, and the wizards, print
+        previews and dialogs that are windows of their own (hiding the main window leaves
+        them on screen). Returns the ones to show again, the step editor (``open()``,
+        modal to its window) with what was typed in it; a question asked with ``exec()``
+        (application-modal) is put away unanswered instead, as if cancelled."""
+        shown = [
+            w
+            for w in self.qapp.topLevelWidgets()
+            if w.isVisible() and w.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog)
+        ]
+        for widget in shown:
+            widget.hide()
+        return [w for w in shown if w.windowModality() != Qt.WindowModality.ApplicationModal]
+
     def _unlocked(self) -> None:
         if self.lock_dialog is not None:
             self.lock_dialog.done(0)
             self.lock_dialog = None
-        if self.window is not None:
-            self.window.show()
+        hidden, self.hidden = self.hidden, []
+        for widget in hidden:
+            if Shiboken.isValid(widget):  # a window closed meanwhile is gone
+                widget.show()
         if self.idle is not None:
             self.idle.unlocked()
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -351,6 +351,60 @@ def test_the_window_locks_when_idle_and_unlocks_with_the_passphrase(
         assert not idle.locked
         assert idle.timer.isActive()
         assert idle.timer.interval() == 60_000
+
+    assert _in_event_loop(app, scenario) == 0
+
+
+def test_the_lock_hides_every_window_with_case_data_and_unlocking_brings_them_back(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """A wizard (a window of its own) and a print preview (a dialog of the main window)
+    show a person's data too: the lock hides them (a half-filled step editor comes back as
+    it was), and a modal question open at that moment must not leave the lock screen
+    unable to take the passphrase."""
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring)
+    app = _unlocked_app(qtbot, root, tmp_path)
+
+    def scenario() -> None:
+        window, idle = app.window, app.idle
+        assert window is not None
+        assert idle is not None
+        wizard = QWidget()  # as the wizard: no parent
+        preview = QDialog(window)  # as the print preview: a dialog of the main window
+        for shown in (wizard, preview):
+            qtbot.addWidget(shown)
+            shown.show()
+        editor = QLineEdit()  # as the step editor: modal to the window, half filled in
+        editor_dialog = QDialog(window)
+        qtbot.addWidget(editor_dialog)
+        QVBoxLayout(editor_dialog).addWidget(editor)
+        editor.setText("typed before the lock")
+        editor_dialog.open()
+        asked: list[int] = []
+        question = QDialog(window)
+        qtbot.addWidget(question)
+        QTimer.singleShot(0, app.lock)  # the lock fires while a modal question is open
+        QTimer.singleShot(3000, question.accept)  # else the test would wait forever
+        asked.append(question.exec())
+        dialog = app.lock_dialog
+        assert dialog is not None
+        assert asked == [QDialog.DialogCode.Rejected]  # the question is put away unanswered
+        assert not wizard.isVisible()
+        assert not preview.isVisible()
+        assert not editor_dialog.isVisible()
+        assert not window.isVisible()
+        assert dialog.isVisible()
+        assert QApplication.activeModalWidget() in (None, dialog)  # it takes the passphrase
+        idle.timer.setInterval(60_000)
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.buttons.accepted.emit()
+        qtbot.waitUntil(window.isVisible, timeout=5000)
+        assert wizard.isVisible()
+        assert preview.isVisible()
+        assert editor_dialog.isVisible()
+        assert editor.text() == "typed before the lock"
+        assert not question.isVisible()  # answered (rejected): not asked again
 
     assert _in_event_loop(app, scenario) == 0
 
