@@ -228,7 +228,8 @@ class CaseFileView(Retranslating):
         self.tabs.addTab(_scrolled(self._person_tab()), "")
         self.tabs.addTab(self._documents_tab(), "")
         self.tabs.addTab(self._work_tab(), "")
-        self.tabs.addTab(self._tracks_tab(), "")
+        # scrolled too: a step's list of what it still needs has a line per missing thing
+        self.tabs.addTab(_scrolled(self._tracks_tab()), "")
         self.tabs.addTab(self._notes_tab(), "")
         self.tabs.addTab(self._eligibility_tab(), "")
         self.tabs.addTab(self._journey_tab(), "")

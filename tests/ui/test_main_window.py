@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QGroupBox,
     QLabel,
@@ -22,7 +23,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.domain import i18n
 from desktop.models.store import Store, create_store
-from desktop.services import cases, people
+from desktop.services import cases, people, ui_wizards
+from desktop.ui.app import install_fonts
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import NAV_KEYS, MainWindow
 from tests.conftest import PASSPHRASE
@@ -167,6 +169,39 @@ def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContex
     window.case_file.edit_details()
     assert window.case_file.details_editor.isVisibleTo(window)
     assert isinstance(window.case_file.tabs.widget(0), QScrollArea)
+    assert window.minimumSizeHint().height() <= 680
+
+
+def test_a_step_blocked_by_many_things_still_fits_a_768_pixel_high_screen(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The Tracks tab lists everything a step still needs, one line each: a new
+    enrollment lists six, and the window could no longer be made short enough."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    ui_wizards.commit_track(
+        store,
+        case_id,
+        ui_wizards.TrackCommit(
+            "enrollment", "enrollment_mou_passport", [("identity", {}, "in_progress")]
+        ),
+    )
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    font = qapp.font()
+    install_fonts(qapp)  # as the app runs: Burmese lines are taller than a fallback's
+    try:
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        ctx.language.set_language("my")
+        window.show()
+        window.open_case(case_id)
+        drain(qtbot, ctx)
+        window.case_file.tabs.setCurrentIndex(3)  # tracks
+        qtbot.wait(10)
+        assert window.case_file.step_hint.text().count("•") >= 6
+        assert window.minimumSizeHint().height() <= 680
+    finally:
+        qapp.setFont(font)
     assert window.minimumSizeHint().height() <= 680
 
 
