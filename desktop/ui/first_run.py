@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
 from desktop.services import ui_queries
 from desktop.ui.i18n import current, format_moment, tr
+from desktop.ui.screen import resize_to_fit
 
 
 class _Translated(QDialog):
@@ -107,7 +108,7 @@ class FirstRunDialog(_Translated):
         self.passphrase.textChanged.connect(self._strength)
         for field in (self.passphrase, self.repeat):
             field.textChanged.connect(self.error.clear)  # an old complaint must not linger
-        self.resize(560, 420)
+        resize_to_fit(self, 560, 420)
         self.retranslate()
 
     def _strength(self) -> None:

@@ -26,6 +26,7 @@ from desktop.ui.case_list import CaseListPage
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.pages import SettingsPage
+from desktop.ui.screen import resize_to_fit
 from desktop.ui.sync_worker import STATUS_SEPARATOR, SyncWorker, status_parts
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
         self.settings.language_chosen.connect(ctx.language.set_language)
         self.wizard: WorkflowWizard | None = None
         self.new_case_dialog: NewCaseDialog | None = None
-        self.resize(1200, 760)
+        resize_to_fit(self, 1200, 760)
         self.retranslate()
         self.nav.setCurrentRow(0)
 

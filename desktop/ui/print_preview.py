@@ -43,6 +43,7 @@ from desktop.domain.errors import UserError
 from desktop.services import consent, printing
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
+from desktop.ui.screen import resize_to_fit
 
 log = logging.getLogger(__name__)
 PREVIEW_DPI = 80
@@ -224,7 +225,7 @@ class PreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll_area, 1)
         layout.addLayout(buttons)
-        self.resize(760, 820)
+        resize_to_fit(self, 760, 820)
         self.retranslate()
 
     def print_(self) -> None:

@@ -53,6 +53,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.models import Column, RowTableModel
+from desktop.ui.screen import resize_to_fit
 from desktop.ui.step_fields import StepFields
 from desktop.ui.workflow_specs import (
     DocumentSpec,
@@ -363,7 +364,7 @@ class WorkflowWizard(QWizard):
             self.addPage(self.eligibility_page)
         self.finish_page = FinishPage(self)
         self.addPage(self.finish_page)
-        self.resize(760, 560)
+        resize_to_fit(self, 760, 560)
         self.retranslate()
 
     @property

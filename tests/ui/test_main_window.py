@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -27,6 +30,7 @@ from desktop.services import cases, people, ui_wizards
 from desktop.ui.app import install_fonts
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import NAV_KEYS, MainWindow
+from desktop.ui.screen import FRAME_HEIGHT
 from tests.conftest import PASSPHRASE
 from tests.ui.conftest import FakePrintDialogs, drain
 
@@ -170,6 +174,18 @@ def test_window_fits_a_768_pixel_high_laptop_screen(qtbot: QtBot, ctx: AppContex
     assert window.case_file.details_editor.isVisibleTo(window)
     assert isinstance(window.case_file.tabs.widget(0), QScrollArea)
     assert window.minimumSizeHint().height() <= 680
+
+
+def test_the_window_opens_above_the_taskbar_of_a_768_pixel_high_laptop(
+    qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1366x768 Windows laptop leaves 1366x728 above its taskbar: a window opened
+    taller than that had its status bar behind the taskbar."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(0, 0, 1366, 728))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert window.height() + FRAME_HEIGHT <= 728
+    assert window.width() == 1200  # as wide as it was: there is room
 
 
 def test_a_step_blocked_by_many_things_still_fits_a_768_pixel_high_screen(
