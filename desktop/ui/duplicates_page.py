@@ -115,7 +115,7 @@ class DuplicatesPage(Retranslating):
         self.tabs.addTab(self.pair_view, "")
         self.tabs.addTab(self.case_view, "")
         self.tabs.currentChanged.connect(lambda _i: self._enable())
-        self.case_view.doubleClicked.connect(self._open_case)
+        self.case_view.activated.connect(self._open_case)  # a double-click, or Enter
         self.merge_into_first = QPushButton()
         self.merge_into_first.setObjectName("merge_into_first")
         self.merge_into_first.clicked.connect(lambda: self.merge(into_first=True))

@@ -45,7 +45,8 @@ def task_columns() -> list[Column]:
 
 
 class TasksPage(Retranslating):
-    """Deadlines due soon and overdue across the caseload; double-click opens the case."""
+    """Deadlines due soon and overdue across the caseload; a double-click or Enter opens
+    the case."""
 
     case_opened = Signal(str)
 
@@ -56,7 +57,7 @@ class TasksPage(Retranslating):
         self.view = QTableView()
         self.view.setModel(self.model)
         fit_columns(self.view)
-        self.view.doubleClicked.connect(self._open)
+        self.view.activated.connect(self._open)  # a double-click, or Enter
         self.heading = QLabel()
         self.refresh_button = QPushButton()
         self.refresh_button.clicked.connect(self.refresh)

@@ -68,8 +68,8 @@ def conflict_columns() -> list[Column]:
 
 class SyncPage(Retranslating):
     """Sync state in full; the worker does the syncing, this page asks it to.
-    ``case_opened`` carries the case a double-clicked refused change or conflict belongs
-    to."""
+    ``case_opened`` carries the case a refused change or conflict belongs to, opened by a
+    double-click or Enter."""
 
     case_opened = Signal(str)
 
@@ -156,7 +156,7 @@ class SyncPage(Retranslating):
         self.failed_view.horizontalHeader().setSectionResizeMode(
             len(self.failed_model.columns) - 1, QHeaderView.ResizeMode.ResizeToContents
         )
-        self.failed_view.doubleClicked.connect(
+        self.failed_view.activated.connect(  # a double-click, or Enter
             lambda index: self._open_case(self.failed_model, index)
         )
         self.retry_button = QPushButton()
@@ -181,7 +181,7 @@ class SyncPage(Retranslating):
         self.conflict_view.selectionModel().selectionChanged.connect(
             lambda *_: self._enable_resolve()
         )
-        self.conflict_view.doubleClicked.connect(
+        self.conflict_view.activated.connect(  # a double-click, or Enter
             lambda index: self._open_case(self.conflict_model, index)
         )
         conflict_layout = QVBoxLayout(self.conflict_box)

@@ -242,7 +242,7 @@ def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     conflict = model.row_at(0)
     assert conflict.case_id is not None
     with qtbot.waitSignal(page.case_opened) as opened:  # to see the row in its case file
-        page.conflict_view.doubleClicked.emit(model.index(0, 1))
+        page.conflict_view.activated.emit(model.index(0, 1))
     assert opened.args == [conflict.case_id]
 
     page.flip_button.click()
@@ -317,7 +317,7 @@ def test_a_coordinator_merges_the_two_cases_a_person_has(
     _select(page.case_view, 0)
     pair = page.case_model.row_at(0)
     with qtbot.waitSignal(page.case_opened) as opened:
-        page.case_view.doubleClicked.emit(page.case_model.index(0, 1))
+        page.case_view.activated.emit(page.case_model.index(0, 1))
     assert opened.args == [pair.first.id]
     row = [page.case_model.data(page.case_model.index(0, c)) for c in range(3)]
     assert row[0] == "Aung Aung"

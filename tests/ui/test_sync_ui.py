@@ -382,7 +382,7 @@ def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_o
     ]
     case_id = cases.case_id_for(store, number)
     with qtbot.waitSignal(page.case_opened) as opened:
-        page.failed_view.doubleClicked.emit(model.index(0, 2))
+        page.failed_view.activated.emit(model.index(0, 2))
     assert opened.args == [case_id]
 
 
