@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import secrets as random_bytes
@@ -29,7 +30,7 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.domain.errors import UserError
@@ -46,6 +47,9 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 CACHE_KIB = 32 * 1024
 _RELAXED = "sapan.synchronous_normal"  # a pooled connection's info: commits not flushed
 PassphraseSource = str | Callable[[], str] | None
+NEARLY_FULL_BYTES = 16 * 1024 * 1024  # below this, SQLite's "disk I/O error" is a full disk
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 @dataclass(frozen=True)
@@ -375,17 +379,78 @@ def create_store(
         if remains:
             raise UserError("error.wipe_unfinished", path=str(remains[0]))
         paths.wiped.unlink()  # a new store: the notice of the wipe has served
-    root.mkdir(parents=True, exist_ok=True)
+    made_root = not root.exists()
     key = keys.new_key()
     keyfile = keys.wrap_key(key, passphrase)
-    keys.write_key_file(paths.keyfile, keyfile)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        keys.write_key_file(paths.keyfile, keyfile)
+        store = Store(paths, key, keyfile.store_id)
+        try:
+            migrate(store)
+            store._load_identity()
+            store.set_setting("office", office)
+            store.set_setting("case_prefix", case_prefix)
+        except BaseException:
+            store.close()
+            raise
+    except (OSError, DBAPIError) as exc:
+        # A full disk or a read-only folder: no half store for the next start to trip on.
+        _remove_half_store(paths, made_root)
+        refusal = storage_error(exc, root)
+        if refusal is None:
+            raise
+        raise refusal from exc
     (secrets or SecretStore()).set(_keyring_name(keyfile.store_id), key.hex())
-    store = Store(paths, key, keyfile.store_id)
-    migrate(store)
-    store._load_identity()
-    store.set_setting("office", office)
-    store.set_setting("case_prefix", case_prefix)
     return store
+
+
+def storage_error(exc: BaseException, root: Path) -> UserError | None:
+    """What a full disk or a folder that cannot be written means to the person, for
+    ``exc`` (an ``OSError`` or an error of SQLite's); None for any other error."""
+    if isinstance(exc, OSError):
+        number = exc.errno
+        if number in _DISK_FULL_ERRNOS:
+            return UserError("error.disk_full", path=str(root))
+        if number in _READ_ONLY_ERRNOS:
+            return UserError("error.store_read_only", path=str(root))
+        return None
+    name = str(getattr(getattr(exc, "orig", exc), "sqlite_errorname", ""))
+    # SQLite says "disk I/O error" when the disk fills as it grows its WAL files
+    if name.startswith("SQLITE_FULL") or (name.startswith("SQLITE_IOERR") and _nearly_full(root)):
+        return UserError("error.disk_full", path=str(root))
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return UserError("error.store_read_only", path=str(root))
+    return None
+
+
+def _nearly_full(root: Path) -> bool:
+    """Less free room on ``root``'s disk than SQLite needs to go on writing."""
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None:
+        return False
+    try:
+        return shutil.disk_usage(existing).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _remove_half_store(paths: StorePaths, made_root: bool) -> None:
+    """Delete what a first run cut short wrote (it holds no case yet)."""
+    db = paths.db
+    for path in (
+        paths.keyfile,
+        paths.keyfile.with_suffix(".tmp"),  # keys.write_key_file's temporary file
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        db.with_name(db.name + "-journal"),
+    ):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    if made_root:
+        with contextlib.suppress(OSError):
+            paths.root.rmdir()  # only if empty
 
 
 def open_store(

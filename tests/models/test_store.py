@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -204,6 +206,45 @@ def test_short_passphrase_is_refused(tmp_path: Path) -> None:
         create_store(tmp_path / "s", "short")
     assert caught.value.code == "error.passphrase_too_short"
     assert not (tmp_path / "s" / "sapan.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("errno_code", "code"),
+    [(errno.ENOSPC, "error.disk_full"), (errno.EROFS, "error.store_read_only")],
+)
+def test_a_folder_that_cannot_take_the_store_is_a_clear_error_and_leaves_no_half_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, errno_code: int, code: str
+) -> None:
+    """A full disk or a read-only folder (a write-protected USB stick) at the first run:
+    said so, and nothing left behind that a later start would take for a store."""
+    root = tmp_path / "s"
+
+    def refused(_store: object) -> None:  # the key file went in; the database does not
+        raise OSError(errno_code, "refused")
+
+    monkeypatch.setattr(store_module, "migrate", refused)
+    with pytest.raises(UserError) as caught:
+        create_store(root, PASSPHRASE)
+    assert caught.value.code == code
+    assert str(root) in caught.value.english()
+    assert not store_module.store_exists(root)
+    assert not root.exists() or not any(root.iterdir())
+    monkeypatch.undo()
+    create_store(root, PASSPHRASE).close()  # once there is room, the first run works
+
+
+@pytest.mark.parametrize(("free", "full"), [(1024 * 1024, True), (10 * 1024**3, False)])
+def test_sqlites_disk_io_error_is_a_full_disk_only_when_the_disk_is_nearly_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, full: bool
+) -> None:
+    class SQLiteError(Exception):
+        sqlite_errorname = "SQLITE_IOERR"  # what SQLite says when its WAL cannot grow
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=free))
+    refusal = store_module.storage_error(SQLiteError(), tmp_path / "s")
+    assert (refusal is not None and refusal.code == "error.disk_full") is full
+    assert full or refusal is None  # else a real I/O error: a bug report, not a guess
 
 
 def test_migration_from_an_older_schema_copies_the_file_first(tmp_path: Path) -> None:
