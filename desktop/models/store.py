@@ -554,12 +554,18 @@ def _make_engine(db: Path, key: bytes) -> Engine:
 
 
 def _probe(engine: Engine) -> None:
-    """Read the schema once: a wrong key, foreign or damaged file fails here, unchanged."""
+    """Read the schema once: a wrong key, foreign or damaged file fails here, unchanged.
+    A folder SQLite cannot write its ``-shm`` file in (read-only) or a full disk is said
+    as such: calling it damage would send people to restore a backup over a good store."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
     except (DatabaseError, OperationalError) as exc:
-        raise UserError("error.store_damaged", path=str(engine.url.database)) from exc
+        db = Path(str(engine.url.database))
+        refusal = storage_error(exc, db.parent)
+        if refusal is not None:
+            raise refusal from exc
+        raise UserError("error.store_damaged", path=str(db)) from exc
 
 
 def migrate(store: Store) -> str | None:

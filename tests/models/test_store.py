@@ -7,9 +7,11 @@ import hashlib
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import event, func, select, text
 
 from desktop.domain.errors import UserError
 from desktop.models import store as store_module
@@ -182,6 +184,32 @@ def test_damaged_database_is_refused_never_overwritten(tmp_path: Path, damage: s
         open_store(tmp_path / "s", PASSPHRASE)
     assert caught.value.code == "error.store_damaged"
     assert _digest(db) == before
+
+
+def test_a_store_in_a_read_only_folder_is_not_called_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a write-protected USB stick SQLite cannot make its -shm file: "unable to open
+    database file". Calling that damage sent people to restore a backup over a good store."""
+    root = tmp_path / "s"
+    create_store(root, PASSPHRASE).close()
+    made = store_module._make_engine
+
+    def read_only_folder(db: Path, key: bytes) -> Any:
+        engine = made(db, key)
+
+        @event.listens_for(engine, "do_connect")
+        def _refuse(*_args: Any) -> None:
+            refusal = sqlcipher.OperationalError("unable to open database file")
+            refusal.sqlite_errorname = "SQLITE_CANTOPEN"  # type: ignore[attr-defined]
+            raise refusal
+
+        return engine
+
+    monkeypatch.setattr(store_module, "_make_engine", read_only_folder)
+    with pytest.raises(UserError) as caught:
+        open_store(root, PASSPHRASE)
+    assert caught.value.code == "error.store_read_only"
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
