@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -544,6 +545,14 @@ def _make_engine(db: Path, key: bytes) -> Engine:
             pass  # a wrong key or damaged file: _probe() reports it clearly
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # A full disk (demo data, a scan, a pulled page) or a folder turned read-only is
+        # something the person can act on: a UserError, not "something went wrong".
+        refusal = storage_error(context.original_exception, db.parent)
+        if refusal is not None:
+            raise refusal from context.original_exception
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:

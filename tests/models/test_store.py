@@ -212,6 +212,28 @@ def test_a_store_in_a_read_only_folder_is_not_called_damaged(
     assert caught.value.code == "error.store_read_only"
 
 
+def test_a_disk_that_fills_while_working_is_a_clear_error_and_keeps_what_was_saved(
+    store: store_module.Store,
+) -> None:
+    """Demo data, a scan, a sync: whatever fills the disk is said to be a full disk (a
+    UserError the app shows with what to do), not "something went wrong"."""
+    kept = _add_person(store)
+    with store.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+
+    @event.listens_for(store.engine, "connect")
+    def _no_room(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+
+    store.engine.dispose()
+    with pytest.raises(UserError) as caught:
+        store.set_setting("big", "x" * 200_000)
+    assert caught.value.code == "error.disk_full"
+    assert str(store.paths.root) in caught.value.english()
+    with store.read() as session:
+        assert session.get(Person, kept) is not None
+
+
 def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     created = create_store(tmp_path / "s", PASSPHRASE)
     with created.engine.begin() as conn:
