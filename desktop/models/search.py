@@ -8,6 +8,7 @@ characters cannot use trigrams and fall back to a substring scan.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from sqlalchemy import String, TextualSelect, column, select, text
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain.ids import digits_only
 from desktop.domain.text import search_fold
+from desktop.domain.zawgyi import ZawgyiConversionError, looks_like_zawgyi, zawgyi_to_unicode
 from desktop.models.base import listed
 from desktop.models.entities import IdentityDocument, PersonName
 
@@ -97,15 +99,15 @@ def matching_person_ids(query: str, limit: int) -> TextualSelect | None:
 
 
 def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str, object]] | None:
-    # A number is indexed without its dashes and dots: "0-0281-33920-50-7" finds it too.
-    terms = [_number_term(t) for t in search_fold(query).split() if t]
-    if not terms:
+    # Each term with its alternatives, any of which may match (see _alternatives).
+    groups = _alternatives(query)
+    if not groups:
         return None
-    long_terms = [t for t in terms if len(t) >= 3]
-    short_terms = [t for t in terms if len(t) < 3]
+    long_groups = [g for g in groups if all(len(t) >= 3 for t in g)]
+    short_groups = [g for g in groups if any(len(t) < 3 for t in g)]
     params: dict[str, object] = {"limit": limit}
-    if long_terms:
-        params["match"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+    if long_groups:
+        params["match"] = " AND ".join(_match_group(g) for g in long_groups)
         sql = (
             "SELECT d.person_id"
             + (", bm25(person_search) AS rank" if ranked else "")
@@ -117,13 +119,39 @@ def _search_sql(query: str, limit: int, *, ranked: bool) -> tuple[str, dict[str,
         sql = "SELECT person_id" + (", 0.0 AS rank" if ranked else "")
         sql += " FROM person_search_doc WHERE 1=1"
         body = "body"
-    for i, term in enumerate(short_terms):
-        sql += f" AND {body} LIKE :s{i} ESCAPE '\\'"
-        params[f"s{i}"] = "%" + like_escape(term) + "%"
+    for i, group in enumerate(short_groups):
+        likes = []
+        for j, term in enumerate(group):
+            likes.append(f"{body} LIKE :s{i}_{j} ESCAPE '\\'")
+            params[f"s{i}_{j}"] = "%" + like_escape(term) + "%"
+        sql += " AND (" + " OR ".join(likes) + ")"
     # Without a MATCH, no ORDER BY: it would force a scan of every body; LIMIT stops at
     # the first hits.
-    sql += " ORDER BY rank LIMIT :limit" if ranked and long_terms else " LIMIT :limit"
+    sql += " ORDER BY rank LIMIT :limit" if ranked and long_groups else " LIMIT :limit"
     return sql, params
+
+
+def _alternatives(query: str) -> list[tuple[str, ...]]:
+    """The query's folded terms, each with the forms it may match. A number is indexed
+    without its dashes and dots: "0-0281-33920-50-7" finds it too. Burmese typed on a
+    Zawgyi keyboard also matches its Unicode form, in which names are stored (a name
+    kept in Zawgyi still matches as typed)."""
+    terms = search_fold(query).split()
+    zawgyi = looks_like_zawgyi(query)
+    groups = []
+    for term in terms:
+        forms = [term]
+        if zawgyi:
+            with contextlib.suppress(ZawgyiConversionError):  # then only as typed
+                forms.append(search_fold(zawgyi_to_unicode(term)))
+        groups.append(tuple(dict.fromkeys(_number_term(f) for f in forms if f)))
+    return [g for g in groups if g]
+
+
+def _match_group(terms: tuple[str, ...]) -> str:
+    """An FTS5 query matching any of ``terms``, each as a quoted string."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
 def _number_term(term: str) -> str:

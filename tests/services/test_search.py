@@ -36,6 +36,9 @@ def population(store: Store) -> dict[str, str]:
         ("mc12", "burmese"),
         ("MC-123-4567", "burmese"),  # a number typed as printed, with its dashes
         ("mc.1234567", "burmese"),
+        # typed on a Zawgyi keyboard, still common in Myanmar: the name is stored in Unicode
+        ("ထြန္းႏိုင္", "burmese"),
+        ("ထြန္း tun", "burmese"),
         ("ศักดิ์", "thai"),
         ("ដារ៉ា", "khmer"),
         ("ແກ້ວ", "lao"),
@@ -64,3 +67,10 @@ def test_hostile_query_text_is_just_text(store: Store, population: dict[str, str
 def test_new_document_is_searchable(store: Store, population: dict[str, str]) -> None:
     people.add_document(store, population["khmer"], DocumentInput("passport", "N0099887"))
     assert search.search(store, "0099887")[0].person_id == population["khmer"]
+
+
+def test_a_name_kept_in_zawgyi_is_found_as_typed(store: Store) -> None:
+    """The caseworker may decline converting a name: typed in Zawgyi again, it is found."""
+    kept = people.create_person(store, PersonInput(names=[NameInput("ေအာင္ေက်ာ္")])).person_id
+    assert [hit.person_id for hit in search.search(store, "ေအာင္ေက်ာ္")] == [kept]
+    assert [hit.person_id for hit in search.search(store, "ေက်ာ္")] == [kept]
