@@ -187,6 +187,7 @@ class App:
             on_progress=lambda done, total: progress.setValue(done),
         )
         progress.canceled.connect(handle.cancel)
+        progress.rejected.connect(handle.cancel)  # Escape: hides it without "canceled"
         while not handle.done:
             self.qapp.processEvents()
             self.ops.writer.waitForDone(50)

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLineEdit,
+    QProgressDialog,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -170,6 +177,46 @@ def test_first_run_creates_the_store_in_the_chosen_language(qtbot: QtBot, tmp_pa
     finally:
         store.close()
     open_store(root, PASSPHRASE).close()  # the passphrase typed twice is the store's
+
+
+def test_escape_on_the_demo_data_progress_stops_loading_it(qtbot: QtBot, tmp_path: Path) -> None:
+    """Escape hid the progress dialog but let the demo data go on loading, unseen, with
+    nothing on screen until it was all there."""
+    root = tmp_path / "store"
+    app = _app(qtbot, root)
+    wanted = 3000
+
+    def with_demo(dialog: FirstRunDialog) -> None:
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.repeat.setText(PASSPHRASE)
+        dialog.demo.setChecked(True)
+        dialog.demo_people.setValue(wanted)
+        dialog.accept()
+
+    escaped: list[int] = []
+
+    def escape_once_loading() -> None:
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog)]
+        loading = [w for w in shown if w.isVisible() and w.value() > 0]
+        if loading and not escaped:
+            escaped.append(loading[0].value())
+            qtbot.keyClick(loading[0], Qt.Key.Key_Escape)
+
+    poll = QTimer()
+    poll.timeout.connect(escape_once_loading)
+    poll.start(20)
+    _answer(FirstRunDialog, with_demo)
+    store = app.open_store()
+    poll.stop()
+    assert store is not None
+    try:
+        assert escaped
+        with store.read() as session:
+            made = session.scalar(select(func.count()).select_from(Person))
+        assert made is not None
+        assert made < wanted
+    finally:
+        store.close()
 
 
 def test_a_first_run_server_address_registration_would_refuse_is_said_so(
