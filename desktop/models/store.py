@@ -44,6 +44,7 @@ from desktop.models.secret_store import SecretStore
 DB_NAME = "sapan.db"
 KEY_NAME = "sapan.key"
 WIPED_NAME = "sapan.wiped"
+LANGUAGE_NAME = "sapan.language"
 SQLITE_HEADER = b"SQLite format 3\x00"
 CACHE_KIB = 32 * 1024
 _RELAXED = "sapan.synchronous_normal"  # a pooled connection's info: commits not flushed
@@ -81,6 +82,10 @@ class StorePaths:
     def wiped(self) -> Path:
         return self.root / WIPED_NAME
 
+    @property
+    def language(self) -> Path:
+        return self.root / LANGUAGE_NAME
+
     def erasable(self) -> list[Path]:
         """What a wipe deletes: everything but the logs (free of personal data) and the
         marker. SQLite's ``-wal`` and ``-shm`` files hold pages of the database."""
@@ -107,6 +112,25 @@ def default_data_dir() -> Path:
         return Path.home() / "Library" / "Application Support" / "Sapan"
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "sapan"
+
+
+def start_language(root: Path) -> str | None:
+    """The language last chosen for the store in ``root``, to ask for its passphrase in:
+    the language setting is inside the encrypted store. A plain file beside it holds the
+    language code alone (no personal data); None when there is none to read."""
+    try:
+        value = StorePaths(root).language.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeError):
+        return None
+    return value or None
+
+
+def keep_start_language(root: Path, lang: str) -> None:
+    """Remember ``lang`` for :func:`start_language`; a folder that cannot take the file
+    (read-only) only means the next start asks in English."""
+    if start_language(root) != lang:
+        with contextlib.suppress(OSError):
+            StorePaths(root).language.write_text(lang, encoding="ascii")
 
 
 def store_exists(root: Path) -> bool:

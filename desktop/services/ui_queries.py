@@ -45,6 +45,15 @@ def store_exists(root: Path) -> bool:
     return store_module.store_exists(root)
 
 
+def start_language(root: Path) -> str | None:
+    """The language to ask for the store's passphrase in (see ``store.start_language``)."""
+    return store_module.start_language(root)
+
+
+def keep_start_language(root: Path, lang: str) -> None:
+    store_module.keep_start_language(root, lang)
+
+
 @dataclass(frozen=True)
 class WipeNotice:
     """What the app says after a wipe: when (UTC ISO, empty if unknown) and how many

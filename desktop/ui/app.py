@@ -165,6 +165,7 @@ class App:
                 dialog.error.setText(exc.translated(current()))
                 continue
             store.set_setting("language", current())
+            ui_queries.keep_start_language(root, current())
             if server:
                 store.set_setting(ui_queries.SERVER_SETTING, server)
             if dialog.demo.isChecked():
@@ -201,7 +202,10 @@ class App:
 
     def _start(self) -> int:
         lang = getattr(self.args, "lang", None)
-        self.language.set_language(lang if lang in LANGUAGES else "en")
+        # the passphrase is asked in the language last chosen (the setting is encrypted)
+        remembered = ui_queries.start_language(self.data_dir)
+        first = lang if lang in LANGUAGES else remembered
+        self.language.set_language(first if first in LANGUAGES else "en")
         store = self.open_store()
         if store is None:
             return 1
@@ -209,6 +213,7 @@ class App:
             saved = store.setting("language", None)
             if saved in LANGUAGES:
                 self.language.set_language(saved)
+                ui_queries.keep_start_language(self.data_dir, saved)
         self.ctx = AppContext(store, self.ops, self.dialogs, self.language)
         self.window = MainWindow(self.ctx)
         self.dialogs.parent = self.window
@@ -266,8 +271,13 @@ class App:
 
     def _save_language(self, lang: str) -> None:
         if self.ctx is not None:
-            store = self.ctx.store
-            self.ops.run(lambda: store.set_setting("language", lang), write=True)
+            store, root = self.ctx.store, self.data_dir
+
+            def save() -> None:
+                store.set_setting("language", lang)
+                ui_queries.keep_start_language(root, lang)
+
+            self.ops.run(save, write=True)
 
     def lock(self) -> None:
         """Hide the case data and ask for the passphrase again."""

@@ -475,3 +475,14 @@ def test_a_file_that_cannot_be_deleted_yet_stops_a_new_store(
     monkeypatch.undo()
     create_store(root, PASSPHRASE).close()
     assert not StorePaths(root).wiped.exists()
+
+
+def test_the_start_language_is_kept_beside_the_store_in_plain_text(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    create_store(root, PASSPHRASE).close()
+    assert store_module.start_language(root) is None  # none chosen yet: English
+    store_module.keep_start_language(root, "km")
+    assert store_module.start_language(root) == "km"
+    assert StorePaths(root).language.read_text(encoding="ascii") == "km"  # the code alone
+    store_module.keep_start_language(tmp_path / "no such folder", "lo")  # not an error
+    assert store_module.start_language(tmp_path / "no such folder") is None

@@ -294,6 +294,37 @@ def test_without_a_keyring_the_start_asks_for_the_passphrase(
     assert app.window.windowTitle() == i18n.text("ui.app.title", "my")  # the saved language
 
 
+def test_the_passphrase_is_asked_in_the_language_last_chosen(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The language is a setting inside the encrypted store: before this, the start
+    asked for the passphrase, and said it was wrong, in English to a Burmese reader."""
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring, language="my")
+    monkeypatch.setenv("SAPAN_SMOKE_MS", "50")
+    assert _unlocked_app(qtbot, root, tmp_path).start() == 0  # opened once: remembered
+    LanguageSwitch().set_language("en")
+    app = _app(qtbot, root)
+    seen: list[str] = []
+
+    def wrong(dialog: UnlockDialog) -> None:
+        seen.append(dialog.message.text())
+        dialog.passphrase.setText("not the passphrase")
+        dialog.accept()
+
+    def right(dialog: UnlockDialog) -> None:
+        seen.append(dialog.error.text())
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.accept()
+
+    _answer(UnlockDialog, wrong, right)
+    assert app.start() == 0
+    assert seen == [
+        i18n.text("ui.unlock.message", "my"),
+        i18n.text("error.wrong_passphrase", "my"),
+    ]
+
+
 def test_cancelling_the_passphrase_leaves_the_store_untouched(
     qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
