@@ -264,7 +264,7 @@ class App:
             self.lock_dialog.done(0)
             self.lock_dialog = None
         self.window.shut_down()
-        self.window.hide()
+        self._hide_windows()  # the wizards and previews too, not only the main window
         self.dialogs.parent = None
         self.dialogs.info(tr("sync.revoked", unsent=summary.waiting + summary.failed))
         self.qapp.quit()

@@ -555,9 +555,13 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     app = _unlocked_app(qtbot, root, tmp_path)
 
     def scenario() -> None:
+        wizard = QWidget()  # as a wizard or print preview: a window of its own
+        qtbot.addWidget(wizard)
+        wizard.show()
         window = _synced_now(app, factory)
         qtbot.waitUntil(lambda: app.wiped, timeout=20_000)
         assert not window.isVisible(), "no case data stays on the screen"
+        assert not wizard.isVisible(), "nor in another window"
         assert app.dialogs.infos == [i18n.text("sync.revoked", "en", unsent=unsent)]  # type: ignore[attr-defined]
         assert not (root / "sapan.key").exists()
         assert memory_keyring.secrets == {}
