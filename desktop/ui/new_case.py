@@ -40,6 +40,8 @@ from desktop.ui.person_details import (
     sex_choices,
 )
 
+# a line edit's frame and text margins, both sides, around its placeholder
+PLACEHOLDER_MARGIN = 24
 DOCUMENT_KINDS = ("pink_card", "passport", "ci", "border_pass", "thai_id")
 # The synced detail each one-line editor fills in (dates are not text of a length).
 DETAILS = {
@@ -201,8 +203,16 @@ class NewCaseDialog(QDialog):
         self.setWindowTitle(tr("ui.new_case.title"))
         for name, label in self.labels.items():
             label.setText(tr(f"ui.new_case.{name}"))
-        self.fields["birth_date"].setPlaceholderText(tr("ui.person.birth_hint"))
-        self.fields["arrived_on"].setPlaceholderText(tr("ui.wizard.date_hint"))
+        for name, hint in (
+            ("birth_date", "ui.person.birth_hint"),
+            ("arrived_on", "ui.wizard.date_hint"),
+        ):
+            field = self.fields[name]
+            field.setPlaceholderText(tr(hint))
+            # the format to type is said only there: wide enough to read all of it
+            field.setMinimumWidth(
+                field.fontMetrics().horizontalAdvance(tr(hint)) + PLACEHOLDER_MARGIN
+            )
         fill_choices(self.sex, sex_choices())
         fill_choices(self.nationality, nationality_choices())
         fill_choices(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])

@@ -189,3 +189,19 @@ def test_the_birth_date_box_says_a_year_or_month_will_do(qtbot: QtBot, ctx: AppC
     dialog = _dialog(qtbot, ctx)
     assert dialog.fields["birth_date"].placeholderText() == "(YYYY, MM/YYYY or DD/MM/YYYY, year AD)"
     assert dialog.nationality.currentData() == "MMR"  # no "none" offered first
+
+
+@pytest.mark.parametrize("lang", ["en", "th", "my", "km", "lo"])
+def test_the_date_formats_are_read_in_full(qtbot: QtBot, ctx: AppContext, lang: str) -> None:
+    """The birth date and arrival fields say what to type only in their placeholder;
+    in Khmer and Lao the dialog opened so narrow that it was cut ("(YYYY, MM/YYYY ឬ DD...")."""
+    ctx.language.set_language(lang)
+    dialog = _dialog(qtbot, ctx)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    for name in ("birth_date", "arrived_on"):
+        field = dialog.fields[name]
+        hint = field.placeholderText()
+        assert hint
+        room = field.contentsRect().width() - 2 * 4  # the line edit's own text margins
+        assert field.fontMetrics().horizontalAdvance(hint) <= room, (name, hint)
