@@ -149,6 +149,7 @@ class UnlockDialog(_Translated):
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #c62828")
+        self.error.setWordWrap(True)  # a message with a folder's path is long
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         if not locked:
             self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -325,6 +325,20 @@ def test_the_passphrase_is_asked_in_the_language_last_chosen(
     ]
 
 
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_long_error_on_the_unlock_dialog_wraps_within_a_small_screen(
+    qtbot: QtBot, lang: str
+) -> None:
+    """The error line did not wrap: a store in a read-only folder made the dialog wider
+    than a 1366-pixel screen, its buttons partly off it."""
+    dialog = UnlockDialog()
+    qtbot.addWidget(dialog)
+    path = r"C:\Users\caseworker\AppData\Roaming\Sapan"
+    dialog.error.setText(i18n.text("error.store_read_only", lang, path=path))
+    assert dialog.minimumSizeHint().width() <= 700
+    assert dialog.sizeHint().width() <= 1366 - 16
+
+
 def test_cancelling_the_passphrase_leaves_the_store_untouched(
     qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
