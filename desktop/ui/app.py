@@ -154,6 +154,12 @@ class App:
         dialog = FirstRunDialog(wiped=ui_queries.finish_wipe(root))
         dialog.language_chosen.connect(self.language.set_language)
         while dialog.exec() == QDialog.DialogCode.Accepted:
+            if dialog.restoring:
+                dialog.restoring = False
+                restored = self._restore(root, dialog)
+                if restored is not None:
+                    return restored
+                continue
             typed = dialog.server.text().strip()
             try:
                 # checked before the store is made, as the Settings page checks it
@@ -172,6 +178,28 @@ class App:
                 self._load_demo(store, dialog.demo_people.value())
             return store
         return None
+
+    def _restore(self, root: Path, dialog: FirstRunDialog) -> Any | None:
+        """A backup made the store of this empty data folder, opened with the passphrase
+        typed in the first-run dialog; None (the refusal shown there) to stay in it."""
+        from desktop.services import backup  # loaded only when a backup is restored
+
+        passphrase = dialog.passphrase.text()
+        if not passphrase:
+            dialog.error.setText(tr("ui.first_run.restore_passphrase"))
+            return None
+        folder = self.dialogs.choose_folder(tr("ui.first_run.restore_choose"))
+        if folder is None:
+            return None
+        try:
+            backup.restore_store(Path(folder), root, passphrase)
+            store = ui_queries.open_store(root, passphrase)
+        except UserError as exc:
+            dialog.error.setText(exc.translated(current()))
+            return None
+        ui_queries.keep_start_language(root, current())
+        self.dialogs.info(tr("ui.first_run.restored"))
+        return store
 
     def _load_demo(self, store: Any, people: int) -> None:
         """Demo data with a cancellable progress dialog; the work runs off the GUI thread."""

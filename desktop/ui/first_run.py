@@ -96,6 +96,11 @@ class FirstRunDialog(_Translated):
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        # a new laptop carrying on from a backup: the app asks for its folder
+        self.restoring = False
+        self.restore_button = self.buttons.addButton("", QDialogButtonBox.ButtonRole.ActionRole)
+        self.restore_button.setObjectName("restore_backup")
+        self.restore_button.clicked.connect(self._restore)
         layout = QVBoxLayout(self)
         layout.addWidget(self.wiped)
         self.heading = QLabel()
@@ -111,6 +116,12 @@ class FirstRunDialog(_Translated):
         resize_to_fit(self, 560, 420)
         self.retranslate()
 
+    def _restore(self) -> None:
+        """Close with ``restoring`` set: the app asks for the backup's folder and opens it
+        with the passphrase typed above."""
+        self.restoring = True
+        self.accept()
+
     def _strength(self) -> None:
         level = ui_queries.passphrase_strength(self.passphrase.text())
         self.strength.setText(tr(f"ui.first_run.strength.{level}"))
@@ -125,6 +136,8 @@ class FirstRunDialog(_Translated):
         ):
             label.setText(tr(f"ui.first_run.{key}"))
         self.demo.setText(tr("ui.first_run.demo"))
+        self.restore_button.setText(tr("ui.first_run.restore"))
+        self.restore_button.setToolTip(tr("ui.first_run.restore_hint"))
         self.warning.setText(tr("ui.first_run.warning"))
         notice = self.wipe_notice
         if notice is not None and notice.at:

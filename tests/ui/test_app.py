@@ -246,6 +246,50 @@ def test_a_first_run_server_address_registration_would_refuse_is_said_so(
         store.close()
 
 
+def test_a_new_laptop_carries_on_from_a_backup_at_its_first_run(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The first run offers to restore a backup: without a passphrase it says to type
+    it; with the wrong one it says so and writes nothing; with the right one the backup
+    becomes the store, opened."""
+    from desktop.services import backup, people
+
+    old = create_store(tmp_path / "old-laptop", PASSPHRASE)
+    people.create_person(old, people.PersonInput(names=[people.NameInput("Somchai")]))
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup.backup_store(old, stick)
+    old.close()
+    root = tmp_path / "new-laptop"
+    app = _app(qtbot, root)
+    assert isinstance(app.dialogs, FakeDialogs)
+    app.dialogs.folders += [stick, stick]
+
+    def without_passphrase(dialog: FirstRunDialog) -> None:
+        assert dialog.restore_button.text() == "Restore a backup…"
+        dialog.restore_button.click()
+
+    def wrong(dialog: FirstRunDialog) -> None:
+        assert "passphrase field first" in dialog.error.text()
+        dialog.passphrase.setText("not the passphrase")
+        dialog.restore_button.click()
+
+    def right(dialog: FirstRunDialog) -> None:
+        assert "passphrase is wrong" in dialog.error.text()
+        assert not (root / "sapan.db").exists()
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.restore_button.click()
+
+    _answer(FirstRunDialog, without_passphrase, wrong, right)
+    store = app.open_store()
+    assert store is not None
+    try:
+        with store.read() as session:
+            assert session.scalar(select(func.count()).select_from(Person)) == 1
+        assert "register this laptop again" in app.dialogs.infos[-1]
+    finally:
+        store.close()
+
+
 def test_cancelling_the_first_run_creates_nothing(qtbot: QtBot, tmp_path: Path) -> None:
     root = tmp_path / "store"
     app = _app(qtbot, root)
