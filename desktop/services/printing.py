@@ -85,7 +85,7 @@ _WORKER_ACTORS = frozenset({"worker", "heir"})
 
 
 def _date(value: str | None) -> dt.date | None:
-    """A full ``YYYY-MM-DD`` birth date; partial dates are left for the form to leave blank."""
+    """A stored ``YYYY-MM-DD`` date (a step's injury date); anything else is None."""
     if not value or len(value) != 10:
         return None
     try:
@@ -103,7 +103,7 @@ def _birth_date(value: str | None) -> dt.date | PartialDate | None:
         known = PartialDate.parse(value)
     except ValueError:
         return None
-    return _date(value) if known.day is not None else known
+    return known.as_date() or known
 
 
 def form_person(view: PersonView) -> data.Person:

@@ -202,7 +202,7 @@ def _parse_fact(target: str) -> tuple[str, str, str] | None:
     parts = target.split(".")
     if parts[0] == "document" and len(parts) == 3:
         return parts[0], parts[1], parts[2]
-    if parts[0] in ("employer", "employment", "person") and len(parts) == 2:
+    if parts[0] in _FACT_ENTITIES and parts[0] != "document" and len(parts) == 2:
         return parts[0], "", parts[1]
     return None
 
