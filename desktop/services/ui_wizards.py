@@ -42,9 +42,9 @@ from desktop.models.entities import (
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import employers, printing, steps
+from desktop.services import drafts, employers, printing, steps
 from desktop.services.attachments import blob_store, stored_name
-from desktop.services.cases import find_case, new_track
+from desktop.services.cases import find_case, get_case_file, new_track
 from desktop.services.people import PersonInput, create_person, held_documents
 
 
@@ -344,8 +344,6 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     is known whole (``person.birth_date``, as DD/MM/YYYY). Field name -> text; a field
     with nothing on file is left out. Keeps the caseworker from typing it again, and a
     typo from recording a second document."""
-    from desktop.services.cases import get_case_file
-
     definition = workflow.load().get(workflow_key)
     if definition is None:
         return {}
@@ -367,8 +365,6 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
 def wizard_start(store: Store, case_id: str, workflow_key: str, key: str) -> dict[str, Any]:
     """What a wizard opens with: its draft (``key``) if one was left, else the facts
     already on file (:func:`known_facts`) as typed values."""
-    from desktop.services import drafts
-
     found = drafts.load_draft(store, key)
     if found is not None:
         return dict(found.data)
