@@ -13,9 +13,12 @@
 4. Incremental: ``--edits`` single-field edits on A, then A pushes and B pulls (the bar's
    figure: the first round, caches cold); ``--edit-rounds N`` edits the same rows again,
    to new values.
-5. Baseline, same run: the rows the server wrote during the push (``changes``,
+5. Baselines, same run: the rows the server wrote during the push (``changes``,
    ``row_state`` and ``field_state``) copied again into empty tables of the same shape with
-   PostgreSQL COPY.
+   PostgreSQL COPY; and the rows device B wrote during the pull (every synced table and the
+   audit trail, not the search index) copied into a new empty store of the same schema
+   and encryption by SQLite alone (``INSERT ... SELECT`` from the attached pulled store, one
+   transaction): what writing those rows costs the store without any Python per row.
 
 Bytes on the wire are counted by httpx event hooks: request line, headers and the body as
 sent (gzip), response status line, headers and the body as received (gzip).
@@ -49,8 +52,9 @@ import psycopg
 
 from desktop.domain import catalogue
 from desktop.domain.gc_tuning import tune_gc
-from desktop.models.base import new_id
+from desktop.models.base import new_id, table_of
 from desktop.models.entities import (
+    SYNCED_CLASSES,
     Case,
     ContributionMonth,
     Employer,
@@ -455,6 +459,9 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
                 results["pull_bytes_per_case"] = (pull_wire.received - received0) / cases
                 with b.store.read() as session:
                     assert session.query(Case).count() == cases
+                store_s, store_rows = store_baseline(b.store, work / "baseline", secrets)
+                results["store_copy_s"] = store_s
+                results["store_copy_rows"] = store_rows
 
                 # A catches up on its own pushed changes (versions), outside the timings
                 a.pull(SyncSummary())
@@ -497,12 +504,48 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
     return results
 
 
+def store_baseline(pulled: Store, root: Path, secrets: SecretStore) -> tuple[float, int]:
+    """Copy the rows a pull wrote into a new empty store with SQLite alone, in one
+    transaction (the pulled store attached with its key); seconds and rows copied."""
+    target = create_store(root, PASSPHRASE, office=OFFICE, secrets=secrets)
+    tables = [table_of(cls) for cls in SYNCED_CLASSES]  # the audit trail's table too
+    connection = target.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        key = pulled.key_for_attachments().hex()  # the store's key, as a backup attaches
+        cursor.execute(f"ATTACH DATABASE ? AS pulled KEY \"x'{key}'\"", (str(pulled.paths.db),))
+        counts = {
+            t.name: cursor.execute(f'SELECT count(*) FROM pulled."{t.name}"').fetchone()[0]
+            for t in tables
+        }
+        for table in tables:  # the new store's own rows (its settings' audit events)
+            cursor.execute(f'DELETE FROM main."{table.name}"')
+        connection.commit()
+        cursor.execute("PRAGMA synchronous = NORMAL")  # as the pull's commits
+        started = time.perf_counter()
+        cursor.execute("BEGIN")
+        for table in tables:
+            columns = ", ".join(f'"{c.name}"' for c in table.columns)
+            cursor.execute(
+                f'INSERT INTO main."{table.name}" ({columns}) '
+                f'SELECT {columns} FROM pulled."{table.name}"'
+            )
+        connection.commit()
+        seconds = time.perf_counter() - started
+        cursor.execute("DETACH DATABASE pulled")
+    finally:
+        connection.close()
+        target.close()
+    return seconds, sum(counts.values())
+
+
 def report(r: dict[str, Any]) -> None:
     cases = r["cases"]
     push_rate, pull_rate = cases / r["push_s"], cases / r["pull_s"]
     ingest = r["push_changes"] / r["push_s"]
     copy = r["copy_rows"] / r["copy_s"]
     ingest_rows = r["copy_rows"] / r["push_s"]  # the same rows, written by the push
+    stored = r["store_copy_rows"]
     lines = [
         f"case files: {cases:,}, {r['case_document_bytes']:,} bytes of JSON each as one "
         f"document ({r['case_json_bytes']:,} as rows with ids), "
@@ -526,6 +569,10 @@ def report(r: dict[str, Any]) -> None:
         f"server ingest: {ingest:,.0f} changes/s through the API ({ingest_rows:,.0f} rows/s: "
         f"log and state rows) vs COPY baseline {copy:,.0f} rows/s ({r['copy_rows']:,} rows in "
         f"{r['copy_s']:.2f} s)",
+        f"device write: the pull wrote {stored:,} rows (synced tables and audit trail) at "
+        f"{stored / r['pull_s']:,.0f} rows/s, everything else it does included, vs SQLite "
+        f"alone copying them into an empty store at {stored / r['store_copy_s']:,.0f} rows/s "
+        f"({r['store_copy_s']:.2f} s, {cases / r['store_copy_s']:,.0f} case files/s)",
     ]
     print("\n".join(lines))
 
