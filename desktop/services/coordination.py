@@ -627,6 +627,14 @@ _REFUSALS = {
 }
 
 
+def _merge_list(store: Store, ids: list[str]) -> str:
+    """Merges named "B → A" in the order given, by id where this device has not heard of
+    one yet (made since its last sync)."""
+    known = {m.id: f"{m.source_name or m.source_id} → {m.target_name or m.target_id}"
+             for m in merges(store, ids=ids)}  # fmt: skip
+    return "; ".join(known.get(i, i) for i in ids)
+
+
 def _asking(store: Store, call: Callable[[], T]) -> T:
     """Run one request; the server's refusals become :class:`UserError` with a next step."""
     try:
@@ -637,6 +645,11 @@ def _asking(store: Store, call: Callable[[], T]) -> T:
     except SyncHttpError as exc:
         if exc.errno == p.Errno.ROLE_FORBIDDEN:
             keep_role(store, None)  # no longer known to coordinate
+        if exc.errno == p.Errno.MERGE_UNDER_LATER:
+            later = [str(i) for i in exc.details.get("merges", [])]
+            raise UserError(
+                "coordination.undo_later_first", merges=_merge_list(store, later)
+            ) from exc
         if exc.status == 409:
             raise UserError("coordination.already_resolved") from exc
         key = _REFUSALS.get(exc.errno)  # type: ignore[call-overload]

@@ -1486,6 +1486,14 @@ def undo_merge(
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
         moved: list[list[str]] = loads(row.moved) if row.moved else []
+        later = _built_on(conn, row, moved)
+        if later:
+            raise ApiError(
+                409,
+                Errno.MERGE_UNDER_LATER,
+                "later merges build on this one: undo them first",
+                merges=later,
+            )
         ingest.load({row.source_id} | {row_id for _entity, row_id, _name in moved})
         seq = ingest.next_seq()
         conn.execute(merges.update().where(merges.c.id == merge_id).values(undone=True, seq=seq))
@@ -1502,6 +1510,33 @@ def undo_merge(
         ingest.flush()
         record = dict(row._mapping) | {"undone": True, "seq": seq}
     return _merge_record(_Row(record), form)
+
+
+def _built_on(conn: Connection, merge: Any, moved: list[list[str]]) -> list[str]:
+    """The ids of the merges in force, made after ``merge``, that undoing it would leave
+    half standing, newest first.
+
+    One moved a row this merge moved, by the same reference (A merged on into C takes B's
+    names with it); or it merged one of the rows this merge moved with a row it did not
+    (B's case, now A's, merged into a case of A's: undone, the person merge would give B
+    back a case hidden in A's). A case merge between two of B's own cases goes back
+    with B as it stands, and blocks nothing.
+    """
+    if not moved:
+        return []
+    references = {(entity, row_id, name) for entity, row_id, name in moved}
+    rows = {row_id for _entity, row_id, _name in moved}
+    query = (
+        select(merges.c.id, merges.c.source_id, merges.c.target_id, merges.c.moved)
+        .where(merges.c.undone.is_(False), merges.c.seq > merge.seq)
+        .order_by(merges.c.seq.desc())
+    )
+    found = []
+    for later in conn.execute(query):
+        theirs = {tuple(entry) for entry in loads(later.moved)} if later.moved else set()
+        if theirs & references or (later.source_id in rows) != (later.target_id in rows):
+            found.append(later.id)
+    return found
 
 
 def resolve_conflict(

@@ -686,6 +686,72 @@ def test_a_merged_case_brings_its_tracks_and_notes(server: Server, make_device: 
         assert current_rows(conn)[("note", note)]["case_id"] == keep
 
 
+def test_a_merge_that_later_merges_build_on_is_undone_only_after_them(
+    server: Server, make_device: Any
+) -> None:
+    """Undoing a person merge after B's case (A's since) was merged into one of A's cases
+    would give B back a case hidden in A's, its claim tracks on A's: the server refuses
+    and names the later merge; once that one is undone, the person merge undoes whole. A
+    case merge between two of B's own cases goes back with B and blocks nothing."""
+    server.user("ann")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann = make_device(server, "ann")
+    coordinator = server.device("cora")
+    keep, dup = new_person(ann, phone="1"), new_person(ann, phone="2")
+    kept_case = new_row(ann, Case, person_id=keep, number="MS-1")
+    case = new_row(ann, Case, person_id=dup, number="MS-2")
+    twin = new_row(ann, Case, person_id=dup, number="MS-3")
+    track = new_row(ann, Track, case_id=case, kind="claim", benefit="sickness")
+    assert ann.sync().ok
+    person_merge = coordinator.merge("person", dup, keep)
+    among_b = coordinator.merge("case", twin, case)  # both B's: goes back with B
+    across = coordinator.merge("case", case, kept_case)  # B's case into A's
+    assert ann.sync().ok
+    assert _hanging(ann, Track, "case_id", kept_case) == {track}
+    with pytest.raises(SyncHttpError) as refused:
+        coordinator.undo_merge(person_merge.id)
+    assert (refused.value.status, refused.value.errno) == (409, Errno.MERGE_UNDER_LATER)
+    assert refused.value.details["merges"] == [across.id]
+    assert ann.sync().ok  # nothing was undone
+    assert _get(ann, Person, dup).merged_into == keep
+    assert _hanging(ann, Case, "person_id", keep) == {kept_case, case, twin}
+
+    coordinator.undo_merge(across.id)
+    undone = coordinator.undo_merge(person_merge.id)
+    assert undone.undone
+    assert ann.sync().ok
+    assert _get(ann, Person, dup).merged_into is None
+    assert _hanging(ann, Case, "person_id", dup) == {case, twin}
+    assert _hanging(ann, Track, "case_id", case) == {track}
+    assert _get(ann, Case, twin).merged_into == case  # the merge among B's own cases stands
+    assert among_b.id not in refused.value.details["merges"]
+
+
+def test_a_person_merged_on_into_a_third_is_undone_last_first(
+    server: Server, make_device: Any
+) -> None:
+    """B into A, then A into C: B's names went on to C. Undoing B into A first would leave
+    them on C; the server asks for A into C to be undone first."""
+    server.user("ann")
+    server.user("cora", Role.COORDINATOR, ("MS",))
+    ann = make_device(server, "ann")
+    coordinator = server.device("cora")
+    b, a, c = new_person(ann), new_person(ann), new_person(ann)
+    name = new_row(ann, PersonName, person_id=b, full_name="Ko Aung", kind="alias")
+    assert ann.sync().ok
+    first = coordinator.merge("person", b, a)
+    second = coordinator.merge("person", a, c)
+    with pytest.raises(SyncHttpError) as refused:
+        coordinator.undo_merge(first.id)
+    assert refused.value.details["merges"] == [second.id]
+    coordinator.undo_merge(second.id)
+    coordinator.undo_merge(first.id)
+    assert ann.sync().ok
+    assert _get(ann, PersonName, name).person_id == b
+    assert _get(ann, Person, b).merged_into is None
+    assert _get(ann, Person, a).merged_into is None
+
+
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
     from sync.client.http import SyncHttpError
     from sync.protocol import Errno
