@@ -1542,7 +1542,12 @@ def _built_on(conn: Connection, merge: Any, moved: list[list[str]]) -> list[str]
 def resolve_conflict(
     engine: Engine, clock: HybridClock, caller: Caller, conflict_id: str, flip: bool
 ) -> ConflictRecord:
-    """A coordinator confirms the applied value or flips to the other one."""
+    """A coordinator confirms the applied value or flips to the other one.
+
+    A flip is an edit made now: on a person or case merged into another since, it lands
+    on the one kept, as every edit to a merged-away row does (and devices name such a
+    conflict by the person kept).
+    """
     _require_coordinator(caller)
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
@@ -1554,13 +1559,16 @@ def resolve_conflict(
         if row.status != "open":
             raise ApiError(409, Errno.ALREADY_RESOLVED, "the conflict was already resolved")
         if flip:
-            ingest.load({row.row_id})
+            target = row.row_id
+            if row.entity in MERGEABLE:  # a person or a case: perhaps merged since
+                target = _redirects(conn, {row.row_id}).get(row.row_id, row.row_id)
+            ingest.load({target})
             value = _flipped(
                 loads(row.applied)["value"],
                 loads(row.other)["value"],
-                ingest.state((row.entity, row.row_id, row.field)),
+                ingest.state((row.entity, target, row.field)),
             )
-            ingest.server_value(caller, row.entity, row.row_id, row.field, value)
+            ingest.server_value(caller, row.entity, target, row.field, value)
         seq = ingest.next_seq()
         status = "flipped" if flip else "confirmed"
         conn.execute(

@@ -752,6 +752,33 @@ def test_a_person_merged_on_into_a_third_is_undone_last_first(
     assert _get(ann, Person, a).merged_into is None
 
 
+def test_a_conflict_flipped_after_its_person_was_merged_away_lands_on_the_person_kept(
+    server: Server, make_device: Any
+) -> None:
+    """Two caseworkers set B's birth date differently offline; a coordinator then merges B
+    into A. Devices name the conflict by A, whose case file shows; flipping it is an edit
+    made after the merge, so it lands on A, as every edit to B does."""
+    a, b = colleagues(server, make_device)
+    keep, dup = new_person(a, birth_date="1990-01-02"), new_person(a, birth_date="1990")
+    a.sync()
+    b.sync()
+    edit_row(a, Person, dup, birth_date="1990-02-01")
+    edit_row(b, Person, dup, birth_date="1991-01-02")
+    a.sync()
+    assert b.sync().conflicts == 1
+    coordinator = server.device("cora")
+    coordinator.merge("person", dup, keep)
+    [conflict] = coordinator.conflicts("open")
+    assert (conflict.row_id, conflict.applied.value) == (dup, "1991-01-02")
+
+    coordinator.resolve(conflict.id, flip=True)
+
+    for device in (a, b):
+        assert device.sync().ok
+        assert _get(device, Person, keep).birth_date == "1990-02-01"
+        assert _get(device, Person, dup).birth_date == "1991-01-02"  # hidden, untouched
+
+
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
     from sync.client.http import SyncHttpError
     from sync.protocol import Errno
