@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.models.entities import Person
 from desktop.models.store import Store
-from desktop.services import sync_view
+from desktop.services import cases, coordination, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.duplicates_page import DuplicatesPage
 from desktop.ui.sync_worker import Phase, SyncWorker
@@ -20,6 +20,7 @@ from sync.protocol import Role
 from tests.coordination import (
     Factory,
     add_account,
+    case_of,
     conflicting_birth_dates,
     make_person,
     new_device,
@@ -124,6 +125,39 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     assert page.merge_model.data(page.merge_model.index(0, 3)) == "undone"
     _select(page.merge_view, 0)
     assert not page.undo_button.isEnabled(), "an undone merge cannot be undone again"
+
+
+def test_an_undo_that_a_later_merge_builds_on_says_which_to_undo_first(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    server_http: Factory,
+    dialogs: FakeDialogs,
+) -> None:
+    add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01"])
+    register(store, "nok", server_http)
+    kept = make_person(store, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(store, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    cases.open_case(store, kept)
+    cases.open_case(store, extra)
+    kept_case, extra_case = case_of(store, kept), case_of(store, extra)
+    synced(store, server_http)
+    coordination.merge(store, "person", extra, kept, server_http)
+    synced(store, server_http)
+    later = coordination.merge(store, "case", extra_case, kept_case, server_http)
+    page, _worker = _duplicates(qtbot, ctx, server_http)
+    people_row = [m.entity for m in page.merge_model.rows].index("person")
+
+    _select(page.merge_view, people_row)
+    page.undo_button.click()
+    drain(qtbot, ctx)
+
+    assert f"{later.source_name} → {later.target_name}" in dialogs.errors[-1]
+    assert "Undo them first" in dialogs.errors[-1]
+    assert page.merge_model.data(page.merge_model.index(people_row, 3)) == "merged"
+    with store.read() as session:
+        assert session.get(Person, extra).merged_into == kept
 
 
 def test_saying_no_merges_nothing(
