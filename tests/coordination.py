@@ -79,3 +79,25 @@ def conflicting_birth_dates(caseworker: Store, root: Path, factory: Factory) -> 
     second.close()
     with caseworker.read() as session:
         return person, session.get(Case, case_of(caseworker, person)).number
+
+
+def merged_then_cases_merged(
+    caseworker: Store, coordinator: Store, factory: Factory
+) -> tuple[str, str, Any, Any]:
+    """Two records of one worker, each with a case, made by ``caseworker``; the
+    coordinator merges the second person into the first, syncs, then merges the second's
+    case (the first's since) into the first's: (kept, extra, person merge, case merge)."""
+    from desktop.services import coordination
+
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    cases.open_case(caseworker, kept)
+    cases.open_case(caseworker, extra)
+    kept_case, extra_case = case_of(caseworker, kept), case_of(caseworker, extra)
+    synced(caseworker, factory)
+    if coordinator is not caseworker:
+        synced(coordinator, factory)
+    people_merge = coordination.merge(coordinator, "person", extra, kept, factory)
+    synced(coordinator, factory)
+    case_merge = coordination.merge(coordinator, "case", extra_case, kept_case, factory)
+    return kept, extra, people_merge, case_merge

@@ -26,6 +26,7 @@ from tests.coordination import (
     case_of,
     conflicting_birth_dates,
     make_person,
+    merged_then_cases_merged,
     new_device,
     register,
     synced,
@@ -132,16 +133,7 @@ def test_merge_moves_the_case_file_and_undo_gives_it_back(
 def test_undoing_a_merge_that_a_later_one_builds_on_names_the_later_one(
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
-    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
-    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
-    cases.open_case(caseworker, kept)
-    cases.open_case(caseworker, extra)
-    kept_case, extra_case = case_of(caseworker, kept), case_of(caseworker, extra)
-    synced(caseworker, server_http)
-    synced(coordinator, server_http)
-    people = coordination.merge(coordinator, "person", extra, kept, server_http)
-    synced(coordinator, server_http)
-    later = coordination.merge(coordinator, "case", extra_case, kept_case, server_http)
+    kept, extra, people, later = merged_then_cases_merged(caseworker, coordinator, server_http)
 
     with pytest.raises(UserError) as refused:
         coordination.undo_merge(coordinator, people.id, server_http)
@@ -149,17 +141,14 @@ def test_undoing_a_merge_that_a_later_one_builds_on_names_the_later_one(
     assert refused.value.code == "coordination.undo_later_first"
     text = refused.value.english()
     assert f"{later.source_name} → {later.target_name}" in text, text
-    assert later.source_name.startswith(cases_number(coordinator, extra_case))
+    with coordinator.read() as session:
+        number = session.get(Case, later.source_id).number
+    assert later.source_name.startswith(number), "a case is named by its number"
     synced(coordinator, server_http)
     with coordinator.read() as session:
         assert session.get(Person, extra).merged_into == kept, "nothing was undone"
     coordination.undo_merge(coordinator, later.id, server_http)
     assert coordination.undo_merge(coordinator, people.id, server_http).undone
-
-
-def cases_number(store: Store, case_id: str) -> str:
-    with store.read() as session:
-        return str(session.get(Case, case_id).number)
 
 
 def _merge_twins(

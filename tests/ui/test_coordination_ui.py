@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.models.entities import Person
 from desktop.models.store import Store
-from desktop.services import cases, coordination, sync_view
+from desktop.services import sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.duplicates_page import DuplicatesPage
 from desktop.ui.sync_worker import Phase, SyncWorker
@@ -20,9 +20,9 @@ from sync.protocol import Role
 from tests.coordination import (
     Factory,
     add_account,
-    case_of,
     conflicting_birth_dates,
     make_person,
+    merged_then_cases_merged,
     new_device,
     register,
     synced,
@@ -137,15 +137,7 @@ def test_an_undo_that_a_later_merge_builds_on_says_which_to_undo_first(
 ) -> None:
     add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01"])
     register(store, "nok", server_http)
-    kept = make_person(store, "Aung Aung", "1990-01-02", "MA1234567")
-    extra = make_person(store, "Aung Aung Oo", "1990-01-02", "MA1234567")
-    cases.open_case(store, kept)
-    cases.open_case(store, extra)
-    kept_case, extra_case = case_of(store, kept), case_of(store, extra)
-    synced(store, server_http)
-    coordination.merge(store, "person", extra, kept, server_http)
-    synced(store, server_http)
-    later = coordination.merge(store, "case", extra_case, kept_case, server_http)
+    kept, extra, _people, later = merged_then_cases_merged(store, store, server_http)
     page, _worker = _duplicates(qtbot, ctx, server_http)
     people_row = [m.entity for m in page.merge_model.rows].index("person")
 
