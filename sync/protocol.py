@@ -36,6 +36,7 @@ from desktop.domain.catalogue import (
     name_uuid,
     namespace_hash,
     overlong_length,
+    unknown_choice,
 )
 from desktop.domain.hlc import MAX_COUNTER, MAX_WALL, STAMP_PATTERN
 from desktop.domain.hlc import Stamp as HlcStamp
@@ -757,6 +758,8 @@ def _check_field(entity: str, field: str, spec: FieldSpec, value: Any) -> None:
         raise ValueProblem(Errno.VALUE_TOO_LONG, f"more than {MAX_LIST_ITEMS} items")
     if overlong_length(spec, value) is not None:
         raise ValueProblem(Errno.VALUE_TOO_LONG, f"longer than {spec.max_length}")
+    if unknown_choice(spec, value):
+        raise ValueProblem(Errno.WRONG_TYPE, "not one of " + ", ".join(spec.choices))
     if entity == "attachment" and field == "filename" and not safe_filename(value):
         raise ValueProblem(Errno.BAD_ATTACHMENT_NAME, "not a bare file name")
     if entity == "attachment" and field == "sha256" and not SHA256_RE.match(value):
@@ -879,6 +882,11 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
     nullable = not (spec.required or name == DELETED_FIELD)
     if entity == "attachment" and name in ("filename", "sha256"):
         return lambda _v: False  # name rules: always the full check
+    if spec.choices:
+        codes = frozenset(spec.choices)  # short codes: no NUL, within the limit
+        if nullable:
+            return lambda v: v is None or (type(v) is str and v in codes)
+        return lambda v: type(v) is str and v in codes
     # the two commonest kinds get one flat test each (a push runs one per field per row)
     if kind is FieldType.TEXT:
         if nullable:

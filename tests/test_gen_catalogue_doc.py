@@ -4,6 +4,7 @@ cannot drift; and what it says a field accepts is what the server's value check 
 from __future__ import annotations
 
 import importlib.util
+import re
 import uuid
 from pathlib import Path
 from types import ModuleType
@@ -76,12 +77,20 @@ def test_documented_limits_are_the_ones_the_server_enforces() -> None:
     """Every documented text limit: one character over it is refused (105), at it passes."""
     checked = 0
     for name, rows in _tables(_tool().render(ENTITIES)).items():
-        for field, (kind, _required, cell, _merge, _notes) in rows.items():
+        for field, (kind, _required, cell, _merge, notes) in rows.items():
             limit = _limit(cell)
             if kind != "text" or limit is None:
                 continue
-            # hex digits: also a valid attachment sha256 at its limit
-            check_value(name, field, "a" * limit)
+            codes = re.findall(r"`([^`]+)`", notes) if notes.startswith("one of ") else []
+            for code in codes:  # a coded field takes its documented codes, nothing else
+                check_value(name, field, code)
+            if codes:
+                with pytest.raises(ValueProblem) as refused:
+                    check_value(name, field, "a" * limit)
+                assert refused.value.errno is Errno.WRONG_TYPE, (name, field)
+            else:
+                # hex digits: also a valid attachment sha256 at its limit
+                check_value(name, field, "a" * limit)
             with pytest.raises(ValueProblem) as refused:
                 check_value(name, field, "a" * (limit + 1))
             assert refused.value.errno is Errno.VALUE_TOO_LONG, (name, field)

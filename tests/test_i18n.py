@@ -42,6 +42,8 @@ def test_fills_parameters_and_falls_back_to_english() -> None:
 # Fields a caseworker fills in or changes: a refusal or a conflict names them in words.
 EDITABLE = [
     ("person", "sex"),
+    ("person", "title"),
+    ("person", "marital_status"),
     ("person", "birth_date"),
     ("person", "nationality"),
     ("person", "arrived_on"),

@@ -57,7 +57,8 @@ them, not UTF-16 units or bytes) a text value may have, or each item of a list,
 refused beyond it with errno 105 (`—`: no length limit of its own; the app checks the
 same limits, counted the same way, when a caseworker saves: `desktop/domain/lengths.py`);
 **merge** is the field's merge class (see "Merge classes"); **notes** give the order of
-a `forward` field's states and the entity a `ref` field points at, when known.
+a `forward` field's states, the codes a coded text field takes (any other is refused,
+errno 104) and the entity a `ref` field points at, when known.
 """
 
 # One line per value type: the wire formats of docs/sync-protocol.md §4, with the bounds
@@ -142,7 +143,8 @@ ERRNO_LINES: tuple[tuple[Errno, str], ...] = (
         Errno.WRONG_TYPE,
         'the value does not have its type\'s form (see "Value types"): a wrong JSON type, '
         "text holding NUL, a decimal or date written otherwise, an integer of 2^53 or more, "
-        "a `json` value too deep or holding `NaN`, a `*` value that is not an object.",
+        "a `json` value too deep or holding `NaN`, a `*` value that is not an object; "
+        "a code its field does not list (notes: one of ...).",
     ),
     (Errno.VALUE_TOO_LONG, "a text value, or an item of a list, longer than its max length."),
     (
@@ -198,6 +200,8 @@ def _notes(entity: EntitySpec, spec: FieldSpec, entities: Mapping[str, EntitySpe
     notes = []
     if spec.merge is Merge.FORWARD:
         notes.append("order: " + forward_order())
+    if spec.choices:
+        notes.append("one of " + ", ".join(f"`{code}`" for code in spec.choices))
     if spec.type is FieldType.REF:
         target = ref_target(entity, spec, entities)
         if target:

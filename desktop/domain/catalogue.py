@@ -100,6 +100,8 @@ class FieldSpec:
     merge: Merge
     max_length: int | None = None
     required: bool = False
+    # the only values a text field takes (a code the app knows), or () for any text
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,15 @@ def _entity(name: str, *specs: FieldSpec, append_only: bool = False) -> EntitySp
 
 
 def _f(
-    name: str, type_: FieldType, merge: Merge = Merge.LWW, max_length: int | None = None
+    name: str,
+    type_: FieldType,
+    merge: Merge = Merge.LWW,
+    max_length: int | None = None,
+    choices: tuple[str, ...] = (),
 ) -> FieldSpec:
     if max_length is None and type_ is FieldType.TEXT:
         max_length = 500
-    return FieldSpec(name, type_, merge, max_length)
+    return FieldSpec(name, type_, merge, max_length, choices=choices)
 
 
 def _req(name: str, type_: FieldType, merge: Merge = Merge.LWW) -> FieldSpec:
@@ -141,10 +147,18 @@ T, INT, D, B, DT, REF = (
 )
 R, A, F, S = Merge.REVIEW, Merge.APPEND, Merge.FORWARD, Merge.SET
 
+# A person's title: the ones SSO has a code for (desktop.domain.names.SSO_TITLE_CODES).
+# A woman's is her choice (Act on Title of Women, B.E. 2551: a married woman may keep
+# นางสาว), so it is recorded, not derived from her marital status.
+PERSON_TITLES: tuple[str, ...] = ("mr", "mrs", "miss")
+MARITAL_STATUSES: tuple[str, ...] = ("single", "married", "widowed", "divorced")
+
 _ENTITIES = (
     _entity(
         "person",
         _f("sex", T),
+        _f("title", T, max_length=8, choices=PERSON_TITLES),
+        _f("marital_status", T, max_length=16, choices=MARITAL_STATUSES),
         _f("birth_date", FieldType.PARTIAL_DATE, R),
         _f("nationality", T, R, 3),
         _f("languages", FieldType.LIST, S, 16),  # language codes: "my", "km", "th"
@@ -408,6 +422,13 @@ def overlong_length(spec: FieldSpec, value: object) -> int | None:
         longest = max((len(item) for item in value if isinstance(item, str)), default=0)
         return longest if longest > limit else None
     return None
+
+
+def unknown_choice(spec: FieldSpec, value: object) -> bool:
+    """Whether ``value`` is not one of the codes ``spec`` takes (never for null, nor for a
+    field that takes any text). The sync server refuses such a value (errno 104); the
+    device refuses it when it is saved."""
+    return bool(spec.choices) and value is not None and value not in spec.choices
 
 
 class WireError(ValueError):

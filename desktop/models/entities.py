@@ -25,6 +25,8 @@ class Person(Synced, Base):
     __entity__ = "person"
     office: Mapped[str] = mapped_column(String(32))
     sex: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str | None] = mapped_column(String(8))
+    marital_status: Mapped[str | None] = mapped_column(String(16))
     birth_date: Mapped[str | None] = mapped_column(String(10))
     nationality: Mapped[str | None] = mapped_column(String(3))
     languages: Mapped[list[str] | None] = mapped_column(JSON)

@@ -7,21 +7,28 @@ validated by kind: an error blocks the save, a warning (e.g. a failed check digi
 pink-card number) is returned to be shown. A value longer than the sync server accepts
 is an error too (``value.too_long``), measured as it will be stored: cleaned, and
 converted from Zawgyi where asked.
+
+A person's ``title`` (``mr``, ``mrs``, ``miss``) and ``marital_status`` take only the codes
+the sync catalogue lists (``value.unknown_code`` otherwise, as the server would refuse
+them). The title is recorded, never derived: a woman chooses Mrs or Miss whatever her
+marital status (Act on Title of Women, B.E. 2551). It must fit the person's sex when both
+are recorded (``person.title_sex``): Mr is a man's, Mrs and Miss a woman's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import ids, lengths, names, text
+from desktop.domain import catalogue, ids, lengths, names, text
 from desktop.domain.errors import UserError
-from desktop.domain.validation import Issue, has_errors
+from desktop.domain.i18n import Detail
+from desktop.domain.validation import Issue, has_errors, issue
 from desktop.models.entities import IdentityDocument, Person, PersonName
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
@@ -52,6 +59,8 @@ class DocumentInput:
 class PersonInput:
     names: Sequence[NameInput]
     sex: str | None = None
+    title: str | None = None  # catalogue.PERSON_TITLES: "mr", "mrs", "miss"
+    marital_status: str | None = None  # catalogue.MARITAL_STATUSES
     birth_date: str | None = None  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
     nationality: str | None = None
     languages: Sequence[str] = ()
@@ -108,6 +117,8 @@ class PersonView:
     arrived_on: dt.date | None
     names: tuple[NameView, ...] = field(default=())
     documents: tuple[DocumentView, ...] = field(default=())
+    title: str | None = None
+    marital_status: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -126,7 +137,42 @@ def validate_person(data: PersonInput) -> list[Issue]:
         issues.append(Issue("error.name_required", "names"))
     for i, doc in enumerate(data.documents):
         issues.extend(ids.validate_document_number(doc.kind, doc.number, field=f"documents.{i}"))
-    return [*issues, *length_issues(data)]
+    return [*issues, *detail_issues(data), *length_issues(data)]
+
+
+def detail_issues(data: PersonInput) -> list[Issue]:
+    """What refuses ``data``'s coded details: a code the catalogue does not list, a title
+    that does not fit the sex (:func:`code_issues`, :func:`title_issues`)."""
+    values = _person_values(data)
+    return [*code_issues(values), *title_issues(data.sex, data.title)]
+
+
+def code_issues(values: Mapping[str, object]) -> list[Issue]:
+    """The person's coded details (``title``, ``marital_status``) among ``values`` (field
+    -> value) that are not codes the sync catalogue lists (``value.unknown_code``)."""
+    found: list[Issue] = []
+    person = catalogue.entity("person")
+    for name, value in values.items():
+        spec = person.fields.get(name)
+        if spec is not None and catalogue.unknown_choice(spec, value):
+            found.append(
+                issue(
+                    "value.unknown_code",
+                    name,
+                    detail=Detail("person", name),
+                    value=str(value),
+                    codes=", ".join(spec.choices),
+                )
+            )
+    return found
+
+
+def title_issues(sex: str | None, title: str | None) -> list[Issue]:
+    """``person.title_sex`` when ``title`` is not one a person of ``sex`` has: Mr is a
+    man's title, Mrs and Miss a woman's. Nothing when either is not recorded."""
+    if (sex, title) in (("M", "mrs"), ("M", "miss"), ("F", "mr")):
+        return [issue("person.title_sex", "title")]
+    return []
 
 
 def length_issues(data: PersonInput) -> list[Issue]:
@@ -179,6 +225,8 @@ def _person_values(data: PersonInput) -> dict[str, Any]:
     """The fields of the person row :func:`add_person` writes for ``data``."""
     return {
         "sex": data.sex,
+        "title": data.title,
+        "marital_status": data.marital_status,
         "birth_date": data.birth_date,
         "nationality": data.nationality,
         "languages": list(data.languages) or None,
@@ -294,6 +342,8 @@ def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str,
 
 PERSON_FIELDS = (
     "sex",
+    "title",
+    "marital_status",
     "birth_date",
     "nationality",
     "languages",
@@ -318,6 +368,14 @@ def update_person(store: Store, person_id: str, **changes: object) -> None:
         raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
         person = live_person(session, person_id)
+        found = code_issues(changes)
+        if "sex" in changes or "title" in changes:  # as the person will be, changed or not
+            sex, title = changes.get("sex", person.sex), changes.get("title", person.title)
+            found += title_issues(
+                sex if isinstance(sex, str) else None, title if isinstance(title, str) else None
+            )
+        if found:
+            raise UserError("error.invalid_input", issues=found)
         for key, value in changes.items():
             if getattr(person, key) != value:
                 setattr(person, key, value)
@@ -341,6 +399,8 @@ def person_view(session: Session, person: Person) -> PersonView:
         id=person.id,
         office=person.office,
         sex=person.sex,
+        title=person.title,
+        marital_status=person.marital_status,
         birth_date=person.birth_date,
         nationality=person.nationality,
         languages=tuple(person.languages or ()),

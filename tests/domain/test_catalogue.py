@@ -105,3 +105,36 @@ def test_a_pulled_value_longer_than_this_apps_limit_is_taken_as_the_server_sent_
     """The server checked it against its own catalogue, perhaps a newer one with a longer
     limit: refusing it here would stop every pull after it."""
     assert catalogue.from_wire(PHONE, "9" * 41) == "9" * 41
+
+
+TITLE = catalogue.entity("person").fields["title"]
+MARITAL = catalogue.entity("person").fields["marital_status"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "unknown"),
+    [
+        (TITLE, "mrs", False),
+        (TITLE, None, False),  # not recorded
+        (TITLE, "ms", True),  # a title without an SSO code is not one the store keeps
+        (TITLE, "Mrs", True),
+        (MARITAL, "divorced", False),
+        (MARITAL, "separated", True),
+        (PHONE, "anything", False),  # a field of any text has no codes
+    ],
+)
+def test_a_coded_field_takes_only_its_codes(
+    spec: catalogue.FieldSpec, value: object, unknown: bool
+) -> None:
+    assert catalogue.unknown_choice(spec, value) is unknown
+
+
+def test_every_title_the_store_keeps_has_an_sso_code() -> None:
+    from desktop.domain import names
+
+    assert [names.sso_title_code(t) for t in catalogue.PERSON_TITLES] == ["003", "005", "004"]
+
+
+def test_a_pulled_code_this_app_does_not_know_is_taken_as_the_server_sent_it() -> None:
+    """A newer server may list more codes; refusing one here would stop every pull."""
+    assert catalogue.from_wire(TITLE, "ms") == "ms"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from desktop.models import case_numbers
+from desktop.models.base import new_id
 from desktop.models.entities import Case, CaseNumberBlock, Person, Setting
 from desktop.models.store import Store
 
@@ -20,10 +21,10 @@ def _give_block(store: Store, block: int | None) -> None:
 
 def _case(store: Store, number: str, *, version: int = 0, deleted: bool = False) -> str:
     with store.session() as session:
-        person = Person(office="TAK-01", sex="f")
-        session.add(person)
-        session.flush()
-        case = Case(office="TAK-01", person_id=person.id, number=number, deleted=deleted)
+        # the person's columns named, so that it is written to a store of an older schema
+        person_id = new_id()
+        session.execute(insert(Person).values(id=person_id, office="TAK-01", sex="f"))
+        case = Case(office="TAK-01", person_id=person_id, number=number, deleted=deleted)
         session.add(case)
         session.flush()
         case_id = case.id

@@ -31,3 +31,32 @@ def test_a_store_at_head_opens_without_asking_alembic(
         assert store.setting("language", "en") == "en"
     finally:
         store.close()
+
+
+def test_migration_0008_gives_people_recorded_before_it_no_title_nor_marital_status(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from desktop.models.entities import Person
+    from desktop.services import people
+
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    made = people.create_person(
+        created,
+        people.PersonInput(names=[people.NameInput("Ma Aye")], sex="F", phone="0812345678"),
+    )
+    with created.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0007_resend_converted_names")
+        columns = {c["name"] for c in inspect(conn).get_columns("person")}
+        assert not columns & {"title", "marital_status"}
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    try:
+        with reopened.read() as session:
+            person = session.get(Person, made.person_id)
+            assert (person.sex, person.phone) == ("F", "0812345678")
+            assert (person.title, person.marital_status) == (None, None)
+    finally:
+        reopened.close()

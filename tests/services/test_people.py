@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.domain.ids import thai_id_check_digit
 from desktop.domain.validation import Severity
-from desktop.models.entities import PersonName
+from desktop.models.entities import Person, PersonName
 from desktop.models.store import Store
 from desktop.services import people
 from desktop.services.people import DocumentInput, NameInput, PersonInput
@@ -188,3 +189,69 @@ def test_an_edit_longer_than_the_server_accepts_is_refused_and_the_value_kept(
     assert _stored(store) == before
     view = people.get_person(store, pid)
     assert (view.address_th, view.sex) == ("บ้าน", None)
+
+
+def test_a_womans_title_is_recorded_as_chosen_whatever_her_marital_status(store: Store) -> None:
+    """Act on Title of Women, B.E. 2551: a married woman may keep Miss (นางสาว)."""
+    made = people.create_person(
+        store,
+        PersonInput(names=[NameInput("Ma Aye")], sex="F", title="miss", marital_status="married"),
+    )
+    view = people.get_person(store, made.person_id)
+    assert (view.title, view.marital_status) == ("miss", "married")
+    people.update_person(store, made.person_id, title="mrs", marital_status="divorced")
+    view = people.get_person(store, made.person_id)
+    assert (view.title, view.marital_status) == ("mrs", "divorced")
+    people.update_person(store, made.person_id, title=None, marital_status=None)
+    view = people.get_person(store, made.person_id)
+    assert (view.title, view.marital_status) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("details", "codes"),
+    [
+        ({"title": "ms"}, ["value.unknown_code"]),
+        ({"title": "นางสาว"}, ["value.unknown_code"]),  # the code, not the Thai word
+        ({"marital_status": "engaged"}, ["value.unknown_code"]),
+        ({"sex": "F", "title": "mr"}, ["person.title_sex"]),
+        ({"sex": "M", "title": "miss"}, ["person.title_sex"]),
+    ],
+)
+def test_an_unknown_code_or_a_title_of_the_other_sex_saves_nothing(
+    store: Store, details: dict[str, str], codes: list[str]
+) -> None:
+    with pytest.raises(UserError) as caught:
+        people.create_person(store, PersonInput(names=[NameInput("Sok Dara")], **details))  # type: ignore[arg-type]
+    assert caught.value.code == "error.invalid_input"
+    assert [i.code for i in caught.value.issues] == codes
+    with store.read() as session:
+        assert session.scalars(select(PersonName)).all() == []
+
+
+def test_an_unknown_code_says_which_detail_and_what_it_takes() -> None:
+    [found] = people.code_issues({"title": "lady", "phone": "0812345678"})
+    assert found.field == "title"
+    assert i18n.text(found.code, "en", **found.params) == (
+        'Person: title (Mr, Mrs, Miss) cannot be "lady". Use one of: mr, mrs, miss.'
+    )
+    assert 'คำนำหน้าชื่อ เป็น "lady" ไม่ได้' in i18n.text(found.code, "th", **found.params)
+
+
+def test_an_edit_is_checked_against_the_sex_the_person_will_have(store: Store) -> None:
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Ma Aye")], sex="F", title="miss")
+    ).person_id
+    before = _stored(store)
+    for changes in ({"sex": "M"}, {"title": "mr"}, {"title": "mrs", "marital_status": "x"}):
+        with pytest.raises(UserError):
+            people.update_person(store, pid, **changes)
+    assert _stored(store) == before
+    # a man's details changed together are checked together
+    people.update_person(store, pid, sex="M", title="mr")
+    assert people.get_person(store, pid).title == "mr"
+    # a code pulled from a newer server is kept, and does not block another edit
+    with store.remote_session() as session:
+        session.get(Person, pid).marital_status = "separated"
+    people.update_person(store, pid, phone="0812345678")
+    view = people.get_person(store, pid)
+    assert (view.marital_status, view.phone) == ("separated", "0812345678")

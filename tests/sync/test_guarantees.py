@@ -317,6 +317,67 @@ def test_a_pulled_value_longer_than_this_apps_limit_is_kept_and_its_row_stays_ed
     assert queued == {"sex"}
 
 
+def test_a_womans_title_and_marital_status_travel_to_a_colleague_and_back(
+    server: Server, make_device: Any
+) -> None:
+    """Recorded on one laptop, corrected on another: the title is hers to choose (a
+    married woman may keep Miss), so both details travel as they were recorded."""
+    from desktop.services import people
+
+    a, b = colleagues(server, make_device)
+    made = people.create_person(
+        a.store,
+        people.PersonInput(
+            names=[people.NameInput("Ma Aye Aye")], sex="F", title="miss", marital_status="married"
+        ),
+    )
+    assert a.sync().ok
+    b.sync()
+    held = people.get_person(b.store, made.person_id)
+    assert (held.title, held.marital_status) == ("miss", "married")
+
+    people.update_person(b.store, made.person_id, title="mrs", marital_status="widowed")
+    assert (b.sync().rejected, a.sync().ok) == (0, True)
+
+    back = people.get_person(a.store, made.person_id)
+    assert (back.title, back.marital_status) == ("mrs", "widowed")
+    with server.engine.connect() as conn:
+        row = current_rows(conn)[("person", made.person_id)]
+    assert (row["title"], row["marital_status"]) == ("mrs", "widowed")
+
+
+def test_a_title_the_catalogue_does_not_list_is_refused_and_stored_nowhere(
+    server: Server, make_device: Any
+) -> None:
+    """A title code no SSO form knows (sent by an app that let one through): the server
+    refuses it (errno 104), the Sapan user reads which detail is at fault, and neither the
+    server nor a colleague holds it; the person's other details still travel."""
+    a, b = colleagues(server, make_device)
+    pid = new_person(a, sex="F", phone="0811111111")
+    edit_row(a, Person, pid, title="miss")
+    with a.store.session() as session:
+        entry = session.scalars(
+            select(OutboxEntry).where(OutboxEntry.row_id == pid, OutboxEntry.field == "title")
+        ).one()
+        entry.value = json.dumps("lady")
+
+    summary = a.sync()
+
+    assert (summary.ok, summary.failed) == (True, 1)
+    [item] = sync_view.failed_items(a.store)
+    assert (item.entity, item.field) == ("person", "title")
+    assert sync_view.failed_reason(item, i18n.text) == (
+        "the server cannot accept this value of Person: title (Mr, Mrs, Miss)"
+        " (not one of mr, mrs, miss); tell your coordinator"
+    )
+    with server.engine.connect() as conn:
+        row = current_rows(conn)[("person", pid)]
+    assert "title" not in row or row["title"] is None
+    b.sync()
+    held = _get(b, Person, pid)
+    assert (held.phone, held.title) == ("0811111111", None)
+
+
 def _new_step(device: Device, **values: Any) -> str:
     """A person with a case, a claim track and one step on ``device``; the step's id."""
     pid = new_person(device)

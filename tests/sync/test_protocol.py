@@ -70,6 +70,14 @@ def _problem(entity: str, field: str, value: Any) -> Errno | None:
         ("person", DELETED_FIELD, 1, Errno.WRONG_TYPE),
         ("person", "languages", ["my", "th"], None),
         ("person", "languages", ["my", 3], Errno.WRONG_TYPE),
+        ("person", "title", "miss", None),
+        ("person", "title", None, None),
+        ("person", "title", "ms", Errno.WRONG_TYPE),  # no SSO code: not a title of the store
+        ("person", "title", "Miss", Errno.WRONG_TYPE),
+        ("person", "title", "นางสาว", Errno.WRONG_TYPE),
+        ("person", "title", 4, Errno.WRONG_TYPE),
+        ("person", "marital_status", "widowed", None),
+        ("person", "marital_status", "engaged", Errno.WRONG_TYPE),
         ("person", "arrived_on", "2024-02-29", None),
         ("person", "arrived_on", "2024-02-30", Errno.WRONG_TYPE),
         ("person_name", "person_id", "5c1e0f7a-0000-4000-8000-000000000001", None),
@@ -174,6 +182,8 @@ def test_only_the_spellings_devices_write_are_accepted(
         ({"sex": "f"}, Errno.REQUIRED_VALUE),
         ({"office": "MS", "phone": "9" * 41}, Errno.VALUE_TOO_LONG),
         ({"office": "MS", "sex": 5}, Errno.WRONG_TYPE),
+        ({"office": "MS", "sex": "F", "title": "mrs", "marital_status": "married"}, None),
+        ({"office": "MS", "sex": "F", "title": "lady"}, Errno.WRONG_TYPE),
         ({"office": "MS", DELETED_FIELD: False}, Errno.UNKNOWN_FIELD),
         ({"office": "MS", WHOLE_ROW: {}}, Errno.UNKNOWN_FIELD),
         # the first problem in the row's order is the one reported
@@ -565,7 +575,8 @@ def test_every_value_a_device_holds_within_limits_is_one_the_server_accepts_and_
     describing a field unlike the other would refuse or mangle real data."""
     entity, name = entity_field
     spec = ENTITIES[entity].fields[name]
-    value = data.draw(_HELD[spec.type])
+    # a coded field holds one of its codes (a device refuses any other when it is saved)
+    value = data.draw(st.sampled_from(spec.choices) if spec.choices else _HELD[spec.type])
     if spec.max_length is not None:
         if isinstance(value, str):
             value = value[: spec.max_length]
