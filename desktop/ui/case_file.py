@@ -73,7 +73,13 @@ from desktop.ui.i18n import (
 )
 from desktop.ui.limits import limit_to
 from desktop.ui.models import Column, RowTableModel, fit_columns
-from desktop.ui.person_details import PersonDetailsEditor, fill_choices, nationality_name
+from desktop.ui.person_details import (
+    PersonDetailsEditor,
+    fill_choices,
+    marital_name,
+    nationality_name,
+    title_name,
+)
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
@@ -978,6 +984,8 @@ class CaseFileView(Retranslating):
             self.name_labels[kind].setText("\n".join(names) or "—")
         facts = [
             (tr("ui.person.sex"), tr(f"ui.sex.{person.sex}") if person.sex else "—"),
+            (tr("ui.person.title"), title_name(person.title, person.sex)),
+            (tr("ui.person.marital_status"), marital_name(person.marital_status)),
             (tr("ui.person.birth"), format_partial_date(person.birth_date) or "—"),
             (tr("ui.person.nationality"), nationality_name(person.nationality)),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),

@@ -4,10 +4,12 @@ Validation runs before anything is written: names required, the document number 
 kind, dates typed in CE (a Buddhist Era year is caught and the CE year suggested), a birth
 date that may be a year (``YYYY``), a month (``MM/YYYY``) or a full date, birth and
 arrival not in the future (read as the case file's details editor reads them:
-:mod:`desktop.ui.person_details`). Zawgyi-encoded Burmese is detected and, if the caseworker
-agrees, converted to Unicode. The one-line editors of synced details take no more than
-the sync server accepts (:func:`desktop.ui.limits.limit_to`); a name that grows past it
-when converted from Zawgyi is refused by the service, its issue shown with the others.
+:mod:`desktop.ui.person_details`). A woman's title (Mrs or Miss) is chosen here; a man's is
+Mr, shown and not chosen; the marital status is left to the case file. Zawgyi-encoded
+Burmese is detected and, if the caseworker agrees, converted to Unicode. The one-line
+editors of synced details take no more than the sync server accepts
+(:func:`desktop.ui.limits.limit_to`); a name that grows past it when converted from
+Zawgyi is refused by the service, its issue shown with the others.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from desktop.ui.person_details import (
     read_arrival,
     read_birth_date,
     sex_choices,
+    title_choices,
 )
 
 # a line edit's frame and text margins, both sides, around its placeholder
@@ -67,9 +70,13 @@ class NewCaseDialog(QDialog):
         for name in ("name_native", "name_passport", "name_thai"):
             self._line(form, name)
         self.sex = QComboBox()
+        self.sex.setObjectName("sex")
+        self.person_title = QComboBox()
+        self.person_title.setObjectName("person_title")
         self.nationality = QComboBox()
         self.doc_kind = QComboBox()
         self._row(form, "sex", self.sex)
+        self._row(form, "person_title", self.person_title)
         self._line(form, "birth_date")
         self._row(form, "nationality", self.nationality)
         self._line(form, "arrived_on")
@@ -91,6 +98,7 @@ class NewCaseDialog(QDialog):
         layout.addWidget(self.buttons)
         self.found: list[Issue] = []
         self.retranslate()
+        self.sex.currentIndexChanged.connect(lambda _index: self._fill_titles())
 
     def _line(self, form: QFormLayout, name: str) -> None:
         edit = QLineEdit()
@@ -137,6 +145,7 @@ class NewCaseDialog(QDialog):
             people.PersonInput(
                 names=names,
                 sex=self.sex.currentData() or None,
+                title=self.person_title.currentData() or None,
                 birth_date=birth.iso() if birth else None,
                 nationality=self.nationality.currentData(),
                 phone=self.fields["phone"].text().strip() or None,
@@ -199,6 +208,12 @@ class NewCaseDialog(QDialog):
             self.retranslate()
         super().changeEvent(event)
 
+    def _fill_titles(self) -> None:
+        """The titles for the sex chosen: a woman's to choose, a man's shown (Mr)."""
+        sex = self.sex.currentData() or None
+        fill_choices(self.person_title, title_choices(sex))  # a choice that fits stays
+        self.person_title.setEnabled(sex != "M")
+
     def retranslate(self) -> None:
         self.setWindowTitle(tr("ui.new_case.title"))
         for name, label in self.labels.items():
@@ -214,6 +229,7 @@ class NewCaseDialog(QDialog):
                 field.fontMetrics().horizontalAdvance(tr(hint)) + PLACEHOLDER_MARGIN
             )
         fill_choices(self.sex, sex_choices())
+        self._fill_titles()
         fill_choices(self.nationality, nationality_choices())
         fill_choices(self.doc_kind, [(k, tr(f"ui.document_kind.{k}")) for k in DOCUMENT_KINDS])
         if self.found:

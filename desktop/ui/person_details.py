@@ -1,11 +1,14 @@
-"""A person's sex, birth date, nationality and arrival date, as a caseworker types them.
+"""A person's sex, title, marital status, birth date, nationality and arrival date, as a
+caseworker types them.
 
-The New case form and the case file's details editor take these four the same way: the
-same choices of sex and nationality, dates typed in CE (a Buddhist Era year is caught and
+The New case form and the case file's details editor take these the same way: the same
+choices of sex, title and nationality, dates typed in CE (a Buddhist Era year is caught and
 the CE year suggested), a birth date that may be a year, a month or a full day, and
-neither date in the future (:func:`read_birth_date`, :func:`read_arrival`).
+neither date in the future (:func:`read_birth_date`, :func:`read_arrival`). A title is
+chosen for a woman (Mrs or Miss: hers to choose, whatever her marital status); a man's is
+Mr, shown and not chosen (:func:`title_choices`).
 
-:class:`PersonDetailsEditor` is the case file's editor of the four, hidden until the
+:class:`PersonDetailsEditor` is the case file's editor of these, hidden until the
 caseworker asks to correct them. It is filled from the stored person and read back as the
 details that changed (:meth:`PersonDetailsEditor.changes`); the case file writes those
 through ``people.update_person``, so each changed detail is its own change for sync.
@@ -26,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import dates, i18n
+from desktop.domain import catalogue, dates, i18n
 from desktop.domain.validation import Issue, has_errors
 from desktop.services.people import PersonView
 from desktop.ui.i18n import issue_text, tr
@@ -36,6 +39,8 @@ NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
 # The editor's rows: detail -> label key
 LABELS = {
     "sex": "ui.person.sex",
+    "title": "ui.person.title",
+    "marital_status": "ui.person.marital_status",
     "birth_date": "ui.person.birth",
     "nationality": "ui.person.nationality",
     "arrived_on": "ui.person.arrived",
@@ -78,6 +83,43 @@ def sex_choices(keep: str | None = None) -> list[tuple[str, str]]:
     return _keeping(offered, keep, keep or "")
 
 
+def title_choices(sex: str | None, keep: str | None = None) -> list[tuple[str, str]]:
+    """(stored value, shown text) of the titles offered to a person of ``sex``: Mrs and
+    Miss for a woman, all three when the sex is not recorded ("" is no title), and ``keep``
+    (a stored value) when it is none of them. A man's title is Mr: the one item, whose
+    value is what is stored ("mr", else none, printed as Mr all the same)."""
+    if sex == "M":
+        return [("mr" if keep == "mr" else "", tr("ui.title.mr"))]
+    titles = [t for t in catalogue.PERSON_TITLES if sex != "F" or t != "mr"]
+    offered = [("", "—"), *((t, tr(f"ui.title.{t}")) for t in titles)]
+    return _keeping(offered, keep, _coded_name("ui.title", keep))
+
+
+def marital_choices(keep: str | None = None) -> list[tuple[str, str]]:
+    """The marital statuses offered ("" is not recorded), and ``keep`` when it is none."""
+    offered = [("", "—"), *((m, tr(f"ui.marital.{m}")) for m in catalogue.MARITAL_STATUSES)]
+    return _keeping(offered, keep, _coded_name("ui.marital", keep))
+
+
+def title_name(title: str | None, sex: str | None) -> str:
+    """A person's title as the case file shows it: the one recorded, else Mr for a man
+    (as the forms print it), else "—"."""
+    if title:
+        return _coded_name("ui.title", title)
+    return tr("ui.title.mr") if sex == "M" else "—"
+
+
+def marital_name(status: str | None) -> str:
+    """A marital status as the case file shows it ("—" when not recorded)."""
+    return _coded_name("ui.marital", status) or "—"
+
+
+def _coded_name(prefix: str, code: str | None) -> str:
+    """A code's name in the reader's language; a code this app does not know as it is."""
+    key = f"{prefix}.{code}"
+    return tr(key) if code and i18n.has(key) else code or ""
+
+
 def nationality_choices(keep: str | None = None) -> list[tuple[str, str]]:
     """The nationalities offered (as in the New case form, "none" is not one), and
     ``keep`` (a stored value; "" for none recorded) when it is none of them."""
@@ -118,7 +160,8 @@ def _choose(box: QComboBox, value: str | None) -> None:
 
 
 class PersonDetailsEditor(QGroupBox):
-    """Sex, birth date, nationality and arrival date of one person, to be corrected.
+    """Sex, title, marital status, birth date, nationality and arrival date of one person,
+    to be corrected.
 
     :meth:`open_for` fills it from the stored person and shows it; :meth:`changes` reads
     it back. ``save_button`` is the owner's to connect; Cancel hides the editor.
@@ -132,6 +175,10 @@ class PersonDetailsEditor(QGroupBox):
         self._filled: dict[str, str] = {}
         self.sex = QComboBox()
         self.sex.setObjectName("details_sex")
+        self.person_title = QComboBox()
+        self.person_title.setObjectName("details_title")
+        self.marital_status = QComboBox()
+        self.marital_status.setObjectName("details_marital_status")
         self.birth_date = QLineEdit()
         self.birth_date.setObjectName("details_birth_date")
         self.nationality = QComboBox()
@@ -142,6 +189,8 @@ class PersonDetailsEditor(QGroupBox):
         form = QFormLayout(self)
         for name, editor in (
             ("sex", self.sex),
+            ("title", self.person_title),
+            ("marital_status", self.marital_status),
             ("birth_date", self.birth_date),
             ("nationality", self.nationality),
             ("arrived_on", self.arrived_on),
@@ -162,6 +211,7 @@ class PersonDetailsEditor(QGroupBox):
         buttons.addWidget(self.save_button)
         form.addRow(buttons)
         self.retranslate()
+        self.sex.currentIndexChanged.connect(lambda _index: self._fill_titles())
         self.hide()
 
     def open_for(self, person: PersonView) -> None:
@@ -169,6 +219,9 @@ class PersonDetailsEditor(QGroupBox):
         self.person = person
         self._fill_choices()
         _choose(self.sex, person.sex)
+        self._fill_titles()
+        _choose(self.person_title, person.title)
+        _choose(self.marital_status, person.marital_status)
         _choose(self.nationality, person.nationality)
         self._filled = {"birth_date": _birth_text(person.birth_date), "arrived_on": ""}
         if person.arrived_on is not None:
@@ -180,11 +233,21 @@ class PersonDetailsEditor(QGroupBox):
 
     def _fill_choices(self) -> None:
         """The choices in the current language, with what the person has stored."""
-        sex = nationality = None
+        sex = nationality = marital = None
         if self.person is not None:  # "" for a detail not recorded
             sex, nationality = self.person.sex or "", self.person.nationality or ""
+            marital = self.person.marital_status or ""
         fill_choices(self.sex, sex_choices(sex))
+        fill_choices(self.marital_status, marital_choices(marital))
         fill_choices(self.nationality, nationality_choices(nationality))
+        self._fill_titles()
+
+    def _fill_titles(self) -> None:
+        """The titles for the sex chosen: a woman's to choose, a man's shown (Mr)."""
+        sex = self.sex.currentData() or None
+        stored = self.person.title if self.person is not None else None
+        fill_choices(self.person_title, title_choices(sex, stored))  # a choice that fits stays
+        self.person_title.setEnabled(sex != "M")
 
     def close_editor(self) -> None:
         self.person = None
@@ -197,7 +260,12 @@ class PersonDetailsEditor(QGroupBox):
         shown. A date box left as it was filled is not read again."""
         changed: dict[str, object] = {}
         found: list[Issue] = []
-        for name, box in (("sex", self.sex), ("nationality", self.nationality)):
+        for name, box in (
+            ("sex", self.sex),
+            ("title", self.person_title),
+            ("marital_status", self.marital_status),
+            ("nationality", self.nationality),
+        ):
             value = box.currentData() or None
             if value != getattr(person, name):
                 changed[name] = value

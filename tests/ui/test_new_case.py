@@ -205,3 +205,39 @@ def test_the_date_formats_are_read_in_full(qtbot: QtBot, ctx: AppContext, lang: 
         assert hint
         room = field.contentsRect().width() - 2 * 4  # the line edit's own text margins
         assert field.fontMetrics().horizontalAdvance(hint) <= room, (name, hint)
+
+
+def test_a_woman_chooses_her_title_and_a_mans_is_mr(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Mrs or Miss is hers to choose; a man's title is Mr, shown and not chosen."""
+    dialog = _dialog(qtbot, ctx)
+    box = dialog.person_title
+    assert [box.itemData(i) for i in range(box.count())] == ["", "mr", "mrs", "miss"]
+    box.setCurrentIndex(box.findData("mr"))
+    dialog.sex.setCurrentIndex(dialog.sex.findData("F"))
+    assert box.currentData() == ""  # Mr is not a woman's: not kept
+    dialog.sex.setCurrentIndex(dialog.sex.findData("M"))
+    assert (box.isEnabled(), box.currentText(), box.currentData()) == (False, "Mr (นาย)", "")
+    dialog.sex.setCurrentIndex(dialog.sex.findData("F"))
+    assert box.isEnabled()
+    assert [box.itemText(i) for i in range(box.count())] == ["—", "Mrs (นาง)", "Miss (นางสาว)"]
+    box.setCurrentIndex(box.findData("miss"))
+    dialog.fields["name_native"].setText("Ma Aye")
+    with qtbot.waitSignal(dialog.created, timeout=10_000) as signal:
+        dialog.submit()
+    person = cases.get_case_file(store, signal.args[0]).person
+    assert (person.sex, person.title, person.marital_status) == ("F", "miss", None)
+
+
+def test_the_title_box_speaks_the_chosen_language(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = _dialog(qtbot, ctx)
+    dialog.sex.setCurrentIndex(dialog.sex.findData("F"))
+    dialog.person_title.setCurrentIndex(dialog.person_title.findData("mrs"))
+    ctx.language.set_language("my")
+    qtbot.wait(10)
+    assert dialog.labels["person_title"].text() == "အမည်ရှေ့ဆက်"
+    assert (dialog.person_title.currentData(), dialog.person_title.currentText()) == (
+        "mrs",
+        "ဒေါ် (นาง)",
+    )

@@ -9,27 +9,39 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from desktop.domain import i18n
-from desktop.models.entities import AuditEvent, OutboxEntry
+from desktop.models.entities import AuditEvent, OutboxEntry, Person
 from desktop.models.store import Store
 from desktop.services import cases, people, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
-from desktop.ui.person_details import NATIONALITIES, nationality_choices, sex_choices
+from desktop.ui.person_details import (
+    NATIONALITIES,
+    marital_choices,
+    nationality_choices,
+    sex_choices,
+    title_choices,
+)
 from tests.fakes import FakeDialogs
 from tests.ui.conftest import drain, open_case_file
 
 
 def _case(
-    store: Store, *, sex: str | None = "F", birth: str = "1990-05-17", nationality: str = "MMR"
+    store: Store,
+    *,
+    sex: str | None = "F",
+    birth: str = "1990-05-17",
+    nationality: str = "MMR",
+    title: str | None = None,
 ) -> str:
     person = people.PersonInput(
         names=[people.NameInput("နန်း")],
         sex=sex,
+        title=title,
         birth_date=birth,
         nationality=nationality,
         arrived_on=dt.date(2019, 1, 12),
@@ -256,6 +268,8 @@ def test_the_editor_speaks_the_chosen_language_and_takes_ce_years_in_thai(
             editor.birth_date.placeholderText(),
             editor.arrived_on.placeholderText(),
             editor.sex.currentText(),
+            editor.person_title.currentText(),
+            editor.marital_status.currentText(),
             editor.nationality.currentText(),
             *(label.text() for label in editor.labels.values()),
             *editor.issues.text().split("\n"),
@@ -282,3 +296,95 @@ def test_the_choices_are_the_new_case_forms() -> None:
     assert [v for v, _ in nationality_choices("")] == ["", *NATIONALITIES]
     assert [v for v, _ in sex_choices("F")] == ["", "F", "M"]
     assert [v for v, _ in sex_choices("X")] == ["X", "", "F", "M"]
+
+
+def _items(box: QComboBox) -> list[str]:
+    return [box.itemData(i) for i in range(box.count())]
+
+
+def test_a_womans_title_and_marital_status_are_chosen_and_sent_as_two_changes(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Miss though married: the title is hers to choose (Act on Title of Women, B.E. 2551)."""
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.person_title.isEnabled()
+    assert _items(editor.person_title) == ["", "mrs", "miss"]
+    assert _items(editor.marital_status) == ["", "single", "married", "widowed", "divorced"]
+    before = len(_queued(store))
+
+    editor.person_title.setCurrentIndex(editor.person_title.findData("miss"))
+    editor.marital_status.setCurrentIndex(editor.marital_status.findData("married"))
+    _save(qtbot, view)
+
+    person = cases.get_case_file(store, case_id).person
+    assert (person.title, person.marital_status) == ("miss", "married")
+    assert _person_changes(store, before) == ["marital_status", "title"]
+    shown = view.details.text()
+    assert "<b>Title</b>: Miss (นางสาว)" in shown
+    assert "<b>Marital status</b>: Married" in shown
+
+
+def test_a_mans_title_is_mr_shown_and_not_chosen(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = _case(store, sex="M")
+    assert "<b>Title</b>: Mr (นาย)" in open_case_file(qtbot, ctx, case_id).details.text()
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert not editor.person_title.isEnabled()
+    assert (editor.person_title.currentText(), _items(editor.person_title)) == ("Mr (นาย)", [""])
+    queued = _queued(store)
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert _queued(store) == queued  # nothing changed: none written
+
+
+def test_a_woman_corrected_to_a_man_loses_her_title_with_it(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = _case(store, title="mrs")
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.person_title.currentData() == "mrs"
+    before = len(_queued(store))
+    editor.sex.setCurrentIndex(editor.sex.findData("M"))
+    assert (editor.person_title.isEnabled(), editor.person_title.currentText()) == (
+        False,
+        "Mr (นาย)",
+    )
+    _save(qtbot, view)
+    person = cases.get_case_file(store, case_id).person
+    assert (person.sex, person.title) == ("M", None)
+    assert _person_changes(store, before) == ["sex", "title"]
+
+
+def test_a_code_from_a_newer_app_is_kept_when_saving_another_detail(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A title a colleague's newer app recorded (pulled as the server sent it) is shown as
+    stored, and saving another detail neither changes nor refuses it."""
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    with store.remote_session() as session:
+        session.get(Person, person_id).title = "ms"
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert (editor.person_title.currentData(), editor.person_title.currentText()) == ("ms", "ms")
+    before = len(_queued(store))
+    editor.marital_status.setCurrentIndex(editor.marital_status.findData("single"))
+    _save(qtbot, view)
+    person = cases.get_case_file(store, case_id).person
+    assert (person.title, person.marital_status) == ("ms", "single")
+    assert _person_changes(store, before) == ["marital_status"]
+
+
+def test_the_titles_offered_follow_the_sex() -> None:
+    assert [v for v, _ in title_choices("F")] == ["", "mrs", "miss"]
+    assert [v for v, _ in title_choices(None)] == ["", "mr", "mrs", "miss"]
+    assert [v for v, _ in title_choices("M")] == [""]
+    assert [v for v, _ in title_choices("M", "mr")] == ["mr"]
+    assert [v for v, _ in title_choices("M", "miss")] == [""]  # corrected to a man
+    assert [v for v, _ in title_choices("F", "ms")] == ["ms", "", "mrs", "miss"]
+    assert [v for v, _ in marital_choices("separated")][:2] == ["separated", ""]
