@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import and_, select
 
 from desktop.domain import deadlines, i18n, places, workflow
+from desktop.domain.catalogue import MARITAL_STATUSES, PERSON_TITLES
 from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
 from desktop.domain.names import Title
@@ -139,6 +140,12 @@ def form_person(view: PersonView) -> data.Person:
     if language not in i18n.LANGUAGES:
         language = "en"
     sex = (view.sex or "")[:1].upper()
+    # The title recorded (a woman's is her choice, whatever her marital status), else Mr
+    # for a man: his title from 15, the age from which he may work. A code this app does
+    # not know (a newer colleague's) is printed as not recorded.
+    title = view.title if view.title in PERSON_TITLES else ""
+    if not title and sex == "M":
+        title = Title.MR.value
     return data.Person(
         names=tuple(names),
         language=language,
@@ -150,9 +157,8 @@ def form_person(view: PersonView) -> data.Person:
         birth_date=_birth_date(view.birth_date),
         nationality=(view.nationality or "").upper(),
         sex=sex if sex in ("M", "F") else "",
-        # A man's title is Mr (นาย) from 15, the age from which he may work; a woman's
-        # (Mrs or Miss) follows her marriage, which the store does not record.
-        title=Title.MR.value if sex == "M" else "",
+        title=title,
+        marital_status=view.marital_status if view.marital_status in MARITAL_STATUSES else "",
         address=view.address_th or "",
         phone=view.phone or "",
         native_script=_SCRIPTS.get(native or "", ""),

@@ -17,7 +17,7 @@ from desktop.forms import packet, sso_export
 from desktop.forms.data import BankAccount, CaseData, Office
 from desktop.forms.samples import with_check_digit
 from desktop.models.base import utcnow
-from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry
+from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry, Person
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, printing, steps, ui_wizards
 from desktop.services.cases import CaseFilter, TrackInput
@@ -717,13 +717,103 @@ def test_a_birth_date_known_in_part_prints_what_is_known(
     assert printed in " ".join(_packet_text(tmp_path, case).split())
 
 
-@pytest.mark.parametrize(("sex", "titled"), [("M", True), ("F", False), (None, False)])
-def test_a_man_is_titled_mr_and_a_woman_left_to_the_office(
-    store: Store, sex: str | None, titled: bool
+@pytest.mark.parametrize(
+    ("sex", "recorded", "printed"),
+    [
+        ("M", None, "mr"),  # a man's title is Mr (นาย) from 15, the working age
+        ("M", "mr", "mr"),
+        ("F", None, ""),  # a woman's is hers to choose: missing until recorded
+        ("F", "miss", "miss"),
+        ("F", "mrs", "mrs"),
+        (None, None, ""),
+    ],
+)
+def test_the_title_recorded_is_printed_and_a_man_without_one_is_mr(
+    store: Store, sex: str | None, recorded: str | None, printed: str
 ) -> None:
-    """SSO 1-03 asks for a title: a man's is Mr (นาย) from 15, the working age; a woman's
-    depends on her marriage, which is not recorded, so it stays listed as missing."""
-    case_id = ui_wizards.create_case(store, PersonInput(names=[NameInput("Aung")], sex=sex))
+    """SSO 1-03 asks for a title; one not known stays listed as missing."""
+    case_id = ui_wizards.create_case(
+        store, PersonInput(names=[NameInput("Aung")], sex=sex, title=recorded)
+    )
     case = printing.case_data(store, case_id, forms=("sps1_03",))
-    assert case.person.title == ("mr" if titled else "")
-    assert ("form.label.title" in _missing(case)) is not titled
+    assert case.person.title == printed
+    assert ("form.label.title" in _missing(case)) is not bool(printed)
+
+
+def test_a_married_woman_titled_miss_prints_miss_and_married(store: Store, tmp_path: Path) -> None:
+    """The title is not derived from the marital status (Act on Title of Women, B.E.
+    2551): both print as recorded, on the form and in the SSO registration file."""
+    case_id = ui_wizards.create_case(
+        store,
+        PersonInput(
+            names=[NameInput("นางสาวสมศรี ใจดี", "thai")],
+            sex="F",
+            title="miss",
+            marital_status="married",
+        ),
+    )
+    case = printing.case_data(store, case_id, forms=("sps1_03",))
+    assert (case.person.title, case.person.marital_status) == ("miss", "married")
+    assert not {"form.label.title", "form.label.marital_status"} & _missing(case)
+    found = " ".join(_packet_text(tmp_path, case).split())
+    for lang in ("th", "en"):
+        assert i18n.text("form.option.miss", lang) in found
+        assert i18n.text("form.option.married", lang) in found
+
+
+def test_a_code_this_app_does_not_know_prints_as_not_recorded(store: Store) -> None:
+    """A newer colleague's code, pulled as the server sent it: left for the office."""
+    case_id = ui_wizards.create_case(store, PersonInput(names=[NameInput("Aye")], sex="F"))
+    person_id = cases.get_case_file(store, case_id).person.id
+    with store.remote_session() as session:
+        row = session.get(Person, person_id)
+        row.title, row.marital_status = "ms", "separated"
+    case = printing.case_data(store, case_id, forms=("sps1_03",))
+    assert (case.person.title, case.person.marital_status) == ("", "")
+    assert "form.label.title" in _missing(case)
+
+
+@pytest.mark.parametrize(
+    ("sex", "title", "marital", "codes"),
+    [
+        ("F", "miss", "married", ("004", "2")),
+        ("F", "mrs", "widowed", ("005", "3")),
+        ("M", None, "single", ("003", "1")),
+    ],
+)
+def test_the_registration_file_carries_the_recorded_title_and_marital_status(
+    store: Store, sex: str, title: str | None, marital: str, codes: tuple[str, str]
+) -> None:
+    pid = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("สมศรี ใจดี", "thai", given_name="สมศรี", family_name="ใจดี")],
+            sex=sex,
+            title=title,
+            marital_status=marital,
+            birth_date="1994-07-02",
+            documents=[DocumentInput("pink_card", PINK)],
+        ),
+    ).person_id
+    employer = employers.create_employer(
+        store,
+        employers.EmployerInput(
+            "Mae Sot Garment Co.", sso_account="6300012345", sso_branch="000000"
+        ),
+    )
+    employers.add_employment(
+        store, pid, employers.EmploymentInput(employer, dt.date(2026, 2, 2), None)
+    )
+    result = sso_export.export_registrations(printing.registration_records(store, "2026-02"))
+    [line] = result.lines
+    fields = _registration_fields(line)
+    assert (fields["title"], fields["marital_status"]) == codes
+    assert not {"title", "marital_status"} & {w.issue.field for w in result.warnings}
+
+
+def _registration_fields(line: str) -> dict[str, str]:
+    out, at = {}, 0
+    for field in sso_export.layout("registration").fields:
+        out[field.name] = line[at : at + field.width].strip()
+        at += field.width
+    return out
