@@ -63,6 +63,8 @@ CSV_COLUMNS = (
     "person_id",
     "names",
     "sex",
+    "title",
+    "marital_status",
     "birth_date",
     "nationality",
     "phone",
@@ -75,6 +77,8 @@ CSV_COLUMNS = (
 class ExportedPerson:
     id: str
     sex: str | None
+    title: str | None
+    marital_status: str | None
     birth_date: str | None
     nationality: str | None
     phone: str | None
@@ -86,6 +90,8 @@ class ExportedPerson:
         return {
             "id": self.id,
             "sex": self.sex,
+            "title": self.title,
+            "marital_status": self.marital_status,
             "birth_date": self.birth_date,
             "nationality": self.nationality,
             "phone": self.phone,
@@ -99,6 +105,8 @@ class ExportedPerson:
             self.id,
             " | ".join(f"{k}:{n}" for k, n in self.names),
             self.sex or "",
+            self.title or "",
+            self.marital_status or "",
             self.birth_date or "",
             self.nationality or "",
             self.phone or "",
@@ -146,6 +154,8 @@ def iter_people(store: Store, page: int = PAGE) -> Iterator[ExportedPerson]:
             yield ExportedPerson(
                 p.id,
                 p.sex,
+                p.title,
+                p.marital_status,
                 p.birth_date,
                 p.nationality,
                 p.phone,

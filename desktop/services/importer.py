@@ -201,6 +201,8 @@ FIELDS: tuple[str, ...] = (
     "name_latin",
     "name_thai",
     "sex",
+    "title",
+    "marital_status",
     "birth_date",
     "nationality",
     "id13",
@@ -514,6 +516,10 @@ def validate_row(
 
     sex = _coded(get.get("sex", ""), "sex", check)
     nationality = _coded(get.get("nationality", ""), "nationality", check)
+    # a title or marital status is printed on SSO forms: one not understood keeps the row out
+    title = _coded(get.get("title", ""), "title", check, Severity.ERROR)
+    marital = _coded(get.get("marital_status", ""), "marital_status", check, Severity.ERROR)
+    check.add("title", people.title_issues(sex, title))
 
     documents: list[people.DocumentInput] = []
     document_columns: list[str] = []  # the column of each document
@@ -562,6 +568,8 @@ def validate_row(
     person = people.PersonInput(
         names=names,
         sex=sex,
+        title=title,
+        marital_status=marital,
         birth_date=birth,
         nationality=nationality,
         phone=get.get("phone") or None,
@@ -604,12 +612,14 @@ def _column_of(where: str, names: Sequence[str], documents: Sequence[str]) -> st
     return where
 
 
-def _coded(value: str, kind: str, check: _RowCheck) -> str | None:
+def _coded(
+    value: str, kind: str, check: _RowCheck, severity: Severity = Severity.WARNING
+) -> str | None:
     if not value:
         return None
     code = _value_map(kind).get(normalise_header(value))
     if code is None:
-        check.add(kind, [issue(f"import.unknown_{kind}", kind, Severity.WARNING, value=value)])
+        check.add(kind, [issue(f"import.unknown_{kind}", kind, severity, value=value)])
     return code
 
 

@@ -16,7 +16,7 @@ import pytest
 from desktop.domain.errors import UserError
 from desktop.models.entities import Consent, Person, PersonName
 from desktop.models.store import Store
-from desktop.services import attachments, cases, demo, employers, exporter, people
+from desktop.services import attachments, cases, demo, employers, exporter, importer, people
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 
@@ -261,3 +261,29 @@ def test_a_failed_export_leaves_no_file_behind(store: Store, tmp_path: Path) -> 
         exporter.export_person(store, built.person_id, out / "aung.json", files=True)
     assert caught.value.code == "error.attachment_damaged"
     assert list(out.iterdir()) == []
+
+
+def test_a_title_and_marital_status_are_exported_as_the_codes_an_import_takes(
+    store: Store, tmp_path: Path
+) -> None:
+    people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("Ma Aye", "passport")],
+            sex="F",
+            title="miss",
+            marital_status="married",
+        ),
+    )
+    exporter.export_people(store, tmp_path / "p.csv", "csv")
+    exporter.export_people(store, tmp_path / "p.json", "json")
+    [row] = exporter.read_csv_export(tmp_path / "p.csv")
+    assert (row["sex"], row["title"], row["marital_status"]) == ("F", "miss", "married")
+    [person] = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    assert (person["title"], person["marital_status"]) == ("miss", "married")
+    # an agency list with the same columns and codes is read as the same details
+    synonyms = importer.header_synonyms()
+    assert [synonyms[importer.normalise_header(c)] for c in ("title", "marital_status")] == [
+        "title",
+        "marital_status",
+    ]

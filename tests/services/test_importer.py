@@ -304,3 +304,61 @@ def test_a_list_names_the_employers_an_enrollment_made_and_the_wizard_those_it_m
         jobs = [employers[e] for e in session.scalars(select(Employment.employer_id))]
     assert sorted(employers.values(), key=str) == [("Tak Farm", "6300000001"), ("ไร่ส้ม ตาก", None)]
     assert sorted(jobs, key=str) == [("Tak Farm", "6300000001")] * 2 + [("ไร่ส้ม ตาก", None)] * 3
+
+
+def test_a_title_and_marital_status_go_in_as_codes_from_thai_or_english(
+    store: Store, tmp_path: Path
+) -> None:
+    body = (
+        "Name,Passport No,Sex,คำนำหน้าชื่อ,สถานภาพสมรส\n"
+        "Ma Aye,MA111111,F,น.ส.,สมรส\n"  # a married woman may keep นางสาว
+        "Daw Hla,MA222222,F,Mrs.,widowed\n"
+        "Ko Ko,MA333333,M,นาย,โสด\n"
+        "Ma Su,MA444444,F,,\n"
+    )
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.rejected, report.problems) == (4, 0, [])
+    with store.read() as session:
+        held = {
+            name: (person.title, person.marital_status)
+            for name, person in session.execute(
+                select(PersonName.full_name, Person).join(Person, Person.id == PersonName.person_id)
+            )
+        }
+    assert held == {
+        "Ma Aye": ("miss", "married"),
+        "Daw Hla": ("mrs", "widowed"),
+        "Ko Ko": ("mr", "single"),
+        "Ma Su": (None, None),
+    }
+
+
+def test_an_unknown_title_or_marital_status_keeps_the_row_out_with_a_clear_error(
+    store: Store, tmp_path: Path
+) -> None:
+    body = (
+        "Name,Passport No,Sex,Title,Marital status\n"
+        "Ma Aye,MA111111,F,Ms,single\n"  # Ms has no SSO title code
+        "Ma Hla,MA222222,F,Miss,engaged\n"
+        "Ko Ko,MA333333,M,Mrs,\n"  # a woman's title for a man
+        "Ma Su,MA444444,F,Miss,single\n"
+    )
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.rejected) == (1, 3)
+    assert [(p.row, p.column, p.code) for p in report.errors] == [
+        (2, "Title", "import.unknown_title"),
+        (3, "Marital status", "import.unknown_marital_status"),
+        (4, "Title", "person.title_sex"),
+    ]
+    assert report.errors[0].message() == (
+        '"Ms" is not a title Sapan records (Mr/นาย, Mrs/นาง, Miss/นางสาว); the row is not'
+        " imported. Correct it, or leave the cell empty."
+    )
+    assert report.errors[0].message("th").startswith('"Ms" ไม่ใช่คำนำหน้าชื่อ')
+    assert _count(store, Person) == 1
+    assert [n for (n,) in _names(store)] == ["Ma Su"]
+
+
+def _names(store: Store) -> list[tuple[str]]:
+    with store.read() as session:
+        return [(n,) for n in session.scalars(select(PersonName.full_name))]
