@@ -370,7 +370,8 @@ def _case_text(case_file: Any) -> str:
         f"{case_file.number}  {case_file.status}  province {case_file.province_code or '--'}"
         f"  opened {case_file.opened_on}",
         f"  {' / '.join(n.full_name for n in person.names)}",
-        f"  born {person.birth_date or '?'}  {person.nationality or ''}  {person.sex or ''}",
+        f"  born {person.birth_date or '?'}  {person.nationality or ''}  {person.sex or ''}"
+        f"  {person.title or ''}  {person.marital_status or ''}".rstrip(),
     ]
     lines += [f"  {d.kind}: {d.number}" for d in person.documents]
     for e in case_file.employments:

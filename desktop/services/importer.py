@@ -15,10 +15,12 @@ How a file goes in:
 5. **Validation**, row by row: names NFC-cleaned and Zawgyi converted (the raw input is
    kept by the people service), Buddhist-Era dates converted, 13-digit IDs check-digit
    checked (an error for Thai-registry numbers, a warning for categories 0, 6, 7),
-   passport/CI/work-permit formats checked, and every value measured as it will be
-   stored against what the sync server accepts (``value.too_long``: the detail, its
-   limit, the value's length). A row with any error is not imported; every problem is
-   listed with its row number, column and coded reason.
+   passport/CI/work-permit formats checked, coded columns read from Thai or English words
+   (an unknown sex or nationality left empty with a warning; an unknown title or marital
+   status, or a title of the other sex, is an error: they are printed on SSO forms), and
+   every value measured as it will be stored against what the sync server accepts
+   (``value.too_long``: the detail, its limit, the value's length). A row with any error
+   is not imported; every problem is listed with its row number, column and coded reason.
 6. **Duplicates.** A row whose document (kind + number) is already in the store, or whose
    name and birth date match a stored person, counts as *already present* and changes
    nothing; so does a repeat of an earlier row of the same file.
