@@ -1001,6 +1001,8 @@ def _every_field(device: Device) -> None:
                 values[name] = made[target]
             elif entity == "attachment" and name == "sha256":
                 values[name] = sha256(b"scan").hexdigest()
+            elif spec.choices:  # a coded field holds one of its codes
+                values[name] = spec.choices[-1]
             else:
                 value = _SAMPLE[spec.type]
                 values[name] = value[: spec.max_length] if spec.max_length else value
