@@ -883,7 +883,7 @@ class CaseFileView(Retranslating):
         if found is None:
             return
         spec, view = found
-        editor = StepEditor(spec, view.data, self.ctx.today(), self)
+        editor = StepEditor(spec, view.data, self.ctx.today(), self, self.ctx.dialogs.confirm)
         store, step_id = self.ctx.store, view.id
 
         def save(values: dict[str, Any]) -> None:

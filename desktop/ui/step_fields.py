@@ -4,6 +4,9 @@
 choice, a box for long text, a line otherwise), hides a field whose condition does not
 hold for the values given, validates what was typed into the values a step stores
 (``workflow_specs.validate_field``), and shows the coded issues in the current language.
+A free-text value that looks like Zawgyi is offered for conversion to Unicode first, as a
+name is in the new-case dialog and the case file: converted in its editor only if the
+caseworker agrees; one kept as typed is not asked about again (:attr:`StepFields.kept`).
 The wizard has one per step page; :class:`StepEditor` is one in a dialog, for filling in
 or correcting a step of a track that already exists (an appeal's decision date, a claim's
 filing date), saved with ``cases.save_step``.
@@ -12,7 +15,7 @@ filing date), saved with ``cases.save_step``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -28,12 +31,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import dates
+from desktop.domain import dates, lengths
 from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.limits import limit_to
-from desktop.ui.workflow_specs import FieldSpec, StepSpec, applies, label, validate_field
+from desktop.ui.workflow_specs import (
+    FieldSpec,
+    StepSpec,
+    applies,
+    label,
+    unicode_form,
+    validate_field,
+)
 
 
 class StepFields(QWidget):
@@ -51,6 +61,8 @@ class StepFields(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self.issues: list[Issue] = []
+        # values typed in Zawgyi the caseworker chose to keep as typed, by field name
+        self.kept: dict[str, str] = {}
         for spec in step.fields:
             editor: QWidget
             if spec.type == "choice":
@@ -118,18 +130,55 @@ class StepFields(QWidget):
             self.form.setRowVisible(self.editors[spec.name], applies(spec.when, values))
 
     def validate(
-        self, values: Mapping[str, str], today: dt.date
+        self,
+        values: Mapping[str, str],
+        today: dt.date,
+        confirm: Callable[[str], bool] | None = None,
     ) -> tuple[dict[str, Any], list[Issue]]:
         """The typed values of the applicable fields (as a step stores them) and their
-        issues, which are shown under the editors."""
+        issues, which are shown under the editors. With ``confirm`` (the dialogs' yes/no
+        question), free text typed in Zawgyi is first offered for conversion
+        (:meth:`offer_unicode`)."""
         typed: dict[str, Any] = {}
-        found: list[Issue] = []
+        found = [] if confirm is None else self.offer_unicode(values, confirm)
         for spec in self.applicable(values):
             value, issues = validate_field(spec, self.raw(spec.name), today)
             typed[spec.name] = value
             found.extend(issues)
         self.show_issues(found)
         return typed, found
+
+    def offer_unicode(
+        self, values: Mapping[str, str], confirm: Callable[[str], bool]
+    ) -> list[Issue]:
+        """Ask, for each applicable free-text field whose value looks like Zawgyi, whether
+        to convert it to Unicode (``ui.wizard.zawgyi_confirm``, naming the field and
+        showing the converted text). Agreed: the editor holds the converted text, so what
+        is kept is what is shown. Declined: the value stays as typed and is not asked
+        about again while it is unchanged. Returns the issues that block: a value that
+        cannot be converted without loss, or one that would no longer fit its detail."""
+        found: list[Issue] = []
+        for spec in self.applicable(values):
+            raw = self.raw(spec.name)
+            if self.kept.get(spec.name) == raw:
+                continue
+            converted, issues = unicode_form(spec, raw)
+            found.extend(issues)
+            if converted is None:
+                continue
+            question = tr(
+                "ui.wizard.zawgyi_confirm", field=label("field", spec.name), converted=converted
+            )
+            if not confirm(question):
+                self.kept[spec.name] = raw
+                continue
+            detail = ui_wizards.fact_field(spec.maps) if spec.maps else None
+            overlong = lengths.too_long(*detail, converted, spec.name) if detail else None
+            if overlong is not None:  # the editor would cut it: left as typed, to shorten
+                found.append(overlong)
+                continue
+            self.set_raw(spec.name, converted)
+        return found
 
     def show_issues(self, found: list[Issue]) -> None:
         lines = []
@@ -181,10 +230,12 @@ class StepEditor(QDialog):
         data: Mapping[str, Any],
         today: dt.date,
         parent: QWidget | None = None,
+        confirm: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("step_editor")
         self.today = today
+        self.confirm = confirm  # asks whether free text typed in Zawgyi is converted
         kinds = {f.name: f.type for f in step.fields}
         self.context = {
             k: raw_text(v, kinds.get(k, "text")) for k, v in data.items() if k != "forms_printed"
@@ -215,6 +266,6 @@ class StepEditor(QDialog):
 
     def save(self) -> None:
         """Validate; ``saved`` with the typed values, or the issues under the editors."""
-        typed, found = self.fields.validate(self.values(), self.today)
+        typed, found = self.fields.validate(self.values(), self.today, self.confirm)
         if not has_errors(found):
             self.saved.emit(typed)

@@ -4,10 +4,12 @@ One page per step with an editor per field (hidden when its condition does not h
 a documents page (the checklist: add a scan or photo per item), an eligibility page for
 claims, and a last page with the forms to print (its print button saves first, so the
 forms are filled with what the wizard recorded). Each page validates its fields into
-coded issues shown in the current language, and saves the whole input as a draft before
-moving on, so a crash loses nothing typed; reopened, it goes on to the page it was left
-on (:meth:`WorkflowWizard.resume`). Cancel keeps the draft and writes nothing else;
-Finish commits everything in one transaction (``ui_wizards.commit_track``).
+coded issues shown in the current language (free text typed in Zawgyi offered for
+conversion to Unicode first, :meth:`StepFields.offer_unicode`; the draft keeps the
+answers), and saves the whole input as a draft before moving on, so a crash loses
+nothing typed; reopened, it goes on to the page it was left on
+(:meth:`WorkflowWizard.resume`). Cancel keeps the draft and writes nothing else; Finish
+commits everything in one transaction (``ui_wizards.commit_track``).
 
 A step whose workflow needs its forms printed first is committed ``in_progress`` by the
 service unless those forms were printed since the wizard was first opened (the time is
@@ -144,9 +146,11 @@ class StepPage(QWizardPage):
         self.fields.update_visibility({**self.wiz.raw_values(), **self.fields.raw_values()})
 
     def validatePage(self) -> bool:
-        for name in self.editors:
+        typed, found = self.fields.validate(
+            self.wiz.raw_values(), self.wiz.ctx.today(), self.wiz.ctx.dialogs.confirm
+        )
+        for name in self.editors:  # after: free text converted from Zawgyi is kept so
             self.wiz.raw[name] = self.raw(name)
-        typed, found = self.fields.validate(self.wiz.raw_values(), self.wiz.ctx.today())
         self.wiz.values.update(typed)
         if has_errors(found):
             return False
@@ -354,7 +358,9 @@ class WorkflowWizard(QWizard):
         self.step_pages = [
             StepPage(self, step) for step in spec.steps if step.fields and not step.later
         ]
+        kept = dict((draft or {}).get("kept", {}))  # Zawgyi kept as typed: not asked again
         for page in self.step_pages:
+            page.fields.kept = {n: str(v) for n, v in kept.items() if n in page.editors}
             self.addPage(page)
         self.documents_page = DocumentsPage(self)
         self.addPage(self.documents_page)
@@ -418,6 +424,7 @@ class WorkflowWizard(QWizard):
             "files": self.files,
             "page": self.currentId(),
             "opened_at": self.opened_at,
+            "kept": {n: v for page in self.step_pages for n, v in page.fields.kept.items()},
         }
 
     def save_draft(self) -> None:

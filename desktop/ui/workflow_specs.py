@@ -6,7 +6,8 @@ fills in, declared in the data as ``fact:``), a document checklist, forms to pri
 
 Field validation is here too, returning coded :class:`Issue` s for the wizard to
 translate: required values, dates (with the BE-year-typed-as-CE check and "not in the
-future"), ID numbers, money.
+future"), ID numbers, money; and :func:`unicode_form`, the Unicode form of a free-text
+value typed on a Zawgyi keyboard, which the editors offer before it is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from desktop.domain import dates, field_validators, ids, text, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.i18n import has
-from desktop.domain.validation import Issue, issue
+from desktop.domain.validation import Issue, has_errors, issue
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,19 @@ def label(kind: str, key: str) -> str:
 
     found = workflow.label_key(kind, key)
     return tr(found) if has(found) else key.replace("_", " ")
+
+
+def unicode_form(spec: FieldSpec, raw: str) -> tuple[str | None, list[Issue]]:
+    """A free-text field's value typed in Zawgyi: its Unicode form to offer the caseworker
+    (None when the value does not look like Zawgyi, or the field is not free text), or the
+    ERROR ``text.zawgyi_unconvertible`` when it cannot be converted without loss
+    (:func:`desktop.domain.text.check_encoding`, as the importer checks names)."""
+    if spec.type != "text" or spec.validator is not None:
+        return None, []
+    result, found = text.check_encoding(text.clean_lines(raw), spec.name)
+    if has_errors(found):
+        return None, found
+    return (result.text if result.was_zawgyi else None), []
 
 
 def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list[Issue]]:

@@ -197,3 +197,25 @@ def test_an_appeal_is_filled_in_from_the_case_file_after_a_rejection(
     hint = view.step_hint.text()
     assert "This field is required." not in hint  # only the documents are left
     assert "This document has not been collected yet." in hint
+
+
+def test_fill_in_offers_unicode_for_text_typed_in_zawgyi(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Fill in… shares the wizard's editors: an office typed on a Zawgyi keyboard is
+    offered for conversion before it is saved, and saved converted once agreed."""
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+    _select(view, "Submit")
+    view.edit_step_button.click()
+    editor = view.step_editor
+    assert editor is not None
+    editor.fields.set_raw("sso_office", "ျမဝတီ")
+    dialogs.confirm_answer = True
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert dialogs.questions == ["SSO office looks like Zawgyi. Convert it to Unicode as “မြဝတီ”?"]
+    submit = next(
+        s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "submit_claim"
+    )
+    assert submit.data["sso_office"] == "မြဝတီ"

@@ -539,3 +539,127 @@ def test_a_claim_not_yet_handed_in_finishes_without_its_filing_date(
     submit = next(s for s in track.steps if s.key == "submit_claim")
     assert submit.state == "in_progress"
     assert submit.data["submitted_on"] is None
+
+
+# "Myawaddy hospital" typed on a Zawgyi keyboard, and the same in Unicode
+ZAWGYI_PLACE = "ျမဝတီေဆး႐ုံ"
+UNICODE_PLACE = "မြဝတီဆေးရုံ"
+
+
+def _type(wizard: WorkflowWizard, name: str, typed: str) -> None:
+    """Type ``typed`` into field ``name`` of the current page as a keyboard's input method
+    hands it over (QTest's key clicks take Latin-1 characters only)."""
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtWidgets import QApplication
+
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    editor = page.editors[name]
+    page.fields.set_raw(name, "")
+    editor.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(typed)
+    QApplication.sendEvent(editor, event)
+    assert page.raw(name) == typed
+
+
+def _treated_in_zawgyi(qtbot: QtBot, ctx: AppContext, store: Store) -> tuple[str, WorkflowWizard]:
+    """A work injury's first page filled in, where treated typed in Zawgyi."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    _type(wizard, "treatment_facility", ZAWGYI_PLACE)
+    return case_id, wizard
+
+
+def test_free_text_typed_in_zawgyi_is_converted_once_the_caseworker_agrees(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Burmese typed on a Zawgyi keyboard was stored as typed; now Next asks, naming the
+    field and showing the Unicode text, and the editor then shows what is stored."""
+    case_id, wizard = _treated_in_zawgyi(qtbot, ctx, store)
+    dialogs.confirm_answer = True
+    _next(qtbot, wizard)
+    assert dialogs.questions == [
+        f"Where treated looks like Zawgyi. Convert it to Unicode as “{UNICODE_PLACE}”?"
+    ]
+    assert wizard.step_pages[0].raw("treatment_facility") == UNICODE_PLACE
+    wizard.back()
+    _next(qtbot, wizard)  # Unicode now: nothing more to ask
+    assert len(dialogs.questions) == 1
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _finish(qtbot, wizard)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert track.steps[0].data["treatment_facility"] == UNICODE_PLACE
+    assert track.steps[0].data["injury_place"] == "Factory floor"  # other text untouched
+
+
+def test_free_text_typed_in_zawgyi_is_kept_as_typed_when_the_caseworker_declines(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Declined, the text is stored exactly as typed, and not asked about again: neither
+    on Back and Next nor when the wizard is reopened from its draft."""
+    case_id, wizard = _treated_in_zawgyi(qtbot, ctx, store)
+    dialogs.confirm_answer = False
+    _next(qtbot, wizard)
+    assert len(dialogs.questions) == 1
+    assert wizard.step_pages[0].raw("treatment_facility") == ZAWGYI_PLACE
+    wizard.back()
+    _next(qtbot, wizard)
+    assert len(dialogs.questions) == 1
+    wizard.reject()  # cancelled: the draft keeps the answer too
+    drain(qtbot, ctx)
+    saved = drafts.load_draft(store, wizard.key)
+    assert saved is not None
+    again = WorkflowWizard(ctx, load_specs()["work_injury"], case_id, dict(saved.data))
+    qtbot.addWidget(again)
+    again.show()
+    again.resume()
+    assert again.currentPage() is again.step_pages[1]
+    assert len(dialogs.questions) == 1
+    _next(qtbot, again)
+    _next(qtbot, again)
+    _finish(qtbot, again)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert track.steps[0].data["treatment_facility"] == ZAWGYI_PLACE
+
+
+def test_zawgyi_that_cannot_be_converted_is_refused_with_a_message(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """A value the converter would lose marks of is not offered: the page says to type it
+    again with a Unicode keyboard and keeps what was typed."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    typed = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"
+    _fill(wizard, injury_description=typed)
+    wizard.next()
+    page = wizard.step_pages[0]
+    assert wizard.currentPage() is page
+    assert dialogs.questions == []
+    assert page.issues_label.text() == (
+        "What happened: This text looks like Zawgyi but cannot be converted safely."
+        " Please type it again with a Unicode keyboard."
+    )
+    assert page.raw("injury_description") == typed
+
+
+def test_zawgyi_that_grows_past_its_detail_once_converted_is_refused_not_cut(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """An employer's name of 199 characters in Zawgyi is 249 in Unicode: agreed to, it is
+    not cut to fit the editor but refused, naming the limit, and left as typed."""
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", _case(store))
+    _fill(wizard, **IDENTITY)
+    _next(qtbot, wizard)
+    typed = " ".join(["အဂၤလိပ္"] * 25)
+    _fill(wizard, employer_name=typed, employment_start="2024-02-01", monthly_wage="12000")
+    dialogs.confirm_answer = True
+    wizard.next()
+    page = wizard.step_pages[1]
+    assert wizard.currentPage() is page
+    assert len(dialogs.questions) == 1
+    assert page.raw("employer_name") == typed
+    assert "it holds at most 200 characters, and this has 249" in page.issues_label.text()

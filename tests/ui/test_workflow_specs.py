@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from desktop.ui.workflow_specs import FieldSpec, validate_field
+from desktop.ui.workflow_specs import FieldSpec, unicode_form, validate_field
 
 WAGE = FieldSpec("monthly_wage", type="money")
 TODAY = dt.date(2026, 11, 23)
@@ -48,3 +48,25 @@ def test_every_named_validator_runs_when_a_field_is_typed(
 def test_a_branch_is_kept_as_its_digits() -> None:
     branch = FieldSpec("employer_branch", validator="sso_branch")
     assert validate_field(branch, "00 0001", TODAY) == ("000001", [])
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "offered"),
+    [
+        (FieldSpec("hospital"), "ျမဝတီေဆး႐ုံ", "မြဝတီဆေးရုံ"),
+        (FieldSpec("hospital"), "မြဝတီဆေးရုံ", None),  # Unicode already
+        (FieldSpec("hospital"), "Mae Sot Hospital", None),
+        (FieldSpec("submitted_on", type="date"), "ျမဝတီ", None),  # not free text
+        (FieldSpec("bank_account", validator="bank_account"), "ျမဝတီ", None),
+    ],
+)
+def test_only_free_text_typed_in_zawgyi_is_offered_in_unicode(
+    field: FieldSpec, typed: str, offered: str | None
+) -> None:
+    assert unicode_form(field, typed) == (offered, [])
+
+
+def test_zawgyi_that_cannot_be_converted_is_an_error() -> None:
+    offered, found = unicode_form(FieldSpec("hospital"), "ေမာင္ေမာင္ ဃႉဳ")
+    assert offered is None
+    assert [(i.code, i.field) for i in found] == [("text.zawgyi_unconvertible", "hospital")]
