@@ -32,9 +32,9 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-# The coverage gate (full branch coverage of the rules and workflow engines, see
-# pyproject.toml) is measured on their own tests; tracing the rest of the suite would
-# make it half as slow again for no figure anyone reads.
+# The coverage gate (full branch coverage of the rules and workflow engines and of the
+# message catalogue, see pyproject.toml) is measured on their own tests; tracing the rest
+# of the suite would make it half as slow again for no figure anyone reads.
 pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests/domain --cov --cov-report=term-missing:skip-covered
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/domain

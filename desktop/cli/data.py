@@ -148,7 +148,7 @@ def run_export_people(args: argparse.Namespace, cli: Cli) -> int:
         count = exporter.export_people(store, path, args.format, overwrite=args.force)
     cli.emit(
         {"people": count, "path": str(path), "format": args.format},
-        text("export.written", cli.lang, people=count, path=str(path)),
+        text("export.written", cli.lang, count=count, path=str(path)),
     )
     return 0
 
@@ -199,7 +199,7 @@ def run_import(args: argparse.Namespace, cli: Cli) -> int:
     overrides = importer.parse_map_option(args.map) if args.map else None
 
     def progress(rows: int, committed: int) -> None:
-        cli.info(text("import.progress", cli.lang, rows=rows, committed=committed))
+        cli.info(text("import.progress", cli.lang, count=rows, committed=committed))
 
     try:
         if args.dry_run:
@@ -224,7 +224,7 @@ def run_import(args: argparse.Namespace, cli: Cli) -> int:
     summary = text(
         "import.summary",
         cli.lang,
-        rows=report.rows_read,
+        count=report.rows_read,
         encoding=report.encoding or report.file_format.upper(),
         imported=report.imported,
         present=report.already_present,
@@ -256,7 +256,7 @@ def run_demo(args: argparse.Namespace, cli: Cli) -> int:
 
     def progress(done: int, total: int) -> None:
         if total >= 500 and (done % step < demo.BATCH_PEOPLE or done == total):
-            cli.info(text("demo.progress", cli.lang, done=done, total=total))
+            cli.info(text("demo.progress", cli.lang, done=done, count=total))
 
     with cli.open_store() as store:
         summary = demo.generate(
@@ -456,7 +456,7 @@ def run_db_restore(args: argparse.Namespace, cli: Cli) -> int:
     done = restore_store(Path(args.backup), cli.data_dir, passphrase)
     cli.emit(
         {"path": str(done.path), "files": done.files},
-        text("db.restore_done", cli.lang, path=str(done.path), files=done.files),
+        text("db.restore_done", cli.lang, path=str(done.path), count=done.files),
     )
     return 0
 
@@ -482,6 +482,6 @@ def run_db_backup(args: argparse.Namespace, cli: Cli) -> int:
             "files": made.files,
             "file_bytes": made.file_bytes,
         },
-        text("db.backup_done", cli.lang, path=str(made.path), files=made.files),
+        text("db.backup_done", cli.lang, path=str(made.path), count=made.files),
     )
     return 0

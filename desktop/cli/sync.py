@@ -121,7 +121,7 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         from desktop.models.store import finish_wipe
 
         finish_wipe(cli.data_dir)
-        lines.append(text("sync.revoked", cli.lang, unsent=summary.waiting + summary.failed))
+        lines.append(text("sync.revoked", cli.lang, count=summary.waiting + summary.failed))
     cli.emit(summary.as_dict(), "\n".join(lines))
     if not summary.ok:
         return EXIT_STOPPED

@@ -12,7 +12,21 @@ the five languages::
 
 Keys are namespaced by area (``error.``, ``id.``, ``rule.``, ``form.``, ``ui.``, ``qt.``).
 Placeholders use ``str.format`` names: ``{months}``. A missing translation falls back
-to English, and the test suite fails on any key that lacks a language. A parameter that
+to English, and the test suite fails on any key that lacks a language.
+
+A message with a count may give, in a language whose nouns change with it, one text per
+CLDR plural category, chosen by the parameter named ``count`` (:func:`plural_category`)::
+
+    ui.cases.count:
+      en:
+        one: "{count} case"
+        other: "{count} cases"
+      th: "{count} คดี"
+
+English has ``one`` (exactly 1) and ``other``; Thai, Burmese, Khmer and Lao have no plural
+inflection, so they keep one text. Elsewhere, and in :func:`catalogue`, the ``other``
+form is the message's text. A message with several counts says each as a label and its
+number ("refused: {failed}") rather than a noun after a number. A parameter that
 is itself catalogue text (a :class:`Phrase`, such as the :class:`Detail` of a synced row)
 is put in the message's own language, so code that makes a coded issue need not know
 who will read it.
@@ -39,14 +53,32 @@ LANGUAGE_NAMES: Mapping[str, str] = {
 DEFAULT_LANGUAGE = "en"
 
 
+# The parameter whose value chooses a message's plural form.
+COUNT = "count"
+# The CLDR plural categories of each language's cardinal numbers ("other" always last).
+PLURAL_CATEGORIES: Mapping[str, tuple[str, ...]] = {
+    "en": ("one", "other"),
+    "th": ("other",),
+    "my": ("other",),
+    "km": ("other",),
+    "lo": ("other",),
+}
+
+
 class CatalogueError(ValueError):
     """A catalogue file is malformed or two files define the same key."""
 
 
+Texts = Mapping[str, Mapping[str, str]]  # key -> language -> text
+PluralForms = Mapping[str, Mapping[str, Mapping[str, str]]]  # key -> language -> category
+
+
 @functools.cache
-def catalogue() -> Mapping[str, Mapping[str, str]]:
-    """All keys from every catalogue file, loaded once."""
+def _load() -> tuple[Texts, PluralForms]:
+    """Every catalogue file, loaded once: each key's text per language (a plural message's
+    ``other`` form), and the forms per plural category of the messages that have them."""
     merged: dict[str, dict[str, str]] = {}
+    plurals: dict[str, dict[str, dict[str, str]]] = {}
     folder = resource_path("translations")
     for path in sorted(folder.glob("*.yaml")):
         data = load_yaml(path) or {}
@@ -57,8 +89,45 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
                 raise CatalogueError(f"{path.name}: key {key!r} is defined twice")
             if not isinstance(texts, dict) or "en" not in texts:
                 raise CatalogueError(f"{path.name}: key {key!r} needs at least an 'en' text")
-            merged[str(key)] = {str(lang): str(value) for lang, value in texts.items()}
-    return merged
+            merged[str(key)] = {}
+            for lang, value in texts.items():
+                if isinstance(value, dict):
+                    forms = _plural_forms(f"{path.name}: key {key!r} [{lang}]", str(lang), value)
+                    plurals.setdefault(str(key), {})[str(lang)] = forms
+                    value = forms["other"]
+                merged[str(key)][str(lang)] = str(value)
+    return merged, plurals
+
+
+def _plural_forms(where: str, lang: str, forms: Mapping[Any, Any]) -> dict[str, str]:
+    """A language's texts per plural category, checked: ``other`` and only the categories
+    the language has."""
+    known = PLURAL_CATEGORIES.get(lang, ("other",))
+    wrong = [str(category) for category in forms if category not in known]
+    if wrong or "other" not in forms:
+        raise CatalogueError(
+            f"{where}: plural forms must be {', '.join(known)} (with other), not {list(forms)}"
+        )
+    return {str(category): str(value) for category, value in forms.items()}
+
+
+def catalogue() -> Texts:
+    """All keys from every catalogue file (a plural message as its ``other`` form)."""
+    return _load()[0]
+
+
+def plural_forms() -> PluralForms:
+    """The messages that have a text per plural category in some language, by key."""
+    return _load()[1]
+
+
+def plural_category(lang: str, count: object) -> str:
+    """The CLDR plural category of ``count`` in ``lang``: English ``one`` for exactly 1
+    (written so: ``1.0`` is ``other``, as CLDR has it), else ``other``; Thai, Burmese,
+    Khmer and Lao have ``other`` alone."""
+    if "one" in PLURAL_CATEGORIES.get(lang, ()) and str(count) == "1":
+        return "one"
+    return "other"
 
 
 def has(key: str) -> bool:
@@ -66,16 +135,21 @@ def has(key: str) -> bool:
 
 
 def text(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
-    """The text for ``key`` in ``lang`` with ``params`` filled in.
+    """The text for ``key`` in ``lang`` with ``params`` filled in; a message with plural
+    forms in that language takes the form of its ``count`` parameter's category.
 
     An unknown key returns the key itself (visible, greppable, and caught by tests).
     """
     texts = catalogue().get(key)
     if texts is None:
         return key
-    template = texts.get(lang) or texts["en"]
+    written = lang if texts.get(lang) else DEFAULT_LANGUAGE  # a missing text: English
+    template = texts[written]
     if not params:
         return template
+    forms = plural_forms().get(key, {}).get(written)
+    if forms is not None and COUNT in params:
+        template = forms.get(plural_category(written, params[COUNT]), template)
     if any(isinstance(value, Phrase) for value in params.values()):
         params = {
             name: value.in_language(lang) if isinstance(value, Phrase) else value

@@ -654,7 +654,7 @@ def letter_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
             plain(f"{number}.", st.value),
             long_text(item.description, st.value, CONTENT_WIDTH * 0.78),
             para(
-                bilingual("form.letter.pages", case.lang, params={"pages": item.pages})
+                bilingual("form.letter.pages", case.lang, params={"count": item.pages})
                 if item.pages
                 else "",
                 st.small,

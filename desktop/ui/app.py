@@ -294,7 +294,7 @@ class App:
         self.window.shut_down()
         self._hide_windows()  # the wizards and previews too, not only the main window
         self.dialogs.parent = None
-        self.dialogs.info(tr("sync.revoked", unsent=summary.waiting + summary.failed))
+        self.dialogs.info(tr("sync.revoked", count=summary.waiting + summary.failed))
         self.qapp.quit()
 
     def _save_language(self, lang: str) -> None:

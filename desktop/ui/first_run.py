@@ -142,7 +142,7 @@ class FirstRunDialog(_Translated):
         notice = self.wipe_notice
         if notice is not None and notice.at:
             when = format_moment(notice.at)
-            self.wiped.setText(tr("ui.first_run.wiped", when=when, unsent=notice.unsent))
+            self.wiped.setText(tr("ui.first_run.wiped", when=when, count=notice.unsent))
         elif notice is not None:
             self.wiped.setText(tr("ui.first_run.wiped_unknown"))
         self._strength()

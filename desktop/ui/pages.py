@@ -177,7 +177,7 @@ class SettingsPage(Retranslating):
         self._backup_done()
         self.last_backup = (dt.datetime.now(dt.UTC), str(made.path))
         self._show_backup()
-        self.ctx.dialogs.info(tr("db.backup_done", path=str(made.path), files=made.files))
+        self.ctx.dialogs.info(tr("db.backup_done", path=str(made.path), count=made.files))
 
     def _backup_failed(self, exc: BaseException) -> None:
         self._backup_done()

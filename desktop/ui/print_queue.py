@@ -363,7 +363,7 @@ class PrintQueuePage(Retranslating):
 
     def _count_text(self) -> None:
         self.count_label.setText(
-            tr("ui.print_queue.count", shown=self.list.count(), total=self.matching)
+            tr("ui.print_queue.count", shown=self.list.count(), count=self.matching)
             + " · "
             + tr("ui.print_queue.ticked", count=len(self.checked_ids()))
         )

@@ -408,7 +408,7 @@ class SyncPage(Retranslating):
                 + "<br>"
                 + tr(
                     "ui.sync_page.next_fetch",
-                    files=view.attachments_to_fetch,
+                    count=view.attachments_to_fetch,
                     file_size=_human_size(view.fetch_bytes),
                 )
                 + "<br>"

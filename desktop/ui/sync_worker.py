@@ -60,7 +60,7 @@ class WorkerState:
 
 def _human_size(size: int) -> str:
     if size < 1024:
-        return tr("ui.sync_page.bytes", n=size)
+        return tr("ui.sync_page.bytes", count=size)
     if size < 1024 * 1024:
         return tr("ui.sync_page.kb", n=round(size / 1024))
     return tr("ui.sync_page.mb", n=round(size / 1_048_576, 1))
@@ -292,7 +292,7 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
 def _duration(seconds: float) -> str:
     """Minutes up to two hours, hours up to two days, then days."""
     if seconds < 7200:
-        return tr("ui.duration.minutes", n=round(seconds / 60))
+        return tr("ui.duration.minutes", count=round(seconds / 60))
     if seconds < 172_800:
-        return tr("ui.duration.hours", n=round(seconds / 3600))
-    return tr("ui.duration.days", n=f"{round(seconds / 86400):,}")
+        return tr("ui.duration.hours", count=round(seconds / 3600))
+    return tr("ui.duration.days", count=f"{round(seconds / 86400):,}")

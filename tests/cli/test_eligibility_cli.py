@@ -91,7 +91,7 @@ def test_text_output_when_not_eligible(tmp_path: Path, capsys: pytest.CaptureFix
     data = {"event": {"benefit": "sickness", "date": "2026-03-10"}, "contributions": []}
     assert main(["eligibility", "--input", write(tmp_path, data)]) == 0
     out = capsys.readouterr().out
-    assert "Only 0 of the 3" in out
+    assert "only 0 of the 3 needed" in out
     assert "-> 2026-06-01" in out
 
 

@@ -620,7 +620,7 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
         qtbot.waitUntil(lambda: app.wiped, timeout=20_000)
         assert not window.isVisible(), "no case data stays on the screen"
         assert not wizard.isVisible(), "nor in another window"
-        assert app.dialogs.infos == [i18n.text("sync.revoked", "en", unsent=unsent)]  # type: ignore[attr-defined]
+        assert app.dialogs.infos == [i18n.text("sync.revoked", "en", count=unsent)]  # type: ignore[attr-defined]
         assert not (root / "sapan.key").exists()
         assert memory_keyring.secrets == {}
         assert window.sync_worker.scheduled is None, "the worker stopped"
@@ -643,7 +643,8 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     assert again.start() == 1
     assert len(notices) == 1
     assert "revoked this device" in notices[0]
-    assert f"{unsent} changes made here had not reached the server" in notices[0]
+    assert unsent == 1  # the one new person
+    assert "1 change made here had not reached the server" in notices[0]  # not "1 changes"
 
 
 def test_the_first_sync_tells_which_case_numbers_changed(

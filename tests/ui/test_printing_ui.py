@@ -282,7 +282,7 @@ def test_cancel_mid_way_leaves_no_half_file(
     if combined:  # the packet made before Cancel went nowhere: no count to look for
         assert said.startswith("Cancelled: no combined PDF was written")
     else:
-        assert "Cancelled after 1 packets" in said
+        assert "Cancelled after 1 packet;" in said  # not "1 packets"
 
 
 def test_queue_with_nothing_ticked_says_so_and_writes_nothing(

@@ -310,7 +310,7 @@ def test_metered_link_asks_before_sending_and_sync_now_overrides(
     worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = open_sync_page(qtbot, ctx, worker)
     waiting = _waiting(store)
-    assert f"Will send {waiting} changes" in page.next_label.text()
+    assert f"Changes to send: {waiting} (about" in page.next_label.text()
     assert page.metered.isChecked()
 
     dialogs.confirm_answer = False
@@ -445,7 +445,7 @@ def test_conflicts_awaiting_a_coordinator_are_listed(
         "02/01/1990 (ann)",  # dates as the UI shows dates
         "02/01/1991 (bo)",
     ]
-    assert "1 conflicts to review" in page.state_label.text()
+    assert "1 conflict to review" in page.state_label.text()  # not "1 conflicts"
     assert page.keep_button.isHidden(), "settling is a coordinator's (none is registered here)"
     assert page.flip_button.isHidden()
 
@@ -543,7 +543,7 @@ def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     sync_view.set_metered(store, True, 1024)
     worker = _worker(ctx, lambda url: in_process_client(server_app))
     page = open_sync_page(qtbot, ctx, worker)
-    assert "Will receive 1 attachments (3.0 MB)" in page.next_label.text()
+    assert "Will receive 1 attachment (3.0 MB)" in page.next_label.text()
     dialogs.confirm_answer = False
     _tick(qtbot, worker, ctx)
     assert worker.state.phase is Phase.HELD  # nothing to send, but 3 MB to receive
