@@ -3,15 +3,35 @@ in-process server, people made on them, a conflict made the way caseworkers make
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from desktop.models.entities import Case
+from desktop.models.entities import (
+    Case,
+    ChecklistItem,
+    Consent,
+    ContributionMonth,
+    Employment,
+    IdentityDocument,
+    PersonName,
+    Step,
+    Track,
+)
 from desktop.models.store import Store, create_store
-from desktop.services import cases, people, sync_view
+from desktop.services import (
+    attachments,
+    cases,
+    consent,
+    employers,
+    people,
+    sync_view,
+    ui_wizards,
+)
 from sync.protocol import Role
 from sync.server import admin
 from tests.conftest import PASSPHRASE, SERVER_PASSWORD
@@ -101,3 +121,60 @@ def merged_then_cases_merged(
     synced(coordinator, factory)
     case_merge = coordination.merge(coordinator, "case", extra_case, kept_case, factory)
     return kept, extra, people_merge, case_merge
+
+
+def case_with_one_of_everything(store: Store, tmp_path: Path) -> dict[str, str]:
+    """A case file holding a row of each kind a conflict or a refused change can be about:
+    the person, a name, a passport and its scan, a job and a contribution month, a
+    consent, a maternity claim with its steps, checklist and a file on it, and a note.
+    Returns their ids by entity (``scan``: the passport's scan; ``step``: the claim's
+    prepare_claim; ``track``: the claim), and the case's own as ``case``."""
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("AUNG AUNG", "passport")],
+            documents=[people.DocumentInput("passport", "MA1234567")],
+        ),
+    )
+    person = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    employers.add_employment(
+        store, person, employers.EmploymentInput(employer, dt.date(2025, 1, 1))
+    )
+    month = employers.ContributionInput("2025-01", decimal.Decimal(9000), employer)
+    employers.record_contributions(store, person, [month])
+    given = consent.ConsentInput("data_processing", True, "signed")
+    consent.record_consent(store, person, given, today=dt.date(2026, 1, 5))
+    steps = [
+        ("check_eligibility", {"event_date": "2026-01-10", "claimant_is": "mother"}, "ready"),
+        ("gather_documents", {}, "in_progress"),
+        ("prepare_claim", {"bank_name": "Krungthai"}, "in_progress"),
+        ("submit_claim", {}, "in_progress"),
+        ("appeal", {}, "not_started"),
+    ]
+    papers = [ui_wizards.DocumentCommit("child_birth_certificate", True)]
+    claim = ui_wizards.TrackCommit("claim", "claim_maternity", steps, papers)
+    ui_wizards.commit_track(store, case_id, claim)
+    with store.read() as session:
+        ids = {
+            "case": case_id,
+            "person": person,
+            "person_name": session.scalars(select(PersonName.id)).one(),
+            "identity_document": session.scalars(select(IdentityDocument.id)).one(),
+            "employment": session.scalars(select(Employment.id)).one(),
+            "contribution_month": session.scalars(select(ContributionMonth.id)).one(),
+            "consent": session.scalars(select(Consent.id)).one(),
+            "track": session.scalars(select(Track.id)).one(),
+            "step": session.scalars(select(Step.id).where(Step.key == "prepare_claim")).one(),
+            "checklist_item": session.scalars(select(ChecklistItem.id)).one(),
+        }
+    scan = tmp_path / "passport.png"
+    scan.write_bytes(b"\x89PNG a passport")
+    document = ids["identity_document"]
+    ids["scan"] = attachments.add_attachment(store, scan, person_id=person, document_id=document)
+    item = ids["checklist_item"]
+    ids["attachment"] = attachments.add_attachment(
+        store, scan, case_id=case_id, checklist_item_id=item
+    )
+    ids["note"] = cases.add_note(store, case_id, "Came with her sister.")
+    return ids

@@ -141,6 +141,7 @@ class Conflict:
     person_name: str
     case_number: str
     case_id: str | None = None  # the case file to open to see the row in its context
+    place: row_context.Place = row_context.NOWHERE  # where that case file shows it
 
     @property
     def what(self) -> str:
@@ -191,6 +192,7 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                     person_name=owner.person_name,
                     case_number=owner.case_number,
                     case_id=owner.case_id,
+                    place=owner.place,
                 )
             )
     return found

@@ -6,7 +6,9 @@ The Sync page lists two kinds of change a caseworker cannot leave alone, conflic
 (:mod:`desktop.services.sync_view`); both are named the same way:
 
 - :func:`owners` finds, for a list of rows, the person and case each belongs to by
-  walking the catalogue's references (a step's track, a track's case, a case's person);
+  walking the catalogue's references (a step's track, a track's case, a case's person),
+  and where that case file shows the row (:class:`Place`: the Tracks tab with the step's
+  claim and the step selected, the Work tab with the job...);
 - :func:`desktop.domain.i18n.detail_text` names the detail ("Person: birth date", "Name:
   new record").
 
@@ -24,19 +26,57 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.models.base import listed, synced_classes
-from desktop.models.entities import Case, Person
+from desktop.models.entities import Attachment, Case, Person
 from desktop.services import cases, search
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a case file shows a row: its tab (the case file's own names: ``person``,
+    ``documents``, ``work``, ``tracks``, ``notes``), the track to select on the Tracks tab,
+    and the row to select in the tab's list (a step, a checklist item, a document, a job,
+    a contribution month, a note), if any."""
+
+    tab: str = "person"
+    track_id: str | None = None
+    row_id: str | None = None
+
+
+NOWHERE = Place()  # a row no case file on this device shows: its case file's first tab
+
+# The tab that shows each kind of row; the person's own details, names and consents, and
+# the case's, are on Person.
+_TABS = {
+    "identity_document": "documents",
+    "employment": "work",
+    "contribution_month": "work",
+    "track": "tracks",
+    "step": "tracks",
+    "checklist_item": "tracks",
+    "attachment": "tracks",  # a file on a claim's checklist; a document's scan: Documents
+    "note": "notes",
+}
+# The kinds of row a tab lists one by one: the one at issue is selected.
+_LISTED = {
+    "identity_document",
+    "employment",
+    "contribution_month",
+    "step",
+    "checklist_item",
+    "note",
+}
+
+
+@dataclass(frozen=True)
 class Owner:
-    """The person and case file a row belongs to on this device; empty where it cannot
-    tell (an employer, a row this device does not hold)."""
+    """The person and case file a row belongs to on this device, and where that case file
+    shows it; empty where it cannot tell (an employer, a row this device does not hold)."""
 
     person_id: str | None = None
     person_name: str = ""
     case_number: str = ""
     case_id: str | None = None  # the case file to open to see the row in its context
+    place: Place = NOWHERE
 
 
 def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Owner]:
@@ -46,11 +86,14 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
     name, a document) opens that person's first case."""
     classes = synced_classes()
     walked = {row: _walk(session, classes, *row) for row in set(rows)}
-    people = search.summaries(session, {pid for pid, _case in walked.values() if pid})
-    numbers = _case_numbers(session, {case for _pid, case in walked.values() if case})
-    first_case = _first_cases(session, {pid for pid, case in walked.values() if pid and not case})
+    people = search.summaries(session, {pid for pid, _case, _track in walked.values() if pid})
+    numbers = _case_numbers(session, {case for _pid, case, _track in walked.values() if case})
+    first_case = _first_cases(
+        session, {pid for pid, case, _track in walked.values() if pid and not case}
+    )
+    scans = _scanned_documents(session, {rid for entity, rid in walked if entity == "attachment"})
     found = {}
-    for row, (person_id, case_id) in walked.items():
+    for row, (person_id, case_id, track_id) in walked.items():
         case_id = case_id or first_case.get(person_id or "")
         person = people.get(person_id or "")
         found[row] = Owner(
@@ -59,41 +102,79 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
             case_number=numbers.get(case_id or "")
             or (person.case_numbers[0] if person and person.case_numbers else ""),
             case_id=case_id,
+            place=_place(*row, track_id, scans) if case_id else NOWHERE,
         )
     return found
 
 
-# How a row reaches the person whose case file it belongs to: its reference to the
-# nearest parent, from the catalogue (a step's track, a track's case, a case's person).
-_PARENT = {
-    entity: (name, name.removesuffix("_id"))
+def _place(entity: str, row_id: str, track_id: str | None, scans: dict[str, str]) -> Place:
+    """Where the case file shows the row ``entity``/``row_id`` of track ``track_id``; an
+    attachment that is the scan of a document (``scans``: its document) with that
+    document, on the Documents tab."""
+    if row_id in scans:
+        return Place("documents", None, scans[row_id])
+    return Place(_TABS.get(entity, "person"), track_id, row_id if entity in _LISTED else None)
+
+
+def _scanned_documents(session: Session, attachment_ids: set[str]) -> dict[str, str]:
+    """The document each of these attachments is a scan of (those that are one)."""
+    if not attachment_ids:
+        return {}
+    found = session.execute(
+        select(Attachment.id, Attachment.document_id).where(
+            Attachment.id.in_(listed(attachment_ids))
+        )
+    )
+    return {aid: document_id for aid, document_id in found if document_id}
+
+
+# How a row reaches the person whose case file it belongs to: its references to its
+# parents, from the catalogue, nearest first (a step's track, a track's case, a case's
+# person; a note's case, else its person: a scan of a document names no case).
+_PARENTS = {
+    entity: links
     for entity, spec in catalogue.ENTITIES.items()
-    for name in ("person_id", "case_id", "track_id")  # the nearest parent is named last
-    if name in spec.fields and spec.fields[name].type is catalogue.FieldType.REF
+    if (
+        links := tuple(
+            (name, name.removesuffix("_id"))
+            for name in ("track_id", "case_id", "person_id")
+            if name in spec.fields and spec.fields[name].type is catalogue.FieldType.REF
+        )
+    )
 }
 
 
 def _walk(
     session: Session, classes: dict[str, Any], entity: str, row_id: str
-) -> tuple[str | None, str | None]:
-    """(person id, case id) a row belongs to on this device; None for what it cannot tell
-    (an employer, or a row this device does not hold)."""
+) -> tuple[str | None, str | None, str | None]:
+    """(person id, case id, track id) a row belongs to on this device; None for what it
+    cannot tell (an employer, or a row this device does not hold) or is not on its path
+    (a name belongs to no track)."""
     case_id: str | None = None
+    track_id: str | None = None
     for _hop in range(4):  # step -> track -> case -> person
         if entity == "person":  # a merged-away person's rows now hang from the one kept
             person = session.get(Person, row_id)
-            return (cases.kept_after_merges(session, person).id if person else row_id), case_id
+            kept = cases.kept_after_merges(session, person).id if person else row_id
+            return kept, case_id, track_id
         if entity == "case":
             case_id = row_id
-        link = _PARENT.get(entity)
+        if entity == "track":
+            track_id = row_id
+        links = _PARENTS.get(entity)
         cls = classes.get(entity)
-        if link is None or cls is None:
-            return None, case_id
-        parent = session.scalar(select(getattr(cls, link[0])).where(cls.id == row_id))
-        if not parent:
-            return None, case_id
-        entity, row_id = link[1], str(parent)
-    return None, case_id  # pragma: no cover - the chain above is at most four hops
+        if links is None or cls is None:
+            return None, case_id, track_id
+        refs = session.execute(
+            select(*(getattr(cls, name) for name, _parent in links)).where(cls.id == row_id)
+        ).first()
+        if refs is None:  # not on this device
+            return None, case_id, track_id
+        parents = [(parent, str(ref)) for (_n, parent), ref in zip(links, refs, strict=True) if ref]
+        if not parents:  # hanging from nothing
+            return None, case_id, track_id
+        entity, row_id = parents[0]
+    return None, case_id, track_id  # pragma: no cover - the chain is at most four hops
 
 
 def _first_cases(session: Session, person_ids: set[str]) -> dict[str, str]:

@@ -169,6 +169,7 @@ class FailedItem:
     person_name: str = ""
     case_number: str = ""
     case_id: str | None = None  # the case file to open to see the change in its context
+    place: row_context.Place = row_context.NOWHERE  # where that case file shows it
 
     @property
     def is_file(self) -> bool:
@@ -319,6 +320,7 @@ def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
             person_name=owners[key].person_name,
             case_number=owners[key].case_number,
             case_id=owners[key].case_id,
+            place=owners[key].place,
         )
         for item, key in zip(items, keys, strict=True)
     ]

@@ -8,11 +8,13 @@ the person's consents recorded and withdrawn, :mod:`desktop.ui.consent_box`),
 identity documents with history and scans, work (employment and contribution months,
 typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
-journey timeline. Every read and write runs through the operation helper; after a write
-the case file is read again. An editor is emptied only once its write succeeded, so a
-refused name, number or note (one longer than the sync server accepts, say) stays there
-to be mended; one-line editors take no more than their detail holds
-(:func:`desktop.ui.limits.limit_to`).
+journey timeline. Opened on a synced row (a conflict or a refused change on the Sync
+page, :class:`desktop.services.row_context.Place`), it shows the tab that holds the row,
+with its claim, step, document, job, month or note selected. Every read and write runs
+through the operation helper; after a write the case file is read again. An editor is
+emptied only once its write succeeded, so a refused name, number or note (one longer than
+the sync server accepts, say) stays there to be mended; one-line editors take no more than
+their detail holds (:func:`desktop.ui.limits.limit_to`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from desktop.services import (
     exporter,
     people,
     printing,
+    row_context,
     steps,
     ui_queries,
 )
@@ -84,6 +87,8 @@ from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
 
+# The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
+TABS = ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
 NAME_KINDS = ("native", "passport", "thai", "alias")
 # the person's contact details a caseworker corrects in place (``lww`` fields: the
 # latest edit wins on every device)
@@ -478,25 +483,60 @@ class CaseFileView(Retranslating):
 
     # -- loading -------------------------------------------------------------------------
 
-    def load(self, case_id: str) -> None:
-        """Read the case file, its journey and eligibility off the GUI thread."""
+    def load(self, case_id: str, place: row_context.Place | None = None) -> None:
+        """Read the case file, its journey and eligibility off the GUI thread; then show
+        ``place`` (where it holds a row) if given."""
         store, today = self.ctx.store, self.ctx.today()
 
         def read() -> tuple[CaseFile, list[Any], list[Any]]:
             case = cases.get_case_file(store, case_id)
             return case, ui_queries.journey(case, today), ui_queries.eligibility_panel(case, today)
 
-        self.ctx.ops.run(read, on_success=self._show, key="case_file")
+        self.ctx.ops.run(read, on_success=lambda found: self._show(found, place), key="case_file")
 
     def reload(self) -> None:
         if self.case is not None:
             self.load(self.case.id)
 
-    def _show(self, result: tuple[CaseFile, list[Any], list[Any]]) -> None:
+    def _show(
+        self, result: tuple[CaseFile, list[Any], list[Any]], place: row_context.Place | None
+    ) -> None:
         self.case, self.journey, self.panel = result
         self.timeline.set_events(self.journey, self.ctx.today())
         self.retranslate()
+        if place is not None:
+            self.show_place(place)
         self.loaded.emit()
+
+    def show_place(self, place: row_context.Place) -> None:
+        """Show the tab that holds a row, with its claim selected on the Tracks tab and the
+        row itself in its list (a step, a checklist item, a document, a job, a month, a
+        note); what the case file no longer holds is left unselected."""
+        if self.case is None:
+            return
+        self.tabs.setCurrentIndex(TABS.index(place.tab) if place.tab in TABS else 0)
+        track = next((i for i, t in enumerate(self.case.tracks) if t.id == place.track_id), -1)
+        if track >= 0:
+            self.track_list.setCurrentRow(track)
+        if place.row_id is None:
+            return
+        for i in range(self.steps_list.count()):
+            if self.steps_list.item(i).data(Qt.ItemDataRole.UserRole) == place.row_id:
+                self.steps_list.setCurrentRow(i)
+                return
+        for view, model in (
+            (self.checklist_view, self.checklist_model),
+            (self.documents_view, self.documents_model),
+            (self.employment_view, self.employment_model),
+            (self.contribution_view, self.contribution_model),
+        ):
+            ids = [row.id for row in model.rows]
+            if place.row_id in ids:
+                view.selectRow(ids.index(place.row_id))
+                return
+        notes = [note.id for note in self.case.notes]
+        if place.row_id in notes:
+            self.notes_list.setCurrentRow(notes.index(place.row_id))
 
     def _after_write(self, _result: object = None) -> None:
         self.reload()
@@ -929,9 +969,7 @@ class CaseFileView(Retranslating):
         for key, spec in load_specs().items():
             self.workflow_box.addItem(tr(spec.title), key)
         self.workflow_box.setCurrentIndex(max(0, self.workflow_box.findData(selected)))
-        for i, key in enumerate(
-            ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
-        ):
+        for i, key in enumerate(TABS):
             self.tabs.setTabText(i, tr(f"ui.case.tab.{key}"))
         for kind in NAME_KINDS:
             self.name_boxes[kind].setTitle(tr(f"ui.name_kind.{kind}"))

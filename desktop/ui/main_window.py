@@ -30,6 +30,7 @@ from desktop.ui.screen import resize_to_fit
 from desktop.ui.sync_worker import STATUS_SEPARATOR, SyncWorker, status_parts
 
 if TYPE_CHECKING:
+    from desktop.services.row_context import Place
     from desktop.services.sync_view import SyncOverview
     from desktop.ui.case_file import CaseFileView
     from desktop.ui.new_case import NewCaseDialog
@@ -245,8 +246,10 @@ class MainWindow(QMainWindow):
             if key in ("tasks", "sync", "print", "duplicates"):
                 page.refresh()
 
-    def open_case(self, case_id: str) -> None:
-        self.case_file.load(case_id)
+    def open_case(self, case_id: str, place: Place | None = None) -> None:
+        """Show a case file; at ``place`` (the tab, claim and step that hold a row the Sync
+        page listed) when given."""
+        self.case_file.load(case_id, place)
         self.stack.setCurrentWidget(self.case_file)
 
     def new_case(self) -> None:

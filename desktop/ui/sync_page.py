@@ -69,9 +69,10 @@ def conflict_columns() -> list[Column]:
 class SyncPage(Retranslating):
     """Sync state in full; the worker does the syncing, this page asks it to.
     ``case_opened`` carries the case a refused change or conflict belongs to, opened by a
-    double-click or Enter."""
+    double-click or Enter, and where that case file shows its row (a ``row_context.Place``:
+    a step's claim and the step on the Tracks tab, a job on the Work tab...)."""
 
-    case_opened = Signal(str)
+    case_opened = Signal(str, object)
 
     def __init__(
         self, ctx: AppContext, worker: SyncWorker | None = None, parent: QWidget | None = None
@@ -287,11 +288,12 @@ class SyncPage(Retranslating):
         self.ctx.ops.run(lambda: sync_view.retry_failed(store), write=True, on_success=done)
 
     def _open_case(self, model: RowTableModel, index: QModelIndex) -> None:
-        """Open the case file a double-clicked row belongs to, when this device holds it."""
+        """Open the case file a double-clicked row belongs to, when this device holds it,
+        where it shows that row."""
         if index.isValid():
-            case_id = model.row_at(index.row()).case_id
-            if case_id:
-                self.case_opened.emit(case_id)
+            row = model.row_at(index.row())
+            if row.case_id:
+                self.case_opened.emit(row.case_id, row.place)
 
     def _enable_resolve(self) -> None:
         chosen = selected_row(self.conflict_view, self.conflict_model) is not None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from desktop.models.entities import PersonName
 from desktop.models.store import Store
 from desktop.services import cases, row_context
-from tests.coordination import case_of, make_person
+from tests.coordination import case_of, case_with_one_of_everything, make_person
 
 
 def test_rows_are_placed_in_the_case_file_they_belong_to_in_one_pass(store: Store) -> None:
@@ -30,10 +34,11 @@ def test_rows_are_placed_in_the_case_file_they_belong_to_in_one_pass(store: Stor
         )
 
     theirs = row_context.Owner(person, "Aung Aung", number, case_id)
+    on_notes = row_context.Place("notes", None, note)  # the note selected on the Notes tab
     assert found == {
         ("person", person): theirs,
         ("person_name", name): theirs,
-        ("note", note): theirs,
+        ("note", note): dataclasses.replace(theirs, place=on_notes),
         ("employer", "00000000-0000-4000-8000-000000000001"): row_context.Owner(),
         ("step", "00000000-0000-4000-8000-000000000002"): row_context.Owner(),
     }
@@ -57,3 +62,36 @@ def test_a_row_of_a_merged_away_person_belongs_to_the_person_kept(store: Store) 
     assert found == {
         ("person", away): row_context.Owner(kept, "Aung Aung", number, case_of(store, kept))
     }
+
+
+@pytest.mark.parametrize(
+    ("entity", "tab", "in_track", "selected"),
+    [
+        ("person", "person", False, None),
+        ("person_name", "person", False, None),
+        ("consent", "person", False, None),
+        ("case", "person", False, None),
+        ("identity_document", "documents", False, "identity_document"),
+        ("scan", "documents", False, "identity_document"),  # with the document it shows
+        ("employment", "work", False, "employment"),
+        ("contribution_month", "work", False, "contribution_month"),
+        ("track", "tracks", True, None),
+        ("step", "tracks", True, "step"),
+        ("checklist_item", "tracks", True, "checklist_item"),
+        ("attachment", "tracks", False, None),  # a file on the checklist
+        ("note", "notes", False, "note"),
+    ],
+)
+def test_each_kind_of_row_is_placed_where_its_case_file_shows_it(
+    store: Store, tmp_path: Path, entity: str, tab: str, in_track: bool, selected: str | None
+) -> None:
+    """A conflict about a claim's step opened the case file on the Person tab; each row
+    is now placed on its tab, with its claim and itself to select there."""
+    ids = case_with_one_of_everything(store, tmp_path)
+    kind = "attachment" if entity == "scan" else entity
+    with store.read() as session:
+        (owner,) = row_context.owners(session, [(kind, ids[entity])]).values()
+    assert owner.case_id == ids["case"]
+    assert owner.place == row_context.Place(
+        tab, ids["track"] if in_track else None, ids[selected] if selected else None
+    )

@@ -269,7 +269,8 @@ def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     assert conflict.case_id is not None
     with qtbot.waitSignal(page.case_opened) as opened:  # to see the row in its case file
         page.conflict_view.activated.emit(model.index(0, 1))
-    assert opened.args == [conflict.case_id]
+    assert opened.args == [conflict.case_id, conflict.place]
+    assert conflict.place.tab == "person"  # a birth date
 
     page.flip_button.click()
     drain(qtbot, ctx)

@@ -19,12 +19,13 @@ from sqlalchemy import func, select, update
 from desktop.models.entities import OutboxEntry
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict
-from desktop.services import cases, people, sync_view
+from desktop.services import cases, people, row_context, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
 from tests.conftest import SERVER_PASSWORD, in_process_client
+from tests.coordination import case_with_one_of_everything
 from tests.ui.conftest import drain, open_sync_page
 
 PASSWORD = SERVER_PASSWORD
@@ -383,7 +384,7 @@ def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_o
     case_id = cases.case_id_for(store, number)
     with qtbot.waitSignal(page.case_opened) as opened:
         page.failed_view.activated.emit(model.index(0, 2))
-    assert opened.args == [case_id]
+    assert opened.args == [case_id, row_context.Place("person")]  # a name: the Person tab
 
 
 def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
@@ -627,3 +628,128 @@ def test_a_caseworker_of_one_office_cannot_change_it_on_the_sync_page(
     page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: in_process_client(server_app)))
     assert [page.office.itemText(i) for i in range(page.office.count())] == ["TAK-01"]
     assert not page.office.isEnabled()
+
+
+# A conflict about each kind of row (its field, the values in dispute), and the case
+# file's tab that shows it; what is selected there is checked by ``_selected``.
+CONFLICTS = [
+    ("person", "birth_date", "1990-01-02", "1991-01-02", "person"),
+    ("person_name", "full_name", "AUNG AUNG", "AUNG AUNG GYI", "person"),
+    ("consent", "given_on", "2026-01-05", "2026-01-06", "person"),
+    ("identity_document", "number", "MA1234567", "MA1234568", "documents"),
+    ("employment", "monthly_wage", "9000", "9500", "work"),
+    ("contribution_month", "wage", "9000", "9500", "work"),
+    ("track", "event_date", "2026-01-10", "2026-01-11", "tracks"),
+    ("step", "state", "in_progress", "ready", "tracks"),
+    ("checklist_item", "deleted", False, True, "tracks"),
+]
+
+
+def _selected(view: Any, entity: str) -> str | None:
+    """The id of the row of kind ``entity`` selected in the case file ``view``."""
+    from PySide6.QtCore import Qt
+
+    if entity == "step":
+        return str(view.steps_list.currentItem().data(Qt.ItemDataRole.UserRole))
+    if entity == "note":
+        row = view.notes_list.currentRow()
+        return str(view.case.notes[row].id) if row >= 0 else None
+    table, model = {
+        "identity_document": (view.documents_view, view.documents_model),
+        "employment": (view.employment_view, view.employment_model),
+        "contribution_month": (view.contribution_view, view.contribution_model),
+        "checklist_item": (view.checklist_view, view.checklist_model),
+    }[entity]
+    rows = table.selectionModel().selectedRows()
+    return str(model.row_at(rows[0].row()).id) if rows else None
+
+
+def _double_click(qtbot: QtBot, table: Any, row: int) -> None:
+    from PySide6.QtCore import Qt
+
+    where = table.visualRect(table.model().index(row, 1)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
+
+
+def _sync_page_of(qtbot: QtBot, ctx: AppContext) -> MainWindow:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    drain(qtbot, ctx)
+    window.case_file  # noqa: B018 (built on first use: its signal is waited for)
+    window.show_page(3)  # Sync
+    drain(qtbot, ctx)
+    return window
+
+
+@pytest.mark.parametrize(("entity", "field", "applied", "other", "tab"), CONFLICTS)
+def test_a_double_clicked_conflict_opens_its_case_file_where_the_row_is_shown(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    tmp_path: Any,
+    entity: str,
+    field: str,
+    applied: object,
+    other: object,
+    tab: str,
+) -> None:
+    """A conflict about a claim's step opened the case file on the Person tab: each now
+    opens on the tab that shows its row, the claim and the row itself selected."""
+    from desktop.ui.case_file import TABS
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    with store.remote_session() as session:
+        session.add(
+            SyncConflict(
+                id="c1",
+                seq=7,
+                entity=entity,
+                row_id=ids[entity],
+                field=field,
+                office="TAK-01",
+                applied={"value": applied, "hlc": "1", "device_id": "d1", "user_id": "ann"},
+                other={"value": other, "hlc": "2", "device_id": "d2", "user_id": "bo"},
+                status="open",
+            )
+        )
+    window = _sync_page_of(qtbot, ctx)
+    page = window.sync_page
+    assert page.conflict_model.rowCount() == 1
+    view = window.case_file
+    view.tabs.setCurrentIndex(TABS.index("journey"))  # left elsewhere by an earlier case
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        _double_click(qtbot, page.conflict_view, 0)
+    assert window.stack.currentWidget() is view
+    assert view.case is not None
+    assert view.case.id == ids["case"]
+    assert TABS[view.tabs.currentIndex()] == tab
+    if tab == "tracks":
+        assert view.case.tracks[view.track_list.currentRow()].id == ids["track"]
+    if entity not in ("person", "person_name", "consent", "track"):  # rows of a list
+        assert _selected(view, entity) == ids[entity]
+
+
+def test_a_double_clicked_refused_note_opens_the_notes_with_it_selected(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Any
+) -> None:
+    """Refused changes open where their row is shown too: a note on the Notes tab."""
+    from desktop.ui.case_file import TABS
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    with store.remote_session() as session:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.entity == "note")
+            .values(last_error="errno 105: note.body: longer than 4000", attempts=1)
+        )
+    window = _sync_page_of(qtbot, ctx)
+    page = window.sync_page
+    assert page.failed_model.rowCount() == 1
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        _double_click(qtbot, page.failed_view, 0)
+    assert TABS[view.tabs.currentIndex()] == "notes"
+    assert _selected(view, "note") == ids["note"]
