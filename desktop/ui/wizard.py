@@ -264,7 +264,8 @@ class EligibilityPage(QWizardPage):
             case = cases.get_case_file(store, case_id)
             return ui_queries.eligibility_line(case, Benefit(benefit), day)
 
-        self.wiz.ctx.ops.run(judge, on_success=self._show)
+        # the wizard may be finished (and gone) before the answer comes
+        self.wiz.ctx.ops.run(judge, on_success=self._show, owner=self)
 
     def _show(self, line: ui_queries.EligibilityLine) -> None:
         self.line = line

@@ -663,3 +663,20 @@ def test_zawgyi_that_grows_past_its_detail_once_converted_is_refused_not_cut(
     assert len(dialogs.questions) == 1
     assert page.raw("employer_name") == typed
     assert "it holds at most 200 characters, and this has 249" in page.issues_label.text()
+
+
+def test_a_wizard_gone_before_its_eligibility_is_judged_takes_no_late_answer(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The eligibility page asks the rules off the GUI thread; a wizard finished or closed
+    (and deleted) before the answer came took it into a deleted page: an error in the
+    middle of whatever the caseworker did next."""
+    from shiboken6 import Shiboken
+
+    wizard = WorkflowWizard(ctx, load_specs()["claim_maternity"], _case(store))
+    wizard.show()  # not qtbot's to close: deleted below
+    _maternity_steps(qtbot, wizard)
+    _next(qtbot, wizard)  # documents
+    _next(qtbot, wizard)  # eligibility: judging
+    Shiboken.delete(wizard)
+    drain(qtbot, ctx)  # the ctx fixture fails the test on an error in a callback
