@@ -580,9 +580,12 @@ class CaseFileView(Retranslating):
             return
         convert = False
         if text.looks_like_zawgyi(value):
-            convert = self.ctx.dialogs.confirm(
-                tr("ui.person.zawgyi_confirm", converted=text.zawgyi_to_unicode(value))
-            )
+            try:
+                converted = text.zawgyi_to_unicode(value)
+            except text.ZawgyiConversionError:  # refused as the wizard and importer do
+                self.ctx.dialogs.error(tr("text.zawgyi_unconvertible"))
+                return
+            convert = self.ctx.dialogs.confirm(tr("ui.person.zawgyi_confirm", converted=converted))
         name = people.NameInput(
             value, kind=str(self.new_name_kind.currentData() or "native"), convert_zawgyi=convert
         )

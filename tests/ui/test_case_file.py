@@ -3,7 +3,8 @@ waits on, in the current language, until they are printed; a note too long for t
 server is refused and kept in its editor; a document of every kind the Documents tab
 offers is added; the header's Export button writes the person's data where the person
 chose; the checklist shows each document's whole name, the track list each track's
-state; a contribution month typed again is corrected, not doubled."""
+state; a contribution month typed again is corrected, not doubled; a name typed in Zawgyi
+is converted once the caseworker agrees, and one that cannot be is refused."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import decimal
 import json
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.domain import ids
@@ -338,3 +340,44 @@ def test_print_asks_which_claim_when_the_case_holds_two(
     view.print_button.click()
     assert dialogs.offered == [["Maternity", "Sickness"]] * 2
     assert asked == [(case_id, ""), (case_id, "sickness")]
+
+
+def _add_name(qtbot: QtBot, ctx: AppContext, store: Store, typed: str) -> CaseFileView:
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("AUNG")]))
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(0)
+    view.new_name.setText(typed)
+    view.add_name_button.click()
+    drain(qtbot, ctx)
+    return view
+
+
+@pytest.mark.parametrize(("agreed", "stored"), [(True, "မောင်မောင်"), (False, "ေမာင္ေမာင္")])
+def test_a_name_typed_in_zawgyi_is_converted_once_the_caseworker_agrees(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs, agreed: bool, stored: str
+) -> None:
+    dialogs.confirm_answer = agreed
+    view = _add_name(qtbot, ctx, store, "ေမာင္ေမာင္")
+    assert dialogs.questions == [
+        "This name looks like Zawgyi. Convert it to Unicode as “မောင်မောင်”?"
+    ]
+    assert view.case is not None
+    names = [n.full_name for n in cases.get_case_file(store, view.case.id).person.names]
+    assert stored in names
+
+
+def test_a_name_in_zawgyi_that_cannot_be_converted_is_refused_not_a_crash(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """The question showed the name converted, and the conversion raised: an error
+    dialog of the unexpected kind. Now it says to retype it, and keeps what was typed."""
+    typed = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"
+    view = _add_name(qtbot, ctx, store, typed)
+    assert dialogs.questions == []
+    assert dialogs.errors == [
+        "This text looks like Zawgyi but cannot be converted safely."
+        " Please type it again with a Unicode keyboard."
+    ]
+    assert view.new_name.text() == typed
+    assert view.case is not None
+    assert [n.full_name for n in cases.get_case_file(store, view.case.id).person.names] == ["AUNG"]
