@@ -434,8 +434,9 @@ FACT_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
         "document": frozenset({"number", "issued_on", "expires_on"}),
         "employer": frozenset({"name", "sso_account", "sso_branch", "province_code"}),
         "employment": frozenset({"start_date", "monthly_wage", "occupation", "section"}),
-        # filled in on the person when what is on file says less (a birth year alone)
-        "person": frozenset({"birth_date"}),
+        # filled in on the person when what is on file says less (a birth year alone, no
+        # nationality)
+        "person": frozenset({"birth_date", "nationality"}),
     }
 )
 

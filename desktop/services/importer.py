@@ -614,12 +614,19 @@ def _column_of(where: str, names: Sequence[str], documents: Sequence[str]) -> st
     return where
 
 
+def coded(kind: str, value: str) -> str | None:
+    """The stored code a written ``value`` of ``kind`` (``sex``, ``nationality``, ``title``,
+    ``marital_status``) stands for, from ``resources/import/columns.yaml`` (any case, no
+    punctuation: "Myanmar", "พม่า" and "MMR" are ``MMR``); None when it names none."""
+    return _value_map(kind).get(normalise_header(value))
+
+
 def _coded(
     value: str, kind: str, check: _RowCheck, severity: Severity = Severity.WARNING
 ) -> str | None:
     if not value:
         return None
-    code = _value_map(kind).get(normalise_header(value))
+    code = coded(kind, value)
     if code is None:
         check.add(kind, [issue(f"import.unknown_{kind}", kind, severity, value=value)])
     return code

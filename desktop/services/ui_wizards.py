@@ -42,7 +42,7 @@ from desktop.models.entities import (
 )
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import drafts, employers, printing, steps
+from desktop.services import drafts, employers, importer, printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, get_case_file, new_track
 from desktop.services.people import PersonInput, create_person, held_documents
@@ -184,6 +184,7 @@ class _FactRows:
     employer: dict[str, Any] | None = None
     employment: dict[str, Any] | None = None  # its employer is the one above, if any
     birth_date: str | None = None  # "YYYY-MM-DD", as the person stores it
+    nationality: str | None = None  # the code the person stores ("MMR")
 
 
 # The detail of the store a person fact fills in: "employer.name" is the employer's name.
@@ -279,8 +280,15 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
     if has_errors(found):
         raise UserError("error.invalid_input", issues=found)
     born = _date(person.get("birth_date"))
+    # a workflow's choice ("myanmar") as the code the person stores, read as the importer
+    # reads a nationality column
+    nationality = importer.coded("nationality", str(person.get("nationality") or ""))
     return _FactRows(
-        tuple(document_rows), employer_row, employment_row, born.isoformat() if born else None
+        tuple(document_rows),
+        employer_row,
+        employment_row,
+        born.isoformat() if born else None,
+        nationality,
     )
 
 
@@ -292,8 +300,11 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     jobs at one employer), given only the details it lacked; else a new employer. A document
     the person already holds (the same kind and number, typed when the case was opened) is
     likewise given only the dates it lacked, not recorded twice."""
+    person = session.get(Person, person_id)
     if rows.birth_date is not None:
-        _fill_birth_date(session.get(Person, person_id), rows.birth_date)
+        _fill_birth_date(person, rows.birth_date)
+    if rows.nationality is not None and person is not None and not person.nationality:
+        person.nationality = rows.nationality  # one on file is kept: the Person tab corrects it
     held = held_documents(session, person_id)
     for values in rows.documents:
         same = held.get((values["kind"], values["number"]))
@@ -341,7 +352,8 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     """What a new wizard's fields can start with: the number of each identity document the
     workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
     holds, current first, as typed when the case was opened, and their birth date when it
-    is known whole (``person.birth_date``, as DD/MM/YYYY). Field name -> text; a field
+    is known whole (``person.birth_date``, as DD/MM/YYYY), and their nationality as the
+    field's choice that stands for it (``person.nationality``). Field name -> text; a field
     with nothing on file is left out. Keeps the caseworker from typing it again, and a
     typo from recording a second document."""
     definition = workflow.load().get(workflow_key)
@@ -354,12 +366,19 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     born = _date(person.birth_date) if len(person.birth_date or "") == 10 else None
     if born is not None:
         held["person.birth_date"] = dates.format_ce(born)
-    return {
-        spec.name: held[spec.fact]
-        for step in definition.steps
-        for spec in step.fields
-        if spec.fact in held
-    }
+    found: dict[str, str] = {}
+    for spec in (spec for step in definition.steps for spec in step.fields):
+        if spec.fact == "person.nationality":
+            # the field's choice that stands for the person's code ("myanmar" for MMR)
+            for choice in spec.choices:
+                if (
+                    person.nationality
+                    and importer.coded("nationality", choice) == person.nationality
+                ):
+                    found[spec.name] = choice
+        elif spec.fact in held:
+            found[spec.name] = held[spec.fact]
+    return found
 
 
 def wizard_start(store: Store, case_id: str, workflow_key: str, key: str) -> dict[str, Any]:

@@ -460,3 +460,56 @@ def test_a_new_wizard_starts_with_a_whole_birth_date_on_file(store: Store) -> No
         "date_of_birth": "02/07/1994"
     }
     assert ui_wizards.known_facts(store, year, "enrollment_mou_passport") == {}
+
+
+@pytest.mark.parametrize(
+    ("on_file", "chosen", "kept"),
+    [
+        (None, "myanmar", "MMR"),  # the workflow's choice, stored as the person's code
+        (None, "laos", "LAO"),
+        ("KHM", "myanmar", "KHM"),  # one on file is kept: the Person tab corrects it
+        (None, "", None),
+    ],
+)
+def test_the_nationality_chosen_in_an_enrollment_fills_in_a_person_without_one(
+    store: Store, tmp_path: Path, on_file: str | None, chosen: str, kept: str | None
+) -> None:
+    case_id = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], nationality=on_file)
+    )
+    scan = tmp_path / "card.jpg"
+    scan.write_bytes(b"\xff\xd8\xff card")
+    ui_wizards.commit_track(store, case_id, _enrollment(scan, **{"person.nationality": chosen}))
+    assert cases.get_case_file(store, case_id).person.nationality == kept
+
+
+def test_a_new_wizard_starts_with_the_nationality_on_file_as_its_choice(store: Store) -> None:
+    def started(nationality: str | None, workflow_key: str) -> dict[str, str]:
+        case_id = ui_wizards.create_case(
+            store, people.PersonInput(names=[people.NameInput("A")], nationality=nationality)
+        )
+        return ui_wizards.known_facts(store, case_id, workflow_key)
+
+    assert started("MMR", "enrollment_mou_passport") == {"nationality": "myanmar"}
+    assert started("KHM", "enrollment_pink_card") == {"nationality": "cambodia"}
+    assert started("VNM", "enrollment_border_pass") == {}, "not a choice of that path"
+    assert started("THA", "enrollment_mou_passport") == {}
+    assert started(None, "enrollment_mou_passport") == {}
+
+
+def test_every_nationality_choice_of_the_workflows_names_a_stored_code() -> None:
+    """The choices are the workflows' words; the person stores ISO codes. Each word must be
+    one the import's value table reads, or a choice would never reach the person."""
+    from desktop.domain import workflow
+    from desktop.services import importer
+
+    choices = {
+        choice
+        for definition in workflow.load().values()
+        for step in definition.steps
+        for spec in step.fields
+        if spec.fact == "person.nationality"
+        for choice in spec.choices
+    }
+    assert choices == {"myanmar", "cambodia", "laos", "vietnam"}
+    assert {importer.coded("nationality", c) for c in choices} == {"MMR", "KHM", "LAO", "VNM"}

@@ -313,7 +313,7 @@ def test_a_print_recorded_from_the_window_reloads_the_case_file(
         dialog.save_button.click()
 
 
-def test_a_new_enrollment_wizard_starts_with_the_passport_and_birth_date_on_file(
+def test_a_new_enrollment_wizard_starts_with_the_passport_birth_date_and_nationality_on_file(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
     from desktop.services import ui_wizards
@@ -324,6 +324,7 @@ def test_a_new_enrollment_wizard_starts_with_the_passport_and_birth_date_on_file
             names=[people.NameInput("မောင်မောင်")],
             documents=[people.DocumentInput("passport", "MB2222222")],
             birth_date="1994-07-02",
+            nationality="MMR",
         ),
     )
     window = _window(qtbot, ctx)
@@ -333,6 +334,7 @@ def test_a_new_enrollment_wizard_starts_with_the_passport_and_birth_date_on_file
     identity = window.wizard.step_pages[0]
     assert identity.raw("passport_number") == "MB2222222"
     assert identity.raw("date_of_birth") == "02/07/1994"  # as its label asks for a date
+    assert identity.raw("nationality") == "myanmar"  # the choice that stands for MMR
     assert identity.raw("work_permit_number") == ""  # none on file: left to type
     window.wizard.reject()
     drain(qtbot, ctx)
