@@ -114,11 +114,12 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 
 def postmaster_pid(db_url: str) -> int:
-    """The PostgreSQL cluster's postmaster: the parent of a backend."""
+    """The PostgreSQL cluster's postmaster: the parent of a backend (read while the
+    backend lives: it exits when its connection closes)."""
     with psycopg.connect(db_url) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert backend is not None
-    return int(_stat(int(backend[0]))[1])
+        assert backend is not None
+        return int(_stat(int(backend[0]))[1])
 
 
 def database_cpu_seconds(postmaster: int) -> float:
