@@ -135,9 +135,21 @@ def validate_person(data: PersonInput) -> list[Issue]:
     issues: list[Issue] = []
     if not any(text.clean(n.full_name) for n in data.names):
         issues.append(Issue("error.name_required", "names"))
+    for i, name in enumerate(data.names):
+        issues.extend(conversion_issues(name, f"names.{i}.full_name"))
     for i, doc in enumerate(data.documents):
         issues.extend(ids.validate_document_number(doc.kind, doc.number, field=f"documents.{i}"))
     return [*issues, *detail_issues(data), *length_issues(data)]
+
+
+def conversion_issues(name: NameInput, where: str = "full_name") -> list[Issue]:
+    """``text.zawgyi_unconvertible`` when the caller asked for a name typed in Zawgyi to
+    be converted and it cannot be without loss: stored as typed it would print as garbage
+    in every Unicode font, so the caseworker is asked to type it again."""
+    if not name.convert_zawgyi:
+        return []
+    _result, found = text.check_encoding(text.clean(name.full_name), where)
+    return [item for item in found if item.code == "text.zawgyi_unconvertible"]
 
 
 def detail_issues(data: PersonInput) -> list[Issue]:
@@ -296,7 +308,7 @@ def _document_values(doc: DocumentInput) -> dict[str, Any]:
 def add_name(store: Store, person_id: str, name: NameInput) -> str:
     """Add a name to a person; one longer than the sync server accepts (after cleaning and
     any Zawgyi conversion) is ``error.invalid_input`` with its ``value.too_long`` issue."""
-    found = lengths.length_issues("person_name", _name_texts(name))
+    found = conversion_issues(name) or lengths.length_issues("person_name", _name_texts(name))
     if found:
         raise UserError("error.invalid_input", issues=found)
     with store.session() as session:

@@ -162,6 +162,32 @@ def test_values_exactly_at_their_limits_are_saved(store: Store) -> None:
     assert (len(view.names[0].full_name), view.phone) == (200, "0" * 40)
 
 
+UNCONVERTIBLE = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"  # looks like Zawgyi; converting it would lose text
+
+
+def test_a_zawgyi_name_that_cannot_be_converted_is_refused_when_conversion_was_asked(
+    store: Store,
+) -> None:
+    """Asked to convert, a name the converter cannot take without loss is not stored as
+    typed (it would print as garbage in every Unicode font): the caseworker is asked to
+    type it again, and nothing is written. Not asked, it is kept as typed, as before."""
+    with pytest.raises(UserError) as refused:
+        people.create_person(
+            store, PersonInput(names=[NameInput(UNCONVERTIBLE, convert_zawgyi=True)])
+        )
+    assert [(i.code, i.field) for i in refused.value.issues] == [
+        ("text.zawgyi_unconvertible", "names.0.full_name")
+    ]
+    kept = people.create_person(store, PersonInput(names=[NameInput("Aung Aung")]))
+    with pytest.raises(UserError) as again:
+        people.add_name(store, kept.person_id, NameInput(UNCONVERTIBLE, convert_zawgyi=True))
+    assert [i.code for i in again.value.issues] == ["text.zawgyi_unconvertible"]
+    with store.read() as session:
+        assert session.query(Person).count() == 1
+        assert session.query(PersonName).count() == 1
+    people.add_name(store, kept.person_id, NameInput(UNCONVERTIBLE))  # kept as typed
+
+
 def test_a_name_is_measured_as_stored_cleaned_and_converted_from_zawgyi(store: Store) -> None:
     """Spaces around it do not count; a Zawgyi name within the limit as typed can grow past
     it in Unicode (a kinzi is one Zawgyi character, three Unicode ones)."""

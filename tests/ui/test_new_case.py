@@ -130,6 +130,21 @@ def test_a_zawgyi_name_that_grows_past_the_limit_in_unicode_is_refused_with_a_me
     assert cases.count_cases(store) == 0
 
 
+def test_a_zawgyi_name_that_cannot_be_converted_is_refused_when_conversion_was_agreed(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """The caseworker agreed to convert; the converter cannot without loss. Stored as typed
+    it would print as garbage: the form says to type it again and writes nothing."""
+    dialog = _dialog(qtbot, ctx)
+    dialog.fields["name_native"].setText("ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္")
+    dialogs.confirm_answer = True
+    dialog.submit()
+    qtbot.waitUntil(lambda: "Unicode" in dialog.issues.text(), timeout=10_000)
+    assert "Some fields are not valid; nothing was saved." in dialog.issues.text()
+    assert dialog.buttons.isEnabled()
+    assert cases.count_cases(store) == 0
+
+
 def test_a_certificate_of_identity_is_taken(qtbot: QtBot, ctx: AppContext, store: Store) -> None:
     """The form once offered the kind as "certificate_of_identity", a name the number
     check does not know (it is "ci"): every CI holder's case was refused as "unknown kind
