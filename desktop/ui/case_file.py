@@ -89,7 +89,7 @@ from desktop.ui.workflow_specs import StepSpec, label, load_specs
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
 TABS = ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
-NAME_KINDS = ("native", "passport", "thai", "alias")
+NAME_KINDS = people.NAME_KINDS  # the service's, in the order a person's names are listed
 # the person's contact details a caseworker corrects in place (``lww`` fields: the
 # latest edit wins on every device)
 CONTACT_FIELDS = ("phone", "line_id", "address_th", "address_home")
