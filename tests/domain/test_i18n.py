@@ -239,3 +239,32 @@ def test_a_label_of_a_key_the_catalogue_lacks_reads_as_its_last_part() -> None:
     assert i18n.Label("workflow.step.no_such_step").in_language("th") == "no such step"
     with pytest.raises(NotImplementedError):
         i18n.Phrase().in_language("en")
+
+
+TITLES = {"mr": "นาย", "mrs": "นาง", "miss": "นางสาว"}  # as the Thai forms print them
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_persons_title_reads_in_the_case_file_as_the_printed_form_says_it(lang: str) -> None:
+    """The case file, the New case form and the SSO 1-03 the caseworker hands in name a
+    person's title and marital status in the same words, and offer each title as the form
+    prints it, then its Thai word."""
+    for ui_key in ("ui.person.title", "ui.new_case.person_title"):
+        assert _text(ui_key, lang) == _text("form.label.title", lang), ui_key
+    assert _text("ui.person.marital_status", lang) == _text("form.label.marital_status", lang)
+    for code, thai in TITLES.items():
+        offered, printed = _text(f"ui.title.{code}", lang), _text(f"form.option.{code}", lang)
+        assert offered == (thai if lang == "th" else f"{printed} ({thai})"), code
+    for code in ("single", "married", "widowed", "divorced"):
+        assert _text(f"ui.marital.{code}", lang) == _text(f"form.option.{code}", lang), code
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_title_of_the_other_sex_is_named_by_the_thai_word_the_form_prints(lang: str) -> None:
+    """The refusal names each title by its Thai word (in Thai script, as printed), and,
+    outside Thai, by the word the case file offers beside it."""
+    said = _text("person.title_sex", lang)
+    for code, thai in TITLES.items():
+        assert thai in said, code
+        if lang not in ("th", "en"):
+            assert f"{thai} ({_text(f'form.option.{code}', lang)})" in said, code
