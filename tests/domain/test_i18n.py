@@ -268,3 +268,24 @@ def test_a_title_of_the_other_sex_is_named_by_the_thai_word_the_form_prints(lang
         assert thai in said, code
         if lang not in ("th", "en"):
             assert f"{thai} ({_text(f'form.option.{code}', lang)})" in said, code
+
+
+# A thing the catalogue names in one word, and the other words it must not use for it
+# (one seen creeping in), by language: a caseworker reads one word for one thing.
+ONE_WORD = {
+    "my": {"ပေါင်း (merge)": ("ပေါင်းစည်း",), "ဘွဲ့အမည် (title)": ("အမည်ရှေ့ဆက်",)},
+    "th": {"ซิงก์ (sync)": ("ซิงค์",)},
+}
+
+
+@pytest.mark.parametrize("lang", sorted(ONE_WORD))
+def test_one_thing_is_said_in_one_word(lang: str) -> None:
+    found = [
+        (key, word)
+        for key, texts in i18n.catalogue().items()
+        for other in ONE_WORD[lang].values()
+        for word in other
+        for form in [texts[lang], *i18n.plural_forms().get(key, {}).get(lang, {}).values()]
+        if word in form
+    ]
+    assert found == []
