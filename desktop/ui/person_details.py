@@ -86,12 +86,16 @@ def sex_choices(keep: str | None = None) -> list[tuple[str, str]]:
 def title_choices(sex: str | None, keep: str | None = None) -> list[tuple[str, str]]:
     """(stored value, shown text) of the titles offered to a person of ``sex``: Mrs and
     Miss for a woman, all three when the sex is not recorded ("" is no title), and ``keep``
-    (a stored value) when it is none of them. A man's title is Mr: the one item, whose
-    value is what is stored ("mr", else none, printed as Mr all the same)."""
+    (a stored value) when it is a code this app does not know (a newer colleague's): a
+    known title of the other sex, Mr once the person is corrected to a woman, is not kept.
+    A man's title is Mr: the one item, whose value is what is stored ("mr", else none,
+    printed as Mr all the same)."""
     if sex == "M":
         return [("mr" if keep == "mr" else "", tr("ui.title.mr"))]
     titles = [t for t in catalogue.PERSON_TITLES if sex != "F" or t != "mr"]
     offered = [("", "—"), *((t, tr(f"ui.title.{t}")) for t in titles)]
+    if keep in catalogue.PERSON_TITLES:
+        keep = None
     return _keeping(offered, keep, _coded_name("ui.title", keep))
 
 

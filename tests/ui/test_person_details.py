@@ -360,6 +360,25 @@ def test_a_woman_corrected_to_a_man_loses_her_title_with_it(
     assert _person_changes(store, before) == ["sex", "title"]
 
 
+def test_a_man_recorded_as_mr_corrected_to_a_woman_is_offered_a_womans_title(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Mr recorded (an import's "นาย") is not kept for a woman: her title is left to
+    choose, and saving the sex alone is not refused as a man's title."""
+    case_id = _case(store, sex="M", title="mr")
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.person_title.currentData() == "mr"
+    editor.sex.setCurrentIndex(editor.sex.findData("F"))
+    assert editor.person_title.isEnabled()
+    assert _items(editor.person_title) == ["", "mrs", "miss"]
+    assert editor.person_title.currentText() == "—"
+    _save(qtbot, view)
+    assert dialogs.errors == []
+    person = cases.get_case_file(store, case_id).person
+    assert (person.sex, person.title) == ("F", None)
+
+
 def test_a_code_from_a_newer_app_is_kept_when_saving_another_detail(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
@@ -386,5 +405,6 @@ def test_the_titles_offered_follow_the_sex() -> None:
     assert [v for v, _ in title_choices("M")] == [""]
     assert [v for v, _ in title_choices("M", "mr")] == ["mr"]
     assert [v for v, _ in title_choices("M", "miss")] == [""]  # corrected to a man
+    assert [v for v, _ in title_choices("F", "mr")] == ["", "mrs", "miss"]  # to a woman
     assert [v for v, _ in title_choices("F", "ms")] == ["ms", "", "mrs", "miss"]
     assert [v for v, _ in marital_choices("separated")][:2] == ["separated", ""]
