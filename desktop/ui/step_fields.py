@@ -6,7 +6,8 @@ hold for the values given, validates what was typed into the values a step store
 (``workflow_specs.validate_field``), and shows the coded issues in the current language.
 A free-text value that looks like Zawgyi is offered for conversion to Unicode first, as a
 name is in the new-case dialog and the case file: converted in its editor only if the
-caseworker agrees; one kept as typed is not asked about again (:attr:`StepFields.kept`).
+caseworker agrees; one kept as typed is not asked about again (:attr:`StepFields.kept`),
+nor, in :class:`StepEditor`, one the step already holds.
 The wizard has one per step page; :class:`StepEditor` is one in a dialog, for filling in
 or correcting a step of a track that already exists (an appeal's decision date, a claim's
 filing date), saved with ``cases.save_step``.
@@ -246,6 +247,9 @@ class StepEditor(QDialog):
         self.fields = StepFields(StepSpec(step.key, editable, step.documents, step.later))
         for spec in editable:
             self.fields.set_raw(spec.name, self.context.get(spec.name, ""))
+        # what the step holds was asked about when it was typed (here or in the wizard),
+        # or came before the question did: only text typed now is offered for conversion
+        self.fields.kept = self.fields.raw_values()
         self.fields.choice_changed.connect(self._choice_changed)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

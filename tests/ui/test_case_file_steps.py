@@ -219,3 +219,37 @@ def test_fill_in_offers_unicode_for_text_typed_in_zawgyi(
         s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "submit_claim"
     )
     assert submit.data["sso_office"] == "မြဝတီ"
+
+
+def test_fill_in_keeps_zawgyi_declined_and_does_not_ask_again_about_it(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Declined, the office is saved exactly as typed; Fill in… opened again to add the
+    filing date does not ask again about the office it holds unchanged (as the wizard,
+    whose answers it may be holding, does not)."""
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+
+    def fill_in(**typed: str) -> None:
+        _select(view, "Submit")
+        view.edit_step_button.click()
+        editor = view.step_editor
+        assert editor is not None
+        for name, value in typed.items():
+            editor.fields.set_raw(name, value)
+        with qtbot.waitSignal(view.loaded, timeout=10_000):
+            editor.buttons.button(editor.buttons.StandardButton.Save).click()
+
+    def submit_data() -> dict[str, object]:
+        steps = cases.get_case_file(store, case_id).tracks[0].steps
+        return dict(next(s for s in steps if s.key == "submit_claim").data or {})
+
+    dialogs.confirm_answer = False
+    fill_in(sso_office="ျမဝတီ")
+    assert dialogs.questions == ["SSO office looks like Zawgyi. Convert it to Unicode as “မြဝတီ”?"]
+    assert submit_data()["sso_office"] == "ျမဝတီ"
+
+    fill_in(submitted_on="10/03/2026")
+    assert len(dialogs.questions) == 1
+    assert submit_data()["sso_office"] == "ျမဝတီ"
+    assert submit_data()["submitted_on"] == "2026-03-10"
