@@ -1546,8 +1546,7 @@ def resolve_conflict(
 
     A flip is an edit made now: on a person or case merged into another since, it lands
     on the one kept, as every edit to a merged-away row does (and devices name such a
-    conflict by the person kept); but for a conflict on its deletion, which stays with
-    the merged-away record: flipping it never deletes nor restores the one kept.
+    conflict by the person kept).
     """
     _require_coordinator(caller)
     with engine.begin() as conn:
@@ -1561,9 +1560,7 @@ def resolve_conflict(
             raise ApiError(409, Errno.ALREADY_RESOLVED, "the conflict was already resolved")
         if flip:
             target = row.row_id
-            # a person or a case merged since: its fields now live on the one kept; not its
-            # deletion, which is about that very record (as for a push, _deletion_of_merged)
-            if row.entity in MERGEABLE and row.field != DELETED_FIELD:
+            if row.entity in MERGEABLE:  # a person or a case: perhaps merged since
                 target = _redirects(conn, {row.row_id}).get(row.row_id, row.row_id)
             ingest.load({target})
             value = _flipped(

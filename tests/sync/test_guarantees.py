@@ -1386,38 +1386,6 @@ def test_an_edit_and_a_deletion_that_crossed_leave_a_conflict_and_lose_nothing(
         assert (kept.deleted, kept.phone) == (False, "0899999999")
 
 
-def test_a_deletion_conflict_flipped_after_a_merge_restores_the_merged_away_row_only(
-    server: Server, make_device: Any
-) -> None:
-    """A conflict on B's deletion stays about B once B is merged into A: flipping it
-    restores B (hidden behind the merge), and A, deleted since by a caseworker, stays
-    deleted: a flip about one record never brings back another."""
-    server.user("ann")
-    server.user("bee")
-    server.user("cora", Role.COORDINATOR, offices=("MS",))
-    ann, bee = make_device(server, "ann"), make_device(server, "bee")
-    keep, dup = new_person(ann, phone="1"), new_person(ann, phone="2")
-    ann.sync()
-    bee.sync()
-    edit_row(ann, Person, dup, deleted=True)
-    edit_row(bee, Person, dup, phone="3")
-    assert ann.sync().ok
-    assert bee.sync().ok
-    coordinator = server.device("cora")
-    [conflict] = coordinator.conflicts("open")
-    coordinator.merge("person", dup, keep)
-    assert ann.sync().ok
-    edit_row(ann, Person, keep, deleted=True)
-    assert ann.sync().ok
-
-    coordinator.resolve(conflict.id, flip=True)
-
-    for device in (ann, bee):
-        assert device.sync().ok
-        assert _get(device, Person, keep).deleted is True
-        assert _get(device, Person, dup).deleted is False
-
-
 # -- scope changes: an account gains and loses offices (docs/sync-protocol.md §6) ------------
 
 
