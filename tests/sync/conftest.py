@@ -208,6 +208,18 @@ def make_store(root: Path, office: str = "MS") -> Store:
     return create_store(root, PASSPHRASE, office=office)
 
 
+@pytest.fixture
+def templates(tmp_path: Path, cheap_kdf: None) -> list[Path]:
+    """Three empty stores of office MS, made once per test: each example of a stateful
+    test copies them (key derivation is slow)."""
+    paths = []
+    for number in range(3):
+        path = tmp_path / "templates" / f"template{number}"
+        make_store(path, "MS").close()
+        paths.append(path)
+    return paths
+
+
 @dataclass
 class Device:
     """A device: its own encrypted store and a sync service against one server."""

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
@@ -56,7 +55,6 @@ from tests.sync.conftest import (
     Server,
     agree_with_server,
     fresh_pg_database,
-    make_store,
 )
 
 DEVICES = 3
@@ -432,16 +430,6 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
     return SyncMachine
 
 
-def _templates(root: Path) -> list[Path]:
-    """Three empty stores made once; each example copies them (key derivation is slow)."""
-    paths = []
-    for number in range(DEVICES):
-        path = root / f"template{number}"
-        make_store(path, "MS").close()
-        paths.append(path)
-    return paths
-
-
 # Bounded so the suite stays fast (about 2 s of CPU per example); PostgreSQL gets fewer
 # examples as the same code runs on both. Shrinking is off because every example builds
 # three stores and a server: a failing run prints its whole (short) step list instead.
@@ -468,29 +456,33 @@ def _server_factory(url_for_example: Callable[[], str]) -> Callable[[], Server]:
     return make
 
 
-@pytest.fixture
-def templates(tmp_path: Path, cheap_kdf: None) -> list[Path]:
-    return _templates(tmp_path / "templates")
-
-
-def test_three_devices_converge_on_sqlite(tmp_path: Path, templates: list[Path]) -> None:
+def sqlite_env(tmp_path: Path, templates: list[Path]) -> Env:
+    """A stateful test's environment: a fresh SQLite server database per example."""
     counter = iter(range(10_000))
-    env = Env(
+    return Env(
         tmp_path,
         _server_factory(lambda: str(tmp_path / f"server{next(counter)}.db")),
         templates,
     )
-    run_state_machine_as_test(build_machine(env), settings=SETTINGS)
+
+
+def postgres_env(tmp_path: Path, templates: list[Path], postgres_url: str, pg_template: str) -> Env:
+    """A stateful test's environment: a fresh PostgreSQL database per example."""
+    return Env(
+        tmp_path,
+        _server_factory(lambda: fresh_pg_database(postgres_url, pg_template)),
+        templates,
+    )
+
+
+def test_three_devices_converge_on_sqlite(tmp_path: Path, templates: list[Path]) -> None:
+    run_state_machine_as_test(build_machine(sqlite_env(tmp_path, templates)), settings=SETTINGS)
 
 
 def test_three_devices_converge_on_postgresql(
     tmp_path: Path, templates: list[Path], postgres_url: str, pg_template: str
 ) -> None:
-    env = Env(
-        tmp_path,
-        _server_factory(lambda: fresh_pg_database(postgres_url, pg_template)),
-        templates,
-    )
+    env = postgres_env(tmp_path, templates, postgres_url, pg_template)
     run_state_machine_as_test(build_machine(env), settings=PG_SETTINGS)
 
 
