@@ -840,6 +840,47 @@ def test_a_conflict_flipped_after_its_person_was_merged_away_lands_on_the_person
         assert _get(device, Person, dup).birth_date == "1991-01-02"  # hidden, untouched
 
 
+@pytest.mark.parametrize("entity", ["person", "case"])
+def test_deleting_a_merged_away_row_offline_does_not_delete_the_one_kept(
+    server: Server, make_device: Any, entity: str
+) -> None:
+    """bob deletes the duplicate B offline while a coordinator merges B into A. Landing on A
+    as other edits to B do, the deletion removed A, the person (or case) kept with
+    everything the merge gave it, from every device without a trace. A stays; a conflict on
+    A's ``deleted`` keeps bob's deletion for a coordinator, who may still flip it."""
+    a, b = colleagues(server, make_device)
+    person = new_person(a, phone="1")
+    if entity == "person":
+        keep, dup = person, new_person(a, phone="2")
+        child = new_row(a, PersonName, person_id=dup, full_name="Ko Aung", kind="native")
+        cls, child_cls, reference = Person, PersonName, "person_id"
+    else:
+        keep, dup = new_row(a, Case, person_id=person), new_row(a, Case, person_id=person)
+        child = new_row(a, Track, case_id=dup, kind="claim", benefit="sickness")
+        cls, child_cls, reference = Case, Track, "case_id"
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    coordinator.merge(entity, dup, keep)
+    edit_row(b, cls, dup, deleted=True)  # not synced yet: bob has not heard of the merge
+
+    assert b.sync().conflicts == 1
+    assert a.sync().ok
+    for device in (a, b):
+        kept = _get(device, cls, keep)
+        assert not kept.deleted
+        assert getattr(_get(device, child_cls, child), reference) == keep
+        assert not _get(device, cls, dup).deleted  # bob's copy of B is the server's again
+    [conflict] = coordinator.conflicts("open")
+    assert (conflict.entity, conflict.row_id, conflict.field) == (entity, keep, "deleted")
+    assert (conflict.applied.value, conflict.other.value) == (False, True)
+
+    coordinator.resolve(conflict.id, flip=True)  # the coordinator agrees: A goes
+    for device in (a, b):
+        assert device.sync().ok
+        assert _get(device, cls, keep).deleted
+
+
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
     from sync.client.http import SyncHttpError
     from sync.protocol import Errno
