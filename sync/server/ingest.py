@@ -669,7 +669,7 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     # a deletion of B, merged into A since, while A stands: kept for review (docstring)
     standing = current is None or current.value is not True
     if field == DELETED_FIELD and value is True and row_id != change.row_id and standing:
-        return _deletion_of_merged(ingest, caller, change, row_id, current, current_office)
+        return _deletion_of_merged(ingest, caller, change)
     if current is not None and spec.merge is _APPEND:
         if current.value == value:
             ingest.seen[change_id] = current.seq
@@ -696,30 +696,26 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=conflict_id)
 
 
-def _deletion_of_merged(
-    ingest: _Ingest,
-    caller: Caller,
-    change: Edit,
-    kept_id: str,
-    current: _State | None,
-    office: str | None,
-) -> Outcome:
+def _deletion_of_merged(ingest: _Ingest, caller: Caller, change: Edit) -> Outcome:
     """The deletion of a person or case merged into another since: kept for review, not
     applied. It was meant for B, a record the merge already folded into A; applied to A,
     as other edits to B are, it removed A with everything the merge gave it, on every
-    device and without a trace. A stays, a conflict on A's ``deleted`` keeps the deletion
-    (flipping it deletes A), and B's own value is sent again, as any edit to B does."""
+    device and without a trace. A stays, and a conflict on B's ``deleted`` keeps the
+    deletion: flipping it deletes the row B's edits land on, A while the merge stands, B
+    once it is undone. B's own value is logged again as it stands (with the change's id,
+    so that a resend is answered duplicate), as any edit to B is."""
+    source = change.row_id
+    office = ingest.office_of(change.entity, source)
     assert office is not None
-    key = (change.entity, kept_id, DELETED_FIELD)
+    key = (change.entity, source, DELETED_FIELD)
     seq = ingest.next_seq()
-    if current is None:  # never deleted nor restored: a row stands
-        current = _State(False, change.hlc, 0, SERVER_DEVICE, caller.username)
+    own = ingest.state(key)
+    if own is None or own.value is None:  # never deleted nor restored: the row stands
+        own = _State(False, change.hlc, 0, SERVER_DEVICE, caller.username)
     mine = _State(True, change.hlc, 0, caller.device_id, caller.username)
-    conflict_id = ingest.conflict(key, seq, office, current, mine)
-    # logged with the change's id (a resend is then answered duplicate), A's value unchanged
-    ingest.write(change.entity, kept_id, DELETED_FIELD, current.at(seq), office, change.change_id)
-    ingest.deletions_questioned.add((change.entity, kept_id))
-    ingest.resend_field(change.entity, change.row_id, DELETED_FIELD)
+    conflict_id = ingest.conflict(key, seq, office, own, mine)
+    ingest.write(change.entity, source, DELETED_FIELD, own.at(seq), office, change.change_id)
+    ingest.deletions_questioned.add((change.entity, source))
     ingest.seen[change.change_id] = seq
     return Outcome(change.change_id, _CONFLICT, seq, conflict_id=conflict_id)
 

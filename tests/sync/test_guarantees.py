@@ -840,14 +840,16 @@ def test_a_conflict_flipped_after_its_person_was_merged_away_lands_on_the_person
         assert _get(device, Person, dup).birth_date == "1991-01-02"  # hidden, untouched
 
 
+@pytest.mark.parametrize("undone", [False, True], ids=["merged", "undone"])
 @pytest.mark.parametrize("entity", ["person", "case"])
 def test_deleting_a_merged_away_row_offline_does_not_delete_the_one_kept(
-    server: Server, make_device: Any, entity: str
+    server: Server, make_device: Any, entity: str, undone: bool
 ) -> None:
     """bob deletes the duplicate B offline while a coordinator merges B into A. Landing on A
     as other edits to B do, the deletion removed A, the person (or case) kept with
     everything the merge gave it, from every device without a trace. A stays; a conflict on
-    A's ``deleted`` keeps bob's deletion for a coordinator, who may still flip it."""
+    B's ``deleted`` keeps bob's deletion for a coordinator, whose flip lands on A while the
+    merge stands (on B once it is undone)."""
     a, b = colleagues(server, make_device)
     person = new_person(a, phone="1")
     if entity == "person":
@@ -861,7 +863,7 @@ def test_deleting_a_merged_away_row_offline_does_not_delete_the_one_kept(
     assert a.sync().ok
     assert b.sync().ok
     coordinator = server.device("cora")
-    coordinator.merge(entity, dup, keep)
+    record = coordinator.merge(entity, dup, keep)
     edit_row(b, cls, dup, deleted=True)  # not synced yet: bob has not heard of the merge
 
     assert b.sync().conflicts == 1
@@ -872,13 +874,17 @@ def test_deleting_a_merged_away_row_offline_does_not_delete_the_one_kept(
         assert getattr(_get(device, child_cls, child), reference) == keep
         assert not _get(device, cls, dup).deleted  # bob's copy of B is the server's again
     [conflict] = coordinator.conflicts("open")
-    assert (conflict.entity, conflict.row_id, conflict.field) == (entity, keep, "deleted")
+    assert (conflict.entity, conflict.row_id, conflict.field) == (entity, dup, "deleted")
     assert (conflict.applied.value, conflict.other.value) == (False, True)
 
-    coordinator.resolve(conflict.id, flip=True)  # the coordinator agrees: A goes
+    if undone:
+        coordinator.undo_merge(record.id)
+    coordinator.resolve(conflict.id, flip=True)  # the coordinator agrees: the record goes
+    gone, stays = (dup, keep) if undone else (keep, dup)
     for device in (a, b):
         assert device.sync().ok
-        assert _get(device, cls, keep).deleted
+        assert _get(device, cls, gone).deleted
+        assert not _get(device, cls, stays).deleted
 
 
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
