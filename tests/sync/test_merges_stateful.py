@@ -1,11 +1,11 @@
 """Property-based (stateful) test of coordinator merges against the real sync server.
 
 Hypothesis drives three caseworker devices that record people (a name, perhaps a
-passport, a case with a claim track and a note), add names, documents, cases, tracks and
+passport, perhaps a case with a claim track), add names, documents, cases, tracks and
 notes, edit them offline (a phone, ``lww``; a birth date and a name, ``review``), point a
-row at another parent, and sync in random orders, while a coordinator merges people and
-cases (B into A, case into case, chains A into C), undoes merges in random order and
-resolves conflicts (design.md §4.6, docs/sync-protocol.md §7).
+row at another parent, delete a person or case, and sync in random orders, while a
+coordinator merges people and cases (B into A, case into case, chains A into C), undoes
+merges in random order and resolves conflicts (design.md §4.6, docs/sync-protocol.md §7).
 
 The machine keeps its own model of which parent every row hangs from (the parent it was
 made for, moved by each merge in force and back by each undo), never read back from the
@@ -25,13 +25,17 @@ server, and checks against the server at once:
 
 After every device has pushed and pulled until nothing moves: every device and the
 server agree on every row; no row hangs from a merged-away person or case; every row no
-device pointed elsewhere hangs where the model says; and no phone edit is lost (an edit
-made to B offline after the merge lands on A): its value is in force on the row it
-landed on, unless an edit with a later stamp landed there too.
+device pointed elsewhere hangs where the model says; and no edit is lost (an edit made to
+B offline after the merge lands on A): its value is in force on the row it landed on, or
+kept in a conflict record there, unless an edit with a later stamp landed there too or a
+conflict was flipped there since; and no person or case is deleted that nobody deleted:
+a deletion of B made offline after the merge leaves A standing (a coordinator may flip
+it).
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,12 +117,17 @@ class MergeMade:
 
 
 @dataclass
-class PhoneEdit:
+class FieldEdit:
+    """One offline edit of a field, and the row it landed on once pushed."""
+
     device: int
-    person: str
+    entity: str
+    row_id: str
+    field: str
     value: str
     hlc: str
-    landed: str | None = None  # the person it landed on, once pushed
+    landed: str | None = None
+    flipped: bool = False  # a conflict flipped on its row and field since it landed
 
 
 @dataclass
@@ -177,9 +186,13 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             self.wild: dict[str, list[int]] = {}  # child row -> ticks its repoints were pushed
             self.unsent: list[list[tuple[str, str]]] = [[] for _ in range(DEVICES)]
             self.repoints: list[list[str]] = [[] for _ in range(DEVICES)]
+            self.deletions: list[list[str]] = [[] for _ in range(DEVICES)]
+            # people and cases someone deleted: a device (the row itself), a coordinator
+            # (a flipped deletion, on the row kept)
+            self.may_go: set[str] = set()
             self.known: set[str] = set()  # rows the server holds
             self.merges: list[MergeMade] = []
-            self.phones: list[PhoneEdit] = []
+            self.edits: list[FieldEdit] = []
             self.tick = 0
 
         # -- set-up ------------------------------------------------------------------------
@@ -323,23 +336,26 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 return
             row_id = candidates[pick % len(candidates)]
             if what == "phone":
-                new: str = f"08{len(self.phones):08d}"
+                new: str = f"08{len(self.edits):08d}"
             elif what == "birth_date":
                 new = BIRTH_DATES[value]
             else:
                 new = NAMES[value]
             store = self.stores[device]
+            with store.read() as session:
+                before = session.scalar(select(func.max(OutboxEntry.seq))) or 0
             with store.session() as session:
                 setattr(session.get(CLASSES[entity], row_id), what, new)
-            if what == "phone":
-                with store.read() as session:
-                    entry = session.scalars(
-                        select(OutboxEntry)
-                        .where(OutboxEntry.row_id == row_id, OutboxEntry.field == "phone")
-                        .order_by(OutboxEntry.seq.desc())
-                    ).first()
-                assert entry is not None
-                self.phones.append(PhoneEdit(device, row_id, new, entry.hlc))
+            with store.read() as session:
+                hlc = session.scalar(
+                    select(OutboxEntry.hlc).where(
+                        OutboxEntry.seq > before,
+                        OutboxEntry.row_id == row_id,
+                        OutboxEntry.field == what,
+                    )
+                )
+            if hlc is not None:  # else it held that value already: nothing to send
+                self.edits.append(FieldEdit(device, entity, row_id, what, new, hlc))
 
         @rule(
             device=st.integers(0, DEVICES - 1),
@@ -360,6 +376,22 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             self.wild.setdefault(row_id, [])
             self.repoints[device].append(row_id)
 
+        @rule(
+            device=st.integers(0, DEVICES - 1),
+            entity=st.sampled_from(("person", "case")),
+            pick=st.integers(0, 50),
+        )
+        def delete(self, device: int, entity: str, pick: int) -> None:
+            """A person or case deleted offline (perhaps the duplicate a coordinator has
+            merged meanwhile: that must not delete the one kept)."""
+            rows = self.held(device, entity)
+            if not rows:
+                return
+            row_id = rows[pick % len(rows)]
+            with self.stores[device].session() as session:
+                session.get(CLASSES[entity], row_id).deleted = True
+            self.deletions[device].append(row_id)
+
         @rule(device=st.integers(0, DEVICES - 1))
         def sync(self, device: int) -> None:
             """One sync; what the device made offline lands where the merges in force say."""
@@ -367,10 +399,12 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
 
         def synced(self, device: int) -> SyncSummary:
             self.tick += 1
-            sent = {p.person for p in self.phones if p.device == device and p.landed is None}
-            landing = {person: self.kept(person) for person in sent}
+            sent = {e.row_id for e in self.edits if e.device == device and e.landed is None}
+            landing = {row_id: self.kept(row_id) for row_id in sent}
             # a merged-away case pointed at another person: the edit lands on the case kept
             repointed = {self.kept(row_id) for row_id in self.repoints[device]}
+            # a deletion applies to the row itself only when it was not merged away
+            deleted = {r for r in self.deletions[device] if self.kept(r) == r}
             summary = self.services[device].sync()
             assert summary.ok, summary
             assert summary.waiting == summary.failed == 0, summary
@@ -380,10 +414,11 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                     self.parent[row_id] = self.kept(self.parent[row_id])
             for row_id in repointed:
                 self.wild.setdefault(row_id, []).append(self.tick)
-            for edit in self.phones:
+            for edit in self.edits:
                 if edit.device == device and edit.landed is None:
-                    edit.landed = landing[edit.person]
-            self.unsent[device], self.repoints[device] = [], []
+                    edit.landed = landing[edit.row_id]
+            self.may_go |= deleted
+            self.unsent[device], self.repoints[device], self.deletions[device] = [], [], []
             self.check_server(_snapshot(self.server).rows)
             return summary
 
@@ -561,6 +596,11 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                     if kept != conflict.row_id:
                         event("conflict flipped on the row kept")
                 now = before.rows[(conflict.entity, kept)].get(conflict.field)
+                if conflict.field == catalogue.TOMBSTONE_FIELD and conflict.other.value:
+                    self.may_go.add(kept)
+                for edit in self.edits:  # a flip is an edit made now, over theirs
+                    if (edit.landed, edit.field) == (kept, conflict.field):
+                        edit.flipped = True
                 if now != conflict.other.value:
                     changed[(conflict.entity, kept, conflict.field)] = conflict.other.value
             assert _diff(before.rows, after.rows) == changed
@@ -618,19 +658,38 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             for values in rows.values():
                 values.setdefault(catalogue.TOMBSTONE_FIELD, False)
             self.check_server(rows)
-            for edit in self.phones:
-                assert edit.landed is not None
-                final = rows[("person", edit.landed)]["phone"]
-                newer = [
-                    p
-                    for p in self.phones
-                    if p.landed == edit.landed and p.hlc > edit.hlc and p.value == final
-                ]
-                assert final == edit.value or newer, (edit, final)
-                if edit.landed != edit.person:
-                    event("an edit to a merged-away person landed on the one kept")
+            self.check_no_edit_lost(rows)
+            for entity in ("person", "case"):
+                for row_id in self.rows[entity]:
+                    if rows[(entity, row_id)][catalogue.TOMBSTONE_FIELD]:
+                        assert row_id in self.may_go, f"{entity} {row_id} deleted by nobody"
             event("merges in force", len(self.in_force()))
             event("merges made", len(self.merges))
+
+        def check_no_edit_lost(self, rows: Rows) -> None:
+            """Every edit is in force on the row it landed on (a merged-away person's on the
+            one kept), or kept in a conflict record there, or overridden by an edit with a
+            later stamp that landed there too, or by a conflict flipped there since."""
+            kept: dict[Key, list[Any]] = {}
+            with self.server.engine.connect() as conn:
+                for r in conn.execute(select(conflicts)):
+                    sides = [json.loads(r.applied)["value"], json.loads(r.other)["value"]]
+                    kept.setdefault((r.entity, r.row_id, r.field), []).extend(sides)
+            for edit in self.edits:
+                assert edit.landed is not None
+                where = (edit.entity, edit.landed, edit.field)
+                final = rows[(edit.entity, edit.landed)][edit.field]
+                later = any(
+                    (o.entity, o.landed, o.field) == where and o.hlc > edit.hlc for o in self.edits
+                )
+                assert (
+                    final == edit.value
+                    or edit.value in kept.get(where, [])
+                    or later
+                    or edit.flipped
+                ), (edit, final, kept.get(where))
+                if edit.landed != edit.row_id:
+                    event("an edit to a merged-away person landed on the one kept")
 
     return MergeMachine
 
