@@ -501,11 +501,12 @@ class _Ingest:
         shows its own value there, and pulls the row's real one back (design.md §4:
         every device ends with the server's values)."""
         current = self.state((entity, row_id, field))
-        if current is None:  # never set: the row has no value for it
+        if current is None:  # never set: the row has no value for it, and stands
             row = self.whole_row(entity, row_id)
             if row is None:
                 return
-            current = _State(None, row.hlc, 0, row.device_id, row.user_id)
+            unset = False if field == DELETED_FIELD else None  # never null: no device holds it
+            current = _State(unset, row.hlc, 0, row.device_id, row.user_id)
         office = self.office_of(entity, row_id)
         if office is None:
             return

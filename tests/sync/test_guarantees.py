@@ -38,6 +38,7 @@ from sync.server.ingest import current_rows
 from tests.sync.conftest import (
     Device,
     Server,
+    agree_with_server,
     colleagues,
     edit_row,
     new_person,
@@ -885,6 +886,29 @@ def test_deleting_a_merged_away_row_offline_does_not_delete_the_one_kept(
         assert device.sync().ok
         assert _get(device, cls, gone).deleted
         assert not _get(device, cls, stays).deleted
+
+
+def test_a_merged_away_row_edited_offline_is_sent_back_as_standing_not_null(
+    server: Server, make_device: Any
+) -> None:
+    """Found by the merge machine: A is deleted, then bob deletes B, merged into A, offline.
+    The deletion lands on A (deleted already) and B's own ``deleted``, never set, was sent
+    back as null, a value no device holds: bob's laptop kept false and disagreed with the
+    server for good. A row that was never deleted stands: it is sent back as false."""
+    a, b = colleagues(server, make_device)
+    keep, dup = new_person(a, phone="1"), new_person(a, phone="2")
+    assert a.sync().ok
+    assert b.sync().ok
+    server.device("cora").merge("person", dup, keep)
+    edit_row(a, Person, keep, deleted=True)
+    assert a.sync().ok
+    edit_row(b, Person, dup, deleted=True)  # bob has not heard of the merge nor the deletion
+
+    for device in (b, a, b):
+        assert device.sync().ok
+    rows = agree_with_server(server, [a.store, b.store])
+    assert rows[("person", dup)]["deleted"] is False
+    assert rows[("person", keep)]["deleted"] is True
 
 
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
