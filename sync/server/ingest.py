@@ -289,7 +289,7 @@ def _row_fields(entity: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
     """Active merges among ``ids``: source id -> final target id (chains followed)."""
-    found: dict[str, str] = {}
+    links: dict[str, str] = {}  # one merge each: source -> its target
     pending = set(ids)
     for _ in range(8):  # merge chains are short; a bound keeps a cycle from looping
         if not pending:
@@ -297,12 +297,17 @@ def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
         step: dict[str, str] = {}
         for query, params in _matching(conn, _ACTIVE_MERGES, pending):
             step.update({r.source_id: r.target_id for r in conn.execute(query, params)})
-        for source, target in step.items():
-            for key, value in list(found.items()):
-                if value == source:
-                    found[key] = target
-            found.setdefault(source, target)
-        pending = set(step.values()) - set(found)
+        links.update(step)
+        pending = set(step.values()) - set(links)
+    # followed to the end once all are known: two links of one chain found in one step
+    # come in any order (A into B read after B into C left A on B, itself merged away)
+    found: dict[str, str] = {}
+    for source, target in links.items():
+        for _ in range(8):
+            if target not in links:
+                break
+            target = links[target]
+        found[source] = target
     return found
 
 

@@ -911,6 +911,30 @@ def test_a_merged_away_row_edited_offline_is_sent_back_as_standing_not_null(
     assert rows[("person", keep)]["deleted"] is True
 
 
+def test_rows_made_offline_for_both_ends_of_a_merge_chain_land_on_the_last(
+    server: Server, make_device: Any
+) -> None:
+    """Found by the merge machine: A merged into B, then B into C. A batch naming both A
+    and B found both links at once; read B's first (as an index on the merged row's id
+    returns them when B was recorded before A), A was sent on to B alone, a merged-away
+    person, and the name made for A hung from B on every device."""
+    a, b = colleagues(server, make_device)
+    second, first, last = new_person(a), new_person(a), new_person(a)  # B recorded before A
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    coordinator.merge("person", first, second)
+    coordinator.merge("person", second, last)
+    for_first = new_row(b, PersonName, person_id=first, full_name="Ko Aung", kind="alias")
+    for_second = new_row(b, PersonName, person_id=second, full_name="Aung Aung", kind="alias")
+
+    assert b.sync().ok
+    assert a.sync().ok
+    for device in (a, b):
+        assert _get(device, PersonName, for_first).person_id == last
+        assert _get(device, PersonName, for_second).person_id == last
+
+
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:
     from sync.client.http import SyncHttpError
     from sync.protocol import Errno
