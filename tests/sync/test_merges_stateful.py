@@ -334,6 +334,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             candidates = self.held(device, entity)
             if not candidates:
                 return
+            if what != "phone":  # the first few rows, so that devices often meet (conflicts)
+                candidates = candidates[:2]
             row_id = candidates[pick % len(candidates)]
             if what == "phone":
                 new: str = f"08{len(self.edits):08d}"
@@ -625,7 +627,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                     if row_id not in self.known:
                         continue
                     points = rows[(entity, row_id)][reference]
-                    assert points not in away, (entity, row_id, "hangs from a merged-away row")
+                    assert points not in away, self.history(entity, row_id)
                     if row_id not in self.wild:
                         assert points == self.parent[row_id], self.history(entity, row_id)
 
@@ -675,6 +677,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 for r in conn.execute(select(conflicts)):
                     sides = [json.loads(r.applied)["value"], json.loads(r.other)["value"]]
                     kept.setdefault((r.entity, r.row_id, r.field), []).extend(sides)
+            event("conflict records", len({c for where in kept for c in kept[where]}))
             for edit in self.edits:
                 assert edit.landed is not None
                 where = (edit.entity, edit.landed, edit.field)
@@ -694,9 +697,12 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
     return MergeMachine
 
 
-# A few seconds per backend in CI; shrinking is off (see test_stateful.SETTINGS).
-MERGE_SETTINGS = settings(SETTINGS, max_examples=10, stateful_step_count=30)
-PG_MERGE_SETTINGS = settings(MERGE_SETTINGS, max_examples=5)
+# Bounded for CI (about 1 s per example on SQLite, derandomized; the first two are all
+# syncs); shrinking is off (see test_stateful.SETTINGS). Run it locally with
+# derandomize=False and a few hundred examples after changing merges: the deletion of a
+# merged-away row that deleted the one kept was found that way, not by these examples.
+MERGE_SETTINGS = settings(SETTINGS, max_examples=8, stateful_step_count=30)
+PG_MERGE_SETTINGS = settings(MERGE_SETTINGS, max_examples=4)
 
 
 def test_merges_undos_and_flips_on_sqlite(tmp_path: Path, templates: list[Path]) -> None:
