@@ -514,6 +514,16 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                         break
             return found
 
+        @rule(
+            entity=st.sampled_from(("person", "person", "case")),
+            source=st.integers(0, 50),
+            into=st.integers(0, 50),
+        )
+        def merge_again(self, entity: str, source: int, into: int) -> None:
+            """Another merge, so that merges come twice as often: as one rule of a dozen,
+            half of the random examples made none."""
+            self.merge(entity, source, into)
+
         @rule(pick=st.integers(0, 50))
         def undo(self, pick: int) -> None:
             """Undo a merge (perhaps one undone already): refused, naming them newest first,
