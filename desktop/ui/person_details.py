@@ -142,10 +142,7 @@ def _keeping(offered: list[tuple[str, str]], keep: str | None, shown: str) -> li
 
 def nationality_name(code: str | None) -> str:
     """The country's name for a known code; any other code as it is stored."""
-    if not code:
-        return "—"
-    key = f"ui.nationality.{code}"
-    return tr(key) if i18n.has(key) else code
+    return _coded_name("ui.nationality", code) or "—"
 
 
 def fill_choices(box: QComboBox, items: list[tuple[str, str]]) -> None:
