@@ -366,18 +366,16 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     born = _date(person.birth_date) if len(person.birth_date or "") == 10 else None
     if born is not None:
         held["person.birth_date"] = dates.format_ce(born)
-    found: dict[str, str] = {}
-    for spec in (spec for step in definition.steps for spec in step.fields):
-        if spec.fact == "person.nationality":
-            # the field's choice that stands for the person's code ("myanmar" for MMR)
-            for choice in spec.choices:
-                if (
-                    person.nationality
-                    and importer.coded("nationality", choice) == person.nationality
-                ):
-                    found[spec.name] = choice
-        elif spec.fact in held:
-            found[spec.name] = held[spec.fact]
+    fields = [spec for step in definition.steps for spec in step.fields]
+    found = {spec.name: held[spec.fact] for spec in fields if spec.fact in held}
+    if person.nationality:  # as the field's choice that stands for it ("myanmar" for MMR)
+        found |= {
+            spec.name: choice
+            for spec in fields
+            if spec.fact == "person.nationality"
+            for choice in spec.choices
+            if importer.coded("nationality", choice) == person.nationality
+        }
     return found
 
 
