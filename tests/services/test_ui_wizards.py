@@ -440,13 +440,22 @@ def test_a_new_wizard_starts_with_the_document_numbers_on_file(store: Store) -> 
 def test_the_birth_date_typed_in_an_enrollment_fills_in_what_the_person_lacks(
     store: Store, tmp_path: Path, on_file: str | None, typed: dt.date, kept: str
 ) -> None:
+    person = _enrolled(store, tmp_path, {"birth_date": on_file}, {"person.birth_date": typed})
+    assert person.birth_date == kept
+
+
+def _enrolled(
+    store: Store, tmp_path: Path, on_file: dict[str, str | None], facts: dict[str, object]
+) -> people.PersonView:
+    """A person recorded with the details ``on_file``, after an enrollment committed with
+    ``facts``: as stored."""
     case_id = ui_wizards.create_case(
-        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], birth_date=on_file)
+        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], **on_file)
     )
     scan = tmp_path / "card.jpg"
     scan.write_bytes(b"\xff\xd8\xff card")
-    ui_wizards.commit_track(store, case_id, _enrollment(scan, **{"person.birth_date": typed}))
-    assert cases.get_case_file(store, case_id).person.birth_date == kept
+    ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
+    return cases.get_case_file(store, case_id).person
 
 
 def test_a_new_wizard_starts_with_a_whole_birth_date_on_file(store: Store) -> None:
@@ -474,13 +483,8 @@ def test_a_new_wizard_starts_with_a_whole_birth_date_on_file(store: Store) -> No
 def test_the_nationality_chosen_in_an_enrollment_fills_in_a_person_without_one(
     store: Store, tmp_path: Path, on_file: str | None, chosen: str, kept: str | None
 ) -> None:
-    case_id = ui_wizards.create_case(
-        store, people.PersonInput(names=[people.NameInput("မောင်မောင်")], nationality=on_file)
-    )
-    scan = tmp_path / "card.jpg"
-    scan.write_bytes(b"\xff\xd8\xff card")
-    ui_wizards.commit_track(store, case_id, _enrollment(scan, **{"person.nationality": chosen}))
-    assert cases.get_case_file(store, case_id).person.nationality == kept
+    person = _enrolled(store, tmp_path, {"nationality": on_file}, {"person.nationality": chosen})
+    assert person.nationality == kept
 
 
 def test_a_new_wizard_starts_with_the_nationality_on_file_as_its_choice(store: Store) -> None:
