@@ -165,6 +165,19 @@ merges = Table(
     Column("moved", Text),
 )
 
+# Rows pushed naming a merge's source while it stood, and rewritten to its target (made
+# offline for B, by a device that had not learned of the merge yet): they were made for
+# B, so undo points them back to B as it does the rows the merge moved. One row per merge
+# of a chain the reference was followed through.
+merge_redirects = Table(
+    "merge_redirects",
+    metadata,
+    Column("merge_id", String(36), primary_key=True),
+    Column("entity", String(32), primary_key=True),
+    Column("row_id", String(36), primary_key=True),
+    Column("field", String(64), primary_key=True),
+)
+
 attachments = Table(
     "attachments",
     metadata,

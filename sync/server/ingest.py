@@ -71,6 +71,7 @@ from sync.server.db import (
     loads,
     lock_counter,
     logged_creations,
+    merge_redirects,
     merges,
     read_counter,
     row_state,
@@ -115,6 +116,8 @@ _CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
     )
     for parent in MERGEABLE
 }
+# (entity, field) of every reference a merge moves: what hangs from a person or a case
+_HANGING = frozenset(pair for pairs in _CHILDREN.values() for pair in pairs)
 _REF, _APPEND = FieldType.REF, Merge.APPEND
 _IN_CHUNK = 500  # keeps IN (...) lists well inside every backend's parameter limit
 _STATE_COLUMNS = ("entity", "row_id", "field", "value", "hlc", "seq", "device_id", "user_id")
@@ -216,7 +219,7 @@ _FIELD_STATE = _keyed(
     select(*(field_state.c[name] for name in _STATE_COLUMNS)), field_state.c.row_id
 )
 _ACTIVE_MERGES = _keyed(
-    select(merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False)),
+    select(merges.c.id, merges.c.source_id, merges.c.target_id).where(merges.c.undone.is_(False)),
     merges.c.source_id,
 )
 _LOGGED = _keyed(select(changes.c.change_id, changes.c.seq), changes.c.change_id)
@@ -287,27 +290,39 @@ def _row_fields(entity: str, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _redirects(conn: Connection, ids: set[str]) -> dict[str, str]:
-    """Active merges among ``ids``: source id -> final target id (chains followed)."""
+def _redirects(
+    conn: Connection, ids: set[str], via: dict[str, list[str]] | None = None
+) -> dict[str, str]:
+    """Active merges among ``ids``: source id -> final target id (chains followed).
+
+    ``via``, if given, receives for each source the ids of the merges followed, its own
+    first."""
     links: dict[str, str] = {}  # one merge each: source -> its target
+    merge_of: dict[str, str] = {}  # source -> the id of its merge
     pending = set(ids)
     for _ in range(8):  # merge chains are short; a bound keeps a cycle from looping
         if not pending:
             break
         step: dict[str, str] = {}
         for query, params in _matching(conn, _ACTIVE_MERGES, pending):
-            step.update({r.source_id: r.target_id for r in conn.execute(query, params)})
+            for r in conn.execute(query, params):
+                step[r.source_id] = r.target_id
+                merge_of[r.source_id] = r.id
         links.update(step)
         pending = set(step.values()) - set(links)
     # followed to the end once all are known: two links of one chain found in one step
     # come in any order (A into B read after B into C left A on B, itself merged away)
     found: dict[str, str] = {}
     for source, target in links.items():
+        chain = [merge_of[source]]
         for _ in range(8):
             if target not in links:
                 break
+            chain.append(merge_of[target])
             target = links[target]
         found[source] = target
+        if via is not None:
+            via[source] = chain
     return found
 
 
@@ -380,6 +395,8 @@ class _Ingest:
         self.known: set[tuple[str, str]] = set()  # (entity, row id) the server has state for
         self.seen: dict[str, int] = {}  # change id -> seq, for duplicates
         self.redirect: dict[str, str] = {}  # merged row id -> target id
+        self.via: dict[str, list[str]] = {}  # merged row id -> the merges followed
+        self.redirected: set[tuple[str, str, str, str]] = set()  # merge_redirects rows
         self.conflict_rows: list[dict[str, Any]] = []
         # rows whose deletion a conflict already questions in this batch (one is enough)
         self.deletions_questioned: set[tuple[str, str]] = set()
@@ -573,7 +590,21 @@ class _Ingest:
             ],
         )
         insert_missing(self.conn, attachment_offices, self._attachment_offices())
+        insert_missing(
+            self.conn,
+            merge_redirects,
+            [
+                {"merge_id": m, "entity": e, "row_id": r, "field": f}
+                for m, e, r, f in sorted(self.redirected)
+            ],
+        )
         store_counter(self.conn, self.top)
+
+    def landed(self, entity: str, row_id: str, field: str, sent: Any, value: Any) -> None:
+        """Remember a reference to a merged-away row that was written to the one kept
+        (``sent`` rewritten to ``value``), for each merge of the chain: undo sends it back."""
+        if (entity, field) in _HANGING and sent != value:
+            self.redirected.update((m, entity, row_id, field) for m in self.via[sent])
 
     def _attachment_offices(self) -> list[dict[str, str]]:
         """(hash, office) for each attachment row logged here: who may fetch its bytes."""
@@ -598,7 +629,7 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
         refs: set[str] = set()
         for c in batch:
             refs.update(_refs(c.entity, c.field, c.value))
-        redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs)
+        redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs, ingest.via)
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
         # merged-away rows edited by the batch: their own state is sent again (_apply)
         row_ids.update(c.row_id for c in batch if c.row_id in redirect)
@@ -693,6 +724,7 @@ def _apply(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Outcome
     # the office change itself goes to the old office, so its devices learn the row left
     ingest.write(entity, row_id, field, result, moved_from or office, change_id)
     ingest.known.add((entity, row_id))
+    ingest.landed(entity, row_id, field, change.value, value)
     if moved_from is not None:
         ingest.relog_row(entity, row_id, office)
     if row_id != change.row_id:
@@ -955,6 +987,7 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
         )
         ingest.created[(entity, row_id)] = state
         ingest.known.add((entity, row_id))
+        _landed_refs(ingest, entity, row_id, change.value, values)
         return Outcome(change_id, _ACCEPTED, seq)
     # the row exists (created again, or merged into a row that exists): field by field,
     # exactly as single-field changes of this device would be settled
@@ -976,6 +1009,7 @@ def _apply_row(ingest: _Ingest, caller: Caller, index: int, change: Edit) -> Out
     ingest.log_entry((entity, row_id, WHOLE_ROW), row, moved_from or new_office, change_id)
     if moved_from is not None:
         ingest.relog_row(entity, row_id, new_office)
+    _landed_refs(ingest, entity, row_id, change.value, values)
     status = _CONFLICT if first_conflict is not None else _ACCEPTED
     return Outcome(change_id=change_id, status=status, seq=seq, conflict_id=first_conflict)
 
@@ -1290,6 +1324,15 @@ class _PageRow:
         return f"[{dumps(self.entity)},{dumps(self.row_id)},{delta:d},{values},null{tail}]"
 
 
+def _landed_refs(
+    ingest: _Ingest, entity: str, row_id: str, sent: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """A whole row's references to merged-away rows, written to the ones kept."""
+    if ingest.redirect:
+        for name in _REF_FIELDS[entity]:
+            ingest.landed(entity, row_id, name, sent.get(name), values.get(name))
+
+
 def _merge_record(row: Any, form: int = 2) -> MergeRecord:
     """A row of ``merges`` as the record ``form`` writes: from form 6 (MOVED_FORM) on with
     the rows the merge moved, which devices before it would refuse as an unknown key. The
@@ -1508,8 +1551,9 @@ def undo_merge(
     """Undo a merge: B stands on its own again and edits to B land on B.
 
     The rows the merge moved onto A go back to B, unless someone has pointed them
-    elsewhere since. Rows made for B after the merge (which landed on A) stay on A. The
-    record keeps the merge's ``moved`` list, returned as ``form`` writes it.
+    elsewhere since, and so do the rows pushed naming B while it stood (made for B by a
+    device that had not learned of the merge, they landed on A). The record keeps the
+    merge's ``moved`` list, returned as ``form`` writes it.
     """
     _require_coordinator(caller)
     with engine.begin() as conn:
@@ -1519,7 +1563,8 @@ def undo_merge(
             raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
-        moved: list[list[str]] = loads(row.moved) if row.moved else []
+        moved = [(e, r, f) for e, r, f in loads(row.moved)] if row.moved else []
+        moved += sorted(_landed_on(conn, [row.id]).get(row.id, set()) - set(moved))
         later = _built_on(conn, row, moved)
         if later:
             raise ApiError(
@@ -1546,7 +1591,19 @@ def undo_merge(
     return _merge_record(_Row(record), form)
 
 
-def _built_on(conn: Connection, merge: Any, moved: list[list[str]]) -> list[str]:
+def _landed_on(conn: Connection, merge_ids: list[str]) -> dict[str, set[tuple[str, str, str]]]:
+    """Merge id -> the (entity, row id, field) pushed naming its B and rewritten to A."""
+    found: dict[str, set[tuple[str, str, str]]] = {}
+    for chunk in range(0, len(merge_ids), _IN_CHUNK):
+        query = select(merge_redirects).where(
+            merge_redirects.c.merge_id.in_(merge_ids[chunk : chunk + _IN_CHUNK])
+        )
+        for r in conn.execute(query):
+            found.setdefault(r.merge_id, set()).add((r.entity, r.row_id, r.field))
+    return found
+
+
+def _built_on(conn: Connection, merge: Any, moved: list[tuple[str, str, str]]) -> list[str]:
     """The ids of the merges in force, made after ``merge``, that undoing it would leave
     half standing, newest first.
 
@@ -1554,7 +1611,8 @@ def _built_on(conn: Connection, merge: Any, moved: list[list[str]]) -> list[str]
     names with it); or it merged one of the rows this merge moved with a row it did not
     (B's case, now A's, merged into a case of A's: undone, the person merge would give B
     back a case hidden in A's). A case merge between two of B's own cases goes back
-    with B as it stands, and blocks nothing.
+    with B as it stands, and blocks nothing. A row pushed naming a merge's B while it
+    stood counts as moved by it (:func:`_landed_on`).
     """
     if not moved:
         return []
@@ -1566,8 +1624,11 @@ def _built_on(conn: Connection, merge: Any, moved: list[list[str]]) -> list[str]
         .order_by(merges.c.seq.desc())
     )
     found = []
-    for later in conn.execute(query):
+    candidates = conn.execute(query).all()
+    landed = _landed_on(conn, [later.id for later in candidates])
+    for later in candidates:
         theirs = {tuple(entry) for entry in loads(later.moved)} if later.moved else set()
+        theirs |= landed.get(later.id, set())
         if theirs & references or (later.source_id in rows) != (later.target_id in rows):
             found.append(later.id)
     return found

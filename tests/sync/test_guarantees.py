@@ -636,9 +636,9 @@ def test_what_hangs_from_a_merged_person_moves_to_the_target_and_back_on_undo(
         assert device.sync().ok
         assert _hanging(device, PersonName, "person_id", keep) == {kept_name}
         assert _hanging(device, PersonName, "person_id", dup) == names - {kept_name}
-        assert _hanging(device, IdentityDocument, "person_id", dup) == {passport}
+        # made for B, it landed on A only because of the merge: it goes back with B
+        assert _hanging(device, IdentityDocument, "person_id", dup) == {passport, late}
         assert _hanging(device, Case, "person_id", dup) == {case}
-        assert _get(device, IdentityDocument, late).person_id == keep  # made after: stays
         assert list_case_ids(device.store, CaseFilter(text="Ko Aung")) == [case]
 
 
@@ -933,6 +933,121 @@ def test_rows_made_offline_for_both_ends_of_a_merge_chain_land_on_the_last(
     for device in (a, b):
         assert _get(device, PersonName, for_first).person_id == last
         assert _get(device, PersonName, for_second).person_id == last
+
+
+def test_rows_made_for_b_before_they_heard_of_the_merge_go_back_to_b_on_undo(
+    server: Server, make_device: Any
+) -> None:
+    """bob records a name and a case for B offline while a coordinator merges B into A:
+    they land on A. The merge was a mistake; undone, they were made for B and go back to
+    B on every device. What ann made for A after the merge stays on A."""
+    a, b = colleagues(server, make_device)
+    keep, dup = new_person(a, phone="1"), new_person(a, phone="2")
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    record = coordinator.merge("person", dup, keep)
+    alias = new_row(b, PersonName, person_id=dup, full_name="Ko Aung", kind="alias")
+    case = new_row(b, Case, person_id=dup, number="MS-9")
+    track = new_row(b, Track, case_id=case, kind="claim", benefit="sickness")
+    assert b.sync().ok
+    assert a.sync().ok
+    assert _hanging(a, Case, "person_id", keep) == {case}
+    for_a = new_row(a, PersonName, person_id=keep, full_name="Aung Aung", kind="native")
+    assert a.sync().ok
+
+    coordinator.undo_merge(record.id)
+    for device in (a, b):
+        assert device.sync().ok
+        assert _hanging(device, PersonName, "person_id", dup) == {alias}
+        assert _hanging(device, Case, "person_id", dup) == {case}
+        assert _hanging(device, PersonName, "person_id", keep) == {for_a}
+        assert _get(device, Track, track).case_id == case
+
+
+def test_a_track_and_a_note_made_for_a_merged_away_case_go_back_on_undo(
+    server: Server, make_device: Any
+) -> None:
+    """The same for a case merge, and for a note, which is written once, whole: undo logs it
+    whole again with its case."""
+    a, b = colleagues(server, make_device)
+    person = new_person(a)
+    keep, dup = new_row(a, Case, person_id=person), new_row(a, Case, person_id=person)
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    record = coordinator.merge("case", dup, keep)
+    track = new_row(b, Track, case_id=dup, kind="claim", benefit="maternity")
+    note = new_row(b, Note, case_id=dup, body="Employer called back", author="bob")
+    assert b.sync().ok
+    assert _get(b, Note, note).case_id == keep
+
+    coordinator.undo_merge(record.id)
+    for device in (a, b):
+        assert device.sync().ok
+        assert _get(device, Track, track).case_id == dup
+        assert (_get(device, Note, note).case_id, _get(device, Note, note).body) == (
+            dup,
+            "Employer called back",
+        )
+
+
+def test_a_row_made_for_b_that_a_later_merge_builds_on_holds_the_undo(
+    server: Server, make_device: Any
+) -> None:
+    """A case made for B offline landed on A, and a coordinator then merged it into one of
+    A's cases. Undoing the person merge would give B back a case hidden in A's: refused,
+    naming the case merge, as for the cases the merge itself moved."""
+    a, b = colleagues(server, make_device)
+    keep, dup = new_person(a), new_person(a)
+    kept_case = new_row(a, Case, person_id=keep, number="MS-1")
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    person_merge = coordinator.merge("person", dup, keep)
+    late_case = new_row(b, Case, person_id=dup, number="MS-2")
+    assert b.sync().ok
+    case_merge = coordinator.merge("case", late_case, kept_case)
+
+    with pytest.raises(SyncHttpError) as refused:
+        coordinator.undo_merge(person_merge.id)
+    assert (refused.value.status, refused.value.errno) == (409, Errno.MERGE_UNDER_LATER)
+    assert refused.value.details["merges"] == [case_merge.id]
+    coordinator.undo_merge(case_merge.id)
+    coordinator.undo_merge(person_merge.id)
+    assert b.sync().ok
+    assert _get(b, Case, late_case).person_id == dup
+
+
+def test_rows_made_offline_through_a_merge_chain_go_back_one_link_at_a_time(
+    server: Server, make_device: Any
+) -> None:
+    """A name made for A, merged into B and B into C, landed on C through both merges.
+    Undoing B into C sends it (and the name made for B) back to B; undoing A into B then
+    sends A's back to A."""
+    a, b = colleagues(server, make_device)
+    first, second, last = new_person(a), new_person(a), new_person(a)
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    one = coordinator.merge("person", first, second)
+    two = coordinator.merge("person", second, last)
+    for_first = new_row(b, PersonName, person_id=first, full_name="Ko Aung", kind="alias")
+    for_second = new_row(b, PersonName, person_id=second, full_name="Aung Aung", kind="alias")
+    assert b.sync().ok
+
+    with pytest.raises(SyncHttpError) as refused:
+        coordinator.undo_merge(one.id)
+    assert refused.value.details["merges"] == [two.id]
+    coordinator.undo_merge(two.id)
+    assert b.sync().ok
+    assert _get(b, PersonName, for_first).person_id == second
+    assert _get(b, PersonName, for_second).person_id == second
+    coordinator.undo_merge(one.id)
+    for device in (b, a):
+        assert device.sync().ok
+        assert _get(device, PersonName, for_first).person_id == first
+        assert _get(device, PersonName, for_second).person_id == second
 
 
 def test_caseworker_cannot_merge(server: Server, make_device: Any) -> None:

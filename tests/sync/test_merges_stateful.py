@@ -18,9 +18,10 @@ server, and checks against the server at once:
 - an undo that later merges in force build on is refused with 409 errno 154 naming
   exactly them, newest first (one moved a row this merge moved by the same reference, or
   merged a row it moved with one it did not), and leaves no trace: rows, merges,
-  conflicts and the log as they were. An undo that goes through moves back what still
-  names A, brings back what it retired, and changes nothing else; every row it moved and
-  no device pointed elsewhere since is on B again;
+  conflicts and the log as they were. A row pushed naming B while the merge stood
+  (landed on A, through each merge of a chain) counts as moved by it. An undo that goes
+  through moves back what still names A, brings back what it retired, and changes
+  nothing else; every row it moved and no device pointed elsewhere since is on B again;
 - a conflict flipped after its person or case was merged away sets the one kept.
 
 After every device has pushed and pulled until nothing moves: every device and the
@@ -109,11 +110,18 @@ class MergeMade:
     target: str
     tick: int  # when it was made, on the machine's clock
     moved: set[Key] = field(default_factory=set)
+    # rows pushed naming B while the merge stood, written to A: undo sends them back too
+    landed: set[Key] = field(default_factory=set)
     undone: bool = False
 
     @property
+    def back(self) -> set[Key]:
+        """What undo points back at B (or brings back): moved, or landed on A."""
+        return self.moved | self.landed
+
+    @property
     def rows(self) -> set[str]:
-        return {row_id for _entity, row_id, _name in self.moved}
+        return {row_id for _entity, row_id, _name in self.back}
 
 
 @dataclass
@@ -185,7 +193,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             self.parent: dict[str, str] = {}  # child row -> the parent the model expects
             self.wild: dict[str, list[int]] = {}  # child row -> ticks its repoints were pushed
             self.unsent: list[list[tuple[str, str]]] = [[] for _ in range(DEVICES)]
-            self.repoints: list[list[str]] = [[] for _ in range(DEVICES)]
+            # (entity, row id, the parent it was pointed at) per device, not pushed yet
+            self.repoints: list[list[tuple[str, str, str]]] = [[] for _ in range(DEVICES)]
             self.deletions: list[list[str]] = [[] for _ in range(DEVICES)]
             # people and cases someone deleted: a device (the row itself), a coordinator
             # (a flipped deletion, on the row kept)
@@ -254,6 +263,16 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             while row_id in redirect:
                 row_id = redirect[row_id]
             return row_id
+
+        def chain(self, row_id: str) -> list[MergeMade]:
+            """The merges in force a reference to this row is rewritten through."""
+            found = []
+            while True:
+                made = next((m for m in self.merges if m.source == row_id and not m.undone), None)
+                if made is None:
+                    return found
+                found.append(made)
+                row_id = made.target
 
         def holds(self, device: int, entity: str, row_id: str) -> bool:
             with self.stores[device].read() as session:
@@ -372,11 +391,14 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             rows, parents = self.held(device, entity), self.held(device, PARENT[reference])
             if not rows or not parents:
                 return
-            row_id = rows[pick % len(rows)]
+            row_id, parent = rows[pick % len(rows)], parents[to % len(parents)]
             with self.stores[device].session() as session:
-                setattr(session.get(CLASSES[entity], row_id), reference, parents[to % len(parents)])
+                row = session.get(CLASSES[entity], row_id)
+                if getattr(row, reference) == parent:
+                    return  # nothing changes, nothing is sent
+                setattr(row, reference, parent)
             self.wild.setdefault(row_id, [])
-            self.repoints[device].append(row_id)
+            self.repoints[device].append((entity, row_id, parent))
 
         @rule(
             device=st.integers(0, DEVICES - 1),
@@ -404,7 +426,20 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             sent = {e.row_id for e in self.edits if e.device == device and e.landed is None}
             landing = {row_id: self.kept(row_id) for row_id in sent}
             # a merged-away case pointed at another person: the edit lands on the case kept
-            repointed = {self.kept(row_id) for row_id in self.repoints[device]}
+            repointed = {self.kept(row_id) for _entity, row_id, _parent in self.repoints[device]}
+            # references to merged-away rows, rewritten to the ones kept: each merge of the
+            # chain remembers them, and its undo points them back
+            rewritten = [
+                (m, (entity, row_id, REFERENCE[entity]))
+                for entity, row_id in self.unsent[device]
+                if entity in REFERENCE
+                for m in self.chain(self.parent[row_id])
+            ]
+            rewritten += [
+                (m, (entity, self.kept(row_id), REFERENCE[entity]))
+                for entity, row_id, parent in self.repoints[device]
+                for m in self.chain(parent)
+            ]
             # a deletion applies to the row itself only when it was not merged away
             deleted = {r for r in self.deletions[device] if self.kept(r) == r}
             summary = self.services[device].sync()
@@ -420,6 +455,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 if edit.device == device and edit.landed is None:
                     edit.landed = landing[edit.row_id]
             self.may_go |= deleted
+            for made, key in rewritten:
+                made.landed.add(key)
             self.unsent[device], self.repoints[device], self.deletions[device] = [], [], []
             self.check_server(_snapshot(self.server).rows)
             return summary
@@ -543,7 +580,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 m.id
                 for m in reversed(self.merges[self.merges.index(made) + 1 :])
                 if not m.undone
-                and (m.moved & made.moved or (m.source in made.rows) != (m.target in made.rows))
+                and (m.back & made.back or (m.source in made.rows) != (m.target in made.rows))
             ]
             if later:
                 with pytest.raises(SyncHttpError) as refused:
@@ -563,7 +600,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             made.undone = True
             after = _snapshot(self.server)
             changed: dict[Key, Any] = {(made.entity, made.source, "merged_into"): None}
-            for entity, row_id, name in made.moved:
+            for entity, row_id, name in made.back:
                 was = before.rows[(entity, row_id)][name]
                 if name == catalogue.TOMBSTONE_FIELD:
                     if was:
@@ -571,7 +608,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 elif was == made.target:
                     changed[(entity, row_id, name)] = made.source
             assert _diff(before.rows, after.rows) == changed
-            for entity, row_id, name in made.moved:
+            for entity, row_id, name in made.back:
                 if name == catalogue.TOMBSTONE_FIELD:
                     continue
                 if not any(t > made.tick for t in self.wild.get(row_id, [])):
