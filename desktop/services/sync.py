@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
@@ -247,7 +247,10 @@ class SyncService:
     store: Store
     client: SyncClient
     batch_size: int = p.MAX_BATCH
+    # the first pull page's size; pages that arrive quickly double it, up to
+    # ``max_page_size`` (and the server's limit), slow or retried ones halve it back
     page_size: int = p.DEFAULT_PAGE
+    max_page_size: int = p.MAX_PAGE
     max_retries: int = 5
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[str, int, int], None] | None = None
@@ -255,6 +258,7 @@ class SyncService:
     _classes: dict[str, type[Synced]] = field(default_factory=synced_classes)
     # the push and pull forms both ends know, asked once per sync (GET /info)
     _forms: tuple[int, int] | None = field(default=None, init=False)
+    _max_page: int = field(default=p.MAX_PAGE, init=False)  # the server's, with the forms
 
     def sync(self) -> SyncSummary:
         """Push everything waiting, then pull until the server has nothing newer."""
@@ -366,6 +370,7 @@ class SyncService:
                 max({2, 3} & set(info.push_forms), default=2),
                 max({2, 3, 4, 5, 6} & set(info.pull_forms), default=2),
             )
+            self._max_page = info.max_page
         return self._forms
 
     def _outbox_batch(self, after: int) -> list[OutboxRow]:
@@ -592,31 +597,39 @@ class SyncService:
 
         Pages are still requested one after the other (the next one's ``since`` is this
         one's cursor); each is applied with its cursor in one transaction, so a prefetched
-        page lost to a crash is simply asked for again.
+        page lost to a crash is simply asked for again. Their size follows the link
+        (:func:`next_page_size`).
         """
         scope = self._scope_version()
+        size = self.page_size
+        most = max(size, min(self.max_page_size, self._max_page))
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
 
-            def fetch(since: int) -> Future[p.PullPage]:
-                return link.submit(
-                    self._with_retry,
-                    functools.partial(
-                        self.client.pull,
-                        since,
-                        self.page_size,
-                        form,
-                        scope=scope,
-                        offices=offices,
-                        until=until,
-                    ),
-                    summary,
-                )
+            def fetch(since: int, limit: int) -> Future[_Fetched]:
+                def timed() -> _Fetched:
+                    retries, start = summary.retries, time.monotonic()
+                    page = self._with_retry(
+                        functools.partial(
+                            self.client.pull,
+                            since,
+                            limit,
+                            form,
+                            scope=scope,
+                            offices=offices,
+                            until=until,
+                        ),
+                        summary,
+                    )
+                    return _Fetched(page, time.monotonic() - start, summary.retries > retries)
 
-            coming = fetch(since)
+                return link.submit(timed)
+
+            coming = fetch(since, size)
             while True:
-                page = coming.result()
+                page, seconds, retried = coming.result()
                 if page.more:
-                    coming = fetch(page.cursor)
+                    size = next_page_size(size, seconds, retried, least=self.page_size, most=most)
+                    coming = fetch(page.cursor, size)
                 try:
                     self.apply_page(page, summary, cursor_key)
                 except BaseException:
@@ -946,6 +959,36 @@ class SyncService:
                 self.sleep(min(wait, MAX_WAIT_SECONDS))
                 delay = min(delay * 2, MAX_WAIT_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Fetched(NamedTuple):
+    """A pull page as it arrived: how long it took, and whether it had to be retried."""
+
+    page: p.PullPage
+    seconds: float
+    retried: bool
+
+
+# A page that arrives within this many seconds asks for a bigger next one; one that takes
+# longer than SLOW_PAGE_SECONDS, or had to be retried, for a smaller one.
+FAST_PAGE_SECONDS = 1.0
+SLOW_PAGE_SECONDS = 5.0
+
+
+def next_page_size(size: int, seconds: float, retried: bool, *, least: int, most: int) -> int:
+    """The next pull page's size after one of ``size`` arrived in ``seconds``.
+
+    Each page costs a request and a commit on the device, so on a quick link bigger pages
+    pull faster (pages of 10,000 changes pulled 8-19 % more case files a second than pages
+    of 2,000 over loopback, docs/performance.md); on a slow or dropping link a page lost
+    to a cut connection is asked for again whole, so it shrinks back. Between ``least``
+    (the size a sync starts with) and ``most``.
+    """
+    if retried or seconds > SLOW_PAGE_SECONDS:
+        return max(least, size // 2)
+    if seconds < FAST_PAGE_SECONDS:
+        return min(most, size * 2)
+    return size
 
 
 class OutboxRow(Protocol):

@@ -1086,6 +1086,60 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
     assert summary.retries == 2
 
 
+def test_pull_pages_grow_on_a_quick_link_and_shrink_when_one_is_retried(
+    server: Server, make_device: Any
+) -> None:
+    """Pages that arrive quickly ask for twice as much (up to the device's and the server's
+    limits); a page that had to be asked for again halves the next one. Nothing is lost
+    or pulled twice."""
+    from sync.client.http import SyncHttpError
+
+    a, b = colleagues(server, make_device)
+    for n in range(40):
+        new_person(a, phone=str(n))
+    assert a.sync().ok
+    b.service.page_size, b.service.max_page_size = 2, 16
+    real_info, real_pull = b.client.info, b.client.pull
+    b.client.info = lambda: real_info().model_copy(update={"max_page": 8})  # type: ignore[method-assign]
+    limits: list[int] = []
+
+    def pull(since: int, limit: int = 2000, form: int = 2, **narrow: Any) -> Any:
+        limits.append(limit)
+        if len(limits) == 5:  # the link drops once
+            raise SyncHttpError(503, 201, "busy")
+        return real_pull(since, limit, form, **narrow)
+
+    b.client.pull = pull  # type: ignore[method-assign]
+    summary = b.sync()
+    assert summary.ok
+    assert summary.retries == 1
+    # a first page under no scope yet is refused (the device learns its offices); then
+    # 2, 4, 8 (the server's limit, not the device's 16), 8 dropped and asked again, 4, 8
+    assert limits[:8] == [2, 2, 4, 8, 8, 8, 4, 8]
+    assert summary.pulled_rows == 40
+    with b.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 40
+
+
+@pytest.mark.parametrize(
+    ("size", "seconds", "retried", "expected"),
+    [
+        (2000, 0.3, False, 4000),  # quick: twice as much
+        (8000, 0.3, False, 10000),  # but no more than the most
+        (4000, 3.0, False, 4000),  # neither quick nor slow: the same
+        (8000, 6.0, False, 4000),  # slow: half
+        (8000, 0.3, True, 4000),  # retried, however quick in the end: half
+        (2000, 9.0, True, 2000),  # never below the size a sync starts with
+    ],
+)
+def test_next_page_size_follows_the_link(
+    size: int, seconds: float, retried: bool, expected: int
+) -> None:
+    from desktop.services.sync import next_page_size
+
+    assert next_page_size(size, seconds, retried, least=2000, most=10000) == expected
+
+
 def test_refused_change_stays_in_outbox_for_retry(server: Server, make_device: Any) -> None:
     server.user("ann", offices=("MS",))
     a = make_device(server, "ann")

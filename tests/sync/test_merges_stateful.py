@@ -215,7 +215,14 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 client.register(f"user{number}", PASSWORD, f"device-{number}")
                 self.stores.append(store)
                 self.services.append(
-                    SyncService(store, client, batch_size=4, page_size=7, sleep=lambda _s: None)
+                    SyncService(
+                        store,
+                        client,
+                        batch_size=4,
+                        page_size=7,
+                        max_page_size=7,
+                        sleep=lambda _s: None,
+                    )
                 )
             self.server.user("cora", Role.COORDINATOR)
             self.cora = self.server.device("cora")

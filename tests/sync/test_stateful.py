@@ -183,7 +183,14 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 self.stores.append(store)
                 self.links.append(link)
                 self.services.append(
-                    SyncService(store, client, batch_size=4, page_size=7, sleep=lambda _s: None)
+                    SyncService(
+                        store,
+                        client,
+                        batch_size=4,
+                        page_size=7,
+                        max_page_size=7,
+                        sleep=lambda _s: None,
+                    )
                 )
             with self.stores[0].session() as session:
                 for number in range(PEOPLE):
