@@ -71,7 +71,14 @@ from sync.protocol import Errno, Role
 from sync.server.db import changes, conflicts, merges
 from sync.server.ingest import current_rows
 from tests.sync.conftest import PASSWORD, Server, agree_with_server
-from tests.sync.test_stateful import SETTINGS, Env, _copy_store, postgres_env, sqlite_env
+from tests.sync.test_stateful import (
+    SETTINGS,
+    Env,
+    _copy_store,
+    postgres_env,
+    small_steps,
+    sqlite_env,
+)
 
 DEVICES = 3
 NAMES = ("Aung Aung", "Ko Aung", "Mya Mya")  # few, so that B's name often repeats A's
@@ -214,16 +221,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 client = SyncClient(self.server.http())
                 client.register(f"user{number}", PASSWORD, f"device-{number}")
                 self.stores.append(store)
-                self.services.append(
-                    SyncService(
-                        store,
-                        client,
-                        batch_size=4,
-                        page_size=7,
-                        max_page_size=7,
-                        sleep=lambda _s: None,
-                    )
-                )
+                self.services.append(small_steps(store, client))
             self.server.user("cora", Role.COORDINATOR)
             self.cora = self.server.device("cora")
 

@@ -152,6 +152,14 @@ def _copy_store(template: Path, target: Path) -> Store:
     return open_store(target, PASSPHRASE)
 
 
+def small_steps(store: Store, client: SyncClient) -> SyncService:
+    """A device's sync in small batches and pages (many requests, so many places for a
+    link to drop), never sleeping between retries."""
+    return SyncService(
+        store, client, batch_size=4, page_size=7, max_page_size=7, sleep=lambda _s: None
+    )
+
+
 def build_machine(env: Env) -> type[RuleBasedStateMachine]:
     """The state machine class bound to one test's environment."""
 
@@ -182,16 +190,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 client.register(f"user{number}", PASSWORD, f"device-{number}")
                 self.stores.append(store)
                 self.links.append(link)
-                self.services.append(
-                    SyncService(
-                        store,
-                        client,
-                        batch_size=4,
-                        page_size=7,
-                        max_page_size=7,
-                        sleep=lambda _s: None,
-                    )
-                )
+                self.services.append(small_steps(store, client))
             with self.stores[0].session() as session:
                 for number in range(PEOPLE):
                     person = Person(office="MS", nationality="MMR", languages=["my"])
