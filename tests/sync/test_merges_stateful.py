@@ -624,6 +624,11 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             event("undo")
             self.check_server(after.rows)
 
+        @rule(pick=st.integers(0, 50))
+        def undo_again(self, pick: int) -> None:
+            """Another undo, so that undos come as often as merges (see merge_again)."""
+            self.undo(pick)
+
         @rule(pick=st.integers(0, 50), flip=st.booleans())
         def resolve(self, pick: int, flip: bool) -> None:
             """Confirm or flip a conflict (perhaps one resolved already: refused)."""
