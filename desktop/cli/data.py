@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.cli.common import Cli, add_json_option
 from desktop.domain.errors import UserError
-from desktop.domain.i18n import text
+from desktop.domain.i18n import coded_name, text
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -337,7 +337,7 @@ def run_case_show(args: argparse.Namespace, cli: Cli) -> int:
     with cli.open_store(create=False) as store:
         case_file = cases.get_case_file(store, args.number)
     data = dataclasses.asdict(case_file)
-    cli.emit(data, _case_text(case_file))
+    cli.emit(data, _case_text(case_file, cli.lang))
     return 0
 
 
@@ -364,14 +364,23 @@ def run_case_step(args: argparse.Namespace, cli: Cli) -> int:
     return 0
 
 
-def _case_text(case_file: Any) -> str:
+def _case_text(case_file: Any, lang: str) -> str:
     person = case_file.person
+    # coded details named as the case file names them; a code not in the catalogue as it is
+    details = "  ".join(
+        coded_name(prefix, code, lang)
+        for prefix, code in (
+            ("ui.nationality", person.nationality),
+            ("ui.sex", person.sex),
+            ("ui.title", person.title),
+            ("ui.marital", person.marital_status),
+        )
+    )
     lines = [
         f"{case_file.number}  {case_file.status}  province {case_file.province_code or '--'}"
         f"  opened {case_file.opened_on}",
         f"  {' / '.join(n.full_name for n in person.names)}",
-        f"  born {person.birth_date or '?'}  {person.nationality or ''}  {person.sex or ''}"
-        f"  {person.title or ''}  {person.marital_status or ''}".rstrip(),
+        f"  born {person.birth_date or '?'}  {details}".rstrip(),
     ]
     lines += [f"  {d.kind}: {d.number}" for d in person.documents]
     for e in case_file.employments:

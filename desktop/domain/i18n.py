@@ -134,6 +134,15 @@ def has(key: str) -> bool:
     return key in catalogue()
 
 
+def coded_name(prefix: str, code: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A stored code's name in ``lang``: the text of ``<prefix>.<code>`` (``ui.title.miss``
+    is Miss), a code the catalogue does not name (a newer colleague's) as it is, and ""
+    for none. The case file and ``sapan case show`` name a title, marital status or
+    nationality through it."""
+    key = f"{prefix}.{code}"
+    return text(key, lang) if code and has(key) else code or ""
+
+
 def text(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """The text for ``key`` in ``lang`` with ``params`` filled in; a message with plural
     forms in that language takes the form of its ``count`` parameter's category.

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.domain import catalogue, dates, i18n
 from desktop.domain.validation import Issue, has_errors
 from desktop.services.people import PersonView
-from desktop.ui.i18n import issue_text, tr
+from desktop.ui.i18n import current, issue_text, tr
 
 SEXES = ("F", "M")
 NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
@@ -120,8 +120,7 @@ def marital_name(status: str | None) -> str:
 
 def _coded_name(prefix: str, code: str | None) -> str:
     """A code's name in the reader's language; a code this app does not know as it is."""
-    key = f"{prefix}.{code}"
-    return tr(key) if code and i18n.has(key) else code or ""
+    return i18n.coded_name(prefix, code, current())
 
 
 def nationality_choices(keep: str | None = None) -> list[tuple[str, str]]:

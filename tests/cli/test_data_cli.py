@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from desktop.cli import main
 from desktop.models.entities import Attachment, IdentityDocument, Person, PersonName
 from desktop.models.store import open_store
-from desktop.services import attachments
+from desktop.services import attachments, cases, people
 
 PASSPHRASE = "correct horse battery"
 ROWS = 1500
@@ -71,6 +71,34 @@ def test_case_list_and_show(env: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert isinstance(shown, dict)
     assert shown["number"] == rows[0]["number"]
     assert shown["tracks"][0]["kind"] == "enrollment"
+
+
+def test_case_show_names_title_marital_status_and_nationality_in_the_chosen_language(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _sapan(env, "demo", "--people", "3") == 0
+    number = _json(capsys, env, "case", "list", "--limit", "1")[0]["number"]  # type: ignore[index]
+    with open_store(env, PASSPHRASE) as store:
+        person_id = cases.get_case_file(store, number).person.id
+        people.update_person(
+            store, person_id, sex="F", title="miss", marital_status="married", nationality="MMR"
+        )
+    capsys.readouterr()
+    assert _sapan(env, "--lang", "th", "case", "show", number) == 0
+    shown = capsys.readouterr().out.splitlines()[2]
+    assert shown.endswith("เมียนมา  หญิง  นางสาว  สมรส")
+    assert "miss" not in shown
+    assert "married" not in shown
+    # a code this app does not know (a newer colleague's) is printed as it is
+    with open_store(env, PASSPHRASE) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE person SET marital_status = 'partnered'"))
+    capsys.readouterr()
+    assert _sapan(env, "case", "show", number) == 0
+    shown = capsys.readouterr().out.splitlines()[2]
+    assert shown.endswith("Myanmar  Female  Miss (นางสาว)  partnered")
+    # --json keeps the stored codes, for scripts
+    shown_json = _json(capsys, env, "case", "show", number)
+    assert shown_json["person"]["title"] == "miss"  # type: ignore[index]
 
 
 def test_case_show_unknown_number_is_a_clear_error(

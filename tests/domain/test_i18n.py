@@ -131,6 +131,13 @@ def test_unknown_key_is_returned_as_is() -> None:
     assert i18n.text("no.such.key", "th") == "no.such.key"
 
 
+def test_a_code_is_named_in_the_readers_language_and_an_unknown_one_as_it_is() -> None:
+    assert i18n.coded_name("ui.title", "miss", "th") == "นางสาว"
+    assert i18n.coded_name("ui.marital", "married", "en") == "Married"
+    assert i18n.coded_name("ui.title", "dr", "th") == "dr"  # a newer colleague's code
+    assert i18n.coded_name("ui.title", None, "th") == ""
+
+
 def test_fills_parameters_and_falls_back_to_english() -> None:
     assert i18n.text("error.unexpected", "th").startswith("เกิด")
     assert i18n.text("error.unexpected", "xx") == i18n.text("error.unexpected", "en")
