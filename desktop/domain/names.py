@@ -159,6 +159,47 @@ def split_title(name: str) -> tuple[Title | None, str]:
     return None, value
 
 
+# What an import lifts out of a name into the title (:func:`written_title`): the English
+# words (a dot or a space after them), and the Thai ones longest first, so that นางสาว is
+# tried before นาง.
+_WRITTEN_LATIN_TITLE = re.compile(r"(mrs|mr|miss|ms)(?:\.\s*|\s+)(?=\S)", re.IGNORECASE)
+_WRITTEN_THAI_TITLES = ("นางสาว", "น.ส.", "นาย", "นาง")
+# A Thai given name starts with a consonant or a vowel written before one, never with a
+# vowel or tone mark that belongs to the letter before it (นายิกา is not นาย + ิกา).
+_THAI_NAME_START = re.compile("[\u0e01-\u0e2e\u0e40-\u0e44]")
+
+
+def written_title(name: str) -> tuple[str, str] | None:
+    """The title word written at the start of a full name and the name after it, read
+    conservatively (an import lifts it into the person's title); None when there is none.
+
+    * English ``Mr``, ``Mrs``, ``Miss`` or ``Ms`` in any case, followed by a dot or a space
+      and more name: ``"Mrs. Aye Aye"`` → ``("Mrs", "Aye Aye")``.
+    * Thai นางสาว, น.ส., นาย or นาง (tried in that order), only in a Thai full name (given
+      and family name, two words at least): as a word of its own, or written straight
+      before the given name (as Thai writes it) when at least two letters of it follow and
+      they start as a Thai name starts: ``"นางสาวสมศรี ใจดี"`` → ``("นางสาว", "สมศรี ใจดี")``,
+      ``"นางสาวิตรี ใจดี"`` → ``("นาง", "สาวิตรี ใจดี")``. A single word (``"นางรอง"``)
+      is a name, not a title. Caveat: a given name that begins with a title word
+      (นางนวล ใจดี) still reads as one; written with its own title (นางสาวนางนวล ใจดี),
+      only that title is lifted.
+    """
+    value = clean(name)
+    latin = _WRITTEN_LATIN_TITLE.match(value)
+    if latin is not None:
+        return latin.group(1), value[latin.end() :]
+    words = value.split(" ")
+    if len(words) < 2:
+        return None
+    for prefix in _WRITTEN_THAI_TITLES:
+        if words[0] == prefix:
+            return prefix, " ".join(words[1:])
+        given = words[0].removeprefix(prefix)
+        if given != words[0] and len(given) >= 2 and _THAI_NAME_START.match(given):
+            return prefix, " ".join([given, *words[1:]])
+    return None
+
+
 def sso_title_code(title: Title | str | None) -> str | None:
     """SSO's 3-digit title code for a title, or None when SSO has not published one."""
     if title is None:
@@ -299,4 +340,5 @@ __all__ = [
     "split_honorific",
     "split_title",
     "sso_title_code",
+    "written_title",
 ]

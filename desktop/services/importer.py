@@ -17,7 +17,10 @@ How a file goes in:
    checked (an error for Thai-registry numbers, a warning for categories 0, 6, 7),
    passport/CI/work-permit formats checked, coded columns read from Thai or English words
    (an unknown sex or nationality left empty with a warning; an unknown title or marital
-   status, or a title of the other sex, is an error: they are printed on SSO forms), and
+   status, or a title of the other sex, is an error: they are printed on SSO forms), a
+   title written at the start of a name (นางสาวสมศรี ใจดี, Mrs. Aye Aye) lifted into the
+   title, read conservatively by ``names.written_title`` (one that disagrees with the
+   title column or another name's, or Ms, is an error on its name column), and
    every value measured as it will be stored against what the sync server accepts
    (``value.too_long``: the detail, its limit, the value's length). A row with any error
    is not imported; every problem is listed with its row number, column and coded reason.
@@ -54,6 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import ids, lengths, text
+from desktop.domain import names as names_domain
 from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
 from desktop.domain.errors import UserError
@@ -485,6 +489,7 @@ def validate_row(
         given, native = native, f"{native} {family}"
     elif given and not native:
         native = f"{given} {family}".strip()
+    lifted: list[tuple[str, str]] = []  # (name column, title word written in it)
     for field_name, kind, value in (
         ("name", "native", native),
         ("name_latin", "passport", get.get("name_latin", "")),
@@ -492,6 +497,12 @@ def validate_row(
     ):
         if not text.clean(value):
             continue
+        written = names_domain.written_title(value)
+        if written is not None:
+            lifted.append((field_name, written[0]))
+            if kind == "native" and given.startswith(written[0]):  # written in it too
+                given = given.removeprefix(written[0]).lstrip(". ")
+            value = written[1]
         result, found = text.check_encoding(text.clean(value), field_name)
         check.add(field_name, found)
         names.append(
@@ -520,8 +531,11 @@ def validate_row(
     nationality = _coded(get.get("nationality", ""), "nationality", check)
     # a title or marital status is printed on SSO forms: one not understood keeps the row out
     title = _coded(get.get("title", ""), "title", check, Severity.ERROR)
+    title = _lifted_title(lifted, get.get("title", ""), title, check)
     marital = _coded(get.get("marital_status", ""), "marital_status", check, Severity.ERROR)
-    check.add("title", people.title_issues(sex, title))
+    # a title of the other sex is said where it was written: the title column, else the name
+    said_in = lifted[0][0] if lifted and not get.get("title") else "title"
+    check.add(said_in, people.title_issues(sex, title))
 
     documents: list[people.DocumentInput] = []
     document_columns: list[str] = []  # the column of each document
@@ -599,6 +613,32 @@ def validate_row(
         name_keys=tuple((n, birth) for n, _ in name_keys) if birth else (),
     )
     return plan, check.problems
+
+
+def _lifted_title(
+    lifted: Sequence[tuple[str, str]], column: str, title: str | None, check: _RowCheck
+) -> str | None:
+    """The person's title, once the title words written in their names (``lifted``: name
+    column, word) are read: the title column's when it has one, else the word's. A word
+    Sapan records no title for (Ms) is refused as the title column refuses it, and a word
+    that disagrees with the title column, or with another name's, is an error on its
+    name column: nothing is chosen silently."""
+    agreed = title
+    for field_name, word in lifted:
+        code = coded("title", word)
+        if code is None:
+            check.add(field_name, [issue("import.name_title_unknown", field_name, value=word)])
+        elif column and title is None:
+            continue  # the title column is refused already
+        elif agreed is not None and code != agreed:
+            said = column or next(w for _, w in lifted if coded("title", w) == agreed)
+            check.add(
+                field_name,
+                [issue("import.name_title_disagrees", field_name, written=word, title=said)],
+            )
+        else:
+            agreed = code
+    return agreed
 
 
 def _column_of(where: str, names: Sequence[str], documents: Sequence[str]) -> str:

@@ -90,6 +90,35 @@ def test_split_title(name: str, title: Title | None, rest: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("นางสาวสมศรี ใจดี", ("นางสาว", "สมศรี ใจดี")),
+        ("นาย สมชาย ใจดี", ("นาย", "สมชาย ใจดี")),
+        ("นางมาลี ใจดี", ("นาง", "มาลี ใจดี")),
+        ("น.ส.สมศรี ใจดี", ("น.ส.", "สมศรี ใจดี")),
+        ("นางสาวิตรี ใจดี", ("นาง", "สาวิตรี ใจดี")),  # Mrs Sawitri, not Miss "ิตรี"
+        ("Mrs. Aye Aye", ("Mrs", "Aye Aye")),
+        ("Miss Mya", ("Miss", "Mya")),
+        ("MR.Tun Tun", ("MR", "Tun Tun")),
+        ("ms aye", ("ms", "aye")),
+        # names, not titles
+        ("นางรอง", None),  # one word: no family name after it
+        ("นางสาวสมศรี", None),
+        ("นายิกา ใจดี", None),  # นาย + a vowel sign is not a name
+        ("นางา ใจดี", None),  # one letter left
+        ("สมชาย ใจดี", None),
+        ("Missy Lee", None),
+        ("Mr", None),
+        ("Mrs.", None),
+        ("Aye Aye", None),
+        ("", None),
+    ],
+)
+def test_written_title(name: str, written: tuple[str, str] | None) -> None:
+    assert names.written_title(name) == written
+
+
+@pytest.mark.parametrize(
     ("title", "code"),
     [
         (Title.MR, "003"),

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -318,14 +319,7 @@ def test_a_title_and_marital_status_go_in_as_codes_from_thai_or_english(
     )
     report = _run(store, _write(tmp_path, body))
     assert (report.imported, report.rejected, report.problems) == (4, 0, [])
-    with store.read() as session:
-        held = {
-            name: (person.title, person.marital_status)
-            for name, person in session.execute(
-                select(PersonName.full_name, Person).join(Person, Person.id == PersonName.person_id)
-            )
-        }
-    assert held == {
+    assert _by_name(store, Person.title, Person.marital_status) == {
         "Ma Aye": ("miss", "married"),
         "Daw Hla": ("mrs", "widowed"),
         "Ko Ko": ("mr", "single"),
@@ -362,3 +356,97 @@ def test_an_unknown_title_or_marital_status_keeps_the_row_out_with_a_clear_error
 def _names(store: Store) -> list[tuple[str]]:
     with store.read() as session:
         return [(n,) for n in session.scalars(select(PersonName.full_name))]
+
+
+def _by_name(store: Store, *details: Any) -> dict[str, Any]:
+    """Each stored name (all of a person's names) -> the person's ``details`` (one alone
+    as it is, several as a tuple)."""
+    with store.read() as session:
+        rows = session.execute(
+            select(PersonName.full_name, *details).join(Person, Person.id == PersonName.person_id)
+        )
+        return {name: values[0] if len(values) == 1 else tuple(values) for name, *values in rows}
+
+
+def _titles(store: Store) -> dict[str, Any]:
+    return _by_name(store, Person.title)
+
+
+def test_a_title_written_in_the_name_goes_into_the_title_and_the_rest_is_the_name(
+    store: Store, tmp_path: Path
+) -> None:
+    body = (
+        "Name,Passport No,Sex\n"
+        "นางสาวสมศรี ใจดี,MA111111,F\n"
+        "Mrs. Aye Aye,MA222222,F\n"
+        "Miss Mya,MA333333,\n"
+        "MR Tun Tun,MA444444,M\n"
+        "นาย สมชาย ใจดี,MA555555,M\n"
+        "นางสาวิตรี ใจดี,MA666666,F\n"  # Mrs Sawitri: นาง, not นางสาว + a vowel sign
+        # names that merely start with those letters stay whole
+        "นางรอง,MA777777,F\n"  # one word: a name, not a title and a name
+        "นายิกา ใจดี,MA888888,F\n"
+        "Missy Lee,MA999999,F\n"
+    )
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.rejected, report.problems) == (9, 0, [])
+    assert _titles(store) == {
+        "สมศรี ใจดี": "miss",
+        "Aye Aye": "mrs",
+        "Mya": "miss",
+        "Tun Tun": "mr",
+        "สมชาย ใจดี": "mr",
+        "สาวิตรี ใจดี": "mrs",
+        "นางรอง": None,
+        "นายิกา ใจดี": None,
+        "Missy Lee": None,
+    }
+
+
+def test_a_title_lifted_from_the_name_keeps_given_name_and_every_name_column_apart(
+    store: Store, tmp_path: Path
+) -> None:
+    body = "Given name,Family name,Name (Thai),Passport No,Sex\nMrs Aye,Win,นางอาย วิน,MA111111,F\n"
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.problems) == (1, [])
+    with store.read() as session:
+        rows = session.execute(
+            select(PersonName.kind, PersonName.full_name, PersonName.given_name)
+        ).all()
+        person = session.scalars(select(Person)).one()
+    assert sorted(rows) == [("native", "Aye Win", "Aye"), ("thai", "อาย วิน", None)]
+    assert person.title == "mrs"
+
+
+def test_a_title_in_the_name_that_disagrees_with_the_title_column_keeps_the_row_out(
+    store: Store, tmp_path: Path
+) -> None:
+    body = (
+        "Name,Name (Thai),Passport No,Sex,Title\n"
+        "Mrs Aye Aye,,MA111111,F,Miss\n"  # disagrees with the column
+        "Miss Mya,,MA222222,F,นางสาว\n"  # agrees: lifted, no problem
+        "Miss Hla,นางหล้า วิน,MA333333,F,\n"  # the two names disagree
+        "Ms Su,,MA444444,F,\n"  # Ms: no SSO code, refused as the title column refuses it
+        "นางสมศรี ใจดี,,MA555555,M,\n"  # a woman's title for a man
+        "Mr Ko,,MA666666,M,Dr\n"  # the column is refused already: said once
+    )
+    report = _run(store, _write(tmp_path, body))
+    assert (report.imported, report.rejected) == (1, 5)
+    assert [(p.row, p.column, p.code) for p in report.errors] == [
+        (2, "Name", "import.name_title_disagrees"),
+        (4, "Name (Thai)", "import.name_title_disagrees"),
+        (5, "Name", "import.name_title_unknown"),
+        (6, "Name", "person.title_sex"),
+        (7, "Title", "import.unknown_title"),
+    ]
+    assert (
+        report.errors[0]
+        .message()
+        .startswith(
+            'The name begins with the title "Mrs" but the title given is "Miss"; the row is not'
+            " imported."
+        )
+    )
+    assert report.errors[1].params == {"written": "นาง", "title": "Miss"}
+    assert report.errors[2].message("th").startswith('ชื่อขึ้นต้นด้วย "Ms"')
+    assert _titles(store) == {"Mya": "miss"}
