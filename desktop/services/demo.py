@@ -1,13 +1,14 @@
 """Synthetic but realistic demo data: ``sapan demo --people N [--seed S]``.
 
 Workers from Myanmar, Cambodia, Laos (some Vietnam) with names in their own script, the
-Latin spelling of their passport and a Thai transliteration; pink-card numbers with valid
-check digits (a few deliberately wrong, as real lists have), passports, CIs, work permits
-and border passes; employers in border provinces with valid-format SSO accounts;
-employment and 12-60 months of contributions with gaps and months deducted but not
-remitted; one case per worker with an enrollment track and, for many, claim tracks, each
-stopped at a random step so every step appears. Name parts, places and demo workflows
-are data in ``resources/demo/``.
+Latin spelling of their passport and a Thai transliteration, a title and marital status
+that fit their sex and age (women Mrs or Miss, some of either left unrecorded);
+pink-card numbers with valid check digits (a few deliberately wrong, as real lists have),
+passports, CIs, work permits and border passes; employers in border provinces with
+valid-format SSO accounts; employment and 12-60 months of contributions with gaps and
+months deducted but not remitted; one case per worker with an enrollment track and, for
+many, claim tracks, each stopped at a random step so every step appears. Name parts,
+places and demo workflows are data in ``resources/demo/``.
 
 **Deterministic.** Person *i* is drawn from its own ``random.Random(f"{seed}:person:{i}")``
 and every row id is a UUID5 of the seed and its role, so the same seed and the same
@@ -334,6 +335,27 @@ def _months_back(today: dt.date, count: int) -> list[str]:
     return list(reversed(out))
 
 
+# Marital status of the demo people from 25 on (younger: single 60, married 40).
+_OLDER_MARITAL = {"single": 25, "married": 65, "widowed": 5, "divorced": 5}
+
+
+def _title_and_marital(rng: random.Random, sex: str, age: int) -> tuple[str | None, str | None]:
+    """A title and marital status that fit the person's sex and age, some not recorded (as
+    on real lists). A woman's title is hers to choose: mostly Mrs once married, sometimes
+    still Miss. Drawn from the person's own generator, so adding them moved no other
+    detail of the demo data."""
+    marital: str | None = None
+    if rng.random() >= 0.15:
+        weights = {"single": 60, "married": 40} if age < 25 else _OLDER_MARITAL
+        marital = _weighted(rng, weights)
+    if rng.random() < 0.2:
+        return None, marital
+    if sex == "M":
+        return "mr", marital
+    wed = marital not in (None, "single")
+    return ("mrs" if wed and rng.random() < 0.75 else "miss"), marital
+
+
 def _person(
     writer: BulkWriter,
     rng: random.Random,
@@ -356,12 +378,15 @@ def _person(
     else:
         birth = f"{birth_year:04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     person_id = make_id("person", index)
+    title, marital = _title_and_marital(random.Random(f"{person_id}:title"), sex, age)
     languages = {"MMR": ["my"], "KHM": ["km"], "LAO": ["lo"], "VNM": ["vi"]}[nationality]
     writer.add(
         Person,
         id=person_id,
         office=office,
         sex=sex,
+        title=title,
+        marital_status=marital,
         birth_date=birth,
         nationality=nationality,
         languages=languages + (["th"] if rng.random() < 0.4 else []),

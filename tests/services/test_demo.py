@@ -14,14 +14,16 @@ from desktop.domain import catalogue, ids, text, workflow
 from desktop.domain.errors import UserError
 from desktop.models.entities import (
     AuditEvent,
+    Case,
     IdentityDocument,
     OutboxEntry,
+    Person,
     PersonName,
     Step,
     Track,
 )
 from desktop.models.store import Store, create_store
-from desktop.services import cases, demo, steps
+from desktop.services import cases, demo, printing, steps
 
 os.environ.setdefault("SAPAN_KDF_N", "1024")
 TODAY = dt.date(2026, 3, 15)
@@ -112,6 +114,26 @@ def test_every_row_has_the_outbox_and_audit_the_recorder_writes(store: Store) ->
         queued = select(OutboxEntry).where(OutboxEntry.entity == catalogue.AUDIT_ENTITY)
         assert session.scalars(queued).first() is None
         assert text.clean(name.full_name or "") == name.full_name
+
+
+def test_demo_people_have_titles_and_marital_statuses_that_fit_their_sex(store: Store) -> None:
+    demo.generate(store, 120, seed=1, today=TODAY)
+    with store.read() as session:
+        held = session.execute(
+            select(Case.number, Person.sex, Person.title, Person.marital_status).join(
+                Person, Person.id == Case.person_id
+            )
+        ).all()
+    titles = {(sex, title) for _, sex, title, _ in held}
+    # some women Mrs, some Miss, some without a title; men Mr or none: never the other sex's
+    assert titles == {("F", "mrs"), ("F", "miss"), ("F", None), ("M", "mr"), ("M", None)}
+    assert {m for *_, m in held} == {None, *catalogue.MARITAL_STATUSES}
+    # a Mrs is one who has married; a Miss may have too (her title is her choice)
+    assert {m for _, _, t, m in held if t == "mrs"} <= {"married", "widowed", "divorced"}
+    # the printed SSO 1-03 is filled with them
+    number, _, title, marital = next(h for h in held if h.title == "mrs")
+    person = printing.case_data(store, number, today=TODAY).person
+    assert (person.title, person.marital_status) == (title, marital)
 
 
 @pytest.mark.parametrize("count", [0, -1, demo.MAX_PEOPLE + 1])
