@@ -8,7 +8,7 @@ The Sync page lists two kinds of change a caseworker cannot leave alone, conflic
 - :func:`owners` finds, for a list of rows, the person and case each belongs to by
   walking the catalogue's references (a step's track, a track's case, a case's person),
   and where that case file shows the row (:class:`Place`: the Tracks tab with the step's
-  claim and the step selected, the Work tab with the job...);
+  claim and the step selected, or a file's checklist item; the Work tab with the job...);
 - :func:`desktop.domain.i18n.detail_text` names the detail ("Person: birth date", "Name:
   new record").
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.models.base import listed, synced_classes
-from desktop.models.entities import Attachment, Case, Person
+from desktop.models.entities import Attachment, Case, ChecklistItem, Person, Track
 from desktop.services import cases, search
 
 
@@ -53,7 +53,7 @@ _TABS = {
     "track": "tracks",
     "step": "tracks",
     "checklist_item": "tracks",
-    "attachment": "tracks",  # a file on a claim's checklist; a document's scan: Documents
+    "attachment": "tracks",  # a file on a claim's checklist (with its item); a scan: Documents
     "note": "notes",
 }
 # The kinds of row a tab lists one by one: the one at issue is selected.
@@ -91,7 +91,9 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
     first_case = _first_cases(
         session, {pid for pid, case, _track in walked.values() if pid and not case}
     )
-    scans = _scanned_documents(session, {rid for entity, rid in walked if entity == "attachment"})
+    attached = _attachment_places(
+        session, {rid for entity, rid in walked if entity == "attachment"}
+    )
     found = {}
     for row, (person_id, case_id, track_id) in walked.items():
         case_id = case_id or first_case.get(person_id or "")
@@ -102,30 +104,49 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
             case_number=numbers.get(case_id or "")
             or (person.case_numbers[0] if person and person.case_numbers else ""),
             case_id=case_id,
-            place=_place(*row, track_id, scans) if case_id else NOWHERE,
+            place=_place(*row, track_id, attached) if case_id else NOWHERE,
         )
     return found
 
 
-def _place(entity: str, row_id: str, track_id: str | None, scans: dict[str, str]) -> Place:
+def _place(entity: str, row_id: str, track_id: str | None, attached: dict[str, Place]) -> Place:
     """Where the case file shows the row ``entity``/``row_id`` of track ``track_id``; an
-    attachment that is the scan of a document (``scans``: its document) with that
-    document, on the Documents tab."""
-    if row_id in scans:
-        return Place("documents", None, scans[row_id])
+    attachment where ``attached`` (:func:`_attachment_places`) says."""
+    if row_id in attached:
+        return attached[row_id]
     return Place(_TABS.get(entity, "person"), track_id, row_id if entity in _LISTED else None)
 
 
-def _scanned_documents(session: Session, attachment_ids: set[str]) -> dict[str, str]:
-    """The document each of these attachments is a scan of (those that are one)."""
+def _attachment_places(session: Session, attachment_ids: set[str]) -> dict[str, Place]:
+    """Where the case file shows each of these attachments that it shows with another row:
+    the scan of a document with that document on Documents, a file on a claim's checklist
+    with the checklist item holding it on Tracks (its claim selected)."""
     if not attachment_ids:
         return {}
-    found = session.execute(
-        select(Attachment.id, Attachment.document_id).where(
+    found: dict[str, Place] = {}
+    cases_of: dict[str, str] = {}
+    for aid, document_id, case_id in session.execute(
+        select(Attachment.id, Attachment.document_id, Attachment.case_id).where(
             Attachment.id.in_(listed(attachment_ids))
         )
+    ):
+        if document_id:
+            found[aid] = Place("documents", None, document_id)
+        elif case_id:
+            cases_of[aid] = case_id
+    if not cases_of:
+        return found
+    items = session.execute(
+        select(ChecklistItem.id, ChecklistItem.track_id, ChecklistItem.attachment_ids)
+        .join(Track, Track.id == ChecklistItem.track_id)
+        .where(Track.case_id.in_(listed(set(cases_of.values()))), ChecklistItem.deleted.is_(False))
+        .order_by(ChecklistItem.id)
     )
-    return {aid: document_id for aid, document_id in found if document_id}
+    for item_id, track_id, held in items:
+        for aid in held or ():
+            if aid in cases_of:
+                found.setdefault(aid, Place("tracks", track_id, item_id))
+    return found
 
 
 # How a row reaches the person whose case file it belongs to: its references to its

@@ -78,7 +78,7 @@ def test_a_row_of_a_merged_away_person_belongs_to_the_person_kept(store: Store) 
         ("track", "tracks", True, None),
         ("step", "tracks", True, "step"),
         ("checklist_item", "tracks", True, "checklist_item"),
-        ("attachment", "tracks", False, None),  # a file on the checklist
+        ("attachment", "tracks", True, "checklist_item"),  # a file: the item holding it
         ("note", "notes", False, "note"),
     ],
 )
@@ -95,3 +95,24 @@ def test_each_kind_of_row_is_placed_where_its_case_file_shows_it(
     assert owner.place == row_context.Place(
         tab, ids["track"] if in_track else None, ids[selected] if selected else None
     )
+
+
+def test_a_file_of_a_case_no_checklist_item_holds_opens_the_tracks_tab_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    """A file taken off its checklist item (or never on one) still belongs to the case:
+    the Tracks tab, nothing selected; one on an item of a deleted checklist likewise."""
+    from desktop.models.entities import ChecklistItem
+    from desktop.services import attachments
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    scan = tmp_path / "payslip.png"
+    scan.write_bytes(b"\x89PNG a payslip")
+    loose = attachments.add_attachment(store, scan, case_id=ids["case"])
+    with store.remote_session() as session:
+        session.get(ChecklistItem, ids["checklist_item"]).deleted = True  # type: ignore[union-attr]
+    with store.read() as session:
+        found = row_context.owners(
+            session, [("attachment", loose), ("attachment", ids["attachment"])]
+        )
+    assert {owner.place for owner in found.values()} == {row_context.Place("tracks")}

@@ -732,6 +732,50 @@ def test_a_double_clicked_conflict_opens_its_case_file_where_the_row_is_shown(
         assert _selected(view, entity) == ids[entity]
 
 
+@pytest.mark.parametrize("listed_as", ["conflict", "refused"])
+def test_a_file_on_a_claims_checklist_opens_the_tracks_tab_with_the_item_holding_it(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Any, listed_as: str
+) -> None:
+    """A conflict or a refused change about a file on a claim's checklist opened the
+    Tracks tab with nothing selected: the claim and the checklist item holding the file
+    are now selected, as a step is."""
+    from desktop.ui.case_file import TABS
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    with store.remote_session() as session:
+        if listed_as == "conflict":
+            session.add(
+                SyncConflict(
+                    id="c1",
+                    seq=7,
+                    entity="attachment",
+                    row_id=ids["attachment"],
+                    field="description",
+                    office="TAK-01",
+                    applied={"value": "front", "hlc": "1", "device_id": "d1", "user_id": "ann"},
+                    other={"value": "back", "hlc": "2", "device_id": "d2", "user_id": "bo"},
+                    status="open",
+                )
+            )
+        else:
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.row_id == ids["attachment"])
+                .values(last_error="errno 105: attachment.filename: longer than 255", attempts=1)
+            )
+    window = _sync_page_of(qtbot, ctx)
+    page = window.sync_page
+    table = page.conflict_view if listed_as == "conflict" else page.failed_view
+    assert table.model().rowCount() == 1
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        _double_click(qtbot, table, 0)
+    assert TABS[view.tabs.currentIndex()] == "tracks"
+    assert view.case is not None
+    assert view.case.tracks[view.track_list.currentRow()].id == ids["track"]
+    assert _selected(view, "checklist_item") == ids["checklist_item"]
+
+
 def test_a_double_clicked_refused_note_opens_the_notes_with_it_selected(
     qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Any
 ) -> None:
