@@ -178,3 +178,23 @@ def case_with_one_of_everything(store: Store, tmp_path: Path) -> dict[str, str]:
     )
     ids["note"] = cases.add_note(store, case_id, "Came with her sister.")
     return ids
+
+
+def employer_and_job(store: Store, case_id: str) -> tuple[str, str]:
+    """The employer and job of the one job in case ``case_id``'s person's file."""
+    person = cases.get_case_file(store, case_id).person.id
+    with store.read() as session:
+        employer, job = session.execute(
+            select(Employment.employer_id, Employment.id).where(Employment.person_id == person)
+        ).one()
+    return str(employer), job
+
+
+def another_case_at(store: Store, employer: str, name: str = "MYA MYA") -> tuple[str, str]:
+    """A second worker of ``employer`` with a case file of their own: (case id, job id)."""
+    person = make_person(store, name)
+    cases.open_case(store, person)
+    job = employers.add_employment(
+        store, person, employers.EmploymentInput(employer, dt.date(2025, 6, 1))
+    )
+    return case_of(store, person), job

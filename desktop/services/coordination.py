@@ -137,11 +137,12 @@ class Conflict:
     other: Side  # the value that lost then
     status: str  # open | confirmed | flipped
     resolved_by: str | None
-    person_id: str | None  # whose case file the row belongs to (none: an employer)
+    person_id: str | None  # whose case file the row belongs to (none: an employer's)
     person_name: str
     case_number: str
     case_id: str | None = None  # the case file to open to see the row in its context
     place: row_context.Place = row_context.NOWHERE  # where that case file shows it
+    named_in: int = 0  # an employer: the case files naming it (row_context.Owner)
 
     @property
     def what(self) -> str:
@@ -193,6 +194,7 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                     case_number=owner.case_number,
                     case_id=owner.case_id,
                     place=owner.place,
+                    named_in=owner.named_in,
                 )
             )
     return found

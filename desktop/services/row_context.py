@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
 from desktop.models.base import listed, synced_classes
-from desktop.models.entities import Attachment, Case, ChecklistItem, Person, Track
+from desktop.models.entities import Attachment, Case, ChecklistItem, Employment, Person, Track
 from desktop.services import cases, search
 
 
@@ -70,32 +70,48 @@ _LISTED = {
 @dataclass(frozen=True)
 class Owner:
     """The person and case file a row belongs to on this device, and where that case file
-    shows it; empty where it cannot tell (an employer, a row this device does not hold)."""
+    shows it; empty where it cannot tell (a row this device does not hold, an employer no
+    case file here names). An employer named in several case files has no person: the
+    first case file is opened, and ``named_in`` says how many name it."""
 
     person_id: str | None = None
     person_name: str = ""
     case_number: str = ""
     case_id: str | None = None  # the case file to open to see the row in its context
     place: Place = NOWHERE
+    # an employer: how many case files on this device name it (the first is opened)
+    named_in: int = 0
 
 
 def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Owner]:
     """The owner of each ``(entity, row id)``: each row's references walked up to its
     person (a few keyed reads per row), then the names and case numbers of all of them
     read at once. A row of a person with no case of its own on the path (a person, a
-    name, a document) opens that person's first case."""
+    name, a document) opens that person's first case; an employer's, the first case file
+    of the people it employs (:func:`_employer_owner`)."""
     classes = synced_classes()
     walked = {row: _walk(session, classes, *row) for row in set(rows)}
-    people = search.summaries(session, {pid for pid, _case, _track in walked.values() if pid})
-    numbers = _case_numbers(session, {case for _pid, case, _track in walked.values() if case})
+    jobs = _jobs_of(session, {rid for entity, rid in walked if entity == "employer"})
+    employed = {pid for held in jobs.values() for _job, pid in held}
+    people = search.summaries(
+        session, {pid for pid, _case, _track in walked.values() if pid} | employed
+    )
     first_case = _first_cases(
-        session, {pid for pid, case, _track in walked.values() if pid and not case}
+        session, {pid for pid, case, _track in walked.values() if pid and not case} | employed
+    )
+    numbers = _case_numbers(
+        session,
+        {case for _pid, case, _track in walked.values() if case}
+        | {first_case[pid] for pid in employed if pid in first_case},
     )
     attached = _attachment_places(
         session, {rid for entity, rid in walked if entity == "attachment"}
     )
     found = {}
     for row, (person_id, case_id, track_id) in walked.items():
+        if row[0] == "employer":
+            found[row] = _employer_owner(jobs.get(row[1], []), first_case, numbers, people)
+            continue
         case_id = case_id or first_case.get(person_id or "")
         person = people.get(person_id or "")
         found[row] = Owner(
@@ -107,6 +123,47 @@ def owners(session: Session, rows: Iterable[tuple[str, str]]) -> dict[tuple[str,
             place=_place(*row, track_id, attached) if case_id else NOWHERE,
         )
     return found
+
+
+def _jobs_of(session: Session, employer_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each employer's live jobs on this device, (employment id, person id), the latest
+    started first."""
+    if not employer_ids:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for employer_id, job_id, person_id in session.execute(
+        select(Employment.employer_id, Employment.id, Employment.person_id)
+        .where(Employment.employer_id.in_(listed(employer_ids)), Employment.deleted.is_(False))
+        .order_by(Employment.start_date.desc(), Employment.id)
+    ):
+        found.setdefault(str(employer_id), []).append((job_id, person_id))
+    return found
+
+
+def _employer_owner(
+    jobs: list[tuple[str, str]],
+    first_case: dict[str, str],
+    numbers: dict[str, str],
+    people: dict[str, search.PersonSummary],
+) -> Owner:
+    """Where an employer's row is seen: the case files of the people it employs (each
+    person's first), on the Work tab with their job there selected. The one with the
+    lowest number is opened; when there are several, the owner names no one of them
+    (the change is about them all) and says how many (``named_in``)."""
+    by_case: dict[str, tuple[str, str]] = {}  # case -> (its person's job, the person)
+    for job_id, person_id in jobs:
+        if person_id in first_case:
+            by_case.setdefault(first_case[person_id], (job_id, person_id))
+    if not by_case:
+        return Owner()
+    case_id = min(by_case, key=lambda case: (numbers.get(case, ""), case))
+    job_id, person_id = by_case[case_id]
+    place = Place("work", None, job_id)
+    if len(by_case) > 1:
+        return Owner(case_id=case_id, place=place, named_in=len(by_case))
+    person = people.get(person_id)
+    name = person.display_name if person else ""
+    return Owner(person_id, name, numbers.get(case_id, ""), case_id, place, named_in=1)
 
 
 def _place(entity: str, row_id: str, track_id: str | None, attached: dict[str, Place]) -> Place:

@@ -170,6 +170,7 @@ class FailedItem:
     case_number: str = ""
     case_id: str | None = None  # the case file to open to see the change in its context
     place: row_context.Place = row_context.NOWHERE  # where that case file shows it
+    named_in: int = 0  # an employer: the case files naming it (row_context.Owner)
 
     @property
     def is_file(self) -> bool:
@@ -321,6 +322,7 @@ def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
             case_number=owners[key].case_number,
             case_id=owners[key].case_id,
             place=owners[key].place,
+            named_in=owners[key].named_in,
         )
         for item, key in zip(items, keys, strict=True)
     ]

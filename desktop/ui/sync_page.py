@@ -35,11 +35,15 @@ from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, 
 
 
 def _case_column() -> Column:
-    """Whose case file a refused change or a conflict belongs to: name · case number."""
-    return Column(
-        "ui.sync_page.col.case",
-        lambda c: " · ".join(part for part in (c.person_name, c.case_number) if part),
-    )
+    """Whose case file a refused change or a conflict belongs to: name · case number; an
+    employer's named in several, how many."""
+    return Column("ui.sync_page.col.case", _case_text)
+
+
+def _case_text(row: coordination.Conflict | sync_view.FailedItem) -> str:
+    if row.named_in > 1:
+        return tr("ui.sync_page.employer_cases", count=row.named_in)
+    return " · ".join(part for part in (row.person_name, row.case_number) if part)
 
 
 def failed_columns() -> list[Column]:
@@ -289,11 +293,13 @@ class SyncPage(Retranslating):
 
     def _open_case(self, model: RowTableModel, index: QModelIndex) -> None:
         """Open the case file a double-clicked row belongs to, when this device holds it,
-        where it shows that row."""
+        where it shows that row; an employer's named in several, the first, saying so."""
         if index.isValid():
             row = model.row_at(index.row())
             if row.case_id:
                 self.case_opened.emit(row.case_id, row.place)
+            if row.case_id and row.named_in > 1:
+                self.ctx.dialogs.info(tr("ui.sync_page.employer_opened", count=row.named_in))
 
     def _enable_resolve(self) -> None:
         chosen = selected_row(self.conflict_view, self.conflict_model) is not None

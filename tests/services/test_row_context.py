@@ -11,7 +11,13 @@ from sqlalchemy import select
 from desktop.models.entities import PersonName
 from desktop.models.store import Store
 from desktop.services import cases, row_context
-from tests.coordination import case_of, case_with_one_of_everything, make_person
+from tests.coordination import (
+    another_case_at,
+    case_of,
+    case_with_one_of_everything,
+    employer_and_job,
+    make_person,
+)
 
 
 def test_rows_are_placed_in_the_case_file_they_belong_to_in_one_pass(store: Store) -> None:
@@ -116,3 +122,47 @@ def test_a_file_of_a_case_no_checklist_item_holds_opens_the_tracks_tab_alone(
             session, [("attachment", loose), ("attachment", ids["attachment"])]
         )
     assert {owner.place for owner in found.values()} == {row_context.Place("tracks")}
+
+
+def test_an_employer_opens_the_case_file_of_the_one_worker_it_employs_at_their_job(
+    store: Store, tmp_path: Path
+) -> None:
+    """A conflict about an employer opened no case file. Named in one case file, it is
+    that file's, on the Work tab with the job selected."""
+    ids = case_with_one_of_everything(store, tmp_path)
+    employer, job = employer_and_job(store, ids["case"])
+    with store.read() as session:
+        (owner,) = row_context.owners(session, [("employer", employer)]).values()
+    number = cases.get_case_file(store, ids["case"]).number
+    assert owner == row_context.Owner(
+        ids["person"], "AUNG AUNG", number, ids["case"], row_context.Place("work", None, job), 1
+    )
+
+
+def test_an_employer_named_in_several_case_files_opens_the_first_and_names_no_one(
+    store: Store, tmp_path: Path
+) -> None:
+    """Named in several, the change is about them all: no person is named, the first
+    case file (lowest number) opens at its worker's job, and the count is said."""
+    ids = case_with_one_of_everything(store, tmp_path)
+    employer, job = employer_and_job(store, ids["case"])
+    another_case_at(store, employer)
+    another_case_at(store, employer, "HLA HLA")
+    with store.read() as session:
+        (owner,) = row_context.owners(session, [("employer", employer)]).values()
+    assert owner == row_context.Owner(
+        case_id=ids["case"], place=row_context.Place("work", None, job), named_in=3
+    )
+
+
+def test_an_employer_whose_only_job_was_deleted_opens_nothing(store: Store, tmp_path: Path) -> None:
+    from desktop.models.entities import Employment
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    employer, job = employer_and_job(store, ids["case"])
+    with store.remote_session() as session:
+        session.get(Employment, job).deleted = True  # type: ignore[union-attr]
+    with store.read() as session:
+        assert row_context.owners(session, [("employer", employer)]) == {
+            ("employer", employer): row_context.Owner()
+        }

@@ -25,7 +25,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
 from tests.conftest import SERVER_PASSWORD, in_process_client
-from tests.coordination import case_with_one_of_everything
+from tests.coordination import another_case_at, case_with_one_of_everything, employer_and_job
 from tests.ui.conftest import drain, open_sync_page
 
 PASSWORD = SERVER_PASSWORD
@@ -420,20 +420,7 @@ def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
 def test_conflicts_awaiting_a_coordinator_are_listed(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
-    with store.remote_session() as session:
-        session.add(
-            SyncConflict(
-                id="c1",
-                seq=7,
-                entity="person",
-                row_id="p1",
-                field="birth_date",
-                office="TAK-01",
-                applied={"value": "1990-01-02", "hlc": "1", "device_id": "d1", "user_id": "ann"},
-                other={"value": "1991-01-02", "hlc": "2", "device_id": "d2", "user_id": "bo"},
-                status="open",
-            )
-        )
+    _add_conflict(store, "person", "p1", "birth_date", "1990-01-02", "1991-01-02")
     page = SyncPage(ctx, _worker(ctx, lambda url: Unreachable()))
     qtbot.addWidget(page)
     page.refresh()
@@ -672,6 +659,26 @@ def _double_click(qtbot: QtBot, table: Any, row: int) -> None:
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
 
 
+def _add_conflict(
+    store: Store, entity: str, row_id: str, field: str, applied: object, other: object
+) -> None:
+    """An open conflict over ``entity``/``row_id``'s ``field``, as a pull brings it."""
+    with store.remote_session() as session:
+        session.add(
+            SyncConflict(
+                id="c1",
+                seq=7,
+                entity=entity,
+                row_id=row_id,
+                field=field,
+                office="TAK-01",
+                applied={"value": applied, "hlc": "1", "device_id": "d1", "user_id": "ann"},
+                other={"value": other, "hlc": "2", "device_id": "d2", "user_id": "bo"},
+                status="open",
+            )
+        )
+
+
 def _sync_page_of(qtbot: QtBot, ctx: AppContext) -> MainWindow:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
@@ -701,20 +708,7 @@ def test_a_double_clicked_conflict_opens_its_case_file_where_the_row_is_shown(
     from desktop.ui.case_file import TABS
 
     ids = case_with_one_of_everything(store, tmp_path)
-    with store.remote_session() as session:
-        session.add(
-            SyncConflict(
-                id="c1",
-                seq=7,
-                entity=entity,
-                row_id=ids[entity],
-                field=field,
-                office="TAK-01",
-                applied={"value": applied, "hlc": "1", "device_id": "d1", "user_id": "ann"},
-                other={"value": other, "hlc": "2", "device_id": "d2", "user_id": "bo"},
-                status="open",
-            )
-        )
+    _add_conflict(store, entity, ids[entity], field, applied, other)
     window = _sync_page_of(qtbot, ctx)
     page = window.sync_page
     assert page.conflict_model.rowCount() == 1
@@ -742,22 +736,10 @@ def test_a_file_on_a_claims_checklist_opens_the_tracks_tab_with_the_item_holding
     from desktop.ui.case_file import TABS
 
     ids = case_with_one_of_everything(store, tmp_path)
-    with store.remote_session() as session:
-        if listed_as == "conflict":
-            session.add(
-                SyncConflict(
-                    id="c1",
-                    seq=7,
-                    entity="attachment",
-                    row_id=ids["attachment"],
-                    field="description",
-                    office="TAK-01",
-                    applied={"value": "front", "hlc": "1", "device_id": "d1", "user_id": "ann"},
-                    other={"value": "back", "hlc": "2", "device_id": "d2", "user_id": "bo"},
-                    status="open",
-                )
-            )
-        else:
+    if listed_as == "conflict":
+        _add_conflict(store, "attachment", ids["attachment"], "description", "front", "back")
+    else:
+        with store.remote_session() as session:
             session.execute(
                 update(OutboxEntry)
                 .where(OutboxEntry.row_id == ids["attachment"])
@@ -774,6 +756,42 @@ def test_a_file_on_a_claims_checklist_opens_the_tracks_tab_with_the_item_holding
     assert view.case is not None
     assert view.case.tracks[view.track_list.currentRow()].id == ids["track"]
     assert _selected(view, "checklist_item") == ids["checklist_item"]
+
+
+@pytest.mark.parametrize("others", [0, 1])
+def test_a_double_clicked_employer_conflict_opens_a_case_file_naming_it_at_the_job(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Any, dialogs: Any, others: int
+) -> None:
+    """A conflict about an employer opened no case file. Named in one, it opens it on
+    Work with the job selected; named in several, the list says how many, and the first
+    opens with a note that what is settled holds in all of them."""
+    from desktop.ui.case_file import TABS
+
+    ids = case_with_one_of_everything(store, tmp_path)
+    employer, job = employer_and_job(store, ids["case"])
+    for _ in range(others):
+        another_case_at(store, employer)
+    _add_conflict(store, "employer", employer, "name", "Mae Sot Garments", "Maesot Garment Co.")
+    window = _sync_page_of(qtbot, ctx)
+    page = window.sync_page
+    said = page.conflict_model.index(0, 0).data()
+    number = cases.get_case_file(store, ids["case"]).number
+    assert said == ("An employer: 2 case files name it" if others else f"AUNG AUNG · {number}")
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        _double_click(qtbot, page.conflict_view, 0)
+    assert view.case is not None
+    assert view.case.id == ids["case"]
+    assert TABS[view.tabs.currentIndex()] == "work"
+    assert _selected(view, "employment") == job
+    assert dialogs.infos == (
+        [
+            "This employer is named in 2 case files on this laptop. The first is open on its"
+            " Work tab; what is settled for the employer holds in all of them."
+        ]
+        if others
+        else []
+    )
 
 
 def test_a_double_clicked_refused_note_opens_the_notes_with_it_selected(
