@@ -366,9 +366,10 @@ def run_case_step(args: argparse.Namespace, cli: Cli) -> int:
 
 def _case_text(case_file: Any, lang: str) -> str:
     person = case_file.person
-    # coded details named as the case file names them; a code not in the catalogue as it is
+    # coded details named as the case file names them (a code not in the catalogue as it
+    # is, one not recorded as "—")
     details = "  ".join(
-        coded_name(prefix, code, lang)
+        coded_name(prefix, code, lang) or "—"
         for prefix, code in (
             ("ui.nationality", person.nationality),
             ("ui.sex", person.sex),
@@ -380,7 +381,7 @@ def _case_text(case_file: Any, lang: str) -> str:
         f"{case_file.number}  {case_file.status}  province {case_file.province_code or '--'}"
         f"  opened {case_file.opened_on}",
         f"  {' / '.join(n.full_name for n in person.names)}",
-        f"  born {person.birth_date or '?'}  {details}".rstrip(),
+        f"  born {person.birth_date or '?'}  {details}",
     ]
     lines += [f"  {d.kind}: {d.number}" for d in person.documents]
     for e in case_file.employments:

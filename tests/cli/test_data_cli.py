@@ -96,9 +96,15 @@ def test_case_show_names_title_marital_status_and_nationality_in_the_chosen_lang
     assert _sapan(env, "case", "show", number) == 0
     shown = capsys.readouterr().out.splitlines()[2]
     assert shown.endswith("Myanmar  Female  Miss (นางสาว)  partnered")
+    # a detail not recorded is a dash, not a gap that shifts the others
+    with open_store(env, PASSPHRASE) as store:
+        people.update_person(store, person_id, title=None)
+    capsys.readouterr()
+    assert _sapan(env, "case", "show", number) == 0
+    assert capsys.readouterr().out.splitlines()[2].endswith("Myanmar  Female  —  partnered")
     # --json keeps the stored codes, for scripts
     shown_json = _json(capsys, env, "case", "show", number)
-    assert shown_json["person"]["title"] == "miss"  # type: ignore[index]
+    assert shown_json["person"]["marital_status"] == "partnered"  # type: ignore[index]
 
 
 def test_case_show_unknown_number_is_a_clear_error(
