@@ -500,6 +500,21 @@ def validate_row(
         written = names_domain.written_title(value)
         if written is not None:
             lifted.append((field_name, written[0]))
+            if not text.clean(value).startswith((f"{written[0]} ", f"{written[0]}.")):
+                # written straight before the given name, as Thai writes it: a given name
+                # that itself begins so (นางนวล) would read the same, so the clerk is told
+                check.add(
+                    field_name,
+                    [
+                        issue(
+                            "import.name_title_read",
+                            field_name,
+                            Severity.WARNING,
+                            title=written[0],
+                            name=written[1],
+                        )
+                    ],
+                )
             if kind == "native" and given.startswith(written[0]):  # written in it too
                 given = given.removeprefix(written[0]).lstrip(". ")
             value = written[1]
