@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    bindparam,
     func,
     inspect,
     select,
@@ -157,34 +158,31 @@ def table_of(cls: type[Any]) -> Table:
     return cast(Table, inspect(cls).local_table)
 
 
-_SET_BY_UPDATE = ("id", "version", "updated_at")  # update_rows sets these its own way
-
-
 def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], now: str) -> None:
     """Set columns of existing rows by id: each row a dict of ``id``, ``version`` and the
     columns to set. ``version`` only ever grows (the larger of the stored and the given);
     ``updated_at`` becomes ``now``.
 
-    One driver-level ``executemany`` per set of columns, as :func:`insert_rows` does, for
-    rows pulled from the server, which need none of what ORM objects bring (identity map,
-    change tracking, the recorder's hooks) nor Core's per-row parameter bookkeeping (a
-    third of a device's pull of its own pushed changes).
+    One ``executemany`` per set of columns, for rows pulled from the server, which need
+    none of what ORM objects bring (identity map, change tracking, the recorder's hooks).
     """
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        names = tuple(sorted(name for name in row if name not in _SET_BY_UPDATE))
-        groups[names].append(row | {"updated_at": now})
-    quote = conn.dialect.identifier_preparer.quote
-    version = quote("version")
-    for names, group in groups.items():
-        sets = [f"{quote(name)} = ?" for name in names]
-        sets += [f"{version} = max(coalesce({version}, 0), ?)", f"{quote('updated_at')} = ?"]
-        sql = (
-            f"UPDATE {conn.dialect.identifier_preparer.format_table(table)} "
-            f"SET {', '.join(sets)} WHERE {quote('id')} = ?"
+        names = tuple(sorted(name for name in row if name not in ("id", "version")))
+        groups[names].append({f"v_{name}": value for name, value in row.items()})
+    for names, params in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("v_id"))
+            .values(
+                {name: bindparam(f"v_{name}") for name in names}
+                | {
+                    "version": func.max(func.coalesce(table.c.version, 0), bindparam("v_version")),
+                    "updated_at": now,
+                }
+            )
         )
-        columns = [*names, "version", "updated_at", "id"]
-        conn.exec_driver_sql(sql, _bound(conn, table, columns, group))
+        conn.execute(statement, params)
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -197,26 +195,22 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     dialect = conn.dialect
-    columns = [c.name for c in table.columns]
-    missing = set(columns) - rows[0].keys()
+    columns = list(table.columns)
+    missing = {c.name for c in columns} - rows[0].keys()
     if missing:  # a programming error: a column would silently get no default
         raise ValueError(f"{table.name}: no value for {sorted(missing)}")
     quote = dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in columns)}) "
+        f"({', '.join(quote(c.name) for c in columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    conn.exec_driver_sql(sql, _bound(conn, table, columns, rows))
-
-
-def _bound(
-    conn: Connection, table: Table, columns: list[str], rows: list[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """Each row's values of ``columns``, in that order, through the column type's bind
-    processor as Core would send them (None too, as Core does)."""
-    converters = [(name, table.c[name].type.bind_processor(conn.dialect)) for name in columns]
-    return [
-        tuple(row[name] if convert is None else convert(row[name]) for name, convert in converters)
+    converters = [(c.name, c.type.bind_processor(dialect)) for c in columns]
+    params = [
+        tuple(
+            row[name] if convert is None else convert(row[name])  # None too, as Core does
+            for name, convert in converters
+        )
         for row in rows
     ]
+    conn.exec_driver_sql(sql, params)
