@@ -279,17 +279,63 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
         found += lengths.length_issues("employment", employment_row, "employment.")
     if has_errors(found):
         raise UserError("error.invalid_input", issues=found)
-    born = _date(person.get("birth_date"))
-    # a workflow's choice ("myanmar") as the code the person stores, read as the importer
-    # reads a nationality column
-    nationality = importer.coded("nationality", str(person.get("nationality") or ""))
     return _FactRows(
         tuple(document_rows),
         employer_row,
         employment_row,
-        born.isoformat() if born else None,
-        nationality,
+        _stored(BIRTH_DATE, person.get("birth_date")),
+        _stored(NATIONALITY, person.get("nationality")),
     )
+
+
+# The person's own details a wizard's field may fill in (``fact:``), where the file says less.
+BIRTH_DATE = "person.birth_date"
+NATIONALITY = "person.nationality"
+PERSON_FACTS = (BIRTH_DATE, NATIONALITY)
+
+
+def _stored(fact: str, value: Any) -> str | None:
+    """A wizard field's value of a person fact as the person stores it: a date as
+    ``YYYY-MM-DD`` (a malformed one is a ``ValueError``), a workflow's nationality choice
+    (``myanmar``) as its code (``MMR``), read as the importer reads a nationality column;
+    None for no value."""
+    if fact == BIRTH_DATE:
+        born = _date(value)
+        return born.isoformat() if born else None
+    return importer.coded("nationality", str(value or ""))
+
+
+def kept_on_file(fact: str, held: str | None, typed: str | None) -> bool:
+    """Whether finishing a wizard keeps the person's ``held`` value of a person fact in
+    place of the different one ``typed`` (both as stored, :func:`_stored`). A nationality
+    on file is kept; so is a birth date on file, unless it says less than the one typed and
+    agrees with it (the year, or the year and month alone, as the worker's documents often
+    give), which is then filled in. Nothing on file, nothing typed, or the same value: not
+    kept. The one rule for what Finish writes (:func:`_write_facts`) and what the wizard
+    says it will not change (:func:`kept_value`)."""
+    if not held or not typed or held == typed:
+        return False
+    return fact != BIRTH_DATE or not (len(held) < len(typed) and typed.startswith(held))
+
+
+def kept_value(on_file: Mapping[str, str], fact: str, value: Any) -> str | None:
+    """The person's value of a person fact (``on_file``, :func:`facts_on_file`) that
+    finishing the wizard keeps in place of a field's ``value`` (as the field validated it:
+    ``1990-03-12``, ``myanmar``), as stored; None when the field's value would be written,
+    or is the same, or the fact is not one the person keeps."""
+    if fact not in PERSON_FACTS:
+        return None
+    held = on_file.get(fact)
+    return held if kept_on_file(fact, held, _stored(fact, value)) else None
+
+
+def facts_on_file(store: Store, case_id: str) -> dict[str, str]:
+    """The case's person's details a wizard's fields may differ from, by fact, as stored
+    (``{"person.birth_date": "1990", "person.nationality": "MMR"}``); one not recorded
+    is left out."""
+    person = get_case_file(store, case_id).person
+    held = {BIRTH_DATE: person.birth_date, NATIONALITY: person.nationality}
+    return {fact: value for fact, value in held.items() if value}
 
 
 def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> None:
@@ -299,12 +345,15 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     (:func:`desktop.services.employers.employer_for`: ten workers of one factory are ten
     jobs at one employer), given only the details it lacked; else a new employer. A document
     the person already holds (the same kind and number, typed when the case was opened) is
-    likewise given only the dates it lacked, not recorded twice."""
+    likewise given only the dates it lacked, not recorded twice. The birth date and
+    nationality typed are written unless the person's are kept (:func:`kept_on_file`)."""
     person = session.get(Person, person_id)
-    if rows.birth_date is not None:
-        _fill_birth_date(person, rows.birth_date)
-    if rows.nationality is not None and person is not None and not person.nationality:
-        person.nationality = rows.nationality  # one on file is kept: the Person tab corrects it
+    for name, fact in (("birth_date", BIRTH_DATE), ("nationality", NATIONALITY)):
+        typed = getattr(rows, name)
+        if person is None or typed is None:
+            continue
+        if not kept_on_file(fact, getattr(person, name), typed):
+            setattr(person, name, typed)  # else the file's is kept: the Person tab corrects it
     held = held_documents(session, person_id)
     for values in rows.documents:
         same = held.get((values["kind"], values["number"]))
@@ -327,17 +376,6 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     if rows.documents:
         session.flush()
         reindex_people(session, [person_id])
-
-
-def _fill_birth_date(person: Person | None, typed: str) -> None:
-    """The birth date typed in the wizard, kept where the person's says less: none, or
-    the same year (and month) alone, as the worker's documents often give. A whole date
-    on file that differs is left alone: the Person tab is where one corrects it."""
-    if person is None:
-        return
-    held = person.birth_date or ""
-    if not held or (len(held) < len(typed) and typed.startswith(held)):
-        person.birth_date = typed
 
 
 def _date(value: Any) -> dt.date | None:

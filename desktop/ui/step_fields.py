@@ -62,6 +62,8 @@ class StepFields(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self.issues: list[Issue] = []
+        # a non-blocking note under a field's editor (:meth:`set_note`), by field name
+        self.notes: dict[str, QLabel] = {}
         # values typed in Zawgyi the caseworker chose to keep as typed, by field name
         self.kept: dict[str, str] = {}
         for spec in step.fields:
@@ -88,6 +90,14 @@ class StepFields(QWidget):
             self.labels[spec.name] = label_
             self.editors[spec.name] = editor
             self.form.addRow(label_, editor)
+            if spec.maps in ui_wizards.PERSON_FACTS:  # may differ from the person's own
+                note = QLabel()
+                note.setWordWrap(True)
+                note.setObjectName(f"note_{spec.name}")
+                note.setStyleSheet("color: #8a4b00")
+                self.notes[spec.name] = note
+                self.form.addRow("", note)  # under the editor, shown while it says something
+                self.form.setRowVisible(note, False)
         self.issues_label = QLabel()
         self.issues_label.setWordWrap(True)
         self.issues_label.setObjectName("issues")
@@ -128,7 +138,18 @@ class StepFields(QWidget):
 
     def update_visibility(self, values: Mapping[str, str]) -> None:
         for spec in self.step.fields:
-            self.form.setRowVisible(self.editors[spec.name], applies(spec.when, values))
+            shown = applies(spec.when, values)
+            self.form.setRowVisible(self.editors[spec.name], shown)
+            note = self.notes.get(spec.name)
+            if note is not None:
+                self.form.setRowVisible(note, shown and bool(note.text()))
+
+    def set_note(self, name: str, text: str) -> None:
+        """Show ``text`` under field ``name``'s editor while the field is shown; nothing
+        hides it. Only a field that may differ from the person's own has a note."""
+        note = self.notes[name]
+        note.setText(text)
+        self.form.setRowVisible(note, bool(text) and self.form.isRowVisible(self.editors[name]))
 
     def validate(
         self,

@@ -23,6 +23,11 @@ already holds as its text is typed (read once per wizard, off the GUI thread); c
 one fills in the step's SSO account and branch fields (facts ``employer.sso_account`` and
 ``employer.sso_branch``) with its own,
 so Finish finds that employer instead of adding another.
+
+A field of the person's birth date or nationality (facts ``person.birth_date``,
+``person.nationality``) that holds a value other than the one on file, which Finish will
+keep (``ui_wizards.kept_value``, the rule Finish follows), has a note under it as it is
+typed or chosen: the file's value, and that the Person tab corrects it. It blocks nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QHBoxLayout,
     QHeaderView,
@@ -47,7 +53,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from desktop.domain import ids
+from desktop.domain import dates, ids
 from desktop.domain.eligibility import Benefit
 from desktop.domain.validation import Issue, has_errors
 from desktop.services import cases, drafts, employers, ui_queries, ui_wizards
@@ -55,6 +61,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.models import Column, RowTableModel
+from desktop.ui.person_details import nationality_name
 from desktop.ui.screen import resize_to_fit
 from desktop.ui.step_fields import StepFields
 from desktop.ui.workflow_specs import (
@@ -63,6 +70,7 @@ from desktop.ui.workflow_specs import (
     WorkflowSpec,
     applies,
     label,
+    validate_field,
 )
 
 # The facts of the fields an employer chosen from the store fills in.
@@ -91,6 +99,11 @@ class StepPage(QWizardPage):
             editor = self.editors[spec.name]
             if spec.maps == EMPLOYER_NAME and isinstance(editor, QLineEdit):
                 self._complete_employers(editor)
+            if spec.name in self.fields.notes:  # said again as it is typed or chosen
+                if isinstance(editor, QLineEdit):
+                    editor.textChanged.connect(self.update_notes)
+                elif isinstance(editor, QComboBox):
+                    editor.currentIndexChanged.connect(self.update_notes)
         QVBoxLayout(self).addWidget(self.fields)
         self.retranslate()
 
@@ -145,6 +158,22 @@ class StepPage(QWizardPage):
     def _choice_changed(self) -> None:
         self.fields.update_visibility({**self.wiz.raw_values(), **self.fields.raw_values()})
 
+    def update_notes(self) -> None:
+        """Under a field of the person's birth date or nationality holding a value other
+        than the one on file that Finish keeps (``ui_wizards.kept_value``, the rule Finish
+        follows), say so: the file's value, and where to correct it."""
+        for spec in self.step.fields:
+            if spec.name not in self.fields.notes or spec.maps is None:
+                continue
+            value, found = validate_field(spec, self.raw(spec.name), self.wiz.ctx.today())
+            held = None
+            if not has_errors(found):
+                held = ui_wizards.kept_value(self.wiz.on_file, spec.maps, value)
+            note = (
+                tr("ui.wizard.kept_on_file", value=_on_file_text(spec.maps, held)) if held else ""
+            )
+            self.fields.set_note(spec.name, note)
+
     def validatePage(self) -> bool:
         typed, found = self.fields.validate(
             self.wiz.raw_values(), self.wiz.ctx.today(), self.wiz.ctx.dialogs.confirm
@@ -160,6 +189,7 @@ class StepPage(QWizardPage):
     def retranslate(self) -> None:
         self.setTitle(label("step", self.step.key))
         self.fields.retranslate()
+        self.update_notes()
 
 
 class DocumentsPage(QWizardPage):
@@ -354,6 +384,8 @@ class WorkflowWizard(QWizard):
         self.print_after_commit = False  # the Finish page's "Save and print the forms"
         self.track_id: str | None = None
         self._employers: RowTableModel | None = None
+        # the person's own details a field may differ from (ui_wizards.facts_on_file)
+        self.on_file: dict[str, str] = {}
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.step_pages = [
@@ -373,6 +405,16 @@ class WorkflowWizard(QWizard):
         self.addPage(self.finish_page)
         resize_to_fit(self, 760, 560)
         self.retranslate()
+        store = ctx.store
+        self.ctx.ops.run(
+            lambda: ui_wizards.facts_on_file(store, case_id), on_success=self._read, owner=self
+        )
+
+    def _read(self, on_file: dict[str, str]) -> None:
+        """The person's details arrived: say where a field already differs from them."""
+        self.on_file = on_file
+        for page in self.step_pages:
+            page.update_notes()
 
     @property
     def key(self) -> str:
@@ -553,6 +595,18 @@ class WorkflowWizard(QWizard):
         if self.eligibility_page is not None:
             self.eligibility_page.retranslate()
         self.finish_page.retranslate()
+
+
+def _on_file_text(fact: str, held: str) -> str:
+    """A person's value of ``fact`` as stored, as the wizard's field is filled in: a birth
+    date as DD/MM/YYYY, year AD (or the month or year alone, as recorded); a nationality
+    as the country's name."""
+    if fact == ui_wizards.NATIONALITY:
+        return nationality_name(held)
+    try:
+        return dates.format_ce(dates.PartialDate.parse(held))
+    except ValueError:
+        return held  # as recorded by an older version or a colleague: shown as it is
 
 
 def _account_text(employer: employers.KnownEmployer) -> str:

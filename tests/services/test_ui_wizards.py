@@ -517,3 +517,85 @@ def test_every_nationality_choice_of_the_workflows_names_a_stored_code() -> None
     }
     assert choices == {"myanmar", "cambodia", "laos", "vietnam"}
     assert {importer.coded("nationality", c) for c in choices} == {"MMR", "KHM", "LAO", "VNM"}
+
+
+# --- what Finish keeps on file, and what the wizard says it keeps -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("fact", "held", "typed", "kept"),
+    [
+        ("person.birth_date", "1994-07-09", "1994-07-02", True),  # whole, another day
+        ("person.birth_date", "1995", "1994-07-02", True),  # another year
+        ("person.birth_date", "1994-08", "1994-07-02", True),  # another month
+        ("person.birth_date", "1994", "1994-07-02", False),  # says less, agrees: filled in
+        ("person.birth_date", "1994-07", "1994-07-02", False),
+        ("person.birth_date", "1994-07-02", "1994-07-02", False),  # the same
+        ("person.birth_date", None, "1994-07-02", False),  # none on file
+        ("person.birth_date", "1994", None, False),  # none typed
+        ("person.nationality", "KHM", "MMR", True),
+        ("person.nationality", "MMR", "MMR", False),
+        ("person.nationality", None, "MMR", False),
+        ("person.nationality", "MMR", None, False),
+    ],
+)
+def test_what_finish_keeps_on_file_in_place_of_what_was_typed(
+    fact: str, held: str | None, typed: str | None, kept: bool
+) -> None:
+    assert ui_wizards.kept_on_file(fact, held, typed) is kept
+
+
+def test_the_value_a_field_says_is_kept_is_the_files_as_stored() -> None:
+    on_file = {"person.birth_date": "1994", "person.nationality": "KHM"}
+    assert ui_wizards.kept_value(on_file, "person.birth_date", "1995-07-02") == "1994"
+    assert ui_wizards.kept_value(on_file, "person.birth_date", "1994-07-02") is None
+    assert ui_wizards.kept_value(on_file, "person.birth_date", None) is None
+    assert ui_wizards.kept_value(on_file, "person.nationality", "myanmar") == "KHM"
+    assert ui_wizards.kept_value(on_file, "person.nationality", "cambodia") is None
+    assert ui_wizards.kept_value(on_file, "person.nationality", "") is None
+    assert ui_wizards.kept_value({}, "person.nationality", "myanmar") is None
+    assert ui_wizards.kept_value(on_file, "document.passport.number", "MB1") is None
+
+
+def test_the_persons_details_a_wizard_may_differ_from(store: Store) -> None:
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(names=[people.NameInput("A")], birth_date="1994", nationality="MMR"),
+    )
+    assert ui_wizards.facts_on_file(store, case_id) == {
+        "person.birth_date": "1994",
+        "person.nationality": "MMR",
+    }
+    assert ui_wizards.facts_on_file(store, _case(store)) == {"person.nationality": "MMR"}
+
+
+@pytest.mark.parametrize(
+    ("on_file", "facts"),
+    [
+        ({"birth_date": "1994"}, {"person.birth_date": dt.date(1994, 7, 2)}),
+        ({"birth_date": "1994-07"}, {"person.birth_date": dt.date(1994, 8, 2)}),
+        ({"birth_date": "1994-07-02"}, {"person.birth_date": dt.date(1994, 7, 2)}),
+        ({"birth_date": "1994-07-09"}, {"person.birth_date": "1994-07-02"}),
+        ({"birth_date": None}, {"person.birth_date": "1994-07-02"}),
+        ({"nationality": "KHM"}, {"person.nationality": "myanmar"}),
+        ({"nationality": "KHM"}, {"person.nationality": "cambodia"}),
+        ({"nationality": None}, {"person.nationality": "laos"}),
+    ],
+)
+def test_what_the_wizard_says_is_kept_is_what_finish_keeps(
+    store: Store, tmp_path: Path, on_file: dict[str, str | None], facts: dict[str, object]
+) -> None:
+    """The note under a field (:func:`ui_wizards.kept_value`) can never disagree with
+    what Finish writes: the file's value when it says one is kept, else the typed one."""
+    ((fact, value),) = facts.items()
+    name = fact.removeprefix("person.")
+    case_id = ui_wizards.create_case(
+        store, people.PersonInput(names=[people.NameInput("A")], **on_file)
+    )
+    said = ui_wizards.kept_value(ui_wizards.facts_on_file(store, case_id), fact, value)
+    written = ui_wizards._fact_rows(facts)
+    scan = tmp_path / "card.jpg"
+    scan.write_bytes(b"\xff\xd8\xff card")
+    ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
+    stored = getattr(cases.get_case_file(store, case_id).person, name)
+    assert stored == (said if said is not None else getattr(written, name))

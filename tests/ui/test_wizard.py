@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.domain.ids import thai_id_check_digit
@@ -680,3 +681,101 @@ def test_a_wizard_gone_before_its_eligibility_is_judged_takes_no_late_answer(
     _next(qtbot, wizard)  # eligibility: judging
     Shiboken.delete(wizard)
     drain(qtbot, ctx)  # the ctx fixture fails the test on an error in a callback
+
+
+# --- a person fact typed other than the file's: said where it is typed ------------------------
+
+
+def _person_case(store: Store, birth_date: str | None, nationality: str | None) -> str:
+    person = people.create_person(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("နန်းနန်း")], birth_date=birth_date, nationality=nationality
+        ),
+    )
+    return cases.case_id_for(store, cases.open_case(store, person.person_id))
+
+
+def _note(wizard: WorkflowWizard, name: str) -> str:
+    """The note under field ``name`` of the current page, or "" when none is shown."""
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    note = page.fields.notes[name]
+    return note.text() if note.isVisibleTo(page) else ""
+
+
+def test_a_birth_date_typed_other_than_the_files_says_finish_keeps_the_files(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Said as it is typed, not only on Next: the file's date as the field takes dates,
+    gone again once the date typed is the file's; the step is not held up by it."""
+    from PySide6.QtCore import Qt
+
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", _person_case(store, "1990-03-12", None))
+    drain(qtbot, ctx)  # the person's details are read off the GUI thread
+    assert _note(wizard, "date_of_birth") == ""  # nothing typed: nothing to say
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+    editor = page.editors["date_of_birth"]
+    editor.setFocus()
+    qtbot.keyClicks(editor, "13/03/1990")
+    assert _note(wizard, "date_of_birth") == (
+        "The person's file says 12/03/1990; finishing this wizard will not change it. "
+        "If the value here is right, correct it on the Person tab."
+    )
+    qtbot.keyClick(editor, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(editor, "0")  # 13/03/1990 -> 13/03/1990 with the year retyped
+    assert "12/03/1990" in _note(wizard, "date_of_birth")
+    editor.selectAll()
+    qtbot.keyClicks(editor, "12/03/1990")
+    assert _note(wizard, "date_of_birth") == ""  # the same date: nothing kept
+    qtbot.keyClicks(editor, "x")
+    assert _note(wizard, "date_of_birth") == ""  # not a date: its issue is said on Next
+    _fill(wizard, **{**IDENTITY, "date_of_birth": "1991-01-01"})
+    assert "12/03/1990" in _note(wizard, "date_of_birth")
+    _next(qtbot, wizard)  # a note, not an issue: the step goes on
+
+
+def test_a_nationality_chosen_other_than_the_files_is_said_and_unsaid(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", _person_case(store, None, "KHM"))
+    drain(qtbot, ctx)
+    _fill(wizard, nationality="myanmar")
+    assert _note(wizard, "nationality").startswith("The person's file says Cambodia;")
+    assert _note(wizard, "date_of_birth") == ""  # none on file: the one typed is written
+    _fill(wizard, nationality="cambodia")
+    assert _note(wizard, "nationality") == ""
+    _fill(wizard, nationality="")
+    assert _note(wizard, "nationality") == ""  # none chosen: the file's stays, as nothing
+    _fill(wizard, nationality="laos")
+    ctx.language.set_language("my")
+    qtbot.wait(10)  # the language change event reaches the wizard
+    assert _note(wizard, "nationality").startswith("ဤပုဂ္ဂိုလ်၏ မှတ်တမ်းတွင် ကမ္ဘောဒီးယား")
+    ctx.language.set_language("en")
+
+
+@pytest.mark.parametrize(
+    ("typed", "note", "kept"),
+    [
+        ("1994-07-02", "", "1994-07-02"),  # the year alone on file: filled in, nothing said
+        ("1995-07-02", "The person's file says 1994;", "1994"),  # another year: kept
+    ],
+)
+def test_a_birth_year_on_file_is_filled_in_by_a_whole_date_of_that_year(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path, typed: str, note: str, kept: str
+) -> None:
+    """What the wizard says Finish keeps is what Finish keeps."""
+    case_id = _person_case(store, "1994", "MMR")
+    wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
+    drain(qtbot, ctx)
+    _fill(wizard, **{**IDENTITY, "date_of_birth": typed})
+    assert _note(wizard, "date_of_birth").startswith(note)
+    _next(qtbot, wizard)
+    _fill(wizard, employer_name="Mae Sot Garments", employment_start="2024-02-01")
+    _fill(wizard, monthly_wage="12000")
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _finish(qtbot, wizard)
+    assert cases.get_case_file(store, case_id).person.birth_date == kept
