@@ -146,8 +146,10 @@ class FieldDef:
     """One input of a step. ``validator`` names a function the caller supplies.
 
     ``fact`` says what the value becomes when the track is committed: a fact about the
-    person (``document.<kind>.<field>``, ``employer.<field>``, ``employment.<field>``)
-    or ``event_date``, the date of the event the track is about.
+    person (``document.<kind>.<field>``, ``employer.<field>``, ``employment.<field>``,
+    ``person.<field>``) or ``event_date``, the date of the event the track is about; or,
+    for ``person.name.<kind>`` (:func:`name_kind`), only which of the person's names the
+    field starts with.
     """
 
     name: str
@@ -439,6 +441,19 @@ FACT_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
         "person": frozenset({"birth_date", "nationality"}),
     }
 )
+# A field's fact that names a kind of the person's name ("person.name.passport": the name as
+# in the passport): a new wizard's field starts with the person's name of that kind, and
+# the commit writes no name (the Person tab records names).
+NAME_FACT = "person.name."
+
+
+def name_kind(fact: str | None) -> str | None:
+    """The kind of name a field's fact asks for (``passport`` for ``person.name.passport``),
+    or None for a fact that names none."""
+    if not fact or not fact.startswith(NAME_FACT):
+        return None
+    kind = fact.removeprefix(NAME_FACT)
+    return kind if kind.isidentifier() else None
 
 
 def _fact(raw: Any, where: str) -> str | None:
@@ -450,6 +465,8 @@ def _fact(raw: Any, where: str) -> str | None:
         return None
     if raw == EVENT_DATE_FACT:
         return EVENT_DATE_FACT
+    if name_kind(str(raw)) is not None:
+        return str(raw)
     parts = str(raw).split(".")
     known = FACT_ATTRIBUTES.get(parts[0], frozenset())
     if parts[0] == "document" and len(parts) == 3:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import literal_column, select
+
 from desktop.domain import dates, ids, lengths, workflow
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
@@ -38,6 +40,7 @@ from desktop.models.entities import (
     Employment,
     IdentityDocument,
     Person,
+    PersonName,
     Step,
 )
 from desktop.models.search import reindex_people
@@ -210,7 +213,8 @@ def _parse_fact(target: str) -> tuple[str, str, str] | None:
 
 def fact_field(target: str) -> tuple[str, str] | None:
     """The synced ``(entity, field)`` a wizard field's fact fills in ("document.passport.
-    number" is an identity document's number), or None for a fact that is not stored so."""
+    number" is an identity document's number), or None for a fact that is not stored so
+    (a name fact, ``person.name.passport``, only starts the field: the value is the step's)."""
     parsed = _parse_fact(target)
     if parsed is None:
         return None
@@ -391,9 +395,11 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
     holds, current first, as typed when the case was opened, and their birth date when it
     is known whole (``person.birth_date``, as DD/MM/YYYY), and their nationality as the
-    field's choice that stands for it (``person.nationality``). Field name -> text; a field
-    with nothing on file is left out. Keeps the caseworker from typing it again, and a
-    typo from recording a second document."""
+    field's choice that stands for it (``person.nationality``), and for a field that asks
+    for a kind of name (``person.name.passport``) the person's current name of that kind
+    (the one recorded last). Field name -> text; a field with nothing on file is left out.
+    Keeps the caseworker from typing it again, and a typo from recording a second
+    document."""
     definition = workflow.load().get(workflow_key)
     if definition is None:
         return {}
@@ -405,6 +411,9 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     if born is not None:
         held["person.birth_date"] = dates.format_ce(born)
     fields = [spec for step in definition.steps for spec in step.fields]
+    kinds = {workflow.name_kind(spec.fact) for spec in fields} - {None}
+    if kinds:
+        held |= _current_names(store, person.id, kinds)
     found = {spec.name: held[spec.fact] for spec in fields if spec.fact in held}
     if person.nationality:  # as the field's choice that stands for it ("myanmar" for MMR)
         found |= {
@@ -415,6 +424,23 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
             if importer.coded("nationality", choice) == person.nationality
         }
     return found
+
+
+def _current_names(store: Store, person_id: str, kinds: set[str | None]) -> dict[str, str]:
+    """The person's current name of each of ``kinds`` (the one recorded last), by its name
+    fact: ``{"person.name.passport": "MAUNG MAUNG"}``."""
+    with store.read() as session:
+        rows = session.execute(
+            select(PersonName.kind, PersonName.full_name)
+            .where(
+                PersonName.person_id == person_id,
+                PersonName.deleted.is_(False),
+                PersonName.kind.in_(sorted(k for k in kinds if k)),
+            )
+            # within a second, the order they were written in on this device
+            .order_by(PersonName.updated_at, literal_column("rowid"))
+        ).all()
+    return {workflow.NAME_FACT + str(kind): name for kind, name in rows if name}
 
 
 def wizard_start(store: Store, case_id: str, workflow_key: str, key: str) -> dict[str, Any]:

@@ -882,7 +882,7 @@ class CaseFileView(Retranslating):
         choice = self._choice()
         self._set_step_buttons(True)  # read again: a move may be made
         found = self._step_spec()
-        editable = found is not None and any(not f.maps and not f.role for f in found[0].fields)
+        editable = found is not None and any(not f.lives_elsewhere for f in found[0].fields)
         self.edit_step_button.setVisible(editable and choice is not None and choice.applies)
         for state, button in self.move_buttons.items():
             button.setVisible(choice is not None and state in choice.moves)

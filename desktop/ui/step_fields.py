@@ -264,7 +264,7 @@ class StepEditor(QDialog):
         }
         # A value that becomes a person fact (a document number, the employer) or the
         # track's event date is corrected where it lives, not here.
-        editable = tuple(f for f in step.fields if not f.maps and not f.role)
+        editable = tuple(f for f in step.fields if not f.lives_elsewhere)
         self.fields = StepFields(StepSpec(step.key, editable, step.documents, step.later))
         for spec in editable:
             self.fields.set_raw(spec.name, self.context.get(spec.name, ""))

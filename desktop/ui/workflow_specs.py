@@ -37,6 +37,14 @@ class FieldSpec:
     role: str | None = None  # "event_date": the track's event date
     when: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def lives_elsewhere(self) -> bool:
+        """Whether the value became a person fact (a document number, the employer) or the
+        track's event date, and is corrected where that lives rather than in the step. A
+        name fact (``person.name.passport``) only started the field: the value is the
+        step's own."""
+        return bool(self.role) or (self.maps is not None and workflow.name_kind(self.maps) is None)
+
 
 @dataclass(frozen=True)
 class StepSpec:

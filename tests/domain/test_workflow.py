@@ -373,6 +373,8 @@ def test_malformed_workflow_data_is_refused(document: Any) -> None:
         "employer.phone",
         "employment.wage",
         "person.name",
+        "person.name.",  # no kind
+        "person.name.as in.passport",
         "event",
     ],
 )
@@ -385,7 +387,13 @@ def test_a_field_fact_the_commit_does_not_know_is_refused(fact: str) -> None:
 
 @pytest.mark.parametrize(
     "fact",
-    ["event_date", "document.passport.expires_on", "employer.sso_branch", "employment.section"],
+    [
+        "event_date",
+        "document.passport.expires_on",
+        "employer.sso_branch",
+        "employment.section",
+        "person.name.passport",
+    ],
 )
 def test_known_field_facts_load(fact: str) -> None:
     field = {"name": "f", "type": "text", "fact": fact}
@@ -393,6 +401,21 @@ def test_known_field_facts_load(fact: str) -> None:
         {"ok.yaml": {"tracks": {"t": {"steps": [{**STEP, "fields": [field]}]}}}}
     )
     assert tracks["t"].steps[0].fields[0].fact == fact
+
+
+@pytest.mark.parametrize(
+    ("fact", "kind"),
+    [
+        ("person.name.passport", "passport"),
+        ("person.name.thai", "thai"),
+        ("person.name.", None),
+        ("person.birth_date", None),
+        ("document.passport.number", None),
+        (None, None),
+    ],
+)
+def test_the_kind_of_name_a_field_fact_asks_for(fact: str | None, kind: str | None) -> None:
+    assert workflow.name_kind(fact) == kind
 
 
 def test_shared_steps_and_overrides() -> None:

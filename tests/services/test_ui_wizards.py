@@ -316,6 +316,7 @@ def test_a_step_whose_papers_are_missing_is_committed_in_progress(
         ("employer.nickname", None),  # not a field of the store
         ("event_date", None),
         ("document.number", None),
+        ("person.name.passport", None),  # only starts the field: the step holds the value
     ],
 )
 def test_the_detail_a_wizard_fact_fills_in(target: str, detail: tuple[str, str] | None) -> None:
@@ -599,3 +600,57 @@ def test_what_the_wizard_says_is_kept_is_what_finish_keeps(
     ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
     stored = getattr(cases.get_case_file(store, case_id).person, name)
     assert stored == (said if said is not None else getattr(written, name))
+
+
+# --- the identity page's name starts with the name on file ------------------------------------
+
+
+def test_a_new_wizard_starts_with_the_current_name_of_the_kind_its_path_asks_for(
+    store: Store,
+) -> None:
+    """The MOU path asks for the name as in the passport, the pink card path for its Thai
+    transliteration; the one recorded last is the current one. A path that does not say
+    which name (a certificate of identity) and a person without one start empty."""
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[
+                people.NameInput("မောင်မောင်"),
+                people.NameInput("MAUNG MAUNG", "passport"),
+                people.NameInput("หม่อง หม่อง", "thai"),
+            ]
+        ),
+    )
+    person_id = cases.get_case_file(store, case_id).person.id
+    people.add_name(store, person_id, people.NameInput("MAUNG MAUNG OO", "passport"))
+    assert ui_wizards.known_facts(store, case_id, "enrollment_mou_passport") == {
+        "full_name": "MAUNG MAUNG OO"
+    }
+    assert ui_wizards.known_facts(store, case_id, "enrollment_pink_card") == {
+        "full_name": "หม่อง หม่อง"
+    }
+    assert ui_wizards.known_facts(store, case_id, "enrollment_certificate_of_identity") == {}
+    assert "full_name" not in ui_wizards.known_facts(store, _case(store), "enrollment_mou_passport")
+
+
+def test_a_name_typed_in_the_wizard_is_not_recorded_on_the_person(
+    store: Store, tmp_path: Path
+) -> None:
+    person = _enrolled(store, tmp_path, {}, {"person.name.thai": "สมชาย"})
+    assert [(n.kind, n.full_name) for n in person.names] == [("native", "မောင်မောင်")]
+
+
+def test_every_name_fact_of_the_workflows_names_a_kind_of_name_the_person_holds() -> None:
+    """A field says which of the person's names it starts with by its kind; a kind no
+    name has would start every wizard empty."""
+    from desktop.domain import workflow
+
+    kinds = {
+        workflow.name_kind(spec.fact)
+        for definition in workflow.load().values()
+        for step in definition.steps
+        for spec in step.fields
+        if spec.fact and spec.fact.startswith("person.name")
+    }
+    assert kinds == {"passport", "thai"}
+    assert kinds <= set(people.NAME_KINDS)

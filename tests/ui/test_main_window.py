@@ -321,7 +321,7 @@ def test_a_new_enrollment_wizard_starts_with_the_passport_birth_date_and_nationa
     case_id = ui_wizards.create_case(
         store,
         people.PersonInput(
-            names=[people.NameInput("မောင်မောင်")],
+            names=[people.NameInput("မောင်မောင်"), people.NameInput("MAUNG MAUNG", "passport")],
             documents=[people.DocumentInput("passport", "MB2222222")],
             birth_date="1994-07-02",
             nationality="MMR",
@@ -332,6 +332,7 @@ def test_a_new_enrollment_wizard_starts_with_the_passport_birth_date_and_nationa
     qtbot.waitUntil(lambda: getattr(window, "wizard", None) is not None, timeout=10_000)
     qtbot.addWidget(window.wizard)
     identity = window.wizard.step_pages[0]
+    assert identity.raw("full_name") == "MAUNG MAUNG"  # the name as in the passport
     assert identity.raw("passport_number") == "MB2222222"
     assert identity.raw("date_of_birth") == "02/07/1994"  # as its label asks for a date
     assert identity.raw("nationality") == "myanmar"  # the choice that stands for MMR

@@ -70,3 +70,21 @@ def test_zawgyi_that_cannot_be_converted_is_an_error() -> None:
     offered, found = unicode_form(FieldSpec("hospital"), "ေမာင္ေမာင္ ဃႉဳ")
     assert offered is None
     assert [(i.code, i.field) for i in found] == [("text.zawgyi_unconvertible", "hospital")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "elsewhere"),
+    [
+        (FieldSpec("passport_number", maps="document.passport.number"), True),
+        (FieldSpec("date_of_birth", type="date", maps="person.birth_date"), True),
+        (FieldSpec("event_date", type="date", role="event_date"), True),
+        (FieldSpec("full_name", maps="person.name.passport"), False),  # only started with it
+        (FieldSpec("hospital"), False),
+    ],
+)
+def test_a_value_that_became_a_person_fact_is_corrected_where_it_lives(
+    spec: FieldSpec, elsewhere: bool
+) -> None:
+    """A step's editor leaves out what was written elsewhere, not a name the field only
+    started with: the step holds that one."""
+    assert spec.lives_elsewhere is elsewhere
