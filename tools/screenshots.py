@@ -29,7 +29,7 @@ def start_xvfb() -> subprocess.Popen[bytes] | None:
     if shutil.which("Xvfb") is None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return None
-    display = ":97"
+    display = os.environ.get("SCREENSHOT_DISPLAY", ":97")  # another, if :97 is taken
     proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
     time.sleep(1.0)
     os.environ["DISPLAY"] = display
