@@ -21,6 +21,11 @@ import unicodedata
 from desktop.domain.text import clean, search_fold
 from desktop.domain.validation import Issue, Severity, issue
 
+# The kinds of a person's name, in the order a person's names are listed and printed: the
+# name in their own script, as in the passport (Latin), the Thai transliteration (a pink
+# card's), another name they go by.
+NAME_KINDS = ("native", "passport", "thai", "alias")
+
 SSO_FIRST_NAME_WIDTH = 30
 SSO_LAST_NAME_WIDTH = 35
 #: What goes into SSO's last-name field for a person without a family name.
@@ -328,6 +333,7 @@ def split_for_sso(full_name: str, family_name: str | None = None) -> tuple[str, 
 
 
 __all__ = [
+    "NAME_KINDS",
     "NO_FAMILY_NAME",
     "SSO_FIRST_NAME_WIDTH",
     "SSO_LAST_NAME_WIDTH",

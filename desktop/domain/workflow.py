@@ -36,6 +36,7 @@ from typing import Any
 from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.domain.ids import DocumentKind
+from desktop.domain.names import NAME_KINDS
 from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, has_errors, issue
 
@@ -453,7 +454,7 @@ def name_kind(fact: str | None) -> str | None:
     if not fact or not fact.startswith(NAME_FACT):
         return None
     kind = fact.removeprefix(NAME_FACT)
-    return kind if kind.isidentifier() else None
+    return kind if kind in NAME_KINDS else None
 
 
 def _fact(raw: Any, where: str) -> str | None:

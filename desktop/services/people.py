@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session
 from desktop.domain import catalogue, ids, lengths, names, text
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import Detail
+from desktop.domain.names import NAME_KINDS
 from desktop.domain.validation import Issue, has_errors, issue
 from desktop.models.entities import IdentityDocument, Person, PersonName
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-
-NAME_KINDS = ("native", "passport", "thai", "alias")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from desktop.domain import deadlines, i18n, places, workflow
 from desktop.domain.catalogue import MARITAL_STATUSES, PERSON_TITLES
 from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
-from desktop.domain.names import Title
+from desktop.domain.names import NAME_KINDS, Title
 from desktop.domain.validation import has_errors
 from desktop.domain.workflow import Condition, StepDef, StepProgress, StepState
 from desktop.forms import data
@@ -49,8 +49,6 @@ from desktop.services.people import PersonView, person_view
 
 # Script names used by the store (desktop.domain.text.Script) → forms' script codes.
 _SCRIPTS = {"thai": "th", "myanmar": "my", "khmer": "km", "lao": "lo", "latin": "latin"}
-# Preferred order of name kinds when a person has several names in one script.
-_NAME_KINDS = ("native", "passport", "thai", "alias")
 # Forms a track of each kind prints when it has no known workflow (see track_forms).
 TRACK_FORMS: dict[str, tuple[str, ...]] = {
     "enrollment": ("sps1_03",),
@@ -113,7 +111,7 @@ def form_person(view: PersonView) -> data.Person:
     seen: set[str] = set()
     ordered = sorted(
         view.names,
-        key=lambda n: _NAME_KINDS.index(n.kind) if n.kind in _NAME_KINDS else len(_NAME_KINDS),
+        key=lambda n: NAME_KINDS.index(n.kind) if n.kind in NAME_KINDS else len(NAME_KINDS),
     )
     for name in ordered:
         script = _SCRIPTS.get(name.script)

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain import ids, text
 from desktop.domain.errors import UserError
+from desktop.domain.names import NAME_KINDS
 from desktop.domain.validation import Issue
 from desktop.services import (
     attachments,
@@ -89,7 +90,6 @@ from desktop.ui.workflow_specs import StepSpec, label, load_specs
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
 TABS = ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
-NAME_KINDS = people.NAME_KINDS  # the service's, in the order a person's names are listed
 # the person's contact details a caseworker corrects in place (``lww`` fields: the
 # latest edit wins on every device)
 CONTACT_FIELDS = ("phone", "line_id", "address_th", "address_home")

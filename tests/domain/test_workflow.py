@@ -375,6 +375,7 @@ def test_malformed_workflow_data_is_refused(document: Any) -> None:
         "person.name",
         "person.name.",  # no kind
         "person.name.as in.passport",
+        "person.name.pasport",  # a kind of name the person has not: misspelt
         "event",
     ],
 )
