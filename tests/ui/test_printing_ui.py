@@ -22,7 +22,7 @@ from desktop.services import cases, people, printing
 from desktop.ui.context import AppContext
 from desktop.ui.print_preview import PacketPrinter, PreviewDialog
 from desktop.ui.print_queue import PrintQueuePage
-from desktop.ui.screen import FRAME_HEIGHT
+from desktop.ui.screen import FRAME_HEIGHT, screen_of
 from tests.ui.conftest import TODAY, FakePrintDialogs, drain
 
 
@@ -87,7 +87,9 @@ def test_a_case_packet_previews_prints_and_saves_as_pdf(
 
     assert len(dialog.pages) == expected >= 4  # cover, checklist, instructions, signatures
     # its Print and Save buttons at the bottom stay on screen (a 768-pixel laptop)
-    assert dialog.height() <= dialog.screen().availableGeometry().height() - FRAME_HEIGHT
+    screen = screen_of(dialog)
+    assert screen is not None
+    assert dialog.height() <= screen.availableGeometry().height() - FRAME_HEIGHT
     assert all(not page.pixmap().isNull() for page in dialog.pages)
     assert dialog.pages[0].pixmap().height() > dialog.pages[0].pixmap().width()  # A4 upright
 
