@@ -260,6 +260,9 @@ class App:
         if smoke:
             QTimer.singleShot(int(smoke), self.qapp.quit)
         code = self.qapp.exec()
+        # stop what would start more work (timers, the sync worker), let the work under
+        # way finish, then close the store
+        self.window.shut_down()
         self.ops.wait()
         store.close()
         if self.wiped:

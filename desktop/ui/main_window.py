@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.sync_status: SyncOverview | None = None
         self.sync_worker.changed.connect(lambda _state: self._status_text())
         self.sync_worker.synced.connect(lambda _summary: self.refresh_status())
+        self.closed = False  # shut_down: no more status readings
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(30_000)
         self.status_timer.timeout.connect(self.refresh_status)
@@ -288,6 +289,8 @@ class MainWindow(QMainWindow):
         )
 
     def refresh_status(self) -> None:
+        if self.closed:  # a timer or a sync that ended after shut_down: nothing to show
+            return
         store = self.ctx.store
 
         def read() -> SyncOverview:
@@ -309,7 +312,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shut_down(self) -> None:
-        """Stop the timers and the sync worker; discard print previews (temporary files)."""
+        """Stop the timers and the sync worker; discard print previews (temporary files).
+        The status is not read again: its first reading may still be due."""
+        self.closed = True
         self.status_timer.stop()
         self.sync_worker.stop()
         if "printer" in self._built:

@@ -91,6 +91,7 @@ class SyncWorker(QObject):
         self.state = WorkerState()
         self.scheduled: float | None = None
         self.running = False
+        self.stopped = False  # stop(): a check or sync under way schedules nothing more
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.tick)
@@ -108,13 +109,19 @@ class SyncWorker(QObject):
 
     def start(self, delay: float = 0) -> None:
         """Begin: one check after ``delay`` seconds, then on the timer."""
+        self.stopped = False
         self.schedule(delay)
 
     def stop(self) -> None:
+        """No more checks: the timer stops, and a check or sync under way, once it ends,
+        neither starts a sync nor schedules the next check."""
+        self.stopped = True
         self.timer.stop()
         self.scheduled = None
 
     def schedule(self, seconds: float) -> None:
+        if self.stopped:
+            return
         self.scheduled = seconds
         self.timer.start(int(seconds * 1000))
 
@@ -145,6 +152,9 @@ class SyncWorker(QObject):
 
     def _checked(self, result: tuple[sync_view.SyncOverview, sync_view.Probe | None]) -> None:
         view, probe = result
+        if self.stopped:  # the window closed while the server was asked
+            self.running = False
+            return
         if probe is None:
             self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
             return

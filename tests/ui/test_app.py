@@ -427,6 +427,11 @@ def test_the_smoke_exit_quits_after_the_window_is_shown(
     assert app.window is not None
     assert app.window.windowTitle() == i18n.text("ui.app.title", "km")
     assert app.dialogs.errors == []  # type: ignore[attr-defined]
+    # quit before the status bar's first reading was due (1.5 s): the window was shut
+    # down before the store closed, so nothing reads it once closed
+    assert app.window.closed
+    assert app.window.sync_worker.stopped
+    assert not app.window.status_timer.isActive()
 
 
 def test_run_tunes_the_collector_once_the_window_is_shown(

@@ -215,6 +215,37 @@ class Untrusted:
             raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED]") from exc
 
 
+def test_a_worker_stopped_while_it_asks_the_server_starts_nothing_more(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """The window closes while a check is under way: when the answer comes, the worker
+    neither syncs nor schedules another check (it used to start its timer again, and go
+    on reading a store being closed)."""
+    _registered(store, server_app)
+    _cases(store, 1)
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
+    worker.tick()
+    worker.stop()
+    qtbot.waitUntil(lambda: not worker.running, timeout=20_000)
+    drain(qtbot, ctx)
+    assert not worker.timer.isActive()
+    assert worker.scheduled is None
+    assert _waiting(store) > 0  # no sync was started
+    worker.start()  # started again, it checks again
+    assert worker.scheduled == 0
+
+
+def test_a_shut_down_window_reads_its_status_no_more(qtbot: QtBot, ctx: AppContext) -> None:
+    """Its first status reading is due 1.5 s after start, and a sync ending late asks for
+    one too: once shut down, neither reads the store."""
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.shut_down()
+    window.refresh_status()
+    assert not ctx.ops.busy
+    assert window.sync_status is None
+
+
 def test_an_untrusted_certificate_is_named_not_shown_as_offline(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
