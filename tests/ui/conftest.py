@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.operations import Operations
+from desktop.ui.sync_worker import SyncWorker
 from tests.fakes import FakeDialogs
 
 TODAY = dt.date(2026, 3, 15)
@@ -32,6 +34,24 @@ def gui_thread_collection(qapp: QApplication) -> Iterator[None]:
     before later tests' threads (a server's) could collect them."""
     with collect_on_gui_thread():
         yield
+
+
+@pytest.fixture(autouse=True)
+def sync_workers_stopped(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every sync worker a test made (its own, or a main window's) is stopped when the test
+    ends: one left on its timer would check the server, reading its store, while a later
+    test runs."""
+    made: weakref.WeakSet[SyncWorker] = weakref.WeakSet()
+    real = SyncWorker.__init__
+
+    def init(self: SyncWorker, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        made.add(self)
+
+    monkeypatch.setattr(SyncWorker, "__init__", init)
+    yield
+    for worker in list(made):
+        worker.stop()
 
 
 @pytest.fixture
