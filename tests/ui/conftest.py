@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -38,9 +39,9 @@ def gui_thread_collection(qapp: QApplication) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def sync_workers_stopped(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every sync worker a test made (its own, or a main window's) is stopped when the test
-    ends: one left on its timer would check the server, reading its store, while a later
-    test runs."""
+    """Every sync worker a test made (its own, or a main window's) and still alive is
+    stopped when the test ends: one left on its timer would check the server, reading its
+    store, while a later test runs."""
     made: weakref.WeakSet[SyncWorker] = weakref.WeakSet()
     real = SyncWorker.__init__
 
@@ -51,7 +52,8 @@ def sync_workers_stopped(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(SyncWorker, "__init__", init)
     yield
     for worker in list(made):
-        worker.stop()
+        if shiboken6.isValid(worker):  # else deleted with its window, its timer too
+            worker.stop()
 
 
 @pytest.fixture
