@@ -336,9 +336,14 @@ def kept_value(on_file: Mapping[str, str], fact: str, value: Any) -> str | None:
 def facts_on_file(store: Store, case_id: str) -> dict[str, str]:
     """The case's person's details a wizard's fields may differ from, by fact, as stored
     (``{"person.birth_date": "1990", "person.nationality": "MMR"}``); one not recorded
-    is left out."""
-    person = get_case_file(store, case_id).person
-    held = {BIRTH_DATE: person.birth_date, NATIONALITY: person.nationality}
+    is left out. Two columns of the person's row: not the whole case file, which the
+    wizard's start (:func:`known_facts`) has read already."""
+    with store.read() as session:
+        person_id = find_case(session, case_id).person_id
+        person = session.get(Person, person_id)
+        if person is None:
+            raise UserError("error.person_not_found", person_id=person_id)
+        held = {BIRTH_DATE: person.birth_date, NATIONALITY: person.nationality}
     return {fact: value for fact, value in held.items() if value}
 
 
