@@ -223,7 +223,7 @@ class PersonDetailsEditor(QGroupBox):
         _choose(self.person_title, person.title)
         _choose(self.marital_status, person.marital_status)
         _choose(self.nationality, person.nationality)
-        self._filled = {"birth_date": _birth_text(person.birth_date), "arrived_on": ""}
+        self._filled = {"birth_date": birth_text(person.birth_date), "arrived_on": ""}
         if person.arrived_on is not None:
             self._filled["arrived_on"] = dates.format_ce(person.arrived_on)
         self.birth_date.setText(self._filled["birth_date"])
@@ -304,8 +304,9 @@ class PersonDetailsEditor(QGroupBox):
         self.show_issues(self.found)
 
 
-def _birth_text(stored: str | None) -> str:
-    """A stored birth date as a CE field takes it; one that does not parse as stored."""
+def birth_text(stored: str | None) -> str:
+    """A stored birth date as a CE field takes it (DD/MM/YYYY, or the month or year alone,
+    as recorded); one that does not parse as stored (an older version's, a colleague's)."""
     if not stored:
         return ""
     try:

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from desktop.domain import dates, ids
+from desktop.domain import ids
 from desktop.domain.eligibility import Benefit
 from desktop.domain.validation import Issue, has_errors
 from desktop.services import cases, drafts, employers, ui_queries, ui_wizards
@@ -61,7 +61,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.person_details import nationality_name
+from desktop.ui.person_details import birth_text, nationality_name
 from desktop.ui.screen import resize_to_fit
 from desktop.ui.step_fields import StepFields
 from desktop.ui.workflow_specs import (
@@ -601,12 +601,7 @@ def _on_file_text(fact: str, held: str) -> str:
     """A person's value of ``fact`` as stored, as the wizard's field is filled in: a birth
     date as DD/MM/YYYY, year AD (or the month or year alone, as recorded); a nationality
     as the country's name."""
-    if fact == ui_wizards.NATIONALITY:
-        return nationality_name(held)
-    try:
-        return dates.format_ce(dates.PartialDate.parse(held))
-    except ValueError:
-        return held  # as recorded by an older version or a colleague: shown as it is
+    return nationality_name(held) if fact == ui_wizards.NATIONALITY else birth_text(held)
 
 
 def _account_text(employer: employers.KnownEmployer) -> str:
