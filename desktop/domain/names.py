@@ -165,10 +165,15 @@ def split_title(name: str) -> tuple[Title | None, str]:
 
 
 # What an import lifts out of a name into the title (:func:`written_title`): the English
-# words (a dot or a space after them), and the Thai ones longest first, so that นางสาว is
-# tried before นาง.
-_WRITTEN_LATIN_TITLE = re.compile(r"(mrs|mr|miss|ms)(?:\.\s*|\s+)(?=\S)", re.IGNORECASE)
-_WRITTEN_THAI_TITLES = ("นางสาว", "น.ส.", "นาย", "นาง")
+# words of _LATIN_TITLES (a dot or a space after them), and the adults' Thai ones of
+# _THAI_TITLES in its order, longest first, so that นางสาว is tried before นาง.
+_WRITTEN_LATIN_TITLE = re.compile(
+    rf"({'|'.join(sorted(_LATIN_TITLES, key=len, reverse=True))})(?:\.\s*|\s+)(?=\S)",
+    re.IGNORECASE,
+)
+_WRITTEN_THAI_TITLES = tuple(
+    word for word, title in _THAI_TITLES if title in (Title.MR, Title.MRS, Title.MISS)
+)
 # A Thai given name starts with a consonant or a vowel written before one, never with a
 # vowel or tone mark that belongs to the letter before it (นายิกา is not นาย + ิกา).
 _THAI_NAME_START = re.compile("[\u0e01-\u0e2e\u0e40-\u0e44]")
