@@ -223,6 +223,7 @@ _ACTIVE_MERGES = _keyed(
     merges.c.source_id,
 )
 _LOGGED = _keyed(select(changes.c.change_id, changes.c.seq), changes.c.change_id)
+_MERGE_REDIRECTS = _keyed(select(merge_redirects), merge_redirects.c.merge_id)
 _LOGGED_CREATIONS = _keyed(
     select(logged_creations.c.entity, logged_creations.c.row_id), logged_creations.c.row_id
 )
@@ -1594,11 +1595,8 @@ def undo_merge(
 def _landed_on(conn: Connection, merge_ids: list[str]) -> dict[str, set[tuple[str, str, str]]]:
     """Merge id -> the (entity, row id, field) pushed naming its B and rewritten to A."""
     found: dict[str, set[tuple[str, str, str]]] = {}
-    for chunk in range(0, len(merge_ids), _IN_CHUNK):
-        query = select(merge_redirects).where(
-            merge_redirects.c.merge_id.in_(merge_ids[chunk : chunk + _IN_CHUNK])
-        )
-        for r in conn.execute(query):
+    for query, params in _matching(conn, _MERGE_REDIRECTS, merge_ids):
+        for r in conn.execute(query, params):
             found.setdefault(r.merge_id, set()).add((r.entity, r.row_id, r.field))
     return found
 
