@@ -23,6 +23,7 @@ from desktop.models.entities import (
     Track,
 )
 from desktop.models.store import Store, create_store
+from desktop.models.sync_records import SyncConflict
 from desktop.services import (
     attachments,
     cases,
@@ -198,3 +199,24 @@ def another_case_at(store: Store, employer: str, name: str = "MYA MYA") -> tuple
         store, person, employers.EmploymentInput(employer, dt.date(2025, 6, 1))
     )
     return case_of(store, person), job
+
+
+def kept_conflict(
+    store: Store, entity: str, row_id: str, field: str, applied: Any, other: Any
+) -> None:
+    """An open conflict record (id ``c1``) over ``entity``/``row_id``'s ``field``, as a
+    pull keeps it, with its two sides (``{"value": ..., "user_id": ...}``) as given."""
+    with store.remote_session() as session:
+        session.add(
+            SyncConflict(
+                id="c1",
+                seq=1,
+                entity=entity,
+                row_id=row_id,
+                field=field,
+                office="TAK-01",
+                applied=applied,
+                other=other,
+                status="open",
+            )
+        )

@@ -16,7 +16,7 @@ from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person, PersonName
 from desktop.models.store import Store
-from desktop.models.sync_records import SyncConflict, SyncMerge
+from desktop.models.sync_records import SyncMerge
 from desktop.services import cases, coordination, search
 from sync import protocol as p
 from sync.protocol import Role
@@ -25,6 +25,7 @@ from tests.coordination import (
     add_account,
     case_of,
     conflicting_birth_dates,
+    kept_conflict,
     make_person,
     merged_then_cases_merged,
     new_device,
@@ -372,20 +373,7 @@ def _kept_step_conflict(
 ) -> None:
     """A conflict on the data (or ``field``) of a step (or ``entity``) this device does not
     hold, as a pull keeps it."""
-    with store.remote_session() as session:
-        session.add(
-            SyncConflict(
-                id="c1",
-                seq=1,
-                entity=entity,
-                row_id="no-such-step",
-                field=field,
-                office="TAK-01",
-                applied=applied,
-                other=other,
-                status="open",
-            )
-        )
+    kept_conflict(store, entity, "no-such-step", field, applied, other)
 
 
 def test_a_conflict_on_a_row_this_device_lacks_still_lists(store: Store) -> None:

@@ -18,14 +18,18 @@ from sqlalchemy import func, select, update
 
 from desktop.models.entities import OutboxEntry
 from desktop.models.store import Store
-from desktop.models.sync_records import SyncConflict
 from desktop.services import cases, people, row_context, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
 from tests.conftest import SERVER_PASSWORD, in_process_client
-from tests.coordination import another_case_at, case_with_one_of_everything, employer_and_job
+from tests.coordination import (
+    another_case_at,
+    case_with_one_of_everything,
+    employer_and_job,
+    kept_conflict,
+)
 from tests.ui.conftest import drain, open_sync_page
 
 PASSWORD = SERVER_PASSWORD
@@ -694,20 +698,14 @@ def _add_conflict(
     store: Store, entity: str, row_id: str, field: str, applied: object, other: object
 ) -> None:
     """An open conflict over ``entity``/``row_id``'s ``field``, as a pull brings it."""
-    with store.remote_session() as session:
-        session.add(
-            SyncConflict(
-                id="c1",
-                seq=7,
-                entity=entity,
-                row_id=row_id,
-                field=field,
-                office="TAK-01",
-                applied={"value": applied, "hlc": "1", "device_id": "d1", "user_id": "ann"},
-                other={"value": other, "hlc": "2", "device_id": "d2", "user_id": "bo"},
-                status="open",
-            )
-        )
+    kept_conflict(
+        store,
+        entity,
+        row_id,
+        field,
+        {"value": applied, "hlc": "1", "device_id": "d1", "user_id": "ann"},
+        {"value": other, "hlc": "2", "device_id": "d2", "user_id": "bo"},
+    )
 
 
 def _sync_page_of(qtbot: QtBot, ctx: AppContext) -> MainWindow:
