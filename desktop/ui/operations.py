@@ -85,6 +85,9 @@ class _Worker(QRunnable):
         self.fn: Callable[..., Any] | None = fn
         self.signals = signals
         self.progress = progress
+        # set once the worker no longer touches ``signals``: from then on the GUI thread
+        # may take the signal object (and the callbacks it holds) apart
+        self.returned = threading.Event()
         self.setAutoDelete(True)
 
     def run(self) -> None:
@@ -102,6 +105,7 @@ class _Worker(QRunnable):
         # thread: the GUI thread holds its own reference until ``finished`` arrives there.
         del fn
         self.signals.finished.emit()
+        self.returned.set()
 
 
 class Operations(QObject):
@@ -123,6 +127,8 @@ class Operations(QObject):
         self.on_user_error = on_user_error
         self.on_bug = on_bug
         self._running: dict[_Signals, Callable[..., Any]] = {}  # each one's fn, see _Worker
+        # finished operations whose worker may still be inside ``finished.emit()``
+        self._ended: list[tuple[_Signals, threading.Event]] = []
         self._latest: dict[str, Handle] = {}
 
     @property
@@ -152,7 +158,8 @@ class Operations(QObject):
         """
         signals = _Signals()
         prog = Progress(signals.progressed.emit)
-        handle = Handle(prog, self)
+        # no parent: a child of this object would live (with its Progress) as long as it
+        handle = Handle(prog)
         if key is not None:
             previous = self._latest.get(key)
             if previous is not None and not previous.done:
@@ -184,6 +191,8 @@ class Operations(QObject):
 
         def finished() -> None:
             del self._running[signals]  # the last reference to ``fn``, here on the GUI thread
+            self._ended.append((signals, returned))
+            self._release()
             if not self._running:
                 self.busy_changed.emit(False)
 
@@ -197,8 +206,29 @@ class Operations(QObject):
             self.busy_changed.emit(True)
         self._running[signals] = fn
         pool = self.writer if write else self.readers
-        pool.start(_Worker(fn, signals, prog if progress else None), 1 if urgent else 0)
+        worker = _Worker(fn, signals, prog if progress else None)
+        returned = worker.returned  # the pool deletes the worker once it has run
+        pool.start(worker, 1 if urgent else 0)
         return handle
+
+    def _release(self) -> None:
+        """Take apart the signal objects of operations whose workers have returned.
+
+        Each connection keeps its callback, and through it what the callback holds (the
+        widgets it updates, the models it fills), alive for as long as the signal object
+        lives; PySide keeps a connected signal object alive after Python lets go of it.
+        Disconnected and deleted on the GUI thread, its own, they go. One whose worker has
+        not returned from ``emit`` yet (rare: the worker thread is between posting
+        ``finished`` and returning) waits for the next operation to end, or :meth:`wait`.
+        """
+        waiting: list[tuple[_Signals, threading.Event]] = []
+        for signals, returned in self._ended:
+            if not returned.is_set():
+                waiting.append((signals, returned))
+                continue
+            signals.disconnect(signals)  # every connection from it, and the slots they keep
+            signals.deleteLater()
+        self._ended = waiting
 
     def _bug(self, exc: BaseException) -> None:
         text = getattr(exc, "__traceback_text__", repr(exc))
@@ -210,3 +240,4 @@ class Operations(QObject):
         """Block until the pools are idle (shutdown and tests; never from a slot)."""
         self.writer.waitForDone(msecs)
         self.readers.waitForDone(msecs)
+        self._release()

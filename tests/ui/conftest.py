@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.operations import Operations
+from desktop.ui.print_preview import PacketPrinter
 from desktop.ui.sync_worker import SyncWorker
 from tests.fakes import FakeDialogs
 
@@ -119,6 +120,26 @@ def open_sync_page(qtbot: QtBot, ctx: AppContext, worker: Any) -> Any:
     page.refresh()
     drain(qtbot, ctx)
     return page
+
+
+MakePrinter = Callable[..., PacketPrinter]
+
+
+@pytest.fixture
+def packet_printer(ctx: AppContext, tmp_path: Path) -> Iterator[MakePrinter]:
+    """Makes packet printers (with :class:`FakePrintDialogs` unless given others); their
+    rendered packets, personal data in plain PDF, are discarded when the test ends, as the
+    main window discards its printer's when it closes."""
+    made: list[PacketPrinter] = []
+
+    def make(fake: FakePrintDialogs | None = None) -> PacketPrinter:
+        printer = PacketPrinter(ctx, fake or FakePrintDialogs(tmp_path))
+        made.append(printer)
+        return printer
+
+    yield make
+    for printer in made:
+        printer.discard()
 
 
 class FakePrintDialogs:

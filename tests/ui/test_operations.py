@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QLabel
@@ -113,6 +115,44 @@ def test_callbacks_for_a_deleted_owner_are_dropped(qtbot: QtBot) -> None:
     release.set()
     _settle(qtbot, ops)  # setText on a deleted label would raise in the event loop
     assert bugs == []
+
+
+class _Held:
+    """What a callback holds (a widget, a model): the test watches it die."""
+
+
+def test_what_the_callbacks_hold_is_let_go_once_the_operations_end(qtbot: QtBot) -> None:
+    """Every operation's signal object kept its callbacks, and what they held, for good:
+    forty searches kept forty result models alive."""
+    ops, user_errors, _bugs = _ops()
+    held: list[weakref.ref[_Held]] = []
+
+    def refuse() -> None:
+        raise UserError("error.case_not_found")
+
+    def counted(progress: Progress) -> int:
+        progress.report(1, 1)
+        return 1
+
+    for index in range(40):
+        thing = _Held()
+        held.append(weakref.ref(thing))
+        work = (time.monotonic, refuse, counted)[index % 3]
+        ops.run(
+            work,
+            on_success=lambda _r, thing=thing: None,
+            on_failure=lambda exc, thing=thing: user_errors.append(exc),
+            on_progress=lambda _d, _t, thing=thing: None,
+            progress=work is counted,
+            write=index % 2 == 0,
+        )
+        del thing
+    _settle(qtbot, ops)
+    ops.wait()  # also takes apart the last ones, should their workers have been slow
+    qtbot.wait(50)  # the deferred deletes
+    gc.collect()
+    assert len(user_errors) == 13
+    assert [ref for ref in held if ref() is not None] == []
 
 
 def _alive(widget: QLabel) -> bool:

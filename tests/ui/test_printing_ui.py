@@ -23,7 +23,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.print_preview import PacketPrinter, PreviewDialog
 from desktop.ui.print_queue import PrintQueuePage
 from desktop.ui.screen import FRAME_HEIGHT, screen_of
-from tests.ui.conftest import TODAY, FakePrintDialogs, drain
+from tests.ui.conftest import TODAY, FakePrintDialogs, MakePrinter, drain
 
 
 def _cases(store: Store, n: int) -> list[str]:
@@ -67,8 +67,7 @@ def _printed_how(store: Store) -> list[str]:
         return [str((e.details or {}).get("how")) for e in events]
 
 
-def _open_preview(qtbot: QtBot, ctx: AppContext, fake: FakePrintDialogs, case_id: str) -> Any:
-    printer = PacketPrinter(ctx, fake)
+def _open_preview(qtbot: QtBot, printer: PacketPrinter, case_id: str) -> Any:
     with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
         printer.open(case_id)
     dialog = opened.args[0]
@@ -78,12 +77,16 @@ def _open_preview(qtbot: QtBot, ctx: AppContext, fake: FakePrintDialogs, case_id
 
 
 def test_a_case_packet_previews_prints_and_saves_as_pdf(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    tmp_path: Path,
+    packet_printer: MakePrinter,
 ) -> None:
     (case_id,) = _cases(store, 1)
     fake = FakePrintDialogs(tmp_path)
     expected = _expected_pages(store, case_id, tmp_path)
-    dialog = _open_preview(qtbot, ctx, fake, case_id)
+    dialog = _open_preview(qtbot, packet_printer(fake), case_id)
 
     assert len(dialog.pages) == expected >= 4  # cover, checklist, instructions, signatures
     # its Print and Save buttons at the bottom stay on screen (a 768-pixel laptop)
@@ -111,11 +114,16 @@ def test_a_case_packet_previews_prints_and_saves_as_pdf(
 
 
 def test_a_pdf_that_cannot_be_saved_is_a_clear_error(
-    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: Any, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    dialogs: Any,
+    tmp_path: Path,
+    packet_printer: MakePrinter,
 ) -> None:
     (case_id,) = _cases(store, 1)
     fake = FakePrintDialogs(tmp_path)
-    dialog = _open_preview(qtbot, ctx, fake, case_id)
+    dialog = _open_preview(qtbot, packet_printer(fake), case_id)
     (tmp_path / "stick").write_text("not a folder")  # as a USB stick pulled out
     fake.save_to = tmp_path / "stick" / "packet.pdf"
     with qtbot.assertNotEmitted(dialog.saved):
@@ -127,11 +135,15 @@ def test_a_pdf_that_cannot_be_saved_is_a_clear_error(
 
 
 def test_cancelled_printer_and_save_dialogs_do_nothing(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    tmp_path: Path,
+    packet_printer: MakePrinter,
 ) -> None:
     (case_id,) = _cases(store, 1)
     fake = FakePrintDialogs(tmp_path)
-    dialog = _open_preview(qtbot, ctx, fake, case_id)
+    dialog = _open_preview(qtbot, packet_printer(fake), case_id)
     fake.save_to = None
     fake.printer = lambda parent: None  # type: ignore[method-assign]
     with qtbot.assertNotEmitted(dialog.printed), qtbot.assertNotEmitted(dialog.saved):
@@ -145,9 +157,12 @@ def test_cancelled_printer_and_save_dialogs_do_nothing(
 
 
 def test_an_unknown_case_shows_a_clear_error_and_no_preview(
-    qtbot: QtBot, ctx: AppContext, dialogs: Any, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    dialogs: Any,
+    packet_printer: MakePrinter,
 ) -> None:
-    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    printer = packet_printer()
     with qtbot.assertNotEmitted(printer.opened):
         printer.open("no-such-case")
         drain(qtbot, ctx)
@@ -394,7 +409,10 @@ def test_every_matching_case_over_an_empty_search_is_a_clear_error(
 
 
 def test_the_preview_reminds_when_no_consent_to_share_with_the_sso_is_recorded(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    store: Store,
+    tmp_path: Path,
+    packet_printer: MakePrinter,
 ) -> None:
     """A packet goes to the SSO: without the person's recorded consent to that (PDPA) the
     preview says so, without refusing (the consent may be on paper); once given, it does
@@ -404,16 +422,16 @@ def test_the_preview_reminds_when_no_consent_to_share_with_the_sso_is_recorded(
     (case_id,) = _cases(store, 1)
     reminder = "No consent to share this person's data with the SSO is recorded"
     fake = FakePrintDialogs(tmp_path)
-    assert reminder in _open_preview(qtbot, ctx, fake, case_id).info.text()
+    assert reminder in _open_preview(qtbot, packet_printer(fake), case_id).info.text()
 
     person_id = cases.get_case_file(store, case_id).person.id
     given = consent.ConsentInput("share_with_sso", True, "thumbprint")
     consent.record_consent(store, person_id, given)
-    assert reminder not in _open_preview(qtbot, ctx, fake, case_id).info.text()
+    assert reminder not in _open_preview(qtbot, packet_printer(fake), case_id).info.text()
 
     [current] = [c for c in cases.get_case_file(store, case_id).consents]
     consent.withdraw_consent(store, current.id)
-    assert reminder in _open_preview(qtbot, ctx, fake, case_id).info.text()
+    assert reminder in _open_preview(qtbot, packet_printer(fake), case_id).info.text()
 
 
 def test_the_queue_takes_only_the_claims_to_hand_in_when_asked(

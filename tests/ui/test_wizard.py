@@ -13,13 +13,11 @@ from desktop.models.entities import Employer, Employment
 from desktop.models.store import Store
 from desktop.services import cases, drafts, employers, people
 from desktop.ui.context import AppContext
-from desktop.ui.print_preview import PacketPrinter
 from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
 from tests.fakes import FakeDialogs
 from tests.forms.conftest import pdftotext
-from tests.ui.conftest import drain
-from tests.ui.test_printing_ui import FakePrintDialogs
+from tests.ui.conftest import MakePrinter, drain
 
 PINK = "001234567890" + str(thai_id_check_digit("001234567890"))
 # the identity step of an enrollment by pink card, filled in
@@ -349,13 +347,16 @@ def _step_state(store: Store, case_id: str, key: str, benefit: str = "maternity"
 
 
 def test_printing_the_packet_after_the_wizard_makes_the_claim_ready(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    packet_printer: MakePrinter,
 ) -> None:
     case_id = _case(store)
     _finished_maternity(qtbot, ctx, store, case_id)
     assert _step_state(store, case_id, "prepare_claim") == "in_progress"
 
-    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    printer = packet_printer()
     with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
         printer.open(case_id)
     qtbot.addWidget(opened.args[0])
@@ -367,7 +368,10 @@ def test_printing_the_packet_after_the_wizard_makes_the_claim_ready(
 
 
 def test_the_finish_page_saves_the_claim_then_prints_its_own_forms(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    packet_printer: MakePrinter,
 ) -> None:
     """The forms are filled from the store: printed before the claim was saved, they
     lacked its dates and bank account. Beside an open sickness claim, the packet is
@@ -385,7 +389,7 @@ def test_the_finish_page_saves_the_claim_then_prints_its_own_forms(
         ),
     )
     wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
-    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    printer = packet_printer()
     # as the window connects it
     wizard.print_requested.connect(lambda forms: printer.open(case_id, forms, "maternity"))
     _maternity_steps(qtbot, wizard)
@@ -411,11 +415,14 @@ def test_the_finish_page_saves_the_claim_then_prints_its_own_forms(
 
 
 def test_a_preview_closed_without_printing_leaves_the_step_in_progress(
-    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    packet_printer: MakePrinter,
 ) -> None:
     case_id = _case(store)
     _finished_maternity(qtbot, ctx, store, case_id)
-    printer = PacketPrinter(ctx, FakePrintDialogs(tmp_path))
+    printer = packet_printer()
     with qtbot.waitSignal(printer.opened, timeout=20_000) as opened:
         printer.open(case_id)
     qtbot.addWidget(opened.args[0])
