@@ -79,6 +79,11 @@ class StorePaths:
         return self.root / "logs"
 
     @property
+    def previews(self) -> Path:
+        """Rendered packets of print previews (plain PDF), a folder per window."""
+        return self.root / "previews"
+
+    @property
     def wiped(self) -> Path:
         return self.root / WIPED_NAME
 
@@ -98,6 +103,7 @@ class StorePaths:
             db.with_name(db.name + "-journal"),
             self.attachments,
             self.backups,
+            self.previews,
         ]
 
 

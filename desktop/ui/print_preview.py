@@ -288,8 +288,8 @@ class PacketPrinter(QObject):
         self.ctx = ctx
         self.dialogs: PrintDialogs = dialogs or QtPrintDialogs()
         self.parent_widget = parent_widget
-        # Rendered packets hold personal data in plain PDF: made on first use, removed
-        # when the window closes (discard()), never left for the garbage collector.
+        # Rendered packets hold personal data in plain PDF: made on first use (beside the
+        # store, see printing.preview_folder), removed when the window closes (discard()).
         self.scratch: tempfile.TemporaryDirectory[str] | None = None
         self.preview: PreviewDialog | None = None
 
@@ -308,8 +308,10 @@ class PacketPrinter(QObject):
         """Render (off the GUI thread) and show the preview of ``case_id``'s packet, about
         its claim for ``benefit`` when given."""
         store, today = self.ctx.store, self.ctx.today()
+        if self.scratch is not None and not Path(self.scratch.name).is_dir():
+            self.discard()  # swept by another window's start after half a day unused
         if self.scratch is None:
-            self.scratch = tempfile.TemporaryDirectory(prefix="sapan-preview-")
+            self.scratch = printing.preview_folder(store)
         folder = Path(self.scratch.name)
         forms = printing.packet_form_ids(workflow_forms) if workflow_forms else None
         self.busy_changed.emit(True)

@@ -390,6 +390,9 @@ def test_erase_destroys_the_key_at_once_and_the_open_store_refuses_work(
 def test_finish_wipe_deletes_the_store_keeps_logs_and_the_notice(tmp_path: Path) -> None:
     root = tmp_path / "s"
     opened = _filled_store(root)
+    rendered = opened.paths.previews / "preview-x" / "TAK-0001-000001.pdf"  # a print preview
+    rendered.parent.mkdir(parents=True)
+    rendered.write_bytes(b"%PDF-1.4")
     store_module.erase(opened, SecretStore(), reason="device_revoked", unsent=0)
     opened.close()
     record = store_module.finish_wipe(root)

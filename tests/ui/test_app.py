@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -416,6 +418,12 @@ def test_the_smoke_exit_quits_after_the_window_is_shown(
     given = tmp_path / "pass.txt"
     given.write_text(PASSPHRASE, encoding="utf-8")
     monkeypatch.setenv("SAPAN_SMOKE_MS", "100")
+    left = root / "previews" / "preview-crashed"  # rendered packets a crashed run left
+    left.mkdir(parents=True)
+    (left / "TAK-0001-000001.pdf").write_bytes(b"%PDF-1.4")
+    day_ago = time.time() - 86_400
+    os.utime(left / "TAK-0001-000001.pdf", (day_ago, day_ago))
+    os.utime(left, (day_ago, day_ago))
     app = _app(qtbot, root, passphrase_file=str(given), lang="km")
     shown: list[bool] = []
     QTimer.singleShot(20, lambda: shown.append(app.window is not None and app.window.isVisible()))
@@ -432,6 +440,7 @@ def test_the_smoke_exit_quits_after_the_window_is_shown(
     assert app.window.closed
     assert app.window.sync_worker.stopped
     assert not app.window.status_timer.isActive()
+    assert not left.exists()  # swept at the start
 
 
 def test_run_tunes_the_collector_once_the_window_is_shown(

@@ -4,6 +4,7 @@ desktop/ui/print_queue.py, driven through the real widgets)."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,24 @@ def test_cancelled_printer_and_save_dialogs_do_nothing(
     drain(qtbot, ctx)
     assert list(tmp_path.glob("*.pdf")) == []
     assert _printed_how(store) == []  # nothing printed, nothing recorded
+
+
+def test_rendered_packets_stay_beside_the_store_and_go_when_the_printer_discards_them(
+    qtbot: QtBot, store: Store, packet_printer: MakePrinter
+) -> None:
+    """Not in the shared temporary folder: a wipe deletes them with the store, and the next
+    start sweeps what a crash left (desktop.services.printing.sweep_previews)."""
+    (case_id,) = _cases(store, 1)
+    printer = packet_printer()
+    first = _open_preview(qtbot, printer, case_id).packet.path
+    assert first.parent.parent == store.paths.previews
+    # swept meanwhile (unused for half a day, another window's start): made again
+    shutil.rmtree(first.parent)
+    again = _open_preview(qtbot, printer, case_id).packet.path
+    assert again.exists()
+    assert again.parent != first.parent
+    printer.discard()
+    assert list(store.paths.previews.iterdir()) == []
 
 
 def test_an_unknown_case_shows_a_clear_error_and_no_preview(
