@@ -146,9 +146,11 @@ def split_honorific(name: str) -> tuple[Honorific | None, str]:
 def split_title(name: str) -> tuple[Title | None, str]:
     """Split a leading Thai or English title: ``"นางสาวสมศรี ใจดี"`` → ``("miss", "สมศรี ใจดี")``.
 
-    Thai titles are recognised with or without a following space, as Thai writes them.
-    Caveat: a given name that itself begins with a title word (e.g. นางนวล) is split
-    wrongly when written without its own title; check the result against the ID card.
+    Thai titles are recognised with or without a following space, as Thai writes them,
+    children's too. Loose on purpose, for search (:func:`name_variants`: one more form
+    of a name to find it by): a given name that itself begins with a title word (นางนวล,
+    นายิกา) is split wrongly. What is written or stored reads titles with
+    :func:`written_title`.
     """
     value = clean(name)
     words = value.split(" ")
@@ -293,7 +295,11 @@ def split_for_sso(full_name: str, family_name: str | None = None) -> tuple[str, 
 
     Rules (domain.md §4.2, §7.2):
 
-    * A leading Thai/English title is dropped (it goes into the title code).
+    * A Thai/English title written at the start of the name, as :func:`written_title`
+      reads one, is dropped (the title code comes from the person's title), with a
+      WARNING ``name.title_dropped`` naming it and what is left: a given name that
+      begins like a title (นางนวล) must be checked against the worker's documents.
+      Anything else stays: a name is never cut inside a word (นายิกา stays whole).
     * With a family name: the last name is the family name; the first name is
       ``full_name`` without the family name if ``full_name`` starts or ends with it.
     * Without a family name (most Burmese names): the whole name goes into the first
@@ -306,7 +312,13 @@ def split_for_sso(full_name: str, family_name: str | None = None) -> tuple[str, 
     * An empty name is an ERROR ``name.required``.
     """
     issues: list[Issue] = []
-    _, full = split_title(full_name)
+    full = clean(full_name)
+    written = written_title(full)
+    if written is not None:
+        word, full = written
+        issues.append(
+            issue("name.title_dropped", "first_name", Severity.WARNING, title=word, name=full)
+        )
     family = clean(family_name or "")
     if not full:
         return "", "", [issue("name.required", "first_name")]

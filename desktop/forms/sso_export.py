@@ -5,7 +5,8 @@ Layouts and code values are data: ``resources/forms/sso/layouts.yaml`` (domain.m
 Rules:
 
 * **Names** go through :func:`desktop.domain.names.split_for_sso`: the Thai-script name
-  when the person has one, else the Latin name; a title is dropped into the title code;
+  when the person has one, else the Latin name; a title written in the name is left out
+  (WARNING ``name.title_dropped``: the title code comes from the person's title);
   a name without a family name gets ``-`` as last name; a name too long for its field is
   cut at a word boundary (never between a letter and its marks) with a WARNING per row.
 * **Errors skip the row**, never write a malformed line: missing or malformed employer

@@ -189,16 +189,39 @@ def test_fit_width(value: str, width: int, expected: str, cut: bool) -> None:
         ("U Ba Thein", None, "U Ba Thein", "-"),  # honorific kept as on documents
         ("Aung Aung", "", "Aung Aung", "-"),
         ("Somchai Jaidee", "Jaidee", "Somchai", "Jaidee"),
-        ("Mr Somchai Jaidee", "Jaidee", "Somchai", "Jaidee"),
-        ("นายสมชาย ใจดี", "ใจดี", "สมชาย", "ใจดี"),
         ("Nguyen Van Duc", "Nguyen", "Van Duc", "Nguyen"),  # family name first
         ("Sok Dara", "Sok", "Dara", "Sok"),
         ("Dara", "Sok", "Dara", "Sok"),
         ("Sok", "Sok", "Sok", "Sok"),
+        # names that begin like a title, kept whole
+        ("นายิกา สุขใจ", "สุขใจ", "นายิกา", "สุขใจ"),  # นาย + a vowel sign is no title
+        ("นางรอง", None, "นางรอง", "-"),  # a single word: a name
+        ("Missy Lee", "Lee", "Missy", "Lee"),
     ],
 )
 def test_split_for_sso(full: str, family: str | None, first: str, last: str) -> None:
     assert names.split_for_sso(full, family) == (first, last, [])
+
+
+@pytest.mark.parametrize(
+    ("full", "family", "title", "first"),
+    [
+        ("Mr Somchai Jaidee", "Jaidee", "Mr", "Somchai"),
+        ("นายสมชาย ใจดี", "ใจดี", "นาย", "สมชาย"),
+        ("นางสาว สมศรี ใจดี", "ใจดี", "นางสาว", "สมศรี"),
+        # a given name that begins like a title still reads as one: the warning says so
+        ("นางนวล ใจดี", "ใจดี", "นาง", "นวล"),
+    ],
+)
+def test_a_title_written_in_the_name_is_left_out_with_a_warning(
+    full: str, family: str, title: str, first: str
+) -> None:
+    """The SSO title code comes from the person's title; a title written in the name is
+    left out of the name fields, and the export says what was left, to check it."""
+    got_first, last, issues = names.split_for_sso(full, family)
+    assert (got_first, last) == (first, family)
+    assert codes(issues) == [("name.title_dropped", "first_name", Severity.WARNING)]
+    assert dict(issues[0].params) == {"title": title, "name": f"{first} {family}"}
 
 
 def test_long_mononymous_name_spills_into_last_name() -> None:
