@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,13 +91,23 @@ def test_every_english_count_before_a_plural_noun_has_a_form_for_one() -> None:
 
 
 @pytest.fixture
-def own_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A translations folder of the test's own, read instead of the app's."""
+def own_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[dict[str, str]], None]]:
+    """Writes a translations folder of the test's own, read instead of the app's.
+
+    The cache is cleared once the files are written, not before: background work left
+    running by an earlier test could otherwise read the folder, empty, in between."""
     folder = tmp_path / "translations"
     folder.mkdir()
     monkeypatch.setattr(i18n, "resource_path", lambda *parts: tmp_path.joinpath(*parts))
-    i18n._load.cache_clear()
-    yield folder
+
+    def write(files: dict[str, str]) -> None:
+        for name, content in files.items():
+            (folder / name).write_text(content, encoding="utf-8")
+        i18n._load.cache_clear()
+
+    yield write
     monkeypatch.undo()
     i18n._load.cache_clear()
 
@@ -111,18 +121,18 @@ def own_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     ],
 )
 def test_plural_forms_other_than_a_languages_categories_are_refused(
-    own_catalogue: Path, forms: str, wrong: str
+    own_catalogue: Callable[[dict[str, str]], None], forms: str, wrong: str
 ) -> None:
-    (own_catalogue / "x.yaml").write_text("ui.cases.count:\n" + forms, encoding="utf-8")
+    own_catalogue({"x.yaml": "ui.cases.count:\n" + forms})
     with pytest.raises(i18n.CatalogueError, match=re.escape(wrong)):
         i18n.catalogue()
 
 
-def test_a_catalogue_file_read_with_plural_forms(own_catalogue: Path) -> None:
-    (own_catalogue / "x.yaml").write_text(
-        "k:\n  en:\n    one: '{count} case'\n    other: '{count} cases'\n  th: '{count} คดี'\n",
-        encoding="utf-8",
-    )
+def test_a_catalogue_file_read_with_plural_forms(
+    own_catalogue: Callable[[dict[str, str]], None],
+) -> None:
+    plural = "k:\n  en:\n    one: '{count} case'\n    other: '{count} cases'\n"
+    own_catalogue({"x.yaml": plural + "  th: '{count} คดี'\n"})
     assert i18n.catalogue() == {"k": {"en": "{count} cases", "th": "{count} คดี"}}
     assert i18n.plural_forms() == {"k": {"en": {"one": "{count} case", "other": "{count} cases"}}}
 
@@ -228,10 +238,9 @@ def test_a_detail_as_a_parameter_is_put_in_the_language_of_its_message() -> None
     ],
 )
 def test_a_malformed_catalogue_is_refused(
-    own_catalogue: Path, files: dict[str, str], wrong: str
+    own_catalogue: Callable[[dict[str, str]], None], files: dict[str, str], wrong: str
 ) -> None:
-    for name, content in files.items():
-        (own_catalogue / name).write_text(content, encoding="utf-8")
+    own_catalogue(files)
     with pytest.raises(i18n.CatalogueError, match=re.escape(wrong)):
         i18n.catalogue()
 
