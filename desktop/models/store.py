@@ -18,10 +18,13 @@ import contextlib
 import datetime as dt
 import errno
 import json
+import logging
 import os
 import secrets as random_bytes
 import shutil
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +55,8 @@ PassphraseSource = str | Callable[[], str] | None
 NEARLY_FULL_BYTES = 16 * 1024 * 1024  # below this, SQLite's "disk I/O error" is a full disk
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 _READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -345,6 +350,46 @@ def erase(
     store._forget()
     _erase_keys(store.paths, record, secrets)
     return record
+
+
+# A preview folder untouched this long belongs to no window still open (or to one whose
+# packets can be rendered again): an app that did not close left it.
+STALE_PREVIEWS = dt.timedelta(hours=12)
+
+
+def preview_folder(store: Store) -> tempfile.TemporaryDirectory[str]:
+    """A new folder for a window's rendered packets, inside the store's folder.
+
+    Rendered packets are personal data in plain PDF: kept beside the store rather than in
+    the shared temporary folder, a wipe deletes them with it (``StorePaths.erasable``), and
+    one an app did not remove (a crash, a power cut) is swept at the next start
+    (:func:`sweep_previews`). The caller removes it when the window closes.
+    """
+    root = store.paths.previews
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix="preview-", dir=root, ignore_cleanup_errors=True)
+
+
+def sweep_previews(store: Store, now: float | None = None) -> int:
+    """Delete the preview folders of ``store`` untouched for :data:`STALE_PREVIEWS`
+    (newest of the folder and its files); returns how many. A folder that cannot be
+    deleted yet (a file open in a viewer on Windows) is tried again next time."""
+    root = store.paths.previews
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - STALE_PREVIEWS.total_seconds()
+    swept = 0
+    for folder in root.iterdir():
+        try:
+            touched = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
+        except OSError:  # not a folder, or gone meanwhile (another window's cleanup)
+            continue
+        if touched < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            swept += not folder.exists()
+    if swept:
+        log.info("removed %d print preview folders left by an earlier run", swept)
+    return swept
 
 
 def finish_wipe(root: Path, secrets: SecretStore | None = None) -> WipeRecord | None:

@@ -15,10 +15,6 @@ hold.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import shutil
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,8 +48,6 @@ from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, TrackVi
 from desktop.services.people import PersonView, person_view
 
 # Script names used by the store (desktop.domain.text.Script) → forms' script codes.
-log = logging.getLogger(__name__)
-
 _SCRIPTS = {"thai": "th", "myanmar": "my", "khmer": "km", "lao": "lo", "latin": "latin"}
 # Forms a track of each kind prints when it has no known workflow (see track_forms).
 TRACK_FORMS: dict[str, tuple[str, ...]] = {
@@ -561,46 +555,6 @@ def record_packets_printed(
 ) -> list[PrintRecord]:
     """:func:`record_printed` for each packet of a batch (case numbers or ids), in order."""
     return [record_printed(store, case, None, how) for case in cases_]
-
-
-# A preview folder untouched this long belongs to no window still open (or to one whose
-# packets can be rendered again): an app that did not close left it.
-STALE_PREVIEWS = dt.timedelta(hours=12)
-
-
-def preview_folder(store: Store) -> tempfile.TemporaryDirectory[str]:
-    """A new folder for a window's rendered packets, inside the store's folder.
-
-    Rendered packets are personal data in plain PDF: kept beside the store rather than in
-    the shared temporary folder, a wipe deletes them with it (``StorePaths.erasable``), and
-    one an app did not remove (a crash, a power cut) is swept at the next start
-    (:func:`sweep_previews`). The caller removes it when the window closes.
-    """
-    root = store.paths.previews
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix="preview-", dir=root, ignore_cleanup_errors=True)
-
-
-def sweep_previews(store: Store, now: float | None = None) -> int:
-    """Delete the preview folders of ``store`` untouched for :data:`STALE_PREVIEWS`
-    (newest of the folder and its files); returns how many. A folder that cannot be
-    deleted yet (a file open in a viewer on Windows) is tried again next time."""
-    root = store.paths.previews
-    if not root.is_dir():
-        return 0
-    cutoff = (time.time() if now is None else now) - STALE_PREVIEWS.total_seconds()
-    swept = 0
-    for folder in root.iterdir():
-        try:
-            touched = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
-        except OSError:  # not a folder, or gone meanwhile (another window's cleanup)
-            continue
-        if touched < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-            swept += not folder.exists()
-    if swept:
-        log.info("removed %d print preview folders left by an earlier run", swept)
-    return swept
 
 
 def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[str, bool]]:

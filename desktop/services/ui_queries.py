@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,18 @@ def finish_wipe(root: Path) -> WipeNotice | None:
     say when; None when the store in ``root`` was never wiped."""
     record = store_module.finish_wipe(root)
     return None if record is None else WipeNotice(record.at, record.unsent)
+
+
+def preview_folder(store: Store) -> tempfile.TemporaryDirectory[str]:
+    """A new folder for a window's rendered packets, beside the store
+    (:func:`desktop.models.store.preview_folder`)."""
+    return store_module.preview_folder(store)
+
+
+def sweep_previews(store: Store) -> int:
+    """Remove the rendered packets an earlier run left, a crash or a power cut
+    (:func:`desktop.models.store.sweep_previews`); returns how many folders."""
+    return store_module.sweep_previews(store)
 
 
 def create_store(root: Path, passphrase: str, repeated: str) -> Store:

@@ -25,7 +25,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import LANGUAGES
 from desktop.domain.resources import resource_path
-from desktop.services import printing, ui_queries
+from desktop.services import ui_queries
 from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.dialogs import Dialogs
@@ -255,7 +255,7 @@ class App:
         self.window.start()
         self.window.show()
         # rendered packets an earlier run left (it crashed, the power went)
-        self.ops.run(lambda: printing.sweep_previews(store))
+        self.ops.run(lambda: ui_queries.sweep_previews(store))
         if self.on_shown is not None:
             self.on_shown()
         smoke = os.environ.get("SAPAN_SMOKE_MS")

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
-from desktop.services import consent, printing
+from desktop.services import consent, printing, ui_queries
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.screen import resize_to_fit
@@ -289,7 +289,7 @@ class PacketPrinter(QObject):
         self.dialogs: PrintDialogs = dialogs or QtPrintDialogs()
         self.parent_widget = parent_widget
         # Rendered packets hold personal data in plain PDF: made on first use (beside the
-        # store, see printing.preview_folder), removed when the window closes (discard()).
+        # store, see ui_queries.preview_folder), removed when the window closes (discard()).
         self.scratch: tempfile.TemporaryDirectory[str] | None = None
         self.preview: PreviewDialog | None = None
 
@@ -311,7 +311,7 @@ class PacketPrinter(QObject):
         if self.scratch is not None and not Path(self.scratch.name).is_dir():
             self.discard()  # swept by another window's start after half a day unused
         if self.scratch is None:
-            self.scratch = printing.preview_folder(store)
+            self.scratch = ui_queries.preview_folder(store)
         folder = Path(self.scratch.name)
         forms = printing.packet_form_ids(workflow_forms) if workflow_forms else None
         self.busy_changed.emit(True)

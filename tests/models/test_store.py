@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from desktop.models.entities import Person, SyncState
 from desktop.models.migrations import runner
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import (
+    Store,
     StorePaths,
     create_store,
     online_backup,
@@ -489,3 +492,48 @@ def test_the_start_language_is_kept_beside_the_store_in_plain_text(tmp_path: Pat
     assert StorePaths(root).language.read_text(encoding="ascii") == "km"  # the code alone
     store_module.keep_start_language(tmp_path / "no such folder", "lo")  # not an error
     assert store_module.start_language(tmp_path / "no such folder") is None
+
+
+def _preview(store: Store, name: str, age_hours: float, file_age_hours: float | None) -> Path:
+    """A preview folder last touched ``age_hours`` ago, with a rendered packet last
+    written ``file_age_hours`` ago (none when None)."""
+    now = time.time()
+    folder = store.paths.previews / name
+    folder.mkdir(parents=True)
+    if file_age_hours is not None:
+        packet = folder / "TAK-0001-000001.pdf"
+        packet.write_bytes(b"%PDF-1.4")
+        os.utime(packet, (now - file_age_hours * 3600,) * 2)
+    os.utime(folder, (now - age_hours * 3600,) * 2)
+    return folder
+
+
+def test_preview_folders_an_earlier_run_left_are_swept(store: Store) -> None:
+    """Rendered packets are personal data in plain PDF: a folder a crashed app left goes
+    at the next start; one another open window may still use (touched within half a
+    day) stays."""
+    assert store_module.sweep_previews(store) == 0  # no folder yet: nothing to do
+    left = _preview(store, "preview-old", 30, 30)
+    empty = _preview(store, "preview-empty", 13, None)
+    recent = _preview(store, "preview-recent", 1, 1)
+    rewritten = _preview(store, "preview-rewritten", 30, 2)  # an old folder, a new packet
+    assert store_module.sweep_previews(store) == 2
+    assert not left.exists()
+    assert not empty.exists()
+    assert recent.exists()
+    assert rewritten.exists()
+    later = time.time() + store_module.STALE_PREVIEWS.total_seconds()
+    assert store_module.sweep_previews(store, now=later) == 2
+    assert list(store.paths.previews.iterdir()) == []
+
+
+def test_a_preview_folder_lives_beside_the_store_and_goes_when_discarded(store: Store) -> None:
+    scratch = store_module.preview_folder(store)
+    folder = Path(scratch.name)
+    assert folder.parent == store.paths.previews
+    if os.name == "posix":  # the store's folder is the person's own; so is this one
+        assert store.paths.previews.stat().st_mode & 0o077 == 0
+        assert folder.stat().st_mode & 0o077 == 0
+    (folder / "packet.pdf").write_bytes(b"%PDF-1.4")
+    scratch.cleanup()
+    assert not folder.exists()

@@ -161,7 +161,7 @@ def test_rendered_packets_stay_beside_the_store_and_go_when_the_printer_discards
     qtbot: QtBot, store: Store, packet_printer: MakePrinter
 ) -> None:
     """Not in the shared temporary folder: a wipe deletes them with the store, and the next
-    start sweeps what a crash left (desktop.services.printing.sweep_previews)."""
+    start sweeps what a crash left (desktop.models.store.sweep_previews)."""
     (case_id,) = _cases(store, 1)
     printer = packet_printer()
     first = _open_preview(qtbot, printer, case_id).packet.path
