@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from shiboken6 import Shiboken
 
 from desktop.domain.errors import UserError
@@ -77,34 +77,43 @@ class Handle(QObject):
         self.progress.cancel()
 
 
-class _Worker(QRunnable):
+class _Worker:
+    """One operation as a pool runs it (``pool.start(worker.run)``).
+
+    A plain object, not a ``QRunnable``: PySide kept the wrapper of a ``QRunnable`` the
+    pool had deleted, and with it the signal object, for some of the operations.
+    """
+
     def __init__(
         self, fn: Callable[..., Any], signals: _Signals, progress: Progress | None
     ) -> None:
-        super().__init__()
         self.fn: Callable[..., Any] | None = fn
-        self.signals = signals
+        self.signals: _Signals | None = signals
         self.progress = progress
-        # set once the worker no longer touches ``signals``: from then on the GUI thread
-        # may take the signal object (and the callbacks it holds) apart
+        # set once the worker holds no reference to ``signals`` and will not touch it: from
+        # then on the GUI thread may take it (and the callbacks it holds) apart
         self.returned = threading.Event()
-        self.setAutoDelete(True)
 
     def run(self) -> None:
         fn, self.fn = self.fn, None
+        signals, self.signals = self.signals, None
         assert fn is not None, "a worker runs once"
+        assert signals is not None
         try:
             result = fn(self.progress) if self.progress is not None else fn()
         except BaseException as exc:  # every failure must reach the GUI thread
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self.signals.failed.emit(exc)
+            signals.failed.emit(exc)
         else:
-            self.signals.succeeded.emit(result)
+            signals.succeeded.emit(result)
             del result
         # ``fn`` is often a closure over a widget, and Qt objects must die on their own
         # thread: the GUI thread holds its own reference until ``finished`` arrives there.
+        # So does the signal object: the GUI thread deletes it once ``returned`` is set.
         del fn
-        self.signals.finished.emit()
+        signals.finished.emit()
+        del signals
+        self.progress = None
         self.returned.set()
 
 
@@ -207,8 +216,8 @@ class Operations(QObject):
         self._running[signals] = fn
         pool = self.writer if write else self.readers
         worker = _Worker(fn, signals, prog if progress else None)
-        returned = worker.returned  # the pool deletes the worker once it has run
-        pool.start(worker, 1 if urgent else 0)
+        returned = worker.returned
+        pool.start(worker.run, 1 if urgent else 0)
         return handle
 
     def _release(self) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from desktop.domain.errors import UserError
+from desktop.ui import operations
 from desktop.ui.operations import Operations, Progress
 
 
@@ -126,6 +127,8 @@ def test_what_the_callbacks_hold_is_let_go_once_the_operations_end(qtbot: QtBot)
     forty searches kept forty result models alive."""
     ops, user_errors, _bugs = _ops()
     held: list[weakref.ref[_Held]] = []
+    gc.collect()
+    signal_objects = _signal_objects()
 
     def refuse() -> None:
         raise UserError("error.case_not_found")
@@ -153,6 +156,11 @@ def test_what_the_callbacks_hold_is_let_go_once_the_operations_end(qtbot: QtBot)
     gc.collect()
     assert len(user_errors) == 13
     assert [ref for ref in held if ref() is not None] == []
+    assert _signal_objects() <= signal_objects  # nor the signal objects themselves
+
+
+def _signal_objects() -> int:
+    return sum(isinstance(o, operations._Signals) for o in gc.get_objects())
 
 
 def _alive(widget: QLabel) -> bool:
