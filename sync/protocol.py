@@ -58,7 +58,8 @@ MOVED_FORM = 6
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
 
-MAX_BATCH = 1000  # changes in one push
+DEFAULT_BATCH = 1000  # changes in a device's first push batch; every server takes this many
+MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)
 MAX_BODY_BYTES = 8 * 1024 * 1024  # after decompression
 DEFAULT_PAGE = 2000  # log entries in one pull page
 MAX_PAGE = 10_000

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
@@ -178,6 +178,7 @@ def errno_of(error: str) -> int | None:
 # the detail at fault (``entity`` and ``field`` among the parameters)
 _VALUE_REASONS: dict[int, str] = {
     p.Errno.VALUE_TOO_LONG: "sync.reason.too_long",
+    p.Errno.BATCH_TOO_LARGE: "sync.reason.too_big",  # one change alone (see SyncService.push)
     p.Errno.WRONG_TYPE: "sync.reason.bad_value",
     p.Errno.REQUIRED_VALUE: "sync.reason.bad_value",
     p.Errno.BAD_ENCODING: "sync.reason.bad_value",
@@ -191,6 +192,7 @@ _VALUE_REASONS: dict[int, str] = {
 _MENDABLE = frozenset(
     {
         p.Errno.VALUE_TOO_LONG,
+        p.Errno.BATCH_TOO_LARGE,
         p.Errno.WRONG_TYPE,
         p.Errno.REQUIRED_VALUE,
         p.Errno.BAD_ENCODING,
@@ -246,7 +248,10 @@ class SyncService:
 
     store: Store
     client: SyncClient
-    batch_size: int = p.MAX_BATCH
+    # the first push batch's size: batches answered quickly double it, up to
+    # ``max_batch_size`` (and the server's limits), slow or retried ones halve it back
+    batch_size: int = p.DEFAULT_BATCH
+    max_batch_size: int = p.MAX_BATCH
     # the first pull page's size; pages that arrive quickly double it, up to
     # ``max_page_size`` (and the server's limit), slow or retried ones halve it back
     page_size: int = p.DEFAULT_PAGE
@@ -259,6 +264,8 @@ class SyncService:
     # the push and pull forms both ends know, asked once per sync (GET /info)
     _forms: tuple[int, int] | None = field(default=None, init=False)
     _max_page: int = field(default=p.MAX_PAGE, init=False)  # the server's, with the forms
+    _max_batch: int = field(default=p.DEFAULT_BATCH, init=False)  # the server's, likewise
+    _max_body: int = field(default=p.MAX_BODY_BYTES, init=False)
 
     def sync(self) -> SyncSummary:
         """Push everything waiting, then pull until the server has nothing newer."""
@@ -322,24 +329,27 @@ class SyncService:
         While the server works on a batch, this thread acknowledges the previous one and
         reads the next, so the device's work hides behind the server's. Requests still go
         one after the other, in outbox order; a batch is acknowledged only from its answer.
+        Batches follow the link as pull pages do (:func:`next_page_size`), within the
+        server's limits (:meth:`_fitting`).
         """
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-push") as link:
             after = 0
-            entries = self._outbox_batch(after)
+            size = self.batch_size
+            entries = self._outbox_batch(after, size)
             answered: tuple[list[OutboxRow], p.PushBatchResponse] | None = None
             form = self.forms(summary)[0] if entries else 2
+            most = max(size, min(self.max_batch_size, self._max_batch))
             while entries:
+                entries, body = self._fitting(entries, form)
                 sent = link.submit(
-                    self._with_retry,
-                    functools.partial(self.client.push_batch, batch_body(entries, form)),
-                    summary,
+                    self._timed, functools.partial(self.client.push_batch, body), summary
                 )
                 if answered is not None:
                     self._acknowledge(*answered, summary)
                     answered = None
-                following = self._outbox_batch(entries[-1].seq)
+                following = self._outbox_batch(entries[-1].seq, size)
                 try:
-                    answer = sent.result()
+                    answer, seconds, retried = sent.result()
                 except SyncHttpError as exc:
                     spoiled = _spoiled(exc, len(entries))
                     if spoiled:
@@ -347,14 +357,36 @@ class SyncService:
                         for error, indexes in spoiled.items():
                             self._park([entries[index].seq for index in indexes], error)
                             summary.rejected += len(indexes)
-                        entries = self._outbox_batch(after)
-                        continue
-                    raise
+                    elif exc.status == 413 and len(entries) > 1:
+                        # more than something on the way takes (a proxy's limit): halve
+                        size = most = max(1, len(entries) // 2)
+                    elif exc.status == 413:
+                        # one change bigger than the server takes: it can never go
+                        error = f"errno {p.Errno.BATCH_TOO_LARGE:d}: bigger than the server takes"
+                        self._park([entries[0].seq], error)
+                        summary.rejected += 1
+                    else:
+                        raise
+                    entries = self._outbox_batch(after, size)
+                    continue
+                least = min(self.batch_size, most)
+                size = next_page_size(size, seconds, retried, least=least, most=most)
                 answered = (entries, answer)
                 after = entries[-1].seq
                 entries = following
             if answered is not None:
                 self._acknowledge(*answered, summary)
+
+    def _fitting(self, entries: list[OutboxRow], form: int) -> tuple[list[OutboxRow], bytes]:
+        """The first of ``entries`` that fit the server's limits, as a push body: at most
+        its ``max_batch`` changes and ``max_body_bytes`` of JSON (halved until they fit;
+        one change that does not is sent alone, and refused: see :meth:`push`)."""
+        entries = entries[: self._max_batch]
+        body = batch_body(entries, form)
+        while len(body) > self._max_body and len(entries) > 1:
+            entries = entries[: len(entries) // 2]
+            body = batch_body(entries, form)
+        return entries, body
 
     def forms(self, summary: SyncSummary) -> tuple[int, int]:
         """The most compact (push, pull) forms both ends know, asked once per sync.
@@ -371,10 +403,11 @@ class SyncService:
                 max({2, 3, 4, 5, 6} & set(info.pull_forms), default=2),
             )
             self._max_page = info.max_page
+            self._max_batch, self._max_body = info.max_batch, info.max_body_bytes
         return self._forms
 
-    def _outbox_batch(self, after: int) -> list[OutboxRow]:
-        """The next batch of waiting outbox entries after outbox seq ``after``."""
+    def _outbox_batch(self, after: int, size: int) -> list[OutboxRow]:
+        """The next ``size`` waiting outbox entries after outbox seq ``after``."""
         with self.store.read() as session:
             # plain rows, not ORM objects: the batch only reads them
             return list(
@@ -382,7 +415,7 @@ class SyncService:
                     select(*_OUTBOX_COLUMNS)
                     .where(OutboxEntry.seq > after, OutboxEntry.last_error.is_(None))
                     .order_by(OutboxEntry.seq)
-                    .limit(self.batch_size)
+                    .limit(size)
                 )
             )
 
@@ -605,24 +638,11 @@ class SyncService:
         most = max(size, min(self.max_page_size, self._max_page))
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
 
-            def fetch(since: int, limit: int) -> Future[_Fetched]:
-                def timed() -> _Fetched:
-                    retries, start = summary.retries, time.monotonic()
-                    page = self._with_retry(
-                        functools.partial(
-                            self.client.pull,
-                            since,
-                            limit,
-                            form,
-                            scope=scope,
-                            offices=offices,
-                            until=until,
-                        ),
-                        summary,
-                    )
-                    return _Fetched(page, time.monotonic() - start, summary.retries > retries)
-
-                return link.submit(timed)
+            def fetch(since: int, limit: int) -> Future[_Timed[p.PullPage]]:
+                call = functools.partial(
+                    self.client.pull, since, limit, form, scope=scope, offices=offices, until=until
+                )
+                return link.submit(self._timed, call, summary)
 
             coming = fetch(since, size)
             while True:
@@ -946,6 +966,13 @@ class SyncService:
 
     # -- retries ---------------------------------------------------------------------------
 
+    def _timed(self, call: Callable[[], T], summary: SyncSummary) -> _Timed[T]:
+        """``call``'s answer (retried as :meth:`_with_retry` does), how long it took, and
+        whether it had to be retried: what the next batch's or page's size follows."""
+        retries, start = summary.retries, time.monotonic()
+        answer = self._with_retry(call, summary)
+        return _Timed(answer, time.monotonic() - start, summary.retries > retries)
+
     def _with_retry(self, call: Callable[[], T], summary: SyncSummary) -> T:
         delay = 1.0
         for attempt in range(self.max_retries + 1):
@@ -961,28 +988,30 @@ class SyncService:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-class _Fetched(NamedTuple):
-    """A pull page as it arrived: how long it took, and whether it had to be retried."""
+class _Timed(NamedTuple, Generic[T]):
+    """An answer (a pull page, a push's results) as it arrived: how long it took, and
+    whether it had to be retried."""
 
-    page: p.PullPage
+    answer: T
     seconds: float
     retried: bool
 
 
-# A page that arrives within this many seconds asks for a bigger next one; one that takes
-# longer than SLOW_PAGE_SECONDS, or had to be retried, for a smaller one.
+# A page (or push batch) that arrives within this many seconds asks for a bigger next one;
+# one that takes longer than SLOW_PAGE_SECONDS, or had to be retried, for a smaller one.
 FAST_PAGE_SECONDS = 1.0
 SLOW_PAGE_SECONDS = 5.0
 
 
 def next_page_size(size: int, seconds: float, retried: bool, *, least: int, most: int) -> int:
-    """The next pull page's size after one of ``size`` arrived in ``seconds``.
+    """The next pull page's (or push batch's) size after one of ``size`` arrived (was
+    answered) in ``seconds``.
 
     Each page costs a request and a commit on the device, so on a quick link bigger pages
     pull faster (pages of 10,000 changes pulled 8-19 % more case files a second than pages
-    of 2,000 over loopback, docs/performance.md); on a slow or dropping link a page lost
-    to a cut connection is asked for again whole, so it shrinks back. Between ``least``
-    (the size a sync starts with) and ``most``.
+    of 2,000 over loopback, docs/performance.md), and bigger batches push faster; on a
+    slow or dropping link a page or batch lost to a cut connection is sent again whole, so
+    it shrinks back. Between ``least`` (the size a sync starts with) and ``most``.
     """
     if retried or seconds > SLOW_PAGE_SECONDS:
         return max(least, size // 2)

@@ -441,7 +441,12 @@ def test_without_a_protected_keyring_the_server_never_hears_of_the_device(
         ("errno 120: office outside your scope", "sync.reason.out_of_scope", {}),
         ("errno 112: device revoked", "sync.reason.revoked", {}),
         ("errno 201: busy", "sync.reason.busy", {}),
-        ("errno 106: batch too large", "sync.reason.other", {"errno": 106}),
+        ("errno 199: something new", "sync.reason.other", {"errno": 199}),
+        (  # one change alone bigger than the server takes: the change's own detail
+            "errno 106: bigger than the server takes",
+            "sync.reason.too_big",
+            {"entity": "note", "field": "*", "reason": "bigger than the server takes"},
+        ),
         ("something odd", "sync.reason.other", {"errno": "?"}),
         (
             "errno 105: person_name.family_name: longer than 200",

@@ -214,7 +214,8 @@ CLIENT_SCRIPT = textwrap.dedent(
     root, url, token, passphrase = sys.argv[1:5]
     store = open_store(__import__("pathlib").Path(root), passphrase)
     service = SyncService(store, SyncClient(httpx.Client(timeout=60), url, token),
-                          batch_size=50, page_size=50, max_page_size=50)
+                          batch_size=50, max_batch_size=50, page_size=50,
+                          max_page_size=50)
     print("ready", flush=True)
     while True:
         service.sync()

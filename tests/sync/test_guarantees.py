@@ -80,7 +80,7 @@ def test_batches_in_flight_acknowledge_in_order_and_park_a_refused_change(
     server refuses mid-way is parked with its error, everything else is acknowledged once."""
     server.user("ann", offices=("MS",))
     server.user("bob", offices=("MS",))
-    a = make_device(server, "ann", batch_size=3)
+    a = make_device(server, "ann", batch_size=3, max_batch_size=3)
     b = make_device(server, "bob")
     ids = [new_person(a, phone=str(n)) for n in range(2)]
     with a.store.session() as session:
@@ -454,7 +454,8 @@ def test_a_step_reopened_after_a_push_cut_between_batches_still_leaves_a_conflic
     edit_row(a, Step, step_id, state="in_progress")  # a step back, on purpose
     edit_row(b, Step, step_id, state="ready")
     b.sync()
-    a.service.batch_size = 1  # each change its own push, as after a cut between batches
+    # each change its own push, as after a cut between batches
+    a.service.batch_size = a.service.max_batch_size = 1
 
     assert a.sync().conflicts == 1
 
@@ -540,7 +541,7 @@ def test_a_stale_copy_of_a_step_entry_never_overrides_a_colleagues_correction(
     _fill(b, step_id, hospital="Tak")
     _fill(b, step_id, days="3")
     if cut:
-        b.service.batch_size = 1
+        b.service.batch_size = b.service.max_batch_size = 1
 
     assert b.sync().conflicts == 0
 
@@ -1119,6 +1120,130 @@ def test_pull_pages_grow_on_a_quick_link_and_shrink_when_one_is_retried(
     assert summary.pulled_rows == 40
     with b.store.read() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 40
+
+
+def _pushed_batches(device: Device, refuse_over: int | None = None) -> list[int]:
+    """The size of every push request ``device`` sends from now on; with ``refuse_over``,
+    bigger ones are refused as a proxy in front of the server would (413)."""
+    sizes: list[int] = []
+    real = device.client.push_batch
+
+    def push_batch(body: bytes) -> Any:
+        sizes.append(len(json.loads(body)["changes"]))
+        if refuse_over is not None and sizes[-1] > refuse_over:
+            raise SyncHttpError(413, 0, "Request Entity Too Large")
+        return real(body)
+
+    device.client.push_batch = push_batch  # type: ignore[method-assign]
+    return sizes
+
+
+def test_push_batches_follow_the_link_within_the_servers_limit(
+    server: Server, make_device: Any
+) -> None:
+    """As pull pages do: quickly answered batches double, up to the server's ``max_batch``
+    (not the device's own most); one that had to be sent again halves. Each next batch
+    is read while one is in flight, so a new size shows one batch later."""
+    a, _b = colleagues(server, make_device)
+    for n in range(60):
+        new_person(a, phone=str(n))
+    a.service.batch_size, a.service.max_batch_size = 2, 32
+    real_info = a.client.info
+    a.client.info = lambda: real_info().model_copy(update={"max_batch": 8})  # type: ignore[method-assign]
+    sizes = _pushed_batches(a)
+    real_push = a.client.push_batch
+    calls: list[int] = []
+
+    def push_batch(body: bytes) -> Any:
+        calls.append(len(sizes))
+        if len(calls) == 5:  # the link drops once, before the server sees the batch
+            raise SyncHttpError(503, 201, "busy")
+        return real_push(body)
+
+    a.client.push_batch = push_batch  # type: ignore[method-assign]
+    summary = a.sync()
+    assert summary.ok
+    assert summary.retries == 1
+    assert summary.pushed == 60
+    # 2, 2, 4, 8 (the server's limit, not the device's 32); the fifth, 8, dropped and sent
+    # again; the next 8 read meanwhile; then half, 4, and back to 8: all 60, once each
+    assert sizes == [2, 2, 4, 8, 8, 8, 4, 8, 8, 8]
+    assert _outbox(a) == 0
+
+
+def test_a_batch_is_cut_to_the_servers_body_limit(tmp_path: Any, make_device: Any) -> None:
+    """A server (or its settings) may take fewer bytes than a batch of the usual size
+    holds: the device cuts each batch to fit. It sent the whole batch, was refused, and
+    sent it again at every sync: nothing was pushed any more."""
+    from sync.server.app import Settings, create_app
+
+    url = str(tmp_path / "small.db")
+    small = Server(create_app(Settings(db_url=url, cheap_hashing=True, max_body_bytes=12_000)), url)
+    small.user("ann")
+    a = make_device(small, "ann")
+    for n in range(30):
+        new_person(a, phone=str(n), address_th=f"บ้านเลขที่ {n} " + "ถนน" * 120)
+    sizes = _pushed_batches(a)
+    summary = a.sync()
+    assert summary.ok, summary.error
+    assert summary.pushed == 30
+    assert len(sizes) > 3
+    assert small.count("changes") == 30
+    small.engine.dispose()
+
+
+def test_a_batch_a_proxy_refuses_as_too_large_is_halved(server: Server, make_device: Any) -> None:
+    """A proxy in front of the server may take less than the server says (413, and no
+    errno of ours): the batch is halved until it goes, and the sync goes on at that size."""
+    a, _b = colleagues(server, make_device)
+    for n in range(20):
+        new_person(a, phone=str(n))
+    sizes = _pushed_batches(a, refuse_over=5)
+    summary = a.sync()
+    assert summary.ok, summary.error
+    assert summary.pushed == 20
+    assert sizes == [20, 10, 5, 5, 5, 5]
+    assert _outbox(a) == 0
+
+
+def test_a_change_bigger_than_the_server_takes_is_parked_and_the_rest_go(
+    tmp_path: Any, make_device: Any
+) -> None:
+    from sync.server.app import Settings, create_app
+
+    url = str(tmp_path / "small.db")
+    small = Server(create_app(Settings(db_url=url, cheap_hashing=True, max_body_bytes=2_500)), url)
+    small.user("ann")
+    a = make_device(small, "ann")
+    before = [new_person(a, phone="1"), new_person(a, phone="2")]
+    big = new_person(a, address_th="ถนน" * 160, address_home="ถนน" * 160)
+    after = new_person(a, phone="3")
+    summary = a.sync()
+    assert summary.pushed == 3
+    assert summary.failed == 1
+    with a.store.read() as session:
+        [parked] = session.scalars(select(OutboxEntry)).all()
+    assert parked.row_id == big
+    assert errno_of(parked.last_error or "") == Errno.BATCH_TOO_LARGE
+    key, _params = reason(parked.last_error or "", parked.entity, parked.field)
+    assert key == "sync.reason.too_big"  # the Sync page says to shorten it, then Retry
+    assert small.count("changes") == 3
+    assert {*before, after} <= _server_rows(small)
+    # shortened in the case file, Retry sends the row as it is now, and it goes
+    edit_row(a, Person, big, address_home="ถนน")
+    assert a.service.retry_failed() == 1
+    summary = a.sync()
+    assert summary.failed == 0
+    assert _outbox(a) == 0
+    assert big in _server_rows(small)
+    small.engine.dispose()
+
+
+def _server_rows(server: Server) -> set[str]:
+    from sqlalchemy import text
+
+    with server.engine.connect() as conn:
+        return set(conn.execute(text("SELECT DISTINCT row_id FROM changes")).scalars())
 
 
 @pytest.mark.parametrize(

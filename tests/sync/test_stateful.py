@@ -156,7 +156,13 @@ def small_steps(store: Store, client: SyncClient) -> SyncService:
     """A device's sync in small batches and pages (many requests, so many places for a
     link to drop), never sleeping between retries."""
     return SyncService(
-        store, client, batch_size=4, page_size=7, max_page_size=7, sleep=lambda _s: None
+        store,
+        client,
+        batch_size=4,
+        max_batch_size=4,
+        page_size=7,
+        max_page_size=7,
+        sleep=lambda _s: None,
     )
 
 
