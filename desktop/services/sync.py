@@ -28,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, func, null, or_, select, update
+from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
@@ -867,24 +867,22 @@ class SyncService:
         the account the server took the insert from, as on every other device.
 
         They differ only for rows made before the device was registered under that
-        account; the update touches nothing otherwise.
+        account; the update touches nothing otherwise. One statement per account (a page
+        names one, nearly always), not one per row: a pushing device's catch-up brings
+        back every row it made.
         """
-        accounts = [
-            {"event": catalogue.audit_event_id(row.created.hlc), "account": row.created.user_id}
-            for row in page.rows
-            if row.created is not None and (row.entity, row.id) in known
-        ]
-        if accounts:
-            events = table_of(AuditEvent)
-            statement = (
+        by_account: dict[str, list[str]] = {}
+        for row in page.rows:
+            if row.created is not None and (row.entity, row.id) in known:
+                events_of = by_account.setdefault(row.created.user_id, [])
+                events_of.append(catalogue.audit_event_id(row.created.hlc))
+        events = table_of(AuditEvent)
+        for account, ids in by_account.items():
+            session.connection().execute(
                 update(events)
-                .where(
-                    events.c.id == bindparam("event"),
-                    events.c.user.is_distinct_from(bindparam("account")),
-                )
-                .values(user=bindparam("account"))
+                .where(events.c.id.in_(listed(ids)), events.c.user.is_distinct_from(account))
+                .values(user=account)
             )
-            session.connection().execute(statement, accounts)
 
     def _preload(self, session: Session, page: p.PullPage) -> dict[tuple[str, str], str | None]:
         """The page's rows this device has: (entity, id) -> the person a searched row
