@@ -338,7 +338,7 @@ class SyncService:
             entries = self._outbox_batch(after, size)
             answered: tuple[list[OutboxRow], p.PushBatchResponse] | None = None
             form = self.forms(summary)[0] if entries else 2
-            most = max(size, min(self.max_batch_size, self._max_batch))
+            most = ceiling = max(size, min(self.max_batch_size, self._max_batch))
             while entries:
                 entries, body = self._fitting(entries, form)
                 sent = link.submit(
@@ -361,10 +361,12 @@ class SyncService:
                         # more than something on the way takes (a proxy's limit): halve
                         size = most = max(1, len(entries) // 2)
                     elif exc.status == 413:
-                        # one change bigger than the server takes: it can never go
+                        # one change bigger than the server takes: it can never go; the
+                        # halving was its doing, so the rest start again at the usual size
                         error = f"errno {p.Errno.BATCH_TOO_LARGE:d}: bigger than the server takes"
                         self._park([entries[0].seq], error)
                         summary.rejected += 1
+                        size, most = min(self.batch_size, ceiling), ceiling
                     else:
                         raise
                     entries = self._outbox_batch(after, size)

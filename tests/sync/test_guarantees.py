@@ -1206,6 +1206,34 @@ def test_a_batch_a_proxy_refuses_as_too_large_is_halved(server: Server, make_dev
     assert _outbox(a) == 0
 
 
+def test_after_a_change_too_big_for_a_proxy_the_rest_go_in_batches_again(
+    server: Server, make_device: Any
+) -> None:
+    """A proxy refusing a batch for one big change: the batch is halved down to that change,
+    which is parked; the changes after it go in batches of the usual size again, not one
+    per request for the rest of the sync."""
+    a, _b = colleagues(server, make_device)
+    a.service.batch_size = a.service.max_batch_size = 8
+    big = new_person(a, address_th="ถนน" * 160, address_home="ถนน" * 160)
+    for n in range(24):
+        new_person(a, phone=str(n))
+    sizes: list[int] = []
+    real = a.client.push_batch
+
+    def push_batch(body: bytes) -> Any:
+        sizes.append(len(json.loads(body)["changes"]))
+        if len(body) > 2_500:  # the proxy's limit, below the server's
+            raise SyncHttpError(413, 0, "Request Entity Too Large")
+        return real(body)
+
+    a.client.push_batch = push_batch  # type: ignore[method-assign]
+    summary = a.sync()
+    assert (summary.pushed, summary.failed) == (24, 1)
+    assert sizes == [8, 4, 2, 1, 8, 8, 8]  # halved to the big one, then the rest as before
+    with a.store.read() as session:
+        assert [e.row_id for e in session.scalars(select(OutboxEntry))] == [big]
+
+
 def test_a_change_bigger_than_the_server_takes_is_parked_and_the_rest_go(
     tmp_path: Any, make_device: Any
 ) -> None:
