@@ -22,6 +22,7 @@ import logging
 import os
 import secrets as random_bytes
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -370,16 +371,22 @@ def preview_folder(store: Store) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="preview-", dir=root, ignore_cleanup_errors=True)
 
 
-def sweep_previews(store: Store, now: float | None = None) -> int:
+# Where versions before the eighteenth session rendered previews: the shared temporary
+# folder, as ``sapan-preview-*`` folders, left there whenever the app did not close.
+LEGACY_PREVIEW_PREFIX = "sapan-preview-"
+
+
+def sweep_previews(store: Store, now: float | None = None, temp: Path | None = None) -> int:
     """Delete the preview folders of ``store`` untouched for :data:`STALE_PREVIEWS`
-    (newest of the folder and its files); returns how many. A folder that cannot be
-    deleted yet (a file open in a viewer on Windows) is tried again next time."""
-    root = store.paths.previews
-    if not root.is_dir():
-        return 0
+    (newest of the folder and its files), and those earlier versions left in the shared
+    temporary folder ``temp`` (the system's by default; on POSIX only this user's);
+    returns how many. A folder that cannot be deleted yet (a file open in a viewer on
+    Windows) is tried again next time."""
     cutoff = (time.time() if now is None else now) - STALE_PREVIEWS.total_seconds()
+    shared = Path(tempfile.gettempdir()) if temp is None else temp
+    found = [*_folders(store.paths.previews), *_folders(shared, LEGACY_PREVIEW_PREFIX)]
     swept = 0
-    for folder in root.iterdir():
+    for folder in found:
         try:
             touched = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
         except OSError:  # not a folder, or gone meanwhile (another window's cleanup)
@@ -390,6 +397,26 @@ def sweep_previews(store: Store, now: float | None = None) -> int:
     if swept:
         log.info("removed %d print preview folders left by an earlier run", swept)
     return swept
+
+
+def _folders(root: Path, prefix: str = "") -> list[Path]:
+    """The folders in ``root`` whose names start with ``prefix`` (on POSIX, this user's)."""
+    try:
+        listed = [f for f in root.iterdir() if f.name.startswith(prefix)]
+    except OSError:  # no such folder (no preview yet), or not readable
+        return []
+    found = []
+    for folder in listed:
+        try:
+            state = folder.lstat()  # a link is not followed, nor deleted through
+        except OSError:
+            continue  # gone meanwhile
+        if not stat.S_ISDIR(state.st_mode):
+            continue
+        # a Windows user's temporary folder is their own; a shared POSIX one is not
+        if os.name != "posix" or state.st_uid == os.getuid():
+            found.append(folder)
+    return found
 
 
 def finish_wipe(root: Path, secrets: SecretStore | None = None) -> WipeRecord | None:

@@ -494,11 +494,17 @@ def test_the_start_language_is_kept_beside_the_store_in_plain_text(tmp_path: Pat
     assert store_module.start_language(tmp_path / "no such folder") is None
 
 
-def _preview(store: Store, name: str, age_hours: float, file_age_hours: float | None) -> Path:
-    """A preview folder last touched ``age_hours`` ago, with a rendered packet last
-    written ``file_age_hours`` ago (none when None)."""
+def _preview(
+    store: Store,
+    name: str,
+    age_hours: float,
+    file_age_hours: float | None,
+    root: Path | None = None,
+) -> Path:
+    """A preview folder (in ``root``, else the store's) last touched ``age_hours`` ago,
+    with a rendered packet last written ``file_age_hours`` ago (none when None)."""
     now = time.time()
-    folder = store.paths.previews / name
+    folder = (root or store.paths.previews) / name
     folder.mkdir(parents=True)
     if file_age_hours is not None:
         packet = folder / "TAK-0001-000001.pdf"
@@ -508,23 +514,43 @@ def _preview(store: Store, name: str, age_hours: float, file_age_hours: float | 
     return folder
 
 
-def test_preview_folders_an_earlier_run_left_are_swept(store: Store) -> None:
+def test_preview_folders_an_earlier_run_left_are_swept(store: Store, tmp_path: Path) -> None:
     """Rendered packets are personal data in plain PDF: a folder a crashed app left goes
     at the next start; one another open window may still use (touched within half a
     day) stays."""
-    assert store_module.sweep_previews(store) == 0  # no folder yet: nothing to do
+    temp = tmp_path / "temp"  # the shared temporary folder, here empty
+    assert store_module.sweep_previews(store, temp=temp) == 0  # no folder yet
     left = _preview(store, "preview-old", 30, 30)
     empty = _preview(store, "preview-empty", 13, None)
     recent = _preview(store, "preview-recent", 1, 1)
     rewritten = _preview(store, "preview-rewritten", 30, 2)  # an old folder, a new packet
-    assert store_module.sweep_previews(store) == 2
+    assert store_module.sweep_previews(store, temp=temp) == 2
     assert not left.exists()
     assert not empty.exists()
     assert recent.exists()
     assert rewritten.exists()
     later = time.time() + store_module.STALE_PREVIEWS.total_seconds()
-    assert store_module.sweep_previews(store, now=later) == 2
+    assert store_module.sweep_previews(store, now=later, temp=temp) == 2
     assert list(store.paths.previews.iterdir()) == []
+
+
+def test_previews_earlier_versions_left_in_the_shared_temporary_folder_are_swept(
+    store: Store, tmp_path: Path
+) -> None:
+    """Versions before this one rendered previews into the shared temporary folder, where
+    a crash left them: those folders go too, and nothing else there."""
+    temp = tmp_path / "temp"
+    left = _preview(store, "sapan-preview-k2j4", 30, 30, temp)
+    recent = _preview(store, "sapan-preview-x9q1", 1, 1, temp)  # another window's, today
+    other = _preview(store, "someone-else-preview", 30, 30, temp)
+    (temp / "sapan-preview-file").write_text("not a folder")
+    (temp / "sapan-preview-link").symlink_to(other, target_is_directory=True)
+    assert store_module.sweep_previews(store, temp=temp) == 1
+    assert not left.exists()
+    assert recent.exists()
+    assert other.exists()
+    assert (other / "TAK-0001-000001.pdf").exists()  # not deleted through the link
+    assert (temp / "sapan-preview-file").exists()
 
 
 def test_a_preview_folder_lives_beside_the_store_and_goes_when_discarded(store: Store) -> None:
