@@ -422,6 +422,36 @@ def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_o
     assert opened.args == [case_id, row_context.Place("person")]  # a name: the Person tab
 
 
+def test_a_new_record_too_big_for_the_server_says_to_shorten_it(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A change bigger than the server takes in one request is set aside by the push (the
+    rest go): the Sync page says which record and what to do, in the reader's language."""
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("Aung Aung", "latin")])
+    ).person_id
+    number = cases.open_case(store, person)
+    with store.remote_session() as session:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.entity == "person")
+            .values(last_error="errno 106: bigger than the server takes", attempts=1)
+        )
+    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: Unreachable()))
+    model = page.failed_model
+    assert model.rowCount() == 1
+    assert [model.data(model.index(0, c)) for c in range(3)] == [
+        f"Aung Aung · {number}",
+        "Person: new record",
+        "Person: new record is too big to send to the server; shorten its text in the case"
+        " file, then press “Retry them”",
+    ]
+    ctx.language.set_language("th")
+    page.refresh()
+    drain(qtbot, ctx)
+    assert "ใหญ่เกินกว่าจะส่งไปเซิร์ฟเวอร์ได้" in model.data(model.index(0, 2))
+
+
 def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
