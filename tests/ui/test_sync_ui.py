@@ -390,11 +390,11 @@ def test_failed_items_are_listed_and_retried(
     assert _waiting(store) == 0
 
 
-def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_opens_it(
-    qtbot: QtBot, ctx: AppContext, store: Store
-) -> None:
-    """A worker's new name that the server found too long: the caseworker sees whose case
-    file it is, which detail, what to do, and double-clicks to open the case file."""
+def _refused_new_person(
+    qtbot: QtBot, ctx: AppContext, store: Store, entity: str, error: str
+) -> tuple[Any, str]:
+    """A new worker, Aung Aung, with a case, whose ``entity`` change the server refused
+    with ``error``; the Sync page showing it, and the case number."""
     person = people.create_person(
         store, people.PersonInput(names=[people.NameInput("Aung Aung", "latin")])
     ).person_id
@@ -402,11 +402,19 @@ def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_o
     with store.remote_session() as session:
         session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.entity == "person_name")
-            .values(last_error="errno 105: person_name.family_name: longer than 200", attempts=1)
+            .where(OutboxEntry.entity == entity)
+            .values(last_error=error, attempts=1)
         )
-    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: Unreachable()))
+    return open_sync_page(qtbot, ctx, _worker(ctx, lambda url: Unreachable())), number
 
+
+def test_a_change_refused_for_its_value_names_the_case_file_and_the_detail_and_opens_it(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker's new name that the server found too long: the caseworker sees whose case
+    file it is, which detail, what to do, and double-clicks to open the case file."""
+    error = "errno 105: person_name.family_name: longer than 200"
+    page, number = _refused_new_person(qtbot, ctx, store, "person_name", error)
     model = page.failed_model
     assert model.rowCount() == 1
     assert [model.data(model.index(0, c)) for c in range(4)] == [
@@ -427,17 +435,8 @@ def test_a_new_record_too_big_for_the_server_says_to_shorten_it(
 ) -> None:
     """A change bigger than the server takes in one request is set aside by the push (the
     rest go): the Sync page says which record and what to do, in the reader's language."""
-    person = people.create_person(
-        store, people.PersonInput(names=[people.NameInput("Aung Aung", "latin")])
-    ).person_id
-    number = cases.open_case(store, person)
-    with store.remote_session() as session:
-        session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.entity == "person")
-            .values(last_error="errno 106: bigger than the server takes", attempts=1)
-        )
-    page = open_sync_page(qtbot, ctx, _worker(ctx, lambda url: Unreachable()))
+    error = "errno 106: bigger than the server takes"
+    page, number = _refused_new_person(qtbot, ctx, store, "person", error)
     model = page.failed_model
     assert model.rowCount() == 1
     assert [model.data(model.index(0, c)) for c in range(3)] == [
