@@ -58,7 +58,7 @@ MOVED_FORM = 6
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
 
-DEFAULT_BATCH = 1000  # changes in a device's first push batch; every server takes this many
+DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)
 MAX_BODY_BYTES = 8 * 1024 * 1024  # after decompression
 DEFAULT_PAGE = 2000  # log entries in one pull page
