@@ -7,7 +7,7 @@ language, with a small English caption so a caseworker of any language can read 
 
 Complex scripts are drawn only through ``Paragraph`` with ``shaping=1`` and the merged
 Sapan Sans font (plain table strings and ``drawString`` are not shaped). Long values are
-pre-broken at word boundaries by :mod:`desktop.forms.linebreak`.
+pre-broken at word boundaries by :mod:`desktop.domain.linebreak`.
 
 The layout is Sapan's own; every page says so in its footer. Where a value is missing
 its box is left empty and :func:`missing_fields` reports it for the packet checklist.
@@ -51,10 +51,10 @@ from reportlab.platypus import (
 from desktop.domain.dates import PartialDate
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
+from desktop.domain.linebreak import paragraph_markup
 from desktop.domain.resources import resource_path
 from desktop.forms import fonts
 from desktop.forms.data import CaseData
-from desktop.forms.linebreak import paragraph_markup
 
 PAGE_SIZE = A4
 MARGIN = 14 * mm
@@ -410,7 +410,7 @@ def label(key: str, lang: str, style: ParagraphStyle, bold: bool = False) -> Par
 
 
 def measure_with(style: ParagraphStyle) -> Callable[[str], float]:
-    """A width function for :mod:`desktop.forms.linebreak` in ``style``'s font and size."""
+    """A width function for :mod:`desktop.domain.linebreak` in ``style``'s font and size."""
     return functools.partial(_measure, style.fontName, style.fontSize)
 
 
