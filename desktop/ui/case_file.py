@@ -87,6 +87,7 @@ from desktop.ui.person_details import (
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
+from desktop.ui.wrap import WrapDelegate, WrapLabel
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
 TABS = ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
@@ -259,15 +260,13 @@ class CaseFileView(Retranslating):
         self.name_labels: dict[str, QLabel] = {}
         for column, kind in enumerate(NAME_KINDS):
             box = QGroupBox()
-            label = QLabel()
-            label.setWordWrap(True)
+            label = WrapLabel()
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             QVBoxLayout(box).addWidget(label)
             self.name_boxes[kind] = box
             self.name_labels[kind] = label
             self.names_grid.addWidget(box, 0, column)
-        self.details = QLabel()
-        self.details.setWordWrap(True)
+        self.details = WrapLabel()
         self.edit_details_button = QPushButton()
         self.edit_details_button.setObjectName("edit_details")
         self.edit_details_button.clicked.connect(self.edit_details)
@@ -391,22 +390,20 @@ class CaseFileView(Retranslating):
         self.track_list.setObjectName("tracks")
         # "Work injury (Workmen's Compensation) — In progress" wraps: its state stays in sight
         self.track_list.setWordWrap(True)
+        self.track_list.setItemDelegate(WrapDelegate(self.track_list))
         self.track_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.track_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.track_list.currentRowChanged.connect(self._track_selected)
         self.steps_list = QListWidget()
         self.steps_list.setObjectName("steps")
         self.steps_list.currentRowChanged.connect(self._step_selected)
-        self.step_data = QLabel()  # what the selected step holds, as the wizard names it
+        self.step_data = WrapLabel()  # what the selected step holds, as the wizard names it
         self.step_data.setObjectName("step_data")
-        self.step_data.setWordWrap(True)
-        self.step_hint = QLabel()
+        self.step_hint = WrapLabel()
         self.step_hint.setObjectName("step_hint")
-        self.step_hint.setWordWrap(True)
         self.step_hint.setStyleSheet("color: #c62828")
-        self.track_hint = QLabel()
+        self.track_hint = WrapLabel()
         self.track_hint.setObjectName("track_hint")
-        self.track_hint.setWordWrap(True)
         moves = QHBoxLayout()
         self.move_buttons: dict[str, QPushButton] = {}
         for state in MOVE_STATES:
@@ -459,6 +456,7 @@ class CaseFileView(Retranslating):
         page = QWidget()
         self.notes_list = QListWidget()
         self.notes_list.setWordWrap(True)
+        self.notes_list.setItemDelegate(WrapDelegate(self.notes_list))
         self.note_edit = QPlainTextEdit()  # no limit here: add_note refuses a note too long
         self.note_edit.setObjectName("note_edit")
         self.note_edit.setMaximumHeight(80)
@@ -471,8 +469,7 @@ class CaseFileView(Retranslating):
         return page
 
     def _eligibility_tab(self) -> QWidget:
-        self.eligibility_text = QLabel()
-        self.eligibility_text.setWordWrap(True)
+        self.eligibility_text = WrapLabel()
         self.eligibility_text.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.eligibility_text.setObjectName("eligibility_panel")
         return _scrolled(self.eligibility_text)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -40,6 +39,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.i18n import format_date, issue_text, tr
 from desktop.ui.models import Column, RowTableModel
 from desktop.ui.person_details import fill_choices, read_past_day
+from desktop.ui.wrap import WrapLabel
 
 Write = Callable[[Callable[[], Any], Callable[[], None] | None], None]
 ANSWERS = ("given", "refused")
@@ -88,9 +88,8 @@ class ConsentBox(QGroupBox):
         self.person_id: str | None = None
         self.consents: tuple[ConsentView, ...] = ()
         self.found: list[Issue] = []
-        self.current = QLabel()
+        self.current = WrapLabel()
         self.current.setObjectName("consent_current")
-        self.current.setWordWrap(True)
         self.model = RowTableModel(consent_columns())
         self.table = QTableView()
         self.table.setObjectName("consent_history")
@@ -115,9 +114,8 @@ class ConsentBox(QGroupBox):
         self.withdraw_button.setObjectName("withdraw_consent")
         self.withdraw_button.clicked.connect(self.withdraw)
         self.withdraw_button.setEnabled(False)
-        self.issues = QLabel()
+        self.issues = WrapLabel()
         self.issues.setObjectName("consent_issues")
-        self.issues.setWordWrap(True)
         self.issues.setStyleSheet("color: #c62828")
         row = QHBoxLayout()
         row.addWidget(self.scope, 1)

@@ -12,9 +12,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6 import QtGui
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from desktop.ui.i18n import tr
+from desktop.ui.wrap import broken
+
+# A message box's text is at most about 500 pixels wide (Qt's soft limit): Burmese and
+# Khmer messages are broken to lines narrower than that here, so Qt breaks none of them.
+MESSAGE_WIDTH = 440
 
 
 class DialogService(Protocol):
@@ -44,6 +57,12 @@ class DialogService(Protocol):
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
 
 
+def _boxed(message: str) -> str:
+    """``message`` broken for a message box (see :mod:`desktop.ui.wrap`)."""
+    rich = QtGui.Qt.mightBeRichText(message)
+    return broken(message, MESSAGE_WIDTH, QApplication.font(), rich=rich)
+
+
 class Dialogs:
     """The real dialogs, parented to the main window."""
 
@@ -51,13 +70,13 @@ class Dialogs:
         self.parent = parent
 
     def info(self, message: str) -> None:
-        QMessageBox.information(self.parent, tr("ui.app.title"), message)
+        QMessageBox.information(self.parent, tr("ui.app.title"), _boxed(message))
 
     def error(self, message: str) -> None:
-        QMessageBox.warning(self.parent, tr("ui.app.title"), message)
+        QMessageBox.warning(self.parent, tr("ui.app.title"), _boxed(message))
 
     def confirm(self, message: str) -> bool:
-        answer = QMessageBox.question(self.parent, tr("ui.app.title"), message)
+        answer = QMessageBox.question(self.parent, tr("ui.app.title"), _boxed(message))
         return answer == QMessageBox.StandardButton.Yes
 
     def open_file(self, title: str) -> Path | None:

@@ -27,6 +27,7 @@ from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import format_date, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import SyncWorker
+from desktop.ui.wrap import WrapLabel
 
 __all__ = ["DuplicatesPage", "case_pair_columns", "merge_columns", "pair_columns"]
 
@@ -99,10 +100,8 @@ class DuplicatesPage(Retranslating):
 
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 14pt; font-weight: bold")
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.role_label = QLabel()
-        self.role_label.setWordWrap(True)
+        self.hint = WrapLabel()
+        self.role_label = WrapLabel()
         self.role_label.setObjectName("role_note")
 
         self.pair_box = QGroupBox()

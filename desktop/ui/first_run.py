@@ -26,6 +26,7 @@ from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
 from desktop.services import ui_queries
 from desktop.ui.i18n import current, format_moment, tr
 from desktop.ui.screen import resize_to_fit
+from desktop.ui.wrap import WrapLabel
 
 
 class _Translated(QDialog):
@@ -49,9 +50,8 @@ class FirstRunDialog(_Translated):
     ) -> None:
         super().__init__(parent)
         self.wipe_notice = wiped
-        self.wiped = QLabel()
+        self.wiped = WrapLabel()
         self.wiped.setObjectName("wiped")
-        self.wiped.setWordWrap(True)
         self.wiped.setStyleSheet("color: #c62828; font-weight: bold")
         self.wiped.setVisible(wiped is not None)
         self.language = QComboBox()
@@ -69,8 +69,7 @@ class FirstRunDialog(_Translated):
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.strength = QLabel()
         self.strength.setObjectName("strength")
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
+        self.warning = WrapLabel()
         self.warning.setStyleSheet("color: #c62828; font-weight: bold")
         self.demo = QCheckBox()
         self.demo_people = QSpinBox()
@@ -78,10 +77,9 @@ class FirstRunDialog(_Translated):
         self.demo_people.setValue(200)
         self.server = QLineEdit()
         self.server.setPlaceholderText("https://sync.example.org")
-        self.error = QLabel()
+        self.error = WrapLabel()
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #c62828")
-        self.error.setWordWrap(True)
         self.labels = [QLabel() for _ in range(5)]
         form = QFormLayout()
         form.addRow(self.labels[0], self.language)
@@ -103,8 +101,7 @@ class FirstRunDialog(_Translated):
         self.restore_button.clicked.connect(self._restore)
         layout = QVBoxLayout(self)
         layout.addWidget(self.wiped)
-        self.heading = QLabel()
-        self.heading.setWordWrap(True)
+        self.heading = WrapLabel()
         layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(self.warning)
@@ -154,15 +151,13 @@ class UnlockDialog(_Translated):
     def __init__(self, locked: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.locked = locked
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = WrapLabel()
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("passphrase")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel()
+        self.error = WrapLabel()  # a message with a folder's path is long
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #c62828")
-        self.error.setWordWrap(True)  # a message with a folder's path is long
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         if not locked:
             self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from desktop.ui.i18n import tr
+from desktop.ui.wrap import WrapDelegate
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -278,6 +279,7 @@ def list_view(model: RowTableModel, min_height: int = 90) -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setMinimumHeight(min_height)
+    view.setItemDelegate(WrapDelegate(view))  # a row that grows to its text (Sync page)
     return view
 
 

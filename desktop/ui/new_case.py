@@ -42,6 +42,7 @@ from desktop.ui.person_details import (
     sex_choices,
     title_choices,
 )
+from desktop.ui.wrap import WrapLabel
 
 # a line edit's frame and text margins, both sides, around its placeholder
 PLACEHOLDER_MARGIN = 24
@@ -83,9 +84,8 @@ class NewCaseDialog(QDialog):
         self._row(form, "doc_kind", self.doc_kind)
         self._line(form, "doc_number")
         self._line(form, "phone")
-        self.issues = QLabel()
+        self.issues = WrapLabel()
         self.issues.setObjectName("issues")
-        self.issues.setWordWrap(True)
         self.issues.setStyleSheet("color: #c62828")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

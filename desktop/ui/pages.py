@@ -30,6 +30,7 @@ from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_columns
+from desktop.ui.wrap import WrapLabel
 
 __all__ = ["SettingsPage", "TasksPage", "task_columns"]
 
@@ -112,9 +113,8 @@ class SettingsPage(Retranslating):
         form.addRow(self.labels[2], self.server)
         self.last_backup: tuple[dt.datetime, str] | None = None
         self.backup_box = QGroupBox()
-        self.backup_text = QLabel()
+        self.backup_text = WrapLabel()
         self.backup_text.setObjectName("backup_text")
-        self.backup_text.setWordWrap(True)
         self.backup_button = QPushButton()
         self.backup_button.setObjectName("back_up")
         self.backup_button.clicked.connect(self.back_up)

@@ -33,6 +33,7 @@ from desktop.domain import catalogue, dates, i18n
 from desktop.domain.validation import Issue, has_errors
 from desktop.services.people import PersonView
 from desktop.ui.i18n import current, issue_text, tr
+from desktop.ui.wrap import WrapLabel
 
 SEXES = ("F", "M")
 NATIONALITIES = ("MMR", "KHM", "LAO", "VNM")
@@ -196,9 +197,8 @@ class PersonDetailsEditor(QGroupBox):
             ("arrived_on", self.arrived_on),
         ):
             form.addRow(self.labels[name], editor)
-        self.issues = QLabel()
+        self.issues = WrapLabel()
         self.issues.setObjectName("details_issues")
-        self.issues.setWordWrap(True)
         self.issues.setStyleSheet("color: #c62828")
         form.addRow(self.issues)
         self.save_button = QPushButton()

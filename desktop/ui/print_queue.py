@@ -45,6 +45,7 @@ from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import tr
 from desktop.ui.operations import Cancelled, Handle, Progress
 from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
+from desktop.ui.wrap import WrapLabel
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 300
@@ -158,8 +159,7 @@ class PrintQueuePage(Retranslating):
         outputs.addButton(self.per_case)
         outputs.addButton(self.combined)
 
-        self.folder_label = QLabel()
-        self.folder_label.setWordWrap(True)
+        self.folder_label = WrapLabel()
         self.folder_button = QPushButton()
         self.folder_button.clicked.connect(self.choose_folder)
         self.print_button = QPushButton()
@@ -171,8 +171,7 @@ class PrintQueuePage(Retranslating):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
+        self.result_label = WrapLabel()
 
         checks = QHBoxLayout()
         checks.addWidget(self.count_label, 1)

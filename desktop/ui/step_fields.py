@@ -45,6 +45,7 @@ from desktop.ui.workflow_specs import (
     unicode_form,
     validate_field,
 )
+from desktop.ui.wrap import WrapLabel
 
 
 class StepFields(QWidget):
@@ -91,15 +92,13 @@ class StepFields(QWidget):
             self.editors[spec.name] = editor
             self.form.addRow(label_, editor)
             if spec.maps in ui_wizards.PERSON_FACTS:  # may differ from the person's own
-                note = QLabel()
-                note.setWordWrap(True)
+                note = WrapLabel()
                 note.setObjectName(f"note_{spec.name}")
                 note.setStyleSheet("color: #8a4b00")
                 self.notes[spec.name] = note
                 self.form.addRow("", note)  # under the editor, shown while it says something
                 self.form.setRowVisible(note, False)
-        self.issues_label = QLabel()
-        self.issues_label.setWordWrap(True)
+        self.issues_label = WrapLabel()
         self.issues_label.setObjectName("issues")
         self.issues_label.setStyleSheet("color: #c62828")
         self.form.addRow(self.issues_label)

@@ -32,6 +32,7 @@ from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
+from desktop.ui.wrap import WrapLabel
 
 
 def _case_column() -> Column:
@@ -95,8 +96,7 @@ class SyncPage(Retranslating):
         self.device = QLineEdit(socket.gethostname())
         self.register_button = QPushButton()
         self.register_button.clicked.connect(self.register)
-        self.registered_label = QLabel()
-        self.registered_label.setWordWrap(True)
+        self.registered_label = WrapLabel()
         # the office new rows belong to: only the account's offices are offered
         self.office = QComboBox()
         self.office.setObjectName("sync_office")
@@ -117,8 +117,7 @@ class SyncPage(Retranslating):
         server_layout.addLayout(row)
 
         self.next_box = QGroupBox()
-        self.next_label = QLabel()
-        self.next_label.setWordWrap(True)
+        self.next_label = WrapLabel()
         self.metered = QCheckBox()
         self.limit = QSpinBox()
         self.limit.setRange(0, 1_000_000)
@@ -127,8 +126,7 @@ class SyncPage(Retranslating):
         self.limit_label = QLabel()
         self.metered.toggled.connect(self._metered_changed)
         self.limit.editingFinished.connect(self._metered_changed)
-        self.state_label = QLabel()
-        self.state_label.setWordWrap(True)
+        self.state_label = WrapLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setTextVisible(False)
@@ -173,8 +171,7 @@ class SyncPage(Retranslating):
         self.conflict_box = QGroupBox()
         self.conflict_model = RowTableModel(conflict_columns())
         self.conflict_view = list_view(self.conflict_model)
-        self.conflict_hint = QLabel()
-        self.conflict_hint.setWordWrap(True)
+        self.conflict_hint = WrapLabel()
         # a coordinator settles a conflict here; others only see it
         self.coordinator = False
         self.keep_button = QPushButton()

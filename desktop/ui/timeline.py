@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.services.ui_queries import JourneyEvent
 from desktop.ui.i18n import format_date, tr
+from desktop.ui.wrap import broken
 
 COLOURS = {
     "arrival": "#6d4c41",
@@ -125,8 +126,9 @@ class JourneyTimeline(QWidget):
             flags |= Qt.AlignmentFlag.AlignBottom if above else Qt.AlignmentFlag.AlignTop
             date_rect = QRectF(rect)
             date_text = format_date(event.day)
+            text = broken(event_label(event), rect.width(), painter.font())
             if above:
-                painter.drawText(rect.adjusted(0, 0, 0, -line_h), flags, event_label(event))
+                painter.drawText(rect.adjusted(0, 0, 0, -line_h), flags, text)
                 painter.setPen(colour)
                 painter.drawText(
                     date_rect,
@@ -139,7 +141,7 @@ class JourneyTimeline(QWidget):
                     date_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, date_text
                 )
                 painter.setPen(self.palette().text().color())
-                painter.drawText(rect.adjusted(0, line_h, 0, 0), flags, event_label(event))
+                painter.drawText(rect.adjusted(0, line_h, 0, 0), flags, text)
         if self._today is not None:
             first, last = self._events[0].day, self._events[-1].day
             if first <= self._today <= last:

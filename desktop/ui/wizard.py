@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -72,6 +71,7 @@ from desktop.ui.workflow_specs import (
     label,
     validate_field,
 )
+from desktop.ui.wrap import WrapLabel
 
 # The facts of the fields an employer chosen from the store fills in.
 EMPLOYER_NAME = "employer.name"
@@ -201,8 +201,7 @@ class DocumentsPage(QWizardPage):
         self.list = QListWidget()
         self.add_button = QPushButton()
         self.add_button.clicked.connect(self._add_file)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
+        self.hint = WrapLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
         layout.addWidget(self.list, 1)
@@ -272,8 +271,7 @@ class EligibilityPage(QWizardPage):
     def __init__(self, wizard: WorkflowWizard) -> None:
         super().__init__()
         self.wiz = wizard
-        self.text = QLabel()
-        self.text.setWordWrap(True)
+        self.text = WrapLabel()
         self.text.setObjectName("eligibility_text")
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
@@ -314,8 +312,7 @@ class FinishPage(QWizardPage):
     def __init__(self, wizard: WorkflowWizard) -> None:
         super().__init__()
         self.wiz = wizard
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = WrapLabel()
         self.print_button = QPushButton()
         self.print_button.setObjectName("print_forms")
         self.print_button.clicked.connect(self._print)

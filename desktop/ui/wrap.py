@@ -1,0 +1,216 @@
+"""Word wrapping that keeps Burmese syllables whole.
+
+Qt 6 finds a line-break opportunity between almost any two characters of Myanmar text
+(``QTextBoundaryFinder`` puts one between a consonant and its medial, or before a killed
+final: ဆ|က်), so a wrapped Burmese label could begin a line with half a syllable; a word
+joiner does not stop it. Khmer it breaks only at spaces, so a long Khmer phrase runs
+past the edge of a narrow label. Text in either script is broken here, by
+:mod:`desktop.domain.linebreak` (spaces first, then syllable-cluster boundaries),
+measured in the fonts it is drawn in; every line then fits and Qt's own wrapping, left
+on, finds nothing to break. Thai, Lao and Latin text wraps as Qt wraps it (on Linux Qt
+breaks Thai between words, with libthai).
+
+:class:`WrapLabel` is the word-wrapping label of every page; :class:`WrapDelegate` does
+the same for the items of a word-wrapping list; :func:`broken` is the function both use
+(and what a widget that paints its own text calls).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QTextBlock, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from desktop.domain.linebreak import ZWSP, break_lines, line_spans
+from desktop.domain.text import Script, scripts_in
+
+# Qt's U+2028 LINE SEPARATOR: a line break inside a paragraph (what <br> becomes).
+LINE_SEPARATOR = "\u2028"
+_SELF_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
+# Our measure adds up glyph advances; Qt's line may come out a fraction wider.
+_SLACK = 2.0
+# How many widths a label keeps its lines for (layouts ask for a few widths in turn).
+_WIDTHS_KEPT = 16
+
+
+def breaks_itself(text: str) -> bool:
+    """Whether ``text`` has a script whose lines are broken here rather than by Qt."""
+    return not _SELF_BROKEN.isdisjoint(scripts_in(text))
+
+
+def broken(text: str, width: float, font: QFont, rich: bool = False) -> str:
+    """``text`` with a line break wherever :mod:`desktop.domain.linebreak` ends a line
+    ``width`` pixels wide in ``font`` (bold and other runs of rich text measured in their
+    own fonts). Plain text comes back plain with newlines; rich text as Qt's HTML. Text
+    without a script of :func:`breaks_itself` comes back as it is."""
+    if not breaks_itself(text) or width <= _SLACK:
+        return text
+    if not rich:
+        metrics = QFontMetricsF(font)
+        return "\n".join(break_lines(text, width - _SLACK, metrics.horizontalAdvance))
+    document = QTextDocument()
+    document.setDefaultFont(font)
+    document.setHtml(text)
+    breaks: list[tuple[int, int]] = []  # document ranges each replaced by a line break
+    block = document.begin()
+    while block.isValid():
+        breaks.extend(_block_breaks(block, width - _SLACK, document.defaultFont()))
+        block = block.next()
+    cursor = QTextCursor(document)
+    for start, end in reversed(breaks):
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(LINE_SEPARATOR)
+    return document.toHtml()
+
+
+def _block_breaks(block: QTextBlock, width: float, default: QFont) -> list[tuple[int, int]]:
+    """The ranges (spaces, or nothing between two syllables) where one block's lines end."""
+    text = block.text()
+    origin = block.position()
+    runs: list[tuple[int, int, QFontMetricsF]] = []  # (start, end, metrics) in the block
+    fragments = block.begin()
+    while not fragments.atEnd():
+        fragment = fragments.fragment()
+        start = fragment.position() - origin
+        font = fragment.charFormat().font().resolve(default)
+        runs.append((start, start + fragment.length(), QFontMetricsF(font)))
+        fragments += 1
+    ranges: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split(LINE_SEPARATOR):
+
+        def measure(start: int, end: int, offset: int = offset) -> float:
+            start, end = start + offset, end + offset
+            return sum(
+                metrics.horizontalAdvance(text[max(start, a) : min(end, b)].replace(ZWSP, ""))
+                for a, b, metrics in runs
+                if a < end and b > start
+            )
+
+        spans = line_spans(line, width, measure)
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            ranges.append((origin + offset + end, origin + offset + start))
+        offset += len(line) + 1
+    return ranges
+
+
+def _is_rich(label: QLabel, text: str) -> bool:
+    if label.textFormat() == Qt.TextFormat.RichText:
+        return True
+    return label.textFormat() == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text)
+
+
+class WrapLabel(QLabel):
+    """A word-wrapping ``QLabel`` that breaks Burmese and Khmer lines itself (see the module).
+
+    ``text()`` is the text as set; what is shown carries line breaks for the label's
+    width, laid out again when the width or the font changes. Size hints are those a
+    ``QLabel`` gives the text as set, so a layout sizes the label as it would any other.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self._source = ""
+        self._shown: dict[int, str] = {}  # inner width -> the text broken for it
+        self._twin: QLabel | None = None  # measures the text as set; never shown
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._source
+
+    def setText(self, text: str, /) -> None:
+        self._source = text
+        self._shown.clear()
+        self._show()
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._shown.clear()
+            self._show()
+
+    def sizeHint(self) -> QSize:
+        return self._as_set().sizeHint() if breaks_itself(self._source) else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        if not breaks_itself(self._source):
+            return super().minimumSizeHint()
+        return self._as_set().minimumSizeHint()
+
+    def heightForWidth(self, width: int) -> int:
+        if not breaks_itself(self._source):
+            return super().heightForWidth(width)
+        return self._as_set(self._text_for(width)).heightForWidth(width)
+
+    def _text_for(self, width: int) -> str:
+        inner = width - (self.width() - self.contentsRect().width()) - 2 * self.margin()
+        inner -= max(self.indent(), 0)
+        if inner not in self._shown:
+            if len(self._shown) >= _WIDTHS_KEPT:  # a window dragged wider pixel by pixel
+                self._shown.clear()
+            self._shown[inner] = broken(
+                self._source, inner, self.font(), rich=_is_rich(self, self._source)
+            )
+        return self._shown[inner]
+
+    def _show(self) -> None:
+        shown = self._text_for(self.width()) if self.width() > 0 else self._source
+        if shown != super().text():
+            super().setText(shown)
+
+    def _as_set(self, text: str | None = None) -> QLabel:
+        """A hidden plain ``QLabel`` like this one, holding ``text`` (the text as set).
+
+        Not a child, so that it is no label of the page (``findChildren``, screen readers).
+        """
+        if self._twin is None:
+            self._twin = QLabel()
+            self._twin.setWordWrap(True)
+        twin = self._twin
+        twin.setFont(self.font())
+        twin.setTextFormat(self.textFormat())
+        twin.setAlignment(self.alignment())
+        twin.setMargin(self.margin())
+        twin.setIndent(self.indent())
+        twin.setContentsMargins(self.contentsMargins())
+        twin.setFrameStyle(self.frameStyle())
+        twin.setText(self._source if text is None else text)
+        return twin
+
+
+class WrapDelegate(QStyledItemDelegate):
+    """Item painting for a word-wrapping list: Burmese and Khmer items broken as in
+    :class:`WrapLabel`, to the width the style gives the item's text."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        features = QStyleOptionViewItem.ViewItemFeature
+        if not option.features & features.WrapText or not breaks_itself(option.text):
+            return
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The style draws the text in its text rect less a margin each side.
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+        option.text = broken(option.text, text_rect.width() - 2 * margin, option.font)

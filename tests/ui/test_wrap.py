@@ -1,0 +1,195 @@
+"""Wrapping labels and list items: Burmese lines break between syllables, never inside one.
+
+Measured in the bundled font, as the app runs (a fallback font's Burmese is narrower).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QFont, QFontMetricsF, QTextDocument, QTextLayout, QTextOption
+from PySide6.QtWidgets import (
+    QApplication,
+    QListWidget,
+    QStyle,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from desktop.domain import i18n
+from desktop.domain.linebreak import cluster_breaks
+from desktop.ui.app import install_fonts
+from desktop.ui.dialogs import MESSAGE_WIDTH, _boxed
+from desktop.ui.wrap import WrapDelegate, WrapLabel, broken
+
+# "The sync server {server} could not be reached, so this device is not registered yet..."
+BURMESE = i18n.text("sync.register_unreachable", "my", server="sync.example.org")
+THAI = i18n.text("sync.register_unreachable", "th", server="sync.example.org")
+
+
+@pytest.fixture(autouse=True)
+def app_font(qapp: QApplication) -> Iterator[QFont]:
+    before = qapp.font()
+    install_fonts(qapp)
+    yield qapp.font()
+    qapp.setFont(before)
+
+
+def _lines(source: str, shown: str) -> list[str]:
+    """The lines of ``shown`` (``source`` with newlines), each checked to begin where a line
+    may: after a space it replaced, or at a boundary between two syllables."""
+    allowed = set(cluster_breaks(source)) | {i + 1 for i, c in enumerate(source) if c == " "}
+    lines = shown.split("\n")
+    at = 0
+    for line in lines:
+        at = source.index(line, at)
+        assert at == 0 or at in allowed, f"line begins inside a syllable: {line!r}"
+        at += len(line)
+    assert "".join(lines).replace(" ", "") == source.replace(" ", "")
+    return lines
+
+
+def test_qt_alone_breaks_burmese_inside_a_syllable(app_font: QFont) -> None:
+    """Why the module exists: at these widths Qt begins a line with half a syllable."""
+    cut = []
+    for width in range(120, 400, 20):
+        layout = QTextLayout(BURMESE, app_font)
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        starts = []
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            starts.append(line.textStart())
+        layout.endLayout()
+        allowed = set(cluster_breaks(BURMESE)) | {i + 1 for i, c in enumerate(BURMESE) if c == " "}
+        cut += [s for s in starts if s and s not in allowed]
+    assert cut
+
+
+@pytest.mark.parametrize("width", [120, 200, 333, 480])
+def test_broken_burmese_lines_fit_and_begin_between_syllables(app_font: QFont, width: int) -> None:
+    lines = _lines(BURMESE, broken(BURMESE, width, app_font))
+    assert len(lines) > 1
+    metrics = QFontMetricsF(app_font)
+    assert all(metrics.horizontalAdvance(line) <= width for line in lines)
+
+
+def test_thai_and_latin_are_left_to_qt(app_font: QFont) -> None:
+    assert broken(THAI, 100, app_font) == THAI
+    assert broken("A long English sentence", 30, app_font) == "A long English sentence"
+
+
+def test_rich_text_is_measured_in_its_bold_font_and_keeps_it(app_font: QFont) -> None:
+    source = f"<b>{BURMESE}</b>"
+    shown = broken(source, 250, app_font, rich=True)
+    document = QTextDocument()
+    document.setDefaultFont(app_font)
+    document.setHtml(shown)
+    assert document.idealWidth() <= 250 + 2 * document.documentMargin()
+    assert document.toPlainText().count("\n") >= 3
+    assert document.begin().begin().fragment().charFormat().font().bold()
+    # the same text in the regular font needs no more lines than in bold
+    plain = broken(BURMESE, 250, app_font).count("\n")
+    assert plain <= document.toPlainText().count("\n")
+
+
+def test_label_shows_lines_for_its_width_and_keeps_the_text_as_set(qtbot: QtBot) -> None:
+    page = QWidget()
+    qtbot.addWidget(page)
+    label = WrapLabel(BURMESE)
+    layout = QVBoxLayout(page)
+    layout.addWidget(label)
+    layout.addStretch()  # the label is as tall as its lines, no taller
+    page.resize(300, 400)
+    page.show()
+    qtbot.waitExposed(page)
+    assert label.text() == BURMESE
+    narrow = _lines(BURMESE, super(WrapLabel, label).text())
+    metrics = QFontMetricsF(label.font())
+    assert all(metrics.horizontalAdvance(line) <= label.contentsRect().width() for line in narrow)
+    # tall enough for every line: nothing is cut off at the bottom
+    assert label.height() >= len(narrow) * metrics.lineSpacing()
+
+    page.resize(600, 400)
+    qtbot.waitUntil(lambda: super(WrapLabel, label).text().count("\n") < len(narrow) - 1)
+    wide = _lines(BURMESE, super(WrapLabel, label).text())
+    assert label.height() >= len(wide) * metrics.lineSpacing()
+    assert label.height() < len(narrow) * metrics.lineSpacing()
+
+
+def test_label_of_other_scripts_is_a_plain_word_wrapping_label(qtbot: QtBot) -> None:
+    label = WrapLabel(THAI)
+    qtbot.addWidget(label)
+    label.resize(120, 200)
+    assert super(WrapLabel, label).text() == THAI
+    assert label.wordWrap()
+    assert label.heightForWidth(120) > label.heightForWidth(1000)
+
+
+def test_clearing_a_label_clears_what_it_shows(qtbot: QtBot) -> None:
+    label = WrapLabel(BURMESE)
+    qtbot.addWidget(label)
+    label.resize(150, 300)
+    label.clear()
+    assert label.text() == super(WrapLabel, label).text() == ""
+
+
+def test_a_label_is_laid_out_again_in_a_new_font(qtbot: QtBot) -> None:
+    label = WrapLabel(BURMESE)
+    qtbot.addWidget(label)
+    label.resize(300, 300)
+    before = super(WrapLabel, label).text().count("\n")
+    font = label.font()
+    font.setPointSize(font.pointSize() * 2)
+    label.setFont(font)
+    assert super(WrapLabel, label).text().count("\n") > before
+
+
+def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: QtBot) -> None:
+    listing = QListWidget()
+    qtbot.addWidget(listing)
+    listing.setWordWrap(True)
+    delegate = WrapDelegate(listing)
+    listing.setItemDelegate(delegate)
+    listing.addItem(BURMESE)
+    listing.resize(260, 300)
+    listing.show()
+    qtbot.waitExposed(listing)
+    item = listing.item(0)
+    option = QStyleOptionViewItem()
+    listing.initViewItemOption(option)
+    option.rect = listing.visualItemRect(item)
+    delegate.initStyleOption(option, listing.indexFromItem(item))
+    lines = _lines(BURMESE, option.text)
+    assert len(lines) > 2
+    metrics = QFontMetricsF(option.font)
+    assert option.rect.height() >= len(lines) * metrics.lineSpacing()
+    # Laid out as the style draws it (its text rect less a margin each side, word wrap),
+    # our text keeps its lines: Qt finds nothing more to break.
+    style = listing.style()
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, listing) + 1
+    width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, listing).width()
+    layout = QTextLayout(option.text.replace("\n", "\u2028"), option.font)
+    text_option = QTextOption()
+    text_option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(text_option)
+    layout.beginLayout()
+    drawn = 0
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width - 2 * margin)
+        drawn += 1
+    layout.endLayout()
+    assert drawn == len(lines)
+
+
+def test_message_boxes_get_burmese_in_lines_narrower_than_qt_would_wrap(app_font: QFont) -> None:
+    lines = _lines(BURMESE, _boxed(BURMESE))
+    metrics = QFontMetricsF(app_font)
+    assert len(lines) > 1
+    assert all(metrics.horizontalAdvance(line) <= MESSAGE_WIDTH for line in lines)
+    assert _boxed(THAI) == THAI
