@@ -25,6 +25,7 @@ from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QTextBlock, QTextC
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
+    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -41,6 +42,8 @@ _SELF_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
 _SLACK = 2.0
 # How many widths a label keeps its lines for (layouts ask for a few widths in turn).
 _WIDTHS_KEPT = 16
+# How many item texts a list keeps the lines of, at each width and font.
+_ITEMS_KEPT = 512
 
 
 def breaks_itself(text: str) -> bool:
@@ -199,7 +202,15 @@ class WrapLabel(QLabel):
 
 class WrapDelegate(QStyledItemDelegate):
     """Item painting for a word-wrapping list: Burmese and Khmer items broken as in
-    :class:`WrapLabel`, to the width the style gives the item's text."""
+    :class:`WrapLabel`, to the width the style gives the item's text.
+
+    A view asks for every item's size at each layout and for the text at each paint: the
+    lines are kept per text, width and font (a long note takes milliseconds to break).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: dict[tuple[str, int, str], str] = {}
 
     def initStyleOption(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -208,9 +219,32 @@ class WrapDelegate(QStyledItemDelegate):
         features = QStyleOptionViewItem.ViewItemFeature
         if not option.features & features.WrapText or not breaks_itself(option.text):
             return
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        # The style draws the text in its text rect less a margin each side.
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
-        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
-        option.text = broken(option.text, text_rect.width() - 2 * margin, option.font)
+        width = _text_width(option)
+        key = (option.text, width, option.font.key())
+        if key not in self._lines:
+            if len(self._lines) >= _ITEMS_KEPT:
+                self._lines.clear()
+            self._lines[key] = broken(option.text, key[1], option.font)
+        option.text = self._lines[key]
+
+
+def _text_width(option: QStyleOptionViewItem) -> int:
+    """The width the style wraps an item's text at, as ``QCommonStyle`` reckons it.
+
+    A list's item is as wide as the list when its size is asked and only as wide as its
+    text when it is painted: the list's width is taken for both, or the text would be
+    broken narrower at paint than its height was measured for (a line cut off)."""
+    widget = option.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    width = option.rect.width()
+    if isinstance(widget, QListView):
+        width = widget.viewport().width()
+    width -= 2 * margin
+    features = QStyleOptionViewItem.ViewItemFeature
+    if option.features & features.HasDecoration:
+        width -= option.decorationSize.width() + 2 * margin
+    if option.features & features.HasCheckIndicator:
+        width -= style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, widget)
+        width -= 2 * margin
+    return width

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.domain import i18n
 from desktop.domain.linebreak import cluster_breaks
+from desktop.ui import wrap
 from desktop.ui.app import install_fonts
 from desktop.ui.dialogs import MESSAGE_WIDTH, _boxed
 from desktop.ui.wrap import WrapDelegate, WrapLabel, broken
@@ -193,3 +194,34 @@ def test_message_boxes_get_burmese_in_lines_narrower_than_qt_would_wrap(app_font
     assert len(lines) > 1
     assert all(metrics.horizontalAdvance(line) <= MESSAGE_WIDTH for line in lines)
     assert _boxed(THAI) == THAI
+
+
+@pytest.mark.parametrize("width", [260, 300, 420])
+def test_a_list_item_is_painted_in_the_lines_its_height_was_measured_for_once(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """The item's size is asked with the list's width, its paint with the width of its
+    text: both must give the same lines (else the last is cut off), broken once, not at
+    every paint."""
+    made: list[str] = []
+    real = wrap.broken
+
+    def counted(text: str, width: float, font: QFont, rich: bool = False) -> str:
+        made.append(real(text, width, font, rich))
+        return made[-1]
+
+    monkeypatch.setattr(wrap, "broken", counted)
+    listing = QListWidget()
+    qtbot.addWidget(listing)
+    listing.setWordWrap(True)
+    listing.setItemDelegate(WrapDelegate(listing))
+    listing.addItem(BURMESE)
+    listing.resize(width, 300)
+    listing.show()
+    qtbot.waitExposed(listing)
+    for _ in range(3):
+        listing.grab()  # paints the item
+    (lines,) = {text for text in made if "\n" in text}
+    assert made.count(lines) == 1
+    spacing = QFontMetricsF(listing.font()).lineSpacing()
+    assert listing.visualItemRect(listing.item(0)).height() >= (lines.count("\n") + 1) * spacing
