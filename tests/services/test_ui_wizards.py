@@ -629,7 +629,12 @@ def test_a_new_wizard_starts_with_the_current_name_of_the_kind_its_path_asks_for
     assert ui_wizards.known_facts(store, case_id, "enrollment_pink_card") == {
         "full_name": "หม่อง หม่อง"
     }
-    assert ui_wizards.known_facts(store, case_id, "enrollment_certificate_of_identity") == {}
+    # a certificate of identity carries the romanised name, as a passport does
+    assert ui_wizards.known_facts(store, case_id, "enrollment_certificate_of_identity") == {
+        "full_name": "MAUNG MAUNG OO"
+    }
+    # a border pass: which of the person's names it carries is not known (domain.md)
+    assert ui_wizards.known_facts(store, case_id, "enrollment_border_pass") == {}
     assert "full_name" not in ui_wizards.known_facts(store, _case(store), "enrollment_mou_passport")
 
 
