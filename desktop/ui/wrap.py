@@ -152,19 +152,33 @@ class WrapLabel(QLabel):
             self._show()
 
     def sizeHint(self) -> QSize:
-        return self._as_set().sizeHint() if breaks_itself(self._source) else super().sizeHint()
+        return self._as_set().sizeHint() if self._own_breaks() else super().sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        if not breaks_itself(self._source):
-            return super().minimumSizeHint()
-        return self._as_set().minimumSizeHint()
+        return self._as_set().minimumSizeHint() if self._own_breaks() else super().minimumSizeHint()
 
     def heightForWidth(self, width: int) -> int:
-        if not breaks_itself(self._source):
+        if not self._own_breaks():
             return super().heightForWidth(width)
         return self._as_set(self._text_for(width)).heightForWidth(width)
 
+    def setTextInteractionFlags(self, flags: Qt.TextInteractionFlag, /) -> None:
+        super().setTextInteractionFlags(flags)
+        self._shown.clear()
+        self._show()
+
+    def _own_breaks(self) -> bool:
+        """Whether this label's text is broken here: not when it can be selected, since a
+        copy would carry the line breaks (a name pasted elsewhere with a newline in it)."""
+        selectable = Qt.TextInteractionFlag.TextSelectableByMouse
+        selectable |= Qt.TextInteractionFlag.TextSelectableByKeyboard
+        if self.textInteractionFlags() & selectable:
+            return False
+        return breaks_itself(self._source)
+
     def _text_for(self, width: int) -> str:
+        if not self._own_breaks():
+            return self._source
         inner = width - (self.width() - self.contentsRect().width()) - 2 * self.margin()
         inner -= max(self.indent(), 0)
         if inner not in self._shown:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QTextDocument, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QApplication,
@@ -225,3 +226,17 @@ def test_a_list_item_is_painted_in_the_lines_its_height_was_measured_for_once(
     assert made.count(lines) == 1
     spacing = QFontMetricsF(listing.font()).lineSpacing()
     assert listing.visualItemRect(listing.item(0)).height() >= (lines.count("\n") + 1) * spacing
+
+
+def test_a_selectable_label_copies_the_text_as_set(qtbot: QtBot) -> None:
+    """A worker's name selected and copied from the case file must paste as it is stored,
+    without a line break laid out for the label's width."""
+    label = WrapLabel(BURMESE)
+    qtbot.addWidget(label)
+    label.resize(200, 300)
+    assert "\n" in super(WrapLabel, label).text()
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSelection(0, len(BURMESE))
+    assert label.selectedText() == BURMESE
+    label.resize(150, 300)
+    assert super(WrapLabel, label).text() == BURMESE
