@@ -17,11 +17,19 @@ the same for the items of a word-wrapping list; :func:`broken` is the function b
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QTextBlock, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QFont,
+    QResizeEvent,
+    QTextBlock,
+    QTextCursor,
+    QTextDocument,
+    QTextLayout,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -40,6 +48,7 @@ LINE_SEPARATOR = "\u2028"
 _SELF_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
 # Our measure adds up glyph advances; Qt's line may come out a fraction wider.
 _SLACK = 2.0
+_UNBOUNDED = 1e9
 # How many widths a label keeps its lines for (layouts ask for a few widths in turn).
 _WIDTHS_KEPT = 16
 # How many item texts a list keeps the lines of, at each width and font.
@@ -51,6 +60,21 @@ def breaks_itself(text: str) -> bool:
     return not _SELF_BROKEN.isdisjoint(scripts_in(text))
 
 
+def text_width(font: QFont, text: str) -> float:
+    """How wide Qt lays ``text`` out on one line in ``font``: what its line breaking
+    compares with the line's width. Not ``QFontMetricsF.horizontalAdvance``, which leaves
+    out a last glyph's overhang (ပြီး: 8 px in the bundled font at 10 pt), so a line it
+    found to fit was broken again by Qt."""
+    if not text:
+        return 0.0
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(_UNBOUNDED)
+    layout.endLayout()
+    return float(line.naturalTextWidth())
+
+
 def broken(text: str, width: float, font: QFont, rich: bool = False) -> str:
     """``text`` with a line break wherever :mod:`desktop.domain.linebreak` ends a line
     ``width`` pixels wide in ``font`` (bold and other runs of rich text measured in their
@@ -59,8 +83,7 @@ def broken(text: str, width: float, font: QFont, rich: bool = False) -> str:
     if not breaks_itself(text) or width <= _SLACK:
         return text
     if not rich:
-        metrics = QFontMetricsF(font)
-        return "\n".join(break_lines(text, width - _SLACK, metrics.horizontalAdvance))
+        return "\n".join(break_lines(text, width - _SLACK, functools.partial(text_width, font)))
     document = QTextDocument()
     document.setDefaultFont(font)
     document.setHtml(text)
@@ -81,13 +104,13 @@ def _block_breaks(block: QTextBlock, width: float, default: QFont) -> list[tuple
     """The ranges (spaces, or nothing between two syllables) where one block's lines end."""
     text = block.text()
     origin = block.position()
-    runs: list[tuple[int, int, QFontMetricsF]] = []  # (start, end, metrics) in the block
+    runs: list[tuple[int, int, QFont]] = []  # (start, end, font) in the block
     fragments = block.begin()
     while not fragments.atEnd():
         fragment = fragments.fragment()
         start = fragment.position() - origin
         font = fragment.charFormat().font().resolve(default)
-        runs.append((start, start + fragment.length(), QFontMetricsF(font)))
+        runs.append((start, start + fragment.length(), font))
         fragments += 1
     ranges: list[tuple[int, int]] = []
     offset = 0
@@ -96,8 +119,8 @@ def _block_breaks(block: QTextBlock, width: float, default: QFont) -> list[tuple
         def measure(start: int, end: int, offset: int = offset) -> float:
             start, end = start + offset, end + offset
             return sum(
-                metrics.horizontalAdvance(text[max(start, a) : min(end, b)].replace(ZWSP, ""))
-                for a, b, metrics in runs
+                text_width(font, text[max(start, a) : min(end, b)].replace(ZWSP, ""))
+                for a, b, font in runs
                 if a < end and b > start
             )
 
@@ -238,7 +261,9 @@ class WrapDelegate(QStyledItemDelegate):
         if key not in self._lines:
             if len(self._lines) >= _ITEMS_KEPT:
                 self._lines.clear()
-            self._lines[key] = broken(option.text, key[1], option.font)
+            # an item view's text takes a line separator for a break, never a newline
+            lines = broken(option.text, key[1], option.font)
+            self._lines[key] = lines.replace("\n", LINE_SEPARATOR)
         option.text = self._lines[key]
 
 

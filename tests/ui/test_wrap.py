@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QListWidget,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
@@ -25,7 +26,7 @@ from desktop.domain.linebreak import cluster_breaks
 from desktop.ui import wrap
 from desktop.ui.app import install_fonts
 from desktop.ui.dialogs import MESSAGE_WIDTH, _boxed
-from desktop.ui.wrap import WrapDelegate, WrapLabel, broken
+from desktop.ui.wrap import LINE_SEPARATOR, WrapDelegate, WrapLabel, broken
 
 # "The sync server {server} could not be reached, so this device is not registered yet..."
 BURMESE = i18n.text("sync.register_unreachable", "my", server="sync.example.org")
@@ -54,20 +55,32 @@ def _lines(source: str, shown: str) -> list[str]:
     return lines
 
 
+def _qt_line_starts(text: str, width: float, font: QFont) -> list[int]:
+    """Where Qt begins each line of ``text`` (newlines as line separators), word-wrapped
+    at ``width`` as a label or a list item is."""
+    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    starts = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+    return starts
+
+
+def _kept_by_qt(shown: str, width: float, font: QFont) -> bool:
+    """Whether Qt, wrapping ``shown`` at ``width``, keeps its lines and breaks none."""
+    return len(_qt_line_starts(shown, width, font)) == shown.count("\n") + 1
+
+
 def test_qt_alone_breaks_burmese_inside_a_syllable(app_font: QFont) -> None:
     """Why the module exists: at these widths Qt begins a line with half a syllable."""
     cut = []
     for width in range(120, 400, 20):
-        layout = QTextLayout(BURMESE, app_font)
-        option = QTextOption()
-        option.setWrapMode(QTextOption.WrapMode.WordWrap)
-        layout.setTextOption(option)
-        layout.beginLayout()
-        starts = []
-        while (line := layout.createLine()).isValid():
-            line.setLineWidth(width)
-            starts.append(line.textStart())
-        layout.endLayout()
+        starts = _qt_line_starts(BURMESE, width, app_font)
         allowed = set(cluster_breaks(BURMESE)) | {i + 1 for i, c in enumerate(BURMESE) if c == " "}
         cut += [s for s in starts if s and s not in allowed]
     assert cut
@@ -75,10 +88,17 @@ def test_qt_alone_breaks_burmese_inside_a_syllable(app_font: QFont) -> None:
 
 @pytest.mark.parametrize("width", [120, 200, 333, 480])
 def test_broken_burmese_lines_fit_and_begin_between_syllables(app_font: QFont, width: int) -> None:
-    lines = _lines(BURMESE, broken(BURMESE, width, app_font))
-    assert len(lines) > 1
-    metrics = QFontMetricsF(app_font)
-    assert all(metrics.horizontalAdvance(line) <= width for line in lines)
+    shown = broken(BURMESE, width, app_font)
+    assert len(_lines(BURMESE, shown)) > 1
+    assert _kept_by_qt(shown, width, app_font)
+
+
+def test_a_line_fits_as_qt_measures_it_with_a_last_glyphs_overhang(app_font: QFont) -> None:
+    """ပြီး ends wider than its advance: measured by advances, this item "fit" in a
+    track list 158 px wide and Qt broke it again, inside a word."""
+    item = "စာရင်းသွင်းခြင်း — ပိတ်ပြီး"
+    for width in range(100, 200, 2):
+        assert _kept_by_qt(broken(item, width, app_font), width, app_font), width
 
 
 def test_thai_and_latin_are_left_to_qt(app_font: QFont) -> None:
@@ -112,8 +132,8 @@ def test_label_shows_lines_for_its_width_and_keeps_the_text_as_set(qtbot: QtBot)
     qtbot.waitExposed(page)
     assert label.text() == BURMESE
     narrow = _lines(BURMESE, super(WrapLabel, label).text())
+    assert _kept_by_qt(super(WrapLabel, label).text(), label.contentsRect().width(), label.font())
     metrics = QFontMetricsF(label.font())
-    assert all(metrics.horizontalAdvance(line) <= label.contentsRect().width() for line in narrow)
     # tall enough for every line: nothing is cut off at the bottom
     assert label.height() >= len(narrow) * metrics.lineSpacing()
 
@@ -167,7 +187,9 @@ def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: Qt
     listing.initViewItemOption(option)
     option.rect = listing.visualItemRect(item)
     delegate.initStyleOption(option, listing.indexFromItem(item))
-    lines = _lines(BURMESE, option.text)
+    assert "\n" not in option.text  # an item view draws a newline as nothing at all
+    shown = option.text.replace(LINE_SEPARATOR, "\n")
+    lines = _lines(BURMESE, shown)
     assert len(lines) > 2
     metrics = QFontMetricsF(option.font)
     assert option.rect.height() >= len(lines) * metrics.lineSpacing()
@@ -176,24 +198,13 @@ def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: Qt
     style = listing.style()
     margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, listing) + 1
     width = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, listing).width()
-    layout = QTextLayout(option.text.replace("\n", "\u2028"), option.font)
-    text_option = QTextOption()
-    text_option.setWrapMode(QTextOption.WrapMode.WordWrap)
-    layout.setTextOption(text_option)
-    layout.beginLayout()
-    drawn = 0
-    while (line := layout.createLine()).isValid():
-        line.setLineWidth(width - 2 * margin)
-        drawn += 1
-    layout.endLayout()
-    assert drawn == len(lines)
+    assert _kept_by_qt(shown, width - 2 * margin, option.font)
 
 
 def test_message_boxes_get_burmese_in_lines_narrower_than_qt_would_wrap(app_font: QFont) -> None:
-    lines = _lines(BURMESE, _boxed(BURMESE))
-    metrics = QFontMetricsF(app_font)
-    assert len(lines) > 1
-    assert all(metrics.horizontalAdvance(line) <= MESSAGE_WIDTH for line in lines)
+    shown = _boxed(BURMESE)
+    assert len(_lines(BURMESE, shown)) > 1
+    assert _kept_by_qt(shown, MESSAGE_WIDTH, app_font)
     assert _boxed(THAI) == THAI
 
 
@@ -222,10 +233,40 @@ def test_a_list_item_is_painted_in_the_lines_its_height_was_measured_for_once(
     qtbot.waitExposed(listing)
     for _ in range(3):
         listing.grab()  # paints the item
-    (lines,) = {text for text in made if "\n" in text}
+    (lines,) = {text for text in made if "\n" in text}  # as broken, before the separators
     assert made.count(lines) == 1
     spacing = QFontMetricsF(listing.font()).lineSpacing()
     assert listing.visualItemRect(listing.item(0)).height() >= (lines.count("\n") + 1) * spacing
+
+
+def _listing(qtbot: QtBot, text: str, delegate: type[QStyledItemDelegate]) -> QListWidget:
+    """A word-wrapping list 166 px wide, as the track list is in a narrow window, shown."""
+    listing = QListWidget()
+    qtbot.addWidget(listing)
+    listing.setWordWrap(True)
+    listing.setItemDelegate(delegate(listing))
+    listing.addItem(text)
+    listing.resize(166, 160)
+    listing.show()
+    qtbot.waitExposed(listing)
+    return listing
+
+
+def test_a_list_paints_the_lines_laid_out_here_not_qts(qtbot: QtBot) -> None:
+    """What the caseworker sees: the track list's item painted in our lines, the same
+    pixels as the lines given to Qt ready-made, not Qt's own break inside လုပ်."""
+    item = "အလုပ်ခွင်ထိခိုက်ဒဏ်ရာ (လုပ်သားလျော်ကြေး) — ဆောင်ရွက်နေဆဲ"
+    listing = _listing(qtbot, item, WrapDelegate)
+    option = QStyleOptionViewItem()
+    listing.initViewItemOption(option)
+    option.rect = listing.visualItemRect(listing.item(0))
+    delegate = listing.itemDelegate()
+    assert isinstance(delegate, WrapDelegate)
+    delegate.initStyleOption(option, listing.indexFromItem(listing.item(0)))
+    _lines(item, option.text.replace(LINE_SEPARATOR, "\n"))
+    ours = listing.grab().toImage()
+    assert ours == _listing(qtbot, option.text, QStyledItemDelegate).grab().toImage()
+    assert ours != _listing(qtbot, item, QStyledItemDelegate).grab().toImage()  # Qt: လု|ပ်
 
 
 def test_a_selectable_label_copies_the_text_as_set(qtbot: QtBot) -> None:
