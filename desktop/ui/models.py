@@ -26,6 +26,8 @@ from desktop.ui.i18n import tr
 from desktop.ui.wrap import WrapDelegate
 
 Index = QModelIndex | QPersistentModelIndex
+# The least height of a short list (list_view): its header and a row or two.
+SHORT_LIST_HEIGHT = 90
 _ROOT = QModelIndex()
 # Roles as plain ints: data() is called for about seven roles of every visible cell at
 # each paint, and comparing ints is much cheaper than looking up the enum members.
@@ -270,7 +272,7 @@ class CaseTableModel(RowTableModel):
             )
 
 
-def list_view(model: RowTableModel, min_height: int = 90) -> QTableView:
+def list_view(model: RowTableModel) -> QTableView:
     """A table of a short list: whole rows selected one at a time, columns sharing the width."""
     view = QTableView()
     view.setModel(model)
@@ -278,9 +280,21 @@ def list_view(model: RowTableModel, min_height: int = 90) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setMinimumHeight(min_height)
+    view.setMinimumHeight(SHORT_LIST_HEIGHT)
     view.setItemDelegate(WrapDelegate(view))  # a row that grows to its text (Sync page)
+    # a row taller than the view (a long reason, wrapped) can be scrolled through
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     return view
+
+
+def fit_rows(view: QTableView, most: int = 3) -> None:
+    """Make a short list at least tall enough for its first ``most`` rows whole, at the
+    height their text needs at the columns' widths now (rows that grow to their text)."""
+    model = view.model()
+    count = min(model.rowCount() if model is not None else 0, most)
+    rows = sum(view.sizeHintForRow(row) for row in range(count))
+    header = view.horizontalHeader().sizeHint().height()
+    view.setMinimumHeight(max(SHORT_LIST_HEIGHT, header + rows + 2 * view.frameWidth()))
 
 
 def fit_columns(view: QTableView, stretch: int = -1) -> None:

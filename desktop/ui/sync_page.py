@@ -30,7 +30,7 @@ from desktop.domain import i18n
 from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import format_moment, format_partial_date, tr
-from desktop.ui.models import Column, RowTableModel, list_view, selected_row
+from desktop.ui.models import Column, RowTableModel, fit_rows, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 from desktop.ui.wrap import WrapLabel
 
@@ -159,6 +159,10 @@ class SyncPage(Retranslating):
         self.failed_view.horizontalHeader().setSectionResizeMode(
             len(self.failed_model.columns) - 1, QHeaderView.ResizeMode.ResizeToContents
         )
+        # rows are as tall as their wrapped reason: the list is at least as tall as they are
+        self.failed_view.horizontalHeader().sectionResized.connect(
+            lambda *_: fit_rows(self.failed_view)
+        )
         self.failed_view.activated.connect(  # a double-click, or Enter
             lambda index: self._open_case(self.failed_model, index)
         )
@@ -229,6 +233,7 @@ class SyncPage(Retranslating):
     ) -> None:
         self.view, failed, found, self.coordinator = result
         self.failed_model.set_rows(failed)
+        fit_rows(self.failed_view)  # the reason says what to do: shown whole, not cut off
         self.conflict_model.set_rows(found)
         self._enable_resolve()
         if not self.server.hasFocus():

@@ -451,6 +451,25 @@ def test_a_new_record_too_big_for_the_server_says_to_shorten_it(
     assert "ใหญ่เกินกว่าจะส่งไปเซิร์ฟเวอร์ได้" in model.data(model.index(0, 2))
 
 
+def test_a_refused_changes_reason_is_shown_whole_however_it_wraps(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The reason says what to do: in Burmese it wraps to several lines, and the list is
+    tall enough for the row, narrow window or wide, not a header and a cut-off line."""
+    page, _number = _refused_new_person(qtbot, ctx, store, "person", "errno 106: too big")
+    ctx.language.set_language("my")
+    page.refresh()
+    drain(qtbot, ctx)
+    page.resize(900, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    view = page.failed_view
+    for width in (900, 640):
+        page.resize(width, 700)
+        qtbot.waitUntil(lambda: view.viewport().height() >= view.rowHeight(0))
+        assert view.rowHeight(0) > 3 * view.fontMetrics().lineSpacing()  # it did wrap
+
+
 def test_an_attachment_a_sync_could_not_fetch_is_listed_until_it_moves(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
