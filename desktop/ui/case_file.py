@@ -82,6 +82,7 @@ from desktop.ui.person_details import (
     fill_choices,
     marital_name,
     nationality_name,
+    show_placeholder,
     title_name,
 )
 from desktop.ui.step_fields import StepEditor
@@ -228,12 +229,16 @@ class CaseFileView(Retranslating):
         self.print_button = QPushButton()
         self.print_button.setObjectName("print_packet")
         self.print_button.clicked.connect(self._print_packet)
+        # whose case this is gets a row of its own: beside the controls, a 1024-pixel
+        # window left room for part of the case number (in Burmese) and none of the name
         header = QHBoxLayout()
         header.addWidget(self.back_button)
         header.addWidget(self.title, 1)
-        header.addWidget(self.workflow_box)
-        header.addWidget(self.start_button)
-        header.addWidget(self.print_button)
+        controls = QHBoxLayout()
+        controls.addStretch(1)
+        controls.addWidget(self.workflow_box)
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.print_button)
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -248,6 +253,7 @@ class CaseFileView(Retranslating):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addLayout(controls)
         layout.addWidget(self.tabs, 1)
         self.retranslate()
 
@@ -989,7 +995,7 @@ class CaseFileView(Retranslating):
         self.scan_button.setText(tr("ui.doc.scan"))
         self.employment_label.setText(tr("ui.work.employment"))
         self.contribution_label.setText(tr("ui.work.contributions"))
-        self.month_edit.setPlaceholderText(tr("ui.work.month_hint"))
+        show_placeholder(self.month_edit, tr("ui.work.month_hint"))
         self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
         self.add_month_button.setText(tr("ui.work.add_month"))
         self.paste_button.setText(tr("ui.work.paste"))

@@ -38,7 +38,7 @@ from desktop.services.consent import METHODS, SCOPES, ConsentInput, ConsentView
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import format_date, issue_text, tr
 from desktop.ui.models import Column, RowTableModel
-from desktop.ui.person_details import fill_choices, read_past_day
+from desktop.ui.person_details import fill_choices, read_past_day, show_placeholder
 from desktop.ui.wrap import WrapLabel
 
 Write = Callable[[Callable[[], Any], Callable[[], None] | None], None]
@@ -117,17 +117,22 @@ class ConsentBox(QGroupBox):
         self.issues = WrapLabel()
         self.issues.setObjectName("consent_issues")
         self.issues.setStyleSheet("color: #c62828")
+        # what is recorded, then when and the buttons: in one row they were wider than the
+        # case file in a 1024-pixel window (in Burmese), which then scrolled sideways
         row = QHBoxLayout()
         row.addWidget(self.scope, 1)
         row.addWidget(self.answer)
         row.addWidget(self.method)
-        row.addWidget(self.given_on)
-        row.addWidget(self.record_button)
-        row.addWidget(self.withdraw_button)
+        when_row = QHBoxLayout()
+        when_row.addWidget(self.given_on)
+        when_row.addStretch(1)
+        when_row.addWidget(self.record_button)
+        when_row.addWidget(self.withdraw_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.current)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
+        layout.addLayout(when_row)
         layout.addWidget(self.issues)
         self.retranslate()
 
@@ -215,7 +220,7 @@ class ConsentBox(QGroupBox):
         fill_choices(self.scope, [(s, tr(f"ui.consent.scope.{s}")) for s in SCOPES])
         fill_choices(self.answer, [(a, tr(f"ui.consent.{a}")) for a in ANSWERS])
         fill_choices(self.method, [(m, tr(f"ui.consent.method.{m}")) for m in METHODS])
-        self.given_on.setPlaceholderText(tr("ui.consent.date_hint"))
+        show_placeholder(self.given_on, tr("ui.consent.date_hint"))
         self.record_button.setText(tr("ui.consent.record"))
         self.withdraw_button.setText(tr("ui.consent.withdraw"))
         self.model.retranslate()

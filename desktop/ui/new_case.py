@@ -40,12 +40,11 @@ from desktop.ui.person_details import (
     read_arrival,
     read_birth_date,
     sex_choices,
+    show_placeholder,
     title_choices,
 )
 from desktop.ui.wrap import WrapLabel
 
-# a line edit's frame and text margins, both sides, around its placeholder
-PLACEHOLDER_MARGIN = 24
 DOCUMENT_KINDS = ("pink_card", "passport", "ci", "border_pass", "thai_id")
 # The synced detail each one-line editor fills in (dates are not text of a length).
 DETAILS = {
@@ -222,12 +221,7 @@ class NewCaseDialog(QDialog):
             ("birth_date", "ui.person.birth_hint"),
             ("arrived_on", "ui.wizard.date_hint"),
         ):
-            field = self.fields[name]
-            field.setPlaceholderText(tr(hint))
-            # the format to type is said only there: wide enough to read all of it
-            field.setMinimumWidth(
-                field.fontMetrics().horizontalAdvance(tr(hint)) + PLACEHOLDER_MARGIN
-            )
+            show_placeholder(self.fields[name], tr(hint))
         fill_choices(self.sex, sex_choices())
         self._fill_titles()
         fill_choices(self.nationality, nationality_choices())

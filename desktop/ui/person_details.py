@@ -145,8 +145,23 @@ def nationality_name(code: str | None) -> str:
     return _coded_name("ui.nationality", code) or "—"
 
 
+# a line edit's frame and text margins, both sides, around its placeholder
+PLACEHOLDER_MARGIN = 24
+
+
+def show_placeholder(field: QLineEdit, text: str) -> None:
+    """Give ``field`` the placeholder ``text`` (the format to type, said only there) and
+    room to show all of it."""
+    field.setPlaceholderText(text)
+    field.setMinimumWidth(field.fontMetrics().horizontalAdvance(text) + PLACEHOLDER_MARGIN)
+
+
 def fill_choices(box: QComboBox, items: list[tuple[str, str]]) -> None:
-    """Replace ``box``'s items by (value, shown text) pairs, keeping the chosen value."""
+    """Replace ``box``'s items by (value, shown text) pairs, keeping the chosen value.
+
+    The box follows its texts' width: refilled in another language, it is not left as
+    wide as the first language's (Qt's default sizes it once, when first shown)."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     selected = box.currentData()
     box.blockSignals(True)
     box.clear()
@@ -296,8 +311,8 @@ class PersonDetailsEditor(QGroupBox):
         self.setTitle(tr("ui.person.details"))
         for name, key in LABELS.items():
             self.labels[name].setText(tr(key))
-        self.birth_date.setPlaceholderText(tr("ui.person.birth_hint"))
-        self.arrived_on.setPlaceholderText(tr("ui.wizard.date_hint"))
+        show_placeholder(self.birth_date, tr("ui.person.birth_hint"))
+        show_placeholder(self.arrived_on, tr("ui.wizard.date_hint"))
         self._fill_choices()
         self.save_button.setText(tr("ui.person.save_details"))
         self.cancel_button.setText(tr("ui.cancel"))

@@ -14,11 +14,13 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from desktop.domain import ids
 from desktop.models.store import Store
 from desktop.services import attachments, cases, employers, people, printing, ui_wizards
+from desktop.ui.app import install_fonts
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
@@ -381,3 +383,31 @@ def test_a_name_in_zawgyi_that_cannot_be_converted_is_refused_not_a_crash(
     assert view.new_name.text() == typed
     assert view.case is not None
     assert [n.full_name for n in cases.get_case_file(store, view.case.id).person.names] == ["AUNG"]
+
+
+def test_a_narrow_case_file_shows_whose_case_it_is_and_does_not_scroll_sideways(
+    qtbot: QtBot, ctx: AppContext, store: Store, qapp: QApplication
+) -> None:
+    """In Burmese, in a 1024-pixel window (the case file 800 wide beside the page list):
+    the case number and the worker's name whole, and the Person tab no wider than the
+    window (the consent box's row of choices and buttons made it scroll sideways)."""
+    before = qapp.font()
+    install_fonts(qapp)  # as the app runs: Burmese is wider than in a fallback font
+    try:
+        ctx.language.set_language("my")
+        case_id = _claim(store)
+        view = CaseFileView(ctx)
+        qtbot.addWidget(view)
+        view.resize(800, 660)
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=10_000):
+            view.load(case_id)
+        view.tabs.setCurrentIndex(0)
+        qtbot.wait(50)  # laid out
+        title = view.title
+        assert title.width() >= title.fontMetrics().horizontalAdvance(title.text())
+        person_tab = view.tabs.widget(0)
+        assert isinstance(person_tab, QScrollArea)
+        assert person_tab.horizontalScrollBar().maximum() == 0
+    finally:
+        qapp.setFont(before)

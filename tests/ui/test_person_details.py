@@ -21,6 +21,7 @@ from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from desktop.ui.person_details import (
     NATIONALITIES,
+    fill_choices,
     marital_choices,
     nationality_choices,
     sex_choices,
@@ -408,3 +409,18 @@ def test_the_titles_offered_follow_the_sex() -> None:
     assert [v for v, _ in title_choices("F", "mr")] == ["", "mrs", "miss"]  # to a woman
     assert [v for v, _ in title_choices("F", "ms")] == ["ms", "", "mrs", "miss"]
     assert [v for v, _ in marital_choices("separated")][:2] == ["separated", ""]
+
+
+def test_a_choice_list_refilled_in_another_language_is_as_wide_as_its_new_texts(
+    qtbot: QtBot,
+) -> None:
+    """Qt sizes a combo box once, when first shown: after a switch to Burmese the consent
+    box's answer showed "သဘောတ" of its choice."""
+    box = QComboBox()
+    qtbot.addWidget(box)
+    fill_choices(box, [("given", "Yes")])
+    box.show()
+    qtbot.waitExposed(box)
+    english = box.sizeHint().width()
+    fill_choices(box, [("given", "သဘောတူသည် (လက်မှတ်ရေးထိုး၍)")])
+    assert box.sizeHint().width() > english + box.fontMetrics().horizontalAdvance("သဘောတူ")
