@@ -4,11 +4,12 @@ Qt 6 finds a line-break opportunity between almost any two characters of Myanmar
 (``QTextBoundaryFinder`` puts one between a consonant and its medial, or before a killed
 final: ဆ|က်), so a wrapped Burmese label could begin a line with half a syllable; a word
 joiner does not stop it. Khmer it breaks only at spaces, so a long Khmer phrase runs
-past the edge of a narrow label. Text in either script is broken here, by
-:mod:`desktop.domain.linebreak` (spaces first, then syllable-cluster boundaries),
-measured in the fonts it is drawn in; every line then fits and Qt's own wrapping, left
-on, finds nothing to break. Thai, Lao and Latin text wraps as Qt wraps it (on Linux Qt
-breaks Thai between words, with libthai).
+past the edge of a narrow label; Lao too, and Thai where Qt has no libthai to find its
+words (Windows has none): those two are probed once (:func:`self_broken`). Text in such
+a script is broken here, by :mod:`desktop.domain.linebreak` (spaces first, then, in a
+phrase wider than the line, syllable-cluster boundaries), measured as Qt lays it out;
+every line then fits and Qt's own wrapping, left on, finds nothing to break. Thai where
+Qt breaks it between words (libthai, on Linux) and Latin text wrap as Qt wraps them.
 
 :class:`WrapLabel` is the word-wrapping label of every page; :class:`WrapDelegate` does
 the same for the items of a word-wrapping list; :func:`broken` is the function both use
@@ -21,7 +22,14 @@ import functools
 import itertools
 
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTextBoundaryFinder,
+)
 from PySide6.QtGui import (
     QFont,
     QResizeEvent,
@@ -45,7 +53,10 @@ from desktop.domain.text import Script, scripts_in
 
 # Qt's U+2028 LINE SEPARATOR: a line break inside a paragraph (what <br> becomes).
 LINE_SEPARATOR = "\u2028"
-_SELF_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
+# Broken here wherever Qt runs: Qt breaks Myanmar inside syllables, Khmer only at spaces.
+_ALWAYS_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
+# Broken here unless Qt finds a word inside a run of them ("wage of the employee").
+_PROBES = {Script.THAI: "ค่าจ้างของลูกจ้าง", Script.LAO: "ຄ່າຈ້າງຂອງລູກຈ້າງ"}
 # Our measure adds up glyph advances; Qt's line may come out a fraction wider.
 _SLACK = 2.0
 _UNBOUNDED = 1e9
@@ -55,9 +66,21 @@ _WIDTHS_KEPT = 16
 _ITEMS_KEPT = 512
 
 
+@functools.cache
+def self_broken() -> frozenset[Script]:
+    """The scripts whose lines are broken here rather than by Qt, on this machine."""
+    return _ALWAYS_BROKEN | {s for s, run in _PROBES.items() if not _qt_breaks_inside(run)}
+
+
+def _qt_breaks_inside(run: str) -> bool:
+    """Whether Qt finds a line-break opportunity inside ``run`` (a run without spaces)."""
+    finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Line, run)
+    return 0 < finder.toNextBoundary() < len(run)
+
+
 def breaks_itself(text: str) -> bool:
     """Whether ``text`` has a script whose lines are broken here rather than by Qt."""
-    return not _SELF_BROKEN.isdisjoint(scripts_in(text))
+    return not self_broken().isdisjoint(scripts_in(text))
 
 
 def text_width(font: QFont, text: str) -> float:

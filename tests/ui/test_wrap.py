@@ -23,6 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.domain import i18n
 from desktop.domain.linebreak import cluster_breaks
+from desktop.domain.text import Script
 from desktop.ui import wrap
 from desktop.ui.app import install_fonts
 from desktop.ui.dialogs import MESSAGE_WIDTH, _boxed
@@ -39,6 +40,24 @@ def app_font(qapp: QApplication) -> Iterator[QFont]:
     install_fonts(qapp)
     yield qapp.font()
     qapp.setFont(before)
+
+
+@pytest.fixture
+def qt_breaks_thai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Qt with libthai (Linux): it finds Thai words itself, and no Lao ones."""
+    monkeypatch.setattr(wrap, "_qt_breaks_inside", lambda run: run == wrap._PROBES[Script.THAI])
+    wrap.self_broken.cache_clear()
+    yield
+    wrap.self_broken.cache_clear()
+
+
+@pytest.fixture
+def qt_without_libthai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Qt on Windows: no libthai, so no Thai word found inside a run."""
+    monkeypatch.setattr(wrap, "_qt_breaks_inside", lambda run: False)
+    wrap.self_broken.cache_clear()
+    yield
+    wrap.self_broken.cache_clear()
 
 
 def _lines(source: str, shown: str) -> list[str]:
@@ -101,9 +120,28 @@ def test_a_line_fits_as_qt_measures_it_with_a_last_glyphs_overhang(app_font: QFo
         assert _kept_by_qt(broken(item, width, app_font), width, app_font), width
 
 
-def test_thai_and_latin_are_left_to_qt(app_font: QFont) -> None:
+@pytest.mark.usefixtures("qt_breaks_thai")
+def test_thai_is_left_to_a_qt_that_finds_its_words_and_latin_always(app_font: QFont) -> None:
+    assert wrap.self_broken() == {Script.MYANMAR, Script.KHMER, Script.LAO}
     assert broken(THAI, 100, app_font) == THAI
     assert broken("A long English sentence", 30, app_font) == "A long English sentence"
+
+
+@pytest.mark.usefixtures("qt_without_libthai")
+@pytest.mark.parametrize("width", [100, 160, 250])
+def test_thai_is_broken_here_where_qt_finds_no_thai_words(app_font: QFont, width: int) -> None:
+    """Without libthai Qt breaks Thai only at spaces and lets a longer phrase run past
+    the edge; here it breaks at spaces too, and inside a phrase only if it must."""
+    assert Script.THAI in wrap.self_broken()
+    shown = broken(THAI, width, app_font)
+    assert _kept_by_qt(shown, width, app_font)
+    assert shown.replace("\n", "").replace(" ", "") == THAI.replace(" ", "")
+
+
+def test_qt_finds_no_lao_or_khmer_word_inside_a_run() -> None:
+    """Why Lao and Khmer are broken here: Qt would break them at spaces alone."""
+    assert not wrap._qt_breaks_inside(wrap._PROBES[Script.LAO])
+    assert not wrap._qt_breaks_inside("ប្រាក់ឈ្នួលរបស់កម្មករ")
 
 
 def test_rich_text_is_measured_in_its_bold_font_and_keeps_it(app_font: QFont) -> None:
@@ -144,6 +182,7 @@ def test_label_shows_lines_for_its_width_and_keeps_the_text_as_set(qtbot: QtBot)
     assert label.height() < len(narrow) * metrics.lineSpacing()
 
 
+@pytest.mark.usefixtures("qt_breaks_thai")
 def test_label_of_other_scripts_is_a_plain_word_wrapping_label(qtbot: QtBot) -> None:
     label = WrapLabel(THAI)
     qtbot.addWidget(label)
@@ -201,6 +240,7 @@ def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: Qt
     assert _kept_by_qt(shown, width - 2 * margin, option.font)
 
 
+@pytest.mark.usefixtures("qt_breaks_thai")
 def test_message_boxes_get_burmese_in_lines_narrower_than_qt_would_wrap(app_font: QFont) -> None:
     shown = _boxed(BURMESE)
     assert len(_lines(BURMESE, shown)) > 1
