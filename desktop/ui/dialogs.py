@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 from desktop.ui.i18n import tr
 from desktop.ui.wrap import broken
 
-# A message box's text is at most about 500 pixels wide (Qt's soft limit): Burmese and
-# Khmer messages are broken to lines narrower than that here, so Qt breaks none of them.
+# A message box's text is at most about 500 pixels wide (Qt's soft limit): a message in
+# a script wrap.py breaks itself (Burmese...) is broken to lines narrower than that here,
+# so Qt breaks none of them.
 MESSAGE_WIDTH = 440
 
 

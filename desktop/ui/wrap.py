@@ -57,7 +57,8 @@ LINE_SEPARATOR = "\u2028"
 _ALWAYS_BROKEN = frozenset({Script.MYANMAR, Script.KHMER})
 # Broken here unless Qt finds a word inside a run of them ("wage of the employee").
 _PROBES = {Script.THAI: "ค่าจ้างของลูกจ้าง", Script.LAO: "ຄ່າຈ້າງຂອງລູກຈ້າງ"}
-# Our measure adds up glyph advances; Qt's line may come out a fraction wider.
+# Qt's line may come out a fraction wider than measured (rounding; a rich text's runs
+# are measured apart).
 _SLACK = 2.0
 _UNBOUNDED = 1e9
 # How many widths a label keeps its lines for (layouts ask for a few widths in turn).
@@ -115,6 +116,8 @@ def broken(text: str, width: float, font: QFont, rich: bool = False) -> str:
     while block.isValid():
         breaks.extend(_block_breaks(block, width - _SLACK, document.defaultFont()))
         block = block.next()
+    if not breaks:
+        return text
     cursor = QTextCursor(document)
     for start, end in reversed(breaks):
         cursor.setPosition(start)
@@ -161,7 +164,8 @@ def _is_rich(label: QLabel, text: str) -> bool:
 
 
 class WrapLabel(QLabel):
-    """A word-wrapping ``QLabel`` that breaks Burmese and Khmer lines itself (see the module).
+    """A word-wrapping ``QLabel`` that breaks the lines of :func:`self_broken`'s scripts
+    itself (see the module).
 
     ``text()`` is the text as set; what is shown carries line breaks for the label's
     width, laid out again when the width or the font changes. Size hints are those a
@@ -261,8 +265,8 @@ class WrapLabel(QLabel):
 
 
 class WrapDelegate(QStyledItemDelegate):
-    """Item painting for a word-wrapping list: Burmese and Khmer items broken as in
-    :class:`WrapLabel`, to the width the style gives the item's text.
+    """Item painting for a word-wrapping list: items in :func:`self_broken`'s scripts
+    broken as in :class:`WrapLabel`, to the width the style gives the item's text.
 
     A view asks for every item's size at each layout and for the text at each paint: the
     lines are kept per text, width and font (a long note takes milliseconds to break).
@@ -279,7 +283,7 @@ class WrapDelegate(QStyledItemDelegate):
         features = QStyleOptionViewItem.ViewItemFeature
         if not option.features & features.WrapText or not breaks_itself(option.text):
             return
-        width = _text_width(option)
+        width = _item_text_width(option)
         key = (option.text, width, option.font.key())
         if key not in self._lines:
             if len(self._lines) >= _ITEMS_KEPT:
@@ -290,7 +294,7 @@ class WrapDelegate(QStyledItemDelegate):
         option.text = self._lines[key]
 
 
-def _text_width(option: QStyleOptionViewItem) -> int:
+def _item_text_width(option: QStyleOptionViewItem) -> int:
     """The width the style wraps an item's text at, as ``QCommonStyle`` reckons it.
 
     A list's item is as wide as the list when its size is asked and only as wide as its
