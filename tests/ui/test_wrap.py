@@ -60,10 +60,15 @@ def qt_without_libthai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     wrap.self_broken.cache_clear()
 
 
+def _line_may_begin(source: str) -> set[int]:
+    """Where in ``source`` a line may begin: after a space, or between two syllables."""
+    return set(cluster_breaks(source)) | {i + 1 for i, c in enumerate(source) if c == " "}
+
+
 def _lines(source: str, shown: str) -> list[str]:
     """The lines of ``shown`` (``source`` with newlines), each checked to begin where a line
-    may: after a space it replaced, or at a boundary between two syllables."""
-    allowed = set(cluster_breaks(source)) | {i + 1 for i, c in enumerate(source) if c == " "}
+    may (:func:`_line_may_begin`)."""
+    allowed = _line_may_begin(source)
     lines = shown.split("\n")
     at = 0
     for line in lines:
@@ -77,7 +82,7 @@ def _lines(source: str, shown: str) -> list[str]:
 def _qt_line_starts(text: str, width: float, font: QFont) -> list[int]:
     """Where Qt begins each line of ``text`` (newlines as line separators), word-wrapped
     at ``width`` as a label or a list item is."""
-    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    layout = QTextLayout(text.replace("\n", LINE_SEPARATOR), font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WordWrap)
     layout.setTextOption(option)
@@ -97,11 +102,10 @@ def _kept_by_qt(shown: str, width: float, font: QFont) -> bool:
 
 def test_qt_alone_breaks_burmese_inside_a_syllable(app_font: QFont) -> None:
     """Why the module exists: at these widths Qt begins a line with half a syllable."""
+    allowed = _line_may_begin(BURMESE)
     cut = []
     for width in range(120, 400, 20):
-        starts = _qt_line_starts(BURMESE, width, app_font)
-        allowed = set(cluster_breaks(BURMESE)) | {i + 1 for i, c in enumerate(BURMESE) if c == " "}
-        cut += [s for s in starts if s and s not in allowed]
+        cut += [s for s in _qt_line_starts(BURMESE, width, app_font) if s and s not in allowed]
     assert cut
 
 
@@ -212,21 +216,35 @@ def test_a_label_is_laid_out_again_in_a_new_font(qtbot: QtBot) -> None:
     assert super(WrapLabel, label).text().count("\n") > before
 
 
-def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: QtBot) -> None:
+def _listing(
+    qtbot: QtBot, text: str, delegate: type[QStyledItemDelegate], width: int = 166
+) -> QListWidget:
+    """A word-wrapping list of one item, shown (166 px: the track list in a narrow window)."""
     listing = QListWidget()
     qtbot.addWidget(listing)
     listing.setWordWrap(True)
-    delegate = WrapDelegate(listing)
-    listing.setItemDelegate(delegate)
-    listing.addItem(BURMESE)
-    listing.resize(260, 300)
+    listing.setItemDelegate(delegate(listing))
+    listing.addItem(text)
+    listing.resize(width, 160)
     listing.show()
     qtbot.waitExposed(listing)
-    item = listing.item(0)
+    return listing
+
+
+def _item_option(listing: QListWidget) -> QStyleOptionViewItem:
+    """The style option the list's delegate makes for painting its first item."""
     option = QStyleOptionViewItem()
     listing.initViewItemOption(option)
-    option.rect = listing.visualItemRect(item)
-    delegate.initStyleOption(option, listing.indexFromItem(item))
+    option.rect = listing.visualItemRect(listing.item(0))
+    delegate = listing.itemDelegate()
+    assert isinstance(delegate, WrapDelegate)
+    delegate.initStyleOption(option, listing.indexFromItem(listing.item(0)))
+    return option
+
+
+def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: QtBot) -> None:
+    listing = _listing(qtbot, BURMESE, WrapDelegate, width=260)
+    option = _item_option(listing)
     assert "\n" not in option.text  # an item view draws a newline as nothing at all
     shown = option.text.replace(LINE_SEPARATOR, "\n")
     lines = _lines(BURMESE, shown)
@@ -264,14 +282,7 @@ def test_a_list_item_is_painted_in_the_lines_its_height_was_measured_for_once(
         return made[-1]
 
     monkeypatch.setattr(wrap, "broken", counted)
-    listing = QListWidget()
-    qtbot.addWidget(listing)
-    listing.setWordWrap(True)
-    listing.setItemDelegate(WrapDelegate(listing))
-    listing.addItem(BURMESE)
-    listing.resize(width, 300)
-    listing.show()
-    qtbot.waitExposed(listing)
+    listing = _listing(qtbot, BURMESE, WrapDelegate, width=width)
     for _ in range(3):
         listing.grab()  # paints the item
     (lines,) = {text for text in made if "\n" in text}  # as broken, before the separators
@@ -280,30 +291,12 @@ def test_a_list_item_is_painted_in_the_lines_its_height_was_measured_for_once(
     assert listing.visualItemRect(listing.item(0)).height() >= (lines.count("\n") + 1) * spacing
 
 
-def _listing(qtbot: QtBot, text: str, delegate: type[QStyledItemDelegate]) -> QListWidget:
-    """A word-wrapping list 166 px wide, as the track list is in a narrow window, shown."""
-    listing = QListWidget()
-    qtbot.addWidget(listing)
-    listing.setWordWrap(True)
-    listing.setItemDelegate(delegate(listing))
-    listing.addItem(text)
-    listing.resize(166, 160)
-    listing.show()
-    qtbot.waitExposed(listing)
-    return listing
-
-
 def test_a_list_paints_the_lines_laid_out_here_not_qts(qtbot: QtBot) -> None:
     """What the caseworker sees: the track list's item painted in our lines, the same
     pixels as the lines given to Qt ready-made, not Qt's own break inside လုပ်."""
     item = "အလုပ်ခွင်ထိခိုက်ဒဏ်ရာ (လုပ်သားလျော်ကြေး) — ဆောင်ရွက်နေဆဲ"
     listing = _listing(qtbot, item, WrapDelegate)
-    option = QStyleOptionViewItem()
-    listing.initViewItemOption(option)
-    option.rect = listing.visualItemRect(listing.item(0))
-    delegate = listing.itemDelegate()
-    assert isinstance(delegate, WrapDelegate)
-    delegate.initStyleOption(option, listing.indexFromItem(listing.item(0)))
+    option = _item_option(listing)
     _lines(item, option.text.replace(LINE_SEPARATOR, "\n"))
     ours = listing.grab().toImage()
     assert ours == _listing(qtbot, option.text, QStyledItemDelegate).grab().toImage()
