@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -88,7 +88,7 @@ from desktop.ui.person_details import (
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.workflow_specs import StepSpec, label, load_specs
-from desktop.ui.wrap import WrapDelegate, WrapLabel
+from desktop.ui.wrap import WrapDelegate, WrapLabel, text_width
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
 TABS = ("person", "documents", "work", "tracks", "notes", "eligibility", "journey")
@@ -229,16 +229,21 @@ class CaseFileView(Retranslating):
         self.print_button = QPushButton()
         self.print_button.setObjectName("print_packet")
         self.print_button.clicked.connect(self._print_packet)
-        # whose case this is gets a row of its own: beside the controls, a 1024-pixel
-        # window left room for part of the case number (in Burmese) and none of the name
-        header = QHBoxLayout()
-        header.addWidget(self.back_button)
-        header.addWidget(self.title, 1)
-        controls = QHBoxLayout()
-        controls.addStretch(1)
+        # The track choice and its buttons sit beside the title when the whole title fits
+        # there, else on a row below (_place_controls): beside them, a 1024-pixel window
+        # left room for part of the case number (in Burmese) and none of the name.
+        self.controls = QWidget()
+        controls = QHBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(self.workflow_box)
         controls.addWidget(self.start_button)
         controls.addWidget(self.print_button)
+        self.header = QHBoxLayout()
+        self.header.addWidget(self.back_button)
+        self.header.addWidget(self.title, 1)
+        self.header.addWidget(self.controls)
+        self.below_header = QHBoxLayout()
+        self.below_header.addStretch(1)
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -252,8 +257,8 @@ class CaseFileView(Retranslating):
         self.tabs.addTab(self._journey_tab(), "")
 
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addLayout(controls)
+        layout.addLayout(self.header)
+        layout.addLayout(self.below_header)
         layout.addWidget(self.tabs, 1)
         self.retranslate()
 
@@ -963,6 +968,28 @@ class CaseFileView(Retranslating):
         store, step_id = self.ctx.store, choice.step_id
         self._step_write(lambda: steps.reopen_step(store, step_id, reason, to))
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_controls()
+
+    def _place_controls(self) -> None:
+        """The controls beside the title if the whole title fits beside them, else below."""
+        spacing = self.header.spacing()
+        room = self.header.geometry().width()  # the row's width, set before resizeEvent
+        if room <= 0:
+            return  # not laid out yet: a resize follows
+        needed = (
+            self.back_button.sizeHint().width()
+            + text_width(self.title.font(), self.title.text())
+            + self.controls.sizeHint().width()
+            + 2 * spacing
+        )
+        beside = needed <= room
+        if beside == (self.header.indexOf(self.controls) >= 0):
+            return
+        (self.below_header if beside else self.header).removeWidget(self.controls)
+        (self.header if beside else self.below_header).addWidget(self.controls)
+
     # -- texts ---------------------------------------------------------------------------
 
     def retranslate(self) -> None:
@@ -1019,10 +1046,12 @@ class CaseFileView(Retranslating):
         case = self.case
         if case is None:
             self.title.setText("")
+            self._place_controls()
             return
         person = case.person
         self.title.setText(f"{case.number} — {person.display_name}")
         self.title.setToolTip(self.title.text())
+        self._place_controls()
         for kind in NAME_KINDS:
             names = [n.full_name for n in person.names if n.kind == kind]
             self.name_labels[kind].setText("\n".join(names) or "—")

@@ -389,8 +389,9 @@ def test_a_narrow_case_file_shows_whose_case_it_is_and_does_not_scroll_sideways(
     qtbot: QtBot, ctx: AppContext, store: Store, qapp: QApplication
 ) -> None:
     """In Burmese, in a 1024-pixel window (the case file 800 wide beside the page list):
-    the case number and the worker's name whole, and the Person tab no wider than the
-    window (the consent box's row of choices and buttons made it scroll sideways)."""
+    the case number and the worker's name whole, the controls on a row below, and the
+    Person tab no wider than the window (the consent box's row of choices and buttons
+    made it scroll sideways); in a wide window the controls back beside the title."""
     before = qapp.font()
     install_fonts(qapp)  # as the app runs: Burmese is wider than in a fallback font
     try:
@@ -406,8 +407,15 @@ def test_a_narrow_case_file_shows_whose_case_it_is_and_does_not_scroll_sideways(
         qtbot.wait(50)  # laid out
         title = view.title
         assert title.width() >= title.fontMetrics().horizontalAdvance(title.text())
+        assert view.controls.y() > title.y()  # the track choice and buttons: a row below
         person_tab = view.tabs.widget(0)
         assert isinstance(person_tab, QScrollArea)
         assert person_tab.horizontalScrollBar().maximum() == 0
+        # wide enough for all of it on one row, the controls go back beside the title
+        tabs_top = view.tabs.y()
+        view.resize(1200, 660)
+        qtbot.waitUntil(lambda: view.controls.y() < title.y() + title.height())
+        assert title.width() >= title.fontMetrics().horizontalAdvance(title.text())
+        assert view.tabs.y() < tabs_top  # the row below is gone: more room for the tabs
     finally:
         qapp.setFont(before)
