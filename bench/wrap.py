@@ -2,12 +2,14 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/wrap.py [--repeat 20]
 
-For three texts in Burmese (a 120-character message, a 1,450-character note, an
-18,000-character run typed without spaces), at 300 and 600 pixels in the bundled font:
+For three texts in Burmese (a 135-character message, a 1,600-character note, an
+18,000-character run typed without spaces), and a 1,650-character Thai run typed without
+spaces (as Thai often is), at 300 and 600 pixels in the bundled font:
 
 1. ``wrap.broken`` of the plain text (what a label or a list item pays once per width,
    since both keep the lines) and of the same text in bold inside rich text (what the
-   eligibility page's label pays);
+   eligibility page's label pays); for the Thai run, the same line breaking called
+   directly, as ``broken`` does where Qt has no libthai (Windows), plain text only;
 2. baseline, same run: Qt laying the same text out itself (``QTextLayout``, word wrap,
    every line), which a label pays anyway.
 
@@ -18,6 +20,7 @@ caseworker writes (messages and notes); the 18,000-character run is the hostile 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -30,8 +33,9 @@ from PySide6.QtGui import QFont, QTextLayout, QTextOption
 from PySide6.QtWidgets import QApplication
 
 from desktop.domain import i18n
+from desktop.domain.linebreak import break_lines
 from desktop.ui.app import install_fonts
-from desktop.ui.wrap import broken
+from desktop.ui.wrap import broken, text_width
 
 
 def timed(run: Callable[[], object], repeat: int) -> float:
@@ -82,6 +86,13 @@ def main() -> None:
             print(
                 f"{name:<20} {len(text):>6} {width:>6} {plain:>7.2f}ms {rich:>7.2f}ms {qt:>7.2f}ms"
             )
+    thai = "ลูกจ้างได้รับบาดเจ็บที่มือขวาขณะยกกล่องสินค้าหนักในโกดังของนายจ้าง" * 25
+    measure = functools.partial(text_width, font)
+    for width in (300, 600):
+        plain = timed(lambda w=width: break_lines(thai, w, measure), args.repeat)
+        qt = timed(lambda w=width: qt_layout(thai, w, font), args.repeat)
+        name = "Thai, no spaces"
+        print(f"{name:<20} {len(thai):>6} {width:>6} {plain:>7.2f}ms {'':>9} {qt:>7.2f}ms")
 
 
 if __name__ == "__main__":

@@ -72,22 +72,42 @@ _WORD = re.compile(f"[^ {ZWSP}]+")
 
 
 def _split_run(run: str, start: int, width: float, measure: SpanMeasure) -> list[Span]:
-    """Split one space-free run, beginning at ``start``, greedily at cluster boundaries."""
+    """Split one space-free run, beginning at ``start``, at cluster boundaries: each piece
+    the longest that fits, a cluster wider than the line alone and whole (rule 2)."""
+    bounds = [start + i for i in cluster_breaks(run)]
+    bounds.append(start + len(run))
     pieces: list[Span] = []
-    first = previous = start
-    for bound in [*(start + i for i in cluster_breaks(run)), start + len(run)]:
-        if measure(first, bound) > width:
-            if previous > first:
-                pieces.append((first, previous))
-                first = previous
-            if measure(first, bound) > width:
-                # One cluster wider than the line: keep it whole rather than cut marks off.
-                pieces.append((first, bound))
-                first = bound
-        previous = bound
-    if first < start + len(run):
-        pieces.append((first, start + len(run)))
+    first, index = start, 0  # bounds[index:] lie after first
+    while index < len(bounds):
+        # One cluster wider than the line: keep it whole rather than cut marks off.
+        last = max(_furthest_fit(bounds, index, first, width, measure), index)
+        pieces.append((first, bounds[last]))
+        first, index = bounds[last], last + 1
     return pieces
+
+
+def _furthest_fit(
+    bounds: list[int], index: int, first: int, width: float, measure: SpanMeasure
+) -> int:
+    """The last ``i`` from ``index`` on with ``first .. bounds[i]`` at most ``width`` wide
+    (``index - 1`` if none). Found by galloping, then halving: a few measures a line,
+    each no longer than about two lines, where trying every cluster in turn took one per
+    cluster (a long run typed without spaces: a note in Thai)."""
+    fits, fails = index - 1, len(bounds)  # furthest known to fit, nearest known not to
+    step = 1
+    while fits + step < fails:
+        probe = fits + step
+        if measure(first, bounds[probe]) > width:
+            fails = probe
+            break
+        fits, step = probe, step * 2
+    while fails - fits > 1:
+        middle = (fits + fails) // 2
+        if measure(first, bounds[middle]) <= width:
+            fits = middle
+        else:
+            fails = middle
+    return fits
 
 
 def line_spans(paragraph: str, width: float, measure: SpanMeasure) -> list[Span]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desktop.domain.linebreak import (
     ZWSP,
@@ -92,3 +94,50 @@ def test_a_measure_of_spans_lets_each_part_be_measured_in_its_own_font() -> None
 
 def test_a_syllable_wider_than_the_line_stands_alone_and_whole() -> None:
     assert break_lines("ကျွန်တော်", 2, length) == ["ကျွန်", "တော်"]
+
+
+def _greedy(run: str, width: float) -> list[str]:
+    """Rule 2 the plain way, a measure per cluster in turn: what the search must match."""
+    bounds = [*cluster_breaks(run), len(run)]
+    pieces, first, previous = [], 0, 0
+    for bound in bounds:
+        if bound - first > width:
+            if previous > first:
+                pieces.append(run[first:previous])
+                first = previous
+            if bound - first > width:
+                pieces.append(run[first:bound])
+                first = bound
+        previous = bound
+    if first < len(run):
+        pieces.append(run[first:])
+    return pieces
+
+
+# syllables of the four scripts, some wider than a narrow line on their own
+_SYLLABLES = ["ကျွန်", "တော်", "သင့်", "ပြီး", "က", "ลูก", "จ้าง", "เจ็บ", "ມື", "ខ្ញុំ", "ការ"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_SYLLABLES), min_size=1, max_size=60),
+    st.integers(min_value=1, max_value=40),
+)
+def test_a_long_run_is_split_where_trying_every_cluster_would_split_it(
+    syllables: list[str], width: int
+) -> None:
+    run = "".join(syllables)
+    assert break_lines(run, width, length) == _greedy(run, width)
+
+
+def test_a_long_run_takes_a_few_measures_a_line_not_one_a_cluster() -> None:
+    run = "ลูกจ้างได้รับบาดเจ็บที่มือขวาขณะยกกล่องสินค้าหนัก" * 40  # no space in 1,960
+    calls: list[str] = []
+
+    def counted(text: str) -> float:
+        calls.append(text)
+        return float(len(text))
+
+    lines = break_lines(run, 60, counted)
+    assert "".join(lines) == run
+    assert len(calls) < 12 * len(lines) < len(cluster_breaks(run))
