@@ -176,6 +176,7 @@ class WrapLabel(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self._source = ""
+        self._in_our_scripts = False  # breaks_itself(self._source), read at every layout
         self._shown: dict[int, str] = {}  # inner width -> the text broken for it
         self._twin: QLabel | None = None  # measures the text as set; never shown
         self.setText(text)
@@ -185,6 +186,7 @@ class WrapLabel(QLabel):
 
     def setText(self, text: str, /) -> None:
         self._source = text
+        self._in_our_scripts = breaks_itself(text)
         self._shown.clear()
         self._show()
 
@@ -224,7 +226,7 @@ class WrapLabel(QLabel):
         selectable |= Qt.TextInteractionFlag.TextSelectableByKeyboard
         if self.textInteractionFlags() & selectable:
             return False
-        return breaks_itself(self._source)
+        return self._in_our_scripts
 
     def _text_for(self, width: int) -> str:
         if not self._own_breaks():
