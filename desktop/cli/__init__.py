@@ -19,10 +19,11 @@ from types import ModuleType
 from desktop.cli.common import Cli, add_store_options
 from desktop.domain.errors import UserError
 
-# Areas of commands, each a module in this package with a ``register`` function.
+# Areas of commands, each a module in this package with a ``register`` function. They are
+# imported by name, so a build that leaves one out fails here loudly rather than offering
+# fewer commands (the frozen build collects every module of this package).
 AREAS: tuple[str, ...] = (
     "data",
-    "store",
     "eligibility",
     "printing",
     "sync",
@@ -40,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for area in AREAS:
-        try:
-            module = importlib.import_module(f"desktop.cli.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"desktop.cli.{area}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"desktop.cli.{area}").register(sub)
     return parser
 
 
