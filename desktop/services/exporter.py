@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import importlib.metadata
 import json
 import os
 import zipfile
@@ -32,6 +31,7 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop import app_version
 from desktop.domain import catalogue, i18n
 from desktop.domain.errors import UserError
 from desktop.models.base import Synced, listed
@@ -492,14 +492,6 @@ def _header(store: Store, now: dt.datetime | None, *, files: Path | None) -> dic
         "files": files.name if files is not None else None,
         "about": {lang: i18n.text("export.person_about", lang) for lang in i18n.LANGUAGES},
     }
-
-
-def app_version() -> str:
-    """The installed version of Sapan ("unknown" when run from a bare source tree)."""
-    try:
-        return importlib.metadata.version("sapan")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def read_csv_export(path: Path) -> list[dict[str, str]]:
