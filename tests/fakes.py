@@ -62,6 +62,7 @@ class FakeDialogs:
         self.folders: list[object] = []  # folders handed out by choose_folder, likewise
         self.choices: list[int | None] = []  # answers of choose, likewise (none left: cancel)
         self.offered: list[list[str]] = []  # the options choose was asked with
+        self.bugs: list[tuple[str, object | None]] = []  # (report, log path) of each bug shown
 
     def info(self, message: str) -> None:
         self.infos.append(message)
@@ -89,3 +90,6 @@ class FakeDialogs:
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None:
         return self.texts.pop(0) if self.texts else None
+
+    def bug(self, report: str, log_path: object | None) -> None:
+        self.bugs.append((report, log_path))

@@ -14,9 +14,11 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+import PySide6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, qVersion
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog, QWidget
 from shiboken6 import Shiboken
@@ -25,7 +27,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.i18n import LANGUAGES
 from desktop.domain.resources import resource_path
-from desktop.services import ui_queries
+from desktop.services import crash, ui_queries
 from desktop.ui.collector import collect_on_gui_thread
 from desktop.ui.context import AppContext
 from desktop.ui.dialogs import Dialogs
@@ -116,6 +118,7 @@ class App:
         self.idle: IdleLock | None = None
         self.lock_dialog: UnlockDialog | None = None
         self.hidden: list[QWidget] = []  # the windows the lock hid, shown again on unlock
+        self.bugs_shown: set[str] = set()  # reports shown, without their time (see _bug)
 
     @property
     def data_dir(self) -> Path:
@@ -275,9 +278,29 @@ class App:
         if not self.wiped:  # after a wipe, work still queued fails: nothing more to say
             self.dialogs.error(exc.translated(current()))
 
-    def _bug(self, _exc: BaseException) -> None:
-        if not self.wiped:
-            self.dialogs.error(tr("error.unexpected"))
+    def _bug(self, exc: BaseException) -> None:
+        """A bug: its report written to the data folder's crash log, and shown."""
+        report, log_path = crash.record(self.data_dir, exc, _qt_versions())
+        # the same bug again (a timer's, the background sync's at each retry) is written
+        # again but shown once: the report without its first line, the time
+        seen = report.partition("\n")[2]
+        if not self.wiped and seen not in self.bugs_shown:
+            self.bugs_shown.add(seen)
+            self.dialogs.bug(report, log_path)
+
+    def uncaught(
+        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        """``sys.excepthook`` while the app runs: a bug raised in a slot or an event
+        handler, outside any operation, is reported as theirs are (where the app runs
+        without a console, on Windows, Python's own report goes nowhere)."""
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        try:
+            self._bug(exc.with_traceback(tb))
+        except Exception:  # the report itself failed: Python's, rather than nothing
+            sys.__excepthook__(kind, exc, tb)
 
     def _after_sync(self, summary: Any) -> None:
         """Say which case numbers a sync changed (the device's first block of numbers).
@@ -371,7 +394,17 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Sapan")
     install_fonts(qapp)
-    return App(qapp, args, on_shown=tune_gc).start()
+    app = App(qapp, args, on_shown=tune_gc)
+    previous, sys.excepthook = sys.excepthook, app.uncaught
+    try:
+        return app.start()
+    finally:
+        sys.excepthook = previous
+
+
+def _qt_versions() -> dict[str, str]:
+    """The versions a bug report names beside Python's."""
+    return {"Qt": qVersion(), "PySide6": PySide6.__version__}
 
 
 def _checked_server(typed: str) -> str:

@@ -66,6 +66,7 @@ from desktop.services import (
 from desktop.services.cases import CaseFile, StepView, TrackView
 from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
+from desktop.ui.dialogs import DialogService
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import (
     current,
@@ -185,18 +186,19 @@ def _blocker_text(found: Issue) -> str:
     return f"{subject}: {issue_text(found)}"
 
 
-def _error_text(exc: BaseException) -> str:
+def _show_refusal(dialogs: DialogService, exc: BaseException) -> None:
     """A refused write in words; what a step still needs is named as its hint names it
-    (four documents missing are four names, not four times the same sentence)."""
-    if isinstance(exc, UserError):
-        message = exc.translated(current())
-        if exc.issues:
-            message += "\n" + "\n".join(
-                _blocker_text(i) if i.code.startswith("workflow.") else issue_text(i)
-                for i in exc.issues
-            )
-        return message
-    return tr("error.unexpected")
+    (four documents missing are four names, not four times the same sentence). A bug has
+    been reported as one (see :mod:`desktop.ui.operations`): nothing more is said."""
+    if not isinstance(exc, UserError):
+        return
+    message = exc.translated(current())
+    if exc.issues:
+        message += "\n" + "\n".join(
+            _blocker_text(i) if i.code.startswith("workflow.") else issue_text(i)
+            for i in exc.issues
+        )
+    dialogs.error(message)
 
 
 class CaseFileView(Retranslating):
@@ -565,7 +567,7 @@ class CaseFileView(Retranslating):
             self._after_write(result)
 
         def refused(exc: BaseException) -> None:
-            self.ctx.dialogs.error(_error_text(exc))
+            _show_refusal(self.ctx.dialogs, exc)
             if failed is not None:
                 failed()
 
@@ -678,7 +680,7 @@ class CaseFileView(Retranslating):
             progress=True,
             write=True,
             on_success=self._after_write,
-            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
+            on_failure=lambda exc: _show_refusal(self.ctx.dialogs, exc),
         )
 
     def _attach_to_checklist(self) -> None:
@@ -819,7 +821,7 @@ class CaseFileView(Retranslating):
         self.ctx.ops.run(  # the chooser asked before replacing a file: overwrite
             lambda: exporter.export_person(store, case_id, Path(path), overwrite=True, files=files),
             on_success=lambda done: self.ctx.dialogs.info(exporter.person_export_text(done, tr)),
-            on_failure=lambda exc: self.ctx.dialogs.error(_error_text(exc)),
+            on_failure=lambda exc: _show_refusal(self.ctx.dialogs, exc),
             owner=self,
         )
 

@@ -1,9 +1,10 @@
 """Dialogs behind a small service, so widgets never open a modal themselves.
 
 Widgets call ``dialogs.error(...)``, ``dialogs.confirm(...)``, ``dialogs.open_file(...)``,
-``dialogs.save_file(...)``, ``dialogs.choose_folder(...)``, ``dialogs.choose(...)``; the app
-passes a :class:`Dialogs` that shows real Qt dialogs, and tests pass a fake with scripted
-answers (``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
+``dialogs.save_file(...)``, ``dialogs.choose_folder(...)``, ``dialogs.choose(...)``; only
+the app calls ``dialogs.bug(...)``, for a bug's report. The app passes a :class:`Dialogs`
+that shows real Qt dialogs, and tests pass a fake with scripted answers
+(``tests/fakes.py: FakeDialogs``), so no test ever blocks on a modal.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class DialogService(Protocol):
         ...
 
     def ask_text(self, title: str, label: str, *, secret: bool = False) -> str | None: ...
+
+    def bug(self, report: str, log_path: Path | None) -> None:
+        """Say that a bug stopped what the person was doing, with its report to copy
+        (``log_path``: where it was also written; None if it could not be)."""
+        ...
 
 
 def _boxed(message: str) -> str:
@@ -110,3 +116,22 @@ class Dialogs:
         mode = QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal
         value, ok = QInputDialog.getText(self.parent, title, label, mode)
         return value if ok else None
+
+    def bug(self, report: str, log_path: Path | None) -> None:
+        if log_path is not None:
+            message = tr("error.bug", path=str(log_path))
+        else:
+            message = tr("error.bug_unsaved")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            tr("ui.app.title"),
+            _boxed(message),
+            QMessageBox.StandardButton.NoButton,
+            self.parent,
+        )
+        box.setDetailedText(report)  # "Show Details...": the report, selectable
+        copy = box.addButton(tr("ui.crash.copy"), QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is copy:
+            QApplication.clipboard().setText(report)

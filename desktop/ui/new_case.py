@@ -181,12 +181,10 @@ class NewCaseDialog(QDialog):
             from desktop.domain.errors import UserError
 
             self.buttons.setEnabled(True)
-            if isinstance(exc, UserError):
+            if isinstance(exc, UserError):  # a bug has been reported as one
                 self.issues.setText(
                     "\n".join([exc.translated(current()), *(issue_text(i) for i in exc.issues)])
                 )
-            else:
-                self.ctx.dialogs.error(tr("error.unexpected"))
 
         self.ctx.ops.run(
             lambda: ui_wizards.create_case(store, final),

@@ -10,8 +10,9 @@ An operation given a ``key`` supersedes earlier ones with the same key that have
 finished (search as you type: only the latest query's result is delivered).
 
 Expected failures (:class:`UserError`) go to ``on_failure`` or, by default, to the
-dialog service as a translated message; anything else is a bug and goes to the crash
-handler with a log entry.
+dialog service as a translated message. Anything else is a bug: it always goes to the
+crash handler (``on_bug``: the report, written and shown), then to ``on_failure`` too, for
+the widget to put itself right (enable its buttons again) without a message of its own.
 """
 
 from __future__ import annotations
@@ -188,15 +189,16 @@ class Operations(QObject):
 
         def failed(exc: BaseException) -> None:
             handle.done = True
-            if handle.superseded or isinstance(exc, Cancelled) or gone():
+            if isinstance(exc, Cancelled):
+                return
+            if not isinstance(exc, UserError):
+                self._bug(exc)  # whoever handles the failure, and when nobody is left to
+            if handle.superseded or gone():
                 return
             if on_failure is not None:
                 on_failure(exc)
-            elif isinstance(exc, UserError):
-                if self.on_user_error is not None:
-                    self.on_user_error(exc)
-            else:
-                self._bug(exc)
+            elif isinstance(exc, UserError) and self.on_user_error is not None:
+                self.on_user_error(exc)
 
         def finished() -> None:
             del self._running[signals]  # the last reference to ``fn``, here on the GUI thread
@@ -240,10 +242,10 @@ class Operations(QObject):
         self._ended = waiting
 
     def _bug(self, exc: BaseException) -> None:
-        text = getattr(exc, "__traceback_text__", repr(exc))
-        log.error("operation failed: %s", text)
         if self.on_bug is not None:
             self.on_bug(exc)
+        else:
+            log.error("operation failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
 
     def wait(self, msecs: int = 30_000) -> None:
         """Block until the pools are idle (shutdown and tests; never from a slot)."""

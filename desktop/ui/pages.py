@@ -181,8 +181,8 @@ class SettingsPage(Retranslating):
 
     def _backup_failed(self, exc: BaseException) -> None:
         self._backup_done()
-        message = exc.translated(current()) if isinstance(exc, UserError) else None
-        self.ctx.dialogs.error(message or tr("error.unexpected"))
+        if isinstance(exc, UserError):  # a bug has been reported as one
+            self.ctx.dialogs.error(exc.translated(current()))
 
     def _backup_done(self) -> None:
         self.backup_button.setEnabled(True)

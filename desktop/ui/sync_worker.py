@@ -214,7 +214,8 @@ class SyncWorker(QObject):
             self._finish(WorkerState(Phase.NOT_SET_UP), self.interval_s)
             return
         delay = self.backoff.next_delay()
-        # a bug's name tells a caseworker nothing: it is in the log, the line says "failed"
+        # a bug's name tells a caseworker nothing: it has been reported (the crash log and
+        # its dialog, once), the line says "failed"
         message = exc.translated(_lang()) if isinstance(exc, UserError) else None
         self._finish(WorkerState(Phase.ERROR, retry_in=delay, error=message), delay)
 

@@ -477,6 +477,7 @@ class WorkflowWizard(QWizard):
         )
 
     def show_failure(self, exc: BaseException) -> None:
+        """A refusal with its issues (a bug has been reported as one)."""
         from desktop.domain.errors import UserError
 
         if isinstance(exc, UserError):
@@ -484,8 +485,6 @@ class WorkflowWizard(QWizard):
             if exc.issues:
                 message += "\n" + "\n".join(issue_text(i) for i in exc.issues)
             self.ctx.dialogs.error(message)
-        else:
-            self.ctx.dialogs.error(tr("error.unexpected"))
 
     @staticmethod
     def _lang() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QLineEdit,
+    QMessageBox,
     QProgressDialog,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,9 +36,10 @@ from desktop.domain import i18n
 from desktop.domain.gc_tuning import tune_gc
 from desktop.models.entities import OutboxEntry, Person
 from desktop.models.store import create_store, open_store
-from desktop.services import cases, sync_view
+from desktop.services import cases, crash, sync_view
 from desktop.ui import app as app_module
 from desktop.ui.app import App, IdleLock
+from desktop.ui.dialogs import Dialogs
 from desktop.ui.first_run import FirstRunDialog, UnlockDialog
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.main_window import MainWindow
@@ -449,11 +453,82 @@ def test_run_tunes_the_collector_once_the_window_is_shown(
     hooks: list[object] = []
     # the real start would end the test session's QApplication, and the real fonts would
     # stay set for later tests; only the wiring is checked
-    monkeypatch.setattr(App, "start", lambda self: hooks.append(self.on_shown) or 0)
+    monkeypatch.setattr(
+        App, "start", lambda self: hooks.extend([self.on_shown, sys.excepthook]) or 0
+    )
     monkeypatch.setattr(app_module, "install_fonts", lambda qapp: "")
     monkeypatch.setenv("QT_LOGGING_RULES", "qt.text.font.db=false")  # restored afterwards
+    before = sys.excepthook
     assert app_module.run(argparse.Namespace(data_dir=str(tmp_path))) == 0
-    assert hooks == [tune_gc]
+    on_shown, excepthook = hooks
+    assert on_shown == tune_gc
+    assert getattr(excepthook, "__func__", None) is App.uncaught  # bugs in slots reported
+    assert sys.excepthook is before  # and put back once the app has ended
+
+
+# --- bugs -------------------------------------------------------------------------------------
+
+PERSON = "Somchai Jaidee"  # a person's data, in a bug's message only
+
+
+def _fail_on_a_case() -> None:
+    raise ValueError(f"no case for {PERSON}")
+
+
+def test_a_bug_is_written_to_the_crash_log_and_shown_once(qtbot: QtBot, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    app = _app(qtbot, root)
+
+    for _ in range(2):  # the same bug twice (a timer's, a retried sync's)
+        try:
+            _fail_on_a_case()
+        except ValueError as exc:
+            app._bug(exc)
+
+    log = root / crash.LOG_NAME
+    written = log.read_text(encoding="utf-8")
+    assert written.count(" bug report, ") == 2
+    assert "in _fail_on_a_case" in written
+    assert PERSON not in written
+    ((report, shown_path),) = app.dialogs.bugs  # type: ignore[attr-defined]
+    assert shown_path == log
+    assert report in written
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_bug_raised_in_a_slot_is_reported_as_one(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(qtbot, tmp_path / "store")
+    monkeypatch.setattr(sys, "excepthook", app.uncaught)  # as ``run`` does
+    button = QPushButton()
+    qtbot.addWidget(button)
+    button.clicked.connect(_fail_on_a_case)
+
+    button.click()
+
+    ((report, _path),) = app.dialogs.bugs  # type: ignore[attr-defined]
+    assert "ValueError" in report
+    assert "in _fail_on_a_case" in report
+
+
+def test_the_bug_dialog_shows_the_report_and_copies_it(qtbot: QtBot, tmp_path: Path) -> None:
+    report = crash.report(ZeroDivisionError())
+    log = tmp_path / crash.LOG_NAME
+    seen: list[tuple[str, str]] = []
+
+    def copy(box: QMessageBox) -> None:
+        seen.append((box.text(), box.detailedText()))
+        label = i18n.text("ui.crash.copy", "en")
+        next(b for b in box.buttons() if b.text() == label).click()
+
+    _answer(QMessageBox, copy)
+    Dialogs().bug(report, log)
+
+    ((text, details),) = seen
+    assert str(log) in text
+    assert details == report
+    assert QApplication.clipboard().text() == report
 
 
 # --- the idle lock ----------------------------------------------------------------------------

@@ -60,6 +60,55 @@ def test_user_errors_and_bugs_go_to_their_handlers(qtbot: QtBot) -> None:
     assert [type(b) for b in bugs] == [ZeroDivisionError]
 
 
+def test_a_bug_is_reported_even_where_the_caller_handles_failures(qtbot: QtBot) -> None:
+    """The caller's handler puts its widget right; the bug still reaches the crash report,
+    and a refusal does not."""
+    ops, user_errors, bugs = _ops()
+    handled: list[BaseException] = []
+
+    def crash() -> None:
+        raise ZeroDivisionError
+
+    def refuse() -> None:
+        raise UserError("error.case_not_found")
+
+    ops.run(crash, on_failure=handled.append)
+    ops.run(refuse, on_failure=handled.append)
+    _settle(qtbot, ops)
+
+    assert {type(e) for e in handled} == {ZeroDivisionError, UserError}  # two readers: any order
+    assert [type(b) for b in bugs] == [ZeroDivisionError]
+    assert user_errors == []  # the caller's handler had it
+
+
+def test_a_bug_is_reported_when_nobody_is_left_to_hear_of_it(qtbot: QtBot) -> None:
+    """Its widget closed, or a newer search superseded it: the bug is still reported, the
+    callbacks are not called; a cancelled operation is no bug."""
+    ops, _errors, bugs = _ops()
+    label = QLabel()
+    handled: list[BaseException] = []
+    release = threading.Event()
+
+    def crash_later() -> None:
+        release.wait(5)
+        raise ZeroDivisionError
+
+    def cancelled() -> None:
+        raise operations.Cancelled
+
+    ops.run(crash_later, on_failure=handled.append, owner=label)
+    ops.run(crash_later, on_failure=handled.append, key="search")
+    ops.run(lambda: "newer", key="search")
+    ops.run(cancelled, on_failure=handled.append)
+    label.deleteLater()
+    qtbot.wait(10)
+    release.set()
+    _settle(qtbot, ops)
+
+    assert handled == []
+    assert [type(b) for b in bugs] == [ZeroDivisionError, ZeroDivisionError]
+
+
 def test_a_newer_operation_with_the_same_key_supersedes_the_older(qtbot: QtBot) -> None:
     ops, _errors, _bugs = _ops()
     release = threading.Event()

@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop.models.store import Store, open_store
+from desktop.services import backup
 from desktop.ui.context import AppContext
 from desktop.ui.i18n import format_date
 from desktop.ui.pages import SettingsPage
@@ -97,6 +99,32 @@ def test_a_cancelled_chooser_writes_nothing(
     drain(qtbot, ctx)
     assert (dialogs.infos, dialogs.errors) == ([], [])
     assert store.setting("last_backup") is None
+
+
+def test_a_bug_in_the_backup_is_reported_once_and_the_page_is_ready_again(
+    qtbot: QtBot,
+    ctx: AppContext,
+    dialogs: FakeDialogs,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The crash report says it (see the operations helper); the page adds no message of
+    its own, and its button works again."""
+
+    def fault(*_args: object) -> None:
+        raise RuntimeError("a fault in the backup code")
+
+    monkeypatch.setattr(backup, "backup_store", fault)
+    reported: list[BaseException] = []
+    monkeypatch.setattr(ctx.ops, "on_bug", reported.append)
+    dialogs.folders.append(tmp_path)
+    page = _page(qtbot, ctx)
+    qtbot.mouseClick(page.backup_button, Qt.MouseButton.LeftButton)
+    drain(qtbot, ctx)
+    assert [type(exc) for exc in reported] == [RuntimeError]
+    assert dialogs.errors == []
+    assert page.backup_button.isEnabled()
+    assert not page.backup_progress.isVisible()
 
 
 def test_a_folder_that_cannot_be_written_is_said_so(
