@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
 from desktop.ui.i18n import tr
 from desktop.ui.wrap import broken
 
-# A message box's text is at most about 500 pixels wide (Qt's soft limit): a message in
-# a script wrap.py breaks itself (Burmese...) is broken to lines narrower than that here,
-# so Qt breaks none of them.
-MESSAGE_WIDTH = 440
+# Qt makes a message box with a long text as wide as its "soft limit", half the screen
+# and at most 500 pixels, and wraps the text in what the icon and the margins leave (89
+# pixels less, measured with the bundled font on Linux; some more is left here for other
+# styles). A message in a script wrap.py breaks itself (Burmese...) is broken to lines
+# that fit there, so Qt keeps them as they are: lines as wide as the whole box, as given
+# before, were wrapped again by Qt, leaving a word or a full stop alone on a line.
+MESSAGE_BOX_LIMIT = 500
+BESIDE_MESSAGE = 110
 
 
 class DialogService(Protocol):
@@ -64,10 +68,17 @@ class DialogService(Protocol):
         ...
 
 
+def message_width() -> int:
+    """How wide a message box's lines may be on this screen (see :data:`BESIDE_MESSAGE`)."""
+    screen = QtGui.QGuiApplication.primaryScreen()
+    half = screen.availableGeometry().width() // 2 if screen is not None else MESSAGE_BOX_LIMIT
+    return min(MESSAGE_BOX_LIMIT, half) - BESIDE_MESSAGE
+
+
 def _boxed(message: str) -> str:
     """``message`` broken for a message box (see :mod:`desktop.ui.wrap`)."""
     rich = QtGui.Qt.mightBeRichText(message)
-    return broken(message, MESSAGE_WIDTH, QApplication.font(), rich=rich)
+    return broken(message, message_width(), QApplication.font(), rich=rich)
 
 
 class Dialogs:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF, QTextDocument, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QApplication,
+    QLabel,
     QListWidget,
+    QMessageBox,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -26,11 +28,13 @@ from desktop.domain.linebreak import cluster_breaks
 from desktop.domain.text import Script
 from desktop.ui import wrap
 from desktop.ui.app import install_fonts
-from desktop.ui.dialogs import MESSAGE_WIDTH, _boxed
+from desktop.ui.dialogs import Dialogs, _boxed
 from desktop.ui.wrap import LINE_SEPARATOR, WrapDelegate, WrapLabel, broken
 
 # "The sync server {server} could not be reached, so this device is not registered yet..."
 BURMESE = i18n.text("sync.register_unreachable", "my", server="sync.example.org")
+# the crash dialog's, with a path short enough for one line (a longer one Qt breaks)
+LONG_BURMESE = i18n.text("error.bug", "my", path=r"D:\sapan\crash.log")
 THAI = i18n.text("sync.register_unreachable", "th", server="sync.example.org")
 
 
@@ -260,10 +264,27 @@ def test_list_items_break_between_syllables_where_the_style_draws_them(qtbot: Qt
 
 
 @pytest.mark.usefixtures("qt_breaks_thai")
-def test_message_boxes_get_burmese_in_lines_narrower_than_qt_would_wrap(app_font: QFont) -> None:
-    shown = _boxed(BURMESE)
-    assert len(_lines(BURMESE, shown)) > 1
-    assert _kept_by_qt(shown, MESSAGE_WIDTH, app_font)
+@pytest.mark.parametrize("message", [BURMESE, LONG_BURMESE])
+def test_a_message_box_keeps_the_lines_burmese_was_broken_in(
+    qtbot: QtBot, app_font: QFont, message: str
+) -> None:
+    """As Qt lays out the box (half the screen wide, at most 500 pixels, less the icon),
+    the label keeps the lines it was given: none is wrapped again."""
+    seen: list[tuple[str, int, QFont]] = []
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        label = next(x for x in box.findChildren(QLabel) if x.text() == box.text())
+        seen.append((label.text(), label.contentsRect().width(), label.font()))
+        box.done(0)
+
+    QTimer.singleShot(100, look)
+    Dialogs().error(message)
+
+    ((shown, width, font),) = seen
+    assert len(_lines(message, shown)) > 1
+    assert _kept_by_qt(shown, width, font)
     assert _boxed(THAI) == THAI
 
 
