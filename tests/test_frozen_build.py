@@ -24,6 +24,7 @@ import pypdfium2
 import pytest
 
 from desktop.cli import build_parser
+from desktop.services import crash
 from tests.conftest import PASSPHRASE, SERVER_PASSWORD
 from tests.postgres import free_port
 
@@ -152,6 +153,21 @@ def test_the_build_makes_a_store_and_prints_a_packet(
     assert printed.returncode == 0, printed.stderr
     assert len(pypdfium2.PdfDocument(pdf)) >= 1
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_build_opens_the_app_window(frozen: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """The desktop app of the build starts on a store, shows its window and quits (the
+    smoke exit), with no bug reported on the way."""
+    assert run(frozen, env, "demo", "--people", "3").returncode == 0
+    given = tmp_path / "passphrase.txt"
+    given.write_text(PASSPHRASE, encoding="utf-8")
+    app_env = {**env, "QT_QPA_PLATFORM": "offscreen", "SAPAN_SMOKE_MS": "1500"}
+    del app_env["SAPAN_PASSPHRASE"]  # the window's own way: the passphrase file
+
+    done = run(frozen, app_env, "--passphrase-file", str(given), "--lang", "my")
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert not (Path(env["SAPAN_DATA_DIR"]) / crash.LOG_NAME).exists()
 
 
 @pytest.fixture
