@@ -23,6 +23,8 @@ recorded in the data with its confidence:
   first month an event could happen and qualify, assuming contributions are paid every
   month from the event month on.
 * Old age: ``employment_end`` is when insured status ended (s.33 job or s.39 membership).
+  Its month count is every month paid up to and including the event month (the month
+  status ended in counts towards the 180 a pension needs).
 """
 
 from __future__ import annotations
@@ -496,7 +498,9 @@ def _qualify(
         min_age = int(qualifying["min_age"])
         assert facts.birth_date is not None  # checked by evaluate()
         reached = _birthday(facts.birth_date, min_age)
-        counted = tuple(sorted(m for m in months if m <= anchor))
+        # A total, not a window: insured status has ended by the event date, so every
+        # month up to and including the event month was paid for work before the claim.
+        counted = tuple(sorted(m for m in months if m <= event_month))
         if facts.event_date < reached:
             reasons.append(coded("rule.age_below", min_age=min_age, reached_on=reached))
         if facts.employment_end is None or facts.employment_end > facts.event_date:

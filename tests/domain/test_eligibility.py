@@ -419,22 +419,41 @@ def test_old_age_needs_a_birth_date() -> None:
     assert caught.value.params == {"field": "birth_date"}
 
 
-@pytest.mark.parametrize(
-    ("count", "percent"), [(180, Decimal(20)), (191, Decimal(20)), (192, Decimal("21.5"))]
-)
-def test_old_age_pension(count: int, percent: Decimal) -> None:
-    start = YearMonth(2025, 4).add_months(1 - count)
-    result = judge(
+def old_age_claim(count: int, ended: dt.date) -> Any:
+    """An old-age claim of 20 May 2025: ``count`` months at 10,000 up to the month ``ended``."""
+    start = YearMonth.from_date(ended).add_months(1 - count)
+    return judge(
         Benefit.OLD_AGE,
         months(str(start), count, "10000"),
         dt.date(2025, 5, 20),
         birth_date=BORN,
-        employment_end=dt.date(2025, 4, 30),
+        employment_end=ended,
     )
+
+
+@pytest.mark.parametrize(
+    ("count", "percent"), [(180, Decimal(20)), (191, Decimal(20)), (192, Decimal("21.5"))]
+)
+def test_old_age_pension(count: int, percent: Decimal) -> None:
+    result = old_age_claim(count, ended=dt.date(2025, 4, 30))
     pension = amount(result, "amount.pension")
     assert pension["percent"] == percent
     assert pension["average_wage"] == Decimal("10000.00")
     assert pension["per_month"] == percent * 100
+
+
+@pytest.mark.parametrize(
+    ("count", "code"), [(179, "amount.old_age_lump_sum"), (180, "amount.pension")]
+)
+def test_old_age_counts_the_month_insured_status_ended_in(count: int, code: str) -> None:
+    # Job ended 15 May 2025 and the claim is dated 20 May: May's contribution was paid for
+    # work before the claim, so it is one of the 180 months a pension needs (domain.md §3
+    # row 6), though the "N in W before the event" windows leave the event month out.
+    result = old_age_claim(count, ended=dt.date(2025, 5, 15))
+    assert result.eligible
+    assert len(result.counted_months) == count
+    assert result.counted_months[-1] == YearMonth(2025, 5)
+    amount(result, code)
 
 
 @pytest.mark.parametrize(("count", "shares", "total"), [(11, "employee", 3300), (12, "both", 7200)])
