@@ -24,7 +24,8 @@ recorded in the data with its confidence:
   month from the event month on.
 * Old age: ``employment_end`` is when insured status ended (s.33 job or s.39 membership).
   Its month count is every month paid up to and including the event month (the month
-  status ended in counts towards the 180 a pension needs).
+  status ended in counts towards the 180 a pension needs); so are the survivor tiers of a
+  death (36 and 120 months).
 """
 
 from __future__ import annotations
@@ -296,8 +297,10 @@ def _amounts(
     if benefit is Benefit.DEATH:
         found = [coded("amount.funeral_grant", amount=trace.decimal("death_funeral_grant"))]
         survivor = trace.value("death_survivor_allowance")
-        # The tiers count every month paid before the death, not just the 6-month window.
-        paid = len([m for m in months if m <= anchor])
+        # The tiers count every month paid, not just the 6-month window; the month of the
+        # death was paid for work before it, so it counts (as for old age).
+        event_month = YearMonth.from_date(facts.event_date)
+        paid = len([m for m in months if m <= event_month])
         tiers = [t for t in survivor["tiers"] if paid >= int(t["min_months"])]
         if tiers:
             rate = Decimal(str(survivor["rate"]))

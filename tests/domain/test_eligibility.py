@@ -257,6 +257,15 @@ def test_death_survivor_allowance_tiers(count: int, multiplier: int | None) -> N
         assert survivors[0].params["total"] == Decimal(4500 * multiplier)
 
 
+@pytest.mark.parametrize(("count", "multiplier"), [(36, 4), (120, 12)])
+def test_survivor_tiers_count_the_month_of_death(count: int, multiplier: int) -> None:
+    # The last month paid is March 2026, the month of the death (10 March): it was paid for
+    # work before the death, so it is one of the 36 or 120 months of a tier (§3 row 4).
+    start = YearMonth(2026, 3).add_months(1 - count)
+    result = judge(Benefit.DEATH, months(str(start), count, "9000"))
+    assert amount(result, "amount.survivor_allowance")["multiplier"] == multiplier
+
+
 def test_child_allowance_amount() -> None:
     result = judge(Benefit.CHILD_ALLOWANCE, months("2025-02", 12))
     child = amount(result, "amount.child_allowance")
