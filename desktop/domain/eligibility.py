@@ -19,6 +19,8 @@ recorded in the data with its confidence:
 * The daily wage is the best 3 wage bases of the last 9 months divided by 90, or the
   last 3 when fewer than 9 were paid (rule ``daily_wage_method``); the wage used for cash
   benefits is capped per the disputed setting ``benefit_wage_cap``.
+* The filing deadline runs from the event date, or for a rule whose trigger is the end
+  of employment (D7, unemployment) from ``employment_end`` when it is earlier.
 * ``earliest_eligible``: when the only obstacle is too few months, the first day of the
   first month an event could happen and qualify, assuming contributions are paid every
   month from the event month on.
@@ -444,7 +446,12 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
     filing = trace.value("filing_deadline_by_benefit")[str(benefit)]
     deadline_rule = deadlines.deadline_rule(filing, facts.event_date, book)
     trace.period(filing)
-    filing_deadline, unconfirmed = deadlines.due_date(deadline_rule, facts.event_date, book)
+    started = facts.event_date
+    if deadline_rule.trigger == "employment_ended" and facts.employment_end is not None:
+        # The clock of a rule started by leaving the job (D7, unemployment) runs from the
+        # end of employment, which may be before the date the claim names.
+        started = min(started, facts.employment_end)
+    filing_deadline, unconfirmed = deadlines.due_date(deadline_rule, started, book)
     for name in unconfirmed:
         trace.setting(name)
 

@@ -83,7 +83,7 @@ def test_text_output_in_thai(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert out.startswith("ว่างงาน: มีสิทธิ")
     assert "ร้อยละ 60" in out
-    assert "2026-03-31" in out
+    assert "2026-03-30" in out  # 30 days from leaving the job on 28 February (D7)
     assert "ใกล้ครบกำหนด" in out
 
 

@@ -291,6 +291,28 @@ def test_unemployment_rate_by_reason_and_date(
     assert result.filing_deadline == event + dt.timedelta(days=30)
 
 
+@pytest.mark.parametrize(
+    ("ended", "deadline"),
+    [
+        # 30 days from leaving (domain.md §9 D7), not from a later date the claim names
+        (dt.date(2026, 2, 27), dt.date(2026, 3, 29)),
+        # an end after the event date is a slip: the earlier date, the earlier deadline
+        (dt.date(2026, 3, 20), EVENT + dt.timedelta(days=30)),
+    ],
+)
+def test_unemployment_registration_runs_from_the_end_of_employment(
+    ended: dt.date, deadline: dt.date
+) -> None:
+    result = judge(
+        Benefit.UNEMPLOYMENT,
+        months("2025-01", 12),
+        reason=UnemploymentReason.LAID_OFF,
+        employment_end=ended,
+    )
+    assert result.filing_deadline == deadline
+    assert result.filing_action == "deadline.register_unemployment"
+
+
 def test_unemployment_is_not_a_section_39_benefit() -> None:
     result = judge(
         Benefit.UNEMPLOYMENT, months("2025-01", 12), section=39, reason=UnemploymentReason.RESIGNED
