@@ -32,6 +32,11 @@ _REASONS = {
 }
 
 
+def unemployment_reason(end_reason: str | None) -> UnemploymentReason | None:
+    """The unemployment rule's reason for a stored reason for leaving; None when unknown."""
+    return _REASONS.get(end_reason or "")
+
+
 def _birth_date(case: CaseFile) -> dt.date | None:
     """The person's birth date; a partial one counts as its latest day (later 55th birthday)."""
     raw = case.person.birth_date
@@ -66,7 +71,7 @@ def facts_for_case(case: CaseFile) -> list[Facts]:
                 section=section,
                 birth_date=_birth_date(case),
                 employment_end=last.end_date if last else None,
-                reason=_REASONS.get(last.end_reason or "") if last else None,
+                reason=unemployment_reason(last.end_reason) if last else None,
             )
         )
     return found

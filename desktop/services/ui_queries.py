@@ -29,6 +29,7 @@ from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, S
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
+from desktop.services.eligibility import unemployment_reason
 from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
@@ -463,18 +464,20 @@ def eligibility_facts(
         if c.month and c.wage is not None
     )
     sections = [c.section for c in case.contributions if c.section]
-    ended = [e.end_date for e in case.employments if e.end_date]
-    reason = (
-        eligibility.UnemploymentReason.LAID_OFF
-        if benefit is eligibility.Benefit.UNEMPLOYMENT
-        else None
-    )
+    ended = [e for e in case.employments if e.end_date]
+    last = max(ended, key=lambda e: e.end_date or dt.date.min) if ended else None
+    reason = None
+    if benefit is eligibility.Benefit.UNEMPLOYMENT:
+        # The reason the last job ended sets the rate (resigned: 30% for 90 days); laid off
+        # when none is recorded.
+        known = unemployment_reason(last.end_reason) if last else None
+        reason = known or eligibility.UnemploymentReason.LAID_OFF
     return eligibility.Facts(
         benefit=benefit,
         event_date=event_date,
         contributions=months,
         section=sections[-1] if sections else 33,
-        employment_end=max(ended) if ended else None,
+        employment_end=last.end_date if last else None,
         reason=reason,
     )
 

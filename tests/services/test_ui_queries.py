@@ -324,6 +324,31 @@ def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> No
     assert (facts.section, facts.employment_end, facts.reason) == (33, None, None)
 
 
+@pytest.mark.parametrize(
+    ("end_reason", "reason"),
+    [
+        ("resigned", eligibility.UnemploymentReason.RESIGNED),
+        ("contract_ended", eligibility.UnemploymentReason.RESIGNED),
+        ("laid_off", eligibility.UnemploymentReason.LAID_OFF),
+        (None, eligibility.UnemploymentReason.LAID_OFF),  # not recorded
+    ],
+)
+def test_unemployment_is_judged_on_the_reason_the_last_job_ended(
+    store: Store, end_reason: str | None, reason: eligibility.UnemploymentReason
+) -> None:
+    # domain.md §3 row 7: resigned or contract ended pays 30% for 90 days, not 60% for 180
+    case = cases.get_case_file(store, _case(store))
+    jobs = tuple(
+        cases.EmploymentView(str(n), None, None, None, None, None, None, end, None, None, 33, why)
+        for n, (end, why) in enumerate(
+            ((dt.date(2024, 5, 1), "laid_off"), (dt.date(2025, 4, 30), end_reason))
+        )
+    )
+    case = dataclasses.replace(case, employments=jobs)
+    facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
+    assert facts.reason is reason
+
+
 # --- payslip paste ----------------------------------------------------------------------------
 
 
