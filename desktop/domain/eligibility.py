@@ -15,7 +15,8 @@ recorded in the data with its confidence:
 * Periods under s.33 and s.39 are added together (s.42); s.40 months never count for
   s.33/39 benefits. A month recorded twice (two employers) counts once at its highest wage.
 * Continued cover: sickness, maternity, invalidity and death stay claimable for 6 months
-  after insured status ends (the end of employment, or the last s.39 month after it).
+  after insured status ends (the end of employment, or the last s.33 month of a later
+  job or s.39 month paid after it).
 * The daily wage is the best 3 wage bases of the last 9 months divided by 90, or the
   last 3 when fewer than 9 were paid (rule ``daily_wage_method``); the wage used for cash
   benefits is capped per the disputed setting ``benefit_wage_cap``.
@@ -521,12 +522,12 @@ def _qualify(
 
     cover = trace.value("continued_cover")
     if facts.employment_end is not None and facts.benefit in cover["benefits"]:
-        later_s39 = [
-            c.month.last_day()
-            for c in facts.contributions
-            if c.section == 39 and c.month.first_day() > facts.employment_end and c.month <= anchor
+        # Insured status runs on through every s.33 month (a later job) or s.39 month paid
+        # after the end of employment.
+        later = [
+            m.last_day() for m in months if m.first_day() > facts.employment_end and m <= anchor
         ]
-        insured_until = max([facts.employment_end, *later_s39])
+        insured_until = max([facts.employment_end, *later])
         cover_until = deadlines.add_months(insured_until, int(cover["months"]))
         if facts.event_date > cover_until:
             reasons.append(

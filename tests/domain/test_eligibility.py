@@ -380,6 +380,16 @@ def test_section_39_payments_after_leaving_extend_cover() -> None:
     assert lapsed.reasons[-1].params["insured_until"] == dt.date(2025, 12, 31)
 
 
+def test_section_33_payments_after_leaving_a_job_mean_a_new_job_not_lapsed_cover() -> None:
+    # Left one employer in May 2024 and has paid under s.33 with the next ever since:
+    # insured status never ended (domain.md §3, continued protection), so no cover lapse.
+    paid = months("2024-01", 26)  # 2024-01 .. 2026-02
+    result = judge(Benefit.SICKNESS, paid, employment_end=dt.date(2024, 5, 1))
+    assert result.eligible
+    lapsed = judge(Benefit.SICKNESS, paid, dt.date(2026, 9, 10), employment_end=dt.date(2024, 5, 1))
+    assert lapsed.reasons[-1].params["insured_until"] == dt.date(2026, 2, 28)
+
+
 def test_continued_cover_does_not_apply_to_child_allowance() -> None:
     result = judge(
         Benefit.CHILD_ALLOWANCE, months("2024-01", 12), employment_end=dt.date(2024, 12, 31)
