@@ -21,7 +21,7 @@ from desktop.domain.eligibility import (
 )
 from desktop.domain.rules import RuleBook
 from desktop.models.store import Store
-from desktop.services.cases import CaseFile, get_case_file
+from desktop.services.cases import CaseFile, EmploymentView, get_case_file
 
 # How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
 # "resigned / contract ended" share the lower rate).
@@ -35,6 +35,21 @@ _REASONS = {
 def unemployment_reason(end_reason: str | None) -> UnemploymentReason | None:
     """The unemployment rule's reason for a stored reason for leaving; None when unknown."""
     return _REASONS.get(end_reason or "")
+
+
+def last_ended_job(case: CaseFile) -> EmploymentView | None:
+    """The job that ended last (its end and reason for leaving), or None."""
+    ended = [e for e in case.employments if e.end_date is not None]
+    return max(ended, key=lambda e: e.end_date or dt.date.min) if ended else None
+
+
+def insured_status_end(case: CaseFile) -> dt.date | None:
+    """When insured status ended: the last job's end, or None while a job is still open
+    (a worker who changed employers is insured still, whatever the old job's end)."""
+    last = last_ended_job(case)
+    if last is None or any(e.end_date is None for e in case.employments):
+        return None
+    return last.end_date
 
 
 def _birth_date(case: CaseFile) -> dt.date | None:
@@ -55,8 +70,7 @@ def facts_for_case(case: CaseFile) -> list[Facts]:
         for c in case.contributions
         if c.month
     )
-    ended = [e for e in case.employments if e.end_date is not None]
-    last = max(ended, key=lambda e: e.end_date or dt.date.min) if ended else None
+    last = last_ended_job(case)
     current = case.employments[-1] if case.employments else None
     section = (current.section if current else None) or 33
     found = []
@@ -70,7 +84,7 @@ def facts_for_case(case: CaseFile) -> list[Facts]:
                 contributions=contributions,
                 section=section,
                 birth_date=_birth_date(case),
-                employment_end=last.end_date if last else None,
+                employment_end=insured_status_end(case),
                 reason=unemployment_reason(last.end_reason) if last else None,
             )
         )

@@ -29,7 +29,7 @@ from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, S
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
-from desktop.services.eligibility import unemployment_reason
+from desktop.services.eligibility import insured_status_end, last_ended_job, unemployment_reason
 from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
@@ -464,8 +464,7 @@ def eligibility_facts(
         if c.month and c.wage is not None
     )
     sections = [c.section for c in case.contributions if c.section]
-    ended = [e for e in case.employments if e.end_date]
-    last = max(ended, key=lambda e: e.end_date or dt.date.min) if ended else None
+    last = last_ended_job(case)
     reason = None
     if benefit is eligibility.Benefit.UNEMPLOYMENT:
         # The reason the last job ended sets the rate (resigned: 30% for 90 days); laid off
@@ -477,7 +476,7 @@ def eligibility_facts(
         event_date=event_date,
         contributions=months,
         section=sections[-1] if sections else 33,
-        employment_end=last.end_date if last else None,
+        employment_end=insured_status_end(case),
         reason=reason,
     )
 

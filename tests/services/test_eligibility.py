@@ -21,6 +21,11 @@ def _person(store: Store, birth_date: str | None) -> tuple[str, str]:
     return pid, employer
 
 
+def _track(store: Store, number: str, benefit: str, day: dt.date, kind: str = "claim") -> None:
+    step = "report_injury" if kind == "work_injury" else "check_eligibility"
+    cases.start_track(store, number, TrackInput(kind, [step], benefit=benefit, event_date=day))
+
+
 def test_unemployment_and_old_age_from_the_case(store: Store) -> None:
     pid, employer = _person(store, "1971")
     employers.add_employment(
@@ -44,13 +49,7 @@ def test_unemployment_and_old_age_from_the_case(store: Store) -> None:
     )
     number = cases.open_case(store, pid)
     for benefit in ("unemployment", "old_age"):
-        cases.start_track(
-            store,
-            number,
-            TrackInput(
-                "claim", ["check_eligibility"], benefit=benefit, event_date=dt.date(2026, 1, 5)
-            ),
-        )
+        _track(store, number, benefit, dt.date(2026, 1, 5))
     cases.start_track(store, number, TrackInput("claim", ["check_eligibility"], benefit="death"))
     facts = facts_for_case(cases.get_case_file(store, number))
     assert [f.benefit for f in facts] == [Benefit.UNEMPLOYMENT, Benefit.OLD_AGE]
@@ -64,16 +63,32 @@ def test_unemployment_and_old_age_from_the_case(store: Store) -> None:
     assert old_age.earliest_eligible == dt.date(2026, 12, 31)
 
 
+def test_a_job_still_open_means_insured_status_has_not_ended(store: Store) -> None:
+    # Left one employer in 2024 and works for another now: no end of insured status, so no
+    # lapse of the 6 months of continued cover (domain.md §3), even before the new job's
+    # contribution months are on file.
+    pid, employer = _person(store, None)
+    for start, end in ((dt.date(2023, 1, 1), dt.date(2024, 5, 1)), (dt.date(2024, 6, 1), None)):
+        employers.add_employment(
+            store, pid, employers.EmploymentInput(employer, start, end, end_reason="resigned")
+        )
+    employers.record_contributions(
+        store,
+        pid,
+        [employers.ContributionInput(f"2024-0{m}", decimal.Decimal(9000)) for m in range(1, 6)],
+    )
+    number = cases.open_case(store, pid)
+    _track(store, number, "sickness", dt.date(2025, 6, 2))
+    [facts] = facts_for_case(cases.get_case_file(store, number))
+    assert facts.employment_end is None
+    [result] = eligibility_for_case(store, number)
+    assert result.eligible
+
+
 def test_case_without_dates_or_contributions(store: Store) -> None:
     pid, _ = _person(store, None)
     number = cases.open_case(store, pid)
-    cases.start_track(
-        store,
-        number,
-        TrackInput(
-            "work_injury", ["report_injury"], benefit="work_injury", event_date=dt.date(2026, 2, 1)
-        ),
-    )
+    _track(store, number, "work_injury", dt.date(2026, 2, 1), kind="work_injury")
     [result] = eligibility_for_case(store, number)
     assert result.eligible
     assert result.section == 33

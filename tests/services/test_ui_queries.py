@@ -317,8 +317,11 @@ def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> No
     facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
     assert [str(c.month) for c in facts.contributions] == ["2025-01", "2025-03"]
     assert facts.section == 39
-    assert facts.employment_end == dt.date(2025, 4, 30)
+    assert facts.employment_end is None  # a job still open: insured status has not ended
     assert facts.reason is eligibility.UnemploymentReason.LAID_OFF
+    left = dataclasses.replace(case, employments=jobs[:2])
+    facts = ui_queries.eligibility_facts(left, eligibility.Benefit.UNEMPLOYMENT, TODAY)
+    assert facts.employment_end == dt.date(2025, 4, 30)
     bare = dataclasses.replace(case, contributions=(), employments=())
     facts = ui_queries.eligibility_facts(bare, eligibility.Benefit.SICKNESS, TODAY)
     assert (facts.section, facts.employment_end, facts.reason) == (33, None, None)
