@@ -14,6 +14,7 @@ recorded in the data with its confidence:
   but never counted.
 * Periods under s.33 and s.39 are added together (s.42); s.40 months never count for
   s.33/39 benefits. A month recorded twice (two employers) counts once at its highest wage.
+  An s.39 month's wage is the deemed 4,800 THB it contributes on (rule ``s39_deemed_wage``).
 * Continued cover: sickness, maternity, invalidity and death stay claimable for 6 months
   after insured status ends (the end of employment, or the last s.33 month of a later
   job or s.39 month paid after it).
@@ -164,12 +165,21 @@ class _Trace:
         return self.book.setting(key)
 
 
-def _months_by_wage(contributions: Iterable[ContributionMonth]) -> dict[YearMonth, Decimal]:
-    """s.33/s.39 months with the highest wage recorded for each."""
+def _months_by_wage(
+    trace: _Trace, contributions: Iterable[ContributionMonth]
+) -> dict[YearMonth, Decimal]:
+    """s.33/s.39 months with the highest contribution wage recorded for each.
+
+    An s.39 month's contribution wage is the deemed wage of that month (``s39_deemed_wage``),
+    whatever wage was recorded with it.
+    """
     months: dict[YearMonth, Decimal] = {}
     for item in contributions:
         if item.section in (33, 39):
-            months[item.month] = max(item.wage, months.get(item.month, item.wage))
+            wage = item.wage
+            if item.section == 39:
+                wage = trace.decimal("s39_deemed_wage", item.month.first_day())
+            months[item.month] = max(wage, months.get(item.month, wage))
     return months
 
 
@@ -404,7 +414,7 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
     benefit = facts.benefit
     anchor_offset = 1 if trace.value("window_anchor") == "previous_month" else 0
     anchor = YearMonth.from_date(facts.event_date).add_months(-anchor_offset)
-    months = _months_by_wage(facts.contributions)
+    months = _months_by_wage(trace, facts.contributions)
     qualifying = trace.value(f"qualifying_{benefit}")
     rule = coded(
         f"rule.{qualifying['kind']}", **{k: v for k, v in qualifying.items() if k != "kind"}

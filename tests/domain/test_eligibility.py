@@ -221,6 +221,15 @@ def test_section_39_months_aggregate_and_section_40_months_do_not() -> None:
     assert not judge(Benefit.SICKNESS, other).eligible
 
 
+def test_section_39_months_pay_on_the_deemed_wage_whatever_was_earned() -> None:
+    # s.39 contributes 9% of a deemed 4,800 THB (domain.md §1.1): that is its contribution
+    # wage for cash benefits (§2.2, s.57), not a wage typed in for the month.
+    paid = months("2025-12", 3, "9000", section=39)
+    result = judge(Benefit.SICKNESS, paid, section=39)
+    assert result.daily_wage == Decimal("160.00")  # 3 x 4,800 / 90
+    assert amount(result, "amount.daily_cash")["per_day"] == Decimal("80.00")
+
+
 @pytest.mark.parametrize(
     ("event", "lump_sum"), [(dt.date(2020, 12, 31), 13000), (dt.date(2021, 1, 1), 15000)]
 )
