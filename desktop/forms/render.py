@@ -6,7 +6,7 @@ and a dotted path into :class:`~desktop.forms.data.CaseData` for its value (see
 language, with a small English caption so a caseworker of any language can read them.
 
 Complex scripts are drawn only through ``Paragraph`` with ``shaping=1`` and the merged
-Sapan Sans font (plain table strings and ``drawString`` are not shaped). Long values are
+Sapan Sans font (plain table strings and ``drawString`` are not shaped). Values are
 pre-broken at word boundaries by :mod:`desktop.domain.linebreak`.
 
 The layout is Sapan's own; every page says so in its footer. Where a value is missing
@@ -450,9 +450,7 @@ def value_markup(field: FieldSpec, value: Any, lang: str, width: float) -> Parag
     if fmt == "country":
         return static_para(_country(str(value), lang), st.value)
     if fmt == "list":
-        return plain(", ".join(str(v) for v in value), st.value)
-    if fmt == "long":
-        return long_text(str(value), st.value, width - 6)
+        return long_text(", ".join(str(v) for v in value), st.value, width - 6)
     if fmt in ("choice", "yesno"):
         options = field.options if fmt == "choice" else ("yes", "no")
         chosen = {True: "yes", False: "no"}.get(value, value) if fmt == "yesno" else value
@@ -461,7 +459,10 @@ def value_markup(field: FieldSpec, value: Any, lang: str, width: float) -> Parag
             box = "<b>[X]</b>" if str(chosen) == option else "[\u00a0\u00a0]"
             marks.append(f"{box} {bilingual('form.option.' + option, lang)}")
         return static_para("&nbsp;&nbsp; ".join(marks), st.small)
-    return plain(str(value), st.value)
+    # Text and long text alike: a name or a bank typed without spaces is wider than a
+    # narrow box, and ReportLab would break it anywhere (after a leading vowel, inside a
+    # Burmese syllable).
+    return long_text(str(value), st.value, width - 6)
 
 
 def _country(code: str, lang: str) -> str:

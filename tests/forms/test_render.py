@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from reportlab.platypus import Paragraph
 
 from desktop.domain import workflow
 from desktop.domain.errors import UserError
@@ -192,3 +193,40 @@ def test_the_declaration_is_on_the_page_where_it_is_signed(
     pages = [pdftotext(path, page, page) for page in range(1, page_count(path) + 1)]
     [page] = [p for p in pages if declaration in p]
     assert signed in page.split(declaration, 1)[1]
+
+
+# Thai and Lao vowels written before their consonant: a line never ends on one.
+LEADING_VOWELS = frozenset("เแโใไເແໂໃໄ")
+ONE_COLUMN = render.CONTENT_WIDTH / render.COLUMNS
+
+
+def _drawn_lines(paragraph: Paragraph, width: float) -> list[str]:
+    """The text of each line ``paragraph`` draws at ``width`` (shaped glyphs that have no
+    character of their own read as private-use characters)."""
+    paragraph.wrap(width, 10_000)
+    return ["".join(word.text for word in line.words) for line in paragraph.blPara.lines]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ธนาคารเพื่อการเกษตรและสหกรณ์การเกษตร",  # a bank, in a one-column box
+        "ดอว์ขิ่นมยิ้นมยิ้นตานนเวจีพยูโซมอน",  # a Burmese name written in Thai letters
+        "ແສງທອງພົມມະຈັນເພັດສະໄໝວົງ",  # a Lao name typed without a space
+    ],
+)
+def test_a_value_wider_than_its_box_never_ends_a_line_on_a_leading_vowel(value: str) -> None:
+    field = render.FieldSpec(label="form.label.account_name", value="bank.account_name")
+    for width in (ONE_COLUMN * 0.5, ONE_COLUMN * 0.6, ONE_COLUMN * 0.75, ONE_COLUMN):
+        lines = _drawn_lines(render.value_markup(field, value, "th", width), width - 6)
+        assert not [line for line in lines[:-1] if line[-1:] in LEADING_VOWELS], lines
+
+
+def test_a_burmese_value_wider_than_its_box_breaks_between_syllables() -> None:
+    # A name of five syllables with an honorific, no spaces (Burmese names have none).
+    name = "ဒေါ်ခင်မြင့်မြင့်သန်းနွယ်ကြည်ဖြူစိုးမွန်"
+    field = render.FieldSpec(label="form.label.name_native", value="person.name_native")
+    for width in (ONE_COLUMN * 0.75, ONE_COLUMN, ONE_COLUMN * 1.5):
+        lines = _drawn_lines(render.value_markup(field, name, "my", width), width - 6)
+        # A syllable's final consonant (killed by asat U+103A) never begins a line.
+        assert not [line for line in lines[1:] if line[1:2] == "\u103a"], lines
