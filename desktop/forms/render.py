@@ -34,6 +34,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import shapeStr
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -51,7 +52,7 @@ from reportlab.platypus import (
 from desktop.domain.dates import PartialDate
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
-from desktop.domain.linebreak import paragraph_markup
+from desktop.domain.linebreak import ZWSP, paragraph_markup
 from desktop.domain.resources import resource_path
 from desktop.forms import fonts
 from desktop.forms.data import CaseData
@@ -414,8 +415,12 @@ def measure_with(style: ParagraphStyle) -> Callable[[str], float]:
     return functools.partial(_measure, style.fontName, style.fontSize)
 
 
+# Bounded: the instruction sheet's lines come back in every packet, a case's values not.
+@functools.lru_cache(maxsize=4096)
 def _measure(font: str, size: float, value: str) -> float:
-    return float(stringWidth(value, font, size))
+    # As drawn, shaped: a Burmese line is some 3 % wider than its characters' advances
+    # add up to, and a line measured too short is broken again by ReportLab.
+    return float(stringWidth(shapeStr(value, font, size), font, size))
 
 
 def long_text(value: str, style: ParagraphStyle, width: float, static: bool = False) -> Paragraph:
@@ -423,8 +428,12 @@ def long_text(value: str, style: ParagraphStyle, width: float, static: bool = Fa
 
     ``static`` marks catalogue text with no case data, shared like :func:`static_para`.
     """
-    # A little slack: shaped widths differ slightly from the unshaped advance sum.
-    markup = paragraph_markup(value, width - 4, measure_with(style))
+    # A little slack: ReportLab shapes word by word, a little differently from a line.
+    measure = measure_with(style)
+    if "\n" in value or measure(value) > width - 4:
+        markup = paragraph_markup(value, width - 4, measure)
+    else:  # most values: one line, measured once rather than word by word
+        markup = escape(value.replace(ZWSP, ""))
     return static_para(markup, style) if static else WrapCachedParagraph(markup, style)
 
 
@@ -639,7 +648,8 @@ def letter_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
     for code in label_languages(case.lang):
         if code == "en" and len(label_languages(case.lang)) > 2:
             continue  # the letter body is Thai beside the worker's language
-        body_rows.append(long_text(text(f"form.letter.body.{kind}", code, **params), st.body, half))
+        words = text(f"form.letter.body.{kind}", code, **params)
+        body_rows.append(long_text(words, st.body, half - 6))  # the cell's padding
     if len(body_rows) == 1:
         body_rows.append(Paragraph("", st.body))
     body = Table([body_rows], colWidths=[half, half])

@@ -7,12 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Paragraph, Table
 
 from desktop.domain import workflow
 from desktop.domain.errors import UserError
 from desktop.forms import render, samples
-from desktop.forms.data import CaseData
+from desktop.forms.data import CaseData, Complaint
 from tests.forms.conftest import page_count, pdffonts, pdftotext
 
 CASES = {case.lang: case for case in samples.demo_cases()}
@@ -230,3 +230,26 @@ def test_a_burmese_value_wider_than_its_box_breaks_between_syllables() -> None:
         lines = _drawn_lines(render.value_markup(field, name, "my", width), width - 6)
         # A syllable's final consonant (killed by asat U+103A) never begins a line.
         assert not [line for line in lines[1:] if line[1:2] == "\u103a"], lines
+
+
+@pytest.mark.parametrize("width", [120, 240, 300])
+def test_a_burmese_run_is_drawn_in_the_lines_it_was_broken_into(width: float) -> None:
+    # Shaped Burmese is wider than the sum of its characters' advances: measured unshaped,
+    # a full line overflows and ReportLab breaks it again, leaving a syllable on a line.
+    run = "ဒေါ်ခင်မြင့်မြင့်သန်းနွယ်ကြည်ဖြူစိုးမွန်" * 3
+    paragraph = render.long_text(run, render.styles().value, width)
+    paragraph.wrap(width, 10_000)
+    assert len(paragraph.blPara.lines) == paragraph.text.count("<br/>") + 1
+
+
+@pytest.mark.parametrize("kind", ["not_registered", "not_remitted"])
+def test_the_complaint_letter_body_is_drawn_in_the_lines_it_was_broken_into(kind: str) -> None:
+    case = dataclasses.replace(CASES["my"], complaint=Complaint(kind=kind))
+    flowables = render.letter_flowables(render.load_form("complaint"), case)
+    body = next(f for f in flowables if isinstance(f, Table))
+    body.wrap(render.CONTENT_WIDTH, 10_000)
+    for [paragraph] in body._cellvalues[0]:
+        markup_lines = paragraph.text.count("<br/>") + 1
+        # The lines Sapan broke, each whole: ReportLab broke none of them again (which
+        # left "(Mae" alone on a line of the Burmese letter).
+        assert len(paragraph.blPara.lines) == markup_lines, "a line was broken again"
