@@ -253,3 +253,15 @@ def test_the_complaint_letter_body_is_drawn_in_the_lines_it_was_broken_into(kind
         # The lines Sapan broke, each whole: ReportLab broke none of them again (which
         # left "(Mae" alone on a line of the Burmese letter).
         assert len(paragraph.blPara.lines) == markup_lines, "a line was broken again"
+
+
+def test_the_account_name_box_is_as_wide_as_the_name_it_repeats() -> None:
+    # The account is in the worker's name: a Thai name with a long surname that fits the
+    # name box must fit the account name box, on one line.
+    name = "พรรณีวรรณวิไลลักษณ์ ศรีสุวรรณภูมิพิทักษ์ชัยเจริญ"
+    fields = {f.value: f for s in render.load_form("sps2_01").sections for f in s.fields}
+    for path in ("person.name_thai", "bank.account_name"):
+        width = fields[path].span * ONE_COLUMN
+        assert (
+            len(_drawn_lines(render.value_markup(fields[path], name, "th", width), width - 6)) == 1
+        )
