@@ -305,8 +305,12 @@ def bilingual(
 ) -> str:
     """Paragraph markup of ``key`` in Thai, the worker's language and small English."""
     parts = []
+    seen: set[str] = set()
     for code in label_languages(lang):
         words = escape(text(key, code, **(params or {})))
+        if words in seen:
+            continue  # plain text rather than a catalogue key: the same in every language
+        seen.add(words)
         if code == "en":
             parts.append(f'<font size="-1" color="#777777">{words}</font>')
         elif bold and code == "th":
