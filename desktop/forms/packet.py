@@ -46,6 +46,11 @@ from desktop.forms.render import (
 )
 
 QR_SIZE = 42 * mm
+# Share of the width each column of the checklist takes: status, document, note.
+CHECKLIST_COLUMNS = (0.24, 0.56, 0.2)
+# The cover's two columns: what each line is, and its value.
+INFO_COLUMNS = (0.36, 0.64)
+PADDING = 6  # left and right padding of a box (render._box_style)
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ def qr_flowable(case: CaseData, size: float = QR_SIZE) -> QrFlowable:
 def _info_table(rows: list[tuple[str, Flowable]], lang: str, width: float) -> Table:
     st = styles()
     data = [[label(key, lang, st.label, bold=True), value] for key, value in rows]
-    table = Table(data, colWidths=[width * 0.36, width * 0.64])
+    table = Table(data, colWidths=[width * share for share in INFO_COLUMNS])
     table.setStyle(render._box_style())
     return table
 
@@ -183,13 +188,14 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
     if person.birth_date:
         lines.append(escape(be_date(person.birth_date)))
     worker = para("<br/>".join(lines), st.value)
-    employer = para(
-        escape(case.employer.name)
-        + (f"<br/>{escape(case.employer.account)}" if case.employer.account else ""),
+    value_width = CONTENT_WIDTH * INFO_COLUMNS[1] - PADDING
+    employer = long_text(
+        "\n".join(x for x in (case.employer.name, case.employer.account) if x),
         st.value,
+        value_width,
     )
     office_lines = [case.office.name, case.office.address, case.office.phone, case.office.hours]
-    office = para("<br/>".join(escape(x) for x in office_lines if x), st.value)
+    office = long_text("\n".join(x for x in office_lines if x), st.value, value_width)
     deadline = para(
         f'<font color="#b00020"><b>{escape(_deadline(case))}</b></font>'
         if case.benefit.filing_deadline
@@ -206,7 +212,7 @@ def cover_flowables(case: CaseData) -> list[Flowable]:
     ]
     if case.caseworker or case.organisation:
         helper = ", ".join(x for x in (case.caseworker, case.organisation) if x)
-        rows.append(("form.packet.caseworker", plain(helper, st.value)))
+        rows.append(("form.packet.caseworker", long_text(helper, st.value, value_width)))
     forms = ", ".join(render.load_form(f).code_latin for f in case.forms)
     rows.append(("form.packet.contents", plain(forms, st.value)))
     return [
@@ -238,12 +244,11 @@ def checklist_flowables(case: CaseData, missing: list[MissingField]) -> list[Flo
             st.small,
         )
         name = label(item.label, case.lang, st.value)
-        note = plain(item.note, st.small)
+        # Typed by a caseworker, often without spaces: broken between syllables.
+        note = long_text(item.note, st.small, CONTENT_WIDTH * CHECKLIST_COLUMNS[2] - PADDING)
         rows.append([status, name, note])
     if rows:
-        table = Table(
-            rows, colWidths=[CONTENT_WIDTH * 0.24, CONTENT_WIDTH * 0.56, CONTENT_WIDTH * 0.2]
-        )
+        table = Table(rows, colWidths=[CONTENT_WIDTH * share for share in CHECKLIST_COLUMNS])
         table.setStyle(render._box_style())
         out.append(table)
     else:
@@ -385,13 +390,14 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
     # The deceased does not sign a death claim: the heir or funeral organiser writes
     # their own name.
     signer = "" if case.benefit.kind == "death" else case.person.display_name
+    width = CONTENT_WIDTH - box - 20 * mm
     worker = Table(
         [
             [
                 [
                     label("form.sign.claimant", lang, st.label, bold=True),
                     Spacer(1, box - 12 * mm),
-                    plain(signer, st.small),
+                    long_text(signer, st.small, width - PADDING),
                     label("form.sign.date_line", lang, st.label),
                     render._blank_line(),
                 ],
@@ -401,7 +407,7 @@ def signature_flowables(case: CaseData) -> list[Flowable]:
                 ],
             ]
         ],
-        colWidths=[CONTENT_WIDTH - box - 20 * mm, box + 20 * mm],
+        colWidths=[width, box + 20 * mm],
     )
     worker.setStyle(render._box_style())
     witness_cell = [

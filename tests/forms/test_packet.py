@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from pathlib import Path
 
 import pytest
 import zxingcpp
 from PIL import Image
+from reportlab.platypus import Table
 
 from desktop.domain.qr import parse_qr_payload
 from desktop.forms import packet, render, samples
@@ -181,3 +183,17 @@ def test_a_document_named_in_plain_text_is_named_once(tmp_path: Path) -> None:
     path = tmp_path / "packet.pdf"
     packet.render_packet(case, path)
     assert pdftotext(path, 2, 2).count("Letter from the village head") == 1
+
+
+def test_a_note_typed_without_spaces_is_broken_between_syllables() -> None:
+    # Thai is typed without spaces between words; ReportLab broke this one before the
+    # vowel of เพราะ ("เพร" / "าะ...").
+    note = "ขอสำเนาจากนายจ้างเพิ่มเติมเพราะเอกสารเดิมเปียกน้ำเสียหายทั้งหมดแล้ว"
+    item = ChecklistItem("form.doc.passbook", present=False, note=note)
+    case = dataclasses.replace(CASES["th"], checklist=(item,))
+    table = next(f for f in packet.checklist_flowables(case, []) if isinstance(f, Table))
+    table.wrap(render.CONTENT_WIDTH, 10_000)
+    [[_, _, [paragraph]]] = table._cellvalues
+    starts = ["".join(word.text for word in line.words)[:1] for line in paragraph.blPara.lines]
+    assert len(starts) > 1
+    assert not [s for s in starts if s in "ะาำ" or unicodedata.category(s) == "Mn"], starts
