@@ -61,6 +61,9 @@ PAGE_SIZE = A4
 MARGIN = 14 * mm
 CONTENT_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
 COLUMNS = 4  # a section row is four units wide; a field spans 1 to 4 of them
+# A box never splits across pages, and one taller than the page cannot be printed at all:
+# a value longer than this many lines goes on in boxes of its own below.
+BOX_LINES = 30
 FORMATS = frozenset(
     {"text", "date", "datetime", "money", "id13", "country", "choice", "yesno", "list", "long"}
 )
@@ -515,10 +518,27 @@ def section_flowables(section: SectionSpec, case: CaseData) -> list[Flowable]:
         spans[-1] += COLUMNS - sum(spans)  # the last box fills the row
         widths = [s * unit for s in spans]
         cells = [field_cell(f, case, w) for f, w in zip(row, widths, strict=True)]
-        table = Table([cells], colWidths=widths)
-        table.setStyle(_box_style(min_height=True))
-        out.append(table)
+        for part in _parts(cells):
+            table = Table([part], colWidths=widths)
+            table.setStyle(_box_style(min_height=True))
+            out.append(table)
     return out
+
+
+def _parts(cells: list[list[Flowable]]) -> list[list[list[Flowable]]]:
+    """The row of ``cells`` as it is printed: itself, or for a field alone in its row
+    whose value is longer than :data:`BOX_LINES` lines, one box (labelled again) per
+    part of the value, so that a page may end between them."""
+    if len(cells) != 1:
+        return [cells]
+    [[name, value]] = cells
+    lines = value.text.split("<br/>") if isinstance(value, Paragraph) else []
+    if len(lines) <= BOX_LINES:
+        return [cells]
+    return [
+        [[name, para("<br/>".join(lines[start : start + BOX_LINES]), value.style)]]
+        for start in range(0, len(lines), BOX_LINES)
+    ]
 
 
 def _section_bar(markup: str, st: Styles) -> Table:

@@ -265,3 +265,16 @@ def test_the_account_name_box_is_as_wide_as_the_name_it_repeats() -> None:
         assert (
             len(_drawn_lines(render.value_markup(fields[path], name, "th", width), width - 6)) == 1
         )
+
+
+def test_a_description_longer_than_a_page_is_printed_over_pages(tmp_path: Path) -> None:
+    # A statement pasted into the injury's description: a box never splits, and one
+    # taller than the page stopped the whole packet (and the office's batch) printing.
+    said = "ကျွန်မသည် စက်ရုံတွင် ညဆိုင်းအလုပ်လုပ်နေစဉ် စက်ဖြင့်လက်ညှိုးကို ဖြတ်မိပါသည်။ "
+    case = CASES["lo"]
+    assert case.injury is not None
+    injury = dataclasses.replace(case.injury, description=said * 80 + "END")
+    path = tmp_path / "kt16.pdf"
+    render.render_form("kt16", dataclasses.replace(case, injury=injury), path)
+    assert page_count(path) >= 3
+    assert "END" in pdftotext(path)
