@@ -24,15 +24,20 @@ SCRIPTS: tuple[str, ...] = ("th", "my", "km", "lo", "latin")
 
 @dataclass(frozen=True)
 class Name:
-    """One way of writing a person's name. ``family`` may be empty (most Burmese names)."""
+    """One way of writing a person's name. ``family`` may be empty (most Burmese names).
+
+    ``written`` is the whole name as the worker's documents write it, when it is known:
+    its order is theirs (Khmer and many passports put the family name first).
+    """
 
     script: str
     given: str
     family: str = ""
+    written: str = ""
 
     @property
     def full(self) -> str:
-        return " ".join(part for part in (self.given, self.family) if part)
+        return self.written or " ".join(part for part in (self.given, self.family) if part)
 
 
 @dataclass(frozen=True)

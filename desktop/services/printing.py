@@ -119,7 +119,10 @@ def form_person(view: PersonView) -> data.Person:
             continue
         seen.add(script)
         if name.given_name:
-            names.append(data.Name(script, name.given_name, name.family_name or ""))
+            # The parts for the SSO file's first and last name; the whole as written,
+            # in the order of the worker's documents, for the forms.
+            whole = name.full_name or ""
+            names.append(data.Name(script, name.given_name, name.family_name or "", whole))
         else:
             names.append(data.Name(script, name.full_name))
     native = next((n.script for n in view.names if n.kind == "native"), None)

@@ -100,6 +100,22 @@ def test_a_worker_known_only_by_a_burmese_name_is_named_on_the_forms(store: Stor
     assert data.person.display_name == "မောင်မောင်"
 
 
+def test_a_khmer_name_is_printed_in_the_order_its_documents_write_it(store: Store) -> None:
+    """Khmer writes the family name first, and so does the passport (SOK SAMNANG): the
+    forms printed both given name first, a name the office could not match to the
+    worker's documents."""
+    names = [
+        NameInput("សុខ សំណាង", "native", given_name="សំណាង", family_name="សុខ"),
+        NameInput("SOK SAMNANG", "passport", given_name="SAMNANG", family_name="SOK"),
+    ]
+    pid = people.create_person(store, PersonInput(names=names, nationality="KHM")).person_id
+    data = printing.case_data(store, cases.open_case(store, pid), today=dt.date(2026, 3, 15))
+    assert data.person.name_native == "សុខ សំណាង"
+    assert data.person.name_latin == "SOK SAMNANG"
+    # The SSO file still has the family name as the last name.
+    assert sso_export.sso_name(data.person)[:2] == ("SAMNANG", "SOK")
+
+
 def test_queue_yields_every_case(store: Store) -> None:
     number = _setup(store)
     assert [c.case_number for c in printing.iter_case_data(store)] == [number]
