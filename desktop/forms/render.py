@@ -543,6 +543,7 @@ def _parts(cells: list[list[Flowable]]) -> list[list[list[Flowable]]]:
 
 def _section_bar(markup: str, st: Styles) -> Table:
     bar = Table([[static_para(markup, st.section)]], colWidths=[CONTENT_WIDTH])
+    bar.keepWithNext = True  # a heading never ends a page: the list under it follows
     bar.setStyle(
         table_style(
             [

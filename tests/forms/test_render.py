@@ -278,3 +278,17 @@ def test_a_description_longer_than_a_page_is_printed_over_pages(tmp_path: Path) 
     render.render_form("kt16", dataclasses.replace(case, injury=injury), path)
     assert page_count(path) >= 3
     assert "END" in pdftotext(path)
+
+
+@pytest.mark.parametrize("words", range(40, 58, 2))
+def test_the_evidence_heading_is_on_the_page_of_the_evidence(tmp_path: Path, words: int) -> None:
+    # Longer details move the heading down page 1 until it is its last line.
+    case = CASES["km"]
+    assert case.complaint is not None
+    complaint = dataclasses.replace(case.complaint, details="นายจ้างหักเงินสมทบทุกเดือน " * words)
+    path = tmp_path / "complaint.pdf"
+    render.render_form("complaint", dataclasses.replace(case, complaint=complaint), path)
+    heading = render.text("form.section.evidence", "en")
+    first = complaint.evidence[0].description.split(" / ")[0]
+    pages = [pdftotext(path, page, page) for page in range(1, page_count(path) + 1)]
+    assert [first in page for page in pages if heading in page] == [True]
