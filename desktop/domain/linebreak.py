@@ -11,7 +11,8 @@ Break opportunities, best first:
    removed from the output;
 2. if a single run is still wider than the line, syllable-cluster boundaries: never
    inside a cluster of base + marks, never after a Thai/Lao leading vowel, never before
-   a Burmese asat/virama-marked consonant or after a Burmese virama or Khmer coeng.
+   a Burmese asat/virama-marked consonant or after a Burmese virama or Khmer coeng. Such
+   a run begins on the line before it, after its last word, where there is room.
 
 The second rule can break inside a word; it is a last resort for text typed without
 spaces (e.g. an injury description), or a phrase wider than a narrow column.
@@ -71,13 +72,24 @@ SpanMeasure = Callable[[int, int], float]
 _WORD = re.compile(f"[^ {ZWSP}]+")
 
 
-def _split_run(run: str, start: int, width: float, measure: SpanMeasure) -> list[Span]:
+def _split_run(
+    run: str, start: int, width: float, measure: SpanMeasure, current: Span | None
+) -> list[Span]:
     """Split one space-free run, beginning at ``start``, at cluster boundaries: each piece
-    the longest that fits, a cluster wider than the line alone and whole (rule 2)."""
+    the longest that fits, a cluster wider than the line alone and whole (rule 2). The
+    first piece goes on the ``current`` line, after what it holds, when any of it fits
+    there: a run broken anyway does not leave a line with one word on it before it."""
     bounds = [start + i for i in cluster_breaks(run)]
     bounds.append(start + len(run))
     pieces: list[Span] = []
     first, index = start, 0  # bounds[index:] lie after first
+    if current is not None:
+        filled = _furthest_fit(bounds, 0, current[0], width, measure)
+        if filled < 0:  # not one cluster more fits there
+            pieces.append(current)
+        else:
+            pieces.append((current[0], bounds[filled]))
+            first, index = bounds[filled], filled + 1
     while index < len(bounds):
         # One cluster wider than the line: keep it whole rather than cut marks off.
         last = max(_furthest_fit(bounds, index, first, width, measure), index)
@@ -122,12 +134,12 @@ def line_spans(paragraph: str, width: float, measure: SpanMeasure) -> list[Span]
         if current is not None and measure(current[0], end) <= width:
             current = (current[0], end)
             continue
-        if current is not None:
-            lines.append(current)
-        if measure(start, end) <= width:
+        if measure(start, end) <= width:  # on a line of its own
+            if current is not None:
+                lines.append(current)
             current = (start, end)
             continue
-        pieces = _split_run(word.group(), start, width, measure)
+        pieces = _split_run(word.group(), start, width, measure, current)
         lines.extend(pieces[:-1])
         current = pieces[-1]
     if current is not None:

@@ -96,6 +96,21 @@ def test_a_syllable_wider_than_the_line_stands_alone_and_whole() -> None:
     assert break_lines("ကျွန်တော်", 2, length) == ["ကျွန်", "တော်"]
 
 
+def test_a_run_wider_than_the_line_begins_after_the_word_before_it() -> None:
+    """Not on a line of its own, leaving one short word alone above it (a company's name
+    typed without spaces after บริษัท)."""
+    run = "ลูกจ้างได้รับบาดเจ็บที่มือขวา"
+    lines = break_lines(f"บริษัท {run}", 14, length)
+    assert lines[0].startswith("บริษัท ")
+    assert len(lines[0]) > len("บริษัท ")
+    assert all(len(line) <= 14 for line in lines)
+    assert "".join(lines).replace(" ", "") == f"บริษัท{run}"
+
+
+def test_a_run_goes_below_when_not_one_cluster_of_it_fits_after_the_word_before() -> None:
+    assert break_lines("abc ขขขขขขขขขข", 4, length) == ["abc", "ขขขข", "ขขขข", "ขข"]
+
+
 def _greedy(run: str, width: float) -> list[str]:
     """Rule 2 the plain way, a measure per cluster in turn: what the search must match."""
     bounds = [*cluster_breaks(run), len(run)]
