@@ -229,7 +229,10 @@ def report(result: Eligibility, as_of: dt.date, lang: str = "en") -> dict[str, A
         "amounts": [_coded(a, lang) for a in result.amounts],
         "filing_deadline": deadline,
         "unconfirmed": [
-            {"setting": s, "text": text("rule.unconfirmed", lang, setting=s)}
+            {
+                "setting": s,
+                "text": text("rule.unconfirmed", lang, setting=text(f"rule.setting.{s}", lang)),
+            }
             for s in result.unconfirmed
         ],
         "sources": list(result.sources),

@@ -43,4 +43,9 @@ def explain(line: EligibilityLine) -> tuple[str, str, list[str]]:
         sentences.append(tr("ui.eligibility.earliest", date=format_date(result.earliest_eligible)))
     if result.filing_deadline is not None:
         sentences.append(tr("ui.eligibility.deadline", date=format_date(result.filing_deadline)))
+    # what rests on a rule the sources disagree on, said as the calculator says it
+    sentences += [
+        tr("rule.unconfirmed", setting=tr(f"rule.setting.{setting}"))
+        for setting in result.unconfirmed
+    ]
     return name, status, sentences

@@ -58,6 +58,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     }
     settings = {u["setting"] for u in out["unconfirmed"]}
     assert settings == {"claim_filing_limit_months", "maternity_leave_cash_days"}
+    assert any("Claim filing limit (1 or 2 years)" in u["text"] for u in out["unconfirmed"])
     assert all(s.startswith("http") for s in out["sources"])
 
 

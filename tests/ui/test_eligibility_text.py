@@ -1,0 +1,43 @@
+"""The eligibility panel's words (desktop/ui/eligibility_text.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from desktop.domain.dates import YearMonth
+from desktop.domain.eligibility import Benefit, ContributionMonth, Facts, evaluate
+from desktop.domain.i18n import text
+from desktop.services.ui_queries import EligibilityLine
+from desktop.ui.eligibility_text import explain
+from desktop.ui.i18n import LanguageSwitch
+
+
+def _maternity() -> EligibilityLine:
+    first = YearMonth.parse("2025-01")
+    paid = tuple(ContributionMonth(first.add_months(i), Decimal(12000), 33) for i in range(14))
+    return EligibilityLine(
+        "maternity", evaluate(Facts(Benefit.MATERNITY, dt.date(2026, 3, 10), paid))
+    )
+
+
+def test_what_rests_on_a_disputed_rule_is_said_with_the_rule_named() -> None:
+    """Leave cash for 45 or 90 days, a claim filed within 1 or 2 years: the sources
+    disagree, and the caseworker is told before promising the worker an amount or a date."""
+    line = _maternity()
+    assert line.result is not None
+    assert set(line.result.unconfirmed) == {
+        "claim_filing_limit_months",
+        "maternity_leave_cash_days",
+    }
+    switch = LanguageSwitch()
+    switch.set_language("th")
+    try:
+        _name, _status, sentences = explain(line)
+    finally:
+        switch.set_language("en")
+
+    for setting in line.result.unconfirmed:
+        named = text(f"rule.setting.{setting}", "th")
+        assert text("rule.unconfirmed", "th", setting=named) in sentences
+    assert not any("claim_filing_limit_months" in s for s in sentences)
