@@ -292,7 +292,16 @@ def _instruction_key(topic: str, params: dict[str, str]) -> str:
     packet (``params["filer"]``: a claim's worker by default; see :func:`_filer`)."""
     if topic == "next" and params.get("filer"):
         return f"form.packet.instr.next.{params['filer']}"
+    if topic == "deadline" and params.get("passed"):
+        return "form.packet.instr.deadline.passed"
     return f"form.packet.instr.{topic}"
+
+
+def _deadline_passed(case: CaseData) -> str:
+    """ "yes" when the packet is printed after its filing deadline: "file no later than" a
+    day gone by would tell the worker nothing they can do."""
+    deadline = case.benefit.filing_deadline
+    return "yes" if deadline is not None and deadline < _printed(case) else ""
 
 
 def _filer(case: CaseData) -> str:
@@ -345,6 +354,7 @@ def instruction_flowables(case: CaseData) -> list[Flowable]:
         "helper": ", ".join(x for x in (case.caseworker, case.organisation) if x),
         "filer": _filer(case),
         "documents": "yes" if all_docs else "",
+        "passed": _deadline_passed(case),
     }
     rows = [
         [

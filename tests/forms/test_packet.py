@@ -90,6 +90,24 @@ def test_instruction_without_deadline_says_none_is_set() -> None:
     assert "01/01/2570 (2027)" in dated
 
 
+def test_a_packet_printed_after_its_deadline_says_to_file_at_once(tmp_path: Path) -> None:
+    deadline = dt.date(2026, 4, 9)  # a Thai worker's packet: English beside the Thai
+    dated = dataclasses.replace(
+        CASES["th"], benefit=dataclasses.replace(CASES["th"].benefit, filing_deadline=deadline)
+    )
+    late = dataclasses.replace(dated, printed_on=deadline + dt.timedelta(days=1))
+    on_time = dataclasses.replace(dated, printed_on=deadline)
+    found = {}
+    for name, case in (("late", late), ("on time", on_time)):
+        path = tmp_path / f"{name.replace(' ', '-')}.pdf"
+        packet.render_packet(case, path)
+        found[name] = " ".join(pdftotext(path).split())
+    date = packet._deadline(late)
+    assert render.text("form.packet.instr.deadline.passed", "en", deadline=date) in found["late"]
+    assert f"File no later than {date}" not in found["late"]
+    assert f"File no later than {date}" in found["on time"]
+
+
 def test_shared_paragraphs_do_not_change_a_single_byte() -> None:
     # Same case, same date: a packet drawn from a cold cache and one drawn after the
     # other languages have filled it are the same file (ReportLab runs invariant).
