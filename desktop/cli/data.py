@@ -197,6 +197,8 @@ def run_import(args: argparse.Namespace, cli: Cli) -> int:
 
     path = Path(args.file)
     overrides = importer.parse_map_option(args.map) if args.map else None
+    if args.report:  # a report that cannot be written is said before any row goes in
+        importer.check_report_path(Path(args.report), path)
 
     def progress(rows: int, committed: int) -> None:
         cli.info(text("import.progress", cli.lang, count=rows, committed=committed))

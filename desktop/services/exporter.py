@@ -52,7 +52,7 @@ from desktop.models.entities import (
     Track,
 )
 from desktop.models.recorder import record_action
-from desktop.models.store import Store
+from desktop.models.store import Store, storage_error
 from desktop.models.sync_records import SyncMerge
 from desktop.services import attachments, cases
 
@@ -204,16 +204,30 @@ def _refuse_existing(*paths: Path, overwrite: bool) -> None:
 @contextlib.contextmanager
 def _replacing(path: Path) -> Iterator[Path]:
     """A file beside ``path`` to write; it becomes ``path`` once the block ends without an
-    exception (flushed to disk first), and is removed if it raised."""
+    exception (flushed to disk first), and is removed if it raised. A folder that is not
+    there (a stick pulled out), cannot be written or fills up is a :class:`UserError`."""
     partial = path.with_name(path.name + ".partial")
     try:
         yield partial
         with partial.open("rb+") as written:
             os.fsync(written.fileno())
         partial.replace(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # a folder gone, or something else in the way
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_refusal(exc, path) from exc
         raise
+
+
+def write_refusal(exc: OSError, path: Path) -> UserError:
+    """What an ``OSError`` writing ``path`` outside the store means to the person: a full
+    disk or a folder this account cannot write as the store says them, else the file could
+    not be written, with the system's reason."""
+    said = storage_error(exc, path.parent)
+    if said is not None:
+        return said
+    return UserError("error.write_failed", path=str(path), detail=exc.strerror or str(exc))
 
 
 # --- one person's data, on their request (PDPA) ---------------------------------------------
@@ -271,10 +285,18 @@ def export_person(
     if zip_path is not None:
         written, missing = _write_files(store, zip_path, data["attachments"])
     data = {"export": _header(store, now, files=zip_path), **data}
-    with _replacing(path) as partial:
-        partial.write_text(
-            json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n"
-        )
+    try:
+        with _replacing(path) as partial:
+            partial.write_text(
+                json.dumps(data, ensure_ascii=False, indent=2) + "\n",
+                encoding="utf-8",
+                newline="\n",
+            )
+    except BaseException:
+        if zip_path is not None:  # decrypted scans are not left without their export
+            with contextlib.suppress(OSError):
+                zip_path.unlink(missing_ok=True)
+        raise
     with store.session() as session:  # PDPA accountability: who handed out whose data, when
         person = session.get(Person, person_id)
         office = person.office if person is not None else store.office

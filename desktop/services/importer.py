@@ -68,6 +68,7 @@ from desktop.models.entities import Employment, IdentityDocument, Person, Person
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services import employers, people
+from desktop.services.exporter import write_refusal
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 BATCH_ROWS = 100
@@ -158,12 +159,31 @@ REPORT_HEADER = ("row", "column", "severity", "code", "message")
 
 
 def write_report(problems: Iterable[RowProblem], path: Path, lang: str = "en") -> None:
-    """The error report as CSV (UTF-8 with BOM so spreadsheet programs show Thai and Burmese)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REPORT_HEADER)
-        for p in problems:
-            writer.writerow((p.row, p.column, p.severity, p.code, p.message(lang)))
+    """The error report as CSV (UTF-8 with BOM so spreadsheet programs show Thai and Burmese).
+    A folder that is not there or cannot be written is a :class:`UserError`."""
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_HEADER)
+            for p in problems:
+                writer.writerow((p.row, p.column, p.severity, p.code, p.message(lang)))
+    except OSError as exc:
+        raise write_refusal(exc, path) from exc
+
+
+def check_report_path(path: Path, source: Path) -> None:
+    """Refuse a report that could not be written, or would be written over the list being
+    imported, before any row goes in; nothing is changed on disk."""
+    if path.exists() and source.exists() and path.samefile(source):
+        raise UserError("import.report_is_source", path=str(path))
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8-sig"):
+            pass
+    except OSError as exc:
+        raise write_refusal(exc, path) from exc
+    if not existed:
+        path.unlink(missing_ok=True)
 
 
 def fatal_problem(exc: UserError) -> RowProblem:
@@ -981,6 +1001,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "ImportReport",
     "RowProblem",
+    "check_report_path",
     "detect_encoding",
     "fatal_problem",
     "import_file",

@@ -177,6 +177,38 @@ def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixtu
     assert "0 imported, 1 already present, 1 rejected" in out
 
 
+def test_a_report_that_cannot_be_written_is_said_before_the_import(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report asked for in a folder that is not there: a clear error before anything
+    is imported, not a traceback once the rows are in."""
+    source = env.parent / "list.csv"
+    source.write_text("Name,Passport No\nAung,MA123456\n", encoding="utf-8")
+    report = env.parent / "no-such-folder" / "report.csv"
+    capsys.readouterr()
+    assert _sapan(env, "import", str(source), "--report", str(report)) == 2
+    assert str(report) in capsys.readouterr().err
+    assert _sapan(env, "import", str(source), "--dry-run") == 0
+    assert "1 imported, 0 already present" in capsys.readouterr().out
+
+
+def test_a_report_asked_for_over_the_list_itself_is_refused_and_the_list_kept(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--report naming the list being imported (a slip of the tab key) would write the
+    report over the agency's list: refused, the list as it was, nothing imported."""
+    source = env.parent / "list.csv"
+    body = "Name,Passport No\nAung,MA123456\n"
+    source.write_text(body, encoding="utf-8")
+    capsys.readouterr()
+    assert _sapan(env, "import", str(source), "--report", str(source)) == 2
+    assert "the list being imported" in capsys.readouterr().err
+    assert source.read_text(encoding="utf-8") == body
+    report = env.parent / "report.csv"
+    assert _sapan(env, "import", str(source), "--dry-run", "--report", str(report)) == 0
+    assert report.exists()
+
+
 def test_import_of_junk_writes_a_report_and_fails_cleanly(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

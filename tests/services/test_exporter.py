@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import errno
 import hashlib
 import json
 import os
@@ -261,6 +262,53 @@ def test_a_failed_export_leaves_no_file_behind(store: Store, tmp_path: Path) -> 
         exporter.export_person(store, built.person_id, out / "aung.json", files=True)
     assert caught.value.code == "error.attachment_damaged"
     assert list(out.iterdir()) == []
+
+
+def test_a_folder_that_cannot_be_written_is_a_clear_error(store: Store, tmp_path: Path) -> None:
+    """A folder that is not there (a USB stick pulled out) is said, not a traceback; no
+    partial file is left."""
+    built = _build_person(store, tmp_path)
+    gone = tmp_path / "stick-pulled-out"
+    for export in (
+        lambda: exporter.export_person(store, built.person_id, gone / "aung.json", files=True),
+        lambda: exporter.export_people(store, gone / "people.csv", "csv"),
+    ):
+        with pytest.raises(UserError) as caught:
+            export()
+        assert caught.value.code == "error.write_failed"
+        assert str(gone) in caught.value.translated("en")
+    assert not gone.exists()
+
+
+def test_a_full_disk_is_said_as_such(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _build_person(store, tmp_path)
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exporter.os, "fsync", full)
+    with pytest.raises(UserError) as caught:
+        exporter.export_people(store, tmp_path / "people.csv", "csv")
+    assert caught.value.code == "error.disk_full"
+    assert not list(tmp_path.glob("people.csv*"))
+
+
+def test_the_scans_are_not_left_decrypted_when_the_json_cannot_be_written(
+    store: Store, tmp_path: Path
+) -> None:
+    """The ZIP is written first: when the JSON beside it then fails, the person's decrypted
+    scans do not stay on the stick without the export they belong to."""
+    built = _build_person(store, tmp_path)
+    out = tmp_path / "out"
+    (out / "aung.json.partial").mkdir(parents=True)  # in the way of the JSON, not the ZIP
+    with pytest.raises(UserError) as caught:
+        exporter.export_person(store, built.person_id, out / "aung.json", files=True)
+    assert caught.value.code == "error.write_failed"
+    assert [p.name for p in out.iterdir()] == ["aung.json.partial"]
+    trail = cases.audit_trail(store, [built.person_id])
+    assert "person.exported" not in [a for _, a, _ in trail]
 
 
 def test_a_title_and_marital_status_are_exported_as_the_codes_an_import_takes(
