@@ -95,9 +95,10 @@ def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
     """Make the backup folder ``backup`` the store in ``root`` (a new laptop's data folder).
 
     The passphrase must open the backup's key file and the database must pass the quick
-    check, before anything is copied; ``root`` must not hold a store already (a store is
-    never replaced: its own unsent work would go). The copy is made beside ``root`` and
-    renamed into place, so a failure leaves ``root`` as it was. The backup is only read.
+    check and be of a schema this Sapan opens, before anything is copied; ``root`` must
+    not hold a store already (a store is never replaced: its own unsent work would go).
+    The copy is made beside ``root`` and renamed into place, so a failure leaves ``root``
+    as it was. The backup is only read.
     Refusals are :class:`UserError`; the device registers again to sync (README).
     """
     source = StorePaths(backup)
@@ -166,17 +167,26 @@ def _copy_blobs(
 
 def verify_database(path: Path, key: bytes) -> None:
     """Open a copy of the database with the store key and run SQLite's quick check; a
-    copy that fails is ``db.check_failed``."""
+    copy that fails is ``db.check_failed``. One whose schema a newer Sapan wrote, which
+    this one would refuse to open, is ``error.backup_newer``."""
+    from desktop.models.migrations import runner
+
     conn = sqlcipher.connect(str(path))
     try:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         result = conn.execute("PRAGMA quick_check").fetchone()
+        stamped = []
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+            stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlcipher.DatabaseError as exc:
         raise UserError("db.check_failed", path=str(path), detail=str(exc)) from exc
     finally:
         conn.close()
     if result is None or result[0] != "ok":
         raise UserError("db.check_failed", path=str(path), detail=str(result))
+    for (revision,) in stamped:
+        if not runner.is_known(str(revision)):
+            raise UserError("error.backup_newer", path=str(path.parent), revision=str(revision))
 
 
 def _blobs(root: Path) -> list[tuple[Path, int]]:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
@@ -168,5 +169,31 @@ def test_a_restore_refuses_what_it_must_not_touch(store: Store, tmp_path: Path) 
     (damaged / "sapan.key").write_bytes((stick / "sapan.key").read_bytes())
     (damaged / "sapan.db").write_bytes((stick / "sapan.db").read_bytes()[:8192])
     assert refused(damaged, laptop) == "db.check_failed"
+    assert not laptop.exists()
+    assert not laptop.with_name("laptop.partial").exists()
+
+
+def test_a_backup_from_a_newer_sapan_is_refused_before_anything_is_copied(
+    store: Store, tmp_path: Path
+) -> None:
+    """A backup made by a newer Sapan cannot be opened by this one: restoring it would
+    leave the laptop a store it refuses at every start. Said before anything is copied."""
+    _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    newer = sqlcipher.connect(str(stick / "sapan.db"))
+    try:
+        newer.execute(f"PRAGMA key = \"x'{store.key_for_attachments().hex()}'\"")
+        newer.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+        newer.commit()
+    finally:
+        newer.close()
+    laptop = tmp_path / "laptop"
+
+    with pytest.raises(UserError) as caught:
+        backup_module.restore_store(stick, laptop, PASSPHRASE)
+
+    assert caught.value.code == "error.backup_newer"
+    assert "9999_from_the_future" in caught.value.translated("en")
     assert not laptop.exists()
     assert not laptop.with_name("laptop.partial").exists()
