@@ -2,7 +2,9 @@
 
 How a file goes in:
 
-1. **Guards.** A file over :data:`MAX_FILE_BYTES` is refused before it is read.
+1. **Guards.** A file over :data:`MAX_FILE_BYTES` is refused before it is read, and an
+   XLSX that unpacks to far more than it holds before it is unpacked. Of a workbook, the
+   sheet a person opening it sees is read (not a hidden one before it).
 2. **Decoding** (CSV). UTF-8 (with or without a BOM) is tried strictly over the whole
    file, then Thai Windows-874 (a superset of TIS-620); the encoding used is reported.
    Bytes that are neither are refused with a clear error instead of guessed.
@@ -75,6 +77,11 @@ BATCH_ROWS = 100
 HEADER_SCAN_ROWS = 10
 # Longest cell accepted; a longer one means the file is not a list of people.
 MAX_CELL_CHARS = 100_000
+# An XLSX is a ZIP of XML: what it unpacks to is checked before it is read. Sheets pack
+# 5 to 20 to one; a small file that unpacks to gigabytes (a ZIP bomb, a million styled
+# empty rows) would fill an old laptop's memory as it is read.
+MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
+MAX_XLSX_PACKING = 100  # unpacked / packed, for a part above a megabyte
 ProgressCallback = Callable[[int, int], None]
 
 NAME_FIELDS = ("name", "given_name", "name_latin", "name_thai")
@@ -381,13 +388,14 @@ def _sniff_delimiter(sample: str) -> str:
 def _open_xlsx(path: Path) -> Table:
     import openpyxl
 
+    _refuse_packed_tight(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a zip that is not a workbook
         raise UserError(
             "error.import_unreadable", path=str(path), reason=type(exc).__name__
         ) from exc
-    sheet = book.worksheets[0]
+    sheet = _shown_sheet(book)
 
     def rows() -> Iterator[list[str]]:
         try:
@@ -397,6 +405,39 @@ def _open_xlsx(path: Path) -> Table:
             book.close()
 
     return Table("xlsx", None, rows())
+
+
+def _refuse_packed_tight(path: Path) -> None:
+    """Refuse an XLSX whose parts unpack to more than :data:`MAX_XLSX_UNPACKED_BYTES` or
+    one packed tighter than spreadsheets pack. The sizes a ZIP states are the most that
+    is read (Python's zipfile stops there and then checks the CRC), so they can be
+    trusted."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UserError(
+            "error.import_unreadable", path=str(path), reason=type(exc).__name__
+        ) from exc
+    tight = any(
+        part.file_size > 1 << 20 and part.file_size > MAX_XLSX_PACKING * part.compress_size
+        for part in parts
+    )
+    if tight or sum(part.file_size for part in parts) > MAX_XLSX_UNPACKED_BYTES:
+        raise UserError(
+            "error.import_unreadable",
+            path=str(path),
+            reason=translate("import.reason_packed", "en"),
+        )
+
+
+def _shown_sheet(book: Any) -> Any:
+    """The sheet a person opening the workbook sees: the selected one unless it is hidden,
+    else the first one shown (an old list or a lookup table is often hidden before it)."""
+    shown = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"]
+    if book.active in shown:
+        return book.active
+    return shown[0] if shown else book.worksheets[0]
 
 
 def _cell_text(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,63 @@ def test_xlsx_with_title_row_and_numeric_id(store: Store, tmp_path: Path) -> Non
     with store.read() as session:
         assert session.scalars(select(IdentityDocument.number)).one() == pink
         assert session.scalars(select(Employment)).one().employer_id is not None
+
+
+def test_xlsx_reads_the_sheet_shown_not_a_hidden_one_before_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """Agency workbooks often keep an old list or a lookup table on a hidden sheet before
+    the one shown: the sheet a person opening the file sees is the one imported."""
+    book = openpyxl.Workbook()
+    hidden = book.active
+    assert hidden is not None
+    hidden.title = "old list"
+    hidden.sheet_state = "hidden"
+    hidden.append(["Name", "Passport No"])
+    hidden.append(["Last Year Worker", "MA111111"])
+    shown = book.create_sheet("March")
+    shown.append(["Name", "Passport No"])
+    shown.append(["Aung Kyaw", "MA123456"])
+    book.create_sheet("notes").append(["nothing to import here"])
+    book.active = 1
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    report = _run(store, path)
+    assert (report.imported, report.rejected) == (1, 0)
+    assert _names(store) == [("Aung Kyaw",)]
+
+    book.active = 0  # saved with the hidden sheet selected: the first one shown is read
+    book.save(path)
+    assert _run(store, path, dry_run=True).already_present == 1  # "March" again
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_it_holds_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """A small file that unpacks to gigabytes (a zip bomb, or a sheet of a million styled
+    empty rows) would fill an old laptop's memory: refused before it is unpacked."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Passport No"])
+    sheet.append(["Aung Kyaw", "MA123456"])
+    book.save(tmp_path / "list.xlsx")
+    path = tmp_path / "bomb.xlsx"
+    with (
+        zipfile.ZipFile(tmp_path / "list.xlsx") as plain,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for part in plain.infolist():
+            data = plain.read(part)
+            if part.filename == "xl/worksheets/sheet1.xml":  # 4 MB of blanks: a thousand to one
+                data = data.replace(b"</sheetData>", b" " * 4_000_000 + b"</sheetData>")
+            bomb.writestr(part, data)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert "unpacks" in caught.value.translated("en")
+    assert _count(store, Person) == 0
 
 
 def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
