@@ -443,8 +443,10 @@ def run_db_check(args: argparse.Namespace, cli: Cli) -> int:
             "ok": scans.ok,
             "damaged": list(scans.damaged),
             "not_on_this_device": scans.not_here,
+            "lost": list(scans.lost),
         }
         problems += [text("db.scan_damaged", cli.lang, sha256=s) for s in scans.damaged]
+        problems += [text("db.scan_lost", cli.lang, sha256=s) for s in scans.lost]
     data["ok"] = not problems
     if problems:
         detail = "; ".join(problems[:5])

@@ -96,26 +96,46 @@ def read_attachment(store: Store, sha256: str) -> bytes:
 @dataclass(frozen=True)
 class BlobCheck:
     """What :func:`check_blobs` found: scans that read back whole, damaged ones (by hash),
-    and ones recorded but not on this device yet (a sync fetches them)."""
+    ones recorded but not on this device yet (a sync fetches them), and ones missing
+    that no sync can bring back (by hash): never on the server, their row never through it.
+    """
 
     ok: int
     damaged: tuple[str, ...]
     not_here: int
+    lost: tuple[str, ...] = ()
 
 
 def check_blobs(store: Store, progress: Progress | None = None) -> BlobCheck:
     """Read every scan the store's live attachment rows name, decrypting it and checking
     its SHA-256, as opening it would (a failing disk or a file cut short shows here, not
-    when the office needs the scan). ``progress`` is told scans read of scans to read."""
+    when the office needs the scan). ``progress`` is told scans read of scans to read.
+
+    A scan missing here is *lost* when the server holds no copy (not marked uploaded)
+    and every row naming it was made on this device and never synced (``version`` 0):
+    attached here, then deleted from the disk behind the store's back."""
+    from desktop.services.sync_attachments import uploaded  # it builds on this module
+
     with store.read() as session:
-        rows = session.scalars(select(Attachment.sha256).where(Attachment.deleted.is_(False)))
-        wanted = sorted({sha256 for sha256 in rows if sha256})
+        rows = session.execute(
+            select(Attachment.sha256, Attachment.version).where(Attachment.deleted.is_(False))
+        ).all()
+    synced: dict[str, bool] = {}
+    for sha256, version in rows:
+        if sha256:
+            synced[sha256] = synced.get(sha256, False) or bool(version)
+    wanted = sorted(synced)
+    on_server = uploaded(store)
     blobs = blob_store(store)
     ok = not_here = 0
     damaged: list[str] = []
+    lost: list[str] = []
     for done, sha256 in enumerate(wanted, start=1):
         if not blobs.has(sha256):
-            not_here += 1
+            if synced[sha256] or sha256 in on_server:
+                not_here += 1
+            else:
+                lost.append(sha256)
         else:
             try:
                 for _chunk in blobs.read_chunks(sha256):
@@ -125,4 +145,4 @@ def check_blobs(store: Store, progress: Progress | None = None) -> BlobCheck:
                 damaged.append(sha256)
         if progress is not None:
             progress(done, len(wanted))
-    return BlobCheck(ok, tuple(damaged), not_here)
+    return BlobCheck(ok, tuple(damaged), not_here, tuple(lost))

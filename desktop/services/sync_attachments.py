@@ -88,7 +88,8 @@ def uploaded_key(sha256: str) -> str:
     return UPLOADED_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _uploaded(store: Store) -> set[str]:
+def uploaded(store: Store) -> set[str]:
+    """The blobs this device knows the server holds a verified copy of."""
     with store.read() as session:
         keys = session.scalars(
             select(SyncState.key).where(SyncState.key.startswith(UPLOADED_PREFIX))
@@ -122,7 +123,7 @@ def _valid(sha256: str, filename: str) -> bool:
 
 def uploads_needed(store: Store) -> list[BlobNeed]:
     """Blobs this device holds that a live attachment row names and the server lacks."""
-    blobs, done = blob_store(store), _uploaded(store)
+    blobs, done = blob_store(store), uploaded(store)
     needs: dict[str, BlobNeed] = {}
     for sha256, size, filename in _live_rows(store):
         if sha256 in needs or sha256 in done or not _valid(sha256, filename):

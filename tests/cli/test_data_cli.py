@@ -159,11 +159,16 @@ def test_db_check_files_reads_every_scan_back(
         blob = attachments.blob_store(store).path_for(sha256)
     checked = _json(capsys, env, "db", "check", "--files")
     assert isinstance(checked, dict)
-    assert checked["scans"] == {"ok": 1, "damaged": [], "not_on_this_device": 0}
+    assert checked["scans"] == {"ok": 1, "damaged": [], "not_on_this_device": 0, "lost": []}
     blob.write_bytes(blob.read_bytes()[:-16])  # a disk that lost the end of it
     assert _sapan(env, "db", "check", "--files") == 2
     assert f"the scan {sha256} is damaged" in capsys.readouterr().err
     assert _sapan(env, "db", "check") == 0  # without --files the scans are not read
+    blob.unlink()  # deleted behind the store's back, never synced: no sync brings it back
+    assert _sapan(env, "db", "check", "--files") == 2
+    said = capsys.readouterr().err
+    assert f"the scan {sha256} is missing" in said
+    assert "payslip.jpg" not in said  # a hash, as for a damaged one: no personal data
 
 
 def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
