@@ -502,11 +502,25 @@ class _RowCheck:
         return any(p.severity == "error" for p in self.problems)
 
 
+# Day 0 of a spreadsheet's day numbers (Excel's, and LibreOffice's by default); five-digit
+# numbers from 10000 are 1927-05-18 to 2099-12-31.
+SPREADSHEET_EPOCH = dt.date(1899, 12, 30)
+_DAY_NUMBERS = range(10_000, 73_051)
+
+
 def parse_import_date(value: str, field_name: str) -> tuple[PartialDate | None, list[Issue]]:
-    """A date cell: ``YYYY``, ``YYYY-MM-DD``, ``DD/MM/YYYY``; years from 2400 are Buddhist Era."""
+    """A date cell: ``YYYY``, ``YYYY-MM-DD``, ``DD/MM/YYYY``; years from 2400 are Buddhist Era.
+
+    Five digits are a spreadsheet's day number (a date column formatted as a number shows
+    34773 for 1995-03-15): read as that day, with a warning naming it."""
     from desktop.domain.dates import be_to_ce_year
 
     cleaned = arabic_digits(value.strip())
+    if re.fullmatch(r"\d{5}", cleaned) and int(cleaned) in _DAY_NUMBERS:
+        numbered = SPREADSHEET_EPOCH + dt.timedelta(days=int(cleaned))
+        said = numbered.isoformat()
+        read = issue("import.date_serial", field_name, Severity.WARNING, value=cleaned, date=said)
+        return PartialDate.from_date(numbered), [read]
     if re.fullmatch(r"\d{4}", cleaned):
         year = int(cleaned)
         if year >= 2400:

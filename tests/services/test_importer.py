@@ -95,6 +95,31 @@ def test_be_dates_are_converted(store: Store, tmp_path: Path) -> None:
     assert births == ["1990-03-15", "1992"]
 
 
+def test_a_date_kept_as_a_spreadsheet_day_number_is_read_with_a_warning(
+    store: Store, tmp_path: Path
+) -> None:
+    """A date column formatted as a number ("General") shows Excel's day number (34773
+    for 15 March 1995), in the workbook and in a CSV saved from it: read as that date,
+    and the clerk told which date was read."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Passport No", "Date of birth", "Start date"])
+    sheet.append(["Aung Kyaw", "MA123456", 34773, "45658"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    report = _run(store, path)
+    assert (report.imported, report.rejected) == (1, 0)
+    assert [(p.column, p.code) for p in report.warnings] == [
+        ("Date of birth", "import.date_serial"),
+        ("Start date", "import.date_serial"),
+    ]
+    assert "1995-03-15" in report.warnings[0].message()
+    with store.read() as session:
+        assert session.scalars(select(Person.birth_date)).one() == "1995-03-15"
+        assert session.scalars(select(Employment.start_date)).one() == dt.date(2025, 1, 1)
+
+
 def test_bad_date_rejects_the_row_only(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER + "A,MA111111,31/02/1990,MMR,F\nB,MA222222,1991,MMR,F\n")
     report = _run(store, path)
