@@ -6,8 +6,10 @@ How a file goes in:
    XLSX that unpacks to far more than it holds before it is unpacked. Of a workbook, the
    sheet a person opening it sees is read (not a hidden one before it).
 2. **Decoding** (CSV). UTF-8 (with or without a BOM) is tried strictly over the whole
-   file, then Thai Windows-874 (a superset of TIS-620); the encoding used is reported.
-   Bytes that are neither are refused with a clear error instead of guessed.
+   file, then Thai Windows-874 (a superset of TIS-620); after a UTF-16 byte-order mark
+   (Excel's "Unicode Text"), UTF-16. The encoding used is reported. Bytes that are none
+   of them are refused with a clear error instead of guessed, and so is a file that is no
+   text (an .xls or a workbook with a password, a PDF, a picture), saying what it is.
 3. **Columns.** Headers are matched to Sapan fields through English and Thai synonyms in
    ``resources/import/columns.yaml`` (case, spaces and punctuation ignored); the header
    row is the one among the first rows that names the most fields. ``--map
@@ -319,11 +321,16 @@ class Table:
     rows: Iterator[list[str]]
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` or ``cp874``, decided by strict decoding of the whole file in chunks."""
+    """``utf-8-sig`` or ``cp874`` (``utf-16`` after its byte-order mark: Excel's "Unicode
+    Text"), decided by strict decoding of the whole file in chunks."""
     with path.open("rb") as handle:
         start = handle.read(3)
-    for candidate in ("utf-8-sig", "cp874"):
+    utf16 = start.startswith(_UTF16_BOMS)
+    for candidate in ("utf-16",) if utf16 else ("utf-8-sig", "cp874"):
         decoder = codecs.getincrementaldecoder(candidate)("strict")
         try:
             with path.open("rb") as handle:
@@ -341,9 +348,12 @@ def detect_encoding(path: Path) -> str:
 
 
 def encoding_label(codec: str, path: Path) -> str:
-    """How the report names an encoding: ``UTF-8``, ``UTF-8 (BOM)`` or ``Windows-874``."""
+    """How the report names an encoding: ``UTF-8``, ``UTF-8 (BOM)``, ``UTF-16`` or
+    ``Windows-874``."""
     if codec == "cp874":
         return "Windows-874"
+    if codec == "utf-16":
+        return "UTF-16"
     with path.open("rb") as handle:
         return "UTF-8 (BOM)" if handle.read(3) == codecs.BOM_UTF8 else "UTF-8"
 
@@ -357,8 +367,28 @@ def open_table(path: Path) -> Table:
         raise UserError("error.import_too_large", path=str(path), max_mb=MAX_FILE_BYTES >> 20)
     if zipfile.is_zipfile(path):
         return _open_xlsx(path)
+    _refuse_not_text(path)
     codec = detect_encoding(path)
     return Table("csv", encoding_label(codec, path), _csv_rows(path, codec))
+
+
+# How files that are no list of people begin: said for what they are.
+_OLE = bytes.fromhex("d0cf11e0a1b11ae1")  # an .xls, or any Office file saved with a password
+_NOT_TEXT = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")
+
+
+def _refuse_not_text(path: Path) -> None:
+    """Refuse a file that is not text before it is decoded: an old or password-protected
+    Excel workbook, a PDF or a picture (a NUL byte outside UTF-16 is no CSV)."""
+    with path.open("rb") as handle:
+        start = handle.read(64 * 1024)
+    if start.startswith(_OLE):
+        reason = "import.reason_ole"
+    elif start.startswith(_NOT_TEXT) or (b"\x00" in start and not start.startswith(_UTF16_BOMS)):
+        reason = "import.reason_not_text"
+    else:
+        return
+    raise UserError("error.import_unreadable", path=str(path), reason=translate(reason, "en"))
 
 
 def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:

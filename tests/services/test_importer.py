@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import random
@@ -67,8 +68,48 @@ def test_bom_and_windows_874_are_detected_and_reported(store: Store, tmp_path: P
     assert full == {"สมชาย ใจดี"}  # same name twice: different passports, two people
 
 
+def test_excel_unicode_text_in_utf_16_goes_in(store: Store, tmp_path: Path) -> None:
+    """Excel before 2016 keeps Thai and Burmese only when saved as "Unicode Text": UTF-16
+    with a byte-order mark, tab-separated."""
+    body = HEADER.replace(",", "\t") + "မောင်မောင်\tMA123456\t15/03/2538\tพม่า\tชาย\n"
+    for encoding, label in (("utf-16", "UTF-16"), ("utf-16-be", "UTF-16")):
+        data = body.encode(encoding)
+        if encoding == "utf-16-be":
+            data = codecs.BOM_UTF16_BE + data
+        path = tmp_path / f"list-{encoding}.txt"
+        path.write_bytes(data)
+        report = _run(store, path)
+        assert (report.encoding, report.rejected) == (label, 0)
+    assert _names(store) == [("မောင်မောင်",)]
+    with store.read() as session:
+        person = session.scalars(select(Person)).one()
+    assert (person.birth_date, person.nationality, person.sex) == ("1995-03-15", "MMR", "M")
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        (bytes.fromhex("d0cf11e0a1b11ae1"), "old Excel"),  # .xls, or a workbook with a password
+        (b"%PDF-1.7\n", "not text"),
+        (b"\x89PNG\r\n\x1a\n", "not text"),
+    ],
+)
+def test_a_workbook_excel_cannot_share_or_a_scan_is_refused_saying_what_it_is(
+    store: Store, tmp_path: Path, start: bytes, said: str
+) -> None:
+    """An .xls, a workbook saved with a password (both OLE files) or a scan picked by
+    mistake: said for what it is, with what to do, not "lacks required columns"."""
+    path = tmp_path / "list.xlsx"
+    path.write_bytes(start + b"Name,Passport\n" + bytes(range(1, 0xDA)) * 50)
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert said in caught.value.translated("en")
+    assert _count(store, Person) == 0
+
+
 def test_wrong_encoding_is_refused_with_a_clear_error(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "Nguyễn Văn An,C1234567,1990,VNM,M\n", "utf-16")
+    path = _write(tmp_path, HEADER + "Nguyễn Văn An,C1234567,1990,VNM,M\n", "utf-16-le")
     with pytest.raises(UserError) as caught:
         _run(store, path)
     assert caught.value.code == "error.import_unreadable"
