@@ -431,6 +431,12 @@ def _open_xlsx(path: Path) -> Table:
         try:
             for values in sheet.iter_rows(values_only=True):
                 yield [_cell_text(v) for v in values]
+        except Exception as exc:  # a part cut short: the XML reader's, zipfile's, zlib's errors
+            raise UserError(
+                "error.import_unreadable",
+                path=str(path),
+                reason=translate("import.reason_damaged", "en"),
+            ) from exc
         finally:
             book.close()
 
@@ -484,6 +490,11 @@ def _cell_text(value: object) -> str:
 
 
 # --- validating rows ---------------------------------------------------------------------
+
+# What a spreadsheet shows in a cell whose formula failed (a lookup that found nothing).
+FORMULA_ERRORS = frozenset(
+    ("#N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#GETTING_DATA")
+)
 
 
 @dataclass(frozen=True)
@@ -583,6 +594,10 @@ def validate_row(
     """Turn one staged row into a plan, or into the problems that keep it out."""
     check = _RowCheck(row, headers)
     get = {k: (v or "").strip() for k, v in cells.items()}
+    for field_name, value in get.items():
+        if value in FORMULA_ERRORS:  # a formula that failed: no value, and the row kept out
+            check.add(field_name, [issue("import.cell_error", field_name, value=value)])
+            get[field_name] = ""
 
     names: list[people.NameInput] = []
     name_columns: list[str] = []  # the column of each name

@@ -337,6 +337,64 @@ def test_an_xlsx_that_unpacks_to_far_more_than_it_holds_is_refused(
     assert _count(store, Person) == 0
 
 
+def _rewritten(source: Path, target: Path, change: Any) -> Path:
+    """A copy of the workbook ``source`` with its first sheet's XML passed through ``change``."""
+    with (
+        zipfile.ZipFile(source) as plain,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for part in plain.infolist():
+            data = plain.read(part)
+            out.writestr(
+                part, change(data) if part.filename == "xl/worksheets/sheet1.xml" else data
+            )
+    return target
+
+
+def _two_people(tmp_path: Path) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Passport No"])
+    sheet.append(["Aung Kyaw", "MA123456"])
+    sheet.append(["Su Su", "MB123456"])
+    book.save(tmp_path / "list.xlsx")
+    return tmp_path / "list.xlsx"
+
+
+def test_a_workbook_cut_short_is_refused_and_nothing_goes_in(store: Store, tmp_path: Path) -> None:
+    """A workbook cut short (a download that stopped, a stick pulled out): a clear error,
+    not a traceback from the XML reader, and no row of it imported."""
+    path = _rewritten(
+        _two_people(tmp_path), tmp_path / "cut.xlsx", lambda xml: xml[: xml.index(b"Su Su")]
+    )
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert "damaged" in caught.value.translated("en")
+    assert _count(store, Person) == 0
+
+
+def test_a_cell_holding_a_formula_error_keeps_the_row_out(store: Store, tmp_path: Path) -> None:
+    """A name looked up by a formula that failed (#N/A) is no name: the row is refused on
+    that column, not a person named "#N/A"."""
+
+    def failed_lookup(xml: bytes) -> bytes:
+        text = xml.decode()
+        start = text.index('<c r="A3"')
+        end = text.index("</c>", start) + len("</c>")
+        cell = '<c r="A3" t="e"><f>VLOOKUP(B3,Names!A:B,2,0)</f><v>#N/A</v></c>'
+        return (text[:start] + cell + text[end:]).encode()
+
+    path = _rewritten(_two_people(tmp_path), tmp_path / "lookup.xlsx", failed_lookup)
+    report = _run(store, path)
+    assert (report.imported, report.rejected) == (1, 1)
+    first = report.errors[0]
+    assert (first.row, first.column, first.code) == (3, "Name", "import.cell_error")
+    assert "#N/A" in first.message()
+    assert _names(store) == [("Aung Kyaw",)]
+
+
 def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
     report = _run(store, _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n"), dry_run=True)
     assert (report.imported, report.dry_run) == (1, True)
