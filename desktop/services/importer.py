@@ -397,14 +397,18 @@ def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
         sample = handle.read(64 * 1024)
         handle.seek(0)
         delimiter = _sniff_delimiter(sample)
-        reader = csv.reader(handle, delimiter=delimiter)
+        # strict: a quote never closed is an error, not the rest of the file in one cell
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        starts = 1  # the line the record being read begins on, as a spreadsheet numbers it
         try:
-            yield from reader
+            for record in reader:
+                yield record
+                starts = reader.line_num + 1
         except csv.Error as exc:
             raise UserError(
                 "error.import_unreadable",
                 path=str(path),
-                reason=translate("import.reason_malformed", "en", row=reader.line_num),
+                reason=translate("import.reason_malformed", "en", row=starts),
             ) from exc
 
 

@@ -116,6 +116,26 @@ def test_wrong_encoding_is_refused_with_a_clear_error(store: Store, tmp_path: Pa
     assert _count(store, Person) == 0
 
 
+def test_a_quote_never_closed_is_refused_naming_its_row_not_rows_swallowed(
+    store: Store, tmp_path: Path
+) -> None:
+    """A stray opening quote made the rest of the file one cell: the rows after it were
+    lost without a word and a person was made of them. Now the file is refused, naming
+    the row where the quote opens, and nothing goes in."""
+    path = _write(
+        tmp_path,
+        HEADER
+        + "Aung Kyaw,MA111111,1990,MMR,M\n"
+        + '"Su Su,MA222222,1991,MMR,F\n'
+        + "Ko Ko,MA333333,1992,MMR,M\n",
+    )
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert "near row 3" in caught.value.translated("en")
+    assert _count(store, Person) == 0
+
+
 def test_zawgyi_name_is_converted_and_raw_kept(store: Store, tmp_path: Path) -> None:
     zawgyi = "ေအာင္ေက်ာ္"  # "Aung Kyaw" typed with a Zawgyi font
     path = _write(tmp_path, HEADER + f"{zawgyi},MB765432,1988,MMR,M\n")
