@@ -49,7 +49,11 @@ YEARS_AHEAD = 50
 
 Era = Literal["ce", "be"]
 
-_THAI_TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+# The digits of the scripts Sapan's people write in: Thai on printed documents, Burmese,
+# Khmer and Lao as their phones type them.
+_TO_ARABIC = str.maketrans(
+    "".join(("๐๑๒๓๔๕๖๗๘๙", "၀၁၂၃၄၅၆၇၈၉", "០១២៣៤៥៦៧៨៩", "໐໑໒໓໔໕໖໗໘໙")), "0123456789" * 4
+)
 _ARABIC_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 _SEP = r"\s*[-/.]\s*"
@@ -68,8 +72,9 @@ def thai_digits(text: str) -> str:
 
 
 def arabic_digits(text: str) -> str:
-    """``text`` with Thai digits ๐-๙ replaced by ASCII digits 0-9."""
-    return text.translate(_THAI_TO_ARABIC)
+    """``text`` with Thai digits ๐-๙ (and Burmese, Khmer and Lao digits) replaced by ASCII
+    digits 0-9."""
+    return text.translate(_TO_ARABIC)
 
 
 def _check_month(month: int | None) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import re
 
+from desktop.domain.dates import arabic_digits
 from desktop.domain.validation import Issue, Severity, issue
 
 THAI_ID_LENGTH = 13
@@ -30,8 +31,6 @@ SSO_HEAD_OFFICE_BRANCH = "000000"
 PASSPORT_MIN_LENGTH = 5
 PASSPORT_MAX_LENGTH = 15
 
-# Thai digits ๐-๙ (U+0E50-U+0E59) to ASCII; people copy numbers from printed documents.
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # Separators people type inside numbers: spaces (incl. no-break and thin), dashes, dots.
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—.·]+")
 _ALNUM = re.compile(r"[A-Z0-9]+")
@@ -86,12 +85,12 @@ _LOOSE_LIMITS: dict[DocumentKind, tuple[int, int]] = {
 
 
 def digits_only(text: str) -> str:
-    """``text`` with separators removed and Thai digits made ASCII.
+    """``text`` with separators removed and Thai (Burmese, Khmer, Lao) digits made ASCII.
 
     Only spaces, dashes and dots are stripped; any other character is kept so that a
     validator can still report "not digits" instead of silently accepting garbage.
     """
-    return _SEPARATORS.sub("", text.translate(_THAI_DIGITS))
+    return _SEPARATORS.sub("", arabic_digits(text))
 
 
 def thai_id_check_digit(first12: str) -> int:
@@ -167,7 +166,7 @@ def format_thai_id(number: str) -> str:
 
 def normalise_document_number(number: str) -> str:
     """Upper-case letters and digits only: the stored and searched form of a passport/CI number."""
-    return _SEPARATORS.sub("", number.translate(_THAI_DIGITS)).upper()
+    return _SEPARATORS.sub("", arabic_digits(number)).upper()
 
 
 def _validate_loose(number: str, field: str, min_len: int, max_len: int) -> list[Issue]:

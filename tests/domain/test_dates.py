@@ -232,6 +232,10 @@ def test_digit_conversion(ascii_text: str, thai_text: str) -> None:
     assert dates.arabic_digits(thai_text) == ascii_text
 
 
+def test_burmese_khmer_and_lao_digits_are_read_as_ascii_digits() -> None:
+    assert dates.arabic_digits("၁၅/၀၃/၂၅၃၈ ១៥ ໑໕") == "15/03/2538 15 15"
+
+
 # --- PartialDate ----------------------------------------------------------------------
 
 

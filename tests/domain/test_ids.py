@@ -30,6 +30,10 @@ def codes(issues: list[Issue]) -> list[tuple[str, Severity]]:
         ("1.1017.00230.70.8", "1101700230708"),
         ("๑๑๐๑๗๐๐๒๓๐๗๐๘", "1101700230708"),
         ("๑-๑๐๑๗-๐๐๒๓๐-๗๐-๘", "1101700230708"),
+        ("၁-၁၀၁၇-၀၀၂၃၀-၇၀-၈", "1101700230708"),  # Burmese digits, typed on a Myanmar phone
+        ("១១០១៧០០២៣០៧០៨", "1101700230708"),  # Khmer
+        ("໑໑໐໑໗໐໐໒໓໐໗໐໘", "1101700230708"),  # Lao
+        ("ဝ၁", "ဝ1"),  # the Burmese letter wa is not the digit zero: kept, to be refused
         ("  12\u00a034 ", "1234"),
         ("12a4", "12a4"),
         ("", ""),
@@ -154,6 +158,7 @@ def test_passport(number: str, expected: list[tuple[str, Severity]]) -> None:
 
 def test_passport_normalised_form() -> None:
     assert ids.normalise_document_number(" ma-123 456 ") == "MA123456"
+    assert ids.normalise_document_number("ma ၁၂၃၄၅၆") == "MA123456"
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,17 @@ def test_a_quote_never_closed_is_refused_naming_its_row_not_rows_swallowed(
     assert _count(store, Person) == 0
 
 
+def test_numbers_in_burmese_digits_go_in_as_digits(store: Store, tmp_path: Path) -> None:
+    """A pink-card number typed on a Myanmar phone keyboard is the same number."""
+    pink = _valid_pink(1234567890)
+    burmese = pink.translate(str.maketrans("0123456789", "၀၁၂၃၄၅၆၇၈၉"))
+    path = _write(tmp_path, f"Name,ID,Date of birth\nမောင်မောင်,{burmese},၁၅/၀၃/၂၅၃၈\n")
+    report = _run(store, path)
+    assert (report.imported, report.rejected) == (1, 0), report.problems
+    with store.read() as session:
+        assert session.scalars(select(IdentityDocument.number)).one() == pink
+
+
 def test_zawgyi_name_is_converted_and_raw_kept(store: Store, tmp_path: Path) -> None:
     zawgyi = "ေအာင္ေက်ာ္"  # "Aung Kyaw" typed with a Zawgyi font
     path = _write(tmp_path, HEADER + f"{zawgyi},MB765432,1988,MMR,M\n")
