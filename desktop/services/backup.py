@@ -26,7 +26,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,15 @@ import sqlcipher3.dbapi2 as sqlcipher
 from desktop.domain.errors import UserError
 from desktop.models import keys
 from desktop.models.attachments import PARTIAL_SUFFIX, Progress
-from desktop.models.store import Store, StorePaths, online_backup, store_exists
+from desktop.models.store import (
+    WIPED_NAME,
+    Store,
+    StorePaths,
+    finish_wipe,
+    online_backup,
+    store_exists,
+    wiped_remains,
+)
 
 PARTIAL = ".partial"
 LAST_BACKUP = "last_backup"  # the store setting: {"at": ISO 8601 UTC, "path": folder}
@@ -106,10 +114,18 @@ def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
         raise UserError("error.not_a_backup", path=str(backup))
     if store_exists(root):
         raise UserError("error.restore_over_store", path=str(root))
-    _refuse_used(root)
+    # a laptop that wiped itself keeps the notice and its logs there, and nothing else
+    wiped = finish_wipe(root) is not None
+    remains = wiped_remains(root) if wiped else []
+    if remains:
+        raise UserError("error.wipe_unfinished", path=str(remains[0]))
+    leftovers = (WIPED_NAME, StorePaths(root).logs.name) if wiped else ()
+    _refuse_used(root, leftovers)
     key = keys.unwrap_key(keys.KeyFile.read(source.keyfile), passphrase)
     verify_database(source.db, key)
-    with _written_into(root) as partial:
+    if wiped:  # the notice has served, as when a new store is made there
+        StorePaths(root).wiped.unlink()
+    with _written_into(root, carried=leftovers) as partial:
         copy = StorePaths(partial)
         _copy_file(source.db, copy.db)
         _copy_file(source.keyfile, copy.keyfile)
@@ -117,15 +133,19 @@ def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
     return Restored(root, files)
 
 
-def _refuse_used(target: Path) -> None:
-    """A backup goes into a new or empty folder only: nothing of someone else's is mixed in."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+def _refuse_used(target: Path, leftovers: Sequence[str] = ()) -> None:
+    """A backup goes into a new or empty folder only: nothing of someone else's is mixed in.
+    ``leftovers`` are names it may hold all the same (what a wiped store leaves)."""
+    if target.exists() and (
+        not target.is_dir() or any(p.name not in leftovers for p in target.iterdir())
+    ):
         raise UserError("error.backup_exists", path=str(target))
 
 
 @contextlib.contextmanager
-def _written_into(target: Path) -> Iterator[Path]:
+def _written_into(target: Path, carried: Sequence[str] = ()) -> Iterator[Path]:
     """A folder to fill, renamed to ``target`` once the block ends well; otherwise removed.
+    What ``target`` holds under the names ``carried`` is moved into it first.
 
     A full disk or a stick pulled out (an OS or SQLite error) is ``error.backup_failed``;
     anything else (a stop asked for) goes on up. A ``.partial`` folder left by a copy the
@@ -136,6 +156,9 @@ def _written_into(target: Path) -> Iterator[Path]:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         yield partial
+        for name in carried:
+            if (target / name).exists():
+                (target / name).rename(partial / name)
         if target.exists():
             target.rmdir()  # an empty folder the caseworker chose
         partial.rename(target)

@@ -16,7 +16,7 @@ from desktop.domain.errors import UserError
 from desktop.models.attachments import AttachmentStore
 from desktop.models.entities import Person
 from desktop.models.secret_store import SecretStore
-from desktop.models.store import Store, open_store
+from desktop.models.store import Store, erase, finish_wipe, open_store
 from desktop.services import backup as backup_module
 from desktop.services.backup import backup_store
 from tests.conftest import PASSPHRASE
@@ -197,3 +197,30 @@ def test_a_backup_from_a_newer_sapan_is_refused_before_anything_is_copied(
     assert "9999_from_the_future" in caught.value.translated("en")
     assert not laptop.exists()
     assert not laptop.with_name("laptop.partial").exists()
+
+
+def test_a_backup_is_restored_onto_a_laptop_that_wiped_itself(store: Store, tmp_path: Path) -> None:
+    """A laptop the server revoked wiped its store and keeps only the notice (and its
+    logs) in the data folder, which the app cannot change: its backup goes back there."""
+    _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    root = store.paths.root
+    (root / "logs").mkdir()
+    (root / "logs" / "sapan.log").write_text("started\n", encoding="utf-8")
+    erase(store, SecretStore(backend=MemoryKeyring()), reason="device_revoked", unsent=0)
+    store.close()
+    finish_wipe(root, SecretStore(backend=MemoryKeyring()))
+    assert sorted(p.name for p in root.iterdir()) == ["logs", "sapan.wiped"]
+
+    done = backup_module.restore_store(stick, root, PASSPHRASE)
+
+    assert done.files == 1
+    assert not (root / "sapan.wiped").exists()  # the notice has served, as for a new store
+    assert (root / "logs" / "sapan.log").read_text(encoding="utf-8") == "started\n"
+    restored = open_store(root, PASSPHRASE, secrets=SecretStore(backend=MemoryKeyring()))
+    try:
+        with restored.read() as session:
+            assert session.scalar(select(func.count()).select_from(Person)) == 1
+    finally:
+        restored.close()
