@@ -71,7 +71,13 @@ def backup_store(store: Store, target: Path, progress: Progress | None = None) -
         _copy_file(store.paths.keyfile, copy.keyfile)
         database = copy.db.stat().st_size
         files, file_bytes = _copy_blobs(store.paths, copy, database, progress)
-        verify_database(copy.db, store.key_for_attachments())
+        try:
+            verify_database(copy.db, store.key_for_attachments())
+        except UserError as exc:  # what was written does not read back: the stick, not the store
+            if exc.code != "error.backup_damaged":
+                raise
+            detail = exc.params["detail"]
+            raise UserError("error.backup_failed", path=str(target), detail=detail) from exc
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     store.set_setting(LAST_BACKUP, {"at": at, "path": str(target)})
     return Backup(target, database, files, file_bytes)
@@ -190,8 +196,9 @@ def _copy_blobs(
 
 def verify_database(path: Path, key: bytes) -> None:
     """Open a copy of the database with the store key and run SQLite's quick check; a
-    copy that fails is ``db.check_failed``. One whose schema a newer Sapan wrote, which
-    this one would refuse to open, is ``error.backup_newer``."""
+    copy that fails is ``error.backup_damaged`` (SQLite's first finding as the detail).
+    One whose schema a newer Sapan wrote, which this one would refuse to open, is
+    ``error.backup_newer``."""
     from desktop.models.migrations import runner
 
     conn = sqlcipher.connect(str(path))
@@ -202,14 +209,22 @@ def verify_database(path: Path, key: bytes) -> None:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
             stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlcipher.DatabaseError as exc:
-        raise UserError("db.check_failed", path=str(path), detail=str(exc)) from exc
+        raise _damaged(path, str(exc)) from exc
     finally:
         conn.close()
     if result is None or result[0] != "ok":
-        raise UserError("db.check_failed", path=str(path), detail=str(result))
+        raise _damaged(path, str(result[0] if result else "no answer"))
     for (revision,) in stamped:
         if not runner.is_known(str(revision)):
             raise UserError("error.backup_newer", path=str(path.parent), revision=str(revision))
+
+
+def _damaged(db: Path, found: str) -> UserError:
+    """``error.backup_damaged`` for the backup folder of ``db``, with the first line of
+    what SQLite found (its whole list runs to pages)."""
+    lines = found.strip().splitlines()
+    first = next((line for line in lines if not line.startswith("***")), "")
+    return UserError("error.backup_damaged", path=str(db.parent), detail=first[:200])
 
 
 def _blobs(root: Path) -> list[tuple[Path, int]]:

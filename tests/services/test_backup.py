@@ -110,6 +110,47 @@ def test_a_full_stick_leaves_nothing_behind_and_says_so(
     assert backup_store(store, target).files == 1  # and the next try works
 
 
+def test_a_copy_that_reads_back_damaged_is_a_failed_backup_not_a_damaged_store(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stick that garbles what is written to it: the backup failed (check the stick),
+    not "restore a backup", which would send the caseworker away from a good store."""
+    _filled(store)
+    target = tmp_path / "usb" / "sapan-backup"
+    real = backup_module.online_backup
+
+    def garbled(source: Store, copy: Path) -> None:
+        real(source, copy)
+        with copy.open("r+b") as handle:
+            handle.seek(5000)
+            handle.write(b"\x00" * 5000)
+
+    monkeypatch.setattr(backup_module, "online_backup", garbled)
+    with pytest.raises(UserError) as failed:
+        backup_store(store, target)
+    assert failed.value.code == "error.backup_failed"
+    assert "\n" not in failed.value.translated("en")
+    assert list((tmp_path / "usb").iterdir()) == []
+
+
+def test_a_damaged_backup_is_said_in_a_line_and_not_as_a_damaged_store(
+    store: Store, tmp_path: Path
+) -> None:
+    _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    with (stick / "sapan.db").open("r+b") as handle:
+        handle.seek(5000)
+        handle.write(b"\x00" * 5000)
+    with pytest.raises(UserError) as caught:
+        backup_module.restore_store(stick, tmp_path / "laptop", PASSPHRASE)
+    said = caught.value.translated("en")
+    assert caught.value.code == "error.backup_damaged"
+    assert str(stick) in said
+    assert "\n" not in said
+    assert len(said) < 400
+
+
 def test_a_stopped_backup_leaves_nothing_behind(store: Store, tmp_path: Path) -> None:
     _filled(store)
     target = tmp_path / "sapan-backup"
@@ -168,7 +209,7 @@ def test_a_restore_refuses_what_it_must_not_touch(store: Store, tmp_path: Path) 
     damaged.mkdir()
     (damaged / "sapan.key").write_bytes((stick / "sapan.key").read_bytes())
     (damaged / "sapan.db").write_bytes((stick / "sapan.db").read_bytes()[:8192])
-    assert refused(damaged, laptop) == "db.check_failed"
+    assert refused(damaged, laptop) == "error.backup_damaged"
     assert not laptop.exists()
     assert not laptop.with_name("laptop.partial").exists()
 
