@@ -118,6 +118,8 @@ def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
     source = StorePaths(backup)
     if not source.db.is_file() or not source.keyfile.is_file():
         raise UserError("error.not_a_backup", path=str(backup))
+    if backup.name.endswith(PARTIAL):  # a copy cut short: its scans may be missing
+        raise UserError("error.backup_unfinished", path=str(backup))
     if store_exists(root):
         raise UserError("error.restore_over_store", path=str(root))
     # a laptop that wiped itself keeps the notice and its logs there, and nothing else
