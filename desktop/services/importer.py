@@ -37,7 +37,8 @@ How a file goes in:
    an error while writing one keeps nothing of that batch.
 
 Row numbers are those a spreadsheet shows: the header row is the row it was found on,
-the first data row the next one.
+the first data row the next one. A header of two rows (columns grouped under a merged
+cell and named in the row below) is read as one; the data starts below its second row.
 """
 
 from __future__ import annotations
@@ -843,7 +844,24 @@ def find_header(
             break
     if not seen:
         return 0, [], []
-    return best_row + 1, seen[best_row], seen[best_row + 1 :]
+    header, after = seen[best_row], seen[best_row + 1 :]
+    combined = _with_sub_header(header, after[0]) if after else None
+    if combined is not None:  # a header of two rows: the data starts below the second
+        return best_row + 2, combined, after[1:]
+    return best_row + 1, header, after
+
+
+def _with_sub_header(header: list[str], below: list[str]) -> list[str] | None:
+    """The header with the names ``below`` gives the columns grouped under a merged cell
+    ("เอกสาร" over "เลขบัตรชมพู" and "หนังสือเดินทาง"); None when ``below`` names no field
+    in a column the header leaves blank, so is no such row. A name below wins over the
+    group's name above it."""
+    synonyms = header_synonyms()
+    named = {i: cell for i, cell in enumerate(below) if normalise_header(cell) in synonyms}
+    if not any(i >= len(header) or not header[i].strip() for i in named):
+        return None
+    width = max(len(header), len(below))
+    return [named.get(i) or (header[i] if i < len(header) else "") for i in range(width)]
 
 
 def import_file(

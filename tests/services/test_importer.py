@@ -311,6 +311,38 @@ def test_xlsx_with_title_row_and_numeric_id(store: Store, tmp_path: Path) -> Non
         assert session.scalars(select(Employment)).one().employer_id is not None
 
 
+def test_a_header_of_two_rows_under_merged_cells_maps_the_columns_below(
+    store: Store, tmp_path: Path
+) -> None:
+    """Agency lists group columns under a merged cell ("เอกสาร" over the ID and passport
+    columns) and name them in the row below: both rows are the header, the ID and
+    passport go in, and the second row is not taken for a person without a name."""
+    pink = _valid_pink(1234567890)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["ชื่อ-สกุล", "เอกสาร", None, "วันเกิด"])
+    sheet.merge_cells("B1:C1")
+    sheet.merge_cells("A1:A2")
+    sheet.merge_cells("D1:D2")
+    sheet.append([None, "เลขบัตรชมพู", "หนังสือเดินทาง", None])
+    sheet.append(["มิน มิน", pink, "MC1234567", "1990-05-17"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    report = _run(store, path)
+    assert (report.imported, report.rejected, report.problems) == (1, 0, [])
+    assert report.header_row == 2
+    assert report.columns == {
+        "name": "ชื่อ-สกุล",
+        "id13": "เลขบัตรชมพู",
+        "passport": "หนังสือเดินทาง",
+        "birth_date": "วันเกิด",
+    }
+    with store.read() as session:
+        numbers = sorted(session.scalars(select(IdentityDocument.number)))
+    assert numbers == sorted([pink, "MC1234567"])
+
+
 def test_xlsx_reads_the_sheet_shown_not_a_hidden_one_before_it(
     store: Store, tmp_path: Path
 ) -> None:
