@@ -233,6 +233,8 @@ def run_import(args: argparse.Namespace, cli: Cli) -> int:
         rejected=report.rejected,
     )
     lines = [summary]
+    if report.ignored:  # a column not recognised is not dropped without a word
+        lines.append(text("import.columns_ignored", cli.lang, columns=", ".join(report.ignored)))
     if report.dry_run:
         lines.append(text("import.dry_run", cli.lang))
     for problem in report.problems[:20]:

@@ -132,6 +132,7 @@ class ImportReport:
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     person_ids: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # headers of the columns left out
 
     @property
     def errors(self) -> list[RowProblem]:
@@ -147,6 +148,7 @@ class ImportReport:
             "format": self.file_format,
             "encoding": self.encoding,
             "columns": self.columns,
+            "ignored_columns": self.ignored,
             "dry_run": self.dry_run,
             "rows_read": self.rows_read,
             "imported": self.imported,
@@ -899,6 +901,7 @@ def import_file(
         column_names,
         dry_run=dry_run,
         header_row=header_row,
+        ignored=[h for i, h in enumerate(headers) if h.strip() and i not in mapping.values()],
     )
     staging = sqlite_utils.Database(memory=True)
     try:

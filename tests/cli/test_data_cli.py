@@ -182,6 +182,18 @@ def test_import_with_report_and_exit_code(env: Path, capsys: pytest.CaptureFixtu
     assert "0 imported, 1 already present, 1 rejected" in out
 
 
+def test_import_names_the_columns_it_left_out(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = env.parent / "list.csv"
+    source.write_text("Name,Passport No./เลขหนังสือเดินทาง\nAung,MA123456\n", encoding="utf-8")
+    capsys.readouterr()
+    assert _sapan(env, "import", str(source), "--dry-run") == 0
+    said = capsys.readouterr().out
+    assert "Columns left out: Passport No./เลขหนังสือเดินทาง" in said
+    assert "--map" in said
+
+
 def test_a_report_that_cannot_be_written_is_said_before_the_import(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -221,6 +221,19 @@ def test_missing_required_columns_refuse_the_file(store: Store, tmp_path: Path) 
     assert _count(store, Person) == 0
 
 
+def test_columns_left_out_are_named_in_the_report(store: Store, tmp_path: Path) -> None:
+    """A column whose header is not recognised (written in two languages at once) is left
+    out: the report names it, so a passport column is not dropped without a word."""
+    path = _write(
+        tmp_path,
+        "ลำดับ,Name,Passport No./เลขหนังสือเดินทาง,,Remark\n1,Aung Kyaw,MA123456,,new\n",
+    )
+    report = _run(store, path)
+    assert report.imported == 1
+    assert report.ignored == ["ลำดับ", "Passport No./เลขหนังสือเดินทาง", "Remark"]
+    assert report.to_dict()["ignored_columns"] == report.ignored
+
+
 def test_map_option_names_an_unknown_header(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, "Worker,PP\nAung,MA111111\n")
     report = _run(store, path, overrides=importer.parse_map_option("name=worker,passport=PP"))
