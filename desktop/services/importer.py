@@ -287,6 +287,22 @@ def parse_map_option(value: str) -> dict[str, str]:
     return out
 
 
+# Where a header written in two languages is cut: "Passport No./เลขหนังสือเดินทาง",
+# "วันเกิด (Date of birth)", a line break in the cell.
+_HEADER_HALVES = re.compile(r"[/\n()|]")
+
+
+def header_field(header: str) -> str | None:
+    """The field a header names: the whole header through the synonyms, else the first
+    of its halves (a header in two languages) that names one; None when none does."""
+    synonyms = header_synonyms()
+    found = synonyms.get(normalise_header(header))
+    if found is None:
+        halves = (synonyms.get(normalise_header(h)) for h in _HEADER_HALVES.split(header))
+        found = next((f for f in halves if f is not None), None)
+    return found
+
+
 def map_columns(
     headers: Sequence[str], overrides: Mapping[str, str] | None = None
 ) -> dict[str, int]:
@@ -294,10 +310,9 @@ def map_columns(
 
     The first column wins when two headers name the same field.
     """
-    synonyms = header_synonyms()
     mapping: dict[str, int] = {}
     for index, header in enumerate(headers):
-        field_name = synonyms.get(normalise_header(header))
+        field_name = header_field(header)
         if field_name is not None and field_name not in mapping:
             mapping[field_name] = index
     for field_name, header in (overrides or {}).items():
@@ -858,8 +873,7 @@ def _with_sub_header(header: list[str], below: list[str]) -> list[str] | None:
     ("เอกสาร" over "เลขบัตรชมพู" and "หนังสือเดินทาง"); None when ``below`` names no field
     in a column the header leaves blank, so is no such row. A name below wins over the
     group's name above it."""
-    synonyms = header_synonyms()
-    named = {i: cell for i, cell in enumerate(below) if normalise_header(cell) in synonyms}
+    named = {i: cell for i, cell in enumerate(below) if header_field(cell) is not None}
     if not any(i >= len(header) or not header[i].strip() for i in named):
         return None
     width = max(len(header), len(below))

@@ -221,16 +221,30 @@ def test_missing_required_columns_refuse_the_file(store: Store, tmp_path: Path) 
     assert _count(store, Person) == 0
 
 
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Passport No./เลขหนังสือเดินทาง", "passport"),
+        ("ชื่อ-สกุล / Name-Surname", "name"),
+        ("วันเกิด (Date of birth)", "birth_date"),
+        ("Employer\nนายจ้าง", "employer_name"),
+        ("ว/ด/ป เกิด", "birth_date"),  # slashes inside one name: read whole first
+    ],
+)
+def test_a_header_written_in_two_languages_is_recognised_by_either(header: str, field: str) -> None:
+    assert importer.map_columns(["ลำดับ", header]) == {field: 1}
+
+
 def test_columns_left_out_are_named_in_the_report(store: Store, tmp_path: Path) -> None:
     """A column whose header is not recognised (written in two languages at once) is left
     out: the report names it, so a passport column is not dropped without a word."""
     path = _write(
         tmp_path,
-        "ลำดับ,Name,Passport No./เลขหนังสือเดินทาง,,Remark\n1,Aung Kyaw,MA123456,,new\n",
+        "ลำดับ,Name,Passport No. & เลขหนังสือเดินทาง,,Remark\n1,Aung Kyaw,MA123456,,new\n",
     )
     report = _run(store, path)
     assert report.imported == 1
-    assert report.ignored == ["ลำดับ", "Passport No./เลขหนังสือเดินทาง", "Remark"]
+    assert report.ignored == ["ลำดับ", "Passport No. & เลขหนังสือเดินทาง", "Remark"]
     assert report.to_dict()["ignored_columns"] == report.ignored
 
 
