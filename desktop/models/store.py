@@ -509,8 +509,9 @@ def create_store(
 
 
 def storage_error(exc: BaseException, root: Path) -> UserError | None:
-    """What a full disk or a folder that cannot be written means to the person, for
-    ``exc`` (an ``OSError`` or an error of SQLite's); None for any other error."""
+    """What a full disk, a folder that cannot be written or a store another Sapan keeps
+    busy means to the person, for ``exc`` (an ``OSError`` or an error of SQLite's); None
+    for any other error."""
     if isinstance(exc, OSError):
         number = exc.errno
         if number in _DISK_FULL_ERRNOS:
@@ -524,6 +525,9 @@ def storage_error(exc: BaseException, root: Path) -> UserError | None:
         return UserError("error.disk_full", path=str(root))
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
         return UserError("error.store_read_only", path=str(root))
+    # another Sapan (the app, a command) writing for longer than the busy timeout
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return UserError("error.store_busy", path=str(root))
     return None
 
 

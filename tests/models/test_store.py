@@ -237,6 +237,35 @@ def test_a_disk_that_fills_while_working_is_a_clear_error_and_keeps_what_was_sav
         assert session.get(Person, kept) is not None
 
 
+def test_a_store_another_sapan_keeps_busy_is_a_clear_error_and_keeps_what_was_saved(
+    store: store_module.Store,
+) -> None:
+    """The app writing a long while (a sync, demo data) when a command writes too, past
+    the wait SQLite allows: said, with what to do, not a traceback of "database is
+    locked"; nothing of the refused write is kept."""
+    kept = _add_person(store)
+    other = store_module.Store(store.paths, store.key_for_attachments(), store.store_id)
+    try:
+        with other.engine.connect() as busy:
+            busy.exec_driver_sql("BEGIN IMMEDIATE")  # the other Sapan, writing
+            store.engine.dispose()
+
+            @event.listens_for(store.engine, "connect")
+            def _short_wait(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.execute("PRAGMA busy_timeout = 50")
+
+            with pytest.raises(UserError) as caught:
+                store.set_setting("busy", "refused")
+            busy.exec_driver_sql("ROLLBACK")
+    finally:
+        other.close()
+    assert caught.value.code == "error.store_busy"
+    assert str(store.paths.root) in caught.value.english()
+    assert store.setting("busy") is None
+    with store.read() as session:
+        assert session.get(Person, kept) is not None
+
+
 def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     created = create_store(tmp_path / "s", PASSPHRASE)
     with created.engine.begin() as conn:
