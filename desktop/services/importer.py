@@ -383,11 +383,18 @@ def open_table(path: Path) -> Table:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError("error.import_too_large", path=str(path), max_mb=MAX_FILE_BYTES >> 20)
-    if zipfile.is_zipfile(path):
-        return _open_xlsx(path)
-    _refuse_not_text(path)
-    codec = detect_encoding(path)
-    return Table("csv", encoding_label(codec, path), _csv_rows(path, codec))
+    try:
+        if zipfile.is_zipfile(path):
+            return _open_xlsx(path)
+        _refuse_not_text(path)
+        codec = detect_encoding(path)
+        return Table("csv", encoding_label(codec, path), _csv_rows(path, codec))
+    except OSError as exc:  # locked by another program, a stick pulled out
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: OSError) -> UserError:
+    return UserError("error.import_unreadable", path=str(path), reason=exc.strerror or str(exc))
 
 
 # How files that are no list of people begin: said for what they are.
@@ -428,6 +435,8 @@ def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
                 path=str(path),
                 reason=translate("import.reason_malformed", "en", row=starts),
             ) from exc
+        except OSError as exc:  # a stick pulled out while it is read
+            raise _unreadable(path, exc) from exc
 
 
 def _sniff_delimiter(sample: str) -> str:

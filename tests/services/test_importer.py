@@ -311,6 +311,28 @@ def test_ten_megabytes_of_text_junk_gives_a_clear_error(store: Store, tmp_path: 
     assert _count(store, Person) == 0
 
 
+def test_a_file_that_cannot_be_read_is_a_clear_error(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list another program holds locked (Excel on Windows), or on a stick pulled out
+    while it is read: said, with the system's reason, not a traceback."""
+    path = _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n")
+    real_open = Path.open
+
+    def locked(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", locked)
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    assert caught.value.code == "error.import_unreadable"
+    assert "Permission denied" in caught.value.translated("en")
+    monkeypatch.undo()
+    assert _count(store, Person) == 0
+
+
 def test_too_large_file_is_refused_before_reading(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
