@@ -222,13 +222,15 @@ class Detail(Phrase):
 
 @dataclass(frozen=True)
 class Label(Phrase):
-    """The catalogue text of ``key`` (a workflow step's or a state's label), so a message
-    names a step as the screens do ("Gather documents", not ``gather_documents``); a key
-    the catalogue lacks reads as its last part, in words."""
+    """The catalogue text of ``key`` (a workflow step's or a state's label, the reason in a
+    refusal) with ``params`` filled in, so a message names a step as the screens do
+    ("Gather documents", not ``gather_documents``) and gives its reason in its own
+    language; a key the catalogue lacks reads as its last part, in words."""
 
     key: str
+    params: tuple[tuple[str, Any], ...] = ()
 
     def in_language(self, lang: str) -> str:
         if has(self.key):
-            return text(self.key, lang)
+            return text(self.key, lang, **dict(self.params))
         return self.key.rsplit(".", 1)[-1].replace("_", " ")

@@ -66,6 +66,7 @@ from desktop.domain import names as names_domain
 from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import PartialDate, arabic_digits, not_in_future, parse_date_input
 from desktop.domain.errors import UserError
+from desktop.domain.i18n import Label
 from desktop.domain.i18n import text as translate
 from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.validation import Issue, Severity, issue
@@ -361,7 +362,7 @@ def detect_encoding(path: Path) -> str:
             continue
         return candidate
     raise UserError(
-        "error.import_unreadable", path=str(path), reason=translate("import.reason_encoding", "en")
+        "error.import_unreadable", path=str(path), reason=Label("import.reason_encoding")
     )
 
 
@@ -413,7 +414,7 @@ def _refuse_not_text(path: Path) -> None:
         reason = "import.reason_not_text"
     else:
         return
-    raise UserError("error.import_unreadable", path=str(path), reason=translate(reason, "en"))
+    raise UserError("error.import_unreadable", path=str(path), reason=Label(reason))
 
 
 def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
@@ -433,7 +434,7 @@ def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
             raise UserError(
                 "error.import_unreadable",
                 path=str(path),
-                reason=translate("import.reason_malformed", "en", row=starts),
+                reason=Label("import.reason_malformed", (("row", starts),)),
             ) from exc
         except OSError as exc:  # a stick pulled out while it is read
             raise _unreadable(path, exc) from exc
@@ -466,7 +467,7 @@ def _open_xlsx(path: Path) -> Table:
             raise UserError(
                 "error.import_unreadable",
                 path=str(path),
-                reason=translate("import.reason_damaged", "en"),
+                reason=Label("import.reason_damaged"),
             ) from exc
         finally:
             book.close()
@@ -494,7 +495,7 @@ def _refuse_packed_tight(path: Path) -> None:
         raise UserError(
             "error.import_unreadable",
             path=str(path),
-            reason=translate("import.reason_packed", "en"),
+            reason=Label("import.reason_packed"),
         )
 
 

@@ -108,6 +108,22 @@ def test_a_workbook_excel_cannot_share_or_a_scan_is_refused_saying_what_it_is(
     assert _count(store, Person) == 0
 
 
+def test_why_a_file_is_refused_is_said_in_the_readers_language(
+    store: Store, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path, HEADER + '"Aung Kyaw,MA111111,1990,MMR,M\n' + "Su Su,MA222222,1991,MMR,F\n"
+    )
+    with pytest.raises(UserError) as caught:
+        _run(store, path)
+    thai = caught.value.translated("th")
+    assert "โครงสร้าง CSV เสียหายใกล้แถวที่ 2" in thai
+    assert "broken" not in thai
+    report = importer.fatal_problem(caught.value)
+    assert "โครงสร้าง CSV" in report.message("th")
+    assert "the CSV structure is broken near row 2" in caught.value.translated("en")
+
+
 def test_wrong_encoding_is_refused_with_a_clear_error(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER + "Nguyễn Văn An,C1234567,1990,VNM,M\n", "utf-16-le")
     with pytest.raises(UserError) as caught:
