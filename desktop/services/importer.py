@@ -1057,7 +1057,11 @@ class _Writer:
                 report.already_present += 1
                 report.problems.append(
                     RowProblem(
-                        plan.row, "", "import.already_present", "warning", {"by": present[plan.row]}
+                        plan.row,
+                        "",
+                        "import.already_present",
+                        "warning",
+                        {"by": present[plan.row], "how": Label(f"import.by.{present[plan.row]}")},
                     )
                 )
         report.imported += len(fresh)

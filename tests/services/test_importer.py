@@ -229,6 +229,15 @@ def test_duplicate_rows_and_reimport_create_no_duplicates(store: Store, tmp_path
     assert _count(store, Person) == 2
 
 
+def test_how_a_row_was_found_already_present_is_said_in_words(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n")
+    _run(store, path)
+    again = _run(store, path).warnings[0]
+    assert again.params["by"] == "document"
+    assert "(matched by an identity document)" in again.message("en")
+    assert "document" not in again.message("th")
+
+
 def test_missing_required_columns_refuse_the_file(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, "Passport No,Sex\nMA111111,M\n")
     with pytest.raises(UserError) as caught:
