@@ -880,11 +880,19 @@ def find_header(
 
 def _with_sub_header(header: list[str], below: list[str]) -> list[str] | None:
     """The header with the names ``below`` gives the columns grouped under a merged cell
-    ("เอกสาร" over "เลขบัตรชมพู" and "หนังสือเดินทาง"); None when ``below`` names no field
-    in a column the header leaves blank, so is no such row. A name below wins over the
-    group's name above it."""
+    ("เอกสาร" over "เลขบัตรชมพู" and "หนังสือเดินทาง"); None when ``below`` is no such row:
+    when it names no field in a column the header leaves blank, or holds a value under a
+    column the header names (a first row of data does; a header's second row is blank
+    there, the header's cell merged down over it). A name below wins over the group's
+    name above it."""
     named = {i: cell for i, cell in enumerate(below) if header_field(cell) is not None}
     if not any(i >= len(header) or not header[i].strip() for i in named):
+        return None
+    if any(
+        header_field(cell) is not None and i < len(below) and below[i].strip()
+        for i, cell in enumerate(header)
+        if i not in named
+    ):
         return None
     width = max(len(header), len(below))
     return [named.get(i) or (header[i] if i < len(header) else "") for i in range(width)]

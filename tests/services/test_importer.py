@@ -417,6 +417,17 @@ def test_a_header_of_two_rows_under_merged_cells_maps_the_columns_below(
     assert numbers == sorted([pink, "MC1234567"])
 
 
+def test_a_first_row_of_data_is_never_taken_for_a_second_header_row(
+    store: Store, tmp_path: Path
+) -> None:
+    """A column without a header whose first value happens to be a header's word ("CI",
+    the kind of document) does not make the first person a header row: under the named
+    columns a data row has values, a second header row has none."""
+    path = _write(tmp_path, "Name,Passport No,\nAung Kyaw,MA111111,CI\nSu Su,MA222222,CI\n")
+    report = _run(store, path)
+    assert (report.header_row, report.imported, report.rejected) == (1, 2, 0)
+
+
 def test_xlsx_reads_the_sheet_shown_not_a_hidden_one_before_it(
     store: Store, tmp_path: Path
 ) -> None:
