@@ -167,6 +167,7 @@ def run_export_person(args: argparse.Namespace, cli: Cli) -> int:
             "files_path": str(done.files_path) if done.files_path else None,
             "files": done.files,
             "files_missing": done.files_missing,
+            "files_lost": done.files_lost,
             "rows": done.rows,
         },
         exporter.person_export_text(done, lambda key, **params: text(key, cli.lang, **params)),

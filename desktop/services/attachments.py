@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.models.attachments import AttachmentStore, Progress
+from desktop.models.base import listed
 from desktop.models.entities import Attachment, ChecklistItem
 from desktop.models.store import Store
 from sync.protocol import MAX_LIST_ITEMS, safe_filename
@@ -114,28 +116,20 @@ def check_blobs(store: Store, progress: Progress | None = None) -> BlobCheck:
     A scan missing here is *lost* when the server holds no copy (not marked uploaded)
     and every row naming it was made on this device and never synced (``version`` 0):
     attached here, then deleted from the disk behind the store's back."""
-    from desktop.services.sync_attachments import uploaded  # it builds on this module
-
     with store.read() as session:
-        rows = session.execute(
-            select(Attachment.sha256, Attachment.version).where(Attachment.deleted.is_(False))
-        ).all()
-    synced: dict[str, bool] = {}
-    for sha256, version in rows:
-        if sha256:
-            synced[sha256] = synced.get(sha256, False) or bool(version)
-    wanted = sorted(synced)
-    on_server = uploaded(store)
+        rows = session.scalars(select(Attachment.sha256).where(Attachment.deleted.is_(False)))
+        wanted = sorted({sha256 for sha256 in rows if sha256})
     blobs = blob_store(store)
+    gone = lost_scans(store, [sha256 for sha256 in wanted if not blobs.has(sha256)])
     ok = not_here = 0
     damaged: list[str] = []
     lost: list[str] = []
     for done, sha256 in enumerate(wanted, start=1):
         if not blobs.has(sha256):
-            if synced[sha256] or sha256 in on_server:
-                not_here += 1
-            else:
+            if sha256 in gone:
                 lost.append(sha256)
+            else:
+                not_here += 1
         else:
             try:
                 for _chunk in blobs.read_chunks(sha256):
@@ -146,3 +140,25 @@ def check_blobs(store: Store, progress: Progress | None = None) -> BlobCheck:
         if progress is not None:
             progress(done, len(wanted))
     return BlobCheck(ok, tuple(damaged), not_here, tuple(lost))
+
+
+def lost_scans(store: Store, missing: Iterable[str]) -> set[str]:
+    """Of the scans ``missing`` from this device (by hash), those no sync can bring back:
+    the server holds no copy (not marked uploaded) and every live row naming one was made
+    on this device and never synced (``version`` 0)."""
+    from desktop.services.sync_attachments import uploaded  # it builds on this module
+
+    wanted = set(missing)
+    if not wanted:
+        return set()
+    with store.read() as session:
+        synced = set(
+            session.scalars(
+                select(Attachment.sha256).where(
+                    Attachment.deleted.is_(False),
+                    Attachment.version > 0,
+                    Attachment.sha256.in_(listed(sorted(wanted))),
+                )
+            )
+        )
+    return wanted - synced - uploaded(store)

@@ -248,6 +248,7 @@ class PersonExport:
     rows: dict[str, int]
     files: int = 0
     files_missing: int = 0
+    files_lost: int = 0  # not here and on no server: no sync brings them (check_blobs)
 
 
 def files_path_for(path: Path) -> Path:
@@ -281,9 +282,9 @@ def export_person(
     # no scans attached: no ZIP, an empty one would only puzzle the person given it
     zip_path = files_path_for(path) if files and data["attachments"] else None
     _refuse_existing(path, *([zip_path] if zip_path else []), overwrite=overwrite)
-    written = missing = 0
+    written = missing = lost = 0
     if zip_path is not None:
-        written, missing = _write_files(store, zip_path, data["attachments"])
+        written, missing, lost = _write_files(store, zip_path, data["attachments"])
     data = {"export": _header(store, now, files=zip_path), **data}
     try:
         with _replacing(path) as partial:
@@ -303,7 +304,7 @@ def export_person(
         record_action(
             session, "person.exported", "person", person_id, office, rows=rows, files=written
         )
-    return PersonExport(person_id, path, zip_path, rows, written, missing)
+    return PersonExport(person_id, path, zip_path, rows, written, missing, lost)
 
 
 def person_export_text(done: PersonExport, translate: Callable[..., str]) -> str:
@@ -314,6 +315,8 @@ def person_export_text(done: PersonExport, translate: Callable[..., str]) -> str
         lines.append(translate("export.person_files", count=done.files, path=str(done.files_path)))
         if done.files_missing:
             lines.append(translate("export.person_files_missing", count=done.files_missing))
+        if done.files_lost:
+            lines.append(translate("export.person_files_lost", count=done.files_lost))
     return "\n".join(lines)
 
 
@@ -476,10 +479,11 @@ def _with_employer(values: dict[str, Any], employers: dict[str, dict[str, Any]])
     return {**values, "employer": employers.get(values.get("employer_id") or "")}
 
 
-def _write_files(store: Store, zip_path: Path, found: list[dict[str, Any]]) -> tuple[int, int]:
+def _write_files(store: Store, zip_path: Path, found: list[dict[str, Any]]) -> tuple[int, int, int]:
     """Decrypt each attachment held on this device into the ZIP (one entry per file content,
     streamed); set each attachment's ``file_in_zip`` to its entry, None for one not held.
-    Returns (files written, attachments whose file is not on this device)."""
+    Returns (files written, attachments whose file is not on this device yet, attachments
+    whose file is lost: not here and never on the server)."""
     blobs = attachments.blob_store(store)
     entries: dict[str, str] = {}
     missing = 0
@@ -499,7 +503,10 @@ def _write_files(store: Store, zip_path: Path, found: list[dict[str, Any]]) -> t
                     for block in blobs.read_chunks(sha256):
                         out.write(block)
             row["file_in_zip"] = entries[sha256]
-    return len(entries), missing
+    held = [row["sha256"] for row in found if row["file_in_zip"] is None and row["sha256"]]
+    gone = attachments.lost_scans(store, held)
+    lost = sum(1 for sha256 in held if sha256 in gone)
+    return len(entries), missing - lost, lost
 
 
 def _header(store: Store, now: dt.datetime | None, *, files: Path | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Consent, Person, PersonName
 from desktop.models.store import Store
@@ -220,6 +221,22 @@ def test_the_attached_files_go_into_a_zip_beside_it(store: Store, tmp_path: Path
     # handing out a person's data is in the audit trail (how much, never what)
     trail = cases.audit_trail(store, [built.person_id])
     assert [a for _, a, _ in trail].count("person.exported") == 1
+
+
+def test_a_scan_lost_from_this_laptop_is_not_said_to_come_with_the_next_sync(
+    store: Store, tmp_path: Path
+) -> None:
+    """A scan deleted from the disk before it ever reached the server will not come with a
+    sync: the person is told it is lost (restore it from a backup), not "export again
+    after the next sync"."""
+    built = _build_person(store, tmp_path)
+    blobs = attachments.blob_store(store)
+    blobs.path_for(hashlib.sha256(SCAN).hexdigest()).unlink()
+    done = exporter.export_person(store, built.person_id, tmp_path / "aung.json", files=True)
+    assert (done.files, done.files_missing, done.files_lost) == (0, 0, 1)
+    said = exporter.person_export_text(done, lambda key, **kw: i18n.text(key, "en", **kw))
+    assert "next sync" not in said
+    assert "1 attached file is missing from this laptop" in said
 
 
 def test_a_person_without_scans_gets_no_empty_zip(store: Store, tmp_path: Path) -> None:
