@@ -17,7 +17,6 @@ steps waiting on those forms move on. A preview closed without either records no
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -45,7 +44,6 @@ from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.screen import resize_to_fit
 
-log = logging.getLogger(__name__)
 PREVIEW_DPI = 80
 MAX_PRINT_DPI = 300
 

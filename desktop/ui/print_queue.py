@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,6 @@ from desktop.ui.operations import Cancelled, Handle, Progress
 from desktop.ui.print_preview import PrintDialogs, QtPrintDialogs
 from desktop.ui.wrap import WrapLabel
 
-log = logging.getLogger(__name__)
 LIST_LIMIT = 300
 DEBOUNCE_MS = 200
 
