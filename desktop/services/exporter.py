@@ -166,6 +166,22 @@ def iter_people(store: Store, page: int = PAGE) -> Iterator[ExportedPerson]:
         after = persons[-1].id
 
 
+# What a spreadsheet program reads as a formula when a cell begins with it: a phone typed
+# "+66 81..." or a value an agency list carried ("=HYPERLINK(...)") would run, or break.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` for a CSV cell a spreadsheet program shows as text: one that would be read
+    as a formula gets a leading apostrophe, which the program hides (OWASP's advice).
+    :func:`read_csv_export` takes it off again."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _from_spreadsheet_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+
 def export_people(store: Store, path: Path, fmt: Format, *, overwrite: bool = False) -> int:
     """Write every person to ``path``; returns how many. Refuses to overwrite unless asked.
 
@@ -182,7 +198,7 @@ def export_people(store: Store, path: Path, fmt: Format, *, overwrite: bool = Fa
             writer = csv.writer(out)
             writer.writerow(CSV_COLUMNS)
             for person in iter_people(store):
-                writer.writerow(person.as_csv())
+                writer.writerow([spreadsheet_cell(cell) for cell in person.as_csv()])
                 count += 1
         else:
             out.write("[\n")
@@ -526,7 +542,10 @@ def _header(store: Store, now: dt.datetime | None, *, files: Path | None) -> dic
 def read_csv_export(path: Path) -> list[dict[str, str]]:
     """Read back a CSV export (for tests and round trips)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [
+            {key: _from_spreadsheet_cell(value) for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 __all__: Sequence[str] = (
@@ -539,4 +558,5 @@ __all__: Sequence[str] = (
     "iter_people",
     "person_export_text",
     "read_csv_export",
+    "spreadsheet_cell",
 )

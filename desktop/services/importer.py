@@ -74,7 +74,7 @@ from desktop.models.entities import Employment, IdentityDocument, Person, Person
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
 from desktop.services import employers, people
-from desktop.services.exporter import write_refusal
+from desktop.services.exporter import spreadsheet_cell, write_refusal
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 BATCH_ROWS = 100
@@ -179,7 +179,8 @@ def write_report(problems: Iterable[RowProblem], path: Path, lang: str = "en") -
             writer = csv.writer(handle)
             writer.writerow(REPORT_HEADER)
             for p in problems:
-                writer.writerow((p.row, p.column, p.severity, p.code, p.message(lang)))
+                cells = (p.row, p.column, p.severity, p.code, p.message(lang))
+                writer.writerow([spreadsheet_cell(str(cell)) for cell in cells])
     except OSError as exc:
         raise write_refusal(exc, path) from exc
 

@@ -37,6 +37,20 @@ def test_csv_and_json_hold_every_person(store: Store, tmp_path: Path) -> None:
     assert all(p["cases"] and p["documents"] for p in people)
 
 
+def test_a_value_a_spreadsheet_would_run_is_exported_as_text(store: Store, tmp_path: Path) -> None:
+    """A phone written "+66..." or a value from an agency list beginning "=" would be read
+    as a formula by the spreadsheet program a CSV export is opened in."""
+    for phone in ("+66812345678", '=HYPERLINK("http://x","y")'):
+        people.create_person(store, PersonInput(names=[NameInput("Ma Aye")], phone=phone))
+    exporter.export_people(store, tmp_path / "p.csv", "csv")
+
+    written = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
+    assert ",'+66812345678," in written
+    assert "'=HYPERLINK" in written
+    phones = {row["phone"] for row in exporter.read_csv_export(tmp_path / "p.csv")}
+    assert phones == {"+66812345678", '=HYPERLINK("http://x","y")'}
+
+
 def test_small_pages_give_the_same_people(store: Store) -> None:
     demo.generate(store, 7, seed=1, contributions=False)
     assert len(list(exporter.iter_people(store, page=2))) == 7

@@ -549,6 +549,16 @@ def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
     assert _count(store, Person) == 0
 
 
+def test_a_report_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path: Path) -> None:
+    """A column named by the list being imported ("=HYPERLINK(...)") is no formula in the
+    report a caseworker opens in a spreadsheet program."""
+    problem = importer.RowProblem(3, '=HYPERLINK("http://x","y")', "error.name_required", "error")
+    out = tmp_path / "report.csv"
+    importer.write_report([problem], out)
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1].startswith('3,"\'=HYPERLINK(""http://x"",""y"")",error,')
+
+
 def test_report_csv_has_row_column_code_and_message(store: Store, tmp_path: Path) -> None:
     report = _run(store, _write(tmp_path, HEADER + ",MA111111,1990,MMR,F\n"))
     out = tmp_path / "report.csv"
