@@ -74,6 +74,7 @@ class IdleLock(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._fire)
         self.locked = False
+        self.stopped = False
         self.set_minutes(minutes)
 
     def set_minutes(self, minutes: int) -> None:
@@ -81,9 +82,15 @@ class IdleLock(QObject):
         self.timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in self.INPUT_EVENTS and not self.locked:
+        if event.type() in self.INPUT_EVENTS and not self.locked and not self.stopped:
             self.timer.start()
         return False
+
+    def stop(self) -> None:
+        """Lock no more: the app's event loop has ended. Left running, the timer hid every
+        window shown minutes later in the same process (the suite's next tests)."""
+        self.stopped = True
+        self.timer.stop()
 
     def _fire(self) -> None:
         if not self.locked:
@@ -265,8 +272,10 @@ class App:
         if smoke:
             QTimer.singleShot(int(smoke), self.qapp.quit)
         code = self.qapp.exec()
-        # stop what would start more work (timers, the sync worker), let the work under
-        # way finish, then close the store
+        # stop what would start more work (timers, the sync worker, the idle lock), let
+        # the work under way finish, then close the store
+        self.qapp.removeEventFilter(self.idle)
+        self.idle.stop()
         self.window.shut_down()
         self.ops.wait()
         store.close()

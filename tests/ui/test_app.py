@@ -578,6 +578,14 @@ def test_the_window_locks_when_idle_and_unlocks_with_the_passphrase(
         assert idle.timer.interval() == 60_000
 
     assert _in_event_loop(app, scenario) == 0
+    # Once the app has ended its lock is stopped: left running, it hid the windows of
+    # whatever ran a minute later in the same process (a later test's case file, in CI).
+    assert app.idle is not None
+    assert not app.idle.timer.isActive()
+    assert app.window is not None
+    key = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(app.window, key)  # input no longer starts it again
+    assert not app.idle.timer.isActive()
 
 
 def test_the_lock_hides_every_window_with_case_data_and_unlocking_brings_them_back(
