@@ -35,9 +35,15 @@ types: $(STAMP)
 # The coverage gate (full branch coverage of the rules and workflow engines and of the
 # message catalogue, see pyproject.toml) is measured on their own tests; tracing the rest
 # of the suite would make it half as slow again for no figure anyone reads.
+# Tests run in a random order (pytest-randomly); the seed is printed so that a failure
+# that depends on the order can be run again in it: make pytest SEED=<the seed printed>.
+ifndef SEED
+SEED := $(shell od -An -N3 -tu4 /dev/urandom | tr -d ' ')
+endif
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests/domain --cov --cov-report=term-missing:skip-covered
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/domain
+	@echo "Test order: random, seed $(SEED) (make pytest SEED=$(SEED) repeats it)"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider --randomly-seed=$(SEED) tests/domain --cov --cov-report=term-missing:skip-covered
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider --randomly-seed=$(SEED) --ignore=tests/domain
 
 demo: $(STAMP)
 	$(BIN)/sapan demo --people 200
