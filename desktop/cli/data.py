@@ -236,6 +236,9 @@ def run_import(args: argparse.Namespace, cli: Cli) -> int:
     lines = [summary]
     if report.ignored:  # a column not recognised is not dropped without a word
         lines.append(text("import.columns_ignored", cli.lang, columns=", ".join(report.ignored)))
+    if report.other_sheets:  # nor the people on a workbook's other sheets
+        sheets = ", ".join(report.other_sheets)
+        lines.append(text("import.other_sheets", cli.lang, sheets=sheets))
     if report.dry_run:
         lines.append(text("import.dry_run", cli.lang))
     for problem in report.problems[:20]:

@@ -134,6 +134,7 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
     person_ids: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # headers of the columns left out
+    other_sheets: tuple[str, ...] = ()  # a workbook's sheets shown but not read
 
     @property
     def errors(self) -> list[RowProblem]:
@@ -150,6 +151,7 @@ class ImportReport:
             "encoding": self.encoding,
             "columns": self.columns,
             "ignored_columns": self.ignored,
+            "other_sheets": list(self.other_sheets),
             "dry_run": self.dry_run,
             "rows_read": self.rows_read,
             "imported": self.imported,
@@ -339,6 +341,8 @@ class Table:
     file_format: str
     encoding: str | None
     rows: Iterator[list[str]]
+    # a workbook's other sheets a person sees, which are not read: said in the report
+    other_sheets: tuple[str, ...] = ()
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -473,7 +477,12 @@ def _open_xlsx(path: Path) -> Table:
         finally:
             book.close()
 
-    return Table("xlsx", None, rows())
+    others = tuple(
+        other.title
+        for other in book.worksheets
+        if other is not sheet and other.sheet_state == "visible"
+    )
+    return Table("xlsx", None, rows(), others)
 
 
 def _refuse_packed_tight(path: Path) -> None:
@@ -935,6 +944,7 @@ def import_file(
         dry_run=dry_run,
         header_row=header_row,
         ignored=[h for i, h in enumerate(headers) if h.strip() and i not in mapping.values()],
+        other_sheets=table.other_sheets,
     )
     staging = sqlite_utils.Database(memory=True)
     try:

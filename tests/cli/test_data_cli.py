@@ -194,6 +194,24 @@ def test_import_names_the_columns_it_left_out(
     assert "--map" in said
 
 
+def test_import_names_the_sheets_it_did_not_read(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.append(["Name", "Passport No"])
+    first.append(["Aung", "MA123456"])
+    book.create_sheet("Mae Sot")
+    source = env.parent / "list.xlsx"
+    book.save(source)
+    capsys.readouterr()
+    assert _sapan(env, "import", str(source), "--dry-run") == 0
+    assert "Not read: Mae Sot." in capsys.readouterr().out
+
+
 def test_a_report_that_cannot_be_written_is_said_before_the_import(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -510,6 +510,24 @@ def _two_people(tmp_path: Path) -> Path:
     return tmp_path / "list.xlsx"
 
 
+def test_the_sheets_a_workbook_shows_but_were_not_read_are_named(
+    store: Store, tmp_path: Path
+) -> None:
+    """An agency list with a sheet per month: the people on the others are not imported
+    without a word."""
+    book = openpyxl.load_workbook(_two_people(tmp_path))
+    book.active.title = "October"
+    book.create_sheet("November").append(["Name", "Passport No"])
+    book.create_sheet("lookup").sheet_state = "hidden"
+    book.save(tmp_path / "months.xlsx")
+
+    report = _run(store, tmp_path / "months.xlsx")
+
+    assert report.imported == 2
+    assert report.other_sheets == ("November",)
+    assert report.to_dict()["other_sheets"] == ["November"]
+
+
 def test_a_workbook_cut_short_is_refused_and_nothing_goes_in(store: Store, tmp_path: Path) -> None:
     """A workbook cut short (a download that stopped, a stick pulled out): a clear error,
     not a traceback from the XML reader, and no row of it imported."""
