@@ -779,6 +779,11 @@ def validate_row(
     check.add("occupation", lengths.length_issues("employment", {"occupation": occupation}))
     if check.has_errors:
         return None, check.problems
+    if not documents and not birth:
+        # Nothing but a name: the row goes in, and the caseworker hears that nothing tells
+        # this worker apart from another of the same name (common in Burmese), so that a
+        # second import of the list would add them again rather than guess they are one.
+        check.add("", [issue("import.name_only", severity=Severity.WARNING)])
     plan = RowPlan(
         row=row,
         person=person,

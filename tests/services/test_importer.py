@@ -229,6 +229,22 @@ def test_duplicate_rows_and_reimport_create_no_duplicates(store: Store, tmp_path
     assert _count(store, Person) == 2
 
 
+def test_a_row_with_a_name_only_goes_in_with_a_warning_that_nothing_tells_it_apart(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two workers of one name with nothing else recorded are two people, never guessed
+    to be one; the caseworker hears that a second import would add them again."""
+    path = _write(tmp_path, "Name,Sex\nMin Min,M\nMin Min,M\nSu Su,F\n")
+    report = _run(store, path)
+    assert report.imported == 3
+    assert [(p.row, p.code) for p in report.warnings] == [
+        (2, "import.name_only"),
+        (3, "import.name_only"),
+        (4, "import.name_only"),
+    ]
+    assert "apart" in report.warnings[0].message("en")
+
+
 def test_how_a_row_was_found_already_present_is_said_in_words(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER + "A,MA111111,1990,MMR,F\n")
     _run(store, path)
