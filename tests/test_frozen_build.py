@@ -167,7 +167,7 @@ def test_the_build_opens_the_app_window(frozen: Path, env: dict[str, str], tmp_p
     done = run(frozen, app_env, "--passphrase-file", str(given), "--lang", "my")
 
     assert done.returncode == 0, done.stderr[-4000:]
-    assert not (Path(env["SAPAN_DATA_DIR"]) / crash.LOG_NAME).exists()
+    assert not crash.log_path(Path(env["SAPAN_DATA_DIR"])).exists()
 
 
 @pytest.fixture

@@ -122,12 +122,13 @@ def restore_store(backup: Path, root: Path, passphrase: str) -> Restored:
         raise UserError("error.backup_unfinished", path=str(backup))
     if store_exists(root):
         raise UserError("error.restore_over_store", path=str(root))
-    # a laptop that wiped itself keeps the notice and its logs there, and nothing else
+    # a laptop that wiped itself keeps the notice and its logs there, and nothing else; a
+    # first run that met a bug, its logs (the crash log)
     wiped = finish_wipe(root) is not None
     remains = wiped_remains(root) if wiped else []
     if remains:
         raise UserError("error.wipe_unfinished", path=str(remains[0]))
-    leftovers = (WIPED_NAME, StorePaths(root).logs.name) if wiped else ()
+    leftovers = (StorePaths(root).logs.name, *((WIPED_NAME,) if wiped else ()))
     _refuse_used(root, leftovers)
     key = keys.unwrap_key(keys.KeyFile.read(source.keyfile), passphrase)
     verify_database(source.db, key)

@@ -1,14 +1,15 @@
 """Reports of bugs: what went wrong and where, without anyone's personal data.
 
 A bug (anything but a :class:`~desktop.domain.errors.UserError`) in the app is written to
-``crash.log`` in the data folder and shown in a dialog the person can copy the report
-from, for whoever supports them. The report holds the versions of the app and the
+``crash.log`` in the data folder's ``logs`` (kept by a wipe, and beside a store restored
+there) and shown in a dialog the person can copy the report from, for whoever supports
+them. The report holds the versions of the app and the
 platform and, for each exception of the chain, its type and the frames it went through
 (file, line, function and the line of code). It leaves out the exceptions' messages and
 every local value, which can hold a name, an ID number or a query's parameters; and a
 file's path is cut to the part inside its package, since a Windows path holds the name of
 the person logged in. ``crash.log`` sits beside the encrypted store unencrypted, which is
-why nothing else may go in it.
+why nothing else may go in it (the ``logs`` folder is the one a wipe keeps for that).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from types import TracebackType
 
 import desktop
 from desktop import app_version
+from desktop.models.store import StorePaths
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +66,27 @@ def report(
 
 
 def record(
-    folder: Path, exc: BaseException, versions: Mapping[str, str] | None = None
+    root: Path, exc: BaseException, versions: Mapping[str, str] | None = None
 ) -> tuple[str, Path | None]:
-    """Write the report of ``exc`` to ``crash.log`` in ``folder``; the report and the log's
-    path, or None for the path when it could not be written (a full disk, a folder that
-    is gone: the report is still shown, and the app goes on)."""
+    """Write the report of ``exc`` to ``crash.log`` in the logs of the data folder ``root``;
+    the report and the log's path, or None for the path when it could not be written (a
+    full disk, a folder that is gone: the report is still shown, and the app goes on)."""
     text = report(exc, versions)
     log.error("bug:\n%s", text)
-    path = folder / LOG_NAME
+    path = log_path(root)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         _trim(path)
         with path.open("a", encoding="utf-8") as out:
             out.write(text + "\n")
     except OSError:
         return text, None
     return text, path
+
+
+def log_path(root: Path) -> Path:
+    """The crash log of the data folder ``root``."""
+    return StorePaths(root).logs / LOG_NAME
 
 
 def _trim(path: Path) -> None:

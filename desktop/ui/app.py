@@ -87,8 +87,8 @@ class IdleLock(QObject):
         return False
 
     def stop(self) -> None:
-        """Lock no more: the app's event loop has ended. Left running, the timer hid every
-        window shown minutes later in the same process (the suite's next tests)."""
+        """Lock no more: the app's event loop has ended. Left running, the timer could hide
+        every window shown minutes later in the same process (the suite's next tests)."""
         self.stopped = True
         self.timer.stop()
 

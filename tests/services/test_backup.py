@@ -18,6 +18,7 @@ from desktop.models.entities import Person
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store, erase, finish_wipe, open_store
 from desktop.services import backup as backup_module
+from desktop.services import crash
 from desktop.services.backup import backup_store
 from tests.conftest import PASSPHRASE
 from tests.fakes import MemoryKeyring
@@ -265,6 +266,26 @@ def test_a_backup_is_restored_onto_a_laptop_that_wiped_itself(store: Store, tmp_
             assert session.scalar(select(func.count()).select_from(Person)) == 1
     finally:
         restored.close()
+
+
+def test_a_backup_is_restored_where_a_first_run_left_only_its_crash_log(
+    store: Store, tmp_path: Path
+) -> None:
+    """A new laptop's first run that met a bug wrote its report in the data folder's logs:
+    the folder holds no store, and the backup goes there, the log kept."""
+    _filled(store)
+    stick = tmp_path / "usb" / "sapan-backup"
+    backup_store(store, stick)
+    root = tmp_path / "new-laptop"
+    _report, log = crash.record(root, ZeroDivisionError())
+    assert log is not None
+
+    done = backup_module.restore_store(stick, root, PASSPHRASE)
+
+    assert done.files == 1
+    assert log.read_text(encoding="utf-8").startswith("Sapan ")
+    restored = open_store(root, PASSPHRASE, secrets=SecretStore(backend=MemoryKeyring()))
+    restored.close()
 
 
 def test_a_backup_cut_short_is_not_restored(store: Store, tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_each_report_is_added_to_the_crash_log(tmp_path: Path) -> None:
     first, path = crash.record(tmp_path, _raised(lambda: _lookup({})))
     second, again = crash.record(tmp_path, _raised(lambda: 1 / 0))
 
-    assert path == again == tmp_path / crash.LOG_NAME
+    assert path == again == crash.log_path(tmp_path)
     assert path is not None
     assert path.read_text(encoding="utf-8") == first + "\n" + second + "\n"
 
@@ -109,7 +109,7 @@ def test_the_log_keeps_its_newest_reports_within_its_size(
 ) -> None:
     monkeypatch.setattr(crash, "MAX_LOG_BYTES", 4_000)
     reports = [crash.record(tmp_path, _raised(lambda: _lookup({})))[0] for _ in range(20)]
-    path = tmp_path / crash.LOG_NAME
+    path = crash.log_path(tmp_path)
 
     kept = path.read_text(encoding="utf-8")
 

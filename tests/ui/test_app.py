@@ -485,7 +485,7 @@ def test_a_bug_is_written_to_the_crash_log_and_shown_once(qtbot: QtBot, tmp_path
         except ValueError as exc:
             app._bug(exc)
 
-    log = root / crash.LOG_NAME
+    log = crash.log_path(root)
     written = log.read_text(encoding="utf-8")
     assert written.count(" bug report, ") == 2
     assert "in _fail_on_a_case" in written
@@ -514,7 +514,7 @@ def test_a_bug_raised_in_a_slot_is_reported_as_one(
 
 def test_the_bug_dialog_shows_the_report_and_copies_it(qtbot: QtBot, tmp_path: Path) -> None:
     report = crash.report(ZeroDivisionError())
-    log = tmp_path / crash.LOG_NAME
+    log = crash.log_path(tmp_path)
     seen: list[tuple[str, str]] = []
 
     def copy(box: QMessageBox) -> None:
