@@ -67,7 +67,7 @@ from desktop.services.cases import CaseFile, StepView, TrackView
 from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.dialogs import DialogService
-from desktop.ui.eligibility_text import explain
+from desktop.ui.eligibility_text import caveats, explain
 from desktop.ui.i18n import (
     current,
     format_date,
@@ -1102,6 +1102,9 @@ class CaseFileView(Retranslating):
                 + "<br>".join(sentences)
                 + "</p>"
             )
+        notes = caveats(self.panel)
+        if notes:  # once, above the benefits, not under each that rests on it
+            blocks.insert(0, "<p><i>" + "<br>".join(notes) + "</i></p>")
         self.eligibility_text.setText("".join(blocks))
 
 

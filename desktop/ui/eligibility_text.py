@@ -7,6 +7,7 @@ sentences through the catalogue (no rule is decided here).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from desktop.services.ui_queries import EligibilityLine
@@ -43,9 +44,13 @@ def explain(line: EligibilityLine) -> tuple[str, str, list[str]]:
         sentences.append(tr("ui.eligibility.earliest", date=format_date(result.earliest_eligible)))
     if result.filing_deadline is not None:
         sentences.append(tr("ui.eligibility.deadline", date=format_date(result.filing_deadline)))
-    # what rests on a rule the sources disagree on, said as the calculator says it
-    sentences += [
-        tr("rule.unconfirmed", setting=tr(f"rule.setting.{setting}"))
-        for setting in result.unconfirmed
-    ]
     return name, status, sentences
+
+
+def caveats(lines: Iterable[EligibilityLine]) -> list[str]:
+    """What the answers rest on that the sources disagree on (a filing limit of one year or
+    two...), each said once for them all, as the calculator says it."""
+    settings = dict.fromkeys(
+        setting for line in lines if line.result is not None for setting in line.result.unconfirmed
+    )
+    return [tr("rule.unconfirmed", setting=tr(f"rule.setting.{s}")) for s in settings]

@@ -9,7 +9,7 @@ from desktop.domain.dates import YearMonth
 from desktop.domain.eligibility import Benefit, ContributionMonth, Facts, evaluate
 from desktop.domain.i18n import text
 from desktop.services.ui_queries import EligibilityLine
-from desktop.ui.eligibility_text import explain
+from desktop.ui.eligibility_text import caveats, explain
 from desktop.ui.i18n import LanguageSwitch
 
 
@@ -21,9 +21,10 @@ def _maternity() -> EligibilityLine:
     )
 
 
-def test_what_rests_on_a_disputed_rule_is_said_with_the_rule_named() -> None:
+def test_what_rests_on_a_disputed_rule_is_said_once_with_the_rule_named() -> None:
     """Leave cash for 45 or 90 days, a claim filed within 1 or 2 years: the sources
-    disagree, and the caseworker is told before promising the worker an amount or a date."""
+    disagree, and the caseworker is told before promising the worker an amount or a date,
+    once for all the benefits that rest on it."""
     line = _maternity()
     assert line.result is not None
     assert set(line.result.unconfirmed) == {
@@ -33,11 +34,14 @@ def test_what_rests_on_a_disputed_rule_is_said_with_the_rule_named() -> None:
     switch = LanguageSwitch()
     switch.set_language("th")
     try:
+        said = caveats([line, line])
         _name, _status, sentences = explain(line)
     finally:
         switch.set_language("en")
 
-    for setting in line.result.unconfirmed:
-        named = text(f"rule.setting.{setting}", "th")
-        assert text("rule.unconfirmed", "th", setting=named) in sentences
-    assert not any("claim_filing_limit_months" in s for s in sentences)
+    assert said == [
+        text("rule.unconfirmed", "th", setting=text(f"rule.setting.{setting}", "th"))
+        for setting in line.result.unconfirmed
+    ]
+    assert not any("claim_filing_limit_months" in s for s in said)
+    assert not set(said) & set(sentences)  # once for all the benefits, not under each
