@@ -129,6 +129,18 @@ def test_every_identity_number_an_enrollment_asks_for_fills_in_the_persons_docum
             assert field.fact == f"document.{kind}.number", (track.key, field.name)
 
 
+def test_every_identity_number_an_enrollment_asks_for_is_checked() -> None:
+    """The border-pass number was taken as typed (any text, any length) while the
+    passport, CI, pink-card and work-permit numbers were checked; a validator for it
+    existed but no workflow named it."""
+    for track in workflow.load().values():
+        if track.kind != "enrollment" or track.find("identity") is None:
+            continue
+        for field in track.step("identity").fields:
+            if field.type == "id_number":
+                assert field.validator is not None, (track.key, field.name)
+
+
 def test_claim_documents_follow_the_checklists() -> None:
     tracks = workflow.load()
     gather = tracks["claim_maternity"].step("gather_documents")
