@@ -49,7 +49,7 @@ class Person:
     title: str = ""  # "mr", "mrs", "miss" (SSO title codes) or "" when unknown
     national_id: str = ""  # 13-digit Thai ID / pink-card number, digits only
     id_type: str = "nid"  # "nid", "pink_card", "passport", "ci"
-    passport: str = ""
+    passport: str = ""  # passport, else CI, else border-pass number
     work_permit: str = ""
     sso_number: str = ""
     # a year, or a year and month, when that is all the worker's documents say

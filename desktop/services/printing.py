@@ -152,7 +152,11 @@ def form_person(view: PersonView) -> data.Person:
         language=language,
         national_id=national,
         id_type="pink_card" if "pink_card" in documents else "nid",
-        passport=documents.get("passport") or documents.get("ci") or "",
+        # the number a worker without a 13-digit ID is known by: a border-pass (s.64)
+        # worker holds neither passport nor CI (domain.md §1.3)
+        passport=(
+            documents.get("passport") or documents.get("ci") or documents.get("border_pass") or ""
+        ),
         work_permit=documents.get("work_permit", ""),
         sso_number=documents.get("sso_number", ""),
         birth_date=_birth_date(view.birth_date),

@@ -330,8 +330,13 @@ def test_a_track_without_a_known_workflow_has_nothing_to_print(store: Store) -> 
 # --- what a real claim packet prints ------------------------------------------------------
 
 
-def _passport_claim(store: Store, bank: dict[str, str] | None = None) -> str:
-    """A passport-only worker with a sickness claim and no job recorded, as the tester had."""
+def _passport_claim(
+    store: Store,
+    bank: dict[str, str] | None = None,
+    document: DocumentInput | None = None,
+) -> str:
+    """A passport-only worker with a sickness claim and no job recorded, as the tester had
+    (or a worker with ``document`` alone)."""
     pid = people.create_person(
         store,
         PersonInput(
@@ -339,7 +344,7 @@ def _passport_claim(store: Store, bank: dict[str, str] | None = None) -> str:
             sex="m",
             birth_date="1990-05-01",
             nationality="MMR",
-            documents=[DocumentInput("passport", "MA123456", issuing_country="MMR")],
+            documents=[document or DocumentInput("passport", "MA123456", issuing_country="MMR")],
         ),
     ).person_id
     number = cases.open_case(store, pid)
@@ -433,7 +438,22 @@ def test_the_passport_number_is_on_the_cover_and_the_claim_form(
     form_pages = pdftotext(path, 3, 3)
     assert "SSO 2-01" in form_pages
     assert "MA123456" in form_pages
-    assert "Passport / CI no." in form_pages
+    assert "Passport / CI / border pass no." in form_pages
+
+
+def test_a_border_pass_worker_is_known_on_the_forms_by_the_border_pass_number(
+    store: Store, tmp_path: Path
+) -> None:
+    """A border-pass (s.64) worker holds no passport, CI or 13-digit ID (domain.md §1.3):
+    the forms printed no identity number for them at all."""
+    border = DocumentInput("border_pass", "TK0123456", issuing_country="THA")
+    number = _passport_claim(store, document=border)
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert case.person.passport == "TK0123456"
+    path = tmp_path / "packet.pdf"
+    packet.render_packet(case, path)
+    assert "TK0123456" in pdftotext(path, 1, 1)  # the cover
+    assert "TK0123456" in pdftotext(path, 3, 3)  # the claim form
 
 
 def test_the_instructions_print_no_office_code_and_no_dashes(store: Store, tmp_path: Path) -> None:
