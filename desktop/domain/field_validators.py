@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from desktop.domain import dates, ids
-from desktop.domain.validation import Issue, issue
+from desktop.domain import dates, ids, rules
+from desktop.domain.validation import Issue, Severity, issue
 from desktop.domain.workflow import Validator
 
 BANK_ACCOUNT_DIGITS = (10, 15)  # Thai bank accounts are 10 digits; allow longer formats
@@ -65,6 +65,32 @@ def _bank_account(value: Any) -> Iterable[Issue]:
     return []
 
 
+def _section_39_months(today: dt.date) -> Validator:
+    """s.39 is open only after enough months of s.33 contributions (rule ``s39_entry``,
+    domain.md §1.1). A warning: the months are the caseworker's count, and the SSO's
+    record decides."""
+
+    def check(value: Any) -> Iterable[Issue]:
+        try:
+            months = int(str(value).strip())
+        except ValueError:
+            return []  # not a number: the field's type reports it
+        minimum = int(rules.load().mapping("s39_entry", today)["min_s33_months"])
+        if months >= minimum:
+            return []
+        return [
+            issue(
+                "workflow.section_39_too_few_months",
+                "s33_months",
+                Severity.WARNING,
+                months=months,
+                minimum=minimum,
+            )
+        ]
+
+    return check
+
+
 def validators(today: dt.date) -> Mapping[str, Validator]:
     """Every validator name used in ``resources/workflows`` mapped to its function."""
     return MappingProxyType(
@@ -80,5 +106,6 @@ def validators(today: dt.date) -> Mapping[str, Validator]:
             "bank_account": _bank_account,
             "not_in_future": _not_in_future(today),
             "birth_date": _birth_date(today),
+            "section_39_months": _section_39_months(today),
         }
     )

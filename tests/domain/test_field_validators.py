@@ -9,6 +9,7 @@ import pytest
 from desktop.domain import workflow
 from desktop.domain.field_validators import validators
 from desktop.domain.ids import thai_id_check_digit
+from desktop.domain.validation import Severity
 
 TODAY = dt.date(2026, 3, 15)
 GOOD_PINK = "001234567890" + str(thai_id_check_digit("001234567890"))
@@ -48,6 +49,11 @@ def test_every_named_validator_in_the_workflows_exists() -> None:
         ("birth_date", "1990-05-17", []),
         ("birth_date", dt.date(2030, 1, 1), ["date.in_future"]),
         ("work_permit", "WP1234567", []),
+        ("section_39_months", 12, []),
+        ("section_39_months", "36", []),
+        ("section_39_months", 11, ["workflow.section_39_too_few_months"]),
+        ("section_39_months", "8", ["workflow.section_39_too_few_months"]),
+        ("section_39_months", "many", []),  # not a number: the field's type says so
     ],
 )
 def test_validator_results(name: str, value: object, codes: list[str]) -> None:
@@ -61,3 +67,15 @@ def test_workflow_check_reports_the_step_field_name() -> None:
     progress = workflow.StepProgress(step.key, values={field.name: dt.date(2030, 1, 1)})
     found = workflow.check(step, progress, validators(TODAY))
     assert any(i.code == "date.in_future" and i.field == field.name for i in found)
+
+
+def test_too_few_months_for_section_39_warns_with_the_rule_s_minimum() -> None:
+    """s.39 is open only after 12 months of s.33 contributions (domain.md §1.1, rule
+    s39_entry): the 1-20 was printed for a worker with fewer, who is refused at the SSO.
+    A warning, since the months counted here are the caseworker's and the SSO's record
+    decides."""
+    (found,) = validators(TODAY)["section_39_months"](6)
+    assert found.severity is Severity.WARNING
+    assert (found.field, dict(found.params)) == ("s33_months", {"months": 6, "minimum": 12})
+    step = workflow.track("section_39").step("check_section_39")
+    assert next(f for f in step.fields if f.name == "s33_months").validator == "section_39_months"

@@ -31,6 +31,16 @@ def test_what_is_no_amount_is_refused_as_one(typed: str) -> None:
         (FieldSpec("bank_account", validator="bank_account"), "12-34", "bank.account_format"),
         (FieldSpec("employer_branch", validator="sso_branch"), "12", "id.length"),
         (FieldSpec("pink_card_number", validator="pink_card"), "0-0000-00000-00-0", None),
+        (
+            FieldSpec("s33_months", type="number", validator="section_39_months"),
+            "8",
+            "workflow.section_39_too_few_months",
+        ),
+        (
+            FieldSpec("border_pass_number", type="id_number", validator="border_pass"),
+            "B1",
+            "id.length_range",
+        ),
     ],
 )
 def test_every_named_validator_runs_when_a_field_is_typed(
