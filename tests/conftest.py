@@ -72,3 +72,21 @@ def in_process_client(app: Any) -> Any:
         from starlette.testclient import TestClient
 
         return TestClient(app, raise_server_exceptions=True)
+
+
+def unemployment_claim(store: Store, case: str, answers: dict[str, str], event: Any) -> str:
+    """Start an unemployment claim on ``case`` as its wizard does, its first step holding
+    ``answers`` (e.g. ``unemployment_reason``); returns the track id."""
+    from desktop.services import cases, ui_wizards
+
+    return ui_wizards.commit_track(
+        store,
+        cases.case_id_for(store, case),
+        ui_wizards.TrackCommit(
+            "claim",
+            "claim_unemployment",
+            [("check_eligibility", answers, "in_progress")],
+            benefit="unemployment",
+            event_date=event,
+        ),
+    )

@@ -335,6 +335,17 @@ def list_case_ids(
         return list(session.scalars(query))
 
 
+def step_value(track: TrackView | None, name: str) -> str:
+    """The last non-empty value of step field ``name`` in ``track`` (later steps win)."""
+    if track is None:
+        return ""
+    for step in sorted(track.steps, key=lambda s: s.position, reverse=True):
+        value = step.data.get(name)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
 def tracks_text(tracks: str, translate: Callable[..., str]) -> str:
     """A :attr:`CaseRow.tracks` ("enrollment, maternity") in the reader's language."""
     words = [t.strip() for t in tracks.split(",") if t.strip()]

@@ -21,7 +21,7 @@ from desktop.domain.eligibility import (
 )
 from desktop.domain.rules import RuleBook
 from desktop.models.store import Store
-from desktop.services.cases import CaseFile, EmploymentView, get_case_file
+from desktop.services.cases import CaseFile, EmploymentView, get_case_file, step_value
 
 # How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
 # "resigned / contract ended" share the lower rate).
@@ -35,6 +35,26 @@ _REASONS = {
 def unemployment_reason(end_reason: str | None) -> UnemploymentReason | None:
     """The unemployment rule's reason for a stored reason for leaving; None when unknown."""
     return _REASONS.get(end_reason or "")
+
+
+# The unemployment claim's question "why did the job end?" (resources/workflows/claims.yaml,
+# claim_unemployment's check_eligibility step); its choices are stored reasons for leaving.
+REASON_FIELD = "unemployment_reason"
+
+
+def reason_for_leaving(case: CaseFile) -> str | None:
+    """Why the worker's last job ended, as a stored reason for leaving; None when unknown.
+
+    The answer the worker gave in the case's unemployment claim wins (the latest claim that
+    has one): it is asked for that claim, and the job's own ``end_reason`` may have been
+    recorded earlier, by someone else or not at all. Otherwise the reason stored on the
+    job that ended last.
+    """
+    for track in reversed(case.tracks):
+        if track.benefit == "unemployment" and (answer := step_value(track, REASON_FIELD)):
+            return answer
+    last = last_ended_job(case)
+    return last.end_reason if last and last.end_reason else None
 
 
 def last_ended_job(case: CaseFile) -> EmploymentView | None:
@@ -70,7 +90,6 @@ def facts_for_case(case: CaseFile) -> list[Facts]:
         for c in case.contributions
         if c.month
     )
-    last = last_ended_job(case)
     current = case.employments[-1] if case.employments else None
     section = (current.section if current else None) or 33
     found = []
@@ -85,7 +104,7 @@ def facts_for_case(case: CaseFile) -> list[Facts]:
                 section=section,
                 birth_date=_birth_date(case),
                 employment_end=insured_status_end(case),
-                reason=unemployment_reason(last.end_reason) if last else None,
+                reason=unemployment_reason(reason_for_leaving(case)),
             )
         )
     return found

@@ -45,6 +45,7 @@ from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services import cases, steps
 from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, TrackView
+from desktop.services.eligibility import REASON_FIELD
 from desktop.services.people import PersonView, person_view
 
 # Script names used by the store (desktop.domain.text.Script) → forms' script codes.
@@ -184,27 +185,19 @@ def _employer(row: Employer | None) -> data.Employer:
     )
 
 
-def _employment(row: Employment | None) -> data.Employment:
+def _employment(row: Employment | None, answered: str = "") -> data.Employment:
+    """The job as the forms print it; ``answered``: the reason for leaving the unemployment
+    claim being printed records, which wins over the job's own (see reason_for_leaving)."""
     if row is None:
         return data.Employment()
+    reason = answered or row.end_reason or ""
     return data.Employment(
         start_date=row.start_date,
         end_date=row.end_date,
         monthly_wage=row.monthly_wage,
         position=row.occupation or "",
-        leave_reason=_LEAVE_REASONS.get(row.end_reason or "", row.end_reason or ""),
+        leave_reason=_LEAVE_REASONS.get(reason, reason),
     )
-
-
-def _step_value(track: TrackView | None, name: str) -> str:
-    """The last non-empty value of step field ``name`` in ``track`` (later steps win)."""
-    if track is None:
-        return ""
-    for step in sorted(track.steps, key=lambda s: s.position, reverse=True):
-        value = step.data.get(name)
-        if value not in (None, ""):
-            return str(value).strip()
-    return ""
 
 
 def bank_account(track: TrackView | None) -> data.BankAccount:
@@ -217,8 +210,8 @@ def bank_account(track: TrackView | None) -> data.BankAccount:
     The bank branch and account name are not recorded anywhere, so they stay blank.
     """
     return data.BankAccount(
-        bank=_step_value(track, "bank_name"),
-        account_number=_step_value(track, "bank_account"),
+        bank=cases.step_value(track, "bank_name"),
+        account_number=cases.step_value(track, "bank_account"),
     )
 
 
@@ -240,7 +233,7 @@ def _office(track: TrackView | None) -> data.Office:
     office, and the app has no list of SSO offices with addresses and hours
     (domain.md §8.1: unverified), so nothing else is printed.
     """
-    return data.Office(name=_step_value(track, "sso_office"))
+    return data.Office(name=cases.step_value(track, "sso_office"))
 
 
 # Which track a packet is about, best first (see _main_track): the claim, whose SSO 2-01
@@ -307,7 +300,7 @@ def complaint(case_file: CaseFile, lang: str) -> data.Complaint | None:
     evidence = tuple(
         data.Evidence(_in_languages(item.label, lang)) for item in _checklist(track) if item.present
     )
-    kind = _COMPLAINTS.get(_step_value(track, "problem"), "not_registered")
+    kind = _COMPLAINTS.get(cases.step_value(track, "problem"), "not_registered")
     return data.Complaint(kind=kind, evidence=evidence)
 
 
@@ -331,10 +324,10 @@ def injury(case_file: CaseFile) -> data.Injury | None:
     if track is None:
         return None
     return data.Injury(
-        occurred_at=track.event_date or _date(_step_value(track, "injury_date")),
-        place=_step_value(track, "injury_place"),
-        description=_step_value(track, "injury_description"),
-        treatment_facility=_step_value(track, "treatment_facility"),
+        occurred_at=track.event_date or _date(cases.step_value(track, "injury_date")),
+        place=cases.step_value(track, "injury_place"),
+        description=cases.step_value(track, "injury_description"),
+        treatment_facility=cases.step_value(track, "treatment_facility"),
         referral_kt44=any(
             item.doc_key == "kt44_copy" and steps.in_hand(item) for item in track.checklist
         )
@@ -383,7 +376,12 @@ def case_data(
         job = session.get(Employment, job_view.id) if job_view else None
         employer = session.get(Employer, job.employer_id) if job and job.employer_id else None
         employer_data = _employer(employer)
-        employment_data = _employment(job)
+        answered = (
+            cases.step_value(track, REASON_FIELD)
+            if track and track.benefit == "unemployment"
+            else ""
+        )
+        employment_data = _employment(job, answered)
     chosen = tuple(forms) if forms is not None else _forms_for(case_file)
     person = form_person(case_file.person)
     kind = "wcf" if track is not None and track.kind == "work_injury" else None

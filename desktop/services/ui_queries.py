@@ -29,7 +29,11 @@ from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, S
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
-from desktop.services.eligibility import insured_status_end, last_ended_job, unemployment_reason
+from desktop.services.eligibility import (
+    insured_status_end,
+    reason_for_leaving,
+    unemployment_reason,
+)
 from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
@@ -455,29 +459,29 @@ class EligibilityLine:
 
 
 def eligibility_facts(
-    case: CaseFile, benefit: eligibility.Benefit, event_date: dt.date
+    case: CaseFile, benefit: eligibility.Benefit, event_date: dt.date, reason: str | None = None
 ) -> eligibility.Facts:
-    """Facts for the engine from a case file: its contribution months and last job."""
+    """Facts for the engine from a case file: its contribution months and last job.
+
+    The reason for leaving (unemployment) is ``reason`` when given (a claim wizard's answer
+    not saved yet), else the case's (:func:`reason_for_leaving`); never assumed."""
     months = tuple(
         eligibility.ContributionMonth(YearMonth.parse(c.month), c.wage, c.section or 33)
         for c in case.contributions
         if c.month and c.wage is not None
     )
     sections = [c.section for c in case.contributions if c.section]
-    last = last_ended_job(case)
-    reason = None
+    why = None
     if benefit is eligibility.Benefit.UNEMPLOYMENT:
-        # The reason the last job ended sets the rate (resigned: 30% for 90 days); laid off
-        # when none is recorded.
-        known = unemployment_reason(last.end_reason) if last else None
-        reason = known or eligibility.UnemploymentReason.LAID_OFF
+        # The reason the last job ended sets the rate (resigned: 30% for 90 days).
+        why = unemployment_reason(reason or reason_for_leaving(case))
     return eligibility.Facts(
         benefit=benefit,
         event_date=event_date,
         contributions=months,
         section=sections[-1] if sections else 33,
         employment_end=insured_status_end(case),
-        reason=reason,
+        reason=why,
     )
 
 
@@ -489,11 +493,20 @@ def eligibility_panel(
     return [eligibility_line(case, b, claimed.get(str(b)) or on) for b in benefits]
 
 
-def eligibility_line(case: CaseFile, benefit: eligibility.Benefit, on: dt.date) -> EligibilityLine:
+def eligibility_line(
+    case: CaseFile, benefit: eligibility.Benefit, on: dt.date, reason: str | None = None
+) -> EligibilityLine:
     """One benefit judged for an event on ``on`` exactly: a new claim's own date, even when
-    the case already holds a claim of that benefit for another event."""
+    the case already holds a claim of that benefit for another event. ``reason``: a claim
+    wizard's answer to why the job ended, before it is saved.
+
+    Unemployment without a known reason for leaving is ``ui.eligibility.reason_unknown``:
+    the rate and duration depend on it, and none is assumed."""
+    facts = eligibility_facts(case, benefit, on, reason)
+    if benefit is eligibility.Benefit.UNEMPLOYMENT and facts.reason is None:
+        return EligibilityLine(str(benefit), None, "ui.eligibility.reason_unknown")
     try:
-        result = eligibility.evaluate(eligibility_facts(case, benefit, on))
+        result = eligibility.evaluate(facts)
     except UserError as exc:
         return EligibilityLine(str(benefit), None, exc.code, dict(exc.params))
     return EligibilityLine(str(benefit), result)

@@ -56,6 +56,7 @@ from desktop.domain import ids
 from desktop.domain.eligibility import Benefit
 from desktop.domain.validation import Issue, has_errors
 from desktop.services import cases, drafts, employers, ui_queries, ui_wizards
+from desktop.services.eligibility import REASON_FIELD
 from desktop.ui.context import AppContext
 from desktop.ui.eligibility_text import explain
 from desktop.ui.i18n import issue_text, tr
@@ -286,11 +287,13 @@ class EligibilityPage(QWizardPage):
             return
         store, case_id = self.wiz.ctx.store, self.wiz.case_id
         day = dt.date.fromisoformat(str(event))
+        # the worker's answer to "why did the job end?", typed but not saved yet
+        reason = self.wiz.values.get(REASON_FIELD) or None
         self.text.setText(tr("ui.loading"))
 
         def judge() -> ui_queries.EligibilityLine:
             case = cases.get_case_file(store, case_id)
-            return ui_queries.eligibility_line(case, Benefit(benefit), day)
+            return ui_queries.eligibility_line(case, Benefit(benefit), day, reason)
 
         # the wizard may be finished (and gone) before the answer comes
         self.wiz.ctx.ops.run(judge, on_success=self._show, owner=self)

@@ -9,8 +9,9 @@ from desktop.domain.eligibility import Benefit, UnemploymentReason
 from desktop.models.store import Store
 from desktop.services import cases, employers, people
 from desktop.services.cases import TrackInput
-from desktop.services.eligibility import eligibility_for_case, facts_for_case
+from desktop.services.eligibility import eligibility_for_case, facts_for_case, reason_for_leaving
 from desktop.services.people import NameInput, PersonInput
+from tests.conftest import unemployment_claim
 
 
 def _person(store: Store, birth_date: str | None) -> tuple[str, str]:
@@ -95,3 +96,41 @@ def test_case_without_dates_or_contributions(store: Store) -> None:
     facts = facts_for_case(cases.get_case_file(store, number))
     assert facts[0].birth_date is None
     assert facts[0].reason is None
+
+
+def _claim_with_answer(store: Store, end_reason: str | None, answer: str | None) -> str:
+    """A case whose last job ended for ``end_reason`` and whose unemployment claim's
+    wizard recorded ``answer`` to "why did the job end?" (None: not asked)."""
+    pid, employer = _person(store, None)
+    employers.add_employment(
+        store,
+        pid,
+        employers.EmploymentInput(
+            employer, dt.date(2024, 1, 1), dt.date(2025, 12, 31), end_reason=end_reason
+        ),
+    )
+    number = cases.open_case(store, pid)
+    values = {"event_date": "2026-01-05"}
+    if answer is not None:
+        values["unemployment_reason"] = answer
+    unemployment_claim(store, number, values, dt.date(2026, 1, 5))
+    return number
+
+
+def test_the_claim_wizard_s_answer_to_why_the_job_ended_decides_the_rate(store: Store) -> None:
+    # Recorded "laid off" on the job, but the worker told the claim wizard they resigned:
+    # the claim's own answer is what the eligibility is judged on (domain.md §3 row 7).
+    number = _claim_with_answer(store, "laid_off", "resigned")
+    case = cases.get_case_file(store, number)
+    assert reason_for_leaving(case) == "resigned"
+    [facts] = facts_for_case(case)
+    assert facts.reason is UnemploymentReason.RESIGNED
+
+
+def test_without_an_answer_the_job_s_stored_reason_is_used(store: Store) -> None:
+    case = cases.get_case_file(store, _claim_with_answer(store, "contract_ended", None))
+    assert reason_for_leaving(case) == "contract_ended"
+    assert facts_for_case(case)[0].reason is UnemploymentReason.RESIGNED
+    bare = cases.get_case_file(store, _claim_with_answer(store, None, None))
+    assert reason_for_leaving(bare) is None
+    assert facts_for_case(bare)[0].reason is None

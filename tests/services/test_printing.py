@@ -22,6 +22,7 @@ from desktop.models.store import Store
 from desktop.services import cases, employers, people, printing, steps, ui_wizards
 from desktop.services.cases import CaseFilter, TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
+from tests.conftest import unemployment_claim
 from tests.forms.conftest import pdftotext
 
 PINK = with_check_digit("000163123456")
@@ -693,6 +694,22 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
     [record] = [r for r in printing.registration_records(store, "2026-02") if r.kind == "609"]
     result = sso_export.export_registrations([record])
     assert "leave_reason" not in [w.issue.field for w in result.warnings]
+
+
+def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(store: Store) -> None:
+    # The job says "laid off" but the worker told the claim wizard they resigned:
+    # the packet about that claim prints the claim's answer on SSO 6-09.
+    pid = people.create_person(
+        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
+    ).person_id
+    employer = employers.create_employer(store, employers.EmployerInput("Mae Sot Garment Co."))
+    job = employers.EmploymentInput(
+        employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason="laid_off"
+    )
+    employers.add_employment(store, pid, job)
+    number = cases.open_case(store, pid)
+    unemployment_claim(store, number, {"unemployment_reason": "resigned"}, dt.date(2026, 3, 2))
+    assert printing.case_data(store, number).employment.leave_reason == "resigned"
 
 
 def test_the_complaint_letter_is_about_the_problem_recorded(store: Store, tmp_path: Path) -> None:

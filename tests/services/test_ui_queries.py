@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain import eligibility, workflow
+from desktop.domain import eligibility, i18n, workflow
 from desktop.domain.errors import UserError
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, ui_queries
@@ -262,7 +262,9 @@ def test_eligibility_panel_judges_every_benefit(store: Store) -> None:
     assert maternity is not None
     assert maternity.status is eligibility.Status.ELIGIBLE
     assert maternity.event_date == TODAY
-    assert all(line.error_code is None for line in lines)
+    # no job on file, so no reason for leaving: unemployment is not judged on a guess
+    assert by_benefit["unemployment"].error_code == "ui.eligibility.reason_unknown"
+    assert all(line.error_code is None for line in lines if line.benefit != "unemployment")
 
 
 def test_eligibility_panel_uses_a_claims_own_date(store: Store) -> None:
@@ -318,7 +320,7 @@ def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> No
     assert [str(c.month) for c in facts.contributions] == ["2025-01", "2025-03"]
     assert facts.section == 39
     assert facts.employment_end is None  # a job still open: insured status has not ended
-    assert facts.reason is eligibility.UnemploymentReason.LAID_OFF
+    assert facts.reason is None  # no reason recorded: never assumed
     left = dataclasses.replace(case, employments=jobs[:2])
     facts = ui_queries.eligibility_facts(left, eligibility.Benefit.UNEMPLOYMENT, TODAY)
     assert facts.employment_end == dt.date(2025, 4, 30)
@@ -333,7 +335,6 @@ def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> No
         ("resigned", eligibility.UnemploymentReason.RESIGNED),
         ("contract_ended", eligibility.UnemploymentReason.RESIGNED),
         ("laid_off", eligibility.UnemploymentReason.LAID_OFF),
-        (None, eligibility.UnemploymentReason.LAID_OFF),  # not recorded
     ],
 )
 def test_unemployment_is_judged_on_the_reason_the_last_job_ended(
@@ -350,6 +351,34 @@ def test_unemployment_is_judged_on_the_reason_the_last_job_ended(
     case = dataclasses.replace(case, employments=jobs)
     facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
     assert facts.reason is reason
+
+
+def test_the_reason_the_wizard_was_just_given_wins(store: Store) -> None:
+    # The claim wizard judges eligibility before its answers are saved: it passes them.
+    case = cases.get_case_file(store, _case(store))
+    job = cases.EmploymentView(
+        "1", None, None, None, None, None, None, dt.date(2025, 4, 30), None, None, 33, "laid_off"
+    )
+    case = dataclasses.replace(case, employments=(job,))
+    facts = ui_queries.eligibility_facts(
+        case, eligibility.Benefit.UNEMPLOYMENT, TODAY, reason="resigned"
+    )
+    assert facts.reason is eligibility.UnemploymentReason.RESIGNED
+
+
+def test_with_no_reason_for_leaving_the_panel_says_so_and_promises_no_rate(
+    store: Store,
+) -> None:
+    # Assuming "laid off" would promise 60% for 180 days to a worker who may have
+    # resigned (30% for 90) or been dismissed for misconduct (nothing).
+    case = cases.get_case_file(store, _case(store))
+    job = cases.EmploymentView(
+        "1", None, None, None, None, None, None, dt.date(2025, 4, 30), None, None, 33, None
+    )
+    case = dataclasses.replace(case, employments=(job,))
+    line = ui_queries.eligibility_line(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
+    assert line == ui_queries.EligibilityLine("unemployment", None, "ui.eligibility.reason_unknown")
+    assert i18n.has("ui.eligibility.reason_unknown")
 
 
 # --- payslip paste ----------------------------------------------------------------------------

@@ -216,6 +216,33 @@ def test_a_second_injury_is_judged_on_the_date_typed(
     assert page.line.result.event_date == dt.date(2026, 3, 1)
 
 
+def test_unemployment_is_judged_on_the_reason_for_leaving_typed(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The eligibility page judges the answer to "why did the job end?" given in the
+    wizard (resigned: 30% for 90 days), not a rate for a reason nobody recorded."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "claim_unemployment", case_id)
+    _fill(wizard, event_date="2026-03-01", unemployment_reason="resigned")
+    _next(qtbot, wizard)
+    _fill(wizard, employment_end="2026-02-27")
+    _next(qtbot, wizard)
+    _fill(wizard, doe_registered_on="2026-03-02")
+    _next(qtbot, wizard)
+    _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
+    while wizard.currentPage() is not wizard.eligibility_page:
+        _next(qtbot, wizard)
+    page = wizard.eligibility_page
+    assert page is not None
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    assert page.line is not None
+    assert page.line.result is not None
+    [amount] = page.line.result.amounts
+    assert (amount.params["percent"], amount.params["max_days"]) == (30, 90)
+
+
 def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
     case_id = _case(store, female=False)
     wizard = _wizard(qtbot, ctx, "work_injury", case_id)
