@@ -42,19 +42,33 @@ def unemployment_reason(end_reason: str | None) -> UnemploymentReason | None:
 REASON_FIELD = "unemployment_reason"
 
 
-def reason_for_leaving(case: CaseFile) -> str | None:
-    """Why the worker's last job ended, as a stored reason for leaving; None when unknown.
+def reason_given(stored: str | None, answered: str | None) -> str | None:
+    """The reason for leaving to go by, from a job's ``stored`` reason and the one
+    ``answered`` in an unemployment claim; None when neither says.
 
-    The answer the worker gave in the case's unemployment claim wins (the latest claim that
-    has one): it is asked for that claim, and the job's own ``end_reason`` may have been
-    recorded earlier, by someone else or not at all. Otherwise the reason stored on the
-    job that ended last.
+    The claim's answer wins when it puts the worker under another unemployment rule: it
+    was asked for that claim, and the job's reason may have been recorded earlier, by
+    someone else. When both lead to the same rule the job's is kept, being the more
+    precise word (the wizard's "resigned or contract ended" is stored as ``resigned``).
     """
-    for track in reversed(case.tracks):
-        if track.benefit == "unemployment" and (answer := step_value(track, REASON_FIELD)):
-            return answer
+    if answered and unemployment_reason(answered) is not unemployment_reason(stored):
+        return answered
+    return stored or answered or None
+
+
+def reason_for_leaving(case: CaseFile) -> str | None:
+    """Why the worker's last job ended (see :func:`reason_given`): the job that ended last,
+    and the answer of the latest unemployment claim that has one; None when unknown."""
+    answered = next(
+        (
+            answer
+            for track in reversed(case.tracks)
+            if track.benefit == "unemployment" and (answer := step_value(track, REASON_FIELD))
+        ),
+        None,
+    )
     last = last_ended_job(case)
-    return last.end_reason if last and last.end_reason else None
+    return reason_given(last.end_reason if last else None, answered)
 
 
 def last_ended_job(case: CaseFile) -> EmploymentView | None:

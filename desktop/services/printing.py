@@ -45,7 +45,7 @@ from desktop.models.recorder import record_action
 from desktop.models.store import Store
 from desktop.services import cases, steps
 from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, TrackView
-from desktop.services.eligibility import REASON_FIELD
+from desktop.services.eligibility import REASON_FIELD, reason_given
 from desktop.services.people import PersonView, person_view
 
 # Script names used by the store (desktop.domain.text.Script) → forms' script codes.
@@ -187,10 +187,10 @@ def _employer(row: Employer | None) -> data.Employer:
 
 def _employment(row: Employment | None, answered: str = "") -> data.Employment:
     """The job as the forms print it; ``answered``: the reason for leaving the unemployment
-    claim being printed records, which wins over the job's own (see reason_for_leaving)."""
+    claim being printed records, weighed against the job's own (``reason_given``)."""
     if row is None:
         return data.Employment()
-    reason = answered or row.end_reason or ""
+    reason = reason_given(row.end_reason, answered) or ""
     return data.Employment(
         start_date=row.start_date,
         end_date=row.end_date,

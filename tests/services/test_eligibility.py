@@ -127,6 +127,13 @@ def test_the_claim_wizard_s_answer_to_why_the_job_ended_decides_the_rate(store: 
     assert facts.reason is UnemploymentReason.RESIGNED
 
 
+def test_an_answer_that_agrees_keeps_the_job_s_more_precise_reason(store: Store) -> None:
+    # The wizard offers "resigned or contract ended"; the job says which one.
+    case = cases.get_case_file(store, _claim_with_answer(store, "contract_ended", "resigned"))
+    assert reason_for_leaving(case) == "contract_ended"
+    assert facts_for_case(case)[0].reason is UnemploymentReason.RESIGNED
+
+
 def test_without_an_answer_the_job_s_stored_reason_is_used(store: Store) -> None:
     case = cases.get_case_file(store, _claim_with_answer(store, "contract_ended", None))
     assert reason_for_leaving(case) == "contract_ended"

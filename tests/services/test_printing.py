@@ -696,7 +696,18 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
     assert "leave_reason" not in [w.issue.field for w in result.warnings]
 
 
-def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("stored", "answered", "printed"),
+    [
+        ("laid_off", "resigned", "resigned"),  # the claim's answer says otherwise: it wins
+        (None, "laid_off", "dismissed"),
+        # the wizard's "resigned or contract ended" agrees with the job's more precise word
+        ("contract_ended", "resigned", "contract_end"),
+    ],
+)
+def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(
+    store: Store, stored: str | None, answered: str, printed: str
+) -> None:
     # The job says "laid off" but the worker told the claim wizard they resigned:
     # the packet about that claim prints the claim's answer on SSO 6-09.
     pid = people.create_person(
@@ -704,12 +715,12 @@ def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(store: S
     ).person_id
     employer = employers.create_employer(store, employers.EmployerInput("Mae Sot Garment Co."))
     job = employers.EmploymentInput(
-        employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason="laid_off"
+        employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason=stored
     )
     employers.add_employment(store, pid, job)
     number = cases.open_case(store, pid)
-    unemployment_claim(store, number, {"unemployment_reason": "resigned"}, dt.date(2026, 3, 2))
-    assert printing.case_data(store, number).employment.leave_reason == "resigned"
+    unemployment_claim(store, number, {"unemployment_reason": answered}, dt.date(2026, 3, 2))
+    assert printing.case_data(store, number).employment.leave_reason == printed
 
 
 def test_the_complaint_letter_is_about_the_problem_recorded(store: Store, tmp_path: Path) -> None:
