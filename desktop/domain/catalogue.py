@@ -213,7 +213,9 @@ _ENTITIES = (
         _f("monthly_wage", D, R),
         _f("occupation", T, max_length=120),
         _f("section", INT, R),
-        _f("end_reason", T, R, 24),  # laid_off | resigned | contract_ended | dismissed | ...
+        # laid_off | resigned | contract_ended | dismissed_misconduct | ...: any text, so an
+        # older server or device takes a new code (services.eligibility reads the known ones)
+        _f("end_reason", T, R, 24),
     ),
     _entity(
         "contribution_month",

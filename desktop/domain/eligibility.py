@@ -68,7 +68,8 @@ class UnemploymentReason(enum.StrEnum):
     """Why the job ended: it sets the unemployment rate and duration."""
 
     LAID_OFF = "laid_off"
-    RESIGNED = "resigned"
+    RESIGNED = "resigned"  # or the contract ended
+    DISMISSED_MISCONDUCT = "dismissed_misconduct"  # for serious misconduct: nothing paid
 
 
 class Status(enum.StrEnum):
@@ -436,6 +437,10 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
 
     if benefit is Benefit.UNEMPLOYMENT:
         _require(facts.reason, "reason")
+        # A reason the rules give a rate of nothing (dismissed for serious misconduct): SSO
+        # pays no benefit, however many months were paid.
+        if not Decimal(str(trace.value(f"unemployment_{facts.reason}")["rate"])):
+            reasons.append(coded(f"rule.unemployment_not_paid.{facts.reason}"))
     if benefit is Benefit.OLD_AGE:
         _require(facts.birth_date, "birth_date")
 

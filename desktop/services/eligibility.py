@@ -24,11 +24,12 @@ from desktop.models.store import Store
 from desktop.services.cases import CaseFile, EmploymentView, get_case_file, step_value
 
 # How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
-# "resigned / contract ended" share the lower rate).
+# "resigned / contract ended" share the lower rate; dismissed for misconduct gets nothing).
 _REASONS = {
     "laid_off": UnemploymentReason.LAID_OFF,
     "resigned": UnemploymentReason.RESIGNED,
     "contract_ended": UnemploymentReason.RESIGNED,
+    "dismissed_misconduct": UnemploymentReason.DISMISSED_MISCONDUCT,
 }
 
 

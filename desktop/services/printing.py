@@ -70,9 +70,14 @@ WORKFLOW_FORMS: Mapping[str, str] = MappingProxyType(
 )
 # The store's reasons for leaving a job (catalogue: employment.end_reason) that the forms
 # and the SSO file (resources/forms/sps6_09.yaml, sso/layouts.yaml) name otherwise; the
-# rest are the same word. Being laid off (ถูกเลิกจ้าง) is the form's dismissal (เลิกจ้าง).
+# rest are the same word. Being laid off (ถูกเลิกจ้าง) is the form's dismissal (เลิกจ้าง), and
+# so is a dismissal for serious misconduct: the form has no box of its own for it.
 _LEAVE_REASONS: Mapping[str, str] = MappingProxyType(
-    {"laid_off": "dismissed", "contract_ended": "contract_end"}
+    {
+        "laid_off": "dismissed",
+        "dismissed_misconduct": "dismissed",
+        "contract_ended": "contract_end",
+    }
 )
 # The step whose packet an office prints to hand a claim in (the claim workflows' filing):
 # the print queue's "only claims to hand in" (the app and sapan print queue --to-hand-in).

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.domain import rules
+from desktop.domain import i18n, rules
 from desktop.domain.dates import YearMonth
 from desktop.domain.eligibility import (
     Benefit,
@@ -330,6 +330,27 @@ def test_unemployment_is_not_a_section_39_benefit() -> None:
     assert result.reasons[0].code == "rule.not_in_section"
     assert result.counted_months == ()
     assert result.earliest_eligible is None
+
+
+def test_dismissed_for_serious_misconduct_gets_no_unemployment_benefit() -> None:
+    # domain.md §3 row 7: no benefit if dismissed for misconduct, however many months
+    result = judge(
+        Benefit.UNEMPLOYMENT,
+        months("2024-06", 12, "9000"),
+        dt.date(2025, 6, 28),
+        reason=UnemploymentReason.DISMISSED_MISCONDUCT,
+    )
+    assert result.status is Status.NOT_ELIGIBLE
+    assert [r.code for r in result.reasons] == ["rule.unemployment_not_paid.dismissed_misconduct"]
+    assert result.amounts == ()
+    assert result.earliest_eligible is None
+
+
+@pytest.mark.parametrize("reason", list(UnemploymentReason))
+def test_every_reason_for_leaving_is_explained_in_words(reason: UnemploymentReason) -> None:
+    result = judge(Benefit.UNEMPLOYMENT, months("2024-06", 12, "9000"), reason=reason)
+    for said in (*result.reasons, *result.amounts):
+        assert i18n.has(said.code), said.code
 
 
 def test_unemployment_needs_a_reason() -> None:

@@ -141,3 +141,13 @@ def test_without_an_answer_the_job_s_stored_reason_is_used(store: Store) -> None
     bare = cases.get_case_file(store, _claim_with_answer(store, None, None))
     assert reason_for_leaving(bare) is None
     assert facts_for_case(bare)[0].reason is None
+
+
+def test_a_worker_dismissed_for_misconduct_is_told_there_is_no_benefit(store: Store) -> None:
+    # The claim wizard offers it; the case is judged not eligible rather than promised 60%.
+    number = _claim_with_answer(store, "laid_off", "dismissed_misconduct")
+    case = cases.get_case_file(store, number)
+    assert facts_for_case(case)[0].reason is UnemploymentReason.DISMISSED_MISCONDUCT
+    [result] = eligibility_for_case(store, number)
+    assert not result.eligible
+    assert result.amounts == ()

@@ -703,6 +703,8 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
         (None, "laid_off", "dismissed"),
         # the wizard's "resigned or contract ended" agrees with the job's more precise word
         ("contract_ended", "resigned", "contract_end"),
+        # SSO 6-09 has no box for misconduct of its own: it is a dismissal
+        ("laid_off", "dismissed_misconduct", "dismissed"),
     ],
 )
 def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(
