@@ -674,13 +674,8 @@ def test_kt16_says_a_kt44_was_issued_only_when_its_copy_is_in_hand(store: Store)
     assert case.injury.referral_kt44 is True
 
 
-@pytest.mark.parametrize(
-    ("stored", "printed"),
-    [("laid_off", "dismissed"), ("contract_ended", "contract_end"), ("resigned", "resigned")],
-)
-def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
-    store: Store, stored: str, printed: str
-) -> None:
+def _left_a_job(store: Store, stored: str | None) -> str:
+    """The case number of a worker whose job ended for the ``stored`` reason."""
     pid = people.create_person(
         store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
     ).person_id
@@ -689,7 +684,17 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
         employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason=stored
     )
     employers.add_employment(store, pid, job)
-    number = cases.open_case(store, pid)
+    return cases.open_case(store, pid)
+
+
+@pytest.mark.parametrize(
+    ("stored", "printed"),
+    [("laid_off", "dismissed"), ("contract_ended", "contract_end"), ("resigned", "resigned")],
+)
+def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
+    store: Store, stored: str, printed: str
+) -> None:
+    number = _left_a_job(store, stored)
     assert printing.case_data(store, number).employment.leave_reason == printed
     [record] = [r for r in printing.registration_records(store, "2026-02") if r.kind == "609"]
     result = sso_export.export_registrations([record])
@@ -712,15 +717,7 @@ def test_the_unemployment_claim_s_reason_for_leaving_is_the_one_printed(
 ) -> None:
     # The job says "laid off" but the worker told the claim wizard they resigned:
     # the packet about that claim prints the claim's answer on SSO 6-09.
-    pid = people.create_person(
-        store, PersonInput(names=[NameInput("Aung Ko Ko", kind="passport")], nationality="MMR")
-    ).person_id
-    employer = employers.create_employer(store, employers.EmployerInput("Mae Sot Garment Co."))
-    job = employers.EmploymentInput(
-        employer, dt.date(2025, 2, 2), dt.date(2026, 2, 27), end_reason=stored
-    )
-    employers.add_employment(store, pid, job)
-    number = cases.open_case(store, pid)
+    number = _left_a_job(store, stored)
     unemployment_claim(store, number, {"unemployment_reason": answered}, dt.date(2026, 3, 2))
     assert printing.case_data(store, number).employment.leave_reason == printed
 
