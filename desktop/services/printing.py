@@ -14,6 +14,7 @@ hold.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, select
 
-from desktop.domain import deadlines, i18n, places, workflow
+from desktop.domain import deadlines, i18n, ids, places, workflow
 from desktop.domain.catalogue import MARITAL_STATUSES, PERSON_TITLES
 from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
@@ -87,6 +88,8 @@ FILING_STEP = "submit_claim"
 PrintedHow = Literal["print", "pdf", "queue", "cli"]
 PRINTED_HOW: frozenset[str] = frozenset(get_args(PrintedHow))
 _WORKER_ACTORS = frozenset({"worker", "heir"})
+# The enrollment's SSO card step: the number on the card (resources/workflows/enrollment.yaml).
+SSO_NUMBER_FIELD = "sso_number"
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -340,6 +343,16 @@ def injury(case_file: CaseFile) -> data.Injury | None:
     )
 
 
+def _with_sso_number(person: data.Person, case_file: CaseFile) -> data.Person:
+    """``person`` with the SSO number the enrollment's SSO card step holds, where it is
+    not recorded as one of the person's documents: that step is done weeks after the
+    wizard, on the Tracks tab, which keeps it in the step (the 2-01's box stayed empty)."""
+    if person.sso_number:
+        return person
+    given = next((n for t in case_file.tracks if (n := cases.step_value(t, SSO_NUMBER_FIELD))), "")
+    return dataclasses.replace(person, sso_number=ids.digits_only(given)) if given else person
+
+
 def filing_deadline(track: TrackView | None, today: dt.date) -> dt.date | None:
     """The worker's filing deadline for the track's event, from the deadline rules."""
     if track is None or track.event_date is None:
@@ -388,7 +401,7 @@ def case_data(
         )
         employment_data = _employment(job, answered)
     chosen = tuple(forms) if forms is not None else _forms_for(case_file)
-    person = form_person(case_file.person)
+    person = _with_sso_number(form_person(case_file.person), case_file)
     kind = "wcf" if track is not None and track.kind == "work_injury" else None
     return data.CaseData(
         case_id=uuid.UUID(case_file.id),

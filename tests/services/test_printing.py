@@ -148,6 +148,28 @@ def _new_case(store: Store) -> str:
     return ui_wizards.create_case(store, PersonInput(names=[NameInput("နန်းနန်း")]))
 
 
+def test_the_sso_number_on_the_card_step_is_the_one_printed(store: Store) -> None:
+    """The SSO card comes weeks after the wizard, and its number is typed at the
+    enrollment's last step on the Tracks tab, which keeps it there: the 2-01's SSO number
+    box was left empty."""
+    case_id = _new_case(store)
+    steps = [
+        ("employer", {"employer_name": "Tak Farm"}, "ready"),
+        ("registration", {"submitted_on": "2026-03-10"}, "ready"),
+        ("sso_card", {"sso_number": "1 2345 67890 12 1", "hospital": "Mae Sot"}, "in_progress"),
+    ]
+    commit = ui_wizards.TrackCommit("enrollment", "enrollment_pink_card", steps, path="pink_card")
+    ui_wizards.commit_track(store, case_id, commit)
+    number = cases.get_case_file(store, case_id).number
+
+    assert printing.case_data(store, number).person.sso_number == "1234567890121"
+
+
+def test_without_an_sso_number_anywhere_the_box_stays_empty(store: Store) -> None:
+    number = cases.get_case_file(store, _new_case(store)).number
+    assert printing.case_data(store, number).person.sso_number == ""
+
+
 def _claim(
     store: Store, case_id: str, steps: list[tuple[str, dict[str, str], str]], since: str | None
 ) -> None:
