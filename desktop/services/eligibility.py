@@ -98,31 +98,45 @@ def _birth_date(case: CaseFile) -> dt.date | None:
         return None
 
 
-def facts_for_case(case: CaseFile) -> list[Facts]:
-    """The engine's facts for each claim track of ``case`` with a benefit and event date."""
+def case_facts(
+    case: CaseFile, benefit: Benefit, event_date: dt.date, reason: str | None = None
+) -> Facts:
+    """The engine's facts for a claim of ``benefit`` for an event on ``event_date``.
+
+    Every recorded contribution month counts; one whose wage was not recorded counts at
+    no wage, which the engine raises to the wage floor, so the amounts shown are never
+    more than the worker is owed. The section is that of the last month recorded up to
+    the event (a worker who left the job and went on under s.39 is judged under s.39),
+    else the last job's, else 33. The reason for leaving (unemployment) is ``reason``
+    when given (a claim wizard's answer not saved yet), else the case's
+    (:func:`reason_for_leaving`); never assumed.
+    """
     contributions = tuple(
         ContributionMonth(YearMonth.parse(c.month), c.wage or Decimal(0), c.section or 33)
         for c in case.contributions
         if c.month
     )
-    current = case.employments[-1] if case.employments else None
-    section = (current.section if current else None) or 33
-    found = []
-    for track in case.tracks:
-        if not track.benefit or track.event_date is None:
-            continue
-        found.append(
-            Facts(
-                benefit=Benefit(track.benefit),
-                event_date=track.event_date,
-                contributions=contributions,
-                section=section,
-                birth_date=_birth_date(case),
-                employment_end=insured_status_end(case),
-                reason=unemployment_reason(reason_for_leaving(case)),
-            )
-        )
-    return found
+    event_month = YearMonth.from_date(event_date)
+    sections = [c.section for c in contributions if c.month <= event_month]
+    last_job = case.employments[-1] if case.employments else None
+    return Facts(
+        benefit=benefit,
+        event_date=event_date,
+        contributions=contributions,
+        section=sections[-1] if sections else (last_job.section if last_job else None) or 33,
+        birth_date=_birth_date(case),
+        employment_end=insured_status_end(case),
+        reason=unemployment_reason(reason or reason_for_leaving(case)),
+    )
+
+
+def facts_for_case(case: CaseFile) -> list[Facts]:
+    """The engine's facts for each claim track of ``case`` with a benefit and event date."""
+    return [
+        case_facts(case, Benefit(track.benefit), track.event_date)
+        for track in case.tracks
+        if track.benefit and track.event_date is not None
+    ]
 
 
 def eligibility_for_case(

@@ -29,11 +29,7 @@ from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, S
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
-from desktop.services.eligibility import (
-    insured_status_end,
-    reason_for_leaving,
-    unemployment_reason,
-)
+from desktop.services.eligibility import case_facts
 from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
@@ -458,33 +454,6 @@ class EligibilityLine:
     error_params: dict[str, Any] = field(default_factory=dict)
 
 
-def eligibility_facts(
-    case: CaseFile, benefit: eligibility.Benefit, event_date: dt.date, reason: str | None = None
-) -> eligibility.Facts:
-    """Facts for the engine from a case file: its contribution months and last job.
-
-    The reason for leaving (unemployment) is ``reason`` when given (a claim wizard's answer
-    not saved yet), else the case's (:func:`reason_for_leaving`); never assumed."""
-    months = tuple(
-        eligibility.ContributionMonth(YearMonth.parse(c.month), c.wage, c.section or 33)
-        for c in case.contributions
-        if c.month and c.wage is not None
-    )
-    sections = [c.section for c in case.contributions if c.section]
-    why = None
-    if benefit is eligibility.Benefit.UNEMPLOYMENT:
-        # The reason the last job ended sets the rate (resigned: 30% for 90 days).
-        why = unemployment_reason(reason or reason_for_leaving(case))
-    return eligibility.Facts(
-        benefit=benefit,
-        event_date=event_date,
-        contributions=months,
-        section=sections[-1] if sections else 33,
-        employment_end=insured_status_end(case),
-        reason=why,
-    )
-
-
 def eligibility_panel(
     case: CaseFile, on: dt.date, benefits: Sequence[eligibility.Benefit] = PANEL_BENEFITS
 ) -> list[EligibilityLine]:
@@ -502,7 +471,7 @@ def eligibility_line(
 
     Unemployment without a known reason for leaving is ``ui.eligibility.reason_unknown``:
     the rate and duration depend on it, and none is assumed."""
-    facts = eligibility_facts(case, benefit, on, reason)
+    facts = case_facts(case, benefit, on, reason)
     if benefit is eligibility.Benefit.UNEMPLOYMENT and facts.reason is None:
         return EligibilityLine(str(benefit), None, "ui.eligibility.reason_unknown")
     try:

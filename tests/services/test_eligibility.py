@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
+
+import pytest
 
 from desktop.domain.eligibility import Benefit, UnemploymentReason
 from desktop.models.store import Store
 from desktop.services import cases, employers, people
 from desktop.services.cases import TrackInput
-from desktop.services.eligibility import eligibility_for_case, facts_for_case, reason_for_leaving
+from desktop.services.eligibility import (
+    case_facts,
+    eligibility_for_case,
+    facts_for_case,
+    reason_for_leaving,
+)
 from desktop.services.people import NameInput, PersonInput
 from tests.conftest import unemployment_claim
 
@@ -151,3 +159,77 @@ def test_a_worker_dismissed_for_misconduct_is_told_there_is_no_benefit(store: St
     [result] = eligibility_for_case(store, number)
     assert not result.eligible
     assert result.amounts == ()
+
+
+def _job(
+    end: dt.date | None, section: int | None = 33, why: str | None = None
+) -> cases.EmploymentView:
+    return cases.EmploymentView(
+        "j", None, None, None, None, None, None, end, None, None, section, why
+    )
+
+
+def _month(month: str, wage: int | None, section: int) -> cases.ContributionView:
+    pay = None if wage is None else decimal.Decimal(wage)
+    return cases.ContributionView(month, month, pay, section, None, None, None)
+
+
+def _bare_case(store: Store) -> cases.CaseFile:
+    pid, _ = _person(store, "1968-07-02")
+    return cases.get_case_file(store, cases.open_case(store, pid))
+
+
+def test_case_facts_count_every_month_and_take_the_section_at_the_event(store: Store) -> None:
+    months = (_month("2025-01", 9000, 33), _month("2025-02", None, 33), _month("2025-03", 4800, 39))
+    jobs = (_job(dt.date(2024, 5, 1)), _job(dt.date(2025, 2, 28)), _job(None))
+    case = dataclasses.replace(_bare_case(store), contributions=months, employments=jobs)
+    facts = case_facts(case, Benefit.SICKNESS, dt.date(2025, 6, 2))
+    # a month recorded without its wage still counts (the engine raises it to the floor)
+    assert [(str(c.month), c.wage) for c in facts.contributions] == [
+        ("2025-01", 9000),
+        ("2025-02", 0),
+        ("2025-03", 4800),
+    ]
+    assert facts.section == 39  # went on under s.39 after the job
+    assert case_facts(case, Benefit.SICKNESS, dt.date(2025, 2, 10)).section == 33
+    assert facts.employment_end is None  # a job still open: insured status has not ended
+    assert facts.birth_date == dt.date(1968, 7, 2)
+    left = dataclasses.replace(case, employments=jobs[:2])
+    assert case_facts(left, Benefit.SICKNESS, dt.date(2025, 6, 2)).employment_end == dt.date(
+        2025, 2, 28
+    )
+
+
+def test_case_facts_without_months_take_the_last_job_s_section(store: Store) -> None:
+    bare = _bare_case(store)
+    assert case_facts(bare, Benefit.SICKNESS, dt.date(2026, 1, 5)).section == 33
+    voluntary = dataclasses.replace(bare, employments=(_job(None, 39),))
+    assert case_facts(voluntary, Benefit.SICKNESS, dt.date(2026, 1, 5)).section == 39
+    unknown = dataclasses.replace(bare, employments=(_job(None, None),))
+    assert case_facts(unknown, Benefit.SICKNESS, dt.date(2026, 1, 5)).section == 33
+
+
+@pytest.mark.parametrize(
+    ("end_reason", "reason"),
+    [
+        ("resigned", UnemploymentReason.RESIGNED),
+        ("contract_ended", UnemploymentReason.RESIGNED),
+        ("laid_off", UnemploymentReason.LAID_OFF),
+        (None, None),  # not recorded: never assumed
+    ],
+)
+def test_unemployment_is_judged_on_the_reason_the_last_job_ended(
+    store: Store, end_reason: str | None, reason: UnemploymentReason | None
+) -> None:
+    # domain.md §3 row 7: resigned or contract ended pays 30% for 90 days, not 60% for 180
+    jobs = (_job(dt.date(2024, 5, 1), why="laid_off"), _job(dt.date(2025, 4, 30), why=end_reason))
+    case = dataclasses.replace(_bare_case(store), employments=jobs)
+    assert case_facts(case, Benefit.UNEMPLOYMENT, dt.date(2025, 5, 2)).reason is reason
+
+
+def test_the_reason_the_wizard_was_just_given_wins(store: Store) -> None:
+    # The claim wizard judges eligibility before its answers are saved: it passes them.
+    job = _job(dt.date(2025, 4, 30), why="laid_off")
+    case = dataclasses.replace(_bare_case(store), employments=(job,))
+    facts = case_facts(case, Benefit.UNEMPLOYMENT, dt.date(2025, 5, 2), reason="resigned")
+    assert facts.reason is UnemploymentReason.RESIGNED

@@ -304,66 +304,22 @@ def test_eligibility_panel_reports_an_engine_error_as_a_code(store: Store) -> No
     ]
 
 
-def test_eligibility_facts_take_the_last_job_end_and_section(store: Store) -> None:
-    case = cases.get_case_file(store, _case(store))
-    months = (
-        cases.ContributionView("a", "2025-01", decimal.Decimal(9000), 33, None, None, None),
-        cases.ContributionView("b", "2025-02", None, 33, None, None, None),  # no wage: skipped
-        cases.ContributionView("c", "2025-03", decimal.Decimal(4800), 39, None, None, None),
-    )
-    jobs = tuple(
-        cases.EmploymentView(str(n), None, None, None, None, None, None, end, None, None, 33, None)
-        for n, end in enumerate((dt.date(2024, 5, 1), dt.date(2025, 4, 30), None))
-    )
-    case = dataclasses.replace(case, contributions=months, employments=jobs)
-    facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
-    assert [str(c.month) for c in facts.contributions] == ["2025-01", "2025-03"]
-    assert facts.section == 39
-    assert facts.employment_end is None  # a job still open: insured status has not ended
-    assert facts.reason is None  # no reason recorded: never assumed
-    left = dataclasses.replace(case, employments=jobs[:2])
-    facts = ui_queries.eligibility_facts(left, eligibility.Benefit.UNEMPLOYMENT, TODAY)
-    assert facts.employment_end == dt.date(2025, 4, 30)
-    bare = dataclasses.replace(case, contributions=(), employments=())
-    facts = ui_queries.eligibility_facts(bare, eligibility.Benefit.SICKNESS, TODAY)
-    assert (facts.section, facts.employment_end, facts.reason) == (33, None, None)
-
-
 @pytest.mark.parametrize(
-    ("end_reason", "reason"),
-    [
-        ("resigned", eligibility.UnemploymentReason.RESIGNED),
-        ("contract_ended", eligibility.UnemploymentReason.RESIGNED),
-        ("laid_off", eligibility.UnemploymentReason.LAID_OFF),
-    ],
+    ("born", "age_reasons"),
+    [("1970-05-01", []), ("1980-05-01", [{"min_age": 55, "reached_on": dt.date(2035, 5, 1)}])],
 )
-def test_unemployment_is_judged_on_the_reason_the_last_job_ended(
-    store: Store, end_reason: str | None, reason: eligibility.UnemploymentReason
+def test_an_old_age_claim_is_judged_on_the_worker_s_birth_date(
+    store: Store, born: str, age_reasons: list[dict[str, object]]
 ) -> None:
-    # domain.md §3 row 7: resigned or contract ended pays 30% for 90 days, not 60% for 180
-    case = cases.get_case_file(store, _case(store))
-    jobs = tuple(
-        cases.EmploymentView(str(n), None, None, None, None, None, None, end, None, None, 33, why)
-        for n, (end, why) in enumerate(
-            ((dt.date(2024, 5, 1), "laid_off"), (dt.date(2025, 4, 30), end_reason))
-        )
+    # The claim wizard's eligibility page judges old age: the birth date must reach the
+    # engine (without it every old-age claim read "birth date missing").
+    case = cases.get_case_file(store, _case(store, birth_date=born))
+    line = ui_queries.eligibility_line(case, eligibility.Benefit.OLD_AGE, TODAY)
+    assert line.error_code is None
+    assert line.result is not None
+    assert [dict(r.params) for r in line.result.reasons if r.code == "rule.age_below"] == (
+        age_reasons
     )
-    case = dataclasses.replace(case, employments=jobs)
-    facts = ui_queries.eligibility_facts(case, eligibility.Benefit.UNEMPLOYMENT, TODAY)
-    assert facts.reason is reason
-
-
-def test_the_reason_the_wizard_was_just_given_wins(store: Store) -> None:
-    # The claim wizard judges eligibility before its answers are saved: it passes them.
-    case = cases.get_case_file(store, _case(store))
-    job = cases.EmploymentView(
-        "1", None, None, None, None, None, None, dt.date(2025, 4, 30), None, None, 33, "laid_off"
-    )
-    case = dataclasses.replace(case, employments=(job,))
-    facts = ui_queries.eligibility_facts(
-        case, eligibility.Benefit.UNEMPLOYMENT, TODAY, reason="resigned"
-    )
-    assert facts.reason is eligibility.UnemploymentReason.RESIGNED
 
 
 def test_with_no_reason_for_leaving_the_panel_says_so_and_promises_no_rate(

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from desktop.domain.ids import thai_id_check_digit
 from desktop.models.entities import Employer, Employment
 from desktop.models.store import Store
-from desktop.services import cases, drafts, employers, people
+from desktop.services import cases, drafts, employers, people, ui_queries
 from desktop.ui.context import AppContext
 from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
@@ -30,12 +30,13 @@ IDENTITY = {
 }
 
 
-def _case(store: Store, *, female: bool = True) -> str:
+def _case(store: Store, *, female: bool = True, born: str | None = None) -> str:
     person = people.create_person(
         store,
         people.PersonInput(
             names=[people.NameInput("နန်းနန်း"), people.NameInput("NANG NANG", "passport")],
             sex="F" if female else "M",
+            birth_date=born,
         ),
     )
     number = cases.open_case(store, person.person_id)
@@ -216,6 +217,21 @@ def test_a_second_injury_is_judged_on_the_date_typed(
     assert page.line.result.event_date == dt.date(2026, 3, 1)
 
 
+def _judged(qtbot: QtBot, wizard: WorkflowWizard) -> ui_queries.EligibilityLine:
+    """From a claim's payment step: paid by bank, submitted, on to the eligibility page;
+    what the page judged."""
+    _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
+    _next(qtbot, wizard)
+    _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
+    while wizard.currentPage() is not wizard.eligibility_page:
+        _next(qtbot, wizard)
+    page = wizard.eligibility_page
+    assert page is not None
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    assert page.line is not None
+    return page.line
+
+
 def test_unemployment_is_judged_on_the_reason_for_leaving_typed(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
@@ -229,18 +245,27 @@ def test_unemployment_is_judged_on_the_reason_for_leaving_typed(
     _next(qtbot, wizard)
     _fill(wizard, doe_registered_on="2026-03-02")
     _next(qtbot, wizard)
-    _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
-    _next(qtbot, wizard)
-    _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
-    while wizard.currentPage() is not wizard.eligibility_page:
-        _next(qtbot, wizard)
-    page = wizard.eligibility_page
-    assert page is not None
-    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
-    assert page.line is not None
-    assert page.line.result is not None
-    [amount] = page.line.result.amounts
+    line = _judged(qtbot, wizard)
+    assert line.result is not None
+    [amount] = line.result.amounts
     assert (amount.params["percent"], amount.params["max_days"]) == (30, 90)
+
+
+def test_old_age_is_judged_on_the_worker_s_birth_date(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """The eligibility page of an old-age claim judges the worker's age, rather than
+    telling the caseworker the birth date on file is missing."""
+    case_id = _case(store, female=False, born="1975-06-10")
+    wizard = _wizard(qtbot, ctx, "claim_old_age", case_id)
+    _fill(wizard, event_date="2026-03-01")
+    _next(qtbot, wizard)
+    line = _judged(qtbot, wizard)
+    assert line.error_code is None
+    assert line.result is not None
+    assert "rule.age_below" in [r.code for r in line.result.reasons]
+    assert wizard.eligibility_page is not None
+    assert "2030" in wizard.eligibility_page.text.text()  # the 55th birthday, 10 June 2030
 
 
 def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
