@@ -103,11 +103,12 @@ def _missing_summary(result: Any, lang: str) -> list[str]:
 def _writing(output: str) -> Iterator[None]:
     """A PDF written to ``output``: a place that cannot be written (a USB stick pulled
     out, a full disk, a folder that is a file) is a clear error, not a traceback."""
+    from desktop.services.exporter import write_refusal
+
     try:
         yield
     except OSError as exc:
-        detail = exc.strerror or str(exc)
-        raise UserError("printing.error.write_failed", path=output, detail=detail) from exc
+        raise write_refusal(exc, Path(output)) from exc
 
 
 def run_packet(args: argparse.Namespace, cli: Cli) -> int:
@@ -213,7 +214,6 @@ def run_export_registrations(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def run_export_contributions(args: argparse.Namespace, cli: Cli) -> int:
-    from desktop.domain.errors import UserError
     from desktop.forms.sso_export import export_contributions
     from desktop.services import printing
 

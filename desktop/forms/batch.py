@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.domain import files
 from desktop.forms.data import CaseData
 from desktop.forms.packet import render_packet
 from desktop.forms.pdfjoin import PdfJoiner
@@ -88,19 +89,18 @@ def print_combined(
 ) -> BatchResult:
     """All packets in one PDF at ``target``. On cancel nothing is written at ``target``.
 
-    The file grows at ``target.part`` as packets are rendered and is renamed when the
-    last one is in; a cancel or an error removes it.
+    The file grows beside ``target`` as packets are rendered and is renamed when the last
+    one is in (:func:`desktop.domain.files.replacing`); a cancel or an error removes it.
     """
     target = Path(target)
     total = len(cases) if isinstance(cases, Sized) else None
     items: list[BatchItem] = []
-    partial = target.with_name(target.name + ".part")
     try:
-        with partial.open("wb") as out:
+        with files.replacing(target) as partial, partial.open("wb") as out:
             joiner = PdfJoiner(out, title=f"Sapan print queue {target.stem}")
             for case in cases:
                 if cancelled():
-                    break
+                    raise _Stopped
                 buffer = io.BytesIO()
                 result = render_packet(case, buffer)
                 joiner.append(buffer.getvalue())
@@ -110,13 +110,11 @@ def print_combined(
                     )
                 )
                 progress(len(items), total)
-            else:
-                joiner.finish()
-                out.close()
-                partial.replace(target)
-                return BatchResult(tuple(items), cancelled=False, combined=target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.unlink(missing_ok=True)
-    return BatchResult(tuple(items), cancelled=True)
+            joiner.finish()
+    except _Stopped:
+        return BatchResult(tuple(items), cancelled=True)
+    return BatchResult(tuple(items), cancelled=False, combined=target)
+
+
+class _Stopped(Exception):
+    """A cancel seen between packets: what was joined so far is thrown away."""

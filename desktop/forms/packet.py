@@ -471,8 +471,7 @@ def packet_flowables(case: CaseData) -> tuple[list[Flowable], PacketResult]:
 def render_packet(case: CaseData, target: str | Path | BinaryIO) -> PacketResult:
     """Write the whole packet for ``case`` as one PDF."""
     story, result = packet_flowables(case)
-    doc = render.new_document(target, case, f"Sapan packet {case.case_number}")
-    doc.build(story)
+    render.write_document(target, case, f"Sapan packet {case.case_number}", story)
     return result
 
 

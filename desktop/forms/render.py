@@ -49,6 +49,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from desktop.domain import files
 from desktop.domain.dates import PartialDate
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import text
@@ -767,11 +768,24 @@ def new_document(target: str | Path | BinaryIO, case: CaseData, title: str) -> B
     return doc
 
 
+def write_document(
+    target: str | Path | BinaryIO, case: CaseData, title: str, story: list[Flowable]
+) -> None:
+    """Build ``story`` as an A4 PDF for ``case`` into ``target``; a file is written whole
+    or not at all (:func:`desktop.domain.files.replacing`)."""
+    if isinstance(target, (str, Path)):
+        with files.replacing(Path(target)) as partial:
+            new_document(partial, case, title).build(story)
+    else:
+        new_document(target, case, title).build(story)
+
+
 def render_form(form_id: str, case: CaseData, target: str | Path | BinaryIO) -> list[MissingField]:
     """Write one filled form as a PDF to ``target``; returns the fields left empty."""
     spec = load_form(form_id)
-    doc = new_document(target, case, f"{spec.code_latin} {case.case_number}")
-    doc.build(form_flowables(spec, case))
+    write_document(
+        target, case, f"{spec.code_latin} {case.case_number}", form_flowables(spec, case)
+    )
     return missing_fields(spec, case)
 
 

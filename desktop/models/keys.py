@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from desktop.domain import files
 from desktop.domain.errors import UserError
 
 KEY_BYTES = 32
@@ -103,12 +104,10 @@ def unwrap_key(keyfile: KeyFile, passphrase: str) -> bytes:
 
 
 def write_key_file(path: Path, keyfile: KeyFile) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a key file."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(keyfile.to_json(), encoding="utf-8")
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write whole or not at all (:func:`desktop.domain.files.replacing`): a crash never
+    leaves half a key file."""
+    with files.replacing(path) as partial:
+        partial.write_text(keyfile.to_json(), encoding="utf-8")
 
 
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -21,7 +21,6 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import os
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop import app_version
-from desktop.domain import catalogue, i18n
+from desktop.domain import catalogue, files, i18n
 from desktop.domain.errors import UserError
 from desktop.models.base import Synced, listed
 from desktop.models.entities import (
@@ -219,21 +218,13 @@ def _refuse_existing(*paths: Path, overwrite: bool) -> None:
 
 @contextlib.contextmanager
 def _replacing(path: Path) -> Iterator[Path]:
-    """A file beside ``path`` to write; it becomes ``path`` once the block ends without an
-    exception (flushed to disk first), and is removed if it raised. A folder that is not
-    there (a stick pulled out), cannot be written or fills up is a :class:`UserError`."""
-    partial = path.with_name(path.name + ".partial")
+    """:func:`desktop.domain.files.replacing`, where a folder that is not there (a stick
+    pulled out), cannot be written or fills up is a :class:`UserError`."""
     try:
-        yield partial
-        with partial.open("rb+") as written:
-            os.fsync(written.fileno())
-        partial.replace(path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):  # a folder gone, or something else in the way
-            partial.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise write_refusal(exc, path) from exc
-        raise
+        with files.replacing(path) as partial:
+            yield partial
+    except OSError as exc:
+        raise write_refusal(exc, path) from exc
 
 
 def write_refusal(exc: OSError, path: Path) -> UserError:

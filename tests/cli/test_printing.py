@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import errno
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from desktop.cli import main
+from desktop.domain import files
 from desktop.forms.samples import with_check_digit
 from desktop.models.entities import AuditEvent
 from desktop.models.store import Store
@@ -209,6 +211,36 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(
             session.scalars(select(AuditEvent).where(AuditEvent.action == "forms.printed")).all()
             == []
         )
+
+
+def test_a_disk_that_fills_keeps_the_packet_printed_before(
+    store: Store,
+    cli_args: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Printing a packet again onto a full USB stick: the disk is said to be full, the
+    packet printed before is still whole under its name, no half file is left beside it,
+    and the second printing is not recorded."""
+    number = _case(store)
+    packet = tmp_path / "stick" / "packet.pdf"
+    packet.parent.mkdir()
+    assert main([*cli_args, "print", "packet", number, "-o", str(packet)]) == 0
+    before = packet.read_bytes()
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    capsys.readouterr()
+    assert main([*cli_args, "--lang", "en", "print", "packet", number, "-o", str(packet)]) == 2
+    assert "is full" in capsys.readouterr().err
+    assert packet.read_bytes() == before
+    assert [p.name for p in packet.parent.iterdir()] == ["packet.pdf"]
+    with store.read() as session:
+        printed = session.scalars(select(AuditEvent).where(AuditEvent.action == "forms.printed"))
+        assert len(printed.all()) == 1
 
 
 def test_a_combined_pdf_goes_into_a_new_folder_as_packets_do(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain import i18n
+from desktop.domain import files, i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Consent, Person, PersonName
 from desktop.models.store import Store
@@ -319,7 +319,7 @@ def test_a_full_disk_is_said_as_such(
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(exporter.os, "fsync", full)
+    monkeypatch.setattr(files.os, "fsync", full)
     with pytest.raises(UserError) as caught:
         exporter.export_people(store, tmp_path / "people.csv", "csv")
     assert caught.value.code == "error.disk_full"
