@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -630,7 +630,7 @@ def _refuse_plaintext(db: Path) -> None:
 def _make_engine(db: Path, key: bytes) -> Engine:
     # A small pool: each connection holds its own page cache.
     engine = create_engine(f"sqlite:///{db}", module=sqlcipher, pool_size=3, max_overflow=3)
-    pragma_key = f"PRAGMA key = \"x'{key.hex()}'\""
+    pragma_key = key_pragma(key)
 
     @event.listens_for(engine, "connect", insert=True)
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -688,7 +688,7 @@ def migrate(store: Store) -> str | None:
     from desktop.models.migrations import HEAD
 
     with store.engine.connect() as conn:
-        if _stamped_revision(conn) == HEAD:
+        if stamped_revisions(conn.exec_driver_sql) == [HEAD]:
             return None
     from desktop.models.migrations import runner
 
@@ -706,15 +706,21 @@ def migrate(store: Store) -> str | None:
     return backup
 
 
-def _stamped_revision(conn: Connection) -> str | None:
-    """The revision Alembic stamped in the store, or None (new or unstamped file)."""
-    found = conn.execute(
-        text("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
-    ).first()
+def stamped_revisions(execute: Callable[[str], Any]) -> list[str]:
+    """The revisions Alembic stamped in a database (one, or none in a new or unstamped
+    file), read through ``execute`` (a DB-API ``execute``, or SQLAlchemy's
+    ``exec_driver_sql``) without loading Alembic."""
+    found = execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone()
     if found is None:
-        return None
-    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    return str(rows[0]) if len(rows) == 1 else None
+        return []
+    return [str(row[0]) for row in execute("SELECT version_num FROM alembic_version").fetchall()]
+
+
+def key_pragma(key: bytes) -> str:
+    """The statement that opens an SQLCipher database with the store's raw key."""
+    return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
 def backup_copy(store: Store, label: str) -> Path:
@@ -735,7 +741,7 @@ def online_backup(store: Store, target: Path) -> None:
     try:
         dest = sqlcipher.connect(str(target))
         try:
-            dest.execute(f"PRAGMA key = \"x'{store.key_for_attachments().hex()}'\"")
+            dest.execute(key_pragma(store.key_for_attachments()))
             source.driver_connection.backup(dest)  # type: ignore[union-attr]
         finally:
             dest.close()

@@ -40,7 +40,9 @@ from desktop.models.store import (
     Store,
     StorePaths,
     finish_wipe,
+    key_pragma,
     online_backup,
+    stamped_revisions,
     store_exists,
     wiped_remains,
 )
@@ -206,19 +208,17 @@ def verify_database(path: Path, key: bytes) -> None:
 
     conn = sqlcipher.connect(str(path))
     try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute(key_pragma(key))
         result = conn.execute("PRAGMA quick_check").fetchone()
-        stamped = []
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
-            stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        stamped = stamped_revisions(conn.execute)
     except sqlcipher.DatabaseError as exc:
         raise _damaged(path, str(exc)) from exc
     finally:
         conn.close()
     if result is None or result[0] != "ok":
         raise _damaged(path, str(result[0] if result else "no answer"))
-    for (revision,) in stamped:
-        if not runner.is_known(str(revision)):
+    for revision in stamped:
+        if not runner.is_known(revision):
             raise UserError("error.backup_newer", path=str(path.parent), revision=str(revision))
 
 
