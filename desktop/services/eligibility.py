@@ -50,7 +50,7 @@ def reason_given(stored: str | None, answered: str | None) -> str | None:
     The claim's answer wins when it puts the worker under another unemployment rule: it
     was asked for that claim, and the job's reason may have been recorded earlier, by
     someone else. When both lead to the same rule the job's is kept, being the more
-    precise word (the wizard's "resigned or contract ended" is stored as ``resigned``).
+    precise word (a claim answered "resigned" before the wizard offered "contract ended").
     """
     if answered and unemployment_reason(answered) is not unemployment_reason(stored):
         return answered

@@ -88,7 +88,7 @@ from desktop.ui.person_details import (
 )
 from desktop.ui.step_fields import StepEditor
 from desktop.ui.timeline import JourneyTimeline
-from desktop.ui.workflow_specs import StepSpec, label, load_specs
+from desktop.ui.workflow_specs import FieldSpec, StepSpec, label, load_specs
 from desktop.ui.wrap import WrapDelegate, WrapLabel, text_width
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
@@ -112,6 +112,16 @@ DOCUMENT_KINDS = (
     "sso_number",
 )
 
+# When and why a job ended (Work tab, "Job ended…"): the fields the unemployment claim
+# asks the same with, the reasons a job's row may hold.
+JOB_END = StepSpec(
+    "job_ended",
+    (
+        FieldSpec("employment_end", "date", past=True),
+        FieldSpec("unemployment_reason", "choice", choices=employers.END_REASONS),
+    ),
+)
+
 
 def document_columns() -> list[Column]:
     return [
@@ -129,6 +139,7 @@ def employment_columns() -> list[Column]:
         Column("ui.work.col.account", lambda e: e.employer_sso_account or ""),
         Column("ui.work.col.start", lambda e: format_date(e.start_date)),
         Column("ui.work.col.end", lambda e: format_date(e.end_date)),
+        Column("ui.work.col.end_reason", lambda e: label("choice", e.end_reason or "")),
         Column("ui.work.col.wage", lambda e: e.monthly_wage or "", align_right=True),
     ]
 
@@ -379,6 +390,10 @@ class CaseFileView(Retranslating):
         self.add_month_button.clicked.connect(self.add_month)
         self.paste_button = QPushButton()
         self.paste_button.clicked.connect(lambda: self.paste_payslip(_clipboard_text()))
+        self.end_job_button = QPushButton()
+        self.end_job_button.setObjectName("end_job")
+        self.end_job_button.clicked.connect(self.end_job)
+        self.job_editor: StepEditor | None = None
         self.work_issues = QLabel()
         self.work_issues.setStyleSheet("color: #c62828")
         self.employment_label = QLabel()
@@ -389,7 +404,10 @@ class CaseFileView(Retranslating):
         row.addWidget(self.add_month_button)
         row.addWidget(self.paste_button)
         layout = QVBoxLayout(page)
-        layout.addWidget(self.employment_label)
+        jobs = QHBoxLayout()
+        jobs.addWidget(self.employment_label, 1)
+        jobs.addWidget(self.end_job_button)
+        layout.addLayout(jobs)
         layout.addWidget(self.employment_view, 1)
         layout.addWidget(self.contribution_label)
         layout.addWidget(self.contribution_view, 2)
@@ -768,6 +786,30 @@ class CaseFileView(Retranslating):
         jobs = self.case.employments if self.case is not None else ()
         return jobs[-1].employer_id if jobs else None
 
+    def end_job(self) -> None:
+        """When and why the selected job (else the latest) ended, in a dialog; saved through
+        ``employers.end_employment``, the dialog closing once the store has it. An empty
+        day says the job goes on (an end recorded by mistake)."""
+        if self.case is None or not self.case.employments:
+            return
+        row = self.employment_view.currentIndex().row()
+        job = self.employment_model.row_at(row) if row >= 0 else self.case.employments[-1]
+        held = {"employment_end": job.end_date.isoformat() if job.end_date else ""}
+        held["unemployment_reason"] = job.end_reason or ""
+        editor = StepEditor(JOB_END, held, self.ctx.today(), self, self.ctx.dialogs.confirm)
+        store, job_id = self.ctx.store, job.id
+
+        def save(values: dict[str, Any]) -> None:
+            day = values.get("employment_end")
+            end = dt.date.fromisoformat(day) if day else None
+            why = values.get("unemployment_reason") or None
+            self._write(lambda: employers.end_employment(store, job_id, end, why), editor.accept)
+
+        editor.saved.connect(save)
+        editor.finished.connect(lambda _result: self._editor_closed(editor))
+        self.job_editor = editor
+        editor.open()
+
     def _record(self, rows: list[employers.ContributionInput]) -> None:
         assert self.case is not None
         store, person_id = self.ctx.store, self.case.person.id
@@ -948,9 +990,11 @@ class CaseFileView(Retranslating):
         editor.open()
 
     def _editor_closed(self, editor: StepEditor) -> None:
-        """A closed step editor goes (one is made for each Fill in…)."""
+        """A closed step or job editor goes (one is made for each Fill in… or Job ended…)."""
         if self.step_editor is editor:
             self.step_editor = None
+        if self.job_editor is editor:
+            self.job_editor = None
         editor.deleteLater()
 
     def reopen_step(self) -> None:
@@ -1028,6 +1072,7 @@ class CaseFileView(Retranslating):
         self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
         self.add_month_button.setText(tr("ui.work.add_month"))
         self.paste_button.setText(tr("ui.work.paste"))
+        self.end_job_button.setText(tr("ui.work.end_job"))
         for state, button in self.move_buttons.items():
             button.setText(tr("ui.step.move_to", state=tr("ui.step_state." + state)))
         self.reopen_button.setText(tr("ui.step.reopen"))
@@ -1074,6 +1119,7 @@ class CaseFileView(Retranslating):
         self.consent_box.show_consents(person.id, case.consents)
         self.documents_model.set_rows(person.documents)
         self.employment_model.set_rows(case.employments)
+        self.end_job_button.setEnabled(bool(case.employments))
         self.contribution_model.set_rows(case.contributions)
         row = self.track_list.currentRow()
         self.track_list.clear()

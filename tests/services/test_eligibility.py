@@ -136,7 +136,8 @@ def test_the_claim_wizard_s_answer_to_why_the_job_ended_decides_the_rate(store: 
 
 
 def test_an_answer_that_agrees_keeps_the_job_s_more_precise_reason(store: Store) -> None:
-    # The wizard offers "resigned or contract ended"; the job says which one.
+    # Claims answered before the wizard offered "contract ended" said "resigned" for both:
+    # an answer under the same rule keeps the job's word.
     case = cases.get_case_file(store, _claim_with_answer(store, "contract_ended", "resigned"))
     assert reason_for_leaving(case) == "contract_ended"
     assert facts_for_case(case)[0].reason is UnemploymentReason.RESIGNED

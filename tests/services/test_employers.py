@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from desktop.domain.errors import UserError
-from desktop.models.entities import Employer
+from desktop.models.entities import Employer, OutboxEntry
 from desktop.models.store import Store
 from desktop.services import cases, employers, people
 from desktop.services.employers import EmployerInput, EmploymentInput
@@ -162,3 +163,78 @@ def test_known_employers_each_name_and_account_once_without_the_deleted(store: S
         employers.KnownEmployer("Tak Farm", ACCOUNT, "000000"),
         employers.KnownEmployer("Tak Farm", "1000000002", "000001"),
     ]
+
+
+# --- when and why a job ended ----------------------------------------------------------------
+
+
+def _job(store: Store) -> tuple[str, str]:
+    """A person's job since January 2024 (their case number, the job's id)."""
+    person_id = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("Sok Dara")])
+    ).person_id
+    number = cases.open_case(store, person_id)
+    job = employers.add_employment(store, person_id, EmploymentInput(None, dt.date(2024, 1, 1)))
+    return number, job
+
+
+def _queued(store: Store, row_id: str) -> list[str]:
+    with store.read() as session:
+        rows = session.scalars(select(OutboxEntry).where(OutboxEntry.row_id == row_id))
+        return sorted(entry.field for entry in rows)
+
+
+def test_a_job_ended_is_recorded_field_by_field(store: Store) -> None:
+    number, job = _job(store)
+    assert employers.end_employment(store, job, dt.date(2025, 6, 30), "contract_ended")
+    (row,) = cases.get_case_file(store, number).employments
+    assert (row.end_date, row.end_reason) == (dt.date(2025, 6, 30), "contract_ended")
+    assert _queued(store, job) == ["*", "end_date", "end_reason"]
+    # the same answer again writes nothing; a corrected reason travels alone
+    assert not employers.end_employment(store, job, dt.date(2025, 6, 30), "contract_ended")
+    assert employers.end_employment(store, job, dt.date(2025, 6, 30), "laid_off")
+    assert _queued(store, job) == ["*", "end_date", "end_reason", "end_reason"]
+    # an end recorded by mistake: the job goes on, and its reason goes with the end
+    assert employers.end_employment(store, job, None, None)
+    (row,) = cases.get_case_file(store, number).employments
+    assert (row.end_date, row.end_reason) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("end", "reason", "codes"),
+    [
+        (dt.date(2023, 12, 31), "laid_off", ["employment.end_before_start"]),
+        (dt.date(2025, 6, 30), "ran_away", ["employment.end_reason_unknown"]),
+        (None, "resigned", ["employment.reason_without_end"]),
+    ],
+)
+def test_a_job_end_that_cannot_be_is_refused_and_nothing_written(
+    store: Store, end: dt.date | None, reason: str, codes: list[str]
+) -> None:
+    number, job = _job(store)
+    with pytest.raises(UserError) as caught:
+        employers.end_employment(store, job, end, reason)
+    assert caught.value.code == "error.invalid_input"
+    assert [i.code for i in caught.value.issues] == codes
+    (row,) = cases.get_case_file(store, number).employments
+    assert (row.end_date, row.end_reason) == (None, None)
+    assert _queued(store, job) == ["*"]
+
+
+def test_a_job_not_on_file_is_said_as_such(store: Store) -> None:
+    with pytest.raises(UserError) as caught:
+        employers.end_employment(store, "no-such-job", dt.date(2025, 6, 30), None)
+    assert caught.value.code == "error.not_found"
+    assert caught.value.params == {"entity": "employment", "row_id": "no-such-job"}
+
+
+def test_every_reason_a_job_ends_for_has_an_unemployment_rule_and_a_name() -> None:
+    # the Work tab offers END_REASONS; the claim wizard offers some of them
+    from desktop.domain import i18n, workflow
+    from desktop.services.eligibility import unemployment_reason
+
+    assert all(unemployment_reason(code) is not None for code in employers.END_REASONS)
+    assert all(i18n.has(workflow.label_key("choice", code)) for code in employers.END_REASONS)
+    claim = workflow.load()["claim_unemployment"].steps[0]
+    (asked,) = (f for f in claim.fields if f.name == "unemployment_reason")
+    assert set(asked.choices) == set(employers.END_REASONS)

@@ -728,7 +728,8 @@ def test_the_stored_reason_for_leaving_is_a_box_on_6_09_and_a_code_in_the_file(
     [
         ("laid_off", "resigned", "resigned"),  # the claim's answer says otherwise: it wins
         (None, "laid_off", "dismissed"),
-        # the wizard's "resigned or contract ended" agrees with the job's more precise word
+        # an answer that agrees (same rule) keeps the job's word: claims answered before
+        # the wizard offered "contract ended" said "resigned" for both
         ("contract_ended", "resigned", "contract_end"),
         # SSO 6-09 has no box for misconduct of its own: it is a dismissal
         ("laid_off", "dismissed_misconduct", "dismissed"),

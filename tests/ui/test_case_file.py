@@ -317,6 +317,56 @@ def test_a_month_still_to_come_is_refused_with_why(
     assert cases.get_case_file(store, case_id).contributions == ()
 
 
+def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Job ended… on the Work tab: the day and why, checked as a wizard checks them, saved
+    to the job; the table says why, and unemployment is judged on it (30% for 90 days for
+    a contract that ended), not left as "reason unknown"."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    person_id = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    job = employers.EmploymentInput(employer, dt.date(2024, 1, 1))
+    employers.add_employment(store, person_id, job)
+    months = [
+        employers.ContributionInput(f"2025-{m:02d}", decimal.Decimal(9000), employer)
+        for m in range(1, 13)
+    ]
+    employers.record_contributions(store, person_id, months)
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    assert view.end_job_button.isEnabled()
+    view.end_job_button.click()
+    editor = view.job_editor
+    assert editor is not None
+    assert editor.isVisible()
+    assert editor.windowTitle() == "When and why the job ended"
+    editor.fields.set_raw("employment_end", "31/12/2023")  # before the job began
+    editor.fields.set_raw("unemployment_reason", "contract_ended")
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    drain(qtbot, ctx)
+    assert dialogs.errors[-1].endswith("The employment ends before it starts.")
+    assert editor.isVisible()  # refused by the store: stays open to be corrected
+    assert cases.get_case_file(store, case_id).employments[0].end_date is None
+
+    editor.fields.set_raw("employment_end", "31/01/2026")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert view.job_editor is None  # closed once stored
+    (held,) = cases.get_case_file(store, case_id).employments
+    assert (held.end_date, held.end_reason) == (dt.date(2026, 1, 31), "contract_ended")
+    model = view.employment_model
+    shown = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert "31/01/2026" in shown
+    assert "Contract ended" in shown
+    (unemployment,) = (line for line in view.panel if line.benefit == "unemployment")
+    assert unemployment.error_code is None
+    assert unemployment.result is not None
+    [amount] = unemployment.result.amounts
+    assert (amount.params["percent"], amount.params["max_days"]) == (30, 90)
+    assert "30% of the daily wage" in view.eligibility_text.text()
+
+
 def test_print_asks_which_claim_when_the_case_holds_two(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
