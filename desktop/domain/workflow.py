@@ -436,7 +436,10 @@ FACT_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "document": frozenset({"number", "issued_on", "expires_on"}),
         "employer": frozenset({"name", "sso_account", "sso_branch", "province_code"}),
-        "employment": frozenset({"start_date", "monthly_wage", "occupation", "section"}),
+        # end_date alone: the day the person's current job ended, on that job
+        "employment": frozenset(
+            {"start_date", "monthly_wage", "occupation", "section", "end_date"}
+        ),
         # filled in on the person when what is on file says less (a birth year alone, no
         # nationality)
         "person": frozenset({"birth_date", "nationality"}),

@@ -243,30 +243,36 @@ def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
 def end_employment(
     store: Store, employment_id: str, end_date: dt.date | None, end_reason: str | None
 ) -> bool:
-    """Record when and why a job ended (:data:`END_REASONS`; None: not known), or, with
-    no ``end_date``, that it goes on (an end recorded by mistake; its reason goes too).
-
-    Returns whether anything changed (the same answer again writes nothing). A reason
-    without an end, an unknown reason or an end before the job's start is
-    ``error.invalid_input`` with its issues, and nothing is written."""
-    found: list[Issue] = []
-    if end_reason is not None and end_reason not in END_REASONS:
-        found.append(issue("employment.end_reason_unknown", "end_reason", reason=end_reason))
-    if end_reason is not None and end_date is None:
-        found.append(issue("employment.reason_without_end", "end_date"))
+    """Record when and why the job ``employment_id`` ended (:func:`set_job_end`)."""
     with store.session() as session:
         row = session.get(Employment, employment_id)
         if row is None or row.deleted:
             raise UserError("error.not_found", entity="employment", row_id=employment_id)
-        if row.start_date and end_date and end_date < row.start_date:
-            found.append(issue("employment.end_before_start", "end_date"))
-        if found:
-            raise UserError("error.invalid_input", issues=found)
-        changed = False
-        if row.end_date != end_date:
-            row.end_date, changed = end_date, True
-        if row.end_reason != end_reason:  # only a field that changed travels, or conflicts
-            row.end_reason, changed = end_reason, True
+        return set_job_end(row, end_date, end_reason)
+
+
+def set_job_end(row: Employment, end_date: dt.date | None, end_reason: str | None) -> bool:
+    """Record when and why the job ``row`` ended (:data:`END_REASONS`; None: not known), or,
+    with no ``end_date``, that it goes on (an end recorded by mistake; its reason goes too).
+
+    Returns whether anything changed (the same answer again writes nothing; only a field
+    that changed travels, or conflicts). A reason without an end, an unknown reason (but
+    the one the job holds: a newer Sapan's code) or an end before the job's start is
+    ``error.invalid_input`` with its issues, and nothing is changed."""
+    found: list[Issue] = []
+    if end_reason not in (None, row.end_reason, *END_REASONS):  # one held is not judged
+        found.append(issue("employment.end_reason_unknown", "end_reason", reason=end_reason))
+    if end_reason is not None and end_date is None:
+        found.append(issue("employment.reason_without_end", "end_date"))
+    if row.start_date and end_date and end_date < row.start_date:
+        found.append(issue("employment.end_before_start", "end_date"))
+    if found:
+        raise UserError("error.invalid_input", issues=found)
+    changed = False
+    if row.end_date != end_date:
+        row.end_date, changed = end_date, True
+    if row.end_reason != end_reason:
+        row.end_reason, changed = end_reason, True
     return changed
 
 

@@ -48,6 +48,7 @@ from desktop.models.store import Store
 from desktop.services import drafts, employers, importer, printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, get_case_file, new_track
+from desktop.services.eligibility import insured_status_end
 from desktop.services.people import PersonInput, create_person, held_documents
 
 
@@ -188,6 +189,8 @@ class _FactRows:
     employment: dict[str, Any] | None = None  # its employer is the one above, if any
     birth_date: str | None = None  # "YYYY-MM-DD", as the person stores it
     nationality: str | None = None  # the code the person stores ("MMR")
+    # the day the current job ended (an unemployment claim's ``employment.end_date``)
+    job_end: dt.date | None = None
 
 
 # The detail of the store a person fact fills in: "employer.name" is the employer's name.
@@ -271,6 +274,8 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
             "province_code": employer.get("province_code"),
         }
         found += lengths.length_issues("employer", employer_row, "employer.")
+    # the day the job ended, alone: the end of the job on file, not a new job
+    job_end = _date(employment.pop("end_date")) if set(employment) == {"end_date"} else None
     employment_row: dict[str, Any] | None = None
     if employment or employer_row:
         wage = employment.get("monthly_wage")
@@ -289,6 +294,7 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
         employment_row,
         _stored(BIRTH_DATE, person.get("birth_date")),
         _stored(NATIONALITY, person.get("nationality")),
+        job_end,
     )
 
 
@@ -385,6 +391,27 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
     if rows.documents:
         session.flush()
         reindex_people(session, [person_id])
+    if rows.job_end is not None:
+        _end_current_job(session, person_id, rows.job_end)
+
+
+def _end_current_job(session: Any, person_id: str, day: dt.date) -> None:
+    """The day the person's current job ended (an unemployment claim's answer) on that job:
+    the latest one still open. None open (the end already recorded, or no job on file):
+    nothing. A day before that job began is ``error.invalid_input``
+    (:func:`employers.set_job_end`), and the wizard's whole result with it, so the
+    caseworker corrects the day typed."""
+    open_jobs = session.scalars(
+        select(Employment).where(
+            Employment.person_id == person_id,
+            Employment.deleted.is_(False),
+            Employment.end_date.is_(None),
+        )
+    ).all()
+    if not open_jobs:
+        return
+    job = max(open_jobs, key=lambda e: e.start_date or dt.date.min)
+    employers.set_job_end(job, day, job.end_reason)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -399,7 +426,8 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     """What a new wizard's fields can start with: the number of each identity document the
     workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
     holds, current first, as typed when the case was opened, and their birth date when it
-    is known whole (``person.birth_date``, as DD/MM/YYYY), and their nationality as the
+    is known whole (``person.birth_date``, as DD/MM/YYYY), the day their last job ended
+    when none is still open (``employment.end_date``), and their nationality as the
     field's choice that stands for it (``person.nationality``), and for a field that asks
     for a kind of name (``person.name.passport``) the person's current name of that kind
     (the one recorded last). Field name -> text; a field with nothing on file is left out.
@@ -408,8 +436,12 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     definition = workflow.load().get(workflow_key)
     if definition is None:
         return {}
-    person = get_case_file(store, case_id).person
+    case = get_case_file(store, case_id)
+    person = case.person
     held: dict[str, str] = {}
+    left = insured_status_end(case)  # every job on file ended: the last one's day
+    if left is not None:
+        held["employment.end_date"] = dates.format_ce(left)
     for doc in sorted(person.documents, key=lambda d: d.status != "current"):
         held.setdefault(f"document.{doc.kind}.number", doc.number)
     born = _date(person.birth_date) if len(person.birth_date or "") == 10 else None

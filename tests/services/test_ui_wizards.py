@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from desktop.domain.errors import UserError
 from desktop.models.entities import Attachment, ChecklistItem, Employer, Employment, Step, Track
 from desktop.models.store import Store
-from desktop.services import cases, drafts, people, ui_wizards
+from desktop.services import cases, drafts, employers, people, printing, ui_wizards
 from desktop.services.attachments import read_attachment
 
 PINK_CARD = "0-0000-00001-12-1"  # a valid 13-digit number (check digit 1)
@@ -326,12 +326,19 @@ def test_the_detail_a_wizard_fact_fills_in(target: str, detail: tuple[str, str] 
 # --- an employer named again is the one the store holds --------------------------------------
 
 
-def _enrol(store: Store, tmp_path: Path, **facts: object) -> str:
-    """A new person's case, enrolled with ``facts`` over the usual ones; the job's employer."""
+def _enrolled_case(store: Store, tmp_path: Path, **facts: object) -> str:
+    """A new person's case, enrolled with ``facts`` over the usual ones (a job since March
+    2024)."""
     case_id = _case(store)
     scan = tmp_path / "pink.jpg"
     scan.write_bytes(b"scan")
     ui_wizards.commit_track(store, case_id, _enrollment(scan, **facts))
+    return case_id
+
+
+def _enrol(store: Store, tmp_path: Path, **facts: object) -> str:
+    """A new person's case, enrolled with ``facts`` over the usual ones; the job's employer."""
+    case_id = _enrolled_case(store, tmp_path, **facts)
     (job,) = cases.get_case_file(store, case_id).employments
     assert job.employer_id is not None
     return job.employer_id
@@ -658,3 +665,78 @@ def test_every_name_fact_of_the_workflows_names_a_kind_of_name_the_person_holds(
         if spec.fact and spec.fact.startswith("person.name")
     }
     assert kinds == {"passport", "thai"}  # each a kind of name (the loader refuses others)
+
+
+# --- the day a job ended, typed in an unemployment claim ------------------------------------
+
+
+def _unemployment(day: str, reason: str = "laid_off") -> ui_wizards.TrackCommit:
+    """An unemployment claim whose leaving-notice step says the job ended on ``day``."""
+    return ui_wizards.TrackCommit(
+        kind="claim",
+        workflow="claim_unemployment",
+        steps=[
+            ("check_eligibility", {"unemployment_reason": reason}, "ready"),
+            ("employer_leaving_notice", {"employment_end": day}, "ready"),
+        ],
+        benefit="unemployment",
+        event_date=dt.date(2026, 3, 1),
+        facts={"employment.end_date": day},
+    )
+
+
+def test_the_day_the_job_ended_is_recorded_on_the_job_still_open(
+    store: Store, tmp_path: Path
+) -> None:
+    """Typed once, in the claim: the job enrolled in 2024 ends that day (the SSO 6-09's
+    last day of work is printed from the job), no second job is made, and the claim's
+    answer to why is left to the claim (the job's reason is corrected on the Work tab)."""
+    _enrol(store, tmp_path)  # another person's job: untouched
+    case_id = _enrolled_case(store, tmp_path)
+    ui_wizards.commit_track(store, case_id, _unemployment("2026-02-27"))
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.start_date, job.end_date, job.end_reason) == (
+        dt.date(2024, 3, 1),
+        dt.date(2026, 2, 27),
+        None,
+    )
+    printed = printing.case_data(store, case_id, forms=("sps6_09",), benefit="unemployment")
+    assert printed.employment.end_date == dt.date(2026, 2, 27)  # SSO 6-09's last day
+    with store.read() as session:
+        ends = session.scalars(select(Employment.end_date)).all()
+    assert sorted(ends, key=str) == [dt.date(2026, 2, 27), None]  # the other's still open
+    # a job whose end is on file keeps it: a later claim's day is the claim's
+    ui_wizards.commit_track(store, case_id, _unemployment("2026-02-20"))
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.end_date == dt.date(2026, 2, 27)
+
+
+def test_a_job_end_before_the_job_began_refuses_the_whole_claim(
+    store: Store, tmp_path: Path
+) -> None:
+    case_id = _enrolled_case(store, tmp_path)
+    before = _counts(store)
+    with pytest.raises(UserError) as caught:
+        ui_wizards.commit_track(store, case_id, _unemployment("2024-02-01"))
+    assert caught.value.code == "error.invalid_input"
+    assert [i.code for i in caught.value.issues] == ["employment.end_before_start"]
+    assert _counts(store) == before
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.end_date is None
+
+
+def test_a_claim_for_a_person_without_a_job_on_file_writes_no_job(store: Store) -> None:
+    case_id = _case(store)
+    ui_wizards.commit_track(store, case_id, _unemployment("2026-02-27"))
+    assert cases.get_case_file(store, case_id).employments == ()
+
+
+def test_a_new_unemployment_claim_starts_with_the_day_the_last_job_ended(
+    store: Store, tmp_path: Path
+) -> None:
+    case_id = _enrolled_case(store, tmp_path)
+    assert "employment_end" not in ui_wizards.known_facts(store, case_id, "claim_unemployment")
+    (job,) = cases.get_case_file(store, case_id).employments
+    employers.end_employment(store, job.id, dt.date(2026, 2, 27), "laid_off")
+    known = ui_wizards.known_facts(store, case_id, "claim_unemployment")
+    assert known["employment_end"] == "27/02/2026"
