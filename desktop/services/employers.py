@@ -312,6 +312,29 @@ def record_contributions(store: Store, person_id: str, months: Sequence[Contribu
     return changed
 
 
+def remove_contributions(store: Store, person_id: str, month_ids: Sequence[str]) -> int:
+    """Remove contribution months of ``person_id`` entered by mistake (a tombstone each, on
+    every device after a sync); returns how many. An id that is not one of the person's
+    live months is ``error.not_found`` and nothing is removed."""
+    with store.session() as session:
+        rows = {
+            row.id: row
+            for row in session.scalars(
+                select(ContributionMonth).where(
+                    ContributionMonth.id.in_(sorted(set(month_ids))),
+                    ContributionMonth.person_id == person_id,
+                    ContributionMonth.deleted.is_(False),
+                )
+            )
+        }
+        for month_id in month_ids:
+            if month_id not in rows:
+                raise UserError("error.not_found", entity="contribution_month", row_id=month_id)
+        for row in rows.values():
+            row.deleted = True
+        return len(rows)
+
+
 def _check_month(month: str) -> None:
     try:
         if len(month) != 7 or month[4] != "-":

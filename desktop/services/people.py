@@ -351,6 +351,19 @@ def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str,
         return row.id, issues
 
 
+def remove_document(store: Store, document_id: str) -> None:
+    """Remove an identity document entered by mistake (a tombstone, on every device after
+    a sync): it is no longer printed nor found by its number. Its scans stay in the case
+    file. One not on file is ``error.not_found``."""
+    with store.session() as session:
+        row = session.get(IdentityDocument, document_id)
+        if row is None or row.deleted:
+            raise UserError("error.not_found", entity="identity_document", row_id=document_id)
+        row.deleted = True
+        session.flush()
+        reindex_people(session, [row.person_id])
+
+
 PERSON_FIELDS = (
     "sex",
     "title",

@@ -28,6 +28,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -359,6 +360,11 @@ class CaseFileView(Retranslating):
         self.add_doc_button.clicked.connect(self.add_document)
         self.scan_button = QPushButton()
         self.scan_button.clicked.connect(self._attach_scan)
+        self.remove_doc_button = QPushButton()
+        self.remove_doc_button.setObjectName("remove_document")
+        self.remove_doc_button.clicked.connect(self.remove_document)
+        self.documents_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.documents_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.doc_issues = QLabel()
         self.doc_issues.setStyleSheet("color: #c62828")
         row = QHBoxLayout()
@@ -366,6 +372,7 @@ class CaseFileView(Retranslating):
         row.addWidget(self.doc_number, 1)
         row.addWidget(self.add_doc_button)
         row.addWidget(self.scan_button)
+        row.addWidget(self.remove_doc_button)
         layout = QVBoxLayout(page)
         layout.addWidget(self.documents_view, 1)
         layout.addLayout(row)
@@ -382,6 +389,11 @@ class CaseFileView(Retranslating):
         self.contribution_view = QTableView()
         self.contribution_view.setModel(self.contribution_model)
         fit_columns(self.contribution_view)
+        self.contribution_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.contribution_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.remove_months_button = QPushButton()
+        self.remove_months_button.setObjectName("remove_months")
+        self.remove_months_button.clicked.connect(self.remove_months)
         self.month_edit = QLineEdit()
         self.month_edit.setObjectName("month")
         self.wage_edit = QLineEdit()
@@ -403,6 +415,7 @@ class CaseFileView(Retranslating):
         row.addWidget(self.wage_edit)
         row.addWidget(self.add_month_button)
         row.addWidget(self.paste_button)
+        row.addWidget(self.remove_months_button)
         layout = QVBoxLayout(page)
         jobs = QHBoxLayout()
         jobs.addWidget(self.employment_label, 1)
@@ -671,6 +684,23 @@ class CaseFileView(Retranslating):
         doc = people.DocumentInput(kind=kind, number=number)
         self._write(lambda: people.add_document(store, person_id, doc), self.doc_number.clear)
 
+    def remove_document(self) -> None:
+        """Remove the selected identity document, entered by mistake, once the caseworker
+        agrees; its scans stay in the case file."""
+        if self.case is None:
+            return
+        row = self.documents_view.currentIndex().row()
+        if row < 0:
+            self.doc_issues.setText(tr("ui.doc.remove_none"))
+            return
+        doc = self.documents_model.row_at(row)
+        kind = tr(f"ui.document_kind.{doc.kind}")
+        if not self.ctx.dialogs.confirm(tr("ui.doc.remove_confirm", kind=kind, number=doc.number)):
+            return
+        self.doc_issues.setText("")
+        store, document_id = self.ctx.store, doc.id
+        self._write(lambda: people.remove_document(store, document_id))
+
     def _attach_scan(self) -> None:
         if self.case is None:
             return
@@ -809,6 +839,24 @@ class CaseFileView(Retranslating):
         editor.finished.connect(lambda _result: self._editor_closed(editor))
         self.job_editor = editor
         editor.open()
+
+    def remove_months(self) -> None:
+        """Remove the selected contribution months, entered by mistake, once the caseworker
+        agrees: they no longer count for eligibility, here and after a sync everywhere."""
+        if self.case is None:
+            return
+        rows = sorted({i.row() for i in self.contribution_view.selectionModel().selectedRows()})
+        months = [self.contribution_model.row_at(r) for r in rows]
+        if not months:
+            self.work_issues.setText(tr("ui.work.remove_none"))
+            return
+        listed = ", ".join(m.month for m in months)
+        if not self.ctx.dialogs.confirm(tr("ui.work.remove_confirm", months=listed)):
+            return
+        self.work_issues.setText("")
+        store, person_id = self.ctx.store, self.case.person.id
+        ids = [m.id for m in months]
+        self._write(lambda: employers.remove_contributions(store, person_id, ids))
 
     def _record(self, rows: list[employers.ContributionInput]) -> None:
         assert self.case is not None
@@ -1073,6 +1121,8 @@ class CaseFileView(Retranslating):
         self.add_month_button.setText(tr("ui.work.add_month"))
         self.paste_button.setText(tr("ui.work.paste"))
         self.end_job_button.setText(tr("ui.work.end_job"))
+        self.remove_months_button.setText(tr("ui.work.remove_months"))
+        self.remove_doc_button.setText(tr("ui.doc.remove"))
         for state, button in self.move_buttons.items():
             button.setText(tr("ui.step.move_to", state=tr("ui.step_state." + state)))
         self.reopen_button.setText(tr("ui.step.reopen"))

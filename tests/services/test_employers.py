@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 import pytest
 from sqlalchemy import select
@@ -238,3 +239,38 @@ def test_every_reason_a_job_ends_for_has_an_unemployment_rule_and_a_name() -> No
     claim = workflow.load()["claim_unemployment"].steps[0]
     (asked,) = (f for f in claim.fields if f.name == "unemployment_reason")
     assert set(asked.choices) == set(employers.END_REASONS)
+
+
+def test_months_entered_by_mistake_are_removed_and_no_longer_count(store: Store) -> None:
+    number, _job_id = _job(store)
+    person_id = cases.get_case_file(store, number).person.id
+    typed = [employers.ContributionInput(f"2025-0{m}", decimal.Decimal(9000)) for m in range(1, 5)]
+    employers.record_contributions(store, person_id, typed)
+    held = {c.month: c.id for c in cases.get_case_file(store, number).contributions}
+    wrong = [held["2025-03"], held["2025-04"]]
+    assert employers.remove_contributions(store, person_id, wrong) == 2
+    months = cases.get_case_file(store, number).contributions
+    assert [c.month for c in months] == ["2025-01", "2025-02"]
+    assert _queued(store, wrong[0]) == ["*", "deleted"]
+    # typed again, the month is a new row: the removed one stays removed
+    employers.record_contributions(store, person_id, typed[2:3])
+    months = cases.get_case_file(store, number).contributions
+    assert [c.month for c in months] == ["2025-01", "2025-02", "2025-03"]
+
+
+def test_a_month_not_the_person_s_is_refused_and_nothing_removed(store: Store) -> None:
+    number, _job_id = _job(store)
+    person_id = cases.get_case_file(store, number).person.id
+    other, _ = _job(store)
+    other_person = cases.get_case_file(store, other).person.id
+    month = employers.ContributionInput("2025-01", decimal.Decimal(9000))
+    employers.record_contributions(store, person_id, [month])
+    employers.record_contributions(store, other_person, [month])
+    (mine,) = cases.get_case_file(store, number).contributions
+    (theirs,) = cases.get_case_file(store, other).contributions
+    with pytest.raises(UserError) as caught:
+        employers.remove_contributions(store, person_id, [mine.id, theirs.id])
+    assert caught.value.code == "error.not_found"
+    assert caught.value.params["row_id"] == theirs.id
+    assert len(cases.get_case_file(store, number).contributions) == 1
+    assert len(cases.get_case_file(store, other).contributions) == 1

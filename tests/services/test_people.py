@@ -281,3 +281,33 @@ def test_an_edit_is_checked_against_the_sex_the_person_will_have(store: Store) -
     people.update_person(store, pid, phone="0812345678")
     view = people.get_person(store, pid)
     assert (view.marital_status, view.phone) == ("separated", "0812345678")
+
+
+def test_a_document_entered_by_mistake_is_removed_and_no_longer_found(store: Store) -> None:
+    """A pink card number typed wrong: removed, it is not printed, nor found by its number,
+    and the removal travels as a tombstone; the right one stays."""
+    from desktop.models.entities import OutboxEntry
+    from desktop.services import search
+
+    wrong, right = _pink_card("001234567891"), _pink_card()
+    person_id = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("Daw Aye Aye", kind="passport")],
+            documents=[DocumentInput("pink_card", wrong), DocumentInput("pink_card", right)],
+        ),
+    ).person_id
+    held = {d.number: d.id for d in people.get_person(store, person_id).documents}
+    assert [h.person_id for h in search.search(store, wrong)] == [person_id]
+    people.remove_document(store, held[wrong])
+    assert [d.number for d in people.get_person(store, person_id).documents] == [right]
+    assert search.search(store, wrong) == []
+    assert [h.person_id for h in search.search(store, right)] == [person_id]
+    with store.read() as session:
+        queued = session.scalars(
+            select(OutboxEntry.field).where(OutboxEntry.row_id == held[wrong])
+        ).all()
+    assert sorted(queued) == ["*", "deleted"]
+    with pytest.raises(UserError) as caught:  # removed already: nothing to remove
+        people.remove_document(store, held[wrong])
+    assert caught.value.code == "error.not_found"

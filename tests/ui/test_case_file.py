@@ -367,6 +367,60 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     assert "30% of the daily wage" in view.eligibility_text.text()
 
 
+def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    person_id = cases.get_case_file(store, case_id).person.id
+    months = [employers.ContributionInput(f"2025-0{m}", decimal.Decimal(9000)) for m in range(1, 5)]
+    employers.record_contributions(store, person_id, months)
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    view.remove_months_button.click()  # nothing selected: says what to do
+    assert view.work_issues.text() == "Select the months entered by mistake in the table first."
+    chosen = view.contribution_view.selectionModel()
+    rows = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row in (1, 3):
+        chosen.select(view.contribution_model.index(row, 0), rows)
+    dialogs.confirm_answer = False
+    view.remove_months_button.click()
+    assert "2025-02, 2025-04" in dialogs.questions[-1]
+    drain(qtbot, ctx)
+    assert len(cases.get_case_file(store, case_id).contributions) == 4  # not agreed
+    dialogs.confirm_answer = True
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.remove_months_button.click()
+    held = [c.month for c in cases.get_case_file(store, case_id).contributions]
+    assert held == ["2025-01", "2025-03"]
+    assert view.contribution_model.rowCount() == 2
+
+
+def test_a_document_entered_by_mistake_is_removed_from_the_documents_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    wrong = "AB1234567"
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("နန်း")],
+            documents=[people.DocumentInput("passport", wrong)],
+        ),
+    )
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(1)  # documents
+    view.remove_doc_button.click()
+    assert view.doc_issues.text() == "Select the document entered by mistake in the table first."
+    view.documents_view.selectRow(0)
+    dialogs.confirm_answer = True
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.remove_doc_button.click()
+    assert f"Remove the Passport {wrong}" in dialogs.questions[-1]
+    assert cases.get_case_file(store, case_id).person.documents == ()
+    assert view.documents_model.rowCount() == 0
+
+
 def test_print_asks_which_claim_when_the_case_holds_two(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
