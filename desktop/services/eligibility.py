@@ -8,6 +8,7 @@ each claim or work-injury track that has a benefit and an event date.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from desktop.domain.dates import PartialDate, YearMonth
@@ -22,6 +23,7 @@ from desktop.domain.eligibility import (
 from desktop.domain.rules import RuleBook
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, EmploymentView, get_case_file, step_value
+from desktop.services.employers import current_job
 
 # How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
 # "resigned / contract ended" share the lower rate; dismissed for misconduct gets nothing).
@@ -85,6 +87,16 @@ def insured_status_end(case: CaseFile) -> dt.date | None:
     if last is None or any(e.end_date is None for e in case.employments):
         return None
     return last.end_date
+
+
+def with_job_ended(case: CaseFile, day: dt.date) -> CaseFile:
+    """``case`` as it will be once its current job (:func:`employers.current_job`) ended
+    on ``day``: a claim wizard's answer, judged before it is saved."""
+    job = current_job(case.employments)
+    if job is None:
+        return case
+    jobs = tuple(replace(e, end_date=day) if e is job else e for e in case.employments)
+    return replace(case, employments=jobs)
 
 
 def _birth_date(case: CaseFile) -> dt.date | None:

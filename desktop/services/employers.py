@@ -15,7 +15,7 @@ import datetime as dt
 import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -238,6 +238,23 @@ def add_employment(store: Store, person_id: str, data: EmploymentInput) -> str:
         session.add(row)
         session.flush()
         return row.id
+
+
+class _Dated(Protocol):
+    @property
+    def start_date(self) -> dt.date | None: ...
+    @property
+    def end_date(self) -> dt.date | None: ...
+
+
+_Job = TypeVar("_Job", bound=_Dated)
+
+
+def current_job(jobs: Sequence[_Job]) -> _Job | None:
+    """The job a claim's "the job ended on" is about: the latest one still open (a stored
+    row or a case file's view alike); None when every job on file has ended."""
+    still_open = [job for job in jobs if job.end_date is None]
+    return max(still_open, key=lambda job: job.start_date or dt.date.min, default=None)
 
 
 def end_employment(

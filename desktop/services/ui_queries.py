@@ -29,7 +29,7 @@ from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, S
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
-from desktop.services.eligibility import case_facts
+from desktop.services.eligibility import case_facts, with_job_ended
 from desktop.services.employers import ContributionInput
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
@@ -463,15 +463,20 @@ def eligibility_panel(
 
 
 def eligibility_line(
-    case: CaseFile, benefit: eligibility.Benefit, on: dt.date, reason: str | None = None
+    case: CaseFile,
+    benefit: eligibility.Benefit,
+    on: dt.date,
+    reason: str | None = None,
+    left: dt.date | None = None,
 ) -> EligibilityLine:
     """One benefit judged for an event on ``on`` exactly: a new claim's own date, even when
-    the case already holds a claim of that benefit for another event. ``reason``: a claim
-    wizard's answer to why the job ended, before it is saved.
+    the case already holds a claim of that benefit for another event. ``reason`` and
+    ``left``: a claim wizard's answers to why and when the job ended, before they are
+    saved.
 
     Unemployment without a known reason for leaving is ``ui.eligibility.reason_unknown``:
     the rate and duration depend on it, and none is assumed."""
-    facts = case_facts(case, benefit, on, reason)
+    facts = case_facts(with_job_ended(case, left) if left else case, benefit, on, reason)
     if benefit is eligibility.Benefit.UNEMPLOYMENT and facts.reason is None:
         return EligibilityLine(str(benefit), None, "ui.eligibility.reason_unknown")
     try:

@@ -302,6 +302,8 @@ def _fact_rows(facts: Mapping[str, Any]) -> _FactRows:
 BIRTH_DATE = "person.birth_date"
 NATIONALITY = "person.nationality"
 PERSON_FACTS = (BIRTH_DATE, NATIONALITY)
+# The fact of a claim's "the job ended on" field (the unemployment and old-age claims).
+JOB_END = "employment.end_date"
 
 
 def _stored(fact: str, value: Any) -> str | None:
@@ -396,22 +398,20 @@ def _write_facts(session: Any, office: str, person_id: str, rows: _FactRows) -> 
 
 
 def _end_current_job(session: Any, person_id: str, day: dt.date) -> None:
-    """The day the person's current job ended (an unemployment claim's answer) on that job:
-    the latest one still open. None open (the end already recorded, or no job on file):
+    """The day the person's current job ended (a claim's answer) on that job
+    (:func:`employers.current_job`). None open (the end already recorded, or no job):
     nothing. A day before that job began is ``error.invalid_input``
     (:func:`employers.set_job_end`), and the wizard's whole result with it, so the
     caseworker corrects the day typed."""
-    open_jobs = session.scalars(
-        select(Employment).where(
-            Employment.person_id == person_id,
-            Employment.deleted.is_(False),
-            Employment.end_date.is_(None),
-        )
-    ).all()
-    if not open_jobs:
-        return
-    job = max(open_jobs, key=lambda e: e.start_date or dt.date.min)
-    employers.set_job_end(job, day, job.end_reason)
+    job = employers.current_job(
+        session.scalars(
+            select(Employment).where(
+                Employment.person_id == person_id, Employment.deleted.is_(False)
+            )
+        ).all()
+    )
+    if job is not None:
+        employers.set_job_end(job, day, job.end_reason)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -441,7 +441,7 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     held: dict[str, str] = {}
     left = insured_status_end(case)  # every job on file ended: the last one's day
     if left is not None:
-        held["employment.end_date"] = dates.format_ce(left)
+        held[JOB_END] = dates.format_ce(left)
     for doc in sorted(person.documents, key=lambda d: d.status != "current"):
         held.setdefault(f"document.{doc.kind}.number", doc.number)
     born = _date(person.birth_date) if len(person.birth_date or "") == 10 else None

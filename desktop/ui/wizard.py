@@ -287,13 +287,23 @@ class EligibilityPage(QWizardPage):
             return
         store, case_id = self.wiz.ctx.store, self.wiz.case_id
         day = dt.date.fromisoformat(str(event))
-        # the worker's answer to "why did the job end?", typed but not saved yet
+        # the worker's answers to why and when the job ended, typed but not saved yet
         reason = self.wiz.values.get(REASON_FIELD) or None
+        typed_end = next(
+            (
+                self.wiz.values.get(spec.name)
+                for step in self.wiz.spec.steps
+                for spec in step.fields
+                if spec.maps == ui_wizards.JOB_END
+            ),
+            None,
+        )
+        left = dt.date.fromisoformat(str(typed_end)) if typed_end else None
         self.text.setText(tr("ui.loading"))
 
         def judge() -> ui_queries.EligibilityLine:
             case = cases.get_case_file(store, case_id)
-            return ui_queries.eligibility_line(case, Benefit(benefit), day, reason)
+            return ui_queries.eligibility_line(case, Benefit(benefit), day, reason, left)
 
         # the wizard may be finished (and gone) before the answer comes
         self.wiz.ctx.ops.run(judge, on_success=self._show, owner=self)

@@ -16,7 +16,9 @@ from desktop.services.eligibility import (
     case_facts,
     eligibility_for_case,
     facts_for_case,
+    insured_status_end,
     reason_for_leaving,
+    with_job_ended,
 )
 from desktop.services.people import NameInput, PersonInput
 from tests.conftest import unemployment_claim
@@ -234,3 +236,22 @@ def test_the_reason_the_wizard_was_just_given_wins(store: Store) -> None:
     case = dataclasses.replace(_bare_case(store), employments=(job,))
     facts = case_facts(case, Benefit.UNEMPLOYMENT, dt.date(2025, 5, 2), reason="resigned")
     assert facts.reason is UnemploymentReason.RESIGNED
+
+
+def test_a_claim_s_job_end_goes_on_the_latest_job_still_open(store: Store) -> None:
+    old = _job(dt.date(2023, 4, 30))
+    newer, older = _job(None), _job(None)
+    newer = dataclasses.replace(newer, id="newer", start_date=dt.date(2024, 6, 1))
+    older = dataclasses.replace(older, id="older", start_date=dt.date(2021, 1, 1))
+    case = dataclasses.replace(_bare_case(store), employments=(old, newer, older))
+    assert employers.current_job(case.employments) is newer
+    ended = with_job_ended(case, dt.date(2026, 1, 31))
+    assert [j.end_date for j in ended.employments] == [
+        dt.date(2023, 4, 30),
+        dt.date(2026, 1, 31),
+        None,
+    ]
+    assert insured_status_end(ended) is None  # the older job is open still
+    left = dataclasses.replace(case, employments=(old,))
+    assert employers.current_job(left.employments) is None
+    assert with_job_ended(left, dt.date(2026, 1, 31)) is left  # nothing open: nothing ended

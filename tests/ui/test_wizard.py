@@ -268,6 +268,29 @@ def test_old_age_is_judged_on_the_worker_s_birth_date(
     assert "2030" in wizard.eligibility_page.text.text()  # the 55th birthday, 10 June 2030
 
 
+def test_an_old_age_claim_ends_the_job_it_is_told_ended(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker of 55 whose job is open on file: the day it ended, typed in the claim, is
+    judged before it is saved (insured status has ended) and recorded on the job."""
+    case_id = _case(store, female=False, born="1970-06-10")
+    person_id = cases.get_case_file(store, case_id).person.id
+    job = employers.EmploymentInput(None, dt.date(2020, 1, 1))
+    employers.add_employment(store, person_id, job)
+    wizard = _wizard(qtbot, ctx, "claim_old_age", case_id)
+    _fill(wizard, event_date="2026-03-01", employment_end="2026-01-31")
+    _next(qtbot, wizard)
+    line = _judged(qtbot, wizard)
+    assert line.result is not None
+    codes = [r.code for r in line.result.reasons]
+    assert "rule.insured_status_continues" not in codes
+    assert "rule.age_below" not in codes
+    _next(qtbot, wizard)
+    _finish(qtbot, wizard)
+    (held,) = cases.get_case_file(store, case_id).employments
+    assert held.end_date == dt.date(2026, 1, 31)
+
+
 def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
     case_id = _case(store, female=False)
     wizard = _wizard(qtbot, ctx, "work_injury", case_id)
