@@ -493,9 +493,14 @@ _MONTH_MY = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
 
 
 def parse_payslip_table(
-    pasted: str, employer_id: str | None = None, today: dt.date | None = None
+    pasted: str,
+    employer_id: str | None = None,
+    today: dt.date | None = None,
+    section: int = 33,
 ) -> tuple[list[ContributionInput], list[Issue]]:
-    """Rows of ``month <tab> wage`` (as copied from a spreadsheet) into contribution months.
+    """Rows of ``month <tab> wage`` (as copied from a spreadsheet) into contribution months
+    of ``section``: s.33 months are the employer's (``employer_id``), s.39 and s.40 months
+    the worker's own (no employer).
 
     Months may be ``YYYY-MM`` or ``MM/YYYY``; a Buddhist Era year (2400 or later) is
     converted and reported as a warning-free conversion since payslips in Thailand use it.
@@ -521,7 +526,7 @@ def parse_payslip_table(
         if this_month is not None and month > this_month:
             found.append(issue("ui.work.future_month", "contributions", month=month))
             continue
-        rows.append(ContributionInput(month=month, wage=wage, employer_id=employer_id))
+        rows.append(ContributionInput(month, wage, employer_id if section == 33 else None, section))
     return rows, found
 
 

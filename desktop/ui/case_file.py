@@ -113,6 +113,10 @@ DOCUMENT_KINDS = (
     "sso_number",
 )
 
+# The sections months are typed or pasted under (Work tab): through the employer, paid by
+# the worker after leaving the job, informal work.
+MONTH_SECTIONS = (33, 39, 40)
+
 # When and why a job ended (Work tab, "Job ended…"): the fields the unemployment claim
 # asks the same with, the reasons a job's row may hold.
 JOB_END = StepSpec(
@@ -398,6 +402,8 @@ class CaseFileView(Retranslating):
         self.month_edit.setObjectName("month")
         self.wage_edit = QLineEdit()
         self.wage_edit.setObjectName("wage")
+        self.section_box = QComboBox()  # whose months are typed or pasted: s.33, 39 or 40
+        self.section_box.setObjectName("month_section")
         self.add_month_button = QPushButton()
         self.add_month_button.clicked.connect(self.add_month)
         self.paste_button = QPushButton()
@@ -410,12 +416,15 @@ class CaseFileView(Retranslating):
         self.work_issues.setStyleSheet("color: #c62828")
         self.employment_label = QLabel()
         self.contribution_label = QLabel()
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # a month typed: when, the wage, under which section
         row.addWidget(self.month_edit)
         row.addWidget(self.wage_edit)
-        row.addWidget(self.add_month_button)
-        row.addWidget(self.paste_button)
-        row.addWidget(self.remove_months_button)
+        row.addWidget(self.section_box)
+        actions = QHBoxLayout()  # a row of its own: Burmese and Khmer labels are long
+        actions.addStretch(1)
+        actions.addWidget(self.add_month_button)
+        actions.addWidget(self.paste_button)
+        actions.addWidget(self.remove_months_button)
         layout = QVBoxLayout(page)
         jobs = QHBoxLayout()
         jobs.addWidget(self.employment_label, 1)
@@ -425,6 +434,7 @@ class CaseFileView(Retranslating):
         layout.addWidget(self.contribution_label)
         layout.addWidget(self.contribution_view, 2)
         layout.addLayout(row)
+        layout.addLayout(actions)
         layout.addWidget(self.work_issues)
         return page
 
@@ -790,7 +800,7 @@ class CaseFileView(Retranslating):
             return
         typed = f"{self.month_edit.text()}\t{self.wage_edit.text()}"
         rows, found = ui_queries.parse_payslip_table(
-            typed, self._latest_employer(), self.ctx.today()
+            typed, self._latest_employer(), self.ctx.today(), self._section()
         )
         if found or not rows:
             said = [issue_text(i) for i in found if i.code != "ui.paste.bad_line"]
@@ -806,10 +816,14 @@ class CaseFileView(Retranslating):
         if self.case is None:
             return
         employer, today = self._latest_employer(), self.ctx.today()
-        rows, found = ui_queries.parse_payslip_table(pasted, employer, today)
+        rows, found = ui_queries.parse_payslip_table(pasted, employer, today, self._section())
         self.work_issues.setText("\n".join(issue_text(i) for i in found))
         if rows:
             self._record(rows)
+
+    def _section(self) -> int:
+        """The section the months typed or pasted are recorded under."""
+        return int(self.section_box.currentData() or 33)
 
     def _latest_employer(self) -> str | None:
         """Whose contribution months are typed or pasted: the person's latest job's."""
@@ -1119,6 +1133,8 @@ class CaseFileView(Retranslating):
         show_placeholder(self.month_edit, tr("ui.work.month_hint"))
         self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
         self.add_month_button.setText(tr("ui.work.add_month"))
+        sections = [(str(n), tr(f"ui.work.section.{n}")) for n in MONTH_SECTIONS]
+        fill_choices(self.section_box, sections)
         self.paste_button.setText(tr("ui.work.paste"))
         self.end_job_button.setText(tr("ui.work.end_job"))
         self.remove_months_button.setText(tr("ui.work.remove_months"))
@@ -1171,6 +1187,8 @@ class CaseFileView(Retranslating):
         self.employment_model.set_rows(case.employments)
         self.end_job_button.setEnabled(bool(case.employments))
         self.contribution_model.set_rows(case.contributions)
+        last = case.contributions[-1].section if case.contributions else None
+        self.section_box.setCurrentIndex(max(0, self.section_box.findData(str(last or 33))))
         row = self.track_list.currentRow()
         self.track_list.clear()
         for track in case.tracks:

@@ -340,6 +340,15 @@ def test_with_no_reason_for_leaving_the_panel_says_so_and_promises_no_rate(
 # --- payslip paste ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("section", "employer"), [(33, "e1"), (39, None), (40, None)])
+def test_months_of_a_section_are_the_employer_s_only_under_s33(
+    section: int, employer: str | None
+) -> None:
+    rows, found = ui_queries.parse_payslip_table("2025-07\t4800", "e1", section=section)
+    assert found == []
+    assert [(r.month, r.section, r.employer_id) for r in rows] == [("2025-07", section, employer)]
+
+
 def test_payslip_rows_in_every_month_shape() -> None:
     pasted = "Month\tWage\n2025-01\t9,000\n02/2025\t9000.50\n2568-03\t฿ 9,100\n2025.4;8800\n"
     rows, found = ui_queries.parse_payslip_table(pasted, employer_id="e1")

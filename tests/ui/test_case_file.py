@@ -302,6 +302,32 @@ def test_a_month_typed_again_is_corrected_not_recorded_twice(
     assert [(m.month, m.wage) for m in months] == [("2022-01", decimal.Decimal(13000))]
 
 
+def test_months_paid_under_s39_are_typed_as_such_and_judged_so(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker who left the job and pays s.39 contributions: the months typed under s.39
+    are the worker's own (no employer), the box then starts at s.39 for the next, and the
+    eligibility panel judges the worker under s.39."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    person_id = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
+    job = employers.EmploymentInput(employer, dt.date(2024, 1, 1), dt.date(2025, 6, 30))
+    employers.add_employment(store, person_id, job)
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    assert view.section_box.currentData() == "33"
+    view.section_box.setCurrentIndex(view.section_box.findData("39"))
+    assert view.section_box.currentText() == "s.39: paid by the worker after leaving the job"
+    view.month_edit.setText("2025-08")
+    view.wage_edit.setText("4800")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.add_month_button.click()
+    (month,) = cases.get_case_file(store, case_id).contributions
+    assert (month.month, month.section, month.employer_id) == ("2025-08", 39, None)
+    assert view.section_box.currentData() == "39"
+    assert all(line.result is None or line.result.section == 39 for line in view.panel)
+
+
 def test_a_month_still_to_come_is_refused_with_why(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
