@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue, ids, lengths, names, text
@@ -317,6 +317,30 @@ def add_name(store: Store, person_id: str, name: NameInput) -> str:
         session.flush()
         reindex_people(session, [person_id])
         return row.id
+
+
+def remove_name(store: Store, name_id: str) -> None:
+    """Remove a name entered by mistake (a tombstone, on every device after a sync): it is
+    no longer printed nor found. The person's last name is ``error.name_required``; one
+    not on file is ``error.not_found``."""
+    with store.session() as session:
+        row = session.get(PersonName, name_id)
+        if row is None or row.deleted:
+            raise UserError("error.not_found", entity="person_name", row_id=name_id)
+        others = session.scalar(
+            select(func.count())
+            .select_from(PersonName)
+            .where(
+                PersonName.person_id == row.person_id,
+                PersonName.deleted.is_(False),
+                PersonName.id != name_id,
+            )
+        )
+        if not others:
+            raise UserError("error.name_required")
+        row.deleted = True
+        session.flush()
+        reindex_people(session, [row.person_id])
 
 
 def held_documents(

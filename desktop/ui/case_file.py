@@ -318,12 +318,16 @@ class CaseFileView(Retranslating):
         self.new_name_kind = QComboBox()
         self.add_name_button = QPushButton()
         self.add_name_button.clicked.connect(self.add_name)
+        self.remove_name_button = QPushButton()
+        self.remove_name_button.setObjectName("remove_name")
+        self.remove_name_button.clicked.connect(self.remove_name)
         self.zawgyi_hint = QLabel()
         self.zawgyi_hint.setStyleSheet("color: #e65100")
         row = QHBoxLayout()
         row.addWidget(self.new_name, 1)
         row.addWidget(self.new_name_kind)
         row.addWidget(self.add_name_button)
+        row.addWidget(self.remove_name_button)
         self.contact_box = QGroupBox()
         contact = QFormLayout(self.contact_box)
         self.contact_edits: dict[str, QLineEdit] = {}
@@ -693,6 +697,23 @@ class CaseFileView(Retranslating):
         store, person_id = self.ctx.store, self.case.person.id
         doc = people.DocumentInput(kind=kind, number=number)
         self._write(lambda: people.add_document(store, person_id, doc), self.doc_number.clear)
+
+    def remove_name(self) -> None:
+        """Remove one of the person's names, entered by mistake: chosen from a list, then
+        confirmed (the last name is refused by the store)."""
+        if self.case is None:
+            return
+        names = self.case.person.names
+        shown = [f"{tr(f'ui.name_kind.{n.kind}')}: {n.full_name}" for n in names]
+        title = tr("ui.person.remove_name")
+        chosen = self.ctx.dialogs.choose(title, tr("ui.person.remove_which"), shown)
+        if chosen is None:
+            return
+        name = names[chosen]
+        if not self.ctx.dialogs.confirm(tr("ui.person.remove_confirm", name=name.full_name)):
+            return
+        store, name_id = self.ctx.store, name.id
+        self._write(lambda: people.remove_name(store, name_id))
 
     def remove_document(self) -> None:
         """Remove the selected identity document, entered by mistake, once the caseworker
@@ -1125,6 +1146,7 @@ class CaseFileView(Retranslating):
         self.consent_box.retranslate()
         self.new_name.setPlaceholderText(tr("ui.person.new_name"))
         self.add_name_button.setText(tr("ui.person.add_name"))
+        self.remove_name_button.setText(tr("ui.person.remove_name"))
         self.doc_number.setPlaceholderText(tr("ui.doc.number"))
         self.add_doc_button.setText(tr("ui.doc.add"))
         self.scan_button.setText(tr("ui.doc.scan"))

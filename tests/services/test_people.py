@@ -311,3 +311,25 @@ def test_a_document_entered_by_mistake_is_removed_and_no_longer_found(store: Sto
     with pytest.raises(UserError) as caught:  # removed already: nothing to remove
         people.remove_document(store, held[wrong])
     assert caught.value.code == "error.not_found"
+
+
+def test_a_name_entered_by_mistake_is_removed_but_never_the_last(store: Store) -> None:
+    person_id = people.create_person(
+        store,
+        PersonInput(names=[NameInput("ဒေါ်အေးအေး"), NameInput("Daw Aye Aye", kind="passport")]),
+    ).person_id
+    wrong = people.add_name(store, person_id, NameInput("Daw Aye Ayee", kind="passport"))
+    people.remove_name(store, wrong)
+    names = people.get_person(store, person_id).names
+    assert [n.full_name for n in names] == ["ဒေါ်အေးအေး", "Daw Aye Aye"]
+    from desktop.services import search
+
+    assert search.search(store, "Ayee") == []
+    people.remove_name(store, names[1].id)
+    with pytest.raises(UserError) as caught:  # the last name stays
+        people.remove_name(store, names[0].id)
+    assert caught.value.code == "error.name_required"
+    assert [n.full_name for n in people.get_person(store, person_id).names] == ["ဒေါ်အေးအေး"]
+    with pytest.raises(UserError) as caught:
+        people.remove_name(store, wrong)
+    assert caught.value.code == "error.not_found"

@@ -423,6 +423,29 @@ def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
     assert view.contribution_model.rowCount() == 2
 
 
+def test_a_name_entered_by_mistake_is_removed_from_the_person_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    names = [people.NameInput("နန်း"), people.NameInput("NANG NANGG", "passport")]
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=names))
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(0)  # person
+    view.remove_name_button.click()  # the chooser cancelled: nothing asked, nothing removed
+    assert dialogs.offered[-1] == ["Own script: နန်း", "As on passport: NANG NANGG"]
+    assert dialogs.questions == []
+    dialogs.choices = [1]
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.remove_name_button.click()
+    assert "Remove the name NANG NANGG" in dialogs.questions[-1]
+    held = cases.get_case_file(store, case_id).person.names
+    assert [n.full_name for n in held] == ["နန်း"]
+    dialogs.choices = [0]  # the last name: refused, with why
+    view.remove_name_button.click()
+    drain(qtbot, ctx)
+    assert dialogs.errors[-1] == "A person needs at least one name."
+    assert len(cases.get_case_file(store, case_id).person.names) == 1
+
+
 def test_a_document_entered_by_mistake_is_removed_from_the_documents_tab(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
