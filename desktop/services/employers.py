@@ -104,6 +104,51 @@ def create_employer(store: Store, data: EmployerInput, *, office: str | None = N
         return row.id
 
 
+# What a caseworker corrects of an employer (Work tab, "Employer details…"): the details a
+# form prints. The province and district stay as recorded (coded; the importer sets them).
+EDITABLE_EMPLOYER_FIELDS = ("name", "name_th", "sso_account", "sso_branch", "address", "phone")
+
+
+def employer_details(store: Store, employer_id: str) -> dict[str, str | None]:
+    """The employer's :data:`EDITABLE_EMPLOYER_FIELDS` as stored."""
+    with store.read() as session:
+        row = _live_employer(session, employer_id)
+        return {name: getattr(row, name) for name in EDITABLE_EMPLOYER_FIELDS}
+
+
+def update_employer(store: Store, employer_id: str, **changes: str | None) -> bool:
+    """Correct an employer's details (a mistyped SSO account is printed on every form of
+    every worker of that employer); returns whether anything changed. Checked as a new
+    employer is (:func:`validate_employer`): an invalid account or branch, an empty name or
+    a value too long is ``error.invalid_input`` and nothing is written. Only the fields
+    that changed travel."""
+    unknown = set(changes) - set(EDITABLE_EMPLOYER_FIELDS)
+    if unknown:
+        raise ValueError(f"not an editable employer field: {sorted(unknown)}")
+    with store.session() as session:
+        row = _live_employer(session, employer_id)
+        merged = {name: getattr(row, name) for name in EDITABLE_EMPLOYER_FIELDS}
+        merged |= {name: value or None for name, value in changes.items()}  # "": none
+        data = EmployerInput(**{**merged, "name": merged["name"] or ""})
+        found = validate_employer(data)
+        if has_errors(found):
+            raise UserError("error.invalid_input", issues=found)
+        values = _employer_values(data)
+        changed = False
+        for name in EDITABLE_EMPLOYER_FIELDS:
+            if getattr(row, name) != values[name]:
+                setattr(row, name, values[name])
+                changed = True
+        return changed
+
+
+def _live_employer(session: Session, employer_id: str) -> Employer:
+    row = session.get(Employer, employer_id)
+    if row is None or row.deleted:
+        raise UserError("error.not_found", entity="employer", row_id=employer_id)
+    return row
+
+
 def find_employer(
     session: Session,
     office: str,

@@ -64,7 +64,7 @@ from desktop.services import (
     steps,
     ui_queries,
 )
-from desktop.services.cases import CaseFile, StepView, TrackView
+from desktop.services.cases import CaseFile, EmploymentView, StepView, TrackView
 from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.dialogs import DialogService
@@ -111,6 +111,28 @@ DOCUMENT_KINDS = (
     "border_pass",
     "work_permit",
     "sso_number",
+)
+
+# An employer's details as the Work tab's "Employer details…" corrects them: the dialog's
+# field (named as the enrollment wizard names it, for its label and check) -> the detail.
+EMPLOYER_FIELDS = {
+    "employer_name": "name",
+    "employer_name_th": "name_th",
+    "employer_account": "sso_account",
+    "employer_branch": "sso_branch",
+    "employer_address": "address",
+    "employer_phone": "phone",
+}
+EMPLOYER_DETAILS = StepSpec(
+    "employer_details",
+    (
+        FieldSpec("employer_name", required=True),
+        FieldSpec("employer_name_th"),
+        FieldSpec("employer_account", validator="sso_account"),
+        FieldSpec("employer_branch", validator="sso_branch"),
+        FieldSpec("employer_address"),
+        FieldSpec("employer_phone"),
+    ),
 )
 
 # The sections months are typed or pasted under (Work tab): through the employer, paid by
@@ -415,7 +437,10 @@ class CaseFileView(Retranslating):
         self.end_job_button = QPushButton()
         self.end_job_button.setObjectName("end_job")
         self.end_job_button.clicked.connect(self.end_job)
-        self.job_editor: StepEditor | None = None
+        self.employer_button = QPushButton()
+        self.employer_button.setObjectName("edit_employer")
+        self.employer_button.clicked.connect(self.edit_employer)
+        self.work_editor: StepEditor | None = None  # a job's end, or its employer
         self.work_issues = QLabel()
         self.work_issues.setStyleSheet("color: #c62828")
         self.employment_label = QLabel()
@@ -432,6 +457,7 @@ class CaseFileView(Retranslating):
         layout = QVBoxLayout(page)
         jobs = QHBoxLayout()
         jobs.addWidget(self.employment_label, 1)
+        jobs.addWidget(self.employer_button)
         jobs.addWidget(self.end_job_button)
         layout.addLayout(jobs)
         layout.addWidget(self.employment_view, 1)
@@ -853,26 +879,62 @@ class CaseFileView(Retranslating):
 
     def end_job(self) -> None:
         """When and why the selected job (else the latest) ended, in a dialog; saved through
-        ``employers.end_employment``, the dialog closing once the store has it. An empty
-        day says the job goes on (an end recorded by mistake)."""
-        if self.case is None or not self.case.employments:
+        ``employers.end_employment``. An empty day says the job goes on (an end recorded by
+        mistake)."""
+        job = self._selected_job()
+        if job is None:
             return
-        row = self.employment_view.currentIndex().row()
-        job = self.employment_model.row_at(row) if row >= 0 else self.case.employments[-1]
         held = {"employment_end": job.end_date.isoformat() if job.end_date else ""}
         held["unemployment_reason"] = job.end_reason or ""
-        editor = StepEditor(JOB_END, held, self.ctx.today(), self, self.ctx.dialogs.confirm)
         store, job_id = self.ctx.store, job.id
 
-        def save(values: dict[str, Any]) -> None:
+        def write(values: dict[str, Any]) -> Callable[[], object]:
             day = values.get("employment_end")
             end = dt.date.fromisoformat(day) if day else None
             why = values.get("unemployment_reason") or None
-            self._write(lambda: employers.end_employment(store, job_id, end, why), editor.accept)
+            return lambda: employers.end_employment(store, job_id, end, why)
 
-        editor.saved.connect(save)
+        self._work_editor(JOB_END, held, write)
+
+    def edit_employer(self) -> None:
+        """Correct the selected job's (else the latest job's) employer: its name, SSO account
+        and branch, address and phone, as every form of its workers prints them."""
+        job = self._selected_job()
+        if job is None or job.employer_id is None:
+            return
+        store, employer_id = self.ctx.store, job.employer_id
+
+        def edit(details: dict[str, str | None]) -> None:
+            held = {field: details[name] or "" for field, name in EMPLOYER_FIELDS.items()}
+
+            def write(values: dict[str, Any]) -> Callable[[], object]:
+                changes = {name: values.get(field) for field, name in EMPLOYER_FIELDS.items()}
+                return lambda: employers.update_employer(store, employer_id, **changes)
+
+            self._work_editor(EMPLOYER_DETAILS, held, write)
+
+        self.ctx.ops.run(lambda: employers.employer_details(store, employer_id), on_success=edit)
+
+    def _selected_job(self) -> EmploymentView | None:
+        """The job selected on the Work tab, else the latest; None when there is none."""
+        if self.case is None or not self.case.employments:
+            return None
+        row = self.employment_view.currentIndex().row()
+        return self.employment_model.row_at(row) if row >= 0 else self.case.employments[-1]
+
+    def _work_editor(
+        self,
+        spec: StepSpec,
+        held: dict[str, str],
+        write: Callable[[dict[str, Any]], Callable[[], object]],
+    ) -> None:
+        """A dialog of ``spec``'s fields started with ``held``; once they validate, ``write``
+        of them is run, and the dialog closes when the store has it (a refusal leaves it
+        open to be corrected)."""
+        editor = StepEditor(spec, held, self.ctx.today(), self, self.ctx.dialogs.confirm)
+        editor.saved.connect(lambda values: self._write(write(values), editor.accept))
         editor.finished.connect(lambda _result: self._editor_closed(editor))
-        self.job_editor = editor
+        self.work_editor = editor
         editor.open()
 
     def remove_months(self) -> None:
@@ -1073,11 +1135,11 @@ class CaseFileView(Retranslating):
         editor.open()
 
     def _editor_closed(self, editor: StepEditor) -> None:
-        """A closed step or job editor goes (one is made for each Fill in… or Job ended…)."""
+        """A closed step or Work tab editor goes (one is made for each time it is opened)."""
         if self.step_editor is editor:
             self.step_editor = None
-        if self.job_editor is editor:
-            self.job_editor = None
+        if self.work_editor is editor:
+            self.work_editor = None
         editor.deleteLater()
 
     def reopen_step(self) -> None:
@@ -1159,6 +1221,7 @@ class CaseFileView(Retranslating):
         fill_choices(self.section_box, sections)
         self.paste_button.setText(tr("ui.work.paste"))
         self.end_job_button.setText(tr("ui.work.end_job"))
+        self.employer_button.setText(tr("ui.work.edit_employer"))
         self.remove_months_button.setText(tr("ui.work.remove_months"))
         self.remove_doc_button.setText(tr("ui.doc.remove"))
         for state, button in self.move_buttons.items():
@@ -1208,6 +1271,7 @@ class CaseFileView(Retranslating):
         self.documents_model.set_rows(person.documents)
         self.employment_model.set_rows(case.employments)
         self.end_job_button.setEnabled(bool(case.employments))
+        self.employer_button.setEnabled(any(e.employer_id for e in case.employments))
         self.contribution_model.set_rows(case.contributions)
         last = case.contributions[-1].section if case.contributions else None
         self.section_box.setCurrentIndex(max(0, self.section_box.findData(str(last or 33))))

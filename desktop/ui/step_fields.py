@@ -37,6 +37,7 @@ from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import issue_text, tr
 from desktop.ui.limits import limit_to
+from desktop.ui.screen import resize_to_fit
 from desktop.ui.workflow_specs import (
     FieldSpec,
     StepSpec,
@@ -46,6 +47,9 @@ from desktop.ui.workflow_specs import (
     validate_field,
 )
 from desktop.ui.wrap import WrapLabel
+
+# How wide a step editor opens (less on a smaller screen)
+EDITOR_WIDTH = 640
 
 
 class StepFields(QWidget):
@@ -281,6 +285,9 @@ class StepEditor(QDialog):
         layout.addWidget(self.buttons)
         self.setWindowTitle(label("step", step.key))
         self._choice_changed()
+        # wide enough for a company's whole name or an address beside its label
+        hint = self.sizeHint()
+        resize_to_fit(self, max(hint.width(), EDITOR_WIDTH), hint.height())
 
     def values(self) -> dict[str, str]:
         return {**self.context, **self.fields.raw_values()}

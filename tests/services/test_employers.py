@@ -274,3 +274,47 @@ def test_a_month_not_the_person_s_is_refused_and_nothing_removed(store: Store) -
     assert caught.value.params["row_id"] == theirs.id
     assert len(cases.get_case_file(store, number).contributions) == 1
     assert len(cases.get_case_file(store, other).contributions) == 1
+
+
+# --- an employer's details corrected ---------------------------------------------------------
+
+
+def test_a_mistyped_account_is_corrected_for_every_worker_of_the_employer(store: Store) -> None:
+    employer = _employer(store, "Tak Farm", "1000000002", address="Mae Sot")
+    numbers = []
+    for name in ("Sok Dara", "Aung Kyaw"):
+        person = people.create_person(store, people.PersonInput(names=[people.NameInput(name)]))
+        job = EmploymentInput(employer, dt.date(2024, 1, 1))
+        employers.add_employment(store, person.person_id, job)
+        numbers.append(cases.open_case(store, person.person_id))
+    assert employers.update_employer(store, employer, sso_account="10-0000-0001", address="")
+    for number in numbers:
+        (job,) = cases.get_case_file(store, number).employments
+        assert job.employer_sso_account == ACCOUNT  # digits only, as stored at creation
+    details = employers.employer_details(store, employer)
+    assert (details["address"], details["name"], details["sso_branch"]) == (
+        None,
+        "Tak Farm",
+        "000000",
+    )
+    assert _queued(store, employer) == ["*", "address", "sso_account"]
+    assert not employers.update_employer(store, employer, sso_account=ACCOUNT)  # the same
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"sso_account": "12345"}, "id.length"),
+        ({"name": "  "}, "employer.name_required"),
+        ({"name": "ก" * 201}, "value.too_long"),
+    ],
+)
+def test_a_correction_that_cannot_be_is_refused_and_nothing_written(
+    store: Store, changes: dict[str, str], code: str
+) -> None:
+    employer = _employer(store, "Tak Farm", ACCOUNT)
+    with pytest.raises(UserError) as caught:
+        employers.update_employer(store, employer, **changes)
+    assert code in [i.code for i in caught.value.issues]
+    assert employers.employer_details(store, employer)["name"] == "Tak Farm"
+    assert _queued(store, employer) == ["*"]

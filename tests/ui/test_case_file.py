@@ -363,7 +363,7 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     view.tabs.setCurrentIndex(2)  # work
     assert view.end_job_button.isEnabled()
     view.end_job_button.click()
-    editor = view.job_editor
+    editor = view.work_editor
     assert editor is not None
     assert editor.isVisible()
     assert editor.windowTitle() == "When and why the job ended"
@@ -378,7 +378,7 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     editor.fields.set_raw("employment_end", "31/01/2026")
     with qtbot.waitSignal(view.loaded, timeout=10_000):
         editor.buttons.button(editor.buttons.StandardButton.Save).click()
-    assert view.job_editor is None  # closed once stored
+    assert view.work_editor is None  # closed once stored
     (held,) = cases.get_case_file(store, case_id).employments
     assert (held.end_date, held.end_reason) == (dt.date(2026, 1, 31), "contract_ended")
     model = view.employment_model
@@ -391,6 +391,38 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     [amount] = unemployment.result.amounts
     assert (amount.params["percent"], amount.params["max_days"]) == (30, 90)
     assert "30% of the daily wage" in view.eligibility_text.text()
+
+
+def test_an_employer_s_account_is_corrected_from_the_work_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Employer details…: the dialog starts with what is stored, checks an account as the
+    enrollment wizard does (a refusal keeps it open), and the corrected account shows."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    person_id = cases.get_case_file(store, case_id).person.id
+    employer = employers.create_employer(
+        store, employers.EmployerInput(name="Mae Sot Garments", sso_account="1000000002")
+    )
+    employers.add_employment(store, person_id, employers.EmploymentInput(employer, None))
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    view.employer_button.click()
+    qtbot.waitUntil(lambda: view.work_editor is not None, timeout=10_000)
+    editor = view.work_editor
+    assert editor is not None
+    assert editor.fields.raw("employer_name") == "Mae Sot Garments"
+    assert editor.fields.raw("employer_account") == "1000000002"
+    editor.fields.set_raw("employer_account", "12345")
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert "id.length" in [i.code for i in editor.fields.issues]  # checked before the store
+    editor.fields.set_raw("employer_account", "10-0000-0001")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert view.work_editor is None
+    assert dialogs.errors == []
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.employer_sso_account == "1000000001"
+    assert view.employment_model.index(0, 1).data() == "1000000001"
 
 
 def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
