@@ -375,17 +375,57 @@ def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str,
         return row.id, issues
 
 
+# What an identity document's ``status`` may say (the Documents tab's Details…).
+DOCUMENT_STATUSES = ("current", "expired", "replaced", "lost")
+
+
+def update_document(
+    store: Store,
+    document_id: str,
+    *,
+    issued_on: dt.date | None,
+    expires_on: dt.date | None,
+    status: str,
+) -> bool:
+    """Correct when an identity document was issued and expires, and whether it is current
+    (:data:`DOCUMENT_STATUSES`: a passport lost, a pink card replaced by a new one);
+    returns whether anything changed, only the changed fields travelling. An unknown
+    status or an expiry before the issue is ``error.invalid_input``, nothing written."""
+    found: list[Issue] = []
+    if status not in DOCUMENT_STATUSES:
+        found.append(issue("document.status_unknown", "status", status=status))
+    if issued_on and expires_on and expires_on < issued_on:
+        found.append(issue("document.expires_before_issued", "expires_on"))
+    if found:
+        raise UserError("error.invalid_input", issues=found)
+    with store.session() as session:
+        row = _live_document(session, document_id)
+        changed = False
+        for name, value in (("issued_on", issued_on), ("expires_on", expires_on)):
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+        if (row.status or "current") != status:
+            row.status, changed = status, True
+        return changed
+
+
 def remove_document(store: Store, document_id: str) -> None:
     """Remove an identity document entered by mistake (a tombstone, on every device after
     a sync): it is no longer printed nor found by its number. Its scans stay in the case
     file. One not on file is ``error.not_found``."""
     with store.session() as session:
-        row = session.get(IdentityDocument, document_id)
-        if row is None or row.deleted:
-            raise UserError("error.not_found", entity="identity_document", row_id=document_id)
+        row = _live_document(session, document_id)
         row.deleted = True
         session.flush()
         reindex_people(session, [row.person_id])
+
+
+def _live_document(session: Session, document_id: str) -> IdentityDocument:
+    row = session.get(IdentityDocument, document_id)
+    if row is None or row.deleted:
+        raise UserError("error.not_found", entity="identity_document", row_id=document_id)
+    return row
 
 
 PERSON_FIELDS = (

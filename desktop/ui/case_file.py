@@ -135,6 +135,16 @@ EMPLOYER_DETAILS = StepSpec(
     ),
 )
 
+# An identity document's dates and status as the Documents tab's "Details…" corrects them.
+DOCUMENT_DETAILS = StepSpec(
+    "document_details",
+    (
+        FieldSpec("document_issued_on", "date", past=True),
+        FieldSpec("document_expires_on", "date"),
+        FieldSpec("document_status", "choice", required=True, choices=people.DOCUMENT_STATUSES),
+    ),
+)
+
 # The sections months are typed or pasted under (Work tab): through the employer, paid by
 # the worker after leaving the job, informal work.
 MONTH_SECTIONS = (33, 39, 40)
@@ -156,7 +166,7 @@ def document_columns() -> list[Column]:
         Column("ui.doc.col.number", lambda d: d.number),
         Column("ui.doc.col.issued", lambda d: format_date(d.issued_on)),
         Column("ui.doc.col.expires", lambda d: format_date(d.expires_on)),
-        Column("ui.doc.col.status", lambda d: tr(f"ui.doc_status.{d.status or 'current'}")),
+        Column("ui.doc.col.status", lambda d: label("choice", d.status or "current")),
     ]
 
 
@@ -390,6 +400,9 @@ class CaseFileView(Retranslating):
         self.add_doc_button.clicked.connect(self.add_document)
         self.scan_button = QPushButton()
         self.scan_button.clicked.connect(self._attach_scan)
+        self.doc_details_button = QPushButton()
+        self.doc_details_button.setObjectName("document_details")
+        self.doc_details_button.clicked.connect(self.edit_document)
         self.remove_doc_button = QPushButton()
         self.remove_doc_button.setObjectName("remove_document")
         self.remove_doc_button.clicked.connect(self.remove_document)
@@ -402,6 +415,7 @@ class CaseFileView(Retranslating):
         row.addWidget(self.doc_number, 1)
         row.addWidget(self.add_doc_button)
         row.addWidget(self.scan_button)
+        row.addWidget(self.doc_details_button)
         row.addWidget(self.remove_doc_button)
         layout = QVBoxLayout(page)
         layout.addWidget(self.documents_view, 1)
@@ -440,7 +454,8 @@ class CaseFileView(Retranslating):
         self.employer_button = QPushButton()
         self.employer_button.setObjectName("edit_employer")
         self.employer_button.clicked.connect(self.edit_employer)
-        self.work_editor: StepEditor | None = None  # a job's end, or its employer
+        # a job's end, its employer, a document's details: one dialog open at a time
+        self.work_editor: StepEditor | None = None
         self.work_issues = QLabel()
         self.work_issues.setStyleSheet("color: #c62828")
         self.employment_label = QLabel()
@@ -741,6 +756,37 @@ class CaseFileView(Retranslating):
         store, name_id = self.ctx.store, name.id
         self._write(lambda: people.remove_name(store, name_id))
 
+    def edit_document(self) -> None:
+        """Correct when the selected identity document was issued and expires, and whether
+        it is current (a passport lost, a pink card replaced), in the step editor."""
+        if self.case is None:
+            return
+        row = self.documents_view.currentIndex().row()
+        if row < 0:
+            self.doc_issues.setText(tr("ui.doc.select_first"))
+            return
+        doc = self.documents_model.row_at(row)
+        held = {
+            "document_issued_on": doc.issued_on.isoformat() if doc.issued_on else "",
+            "document_expires_on": doc.expires_on.isoformat() if doc.expires_on else "",
+            "document_status": doc.status or "current",
+        }
+        store, document_id = self.ctx.store, doc.id
+
+        def write(values: dict[str, Any]) -> Callable[[], object]:
+            def day(name: str) -> dt.date | None:
+                typed = values.get(name)
+                return dt.date.fromisoformat(typed) if typed else None
+
+            issued, expires = day("document_issued_on"), day("document_expires_on")
+            status = str(values.get("document_status") or "current")
+            return lambda: people.update_document(
+                store, document_id, issued_on=issued, expires_on=expires, status=status
+            )
+
+        self.doc_issues.setText("")
+        self._work_editor(DOCUMENT_DETAILS, held, write)
+
     def remove_document(self) -> None:
         """Remove the selected identity document, entered by mistake, once the caseworker
         agrees; its scans stay in the case file."""
@@ -748,7 +794,7 @@ class CaseFileView(Retranslating):
             return
         row = self.documents_view.currentIndex().row()
         if row < 0:
-            self.doc_issues.setText(tr("ui.doc.remove_none"))
+            self.doc_issues.setText(tr("ui.doc.select_first"))
             return
         doc = self.documents_model.row_at(row)
         kind = tr(f"ui.document_kind.{doc.kind}")
@@ -1224,6 +1270,7 @@ class CaseFileView(Retranslating):
         self.employer_button.setText(tr("ui.work.edit_employer"))
         self.remove_months_button.setText(tr("ui.work.remove_months"))
         self.remove_doc_button.setText(tr("ui.doc.remove"))
+        self.doc_details_button.setText(tr("ui.doc.details"))
         for state, button in self.move_buttons.items():
             button.setText(tr("ui.step.move_to", state=tr("ui.step_state." + state)))
         self.reopen_button.setText(tr("ui.step.reopen"))

@@ -333,3 +333,41 @@ def test_a_name_entered_by_mistake_is_removed_but_never_the_last(store: Store) -
     with pytest.raises(UserError) as caught:
         people.remove_name(store, wrong)
     assert caught.value.code == "error.not_found"
+
+
+def test_a_document_s_dates_and_status_are_corrected_field_by_field(store: Store) -> None:
+    import datetime as dt
+
+    from desktop.models.entities import OutboxEntry
+
+    person_id = people.create_person(
+        store,
+        PersonInput(
+            names=[NameInput("Daw Aye Aye", kind="passport")],
+            documents=[DocumentInput("passport", "MA1234567")],
+        ),
+    ).person_id
+    (doc,) = people.get_person(store, person_id).documents
+    issued, expires = dt.date(2022, 5, 1), dt.date(2032, 4, 30)
+    assert people.update_document(
+        store, doc.id, issued_on=issued, expires_on=expires, status="current"
+    )
+    assert not people.update_document(  # the same again: nothing written
+        store, doc.id, issued_on=issued, expires_on=expires, status="current"
+    )
+    assert people.update_document(
+        store, doc.id, issued_on=issued, expires_on=expires, status="lost"
+    )
+    (doc,) = people.get_person(store, person_id).documents
+    assert (doc.issued_on, doc.expires_on, doc.status) == (issued, expires, "lost")
+    with store.read() as session:
+        queued = session.scalars(select(OutboxEntry.field).where(OutboxEntry.row_id == doc.id))
+        assert sorted(queued) == ["*", "expires_on", "issued_on", "status"]
+    with pytest.raises(UserError) as caught:
+        people.update_document(store, doc.id, issued_on=expires, expires_on=issued, status="stolen")
+    assert [i.code for i in caught.value.issues] == [
+        "document.status_unknown",
+        "document.expires_before_issued",
+    ]
+    (doc,) = people.get_person(store, person_id).documents
+    assert (doc.issued_on, doc.status) == (issued, "lost")

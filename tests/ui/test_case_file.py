@@ -478,6 +478,42 @@ def test_a_name_entered_by_mistake_is_removed_from_the_person_tab(
     assert len(cases.get_case_file(store, case_id).person.names) == 1
 
 
+def test_a_passport_s_dates_and_loss_are_recorded_from_the_documents_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    case_id = ui_wizards.create_case(
+        store,
+        people.PersonInput(
+            names=[people.NameInput("နန်း")],
+            documents=[people.DocumentInput("passport", "MA1234567")],
+        ),
+    )
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(1)  # documents
+    view.documents_view.selectRow(0)
+    view.doc_details_button.click()
+    editor = view.work_editor
+    assert editor is not None
+    assert editor.fields.raw("document_status") == "current"
+    editor.fields.set_raw("document_issued_on", "01/05/2022")
+    editor.fields.set_raw("document_expires_on", "30/04/2021")  # before it was issued
+    editor.fields.set_raw("document_status", "lost")
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    drain(qtbot, ctx)
+    assert editor.isVisible()  # refused by the store: stays open to be corrected
+    editor.fields.set_raw("document_expires_on", "30/04/2032")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    (doc,) = cases.get_case_file(store, case_id).person.documents
+    assert (doc.issued_on, doc.expires_on, doc.status) == (
+        dt.date(2022, 5, 1),
+        dt.date(2032, 4, 30),
+        "lost",
+    )
+    shown = [view.documents_model.index(0, c).data() for c in range(5)]
+    assert shown[2:] == ["01/05/2022", "30/04/2032", "Lost"]
+
+
 def test_a_document_entered_by_mistake_is_removed_from_the_documents_tab(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
@@ -492,7 +528,7 @@ def test_a_document_entered_by_mistake_is_removed_from_the_documents_tab(
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(1)  # documents
     view.remove_doc_button.click()
-    assert view.doc_issues.text() == "Select the document entered by mistake in the table first."
+    assert view.doc_issues.text() == "Select the document in the table first."
     view.documents_view.selectRow(0)
     dialogs.confirm_answer = True
     with qtbot.waitSignal(view.loaded, timeout=10_000):
