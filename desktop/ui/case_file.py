@@ -65,6 +65,7 @@ from desktop.services import (
     ui_queries,
 )
 from desktop.services.cases import CaseFile, EmploymentView, StepView, TrackView
+from desktop.services.people import DocumentView
 from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.dialogs import DialogService
@@ -759,13 +760,9 @@ class CaseFileView(Retranslating):
     def edit_document(self) -> None:
         """Correct when the selected identity document was issued and expires, and whether
         it is current (a passport lost, a pink card replaced), in the step editor."""
-        if self.case is None:
+        doc = self._selected_document()
+        if doc is None:
             return
-        row = self.documents_view.currentIndex().row()
-        if row < 0:
-            self.doc_issues.setText(tr("ui.doc.select_first"))
-            return
-        doc = self.documents_model.row_at(row)
         held = {
             "document_issued_on": doc.issued_on.isoformat() if doc.issued_on else "",
             "document_expires_on": doc.expires_on.isoformat() if doc.expires_on else "",
@@ -774,11 +771,8 @@ class CaseFileView(Retranslating):
         store, document_id = self.ctx.store, doc.id
 
         def write(values: dict[str, Any]) -> Callable[[], object]:
-            def day(name: str) -> dt.date | None:
-                typed = values.get(name)
-                return dt.date.fromisoformat(typed) if typed else None
-
-            issued, expires = day("document_issued_on"), day("document_expires_on")
+            issued = _day(values.get("document_issued_on"))
+            expires = _day(values.get("document_expires_on"))
             status = str(values.get("document_status") or "current")
             return lambda: people.update_document(
                 store, document_id, issued_on=issued, expires_on=expires, status=status
@@ -787,16 +781,20 @@ class CaseFileView(Retranslating):
         self.doc_issues.setText("")
         self._work_editor(DOCUMENT_DETAILS, held, write)
 
+    def _selected_document(self) -> DocumentView | None:
+        """The document selected on the Documents tab; None (saying to select one) else."""
+        row = self.documents_view.currentIndex().row()
+        if self.case is None or row < 0:
+            self.doc_issues.setText(tr("ui.doc.select_first"))
+            return None
+        return self.documents_model.row_at(row)  # type: ignore[no-any-return]
+
     def remove_document(self) -> None:
         """Remove the selected identity document, entered by mistake, once the caseworker
         agrees; its scans stay in the case file."""
-        if self.case is None:
+        doc = self._selected_document()
+        if doc is None:
             return
-        row = self.documents_view.currentIndex().row()
-        if row < 0:
-            self.doc_issues.setText(tr("ui.doc.select_first"))
-            return
-        doc = self.documents_model.row_at(row)
         kind = tr(f"ui.document_kind.{doc.kind}")
         if not self.ctx.dialogs.confirm(tr("ui.doc.remove_confirm", kind=kind, number=doc.number)):
             return
@@ -935,8 +933,7 @@ class CaseFileView(Retranslating):
         store, job_id = self.ctx.store, job.id
 
         def write(values: dict[str, Any]) -> Callable[[], object]:
-            day = values.get("employment_end")
-            end = dt.date.fromisoformat(day) if day else None
+            end = _day(values.get("employment_end"))
             why = values.get("unemployment_reason") or None
             return lambda: employers.end_employment(store, job_id, end, why)
 
@@ -1353,6 +1350,11 @@ class CaseFileView(Retranslating):
         if notes:  # once, above the benefits, not under each that rests on it
             blocks.insert(0, "<p><i>" + "<br>".join(notes) + "</i></p>")
         self.eligibility_text.setText("".join(blocks))
+
+
+def _day(value: object) -> dt.date | None:
+    """A date field's value as the step editor gives it (ISO text, or none)."""
+    return dt.date.fromisoformat(str(value)) if value else None
 
 
 def _clipboard_text() -> str:
