@@ -42,7 +42,9 @@ def explain(line: EligibilityLine) -> tuple[str, str, list[str]]:
     sentences += [tr(a.code, **_params(a.params)) for a in result.amounts]
     if result.earliest_eligible is not None:
         sentences.append(tr("ui.eligibility.earliest", date=format_date(result.earliest_eligible)))
-    if result.filing_deadline is not None:
+    # A claim that cannot be made before a later day (a 55th birthday, more months paid)
+    # has no filing deadline counted from this event: only the earliest day is said.
+    if result.filing_deadline is not None and result.earliest_eligible is None:
         sentences.append(tr("ui.eligibility.deadline", date=format_date(result.filing_deadline)))
     return name, status, sentences
 
