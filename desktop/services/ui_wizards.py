@@ -496,3 +496,24 @@ def create_case(store: Store, data: PersonInput) -> str:
     person = create_person(store, data)
     number = open_case(store, person.person_id)
     return case_id_for(store, number)
+
+
+def add_job(store: Store, case_id: str, facts: Mapping[str, Any]) -> None:
+    """A job of the case's person that no enrollment recorded (a worker registered by the
+    employer before coming to the office): the facts an enrollment's job step gives
+    (``employer.name``, ``employer.sso_account``, ``employment.start_date`` ...), checked
+    as a new employer is and written as Finish writes them (:func:`_fact_rows`,
+    :func:`_write_facts`): the store's employer of that account or name is the job's,
+    else a new one."""
+    employer = employers.EmployerInput(
+        name=str(facts.get("employer.name") or ""),
+        sso_account=facts.get("employer.sso_account") or None,
+        sso_branch=facts.get("employer.sso_branch") or None,
+    )
+    found = employers.validate_employer(employer)  # a name, an account of 10 digits ...
+    if has_errors(found):
+        raise UserError("error.invalid_input", issues=found)
+    rows = _fact_rows(facts)
+    with store.session() as session:
+        case = find_case(session, case_id)
+        _write_facts(session, case.office, case.person_id, rows)

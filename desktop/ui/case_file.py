@@ -63,6 +63,7 @@ from desktop.services import (
     row_context,
     steps,
     ui_queries,
+    ui_wizards,
 )
 from desktop.services.cases import CaseFile, EmploymentView, StepView, TrackView
 from desktop.services.people import DocumentView
@@ -133,6 +134,26 @@ EMPLOYER_DETAILS = StepSpec(
         FieldSpec("employer_branch", validator="sso_branch"),
         FieldSpec("employer_address"),
         FieldSpec("employer_phone"),
+    ),
+)
+
+# A job no enrollment recorded, as the Work tab's "Add job…" asks it: the dialog's field
+# (named as the enrollment wizard's job step names it) -> the fact it becomes.
+JOB_FACTS = {
+    "employer_name": "employer.name",
+    "employer_account": "employer.sso_account",
+    "employer_branch": "employer.sso_branch",
+    "employment_start": "employment.start_date",
+    "monthly_wage": "employment.monthly_wage",
+}
+NEW_JOB = StepSpec(
+    "add_job",
+    (
+        FieldSpec("employer_name", required=True),
+        FieldSpec("employer_account", validator="sso_account"),
+        FieldSpec("employer_branch", validator="sso_branch"),
+        FieldSpec("employment_start", "date", past=True),
+        FieldSpec("monthly_wage", "money"),
     ),
 )
 
@@ -452,6 +473,9 @@ class CaseFileView(Retranslating):
         self.end_job_button = QPushButton()
         self.end_job_button.setObjectName("end_job")
         self.end_job_button.clicked.connect(self.end_job)
+        self.add_job_button = QPushButton()
+        self.add_job_button.setObjectName("add_job")
+        self.add_job_button.clicked.connect(self.add_job)
         self.employer_button = QPushButton()
         self.employer_button.setObjectName("edit_employer")
         self.employer_button.clicked.connect(self.edit_employer)
@@ -473,6 +497,7 @@ class CaseFileView(Retranslating):
         layout = QVBoxLayout(page)
         jobs = QHBoxLayout()
         jobs.addWidget(self.employment_label, 1)
+        jobs.addWidget(self.add_job_button)
         jobs.addWidget(self.employer_button)
         jobs.addWidget(self.end_job_button)
         layout.addLayout(jobs)
@@ -939,6 +964,20 @@ class CaseFileView(Retranslating):
 
         self._work_editor(JOB_END, held, write)
 
+    def add_job(self) -> None:
+        """A job no enrollment recorded (the worker was registered before coming here):
+        its employer, start and wage, written as an enrollment's job step writes them
+        (``ui_wizards.add_job``: an employer already on file is the job's)."""
+        if self.case is None:
+            return
+        store, case_id = self.ctx.store, self.case.id
+
+        def write(values: dict[str, Any]) -> Callable[[], object]:
+            facts = {fact: values.get(field) for field, fact in JOB_FACTS.items()}
+            return lambda: ui_wizards.add_job(store, case_id, facts)
+
+        self._work_editor(NEW_JOB, {}, write)
+
     def edit_employer(self) -> None:
         """Correct the selected job's (else the latest job's) employer: its name, SSO account
         and branch, address and phone, as every form of its workers prints them."""
@@ -1265,6 +1304,7 @@ class CaseFileView(Retranslating):
         self.paste_button.setText(tr("ui.work.paste"))
         self.end_job_button.setText(tr("ui.work.end_job"))
         self.employer_button.setText(tr("ui.work.edit_employer"))
+        self.add_job_button.setText(tr("ui.work.add_job"))
         self.remove_months_button.setText(tr("ui.work.remove_months"))
         self.remove_doc_button.setText(tr("ui.doc.remove"))
         self.doc_details_button.setText(tr("ui.doc.details"))

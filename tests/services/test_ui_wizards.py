@@ -740,3 +740,49 @@ def test_a_new_unemployment_claim_starts_with_the_day_the_last_job_ended(
     employers.end_employment(store, job.id, dt.date(2026, 2, 27), "laid_off")
     known = ui_wizards.known_facts(store, case_id, "claim_unemployment")
     assert known["employment_end"] == "27/02/2026"
+
+
+# --- a job no enrollment recorded ------------------------------------------------------------
+
+
+def test_a_job_recorded_before_the_worker_came_is_added_with_the_employer_on_file(
+    store: Store, tmp_path: Path
+) -> None:
+    employer = _enrol(store, tmp_path)  # Tak Farm, account 1000000001, on file
+    case_id = _case(store)
+    ui_wizards.add_job(
+        store,
+        case_id,
+        {
+            "employer.name": "Tak Farm",
+            "employer.sso_account": "10-0000-0001",
+            "employer.sso_branch": "",
+            "employment.start_date": "2023-05-01",
+            "employment.monthly_wage": "9500",
+        },
+    )
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.employer_id, job.start_date, job.monthly_wage) == (
+        employer,
+        dt.date(2023, 5, 1),
+        decimal.Decimal(9500),
+    )
+    assert len(_employers(store)) == 1  # the one on file, not a second Tak Farm
+
+
+@pytest.mark.parametrize(
+    ("facts", "code"),
+    [
+        ({"employer.name": " "}, "employer.name_required"),
+        ({"employer.name": "Tak Farm", "employer.sso_account": "123"}, "id.length"),
+    ],
+)
+def test_a_job_that_cannot_be_added_is_refused_and_nothing_written(
+    store: Store, facts: dict[str, str], code: str
+) -> None:
+    case_id = _case(store)
+    with pytest.raises(UserError) as caught:
+        ui_wizards.add_job(store, case_id, facts)
+    assert code in [i.code for i in caught.value.issues]
+    assert cases.get_case_file(store, case_id).employments == ()
+    assert _employers(store) == []

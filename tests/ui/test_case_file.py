@@ -393,6 +393,36 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     assert "30% of the daily wage" in view.eligibility_text.text()
 
 
+def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Add job…: the employer, start and wage of a job no enrollment recorded; a claim's
+    forms then print its employer."""
+    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    assert not view.end_job_button.isEnabled()  # no job yet
+    view.add_job_button.click()
+    editor = view.work_editor
+    assert editor is not None
+    editor.fields.set_raw("employer_account", "10-0000-0001")
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert "ui.wizard.required" in [i.code for i in editor.fields.issues]  # no name
+    editor.fields.set_raw("employer_name", "Mae Sot Garments")
+    editor.fields.set_raw("employment_start", "01/05/2023")
+    editor.fields.set_raw("monthly_wage", "9,500")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.employer_name, job.employer_sso_account, job.start_date, job.monthly_wage) == (
+        "Mae Sot Garments",
+        "1000000001",
+        dt.date(2023, 5, 1),
+        decimal.Decimal(9500),
+    )
+    assert view.end_job_button.isEnabled()
+
+
 def test_an_employer_s_account_is_corrected_from_the_work_tab(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
