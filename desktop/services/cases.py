@@ -260,9 +260,11 @@ def _filtered(query: Select[Any], filters: CaseFilter) -> Select[Any]:
             tracks = tracks.where(Track.kind == filters.track_kind)
         if filters.benefit:
             tracks = tracks.where(Track.benefit == filters.benefit)
-        if filters.step_key:
+        if filters.step_key:  # a step waiting in a track closed (withdrawn) waits no more
             tracks = tracks.join(Step, Step.track_id == Track.id).where(
-                Step.key == filters.step_key, Step.state.in_(("in_progress", "ready"))
+                Step.key == filters.step_key,
+                Step.state.in_(("in_progress", "ready")),
+                func.coalesce(Track.state, "") != "closed",
             )
         query = query.where(Case.id.in_(tracks))
     if filters.employer_id:
@@ -690,6 +692,53 @@ def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> N
         for key in ("decided_on", "outcome", "event_date"):
             if key in fields:
                 setattr(track, key, fields[key])
+
+
+# A track's outcome when the caseworker closed it without an end (the worker went home,
+# the claim was dropped): ``withdraw_track``.
+WITHDRAWN = "withdrawn"
+
+
+def withdraw_track(store: Store, track_id: str, reason: str, today: dt.date | None = None) -> None:
+    """Close a claim or enrollment that will not go on (the worker went home, chose not to
+    claim): the track is closed with the outcome ``withdrawn`` on ``today``, the reason in
+    the audit trail (``track.withdrawn``), its deadlines off the Tasks page, and the case
+    closed when no other track is open. :func:`resume_track` opens it again.
+
+    ``error.withdraw_reason_required`` without a reason; ``error.track_closed`` for a
+    track already closed; nothing is written then."""
+    why = clean(reason)
+    if not why:
+        raise UserError("error.withdraw_reason_required")
+    with store.session() as session:
+        track = session.get(Track, track_id)
+        if track is None or track.deleted:
+            raise UserError("error.not_found", entity="track", row_id=track_id)
+        if track.state == "closed":
+            raise UserError("error.track_closed")
+        track.state, track.outcome = "closed", WITHDRAWN
+        track.decided_on = today or dt.date.today()
+        record_action(session, "track.withdrawn", "track", track.id, track.office or "", reason=why)
+        settle_case(session, track.case_id or "", today)
+
+
+def resume_track(store: Store, track_id: str, reason: str, today: dt.date | None = None) -> None:
+    """Open a withdrawn track again (the worker came back), its steps as they were left;
+    the reason in the audit trail (``track.resumed``), the case open again.
+    ``error.reason_required`` without a reason; ``error.track_not_withdrawn`` for a track
+    that was not withdrawn (a claim paid or decided is reopened by moving a step back)."""
+    why = clean(reason)
+    if not why:
+        raise UserError("error.reason_required")
+    with store.session() as session:
+        track = session.get(Track, track_id)
+        if track is None or track.deleted:
+            raise UserError("error.not_found", entity="track", row_id=track_id)
+        if track.outcome != WITHDRAWN or track.state != "closed":
+            raise UserError("error.track_not_withdrawn")
+        track.state, track.outcome, track.decided_on = "in_progress", None, None
+        record_action(session, "track.resumed", "track", track.id, track.office or "", reason=why)
+        settle_case(session, track.case_id or "", today)
 
 
 def add_note(store: Store, case_id: str, body: str) -> str:

@@ -237,6 +237,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             .where(
                 Step.deleted.is_(False),
                 Track.deleted.is_(False),
+                func.coalesce(Track.state, "") != "closed",  # an appeal of one withdrawn: not due
                 Step.key.in_(_decision_steps()),
                 Step.state.in_(_UNFILED),
             )

@@ -558,7 +558,11 @@ class CaseFileView(Retranslating):
         self.attach_button.clicked.connect(self._attach_to_checklist)
         self.preview_button = QPushButton()
         self.preview_button.clicked.connect(self._preview_selected)
+        self.withdraw_button = QPushButton()  # a claim that will not go on, closed
+        self.withdraw_button.setObjectName("withdraw_track")
+        self.withdraw_button.clicked.connect(self.withdraw_track)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.withdraw_button)
         buttons.addStretch(1)
         buttons.addWidget(self.attach_button)
         buttons.addWidget(self.preview_button)
@@ -1102,10 +1106,14 @@ class CaseFileView(Retranslating):
             self.checklist_model.set_rows([])
             self.track_hint.setText("")
             self.choices = ()
+            self.withdraw_button.setEnabled(False)
             self._step_selected(-1)
             return
         track = self.case.tracks[row]
         self.checklist_model.set_rows(track.checklist)
+        withdrawn = track.outcome == cases.WITHDRAWN
+        self.withdraw_button.setText(tr("ui.track.resume" if withdrawn else "ui.track.withdraw"))
+        self.withdraw_button.setEnabled(withdrawn or track.state != "closed")
         self.choices = steps.step_choices(track, self.ctx.today())
         chosen = {c.step_id: c for c in self.choices}
         current = 0
@@ -1224,6 +1232,27 @@ class CaseFileView(Retranslating):
             self.work_editor = None
         editor.deleteLater()
 
+    def withdraw_track(self) -> None:
+        """Close the selected track, which will not go on (the worker went home, chose not
+        to claim), or resume one withdrawn (the worker came back): with the reason asked."""
+        row = self.track_list.currentRow()
+        if self.case is None or not 0 <= row < len(self.case.tracks):
+            return
+        track = self.case.tracks[row]
+        resume = track.outcome == cases.WITHDRAWN
+        key = "ui.track.resume" if resume else "ui.track.withdraw"
+        reason = self.ctx.dialogs.ask_text(tr(key), tr(f"{key}_why"))
+        if reason is None:
+            return
+        if not text.clean(reason):
+            self.ctx.dialogs.error(
+                tr("error.reason_required" if resume else "error.withdraw_reason_required")
+            )
+            return
+        store, track_id, today = self.ctx.store, track.id, self.ctx.today()
+        act = cases.resume_track if resume else cases.withdraw_track
+        self._write(lambda: act(store, track_id, reason, today))
+
     def reopen_step(self) -> None:
         """Move the selected step back to the state chosen beside the button, with a reason."""
         choice = self._choice()
@@ -1313,6 +1342,7 @@ class CaseFileView(Retranslating):
         self.reopen_button.setText(tr("ui.step.reopen"))
         self.edit_step_button.setText(tr("ui.step.edit"))
         self.attach_button.setText(tr("ui.track.attach"))
+        self.withdraw_button.setText(tr("ui.track.withdraw"))
         self.preview_button.setText(tr("ui.track.preview"))
         self.add_note_button.setText(tr("ui.notes.add"))
         for model in (
@@ -1367,7 +1397,10 @@ class CaseFileView(Retranslating):
                 if track.kind == "enrollment"
                 else tr(f"rule.benefit.{track.benefit or track.kind}")
             )
-            self.track_list.addItem(f"{name} — {tr('ui.step_state.' + track.state)}")
+            # a track withdrawn is closed: said as withdrawn, as the journey says it
+            shown = cases.WITHDRAWN if track.outcome == cases.WITHDRAWN else track.state
+            state = tr("ui.step_state." + shown)
+            self.track_list.addItem(f"{name} — {state}")
         if case.tracks:
             self.track_list.setCurrentRow(max(0, min(row, len(case.tracks) - 1)))
         self._track_selected(self.track_list.currentRow())

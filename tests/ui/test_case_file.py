@@ -70,6 +70,33 @@ def test_the_track_panel_lists_the_forms_still_to_print(
     assert cases.get_case_file(store, case_id).tracks[0].steps[0].state == "ready"
 
 
+def test_a_claim_withdrawn_and_resumed_from_the_tracks_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    case_id = _claim(store)
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    _load(qtbot, view, case_id)
+    assert view.withdraw_button.text() == "Withdraw…"
+    dialogs.texts = ["  "]  # no reason: refused, nothing written
+    view.withdraw_button.click()
+    assert dialogs.errors[-1].startswith("Give the reason it is withdrawn")
+    dialogs.texts = ["went home to Kayin State"]
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.withdraw_button.click()
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert (track.state, track.outcome) == ("closed", "withdrawn")
+    assert view.track_list.item(0).text().endswith("— Withdrawn")
+    assert view.withdraw_button.text() == "Resume…"
+    dialogs.texts = ["came back for the claim"]
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.withdraw_button.click()
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert (track.state, track.outcome) == ("in_progress", None)
+    assert view.withdraw_button.text() == "Withdraw…"
+
+
 def test_a_note_too_long_is_refused_with_its_limit_and_stays_to_be_shortened(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
