@@ -683,9 +683,7 @@ def save_step(
 
 def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> None:
     with store.session() as session:
-        track = session.get(Track, track_id)
-        if track is None or track.deleted:
-            raise UserError("error.not_found", entity="track", row_id=track_id)
+        track = _live_track(session, track_id)
         if FORWARD_ORDER[state] < FORWARD_ORDER[track.state or "not_started"]:
             raise UserError("error.step_backwards", step=track.kind or "", state=state)
         track.state = state
@@ -711,9 +709,7 @@ def withdraw_track(store: Store, track_id: str, reason: str, today: dt.date | No
     if not why:
         raise UserError("error.withdraw_reason_required")
     with store.session() as session:
-        track = session.get(Track, track_id)
-        if track is None or track.deleted:
-            raise UserError("error.not_found", entity="track", row_id=track_id)
+        track = _live_track(session, track_id)
         if track.state == "closed":
             raise UserError("error.track_closed")
         track.state, track.outcome = "closed", WITHDRAWN
@@ -731,14 +727,19 @@ def resume_track(store: Store, track_id: str, reason: str, today: dt.date | None
     if not why:
         raise UserError("error.reason_required")
     with store.session() as session:
-        track = session.get(Track, track_id)
-        if track is None or track.deleted:
-            raise UserError("error.not_found", entity="track", row_id=track_id)
+        track = _live_track(session, track_id)
         if track.outcome != WITHDRAWN or track.state != "closed":
             raise UserError("error.track_not_withdrawn")
         track.state, track.outcome, track.decided_on = "in_progress", None, None
         record_action(session, "track.resumed", "track", track.id, track.office or "", reason=why)
         settle_case(session, track.case_id or "", today)
+
+
+def _live_track(session: Session, track_id: str) -> Track:
+    track = session.get(Track, track_id)
+    if track is None or track.deleted:
+        raise UserError("error.not_found", entity="track", row_id=track_id)
+    return track
 
 
 def add_note(store: Store, case_id: str, body: str) -> str:
