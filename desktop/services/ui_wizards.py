@@ -48,7 +48,7 @@ from desktop.models.store import Store
 from desktop.services import drafts, employers, importer, printing, steps
 from desktop.services.attachments import blob_store, stored_name
 from desktop.services.cases import find_case, get_case_file, new_track
-from desktop.services.eligibility import insured_status_end
+from desktop.services.eligibility import REASON_FIELD, insured_status_end, last_ended_job
 from desktop.services.people import PersonInput, create_person, held_documents
 
 
@@ -427,7 +427,8 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
     workflow asks for (a field's ``document.<kind>.number`` fact) that the person already
     holds, current first, as typed when the case was opened, and their birth date when it
     is known whole (``person.birth_date``, as DD/MM/YYYY), the day their last job ended
-    when none is still open (``employment.end_date``), and their nationality as the
+    when none is still open (``employment.end_date``) and why (an unemployment claim's
+    ``unemployment_reason``, when it is one of its choices), and their nationality as the
     field's choice that stands for it (``person.nationality``), and for a field that asks
     for a kind of name (``person.name.passport``) the person's current name of that kind
     (the one recorded last). Field name -> text; a field with nothing on file is left out.
@@ -459,6 +460,13 @@ def known_facts(store: Store, case_id: str, workflow_key: str) -> dict[str, str]
             if spec.fact == "person.nationality"
             for choice in spec.choices
             if importer.coded("nationality", choice) == person.nationality
+        }
+    last = last_ended_job(case) if left is not None else None
+    if last is not None and last.end_reason:  # why it ended, recorded on the Work tab
+        found |= {
+            spec.name: last.end_reason
+            for spec in fields
+            if spec.name == REASON_FIELD and last.end_reason in spec.choices
         }
     return found
 

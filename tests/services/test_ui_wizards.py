@@ -739,7 +739,8 @@ def test_a_new_unemployment_claim_starts_with_the_day_the_last_job_ended(
     (job,) = cases.get_case_file(store, case_id).employments
     employers.end_employment(store, job.id, dt.date(2026, 2, 27), "laid_off")
     known = ui_wizards.known_facts(store, case_id, "claim_unemployment")
-    assert known["employment_end"] == "27/02/2026"
+    assert (known["employment_end"], known["unemployment_reason"]) == ("27/02/2026", "laid_off")
+    assert "unemployment_reason" not in ui_wizards.known_facts(store, case_id, "claim_old_age")
 
 
 # --- a job no enrollment recorded ------------------------------------------------------------
