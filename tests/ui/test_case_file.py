@@ -28,7 +28,7 @@ from tests.ui.conftest import drain
 
 
 def _claim(store: Store) -> str:
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     prepared = {
         "bank_name": "Krungthai",
         "bank_account": "1234567890",
@@ -41,6 +41,11 @@ def _claim(store: Store) -> str:
         ui_wizards.TrackCommit("claim", "claim_maternity", steps, benefit="maternity"),
     )
     return case_id
+
+
+def _nang(store: Store) -> str:
+    """A new case of a worker with one name (Burmese script) and nothing else on file."""
+    return ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
 
 
 def _load(qtbot: QtBot, view: CaseFileView, case_id: str) -> str:
@@ -276,7 +281,7 @@ def test_the_checklist_shows_each_documents_whole_name(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
     """It read "Copy of …" and "Evidence of …" beside a wide empty Files column."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     documents = [ui_wizards.DocumentCommit("work_evidence", True)]
     ui_wizards.commit_track(
         store,
@@ -294,7 +299,7 @@ def test_a_long_track_name_wraps_and_its_state_stays_in_sight(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
     """ "Work injury (Workmen's Compensation) — In progress" ran past the list's edge."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     ui_wizards.commit_track(
         store, case_id, ui_wizards.TrackCommit("work_injury", "work_injury", [], (), "work_injury")
     )
@@ -312,7 +317,7 @@ def test_a_month_typed_again_is_corrected_not_recorded_twice(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
     """2022-01 on file from the employer, typed again with its right wage: two 2022-01."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
     employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
     employers.add_employment(
@@ -335,7 +340,7 @@ def test_months_paid_under_s39_are_typed_as_such_and_judged_so(
     """A worker who left the job and pays s.39 contributions: the months typed under s.39
     are the worker's own (no employer), the box then starts at s.39 for the next, and the
     eligibility panel judges the worker under s.39."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
     employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
     job = employers.EmploymentInput(employer, dt.date(2024, 1, 1), dt.date(2025, 6, 30))
@@ -358,7 +363,7 @@ def test_months_paid_under_s39_are_typed_as_such_and_judged_so(
 def test_a_month_still_to_come_is_refused_with_why(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     view = _shown(qtbot, ctx, case_id)
     view.month_edit.setText("2031-05")  # for 2021-05
     view.wage_edit.setText("9000")
@@ -376,7 +381,7 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     """Job ended… on the Work tab: the day and why, checked as a wizard checks them, saved
     to the job; the table says why, and unemployment is judged on it (30% for 90 days for
     a contract that ended), not left as "reason unknown"."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
     employer = employers.create_employer(store, employers.EmployerInput(name="Mae Sot Garments"))
     job = employers.EmploymentInput(employer, dt.date(2024, 1, 1))
@@ -425,7 +430,7 @@ def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
 ) -> None:
     """Add job…: the employer, start and wage of a job no enrollment recorded; a claim's
     forms then print its employer."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
     assert not view.end_job_button.isEnabled()  # no job yet
@@ -455,7 +460,7 @@ def test_an_employer_s_account_is_corrected_from_the_work_tab(
 ) -> None:
     """Employer details…: the dialog starts with what is stored, checks an account as the
     enrollment wizard does (a refusal keeps it open), and the corrected account shows."""
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
     employer = employers.create_employer(
         store, employers.EmployerInput(name="Mae Sot Garments", sso_account="1000000002")
@@ -487,7 +492,7 @@ def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
 ) -> None:
     from PySide6.QtCore import QItemSelectionModel
 
-    case_id = ui_wizards.create_case(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
     months = [employers.ContributionInput(f"2025-0{m}", decimal.Decimal(9000)) for m in range(1, 5)]
     employers.record_contributions(store, person_id, months)
