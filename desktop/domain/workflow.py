@@ -182,6 +182,12 @@ class StepDef:
     # Gathered when there are any (a KT.44 referral the employer may never have issued):
     # on the checklist, but ``documents_collected`` does not wait for them.
     optional_documents: tuple[str, ...] = ()
+    # Documents of either list gathered only when a choice field of the same track has one
+    # of the given values (a marriage certificate when the father claims for his wife):
+    # document key -> field name -> values. A document not named here is always gathered.
+    document_when: Mapping[str, Mapping[str, tuple[str, ...]]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
     forms: tuple[str, ...] = ()
     advance_when: tuple[Condition, ...] = ()
     outcome: Outcome = Outcome.NONE
@@ -220,6 +226,11 @@ class StepProgress:
     values: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     documents: frozenset[str] = frozenset()
     forms_printed: frozenset[str] = frozenset()
+    # The values of every step of the track (what a document's condition reads: the
+    # claimant chosen on the first step decides the documents gathered on the second).
+    track_values: Mapping[str, Any] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
 
 
 @dataclass(frozen=True)
@@ -303,6 +314,22 @@ def _value_ok(field: FieldDef, value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def needed_documents(
+    step: StepDef, values: Mapping[str, Any], optional: bool = False
+) -> tuple[str, ...]:
+    """The required (or, with ``optional``, the optional) documents of ``step`` to gather
+    for a track with ``values``: those without a condition, and those whose condition holds
+    (every field it names has one of its values; a field with no value yet does not)."""
+    keys = step.optional_documents if optional else step.documents
+    return tuple(
+        key
+        for key in keys
+        if all(
+            values.get(name) in wanted for name, wanted in step.document_when.get(key, {}).items()
+        )
+    )
+
+
 def check(
     step: StepDef, progress: StepProgress, validators: Mapping[str, Validator] | None = None
 ) -> tuple[Issue, ...]:
@@ -311,7 +338,8 @@ def check(
     Given values are always type-checked and run through their named validator when the
     caller supplies it in ``validators``; the step's ``advance_when`` conditions add
     ``workflow.field_required``, ``workflow.document_missing`` and
-    ``workflow.form_not_printed``.
+    ``workflow.form_not_printed``. A document whose condition does not hold for the
+    track's values (``progress.track_values`` with the step's own) is not waited for.
     """
     validators = validators or {}
     found: list[Issue] = []
@@ -333,7 +361,9 @@ def check(
             other = i18n.Label(label_key("field", field.not_before or ""))
             found.append(issue("workflow.date_before", field.name, other=other))
     if Condition.DOCUMENTS_COLLECTED in step.advance_when:
-        missing = [d for d in step.documents if d not in progress.documents]
+        values = {**progress.track_values, **progress.values}
+        needed = needed_documents(step, values)
+        missing = [d for d in needed if d not in progress.documents]
         found.extend(issue("workflow.document_missing", d) for d in missing)
     if Condition.FORMS_PRINTED in step.advance_when:
         unprinted = [f for f in step.forms if f not in progress.forms_printed]
@@ -503,6 +533,32 @@ def _field(raw: Any, where: str) -> FieldDef:
     )
 
 
+def _documents(
+    raw: Any, conditions: dict[str, Mapping[str, tuple[str, ...]]], where: str
+) -> tuple[str, ...]:
+    """A step's document keys; an entry ``{key: ..., when: {field: value or [values]}}``
+    adds its condition to ``conditions`` (its fields are checked by :func:`_track`)."""
+    if not isinstance(raw, list):
+        raise WorkflowDataError(f"{where}: expected a list of names")
+    keys: list[str] = []
+    for entry in raw:
+        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
+            when = entry.get("when")
+            if not isinstance(when, Mapping) or not when or set(entry) != {"key", "when"}:
+                raise WorkflowDataError(f"{where}: a document needs a key and a when")
+            conditions[entry["key"]] = MappingProxyType(
+                {
+                    str(name): _strings(wanted if isinstance(wanted, list) else [wanted], where)
+                    for name, wanted in when.items()
+                }
+            )
+            entry = entry["key"]
+        if not isinstance(entry, str):
+            raise WorkflowDataError(f"{where}: expected a list of names")
+        keys.append(entry)
+    return tuple(keys)
+
+
 def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
     if isinstance(raw, Mapping) and "use" in raw:
         if raw["use"] not in library:
@@ -530,8 +586,9 @@ def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
             raise WorkflowDataError(
                 f"{where}.{field.name}: not_before names a date field of the same step"
             )
-    documents = _strings(raw.get("documents", []), where)
-    optional = _strings(raw.get("optional_documents", []), where)
+    document_when: dict[str, Mapping[str, tuple[str, ...]]] = {}
+    documents = _documents(raw.get("documents", []), document_when, where)
+    optional = _documents(raw.get("optional_documents", []), document_when, where)
     if set(documents) & set(optional):
         raise WorkflowDataError(f"{where}: a document is both required and optional")
     return StepDef(
@@ -539,6 +596,7 @@ def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
         fields=fields,
         documents=documents,
         optional_documents=optional,
+        document_when=MappingProxyType(document_when),
         forms=_strings(raw.get("forms", []), where),
         advance_when=conditions,
         outcome=outcome,
@@ -557,6 +615,18 @@ def _track(key: str, raw: Any, library: Mapping[str, Any], where: str) -> TrackD
     for step in steps:
         if step.when is not None and step.when.step not in keys:
             raise WorkflowDataError(f"{where}: {step.key} depends on unknown step")
+    choices = {f.name: f.choices for s in steps for f in s.fields}
+    for step in steps:
+        for doc, when in step.document_when.items():
+            for name, wanted in when.items():
+                if not choices.get(name):
+                    raise WorkflowDataError(
+                        f"{where}: {step.key}.{doc} depends on {name!r}, no choice field"
+                    )
+                if set(wanted) - set(choices[name]):
+                    raise WorkflowDataError(
+                        f"{where}: {step.key}.{doc} waits for a value {name!r} cannot have"
+                    )
     return TrackDef(
         key=key,
         kind=str(raw.get("kind", "")),

@@ -604,7 +604,8 @@ def _mark_track(session: Any, track: Track, codes: Sequence[str]) -> list[tuple[
         if state == StepState.IN_PROGRESS and Condition.FORMS_PRINTED in step.advance_when:
             if documents is None:
                 documents = steps.documents_in_hand(session, track.id)
-            progress = steps.step_progress(step, state, row.data, documents)
+            every = steps.track_values(r.data or {} for r in rows)
+            progress = steps.step_progress(step, state, row.data, documents, every)
             if not has_errors(workflow.check(step, progress)):
                 _, event = workflow.advance(definition, progress, StepState.READY)
                 row.state = event.to_state.value

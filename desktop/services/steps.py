@@ -76,9 +76,15 @@ def _typed_values(step: StepDef, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def step_progress(
-    step: StepDef, state: str, values: Mapping[str, Any], documents: frozenset[str]
+    step: StepDef,
+    state: str,
+    values: Mapping[str, Any],
+    documents: frozenset[str],
+    track_values: Mapping[str, Any] | None = None,
 ) -> StepProgress:
-    """A stored step as the workflow engine sees it (``forms_printed`` read from its data)."""
+    """A stored step as the workflow engine sees it (``forms_printed`` read from its data);
+    ``track_values``, the values of every step of its track, decide which of its documents
+    are needed (:func:`track_values`)."""
     printed = values.get("forms_printed") or ()
     return StepProgress(
         step=step.key,
@@ -86,7 +92,17 @@ def step_progress(
         values=MappingProxyType(_typed_values(step, values)),
         documents=documents,
         forms_printed=frozenset(str(f) for f in printed),
+        track_values=MappingProxyType(dict(track_values or {})),
     )
+
+
+def track_values(steps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The values of a track's steps as one mapping, later steps over earlier ones (what a
+    document's condition reads: the claimant chosen on the first step)."""
+    found: dict[str, Any] = {}
+    for values in steps:
+        found.update(values)
+    return found
 
 
 def _progress(
@@ -95,13 +111,15 @@ def _progress(
     documents: frozenset[str],
 ) -> dict[str, StepProgress]:
     """The engine's view of a track's stored ``(key, state, data)`` steps."""
+    stored = list(steps)
+    every = track_values(data or {} for _, _, data in stored)
     found: dict[str, StepProgress] = {}
-    for key, state, data in steps:
+    for key, state, data in stored:
         step = definition.find(key)
         # a state the engine has no move for (a track state such as "closed" set on a step
         # by another tool) leaves the step out: it is shown, never moved
         if step is not None and (state or StepState.NOT_STARTED) in _STATES:
-            found[key] = step_progress(step, state, data or {}, documents)
+            found[key] = step_progress(step, state, data or {}, documents, every)
     return found
 
 
@@ -339,8 +357,12 @@ def _open_next(session: Session, loaded: _Loaded, after: str) -> str | None:
 def _list_documents(session: Session, loaded: _Loaded, step: StepDef) -> None:
     """Put the documents ``step`` gathers on its track's checklist where they are not yet
     (an appeal's decision letter: a wizard lists only the documents of the steps every case
-    goes through), so they can be attached and the step made ready."""
-    wanted = [(d, True) for d in step.documents] + [(d, False) for d in step.optional_documents]
+    goes through), so they can be attached and the step made ready. A document whose
+    condition does not hold for the track's values is left off."""
+    values = track_values(p.values for p in loaded.progress.values())
+    wanted = [(d, True) for d in workflow.needed_documents(step, values)] + [
+        (d, False) for d in workflow.needed_documents(step, values, optional=True)
+    ]
     if not wanted:
         return
     track = loaded.track

@@ -113,8 +113,9 @@ def commit_track(
             else frozenset()
         )
         present = frozenset(doc.doc_key for doc in data.documents if doc.files)
+        every = steps.track_values(values for _, values, _ in data.steps)
         for position, (key, values, state) in enumerate(data.steps):
-            values, state = _gated(data.workflow, key, dict(values), state, present, printed)
+            values, state = _gated(data.workflow, key, dict(values), state, present, printed, every)
             session.add(
                 Step(
                     office=case.office,
@@ -167,8 +168,10 @@ def _gated(
     state: str,
     documents: frozenset[str],
     printed: frozenset[str],
+    every: Mapping[str, Any],
 ) -> tuple[dict[str, Any], str]:
-    """A step's data (with the forms printed for it) and the state it may be written in."""
+    """A step's data (with the forms printed for it) and the state it may be written in;
+    ``every`` holds the values of the track's steps (a document's condition reads them)."""
     definition = workflow.load().get(workflow_key)
     step = definition.find(key) if definition is not None else None
     if step is None:
@@ -176,7 +179,7 @@ def _gated(
     mine = sorted(f for f in step.forms if f in printed)
     if mine:
         values["forms_printed"] = mine
-    progress = steps.step_progress(step, state, values, documents)
+    progress = steps.step_progress(step, state, values, documents, every)
     return values, printing.gate_state(step, state, progress)
 
 

@@ -555,3 +555,62 @@ def test_a_refused_move_names_the_step_and_states_in_the_readers_language() -> N
     assert "not_started" not in english
     assert "Report the injury" in english
     assert "report_injury" not in caught.value.translated("th")
+
+
+def test_a_mothers_maternity_claim_never_waits_for_a_marriage_certificate() -> None:
+    """The marriage certificate is gathered when the insured father claims for his
+    uninsured wife, not when the mother claims for herself (domain.md §3 row 2)."""
+    gather = workflow.track("claim_maternity").step("gather_documents")
+    assert "marriage_certificate" in gather.documents
+    mother = {"claimant_is": "mother"}
+    father = {"claimant_is": "father_wife_uninsured"}
+    assert "marriage_certificate" not in workflow.needed_documents(gather, mother)
+    assert "marriage_certificate" in workflow.needed_documents(gather, father)
+    assert "marriage_certificate" not in workflow.needed_documents(gather, {})
+    assert workflow.needed_documents(gather, father, optional=True) == ()
+    have = frozenset(gather.documents) - {"marriage_certificate"}
+    progress = StepProgress(gather.key, documents=have, track_values=mother)
+    assert workflow.check(gather, progress) == ()
+    waiting = dataclasses.replace(progress, track_values=father)
+    assert [i.field for i in workflow.check(gather, waiting)] == ["marriage_certificate"]
+
+
+def _conditional(document: Any, choices: list[str] | None = None) -> dict[str, Any]:
+    first = {
+        "key": "first",
+        "fields": [{"name": "who", "type": "choice", "choices": choices or ["a", "b"]}],
+    }
+    second = {"key": "second", "optional_documents": [document]}
+    return {"t.yaml": {"tracks": {"t": {"steps": [first, second]}}}}
+
+
+def test_an_optional_document_with_a_list_of_values() -> None:
+    track = workflow.parse(_conditional({"key": "d", "when": {"who": ["a", "b"]}}))["t"]
+    step = track.step("second")
+    assert step.optional_documents == ("d",)
+    assert workflow.needed_documents(step, {"who": "b"}, optional=True) == ("d",)
+    assert workflow.needed_documents(step, {"who": "c"}, optional=True) == ()
+
+
+@pytest.mark.parametrize(
+    ("document", "match"),
+    [
+        ({"key": "d", "when": {"nobody": "a"}}, "no choice field"),
+        ({"key": "d", "when": {"who": "c"}}, "cannot have"),
+        ({"key": "d", "when": {"who": ["a", "c"]}}, "cannot have"),
+        ({"key": "d"}, "a key and a when"),
+        ({"key": "d", "when": {}}, "a key and a when"),
+        ({"key": "d", "when": {"who": "a"}, "extra": 1}, "a key and a when"),
+        ({"when": {"who": "a"}}, "list of names"),
+        (3, "list of names"),
+    ],
+)
+def test_a_document_condition_the_track_cannot_meet_is_refused(document: Any, match: str) -> None:
+    with pytest.raises(WorkflowDataError, match=match):
+        workflow.parse(_conditional(document))
+
+
+def test_a_step_documents_must_be_a_list() -> None:
+    step = {**STEP, "documents": "a"}
+    with pytest.raises(WorkflowDataError, match="list of names"):
+        workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [step]}}}})
