@@ -530,6 +530,9 @@ class WorkflowWizard(QWizard):
                     path = value
             steps.append((page.step.key, data, state))
         shown = {page.step.key for page in self.step_pages}
+        # a document whose condition does not hold (a marriage certificate when the mother
+        # claims for herself) is not asked for, nor waited for
+        asked = {d.key for d in self.documents_page.documents()}
         ordered: list[tuple[str, dict[str, Any], str]] = []
         for step in self.spec.steps:
             if step.key in shown:
@@ -537,7 +540,7 @@ class WorkflowWizard(QWizard):
             elif step.later:
                 ordered.append((step.key, {}, "not_started"))
             else:
-                complete = all(self.files.get(d) for d in step.documents)
+                complete = all(self.files.get(d) for d in step.documents if d in asked)
                 ordered.append((step.key, {}, "ready" if complete else "in_progress"))
         steps = ordered
         documents = [

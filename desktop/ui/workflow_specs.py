@@ -109,6 +109,8 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
     steps: list[StepSpec] = []
     documents: list[str] = []
     optional: list[str] = []  # gathered when there are any: not required
+    # a document's condition on the track's choices, as the wizard's ``applies`` reads it
+    when: dict[str, dict[str, list[str]]] = {}
     forms: list[str] = []
     for step in track.steps:
         later = step.when is not None
@@ -137,6 +139,8 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
         if not later:
             documents += [d for d in step.documents if d not in documents]
             optional += [d for d in step.optional_documents if d not in optional]
+            for doc, condition in step.document_when.items():
+                when.setdefault(doc, {k: list(v) for k, v in condition.items()})
             forms += [f for f in step.forms if f not in forms]
     return WorkflowSpec(
         key=key,
@@ -144,8 +148,12 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
         title=f"workflow.track.{key}",
         steps=tuple(steps),
         documents=tuple(
-            [DocumentSpec(d) for d in documents]
-            + [DocumentSpec(d, required=False) for d in optional if d not in documents]
+            [DocumentSpec(d, when=when.get(d, {})) for d in documents]
+            + [
+                DocumentSpec(d, required=False, when=when.get(d, {}))
+                for d in optional
+                if d not in documents
+            ]
         ),
         forms=tuple(forms),
         benefit=track.benefit,

@@ -20,12 +20,14 @@ from desktop.services.people import NameInput, PersonInput
 TODAY = dt.date(2026, 11, 23)
 
 
-def _claim(store: Store) -> tuple[str, str]:
-    """A maternity claim as ``start_track`` makes it: (case number, track id)."""
+def _claim(store: Store, listed: bool = True) -> tuple[str, str]:
+    """A maternity claim as ``start_track`` makes it, with its documents on the checklist
+    unless not ``listed``: (case number, track id)."""
     person = people.create_person(store, PersonInput(names=[NameInput("Sok Dara")])).person_id
     number = cases.open_case(store, person)
     definition = workflow.track("claim_maternity")
     documents = [(d, True) for s in definition.steps for d in s.documents if s.when is None]
+    documents = documents if listed else []
     track = cases.start_track(
         store,
         number,
@@ -332,3 +334,32 @@ def test_a_scan_is_not_attached_to_an_item_folded_away(store: Store, tmp_path: P
     with pytest.raises(UserError) as refused:
         attachments.add_attachment(store, scan, checklist_item_id=twin)
     assert refused.value.code == "error.not_found"
+
+
+@pytest.mark.parametrize(
+    ("claimant", "listed"), [("mother", False), ("father_wife_uninsured", True)]
+)
+def test_a_marriage_certificate_is_listed_only_when_the_father_claims(
+    store: Store, tmp_path: Path, claimant: str, listed: bool
+) -> None:
+    """A maternity claim started with an empty checklist lists its documents when the
+    eligibility step is done: the marriage certificate only for the father claiming for
+    his uninsured wife, and the documents step then waits for it (domain.md §3 row 2)."""
+    number, track_id = _claim(store, listed=False)
+    track = _track(store, number, track_id)
+    check = _step(track, "check_eligibility").id
+    cases.save_step(store, check, data={"event_date": "2026-10-01", "claimant_is": claimant})
+    steps.move_step(store, check, "ready", TODAY)
+    track = _track(store, number, track_id)
+    keys = {c.doc_key: c.required for c in track.checklist}
+    assert ("marriage_certificate" in keys) is listed
+    assert {"id_original", "child_birth_certificate", "bank_passbook"} <= set(keys)
+    assert all(keys.values())
+    case_id = cases.get_case_file(store, number).id
+    for item in track.checklist:
+        if item.doc_key != "marriage_certificate":
+            scan = tmp_path / f"{item.doc_key}.jpg"
+            scan.write_bytes(b"\xff\xd8\xff" + item.doc_key.encode())
+            attachments.add_attachment(store, scan, case_id=case_id, checklist_item_id=item.id)
+    blockers = _choice(_track(store, number, track_id), "gather_documents").blockers
+    assert [i.field for i in blockers] == (["marriage_certificate"] if listed else [])

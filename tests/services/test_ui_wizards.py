@@ -787,3 +787,35 @@ def test_a_job_that_cannot_be_added_is_refused_and_nothing_written(
     assert code in [i.code for i in caught.value.issues]
     assert cases.get_case_file(store, case_id).employments == ()
     assert _employers(store) == []
+
+
+@pytest.mark.parametrize(
+    ("claimant", "state"), [("mother", "ready"), ("father_wife_uninsured", "in_progress")]
+)
+def test_a_maternity_claim_waits_for_the_marriage_certificate_only_when_the_father_claims(
+    store: Store, tmp_path: Path, claimant: str, state: str
+) -> None:
+    """The documents step is gated with the claimant chosen on the first step: a mother
+    need not be married, a father claiming for his uninsured wife needs the certificate."""
+    case_id = _case(store)
+    documents = []
+    for key in ("id_original", "child_birth_certificate", "bank_passbook"):
+        scan = tmp_path / f"{key}.png"
+        scan.write_bytes(key.encode())
+        documents.append(ui_wizards.DocumentCommit(key, True, (str(scan),)))
+    if claimant != "mother":  # as the wizard lists it: only when its condition holds
+        documents.append(ui_wizards.DocumentCommit("marriage_certificate", True))
+    steps = [
+        ("check_eligibility", {"event_date": "2026-02-20", "claimant_is": claimant}, "ready"),
+        ("gather_documents", {}, "ready"),
+    ]
+    commit = ui_wizards.TrackCommit(
+        "claim", "claim_maternity", steps, documents, benefit="maternity"
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert dict((s.key, s.state) for s in track.steps)["gather_documents"] == state
+    marriage = [c for c in track.checklist if c.doc_key == "marriage_certificate"]
+    assert [(c.required, c.status) for c in marriage] == (
+        [] if claimant == "mother" else [(True, "missing")]
+    )

@@ -136,9 +136,9 @@ def test_enrollment_through_the_pink_card_path(
     assert drafts.load_draft(store, wizard.key) is None  # finished: the draft is gone
 
 
-def _maternity_steps(qtbot: QtBot, wizard: WorkflowWizard) -> None:
+def _maternity_steps(qtbot: QtBot, wizard: WorkflowWizard, claimant: str = "mother") -> None:
     """Fill the maternity claim's three step pages and move on to the documents."""
-    _fill(wizard, event_date="2026-02-20", claimant_is="mother")
+    _fill(wizard, event_date="2026-02-20", claimant_is=claimant)
     _next(qtbot, wizard)
     _fill(wizard, bank_name="Krungthai", bank_account="1234567890", claimant_signs="signature")
     _next(qtbot, wizard)
@@ -152,7 +152,10 @@ def test_maternity_claim_with_documents(
     case_id = _case(store)
     wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
     _maternity_steps(qtbot, wizard)
-    for key in ("id_original", "child_birth_certificate", "marriage_certificate", "bank_passbook"):
+    # a mother claiming for herself is not asked for a marriage certificate (domain.md §3)
+    shown = [d.key for d in wizard.documents_page.documents()]
+    assert shown == ["id_original", "child_birth_certificate", "bank_passbook"]
+    for key in shown:
         wizard.documents_page.attach(key, _scan(tmp_path, f"{key}.png"))
         drain(qtbot, ctx)
     _next(qtbot, wizard)
@@ -173,9 +176,32 @@ def test_maternity_claim_with_documents(
         ("prepare_claim", "in_progress"),  # SSO 2-01 not printed yet: not ready
     ]
     assert all(c.status == "present" and len(c.attachment_ids) == 1 for c in track.checklist)
-    assert len([a for a in case.attachments if a.filename.endswith(".png")]) == 4
+    assert "marriage_certificate" not in {c.doc_key for c in track.checklist}
+    assert len([a for a in case.attachments if a.filename.endswith(".png")]) == 3
     actions = cases.audit_trail(store, [track_id, *(a.id for a in case.attachments)])
     assert sorted({a for _w, a, _u in actions}) == ["attachment.created", "track.created"]
+
+
+def test_a_father_claiming_for_his_wife_is_asked_for_the_marriage_certificate(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """The insured father claiming for his uninsured wife needs the marriage certificate:
+    without it the documents step waits for it and the checklist lists it as missing."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "claim_maternity", case_id)
+    _maternity_steps(qtbot, wizard, claimant="father_wife_uninsured")
+    docs = {d.key: d.required for d in wizard.documents_page.documents()}
+    assert docs.get("marriage_certificate") is True
+    for key in ("id_original", "child_birth_certificate", "bank_passbook"):
+        wizard.documents_page.attach(key, _scan(tmp_path, f"{key}.png"))
+        drain(qtbot, ctx)
+    _next(qtbot, wizard)  # documents
+    _next(qtbot, wizard)  # eligibility
+    _finish(qtbot, wizard)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    assert dict((s.key, s.state) for s in track.steps)["gather_documents"] == "in_progress"
+    (marriage,) = [c for c in track.checklist if c.doc_key == "marriage_certificate"]
+    assert (marriage.required, marriage.status) == (True, "missing")
 
 
 def _report_injury(wizard: WorkflowWizard) -> None:
