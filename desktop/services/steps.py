@@ -378,6 +378,35 @@ def _list_documents(session: Session, loaded: _Loaded, step: StepDef) -> None:
             session.add(cases.missing_item(track, doc_key, required))
 
 
+def save_fields(store: Store, step_id: str, data: Mapping[str, Any]) -> None:
+    """Fill in or correct a step's fields (the case file's Fill in…), merged over what it
+    holds. A choice another step's documents depend on (the maternity claim's claimant)
+    brings the checklist up to date: a document now needed is listed, or required again;
+    one no longer needed stays, with its scans, as not required."""
+    cases.save_step(store, step_id, data=data)
+    with store.session() as session:
+        _row, loaded = _load(session, step_id)
+        if loaded is None:
+            return
+        values = track_values(p.values for p in loaded.progress.values())
+        conditional = [s for s in loaded.definition.steps if s.document_when]
+        for step in conditional:
+            if step.key in loaded.progress:
+                _list_documents(session, loaded, step)
+        required = {doc for step in conditional for doc in workflow.needed_documents(step, values)}
+        depending = {doc for step in conditional for doc in step.document_when}
+        for item in session.scalars(
+            select(ChecklistItem).where(
+                ChecklistItem.track_id == loaded.track.id,
+                ChecklistItem.deleted.is_(False),
+                ChecklistItem.doc_key.in_(sorted(depending)),
+            )
+        ):
+            wanted = item.doc_key in required
+            if item.required != wanted:
+                item.required = wanted
+
+
 def merge_twin_items(store: Store) -> int:
     """Fold checklist items that list one document twice for one track into one; returns
     how many items were folded away.

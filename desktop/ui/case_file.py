@@ -1208,7 +1208,7 @@ class CaseFileView(Retranslating):
 
     def edit_step(self) -> None:
         """Fill in or correct the selected step's fields in a dialog; saved through
-        ``cases.save_step``, the dialog closing once the store has them."""
+        ``steps.save_fields``, the dialog closing once the store has them."""
         found = self._step_spec()
         if found is None:
             return
@@ -1217,7 +1217,7 @@ class CaseFileView(Retranslating):
         store, step_id = self.ctx.store, view.id
 
         def save(values: dict[str, Any]) -> None:
-            self._write(lambda: cases.save_step(store, step_id, data=values), editor.accept)
+            self._write(lambda: steps.save_fields(store, step_id, values), editor.accept)
 
         editor.saved.connect(save)
         editor.finished.connect(lambda _result: self._editor_closed(editor))

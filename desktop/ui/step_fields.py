@@ -10,7 +10,7 @@ caseworker agrees; one kept as typed is not asked about again (:attr:`StepFields
 nor, in :class:`StepEditor`, one the step already holds.
 The wizard has one per step page; :class:`StepEditor` is one in a dialog, for filling in
 or correcting a step of a track that already exists (an appeal's decision date, a claim's
-filing date), saved with ``cases.save_step``.
+filing date), saved with ``steps.save_fields``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from desktop.domain.errors import UserError
 from desktop.models.entities import Attachment, ChecklistItem, Employer, Employment, Step, Track
 from desktop.models.store import Store
-from desktop.services import cases, drafts, employers, people, printing, ui_wizards
+from desktop.services import cases, drafts, employers, people, printing, steps, ui_wizards
 from desktop.services.attachments import read_attachment
 
 PINK_CARD = "0-0000-00001-12-1"  # a valid 13-digit number (check digit 1)
@@ -819,3 +819,39 @@ def test_a_maternity_claim_waits_for_the_marriage_certificate_only_when_the_fath
     assert [(c.required, c.status) for c in marriage] == (
         [] if claimant == "mother" else [(True, "missing")]
     )
+
+
+def test_a_claimant_corrected_later_brings_the_checklist_up_to_date(
+    store: Store, tmp_path: Path
+) -> None:
+    """Saved as the mother's claim, then corrected (Fill in…) to the father claiming for his
+    wife: the marriage certificate goes on the checklist and the documents step waits for
+    it; corrected back, it stays listed but is no longer required."""
+    case_id = _case(store)
+    steps_ = [
+        ("check_eligibility", {"event_date": "2026-02-20", "claimant_is": "mother"}, "ready"),
+        ("gather_documents", {}, "in_progress"),
+    ]
+    commit = ui_wizards.TrackCommit("claim", "claim_maternity", steps_, benefit="maternity")
+    ui_wizards.commit_track(store, case_id, commit)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    first = next(s for s in track.steps if s.key == "check_eligibility")
+
+    def marriage() -> list[tuple[bool | None, str | None]]:
+        (held,) = cases.get_case_file(store, case_id).tracks
+        return [
+            (c.required, c.status) for c in held.checklist if c.doc_key == "marriage_certificate"
+        ]
+
+    def blockers() -> list[str]:
+        (held,) = cases.get_case_file(store, case_id).tracks
+        choice = next(c for c in steps.step_choices(held) if c.key == "gather_documents")
+        return [i.field for i in choice.blockers]
+
+    assert marriage() == []
+    steps.save_fields(store, first.id, {"claimant_is": "father_wife_uninsured"})
+    assert marriage() == [(True, "missing")]
+    assert "marriage_certificate" in blockers()
+    steps.save_fields(store, first.id, {"claimant_is": "mother"})
+    assert marriage() == [(False, "missing")]
+    assert "marriage_certificate" not in blockers()
