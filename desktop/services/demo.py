@@ -588,9 +588,10 @@ def _case(
             )
         checklist: dict[str, bool] = {}  # doc key: required
         for s in definition.steps:
-            if s.when is None:
-                for d in (*s.documents, *s.optional_documents):
-                    checklist[d] = checklist.get(d, False) or d in s.documents
+            if s.when is None:  # demo steps choose nothing: conditional documents are not asked
+                needed = workflow.needed_documents(s, {})
+                for d in (*needed, *workflow.needed_documents(s, {}, optional=True)):
+                    checklist[d] = checklist.get(d, False) or d in needed
         for n, (doc_key, required) in enumerate(checklist.items()):
             present = done or doc_key in collected or rng.random() < 0.5
             writer.add(
