@@ -5,8 +5,8 @@ contact details corrected in place; sex, birth date, nationality and arrival dat
 the reader's calendar and corrected in an editor that takes dates as the New case form
 does, :mod:`desktop.ui.person_details`; each changed detail its own change for sync;
 the person's consents recorded and withdrawn, :mod:`desktop.ui.consent_box`),
-identity documents with history and scans, work (employment and contribution months,
-typed or pasted from a payslip table), tracks (enrollment and claims with their steps and
+identity documents with history and scans, work (jobs and contribution months,
+:mod:`desktop.ui.work_tab`), tracks (enrollment and claims with their steps and
 checklist, attachments with a preview), append-only notes, the eligibility panel, and the
 journey timeline. Opened on a synced row (a conflict or a refused change on the Sync
 page, :class:`desktop.services.row_context.Place`), it shows the tab that holds the row,
@@ -56,16 +56,14 @@ from desktop.domain.validation import Issue
 from desktop.services import (
     attachments,
     cases,
-    employers,
     exporter,
     people,
     printing,
     row_context,
     steps,
     ui_queries,
-    ui_wizards,
 )
-from desktop.services.cases import CaseFile, EmploymentView, StepView, TrackView
+from desktop.services.cases import CaseFile, StepView, TrackView
 from desktop.services.people import DocumentView
 from desktop.ui.consent_box import ConsentBox
 from desktop.ui.context import AppContext, Retranslating
@@ -86,11 +84,11 @@ from desktop.ui.person_details import (
     fill_choices,
     marital_name,
     nationality_name,
-    show_placeholder,
     title_name,
 )
-from desktop.ui.step_fields import StepEditor
+from desktop.ui.step_fields import StepEditor, editor_date
 from desktop.ui.timeline import JourneyTimeline
+from desktop.ui.work_tab import WorkTab
 from desktop.ui.workflow_specs import FieldSpec, StepSpec, label, load_specs
 from desktop.ui.wrap import WrapDelegate, WrapLabel, text_width
 
@@ -115,48 +113,6 @@ DOCUMENT_KINDS = (
     "sso_number",
 )
 
-# An employer's details as the Work tab's "Employer details…" corrects them: the dialog's
-# field (named as the enrollment wizard names it, for its label and check) -> the detail.
-EMPLOYER_FIELDS = {
-    "employer_name": "name",
-    "employer_name_th": "name_th",
-    "employer_account": "sso_account",
-    "employer_branch": "sso_branch",
-    "employer_address": "address",
-    "employer_phone": "phone",
-}
-EMPLOYER_DETAILS = StepSpec(
-    "employer_details",
-    (
-        FieldSpec("employer_name", required=True),
-        FieldSpec("employer_name_th"),
-        FieldSpec("employer_account", validator="sso_account"),
-        FieldSpec("employer_branch", validator="sso_branch"),
-        FieldSpec("employer_address"),
-        FieldSpec("employer_phone"),
-    ),
-)
-
-# A job no enrollment recorded, as the Work tab's "Add job…" asks it: the dialog's field
-# (named as the enrollment wizard's job step names it) -> the fact it becomes.
-JOB_FACTS = {
-    "employer_name": "employer.name",
-    "employer_account": "employer.sso_account",
-    "employer_branch": "employer.sso_branch",
-    "employment_start": "employment.start_date",
-    "monthly_wage": "employment.monthly_wage",
-}
-NEW_JOB = StepSpec(
-    "add_job",
-    (
-        FieldSpec("employer_name", required=True),
-        FieldSpec("employer_account", validator="sso_account"),
-        FieldSpec("employer_branch", validator="sso_branch"),
-        FieldSpec("employment_start", "date", past=True),
-        FieldSpec("monthly_wage", "money"),
-    ),
-)
-
 # An identity document's dates and status as the Documents tab's "Details…" corrects them.
 DOCUMENT_DETAILS = StepSpec(
     "document_details",
@@ -164,20 +120,6 @@ DOCUMENT_DETAILS = StepSpec(
         FieldSpec("document_issued_on", "date", past=True),
         FieldSpec("document_expires_on", "date"),
         FieldSpec("document_status", "choice", required=True, choices=people.DOCUMENT_STATUSES),
-    ),
-)
-
-# The sections months are typed or pasted under (Work tab): through the employer, paid by
-# the worker after leaving the job, informal work.
-MONTH_SECTIONS = (33, 39, 40)
-
-# When and why a job ended (Work tab, "Job ended…"): the fields the unemployment claim
-# asks the same with, the reasons a job's row may hold.
-JOB_END = StepSpec(
-    "job_ended",
-    (
-        FieldSpec("employment_end", "date", past=True),
-        FieldSpec("unemployment_reason", "choice", choices=employers.END_REASONS),
     ),
 )
 
@@ -189,26 +131,6 @@ def document_columns() -> list[Column]:
         Column("ui.doc.col.issued", lambda d: format_date(d.issued_on)),
         Column("ui.doc.col.expires", lambda d: format_date(d.expires_on)),
         Column("ui.doc.col.status", lambda d: label("choice", d.status or "current")),
-    ]
-
-
-def employment_columns() -> list[Column]:
-    return [
-        Column("ui.work.col.employer", lambda e: e.employer_name or ""),
-        Column("ui.work.col.account", lambda e: e.employer_sso_account or ""),
-        Column("ui.work.col.start", lambda e: format_date(e.start_date)),
-        Column("ui.work.col.end", lambda e: format_date(e.end_date)),
-        Column("ui.work.col.end_reason", lambda e: label("choice", e.end_reason or "")),
-        Column("ui.work.col.wage", lambda e: e.monthly_wage or "", align_right=True),
-    ]
-
-
-def contribution_columns() -> list[Column]:
-    return [
-        Column("ui.work.col.month", lambda c: c.month),
-        Column("ui.work.col.wage", lambda c: c.wage if c.wage is not None else "", True),
-        Column("ui.work.col.section", lambda c: c.section or ""),
-        Column("ui.work.col.source", lambda c: tr(f"ui.source.{c.source or 'payslip'}")),
     ]
 
 
@@ -321,7 +243,8 @@ class CaseFileView(Retranslating):
         # scrolled: with its details editor open it is taller than a 768-pixel screen
         self.tabs.addTab(_scrolled(self._person_tab()), "")
         self.tabs.addTab(self._documents_tab(), "")
-        self.tabs.addTab(self._work_tab(), "")
+        self.work = WorkTab(ctx, self._write, self._work_editor, _clipboard_text)
+        self.tabs.addTab(self.work, "")
         # scrolled too: a step's list of what it still needs has a line per missing thing
         self.tabs.addTab(_scrolled(self._tracks_tab()), "")
         self.tabs.addTab(self._notes_tab(), "")
@@ -445,70 +368,6 @@ class CaseFileView(Retranslating):
         layout.addWidget(self.doc_issues)
         return page
 
-    def _work_tab(self) -> QWidget:
-        page = QWidget()
-        self.employment_model = RowTableModel(employment_columns())
-        self.employment_view = QTableView()
-        self.employment_view.setModel(self.employment_model)
-        fit_columns(self.employment_view, stretch=0)  # the employer's name
-        self.contribution_model = RowTableModel(contribution_columns())
-        self.contribution_view = QTableView()
-        self.contribution_view.setModel(self.contribution_model)
-        fit_columns(self.contribution_view)
-        self.contribution_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.contribution_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.remove_months_button = QPushButton()
-        self.remove_months_button.setObjectName("remove_months")
-        self.remove_months_button.clicked.connect(self.remove_months)
-        self.month_edit = QLineEdit()
-        self.month_edit.setObjectName("month")
-        self.wage_edit = QLineEdit()
-        self.wage_edit.setObjectName("wage")
-        self.section_box = QComboBox()  # whose months are typed or pasted: s.33, 39 or 40
-        self.section_box.setObjectName("month_section")
-        self.add_month_button = QPushButton()
-        self.add_month_button.clicked.connect(self.add_month)
-        self.paste_button = QPushButton()
-        self.paste_button.clicked.connect(lambda: self.paste_payslip(_clipboard_text()))
-        self.end_job_button = QPushButton()
-        self.end_job_button.setObjectName("end_job")
-        self.end_job_button.clicked.connect(self.end_job)
-        self.add_job_button = QPushButton()
-        self.add_job_button.setObjectName("add_job")
-        self.add_job_button.clicked.connect(self.add_job)
-        self.employer_button = QPushButton()
-        self.employer_button.setObjectName("edit_employer")
-        self.employer_button.clicked.connect(self.edit_employer)
-        # a job's end, its employer, a document's details: one dialog open at a time
-        self.work_editor: StepEditor | None = None
-        self.work_issues = QLabel()
-        self.work_issues.setStyleSheet("color: #c62828")
-        self.employment_label = QLabel()
-        self.contribution_label = QLabel()
-        row = QHBoxLayout()  # a month typed: when, the wage, under which section
-        row.addWidget(self.month_edit)
-        row.addWidget(self.wage_edit)
-        row.addWidget(self.section_box)
-        actions = QHBoxLayout()  # a row of its own: Burmese and Khmer labels are long
-        actions.addStretch(1)
-        actions.addWidget(self.add_month_button)
-        actions.addWidget(self.paste_button)
-        actions.addWidget(self.remove_months_button)
-        layout = QVBoxLayout(page)
-        jobs = QHBoxLayout()
-        jobs.addWidget(self.employment_label, 1)
-        jobs.addWidget(self.add_job_button)
-        jobs.addWidget(self.employer_button)
-        jobs.addWidget(self.end_job_button)
-        layout.addLayout(jobs)
-        layout.addWidget(self.employment_view, 1)
-        layout.addWidget(self.contribution_label)
-        layout.addWidget(self.contribution_view, 2)
-        layout.addLayout(row)
-        layout.addLayout(actions)
-        layout.addWidget(self.work_issues)
-        return page
-
     def _tracks_tab(self) -> QWidget:
         page = QWidget()
         self.track_list = QListWidget()
@@ -542,6 +401,8 @@ class CaseFileView(Retranslating):
         self.edit_step_button.setObjectName("edit_step")
         self.edit_step_button.clicked.connect(self.edit_step)
         self.step_editor: StepEditor | None = None
+        # a job's end, its employer, a document's details: one dialog open at a time
+        self.work_editor: StepEditor | None = None
         moves.addWidget(self.edit_step_button)
         self.reopen_to = QComboBox()
         self.reopen_to.setObjectName("reopen_to")
@@ -653,8 +514,8 @@ class CaseFileView(Retranslating):
         for view, model in (
             (self.checklist_view, self.checklist_model),
             (self.documents_view, self.documents_model),
-            (self.employment_view, self.employment_model),
-            (self.contribution_view, self.contribution_model),
+            (self.work.employment_view, self.work.employment_model),
+            (self.work.contribution_view, self.work.contribution_model),
         ):
             ids = [row.id for row in model.rows]
             if place.row_id in ids:
@@ -800,8 +661,8 @@ class CaseFileView(Retranslating):
         store, document_id = self.ctx.store, doc.id
 
         def write(values: dict[str, Any]) -> Callable[[], object]:
-            issued = _day(values.get("document_issued_on"))
-            expires = _day(values.get("document_expires_on"))
+            issued = editor_date(values.get("document_issued_on"))
+            expires = editor_date(values.get("document_expires_on"))
             status = str(values.get("document_status") or "current")
             return lambda: people.update_document(
                 store, document_id, issued_on=issued, expires_on=expires, status=status
@@ -913,101 +774,6 @@ class CaseFileView(Retranslating):
 
         self.ctx.ops.run(lambda: attachments.read_attachment(store, sha256), on_success=shown)
 
-    def add_month(self) -> None:
-        """One month typed, of the person's latest job as a pasted table's months are: a
-        month already on file is corrected, not recorded a second time."""
-        if self.case is None:
-            return
-        typed = f"{self.month_edit.text()}\t{self.wage_edit.text()}"
-        rows, found = ui_queries.parse_payslip_table(
-            typed, self._latest_employer(), self.ctx.today(), self._section()
-        )
-        if found or not rows:
-            said = [issue_text(i) for i in found if i.code != "ui.paste.bad_line"]
-            self.work_issues.setText("\n".join(said) or tr("ui.work.bad_month"))
-            return
-        self.work_issues.setText("")
-        self.month_edit.clear()
-        self.wage_edit.clear()
-        self._record(rows)
-
-    def paste_payslip(self, pasted: str) -> None:
-        """Contribution months from a copied table: one ``month<TAB>wage`` row per line."""
-        if self.case is None:
-            return
-        employer, today = self._latest_employer(), self.ctx.today()
-        rows, found = ui_queries.parse_payslip_table(pasted, employer, today, self._section())
-        self.work_issues.setText("\n".join(issue_text(i) for i in found))
-        if rows:
-            self._record(rows)
-
-    def _section(self) -> int:
-        """The section the months typed or pasted are recorded under."""
-        return int(self.section_box.currentData() or 33)
-
-    def _latest_employer(self) -> str | None:
-        """Whose contribution months are typed or pasted: the person's latest job's."""
-        jobs = self.case.employments if self.case is not None else ()
-        return jobs[-1].employer_id if jobs else None
-
-    def end_job(self) -> None:
-        """When and why the selected job (else the latest) ended, in a dialog; saved through
-        ``employers.end_employment``. An empty day says the job goes on (an end recorded by
-        mistake)."""
-        job = self._selected_job()
-        if job is None:
-            return
-        held = {"employment_end": job.end_date.isoformat() if job.end_date else ""}
-        held["unemployment_reason"] = job.end_reason or ""
-        store, job_id = self.ctx.store, job.id
-
-        def write(values: dict[str, Any]) -> Callable[[], object]:
-            end = _day(values.get("employment_end"))
-            why = values.get("unemployment_reason") or None
-            return lambda: employers.end_employment(store, job_id, end, why)
-
-        self._work_editor(JOB_END, held, write)
-
-    def add_job(self) -> None:
-        """A job no enrollment recorded (the worker was registered before coming here):
-        its employer, start and wage, written as an enrollment's job step writes them
-        (``ui_wizards.add_job``: an employer already on file is the job's)."""
-        if self.case is None:
-            return
-        store, case_id = self.ctx.store, self.case.id
-
-        def write(values: dict[str, Any]) -> Callable[[], object]:
-            facts = {fact: values.get(field) for field, fact in JOB_FACTS.items()}
-            return lambda: ui_wizards.add_job(store, case_id, facts)
-
-        self._work_editor(NEW_JOB, {}, write)
-
-    def edit_employer(self) -> None:
-        """Correct the selected job's (else the latest job's) employer: its name, SSO account
-        and branch, address and phone, as every form of its workers prints them."""
-        job = self._selected_job()
-        if job is None or job.employer_id is None:
-            return
-        store, employer_id = self.ctx.store, job.employer_id
-
-        def edit(details: dict[str, str | None]) -> None:
-            held = {field: details[name] or "" for field, name in EMPLOYER_FIELDS.items()}
-
-            def write(values: dict[str, Any]) -> Callable[[], object]:
-                changes = {name: values.get(field) for field, name in EMPLOYER_FIELDS.items()}
-                return lambda: employers.update_employer(store, employer_id, **changes)
-
-            self._work_editor(EMPLOYER_DETAILS, held, write)
-
-        self.ctx.ops.run(lambda: employers.employer_details(store, employer_id), on_success=edit)
-
-    def _selected_job(self) -> EmploymentView | None:
-        """The job selected on the Work tab, else the latest; None when there is none."""
-        if self.case is None or not self.case.employments:
-            return None
-        row = self.employment_view.currentIndex().row()
-        return self.employment_model.row_at(row) if row >= 0 else self.case.employments[-1]
-
     def _work_editor(
         self,
         spec: StepSpec,
@@ -1022,29 +788,6 @@ class CaseFileView(Retranslating):
         editor.finished.connect(lambda _result: self._editor_closed(editor))
         self.work_editor = editor
         editor.open()
-
-    def remove_months(self) -> None:
-        """Remove the selected contribution months, entered by mistake, once the caseworker
-        agrees: they no longer count for eligibility, here and after a sync everywhere."""
-        if self.case is None:
-            return
-        rows = sorted({i.row() for i in self.contribution_view.selectionModel().selectedRows()})
-        months = [self.contribution_model.row_at(r) for r in rows]
-        if not months:
-            self.work_issues.setText(tr("ui.work.remove_none"))
-            return
-        listed = ", ".join(m.month for m in months)
-        if not self.ctx.dialogs.confirm(tr("ui.work.remove_confirm", months=listed)):
-            return
-        self.work_issues.setText("")
-        store, person_id = self.ctx.store, self.case.person.id
-        ids = [m.id for m in months]
-        self._write(lambda: employers.remove_contributions(store, person_id, ids))
-
-    def _record(self, rows: list[employers.ContributionInput]) -> None:
-        assert self.case is not None
-        store, person_id = self.ctx.store, self.case.person.id
-        self._write(lambda: employers.record_contributions(store, person_id, rows))
 
     def add_note(self) -> None:
         if self.case is None:
@@ -1323,18 +1066,7 @@ class CaseFileView(Retranslating):
         self.doc_number.setPlaceholderText(tr("ui.doc.number"))
         self.add_doc_button.setText(tr("ui.doc.add"))
         self.scan_button.setText(tr("ui.doc.scan"))
-        self.employment_label.setText(tr("ui.work.employment"))
-        self.contribution_label.setText(tr("ui.work.contributions"))
-        show_placeholder(self.month_edit, tr("ui.work.month_hint"))
-        self.wage_edit.setPlaceholderText(tr("ui.work.wage_hint"))
-        self.add_month_button.setText(tr("ui.work.add_month"))
-        sections = [(str(n), tr(f"ui.work.section.{n}")) for n in MONTH_SECTIONS]
-        fill_choices(self.section_box, sections)
-        self.paste_button.setText(tr("ui.work.paste"))
-        self.end_job_button.setText(tr("ui.work.end_job"))
-        self.employer_button.setText(tr("ui.work.edit_employer"))
-        self.add_job_button.setText(tr("ui.work.add_job"))
-        self.remove_months_button.setText(tr("ui.work.remove_months"))
+        self.work.retranslate()
         self.remove_doc_button.setText(tr("ui.doc.remove"))
         self.doc_details_button.setText(tr("ui.doc.details"))
         for state, button in self.move_buttons.items():
@@ -1347,8 +1079,6 @@ class CaseFileView(Retranslating):
         self.add_note_button.setText(tr("ui.notes.add"))
         for model in (
             self.documents_model,
-            self.employment_model,
-            self.contribution_model,
             self.checklist_model,
         ):
             model.retranslate()
@@ -1383,12 +1113,7 @@ class CaseFileView(Retranslating):
             edit.setText(getattr(person, name) or "")
         self.consent_box.show_consents(person.id, case.consents)
         self.documents_model.set_rows(person.documents)
-        self.employment_model.set_rows(case.employments)
-        self.end_job_button.setEnabled(bool(case.employments))
-        self.employer_button.setEnabled(any(e.employer_id for e in case.employments))
-        self.contribution_model.set_rows(case.contributions)
-        last = case.contributions[-1].section if case.contributions else None
-        self.section_box.setCurrentIndex(max(0, self.section_box.findData(str(last or 33))))
+        self.work.show_case(case)
         row = self.track_list.currentRow()
         self.track_list.clear()
         for track in case.tracks:
@@ -1423,11 +1148,6 @@ class CaseFileView(Retranslating):
         if notes:  # once, above the benefits, not under each that rests on it
             blocks.insert(0, "<p><i>" + "<br>".join(notes) + "</i></p>")
         self.eligibility_text.setText("".join(blocks))
-
-
-def _day(value: object) -> dt.date | None:
-    """A date field's value as the step editor gives it (ISO text, or none)."""
-    return dt.date.fromisoformat(str(value)) if value else None
 
 
 def _clipboard_text() -> str:

@@ -242,6 +242,11 @@ def raw_text(value: Any, kind: str = "text") -> str:
     return str(value)
 
 
+def editor_date(value: object) -> dt.date | None:
+    """A date field's value as the editors give it once validated (ISO text), or None."""
+    return dt.date.fromisoformat(str(value)) if value else None
+
+
 class StepEditor(QDialog):
     """One step's fields in a dialog, filled with what the step holds; ``saved`` carries
     the values to store once they validate (the dialog stays open until the caller has

@@ -326,10 +326,10 @@ def test_a_month_typed_again_is_corrected_not_recorded_twice(
     month = employers.ContributionInput("2022-01", decimal.Decimal(12860), employer)
     employers.record_contributions(store, person_id, [month])
     view = _shown(qtbot, ctx, case_id)
-    view.month_edit.setText("2022-01")
-    view.wage_edit.setText("13000")
+    view.work.month_edit.setText("2022-01")
+    view.work.wage_edit.setText("13000")
     with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.add_month_button.click()
+        view.work.add_month_button.click()
     months = cases.get_case_file(store, case_id).contributions
     assert [(m.month, m.wage) for m in months] == [("2022-01", decimal.Decimal(13000))]
 
@@ -347,16 +347,16 @@ def test_months_paid_under_s39_are_typed_as_such_and_judged_so(
     employers.add_employment(store, person_id, job)
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
-    assert view.section_box.currentData() == "33"
-    view.section_box.setCurrentIndex(view.section_box.findData("39"))
-    assert view.section_box.currentText() == "s.39: paid by the worker after leaving the job"
-    view.month_edit.setText("2025-08")
-    view.wage_edit.setText("4800")
+    assert view.work.section_box.currentData() == "33"
+    view.work.section_box.setCurrentIndex(view.work.section_box.findData("39"))
+    assert view.work.section_box.currentText() == "s.39: paid by the worker after leaving the job"
+    view.work.month_edit.setText("2025-08")
+    view.work.wage_edit.setText("4800")
     with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.add_month_button.click()
+        view.work.add_month_button.click()
     (month,) = cases.get_case_file(store, case_id).contributions
     assert (month.month, month.section, month.employer_id) == ("2025-08", 39, None)
-    assert view.section_box.currentData() == "39"
+    assert view.work.section_box.currentData() == "39"
     assert all(line.result is None or line.result.section == 39 for line in view.panel)
 
 
@@ -365,11 +365,11 @@ def test_a_month_still_to_come_is_refused_with_why(
 ) -> None:
     case_id = _nang(store)
     view = _shown(qtbot, ctx, case_id)
-    view.month_edit.setText("2031-05")  # for 2021-05
-    view.wage_edit.setText("9000")
-    view.add_month_button.click()
+    view.work.month_edit.setText("2031-05")  # for 2021-05
+    view.work.wage_edit.setText("9000")
+    view.work.add_month_button.click()
     drain(qtbot, ctx)
-    assert view.work_issues.text() == (
+    assert view.work.issues.text() == (
         "2031-05 has not come yet: only months already worked are recorded."
     )
     assert cases.get_case_file(store, case_id).contributions == ()
@@ -393,8 +393,8 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     employers.record_contributions(store, person_id, months)
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
-    assert view.end_job_button.isEnabled()
-    view.end_job_button.click()
+    assert view.work.end_job_button.isEnabled()
+    view.work.end_job_button.click()
     editor = view.work_editor
     assert editor is not None
     assert editor.isVisible()
@@ -413,7 +413,7 @@ def test_a_job_ended_is_recorded_from_the_work_tab_and_judged_on(
     assert view.work_editor is None  # closed once stored
     (held,) = cases.get_case_file(store, case_id).employments
     assert (held.end_date, held.end_reason) == (dt.date(2026, 1, 31), "contract_ended")
-    model = view.employment_model
+    model = view.work.employment_model
     shown = [model.index(0, c).data() for c in range(model.columnCount())]
     assert "31/01/2026" in shown
     assert "Contract ended" in shown
@@ -433,8 +433,8 @@ def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
     case_id = _nang(store)
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
-    assert not view.end_job_button.isEnabled()  # no job yet
-    view.add_job_button.click()
+    assert not view.work.end_job_button.isEnabled()  # no job yet
+    view.work.add_job_button.click()
     editor = view.work_editor
     assert editor is not None
     editor.fields.set_raw("employer_account", "10-0000-0001")
@@ -452,7 +452,7 @@ def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
         dt.date(2023, 5, 1),
         decimal.Decimal(9500),
     )
-    assert view.end_job_button.isEnabled()
+    assert view.work.end_job_button.isEnabled()
 
 
 def test_an_employer_s_account_is_corrected_from_the_work_tab(
@@ -468,7 +468,7 @@ def test_an_employer_s_account_is_corrected_from_the_work_tab(
     employers.add_employment(store, person_id, employers.EmploymentInput(employer, None))
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
-    view.employer_button.click()
+    view.work.employer_button.click()
     qtbot.waitUntil(lambda: view.work_editor is not None, timeout=10_000)
     editor = view.work_editor
     assert editor is not None
@@ -484,7 +484,7 @@ def test_an_employer_s_account_is_corrected_from_the_work_tab(
     assert dialogs.errors == []
     (job,) = cases.get_case_file(store, case_id).employments
     assert job.employer_sso_account == "1000000001"
-    assert view.employment_model.index(0, 1).data() == "1000000001"
+    assert view.work.employment_model.index(0, 1).data() == "1000000001"
 
 
 def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
@@ -498,23 +498,23 @@ def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
     employers.record_contributions(store, person_id, months)
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
-    view.remove_months_button.click()  # nothing selected: says what to do
-    assert view.work_issues.text() == "Select the months entered by mistake in the table first."
-    chosen = view.contribution_view.selectionModel()
+    view.work.remove_months_button.click()  # nothing selected: says what to do
+    assert view.work.issues.text() == "Select the months entered by mistake in the table first."
+    chosen = view.work.contribution_view.selectionModel()
     rows = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for row in (1, 3):
-        chosen.select(view.contribution_model.index(row, 0), rows)
+        chosen.select(view.work.contribution_model.index(row, 0), rows)
     dialogs.confirm_answer = False
-    view.remove_months_button.click()
+    view.work.remove_months_button.click()
     assert "2025-02, 2025-04" in dialogs.questions[-1]
     drain(qtbot, ctx)
     assert len(cases.get_case_file(store, case_id).contributions) == 4  # not agreed
     dialogs.confirm_answer = True
     with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.remove_months_button.click()
+        view.work.remove_months_button.click()
     held = [c.month for c in cases.get_case_file(store, case_id).contributions]
     assert held == ["2025-01", "2025-03"]
-    assert view.contribution_model.rowCount() == 2
+    assert view.work.contribution_model.rowCount() == 2
 
 
 def test_a_name_entered_by_mistake_is_removed_from_the_person_tab(

@@ -726,8 +726,8 @@ def _selected(view: Any, entity: str) -> str | None:
         return str(view.case.notes[row].id) if row >= 0 else None
     table, model = {
         "identity_document": (view.documents_view, view.documents_model),
-        "employment": (view.employment_view, view.employment_model),
-        "contribution_month": (view.contribution_view, view.contribution_model),
+        "employment": (view.work.employment_view, view.work.employment_model),
+        "contribution_month": (view.work.contribution_view, view.work.contribution_model),
         "checklist_item": (view.checklist_view, view.checklist_model),
     }[entity]
     rows = table.selectionModel().selectedRows()
