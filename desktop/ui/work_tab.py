@@ -299,7 +299,7 @@ class WorkTab(QWidget):
             return
         store, employer_id = self.ctx.store, job.employer_id
 
-        def edit(details: dict[str, str | None]) -> None:
+        def read(details: dict[str, str | None]) -> None:
             held = {field: details[name] or "" for field, name in EMPLOYER_FIELDS.items()}
 
             def write(values: dict[str, Any]) -> Callable[[], object]:
@@ -308,7 +308,7 @@ class WorkTab(QWidget):
 
             self.edit(EMPLOYER_DETAILS, held, write)
 
-        self.ctx.ops.run(lambda: employers.employer_details(store, employer_id), on_success=edit)
+        self.ctx.ops.run(lambda: employers.employer_details(store, employer_id), on_success=read)
 
     def _selected_job(self) -> EmploymentView | None:
         """The job selected on the Work tab, else the latest; None when there is none."""
