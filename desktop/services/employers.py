@@ -302,15 +302,27 @@ def current_job(jobs: Sequence[_Job]) -> _Job | None:
     return max(still_open, key=lambda job: job.start_date or dt.date.min, default=None)
 
 
+def remove_employment(store: Store, employment_id: str) -> None:
+    """Remove a job entered by mistake (the wrong employer chosen in an enrollment): a
+    tombstone, on every device after a sync; the forms no longer print it. The employer
+    and the contribution months stay. One not on file is ``error.not_found``."""
+    with store.session() as session:
+        _live_job(session, employment_id).deleted = True
+
+
+def _live_job(session: Session, employment_id: str) -> Employment:
+    row = session.get(Employment, employment_id)
+    if row is None or row.deleted:
+        raise UserError("error.not_found", entity="employment", row_id=employment_id)
+    return row
+
+
 def end_employment(
     store: Store, employment_id: str, end_date: dt.date | None, end_reason: str | None
 ) -> bool:
     """Record when and why the job ``employment_id`` ended (:func:`set_job_end`)."""
     with store.session() as session:
-        row = session.get(Employment, employment_id)
-        if row is None or row.deleted:
-            raise UserError("error.not_found", entity="employment", row_id=employment_id)
-        return set_job_end(row, end_date, end_reason)
+        return set_job_end(_live_job(session, employment_id), end_date, end_reason)
 
 
 def set_job_end(row: Employment, end_date: dt.date | None, end_reason: str | None) -> bool:

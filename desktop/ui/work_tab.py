@@ -168,6 +168,9 @@ class WorkTab(QWidget):
         self.employer_button = QPushButton()
         self.employer_button.setObjectName("edit_employer")
         self.employer_button.clicked.connect(self.edit_employer)
+        self.remove_job_button = QPushButton()
+        self.remove_job_button.setObjectName("remove_job")
+        self.remove_job_button.clicked.connect(self.remove_job)
         self.issues = QLabel()
         self.issues.setStyleSheet("color: #c62828")
         self.employment_label = QLabel()
@@ -187,6 +190,7 @@ class WorkTab(QWidget):
         jobs.addWidget(self.add_job_button)
         jobs.addWidget(self.employer_button)
         jobs.addWidget(self.end_job_button)
+        jobs.addWidget(self.remove_job_button)
         layout.addLayout(jobs)
         layout.addWidget(self.employment_view, 1)
         layout.addWidget(self.contribution_label)
@@ -208,6 +212,7 @@ class WorkTab(QWidget):
         self.employer_button.setText(tr("ui.work.edit_employer"))
         self.add_job_button.setText(tr("ui.work.add_job"))
         self.remove_months_button.setText(tr("ui.work.remove_months"))
+        self.remove_job_button.setText(tr("ui.work.remove_job"))
         self.employment_model.retranslate()
         self.contribution_model.retranslate()
 
@@ -217,6 +222,7 @@ class WorkTab(QWidget):
         self.case = case
         self.employment_model.set_rows(case.employments)
         self.end_job_button.setEnabled(bool(case.employments))
+        self.remove_job_button.setEnabled(bool(case.employments))
         self.employer_button.setEnabled(any(e.employer_id for e in case.employments))
         self.contribution_model.set_rows(case.contributions)
         last = case.contributions[-1].section if case.contributions else None
@@ -309,6 +315,18 @@ class WorkTab(QWidget):
             self.edit(EMPLOYER_DETAILS, held, write)
 
         self.ctx.ops.run(lambda: employers.employer_details(store, employer_id), on_success=read)
+
+    def remove_job(self) -> None:
+        """Remove the selected job (else the latest), entered by mistake, once the
+        caseworker agrees; its employer and the months stay."""
+        job = self._selected_job()
+        if job is None:
+            return
+        employer = job.employer_name or ""
+        if not self.ctx.dialogs.confirm(tr("ui.work.remove_job_confirm", employer=employer)):
+            return
+        store, job_id = self.ctx.store, job.id
+        self.write(lambda: employers.remove_employment(store, job_id))
 
     def _selected_job(self) -> EmploymentView | None:
         """The job selected on the Work tab, else the latest; None when there is none."""

@@ -318,3 +318,18 @@ def test_a_correction_that_cannot_be_is_refused_and_nothing_written(
     assert code in [i.code for i in caught.value.issues]
     assert employers.employer_details(store, employer)["name"] == "Tak Farm"
     assert _queued(store, employer) == ["*"]
+
+
+def test_a_job_entered_by_mistake_is_removed_and_the_months_stay(store: Store) -> None:
+    number, job = _job(store)
+    person_id = cases.get_case_file(store, number).person.id
+    month = employers.ContributionInput("2025-01", decimal.Decimal(9000))
+    employers.record_contributions(store, person_id, [month])
+    employers.remove_employment(store, job)
+    held = cases.get_case_file(store, number)
+    assert held.employments == ()
+    assert [c.month for c in held.contributions] == ["2025-01"]
+    assert _queued(store, job) == ["*", "deleted"]
+    with pytest.raises(UserError) as caught:  # removed already
+        employers.remove_employment(store, job)
+    assert caught.value.code == "error.not_found"

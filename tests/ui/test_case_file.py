@@ -455,6 +455,31 @@ def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
     assert view.work.end_job_button.isEnabled()
 
 
+def test_a_job_entered_by_mistake_is_removed_from_the_work_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    case_id = _nang(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    for name, start in (("Mae Sot Garments", 2023), ("Wrong Farm", 2024)):
+        employer = employers.create_employer(store, employers.EmployerInput(name=name))
+        job = employers.EmploymentInput(employer, dt.date(start, 1, 1))
+        employers.add_employment(store, person_id, job)
+    view = _shown(qtbot, ctx, case_id)
+    view.tabs.setCurrentIndex(2)  # work
+    view.work.employment_view.selectRow(1)
+    dialogs.confirm_answer = False
+    view.work.remove_job_button.click()
+    assert "Remove the job at Wrong Farm" in dialogs.questions[-1]
+    drain(qtbot, ctx)
+    assert len(cases.get_case_file(store, case_id).employments) == 2  # not agreed
+    dialogs.confirm_answer = True
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.work.remove_job_button.click()
+    jobs = cases.get_case_file(store, case_id).employments
+    assert [j.employer_name for j in jobs] == ["Mae Sot Garments"]
+    assert view.work.employment_model.rowCount() == 1
+
+
 def test_an_employer_s_account_is_corrected_from_the_work_tab(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
