@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication, QScrollArea
@@ -455,6 +456,21 @@ def test_a_job_registered_before_the_worker_came_is_added_from_the_work_tab(
     assert view.work.end_job_button.isEnabled()
 
 
+def _declined(qtbot: QtBot, ctx: AppContext, dialogs: FakeDialogs, button: Any) -> str:
+    """Click ``button`` and decline what it asks; the question asked."""
+    dialogs.confirm_answer = False
+    button.click()
+    drain(qtbot, ctx)
+    return dialogs.questions[-1]
+
+
+def _agreed(qtbot: QtBot, view: CaseFileView, dialogs: FakeDialogs, button: Any) -> None:
+    """Click ``button``, agree, and wait for the case file read again after the write."""
+    dialogs.confirm_answer = True
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        button.click()
+
+
 def test_a_job_entered_by_mistake_is_removed_from_the_work_tab(
     qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
 ) -> None:
@@ -467,14 +483,10 @@ def test_a_job_entered_by_mistake_is_removed_from_the_work_tab(
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
     view.work.employment_view.selectRow(1)
-    dialogs.confirm_answer = False
-    view.work.remove_job_button.click()
-    assert "Remove the job at Wrong Farm" in dialogs.questions[-1]
-    drain(qtbot, ctx)
+    asked = _declined(qtbot, ctx, dialogs, view.work.remove_job_button)
+    assert "Remove the job at Wrong Farm" in asked
     assert len(cases.get_case_file(store, case_id).employments) == 2  # not agreed
-    dialogs.confirm_answer = True
-    with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.work.remove_job_button.click()
+    _agreed(qtbot, view, dialogs, view.work.remove_job_button)
     jobs = cases.get_case_file(store, case_id).employments
     assert [j.employer_name for j in jobs] == ["Mae Sot Garments"]
     assert view.work.employment_model.rowCount() == 1
@@ -529,14 +541,10 @@ def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(
     rows = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for row in (1, 3):
         chosen.select(view.work.contribution_model.index(row, 0), rows)
-    dialogs.confirm_answer = False
-    view.work.remove_months_button.click()
-    assert "2025-02, 2025-04" in dialogs.questions[-1]
-    drain(qtbot, ctx)
+    asked = _declined(qtbot, ctx, dialogs, view.work.remove_months_button)
+    assert "2025-02, 2025-04" in asked
     assert len(cases.get_case_file(store, case_id).contributions) == 4  # not agreed
-    dialogs.confirm_answer = True
-    with qtbot.waitSignal(view.loaded, timeout=10_000):
-        view.work.remove_months_button.click()
+    _agreed(qtbot, view, dialogs, view.work.remove_months_button)
     held = [c.month for c in cases.get_case_file(store, case_id).contributions]
     assert held == ["2025-01", "2025-03"]
     assert view.work.contribution_model.rowCount() == 2
