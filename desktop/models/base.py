@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -27,7 +27,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from desktop.domain.errors import UserError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -130,6 +132,18 @@ class Synced:
     version: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[str] = mapped_column(String(32), default=utcnow, onupdate=utcnow)
+
+
+_Row = TypeVar("_Row", bound=Synced)
+
+
+def live_row(session: Session, cls: type[_Row], row_id: str) -> _Row:
+    """The row ``row_id`` of ``cls`` unless it is missing or tombstoned, which is
+    ``error.not_found`` naming the entity (``employment``, ``track``) and the id."""
+    row = session.get(cls, row_id)
+    if row is None or row.deleted:
+        raise UserError("error.not_found", entity=cls.__entity__, row_id=row_id)
+    return row
 
 
 def synced_classes() -> dict[str, type[Synced]]:

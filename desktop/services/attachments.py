@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.models.attachments import AttachmentStore, Progress
-from desktop.models.base import listed
+from desktop.models.base import listed, live_row
 from desktop.models.entities import Attachment, ChecklistItem
 from desktop.models.store import Store
 from sync.protocol import MAX_LIST_ITEMS, safe_filename
@@ -48,11 +48,8 @@ def add_attachment(
         office = store.office
         item = None
         if checklist_item_id is not None:
-            item = session.get(ChecklistItem, checklist_item_id)
-            if item is None or item.deleted:  # folded into its twin (steps.merge_twin_items)
-                raise UserError(
-                    "error.not_found", entity="checklist_item", row_id=checklist_item_id
-                )
+            # one folded into its twin (steps.merge_twin_items) is tombstoned: not found
+            item = live_row(session, ChecklistItem, checklist_item_id)
             office = item.office
         row = Attachment(
             office=office,

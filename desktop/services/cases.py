@@ -21,6 +21,7 @@ from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean, clean_lines
 from desktop.models import case_numbers
+from desktop.models.base import live_row
 from desktop.models.entities import (
     Attachment,
     AuditEvent,
@@ -668,9 +669,7 @@ def save_step(
     if state is not None and state not in FORWARD_ORDER:
         raise UserError("error.bad_step_state", state=state, states=", ".join(FORWARD_ORDER))
     with store.session() as session:
-        step = session.get(Step, step_id)
-        if step is None or step.deleted:
-            raise UserError("error.not_found", entity="step", row_id=step_id)
+        step = live_row(session, Step, step_id)
         if data is not None:
             merged = {**(step.data or {}), **data}
             if merged != step.data:
@@ -683,7 +682,7 @@ def save_step(
 
 def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> None:
     with store.session() as session:
-        track = _live_track(session, track_id)
+        track = live_row(session, Track, track_id)
         if FORWARD_ORDER[state] < FORWARD_ORDER[track.state or "not_started"]:
             raise UserError("error.step_backwards", step=track.kind or "", state=state)
         track.state = state
@@ -709,7 +708,7 @@ def withdraw_track(store: Store, track_id: str, reason: str, today: dt.date | No
     if not why:
         raise UserError("error.withdraw_reason_required")
     with store.session() as session:
-        track = _live_track(session, track_id)
+        track = live_row(session, Track, track_id)
         if track.state == "closed":
             raise UserError("error.track_closed")
         track.state, track.outcome = "closed", WITHDRAWN
@@ -727,19 +726,12 @@ def resume_track(store: Store, track_id: str, reason: str, today: dt.date | None
     if not why:
         raise UserError("error.reason_required")
     with store.session() as session:
-        track = _live_track(session, track_id)
+        track = live_row(session, Track, track_id)
         if track.outcome != WITHDRAWN or track.state != "closed":
             raise UserError("error.track_not_withdrawn")
         track.state, track.outcome, track.decided_on = "in_progress", None, None
         record_action(session, "track.resumed", "track", track.id, track.office or "", reason=why)
         settle_case(session, track.case_id or "", today)
-
-
-def _live_track(session: Session, track_id: str) -> Track:
-    track = session.get(Track, track_id)
-    if track is None or track.deleted:
-        raise UserError("error.not_found", entity="track", row_id=track_id)
-    return track
 
 
 def add_note(store: Store, case_id: str, body: str) -> str:

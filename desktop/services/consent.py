@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from desktop.domain import dates
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, issue
+from desktop.models.base import live_row
 from desktop.models.entities import Consent
 from desktop.models.store import Store
 from desktop.services.people import live_person
@@ -120,9 +121,7 @@ def withdraw_consent(
     today = today or dt.date.today()
     day = on or today
     with store.session() as session:
-        row = session.get(Consent, consent_id)
-        if row is None or row.deleted:
-            raise UserError("error.not_found", entity="consent", row_id=consent_id)
+        row = live_row(session, Consent, consent_id)
         if row.withdrawn_on is not None:
             raise UserError("error.consent_already_withdrawn", day=row.withdrawn_on.isoformat())
         if not row.given:

@@ -24,6 +24,7 @@ from desktop.domain import ids, lengths
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean, search_fold
 from desktop.domain.validation import Issue, has_errors, issue
+from desktop.models.base import live_row
 from desktop.models.entities import ContributionMonth, Employer, Employment
 from desktop.models.store import Store
 
@@ -112,7 +113,7 @@ EDITABLE_EMPLOYER_FIELDS = ("name", "name_th", "sso_account", "sso_branch", "add
 def employer_details(store: Store, employer_id: str) -> dict[str, str | None]:
     """The employer's :data:`EDITABLE_EMPLOYER_FIELDS` as stored."""
     with store.read() as session:
-        row = _live_employer(session, employer_id)
+        row = live_row(session, Employer, employer_id)
         return {name: getattr(row, name) for name in EDITABLE_EMPLOYER_FIELDS}
 
 
@@ -126,7 +127,7 @@ def update_employer(store: Store, employer_id: str, **changes: str | None) -> bo
     if unknown:
         raise ValueError(f"not an editable employer field: {sorted(unknown)}")
     with store.session() as session:
-        row = _live_employer(session, employer_id)
+        row = live_row(session, Employer, employer_id)
         merged = {name: getattr(row, name) for name in EDITABLE_EMPLOYER_FIELDS}
         merged |= {name: value or None for name, value in changes.items()}  # "": none
         data = EmployerInput(**{**merged, "name": merged["name"] or ""})
@@ -140,13 +141,6 @@ def update_employer(store: Store, employer_id: str, **changes: str | None) -> bo
                 setattr(row, name, values[name])
                 changed = True
         return changed
-
-
-def _live_employer(session: Session, employer_id: str) -> Employer:
-    row = session.get(Employer, employer_id)
-    if row is None or row.deleted:
-        raise UserError("error.not_found", entity="employer", row_id=employer_id)
-    return row
 
 
 def find_employer(
@@ -307,14 +301,7 @@ def remove_employment(store: Store, employment_id: str) -> None:
     tombstone, on every device after a sync; the forms no longer print it. The employer
     and the contribution months stay. One not on file is ``error.not_found``."""
     with store.session() as session:
-        _live_job(session, employment_id).deleted = True
-
-
-def _live_job(session: Session, employment_id: str) -> Employment:
-    row = session.get(Employment, employment_id)
-    if row is None or row.deleted:
-        raise UserError("error.not_found", entity="employment", row_id=employment_id)
-    return row
+        live_row(session, Employment, employment_id).deleted = True
 
 
 def end_employment(
@@ -322,7 +309,7 @@ def end_employment(
 ) -> bool:
     """Record when and why the job ``employment_id`` ended (:func:`set_job_end`)."""
     with store.session() as session:
-        return set_job_end(_live_job(session, employment_id), end_date, end_reason)
+        return set_job_end(live_row(session, Employment, employment_id), end_date, end_reason)
 
 
 def set_job_end(row: Employment, end_date: dt.date | None, end_reason: str | None) -> bool:

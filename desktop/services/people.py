@@ -30,6 +30,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.i18n import Detail
 from desktop.domain.names import NAME_KINDS
 from desktop.domain.validation import Issue, has_errors, issue
+from desktop.models.base import live_row
 from desktop.models.entities import IdentityDocument, Person, PersonName
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
@@ -324,9 +325,7 @@ def remove_name(store: Store, name_id: str) -> None:
     no longer printed nor found. The person's last name is ``error.name_required``; one
     not on file is ``error.not_found``."""
     with store.session() as session:
-        row = session.get(PersonName, name_id)
-        if row is None or row.deleted:
-            raise UserError("error.not_found", entity="person_name", row_id=name_id)
+        row = live_row(session, PersonName, name_id)
         others = session.scalar(
             select(func.count())
             .select_from(PersonName)
@@ -399,7 +398,7 @@ def update_document(
     if found:
         raise UserError("error.invalid_input", issues=found)
     with store.session() as session:
-        row = _live_document(session, document_id)
+        row = live_row(session, IdentityDocument, document_id)
         changed = False
         for name, value in (("issued_on", issued_on), ("expires_on", expires_on)):
             if getattr(row, name) != value:
@@ -415,17 +414,10 @@ def remove_document(store: Store, document_id: str) -> None:
     a sync): it is no longer printed nor found by its number. Its scans stay in the case
     file. One not on file is ``error.not_found``."""
     with store.session() as session:
-        row = _live_document(session, document_id)
+        row = live_row(session, IdentityDocument, document_id)
         row.deleted = True
         session.flush()
         reindex_people(session, [row.person_id])
-
-
-def _live_document(session: Session, document_id: str) -> IdentityDocument:
-    row = session.get(IdentityDocument, document_id)
-    if row is None or row.deleted:
-        raise UserError("error.not_found", entity="identity_document", row_id=document_id)
-    return row
 
 
 PERSON_FIELDS = (

@@ -31,6 +31,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.text import clean
 from desktop.domain.validation import Issue
 from desktop.domain.workflow import StepDef, StepProgress, StepState, TrackDef
+from desktop.models.base import live_row
 from desktop.models.entities import ChecklistItem, Step, Track
 from desktop.models.recorder import record_action
 from desktop.models.store import Store
@@ -221,12 +222,8 @@ class _Loaded:
 
 def _load(session: Session, step_id: str) -> tuple[Step, _Loaded | None]:
     """The step and, when its track has a workflow definition naming it, the whole track."""
-    step = session.get(Step, step_id)
-    if step is None or step.deleted:
-        raise UserError("error.not_found", entity="step", row_id=step_id)
-    track = session.get(Track, step.track_id)
-    if track is None or track.deleted:
-        raise UserError("error.not_found", entity="track", row_id=step.track_id or "")
+    step = live_row(session, Step, step_id)
+    track = live_row(session, Track, step.track_id or "")
     definition = workflow.load().get(track.workflow or "")
     if definition is None or definition.find(step.key or "") is None:
         return step, None
