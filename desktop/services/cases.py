@@ -671,13 +671,18 @@ def save_step(
     with store.session() as session:
         step = live_row(session, Step, step_id)
         if data is not None:
-            merged = {**(step.data or {}), **data}
-            if merged != step.data:
-                step.data = merged
+            merge_step_data(step, data)
         if state is not None and state != step.state:
             if FORWARD_ORDER[state] < FORWARD_ORDER[step.state or "not_started"]:
                 raise UserError("error.step_backwards", step=step.key or "", state=state)
             step.state = state
+
+
+def merge_step_data(step: Step, data: Mapping[str, Any]) -> None:
+    """``data`` over what ``step`` holds; written only when that changes it."""
+    merged = {**(step.data or {}), **data}
+    if merged != step.data:
+        step.data = merged
 
 
 def set_track_state(store: Store, track_id: str, state: str, **fields: Any) -> None:

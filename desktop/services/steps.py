@@ -380,9 +380,9 @@ def save_fields(store: Store, step_id: str, data: Mapping[str, Any]) -> None:
     holds. A choice another step's documents depend on (the maternity claim's claimant)
     brings the checklist up to date: a document now needed is listed, or required again;
     one no longer needed stays, with its scans, as not required."""
-    cases.save_step(store, step_id, data=data)
-    with store.session() as session:
-        _row, loaded = _load(session, step_id)
+    with store.session() as session:  # the fields and the checklist: one transaction
+        cases.merge_step_data(live_row(session, Step, step_id), data)
+        _row, loaded = _load(session, step_id)  # the track as the fields now make it
         if loaded is None:
             return
         values = track_values(p.values for p in loaded.progress.values())
