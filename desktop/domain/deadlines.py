@@ -51,11 +51,16 @@ class TaskState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class CaseEvent:
-    """A dated fact of a case that may start deadlines (``benefit`` for ``entitlement``)."""
+    """A dated fact of a case that may start deadlines.
+
+    ``benefit`` names the benefit of an ``entitlement``; ``reason`` why a job ended, for
+    ``employment_ended`` (``dismissed_misconduct``, ...), when it is known.
+    """
 
     trigger: str
     date: dt.date
     benefit: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,9 @@ def tasks_for(
     """Every task the case events start, soonest due first.
 
     A rule matches an event with the same trigger; a rule limited to some ``benefits``
-    matches an event naming one of them, or an event naming no benefit.
+    matches an event naming one of them, or an event naming no benefit; a rule with
+    ``unless_reasons`` does not match an event whose reason is one of them (a worker
+    dismissed for serious misconduct has no unemployment benefit to register for).
     Raises :class:`ValueError` for an unknown trigger (a bug in the caller).
     """
     book = book or load()
@@ -198,6 +205,7 @@ def tasks_for(
             latest = book.rule(rule_id).periods[-1].value
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
-            if latest["trigger"] == event.trigger and matches_benefit:
+            excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
+            if latest["trigger"] == event.trigger and matches_benefit and not excluded:
                 tasks.append(task_for(rule_id, event.date, today, book))
     return sorted(tasks, key=lambda task: (task.due, task.rule_id))

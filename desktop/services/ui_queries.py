@@ -219,8 +219,8 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 events.setdefault(case_id, []).append(
                     deadlines.CaseEvent("entitlement", event_date, benefit)
                 )
-        for case_id, end in session.execute(
-            select(Case.id, Employment.end_date)
+        for case_id, end, reason in session.execute(
+            select(Case.id, Employment.end_date, Employment.end_reason)
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -230,7 +230,8 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             if end is not None:
-                events.setdefault(case_id, []).append(deadlines.CaseEvent("employment_ended", end))
+                ended = deadlines.CaseEvent("employment_ended", end, reason=reason)
+                events.setdefault(case_id, []).append(ended)
         for case_id, state, data in session.execute(
             select(Track.case_id, Step.state, Step.data)
             .join(Track, Track.id == Step.track_id)
@@ -425,7 +426,9 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                 events.append(decided)
     for job in case.employments:
         if job.end_date:
-            events.append(deadlines.CaseEvent("employment_ended", job.end_date))
+            events.append(
+                deadlines.CaseEvent("employment_ended", job.end_date, reason=job.end_reason)
+            )
     for task in deadlines.tasks_for(events, today):
         if task.state != "due" or task.due <= today + dt.timedelta(days=400):
             found.append(JourneyEvent(task.due, "deadline", task.action, {}, state=str(task.state)))

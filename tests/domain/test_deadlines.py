@@ -101,6 +101,21 @@ def test_tasks_for_case_events_sorted_by_due_date() -> None:
 
 
 @pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        (None, ["D4", "D7", "D5", "D6"]),
+        ("laid_off", ["D4", "D7", "D5", "D6"]),
+        ("dismissed_misconduct", ["D4", "D5", "D6"]),  # no benefit: nothing to register for
+    ],
+)
+def test_a_job_ended_for_misconduct_starts_no_unemployment_registration(
+    reason: str | None, expected: list[str]
+) -> None:
+    ended = CaseEvent("employment_ended", dt.date(2026, 2, 27), reason=reason)
+    assert [t.rule_id for t in tasks_for([ended], TODAY)] == expected
+
+
+@pytest.mark.parametrize(
     ("benefit", "expected"),
     [
         ("death", ["death_claim"]),

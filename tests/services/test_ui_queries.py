@@ -144,6 +144,24 @@ def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
     assert "deadline.register_unemployment" in due_soon
 
 
+def test_a_dismissal_for_misconduct_starts_no_unemployment_task(store: Store) -> None:
+    """No benefit follows such a dismissal: neither the Tasks page nor the case's journey
+    asks the worker to register with the Department of Employment."""
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    ended = employers.EmploymentInput(
+        None, dt.date(2024, 1, 1), dt.date(2026, 2, 20), end_reason="dismissed_misconduct"
+    )
+    employers.add_employment(store, person_id, ended)
+    actions = {t.action for t in ui_queries.open_tasks(store, TODAY, states=("due", "due_soon"))}
+    assert "deadline.register_unemployment" not in actions
+    assert "deadline.notify_leaving" in actions  # the employer's notice is still due
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    labels = {e.label_key for e in journey if e.kind == "deadline"}
+    assert "deadline.register_unemployment" not in labels
+    assert "deadline.continued_cover_ends" in labels
+
+
 def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> None:
     late = _case(store, "สมชาย")
     fine = _case(store, "สมหญิง")
