@@ -33,7 +33,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from desktop.domain import i18n
+from desktop.domain import i18n, places
 from desktop.domain.errors import UserError
 from desktop.domain.ids import DocumentKind
 from desktop.domain.names import NAME_KINDS
@@ -57,6 +57,7 @@ class FieldType(enum.StrEnum):
     MONTH = "month"
     NUMBER = "number"
     PHONE = "phone"
+    PROVINCE = "province"  # a Thai province's two-digit code (desktop.domain.places)
 
 
 class Outcome(enum.StrEnum):
@@ -311,6 +312,8 @@ def _value_ok(field: FieldDef, value: Any) -> bool:
         return isinstance(value, bool)
     if field.type is FieldType.CHOICE:
         return value in field.choices
+    if field.type is FieldType.PROVINCE:
+        return value in places.provinces()
     return isinstance(value, str) and bool(value.strip())
 
 

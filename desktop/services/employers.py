@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import ids, lengths
+from desktop.domain import ids, lengths, places
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean, search_fold
 from desktop.domain.validation import Issue, has_errors, issue
@@ -76,6 +76,10 @@ def validate_employer(data: EmployerInput) -> list[Issue]:
         found.extend(ids.validate_sso_employer_account(data.sso_account))
     if data.sso_branch:
         found.extend(ids.validate_sso_branch(data.sso_branch))
+    if data.province_code and data.province_code not in places.provinces():
+        found.append(
+            issue("employer.unknown_province", "province_code", province=data.province_code)
+        )
     return [*found, *lengths.length_issues("employer", _employer_values(data))]
 
 
@@ -106,8 +110,17 @@ def create_employer(store: Store, data: EmployerInput, *, office: str | None = N
 
 
 # What a caseworker corrects of an employer (Work tab, "Employer details…"): the details a
-# form prints. The province and district stay as recorded (coded; the importer sets them).
-EDITABLE_EMPLOYER_FIELDS = ("name", "name_th", "sso_account", "sso_branch", "address", "phone")
+# form prints (the province as its code, desktop.domain.places).
+EDITABLE_EMPLOYER_FIELDS = (
+    "name",
+    "name_th",
+    "sso_account",
+    "sso_branch",
+    "province_code",
+    "district",
+    "address",
+    "phone",
+)
 
 
 def employer_details(store: Store, employer_id: str) -> dict[str, str | None]:
@@ -232,6 +245,7 @@ class KnownEmployer:
     name: str
     sso_account: str | None
     sso_branch: str | None
+    province_code: str | None = None
 
 
 def known_employers(store: Store) -> list[KnownEmployer]:
@@ -239,14 +253,19 @@ def known_employers(store: Store) -> list[KnownEmployer]:
     choice), for completing an employer's name as it is typed."""
     with store.read() as session:
         rows = session.execute(
-            select(Employer.name, Employer.sso_account, Employer.sso_branch)
+            select(Employer.name, Employer.sso_account, Employer.sso_branch, Employer.province_code)
             .where(Employer.deleted.is_(False))
-            .order_by(Employer.name, Employer.sso_account, Employer.sso_branch)
+            .order_by(
+                Employer.name,
+                Employer.sso_account,
+                Employer.sso_branch,
+                Employer.province_code.is_(None),  # of duplicates, one that has a province
+            )
         ).all()
     seen: dict[tuple[str, str | None, str | None], KnownEmployer] = {}
-    for name, account, branch in rows:
+    for name, account, branch, province in rows:
         if name:  # a branch means nothing without its account
-            choice = KnownEmployer(name, account or None, branch if account else None)
+            choice = KnownEmployer(name, account or None, branch if account else None, province)
             seen.setdefault((search_fold(name), choice.sso_account, choice.sso_branch), choice)
     return list(seen.values())
 

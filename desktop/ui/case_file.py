@@ -89,7 +89,7 @@ from desktop.ui.person_details import (
 from desktop.ui.step_fields import StepEditor, editor_date
 from desktop.ui.timeline import JourneyTimeline
 from desktop.ui.work_tab import WorkTab
-from desktop.ui.workflow_specs import FieldSpec, StepSpec, label, load_specs
+from desktop.ui.workflow_specs import FieldSpec, StepSpec, choice_text, label, load_specs
 from desktop.ui.wrap import WrapDelegate, WrapLabel, text_width
 
 # The tabs, in order, by the names their titles (ui.case.tab.*) and a row's Place use.
@@ -164,8 +164,8 @@ def _step_values(found: tuple[StepSpec, StepView]) -> str:
             text_ = label("choice", "true" if value else "false")
         elif field.type == "date":
             text_ = format_partial_date(str(value))
-        elif field.type == "choice":
-            text_ = label("choice", str(value))
+        elif field.type in ("choice", "province"):
+            text_ = choice_text(field, str(value))
         else:
             text_ = str(value)
         shown.append(f"{label('field', field.name)}: {text_}")

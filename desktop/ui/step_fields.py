@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCollator, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,16 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import dates, lengths
+from desktop.domain import dates, lengths, places
 from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
-from desktop.ui.i18n import issue_text, tr
+from desktop.ui.i18n import current, issue_text, tr
 from desktop.ui.limits import limit_to
 from desktop.ui.screen import resize_to_fit
 from desktop.ui.workflow_specs import (
     FieldSpec,
     StepSpec,
     applies,
+    choice_text,
     label,
     unicode_form,
     validate_field,
@@ -50,6 +51,15 @@ from desktop.ui.wrap import WrapLabel
 
 # How wide a step editor opens (less on a smaller screen)
 EDITOR_WIDTH = 640
+
+
+def province_codes(lang: str) -> tuple[str, ...]:
+    """Every province's code, in the dictionary order of its name in ``lang`` (a province
+    box: กรุงเทพมหานคร before เชียงใหม่ before ตาก, as a Thai reader looks for them)."""
+    order = QCollator()  # the UI language's locale (LanguageSwitch sets the default)
+    return tuple(
+        sorted(places.provinces(), key=lambda code: order.sortKey(places.province_name(code, lang)))
+    )
 
 
 class StepFields(QWidget):
@@ -73,10 +83,11 @@ class StepFields(QWidget):
         self.kept: dict[str, str] = {}
         for spec in step.fields:
             editor: QWidget
-            if spec.type == "choice":
+            if spec.type in ("choice", "province"):
                 box = QComboBox()
                 box.addItem("", "")
-                for choice in spec.choices:
+                codes = province_codes(current()) if spec.type == "province" else spec.choices
+                for choice in codes:
                     box.addItem(choice, choice)
                 box.currentIndexChanged.connect(self.choice_changed)
                 editor = box
@@ -125,6 +136,8 @@ class StepFields(QWidget):
     def set_raw(self, name: str, value: str) -> None:
         editor = self.editors[name]
         if isinstance(editor, QComboBox):
+            if value and editor.findData(value) < 0:  # held but not offered: kept, not lost
+                editor.addItem(value, value)
             editor.setCurrentIndex(max(0, editor.findData(value)))
         elif isinstance(editor, QPlainTextEdit):
             editor.setPlainText(value)
@@ -223,7 +236,7 @@ class StepFields(QWidget):
             editor = self.editors[spec.name]
             if isinstance(editor, QComboBox):
                 for i in range(1, editor.count()):
-                    editor.setItemText(i, label("choice", str(editor.itemData(i))))
+                    editor.setItemText(i, choice_text(spec, str(editor.itemData(i))))
 
 
 def raw_text(value: Any, kind: str = "text") -> str:

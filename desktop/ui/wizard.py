@@ -78,6 +78,7 @@ from desktop.ui.wrap import WrapLabel
 EMPLOYER_NAME = "employer.name"
 EMPLOYER_ACCOUNT = "employer.sso_account"
 EMPLOYER_BRANCH = "employer.sso_branch"
+EMPLOYER_PROVINCE = "employer.province_code"
 
 
 def draft_key(spec: WorkflowSpec, case_id: str) -> str:
@@ -138,13 +139,18 @@ class StepPage(QWizardPage):
         self.employer_completer = completer
 
     def employer_chosen(self, index: QModelIndex) -> None:
-        """An employer picked from the completions: its account goes in the account field."""
+        """An employer picked from the completions: its account, branch and province go in
+        their fields."""
         assert self.employer_completer is not None
         # the index is one of the completer's filtered list (a proxy of the employers)
         filtered = self.employer_completer.completionModel()
         row = filtered.mapToSource(index).row()  # type: ignore[attr-defined]
         choice: employers.KnownEmployer = self.wiz.known_employers().row_at(row)
-        chosen = {EMPLOYER_ACCOUNT: choice.sso_account, EMPLOYER_BRANCH: choice.sso_branch}
+        chosen = {
+            EMPLOYER_ACCOUNT: choice.sso_account,
+            EMPLOYER_BRANCH: choice.sso_branch,
+            EMPLOYER_PROVINCE: choice.province_code,
+        }
         for spec in self.step.fields:
             value = chosen.get(spec.maps or "")
             if value:

@@ -50,6 +50,8 @@ EMPLOYER_FIELDS = {
     "employer_name_th": "name_th",
     "employer_account": "sso_account",
     "employer_branch": "sso_branch",
+    "employer_province": "province_code",
+    "employer_district": "district",
     "employer_address": "address",
     "employer_phone": "phone",
 }
@@ -60,6 +62,8 @@ EMPLOYER_DETAILS = StepSpec(
         FieldSpec("employer_name_th"),
         FieldSpec("employer_account", validator="sso_account"),
         FieldSpec("employer_branch", validator="sso_branch"),
+        FieldSpec("employer_province", "province"),
+        FieldSpec("employer_district"),
         FieldSpec("employer_address"),
         FieldSpec("employer_phone"),
     ),
@@ -299,7 +303,8 @@ class WorkTab(QWidget):
 
     def edit_employer(self) -> None:
         """Correct the selected job's (else the latest job's) employer: its name, SSO account
-        and branch, address and phone, as every form of its workers prints them."""
+        and branch, province, district, address and phone, as every form of its workers
+        prints them."""
         job = self._selected_job()
         if job is None or job.employer_id is None:
             return

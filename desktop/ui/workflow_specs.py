@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.domain import dates, field_validators, ids, text, workflow
+from desktop.domain import dates, field_validators, ids, places, text, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.i18n import has
 from desktop.domain.validation import Issue, has_errors, issue
@@ -28,7 +28,7 @@ from desktop.domain.validation import Issue, has_errors, issue
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
-    type: str = "text"  # text | longtext | date | money | choice
+    type: str = "text"  # text | longtext | date | money | choice | province
     required: bool = False
     validator: str | None = None  # thai_id | passport | sso_account
     choices: tuple[str, ...] = ()
@@ -120,7 +120,7 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
             choices = tuple(f.choices)
             if kind == "bool":
                 kind, choices = "choice", ("true", "false")
-            elif kind not in ("date", "money", "choice"):
+            elif kind not in ("date", "money", "choice", "province"):
                 kind = "text"
             fields.append(
                 FieldSpec(
@@ -169,6 +169,15 @@ def label(kind: str, key: str) -> str:
     return tr(found) if has(found) else key.replace("_", " ")
 
 
+def choice_text(spec: FieldSpec, value: str) -> str:
+    """A choice's or province's stored code as a person reads it, in the current language."""
+    if spec.type == "province":
+        from desktop.ui.i18n import current
+
+        return places.province_name(value, current())
+    return label("choice", value)
+
+
 def unicode_form(spec: FieldSpec, raw: str) -> tuple[str | None, list[Issue]]:
     """A free-text field's value typed in Zawgyi: its Unicode form to offer the caseworker
     (None when the value does not look like Zawgyi, or the field is not free text), or the
@@ -200,6 +209,8 @@ def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list
             return None, [issue("ui.wizard.bad_amount", spec.name)]
         return str(amount), []
     if spec.type == "choice" and spec.choices and value not in spec.choices:
+        return None, [issue("ui.wizard.required", spec.name)]
+    if spec.type == "province" and value not in places.provinces():
         return None, [issue("ui.wizard.required", spec.name)]
     if spec.type == "choice" and spec.choices == ("true", "false"):
         return value == "true", []

@@ -37,6 +37,7 @@ SAMPLE: dict[FieldType, Any] = {
     FieldType.MONEY: Decimal("12000"),
     FieldType.NUMBER: 14,
     FieldType.BOOL: True,
+    FieldType.PROVINCE: "63",
 }
 
 
@@ -271,6 +272,7 @@ def test_ready_needs_fields_documents_and_forms() -> None:
         (FieldType.BOOL, False, "yes"),
         (FieldType.TEXT, "x", "   "),
         (FieldType.ID_NUMBER, "123", 123),
+        (FieldType.PROVINCE, "63", "99"),  # Tak; no province has code 99
     ],
 )
 def test_field_types_are_checked(kind: FieldType, good: Any, bad: Any) -> None:

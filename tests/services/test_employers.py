@@ -301,12 +301,24 @@ def test_a_mistyped_account_is_corrected_for_every_worker_of_the_employer(store:
     assert not employers.update_employer(store, employer, sso_account=ACCOUNT)  # the same
 
 
+def test_an_employer_s_province_and_district_are_recorded(store: Store) -> None:
+    """The SPS 1-03 and the complaint letter print them, the SSO file its province code;
+    only the importer could set them before."""
+    employer = _employer(store, "Tak Farm", ACCOUNT)
+    assert employers.update_employer(store, employer, province_code="63", district="แม่สอด")
+    details = employers.employer_details(store, employer)
+    assert (details["province_code"], details["district"]) == ("63", "แม่สอด")
+    assert _queued(store, employer) == ["*", "district", "province_code"]
+
+
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
         ({"sso_account": "12345"}, "id.length"),
         ({"name": "  "}, "employer.name_required"),
         ({"name": "ก" * 201}, "value.too_long"),
+        ({"province_code": "99"}, "employer.unknown_province"),
+        ({"district": "ก" * 121}, "value.too_long"),
     ],
 )
 def test_a_correction_that_cannot_be_is_refused_and_nothing_written(

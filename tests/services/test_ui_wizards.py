@@ -61,6 +61,18 @@ def _enrollment(scan: Path, **facts: object) -> ui_wizards.TrackCommit:
     )
 
 
+def test_the_employer_s_province_an_enrollment_asks_is_the_employer_s(
+    store: Store, tmp_path: Path
+) -> None:
+    case_id = _case(store)
+    scan = tmp_path / "pink.jpg"
+    scan.write_bytes(b"\xff\xd8 a pink card scan")
+    commit = _enrollment(scan, **{"employer.province_code": "63"})
+    ui_wizards.commit_track(store, case_id, commit)
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert (job.employer_name, job.employer_province) == ("Tak Farm", "63")
+
+
 def test_create_case_makes_the_person_and_opens_the_case(store: Store) -> None:
     case_id = _case(store)
     case = cases.get_case_file(store, case_id)

@@ -24,6 +24,7 @@ from desktop.services import attachments, cases, employers, people, printing, ui
 from desktop.ui.app import install_fonts
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
+from desktop.ui.step_fields import StepEditor
 from tests.fakes import FakeDialogs
 from tests.ui.conftest import drain
 
@@ -492,23 +493,30 @@ def test_a_job_entered_by_mistake_is_removed_from_the_work_tab(
     assert view.work.employment_model.rowCount() == 1
 
 
-def test_an_employer_s_account_is_corrected_from_the_work_tab(
-    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
-) -> None:
-    """Employer details…: the dialog starts with what is stored, checks an account as the
-    enrollment wizard does (a refusal keeps it open), and the corrected account shows."""
+def _employer_editor(
+    qtbot: QtBot, ctx: AppContext, store: Store, data: employers.EmployerInput
+) -> tuple[str, CaseFileView, StepEditor]:
+    """A case whose one job is at an employer of ``data``, shown, its Work tab's Employer
+    details… open: the case id, the case file and the dialog."""
     case_id = _nang(store)
     person_id = cases.get_case_file(store, case_id).person.id
-    employer = employers.create_employer(
-        store, employers.EmployerInput(name="Mae Sot Garments", sso_account="1000000002")
-    )
+    employer = employers.create_employer(store, data)
     employers.add_employment(store, person_id, employers.EmploymentInput(employer, None))
     view = _shown(qtbot, ctx, case_id)
     view.tabs.setCurrentIndex(2)  # work
     view.work.employer_button.click()
     qtbot.waitUntil(lambda: view.work_editor is not None, timeout=10_000)
-    editor = view.work_editor
-    assert editor is not None
+    assert view.work_editor is not None
+    return case_id, view, view.work_editor
+
+
+def test_an_employer_s_account_is_corrected_from_the_work_tab(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Employer details…: the dialog starts with what is stored, checks an account as the
+    enrollment wizard does (a refusal keeps it open), and the corrected account shows."""
+    data = employers.EmployerInput(name="Mae Sot Garments", sso_account="1000000002")
+    case_id, view, editor = _employer_editor(qtbot, ctx, store, data)
     assert editor.fields.raw("employer_name") == "Mae Sot Garments"
     assert editor.fields.raw("employer_account") == "1000000002"
     editor.fields.set_raw("employer_account", "12345")
@@ -522,6 +530,46 @@ def test_an_employer_s_account_is_corrected_from_the_work_tab(
     (job,) = cases.get_case_file(store, case_id).employments
     assert job.employer_sso_account == "1000000001"
     assert view.work.employment_model.index(0, 1).data() == "1000000001"
+
+
+def test_an_employer_s_province_is_chosen_by_its_name_in_the_caseworker_s_language(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """Employer details…: the province box lists the provinces by name (Thai names in
+    Thai) and stores the code the forms and the SSO file print."""
+    from PySide6.QtWidgets import QComboBox
+
+    ctx.language.set_language("th")
+    data = employers.EmployerInput(name="Mae Sot Garments")
+    case_id, view, editor = _employer_editor(qtbot, ctx, store, data)
+    box = editor.fields.editors["employer_province"]
+    assert isinstance(box, QComboBox)
+    assert box.count() == 78  # none, then 77 provinces
+    names = [box.itemText(i) for i in range(1, box.count())]
+    assert "ตาก" in names
+    assert "Tak" not in names
+    box.setCurrentIndex(box.findText("ตาก"))
+    editor.fields.set_raw("employer_district", "แม่สอด")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert dialogs.errors == []
+    (job,) = cases.get_case_file(store, case_id).employments
+    assert job.employer_province == "63"
+    assert job.employer_id is not None
+    details = employers.employer_details(store, job.employer_id)
+    assert (details["province_code"], details["district"]) == ("63", "แม่สอด")
+
+
+def test_a_province_code_the_box_does_not_offer_is_kept_as_it_is(qtbot: QtBot) -> None:
+    from desktop.ui.step_fields import StepFields
+    from desktop.ui.work_tab import EMPLOYER_DETAILS
+
+    fields = StepFields(EMPLOYER_DETAILS)
+    qtbot.addWidget(fields)
+    fields.set_raw("employer_province", "X1")
+    assert fields.raw("employer_province") == "X1"
+    fields.set_raw("employer_province", "63")
+    assert fields.raw("employer_province") == "63"
 
 
 def test_months_entered_by_mistake_are_removed_once_the_caseworker_agrees(

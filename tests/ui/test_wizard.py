@@ -574,7 +574,9 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
 
     case_id = _case(store)  # holds "Mae Sot Garments", without an account
     for account, branch in (("1000000001", "000000"), ("1000000001", "000002")):
-        farm = employers.EmployerInput("Tak Farm", sso_account=account, sso_branch=branch)
+        farm = employers.EmployerInput(
+            "Tak Farm", sso_account=account, sso_branch=branch, province_code="63"
+        )
         employers.create_employer(store, farm)
     wizard = _wizard(qtbot, ctx, "enrollment_pink_card", case_id)
     _fill(wizard, **IDENTITY)
@@ -603,6 +605,7 @@ def test_the_employers_name_offers_the_stores_employers_and_fills_in_the_account
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert (name.text(), account.text(), branch.text()) == ("Tak Farm", "1000000001", "000002")
+    assert page.raw("employer_province") == "63"  # the province box too
 
     _fill(wizard, employment_start="2024-02-01", monthly_wage="12,000")
     _next(qtbot, wizard)

@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from desktop.ui.workflow_specs import FieldSpec, unicode_form, validate_field
+from desktop.ui.context import AppContext
+from desktop.ui.step_fields import province_codes
+from desktop.ui.workflow_specs import (
+    FieldSpec,
+    choice_text,
+    unicode_form,
+    validate_field,
+)
 
 WAGE = FieldSpec("monthly_wage", type="money")
 TODAY = dt.date(2026, 11, 23)
@@ -98,3 +105,17 @@ def test_a_value_that_became_a_person_fact_is_corrected_where_it_lives(
     """A step's editor leaves out what was written elsewhere, not a name the field only
     started with: the step holds that one."""
     assert spec.lives_elsewhere is elsewhere
+
+
+def test_a_province_is_stored_as_its_code_and_read_as_its_name(ctx: AppContext) -> None:
+    spec = FieldSpec("employer_province", "province")
+    assert validate_field(spec, "63", TODAY) == ("63", [])
+    value, found = validate_field(spec, "Tak", TODAY)  # a name is not a code
+    assert (value, [i.code for i in found]) == (None, ["ui.wizard.required"])
+    ctx.language.set_language("th")
+    assert choice_text(spec, "63") == "ตาก"
+    in_thai = province_codes("th")  # dictionary order, not code points' (เ- last)
+    assert in_thai.index("81") < in_thai.index("10") < in_thai.index("50") < in_thai.index("63")
+    ctx.language.set_language("en")
+    assert choice_text(spec, "63") == "Tak"
+    assert choice_text(FieldSpec("reason", "choice"), "laid_off") == "Laid off"
