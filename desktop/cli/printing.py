@@ -71,6 +71,12 @@ def register(subparsers: SubParsers) -> None:
         help="only claims to hand in: their filing step under way or ready (as the app offers)",
     )
     queue.add_argument("--combined", action="store_true", help="one PDF instead of one per case")
+    queue.add_argument(
+        "--double-sided",
+        action="store_true",
+        help="with --combined: a blank page after a packet that ends on the front of a sheet, "
+        "so that printed on both sides every packet starts on a sheet of its own",
+    )
     queue.add_argument("-o", "--output", required=True, metavar="DIR|FILE.pdf")
     add_json_option(queue)
     queue.set_defaults(handler=run_queue)
@@ -152,6 +158,8 @@ def run_queue(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services import printing
     from desktop.services.cases import CaseFilter
 
+    if args.double_sided and not args.combined:
+        raise UserError("printing.error.double_sided_alone")
     filters = CaseFilter(
         text=args.text,
         status=args.status,
@@ -169,7 +177,9 @@ def run_queue(args: argparse.Namespace, cli: Cli) -> int:
         with _writing(args.output):
             if args.combined:
                 output.parent.mkdir(parents=True, exist_ok=True)  # as the packets' folder
-                result = batch.print_combined(cases, output, progress=progress)
+                result = batch.print_combined(
+                    cases, output, progress=progress, double_sided=args.double_sided
+                )
             else:
                 result = batch.print_per_case(cases, output, progress=progress)
         printing.record_packets_printed(store, [i.case_number for i in result.items], "cli")

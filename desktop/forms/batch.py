@@ -86,11 +86,16 @@ def print_combined(
     target: str | Path,
     progress: Progress = _ignore,
     cancelled: Cancelled = _never,
+    *,
+    double_sided: bool = False,
 ) -> BatchResult:
     """All packets in one PDF at ``target``. On cancel nothing is written at ``target``.
 
     The file grows beside ``target`` as packets are rendered and is renamed when the last
     one is in (:func:`desktop.domain.files.replacing`); a cancel or an error removes it.
+    With ``double_sided`` a packet that ends on the front of a sheet is followed by a
+    blank page, so that, printed on both sides, every packet starts on a sheet of its own
+    and the packets can be handed out separately.
     """
     target = Path(target)
     total = len(cases) if isinstance(cases, Sized) else None
@@ -103,6 +108,8 @@ def print_combined(
                     raise _Stopped
                 buffer = io.BytesIO()
                 result = render_packet(case, buffer)
+                if double_sided and joiner.page_count % 2:  # the last one ended on a front
+                    joiner.append_blank()
                 joiner.append(buffer.getvalue())
                 items.append(
                     BatchItem(

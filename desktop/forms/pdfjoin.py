@@ -29,6 +29,8 @@ MAX_VERSION = (1, 4)
 # Object numbers of the objects the joiner writes itself at the end.
 CATALOG, PAGES, INFO = 1, 2, 3
 FIRST_COPIED = 4
+# The size of a blank page added before any document was appended: A4, in points.
+A4_BOX = b"[ 0 0 595.2756 841.8898 ]"
 
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
 _REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
@@ -358,6 +360,7 @@ class PdfJoiner:
         self._position = 0
         self._offsets: list[int] = [0] * FIRST_COPIED  # index = object number
         self._kids: list[int] = []
+        self._box = A4_BOX  # the last page's /MediaBox, for a blank page after it
         self._finished = False
         self._write(HEADER)
 
@@ -422,7 +425,29 @@ class PdfJoiner:
                 self._write(b"\nendstream")
             self._write(b"\nendobj\n")
         self._kids.extend(new_number[ref.number] for ref in pages)
+        if pages:
+            last = reader.get(pages[-1]).value
+            box = last.get(b"/MediaBox") if isinstance(last, dict) else None
+            if box is not None:
+                parts = []
+                _dump(box, remap, parts)
+                self._box = b" ".join(parts)
         return len(pages)
+
+    def append_blank(self) -> None:
+        """Add a page with nothing on it, the size of the last page appended (A4 before
+        any): printed on both sides of the paper, the next document then starts on the
+        front of a sheet of its own."""
+        if self._finished:
+            raise RuntimeError("PdfJoiner.append_blank after finish")
+        number = len(self._offsets)
+        self._offsets.append(0)
+        self._begin(number)
+        self._write(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox %s /Resources << >> >>\nendobj\n"
+            % (PAGES, self._box)
+        )
+        self._kids.append(number)
 
     def finish(self) -> None:
         """Write the page tree, catalog, document info, xref table and trailer."""

@@ -573,6 +573,19 @@ def record_printed(
         return PrintRecord(case.id, codes, tuple(updated), tuple(ready))
 
 
+# Whether the office prints combined packets on both sides of the paper (the print queue
+# remembers the choice): each packet then starts on a sheet of its own.
+DOUBLE_SIDED_SETTING = "print_double_sided"
+
+
+def double_sided(store: Store) -> bool:
+    return bool(store.setting(DOUBLE_SIDED_SETTING, False))
+
+
+def set_double_sided(store: Store, on: bool) -> None:
+    store.set_setting(DOUBLE_SIDED_SETTING, bool(on))
+
+
 def record_packets_printed(
     store: Store, cases_: Sequence[str], how: PrintedHow
 ) -> list[PrintRecord]:

@@ -74,8 +74,10 @@ def run_batch(
     progress: Progress,
     load: Callable[..., Any] = printing.case_data,
     today: dt.date | None = None,
+    double_sided: bool = False,
 ) -> batch.BatchResult:
-    """Write the packets (worker thread). ``ids`` None means every case ``matching``."""
+    """Write the packets (worker thread). ``ids`` None means every case ``matching``;
+    ``double_sided``: a combined PDF to print on both sides of the paper."""
     chosen = list(ids) if ids is not None else cases.list_case_ids(store, matching)
     if not chosen:
         raise UserError("ui.print_queue.nothing_chosen")
@@ -94,7 +96,9 @@ def run_batch(
         if combined:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             target = folder / f"packets-{stamp}.pdf"
-            return _batch().print_combined(stream, target, report, cancelled)  # type: ignore[no-any-return]
+            return _batch().print_combined(  # type: ignore[no-any-return]
+                stream, target, report, cancelled, double_sided=double_sided
+            )
         return _batch().print_per_case(stream, folder, report, cancelled)  # type: ignore[no-any-return]
     except OSError as exc:  # a USB stick pulled out, a full disk, a folder that is a file
         detail = exc.strerror or str(exc)
@@ -156,6 +160,16 @@ class PrintQueuePage(Retranslating):
         outputs = QButtonGroup(self)
         outputs.addButton(self.per_case)
         outputs.addButton(self.combined)
+        # for a combined PDF only (files of their own start on a sheet of their own);
+        # remembered in the store, as an office prints the same way every time
+        self.double_sided = QCheckBox()
+        self.double_sided.setObjectName("double_sided")
+        self.double_sided.setEnabled(False)
+        self.combined.toggled.connect(self.double_sided.setEnabled)
+        store = ctx.store
+        ctx.ops.run(
+            lambda: printing.double_sided(store), on_success=self._double_sided_read, owner=self
+        )
 
         self.folder_label = WrapLabel()
         self.folder_button = QPushButton()
@@ -185,6 +199,9 @@ class PrintQueuePage(Retranslating):
         output_row.addWidget(self.per_case)
         output_row.addWidget(self.combined)
         output_row.addStretch(1)
+        both_row = QHBoxLayout()
+        both_row.addSpacing(24)
+        both_row.addWidget(self.double_sided, 1)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_label, 1)
         folder_row.addWidget(self.folder_button)
@@ -202,6 +219,7 @@ class PrintQueuePage(Retranslating):
         layout.addLayout(checks)
         layout.addLayout(source_row)
         layout.addLayout(output_row)
+        layout.addLayout(both_row)
         layout.addLayout(folder_row)
         layout.addLayout(run_row)
         layout.addWidget(self.result_label)
@@ -273,6 +291,14 @@ class PrintQueuePage(Retranslating):
             self.ticked.clear()
         self.retranslate()
 
+    def _double_sided_read(self, on: bool) -> None:
+        self.double_sided.setChecked(on)
+        self.double_sided.toggled.connect(self._double_sided_chosen)  # from now on, kept
+
+    def _double_sided_chosen(self, on: bool) -> None:
+        store = self.ctx.store
+        self.ctx.ops.run(lambda: printing.set_double_sided(store, on), write=True, owner=self)
+
     # -- running ---------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
@@ -295,6 +321,7 @@ class PrintQueuePage(Retranslating):
             return
         store, matching, folder = self.ctx.store, self.matching_filter(), self.folder
         combined, load, today = self.combined.isChecked(), self.load_case, self.ctx.today()
+        both_sides = combined and self.double_sided.isChecked()
         self.result = None
         self.combined_run = combined
         self.progress.setRange(0, max(1, len(ids or ())))
@@ -302,7 +329,7 @@ class PrintQueuePage(Retranslating):
         self._running(True)
         self.handle = self.ctx.ops.run(
             lambda progress: run_batch(
-                store, ids, matching, folder, combined, progress, load, today
+                store, ids, matching, folder, combined, progress, load, today, both_sides
             ),
             progress=True,
             on_progress=self._progressed,
@@ -376,6 +403,7 @@ class PrintQueuePage(Retranslating):
         self.output_label.setText(tr("ui.print_queue.output"))
         self.per_case.setText(tr("ui.print_queue.per_case"))
         self.combined.setText(tr("ui.print_queue.combined"))
+        self.double_sided.setText(tr("ui.print_queue.double_sided"))
         self.folder_label.setText(
             tr("ui.print_queue.folder", folder=str(self.folder))
             if self.folder

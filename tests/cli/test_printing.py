@@ -19,6 +19,7 @@ from desktop.services import cases, employers, people, steps, ui_wizards
 from desktop.services.cases import TrackInput
 from desktop.services.people import DocumentInput, NameInput, PersonInput
 from tests.conftest import PASSPHRASE
+from tests.forms.conftest import page_count
 
 
 def _case(store: Store, account: str | None = "6300012345") -> str:
@@ -111,6 +112,20 @@ def test_print_queue_per_case_and_combined(
     combined = tmp_path / "all.pdf"
     assert main([*cli_args, "print", "queue", "--combined", "-o", str(combined)]) == 0
     assert combined.exists()
+    both = tmp_path / "both.pdf"
+    assert main([*cli_args, "print", "queue", "--combined", "--double-sided", "-o", str(both)]) == 0
+    each = page_count(combined) // 2  # two packets of the same pages
+    assert page_count(both) == 2 * each + each % 2  # a blank between them when odd
+
+
+def test_double_sided_without_combined_is_refused(
+    store: Store, cli_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _case(store)
+    folder = tmp_path / "queue"
+    assert main([*cli_args, "print", "queue", "--double-sided", "-o", str(folder)]) == 2
+    assert "add --combined" in capsys.readouterr().err
+    assert not folder.exists()
 
 
 def test_sso_exports(store: Store, cli_args: list[str], tmp_path: Path) -> None:

@@ -81,6 +81,31 @@ def test_combined_pdf_holds_every_packet_in_order(tmp_path: Path) -> None:
     assert all(page.stat().st_size > 0 for page in pages)
 
 
+def test_printed_on_both_sides_every_packet_starts_on_a_sheet_of_its_own(tmp_path: Path) -> None:
+    """An office hands each worker their own packet: with ``double_sided`` a packet that
+    ends on the front of a sheet is followed by a blank page; none after the last."""
+    cases = _mixed_cases()
+    counts = [page_count(i.path) for i in batch.print_per_case(cases, tmp_path / "each").items]
+    assert any(n % 2 for n in counts[:-1])  # some packet would end on a front
+    target = tmp_path / "both.pdf"
+    batch.print_combined(cases, target, double_sided=True)
+    starts, page = [], 1
+    for count in counts:
+        starts.append(page)
+        page += count + count % 2
+    assert all(start % 2 == 1 for start in starts)  # the front of a sheet
+    assert page_count(target) == sum(counts) + sum(n % 2 for n in counts[:-1])
+    for case, start in zip(cases, starts, strict=True):
+        assert "Claim packet" in pdftotext(target, first=start, last=start)
+        assert case.case_number in pdftotext(target, first=start, last=start)
+    for count, start in zip(counts[:-1], starts[:-1], strict=True):
+        if count % 2:  # the page after such a packet's last is blank
+            assert pdftotext(target, first=start + count, last=start + count).strip() == ""
+    single = tmp_path / "one.pdf"
+    batch.print_combined(cases, single)  # one side: no blank pages
+    assert page_count(single) == sum(counts)
+
+
 def test_cancelled_combined_print_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "all.pdf"
     result = batch.print_combined(_cases(3), target, cancelled=lambda: True)

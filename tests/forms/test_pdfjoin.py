@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,37 @@ def test_packets_join_into_one_document(tmp_path: Path) -> None:
     [page] = to_png(joined, first=counts[0] + 1, last=counts[0] + 1, dpi=40)
     [source] = to_png(tmp_path / "part1.pdf", dpi=40)
     assert page.read_bytes() == source.read_bytes()
+
+
+def _page_sizes(path: Path) -> list[str]:
+    """Each page's size as pdfinfo gives it ("200 x 200 pts")."""
+    found = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(path)], check=True, capture_output=True, text=True
+    )
+    pages = (line for line in found.stdout.splitlines() if re.match(r"Page +\d+ size:", line))
+    return [line.split(":", 1)[1].strip() for line in pages]
+
+
+def test_a_blank_page_takes_the_size_of_the_page_before_it(tmp_path: Path) -> None:
+    joined = tmp_path / "joined.pdf"
+    with joined.open("wb") as out:
+        joiner = PdfJoiner(out, title="test")
+        joiner.append_blank()  # nothing before it: A4
+        joiner.append(_minimal_pdf(PAGE_TREE))  # 200 x 200 points
+        joiner.append_blank()
+        joiner.append(_minimal_pdf(PAGE_TREE))
+        joiner.finish()
+        with pytest.raises(RuntimeError, match="after finish"):
+            joiner.append_blank()
+    assert joiner.page_count == 4
+    assert _page_sizes(joined) == [
+        "595.276 x 841.89 pts (A4)",
+        "200 x 200 pts",
+        "200 x 200 pts",
+        "200 x 200 pts",
+    ]
+    assert pdftotext(joined).strip() == ""
+    assert len(to_png(joined, first=1, last=4, dpi=20)) == 4  # every page draws
 
 
 def test_strings_and_stream_data_are_copied_untouched(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ desktop/ui/print_queue.py, driven through the real widgets)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import threading
 from pathlib import Path
@@ -245,6 +246,37 @@ def test_queue_combines_every_matching_case_into_one_pdf(
     per_case = _expected_pages(store, ids[0], tmp_path)
     assert _pages(result.combined) == 3 * per_case
     assert [p.name for p in (tmp_path / "out").iterdir()] == [result.combined.name]
+
+
+def test_packets_to_print_on_both_sides_each_start_on_a_sheet_of_their_own(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """The box is for a combined PDF only; the office's choice is remembered for the next
+    time the queue opens."""
+    ids = _cases(store, 3)
+    injury = cases.TrackInput("work_injury", ["file"], event_date=dt.date(2026, 2, 20))
+    cases.start_track(store, cases.get_case_file(store, ids[1]).number, injury)  # more pages
+    fake = FakePrintDialogs(tmp_path)
+    page = _queue(qtbot, ctx, fake)
+    assert not page.double_sided.isEnabled()  # one file per packet: nothing to add
+    page.every_match.setChecked(True)
+    page.combined.setChecked(True)
+    assert page.double_sided.isEnabled()
+    assert not page.double_sided.isChecked()
+    page.double_sided.setChecked(True)
+    drain(qtbot, ctx)
+    assert printing.double_sided(store)
+    with qtbot.waitSignal(page.finished, timeout=60_000) as finished:
+        page.print_button.click()
+    result: BatchResult = finished.args[0]
+    assert result.combined is not None
+    order = [cases.case_id_for(store, item.case_number) for item in result.items]
+    counts = [_expected_pages(store, case_id, tmp_path) for case_id in order]
+    assert {n % 2 for n in counts[:-1]} == {0, 1}  # packets ending on a front and a back
+    blanks = sum(n % 2 for n in counts[:-1])  # after each odd one but the last
+    assert _pages(result.combined) == sum(counts) + blanks
+    again = _queue(qtbot, ctx, fake)
+    assert again.double_sided.isChecked()
 
 
 def test_closing_the_queue_before_the_print_is_recorded_is_harmless(
