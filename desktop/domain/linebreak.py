@@ -9,13 +9,17 @@ Break opportunities, best first:
 
 1. spaces, and U+200B ZERO WIDTH SPACE, the way Khmer is traditionally typed; ZWSP is
    removed from the output;
-2. if a single run is still wider than the line, syllable-cluster boundaries: never
-   inside a cluster of base + marks, never after a Thai/Lao leading vowel, never before
-   a Burmese asat/virama-marked consonant or after a Burmese virama or Khmer coeng. Such
-   a run begins on the line before it, after its last word, where there is room.
+2. if a single run is still wider than the line, between Thai words
+   (:mod:`desktop.domain.thaiwords`: a word list, as Thai is written without spaces);
+3. inside a word wider than the line, or a run in a script with no word list,
+   syllable-cluster boundaries: never inside a cluster of base + marks, never after a
+   Thai/Lao leading vowel, never before a Burmese asat/virama-marked consonant or after
+   a Burmese virama or Khmer coeng.
 
-The second rule can break inside a word; it is a last resort for text typed without
-spaces (e.g. an injury description), or a phrase wider than a narrow column.
+A run broken by rules 2 and 3 begins on the line before it, after its last word, where
+there is room. The third rule breaks inside a word; it is a last resort for text typed
+without spaces in Burmese, Khmer or Lao, a Thai word the list does not know, or a
+phrase wider than a narrow column.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from xml.sax.saxutils import escape
+
+from desktop.domain import thaiwords
 
 ZWSP = "\u200b"
 # Thai and Lao vowels written before the consonant they follow in speech.
@@ -75,24 +81,40 @@ _WORD = re.compile(f"[^ {ZWSP}]+")
 def _split_run(
     run: str, start: int, width: float, measure: SpanMeasure, current: Span | None
 ) -> list[Span]:
-    """Split one space-free run, beginning at ``start``, at cluster boundaries: each piece
-    the longest that fits, a cluster wider than the line alone and whole (rule 2). The
-    first piece goes on the ``current`` line, after what it holds, when any of it fits
-    there: a run broken anyway does not leave a line with one word on it before it."""
-    bounds = [start + i for i in cluster_breaks(run)]
+    """Split one space-free run, beginning at ``start``: each piece the longest that fits
+    and ends between words (rule 2), else between clusters (rule 3), a cluster wider than
+    the line alone and whole. The first piece goes on the ``current`` line, after what it
+    holds, when a word of it fits there: a run broken anyway does not leave a line with
+    one word on it before it."""
+    cuts = cluster_breaks(run)
+    bounds = [start + i for i in cuts]
     bounds.append(start + len(run))
+    # where a piece should end: between two words, or anywhere when no word is known
+    words = {start + i for i in thaiwords.word_starts(run, cuts)}
+    ends = words | {bounds[-1]} if words else set(bounds)
+
+    def between_words(index: int, last: int) -> int:
+        """The last of ``bounds[index:last + 1]`` between two words (``index - 1``: none)."""
+        while last >= index and bounds[last] not in ends:
+            last -= 1
+        return last
+
     pieces: list[Span] = []
     first, index = start, 0  # bounds[index:] lie after first
     if current is not None:
-        filled = _furthest_fit(bounds, 0, current[0], width, measure)
-        if filled < 0:  # not one cluster more fits there
+        filled = between_words(0, _furthest_fit(bounds, 0, current[0], width, measure))
+        if filled < 0:  # not one word more fits there
             pieces.append(current)
         else:
             pieces.append((current[0], bounds[filled]))
             first, index = bounds[filled], filled + 1
     while index < len(bounds):
+        fits = _furthest_fit(bounds, index, first, width, measure)
+        last = between_words(index, fits)
+        if last < index:  # a word wider than the line: between its clusters (rule 3)
+            last = fits
         # One cluster wider than the line: keep it whole rather than cut marks off.
-        last = max(_furthest_fit(bounds, index, first, width, measure), index)
+        last = max(last, index)
         pieces.append((first, bounds[last]))
         first, index = bounds[last], last + 1
     return pieces

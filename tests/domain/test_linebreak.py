@@ -1,4 +1,5 @@
-"""desktop.domain.linebreak: lines break at spaces/ZWSP, then at clusters, never in marks."""
+"""desktop.domain.linebreak: lines break at spaces/ZWSP, then between Thai words, then at
+clusters, never in marks; desktop.domain.thaiwords finds the Thai words."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop.domain import thaiwords
 from desktop.domain.linebreak import (
     ZWSP,
     break_lines,
@@ -129,8 +131,8 @@ def _greedy(run: str, width: float) -> list[str]:
     return pieces
 
 
-# syllables of the four scripts, some wider than a narrow line on their own
-_SYLLABLES = ["ကျွန်", "တော်", "သင့်", "ပြီး", "က", "ลูก", "จ้าง", "เจ็บ", "ມື", "ខ្ញុំ", "ការ"]
+# syllables of the three scripts with no word list, some wider than a narrow line alone
+_SYLLABLES = ["ကျွန်", "တော်", "သင့်", "ပြီး", "က", "ມື", "ເຈັບ", "ខ្ញុំ", "ការ"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -156,3 +158,57 @@ def test_a_long_run_takes_a_few_measures_a_line_not_one_a_cluster() -> None:
     lines = break_lines(run, 60, counted)
     assert "".join(lines) == run
     assert len(calls) < 12 * len(lines) < len(cluster_breaks(run))
+
+
+def _pieces(run: str) -> list[str]:
+    starts = sorted(thaiwords.word_starts(run, cluster_breaks(run)))
+    return [run[a:b] for a, b in zip([0, *starts], [*starts, len(run)], strict=True)]
+
+
+def test_thai_typed_without_spaces_is_cut_into_words() -> None:
+    run = "ลูกจ้างตกจากนั่งร้านระหว่างทำงานขาซ้ายหัก"
+    assert _pieces(run) == [
+        *("ลูกจ้าง", "ตก", "จาก", "นั่งร้าน", "ระหว่าง", "ทำงาน", "ขา", "ซ้าย", "หัก"),
+    ]
+    # what the list does not know (a district's name) stays one piece
+    assert _pieces("ไปโรงพยาบาลแม่สอดเมื่อ12มีนาคม") == [
+        *("ไป", "โรงพยาบาล", "แม่", "สอด", "เมื่อ12", "มีนาคม"),  # no break before a digit
+    ]
+    assert _pieces("ฮฮฮฮฮ") == ["ฮฮฮฮฮ"]
+    assert thaiwords.word_starts("ကျွန်တော်", cluster_breaks("ကျွန်တော်")) == set()
+
+
+def test_thai_lines_break_between_words_not_inside_them() -> None:
+    """Cut at clusters alone, a line ended inside a word (นั่ง|ร้าน, scaffold, read as
+    "sit" and "shop"); a word wider than the line alone is still cut between its
+    clusters."""
+    run = "ลูกจ้างตกจากนั่งร้านระหว่างทำงานขาซ้ายหักต้องเข้าโรงพยาบาล"
+    assert break_lines(run, 16, length) == [
+        *("ลูกจ้างตกจาก", "นั่งร้านระหว่าง", "ทำงานขาซ้ายหัก", "ต้องเข้า", "โรงพยาบาล"),
+    ]
+    assert break_lines(run, 6, length)[-2:] == ["โรงพยา", "บาล"]  # 9 letters, 6 a line
+    assert break_lines(f"บริษัท {run}", 20, length)[0] == "บริษัท ลูกจ้างตกจาก"
+
+
+_THAI_WORDS = ["ลูกจ้าง", "ตก", "จาก", "นั่งร้าน", "ระหว่าง", "ทำงาน", "ซ้าย", "โรงพยาบาล", "มือ"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_THAI_WORDS), min_size=1, max_size=40),
+    st.integers(min_value=thaiwords.MAX_WORD, max_value=60),
+)
+def test_every_thai_line_is_whole_words_as_many_as_fit(words: list[str], width: int) -> None:
+    """No word of the list is wider than such a line: every break is between words, and
+    each line holds as many words as fit."""
+    run = "".join(words)
+    lines = break_lines(run, width, length)
+    assert "".join(lines) == run
+    assert all(len(line) <= width for line in lines)
+    starts = sorted(thaiwords.word_starts(run, cluster_breaks(run)))
+    at = 0
+    for line in lines[:-1]:
+        at += len(line)
+        assert at in starts  # between two words
+        next_end = next((start for start in starts if start > at), len(run))
+        assert len(line) + next_end - at > width  # the next word would not have fitted
