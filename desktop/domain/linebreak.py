@@ -51,6 +51,9 @@ def cluster_breaks(text: str) -> list[int]:
     for i in range(1, len(text)):
         char = text[i]
         if unicodedata.category(char) != "Lo":
+            # a number typed straight after a word of these scripts (เมื่อ12มีนาคม)
+            if char.isdecimal() and unicodedata.category(text[i - 1]) in ("Lo", "Mn"):
+                breaks.append(i)
             continue
         if text[i - 1] in _LEADING_VOWELS or text[i - 1] in _JOINERS:
             continue

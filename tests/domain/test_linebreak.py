@@ -48,6 +48,14 @@ def test_cluster_breaks_never_split_marks_or_leading_vowels() -> None:
         assert burmese[index + 1 : index + 2] != "\u103a"
 
 
+def test_a_number_typed_against_a_word_may_begin_a_line() -> None:
+    breaks = cluster_breaks("ข้อ12ข้อ๑๒")
+    assert {3, 8} <= set(breaks)  # before 12 and before ๑๒ (Thai digits)
+    assert 4 not in breaks  # never inside the number
+    assert cluster_breaks("ABC123") == []  # Latin is broken at spaces only
+    assert 4 not in cluster_breaks("ข้อ-12")  # after a dash: stays with it
+
+
 def test_overlong_run_is_split_within_width_where_possible() -> None:
     text = "เจ็บมือขวาขณะยกกล่องสินค้าหนัก"
     lines = break_lines(text, 10, length)
@@ -170,9 +178,9 @@ def test_thai_typed_without_spaces_is_cut_into_words() -> None:
     assert _pieces(run) == [
         *("ลูกจ้าง", "ตก", "จาก", "นั่งร้าน", "ระหว่าง", "ทำงาน", "ขา", "ซ้าย", "หัก"),
     ]
-    # what the list does not know (a district's name) stays one piece
+    # what the list does not know (a district's name, a number) is a piece of its own
     assert _pieces("ไปโรงพยาบาลแม่สอดเมื่อ12มีนาคม") == [
-        *("ไป", "โรงพยาบาล", "แม่", "สอด", "เมื่อ12", "มีนาคม"),  # no break before a digit
+        *("ไป", "โรงพยาบาล", "แม่", "สอด", "เมื่อ", "12", "มีนาคม"),
     ]
     assert _pieces("ฮฮฮฮฮ") == ["ฮฮฮฮฮ"]
     assert thaiwords.word_starts("ကျွန်တော်", cluster_breaks("ကျွန်တော်")) == set()
