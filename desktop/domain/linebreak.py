@@ -9,8 +9,8 @@ Break opportunities, best first:
 
 1. spaces, and U+200B ZERO WIDTH SPACE, the way Khmer is traditionally typed; ZWSP is
    removed from the output;
-2. if a single run is still wider than the line, between Thai words
-   (:mod:`desktop.domain.thaiwords`: a word list, as Thai is written without spaces);
+2. if a single run is still wider than the line, between Thai or Lao words
+   (:mod:`desktop.domain.words`: word lists, as both are written without spaces);
 3. inside a word wider than the line, or a run in a script with no word list,
    syllable-cluster boundaries: never inside a cluster of base + marks, never after a
    Thai/Lao leading vowel, never before a Burmese asat/virama-marked consonant or after
@@ -18,7 +18,7 @@ Break opportunities, best first:
 
 A run broken by rules 2 and 3 begins on the line before it, after its last word, where
 there is room. The third rule breaks inside a word; it is a last resort for text typed
-without spaces in Burmese, Khmer or Lao, a Thai word the list does not know, or a
+without spaces in Burmese or Khmer, a Thai or Lao word the lists do not know, or a
 phrase wider than a narrow column.
 """
 
@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from desktop.domain import thaiwords
+from desktop.domain import words
 
 ZWSP = "\u200b"
 # Thai and Lao vowels written before the consonant they follow in speech.
@@ -93,8 +93,8 @@ def _split_run(
     bounds = [start + i for i in cuts]
     bounds.append(start + len(run))
     # where a piece should end: between two words, or anywhere when no word is known
-    words = {start + i for i in thaiwords.word_starts(run, cuts)}
-    ends = words | {bounds[-1]} if words else set(bounds)
+    starts = {start + i for i in words.word_starts(run, cuts)}
+    ends = starts | {bounds[-1]} if starts else set(bounds)
 
     def between_words(index: int, last: int) -> int:
         """The last of ``bounds[index:last + 1]`` between two words (``index - 1``: none)."""

@@ -1,5 +1,5 @@
-"""desktop.domain.linebreak: lines break at spaces/ZWSP, then between Thai words, then at
-clusters, never in marks; desktop.domain.thaiwords finds the Thai words."""
+"""desktop.domain.linebreak: lines break at spaces/ZWSP, then between Thai or Lao words,
+then at clusters, never in marks; desktop.domain.words finds the words."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.domain import thaiwords
+from desktop.domain import words
 from desktop.domain.linebreak import (
     ZWSP,
     break_lines,
@@ -139,8 +139,8 @@ def _greedy(run: str, width: float) -> list[str]:
     return pieces
 
 
-# syllables of the three scripts with no word list, some wider than a narrow line alone
-_SYLLABLES = ["ကျွန်", "တော်", "သင့်", "ပြီး", "က", "ມື", "ເຈັບ", "ខ្ញុំ", "ការ"]
+# syllables of the two scripts with no word list, some wider than a narrow line alone
+_SYLLABLES = ["ကျွန်", "တော်", "သင့်", "ပြီး", "က", "ခ", "ខ្ញុំ", "ការ", "ក"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -169,7 +169,7 @@ def test_a_long_run_takes_a_few_measures_a_line_not_one_a_cluster() -> None:
 
 
 def _pieces(run: str) -> list[str]:
-    starts = sorted(thaiwords.word_starts(run, cluster_breaks(run)))
+    starts = sorted(words.word_starts(run, cluster_breaks(run)))
     return [run[a:b] for a, b in zip([0, *starts], [*starts, len(run)], strict=True)]
 
 
@@ -183,7 +183,9 @@ def test_thai_typed_without_spaces_is_cut_into_words() -> None:
         *("ไป", "โรงพยาบาล", "แม่", "สอด", "เมื่อ", "12", "มีนาคม"),
     ]
     assert _pieces("ฮฮฮฮฮ") == ["ฮฮฮฮฮ"]
-    assert thaiwords.word_starts("ကျွန်တော်", cluster_breaks("ကျွန်တော်")) == set()
+    # Lao too: an accident in the warehouse, the pallet fell on the right foot
+    assert _pieces("ເກີດອຸບັດຕິເຫດໃນສາງສິນຄ້າ") == ["ເກີດ", "ອຸບັດຕິເຫດ", "ໃນ", "ສາງ", "ສິນຄ້າ"]
+    assert words.word_starts("ကျွန်တော်", cluster_breaks("ကျွန်တော်")) == set()
 
 
 def test_thai_lines_break_between_words_not_inside_them() -> None:
@@ -204,16 +206,16 @@ _THAI_WORDS = ["ลูกจ้าง", "ตก", "จาก", "นั่งร�
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.sampled_from(_THAI_WORDS), min_size=1, max_size=40),
-    st.integers(min_value=thaiwords.MAX_WORD, max_value=60),
+    st.integers(min_value=words.MAX_WORD, max_value=60),
 )
-def test_every_thai_line_is_whole_words_as_many_as_fit(words: list[str], width: int) -> None:
+def test_every_thai_line_is_whole_words_as_many_as_fit(chosen: list[str], width: int) -> None:
     """No word of the list is wider than such a line: every break is between words, and
     each line holds as many words as fit."""
-    run = "".join(words)
+    run = "".join(chosen)
     lines = break_lines(run, width, length)
     assert "".join(lines) == run
     assert all(len(line) <= width for line in lines)
-    starts = sorted(thaiwords.word_starts(run, cluster_breaks(run)))
+    starts = sorted(words.word_starts(run, cluster_breaks(run)))
     at = 0
     for line in lines[:-1]:
         at += len(line)
