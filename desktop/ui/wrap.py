@@ -7,7 +7,8 @@ joiner does not stop it. Khmer it breaks only at spaces, so a long Khmer phrase 
 past the edge of a narrow label; Lao too, and Thai where Qt has no libthai to find its
 words (Windows has none): those two are probed once (:func:`self_broken`). Text in such
 a script is broken here, by :mod:`desktop.domain.linebreak` (spaces first, then, in a
-phrase wider than the line, syllable-cluster boundaries), measured as Qt lays it out;
+phrase wider than the line, between Thai or Lao words, then syllable-cluster
+boundaries), measured as Qt lays it out;
 every line then fits and Qt's own wrapping, left on, finds nothing to break. Thai where
 Qt breaks it between words (libthai, on Linux) and Latin text wrap as Qt wraps them.
 
