@@ -237,6 +237,8 @@ def registration_line(record: RegistrationRecord) -> tuple[str | None, list[Issu
     sex, more2 = _coded("sex", person.sex, "sex")
     marital, more3 = _coded("marital_status", person.marital_status, "marital_status")
     found += more + more2 + more3
+    if not employer.sso_province_code:  # the line would say 00, which no province is
+        found.append(issue("form.sso.province_missing", "sso_province", Severity.WARNING))
     event = job.start_date if record.kind == "103" else job.end_date
     if event is None:
         field_name = "start_date" if record.kind == "103" else "end_date"

@@ -143,6 +143,20 @@ def test_thai_id_failing_its_check_digit_is_an_error() -> None:
     assert result.lines[0][76:82] == "000000"  # insured count
 
 
+def test_an_employer_without_a_province_is_exported_with_a_warning() -> None:
+    """The line still goes (the rest of it is right) with 00 where the province goes, and
+    the clerk is told where to record it."""
+    case = CASES[0]
+    employer = dataclasses.replace(case.employer, sso_province_code="")
+    record = RegistrationRecord("103", case.person, employer, case.employment)
+    result = sso_export.export_registrations([record])
+    with_province = sso_export.export_registrations(_registrations()[:1])
+    found = [w.issue.code for w in result.warnings]
+    assert found == [*(w.issue.code for w in with_province.warnings), "form.sso.province_missing"]
+    assert result.lines[0][3:5] == "00"
+    assert with_province.lines[0][3:5] == case.employer.sso_province_code
+
+
 def test_pink_card_failing_its_check_digit_is_only_a_warning() -> None:
     burmese = CASES[0].person
     bad = burmese.national_id[:12] + str((int(burmese.national_id[12]) + 1) % 10)
