@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from desktop.domain import i18n
+from desktop.domain import i18n, words
 from desktop.domain.linebreak import cluster_breaks
 from desktop.domain.text import Script
 from desktop.ui import wrap
@@ -144,6 +144,24 @@ def test_thai_is_broken_here_where_qt_finds_no_thai_words(app_font: QFont, width
     shown = broken(THAI, width, app_font)
     assert _kept_by_qt(shown, width, app_font)
     assert shown.replace("\n", "").replace(" ", "") == THAI.replace(" ", "")
+
+
+@pytest.mark.usefixtures("qt_without_libthai")
+@pytest.mark.parametrize("width", [90, 140, 200])
+def test_thai_typed_without_spaces_is_broken_between_words_here(
+    app_font: QFont, width: int
+) -> None:
+    """An injury described without a space (as Thai is written): every line ends where a
+    word does, by the word list, measured in the app's font."""
+    text = "ลูกจ้างตกจากนั่งร้านระหว่างทำงานขาซ้ายหักต้องเข้าโรงพยาบาล"
+    shown = broken(text, width, app_font)
+    lines = shown.split("\n")
+    assert len(lines) > 1
+    assert "".join(lines) == text
+    starts = words.word_starts(text, cluster_breaks(text))
+    ends = [sum(len(line) for line in lines[: i + 1]) for i in range(len(lines) - 1)]
+    assert set(ends) <= starts
+    assert _kept_by_qt(shown, width, app_font)
 
 
 def test_qt_finds_no_lao_or_khmer_word_inside_a_run() -> None:
