@@ -21,7 +21,7 @@ CLDR plural category, chosen by the parameter named ``count`` (:func:`plural_cat
       en:
         one: "{count} case"
         other: "{count} cases"
-      th: "{count} คดี"
+      th: "{count} กรณี"
 
 English has ``one`` (exactly 1) and ``other``; Thai, Burmese, Khmer and Lao have no plural
 inflection, so they keep one text. Elsewhere, and in :func:`catalogue`, the ``other``

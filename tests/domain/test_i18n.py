@@ -42,7 +42,7 @@ def test_a_message_with_plural_forms_is_chosen_by_its_count() -> None:
     assert i18n.text("ui.cases.count", "en", count="1") == "1 case"  # a count as typed
     assert i18n.text("ui.duration.days", "en", count="1,234") == "1,234 days"
     # Thai, Burmese, Khmer and Lao do not inflect: one text for every count
-    assert i18n.text("ui.cases.count", "th", count=1) == "1 คดี"
+    assert i18n.text("ui.cases.count", "th", count=1) == "1 กรณี"
     assert i18n.text("ui.cases.count", "my", count=1) == "အမှုတွဲ 1 ခု"
     # a language without the text falls back to English, forms and all
     assert i18n.text("ui.cases.count", "xx", count=1) == "1 case"
@@ -132,8 +132,8 @@ def test_a_catalogue_file_read_with_plural_forms(
     own_catalogue: Callable[[dict[str, str]], None],
 ) -> None:
     plural = "k:\n  en:\n    one: '{count} case'\n    other: '{count} cases'\n"
-    own_catalogue({"x.yaml": plural + "  th: '{count} คดี'\n"})
-    assert i18n.catalogue() == {"k": {"en": "{count} cases", "th": "{count} คดี"}}
+    own_catalogue({"x.yaml": plural + "  th: '{count} กรณี'\n"})
+    assert i18n.catalogue() == {"k": {"en": "{count} cases", "th": "{count} กรณี"}}
     assert i18n.plural_forms() == {"k": {"en": {"one": "{count} case", "other": "{count} cases"}}}
 
 
