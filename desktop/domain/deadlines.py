@@ -183,6 +183,16 @@ def task_for(
     )
 
 
+def claim_event(benefit: str | None, day: dt.date, *, found_after_job: bool = False) -> CaseEvent:
+    """The event that starts a claim's filing clock on ``day``: a work injury's (D12: 180
+    days), an illness caused by the work but found only after the job ended (D13: two
+    years from the day it was found, domain.md §5.2), else the benefit's entitlement (of
+    every benefit when none is named)."""
+    if benefit != "work_injury":
+        return CaseEvent("entitlement", day, benefit)
+    return CaseEvent("illness_known_after_employment" if found_after_job else "work_injury", day)
+
+
 def tasks_for(
     events: Iterable[CaseEvent], today: dt.date, book: RuleBook | None = None
 ) -> list[Task]:

@@ -113,6 +113,9 @@ class Facts:
     birth_date: dt.date | None = None
     employment_end: dt.date | None = None
     reason: UnemploymentReason | None = None
+    # a work injury that is an illness caused by the work, found after the job ended: its
+    # filing deadline is its own (rule filing_deadline_by_benefit, work_injury_found_after_job)
+    found_after_job: bool = False
 
 
 @dataclass(frozen=True)
@@ -459,7 +462,9 @@ def evaluate(facts: Facts, book: RuleBook | None = None) -> Eligibility:
             # back to (e.g. the child allowance before 2018). Eligibility still stands.
             amounts = [coded("amount.not_recorded", **exc.params)]
 
-    filing = trace.value("filing_deadline_by_benefit")[str(benefit)]
+    found_after_job = facts.found_after_job and benefit is Benefit.WORK_INJURY
+    by_benefit = trace.value("filing_deadline_by_benefit")
+    filing = by_benefit[f"{benefit}_found_after_job" if found_after_job else str(benefit)]
     deadline_rule = deadlines.deadline_rule(filing, facts.event_date, book)
     trace.period(filing)
     started = facts.event_date

@@ -349,6 +349,18 @@ def step_value(track: TrackView | None, name: str) -> str:
     return ""
 
 
+# A work-injury claim's answer that the illness the work caused was found only after the
+# job ended (resources/workflows/work_injury.yaml): its filing clock is two years from
+# that day, not 180 days (desktop.domain.deadlines.claim_event).
+FOUND_AFTER_JOB = "found_after_job_ended"
+
+
+def found_after_job(track: TrackView) -> bool:
+    """Whether ``track`` is a claim for an illness caused by the work, found after the job
+    ended (a step holds :data:`FOUND_AFTER_JOB` as yes)."""
+    return any(step.data.get(FOUND_AFTER_JOB) is True for step in track.steps)
+
+
 def tracks_text(tracks: str, translate: Callable[..., str]) -> str:
     """A :attr:`CaseRow.tracks` ("enrollment, maternity") in the reader's language."""
     words = [t.strip() for t in tracks.split(",") if t.strip()]

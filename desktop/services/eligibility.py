@@ -22,7 +22,13 @@ from desktop.domain.eligibility import (
 )
 from desktop.domain.rules import RuleBook
 from desktop.models.store import Store
-from desktop.services.cases import CaseFile, EmploymentView, get_case_file, step_value
+from desktop.services.cases import (
+    CaseFile,
+    EmploymentView,
+    found_after_job,
+    get_case_file,
+    step_value,
+)
 from desktop.services.employers import current_job
 
 # How the stored reason for leaving maps onto the unemployment rule (domain.md §3 row 7:
@@ -139,6 +145,11 @@ def case_facts(
         birth_date=_birth_date(case),
         employment_end=insured_status_end(case),
         reason=unemployment_reason(reason or reason_for_leaving(case)),
+        found_after_job=any(
+            found_after_job(t)
+            for t in case.tracks
+            if t.benefit == benefit and t.event_date == event_date
+        ),
     )
 
 

@@ -357,8 +357,9 @@ def filing_deadline(track: TrackView | None, today: dt.date) -> dt.date | None:
     """The worker's filing deadline for the track's event, from the deadline rules."""
     if track is None or track.event_date is None:
         return None
-    trigger = "work_injury" if track.kind == "work_injury" else "entitlement"
-    event = deadlines.CaseEvent(trigger, track.event_date, track.benefit)
+    claimed = "work_injury" if track.kind == "work_injury" else track.benefit
+    found_after = cases.found_after_job(track)
+    event = deadlines.claim_event(claimed, track.event_date, found_after_job=found_after)
     tasks = [t for t in deadlines.tasks_for([event], today) if t.actor in _WORKER_ACTORS]
     return min((t.due for t in tasks), default=None)
 

@@ -8,6 +8,7 @@ from a payslip table, the status bar's sync counts, and unlocking or creating th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -28,6 +29,7 @@ from desktop.models import store as store_module
 from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, Step, Track
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
+from desktop.services import cases
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
 from desktop.services.eligibility import case_facts, with_job_ended
 from desktop.services.employers import ContributionInput
@@ -193,8 +195,19 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
     with store.read() as session:
-        for case_id, kind, benefit, event_date in session.execute(
-            select(Track.case_id, Track.kind, Track.benefit, Track.event_date).where(
+        found_after_job = (
+            select(Step.id)
+            .where(
+                Step.track_id == Track.id,
+                Step.deleted.is_(False),
+                Step.data[cases.FOUND_AFTER_JOB].as_boolean().is_(True),
+            )
+            .exists()
+        )
+        for case_id, kind, benefit, event_date, found_after in session.execute(
+            select(
+                Track.case_id, Track.kind, Track.benefit, Track.event_date, found_after_job
+            ).where(
                 Track.deleted.is_(False),
                 Track.event_date.is_not(None),
                 Track.event_date >= since,
@@ -211,13 +224,10 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
         ):
             if event_date is None:
                 continue
-            if kind == "work_injury" or benefit == "work_injury":
+            claimed = "work_injury" if kind == "work_injury" else benefit
+            if claimed:
                 events.setdefault(case_id, []).append(
-                    deadlines.CaseEvent("work_injury", event_date)
-                )
-            elif benefit:
-                events.setdefault(case_id, []).append(
-                    deadlines.CaseEvent("entitlement", event_date, benefit)
+                    deadlines.claim_event(claimed, event_date, found_after_job=bool(found_after))
                 )
         for case_id, end, reason in session.execute(
             select(Case.id, Employment.end_date, Employment.end_reason)
@@ -415,10 +425,9 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                     )
                 continue
             if not _filed(track):  # once handed in, its filing deadline is met
+                found_after = cases.found_after_job(track)
                 events.append(
-                    deadlines.CaseEvent("work_injury", track.event_date)
-                    if benefit == "work_injury"
-                    else deadlines.CaseEvent("entitlement", track.event_date, benefit)
+                    deadlines.claim_event(benefit, track.event_date, found_after_job=found_after)
                 )
         for step in track.steps:  # an appeal to file: its 30 days from the letter
             decided = _decision_event(step.state, step.data)
@@ -472,15 +481,18 @@ def eligibility_line(
     on: dt.date,
     reason: str | None = None,
     left: dt.date | None = None,
+    found_after_job: bool = False,
 ) -> EligibilityLine:
     """One benefit judged for an event on ``on`` exactly: a new claim's own date, even when
     the case already holds a claim of that benefit for another event. ``reason`` and
-    ``left``: a claim wizard's answers to why and when the job ended, before they are
-    saved.
+    ``left``: a claim wizard's answers to why and when the job ended, ``found_after_job``
+    that an illness the work caused was found after it ended, before they are saved.
 
     Unemployment without a known reason for leaving is ``ui.eligibility.reason_unknown``:
     the rate and duration depend on it, and none is assumed."""
     facts = case_facts(with_job_ended(case, left) if left else case, benefit, on, reason)
+    if found_after_job:
+        facts = dataclasses.replace(facts, found_after_job=True)
     if benefit is eligibility.Benefit.UNEMPLOYMENT and facts.reason is None:
         return EligibilityLine(str(benefit), None, "ui.eligibility.reason_unknown")
     try:

@@ -305,11 +305,14 @@ class EligibilityPage(QWizardPage):
             None,
         )
         left = dt.date.fromisoformat(str(typed_end)) if typed_end else None
+        found_after_job = self.wiz.values.get(cases.FOUND_AFTER_JOB) is True
         self.text.setText(tr("ui.loading"))
 
         def judge() -> ui_queries.EligibilityLine:
             case = cases.get_case_file(store, case_id)
-            return ui_queries.eligibility_line(case, Benefit(benefit), day, reason, left)
+            return ui_queries.eligibility_line(
+                case, Benefit(benefit), day, reason, left, found_after_job
+            )
 
         # the wizard may be finished (and gone) before the answer comes
         self.wiz.ctx.ops.run(judge, on_success=self._show, owner=self)

@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 
 from desktop.domain import deadlines, rules
-from desktop.domain.deadlines import CaseEvent, TaskState, add_months, state_on, task_for, tasks_for
+from desktop.domain.deadlines import (
+    CaseEvent,
+    TaskState,
+    add_months,
+    claim_event,
+    state_on,
+    task_for,
+    tasks_for,
+)
 from desktop.domain.errors import UserError
 from desktop.domain.rules import RuleDataError
 
@@ -127,6 +135,24 @@ def test_a_job_ended_for_misconduct_starts_no_unemployment_registration(
 def test_entitlement_rules_by_benefit(benefit: str | None, expected: list[str]) -> None:
     tasks = tasks_for([CaseEvent("entitlement", dt.date(2026, 1, 10), benefit)], TODAY)
     assert [t.rule_id for t in tasks] == expected
+
+
+@pytest.mark.parametrize(
+    ("benefit", "found_after_job", "expected"),
+    [
+        ("work_injury", False, CaseEvent("work_injury", TODAY)),
+        ("work_injury", True, CaseEvent("illness_known_after_employment", TODAY)),
+        ("maternity", True, CaseEvent("entitlement", TODAY, "maternity")),  # means nothing
+        (None, False, CaseEvent("entitlement", TODAY)),  # every benefit's
+    ],
+)
+def test_the_event_a_claim_files_against(
+    benefit: str | None, found_after_job: bool, expected: CaseEvent
+) -> None:
+    assert claim_event(benefit, TODAY, found_after_job=found_after_job) == expected
+    illness = claim_event("work_injury", TODAY, found_after_job=True)
+    [task] = tasks_for([illness], TODAY)
+    assert (task.rule_id, task.due) == ("D13", dt.date(2028, 3, 15))
 
 
 def test_unknown_trigger_is_a_bug() -> None:

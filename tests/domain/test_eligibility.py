@@ -564,6 +564,21 @@ def test_work_injury_needs_no_contributions(
         assert amount(result, code)["per_month"] == Decimal("6300.00")
 
 
+def test_an_illness_found_after_the_job_ended_has_two_years_to_claim() -> None:
+    """domain.md §5.2: 180 days from an injury or illness, but two years from the day an
+    illness the work caused was found after the job ended (D13)."""
+    found = dt.date(2026, 3, 10)
+    result = judge(Benefit.WORK_INJURY, (), found, found_after_job=True)
+    assert result.eligible
+    assert result.filing_deadline == dt.date(2028, 3, 10)
+    assert result.filing_action == "deadline.claim_wcf_illness"
+    # the answer means nothing for another benefit
+    sick = judge(Benefit.SICKNESS, months("2025-12", 3), found, found_after_job=True)
+    assert (
+        sick.filing_deadline == judge(Benefit.SICKNESS, months("2025-12", 3), found).filing_deadline
+    )
+
+
 @pytest.mark.parametrize(
     ("benefit", "limit", "deadline", "flag"),
     [

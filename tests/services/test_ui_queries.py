@@ -106,6 +106,34 @@ def test_tasks_are_due_soon_or_overdue_most_urgent_first(store: Store) -> None:
     assert [t.case_id for t in ui_queries.open_tasks(store, TODAY, states=("due",))] == [later]
 
 
+def test_an_illness_found_after_the_job_ended_has_two_years_not_180_days(store: Store) -> None:
+    """A worker whose lungs the factory ruined, found after leaving it: the Tasks page, the
+    journey, the packet's instructions and the eligibility panel give the two years of
+    D13, never an overdue 180-day claim (which would tell the caseworker to give up)."""
+    from desktop.services import eligibility, printing
+
+    case_id = _case(store)
+    found = dt.date(2025, 2, 1)  # 180 days: long overdue; two years: due 1 February 2027
+    _injury(store, case_id, found)
+    assert [t.action for t in ui_queries.open_tasks(store, TODAY)] == ["deadline.claim_wcf"]
+    (track,) = cases.get_case_file(store, case_id).tracks
+    cases.save_step(store, track.steps[0].id, data={cases.FOUND_AFTER_JOB: True})
+    case = cases.get_case_file(store, case_id)
+    assert ui_queries.open_tasks(store, TODAY) == []  # not overdue, not yet due soon
+    [task] = ui_queries.open_tasks(store, TODAY, states=("due",))
+    assert (task.action, task.due) == ("deadline.claim_wcf_illness", dt.date(2027, 2, 1))
+    journey = ui_queries.journey(case, TODAY)
+    deadlines_shown = [(e.label_key, e.day) for e in journey if e.kind == "deadline"]
+    assert ("deadline.claim_wcf_illness", dt.date(2027, 2, 1)) in deadlines_shown
+    assert "deadline.claim_wcf" not in {key for key, _ in deadlines_shown}
+    assert printing.filing_deadline(case.tracks[0], TODAY) == dt.date(2027, 2, 1)
+    judged = eligibility.case_facts(case, eligibility.Benefit.WORK_INJURY, found)
+    assert judged.found_after_job
+    line = ui_queries.eligibility_line(case, eligibility.Benefit.WORK_INJURY, found)
+    assert line.result is not None
+    assert line.result.filing_deadline == dt.date(2027, 2, 1)
+
+
 def test_a_decided_track_has_no_tasks(store: Store) -> None:
     case_id = _case(store)
     track = _injury(store, case_id, dt.date(2025, 9, 1))

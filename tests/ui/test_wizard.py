@@ -243,6 +243,27 @@ def test_a_second_injury_is_judged_on_the_date_typed(
     assert page.line.result.event_date == dt.date(2026, 3, 1)
 
 
+def test_an_illness_found_after_the_job_ended_is_judged_with_its_two_years(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Ticked on the report page, before anything is saved: the eligibility page gives the
+    two years from the day the illness was found (D13)."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    _fill(wizard, injury_date="2025-11-20", found_after_job_ended="true")
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)  # the filing may wait
+    _next(qtbot, wizard)  # documents
+    page = wizard.eligibility_page
+    assert page is not None
+    qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
+    assert page.line is not None
+    assert page.line.result is not None
+    assert page.line.result.filing_deadline == dt.date(2027, 11, 20)  # not 19 May 2026
+    assert "20/11/2027" in page.text.text()
+
+
 def _judged(qtbot: QtBot, wizard: WorkflowWizard) -> ui_queries.EligibilityLine:
     """From a claim's payment step: paid by bank, submitted, on to the eligibility page;
     what the page judged."""
@@ -342,6 +363,7 @@ def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path
         "injury_description": "Hand caught",
         "treatment_facility": "Mae Sot Hospital",
         "employer_reported": True,
+        "found_after_job_ended": None,  # not answered
     }
     assert "gather_documents" in {s.key for s in track.steps if s.state == "in_progress"}
     assert "track.created" in {a for _w, a, _u in cases.audit_trail(store, [track_id])}
