@@ -193,6 +193,33 @@ def claim_event(benefit: str | None, day: dt.date, *, found_after_job: bool = Fa
     return CaseEvent("illness_known_after_employment" if found_after_job else "work_injury", day)
 
 
+def job_end_events(
+    day: dt.date,
+    reason: str | None = None,
+    *,
+    pink_card: bool = False,
+    book: RuleBook | None = None,
+) -> list[CaseEvent]:
+    """What a job's end on ``day`` starts: ``employment_ended`` (the employer's notice, the
+    s.39 window, the end of continued cover, the DOE registration; ``reason`` why it
+    ended), and for a worker whose permission to stay rests on a pink card,
+    ``pink_card_job_lost`` (the days to find a new employer before it lapses, domain.md
+    §6.2), when a rule for it was in force on ``day``."""
+    events = [CaseEvent("employment_ended", day, reason=reason)]
+    if pink_card and _in_force("pink_card_job_lost", day, book or load()):
+        events.append(CaseEvent("pink_card_job_lost", day))
+    return events
+
+
+def _in_force(trigger: str, day: dt.date, book: RuleBook) -> bool:
+    """Whether a rule started by ``trigger`` has a period in force on ``day``."""
+    return any(
+        book.rule(rule_id).periods[-1].value["trigger"] == trigger
+        and any(period.covers(day) for period in book.rule(rule_id).periods)
+        for rule_id in rule_ids(book)
+    )
+
+
 def tasks_for(
     events: Iterable[CaseEvent], today: dt.date, book: RuleBook | None = None
 ) -> list[Task]:

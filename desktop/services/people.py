@@ -18,7 +18,7 @@ are recorded (``person.title_sex``): Mr is a man's, Mrs and Miss a woman's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -376,6 +376,14 @@ def add_document(store: Store, person_id: str, doc: DocumentInput) -> tuple[str,
 
 # What an identity document's ``status`` may say (the Documents tab's Details…).
 DOCUMENT_STATUSES = ("current", "expired", "replaced", "lost")
+# A document the record holds as in force: current, or no status recorded.
+IN_FORCE = (None, "current")
+
+
+def holds_pink_card(documents: Iterable[DocumentView]) -> bool:
+    """Whether the person's permission to stay rests on a pink card in force: when their
+    job ends, they have a few weeks to find a new employer (rule D15)."""
+    return any(d.kind == "pink_card" and d.status in IN_FORCE for d in documents)
 
 
 def update_document(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from desktop.domain import deadlines, eligibility, workflow
 from desktop.domain.amounts import parse_amount
@@ -26,13 +26,22 @@ from desktop.domain.dates import YearMonth, be_to_ce_year
 from desktop.domain.errors import UserError
 from desktop.domain.validation import Issue, issue
 from desktop.models import store as store_module
-from desktop.models.entities import Case, Employment, OutboxEntry, PersonName, Step, Track
+from desktop.models.entities import (
+    Case,
+    Employment,
+    IdentityDocument,
+    OutboxEntry,
+    PersonName,
+    Step,
+    Track,
+)
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services import cases
 from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
 from desktop.services.eligibility import case_facts, with_job_ended
 from desktop.services.employers import ContributionInput
+from desktop.services.people import IN_FORCE, holds_pink_card
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
 
@@ -229,8 +238,21 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 events.setdefault(case_id, []).append(
                     deadlines.claim_event(claimed, event_date, found_after_job=bool(found_after))
                 )
-        for case_id, end, reason in session.execute(
-            select(Case.id, Employment.end_date, Employment.end_reason)
+        pink_card = (
+            select(IdentityDocument.id)
+            .where(
+                IdentityDocument.person_id == Case.person_id,
+                IdentityDocument.deleted.is_(False),
+                IdentityDocument.kind == "pink_card",
+                or_(
+                    IdentityDocument.status.is_(None),
+                    IdentityDocument.status.in_([s for s in IN_FORCE if s]),
+                ),
+            )
+            .exists()
+        )
+        for case_id, end, reason, holds_card in session.execute(
+            select(Case.id, Employment.end_date, Employment.end_reason, pink_card)
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -240,8 +262,8 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             if end is not None:
-                ended = deadlines.CaseEvent("employment_ended", end, reason=reason)
-                events.setdefault(case_id, []).append(ended)
+                ended = deadlines.job_end_events(end, reason, pink_card=bool(holds_card))
+                events.setdefault(case_id, []).extend(ended)
         for case_id, state, data in session.execute(
             select(Track.case_id, Step.state, Step.data)
             .join(Track, Track.id == Step.track_id)
@@ -433,11 +455,10 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
             decided = _decision_event(step.state, step.data)
             if step.key in _decision_steps() and decided is not None:
                 events.append(decided)
+    pink_card = holds_pink_card(case.person.documents)
     for job in case.employments:
         if job.end_date:
-            events.append(
-                deadlines.CaseEvent("employment_ended", job.end_date, reason=job.end_reason)
-            )
+            events += deadlines.job_end_events(job.end_date, job.end_reason, pink_card=pink_card)
     for task in deadlines.tasks_for(events, today):
         if task.state != "due" or task.due <= today + dt.timedelta(days=400):
             found.append(JourneyEvent(task.due, "deadline", task.action, {}, state=str(task.state)))

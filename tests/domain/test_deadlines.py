@@ -12,6 +12,7 @@ from desktop.domain.deadlines import (
     TaskState,
     add_months,
     claim_event,
+    job_end_events,
     state_on,
     task_for,
     tasks_for,
@@ -153,6 +154,25 @@ def test_the_event_a_claim_files_against(
     illness = claim_event("work_injury", TODAY, found_after_job=True)
     [task] = tasks_for([illness], TODAY)
     assert (task.rule_id, task.due) == ("D13", dt.date(2028, 3, 15))
+
+
+@pytest.mark.parametrize(
+    ("ended", "pink_card", "find_employer_by"),
+    [
+        (dt.date(2026, 2, 20), False, None),  # not a pink-card holder: no such window
+        (dt.date(2026, 2, 20), True, dt.date(2026, 4, 21)),  # 60 days since 2024
+        (dt.date(2020, 5, 1), True, dt.date(2020, 5, 31)),  # 30 days before
+        (dt.date(2015, 5, 1), True, None),  # before any rule for it: none, and no error
+    ],
+)
+def test_a_pink_card_holder_s_job_end_starts_the_days_to_find_an_employer(
+    ended: dt.date, pink_card: bool, find_employer_by: dt.date | None
+) -> None:
+    events = job_end_events(ended, "laid_off", pink_card=pink_card)
+    assert events[0] == CaseEvent("employment_ended", ended, reason="laid_off")
+    found = [t.due for t in tasks_for(events[1:], TODAY) if t.rule_id == "D15"]
+    assert found == ([find_employer_by] if find_employer_by else [])
+    assert len(events) == (2 if find_employer_by else 1)
 
 
 def test_unknown_trigger_is_a_bug() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from desktop.domain import eligibility, i18n, workflow
 from desktop.domain.errors import UserError
+from desktop.forms.samples import with_check_digit
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, ui_queries
 from tests.conftest import PASSPHRASE
@@ -170,6 +171,32 @@ def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
     assert "deadline.register_unemployment" not in actions  # 30 days: due 22 March
     due_soon = {t.action for t in ui_queries.open_tasks(store, TODAY)}
     assert "deadline.register_unemployment" in due_soon
+
+
+def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: Store) -> None:
+    """domain.md §6.2: a pink card's permission to stay lapses unless the worker finds a new
+    employer within 60 days of losing the job (30 before 2024): the Tasks page and the
+    journey say so; for a card recorded as replaced, neither does."""
+    card = people.DocumentInput("pink_card", with_check_digit("000381234561"))
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("နန်း")], documents=[card])
+    )
+    case_id = cases.case_id_for(store, cases.open_case(store, person.person_id))
+    ended = employers.EmploymentInput(None, dt.date(2024, 1, 1), dt.date(2026, 2, 20))
+    employers.add_employment(store, person.person_id, ended)
+    tasks = {t.action: t.due for t in ui_queries.open_tasks(store, TODAY, states=("due",))}
+    assert tasks["deadline.find_employer"] == dt.date(2026, 4, 21)
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert ("deadline.find_employer", dt.date(2026, 4, 21)) in {
+        (e.label_key, e.day) for e in journey if e.kind == "deadline"
+    }
+    (document,) = cases.get_case_file(store, case_id).person.documents
+    people.update_document(store, document.id, issued_on=None, expires_on=None, status="replaced")
+    shown = {t.action for t in ui_queries.open_tasks(store, TODAY, states=("due", "due_soon"))}
+    assert "deadline.find_employer" not in shown
+    assert "deadline.register_unemployment" in shown  # the job's other deadlines stay
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert "deadline.find_employer" not in {e.label_key for e in journey}
 
 
 def test_a_dismissal_for_misconduct_starts_no_unemployment_task(store: Store) -> None:
