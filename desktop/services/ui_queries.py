@@ -200,6 +200,30 @@ def _decision_event(state: str | None, data: Any) -> deadlines.CaseEvent | None:
     return deadlines.CaseEvent("decision_received", day)
 
 
+# A complaint about an unregistered worker or unremitted deductions (an enforcement
+# track), handed in and waiting on the SSO: the caseworker follows it up 30 days after it
+# was filed, and again 30 days after each follow-up (rule complaint_follow_up).
+COMPLAINT_KIND = "enforcement"
+_COMPLAINT_DAYS = ("submitted_on", "followed_up_on")
+
+
+def _complaint_event(
+    steps: Iterable[tuple[str | None, str | None, Any]],
+) -> deadlines.CaseEvent | None:
+    """The ``complaint_filed`` event of an enforcement track's steps (key, state, data):
+    from the day the complaint was filed or, later, last followed up, while its filing step
+    waits on a decision; else None."""
+    waiting, days = False, []
+    for key, state, data in steps:
+        waiting |= key in _filing_steps() and state == workflow.StepState.SUBMITTED
+        for name in _COMPLAINT_DAYS if isinstance(data, dict) else ():
+            try:
+                days.append(dt.date.fromisoformat(str(data.get(name) or "")))
+            except ValueError:
+                continue
+    return deadlines.CaseEvent("complaint_filed", max(days)) if waiting and days else None
+
+
 def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
@@ -264,6 +288,22 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             if end is not None:
                 ended = deadlines.job_end_events(end, reason, pink_card=bool(holds_card))
                 events.setdefault(case_id, []).extend(ended)
+        complaints: dict[tuple[str, str], list[tuple[str | None, str | None, Any]]] = {}
+        for case_id, track_id, key, state, data in session.execute(
+            select(Track.case_id, Track.id, Step.key, Step.state, Step.data)
+            .join(Step, Step.track_id == Track.id)
+            .where(
+                Track.deleted.is_(False),
+                Track.kind == COMPLAINT_KIND,
+                func.coalesce(Track.state, "").not_in(ENDED_TRACK_STATES),
+                Step.deleted.is_(False),
+            )
+        ):
+            complaints.setdefault((case_id, track_id), []).append((key, state, data))
+        for (case_id, _track), steps in complaints.items():
+            followed = _complaint_event(steps)
+            if followed is not None and followed.date >= since:
+                events.setdefault(case_id, []).append(followed)
         for case_id, state, data in session.execute(
             select(Track.case_id, Step.state, Step.data)
             .join(Track, Track.id == Step.track_id)
@@ -455,6 +495,10 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
             decided = _decision_event(step.state, step.data)
             if step.key in _decision_steps() and decided is not None:
                 events.append(decided)
+        if track.kind == COMPLAINT_KIND and track.state not in ENDED_TRACK_STATES:
+            followed = _complaint_event((s.key, s.state, s.data) for s in track.steps)
+            if followed is not None:
+                events.append(followed)
     pink_card = holds_pink_card(case.person.documents)
     for job in case.employments:
         if job.end_date:

@@ -199,6 +199,33 @@ def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: 
     assert "deadline.find_employer" not in {e.label_key for e in journey}
 
 
+def test_a_complaint_waiting_on_the_sso_is_followed_up_every_30_days(store: Store) -> None:
+    """A complaint about an unregistered worker, handed in: follow it up 30 days after
+    filing, then 30 days after each follow-up; once decided, nothing more."""
+    case_id = _case(store)
+    keys = ["record_problem", "gather_evidence", "file_complaint", "follow_up", "outcome"]
+    cases.start_track(store, case_id, cases.TrackInput(kind="enforcement", steps=keys))
+    (track,) = cases.get_case_file(store, case_id).tracks
+    step = {s.key: s.id for s in track.steps}
+
+    def follow_ups() -> list[dt.date]:
+        tasks = ui_queries.open_tasks(store, TODAY, states=("due", "due_soon", "overdue"))
+        journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+        shown = [e.day for e in journey if e.label_key == "deadline.follow_up_complaint"]
+        found = [t.due for t in tasks if t.action == "deadline.follow_up_complaint"]
+        assert shown == found
+        return found
+
+    assert follow_ups() == []  # not handed in yet
+    filed = {"submitted_on": "2026-02-01"}
+    cases.save_step(store, step["file_complaint"], state="submitted", data=filed)
+    assert follow_ups() == [dt.date(2026, 3, 3)]  # overdue on 15 March
+    cases.save_step(store, step["follow_up"], data={"followed_up_on": "2026-03-10"})
+    assert follow_ups() == [dt.date(2026, 4, 9)]
+    cases.save_step(store, step["file_complaint"], state="approved")
+    assert follow_ups() == []
+
+
 def test_a_dismissal_for_misconduct_starts_no_unemployment_task(store: Store) -> None:
     """No benefit follows such a dismissal: neither the Tasks page nor the case's journey
     asks the worker to register with the Department of Employment."""
