@@ -383,7 +383,7 @@ IN_FORCE = (None, "current")
 def holds_pink_card(documents: Iterable[DocumentView]) -> bool:
     """Whether the person's permission to stay rests on a pink card in force: when their
     job ends, they have a few weeks to find a new employer (rule D15)."""
-    return any(d.kind == "pink_card" and d.status in IN_FORCE for d in documents)
+    return any(d.kind == ids.DocumentKind.PINK_CARD and d.status in IN_FORCE for d in documents)
 
 
 def update_document(

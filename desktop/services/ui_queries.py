@@ -24,6 +24,7 @@ from desktop.domain import deadlines, eligibility, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import YearMonth, be_to_ce_year
 from desktop.domain.errors import UserError
+from desktop.domain.ids import DocumentKind
 from desktop.domain.validation import Issue, issue
 from desktop.models import store as store_module
 from desktop.models.entities import (
@@ -267,7 +268,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             .where(
                 IdentityDocument.person_id == Case.person_id,
                 IdentityDocument.deleted.is_(False),
-                IdentityDocument.kind == "pink_card",
+                IdentityDocument.kind == DocumentKind.PINK_CARD,
                 or_(
                     IdentityDocument.status.is_(None),
                     IdentityDocument.status.in_([s for s in IN_FORCE if s]),
