@@ -194,34 +194,30 @@ def claim_event(benefit: str | None, day: dt.date, *, found_after_job: bool = Fa
 
 
 def job_end_events(
-    day: dt.date,
-    reason: str | None = None,
-    *,
-    pink_card: bool = False,
-    book: RuleBook | None = None,
+    day: dt.date, reason: str | None = None, *, pink_card: bool = False
 ) -> list[CaseEvent]:
     """What a job's end on ``day`` starts: ``employment_ended`` (the employer's notice, the
     s.39 window, the end of continued cover, the DOE registration; ``reason`` why it
     ended), and for a worker whose permission to stay rests on a pink card,
     ``pink_card_job_lost`` (the days to find a new employer before it lapses, domain.md
-    §6.2), when a rule for it was in force on ``day``."""
+    §6.2; no rule before 2017)."""
     events = [CaseEvent("employment_ended", day, reason=reason)]
-    if pink_card and _in_force("pink_card_job_lost", day, book or load()):
+    if pink_card:
         events.append(CaseEvent("pink_card_job_lost", day))
     return events
 
 
-def _in_force(trigger: str, day: dt.date, book: RuleBook) -> bool:
-    """Whether a rule started by ``trigger`` has a period in force on ``day``."""
-    return any(
-        book.rule(rule_id).periods[-1].value["trigger"] == trigger
-        and any(period.covers(day) for period in book.rule(rule_id).periods)
-        for rule_id in rule_ids(book)
-    )
+def trigger_of(rule_id: str, book: RuleBook | None = None) -> str:
+    """The case fact that starts deadline rule ``rule_id`` (the same in every period)."""
+    return str((book or load()).rule(rule_id).periods[-1].value["trigger"])
 
 
 def tasks_for(
-    events: Iterable[CaseEvent], today: dt.date, book: RuleBook | None = None
+    events: Iterable[CaseEvent],
+    today: dt.date,
+    book: RuleBook | None = None,
+    *,
+    in_force_only: bool = False,
 ) -> list[Task]:
     """Every task the case events start, soonest due first.
 
@@ -229,6 +225,9 @@ def tasks_for(
     matches an event naming one of them, or an event naming no benefit; a rule with
     ``unless_reasons`` does not match an event whose reason is one of them (a worker
     dismissed for serious misconduct has no unemployment benefit to register for).
+    An event outside every period of a matching rule (a job that ended in 1985, before
+    the rule data) is ``error.rule_no_value``, or, with ``in_force_only`` (a screen
+    listing a case's history), starts nothing from that rule.
     Raises :class:`ValueError` for an unknown trigger (a bug in the caller).
     """
     book = book or load()
@@ -243,6 +242,9 @@ def tasks_for(
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
             excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
-            if latest["trigger"] == event.trigger and matches_benefit and not excluded:
-                tasks.append(task_for(rule_id, event.date, today, book))
+            if trigger_of(rule_id, book) != event.trigger or not matches_benefit or excluded:
+                continue
+            if in_force_only and not any(p.covers(event.date) for p in book.rule(rule_id).periods):
+                continue
+            tasks.append(task_for(rule_id, event.date, today, book))
     return sorted(tasks, key=lambda task: (task.due, task.rule_id))

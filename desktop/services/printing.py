@@ -360,7 +360,8 @@ def filing_deadline(track: TrackView | None, today: dt.date) -> dt.date | None:
     claimed = "work_injury" if track.kind == "work_injury" else track.benefit
     found_after = cases.found_after_job(track)
     event = deadlines.claim_event(claimed, track.event_date, found_after_job=found_after)
-    tasks = [t for t in deadlines.tasks_for([event], today) if t.actor in _WORKER_ACTORS]
+    found = deadlines.tasks_for([event], today, in_force_only=True)
+    tasks = [t for t in found if t.actor in _WORKER_ACTORS]
     return min((t.due for t in tasks), default=None)
 
 

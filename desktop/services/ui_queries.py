@@ -201,6 +201,22 @@ def _decision_event(state: str | None, data: Any) -> deadlines.CaseEvent | None:
     return deadlines.CaseEvent("decision_received", day)
 
 
+@functools.cache
+def _registered_from_the_job(workflow_key: str | None) -> bool:
+    """Whether the track of ``workflow_key`` hands in a registration whose deadline runs
+    from the day the job started (an enrollment through the employer: D2, 30 days), so
+    that until it is handed in, the current job's start starts that deadline."""
+    track = workflow.load().get(workflow_key or "")
+    if track is None:
+        return False
+    return any(
+        workflow.is_filing(step)
+        and step.deadline is not None
+        and deadlines.trigger_of(step.deadline) == "employment_started"
+        for step in track.steps
+    )
+
+
 # A complaint about an unregistered worker or unremitted deductions (an enforcement
 # track), handed in and waiting on the SSO: the caseworker follows it up 30 days after it
 # was filed, and again 30 days after each follow-up (rule complaint_follow_up).
@@ -225,6 +241,20 @@ def _complaint_event(
     return deadlines.CaseEvent("complaint_filed", max(days)) if waiting and days else None
 
 
+def _handed_in() -> Any:
+    """SQL: the track (``Track``) has its filing step handed in (submitted or decided)."""
+    return (
+        select(Step.id)
+        .where(
+            Step.track_id == Track.id,
+            Step.deleted.is_(False),
+            Step.key.in_(_filing_steps()),
+            Step.state.in_(_FILED),
+        )
+        .exists()
+    )
+
+
 def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
@@ -246,14 +276,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 Track.event_date.is_not(None),
                 Track.event_date >= since,
                 Track.state.not_in(ENDED_TRACK_STATES),
-                ~select(Step.id)
-                .where(
-                    Step.track_id == Track.id,
-                    Step.deleted.is_(False),
-                    Step.key.in_(_filing_steps()),
-                    Step.state.in_(_FILED),
-                )
-                .exists(),
+                ~_handed_in(),
             )
         ):
             if event_date is None:
@@ -289,6 +312,24 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             if end is not None:
                 ended = deadlines.job_end_events(end, reason, pink_card=bool(holds_card))
                 events.setdefault(case_id, []).extend(ended)
+        # an enrollment not handed in yet: the employer's 30 days from the current job's start
+        for case_id, workflow_key, started in session.execute(
+            select(Case.id, Track.workflow, Employment.start_date)
+            .join(Track, Track.case_id == Case.id)
+            .join(Employment, Employment.person_id == Case.person_id)
+            .where(
+                Case.deleted.is_(False),
+                Track.deleted.is_(False),
+                func.coalesce(Track.state, "").not_in(ENDED_TRACK_STATES),
+                ~_handed_in(),
+                Employment.deleted.is_(False),
+                Employment.end_date.is_(None),
+                Employment.start_date >= since,
+            )
+        ):
+            if started is not None and _registered_from_the_job(workflow_key):
+                started_job = deadlines.CaseEvent("employment_started", started)
+                events.setdefault(case_id, []).append(started_job)
         complaints: dict[tuple[str, str], list[tuple[str | None, str | None, Any]]] = {}
         for case_id, track_id, key, state, data in session.execute(
             select(Track.case_id, Track.id, Step.key, Step.state, Step.data)
@@ -331,7 +372,7 @@ def open_tasks(
     by_case = _case_events(store, since)
     found: list[tuple[str, deadlines.Task]] = []
     for case_id, events in by_case.items():
-        for task in deadlines.tasks_for(events, today):
+        for task in deadlines.tasks_for(events, today, in_force_only=True):
             if task.state in wanted:
                 found.append((case_id, task))
     if not found:
@@ -496,7 +537,14 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
             decided = _decision_event(step.state, step.data)
             if step.key in _decision_steps() and decided is not None:
                 events.append(decided)
-        if track.kind == COMPLAINT_KIND and track.state not in ENDED_TRACK_STATES:
+        open_ = track.state not in ENDED_TRACK_STATES
+        if open_ and not _filed(track) and _registered_from_the_job(track.workflow):
+            events += [
+                deadlines.CaseEvent("employment_started", job.start_date)
+                for job in case.employments
+                if job.start_date and not job.end_date
+            ]
+        if track.kind == COMPLAINT_KIND and open_:
             followed = _complaint_event((s.key, s.state, s.data) for s in track.steps)
             if followed is not None:
                 events.append(followed)
@@ -504,7 +552,7 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
     for job in case.employments:
         if job.end_date:
             events += deadlines.job_end_events(job.end_date, job.end_reason, pink_card=pink_card)
-    for task in deadlines.tasks_for(events, today):
+    for task in deadlines.tasks_for(events, today, in_force_only=True):
         if task.state != "due" or task.due <= today + dt.timedelta(days=400):
             found.append(JourneyEvent(task.due, "deadline", task.action, {}, state=str(task.state)))
     return sorted(found, key=lambda e: (e.day, e.kind))

@@ -162,7 +162,7 @@ def test_the_event_a_claim_files_against(
         (dt.date(2026, 2, 20), False, None),  # not a pink-card holder: no such window
         (dt.date(2026, 2, 20), True, dt.date(2026, 4, 21)),  # 60 days since 2024
         (dt.date(2020, 5, 1), True, dt.date(2020, 5, 31)),  # 30 days before
-        (dt.date(2015, 5, 1), True, None),  # before any rule for it: none, and no error
+        (dt.date(2015, 5, 1), True, None),  # before any rule for it: none (in force only)
     ],
 )
 def test_a_pink_card_holder_s_job_end_starts_the_days_to_find_an_employer(
@@ -170,9 +170,9 @@ def test_a_pink_card_holder_s_job_end_starts_the_days_to_find_an_employer(
 ) -> None:
     events = job_end_events(ended, "laid_off", pink_card=pink_card)
     assert events[0] == CaseEvent("employment_ended", ended, reason="laid_off")
-    found = [t.due for t in tasks_for(events[1:], TODAY) if t.rule_id == "D15"]
+    assert len(events) == (2 if pink_card else 1)
+    found = [t.due for t in tasks_for(events, TODAY, in_force_only=True) if t.rule_id == "D15"]
     assert found == ([find_employer_by] if find_employer_by else [])
-    assert len(events) == (2 if find_employer_by else 1)
 
 
 def test_unknown_trigger_is_a_bug() -> None:
@@ -184,6 +184,15 @@ def test_event_before_the_rule_data_is_a_user_error() -> None:
     with pytest.raises(UserError) as caught:
         tasks_for([CaseEvent("pink_card_job_lost", dt.date(2010, 1, 1))], TODAY)
     assert caught.value.code == "error.rule_no_value"
+
+
+def test_a_screen_s_events_before_the_rule_data_start_nothing() -> None:
+    """A job typed as ended in 1985 (a Buddhist-Era year mistaken, or a long life): the
+    journey and the Tasks page show what the rules say, not an error."""
+    old = [CaseEvent("employment_ended", dt.date(1985, 1, 1))]
+    assert tasks_for(old, TODAY, in_force_only=True) == []
+    with pytest.raises(UserError):
+        tasks_for(old, TODAY)
 
 
 def _book_with(value: dict[str, object]) -> rules.RuleBook:

@@ -173,6 +173,56 @@ def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
     assert "deadline.register_unemployment" in due_soon
 
 
+def _due_dates(store: Store, case_id: str, action: str) -> list[dt.date]:
+    """When ``action`` is due for the case, as the Tasks page says (which the journey
+    must say too)."""
+    tasks = ui_queries.open_tasks(store, TODAY, states=("due", "due_soon", "overdue"))
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    found = [t.due for t in tasks if t.case_id == case_id and t.action == action]
+    assert [e.day for e in journey if e.label_key == action] == found
+    return found
+
+
+def _enrollment(store: Store, case_id: str, key: str) -> dict[str, str]:
+    """An enrollment track of workflow ``key`` with its steps; their ids by key."""
+    steps = [step.key for step in workflow.load()[key].steps]
+    cases.start_track(
+        store, case_id, cases.TrackInput(kind="enrollment", steps=steps, workflow=key)
+    )
+    (track,) = [t for t in cases.get_case_file(store, case_id).tracks if t.workflow == key]
+    return {step.key: step.id for step in track.steps}
+
+
+def test_an_enrollment_not_handed_in_reminds_of_the_employer_s_30_days(store: Store) -> None:
+    """The employer registers a new worker within 30 days of hiring (D2, SSO 1-03): while
+    the enrollment's registration is not handed in, the Tasks page and the journey say by
+    when; a section 39 enrollment (no employer) does not."""
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    job = employers.EmploymentInput(None, dt.date(2026, 3, 1))
+    employers.add_employment(store, person_id, job)
+    _enrollment(store, case_id, "section_39")
+    action = "deadline.register_employee"
+    assert _due_dates(store, case_id, action) == []
+    steps = _enrollment(store, case_id, "enrollment_pink_card")
+    assert _due_dates(store, case_id, action) == [dt.date(2026, 3, 31)]
+    cases.save_step(store, steps["registration"], state="submitted")
+    assert _due_dates(store, case_id, action) == []
+
+
+def test_a_job_from_before_the_rule_data_does_not_break_the_journey(store: Store) -> None:
+    case_id = _case(store)
+    person_id = cases.get_case_file(store, case_id).person.id
+    old = employers.EmploymentInput(None, dt.date(1980, 1, 1), dt.date(1985, 1, 1))
+    employers.add_employment(store, person_id, old)
+    current = employers.EmploymentInput(None, dt.date(1986, 5, 1))  # started before 1990
+    employers.add_employment(store, person_id, current)
+    _enrollment(store, case_id, "enrollment_pink_card")
+    events = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert [e.kind for e in events if e.kind == "job_end"] == ["job_end"]
+    assert not [e for e in events if e.kind == "deadline"]
+
+
 def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: Store) -> None:
     """domain.md §6.2: a pink card's permission to stay lapses unless the worker finds a new
     employer within 60 days of losing the job (30 before 2024): the Tasks page and the
@@ -209,12 +259,7 @@ def test_a_complaint_waiting_on_the_sso_is_followed_up_every_30_days(store: Stor
     step = {s.key: s.id for s in track.steps}
 
     def follow_ups() -> list[dt.date]:
-        tasks = ui_queries.open_tasks(store, TODAY, states=("due", "due_soon", "overdue"))
-        journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
-        shown = [e.day for e in journey if e.label_key == "deadline.follow_up_complaint"]
-        found = [t.due for t in tasks if t.action == "deadline.follow_up_complaint"]
-        assert shown == found
-        return found
+        return _due_dates(store, case_id, "deadline.follow_up_complaint")
 
     assert follow_ups() == []  # not handed in yet
     filed = {"submitted_on": "2026-02-01"}
