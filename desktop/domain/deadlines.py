@@ -231,20 +231,24 @@ def tasks_for(
     Raises :class:`ValueError` for an unknown trigger (a bug in the caller).
     """
     book = book or load()
+    # Every period of a rule has the same trigger and benefits: match on the latest, so an
+    # event before the rule's first period is an error, not a silent gap.
+    by_trigger: dict[str, list[str]] = {}
+    for rule_id in rule_ids(book):
+        by_trigger.setdefault(trigger_of(rule_id, book), []).append(rule_id)
     tasks: list[Task] = []
     for event in events:
         if event.trigger not in TRIGGERS:
             raise ValueError(f"unknown deadline trigger: {event.trigger!r}")
-        for rule_id in rule_ids(book):
-            # Every period of a rule has the same trigger and benefits: match on the latest,
-            # so an event before the rule's first period is an error, not a silent gap.
-            latest = book.rule(rule_id).periods[-1].value
+        for rule_id in by_trigger.get(event.trigger, ()):
+            periods = book.rule(rule_id).periods
+            latest = periods[-1].value
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
             excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
-            if trigger_of(rule_id, book) != event.trigger or not matches_benefit or excluded:
+            if not matches_benefit or excluded:
                 continue
-            if in_force_only and not any(p.covers(event.date) for p in book.rule(rule_id).periods):
+            if in_force_only and not any(period.covers(event.date) for period in periods):
                 continue
             tasks.append(task_for(rule_id, event.date, today, book))
     return sorted(tasks, key=lambda task: (task.due, task.rule_id))
