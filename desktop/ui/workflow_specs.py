@@ -209,9 +209,9 @@ def validate_field(spec: FieldSpec, raw: str, today: dt.date) -> tuple[Any, list
             return None, [issue("ui.wizard.bad_amount", spec.name)]
         return str(amount), []
     if spec.type == "choice" and spec.choices and value not in spec.choices:
-        return None, [issue("ui.wizard.required", spec.name)]
+        return None, [issue("ui.wizard.not_a_choice", spec.name, value=value)]
     if spec.type == "province" and value not in places.provinces():
-        return None, [issue("ui.wizard.required", spec.name)]
+        return None, [issue("ui.wizard.not_a_choice", spec.name, value=value)]
     if spec.type == "choice" and spec.choices == ("true", "false"):
         return value == "true", []
     if spec.validator == "thai_id":

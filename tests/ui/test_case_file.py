@@ -568,6 +568,10 @@ def test_a_province_code_the_box_does_not_offer_is_kept_as_it_is(qtbot: QtBot) -
     qtbot.addWidget(fields)
     fields.set_raw("employer_province", "X1")
     assert fields.raw("employer_province") == "X1"
+    fields.set_raw("employer_name", "Mae Sot Garments")
+    _values, found = fields.validate(fields.raw_values(), dt.date(2026, 3, 15))
+    assert [(i.code, i.field) for i in found] == [("ui.wizard.not_a_choice", "employer_province")]
+    assert "X1" in fields.issues_label.text()  # said, with the value, not "required"
     fields.set_raw("employer_province", "63")
     assert fields.raw("employer_province") == "63"
 

@@ -111,7 +111,7 @@ def test_a_province_is_stored_as_its_code_and_read_as_its_name(ctx: AppContext) 
     spec = FieldSpec("employer_province", "province")
     assert validate_field(spec, "63", TODAY) == ("63", [])
     value, found = validate_field(spec, "Tak", TODAY)  # a name is not a code
-    assert (value, [i.code for i in found]) == (None, ["ui.wizard.required"])
+    assert (value, [i.code for i in found]) == (None, ["ui.wizard.not_a_choice"])
     ctx.language.set_language("th")
     assert choice_text(spec, "63") == "ตาก"
     in_thai = province_codes("th")  # dictionary order, not code points' (เ- last)
