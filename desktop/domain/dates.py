@@ -145,6 +145,19 @@ def year_bounds(today: dt.date | None = None) -> tuple[int, int]:
     return today.year - YEARS_BACK, today.year + YEARS_AHEAD
 
 
+def stored_date(value: object) -> dt.date | None:
+    """A date as JSON data holds it (a step's ``YYYY-MM-DD`` text) or a date already; None
+    for anything else (empty, another form, not a real day)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _split_date_text(value: str) -> tuple[int, int, int] | None:
     """(year, month, day) as written, or None when the text has neither accepted shape."""
     match = _YMD.fullmatch(value)

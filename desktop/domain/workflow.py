@@ -33,7 +33,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from desktop.domain import i18n, places
+from desktop.domain import dates, i18n, places
 from desktop.domain.errors import UserError
 from desktop.domain.ids import DocumentKind
 from desktop.domain.names import NAME_KINDS
@@ -333,6 +333,20 @@ def needed_documents(
     )
 
 
+def dates_out_of_order(pairs: Iterable[tuple[str, str]], values: Mapping[str, Any]) -> list[Issue]:
+    """``workflow.date_before`` for each (field, not_before) pair of ``values`` whose date
+    comes before the other's (an appeal filed before its decision arrived). A value is a
+    date or its ISO text, as the editors give it; one missing or not a date is not compared."""
+    found = []
+    for name, earlier in pairs:
+        value = dates.stored_date(values.get(name))
+        earliest = dates.stored_date(values.get(earlier))
+        if value is not None and earliest is not None and value < earliest:
+            other = i18n.Label(label_key("field", earlier))
+            found.append(issue("workflow.date_before", name, other=other))
+    return found
+
+
 def check(
     step: StepDef, progress: StepProgress, validators: Mapping[str, Validator] | None = None
 ) -> tuple[Issue, ...]:
@@ -359,10 +373,8 @@ def check(
         if validate is not None:
             # Validators name their own field generically; report it as this step's field.
             found.extend(dataclasses.replace(i, field=field.name) for i in validate(value))
-        earliest = progress.values.get(field.not_before or "")
-        if isinstance(value, dt.date) and isinstance(earliest, dt.date) and value < earliest:
-            other = i18n.Label(label_key("field", field.not_before or ""))
-            found.append(issue("workflow.date_before", field.name, other=other))
+        if field.not_before is not None:
+            found.extend(dates_out_of_order([(field.name, field.not_before)], progress.values))
     if Condition.DOCUMENTS_COLLECTED in step.advance_when:
         values = {**progress.track_values, **progress.values}
         needed = needed_documents(step, values)
@@ -581,10 +593,10 @@ def _step(raw: Any, library: Mapping[str, Any], where: str) -> StepDef:
     except (ValueError, KeyError, TypeError) as exc:
         raise WorkflowDataError(f"{where}: {exc}") from None
     fields = tuple(_field(f, f"{where}.fields") for f in raw.get("fields", []))
-    dates = {f.name for f in fields if f.type is FieldType.DATE}
+    date_fields = {f.name for f in fields if f.type is FieldType.DATE}
     for field in fields:
         if field.not_before is not None and (
-            field.type is not FieldType.DATE or field.not_before not in dates
+            field.type is not FieldType.DATE or field.not_before not in date_fields
         ):
             raise WorkflowDataError(
                 f"{where}.{field.name}: not_before names a date field of the same step"

@@ -25,7 +25,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, select
 
-from desktop.domain import deadlines, i18n, ids, places, workflow
+from desktop.domain import dates, deadlines, i18n, ids, places, workflow
 from desktop.domain.catalogue import MARITAL_STATUSES, PERSON_TITLES
 from desktop.domain.dates import PartialDate, YearMonth
 from desktop.domain.errors import UserError
@@ -90,16 +90,6 @@ PRINTED_HOW: frozenset[str] = frozenset(get_args(PrintedHow))
 _WORKER_ACTORS = frozenset({"worker", "heir"})
 # The enrollment's SSO card step: the number on the card (resources/workflows/enrollment.yaml).
 SSO_NUMBER_FIELD = "sso_number"
-
-
-def _date(value: str | None) -> dt.date | None:
-    """A stored ``YYYY-MM-DD`` date (a step's injury date); anything else is None."""
-    if not value or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _birth_date(value: str | None) -> dt.date | PartialDate | None:
@@ -332,7 +322,7 @@ def injury(case_file: CaseFile) -> data.Injury | None:
     if track is None:
         return None
     return data.Injury(
-        occurred_at=track.event_date or _date(cases.step_value(track, "injury_date")),
+        occurred_at=track.event_date or dates.stored_date(cases.step_value(track, "injury_date")),
         place=cases.step_value(track, "injury_place"),
         description=cases.step_value(track, "injury_description"),
         treatment_facility=cases.step_value(track, "treatment_facility"),

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from desktop.domain import deadlines, eligibility, workflow
+from desktop.domain import dates, deadlines, eligibility, workflow
 from desktop.domain.amounts import parse_amount
 from desktop.domain.dates import YearMonth, be_to_ce_year
 from desktop.domain.errors import UserError
@@ -150,10 +150,23 @@ class TaskRow:
 ENDED_TRACK_STATES = ("decided", "paid", "approved", "rejected", "closed")
 
 
-# The field a step records a decision letter's arrival in, and the states in which the
-# step (an appeal) is still to be filed: its deadline (D10, ``decision_received``) runs.
-DECISION_FIELD = "decision_received_on"
-_UNFILED = tuple(sorted(workflow.UNFILED))
+@dataclass(frozen=True)
+class StepClock:
+    """A date field of a step that starts a deadline (``trigger``) while the step stands
+    in one of ``states``."""
+
+    field: str
+    trigger: str
+    states: frozenset[str]
+
+
+# The dates steps record that start deadlines: the decision letter of an appeal still to
+# be filed (D10, 30 days), and the SSO's notice of a claim's payment, approved and not yet
+# marked paid (D9, two years to collect it before it reverts to the Fund).
+STEP_CLOCKS = (
+    StepClock("decision_received_on", "decision_received", frozenset(workflow.UNFILED)),
+    StepClock("payment_notified_on", "payment_notified", frozenset({workflow.StepState.APPROVED})),
+)
 
 
 # A claim handed in (its filing step submitted, or decided since) has met its filing
@@ -179,26 +192,29 @@ def _filed(track: Any) -> bool:
 
 
 @functools.cache
-def _decision_steps() -> frozenset[str]:
-    """The keys of the workflows' steps that record when a decision was received."""
+def _clock_steps() -> frozenset[str]:
+    """The keys of the workflows' steps with a date field that starts a deadline."""
+    fields = {clock.field for clock in STEP_CLOCKS}
     return frozenset(
         step.key
         for track in workflow.load().values()
         for step in track.steps
-        if any(f.name == DECISION_FIELD for f in step.fields)
+        if any(f.name in fields for f in step.fields)
     )
 
 
-def _decision_event(state: str | None, data: Any) -> deadlines.CaseEvent | None:
-    """The ``decision_received`` event of a step not yet filed that holds the day its
-    decision letter arrived (an appeal's 30 days run from it), else None."""
-    if state not in _UNFILED or not isinstance(data, dict):
-        return None
-    try:
-        day = dt.date.fromisoformat(str(data.get(DECISION_FIELD) or ""))
-    except ValueError:
-        return None
-    return deadlines.CaseEvent("decision_received", day)
+def _step_events(key: str | None, state: str | None, data: Any) -> list[deadlines.CaseEvent]:
+    """The events the step's recorded dates start in its state (``STEP_CLOCKS``)."""
+    if key not in _clock_steps() or not isinstance(data, dict):
+        return []
+    found = []
+    for clock in STEP_CLOCKS:
+        if state not in clock.states:
+            continue
+        day = dates.stored_date(data.get(clock.field))
+        if day is not None:
+            found.append(deadlines.CaseEvent(clock.trigger, day))
+    return found
 
 
 @functools.cache
@@ -234,10 +250,9 @@ def _complaint_event(
     for key, state, data in steps:
         waiting |= key in _filing_steps() and state == workflow.StepState.SUBMITTED
         for name in _COMPLAINT_DAYS if isinstance(data, dict) else ():
-            try:
-                days.append(dt.date.fromisoformat(str(data.get(name) or "")))
-            except ValueError:
-                continue
+            day = dates.stored_date(data.get(name))
+            if day is not None:
+                days.append(day)
     return deadlines.CaseEvent("complaint_filed", max(days)) if waiting and days else None
 
 
@@ -346,20 +361,21 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             followed = _complaint_event(steps)
             if followed is not None and followed.date >= since:
                 events.setdefault(case_id, []).append(followed)
-        for case_id, state, data in session.execute(
-            select(Track.case_id, Step.state, Step.data)
+        clocked = sorted({state for clock in STEP_CLOCKS for state in clock.states})
+        for case_id, key, state, data in session.execute(
+            select(Track.case_id, Step.key, Step.state, Step.data)
             .join(Track, Track.id == Step.track_id)
             .where(
                 Step.deleted.is_(False),
                 Track.deleted.is_(False),
                 func.coalesce(Track.state, "") != "closed",  # an appeal of one withdrawn: not due
-                Step.key.in_(_decision_steps()),
-                Step.state.in_(_UNFILED),
+                Step.key.in_(_clock_steps()),
+                Step.state.in_(clocked),
             )
         ):
-            found = _decision_event(state, data)
-            if found is not None and found.date >= since:
-                events.setdefault(case_id, []).append(found)
+            for found in _step_events(key, state, data):
+                if found.date >= since:
+                    events.setdefault(case_id, []).append(found)
     return events
 
 
@@ -533,10 +549,8 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                 events.append(
                     deadlines.claim_event(benefit, track.event_date, found_after_job=found_after)
                 )
-        for step in track.steps:  # an appeal to file: its 30 days from the letter
-            decided = _decision_event(step.state, step.data)
-            if step.key in _decision_steps() and decided is not None:
-                events.append(decided)
+        for step in track.steps:  # an appeal to file, a payment to collect
+            events += _step_events(step.key, step.state, step.data)
         open_ = track.state not in ENDED_TRACK_STATES
         if open_ and not _filed(track) and _registered_from_the_job(track.workflow):
             events += [

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain import dates, lengths, places
+from desktop.domain import dates, lengths, places, workflow
 from desktop.domain.validation import Issue, Severity, has_errors, issue
 from desktop.services import ui_wizards
 from desktop.ui.i18n import current, issue_text, tr
@@ -179,10 +179,13 @@ class StepFields(QWidget):
         (:meth:`offer_unicode`)."""
         typed: dict[str, Any] = {}
         found = [] if confirm is None else self.offer_unicode(values, confirm)
-        for spec in self.applicable(values):
+        applicable = self.applicable(values)
+        for spec in applicable:
             value, issues = validate_field(spec, self.raw(spec.name), today)
             typed[spec.name] = value
             found.extend(issues)
+        ordered = [(s.name, s.not_before) for s in applicable if s.not_before]
+        found.extend(workflow.dates_out_of_order(ordered, typed))
         self.show_issues(found)
         return typed, found
 

@@ -36,6 +36,7 @@ class FieldSpec:
     maps: str | None = None  # person fact it fills in, e.g. "document.pink_card.number"
     role: str | None = None  # "event_date": the track's event date
     when: Mapping[str, Any] = field(default_factory=dict)
+    not_before: str | None = None  # a date field of the step this date may not precede
 
     @property
     def lives_elsewhere(self) -> bool:
@@ -132,6 +133,7 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
                     past=f.validator in PAST_VALIDATORS,
                     maps=f.fact if f.fact != EVENT_DATE else None,
                     role=EVENT_DATE if f.fact == EVENT_DATE else None,
+                    not_before=f.not_before,
                 )
             )
         filing = workflow.is_filing(step)

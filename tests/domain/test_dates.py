@@ -479,3 +479,22 @@ def test_year_month_arithmetic_is_consistent(year: int, month: int, months: int)
 def test_year_month_arithmetic_outside_the_calendar_raises() -> None:
     with pytest.raises(ValueError, match="year out of range"):
         YearMonth(1, 1) - 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-10", dt.date(2026, 3, 10)),
+        (dt.date(2026, 3, 10), dt.date(2026, 3, 10)),
+        ("2026-02-30", None),  # not a real day
+        ("20260310", None),  # another form of ISO text: not as the steps store a date
+        ("10/03/2026", None),
+        ("", None),
+        (None, None),
+        (20260310, None),
+    ],
+)
+def test_a_stored_date_is_read_only_from_a_date_or_its_iso_text(
+    value: object, expected: dt.date | None
+) -> None:
+    assert dates.stored_date(value) == expected

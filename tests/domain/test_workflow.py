@@ -505,6 +505,24 @@ def test_an_appeal_filed_before_its_decision_arrived_is_questioned() -> None:
     assert [i.code for i in workflow.check(appeal, unknown)] == ["workflow.field_required"]
 
 
+def test_dates_out_of_order_compares_dates_or_their_iso_text_as_the_editors_give_them() -> None:
+    """One check for the engine (dates) and the editors (ISO text): a value missing or not a
+    date is not compared, the same day is in order."""
+    pairs = [("appeal_filed_on", "decision_received_on")]
+    (found,) = workflow.dates_out_of_order(
+        pairs, {"decision_received_on": "2026-03-10", "appeal_filed_on": dt.date(2026, 3, 9)}
+    )
+    assert (found.code, found.field) == ("workflow.date_before", "appeal_filed_on")
+    for letter, filed in [
+        ("2026-03-10", "2026-03-10"),
+        ("2026-03-10", None),
+        (None, "2026-03-09"),
+        ("soon", "2026-03-09"),
+    ]:
+        values = {"decision_received_on": letter, "appeal_filed_on": filed}
+        assert workflow.dates_out_of_order(pairs, values) == []
+
+
 @pytest.mark.parametrize(
     "fields",
     [

@@ -18,6 +18,7 @@ from desktop.services import cases, employers, people, ui_queries
 from tests.conftest import PASSPHRASE
 
 TODAY = dt.date(2026, 3, 15)
+COLLECT = "deadline.collect_payment"
 
 
 def _case(store: Store, name: str = "အောင်ကျော်", **person: object) -> str:
@@ -617,6 +618,61 @@ def test_an_appeal_to_file_has_its_30_days_from_the_decision_letter(store: Store
     assert "deadline.appeal" not in {t.action for t in ui_queries.open_tasks(store, TODAY)}
     journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
     assert "deadline.appeal" not in {e.label_key for e in journey}
+
+
+def test_a_payment_announced_is_to_be_collected_within_two_years(store: Store) -> None:
+    """A claim approved: once the caseworker records when the SSO's payment notice came
+    (the filing step's Fill in…), collecting the money (D9, two years, or it reverts to the
+    Fund) is a task and on the journey, until the step is marked paid; not before the
+    approval, and not without the day."""
+    from desktop.services import steps, ui_wizards
+
+    case_id = _case(store, "Aung Aung")
+    notice = TODAY - dt.timedelta(days=700)
+    submitted = {"submitted_on": "2024-03-01", "sso_office": "Mae Sot"}
+    rows = [("submit_claim", {**submitted, "payment_notified_on": notice.isoformat()}, "ready")]
+    commit = ui_wizards.TrackCommit(
+        "claim", "claim_sickness", rows, benefit="sickness", event_date=dt.date(2024, 2, 1)
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+
+    def collect() -> list[ui_queries.TaskRow]:
+        return [t for t in ui_queries.open_tasks(store, TODAY) if t.action == COLLECT]
+
+    def on_journey() -> bool:
+        journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+        return COLLECT in {e.label_key for e in journey if e.kind == "deadline"}
+
+    submit = cases.get_case_file(store, case_id).tracks[0].steps[0]
+    assert not collect()  # handed in, not decided: nothing to collect yet
+    assert not on_journey()
+    steps.move_step(store, submit.id, "submitted", TODAY)
+    steps.move_step(store, submit.id, "approved", TODAY)
+    [task] = collect()
+    assert (task.case_id, task.state) == (case_id, "due_soon")
+    assert task.due == dt.date(notice.year + 2, notice.month, notice.day)
+    assert on_journey()
+    assert cases.get_case_file(store, case_id).tracks[0].state == "in_progress"
+
+    steps.move_step(store, submit.id, "paid", TODAY)  # collected: nothing left to do by a day
+    assert not collect()
+    assert not on_journey()
+
+
+def test_an_approved_claim_without_the_notice_day_has_no_collection_task(store: Store) -> None:
+    """Approved, but the day the payment notice came not recorded (or not a date): no task."""
+    from desktop.services import ui_wizards
+
+    case_id = _case(store, "Mya Mya")
+    for notice in (None, "soon"):
+        data = {"submitted_on": "2026-01-05", "sso_office": "Ranong"}
+        if notice:
+            data["payment_notified_on"] = notice
+        commit = ui_wizards.TrackCommit(
+            "claim", "claim_maternity", [("submit_claim", data, "approved")], benefit="maternity"
+        )
+        ui_wizards.commit_track(store, case_id, commit)
+    assert COLLECT not in {t.action for t in ui_queries.open_tasks(store, TODAY)}
 
 
 def test_a_claim_handed_in_has_met_its_filing_deadline(store: Store) -> None:

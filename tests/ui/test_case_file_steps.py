@@ -4,11 +4,13 @@ the track closes when its last step is done and opens again when one goes back."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop.models.store import Store
-from desktop.services import cases, people, ui_wizards
+from desktop.services import cases, people, ui_queries, ui_wizards
 from desktop.ui.case_file import CaseFileView
 from desktop.ui.context import AppContext
 from tests.fakes import FakeDialogs
@@ -153,6 +155,42 @@ def test_fill_in_shows_a_date_as_its_label_asks_for_one(
     assert editor is not None
     assert editor.fields.raw("submitted_on") == "01/03/2026"
     editor.reject()
+
+
+def test_the_payment_notice_of_an_approved_claim_is_filled_in_and_starts_collection(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Approved, the claim's filing step takes the day the SSO's payment notice came (Fill
+    in…): not a day before the claim was handed in; once saved, collecting the payment is
+    on the Tasks page's data (D9, two years from the notice)."""
+    case_id = _claim(store)
+    view = _open(qtbot, ctx, case_id)
+    _select(view, "Submit")
+    _click(qtbot, view, "move_submitted")
+    _select(view, "Submit")
+    _click(qtbot, view, "move_approved")
+    _select(view, "Submit")
+    view.edit_step_button.click()
+    editor = view.step_editor
+    assert editor is not None
+    editor.fields.set_raw("payment_notified_on", "2026-02-20")  # before it was handed in
+    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert "workflow.date_before" in [i.code for i in editor.fields.issues]
+    assert editor.isVisible()
+
+    editor.fields.set_raw("payment_notified_on", "2026-03-10")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    submit = next(
+        s for s in cases.get_case_file(store, case_id).tracks[0].steps if s.key == "submit_claim"
+    )
+    assert (submit.state, submit.data["payment_notified_on"]) == ("approved", "2026-03-10")
+    [task] = [
+        t
+        for t in ui_queries.open_tasks(store, dt.date(2028, 2, 1))
+        if t.action == "deadline.collect_payment"
+    ]
+    assert (task.case_id, task.due, task.state) == (case_id, dt.date(2028, 3, 10), "due_soon")
 
 
 def test_an_appeal_is_filled_in_from_the_case_file_after_a_rejection(
