@@ -41,6 +41,18 @@ TRIGGERS: frozenset[str] = frozenset(
 )
 
 
+# What a case may show, since a job ended, that settles some of what the end started (a
+# rule's ``settled_by``): a later job (covered under s.33 again: no s.39 application to
+# make, no end of cover to warn of, no DOE registration, no employer to find for a pink
+# card), or the worker's registration at the DOE office recorded (the unemployment claim's
+# step) on or after the day the job ended.
+SETTLING_FACTS: frozenset[str] = frozenset({"next_job", "doe_registered"})
+
+# The actor of a rule that is a milestone, not something anyone does (continued cover
+# ends): a task while it is ahead, none once it has passed.
+MILESTONE_ACTOR = "system"
+
+
 class TaskState(enum.StrEnum):
     """Where a task stands on ``today``."""
 
@@ -54,13 +66,15 @@ class CaseEvent:
     """A dated fact of a case that may start deadlines.
 
     ``benefit`` names the benefit of an ``entitlement``; ``reason`` why a job ended, for
-    ``employment_ended`` (``dismissed_misconduct``, ...), when it is known.
+    ``employment_ended`` (``dismissed_misconduct``, ...), when it is known; ``settled``
+    what the case has shown since that settles some of the rules the event starts.
     """
 
     trigger: str
     date: dt.date
     benefit: str | None = None
     reason: str | None = None
+    settled: frozenset[str] = frozenset()  # SETTLING_FACTS the case shows since the event
 
 
 @dataclass(frozen=True)
@@ -194,22 +208,36 @@ def claim_event(benefit: str | None, day: dt.date, *, found_after_job: bool = Fa
 
 
 def job_end_events(
-    day: dt.date, reason: str | None = None, *, pink_card: bool = False
+    day: dt.date,
+    reason: str | None = None,
+    *,
+    pink_card: bool = False,
+    settled: Iterable[str] = (),
 ) -> list[CaseEvent]:
     """What a job's end on ``day`` starts: ``employment_ended`` (the employer's notice, the
     s.39 window, the end of continued cover, the DOE registration; ``reason`` why it
     ended), and for a worker whose permission to stay rests on a pink card,
     ``pink_card_job_lost`` (the days to find a new employer before it lapses, domain.md
-    §6.2; no rule before 2017)."""
-    events = [CaseEvent("employment_ended", day, reason=reason)]
+    §6.2; no rule before 2017). ``settled``: the ``SETTLING_FACTS`` the case shows since."""
+    facts = frozenset(settled)
+    events = [CaseEvent("employment_ended", day, reason=reason, settled=facts)]
     if pink_card:
-        events.append(CaseEvent("pink_card_job_lost", day))
+        events.append(CaseEvent("pink_card_job_lost", day, settled=facts))
     return events
 
 
 def trigger_of(rule_id: str, book: RuleBook | None = None) -> str:
     """The case fact that starts deadline rule ``rule_id`` (the same in every period)."""
     return str((book or load()).rule(rule_id).periods[-1].value["trigger"])
+
+
+def _settled_by(rule_id: str, value: Mapping[str, Any]) -> frozenset[str]:
+    """The rule's ``settled_by`` facts; one not in ``SETTLING_FACTS`` is refused (a
+    misspelt fact would otherwise never settle anything)."""
+    facts = frozenset(value.get("settled_by", ()))
+    if not facts <= SETTLING_FACTS:
+        raise RuleDataError(f"{rule_id}: unknown settled_by {sorted(facts - SETTLING_FACTS)}")
+    return facts
 
 
 def tasks_for(
@@ -224,7 +252,9 @@ def tasks_for(
     A rule matches an event with the same trigger; a rule limited to some ``benefits``
     matches an event naming one of them, or an event naming no benefit; a rule with
     ``unless_reasons`` does not match an event whose reason is one of them (a worker
-    dismissed for serious misconduct has no unemployment benefit to register for).
+    dismissed for serious misconduct has no unemployment benefit to register for), nor
+    one with ``settled_by`` an event the case has settled so (``CaseEvent.settled``); a
+    milestone (``MILESTONE_ACTOR``) that has passed is no task.
     An event outside every period of a matching rule (a job that ended in 1985, before
     the rule data) is ``error.rule_no_value``, or, with ``in_force_only`` (a screen
     listing a case's history), starts nothing from that rule.
@@ -246,9 +276,11 @@ def tasks_for(
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
             excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
-            if not matches_benefit or excluded:
+            if not matches_benefit or excluded or _settled_by(rule_id, latest) & event.settled:
                 continue
             if in_force_only and not any(period.covers(event.date) for period in periods):
                 continue
-            tasks.append(task_for(rule_id, event.date, today, book))
+            task = task_for(rule_id, event.date, today, book)
+            if task.actor != MILESTONE_ACTOR or task.state is not TaskState.OVERDUE:
+                tasks.append(task)
     return sorted(tasks, key=lambda task: (task.due, task.rule_id))

@@ -6,9 +6,13 @@ that fit their sex and age (women Mrs or Miss, some of either left unrecorded);
 pink-card numbers with valid check digits (a few deliberately wrong, as real lists have),
 passports, CIs, work permits and border passes; employers in border provinces with
 valid-format SSO accounts; employment and 12-60 months of contributions with gaps and
-months deducted but not remitted; one case per worker with an enrollment track and, for
-many, claim tracks, each stopped at a random step so every step appears. Name parts,
-places and demo workflows are data in ``resources/demo/``.
+months deducted but not remitted (some jobs ended in the last months), or for a fifth of
+them a job begun weeks ago and not registered yet; one case per worker with an enrollment
+track and, for many, claim tracks, each stopped at a random step so every step appears,
+as a real caseload would have it: a track opened months ago handed in (the registration
+of a worker who has paid in, a claim filed), a newcomer's enrollment still to do and
+nothing to claim yet, no date after today. Name parts, places and demo workflows are
+data in ``resources/demo/``.
 
 **Deterministic.** Person *i* is drawn from its own ``random.Random(f"{seed}:person:{i}")``
 and every row id is a UUID5 of the seed and its role, so the same seed and the same
@@ -37,6 +41,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from desktop.domain import ids, names, text, workflow
+from desktop.domain.dates import YearMonth
 from desktop.domain.errors import UserError
 from desktop.domain.resources import load_yaml, resource_path
 from desktop.domain.workflow import Outcome, StepProgress, StepState
@@ -66,6 +71,12 @@ MAX_PEOPLE = 1_000_000
 DEMO_SETTING = "demo_data"
 BATCH_PEOPLE = 200
 PROGRESS_EVERY = 10  # people between progress reports (a batch takes seconds)
+# The share of demo workers whose job began weeks ago and is not registered yet.
+NEWCOMERS = 0.2
+# A demo track opened longer ago than this has been handed in (a claim filed, a worker with
+# contributions registered): the Tasks page shows the deadlines a real caseload has, not
+# years-old filings nobody made.
+HANDED_IN_AFTER_DAYS = 120
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
 
@@ -449,19 +460,31 @@ def _work(
     months = _months_back(today, rng.randint(12, 60))
     wage = decimal.Decimal(rng.randrange(8_000, 16_000, 10))
     ended = rng.random() < 0.15
+    # Drawn from the job's own generator, so that they moved no other detail: a newcomer
+    # (a job begun weeks ago, not registered yet: no contributions, the enrollment to do),
+    # or how many months ago a job that ended did.
+    history = random.Random(f"{person_id}:job")
+    newcomer = history.random() < NEWCOMERS
+    started = dt.date.fromisoformat(months[0] + "-01")
+    if newcomer:
+        started, months, ended = today - dt.timedelta(days=history.randint(10, 80)), [], False
+    elif ended:
+        months = months[: len(months) - history.randint(0, min(9, len(months) - 12))]
     writer.add(
         Employment,
         id=make_id("employment", index),
         office=office,
         person_id=person_id,
         employer_id=employer.id,
-        start_date=dt.date.fromisoformat(months[0] + "-01"),
-        end_date=today.replace(day=1) - dt.timedelta(days=1) if ended else None,
+        start_date=started,
+        end_date=YearMonth.parse(months[-1]).last_day() if ended else None,
         monthly_wage=wage,
         occupation=employer.trade[2],
         section=33,
         end_reason=rng.choice(("laid_off", "resigned", "contract_ended")) if ended else None,
     )
+    if newcomer:
+        return
     gaps: set[int] = set()
     if rng.random() < 0.15:  # a few months the employer never paid for
         start = rng.randrange(len(months))
@@ -491,12 +514,23 @@ def _work(
 
 
 def _demo_steps(
-    rng: random.Random, definition: workflow.TrackDef
+    rng: random.Random, definition: workflow.TrackDef, handed_in: bool | None = None
 ) -> tuple[dict[str, StepProgress], bool]:
     """A demo track stopped at a random step, as the workflow would have it: the steps
     before it done (most decisions approved, some rejected and then appealed), that one in
-    progress or waiting on the SSO, the rest not started; and whether the track is over."""
-    reached = rng.randint(0, len(definition.steps))
+    progress or waiting on the SSO, the rest not started; and whether the track is over.
+    ``handed_in`` True stops it past its filing step (decided), False at that step at the
+    latest (in progress or waiting on the SSO); None anywhere."""
+    filing = next(
+        (n for n, step in enumerate(definition.steps) if workflow.is_filing(step)),
+        len(definition.steps),
+    )
+    low, high = 0, len(definition.steps)
+    if handed_in is True:
+        low = min(filing + 1, high)
+    elif handed_in is False:
+        high = min(filing, high)
+    reached = rng.randint(low, high)
     progress: dict[str, StepProgress] = {}
     passed = 0
     for step in definition.steps:
@@ -541,19 +575,28 @@ def _case(
     prefix = office.split("-", 1)[0]
     flows = _load("tracks.yaml")
     case_id = make_id("case", index)
-    opened = today - dt.timedelta(days=rng.randint(0, 700))
+    started: dt.date = writer.rows[Employment][-1]["start_date"]
+    newcomer = (today - started).days < HANDED_IN_AFTER_DAYS
     tracks = [("enrollment", None)]
     for _ in range(rng.choices((0, 1, 2), weights=(50, 40, 10))[0]):
-        tracks.append(("claim", rng.choice(flows["claims"]["benefits"])))
-    all_done = True
+        if not newcomer:  # no contributions yet: nothing to claim from the Fund
+            tracks.append(("claim", rng.choice(flows["claims"]["benefits"])))
+    # when each track was opened, from the case's own generator (no other detail moved):
+    # an enrollment days after the job began, a claim in the last two years but not
+    # before the job
+    timing = random.Random(f"{case_id}:timing")
+    all_done, opened_on = True, []
     for t, (kind, benefit) in enumerate(tracks):
         if kind == "enrollment":
             key = rng.choice(flows["enrollment"]["workflows"])
+            opened = started + dt.timedelta(days=timing.randint(0, min(25, (today - started).days)))
         else:
             key = "work_injury" if benefit == "work_injury" else f"claim_{benefit}"
+            opened = max(today - dt.timedelta(days=timing.randint(0, 700)), started)
         definition = workflow.track(key)
-        rows, done = _demo_steps(rng, definition)
+        rows, done = _demo_steps(rng, definition, (today - opened).days > HANDED_IN_AFTER_DAYS)
         all_done = all_done and done
+        opened_on.append(opened)
         track_id = make_id("track", index, t)
         writer.add(
             Track,
@@ -567,7 +610,9 @@ def _case(
             state="closed" if done else "in_progress",
             event_date=opened - dt.timedelta(days=rng.randint(1, 60)) if benefit else None,
             opened_on=opened,
-            decided_on=opened + dt.timedelta(days=rng.randint(20, 90)) if done else None,
+            decided_on=min(opened + dt.timedelta(days=rng.randint(20, 90)), today)
+            if done
+            else None,
             outcome=steps.outcome(definition, rows) if done else None,
         )
         collected: set[str] = set()
@@ -619,8 +664,10 @@ def _case(
             str(p["code"]) for p in _load("places.yaml")["provinces"] if p["prefix"] == prefix
         ),
         status="closed" if all_done else "open",
-        opened_on=opened,
-        closed_on=opened + dt.timedelta(days=rng.randint(30, 120)) if all_done else None,
+        opened_on=min(opened_on),
+        closed_on=min(max(opened_on) + dt.timedelta(days=rng.randint(30, 120)), today)
+        if all_done
+        else None,
     )
     if rng.random() < 0.3:
         writer.add(
@@ -631,6 +678,6 @@ def _case(
             person_id=person_id,
             body=rng.choice(flows["notes"]),
             author="demo",
-            written_at=dt.datetime.combine(opened, dt.time(9, 30), dt.UTC).isoformat(),
+            written_at=dt.datetime.combine(max(opened_on), dt.time(9, 30), dt.UTC).isoformat(),
         )
     return len(tracks)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from desktop.domain import dates, deadlines, eligibility, workflow
 from desktop.domain.amounts import parse_amount
@@ -314,8 +315,38 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
             .exists()
         )
-        for case_id, end, reason, holds_card in session.execute(
-            select(Case.id, Employment.end_date, Employment.end_reason, pink_card)
+        # what settles some of a job end's tasks, as cases.job_end_settled finds it
+        later = aliased(Employment)
+        next_job = (
+            select(later.id)
+            .where(
+                later.person_id == Employment.person_id,
+                later.deleted.is_(False),
+                later.id != Employment.id,
+                later.start_date >= Employment.end_date,
+            )
+            .exists()
+        )
+        doe_registered = (
+            select(Step.id)
+            .join(Track, Track.id == Step.track_id)
+            .where(
+                Track.case_id == Case.id,
+                Track.deleted.is_(False),
+                Step.deleted.is_(False),
+                func.date(Step.data[cases.DOE_REGISTERED].as_string()) >= Employment.end_date,
+            )
+            .exists()
+        )
+        for case_id, end, reason, holds_card, found_job, registered in session.execute(
+            select(
+                Case.id,
+                Employment.end_date,
+                Employment.end_reason,
+                pink_card,
+                next_job,
+                doe_registered,
+            )
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -325,7 +356,10 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             if end is not None:
-                ended = deadlines.job_end_events(end, reason, pink_card=bool(holds_card))
+                shown = {"next_job": found_job, "doe_registered": registered}
+                ended = deadlines.job_end_events(
+                    end, reason, pink_card=bool(holds_card), settled=[f for f in shown if shown[f]]
+                )
                 events.setdefault(case_id, []).extend(ended)
         # an enrollment not handed in yet: the employer's 30 days from the current job's start
         for case_id, workflow_key, started in session.execute(
@@ -565,7 +599,10 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
     pink_card = holds_pink_card(case.person.documents)
     for job in case.employments:
         if job.end_date:
-            events += deadlines.job_end_events(job.end_date, job.end_reason, pink_card=pink_card)
+            settled = cases.job_end_settled(case, job)
+            events += deadlines.job_end_events(
+                job.end_date, job.end_reason, pink_card=pink_card, settled=settled
+            )
     for task in deadlines.tasks_for(events, today, in_force_only=True):
         if task.state != "due" or task.due <= today + dt.timedelta(days=400):
             found.append(JourneyEvent(task.due, "deadline", task.action, {}, state=str(task.state)))

@@ -125,6 +125,36 @@ def test_a_job_ended_for_misconduct_starts_no_unemployment_registration(
 
 
 @pytest.mark.parametrize(
+    ("settled", "expected"),
+    [
+        ((), ["D4", "D7", "D15", "D5", "D6"]),
+        # a later job: covered again, nothing for the worker left (the employer's notice is)
+        (("next_job",), ["D4"]),
+        # registered at the DOE office: the registration is done, the rest runs
+        (("doe_registered",), ["D4", "D15", "D5", "D6"]),
+    ],
+)
+def test_what_the_case_shows_since_a_job_ended_settles_its_tasks(
+    settled: tuple[str, ...], expected: list[str]
+) -> None:
+    events = job_end_events(dt.date(2026, 2, 27), pink_card=True, settled=settled)
+    assert [t.rule_id for t in tasks_for(events, TODAY)] == expected
+
+
+def test_a_milestone_that_has_passed_is_no_task() -> None:
+    """Continued cover ending (actor system) warns while it is ahead; once passed there is
+    nothing to do about it, unlike the overdue tasks of people."""
+    ended = [CaseEvent("employment_ended", dt.date(2025, 6, 1))]  # cover ended 2025-12-01
+    assert [(t.rule_id, t.state) for t in tasks_for(ended, TODAY)] == [
+        ("D7", TaskState.OVERDUE),  # 2025-07-01
+        ("D4", TaskState.OVERDUE),  # 2025-07-15
+        ("D5", TaskState.OVERDUE),  # 2025-12-01
+    ]
+    ahead = [CaseEvent("employment_ended", dt.date(2025, 9, 20))]  # ends 2026-03-20
+    assert ("D6", TaskState.DUE_SOON) in [(t.rule_id, t.state) for t in tasks_for(ahead, TODAY)]
+
+
+@pytest.mark.parametrize(
     ("benefit", "expected"),
     [
         ("death", ["death_claim"]),
@@ -210,6 +240,17 @@ def test_malformed_deadline_data_is_refused() -> None:
     )
     with pytest.raises(RuleDataError, match="unknown offset"):
         task_for("D1", TODAY, TODAY, bad_offset)
+    misspelt = _book_with(
+        {
+            "trigger": "employment_ended",
+            "actor": "worker",
+            "action": "y",
+            "offset": {"days": 30},
+            "settled_by": ["new_job"],
+        }
+    )
+    with pytest.raises(RuleDataError, match="unknown settled_by"):
+        tasks_for([CaseEvent("employment_ended", TODAY)], TODAY, misspelt)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,51 @@ def test_demo_tracks_follow_the_real_workflows_so_the_app_can_move_them_on(
     assert seen == {"closed", "in_progress"}
 
 
+def test_demo_caseload_agrees_with_itself_and_has_no_dates_to_come(store: Store) -> None:
+    """A caseload as a caseworker would have it: newcomers (a job begun weeks ago, no
+    contributions yet) with their enrollment to do and nothing to claim; a worker who has
+    paid in for a year or more registered; every track opened months ago handed in (its
+    filing step decided); no track or case opened, decided or closed after today; and the
+    Tasks page lists deadlines that are due, not years-old filings nobody made."""
+    from desktop.services import ui_queries
+
+    demo.generate(store, 200, seed=7, today=TODAY)
+    newcomers = 0
+    for case_id in cases.list_case_ids(store):
+        case = cases.get_case_file(store, case_id)
+        [job] = case.employments
+        assert job.start_date is not None
+        assert job.start_date <= TODAY
+        assert job.end_date is None or job.start_date < job.end_date < TODAY
+        assert case.opened_on is not None
+        assert case.opened_on <= TODAY
+        new = (TODAY - job.start_date).days < demo.HANDED_IN_AFTER_DAYS
+        newcomers += new
+        assert (not case.contributions) == new
+        for track in case.tracks:
+            assert track.opened_on is not None
+            assert job.start_date <= track.opened_on <= TODAY
+            assert track.decided_on is None or track.decided_on <= TODAY
+            filing = [
+                s
+                for s in track.steps
+                if workflow.is_filing(workflow.track(track.workflow or "").step(s.key))
+            ]
+            handed_in = all(s.state in workflow.FILED for s in filing)
+            if (TODAY - track.opened_on).days > demo.HANDED_IN_AFTER_DAYS:
+                assert handed_in, (track.workflow, [s.state for s in track.steps])
+                assert filing[0].state not in ("submitted",)  # decided since
+            if new:
+                assert track.kind == "enrollment"
+                assert not {s.state for s in filing} & {"approved", "rejected", "paid"}
+    assert 0.1 < newcomers / 200 < 0.3
+    tasks = ui_queries.open_tasks(store, TODAY)
+    assert "deadline.file_claim" not in {t.action for t in tasks if t.state == "overdue"}
+    registrations = [t for t in tasks if t.action == "deadline.register_employee"]
+    assert registrations
+    assert all((TODAY - t.due).days < demo.HANDED_IN_AFTER_DAYS for t in registrations)
+
+
 def test_every_row_has_the_outbox_and_audit_the_recorder_writes(store: Store) -> None:
     demo.generate(store, 3, seed=2, today=TODAY)
     with store.read() as session:

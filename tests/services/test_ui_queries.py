@@ -224,10 +224,8 @@ def test_a_job_from_before_the_rule_data_does_not_break_the_journey(store: Store
     assert not [e for e in events if e.kind == "deadline"]
 
 
-def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: Store) -> None:
-    """domain.md §6.2: a pink card's permission to stay lapses unless the worker finds a new
-    employer within 60 days of losing the job (30 before 2024): the Tasks page and the
-    journey say so; for a card recorded as replaced, neither does."""
+def _pink_card_holder_out_of_work(store: Store) -> tuple[str, str]:
+    """A case of a pink-card holder whose job ended on 20 February; (case id, person id)."""
     card = people.DocumentInput("pink_card", with_check_digit("000381234561"))
     person = people.create_person(
         store, people.PersonInput(names=[people.NameInput("နန်း")], documents=[card])
@@ -235,6 +233,14 @@ def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: 
     case_id = cases.case_id_for(store, cases.open_case(store, person.person_id))
     ended = employers.EmploymentInput(None, dt.date(2024, 1, 1), dt.date(2026, 2, 20))
     employers.add_employment(store, person.person_id, ended)
+    return case_id, person.person_id
+
+
+def test_a_pink_card_holder_whose_job_ended_has_days_to_find_an_employer(store: Store) -> None:
+    """domain.md §6.2: a pink card's permission to stay lapses unless the worker finds a new
+    employer within 60 days of losing the job (30 before 2024): the Tasks page and the
+    journey say so; for a card recorded as replaced, neither does."""
+    case_id, _person = _pink_card_holder_out_of_work(store)
     tasks = {t.action: t.due for t in ui_queries.open_tasks(store, TODAY, states=("due",))}
     assert tasks["deadline.find_employer"] == dt.date(2026, 4, 21)
     journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
@@ -288,6 +294,38 @@ def test_a_dismissal_for_misconduct_starts_no_unemployment_task(store: Store) ->
     labels = {e.label_key for e in journey if e.kind == "deadline"}
     assert "deadline.register_unemployment" not in labels
     assert "deadline.continued_cover_ends" in labels
+
+
+def test_a_doe_registration_or_a_new_job_settles_what_a_job_s_end_started(store: Store) -> None:
+    """Recorded on the unemployment claim, the DOE registration ends the reminder to
+    register (a registration from before the job ended does not); a new job ends every
+    reminder for the worker (s.39, cover ending, the DOE, a pink card's employer search):
+    on the Tasks page and the journey alike. The employer's notice of leaving stays."""
+    case_id, person_id = _pink_card_holder_out_of_work(store)
+    worker = [
+        "deadline.register_unemployment",
+        "deadline.find_employer",
+        "deadline.apply_section_39",
+        "deadline.continued_cover_ends",
+    ]
+
+    def shown() -> list[str]:
+        return [a for a in [*worker, "deadline.notify_leaving"] if _due_dates(store, case_id, a)]
+
+    assert shown() == [*worker, "deadline.notify_leaving"]
+    keys = [s.key for s in workflow.load()["claim_unemployment"].steps]
+    claim = cases.TrackInput("claim", keys, benefit="unemployment", workflow="claim_unemployment")
+    cases.start_track(store, case_id, claim)
+    [track] = cases.get_case_file(store, case_id).tracks
+    register = next(s.id for s in track.steps if s.key == "register_unemployment")
+    cases.save_step(store, register, data={cases.DOE_REGISTERED: "2026-02-19"})  # before
+    assert shown() == [*worker, "deadline.notify_leaving"]
+    cases.save_step(store, register, data={cases.DOE_REGISTERED: "2026-02-25"})
+    assert shown() == [*worker[1:], "deadline.notify_leaving"]
+
+    new_job = employers.EmploymentInput(None, dt.date(2026, 3, 9))
+    employers.add_employment(store, person_id, new_job)
+    assert shown() == ["deadline.notify_leaving"]
 
 
 def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> None:
