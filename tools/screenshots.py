@@ -87,13 +87,22 @@ def shoot() -> int:
 
         settle()
         ids = cases.list_case_ids(store)
-        with_tracks = [c for c in ids[:40] if len(cases.get_case_file(store, c).tracks) > 1]
+        with_tracks = [
+            c
+            for c in ids[:40]
+            if len(tracks := cases.get_case_file(store, c).tracks) > 1
+            and any(t.state != "closed" for t in tracks)
+        ]
         case_id = with_tracks[0] if with_tracks else ids[0]
         for lang in ("th", "my"):
             language.set_language(lang)
             window.show_page(0)
             settle(600)
             window.grab().save(str(OUT / f"main-window-{lang}.png"))
+            window.show_page(1)  # the Tasks page
+            settle(600)
+            window.grab().save(str(OUT / f"tasks-page-{lang}.png"))
+            window.show_page(0)
             window.open_case(case_id)
             settle(600)
             window.case_file.tabs.setCurrentIndex(0)
