@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from desktop.domain import dates, deadlines, eligibility, workflow
@@ -193,15 +193,19 @@ def _filed(track: Any) -> bool:
 
 
 @functools.cache
-def _clock_steps() -> frozenset[str]:
-    """The keys of the workflows' steps with a date field that starts a deadline."""
-    fields = {clock.field for clock in STEP_CLOCKS}
+def _steps_with(*fields: str) -> frozenset[str]:
+    """The keys of the workflows' steps with any of these fields."""
     return frozenset(
         step.key
         for track in workflow.load().values()
         for step in track.steps
         if any(f.name in fields for f in step.fields)
     )
+
+
+def _clock_steps() -> frozenset[str]:
+    """The keys of the workflows' steps with a date field that starts a deadline."""
+    return _steps_with(*(clock.field for clock in STEP_CLOCKS))
 
 
 def _step_events(key: str | None, state: str | None, data: Any) -> list[deadlines.CaseEvent]:
@@ -333,6 +337,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             .where(
                 Track.case_id == Case.id,
                 Track.deleted.is_(False),
+                Step.key.in_(_steps_with(cases.DOE_REGISTERED)),
                 Step.deleted.is_(False),
                 func.date(Step.data[cases.DOE_REGISTERED].as_string()) >= Employment.end_date,
             )
@@ -395,7 +400,16 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             followed = _complaint_event(steps)
             if followed is not None and followed.date >= since:
                 events.setdefault(case_id, []).append(followed)
-        clocked = sorted({state for clock in STEP_CLOCKS for state in clock.states})
+        clocked = or_(
+            *(
+                and_(
+                    Step.key.in_(_steps_with(clock.field)),
+                    Step.state.in_(sorted(clock.states)),
+                    Step.data[clock.field].as_string().is_not(None),
+                )
+                for clock in STEP_CLOCKS
+            )
+        )
         for case_id, key, state, data in session.execute(
             select(Track.case_id, Step.key, Step.state, Step.data)
             .join(Track, Track.id == Step.track_id)
@@ -403,8 +417,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 Step.deleted.is_(False),
                 Track.deleted.is_(False),
                 func.coalesce(Track.state, "") != "closed",  # an appeal of one withdrawn: not due
-                Step.key.in_(_clock_steps()),
-                Step.state.in_(clocked),
+                clocked,
             )
         ):
             for found in _step_events(key, state, data):
