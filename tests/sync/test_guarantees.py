@@ -1087,13 +1087,24 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
     assert summary.retries == 2
 
 
+def _every_answer_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page or batch counts as quickly answered, whatever the machine's load (a
+    busy CI runner once took over a second for one): the sizing tests test the sizes."""
+    from desktop.services import sync as sync_service
+
+    monkeypatch.setattr(sync_service, "FAST_PAGE_SECONDS", 600.0)
+    monkeypatch.setattr(sync_service, "SLOW_PAGE_SECONDS", 600.0)
+
+
 def test_pull_pages_grow_on_a_quick_link_and_shrink_when_one_is_retried(
-    server: Server, make_device: Any
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pages that arrive quickly ask for twice as much (up to the device's and the server's
     limits); a page that had to be asked for again halves the next one. Nothing is lost
     or pulled twice."""
     from sync.client.http import SyncHttpError
+
+    _every_answer_quick(monkeypatch)
 
     a, b = colleagues(server, make_device)
     for n in range(40):
@@ -1139,11 +1150,12 @@ def _pushed_batches(device: Device, refuse_over: int | None = None) -> list[int]
 
 
 def test_push_batches_follow_the_link_within_the_servers_limit(
-    server: Server, make_device: Any
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As pull pages do: quickly answered batches double, up to the server's ``max_batch``
     (not the device's own most); one that had to be sent again halves. Each next batch
     is read while one is in flight, so a new size shows one batch later."""
+    _every_answer_quick(monkeypatch)
     a, _b = colleagues(server, make_device)
     for n in range(60):
         new_person(a, phone=str(n))
@@ -1192,9 +1204,12 @@ def test_a_batch_is_cut_to_the_servers_body_limit(tmp_path: Any, make_device: An
     small.engine.dispose()
 
 
-def test_a_batch_a_proxy_refuses_as_too_large_is_halved(server: Server, make_device: Any) -> None:
+def test_a_batch_a_proxy_refuses_as_too_large_is_halved(
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A proxy in front of the server may take less than the server says (413, and no
     errno of ours): the batch is halved until it goes, and the sync goes on at that size."""
+    _every_answer_quick(monkeypatch)
     a, _b = colleagues(server, make_device)
     for n in range(20):
         new_person(a, phone=str(n))
@@ -1207,11 +1222,12 @@ def test_a_batch_a_proxy_refuses_as_too_large_is_halved(server: Server, make_dev
 
 
 def test_after_a_change_too_big_for_a_proxy_the_rest_go_in_batches_again(
-    server: Server, make_device: Any
+    server: Server, make_device: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A proxy refusing a batch for one big change: the batch is halved down to that change,
     which is parked; the changes after it go in batches of the usual size again, not one
     per request for the rest of the sync."""
+    _every_answer_quick(monkeypatch)
     a, _b = colleagues(server, make_device)
     a.service.batch_size = a.service.max_batch_size = 8
     big = new_person(a, address_th="ถนน" * 160, address_home="ถนน" * 160)
