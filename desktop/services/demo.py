@@ -77,6 +77,8 @@ NEWCOMERS = 0.2
 # contributions registered): the Tasks page shows the deadlines a real caseload has, not
 # years-old filings nobody made.
 HANDED_IN_AFTER_DAYS = 120
+# The claim's filing step records the day the SSO's payment notice came (D9).
+PAYMENT_NOTICE = "payment_notified_on"
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
 
@@ -518,7 +520,8 @@ def _demo_steps(
 ) -> tuple[dict[str, StepProgress], bool]:
     """A demo track stopped at a random step, as the workflow would have it: the steps
     before it done (most decisions approved, some rejected and then appealed), that one in
-    progress or waiting on the SSO, the rest not started; and whether the track is over.
+    progress or waiting on the SSO (a claim's payment perhaps approved), the rest not
+    started; and whether the track is over.
     ``handed_in`` True stops it past its filing step (decided), False at that step at the
     latest (in progress or waiting on the SSO); None anywhere."""
     filing = next(
@@ -543,9 +546,33 @@ def _demo_steps(
             elif passed == reached:
                 waiting = step.outcome is not Outcome.NONE and rng.random() < 0.5
                 state = StepState.SUBMITTED if waiting else StepState.IN_PROGRESS
+                if waiting and step.outcome is Outcome.PAYMENT and rng.random() < 0.4:
+                    state = StepState.APPROVED  # approved, the money not collected yet
             passed += 1
         progress[step.key] = StepProgress(step.key, state)
     return progress, steps.finished(definition, progress)
+
+
+def _step_data(
+    step: workflow.StepDef,
+    state: StepState,
+    finished: bool,
+    opened: dt.date,
+    today: dt.date,
+    timing: random.Random,
+) -> dict[str, Any]:
+    """What a demo step holds: the forms it printed once done; a filing step handed in, the
+    day it was (days after the track opened); a claim approved and not yet paid, most
+    often the day the SSO's payment notice came (its two years to collect run from it)."""
+    data: dict[str, Any] = {"forms_printed": list(step.forms)} if step.forms and finished else {}
+    names = {f.name for f in step.fields}
+    if workflow.is_filing(step) and state in workflow.FILED and "submitted_on" in names:
+        submitted = min(opened + dt.timedelta(days=timing.randint(3, 20)), today)
+        data["submitted_on"] = submitted.isoformat()
+        if state is StepState.APPROVED and PAYMENT_NOTICE in names and timing.random() < 0.7:
+            notice = min(submitted + dt.timedelta(days=timing.randint(15, 45)), today)
+            data[PAYMENT_NOTICE] = notice.isoformat()
+    return data
 
 
 _DONE_STATES = {
@@ -629,7 +656,7 @@ def _case(
                 key=step.key,
                 position=position,
                 state=progress.state.value,
-                data={"forms_printed": list(step.forms)} if step.forms and finished_step else {},
+                data=_step_data(step, progress.state, finished_step, opened, today, timing),
             )
         checklist: dict[str, bool] = {}  # doc key: required
         for s in definition.steps:

@@ -96,12 +96,13 @@ def test_demo_caseload_agrees_with_itself_and_has_no_dates_to_come(store: Store)
     """A caseload as a caseworker would have it: newcomers (a job begun weeks ago, no
     contributions yet) with their enrollment to do and nothing to claim; a worker who has
     paid in for a year or more registered; every track opened months ago handed in (its
-    filing step decided); no track or case opened, decided or closed after today; and the
+    filing step decided, with the day it was handed in, and for a claim approved most often
+    the day its payment was announced); no track, case or step dated after today; and the
     Tasks page lists deadlines that are due, not years-old filings nobody made."""
     from desktop.services import ui_queries
 
     demo.generate(store, 200, seed=7, today=TODAY)
-    newcomers = 0
+    newcomers = notices = 0
     for case_id in cases.list_case_ids(store):
         case = cases.get_case_file(store, case_id)
         [job] = case.employments
@@ -126,10 +127,19 @@ def test_demo_caseload_agrees_with_itself_and_has_no_dates_to_come(store: Store)
             if (TODAY - track.opened_on).days > demo.HANDED_IN_AFTER_DAYS:
                 assert handed_in, (track.workflow, [s.state for s in track.steps])
                 assert filing[0].state not in ("submitted",)  # decided since
+            for step in filing:
+                if step.state in workflow.FILED and "submitted_on" in step.data:
+                    submitted = dt.date.fromisoformat(step.data["submitted_on"])
+                    assert track.opened_on <= submitted <= TODAY
+                    notices += "payment_notified_on" in step.data
+                    notice = step.data.get("payment_notified_on", submitted.isoformat())
+                    assert submitted <= dt.date.fromisoformat(notice) <= TODAY
+                    assert notice == submitted.isoformat() or step.state == "approved"
             if new:
                 assert track.kind == "enrollment"
                 assert not {s.state for s in filing} & {"approved", "rejected", "paid"}
     assert 0.1 < newcomers / 200 < 0.3
+    assert notices  # some claims approved, their payment to collect
     tasks = ui_queries.open_tasks(store, TODAY)
     assert "deadline.file_claim" not in {t.action for t in tasks if t.state == "overdue"}
     registrations = [t for t in tasks if t.action == "deadline.register_employee"]
