@@ -44,9 +44,8 @@ TRIGGERS: frozenset[str] = frozenset(
 # What a case may show, since a job ended, that settles some of what the end started (a
 # rule's ``settled_by``): a later job (covered under s.33 again: no s.39 application to
 # make, no end of cover to warn of, no DOE registration, no employer to find for a pink
-# card), or the worker's registration at the DOE office recorded (the unemployment claim's
-# step) on or after the day the job ended.
-SETTLING_FACTS: frozenset[str] = frozenset({"next_job", "doe_registered"})
+# card).
+SETTLING_FACTS: frozenset[str] = frozenset({"next_job"})
 
 # The actor of a rule that is a milestone, not something anyone does (continued cover
 # ends): a task while it is ahead, none once it has passed.
@@ -67,7 +66,9 @@ class CaseEvent:
 
     ``benefit`` names the benefit of an ``entitlement``; ``reason`` why a job ended, for
     ``employment_ended`` (``dismissed_misconduct``, ...), when it is known; ``settled``
-    what the case has shown since that settles some of the rules the event starts.
+    what the case has shown since that settles some of the rules the event starts, and
+    ``done`` the rules whose action a workflow step has carried out since (the step that
+    names the rule as its ``deadline``, done).
     """
 
     trigger: str
@@ -75,6 +76,7 @@ class CaseEvent:
     benefit: str | None = None
     reason: str | None = None
     settled: frozenset[str] = frozenset()  # SETTLING_FACTS the case shows since the event
+    done: frozenset[str] = frozenset()  # rules whose action a step has carried out since
 
 
 @dataclass(frozen=True)
@@ -213,16 +215,19 @@ def job_end_events(
     *,
     pink_card: bool = False,
     settled: Iterable[str] = (),
+    done: Iterable[str] = (),
 ) -> list[CaseEvent]:
     """What a job's end on ``day`` starts: ``employment_ended`` (the employer's notice, the
     s.39 window, the end of continued cover, the DOE registration; ``reason`` why it
     ended), and for a worker whose permission to stay rests on a pink card,
     ``pink_card_job_lost`` (the days to find a new employer before it lapses, domain.md
-    §6.2; no rule before 2017). ``settled``: the ``SETTLING_FACTS`` the case shows since."""
-    facts = frozenset(settled)
-    events = [CaseEvent("employment_ended", day, reason=reason, settled=facts)]
+    §6.2; no rule before 2017). ``settled``: the ``SETTLING_FACTS`` the case shows since;
+    ``done``: the rules a step has carried out since (the employer's leaving notice, the
+    DOE registration, in an unemployment claim)."""
+    facts, carried = frozenset(settled), frozenset(done)
+    events = [CaseEvent("employment_ended", day, reason=reason, settled=facts, done=carried)]
     if pink_card:
-        events.append(CaseEvent("pink_card_job_lost", day, settled=facts))
+        events.append(CaseEvent("pink_card_job_lost", day, settled=facts, done=carried))
     return events
 
 
@@ -253,8 +258,9 @@ def tasks_for(
     matches an event naming one of them, or an event naming no benefit; a rule with
     ``unless_reasons`` does not match an event whose reason is one of them (a worker
     dismissed for serious misconduct has no unemployment benefit to register for), nor
-    one with ``settled_by`` an event the case has settled so (``CaseEvent.settled``); a
-    milestone (``MILESTONE_ACTOR``) that has passed is no task.
+    one with ``settled_by`` an event the case has settled so (``CaseEvent.settled``), nor
+    one whose action a step has carried out (``CaseEvent.done``); a milestone
+    (``MILESTONE_ACTOR``) that has passed is no task.
     An event outside every period of a matching rule (a job that ended in 1985, before
     the rule data) is ``error.rule_no_value``, or, with ``in_force_only`` (a screen
     listing a case's history), starts nothing from that rule.
@@ -276,7 +282,8 @@ def tasks_for(
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
             excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
-            if not matches_benefit or excluded or _settled_by(rule_id, latest) & event.settled:
+            settled = _settled_by(rule_id, latest) & event.settled or rule_id in event.done
+            if not matches_benefit or excluded or settled:
                 continue
             if in_force_only and not any(period.covers(event.date) for period in periods):
                 continue

@@ -300,6 +300,14 @@ def is_done(step: StepDef, state: StepState) -> bool:
     return state in _DONE[step.outcome]
 
 
+def carried_out(step: StepDef, state: str | None) -> bool:
+    """Whether the step's own work, what its ``deadline`` asks, has been done in ``state``:
+    a step without a decision ready, one with a decision handed in (whatever came of it)."""
+    if step.outcome is Outcome.NONE:
+        return state == StepState.READY
+    return state in FILED
+
+
 def _value_ok(field: FieldDef, value: Any) -> bool:
     """Whether ``value`` has the shape the field type needs."""
     if field.type is FieldType.DATE:

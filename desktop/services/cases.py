@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from desktop.domain import dates, lengths
+from desktop.domain import lengths
 from desktop.domain.catalogue import FORWARD_ORDER
 from desktop.domain.errors import UserError
 from desktop.domain.text import clean, clean_lines
@@ -361,28 +361,15 @@ def found_after_job(track: TrackView) -> bool:
     return any(step.data.get(FOUND_AFTER_JOB) is True for step in track.steps)
 
 
-# The unemployment claim's step field that records the worker's registration at the DOE.
-DOE_REGISTERED = "doe_registered_on"
-
-
 def job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
     """What the case shows since ``job`` ended that settles some of what its end started
-    (``deadlines.SETTLING_FACTS``): a later job, a DOE registration on or after the end.
-    The Tasks page asks the same of the store in SQL (``ui_queries``)."""
+    (``deadlines.SETTLING_FACTS``): a later job. The Tasks page asks the same of the store
+    in SQL (``ui_queries``)."""
     end = job.end_date
-    if end is None:
-        return frozenset()
-    facts = set()
-    if any(j.id != job.id and j.start_date and j.start_date >= end for j in case.employments):
-        facts.add("next_job")
-    registered = (
-        dates.stored_date(step.data.get(DOE_REGISTERED))
-        for track in case.tracks
-        for step in track.steps
+    later = any(
+        j.id != job.id and j.start_date and end and j.start_date >= end for j in case.employments
     )
-    if any(day is not None and day >= end for day in registered):
-        facts.add("doe_registered")
-    return frozenset(facts)
+    return frozenset({"next_job"}) if later else frozenset()
 
 
 def tracks_text(tracks: str, translate: Callable[..., str]) -> str:

@@ -208,6 +208,38 @@ def _clock_steps() -> frozenset[str]:
     return _steps_with(*(clock.field for clock in STEP_CLOCKS))
 
 
+# A step of a case (its track's workflow, its key and state, and the day its track is
+# about: the event, else the day it was opened), as the Tasks page and the journey read it
+# to find which of a job end's rules it has carried out.
+_StepDone = tuple[str | None, str | None, str | None, dt.date | None]
+
+
+@functools.cache
+def _job_end_steps() -> dict[tuple[str, str], workflow.StepDef]:
+    """The workflows' steps whose deadline is a rule a job's end starts (the unemployment
+    claim's leaving notice, D4; its DOE registration and filing, D7), by (workflow, key)."""
+    ended = {"employment_ended", "pink_card_job_lost"}
+    return {
+        (key, step.key): step
+        for key, track in workflow.load().items()
+        for step in track.steps
+        if step.deadline and deadlines.trigger_of(step.deadline) in ended
+    }
+
+
+def _rules_done(steps: Iterable[_StepDone], end: dt.date) -> frozenset[str]:
+    """The rules of a job that ended on ``end`` that the case's steps have carried out: a
+    step whose deadline is the rule, done (``workflow.carried_out``), in a track about a
+    day on or after the end (a claim for that job's loss, not an earlier one)."""
+    found = set()
+    for workflow_key, key, state, day in steps:
+        step = _job_end_steps().get((workflow_key or "", key or ""))
+        if step is None or day is None or day < end or not workflow.carried_out(step, state):
+            continue
+        found.add(step.deadline or "")
+    return frozenset(found)
+
+
 def _step_events(key: str | None, state: str | None, data: Any) -> list[deadlines.CaseEvent]:
     """The events the step's recorded dates start in its state (``STEP_CLOCKS``)."""
     if key not in _clock_steps() or not isinstance(data, dict):
@@ -331,27 +363,25 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
             .exists()
         )
-        doe_registered = (
-            select(Step.id)
+        carried: dict[str, list[_StepDone]] = {}
+        for case_id, workflow_key, key, state, day in session.execute(
+            select(
+                Track.case_id,
+                Track.workflow,
+                Step.key,
+                Step.state,
+                func.coalesce(Track.event_date, Track.opened_on),
+            )
             .join(Track, Track.id == Step.track_id)
             .where(
-                Track.case_id == Case.id,
                 Track.deleted.is_(False),
-                Step.key.in_(_steps_with(cases.DOE_REGISTERED)),
                 Step.deleted.is_(False),
-                func.date(Step.data[cases.DOE_REGISTERED].as_string()) >= Employment.end_date,
+                or_(*(and_(Track.workflow == w, Step.key == k) for w, k in _job_end_steps())),
             )
-            .exists()
-        )
-        for case_id, end, reason, holds_card, found_job, registered in session.execute(
-            select(
-                Case.id,
-                Employment.end_date,
-                Employment.end_reason,
-                pink_card,
-                next_job,
-                doe_registered,
-            )
+        ):
+            carried.setdefault(case_id, []).append((workflow_key, key, state, day))
+        for case_id, end, reason, holds_card, found_job in session.execute(
+            select(Case.id, Employment.end_date, Employment.end_reason, pink_card, next_job)
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -361,9 +391,12 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             if end is not None:
-                shown = {"next_job": found_job, "doe_registered": registered}
                 ended = deadlines.job_end_events(
-                    end, reason, pink_card=bool(holds_card), settled=[f for f in shown if shown[f]]
+                    end,
+                    reason,
+                    pink_card=bool(holds_card),
+                    settled=["next_job"] if found_job else [],
+                    done=_rules_done(carried.get(case_id, ()), end),
                 )
                 events.setdefault(case_id, []).extend(ended)
         # an enrollment not handed in yet: the employer's 30 days from the current job's start
@@ -610,11 +643,19 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
             if followed is not None:
                 events.append(followed)
     pink_card = holds_pink_card(case.person.documents)
+    steps_done = [
+        (t.workflow, s.key, s.state, t.event_date or t.opened_on)
+        for t in case.tracks
+        for s in t.steps
+    ]
     for job in case.employments:
         if job.end_date:
-            settled = cases.job_end_settled(case, job)
             events += deadlines.job_end_events(
-                job.end_date, job.end_reason, pink_card=pink_card, settled=settled
+                job.end_date,
+                job.end_reason,
+                pink_card=pink_card,
+                settled=cases.job_end_settled(case, job),
+                done=_rules_done(steps_done, job.end_date),
             )
     for task in deadlines.tasks_for(events, today, in_force_only=True):
         if task.state != "due" or task.due <= today + dt.timedelta(days=400):

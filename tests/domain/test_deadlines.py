@@ -125,19 +125,20 @@ def test_a_job_ended_for_misconduct_starts_no_unemployment_registration(
 
 
 @pytest.mark.parametrize(
-    ("settled", "expected"),
+    ("settled", "done", "expected"),
     [
-        ((), ["D4", "D7", "D15", "D5", "D6"]),
+        ((), (), ["D4", "D7", "D15", "D5", "D6"]),
         # a later job: covered again, nothing for the worker left (the employer's notice is)
-        (("next_job",), ["D4"]),
-        # registered at the DOE office: the registration is done, the rest runs
-        (("doe_registered",), ["D4", "D15", "D5", "D6"]),
+        (("next_job",), (), ["D4"]),
+        # the unemployment claim's steps: the DOE registration done, then the leaving notice
+        ((), ("D7",), ["D4", "D15", "D5", "D6"]),
+        ((), ("D4", "D7"), ["D15", "D5", "D6"]),
     ],
 )
 def test_what_the_case_shows_since_a_job_ended_settles_its_tasks(
-    settled: tuple[str, ...], expected: list[str]
+    settled: tuple[str, ...], done: tuple[str, ...], expected: list[str]
 ) -> None:
-    events = job_end_events(dt.date(2026, 2, 27), pink_card=True, settled=settled)
+    events = job_end_events(dt.date(2026, 2, 27), pink_card=True, settled=settled, done=done)
     assert [t.rule_id for t in tasks_for(events, TODAY)] == expected
 
 

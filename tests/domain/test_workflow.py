@@ -537,6 +537,17 @@ def test_not_before_names_a_date_field_of_the_same_step(fields: list[dict[str, A
         workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [step]}}}})
 
 
+def test_a_step_has_carried_out_its_work_once_ready_or_handed_in() -> None:
+    """What a step's deadline asks is done: a step without a decision once ready; a filing
+    once handed in, whatever was decided (a claim rejected was still filed)."""
+    unemployment = workflow.track("claim_unemployment")
+    notice, submit = unemployment.step("employer_leaving_notice"), unemployment.step("submit_claim")
+    assert [s for s in StepState if workflow.carried_out(notice, s)] == [StepState.READY]
+    assert not workflow.carried_out(submit, StepState.READY)
+    assert all(workflow.carried_out(submit, s) for s in workflow.FILED)
+    assert not workflow.carried_out(notice, None)
+
+
 def test_reopen_targets_follow_the_path_a_step_took() -> None:
     submit = workflow.track("claim_maternity").step("submit_claim")
     assert workflow.reopen_targets(submit, StepState.PAID) == (

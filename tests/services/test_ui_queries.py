@@ -296,11 +296,14 @@ def test_a_dismissal_for_misconduct_starts_no_unemployment_task(store: Store) ->
     assert "deadline.continued_cover_ends" in labels
 
 
-def test_a_doe_registration_or_a_new_job_settles_what_a_job_s_end_started(store: Store) -> None:
-    """Recorded on the unemployment claim, the DOE registration ends the reminder to
-    register (a registration from before the job ended does not); a new job ends every
-    reminder for the worker (s.39, cover ending, the DOE, a pink card's employer search):
-    on the Tasks page and the journey alike. The employer's notice of leaving stays."""
+def test_the_unemployment_claim_s_steps_or_a_new_job_settle_what_a_job_s_end_started(
+    store: Store,
+) -> None:
+    """The unemployment claim's steps carry out what the job's end asked: the DOE
+    registration marked done ends its reminder, the employer's leaving notice (6-09) done
+    ends the employer's (a claim about an earlier job's end does not); a new job ends
+    every reminder for the worker (s.39, cover ending, a pink card's employer search): on
+    the Tasks page and the journey alike."""
     case_id, person_id = _pink_card_holder_out_of_work(store)
     worker = [
         "deadline.register_unemployment",
@@ -308,24 +311,36 @@ def test_a_doe_registration_or_a_new_job_settles_what_a_job_s_end_started(store:
         "deadline.apply_section_39",
         "deadline.continued_cover_ends",
     ]
+    every = [*worker, "deadline.notify_leaving"]
 
     def shown() -> list[str]:
-        return [a for a in [*worker, "deadline.notify_leaving"] if _due_dates(store, case_id, a)]
+        return [a for a in every if _due_dates(store, case_id, a)]
 
-    assert shown() == [*worker, "deadline.notify_leaving"]
+    assert shown() == every
     keys = [s.key for s in workflow.load()["claim_unemployment"].steps]
-    claim = cases.TrackInput("claim", keys, benefit="unemployment", workflow="claim_unemployment")
-    cases.start_track(store, case_id, claim)
-    [track] = cases.get_case_file(store, case_id).tracks
-    register = next(s.id for s in track.steps if s.key == "register_unemployment")
-    cases.save_step(store, register, data={cases.DOE_REGISTERED: "2026-02-19"})  # before
-    assert shown() == [*worker, "deadline.notify_leaving"]
-    cases.save_step(store, register, data={cases.DOE_REGISTERED: "2026-02-25"})
+    for lost_on in (dt.date(2025, 6, 1), dt.date(2026, 2, 20)):  # an earlier job's, this one's
+        claim = cases.TrackInput(
+            "claim", keys, benefit="unemployment", workflow="claim_unemployment", event_date=lost_on
+        )
+        cases.start_track(store, case_id, claim)
+    earlier, this = cases.get_case_file(store, case_id).tracks
+
+    def step(track: cases.TrackView, key: str) -> str:
+        return next(s.id for s in track.steps if s.key == key)
+
+    registered = {"doe_registered_on": "2026-02-25"}
+    cases.save_step(store, step(earlier, "register_unemployment"), state="ready", data=registered)
+    assert shown() == every
+    cases.save_step(store, step(this, "register_unemployment"), data=registered)
+    assert shown() == every  # typed, not yet marked done
+    cases.save_step(store, step(this, "register_unemployment"), state="ready")
     assert shown() == [*worker[1:], "deadline.notify_leaving"]
+    cases.save_step(store, step(this, "employer_leaving_notice"), state="ready")
+    assert shown() == worker[1:]
 
     new_job = employers.EmploymentInput(None, dt.date(2026, 3, 9))
     employers.add_employment(store, person_id, new_job)
-    assert shown() == ["deadline.notify_leaving"]
+    assert shown() == []
 
 
 def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> None:
