@@ -372,8 +372,14 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 Step.state,
                 func.coalesce(Track.event_date, Track.opened_on),
             )
-            .join(Track, Track.id == Step.track_id)
+            .select_from(Track)
+            .join(Step, Step.track_id == Track.id)
             .where(
+                Track.case_id.in_(  # the cases with a job that ended: found by their index
+                    select(Case.id)
+                    .join(Employment, Employment.person_id == Case.person_id)
+                    .where(Employment.end_date >= since, Employment.deleted.is_(False))
+                ),
                 Track.deleted.is_(False),
                 Step.deleted.is_(False),
                 or_(*(and_(Track.workflow == w, Step.key == k) for w, k in _job_end_steps())),
