@@ -343,6 +343,21 @@ def test_the_unemployment_claim_s_steps_or_a_new_job_settle_what_a_job_s_end_sta
     assert shown() == []
 
 
+def test_the_section_39_application_handed_in_ends_its_reminder(store: Store) -> None:
+    """Six months from the job's end to apply under s.39 (D5): checking the conditions is
+    not applying; the application handed in is."""
+    case_id, _person = _pink_card_holder_out_of_work(store)
+    action = "deadline.apply_section_39"
+    assert _due_dates(store, case_id, action) == [dt.date(2026, 8, 20)]
+    ids = _enrollment(store, case_id, "section_39")
+    cases.save_step(
+        store, ids["check_section_39"], state="ready", data={"employment_end": "2026-02-20"}
+    )
+    assert _due_dates(store, case_id, action) == [dt.date(2026, 8, 20)]
+    cases.save_step(store, ids["apply_section_39"], state="submitted")
+    assert _due_dates(store, case_id, action) == []
+
+
 def test_overdue_filter_keeps_only_cases_with_an_overdue_task(store: Store) -> None:
     late = _case(store, "สมชาย")
     fine = _case(store, "สมหญิง")
