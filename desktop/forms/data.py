@@ -160,6 +160,18 @@ class BankAccount:
 
 
 @dataclass(frozen=True)
+class Claimant:
+    """Who claims when it is not the insured person: after a death, the funeral organiser,
+    a named beneficiary or a statutory heir (domain.md §3 row 4)."""
+
+    name: str = ""
+    claims_as: str = ""  # funeral_organiser | beneficiary | heir
+    relationship: str = ""  # spouse | child | parent | sibling | other_relative | not_related
+    id_number: str = ""  # the document the claimant is known by (a Thai ID, a passport...)
+    phone: str = ""
+
+
+@dataclass(frozen=True)
 class Injury:
     """Facts for the work-injury notice and claim (กท.16)."""
 
@@ -206,6 +218,7 @@ class CaseData:
     office: Office = field(default_factory=Office)
     checklist: tuple[ChecklistItem, ...] = ()
     bank: BankAccount = field(default_factory=BankAccount)
+    claimant: Claimant | None = None  # None: the insured claims for themselves
     injury: Injury | None = None
     complaint: Complaint | None = None
     forms: tuple[str, ...] = ()  # form ids to include in the packet, e.g. ("sps2_01",)

@@ -37,6 +37,9 @@ def write_previews(folder: Path) -> list[Path]:
             pdf = tmp / f"{form_id}.pdf"
             render.render_form(form_id, case, pdf)
             _png(pdf, folder / f"form-{form_id}-{case.lang}", 1, 1)
+        death = samples.death_case()  # the 2-01 with its claimant section
+        render.render_form("sps2_01", death, tmp / "death.pdf")
+        _png(tmp / "death.pdf", folder / f"form-sps2_01-death-{death.lang}", 1, 1)
         for lang in ("my", "km", "lo", "th"):
             pdf = tmp / f"packet-{lang}.pdf"
             packet.render_packet(cases[lang], pdf)

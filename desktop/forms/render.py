@@ -96,6 +96,12 @@ class FieldSpec:
 class SectionSpec:
     title: str
     fields: tuple[FieldSpec, ...]
+    # a value path: the section is on the form only when the case has it (the claimant of
+    # a death claim, who is not the insured); None: always
+    when: str | None = None
+
+    def applies(self, case: CaseData) -> bool:
+        return self.when is None or resolve(case, self.when) is not None
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,7 @@ def _parse_form(raw: Any, where: str) -> FormSpec:
             SectionSpec(
                 title=str(section["title"]),
                 fields=tuple(_parse_field(f, where) for f in section["fields"]),
+                when=str(section["when"]) if "when" in section else None,
             )
             for section in raw["sections"]
         )
@@ -219,6 +226,7 @@ def missing_fields(spec: FormSpec, case: CaseData) -> list[MissingField]:
     return [
         MissingField(spec.id, spec.code, field.label)
         for section in spec.sections
+        if section.applies(case)
         for field in section.fields
         if not field.optional and is_empty(resolve(case, field.value))
     ]
@@ -643,8 +651,9 @@ def form_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
         out.extend(letter_flowables(spec, case))
     else:
         for section in spec.sections:
-            out.append(KeepTogether(section_flowables(section, case)))
-            out.append(Spacer(1, 3))
+            if section.applies(case):
+                out.append(KeepTogether(section_flowables(section, case)))
+                out.append(Spacer(1, 3))
     if spec.signatures:
         out.append(Spacer(1, 4))
         # The declaration goes with the boxes: nobody signs on a page without it.
@@ -682,8 +691,9 @@ def letter_flowables(spec: FormSpec, case: CaseData) -> list[Flowable]:
     body.setStyle(_box_style())
     out += [body, Spacer(1, 4)]
     for section in spec.sections:
-        out.append(KeepTogether(section_flowables(section, case)))
-        out.append(Spacer(1, 3))
+        if section.applies(case):
+            out.append(KeepTogether(section_flowables(section, case)))
+            out.append(Spacer(1, 3))
     out.append(_section_bar(bilingual("form.section.evidence", case.lang, bold=True), st))
     evidence = complaint.evidence if complaint else ()
     rows = [

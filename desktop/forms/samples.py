@@ -6,6 +6,7 @@ employers and numbers are invented; ID numbers carry a valid check digit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -15,6 +16,7 @@ from desktop.forms.data import (
     Benefit,
     CaseData,
     ChecklistItem,
+    Claimant,
     Complaint,
     Employer,
     Employment,
@@ -229,6 +231,30 @@ def lao_case() -> CaseData:
         caseworker="Khamla P.",
         organisation="Sapan Nong Khai",
         printed_on=dt.date(2026, 3, 15),
+    )
+
+
+def death_case() -> CaseData:
+    """The Khmer sample's worker has died; her mother, who arranged the funeral, claims
+    (the SSO 2-01's claimant section)."""
+    base = khmer_case()
+    return dataclasses.replace(
+        base,
+        case_number="SKW-2026-00088",
+        benefit=Benefit(
+            kind="death",
+            event_date=dt.date(2026, 2, 2),
+            filing_deadline=dt.date(2028, 2, 2),
+            section=33,
+        ),
+        claimant=Claimant(
+            name="ចាន់ ស្រីពៅ (Chan Srey Pov)",
+            claims_as="funeral_organiser",
+            relationship="parent",
+            id_number="N01234567",
+            phone="09-8765-4321",
+        ),
+        forms=("sps2_01",),
     )
 
 

@@ -213,6 +213,23 @@ def bank_account(track: TrackView | None) -> data.BankAccount:
     )
 
 
+def claimant(track: TrackView | None) -> data.Claimant | None:
+    """Who claims for the insured, as the claim's steps record it (the death claim's first
+    step: ``claimant_name`` and the rest, resources/workflows/claims.yaml); None when no
+    one is named: the insured claims for themselves. A choice the form does not offer
+    (an older workflow's word) is left unticked rather than guessed."""
+    name = cases.step_value(track, "claimant_name")
+    if not name:
+        return None
+    return data.Claimant(
+        name=name,
+        claims_as=cases.step_value(track, "claimant_is"),
+        relationship=cases.step_value(track, "claimant_relationship"),
+        id_number=cases.step_value(track, "claimant_id_number"),
+        phone=cases.step_value(track, "claimant_phone"),
+    )
+
+
 def _section(case_file: CaseFile, job: EmploymentView | None) -> int | None:
     """The insured's section as recorded: the job's, else the latest contribution month's.
 
@@ -411,6 +428,7 @@ def case_data(
         office=_office(track),
         checklist=_checklist(track),
         bank=bank_account(track),
+        claimant=claimant(track),
         injury=injury(case_file),
         complaint=complaint(case_file, person.language),
         forms=chosen,

@@ -31,9 +31,10 @@ def test_every_form_renders_with_codes_and_latin_labels(
     assert spec.code_latin in found
     assert case.case_number in found
     assert "Layout by Sapan" in found
-    # Every section heading's English caption is on the page (Latin extracts faithfully).
+    # Every section heading's English caption is on the page (Latin extracts faithfully),
+    # but a section for something the case does not have (a claimant after a death)
     for section in spec.sections:
-        assert render.text(section.title, "en") in found
+        assert (render.text(section.title, "en") in found) == section.applies(case)
 
 
 def test_every_font_is_embedded(tmp_path: Path) -> None:
@@ -179,6 +180,29 @@ def test_every_claimed_benefit_is_ticked_on_the_claim_form(tmp_path: Path, benef
     ticked = found.split("[X]", 1)[-1].split("[ ]", 1)[0]
     assert render.text(f"form.option.{benefit}", "en") in ticked
     assert "form.option." not in found
+
+
+def test_the_claim_form_after_a_death_says_who_claims_and_as_what(tmp_path: Path) -> None:
+    """The insured has died: the 2-01 names the claimant, their document and phone, and
+    ticks what they claim as and how they are related; their name is then required."""
+    case = samples.death_case()
+    path = tmp_path / "sps2_01.pdf"
+    render.render_form("sps2_01", case, path)
+    found = pdftotext(path)
+    assert render.text("form.section.claimant", "en") in found
+    assert "Chan Srey Pov" in found
+    assert "N01234567" in found
+    # Shaped marks extract unreliably: each ticked box's English caption is reliable.
+    ticked = [part.split("[ ]", 1)[0] for part in found.split("[X]")[1:]]
+    assert any(render.text("form.option.funeral_organiser", "en") in t for t in ticked)
+    assert any(render.text("form.option.parent", "en") in t for t in ticked)
+    assert not any(render.text("form.option.spouse", "en") in t for t in ticked)
+    nameless = dataclasses.replace(case, claimant=dataclasses.replace(case.claimant, name=""))
+    missing = [m.label for m in render.missing_fields(render.load_form("sps2_01"), nameless)]
+    assert "form.label.claimant_name" in missing
+    assert "form.label.claimant_name" not in [
+        m.label for m in render.missing_fields(render.load_form("sps2_01"), CASES["km"])
+    ]
 
 
 @pytest.mark.parametrize("lang", sorted(CASES))

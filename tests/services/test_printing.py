@@ -903,3 +903,37 @@ def _registration_fields(line: str) -> dict[str, str]:
         out[field.name] = line[at : at + field.width].strip()
         at += field.width
     return out
+
+
+def test_a_death_claim_prints_who_claims_from_its_first_step(store: Store, tmp_path: Path) -> None:
+    """The wizard's first page of a death claim asks who claims; the packet's 2-01 names
+    them in its claimant section. A claim the insured makes for themselves has none."""
+    case_id = _new_case(store)
+    claimant = {
+        "event_date": "2026-02-02",
+        "claimant_is": "heir",
+        "claimant_name": "Daw Hla Hla",
+        "claimant_relationship": "spouse",
+        "claimant_id_number": "MB765432",
+    }
+    commit = ui_wizards.TrackCommit(
+        kind="claim",
+        workflow="claim_death",
+        benefit="death",
+        steps=[("check_eligibility", claimant, "ready")],
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+    number = cases.get_case_file(store, case_id).number
+    case = printing.case_data(store, number, today=dt.date(2026, 3, 15))
+    assert case.claimant is not None
+    assert (case.claimant.name, case.claimant.claims_as, case.claimant.relationship) == (
+        "Daw Hla Hla",
+        "heir",
+        "spouse",
+    )
+    assert (case.claimant.id_number, case.claimant.phone) == ("MB765432", "")
+    found = _packet_text(tmp_path, case)
+    assert "Daw Hla Hla" in found
+    assert "MB765432" in found
+    mother = cases.get_case_file(store, _maternity(store)).number
+    assert printing.case_data(store, mother).claimant is None
