@@ -361,17 +361,6 @@ def found_after_job(track: TrackView) -> bool:
     return any(step.data.get(FOUND_AFTER_JOB) is True for step in track.steps)
 
 
-def job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
-    """What the case shows since ``job`` ended that settles some of what its end started
-    (``deadlines.SETTLING_FACTS``): a later job. The Tasks page asks the same of the store
-    in SQL (``ui_queries``)."""
-    end = job.end_date
-    later = any(
-        j.id != job.id and j.start_date and end and j.start_date >= end for j in case.employments
-    )
-    return frozenset({"next_job"}) if later else frozenset()
-
-
 def tracks_text(tracks: str, translate: Callable[..., str]) -> str:
     """A :attr:`CaseRow.tracks` ("enrollment, maternity") in the reader's language."""
     words = [t.strip() for t in tracks.split(",") if t.strip()]

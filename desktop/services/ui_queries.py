@@ -40,7 +40,7 @@ from desktop.models.entities import (
 from desktop.models.keys import check_passphrase_strength
 from desktop.models.store import Store
 from desktop.services import cases
-from desktop.services.cases import CaseFile, CaseFilter, SortKey, list_case_ids
+from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, SortKey, list_case_ids
 from desktop.services.eligibility import case_facts, with_job_ended
 from desktop.services.employers import ContributionInput
 from desktop.services.people import IN_FORCE, holds_pink_card
@@ -214,10 +214,22 @@ def _clock_steps() -> frozenset[str]:
 _StepDone = tuple[str | None, str | None, str | None, dt.date | None]
 
 
+def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
+    """What the case shows since ``job`` ended that settles some of what its end started
+    (``deadlines.SETTLING_FACTS``): a later job. The Tasks page asks the store the same
+    in SQL (``_case_events``)."""
+    end = job.end_date
+    later = any(
+        j.id != job.id and j.start_date and end and j.start_date >= end for j in case.employments
+    )
+    return frozenset({"next_job"}) if later else frozenset()
+
+
 @functools.cache
 def _job_end_steps() -> dict[tuple[str, str], workflow.StepDef]:
-    """The workflows' steps whose deadline is a rule a job's end starts (the unemployment
-    claim's leaving notice, D4; its DOE registration and filing, D7), by (workflow, key)."""
+    """The workflows' steps whose deadline is a rule a job's end starts, by (workflow,
+    key): the unemployment claim's leaving notice (D4), its DOE registration and filing
+    (D7), the s.39 enrollment's application (D5)."""
     ended = {"employment_ended", "pink_card_job_lost"}
     return {
         (key, step.key): step
@@ -351,7 +363,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
             .exists()
         )
-        # what settles some of a job end's tasks, as cases.job_end_settled finds it
+        # what settles some of a job end's tasks, as _job_end_settled finds it in a case file
         later = aliased(Employment)
         next_job = (
             select(later.id)
@@ -660,7 +672,7 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
                 job.end_date,
                 job.end_reason,
                 pink_card=pink_card,
-                settled=cases.job_end_settled(case, job),
+                settled=_job_end_settled(case, job),
                 done=_rules_done(steps_done, job.end_date),
             )
     for task in deadlines.tasks_for(events, today, in_force_only=True):
