@@ -222,8 +222,8 @@ def job_end_events(
     ended), and for a worker whose permission to stay rests on a pink card,
     ``pink_card_job_lost`` (the days to find a new employer before it lapses, domain.md
     §6.2; no rule before 2017). ``settled``: the ``SETTLING_FACTS`` the case shows since;
-    ``done``: the rules a step has carried out since (the employer's leaving notice, the
-    DOE registration, in an unemployment claim)."""
+    ``done``: the rules a step has carried out since (the unemployment claim's leaving
+    notice and DOE registration, the s.39 application)."""
     facts, carried = frozenset(settled), frozenset(done)
     events = [CaseEvent("employment_ended", day, reason=reason, settled=facts, done=carried)]
     if pink_card:
@@ -282,7 +282,7 @@ def tasks_for(
             benefits = latest.get("benefits", ())
             matches_benefit = not benefits or event.benefit is None or event.benefit in benefits
             excluded = event.reason is not None and event.reason in latest.get("unless_reasons", ())
-            settled = _settled_by(rule_id, latest) & event.settled or rule_id in event.done
+            settled = bool(_settled_by(rule_id, latest) & event.settled) or rule_id in event.done
             if not matches_benefit or excluded or settled:
                 continue
             if in_force_only and not any(period.covers(event.date) for period in periods):

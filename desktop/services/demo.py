@@ -635,7 +635,10 @@ def _case(
             path=definition.document_path,
             workflow=key,
             state="closed" if done else "in_progress",
-            event_date=opened - dt.timedelta(days=rng.randint(1, 60)) if benefit else None,
+            # the event days before the claim was opened, not before the job began
+            event_date=max(opened - dt.timedelta(days=rng.randint(1, 60)), started)
+            if benefit
+            else None,
             opened_on=opened,
             decided_on=min(opened + dt.timedelta(days=rng.randint(20, 90)), today)
             if done

@@ -117,6 +117,7 @@ def test_demo_caseload_agrees_with_itself_and_has_no_dates_to_come(store: Store)
         for track in case.tracks:
             assert track.opened_on is not None
             assert job.start_date <= track.opened_on <= TODAY
+            assert track.event_date is None or job.start_date <= track.event_date <= TODAY
             assert track.decided_on is None or track.decided_on <= TODAY
             filing = [
                 s
