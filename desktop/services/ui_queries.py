@@ -13,9 +13,10 @@ import datetime as dt
 import functools
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -145,6 +146,22 @@ class TaskRow:
     action: str  # catalogue key, e.g. "deadline.file_claim"
     due: dt.date
     state: str  # due | due_soon | overdue
+    actor: str = ""  # whose action: worker | heir | employer | caseworker | system
+
+
+# The Tasks page's filters: which states it shows, and whose actions (the heir's count as
+# the worker's: the caseworker helps either the same way).
+TASK_STATES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"all": ("due_soon", "overdue"), "overdue": ("overdue",), "due_soon": ("due_soon",)}
+)
+TASK_ACTORS: tuple[str, ...] = ("all", "worker", "employer", "caseworker", "system")
+
+
+def filter_tasks(rows: Iterable[TaskRow], states: str = "all", actor: str = "all") -> list[TaskRow]:
+    """The tasks in ``TASK_STATES[states]`` whose action is ``actor``'s (``all``: anyone's)."""
+    wanted = TASK_STATES[states]
+    whose = {"worker", "heir"} if actor == "worker" else {actor}
+    return [r for r in rows if r.state in wanted and (actor == "all" or r.actor in whose)]
 
 
 # A track in one of these states is over: its filing deadlines are no task any more.
@@ -515,6 +532,7 @@ def open_tasks(
             t.action,
             t.due,
             t.state,
+            t.actor,
         )
         for cid, t in found
     ]

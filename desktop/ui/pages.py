@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -46,24 +47,51 @@ def task_columns() -> list[Column]:
 
 
 class TasksPage(Retranslating):
-    """Deadlines due soon and overdue across the caseload; a double-click or Enter opens
-    the case."""
+    """Deadlines due soon and overdue across the caseload, narrowed to the overdue or the
+    due soon and to whose action they are (the worker's, the employer's...), with how many
+    are shown of how many; a double-click or Enter opens the case."""
 
     case_opened = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.all_rows: list[ui_queries.TaskRow] = []
         self.model = RowTableModel(task_columns())
         self.view = QTableView()
         self.view.setModel(self.model)
         fit_columns(self.view)
         self.view.activated.connect(self._open)  # a double-click, or Enter
         self.heading = QLabel()
+        self.state_filter = QComboBox()
+        self.state_filter.setObjectName("task_states")
+        self.actor_filter = QComboBox()
+        self.actor_filter.setObjectName("task_actor")
+        for combo, keys in (
+            (self.state_filter, ui_queries.TASK_STATES),
+            (self.actor_filter, ui_queries.TASK_ACTORS),
+        ):
+            for key in keys:
+                combo.addItem("", key)
+            # as wide as its longest choice in the reader's language (Burmese runs long)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(self._show)
+        self.state_label, self.actor_label = QLabel(), QLabel()
+        self.count = QLabel()
+        self.count.setObjectName("task_count")
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        top.addWidget(self.count)
+        filters = QHBoxLayout()
+        for widget in (self.state_label, self.state_filter, self.actor_label, self.actor_filter):
+            filters.addWidget(widget)
+        filters.addStretch(1)
         self.refresh_button = QPushButton()
         self.refresh_button.clicked.connect(self.refresh)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
+        layout.addLayout(top)
+        layout.addLayout(filters)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.refresh_button)
         self.retranslate()
@@ -71,7 +99,22 @@ class TasksPage(Retranslating):
     def refresh(self) -> None:
         store, today = self.ctx.store, self.ctx.today()
         self.ctx.ops.run(
-            lambda: ui_queries.open_tasks(store, today), on_success=self.model.set_rows, key="tasks"
+            lambda: ui_queries.open_tasks(store, today), on_success=self.set_tasks, key="tasks"
+        )
+
+    def set_tasks(self, rows: list[ui_queries.TaskRow]) -> None:
+        """Hold the caseload's tasks and show those the filters let through."""
+        self.all_rows = list(rows)
+        self._show()
+
+    def _show(self) -> None:
+        states = self.state_filter.currentData() or "all"
+        actor = self.actor_filter.currentData() or "all"
+        shown = ui_queries.filter_tasks(self.all_rows, states, actor)
+        self.model.set_rows(shown)
+        overdue = sum(r.state == "overdue" for r in shown)
+        self.count.setText(
+            tr("ui.tasks.count", shown=len(shown), total=len(self.all_rows), overdue=overdue)
         )
 
     def _open(self, index: QModelIndex) -> None:
@@ -80,8 +123,17 @@ class TasksPage(Retranslating):
 
     def retranslate(self) -> None:
         self.heading.setText(tr("ui.tasks.heading"))
+        self.state_label.setText(tr("ui.tasks.filter.states"))
+        self.actor_label.setText(tr("ui.tasks.filter.actor"))
+        for n, key in enumerate(ui_queries.TASK_STATES):
+            self.state_filter.setItemText(
+                n, tr("ui.tasks.states.all" if key == "all" else f"deadline.state.{key}")
+            )
+        for n, key in enumerate(ui_queries.TASK_ACTORS):
+            self.actor_filter.setItemText(n, tr(f"ui.tasks.actor.{key}"))
         self.refresh_button.setText(tr("ui.refresh"))
         self.model.retranslate()
+        self._show()
 
 
 class SettingsPage(Retranslating):

@@ -763,3 +763,23 @@ def test_a_claim_handed_in_has_met_its_filing_deadline(store: Store) -> None:
     journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
     assert not filing & {e.label_key for e in journey}
     assert cases.get_case_file(store, case_id).tracks[0].state == "in_progress"
+
+
+def test_tasks_are_filtered_by_state_and_by_whose_action_they_are() -> None:
+    """The Tasks page's filters: the heir's tasks count as the worker's (the caseworker
+    helps either the same way); "all" lets every one through."""
+
+    def task(action: str, state: str, actor: str) -> ui_queries.TaskRow:
+        return ui_queries.TaskRow("c", "TAK-1", "A", action, TODAY, state, actor)
+
+    rows = [
+        task("deadline.file_claim", "overdue", "heir"),
+        task("deadline.register_unemployment", "due_soon", "worker"),
+        task("deadline.notify_leaving", "overdue", "employer"),
+        task("deadline.continued_cover_ends", "due_soon", "system"),
+    ]
+    assert ui_queries.filter_tasks(rows) == rows
+    assert [r.actor for r in ui_queries.filter_tasks(rows, actor="worker")] == ["heir", "worker"]
+    assert [r.actor for r in ui_queries.filter_tasks(rows, "overdue")] == ["heir", "employer"]
+    assert ui_queries.filter_tasks(rows, "due_soon", "employer") == []
+    assert [r.actor for r in ui_queries.filter_tasks(rows, "due_soon", "system")] == ["system"]

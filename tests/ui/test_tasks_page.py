@@ -7,9 +7,12 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop.models.store import Store
+from desktop.services import cases, employers, people
 from desktop.services.ui_queries import TaskRow
 from desktop.ui.context import AppContext
 from desktop.ui.pages import TasksPage
+from tests.ui.conftest import drain
 
 
 def test_enter_on_a_task_opens_its_case(qtbot: QtBot, ctx: AppContext) -> None:
@@ -48,3 +51,46 @@ def test_enter_on_a_task_opens_its_case(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=first)
     qtbot.mouseDClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=first)
     assert seen == ["case-1"]
+
+
+def _stored_tasks(store: Store) -> None:
+    """A worker whose job ended on 12 February: on 15 March the DOE registration (the
+    worker's, 30 days) is overdue, the employer's notice (by the 15th) due soon."""
+    person = people.create_person(store, people.PersonInput(names=[people.NameInput("နန်း")]))
+    cases.open_case(store, person.person_id)
+    ended = employers.EmploymentInput(None, dt.date(2024, 1, 1), dt.date(2026, 2, 12))
+    employers.add_employment(store, person.person_id, ended)
+
+
+def test_the_tasks_are_narrowed_to_the_overdue_or_to_whose_action_they_are(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A caseworker with a long list shows only the overdue, or only what the employer must
+    do (to chase), and sees how many of how many are shown; the choices hold across a
+    refresh and are in the reader's language."""
+    _stored_tasks(store)
+    page = TasksPage(ctx)
+    qtbot.addWidget(page)
+    page.refresh()
+    drain(qtbot, ctx)
+    everything = [(r.action, r.state, r.actor) for r in page.model.rows]
+    assert ("deadline.notify_leaving", "due_soon", "employer") in everything
+    assert ("deadline.register_unemployment", "overdue", "worker") in everything
+    total = len(everything)
+    assert page.count.text() == f"{total} of {total} tasks shown, 1 of them overdue"
+
+    page.actor_filter.setCurrentIndex(page.actor_filter.findData("employer"))
+    assert [r.action for r in page.model.rows] == ["deadline.notify_leaving"]
+    assert page.count.text() == f"1 of {total} tasks shown, 0 of them overdue"
+    page.state_filter.setCurrentIndex(page.state_filter.findData("overdue"))
+    assert page.model.rows == []
+    page.refresh()  # the choices stay
+    drain(qtbot, ctx)
+    assert page.model.rows == []
+    assert page.actor_filter.currentData() == "employer"
+
+    ctx.language.set_language("th")
+    qtbot.wait(10)  # the language change event reaches the page
+    assert page.actor_filter.currentText() == "นายจ้าง"
+    assert page.state_filter.currentText() == "เลยกำหนด"
+    assert page.count.text().startswith("แสดง 0 จาก")
