@@ -231,15 +231,23 @@ def _clock_steps() -> frozenset[str]:
 _StepDone = tuple[str | None, str | None, str | None, dt.date | None]
 
 
+# A claim for this benefit on a case says the worker has died (unless it was withdrawn:
+# opened by mistake).
+DEATH = "death"
+
+
 def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
     """What the case shows since ``job`` ended that settles some of what its end started
-    (``deadlines.SETTLING_FACTS``): a later job. The Tasks page asks the store the same
-    in SQL (``_case_events``)."""
+    (``deadlines.SETTLING_FACTS``): a later job; a death claim. The Tasks page asks the
+    store the same in SQL (``_case_events``)."""
     end = job.end_date
-    later = any(
-        j.id != job.id and j.start_date and end and j.start_date >= end for j in case.employments
-    )
-    return frozenset({"next_job"}) if later else frozenset()
+    facts = set()
+    starts = [j.start_date for j in case.employments if j.id != job.id and j.start_date]
+    if end is not None and any(day >= end for day in starts):
+        facts.add("next_job")
+    if any(t.benefit == DEATH and t.outcome != cases.WITHDRAWN for t in case.tracks):
+        facts.add("died")
+    return frozenset(facts)
 
 
 @functools.cache
@@ -392,6 +400,16 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
             .exists()
         )
+        died = (
+            select(Track.id)
+            .where(
+                Track.case_id == Case.id,
+                Track.deleted.is_(False),
+                Track.benefit == DEATH,
+                func.coalesce(Track.outcome, "") != cases.WITHDRAWN,
+            )
+            .exists()
+        )
         carried: dict[str, list[_StepDone]] = {}
         for case_id, workflow_key, key, state, day in session.execute(
             select(
@@ -415,8 +433,8 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             carried.setdefault(case_id, []).append((workflow_key, key, state, day))
-        for case_id, end, reason, holds_card, found_job in session.execute(
-            select(Case.id, Employment.end_date, Employment.end_reason, pink_card, next_job)
+        for case_id, end, reason, holds_card, found_job, dead in session.execute(
+            select(Case.id, Employment.end_date, Employment.end_reason, pink_card, next_job, died)
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -430,7 +448,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                     end,
                     reason,
                     pink_card=bool(holds_card),
-                    settled=["next_job"] if found_job else [],
+                    settled=[f for f, shown in (("next_job", found_job), ("died", dead)) if shown],
                     done=_rules_done(carried.get(case_id, ()), end),
                 )
                 events.setdefault(case_id, []).extend(ended)

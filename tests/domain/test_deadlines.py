@@ -130,6 +130,8 @@ def test_a_job_ended_for_misconduct_starts_no_unemployment_registration(
         ((), (), ["D4", "D7", "D15", "D5", "D6"]),
         # a later job: covered again, nothing for the worker left (the employer's notice is)
         (("next_job",), (), ["D4"]),
+        # the worker has died: only the employer's notice (a 6-09 gives death as a reason)
+        (("died",), (), ["D4"]),
         # the unemployment claim's steps: the DOE registration done, then the leaving notice
         ((), ("D7",), ["D4", "D15", "D5", "D6"]),
         ((), ("D4", "D7"), ["D15", "D5", "D6"]),

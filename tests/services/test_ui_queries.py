@@ -343,6 +343,30 @@ def test_the_unemployment_claim_s_steps_or_a_new_job_settle_what_a_job_s_end_sta
     assert shown() == []
 
 
+def test_a_worker_who_has_died_is_not_reminded_to_register_or_find_an_employer(
+    store: Store,
+) -> None:
+    """A death claim on the case: the job's reminders for the worker (the DOE, s.39, a
+    pink card's employer search, cover ending) go from the Tasks page and the journey; the
+    employer's notice stays. A death claim withdrawn (opened by mistake) says nothing."""
+    case_id, _person = _pink_card_holder_out_of_work(store)
+    worker = ["deadline.register_unemployment", "deadline.find_employer"]
+    every = [*worker, "deadline.apply_section_39", "deadline.notify_leaving"]
+
+    def shown() -> list[str]:
+        return [a for a in every if _due_dates(store, case_id, a)]
+
+    assert shown() == every
+    keys = [s.key for s in workflow.load()["claim_death"].steps]
+    death = cases.TrackInput(
+        "claim", keys, benefit="death", workflow="claim_death", event_date=dt.date(2026, 3, 1)
+    )
+    track_id = cases.start_track(store, case_id, death)
+    assert shown() == ["deadline.notify_leaving"]
+    cases.withdraw_track(store, track_id, "opened for the wrong person", TODAY)
+    assert shown() == every
+
+
 def test_the_section_39_application_handed_in_ends_its_reminder(store: Store) -> None:
     """Six months from the job's end to apply under s.39 (D5): checking the conditions is
     not applying; the application handed in is."""
