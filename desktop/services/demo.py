@@ -553,6 +553,20 @@ def _demo_steps(
     return progress, steps.finished(definition, progress)
 
 
+def _claimant(case_id: str, person: Mapping[str, Any]) -> dict[str, str]:
+    """Who claims after a demo worker's death, as the death claim's first step records it:
+    a relative named in the worker's script with the Latin spelling beside it."""
+    rng = random.Random(f"{case_id}:claimant")
+    sex = "F" if person["sex"] == "M" else "M"
+    parts = _name_parts(rng, str(person["nationality"]), sex, 40)
+    names = {str(n["kind"]): text.clean(str(n["full_name"])) for n in parts}
+    return {
+        "claimant_is": rng.choice(("funeral_organiser", "heir")),
+        "claimant_name": f"{names['native']} ({names['passport']})",
+        "claimant_relationship": rng.choice(("spouse", "parent", "sibling", "child")),
+    }
+
+
 def _step_data(
     step: workflow.StepDef,
     state: StepState,
@@ -560,12 +574,16 @@ def _step_data(
     opened: dt.date,
     today: dt.date,
     timing: random.Random,
+    claimant: Mapping[str, str],
 ) -> dict[str, Any]:
-    """What a demo step holds: the forms it printed once done; a filing step handed in, the
-    day it was (days after the track opened); a claim approved and not yet paid, most
-    often the day the SSO's payment notice came (its two years to collect run from it)."""
+    """What a demo step holds: the forms it printed once done; the claimant, on a step that
+    asks who claims; a filing step handed in, the day it was (days after the track
+    opened); a claim approved and not yet paid, most often the day the SSO's payment
+    notice came (its two years to collect run from it)."""
     data: dict[str, Any] = {"forms_printed": list(step.forms)} if step.forms and finished else {}
     names = {f.name for f in step.fields}
+    if state is not StepState.NOT_STARTED and "claimant_name" in names:
+        data.update(claimant)
     if workflow.is_filing(step) and state in workflow.FILED and "submitted_on" in names:
         submitted = min(opened + dt.timedelta(days=timing.randint(3, 20)), today)
         data["submitted_on"] = submitted.isoformat()
@@ -646,6 +664,8 @@ def _case(
             outcome=steps.outcome(definition, rows) if done else None,
         )
         collected: set[str] = set()
+        asks_claimant = any(f.name == "claimant_name" for s in definition.steps for f in s.fields)
+        claimant = _claimant(case_id, person) if asks_claimant else {}
         for position, step in enumerate(definition.steps):
             progress = rows[step.key]
             finished_step = workflow.is_done(step, progress.state)
@@ -659,7 +679,15 @@ def _case(
                 key=step.key,
                 position=position,
                 state=progress.state.value,
-                data=_step_data(step, progress.state, finished_step, opened, today, timing),
+                data=_step_data(
+                    step,
+                    progress.state,
+                    finished_step,
+                    opened,
+                    today,
+                    timing,
+                    claimant,
+                ),
             )
         checklist: dict[str, bool] = {}  # doc key: required
         for s in definition.steps:

@@ -226,3 +226,26 @@ def test_the_last_report_is_the_total(store: Store) -> None:
     seen: list[tuple[int, int]] = []
     demo.generate(store, 13, seed=6, today=TODAY, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(10, 13), (13, 13)]
+
+
+def test_a_demo_death_claim_names_who_claims(store: Store) -> None:
+    """A demo worker who has died: the claim's first step names a relative (in the
+    worker's script, with the Latin spelling), as the wizard would have it, so a demo
+    packet prints the 2-01's claimant section."""
+    demo.generate(store, 200, seed=1, today=TODAY)
+    deaths = [
+        (case_id, track)
+        for case_id in cases.list_case_ids(store)
+        for track in cases.get_case_file(store, case_id).tracks
+        if track.benefit == "death"
+    ]
+    assert deaths
+    for case_id, track in deaths:
+        first = track.steps[0].data
+        assert first["claimant_relationship"] in {"spouse", "parent", "sibling", "child"}
+        assert first["claimant_is"] in {"funeral_organiser", "heir"}
+        assert "(" in first["claimant_name"]
+        number = cases.get_case_file(store, case_id).number
+        claimant = printing.case_data(store, number, benefit="death", today=TODAY).claimant
+        assert claimant is not None
+        assert claimant.name == first["claimant_name"]
