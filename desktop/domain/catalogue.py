@@ -168,6 +168,7 @@ _ENTITIES = (
         _f("address_th", T),
         _f("address_home", T),
         _f("arrived_on", DT, R),
+        _f("left_on", DT, R),  # the day the worker last left Thailand (gone home)
         _f("merged_into", REF),
     ),
     _entity(

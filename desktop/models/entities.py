@@ -36,6 +36,7 @@ class Person(Synced, Base):
     address_th: Mapped[str | None] = mapped_column(String(500))
     address_home: Mapped[str | None] = mapped_column(String(500))
     arrived_on: Mapped[dt.date | None] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
     merged_into: Mapped[str | None] = mapped_column(String(36))
 
 

@@ -119,6 +119,7 @@ class PersonView:
     documents: tuple[DocumentView, ...] = field(default=())
     title: str | None = None
     marital_status: str | None = None
+    left_on: dt.date | None = None  # the day they last left Thailand (went home)
 
     @property
     def display_name(self) -> str:
@@ -386,6 +387,14 @@ def holds_pink_card(documents: Iterable[DocumentView]) -> bool:
     return any(d.kind == ids.DocumentKind.PINK_CARD and d.status in IN_FORCE for d in documents)
 
 
+def gone_home(person: PersonView) -> bool:
+    """Whether the person has left Thailand and not come back, as recorded: a day they
+    left, and no arrival after it. What a job's end asks of someone in Thailand (the DOE,
+    s.39, a pink card's employer search) is then no one's to do; claims from home go on."""
+    left, arrived = person.left_on, person.arrived_on
+    return left is not None and (arrived is None or arrived <= left)
+
+
 def update_document(
     store: Store,
     document_id: str,
@@ -441,6 +450,7 @@ PERSON_FIELDS = (
     "address_th",
     "address_home",
     "arrived_on",
+    "left_on",
 )
 
 
@@ -498,6 +508,7 @@ def person_view(session: Session, person: Person) -> PersonView:
         address_th=person.address_th,
         address_home=person.address_home,
         arrived_on=person.arrived_on,
+        left_on=person.left_on,
         names=tuple(
             NameView(
                 n.id,

@@ -34,6 +34,7 @@ from desktop.models.entities import (
     Employment,
     IdentityDocument,
     OutboxEntry,
+    Person,
     PersonName,
     Step,
     Track,
@@ -44,7 +45,7 @@ from desktop.services import cases
 from desktop.services.cases import CaseFile, CaseFilter, EmploymentView, SortKey, list_case_ids
 from desktop.services.eligibility import case_facts, with_job_ended
 from desktop.services.employers import ContributionInput
-from desktop.services.people import IN_FORCE, holds_pink_card
+from desktop.services.people import IN_FORCE, gone_home, holds_pink_card
 
 # --- store lifecycle (the UI may not import desktop.models) -------------------------------
 
@@ -238,8 +239,8 @@ DEATH = "death"
 
 def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
     """What the case shows since ``job`` ended that settles some of what its end started
-    (``deadlines.SETTLING_FACTS``): a later job; a death claim. The Tasks page asks the
-    store the same in SQL (``_case_events``)."""
+    (``deadlines.SETTLING_FACTS``): a later job; a death claim; the worker gone home. The
+    Tasks page asks the store the same in SQL (``_case_events``)."""
     end = job.end_date
     facts = set()
     starts = [j.start_date for j in case.employments if j.id != job.id and j.start_date]
@@ -247,6 +248,8 @@ def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
         facts.add("next_job")
     if any(t.benefit == DEATH and t.outcome != cases.WITHDRAWN for t in case.tracks):
         facts.add("died")
+    if gone_home(case.person):
+        facts.add("went_home")
     return frozenset(facts)
 
 
@@ -410,6 +413,15 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
             .exists()
         )
+        went_home = (
+            select(Person.id)
+            .where(
+                Person.id == Case.person_id,
+                Person.left_on.is_not(None),
+                or_(Person.arrived_on.is_(None), Person.arrived_on <= Person.left_on),
+            )
+            .exists()
+        )  # as people.gone_home reads a person
         carried: dict[str, list[_StepDone]] = {}
         for case_id, workflow_key, key, state, day in session.execute(
             select(
@@ -433,8 +445,16 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
             )
         ):
             carried.setdefault(case_id, []).append((workflow_key, key, state, day))
-        for case_id, end, reason, holds_card, found_job, dead in session.execute(
-            select(Case.id, Employment.end_date, Employment.end_reason, pink_card, next_job, died)
+        for case_id, end, reason, holds_card, found_job, dead, home in session.execute(
+            select(
+                Case.id,
+                Employment.end_date,
+                Employment.end_reason,
+                pink_card,
+                next_job,
+                died,
+                went_home,
+            )
             .join(Employment, Employment.person_id == Case.person_id)
             .where(
                 Case.deleted.is_(False),
@@ -448,7 +468,15 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                     end,
                     reason,
                     pink_card=bool(holds_card),
-                    settled=[f for f, shown in (("next_job", found_job), ("died", dead)) if shown],
+                    settled=[
+                        fact
+                        for fact, shown in (
+                            ("next_job", found_job),
+                            ("died", dead),
+                            ("went_home", home),
+                        )
+                        if shown
+                    ],
                     done=_rules_done(carried.get(case_id, ()), end),
                 )
                 events.setdefault(case_id, []).extend(ended)
@@ -627,8 +655,8 @@ class JourneyEvent:
 
     day: dt.date
     kind: (
-        str  # arrival | document | job | job_end | registration | contributions | claim
-        # | claim_end | deadline
+        str  # arrival | departure | document | job | job_end | registration | contributions
+        # | claim | claim_end | deadline
     )
     label_key: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -641,6 +669,8 @@ def journey(case: CaseFile, today: dt.date) -> list[JourneyEvent]:
     person = case.person
     if person.arrived_on:
         found.append(JourneyEvent(person.arrived_on, "arrival", "ui.journey.arrival"))
+    if person.left_on:
+        found.append(JourneyEvent(person.left_on, "departure", "ui.journey.departure"))
     for doc in person.documents:
         if doc.issued_on:
             found.append(

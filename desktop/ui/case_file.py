@@ -1105,6 +1105,8 @@ class CaseFileView(Retranslating):
             (tr("ui.person.nationality"), nationality_name(person.nationality)),
             (tr("ui.person.arrived"), format_date(person.arrived_on) or "—"),
         ]
+        if person.left_on is not None:  # gone home: said only of those who have
+            facts.append((tr("ui.person.left"), format_date(person.left_on)))
         self.details.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in facts))
         editing = self.details_editor.person
         if editing is not None and editing.id != person.id:  # another case file opened

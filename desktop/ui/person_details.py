@@ -1,12 +1,12 @@
-"""A person's sex, title, marital status, birth date, nationality and arrival date, as a
-caseworker types them.
+"""A person's sex, title, marital status, birth date, nationality, arrival date and the day
+they left Thailand (gone home), as a caseworker types them.
 
 The New case form and the case file's details editor take these the same way: the same
 choices of sex, title and nationality, dates typed in CE (a Buddhist Era year is caught and
 the CE year suggested), a birth date that may be a year, a month or a full day, and
-neither date in the future (:func:`read_birth_date`, :func:`read_arrival`). A title is
-chosen for a woman (Mrs or Miss: hers to choose, whatever her marital status); a man's is
-Mr, shown and not chosen (:func:`title_choices`).
+no date in the future (:func:`read_birth_date`, :func:`read_arrival`,
+:func:`read_past_day`). A title is chosen for a woman (Mrs or Miss: hers to choose,
+whatever her marital status); a man's is Mr, shown and not chosen (:func:`title_choices`).
 
 :class:`PersonDetailsEditor` is the case file's editor of these, hidden until the
 caseworker asks to correct them. It is filled from the stored person and read back as the
@@ -45,6 +45,7 @@ LABELS = {
     "birth_date": "ui.person.birth",
     "nationality": "ui.person.nationality",
     "arrived_on": "ui.person.arrived",
+    "left_on": "ui.person.left",
 }
 
 
@@ -201,6 +202,8 @@ class PersonDetailsEditor(QGroupBox):
         self.nationality.setObjectName("details_nationality")
         self.arrived_on = QLineEdit()
         self.arrived_on.setObjectName("details_arrived_on")
+        self.left_on = QLineEdit()  # the day they last left Thailand: gone home
+        self.left_on.setObjectName("details_left_on")
         self.labels = {name: QLabel() for name in LABELS}
         form = QFormLayout(self)
         for name, editor in (
@@ -210,6 +213,7 @@ class PersonDetailsEditor(QGroupBox):
             ("birth_date", self.birth_date),
             ("nationality", self.nationality),
             ("arrived_on", self.arrived_on),
+            ("left_on", self.left_on),
         ):
             form.addRow(self.labels[name], editor)
         self.issues = WrapLabel()
@@ -238,11 +242,12 @@ class PersonDetailsEditor(QGroupBox):
         _choose(self.person_title, person.title)
         _choose(self.marital_status, person.marital_status)
         _choose(self.nationality, person.nationality)
-        self._filled = {"birth_date": birth_text(person.birth_date), "arrived_on": ""}
-        if person.arrived_on is not None:
-            self._filled["arrived_on"] = dates.format_ce(person.arrived_on)
+        self._filled = {"birth_date": birth_text(person.birth_date)}
+        for name, day in (("arrived_on", person.arrived_on), ("left_on", person.left_on)):
+            self._filled[name] = dates.format_ce(day) if day is not None else ""
         self.birth_date.setText(self._filled["birth_date"])
         self.arrived_on.setText(self._filled["arrived_on"])
+        self.left_on.setText(self._filled["left_on"])
         self.show_issues([])
         self.show()
 
@@ -290,11 +295,12 @@ class PersonDetailsEditor(QGroupBox):
             stored = birth.iso() if birth else None
             if stored != person.birth_date:
                 changed["birth_date"] = stored
-        if self.arrived_on.text().strip() != self._filled.get("arrived_on"):
-            arrived, issues = read_arrival(self.arrived_on.text(), today)
-            found += issues
-            if arrived != person.arrived_on:
-                changed["arrived_on"] = arrived
+        for name, line in (("arrived_on", self.arrived_on), ("left_on", self.left_on)):
+            if line.text().strip() != self._filled.get(name):
+                day, issues = read_past_day(line.text(), today, name)
+                found += issues
+                if day != getattr(person, name):
+                    changed[name] = day
         self.show_issues(found)
         return None if has_errors(found) else changed
 
@@ -313,6 +319,7 @@ class PersonDetailsEditor(QGroupBox):
             self.labels[name].setText(tr(key))
         show_placeholder(self.birth_date, tr("ui.person.birth_hint"))
         show_placeholder(self.arrived_on, tr("ui.wizard.date_hint"))
+        show_placeholder(self.left_on, tr("ui.wizard.date_hint"))
         self._fill_choices()
         self.save_button.setText(tr("ui.person.save_details"))
         self.cancel_button.setText(tr("ui.cancel"))

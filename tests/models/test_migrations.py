@@ -60,3 +60,30 @@ def test_migration_0008_gives_people_recorded_before_it_no_title_nor_marital_sta
             assert (person.title, person.marital_status) == (None, None)
     finally:
         reopened.close()
+
+
+def test_migration_0009_gives_people_recorded_before_it_no_day_they_left(tmp_path: Path) -> None:
+    """A store from before the day a worker left Thailand was recorded: opened, it is
+    upgraded, and everyone in it is as before, none of them gone home."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from desktop.models.entities import Person
+    from desktop.services import people
+
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    made = people.create_person(
+        created, people.PersonInput(names=[people.NameInput("Sok Dara")], phone="0812345678")
+    )
+    with created.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0008_person_title_marital")
+        assert "left_on" not in {c["name"] for c in inspect(conn).get_columns("person")}
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    try:
+        with reopened.read() as session:
+            person = session.get(Person, made.person_id)
+            assert (person.phone, person.left_on) == ("0812345678", None)
+        assert not people.gone_home(people.get_person(reopened, made.person_id))
+    finally:
+        reopened.close()

@@ -367,6 +367,27 @@ def test_a_worker_who_has_died_is_not_reminded_to_register_or_find_an_employer(
     assert shown() == every
 
 
+def test_a_worker_gone_home_is_not_reminded_of_what_is_done_in_thailand(store: Store) -> None:
+    """The worker left Thailand (recorded on the Person tab): the DOE registration, the
+    s.39 application and a pink card's employer search go from the Tasks page and the
+    journey, which shows the departure; the employer's notice stays. Back in Thailand (an
+    arrival recorded after it), they come back."""
+    case_id, person_id = _pink_card_holder_out_of_work(store)
+    worker = ["deadline.register_unemployment", "deadline.find_employer"]
+    every = [*worker, "deadline.apply_section_39", "deadline.notify_leaving"]
+
+    def shown() -> list[str]:
+        return [a for a in every if _due_dates(store, case_id, a)]
+
+    assert shown() == every
+    people.update_person(store, person_id, left_on=dt.date(2026, 3, 1))
+    assert shown() == ["deadline.notify_leaving"]
+    journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
+    assert ("departure", dt.date(2026, 3, 1)) in {(e.kind, e.day) for e in journey}
+    people.update_person(store, person_id, arrived_on=dt.date(2026, 3, 10))
+    assert shown() == every
+
+
 def test_the_section_39_application_handed_in_ends_its_reminder(store: Store) -> None:
     """Six months from the job's end to apply under s.39 (D5): checking the conditions is
     not applying; the application handed in is."""

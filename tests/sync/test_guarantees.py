@@ -318,6 +318,25 @@ def test_a_pulled_value_longer_than_this_apps_limit_is_kept_and_its_row_stays_ed
     assert queued == {"sex"}
 
 
+def test_the_day_a_worker_went_home_travels_to_a_colleague(
+    server: Server, make_device: Any
+) -> None:
+    """Recorded on one laptop, the day the worker left Thailand reaches a colleague's,
+    whose Tasks page then no longer asks that worker to register with the DOE."""
+    import datetime as dt
+
+    from desktop.services import people
+
+    a, b = colleagues(server, make_device)
+    made = people.create_person(a.store, people.PersonInput(names=[people.NameInput("Mya Mya")]))
+    people.update_person(a.store, made.person_id, left_on=dt.date(2026, 2, 1))
+    assert a.sync().ok
+    b.sync()
+    held = people.get_person(b.store, made.person_id)
+    assert held.left_on == dt.date(2026, 2, 1)
+    assert people.gone_home(held)
+
+
 def test_a_womans_title_and_marital_status_travel_to_a_colleague_and_back(
     server: Server, make_device: Any
 ) -> None:

@@ -140,6 +140,37 @@ def test_a_year_only_birth_date_a_new_arrival_and_a_nationality_refresh_the_case
     assert i18n.text("ui.nationality.KHM", "en") in shown
 
 
+def test_the_day_a_worker_went_home_is_recorded_and_shown(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """A worker who has gone home: the day they left is typed in the details editor (not
+    in the future, as the other dates), stored as one change, shown on the Person tab and
+    on the journey; emptied, it is cleared."""
+    case_id = _case(store)
+    view = _open(qtbot, ctx, case_id)
+    editor = view.details_editor
+    assert editor.left_on.text() == ""
+    assert "Left Thailand" not in view.details.text()  # said only of those who have
+    _type(qtbot, editor.left_on, "01/04/2026")  # after today (15 March)
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert "Left Thailand (gone home): This date is in the future." in editor.issues.text()
+    assert cases.get_case_file(store, case_id).person.left_on is None
+
+    before = len(_queued(store))
+    _type(qtbot, editor.left_on, "01/03/2026")
+    _save(qtbot, view)
+    person = cases.get_case_file(store, case_id).person
+    assert person.left_on == dt.date(2026, 3, 1)
+    assert _person_changes(store, before) == ["left_on"]
+    assert "Left Thailand (gone home)</b>: 01/03/2026" in view.details.text()
+
+    qtbot.mouseClick(view.edit_details_button, Qt.MouseButton.LeftButton)
+    assert view.details_editor.left_on.text() == "01/03/2026"
+    _type(qtbot, view.details_editor.left_on, "")
+    _save(qtbot, view)
+    assert cases.get_case_file(store, case_id).person.left_on is None
+
+
 @pytest.mark.parametrize(
     ("detail", "typed", "message"),
     [
