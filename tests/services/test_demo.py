@@ -109,6 +109,8 @@ def test_demo_caseload_agrees_with_itself_and_has_no_dates_to_come(store: Store)
         assert job.start_date is not None
         assert job.start_date <= TODAY
         assert job.end_date is None or job.start_date < job.end_date < TODAY
+        assert case.person.arrived_on is not None
+        assert case.person.arrived_on <= job.start_date  # in Thailand before the job
         assert case.opened_on is not None
         assert case.opened_on <= TODAY
         new = (TODAY - job.start_date).days < demo.HANDED_IN_AFTER_DAYS
