@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from desktop.domain import dates, deadlines, eligibility, workflow
 from desktop.domain.amounts import parse_amount
@@ -347,6 +347,116 @@ def _handed_in() -> Any:
     )
 
 
+def _add_job_end_events(
+    session: Session, since: dt.date, events: dict[str, list[deadlines.CaseEvent]]
+) -> None:
+    """Add to ``events`` what each job that ended since ``since`` started, with what the
+    case shows that settles some of it (as ``_job_end_settled`` and ``_rules_done`` find
+    it in a case file, for the journey)."""
+    pink_card = (
+        select(IdentityDocument.id)
+        .where(
+            IdentityDocument.person_id == Case.person_id,
+            IdentityDocument.deleted.is_(False),
+            IdentityDocument.kind == DocumentKind.PINK_CARD,
+            or_(
+                IdentityDocument.status.is_(None),
+                IdentityDocument.status.in_([s for s in IN_FORCE if s]),
+            ),
+        )
+        .exists()
+    )
+    # what settles some of a job end's tasks, as _job_end_settled finds it in a case file
+    later = aliased(Employment)
+    next_job = (
+        select(later.id)
+        .where(
+            later.person_id == Employment.person_id,
+            later.deleted.is_(False),
+            later.id != Employment.id,
+            later.start_date >= Employment.end_date,
+        )
+        .exists()
+    )
+    died = (
+        select(Track.id)
+        .where(
+            Track.case_id == Case.id,
+            Track.deleted.is_(False),
+            Track.benefit == DEATH,
+            func.coalesce(Track.outcome, "") != cases.WITHDRAWN,
+        )
+        .exists()
+    )
+    went_home = (
+        select(Person.id)
+        .where(
+            Person.id == Case.person_id,
+            Person.left_on.is_not(None),
+            or_(Person.arrived_on.is_(None), Person.arrived_on <= Person.left_on),
+        )
+        .exists()
+    )  # as people.gone_home reads a person
+    carried: dict[str, list[_StepDone]] = {}
+    for case_id, workflow_key, key, state, day in session.execute(
+        select(
+            Track.case_id,
+            Track.workflow,
+            Step.key,
+            Step.state,
+            func.coalesce(Track.event_date, Track.opened_on),
+        )
+        .select_from(Track)
+        .join(Step, Step.track_id == Track.id)
+        .where(
+            Track.case_id.in_(  # the cases with a job that ended: found by their index
+                select(Case.id)
+                .join(Employment, Employment.person_id == Case.person_id)
+                .where(Employment.end_date >= since, Employment.deleted.is_(False))
+            ),
+            Track.deleted.is_(False),
+            Step.deleted.is_(False),
+            or_(*(and_(Track.workflow == w, Step.key == k) for w, k in _job_end_steps())),
+        )
+    ):
+        carried.setdefault(case_id, []).append((workflow_key, key, state, day))
+    for case_id, end, reason, holds_card, found_job, dead, home in session.execute(
+        select(
+            Case.id,
+            Employment.end_date,
+            Employment.end_reason,
+            pink_card,
+            next_job,
+            died,
+            went_home,
+        )
+        .join(Employment, Employment.person_id == Case.person_id)
+        .where(
+            Case.deleted.is_(False),
+            Employment.deleted.is_(False),
+            Employment.end_date.is_not(None),
+            Employment.end_date >= since,
+        )
+    ):
+        if end is not None:
+            ended = deadlines.job_end_events(
+                end,
+                reason,
+                pink_card=bool(holds_card),
+                settled=[
+                    fact
+                    for fact, shown in (
+                        ("next_job", found_job),
+                        ("died", dead),
+                        ("went_home", home),
+                    )
+                    if shown
+                ],
+                done=_rules_done(carried.get(case_id, ()), end),
+            )
+            events.setdefault(case_id, []).extend(ended)
+
+
 def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseEvent]]:
     """The dated facts of open cases that start deadlines, by case id."""
     events: dict[str, list[deadlines.CaseEvent]] = {}
@@ -378,108 +488,7 @@ def _case_events(store: Store, since: dt.date) -> dict[str, list[deadlines.CaseE
                 events.setdefault(case_id, []).append(
                     deadlines.claim_event(claimed, event_date, found_after_job=bool(found_after))
                 )
-        pink_card = (
-            select(IdentityDocument.id)
-            .where(
-                IdentityDocument.person_id == Case.person_id,
-                IdentityDocument.deleted.is_(False),
-                IdentityDocument.kind == DocumentKind.PINK_CARD,
-                or_(
-                    IdentityDocument.status.is_(None),
-                    IdentityDocument.status.in_([s for s in IN_FORCE if s]),
-                ),
-            )
-            .exists()
-        )
-        # what settles some of a job end's tasks, as _job_end_settled finds it in a case file
-        later = aliased(Employment)
-        next_job = (
-            select(later.id)
-            .where(
-                later.person_id == Employment.person_id,
-                later.deleted.is_(False),
-                later.id != Employment.id,
-                later.start_date >= Employment.end_date,
-            )
-            .exists()
-        )
-        died = (
-            select(Track.id)
-            .where(
-                Track.case_id == Case.id,
-                Track.deleted.is_(False),
-                Track.benefit == DEATH,
-                func.coalesce(Track.outcome, "") != cases.WITHDRAWN,
-            )
-            .exists()
-        )
-        went_home = (
-            select(Person.id)
-            .where(
-                Person.id == Case.person_id,
-                Person.left_on.is_not(None),
-                or_(Person.arrived_on.is_(None), Person.arrived_on <= Person.left_on),
-            )
-            .exists()
-        )  # as people.gone_home reads a person
-        carried: dict[str, list[_StepDone]] = {}
-        for case_id, workflow_key, key, state, day in session.execute(
-            select(
-                Track.case_id,
-                Track.workflow,
-                Step.key,
-                Step.state,
-                func.coalesce(Track.event_date, Track.opened_on),
-            )
-            .select_from(Track)
-            .join(Step, Step.track_id == Track.id)
-            .where(
-                Track.case_id.in_(  # the cases with a job that ended: found by their index
-                    select(Case.id)
-                    .join(Employment, Employment.person_id == Case.person_id)
-                    .where(Employment.end_date >= since, Employment.deleted.is_(False))
-                ),
-                Track.deleted.is_(False),
-                Step.deleted.is_(False),
-                or_(*(and_(Track.workflow == w, Step.key == k) for w, k in _job_end_steps())),
-            )
-        ):
-            carried.setdefault(case_id, []).append((workflow_key, key, state, day))
-        for case_id, end, reason, holds_card, found_job, dead, home in session.execute(
-            select(
-                Case.id,
-                Employment.end_date,
-                Employment.end_reason,
-                pink_card,
-                next_job,
-                died,
-                went_home,
-            )
-            .join(Employment, Employment.person_id == Case.person_id)
-            .where(
-                Case.deleted.is_(False),
-                Employment.deleted.is_(False),
-                Employment.end_date.is_not(None),
-                Employment.end_date >= since,
-            )
-        ):
-            if end is not None:
-                ended = deadlines.job_end_events(
-                    end,
-                    reason,
-                    pink_card=bool(holds_card),
-                    settled=[
-                        fact
-                        for fact, shown in (
-                            ("next_job", found_job),
-                            ("died", dead),
-                            ("went_home", home),
-                        )
-                        if shown
-                    ],
-                    done=_rules_done(carried.get(case_id, ()), end),
-                )
-                events.setdefault(case_id, []).extend(ended)
+        _add_job_end_events(session, since, events)
         # an enrollment not handed in yet: the employer's 30 days from the current job's start
         for case_id, workflow_key, started in session.execute(
             select(Case.id, Track.workflow, Employment.start_date)
