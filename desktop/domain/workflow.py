@@ -163,6 +163,11 @@ class FieldDef:
     # a date field of the same step this date may not be before (an appeal is filed after
     # its decision arrived)
     not_before: str | None = None
+    # asked only when a choice field of the same track has one of the given values (who
+    # claims, when the injury killed the worker): field name -> values; empty: always
+    when: Mapping[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
 
 
 @dataclass(frozen=True)
@@ -325,20 +330,20 @@ def _value_ok(field: FieldDef, value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def holds(when: Mapping[str, tuple[str, ...]], values: Mapping[str, Any]) -> bool:
+    """Whether a document's or a field's condition holds for a track's ``values``: every
+    field it names has one of its values (a field with no value yet does not)."""
+    return all(values.get(name) in wanted for name, wanted in when.items())
+
+
 def needed_documents(
     step: StepDef, values: Mapping[str, Any], optional: bool = False
 ) -> tuple[str, ...]:
     """The required (or, with ``optional``, the optional) documents of ``step`` to gather
-    for a track with ``values``: those without a condition, and those whose condition holds
-    (every field it names has one of its values; a field with no value yet does not)."""
+    for a track with ``values``: those without a condition, and those whose condition
+    holds (:func:`holds`)."""
     keys = step.optional_documents if optional else step.documents
-    return tuple(
-        key
-        for key in keys
-        if all(
-            values.get(name) in wanted for name, wanted in step.document_when.get(key, {}).items()
-        )
-    )
+    return tuple(key for key in keys if holds(step.document_when.get(key, {}), values))
 
 
 def dates_out_of_order(pairs: Iterable[tuple[str, str]], values: Mapping[str, Any]) -> list[Issue]:
@@ -368,7 +373,10 @@ def check(
     """
     validators = validators or {}
     found: list[Issue] = []
+    track_values = {**progress.track_values, **progress.values}
     for field in step.fields:
+        if not holds(field.when, track_values):
+            continue  # not asked for this track (who claims, when no one died)
         value = progress.values.get(field.name)
         if value is None or value == "":
             if field.required and Condition.FIELDS_COMPLETE in step.advance_when:
@@ -384,8 +392,7 @@ def check(
         if field.not_before is not None:
             found.extend(dates_out_of_order([(field.name, field.not_before)], progress.values))
     if Condition.DOCUMENTS_COLLECTED in step.advance_when:
-        values = {**progress.track_values, **progress.values}
-        needed = needed_documents(step, values)
+        needed = needed_documents(step, track_values)
         missing = [d for d in needed if d not in progress.documents]
         found.extend(issue("workflow.document_missing", d) for d in missing)
     if Condition.FORMS_PRINTED in step.advance_when:
@@ -553,6 +560,21 @@ def _field(raw: Any, where: str) -> FieldDef:
         choices=choices,
         fact=_fact(raw.get("fact"), where),
         not_before=raw.get("not_before"),
+        when=_when(raw.get("when"), where),
+    )
+
+
+def _when(raw: Any, where: str) -> Mapping[str, tuple[str, ...]]:
+    """A condition ``{field: value or [values]}`` (its fields are checked by :func:`_track`)."""
+    if raw is None:
+        return MappingProxyType({})
+    if not isinstance(raw, Mapping) or not raw:
+        raise WorkflowDataError(f"{where}: a when names fields and their values")
+    return MappingProxyType(
+        {
+            str(name): _strings(wanted if isinstance(wanted, list) else [wanted], where)
+            for name, wanted in raw.items()
+        }
     )
 
 
@@ -569,12 +591,7 @@ def _documents(
             when = entry.get("when")
             if not isinstance(when, Mapping) or not when or set(entry) != {"key", "when"}:
                 raise WorkflowDataError(f"{where}: a document needs a key and a when")
-            conditions[entry["key"]] = MappingProxyType(
-                {
-                    str(name): _strings(wanted if isinstance(wanted, list) else [wanted], where)
-                    for name, wanted in when.items()
-                }
-            )
+            conditions[entry["key"]] = _when(when, where)
             entry = entry["key"]
         if not isinstance(entry, str):
             raise WorkflowDataError(f"{where}: expected a list of names")
@@ -640,15 +657,19 @@ def _track(key: str, raw: Any, library: Mapping[str, Any], where: str) -> TrackD
             raise WorkflowDataError(f"{where}: {step.key} depends on unknown step")
     choices = {f.name: f.choices for s in steps for f in s.fields}
     for step in steps:
-        for doc, when in step.document_when.items():
+        conditional = [
+            *step.document_when.items(),
+            *((f.name, f.when) for f in step.fields if f.when),
+        ]
+        for what, when in conditional:
             for name, wanted in when.items():
                 if not choices.get(name):
                     raise WorkflowDataError(
-                        f"{where}: {step.key}.{doc} depends on {name!r}, no choice field"
+                        f"{where}: {step.key}.{what} depends on {name!r}, no choice field"
                     )
                 if set(wanted) - set(choices[name]):
                     raise WorkflowDataError(
-                        f"{where}: {step.key}.{doc} waits for a value {name!r} cannot have"
+                        f"{where}: {step.key}.{what} waits for a value {name!r} cannot have"
                     )
     return TrackDef(
         key=key,

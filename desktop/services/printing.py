@@ -214,12 +214,14 @@ def bank_account(track: TrackView | None) -> data.BankAccount:
 
 
 def claimant(track: TrackView | None) -> data.Claimant | None:
-    """Who claims for the insured, as the claim's steps record it (the death claim's first
-    step: ``claimant_name`` and the rest, resources/workflows/claims.yaml); None when no
-    one is named: the insured claims for themselves. A choice the form does not offer
-    (an older workflow's word) is left unticked rather than guessed."""
+    """Who claims for the insured, as the claim's steps record it (``claimant_name`` and
+    the rest: the death claim's first step, a work injury's report once it says the
+    worker died or disappeared; resources/workflows/); None when no one is named, or the
+    track no longer asks (a work injury the worker survived, though a name was typed
+    when it said otherwise): the insured claims for themselves. A choice the form does
+    not offer (an older workflow's word) is left unticked rather than guessed."""
     name = cases.step_value(track, "claimant_name")
-    if not name:
+    if track is None or not name or not _asked(track, "claimant_name"):
         return None
     return data.Claimant(
         name=name,
@@ -227,6 +229,21 @@ def claimant(track: TrackView | None) -> data.Claimant | None:
         relationship=cases.step_value(track, "claimant_relationship"),
         id_number=cases.step_value(track, "claimant_id_number"),
         phone=cases.step_value(track, "claimant_phone"),
+    )
+
+
+def _asked(track: TrackView, field: str) -> bool:
+    """Whether the track's workflow asks ``field`` for what its steps hold (a field with a
+    ``when`` whose condition holds, or one without); a workflow not known asks nothing."""
+    definition = workflow.load().get(track.workflow or "")
+    if definition is None:
+        return False
+    values = {k: v for step in track.steps for k, v in step.data.items()}
+    return any(
+        workflow.holds(f.when, values)
+        for step in definition.steps
+        for f in step.fields
+        if f.name == field
     )
 
 

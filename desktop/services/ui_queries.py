@@ -233,20 +233,32 @@ _StepDone = tuple[str | None, str | None, str | None, dt.date | None]
 
 
 # A claim for this benefit on a case says the worker has died (unless it was withdrawn:
-# opened by mistake).
+# opened by mistake); so does a work injury's report that its outcome was one of these.
 DEATH = "death"
+INJURY_OUTCOME = "injury_outcome"
+LOST = ("died", "disappeared")
+
+
+def _has_died(case: CaseFile) -> bool:
+    """Whether the case says the worker has died: a death claim not withdrawn, or a work
+    injury's report that they died or disappeared."""
+    return any(
+        (t.benefit == DEATH and t.outcome != cases.WITHDRAWN)
+        or (t.kind == "work_injury" and any(s.data.get(INJURY_OUTCOME) in LOST for s in t.steps))
+        for t in case.tracks
+    )
 
 
 def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
     """What the case shows since ``job`` ended that settles some of what its end started
-    (``deadlines.SETTLING_FACTS``): a later job; a death claim; the worker gone home. The
-    Tasks page asks the store the same in SQL (``_case_events``)."""
+    (``deadlines.SETTLING_FACTS``): a later job; the worker's death; the worker gone
+    home. The Tasks page asks the store the same in SQL (``_add_job_end_events``)."""
     end = job.end_date
     facts = set()
     starts = [j.start_date for j in case.employments if j.id != job.id and j.start_date]
     if end is not None and any(day >= end for day in starts):
         facts.add("next_job")
-    if any(t.benefit == DEATH and t.outcome != cases.WITHDRAWN for t in case.tracks):
+    if _has_died(case):
         facts.add("died")
     if gone_home(case.person):
         facts.add("went_home")
@@ -378,7 +390,7 @@ def _add_job_end_events(
         )
         .exists()
     )
-    died = (
+    died = or_(
         select(Track.id)
         .where(
             Track.case_id == Case.id,
@@ -386,7 +398,17 @@ def _add_job_end_events(
             Track.benefit == DEATH,
             func.coalesce(Track.outcome, "") != cases.WITHDRAWN,
         )
-        .exists()
+        .exists(),
+        select(Step.id)
+        .join(Track, Track.id == Step.track_id)
+        .where(
+            Track.case_id == Case.id,
+            Track.deleted.is_(False),
+            Track.kind == "work_injury",
+            Step.deleted.is_(False),
+            Step.data[INJURY_OUTCOME].as_string().in_(LOST),
+        )
+        .exists(),
     )
     went_home = (
         select(Person.id)

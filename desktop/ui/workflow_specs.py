@@ -134,6 +134,7 @@ def _from_track(key: str, track: workflow.TrackDef) -> WorkflowSpec:
                     maps=f.fact if f.fact != EVENT_DATE else None,
                     role=EVENT_DATE if f.fact == EVENT_DATE else None,
                     not_before=f.not_before,
+                    when={name: list(wanted) for name, wanted in f.when.items()},
                 )
             )
         filing = workflow.is_filing(step)

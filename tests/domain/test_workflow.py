@@ -645,3 +645,58 @@ def test_a_step_documents_must_be_a_list() -> None:
     step = {**STEP, "documents": "a"}
     with pytest.raises(WorkflowDataError, match="list of names"):
         workflow.parse({"bad.yaml": {"tracks": {"t": {"steps": [step]}}}})
+
+
+def test_a_field_asked_only_after_a_death_is_required_only_then() -> None:
+    """The work injury's report asks who claims only when the worker died or disappeared:
+    required then, not asked (nor checked) otherwise; the condition reads the track's
+    values, so a choice made in another step counts too."""
+    report = workflow.track("work_injury").step("report_injury")
+    claimant = next(f for f in report.fields if f.name == "claimant_name")
+    assert dict(claimant.when) == {"injury_outcome": ("died", "disappeared")}
+    base = {
+        "injury_date": dt.date(2026, 3, 1),
+        "injury_place": "Pier 3",
+        "injury_description": "Fell from the boat",
+        "treatment_facility": "Ranong Hospital",
+        "employer_reported": True,
+    }
+
+    def missing(values: dict[str, Any], track_values: dict[str, Any] | None = None) -> set[str]:
+        progress = StepProgress(
+            "report_injury",
+            StepState.IN_PROGRESS,
+            values=values,
+            forms_printed=frozenset({"wcf_kt16"}),
+            track_values=track_values or {},
+        )
+        return {i.field for i in workflow.check(report, progress)}
+
+    assert missing(base) == set()
+    assert missing({**base, "injury_outcome": "injured"}) == set()
+    asked = {"claimant_is", "claimant_name", "claimant_relationship"}
+    assert missing({**base, "injury_outcome": "died"}) == asked
+    assert missing(base, {"injury_outcome": "disappeared"}) == asked
+    named = {"claimant_is": "heir", "claimant_name": "Ma Hla", "claimant_relationship": "spouse"}
+    assert missing({**base, "injury_outcome": "died", **named}) == set()
+    # a value held from before the outcome changed is neither asked for nor checked
+    assert missing({**base, "injury_outcome": "injured", "claimant_is": "nobody"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("when", "match"),
+    [
+        ({"nobody": "a"}, "no choice field"),
+        ({"who": "c"}, "cannot have"),
+        ({}, "names fields and their values"),
+        ("who", "names fields and their values"),
+    ],
+)
+def test_a_field_condition_the_track_cannot_meet_is_refused(when: Any, match: str) -> None:
+    first = {
+        "key": "first",
+        "fields": [{"name": "who", "type": "choice", "choices": ["a", "b"]}],
+    }
+    second = {"key": "second", "fields": [{"name": "x", "type": "text", "when": when}]}
+    with pytest.raises(WorkflowDataError, match=match):
+        workflow.parse({"t.yaml": {"tracks": {"t": {"steps": [first, second]}}}})

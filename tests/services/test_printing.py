@@ -937,3 +937,43 @@ def test_a_death_claim_prints_who_claims_from_its_first_step(store: Store, tmp_p
     assert "MB765432" in found
     mother = cases.get_case_file(store, _maternity(store)).number
     assert printing.case_data(store, mother).claimant is None
+
+
+def test_the_kt16_names_who_claims_only_when_the_worker_died_or_disappeared(
+    store: Store, tmp_path: Path
+) -> None:
+    """A work injury that killed the worker: its KT-16 names the claimant. One the worker
+    survived prints none, even with a name held from when the report said otherwise."""
+    from desktop.forms import render
+
+    reported = {
+        "injury_date": "2026-03-01",
+        "injury_place": "Pier 3",
+        "injury_description": "Fell between the boat and the pier",
+        "treatment_facility": "Ranong Hospital",
+        "employer_reported": True,
+        "claimant_is": "heir",
+        "claimant_name": "Ma Hla Hla",
+        "claimant_relationship": "spouse",
+    }
+    numbers = {}
+    for outcome in ("died", "injured"):
+        case_id = _new_case(store)
+        commit = ui_wizards.TrackCommit(
+            kind="work_injury",
+            workflow="work_injury",
+            benefit="work_injury",
+            steps=[("report_injury", {**reported, "injury_outcome": outcome}, "in_progress")],
+        )
+        ui_wizards.commit_track(store, case_id, commit)
+        numbers[outcome] = cases.get_case_file(store, case_id).number
+    died = printing.case_data(store, numbers["died"], today=dt.date(2026, 3, 15))
+    assert died.claimant is not None
+    assert (died.claimant.name, died.claimant.relationship) == ("Ma Hla Hla", "spouse")
+    path = tmp_path / "kt16.pdf"
+    render.render_form("kt16", died, path)
+    found = pdftotext(path)
+    assert "Ma Hla Hla" in found
+    assert render.text("form.section.claimant", "en") in found
+    survived = printing.case_data(store, numbers["injured"], today=dt.date(2026, 3, 15))
+    assert survived.claimant is None

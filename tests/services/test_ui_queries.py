@@ -367,6 +367,29 @@ def test_a_worker_who_has_died_is_not_reminded_to_register_or_find_an_employer(
     assert shown() == every
 
 
+def test_a_worker_a_work_injury_killed_is_not_reminded_either(store: Store) -> None:
+    """The work injury's report says the worker died (or disappeared): as with a death
+    claim, the job's reminders for the worker go; an injury they survived changes
+    nothing."""
+    from desktop.services import ui_wizards
+
+    case_id, _person = _pink_card_holder_out_of_work(store)
+    every = ["deadline.register_unemployment", "deadline.notify_leaving"]
+
+    def shown() -> list[str]:
+        return [a for a in every if _due_dates(store, case_id, a)]
+
+    reported = {"injury_date": "2026-02-19", "injury_outcome": "injured"}
+    commit = ui_wizards.TrackCommit(
+        "work_injury", "work_injury", [("report_injury", reported, "in_progress")]
+    )
+    ui_wizards.commit_track(store, case_id, commit)
+    assert shown() == every
+    (track,) = cases.get_case_file(store, case_id).tracks
+    cases.save_step(store, track.steps[0].id, data={"injury_outcome": "disappeared"})
+    assert shown() == ["deadline.notify_leaving"]
+
+
 def test_a_worker_gone_home_is_not_reminded_of_what_is_done_in_thailand(store: Store) -> None:
     """The worker left Thailand (recorded on the Person tab): the DOE registration, the
     s.39 application and a pink card's employer search go from the Tasks page and the

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from desktop.domain.ids import thai_id_check_digit
 from desktop.models.entities import Employer, Employment
 from desktop.models.store import Store
-from desktop.services import cases, drafts, employers, people, ui_queries
+from desktop.services import cases, drafts, employers, people, printing, ui_queries
 from desktop.ui.context import AppContext
 from desktop.ui.wizard import StepPage, WorkflowWizard, draft_key
 from desktop.ui.workflow_specs import load_specs
@@ -338,20 +338,28 @@ def test_an_old_age_claim_ends_the_job_it_is_told_ended(
     assert held.end_date == dt.date(2026, 1, 31)
 
 
-def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
-    case_id = _case(store, female=False)
-    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
-    _report_injury(wizard)
+def _injury_to_finish(
+    qtbot: QtBot, ctx: AppContext, wizard: WorkflowWizard, tmp_path: Path
+) -> None:
+    """From a filled injury report to the Finish page: handed in, a certificate scanned,
+    the eligibility page read."""
     _next(qtbot, wizard)
     _fill(wizard, submitted_on="2026-03-05", sso_office="Mae Sot")
     _next(qtbot, wizard)
     wizard.documents_page.attach("medical_certificate", _scan(tmp_path, "cert.png"))
     drain(qtbot, ctx)
     _next(qtbot, wizard)
-    assert wizard.eligibility_page is not None
     page = wizard.eligibility_page
+    assert page is not None
     qtbot.waitUntil(lambda: page.line is not None, timeout=10_000)
     _next(qtbot, wizard)
+
+
+def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path) -> None:
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    _injury_to_finish(qtbot, ctx, wizard, tmp_path)
     assert "Still missing" in wizard.finish_page.summary.text()
     track_id = _finish(qtbot, wizard)
     (track,) = cases.get_case_file(store, case_id).tracks
@@ -364,9 +372,55 @@ def test_work_injury_claim(qtbot: QtBot, ctx: AppContext, store: Store, tmp_path
         "treatment_facility": "Mae Sot Hospital",
         "employer_reported": True,
         "found_after_job_ended": None,  # not answered
+        "injury_outcome": None,  # nor this: who claims after a death is not asked
     }
     assert "gather_documents" in {s.key for s in track.steps if s.state == "in_progress"}
     assert "track.created" in {a for _w, a, _u in cases.audit_trail(store, [track_id])}
+
+
+def test_a_work_injury_that_killed_the_worker_asks_who_claims(
+    qtbot: QtBot, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    """Who claims is asked only once the report says the worker died (or disappeared):
+    shown then and required, hidden again for an injury the worker survived; the KT-16
+    printed from the claim names them."""
+    case_id = _case(store, female=False)
+    wizard = _wizard(qtbot, ctx, "work_injury", case_id)
+    _report_injury(wizard)
+    page = wizard.currentPage()
+    assert isinstance(page, StepPage)
+
+    def shown(name: str) -> bool:
+        return page.fields.form.isRowVisible(page.fields.editors[name])
+
+    assert not shown("claimant_name")
+    _fill(wizard, injury_outcome="died")
+    assert shown("claimant_name")
+    assert shown("claimant_relationship")
+    wizard.next()
+    assert wizard.currentPage() is page  # who claims is required now
+    _fill(wizard, injury_outcome="injured")
+    assert not shown("claimant_name")
+    _fill(
+        wizard,
+        injury_outcome="died",
+        claimant_is="heir",
+        claimant_name="Ma Hla Hla",
+        claimant_relationship="spouse",
+    )
+    _injury_to_finish(qtbot, ctx, wizard, tmp_path)
+    _finish(qtbot, wizard)
+    (track,) = cases.get_case_file(store, case_id).tracks
+    first = track.steps[0].data
+    assert (first["injury_outcome"], first["claimant_name"]) == ("died", "Ma Hla Hla")
+    number = cases.get_case_file(store, case_id).number
+    claimant = printing.case_data(store, number).claimant
+    assert claimant is not None
+    assert (claimant.name, claimant.claims_as, claimant.relationship) == (
+        "Ma Hla Hla",
+        "heir",
+        "spouse",
+    )
 
 
 def test_cancel_in_the_middle_keeps_the_draft_and_commits_nothing(
