@@ -79,6 +79,8 @@ NEWCOMERS = 0.2
 HANDED_IN_AFTER_DAYS = 120
 # The claim's filing step records the day the SSO's payment notice came (D9).
 PAYMENT_NOTICE = "payment_notified_on"
+# A work injury's report says what came of it (a death is claimed by someone else).
+INJURY_OUTCOME = "injury_outcome"
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
 
@@ -582,14 +584,20 @@ def _step_data(
     timing: random.Random,
     claimant: Mapping[str, str],
 ) -> dict[str, Any]:
-    """What a demo step holds: the forms it printed once done; the claimant, on a step that
-    asks who claims; a filing step handed in, the day it was (days after the track
-    opened); a claim approved and not yet paid, most often the day the SSO's payment
-    notice came (its two years to collect run from it)."""
+    """What a demo step holds: the forms it printed once done; what came of a work injury
+    (now and then a death); the claimant, on a step that asks who claims (a death claim,
+    a work injury that killed the worker); a filing step handed in, the day it was (days
+    after the track opened); a claim approved and not yet paid, most often the day the
+    SSO's payment notice came (its two years to collect run from it)."""
     data: dict[str, Any] = {"forms_printed": list(step.forms)} if step.forms and finished else {}
-    names = {f.name for f in step.fields}
-    if state is not StepState.NOT_STARTED and "claimant_name" in names:
-        data.update(claimant)
+    fields = {f.name: f for f in step.fields}
+    names = set(fields)
+    if state is not StepState.NOT_STARTED:
+        if INJURY_OUTCOME in names:  # one work injury in twenty killed the worker
+            data[INJURY_OUTCOME] = "died" if timing.random() < 0.05 else "injured"
+        asked = fields.get("claimant_name")
+        if asked is not None and workflow.holds(asked.when, data):
+            data.update(claimant)
     if workflow.is_filing(step) and state in workflow.FILED and "submitted_on" in names:
         submitted = min(opened + dt.timedelta(days=timing.randint(3, 20)), today)
         data["submitted_on"] = submitted.isoformat()

@@ -230,10 +230,11 @@ def test_the_last_report_is_the_total(store: Store) -> None:
     assert seen == [(10, 13), (13, 13)]
 
 
-def test_a_demo_death_claim_names_who_claims(store: Store) -> None:
+def test_demo_claims_name_who_claims_only_after_a_death(store: Store) -> None:
     """A demo worker who has died: the claim's first step names a relative (in the
     worker's script, with the Latin spelling), as the wizard would have it, so a demo
-    packet prints the 2-01's claimant section."""
+    packet prints the 2-01's claimant section; a work injury's report names one only when
+    it says the injury killed the worker."""
     demo.generate(store, 200, seed=1, today=TODAY)
     deaths = [
         (case_id, track)
@@ -251,3 +252,14 @@ def test_a_demo_death_claim_names_who_claims(store: Store) -> None:
         claimant = printing.case_data(store, number, benefit="death", today=TODAY).claimant
         assert claimant is not None
         assert claimant.name == first["claimant_name"]
+    # a work injury's report says what came of it, and names a claimant only after a death
+    reports = [
+        track.steps[0].data
+        for case_id in cases.list_case_ids(store)
+        for track in cases.get_case_file(store, case_id).tracks
+        if track.kind == "work_injury"
+    ]
+    assert reports
+    for report in reports:
+        assert report["injury_outcome"] in {"injured", "died"}
+        assert ("claimant_name" in report) == (report["injury_outcome"] == "died")
