@@ -148,6 +148,7 @@ class TaskRow:
     due: dt.date
     state: str  # due | due_soon | overdue
     actor: str = ""  # whose action: worker | heir | employer | caseworker | system
+    province_code: str = ""  # the case's province ("" when not recorded)
 
 
 # The Tasks page's filters: which states it shows, and whose actions (the heir's count as
@@ -158,11 +159,20 @@ TASK_STATES: Mapping[str, tuple[str, ...]] = MappingProxyType(
 TASK_ACTORS: tuple[str, ...] = ("all", "worker", "employer", "caseworker", "system")
 
 
-def filter_tasks(rows: Iterable[TaskRow], states: str = "all", actor: str = "all") -> list[TaskRow]:
-    """The tasks in ``TASK_STATES[states]`` whose action is ``actor``'s (``all``: anyone's)."""
+def filter_tasks(
+    rows: Iterable[TaskRow], states: str = "all", actor: str = "all", province: str = ""
+) -> list[TaskRow]:
+    """The tasks in ``TASK_STATES[states]`` whose action is ``actor``'s (``all``: anyone's),
+    of cases in ``province`` (a code; "": every province)."""
     wanted = TASK_STATES[states]
     whose = {"worker", "heir"} if actor == "worker" else {actor}
-    return [r for r in rows if r.state in wanted and (actor == "all" or r.actor in whose)]
+    return [
+        r
+        for r in rows
+        if r.state in wanted
+        and (actor == "all" or r.actor in whose)
+        and (not province or r.province_code == province)
+    ]
 
 
 # A track in one of these states is over: its filing deadlines are no task any more.
@@ -588,8 +598,8 @@ def open_tasks(
     case_ids = sorted({cid for cid, _ in found})
     with store.read() as session:
         labels = {
-            cid: (number or "", name or "")
-            for cid, number, name in session.execute(
+            cid: (number or "", name or "", province or "")
+            for cid, number, name, province in session.execute(
                 select(
                     Case.id,
                     Case.number,
@@ -598,21 +608,14 @@ def open_tasks(
                     .order_by(PersonName.kind != "native")
                     .limit(1)
                     .scalar_subquery(),
+                    Case.province_code,
                 ).where(Case.id.in_(case_ids))
             )
         }
-    rows = [
-        TaskRow(
-            cid,
-            labels.get(cid, ("", ""))[0],
-            labels.get(cid, ("", ""))[1],
-            t.action,
-            t.due,
-            t.state,
-            t.actor,
-        )
-        for cid, t in found
-    ]
+    rows = []
+    for cid, t in found:
+        number, name, province = labels.get(cid, ("", "", ""))
+        rows.append(TaskRow(cid, number, name, t.action, t.due, t.state, t.actor, province))
     return sorted(rows, key=lambda r: (r.due, r.case_number, r.action))
 
 

@@ -27,10 +27,13 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.i18n import LANGUAGE_NAMES, LANGUAGES
+from desktop.domain.places import province_name
 from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_columns
+from desktop.ui.person_details import fill_choices
+from desktop.ui.step_fields import province_codes
 from desktop.ui.wrap import WrapLabel
 
 __all__ = ["SettingsPage", "TasksPage", "task_columns"]
@@ -76,7 +79,11 @@ class TasksPage(Retranslating):
             # as wide as its longest choice in the reader's language (Burmese runs long)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.currentIndexChanged.connect(self._show)
-        self.state_label, self.actor_label = QLabel(), QLabel()
+        # the provinces of the cases listed (a coordinator's store holds many)
+        self.province_filter = QComboBox()
+        self.province_filter.setObjectName("task_province")
+        self.province_filter.currentIndexChanged.connect(self._show)
+        self.state_label, self.actor_label, self.province_label = QLabel(), QLabel(), QLabel()
         self.count = QLabel()
         self.count.setObjectName("task_count")
         top = QHBoxLayout()
@@ -84,7 +91,14 @@ class TasksPage(Retranslating):
         top.addStretch(1)
         top.addWidget(self.count)
         filters = QHBoxLayout()
-        for widget in (self.state_label, self.state_filter, self.actor_label, self.actor_filter):
+        for widget in (
+            self.state_label,
+            self.state_filter,
+            self.actor_label,
+            self.actor_filter,
+            self.province_label,
+            self.province_filter,
+        ):
             filters.addWidget(widget)
         filters.addStretch(1)
         self.refresh_button = QPushButton()
@@ -105,12 +119,24 @@ class TasksPage(Retranslating):
     def set_tasks(self, rows: list[ui_queries.TaskRow]) -> None:
         """Hold the caseload's tasks and show those the filters let through."""
         self.all_rows = list(rows)
+        self._fill_provinces()
         self._show()
+
+    def _fill_provinces(self) -> None:
+        """Every province of the tasks' cases by name in the reader's language, after "All"
+        (the one chosen kept while it still has tasks)."""
+        held = {r.province_code for r in self.all_rows}
+        lang = current()
+        ordered = [code for code in province_codes(lang) if code in held]  # dictionary order
+        items = [("", tr("ui.cases.filter.all"))]
+        items += [(code, province_name(code, lang)) for code in ordered]
+        fill_choices(self.province_filter, items)
 
     def _show(self) -> None:
         states = self.state_filter.currentData() or "all"
         actor = self.actor_filter.currentData() or "all"
-        shown = ui_queries.filter_tasks(self.all_rows, states, actor)
+        province = self.province_filter.currentData() or ""
+        shown = ui_queries.filter_tasks(self.all_rows, states, actor, province)
         self.model.set_rows(shown)
         overdue = sum(r.state == "overdue" for r in shown)
         self.count.setText(
@@ -125,6 +151,8 @@ class TasksPage(Retranslating):
         self.heading.setText(tr("ui.tasks.heading"))
         self.state_label.setText(tr("ui.tasks.filter.states"))
         self.actor_label.setText(tr("ui.tasks.filter.actor"))
+        self.province_label.setText(tr("ui.cases.filter.province"))
+        self._fill_provinces()
         for n, key in enumerate(ui_queries.TASK_STATES):
             self.state_filter.setItemText(
                 n, tr("ui.tasks.states.all" if key == "all" else f"deadline.state.{key}")

@@ -851,3 +851,5 @@ def test_tasks_are_filtered_by_state_and_by_whose_action_they_are() -> None:
     assert [r.actor for r in ui_queries.filter_tasks(rows, "overdue")] == ["heir", "employer"]
     assert ui_queries.filter_tasks(rows, "due_soon", "employer") == []
     assert [r.actor for r in ui_queries.filter_tasks(rows, "due_soon", "system")] == ["system"]
+    tak = dataclasses.replace(rows[0], province_code="63")
+    assert ui_queries.filter_tasks([*rows, tak], province="63") == [tak]

@@ -94,3 +94,28 @@ def test_the_tasks_are_narrowed_to_the_overdue_or_to_whose_action_they_are(
     assert page.actor_filter.currentText() == "นายจ้าง"
     assert page.state_filter.currentText() == "เลยกำหนด"
     assert page.count.text().startswith("แสดง 0 จาก")
+
+
+def test_the_tasks_are_narrowed_to_a_province_named_in_the_readers_language(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    """A coordinator's list spans provinces: the box offers those of the cases listed (by
+    name, in the reader's language) and narrows the list to one."""
+    page = TasksPage(ctx)
+    qtbot.addWidget(page)
+
+    def task(number: str, province: str) -> TaskRow:
+        due, action = dt.date(2026, 3, 1), "deadline.file_claim"
+        return TaskRow(number, number, "A", action, due, "overdue", "worker", province)
+
+    page.set_tasks([task("TAK-1", "63"), task("RNG-1", "85"), task("TAK-2", "63"), task("X-1", "")])
+    offered = [page.province_filter.itemData(i) for i in range(page.province_filter.count())]
+    assert offered == ["", "85", "63"]  # all, then Ranong before Tak
+    assert page.province_filter.itemText(2) == "Tak"
+    page.province_filter.setCurrentIndex(page.province_filter.findData("63"))
+    assert [r.case_number for r in page.model.rows] == ["TAK-1", "TAK-2"]
+    assert page.count.text() == "2 of 4 tasks shown, 2 of them overdue"
+    ctx.language.set_language("th")
+    qtbot.wait(10)
+    assert page.province_filter.currentText() == "ตาก"
+    assert [r.case_number for r in page.model.rows] == ["TAK-1", "TAK-2"]
