@@ -32,8 +32,6 @@ from desktop.services import backup, ui_queries
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_columns
-from desktop.ui.person_details import fill_choices
-from desktop.ui.step_fields import province_codes
 from desktop.ui.wrap import WrapLabel
 
 __all__ = ["SettingsPage", "TasksPage", "task_columns"]
@@ -125,6 +123,10 @@ class TasksPage(Retranslating):
     def _fill_provinces(self) -> None:
         """Every province of the tasks' cases by name in the reader's language, after "All"
         (the one chosen kept while it still has tasks)."""
+        # here, not at the top: this module is read at start-up, the editors' is not
+        from desktop.ui.person_details import fill_choices
+        from desktop.ui.step_fields import province_codes
+
         held = {r.province_code for r in self.all_rows}
         lang = current()
         ordered = [code for code in province_codes(lang) if code in held]  # dictionary order
