@@ -447,12 +447,6 @@ def _person(
         recorded_by="demo",
     )
     _work(writer, rng, make_id, index, person_id, office, employer, today, contributions)
-    # in Thailand before the job began: weeks to months before, drawn apart from the rest
-    started: dt.date = writer.rows[Employment][-1]["start_date"]
-    person = writer.rows[Person][-1]
-    if person["arrived_on"] > started:
-        early = random.Random(f"{person_id}:arrival").randint(7, 120)
-        person["arrived_on"] = started - dt.timedelta(days=early)
     return person_id
 
 
