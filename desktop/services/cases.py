@@ -355,6 +355,12 @@ def step_value(track: TrackView | None, name: str) -> str:
 FOUND_AFTER_JOB = "found_after_job_ended"
 
 
+# A work injury's report of what came of it (``died`` or ``disappeared``: someone else
+# claims), and a claim's filing step's day the SSO's payment notice came (D9).
+INJURY_OUTCOME = "injury_outcome"
+PAYMENT_NOTIFIED = "payment_notified_on"
+
+
 def found_after_job(track: TrackView) -> bool:
     """Whether ``track`` is a claim for an illness caused by the work, found after the job
     ended (a step holds :data:`FOUND_AFTER_JOB` as yes)."""

@@ -63,7 +63,7 @@ from desktop.models.entities import (
 from desktop.models.recorder import BulkWriter
 from desktop.models.search import reindex_people
 from desktop.models.store import Store
-from desktop.services import steps
+from desktop.services import cases, steps
 
 MAX_PEOPLE = 1_000_000
 # Set on a store that ever received demo data: sync refuses such a store, so invented
@@ -77,10 +77,6 @@ NEWCOMERS = 0.2
 # contributions registered): the Tasks page shows the deadlines a real caseload has, not
 # years-old filings nobody made.
 HANDED_IN_AFTER_DAYS = 120
-# The claim's filing step records the day the SSO's payment notice came (D9).
-PAYMENT_NOTICE = "payment_notified_on"
-# A work injury's report says what came of it (a death is claimed by someone else).
-INJURY_OUTCOME = "injury_outcome"
 ProgressCallback = Callable[[int, int], None]
 Part = tuple[str, str, str]  # native, Latin, Thai
 
@@ -587,17 +583,18 @@ def _step_data(
     fields = {f.name: f for f in step.fields}
     names = set(fields)
     if state is not StepState.NOT_STARTED:
-        if INJURY_OUTCOME in names:  # one work injury in twenty killed the worker
-            data[INJURY_OUTCOME] = "died" if timing.random() < 0.05 else "injured"
+        if cases.INJURY_OUTCOME in names:  # one work injury in twenty killed the worker
+            data[cases.INJURY_OUTCOME] = "died" if timing.random() < 0.05 else "injured"
         asked = fields.get("claimant_name")
         if asked is not None and workflow.holds(asked.when, data):
             data.update(claimant)
     if workflow.is_filing(step) and state in workflow.FILED and "submitted_on" in names:
         submitted = min(opened + dt.timedelta(days=timing.randint(3, 20)), today)
         data["submitted_on"] = submitted.isoformat()
-        if state is StepState.APPROVED and PAYMENT_NOTICE in names and timing.random() < 0.7:
+        announced = state is StepState.APPROVED and cases.PAYMENT_NOTIFIED in names
+        if announced and timing.random() < 0.7:
             notice = min(submitted + dt.timedelta(days=timing.randint(15, 45)), today)
-            data[PAYMENT_NOTICE] = notice.isoformat()
+            data[cases.PAYMENT_NOTIFIED] = notice.isoformat()
     return data
 
 

@@ -238,7 +238,7 @@ def _asked(track: TrackView, field: str) -> bool:
     definition = workflow.load().get(track.workflow or "")
     if definition is None:
         return False
-    values = {k: v for step in track.steps for k, v in step.data.items()}
+    values = steps.track_values(s.data for s in sorted(track.steps, key=lambda s: s.position))
     return any(
         workflow.holds(f.when, values)
         for step in definition.steps

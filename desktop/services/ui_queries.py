@@ -194,7 +194,7 @@ class StepClock:
 # marked paid (D9, two years to collect it before it reverts to the Fund).
 STEP_CLOCKS = (
     StepClock("decision_received_on", "decision_received", frozenset(workflow.UNFILED)),
-    StepClock("payment_notified_on", "payment_notified", frozenset({workflow.StepState.APPROVED})),
+    StepClock(cases.PAYMENT_NOTIFIED, "payment_notified", frozenset({workflow.StepState.APPROVED})),
 )
 
 
@@ -245,18 +245,20 @@ _StepDone = tuple[str | None, str | None, str | None, dt.date | None]
 # A claim for this benefit on a case says the worker has died (unless it was withdrawn:
 # opened by mistake); so does a work injury's report that its outcome was one of these.
 DEATH = "death"
-INJURY_OUTCOME = "injury_outcome"
 LOST = ("died", "disappeared")
 
 
 def _has_died(case: CaseFile) -> bool:
     """Whether the case says the worker has died: a death claim not withdrawn, or a work
     injury's report that they died or disappeared."""
-    return any(
-        (t.benefit == DEATH and t.outcome != cases.WITHDRAWN)
-        or (t.kind == "work_injury" and any(s.data.get(INJURY_OUTCOME) in LOST for s in t.steps))
+    claimed = any(t.benefit == DEATH and t.outcome != cases.WITHDRAWN for t in case.tracks)
+    reported = any(
+        s.data.get(cases.INJURY_OUTCOME) in LOST
         for t in case.tracks
+        if t.kind == "work_injury"
+        for s in t.steps
     )
+    return claimed or reported
 
 
 def _job_end_settled(case: CaseFile, job: EmploymentView) -> frozenset[str]:
@@ -416,7 +418,7 @@ def _add_job_end_events(
             Track.deleted.is_(False),
             Track.kind == "work_injury",
             Step.deleted.is_(False),
-            Step.data[INJURY_OUTCOME].as_string().in_(LOST),
+            Step.data[cases.INJURY_OUTCOME].as_string().in_(LOST),
         )
         .exists(),
     )
