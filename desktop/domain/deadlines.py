@@ -44,7 +44,8 @@ TRIGGERS: frozenset[str] = frozenset(
 # What a case may show, since a job ended, that settles some of what the end started (a
 # rule's ``settled_by``): a later job (covered under s.33 again: no s.39 application to
 # make, no end of cover to warn of, no DOE registration, no employer to find for a pink
-# card); that the worker has died (a death claim: none of those is anyone's to do); or
+# card); that the worker has died (a death claim, or a work injury's report of a death
+# or a disappearance: none of those is anyone's to do); or
 # that they have gone home (left Thailand, as recorded, and not come back).
 SETTLING_FACTS: frozenset[str] = frozenset({"next_job", "died", "went_home"})
 
