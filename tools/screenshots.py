@@ -177,9 +177,8 @@ def show_sync_state(store: Store, case_id: str) -> None:
     store.set_setting(sync_view.SERVER_SETTING, "https://sync.tak.example.org")
     sync_view.set_metered(store, True, 2048)
     scan = {"office": "TAK-01", "sha256": "cd" * 32, "filename": "passport.jpg", "size": 2_400_000}
-    row = p.RowUpdate.model_validate(
-        {"entity": "attachment", "id": "00000000-0000-4000-8000-000000000001", "version": 1}
-        | {"values": scan}
+    row = p.RowUpdate(
+        entity="attachment", id="00000000-0000-4000-8000-000000000001", version=1, values=scan
     )
     page = p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
     # applying a page needs no network: the client is never called

@@ -33,6 +33,12 @@ _STAMP = re.compile(r"([0-9]{1,16})-([0-9]{1,4})-([!-~]{1,60})", re.ASCII)
 MAX_OBSERVED_AHEAD_MS = 24 * 3600 * 1000
 
 
+def stamp_text(wall: int, counter: int, node: str) -> str:
+    """The text form of the stamp ``(wall, counter, node)``, without building a
+    :class:`Stamp` (a pull resolves one per row)."""
+    return f"{wall:016d}-{counter:04d}-{node}"
+
+
 @dataclass(frozen=True, order=True)
 class Stamp:
     wall: int
@@ -40,7 +46,7 @@ class Stamp:
     node: str
 
     def __str__(self) -> str:
-        return f"{self.wall:016d}-{self.counter:04d}-{self.node}"
+        return stamp_text(self.wall, self.counter, self.node)
 
     @classmethod
     def parse(cls, text: str) -> Stamp:

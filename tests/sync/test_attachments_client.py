@@ -408,13 +408,11 @@ def test_a_hostile_name_from_the_server_is_refused(
         (good[:-1] + "/", "slash.jpg"),
     ]
     rows = [
-        p.RowUpdate.model_validate(
-            {
-                "entity": "attachment",
-                "id": f"00000000-0000-4000-8000-00000000000{n}",
-                "version": 1,
-                "values": {"office": "MS", "sha256": sha, "filename": name, "size": 10},
-            }
+        p.RowUpdate(
+            entity="attachment",
+            id=f"00000000-0000-4000-8000-00000000000{n}",
+            version=1,
+            values={"office": "MS", "sha256": sha, "filename": name, "size": 10},
         )
         for n, (sha, name) in enumerate(hostile)
     ]
@@ -509,13 +507,11 @@ def test_a_blob_the_server_does_not_have_yet_waits_without_failing(
 ) -> None:
     sqlite_server.user("bob")
     b = make_device(sqlite_server, "bob")
-    row = p.RowUpdate.model_validate(
-        {
-            "entity": "attachment",
-            "id": "00000000-0000-4000-8000-000000000001",
-            "version": 1,
-            "values": {"office": "MS", "sha256": "cd" * 32, "filename": "later.jpg", "size": 5},
-        }
+    row = p.RowUpdate(
+        entity="attachment",
+        id="00000000-0000-4000-8000-000000000001",
+        version=1,
+        values={"office": "MS", "sha256": "cd" * 32, "filename": "later.jpg", "size": 5},
     )
     b.service.apply_page(
         p.PullPage(since=0, rows=[row], merges=[], conflicts=[], cursor=0, more=False)
