@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
@@ -199,6 +199,45 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], now:
         conn.execute(statement, params)
 
 
+class RowInserter:
+    """One table's insert, worked out once: its columns in order, each column's bind
+    processor (what a Core insert would apply to the value) and the statement.
+
+    For rows written in bulk without the ORM: rows pulled from the server, and the
+    recorder's bulk writes. A row is a sequence of values in column order
+    (:attr:`columns`), already bound (:meth:`bound`), so that the driver's
+    ``executemany`` takes the rows as they are.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.table = table
+        self.columns = [c.name for c in table.columns]
+        self.position = {name: at for at, name in enumerate(self.columns)}
+        self.binds = [c.type.bind_processor(dialect) for c in table.columns]
+        quote = dialect.identifier_preparer.quote
+        self.sql = (
+            f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+            f"({', '.join(quote(name) for name in self.columns)}) "
+            f"VALUES ({', '.join('?' for _ in self.columns)})"
+        )
+
+    def binder(self, name: str) -> Callable[[Any], Any] | None:
+        """Column ``name``'s bind processor; None when values are stored as they are."""
+        return self.binds[self.position[name]]
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A row given by column name (every column), bound."""
+        return tuple(
+            values[name] if convert is None else convert(values[name])
+            for name, convert in zip(self.columns, self.binds, strict=True)
+        )
+
+    def insert(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert bound rows with one driver-level ``executemany``."""
+        if rows:
+            conn.exec_driver_sql(self.sql, rows)
+
+
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert new rows (every column given) with one driver-level ``executemany``.
 
@@ -208,23 +247,8 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     """
     if not rows:
         return
-    dialect = conn.dialect
-    columns = list(table.columns)
-    missing = {c.name for c in columns} - rows[0].keys()
+    inserter = RowInserter(table, conn.dialect)
+    missing = set(inserter.columns) - rows[0].keys()
     if missing:  # a programming error: a column would silently get no default
         raise ValueError(f"{table.name}: no value for {sorted(missing)}")
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    converters = [(c.name, c.type.bind_processor(dialect)) for c in columns]
-    params = [
-        tuple(
-            row[name] if convert is None else convert(row[name])  # None too, as Core does
-            for name, convert in converters
-        )
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, params)
+    inserter.insert(conn, [inserter.row(row) for row in rows])

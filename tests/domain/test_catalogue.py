@@ -138,3 +138,33 @@ def test_every_title_the_store_keeps_has_an_sso_code() -> None:
 def test_a_pulled_code_this_app_does_not_know_is_taken_as_the_server_sent_it() -> None:
     """A newer server may list more codes; refusing one here would stop every pull."""
     assert catalogue.from_wire(TITLE, "ms") == "ms"
+
+
+# One field of each type, with a good and a bad wire value: a field's reader (what a
+# pull applies to every value) answers as from_wire does, value for value.
+_READ_CASES = [
+    (PHONE, "055 123 456", 55),
+    (PERSON_ID, CANONICAL.upper(), "not-a-uuid"),
+    (catalogue.entity("person").fields["birth_date"], "1990-02", "1990-02-30"),
+    (catalogue.entity("employment").fields["start_date"], "2024-05-01", "2024-05-32"),
+    (catalogue.entity("contribution_month").fields["month"], "2024-05", "2024-13"),
+]
+
+
+@pytest.mark.parametrize(("spec", "good", "bad"), _READ_CASES)
+def test_a_fields_reader_reads_what_from_wire_reads(
+    spec: catalogue.FieldSpec, good: object, bad: object
+) -> None:
+    read = catalogue.wire_reader(spec)
+    assert read(good) == catalogue.from_wire(spec, good)
+    if not spec.required:
+        assert read(None) is None
+    with pytest.raises(catalogue.WireError):
+        read(bad)
+
+
+def test_a_required_text_fields_reader_refuses_a_missing_value() -> None:
+    read = catalogue.wire_reader(catalogue.entity("person").fields["office"])
+    assert read("TAK-01") == "TAK-01"
+    with pytest.raises(catalogue.WireError, match="required"):
+        read(None)
