@@ -209,7 +209,9 @@ class RowInserter:
     ``executemany`` takes the rows as they are.
     """
 
-    def __init__(self, table: Table, dialect: Dialect) -> None:
+    def __init__(self, table: Table, dialect: Dialect, *, keep_existing: bool = False) -> None:
+        """``keep_existing``: a row whose id the table has already (or that an earlier row
+        of the same insert has) is left out, the stored one kept."""
         self.table = table
         self.columns = [c.name for c in table.columns]
         self.position = {name: at for at, name in enumerate(self.columns)}
@@ -220,6 +222,8 @@ class RowInserter:
             f"({', '.join(quote(name) for name in self.columns)}) "
             f"VALUES ({', '.join('?' for _ in self.columns)})"
         )
+        if keep_existing:
+            self.sql += " ON CONFLICT (id) DO NOTHING"
 
     def binder(self, name: str) -> Callable[[Any], Any] | None:
         """Column ``name``'s bind processor; None when values are stored as they are."""

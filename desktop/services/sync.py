@@ -39,7 +39,6 @@ from desktop.models import store as store_module
 from desktop.models.base import (
     RowInserter,
     Synced,
-    insert_rows,
     listed,
     synced_classes,
     table_of,
@@ -828,19 +827,16 @@ class SyncService:
             now = utcnow()
             connection = session.connection()
             fresh = _NewRows(connection.dialect, now)
-            events: list[dict[str, Any]] = []
             edited: dict[type[Synced], list[dict[str, Any]]] = {}
             try:
                 for update_ in page.rows:
-                    self._apply_row(update_, pending, known, fresh, events, edited)
+                    self._apply_row(update_, pending, known, fresh, edited)
             except catalogue.WireError as exc:
                 # the server holds a value this version of the app does not read (the two
                 # are of different versions): the page and its cursor are not kept, so
                 # the pull goes on from here once the app is updated
                 raise UnreadablePage(f"{update_.entity}.{exc}") from exc
             fresh.insert(connection)
-            if events:
-                insert_rows(connection, table_of(AuditEvent), _new_events(session, events))
             for cls, rows in edited.items():
                 update_rows(connection, table_of(cls), rows, now)
             self._own_creations(session, page, known)
@@ -921,7 +917,6 @@ class SyncService:
         pending: set[tuple[str, str, str]],
         known: dict[tuple[str, str], str | None],
         fresh: _NewRows,
-        events: list[dict[str, Any]],
         edited: dict[type[Synced], list[dict[str, Any]]],
     ) -> None:
         cls = self._classes.get(row.entity)
@@ -939,9 +934,7 @@ class SyncService:
                     row.created.hlc,
                     row.created.user_id,
                 )
-                # every column is there already, as stored: no wire conversion needed
-                event_values.update(version=0, deleted=False, updated_at=fresh.now)
-                events.append(event_values)
+                fresh.add_event(event_values)
             return
         spec = catalogue.entity(row.entity)
         changed: dict[str, Any] = {"id": row.id, "version": row.version}
@@ -1025,6 +1018,12 @@ class _NewRows:
         self.now = now
         self._plans: dict[type[Synced], _NewRowPlan] = {}
         self._rows: dict[type[Synced], list[tuple[Any, ...]]] = {}
+        # A creation event is derived whenever its row is new here; a row removed when
+        # its office left the account, and pulled again when the office came back (or
+        # moved to an office this device kept), may find its event still here: the
+        # insert keeps the stored one (and the first of a page's twins).
+        self._events = RowInserter(table_of(AuditEvent), dialect, keep_existing=True)
+        self._event_rows: list[tuple[Any, ...]] = []
 
     def add(self, cls: type[Synced], row: p.RowUpdate) -> None:
         plan = self._plans.get(cls)
@@ -1043,9 +1042,15 @@ class _NewRows:
             # else a field this app version does not know: ignored, as on every pull
         self._rows[cls].append(tuple(values))
 
+    def add_event(self, values: dict[str, Any]) -> None:
+        """A derived audit event, given by its catalogue fields as stored."""
+        values.update(version=0, deleted=False, updated_at=self.now)
+        self._event_rows.append(self._events.row(values))
+
     def insert(self, connection: Connection) -> None:
         for cls, rows in self._rows.items():
             self._plans[cls].inserter.insert(connection, rows)
+        self._events.insert(connection, self._event_rows)
 
 
 class _NewRowPlan:
@@ -1346,24 +1351,6 @@ def server_url(store: Store) -> str | None:
     with store.read() as session:
         row = session.get(SyncState, SERVER_KEY)
         return row.value if row is not None else None
-
-
-def _new_events(session: Session, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The audit events of a page not on this device yet, each once.
-
-    A creation event is derived from its row's insert whenever the row is new here; a
-    row removed when its office left the account and pulled again when the office came
-    back (or moved to an office this device kept) may find its event still here.
-    """
-    table = table_of(AuditEvent)
-    ids = [str(event["id"]) for event in events]
-    have = set(session.scalars(select(table.c.id).where(table.c.id.in_(listed(ids)))))
-    found: list[dict[str, Any]] = []
-    for event in events:
-        if event["id"] not in have:
-            have.add(event["id"])
-            found.append(event)
-    return found
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of
