@@ -900,6 +900,12 @@ class SyncService:
         """(entity, row, field) with an unsent local edit; a whole-row entry counts per field."""
         found: set[tuple[str, str, str]] = set()
         for entity, row_ids in _ids_by_entity(page).items():
+            # Nothing of this entity waiting, as after a push: one probe of the index
+            # answers, where the page's ids would each be looked up (their list parsed
+            # and sorted first, most of a page's reading of the outbox).
+            waiting = select(OutboxEntry.seq).where(OutboxEntry.entity == entity).limit(1)
+            if session.execute(waiting).first() is None:
+                continue
             # by entity and row id: the outbox's (entity, row_id) index, not a scan
             query = select(OutboxEntry.row_id, OutboxEntry.field, OutboxEntry.value).where(
                 OutboxEntry.entity == entity, OutboxEntry.row_id.in_(listed(row_ids))
