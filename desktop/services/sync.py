@@ -37,7 +37,7 @@ from desktop.domain.errors import UserError
 from desktop.models import case_numbers
 from desktop.models import store as store_module
 from desktop.models.base import (
-    RowInserter,
+    RowWriter,
     Synced,
     listed,
     synced_classes,
@@ -1028,7 +1028,7 @@ class _NewRows:
         # its office left the account, and pulled again when the office came back (or
         # moved to an office this device kept), may find its event still here: the
         # insert keeps the stored one (and the first of a page's twins).
-        self._events = RowInserter(table_of(AuditEvent), dialect, keep_existing=True)
+        self._events = RowWriter(table_of(AuditEvent), dialect)
         self._event_rows: list[tuple[Any, ...]] = []
 
     def add(self, cls: type[Synced], row: p.RowUpdate) -> None:
@@ -1055,31 +1055,31 @@ class _NewRows:
 
     def insert(self, connection: Connection) -> None:
         for cls, rows in self._rows.items():
-            self._plans[cls].inserter.insert(connection, rows)
-        self._events.insert(connection, self._event_rows)
+            self._plans[cls].writer.insert(connection, rows)
+        self._events.insert(connection, self._event_rows, keep_existing=True)
 
 
 class _NewRowPlan:
     """Where each wire field of one entity goes in its table's row, and how it is read."""
 
     def __init__(self, cls: type[Synced], dialect: Dialect, now: str) -> None:
-        self.inserter = inserter = RowInserter(table_of(cls), dialect)
+        self.writer = writer = RowWriter(table_of(cls), dialect)
         spec = catalogue.entity(cls.__entity__)
         defaults: dict[str, Any] = {
             name: "" if field_spec.required else None for name, field_spec in spec.fields.items()
         }
         defaults.update(deleted=False, updated_at=now, id=None, version=0)
-        self.defaults = list(inserter.row(defaults))
-        self.id_at = inserter.position["id"]
-        self.version_at = inserter.position["version"]
+        self.defaults = list(writer.row(defaults))
+        self.id_at = writer.position["id"]
+        self.version_at = writer.position["version"]
         self.slots: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            name: (inserter.position[name], _reader(field_spec, inserter.binder(name)))
+            name: (writer.position[name], _reader(field_spec, writer.binder(name)))
             for name, field_spec in spec.fields.items()
         }
         # the tombstone travels as a field of its own
         self.slots[p.DELETED_FIELD] = (
-            inserter.position["deleted"],
-            _reader(None, inserter.binder("deleted")),
+            writer.position["deleted"],
+            _reader(None, writer.binder("deleted")),
         )
 
 
