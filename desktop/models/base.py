@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import operator
 import os
 import threading
 import time
@@ -187,6 +188,9 @@ class RowWriter:
         self.columns = [c.name for c in table.columns]
         self.position = {name: at for at, name in enumerate(self.columns)}
         self.binds = [c.type.bind_processor(dialect) for c in table.columns]
+        # what :meth:`row` reads: every value at once, then only the columns that bind
+        self._values = operator.itemgetter(*self.columns)
+        self._bound = [(at, bind) for at, bind in enumerate(self.binds) if bind is not None]
         self._quote = dialect.identifier_preparer.quote
         self._name = dialect.identifier_preparer.format_table(table)
 
@@ -196,10 +200,10 @@ class RowWriter:
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """A row given by column name (every column), bound, in column order."""
-        return tuple(
-            values[name] if convert is None else convert(values[name])
-            for name, convert in zip(self.columns, self.binds, strict=True)
-        )
+        row = list(self._values(values))
+        for at, bind in self._bound:
+            row[at] = bind(row[at])
+        return tuple(row)
 
     def insert(
         self, conn: Connection, rows: Sequence[tuple[Any, ...]], *, keep_existing: bool = False
