@@ -488,6 +488,13 @@ def wire_reader(spec: FieldSpec) -> Callable[[object], object]:
     return functools.partial(from_wire, spec)
 
 
+@functools.cache
+def wire_readers(entity_name: str) -> Mapping[str, Callable[[object], object]]:
+    """:func:`wire_reader` of each field of an entity, by field name."""
+    fields = entity(entity_name).fields
+    return MappingProxyType({name: wire_reader(spec) for name, spec in fields.items()})
+
+
 def _text(spec: FieldSpec, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")

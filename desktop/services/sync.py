@@ -942,15 +942,15 @@ class SyncService:
                 )
                 fresh.add_event(event_values)
             return
-        spec = catalogue.entity(row.entity)
+        readers = catalogue.wire_readers(row.entity)
         changed: dict[str, Any] = {"id": row.id, "version": row.version}
         for name, value in row.values.items():
-            if (row.entity, row.id, name) in pending:
+            if pending and (row.entity, row.id, name) in pending:
                 continue  # the local edit waiting to be pushed wins until the server decides
             if name == p.DELETED_FIELD:
                 changed["deleted"] = bool(value)
-            elif name in spec.fields:
-                changed[name] = catalogue.from_wire(spec.fields[name], value)
+            elif (read := readers.get(name)) is not None:
+                changed[name] = read(value)
         edited.setdefault(cls, []).append(changed)
 
     # -- retries ---------------------------------------------------------------------------
@@ -1073,24 +1073,19 @@ class _NewRowPlan:
         self.id_at = writer.position["id"]
         self.version_at = writer.position["version"]
         self.slots: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            name: (writer.position[name], _reader(field_spec, writer.binder(name)))
-            for name, field_spec in spec.fields.items()
+            name: (writer.position[name], _bound(read, writer.binder(name)))
+            for name, read in catalogue.wire_readers(cls.__entity__).items()
         }
         # the tombstone travels as a field of its own
         self.slots[p.DELETED_FIELD] = (
             writer.position["deleted"],
-            _reader(None, writer.binder("deleted")),
+            _bound(bool, writer.binder("deleted")),
         )
 
 
-def _reader(
-    spec: catalogue.FieldSpec | None, bind: Callable[[Any], Any] | None
-) -> Callable[[Any], Any]:
-    """Wire value -> bound column value: ``spec``'s wire reading (None: the tombstone,
-    any truthy value), then the column's bind processor."""
-    if spec is None:
-        return bool if bind is None else lambda value: bind(bool(value))
-    read = catalogue.wire_reader(spec)
+def _bound(read: Callable[[Any], Any], bind: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """Wire value -> column value: ``read`` (a field's wire reader), then ``bind`` (the
+    column's bind processor, if it has one)."""
     return read if bind is None else lambda value: bind(read(value))
 
 

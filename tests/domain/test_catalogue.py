@@ -168,3 +168,11 @@ def test_a_required_text_fields_reader_refuses_a_missing_value() -> None:
     assert read("TAK-01") == "TAK-01"
     with pytest.raises(catalogue.WireError, match="required"):
         read(None)
+
+
+def test_an_entitys_readers_are_its_fields_readers() -> None:
+    readers = catalogue.wire_readers("person")
+    assert set(readers) == set(catalogue.entity("person").fields)
+    assert readers["phone"]("081") == "081"
+    with pytest.raises(catalogue.WireError):
+        readers["birth_date"]("1990-13")
