@@ -485,7 +485,11 @@ def wire_reader(spec: FieldSpec) -> Callable[[object], object]:
             return value if type(value) is str else from_wire(spec, value)
 
         return read_text
-    return functools.partial(from_wire, spec)
+
+    def read(value: object) -> object:
+        return from_wire(spec, value)
+
+    return read
 
 
 @functools.cache
