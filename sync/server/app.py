@@ -501,10 +501,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request.state.audit = {"changes": len(body.changes), **by_status}
         if isinstance(body, p.PushBatch):
             # the JSON of a PushBatchResponse, written directly: FastAPI would build the
-            # model, dump it, validate it again and encode it (about 5 % of a bulk push)
+            # model, dump it, validate it again and encode it (about 5 % of a bulk push).
+            # Each status as its text (str() of a StrEnum member): pydantic-core encodes an
+            # enum member through Python, 0.7 µs a change, ten times the plain text.
             answer = {
                 "v": 2,
-                "results": [(r.status, r.seq, r.errno, r.conflict_id) for r in results],
+                "results": [(str(r.status), r.seq, r.errno, r.conflict_id) for r in results],
             }
             return Response(to_json(answer), media_type="application/json")
         return p.PushResponse(results=[p.PushResult(**r._asdict()) for r in results])
