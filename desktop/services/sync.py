@@ -412,9 +412,11 @@ class SyncService:
     def _outbox_batch(self, after: int, size: int) -> list[OutboxRow]:
         """The next ``size`` waiting outbox entries after outbox seq ``after``."""
         with self.store.read() as session:
-            # plain rows, not ORM objects: the batch only reads them
+            # plain rows, not ORM objects: the batch only reads them. Run on the session's
+            # connection (Core): through the session, the ORM's result layer handled each
+            # row again (0.32 against 0.22 s of CPU for the 92,050 entries of 4,000 case files)
             return list(
-                session.execute(
+                session.connection().execute(
                     select(*_OUTBOX_COLUMNS)
                     .where(OutboxEntry.seq > after, OutboxEntry.last_error.is_(None))
                     .order_by(OutboxEntry.seq)
