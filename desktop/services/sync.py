@@ -430,30 +430,32 @@ class SyncService:
         if len(answer.results) != len(entries):
             # results are matched by position: a short answer acknowledges nothing
             raise SyncHttpError(502, p.Errno.INTERNAL, "push answer does not match the batch")
-        done: list[int] = []
+        done = False
         # not flushed to disk: a lost acknowledgement only sends the batch again (duplicates)
         with self.store.remote_session(durable=False) as session:
             for entry, (status, _seq, errno, _conflict) in zip(
                 entries, answer.results, strict=True
             ):
+                # unpacked as a tuple: a Row's attribute costs about 0.3 µs (see OutboxRow)
+                seq, _change_id, entity, row_id, *_rest = entry
                 if status is p.PushStatus.REJECTED:
                     summary.rejected += 1
                     session.execute(
                         update(OutboxEntry)
-                        .where(OutboxEntry.seq == entry.seq)
+                        .where(OutboxEntry.seq == seq)
                         .values(
                             attempts=OutboxEntry.attempts + 1,
                             last_error=f"errno {errno}",
                         )
                     )
                     continue
-                done.append(entry.seq)
+                done = True
                 if status is p.PushStatus.CONFLICT:
                     summary.conflicts += 1
                     summary.pushed += 1
                     continue
                 # taken as sent: the row coming back in the pull is this device's own
-                summary._sent.add((entry.entity, entry.row_id))
+                summary._sent.add((entity, row_id))
                 if status is p.PushStatus.DUPLICATE:
                     summary.duplicates += 1
                 else:
