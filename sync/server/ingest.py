@@ -624,10 +624,15 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
         seen = ingest.seen
-        refs: set[str] = set()
+        # The ids that may name a merged-away row: the rows of a person or a case (only
+        # they are merged, and only their changes are redirected: _apply, _apply_row) and
+        # every reference. A batch of new case files asks for about a seventh of its ids.
+        asked: set[str] = set()
         for c in batch:
-            refs.update(_refs(c.entity, c.field, c.value))
-        redirect = ingest.redirect = _redirects(conn, {c.row_id for c in batch} | refs, ingest.via)
+            if c.entity in MERGEABLE:
+                asked.add(c.row_id)
+            asked.update(_refs(c.entity, c.field, c.value))
+        redirect = ingest.redirect = _redirects(conn, asked, ingest.via)
         row_ids = {redirect.get(c.row_id, c.row_id) for c in batch}
         # merged-away rows edited by the batch: their own state is sent again (_apply)
         row_ids.update(c.row_id for c in batch if c.row_id in redirect)
