@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -95,3 +96,29 @@ def test_json_of_the_wrong_shape_is_unreadable_too() -> None:
     with pytest.raises(SyncHttpError) as refused:
         client.conflicts()
     assert refused.value.retryable
+
+
+def test_a_prepared_push_body_is_sent_as_it_was_compressed_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The push prepares its next batch while the server works: the request sends the
+    gzip made then, the same bytes a body compressed on the way would be, and does not
+    compress it again; the prepared body still reads as its JSON."""
+    answer = b'{"v":2,"results":[]}'
+    body = b'{"v":3,"changes":[' + b",".join([b'[null,"person",null,"*",{},0,[1,0]]'] * 40) + b"]}"
+    server = _Server(answer)
+    client = SyncClient(server, token="t")
+    client.push_batch(body)
+    prepared = client.prepare(body)
+    assert prepared == body
+    assert json.loads(prepared) == json.loads(body)
+    monkeypatch.setattr(gzip, "compress", lambda *_a, **_k: pytest.fail("compressed again"))
+    client.push_batch(prepared)
+    on_the_way, sent = server.asked
+    assert sent["content"] == on_the_way["content"] != body
+    assert gzip.decompress(sent["content"]) == body
+    assert sent["headers"]["Content-Encoding"] == "gzip"
+    small = client.prepare(b'{"v":3,"changes":[]}')  # too small to be worth compressing
+    client.push_batch(small)
+    assert server.asked[-1]["content"] == small
+    assert "Content-Encoding" not in server.asked[-1]["headers"]
