@@ -72,6 +72,20 @@ def test_derived_ids_are_version_5_uuids_of_their_names(name: str) -> None:
     assert catalogue.name_uuid(prefix, name) == catalogue.name_uuid(prefix, name)  # prefix kept
 
 
+def test_derived_ids_set_the_variant_over_every_digit_the_hash_gives() -> None:
+    """The variant is set on the 17th hex digit of the hash: each of its 16 values."""
+    import hashlib
+    import uuid
+
+    namespace = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
+    prefix = catalogue.namespace_hash(namespace)
+    names = [f"row/{n}" for n in range(256)]
+    digits = {hashlib.sha1(namespace.bytes + n.encode()).hexdigest()[16] for n in names}
+    assert len(digits) == 16
+    for name in names:
+        assert catalogue.name_uuid(prefix, name) == str(uuid.uuid5(namespace, name))
+
+
 PHONE = catalogue.entity("person").fields["phone"]  # text, at most 40
 LANGUAGES = catalogue.entity("person").fields["languages"]  # a list, at most 16 per item
 
