@@ -188,7 +188,8 @@ class RowWriter:
         self.columns = [c.name for c in table.columns]
         self.position = {name: at for at, name in enumerate(self.columns)}
         self.binds = [c.type.bind_processor(dialect) for c in table.columns]
-        # what :meth:`row` reads: every value at once, then only the columns that bind
+        # what :meth:`row` reads: every value at once, then only the columns that bind (a
+        # synced table has several columns; itemgetter of one would give no tuple)
         self._values = operator.itemgetter(*self.columns)
         self._bound = [(at, bind) for at, bind in enumerate(self.binds) if bind is not None]
         self._quote = dialect.identifier_preparer.quote

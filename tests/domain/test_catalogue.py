@@ -1,6 +1,10 @@
-"""The sync catalogue's wire conversion: row references (``from_wire`` on REF fields)."""
+"""The sync catalogue: reading wire values (references, lengths, codes, each field's reader),
+derived ids and creation events."""
 
 from __future__ import annotations
+
+import hashlib
+import uuid
 
 import pytest
 
@@ -74,9 +78,6 @@ def test_derived_ids_are_version_5_uuids_of_their_names(name: str) -> None:
 
 def test_derived_ids_set_the_variant_over_every_digit_the_hash_gives() -> None:
     """The variant is set on the 17th hex digit of the hash: each of its 16 values."""
-    import hashlib
-    import uuid
-
     namespace = uuid.UUID("5a9a0002-1d5e-4c1e-9b6f-0d3c6a1e2f40")
     prefix = catalogue.namespace_hash(namespace)
     names = [f"row/{n}" for n in range(256)]
