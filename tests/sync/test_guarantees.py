@@ -16,6 +16,8 @@ from desktop.models.entities import (
     Attachment,
     AuditEvent,
     Case,
+    ChecklistItem,
+    Employment,
     IdentityDocument,
     Note,
     OutboxEntry,
@@ -280,6 +282,55 @@ def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any)
     assert summary.pages >= 1
     with b.store.read() as session:
         assert len(list(session.scalars(select(Person)))) == 5
+
+
+def test_rows_new_to_the_device_are_stored_as_sent_split_over_pages_or_not(
+    server: Server, make_device: Any
+) -> None:
+    """A row new to the device is written from its wire values (each checked and
+    converted by its field's type): what it does not send is empty until a later page
+    sends it, a field this app does not know is left out, a tombstone stays one, and
+    each row brings its creation event once."""
+    from sync import protocol as p
+
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    job, step, gone = (f"00000000-0000-4000-8000-00000000b00{n}" for n in range(3))
+    person = "00000000-0000-4000-8000-00000000b010"
+    stamp = "0001763812345678-0000-dev-b"
+
+    def page(cursor: int, *rows: p.RowUpdate) -> p.PullPage:
+        return p.PullPage(
+            since=cursor - 1, cursor=cursor, more=False, rows=list(rows), merges=[], conflicts=[]
+        )
+
+    first = {"office": "MS", "person_id": person, "start_date": "2024-05-01"}
+    a.service.apply_page(
+        page(
+            1,
+            p.RowUpdate("employment", job, 1, first | {"shoe_size": 42}, p.Creation(stamp, "ann")),
+            p.RowUpdate("step", step, 1, {"office": "MS", "data": {"paid_on": "2024-06-01"}}),
+            p.RowUpdate(
+                "checklist_item", gone, 1, {"office": "MS", "required": True, "deleted": True}
+            ),
+        )
+    )
+    held = _get(a, Employment, job)
+    assert (held.start_date, held.monthly_wage, held.section) == (dt.date(2024, 5, 1), None, None)
+    assert (held.employer_id, held.version, held.deleted) == (None, 1, False)
+    assert _get(a, Step, step).data == {"paid_on": "2024-06-01"}
+    assert _get(a, ChecklistItem, gone).deleted
+
+    rest = {"monthly_wage": "9500.50", "section": 33, "end_date": None}
+    a.service.apply_page(page(2, p.RowUpdate("employment", job, 2, rest)))
+    held = _get(a, Employment, job)
+    assert (held.monthly_wage, held.section, held.version) == (decimal.Decimal("9500.50"), 33, 2)
+    assert held.start_date == dt.date(2024, 5, 1)  # the first page's value stays
+    with a.store.read() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.row_id == job)).all()
+    assert [(e.action, e.user, e.id) for e in events] == [
+        ("employment.created", "ann", catalogue.audit_event_id(stamp))
+    ]
 
 
 def test_a_pulled_value_longer_than_this_apps_limit_is_kept_and_its_row_stays_editable(
