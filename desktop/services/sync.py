@@ -335,6 +335,9 @@ class SyncService:
         only from its answer. Batches follow the link as pull pages do
         (:func:`next_page_size`), within the server's limits (:meth:`_fitting`).
         """
+        # how many are waiting as the push starts: the progress says "n of total" (edits
+        # made meanwhile go too, and raise it)
+        total = self.outbox_counts()[0] if self.on_progress is not None else 0
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-push") as link:
             after = 0
             size = self.batch_size
@@ -350,7 +353,7 @@ class SyncService:
                     self._timed, functools.partial(self.client.push_batch, body), summary
                 )
                 if answered is not None:
-                    self._acknowledge(*answered, summary)
+                    self._acknowledge(*answered, summary, total)
                     answered = None
                 following = self._outbox_batch(entries[-1].seq, size)
                 upcoming = self._fitting(following, form) if following else (following, None)
@@ -363,6 +366,7 @@ class SyncService:
                         for error, indexes in spoiled.items():
                             self._park([entries[index].seq for index in indexes], error)
                             summary.rejected += len(indexes)
+                        self._push_progress(summary, total)
                     elif exc.status == 413 and len(entries) > 1:
                         # more than something on the way takes (a proxy's limit): halve
                         size = most = max(1, len(entries) // 2)
@@ -372,6 +376,7 @@ class SyncService:
                         error = f"errno {p.Errno.BATCH_TOO_LARGE:d}: bigger than the server takes"
                         self._park([entries[0].seq], error)
                         summary.rejected += 1
+                        self._push_progress(summary, total)
                         size, most = min(self.batch_size, ceiling), ceiling
                     else:
                         raise
@@ -383,7 +388,7 @@ class SyncService:
                 after = entries[-1].seq
                 entries, body = upcoming
             if answered is not None:
-                self._acknowledge(*answered, summary)
+                self._acknowledge(*answered, summary, total)
 
     def _fitting(self, entries: list[OutboxRow], form: int) -> tuple[list[OutboxRow], bytes]:
         """The first of ``entries`` that fit the server's limits, as a push body ready to
@@ -431,8 +436,15 @@ class SyncService:
             )
 
     def _acknowledge(
-        self, entries: list[OutboxRow], answer: p.PushBatchResponse, summary: SyncSummary
+        self,
+        entries: list[OutboxRow],
+        answer: p.PushBatchResponse,
+        summary: SyncSummary,
+        total: int = 0,
     ) -> None:
+        """Take a batch's answer in: accepted and duplicate changes leave the outbox,
+        refused ones are kept with their error; then report the push's progress (``total``:
+        the changes waiting when it started)."""
         if len(answer.results) != len(entries):
             # results are matched by position: a short answer acknowledges nothing
             raise SyncHttpError(502, p.Errno.INTERNAL, "push answer does not match the batch")
@@ -480,8 +492,13 @@ class SyncService:
                     ),
                     execution_options={"synchronize_session": False},
                 )
+        self._push_progress(summary, total)
+
+    def _push_progress(self, summary: SyncSummary, total: int) -> None:
+        """Report the changes a push has dealt with (refused ones too) of ``total``."""
         if self.on_progress is not None:
-            self.on_progress("push", summary.pushed, 0)
+            dealt = summary.pushed + summary.duplicates + summary.rejected
+            self.on_progress("push", dealt, max(total, dealt))
 
     def _park(self, seqs: list[int], error: str) -> None:
         with self.store.remote_session() as session:

@@ -46,8 +46,9 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class WorkerState:
-    """Where the worker is; ``stage``/``done``/``total`` while syncing (``total`` is known
-    for attachment bytes only); ``retry_in`` when waiting."""
+    """Where the worker is; ``stage``/``done``/``total`` while syncing (``total``: the
+    changes waiting as a push began, the bytes of attachments; 0 for a pull, whose size the
+    device does not know); ``retry_in`` when waiting."""
 
     phase: Phase = Phase.CHECKING
     stage: str = ""
@@ -264,6 +265,8 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
             key = f"ui.sync_status.files_{state.stage}"
             kilobytes, total = round(state.done / 1024), round(state.total / 1024)
             parts = [tr(key, kilobytes=kilobytes, total=total)]
+        elif state.stage == "push" and state.total:  # how many were waiting is known
+            parts = [tr("ui.sync_status.sending_of", count=state.done, total=state.total)]
         else:
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]

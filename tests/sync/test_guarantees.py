@@ -266,6 +266,34 @@ def test_an_insert_resent_after_registering_again_is_a_duplicate(
     assert server.count("changes") == 2
 
 
+def test_a_push_reports_how_far_it_is_through_what_was_waiting(
+    server: Server, make_device: Any
+) -> None:
+    """Progress of a push in batches: changes dealt with so far (refused ones too) of
+    those waiting when it started, for the status bar's "n of total"."""
+    server.user("ann", offices=("MS",))
+    reports: list[tuple[str, int, int]] = []
+    a = make_device(
+        server,
+        "ann",
+        batch_size=3,
+        max_batch_size=3,
+        on_progress=lambda *report: reports.append(report),
+    )
+    for n in range(6):
+        new_person(a, phone=str(n))
+    with a.store.session() as session:
+        session.add(Person(office="TAK"))  # outside ann's scope: refused, still dealt with
+    waiting = _outbox(a)
+
+    assert a.sync().ok
+    pushed = [(done, total) for stage, done, total in reports if stage == "push"]
+    assert len(pushed) > 2  # one per batch
+    assert all(total == waiting for _done, total in pushed)
+    assert [done for done, _total in pushed] == sorted(done for done, _total in pushed)
+    assert pushed[-1] == (waiting, waiting)
+
+
 def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")

@@ -582,6 +582,15 @@ def test_sync_now_waits_for_the_device_to_be_registered(
     assert page.sync_button.toolTip() == ""
 
 
+def test_a_push_shows_how_many_of_the_waiting_changes_went() -> None:
+    pushing = status_text(WorkerState(Phase.SYNCING, "push", 1200, total=4078), None)
+    assert pushing == "Syncing: 1200 of 4078 changes sent"
+    # no total (a device before this version's worker): the count alone
+    assert status_text(WorkerState(Phase.SYNCING, "push", 3), None) == "Syncing: 3 changes sent"
+    pulling = status_text(WorkerState(Phase.SYNCING, "pull", 500), None)
+    assert pulling == "Syncing: 500 changes received"
+
+
 def test_file_transfer_progress_is_shown_in_kilobytes_of_the_whole() -> None:
     mb = 1024 * 1024
     upload = status_text(WorkerState(Phase.SYNCING, "upload", 3 * mb, total=5 * mb), None)
