@@ -49,12 +49,15 @@ PUSH_FORMS = (1, 2, 3)
 # pull pages this server writes: 2 (rows as objects), 3 (rows as arrays, derivable parts left
 # out), 4 (form 3 naming who created the rows the page creates), 5 (form 4 with stamps as
 # differences from the one before, as push form 3 sends them), 6 (form 5 whose merge
-# records list the rows the merge moved)
-PULL_FORMS = (2, 3, 4, 5, 6)
+# records list the rows the merge moved), 7 (form 6 naming the log's head, for progress)
+PULL_FORMS = (2, 3, 4, 5, 6, 7)
 # The first form whose merge records carry ``moved``, in pull pages and in the answers to a
 # merge or an undo that ask for it (``?form=6``). Devices before it refuse a record with a
 # key they do not know, so the key never reaches them.
 MOVED_FORM = 6
+# The first form whose pages carry ``head``: the highest seq the page was read up to (what
+# a device can tell its progress from). Earlier forms never carry it, for the same reason.
+HEAD_FORM = 7
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
@@ -537,6 +540,8 @@ class PullPage(_Model):
     rows: list[RowUpdate]
     merges: list[MergeRecord]
     conflicts: list[ConflictRecord]
+    # form 7 (HEAD_FORM) on: the log's highest seq this pull reads up to, else None
+    head: int | None = None
 
 
 # entity, id (null: an audit event whose id is derived from ``stamp``), version as a
@@ -630,12 +635,25 @@ class CompactPullPage6(CompactPullPage5):
     v: Literal[6]  # type: ignore[assignment]
 
 
-_COMPACT = re.compile(rb'\s*\{\s*"v"\s*:\s*([3456])\b')
+class CompactPullPage7(CompactPullPage6):
+    """Pull page form 7 (``?form=7``): form 6 that names the log's ``head``."""
+
+    v: Literal[7]  # type: ignore[assignment]
+    head: int
+
+    def expand(self) -> PullPage:
+        page = super().expand()
+        page.head = self.head
+        return page
+
+
+_COMPACT = re.compile(rb'\s*\{\s*"v"\s*:\s*([34567])\b')
 _COMPACT_FORMS: dict[bytes, type[CompactPullPage]] = {
     b"3": CompactPullPage,
     b"4": CompactPullPage4,
     b"5": CompactPullPage5,
     b"6": CompactPullPage6,
+    b"7": CompactPullPage7,
 }
 
 

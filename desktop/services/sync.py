@@ -405,16 +405,17 @@ class SyncService:
     def forms(self, summary: SyncSummary) -> tuple[int, int]:
         """The most compact (push, pull) forms both ends know, asked once per sync.
 
-        Push 3 else 2; pull 6, 5 or 4 (which name the creators of new rows, so this device
-        derives their creation events; 5 also sends stamps as differences, 6 the rows each
-        merge moved), else 3, else 2. A server before protocol 3 still stores the creation
-        events devices sent it and serves them as rows.
+        Push 3 else 2; pull 7, 6, 5 or 4 (which name the creators of new rows, so this
+        device derives their creation events; 5 also sends stamps as differences, 6 the rows
+        each merge moved, 7 the log's head, for the pull's progress), else 3, else 2. A
+        server before protocol 3 still stores the creation events devices sent it and
+        serves them as rows.
         """
         if self._forms is None:
             info = self._with_retry(self.client.info, summary)
             self._forms = (
                 max({2, 3} & set(info.push_forms), default=2),
-                max({2, 3, 4, 5, 6} & set(info.pull_forms), default=2),
+                max(set(p.PULL_FORMS) & set(info.pull_forms), default=2),
             )
             self._max_page = info.max_page
             self._max_batch, self._max_body = info.max_batch, info.max_body_bytes
@@ -670,6 +671,7 @@ class SyncService:
         scope = self._scope_version()
         size = self.page_size
         most = max(size, min(self.max_page_size, self._max_page))
+        rows_before = summary.pulled_rows  # of a catch-up pulled before, in this sync
         with ThreadPoolExecutor(1, thread_name_prefix="sapan-pull") as link:
 
             def fetch(since: int, limit: int) -> Future[_Timed[p.PullPage]]:
@@ -696,7 +698,9 @@ class SyncService:
                 if cursor_key == CURSOR_KEY:
                     summary.cursor = page.cursor
                 if self.on_progress is not None:
-                    self.on_progress("pull", summary.pulled_rows, 0)
+                    expected = expected_rows(summary.pulled_rows - rows_before, since, page)
+                    total = rows_before + expected if expected else 0
+                    self.on_progress("pull", summary.pulled_rows, total)
                 if not page.more:
                     return
 
@@ -1038,6 +1042,21 @@ def next_page_size(size: int, seconds: float, retried: bool, *, least: int, most
     if seconds < FAST_PAGE_SECONDS:
         return min(most, size * 2)
     return size
+
+
+def expected_rows(rows: int, start: int, page: p.PullPage) -> int:
+    """How many rows a pull from ``start`` brings in all, judged from the ``rows`` it
+    brought up to ``page``: as many more per seq of the log as so far, up to the head the
+    page names (pull form 7); 0 when that is unknown (an older server, nothing yet).
+
+    An estimate for the progress shown: the log holds other offices' changes too, and a
+    case file's rows are not spread evenly over it; the last page makes it exact.
+    """
+    if not page.more:
+        return rows
+    if page.head is None or page.cursor <= start:
+        return 0
+    return max(rows, round(rows * (page.head - start) / (page.cursor - start)))
 
 
 class _NewRows:

@@ -47,8 +47,8 @@ class Phase(StrEnum):
 @dataclass(frozen=True)
 class WorkerState:
     """Where the worker is; ``stage``/``done``/``total`` while syncing (``total``: the
-    changes waiting as a push began, the bytes of attachments; 0 for a pull, whose size the
-    device does not know); ``retry_in`` when waiting."""
+    changes waiting as a push began, a pull's estimate of its rows, the bytes of
+    attachments; 0 when unknown); ``retry_in`` when waiting."""
 
     phase: Phase = Phase.CHECKING
     stage: str = ""
@@ -265,8 +265,14 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
             key = f"ui.sync_status.files_{state.stage}"
             kilobytes, total = round(state.done / 1024), round(state.total / 1024)
             parts = [tr(key, kilobytes=kilobytes, total=total)]
-        elif state.stage == "push" and state.total:  # how many were waiting is known
-            parts = [tr("ui.sync_status.sending_of", count=state.done, total=state.total)]
+        elif state.stage in ("push", "pull") and state.total:
+            # a push knows how many were waiting; a pull from form 7 on estimates its rows
+            key = (
+                "ui.sync_status.receiving_of"
+                if state.stage == "pull"
+                else "ui.sync_status.sending_of"
+            )
+            parts = [tr(key, count=state.done, total=state.total)]
         else:
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]

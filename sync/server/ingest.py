@@ -42,6 +42,7 @@ from desktop.domain.catalogue import (
 from desktop.domain.hlc import HybridClock
 from sync.protocol import (
     DELETED_FIELD,
+    HEAD_FORM,
     MERGEABLE,
     MOVED_FORM,
     WHOLE_ROW,
@@ -1146,7 +1147,8 @@ def pull(
     appears once in the page as a whole row (the usual case for new rows) has its stored
     JSON spliced in as it is, instead of being parsed and encoded again. ``form`` 3 writes
     a :class:`sync.protocol.CompactPullPage`: rows as arrays, versions as differences, and
-    no id for an audit event whose id its stamp gives; 4 adds creators, 5 stamp differences.
+    no id for an audit event whose id its stamp gives; 4 adds creators, 5 stamp differences,
+    6 the rows each merge moved, 7 the log's head.
     """
     with engine.connect().execution_options(sync_readonly=True) as conn:
         # the counter first: every change at or below it has committed (commit order =
@@ -1215,8 +1217,10 @@ def pull(
     else:
         body = f'{{"since":{since:d}'
         listed = ",".join(row.json() for row in listed_rows)
+    body += f',"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
+    if form >= HEAD_FORM:
+        body += f'"head":{high:d},'
     body += (
-        f',"cursor":{upper:d},"more":{dumps(more)},"hlc":{dumps(top_hlc)},'
         f'"rows":[{listed}],'
         f'"merges":[{",".join(merge_list)}],"conflicts":[{",".join(conflict_list)}]}}'
     )

@@ -579,3 +579,19 @@ def test_work_done_before_registration_keeps_its_creation_events(
     with store.read() as session:
         assert session.get(Case, case_id) is not None
         assert set(session.scalars(select(AuditEvent.office))) == {"MS"}
+
+
+def test_a_pulls_expected_rows_follow_the_log_up_to_its_head() -> None:
+    from desktop.services.sync import expected_rows
+    from sync import protocol as p
+
+    def page(cursor: int, more: bool, head: int | None) -> p.PullPage:
+        return p.PullPage(
+            since=0, cursor=cursor, more=more, rows=[], merges=[], conflicts=[], head=head
+        )
+
+    assert expected_rows(300, 100, page(400, True, 1_300)) == 1_200  # a quarter of the way
+    assert expected_rows(300, 100, page(400, True, None)) == 0  # a server before form 7
+    assert expected_rows(0, 100, page(400, True, 1_300)) == 0  # nothing of ours yet
+    assert expected_rows(512, 100, page(1_300, False, 1_300)) == 512  # the last page: exact
+    assert expected_rows(300, 100, page(100, True, 1_300)) == 0  # no seq read yet

@@ -294,6 +294,28 @@ def test_a_push_reports_how_far_it_is_through_what_was_waiting(
     assert pushed[-1] == (waiting, waiting)
 
 
+def test_a_pull_reports_its_rows_of_an_estimate_that_ends_exact(
+    server: Server, make_device: Any
+) -> None:
+    """Progress of a pull in pages (form 7): rows received of an estimate from the log's
+    head, never below what came, equal to it once the last page is in."""
+    server.user("ann", offices=("MS",))
+    server.user("bob", offices=("MS",))
+    a = make_device(server, "ann")
+    for n in range(6):
+        new_person(a, phone=str(n))
+    assert a.sync().ok
+    reports: list[tuple[str, int, int]] = []
+    b = make_device(server, "bob", page_size=2, max_page_size=2)
+    b.service.on_progress = lambda *report: reports.append(report)
+
+    summary = b.sync()
+    pulled = [(done, total) for stage, done, total in reports if stage == "pull"]
+    assert len(pulled) == summary.pages > 2
+    assert all(total >= done > 0 for done, total in pulled)
+    assert pulled[-1] == (summary.pulled_rows, summary.pulled_rows)
+
+
 def test_pull_resumes_from_last_committed_page(server: Server, make_device: Any) -> None:
     server.user("ann")
     server.user("bob")

@@ -479,6 +479,23 @@ def test_stamps_written_as_differences_read_back_as_they_were(
     assert read == texts
 
 
+def test_a_form_7_page_names_the_logs_head_and_earlier_forms_cannot() -> None:
+    import json
+
+    from sync.protocol import parse_pull_page
+
+    rows = [["person", "x", 3, {"office": "MS"}, "0001763812345678-0001-dev12", "ann"]]
+    body = json.loads(_page3(rows, form=7)) | {"more": True, "head": 40}
+    seven = parse_pull_page(json.dumps(body).encode())
+    assert (seven.cursor, seven.more, seven.head) == (9, True, 40)
+    assert seven.rows == parse_pull_page(_page3(rows, form=6)).rows
+    assert parse_pull_page(_page3(rows, form=6)).head is None
+    with pytest.raises(ValueError):  # noqa: PT011 - a form 7 page names its head
+        parse_pull_page(_page3(rows, form=7))
+    with pytest.raises(ValueError):  # noqa: PT011 - a member form 6 does not have
+        parse_pull_page(json.dumps(body | {"v": 6}).encode())
+
+
 def test_a_form_2_page_is_read_as_it_is() -> None:
     from sync.protocol import parse_pull_page
 

@@ -588,7 +588,9 @@ def test_a_push_shows_how_many_of_the_waiting_changes_went() -> None:
     # no total (a device before this version's worker): the count alone
     assert status_text(WorkerState(Phase.SYNCING, "push", 3), None) == "Syncing: 3 changes sent"
     pulling = status_text(WorkerState(Phase.SYNCING, "pull", 500), None)
-    assert pulling == "Syncing: 500 changes received"
+    assert pulling == "Syncing: 500 changes received"  # a server before pull form 7
+    estimated = status_text(WorkerState(Phase.SYNCING, "pull", 500, total=2300), None)
+    assert estimated == "Syncing: 500 of about 2300 changes received"
 
 
 def test_file_transfer_progress_is_shown_in_kilobytes_of_the_whole() -> None:

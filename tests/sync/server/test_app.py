@@ -894,7 +894,7 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert (info["protocol"], info["push_forms"], info["pull_forms"]) == (
         3,
         [1, 2, 3],
-        [2, 3, 4, 5, 6],
+        [2, 3, 4, 5, 6, 7],
     )
 
 
@@ -1055,6 +1055,18 @@ def _batch(client: SyncClient, changes: list[list[Any]]) -> Any:
 
 def _insert(row: str, values: Any, hlc: str = "0001763812345678-0000-dev", entity: str = "person"):  # type: ignore[no-untyped-def]
     return [str(uuid.uuid4()), entity, row, "*", values, 0, hlc]
+
+
+def _new_people(count: int) -> list[list[Any]]:
+    """Inserts of ``count`` people of office MS, stamped a millisecond apart."""
+    return [
+        _insert(
+            str(uuid.uuid4()),
+            {"office": "MS", "phone": str(n)},
+            f"{1763812345678 + n:016d}-0000-dev",
+        )
+        for n in range(count)
+    ]
 
 
 def test_row_insert_travels_once_and_pulls_as_a_row(server: Server, ann: SyncClient) -> None:
@@ -1306,10 +1318,27 @@ def test_a_merge_record_lists_what_moved_only_to_those_that_ask_for_form_6(
         conn.execute(db.merges.update().values(moved=None))
     assert b'"moved"' not in _as(cora, "GET", "/v1/pull", params={"form": 6}).content
     _refused(
-        _as(cora, "POST", "/v1/merges", params={"form": 7}, json=request),
+        _as(cora, "POST", "/v1/merges", params={"form": max(p.PULL_FORMS) + 1}, json=request),
         400,
         Errno.INVALID_PAYLOAD,
     )
+
+
+def test_a_form_7_page_names_the_head_of_the_log_it_reads_up_to(
+    server: Server, ann: SyncClient
+) -> None:
+    """What a device tells its progress from: the head on every page of form 7 (the
+    ``until`` of a catch-up, when lower), on no page of an earlier form."""
+    rows = _new_people(5)
+    assert _batch(ann, rows).status_code == 200
+    head = server.count("changes")
+    first = ann.pull(0, 2, 7)
+    assert (first.more, first.head) == (True, head)
+    assert ann.pull(first.cursor, 100, 7).head == head
+    assert ann.pull(0, 100, 7, until=3).head == 3
+    for form in (2, 3, 4, 5, 6):
+        page = _as(ann, "GET", "/v1/pull", params={"since": 0, "limit": 2, "form": form})
+        assert b'"head"' not in page.content, form
 
 
 def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncClient) -> None:
@@ -1475,14 +1504,7 @@ def test_pull_form_5_means_what_form_4_means_with_stamps_as_differences(
 
     server.user("bob")
     bob = server.device("bob")
-    changes = [
-        _insert(
-            str(uuid.uuid4()),
-            {"office": "MS", "phone": str(n)},
-            f"{1763812345678 + n:016d}-0000-dev",
-        )
-        for n in range(3)
-    ]
+    changes = _new_people(3)
     event_stamp = "0001763812345680-0001-dev"
     event_row = {
         "office": "MS",
