@@ -81,12 +81,12 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
     from desktop.services import sync_view
 
     store = cli.open_store(create=False)
-    with store, sync_view.device_session(store, sync_view.default_http) as client:
-        sync = service.SyncService(store, client)
+    with store:
         tune_gc()  # start-up is done: the sync's collections skip its objects
-        if args.retry_failed:
-            sync.retry_failed()
-        summary = sync.sync()
+        # as the app syncs (and kept as its last sync), but waiting out a busy server
+        summary = sync_view.run_sync(
+            store, retries=service.SyncService.max_retries, retry_failed=args.retry_failed
+        )
     lines = [
         text(
             "sync.summary",

@@ -424,12 +424,28 @@ def run_sync(
     on_progress: Callable[[str, int, int], None] | None = None,
     now: Callable[[], dt.datetime] | None = None,
     secrets: SecretStore | None = None,
+    retries: int = 0,
+    retry_failed: bool = False,
 ) -> core.SyncSummary:
-    """One sync; on success the time is kept as ``last_sync_at`` (UTC, ISO 8601)."""
+    """One sync, for the app's worker and ``sapan sync`` alike; on success the time is
+    kept as ``last_sync_at`` (UTC, ISO 8601), which the status bar and the Sync page show.
+
+    ``retries``: how often a request is tried again after a dropped link or a busy server,
+    waiting as it says (the app's worker passes 0: it keeps its own backoff, and a sync
+    must not sleep on its thread); ``retry_failed``: the refused changes go back in line
+    first (``sapan sync --retry-failed``).
+    """
     with device_session(store, http_factory, secrets) as client:
         service = core.SyncService(
-            store, client, max_retries=0, sleep=_no_sleep, on_progress=on_progress, secrets=secrets
+            store,
+            client,
+            max_retries=retries,
+            sleep=time.sleep if retries else _no_sleep,
+            on_progress=on_progress,
+            secrets=secrets,
         )
+        if retry_failed:
+            service.retry_failed()
         summary = service.sync()
     if summary.ok:
         when = (now or _utcnow)()

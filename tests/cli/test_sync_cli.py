@@ -34,6 +34,23 @@ def test_sync_tunes_the_collector_once_the_store_is_open(
     assert summary["error"] is None
 
 
+def test_a_sync_from_the_command_line_is_the_apps_last_sync_too(
+    registered: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The status bar and the Sync page say when the laptop last synced, whichever way it
+    did: ``sapan sync`` once left that for the app's own syncs alone."""
+    from desktop.models.store import open_store
+    from desktop.services import sync_view
+
+    with open_store(registered) as store:
+        assert sync_view.overview(store, sizes=False).last_sync is None
+
+    assert main(["--data-dir", str(registered), "sync"]) == 0
+
+    with open_store(registered) as store:
+        assert sync_view.overview(store, sizes=False).last_sync is not None
+
+
 def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
     registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
