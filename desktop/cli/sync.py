@@ -85,7 +85,7 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         tune_gc()  # start-up is done: the sync's collections skip its objects
         # as the app syncs (and kept as its last sync), but waiting out a busy server
         summary = sync_view.run_sync(
-            store, retries=service.SyncService.max_retries, retry_failed=args.retry_failed
+            store, retries=service.SyncService.max_retries, refused_first=args.retry_failed
         )
     lines = [
         text(

@@ -425,15 +425,15 @@ def run_sync(
     now: Callable[[], dt.datetime] | None = None,
     secrets: SecretStore | None = None,
     retries: int = 0,
-    retry_failed: bool = False,
+    refused_first: bool = False,
 ) -> core.SyncSummary:
     """One sync, for the app's worker and ``sapan sync`` alike; on success the time is
     kept as ``last_sync_at`` (UTC, ISO 8601), which the status bar and the Sync page show.
 
     ``retries``: how often a request is tried again after a dropped link or a busy server,
     waiting as it says (the app's worker passes 0: it keeps its own backoff, and a sync
-    must not sleep on its thread); ``retry_failed``: the refused changes go back in line
-    first (``sapan sync --retry-failed``).
+    must not sleep on its thread); ``refused_first``: the refused changes go back in line
+    first (``sapan sync --retry-failed``; the Sync page's Retry is :func:`retry_failed`).
     """
     with device_session(store, http_factory, secrets) as client:
         service = core.SyncService(
@@ -444,7 +444,7 @@ def run_sync(
             on_progress=on_progress,
             secrets=secrets,
         )
-        if retry_failed:
+        if refused_first:
             service.retry_failed()
         summary = service.sync()
     if summary.ok:
