@@ -1131,10 +1131,18 @@ class CaseFileView(Retranslating):
         if case.tracks:
             self.track_list.setCurrentRow(max(0, min(row, len(case.tracks) - 1)))
         self._track_selected(self.track_list.currentRow())
+        # the note chosen stays chosen when the list is written again (a language switch,
+        # another read of the case file), as the claim chosen does above
+        chosen = self.notes_list.currentItem()
+        chosen_id = chosen.data(Qt.ItemDataRole.UserRole) if chosen is not None else None
         self.notes_list.clear()
         for note in case.notes:
             written = format_moment(note.written_at)
-            self.notes_list.addItem(f"{written} · {note.author or ''}\n{note.body}")
+            item = QListWidgetItem(f"{written} · {note.author or ''}\n{note.body}")
+            item.setData(Qt.ItemDataRole.UserRole, note.id)
+            self.notes_list.addItem(item)
+            if note.id == chosen_id:
+                self.notes_list.setCurrentItem(item)
         blocks = []
         for line in self.panel:
             name, status, sentences = explain(line)

@@ -143,6 +143,29 @@ def test_a_note_too_long_is_refused_with_its_limit_and_stays_to_be_shortened(
     assert note.body == long_note[:-1]
 
 
+def test_the_note_chosen_stays_chosen_when_the_case_file_is_read_again(
+    qtbot: QtBot, ctx: AppContext, store: Store
+) -> None:
+    """Another read of the case file (after a write, a sync, a double-click on the Sync
+    page) or a language switch writes the notes list again; the note chosen stays so."""
+    case_id = _claim(store)
+    first, second = (cases.add_note(store, case_id, body) for body in ("first", "second"))
+    view = CaseFileView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    _load(qtbot, view, case_id)
+    notes = [note.id for note in view.case.notes]
+    assert sorted(notes) == sorted([first, second])
+    chosen = notes[0]  # not the last: a list with nothing chosen answers row -1
+    view.notes_list.setCurrentRow(0)
+
+    _load(qtbot, view, case_id)
+    assert view.notes_list.currentRow() == 0
+    assert view.case.notes[0].id == chosen
+    view.retranslate()  # as a language switch does
+    assert view.notes_list.currentRow() == 0
+
+
 def test_a_document_of_every_kind_offered_is_added(
     qtbot: QtBot, ctx: AppContext, store: Store
 ) -> None:
