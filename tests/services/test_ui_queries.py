@@ -174,6 +174,11 @@ def test_an_ended_job_starts_its_deadlines(store: Store) -> None:
     assert "deadline.register_unemployment" in due_soon
 
 
+def _shown(store: Store, case_id: str, actions: list[str]) -> list[str]:
+    """Which of ``actions`` are due for the case, in their order (:func:`_due_dates`)."""
+    return [a for a in actions if _due_dates(store, case_id, a)]
+
+
 def _due_dates(store: Store, case_id: str, action: str) -> list[dt.date]:
     """When ``action`` is due for the case, as the Tasks page says (which the journey
     must say too)."""
@@ -313,10 +318,7 @@ def test_the_unemployment_claim_s_steps_or_a_new_job_settle_what_a_job_s_end_sta
     ]
     every = [*worker, "deadline.notify_leaving"]
 
-    def shown() -> list[str]:
-        return [a for a in every if _due_dates(store, case_id, a)]
-
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
     keys = [s.key for s in workflow.load()["claim_unemployment"].steps]
     for lost_on in (dt.date(2025, 6, 1), dt.date(2026, 2, 20)):  # an earlier job's, this one's
         claim = cases.TrackInput(
@@ -330,17 +332,17 @@ def test_the_unemployment_claim_s_steps_or_a_new_job_settle_what_a_job_s_end_sta
 
     registered = {"doe_registered_on": "2026-02-25"}
     cases.save_step(store, step(earlier, "register_unemployment"), state="ready", data=registered)
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
     cases.save_step(store, step(this, "register_unemployment"), data=registered)
-    assert shown() == every  # typed, not yet marked done
+    assert _shown(store, case_id, every) == every  # typed, not yet marked done
     cases.save_step(store, step(this, "register_unemployment"), state="ready")
-    assert shown() == [*worker[1:], "deadline.notify_leaving"]
+    assert _shown(store, case_id, every) == [*worker[1:], "deadline.notify_leaving"]
     cases.save_step(store, step(this, "employer_leaving_notice"), state="ready")
-    assert shown() == worker[1:]
+    assert _shown(store, case_id, every) == worker[1:]
 
     new_job = employers.EmploymentInput(None, dt.date(2026, 3, 9))
     employers.add_employment(store, person_id, new_job)
-    assert shown() == []
+    assert _shown(store, case_id, every) == []
 
 
 def test_a_worker_who_has_died_is_not_reminded_to_register_or_find_an_employer(
@@ -353,18 +355,15 @@ def test_a_worker_who_has_died_is_not_reminded_to_register_or_find_an_employer(
     worker = ["deadline.register_unemployment", "deadline.find_employer"]
     every = [*worker, "deadline.apply_section_39", "deadline.notify_leaving"]
 
-    def shown() -> list[str]:
-        return [a for a in every if _due_dates(store, case_id, a)]
-
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
     keys = [s.key for s in workflow.load()["claim_death"].steps]
     death = cases.TrackInput(
         "claim", keys, benefit="death", workflow="claim_death", event_date=dt.date(2026, 3, 1)
     )
     track_id = cases.start_track(store, case_id, death)
-    assert shown() == ["deadline.notify_leaving"]
+    assert _shown(store, case_id, every) == ["deadline.notify_leaving"]
     cases.withdraw_track(store, track_id, "opened for the wrong person", TODAY)
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
 
 
 def test_a_worker_a_work_injury_killed_is_not_reminded_either(store: Store) -> None:
@@ -376,18 +375,15 @@ def test_a_worker_a_work_injury_killed_is_not_reminded_either(store: Store) -> N
     case_id, _person = _pink_card_holder_out_of_work(store)
     every = ["deadline.register_unemployment", "deadline.notify_leaving"]
 
-    def shown() -> list[str]:
-        return [a for a in every if _due_dates(store, case_id, a)]
-
     reported = {"injury_date": "2026-02-19", "injury_outcome": "injured"}
     commit = ui_wizards.TrackCommit(
         "work_injury", "work_injury", [("report_injury", reported, "in_progress")]
     )
     ui_wizards.commit_track(store, case_id, commit)
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
     (track,) = cases.get_case_file(store, case_id).tracks
     cases.save_step(store, track.steps[0].id, data={"injury_outcome": "disappeared"})
-    assert shown() == ["deadline.notify_leaving"]
+    assert _shown(store, case_id, every) == ["deadline.notify_leaving"]
 
 
 def test_a_worker_gone_home_is_not_reminded_of_what_is_done_in_thailand(store: Store) -> None:
@@ -399,16 +395,13 @@ def test_a_worker_gone_home_is_not_reminded_of_what_is_done_in_thailand(store: S
     worker = ["deadline.register_unemployment", "deadline.find_employer"]
     every = [*worker, "deadline.apply_section_39", "deadline.notify_leaving"]
 
-    def shown() -> list[str]:
-        return [a for a in every if _due_dates(store, case_id, a)]
-
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
     people.update_person(store, person_id, left_on=dt.date(2026, 3, 1))
-    assert shown() == ["deadline.notify_leaving"]
+    assert _shown(store, case_id, every) == ["deadline.notify_leaving"]
     journey = ui_queries.journey(cases.get_case_file(store, case_id), TODAY)
     assert ("departure", dt.date(2026, 3, 1)) in {(e.kind, e.day) for e in journey}
     people.update_person(store, person_id, arrived_on=dt.date(2026, 3, 10))
-    assert shown() == every
+    assert _shown(store, case_id, every) == every
 
 
 def test_the_section_39_application_handed_in_ends_its_reminder(store: Store) -> None:
