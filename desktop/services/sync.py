@@ -845,9 +845,10 @@ class SyncService:
         open conflicts new to this device.
         """
         with self.store.remote_session(durable=False) as session:
-            pending = self._pending_fields(session, page)
+            ids = _ids_by_entity(page)
+            pending = self._pending_fields(session, ids)
             # one query per entity finds which of the page's rows this device has
-            known = self._preload(session, page)
+            known = self._preload(session, ids)
             if summary is not None:
                 summary.received_rows += sum(
                     1
@@ -917,11 +918,13 @@ class SyncService:
                 .values(user=account)
             )
 
-    def _preload(self, session: Session, page: p.PullPage) -> dict[tuple[str, str], str | None]:
-        """The page's rows this device has: (entity, id) -> the person a searched row
-        (name, document) belongs to, else None."""
+    def _preload(
+        self, session: Session, ids: dict[str, list[str]]
+    ) -> dict[tuple[str, str], str | None]:
+        """The page's rows (``ids``: by entity) this device has: (entity, id) -> the person
+        a searched row (name, document) belongs to, else None."""
         known: dict[tuple[str, str], str | None] = {}
-        for entity, row_ids in _ids_by_entity(page).items():
+        for entity, row_ids in ids.items():
             cls = self._classes.get(entity)
             if cls is None:
                 continue
@@ -931,10 +934,13 @@ class SyncService:
             known.update(((entity, row_id), owner) for row_id, owner in session.execute(query))
         return known
 
-    def _pending_fields(self, session: Session, page: p.PullPage) -> set[tuple[str, str, str]]:
-        """(entity, row, field) with an unsent local edit; a whole-row entry counts per field."""
+    def _pending_fields(
+        self, session: Session, ids: dict[str, list[str]]
+    ) -> set[tuple[str, str, str]]:
+        """(entity, row, field) of the page's rows (``ids``: by entity) with an unsent local
+        edit; a whole-row entry counts per field."""
         found: set[tuple[str, str, str]] = set()
-        for entity, row_ids in _ids_by_entity(page).items():
+        for entity, row_ids in ids.items():
             # Nothing of this entity waiting, as after a push: one probe of the index
             # answers, where the page's ids would each be looked up (their list parsed
             # and sorted first, most of a page's reading of the outbox).
