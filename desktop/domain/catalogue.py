@@ -347,7 +347,8 @@ _AUDIT_HASH = namespace_hash(AUDIT_ID_NAMESPACE)
 
 
 def audit_event_id(stamp: str) -> str:
-    """The id of the audit event a device records with the insert stamped ``stamp``.
+    """The id of the audit event (other than a creation event, ``creation_event_id``) a
+    device records with the insert stamped ``stamp``.
 
     A hybrid logical clock stamp names its device and is never issued twice, so an id
     derived from it is as unique as a random one, and the wire can leave it out (the
@@ -356,6 +357,29 @@ def audit_event_id(stamp: str) -> str:
     stamp)``.
     """
     return name_uuid(_AUDIT_HASH, stamp)
+
+
+def creation_event_id(row_id: str) -> str:
+    """The id of the creation event of row ``row_id``: the row's id as a version 8 UUID.
+
+    A row has one creation event, so its id names it as well as the insert's stamp did
+    (``audit_event_id``, before the app's store revision 0010), and it is as time-ordered as
+    row ids are (``models.base.new_id``): the events a pull derives land at the end of the
+    audit trail's key index instead of at random pages, whose rewriting at every commit
+    grew with the store. Only the version digit differs from the row's id; other audit
+    events' ids are of version 5 (``audit_event_id``), 7 (``record_action``) or 4 (stores
+    from before time-ordered ids), so none can collide. A row id that is not canonical UUID
+    text (never sent by a server, which refuses such ids) gets a version 5 UUID of itself,
+    so a pull never stops at one.
+    """
+    if len(row_id) == 36 and _CANONICAL_UUID.fullmatch(row_id):
+        return f"{row_id[:14]}8{row_id[15:]}"
+    return name_uuid(_CREATION_HASH, row_id)
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# the namespace of the ids of rows whose own id is not canonical (a constant)
+_CREATION_HASH = namespace_hash(uuid.UUID("5a9a0004-2b7e-4d91-a3c5-6f18e0d4b2c7"))
 
 
 def creation_event(
@@ -372,7 +396,7 @@ def creation_event(
     """
     parsed = Stamp.parse(stamp)
     return {
-        "id": audit_event_id(stamp),
+        "id": creation_event_id(row_id),
         "office": office if isinstance(office, str) else "",
         "at": _utc_second(parsed.wall // 1000),
         "user": user,

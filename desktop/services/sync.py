@@ -909,7 +909,7 @@ class SyncService:
         for row in page.rows:
             if row.created is not None and (row.entity, row.id) in known:
                 events_of = by_account.setdefault(row.created.user_id, [])
-                events_of.append(catalogue.audit_event_id(row.created.hlc))
+                events_of.append(catalogue.creation_event_id(row.id))
         events = table_of(AuditEvent)
         for account, ids in by_account.items():
             session.connection().execute(

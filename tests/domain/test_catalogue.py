@@ -39,18 +39,21 @@ def test_a_missing_required_reference_is_refused() -> None:
         catalogue.from_wire(PERSON_ID, None)
 
 
+ROW = "019ab5f2-1c3e-7a01-8d2c-5e6f7a8b9c0d"  # a row id as devices make them (version 7)
+
+
 def test_a_creation_event_is_derived_from_its_insert_alone() -> None:
     stamp = "0001763812345678-0003-dev-7"
-    event = catalogue.creation_event("person", "row-1", "TAK-01", stamp, "ann")
+    event = catalogue.creation_event("person", ROW, "TAK-01", stamp, "ann")
     assert event == {
-        "id": catalogue.audit_event_id(stamp),
+        "id": "019ab5f2-1c3e-8a01-8d2c-5e6f7a8b9c0d",  # the row's id, as version 8
         "office": "TAK-01",
         "at": "2025-11-22T11:52:25+00:00",  # the stamp's wall clock, to the second
         "user": "ann",
         "device": "dev-7",  # the stamp's node
         "action": "person.created",
         "entity": "person",
-        "row_id": "row-1",
+        "row_id": ROW,
         "details": {},
     }
     assert catalogue.is_creation_event(event)
@@ -58,6 +61,36 @@ def test_a_creation_event_is_derived_from_its_insert_alone() -> None:
     assert not catalogue.is_creation_event(event | {"entity": "case"})
     # a row without an office (a bad insert the server refuses anyway) still gets text
     assert catalogue.creation_event("person", "r", None, stamp, "ann")["office"] == ""
+
+
+def test_creation_event_ids_keep_the_order_of_their_rows_ids() -> None:
+    """Rows made one after another get events whose ids sort as theirs do: a pull's
+    derived events land at the end of the audit trail's key index, not at random pages."""
+    import uuid
+
+    from desktop.models.base import new_id
+
+    rows = [new_id() for _ in range(500)]
+    events = [catalogue.creation_event_id(row) for row in rows]
+    assert events == sorted(events)
+    assert len(set(events)) == len(rows)
+    assert {uuid.UUID(e).version for e in events} == {8}
+    assert {uuid.UUID(e).variant for e in events} == {uuid.RFC_4122}
+    # never the id of an audit event derived from a stamp (version 5) or made anew (7)
+    assert not set(events) & set(rows)
+    stamp = "0001763812345678-0003-dev-7"
+    assert uuid.UUID(catalogue.audit_event_id(stamp)).version == 5
+
+
+@pytest.mark.parametrize("row", ["row-1", "", "019AB5F2-1C3E-7A01-8D2C-5E6F7A8B9C0D", "ไทย"])
+def test_a_row_id_that_is_not_canonical_still_gets_a_creation_event_id(row: str) -> None:
+    """Servers refuse such ids; a pull that met one anyway must not stop at it."""
+    import uuid
+
+    derived = catalogue.creation_event_id(row)
+    assert uuid.UUID(derived).version == 5
+    assert derived == catalogue.creation_event_id(row)
+    assert derived != catalogue.creation_event_id(row + "x")
 
 
 def test_a_creation_event_needs_a_stamp() -> None:

@@ -87,3 +87,69 @@ def test_migration_0009_gives_people_recorded_before_it_no_day_they_left(tmp_pat
         assert not people.gone_home(people.get_person(reopened, made.person_id))
     finally:
         reopened.close()
+
+
+def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> None:
+    """A store from before creation events were named by their row's id: opened, every
+    event is renamed as a pull now derives it (so a row pulled again finds its event),
+    and nothing is deleted, not even a second event of one row, which keeps its id."""
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from desktop.domain import catalogue
+    from desktop.models.entities import AuditEvent
+    from desktop.services import people
+
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    made = people.create_person(
+        created, people.PersonInput(names=[people.NameInput("Sok Dara")], phone="0812345678")
+    )
+    with created.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0009_person_left_on")
+        before = conn.execute(text("SELECT id, entity, row_id, action FROM audit_event")).all()
+        assert {action for _id, _e, _row, action in before} == {
+            "person.created",
+            "person_name.created",
+        }
+        # as the app before this revision named them: by a stamp (here a made-up one)
+        for number, (event_id, *_rest) in enumerate(before):
+            conn.execute(
+                text("UPDATE audit_event SET id = :new WHERE id = :old"),
+                {
+                    "new": catalogue.audit_event_id(f"0001763812345678-{number:04d}-d"),
+                    "old": event_id,
+                },
+            )
+        conn.execute(  # the same fact recorded twice, and a row id no server accepts
+            text(
+                "INSERT INTO audit_event (id, office, action, entity, row_id, version, deleted,"
+                " updated_at, details) SELECT :id, office, action, entity, row_id, 0, 0,"
+                " updated_at, details FROM audit_event WHERE row_id = :row"
+            ),
+            {"id": catalogue.audit_event_id("0001763812345678-0099-d"), "row": made.person_id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_event (id, office, action, entity, row_id, version, deleted,"
+                " updated_at, details) VALUES (:id, 'TAK-01', 'person.created', 'person',"
+                " 'not-a-uuid', 0, 0, '2026-11-25T00:00:00+00:00', '{}')"
+            ),
+            {"id": catalogue.audit_event_id("0001763812345678-0098-d")},
+        )
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    try:
+        with reopened.read() as session:
+            events = session.execute(select(AuditEvent.id, AuditEvent.row_id)).all()
+    finally:
+        reopened.close()
+    assert len(events) == len(before) + 2
+    renamed = {row: event for event, row in events if event == catalogue.creation_event_id(row)}
+    assert set(renamed) == {row for _id, _e, row, _a in before} | {"not-a-uuid"}
+    of_person = sorted(event for event, row in events if row == made.person_id)
+    assert of_person == sorted(
+        [
+            catalogue.creation_event_id(made.person_id),
+            catalogue.audit_event_id("0001763812345678-0099-d"),
+        ]
+    )

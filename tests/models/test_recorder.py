@@ -8,7 +8,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from desktop.domain.catalogue import TOMBSTONE_FIELD, WHOLE_ROW, audit_event_id
+from desktop.domain.catalogue import (
+    TOMBSTONE_FIELD,
+    WHOLE_ROW,
+    audit_event_id,
+    creation_event_id,
+)
 from desktop.domain.hlc import Stamp
 from desktop.models.entities import AuditEvent, Note, OutboxEntry, Person, SyncState
 from desktop.models.recorder import HardDeleteError, value_now
@@ -53,7 +58,7 @@ def test_insert_writes_the_whole_row_once_and_an_audit_event(store: Store) -> No
     assert audit.action == "person.created"
     stamp = Stamp.parse(entry.hlc)
     assert (audit.id, audit.row_id, audit.device, audit.user, audit.office) == (
-        audit_event_id(entry.hlc),
+        creation_event_id(person.id),
         person.id,
         store.device_id,
         store.user,

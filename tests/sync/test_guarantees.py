@@ -379,7 +379,7 @@ def test_rows_new_to_the_device_are_stored_as_sent_split_over_pages_or_not(
     with a.store.read() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.row_id == job)).all()
     assert [(e.action, e.user, e.id) for e in events] == [
-        ("employment.created", "ann", catalogue.audit_event_id(stamp))
+        ("employment.created", "ann", catalogue.creation_event_id(job))
     ]
 
 
