@@ -30,6 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from desktop.domain.catalogue import (
     AUDIT_ENTITY,
+    CANONICAL_ID,
     ENTITIES,
     FieldSpec,
     FieldType,
@@ -220,7 +221,7 @@ Stamp = Annotated[str, Field(max_length=80, pattern=STAMP_PATTERN), AfterValidat
 # uuid.UUID reads ({...}, upper case, no hyphens, urn:uuid:) are refused, not rewritten:
 # the server would store the canonical text while the pushing device keeps its own
 # spelling, and the two would no longer name the same row or change.
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UUID_PATTERN = f"^{CANONICAL_ID.pattern}$"
 UuidText = Annotated[str, Field(pattern=UUID_PATTERN)]
 # Strict: lax mode would take 1.0, true or "1" for 1, values no device writes.
 BaseVersion = Annotated[StrictInt, Field(ge=0)]
@@ -709,7 +710,6 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _YEAR = re.compile(r"[0-9]{4}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # what ``datetime.isoformat()`` writes for an aware time (timespec auto or "seconds"),
 # the only spellings devices send; fromisoformat alone would also take "20250101T1200",
 # times without an offset, "Z", week dates and more
@@ -888,7 +888,7 @@ _TYPE_CHECKS: dict[FieldType, Callable[[Any], bool]] = {
         and (_YEAR.fullmatch(v) is not None or _MONTH.fullmatch(v) is not None or _is_date(v))
     ),
     # canonical text only (see UuidText): another spelling would name another row
-    FieldType.REF: lambda v: isinstance(v, str) and _UUID_TEXT.fullmatch(v) is not None,
+    FieldType.REF: lambda v: isinstance(v, str) and CANONICAL_ID.fullmatch(v) is not None,
     FieldType.JSON: _is_json,
     FieldType.LIST: lambda v: isinstance(v, list) and all(_is_text(i) for i in v),
 }
@@ -921,7 +921,7 @@ def _quick_check(entity: str, name: str, spec: FieldSpec) -> Quick:
         return lambda v: type(v) is str and len(v) <= limit and "\x00" not in v
     if kind is FieldType.REF and spec.max_length is None:
         # canonical UUID text is what devices send; other spellings take the full check
-        match = _UUID_TEXT.fullmatch
+        match = CANONICAL_ID.fullmatch
         if nullable:
             return lambda v: v is None or (type(v) is str and match(v) is not None)
         return lambda v: type(v) is str and match(v) is not None

@@ -372,12 +372,11 @@ def creation_event_id(row_id: str) -> str:
     text (never sent by a server, which refuses such ids) gets a version 5 UUID of itself,
     so a pull never stops at one.
     """
-    if len(row_id) == 36 and _CANONICAL_UUID.fullmatch(row_id):
+    if len(row_id) == 36 and CANONICAL_ID.fullmatch(row_id):
         return f"{row_id[:14]}8{row_id[15:]}"
     return name_uuid(_CREATION_HASH, row_id)
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # the namespace of the ids of rows whose own id is not canonical (a constant)
 _CREATION_HASH = namespace_hash(uuid.UUID("5a9a0004-2b7e-4d91-a3c5-6f18e0d4b2c7"))
 
@@ -581,14 +580,14 @@ def _partial_date(spec: FieldSpec, value: object) -> str:
     return text
 
 
-# A row id as the app writes it: checked by a pattern, not parsed (a pull checks tens of
-# thousands); any other spelling uuid.UUID accepts is normalised to this form.
-_CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A row id as the app writes it (str(uuid.UUID)): checked by a pattern, not parsed (a pull
+# checks tens of thousands); any other spelling uuid.UUID accepts is normalised to this form.
+CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _ref(spec: FieldSpec, value: object) -> str:
     text = _text(spec, value)
-    if _CANONICAL_ID.fullmatch(text):
+    if CANONICAL_ID.fullmatch(text):
         return text
     return str(uuid.UUID(text))
 

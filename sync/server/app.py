@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from desktop.domain.catalogue import CANONICAL_ID
 from desktop.domain.gc_tuning import tune_gc
 from desktop.domain.hlc import HybridClock
 from sync import protocol as p
@@ -636,12 +637,9 @@ def _known_id(text: str, kind: str) -> str:
     Anything else names nothing: answered 404 before a query, so text a database
     refuses (NUL on PostgreSQL) or cannot hold never reaches one.
     """
-    if _UUID_TEXT.fullmatch(text) is None:
+    if CANONICAL_ID.fullmatch(text) is None:
         raise ApiError(404, Errno.NOT_FOUND, f"no such {kind}")
     return text
-
-
-_UUID_TEXT = re.compile(p.UUID_PATTERN)
 
 
 def _check_name(sha256: str) -> str:
