@@ -142,6 +142,8 @@ class SyncOverview:
     # the office new rows belong to, and the ones the account lets this device choose
     office: str = ""
     offices: tuple[str, ...] = ()
+    # the server account this device is registered under (None before registration)
+    account: str | None = None
 
     @property
     def bytes_to_send(self) -> int:
@@ -219,9 +221,10 @@ def overview(
     # Blobs named by rows already pulled but not here yet (or only in part).
     fetch, fetch_bytes = sync_attachments.download_estimate(store) if sizes else (0, 0)
     last = store.setting(LAST_SYNC_KEY, None)
+    registered = is_registered(store, secrets)
     return SyncOverview(
         server_url=server_address(store),
-        registered=is_registered(store, secrets),
+        registered=registered,
         waiting=int(waiting or 0),
         failed=int(failed or 0),
         bytes_waiting=int(value_bytes or 0) + int(waiting or 0) * CHANGE_OVERHEAD_BYTES,
@@ -235,6 +238,7 @@ def overview(
         metered_limit_kb=int(store.setting(METERED_LIMIT_KEY, DEFAULT_METERED_LIMIT_KB)),
         office=store.office,
         offices=tuple(core.office_choices(store)),
+        account=store.user if registered else None,
     )
 
 

@@ -238,6 +238,8 @@ class SyncPage(Retranslating):
         self._enable_resolve()
         if not self.server.hasFocus():
             self.server.setText(self.view.server_url or "")
+        if self.view.account and not self.user.hasFocus() and not self.user.text():
+            self.user.setText(self.view.account)
         self.office.blockSignals(True)
         self.office.clear()
         self.office.addItems(list(self.view.offices))
@@ -403,7 +405,7 @@ class SyncPage(Retranslating):
             self.next_label.setText(tr("ui.loading"))
         else:
             self.registered_label.setText(
-                tr("ui.sync_page.registered", url=view.server_url or "")
+                tr("ui.sync_page.registered", url=view.server_url or "", user=view.account or "")
                 if view.registered
                 else tr("ui.sync_page.not_registered")
             )

@@ -147,7 +147,29 @@ def test_register_and_sync_from_the_window_moves_the_status_bar(
     assert window.sync_worker.state.phase is Phase.IDLE
     assert window.sync_worker.scheduled == window.sync_worker.interval_s
     assert page.password.text() == ""  # the password is not kept on screen
-    qtbot.waitUntil(lambda: "is registered with http://testserver" in page.registered_label.text())
+    said = "is registered with http://testserver for the account somchai."
+    qtbot.waitUntil(lambda: said in page.registered_label.text())
+
+
+def test_the_sync_page_of_a_registered_device_names_its_account(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """Whoever opens a shared laptop sees whose account it syncs under; registering it
+    again starts from that account's name, never from a password."""
+    _registered(store, server_app)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.sync_worker.http_factory = lambda url: in_process_client(server_app)
+    window.show()
+    window.show_page(3)
+    page = window.sync_page
+    drain(qtbot, ctx)
+    qtbot.waitUntil(lambda: "for the account somchai" in page.registered_label.text())
+    assert (page.user.text(), page.password.text()) == ("somchai", "")
+    page.user.setText("aye")  # typed by someone registering it for another account
+    page.refresh()
+    drain(qtbot, ctx)
+    assert page.user.text() == "aye"  # a refresh does not undo what was typed
 
 
 def _registered(store: Store, server_app: Any) -> None:
