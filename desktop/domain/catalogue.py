@@ -372,7 +372,7 @@ def creation_event_id(row_id: str) -> str:
     text (never sent by a server, which refuses such ids) gets a version 5 UUID of itself,
     so a pull never stops at one.
     """
-    if len(row_id) == 36 and CANONICAL_ID.fullmatch(row_id):
+    if CANONICAL_ID.fullmatch(row_id):
         return f"{row_id[:14]}8{row_id[15:]}"
     return name_uuid(_CREATION_HASH, row_id)
 

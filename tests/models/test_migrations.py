@@ -89,6 +89,10 @@ def test_migration_0009_gives_people_recorded_before_it_no_day_they_left(tmp_pat
         reopened.close()
 
 
+# row ids no server accepts, renamed as the app derives their events' ids (not in SQL)
+ODD_ROW_IDS = ("not-a-uuid", "019AB5F2-1C3E-7A01-8D2C-5E6F7A8B9C0D")
+
+
 def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> None:
     """A store from before creation events were named by their row's id: opened, every
     event is renamed as a pull now derives it (so a row pulled again finds its event),
@@ -120,7 +124,7 @@ def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> N
                     "old": event_id,
                 },
             )
-        conn.execute(  # the same fact recorded twice, and a row id no server accepts
+        conn.execute(  # the same fact recorded twice
             text(
                 "INSERT INTO audit_event (id, office, action, entity, row_id, version, deleted,"
                 " updated_at, details) SELECT :id, office, action, entity, row_id, 0, 0,"
@@ -128,14 +132,15 @@ def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> N
             ),
             {"id": catalogue.audit_event_id("0001763812345678-0099-d"), "row": made.person_id},
         )
-        conn.execute(
-            text(
-                "INSERT INTO audit_event (id, office, action, entity, row_id, version, deleted,"
-                " updated_at, details) VALUES (:id, 'TAK-01', 'person.created', 'person',"
-                " 'not-a-uuid', 0, 0, '2026-11-25T00:00:00+00:00', '{}')"
-            ),
-            {"id": catalogue.audit_event_id("0001763812345678-0098-d")},
-        )
+        for number, odd in enumerate(ODD_ROW_IDS):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (id, office, action, entity, row_id, version,"
+                    " deleted, updated_at, details) VALUES (:id, 'TAK-01', 'person.created',"
+                    " 'person', :row, 0, 0, '2026-11-25T00:00:00+00:00', '{}')"
+                ),
+                {"id": catalogue.audit_event_id(f"0001763812345678-009{number}-d"), "row": odd},
+            )
     created.close()
     reopened = open_store(tmp_path / "s", PASSPHRASE)
     try:
@@ -143,9 +148,9 @@ def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> N
             events = session.execute(select(AuditEvent.id, AuditEvent.row_id)).all()
     finally:
         reopened.close()
-    assert len(events) == len(before) + 2
+    assert len(events) == len(before) + 1 + len(ODD_ROW_IDS)
     renamed = {row: event for event, row in events if event == catalogue.creation_event_id(row)}
-    assert set(renamed) == {row for _id, _e, row, _a in before} | {"not-a-uuid"}
+    assert set(renamed) == {row for _id, _e, row, _a in before} | set(ODD_ROW_IDS)
     of_person = sorted(event for event, row in events if row == made.person_id)
     assert of_person == sorted(
         [
