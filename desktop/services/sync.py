@@ -1065,6 +1065,10 @@ def expected_rows(rows: int, start: int, page: p.PullPage) -> int:
     return max(rows, round(rows * (page.head - start) / (page.cursor - start)))
 
 
+# a creation event's fields that differ from one event to the next
+_CREATION_FIELDS = ("id", "office", "at", "user", "device", "action", "entity", "row_id")
+
+
 class _NewRows:
     """Rows a page brings that are new to this device, as insert tuples of their tables.
 
@@ -1084,8 +1088,20 @@ class _NewRows:
         # its office left the account, and pulled again when the office came back (or
         # moved to an office this device kept), may find its event still here: the
         # insert keeps the stored one (and the first of a page's twins).
-        self._events = RowWriter(table_of(AuditEvent), dialect)
+        self._events = events = RowWriter(table_of(AuditEvent), dialect)
         self._event_rows: list[tuple[Any, ...]] = []
+        # What every derived event shares (no details, never synced, written now) is bound
+        # once: a creation event's own fields are text, stored as they are.
+        shared = dict.fromkeys(events.columns) | {
+            "details": {},
+            "version": 0,
+            "deleted": False,
+            "updated_at": now,
+        }
+        self._event_defaults = list(events.row(shared))
+        self._event_slots = [
+            (events.position[name], name, events.binder(name)) for name in _CREATION_FIELDS
+        ]
 
     def add(self, cls: type[Synced], row: p.RowUpdate) -> None:
         plan = self._plans.get(cls)
@@ -1105,9 +1121,13 @@ class _NewRows:
         self._rows[cls].append(tuple(values))
 
     def add_event(self, values: dict[str, Any]) -> None:
-        """A derived audit event, given by its catalogue fields as stored."""
-        values.update(version=0, deleted=False, updated_at=self.now)
-        self._event_rows.append(self._events.row(values))
+        """A derived creation event, given by its catalogue fields as stored
+        (:func:`~desktop.domain.catalogue.creation_event`: its details are always empty)."""
+        row = self._event_defaults.copy()
+        for at, name, bind in self._event_slots:
+            value = values[name]
+            row[at] = value if bind is None else bind(value)
+        self._event_rows.append(tuple(row))
 
     def insert(self, connection: Connection) -> None:
         for cls, rows in self._rows.items():

@@ -1688,8 +1688,11 @@ def test_every_device_derives_the_same_creation_event(server: Server, make_devic
     def events(device: Device) -> dict[str, dict[str, Any]]:
         with device.store.read() as session:
             return {
-                e.id: {name: getattr(e, name) for name in ("at", "user", "device", "action")}
-                | {"row": e.row_id, "office": e.office}
+                e.id: {
+                    name: getattr(e, name)
+                    for name in ("at", "user", "device", "action", "entity", "details")
+                }
+                | {"row": e.row_id, "office": e.office, "kept": (e.version, e.deleted)}
                 for e in session.scalars(select(AuditEvent))
             }
 
