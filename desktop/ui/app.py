@@ -12,7 +12,9 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,6 +40,8 @@ from desktop.ui.operations import Operations
 
 log = logging.getLogger(__name__)
 FONT_FAMILY = "Sapan Sans"
+# how long opening the store may take before a window says it is under way
+OPENING_SHOWN_AFTER_MS = 700
 
 
 def install_fonts(app: QApplication, point_size: int = 10) -> str:
@@ -147,18 +151,54 @@ class App:
                 return ui_queries.create_store(root, given, given)
             return self._first_run(root)
         try:
-            return ui_queries.open_store(root, given)
+            return self._opening(partial(ui_queries.open_store, root, given))
         except UserError as exc:
             if exc.code != "error.passphrase_needed" or given is not None:
                 self.dialogs.error(exc.translated(current()))
                 return None
         dialog = UnlockDialog(locked=False)
         while dialog.exec() == QDialog.DialogCode.Accepted:
+            typed = dialog.passphrase.text()
             try:
-                return ui_queries.open_store(root, dialog.passphrase.text())
+                return self._opening(partial(ui_queries.open_store, root, typed))
             except UserError as exc:
                 dialog.error.setText(exc.translated(current()))
         return None
+
+    def _opening(self, open_it: Callable[[], Any]) -> Any:
+        """``open_it()`` (unlocking the store and, after an update, upgrading it) off the
+        GUI thread, with a window saying so when it takes a while.
+
+        A large store's backup copy and upgrade can take a minute on an old laptop, and a
+        blank screen that long looks like a crash: someone who closes the app then loses
+        nothing (the upgrade is one transaction) but starts it again the next time.
+        """
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["store"] = open_it()
+            except BaseException as exc:  # raised again on the GUI thread, as it was
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name="open-store", daemon=True)
+        thread.start()
+        waiting = QProgressDialog(tr("ui.start.opening"), "", 0, 0)  # busy, no cancel
+        waiting.setCancelButton(None)
+        waiting.setWindowTitle(tr("ui.app.title"))
+        waiting.setWindowModality(Qt.WindowModality.ApplicationModal)
+        waiting.setMinimumDuration(OPENING_SHOWN_AFTER_MS)
+        waiting.setValue(0)  # starts the clock after which it shows itself
+        try:
+            while thread.is_alive():
+                self.qapp.processEvents()
+                thread.join(0.05)
+        finally:
+            waiting.reset()  # stops its clock: closed alone, it would show itself later
+            waiting.close()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["store"]
 
     def _first_run(self, root: Path) -> Any | None:
         dialog = FirstRunDialog(wiped=ui_queries.finish_wipe(root))
@@ -203,7 +243,7 @@ class App:
             return None
         try:
             backup.restore_store(Path(folder), root, passphrase)
-            store = ui_queries.open_store(root, passphrase)
+            store = self._opening(partial(ui_queries.open_store, root, passphrase))
         except UserError as exc:
             dialog.error.setText(exc.translated(current()))
             return None

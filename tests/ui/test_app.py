@@ -116,7 +116,8 @@ def _answer(kind: type[QDialog], *answers: Callable[[Any], None]) -> list[Any]:
 
 
 def _in_event_loop(app: App, scenario: Callable[[], None]) -> int:
-    """Run ``app.start()`` with ``scenario`` inside its event loop; quit at the end."""
+    """Run ``app.start()`` with ``scenario`` inside its event loop once the window is
+    shown (events are handled while the store opens, before it); quit at the end."""
     failures: list[BaseException] = []
 
     def run() -> None:
@@ -127,7 +128,7 @@ def _in_event_loop(app: App, scenario: Callable[[], None]) -> int:
         finally:
             app.qapp.quit()
 
-    QTimer.singleShot(0, run)
+    app.on_shown = lambda: QTimer.singleShot(0, run)
     code = app.start()
     if failures:
         raise failures[0]
@@ -389,6 +390,67 @@ def test_a_long_error_on_the_unlock_dialog_wraps_within_a_small_screen(
     assert dialog.sizeHint().width() <= 1366 - 16
 
 
+def test_a_slow_upgrade_after_an_update_says_it_is_under_way(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large store's backup copy and upgrade take a while on an old laptop: a window
+    says so (in the person's language) instead of a blank screen, the app stays
+    responsive meanwhile, and the upgraded store opens."""
+    from alembic import command
+
+    from desktop.models import migrations
+    from desktop.models import store as store_module
+    from desktop.models.migrations import runner
+
+    root = tmp_path / "store"
+    _existing_store(root, memory_keyring)
+    older = open_store(root, PASSPHRASE)
+    with older.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0009_person_left_on")
+    older.close()
+    real = store_module.migrate
+
+    def slow(store: Any) -> Any:
+        time.sleep(1.5)
+        return real(store)
+
+    monkeypatch.setattr(store_module, "migrate", slow)
+    LanguageSwitch().set_language("th")
+    app = _unlocked_app(qtbot, root, tmp_path)
+    seen: list[str] = []
+    ticks: list[float] = []
+
+    def look() -> None:
+        ticks.append(time.monotonic())
+        seen.extend(
+            w.labelText()
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QProgressDialog) and w.isVisible()
+        )
+
+    timer = QTimer()
+    timer.timeout.connect(look)
+    timer.start(100)
+    try:
+        store = app.open_store()
+    finally:
+        timer.stop()
+    assert store is not None
+    try:
+        assert store.setting("language", "en") == "en"  # opened, and readable
+        with store.engine.connect() as conn:
+            assert runner.current_revision(conn) == migrations.HEAD
+    finally:
+        store.close()
+    assert i18n.text("ui.start.opening", "th") in seen
+    assert len(ticks) >= 10  # events went on being handled while it worked
+    assert not [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QProgressDialog) and w.isVisible()
+    ]
+
+
 def test_cancelling_the_passphrase_leaves_the_store_untouched(
     qtbot: QtBot, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
@@ -430,9 +492,15 @@ def test_the_smoke_exit_quits_after_the_window_is_shown(
     os.utime(left, (day_ago, day_ago))
     app = _app(qtbot, root, passphrase_file=str(given), lang="km")
     shown: list[bool] = []
-    QTimer.singleShot(20, lambda: shown.append(app.window is not None and app.window.isVisible()))
     hooked: list[bool] = []  # the shown hook (``run`` passes ``tune_gc``) sees it visible
-    app.on_shown = lambda: hooked.append(app.window is not None and app.window.isVisible())
+
+    def on_shown() -> None:
+        hooked.append(app.window is not None and app.window.isVisible())
+        QTimer.singleShot(
+            20, lambda: shown.append(app.window is not None and app.window.isVisible())
+        )
+
+    app.on_shown = on_shown
     assert app.start() == 0
     assert shown == [True]
     assert hooked == [True]
