@@ -101,7 +101,14 @@ class Cli:
                 passphrase = self._prompt_new_passphrase()
             self.info(f"Creating a new encrypted store in {root}")
             return create_store(root, passphrase)
-        return open_store(root, passphrase if passphrase is not None else self.ask_passphrase)
+        return open_store(
+            root,
+            passphrase if passphrase is not None else self.ask_passphrase,
+            upgrading=lambda: self.info(
+                f"Upgrading the store in {root} for this version of Sapan (a copy is kept in"
+                f" {root / 'backups'} first); a large store takes a few minutes."
+            ),
+        )
 
     def ask_passphrase(self) -> str:
         """The passphrase typed at a terminal; ``error.passphrase_needed`` without one."""

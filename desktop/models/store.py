@@ -561,13 +561,18 @@ def _remove_half_store(paths: StorePaths, made_root: bool) -> None:
 
 
 def open_store(
-    root: Path, passphrase: PassphraseSource = None, *, secrets: SecretStore | None = None
+    root: Path,
+    passphrase: PassphraseSource = None,
+    *,
+    secrets: SecretStore | None = None,
+    upgrading: Callable[[], object] | None = None,
 ) -> Store:
     """Unlock and open an existing store, migrating its schema if needed.
 
     The key comes from the passphrase when one is given, else from the OS keyring, else
     by calling ``passphrase`` if it is a callable (a prompt). Errors are :class:`UserError`:
     wrong passphrase, a plaintext or damaged database, a database from a newer Sapan.
+    ``upgrading`` is called before a migration starts (it copies the store first).
     """
     paths = StorePaths(root)
     record = finish_wipe(root, secrets)
@@ -584,7 +589,7 @@ def open_store(
     store = Store(paths, key, keyfile.store_id)
     try:
         _probe(store.engine)
-        migrate(store)
+        migrate(store, upgrading)
         store._load_identity()
     except BaseException:
         store.close()
@@ -683,8 +688,9 @@ def _probe(engine: Engine) -> None:
         raise UserError("error.store_damaged", path=str(db)) from exc
 
 
-def migrate(store: Store) -> str | None:
-    """Bring the schema to head, copying the database file first. Returns the backup path."""
+def migrate(store: Store, upgrading: Callable[[], object] | None = None) -> str | None:
+    """Bring the schema to head, copying the database file first (``upgrading`` is called
+    before that, when there is work to do). Returns the backup path."""
     from desktop.models.migrations import HEAD
 
     with store.engine.connect() as conn:
@@ -698,6 +704,8 @@ def migrate(store: Store) -> str | None:
         raise UserError("error.store_newer", revision=current)
     if current == runner.head():
         return None
+    if upgrading is not None:
+        upgrading()
     backup: str | None = None
     if current is not None:
         backup = str(backup_copy(store, f"before-{runner.head()}"))

@@ -421,3 +421,27 @@ def test_output_cut_short_by_its_reader_is_no_traceback(env: Path, tmp_path: Pat
     _out, err = listing.communicate(timeout=120)
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+def test_a_command_says_when_it_upgrades_the_store_first(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After an update the first command upgrades the store (a copy first): a large one
+    takes minutes, so it says so, once; the command's own output is unchanged."""
+    from alembic import command
+
+    from desktop.models.migrations import runner
+    from desktop.models.store import create_store
+
+    older = create_store(env, PASSPHRASE)
+    with older.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0009_person_left_on")
+    older.close()
+    capsys.readouterr()
+    assert _sapan(env, "db", "check") == 0
+    said = capsys.readouterr()
+    assert f"Upgrading the store in {env}" in said.err
+    assert "Upgrading" not in said.out  # scripts reading the output are not disturbed
+    assert any((env / "backups").iterdir())
+    assert _sapan(env, "db", "check") == 0
+    assert "Upgrading" not in capsys.readouterr().err
