@@ -410,9 +410,9 @@ def test_a_slow_upgrade_after_an_update_says_it_is_under_way(
     older.close()
     real = store_module.migrate
 
-    def slow(store: Any) -> Any:
+    def slow(store: Any, *rest: Any) -> Any:
         time.sleep(1.5)
-        return real(store)
+        return real(store, *rest)
 
     monkeypatch.setattr(store_module, "migrate", slow)
     LanguageSwitch().set_language("th")
