@@ -12,7 +12,6 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -36,7 +35,7 @@ from desktop.ui.dialogs import Dialogs
 from desktop.ui.first_run import FirstRunDialog, UnlockDialog
 from desktop.ui.i18n import LanguageSwitch, current, tr
 from desktop.ui.main_window import MainWindow
-from desktop.ui.operations import Operations
+from desktop.ui.operations import Handle, Operations
 
 log = logging.getLogger(__name__)
 FONT_FAMILY = "Sapan Sans"
@@ -173,16 +172,15 @@ class App:
         blank screen that long looks like a crash: someone who closes the app then loses
         nothing (the upgrade is one transaction) but starts it again the next time.
         """
-        outcome: dict[str, Any] = {}
+        outcome: list[Any] = []
 
-        def work() -> None:
+        def attempt() -> None:
             try:
-                outcome["store"] = open_it()
+                outcome.append(open_it())
             except BaseException as exc:  # raised again on the GUI thread, as it was
-                outcome["error"] = exc
+                outcome.append(exc)
 
-        thread = threading.Thread(target=work, name="open-store", daemon=True)
-        thread.start()
+        handle = self.ops.run(attempt, write=True)
         waiting = QProgressDialog(tr("ui.start.opening"), "", 0, 0)  # busy, no cancel
         waiting.setCancelButton(None)
         waiting.setWindowTitle(tr("ui.app.title"))
@@ -190,15 +188,21 @@ class App:
         waiting.setMinimumDuration(OPENING_SHOWN_AFTER_MS)
         waiting.setValue(0)  # starts the clock after which it shows itself
         try:
-            while thread.is_alive():
-                self.qapp.processEvents()
-                thread.join(0.05)
+            self._wait(handle)
         finally:
             waiting.reset()  # stops its clock: closed alone, it would show itself later
             waiting.close()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["store"]
+        (result,) = outcome
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _wait(self, handle: Handle) -> None:
+        """Handle events until the write ``handle`` names has ended (its callbacks run)."""
+        while not handle.done:
+            self.qapp.processEvents()
+            self.ops.writer.waitForDone(50)
+        self.qapp.processEvents()
 
     def _first_run(self, root: Path) -> Any | None:
         dialog = FirstRunDialog(wiped=ui_queries.finish_wipe(root))
@@ -267,10 +271,7 @@ class App:
         )
         progress.canceled.connect(handle.cancel)
         progress.rejected.connect(handle.cancel)  # Escape: hides it without "canceled"
-        while not handle.done:
-            self.qapp.processEvents()
-            self.ops.writer.waitForDone(50)
-        self.qapp.processEvents()
+        self._wait(handle)
         progress.close()
 
     def start(self) -> int:
