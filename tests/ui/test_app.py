@@ -420,13 +420,16 @@ def test_a_slow_upgrade_after_an_update_says_it_is_under_way(
     seen: list[str] = []
     ticks: list[float] = []
 
-    def look() -> None:
-        ticks.append(time.monotonic())
-        seen.extend(
-            w.labelText()
+    def busy() -> list[QProgressDialog]:
+        return [
+            w
             for w in QApplication.topLevelWidgets()
             if isinstance(w, QProgressDialog) and w.isVisible()
-        )
+        ]
+
+    def look() -> None:
+        ticks.append(time.monotonic())
+        seen.extend(w.labelText() for w in busy())
 
     timer = QTimer()
     timer.timeout.connect(look)
@@ -444,11 +447,7 @@ def test_a_slow_upgrade_after_an_update_says_it_is_under_way(
         store.close()
     assert i18n.text("ui.start.opening", "th") in seen
     assert len(ticks) >= 10  # events went on being handled while it worked
-    assert not [
-        w
-        for w in QApplication.topLevelWidgets()
-        if isinstance(w, QProgressDialog) and w.isVisible()
-    ]
+    assert not busy()
 
 
 def test_cancelling_the_passphrase_leaves_the_store_untouched(
