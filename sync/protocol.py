@@ -62,6 +62,12 @@ HEAD_FORM = 7
 # Version 2 only added forms to version 1's routes, so the paths keep their v1 prefix.
 PREFIX = "/v1"
 PROTOCOL_HEADER = "X-Sapan-Protocol"
+# Every answer names the server's change log (UUID text): a cursor is a seq of one log, so
+# a device that registered under one stops when another answers (docs/sync-protocol.md §3)
+LOG_HEADER = "X-Sapan-Log"
+# ``GET /v1/info`` also names the log's head (its highest seq): a device whose cursor is past
+# it is talking to a database restored from an older backup, and stops before it sends
+HEAD_HEADER = "X-Sapan-Head"
 
 DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)

@@ -69,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_json_option(prune)
     prune.set_defaults(handler=run_prune)
+    new_log = sub.add_parser(
+        "new-log",
+        help="after restoring the database from a backup, before starting the server: "
+        "devices that synced past the backup stop instead of skipping changes",
+    )
+    add_json_option(new_log)
+    new_log.set_defaults(handler=run_new_log)
     users = sub.add_parser("list-users", help="list accounts")
     add_json_option(users)
     users.set_defaults(handler=run_list_users)
@@ -328,6 +335,15 @@ def run_prune(args: argparse.Namespace, cli: Cli) -> int:
             kept=pruned.last_sent_kept,
         ),
     )
+    return 0
+
+
+def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        log_id = admin.new_log(engine)
+    cli.emit({"log_id": log_id}, text("sync.server.new_log", cli.lang, log=log_id))
     return 0
 
 

@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reg.add_argument("--server", required=True, metavar="URL", help="e.g. https://sync.example")
     reg.add_argument("--user", required=True, help="account name on the server")
     reg.add_argument("--device-name", default=socket.gethostname(), help="shown to admins")
+    reg.add_argument(
+        "--other-server",
+        action="store_true",
+        help="register though this device was registered with another server (it starts "
+        "over with this one; what it sent to the old one stays on this device only)",
+    )
     add_json_option(reg)
     reg.set_defaults(handler=run_register)
 
@@ -58,7 +64,21 @@ def run_register(args: argparse.Namespace, cli: Cli) -> int:
     password = _password()  # asked first: a missing one leaves no new store behind
     store = cli.open_store()
     with store:
-        answer = sync_view.register(store, args.server, args.user, password, args.device_name)
+        try:
+            answer = sync_view.register(
+                store,
+                args.server,
+                args.user,
+                password,
+                args.device_name,
+                other_server=args.other_server,
+            )
+        except UserError as exc:
+            if exc.code != sync_view.OTHER_SERVER:
+                raise
+            raise UserError(
+                "sync.other_server_cli", message=exc.translated(cli.lang), server=args.server
+            ) from exc
         office = store.office
     data = {
         "device_id": answer.device_id,

@@ -55,6 +55,7 @@ from desktop.services import steps, sync_attachments
 from sync import protocol as p
 from sync.client.http import (
     UNTRUSTED,
+    ServerChanged,
     ServerUnreachable,
     SyncClient,
     SyncHttpError,
@@ -76,9 +77,28 @@ OFFICE_LEFT_ERROR = "errno 120: the row's office left this account's scope"
 # a pulled value this app cannot read: ``unreadable: person_name.raw_input: expected …``
 UNREADABLE = "unreadable"
 SERVER_KEY = "server_url"
+# the server's change log this device registered under (``X-Sapan-Log``): its cursor, scope
+# version and catch-up are positions in that log and mean nothing in another
+LOG_KEY = "server_log"
+# what a sync's error starts with when the server is not the one the cursor belongs to
+SERVER_CHANGED = "server_changed"
+SERVER_BEHIND = "server_behind"
+# the starts of a sync's errors that are not a server's errno: each has its message
+# the refusal to register a device under another server's log without being asked to
+OTHER_SERVER = "sync.other_server"
+SYNC_FAILURES = ("unreachable", UNREADABLE, SERVER_CHANGED, SERVER_BEHIND)
 TOKEN_SECRET = "sync-device-token:{store_id}"
 MAX_WAIT_SECONDS = 60.0
 T = TypeVar("T")
+
+
+class ServerBehind(Exception):
+    """The server's log ends before this device's cursor: it lost changes the device has
+    pulled (a database restored from an older backup). Nothing is sent to it: changes it
+    numbers anew up to the cursor would never be pulled here."""
+
+    def __init__(self, head: int, cursor: int) -> None:
+        super().__init__(f"the server's log ends at {head}, this device pulled up to {cursor}")
 
 
 @dataclass
@@ -218,6 +238,8 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
     (the one the server's message names, else the change's own, ``entity`` and ``field``
     given here) and the server's ``reason``; the reader's text names the detail through
     :func:`desktop.domain.i18n.detail_text` (``sync_view.reason_text``)."""
+    if error.startswith((SERVER_CHANGED, SERVER_BEHIND)):
+        return f"sync.reason.{error.partition(':')[0]}", {}
     if error.startswith("unreachable"):
         if UNTRUSTED in error:
             return "sync.reason.untrusted_certificate", {}
@@ -276,6 +298,7 @@ class SyncService:
         sent0, received0 = self.client.bytes_sent, self.client.bytes_received
         self._forms = None  # the server may have been upgraded or replaced since
         try:
+            self.same_log(summary)
             self.case_numbers(summary)
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
@@ -287,6 +310,10 @@ class SyncService:
             sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
         except ServerUnreachable as exc:
             summary.ok, summary.error = False, f"unreachable: {exc}"
+        except ServerChanged as exc:
+            summary.ok, summary.error = False, f"{SERVER_CHANGED}: {exc}"
+        except ServerBehind as exc:
+            summary.ok, summary.error = False, f"{SERVER_BEHIND}: {exc}"
         except UnreadablePage as exc:
             summary.ok, summary.error = False, f"{UNREADABLE}: {exc}"
         except SyncHttpError as exc:
@@ -302,6 +329,28 @@ class SyncService:
         summary.bytes_received = self.client.bytes_received - received0
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
+
+    def same_log(self, summary: SyncSummary) -> None:
+        """Before anything is sent: make sure the server keeps the log this device's cursor
+        belongs to (its answers name it; the first sync of a device registered before
+        servers did keeps the one it finds), and that the log reaches the cursor.
+
+        Another log (:class:`ServerChanged`, raised by the client on any answer) or one that
+        ends before the cursor (:class:`ServerBehind`) stops the sync: pulling from the cursor
+        would skip what that log numbers below it, and what the device sends would be
+        acknowledged by a server that may lose it or numbers it where other devices'
+        cursors have passed. The person is told to register again (:func:`register_device`
+        with ``other_server``) or to call the administrator."""
+        recorded = server_log(self.store)
+        self.client.expected_log = recorded
+        self.forms(summary)  # GET /info names the log and its head
+        if recorded is None and self.client.log is not None:
+            with self.store.remote_session() as session:
+                session.merge(SyncState(key=LOG_KEY, value=self.client.log))
+            self.client.expected_log = self.client.log
+        cursor = self.cursor()
+        if self.client.head is not None and self.client.head < cursor:
+            raise ServerBehind(self.client.head, cursor)
 
     def case_numbers(self, summary: SyncSummary) -> None:
         """Once per registration: ask the server for this device's block of case numbers
@@ -1245,11 +1294,20 @@ def register_device(
     password: str,
     device_name: str,
     secrets: SecretStore | None = None,
+    *,
+    other_server: bool = False,
 ) -> p.RegisterResponse:
     """Register this store's device with a server; the token goes to the OS keyring.
 
     The device then works for the account's office (see :func:`working_office`): rows it
     makes carry that office, and the server refuses rows of offices outside the account.
+
+    A device registered under another server's log (another server, or one restored from
+    a backup and given a new log) is refused with ``sync.other_server`` unless
+    ``other_server``: then its place in the old log (cursor, scope version, catch-up) is
+    dropped and it pulls the new one from the start. Everything on the device stays, and
+    what it never sent goes to the new server; what it sent to the old one or received
+    from it does not (docs/sync-protocol.md §3).
     """
     refuse_demo_store(store)
     secrets = secrets or SecretStore()
@@ -1257,7 +1315,17 @@ def register_device(
         # before the server hears of the device: a token nobody keeps is a device the
         # server lists as registered that can never sync
         raise UserError("sync.no_keyring")
+    with store.read() as session:
+        recorded, previous = (
+            row.value if (row := session.get(SyncState, key)) is not None else None
+            for key in (LOG_KEY, SERVER_KEY)
+        )
+    client.expected_log = None  # registering is how a device comes to another log
     try:
+        client.info()  # names the server's log before the server hears of the device
+        moved = recorded is not None and client.log not in (None, recorded)
+        if moved and not other_server:
+            raise UserError(OTHER_SERVER, server=server_url, previous=previous or "?")
         answer = client.register(username, password, device_name)
     except UntrustedServer as exc:
         raise UserError("sync.untrusted_certificate", server=server_url) from exc
@@ -1274,6 +1342,10 @@ def register_device(
     account = answer.account
     office = working_office(store.office, account.offices, account.all_offices)
     with store.remote_session() as session:
+        if moved:
+            session.execute(delete(SyncState).where(SyncState.key.in_(_LOG_PLACE)))
+        if client.log is not None:
+            session.merge(SyncState(key=LOG_KEY, value=client.log))
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
         # a new device on the server: its block of case numbers is asked for at the next sync
@@ -1286,6 +1358,10 @@ def register_device(
         if not account.all_offices:
             rehome_unsent(session, office, account.offices)
     return answer
+
+
+# a device's place in a server's log, dropped when it registers under another log
+_LOG_PLACE = (CURSOR_KEY, SCOPE_KEY, CATCH_UP_KEY, CATCH_UP_CURSOR_KEY)
 
 
 def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:
@@ -1427,6 +1503,13 @@ def device_token(store: Store, secrets: SecretStore | None = None) -> str | None
 def server_url(store: Store) -> str | None:
     with store.read() as session:
         row = session.get(SyncState, SERVER_KEY)
+        return row.value if row is not None else None
+
+
+def server_log(store: Store) -> str | None:
+    """The server's change log this device registered under (None: not known yet)."""
+    with store.read() as session:
+        row = session.get(SyncState, LOG_KEY)
         return row.value if row is not None else None
 
 

@@ -52,6 +52,7 @@ from sync.protocol import RegisterResponse
 METERED_KEY = "sync_metered"
 METERED_LIMIT_KEY = "sync_metered_limit_kb"
 LAST_SYNC_KEY = "last_sync_at"
+OTHER_SERVER = core.OTHER_SERVER  # the refusal :func:`register` asks the person about
 DEFAULT_METERED_LIMIT_KB = 1024
 # A change in a protocol 2 batch carries its id, entity, row id, field, base version and HLC
 # stamp besides its value: 164 bytes of JSON for a 36-character device id (before gzip,
@@ -255,7 +256,7 @@ def reason_text(
     number, no connection), else as it was stored (an attachment's own problem). A change
     refused for its value names the detail at fault (the server's, else ``entity`` and
     ``field``, the change's own) as the Sync page names it."""
-    if core.errno_of(error) is None and not error.startswith(("unreachable", core.UNREADABLE)):
+    if core.errno_of(error) is None and not error.startswith(core.SYNC_FAILURES):
         return error
     key, params = core.reason(error, entity, field)
     if "entity" in params:
@@ -412,7 +413,7 @@ def device_session(
         raise UserError("sync.not_registered")
     http = http_factory(url)
     try:
-        yield SyncClient(http, url, token)
+        yield SyncClient(http, url, token, expected_log=core.server_log(store))
     finally:
         close_http(http)
 
@@ -469,17 +470,27 @@ def register(
     device_name: str,
     http_factory: HttpFactory = default_http,
     secrets: SecretStore | None = None,
+    *,
+    other_server: bool = False,
 ) -> RegisterResponse:
     """Register this device; returns the server's answer (device id, account). Bad input,
     plain ``http://`` to a server beyond the local network, and every refusal are a
-    UserError."""
+    UserError; a device registered with another server's log needs ``other_server``
+    (:func:`desktop.services.sync.register_device`)."""
     url = checked_server_url(url)
     if not username.strip() or not password:
         raise UserError("sync.bad_credentials")
     http = http_factory(url)
     try:
         answer = core.register_device(
-            store, SyncClient(http, url), url, username.strip(), password, device_name, secrets
+            store,
+            SyncClient(http, url),
+            url,
+            username.strip(),
+            password,
+            device_name,
+            secrets,
+            other_server=other_server,
         )
     finally:
         close_http(http)

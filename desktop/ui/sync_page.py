@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain import i18n
+from desktop.domain.errors import UserError
 from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
-from desktop.ui.i18n import format_moment, format_partial_date, tr
+from desktop.ui.i18n import current, format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_rows, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 from desktop.ui.wrap import WrapLabel
@@ -266,13 +267,33 @@ class SyncPage(Retranslating):
             self.refresh()
             self.worker.sync_now()
 
-        self.ctx.ops.run(
-            lambda: sync_view.register(
-                store, url, user, password, device, factory or sync_view.default_http
-            ),
-            write=True,
-            on_success=done,
-        )
+        def refused(exc: BaseException) -> None:
+            # registered with another server before: say what registering here means, and
+            # register only when the person says so
+            if isinstance(exc, UserError) and exc.code == sync_view.OTHER_SERVER:
+                asked = tr("ui.sync_page.register_anyway", server=url)
+                if self.ctx.dialogs.confirm(f"{exc.translated(current())}\n\n{asked}"):
+                    attempt(other_server=True)
+            elif isinstance(exc, UserError) and self.ctx.ops.on_user_error is not None:
+                self.ctx.ops.on_user_error(exc)
+
+        def attempt(*, other_server: bool = False) -> None:
+            self.ctx.ops.run(
+                lambda: sync_view.register(
+                    store,
+                    url,
+                    user,
+                    password,
+                    device,
+                    factory or sync_view.default_http,
+                    other_server=other_server,
+                ),
+                write=True,
+                on_success=done,
+                on_failure=refused,
+            )
+
+        attempt()
 
     def sync_now(self) -> None:
         self.worker.sync_now()

@@ -134,6 +134,19 @@ class UntrustedServer(ServerUnreachable):
     look, so it is told apart from a dropped link."""
 
 
+class ServerChanged(Exception):
+    """The answer came from another change log than the one this device registered under
+    (header ``X-Sapan-Log``): another server at the address, or a database restored from a
+    backup and given a new log (``sapan server new-log``). Its answer is not used: a cursor
+    of one log skips what another numbered below it, and an acknowledgement from another
+    server would take changes out of the outbox that the device's own server never got."""
+
+    def __init__(self, expected: str, seen: str) -> None:
+        super().__init__(f"the server's change log is {seen}, not {expected}")
+        self.expected = expected
+        self.seen = seen
+
+
 def _unreachable(exc: BaseException) -> ServerUnreachable:
     """The ServerUnreachable a transport error is: untrusted when a certificate check failed
     anywhere in its chain (httpx wraps ssl's error in its own, twice)."""
@@ -164,11 +177,18 @@ class SyncClient:
         base_url: str = "",
         token: str | None = None,
         compress: bool = True,
+        expected_log: str | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.compress = compress
+        # the change log this device registered under: an answer naming another one raises
+        # ServerChanged before it is read (None: a device registered before servers named
+        # their logs, or a server that does not)
+        self.expected_log = expected_log
+        self.log: str | None = None  # the log the last answer named
+        self.head: int | None = None  # the log's head as the last GET /info named it
         self.bytes_sent = 0
         self.bytes_received = 0
 
@@ -212,6 +232,9 @@ class SyncClient:
             raise _unreachable(exc) from exc
         self.bytes_sent += len(content or b"") + REQUEST_OVERHEAD_BYTES
         self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
+        self.log = response.headers.get(p.LOG_HEADER)
+        if self.expected_log is not None and self.log is not None and self.log != self.expected_log:
+            raise ServerChanged(self.expected_log, self.log)
         if response.status_code >= 400:
             raise _error(response)
         return response
@@ -237,16 +260,17 @@ class SyncClient:
         return prepared
 
     def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
-        response = self._request(method, path, **kwargs)
-        try:
-            return model.model_validate_json(response.content)
-        except ValueError as exc:
-            raise _unreadable(method, path, exc) from None
+        return _parsed(model, method, path, self._request(method, path, **kwargs))
 
     # -- devices ---------------------------------------------------------------------------
 
     def info(self) -> p.ServerInfo:
-        return self._call(p.ServerInfo, "GET", "/info")
+        """The server's protocol and limits; keeps the log's head it names (``head``)."""
+        response = self._request("GET", "/info")
+        info = _parsed(p.ServerInfo, "GET", "/info", response)
+        head = response.headers.get(p.HEAD_HEADER)
+        self.head = int(head) if head is not None and head.isdigit() else None
+        return info
 
     def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
         """Register this device; keeps the new token for later calls."""
@@ -430,6 +454,13 @@ def _unreadable(method: str, path: str, exc: Exception) -> SyncHttpError:
         f"unreadable answer to {method} {path}, not what a Sapan server sends "
         f"(a network login page?): {first}",
     )
+
+
+def _parsed(model: type[M], method: str, path: str, response: HttpResponse) -> M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValueError as exc:
+        raise _unreadable(method, path, exc) from None
 
 
 def _error(response: HttpResponse) -> SyncHttpError:

@@ -46,7 +46,14 @@ from sync.server.auth import (
     register_device,
     rotate_token,
 )
-from sync.server.db import attachment_offices, attachments, audit, make_engine
+from sync.server.db import (
+    attachment_offices,
+    attachments,
+    audit,
+    make_engine,
+    read_counter,
+    read_log_id,
+)
 from sync.server.errors import ApiError
 from sync.server.migrate import upgrade
 
@@ -71,10 +78,13 @@ class _Context:
         self.engine = engine
         self.hasher: PasswordHasher = make_hasher(settings.cheap_hashing)
         self.clock = HybridClock(ingest.SERVER_DEVICE)
+        # read once: a new id (``sapan server new-log``) is made with the servers stopped
+        with engine.connect().execution_options(sync_readonly=True) as conn:
+            self.log_id = read_log_id(conn)
 
 
-def _error_response(error: ApiError) -> JSONResponse:
-    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
+def _error_response(error: ApiError, log_id: str) -> JSONResponse:
+    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), p.LOG_HEADER: log_id}
     if error.errno is Errno.SERVICE_BUSY:
         headers["Retry-After"] = str(error.details.get("retry_after", 2))
     elif error.errno is Errno.RANGE_NOT_SATISFIABLE:
@@ -96,9 +106,10 @@ class BodyTooLarge(HTTPException):
 class RequestLimits:
     """ASGI middleware: refuse oversized bodies and inflate gzip-compressed requests."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, log_id: str) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.log_id = log_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,7 +190,7 @@ class RequestLimits:
         return counted
 
     async def _refuse(self, scope: Scope, send: Send, status: int, errno: Errno, msg: str) -> None:
-        response = _error_response(ApiError(status, errno, msg))
+        response = _error_response(ApiError(status, errno, msg), self.log_id)
         await response(scope, _no_body, send)
 
 
@@ -353,12 +364,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.router.route_class = StrictJsonRoute  # before any route is added
     app.state.ctx = ctx
     app.add_middleware(GZipMiddleware, minimum_size=512)
-    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, log_id=ctx.log_id)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         request.state.errno = int(exc.errno)
-        return _error_response(exc)
+        return _error_response(exc, ctx.log_id)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -370,7 +381,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             where = [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in errors[:20]]
             error = ApiError(400, Errno.INVALID_PAYLOAD, "the request does not fit", errors=where)
         request.state.errno = int(error.errno)
-        return _error_response(error)
+        return _error_response(error, ctx.log_id)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -378,7 +389,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # serve, a streamed body past the limit) in the error body like every other
         error = _http_error(exc)
         request.state.errno = int(error.errno)
-        response = _error_response(error)
+        response = _error_response(error, ctx.log_id)
         if exc.headers and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
@@ -389,14 +400,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # log (it may hold values of the request). Starlette then raises the exception
         # again for the server to see; the client already has its answer.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_response(ApiError(500, Errno.INTERNAL, "internal server error"))
+        return _error_response(ApiError(500, Errno.INTERNAL, "internal server error"), ctx.log_id)
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
         request.state.errno = int(Errno.SERVICE_BUSY)
         return _error_response(
-            ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2)
+            ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2),
+            ctx.log_id,
         )
 
     @app.middleware("http")
@@ -412,6 +424,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             _write_audit(request, 500)
             raise
         response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
+        response.headers[p.LOG_HEADER] = ctx.log_id
         _write_audit(request, response.status_code)
         return response
 
@@ -440,8 +453,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             log.error("could not write the audit record")
 
     @app.get(f"{p.PREFIX}/info", response_model=p.ServerInfo)
-    def info() -> p.ServerInfo:
-        """Protocol version and limits; no token needed."""
+    def info(response: Response) -> p.ServerInfo:
+        """Protocol version and limits; no token needed. The log's head goes in a header
+        (``X-Sapan-Head``): a device past it stops before it sends anything."""
+        with engine.connect().execution_options(sync_readonly=True) as conn:
+            response.headers[p.HEAD_HEADER] = str(read_counter(conn))
         return p.ServerInfo(
             max_batch=settings.max_batch,
             max_body_bytes=settings.max_body_bytes,

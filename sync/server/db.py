@@ -12,6 +12,7 @@ reads the committed counter and then the log below it never skips a late commit.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ counter = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
+    # the log's identity (UUID text), named in every answer: see read_log_id
+    Column("log_id", String(36)),
 )
 
 changes = Table(
@@ -313,6 +316,24 @@ def store_counter(conn: Connection, value: int) -> None:
 def read_counter(conn: Connection) -> int:
     """The highest committed sequence number (no lock)."""
     return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
+
+
+def read_log_id(conn: Connection) -> str:
+    """The identity of this database's change log (revision 0012 makes it).
+
+    A device's cursor is a seq of one log: devices compare this id with the one they
+    registered under and stop, rather than skip what another log numbered up to their
+    cursor (another server at the same address, a database restored from a backup after
+    ``sapan server new-log``)."""
+    return str(conn.execute(text("SELECT log_id FROM counter WHERE id = 1")).scalar_one())
+
+
+def new_log_id(conn: Connection) -> str:
+    """Give the change log a new identity and return it: run after restoring the database
+    from a backup, so that devices that synced past the backup stop and say so."""
+    log_id = str(uuid.uuid4())
+    conn.execute(counter.update().where(counter.c.id == 1).values(log_id=log_id))
+    return log_id
 
 
 def loads(text: str) -> Any:

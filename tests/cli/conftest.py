@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,11 @@ from tests.conftest import PASSPHRASE, SERVER_PASSWORD
 from tests.postgres import free_port
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """``sapan serve``'s app (SQLite) under uvicorn in a thread; yields its base URL.
-
-    Its database is ``tmp_path / "server.db"`` (``sapan server --db`` administers it);
-    caseworker ``ann`` of office MS has the password :data:`SERVER_PASSWORD`.
-    """
-    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """``sapan serve``'s app (SQLite at ``db``) under uvicorn in a thread; yields its base
+    URL. Caseworker ``ann`` of office MS has the password :data:`SERVER_PASSWORD`."""
+    app = create_app(Settings(db_url=str(db), cheap_hashing=True))
     ctx = app.state.ctx
     admin.create_user(ctx.engine, ctx.hasher, "ann", SERVER_PASSWORD, Role.CASEWORKER, ("MS",))
     port = free_port()
@@ -38,10 +36,20 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(20)
-    ctx.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        ctx.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """A server (:func:`serving`) whose database is ``tmp_path / "server.db"`` (``sapan
+    server --db`` administers it)."""
+    with serving(tmp_path / "server.db") as url:
+        yield url
 
 
 @pytest.fixture

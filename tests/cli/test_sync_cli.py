@@ -9,7 +9,9 @@ import pytest
 
 from desktop.cli import main
 from desktop.cli import sync as sync_cli
+from desktop.services import sync_view
 from sync.server import admin
+from tests.cli.conftest import serving
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -126,6 +128,55 @@ def test_registration_sets_the_accounts_office_and_says_so(
     assert "belong to office MS." in capsys.readouterr().out
     with open_store(root) as store:
         assert store.office == "MS"  # ann's one office, not the new store's TAK-01
+
+
+def test_registering_with_another_server_says_how_and_other_server_does_it(
+    registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop.models.store import open_store
+
+    data = ["--data-dir", str(registered), "--lang", "en"]
+    assert main([*data, "sync"]) == 0
+    with serving(tmp_path / "other.db") as other:
+        register = ["sync", "register", "--server", other, "--user", "ann"]
+        capsys.readouterr()
+
+        assert main([*data, *register]) == 2
+
+        said = " ".join(capsys.readouterr().err.split())
+        assert "This laptop is registered with another server (http://127.0.0.1:" in said
+        assert (
+            f"To register with {other} anyway, run the same command again with --other-server."
+            in said
+        )
+        with open_store(registered) as store:
+            assert sync_view.server_address(store) != other
+
+        assert main([*data, *register, "--other-server"]) == 0
+        assert main([*data, "sync"]) == 0
+        with open_store(registered) as store:
+            assert sync_view.server_address(store) == other
+
+
+def test_a_new_log_is_made_for_a_restored_database_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sync.server.app import Settings, create_app
+
+    db = tmp_path / "server.db"
+    app = create_app(Settings(db_url=str(db), cheap_hashing=True))
+    before = app.state.ctx.log_id
+    app.state.ctx.engine.dispose()
+
+    assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
+
+    made = json.loads(capsys.readouterr().out)["log_id"]
+    assert made != before
+    again = create_app(Settings(db_url=str(db), cheap_hashing=True))
+    assert again.state.ctx.log_id == made
+    again.state.ctx.engine.dispose()
+    assert main(["--lang", "en", "server", "--db", str(db), "new-log"]) == 0
+    assert "Devices that synced with this database stop" in capsys.readouterr().out
 
 
 def test_refused_changes_are_named_with_a_translated_reason_and_exit_4(

@@ -14,7 +14,7 @@ from desktop.models.entities import OutboxEntry, Person, SyncState
 from desktop.models.store import Store
 from desktop.services import sync_view, ui_queries
 from sync.server import admin
-from tests.conftest import SERVER_PASSWORD, in_process_client
+from tests.conftest import SERVER_PASSWORD, in_process_client, phoned_person
 from tests.fakes import MemoryKeyring
 
 PASSWORD = SERVER_PASSWORD
@@ -129,22 +129,14 @@ def test_which_addresses_count_as_the_local_network(url: str, local: bool) -> No
 # -- a revoked device wipes itself (design.md §5) ------------------------------------------
 
 
-def _person(store: Store, phone: str) -> str:
-    with store.session() as session:
-        person = Person(office="TAK-01", sex="f", phone=phone)
-        session.add(person)
-        session.flush()
-        return person.id
-
-
 def test_a_revoked_device_destroys_its_key_and_token_and_counts_what_never_left(
     store: Store, server_app: Any, memory_keyring: MemoryKeyring
 ) -> None:
     factory = lambda url: in_process_client(server_app)  # noqa: E731
     sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
-    sent = _person(store, "0811111111")
+    sent = phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, factory).ok
-    _person(store, "0822222222")  # made after the last sync: never reaches the server
+    phoned_person(store, "0822222222")  # made after the last sync: never reaches the server
     with store.read() as session:
         unsent = session.scalar(select(func.count()).select_from(OutboxEntry))
     assert unsent
@@ -183,7 +175,7 @@ def test_a_disabled_account_keeps_its_work_says_why_and_sends_it_once_enabled(
     sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
     engine = server_app.state.ctx.engine
     admin.set_disabled(engine, "somchai", True)
-    person = _person(store, "0811111111")
+    person = phoned_person(store, "0811111111")
 
     summary = sync_view.run_sync(store, factory)
 
@@ -229,7 +221,7 @@ def test_only_a_revocation_that_says_wipe_wipes(
     with store.remote_session() as session:
         session.merge(SyncState(key="server_url", value="http://sync.example"))
     memory_keyring.set_password("sapan", f"sync-device-token:{store.store_id}", "sp1_x")
-    pid = _person(store, "0833333333")
+    pid = phoned_person(store, "0833333333")
 
     summary = sync_view.run_sync(store, factory)
 
@@ -254,7 +246,7 @@ def test_a_network_login_page_is_waited_out_and_loses_nothing(
     with store.remote_session() as session:
         session.merge(SyncState(key="server_url", value="http://sync.example"))
     memory_keyring.set_password("sapan", f"sync-device-token:{store.store_id}", "sp1_x")
-    _person(store, "0844444444")
+    phoned_person(store, "0844444444")
     with store.read() as session:
         waiting = session.scalar(select(func.count()).select_from(OutboxEntry))
 
@@ -335,7 +327,9 @@ def test_a_caseworker_of_another_office_works_for_it_and_syncs_without_refusals(
 def _person_of_store(store: Store) -> Any:
     from desktop.services import people
 
-    made = people.create_person(store, people.PersonInput(names=[people.NameInput("Min Thu")]))
+    made = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("Min Thu")])
+    )
     with store.read() as session:
         person = session.get(Person, made.person_id)
         assert person is not None

@@ -172,6 +172,57 @@ def test_the_sync_page_of_a_registered_device_names_its_account(
     assert page.user.text() == "aye"  # a refresh does not undo what was typed
 
 
+def test_registering_with_another_server_asks_first_and_a_no_changes_nothing(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any, tmp_path: Any
+) -> None:
+    """A laptop registered with one server, registered on the Sync page with another:
+    the person is told what that means before anything happens; "no" leaves it as it was,
+    "yes" registers it and the first sync with the new server runs."""
+    from sync.protocol import Role
+    from sync.server import admin
+    from sync.server.app import Settings, create_app
+
+    _registered(store, server_app)
+    assert sync_view.run_sync(store, lambda url: in_process_client(server_app)).ok
+    other = create_app(Settings(db_url=str(tmp_path / "other.db"), cheap_hashing=True))
+    engine = other.state.ctx.engine
+    admin.create_user(
+        engine, other.state.ctx.hasher, "somchai", PASSWORD, Role.CASEWORKER, ["TAK-01"]
+    )
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.sync_worker.http_factory = lambda url: in_process_client(other)
+    window.show()
+    window.show_page(3)
+    page = window.sync_page
+    drain(qtbot, ctx)
+    page.server.setText("http://other.example.lan")
+    page.password.setText(PASSWORD)
+    dialogs.confirm_answer = False
+
+    page.register_button.click()
+    qtbot.waitUntil(lambda: bool(dialogs.questions), timeout=10_000)
+    drain(qtbot, ctx)
+
+    assert (
+        "This laptop is registered with another server (http://testserver)" in dialogs.questions[0]
+    )
+    assert dialogs.questions[0].endswith("Register with http://other.example.lan anyway?")
+    assert admin.list_devices(engine) == []
+    assert sync_view.server_address(store) == URL
+    assert (dialogs.infos, dialogs.errors) == ([], [])
+
+    dialogs.confirm_answer = True
+    store.set_setting("last_sync_at", None)
+    page.register_button.click()
+    qtbot.waitUntil(lambda: dialogs.infos == ["Device registered. The first sync starts now."])
+    assert len(dialogs.questions) == 2
+    assert sync_view.server_address(store) == "http://other.example.lan"
+    assert [device["username"] for device in admin.list_devices(engine)] == ["somchai"]
+    qtbot.waitUntil(lambda: store.setting("last_sync_at") is not None, timeout=30_000)
+    engine.dispose()
+
+
 def _registered(store: Store, server_app: Any) -> None:
     sync_view.register(
         store, URL, "somchai", PASSWORD, "laptop", lambda url: in_process_client(server_app)
