@@ -135,7 +135,9 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         lines.extend(_refusal_line(refusal, cli.lang) for refusal in summary.refused)
     if summary.error and not summary.wipe:  # wiped: said below, nothing to run again
         why = sync_view.reason_text(summary.error, translator(cli.lang))
-        lines.append(text("sync.failed", cli.lang, reason=why))
+        # "run it again later" unless only a person can mend it (another server answers)
+        said = "sync.stopped" if sync_view.needs_a_person(summary.error) else "sync.failed"
+        lines.append(text(said, cli.lang, reason=why))
     if summary.wipe:
         # the service destroyed the key; the files go now that the store is closed
         from desktop.models.store import finish_wipe

@@ -283,6 +283,12 @@ def offline(error: str) -> bool:
     return error.startswith("unreachable") and UNTRUSTED not in error
 
 
+def needs_a_person(error: str) -> bool:
+    """True when a stored sync error will not mend itself by syncing again: the server
+    is not the one this device's cursor belongs to (see ``SyncService.same_log``)."""
+    return error.startswith((core.SERVER_CHANGED, core.SERVER_BEHIND))
+
+
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:
     """Refused changes, oldest first, then the attachments the last sync could not move
     (``attachment.upload`` / ``attachment.download``; every sync tries them again), each

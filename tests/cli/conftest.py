@@ -22,13 +22,16 @@ from tests.postgres import free_port
 
 
 @contextmanager
-def serving(db: Path) -> Iterator[str]:
-    """``sapan serve``'s app (SQLite at ``db``) under uvicorn in a thread; yields its base
-    URL. Caseworker ``ann`` of office MS has the password :data:`SERVER_PASSWORD`."""
+def serving(db: Path, port: int | None = None) -> Iterator[str]:
+    """``sapan serve``'s app (SQLite at ``db``) under uvicorn in a thread, on ``port`` or a
+    free one; yields its base URL. Caseworker ``ann`` of office MS has the password
+    :data:`SERVER_PASSWORD` (made with the database)."""
+    made = not db.exists()
     app = create_app(Settings(db_url=str(db), cheap_hashing=True))
     ctx = app.state.ctx
-    admin.create_user(ctx.engine, ctx.hasher, "ann", SERVER_PASSWORD, Role.CASEWORKER, ("MS",))
-    port = free_port()
+    if made:
+        admin.create_user(ctx.engine, ctx.hasher, "ann", SERVER_PASSWORD, Role.CASEWORKER, ("MS",))
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

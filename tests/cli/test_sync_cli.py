@@ -12,6 +12,7 @@ from desktop.cli import sync as sync_cli
 from desktop.services import sync_view
 from sync.server import admin
 from tests.cli.conftest import serving
+from tests.postgres import free_port
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -158,23 +159,52 @@ def test_registering_with_another_server_says_how_and_other_server_does_it(
             assert sync_view.server_address(store) == other
 
 
-def test_a_new_log_is_made_for_a_restored_database_and_said(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.usefixtures("cli_env")
+def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sync.server.app import Settings, create_app
+    """``sapan server new-log`` (after restoring a backup): the server at the same address
+    now answers with another log, and a device's sync stops, says why and what to do,
+    and sends nothing until its person registers it again."""
+    from desktop.models.store import open_store
+    from desktop.services import people
+    from desktop.services.people import NameInput, PersonInput
+    from desktop.services.sync import server_log
 
-    db = tmp_path / "server.db"
-    app = create_app(Settings(db_url=str(db), cheap_hashing=True))
-    before = app.state.ctx.log_id
-    app.state.ctx.engine.dispose()
+    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
+    db, root = tmp_path / "server.db", tmp_path / "store"
+    data = ["--data-dir", str(root), "--lang", "en"]
+    port = free_port()
+    with serving(db, port) as url:
+        register = ["sync", "register", "--server", url, "--user", "ann"]
+        assert main([*data, *register]) == 0
+        assert main([*data, "sync"]) == 0
+    capsys.readouterr()
 
     assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
 
     made = json.loads(capsys.readouterr().out)["log_id"]
-    assert made != before
-    again = create_app(Settings(db_url=str(db), cheap_hashing=True))
-    assert again.state.ctx.log_id == made
-    again.state.ctx.engine.dispose()
+    with serving(db, port) as again:
+        assert again == url
+        with open_store(root) as store:
+            people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
+        assert main([*data, "sync"]) == sync_cli.EXIT_STOPPED
+        said = " ".join(capsys.readouterr().out.split())
+        assert (
+            "The sync stopped early: the server at this address is not the one this laptop"
+            " is registered with (a new server, or one restored from a backup): nothing was"
+            " sent or received. Register this laptop again; nothing on it is lost." in said
+        )
+        assert "run it again later" not in said
+        assert "waiting: 0" not in said  # the person made meanwhile waits on the laptop
+
+        assert main([*data, *register]) == 2
+        assert main([*data, *register, "--other-server"]) == 0
+        capsys.readouterr()
+        assert main([*data, "sync", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["waiting"] == 0
+        with open_store(root) as store:
+            assert (sync_view.server_address(store), server_log(store)) == (url, made)
     assert main(["--lang", "en", "server", "--db", str(db), "new-log"]) == 0
     assert "Devices that synced with this database stop" in capsys.readouterr().out
 

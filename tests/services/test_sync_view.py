@@ -327,9 +327,7 @@ def test_a_caseworker_of_another_office_works_for_it_and_syncs_without_refusals(
 def _person_of_store(store: Store) -> Any:
     from desktop.services import people
 
-    made = people.create_person(
-        store, people.PersonInput(names=[people.NameInput("Min Thu")])
-    )
+    made = people.create_person(store, people.PersonInput(names=[people.NameInput("Min Thu")]))
     with store.read() as session:
         person = session.get(Person, made.person_id)
         assert person is not None
