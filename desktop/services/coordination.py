@@ -44,7 +44,7 @@ from desktop.services import cases, row_context, search
 from desktop.services import sync as core
 from desktop.services.sync_view import HttpFactory, default_http, device_session, quick_http
 from sync import protocol as p
-from sync.client.http import ServerUnreachable, SyncHttpError
+from sync.client.http import ServerChanged, ServerUnreachable, SyncClient, SyncHttpError
 
 T = TypeVar("T")
 # The account's role is kept at registration (core.ROLE_SETTING), refreshed by
@@ -308,7 +308,7 @@ def resolve_conflict(
     """
     check_id(conflict_id, "conflict")
     with device_session(store, http_factory, secrets) as client:
-        record = _asking(store, lambda: client.resolve(conflict_id, keep_other))
+        record = _asking(store, client, lambda: client.resolve(conflict_id, keep_other))
     with store.remote_session() as session:
         core.keep_records(session, conflicts=[record])
     return record.status
@@ -495,7 +495,7 @@ def merge(
     check_id(source_id, "source")
     check_id(target_id, "target")
     with device_session(store, http_factory, secrets) as client:
-        record = _asking(store, lambda: client.merge(entity, source_id, target_id))
+        record = _asking(store, client, lambda: client.merge(entity, source_id, target_id))
     with store.remote_session() as session:
         core.keep_records(session, merges=[record])
     return merges(store, ids=[record.id])[0]
@@ -510,7 +510,7 @@ def undo_merge(
     """Undo a merge: B stands on its own again, with the rows the merge moved."""
     check_id(merge_id, "merge")
     with device_session(store, http_factory, secrets) as client:
-        record = _asking(store, lambda: client.undo_merge(merge_id))
+        record = _asking(store, client, lambda: client.undo_merge(merge_id))
     with store.remote_session() as session:
         core.keep_records(session, merges=[record])
     return merges(store, ids=[record.id])[0]
@@ -639,10 +639,16 @@ def _merge_list(store: Store, ids: list[str]) -> str:
     return "; ".join(known.get(i, i) for i in ids)
 
 
-def _asking(store: Store, call: Callable[[], T]) -> T:
-    """Run one request; the server's refusals become :class:`UserError` with a next step."""
+def _asking(store: Store, client: SyncClient, call: Callable[[], T]) -> T:
+    """Run one request of ``client``; the server's refusals become :class:`UserError` with
+    a next step. ``GET /v1/info`` goes first: a server of another log than this device's
+    (:class:`ServerChanged`) must not be asked to change anything."""
     try:
+        client.info()
         return call()
+    except ServerChanged as exc:
+        changed = i18n.Label("sync.reason.server_changed")
+        raise UserError("coordination.refused", reason=changed) from exc
     except ServerUnreachable as exc:
         # not "kept for the next sync" as an edit is: the server makes it or nothing does
         raise UserError("coordination.unreachable", server=core.server_url(store) or "") from exc

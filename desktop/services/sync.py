@@ -308,10 +308,10 @@ class SyncService:
                 # two laptops that opened the same step listed its documents twice
                 steps.merge_twin_items(self.store)
             sync_attachments.sync_downloads(self.store, self.client, summary, self.on_progress)
+        except ServerChanged as exc:  # before ServerUnreachable, which it is
+            summary.ok, summary.error = False, f"{SERVER_CHANGED}: {exc}"
         except ServerUnreachable as exc:
             summary.ok, summary.error = False, f"unreachable: {exc}"
-        except ServerChanged as exc:
-            summary.ok, summary.error = False, f"{SERVER_CHANGED}: {exc}"
         except ServerBehind as exc:
             summary.ok, summary.error = False, f"{SERVER_BEHIND}: {exc}"
         except UnreadablePage as exc:

@@ -134,12 +134,15 @@ class UntrustedServer(ServerUnreachable):
     look, so it is told apart from a dropped link."""
 
 
-class ServerChanged(Exception):
+class ServerChanged(ServerUnreachable):
     """The answer came from another change log than the one this device registered under
     (header ``X-Sapan-Log``): another server at the address, or a database restored from a
     backup and given a new log (``sapan server new-log``). Its answer is not used: a cursor
     of one log skips what another numbered below it, and an acknowledgement from another
-    server would take changes out of the outbox that the device's own server never got."""
+    server would take changes out of the outbox that the device's own server never got.
+
+    The device's own server is not reached, so whoever handles ServerUnreachable handles
+    it too; the sync and the coordinator's requests tell it apart, to say what to do."""
 
     def __init__(self, expected: str, seen: str) -> None:
         super().__init__(f"the server's change log is {seen}, not {expected}")

@@ -637,3 +637,41 @@ def test_a_withdrawn_device_or_disabled_account_is_told_why_nothing_was_done(
     with pytest.raises(UserError) as revoked:
         coordination.undo_merge(coordinator, SOME_ID, server_http)
     assert "this device was withdrawn by an administrator" in revoked.value.translated("en")
+
+
+def test_a_server_of_another_log_is_asked_nothing_and_the_coordinator_told_why(
+    coordinator: Store, server_app: Any, tmp_path: Path
+) -> None:
+    """The address leads to a database given a new log (restored from a backup, which
+    still knows this device's token): a merge, undo or decision is not sent to it, and
+    the coordinator reads why, not "cannot be reached"."""
+    from sqlalchemy import text
+
+    from sync.server import admin
+    from sync.server.app import Settings, create_app
+    from tests.conftest import in_process_client
+
+    admin.new_log(server_app.state.ctx.engine)
+    with server_app.state.ctx.engine.connect() as conn:
+        before = conn.execute(text("SELECT max(id) FROM audit")).scalar_one()
+    restored = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
+    factory = lambda url: in_process_client(restored)  # noqa: E731
+    calls = [
+        lambda: coordination.merge(coordinator, "person", SOME_ID, OTHER_ID, factory),
+        lambda: coordination.undo_merge(coordinator, SOME_ID, factory),
+        lambda: coordination.resolve_conflict(coordinator, SOME_ID, True, factory),
+    ]
+    for call in calls:
+        with pytest.raises(UserError) as refused:
+            call()
+        said = refused.value.translated("en")
+        assert said.startswith(
+            "The server refused: the server at this address is not the one this laptop is"
+        )
+        assert said.endswith("Nothing was changed.")
+    with restored.state.ctx.engine.connect() as conn:
+        asked = conn.execute(
+            text("SELECT method, route FROM audit WHERE id > :before"), {"before": before}
+        ).all()
+    assert [tuple(row) for row in asked] == [("GET", "/v1/info")] * 3
+    restored.state.ctx.engine.dispose()
