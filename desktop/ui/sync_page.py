@@ -227,7 +227,7 @@ class SyncPage(Retranslating):
                 coordination.may_coordinate(store),
             )
 
-        self.ctx.ops.run(read, on_success=self._loaded, key="sync_page")
+        self.ctx.ops.run(read, on_success=self._loaded, key="sync_page", owner=self)
 
     def _loaded(
         self, result: tuple[sync_view.SyncOverview, list[object], list[object], bool]
@@ -291,6 +291,7 @@ class SyncPage(Retranslating):
                 write=True,
                 on_success=done,
                 on_failure=refused,
+                owner=self,
             )
 
         attempt()
@@ -304,6 +305,7 @@ class SyncPage(Retranslating):
             lambda: sync_view.set_office(store, office),
             write=True,
             on_success=lambda _r: self.refresh(),
+            owner=self,
         )
 
     def retry(self) -> None:
@@ -314,7 +316,9 @@ class SyncPage(Retranslating):
             self.refresh()
             self.worker.sync_now()
 
-        self.ctx.ops.run(lambda: sync_view.retry_failed(store), write=True, on_success=done)
+        self.ctx.ops.run(
+            lambda: sync_view.retry_failed(store), write=True, on_success=done, owner=self
+        )
 
     def _open_case(self, model: RowTableModel, index: QModelIndex) -> None:
         """Open the case file a double-clicked row belongs to, when this device holds it,
@@ -367,6 +371,7 @@ class SyncPage(Retranslating):
             lambda: sync_view.set_metered(store, metered, limit),
             write=True,
             on_success=lambda _r: self.refresh(),
+            owner=self,
         )
 
     def _worker_changed(self, state: WorkerState) -> None:

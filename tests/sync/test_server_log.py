@@ -251,3 +251,22 @@ def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
 def _ids(store: Store) -> set[str]:
     with store.read() as session:
         return set(session.scalars(select(Person.id)))
+
+
+def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_sees(
+    server: Server, make_device: Any
+) -> None:
+    server.user("ann")
+    device = make_device(server, "ann")  # registered by the client alone: no log kept
+    assert _state(device.store, LOG_KEY) is None
+
+    assert device.sync().ok
+
+    assert _state(device.store, LOG_KEY) == server.app.state.ctx.log_id  # type: ignore[attr-defined]
+    admin.new_log(server.engine)
+    renamed = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
+    device.client.http = in_process_client(renamed)
+    try:
+        assert str(device.sync().error).startswith("server_changed")
+    finally:
+        renamed.state.ctx.engine.dispose()

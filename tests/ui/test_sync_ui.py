@@ -221,6 +221,8 @@ def test_registering_with_another_server_asks_first_and_a_no_changes_nothing(
     assert sync_view.server_address(store) == "http://other.example.lan"
     assert [device["username"] for device in admin.list_devices(engine)] == ["somchai"]
     qtbot.waitUntil(lambda: store.setting("last_sync_at") is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.sync_worker.running, timeout=30_000)
+    drain(qtbot, ctx)
     engine.dispose()
 
 
