@@ -81,12 +81,14 @@ SERVER_KEY = "server_url"
 # version and catch-up are positions in that log and mean nothing in another
 LOG_KEY = "server_log"
 # what a sync's error starts with when the server is not the one the cursor belongs to
+# (another log, or one that ends before the cursor): only a person can mend those
 SERVER_CHANGED = "server_changed"
 SERVER_BEHIND = "server_behind"
+LOG_FAILURES = (SERVER_CHANGED, SERVER_BEHIND)
 # the starts of a sync's errors that are not a server's errno: each has its message
+SYNC_FAILURES = ("unreachable", UNREADABLE, *LOG_FAILURES)
 # the refusal to register a device under another server's log without being asked to
 OTHER_SERVER = "sync.other_server"
-SYNC_FAILURES = ("unreachable", UNREADABLE, SERVER_CHANGED, SERVER_BEHIND)
 TOKEN_SECRET = "sync-device-token:{store_id}"
 MAX_WAIT_SECONDS = 60.0
 T = TypeVar("T")
@@ -238,7 +240,7 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
     (the one the server's message names, else the change's own, ``entity`` and ``field``
     given here) and the server's ``reason``; the reader's text names the detail through
     :func:`desktop.domain.i18n.detail_text` (``sync_view.reason_text``)."""
-    if error.startswith((SERVER_CHANGED, SERVER_BEHIND)):
+    if error.startswith(LOG_FAILURES):
         return f"sync.reason.{error.partition(':')[0]}", {}
     if error.startswith("unreachable"):
         if UNTRUSTED in error:

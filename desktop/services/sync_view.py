@@ -286,7 +286,7 @@ def offline(error: str) -> bool:
 def needs_a_person(error: str) -> bool:
     """True when a stored sync error will not mend itself by syncing again: the server
     is not the one this device's cursor belongs to (see ``SyncService.same_log``)."""
-    return error.startswith((core.SERVER_CHANGED, core.SERVER_BEHIND))
+    return error.startswith(core.LOG_FAILURES)
 
 
 def failed_items(store: Store, limit: int = 200) -> list[FailedItem]:

@@ -272,7 +272,7 @@ class SyncClient:
         response = self._request("GET", "/info")
         info = _parsed(p.ServerInfo, "GET", "/info", response)
         head = response.headers.get(p.HEAD_HEADER)
-        self.head = int(head) if head is not None and head.isdigit() else None
+        self.head = int(head) if head is not None and head.isascii() and head.isdigit() else None
         return info
 
     def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
