@@ -157,13 +157,7 @@ def test_the_sync_page_of_a_registered_device_names_its_account(
     """Whoever opens a shared laptop sees whose account it syncs under; registering it
     again starts from that account's name, never from a password."""
     _registered(store, server_app)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.sync_worker.http_factory = lambda url: in_process_client(server_app)
-    window.show()
-    window.show_page(3)
-    page = window.sync_page
-    drain(qtbot, ctx)
+    page = _on_sync_page(qtbot, ctx, server_app).sync_page
     qtbot.waitUntil(lambda: "for the account somchai" in page.registered_label.text())
     assert (page.user.text(), page.password.text()) == ("somchai", "")
     page.user.setText("aye")  # typed by someone registering it for another account
@@ -189,13 +183,8 @@ def test_registering_with_another_server_asks_first_and_a_no_changes_nothing(
     admin.create_user(
         engine, other.state.ctx.hasher, "somchai", PASSWORD, Role.CASEWORKER, ["TAK-01"]
     )
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.sync_worker.http_factory = lambda url: in_process_client(other)
-    window.show()
-    window.show_page(3)
+    window = _on_sync_page(qtbot, ctx, other)
     page = window.sync_page
-    drain(qtbot, ctx)
     page.server.setText("http://other.example.lan")
     page.password.setText(PASSWORD)
     dialogs.confirm_answer = False
@@ -224,6 +213,17 @@ def test_registering_with_another_server_asks_first_and_a_no_changes_nothing(
     qtbot.waitUntil(lambda: not window.sync_worker.running, timeout=30_000)
     drain(qtbot, ctx)
     engine.dispose()
+
+
+def _on_sync_page(qtbot: QtBot, ctx: AppContext, server_app: Any) -> MainWindow:
+    """The main window, shown on its Sync page, its worker syncing with ``server_app``."""
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.sync_worker.http_factory = lambda url: in_process_client(server_app)
+    window.show()
+    window.show_page(3)
+    drain(qtbot, ctx)
+    return window
 
 
 def _registered(store: Store, server_app: Any) -> None:
