@@ -270,3 +270,21 @@ def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_
         assert str(device.sync().error).startswith("server_changed")
     finally:
         renamed.state.ctx.engine.dispose()
+
+
+def test_the_same_server_at_a_new_address_registers_without_asking_and_keeps_the_cursor(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """Moved from an IP address to a name (or the database copied whole to new hardware):
+    the log is the same, so the device's place in it stays."""
+    app = _app(tmp_path / "server.db")
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(app))
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(app)).ok
+    cursor = _state(store, CURSOR_KEY)
+
+    sync_view.register(store, OTHER_URL, "somchai", SERVER_PASSWORD, "laptop", _factory(app))
+
+    assert (sync_view.server_address(store), _state(store, CURSOR_KEY)) == (OTHER_URL, cursor)
+    summary = sync_view.run_sync(store, _factory(app))
+    assert (summary.ok, summary.pulled_rows) == (True, 0)
