@@ -68,6 +68,11 @@ LOG_HEADER = "X-Sapan-Log"
 # ``GET /v1/info`` also names the log's head (its highest seq): a device whose cursor is past
 # it is talking to a database restored from an older backup, and stops before it sends
 HEAD_HEADER = "X-Sapan-Head"
+# and, for a log made by ``sapan server new-log`` (a database restored from a backup), the
+# log it continues and that log's head then: a device of that log that had reached no
+# further lost nothing in the restore, and goes on under the new log
+PARENT_LOG_HEADER = "X-Sapan-Parent-Log"
+PARENT_HEAD_HEADER = "X-Sapan-Parent-Head"
 
 DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)

@@ -342,8 +342,10 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
     with _database(args) as engine:
-        log_id = admin.new_log(engine)
-    cli.emit({"log_id": log_id}, text("sync.server.new_log", cli.lang, log=log_id))
+        made = admin.new_log(engine)
+    data = {"log_id": made.log, "parent_log": made.parent, "parent_head": made.parent_head}
+    said = text("sync.server.new_log", cli.lang, log=made.log, head=made.parent_head)
+    cli.emit(data, said)
     return 0
 
 

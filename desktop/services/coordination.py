@@ -641,14 +641,18 @@ def _merge_list(store: Store, ids: list[str]) -> str:
 
 def _asking(store: Store, client: SyncClient, call: Callable[[], T]) -> T:
     """Run one request of ``client``; the server's refusals become :class:`UserError` with
-    a next step. ``GET /v1/info`` goes first: a server of another log than this device's
-    (:class:`ServerChanged`) must not be asked to change anything."""
+    a next step. ``GET /v1/info`` goes first: a server of another log than this device's,
+    or one that lost what the device had reached (:func:`desktop.services.sync.check_log`),
+    must not be asked to change anything."""
     try:
+        client.expected_log = None
         client.info()
+        core.check_log(store, client)
         return call()
-    except ServerChanged as exc:
-        changed = i18n.Label("sync.reason.server_changed")
-        raise UserError("coordination.refused", reason=changed) from exc
+    except (ServerChanged, core.ServerBehind) as exc:
+        which = core.SERVER_CHANGED if isinstance(exc, ServerChanged) else core.SERVER_BEHIND
+        said = i18n.Label(f"sync.reason.{which}")
+        raise UserError("coordination.refused", reason=said) from exc
     except ServerUnreachable as exc:
         # not "kept for the next sync" as an edit is: the server makes it or nothing does
         raise UserError("coordination.unreachable", server=core.server_url(store) or "") from exc

@@ -80,6 +80,9 @@ SERVER_KEY = "server_url"
 # the server's change log this device registered under (``X-Sapan-Log``): its cursor, scope
 # version and catch-up are positions in that log and mean nothing in another
 LOG_KEY = "server_log"
+# the highest seq the server gave a change this device sent (it may pass the cursor when a
+# pull did not follow the push): what a restored server must hold for nothing to be lost
+ACKED_KEY = "acked_through"
 # what a sync's error starts with when the server is not the one the cursor belongs to
 # (another log, or one that ends before the cursor): only a person can mend those
 SERVER_CHANGED = "server_changed"
@@ -343,16 +346,9 @@ class SyncService:
         acknowledged by a server that may lose it or numbers it where other devices'
         cursors have passed. The person is told to register again (:func:`register_device`
         with ``other_server``) or to call the administrator."""
-        recorded = server_log(self.store)
-        self.client.expected_log = recorded
-        self.forms(summary)  # GET /info names the log and its head
-        if recorded is None and self.client.log is not None:
-            with self.store.remote_session() as session:
-                session.merge(SyncState(key=LOG_KEY, value=self.client.log))
-            self.client.expected_log = self.client.log
-        cursor = self.cursor()
-        if self.client.head is not None and self.client.head < cursor:
-            raise ServerBehind(self.client.head, cursor)
+        self.client.expected_log = None  # this answer is read whatever log it names
+        self.forms(summary)  # GET /info names the log, its head and the log it continues
+        check_log(self.store, self.client)
 
     def case_numbers(self, summary: SyncSummary) -> None:
         """Once per registration: ask the server for this device's block of case numbers
@@ -531,6 +527,8 @@ class SyncService:
                 else:
                     summary.pushed += 1
             if done:
+                top = max((seq for status, seq, *_ in answer.results if seq is not None), default=0)
+                _keep_acked(session, top)
                 # The batch is every waiting entry between its first and last seq (it was
                 # read in seq order), and the refused ones now carry their error: one range
                 # delete instead of lists of ids. No entry is loaded in this session, so
@@ -1325,7 +1323,11 @@ def register_device(
     client.expected_log = None  # registering is how a device comes to another log
     try:
         client.info()  # names the server's log before the server hears of the device
-        moved = recorded is not None and client.log not in (None, recorded)
+        moved = (
+            recorded is not None
+            and client.log not in (None, recorded)
+            and not _continues(client, recorded, _reached(store))
+        )
         if moved and not other_server:
             raise UserError(OTHER_SERVER, server=server_url, previous=previous or "?")
         answer = client.register(username, password, device_name)
@@ -1362,8 +1364,59 @@ def register_device(
     return answer
 
 
+def check_log(store: Store, client: SyncClient) -> None:
+    """After ``client``'s ``GET /v1/info``: make sure the server keeps the log this
+    device's place belongs to, and reaches that place (:meth:`SyncService.same_log`); from
+    then on ``client`` refuses an answer of another log.
+
+    A device registered before servers named their logs keeps the first it sees; so does
+    one of the log a restored database continues (``sapan server new-log``) that had not
+    gone past its head then: it lost nothing. Another log raises :class:`ServerChanged`, a
+    head before the device's place :class:`ServerBehind`."""
+    recorded = server_log(store)
+    log, reached = client.log, _reached(store)
+    if log is not None and log != recorded:
+        if recorded is not None and not _continues(client, recorded, reached):
+            raise ServerChanged(recorded, log)
+        with store.remote_session() as session:
+            session.merge(SyncState(key=LOG_KEY, value=log))
+    client.expected_log = log if log is not None else recorded
+    if client.head is not None and client.head < reached:
+        raise ServerBehind(client.head, reached)
+
+
 # a device's place in a server's log, dropped when it registers under another log
-_LOG_PLACE = (CURSOR_KEY, SCOPE_KEY, CATCH_UP_KEY, CATCH_UP_CURSOR_KEY)
+_LOG_PLACE = (CURSOR_KEY, SCOPE_KEY, CATCH_UP_KEY, CATCH_UP_CURSOR_KEY, ACKED_KEY)
+
+
+def _keep_acked(session: Session, seq: int) -> None:
+    """Keep ``seq`` as the highest given to a change this device sent, if it is."""
+    kept = session.get(SyncState, ACKED_KEY)
+    if kept is None:
+        session.add(SyncState(key=ACKED_KEY, value=str(seq)))
+    elif int(kept.value) < seq:
+        kept.value = str(seq)
+
+
+def _reached(store: Store) -> int:
+    """How far into its server's log this device has been: its cursor, or the highest
+    seq given to a change it sent, whichever is further."""
+    with store.read() as session:
+        found = session.scalars(
+            select(SyncState.value).where(SyncState.key.in_([CURSOR_KEY, ACKED_KEY]))
+        )
+        return max((int(value) for value in found), default=0)
+
+
+def _continues(client: SyncClient, recorded: str, reached: int) -> bool:
+    """True when the log the server last named (``GET /v1/info``) continues ``recorded``
+    (``sapan server new-log`` after a restore) from a head this device had not passed:
+    every change it sent or received is in the restored log, under the same seqs."""
+    return (
+        client.parent_log == recorded
+        and client.parent_head is not None
+        and reached <= client.parent_head
+    )
 
 
 def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:

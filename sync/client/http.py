@@ -192,6 +192,9 @@ class SyncClient:
         self.expected_log = expected_log
         self.log: str | None = None  # the log the last answer named
         self.head: int | None = None  # the log's head as the last GET /info named it
+        # the log the server's continues and that log's head then (``sapan server new-log``)
+        self.parent_log: str | None = None
+        self.parent_head: int | None = None
         self.bytes_sent = 0
         self.bytes_received = 0
 
@@ -271,8 +274,9 @@ class SyncClient:
         """The server's protocol and limits; keeps the log's head it names (``head``)."""
         response = self._request("GET", "/info")
         info = _parsed(p.ServerInfo, "GET", "/info", response)
-        head = response.headers.get(p.HEAD_HEADER)
-        self.head = int(head) if head is not None and head.isascii() and head.isdigit() else None
+        self.head = _number(response.headers.get(p.HEAD_HEADER))
+        self.parent_log = response.headers.get(p.PARENT_LOG_HEADER)
+        self.parent_head = _number(response.headers.get(p.PARENT_HEAD_HEADER))
         return info
 
     def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
@@ -457,6 +461,11 @@ def _unreadable(method: str, path: str, exc: Exception) -> SyncHttpError:
         f"unreadable answer to {method} {path}, not what a Sapan server sends "
         f"(a network login page?): {first}",
     )
+
+
+def _number(header: str | None) -> int | None:
+    """A header's whole number, or None when it is missing or not ASCII digits."""
+    return int(header) if header is not None and header.isascii() and header.isdigit() else None
 
 
 def _parsed(model: type[M], method: str, path: str, response: HttpResponse) -> M:

@@ -14,7 +14,7 @@ from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from sync.protocol import MAX_PASSWORD, MAX_USERNAME, PREFIX, Role
 from sync.server.auth import ALL_OFFICES, now_iso
-from sync.server.db import accounts, audit, devices, last_sent, new_log_id
+from sync.server.db import LogId, accounts, audit, devices, last_sent, new_log_id
 
 # the shortest password an account may have; an office code as rows carry it
 MIN_PASSWORD = 8
@@ -97,18 +97,19 @@ def revoke_device(engine: Engine, device_id: str) -> None:
         _audit(conn, username or "", "server revoke-device", {}, device_id=device_id)
 
 
-def new_log(engine: Engine) -> str:
+def new_log(engine: Engine) -> LogId:
     """Give the change log a new identity (:func:`sync.server.db.new_log_id`) and return it.
 
     For a database restored from a backup: devices that synced after the backup was made
     hold cursors past what it kept, and would skip the changes numbered anew up to them.
-    Under a new id they stop instead and ask their people to register again
-    (docs/sync-protocol.md §3).
+    Under a new id they stop instead and ask their people to register again; devices that
+    had not synced past the backup go on (docs/sync-protocol.md §3).
     Run it with the server processes stopped: each reads the id when it starts."""
     with engine.begin() as conn:
-        log_id = new_log_id(conn)
-        _audit(conn, "", "server new-log", {"log_id": log_id})
-    return log_id
+        made = new_log_id(conn)
+        detail = {"log_id": made.log, "parent_log": made.parent, "parent_head": made.parent_head}
+        _audit(conn, "", "server new-log", detail)
+    return made
 
 
 @dataclass(frozen=True)

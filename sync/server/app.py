@@ -80,7 +80,8 @@ class _Context:
         self.clock = HybridClock(ingest.SERVER_DEVICE)
         # read once: a new id (``sapan server new-log``) is made with the servers stopped
         with engine.connect().execution_options(sync_readonly=True) as conn:
-            self.log_id = read_log_id(conn)
+            self.lineage = read_log_id(conn)
+        self.log_id = self.lineage.log
 
 
 def _error_response(error: ApiError, log_id: str) -> JSONResponse:
@@ -455,9 +456,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.get(f"{p.PREFIX}/info", response_model=p.ServerInfo)
     def info(response: Response) -> p.ServerInfo:
         """Protocol version and limits; no token needed. The log's head goes in a header
-        (``X-Sapan-Head``): a device past it stops before it sends anything."""
+        (``X-Sapan-Head``): a device past it stops before it sends anything; so does the log
+        this one continues, with its head then, after ``sapan server new-log``."""
         with engine.connect().execution_options(sync_readonly=True) as conn:
             response.headers[p.HEAD_HEADER] = str(read_counter(conn))
+        if ctx.lineage.parent is not None and ctx.lineage.parent_head is not None:
+            response.headers[p.PARENT_LOG_HEADER] = ctx.lineage.parent
+            response.headers[p.PARENT_HEAD_HEADER] = str(ctx.lineage.parent_head)
         return p.ServerInfo(
             max_batch=settings.max_batch,
             max_body_bytes=settings.max_body_bytes,

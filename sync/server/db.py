@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,11 @@ counter = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
-    # the log's identity (UUID text), named in every answer: see read_log_id
+    # the log's identity (UUID text), named in every answer: see read_log_id; after
+    # ``sapan server new-log``, the one before and its head then (see new_log_id)
     Column("log_id", String(36)),
+    Column("parent_log", String(36)),
+    Column("parent_head", BigInteger),
 )
 
 changes = Table(
@@ -318,22 +322,41 @@ def read_counter(conn: Connection) -> int:
     return int(conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one())
 
 
-def read_log_id(conn: Connection) -> str:
-    """The identity of this database's change log (revision 0012 makes it).
+@dataclass(frozen=True)
+class LogId:
+    """The identity of this database's change log (revision 0012 makes it) and, after
+    ``sapan server new-log``, the log it continues and that log's head then.
 
-    A device's cursor is a seq of one log: devices compare this id with the one they
+    A device's cursor is a seq of one log: devices compare ``log`` with the one they
     registered under and stop, rather than skip what another log numbered up to their
-    cursor (another server at the same address, a database restored from a backup after
-    ``sapan server new-log``)."""
-    return str(conn.execute(text("SELECT log_id FROM counter WHERE id = 1")).scalar_one())
+    cursor (another server at the same address, a database restored from a backup). A
+    device of ``parent`` that had reached no further than ``parent_head`` lost nothing
+    in the restore and goes on under ``log``."""
+
+    log: str
+    parent: str | None = None
+    parent_head: int | None = None
 
 
-def new_log_id(conn: Connection) -> str:
+def read_log_id(conn: Connection) -> LogId:
+    row = conn.execute(
+        text("SELECT log_id, parent_log, parent_head FROM counter WHERE id = 1")
+    ).one()
+    return LogId(str(row[0]), row[1], None if row[2] is None else int(row[2]))
+
+
+def new_log_id(conn: Connection) -> LogId:
     """Give the change log a new identity and return it: run after restoring the database
-    from a backup, so that devices that synced past the backup stop and say so."""
-    log_id = str(uuid.uuid4())
-    conn.execute(counter.update().where(counter.c.id == 1).values(log_id=log_id))
-    return log_id
+    from a backup, so that devices that synced past the backup stop and say so. The old
+    identity and the head the restored log ends at are kept as its parent."""
+    before = read_log_id(conn)
+    made = LogId(str(uuid.uuid4()), before.log, read_counter(conn))
+    conn.execute(
+        counter.update()
+        .where(counter.c.id == 1)
+        .values(log_id=made.log, parent_log=made.parent, parent_head=made.parent_head)
+    )
+    return made
 
 
 def loads(text: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -178,12 +179,23 @@ def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again
     with serving(db, port) as url:
         register = ["sync", "register", "--server", url, "--user", "ann"]
         assert main([*data, *register]) == 0
+        with open_store(root) as store:
+            people.create_person(store, PersonInput(names=[NameInput("Aung Aung")]))
         assert main([*data, "sync"]) == 0
+        with sqlite3.connect(db) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
+            source.backup(copy)  # last night's backup
+        with open_store(root) as store:
+            people.create_person(store, PersonInput(names=[NameInput("Min Thu")]))
+        assert main([*data, "sync"]) == 0
+    for lost in tmp_path.glob("server.db*"):
+        lost.unlink()
+    (tmp_path / "backup.db").rename(db)  # restored
     capsys.readouterr()
 
     assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
 
-    made = json.loads(capsys.readouterr().out)["log_id"]
+    made = json.loads(capsys.readouterr().out)
+    assert made["parent_head"] > 0
     with serving(db, port) as again:
         assert again == url
         with open_store(root) as store:
@@ -204,9 +216,11 @@ def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again
         assert main([*data, "sync", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["waiting"] == 0
         with open_store(root) as store:
-            assert (sync_view.server_address(store), server_log(store)) == (url, made)
+            assert (sync_view.server_address(store), server_log(store)) == (url, made["log_id"])
     assert main(["--lang", "en", "server", "--db", str(db), "new-log"]) == 0
-    assert "Devices that synced with this database stop" in capsys.readouterr().out
+    said = " ".join(capsys.readouterr().out.split())
+    assert "Devices that synced after the backup was made stop" in said
+    assert "the others go on by themselves" in said
 
 
 def test_refused_changes_are_named_with_a_translated_reason_and_exit_4(

@@ -642,20 +642,44 @@ def test_a_withdrawn_device_or_disabled_account_is_told_why_nothing_was_done(
 def test_a_server_of_another_log_is_asked_nothing_and_the_coordinator_told_why(
     coordinator: Store, server_app: Any, tmp_path: Path
 ) -> None:
-    """The address leads to a database given a new log (restored from a backup, which
-    still knows this device's token): a merge, undo or decision is not sent to it, and
-    the coordinator reads why, not "cannot be reached"."""
-    from sqlalchemy import text
+    """The address leads to a database restored from a backup older than the coordinator's
+    last sync (which still knows this device's token): a merge, undo or decision is not
+    sent to it, under the old log or a new one, and the coordinator reads why, not
+    "cannot be reached"."""
+    import sqlite3
 
     from sync.server import admin
     from sync.server.app import Settings, create_app
     from tests.conftest import in_process_client
 
-    admin.new_log(server_app.state.ctx.engine)
-    with server_app.state.ctx.engine.connect() as conn:
+    path = tmp_path / "server.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
+        source.backup(copy)
+    make_person(coordinator, "Aung Aung")
+    synced(coordinator, lambda url: in_process_client(server_app))
+    server_app.state.ctx.engine.dispose()
+    for lost in tmp_path.glob("server.db*"):
+        lost.unlink()
+    (tmp_path / "backup.db").rename(path)
+
+    behind = create_app(Settings(db_url=str(path), cheap_hashing=True))
+    _asks_nothing_and_says(coordinator, behind, "the server holds less than")
+    behind.state.ctx.engine.dispose()
+    admin.new_log(create_app(Settings(db_url=str(path), cheap_hashing=True)).state.ctx.engine)
+    renamed = create_app(Settings(db_url=str(path), cheap_hashing=True))
+    _asks_nothing_and_says(coordinator, renamed, "the server at this address is not the one")
+    renamed.state.ctx.engine.dispose()
+
+
+def _asks_nothing_and_says(coordinator: Store, app: Any, reason: str) -> None:
+    """Merge, undo and resolve each refused with ``reason``, ``app`` asked only for its info."""
+    from sqlalchemy import text
+
+    from tests.conftest import in_process_client
+
+    with app.state.ctx.engine.connect() as conn:
         before = conn.execute(text("SELECT max(id) FROM audit")).scalar_one()
-    restored = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
-    factory = lambda url: in_process_client(restored)  # noqa: E731
+    factory = lambda url: in_process_client(app)  # noqa: E731
     calls = [
         lambda: coordination.merge(coordinator, "person", SOME_ID, OTHER_ID, factory),
         lambda: coordination.undo_merge(coordinator, SOME_ID, factory),
@@ -665,13 +689,10 @@ def test_a_server_of_another_log_is_asked_nothing_and_the_coordinator_told_why(
         with pytest.raises(UserError) as refused:
             call()
         said = refused.value.translated("en")
-        assert said.startswith(
-            "The server refused: the server at this address is not the one this laptop is"
-        )
+        assert said.startswith(f"The server refused: {reason}")
         assert said.endswith("Nothing was changed.")
-    with restored.state.ctx.engine.connect() as conn:
+    with app.state.ctx.engine.connect() as conn:
         asked = conn.execute(
             text("SELECT method, route FROM audit WHERE id > :before"), {"before": before}
         ).all()
     assert [tuple(row) for row in asked] == [("GET", "/v1/info")] * 3
-    restored.state.ctx.engine.dispose()

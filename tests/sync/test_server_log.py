@@ -17,16 +17,16 @@ from sqlalchemy import select
 from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Person, SyncState
-from desktop.models.store import Store
+from desktop.models.store import Store, create_store
 from desktop.services import sync_view
-from desktop.services.sync import CURSOR_KEY, LOG_KEY
+from desktop.services.sync import CURSOR_KEY, LOG_KEY, SyncService, SyncSummary
 from sync import protocol as p
 from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
-from tests.conftest import SERVER_PASSWORD, in_process_client, phoned_person
+from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client, phoned_person
 from tests.fakes import MemoryKeyring
-from tests.sync.conftest import Server
+from tests.sync.conftest import Server, new_row
 
 URL = "http://testserver"
 OTHER_URL = "http://sync.example.lan"
@@ -99,12 +99,16 @@ def test_every_answer_names_the_log_and_info_its_head(server: Server) -> None:
     device.info()
     assert device.head == 0
 
+    assert p.PARENT_LOG_HEADER not in info.headers
     renamed = admin.new_log(server.engine)
-    assert renamed != log
+    assert (renamed.parent, renamed.parent_head) == (log, 0)
+    assert renamed.log != log
     restarted = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
     try:
         again = in_process_client(restarted).get("/v1/info")
-        assert again.headers[p.LOG_HEADER] == renamed
+        assert again.headers[p.LOG_HEADER] == renamed.log
+        assert again.headers[p.PARENT_LOG_HEADER] == log
+        assert again.headers[p.PARENT_HEAD_HEADER] == "0"
     finally:
         restarted.state.ctx.engine.dispose()
 
@@ -206,13 +210,18 @@ def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
 ) -> None:
     """A device that pulled past what the backup kept is told so before it sends
     anything: changes the restored server numbers anew below its cursor would never
-    reach it. After ``sapan server new-log`` every device stops alike, and registering
-    again starts it over with the restored log."""
+    reach it. After ``sapan server new-log`` it stops alike, and registering again starts
+    it over with the restored log; a device that had not synced since the backup goes on
+    unasked, from where it was."""
     path = tmp_path / "server.db"
     live = _app(path)
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    sync_view.register(office, URL, "somchai", SERVER_PASSWORD, "office", _factory(live))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(live)).ok
+    assert sync_view.run_sync(office, _factory(live)).ok
+    office_cursor = _state(office, CURSOR_KEY)
     backup = tmp_path / "backup.db"
     with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
         source.backup(copy)
@@ -247,6 +256,49 @@ def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
     assert waiting in {row for row in _ids(store)}
     assert _phones(store) == {"0811111111", "0822222222", "0833333333"}
 
+    # the office's laptop was offline since before the backup: it goes on by itself
+    phoned_person(office, "0844444444")
+    assert _state(office, CURSOR_KEY) == office_cursor
+    summary = sync_view.run_sync(office, _factory(renamed))
+    assert summary.ok, summary.error
+    assert _state(office, LOG_KEY) == renamed.state.ctx.log_id
+    assert _server_phones(renamed) == {"0811111111", "0833333333", "0844444444"}
+    assert _phones(office) == {"0811111111", "0833333333", "0844444444"}
+    office.close()
+
+
+def test_a_change_a_restored_server_lost_is_noticed_though_no_pull_followed_its_push(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """A push acknowledged after the backup, whose sync broke before its pull: the cursor
+    is still within the restored log, but the change is not. The device knows how far the
+    server's numbers for its own changes went, and stops, with or without a new log."""
+    path = tmp_path / "server.db"
+    live = _app(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)
+    cursor = _state(store, CURSOR_KEY)
+    phoned_person(store, "0822222222")
+    with sync_view.device_session(store, _factory(live)) as client:
+        pushed = SyncService(store, client)
+        pushed.push(SyncSummary())  # the link dropped before the pull
+    assert (_state(store, CURSOR_KEY), sync_view.overview(store).waiting) == (cursor, 0)
+    live.state.ctx.engine.dispose()
+    for lost in tmp_path.glob("server.db*"):
+        lost.unlink()
+    backup.rename(path)
+
+    summary = sync_view.run_sync(store, _factory(_app(path)))
+    assert str(summary.error).startswith("server_behind")
+
+    admin.new_log(_app(path).state.ctx.engine)
+    summary = sync_view.run_sync(store, _factory(_app(path)))
+    assert str(summary.error).startswith("server_changed")
+
 
 def _ids(store: Store) -> set[str]:
     with store.read() as session:
@@ -256,18 +308,25 @@ def _ids(store: Store) -> set[str]:
 def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_sees(
     server: Server, make_device: Any
 ) -> None:
+    """And a new log made while it held everything the old one had (nothing lost) lets it
+    go on under the new one."""
     server.user("ann")
     device = make_device(server, "ann")  # registered by the client alone: no log kept
+    new_row(device, Person, sex="f", phone="0811111111")
     assert _state(device.store, LOG_KEY) is None
 
     assert device.sync().ok
 
     assert _state(device.store, LOG_KEY) == server.app.state.ctx.log_id  # type: ignore[attr-defined]
-    admin.new_log(server.engine)
+    made = admin.new_log(server.engine)
+    assert made.parent_head == int(_state(device.store, CURSOR_KEY) or 0) > 0
     renamed = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
     device.client.http = in_process_client(renamed)
     try:
-        assert str(device.sync().error).startswith("server_changed")
+        new_row(device, Person, sex="m", phone="0822222222")
+        summary = device.sync()
+        assert (summary.ok, summary.pushed) == (True, 1)
+        assert _state(device.store, LOG_KEY) == made.log
     finally:
         renamed.state.ctx.engine.dispose()
 

@@ -6,7 +6,8 @@ or at a database restored from an older backup, it skipped everything the other 
 numbered up to its cursor, and the changes it had sent were never asked for again. Every
 answer now names the log (header ``X-Sapan-Log``) so that a device stops and says so
 instead. The id is made here, once per database; ``sapan server new-log`` makes a new one
-after a restore.
+after a restore, and keeps the one before with its head (``parent_log``, ``parent_head``):
+devices that had reached no further than that head go on under the new log unasked.
 
 Revision ID: 0012
 Revises: 0011
@@ -29,6 +30,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("counter") as batch:
         batch.add_column(sa.Column("log_id", sa.String(36), nullable=True))
+        batch.add_column(sa.Column("parent_log", sa.String(36), nullable=True))
+        batch.add_column(sa.Column("parent_head", sa.BigInteger(), nullable=True))
     op.get_bind().execute(
         sa.text("UPDATE counter SET log_id = :log WHERE id = 1"), {"log": str(uuid.uuid4())}
     )
@@ -36,4 +39,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("counter") as batch:
+        batch.drop_column("parent_head")
+        batch.drop_column("parent_log")
         batch.drop_column("log_id")
