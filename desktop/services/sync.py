@@ -98,12 +98,13 @@ T = TypeVar("T")
 
 
 class ServerBehind(Exception):
-    """The server's log ends before this device's cursor: it lost changes the device has
-    pulled (a database restored from an older backup). Nothing is sent to it: changes it
-    numbers anew up to the cursor would never be pulled here."""
+    """The server's log ends before this device's place in it (its cursor, or the highest
+    seq given to a change it sent): it lost changes the device has (a database restored
+    from an older backup). Nothing is sent to it: changes it numbers anew up to there
+    would never be pulled here."""
 
-    def __init__(self, head: int, cursor: int) -> None:
-        super().__init__(f"the server's log ends at {head}, this device pulled up to {cursor}")
+    def __init__(self, head: int, reached: int) -> None:
+        super().__init__(f"the server's log ends at {head}, this device had reached {reached}")
 
 
 @dataclass
@@ -623,9 +624,7 @@ class SyncService:
     # -- pull ------------------------------------------------------------------------------
 
     def cursor(self) -> int:
-        with self.store.read() as session:
-            row = session.get(SyncState, CURSOR_KEY)
-            return int(row.value) if row is not None else 0
+        return int(sync_state(self.store, CURSOR_KEY) or 0)
 
     def pull(self, summary: SyncSummary) -> None:
         """Pull pages until the server has nothing newer (after any catch-up on offices the
@@ -649,9 +648,7 @@ class SyncService:
         raise SyncHttpError(409, p.Errno.SCOPE_CHANGED, "the account's offices keep changing")
 
     def _scope_version(self) -> int:
-        with self.store.read() as session:
-            row = session.get(SyncState, SCOPE_KEY)
-            return int(row.value) if row is not None else 0
+        return int(sync_state(self.store, SCOPE_KEY) or 0)
 
     def _plan_reread(self) -> None:
         """After an update that brought entities or fields the app did not know, plan a
@@ -1315,11 +1312,7 @@ def register_device(
         # before the server hears of the device: a token nobody keeps is a device the
         # server lists as registered that can never sync
         raise UserError("sync.no_keyring")
-    with store.read() as session:
-        recorded, previous = (
-            row.value if (row := session.get(SyncState, key)) is not None else None
-            for key in (LOG_KEY, SERVER_KEY)
-        )
+    recorded, previous = sync_state(store, LOG_KEY), sync_state(store, SERVER_KEY)
     client.expected_log = None  # registering is how a device comes to another log
     try:
         client.info()  # names the server's log before the server hears of the device
@@ -1555,17 +1548,20 @@ def device_token(store: Store, secrets: SecretStore | None = None) -> str | None
     return (secrets or SecretStore()).get(TOKEN_SECRET.format(store_id=store.store_id))
 
 
-def server_url(store: Store) -> str | None:
+def sync_state(store: Store, key: str) -> str | None:
+    """The ``SyncState`` value kept under ``key`` (None: none kept)."""
     with store.read() as session:
-        row = session.get(SyncState, SERVER_KEY)
+        row = session.get(SyncState, key)
         return row.value if row is not None else None
+
+
+def server_url(store: Store) -> str | None:
+    return sync_state(store, SERVER_KEY)
 
 
 def server_log(store: Store) -> str | None:
     """The server's change log this device registered under (None: not known yet)."""
-    with store.read() as session:
-        row = session.get(SyncState, LOG_KEY)
-        return row.value if row is not None else None
+    return sync_state(store, LOG_KEY)
 
 
 SEARCHED = frozenset({"person_name", "identity_document"})  # rows the search text is made of

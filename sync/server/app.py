@@ -81,7 +81,6 @@ class _Context:
         # read once: a new id (``sapan server new-log``) is made with the servers stopped
         with engine.connect().execution_options(sync_readonly=True) as conn:
             self.lineage = read_log_id(conn)
-        self.log_id = self.lineage.log
 
 
 def _error_response(error: ApiError, log_id: str) -> JSONResponse:
@@ -365,12 +364,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.router.route_class = StrictJsonRoute  # before any route is added
     app.state.ctx = ctx
     app.add_middleware(GZipMiddleware, minimum_size=512)
-    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, log_id=ctx.log_id)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, log_id=ctx.lineage.log)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         request.state.errno = int(exc.errno)
-        return _error_response(exc, ctx.log_id)
+        return _error_response(exc, ctx.lineage.log)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -382,7 +381,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             where = [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in errors[:20]]
             error = ApiError(400, Errno.INVALID_PAYLOAD, "the request does not fit", errors=where)
         request.state.errno = int(error.errno)
-        return _error_response(error, ctx.log_id)
+        return _error_response(error, ctx.lineage.log)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -390,7 +389,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # serve, a streamed body past the limit) in the error body like every other
         error = _http_error(exc)
         request.state.errno = int(error.errno)
-        response = _error_response(error, ctx.log_id)
+        response = _error_response(error, ctx.lineage.log)
         if exc.headers and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
@@ -401,7 +400,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # log (it may hold values of the request). Starlette then raises the exception
         # again for the server to see; the client already has its answer.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_response(ApiError(500, Errno.INTERNAL, "internal server error"), ctx.log_id)
+        return _error_response(
+            ApiError(500, Errno.INTERNAL, "internal server error"), ctx.lineage.log
+        )
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
@@ -409,7 +410,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request.state.errno = int(Errno.SERVICE_BUSY)
         return _error_response(
             ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2),
-            ctx.log_id,
+            ctx.lineage.log,
         )
 
     @app.middleware("http")
@@ -425,7 +426,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             _write_audit(request, 500)
             raise
         response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
-        response.headers[p.LOG_HEADER] = ctx.log_id
+        response.headers[p.LOG_HEADER] = ctx.lineage.log
         _write_audit(request, response.status_code)
         return response
 

@@ -149,7 +149,7 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     assert sync_view.run_sync(store, _factory(first)).ok
     phoned_person(store, "0822222222")  # not sent yet
     log, cursor = _state(store, LOG_KEY), _state(store, CURSOR_KEY)
-    assert log == first.state.ctx.log_id
+    assert log == first.state.ctx.lineage.log
     assert cursor not in (None, "0")
     # a colleague's work on the second server, numbered below this device's cursor
     colleague = in_process_client(second)
@@ -195,7 +195,7 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
         store, OTHER_URL, "somchai", SERVER_PASSWORD, "new", _factory(second), other_server=True
     )
 
-    assert _state(store, LOG_KEY) == second.state.ctx.log_id
+    assert _state(store, LOG_KEY) == second.state.ctx.lineage.log
     assert _state(store, CURSOR_KEY) is None
     summary = sync_view.run_sync(store, _factory(second))
     assert summary.ok, summary.error
@@ -261,7 +261,7 @@ def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
     assert _state(office, CURSOR_KEY) == office_cursor
     summary = sync_view.run_sync(office, _factory(renamed))
     assert summary.ok, summary.error
-    assert _state(office, LOG_KEY) == renamed.state.ctx.log_id
+    assert _state(office, LOG_KEY) == renamed.state.ctx.lineage.log
     assert _server_phones(renamed) == {"0811111111", "0833333333", "0844444444"}
     assert _phones(office) == {"0811111111", "0833333333", "0844444444"}
     office.close()
@@ -317,7 +317,7 @@ def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_
 
     assert device.sync().ok
 
-    assert _state(device.store, LOG_KEY) == server.app.state.ctx.log_id  # type: ignore[attr-defined]
+    assert _state(device.store, LOG_KEY) == server.app.state.ctx.lineage.log  # type: ignore[attr-defined]
     made = admin.new_log(server.engine)
     assert made.parent_head == int(_state(device.store, CURSOR_KEY) or 0) > 0
     renamed = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
