@@ -43,20 +43,61 @@ def store(tmp_path: Path) -> Iterator[Store]:
 SERVER_PASSWORD = "password-123"
 
 
-@pytest.fixture
-def server_app(tmp_path: Path) -> Iterator[Any]:
-    """A sync server app on SQLite, in-process, with caseworker ``somchai`` of TAK-01."""
+def file_server(path: Path) -> Any:
+    """A sync server app on the SQLite file ``path``, in-process; made, with caseworker
+    ``somchai`` of TAK-01, when the file is missing."""
     from sync.protocol import Role
     from sync.server import admin
     from sync.server.app import Settings, create_app
 
-    app = create_app(Settings(db_url=str(tmp_path / "server.db"), cheap_hashing=True))
-    ctx = app.state.ctx
-    admin.create_user(
-        ctx.engine, ctx.hasher, "somchai", SERVER_PASSWORD, Role.CASEWORKER, ["TAK-01"]
-    )
+    made = not path.exists()
+    app = create_app(Settings(db_url=str(path), cheap_hashing=True))
+    if made:
+        ctx = app.state.ctx
+        admin.create_user(
+            ctx.engine, ctx.hasher, "somchai", SERVER_PASSWORD, Role.CASEWORKER, ["TAK-01"]
+        )
+    return app
+
+
+def backup_server(path: Path) -> Path:
+    """Last night's backup of the server database ``path`` (SQLite's online copy)."""
+    import sqlite3
+
+    backup = path.parent / "backup.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)
+    return backup
+
+
+def restore_server(path: Path, live: Any, backup: Path) -> Any:
+    """The server's disk failed: ``live`` stops, its database is replaced by ``backup``
+    and the server starts again on it (without ``sapan server new-log``: see
+    :func:`new_server_log`)."""
+    live.state.ctx.engine.dispose()
+    for lost in path.parent.glob(path.name + "*"):
+        lost.unlink()
+    backup.rename(path)
+    return file_server(path)
+
+
+def new_server_log(path: Path, running: Any) -> Any:
+    """The administrator stops ``running`` (on ``path``), runs ``sapan server new-log``
+    and starts the server again."""
+    from sync.server import admin
+
+    running.state.ctx.engine.dispose()
+    admin.new_log(running.state.ctx.engine)
+    running.state.ctx.engine.dispose()
+    return file_server(path)
+
+
+@pytest.fixture
+def server_app(tmp_path: Path) -> Iterator[Any]:
+    """A sync server app on SQLite, in-process, with caseworker ``somchai`` of TAK-01."""
+    app = file_server(tmp_path / "server.db")
     yield app
-    ctx.engine.dispose()
+    app.state.ctx.engine.dispose()
 
 
 @pytest.fixture

@@ -128,6 +128,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
                 failed=summary.attachments_failed,
             )
         )
+    if summary.resent:
+        lines.append(text("sync.resent", cli.lang, count=summary.resent))
     if summary.renumbered:
         lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
     if summary.refused:

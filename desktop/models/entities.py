@@ -246,11 +246,10 @@ CLASS_BY_ENTITY: dict[str, type[Synced]] = {cls.__entity__: cls for cls in SYNCE
 # --- device-local tables (never synced) -------------------------------------------------
 
 
-class OutboxEntry(Base):
-    """One field-level change waiting for the server's acknowledgement (design.md §4)."""
+class FieldChange:
+    """The columns of one field-level change as a device made it (the outbox's and the
+    kept sent changes'); ``_SENT_COLUMNS`` in ``desktop.services.sync`` names them."""
 
-    __tablename__ = "outbox"
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # not unique-indexed: a random UUID nobody looks up, and an index over random keys
     # made acknowledging a batch rewrite pages all over it (migration 0004)
     change_id: Mapped[str] = mapped_column(String(36))
@@ -263,10 +262,33 @@ class OutboxEntry(Base):
     device_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[str] = mapped_column(String(32), default=utcnow)
+
+
+class OutboxEntry(FieldChange, Base):
+    """One field-level change waiting for the server's acknowledgement (design.md §4)."""
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_row", "entity", "row_id"),)
+
+
+class SentChange(FieldChange, Base):
+    """A change the server acknowledged, kept for a while after it left the outbox.
+
+    A server restored from a backup has lost what it acknowledged after the backup was
+    made; its new log names the head it continues from (``sapan server new-log``), and
+    a device sends again, unchanged, what it keeps that the server numbered past it
+    (:func:`desktop.services.sync.resend_lost`). Kept
+    :data:`desktop.services.sync.SENT_KEPT_DAYS` days from the acknowledgement."""
+
+    __tablename__ = "sent_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # the highest seq the server gave a change of its batch: at least its own
+    server_seq: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[str] = mapped_column(String(32))
 
 
 class SyncState(Base):

@@ -19,6 +19,7 @@ Guarantees kept here (design.md §4):
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -28,9 +29,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import delete, func, null, or_, select, update
+from sqlalchemy import delete, func, insert, literal, null, or_, select, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from desktop.domain import catalogue
 from desktop.domain.errors import UserError
@@ -45,7 +47,15 @@ from desktop.models.base import (
     update_rows,
     utcnow,
 )
-from desktop.models.entities import AuditEvent, ChecklistItem, OutboxEntry, Setting, SyncState
+from desktop.models.entities import (
+    Attachment,
+    AuditEvent,
+    ChecklistItem,
+    OutboxEntry,
+    SentChange,
+    Setting,
+    SyncState,
+)
 from desktop.models.recorder import value_now
 from desktop.models.search import reindex_people, remove_people
 from desktop.models.secret_store import SecretStore
@@ -83,6 +93,13 @@ LOG_KEY = "server_log"
 # the highest seq the server gave a change this device sent (it may pass the cursor when a
 # pull did not follow the push): what a restored server must hold for nothing to be lost
 ACKED_KEY = "acked_through"
+# acknowledged changes are kept this long (``sent_change``), to be sent again to a server
+# restored from a backup made before they reached it (:func:`resend_lost`)
+SENT_KEPT_DAYS = 90
+# the highest seq given to a kept change that was dropped (older than SENT_KEPT_DAYS), and
+# the day the kept ones were last looked through
+SENT_DROPPED_KEY = "sent_dropped_through"
+SENT_PRUNED_ON_KEY = "sent_pruned_on"
 # what a sync's error starts with when the server is not the one the cursor belongs to
 # (another log, or one that ends before the cursor): only a person can mend those
 SERVER_CHANGED = "server_changed"
@@ -147,6 +164,8 @@ class SyncSummary:
     attachments_uploaded: int = 0
     attachments_downloaded: int = 0
     attachments_failed: int = 0
+    # changes sent again: the server was restored from a backup made before they reached it
+    resent: int = 0
     # case numbers moved from a provisional block to the server's: [old, new] pairs
     renumbered: list[tuple[str, str]] = field(default_factory=list)
     # every change parked in the outbox after the sync, refused now or before
@@ -349,7 +368,8 @@ class SyncService:
         with ``other_server``) or to call the administrator."""
         self.client.expected_log = None  # this answer is read whatever log it names
         self.forms(summary)  # GET /info names the log, its head and the log it continues
-        check_log(self.store, self.client)
+        summary.resent += check_log(self.store, self.client)
+        prune_sent(self.store)
 
     def case_numbers(self, summary: SyncSummary) -> None:
         """Once per registration: ask the server for this device's block of case numbers
@@ -530,6 +550,7 @@ class SyncService:
             if done:
                 top = max((seq for status, seq, *_ in answer.results if seq is not None), default=0)
                 _keep_acked(session, top)
+                _keep_sent(session, entries[0].seq, entries[-1].seq, top)
                 # The batch is every waiting entry between its first and last seq (it was
                 # read in seq order), and the refused ones now carry their error: one range
                 # delete instead of lists of ids. No entry is loaded in this session, so
@@ -828,6 +849,7 @@ class SyncService:
         blobs: set[str] = set()
         gone_people: set[str] = set()
         searched_people: set[str] = set()
+        gone_rows: list[str] = []
         for entity, cls in self._classes.items():
             table = table_of(cls)
             person = table.c.person_id if entity in SEARCHED else null()
@@ -870,6 +892,7 @@ class SyncService:
                     session.scalars(select(table.c.sha256).where(table.c.id.in_(listed(gone))))
                 )
             session.execute(delete(table).where(table.c.id.in_(listed(gone))))
+            gone_rows.extend(gone)
             removed += len(gone)
             if entity == "person":
                 gone_people.update(gone)
@@ -877,6 +900,8 @@ class SyncService:
                 searched_people.update(str(outside[r]) for r in gone if outside[r])
         for record in (SyncConflict, SyncMerge):
             session.execute(delete(record).where(record.office.not_in(offices)))
+        if gone_rows:  # no copy of their data stays behind (one pass over what was sent)
+            session.execute(delete(SentChange).where(SentChange.row_id.in_(listed(gone_rows))))
         remove_people(session, gone_people)
         reindex_people(session, searched_people - gone_people)
         return removed, {name for name in blobs if name}
@@ -1319,7 +1344,7 @@ def register_device(
         moved = (
             recorded is not None
             and client.log not in (None, recorded)
-            and not _continues(client, recorded, _reached(store))
+            and not _continues(store, client, recorded, _reached(store))
         )
         if moved and not other_server:
             raise UserError(OTHER_SERVER, server=server_url, previous=previous or "?")
@@ -1340,7 +1365,9 @@ def register_device(
     office = working_office(store.office, account.offices, account.all_offices)
     with store.remote_session() as session:
         if moved:
+            # what it sent to the old log would be numbered past no head of the new one
             session.execute(delete(SyncState).where(SyncState.key.in_(_LOG_PLACE)))
+            session.execute(delete(SentChange))
         if client.log is not None:
             session.merge(SyncState(key=LOG_KEY, value=client.log))
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
@@ -1357,29 +1384,44 @@ def register_device(
     return answer
 
 
-def check_log(store: Store, client: SyncClient) -> None:
+def check_log(store: Store, client: SyncClient) -> int:
     """After ``client``'s ``GET /v1/info``: make sure the server keeps the log this
     device's place belongs to, and reaches that place (:meth:`SyncService.same_log`); from
-    then on ``client`` refuses an answer of another log.
+    then on ``client`` refuses an answer of another log. Returns how many changes it put
+    back in the outbox to be sent again (:func:`resend_lost`).
 
     A device registered before servers named their logs keeps the first it sees; so does
-    one of the log a restored database continues (``sapan server new-log``) that had not
-    gone past its head then: it lost nothing. Another log raises :class:`ServerChanged`, a
-    head before the device's place :class:`ServerBehind`."""
+    one of the log a restored database continues (``sapan server new-log``): one that had
+    not gone past its head then lost nothing, one that had sends again what it keeps of
+    what it sent past there, and pulls on from there, in the same transaction that takes
+    the new log. Another log, or one continued from before what this device still keeps,
+    raises :class:`ServerChanged`, a head before the device's place :class:`ServerBehind`."""
     recorded = server_log(store)
     log, reached = client.log, _reached(store)
+    resent = 0
     if log is not None and log != recorded:
-        if recorded is not None and not _continues(client, recorded, reached):
+        if recorded is not None and not _continues(store, client, recorded, reached):
             raise ServerChanged(recorded, log)
         with store.remote_session() as session:
+            if recorded is not None and client.parent_head is not None:
+                resent = resend_lost(session, client.parent_head)
             session.merge(SyncState(key=LOG_KEY, value=log))
+        reached = _reached(store)
     client.expected_log = log if log is not None else recorded
     if client.head is not None and client.head < reached:
         raise ServerBehind(client.head, reached)
+    return resent
 
 
 # a device's place in a server's log, dropped when it registers under another log
-_LOG_PLACE = (CURSOR_KEY, SCOPE_KEY, CATCH_UP_KEY, CATCH_UP_CURSOR_KEY, ACKED_KEY)
+_LOG_PLACE = (
+    CURSOR_KEY,
+    SCOPE_KEY,
+    CATCH_UP_KEY,
+    CATCH_UP_CURSOR_KEY,
+    ACKED_KEY,
+    SENT_DROPPED_KEY,
+)
 
 
 def _keep_acked(session: Session, seq: int) -> None:
@@ -1389,6 +1431,125 @@ def _keep_acked(session: Session, seq: int) -> None:
         session.add(SyncState(key=ACKED_KEY, value=str(seq)))
     elif int(kept.value) < seq:
         kept.value = str(seq)
+
+
+def _keep_sent(session: Session, first: int, last: int, top: int) -> None:
+    """Keep the acknowledged outbox entries ``first``..``last`` (all but the refused ones)
+    as sent changes, numbered ``top`` (the highest seq the server gave their batch), before
+    they leave the outbox: one statement, the entries never leave SQLite."""
+    outbox = table_of(OutboxEntry)
+    session.execute(
+        insert(SentChange).from_select(
+            [*_SENT_COLUMNS, "server_seq", "sent_at"],
+            select(*(outbox.c[name] for name in _SENT_COLUMNS), literal(top), literal(utcnow()))
+            .where(outbox.c.seq.between(first, last), outbox.c.last_error.is_(None))
+            .order_by(outbox.c.seq),
+        )
+    )
+
+
+def prune_sent(store: Store, today: dt.date | None = None) -> int:
+    """Once a day: drop the sent changes acknowledged more than :data:`SENT_KEPT_DAYS`
+    ago, remembering the highest seq among them (:func:`resend_lost` cannot go below it).
+    Returns how many were dropped."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    if sync_state(store, SENT_PRUNED_ON_KEY) == today.isoformat():
+        return 0
+    cutoff = (today - dt.timedelta(days=SENT_KEPT_DAYS)).isoformat()
+    with store.remote_session() as session:
+        old = SentChange.sent_at < cutoff
+        top = session.scalar(select(func.max(SentChange.server_seq)).where(old))
+        dropped = 0
+        if top is not None:
+            done = session.execute(delete(SentChange).where(old))
+            dropped = int(getattr(done, "rowcount", 0) or 0)
+            kept = session.get(SyncState, SENT_DROPPED_KEY)
+            if kept is None or int(kept.value) < top:
+                session.merge(SyncState(key=SENT_DROPPED_KEY, value=str(top)))
+        session.merge(SyncState(key=SENT_PRUNED_ON_KEY, value=today.isoformat()))
+    return dropped
+
+
+def resend_lost(session: Session, head: int) -> int:
+    """Put back in the outbox, ahead of what waits there and unchanged (ids, stamps, base
+    versions), the sent changes a restored server's log does not reach: those the server
+    numbered past ``head``, the head of the log its new one continues. Places in the log
+    past ``head`` (cursor, catch-up, highest pushed seq) go back to it, and blobs named by
+    attachment rows sent again are asked about again (the server's files may have been
+    restored too). Returns how many changes go again.
+
+    Changes from other devices that this device pulled past ``head`` stay on it: their own
+    devices send them again."""
+    sent = table_of(SentChange)
+    lost = sent.c.server_seq > head
+    put_back = 0  # nothing of its own to send again: the outbox stays as it is
+    if session.scalar(select(sent.c.id).where(lost).limit(1)) is not None:
+        put_back = _put_back(session, lost)
+    for key in (CURSOR_KEY, CATCH_UP_CURSOR_KEY, ACKED_KEY):
+        place = session.get(SyncState, key)
+        if place is not None and int(place.value) > head:
+            place.value = str(head)
+    plan = session.get(SyncState, CATCH_UP_KEY)
+    if plan is not None:
+        spec = json.loads(plan.value)
+        if int(spec["until"]) > head:
+            plan.value = json.dumps({**spec, "until": head})
+    return put_back
+
+
+def _put_back(session: Session, lost: ColumnElement[bool]) -> int:
+    """:func:`resend_lost`'s work on the outbox: the ``lost`` sent changes go back in
+    front of what waits there; returns how many."""
+    outbox, sent = table_of(OutboxEntry), table_of(SentChange)
+    columns = [*_SENT_COLUMNS, "attempts", "last_error"]
+    waiting = [
+        dict(row)
+        for row in session.execute(select(*(outbox.c[c] for c in columns)).order_by(outbox.c.seq))
+        .mappings()
+        .all()
+    ]
+    session.execute(delete(outbox))
+    put_back = session.execute(
+        insert(outbox).from_select(
+            [*_SENT_COLUMNS, "attempts"],
+            select(*(sent.c[name] for name in _SENT_COLUMNS), literal(0))
+            .where(lost)
+            .order_by(sent.c.id),
+        )
+    )
+    if waiting:
+        session.execute(insert(outbox), waiting)
+    files = session.scalars(
+        select(Attachment.sha256).where(
+            Attachment.id.in_(
+                select(sent.c.row_id).where(lost, sent.c.entity == "attachment").distinct()
+            ),
+            Attachment.sha256.is_not(None),
+        )
+    )
+    marks = [sync_attachments.uploaded_key(name) for name in files if name and _is_digest(name)]
+    if marks:
+        session.execute(delete(SyncState).where(SyncState.key.in_(marks)))
+    session.execute(delete(sent).where(lost))
+    return int(getattr(put_back, "rowcount", 0) or 0)
+
+
+def _is_digest(name: str) -> bool:
+    return p.SHA256_RE.match(name) is not None
+
+
+_SENT_COLUMNS = (
+    "change_id",
+    "entity",
+    "row_id",
+    "field",
+    "value",
+    "base_version",
+    "hlc",
+    "device_id",
+    "user_id",
+    "created_at",
+)
 
 
 def _reached(store: Store) -> int:
@@ -1401,15 +1562,17 @@ def _reached(store: Store) -> int:
         return max((int(value) for value in found), default=0)
 
 
-def _continues(client: SyncClient, recorded: str, reached: int) -> bool:
+def _continues(store: Store, client: SyncClient, recorded: str, reached: int) -> bool:
     """True when the log the server last named (``GET /v1/info``) continues ``recorded``
-    (``sapan server new-log`` after a restore) from a head this device had not passed:
-    every change it sent or received is in the restored log, under the same seqs."""
-    return (
-        client.parent_log == recorded
-        and client.parent_head is not None
-        and reached <= client.parent_head
-    )
+    (``sapan server new-log`` after a restore) from a head this device can go on from:
+    one it had not passed (every change it sent or received is in the restored log, under
+    the same seqs), or one past which it still keeps every change it sent
+    (:func:`resend_lost`)."""
+    head = client.parent_head
+    if client.parent_log != recorded or head is None:
+        return False
+    dropped = sync_state(store, SENT_DROPPED_KEY)
+    return reached <= head or dropped is None or int(dropped) <= head
 
 
 def rehome_unsent(session: Session, office: str, scope: Iterable[str]) -> int:

@@ -102,8 +102,10 @@ def new_log(engine: Engine) -> LogId:
 
     For a database restored from a backup: devices that synced after the backup was made
     hold cursors past what it kept, and would skip the changes numbered anew up to them.
-    Under a new id they stop instead and ask their people to register again; devices that
-    had not synced past the backup go on (docs/sync-protocol.md §3).
+    Under a new id, which names the log it continues and its head, they send again what
+    they sent past that head and pull on from there (one that no longer keeps it stops
+    and asks its person to register again); devices that had not synced past the backup
+    go on (docs/sync-protocol.md §3).
     Run it with the server processes stopped: each reads the id when it starts."""
     with engine.begin() as conn:
         made = new_log_id(conn)

@@ -161,16 +161,19 @@ def test_registering_with_another_server_says_how_and_other_server_does_it(
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again(
+def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_register(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``sapan server new-log`` (after restoring a backup): the server at the same address
-    now answers with another log, and a device's sync stops, says why and what to do,
-    and sends nothing until its person registers it again."""
+    """``sapan server new-log`` (after restoring a backup): a device that sent changes
+    after the backup was made sends them again and says so. One that no longer keeps
+    them (kept SENT_KEPT_DAYS days) stops, says why and what to do, and sends nothing
+    until its person registers it again."""
+    import datetime as dt
+
     from desktop.models.store import open_store
     from desktop.services import people
     from desktop.services.people import NameInput, PersonInput
-    from desktop.services.sync import server_log
+    from desktop.services.sync import SENT_KEPT_DAYS, prune_sent, server_log
 
     monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
     db, root = tmp_path / "server.db", tmp_path / "store"
@@ -196,10 +199,27 @@ def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again
 
     made = json.loads(capsys.readouterr().out)
     assert made["parent_head"] > 0
+    restored = tmp_path / "restored.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(restored) as copy:
+        source.backup(copy)  # the same restore, for the device that keeps less below
     with serving(db, port) as again:
         assert again == url
+        assert main([*data, "sync"]) == 0
+        said = " ".join(capsys.readouterr().out.split())
+        assert (
+            "The server was restored from an older backup: this laptop sent it again the"
+            " 2 changes it had sent since." in said
+        )
         with open_store(root) as store:
+            later = dt.date.today() + dt.timedelta(days=SENT_KEPT_DAYS + 1)
+            assert prune_sent(store, later) > 0
             people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
+    for lost in tmp_path.glob("server.db*"):
+        lost.unlink()
+    restored.rename(db)
+    assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    with serving(db, port) as again:
         assert main([*data, "sync"]) == sync_cli.EXIT_STOPPED
         said = " ".join(capsys.readouterr().out.split())
         assert (
@@ -219,7 +239,7 @@ def test_a_new_log_stops_the_devices_of_a_restored_server_until_registered_again
             assert (sync_view.server_address(store), server_log(store)) == (url, made["log_id"])
     assert main(["--lang", "en", "server", "--db", str(db), "new-log"]) == 0
     said = " ".join(capsys.readouterr().out.split())
-    assert "Devices that synced after the backup was made stop" in said
+    assert "Devices that synced after the backup was made send again what they sent" in said
     assert "the others go on by themselves" in said
 
 

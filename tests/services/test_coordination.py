@@ -639,35 +639,42 @@ def test_a_withdrawn_device_or_disabled_account_is_told_why_nothing_was_done(
     assert "this device was withdrawn by an administrator" in revoked.value.translated("en")
 
 
-def test_a_server_of_another_log_is_asked_nothing_and_the_coordinator_told_why(
+def test_a_server_behind_is_asked_nothing_and_a_new_log_takes_the_coordinators_work_back(
     coordinator: Store, server_app: Any, tmp_path: Path
 ) -> None:
     """The address leads to a database restored from a backup older than the coordinator's
     last sync (which still knows this device's token): a merge, undo or decision is not
-    sent to it, under the old log or a new one, and the coordinator reads why, not
-    "cannot be reached"."""
-    import sqlite3
-
-    from sync.server import admin
-    from sync.server.app import Settings, create_app
-    from tests.conftest import in_process_client
+    sent to it, and the coordinator reads why, not "cannot be reached". Once the
+    administrator gave it a new log, the coordinator's laptop takes it, with its own
+    changes the restore lost back in its outbox, before the request goes; the server
+    does not know the records yet, and says so."""
+    from desktop.services import sync_view
+    from tests.conftest import (
+        backup_server,
+        file_server,
+        in_process_client,
+        new_server_log,
+        restore_server,
+    )
 
     path = tmp_path / "server.db"
-    with sqlite3.connect(path) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
-        source.backup(copy)
+    backup = backup_server(path)
     make_person(coordinator, "Aung Aung")
     synced(coordinator, lambda url: in_process_client(server_app))
-    server_app.state.ctx.engine.dispose()
-    for lost in tmp_path.glob("server.db*"):
-        lost.unlink()
-    (tmp_path / "backup.db").rename(path)
+    assert sync_view.overview(coordinator).waiting == 0
 
-    behind = create_app(Settings(db_url=str(path), cheap_hashing=True))
+    behind = restore_server(path, server_app, backup)
     _asks_nothing_and_says(coordinator, behind, "the server holds less than")
-    behind.state.ctx.engine.dispose()
-    admin.new_log(create_app(Settings(db_url=str(path), cheap_hashing=True)).state.ctx.engine)
-    renamed = create_app(Settings(db_url=str(path), cheap_hashing=True))
-    _asks_nothing_and_says(coordinator, renamed, "the server at this address is not the one")
+    other = file_server(tmp_path / "other.db")  # another server answers at the address
+    _asks_nothing_and_says(coordinator, other, "the server at this address is not the one")
+    other.state.ctx.engine.dispose()
+    renamed = new_server_log(path, behind)
+    with pytest.raises(UserError) as refused:
+        coordination.merge(
+            coordinator, "person", SOME_ID, OTHER_ID, lambda url: in_process_client(renamed)
+        )
+    assert "Sync, then look again" in refused.value.translated("en")
+    assert sync_view.overview(coordinator).waiting > 0
     renamed.state.ctx.engine.dispose()
 
 

@@ -6,7 +6,8 @@ asked for, then starts over with it and keeps everything on the laptop."""
 
 from __future__ import annotations
 
-import sqlite3
+import datetime as dt
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,30 +19,27 @@ from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Person, SyncState
 from desktop.models.store import Store, create_store
-from desktop.services import sync_view
+from desktop.services import sync, sync_view
+from desktop.services.attachments import add_attachment
 from desktop.services.sync import CURSOR_KEY, LOG_KEY, SyncService, SyncSummary
 from sync import protocol as p
-from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
-from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client, phoned_person
+from tests.conftest import (
+    PASSPHRASE,
+    SERVER_PASSWORD,
+    backup_server,
+    file_server,
+    in_process_client,
+    new_server_log,
+    phoned_person,
+    restore_server,
+)
 from tests.fakes import MemoryKeyring
 from tests.sync.conftest import Server, new_row
 
 URL = "http://testserver"
 OTHER_URL = "http://sync.example.lan"
-
-
-def _app(path: Path) -> Any:
-    """A server on the SQLite file ``path`` (made when missing) with caseworker somchai."""
-    made = not path.exists()
-    app = create_app(Settings(db_url=str(path), cheap_hashing=True))
-    if made:
-        ctx = app.state.ctx
-        admin.create_user(
-            ctx.engine, ctx.hasher, "somchai", SERVER_PASSWORD, Role.CASEWORKER, ["TAK-01"]
-        )
-    return app
 
 
 def _factory(app: Any) -> Any:
@@ -62,14 +60,15 @@ def _state(store: Store, key: str) -> str | None:
 def _server_phones(app: Any) -> set[str]:
     """The phones the server's log holds (values of persons' inserts and edits)."""
     with app.state.ctx.engine.connect() as conn:
-        values = conn.exec_driver_sql("SELECT value FROM changes WHERE entity = 'person'").scalars()
-        return {phone for value in values for phone in [_phone(value)] if phone}
+        changes = conn.exec_driver_sql("SELECT field, value FROM changes WHERE entity = 'person'")
+        return {phone for field, value in changes for phone in [_phone(field, value)] if phone}
 
 
-def _phone(value: str | None) -> str | None:
-    import json
-
+def _phone(field: str, value: str | None) -> str | None:
+    """The phone a change of a person sets: an insert's row, or an edit of the phone."""
     loaded = json.loads(value) if value else None
+    if field == "phone":
+        return loaded if isinstance(loaded, str) else None
     return loaded.get("phone") if isinstance(loaded, dict) else None
 
 
@@ -119,7 +118,7 @@ def test_a_device_stops_when_another_server_answers_at_its_address(
     """The address now leads to another server (reinstalled, or a name pointed elsewhere):
     nothing is sent to it and nothing pulled; what waits stays waiting, and the device's
     own server takes it when it answers again."""
-    first, second = _app(tmp_path / "first.db"), _app(tmp_path / "second.db")
+    first, second = file_server(tmp_path / "first.db"), file_server(tmp_path / "second.db")
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(first))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(first)).ok
@@ -143,7 +142,7 @@ def test_a_device_stops_when_another_server_answers_at_its_address(
 def test_registering_with_another_server_asks_then_starts_over_keeping_everything(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    first, second = _app(tmp_path / "first.db"), _app(tmp_path / "second.db")
+    first, second = file_server(tmp_path / "first.db"), file_server(tmp_path / "second.db")
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(first))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(first)).ok
@@ -205,16 +204,16 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     assert _phones(store) == {"0811111111", "0822222222", "0833333333"}
 
 
-def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
+def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    """A device that pulled past what the backup kept is told so before it sends
+    """A device that synced past what the backup kept is told so before it sends
     anything: changes the restored server numbers anew below its cursor would never
-    reach it. After ``sapan server new-log`` it stops alike, and registering again starts
-    it over with the restored log; a device that had not synced since the backup goes on
-    unasked, from where it was."""
+    reach it. After ``sapan server new-log`` it sends again what it sent past the backup,
+    unasked, and pulls on from there; a device that had not synced since the backup goes
+    on from where it was."""
     path = tmp_path / "server.db"
-    live = _app(path)
+    live = file_server(path)
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
     office = create_store(tmp_path / "office", PASSPHRASE)
     sync_view.register(office, URL, "somchai", SERVER_PASSWORD, "office", _factory(live))
@@ -222,82 +221,213 @@ def test_a_server_restored_from_an_older_backup_stops_devices_past_it(
     assert sync_view.run_sync(store, _factory(live)).ok
     assert sync_view.run_sync(office, _factory(live)).ok
     office_cursor = _state(office, CURSOR_KEY)
-    backup = tmp_path / "backup.db"
-    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
-        source.backup(copy)
-    phoned_person(store, "0822222222")
+    backup = backup_server(path)
+    lost = phoned_person(store, "0822222222")
     assert sync_view.run_sync(store, _factory(live)).ok
-    live.state.ctx.engine.dispose()
-    for lost in tmp_path.glob("server.db*"):
-        lost.unlink()
-    backup.rename(path)  # the disk failed; the administrator restored last night's backup
-    restored = _app(path)
+    restored = restore_server(path, live, backup)
     waiting = phoned_person(store, "0833333333")
+    # an edit of the row the restore lost: it waits behind that row's insert, sent again
+    _set_nationality(store, lost, "MMR")
 
     summary = sync_view.run_sync(store, _factory(restored))
 
     assert not summary.ok
     assert str(summary.error).startswith("server_behind")
     assert _reason(summary).startswith("the server holds less than this laptop already received")
-    assert (summary.pushed, summary.waiting) == (0, 1)
+    assert (summary.pushed, summary.waiting) == (0, 3)  # the new person, the edit, its event
     assert _server_phones(restored) == {"0811111111"}
 
-    restored.state.ctx.engine.dispose()
-    admin.new_log(_app(path).state.ctx.engine)
-    renamed = _app(path)
-    assert str(sync_view.run_sync(store, _factory(renamed)).error).startswith("server_changed")
-    with pytest.raises(UserError):
-        sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(renamed))
-    sync_view.register(
-        store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(renamed), other_server=True
-    )
-    assert sync_view.run_sync(store, _factory(renamed)).ok
-    assert _server_phones(renamed) == {"0811111111", "0833333333"}
-    assert waiting in {row for row in _ids(store)}
+    renamed = new_server_log(path, restored)
+    summary = sync_view.run_sync(store, _factory(renamed))
+    assert summary.ok, summary.error
+    assert (summary.resent, summary.pushed, summary.waiting, summary.failed) == (1, 4, 0, 0)
+    assert _server_phones(renamed) == {"0811111111", "0822222222", "0833333333"}
+    with renamed.state.ctx.engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT value FROM changes WHERE field = 'nationality'"
+        ).scalars().all() == ['"MMR"']
+    assert waiting in _ids(store)
+    assert _state(store, LOG_KEY) == renamed.state.ctx.lineage.log
     assert _phones(store) == {"0811111111", "0822222222", "0833333333"}
+    again = sync_view.run_sync(store, _factory(renamed))
+    assert (again.ok, again.resent, again.pushed) == (True, 0, 0)
 
     # the office's laptop was offline since before the backup: it goes on by itself
     phoned_person(office, "0844444444")
     assert _state(office, CURSOR_KEY) == office_cursor
     summary = sync_view.run_sync(office, _factory(renamed))
     assert summary.ok, summary.error
+    assert summary.resent == 0
     assert _state(office, LOG_KEY) == renamed.state.ctx.lineage.log
-    assert _server_phones(renamed) == {"0811111111", "0833333333", "0844444444"}
-    assert _phones(office) == {"0811111111", "0833333333", "0844444444"}
+    assert _server_phones(renamed) == {"0811111111", "0822222222", "0833333333", "0844444444"}
+    assert _phones(office) == {"0811111111", "0822222222", "0833333333", "0844444444"}
     office.close()
 
 
-def test_a_change_a_restored_server_lost_is_noticed_though_no_pull_followed_its_push(
+def test_a_device_that_pulled_past_the_backup_pulls_on_from_its_head(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The office's laptop pulled the caseworker's change that the backup missed. After
+    the restore it goes back to the restored log's head, sends nothing it did not make,
+    and receives what the caseworker's laptop sent again, and an edit made since."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    sync_view.register(office, URL, "somchai", SERVER_PASSWORD, "office", _factory(live))
+    assert sync_view.run_sync(office, _factory(live)).ok
+    backup = backup_server(path)
+    made = phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    assert sync_view.run_sync(office, _factory(live)).ok
+    assert _phones(office) == {"0811111111"}
+    renamed = new_server_log(path, restore_server(path, live, backup))
+    head = renamed.state.ctx.lineage.parent_head
+
+    summary = sync_view.run_sync(office, _factory(renamed))
+    assert summary.ok, summary.error
+    assert (summary.resent, summary.pushed) == (0, 0)
+    assert int(str(_state(office, CURSOR_KEY))) == head
+    assert _server_phones(renamed) == set()
+
+    assert sync_view.run_sync(store, _factory(renamed)).resent == 1
+    with store.session() as session:
+        person = session.get(Person, made)
+        assert person is not None
+        person.phone = "0899999999"
+    assert sync_view.run_sync(store, _factory(renamed)).ok
+    summary = sync_view.run_sync(office, _factory(renamed))
+    assert summary.ok, summary.error
+    assert _phones(office) == {"0899999999"}
+    assert _server_phones(renamed) == {"0811111111", "0899999999"}
+    office.close()
+
+
+def test_a_change_a_restored_server_lost_is_sent_again_though_no_pull_followed_its_push(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     """A push acknowledged after the backup, whose sync broke before its pull: the cursor
     is still within the restored log, but the change is not. The device knows how far the
-    server's numbers for its own changes went, and stops, with or without a new log."""
+    server's numbers for its own changes went, and stops; under a new log it sends the
+    change again."""
     path = tmp_path / "server.db"
-    live = _app(path)
+    live = file_server(path)
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(live)).ok
-    backup = tmp_path / "backup.db"
-    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
-        source.backup(copy)
+    backup = backup_server(path)
     cursor = _state(store, CURSOR_KEY)
     phoned_person(store, "0822222222")
     with sync_view.device_session(store, _factory(live)) as client:
         pushed = SyncService(store, client)
         pushed.push(SyncSummary())  # the link dropped before the pull
     assert (_state(store, CURSOR_KEY), sync_view.overview(store).waiting) == (cursor, 0)
-    live.state.ctx.engine.dispose()
-    for lost in tmp_path.glob("server.db*"):
-        lost.unlink()
-    backup.rename(path)
+    restored = restore_server(path, live, backup)
 
-    summary = sync_view.run_sync(store, _factory(_app(path)))
+    summary = sync_view.run_sync(store, _factory(restored))
     assert str(summary.error).startswith("server_behind")
 
-    admin.new_log(_app(path).state.ctx.engine)
-    summary = sync_view.run_sync(store, _factory(_app(path)))
+    renamed = new_server_log(path, restored)
+    summary = sync_view.run_sync(store, _factory(renamed))
+    assert (summary.ok, summary.resent) == (True, 1), summary.error
+    assert _server_phones(renamed) == {"0811111111", "0822222222"}
+
+
+def test_an_edit_sent_again_meets_one_made_since_the_restore_as_any_concurrent_edit(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """What a device sends again is decided as when it was first sent: the office set a
+    person's nationality on the restored server, not knowing the laptop's (lost) edit of
+    it; the laptop's edit comes back as a concurrent one, and the conflict record keeps
+    both values (a ``review`` field)."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    sync_view.register(office, URL, "somchai", SERVER_PASSWORD, "office", _factory(live))
+    person = phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    assert sync_view.run_sync(office, _factory(live)).ok
+    backup = backup_server(path)
+    _set_nationality(store, person, "MMR")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    renamed = new_server_log(path, restore_server(path, live, backup))
+
+    _set_nationality(office, person, "KHM")
+    assert sync_view.run_sync(office, _factory(renamed)).ok
+    summary = sync_view.run_sync(store, _factory(renamed))
+    # the edit and its audit event
+    assert (summary.ok, summary.resent, summary.conflicts) == (True, 2, 1), summary.error
+    assert sync_view.run_sync(office, _factory(renamed)).ok
+
+    with renamed.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT field, applied, other FROM conflicts").all()
+    assert [
+        (field, {json.loads(applied)["value"], json.loads(other)["value"]})
+        for field, applied, other in held
+    ] == [("nationality", {"MMR", "KHM"})]
+    assert _nationality(store, person) == _nationality(office, person)
+    office.close()
+
+
+def _set_nationality(store: Store, person_id: str, code: str) -> None:
+    with store.session() as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        person.nationality = code
+
+
+def _nationality(store: Store, person_id: str) -> str | None:
+    with store.read() as session:
+        return session.scalar(select(Person.nationality).where(Person.id == person_id))
+
+
+def test_changes_kept_no_longer_leave_the_device_to_its_person(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """Sent changes are kept SENT_KEPT_DAYS days. A backup older than what a device still
+    keeps cannot be mended by it: it stops as before, and registering again is asked."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    backup = backup_server(path)
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    assert sync.prune_sent(store) == 0  # once a day: today's look was the sync's
+    later = dt.date.today() + dt.timedelta(days=sync.SENT_KEPT_DAYS + 1)
+    assert sync.prune_sent(store, later) == 1
+    assert sync.prune_sent(store, later) == 0
+    renamed = new_server_log(path, restore_server(path, live, backup))
+
+    summary = sync_view.run_sync(store, _factory(renamed))
     assert str(summary.error).startswith("server_changed")
+    assert _server_phones(renamed) == set()
+    with pytest.raises(UserError):
+        sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(renamed))
+
+
+def test_a_scan_sent_again_is_uploaded_again_when_the_server_lost_it(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The restored database holds the blobs it held at the backup: a scan uploaded after
+    it is asked about again, and uploaded, with the attachment row sent again."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    backup = backup_server(path)
+    scan = tmp_path / "passport.jpg"
+    scan.write_bytes(b"\xff\xd8 a passport page " * 500)
+    add_attachment(store, scan, person_id=phoned_person(store, "0811111111"))
+    summary = sync_view.run_sync(store, _factory(live))
+    assert (summary.ok, summary.attachments_uploaded) == (True, 1)
+    renamed = new_server_log(path, restore_server(path, live, backup))
+
+    summary = sync_view.run_sync(store, _factory(renamed))
+    assert summary.ok, summary.error
+    assert (summary.resent, summary.attachments_uploaded) == (2, 1)
+    with renamed.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT sha256, complete FROM attachments").all()
+    assert [bool(complete) for _sha, complete in held] == [True]
 
 
 def _ids(store: Store) -> set[str]:
@@ -336,7 +466,7 @@ def test_the_same_server_at_a_new_address_registers_without_asking_and_keeps_the
 ) -> None:
     """Moved from an IP address to a name (or the database copied whole to new hardware):
     the log is the same, so the device's place in it stays."""
-    app = _app(tmp_path / "server.db")
+    app = file_server(tmp_path / "server.db")
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(app))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(app)).ok

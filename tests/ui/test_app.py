@@ -44,7 +44,16 @@ from desktop.ui.first_run import FirstRunDialog, UnlockDialog
 from desktop.ui.i18n import LanguageSwitch
 from desktop.ui.main_window import MainWindow
 from sync.server import admin
-from tests.conftest import PASSPHRASE, SERVER_PASSWORD, in_process_client
+from tests.conftest import (
+    PASSPHRASE,
+    SERVER_PASSWORD,
+    backup_server,
+    file_server,
+    in_process_client,
+    new_server_log,
+    phoned_person,
+    restore_server,
+)
 from tests.fakes import FakeDialogs, MemoryKeyring
 from tests.ui.conftest import drain
 
@@ -809,6 +818,30 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     assert "revoked this device" in notices[0]
     assert unsent == 1  # the one new person
     assert "1 change made here had not reached the server" in notices[0]  # not "1 changes"
+
+
+def test_a_sync_says_what_it_sent_again_to_a_server_restored_from_a_backup(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    root, path = tmp_path / "store", tmp_path / "server.db"
+    live = file_server(path)
+    store, factory = _registered_store(root, live)
+    backup = backup_server(path)
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, factory).ok
+    renamed = new_server_log(path, restore_server(path, live, backup))
+    store.close()
+    app = _unlocked_app(qtbot, root, tmp_path)
+
+    def scenario() -> None:
+        window = _synced_now(app, lambda url: in_process_client(renamed))
+        qtbot.waitUntil(lambda: bool(app.dialogs.infos), timeout=20_000)  # type: ignore[attr-defined]
+        expected = i18n.text("sync.resent", "en", count=1)
+        assert app.dialogs.infos == [expected]  # type: ignore[attr-defined]
+        assert window.isVisible()
+
+    assert _in_event_loop(app, scenario) == 0
+    renamed.state.ctx.engine.dispose()
 
 
 def test_the_first_sync_tells_which_case_numbers_changed(
