@@ -1368,8 +1368,11 @@ def register_device(
             # what it sent to the old log would be numbered past no head of the new one
             session.execute(delete(SyncState).where(SyncState.key.in_(_LOG_PLACE)))
             session.execute(delete(SentChange))
-        if client.log is not None:
             session.merge(SyncState(key=LOG_KEY, value=client.log))
+        elif client.log not in (None, recorded):
+            # a restored database's new log (the server forgot the device, or its token):
+            # taken as a sync takes it, what the restore lost going again
+            _take_log(session, client, recorded)
         session.merge(SyncState(key=SERVER_KEY, value=server_url))
         session.merge(SyncState(key="server_device_id", value=answer.device_id))
         # a new device on the server: its block of case numbers is asked for at the next sync
@@ -1403,13 +1406,23 @@ def check_log(store: Store, client: SyncClient) -> int:
         if recorded is not None and not _continues(store, client, recorded, reached):
             raise ServerChanged(recorded, log)
         with store.remote_session() as session:
-            if recorded is not None and client.parent_head is not None:
-                resent = resend_lost(session, client.parent_head)
-            session.merge(SyncState(key=LOG_KEY, value=log))
+            resent = _take_log(session, client, recorded)
         reached = _reached(store)
     client.expected_log = log if log is not None else recorded
     if client.head is not None and client.head < reached:
         raise ServerBehind(client.head, reached)
+    return resent
+
+
+def _take_log(session: Session, client: SyncClient, recorded: str | None) -> int:
+    """Keep the log ``client`` last named as this device's; when it continues the one
+    ``recorded`` from a head (``sapan server new-log``), send again what the device sent
+    past it (:func:`resend_lost`), in the same transaction. Returns how many go again."""
+    resent = 0
+    if recorded is not None and client.parent_log == recorded and client.parent_head is not None:
+        resent = resend_lost(session, client.parent_head)
+    if client.log is not None:
+        session.merge(SyncState(key=LOG_KEY, value=client.log))
     return resent
 
 

@@ -158,3 +158,37 @@ def test_migration_0010_names_creation_events_by_their_rows(tmp_path: Path) -> N
             catalogue.audit_event_id("0001763812345678-0099-d"),
         ]
     )
+
+
+def test_migration_0011_marks_what_a_store_sent_before_it_as_not_kept(tmp_path: Path) -> None:
+    """A store from before sent changes were kept: opened, it keeps from then on, and
+    records how far its earlier changes may reach in the server's log (its cursor or
+    highest pushed seq), so that a log restored from before there stops it as before
+    instead of letting it go on without them. A store that never synced records none."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from desktop.services import sync
+
+    for name, places, expected in (
+        ("synced", {"cursor": "7", "acked_through": "9"}, "9"),
+        ("pulled", {"cursor": "12"}, "12"),
+        ("new", {}, None),
+    ):
+        created = create_store(tmp_path / name, PASSPHRASE)
+        with created.engine.begin() as conn:
+            command.downgrade(runner.config(conn), "0010_creation_event_ids")
+            assert "sent_change" not in inspect(conn).get_table_names()
+            for key, value in places.items():
+                conn.execute(
+                    text("INSERT INTO sync_state (key, value) VALUES (:key, :value)"),
+                    {"key": key, "value": value},
+                )
+        created.close()
+        reopened = open_store(tmp_path / name, PASSPHRASE)
+        try:
+            assert sync.sync_state(reopened, sync.SENT_DROPPED_KEY) == expected, name
+            with reopened.engine.connect() as conn:
+                assert "sent_change" in inspect(conn).get_table_names()
+        finally:
+            reopened.close()

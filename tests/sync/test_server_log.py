@@ -382,6 +382,29 @@ def _nationality(store: Store, person_id: str) -> str | None:
         return session.scalar(select(Person.nationality).where(Person.id == person_id))
 
 
+def test_a_device_the_restored_server_never_met_registers_again_and_sends_its_work(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The laptop was registered after the backup was made: the restored server does not
+    know its token (a sync says so). Registering again is not asked about (the new log
+    continues the laptop's), and takes the new log the way a sync does: what the restore
+    lost goes again."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    backup = backup_server(path)
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    renamed = new_server_log(path, restore_server(path, live, backup))
+
+    # the administrator told everyone to register again; this laptop did before syncing
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(renamed))
+    assert sync_view.overview(store).waiting == 1
+    summary = sync_view.run_sync(store, _factory(renamed))
+    assert (summary.ok, summary.pushed, summary.failed) == (True, 1, 0), summary.error
+    assert _server_phones(renamed) == {"0811111111"}
+
+
 def test_changes_kept_no_longer_leave_the_device_to_its_person(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:

@@ -5,7 +5,10 @@ made; the devices had dropped those changes from their outboxes. Each device now
 what it sent, with the highest seq the server gave its batch, for a while after the
 acknowledgement, and sends again, unchanged, what a restored server's log does not reach
 (docs/sync-protocol.md §3). A store upgraded to this revision keeps nothing of what it
-sent before: it starts keeping from its next push.
+sent before: it starts keeping from its next push, and records how far in the log its
+earlier changes may reach (``sent_dropped_through``: its cursor, or the highest seq the
+server gave a change it sent, whichever is further), so that a log continued from before
+there stops it as before instead of going on without them.
 
 Revision ID: 0011_sent_change
 Revises: 0010_creation_event_ids
@@ -41,7 +44,14 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_change")),
     )
+    op.execute(
+        "INSERT INTO sync_state (key, value)"
+        " SELECT 'sent_dropped_through', CAST(max(CAST(value AS INTEGER)) AS TEXT)"
+        " FROM sync_state WHERE key IN ('cursor', 'acked_through')"
+        " HAVING max(CAST(value AS INTEGER)) > 0"
+    )
 
 
 def downgrade() -> None:
     op.drop_table("sent_change")
+    op.execute("DELETE FROM sync_state WHERE key IN ('sent_dropped_through', 'sent_pruned_on')")
