@@ -72,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     new_log = sub.add_parser(
         "new-log",
         help="after restoring the database from a backup, before starting the server: "
-        "devices that synced past the backup stop instead of skipping changes",
+        "devices that synced past the backup send again what they sent since, instead of "
+        "skipping changes",
     )
     add_json_option(new_log)
     new_log.set_defaults(handler=run_new_log)

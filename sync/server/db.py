@@ -347,8 +347,10 @@ def read_log_id(conn: Connection) -> LogId:
 
 def new_log_id(conn: Connection) -> LogId:
     """Give the change log a new identity and return it: run after restoring the database
-    from a backup, so that devices that synced past the backup stop and say so. The old
-    identity and the head the restored log ends at are kept as its parent."""
+    from a backup, so that devices that synced past the backup do not skip what it numbers
+    anew below their cursors. The old identity and the head the restored log ends at are
+    kept as its parent: devices go back to that head and send again what they sent past
+    it (docs/sync-protocol.md §3)."""
     before = read_log_id(conn)
     made = LogId(str(uuid.uuid4()), before.log, read_counter(conn))
     conn.execute(
