@@ -344,8 +344,20 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
 
     with _database(args) as engine:
         made = admin.new_log(engine)
-    data = {"log_id": made.log, "parent_log": made.parent, "parent_head": made.parent_head}
-    said = text("sync.server.new_log", cli.lang, log=made.log, head=made.parent_head)
+    log = made.log
+    data = {
+        "log_id": log.log,
+        "parent_log": log.parent,
+        "parent_head": log.parent_head,
+        "case_blocks_from": made.case_blocks_from,
+    }
+    said = text(
+        "sync.server.new_log",
+        cli.lang,
+        log=log.log,
+        head=log.parent_head,
+        block=made.case_blocks_from,
+    )
     cli.emit(data, said)
     return 0
 

@@ -14,7 +14,15 @@ from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from sync.protocol import MAX_PASSWORD, MAX_USERNAME, PREFIX, Role
 from sync.server.auth import ALL_OFFICES, now_iso
-from sync.server.db import LogId, accounts, audit, devices, last_sent, new_log_id
+from sync.server.db import (
+    LogId,
+    accounts,
+    audit,
+    devices,
+    last_sent,
+    new_log_id,
+    skip_case_blocks,
+)
 
 # the shortest password an account may have; an office code as rows carry it
 MIN_PASSWORD = 8
@@ -97,8 +105,19 @@ def revoke_device(engine: Engine, device_id: str) -> None:
         _audit(conn, username or "", "server revoke-device", {}, device_id=device_id)
 
 
-def new_log(engine: Engine) -> LogId:
-    """Give the change log a new identity (:func:`sync.server.db.new_log_id`) and return it.
+@dataclass(frozen=True)
+class NewLog:
+    """What :func:`new_log` did: the log's new identity, and the first case-number block
+    devices are given from now on."""
+
+    log: LogId
+    case_blocks_from: int
+
+
+def new_log(engine: Engine) -> NewLog:
+    """Give the change log a new identity (:func:`sync.server.db.new_log_id`) and skip
+    case-number blocks the restored database may have given and forgotten
+    (:func:`sync.server.db.skip_case_blocks`).
 
     For a database restored from a backup: devices that synced after the backup was made
     hold cursors past what it kept, and would skip the changes numbered anew up to them.
@@ -109,9 +128,15 @@ def new_log(engine: Engine) -> LogId:
     Run it with the server processes stopped: each reads the id when it starts."""
     with engine.begin() as conn:
         made = new_log_id(conn)
-        detail = {"log_id": made.log, "parent_log": made.parent, "parent_head": made.parent_head}
+        blocks = skip_case_blocks(conn)
+        detail = {
+            "log_id": made.log,
+            "parent_log": made.parent,
+            "parent_head": made.parent_head,
+            "case_blocks_from": blocks,
+        }
         _audit(conn, "", "server new-log", detail)
-    return made
+    return NewLog(made, blocks)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import Account, Errno, Role
-from sync.server.db import accounts, devices
+from sync.server.db import accounts, counter, devices
 from sync.server.errors import ApiError
 
 ALL_OFFICES = "*"
@@ -177,7 +177,11 @@ def case_block(engine: Engine, caller: Caller) -> int:
                 if mine is not None:
                     return int(mine)
                 top = conn.execute(select(func.max(devices.c.case_block))).scalar()
-                block = int(top or 0) + 1
+                # past the blocks a restored database may have given and forgotten
+                floor = conn.execute(
+                    select(counter.c.case_blocks_from).where(counter.c.id == 1)
+                ).scalar()
+                block = max(int(top or 0) + 1, int(floor or 1))
                 if block > MAX_CASE_BLOCK:
                     raise ApiError(409, Errno.NO_CASE_BLOCK, "no case-number block is left")
                 conn.execute(

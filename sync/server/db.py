@@ -34,6 +34,8 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
+    select,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -89,6 +91,9 @@ counter = Table(
     Column("log_id", String(36)),
     Column("parent_log", String(36)),
     Column("parent_head", BigInteger),
+    # the lowest case-number block a device may be given (after a restore: see
+    # skip_case_blocks); none: from 1
+    Column("case_blocks_from", Integer),
 )
 
 changes = Table(
@@ -359,6 +364,24 @@ def new_log_id(conn: Connection) -> LogId:
         .values(log_id=made.log, parent_log=made.parent, parent_head=made.parent_head)
     )
     return made
+
+
+# Case-number blocks left unused after a restore, for those the restored database forgot it
+# gave (devices registered since the backup): more than a province registers between two
+# nightly backups.
+BLOCKS_SKIPPED_AFTER_RESTORE = 100
+
+
+def skip_case_blocks(conn: Connection) -> int:
+    """After a restore (``sapan server new-log``): let devices be given only blocks past
+    the highest this database knows, leaving :data:`BLOCKS_SKIPPED_AFTER_RESTORE` for those
+    it gave after the backup and forgot, so that no two laptops number cases alike.
+    Returns the first block a device can now be given."""
+    known = conn.execute(select(func.max(devices.c.case_block))).scalar()
+    floor = conn.execute(select(counter.c.case_blocks_from).where(counter.c.id == 1)).scalar()
+    first = max(int(known or 0) + 1, int(floor or 1)) + BLOCKS_SKIPPED_AFTER_RESTORE
+    conn.execute(counter.update().where(counter.c.id == 1).values(case_blocks_from=first))
+    return first
 
 
 def loads(text: str) -> Any:

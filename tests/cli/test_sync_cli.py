@@ -174,6 +174,7 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
     from desktop.services import people
     from desktop.services.people import NameInput, PersonInput
     from desktop.services.sync import SENT_KEPT_DAYS, prune_sent, server_log
+    from sync.server.db import BLOCKS_SKIPPED_AFTER_RESTORE
 
     monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
     db, root = tmp_path / "server.db", tmp_path / "store"
@@ -199,6 +200,7 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
 
     made = json.loads(capsys.readouterr().out)
     assert made["parent_head"] > 0
+    assert made["case_blocks_from"] == 2 + BLOCKS_SKIPPED_AFTER_RESTORE  # past the laptop's
     restored = tmp_path / "restored.db"
     with sqlite3.connect(db) as source, sqlite3.connect(restored) as copy:
         source.backup(copy)  # the same restore, for the device that keeps less below

@@ -99,7 +99,7 @@ def test_every_answer_names_the_log_and_info_its_head(server: Server) -> None:
     assert device.head == 0
 
     assert p.PARENT_LOG_HEADER not in info.headers
-    renamed = admin.new_log(server.engine)
+    renamed = admin.new_log(server.engine).log
     assert (renamed.parent, renamed.parent_head) == (log, 0)
     assert renamed.log != log
     restarted = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
@@ -471,7 +471,7 @@ def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_
     assert device.sync().ok
 
     assert _state(device.store, LOG_KEY) == server.app.state.ctx.lineage.log  # type: ignore[attr-defined]
-    made = admin.new_log(server.engine)
+    made = admin.new_log(server.engine).log
     assert made.parent_head == int(_state(device.store, CURSOR_KEY) or 0) > 0
     renamed = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
     device.client.http = in_process_client(renamed)

@@ -372,6 +372,22 @@ def test_a_revoked_devices_block_is_never_given_again(server: Server, ann: SyncC
     assert server.device("ann", "replacement").case_block() == 2
 
 
+def test_a_restored_database_does_not_give_again_the_blocks_it_forgot(
+    server: Server, ann: SyncClient
+) -> None:
+    """After ``sapan server new-log`` a new device's block lies past the highest block
+    the database knows by BLOCKS_SKIPPED_AFTER_RESTORE: blocks given after the backup
+    (which the restored database forgot) are not given again; a second restore skips
+    again from there, and known devices keep theirs."""
+    assert ann.case_block() == 1
+    assert admin.new_log(server.engine).case_blocks_from == 2 + db.BLOCKS_SKIPPED_AFTER_RESTORE
+    laptops = [server.device("ann", f"after-{n}") for n in range(2)]
+    assert [laptop.case_block() for laptop in laptops] == [102, 103]
+    assert admin.new_log(server.engine).case_blocks_from == 104 + db.BLOCKS_SKIPPED_AFTER_RESTORE
+    assert server.device("ann", "after-a-second-restore").case_block() == 204
+    assert ann.case_block() == 1
+
+
 def test_when_no_block_is_left_the_device_is_told_so(
     server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

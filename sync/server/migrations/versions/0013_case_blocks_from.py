@@ -1,0 +1,33 @@
+"""counter.case_blocks_from: case-number blocks a restored database must not give again
+
+A device's block of case numbers is kept in ``devices.case_block``, and the next device
+gets the highest plus one. A database restored from an older backup has lost the blocks
+it gave after the backup was made, and would give them again: two laptops would number
+cases alike. ``sapan server new-log`` now sets this floor past the highest block the
+restored database knows, leaving room for those it forgot (see
+``sync.server.db.BLOCKS_SKIPPED_AFTER_RESTORE``).
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-25 07:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("counter") as batch:
+        batch.add_column(sa.Column("case_blocks_from", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("counter") as batch:
+        batch.drop_column("case_blocks_from")
