@@ -100,6 +100,9 @@ SENT_KEPT_DAYS = 90
 # the day the kept ones were last looked through
 SENT_DROPPED_KEY = "sent_dropped_through"
 SENT_PRUNED_ON_KEY = "sent_pruned_on"
+# the restored head past which this device's conflict records are to be read again from
+# the server (:meth:`SyncService.recheck_conflicts`)
+RECHECK_CONFLICTS_KEY = "recheck_conflicts_past"
 # what a sync's error starts with when the server is not the one the cursor belongs to
 # (another log, or one that ends before the cursor): only a person can mend those
 SERVER_CHANGED = "server_changed"
@@ -329,6 +332,7 @@ class SyncService:
             # rows first: case data never waits behind a big scan on a flaky link
             sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.pull(summary)
+            self.recheck_conflicts()
             if summary._checklists:
                 # two laptops that opened the same step listed its documents twice
                 steps.merge_twin_items(self.store)
@@ -389,6 +393,27 @@ class SyncService:
             session.flush()
             moved = case_numbers.renumber_provisional(session, self.store.device_id)
         summary.renumbered = sorted(moved.items())
+
+    def recheck_conflicts(self) -> None:
+        """Once after taking a restored database's new log (:func:`resend_lost`): the
+        conflict records this device has that the old log numbered past the restored
+        head are read again (``GET /v1/conflicts``). One the server no longer has (made
+        after the backup; a change sent again that still conflicts made a new one, which
+        the pull brings) is dropped, and the server's copy of one it still has (decided
+        after the backup, open again there) replaces this device's."""
+        past = sync_state(self.store, RECHECK_CONFLICTS_KEY)
+        if past is None:
+            return
+        held = {record.id: record for record in self.client.conflicts()}
+        with self.store.remote_session() as session:
+            stale = list(
+                session.scalars(select(SyncConflict.id).where(SyncConflict.seq > int(past)))
+            )
+            gone = [conflict_id for conflict_id in stale if conflict_id not in held]
+            if gone:
+                session.execute(delete(SyncConflict).where(SyncConflict.id.in_(listed(gone))))
+            keep_records(session, conflicts=[held[c] for c in stale if c in held])
+            session.execute(delete(SyncState).where(SyncState.key == RECHECK_CONFLICTS_KEY))
 
     # -- push ------------------------------------------------------------------------------
 
@@ -1434,6 +1459,7 @@ _LOG_PLACE = (
     CATCH_UP_CURSOR_KEY,
     ACKED_KEY,
     SENT_DROPPED_KEY,
+    RECHECK_CONFLICTS_KEY,
 )
 
 
@@ -1487,9 +1513,10 @@ def resend_lost(session: Session, head: int) -> int:
     """Put back in the outbox, ahead of what waits there and unchanged (ids, stamps, base
     versions), the sent changes a restored server's log does not reach: those the server
     numbered past ``head``, the head of the log its new one continues. Places in the log
-    past ``head`` (cursor, catch-up, highest pushed seq) go back to it, and blobs named by
+    past ``head`` (cursor, catch-up, highest pushed seq) go back to it, blobs named by
     attachment rows sent again are asked about again (the server's files may have been
-    restored too). Returns how many changes go again.
+    restored too), and conflict records numbered past ``head`` are to be read again
+    (:meth:`SyncService.recheck_conflicts`). Returns how many changes go again.
 
     Changes from other devices that this device pulled past ``head`` stay on it: their own
     devices send them again."""
@@ -1507,6 +1534,10 @@ def resend_lost(session: Session, head: int) -> int:
         spec = json.loads(plan.value)
         if int(spec["until"]) > head:
             plan.value = json.dumps({**spec, "until": head})
+    if session.scalar(select(SyncConflict.id).where(SyncConflict.seq > head).limit(1)):
+        recheck = session.get(SyncState, RECHECK_CONFLICTS_KEY)
+        if recheck is None or int(recheck.value) > head:
+            session.merge(SyncState(key=RECHECK_CONFLICTS_KEY, value=str(head)))
     return put_back
 
 

@@ -19,10 +19,12 @@ from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Person, SyncState
 from desktop.models.store import Store, create_store
-from desktop.services import sync, sync_view
+from desktop.models.sync_records import SyncConflict
+from desktop.services import coordination, sync, sync_view
 from desktop.services.attachments import add_attachment
 from desktop.services.sync import CURSOR_KEY, LOG_KEY, SyncService, SyncSummary
 from sync import protocol as p
+from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
 from tests.conftest import (
@@ -368,6 +370,64 @@ def test_an_edit_sent_again_meets_one_made_since_the_restore_as_any_concurrent_e
     ] == [("nationality", {"MMR", "KHM"})]
     assert _nationality(store, person) == _nationality(office, person)
     office.close()
+
+
+def test_conflict_records_past_the_restored_head_are_read_again(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """Conflict records the devices pulled from the lost part of the log: one made after
+    the backup is gone from the restored server (the edits sent again make a new one,
+    which every device ends with, alone), and one decided after it is open there again
+    (every device shows it open)."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    ctx = live.state.ctx
+    admin.create_user(
+        ctx.engine, ctx.hasher, "kanya", SERVER_PASSWORD, Role.COORDINATOR, ["TAK-01"]
+    )
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(live))
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    sync_view.register(office, URL, "kanya", SERVER_PASSWORD, "office", _factory(live))
+    early, late = phoned_person(store, "0811111111"), phoned_person(store, "0822222222")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    assert sync_view.run_sync(office, _factory(live)).ok
+    _disagree(store, office, early, _factory(live))  # a conflict before the backup
+    backup = backup_server(path)
+    decided = _conflict_ids(office)
+    coordination.resolve_conflict(office, decided[0], False, _factory(live))
+    _disagree(store, office, late, _factory(live))  # and one after it
+    made_after = sorted(set(_conflict_ids(store)) - set(decided))
+    assert len(made_after) == 1
+    assert _conflict_ids(office) == _conflict_ids(store)
+
+    renamed = new_server_log(path, restore_server(path, live, backup))
+    for device in (office, store, office):
+        summary = sync_view.run_sync(device, _factory(renamed))
+        assert summary.ok, summary.error
+    with renamed.state.ctx.engine.connect() as conn:
+        on_server = dict(conn.exec_driver_sql("SELECT id, status FROM conflicts").all())
+    assert decided[0] in on_server
+    assert made_after[0] not in on_server
+    assert sorted(on_server.values()) == ["open", "open"]
+    for device in (store, office):
+        with device.read() as session:
+            held = {c.id: c.status for c in session.scalars(select(SyncConflict))}
+        assert held == on_server
+        assert sync.sync_state(device, sync.RECHECK_CONFLICTS_KEY) is None
+    office.close()
+
+
+def _disagree(laptop: Store, office: Store, person: str, factory: Any) -> None:
+    """The laptop and the office set the person's nationality apart, offline; both sync."""
+    _set_nationality(laptop, person, "MMR")
+    _set_nationality(office, person, "KHM")
+    for device in (laptop, office, laptop):
+        assert sync_view.run_sync(device, factory).ok
+
+
+def _conflict_ids(store: Store) -> list[str]:
+    with store.read() as session:
+        return sorted(session.scalars(select(SyncConflict.id)))
 
 
 def _set_nationality(store: Store, person_id: str, code: str) -> None:
