@@ -2,7 +2,9 @@
 (``X-Sapan-Log``), ``GET /v1/info`` its head (``X-Sapan-Head``), and a device stops,
 sending nothing, when another log answers at its address or the log ends before its
 cursor (a database restored from an older backup). Registering under another log is
-asked for, then starts over with it and keeps everything on the laptop."""
+asked for, then starts over with it and keeps everything on the laptop. A restored
+database's new log (``sapan server new-log``) continues the old one from its head: a
+device goes back there and sends again, unchanged, what it sent past it."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy import select
 
 from desktop.domain import i18n
 from desktop.domain.errors import UserError
-from desktop.models.entities import Person, SyncState
+from desktop.models.entities import Person
 from desktop.models.store import Store, create_store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import coordination, sync, sync_view
@@ -51,12 +53,6 @@ def _factory(app: Any) -> Any:
 def _phones(store: Store) -> set[str | None]:
     with store.read() as session:
         return set(session.scalars(select(Person.phone)))
-
-
-def _state(store: Store, key: str) -> str | None:
-    with store.read() as session:
-        row = session.get(SyncState, key)
-        return row.value if row is not None else None
 
 
 def _server_phones(app: Any) -> set[str]:
@@ -124,7 +120,7 @@ def test_a_device_stops_when_another_server_answers_at_its_address(
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(first))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(first)).ok
-    cursor = _state(store, CURSOR_KEY)
+    cursor = sync.sync_state(store, CURSOR_KEY)
     phoned_person(store, "0822222222")
 
     summary = sync_view.run_sync(store, _factory(second))
@@ -135,7 +131,7 @@ def test_a_device_stops_when_another_server_answers_at_its_address(
         "the server at this address is not the one this laptop is registered with"
     )
     assert (summary.pushed, summary.pulled_rows, summary.waiting) == (0, 0, 1)
-    assert _state(store, CURSOR_KEY) == cursor
+    assert sync.sync_state(store, CURSOR_KEY) == cursor
     assert _server_phones(second) == set()
     assert sync_view.run_sync(store, _factory(first)).ok
     assert _server_phones(first) == {"0811111111", "0822222222"}
@@ -149,7 +145,7 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(first)).ok
     phoned_person(store, "0822222222")  # not sent yet
-    log, cursor = _state(store, LOG_KEY), _state(store, CURSOR_KEY)
+    log, cursor = sync.sync_state(store, LOG_KEY), sync.sync_state(store, CURSOR_KEY)
     assert log == first.state.ctx.lineage.log
     assert cursor not in (None, "0")
     # a colleague's work on the second server, numbered below this device's cursor
@@ -189,15 +185,15 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     assert asked.value.params == {"server": OTHER_URL, "previous": URL}
     assert "stay on this laptop only" in asked.value.english()
     assert [d["name"] for d in admin.list_devices(second.state.ctx.engine)] == ["other"]
-    assert (_state(store, LOG_KEY), _state(store, CURSOR_KEY)) == (log, cursor)
+    assert (sync.sync_state(store, LOG_KEY), sync.sync_state(store, CURSOR_KEY)) == (log, cursor)
     assert sync_view.server_address(store) == URL
 
     sync_view.register(
         store, OTHER_URL, "somchai", SERVER_PASSWORD, "new", _factory(second), other_server=True
     )
 
-    assert _state(store, LOG_KEY) == second.state.ctx.lineage.log
-    assert _state(store, CURSOR_KEY) is None
+    assert sync.sync_state(store, LOG_KEY) == second.state.ctx.lineage.log
+    assert sync.sync_state(store, CURSOR_KEY) is None
     summary = sync_view.run_sync(store, _factory(second))
     assert summary.ok, summary.error
     # what waited went to the new server, the colleague's row came from its start, and
@@ -222,7 +218,7 @@ def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(live)).ok
     assert sync_view.run_sync(office, _factory(live)).ok
-    office_cursor = _state(office, CURSOR_KEY)
+    office_cursor = sync.sync_state(office, CURSOR_KEY)
     backup = backup_server(path)
     lost = phoned_person(store, "0822222222")
     assert sync_view.run_sync(store, _factory(live)).ok
@@ -249,18 +245,18 @@ def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(
             "SELECT value FROM changes WHERE field = 'nationality'"
         ).scalars().all() == ['"MMR"']
     assert waiting in _ids(store)
-    assert _state(store, LOG_KEY) == renamed.state.ctx.lineage.log
+    assert sync.sync_state(store, LOG_KEY) == renamed.state.ctx.lineage.log
     assert _phones(store) == {"0811111111", "0822222222", "0833333333"}
     again = sync_view.run_sync(store, _factory(renamed))
     assert (again.ok, again.resent, again.pushed) == (True, 0, 0)
 
     # the office's laptop was offline since before the backup: it goes on by itself
     phoned_person(office, "0844444444")
-    assert _state(office, CURSOR_KEY) == office_cursor
+    assert sync.sync_state(office, CURSOR_KEY) == office_cursor
     summary = sync_view.run_sync(office, _factory(renamed))
     assert summary.ok, summary.error
     assert summary.resent == 0
-    assert _state(office, LOG_KEY) == renamed.state.ctx.lineage.log
+    assert sync.sync_state(office, LOG_KEY) == renamed.state.ctx.lineage.log
     assert _server_phones(renamed) == {"0811111111", "0822222222", "0833333333", "0844444444"}
     assert _phones(office) == {"0811111111", "0822222222", "0833333333", "0844444444"}
     office.close()
@@ -289,7 +285,7 @@ def test_a_device_that_pulled_past_the_backup_pulls_on_from_its_head(
     summary = sync_view.run_sync(office, _factory(renamed))
     assert summary.ok, summary.error
     assert (summary.resent, summary.pushed) == (0, 0)
-    assert int(str(_state(office, CURSOR_KEY))) == head
+    assert int(str(sync.sync_state(office, CURSOR_KEY))) == head
     assert _server_phones(renamed) == set()
 
     assert sync_view.run_sync(store, _factory(renamed)).resent == 1
@@ -318,12 +314,12 @@ def test_a_change_a_restored_server_lost_is_sent_again_though_no_pull_followed_i
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(live)).ok
     backup = backup_server(path)
-    cursor = _state(store, CURSOR_KEY)
+    cursor = sync.sync_state(store, CURSOR_KEY)
     phoned_person(store, "0822222222")
     with sync_view.device_session(store, _factory(live)) as client:
         pushed = SyncService(store, client)
         pushed.push(SyncSummary())  # the link dropped before the pull
-    assert (_state(store, CURSOR_KEY), sync_view.overview(store).waiting) == (cursor, 0)
+    assert (sync.sync_state(store, CURSOR_KEY), sync_view.overview(store).waiting) == (cursor, 0)
     restored = restore_server(path, live, backup)
 
     summary = sync_view.run_sync(store, _factory(restored))
@@ -526,20 +522,20 @@ def test_a_device_registered_before_servers_named_their_logs_keeps_the_first_it_
     server.user("ann")
     device = make_device(server, "ann")  # registered by the client alone: no log kept
     new_row(device, Person, sex="f", phone="0811111111")
-    assert _state(device.store, LOG_KEY) is None
+    assert sync.sync_state(device.store, LOG_KEY) is None
 
     assert device.sync().ok
 
-    assert _state(device.store, LOG_KEY) == server.app.state.ctx.lineage.log  # type: ignore[attr-defined]
+    assert sync.sync_state(device.store, LOG_KEY) == server.app.state.ctx.lineage.log  # type: ignore[attr-defined]
     made = admin.new_log(server.engine).log
-    assert made.parent_head == int(_state(device.store, CURSOR_KEY) or 0) > 0
+    assert made.parent_head == int(sync.sync_state(device.store, CURSOR_KEY) or 0) > 0
     renamed = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
     device.client.http = in_process_client(renamed)
     try:
         new_row(device, Person, sex="m", phone="0822222222")
         summary = device.sync()
         assert (summary.ok, summary.pushed) == (True, 1)
-        assert _state(device.store, LOG_KEY) == made.log
+        assert sync.sync_state(device.store, LOG_KEY) == made.log
     finally:
         renamed.state.ctx.engine.dispose()
 
@@ -553,10 +549,11 @@ def test_the_same_server_at_a_new_address_registers_without_asking_and_keeps_the
     sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(app))
     phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, _factory(app)).ok
-    cursor = _state(store, CURSOR_KEY)
+    cursor = sync.sync_state(store, CURSOR_KEY)
 
     sync_view.register(store, OTHER_URL, "somchai", SERVER_PASSWORD, "laptop", _factory(app))
 
-    assert (sync_view.server_address(store), _state(store, CURSOR_KEY)) == (OTHER_URL, cursor)
+    assert sync_view.server_address(store) == OTHER_URL
+    assert sync.sync_state(store, CURSOR_KEY) == cursor
     summary = sync_view.run_sync(store, _factory(app))
     assert (summary.ok, summary.pulled_rows) == (True, 0)
