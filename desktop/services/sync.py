@@ -1513,7 +1513,8 @@ def resend_lost(session: Session, head: int) -> int:
     """Put back in the outbox, ahead of what waits there and unchanged (ids, stamps, base
     versions), the sent changes a restored server's log does not reach: those the server
     numbered past ``head``, the head of the log its new one continues. Places in the log
-    past ``head`` (cursor, catch-up, highest pushed seq) go back to it, blobs named by
+    past ``head`` (cursor, catch-up, highest pushed seq, rows' versions and the base
+    versions of what it sends) go back to it, blobs named by
     attachment rows sent again are asked about again (the server's files may have been
     restored too), and conflict records numbered past ``head`` are to be read again
     (:meth:`SyncService.recheck_conflicts`). Returns how many changes go again.
@@ -1525,6 +1526,17 @@ def resend_lost(session: Session, head: int) -> int:
     put_back = 0  # nothing of its own to send again: the outbox stays as it is
     if session.scalar(select(sent.c.id).where(lost).limit(1)) is not None:
         put_back = _put_back(session, lost)
+    # Versions are seqs of a log: past the head, the new log numbers other changes. A
+    # base version past it would claim to have seen whatever the new log numbers up to
+    # there, and a concurrent edit would be overwritten without a conflict record; so
+    # what the device saw past the head counts as unseen: its rows' versions and the
+    # base versions of what it sends (sent again or waiting) go back to the head. At
+    # worst, an edit it had seen makes a conflict record a coordinator confirms.
+    for cls in synced_classes().values():
+        table = table_of(cls)
+        session.execute(update(table).where(table.c.version > head).values(version=head))
+    outbox = table_of(OutboxEntry)
+    session.execute(update(outbox).where(outbox.c.base_version > head).values(base_version=head))
     for key in (CURSOR_KEY, CATCH_UP_CURSOR_KEY, ACKED_KEY):
         place = session.get(SyncState, key)
         if place is not None and int(place.value) > head:

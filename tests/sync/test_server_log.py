@@ -413,6 +413,81 @@ def test_conflict_records_past_the_restored_head_are_read_again(
     office.close()
 
 
+def test_what_a_device_saw_past_the_restored_head_counts_as_unseen(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """Versions are seqs of one log. The laptop saw the office's edit of a nationality
+    (lost in the restore) and changed it again, offline. On the restored log a colleague,
+    offline since before the backup, set it too, and the numbers the laptop's edit was
+    based on now name the colleague's edit: judged by them, the laptop's value would have
+    replaced the colleague's without a conflict record. Past the head, what the laptop
+    saw counts as unseen: the conflict record keeps both values."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    colleague = create_store(tmp_path / "colleague", PASSPHRASE)
+    devices = {"laptop": store, "office": office, "colleague": colleague}
+    for name, device in devices.items():
+        sync_view.register(device, URL, "somchai", SERVER_PASSWORD, name, _factory(live))
+    person = phoned_person(store, "0811111111")
+    for device in (store, office, colleague):
+        assert sync_view.run_sync(device, _factory(live)).ok
+    backup = backup_server(path)
+    _set_nationality(office, person, "KHM")
+    assert sync_view.run_sync(office, _factory(live)).ok
+    assert sync_view.run_sync(store, _factory(live)).ok
+    _set_nationality(store, person, "MMR")  # having seen KHM; waits on the laptop
+    renamed = new_server_log(path, restore_server(path, live, backup))
+
+    _set_nationality(colleague, person, "LAO")
+    for device in (colleague, store, office, colleague, store):
+        summary = sync_view.run_sync(device, _factory(renamed))
+        assert summary.ok, summary.error
+
+    with renamed.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT applied, other FROM conflicts").all()
+    sides = [{json.loads(a)["value"], json.loads(o)["value"]} for a, o in held]
+    assert {"LAO", "MMR"} in sides
+    # concurrent: the later stamp (the colleague's) is in force, the record keeps both
+    assert {_nationality(device, person) for device in devices.values()} == {"LAO"}
+    office.close()
+    colleague.close()
+
+
+def test_a_row_the_device_pulled_past_the_restored_head_is_edited_as_unseen(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The same for an edit made after the laptop took the new log: the row it had pulled
+    past the head (the office's edit, not yet sent again) keeps no version from the old
+    log, so the laptop's later edit is judged against the colleague's on the new log."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    colleague = create_store(tmp_path / "colleague", PASSPHRASE)
+    for name, device in {"laptop": store, "office": office, "colleague": colleague}.items():
+        sync_view.register(device, URL, "somchai", SERVER_PASSWORD, name, _factory(live))
+    person = phoned_person(store, "0811111111")
+    for device in (store, office, colleague):
+        assert sync_view.run_sync(device, _factory(live)).ok
+    backup = backup_server(path)
+    _set_nationality(office, person, "KHM")
+    for device in (office, store):
+        assert sync_view.run_sync(device, _factory(live)).ok
+    renamed = new_server_log(path, restore_server(path, live, backup))
+    assert sync_view.run_sync(store, _factory(renamed)).ok  # the laptop takes the new log
+
+    _set_nationality(colleague, person, "LAO")
+    assert sync_view.run_sync(colleague, _factory(renamed)).ok
+    _set_nationality(store, person, "MMR")  # offline: the laptop has not seen LAO
+    assert sync_view.run_sync(store, _factory(renamed)).ok
+
+    with renamed.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT applied, other FROM conflicts").all()
+    assert [{json.loads(a)["value"], json.loads(o)["value"]} for a, o in held] == [{"LAO", "MMR"}]
+    office.close()
+    colleague.close()
+
+
 def _disagree(laptop: Store, office: Store, person: str, factory: Any) -> None:
     """The laptop and the office set the person's nationality apart, offline; both sync."""
     _set_nationality(laptop, person, "MMR")
