@@ -422,22 +422,10 @@ def test_what_a_device_saw_past_the_restored_head_counts_as_unseen(
     based on now name the colleague's edit: judged by them, the laptop's value would have
     replaced the colleague's without a conflict record. Past the head, what the laptop
     saw counts as unseen: the conflict record keeps both values."""
-    path = tmp_path / "server.db"
-    live = file_server(path)
-    office = create_store(tmp_path / "office", PASSPHRASE)
-    colleague = create_store(tmp_path / "colleague", PASSPHRASE)
-    devices = {"laptop": store, "office": office, "colleague": colleague}
-    for name, device in devices.items():
-        sync_view.register(device, URL, "somchai", SERVER_PASSWORD, name, _factory(live))
-    person = phoned_person(store, "0811111111")
-    for device in (store, office, colleague):
-        assert sync_view.run_sync(device, _factory(live)).ok
-    backup = backup_server(path)
-    _set_nationality(office, person, "KHM")
-    assert sync_view.run_sync(office, _factory(live)).ok
-    assert sync_view.run_sync(store, _factory(live)).ok
+    office, colleague, person, restored = _seen_past_the_head(store, tmp_path)
     _set_nationality(store, person, "MMR")  # having seen KHM; waits on the laptop
-    renamed = new_server_log(path, restore_server(path, live, backup))
+    renamed = restored()
+    devices = {"laptop": store, "office": office, "colleague": colleague}
 
     _set_nationality(colleague, person, "LAO")
     for device in (colleague, store, office, colleague, store):
@@ -460,6 +448,27 @@ def test_a_row_the_device_pulled_past_the_restored_head_is_edited_as_unseen(
     """The same for an edit made after the laptop took the new log: the row it had pulled
     past the head (the office's edit, not yet sent again) keeps no version from the old
     log, so the laptop's later edit is judged against the colleague's on the new log."""
+    office, colleague, person, restored = _seen_past_the_head(store, tmp_path)
+    renamed = restored()
+    assert sync_view.run_sync(store, _factory(renamed)).ok  # the laptop takes the new log
+
+    _set_nationality(colleague, person, "LAO")
+    assert sync_view.run_sync(colleague, _factory(renamed)).ok
+    _set_nationality(store, person, "MMR")  # offline: the laptop has not seen LAO
+    assert sync_view.run_sync(store, _factory(renamed)).ok
+
+    with renamed.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT applied, other FROM conflicts").all()
+    assert [{json.loads(a)["value"], json.loads(o)["value"]} for a, o in held] == [{"LAO", "MMR"}]
+    office.close()
+    colleague.close()
+
+
+def _seen_past_the_head(store: Store, tmp_path: Path) -> tuple[Store, Store, str, Any]:
+    """The laptop (``store``), the office and a colleague share a person; after the
+    backup the office sets the person's nationality (KHM) and the laptop pulls it.
+    Returns the office, the colleague, the person, and what restores the server from the
+    backup and gives it a new log (returning the restarted server)."""
     path = tmp_path / "server.db"
     live = file_server(path)
     office = create_store(tmp_path / "office", PASSPHRASE)
@@ -473,19 +482,12 @@ def test_a_row_the_device_pulled_past_the_restored_head_is_edited_as_unseen(
     _set_nationality(office, person, "KHM")
     for device in (office, store):
         assert sync_view.run_sync(device, _factory(live)).ok
-    renamed = new_server_log(path, restore_server(path, live, backup))
-    assert sync_view.run_sync(store, _factory(renamed)).ok  # the laptop takes the new log
-
-    _set_nationality(colleague, person, "LAO")
-    assert sync_view.run_sync(colleague, _factory(renamed)).ok
-    _set_nationality(store, person, "MMR")  # offline: the laptop has not seen LAO
-    assert sync_view.run_sync(store, _factory(renamed)).ok
-
-    with renamed.state.ctx.engine.connect() as conn:
-        held = conn.exec_driver_sql("SELECT applied, other FROM conflicts").all()
-    assert [{json.loads(a)["value"], json.loads(o)["value"]} for a, o in held] == [{"LAO", "MMR"}]
-    office.close()
-    colleague.close()
+    return (
+        office,
+        colleague,
+        person,
+        lambda: new_server_log(path, restore_server(path, live, backup)),
+    )
 
 
 def _disagree(laptop: Store, office: Store, person: str, factory: Any) -> None:
