@@ -73,6 +73,9 @@ HEAD_HEADER = "X-Sapan-Head"
 # further lost nothing in the restore, and goes on under the new log
 PARENT_LOG_HEADER = "X-Sapan-Parent-Log"
 PARENT_HEAD_HEADER = "X-Sapan-Parent-Head"
+# ... and, after more than one restore, the logs that one continues in turn, nearest first,
+# each with its head then: ``<log> <head>, <log> <head>``
+ANCESTORS_HEADER = "X-Sapan-Ancestors"
 
 DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)

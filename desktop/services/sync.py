@@ -1444,8 +1444,9 @@ def _take_log(session: Session, client: SyncClient, recorded: str | None) -> int
     ``recorded`` from a head (``sapan server new-log``), send again what the device sent
     past it (:func:`resend_lost`), in the same transaction. Returns how many go again."""
     resent = 0
-    if recorded is not None and client.parent_log == recorded and client.parent_head is not None:
-        resent = resend_lost(session, client.parent_head)
+    head = client.continued_head(recorded) if recorded is not None else None
+    if head is not None:
+        resent = resend_lost(session, head)
     if client.log is not None:
         session.merge(SyncState(key=LOG_KEY, value=client.log))
     return resent
@@ -1624,8 +1625,8 @@ def _continues(store: Store, client: SyncClient, recorded: str, reached: int) ->
     one it had not passed (every change it sent or received is in the restored log, under
     the same seqs), or one past which it still keeps every change it sent
     (:func:`resend_lost`)."""
-    head = client.parent_head
-    if client.parent_log != recorded or head is None:
+    head = client.continued_head(recorded)
+    if head is None:
         return False
     dropped = sync_state(store, SENT_DROPPED_KEY)
     return reached <= head or dropped is None or int(dropped) <= head

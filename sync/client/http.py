@@ -195,6 +195,8 @@ class SyncClient:
         # the log the server's continues and that log's head then (``sapan server new-log``)
         self.parent_log: str | None = None
         self.parent_head: int | None = None
+        # the logs the parent continues in turn, nearest first, with their heads then
+        self.ancestors: list[tuple[str, int]] = []
         self.bytes_sent = 0
         self.bytes_received = 0
 
@@ -277,7 +279,22 @@ class SyncClient:
         self.head = _number(response.headers.get(p.HEAD_HEADER))
         self.parent_log = response.headers.get(p.PARENT_LOG_HEADER)
         self.parent_head = _number(response.headers.get(p.PARENT_HEAD_HEADER))
+        self.ancestors = _ancestors(response.headers.get(p.ANCESTORS_HEADER))
         return info
+
+    def continued_head(self, log: str) -> int | None:
+        """How far the log the server last named (``GET /v1/info``) holds ``log``'s
+        changes under the same seqs, when it continues ``log`` (``sapan server new-log``
+        after a restore, once or more): the lowest head on the way back to it. None when
+        it does not continue ``log``."""
+        if self.parent_log is None or self.parent_head is None:
+            return None
+        head = self.parent_head
+        for ancestor, ancestor_head in [(self.parent_log, self.parent_head), *self.ancestors]:
+            head = min(head, ancestor_head)
+            if ancestor == log:
+                return head
+        return None
 
     def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
         """Register this device; keeps the new token for later calls."""
@@ -461,6 +478,21 @@ def _unreadable(method: str, path: str, exc: Exception) -> SyncHttpError:
         f"unreadable answer to {method} {path}, not what a Sapan server sends "
         f"(a network login page?): {first}",
     )
+
+
+def _ancestors(header: str | None) -> list[tuple[str, int]]:
+    """``X-Sapan-Ancestors`` (``<log> <head>, ...``) as pairs; [] when missing or garbled:
+    then only the parent is known, and a device of an older log registers again."""
+    found: list[tuple[str, int]] = []
+    for item in (header or "").split(","):
+        parts = item.split()
+        if not item.strip():
+            continue
+        head = _number(parts[1]) if len(parts) == 2 else None
+        if head is None:
+            return []
+        found.append((parts[0], head))
+    return found
 
 
 def _number(header: str | None) -> int | None:

@@ -464,6 +464,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if ctx.lineage.parent is not None and ctx.lineage.parent_head is not None:
             response.headers[p.PARENT_LOG_HEADER] = ctx.lineage.parent
             response.headers[p.PARENT_HEAD_HEADER] = str(ctx.lineage.parent_head)
+        if ctx.lineage.ancestors:
+            response.headers[p.ANCESTORS_HEADER] = ", ".join(
+                f"{log} {head}" for log, head in ctx.lineage.ancestors
+            )
         return p.ServerInfo(
             max_batch=settings.max_batch,
             max_body_bytes=settings.max_body_bytes,

@@ -12,6 +12,7 @@ reads the committed counter and then the log below it never skips a late commit.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ counter = Table(
     Column("log_id", String(36)),
     Column("parent_log", String(36)),
     Column("parent_head", BigInteger),
+    # the logs the parent continues in turn, nearest first, each with its head then: JSON
+    # [[log, head], ...] (restores one after another; see new_log_id)
+    Column("ancestors", Text),
     # the lowest case-number block a device may be given (after a restore: see
     # skip_case_blocks); none: from 1
     Column("case_blocks_from", Integer),
@@ -336,18 +340,22 @@ class LogId:
     registered under and stop, rather than skip what another log numbered up to their
     cursor (another server at the same address, a database restored from a backup). A
     device of ``parent`` that had reached no further than ``parent_head`` lost nothing
-    in the restore and goes on under ``log``."""
+    in the restore and goes on under ``log``. ``ancestors`` are the logs ``parent``
+    continues in turn (a second restore while a device was offline), nearest first, each
+    with its head when the next one continued it."""
 
     log: str
     parent: str | None = None
     parent_head: int | None = None
+    ancestors: tuple[tuple[str, int], ...] = ()
 
 
 def read_log_id(conn: Connection) -> LogId:
     row = conn.execute(
-        text("SELECT log_id, parent_log, parent_head FROM counter WHERE id = 1")
+        text("SELECT log_id, parent_log, parent_head, ancestors FROM counter WHERE id = 1")
     ).one()
-    return LogId(str(row[0]), row[1], None if row[2] is None else int(row[2]))
+    ancestors = tuple((str(log), int(head)) for log, head in json.loads(row[3] or "[]"))
+    return LogId(str(row[0]), row[1], None if row[2] is None else int(row[2]), ancestors)
 
 
 def new_log_id(conn: Connection) -> LogId:
@@ -357,11 +365,19 @@ def new_log_id(conn: Connection) -> LogId:
     kept as its parent: devices go back to that head and send again what they sent past
     it (docs/sync-protocol.md §3)."""
     before = read_log_id(conn)
-    made = LogId(str(uuid.uuid4()), before.log, read_counter(conn))
+    ancestors: tuple[tuple[str, int], ...] = before.ancestors
+    if before.parent is not None and before.parent_head is not None:
+        ancestors = ((before.parent, before.parent_head), *ancestors)
+    made = LogId(str(uuid.uuid4()), before.log, read_counter(conn), ancestors)
     conn.execute(
         counter.update()
         .where(counter.c.id == 1)
-        .values(log_id=made.log, parent_log=made.parent, parent_head=made.parent_head)
+        .values(
+            log_id=made.log,
+            parent_log=made.parent,
+            parent_head=made.parent_head,
+            ancestors=json.dumps([list(pair) for pair in ancestors]) if ancestors else None,
+        )
     )
     return made
 

@@ -122,3 +122,35 @@ def test_a_prepared_push_body_is_sent_as_it_was_compressed_then(
     client.push_batch(small)
     assert server.asked[-1]["content"] == small
     assert "Content-Encoding" not in server.asked[-1]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("ancestors", "log", "expected"),
+    [
+        (None, "parent", 40),  # the parent: its head then
+        (None, "grandparent", None),  # not named: another log
+        ("grandparent 25, first 30", "grandparent", 25),  # the lowest head on the way
+        ("grandparent 90, first 30", "first", 30),
+        ("grandparent 90, first 30", "grandparent", 40),
+        ("grandparent 25 7", "grandparent", None),  # garbled: only the parent is known
+        ("grandparent ٢٥", "grandparent", None),  # digits, not ASCII ones
+        ("grandparent 25,", "grandparent", 25),
+    ],
+)
+def test_a_log_continued_after_restores_names_how_far_it_holds_an_older_one(
+    ancestors: str | None, log: str, expected: int | None
+) -> None:
+    """``X-Sapan-Parent-Log``/``-Head`` and ``X-Sapan-Ancestors`` as ``GET /v1/info``
+    sends them after one restore or more: a device of ``log`` goes on from the head
+    the client works out, or registers again (None)."""
+    server = _Server(
+        p.ServerInfo(server_time="2026-11-25T07:00:00+07:00").model_dump_json().encode()
+    )
+    answer = _Answer(server.content)
+    answer.headers = {p.PARENT_LOG_HEADER: "parent", p.PARENT_HEAD_HEADER: "40"}
+    if ancestors is not None:
+        answer.headers[p.ANCESTORS_HEADER] = ancestors
+    server.request = lambda method, url, **kwargs: answer  # type: ignore[method-assign]
+    client = SyncClient(server)
+    client.info()
+    assert client.continued_head(log) == expected

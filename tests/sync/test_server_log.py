@@ -301,6 +301,41 @@ def test_a_device_that_pulled_past_the_backup_pulls_on_from_its_head(
     office.close()
 
 
+def test_a_device_offline_through_two_restores_sends_again_what_both_lost(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The laptop synced once after a backup and went to the field. The server was
+    restored from that backup, then, later, from a second one: its log now continues the
+    first restored log, which continues the laptop's. The laptop finds its own log among
+    the ancestors (``X-Sapan-Ancestors``) and goes on from the lowest head between, as the
+    office's laptop, one restore behind, goes on from the second."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    office = create_store(tmp_path / "office", PASSPHRASE)
+    for name, device in {"laptop": store, "office": office}.items():
+        sync_view.register(device, URL, "somchai", SERVER_PASSWORD, name, _factory(live))
+    backup = backup_server(path)
+    phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, _factory(live)).ok
+    first = new_server_log(path, restore_server(path, live, backup))
+
+    phoned_person(office, "0822222222")
+    assert sync_view.run_sync(office, _factory(first)).ok
+    second_backup = backup_server(path)
+    phoned_person(office, "0833333333")
+    assert sync_view.run_sync(office, _factory(first)).ok
+    second = new_server_log(path, restore_server(path, first, second_backup))
+    info = in_process_client(second).get("/v1/info")
+    assert info.headers[p.ANCESTORS_HEADER] == f"{second.state.ctx.lineage.ancestors[0][0]} 0"
+
+    for device, resent in ((store, 1), (office, 1), (store, 0)):
+        summary = sync_view.run_sync(device, _factory(second))
+        assert (summary.ok, summary.resent) == (True, resent), summary.error
+    assert _server_phones(second) == {"0811111111", "0822222222", "0833333333"}
+    assert _phones(store) == _phones(office) == {"0811111111", "0822222222", "0833333333"}
+    office.close()
+
+
 def test_a_change_a_restored_server_lost_is_sent_again_though_no_pull_followed_its_push(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:

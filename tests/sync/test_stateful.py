@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -34,7 +35,13 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from desktop.domain import catalogue
@@ -46,8 +53,9 @@ from desktop.models.sync_records import SyncConflict
 from desktop.services.sync import SyncService
 from sync.client.http import SyncClient
 from sync.protocol import Role
+from sync.server import admin
 from sync.server.app import Settings, create_app
-from sync.server.db import conflicts
+from sync.server.db import conflicts, read_counter
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
@@ -145,6 +153,8 @@ class Env:
     tmp: Path
     make_server: Callable[[], Server]
     templates: list[Path] = field(default_factory=list)
+    # the server's database can be backed up and restored (a SQLite file)
+    restorable: bool = False
 
 
 def _copy_store(template: Path, target: Path) -> Store:
@@ -182,6 +192,8 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             self.syncs: list[list[int]] = [[] for _ in range(DEVICES)]
             self.notes: dict[str, str] = {}
             self.clock = 0
+            self.backup: Path | None = None  # the server's last backup, not yet restored
+            self.backup_head = 0  # the server's head when it was made
 
         # -- set-up ------------------------------------------------------------------------
 
@@ -301,6 +313,45 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 assert summary.waiting == 0
                 assert summary.failed == 0
 
+        @precondition(lambda self: env.restorable)
+        @rule()
+        def back_up(self) -> None:
+            """The administrator's nightly backup of the server's database."""
+            backup = self.dir / "backup.db"
+            backup.unlink(missing_ok=True)
+            with (
+                sqlite3.connect(self.server.url) as source,
+                sqlite3.connect(backup) as copy,
+            ):
+                source.backup(copy)
+            self.backup, self.backup_head = backup, self.head()
+
+        def head(self) -> int:
+            with self.server.engine.connect() as conn:
+                return read_counter(conn)
+
+        @precondition(lambda self: self.backup is not None and self.head() > self.backup_head)
+        @rule()
+        def restore(self) -> None:
+            """The server's disk fails, having taken changes since its last backup: its
+            database is restored from the backup, given a new log (``sapan server
+            new-log``) and the server started again. What the devices sent since comes
+            back from them."""
+            assert self.backup is not None
+            path = Path(self.server.url)
+            self.server.engine.dispose()
+            for lost in path.parent.glob(path.name + "*"):
+                lost.unlink()
+            self.backup.rename(path)
+            self.backup = None
+            renaming = _server_on(str(path))
+            admin.new_log(renaming.engine)
+            renaming.engine.dispose()
+            self.server = _server_on(str(path))
+            for link in self.links:
+                link.inner = self.server.http()
+            event("server restored")
+
         def add_note(self, device: int, row: int) -> None:
             """An append-only note on a case."""
             body = f"note {len(self.notes)} from device {device}"
@@ -325,7 +376,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 moved = 0
                 for service in self.services:
                     summary = service.sync()
-                    assert summary.ok, summary
+                    assert summary.ok, (summary.error, summary)
                     assert summary.waiting == summary.failed == 0, summary
                     moved += summary.pushed + summary.duplicates + summary.pulled_rows
                 if moved == 0:
@@ -457,15 +508,15 @@ SETTINGS = settings(
 PG_SETTINGS = settings(SETTINGS, max_examples=6)
 
 
-def _server_factory(url_for_example: Callable[[], str]) -> Callable[[], Server]:
-    def make() -> Server:
-        url = url_for_example()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            app = create_app(Settings(db_url=url, cheap_hashing=True))
-        return Server(app, url)
+def _server_on(url: str) -> Server:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        app = create_app(Settings(db_url=url, cheap_hashing=True))
+    return Server(app, url)
 
-    return make
+
+def _server_factory(url_for_example: Callable[[], str]) -> Callable[[], Server]:
+    return lambda: _server_on(url_for_example())
 
 
 def sqlite_env(tmp_path: Path, templates: list[Path]) -> Env:
@@ -475,6 +526,7 @@ def sqlite_env(tmp_path: Path, templates: list[Path]) -> Env:
         tmp_path,
         _server_factory(lambda: str(tmp_path / f"server{next(counter)}.db")),
         templates,
+        restorable=True,
     )
 
 
