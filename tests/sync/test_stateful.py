@@ -4,8 +4,11 @@ Hypothesis drives three devices that edit shared cases offline (the same fields 
 different devices included, on ``lww``, ``review``, ``forward`` and ``set`` fields, plus
 append-only notes) and sync in random orders, while the link drops requests either before
 they reach the server or after the server applied them but before the answer arrived
-(the client must then resend, and the server must answer ``duplicate``). After a final
-round in which every device pushes and pulls until nothing moves:
+(the client must then resend, and the server must answer ``duplicate``). On SQLite, the
+server's database is also backed up now and then, and restored from its last backup
+after it took changes since (``sapan server new-log``, the server restarted): the
+devices send again what it lost. After a final round in which every device pushes and
+pulls until nothing moves:
 
 - every device and the server hold the same value in every field of every row;
 - no edit is lost: an edit nobody could have seen before editing the field again (a
