@@ -106,6 +106,16 @@ def test_every_answer_names_the_log_and_info_its_head(server: Server) -> None:
         assert again.headers[p.LOG_HEADER] == renamed.log
         assert again.headers[p.PARENT_LOG_HEADER] == log
         assert again.headers[p.PARENT_HEAD_HEADER] == "0"
+        assert p.ANCESTORS_HEADER not in again.headers
+    finally:
+        restarted.state.ctx.engine.dispose()
+    # restored again: the log before keeps its place among the ancestors
+    third = admin.new_log(server.engine).log
+    assert (third.parent, third.ancestors) == (renamed.log, ((log, 0),))
+    restarted = create_app(Settings(db_url=server.url, cheap_hashing=True, migrate=False))
+    try:
+        again = in_process_client(restarted).get("/v1/info")
+        assert again.headers[p.ANCESTORS_HEADER] == f"{log} 0"
     finally:
         restarted.state.ctx.engine.dispose()
 
