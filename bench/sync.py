@@ -21,6 +21,10 @@
    attached pulled store) and by the driver's ``executemany`` of rows already read as
    tuples: what writing those rows costs the store without, and with, binding them from
    Python.
+6. What a restore costs the pushing device, A (no server involved): its daily look through
+   the sent changes it keeps (nothing old enough to drop), then taking a restored
+   database's new log that continues its own from head 0: every change it sent goes back
+   in its outbox, and its rows' versions back to 0 (``sync.resend_lost``).
 
 Bytes on the wire are counted by httpx event hooks: request line, headers and the body as
 sent (gzip), response status line, headers and the body as received (gzip).
@@ -69,7 +73,7 @@ from desktop.models.entities import (
 )
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store, create_store
-from desktop.services.sync import SyncService, SyncSummary
+from desktop.services.sync import SyncService, SyncSummary, prune_sent, resend_lost
 from sync.client.http import SyncClient
 from sync.protocol import Role
 from sync.server import admin
@@ -504,11 +508,25 @@ def run(cases: int, edits: int, edit_rounds: int = 1) -> dict[str, Any]:
                 copy_s, copy_rows = copy_baseline(db_url)
                 results["copy_s"] = copy_s
                 results["copy_rows"] = copy_rows
+                results |= restore_costs(a.store)
                 a.store.close()
                 b.store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def restore_costs(store: Store) -> dict[str, float]:
+    """Step 6: the daily look through the kept sent changes, then a resend of all of them."""
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    started = time.perf_counter()
+    dropped = prune_sent(store, tomorrow)
+    look_s = time.perf_counter() - started
+    assert dropped == 0
+    started = time.perf_counter()
+    with store.remote_session() as session:
+        resent = resend_lost(session, 0)
+    return {"sent_look_s": look_s, "resend_s": time.perf_counter() - started, "resent": resent}
 
 
 def store_baseline(pulled: Store, root: Path, secrets: SecretStore) -> dict[str, float]:
@@ -610,6 +628,9 @@ def report(r: dict[str, Any]) -> None:
         f"({cases / r['store_sql_s']:,.0f} case files/s), the driver's executemany of "
         f"ready tuples {stored / r['store_executemany_s']:,.0f} rows/s "
         f"({cases / r['store_executemany_s']:,.0f} case files/s)",
+        f"restore: the pushing device's daily look through the {r['resent']:,} sent changes "
+        f"it keeps took {r['sent_look_s']:.2f} s; putting them all back in its outbox for a "
+        f"restored server (resend_lost, head 0) {r['resend_s']:.2f} s",
     ]
     print("\n".join(lines))
 
