@@ -4,8 +4,9 @@ Hypothesis drives three devices that edit shared cases offline (the same fields 
 different devices included, on ``lww``, ``review``, ``forward`` and ``set`` fields, plus
 append-only notes) and sync in random orders, while the link drops requests either before
 they reach the server or after the server applied them but before the answer arrived
-(the client must then resend, and the server must answer ``duplicate``). On SQLite, the
-server's database is also backed up now and then, and restored from its last backup
+(the client must then resend, and the server must answer ``duplicate``). The server's
+database is also backed up now and then (SQLite's online copy, or a copy of the
+PostgreSQL database), and restored from its last backup
 after it took changes since (``sapan server new-log``, the server restarted): the
 devices send again what it lost. After a final round in which every device pushes and
 pulls until nothing moves:
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -156,8 +158,50 @@ class Env:
     tmp: Path
     make_server: Callable[[], Server]
     templates: list[Path] = field(default_factory=list)
-    # the server's database can be backed up and restored (a SQLite file)
-    restorable: bool = False
+    # how the server's database is backed up and restored, as its administrator would
+    backups: Backups | None = None
+
+
+class Backups:
+    """A SQLite server's backup: SQLite's online copy into a file; restored, the live
+    database and its WAL are replaced by it."""
+
+    def take(self, url: str, folder: Path) -> str:
+        backup = folder / "backup.db"
+        backup.unlink(missing_ok=True)
+        with sqlite3.connect(url) as source, sqlite3.connect(backup) as copy:
+            source.backup(copy)
+        return str(backup)
+
+    def restore(self, url: str, backup: str) -> None:
+        path = Path(url)
+        for lost in path.parent.glob(path.name + "*"):
+            lost.unlink()
+        Path(backup).rename(path)
+
+
+class PostgresBackups(Backups):
+    """A PostgreSQL server's backup: a copy of its database (``CREATE DATABASE …
+    TEMPLATE``, no connection open to it); restored, the live database is dropped and the
+    copy takes its name."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url.replace("+psycopg", "")
+
+    def _run(self, *statements: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[arg-type]
+
+    def take(self, url: str, folder: Path) -> str:
+        name = url.rsplit("/", 1)[1]
+        backup = f"{name}_backup"
+        self._run(f"DROP DATABASE IF EXISTS {backup}", f"CREATE DATABASE {backup} TEMPLATE {name}")
+        return backup
+
+    def restore(self, url: str, backup: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        self._run(f"DROP DATABASE {name}", f"ALTER DATABASE {backup} RENAME TO {name}")
 
 
 def _copy_store(template: Path, target: Path) -> Store:
@@ -195,7 +239,7 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             self.syncs: list[list[int]] = [[] for _ in range(DEVICES)]
             self.notes: dict[str, str] = {}
             self.clock = 0
-            self.backup: Path | None = None  # the server's last backup, not yet restored
+            self.backup: str | None = None  # the server's last backup, not yet restored
             self.backup_head = 0  # the server's head when it was made
 
         # -- set-up ------------------------------------------------------------------------
@@ -316,18 +360,15 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 assert summary.waiting == 0
                 assert summary.failed == 0
 
-        @precondition(lambda self: env.restorable)
+        @precondition(lambda self: env.backups is not None)
         @rule()
         def back_up(self) -> None:
             """The administrator's nightly backup of the server's database."""
-            backup = self.dir / "backup.db"
-            backup.unlink(missing_ok=True)
-            with (
-                sqlite3.connect(self.server.url) as source,
-                sqlite3.connect(backup) as copy,
-            ):
-                source.backup(copy)
-            self.backup, self.backup_head = backup, self.head()
+            assert env.backups is not None
+            head = self.head()
+            self.server.engine.dispose()  # between requests: no connection left open
+            self.backup = env.backups.take(self.server.url, self.dir)
+            self.backup_head = head
 
         def head(self) -> int:
             with self.server.engine.connect() as conn:
@@ -341,16 +382,15 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             new-log``) and the server started again. What the devices sent since comes
             back from them."""
             assert self.backup is not None
-            path = Path(self.server.url)
+            assert env.backups is not None
+            url = self.server.url
             self.server.engine.dispose()
-            for lost in path.parent.glob(path.name + "*"):
-                lost.unlink()
-            self.backup.rename(path)
+            env.backups.restore(url, self.backup)
             self.backup = None
-            renaming = _server_on(str(path))
+            renaming = _server_on(url)
             admin.new_log(renaming.engine)
             renaming.engine.dispose()
-            self.server = _server_on(str(path))
+            self.server = _server_on(url)
             for link in self.links:
                 link.inner = self.server.http()
             event("server restored")
@@ -529,7 +569,7 @@ def sqlite_env(tmp_path: Path, templates: list[Path]) -> Env:
         tmp_path,
         _server_factory(lambda: str(tmp_path / f"server{next(counter)}.db")),
         templates,
-        restorable=True,
+        Backups(),
     )
 
 
@@ -539,6 +579,7 @@ def postgres_env(tmp_path: Path, templates: list[Path], postgres_url: str, pg_te
         tmp_path,
         _server_factory(lambda: fresh_pg_database(postgres_url, pg_template)),
         templates,
+        PostgresBackups(postgres_url),
     )
 
 
