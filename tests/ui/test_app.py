@@ -420,7 +420,7 @@ def test_a_slow_upgrade_after_an_update_says_it_is_under_way(
     real = store_module.migrate
 
     def slow(store: Any, *rest: Any) -> Any:
-        time.sleep(1.5)
+        time.sleep(2.5)  # the window shows after 0.7 s; room for a loaded machine
         return real(store, *rest)
 
     monkeypatch.setattr(store_module, "migrate", slow)
