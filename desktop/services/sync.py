@@ -1393,6 +1393,7 @@ def register_device(
             # what it sent to the old log would be numbered past no head of the new one
             session.execute(delete(SyncState).where(SyncState.key.in_(_LOG_PLACE)))
             session.execute(delete(SentChange))
+            sync_attachments.forget_uploads(session)
             session.merge(SyncState(key=LOG_KEY, value=client.log))
         elif client.log not in (None, recorded):
             # a restored database's new log (the server forgot the device, or its token):

@@ -15,6 +15,10 @@ contents travel out of band (``sync/client/attachments.py``):
   whole is checked against its name before :class:`AttachmentStore` seals it as the blob
   and moves it into place in one rename, so no half or wrong blob ever sits under a
   name. A downloaded blob is marked uploaded (the server has it).
+- **Another server**: registering under another server's log (:func:`forget_uploads`)
+  keeps the marks as "held elsewhere". Such a blob goes to the new server only when an
+  attachment row inserted under the new log names it (the rows the old server has are not
+  sent to the new one, so neither are their scans).
 - A row whose ``sha256`` is not a SHA-256 digest, or whose ``filename`` is not a bare file
   name, can only come from a damaged or hostile server: it is refused, never fetched.
 
@@ -33,11 +37,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from desktop.domain import catalogue
 from desktop.domain.errors import UserError
-from desktop.models.base import listed
-from desktop.models.entities import Attachment, SyncState
+from desktop.models.base import listed, table_of
+from desktop.models.entities import Attachment, OutboxEntry, SentChange, SyncState
 from desktop.models.store import Store
 from desktop.services.attachments import blob_store
 from sync import protocol as p
@@ -48,6 +54,9 @@ if TYPE_CHECKING:
     from desktop.services.sync import SyncSummary
 
 UPLOADED_PREFIX = "blob:"
+# the value of a mark whose blob the server of a log this device left holds (the current
+# server's marks are "1")
+ELSEWHERE = "elsewhere"
 PROBLEMS_PREFIX = "blob_problems:"  # + "upload" / "download": the last pass's BlobProblems
 OnProgress = Callable[[str, int, int], None]
 
@@ -88,17 +97,50 @@ def uploaded_key(sha256: str) -> str:
     return UPLOADED_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def uploaded(store: Store) -> set[str]:
-    """The blobs this device knows the server holds a verified copy of."""
+def uploaded(store: Store, *, elsewhere: bool = False) -> set[str]:
+    """The blobs this device knows the server holds a verified copy of (``elsewhere``:
+    the server of a log it left, see :func:`forget_uploads`)."""
     with store.read() as session:
+        held = SyncState.value == ELSEWHERE
         keys = session.scalars(
-            select(SyncState.key).where(SyncState.key.startswith(UPLOADED_PREFIX))
+            select(SyncState.key).where(
+                SyncState.key.startswith(UPLOADED_PREFIX), held if elsewhere else ~held
+            )
         )
         found = set()
         for key in keys:
             raw = key[len(UPLOADED_PREFIX) :]
             found.add(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).hex())
         return found
+
+
+def forget_uploads(session: Session) -> None:
+    """Registering under another server's log: the blobs marked uploaded are held by the
+    old server, not the new one (see the module's doc)."""
+    session.execute(
+        update(SyncState).where(SyncState.key.startswith(UPLOADED_PREFIX)).values(value=ELSEWHERE)
+    )
+
+
+def _sent_here(store: Store) -> set[str]:
+    """The blobs named by attachment rows whose insert waits in the outbox or was sent
+    (kept sent changes): rows the current server has, or will."""
+    with store.read() as session:
+        inserted = [
+            select(table.c.row_id).where(
+                table.c.entity == "attachment", table.c.field == catalogue.WHOLE_ROW
+            )
+            for table in (table_of(OutboxEntry), table_of(SentChange))
+        ]
+        return {
+            str(sha256)
+            for sha256 in session.scalars(
+                select(Attachment.sha256).where(
+                    Attachment.id.in_(inserted[0].union(inserted[1]).scalar_subquery())
+                )
+            )
+            if sha256
+        }
 
 
 def mark_uploaded(store: Store, sha256: str) -> None:
@@ -124,9 +166,14 @@ def _valid(sha256: str, filename: str) -> bool:
 def uploads_needed(store: Store) -> list[BlobNeed]:
     """Blobs this device holds that a live attachment row names and the server lacks."""
     blobs, done = blob_store(store), uploaded(store)
+    elsewhere = uploaded(store, elsewhere=True)
+    if elsewhere:
+        elsewhere -= _sent_here(store)
     needs: dict[str, BlobNeed] = {}
     for sha256, size, filename in _live_rows(store):
-        if sha256 in needs or sha256 in done or not _valid(sha256, filename):
+        if sha256 in needs or sha256 in done or sha256 in elsewhere:
+            continue
+        if not _valid(sha256, filename):
             continue
         if blobs.has(sha256):
             needs[sha256] = BlobNeed(sha256, size, filename)

@@ -212,6 +212,36 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     assert _phones(store) == {"0811111111", "0822222222", "0833333333"}
 
 
+def test_a_scan_attached_again_after_registering_elsewhere_reaches_the_new_server(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """The first server holds two scans of the laptop. Registered with another server,
+    the laptop attaches one of them to a new person: that scan goes to the new server
+    with its row; the other, whose row stays on the laptop only, does not."""
+    first, second = file_server(tmp_path / "first.db"), file_server(tmp_path / "second.db")
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(first))
+    scans = []
+    for name in ("passport.jpg", "payslip.jpg"):
+        scan = tmp_path / name
+        scan.write_bytes(name.encode() * 2000)
+        add_attachment(store, scan, person_id=phoned_person(store, "0811111111"))
+        scans.append(scan)
+    assert sync_view.run_sync(store, _factory(first)).attachments_uploaded == 2
+    sync_view.register(
+        store, OTHER_URL, "somchai", SERVER_PASSWORD, "laptop", _factory(second), other_server=True
+    )
+    add_attachment(store, scans[0], person_id=phoned_person(store, "0822222222"))
+
+    summary = sync_view.run_sync(store, _factory(second))
+
+    assert (summary.ok, summary.attachments_uploaded, summary.attachments_failed) == (True, 1, 0)
+    with second.state.ctx.engine.connect() as conn:
+        held = conn.exec_driver_sql("SELECT complete FROM attachments").scalars().all()
+    assert [bool(complete) for complete in held] == [True]
+    again = sync_view.run_sync(store, _factory(second))
+    assert (again.ok, again.attachments_uploaded) == (True, 0)
+
+
 def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(
     store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
