@@ -1440,6 +1440,25 @@ def check_log(store: Store, client: SyncClient) -> int:
     return resent
 
 
+def resend_bytes(store: Store, client: SyncClient) -> int:
+    """After ``client``'s ``GET /v1/info``: the bytes of change values this device would
+    send again (:func:`resend_lost`) if it took the log the server names now, for the
+    metered-link question; 0 when it would send nothing again."""
+    recorded = server_log(store)
+    if recorded is None or client.log in (None, recorded):
+        return 0
+    head = client.continued_head(recorded)
+    if head is None or not _continues(store, client, recorded, _reached(store)):
+        return 0
+    with store.read() as session:
+        total = session.scalar(
+            select(func.coalesce(func.sum(func.length(SentChange.value)), 0)).where(
+                SentChange.server_seq > head
+            )
+        )
+    return int(total or 0)
+
+
 def _take_log(session: Session, client: SyncClient, recorded: str | None) -> int:
     """Keep the log ``client`` last named as this device's; when it continues the one
     ``recorded`` from a head (``sapan server new-log``), send again what the device sent

@@ -361,6 +361,8 @@ class Probe:
     # why the server cannot be used when a person must look (a stored sync error, as
     # :func:`reason_text` reads it): an untrusted certificate is not a dropped link
     error: str | None = None
+    # what a sync would send again, the server having been restored (change values' bytes)
+    resend_bytes: int = 0
 
 
 def probe(
@@ -376,7 +378,8 @@ def probe(
     http = http_factory(url)
     try:
         sent = clock()
-        info = SyncClient(http, url).info()
+        client = SyncClient(http, url)
+        info = client.info()
         received = clock()
     except UntrustedServer as exc:
         return Probe(reachable=False, error=f"unreachable: {exc}")
@@ -388,7 +391,11 @@ def probe(
         return Probe(reachable=True)  # it answered; the sync itself will report the error
     finally:
         close_http(http)
-    return Probe(reachable=True, clock_offset=_offset(info.server_time, (sent + received) / 2))
+    return Probe(
+        reachable=True,
+        clock_offset=_offset(info.server_time, (sent + received) / 2),
+        resend_bytes=core.resend_bytes(store, client),
+    )
 
 
 def _offset(server_time: str, local: float) -> float | None:
@@ -579,6 +586,7 @@ def set_metered(store: Store, metered: bool, limit_kb: int) -> None:
     store.set_setting(METERED_LIMIT_KEY, int(limit_kb))
 
 
-def needs_confirmation(view: SyncOverview) -> bool:
-    """On a metered link, a sync moving more than the limit asks the person first."""
-    return view.metered and view.bytes_known > view.metered_limit_kb * 1024
+def needs_confirmation(view: SyncOverview, resend_bytes: int = 0) -> bool:
+    """On a metered link, a sync moving more than the limit asks the person first
+    (``resend_bytes``: what it would send again to a restored server, :class:`Probe`)."""
+    return view.metered and view.bytes_known + resend_bytes > view.metered_limit_kb * 1024

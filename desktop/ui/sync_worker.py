@@ -168,10 +168,10 @@ class SyncWorker(QObject):
             self._finish(WorkerState(phase, retry_in=delay, error=probe.error), delay)
             return
         force, self._force = self._force, False
-        if not force and _services().needs_confirmation(view):
+        if not force and _services().needs_confirmation(view, probe.resend_bytes):
             question = tr(
                 "ui.sync_page.metered_ask",
-                size=_human_size(view.bytes_to_send),
+                size=_human_size(view.bytes_to_send + probe.resend_bytes),
                 received=_human_size(view.fetch_bytes),
             )
             if not self.ctx.dialogs.confirm(question):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +24,13 @@ from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
-from tests.conftest import SERVER_PASSWORD, in_process_client
+from tests.conftest import (
+    SERVER_PASSWORD,
+    backup_server,
+    in_process_client,
+    new_server_log,
+    restore_server,
+)
 from tests.coordination import (
     another_case_at,
     case_with_one_of_everything,
@@ -706,6 +713,42 @@ def test_metered_question_counts_the_attachments_a_sync_will_fetch(
     _tick(qtbot, worker, ctx)
     assert worker.state.phase is Phase.HELD  # nothing to send, but 3 MB to receive
     assert "receive at least 3.0 MB" in dialogs.questions[0]
+
+
+def test_metered_question_counts_what_a_sync_would_send_again_to_a_restored_server(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    dialogs: Any,
+    tmp_path: Path,
+) -> None:
+    """Nothing waits in the outbox, but the server was restored from a backup made before
+    this laptop's last sync: what it would send again counts before the sync starts."""
+    _registered(store, server_app)
+    path = tmp_path / "server.db"
+    backup = backup_server(path)
+    _cases(store, 3)
+    assert sync_view.run_sync(store, lambda url: in_process_client(server_app)).ok
+    renamed = new_server_log(path, restore_server(path, server_app, backup))
+    sync_view.set_metered(store, True, 1)
+    worker = _worker(ctx, lambda url: in_process_client(renamed))
+    page = open_sync_page(qtbot, ctx, worker)
+    assert _waiting(store) == 0
+    dialogs.confirm_answer = False
+
+    _tick(qtbot, worker, ctx)
+
+    assert worker.state.phase is Phase.HELD
+    assert len(dialogs.questions) == 1
+    assert "send about 0 bytes" not in dialogs.questions[0]  # the resend counted
+    assert "metered connection" in dialogs.questions[0]
+    assert _waiting(store) == 0  # nothing put back or sent: the person said not now
+    page.sync_button.click()  # then asked for it
+    qtbot.waitUntil(lambda: worker.state.phase is Phase.IDLE, timeout=20_000)
+    drain(qtbot, ctx)
+    assert _waiting(store) == 0
+    renamed.state.ctx.engine.dispose()
 
 
 def test_a_laptop_clock_in_the_wrong_time_zone_is_pointed_out_on_the_sync_page(
