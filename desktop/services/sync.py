@@ -48,7 +48,6 @@ from desktop.models.base import (
     utcnow,
 )
 from desktop.models.entities import (
-    Attachment,
     AuditEvent,
     ChecklistItem,
     OutboxEntry,
@@ -327,6 +326,7 @@ class SyncService:
         self._forms = None  # the server may have been upgraded or replaced since
         try:
             self.same_log(summary)
+            prune_sent(self.store)  # after the log's check: a resend takes what it keeps
             self.case_numbers(summary)
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
@@ -373,7 +373,6 @@ class SyncService:
         self.client.expected_log = None  # this answer is read whatever log it names
         self.forms(summary)  # GET /info names the log, its head and the log it continues
         summary.resent += check_log(self.store, self.client)
-        prune_sent(self.store)
 
     def case_numbers(self, summary: SyncSummary) -> None:
         """Once per registration: ask the server for this device's block of case numbers
@@ -1531,13 +1530,13 @@ def prune_sent(store: Store, today: dt.date | None = None) -> int:
 
 
 def resend_lost(session: Session, head: int) -> int:
-    """Put back in the outbox, ahead of what waits there and unchanged (ids, stamps, base
-    versions), the sent changes a restored server's log does not reach: those the server
+    """Put back in the outbox, ahead of what waits there and unchanged (ids, stamps,
+    values), the sent changes a restored server's log does not reach: those the server
     numbered past ``head``, the head of the log its new one continues. Places in the log
     past ``head`` (cursor, catch-up, highest pushed seq, rows' versions and the base
-    versions of what it sends) go back to it, blobs named by
-    attachment rows sent again are asked about again (the server's files may have been
-    restored too), and conflict records numbered past ``head`` are to be read again
+    versions of what it sends) go back to it, blobs named by attachment rows sent again
+    are asked about again (the server's files may have been restored too), and conflict
+    records numbered past ``head`` are to be read again
     (:meth:`SyncService.recheck_conflicts`). Returns how many changes go again.
 
     Changes from other devices that this device pulled past ``head`` stay on it: their own
@@ -1596,23 +1595,11 @@ def _put_back(session: Session, lost: ColumnElement[bool]) -> int:
     )
     if waiting:
         session.execute(insert(outbox), waiting)
-    files = session.scalars(
-        select(Attachment.sha256).where(
-            Attachment.id.in_(
-                select(sent.c.row_id).where(lost, sent.c.entity == "attachment").distinct()
-            ),
-            Attachment.sha256.is_not(None),
-        )
+    sync_attachments.ask_again(
+        session, select(sent.c.row_id).where(lost, sent.c.entity == "attachment")
     )
-    marks = [sync_attachments.uploaded_key(name) for name in files if name and _is_digest(name)]
-    if marks:
-        session.execute(delete(SyncState).where(SyncState.key.in_(marks)))
     session.execute(delete(sent).where(lost))
     return int(getattr(put_back, "rowcount", 0) or 0)
-
-
-def _is_digest(name: str) -> bool:
-    return p.SHA256_RE.match(name) is not None
 
 
 _SENT_COLUMNS = (

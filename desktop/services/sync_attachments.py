@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue
@@ -120,6 +120,16 @@ def forget_uploads(session: Session) -> None:
     session.execute(
         update(SyncState).where(SyncState.key.startswith(UPLOADED_PREFIX)).values(value=ELSEWHERE)
     )
+
+
+def ask_again(session: Session, rows: Select[tuple[str]]) -> None:
+    """Forget that the server holds the blobs the attachment rows ``rows`` (a query of
+    their ids) name: the next sync asks about them again (``POST /attachments/start``
+    answers at once for a blob the server has)."""
+    names = session.scalars(select(Attachment.sha256).where(Attachment.id.in_(rows)))
+    marks = [uploaded_key(name) for name in set(names) if name and _valid(name, "")]
+    if marks:
+        session.execute(delete(SyncState).where(SyncState.key.in_(marks)))
 
 
 def _sent_here(store: Store) -> set[str]:
