@@ -344,21 +344,14 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
 
     with _database(args) as engine:
         made = admin.new_log(engine)
-    log = made.log
-    data = {
-        "log_id": log.log,
-        "parent_log": log.parent,
-        "parent_head": log.parent_head,
-        "case_blocks_from": made.case_blocks_from,
-    }
     said = text(
         "sync.server.new_log",
         cli.lang,
-        log=log.log,
-        head=log.parent_head,
+        log=made.log.log,
+        head=made.log.parent_head,
         block=made.case_blocks_from,
     )
-    cli.emit(data, said)
+    cli.emit(made.as_dict(), said)
     return 0
 
 

@@ -113,6 +113,15 @@ class NewLog:
     log: LogId
     case_blocks_from: int
 
+    def as_dict(self) -> dict[str, Any]:
+        """What the audit log and ``sapan server new-log --json`` record of it."""
+        return {
+            "log_id": self.log.log,
+            "parent_log": self.log.parent,
+            "parent_head": self.log.parent_head,
+            "case_blocks_from": self.case_blocks_from,
+        }
+
 
 def new_log(engine: Engine) -> NewLog:
     """Give the change log a new identity (:func:`sync.server.db.new_log_id`) and skip
@@ -127,16 +136,9 @@ def new_log(engine: Engine) -> NewLog:
     go on (docs/sync-protocol.md §3).
     Run it with the server processes stopped: each reads the id when it starts."""
     with engine.begin() as conn:
-        made = new_log_id(conn)
-        blocks = skip_case_blocks(conn)
-        detail = {
-            "log_id": made.log,
-            "parent_log": made.parent,
-            "parent_head": made.parent_head,
-            "case_blocks_from": blocks,
-        }
-        _audit(conn, "", "server new-log", detail)
-    return NewLog(made, blocks)
+        made = NewLog(new_log_id(conn), skip_case_blocks(conn))
+        _audit(conn, "", "server new-log", made.as_dict())
+    return made
 
 
 @dataclass(frozen=True)
