@@ -60,14 +60,22 @@ def file_server(path: Path) -> Any:
     return app
 
 
-def backup_server(path: Path) -> Path:
-    """Last night's backup of the server database ``path`` (SQLite's online copy)."""
+def backup_server(path: Path, backup: Path | None = None) -> Path:
+    """Last night's backup of the server database ``path`` (SQLite's online copy), in
+    ``backup`` (by default ``backup.db`` beside it)."""
     import sqlite3
 
-    backup = path.parent / "backup.db"
+    backup = backup or path.parent / "backup.db"
     with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
         source.backup(copy)
     return backup
+
+
+def replace_database(path: Path, backup: Path) -> None:
+    """The server's SQLite database ``path`` (its WAL too) replaced by ``backup``."""
+    for lost in path.parent.glob(path.name + "*"):
+        lost.unlink()
+    backup.rename(path)
 
 
 def restore_server(path: Path, live: Any, backup: Path) -> Any:
@@ -75,9 +83,7 @@ def restore_server(path: Path, live: Any, backup: Path) -> Any:
     and the server starts again on it (without ``sapan server new-log``: see
     :func:`new_server_log`)."""
     live.state.ctx.engine.dispose()
-    for lost in path.parent.glob(path.name + "*"):
-        lost.unlink()
-    backup.rename(path)
+    replace_database(path, backup)
     return file_server(path)
 
 

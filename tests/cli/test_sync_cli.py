@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from desktop.cli import sync as sync_cli
 from desktop.services import sync_view
 from sync.server import admin
 from tests.cli.conftest import serving
+from tests.conftest import backup_server, replace_database
 from tests.postgres import free_port
 
 
@@ -186,14 +186,11 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
         with open_store(root) as store:
             people.create_person(store, PersonInput(names=[NameInput("Aung Aung")]))
         assert main([*data, "sync"]) == 0
-        with sqlite3.connect(db) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
-            source.backup(copy)  # last night's backup
+        backup = backup_server(db)  # last night's backup
         with open_store(root) as store:
             people.create_person(store, PersonInput(names=[NameInput("Min Thu")]))
         assert main([*data, "sync"]) == 0
-    for lost in tmp_path.glob("server.db*"):
-        lost.unlink()
-    (tmp_path / "backup.db").rename(db)  # restored
+    replace_database(db, backup)  # restored
     capsys.readouterr()
 
     assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
@@ -201,9 +198,8 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
     made = json.loads(capsys.readouterr().out)
     assert made["parent_head"] > 0
     assert made["case_blocks_from"] == 2 + BLOCKS_SKIPPED_AFTER_RESTORE  # past the laptop's
-    restored = tmp_path / "restored.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(restored) as copy:
-        source.backup(copy)  # the same restore, for the device that keeps less below
+    # the same restore, for the device that keeps less below
+    restored = backup_server(db, tmp_path / "restored.db")
     with serving(db, port) as again:
         assert again == url
         assert main([*data, "sync"]) == 0
@@ -216,9 +212,7 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
             later = dt.date.today() + dt.timedelta(days=SENT_KEPT_DAYS + 1)
             assert prune_sent(store, later) > 0
             people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
-    for lost in tmp_path.glob("server.db*"):
-        lost.unlink()
-    restored.rename(db)
+    replace_database(db, restored)
     assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
     with serving(db, port) as again:

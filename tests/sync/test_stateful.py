@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -61,6 +60,7 @@ from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
 from sync.server.db import conflicts, read_counter
+from tests.conftest import backup_server, replace_database
 from tests.sync.conftest import (
     PASSPHRASE,
     PASSWORD,
@@ -169,15 +169,10 @@ class Backups:
     def take(self, url: str, folder: Path) -> str:
         backup = folder / "backup.db"
         backup.unlink(missing_ok=True)
-        with sqlite3.connect(url) as source, sqlite3.connect(backup) as copy:
-            source.backup(copy)
-        return str(backup)
+        return str(backup_server(Path(url), backup))
 
     def restore(self, url: str, backup: str) -> None:
-        path = Path(url)
-        for lost in path.parent.glob(path.name + "*"):
-            lost.unlink()
-        Path(backup).rename(path)
+        replace_database(Path(url), Path(backup))
 
 
 class PostgresBackups(Backups):
