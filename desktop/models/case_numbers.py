@@ -4,13 +4,15 @@ A number is ``PREFIX-BLOCK-SERIAL``, e.g. ``TAK-0042-000123``: the province pref
 device's block and a serial inside it. The sync server gives each registered device its
 own block, 1 to 8999 (``POST /v1/devices/case-block``, asked at the first sync and kept
 in the setting ``case_block``), so numbers made offline on different devices never
-collide. Until a device has one (not registered yet, or a server that hands out none) it
-uses a provisional block derived from its device id, 9000 to 9999, which the server
-never hands out; two such devices collide with probability 1/1000 per pair. A case that
-never reached the server is renumbered into the server's block once the device has one
-(:func:`renumber_provisional`); the case ``id`` (a UUID) is the real key either way, and
-the local store does not require numbers to be unique, so a collision that reached the
-server anyway never stops a sync.
+collide; a device registered with another server asks for a block past the numbers it
+holds (:func:`highest_block`), which the new server never gave. Until a device has one
+(not registered yet, or a server that hands out none) it uses a provisional block
+derived from its device id, 9000 to 9999, which the server never hands out; two such
+devices collide with probability 1/1000 per pair. A case that never reached the server
+is renumbered into the server's block once the device has one
+(:func:`renumber_provisional`); the case ``id`` (a UUID) is the real key either way,
+and the local store does not require numbers to be unique, so a collision that reached
+the server anyway never stops a sync.
 """
 
 from __future__ import annotations
@@ -76,6 +78,22 @@ def _block(session: Session, prefix: str, block: int) -> CaseNumberBlock | None:
         session.add(row)
         session.flush()
     return row if row.next_number <= row.last_number else None
+
+
+def highest_block(session: Session) -> int:
+    """The highest server-given block (below the provisional ones) that this store holds
+    case numbers of, or has numbered from: a device that comes to another server holds
+    the old server's numbers, which the new one never gave, so it asks for a block past
+    them (``POST /v1/devices/case-block?above=``). 0 when it holds none."""
+    used = session.scalars(
+        select(CaseNumberBlock.block).where(CaseNumberBlock.block < PROVISIONAL_FIRST)
+    )
+    highest = max(used, default=0)
+    for number in session.scalars(select(Case.number).where(Case.number.is_not(None))):
+        found = _NUMBER.match(number)
+        if found is not None and highest < int(found.group(2)) < PROVISIONAL_FIRST:
+            highest = int(found.group(2))
+    return highest
 
 
 def renumber_provisional(session: Session, device_id: str) -> dict[str, str]:

@@ -381,8 +381,9 @@ class SyncService:
         with self.store.read() as session:
             if case_numbers.server_block(session) is not None:
                 return
+            above = case_numbers.highest_block(session)
         try:
-            block = self.client.case_block()
+            block = self.client.case_block(above)
         except SyncHttpError as exc:
             if exc.errno == p.Errno.NO_CASE_BLOCK or exc.status in (404, 405):
                 return  # none left, or a server from before blocks: provisional numbers

@@ -311,9 +311,11 @@ class SyncClient:
     def me(self) -> p.Account:
         return self._call(p.Account, "GET", "/me")
 
-    def case_block(self) -> int:
-        """This device's block of case numbers, reserved by the server on the first call."""
-        return self._call(p.CaseBlock, "POST", "/devices/case-block").case_block
+    def case_block(self, above: int = 0) -> int:
+        """This device's block of case numbers, reserved by the server on the first call,
+        past ``above`` (the highest block in the case numbers the device holds)."""
+        params = {"above": above} if above else None
+        return self._call(p.CaseBlock, "POST", "/devices/case-block", params=params).case_block
 
     # -- changes ---------------------------------------------------------------------------
 

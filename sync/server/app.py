@@ -38,6 +38,7 @@ from sync import protocol as p
 from sync.protocol import Errno
 from sync.server import ingest, uploads
 from sync.server.auth import (
+    MAX_CASE_BLOCK,
     Caller,
     authenticate,
     case_block,
@@ -250,6 +251,8 @@ MAX_SEQ = 2**63 - 1
 # A pull form (docs/sync-protocol.md §6); a merge or an undo takes one too, for the record
 # it answers with (§7).
 PullForm = Annotated[int, Query(ge=min(p.PULL_FORMS), le=max(p.PULL_FORMS))]
+# The highest case-number block a device holds numbers of (POST /devices/case-block).
+CaseBlockAbove = Annotated[int, Query(ge=0, le=MAX_CASE_BLOCK)]
 
 # Either push form. FastAPI would build Python objects with json.loads and validate
 # them against the union, which first tries (and fails) the version 1 form change by
@@ -490,9 +493,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return p.RegisterResponse(device_id=caller.device_id, token=token, account=caller.account())
 
     @app.post(f"{p.PREFIX}/devices/case-block", response_model=p.CaseBlock)
-    def device_case_block(caller: CallerDep) -> p.CaseBlock:
-        """This device's block of case numbers, reserved on the first call."""
-        return p.CaseBlock(case_block=case_block(engine, caller))
+    def device_case_block(caller: CallerDep, above: CaseBlockAbove = 0) -> p.CaseBlock:
+        """This device's block of case numbers, reserved on the first call past ``above``,
+        the highest block in the case numbers the device already holds."""
+        return p.CaseBlock(case_block=case_block(engine, caller, above))
 
     @app.get(f"{p.PREFIX}/me", response_model=p.Account)
     def me(caller: CallerDep) -> p.Account:

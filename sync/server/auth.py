@@ -160,8 +160,10 @@ MAX_CASE_BLOCK = 8999
 _BLOCK_LOCK = 0x5A9A_CB10  # the advisory lock key of case-block allocation (PostgreSQL)
 
 
-def case_block(engine: Engine, caller: Caller) -> int:
+def case_block(engine: Engine, caller: Caller, above: int = 0) -> int:
     """The calling device's block of case numbers: the next free one on its first ask,
+    past ``above`` (the highest block in the case numbers the device holds: a device that
+    came from another server holds that server's numbers, which this one never gave),
     the same one afterwards. Blocks are never reused (a revoked device's cases keep
     their numbers). Two devices asking at once race on the unique index; the loser asks
     again."""
@@ -181,7 +183,7 @@ def case_block(engine: Engine, caller: Caller) -> int:
                 floor = conn.execute(
                     select(counter.c.case_blocks_from).where(counter.c.id == 1)
                 ).scalar()
-                block = max(int(top or 0) + 1, int(floor or 1))
+                block = max(int(top or 0) + 1, int(floor or 1), above + 1)
                 if block > MAX_CASE_BLOCK:
                     raise ApiError(409, Errno.NO_CASE_BLOCK, "no case-number block is left")
                 conn.execute(

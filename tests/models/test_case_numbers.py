@@ -125,3 +125,23 @@ def test_migration_0005_keeps_the_cases_and_lets_numbers_repeat(tmp_path: Path) 
         assert _number(reopened, kept) == "TAK-9001-000001"
     finally:
         reopened.close()
+
+
+def test_the_highest_block_counts_every_case_held_and_every_block_numbered_from(
+    store: Store,
+) -> None:
+    """What a device asks a new server to give past: the numbers it holds (its own, pulled
+    or deleted) and the blocks it numbered from, not the provisional blocks nor numbers
+    of another shape."""
+    with store.read() as session:
+        assert case_numbers.highest_block(session) == 0
+    _case(store, "TAK-9001-000001")
+    _case(store, "free text from an import")
+    _case(store, "TAK-0007-000003", version=4)
+    _case(store, "MS-0012-000001", deleted=True)
+    with store.read() as session:
+        assert case_numbers.highest_block(session) == 12
+    with store.session() as session:
+        session.add(CaseNumberBlock(prefix="KAN", block=30, next_number=9, last_number=999_999))
+    with store.read() as session:
+        assert case_numbers.highest_block(session) == 30

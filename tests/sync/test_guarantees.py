@@ -1867,7 +1867,7 @@ def test_a_case_number_collision_that_reached_the_server_does_not_stop_a_pull(
     from desktop.services import cases
     from sync.client.http import SyncClient, SyncHttpError
 
-    def old_server(self: SyncClient) -> int:
+    def old_server(self: SyncClient, above: int = 0) -> int:
         raise SyncHttpError(404, 999, "unexpected answer")
 
     monkeypatch.setattr(SyncClient, "case_block", old_server)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from desktop.domain import i18n
 from desktop.domain.errors import UserError
-from desktop.models.entities import Person
+from desktop.models.entities import Case, Person
 from desktop.models.store import Store, create_store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import coordination, sync, sync_view
@@ -240,6 +240,37 @@ def test_a_scan_attached_again_after_registering_elsewhere_reaches_the_new_serve
     assert [bool(complete) for complete in held] == [True]
     again = sync_view.run_sync(store, _factory(second))
     assert (again.ok, again.attachments_uploaded) == (True, 0)
+
+
+def test_after_registering_elsewhere_new_case_numbers_do_not_repeat_ones_the_laptop_holds(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """A colleague's case from the first server (block 1) is on the laptop. The second
+    server is new: without being told, it would give the laptop block 1 again, and the
+    laptop's next case would print the colleague's number."""
+    from desktop.services import cases
+
+    first, second = file_server(tmp_path / "first.db"), file_server(tmp_path / "second.db")
+    colleague = create_store(tmp_path / "colleague", PASSPHRASE, office="TAK-01")
+    try:
+        sync_view.register(colleague, URL, "somchai", SERVER_PASSWORD, "other", _factory(first))
+        cases.open_case(colleague, phoned_person(colleague, "0811111111"))
+        assert sync_view.run_sync(colleague, _factory(first)).renumbered[0][1] == "TAK-0001-000001"
+    finally:
+        colleague.close()
+    sync_view.register(store, URL, "somchai", SERVER_PASSWORD, "laptop", _factory(first))
+    assert sync_view.run_sync(store, _factory(first)).ok
+    sync_view.register(
+        store, OTHER_URL, "somchai", SERVER_PASSWORD, "laptop", _factory(second), other_server=True
+    )
+
+    assert sync_view.run_sync(store, _factory(second)).ok
+    made = cases.open_case(store, phoned_person(store, "0822222222"))
+
+    assert made == "TAK-0002-000001"  # past block 1, held (2 was its own, never used)
+    with store.read() as session:
+        numbers = sorted(str(n) for n in session.scalars(select(Case.number)))
+    assert numbers == ["TAK-0001-000001", "TAK-0002-000001"]
 
 
 def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(

@@ -388,6 +388,31 @@ def test_a_restored_database_does_not_give_again_the_blocks_it_forgot(
     assert ann.case_block() == 1
 
 
+def test_a_device_holding_another_servers_numbers_gets_a_block_past_them(
+    server: Server, ann: SyncClient
+) -> None:
+    """A device that comes from another server says the highest block its cases are
+    numbered from; its first block lies past it (and past this server's), and the devices
+    after it go on from there. A device that has its block keeps it whatever it says."""
+    assert ann.case_block(above=40) == 41
+    assert server.device("ann", "next").case_block() == 42
+    assert server.device("ann", "from-the-same-server").case_block(above=3) == 43
+    assert ann.case_block(above=90) == 41
+
+
+@pytest.mark.parametrize("above", ["-1", "9000", "twelve", "1e3"])
+def test_a_block_asked_past_a_block_no_server_gives_is_refused(
+    server: Server, ann: SyncClient, above: str
+) -> None:
+    answer = server.http().post(
+        "/v1/devices/case-block",
+        params={"above": above},
+        headers={"Authorization": f"Bearer {ann.token}"},
+    )
+    assert (answer.status_code, answer.json()["errno"]) == (400, Errno.INVALID_PAYLOAD)
+    assert ann.case_block() == 1  # nothing was reserved by the refused ask
+
+
 def test_when_no_block_is_left_the_device_is_told_so(
     server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
