@@ -90,7 +90,7 @@ def highest_block(session: Session) -> int:
     )
     highest = max(used, default=0)
     for number in session.scalars(select(Case.number).where(Case.number.is_not(None))):
-        found = _NUMBER.match(number)
+        found = _NUMBER.match(number or "")
         if found is not None and highest < int(found.group(2)) < PROVISIONAL_FIRST:
             highest = int(found.group(2))
     return highest
