@@ -804,12 +804,13 @@ def _decide(
             if merge is Merge.FORWARD:
                 other = _stepped_back(current, mine, result, seen)
             if result is mine and current.value == value:
-                # Both devices wrote the same value: keep it owned by the other device
-                # (newest stamp), so this device's next queued edit, made without seeing
-                # that write, is still judged concurrent with it instead of replacing it
-                # unrecorded as if it were this device's own earlier value.
+                # Both devices wrote the same value: owned by neither (newest stamp), so
+                # the next queued edit of either, made without seeing the other's write,
+                # is still judged concurrent with it instead of replacing it unrecorded
+                # as if it were that device's own earlier value. (Owned by the other
+                # device, the first writer's next edit replaced this one's silently.)
                 stamp = max(current.hlc, mine.hlc)
-                result = _State(value, stamp, 0, current.device_id, current.user_id)
+                result = _State(value, stamp, 0, SERVER_DEVICE, current.user_id)
             elif other is not None and current.value != value:
                 where = value if field == "office" else office
                 conflict_id = ingest.conflict(key, seq, where, result, other)

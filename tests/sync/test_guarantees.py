@@ -1466,6 +1466,42 @@ def test_same_value_concurrent_edit_does_not_hide_the_next_one(
     assert _get(a, Person, pid).nationality == _get(b, Person, pid).nationality == "MMR"
 
 
+@pytest.mark.parametrize(
+    ("field", "first", "then", "record"),
+    [
+        ("nationality", "THA", "MMR", ("MMR", "THA")),  # review: the other value kept
+        ("languages", ["my"], [], None),  # items: a union is nobody's already; C's stays
+    ],
+)
+def test_the_first_writer_of_a_value_both_wrote_does_not_replace_the_other_unseen(
+    server: Server, make_device: Any, field: str, first: Any, then: Any, record: Any
+) -> None:
+    """Found by the machine, the order the test above does not take: B sets THA and
+    syncs; C sets THA too, unaware, and syncs; B, still unaware of C, sets MMR. The
+    server kept the value both wrote as B's own, so B's MMR replaced C's THA silently.
+    The value both wrote is now owned by neither: B's next edit is concurrent with C's."""
+    for name in ("ann", "bob", "cy"):
+        server.user(name)
+    a, b, c = (make_device(server, name) for name in ("ann", "bob", "cy"))
+    pid = new_person(a, nationality="KHM", languages=["km"])
+    for device in (a, b, c):
+        device.sync()
+    edit_row(b, Person, pid, **{field: first})
+    b.sync()
+    edit_row(c, Person, pid, **{field: first})
+    c.sync()
+    edit_row(b, Person, pid, **{field: then})
+    for device in (b, a, b, c):
+        assert device.sync().ok
+    with c.store.read() as session:
+        records = {
+            (r.applied["value"], r.other["value"]) for r in session.scalars(select(SyncConflict))
+        }
+    final = then if record else first
+    assert [getattr(_get(d, Person, pid), field) for d in (a, b, c)] == [final] * 3
+    assert records == ({record} if record else set())
+
+
 def test_pulled_people_can_be_found_by_search(server: Server, make_device: Any) -> None:
     from desktop.services import people, search
 
