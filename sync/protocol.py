@@ -687,6 +687,9 @@ class MergeRequest(_Model):
     entity: Literal["person", "case"]
     source_id: UuidText
     target_id: UuidText
+    # The merge's id, when the client chooses it (the server makes one otherwise): the
+    # same request sent again is answered with the record it made, merging nothing twice.
+    id: UuidText | None = None
 
 
 class ResolveRequest(_Model):

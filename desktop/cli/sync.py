@@ -130,6 +130,10 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         )
     if summary.resent:
         lines.append(text("sync.resent", cli.lang, count=summary.resent))
+    if summary.merges_redone:
+        lines.append(text("sync.merges_redone", cli.lang, count=summary.merges_redone))
+    if summary.merges_not_redone:
+        lines.append(text("sync.merges_not_redone", cli.lang, count=len(summary.merges_not_redone)))
     if summary.renumbered:
         lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
     if summary.refused:

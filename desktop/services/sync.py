@@ -102,6 +102,9 @@ SENT_PRUNED_ON_KEY = "sent_pruned_on"
 # the restored head past which this device's conflict records are to be read again from
 # the server (:meth:`SyncService.recheck_conflicts`)
 RECHECK_CONFLICTS_KEY = "recheck_conflicts_past"
+# the restored head past which the merges (and undos) this device's account made are to
+# be made again (:meth:`SyncService.redo_merges`)
+REDO_MERGES_KEY = "redo_merges_past"
 # what a sync's error starts with when the server is not the one the cursor belongs to
 # (another log, or one that ends before the cursor): only a person can mend those
 SERVER_CHANGED = "server_changed"
@@ -168,6 +171,11 @@ class SyncSummary:
     attachments_failed: int = 0
     # changes sent again: the server was restored from a backup made before they reached it
     resent: int = 0
+    # merges (and undos) this device's account made that a restored server had lost, made
+    # again; and those it refused: {"id", "entity", "source_id", "target_id", "undone",
+    # "errno"} each
+    merges_redone: int = 0
+    merges_not_redone: list[dict[str, Any]] = field(default_factory=list)
     # case numbers moved from a provisional block to the server's: [old, new] pairs
     renumbered: list[tuple[str, str]] = field(default_factory=list)
     # every change parked in the outbox after the sync, refused now or before
@@ -331,6 +339,7 @@ class SyncService:
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
             sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
+            self.redo_merges(summary)  # after the rows they move went again
             self.pull(summary)
             self.recheck_conflicts()
             if summary._checklists:
@@ -414,6 +423,61 @@ class SyncService:
                 session.execute(delete(SyncConflict).where(SyncConflict.id.in_(listed(gone))))
             keep_records(session, conflicts=[held[c] for c in stale if c in held])
             session.execute(delete(SyncState).where(SyncState.key == RECHECK_CONFLICTS_KEY))
+
+    def redo_merges(self, summary: SyncSummary) -> None:
+        """Once after taking a restored database's new log (:func:`resend_lost`): the
+        merges this device's account made that the old log numbered past the restored head
+        are made again, under their own ids (so every device's copy of the record is the
+        one the server now has), and the undos likewise: the restored server lost them,
+        as it lost the changes sent again. A merge the server has (another laptop of the
+        account made it again first) is answered as it stands; an undo it cannot find
+        (the merge was lost too, or is undone already) needs nothing. One it refuses (the
+        rows changed since) is listed in the summary for the coordinator."""
+        past = sync_state(self.store, REDO_MERGES_KEY)
+        if past is None:
+            return
+        with self.store.read() as session:
+            user = session.get(Setting, "user")
+            mine = (
+                list(
+                    session.scalars(
+                        select(SyncMerge)
+                        .where(SyncMerge.seq > int(past), SyncMerge.merged_by == user.value)
+                        .order_by(SyncMerge.seq)
+                    )
+                )
+                if user is not None
+                else []
+            )
+        for merge in mine:
+            try:
+                if merge.undone:
+                    record = self.client.undo_merge(merge.id)
+                else:
+                    record = self.client.merge(
+                        merge.entity, merge.source_id, merge.target_id, merge_id=merge.id
+                    )
+            except SyncHttpError as exc:
+                if merge.undone and exc.errno == p.Errno.NOT_FOUND:
+                    continue  # nothing in force to undo
+                if exc.status >= 500:
+                    raise
+                summary.merges_not_redone.append(
+                    {
+                        "id": merge.id,
+                        "entity": merge.entity,
+                        "source_id": merge.source_id,
+                        "target_id": merge.target_id,
+                        "undone": merge.undone,
+                        "errno": exc.errno,
+                    }
+                )
+                continue
+            with self.store.remote_session() as session:
+                keep_records(session, merges=[record])
+            summary.merges_redone += 1
+        with self.store.remote_session() as session:
+            session.execute(delete(SyncState).where(SyncState.key == REDO_MERGES_KEY))
 
     # -- push ------------------------------------------------------------------------------
 
@@ -1536,9 +1600,11 @@ def resend_lost(session: Session, head: int) -> int:
     numbered past ``head``, the head of the log its new one continues. Places in the log
     past ``head`` (cursor, catch-up, highest pushed seq, rows' versions and the base
     versions of what it sends) go back to it, blobs named by attachment rows sent again
-    are asked about again (the server's files may have been restored too), and conflict
+    are asked about again (the server's files may have been restored too), conflict
     records numbered past ``head`` are to be read again
-    (:meth:`SyncService.recheck_conflicts`). Returns how many changes go again.
+    (:meth:`SyncService.recheck_conflicts`) and merge records past it made again where
+    this device's account made them (:meth:`SyncService.redo_merges`). Returns how many
+    changes go again.
 
     Changes from other devices that this device pulled past ``head`` stay on it: their own
     devices send them again."""
@@ -1567,10 +1633,11 @@ def resend_lost(session: Session, head: int) -> int:
         spec = json.loads(plan.value)
         if int(spec["until"]) > head:
             plan.value = json.dumps({**spec, "until": head})
-    if session.scalar(select(SyncConflict.id).where(SyncConflict.seq > head).limit(1)):
-        recheck = session.get(SyncState, RECHECK_CONFLICTS_KEY)
-        if recheck is None or int(recheck.value) > head:
-            session.merge(SyncState(key=RECHECK_CONFLICTS_KEY, value=str(head)))
+    for record, key in ((SyncConflict, RECHECK_CONFLICTS_KEY), (SyncMerge, REDO_MERGES_KEY)):
+        if session.scalar(select(record.id).where(record.seq > head).limit(1)):
+            recheck = session.get(SyncState, key)
+            if recheck is None or int(recheck.value) > head:
+                session.merge(SyncState(key=key, value=str(head)))
     return put_back
 
 

@@ -354,13 +354,17 @@ class App:
 
     def _after_sync(self, summary: Any) -> None:
         """Say which case numbers a sync changed (the device's first block of numbers), and
-        what it sent again to a server restored from an older backup.
+        what it sent or made again for a server restored from an older backup.
 
         A revoked device: the sync destroyed the store's key (see ``sync.wipe_device``).
         Take the case data off the screen at once, say so, and quit; the files are
         deleted once the store is closed, and the next start is a first run."""
         if summary.resent and not self.wiped:
             self.dialogs.info(tr("sync.resent", count=summary.resent))
+        if summary.merges_redone and not self.wiped:
+            self.dialogs.info(tr("sync.merges_redone", count=summary.merges_redone))
+        if summary.merges_not_redone and not self.wiped:
+            self.dialogs.info(tr("sync.merges_not_redone", count=len(summary.merges_not_redone)))
         if summary.renumbered and not self.wiped:
             self.dialogs.info(tr("sync.renumbered", numbers=summary.renumbered_text()))
         if not summary.wipe or self.window is None or self.wiped:

@@ -357,14 +357,24 @@ class SyncClient:
         except ValueError as exc:  # a page this client cannot read: nothing of it is applied
             raise _unreadable("GET", "/pull", exc) from None
 
-    def merge(self, entity: str, source_id: str, target_id: str) -> p.MergeRecord:
+    def merge(
+        self, entity: str, source_id: str, target_id: str, merge_id: str | None = None
+    ) -> p.MergeRecord:
         """Merge B into A; the record as form 6 writes it, with ``moved`` (a server before
-        form 6 ignores the parameter and leaves ``moved`` out). Undo asks likewise."""
+        form 6 ignores the parameter and leaves ``moved`` out). Undo asks likewise.
+        ``merge_id``: the merge's id, chosen here (a merge made again after a restore);
+        left out of the body otherwise, which servers before it would refuse."""
         request = p.MergeRequest.model_validate(
-            {"entity": entity, "source_id": source_id, "target_id": target_id}
+            {"entity": entity, "source_id": source_id, "target_id": target_id, "id": merge_id}
         )
+        body = request.model_dump_json(exclude_none=True).encode("utf-8")
         params = {"form": p.MOVED_FORM}
-        return self._call(p.MergeRecord, "POST", "/merges", body=request, params=params)
+        return _parsed(
+            p.MergeRecord,
+            "POST",
+            "/merges",
+            self._request("POST", "/merges", json_body=body, params=params),
+        )
 
     def undo_merge(self, merge_id: str) -> p.MergeRecord:
         params = {"form": p.MOVED_FORM}

@@ -1406,6 +1406,18 @@ def merge(
     if source == target:
         raise ApiError(400, Errno.MERGE_INVALID, "a row cannot be merged into itself")
     with engine.begin() as conn:
+        if request.id is not None:
+            made = conn.execute(select(merges).where(merges.c.id == str(request.id))).first()
+            if made is not None:  # the same request again: what it made
+                if (made.entity, made.source_id, made.target_id) != (
+                    request.entity,
+                    source,
+                    target,
+                ):
+                    raise ApiError(409, Errno.MERGE_INVALID, "the merge id names another merge")
+                if not caller.may(made.office):
+                    raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
+                return _merge_record(made, form)
         ingest = _Ingest(conn, clock)
         ingest.load({source, target})
         for row in (source, target):
@@ -1429,7 +1441,7 @@ def merge(
         moved = [[entity, row_id, name] for entity, row_id, name in hanging]
         moved += [[entity, row_id, RETIRED] for entity, row_id in sorted(repeats)]
         record = {
-            "id": str(uuid.uuid4()),
+            "id": str(request.id or uuid.uuid4()),
             "seq": seq,
             "entity": request.entity,
             "source_id": source,

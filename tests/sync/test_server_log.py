@@ -27,7 +27,7 @@ from desktop.services.attachments import add_attachment
 from desktop.services.sync import CURSOR_KEY, LOG_KEY, SyncService, SyncSummary
 from sync import protocol as p
 from sync.protocol import Role
-from sync.server import admin
+from sync.server import admin, db
 from sync.server.app import Settings, create_app
 from tests.conftest import (
     PASSPHRASE,
@@ -331,6 +331,71 @@ def test_a_server_restored_from_an_older_backup_gets_back_what_devices_sent_it(
     assert _server_phones(renamed) == {"0811111111", "0822222222", "0833333333", "0844444444"}
     assert _phones(office) == {"0811111111", "0822222222", "0833333333", "0844444444"}
     office.close()
+
+
+@pytest.mark.parametrize("taken_meanwhile", [False, True])
+def test_a_coordinators_merges_and_undos_a_restore_lost_are_made_again(
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring, taken_meanwhile: bool
+) -> None:
+    """Cora merged C into D before the backup; after it, she merged A into B and undid
+    C into D. The restored server has C merged into D and no A into B: her laptop's next
+    sync makes both again, the merge under its own id, and her laptop ends as the server.
+    When another coordinator merged A elsewhere on the restored server first, making it
+    again is refused and said; nothing else changes."""
+    path = tmp_path / "server.db"
+    live = file_server(path)
+    ctx = live.state.ctx
+    for name in ("cora", "dara"):
+        coordinator = (name, SERVER_PASSWORD, Role.COORDINATOR, ["TAK-01"])
+        admin.create_user(ctx.engine, ctx.hasher, *coordinator)
+    sync_view.register(store, URL, "cora", SERVER_PASSWORD, "laptop", _factory(live))
+    a, b, c, d = (phoned_person(store, f"08{n}" * 4) for n in range(11, 15))
+    assert sync_view.run_sync(store, _factory(live)).ok
+    early = coordination.merge(store, "person", c, d, _factory(live))
+    backup = backup_server(path)
+    late = coordination.merge(store, "person", a, b, _factory(live))
+    coordination.undo_merge(store, early.id, _factory(live))
+    assert sync_view.run_sync(store, _factory(live)).ok
+    renamed = new_server_log(path, restore_server(path, live, backup))
+    if taken_meanwhile:
+        dara = in_process_client(renamed)
+        token = dara.post(
+            "/v1/devices",
+            json={"username": "dara", "password": SERVER_PASSWORD, "device_name": "office"},
+        ).json()["token"]
+        taken = dara.post(
+            "/v1/merges",
+            json={"entity": "person", "source_id": a, "target_id": d},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert taken.status_code == 201, taken.text
+
+    summary = sync_view.run_sync(store, _factory(renamed))
+
+    assert summary.ok, summary.error
+    with renamed.state.ctx.engine.connect() as conn:
+        held = {r.id: bool(r.undone) for r in conn.execute(db.merges.select())}
+    assert held[early.id] is True
+    if taken_meanwhile:
+        assert (summary.merges_redone, late.id in held) == (1, False)
+        assert summary.merges_not_redone == [
+            {
+                "id": late.id,
+                "entity": "person",
+                "source_id": a,
+                "target_id": b,
+                "undone": False,
+                "errno": p.Errno.MERGE_INVALID,
+            }
+        ]
+    else:
+        assert (summary.merges_redone, summary.merges_not_redone) == (2, [])
+        assert held[late.id] is False
+    with store.read() as session:
+        merged = {pid: session.get(Person, pid).merged_into for pid in (a, c)}
+    assert merged == {a: d if taken_meanwhile else b, c: None}
+    again = sync_view.run_sync(store, _factory(renamed))
+    assert (again.ok, again.merges_redone, again.merges_not_redone) == (True, 0, [])
 
 
 def test_a_device_that_pulled_past_the_backup_pulls_on_from_its_head(

@@ -820,24 +820,42 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     assert "1 change made here had not reached the server" in notices[0]  # not "1 changes"
 
 
+@pytest.mark.parametrize("merged", [False, True])
 def test_a_sync_says_what_it_sent_again_to_a_server_restored_from_a_backup(
-    qtbot: QtBot, tmp_path: Path
+    qtbot: QtBot, tmp_path: Path, merged: bool
 ) -> None:
+    """A caseworker's laptop sent a person again; a coordinator's also made her merge
+    again (the English says "1 merge or undo", not "1 merges")."""
+    from desktop.services import coordination
+    from sync.protocol import Role
+
     root, path = tmp_path / "store", tmp_path / "server.db"
     live = file_server(path)
+    if merged:
+        admin.set_role(live.state.ctx.engine, "somchai", Role.COORDINATOR)
     store, factory = _registered_store(root, live)
-    backup = backup_server(path)
-    phoned_person(store, "0811111111")
+    kept = phoned_person(store, "0800000000")
     assert sync_view.run_sync(store, factory).ok
+    backup = backup_server(path)
+    twice = phoned_person(store, "0811111111")
+    assert sync_view.run_sync(store, factory).ok
+    if merged:
+        coordination.merge(store, "person", twice, kept, factory)
     renamed = new_server_log(path, restore_server(path, live, backup))
     store.close()
     app = _unlocked_app(qtbot, root, tmp_path)
 
     def scenario() -> None:
         window = _synced_now(app, lambda url: in_process_client(renamed))
-        qtbot.waitUntil(lambda: bool(app.dialogs.infos), timeout=20_000)  # type: ignore[attr-defined]
-        expected = i18n.text("sync.resent", "en", count=1)
-        assert app.dialogs.infos == [expected]  # type: ignore[attr-defined]
+        qtbot.waitUntil(
+            lambda: len(app.dialogs.infos) == 1 + merged,  # type: ignore[attr-defined]
+            timeout=20_000,
+        )
+        expected = [i18n.text("sync.resent", "en", count=1)]
+        if merged:
+            expected.append(i18n.text("sync.merges_redone", "en", count=1))
+            assert "had lost 1 merge or undo you made since" in expected[1]
+        assert app.dialogs.infos == expected  # type: ignore[attr-defined]
         assert window.isVisible()
 
     assert _in_event_loop(app, scenario) == 0

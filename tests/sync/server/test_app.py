@@ -1309,6 +1309,43 @@ def _as(client: SyncClient, method: str, path: str, **kwargs: Any) -> Any:
     return client.http.request(method, path, headers=headers, **kwargs)  # type: ignore[attr-defined]
 
 
+def test_a_merge_sent_again_under_its_id_is_answered_with_what_it_made(
+    server: Server, ann: SyncClient
+) -> None:
+    """A merge whose client chose its id (one made again after a restore) is made under
+    that id; the same request again merges nothing twice and answers the record as it
+    stands (undone, if it was since); the id naming other rows is refused."""
+    server.user("cora", Role.COORDINATOR, offices=("MS",))
+    cora = server.device("cora")
+    keep, dup, other = (str(uuid.uuid4()) for _ in range(3))
+    rows = [_insert(row, {"office": "MS"}) for row in (keep, dup, other)]
+    assert _batch(ann, rows).status_code == 200
+    merge_id = str(uuid.uuid4())
+
+    made = cora.merge("person", dup, keep, merge_id=merge_id)
+    head = _head(server)
+    again = cora.merge("person", dup, keep, merge_id=merge_id)
+
+    assert made.id == again.id == merge_id
+    assert again == made
+    assert _head(server) == head  # nothing logged twice
+    with server.engine.connect() as conn:
+        assert len(conn.execute(db.merges.select()).all()) == 1
+    cora.undo_merge(merge_id)
+    assert cora.merge("person", dup, keep, merge_id=merge_id).undone
+    with pytest.raises(SyncHttpError) as refused:
+        cora.merge("person", other, keep, merge_id=merge_id)
+    assert (refused.value.status, refused.value.errno) == (409, Errno.MERGE_INVALID)
+    with pytest.raises(SyncHttpError) as caseworker:
+        ann.merge("person", dup, keep, merge_id=merge_id)
+    assert caseworker.value.errno == Errno.ROLE_FORBIDDEN
+
+
+def _head(server: Server) -> int:
+    with server.engine.connect() as conn:
+        return db.read_counter(conn)
+
+
 def test_a_merge_record_lists_what_moved_only_to_those_that_ask_for_form_6(
     server: Server, ann: SyncClient
 ) -> None:
