@@ -428,11 +428,12 @@ class SyncService:
         """Once after taking a restored database's new log (:func:`resend_lost`): the
         merges this device's account made that the old log numbered past the restored head
         are made again, under their own ids (so every device's copy of the record is the
-        one the server now has), and the undos likewise: the restored server lost them,
-        as it lost the changes sent again. A merge the server has (another laptop of the
-        account made it again first) is answered as it stands; an undo it cannot find
-        (the merge was lost too, or is undone already) needs nothing. One it refuses (the
-        rows changed since) is listed in the summary for the coordinator."""
+        one the server now has), and the undos of them likewise (whoever made the undo:
+        a record names the merge's author): the restored server lost them, as it lost the
+        changes sent again. A merge the server has (another laptop of the account made it
+        again first) is answered as it stands; an undo it cannot find (the merge was lost
+        too, or is undone already) needs nothing. One it refuses (the rows changed since)
+        is listed in the summary for the coordinator."""
         past = sync_state(self.store, REDO_MERGES_KEY)
         if past is None:
             return

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Engine, Select, String, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from desktop.domain.catalogue import (
     AUDIT_ENTITY,
@@ -1402,9 +1403,24 @@ def merge(
     returned as ``form`` writes it (:func:`_merge_record`).
     """
     _require_coordinator(caller)
-    source, target = str(request.source_id), str(request.target_id)
-    if source == target:
+    if request.source_id == request.target_id:
         raise ApiError(400, Errno.MERGE_INVALID, "a row cannot be merged into itself")
+    try:
+        return _merge(engine, clock, caller, request, form)
+    except IntegrityError:
+        if request.id is None:
+            raise
+        # the same id made by another request in the same moment (two laptops of one
+        # account making a lost merge again): its record, once it is committed
+        return _merge(engine, clock, caller, request, form)
+
+
+def _merge(
+    engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest, form: int
+) -> MergeRecord:
+    """:func:`merge` in one transaction; a merge already made under ``request.id`` is
+    answered as it stands."""
+    source, target = str(request.source_id), str(request.target_id)
     with engine.begin() as conn:
         if request.id is not None:
             made = conn.execute(select(merges).where(merges.c.id == str(request.id))).first()

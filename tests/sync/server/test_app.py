@@ -1341,6 +1341,50 @@ def test_a_merge_sent_again_under_its_id_is_answered_with_what_it_made(
     assert caseworker.value.errno == Errno.ROLE_FORBIDDEN
 
 
+def test_two_requests_making_one_merge_id_at_once_both_answer_its_record(
+    postgres_url: str, pg_template: str
+) -> None:
+    """On PostgreSQL, two laptops of one coordinator making the same lost merge again at
+    once: the other request's merge is committed between this one's look for the id and
+    its insert. This one's transaction is undone and it answers the merge as made."""
+    import psycopg
+    from sqlalchemy import event
+
+    from sync.server.app import Settings, create_app
+    from tests.sync.conftest import fresh_pg_database
+
+    url = fresh_pg_database(postgres_url, pg_template)
+    srv = Server(create_app(Settings(db_url=url, cheap_hashing=True)), url)
+    srv.user("ann", offices=("MS",))
+    srv.user("cora", Role.COORDINATOR, offices=("MS",))
+    ann, cora = srv.device("ann"), srv.device("cora")
+    keep, dup, merge_id = (str(uuid.uuid4()) for _ in range(3))
+    assert _batch(ann, [_insert(row, {"office": "MS"}) for row in (keep, dup)]).status_code == 200
+    head = _head(srv)
+    sneaked: list[bool] = []
+
+    def sneak(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO merges") and not sneaked:
+            sneaked.append(True)
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as raw:
+                raw.execute(
+                    "INSERT INTO merges (id, seq, entity, source_id, target_id, office,"
+                    " merged_by, undone, created_at)"
+                    " VALUES (%s, 999, 'person', %s, %s, 'MS', 'cora', false, 'then')",
+                    (merge_id, dup, keep),
+                )
+
+    event.listen(srv.engine, "before_cursor_execute", sneak)
+    try:
+        record = cora.merge("person", dup, keep, merge_id=merge_id)
+    finally:
+        event.remove(srv.engine, "before_cursor_execute", sneak)
+    assert sneaked == [True]
+    assert (record.id, record.seq, record.undone) == (merge_id, 999, False)
+    assert _head(srv) == head  # nothing of this request's own merge stayed
+    srv.engine.dispose()
+
+
 def _head(server: Server) -> int:
     with server.engine.connect() as conn:
         return db.read_counter(conn)
