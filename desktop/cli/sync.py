@@ -132,6 +132,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         lines.append(text("sync.resent", cli.lang, count=summary.resent))
     if summary.merges_redone:
         lines.append(text("sync.merges_redone", cli.lang, count=summary.merges_redone))
+    if summary.decisions_redone:
+        lines.append(text("sync.decisions_redone", cli.lang, count=summary.decisions_redone))
     if summary.merges_not_redone:
         lines.append(text("sync.merges_not_redone", cli.lang, count=len(summary.merges_not_redone)))
     if summary.renumbered:

@@ -176,6 +176,8 @@ class SyncSummary:
     # "errno"} each
     merges_redone: int = 0
     merges_not_redone: list[dict[str, Any]] = field(default_factory=list)
+    # coordinators' decisions on conflicts that a restored server had lost, made again
+    decisions_redone: int = 0
     # case numbers moved from a provisional block to the server's: [old, new] pairs
     renumbered: list[tuple[str, str]] = field(default_factory=list)
     # every change parked in the outbox after the sync, refused now or before
@@ -341,7 +343,7 @@ class SyncService:
             sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
             self.redo_merges(summary)  # after the rows they move went again
             self.pull(summary)
-            self.recheck_conflicts()
+            self.recheck_conflicts(summary)
             if summary._checklists:
                 # two laptops that opened the same step listed its documents twice
                 steps.merge_twin_items(self.store)
@@ -403,17 +405,43 @@ class SyncService:
             moved = case_numbers.renumber_provisional(session, self.store.device_id)
         summary.renumbered = sorted(moved.items())
 
-    def recheck_conflicts(self) -> None:
+    def recheck_conflicts(self, summary: SyncSummary) -> None:
         """Once after taking a restored database's new log (:func:`resend_lost`): the
         conflict records this device has that the old log numbered past the restored
         head are read again (``GET /v1/conflicts``). One the server no longer has (made
         after the backup; a change sent again that still conflicts made a new one, which
-        the pull brings) is dropped, and the server's copy of one it still has (decided
-        after the backup, open again there) replaces this device's."""
+        the pull brings) is dropped. One it still has but holds open again was decided
+        after the backup: where this device's account decided it, the decision is made
+        again (a flip writes its value again, which the next pull brings to every
+        device, as the lost one had); otherwise, and where the server refuses (decided
+        again there meanwhile), the server's copy replaces this device's."""
         past = sync_state(self.store, RECHECK_CONFLICTS_KEY)
         if past is None:
             return
         held = {record.id: record for record in self.client.conflicts()}
+        with self.store.read() as session:
+            user = session.get(Setting, "user")
+            decided = (
+                session.execute(
+                    select(SyncConflict.id, SyncConflict.status).where(
+                        SyncConflict.seq > int(past),
+                        SyncConflict.status != "open",
+                        SyncConflict.resolved_by == user.value,
+                    )
+                ).all()
+                if user is not None
+                else []
+            )
+        for conflict_id, status in decided:
+            if conflict_id not in held or held[conflict_id].status != "open":
+                continue
+            try:
+                held[conflict_id] = self.client.resolve(conflict_id, flip=status == "flipped")
+            except SyncHttpError as exc:
+                if exc.status >= 500:
+                    raise
+                continue  # decided again meanwhile, or no longer this account's: as it is
+            summary.decisions_redone += 1
         with self.store.remote_session() as session:
             stale = list(
                 session.scalars(select(SyncConflict.id).where(SyncConflict.seq > int(past)))

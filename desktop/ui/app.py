@@ -363,6 +363,8 @@ class App:
             self.dialogs.info(tr("sync.resent", count=summary.resent))
         if summary.merges_redone and not self.wiped:
             self.dialogs.info(tr("sync.merges_redone", count=summary.merges_redone))
+        if summary.decisions_redone and not self.wiped:
+            self.dialogs.info(tr("sync.decisions_redone", count=summary.decisions_redone))
         if summary.merges_not_redone and not self.wiped:
             self.dialogs.info(tr("sync.merges_not_redone", count=len(summary.merges_not_redone)))
         if summary.renumbered and not self.wiped:

@@ -539,13 +539,15 @@ def test_an_edit_sent_again_meets_one_made_since_the_restore_as_any_concurrent_e
     office.close()
 
 
+@pytest.mark.parametrize("flip", [False, True])
 def test_conflict_records_past_the_restored_head_are_read_again(
-    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring
+    store: Store, tmp_path: Path, memory_keyring: MemoryKeyring, flip: bool
 ) -> None:
     """Conflict records the devices pulled from the lost part of the log: one made after
     the backup is gone from the restored server (the edits sent again make a new one,
-    which every device ends with, alone), and one decided after it is open there again
-    (every device shows it open)."""
+    which every device ends with, alone); one decided after it is open there again, and
+    the coordinator's laptop makes her decision again (a flip writes its value again), so
+    that every device ends with it decided, and with the value the server holds."""
     path = tmp_path / "server.db"
     live = file_server(path)
     ctx = live.state.ctx
@@ -561,27 +563,40 @@ def test_conflict_records_past_the_restored_head_are_read_again(
     _disagree(store, office, early, _factory(live))  # a conflict before the backup
     backup = backup_server(path)
     decided = _conflict_ids(office)
-    coordination.resolve_conflict(office, decided[0], False, _factory(live))
+    in_force = _nationality(store, early)
+    coordination.resolve_conflict(office, decided[0], flip, _factory(live))
     _disagree(store, office, late, _factory(live))  # and one after it
     made_after = sorted(set(_conflict_ids(store)) - set(decided))
     assert len(made_after) == 1
     assert _conflict_ids(office) == _conflict_ids(store)
+    decision = _nationality(store, early)
+    assert (decision != in_force) == flip
 
     renamed = new_server_log(path, restore_server(path, live, backup))
-    for device in (office, store, office):
+    redone = []
+    for device in (office, store, office, store):
         summary = sync_view.run_sync(device, _factory(renamed))
         assert summary.ok, summary.error
+        redone.append(summary.decisions_redone)
+    assert redone == [1, 0, 0, 0]
     with renamed.state.ctx.engine.connect() as conn:
         on_server = dict(conn.exec_driver_sql("SELECT id, status FROM conflicts").all())
     assert decided[0] in on_server
     assert made_after[0] not in on_server
-    assert sorted(on_server.values()) == ["open", "open"]
+    assert on_server[decided[0]] == ("flipped" if flip else "confirmed")
+    assert sorted(on_server.values()) == sorted([on_server[decided[0]], "open"])
     for device in (store, office):
         with device.read() as session:
             held = {c.id: c.status for c in session.scalars(select(SyncConflict))}
         assert held == on_server
         assert sync.sync_state(device, sync.RECHECK_CONFLICTS_KEY) is None
+        assert _nationality(device, early) == decision
     office.close()
+    newcomer = create_store(tmp_path / "newcomer", PASSPHRASE)  # what the server holds
+    sync_view.register(newcomer, URL, "somchai", SERVER_PASSWORD, "new", _factory(renamed))
+    assert sync_view.run_sync(newcomer, _factory(renamed)).ok
+    assert _nationality(newcomer, early) == decision
+    newcomer.close()
 
 
 def test_what_a_device_saw_past_the_restored_head_counts_as_unseen(
