@@ -124,6 +124,22 @@ def phoned_person(store: Store, phone: str) -> str:
         return person.id
 
 
+def merged_elsewhere(app: Any, username: str, source_id: str, target_id: str) -> None:
+    """Coordinator ``username``, on another laptop, merges person ``source_id`` into
+    ``target_id`` on the server ``app`` (after a restore, before this laptop syncs)."""
+    laptop = in_process_client(app)
+    token = laptop.post(
+        "/v1/devices",
+        json={"username": username, "password": SERVER_PASSWORD, "device_name": "another"},
+    ).json()["token"]
+    made = laptop.post(
+        "/v1/merges",
+        json={"entity": "person", "source_id": source_id, "target_id": target_id},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert made.status_code == 201, made.text
+
+
 def in_process_client(app: Any) -> Any:
     """An httpx-compatible client that calls ``app`` in this process (Starlette's)."""
     with warnings.catch_warnings():

@@ -97,8 +97,8 @@ def run_register(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def run_sync(args: argparse.Namespace, cli: Cli) -> int:
+    from desktop.services import coordination, sync_view
     from desktop.services import sync as service
-    from desktop.services import sync_view
 
     store = cli.open_store(create=False)
     with store:
@@ -107,6 +107,10 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         summary = sync_view.run_sync(
             store, retries=service.SyncService.max_retries, refused_first=args.retry_failed
         )
+        # merges a restored server refused to make again, named for the person (a wiped
+        # store is not read again)
+        refused = [merge["id"] for merge in summary.merges_not_redone]
+        lost = coordination.merges(store, ids=refused) if refused else []
     lines = [
         text(
             "sync.summary",
@@ -135,7 +139,9 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
     if summary.decisions_redone:
         lines.append(text("sync.decisions_redone", cli.lang, count=summary.decisions_redone))
     if summary.merges_not_redone:
-        lines.append(text("sync.merges_not_redone", cli.lang, count=len(summary.merges_not_redone)))
+        named = "; ".join(merge.sides() for merge in lost)
+        count = len(summary.merges_not_redone)
+        lines.append(text("sync.merges_not_redone", cli.lang, count=count, merges=named))
     if summary.renumbered:
         lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
     if summary.refused:

@@ -476,6 +476,10 @@ class Merge:
     merged_by: str
     undone: bool
 
+    def sides(self) -> str:
+        """``B → A`` by name (by id where a side has none), for messages."""
+        return f"{self.source_name or self.source_id} → {self.target_name or self.target_id}"
+
 
 def merge(
     store: Store,

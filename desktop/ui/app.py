@@ -352,6 +352,19 @@ class App:
         except Exception:  # the report itself failed: Python's, rather than nothing
             sys.__excepthook__(kind, exc, tb)
 
+    def _say_merges_not_redone(self, store: Any, refused: list[dict[str, Any]]) -> None:
+        """Name the merges a restored server refused to make again, B → A, read off the
+        GUI thread."""
+        from desktop.services import coordination
+
+        ids = [merge["id"] for merge in refused]
+
+        def say(found: list[coordination.Merge]) -> None:
+            named = "; ".join(merge.sides() for merge in found)
+            self.dialogs.info(tr("sync.merges_not_redone", count=len(ids), merges=named))
+
+        self.ops.run(lambda: coordination.merges(store, ids=ids), on_success=say)
+
     def _after_sync(self, summary: Any) -> None:
         """Say which case numbers a sync changed (the device's first block of numbers), and
         what it sent or made again for a server restored from an older backup.
@@ -365,8 +378,8 @@ class App:
             self.dialogs.info(tr("sync.merges_redone", count=summary.merges_redone))
         if summary.decisions_redone and not self.wiped:
             self.dialogs.info(tr("sync.decisions_redone", count=summary.decisions_redone))
-        if summary.merges_not_redone and not self.wiped:
-            self.dialogs.info(tr("sync.merges_not_redone", count=len(summary.merges_not_redone)))
+        if summary.merges_not_redone and not self.wiped and self.ctx is not None:
+            self._say_merges_not_redone(self.ctx.store, summary.merges_not_redone)
         if summary.renumbered and not self.wiped:
             self.dialogs.info(tr("sync.renumbered", numbers=summary.renumbered_text()))
         if not summary.wipe or self.window is None or self.wiped:

@@ -12,7 +12,7 @@ from desktop.cli import sync as sync_cli
 from desktop.services import sync_view
 from sync.server import admin
 from tests.cli.conftest import serving
-from tests.conftest import backup_server, replace_database
+from tests.conftest import PASSPHRASE, backup_server, replace_database
 from tests.postgres import free_port
 
 
@@ -301,3 +301,47 @@ def test_server_prune_says_what_it_dropped_and_kept(
     assert json.loads(capsys.readouterr().out) == {"last_sent_removed": 0, "last_sent_kept": 0}
     assert main(["--lang", "en", *server_db, "prune"]) == 0
     assert "0 kept" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_sync_names_the_merges_a_restored_server_refused_to_make_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sync's summary lists a merge it could not make again (SyncService.redo_merges):
+    the command names it, B → A, as the person reads them on the Duplicates page."""
+    from desktop.models.store import create_store
+    from desktop.models.sync_records import SyncMerge
+    from desktop.services import people
+    from desktop.services.people import NameInput, PersonInput
+    from desktop.services.sync import SyncSummary
+
+    monkeypatch.setattr(sync_cli, "tune_gc", lambda: None)
+    root = tmp_path / "store"
+    with create_store(root, PASSPHRASE) as store:
+        source = people.create_person(store, PersonInput(names=[NameInput("Aung Aung")]))
+        target = people.create_person(store, PersonInput(names=[NameInput("Aung Aung Oo")]))
+        with store.remote_session() as session:
+            session.add(
+                SyncMerge(
+                    id="0191a000-0000-7000-8000-000000000001",
+                    seq=7,
+                    entity="person",
+                    source_id=source.person_id,
+                    target_id=target.person_id,
+                    office="TAK-01",
+                    merged_by="cora",
+                )
+            )
+    refused = {"id": "0191a000-0000-7000-8000-000000000001", "errno": 151}
+    monkeypatch.setattr(
+        sync_view, "run_sync", lambda *_a, **_k: SyncSummary(merges_not_redone=[refused])
+    )
+
+    assert main(["--data-dir", str(root), "--lang", "en", "sync"]) == 0
+
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        "Making it again was refused, as the people or cases have changed: look at it in the"
+        " list of merges on the Duplicates page and make it again there: Aung Aung → Aung"
+        " Aung Oo" in said
+    )

@@ -35,6 +35,7 @@ from tests.conftest import (
     backup_server,
     file_server,
     in_process_client,
+    merged_elsewhere,
     new_server_log,
     phoned_person,
     restore_server,
@@ -358,17 +359,7 @@ def test_a_coordinators_merges_and_undos_a_restore_lost_are_made_again(
     assert sync_view.run_sync(store, _factory(live)).ok
     renamed = new_server_log(path, restore_server(path, live, backup))
     if taken_meanwhile:
-        dara = in_process_client(renamed)
-        token = dara.post(
-            "/v1/devices",
-            json={"username": "dara", "password": SERVER_PASSWORD, "device_name": "office"},
-        ).json()["token"]
-        taken = dara.post(
-            "/v1/merges",
-            json={"entity": "person", "source_id": a, "target_id": d},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert taken.status_code == 201, taken.text
+        merged_elsewhere(renamed, "dara", a, d)
 
     summary = sync_view.run_sync(store, _factory(renamed))
 

@@ -50,6 +50,7 @@ from tests.conftest import (
     backup_server,
     file_server,
     in_process_client,
+    merged_elsewhere,
     new_server_log,
     phoned_person,
     restore_server,
@@ -820,41 +821,50 @@ def test_a_revoked_device_is_wiped_at_once_and_the_next_start_says_so(
     assert "1 change made here had not reached the server" in notices[0]  # not "1 changes"
 
 
-@pytest.mark.parametrize("merged", [False, True])
+@pytest.mark.parametrize("merged", ["no", "made again", "refused"])
 def test_a_sync_says_what_it_sent_again_to_a_server_restored_from_a_backup(
-    qtbot: QtBot, tmp_path: Path, merged: bool
+    qtbot: QtBot, tmp_path: Path, merged: str
 ) -> None:
     """A caseworker's laptop sent a person again; a coordinator's also made her merge
-    again (the English says "1 merge or undo", not "1 merges")."""
+    again (the English says "1 merge or undo", not "1 merges"), or names the one the
+    server refused to make again (another coordinator merged B elsewhere meanwhile)."""
     from desktop.services import coordination
     from sync.protocol import Role
 
     root, path = tmp_path / "store", tmp_path / "server.db"
     live = file_server(path)
-    if merged:
+    if merged != "no":
         admin.set_role(live.state.ctx.engine, "somchai", Role.COORDINATOR)
     store, factory = _registered_store(root, live)
     kept = phoned_person(store, "0800000000")
+    elsewhere = phoned_person(store, "0899999999")
     assert sync_view.run_sync(store, factory).ok
     backup = backup_server(path)
     twice = phoned_person(store, "0811111111")
     assert sync_view.run_sync(store, factory).ok
-    if merged:
+    if merged != "no":
         coordination.merge(store, "person", twice, kept, factory)
     renamed = new_server_log(path, restore_server(path, live, backup))
+    if merged == "refused":  # meanwhile, on another laptop: the kept person merged away
+        merged_elsewhere(renamed, "somchai", kept, elsewhere)
     store.close()
     app = _unlocked_app(qtbot, root, tmp_path)
 
     def scenario() -> None:
         window = _synced_now(app, lambda url: in_process_client(renamed))
+        said = 1 if merged == "no" else 2
         qtbot.waitUntil(
-            lambda: len(app.dialogs.infos) == 1 + merged,  # type: ignore[attr-defined]
+            lambda: len(app.dialogs.infos) == said,  # type: ignore[attr-defined]
             timeout=20_000,
         )
         expected = [i18n.text("sync.resent", "en", count=1)]
-        if merged:
+        if merged == "made again":
             expected.append(i18n.text("sync.merges_redone", "en", count=1))
             assert "had lost 1 merge or undo you made since" in expected[1]
+        if merged == "refused":
+            expected.append(
+                i18n.text("sync.merges_not_redone", "en", count=1, merges=f"{twice} → {kept}")
+            )
         assert app.dialogs.infos == expected  # type: ignore[attr-defined]
         assert window.isVisible()
 
