@@ -563,8 +563,18 @@ def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
     labels = {pid: s.display_name for pid, s in found.items()}
     # Once a person merge has synced, B's names hang from A and B has none of its own:
     # B is named by the names its merge moved (those retired as repeats of A's included).
-    unnamed = [r for r in rows if r.entity == "person" and not labels.get(r.source_id)]
-    former = search.named_by(session, *_former_names(unnamed))
+    # So is an A merged away since by another merge, which may not be among ``rows``.
+    unnamed = {
+        side
+        for r in rows
+        if r.entity == "person"
+        for side in (r.source_id, r.target_id)
+        if not labels.get(side)
+    }
+    merged_away = session.scalars(
+        select(SyncMerge).where(SyncMerge.source_id.in_(listed(unnamed)))
+    ).all()
+    former = search.named_by(session, *_former_names(list(merged_away)))
     labels |= {pid: s.display_name for pid, s in former.items()}
     # And A, holding B's names then, could be listed by one of them (a native name of B's
     # comes before a Latin one of A's): A is named by the names no merge brought it.

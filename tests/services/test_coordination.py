@@ -703,3 +703,23 @@ def _asks_nothing_and_says(coordinator: Store, app: Any, reason: str) -> None:
             text("SELECT method, route FROM audit WHERE id > :before"), {"before": before}
         ).all()
     assert [tuple(row) for row in asked] == [("GET", "/v1/info")] * 3
+
+
+def test_a_kept_person_merged_away_since_is_named_when_its_merge_is_listed_alone(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    """B into A, then A into C (after a restore: another coordinator's merge, which made
+    the first one's redo fail): listed alone, as the refusal names it, the first merge
+    still names A, by the names A's own merge moved on to C."""
+    kept, _extra, first = _merge_twins(
+        caseworker, coordinator, server_http, native=("အောင်အောင်", "အောင်အောင်ဦး")
+    )
+    other = make_person(caseworker, "Min Thu", "1985-03-04", "MB7654321", None)
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    coordination.merge(coordinator, "person", kept, other, server_http)
+    synced(coordinator, server_http)
+
+    [listed] = coordination.merges(coordinator, ids=[first.id])
+
+    assert (listed.source_name, listed.target_name) == ("အောင်အောင်ဦး", "အောင်အောင်")
