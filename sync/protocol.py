@@ -76,6 +76,13 @@ PARENT_HEAD_HEADER = "X-Sapan-Parent-Head"
 # ... and, after more than one restore, the logs that one continues in turn, nearest first,
 # each with its head then: ``<log> <head>, <log> <head>``
 ANCESTORS_HEADER = "X-Sapan-Ancestors"
+# What this server accepts beyond its protocol version and forms, comma-separated, in
+# ``GET /v1/info``'s answer: a header, which clients that do not know it ignore (the info
+# body's model refuses members it does not know). ``merge-id``: a merge request may name
+# the merge's id (MergeRequest.id).
+FEATURES_HEADER = "X-Sapan-Features"
+MERGE_ID_FEATURE = "merge-id"
+FEATURES = (MERGE_ID_FEATURE,)
 
 DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)

@@ -483,8 +483,11 @@ class SyncService:
                 if merge.undone:
                     record = self.client.undo_merge(merge.id)
                 else:
+                    # under its own id where the server takes one (else a new id: the
+                    # laptops keep the lost record beside the new one)
+                    same = merge.id if p.MERGE_ID_FEATURE in self.client.features else None
                     record = self.client.merge(
-                        merge.entity, merge.source_id, merge.target_id, merge_id=merge.id
+                        merge.entity, merge.source_id, merge.target_id, merge_id=same
                     )
             except SyncHttpError as exc:
                 if merge.undone and exc.errno == p.Errno.NOT_FOUND:

@@ -150,6 +150,14 @@ class ServerChanged(ServerUnreachable):
         self.seen = seen
 
 
+def _may_have_arrived(exc: ServerUnreachable) -> bool:
+    """Whether a request that failed on the link may have reached the server: anything but
+    a connection never made (or a certificate refused)."""
+    cause = exc.__cause__
+    never_sent = ("ConnectError", "ConnectTimeout")
+    return not isinstance(exc, UntrustedServer) and type(cause).__name__ not in never_sent
+
+
 def _unreachable(exc: BaseException) -> ServerUnreachable:
     """The ServerUnreachable a transport error is: untrusted when a certificate check failed
     anywhere in its chain (httpx wraps ssl's error in its own, twice)."""
@@ -197,6 +205,8 @@ class SyncClient:
         self.parent_head: int | None = None
         # the logs the parent continues in turn, nearest first, with their heads then
         self.ancestors: list[tuple[str, int]] = []
+        # what the server accepts beyond its forms, as the last GET /info named it
+        self.features: frozenset[str] = frozenset()
         self.bytes_sent = 0
         self.bytes_received = 0
 
@@ -280,6 +290,8 @@ class SyncClient:
         self.parent_log = response.headers.get(p.PARENT_LOG_HEADER)
         self.parent_head = _number(response.headers.get(p.PARENT_HEAD_HEADER))
         self.ancestors = _ancestors(response.headers.get(p.ANCESTORS_HEADER))
+        named = response.headers.get(p.FEATURES_HEADER) or ""
+        self.features = frozenset(part.strip() for part in named.split(",") if part.strip())
         return info
 
     def continued_head(self, log: str) -> int | None:
@@ -362,19 +374,23 @@ class SyncClient:
     ) -> p.MergeRecord:
         """Merge B into A; the record as form 6 writes it, with ``moved`` (a server before
         form 6 ignores the parameter and leaves ``moved`` out). Undo asks likewise.
-        ``merge_id``: the merge's id, chosen here (a merge made again after a restore);
-        left out of the body otherwise, which servers before it would refuse."""
+        ``merge_id``: the merge's id, chosen here, for servers that name the ``merge-id``
+        feature (left out otherwise: servers before it refuse the member); a request
+        under one whose answer was lost is tried once more."""
         request = p.MergeRequest.model_validate(
             {"entity": entity, "source_id": source_id, "target_id": target_id, "id": merge_id}
         )
         body = request.model_dump_json(exclude_none=True).encode("utf-8")
         params = {"form": p.MOVED_FORM}
-        return _parsed(
-            p.MergeRecord,
-            "POST",
-            "/merges",
-            self._request("POST", "/merges", json_body=body, params=params),
-        )
+        try:
+            response = self._request("POST", "/merges", json_body=body, params=params)
+        except ServerUnreachable as exc:
+            if merge_id is None or not _may_have_arrived(exc):
+                raise
+            # its answer lost on the way back: asked once more under the same id, the
+            # server answers the merge it made, or makes it now (never twice)
+            response = self._request("POST", "/merges", json_body=body, params=params)
+        return _parsed(p.MergeRecord, "POST", "/merges", response)
 
     def undo_merge(self, merge_id: str) -> p.MergeRecord:
         params = {"form": p.MOVED_FORM}

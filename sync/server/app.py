@@ -464,6 +464,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         this one continues, with its head then, after ``sapan server new-log``."""
         with engine.connect().execution_options(sync_readonly=True) as conn:
             response.headers[p.HEAD_HEADER] = str(read_counter(conn))
+        response.headers[p.FEATURES_HEADER] = ", ".join(p.FEATURES)
         if ctx.lineage.parent is not None and ctx.lineage.parent_head is not None:
             response.headers[p.PARENT_LOG_HEADER] = ctx.lineage.parent
             response.headers[p.PARENT_HEAD_HEADER] = str(ctx.lineage.parent_head)

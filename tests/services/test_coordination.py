@@ -723,3 +723,59 @@ def test_a_kept_person_merged_away_since_is_named_when_its_merge_is_listed_alone
     [listed] = coordination.merges(coordinator, ids=[first.id])
 
     assert (listed.source_name, listed.target_name) == ("အောင်အောင်ဦး", "အောင်အောင်")
+
+
+class _Link:
+    """The coordinator's link to the server: it may lose the first merge's answer on the
+    way back (the server made the merge), or hide what the server says it accepts."""
+
+    def __init__(self, inner: Any, *, lose_answer: bool = False, old_server: bool = False):
+        self.inner, self.lose_answer, self.old_server = inner, lose_answer, old_server
+        self.merge_bodies: list[bytes] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        answer = self.inner.request(method, url, **kwargs)
+        if method == "POST" and url.endswith("/merges"):
+            self.merge_bodies.append(kwargs.get("content") or b"")
+            if self.lose_answer:
+                self.lose_answer = False
+                raise httpx.ReadError("the answer was lost")
+        if self.old_server and url.endswith("/info"):
+            del answer.headers[p.FEATURES_HEADER]
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("old_server", [False, True])
+def test_a_merge_whose_answer_the_link_loses_is_asked_again_and_made_once(
+    caseworker: Store, coordinator: Store, server_app: Any, server_http: Factory, old_server: bool
+) -> None:
+    """On a flaky link the merge reached the server but its answer did not come back: the
+    merge, named by the coordinator's laptop, is asked once more and answered as made,
+    one merge on the server. A server that does not name the ``merge-id`` feature is
+    never sent an id (it would refuse it); there the loss is said as before."""
+    import gzip
+
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    link = _Link(server_http("http://testserver"), lose_answer=True, old_server=old_server)
+
+    if old_server:
+        with pytest.raises(UserError) as lost:
+            coordination.merge(coordinator, "person", extra, kept, lambda url: link)
+        assert lost.value.code == "coordination.unreachable"
+    else:
+        merged = coordination.merge(coordinator, "person", extra, kept, lambda url: link)
+        assert [m.id for m in coordination.merges(coordinator)] == [merged.id]
+
+    bodies = [gzip.decompress(b) if b[:2] == b"\x1f\x8b" else b for b in link.merge_bodies]
+    assert [b'"id"' in body for body in bodies] == ([False] if old_server else [True, True])
+    with server_app.state.ctx.engine.connect() as conn:
+        made = conn.exec_driver_sql("SELECT id, source_id, target_id FROM merges").all()
+    assert [(source, target) for _id, source, target in made] == [(extra, kept)]
+    if not old_server:
+        assert made[0][0] == merged.id

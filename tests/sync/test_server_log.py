@@ -81,6 +81,7 @@ def test_every_answer_names_the_log_and_info_its_head(server: Server) -> None:
     log = info.headers[p.LOG_HEADER]
     assert str(uuid.UUID(log)) == log
     assert info.headers[p.HEAD_HEADER] == "0"
+    assert info.headers[p.FEATURES_HEADER] == "merge-id"  # what it takes beyond its forms
     refused = http.get("/v1/pull", params={"since": 0})  # no token: refused, still named
     assert refused.status_code == 401
     assert refused.headers[p.LOG_HEADER] == log
