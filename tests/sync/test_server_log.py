@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from desktop.domain import i18n
 from desktop.domain.errors import UserError
-from desktop.models.entities import Case, Person
+from desktop.models.entities import Case, Person, SyncState
 from desktop.models.store import Store, create_store
 from desktop.models.sync_records import SyncConflict
 from desktop.services import coordination, sync, sync_view
@@ -200,12 +200,19 @@ def test_registering_with_another_server_asks_then_starts_over_keeping_everythin
     assert (sync.sync_state(store, LOG_KEY), sync.sync_state(store, CURSOR_KEY)) == (log, cursor)
     assert sync_view.server_address(store) == URL
 
+    with store.remote_session() as session:  # a restore's re-reads, not done yet
+        for key in (sync.RECHECK_CONFLICTS_KEY, sync.REDO_MERGES_KEY):
+            session.merge(SyncState(key=key, value="1"))
+
     sync_view.register(
         store, OTHER_URL, "somchai", SERVER_PASSWORD, "new", _factory(second), other_server=True
     )
 
     assert sync.sync_state(store, LOG_KEY) == second.state.ctx.lineage.log
     assert sync.sync_state(store, CURSOR_KEY) is None
+    # what was to be read again or made again belonged to the old server's log
+    assert sync.sync_state(store, sync.RECHECK_CONFLICTS_KEY) is None
+    assert sync.sync_state(store, sync.REDO_MERGES_KEY) is None
     summary = sync_view.run_sync(store, _factory(second))
     assert summary.ok, summary.error
     # what waited went to the new server, the colleague's row came from its start, and
