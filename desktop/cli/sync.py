@@ -109,8 +109,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         )
         # merges a restored server refused to make again, named for the person (a wiped
         # store is not read again)
-        refused = [merge["id"] for merge in summary.merges_not_redone]
-        lost = coordination.merges(store, ids=refused) if refused else []
+        refused = summary.merges_not_redone
+        named = coordination.named_merges(store, refused) if refused else ""
     lines = [
         text(
             "sync.summary",
@@ -138,10 +138,8 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         lines.append(text("sync.merges_redone", cli.lang, count=summary.merges_redone))
     if summary.decisions_redone:
         lines.append(text("sync.decisions_redone", cli.lang, count=summary.decisions_redone))
-    if summary.merges_not_redone:
-        named = "; ".join(merge.sides() for merge in lost)
-        count = len(summary.merges_not_redone)
-        lines.append(text("sync.merges_not_redone", cli.lang, count=count, merges=named))
+    if refused:
+        lines.append(text("sync.merges_not_redone", cli.lang, count=len(refused), merges=named))
     if summary.renumbered:
         lines.append(text("sync.renumbered", cli.lang, numbers=summary.renumbered_text()))
     if summary.refused:

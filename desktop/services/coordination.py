@@ -555,6 +555,12 @@ def merges(store: Store, limit: int = 200, ids: Iterable[str] | None = None) -> 
         ]
 
 
+def named_merges(store: Store, refused: list[dict[str, Any]]) -> str:
+    """The merges a restored server refused to make again
+    (``SyncSummary.merges_not_redone``), ``B → A`` each, for the message naming them."""
+    return "; ".join(merge.sides() for merge in merges(store, ids=[m["id"] for m in refused]))
+
+
 def _names(session: Session, rows: list[SyncMerge]) -> dict[str, str]:
     """A label for each side of each merge: a person's name; a case's number and name."""
     people = {r.source_id for r in rows if r.entity == "person"} | {

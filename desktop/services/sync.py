@@ -420,18 +420,13 @@ class SyncService:
             return
         held = {record.id: record for record in self.client.conflicts()}
         with self.store.read() as session:
-            user = session.get(Setting, "user")
-            decided = (
-                session.execute(
-                    select(SyncConflict.id, SyncConflict.status).where(
-                        SyncConflict.seq > int(past),
-                        SyncConflict.status != "open",
-                        SyncConflict.resolved_by == user.value,
-                    )
-                ).all()
-                if user is not None
-                else []
-            )
+            decided = session.execute(
+                select(SyncConflict.id, SyncConflict.status).where(
+                    SyncConflict.seq > int(past),
+                    SyncConflict.status != "open",
+                    SyncConflict.resolved_by == self.store.user,
+                )
+            ).all()
         for conflict_id, status in decided:
             if conflict_id not in held or held[conflict_id].status != "open":
                 continue
@@ -466,17 +461,12 @@ class SyncService:
         if past is None:
             return
         with self.store.read() as session:
-            user = session.get(Setting, "user")
-            mine = (
-                list(
-                    session.scalars(
-                        select(SyncMerge)
-                        .where(SyncMerge.seq > int(past), SyncMerge.merged_by == user.value)
-                        .order_by(SyncMerge.seq)
-                    )
+            mine = list(
+                session.scalars(
+                    select(SyncMerge)
+                    .where(SyncMerge.seq > int(past), SyncMerge.merged_by == self.store.user)
+                    .order_by(SyncMerge.seq)
                 )
-                if user is not None
-                else []
             )
         for merge in mine:
             try:

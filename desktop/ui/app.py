@@ -357,13 +357,10 @@ class App:
         GUI thread."""
         from desktop.services import coordination
 
-        ids = [merge["id"] for merge in refused]
+        def say(named: str) -> None:
+            self.dialogs.info(tr("sync.merges_not_redone", count=len(refused), merges=named))
 
-        def say(found: list[coordination.Merge]) -> None:
-            named = "; ".join(merge.sides() for merge in found)
-            self.dialogs.info(tr("sync.merges_not_redone", count=len(ids), merges=named))
-
-        self.ops.run(lambda: coordination.merges(store, ids=ids), on_success=say)
+        self.ops.run(lambda: coordination.named_merges(store, refused), on_success=say)
 
     def _after_sync(self, summary: Any) -> None:
         """Say which case numbers a sync changed (the device's first block of numbers), and
