@@ -36,7 +36,7 @@ from sync.client.http import SyncClient
 from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
-from sync.server.db import make_engine
+from sync.server.db import make_engine, read_counter
 from sync.server.ingest import current_rows
 from sync.server.migrate import upgrade
 from tests.postgres import PostgresUnavailable, free_port, throwaway_postgres
@@ -181,6 +181,11 @@ class Server:
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    def head(self) -> int:
+        """The log's head: the highest seq the server has given."""
+        with self.engine.connect() as conn:
+            return read_counter(conn)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ from sync.client.http import SyncClient
 from sync.protocol import Role
 from sync.server import admin
 from sync.server.app import Settings, create_app
-from sync.server.db import conflicts, read_counter
+from sync.server.db import conflicts
 from tests.conftest import backup_server, replace_database
 from tests.sync.conftest import (
     PASSPHRASE,
@@ -360,16 +360,14 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
         def back_up(self) -> None:
             """The administrator's nightly backup of the server's database."""
             assert env.backups is not None
-            head = self.head()
+            head = self.server.head()
             self.server.engine.dispose()  # between requests: no connection left open
             self.backup = env.backups.take(self.server.url, self.dir)
             self.backup_head = head
 
-        def head(self) -> int:
-            with self.server.engine.connect() as conn:
-                return read_counter(conn)
-
-        @precondition(lambda self: self.backup is not None and self.head() > self.backup_head)
+        @precondition(
+            lambda self: self.backup is not None and self.server.head() > self.backup_head
+        )
         @rule()
         def restore(self) -> None:
             """The server's disk fails, having taken changes since its last backup: its

@@ -1323,12 +1323,12 @@ def test_a_merge_sent_again_under_its_id_is_answered_with_what_it_made(
     merge_id = str(uuid.uuid4())
 
     made = cora.merge("person", dup, keep, merge_id=merge_id)
-    head = _head(server)
+    head = server.head()
     again = cora.merge("person", dup, keep, merge_id=merge_id)
 
     assert made.id == again.id == merge_id
     assert again == made
-    assert _head(server) == head  # nothing logged twice
+    assert server.head() == head  # nothing logged twice
     with server.engine.connect() as conn:
         assert len(conn.execute(db.merges.select()).all()) == 1
     cora.undo_merge(merge_id)
@@ -1360,7 +1360,7 @@ def test_two_requests_making_one_merge_id_at_once_both_answer_its_record(
     ann, cora = srv.device("ann"), srv.device("cora")
     keep, dup, merge_id = (str(uuid.uuid4()) for _ in range(3))
     assert _batch(ann, [_insert(row, {"office": "MS"}) for row in (keep, dup)]).status_code == 200
-    head = _head(srv)
+    head = srv.head()
     sneaked: list[bool] = []
 
     def sneak(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -1381,13 +1381,8 @@ def test_two_requests_making_one_merge_id_at_once_both_answer_its_record(
         event.remove(srv.engine, "before_cursor_execute", sneak)
     assert sneaked == [True]
     assert (record.id, record.seq, record.undone) == (merge_id, 999, False)
-    assert _head(srv) == head  # nothing of this request's own merge stayed
+    assert srv.head() == head  # nothing of this request's own merge stayed
     srv.engine.dispose()
-
-
-def _head(server: Server) -> int:
-    with server.engine.connect() as conn:
-        return db.read_counter(conn)
 
 
 def test_a_merge_record_lists_what_moved_only_to_those_that_ask_for_form_6(
