@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop.domain.catalogue import CANONICAL_ID
@@ -59,6 +60,11 @@ from sync.server.errors import ApiError
 from sync.server.migrate import upgrade
 
 log = logging.getLogger("sapan.server")
+
+# The status the audit records for a request whose client went away before its body had
+# all arrived (a dropped link): nginx's "client closed request". Nothing was stored; the
+# device sends it again. No client ever reads it.
+CLIENT_GONE = 499
 
 
 @dataclass
@@ -131,6 +137,8 @@ class RequestLimits:
         body = bytearray()
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
                 await self._refuse(scope, send, 413, Errno.BATCH_TOO_LARGE, "request too large")
@@ -423,6 +431,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request.state.audit = {}
         try:
             response = await call_next(request)
+        except ClientDisconnect:
+            # the link dropped while the body was on its way: an everyday event on a 2G
+            # link, not a bug; every route reads its whole body before it stores anything
+            log.info("the client went away during %s %s", request.method, request.url.path)
+            _write_audit(request, CLIENT_GONE)
+            return Response(status_code=CLIENT_GONE)
         except Exception:
             # a bug: the handler above answers 500 errno 999; the audit records that too
             request.state.errno = int(Errno.INTERNAL)
