@@ -62,6 +62,7 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import steps, sync_attachments
 from sync import protocol as p
+from sync.client import pacing
 from sync.client.http import (
     UNTRUSTED,
     ServerChanged,
@@ -325,6 +326,7 @@ class SyncService:
     _forms: tuple[int, int] | None = field(default=None, init=False)
     _max_page: int = field(default=p.MAX_PAGE, init=False)  # the server's, with the forms
     _max_batch: int = field(default=p.DEFAULT_BATCH, init=False)  # the server's, likewise
+    _max_chunk: int = field(default=p.MAX_CHUNK_BYTES, init=False)  # likewise
     _max_body: int = field(default=p.MAX_BODY_BYTES, init=False)
 
     def sync(self) -> SyncSummary:
@@ -340,7 +342,9 @@ class SyncService:
             self.case_numbers(summary)
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
-            sync_attachments.sync_uploads(self.store, self.client, summary, self.on_progress)
+            sync_attachments.sync_uploads(
+                self.store, self.client, summary, self.on_progress, self._max_chunk
+            )
             self.redo_merges(summary)  # after the rows they move went again
             self.pull(summary)
             self.recheck_conflicts(summary)
@@ -512,7 +516,7 @@ class SyncService:
         which between two requests was an eighth of the push's time on loopback).
         Requests still go one after the other, in outbox order; a batch is acknowledged
         only from its answer. Batches follow the link as pull pages do
-        (:func:`next_page_size`), within the server's limits (:meth:`_fitting`).
+        (:func:`sync.client.pacing.next_size`), within the server's limits (:meth:`_fitting`).
         """
         # how many are waiting as the push starts: the progress says "n of total" (edits
         # made meanwhile go too, and raise it)
@@ -562,7 +566,7 @@ class SyncService:
                     entries, body = self._outbox_batch(after, size), None
                     continue
                 least = min(self.batch_size, most)
-                size = next_page_size(size, seconds, retried, least=least, most=most)
+                size = pacing.next_size(size, seconds, retried, least=least, most=most)
                 answered = (entries, answer)
                 after = entries[-1].seq
                 entries, body = upcoming
@@ -598,6 +602,7 @@ class SyncService:
             )
             self._max_page = info.max_page
             self._max_batch, self._max_body = info.max_batch, info.max_body_bytes
+            self._max_chunk = info.max_chunk_bytes
         return self._forms
 
     def _outbox_batch(self, after: int, size: int) -> list[OutboxRow]:
@@ -844,7 +849,7 @@ class SyncService:
         Pages are still requested one after the other (the next one's ``since`` is this
         one's cursor); each is applied with its cursor in one transaction, so a prefetched
         page lost to a crash is simply asked for again. Their size follows the link
-        (:func:`next_page_size`).
+        (:func:`sync.client.pacing.next_size`).
         """
         scope = self._scope_version()
         size = self.page_size
@@ -862,7 +867,7 @@ class SyncService:
             while True:
                 page, seconds, retried = coming.result()
                 if page.more:
-                    size = next_page_size(size, seconds, retried, least=self.page_size, most=most)
+                    size = pacing.next_size(size, seconds, retried, least=self.page_size, most=most)
                     coming = fetch(page.cursor, size)
                 try:
                     self.apply_page(page, summary, cursor_key)
@@ -1207,29 +1212,6 @@ class _Timed(NamedTuple, Generic[T]):
     answer: T
     seconds: float
     retried: bool
-
-
-# A page (or push batch) that arrives within this many seconds asks for a bigger next one;
-# one that takes longer than SLOW_PAGE_SECONDS, or had to be retried, for a smaller one.
-FAST_PAGE_SECONDS = 1.0
-SLOW_PAGE_SECONDS = 5.0
-
-
-def next_page_size(size: int, seconds: float, retried: bool, *, least: int, most: int) -> int:
-    """The next pull page's (or push batch's) size after one of ``size`` arrived (was
-    answered) in ``seconds``.
-
-    Each page costs a request and a commit on the device, so on a quick link bigger pages
-    pull faster (pages of 10,000 changes pulled 8-19 % more case files a second than pages
-    of 2,000 over loopback, docs/performance.md), and bigger batches push faster; on a
-    slow or dropping link a page or batch lost to a cut connection is sent again whole, so
-    it shrinks back. Between ``least`` (the size a sync starts with) and ``most``.
-    """
-    if retried or seconds > SLOW_PAGE_SECONDS:
-        return max(least, size // 2)
-    if seconds < FAST_PAGE_SECONDS:
-        return min(most, size * 2)
-    return size
 
 
 def expected_rows(rows: int, start: int, page: p.PullPage) -> int:

@@ -207,13 +207,26 @@ def downloads_needed(store: Store) -> tuple[list[BlobNeed], int]:
     return list(needs.values()), refused
 
 
-def upload_estimate(store: Store, chunk_size: int = wire.DEFAULT_CHUNK_BYTES) -> tuple[int, int]:
+def upload_estimate(store: Store) -> tuple[int, int]:
     """(blobs to upload, bytes they put on the wire) for the metered-link question.
 
-    Counts whole blobs with their request overhead; a resumed upload sends less.
+    Counts whole blobs with their request overhead, in chunks of the size the next upload
+    starts with; a resumed upload sends less.
     """
     needs = uploads_needed(store)
-    return len(needs), sum(wire.upload_cost(n.size, chunk_size) for n in needs)
+    size = chunk_pace(store).size
+    return len(needs), sum(wire.upload_cost(n.size, size) for n in needs)
+
+
+# The device's chunk size for the next upload it starts (:class:`wire.ChunkPace`), kept
+# from one sync to the next: a link that dropped chunks yesterday likely drops them today.
+CHUNK_SIZE_KEY = "upload_chunk_bytes"
+
+
+def chunk_pace(store: Store, most: int = p.MAX_CHUNK_BYTES) -> wire.ChunkPace:
+    """The chunk size this device uses next, as its last uploads left it."""
+    size = store.setting(CHUNK_SIZE_KEY, wire.DEFAULT_CHUNK_BYTES)
+    return wire.ChunkPace(size if isinstance(size, int) else wire.DEFAULT_CHUNK_BYTES, most)
 
 
 def download_estimate(store: Store) -> tuple[int, int]:
@@ -231,13 +244,37 @@ def upload_pending(
     store: Store,
     client: SyncClient,
     *,
-    chunk_size: int = wire.DEFAULT_CHUNK_BYTES,
+    most_chunk: int = p.MAX_CHUNK_BYTES,
     on_progress: OnProgress | None = None,
 ) -> BlobReport:
-    """Upload every blob in :func:`uploads_needed`; progress is ``("upload", done, total)``."""
+    """Upload every blob in :func:`uploads_needed`; progress is ``("upload", done, total)``.
+
+    Each new upload starts with the chunk size the link's earlier chunks left
+    (:func:`chunk_pace`, at most the server's ``most_chunk``), which is kept for the next
+    sync, also when a dropped link ends this one.
+    """
     report = BlobReport()
     needs = uploads_needed(store)
     total = sum(n.size for n in needs)
+    pace = chunk_pace(store, most_chunk)
+    kept = pace.size
+    try:
+        _upload_each(store, client, needs, total, pace, report, on_progress)
+    finally:
+        if pace.size != kept:
+            store.set_setting(CHUNK_SIZE_KEY, pace.size)
+    return report
+
+
+def _upload_each(
+    store: Store,
+    client: SyncClient,
+    needs: list[BlobNeed],
+    total: int,
+    pace: wire.ChunkPace,
+    report: BlobReport,
+    on_progress: OnProgress | None,
+) -> None:
     blobs = blob_store(store)
     before = 0
     for need in needs:
@@ -252,8 +289,9 @@ def upload_pending(
                 need.sha256,
                 need.size,
                 functools.partial(blobs.read_chunks, need.sha256),
-                chunk_size=chunk_size,
+                chunk_size=pace.size,
                 progress=progress,
+                timer=pace.timed,
             )
         except (wire.BlobRefused, UserError) as exc:
             # UserError: the local copy is damaged; it is not sent, and stays unmarked
@@ -264,7 +302,6 @@ def upload_pending(
             report.done += 1
             report.bytes_moved += result.sent_bytes
         before += need.size
-    return report
 
 
 def download_missing(
@@ -328,10 +365,15 @@ def download_missing(
 
 
 def sync_uploads(
-    store: Store, client: SyncClient, summary: SyncSummary, on_progress: OnProgress | None
+    store: Store,
+    client: SyncClient,
+    summary: SyncSummary,
+    on_progress: OnProgress | None,
+    most_chunk: int = p.MAX_CHUNK_BYTES,
 ) -> None:
-    """The upload step of :meth:`SyncService.sync` (after the push, before the pull)."""
-    report = upload_pending(store, client, on_progress=on_progress)
+    """The upload step of :meth:`SyncService.sync` (after the push, before the pull), in
+    chunks of at most the server's ``most_chunk`` bytes."""
+    report = upload_pending(store, client, most_chunk=most_chunk, on_progress=on_progress)
     summary.attachments_uploaded += report.done
     summary.attachments_failed += report.failed
     _remember(store, "upload", report.errors)

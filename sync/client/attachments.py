@@ -19,26 +19,33 @@ hostile server cannot smuggle ``../`` into the device's storage.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from sync import protocol as p
+from sync.client import pacing
 from sync.client.http import (
     REQUEST_OVERHEAD_BYTES,
     RESPONSE_OVERHEAD_BYTES,
+    ServerUnreachable,
     SyncClient,
     SyncHttpError,
 )
 
-# 256 KiB: small enough that a drop on a slow rural link loses little, large enough
-# that the per-request overhead stays under 0.1 %.
+# The chunk size a device starts with, before it knows its link (:class:`ChunkPace`):
+# 256 KiB, small enough that a drop on a slow rural link loses little, large enough that
+# the per-request overhead stays under 0.1 %.
 DEFAULT_CHUNK_BYTES = 256 * 1024
 # A start or verify request body: {"sha256": "<64 hex>", "size": N, "chunk_size": C}.
 CONTROL_BODY_BYTES = 110
 
 Progress = Callable[[int, int], None]
 ChunkSource = Callable[[], Iterable[bytes]]
+# Told of each full chunk sent: the upload's chunk size, and the seconds it took to be
+# answered, or None when a dropped link cut it off.
+ChunkTimer = Callable[[int, float | None], None]
 
 # Refusals that concern one blob only: the sync goes on with the others. Anything else
 # (revoked device, busy server, dropped link) stops the sync as for rows.
@@ -55,6 +62,35 @@ BLOB_ERRNOS = frozenset(
         p.Errno.UPLOAD_NOT_YOURS,  # another account is uploading it: the next sync asks again
     }
 )
+
+
+@dataclass
+class ChunkPace:
+    """The chunk size of the next upload a device starts, following its link.
+
+    A chunk cut off by a dropped link is sent again whole, so on a 2G link that drops
+    every minute or so a chunk that takes a minute to send seldom gets through, and each
+    try costs metered data. Each full chunk answered within a second doubles the size,
+    each one that takes over five seconds, or is cut off, halves it
+    (:func:`pacing.next_size`),
+    between the protocol's smallest chunk and the server's largest (``most``). An upload
+    under way keeps the chunk size it started with: the server holds its chunks by index.
+    """
+
+    size: int = DEFAULT_CHUNK_BYTES
+    most: int = p.MAX_CHUNK_BYTES
+
+    def __post_init__(self) -> None:
+        self.most = min(max(self.most, p.MIN_CHUNK_BYTES), p.MAX_CHUNK_BYTES)
+        self.size = min(max(self.size, p.MIN_CHUNK_BYTES), self.most)
+
+    def timed(self, chunk_size: int, seconds: float | None) -> None:
+        """A full chunk was answered in ``seconds`` (None: cut off); a
+        :data:`ChunkTimer`. A resumed upload's chunks may be of another size than this
+        pace's (``chunk_size``): they tell of the link all the same."""
+        self.size = pacing.next_size(
+            self.size, seconds or 0.0, seconds is None, least=p.MIN_CHUNK_BYTES, most=self.most
+        )
 
 
 class BlobRefused(Exception):
@@ -117,13 +153,16 @@ def upload_blob(
     *,
     chunk_size: int = DEFAULT_CHUNK_BYTES,
     progress: Progress | None = None,
+    timer: ChunkTimer | None = None,
 ) -> UploadResult:
     """Upload the blob named ``sha256`` of ``size`` bytes, resuming a cut-off upload.
 
     ``source`` is called only if the server lacks chunks; it yields the plaintext in
-    blocks of any size. Raises :class:`BlobRefused` when the server refuses this blob
-    (the server discards a hash mismatch), ``ServerUnreachable`` or ``SyncHttpError``
-    for everything else (the next sync resumes from the chunks acknowledged so far).
+    blocks of any size. ``timer`` is told how long each full chunk took (a resumed upload
+    keeps the chunk size it started with, whatever ``chunk_size`` says). Raises
+    :class:`BlobRefused` when the server refuses this blob (the server discards a hash
+    mismatch), ``ServerUnreachable`` or ``SyncHttpError`` for everything else (the next
+    sync resumes from the chunks acknowledged so far).
     """
     check_name(sha256)
     if not p.MIN_CHUNK_BYTES <= chunk_size <= p.MAX_CHUNK_BYTES:
@@ -151,8 +190,7 @@ def upload_blob(
             if index >= status.chunks or total > size:
                 raise BlobRefused(sha256, f"local content is longer than {size} bytes")
             if index not in have:
-                with _refusals(sha256):
-                    client.attachment_chunk(sha256, index, chunk)
+                _send_chunk(client, sha256, index, chunk, status.chunk_size, timer)
                 sent_chunks += 1
                 sent_bytes += len(chunk)
             done += len(chunk)
@@ -163,6 +201,28 @@ def upload_blob(
     with _refusals(sha256):
         final = client.attachment_verify(sha256)
     return UploadResult(sha256, size, final.chunks, sent_chunks, sent_bytes, False)
+
+
+def _send_chunk(
+    client: SyncClient,
+    sha256: str,
+    index: int,
+    chunk: bytes,
+    chunk_size: int,
+    timer: ChunkTimer | None,
+) -> None:
+    """PUT one chunk, telling ``timer`` how long it took if it is a full one."""
+    full = len(chunk) == chunk_size  # a short last chunk says little about the link
+    started = time.monotonic()
+    try:
+        with _refusals(sha256):
+            client.attachment_chunk(sha256, index, chunk)
+    except ServerUnreachable:
+        if timer is not None and full:
+            timer(chunk_size, None)
+        raise
+    if timer is not None and full:
+        timer(chunk_size, time.monotonic() - started)
 
 
 class DownloadSink(Protocol):

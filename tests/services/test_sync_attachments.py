@@ -121,6 +121,85 @@ def test_upload_reports_progress_to_the_total_and_marks_what_was_verified(
     assert client.bytes_sent == sent
 
 
+def _chunks_sent(client: SyncClient, monkeypatch: pytest.MonkeyPatch, cut: set[int]) -> list[int]:
+    """The length of every chunk the client sends from now on (in order); the link drops
+    under the chunks whose place in that list is in ``cut`` (0 the first)."""
+    from sync.client.http import ServerUnreachable
+
+    sent: list[int] = []
+    real = client.attachment_chunk
+
+    def chunk(sha256: str, index: int, data: bytes) -> None:
+        sent.append(len(data))
+        if len(sent) - 1 in cut:
+            raise ServerUnreachable("ReadError")
+        real(sha256, index, data)
+
+    monkeypatch.setattr(client, "attachment_chunk", chunk)
+    return sent
+
+
+def test_after_a_dropped_chunk_new_uploads_use_smaller_chunks_from_one_sync_to_the_next(
+    store: Store, tmp_path: Path, client: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk cut off by a dropped link is sent again whole: on a link that drops, the
+    device's next uploads go in half the chunk size (down to the protocol's smallest),
+    and it remembers that for its next sync. The upload under way keeps its size."""
+    from sync.client import pacing
+    from sync.client.http import ServerUnreachable
+
+    monkeypatch.setattr(pacing, "FAST_SECONDS", -1.0)  # only the cuts count here
+    monkeypatch.setattr(pacing, "SLOW_SECONDS", 600.0)
+    size = wire.DEFAULT_CHUNK_BYTES
+    add_attachment(store, _file(tmp_path, "one.jpg", 600_000))
+    sent = _chunks_sent(client, monkeypatch, cut={1, 2})
+    for _sync in range(2):
+        with pytest.raises(ServerUnreachable):
+            sync_attachments.upload_pending(store, client)
+    assert store.setting(sync_attachments.CHUNK_SIZE_KEY) == size // 4
+    assert sync_attachments.chunk_pace(store).size == size // 4
+    assert sync_attachments.upload_pending(store, client).done == 1
+    # chunk 0 went; chunk 1 was cut off twice and resumed in the upload's own size
+    assert sent == [size, size, size, size, 600_000 - 2 * size]
+    two = _file(tmp_path, "two.jpg", 150_000)
+    add_attachment(store, two)
+    assert sync_attachments.upload_estimate(store) == (1, wire.upload_cost(150_000, size // 4))
+    assert sync_attachments.upload_pending(store, client).done == 1
+    assert sent[5:] == [size // 4, size // 4, 150_000 - 2 * (size // 4)]
+    assert blob_store(store).read_bytes(_sha(two)) == two.read_bytes()
+    # never below the smallest chunk the protocol allows
+    three = _file(tmp_path, "three.jpg", 300_000)
+    add_attachment(store, three)
+    _chunks_sent(client, monkeypatch, cut={0, 1, 2})
+    for _sync in range(3):
+        with pytest.raises(ServerUnreachable):
+            sync_attachments.upload_pending(store, client)
+    assert sync_attachments.chunk_pace(store).size == p.MIN_CHUNK_BYTES
+
+
+def test_on_a_quick_link_chunks_grow_to_the_servers_largest(
+    store: Store, tmp_path: Path, client: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.client import pacing
+
+    monkeypatch.setattr(pacing, "FAST_SECONDS", 600.0)  # every chunk answered quickly
+    sent = _chunks_sent(client, monkeypatch, cut=set())
+    for name in ("one.jpg", "two.jpg", "three.jpg"):
+        add_attachment(store, _file(tmp_path, name, 2 * p.MAX_CHUNK_BYTES))
+    assert sync_attachments.upload_pending(store, client).done == 3
+    # each quick chunk doubles the size the next upload starts with; an upload keeps its own
+    size = wire.DEFAULT_CHUNK_BYTES
+    assert sent == [size] * 8 + [p.MAX_CHUNK_BYTES] * 4
+    assert sync_attachments.chunk_pace(store).size == p.MAX_CHUNK_BYTES
+    # a server that takes smaller chunks than the device last used is sent those
+    assert sync_attachments.chunk_pace(store, most=2 * size).size == 2 * size
+    # a setting that is not a size (a damaged or hand-edited store) starts over
+    store.set_setting(sync_attachments.CHUNK_SIZE_KEY, "big")
+    assert sync_attachments.chunk_pace(store).size == size
+    store.set_setting(sync_attachments.CHUNK_SIZE_KEY, 1)
+    assert sync_attachments.chunk_pace(store).size == p.MIN_CHUNK_BYTES
+
+
 def test_a_locally_damaged_blob_is_not_sent_and_the_others_go(
     store: Store, tmp_path: Path, client: SyncClient
 ) -> None:

@@ -1210,10 +1210,10 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
 def _every_answer_quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page or batch counts as quickly answered, whatever the machine's load (a
     busy CI runner once took over a second for one): the sizing tests test the sizes."""
-    from desktop.services import sync as sync_service
+    from sync.client import pacing
 
-    monkeypatch.setattr(sync_service, "FAST_PAGE_SECONDS", 600.0)
-    monkeypatch.setattr(sync_service, "SLOW_PAGE_SECONDS", 600.0)
+    monkeypatch.setattr(pacing, "FAST_SECONDS", 600.0)
+    monkeypatch.setattr(pacing, "SLOW_SECONDS", 600.0)
 
 
 def test_pull_pages_grow_on_a_quick_link_and_shrink_when_one_is_retried(
@@ -1421,12 +1421,12 @@ def _server_rows(server: Server) -> set[str]:
         (2000, 9.0, True, 2000),  # never below the size a sync starts with
     ],
 )
-def test_next_page_size_follows_the_link(
+def test_the_next_load_follows_the_link(
     size: int, seconds: float, retried: bool, expected: int
 ) -> None:
-    from desktop.services.sync import next_page_size
+    from sync.client.pacing import next_size
 
-    assert next_page_size(size, seconds, retried, least=2000, most=10000) == expected
+    assert next_size(size, seconds, retried, least=2000, most=10000) == expected
 
 
 def test_refused_change_stays_in_outbox_for_retry(server: Server, make_device: Any) -> None:
