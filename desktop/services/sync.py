@@ -170,6 +170,9 @@ class SyncSummary:
     attachments_uploaded: int = 0
     attachments_downloaded: int = 0
     attachments_failed: int = 0
+    # attachment bytes the server took or this device kept in this sync, of uploads and
+    # downloads a dropped link cut off included (they go on from there next time)
+    attachment_bytes: int = 0
     # changes sent again: the server was restored from a backup made before they reached it
     resent: int = 0
     # merges (and undos) this device's account made that a restored server had lost, made
@@ -192,6 +195,14 @@ class SyncSummary:
         data = asdict(self)
         del data["_sent"], data["_checklists"]
         return data
+
+    @property
+    def progressed(self) -> bool:
+        """Something this sync moved stays moved, though a dropped link cut it off:
+        changes the server took, rows pulled, attachment bytes either way. The app's
+        worker tries such a sync again soon instead of waiting longer each time: on a 2G
+        link that drops every few minutes, each try gets further."""
+        return bool(self.pushed or self.duplicates or self.pulled_rows or self.attachment_bytes)
 
     @property
     def error_reason(self) -> tuple[str, dict[str, Any]] | None:

@@ -48,7 +48,7 @@ from desktop.models.store import Store
 from desktop.services.attachments import blob_store
 from sync import protocol as p
 from sync.client import attachments as wire
-from sync.client.http import SyncClient
+from sync.client.http import ServerUnreachable, SyncClient
 
 if TYPE_CHECKING:
     from desktop.services.sync import SyncSummary
@@ -246,14 +246,17 @@ def upload_pending(
     *,
     most_chunk: int = p.MAX_CHUNK_BYTES,
     on_progress: OnProgress | None = None,
+    report: BlobReport | None = None,
 ) -> BlobReport:
     """Upload every blob in :func:`uploads_needed`; progress is ``("upload", done, total)``.
 
     Each new upload starts with the chunk size the link's earlier chunks left
     (:func:`chunk_pace`, at most the server's ``most_chunk``), which is kept for the next
-    sync, also when a dropped link ends this one.
+    sync, also when a dropped link ends this one. What it did goes into ``report`` (a
+    new one by default) as it happens, so a caller holding it knows what a pass cut off
+    by a dropped link did before it stopped (``bytes_moved``: chunks the server took).
     """
-    report = BlobReport()
+    report = BlobReport() if report is None else report
     needs = uploads_needed(store)
     total = sum(n.size for n in needs)
     pace = chunk_pace(store, most_chunk)
@@ -277,6 +280,12 @@ def _upload_each(
 ) -> None:
     blobs = blob_store(store)
     before = 0
+
+    def timed(chunk_size: int, length: int, seconds: float | None) -> None:
+        pace.timed(chunk_size, length, seconds)
+        if seconds is not None:
+            report.bytes_moved += length
+
     for need in needs:
 
         def progress(done: int, _size: int, base: int = before) -> None:
@@ -284,14 +293,14 @@ def _upload_each(
                 on_progress("upload", base + done, total)
 
         try:
-            result = wire.upload_blob(
+            wire.upload_blob(
                 client,
                 need.sha256,
                 need.size,
                 functools.partial(blobs.read_chunks, need.sha256),
                 chunk_size=pace.size,
                 progress=progress,
-                timer=pace.timed,
+                timer=timed,
             )
         except (wire.BlobRefused, UserError) as exc:
             # UserError: the local copy is damaged; it is not sent, and stays unmarked
@@ -300,12 +309,15 @@ def _upload_each(
         else:
             mark_uploaded(store, need.sha256)
             report.done += 1
-            report.bytes_moved += result.sent_bytes
         before += need.size
 
 
 def download_missing(
-    store: Store, client: SyncClient, *, on_progress: OnProgress | None = None
+    store: Store,
+    client: SyncClient,
+    *,
+    on_progress: OnProgress | None = None,
+    report: BlobReport | None = None,
 ) -> BlobReport:
     """Fetch, verify and store (encrypted) every blob in :func:`downloads_needed`.
 
@@ -314,10 +326,12 @@ def download_missing(
     ``("download", bytes held, bytes wanted)`` as bytes come in. A blob the server does
     not have yet (its uploader has not synced) stays missing without counting as a
     failure: the next sync tries again. Partial downloads that no live row needs any more
-    are deleted.
+    are deleted. What it did goes into ``report`` as it happens (see :func:`upload_pending`;
+    ``bytes_moved`` counts the bytes kept of a download cut off too).
     """
     needs, refused = downloads_needed(store)
-    report = BlobReport(refused_rows=refused)
+    report = BlobReport() if report is None else report
+    report.refused_rows += refused
     if refused:
         reason = f"{refused} attachment rows name no valid SHA-256 or file name: not fetched"
         report.errors.append(BlobProblem("download", "", "", reason))
@@ -335,6 +349,7 @@ def download_missing(
                 on_progress("download", base + held, total)
 
         partial = blobs.partial(need.sha256)
+        held = partial.held
         try:
             result = wire.download_blob(
                 client,
@@ -349,6 +364,9 @@ def download_missing(
             if exc.errno not in (p.Errno.NOT_FOUND, p.Errno.UPLOAD_NOT_STARTED):
                 report.failed += 1
                 report.errors.append(BlobProblem("download", need.sha256, need.filename, str(exc)))
+        except ServerUnreachable:
+            report.bytes_moved += partial.held - held  # kept: the next sync goes on from there
+            raise
         except UserError as exc:  # damaged between the download and its storing
             report.failed += 1
             report.errors.append(BlobProblem("download", need.sha256, need.filename, str(exc)))
@@ -373,7 +391,11 @@ def sync_uploads(
 ) -> None:
     """The upload step of :meth:`SyncService.sync` (after the push, before the pull), in
     chunks of at most the server's ``most_chunk`` bytes."""
-    report = upload_pending(store, client, most_chunk=most_chunk, on_progress=on_progress)
+    report = BlobReport()
+    try:
+        upload_pending(store, client, most_chunk=most_chunk, on_progress=on_progress, report=report)
+    finally:
+        summary.attachment_bytes += report.bytes_moved
     summary.attachments_uploaded += report.done
     summary.attachments_failed += report.failed
     _remember(store, "upload", report.errors)
@@ -402,7 +424,11 @@ def sync_downloads(
     store: Store, client: SyncClient, summary: SyncSummary, on_progress: OnProgress | None
 ) -> None:
     """The download step of :meth:`SyncService.sync` (after the pull)."""
-    report = download_missing(store, client, on_progress=on_progress)
+    report = BlobReport()
+    try:
+        download_missing(store, client, on_progress=on_progress, report=report)
+    finally:
+        summary.attachment_bytes += report.bytes_moved
     summary.attachments_downloaded += report.done
     summary.attachments_failed += report.failed + report.refused_rows
     _remember(store, "download", report.errors)

@@ -5,7 +5,8 @@ on the GUI thread), a cheap check: is this device registered, and does the serve
 answer ``GET /v1/info``? Unreachable or busy, it waits with exponential backoff and
 jitter, never less than the server's ``Retry-After``. Reachable, it syncs; on a metered
 link it first asks before sending more than the limit set on the Sync page. After a
-good sync it waits the regular interval.
+good sync it waits the regular interval; after one a dropped link cut off once it had
+moved something (``SyncSummary.progressed``), the backoff's first step only.
 
 ``state`` is what the status bar and the Sync page show; ``changed`` fires with it.
 Tests drive the worker by calling :meth:`tick` and read :attr:`scheduled` (seconds
@@ -205,6 +206,10 @@ class SyncWorker(QObject):
             self._finish(WorkerState(Phase.IDLE), self.interval_s)
         else:
             error = str(summary.error or "")
+            if summary.progressed:
+                # cut off after moving something: the link comes and goes, and each try
+                # gets further; waiting longer each time would waste the moments it is up
+                self.backoff.reset()
             delay = self.backoff.next_delay()
             phase = Phase.OFFLINE if _services().offline(error) else Phase.ERROR
             self._finish(WorkerState(phase, retry_in=delay, error=error), delay)

@@ -43,9 +43,9 @@ CONTROL_BODY_BYTES = 110
 
 Progress = Callable[[int, int], None]
 ChunkSource = Callable[[], Iterable[bytes]]
-# Told of each full chunk sent: the upload's chunk size, and the seconds it took to be
-# answered, or None when a dropped link cut it off.
-ChunkTimer = Callable[[int, float | None], None]
+# Told of each chunk sent: the upload's chunk size, this chunk's length (the last may be
+# shorter), and the seconds it took to be answered, or None when a dropped link cut it off.
+ChunkTimer = Callable[[int, int, float | None], None]
 
 # Refusals that concern one blob only: the sync goes on with the others. Anything else
 # (revoked device, busy server, dropped link) stops the sync as for rows.
@@ -84,10 +84,13 @@ class ChunkPace:
         self.most = min(max(self.most, p.MIN_CHUNK_BYTES), p.MAX_CHUNK_BYTES)
         self.size = min(max(self.size, p.MIN_CHUNK_BYTES), self.most)
 
-    def timed(self, chunk_size: int, seconds: float | None) -> None:
-        """A full chunk was answered in ``seconds`` (None: cut off); a
-        :data:`ChunkTimer`. A resumed upload's chunks may be of another size than this
-        pace's (``chunk_size``): they tell of the link all the same."""
+    def timed(self, chunk_size: int, length: int, seconds: float | None) -> None:
+        """A chunk was answered in ``seconds`` (None: cut off); a :data:`ChunkTimer`. A
+        short last chunk says little about the link and is left out. A resumed upload's
+        chunks may be of another size than this pace's: they tell of the link all the same.
+        """
+        if length < chunk_size:
+            return
         self.size = pacing.next_size(
             self.size, seconds or 0.0, seconds is None, least=p.MIN_CHUNK_BYTES, most=self.most
         )
@@ -158,7 +161,7 @@ def upload_blob(
     """Upload the blob named ``sha256`` of ``size`` bytes, resuming a cut-off upload.
 
     ``source`` is called only if the server lacks chunks; it yields the plaintext in
-    blocks of any size. ``timer`` is told how long each full chunk took (a resumed upload
+    blocks of any size. ``timer`` is told how long each chunk sent took (a resumed upload
     keeps the chunk size it started with, whatever ``chunk_size`` says). Raises
     :class:`BlobRefused` when the server refuses this blob (the server discards a hash
     mismatch), ``ServerUnreachable`` or ``SyncHttpError`` for everything else (the next
@@ -211,18 +214,17 @@ def _send_chunk(
     chunk_size: int,
     timer: ChunkTimer | None,
 ) -> None:
-    """PUT one chunk, telling ``timer`` how long it took if it is a full one."""
-    full = len(chunk) == chunk_size  # a short last chunk says little about the link
+    """PUT one chunk, telling ``timer`` how long it took."""
     started = time.monotonic()
     try:
         with _refusals(sha256):
             client.attachment_chunk(sha256, index, chunk)
     except ServerUnreachable:
-        if timer is not None and full:
-            timer(chunk_size, None)
+        if timer is not None:
+            timer(chunk_size, len(chunk), None)
         raise
-    if timer is not None and full:
-        timer(chunk_size, time.monotonic() - started)
+    if timer is not None:
+        timer(chunk_size, len(chunk), time.monotonic() - started)
 
 
 class DownloadSink(Protocol):

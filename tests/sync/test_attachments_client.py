@@ -166,11 +166,14 @@ def test_a_dropped_upload_resumes_from_the_last_acknowledged_chunk(
     assert not first.ok
     assert "unreachable" in (first.error or "")
     assert link.chunk_indexes == [0, 1, 2, 3, 4]
+    assert first.attachment_bytes == 5 * CHUNK  # moved, though cut off: the app retries soon
+    assert first.progressed
     assert sync_attachments.uploads_needed(a.store) != []  # not marked: not verified yet
     link.drop_after_chunks = None
     second = a.sync()
     assert second.ok
     assert second.attachments_uploaded == 1
+    assert second.attachment_bytes == SCAN_BYTES - 5 * CHUNK
     # only the chunks the server had not acknowledged crossed the wire again
     assert link.chunk_indexes[5:] == list(range(5, chunks))
     assert len(link.chunk_indexes) == chunks
@@ -213,6 +216,7 @@ def test_a_dropped_download_resumes_after_the_bytes_that_arrived(
     assert not cut.ok
     assert "unreachable" in (cut.error or "")
     assert cut.attachments_downloaded == 0
+    assert cut.attachment_bytes == cut_at
     assert not blob_store(b.store).has(sha)
     # what arrived is kept, encrypted, beside where the blob will go
     [partial] = _partial_files(b)
@@ -225,6 +229,7 @@ def test_a_dropped_download_resumes_after_the_bytes_that_arrived(
     done = b.sync()
     assert done.ok
     assert done.attachments_downloaded == 1
+    assert done.attachment_bytes == SCAN_BYTES - cut_at
     assert link.ranges == [None, f"bytes={cut_at}-"]
     # only the rest crossed the wire again (plus the pull's few hundred bytes)
     assert b.client.bytes_received - received < SCAN_BYTES - cut_at + 5_000

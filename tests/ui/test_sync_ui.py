@@ -267,6 +267,43 @@ def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
     assert _waiting(store) == 0
 
 
+class DropsPulls:
+    """A 2G link that carries everything but pulls: each pull is cut off on its way back."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if "/v1/pull" in url:
+            raise httpx.ReadError("connection reset by peer")
+        return self.inner.request(method, url, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_sync_cut_off_after_it_moved_something_is_tried_again_soon(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """On a link that comes and goes, a sync cut off once it has pushed changes (or
+    pulled rows, or moved attachment bytes) tried again after the backoff's first step,
+    not after longer and longer waits: each try gets further. One that moved nothing
+    backs off as before."""
+    _registered(store, server_app)
+    _cases(store, 1)
+    worker = _worker(ctx, lambda url: DropsPulls(in_process_client(server_app)))
+    delays = []
+    for more in (True, False, False, True, False):
+        if more:
+            _cases(store, 1)
+        _tick(qtbot, worker, ctx)
+        assert worker.state.phase is Phase.OFFLINE
+        delays.append(worker.scheduled)
+    # pushed, then cut off; nothing to push, cut off; again; pushed; nothing
+    assert delays == [5.0, 10.0, 20.0, 5.0, 10.0]
+    assert _waiting(store) == 0  # every change went before the pulls were cut off
+
+
 def test_a_failed_sync_says_why_on_the_status_line(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
