@@ -182,6 +182,25 @@ def test_a_dropped_upload_resumes_from_the_last_acknowledged_chunk(
     assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
 
 
+def test_a_sync_cut_off_counts_the_scans_it_sent_whole_before(
+    server: Server, make_device: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.client import pacing
+
+    monkeypatch.setattr(pacing, "FAST_SECONDS", -1.0)  # every upload in chunks of CHUNK
+    a, _b = _pair(server, make_device)
+    link = _link(a)
+    add_attachment(a.store, _scan(tmp_path, "one.jpg"))
+    add_attachment(a.store, _scan(tmp_path, "two.jpg"))
+    link.drop_after_chunks = p.chunk_count(SCAN_BYTES, CHUNK) + 1  # one whole, one chunk
+    cut = a.sync()
+    assert not cut.ok
+    assert (cut.attachments_uploaded, cut.attachment_bytes) == (1, SCAN_BYTES + CHUNK)
+    link.drop_after_chunks = None
+    rest = a.sync()
+    assert (rest.attachments_uploaded, rest.attachment_bytes) == (1, SCAN_BYTES - CHUNK)
+
+
 def _partial_files(device: Device) -> list[Path]:
     return [f for f in _blob_files(device) if f.suffix == ".download"]
 
