@@ -74,7 +74,8 @@ class ChunkPace:
     each one that takes over five seconds, or is cut off, halves it
     (:func:`pacing.next_size`),
     between the protocol's smallest chunk and the server's largest (``most``). An upload
-    under way keeps the chunk size it started with: the server holds its chunks by index.
+    under way goes on in the smaller size too: the server cuts the chunks it holds to a
+    size that divides theirs (docs/sync-protocol.md §8); never to a larger one.
     """
 
     size: int = DEFAULT_CHUNK_BYTES
@@ -161,8 +162,9 @@ def upload_blob(
     """Upload the blob named ``sha256`` of ``size`` bytes, resuming a cut-off upload.
 
     ``source`` is called only if the server lacks chunks; it yields the plaintext in
-    blocks of any size. ``timer`` is told how long each chunk sent took (a resumed upload
-    keeps the chunk size it started with, whatever ``chunk_size`` says). Raises
+    blocks of any size. ``timer`` is told how long each chunk sent took. A resumed upload
+    goes on in the chunk size the server answers: ``chunk_size`` if it divides the one
+    the upload started with (the server cuts what it holds), else that one. Raises
     :class:`BlobRefused` when the server refuses this blob (the server discards a hash
     mismatch), ``ServerUnreachable`` or ``SyncHttpError`` for everything else (the next
     sync resumes from the chunks acknowledged so far).

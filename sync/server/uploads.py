@@ -16,6 +16,9 @@ start that announces another size, or that finds no chunk stored yet, restarts t
 with its own values and becomes its owner, and an upload left idle for
 :data:`IDLE_TAKEOVER` may be taken over by another account. Only a verify can tell which
 of two sizes is right, so the last honest start wins; a restart discards the chunks.
+The owner's start announcing a smaller chunk size that divides the upload's cuts the
+stored chunks to it (a device whose link got worse goes on in smaller chunks, losing
+none of what it sent).
 """
 
 from __future__ import annotations
@@ -108,6 +111,44 @@ def _claim(conn: Connection, caller: Caller, body: p.UploadStart, row: Any) -> N
     elif other:
         wait = max(IDLE_TAKEOVER - idle, dt.timedelta(0))
         raise _not_yours(takeover_after=int(wait.total_seconds()) + 1)
+    elif body.chunk_size < row.chunk_size and row.chunk_size % body.chunk_size == 0:
+        _recut(conn, body.sha256, row.chunk_size, body.chunk_size)
+        conn.execute(
+            attachments.update()
+            .where(attachments.c.sha256 == body.sha256)
+            .values(chunk_size=body.chunk_size)
+        )
+        _touch(conn, body.sha256, row.writes)
+
+
+def _recut(conn: Connection, sha256: str, old: int, new: int) -> None:
+    """Cut the stored chunks of a locked upload, of ``old`` bytes, into chunks of ``new``
+    bytes (``old`` a multiple of ``new``): the same bytes, numbered anew.
+
+    One chunk at a time, highest index first: old chunk ``i`` becomes ``i*k .. i*k+k-1``,
+    which no old chunk still waiting (all below ``i``) is numbered as.
+    """
+    k = old // new
+    indexes = conn.execute(
+        select(attachment_chunks.c.idx)
+        .where(attachment_chunks.c.sha256 == sha256)
+        .order_by(attachment_chunks.c.idx.desc())
+    ).scalars()
+    for idx in list(indexes):
+        data = conn.execute(CHUNK, {"sha256": sha256, "idx": idx}).scalar_one()
+        conn.execute(
+            delete(attachment_chunks).where(
+                attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == idx
+            )
+        )
+        pieces = max(1, -(-len(data) // new))  # an empty blob's one empty chunk stays one
+        conn.execute(
+            attachment_chunks.insert(),
+            [
+                {"sha256": sha256, "idx": idx * k + j, "data": data[j * new : (j + 1) * new]}
+                for j in range(pieces)
+            ],
+        )
 
 
 def write_chunk(

@@ -143,8 +143,9 @@ def test_after_a_dropped_chunk_new_uploads_use_smaller_chunks_from_one_sync_to_t
     store: Store, tmp_path: Path, client: SyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chunk cut off by a dropped link is sent again whole: on a link that drops, the
-    device's next uploads go in half the chunk size (down to the protocol's smallest),
-    and it remembers that for its next sync. The upload under way keeps its size."""
+    device's uploads go on in half the chunk size (down to the protocol's smallest), the
+    one under way too (the server cuts what it holds), and it remembers that for its
+    next sync."""
     from sync.client import pacing
     from sync.client.http import ServerUnreachable
 
@@ -158,14 +159,15 @@ def test_after_a_dropped_chunk_new_uploads_use_smaller_chunks_from_one_sync_to_t
             sync_attachments.upload_pending(store, client)
     assert store.setting(sync_attachments.CHUNK_SIZE_KEY) == size // 4
     assert sync_attachments.chunk_pace(store).size == size // 4
-    assert sync_attachments.upload_pending(store, client).done == 1
-    # chunk 0 went; chunk 1 was cut off twice and resumed in the upload's own size
-    assert sent == [size, size, size, size, 600_000 - 2 * size]
+    last = sync_attachments.upload_pending(store, client)
+    assert (last.done, last.bytes_moved) == (1, 600_000 - size)
+    # chunk 0 went whole; the rest, cut off in chunks of 256 then 128 KiB, in 64 KiB
+    assert sent == [size, size, size // 2] + [size // 4] * 5 + [600_000 - 9 * (size // 4)]
     two = _file(tmp_path, "two.jpg", 150_000)
     add_attachment(store, two)
     assert sync_attachments.upload_estimate(store) == (1, wire.upload_cost(150_000, size // 4))
     assert sync_attachments.upload_pending(store, client).done == 1
-    assert sent[5:] == [size // 4, size // 4, 150_000 - 2 * (size // 4)]
+    assert sent[9:] == [size // 4, size // 4, 150_000 - 2 * (size // 4)]
     assert blob_store(store).read_bytes(_sha(two)) == two.read_bytes()
     # never below the smallest chunk the protocol allows
     three = _file(tmp_path, "three.jpg", 300_000)

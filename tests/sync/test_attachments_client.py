@@ -201,6 +201,30 @@ def test_a_sync_cut_off_counts_the_scans_it_sent_whole_before(
     assert (rest.attachments_uploaded, rest.attachment_bytes) == (1, SCAN_BYTES - CHUNK)
 
 
+def test_an_upload_cut_off_goes_on_in_the_smaller_chunks_the_link_now_calls_for(
+    server: Server, make_device: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next sync's start asks for the smaller chunk size the cut left: the server cuts
+    the chunks it holds to it, and only the rest is sent, in the smaller chunks."""
+    from sync.client import pacing
+
+    monkeypatch.setattr(pacing, "FAST_SECONDS", -1.0)  # only the cut counts here
+    a, b = _pair(server, make_device)
+    link = _link(a)
+    scan = _scan(tmp_path)
+    add_attachment(a.store, scan)
+    link.drop_after_chunks = 2
+    assert not a.sync().ok
+    assert sync_attachments.chunk_pace(a.store).size == CHUNK // 2
+    link.drop_after_chunks = None
+    done = a.sync()
+    assert (done.attachments_uploaded, done.attachment_bytes) == (1, SCAN_BYTES - 2 * CHUNK)
+    assert link.chunk_indexes[2:] == list(range(4, p.chunk_count(SCAN_BYTES, CHUNK // 2)))
+    assert b.sync().attachments_downloaded == 1
+    sha = hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert blob_store(b.store).read_bytes(sha) == scan.read_bytes()
+
+
 def _partial_files(device: Device) -> list[Path]:
     return [f for f in _blob_files(device) if f.suffix == ".download"]
 

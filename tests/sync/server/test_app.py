@@ -850,6 +850,42 @@ def test_verify_of_an_upload_of_millions_of_chunks_names_the_missing_without_lis
     assert server.count("attachment_chunks") == 0
 
 
+def test_a_start_in_smaller_chunks_cuts_the_stored_ones_and_keeps_every_byte(
+    server: Server, ann: SyncClient
+) -> None:
+    """A device whose link got worse goes on in smaller chunks: its own start announcing
+    a chunk size that divides the upload's cuts the chunks stored to it, nothing resent."""
+    big = 4 * SMALL
+    data = os.urandom(2 * big + SMALL + 5)  # 3 chunks of 4 * SMALL, the last short
+    sha = hashlib.sha256(data).hexdigest()
+    assert _start(ann, sha, len(data), big).json()["chunks"] == 3
+    assert _put_chunk(ann, sha, 0, data[:big]).status_code == 200
+    assert _put_chunk(ann, sha, 2, data[2 * big :]).status_code == 200
+    status = _start(ann, sha, len(data), 2 * SMALL).json()
+    assert (status["chunk_size"], status["chunks"]) == (2 * SMALL, 5)
+    assert status["received"] == [0, 1, 4]
+    stored = _stored_chunks(server, sha)
+    assert b"".join(stored[i] for i in (0, 1)) == data[:big]
+    assert stored[4] == data[2 * big :]
+    # down to the smallest; a size that does not divide, or a larger one, changes nothing
+    status = _start(ann, sha, len(data), SMALL).json()
+    assert (status["chunk_size"], status["received"]) == (SMALL, [0, 1, 2, 3, 8, 9])
+    assert _start(ann, sha, len(data), 3 * SMALL).json()["chunk_size"] == SMALL
+    server.user("bob", offices=("MS",))
+    _refused(_start(server.device("bob"), sha, len(data), SMALL), 403, Errno.UPLOAD_NOT_YOURS)
+    # the rest in the smaller chunks, and the bytes are the blob
+    for index in (4, 5, 6, 7):
+        piece = data[index * SMALL : (index + 1) * SMALL]
+        assert _put_chunk(ann, sha, index, piece).status_code == 200
+    assert _verify(ann, sha).json()["complete"]
+    assert _download(ann, sha) == data
+    # a complete upload is not cut again
+    assert _start(ann, sha, len(data), SMALL).json()["chunk_size"] == SMALL
+    with server.engine.connect() as conn:
+        rows = conn.execute(db.attachment_chunks.select()).all()
+    assert len(rows) == 10
+
+
 def test_a_squatted_hash_does_not_lock_the_real_uploader_out(
     server: Server, ann: SyncClient
 ) -> None:
