@@ -70,19 +70,21 @@ class ChunkPace:
 
     A chunk cut off by a dropped link is sent again whole, so on a 2G link that drops
     every minute or so a chunk that takes a minute to send seldom gets through, and each
-    try costs metered data. Each full chunk answered within a second doubles the size,
-    each one that takes over five seconds, or is cut off, halves it
-    (:func:`pacing.next_size`),
-    between the protocol's smallest chunk and the server's largest (``most``). An upload
-    under way goes on in the smaller size too: the server cuts the chunks it holds to a
-    size that divides theirs (docs/sync-protocol.md §8); never to a larger one.
+    try costs metered data. Each full chunk that takes over five seconds, or is cut off,
+    halves the size, down to the protocol's smallest chunk; each one answered within a
+    second doubles it, back up to :data:`DEFAULT_CHUNK_BYTES` (or the server's largest,
+    ``most``, if smaller), never past it: on a quick link that drops now and then,
+    chunks grown to 1 MiB lost more to each cut than they saved in requests
+    (bench/flaky_link.py, docs/performance.md). An upload under way goes on in the
+    smaller size too: the server cuts the chunks it holds to a size that divides theirs
+    (docs/sync-protocol.md §8).
     """
 
     size: int = DEFAULT_CHUNK_BYTES
-    most: int = p.MAX_CHUNK_BYTES
+    most: int = DEFAULT_CHUNK_BYTES
 
     def __post_init__(self) -> None:
-        self.most = min(max(self.most, p.MIN_CHUNK_BYTES), p.MAX_CHUNK_BYTES)
+        self.most = min(max(self.most, p.MIN_CHUNK_BYTES), DEFAULT_CHUNK_BYTES)
         self.size = min(max(self.size, p.MIN_CHUNK_BYTES), self.most)
 
     def timed(self, chunk_size: int, length: int, seconds: float | None) -> None:

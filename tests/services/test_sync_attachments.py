@@ -179,27 +179,30 @@ def test_after_a_dropped_chunk_new_uploads_use_smaller_chunks_from_one_sync_to_t
     assert sync_attachments.chunk_pace(store).size == p.MIN_CHUNK_BYTES
 
 
-def test_on_a_quick_link_chunks_grow_to_the_servers_largest(
+def test_on_a_quick_link_chunks_grow_back_to_the_default_and_no_further(
     store: Store, tmp_path: Path, client: SyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """After a bad day, quick chunks double the size back to 256 KiB; never past it: on a
+    quick link that drops now and then, bigger chunks lose more to each cut than they
+    save in requests (bench/flaky_link.py)."""
     from sync.client import pacing
 
     monkeypatch.setattr(pacing, "FAST_SECONDS", 600.0)  # every chunk answered quickly
+    size, least = wire.DEFAULT_CHUNK_BYTES, p.MIN_CHUNK_BYTES
+    store.set_setting(sync_attachments.CHUNK_SIZE_KEY, least)
     sent = _chunks_sent(client, monkeypatch, cut=set())
-    for name in ("one.jpg", "two.jpg", "three.jpg"):
-        add_attachment(store, _file(tmp_path, name, 2 * p.MAX_CHUNK_BYTES))
-    assert sync_attachments.upload_pending(store, client).done == 3
-    # each quick chunk doubles the size the next upload starts with; an upload keeps its own
-    size = wire.DEFAULT_CHUNK_BYTES
-    assert sent == [size] * 8 + [p.MAX_CHUNK_BYTES] * 4
-    assert sync_attachments.chunk_pace(store).size == p.MAX_CHUNK_BYTES
-    # a server that takes smaller chunks than the device last used is sent those
-    assert sync_attachments.chunk_pace(store, most=2 * size).size == 2 * size
-    # a setting that is not a size (a damaged or hand-edited store) starts over
-    store.set_setting(sync_attachments.CHUNK_SIZE_KEY, "big")
+    for name in ("one.jpg", "two.jpg"):
+        add_attachment(store, _file(tmp_path, name, 4 * size))
+    assert sync_attachments.upload_pending(store, client).done == 2
+    # the first upload goes on in the chunks it started with; the second in 256 KiB
+    assert sent == [least] * 16 + [size] * 4
     assert sync_attachments.chunk_pace(store).size == size
-    store.set_setting(sync_attachments.CHUNK_SIZE_KEY, 1)
-    assert sync_attachments.chunk_pace(store).size == p.MIN_CHUNK_BYTES
+    # a server that takes smaller chunks than the device last used is sent those
+    assert sync_attachments.chunk_pace(store, most=size // 2).size == size // 2
+    # a setting that is not a size (a damaged or hand-edited store) starts over
+    for junk, start in (("big", size), (1, least), (10 * size, size)):
+        store.set_setting(sync_attachments.CHUNK_SIZE_KEY, junk)
+        assert sync_attachments.chunk_pace(store).size == start
 
 
 def test_a_locally_damaged_blob_is_not_sent_and_the_others_go(
