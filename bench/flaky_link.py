@@ -132,6 +132,8 @@ class Link:
 
     def close(self) -> None:
         async def stop() -> None:
+            # connections cut mid-way are being closed: nothing they say is of interest now
+            self.loop.set_exception_handler(lambda _loop, _context: None)
             self.server.close()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
