@@ -525,7 +525,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response_model=p.PushResponse | p.PushBatchResponse,
         openapi_extra=push_extra,
     )
-    def push(body: PushBody, caller: CallerDep, request: Request) -> p.PushResponse | Response:
+    # the caller before the body: a request without a valid token is refused before its
+    # body is read, parsed and validated (FastAPI solves dependencies in this order)
+    def push(caller: CallerDep, body: PushBody, request: Request) -> p.PushResponse | Response:
         """Apply a batch of changes atomically; idempotent by change id.
 
         Either form is accepted: version 1 objects, or the version 2 batch of arrays

@@ -1086,11 +1086,10 @@ def test_a_client_gone_mid_request_is_audited_as_gone_and_stores_nothing(
     assert len(gone) == 3, gone
     with server.engine.connect() as conn:
         audited = conn.execute(text("SELECT route, status, account FROM audit")).all()
-    # a push's body is read before its token is (the account is not known then), and
-    # a compressed body before the route is (inflated first)
+    # a compressed body is inflated before the route and the token are known
     assert [tuple(r) for r in audited[-3:]] == [
         ("/v1/attachments/chunk", 499, "ann"),
-        ("/v1/push", 499, None),
+        ("/v1/push", 499, "ann"),
         ("(no route)", 499, None),
     ]
     assert _stored_chunks(server, sha) == {}
@@ -1100,6 +1099,21 @@ def test_a_client_gone_mid_request_is_audited_as_gone_and_stores_nothing(
     whole = _send(ann, "POST", "/push", content=body, headers={"Content-Type": "application/json"})
     assert whole.status_code == 200, whole.text
     assert server.head() == head + 1
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_a_push_without_a_valid_token_is_refused_before_its_body_is_read(
+    server: Server, token: str | None
+) -> None:
+    """Anyone who reaches the server could otherwise make it parse and validate a body of
+    up to the largest batch before being told the token is missing or wrong."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    answer = server.http().post(
+        "/v1/push", content=b'{"v": 2, "changes": [nonsense', headers=headers
+    )
+    _refused(answer, 401, Errno.MISSING_TOKEN if token is None else Errno.INVALID_TOKEN)
 
 
 def test_a_refused_batch_names_every_change_refused_for_the_same_reason(
@@ -2253,13 +2267,15 @@ def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(
 ) -> None:
     limit_chunks = p.MAX_BODY_BYTES // (1024 * 1024)
     for path, headers in (
-        ("/v1/push", {}),  # no token: the body is read before the token is checked
         ("/v1/push", {"authorization": f"Bearer {ann.token}"}),
-        ("/v1/devices", {}),
+        ("/v1/devices", {}),  # registering: the body holds the password
     ):
         status, body, read = _stream_to(server, path, headers)
         assert (status, body["errno"]) == (413, Errno.BATCH_TOO_LARGE)
         assert read == limit_chunks + 1  # stopped at the first byte past the limit
+    # a push without a token is refused before a byte of its body is read
+    status, body, read = _stream_to(server, "/v1/push", {})
+    assert (status, body["errno"], read) == (401, Errno.MISSING_TOKEN, 0)
     assert _stored(server) == 0
 
 
