@@ -1460,6 +1460,9 @@ def register_device(
     except SyncHttpError as exc:
         if exc.errno == p.Errno.BAD_CREDENTIALS:
             raise UserError("sync.bad_credentials") from exc
+        if exc.errno == p.Errno.SIGN_IN_LOCKED:
+            minutes = max(1, -(-int(exc.retry_after or 60) // 60))
+            raise UserError("sync.sign_in_locked", minutes=minutes) from exc
         if exc.errno == p.Errno.ACCOUNT_DISABLED:
             raise UserError("sync.account_disabled", username=username) from exc
         raise UserError("sync.refused", errno=exc.errno) from exc

@@ -218,7 +218,7 @@ def upload_estimate(store: Store) -> tuple[int, int]:
     return len(needs), sum(wire.upload_cost(n.size, size) for n in needs)
 
 
-# The device's chunk size for the next upload it starts (:class:`wire.ChunkPace`), kept
+# The chunk size the device's uploads ask for (:class:`wire.ChunkPace`), kept
 # from one sync to the next: a link that dropped chunks yesterday likely drops them today.
 CHUNK_SIZE_KEY = "upload_chunk_bytes"
 
@@ -250,9 +250,10 @@ def upload_pending(
 ) -> BlobReport:
     """Upload every blob in :func:`uploads_needed`; progress is ``("upload", done, total)``.
 
-    Each new upload starts with the chunk size the link's earlier chunks left
-    (:func:`chunk_pace`, at most the server's ``most_chunk``), which is kept for the next
-    sync, also when a dropped link ends this one. What it did goes into ``report`` (a
+    Each upload, new or resumed, asks for the chunk size the link's earlier chunks left
+    (:func:`chunk_pace`, at most the server's ``most_chunk``; a resumed one gets it when
+    it divides the size it started with), which is kept for the next sync, also when a
+    dropped link ends this one. What it did goes into ``report`` (a
     new one by default) as it happens, so a caller holding it knows what a pass cut off
     by a dropped link did before it stopped (``bytes_moved``: chunks the server took).
     """

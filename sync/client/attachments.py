@@ -66,7 +66,7 @@ BLOB_ERRNOS = frozenset(
 
 @dataclass
 class ChunkPace:
-    """The chunk size of the next upload a device starts, following its link.
+    """The chunk size a device's uploads ask for, following its link.
 
     A chunk cut off by a dropped link is sent again whole, so on a 2G link that drops
     every minute or so a chunk that takes a minute to send seldom gets through, and each

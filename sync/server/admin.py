@@ -281,7 +281,7 @@ def set_password(engine: Engine, hasher: PasswordHasher, username: str, password
         conn.execute(
             accounts.update()
             .where(accounts.c.id == row.id)
-            .values(password_hash=hasher.hash(password))
+            .values(password_hash=hasher.hash(password), failed_logins=0, locked_until=None)
         )
         _audit(conn, username, "server set-password", {})
 

@@ -92,7 +92,7 @@ class _Context:
 
 def _error_response(error: ApiError, log_id: str) -> JSONResponse:
     headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), p.LOG_HEADER: log_id}
-    if error.errno is Errno.SERVICE_BUSY:
+    if error.errno in (Errno.SERVICE_BUSY, Errno.SIGN_IN_LOCKED):
         headers["Retry-After"] = str(error.details.get("retry_after", 2))
     elif error.errno is Errno.RANGE_NOT_SATISFIABLE:
         headers["Content-Range"] = f"bytes */{error.details.get('size', 0)}"

@@ -114,12 +114,38 @@ def authenticate(conn: Connection, authorization: str | None) -> Caller:
     )
 
 
+# Wrong passwords an account takes in a row before registering is refused for a while;
+# each one past them doubles the wait, from LOCK_FIRST up to LOCK_LONGEST. Someone trying
+# passwords online then gets about a hundred tries a day; a person who mistyped five
+# times waits half a minute.
+FREE_TRIES = 5
+LOCK_FIRST = dt.timedelta(seconds=30)
+LOCK_LONGEST = dt.timedelta(minutes=15)
+
+
+def lock_after(failures: int) -> dt.timedelta | None:
+    """How long an account refuses registering after ``failures`` wrong passwords in a row."""
+    if failures < FREE_TRIES:
+        return None
+    doublings: int = min(failures - FREE_TRIES, 10)
+    return min(LOCK_FIRST * (1 << doublings), LOCK_LONGEST)
+
+
 def register_device(
     engine: Engine, hasher: PasswordHasher, username: str, password: str, name: str
 ) -> tuple[str, str, Caller]:
-    """Check the password and register a new device; returns (device id, token, caller)."""
+    """Check the password and register a new device; returns (device id, token, caller).
+
+    An account that took :data:`FREE_TRIES` wrong passwords in a row refuses the next
+    try, right or wrong, with ``429`` errno 117 until its wait is over (``Retry-After``);
+    the wrong password is counted in its own transaction, which the refusal does not undo.
+    """
     with engine.begin() as conn:
         row = conn.execute(select(accounts).where(accounts.c.username == username)).first()
+        if row is not None and row.locked_until is not None:
+            wait = dt.datetime.fromisoformat(row.locked_until) - dt.datetime.now(dt.UTC)
+            if wait > dt.timedelta(0):
+                raise _locked_out(wait)
         good = False
         if row is None:
             hasher.hash(password)  # spend the same time, so timing does not reveal user names
@@ -128,8 +154,17 @@ def register_device(
                 good = hasher.verify(row.password_hash, password)
             except (VerificationError, InvalidHashError):
                 good = False
-        if not good or row is None:
-            raise ApiError(401, Errno.BAD_CREDENTIALS, "wrong user name or password")
+    if row is None or not good:
+        if row is not None:
+            _count_failure(engine, row.id)
+        raise ApiError(401, Errno.BAD_CREDENTIALS, "wrong user name or password")
+    with engine.begin() as conn:
+        if row.failed_logins or row.locked_until is not None:
+            conn.execute(
+                accounts.update()
+                .where(accounts.c.id == row.id)
+                .values(failed_logins=0, locked_until=None)
+            )
         if row.disabled:
             raise ApiError(403, Errno.ACCOUNT_DISABLED, "the account is disabled")
         device_id = str(uuid.uuid4())
@@ -152,6 +187,35 @@ def register_device(
         row.scope_version,
     )
     return device_id, token, caller
+
+
+def _count_failure(engine: Engine, account_id: int) -> None:
+    """One more wrong password in a row for the account, and its wait if it has one."""
+    with engine.begin() as conn:
+        conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(failed_logins=accounts.c.failed_logins + 1)
+        )
+        failures = conn.execute(
+            select(accounts.c.failed_logins).where(accounts.c.id == account_id)
+        ).scalar_one()
+        wait = lock_after(failures)
+        if wait is not None:
+            until = (dt.datetime.now(dt.UTC) + wait).isoformat(timespec="milliseconds")
+            conn.execute(
+                accounts.update().where(accounts.c.id == account_id).values(locked_until=until)
+            )
+
+
+def _locked_out(wait: dt.timedelta) -> ApiError:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    return ApiError(
+        429,
+        Errno.SIGN_IN_LOCKED,
+        "too many wrong passwords for this account; try again later",
+        retry_after=seconds,
+    )
 
 
 # Case-number blocks the server hands out: 9000-9999 are the devices' own provisional

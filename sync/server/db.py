@@ -65,6 +65,10 @@ accounts = Table(
     # must catch up on the offices it gained and drop those it lost (``sapan server
     # set-offices``; docs/sync-protocol.md §6)
     Column("scope_version", Integer, nullable=False, server_default=text("1")),
+    # wrong passwords in a row at registration, and until when the account refuses
+    # another try (``auth.register_device``); a right password or ``set-password`` resets
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", String(32), nullable=True),
 )
 
 devices = Table(

@@ -164,6 +164,27 @@ def test_a_revoked_device_destroys_its_key_and_token_and_counts_what_never_left(
         ).scalar_one()
 
 
+def test_registering_after_wrong_passwords_in_a_row_says_how_long_to_wait(
+    store: Store, server_app: Any
+) -> None:
+    from desktop.domain import i18n
+    from sync.server import auth
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    for _ in range(auth.FREE_TRIES):
+        with pytest.raises(UserError) as wrong:
+            sync_view.register(store, "http://testserver", "somchai", "guess-123", "x", factory)
+        assert wrong.value.code == "sync.bad_credentials"
+    with pytest.raises(UserError) as locked:
+        sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    assert (locked.value.code, locked.value.params) == ("sync.sign_in_locked", {"minutes": 1})
+    assert locked.value.translated("en").startswith(
+        "Too many wrong passwords for this account: wait 1 min and try again"
+    )
+    assert "1 นาที" in locked.value.translated("th")
+    assert i18n.text("sync.sign_in_locked", "my", minutes=1) == locked.value.translated("my")
+
+
 def test_a_disabled_account_keeps_its_work_says_why_and_sends_it_once_enabled(
     store: Store, server_app: Any, memory_keyring: MemoryKeyring
 ) -> None:

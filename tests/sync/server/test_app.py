@@ -509,6 +509,67 @@ def test_wrong_password_refused(server: Server) -> None:
     assert nobody.value.errno == Errno.BAD_CREDENTIALS
 
 
+def test_wrong_passwords_in_a_row_lock_registering_for_a_while(server: Server) -> None:
+    """Someone trying passwords online gets five, then waits that double up to 15
+    minutes; the account's own person, right password or not, is told to wait too, and
+    a right password after the wait, or the administrator's set-password, starts over."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from sync.server import auth
+
+    server.user("ann")
+    server.user("bob")
+    http = server.http()
+
+    def register(user: str, password: str) -> Any:
+        body = {"username": user, "password": password, "device_name": "laptop"}
+        return http.post("/v1/devices", json=body)
+
+    def wait_over(user: str) -> None:
+        with server.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE accounts SET locked_until = :past WHERE username = :user"),
+                {"past": "2026-01-01T00:00:00.000+00:00", "user": user},
+            )
+
+    for _ in range(auth.FREE_TRIES):
+        _refused(register("ann", "guess-123"), 401, Errno.BAD_CREDENTIALS)
+    locked = register("ann", PASSWORD)  # the right one, but the account waits now
+    _refused(locked, 429, Errno.SIGN_IN_LOCKED)
+    assert 25 <= int(locked.headers["Retry-After"]) <= 30
+    assert register("bob", PASSWORD).status_code == 201  # other accounts are not touched
+    # each wrong password past the free ones doubles the wait, up to 15 minutes
+    wait_over("ann")
+    _refused(register("ann", "guess-456"), 401, Errno.BAD_CREDENTIALS)
+    assert 55 <= int(register("ann", PASSWORD).headers["Retry-After"]) <= 60
+    assert [auth.lock_after(n) for n in (4, 5, 6, 9, 10, 60)] == [
+        None,
+        dt.timedelta(seconds=30),
+        dt.timedelta(seconds=60),
+        dt.timedelta(seconds=480),
+        dt.timedelta(minutes=15),
+        dt.timedelta(minutes=15),
+    ]
+    # after the wait the right password registers and starts the count over
+    wait_over("ann")
+    assert register("ann", PASSWORD).status_code == 201
+    for _ in range(auth.FREE_TRIES - 1):
+        _refused(register("ann", "guess-789"), 401, Errno.BAD_CREDENTIALS)
+    assert register("ann", PASSWORD).status_code == 201
+    # the administrator's new password lifts a wait at once
+    for _ in range(auth.FREE_TRIES):
+        register("ann", "guess-000")
+    _refused(register("ann", PASSWORD), 429, Errno.SIGN_IN_LOCKED)
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    admin.set_password(ctx.engine, ctx.hasher, "ann", "a-new-password-1")
+    assert register("ann", "a-new-password-1").status_code == 201
+    # names no account has never lock anything
+    for _ in range(2 * auth.FREE_TRIES):
+        _refused(register("nobody", PASSWORD), 401, Errno.BAD_CREDENTIALS)
+
+
 def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncClient) -> None:
     data = bytes(range(256)) * 640  # 163,840 bytes: three chunks of 64 KiB, the last shorter
     sha = hashlib.sha256(data).hexdigest()
