@@ -365,6 +365,11 @@ def run_list_users(args: argparse.Namespace, cli: Cli) -> int:
         f"{u['username']:<16} {u['role']:<12} {','.join(u['offices']):<24} "
         + text("sync.server.devices_in_use", cli.lang, count=u["devices"])
         + (f"  {disabled}" if u["disabled"] else "")
+        + (
+            "  " + text("sync.server.locked_mark", cli.lang, until=u["locked_until"][:19])
+            if u["locked_until"]
+            else ""
+        )
         for u in users
     ]
     cli.emit(users, "\n".join(lines) if lines else "-")

@@ -287,7 +287,9 @@ def set_password(engine: Engine, hasher: PasswordHasher, username: str, password
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
-    """Every account by name: role, offices, whether disabled, and its devices in use."""
+    """Every account by name: role, offices, whether disabled, its devices in use, and
+    until when registering with it waits after wrong passwords (``locked_until``, None
+    when it does not)."""
     active = (
         select(devices.c.account_id, func.count().label("n"))
         .where(devices.c.revoked_at.is_(None))
@@ -301,6 +303,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
+    now = now_iso()
     return [
         {
             "username": r.username,
@@ -309,6 +312,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
             "disabled": bool(r.disabled),
             "devices": int(r.devices),
             "created_at": r.created_at,
+            "locked_until": r.locked_until if (r.locked_until or "") > now else None,
         }
         for r in rows
     ]

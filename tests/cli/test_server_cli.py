@@ -201,6 +201,16 @@ def test_an_administrator_manages_accounts_from_the_command_line(
     assert "DISABLED" in out.splitlines()[0]
     assert "DISABLED" not in out.splitlines()[1]
     assert run("enable-user", "dee")[0] == 0
+    # an account waiting after wrong passwords says until when, and how to lift it
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE accounts SET locked_until = '2999-01-01T00:00:00.000+00:00'"))
+    engine.dispose()
+    code, out, _ = run("list-users")
+    assert "registering waits until 2999-01-01T00:00:00 UTC (set-password lifts it)" in out
+    assert json.loads(run("list-users", "--json")[1])[0]["locked_until"].startswith("2999")
     code, _, err = run("disable-user", "nobody")
     assert (code, "nobody" in err) == (2, True)
 

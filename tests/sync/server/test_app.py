@@ -562,8 +562,12 @@ def test_wrong_passwords_in_a_row_lock_registering_for_a_while(server: Server) -
     for _ in range(auth.FREE_TRIES):
         register("ann", "guess-000")
     _refused(register("ann", PASSWORD), 429, Errno.SIGN_IN_LOCKED)
+    users = {u["username"]: u for u in admin.list_users(server.engine)}
+    assert users["ann"]["locked_until"] > users["ann"]["created_at"]
+    assert users["bob"]["locked_until"] is None
     ctx = server.app.state.ctx  # type: ignore[attr-defined]
     admin.set_password(ctx.engine, ctx.hasher, "ann", "a-new-password-1")
+    assert [u["locked_until"] for u in admin.list_users(server.engine)] == [None, None]
     assert register("ann", "a-new-password-1").status_code == 201
     # names no account has never lock anything
     for _ in range(2 * auth.FREE_TRIES):
