@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop.domain.catalogue import CANONICAL_ID
@@ -242,8 +243,18 @@ class StrictJsonRoute(APIRoute):
         return strict
 
 
+# Requests that carry a body are authenticated before it is read (``_authenticated_first``
+# in ``create_app``), except these, which need no token.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+OPEN = frozenset({("POST", f"{p.PREFIX}/devices")})
+
+
 def caller_dep(request: Request) -> Caller:
-    """The authenticated caller of a request (FastAPI dependency)."""
+    """The authenticated caller of a request (FastAPI dependency): the one found before
+    its body was read, else looked up now."""
+    found: Caller | None = getattr(request.state, "caller", None)
+    if found is not None:
+        return found
     ctx: _Context = request.app.state.ctx
     with ctx.engine.connect().execution_options(sync_readonly=True) as conn:
         found = authenticate(conn, request.headers.get("authorization"))
@@ -424,11 +435,45 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ctx.lineage.log,
         )
 
+    def _guarded(scope: Scope) -> bool:
+        """A request with a body to a route that needs a token (an unknown path or method
+        is left to the router, which answers 404 or 405)."""
+        if scope["method"] not in BODY_METHODS:
+            return False
+        for route in app.router.routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return (scope["method"], getattr(route, "path", "")) not in OPEN
+        return False
+
+    def _authenticated_first(request: Request) -> Response | None:
+        """Authenticate a request with a body before anything reads the body: the caller
+        goes into ``request.state`` (``caller_dep`` takes it from there), a refusal is
+        answered and audited here, so a client without a valid token never has its body
+        read, inflated or parsed."""
+        try:
+            with engine.connect().execution_options(sync_readonly=True) as conn:
+                request.state.caller = authenticate(conn, request.headers.get("authorization"))
+            return None
+        except ApiError as exc:
+            error = exc
+        except OperationalError as exc:
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            error = ApiError(
+                503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2
+            )
+        request.state.errno = int(error.errno)
+        _write_audit(request, error.status)
+        return _error_response(error, ctx.lineage.log)
+
     @app.middleware("http")
     async def _audit(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.audit = {}
+        if _guarded(request.scope):
+            refused = await run_in_threadpool(_authenticated_first, request)
+            if refused is not None:
+                return refused
         try:
             response = await call_next(request)
         except ClientDisconnect:

@@ -85,8 +85,8 @@ def test_every_answer_names_the_log_and_info_its_head(server: Server) -> None:
     refused = http.get("/v1/pull", params={"since": 0})  # no token: refused, still named
     assert refused.status_code == 401
     assert refused.headers[p.LOG_HEADER] == log
-    too_big = http.post(
-        "/v1/push",
+    too_big = http.post(  # refused by the body's limit, before any route
+        "/v1/devices",
         content=b"[" * (p.MAX_BODY_BYTES + 1),
         headers={"Content-Type": "application/json"},
     )

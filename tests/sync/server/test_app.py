@@ -1151,11 +1151,12 @@ def test_a_client_gone_mid_request_is_audited_as_gone_and_stores_nothing(
     assert len(gone) == 3, gone
     with server.engine.connect() as conn:
         audited = conn.execute(text("SELECT route, status, account FROM audit")).all()
-    # a compressed body is inflated before the route and the token are known
+    # the token is checked before any body is read; a compressed body is inflated before
+    # the route is known
     assert [tuple(r) for r in audited[-3:]] == [
         ("/v1/attachments/chunk", 499, "ann"),
         ("/v1/push", 499, "ann"),
-        ("(no route)", 499, None),
+        ("(no route)", 499, "ann"),
     ]
     assert _stored_chunks(server, sha) == {}
     assert server.head() == head
@@ -1167,18 +1168,35 @@ def test_a_client_gone_mid_request_is_audited_as_gone_and_stores_nothing(
 
 
 @pytest.mark.parametrize("token", [None, "forged-token"])
-def test_a_push_without_a_valid_token_is_refused_before_its_body_is_read(
+def test_a_request_without_a_valid_token_is_refused_before_its_body_is_read(
     server: Server, token: str | None
 ) -> None:
-    """Anyone who reaches the server could otherwise make it parse and validate a body of
-    up to the largest batch before being told the token is missing or wrong."""
+    """Anyone who reaches the server could otherwise make it read, inflate and parse a
+    body of up to the largest allowed before being told the token is missing or wrong:
+    every route that takes a body and a token refuses first (registering needs none)."""
+    import re
+
+    from fastapi.routing import APIRoute
+
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    answer = server.http().post(
-        "/v1/push", content=b'{"v": 2, "changes": [nonsense', headers=headers
-    )
-    _refused(answer, 401, Errno.MISSING_TOKEN if token is None else Errno.INVALID_TOKEN)
+    http: Any = server.http()
+    routes = [
+        (method, re.sub(r"\{[^}]*\}", str(uuid.uuid4()), route.path))
+        for route in server.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods & {"POST", "PUT", "PATCH"})
+        if route.path != "/v1/devices"
+    ]
+    some = {("POST", "/v1/push"), ("POST", "/v1/merges"), ("PUT", "/v1/attachments/chunk")}
+    assert some <= set(routes)
+    for method, path in routes:
+        answer = http.request(
+            method, path, content=b'{"v": 2, "changes": [nonsense', headers=headers
+        )
+        _refused(answer, 401, Errno.MISSING_TOKEN if token is None else Errno.INVALID_TOKEN)
+    assert _stored(server) == 0
 
 
 def test_a_refused_batch_names_every_change_refused_for_the_same_reason(
@@ -2338,9 +2356,10 @@ def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(
         status, body, read = _stream_to(server, path, headers)
         assert (status, body["errno"]) == (413, Errno.BATCH_TOO_LARGE)
         assert read == limit_chunks + 1  # stopped at the first byte past the limit
-    # a push without a token is refused before a byte of its body is read
-    status, body, read = _stream_to(server, "/v1/push", {})
-    assert (status, body["errno"], read) == (401, Errno.MISSING_TOKEN, 0)
+    # without a token, a push or a merge is refused before a byte of its body is read
+    for path in ("/v1/push", "/v1/merges"):
+        status, body, read = _stream_to(server, path, {})
+        assert (status, body["errno"], read) == (401, Errno.MISSING_TOKEN, 0)
     assert _stored(server) == 0
 
 
