@@ -514,7 +514,7 @@ def merge(
 
 def _merge_id(client: SyncClient) -> str | None:
     """A new merge's id, where the server accepts one (``merge-id``)."""
-    return str(uuid.uuid4()) if p.MERGE_ID_FEATURE in client.features else None
+    return str(uuid.uuid4()) if client.takes_merge_ids else None
 
 
 def undo_merge(

@@ -490,7 +490,7 @@ class SyncService:
                 else:
                     # under its own id where the server takes one (else a new id: the
                     # laptops keep the lost record beside the new one)
-                    same = merge.id if p.MERGE_ID_FEATURE in self.client.features else None
+                    same = merge.id if self.client.takes_merge_ids else None
                     record = self.client.merge(
                         merge.entity, merge.source_id, merge.target_id, merge_id=same
                     )

@@ -253,17 +253,15 @@ def upload_pending(
     Each upload, new or resumed, asks for the chunk size the link's earlier chunks left
     (:func:`chunk_pace`, at most the server's ``most_chunk``; a resumed one gets it when
     it divides the size it started with), which is kept for the next sync, also when a
-    dropped link ends this one. What it did goes into ``report`` (a
-    new one by default) as it happens, so a caller holding it knows what a pass cut off
-    by a dropped link did before it stopped (``bytes_moved``: chunks the server took).
+    dropped link ends this one. What it did goes into ``report`` (a new one by default)
+    as it happens, so a caller holding it knows what a pass cut off by a dropped link did
+    before it stopped (``bytes_moved``: chunks the server took).
     """
     report = BlobReport() if report is None else report
-    needs = uploads_needed(store)
-    total = sum(n.size for n in needs)
     pace = chunk_pace(store, most_chunk)
     kept = pace.size
     try:
-        _upload_each(store, client, needs, total, pace, report, on_progress)
+        _upload_each(store, client, pace, report, on_progress)
     finally:
         if pace.size != kept:
             store.set_setting(CHUNK_SIZE_KEY, pace.size)
@@ -273,12 +271,12 @@ def upload_pending(
 def _upload_each(
     store: Store,
     client: SyncClient,
-    needs: list[BlobNeed],
-    total: int,
     pace: wire.ChunkPace,
     report: BlobReport,
     on_progress: OnProgress | None,
 ) -> None:
+    needs = uploads_needed(store)
+    total = sum(n.size for n in needs)
     blobs = blob_store(store)
     before = 0
 

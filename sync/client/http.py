@@ -294,6 +294,12 @@ class SyncClient:
         self.features = frozenset(part.strip() for part in named.split(",") if part.strip())
         return info
 
+    @property
+    def takes_merge_ids(self) -> bool:
+        """Whether the server, as the last ``GET /v1/info`` named it, takes a merge's id
+        from the device (``merge-id``)."""
+        return p.MERGE_ID_FEATURE in self.features
+
     def continued_head(self, log: str) -> int | None:
         """How far the log the server last named (``GET /v1/info``) holds ``log``'s
         changes under the same seqs, when it continues ``log`` (``sapan server new-log``

@@ -100,6 +100,12 @@ def _error_response(error: ApiError, log_id: str) -> JSONResponse:
     return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
 
 
+def _busy_error(exc: OperationalError) -> ApiError:
+    """The answer to a database that cannot be reached or is locked: busy, retry soon."""
+    log.warning("database unavailable: %s", type(exc.orig).__name__)
+    return ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2)
+
+
 class BodyTooLarge(HTTPException):
     """A streamed body passed the limit while the app read it (answered 413, errno 106).
 
@@ -428,12 +434,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
-        request.state.errno = int(Errno.SERVICE_BUSY)
-        return _error_response(
-            ApiError(503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2),
-            ctx.lineage.log,
-        )
+        error = _busy_error(exc)
+        request.state.errno = int(error.errno)
+        return _error_response(error, ctx.lineage.log)
 
     def _guarded(scope: Scope) -> bool:
         """A request with a body to a route that needs a token (an unknown path or method
@@ -457,10 +460,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         except ApiError as exc:
             error = exc
         except OperationalError as exc:
-            log.warning("database unavailable: %s", type(exc.orig).__name__)
-            error = ApiError(
-                503, Errno.SERVICE_BUSY, "the server is busy, retry later", retry_after=2
-            )
+            error = _busy_error(exc)
         request.state.errno = int(error.errno)
         _write_audit(request, error.status)
         return _error_response(error, ctx.lineage.log)
@@ -570,8 +570,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response_model=p.PushResponse | p.PushBatchResponse,
         openapi_extra=push_extra,
     )
-    # the caller before the body: a request without a valid token is refused before its
-    # body is read, parsed and validated (FastAPI solves dependencies in this order)
     def push(caller: CallerDep, body: PushBody, request: Request) -> p.PushResponse | Response:
         """Apply a batch of changes atomically; idempotent by change id.
 

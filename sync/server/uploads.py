@@ -141,12 +141,11 @@ def _recut(conn: Connection, sha256: str, old: int, new: int) -> None:
                 attachment_chunks.c.sha256 == sha256, attachment_chunks.c.idx == idx
             )
         )
-        pieces = max(1, -(-len(data) // new))  # an empty blob's one empty chunk stays one
         conn.execute(
             attachment_chunks.insert(),
             [
                 {"sha256": sha256, "idx": idx * k + j, "data": data[j * new : (j + 1) * new]}
-                for j in range(pieces)
+                for j in range(p.chunk_count(len(data), new))  # an empty blob's stays one
             ],
         )
 
