@@ -6,7 +6,8 @@ answer ``GET /v1/info``? Unreachable or busy, it waits with exponential backoff 
 jitter, never less than the server's ``Retry-After``. Reachable, it syncs; on a metered
 link it first asks before sending more than the limit set on the Sync page. After a
 good sync it waits the regular interval; after one a dropped link cut off once it had
-moved something (``SyncSummary.progressed``), the backoff's first step only.
+moved something (``SyncSummary.progressed``), the backoff's first step only, and the
+status line says so (``Phase.CUT``: what moved is kept) instead of "Offline".
 
 ``state`` is what the status bar and the Sync page show; ``changed`` fires with it.
 Tests drive the worker by calling :meth:`tick` and read :attr:`scheduled` (seconds
@@ -38,6 +39,7 @@ class Phase(StrEnum):
     NOT_SET_UP = "not_set_up"
     CHECKING = "checking"
     OFFLINE = "offline"
+    CUT = "cut"  # a dropped link cut a sync off after it had moved something
     BUSY = "busy"
     SYNCING = "syncing"
     IDLE = "idle"
@@ -211,7 +213,10 @@ class SyncWorker(QObject):
                 # gets further; waiting longer each time would waste the moments it is up
                 self.backoff.reset()
             delay = self.backoff.next_delay()
-            phase = Phase.OFFLINE if _services().offline(error) else Phase.ERROR
+            if not _services().offline(error):
+                phase = Phase.ERROR
+            else:  # what it moved is kept: a caseworker should not think it was lost
+                phase = Phase.CUT if summary.progressed else Phase.OFFLINE
             self._finish(WorkerState(phase, retry_in=delay, error=error), delay)
         self.synced.emit(summary)
 
@@ -281,7 +286,7 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
         else:
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]
-    elif phase in (Phase.OFFLINE, Phase.BUSY):
+    elif phase in (Phase.OFFLINE, Phase.CUT, Phase.BUSY):
         parts = [tr(f"ui.sync_status.{phase.value}", seconds=round(state.retry_in or 0))]
     elif phase is Phase.NOT_SET_UP:
         parts = [tr("ui.sync_status.not_set_up")]
@@ -298,7 +303,7 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
     else:
         parts = []
     if view is not None:
-        if phase in (Phase.IDLE, Phase.OFFLINE, Phase.BUSY, Phase.HELD, Phase.ERROR):
+        if phase not in (Phase.SYNCING, Phase.CHECKING, Phase.NOT_SET_UP):
             parts.append(tr("ui.sync_status.last", when=when_text(view.last_sync)))
         if view.waiting:
             parts.append(tr("ui.sync_status.waiting", count=view.waiting))

@@ -292,15 +292,24 @@ def test_a_sync_cut_off_after_it_moved_something_is_tried_again_soon(
     _registered(store, server_app)
     _cases(store, 1)
     worker = _worker(ctx, lambda url: DropsPulls(in_process_client(server_app)))
-    delays = []
+    delays, phases, lines = [], [], []
     for more in (True, False, False, True, False):
         if more:
             _cases(store, 1)
         _tick(qtbot, worker, ctx)
-        assert worker.state.phase is Phase.OFFLINE
+        phases.append(worker.state.phase)
         delays.append(worker.scheduled)
+        lines.append(status_text(worker.state, sync_view.overview(store)))
     # pushed, then cut off; nothing to push, cut off; again; pushed; nothing
     assert delays == [5.0, 10.0, 20.0, 5.0, 10.0]
+    # the status line does not call a sync that got somewhere "Offline"
+    cut, off = Phase.CUT, Phase.OFFLINE
+    assert phases == [cut, off, off, cut, off]
+    assert lines[3] == (
+        "Connection dropped during sync; what went through is kept (resuming in 5 s)"
+        " · Last sync never"
+    )
+    assert lines[4].startswith("Offline (next try in 10 s)")
     assert _waiting(store) == 0  # every change went before the pulls were cut off
 
 
