@@ -438,15 +438,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request.state.errno = int(error.errno)
         return _error_response(error, ctx.lineage.log)
 
-    def _guarded(scope: Scope) -> bool:
-        """A request with a body to a route that needs a token (an unknown path or method
-        is left to the router, which answers 404 or 405)."""
+    def _body_route(scope: Scope) -> str | None:
+        """The path of the route a request with a body goes to (``None``: no body, or an
+        unknown path or method, left to the router, which answers 404 or 405). Found
+        before the body is read, so the audit names it even when the link drops while a
+        compressed body is still arriving (inflated before the router sees it)."""
         if scope["method"] not in BODY_METHODS:
-            return False
+            return None
         for route in app.router.routes:
             if route.matches(scope)[0] is Match.FULL:
-                return (scope["method"], getattr(route, "path", "")) not in OPEN
-        return False
+                return str(getattr(route, "path", ""))
+        return None
 
     def _authenticated_first(request: Request) -> Response | None:
         """Authenticate a request with a body before anything reads the body: the caller
@@ -470,7 +472,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.audit = {}
-        if _guarded(request.scope):
+        request.state.route = path = _body_route(request.scope)
+        if path is not None and (request.method, path) not in OPEN:
             refused = await run_in_threadpool(_authenticated_first, request)
             if refused is not None:
                 return refused
@@ -494,7 +497,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     def _write_audit(request: Request, status: int) -> None:
         """One audit record of a request: who, which route, status, errno, counts."""
-        route = request.scope.get("route")
+        route = getattr(request.scope.get("route"), "path", None) or request.state.route
         caller: Caller | None = getattr(request.state, "caller", None)
         detail = dict(request.state.audit)
         errno = getattr(request.state, "errno", None)
@@ -508,7 +511,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         account=caller.username if caller else None,
                         device_id=caller.device_id if caller else None,
                         method=request.method[:8],
-                        route=(getattr(route, "path", None) or "(no route)")[:120],
+                        route=(route or "(no route)")[:120],
                         status=status,
                         detail=json.dumps(detail, sort_keys=True),
                     )
