@@ -1074,10 +1074,24 @@ def test_a_compressed_push_is_audited_under_its_route(server: Server, ann: SyncC
         },
     )
     assert response.status_code == 200, response.text
+    # a body that is not gzip is refused before the router sees it, and audited under
+    # the route it was for too
+    refused = ann.http.request(  # type: ignore[attr-defined]
+        "POST",
+        "/v1/push",
+        content=body.encode(),
+        headers={
+            "Authorization": f"Bearer {ann.token}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        },
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errno"] == Errno.BAD_ENCODING
     with server.engine.connect() as conn:
-        routes = conn.execute(text("SELECT route FROM audit")).scalars().all()
-    assert routes[-1] == "/v1/push"
-    assert "(no route)" not in routes
+        audited = conn.execute(text("SELECT route, status FROM audit")).all()
+    assert [tuple(r) for r in audited[-2:]] == [("/v1/push", 200), ("/v1/push", 400)]
+    assert "(no route)" not in {r.route for r in audited}
 
 
 def _cut_off(
