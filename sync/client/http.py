@@ -14,7 +14,8 @@ import importlib
 import json
 import re
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +31,11 @@ M = TypeVar("M", bound=BaseModel)
 # metered-link estimates count the same, so they can be checked against the counters.
 REQUEST_OVERHEAD_BYTES = 200
 RESPONSE_OVERHEAD_BYTES = 150
+# a merge asked again after its answer was lost may find the first still at work on a
+# SQLite server (its lock): waited out up to this many times, each wait the server's
+# Retry-After up to the cap
+MERGE_BUSY_ASKS = 3
+MERGE_BUSY_WAIT_CAP = 30.0
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:
@@ -209,6 +215,7 @@ class SyncClient:
         self.features: frozenset[str] = frozenset()
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.sleep: Callable[[float], None] = time.sleep  # tests pass their own
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}{p.PREFIX}{path}"
@@ -395,8 +402,21 @@ class SyncClient:
                 raise
             # its answer lost on the way back: asked once more under the same id, the
             # server answers the merge it made, or makes it now (never twice)
-            response = self._request("POST", "/merges", json_body=body, params=params)
+            response = self._asked_again("/merges", body, params)
         return _parsed(p.MergeRecord, "POST", "/merges", response)
+
+    def _asked_again(self, path: str, body: bytes, params: dict[str, Any]) -> HttpResponse:
+        """``POST path`` again, waiting out a busy answer a few times: the first request
+        may still hold a SQLite server's lock (the link gave up on it, the server did
+        not). Any other answer, or a busy one after the last wait, is the caller's."""
+        for _wait in range(MERGE_BUSY_ASKS):
+            try:
+                return self._request("POST", path, json_body=body, params=params)
+            except SyncHttpError as exc:
+                if not exc.retryable:
+                    raise
+                self.sleep(min(exc.retry_after or 1.0, MERGE_BUSY_WAIT_CAP))
+        return self._request("POST", path, json_body=body, params=params)
 
     def undo_merge(self, merge_id: str) -> p.MergeRecord:
         params = {"form": p.MOVED_FORM}

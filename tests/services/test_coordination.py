@@ -19,7 +19,9 @@ from desktop.models.store import Store
 from desktop.models.sync_records import SyncMerge
 from desktop.services import cases, coordination, search
 from sync import protocol as p
+from sync.client.http import MERGE_BUSY_ASKS
 from sync.protocol import Role
+from sync.server.errors import ApiError
 from tests.coordination import (
     Factory,
     add_account,
@@ -729,11 +731,18 @@ class _Link:
     """The coordinator's link to the server: it may lose the first merge's answer on the
     way back (the server made the merge), or hide what the server says it accepts."""
 
-    def __init__(self, inner: Any, *, lose_answer: bool = False, old_server: bool = False):
+    def __init__(
+        self, inner: Any, *, lose_answer: bool = False, old_server: bool = False, busy: int = 0
+    ):
         self.inner, self.lose_answer, self.old_server = inner, lose_answer, old_server
+        self.busy = busy  # merge asks after the first answered "busy" before they pass
         self.merge_bodies: list[bytes] = []
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if method == "POST" and url.endswith("/merges") and self.merge_bodies and self.busy:
+            self.busy -= 1  # the first ask still holds the server's lock
+            self.merge_bodies.append(kwargs.get("content") or b"")
+            return _BusyAnswer()
         answer = self.inner.request(method, url, **kwargs)
         if method == "POST" and url.endswith("/merges"):
             self.merge_bodies.append(kwargs.get("content") or b"")
@@ -746,6 +755,59 @@ class _Link:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class _BusyAnswer:
+    """What a SQLite server answers while another request holds its lock."""
+
+    status_code = 503
+    headers = {"Retry-After": "2"}  # noqa: RUF012 - a fixed answer
+    content = (
+        ApiError(503, p.Errno.SERVICE_BUSY, "the server is busy", retry_after=2)
+        .body()
+        .model_dump_json()
+        .encode()
+    )
+    num_bytes_downloaded = 0
+
+
+@pytest.mark.parametrize("busy", [1, 4])
+def test_a_merge_asked_again_while_the_first_still_holds_the_server_waits_it_out(
+    caseworker: Store,
+    coordinator: Store,
+    server_http: Factory,
+    server_app: Any,
+    busy: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The link gave up on a merge the server was still making: asked again, a SQLite
+    server may answer "busy" while the first holds its lock. The laptop waits out the
+    server's Retry-After and asks again under the same id (three times at most): one
+    merge, never two; past that, the coordinator is told the server is busy."""
+    waits: list[float] = []
+    monkeypatch.setattr("sync.client.http.time.sleep", waits.append)
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    link = _Link(server_http("http://testserver"), lose_answer=True, busy=busy)
+
+    if busy > MERGE_BUSY_ASKS:
+        with pytest.raises(UserError) as told:
+            coordination.merge(coordinator, "person", extra, kept, lambda url: link)
+        assert told.value.code == "coordination.refused"
+        assert "busy" in told.value.translated("en")
+        assert waits == [2.0] * MERGE_BUSY_ASKS
+        assert len(link.merge_bodies) == 1 + MERGE_BUSY_ASKS + 1
+    else:
+        merged = coordination.merge(coordinator, "person", extra, kept, lambda url: link)
+        assert waits == [2.0]
+        assert [m.id for m in coordination.merges(coordinator)] == [merged.id]
+        assert len(link.merge_bodies) == 3
+    assert len(set(link.merge_bodies)) == 1  # one id, asked again as it was
+    with server_app.state.ctx.engine.connect() as conn:
+        made = conn.exec_driver_sql("SELECT source_id, target_id FROM merges").all()
+    assert [tuple(m) for m in made] == [(extra, kept)]  # the first ask made it, once
 
 
 @pytest.mark.parametrize("old_server", [False, True])
