@@ -98,6 +98,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     password = sub.add_parser("set-password", help="give an account a new password")
     password.add_argument("username")
     password.set_defaults(handler=run_set_password)
+    addresses = sub.add_parser(
+        "list-addresses",
+        help="network addresses that gave wrong user names or passwords in the last hour",
+    )
+    add_json_option(addresses)
+    addresses.set_defaults(handler=run_list_addresses)
+    unlock = sub.add_parser(
+        "unlock-address", help="let an address that waits after wrong passwords register again"
+    )
+    unlock.add_argument("address")
+    add_json_option(unlock)
+    unlock.set_defaults(handler=run_unlock_address)
 
 
 def run_serve(args: argparse.Namespace, cli: Cli) -> int:
@@ -328,7 +340,11 @@ def run_prune(args: argparse.Namespace, cli: Cli) -> int:
     with _database(args) as engine:
         pruned = admin.prune(engine)
     cli.emit(
-        {"last_sent_removed": pruned.last_sent_removed, "last_sent_kept": pruned.last_sent_kept},
+        {
+            "last_sent_removed": pruned.last_sent_removed,
+            "last_sent_kept": pruned.last_sent_kept,
+            "addresses_forgotten": pruned.addresses_forgotten,
+        },
         text(
             "sync.server.pruned",
             cli.lang,
@@ -373,6 +389,37 @@ def run_list_users(args: argparse.Namespace, cli: Cli) -> int:
         for u in users
     ]
     cli.emit(users, "\n".join(lines) if lines else "-")
+    return 0
+
+
+def run_list_addresses(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        found = admin.list_addresses(engine)
+    lines = [
+        f"{a['address']:<40} "
+        + text("sync.server.address_tries", cli.lang, count=a["failures"], since=a["since"][:19])
+        + (
+            "  " + text("sync.server.address_waits", cli.lang, until=a["locked_until"][:19])
+            if a["locked_until"]
+            else ""
+        )
+        for a in found
+    ]
+    cli.emit(found, "\n".join(lines) if lines else "-")
+    return 0
+
+
+def run_unlock_address(args: argparse.Namespace, cli: Cli) -> int:
+    from sync.server import admin
+
+    with _database(args) as engine:
+        lifted = admin.unlock_address(engine, args.address)
+    key = "sync.server.address_unlocked" if lifted else "sync.server.address_not_counted"
+    cli.emit(
+        {"address": args.address, "unlocked": lifted}, text(key, cli.lang, address=args.address)
+    )
     return 0
 
 

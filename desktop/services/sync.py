@@ -1462,7 +1462,9 @@ def register_device(
             raise UserError("sync.bad_credentials") from exc
         if exc.errno == p.Errno.SIGN_IN_LOCKED:
             minutes = max(1, -(-int(exc.retry_after or 60) // 60))
-            raise UserError("sync.sign_in_locked", minutes=minutes) from exc
+            by_address = exc.details.get("locked") == "address"
+            key = "sync.sign_in_locked_address" if by_address else "sync.sign_in_locked"
+            raise UserError(key, minutes=minutes) from exc
         if exc.errno == p.Errno.ACCOUNT_DISABLED:
             raise UserError("sync.account_disabled", username=username) from exc
         raise UserError("sync.refused", errno=exc.errno) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, Engine, Row, func, select
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from sync.protocol import MAX_PASSWORD, MAX_USERNAME, PREFIX, Role
-from sync.server.auth import ALL_OFFICES, now_iso
+from sync.server.auth import ALL_OFFICES, forget_addresses, now_iso
 from sync.server.db import (
     LogId,
     accounts,
@@ -21,6 +22,7 @@ from sync.server.db import (
     devices,
     last_sent,
     new_log_id,
+    sign_in_addresses,
     skip_case_blocks,
 )
 
@@ -147,6 +149,8 @@ class Pruned:
 
     last_sent_removed: int
     last_sent_kept: int
+    # addresses whose hour of counting wrong sign-ins and wait were over
+    addresses_forgotten: int = 0
 
 
 # The route of a pull in the audit log, whose ``since`` is a cursor its device had committed.
@@ -184,8 +188,14 @@ def prune(engine: Engine) -> Pruned:
                 )
             ).rowcount
         kept = conn.scalar(select(func.count()).select_from(last_sent)) or 0
-        _audit(conn, "", "server prune", {"last_sent_removed": removed, "last_sent_kept": kept})
-        return Pruned(removed, kept)
+        forgotten = forget_addresses(conn, dt.datetime.now(dt.UTC))
+        _audit(
+            conn,
+            "",
+            "server prune",
+            {"last_sent_removed": removed, "last_sent_kept": kept, "addresses": forgotten},
+        )
+        return Pruned(removed, kept, forgotten)
 
 
 @dataclass(frozen=True)
@@ -284,6 +294,41 @@ def set_password(engine: Engine, hasher: PasswordHasher, username: str, password
             .values(password_hash=hasher.hash(password), failed_logins=0, locked_until=None)
         )
         _audit(conn, username, "server set-password", {})
+
+
+def list_addresses(engine: Engine) -> list[dict[str, Any]]:
+    """The network addresses counting wrong user names or passwords at registration
+    (an hour from their first), most tries first: ``failures``, ``since`` and, while it
+    must wait, ``locked_until`` (None otherwise)."""
+    with engine.begin() as conn:
+        forget_addresses(conn, dt.datetime.now(dt.UTC))
+        rows = conn.execute(
+            select(sign_in_addresses).order_by(
+                sign_in_addresses.c.failures.desc(), sign_in_addresses.c.address
+            )
+        ).all()
+    now = now_iso()
+    return [
+        {
+            "address": r.address,
+            "failures": r.failures,
+            "since": r.since,
+            "locked_until": r.locked_until if (r.locked_until or "") > now else None,
+        }
+        for r in rows
+    ]
+
+
+def unlock_address(engine: Engine, address: str) -> bool:
+    """Let ``address`` register again at once, its count started over (an office's router
+    that a mistyping colleague locked); audited. False when it was not counted."""
+    with engine.begin() as conn:
+        dropped = conn.execute(
+            sign_in_addresses.delete().where(sign_in_addresses.c.address == address)
+        ).rowcount
+        if dropped:
+            _audit(conn, "", "server unlock-address", {})
+    return bool(dropped)
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

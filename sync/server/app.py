@@ -543,8 +543,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.post(f"{p.PREFIX}/devices", response_model=p.RegisterResponse, status_code=201)
     def register(body: p.RegisterRequest, request: Request) -> p.RegisterResponse:
         """Register this device for an account; the token is shown only here."""
+        # the peer's address; behind a reverse proxy the ASGI server takes the one its
+        # X-Forwarded-For names, from the proxies it trusts (docs/server-operations.md)
+        address = request.client.host if request.client else None
         device_id, token, caller = register_device(
-            engine, ctx.hasher, body.username, body.password, body.device_name
+            engine, ctx.hasher, body.username, body.password, body.device_name, address
         )
         request.state.caller = caller
         return p.RegisterResponse(device_id=device_id, token=token, account=caller.account())

@@ -17,12 +17,12 @@ from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import Account, Errno, Role
-from sync.server.db import accounts, counter, devices
+from sync.server.db import accounts, counter, devices, insert_missing, sign_in_addresses
 from sync.server.errors import ApiError
 
 ALL_OFFICES = "*"
@@ -30,7 +30,7 @@ TOKEN_PREFIX = "sp1_"
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    return _iso(dt.datetime.now(dt.UTC))
 
 
 def make_hasher(cheap: bool = False) -> PasswordHasher:
@@ -131,21 +131,42 @@ def lock_after(failures: int) -> dt.timedelta | None:
     return min(LOCK_FIRST * (1 << doublings), LOCK_LONGEST)
 
 
+# An address may give ADDRESS_FREE_TRIES wrong user names or passwords within
+# ADDRESS_WINDOW of the first before it waits as an account does after five (the waits of
+# lock_after, from its first). This counts what an account's lock cannot: names no account
+# has, and one password tried against many accounts. An office's laptops behind one
+# router share an address and mistype far less than that in an hour.
+ADDRESS_FREE_TRIES = 20
+ADDRESS_WINDOW = dt.timedelta(hours=1)
+
+
+def address_lock_after(failures: int) -> dt.timedelta | None:
+    """How long an address waits to register after ``failures`` wrong tries in its hour."""
+    return lock_after(failures - (ADDRESS_FREE_TRIES - FREE_TRIES))
+
+
 def register_device(
-    engine: Engine, hasher: PasswordHasher, username: str, password: str, name: str
+    engine: Engine,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    name: str,
+    address: str | None = None,
 ) -> tuple[str, str, Caller]:
     """Check the password and register a new device; returns (device id, token, caller).
 
     An account that took :data:`FREE_TRIES` wrong passwords in a row refuses the next
     try, right or wrong, with ``429`` errno 117 until its wait is over (``Retry-After``);
-    the wrong password is counted in its own transaction, which the refusal does not undo.
+    so does the client's network ``address`` after :data:`ADDRESS_FREE_TRIES` wrong user
+    names or passwords within an hour, before any password is hashed. A wrong try is
+    counted in its own transaction, which the refusal does not undo.
     """
+    if address:
+        _wait_over(engine, address)
     with engine.begin() as conn:
         row = conn.execute(select(accounts).where(accounts.c.username == username)).first()
         if row is not None and row.locked_until is not None:
-            wait = dt.datetime.fromisoformat(row.locked_until) - dt.datetime.now(dt.UTC)
-            if wait > dt.timedelta(0):
-                raise _locked_out(wait)
+            _still_locked(row.locked_until, "account")
         good = False
         if row is None:
             hasher.hash(password)  # spend the same time, so timing does not reveal user names
@@ -157,6 +178,8 @@ def register_device(
     if row is None or not good:
         if row is not None:
             _count_failure(engine, row.id)
+        if address:
+            _count_address_failure(engine, address)
         raise ApiError(401, Errno.BAD_CREDENTIALS, "wrong user name or password")
     with engine.begin() as conn:
         if row.failed_logins or row.locked_until is not None:
@@ -202,20 +225,76 @@ def _count_failure(engine: Engine, account_id: int) -> None:
         ).scalar_one()
         wait = lock_after(failures)
         if wait is not None:
-            until = (dt.datetime.now(dt.UTC) + wait).isoformat(timespec="milliseconds")
+            until = _iso(dt.datetime.now(dt.UTC) + wait)
             conn.execute(
                 accounts.update().where(accounts.c.id == account_id).values(locked_until=until)
             )
 
 
-def _locked_out(wait: dt.timedelta) -> ApiError:
+def _wait_over(engine: Engine, address: str) -> None:
+    """Refuse (429 errno 117) while ``address`` waits after too many wrong tries."""
+    with engine.connect() as conn:
+        until = conn.execute(
+            select(sign_in_addresses.c.locked_until).where(sign_in_addresses.c.address == address)
+        ).scalar()
+    if until is not None:
+        _still_locked(until, "address")
+
+
+def _count_address_failure(engine: Engine, address: str) -> None:
+    """One more wrong try from ``address`` in its hour, and its wait if it has one. Rows
+    whose hour and wait are both over are dropped first: an address starts over then,
+    and is not kept longer than it counts."""
+    now = dt.datetime.now(dt.UTC)
+    stamp = _iso(now)
+    table = sign_in_addresses
+    with engine.begin() as conn:
+        forget_addresses(conn, now)
+        insert_missing(conn, table, [{"address": address, "failures": 0, "since": stamp}])
+        failures = conn.execute(
+            table.update()
+            .where(table.c.address == address)
+            .values(failures=table.c.failures + 1)
+            .returning(table.c.failures)
+        ).scalar_one()
+        wait = address_lock_after(failures)
+        if wait is not None:
+            conn.execute(
+                table.update()
+                .where(table.c.address == address)
+                .values(locked_until=_iso(now + wait))
+            )
+
+
+def forget_addresses(conn: Connection, now: dt.datetime) -> int:
+    """Drop the addresses whose hour of counting and wait are both over; how many."""
+    table, stamp = sign_in_addresses, _iso(now)
+    return conn.execute(
+        table.delete().where(
+            table.c.since < _iso(now - ADDRESS_WINDOW),
+            or_(table.c.locked_until.is_(None), table.c.locked_until < stamp),
+        )
+    ).rowcount
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _still_locked(until: str, what: str) -> None:
+    """Refuse with 429 errno 117 if ``until`` (ISO) is still to come; ``what`` waits
+    (``account`` or ``address``, in the answer's details for the client to say so)."""
+    wait = dt.datetime.fromisoformat(until) - dt.datetime.now(dt.UTC)
+    if wait <= dt.timedelta(0):
+        return
     seconds = max(1, int(wait.total_seconds() + 0.999))
-    return ApiError(
-        429,
-        Errno.SIGN_IN_LOCKED,
-        "too many wrong passwords for this account; try again later",
-        retry_after=seconds,
-    )
+    raise ApiError(429, Errno.SIGN_IN_LOCKED, _LOCKED[what], retry_after=seconds, locked=what)
+
+
+_LOCKED = {
+    "account": "too many wrong passwords for this account; try again later",
+    "address": "too many wrong user names or passwords from this address; try again later",
+}
 
 
 # Case-number blocks the server hands out: 9000-9999 are the devices' own provisional

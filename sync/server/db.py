@@ -71,6 +71,19 @@ accounts = Table(
     Column("locked_until", String(32), nullable=True),
 )
 
+# network addresses that registration refused a wrong user name or password from, for
+# an hour from the first (``auth.count_address_failure``): after twenty, each further
+# one makes the address wait before it may try again. A row is dropped once its hour and
+# its wait are over, so an address is kept only while it matters.
+sign_in_addresses = Table(
+    "sign_in_addresses",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("since", String(32), nullable=False),
+    Column("locked_until", String(32), nullable=True),
+)
+
 devices = Table(
     "devices",
     metadata,

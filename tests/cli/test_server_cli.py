@@ -247,6 +247,64 @@ def test_an_administrator_manages_accounts_from_the_command_line(
     assert not any("new-password" in detail for _, _, detail in logged)
 
 
+def test_an_administrator_sees_and_lifts_an_address_waiting_after_wrong_sign_ins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An office says no laptop can register: ``list-addresses`` shows its router's
+    address waiting after wrong user names or passwords, ``unlock-address`` lifts it
+    (audited, without the address), in the administrator's language."""
+    import json
+
+    from sqlalchemy import select, text
+
+    from sync.server.db import audit, make_engine
+
+    db = str(tmp_path / "server.db")
+
+    def run(*args: str, lang: str = "en") -> tuple[int, str, str]:
+        code = main(["--lang", lang, "server", "--db", db, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("list-addresses") == (0, "-\n", "")  # migrates an empty database
+    engine = make_engine(db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sign_in_addresses VALUES ('198.51.100.7', 23, :since, :until),"
+                " ('203.0.113.9', 2, :since, NULL)"
+            ),
+            {"since": "2999-01-01T00:00:00.000+00:00", "until": "2999-01-01T00:30:00.000+00:00"},
+        )
+    code, out, _ = run("list-addresses")
+    assert code == 0
+    first, second = out.splitlines()
+    assert first.startswith("198.51.100.7 ")
+    assert first.endswith(
+        "23 wrong user names or passwords since 2999-01-01T00:00:00 UTC"
+        "  registering waits until 2999-01-01T00:30:00 UTC (unlock-address lifts it)"
+    )
+    assert second.endswith("2 wrong user names or passwords since 2999-01-01T00:00:00 UTC")
+    listed = json.loads(run("list-addresses", "--json")[1])
+    assert [(a["address"], a["failures"]) for a in listed] == [
+        ("198.51.100.7", 23),
+        ("203.0.113.9", 2),
+    ]
+    assert "ต้องรอถึง 2999-01-01T00:30:00 UTC" in run("list-addresses", lang="th")[1]
+
+    code, out, _ = run("unlock-address", "198.51.100.7", lang="th")
+    assert (code, out) == (0, "198.51.100.7 ลงทะเบียนอุปกรณ์ได้อีกครั้งทันที การนับครั้งที่ผิดเริ่มใหม่\n")
+    assert json.loads(run("unlock-address", "198.51.100.7", "--json")[1]) == {
+        "address": "198.51.100.7",
+        "unlocked": False,
+    }
+    assert [a["address"] for a in json.loads(run("list-addresses", "--json")[1])] == ["203.0.113.9"]
+    with engine.connect() as conn:
+        logged = conn.execute(select(audit.c.route, audit.c.detail)).all()
+    engine.dispose()
+    assert [tuple(r) for r in logged] == [("server unlock-address", "{}")]
+
+
 @pytest.mark.parametrize(
     ("db", "says"),
     [

@@ -298,7 +298,11 @@ def test_server_prune_says_what_it_dropped_and_kept(
 ) -> None:
     server_db = ["server", "--db", str(tmp_path / "server.db")]
     assert main([*server_db, "prune", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"last_sent_removed": 0, "last_sent_kept": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "last_sent_removed": 0,
+        "last_sent_kept": 0,
+        "addresses_forgotten": 0,
+    }
     assert main(["--lang", "en", *server_db, "prune"]) == 0
     assert "0 kept" in capsys.readouterr().out
 

@@ -185,6 +185,30 @@ def test_registering_after_wrong_passwords_in_a_row_says_how_long_to_wait(
     assert i18n.text("sync.sign_in_locked", "my", minutes=1) == locked.value.translated("my")
 
 
+def test_registering_from_an_address_that_guessed_too_often_says_it_is_the_network(
+    store: Store, server_app: Any
+) -> None:
+    """The wait is the network's (an office's router that gave many wrong names), not
+    the account's: the message says so, and not to ask for a new password."""
+    from sync.server import auth
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    for i in range(auth.ADDRESS_FREE_TRIES):
+        with pytest.raises(UserError):
+            sync_view.register(store, "http://testserver", f"name{i}", "guess-123", "x", factory)
+    with pytest.raises(UserError) as locked:
+        sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    assert (locked.value.code, locked.value.params) == (
+        "sync.sign_in_locked_address",
+        {"minutes": 1},
+    )
+    assert locked.value.translated("en").startswith(
+        "Too many wrong user names or passwords from this network: wait 1 min"
+    )
+    assert "1 นาที" in locked.value.translated("th")
+    assert "1 မိနစ်" in locked.value.translated("my")
+
+
 def test_a_disabled_account_keeps_its_work_says_why_and_sends_it_once_enabled(
     store: Store, server_app: Any, memory_keyring: MemoryKeyring
 ) -> None:

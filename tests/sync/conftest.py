@@ -159,12 +159,17 @@ class Server:
     def engine(self):  # type: ignore[no-untyped-def]
         return self.app.state.ctx.engine  # type: ignore[attr-defined]
 
-    def http(self):  # type: ignore[no-untyped-def]
+    def http(self, address: str = "testclient"):  # type: ignore[no-untyped-def]
+        """A client of the app; ``address``: the network address requests come from."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from starlette.testclient import TestClient
 
-            return TestClient(self.app, raise_server_exceptions=True)  # type: ignore[arg-type]
+            return TestClient(
+                self.app,  # type: ignore[arg-type]
+                raise_server_exceptions=True,
+                client=(address, 50000),
+            )
 
     def user(
         self, name: str, role: Role = Role.CASEWORKER, offices: tuple[str, ...] = ("MS",)

@@ -569,9 +569,95 @@ def test_wrong_passwords_in_a_row_lock_registering_for_a_while(server: Server) -
     admin.set_password(ctx.engine, ctx.hasher, "ann", "a-new-password-1")
     assert [u["locked_until"] for u in admin.list_users(server.engine)] == [None, None]
     assert register("ann", "a-new-password-1").status_code == 201
-    # names no account has never lock anything
+    # names no account has lock no account (from another address: this one has given
+    # fifteen wrong passwords in its hour, see the next test)
+    other = server.http("203.0.113.9")
     for _ in range(2 * auth.FREE_TRIES):
-        _refused(register("nobody", PASSWORD), 401, Errno.BAD_CREDENTIALS)
+        body = {"username": "nobody", "password": PASSWORD, "device_name": "laptop"}
+        _refused(other.post("/v1/devices", json=body), 401, Errno.BAD_CREDENTIALS)
+
+
+def test_many_wrong_sign_ins_from_one_address_make_it_wait(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account's lock does not see names no account has, nor one password tried
+    against many accounts. An address that gives twenty wrong user names or passwords in
+    an hour waits (30 s, doubling), before any password is hashed; other addresses and
+    the accounts themselves are not touched; the administrator lifts it, and an address
+    is forgotten once its hour and wait are over."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from sync.server import auth
+
+    server.user("ann")
+    server.user("bob")
+    near, far = server.http("198.51.100.7"), server.http("203.0.113.9")
+    long_ago = "2026-01-01T00:00:00.000+00:00"
+
+    def register(http: Any, user: str, password: str) -> Any:
+        body = {"username": user, "password": password, "device_name": "laptop"}
+        return http.post("/v1/devices", json=body)
+
+    def wait_over() -> None:
+        with server.engine.begin() as conn:
+            conn.execute(text(f"UPDATE sign_in_addresses SET locked_until = '{long_ago}'"))
+
+    # a password sprayed over many names, a few tries each: no account reaches its five
+    names = ["ann", "bob", *(f"user{i}" for i in range(auth.ADDRESS_FREE_TRIES))]
+    for name in names[: auth.ADDRESS_FREE_TRIES]:
+        _refused(register(near, name, "Summer2026!"), 401, Errno.BAD_CREDENTIALS)
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    hashed: list[str] = []
+
+    class Counting:  # the server's hasher, counting what it is asked
+        def verify(self, *args: Any) -> bool:
+            hashed.append("verify")
+            return False
+
+        def hash(self, *args: Any) -> str:
+            hashed.append("hash")
+            return ""
+
+    monkeypatch.setattr(ctx, "hasher", Counting())
+    locked = register(near, "ann", PASSWORD)  # the right password, from the address
+    _refused(locked, 429, Errno.SIGN_IN_LOCKED)
+    assert locked.json()["details"]["locked"] == "address"
+    assert 25 <= int(locked.headers["Retry-After"]) <= 30
+    assert hashed == []  # refused before any hashing
+    monkeypatch.undo()
+    assert register(far, "ann", PASSWORD).status_code == 201  # other addresses go on
+    assert all(u["locked_until"] is None for u in admin.list_users(server.engine))
+    [counted] = admin.list_addresses(server.engine)
+    assert (counted["address"], counted["failures"]) == ("198.51.100.7", 20)
+    assert counted["locked_until"] > counted["since"]
+    # each wrong try past the twenty doubles the wait
+    wait_over()
+    _refused(register(near, "nobody", PASSWORD), 401, Errno.BAD_CREDENTIALS)
+    assert 55 <= int(register(near, "ann", PASSWORD).headers["Retry-After"]) <= 60
+    assert [auth.address_lock_after(n) for n in (19, 20, 21, 30)] == [
+        None,
+        dt.timedelta(seconds=30),
+        dt.timedelta(seconds=60),
+        dt.timedelta(minutes=15),
+    ]
+    # the administrator lets the office's router in again at once
+    assert admin.unlock_address(server.engine, "198.51.100.7")
+    assert not admin.unlock_address(server.engine, "198.51.100.7")
+    assert admin.list_addresses(server.engine) == []
+    assert register(near, "ann", PASSWORD).status_code == 201
+    # a right password neither counts nor resets; an hour after the first wrong one,
+    # with no wait left, the address is forgotten (the next wrong try anywhere drops it)
+    _refused(register(near, "nobody", PASSWORD), 401, Errno.BAD_CREDENTIALS)
+    with server.engine.begin() as conn:
+        conn.execute(text(f"UPDATE sign_in_addresses SET since = '{long_ago}'"))
+    _refused(register(far, "nobody", PASSWORD), 401, Errno.BAD_CREDENTIALS)
+    assert [a["address"] for a in admin.list_addresses(server.engine)] == ["203.0.113.9"]
+    with server.engine.begin() as conn:
+        conn.execute(text(f"UPDATE sign_in_addresses SET since = '{long_ago}'"))
+    assert admin.prune(server.engine).addresses_forgotten == 1
+    assert admin.list_addresses(server.engine) == []
 
 
 def test_attachment_resumable_upload_and_hash_check(server: Server, ann: SyncClient) -> None:
