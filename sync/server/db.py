@@ -75,10 +75,11 @@ accounts = Table(
 # an hour from the first (``auth.count_address_failure``): after twenty, each further
 # one makes the address wait before it may try again. A row is dropped once its hour and
 # its wait are over, so an address is kept only while it matters.
+ADDRESS_LENGTH = 64
 sign_in_addresses = Table(
     "sign_in_addresses",
     metadata,
-    Column("address", String(64), primary_key=True),
+    Column("address", String(ADDRESS_LENGTH), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("since", String(32), nullable=False),
     Column("locked_until", String(32), nullable=True),
