@@ -444,7 +444,8 @@ def test_a_long_failure_reason_is_cut_before_the_counts_after_it(
     def cut_before_the_counts() -> None:
         # what the label shows and the room it has, should the layout never give it room
         seen = (label.text(), label.width(), window.width())
-        assert "…" in seen[0] and seen[0].endswith("2 conflicts"), seen
+        assert "…" in seen[0], seen
+        assert seen[0].endswith("2 conflicts"), seen
 
     qtbot.waitUntil(cut_before_the_counts)
     assert label.text().startswith("Last sync failed: the server")
