@@ -158,10 +158,14 @@ class CaseListPage(Retranslating):
             employer_id=self.employer_filter.currentData(),
         )
 
-    def refresh(self, first_page: bool = False) -> None:
+    def refresh(self, first_page: bool = False, keep_view: bool = False) -> None:
         """Run the current search, filters and sort off the GUI thread.
 
         With ``first_page``, the first page of ids is read and shown on its own first.
+        With ``keep_view`` (a sync ended: the cases shown may have changed underneath), a
+        result of the same cases re-reads their rows in place, keeping the scroll position
+        and the selection; a result that differs replaces the list, the case selected
+        still selected when it is in it.
         """
         self.debounce.stop()
         filters = self.current_filter()
@@ -187,7 +191,7 @@ class CaseListPage(Retranslating):
             )
         self.ctx.ops.run(
             lambda: read(None, rows=not first_page),
-            on_success=lambda found: self._ids_loaded(query, found),
+            on_success=lambda found: self._ids_loaded(query, found, keep_view),
             key="case_ids",
             urgent=True,
         )
@@ -197,10 +201,20 @@ class CaseListPage(Retranslating):
             self._first_page_of = query
             self.model.set_ids(*found)
 
-    def _ids_loaded(self, query: int, found: tuple[list[str], list[cases.CaseRow]]) -> None:
+    def _ids_loaded(
+        self, query: int, found: tuple[list[str], list[cases.CaseRow]], keep_view: bool = False
+    ) -> None:
         if query != self._query:
             return
-        if self._first_page_of == query:
+        if keep_view and found[0] == self.model.ids:
+            self.model.reload()
+        elif keep_view:  # other cases: the one selected stays selected if still listed
+            current = self.table.currentIndex()
+            selected = self.model.case_id(current.row()) if current.isValid() else None
+            self.model.set_ids(*found)
+            if selected in found[0]:
+                self.table.selectRow(found[0].index(selected))
+        elif self._first_page_of == query:
             self.model.extend_ids(found[0])
         else:
             self.model.set_ids(*found)

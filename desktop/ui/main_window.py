@@ -31,6 +31,7 @@ from desktop.ui.sync_worker import STATUS_SEPARATOR, SyncWorker, status_parts
 
 if TYPE_CHECKING:
     from desktop.services.row_context import Place
+    from desktop.services.sync import SyncSummary
     from desktop.services.sync_view import SyncOverview
     from desktop.ui.case_file import CaseFileView
     from desktop.ui.new_case import NewCaseDialog
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync_status: SyncOverview | None = None
         self.sync_worker.changed.connect(lambda _state: self._status_text())
-        self.sync_worker.synced.connect(lambda _summary: self.refresh_status())
+        self.sync_worker.synced.connect(self._synced)
         self.closed = False  # shut_down: no more status readings
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(30_000)
@@ -287,6 +288,14 @@ class MainWindow(QMainWindow):
         self.ctx.ops.run(
             lambda: ui_wizards.wizard_start(store, case_id, spec.key, key), on_success=opened
         )
+
+    def _synced(self, summary: SyncSummary) -> None:
+        """After each sync attempt: the status line, and the case list when the sync moved
+        something (its "to sync" column, cases others made or changed, cases of an office
+        the account left), in place when the same cases are listed."""
+        self.refresh_status()
+        if not self.closed and (summary.progressed or summary.scope_changed):
+            self.case_list.refresh(keep_view=True)
 
     def refresh_status(self) -> None:
         if self.closed:  # a timer or a sync that ended after shut_down: nothing to show

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from tests.coordination import (
     case_with_one_of_everything,
     employer_and_job,
     kept_conflict,
+    new_device,
 )
 from tests.ui.conftest import drain, open_sync_page
 
@@ -311,6 +313,53 @@ def test_a_sync_cut_off_after_it_moved_something_is_tried_again_soon(
     )
     assert lines[4].startswith("Offline (next try in 10 s)")
     assert _waiting(store) == 0  # every change went before the pulls were cut off
+
+
+def test_the_case_list_follows_a_sync_made_in_the_background(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
+) -> None:
+    """A caseworker reading the case list while the worker syncs: the cases it sent say
+    so, and a colleague's new case appears, with nothing touched. The same cases are
+    re-read in place; either way the one selected stays selected."""
+    from desktop.ui.case_list import case_columns
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    _registered(store, server_app)
+    _cases(store, 2)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.case_list.start()
+    drain(qtbot, ctx)
+    model, table = window.case_list.model, window.case_list.table
+    sync_column = [c.header_key for c in case_columns()].index("ui.cases.col.sync")
+
+    def sync_states() -> list[str]:
+        return [model.index(row, sync_column).data() for row in range(model.rowCount())]
+
+    def states_are(*expected: str) -> Callable[[], None]:
+        def check() -> None:
+            assert sync_states() == list(expected)
+
+        return check
+
+    qtbot.waitUntil(states_are("2 to sync", "2 to sync"))  # the case, and its person
+    table.selectRow(1)
+    worker = window.sync_worker
+    worker.http_factory = factory
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.IDLE
+    qtbot.waitUntil(states_are("Up to date", "Up to date"))
+    assert table.currentIndex().row() == 1
+    selected = model.case_id(1)
+
+    colleague = new_device(tmp_path / "colleague", "somchai", factory)
+    _cases(colleague, 1)
+    assert sync_view.run_sync(colleague, factory).ok
+    colleague.close()
+    _tick(qtbot, worker, ctx)
+    qtbot.waitUntil(states_are("Up to date", "Up to date", "Up to date"))
+    assert model.case_id(table.currentIndex().row()) == selected  # still the one chosen
 
 
 def test_a_failed_sync_says_why_on_the_status_line(
