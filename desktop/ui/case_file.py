@@ -238,6 +238,22 @@ class CaseFileView(Retranslating):
         self.header.addWidget(self.controls)
         self.below_header = QHBoxLayout()
         self.below_header.addStretch(1)
+        # a sync brought changes to the case shown (check_after_sync): said, with a button
+        # that shows them; never reloaded under the person's hands (an editor may hold
+        # what they are typing)
+        self.sync_changed = QWidget()
+        self.sync_changed.setObjectName("sync_changed")
+        changed = QHBoxLayout(self.sync_changed)
+        changed.setContentsMargins(0, 0, 0, 0)
+        self.sync_changed_label = QLabel()
+        self.sync_changed_label.setWordWrap(True)
+        self.sync_changed_label.setStyleSheet("color: #8a4b00; font-weight: bold")
+        self.sync_changed_button = QPushButton()
+        self.sync_changed_button.clicked.connect(self.reload)
+        changed.addWidget(self.sync_changed_label, 1)
+        changed.addWidget(self.sync_changed_button)
+        self.sync_changed.hide()
+        self._sync_changed_key = ""
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -254,6 +270,7 @@ class CaseFileView(Retranslating):
         layout = QVBoxLayout(self)
         layout.addLayout(self.header)
         layout.addLayout(self.below_header)
+        layout.addWidget(self.sync_changed)
         layout.addWidget(self.tabs, 1)
         self.retranslate()
 
@@ -485,10 +502,47 @@ class CaseFileView(Retranslating):
         if self.case is not None:
             self.load(self.case.id)
 
+    def check_after_sync(self) -> None:
+        """After a sync that brought rows: read the case shown again, off the GUI thread,
+        and say so when it differs from what is on screen (a colleague's edit, a
+        coordinator's merge), or when it is no longer on this laptop."""
+        shown = self.case
+        if shown is None:
+            return
+        store = self.ctx.store
+
+        def read() -> CaseFile | None:
+            try:
+                return cases.get_case_file(store, shown.id)
+            except UserError:
+                return None  # taken off this laptop (an office the account left)
+
+        self.ctx.ops.run(
+            read,
+            on_success=lambda now: self._compare(shown, now),
+            key="case_file_after_sync",
+            owner=self,
+        )
+
+    def _compare(self, shown: CaseFile, now: CaseFile | None) -> None:
+        if self.case is not shown or now == shown:  # another case or a reload since
+            return
+        self._sync_changed_key = "ui.case.sync_changed" if now else "ui.case.sync_removed"
+        self.sync_changed_button.setVisible(now is not None)
+        self._say_sync_changed()
+        self.sync_changed.show()
+
+    def _say_sync_changed(self) -> None:
+        if self._sync_changed_key:
+            self.sync_changed_label.setText(tr(self._sync_changed_key))
+        self.sync_changed_button.setText(tr("ui.case.sync_show_changes"))
+
     def _show(
         self, result: tuple[CaseFile, list[Any], list[Any]], place: row_context.Place | None
     ) -> None:
         self.case, self.journey, self.panel = result
+        self.sync_changed.hide()
+        self._sync_changed_key = ""
         self.timeline.set_events(self.journey, self.ctx.today())
         self.retranslate()
         if place is not None:
@@ -1039,6 +1093,7 @@ class CaseFileView(Retranslating):
 
     def retranslate(self) -> None:
         self.back_button.setText(tr("ui.case.back"))
+        self._say_sync_changed()
         self.start_button.setText(tr("ui.case.start"))
         self.print_button.setText(tr("ui.printing.print_packet"))
         self.export_button.setText(tr("ui.case.export_person"))

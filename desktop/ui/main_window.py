@@ -292,10 +292,18 @@ class MainWindow(QMainWindow):
     def _synced(self, summary: SyncSummary) -> None:
         """After each sync attempt: the status line, and the case list when the sync moved
         something (its "to sync" column, cases others made or changed, cases of an office
-        the account left), in place when the same cases are listed."""
+        the account left), in place when the same cases are listed; an open case file
+        says when what it shows changed (it is not reloaded under the person's hands)."""
         self.refresh_status()
-        if not self.closed and (summary.progressed or summary.scope_changed):
+        if self.closed:
+            return
+        if summary.progressed or summary.scope_changed:
             self.case_list.refresh(keep_view=True)
+        case_file = self._built.get("case_file")
+        if case_file is not None and (
+            summary.received_rows or summary.merges or summary.removed_rows
+        ):
+            case_file.check_after_sync()
 
     def refresh_status(self) -> None:
         if self.closed:  # a timer or a sync that ended after shut_down: nothing to show

@@ -362,6 +362,53 @@ def test_the_case_list_follows_a_sync_made_in_the_background(
     assert model.case_id(table.currentIndex().row()) == selected  # still the one chosen
 
 
+def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
+) -> None:
+    """A caseworker has a case file open while the worker syncs a colleague's edit of
+    it: the case file says so, and shows the changes when asked; what is on screen (an
+    editor may hold their typing) is not replaced by itself. A sync that changed only
+    other cases says nothing."""
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    _registered(store, server_app)
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("สมชาย ใจดี", "thai")])
+    ).person_id
+    number = cases.open_case(store, person)
+    case_id = cases.get_case_file(store, number).id
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    worker = window.sync_worker
+    worker.http_factory = factory
+    _tick(qtbot, worker, ctx)
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        window.open_case(case_id)
+    colleague = new_device(tmp_path / "colleague", "somchai", factory)
+    assert sync_view.run_sync(colleague, factory).ok
+    _cases(colleague, 1)  # another case only
+    assert sync_view.run_sync(colleague, factory).ok
+    _tick(qtbot, worker, ctx)
+    drain(qtbot, ctx)
+    assert view.sync_changed.isHidden()
+
+    people.update_person(colleague, person, birth_date="1990-01-02")
+    assert sync_view.run_sync(colleague, factory).ok
+    colleague.close()
+    _tick(qtbot, worker, ctx)
+    qtbot.waitUntil(lambda: not view.sync_changed.isHidden())
+    assert view.sync_changed_label.text() == (
+        "The last sync brought changes to this case file (a colleague's or a coordinator's)."
+    )
+    assert view.case is not None
+    assert view.case.person.birth_date is None  # still what was on screen
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.sync_changed_button.click()
+    assert view.case.person.birth_date == "1990-01-02"
+    assert view.sync_changed.isHidden()
+
+
 def test_a_failed_sync_says_why_on_the_status_line(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
