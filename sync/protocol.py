@@ -81,6 +81,10 @@ ANCESTORS_HEADER = "X-Sapan-Ancestors"
 # body's model refuses members it does not know). ``merge-id``: a merge request may name
 # the merge's id (MergeRequest.id).
 FEATURES_HEADER = "X-Sapan-Features"
+# The registration's answer names the account's scope version (a header: the answer's
+# body model refuses members it does not know), so a new device's first pull goes under
+# it instead of being answered errno 123 and asked again.
+SCOPE_HEADER = "X-Sapan-Scope"
 MERGE_ID_FEATURE = "merge-id"
 FEATURES = (MERGE_ID_FEATURE,)
 

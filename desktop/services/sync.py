@@ -1490,6 +1490,9 @@ def register_device(
         session.merge(Setting(key="user", value=account.username))
         session.merge(Setting(key=OFFICES_SETTING, value=sorted(account.offices)))
         session.merge(Setting(key=ALL_OFFICES_SETTING, value=account.all_offices))
+        if client.scope_version is not None:
+            # the offices above are of this version: the first pull goes under it
+            session.merge(SyncState(key=SCOPE_KEY, value=str(client.scope_version)))
         session.merge(Setting(key=ROLE_SETTING, value=account.role.value))
         session.merge(Setting(key="office", value=office))
         if not account.all_offices:

@@ -216,6 +216,7 @@ class SyncClient:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.sleep: Callable[[float], None] = time.sleep  # tests pass their own
+        self.scope_version: int | None = None  # as the registration's answer named it
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}{p.PREFIX}{path}"
@@ -324,8 +325,11 @@ class SyncClient:
     def register(self, username: str, password: str, device_name: str) -> p.RegisterResponse:
         """Register this device; keeps the new token for later calls."""
         request = p.RegisterRequest(username=username, password=password, device_name=device_name)
-        answer = self._call(p.RegisterResponse, "POST", "/devices", body=request)
+        response = self._request("POST", "/devices", body=request)
+        answer = _parsed(p.RegisterResponse, "POST", "/devices", response)
         self.token = answer.token
+        # the account's scope version, for the first pull (None: a server before it)
+        self.scope_version = _number(response.headers.get(p.SCOPE_HEADER))
         return answer
 
     def rotate(self) -> p.RegisterResponse:

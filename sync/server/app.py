@@ -541,8 +541,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     @app.post(f"{p.PREFIX}/devices", response_model=p.RegisterResponse, status_code=201)
-    def register(body: p.RegisterRequest, request: Request) -> p.RegisterResponse:
-        """Register this device for an account; the token is shown only here."""
+    def register(
+        body: p.RegisterRequest, request: Request, response: Response
+    ) -> p.RegisterResponse:
+        """Register this device for an account; the token is shown only here. The
+        account's scope version goes in a header (``X-Sapan-Scope``): the device's first
+        pull goes under it."""
         # the peer's address; behind a reverse proxy the ASGI server takes the one its
         # X-Forwarded-For names, from the proxies it trusts (docs/server-operations.md)
         address = request.client.host if request.client else None
@@ -550,6 +554,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine, ctx.hasher, body.username, body.password, body.device_name, address
         )
         request.state.caller = caller
+        response.headers[p.SCOPE_HEADER] = str(caller.scope_version)
         return p.RegisterResponse(device_id=device_id, token=token, account=caller.account())
 
     @app.post(f"{p.PREFIX}/devices/rotate", response_model=p.RegisterResponse)

@@ -164,6 +164,57 @@ def test_a_revoked_device_destroys_its_key_and_token_and_counts_what_never_left(
         ).scalar_one()
 
 
+@pytest.mark.parametrize("old_server", [False, True])
+def test_a_new_devices_first_pull_goes_under_the_scope_its_registration_named(
+    store: Store, server_app: Any, old_server: bool
+) -> None:
+    """The registration's answer names the account's scope version, so a new device's
+    first pull is not answered errno 123 and asked again (a round trip more on a slow
+    link). From a server that does not name it, the first pull catches up as before; and
+    a later change of the account's offices is caught up as ever."""
+    from sync import protocol as p
+
+    class Link:
+        def __init__(self) -> None:
+            self.inner = in_process_client(server_app)
+
+        def request(self, method: str, url: str, **kwargs: Any) -> Any:
+            answer = self.inner.request(method, url, **kwargs)
+            if old_server and url.endswith("/devices"):
+                del answer.headers[p.SCOPE_HEADER]
+            return answer
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    factory = lambda url: Link()  # noqa: E731
+    engine = server_app.state.ctx.engine
+
+    def pulls() -> list[int]:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT status FROM audit WHERE route = '/v1/pull'"))
+            return [int(status) for (status,) in found]
+
+    sync_view.register(store, "http://testserver", "somchai", PASSWORD, "laptop", factory)
+    phoned_person(store, "0811111111")
+    summary = sync_view.run_sync(store, factory)
+    assert summary.ok
+    assert summary.scope_changed is old_server
+    assert pulls() == ([409, 200] if old_server else [200])
+    with store.read() as session:
+        assert session.get(SyncState, "scope_version").value == "1"
+
+    before = len(pulls())
+    admin.set_offices(engine, "somchai", ["TAK-01", "TAK-02"])  # after the registration
+    summary = sync_view.run_sync(store, factory)
+    assert summary.ok
+    assert summary.scope_changed
+    later = pulls()[before:]
+    assert later[0] == 409  # then the pull, and the catch-up on the office gained
+    assert set(later[1:]) == {200}
+    assert store.setting("account_offices") == ["TAK-01", "TAK-02"]
+
+
 def test_registering_after_wrong_passwords_in_a_row_says_how_long_to_wait(
     store: Store, server_app: Any
 ) -> None:
