@@ -81,12 +81,12 @@ ANCESTORS_HEADER = "X-Sapan-Ancestors"
 # body's model refuses members it does not know). ``merge-id``: a merge request may name
 # the merge's id (MergeRequest.id).
 FEATURES_HEADER = "X-Sapan-Features"
+MERGE_ID_FEATURE = "merge-id"
+FEATURES = (MERGE_ID_FEATURE,)
 # The registration's answer names the account's scope version (a header: the answer's
 # body model refuses members it does not know), so a new device's first pull goes under
 # it instead of being answered errno 123 and asked again.
 SCOPE_HEADER = "X-Sapan-Scope"
-MERGE_ID_FEATURE = "merge-id"
-FEATURES = (MERGE_ID_FEATURE,)
 
 DEFAULT_BATCH = 1000  # changes in a device's first push batch (what servers took before 5000)
 MAX_BATCH = 5000  # changes in one push, at most (a server's own limit is in /info)
