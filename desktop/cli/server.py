@@ -381,11 +381,7 @@ def run_list_users(args: argparse.Namespace, cli: Cli) -> int:
         f"{u['username']:<16} {u['role']:<12} {','.join(u['offices']):<24} "
         + text("sync.server.devices_in_use", cli.lang, count=u["devices"])
         + (f"  {disabled}" if u["disabled"] else "")
-        + (
-            "  " + text("sync.server.locked_mark", cli.lang, until=u["locked_until"][:19])
-            if u["locked_until"]
-            else ""
-        )
+        + _waits("sync.server.locked_mark", u["locked_until"], cli.lang)
         for u in users
     ]
     cli.emit(users, "\n".join(lines) if lines else "-")
@@ -400,15 +396,16 @@ def run_list_addresses(args: argparse.Namespace, cli: Cli) -> int:
     lines = [
         f"{a['address']:<40} "
         + text("sync.server.address_tries", cli.lang, count=a["failures"], since=a["since"][:19])
-        + (
-            "  " + text("sync.server.address_waits", cli.lang, until=a["locked_until"][:19])
-            if a["locked_until"]
-            else ""
-        )
+        + _waits("sync.server.address_waits", a["locked_until"], cli.lang)
         for a in found
     ]
     cli.emit(found, "\n".join(lines) if lines else "-")
     return 0
+
+
+def _waits(key: str, until: str | None, lang: str) -> str:
+    """A listing's note of registering waiting until ``until`` (UTC, to the second)."""
+    return "  " + text(key, lang, until=until[:19]) if until else ""
 
 
 def run_unlock_address(args: argparse.Namespace, cli: Cli) -> int:
