@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,26 @@ def _show_refusal(dialogs: DialogService, exc: BaseException) -> None:
     dialogs.error(message)
 
 
+def changed_tabs(shown: CaseFile, now: CaseFile) -> list[str]:
+    """The tabs (of :data:`TABS`) whose content differs between two readings of a case
+    file; a change of the case's own details alone (its status, its number) names none."""
+    person = [f for f in fields(shown.person) if f.name != "documents"]
+    parts = {
+        "person": [
+            *(getattr(shown.person, f.name) != getattr(now.person, f.name) for f in person),
+            shown.consents != now.consents,
+        ],
+        "documents": [
+            shown.person.documents != now.person.documents,
+            shown.attachments != now.attachments,
+        ],
+        "work": [shown.employments != now.employments, shown.contributions != now.contributions],
+        "tracks": [shown.tracks != now.tracks],
+        "notes": [shown.notes != now.notes],
+    }
+    return [tab for tab in TABS if any(parts.get(tab, ()))]
+
+
 class CaseFileView(Retranslating):
     """One case; ``wizard_requested(workflow key, case id)`` asks the window for a wizard."""
 
@@ -254,6 +275,7 @@ class CaseFileView(Retranslating):
         changed.addWidget(self.sync_changed_button)
         self.sync_changed.hide()
         self._sync_changed_key = ""
+        self._sync_changed_tabs: list[str] = []  # where the changes are (TABS)
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -528,13 +550,18 @@ class CaseFileView(Retranslating):
         if self.case is not shown or now == shown:  # another case or a reload since
             return
         self._sync_changed_key = "ui.case.sync_changed" if now else "ui.case.sync_removed"
+        self._sync_changed_tabs = changed_tabs(shown, now) if now else []
         self.sync_changed_button.setVisible(now is not None)
         self._say_sync_changed()
         self.sync_changed.show()
 
     def _say_sync_changed(self) -> None:
-        if self._sync_changed_key:
-            self.sync_changed_label.setText(tr(self._sync_changed_key))
+        key, tabs = self._sync_changed_key, self._sync_changed_tabs
+        if key and tabs:
+            named = ", ".join(tr(f"ui.case.tab.{tab}") for tab in tabs)
+            self.sync_changed_label.setText(tr(f"{key}_in", tabs=named))
+        elif key:
+            self.sync_changed_label.setText(tr(key))
         self.sync_changed_button.setText(tr("ui.case.sync_show_changes"))
 
     def _show(
@@ -542,7 +569,7 @@ class CaseFileView(Retranslating):
     ) -> None:
         self.case, self.journey, self.panel = result
         self.sync_changed.hide()
-        self._sync_changed_key = ""
+        self._sync_changed_key, self._sync_changed_tabs = "", []
         self.timeline.set_events(self.journey, self.ctx.today())
         self.retranslate()
         if place is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from desktop.domain import ids
 from desktop.models.store import Store
 from desktop.services import attachments, cases, employers, people, printing, ui_wizards
 from desktop.ui.app import install_fonts
-from desktop.ui.case_file import CaseFileView
+from desktop.ui.case_file import CaseFileView, changed_tabs
 from desktop.ui.context import AppContext
 from desktop.ui.step_fields import StepEditor
 from tests.fakes import FakeDialogs
@@ -810,3 +811,23 @@ def test_a_narrow_case_file_shows_whose_case_it_is_and_does_not_scroll_sideways(
         assert view.tabs.y() < tabs_top  # the row below is gone: more room for the tabs
     finally:
         qapp.setFont(before)
+
+
+def test_what_a_sync_changed_in_a_case_file_is_named_by_its_tabs(
+    store: Store, tmp_path: Path
+) -> None:
+    """The case file's note after a sync names the tabs whose content changed; a change
+    of the case's own details (its status, its number) alone names none."""
+    from tests.coordination import case_with_one_of_everything
+
+    ids_ = case_with_one_of_everything(store, tmp_path)
+    shown = cases.get_case_file(store, ids_["case"])
+    assert changed_tabs(shown, shown) == []
+    assert changed_tabs(shown, replace(shown, status="closed", number="TAK-0002-000001")) == []
+    person = replace(shown.person, phone="0899999999")
+    assert changed_tabs(shown, replace(shown, person=person)) == ["person"]
+    no_documents = replace(shown.person, documents=())
+    assert changed_tabs(shown, replace(shown, person=no_documents)) == ["documents"]
+    assert changed_tabs(shown, replace(shown, attachments=())) == ["documents"]
+    assert changed_tabs(shown, replace(shown, contributions=(), notes=())) == ["work", "notes"]
+    assert changed_tabs(shown, replace(shown, tracks=(), consents=())) == ["person", "tracks"]

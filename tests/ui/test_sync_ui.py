@@ -394,12 +394,14 @@ def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
     assert view.sync_changed.isHidden()
 
     people.update_person(colleague, person, birth_date="1990-01-02")
+    cases.add_note(colleague, case_id, "ลูกจ้างโทรมาแจ้งวันเกิด")
     assert sync_view.run_sync(colleague, factory).ok
     colleague.close()
     _tick(qtbot, worker, ctx)
     qtbot.waitUntil(lambda: not view.sync_changed.isHidden())
     assert view.sync_changed_label.text() == (
-        "The last sync brought changes to this case file (a colleague's or a coordinator's)."
+        "The last sync brought changes to this case file (a colleague's or a coordinator's):"
+        " Person, Notes."
     )
     assert view.case is not None
     assert view.case.person.birth_date is None  # still what was on screen
