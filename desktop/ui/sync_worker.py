@@ -19,6 +19,8 @@ worker's own thread: they are not needed to show the case list at start-up.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -51,7 +53,8 @@ class Phase(StrEnum):
 class WorkerState:
     """Where the worker is; ``stage``/``done``/``total`` while syncing (``total``: the
     changes waiting as a push began, a pull's estimate of its rows, the bytes of
-    attachments; 0 when unknown); ``retry_in`` when waiting."""
+    attachments; 0 when unknown); ``retry_in`` when waiting, and ``retry_at`` the moment
+    of the next try on :func:`time.monotonic`'s clock, for a countdown."""
 
     phase: Phase = Phase.CHECKING
     stage: str = ""
@@ -60,6 +63,23 @@ class WorkerState:
     error: str | None = None
     total: int = 0
     clock_offset: float | None = None  # the server's clock minus this device's, seconds
+    retry_at: float | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Offline, cut off or busy, with the next try planned: the line counts down."""
+        return self.retry_at is not None and self.phase in (
+            Phase.OFFLINE,
+            Phase.CUT,
+            Phase.BUSY,
+        )
+
+    def seconds_left(self, now: float | None = None) -> int:
+        """Whole seconds until the next try (``now`` on :func:`time.monotonic`'s clock;
+        without it, or without ``retry_at``, the wait as it was planned)."""
+        if now is None or self.retry_at is None:
+            return round(self.retry_in or 0)
+        return max(0, math.ceil(self.retry_at - now))
 
 
 def _human_size(size: int) -> str:
@@ -232,6 +252,8 @@ class SyncWorker(QObject):
 
     def _finish(self, state: WorkerState, delay: float) -> None:
         self.running = False
+        if state.retry_in is not None:
+            state = replace(state, retry_at=time.monotonic() + delay)
         self._set(state)
         self.schedule(delay)
 
@@ -258,17 +280,22 @@ def when_text(iso: str | None) -> str:
     return format_moment(iso) if iso else tr("ui.sync_status.never")
 
 
-def status_text(state: WorkerState, view: sync_view.SyncOverview | None) -> str:
+def status_text(
+    state: WorkerState, view: sync_view.SyncOverview | None, now: float | None = None
+) -> str:
     """The status bar line: connection, progress or last sync, waiting, failed, conflicts."""
-    return STATUS_SEPARATOR.join(status_parts(state, view))
+    return STATUS_SEPARATOR.join(status_parts(state, view, now))
 
 
 STATUS_SEPARATOR = " · "
 
 
-def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> list[str]:
+def status_parts(
+    state: WorkerState, view: sync_view.SyncOverview | None, now: float | None = None
+) -> list[str]:
     """The status line's parts: what sync is doing (or why it failed) first, then when
-    it last synced and the counts (:func:`status_text` joins them)."""
+    it last synced and the counts (:func:`status_text` joins them). ``now``
+    (:func:`time.monotonic`): the seconds to the next try count down from it."""
     phase = state.phase
     if phase is Phase.SYNCING:
         if state.stage in ("upload", "download"):  # attachment stages report bytes
@@ -287,7 +314,7 @@ def status_parts(state: WorkerState, view: sync_view.SyncOverview | None) -> lis
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]
     elif phase in (Phase.OFFLINE, Phase.CUT, Phase.BUSY):
-        parts = [tr(f"ui.sync_status.{phase.value}", seconds=round(state.retry_in or 0))]
+        parts = [tr(f"ui.sync_status.{phase.value}", seconds=state.seconds_left(now))]
     elif phase is Phase.NOT_SET_UP:
         parts = [tr("ui.sync_status.not_set_up")]
     elif phase is Phase.ERROR and state.error:

@@ -269,6 +269,39 @@ def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
     assert _waiting(store) == 0
 
 
+def test_the_wait_before_the_next_try_counts_down_on_the_status_line(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """A line that said "next try in 40 s" for forty seconds was wrong for most of them:
+    it counts the seconds down while the worker waits, and stops counting once it syncs."""
+    _registered(store, server_app)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    worker = window.sync_worker
+    worker._backoff = sync_view.Backoff(base=5.0, rand=lambda: 1.0)
+    worker.http_factory = lambda url: Unreachable()
+    _tick(qtbot, worker, ctx)
+    state = worker.state
+    assert state.phase is Phase.OFFLINE
+    assert state.waiting
+    assert state.retry_at is not None
+    assert window.countdown.isActive()
+    qtbot.waitUntil(lambda: window.sync_label.full_text.startswith("Offline (next try in 5 s)"))
+    # the same state read 3.2 s and 6 s on
+    later = status_text(state, None, state.retry_at - 1.8)
+    assert later.startswith("Offline (next try in 2 s)")
+    assert status_text(state, None, state.retry_at + 1).startswith("Offline (next try in 0 s)")
+    assert status_text(state, None).startswith("Offline (next try in 5 s)")  # as planned
+
+    worker.http_factory = lambda url: in_process_client(server_app)
+    _tick(qtbot, worker, ctx)
+    assert worker.state.phase is Phase.IDLE
+    assert not worker.state.waiting
+    qtbot.waitUntil(lambda: not window.countdown.isActive())
+    window.shut_down()
+
+
 class DropsPulls:
     """A 2G link that carries everything but pulls: each pull is cut off on its way back."""
 
