@@ -140,10 +140,6 @@ class MainWindow(QMainWindow):
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(30_000)
         self.status_timer.timeout.connect(self.refresh_status)
-        # while the worker waits to try again, the line counts the seconds down
-        self.countdown = QTimer(self)
-        self.countdown.setInterval(1000)
-        self.countdown.timeout.connect(self._status_text)
 
         self.case_list.case_opened.connect(self.open_case)
         self.case_list.new_case_requested.connect(self.new_case)
@@ -329,10 +325,6 @@ class MainWindow(QMainWindow):
     def _status_text(self) -> None:
         state = self.sync_worker.state
         self.sync_label.set_parts(status_parts(state, self.sync_status, time.monotonic()))
-        if state.waiting and not self.closed:
-            self.countdown.start()
-        else:
-            self.countdown.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shut_down()
@@ -343,7 +335,6 @@ class MainWindow(QMainWindow):
         The status is not read again: its first reading may still be due."""
         self.closed = True
         self.status_timer.stop()
-        self.countdown.stop()
         self.sync_worker.stop()
         if "printer" in self._built:
             self.printer.discard()

@@ -8,6 +8,7 @@ helper; the page only gathers input and shows results.
 from __future__ import annotations
 
 import socket
+import time
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
@@ -393,7 +394,7 @@ class SyncPage(Retranslating):
     def _state_text(self) -> None:
         from desktop.ui.sync_worker import status_text
 
-        self.state_label.setText(status_text(self.worker.state, self.view))
+        self.state_label.setText(status_text(self.worker.state, self.view, time.monotonic()))
 
     def retranslate(self) -> None:
         self.heading.setText(tr("ui.sync_page.heading"))

@@ -119,6 +119,11 @@ class SyncWorker(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.tick)
+        # while it waits to try again, ``changed`` fires every second: the status line
+        # and the Sync page count the seconds down (``WorkerState.seconds_left``)
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1000)
+        self.countdown.timeout.connect(lambda: self.changed.emit(self.state))
         self._progressed.connect(self._progress)
         self._force = False
         self.clock_offset: float | None = None  # as the last answer of the server showed
@@ -141,6 +146,7 @@ class SyncWorker(QObject):
         neither starts a sync nor schedules the next check."""
         self.stopped = True
         self.timer.stop()
+        self.countdown.stop()
         self.scheduled = None
 
     def schedule(self, seconds: float) -> None:
@@ -259,6 +265,10 @@ class SyncWorker(QObject):
 
     def _set(self, state: WorkerState) -> None:
         self.state = replace(state, clock_offset=self.clock_offset)
+        if self.state.waiting and not self.stopped:
+            self.countdown.start()
+        else:
+            self.countdown.stop()
         self.changed.emit(self.state)
 
 
