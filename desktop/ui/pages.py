@@ -139,7 +139,12 @@ class TasksPage(Retranslating):
         actor = self.actor_filter.currentData() or "all"
         province = self.province_filter.currentData() or ""
         shown = ui_queries.filter_tasks(self.all_rows, states, actor, province)
+        # the task selected stays selected while it is listed (a refresh after a sync)
+        current = self.view.currentIndex()
+        selected = self.model.row_at(current.row()) if current.isValid() else None
         self.model.set_rows(shown)
+        if selected in shown:
+            self.view.selectRow(shown.index(selected))
         overdue = sum(r.state == "overdue" for r in shown)
         self.count.setText(
             tr("ui.tasks.count", shown=len(shown), total=len(self.all_rows), overdue=overdue)

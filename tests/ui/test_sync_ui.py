@@ -7,6 +7,7 @@ from ``scheduled``; backoff jitter is pinned by an injected ``rand``.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import time
@@ -21,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from desktop.models.entities import OutboxEntry
 from desktop.models.store import Store
-from desktop.services import cases, people, row_context, sync_view
+from desktop.services import cases, employers, people, row_context, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
@@ -406,6 +407,50 @@ def test_the_case_list_follows_a_sync_made_in_the_background(
     assert model.case_id(table.currentIndex().row()) == selected  # still the one chosen
 
 
+def _synced_window(qtbot: QtBot, ctx: AppContext, factory: Any) -> MainWindow:
+    """The main window, shown, its worker synced once through ``factory``."""
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.sync_worker.http_factory = factory
+    _tick(qtbot, window.sync_worker, ctx)
+    return window
+
+
+def test_the_tasks_page_follows_a_sync_while_it_is_shown(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
+) -> None:
+    """A caseworker working down the Tasks page while the worker syncs sees a colleague's
+    new case's tasks appear, the task they had selected still selected."""
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+
+    def ended_job(device: Store, name: str) -> None:
+        person = people.create_person(device, people.PersonInput(names=[people.NameInput(name)]))
+        cases.open_case(device, person.person_id)
+        ended = employers.EmploymentInput(None, dt.date(2024, 1, 1), dt.date(2026, 2, 12))
+        employers.add_employment(device, person.person_id, ended)
+
+    _registered(store, server_app)
+    ended_job(store, "နန်း")
+    window = _synced_window(qtbot, ctx, factory)
+    worker = window.sync_worker
+    window.show_page(1)
+    drain(qtbot, ctx)
+    page = window.tasks
+    before = page.model.rows
+    assert len(before) >= 2
+    page.view.selectRow(1)
+    selected = before[1]
+
+    colleague = new_device(tmp_path / "colleague", "somchai", factory)
+    ended_job(colleague, "ສຸລິຍະ")
+    assert sync_view.run_sync(colleague, factory).ok
+    colleague.close()
+    _tick(qtbot, worker, ctx)
+    qtbot.waitUntil(lambda: len(page.model.rows) == 2 * len(before))
+    assert page.model.row_at(page.view.currentIndex().row()) == selected
+
+
 def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
 ) -> None:
@@ -420,12 +465,8 @@ def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
     ).person_id
     number = cases.open_case(store, person)
     case_id = cases.get_case_file(store, number).id
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.show()
+    window = _synced_window(qtbot, ctx, factory)
     worker = window.sync_worker
-    worker.http_factory = factory
-    _tick(qtbot, worker, ctx)
     view = window.case_file
     with qtbot.waitSignal(view.loaded, timeout=10_000):
         window.open_case(case_id)
