@@ -293,17 +293,19 @@ class MainWindow(QMainWindow):
     def _synced(self, summary: SyncSummary) -> None:
         """After each sync attempt: the status line, and the case list when the sync moved
         something (its "to sync" column, cases others made or changed, cases of an office
-        the account left), in place when the same cases are listed, and the Tasks page
-        when it is shown; an open case file says when what it shows changed (it is not
-        reloaded under the person's hands)."""
+        the account left), in place when the same cases are listed, and the Tasks page or
+        the print queue when shown; an open case file says when what it shows changed (it
+        is not reloaded under the person's hands)."""
         self.refresh_status()
         if self.closed:
             return
         if summary.progressed or summary.scope_changed:
             self.case_list.refresh(keep_view=True)
-            tasks = self._built.get("tasks")
-            if tasks is not None and self.stack.currentWidget() is self._shown_as["tasks"]:
-                tasks.refresh()
+            shown = self.stack.currentWidget()
+            for key in ("tasks", "print"):  # a list on screen (its selection or ticks kept)
+                page = self._built.get(key)
+                if page is not None and shown is self._shown_as[key]:
+                    page.refresh()
         case_file = self._built.get("case_file")
         if case_file is not None and (
             summary.received_rows or summary.merges or summary.removed_rows

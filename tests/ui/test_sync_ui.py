@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
@@ -417,11 +418,12 @@ def _synced_window(qtbot: QtBot, ctx: AppContext, factory: Any) -> MainWindow:
     return window
 
 
-def test_the_tasks_page_follows_a_sync_while_it_is_shown(
+def test_the_tasks_page_and_the_print_queue_follow_a_sync_while_shown(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
 ) -> None:
     """A caseworker working down the Tasks page while the worker syncs sees a colleague's
-    new case's tasks appear, the task they had selected still selected."""
+    new case's tasks appear, the task they had selected still selected; a clerk's print
+    queue shows the new case, what they ticked still ticked."""
     factory = lambda url: in_process_client(server_app)  # noqa: E731
 
     def ended_job(device: Store, name: str) -> None:
@@ -449,6 +451,22 @@ def test_the_tasks_page_follows_a_sync_while_it_is_shown(
     _tick(qtbot, worker, ctx)
     qtbot.waitUntil(lambda: len(page.model.rows) == 2 * len(before))
     assert page.model.row_at(page.view.currentIndex().row()) == selected
+
+    # the print queue, on screen, likewise: a case ticked for printing stays ticked
+    window.show_page(2)
+    drain(qtbot, ctx)
+    queue = window.print_queue
+    assert queue.list.count() == 2
+    queue.list.item(0).setCheckState(Qt.CheckState.Checked)
+    ticked = queue.checked_ids()
+    again = new_device(tmp_path / "another", "somchai", factory)
+    ended_job(again, "សុខ")
+    assert sync_view.run_sync(again, factory).ok
+    again.close()
+    _tick(qtbot, worker, ctx)
+    qtbot.waitUntil(lambda: queue.list.count() == 3)
+    assert queue.checked_ids() == ticked
+    assert [queue.list.item(i).checkState() for i in range(3)].count(Qt.CheckState.Checked) == 1
 
 
 def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
