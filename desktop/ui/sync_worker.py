@@ -49,6 +49,10 @@ class Phase(StrEnum):
     ERROR = "error"
 
 
+# waiting to try again, with the seconds to the next try on the status line
+RETRYING = (Phase.OFFLINE, Phase.CUT, Phase.BUSY)
+
+
 @dataclass(frozen=True)
 class WorkerState:
     """Where the worker is; ``stage``/``done``/``total`` while syncing (``total``: the
@@ -68,11 +72,7 @@ class WorkerState:
     @property
     def waiting(self) -> bool:
         """Offline, cut off or busy, with the next try planned: the line counts down."""
-        return self.retry_at is not None and self.phase in (
-            Phase.OFFLINE,
-            Phase.CUT,
-            Phase.BUSY,
-        )
+        return self.retry_at is not None and self.phase in RETRYING
 
     def seconds_left(self, now: float | None = None) -> int:
         """Whole seconds until the next try (``now`` on :func:`time.monotonic`'s clock;
@@ -323,7 +323,7 @@ def status_parts(
         else:
             key = "ui.sync_status.receiving" if state.stage == "pull" else "ui.sync_status.sending"
             parts = [tr(key, count=state.done)]
-    elif phase in (Phase.OFFLINE, Phase.CUT, Phase.BUSY):
+    elif phase in RETRYING:
         parts = [tr(f"ui.sync_status.{phase.value}", seconds=state.seconds_left(now))]
     elif phase is Phase.NOT_SET_UP:
         parts = [tr("ui.sync_status.not_set_up")]
