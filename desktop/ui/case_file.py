@@ -276,6 +276,7 @@ class CaseFileView(Retranslating):
         self.sync_changed.hide()
         self._sync_changed_key = ""
         self._sync_changed_tabs: list[str] = []  # where the changes are (TABS)
+        self._sync_changed_number = ""  # the case it was merged into
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -526,8 +527,9 @@ class CaseFileView(Retranslating):
 
     def check_after_sync(self) -> None:
         """After a sync that brought rows: read the case shown again, off the GUI thread,
-        and say so when it differs from what is on screen (a colleague's edit, a
-        coordinator's merge), or when it is no longer on this laptop."""
+        and say so when it differs from what is on screen (a colleague's edit), when a
+        coordinator merged it into another case (which the button then shows), or when
+        it is no longer on this laptop."""
         shown = self.case
         if shown is None:
             return
@@ -549,8 +551,14 @@ class CaseFileView(Retranslating):
     def _compare(self, shown: CaseFile, now: CaseFile | None) -> None:
         if self.case is not shown or now == shown:  # another case or a reload since
             return
-        self._sync_changed_key = "ui.case.sync_changed" if now else "ui.case.sync_removed"
-        self._sync_changed_tabs = changed_tabs(shown, now) if now else []
+        if now is None:
+            self._sync_changed_key, self._sync_changed_tabs = "ui.case.sync_removed", []
+        elif now.id != shown.id:  # merged into another case, which the button shows
+            self._sync_changed_key, self._sync_changed_tabs = "ui.case.sync_merged", []
+            self._sync_changed_number = now.number
+        else:
+            self._sync_changed_key = "ui.case.sync_changed"
+            self._sync_changed_tabs = changed_tabs(shown, now)
         self.sync_changed_button.setVisible(now is not None)
         self._say_sync_changed()
         self.sync_changed.show()
@@ -561,7 +569,7 @@ class CaseFileView(Retranslating):
             named = ", ".join(tr(f"ui.case.tab.{tab}") for tab in tabs)
             self.sync_changed_label.setText(tr(f"{key}_in", tabs=named))
         elif key:
-            self.sync_changed_label.setText(tr(key))
+            self.sync_changed_label.setText(tr(key, number=self._sync_changed_number))
         self.sync_changed_button.setText(tr("ui.case.sync_show_changes"))
 
     def _show(

@@ -514,6 +514,73 @@ def test_an_open_case_file_says_when_a_sync_brought_changes_to_it(
     assert view.sync_changed.isHidden()
 
 
+def test_an_open_case_file_a_coordinator_merged_away_says_into_which(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, tmp_path: Path
+) -> None:
+    """A caseworker has one of a person's two cases open when a coordinator merges it into
+    the other: the case file names the case it went into, and its button opens it."""
+    from desktop.services import coordination
+    from sync.protocol import Role
+    from tests.coordination import add_account
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    _registered(store, server_app)
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("အောင်အောင်", "burmese")])
+    ).person_id
+    first = cases.get_case_file(store, cases.open_case(store, person))
+    second = cases.get_case_file(store, cases.open_case(store, person))
+    window = _synced_window(qtbot, ctx, factory)
+    first = cases.get_case_file(store, first.id)  # numbered from the server's block now
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        window.open_case(second.id)
+    add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01"])
+    coordinator = new_device(tmp_path / "office-pc", "nok", factory)
+    assert sync_view.run_sync(coordinator, factory).ok
+    coordination.merge(coordinator, "case", second.id, first.id, factory)
+    coordinator.close()
+
+    _tick(qtbot, window.sync_worker, ctx)
+    qtbot.waitUntil(lambda: not view.sync_changed.isHidden())
+    assert view.sync_changed_label.text() == (
+        f"A coordinator merged this case file into {first.number}: the last sync brought the merge."
+    )
+    assert view.case is not None
+    assert view.case.id == second.id
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.sync_changed_button.click()
+    assert view.case.id == first.id
+    assert view.sync_changed.isHidden()
+
+
+def test_an_open_case_file_of_an_office_the_account_left_says_it_is_gone(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """An administrator moved the caseworker to another office: the sync takes that
+    office's cases off the laptop, and the one open says so (no button: nothing to show)."""
+    from sync.server import admin
+
+    factory = lambda url: in_process_client(server_app)  # noqa: E731
+    _registered(store, server_app)
+    person = people.create_person(
+        store, people.PersonInput(names=[people.NameInput("ສຸລິຍະ", "lao")])
+    ).person_id
+    case_id = cases.get_case_file(store, cases.open_case(store, person)).id
+    window = _synced_window(qtbot, ctx, factory)
+    view = window.case_file
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        window.open_case(case_id)
+    admin.set_offices(server_app.state.ctx.engine, "somchai", ["TAK-02"])
+
+    _tick(qtbot, window.sync_worker, ctx)
+    qtbot.waitUntil(lambda: not view.sync_changed.isHidden())
+    assert view.sync_changed_label.text().startswith(
+        "The last sync took this case file off this laptop: it was deleted, or it belongs"
+    )
+    assert view.sync_changed_button.isHidden()
+
+
 def test_a_failed_sync_says_why_on_the_status_line(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
 ) -> None:
