@@ -565,9 +565,9 @@ class CaseFileView(Retranslating):
 
     def _say_sync_changed(self) -> None:
         key, tabs = self._sync_changed_key, self._sync_changed_tabs
-        if key and tabs:
+        if tabs:  # a change of the case shown, in these tabs
             named = ", ".join(tr(f"ui.case.tab.{tab}") for tab in tabs)
-            self.sync_changed_label.setText(tr(f"{key}_in", tabs=named))
+            self.sync_changed_label.setText(tr("ui.case.sync_changed_in", tabs=named))
         elif key:
             self.sync_changed_label.setText(tr(key, number=self._sync_changed_number))
         self.sync_changed_button.setText(tr("ui.case.sync_show_changes"))
