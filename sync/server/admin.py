@@ -313,7 +313,7 @@ def list_addresses(engine: Engine) -> list[dict[str, Any]]:
             "address": r.address,
             "failures": r.failures,
             "since": r.since,
-            "locked_until": r.locked_until if (r.locked_until or "") > now else None,
+            "locked_until": _waiting(r.locked_until, now),
         }
         for r in rows
     ]
@@ -329,6 +329,11 @@ def unlock_address(engine: Engine, address: str) -> bool:
         if dropped:
             _audit(conn, "", "server unlock-address", {})
     return bool(dropped)
+
+
+def _waiting(locked_until: str | None, now: str) -> str | None:
+    """``locked_until`` while it is still to come (both ISO, UTC), else None."""
+    return locked_until if (locked_until or "") > now else None
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
@@ -357,7 +362,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
             "disabled": bool(r.disabled),
             "devices": int(r.devices),
             "created_at": r.created_at,
-            "locked_until": r.locked_until if (r.locked_until or "") > now else None,
+            "locked_until": _waiting(r.locked_until, now),
         }
         for r in rows
     ]

@@ -456,8 +456,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         answered and audited here, so a client without a valid token never has its body
         read, inflated or parsed."""
         try:
-            with engine.connect().execution_options(sync_readonly=True) as conn:
-                request.state.caller = authenticate(conn, request.headers.get("authorization"))
+            caller_dep(request)  # keeps the caller in request.state
             return None
         except ApiError as exc:
             error = exc

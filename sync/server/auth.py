@@ -12,12 +12,13 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, or_, select, text
+from sqlalchemy import Column, ColumnElement, Engine, func, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -224,20 +225,25 @@ def register_device(
 def _count_failure(engine: Engine, account_id: int) -> None:
     """One more wrong password in a row for the account, and its wait if it has one."""
     with engine.begin() as conn:
-        conn.execute(
-            accounts.update()
-            .where(accounts.c.id == account_id)
-            .values(failed_logins=accounts.c.failed_logins + 1)
-        )
-        failures = conn.execute(
-            select(accounts.c.failed_logins).where(accounts.c.id == account_id)
-        ).scalar_one()
-        wait = lock_after(failures)
-        if wait is not None:
-            until = _iso(dt.datetime.now(dt.UTC) + wait)
-            conn.execute(
-                accounts.update().where(accounts.c.id == account_id).values(locked_until=until)
-            )
+        _one_more(conn, accounts.c.failed_logins, accounts.c.id == account_id, lock_after)
+
+
+def _one_more(
+    conn: Connection,
+    count: Column[int],
+    where: ColumnElement[bool],
+    wait_after: Callable[[int], dt.timedelta | None],
+) -> None:
+    """Add one to the wrong tries ``count`` of the row ``where`` names and, when
+    ``wait_after`` that many gives a wait, set the row's ``locked_until`` to its end."""
+    table = count.table
+    failures = conn.execute(
+        table.update().where(where).values({count: count + 1}).returning(count)
+    ).scalar_one()
+    wait = wait_after(failures)
+    if wait is not None:
+        until = _iso(dt.datetime.now(dt.UTC) + wait)
+        conn.execute(table.update().where(where).values(locked_until=until))
 
 
 def _wait_over(engine: Engine, address: str) -> None:
@@ -255,24 +261,11 @@ def _count_address_failure(engine: Engine, address: str) -> None:
     whose hour and wait are both over are dropped first: an address starts over then,
     and is not kept longer than it counts."""
     now = dt.datetime.now(dt.UTC)
-    stamp = _iso(now)
     table = sign_in_addresses
     with engine.begin() as conn:
         forget_addresses(conn, now)
-        insert_missing(conn, table, [{"address": address, "failures": 0, "since": stamp}])
-        failures = conn.execute(
-            table.update()
-            .where(table.c.address == address)
-            .values(failures=table.c.failures + 1)
-            .returning(table.c.failures)
-        ).scalar_one()
-        wait = address_lock_after(failures)
-        if wait is not None:
-            conn.execute(
-                table.update()
-                .where(table.c.address == address)
-                .values(locked_until=_iso(now + wait))
-            )
+        insert_missing(conn, table, [{"address": address, "failures": 0, "since": _iso(now)}])
+        _one_more(conn, table.c.failures, table.c.address == address, address_lock_after)
 
 
 def forget_addresses(conn: Connection, now: dt.datetime) -> int:

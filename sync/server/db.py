@@ -72,7 +72,7 @@ accounts = Table(
 )
 
 # network addresses that registration refused a wrong user name or password from, for
-# an hour from the first (``auth.count_address_failure``): after twenty, each further
+# an hour from the first (``auth.register_device``): after twenty, each further
 # one makes the address wait before it may try again. A row is dropped once its hour and
 # its wait are over, so an address is kept only while it matters.
 ADDRESS_LENGTH = 64
