@@ -274,9 +274,8 @@ class CaseFileView(Retranslating):
         changed.addWidget(self.sync_changed_label, 1)
         changed.addWidget(self.sync_changed_button)
         self.sync_changed.hide()
-        self._sync_changed_key = ""
-        self._sync_changed_tabs: list[str] = []  # where the changes are (TABS)
-        self._sync_changed_number = ""  # the case it was merged into
+        # what the note says: its message key and parameters (``tabs``: keys of TABS)
+        self._sync_note: tuple[str, dict[str, Any]] | None = None
 
         self.tabs = QTabWidget()
         # scrolled: with its details editor open it is taller than a 768-pixel screen
@@ -552,24 +551,23 @@ class CaseFileView(Retranslating):
         if self.case is not shown or now == shown:  # another case or a reload since
             return
         if now is None:
-            self._sync_changed_key, self._sync_changed_tabs = "ui.case.sync_removed", []
+            self._sync_note = ("ui.case.sync_removed", {})
         elif now.id != shown.id:  # merged into another case, which the button shows
-            self._sync_changed_key, self._sync_changed_tabs = "ui.case.sync_merged", []
-            self._sync_changed_number = now.number
-        else:
-            self._sync_changed_key = "ui.case.sync_changed"
-            self._sync_changed_tabs = changed_tabs(shown, now)
+            self._sync_note = ("ui.case.sync_merged", {"number": now.number})
+        elif tabs := changed_tabs(shown, now):
+            self._sync_note = ("ui.case.sync_changed_in", {"tabs": tabs})
+        else:  # the case's own details alone
+            self._sync_note = ("ui.case.sync_changed", {})
         self.sync_changed_button.setVisible(now is not None)
         self._say_sync_changed()
         self.sync_changed.show()
 
     def _say_sync_changed(self) -> None:
-        key, tabs = self._sync_changed_key, self._sync_changed_tabs
-        if tabs:  # a change of the case shown, in these tabs
-            named = ", ".join(tr(f"ui.case.tab.{tab}") for tab in tabs)
-            self.sync_changed_label.setText(tr("ui.case.sync_changed_in", tabs=named))
-        elif key:
-            self.sync_changed_label.setText(tr(key, number=self._sync_changed_number))
+        if self._sync_note is not None:
+            key, params = self._sync_note
+            if "tabs" in params:  # named in the reader's language
+                params = {"tabs": ", ".join(tr(f"ui.case.tab.{t}") for t in params["tabs"])}
+            self.sync_changed_label.setText(tr(key, **params))
         self.sync_changed_button.setText(tr("ui.case.sync_show_changes"))
 
     def _show(
@@ -577,7 +575,7 @@ class CaseFileView(Retranslating):
     ) -> None:
         self.case, self.journey, self.panel = result
         self.sync_changed.hide()
-        self._sync_changed_key, self._sync_changed_tabs = "", []
+        self._sync_note = None
         self.timeline.set_events(self.journey, self.ctx.today())
         self.retranslate()
         if place is not None:
