@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic.json_schema import SkipJsonSchema
 
 from desktop.domain.catalogue import (
     AUDIT_ENTITY,
@@ -503,8 +504,9 @@ class RowUpdate:
     id: str
     version: int  # the highest seq of this row in the page: becomes the row's version
     values: dict[str, Any]
-    # pull form 4 only: the page holds the row's insert (not for an audit event)
-    created: Creation | None = None
+    # read from pull form 4 on (the page holds the row's insert; not for an audit event);
+    # no page of form 2 has it, so the published schema leaves it out
+    created: SkipJsonSchema[Creation | None] = None
 
 
 class Side(_Model):

@@ -314,8 +314,8 @@ async def push_body(request: Request) -> p.PushRequest | p.PushBatch:
         # the version 2 form alone: validating against the union first tries the
         # version 1 form, which fails change by change before the batch is tried
         return p.PushBatch.model_validate_json(raw)
-    except ValidationError:
-        pass
+    except ValidationError as exc:
+        _refuse_changes(exc)
     # A version 1 body, or a refusal: judged as FastAPI judges it, so the outcome and
     # the errors stay the same (version 1 bodies are rare: older devices only). The same
     # parser as the fast path, so what that refuses as JSON is refused here too.
@@ -325,6 +325,43 @@ async def push_body(request: Request) -> p.PushRequest | p.PushBatch:
         invalid = {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error"}
         raise RequestValidationError([invalid | {"input": {}}]) from None
     return _judge_body(data)
+
+
+def _refuse_changes(exc: ValidationError) -> None:
+    """Refuse a version 2 batch whose changes alone do not fit the form (an id not in
+    canonical text, a ``base_version`` that is not an integer, a stamp past 9999), naming
+    them as a value's refusal does (``index``, ``indexes``): the device sets them aside
+    and sends the rest, where a refusal naming no change would stop its every push.
+
+    Anything else (the body not a batch, ``v`` wrong, not JSON) returns: it is judged as
+    FastAPI judges it."""
+    errors = exc.errors(include_url=False)
+    at = {_change_at(e["loc"]) for e in errors}
+    if not errors or None in at:  # an error outside the changes
+        return
+    indexes = sorted(i for i in at if i is not None)
+    first = errors[0]
+    position = first["loc"][2] if len(first["loc"]) > 2 else None
+    part = _WIRE_PARTS[position] if isinstance(position, int) else "change"
+    raise ApiError(
+        400,
+        Errno.INVALID_PAYLOAD,
+        f"change {indexes[0]}: {part}: {first['msg']}",
+        errors=[{"loc": ["body", *e["loc"]], "type": e["type"]} for e in errors[:20]],
+        index=indexes[0],
+        indexes=indexes,
+    )
+
+
+# what each position of a version 2 change (p.WireChange) holds, for a refusal's message
+_WIRE_PARTS = ("change_id", "entity", "row_id", "field", "value", "base_version", "hlc")
+
+
+def _change_at(loc: tuple[int | str, ...]) -> int | None:
+    """The batch position of a change an error location (``changes``, i, …) is in."""
+    if len(loc) > 1 and loc[0] == "changes" and isinstance(loc[1], int):
+        return loc[1]
+    return None
 
 
 def _judge_body(data: Any) -> p.PushRequest | p.PushBatch:
@@ -623,11 +660,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         offices: Annotated[str | None, Query(max_length=4000)] = None,
         until: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> Response:
-        """The log after ``since`` within the caller's scope, grouped by row (a PullPage;
-        with ``form=3`` a CompactPullPage, with ``form=4`` a CompactPullPage4 naming the
-        creators of the rows it creates, with ``form=5`` a CompactPullPage5 whose stamps
-        may be differences, with ``form=6`` a CompactPullPage6 whose merge records list
-        the rows each merge moved; see docs/sync-protocol.md §6).
+        """The log after ``since`` within the caller's scope, grouped by row (a PullPage,
+        the schema given here; with ``form=3`` a CompactPullPage, with ``form=4`` a
+        CompactPullPage4 naming the creators of the rows it creates, with ``form=5`` a
+        CompactPullPage5 whose stamps may be differences, with ``form=6`` a
+        CompactPullPage6 whose merge records list the rows each merge moved, with
+        ``form=7`` a CompactPullPage7 naming the log's head: rows as arrays, described in
+        docs/sync-protocol.md §6, not here).
 
         ``scope``: the scope version the device last pulled under; another one than the
         account's is refused with errno 123 and the account's offices (a ScopeChanged).

@@ -162,6 +162,28 @@ def test_changes_refused_for_different_reasons_are_parked_from_one_answer_each_w
     }
 
 
+def test_a_change_that_does_not_fit_the_batch_form_is_parked_and_the_rest_go(
+    server: Server, make_device: Any
+) -> None:
+    """A change the server finds does not fit the push form at all (here a stamp past the
+    year 9999, a clock gone wrong; the batch's first, so given whole) stopped every push
+    of the laptop: the refusal named no change to set aside. It is parked with its error;
+    the others go."""
+    server.user("ann", offices=("MS",))
+    a = make_device(server, "ann")
+    people = [new_person(a, phone=str(n)) for n in range(4)]
+    with a.store.session() as session:
+        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.row_id == people[0])).one()
+        entry.hlc = "9999999999999999-0000-" + entry.hlc.split("-", 2)[2]
+    summary = a.sync()
+    assert summary.ok
+    assert (summary.pushed, summary.rejected, summary.failed) == (3, 1, 1)
+    [refusal] = a.service.refusals()
+    assert (refusal.row_id, errno_of(refusal.error)) == (people[0], Errno.INVALID_PAYLOAD)
+    assert server.count("changes") == 3
+    assert a.sync().ok
+
+
 def test_a_name_the_server_finds_too_long_is_parked_with_a_reason_naming_it(
     server: Server, make_device: Any
 ) -> None:

@@ -157,11 +157,18 @@ def test_push_refusal_names_where_the_body_does_not_fit(server: Server, ann: Syn
     response = _batch(ann, [change])
     _refused(response, 400, Errno.INVALID_PAYLOAD)
     errors = response.json()["details"]["errors"]
-    assert {
-        "loc": ["body", "PushBatch", "changes", 0, 0],
-        "type": "string_pattern_mismatch",
-    } in errors
-    assert all(error["loc"][0] == "body" for error in errors)
+    # the id and the stamp ("1-0-x") at their places in change 0, nothing else
+    assert {"loc": ["body", "changes", 0, 0], "type": "string_pattern_mismatch"} in errors
+    assert {tuple(error["loc"][:4]) for error in errors} == {
+        ("body", "changes", 0, 0),
+        ("body", "changes", 0, 6),
+    }
+    # a body that is no batch at all: located in either form (pydantic names the form)
+    refused = _raw(ann, json.dumps({"v": 2, "changes": {}}).encode())
+    _refused(refused, 400, Errno.INVALID_PAYLOAD)
+    found = refused.json()["details"]["errors"]
+    assert {"loc": ["body", "PushBatch", "changes"], "type": "list_type"} in found
+    assert all(error["loc"][0] == "body" for error in found)
 
 
 def test_oversized_batch_refused(server: Server, ann: SyncClient) -> None:
@@ -1109,6 +1116,11 @@ def test_openapi_and_info_published(server: Server) -> None:
     assert [form["$ref"].rsplit("/", 1)[1] for form in forms] == ["PushRequest", "PushBatch"]
     assert {"PushRequest", "PushBatch", "Change"} <= set(spec["components"]["schemas"])
     assert "/v1/pull" in spec["paths"]
+    # a form 2 page's rows as they travel: what the reference client keeps of form 4's
+    # creator is not a member of them
+    row = spec["components"]["schemas"]["RowUpdate"]
+    assert set(row["properties"]) == {"entity", "id", "version", "values"}
+    assert "Creation" not in spec["components"]["schemas"]
     # errors as they are answered: the error body, never FastAPI's 422 that is not sent
     answers = [
         a for ops in spec["paths"].values() for op in ops.values() for a in [op["responses"]]
@@ -2364,6 +2376,43 @@ def test_ids_in_other_spellings_are_refused_in_every_form(
     change = _change(ann, spell(row), "office", "MS") | {"change_id": spell(cid)}
     _refused(_post(ann, [change]), 400, Errno.INVALID_PAYLOAD)
     assert _stored(server) == 0
+
+
+@pytest.mark.parametrize("form", [2, 3])
+def test_changes_that_do_not_fit_the_batch_form_are_named_like_refused_values(
+    server: Server, ann: SyncClient, form: int
+) -> None:
+    """A change that does not fit the form (an id in upper case, a stamp past 9999, a
+    version that is not an integer) refused the batch naming no change: a device could
+    set nothing aside, and every push of it was refused again. The answer now names the
+    changes as a refused value does (``index``, ``indexes``), and its errors are the
+    batch form's alone (the version 1 form's were listed beside them)."""
+    good = [_insert(str(uuid.uuid4()), {"office": "MS"}) for _ in range(4)]
+    upper = _insert(str(uuid.uuid4()).upper(), {"office": "MS"})
+    late = _insert(str(uuid.uuid4()), {"office": "MS"}, hlc="9999999999999999-0000-dev")
+    version = _insert(str(uuid.uuid4()), {"office": "MS"})
+    version[5] = "0"
+    changes = [good[0], upper, good[1], late, good[2], version, good[3]]
+    response = _raw(ann, json.dumps({"v": form, "changes": changes}).encode())
+    _refused(response, 400, Errno.INVALID_PAYLOAD)
+    details = response.json()["details"]
+    assert (details["index"], details["indexes"]) == (1, [1, 3, 5])
+    assert response.json()["message"].startswith("change 1: row_id: String should match")
+    assert {tuple(e["loc"][:4]) for e in details["errors"]} == {
+        ("body", "changes", 1, 2),
+        ("body", "changes", 3, 6),
+        ("body", "changes", 5, 5),
+    }
+    assert _stored(server) == 0
+    # the rest, sent again without them, go
+    rest = [change for i, change in enumerate(changes) if i not in details["indexes"]]
+    assert _batch(ann, rest).status_code == 200
+    assert server.count("changes") == 4
+    # a batch wrong as a whole names no change
+    for body in ({"v": 9, "changes": [good[0]]}, {"changes": [good[0]]}, {"v": 2}):
+        refused = _raw(ann, json.dumps(body).encode())
+        _refused(refused, 400, Errno.INVALID_PAYLOAD)
+        assert "index" not in refused.json()["details"]
 
 
 @pytest.mark.parametrize(
