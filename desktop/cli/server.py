@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import functools
 import getpass
 import ipaddress
 import os
@@ -10,6 +12,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.cli.common import Cli, add_json_option
@@ -21,18 +24,30 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 DEFAULT_DB = "sapan-server.db"
+DB_HELP = (
+    "the server database: a SQLite file (default: sapan-server.db in this folder, or"
+    " SAPAN_SERVER_DB) or postgresql://user:password@host:port/db"
+)
 ROLES = ["caseworker", "coordinator", "office", "admin"]
+# ``new-log`` refuses while the audit log shows a request answered this recently (a
+# server still serving keeps the old log's id until it restarts), unless ``--force``
+SERVING_SECONDS = 120
+PASSWORD_HELP = (
+    "The password is asked twice at the terminal, or taken from SAPAN_NEW_PASSWORD (for"
+    " scripts); at least 8 characters."
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="run the sync server (uvicorn)")
+    serve.add_argument("--db", default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB), help=DB_HELP)
     serve.add_argument(
-        "--db",
-        default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB),
-        help="SQLite file (default) or postgresql://user@host/db",
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this computer only; 0.0.0.0:"
+        " every network it is on)",
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--port", type=int, default=8765, help="default: 8765")
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes (more than 1: PostgreSQL only)"
     )
@@ -41,18 +56,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.set_defaults(handler=run_serve)
 
     server = subparsers.add_parser("server", help="administer the sync server database")
-    server.add_argument("--db", default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB))
+    server.add_argument("--db", default=os.environ.get("SAPAN_SERVER_DB", DEFAULT_DB), help=DB_HELP)
+    # ``--db`` after the command too (``sapan server new-log --db URL``): there it
+    # overrides the one given before, or the default, and is left out when not given
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
     sub = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND", required=True)
-    create = sub.add_parser("create-user", help="create an account")
+    add_parser = functools.partial(sub.add_parser, parents=[database])
+    create = add_parser("create-user", help="create an account", epilog=PASSWORD_HELP)
     create.add_argument("username")
     create.add_argument("--role", choices=ROLES, default="caseworker")
     create.add_argument("--offices", default="", help="comma-separated office codes (scope)")
     create.set_defaults(handler=run_create_user)
-    listing = sub.add_parser("list-devices", help="list registered devices")
+    listing = add_parser("list-devices", help="list registered devices")
     listing.add_argument("--user", default=None)
     add_json_option(listing)
     listing.set_defaults(handler=run_list_devices)
-    scope = sub.add_parser(
+    scope = add_parser(
         "set-offices", help="change an account's offices (its devices catch up at next sync)"
     )
     scope.add_argument("username")
@@ -61,26 +81,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_json_option(scope)
     scope.set_defaults(handler=run_set_offices)
-    revoke = sub.add_parser("revoke-device", help="refuse a device from now on")
+    revoke = add_parser("revoke-device", help="refuse a device from now on")
     revoke.add_argument("device_id")
     revoke.set_defaults(handler=run_revoke)
-    prune = sub.add_parser(
-        "prune", help="drop bookkeeping no device needs any more (run now and then)"
-    )
+    prune = add_parser("prune", help="drop bookkeeping no device needs any more (run now and then)")
     add_json_option(prune)
     prune.set_defaults(handler=run_prune)
-    new_log = sub.add_parser(
+    new_log = add_parser(
         "new-log",
         help="after restoring the database from a backup, before starting the server: "
         "devices that synced past the backup send again what they sent since, instead of "
         "skipping changes",
     )
+    new_log.add_argument(
+        "--force",
+        action="store_true",
+        help="run even though a server answered a request in the last two minutes",
+    )
     add_json_option(new_log)
     new_log.set_defaults(handler=run_new_log)
-    users = sub.add_parser("list-users", help="list accounts")
+    users = add_parser("list-users", help="list accounts")
     add_json_option(users)
     users.set_defaults(handler=run_list_users)
-    role = sub.add_parser("set-role", help="give an account another role")
+    role = add_parser("set-role", help="give an account another role")
     role.add_argument("username")
     role.add_argument("role", choices=ROLES)
     role.add_argument(
@@ -92,19 +115,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("disable-user", True, "refuse every device of an account (someone who left)"),
         ("enable-user", False, "let a disabled account's devices sync again"),
     ):
-        switch = sub.add_parser(name, help=what)
+        switch = add_parser(name, help=what)
         switch.add_argument("username")
         switch.set_defaults(handler=run_set_disabled, disabled=disabled)
-    password = sub.add_parser("set-password", help="give an account a new password")
+    password = add_parser(
+        "set-password",
+        help="give an account a new password (also lifts its wait after wrong passwords)",
+        epilog=PASSWORD_HELP + " The same password again is fine.",
+    )
     password.add_argument("username")
     password.set_defaults(handler=run_set_password)
-    addresses = sub.add_parser(
+    addresses = add_parser(
         "list-addresses",
         help="network addresses that gave wrong user names or passwords in the last hour",
     )
     add_json_option(addresses)
     addresses.set_defaults(handler=run_list_addresses)
-    unlock = sub.add_parser(
+    unlock = add_parser(
         "unlock-address", help="let an address that waits after wrong passwords register again"
     )
     unlock.add_argument("address")
@@ -125,7 +152,8 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
         raise UserError("sync.server.workers", workers=args.workers)
     cert, key = _tls(args)
     _port_free(args.host, args.port)
-    engine = _engine(args)  # a database that cannot be used is said before listening
+    # a database that cannot be used is said before listening; a new SQLite file, made
+    engine = _engine(args, made=cli)
     _announce(args, cli, tls=cert is not None)
     if args.workers > 1:
         engine.dispose()  # migrated once here, not by each worker
@@ -189,6 +217,7 @@ def _announce(args: argparse.Namespace, cli: Cli, *, tls: bool) -> None:
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"{'https' if tls else 'http'}://{host}:{args.port}"
     cli.info(text("sync.server.serving", cli.lang, url=url))
+    cli.info(text("sync.server.database", cli.lang, db=_shown_db(args.db)))
     if not tls and not _loopback(args.host):
         cli.info(text("sync.server.plain_http", cli.lang))
 
@@ -204,27 +233,37 @@ def _loopback(host: str) -> bool:
 
 
 @contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Engine]:
-    """The server database of ``--db``, migrated, for one administrator's command."""
-    engine = _engine(args)
+def _database(args: argparse.Namespace, made: Cli | None = None) -> Iterator[Engine]:
+    """The server database of ``--db``, migrated, for one administrator's command.
+
+    A SQLite file that does not exist is refused (a command given without the ``--db``
+    the server uses would otherwise answer from a new, empty database in this folder and
+    say it succeeded), except for a command that may make the server's first account:
+    ``made`` says there that a new database was made."""
+    engine = _engine(args, made)
     try:
         yield engine
     finally:
         engine.dispose()
 
 
-def _engine(args: argparse.Namespace) -> Engine:
+def _engine(args: argparse.Namespace, made: Cli | None = None) -> Engine:
     """The server database of ``--db``, migrated; one clear line when it cannot be used
     (PostgreSQL not running or refusing, a folder that does not exist, a file that is not
-    a database), with any password in the URL left out."""
+    a database), with any password in the URL left out. A SQLite file that does not
+    exist yet is made only with ``made`` (the command that says so), else refused."""
     from sqlalchemy.exc import ArgumentError, DatabaseError
 
     from sync.server.db import make_engine, normalise_url
     from sync.server.migrate import upgrade
 
-    if "://" in args.db and not normalise_url(args.db).startswith(("sqlite", "postgresql")):
+    url = normalise_url(args.db)
+    if "://" in args.db and not url.startswith(("sqlite", "postgresql")):
         reason = "only a SQLite file or a postgresql:// URL"
         raise UserError("sync.server.db_unusable", db=_shown_url(args.db), reason=reason)
+    new = _new_sqlite_file(url)
+    if new is not None and made is None:
+        raise UserError("sync.server.no_database", db=str(new))
     engine: Engine | None = None
     try:
         engine = make_engine(args.db)
@@ -236,7 +275,25 @@ def _engine(args: argparse.Namespace) -> Engine:
         raise UserError(
             "sync.server.db_unusable", db=_shown_url(args.db), reason=cause[0] if cause else "?"
         ) from exc
+    if new is not None and made is not None:
+        made.info(text("sync.server.database_made", made.lang, db=str(new)))
     return engine
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL that does not exist yet, else None."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).resolve()
+    return None if path.exists() else path
+
+
+def _shown_db(db: str) -> str:
+    """``--db`` as the server's start names it: a SQLite file by its whole path."""
+    return _shown_url(db) if "://" in db else str(Path(db).resolve())
 
 
 def _shown_url(url: str) -> str:
@@ -258,7 +315,7 @@ def run_create_user(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server.auth import make_hasher
 
     password = _new_password(f"Password for {args.username}: ")
-    with _database(args) as engine:
+    with _database(args, made=cli) as engine:
         admin.create_user(
             engine, make_hasher(), args.username, password, Role(args.role), args.offices.split(",")
         )
@@ -359,6 +416,7 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
     with _database(args) as engine:
+        _not_serving(admin.last_request(engine), force=args.force)
         made = admin.new_log(engine)
     said = text(
         "sync.server.new_log",
@@ -369,6 +427,17 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
     )
     cli.emit(made.as_dict(), said)
     return 0
+
+
+def _not_serving(last: str | None, *, force: bool) -> None:
+    """Refuse a new log while the audit log shows a request answered in the last
+    :data:`SERVING_SECONDS` (``last``: ISO, UTC): a server still serving keeps the old
+    log's id until it restarts, and devices that sync meanwhile go on under it."""
+    if force or last is None:
+        return
+    ago = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(last)).total_seconds()
+    if ago < SERVING_SECONDS:
+        raise UserError("sync.server.still_serving", at=last[:19], seconds=max(0, round(ago)))
 
 
 def run_list_users(args: argparse.Namespace, cli: Cli) -> int:
@@ -413,11 +482,24 @@ def run_unlock_address(args: argparse.Namespace, cli: Cli) -> int:
 
     with _database(args) as engine:
         lifted = admin.unlock_address(engine, args.address)
-    key = "sync.server.address_unlocked" if lifted else "sync.server.address_not_counted"
+    if lifted:
+        key = "sync.server.address_unlocked"
+    elif _is_address(args.address):
+        key = "sync.server.address_not_counted"
+    else:  # a typo, or not an address at all (a proxy passing junk is counted as it is)
+        key = "sync.server.not_an_address"
     cli.emit(
         {"address": args.address, "unlocked": lifted}, text(key, cli.lang, address=args.address)
     )
     return 0
+
+
+def _is_address(text_: str) -> bool:
+    try:
+        ipaddress.ip_address(text_)
+    except ValueError:
+        return False
+    return True
 
 
 def run_set_role(args: argparse.Namespace, cli: Cli) -> int:

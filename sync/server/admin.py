@@ -143,6 +143,16 @@ def new_log(engine: Engine) -> NewLog:
     return made
 
 
+def last_request(engine: Engine) -> str | None:
+    """When the server last answered a request (its newest audit record that is not an
+    administrator's: ISO, UTC), or None: how :func:`new_log`'s command tells a server
+    still serving (one key read from the end of the log)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(audit.c.at).where(audit.c.method != "ADMIN").order_by(audit.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class Pruned:
     """What :func:`prune` dropped, and what it kept."""

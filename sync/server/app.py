@@ -434,6 +434,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         request.state.errno = int(exc.errno)
+        audited = getattr(request.state, "audit", None)
+        if "locked" in exc.details and audited is not None:  # whose wait: account or address
+            audited["locked"] = exc.details["locked"]
         return _error_response(exc, ctx.lineage.log)
 
     @app.exception_handler(RequestValidationError)

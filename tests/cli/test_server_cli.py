@@ -155,6 +155,71 @@ def test_serve_says_where_it_listens_and_warns_of_plain_http_beyond_this_compute
     assert says in said
     assert ("HTTPS" in said) is warns
     assert (call["ssl_certfile"] is not None) is says.startswith("https")
+    # which database, made new here (an operator who left out --db sees it at once)
+    db = tmp_path / "s.db"
+    assert said.startswith(f"A new, empty server database was made: {db}\n")
+    assert f"\nServer database: {db}\n" in said
+
+
+def test_the_database_may_be_named_after_the_command_and_an_unknown_file_is_not_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an administrator following server-operations.md: ``sapan server new-log
+    --db URL`` was refused (--db belonged before the command), and a command run without
+    the server's --db made a new empty database in the folder and said it succeeded."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAPAN_SERVER_DB", raising=False)
+    monkeypatch.setenv("SAPAN_NEW_PASSWORD", "password-123")
+    db = str(tmp_path / "real.db")
+    assert main(["server", "create-user", "ann", "--offices", "MS", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["server", "list-users", "--json", "--db", db]) == 0
+    assert [u["username"] for u in json.loads(capsys.readouterr().out)] == ["ann"]
+    # after the command, it wins over the one before it
+    assert main(["server", "--db", "elsewhere.db", "list-users", "--json", "--db", db]) == 0
+    assert [u["username"] for u in json.loads(capsys.readouterr().out)] == ["ann"]
+    for command in (["prune"], ["new-log"], ["list-users"], ["revoke-device", "x"]):
+        assert main(["server", *command]) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith(f"sapan: No server database at {tmp_path / 'sapan-server.db'}.")
+        assert "sapan server --db FILE-OR-URL" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.db"]
+
+
+def test_unlocking_something_that_is_not_an_address_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAPAN_NEW_PASSWORD", "password-123")
+    db = str(tmp_path / "server.db")
+    assert main(["server", "--db", db, "create-user", "ann", "--offices", "MS"]) == 0
+    capsys.readouterr()
+    assert main(["--lang", "en", "server", "--db", db, "unlock-address", "not-an-ip"]) == 0
+    assert capsys.readouterr().out.startswith("not-an-ip is not a network address (such as")
+    assert main(["--lang", "en", "server", "--db", db, "unlock-address", "192.0.2.7"]) == 0
+    assert "was neither waiting nor counting" in capsys.readouterr().out
+
+
+def test_new_log_counts_requests_not_administrators_commands(tmp_path: Path) -> None:
+    """What tells ``new-log`` a server is still serving: the newest request answered,
+    not the administrator's own commands logged beside them."""
+    from sync.server import admin
+    from sync.server.db import audit, make_engine
+    from sync.server.migrate import upgrade
+
+    engine = make_engine(str(tmp_path / "server.db"))
+    upgrade(engine)
+    assert admin.last_request(engine) is None
+    with engine.begin() as conn:
+        row = {"account": "", "route": "/v1/pull", "status": 200, "detail": "{}"}
+        conn.execute(
+            audit.insert(), [row | {"at": "2026-11-25T10:00:00.000+00:00", "method": "GET"}]
+        )
+    admin.new_log(engine)  # an ADMIN row after it
+    assert admin.last_request(engine) == "2026-11-25T10:00:00.000+00:00"
+    engine.dispose()
+    server._not_serving("2026-11-25T10:00:00.000+00:00", force=False)  # long ago: goes on
 
 
 def test_an_administrator_manages_accounts_from_the_command_line(
@@ -248,7 +313,7 @@ def test_an_administrator_manages_accounts_from_the_command_line(
 
 
 def test_an_administrator_sees_and_lifts_an_address_waiting_after_wrong_sign_ins(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An office says no laptop can register: ``list-addresses`` shows its router's
     address waiting after wrong user names or passwords, ``unlock-address`` lifts it
@@ -266,7 +331,14 @@ def test_an_administrator_sees_and_lifts_an_address_waiting_after_wrong_sign_ins
         out, err = capsys.readouterr()
         return code, out, err
 
-    assert run("list-addresses") == (0, "-\n", "")  # migrates an empty database
+    code, _out, err = run("list-addresses")  # no server database there: none is made
+    assert (code, err.startswith(f"sapan: No server database at {db}.")) == (2, True)
+    assert not Path(db).exists()
+    monkeypatch.setenv("SAPAN_NEW_PASSWORD", "password-123")
+    # the first account may make one, and says so
+    code, _out, err = run("create-user", "ann", "--offices", "MS")
+    assert (code, err) == (0, f"A new, empty server database was made: {db}\n")
+    assert run("list-addresses") == (0, "-\n", "")
     engine = make_engine(db)
     with engine.begin() as conn:
         conn.execute(
@@ -302,7 +374,7 @@ def test_an_administrator_sees_and_lifts_an_address_waiting_after_wrong_sign_ins
     with engine.connect() as conn:
         logged = conn.execute(select(audit.c.route, audit.c.detail)).all()
     engine.dispose()
-    assert [tuple(r) for r in logged] == [("server unlock-address", "{}")]
+    assert [tuple(r) for r in logged if "address" in r.route] == [("server unlock-address", "{}")]
 
 
 @pytest.mark.parametrize(
@@ -337,8 +409,11 @@ def test_a_database_that_cannot_be_used_is_one_clear_line_and_nothing_is_touched
     assert main(args) == 2
 
     out, err = capsys.readouterr()
-    assert err.startswith("sapan: Cannot use the server database")
-    assert says in err
+    if first == "server" and "no/such" in db:  # an administrator's command makes none
+        assert err.startswith(f"sapan: No server database at {db}.")
+    else:
+        assert err.startswith("sapan: Cannot use the server database")
+        assert says in err
     assert "s3cret" not in err
     assert "Traceback" not in err
     assert "listening" not in out + err

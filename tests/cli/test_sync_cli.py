@@ -192,8 +192,14 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
         assert main([*data, "sync"]) == 0
     replace_database(db, backup)  # restored
     capsys.readouterr()
+    new_log = ["--lang", "en", "server", "--db", str(db), "new-log"]
 
-    assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
+    # the backup was made seconds ago: its audit log looks like a server still serving
+    assert main(new_log) == 2
+    refused = " ".join(capsys.readouterr().err.split())
+    assert "A server answered a request from this database" in refused
+    assert "Stop every server process first" in refused
+    assert main([*new_log, "--json", "--force"]) == 0
 
     made = json.loads(capsys.readouterr().out)
     assert made["parent_head"] > 0
@@ -213,7 +219,7 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
             assert prune_sent(store, later) > 0
             people.create_person(store, PersonInput(names=[NameInput("Aye Aye")]))
     replace_database(db, restored)
-    assert main(["--lang", "en", "server", "--db", str(db), "new-log", "--json"]) == 0
+    assert main([*new_log, "--json", "--force"]) == 0
     made = json.loads(capsys.readouterr().out)
     with serving(db, port) as again:
         assert main([*data, "sync"]) == sync_cli.EXIT_STOPPED
@@ -233,7 +239,7 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
         assert json.loads(capsys.readouterr().out)["waiting"] == 0
         with open_store(root) as store:
             assert (sync_view.server_address(store), server_log(store)) == (url, made["log_id"])
-    assert main(["--lang", "en", "server", "--db", str(db), "new-log"]) == 0
+    assert main([*new_log, "--force"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert "Devices that synced after the backup was made send again what they sent" in said
     assert "the others go on by themselves" in said

@@ -633,6 +633,9 @@ def test_many_wrong_sign_ins_from_one_address_make_it_wait(
     assert locked.json()["details"]["locked"] == "address"
     assert 25 <= int(locked.headers["Retry-After"]) <= 30
     assert hashed == []  # refused before any hashing
+    with server.engine.connect() as conn:  # the audit says whose wait, never the address
+        waits = conn.execute(text("SELECT detail FROM audit WHERE status = 429")).scalars()
+        assert [json.loads(d) for d in waits] == [{"errno": 117, "locked": "address"}]
     monkeypatch.undo()
     assert register(far, "ann", PASSWORD).status_code == 201  # other addresses go on
     assert all(u["locked_until"] is None for u in admin.list_users(server.engine))
