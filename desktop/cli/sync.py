@@ -115,7 +115,9 @@ def run_sync(args: argparse.Namespace, cli: Cli) -> int:
         text(
             "sync.summary",
             cli.lang,
-            pushed=summary.pushed,
+            # with those the server already had (an answer the link lost, a change sent
+            # again after a restore): "sent it again the 3 changes" then "sent: 0" misled
+            pushed=summary.pushed + summary.duplicates,
             pulled=summary.received_rows,
             conflicts=summary.new_conflicts,
             waiting=summary.waiting,

@@ -245,6 +245,33 @@ def test_a_new_log_gets_back_what_devices_sent_a_restored_server_or_has_them_reg
     assert "the others go on by themselves" in said
 
 
+def test_changes_the_server_already_had_count_as_sent(
+    registered: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an administrator: after a new log that lost nothing, a laptop said it
+    "sent it again the 3 changes" and, on the line before, "Changes sent: 0" (the server
+    answered that it had them)."""
+    from desktop.models.store import open_store
+    from desktop.services import people
+    from desktop.services.people import NameInput, PersonInput
+    from desktop.services.sync import resend_lost
+
+    root, data = registered, ["--data-dir", str(registered), "--lang", "en"]
+    with open_store(root) as store:
+        for name in ("Aung Aung", "Min Thu"):
+            people.create_person(store, PersonInput(names=[NameInput(name)]))
+    assert main([*data, "sync"]) == 0
+    assert "Changes sent: 4;" in capsys.readouterr().out  # two people, two names
+    with open_store(root) as store, store.remote_session() as session:
+        assert resend_lost(session, 0) == 4  # as after a new log from before them
+    assert main([*data, "sync", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["duplicates"] == 4
+    with open_store(root) as store, store.remote_session() as session:
+        resend_lost(session, 0)
+    assert main([*data, "sync"]) == 0
+    assert "Changes sent: 4;" in capsys.readouterr().out
+
+
 def test_refused_changes_are_named_with_a_translated_reason_and_exit_4(
     registered: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
