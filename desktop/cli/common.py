@@ -90,11 +90,14 @@ class Cli:
 
     def open_store(self, *, create: bool = True) -> Store:
         """Open the store in the data dir; on an empty data dir create a new encrypted one."""
-        from desktop.models.store import create_store, open_store, store_exists
+        from desktop.models.store import StorePaths, create_store, open_store, store_exists
 
         root = self.data_dir
         passphrase = self.given_passphrase()
         if not store_exists(root):
+            if not create and StorePaths(root).wiped.exists():
+                # what is left of a store the server had wiped: say so, and the way on
+                raise UserError("error.store_wiped_folder", path=str(root))
             if not create:
                 raise UserError("error.store_missing", path=str(root))
             if passphrase is None:

@@ -83,6 +83,11 @@ def test_a_revoked_device_wipes_its_store_and_says_how_many_changes_were_lost(
     with pytest.raises(UserError) as refused:
         open_store(root)
     assert refused.value.code == "error.store_wiped"
+    # the next command says what happened and the way on (not "no store here")
+    assert main([*data, "--lang", "en", "sync"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "was wiped: the server's administrator revoked this device" in err
+    assert "sapan sync register --server URL --user NAME" in err
 
 
 def _device(tmp_path: Path) -> str:
