@@ -261,6 +261,9 @@ def _engine(args: argparse.Namespace, made: Cli | None = None) -> Engine:
     if "://" in args.db and not url.startswith(("sqlite", "postgresql")):
         reason = "only a SQLite file or a postgresql:// URL"
         raise UserError("sync.server.db_unusable", db=_shown_url(args.db), reason=reason)
+    if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///:memory:"):
+        reason = "a database in memory keeps nothing"
+        raise UserError("sync.server.db_unusable", db=args.db, reason=reason)
     new = _new_sqlite_file(url)
     if new is not None and made is None:
         raise UserError("sync.server.no_database", db=str(new))
@@ -283,8 +286,12 @@ def _engine(args: argparse.Namespace, made: Cli | None = None) -> Engine:
 def _new_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite database URL that does not exist yet, else None."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # not a URL at all: opening it says so
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     path = Path(parsed.database).resolve()

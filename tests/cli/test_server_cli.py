@@ -384,6 +384,9 @@ def test_an_administrator_sees_and_lifts_an_address_waiting_after_wrong_sign_ins
         ("{tmp}/no/such/folder/server.db", "unable to open database file"),
         ("{tmp}/notes.txt", "file is not a database"),
         ("mysql://admin:s3cret@localhost/sapan", "only a SQLite file or a postgresql:// URL"),
+        ("sqlite://", "a database in memory keeps nothing"),  # was a trace, no table
+        ("sqlite:///:memory:", "a database in memory keeps nothing"),
+        ("postgresql://a b@@/x:y", "connection"),  # not a URL a driver reads: no trace
     ],
 )
 @pytest.mark.parametrize("command", [["serve"], ["server", "list-users"]])
