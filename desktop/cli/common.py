@@ -95,11 +95,11 @@ class Cli:
         root = self.data_dir
         passphrase = self.given_passphrase()
         if not store_exists(root):
-            if not create and StorePaths(root).wiped.exists():
-                # what is left of a store the server had wiped: say so, and the way on
-                raise UserError("error.store_wiped_folder", path=str(root))
             if not create:
-                raise UserError("error.store_missing", path=str(root))
+                # what is left of a store the server had wiped says so, and the way on
+                wiped = StorePaths(root).wiped.exists()
+                missing = "error.store_wiped_folder" if wiped else "error.store_missing"
+                raise UserError(missing, path=str(root))
             if passphrase is None:
                 passphrase = self._prompt_new_passphrase()
             self.info(f"Creating a new encrypted store in {root}")
