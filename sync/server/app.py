@@ -522,16 +522,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             # the link dropped while the body was on its way: an everyday event on a 2G
             # link, not a bug; every route reads its whole body before it stores anything
             log.info("the client went away during %s %s", request.method, request.url.path)
-            _write_audit(request, CLIENT_GONE)
+            await run_in_threadpool(_write_audit, request, CLIENT_GONE)
             return Response(status_code=CLIENT_GONE)
         except Exception:
             # a bug: the handler above answers 500 errno 999; the audit records that too
             request.state.errno = int(Errno.INTERNAL)
-            _write_audit(request, 500)
+            await run_in_threadpool(_write_audit, request, 500)
             raise
         response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
         response.headers[p.LOG_HEADER] = ctx.lineage.log
-        _write_audit(request, response.status_code)
+        # In a worker thread, as every database call: on SQLite the record waits for the
+        # write lock while a push holds it, and here, on the event loop, it held up every
+        # connection meanwhile, a bare GET /v1/info and uvicorn's own answers included.
+        await run_in_threadpool(_write_audit, request, response.status_code)
         return response
 
     def _write_audit(request: Request, status: int) -> None:

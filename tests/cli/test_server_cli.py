@@ -440,3 +440,45 @@ def test_a_port_another_program_holds_is_said_before_listening(
     assert "http://" not in err  # no "serving on …" first
     assert started == []
     assert not (tmp_path / "s.db").exists()  # refused before the database was touched
+
+
+def test_a_request_waiting_for_the_write_lock_holds_up_no_other_connection(
+    tmp_path: Path,
+) -> None:
+    """Found by a security test: each request's audit record was written on the event
+    loop, so on SQLite, while a long push held the write lock, every connection waited:
+    a bare ``GET /v1/info`` for 20 s, even a malformed request uvicorn answers itself.
+    The record now waits in a worker thread; the server goes on answering meanwhile."""
+    import sqlite3
+    import threading
+    import time
+
+    import httpx
+
+    from tests.cli.conftest import serving
+
+    db = tmp_path / "server.db"
+    with serving(db) as url:
+        port = int(url.rsplit(":", 1)[1])
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # as a long push holds it
+        answers: list[int] = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(httpx.get(f"{url}/v1/info").status_code)
+        )
+        try:
+            waiting.start()
+            time.sleep(0.5)  # its record now waits for the lock
+            began = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                raw.sendall(b"BLAH\r\n\r\n")
+                said = raw.recv(100)
+            took = time.monotonic() - began
+            assert said.startswith(b"HTTP/1.1 400"), said
+            assert took < 2.0, took  # answered while the other request waited
+            assert answers == []  # still waiting for its audit record
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+            waiting.join(30)
+        assert answers == [200]  # and answered once the lock was free
