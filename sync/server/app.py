@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import traceback
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -98,6 +99,26 @@ def _error_response(error: ApiError, log_id: str) -> JSONResponse:
     elif error.errno is Errno.RANGE_NOT_SATISFIABLE:
         headers["Content-Range"] = f"bytes */{error.details.get('size', 0)}"
     return JSONResponse(error.body().model_dump(), status_code=error.status, headers=headers)
+
+
+def _log_bug(request: Request, exc: BaseException) -> None:
+    """A server bug in the log: the request's method and path, and :func:`bug_text`."""
+    log.error("unhandled error on %s %s\n%s", request.method, request.url.path, bug_text(exc))
+
+
+def bug_text(exc: BaseException) -> str:
+    """Where a bug happened, as the server's log keeps it: each exception of the chain by
+    its kind and frames (and a failed statement by its SQL, whose values are never
+    bound into it), never a message: a database's refusal quotes the row it refused,
+    and a request's values are people's data (as the app's crash reports, README)."""
+    parts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(parts) < 5:
+        statement = getattr(current, "statement", None)
+        kind = type(current).__qualname__ + (f" in: {statement}" if statement else "")
+        parts.append(f"{kind}\n{''.join(traceback.format_tb(current.__traceback__))}")
+        current = current.__cause__  # what it was raised from (a driver's error)
+    return "caused by ".join(parts).rstrip()
 
 
 def _busy_error(exc: OperationalError) -> ApiError:
@@ -464,10 +485,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        # anything unforeseen: the error body with errno 999, the traceback only in the
-        # log (it may hold values of the request). Starlette then raises the exception
-        # again for the server to see; the client already has its answer.
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # anything unforeseen outside the audit middleware (which answers its own): the
+        # error body with errno 999, where it happened in the log. Starlette then raises
+        # the exception again for the server to see; the client already has its answer.
+        _log_bug(request, exc)
         return _error_response(
             ApiError(500, Errno.INTERNAL, "internal server error"), ctx.lineage.log
         )
@@ -524,11 +545,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             log.info("the client went away during %s %s", request.method, request.url.path)
             await run_in_threadpool(_write_audit, request, CLIENT_GONE)
             return Response(status_code=CLIENT_GONE)
-        except Exception:
-            # a bug: the handler above answers 500 errno 999; the audit records that too
+        except Exception as exc:
+            # A bug: answered here, 500 errno 999, where it happened in the log and the
+            # audit. Not raised on: Starlette would hand it to uvicorn, whose log prints
+            # its message, and a database's refusal quotes the row it refused.
+            _log_bug(request, exc)
             request.state.errno = int(Errno.INTERNAL)
             await run_in_threadpool(_write_audit, request, 500)
-            raise
+            return _error_response(
+                ApiError(500, Errno.INTERNAL, "internal server error"), ctx.lineage.log
+            )
         response.headers[p.PROTOCOL_HEADER] = str(p.PROTOCOL_VERSION)
         response.headers[p.LOG_HEADER] = ctx.lineage.log
         # In a worker thread, as every database call: on SQLite the record waits for the

@@ -40,6 +40,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 metadata = MetaData(
@@ -307,7 +308,10 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, poolclass=NullPool
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool,
+            hide_parameters=True,  # a failed statement's values (people's data) stay out of logs
         )
 
         @event.listens_for(engine, "connect")
@@ -328,7 +332,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def lock_counter(conn: Connection) -> int:
@@ -449,14 +455,18 @@ def insert_many(
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    import psycopg
+
     raw: Any = conn.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        write = copy.write_row
-        for row in rows:
-            write(row)
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+    except psycopg.errors.IntegrityError as exc:
+        # as SQLAlchemy raises it for every other statement, whichever the backend
+        raise IntegrityError(statement, None, exc, hide_parameters=True) from exc
 
 
 def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -623,6 +623,19 @@ class _Ingest:
 def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) -> list[Outcome]:
     """Apply a batch atomically; one result per change, in the batch's order."""
     validate(caller, batch)
+    try:
+        return _push(engine, clock, caller, batch, every_id=False)
+    except IntegrityError:
+        # A change id the log holds, sent again for a row it never named (a device that
+        # reuses ids): the quick path asks the log only about changes to rows with state,
+        # so the log's unique index refused it. Once more, every id asked: it answers
+        # duplicate, as any change id accepted before does (was a 500).
+        return _push(engine, clock, caller, batch, every_id=True)
+
+
+def _push(
+    engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit], *, every_id: bool
+) -> list[Outcome]:
     with engine.begin() as conn:
         ingest = _Ingest(conn, clock)
         seen = ingest.seen
@@ -645,7 +658,11 @@ def push(engine: Engine, clock: HybridClock, caller: Caller, batch: list[Edit]) 
         # is never removed. So the log is asked only for those, and a batch of new rows
         # asks for none (for each of 5,000 random change ids, a probe of the log's index).
         stated = {row_id for _entity, row_id in ingest.known}
-        ids = [c.change_id for c in batch if c.row_id in stated or redirect.get(c.row_id) in stated]
+        ids = [
+            c.change_id
+            for c in batch
+            if every_id or c.row_id in stated or redirect.get(c.row_id) in stated
+        ]
         for query, params in _matching(conn, _LOGGED, ids):
             seen.update({r.change_id: r.seq for r in conn.execute(query, params)})
         results: list[Outcome] = []

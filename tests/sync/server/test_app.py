@@ -9,6 +9,7 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import logging
 import os
 import tracemalloc
 import uuid
@@ -1797,6 +1798,24 @@ def test_a_form_7_page_names_the_head_of_the_log_it_reads_up_to(
         assert b'"head"' not in page.content, form
 
 
+def test_a_change_id_sent_again_for_another_new_row_is_a_duplicate_not_a_500(
+    server: Server, ann: SyncClient
+) -> None:
+    """Found by a security test: a change id the log holds, sent again for a row the
+    server never saw, passed the quick duplicate check (it asks only about rows with
+    state) and the log's unique index refused it: a 500, whose trace held the row's
+    values in the server's log. It is answered as any change id seen before is."""
+    first = _insert(str(uuid.uuid4()), {"office": "MS", "phone": "1"})
+    [accepted] = _batch(ann, [first]).json()["results"]
+    again = [first[0], "person", str(uuid.uuid4()), "*", {"office": "MS", "phone": "2"}, 0, _HLC]
+    answer = _batch(ann, [_insert(str(uuid.uuid4()), {"office": "MS"}), again])
+    assert answer.status_code == 200, answer.text
+    ok, reused = answer.json()["results"]
+    assert ok[0] == "accepted"
+    assert (reused[0], reused[1]) == ("duplicate", accepted[1])
+    assert server.count("changes") == 2
+
+
 def test_duplicate_row_insert_answered_with_its_seq(server: Server, ann: SyncClient) -> None:
     insert = _insert(str(uuid.uuid4()), {"office": "MS", "phone": "1"})
     first = _batch(ann, [insert]).json()["results"][0]
@@ -2214,18 +2233,25 @@ def test_a_body_nested_without_end_is_malformed_json_not_a_crash(
 
 
 def test_an_unforeseen_error_answers_500_with_the_error_body_and_no_traceback(
-    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
+    server: Server,
+    ann: SyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from starlette.testclient import TestClient
 
     from sync.server import ingest
 
+    secret = "secret detail of the bug: AungAung-0812345678"
+
     def broken(*_args: Any) -> Any:
-        raise RuntimeError("secret detail of the bug")
+        raise RuntimeError(secret)
 
     monkeypatch.setattr(ingest, "list_conflicts", broken)
-    http = TestClient(server.app, raise_server_exceptions=False)  # type: ignore[arg-type]
-    response = http.get("/v1/conflicts", headers={"Authorization": f"Bearer {ann.token}"})
+    # raised on, it would reach uvicorn, whose log prints its message: not any more
+    http = TestClient(server.app, raise_server_exceptions=True)  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="sapan.server"):
+        response = http.get("/v1/conflicts", headers={"Authorization": f"Bearer {ann.token}"})
     _refused(response, 500, Errno.INTERNAL)
     assert set(response.json()) == {"status", "errno", "error", "message", "details"}
     assert "secret" not in response.text
@@ -2234,6 +2260,31 @@ def test_an_unforeseen_error_answers_500_with_the_error_body_and_no_traceback(
         last = conn.execute(db.audit.select().order_by(db.audit.c.id.desc())).first()
     assert last is not None
     assert (last.status, json.loads(last.detail)["errno"]) == (500, 999)
+    # the log says where it happened, never the message (a database's quotes a row)
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "sapan.server"]
+    assert logged.startswith("unhandled error on GET /v1/conflicts\nRuntimeError\n")
+    assert "in broken" in logged
+    assert "AungAung" not in logged
+
+
+def test_a_database_error_is_logged_by_its_statement_not_its_values() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from sync.server.app import bug_text
+
+    refusal = Exception("duplicate key (name)=(Aung Aung); Failing row contains (Aung Aung)")
+    try:
+        try:
+            raise refusal
+        except Exception as exc:
+            raise IntegrityError(
+                "INSERT INTO people (name) VALUES (?)", ("Aung Aung",), exc
+            ) from exc
+    except IntegrityError as error:
+        said = bug_text(error)
+    assert said.startswith("IntegrityError in: INSERT INTO people (name) VALUES (?)\n")
+    assert "caused by Exception\n" in said
+    assert "Aung" not in said
 
 
 @pytest.mark.parametrize(
