@@ -134,6 +134,8 @@ changes = Table(
     Column("office", String(32), nullable=False),
     Column("received_at", String(32), nullable=False),
     Index("ix_changes_office_seq", "office", "seq"),
+    # a field's value at an edit's base version (ingest._value_at), one probe per edit
+    Index("ix_changes_row_seq", "row_id", "seq"),
 )
 
 # Both state tables are looked up by row id alone (a push loads the state of its rows):

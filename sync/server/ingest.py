@@ -898,12 +898,11 @@ def _rank(value: Any) -> int:
     return FORWARD_ORDER.get(value, -1) if isinstance(value, str) else -1
 
 
-def _value_at(conn: Connection, key: tuple[str, str, str], version: int) -> Any:
-    """A field's value as the log held it at ``version`` (None before the row had one)."""
+def value_at_query(key: tuple[str, str, str], version: int) -> Select[Any]:
+    """The newest change of a field (or its row's insert) up to ``version``: one probe of
+    the log's index by row (``ix_changes_row_seq``), however far back it lies."""
     entity, row_id, field = key
-    if version <= 0:
-        return None
-    found = conn.execute(
+    return (
         select(changes.c.field, changes.c.value)
         .where(
             changes.c.entity == entity,
@@ -913,7 +912,15 @@ def _value_at(conn: Connection, key: tuple[str, str, str], version: int) -> Any:
         )
         .order_by(changes.c.seq.desc())
         .limit(1)
-    ).first()
+    )
+
+
+def _value_at(conn: Connection, key: tuple[str, str, str], version: int) -> Any:
+    """A field's value as the log held it at ``version`` (None before the row had one)."""
+    entity, _row_id, field = key
+    if version <= 0:
+        return None
+    found = conn.execute(value_at_query(key, version)).first()
     if found is None or found.value is None:
         return None
     value = loads(found.value)
