@@ -1781,6 +1781,39 @@ def test_a_merge_record_lists_what_moved_only_to_those_that_ask_for_form_6(
     )
 
 
+def test_a_page_of_big_values_stops_early_and_the_pull_goes_on(
+    server: Server, ann: SyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a security test: a page was read whole, superseded values too, and a
+    step's ``data`` is bounded only by the body limit, so pulls of a row edited many times
+    with megabytes each held gigabytes at once. A page now stops once the values it read
+    pass a budget (``more`` true), the first entry always going, and the pull goes on."""
+    from sync.server import ingest
+
+    monkeypatch.setattr(ingest, "PAGE_VALUE_CHARS", 10_000)
+    step, track = str(uuid.uuid4()), str(uuid.uuid4())
+    big = {"notes": "x" * 6_000}
+    _batch(ann, [_insert(step, {"office": "MS", "track_id": track, "data": big}, entity="step")])
+    edits = [
+        [str(uuid.uuid4()), "step", step, "data", {"notes": str(n) * 6_000}, 0, _HLC]
+        for n in range(1, 6)
+    ]
+    assert _batch(ann, edits).status_code == 200
+    _batch(ann, _new_people(3))  # small rows after them
+    cursors, rows, since = [], [], 0
+    while True:
+        page = ann.pull(since, 100, 7)
+        cursors.append(page.cursor)
+        rows.extend(page.rows)
+        since = page.cursor
+        if not page.more:
+            break
+    # about 6,000 characters a change: two a page (the second passes the budget), then
+    # the three small rows
+    assert cursors == [2, 4, 6, 9]
+    assert [r.values["data"]["notes"][0] for r in rows if r.entity == "step"] == ["1", "3", "5"]
+
+
 def test_a_form_7_page_names_the_head_of_the_log_it_reads_up_to(
     server: Server, ann: SyncClient
 ) -> None:
