@@ -1145,10 +1145,10 @@ def _side_json(state: _State) -> str:
 
 
 # A page stops early once the values it read pass this many characters (``more`` stays
-# true; the next page goes on from there): a page is read whole, superseded values too,
-# and a ``json`` value is bounded only by the body limit, so 10,000 changes of a big
-# step's data made one pull hold gigabytes (a security test: 8 pulls at once, 1.9 GB).
-# A page of ordinary case files reads about 250 characters a change.
+# true; the next page goes on from there). Its entries are read whole, superseded values
+# too, and a ``json`` value is bounded only by the body limit: read up to ``limit`` alone,
+# pages of a much-edited big step's data held gigabytes (a security test: 8 pulls at
+# once, 1.9 GB). A page of ordinary case files reads about 250 characters a change.
 PAGE_VALUE_CHARS = 16 * 1024 * 1024
 
 
