@@ -153,7 +153,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
     cert, key = _tls(args)
     _port_free(args.host, args.port)
     # a database that cannot be used is said before listening; a new SQLite file, made
-    engine = _engine(args, made=cli)
+    engine = _engine(args, made=cli, serving=True)
     _announce(args, cli, tls=cert is not None)
     if args.workers > 1:
         engine.dispose()  # migrated once here, not by each worker
@@ -247,14 +247,14 @@ def _database(args: argparse.Namespace, made: Cli | None = None) -> Iterator[Eng
         engine.dispose()
 
 
-def _engine(args: argparse.Namespace, made: Cli | None = None) -> Engine:
+def _engine(args: argparse.Namespace, made: Cli | None = None, *, serving: bool = False) -> Engine:
     """The server database of ``--db``, migrated; one clear line when it cannot be used
     (PostgreSQL not running or refusing, a folder that does not exist, a file that is not
     a database), with any password in the URL left out. A SQLite file that does not
     exist yet is made only with ``made`` (the command that says so), else refused."""
     from sqlalchemy.exc import ArgumentError, DatabaseError
 
-    from sync.server.db import make_engine, normalise_url
+    from sync.server.db import ADMIN_NAME, SERVING_NAME, make_engine, normalise_url
     from sync.server.migrate import upgrade
 
     url = normalise_url(args.db)
@@ -269,7 +269,7 @@ def _engine(args: argparse.Namespace, made: Cli | None = None) -> Engine:
         raise UserError("sync.server.no_database", db=str(new))
     engine: Engine | None = None
     try:
-        engine = make_engine(args.db)
+        engine = make_engine(args.db, SERVING_NAME if serving else ADMIN_NAME)
         upgrade(engine)
     except (ArgumentError, DatabaseError) as exc:
         if engine is not None:
@@ -423,7 +423,7 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
     from sync.server import admin
 
     with _database(args) as engine:
-        _not_serving(admin.last_request(engine), force=args.force)
+        _not_serving(admin.last_request(engine), admin.servers_connected(engine), args.force)
         made = admin.new_log(engine)
     said = text(
         "sync.server.new_log",
@@ -436,11 +436,17 @@ def run_new_log(args: argparse.Namespace, cli: Cli) -> int:
     return 0
 
 
-def _not_serving(last: str | None, *, force: bool) -> None:
-    """Refuse a new log while the audit log shows a request answered in the last
-    :data:`SERVING_SECONDS` (``last``: ISO, UTC): a server still serving keeps the old
-    log's id until it restarts, and devices that sync meanwhile go on under it."""
-    if force or last is None:
+def _not_serving(last: str | None, connected: int | None, force: bool) -> None:
+    """Refuse a new log while a server may still be serving: a server process holds
+    connections to the database (``connected``: PostgreSQL names them; None on SQLite),
+    or the audit log shows a request answered in the last :data:`SERVING_SECONDS`
+    (``last``: ISO, UTC). Such a server keeps the old log's id until it restarts, and
+    devices that sync meanwhile go on under it."""
+    if force:
+        return
+    if connected:
+        raise UserError("sync.server.still_connected", count=connected)
+    if last is None:
         return
     ago = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(last)).total_seconds()
     if ago < SERVING_SECONDS:

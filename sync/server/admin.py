@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, select, text
 
 from desktop.domain.catalogue import ENTITIES
 from desktop.domain.errors import UserError
 from sync.protocol import MAX_PASSWORD, MAX_USERNAME, PREFIX, Role
 from sync.server.auth import ALL_OFFICES, forget_addresses, now_iso
 from sync.server.db import (
+    SERVING_NAME,
     LogId,
     accounts,
     audit,
@@ -151,6 +152,25 @@ def last_request(engine: Engine) -> str | None:
         return conn.execute(
             select(audit.c.at).where(audit.c.method != "ADMIN").order_by(audit.c.id.desc()).limit(1)
         ).scalar_one_or_none()
+
+
+def servers_connected(engine: Engine) -> int | None:
+    """How many connections of server processes (``sapan serve``) are open to this
+    database besides this one: PostgreSQL names them (``db.SERVING_NAME``), and a
+    server keeps its pool's open while it runs, idle or not. None on SQLite, which
+    cannot tell."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": SERVING_NAME},
+            ).scalar_one()
+        )
 
 
 @dataclass(frozen=True)

@@ -305,8 +305,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the server database with the settings each backend needs."""
+# who holds a PostgreSQL connection (``pg_stat_activity.application_name``): a server
+# process, or an administrator's command (``sapan server new-log`` looks for the former)
+SERVING_NAME = "sapan-serve"
+ADMIN_NAME = "sapan-admin"
+
+
+def make_engine(url: str, application_name: str = SERVING_NAME) -> Engine:
+    """An engine for the server database with the settings each backend needs; on
+    PostgreSQL its connections carry ``application_name``."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -335,7 +342,12 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"application_name": application_name},
     )
 
 

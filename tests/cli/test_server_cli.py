@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 
 from desktop.cli import main, server
+from desktop.domain.errors import UserError
 
 
 def test_serve_tunes_the_collector_once_started_and_before_serving(
@@ -219,7 +220,12 @@ def test_new_log_counts_requests_not_administrators_commands(tmp_path: Path) -> 
     admin.new_log(engine)  # an ADMIN row after it
     assert admin.last_request(engine) == "2026-11-25T10:00:00.000+00:00"
     engine.dispose()
-    server._not_serving("2026-11-25T10:00:00.000+00:00", force=False)  # long ago: goes on
+    server._not_serving("2026-11-25T10:00:00.000+00:00", None, False)  # long ago: goes on
+    # a server's connections open (PostgreSQL names them): refused, however long ago
+    with pytest.raises(UserError) as refused:
+        server._not_serving("2026-11-25T10:00:00.000+00:00", 2, False)
+    assert refused.value.code == "sync.server.still_connected"
+    server._not_serving(None, 2, True)  # --force
 
 
 def test_an_administrator_manages_accounts_from_the_command_line(

@@ -256,3 +256,26 @@ def test_a_fields_value_at_a_version_is_one_probe_of_the_log_by_row(db_url: str)
         assert any("ix_changes_row_seq" in line for line in plan), plan
     finally:
         engine.dispose()
+
+
+def test_a_running_servers_connections_are_seen_on_postgresql(db_url: str) -> None:
+    """What ``sapan server new-log`` looks for before it makes a new log: a server
+    process keeps its pool's connections open while it runs, idle or not, and
+    PostgreSQL names them; SQLite cannot tell (None)."""
+    from sync.server import admin
+    from sync.server.db import ADMIN_NAME
+
+    mine = make_engine(db_url, ADMIN_NAME)
+    serving = make_engine(db_url)  # as ``sapan serve`` makes it
+    try:
+        upgrade(mine)
+        postgres = mine.dialect.name == "postgresql"
+        assert admin.servers_connected(mine) == (0 if postgres else None)
+        with serving.connect():
+            pass  # answered a request; the connection stays in its pool
+        assert admin.servers_connected(mine) == (1 if postgres else None)
+        serving.dispose()  # the server stopped
+        assert admin.servers_connected(mine) == (0 if postgres else None)
+    finally:
+        serving.dispose()
+        mine.dispose()
