@@ -1657,6 +1657,11 @@ def undo_merge(
             raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
+        # B's office too, as the merge needed it: a coordinator holding A's alone made B
+        # stand again while the rows the merge moved from B's office stayed on A
+        ingest.load({row.source_id})
+        if not caller.may(ingest.office_of(row.entity, row.source_id)):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "the merged-away row is outside your scope")
         moved = [(e, r, f) for e, r, f in loads(row.moved)] if row.moved else []
         moved += sorted(_landed_on(conn, [row.id]).get(row.id, set()) - set(moved))
         later = _built_on(conn, row, moved)
@@ -1749,6 +1754,13 @@ def resolve_conflict(
             if row.entity in MERGEABLE:  # a person or a case: perhaps merged since
                 target = _redirects(conn, {row.row_id}).get(row.row_id, row.row_id)
             ingest.load({target})
+            # where the value goes now: the row the conflict's row was merged into since,
+            # or the row itself moved to another office, may lie outside the caller's
+            # scope (the record stays in the office it was made in)
+            if not caller.may(ingest.office_of(row.entity, target)):
+                raise ApiError(
+                    403, Errno.OUT_OF_SCOPE, "the row is now in an office outside your scope"
+                )
             value = _flipped(
                 loads(row.applied)["value"],
                 loads(row.other)["value"],

@@ -1644,6 +1644,90 @@ def test_a_merge_moves_only_what_hangs_from_b_in_scope_and_undo_only_what_stayed
     assert rows[("person", dup)]["merged_into"] is None
 
 
+def _across_offices(server: Server, ann: SyncClient) -> tuple[Any, str, str, str]:
+    """A person of TAK (B) with an open conflict on its nationality, merged into a person
+    of MS (A) by a coordinator of both: (the coordinators by name, A, B, the conflict)."""
+    server.user("tom", offices=("TAK",))
+    coordinators = {
+        name: (server.user(name, Role.COORDINATOR, offices=offices), server.device(name))[1]
+        for name, offices in (("cora", ("MS",)), ("dave", ("MS", "TAK")), ("erin", ("TAK",)))
+    }
+    tom, tom2 = server.device("tom"), server.device("tom", "second laptop")
+    keep, dup = str(uuid.uuid4()), str(uuid.uuid4())
+    assert _batch(ann, [_insert(keep, {"office": "MS", "nationality": "MMR"})]).status_code == 200
+    made = _batch(tom, [_insert(dup, {"office": "TAK", "nationality": "MMR"})]).json()
+    base = made["results"][0][1]
+    for laptop, value, stamp in (
+        (tom, "KHM", "0001763812345679"),
+        (tom2, "LAO", "0001763812345680"),
+    ):
+        edit = [str(uuid.uuid4()), "person", dup, "nationality", value, base, f"{stamp}-0000-t"]
+        assert _batch(laptop, [edit]).status_code == 200
+    [conflict] = coordinators["erin"].conflicts("open")
+    coordinators["dave"].merge("person", dup, keep)
+    return coordinators, keep, dup, conflict.id
+
+
+def test_a_coordinator_of_one_office_writes_nothing_into_another_through_a_merge(
+    server: Server, ann: SyncClient
+) -> None:
+    """Found by a security test: after a coordinator of both offices merged a person of
+    TAK into one of MS, a coordinator of TAK alone flipped an old conflict of the merged
+    person, and the value was written on the MS person (the flip lands on the row kept);
+    a coordinator of MS alone undid the merge, B's office's rows staying on A. Both are
+    refused now (403 errno 120), nothing stored; the coordinator of both may."""
+    people, keep, dup, conflict = _across_offices(server, ann)
+    head = server.head()
+    with pytest.raises(SyncHttpError) as flipped:
+        people["erin"].resolve(conflict, flip=True)
+    assert (flipped.value.status, flipped.value.errno) == (403, Errno.OUT_OF_SCOPE)
+    assert [c.status for c in people["dave"].conflicts()] == ["open"]  # still open
+    [made] = _merge_ids(server)
+    with pytest.raises(SyncHttpError) as undone:
+        people["cora"].undo_merge(made)
+    assert (undone.value.status, undone.value.errno) == (403, Errno.OUT_OF_SCOPE)
+    assert server.head() == head  # nothing logged
+    with server.engine.connect() as conn:
+        rows = current_rows(conn)
+    assert rows[("person", keep)]["nationality"] == "MMR"
+    assert rows[("person", dup)]["merged_into"] == keep
+    # the coordinator of both offices may do either
+    assert people["dave"].resolve(conflict, flip=True).status == "flipped"
+    assert people["dave"].undo_merge(made).undone
+
+
+def test_a_flip_of_a_row_moved_to_another_office_is_refused_to_a_coordinator_without_it(
+    server: Server, ann: SyncClient
+) -> None:
+    """The conflict record stays in the office it was made in; the row it is about may
+    have moved since. A coordinator of the first office alone flipped it, writing into
+    the other office (a security test); refused now."""
+    cora = (server.user("cora", Role.COORDINATOR, offices=("MS",)), server.device("cora"))[1]
+    dave = (server.user("dave", Role.COORDINATOR, offices=("MS", "TAK")), server.device("dave"))[1]
+    ann2 = server.device("ann", "second laptop")
+    row = str(uuid.uuid4())
+    base = _batch(ann, [_insert(row, {"office": "MS", "nationality": "MMR"})]).json()
+    seq = base["results"][0][1]
+    for laptop, value, stamp in (
+        (ann, "KHM", "0001763812345679"),
+        (ann2, "LAO", "0001763812345680"),
+    ):
+        edit = [str(uuid.uuid4()), "person", row, "nationality", value, seq, f"{stamp}-0000-a"]
+        assert _batch(laptop, [edit]).status_code == 200
+    [conflict] = cora.conflicts("open")
+    moved = [str(uuid.uuid4()), "person", row, "office", "TAK", seq + 2, "0001763812345690-0000-d"]
+    assert _batch(dave, [moved]).json()["results"][0][0] == "accepted"
+    with pytest.raises(SyncHttpError) as flipped:
+        cora.resolve(conflict.id, flip=True)
+    assert (flipped.value.status, flipped.value.errno) == (403, Errno.OUT_OF_SCOPE)
+    assert dave.resolve(conflict.id, flip=True).status == "flipped"
+
+
+def _merge_ids(server: Server) -> list[str]:
+    with server.engine.connect() as conn:
+        return [str(r.id) for r in conn.execute(db.merges.select())]
+
+
 def _as(client: SyncClient, method: str, path: str, **kwargs: Any) -> Any:
     headers = {"Authorization": f"Bearer {client.token}"}
     return client.http.request(method, path, headers=headers, **kwargs)  # type: ignore[attr-defined]
