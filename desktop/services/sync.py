@@ -310,6 +310,10 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
         else:
             why = error.partition(": ")[2]
         return value_key, {"entity": entity, "field": field, "reason": why}
+    if errno == p.Errno.INVALID_PAYLOAD and entity:
+        # a change the push form itself refuses (a stamp past 9999, an id spelled
+        # otherwise): parked by its index, never mended by retrying
+        return "sync.reason.malformed", {}
     key = _REASONS.get(errno)
     return (key, {}) if key else ("sync.reason.other", {"errno": errno})
 

@@ -182,6 +182,14 @@ def test_a_change_that_does_not_fit_the_batch_form_is_parked_and_the_rest_go(
     assert (refusal.row_id, errno_of(refusal.error)) == (people[0], Errno.INVALID_PAYLOAD)
     assert server.count("changes") == 3
     assert a.sync().ok
+    # the Sync page says what it is and what to do, not "the server refused it (error 101)"
+    [item] = sync_view.failed_items(a.store)
+    assert sync_view.failed_reason(item, i18n.text) == (
+        "the server cannot read this change as this laptop wrote it (a clock set years"
+        " ahead can do this); it stays on this laptop: tell whoever supports Sapan"
+    )
+    # a whole sync refused so (no change of its own) still names the number
+    assert reason("errno 101: the request does not fit") == ("sync.reason.other", {"errno": 101})
 
 
 def test_a_name_the_server_finds_too_long_is_parked_with_a_reason_naming_it(
