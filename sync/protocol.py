@@ -1003,6 +1003,12 @@ def _parses(parse: Any, text: str) -> bool:
     return True
 
 
+# a decimal's magnitude (below 10**15) and its places after the point: far beyond any
+# amount (the app takes at most 10**12, desktop.domain.amounts), small to write out
+MAX_DECIMAL_DIGITS = 15
+MAX_DECIMAL_PLACES = 12
+
+
 def _is_decimal(text: str) -> bool:
     """Whether ``text`` is a finite decimal as devices write it: ``str(Decimal(...))``.
 
@@ -1016,4 +1022,11 @@ def _is_decimal(text: str) -> bool:
         number = decimal.Decimal(text)
     except decimal.InvalidOperation:
         return False
-    return number.is_finite() and str(number) == text
+    return (
+        number.is_finite()
+        and str(number) == text
+        # "1E+999999999" is 12 characters: written out, as a device shows an amount, a
+        # gigabyte of digits on every device that pulls it (a security test)
+        and (number.is_zero() or number.adjusted() < MAX_DECIMAL_DIGITS)
+        and int(number.as_tuple().exponent) >= -MAX_DECIMAL_PLACES
+    )

@@ -119,10 +119,12 @@ def test_every_list_has_a_documented_item_limit_and_count_both_enforced() -> Non
 def test_type_bounds_stated_in_the_doc_are_enforced() -> None:
     text = _tool().render(ENTITIES)
     assert "at most 32 characters" in text
-    check_value("employment", "monthly_wage", "1" * 32)
-    with pytest.raises(ValueProblem) as refused:
-        check_value("employment", "monthly_wage", "1" * 33)
-    assert refused.value.errno is Errno.WRONG_TYPE
+    assert "of magnitude below 10^15 and with at most 12 places after the point" in text
+    check_value("employment", "monthly_wage", "-999999999999999.999999999999")  # the most
+    for refused_decimal in ("1" * 33, "1E+15", "1E-13", "1" * 16):
+        with pytest.raises(ValueProblem) as refused:
+            check_value("employment", "monthly_wage", refused_decimal)
+        assert refused.value.errno is Errno.WRONG_TYPE
     assert "below 2^53" in text
     check_value("step", "position", 2**53 - 1)
     with pytest.raises(ValueProblem) as refused:

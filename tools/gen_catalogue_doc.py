@@ -70,7 +70,9 @@ TYPE_LINES: Mapping[FieldType, str] = {
     ),
     FieldType.DECIMAL: (
         'a string as Python\'s `str(Decimal)` writes it (`"15000.00"`, `"-3"`, '
-        '`"1E+5"`; not `"1e5"`, `" 12 "`, `"1_000"`, `"+5"`, `"012"`), at most 32 characters.'
+        '`"1E+5"`; not `"1e5"`, `" 12 "`, `"1_000"`, `"+5"`, `"012"`), at most 32 characters, '
+        'of magnitude below 10^15 and with at most 12 places after the point (`"1E+15"` and '
+        '`"1E-13"` are refused, errno 104).'
     ),
     FieldType.BOOL: "`true` or `false`.",
     FieldType.DATE: '`"YYYY-MM-DD"`.',
