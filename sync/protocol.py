@@ -856,10 +856,12 @@ def _is_date(value: Any) -> bool:
 
 
 def _is_datetime(value: Any) -> bool:
+    # its instant in UTC too: "9999-12-31T23:59:59-23:59" reads, but falls in the year
+    # 10000, which every device converting it to its own time zone fails on (a security test)
     return (
         isinstance(value, str)
         and _DATETIME.fullmatch(value) is not None
-        and _parses(dt.datetime.fromisoformat, value)
+        and _parses(lambda text: dt.datetime.fromisoformat(text).astimezone(dt.UTC), value)
     )
 
 
@@ -998,7 +1000,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 def _parses(parse: Any, text: str) -> bool:
     try:
         parse(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # an instant past the calendar's ends overflows
         return False
     return True
 

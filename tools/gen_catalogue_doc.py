@@ -78,7 +78,8 @@ TYPE_LINES: Mapping[FieldType, str] = {
     FieldType.DATE: '`"YYYY-MM-DD"`.',
     FieldType.DATETIME: (
         'as `datetime.isoformat()` writes an aware time (`"2025-01-06T10:00:00+07:00"`, '
-        "optionally with `.ffffff` microseconds; no `Z`, no missing offset)."
+        "optionally with `.ffffff` microseconds; no `Z`, no missing offset), its instant in "
+        'UTC within the years 1 to 9999 (`"9999-12-31T23:59:59-23:59"` is refused, errno 104).'
     ),
     FieldType.MONTH: '`"YYYY-MM"`.',
     FieldType.PARTIAL_DATE: '`"YYYY"`, `"YYYY-MM"` or `"YYYY-MM-DD"` (ASCII digits only).',

@@ -73,7 +73,7 @@ def format_moment(iso: str | None) -> str:
         return ""
     try:
         moment = dt.datetime.fromisoformat(iso).astimezone()
-    except ValueError:
+    except (ValueError, OverflowError):  # an instant past the calendar's ends, as stored
         return iso
     return f"{format_date(moment.date())} {moment:%H:%M}"
 

@@ -152,6 +152,10 @@ _REF = "5c1e0f7a-0000-4000-8000-000000000001"
         ("contribution_month", "month", "\u0e52\u0e50\u0e52\u0e55-01", Errno.WRONG_TYPE),
         ("contribution_month", "month", "2025-01\n", Errno.WRONG_TYPE),
         ("note", "written_at", "2025-01-06T10:00:00", Errno.WRONG_TYPE),  # no offset
+        # read as written, but in the year 10000 in UTC: every device's conversion fails
+        ("note", "written_at", "9999-12-31T23:59:59-23:59", Errno.WRONG_TYPE),
+        ("note", "written_at", "0001-01-01T00:00:00+23:59", Errno.WRONG_TYPE),
+        ("note", "written_at", "9999-12-31T23:59:59+07:00", None),
         ("note", "written_at", "2025-01-06 10:00:00+00:00", Errno.WRONG_TYPE),
         ("note", "written_at", "20250106T100000+0000", Errno.WRONG_TYPE),
         ("note", "written_at", "2025-01-06T10:00:00Z", Errno.WRONG_TYPE),

@@ -61,6 +61,9 @@ def test_timestamps_are_local_date_and_time(language: LanguageSwitch) -> None:
     assert str(local.year + 543) in format_moment(stamp.isoformat())
     assert format_moment(None) == ""
     assert format_moment("yesterday") == "yesterday"
+    # an instant past the calendar's end (stored before the server refused it): as stored,
+    # not a crash of the Notes tab
+    assert format_moment("9999-12-31T23:59:59-23:59") == "9999-12-31T23:59:59-23:59"
 
 
 def test_switching_language_changes_the_texts(language: LanguageSwitch) -> None:
