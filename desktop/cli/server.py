@@ -261,10 +261,13 @@ def _engine(args: argparse.Namespace, made: Cli | None = None, *, serving: bool 
     if "://" in args.db and not url.startswith(("sqlite", "postgresql")):
         reason = "only a SQLite file or a postgresql:// URL"
         raise UserError("sync.server.db_unusable", db=_shown_url(args.db), reason=reason)
-    if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///:memory:"):
+    database = _sqlite_database(url)
+    if database == "":
         reason = "a database in memory keeps nothing"
         raise UserError("sync.server.db_unusable", db=args.db, reason=reason)
-    new = _new_sqlite_file(url)
+    new = Path(database).resolve() if database is not None else None
+    if new is not None and new.exists():
+        new = None  # there already: opened, never made
     if new is not None and made is None:
         raise UserError("sync.server.no_database", db=str(new))
     engine: Engine | None = None
@@ -283,19 +286,19 @@ def _engine(args: argparse.Namespace, made: Cli | None = None, *, serving: bool 
     return engine
 
 
-def _new_sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database URL that does not exist yet, else None."""
+def _sqlite_database(url: str) -> str | None:
+    """The file a SQLite database URL names, ``""`` for a database in memory; None for
+    another backend, or a URL that does not read (opening it says so)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
         parsed = make_url(url)
     except ArgumentError:
-        return None  # not a URL at all: opening it says so
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    path = Path(parsed.database).resolve()
-    return None if path.exists() else path
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return "" if parsed.database in (None, "", ":memory:") else parsed.database
 
 
 def _shown_db(db: str) -> str:
