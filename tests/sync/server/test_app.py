@@ -1644,25 +1644,31 @@ def test_a_merge_moves_only_what_hangs_from_b_in_scope_and_undo_only_what_stayed
     assert rows[("person", dup)]["merged_into"] is None
 
 
+def _nationality_conflict(first: SyncClient, second: SyncClient, row: str, office: str) -> int:
+    """A person of ``office`` made by ``first``, its nationality then edited on both
+    laptops from that version (a ``review`` field: a conflict record); the insert's seq."""
+    made = _batch(first, [_insert(row, {"office": office, "nationality": "MMR"})]).json()
+    base: int = made["results"][0][1]
+    for laptop, value, stamp in (
+        (first, "KHM", "0001763812345679"),
+        (second, "LAO", "0001763812345680"),
+    ):
+        edit = [str(uuid.uuid4()), "person", row, "nationality", value, base, f"{stamp}-0000-t"]
+        assert _batch(laptop, [edit]).status_code == 200
+    return base
+
+
 def _across_offices(server: Server, ann: SyncClient) -> tuple[Any, str, str, str]:
     """A person of TAK (B) with an open conflict on its nationality, merged into a person
     of MS (A) by a coordinator of both: (the coordinators by name, A, B, the conflict)."""
     server.user("tom", offices=("TAK",))
     coordinators = {
-        name: (server.user(name, Role.COORDINATOR, offices=offices), server.device(name))[1]
+        name: server.device(server.user(name, Role.COORDINATOR, offices=offices))
         for name, offices in (("cora", ("MS",)), ("dave", ("MS", "TAK")), ("erin", ("TAK",)))
     }
-    tom, tom2 = server.device("tom"), server.device("tom", "second laptop")
     keep, dup = str(uuid.uuid4()), str(uuid.uuid4())
     assert _batch(ann, [_insert(keep, {"office": "MS", "nationality": "MMR"})]).status_code == 200
-    made = _batch(tom, [_insert(dup, {"office": "TAK", "nationality": "MMR"})]).json()
-    base = made["results"][0][1]
-    for laptop, value, stamp in (
-        (tom, "KHM", "0001763812345679"),
-        (tom2, "LAO", "0001763812345680"),
-    ):
-        edit = [str(uuid.uuid4()), "person", dup, "nationality", value, base, f"{stamp}-0000-t"]
-        assert _batch(laptop, [edit]).status_code == 200
+    _nationality_conflict(server.device("tom"), server.device("tom", "second laptop"), dup, "TAK")
     [conflict] = coordinators["erin"].conflicts("open")
     coordinators["dave"].merge("person", dup, keep)
     return coordinators, keep, dup, conflict.id
@@ -1702,18 +1708,10 @@ def test_a_flip_of_a_row_moved_to_another_office_is_refused_to_a_coordinator_wit
     """The conflict record stays in the office it was made in; the row it is about may
     have moved since. A coordinator of the first office alone flipped it, writing into
     the other office (a security test); refused now."""
-    cora = (server.user("cora", Role.COORDINATOR, offices=("MS",)), server.device("cora"))[1]
-    dave = (server.user("dave", Role.COORDINATOR, offices=("MS", "TAK")), server.device("dave"))[1]
-    ann2 = server.device("ann", "second laptop")
+    cora = server.device(server.user("cora", Role.COORDINATOR, offices=("MS",)))
+    dave = server.device(server.user("dave", Role.COORDINATOR, offices=("MS", "TAK")))
     row = str(uuid.uuid4())
-    base = _batch(ann, [_insert(row, {"office": "MS", "nationality": "MMR"})]).json()
-    seq = base["results"][0][1]
-    for laptop, value, stamp in (
-        (ann, "KHM", "0001763812345679"),
-        (ann2, "LAO", "0001763812345680"),
-    ):
-        edit = [str(uuid.uuid4()), "person", row, "nationality", value, seq, f"{stamp}-0000-a"]
-        assert _batch(laptop, [edit]).status_code == 200
+    seq = _nationality_conflict(ann, server.device("ann", "second laptop"), row, "MS")
     [conflict] = cora.conflicts("open")
     moved = [str(uuid.uuid4()), "person", row, "office", "TAK", seq + 2, "0001763812345690-0000-d"]
     assert _batch(dave, [moved]).json()["results"][0][0] == "accepted"
