@@ -1703,12 +1703,13 @@ def _built_on(conn: Connection, merge: Any, moved: list[tuple[str, str, str]]) -
     """The ids of the merges in force, made after ``merge``, that undoing it would leave
     half standing, newest first.
 
-    One moved a row this merge moved, by the same reference (A merged on into C takes B's
-    names with it); or it merged one of the rows this merge moved with a row it did not
-    (B's case, now A's, merged into a case of A's: undone, the person merge would give B
-    back a case hidden in A's). A case merge between two of B's own cases goes back
-    with B as it stands, and blocks nothing. A row pushed naming a merge's B while it
-    stood counts as moved by it (:func:`_landed_on`).
+    One moved on from A a row this merge moved, by the same reference (A merged on into C
+    takes B's names with it; a row moved onto A and pointed elsewhere since, perhaps at a
+    person another merge then took, is this merge's no longer); or it merged one of the
+    rows this merge moved with a row it did not (B's case, now A's, merged into a case of
+    A's: undone, the person merge would give B back a case hidden in A's). A case merge
+    between two of B's own cases goes back with B as it stands, and blocks nothing. A row
+    pushed naming a merge's B while it stood counts as moved by it (:func:`_landed_on`).
     """
     if not moved:
         return []
@@ -1725,7 +1726,8 @@ def _built_on(conn: Connection, merge: Any, moved: list[tuple[str, str, str]]) -
     for later in candidates:
         theirs = {tuple(entry) for entry in loads(later.moved)} if later.moved else set()
         theirs |= landed.get(later.id, set())
-        if theirs & references or (later.source_id in rows) != (later.target_id in rows):
+        onward = later.source_id == merge.target_id and bool(theirs & references)
+        if onward or (later.source_id in rows) != (later.target_id in rows):
             found.append(later.id)
     return found
 

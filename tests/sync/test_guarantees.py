@@ -1170,6 +1170,42 @@ def test_a_row_made_for_b_that_a_later_merge_builds_on_holds_the_undo(
     assert _get(b, Case, late_case).person_id == dup
 
 
+def test_a_row_that_landed_on_a_merge_and_was_pointed_elsewhere_holds_no_undo(
+    server: Server, make_device: Any
+) -> None:
+    """A passport made for B offline landed on A; its caseworker then pointed it at a
+    person merged into a third since (it landed there too). The first merge no longer
+    moves the passport: its undo goes through (it used to be refused, naming the other
+    merge, which only that merge's coordinator could undo), B stands again, and the
+    passport stays where its caseworker put it."""
+    a, b = colleagues(server, make_device)
+    keep, dup = new_person(a), new_person(a)
+    other_keep, other_dup = new_person(a), new_person(a)
+    assert a.sync().ok
+    assert b.sync().ok
+    coordinator = server.device("cora")
+    first = coordinator.merge("person", dup, keep)
+    passport = new_row(b, IdentityDocument, person_id=dup, kind="passport", number="MA7654321")
+    assert b.sync().ok
+    assert _get(b, IdentityDocument, passport).person_id == keep
+    edit_row(b, IdentityDocument, passport, person_id=other_dup)  # offline, before the next
+    second = coordinator.merge("person", other_dup, other_keep)
+    assert b.sync().ok
+    assert _get(b, IdentityDocument, passport).person_id == other_keep
+
+    undone = coordinator.undo_merge(first.id)
+    assert undone.undone
+    for device in (a, b):
+        assert device.sync().ok
+        assert _get(device, Person, dup).merged_into is None
+        assert _get(device, IdentityDocument, passport).person_id == other_keep
+        assert _get(device, Person, other_dup).merged_into == other_keep
+    # the second merge, which did move the passport, still holds its own undo
+    coordinator.undo_merge(second.id)
+    assert b.sync().ok
+    assert _get(b, IdentityDocument, passport).person_id == other_dup
+
+
 def test_rows_made_offline_through_a_merge_chain_go_back_one_link_at_a_time(
     server: Server, make_device: Any
 ) -> None:

@@ -16,8 +16,8 @@ server, and checks against the server at once:
   ``merged_into`` and changes nothing else; merging a row already merged (either side)
   is refused with errno 151 and changes nothing;
 - an undo that later merges in force build on is refused with 409 errno 154 naming
-  exactly them, newest first (one moved a row this merge moved by the same reference, or
-  merged a row it moved with one it did not), and leaves no trace: rows, merges,
+  exactly them, newest first (one moved on from A a row this merge moved, by the same
+  reference, or merged a row it moved with one it did not), and leaves no trace: rows, merges,
   conflicts and the log as they were. A row pushed naming B while the merge stood
   (landed on A, through each merge of a chain) counts as moved by it. An undo that goes
   through moves back what still names A, brings back what it retired, and changes
@@ -585,7 +585,10 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 m.id
                 for m in reversed(self.merges[self.merges.index(made) + 1 :])
                 if not m.undone
-                and (m.back & made.back or (m.source in made.rows) != (m.target in made.rows))
+                and (
+                    (m.source == made.target and m.back & made.back)
+                    or (m.source in made.rows) != (m.target in made.rows)
+                )
             ]
             if later:
                 with pytest.raises(SyncHttpError) as refused:
