@@ -1664,7 +1664,9 @@ def undo_merge(
             raise ApiError(403, Errno.OUT_OF_SCOPE, "the merged-away row is outside your scope")
         moved = [(e, r, f) for e, r, f in loads(row.moved)] if row.moved else []
         moved += sorted(_landed_on(conn, [row.id]).get(row.id, set()) - set(moved))
-        later = _built_on(conn, row, moved)
+        ingest.load({row.source_id} | {row_id for _entity, row_id, _name in moved})
+        back = [key for key in moved if _goes_back(ingest, *key, row.target_id)]
+        later = _built_on(conn, row, moved, {row_id for _entity, row_id, _name in back})
         if later:
             raise ApiError(
                 409,
@@ -1672,18 +1674,16 @@ def undo_merge(
                 "later merges build on this one: undo them first",
                 merges=later,
             )
-        ingest.load({row.source_id} | {row_id for _entity, row_id, _name in moved})
         seq = ingest.next_seq()
         conn.execute(merges.update().where(merges.c.id == merge_id).values(undone=True, seq=seq))
         ingest.server_value(caller, row.entity, row.source_id, "merged_into", None)
-        for entity, row_id, name in moved:
+        for entity, row_id, name in back:
             office = ingest.office_of(entity, row_id)
             if office is None or not caller.may(office):
                 continue
             if name == RETIRED:  # a row the merge retired as a repeat comes back
-                if _value(ingest, entity, row_id, RETIRED):
-                    ingest.server_value(caller, entity, row_id, RETIRED, False)
-            elif _pointed(ingest, entity, row_id, name) == row.target_id:
+                ingest.server_value(caller, entity, row_id, RETIRED, False)
+            else:
                 _point(ingest, caller, entity, row_id, name, row.source_id)
         ingest.flush()
         record = dict(row._mapping) | {"undone": True, "seq": seq}
@@ -1699,22 +1699,32 @@ def _landed_on(conn: Connection, merge_ids: list[str]) -> dict[str, set[tuple[st
     return found
 
 
-def _built_on(conn: Connection, merge: Any, moved: list[tuple[str, str, str]]) -> list[str]:
+def _goes_back(ingest: _Ingest, entity: str, row_id: str, name: str, target: str) -> bool:
+    """Whether an undo acts on what its merge moved: a reference that still names A (not
+    pointed elsewhere since), a repeat still retired."""
+    if name == RETIRED:
+        return bool(_value(ingest, entity, row_id, RETIRED))
+    return bool(_pointed(ingest, entity, row_id, name) == target)
+
+
+def _built_on(
+    conn: Connection, merge: Any, moved: list[tuple[str, str, str]], rows: set[str]
+) -> list[str]:
     """The ids of the merges in force, made after ``merge``, that undoing it would leave
-    half standing, newest first.
+    half standing, newest first; ``rows`` are the moved rows the undo sends back.
 
     One moved on from A a row this merge moved, by the same reference (A merged on into C
     takes B's names with it; a row moved onto A and pointed elsewhere since, perhaps at a
     person another merge then took, is this merge's no longer); or it merged one of the
     rows this merge moved with a row it did not (B's case, now A's, merged into a case of
-    A's: undone, the person merge would give B back a case hidden in A's). A case merge
+    A's: undone, the person merge would give B back a case hidden in A's; one pointed at
+    another person since stays there, and its merges are not this merge's). A case merge
     between two of B's own cases goes back with B as it stands, and blocks nothing. A row
     pushed naming a merge's B while it stood counts as moved by it (:func:`_landed_on`).
     """
     if not moved:
         return []
     references = {(entity, row_id, name) for entity, row_id, name in moved}
-    rows = {row_id for _entity, row_id, _name in moved}
     query = (
         select(merges.c.id, merges.c.source_id, merges.c.target_id, merges.c.moved)
         .where(merges.c.undone.is_(False), merges.c.seq > merge.seq)

@@ -1206,6 +1206,30 @@ def test_a_row_that_landed_on_a_merge_and_was_pointed_elsewhere_holds_no_undo(
     assert _get(b, IdentityDocument, passport).person_id == other_dup
 
 
+def test_a_moved_case_pointed_at_another_person_and_merged_there_holds_no_undo(
+    server: Server, make_device: Any
+) -> None:
+    """B's case went to A with the person merge; a caseworker then put it under a third
+    person, and a coordinator merged it into that person's case. Undoing the person merge
+    would not touch the case: it goes through, and the case stays merged where it is."""
+    a, b = colleagues(server, make_device)
+    keep, dup, third = new_person(a), new_person(a), new_person(a)
+    case = new_row(a, Case, person_id=dup, number="MS-1")
+    thirds = new_row(a, Case, person_id=third, number="MS-2")
+    assert a.sync().ok
+    coordinator = server.device("cora")
+    person_merge = coordinator.merge("person", dup, keep)
+    assert b.sync().ok
+    edit_row(b, Case, case, person_id=third)
+    assert b.sync().ok
+    coordinator.merge("case", case, thirds)
+
+    assert coordinator.undo_merge(person_merge.id).undone
+    assert b.sync().ok
+    assert _get(b, Person, dup).merged_into is None
+    assert (_get(b, Case, case).person_id, _get(b, Case, case).merged_into) == (third, thirds)
+
+
 def test_rows_made_offline_through_a_merge_chain_go_back_one_link_at_a_time(
     server: Server, make_device: Any
 ) -> None:

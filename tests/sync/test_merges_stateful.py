@@ -17,11 +17,12 @@ server, and checks against the server at once:
   is refused with errno 151 and changes nothing;
 - an undo that later merges in force build on is refused with 409 errno 154 naming
   exactly them, newest first (one moved on from A a row this merge moved, by the same
-  reference, or merged a row it moved with one it did not), and leaves no trace: rows, merges,
-  conflicts and the log as they were. A row pushed naming B while the merge stood
-  (landed on A, through each merge of a chain) counts as moved by it. An undo that goes
-  through moves back what still names A, brings back what it retired, and changes
-  nothing else; every row it moved and no device pointed elsewhere since is on B again;
+  reference, or merged a row the undo would send back with one it would not), and leaves
+  no trace: rows, merges, conflicts and the log as they were. A row pushed naming B
+  while the merge stood (landed on A, through each merge of a chain) counts as moved by
+  it. An undo that goes through moves back what still names A, brings back what it
+  retired, and changes nothing else; every row it moved and no device pointed elsewhere
+  since is on B again;
 - a conflict flipped after its person or case was merged away sets the one kept.
 
 After every device has pushed and pulled until nothing moves: every device and the
@@ -125,10 +126,6 @@ class MergeMade:
     def back(self) -> set[Key]:
         """What undo points back at B (or brings back): moved, or landed on A."""
         return self.moved | self.landed
-
-    @property
-    def rows(self) -> set[str]:
-        return {row_id for _entity, row_id, _name in self.back}
 
 
 @dataclass
@@ -581,13 +578,23 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
                 assert (refused.value.status, refused.value.errno) == (404, Errno.NOT_FOUND)
                 self.assert_untouched(before)
                 return
+            # the rows the undo sends back: those still naming A, the repeats still retired
+            going = {
+                row_id
+                for entity, row_id, name in made.back
+                if (
+                    bool(before.rows[(entity, row_id)][name])
+                    if name == catalogue.TOMBSTONE_FIELD
+                    else before.rows[(entity, row_id)][name] == made.target
+                )
+            }
             later = [
                 m.id
                 for m in reversed(self.merges[self.merges.index(made) + 1 :])
                 if not m.undone
                 and (
                     (m.source == made.target and m.back & made.back)
-                    or (m.source in made.rows) != (m.target in made.rows)
+                    or (m.source in going) != (m.target in going)
                 )
             ]
             if later:
