@@ -116,6 +116,7 @@ def _conflict_data(conflict: Conflict, what: str) -> dict[str, Any]:
         "case_number": conflict.case_number,
         "in_force": _side_data(conflict.in_force),
         "other": _side_data(conflict.set_aside),
+        "now": conflict.now.value if conflict.now else None,  # changed since (or null)
         "status": conflict.status,
         "resolved_by": conflict.resolved_by,
     }
@@ -133,6 +134,9 @@ def _conflict_lines(conflict: Conflict, what: str, lang: str) -> list[str]:
         lines.append(text("coordinate.conflict_person", lang, name=name, case=case))
     for key, side in (("in_force", conflict.in_force), ("other", conflict.set_aside)):
         lines.append(text(f"coordinate.conflict_{key}", lang, **_side_params(conflict, side, lang)))
+    if conflict.now:  # a later edit changed it since: what "keep" keeps
+        value = _side_params(conflict, conflict.now, lang)["value"]
+        lines.append(text("coordinate.conflict_now", lang, value=value))
     if conflict.resolved_by:
         lines.append(text("coordinate.conflict_settled_by", lang, by=conflict.resolved_by))
     return lines

@@ -36,8 +36,9 @@ from sqlalchemy.orm import Session
 from desktop.domain import catalogue, i18n, text, workflow
 from desktop.domain.errors import UserError
 from desktop.domain.hlc import Stamp
-from desktop.models.base import listed
+from desktop.models.base import listed, synced_classes
 from desktop.models.entities import Case, IdentityDocument, Person, PersonName
+from desktop.models.recorder import value_now
 from desktop.models.secret_store import SecretStore
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncConflict, SyncMerge
@@ -45,7 +46,13 @@ from desktop.services import cases, row_context, search
 from desktop.services import sync as core
 from desktop.services.sync_view import HttpFactory, default_http, device_session, quick_http
 from sync import protocol as p
-from sync.client.http import ServerChanged, ServerUnreachable, SyncClient, SyncHttpError
+from sync.client.http import (
+    ServerChanged,
+    ServerUnreachable,
+    SyncClient,
+    SyncHttpError,
+    may_have_arrived,
+)
 
 T = TypeVar("T")
 # The account's role is kept at registration (core.ROLE_SETTING), refreshed by
@@ -144,6 +151,11 @@ class Conflict:
     case_id: str | None = None  # the case file to open to see the row in its context
     place: row_context.Place = row_context.NOWHERE  # where that case file shows it
     named_in: int = 0  # an employer: the case files naming it (row_context.Owner)
+    # of an open conflict, the value this device holds now when a later edit or conflict
+    # changed it since (None when it is still the value in force, or the row is not held
+    # here): keeping "the value in force" keeps this one. Not of a settled one, whose
+    # flipped value reaches the row only with the next sync.
+    now: Side | None = None
 
     @property
     def what(self) -> str:
@@ -162,9 +174,16 @@ class Conflict:
     @property
     def is_date(self) -> bool:
         """True when both values are dates (a list shows them as dates, not ISO text)."""
+        return self.field_type in _DATE_TYPES
+
+    @property
+    def field_type(self) -> catalogue.FieldType | None:
+        """The type of the field in dispute (a deletion's is a flag)."""
+        if self.field == catalogue.TOMBSTONE_FIELD:
+            return catalogue.FieldType.BOOL
         spec = catalogue.ENTITIES.get(self.entity)
         found = spec.fields.get(self.field) if spec else None
-        return found is not None and found.type in _DATE_TYPES
+        return found.type if found is not None else None
 
 
 def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> list[Conflict]:
@@ -176,10 +195,12 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
             query = query.where(SyncConflict.status == status)
         rows = list(session.scalars(query))
         owners = row_context.owners(session, [(r.entity, r.row_id) for r in rows])
+        held = _values_now(session, rows)
         found = []
         for r in rows:
             owner = owners[(r.entity, r.row_id)]
             applied, other = _disputed(r.applied.get("value"), r.other.get("value"))
+            now = held.get((r.entity, r.row_id, r.field), _NOT_HELD)
             found.append(
                 Conflict(
                     id=r.id,
@@ -196,6 +217,7 @@ def conflicts(store: Store, status: str | None = "open", limit: int = 200) -> li
                     case_id=owner.case_id,
                     place=owner.place,
                     named_in=owner.named_in,
+                    now=_changed_since(now, applied, other) if r.status == "open" else None,
                 )
             )
     return found
@@ -240,6 +262,36 @@ def _disputed(applied: Any, other: Any) -> tuple[Any, Any]:
     )
 
 
+_NOT_HELD = object()
+
+
+def _values_now(session: Session, rows: list[SyncConflict]) -> dict[tuple[str, str, str], Any]:
+    """The value each conflict's field holds on this device now, as the wire writes it;
+    the rows this device does not hold are left out."""
+    classes = synced_classes()
+    found: dict[tuple[str, str, str], Any] = {}
+    for r in rows:
+        cls = classes.get(r.entity)
+        obj = session.get(cls, r.row_id) if cls is not None else None
+        held = value_now(obj, r.field) if obj is not None else None
+        if held is not None:
+            found[(r.entity, r.row_id, r.field)] = json.loads(held)
+    return found
+
+
+def _changed_since(now: Any, in_force: Any, set_aside: Any) -> Side | None:
+    """The value held now as a side (of an object, the entries in dispute), when it is
+    no longer the value in force (``in_force`` and ``set_aside`` as :func:`_disputed`
+    gives them); None when it still is, or when the row is not held."""
+    if now is _NOT_HELD:
+        return None
+    if isinstance(now, dict) and isinstance(in_force, dict) and isinstance(set_aside, dict):
+        now = {k: now[k] for k in {**in_force, **set_aside} if k in now}
+    if now == in_force:
+        return None
+    return _side({}, now)
+
+
 def _side(side: dict[str, Any], value: Any) -> Side:
     try:
         millis = Stamp.parse(str(side.get("hlc", ""))).wall
@@ -267,6 +319,10 @@ def side_text(
     entries, each named by the step field it fills
     ("Hospital: Tak"); an entry no workflow names keeps its stored name."""
     if not side.entries:
+        if conflict.field_type is catalogue.FieldType.BOOL and side.value in ("true", "false"):
+            if conflict.field == catalogue.TOMBSTONE_FIELD:  # "removed", "not removed"
+                return translate(f"coordination.deleted.{side.value}")
+            return translate("ui.yes" if side.value == "true" else "ui.no")
         prefix = _STATE_NAMES.get((conflict.entity, conflict.field))
         if prefix is not None and i18n.has(prefix + side.value):
             return translate(prefix + side.value)  # "Submitted", not "submitted"
@@ -676,18 +732,23 @@ def _asking(store: Store, client: SyncClient, call: Callable[[], T]) -> T:
     a next step. ``GET /v1/info`` goes first: a server of another log than this device's,
     or one that lost what the device had reached (:func:`desktop.services.sync.check_log`),
     must not be asked to change anything."""
+    asked = False  # the request itself sent, not only the check before it
     try:
         client.expected_log = None
         client.info()
         core.check_log(store, client)
+        asked = True
         return call()
     except (ServerChanged, core.ServerBehind) as exc:
         which = core.SERVER_CHANGED if isinstance(exc, ServerChanged) else core.SERVER_BEHIND
         said = i18n.Label(f"sync.reason.{which}")
         raise UserError("coordination.refused", reason=said) from exc
     except ServerUnreachable as exc:
+        server = core.server_url(store) or ""
+        if asked and may_have_arrived(exc):  # its answer lost: done, perhaps
+            raise UserError("coordination.answer_lost", server=server) from exc
         # not "kept for the next sync" as an edit is: the server makes it or nothing does
-        raise UserError("coordination.unreachable", server=core.server_url(store) or "") from exc
+        raise UserError("coordination.unreachable", server=server) from exc
     except SyncHttpError as exc:
         if exc.errno == p.Errno.ROLE_FORBIDDEN:
             keep_role(store, None)  # no longer known to coordinate

@@ -64,12 +64,20 @@ def _side(conflict: coordination.Conflict, side: coordination.Side) -> str:
     return f"{value} ({', '.join(part for part in (side.by, when) if part)})"
 
 
+def _in_force(conflict: coordination.Conflict) -> str:
+    """The value in force; one a later edit put in since, with the one it replaced."""
+    if conflict.now is None:
+        return _side(conflict, conflict.in_force)
+    now = coordination.side_text(conflict, conflict.now, tr, format_partial_date)
+    return tr("ui.sync_page.changed_since", value=now, was=_side(conflict, conflict.in_force))
+
+
 def conflict_columns() -> list[Column]:
     return [
         _case_column(),
         Column("ui.sync_page.col.what", lambda c: i18n.detail_text(c.entity, c.field, tr)),
-        Column("ui.sync_page.col.kept", lambda c: _side(c, c.applied)),
-        Column("ui.sync_page.col.other", lambda c: _side(c, c.other)),
+        Column("ui.sync_page.col.kept", _in_force),
+        Column("ui.sync_page.col.other", lambda c: _side(c, c.set_aside)),
     ]
 
 
@@ -343,7 +351,8 @@ class SyncPage(Retranslating):
         conflict = selected_row(self.conflict_view, self.conflict_model)
         if conflict is None or not self.coordinator:
             return
-        chosen = conflict.other if keep_other else conflict.applied
+        # keeping "the value in force" keeps what the row holds now
+        chosen = conflict.set_aside if keep_other else (conflict.now or conflict.in_force)
         question = tr(
             "ui.sync_page.confirm_resolve",
             value=coordination.side_text(conflict, chosen, tr, format_partial_date),

@@ -156,7 +156,7 @@ class ServerChanged(ServerUnreachable):
         self.seen = seen
 
 
-def _may_have_arrived(exc: ServerUnreachable) -> bool:
+def may_have_arrived(exc: ServerUnreachable) -> bool:
     """Whether a request that failed on the link may have reached the server: anything but
     a connection never made (or a certificate refused)."""
     cause = exc.__cause__
@@ -402,7 +402,7 @@ class SyncClient:
         try:
             response = self._request("POST", "/merges", json_body=body, params=params)
         except ServerUnreachable as exc:
-            if merge_id is None or not _may_have_arrived(exc):
+            if merge_id is None or not may_have_arrived(exc):
                 raise
             # its answer lost on the way back: asked once more under the same id, the
             # server answers the merge it made, or makes it now (never twice)

@@ -1467,8 +1467,8 @@ def merge(
 def _merge(
     engine: Engine, clock: HybridClock, caller: Caller, request: MergeRequest, form: int
 ) -> MergeRecord:
-    """:func:`merge` in one transaction; a merge already made under ``request.id`` is
-    answered as it stands."""
+    """:func:`merge` in one transaction; a merge already made under ``request.id``, or
+    B standing merged into A already, is answered as it stands."""
     source, target = str(request.source_id), str(request.target_id)
     with engine.begin() as conn:
         if request.id is not None:
@@ -1492,6 +1492,16 @@ def _merge(
             if not caller.may(office):
                 raise ApiError(403, Errno.OUT_OF_SCOPE, "row outside your scope")
         if _redirects(conn, {target, source}):
+            standing = conn.execute(
+                select(merges).where(
+                    merges.c.source_id == source,
+                    merges.c.entity == request.entity,
+                    merges.c.undone.is_(False),
+                )
+            ).first()
+            if standing is not None and standing.target_id == target:
+                # asked again (a laptop that lost the answer, another coordinator): made
+                return _merge_record(standing, form)
             raise ApiError(400, Errno.MERGE_INVALID, "one of the rows is already merged")
         office = ingest.office_of(request.entity, target) or ""
         children = _children(conn, request.entity, source, ingest.office_of(request.entity, source))

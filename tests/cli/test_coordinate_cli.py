@@ -152,19 +152,27 @@ def test_a_coordinator_merges_two_people_sharing_a_passport_and_undoes_it(
     assert said.startswith("No person on this device has two open cases")
 
 
-def test_a_conflict_is_listed_with_its_person_and_flipped(
-    registered: Path, coordinator: Path, live_server: str, tmp_path: Path, sapan: Sapan
-) -> None:
-    laptop, phone = registered, tmp_path / "phone"
+def _birth_dates_in_conflict(sapan: Sapan, laptop: Path, phone: Path, server: str) -> str:
+    """Ann's laptop and phone change one person's birth date offline; the phone syncs
+    last, so its 1991-01-02 is in force over 1990-02-01. The person's id."""
     person = _person(laptop, "Aung Aung", "1990-01-02")
     _synced(sapan, laptop)  # the case gets its number from the server's block
-    register = ["sync", "register", "--server", live_server, "--user", "ann"]
+    register = ["sync", "register", "--server", server, "--user", "ann"]
     assert sapan(phone, *register)[0] == 0
     _synced(sapan, phone)
     for root, birth in ((laptop, "1990-02-01"), (phone, "1991-01-02")):
         with open_store(root) as store:
             people.update_person(store, person, birth_date=birth)
-    _synced(sapan, laptop, phone, coordinator)  # the phone's later stamp is in force
+    _synced(sapan, laptop, phone)
+    return person
+
+
+def test_a_conflict_is_listed_with_its_person_and_flipped(
+    registered: Path, coordinator: Path, live_server: str, tmp_path: Path, sapan: Sapan
+) -> None:
+    laptop = registered
+    person = _birth_dates_in_conflict(sapan, laptop, tmp_path / "phone", live_server)
+    _synced(sapan, coordinator)
     with open_store(laptop) as store, store.read() as session:
         number = session.scalars(select(Case.number).where(Case.person_id == person)).one()
 
@@ -175,7 +183,9 @@ def test_a_conflict_is_listed_with_its_person_and_flipped(
     assert f"Person: Aung Aung; case: {number}" in said
     assert "In force: 1991-01-02 (by ann, " in said
     assert "Other value: 1990-02-01 (by ann, " in said
+    assert "Changed since" not in said
     [conflict] = json.loads(sapan(coordinator, "coordinate", "conflicts", "--json")[1])
+    assert conflict["now"] is None
     assert (conflict["what"], conflict["person_id"], conflict["case_number"]) == (
         "Person: birth date",
         person,
@@ -289,3 +299,21 @@ def test_registering_the_commands_loads_nothing_heavy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
     )
     assert not {"sync.protocol", "pydantic", "sqlalchemy"} & set(done.stdout.split())
+
+
+def test_a_conflict_whose_value_changed_since_says_what_keeping_keeps(
+    registered: Path, coordinator: Path, live_server: str, tmp_path: Path, sapan: Sapan
+) -> None:
+    """The birth date edited again after the conflict (by a device that had seen it):
+    the list says what the row holds now, which keeping the value in force keeps."""
+    laptop = registered
+    person = _birth_dates_in_conflict(sapan, laptop, tmp_path / "phone", live_server)
+    _synced(sapan, laptop)
+    with open_store(laptop) as store:
+        people.update_person(store, person, birth_date="1989-03-03")
+    _synced(sapan, laptop, coordinator)
+
+    said = sapan(coordinator, "--lang", "th", "coordinate", "conflicts")[1]
+    assert "เปลี่ยนภายหลัง ค่าในเครื่องนี้ตอนนี้: 1989-03-03" in said
+    [conflict] = json.loads(sapan(coordinator, "coordinate", "conflicts", "--json")[1])
+    assert (conflict["in_force"]["value"], conflict["now"]) == ("1991-01-02", "1989-03-03")

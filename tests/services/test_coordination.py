@@ -17,7 +17,7 @@ from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person, PersonName
 from desktop.models.store import Store
 from desktop.models.sync_records import SyncMerge
-from desktop.services import cases, coordination, search
+from desktop.services import cases, coordination, people, search
 from sync import protocol as p
 from sync.client.http import MERGE_BUSY_ASKS
 from sync.protocol import Role
@@ -360,6 +360,69 @@ def test_confirming_keeps_the_value_in_force(
     synced(coordinator, server_http)
     with coordinator.read() as session:
         assert session.get(Person, person).birth_date == "1991-01-02"
+
+
+def test_a_value_changed_since_the_conflict_is_the_one_keeping_keeps(
+    caseworker: Store, coordinator: Store, tmp_path: Path, server_http: Factory
+) -> None:
+    """A coordinator found an older conflict after a later edit changed the birth date
+    again: the list named the value in force when the conflict was found, and "keep" said
+    it would make that one the birth date, while the later one stayed. The conflict now
+    carries the value the row holds, and keeping keeps that one."""
+    person, _number = conflicting_birth_dates(caseworker, tmp_path / "second", server_http)
+    synced(caseworker, server_http)  # the second device's value, in force
+    people.update_person(caseworker, person, birth_date="1989-03-03")  # seen it: no conflict
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+
+    [conflict] = coordination.conflicts(coordinator)
+
+    assert conflict.in_force.value == "1991-01-02"
+    assert conflict.now is not None
+    assert conflict.now.value == "1989-03-03"
+    assert coordination.side_text(conflict, conflict.now, _in("en")) == "1989-03-03"
+    coordination.resolve_conflict(coordinator, conflict.id, False, server_http)
+    synced(coordinator, server_http)
+    with coordinator.read() as session:
+        assert session.get(Person, person).birth_date == "1989-03-03"
+    [settled] = coordination.conflicts(coordinator, status=None)
+    assert settled.now is None, "settled: the decision is what it shows"
+
+
+def test_a_value_still_in_force_is_not_said_to_have_changed_nor_a_flip_not_yet_pulled(
+    caseworker: Store, coordinator: Store, tmp_path: Path, server_http: Factory
+) -> None:
+    conflicting_birth_dates(caseworker, tmp_path / "second", server_http)
+    synced(coordinator, server_http)
+    [conflict] = coordination.conflicts(coordinator)
+    assert conflict.now is None
+    coordination.resolve_conflict(coordinator, conflict.id, True, server_http)
+    [flipped] = coordination.conflicts(coordinator, status=None)  # the row not synced yet
+    assert (flipped.in_force.value, flipped.now) == ("1990-02-01", None)
+
+
+@pytest.mark.parametrize("lang", ["en", "th"])
+def test_a_deletion_in_dispute_reads_removed_or_not_not_true_or_false(
+    store: Store, lang: str
+) -> None:
+    """A passport removed on one laptop while another edited it: "true" and "false" were
+    all the coordinator read, in every language."""
+    kept_conflict(
+        store,
+        "identity_document",
+        SOME_ID,
+        "deleted",
+        {"value": True, "user_id": "chan"},
+        {"value": False, "user_id": "bo"},
+    )
+    [conflict] = coordination.conflicts(store)
+    applied = coordination.side_text(conflict, conflict.applied, _in(lang))
+    other = coordination.side_text(conflict, conflict.other, _in(lang))
+    assert (applied, other) == (
+        _in(lang)("coordination.deleted.true"),
+        _in(lang)("coordination.deleted.false"),
+    )
+    assert {"true", "false"}.isdisjoint({applied, other})
 
 
 def _in(lang: str) -> Callable[..., str]:
@@ -732,9 +795,10 @@ class _Link:
     way back (the server made the merge), or hide what the server says it accepts."""
 
     def __init__(
-        self, inner: Any, *, lose_answer: bool = False, old_server: bool = False, busy: int = 0
+        self, inner: Any, *, lose_answer: int = 0, old_server: bool = False, busy: int = 0
     ):
-        self.inner, self.lose_answer, self.old_server = inner, lose_answer, old_server
+        # lose_answer: how many merges' answers to lose (True: the first)
+        self.inner, self.lose_answer, self.old_server = inner, int(lose_answer), old_server
         self.busy = busy  # merge asks after the first answered "busy" before they pass
         self.merge_bodies: list[bytes] = []
 
@@ -747,7 +811,7 @@ class _Link:
         if method == "POST" and url.endswith("/merges"):
             self.merge_bodies.append(kwargs.get("content") or b"")
             if self.lose_answer:
-                self.lose_answer = False
+                self.lose_answer -= 1
                 raise httpx.ReadError("the answer was lost")
         if self.old_server and url.endswith("/info"):
             del answer.headers[p.FEATURES_HEADER]
@@ -829,7 +893,8 @@ def test_a_merge_whose_answer_the_link_loses_is_asked_again_and_made_once(
     if old_server:
         with pytest.raises(UserError) as lost:
             coordination.merge(coordinator, "person", extra, kept, lambda url: link)
-        assert lost.value.code == "coordination.unreachable"
+        assert lost.value.code == "coordination.answer_lost"  # not "nothing was changed"
+        assert "may have done it" in lost.value.translated("en")
     else:
         merged = coordination.merge(coordinator, "person", extra, kept, lambda url: link)
         assert [m.id for m in coordination.merges(coordinator)] == [merged.id]
@@ -841,3 +906,33 @@ def test_a_merge_whose_answer_the_link_loses_is_asked_again_and_made_once(
     assert [(source, target) for _id, source, target in made] == [(extra, kept)]
     if not old_server:
         assert made[0][0] == merged.id
+
+
+def test_a_merge_whose_answers_the_link_loses_twice_says_it_may_be_made_and_asked_again_is(
+    caseworker: Store, coordinator: Store, server_app: Any, server_http: Factory
+) -> None:
+    """Both asks reached the server, neither answer came back: the coordinator was told
+    "Nothing was changed" although the merge stood, and asking again was refused as
+    "already merged". Now the laptop says the server may have done it, and the same merge
+    asked again (a new request) is answered with the merge made, one merge."""
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    lossy = _Link(server_http("http://testserver"), lose_answer=2)
+
+    with pytest.raises(UserError) as lost:
+        coordination.merge(coordinator, "person", extra, kept, lambda url: lossy)
+    assert lost.value.code == "coordination.answer_lost"
+
+    again = coordination.merge(coordinator, "person", extra, kept, server_http)
+    with server_app.state.ctx.engine.connect() as conn:
+        made = conn.exec_driver_sql("SELECT id, source_id, target_id, undone FROM merges").all()
+    assert [tuple(m) for m in made] == [(again.id, extra, kept, False)]
+    # merging it elsewhere is still refused
+    other = make_person(caseworker, "Ko Ko", "1985-05-05")
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    with pytest.raises(UserError) as refused:
+        coordination.merge(coordinator, "person", extra, other, server_http)
+    assert refused.value.code != "coordination.answer_lost"

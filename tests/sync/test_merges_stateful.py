@@ -14,7 +14,8 @@ server, and checks against the server at once:
 - a merge moves onto A every row that hangs from B (the model's list, which the record's
   ``moved`` must equal), retires B's name or passport that repeats one of A's, sets B's
   ``merged_into`` and changes nothing else; merging a row already merged (either side)
-  is refused with errno 151 and changes nothing;
+  is refused with errno 151 and changes nothing, but for B into A again, answered with
+  the merge in force;
 - an undo that later merges in force build on is refused with 409 errno 154 naming
   exactly them, newest first (one moved on from A a row this merge moved, by the same
   reference, or merged a row the undo would send back with one it would not), and leaves
@@ -481,6 +482,13 @@ def build_machine(env: Env) -> type[RuleBasedStateMachine]:
             assert self.cora is not None
             before = _snapshot(self.server)
             redirect = self.in_force()
+            if redirect.get(b) == a:  # made already: answered with that merge, as it stands
+                [standing] = [m for m in self.merges if not m.undone and m.source == b]
+                record = self.cora.merge(entity, b, a)
+                assert (record.id, record.undone) == (standing.id, False)
+                self.assert_untouched(before)
+                event("merge asked again")
+                return
             if a in redirect or b in redirect:
                 with pytest.raises(SyncHttpError) as refused:
                     self.cora.merge(entity, b, a)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.models.entities import Person
 from desktop.models.store import Store
-from desktop.services import sync_view
+from desktop.services import people, sync_view
 from desktop.ui.context import AppContext
 from desktop.ui.duplicates_page import DuplicatesPage
 from desktop.ui.sync_worker import Phase, SyncWorker
@@ -238,6 +238,13 @@ def _conflict_seen_by_coordinator(
     return found
 
 
+def _settle(qtbot: QtBot, ctx: AppContext, worker: SyncWorker, button: Any) -> None:
+    """Click the selected conflict's keep or flip button; wait for the sync it starts."""
+    button.click()
+    drain(qtbot, ctx)
+    _wait_synced(qtbot, ctx, worker)
+
+
 def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     qtbot: QtBot,
     ctx: AppContext,
@@ -272,9 +279,7 @@ def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     assert opened.args == [conflict.case_id, conflict.place]
     assert conflict.place.tab == "person"  # a birth date
 
-    page.flip_button.click()
-    drain(qtbot, ctx)
-    _wait_synced(qtbot, ctx, worker)
+    _settle(qtbot, ctx, worker, page.flip_button)
 
     assert (
         dialogs.questions[-1]
@@ -285,6 +290,43 @@ def test_a_coordinator_settles_a_conflict_from_the_sync_page(
     qtbot.waitUntil(lambda: model.rowCount() == 0, timeout=10_000)
     with store.read() as session:
         assert session.get(Person, person).birth_date == "1990-02-01"
+
+
+def test_a_value_changed_since_the_conflict_is_shown_and_is_what_keeping_keeps(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    server_http: Factory,
+    field_laptop: Store,
+    tmp_path: Path,
+    dialogs: FakeDialogs,
+) -> None:
+    """The birth date changed again after the conflict: the column named the value in
+    force when it was found, and "keep" asked to make that one the birth date, while a
+    later value stayed in force (seen by a coordinator with three caseworkers)."""
+    person, _number = _conflict_seen_by_coordinator(
+        store, server_app, field_laptop, tmp_path, server_http
+    )
+    synced(field_laptop, server_http)
+    people.update_person(field_laptop, person, birth_date="1989-03-03")
+    synced(field_laptop, server_http)
+    synced(store, server_http)
+    worker = _worker(ctx, server_http)
+    page = open_sync_page(qtbot, ctx, worker)
+
+    model = page.conflict_model
+    shown = model.data(model.index(0, 2))
+    assert shown.startswith("03/03/1989 (changed since; was 02/01/1991 (somchai, "), shown
+    _select(page.conflict_view, 0)
+    _settle(qtbot, ctx, worker, page.keep_button)
+
+    assert dialogs.questions[-1] == (
+        "Make “03/03/1989” the Person: birth date of Aung Aung, on every device?"
+    )
+    assert dialogs.errors == []
+    with store.read() as session:
+        assert session.get(Person, person).birth_date == "1989-03-03"
 
 
 def test_an_unreachable_server_leaves_the_conflict_open_with_a_clear_error(
