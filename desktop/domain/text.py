@@ -4,6 +4,7 @@
 * :func:`search_fold` is what gets indexed and compared: clean, case-folded, Latin
   diacritics removed (Vietnamese "Nguyễn" finds "nguyen"), all digit systems as ASCII.
   Thai, Myanmar, Khmer and Lao marks are letters of their words and are kept.
+  :func:`name_forms` adds a stored Zawgyi name's Unicode form.
 * :class:`Script` and :func:`scripts_in` tell which scripts a string uses, e.g. to pick
   a romanised or native-script name for a form.
 * Zawgyi helpers are re-exported from :mod:`desktop.domain.zawgyi`;
@@ -148,6 +149,20 @@ def search_fold(text: str) -> str:
     if value.isascii():  # most romanised names: nothing left to fold
         return value
     return _strip_latin_marks(value.translate(_LATIN_STROKES).translate(_DIGIT_FOLD))
+
+
+def name_forms(name: str) -> list[str]:
+    """The folded forms a name is indexed and compared by: as stored, and for Burmese
+    that looks like Zawgyi (kept as typed when the person said it was not, or imported
+    so) its Unicode form too, so that the same name typed on either keyboard meets."""
+    folded = search_fold(name)
+    if not looks_like_zawgyi(name):
+        return [folded]
+    try:
+        converted = search_fold(zawgyi_to_unicode(name))
+    except ZawgyiConversionError:  # then only as stored
+        return [folded]
+    return list(dict.fromkeys((folded, converted)))
 
 
 def check_encoding(text: str, field: str = "name") -> tuple[ZawgyiResult, list[Issue]]:

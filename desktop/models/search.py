@@ -15,7 +15,7 @@ from sqlalchemy import String, TextualSelect, column, select, text
 from sqlalchemy.orm import Session
 
 from desktop.domain.ids import digits_only
-from desktop.domain.text import search_fold
+from desktop.domain.text import name_forms, search_fold
 from desktop.domain.zawgyi import ZawgyiConversionError, looks_like_zawgyi, zawgyi_to_unicode
 from desktop.models.base import listed
 from desktop.models.entities import IdentityDocument, PersonName
@@ -28,7 +28,7 @@ def index_text(names: Iterable[str | None], numbers: Iterable[str | None]) -> st
     parts: list[str] = []
     for name in names:
         if name:
-            parts.append(search_fold(name))
+            parts.extend(name_forms(name))
     for number in numbers:
         if number:
             parts.append(search_fold(number))

@@ -269,13 +269,21 @@ def _values_now(session: Session, rows: list[SyncConflict]) -> dict[tuple[str, s
     """The value each conflict's field holds on this device now, as the wire writes it;
     the rows this device does not hold are left out."""
     classes = synced_classes()
+    wanted: dict[str, set[str]] = {}
+    for r in rows:
+        wanted.setdefault(r.entity, set()).add(r.row_id)
+    held: dict[tuple[str, str], Any] = {}
+    for entity, ids in wanted.items():  # one read an entity, not one a conflict
+        cls = classes.get(entity)
+        if cls is not None:
+            for obj in session.scalars(select(cls).where(cls.id.in_(listed(ids)))):
+                held[(entity, obj.id)] = obj
     found: dict[tuple[str, str, str], Any] = {}
     for r in rows:
-        cls = classes.get(r.entity)
-        obj = session.get(cls, r.row_id) if cls is not None else None
-        held = value_now(obj, r.field) if obj is not None else None
-        if held is not None:
-            found[(r.entity, r.row_id, r.field)] = json.loads(held)
+        row = held.get((r.entity, r.row_id))
+        value = value_now(row, r.field) if row is not None else None
+        if value is not None:
+            found[(r.entity, r.row_id, r.field)] = json.loads(value)
     return found
 
 
@@ -421,9 +429,10 @@ def duplicate_people(store: Store, limit: int = MAX_PAIRS) -> list[DuplicatePair
                 func.length(Person.birth_date) == 10,  # a full date, not a year or month
             )
         ):
-            folded = text.search_fold(name or "")
-            if len(folded.replace(" ", "")) >= MIN_NAME_LENGTH:
-                by_key.setdefault(("name_birth_date", f"{folded} {birth}"), set()).add(person_id)
+            for folded in text.name_forms(name or ""):  # a Zawgyi name meets its Unicode
+                if len(folded.replace(" ", "")) >= MIN_NAME_LENGTH:
+                    named = ("name_birth_date", f"{folded} {birth}")
+                    by_key.setdefault(named, set()).add(person_id)
         undone = _undone(session, "person")
         pairs: dict[frozenset[str], tuple[str, str]] = {}
         for (reason, detail), ids in sorted(by_key.items()):  # documents first

@@ -120,6 +120,14 @@ def test_check_encoding_warns_on_conversion() -> None:
     assert dict(found.params) == {"original": "ေဒၚေအးေအး", "converted": "ဒေါ်အေးအေး"}
 
 
+def test_a_name_kept_in_zawgyi_is_compared_in_unicode_too() -> None:
+    assert text.name_forms("ေက်ာ္ေက်ာ္") == ["ေက်ာ္ေက်ာ္", "ကျော်ကျော်"]
+    assert text.name_forms("ကျော်ကျော်") == ["ကျော်ကျော်"]  # Unicode: as it is
+    assert text.name_forms("Kyaw  KYAW") == ["kyaw kyaw"]
+    unconvertible = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"
+    assert text.name_forms(unconvertible) == [text.search_fold(unconvertible)]
+
+
 def test_check_encoding_errors_when_unconvertible() -> None:
     raw = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"
     result, issues = text.check_encoding(raw)

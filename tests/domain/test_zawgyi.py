@@ -123,3 +123,43 @@ def test_unconvertible_zawgyi_is_returned_raw_and_flagged() -> None:
     raw = "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္"
     assert zawgyi.looks_like_zawgyi(raw)
     assert zawgyi.detect_and_convert(raw) == ZawgyiResult(raw, True, raw)
+
+
+SAMPLES = (
+    "ေက်ာ္ေက်ာ္",
+    "ေဒၚေအးေအး",
+    "ေမာင္ေမာင္ ဃႉဳ ေက်ာ္ေက်ာ္",
+    "Maung ေမာင္ေမာင္ (ေက်ာ္) 1990",
+    "ကျော်ကျော် ဦး",
+    "မောင်အောင်ဝင်း",
+    "ဒေါ်အေးအေး",
+    "abc",
+    "",
+)
+
+
+def test_the_quicker_walk_gives_the_detectors_own_probability_to_the_last_bit() -> None:
+    detector = zawgyi._detector()
+    for sample in SAMPLES:
+        assert zawgyi._probability(sample) == detector.get_zawgyi_probability(sample), sample
+
+
+def test_a_detector_that_keeps_its_chain_otherwise_is_asked_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A later myanmartools may keep its model under other names: then its own method."""
+    real = zawgyi._detector()
+
+    class Other:
+        def get_zawgyi_probability(self, text: str) -> float:
+            return float(real.get_zawgyi_probability(text))
+
+    monkeypatch.setattr(zawgyi, "_detector", Other)
+    assert zawgyi._chain.__wrapped__() is None
+    monkeypatch.setattr(zawgyi, "_chain", lambda: None)
+    assert zawgyi.looks_like_zawgyi("ေက်ာ္ေက်ာ္")
+    assert not zawgyi.looks_like_zawgyi("ကျော်ကျော်")
+
+
+def test_text_of_foreign_characters_alone_has_no_probability() -> None:
+    assert zawgyi._probability("abc") == float("-inf")

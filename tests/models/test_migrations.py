@@ -192,3 +192,36 @@ def test_migration_0011_marks_what_a_store_sent_before_it_as_not_kept(tmp_path: 
                 assert "sent_change" in inspect(conn).get_table_names()
         finally:
             reopened.close()
+
+
+ZAWGYI_NAME = "ေက်ာ္ေက်ာ္"  # Kyaw Kyaw on a Zawgyi keyboard
+UNICODE_NAME = "ကျော်ကျော်"
+
+
+def test_migration_0012_finds_a_name_kept_in_zawgyi_by_its_unicode_form(tmp_path: Path) -> None:
+    """A store from before a Zawgyi name was indexed in Unicode too: opened, a search in
+    Unicode Burmese finds the name kept as typed, as a search in Zawgyi did."""
+    from alembic import command
+    from sqlalchemy import text as sql
+
+    from desktop.domain.text import search_fold
+    from desktop.services import people, search
+
+    created = create_store(tmp_path / "s", PASSPHRASE)
+    made = people.create_person(
+        created, people.PersonInput(names=[people.NameInput(ZAWGYI_NAME)], phone="0812345678")
+    )
+    with created.engine.begin() as conn:
+        command.downgrade(runner.config(conn), "0011_sent_change")
+        # indexed as before: the name as stored only
+        conn.execute(
+            sql("UPDATE person_search_doc SET body = :body WHERE person_id = :pid"),
+            {"body": search_fold(ZAWGYI_NAME), "pid": made.person_id},
+        )
+    created.close()
+    reopened = open_store(tmp_path / "s", PASSPHRASE)
+    try:
+        assert [hit.person_id for hit in search.search(reopened, UNICODE_NAME)] == [made.person_id]
+        assert [hit.person_id for hit in search.search(reopened, ZAWGYI_NAME)] == [made.person_id]
+    finally:
+        reopened.close()

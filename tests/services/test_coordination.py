@@ -90,6 +90,22 @@ def test_duplicates_by_document_and_by_name_and_birth_date(store: Store) -> None
     assert by_id[first].birth_date == "1990-01-02"
 
 
+def test_a_burmese_name_kept_in_zawgyi_pairs_with_the_same_name_in_unicode(store: Store) -> None:
+    """One caseworker typed Kyaw Kyaw in Unicode, another on a Zawgyi keyboard and kept
+    it as typed: the list missed the pair, and a search in Unicode missed the second."""
+    unicode_typed = make_person(store, "Kyaw Kyaw", "1985-03-03", native="ကျော်ကျော်")
+    zawgyi_typed = make_person(store, "K. Kyaw", "1985-03-03", native="ေက်ာ္ေက်ာ္")
+    make_person(store, "Ko Ko", "1985-03-03", native="ကိုကို")  # another name: no pair
+
+    found = coordination.duplicate_people(store)
+
+    assert {(d.reason, d.first.person_id, d.second.person_id) for d in found} == {
+        ("name_birth_date", *sorted((unicode_typed, zawgyi_typed)))
+    }
+    hits = {hit.person_id for hit in search.search(store, "ကျော်ကျော်")}
+    assert hits == {unicode_typed, zawgyi_typed}
+
+
 def test_merge_moves_the_case_file_and_undo_gives_it_back(
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
