@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from desktop.domain import catalogue, i18n, text, workflow
@@ -406,7 +406,11 @@ def duplicate_people(store: Store, limit: int = MAX_PAIRS) -> list[DuplicatePair
     with store.read() as session:
         live = (
             select(Person.id)
-            .where(Person.deleted.is_(False), Person.merged_into.is_(None))
+            .where(
+                Person.deleted.is_(False),
+                Person.merged_into.is_(None),
+                Person.id.not_in(_merged_away("person")),
+            )
             .scalar_subquery()
         )
         by_key: dict[tuple[str, str], set[str]] = {}
@@ -495,9 +499,11 @@ def duplicate_cases(store: Store, limit: int = MAX_PAIRS) -> list[CasePair]:
             .where(
                 Case.deleted.is_(False),
                 Case.merged_into.is_(None),
+                Case.id.not_in(_merged_away("case")),
                 func.coalesce(Case.status, "open") == "open",
                 Person.deleted.is_(False),
                 Person.merged_into.is_(None),
+                Person.id.not_in(_merged_away("person")),
             )
             .order_by(Case.person_id, Case.id)
         ):
@@ -512,6 +518,14 @@ def duplicate_cases(store: Store, limit: int = MAX_PAIRS) -> list[CasePair]:
     ][:limit]
     rows = {row.id: row for row in cases.case_rows(store, [c for pair in pairs for c in pair])}
     return [CasePair(rows[a], rows[b]) for a, b in pairs if a in rows and b in rows]
+
+
+def _merged_away(entity: str) -> Select[Any]:
+    """The rows merged away by a merge this device keeps in force: made here, perhaps not
+    synced yet (``merged_into`` comes with the next pull), so not offered again."""
+    return select(SyncMerge.source_id).where(
+        SyncMerge.undone.is_(False), SyncMerge.entity == entity
+    )
 
 
 def _undone(session: Session, entity: str) -> set[frozenset[str]]:

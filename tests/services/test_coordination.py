@@ -106,6 +106,29 @@ def test_a_burmese_name_kept_in_zawgyi_pairs_with_the_same_name_in_unicode(store
     assert hits == {unicode_typed, zawgyi_typed}
 
 
+def test_a_pair_merged_here_is_not_offered_again_before_the_next_sync(
+    caseworker: Store, coordinator: Store, server_http: Factory
+) -> None:
+    """Merged from this laptop (by the command, or the page): the pair stayed on the list
+    until a sync brought the merged-away person's ``merged_into``, and merging it again
+    was refused as already merged."""
+    kept = make_person(caseworker, "Aung Aung", "1990-01-02", "MA1234567")
+    extra = make_person(caseworker, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    cases.open_case(caseworker, kept)
+    cases.open_case(caseworker, extra)
+    synced(caseworker, server_http)
+    synced(coordinator, server_http)
+    assert len(coordination.duplicate_people(coordinator)) == 1
+
+    coordination.merge(coordinator, "person", extra, kept, server_http)
+
+    assert coordination.duplicate_people(coordinator) == []
+    assert coordination.duplicate_cases(coordinator) == [], "B's case: not A's before a sync"
+    synced(coordinator, server_http)
+    assert coordination.duplicate_people(coordinator) == []
+    assert len(coordination.duplicate_cases(coordinator)) == 1, "now A's two cases"
+
+
 def test_merge_moves_the_case_file_and_undo_gives_it_back(
     caseworker: Store, coordinator: Store, server_http: Factory
 ) -> None:
