@@ -446,8 +446,8 @@ def get_case_file(store: Store, number_or_id: str) -> CaseFile:
     with store.read() as session:
         case = _case(session, number_or_id)
         person = session.get(Person, case.person_id)
-        if person is None:
-            raise UserError("error.person_not_found", person_id=case.person_id)
+        if person is None:  # merged into a person of an office this laptop does not hold
+            raise UserError("error.case_person_elsewhere", number=case.number or case.id)
         return CaseFile(
             id=case.id,
             number=case.number or "",

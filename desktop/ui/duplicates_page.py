@@ -244,6 +244,11 @@ class DuplicatesPage(Retranslating):
         question = tr(
             f"ui.duplicates.confirm_merge_{entity}", source=label(source), target=label(target)
         )
+        if entity == "person" and source.office and target.office != source.office:
+            # the other office's laptops keep their case files, not the person kept
+            question += " " + tr(
+                "ui.duplicates.other_office", source=source.office, target=target.office
+            )
         if not self.ctx.dialogs.confirm(question):
             return
         store, factory = self.ctx.store, self.worker.http_factory or sync_view.default_http

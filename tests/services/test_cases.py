@@ -29,6 +29,25 @@ def test_case_numbers_come_from_the_device_block(store: Store) -> None:
     assert second[:8] == first[:8]
 
 
+def test_a_case_file_whose_person_this_laptop_does_not_hold_says_why(store: Store) -> None:
+    """Merged into a person of another office, the person leaves this office's laptops
+    while the case file stays: "No person with id …" told the caseworker nothing."""
+    from sqlalchemy import text
+
+    number = cases.open_case(store, _person(store))
+    elsewhere = "01a21458-cf11-7000-8000-000000000001"
+    with store.session() as session:  # as a pull of the merge leaves it on this laptop
+        session.execute(text('UPDATE "case" SET person_id = :p'), {"p": elsewhere})
+
+    with pytest.raises(UserError) as caught:
+        cases.get_case_file(store, number)
+
+    assert caught.value.code == "error.case_person_elsewhere"
+    said = caught.value.translated("en")
+    assert said.startswith(f"The person of case file {number} is not on this laptop")
+    assert elsewhere not in said
+
+
 def test_case_file_gathers_everything(store: Store) -> None:
     pid = _person(store)
     employer = employers.create_employer(

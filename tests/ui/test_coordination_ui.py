@@ -182,6 +182,36 @@ def test_saying_no_merges_nothing(
         assert conn.execute(text("SELECT count(*) FROM merges")).scalar_one() == 0
 
 
+def test_merging_people_of_two_offices_says_what_the_other_office_keeps(
+    qtbot: QtBot,
+    ctx: AppContext,
+    store: Store,
+    server_app: Any,
+    server_http: Factory,
+    dialogs: FakeDialogs,
+) -> None:
+    """A coordinator of two offices merged a TAK-02 record into a TAK-01 one: the TAK-02
+    caseworker kept the case file but lost the person (a finding; what should happen is a
+    product question). The question now says so before anything is merged."""
+    add_account(server_app, "nok", Role.COORDINATOR, ["TAK-01", "TAK-02"])
+    register(store, "nok", server_http)
+    make_person(store, "Aung Aung", "1990-01-02", "MA1234567")
+    other = make_person(store, "Aung Aung Oo", "1990-01-02", "MA1234567")
+    with store.session() as session:
+        session.get(Person, other).office = "TAK-02"
+    page, _worker = _duplicates(qtbot, ctx, server_http)
+    _select(page.pair_view, 0)
+    dialogs.confirm_answer = False
+
+    page.merge_into_first.click()  # the TAK-02 record into the TAK-01 one
+
+    [question] = dialogs.questions
+    assert question.endswith(
+        "They belong to different offices: the person kept stays in TAK-01. Laptops of"
+        " TAK-02 keep their case files but will no longer show this person's details."
+    ), question
+
+
 def test_a_caseworker_sees_the_pairs_but_cannot_merge(
     qtbot: QtBot, ctx: AppContext, store: Store, server_http: Factory
 ) -> None:
