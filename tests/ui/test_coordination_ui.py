@@ -120,6 +120,11 @@ def test_a_coordinator_merges_a_pair_and_undoes_it(
     _wait_synced(qtbot, ctx, worker)
 
     assert "Undo the merge of Aung Aung Oo into Aung Aung" in dialogs.questions[-1]
+    # what undo does not take back, said before it is done (a coordinator's finding)
+    assert (
+        "edited after the merge (a phone, a date) were written on Aung Aung"
+        in (dialogs.questions[-1])
+    )
     with store.read() as session:
         assert session.get(Person, extra).merged_into is None
     assert page.merge_model.data(page.merge_model.index(0, 3)) == "undone"
