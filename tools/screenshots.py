@@ -213,6 +213,8 @@ def show_coordination(store: Store) -> None:
             documents=[people.DocumentInput(docs[0][1], docs[0][2])],
         ),
     )
+    # the value in force is the one the row holds, as a pull leaves it
+    people.update_person(store, docs[1][0], birth_date="1991-01-02")
     side = {"device_id": "laptop-2", "user_id": "somchai"}
     conflict = p.ConflictRecord(
         id="00000000-0000-4000-8000-0000000000c1",

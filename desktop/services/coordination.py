@@ -295,6 +295,8 @@ def _changed_since(now: Any, in_force: Any, set_aside: Any) -> Side | None:
         return None
     if isinstance(now, dict) and isinstance(in_force, dict) and isinstance(set_aside, dict):
         now = {k: now[k] for k in {**in_force, **set_aside} if k in now}
+        if not now:  # none of the entries in dispute held here: nothing to say
+            return None
     if now == in_force:
         return None
     return _side({}, now)

@@ -16,7 +16,7 @@ from desktop.domain import i18n
 from desktop.domain.errors import UserError
 from desktop.models.entities import Case, Person, PersonName
 from desktop.models.store import Store
-from desktop.models.sync_records import SyncMerge
+from desktop.models.sync_records import SyncConflict, SyncMerge
 from desktop.services import cases, coordination, people, search
 from sync import protocol as p
 from sync.client.http import MERGE_BUSY_ASKS
@@ -506,6 +506,31 @@ def test_a_conflict_on_step_data_shows_only_the_entries_in_dispute(store: Store)
         '{"hospital": "แม่สอด"}',
     )
     assert coordination.side_text(conflict, conflict.other, _in("th")) == "โรงพยาบาลตามสิทธิ: แม่สอด"
+
+
+def test_a_step_entry_changed_since_is_shown_alone_and_one_not_held_says_nothing(
+    store: Store,
+) -> None:
+    from desktop.models.entities import Step
+
+    number = cases.open_case(store, make_person(store, "Aung Aung", "1990-01-02"))
+    cases.start_track(store, number, cases.TrackInput("claim", ["file"], benefit="sickness"))
+    with store.read() as session:
+        step_id = session.scalars(select(Step.id)).one()
+    cases.save_step(store, step_id, data={"hospital": "Mae Sot", "days": "3"})
+    applied = {"value": {"hospital": "Tak", "days": "3"}, "user_id": "b"}
+    other = {"value": {"hospital": "Mae Ramat", "days": "3"}}
+    kept_conflict(store, "step", step_id, "data", applied, other)
+
+    [conflict] = coordination.conflicts(store)
+
+    assert conflict.now is not None
+    assert conflict.now.entries == (("hospital", "Mae Sot"),)  # the entry in dispute alone
+    with store.remote_session() as session:  # the same conflict on a row's entries not held
+        session.get(SyncConflict, "c1").applied = {"value": {"ward": "2"}}
+        session.get(SyncConflict, "c1").other = {"value": {"ward": "3"}}
+    [conflict] = coordination.conflicts(store)
+    assert conflict.now is None
 
 
 def test_step_data_entries_are_named_by_their_step_field_and_dates_shown_as_the_ui_shows_them(
