@@ -142,7 +142,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_serve(args: argparse.Namespace, cli: Cli) -> int:
     import uvicorn
 
-    from sync.server.app import WORKER_DB_ENV, Settings, create_app
+    from sync.server.app import KEEP_ALIVE_SECONDS, WORKER_DB_ENV, Settings, create_app
     from sync.server.db import normalise_url
 
     if args.workers < 1 or (
@@ -167,6 +167,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
             ssl_certfile=cert,
             ssl_keyfile=key,
             log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         return 0
     app = create_app(Settings(db_url=args.db, migrate=False), engine=engine)  # migrated above
@@ -178,6 +179,7 @@ def run_serve(args: argparse.Namespace, cli: Cli) -> int:
         ssl_certfile=cert,
         ssl_keyfile=key,
         log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 

@@ -164,6 +164,14 @@ def may_have_arrived(exc: ServerUnreachable) -> bool:
     return not isinstance(exc, UntrustedServer) and type(cause).__name__ not in never_sent
 
 
+def _stale_connection(exc: BaseException) -> bool:
+    """Whether a request failed as one sent on a connection its other end had closed:
+    no answer at all (the server's keep-alive ran out while the last answer was still on
+    its way on a slow link), or the write refused. Not a timeout: a dead link is not
+    asked twice."""
+    return type(exc).__name__ in ("RemoteProtocolError", "WriteError")
+
+
 def _unreachable(exc: BaseException) -> ServerUnreachable:
     """The ServerUnreachable a transport error is: untrusted when a certificate check failed
     anywhere in its chain (httpx wraps ssl's error in its own, twice)."""
@@ -250,12 +258,17 @@ class SyncClient:
                 headers["Content-Encoding"] = "gzip"
         elif raw is not None:
             headers["Content-Type"] = "application/octet-stream"
-        try:
-            response: HttpResponse = self.http.request(
-                method, self._url(path), content=content, headers=headers, params=params
-            )
-        except TRANSPORT_ERRORS as exc:
-            raise _unreachable(exc) from exc
+        for asked in range(2):
+            try:
+                response: HttpResponse = self.http.request(
+                    method, self._url(path), content=content, headers=headers, params=params
+                )
+                break
+            except TRANSPORT_ERRORS as exc:
+                # a kept-alive connection the server (or a proxy) closed as the request
+                # went: a read is asked again, on a new connection, once
+                if asked or method != "GET" or not _stale_connection(exc):
+                    raise _unreachable(exc) from exc
         self.bytes_sent += len(content or b"") + REQUEST_OVERHEAD_BYTES
         self.bytes_received += response.num_bytes_downloaded + RESPONSE_OVERHEAD_BYTES
         self.log = response.headers.get(p.LOG_HEADER)

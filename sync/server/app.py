@@ -68,6 +68,12 @@ log = logging.getLogger("sapan.server")
 # device sends it again. No client ever reads it.
 CLIENT_GONE = 499
 
+# How long a connection may stay open without a request (uvicorn's default is 5 s, counted
+# from when the answer was written: on a 2G link a laptop still receiving a pull page
+# then sent its next request on a connection the server had closed, which read as a
+# dropped link). Keeping idle connections this long costs a file descriptor each.
+KEEP_ALIVE_SECONDS = 75
+
 
 @dataclass
 class Settings:

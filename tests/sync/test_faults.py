@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -352,3 +353,44 @@ def test_client_killed_mid_download_resumes_after_what_arrived(
         assert blobs.partial_names() == []
     finally:
         store.close()
+
+
+def _answer(conn: socket.socket) -> bytes:
+    """One HTTP/1.1 answer read off ``conn``: its head and a body of Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return data  # closed before (or instead of) an answer
+        data += chunk
+    head, _blank, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += conn.recv(4096)
+    return head
+
+
+def test_a_connection_stays_open_between_requests_a_slow_link_spaces_out(
+    tmp_path: Path,
+) -> None:
+    """uvicorn closes a connection 5 s after writing an answer; on a 2G link the laptop
+    was still receiving that answer (a pull page) then, and its next request went out
+    on the closed connection: the sync stopped as if the link had dropped, one page a
+    sync (a field tester). ``sapan serve`` keeps an idle connection for longer."""
+    server = LiveServer(str(tmp_path / "server.db"))
+    ask = b"GET /v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+            conn.sendall(ask)
+            first = _answer(conn)
+            time.sleep(6)  # past uvicorn's default of 5 s
+            conn.sendall(ask)
+            second = _answer(conn)
+    finally:
+        server.kill()
+    assert first.startswith(b"HTTP/1.1 200")
+    assert second.startswith(b"HTTP/1.1 200"), second

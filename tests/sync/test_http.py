@@ -6,10 +6,11 @@ import gzip
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from sync import protocol as p
-from sync.client.http import SyncClient, SyncHttpError
+from sync.client.http import ServerUnreachable, SyncClient, SyncHttpError
 
 
 class _Answer:
@@ -154,3 +155,56 @@ def test_a_log_continued_after_restores_names_how_far_it_holds_an_older_one(
     client = SyncClient(server)
     client.info()
     assert client.continued_head(log) == expected
+
+
+class _ClosedOnce(_Server):
+    """Answers as :class:`_Server`, but the first request of each method goes out on a
+    kept-alive connection the other end had closed."""
+
+    def __init__(self, content: bytes, error: type[Exception]) -> None:
+        super().__init__(content)
+        self.error = error
+        self.failed: set[str] = set()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> _Answer:
+        if method not in self.failed:
+            self.failed.add(method)
+            self.asked.append({"method": method, "url": url, "failed": True})
+            raise self.error("Server disconnected without sending a response.")
+        return super().request(method, url, **kwargs)
+
+
+EMPTY_PAGE = b'{"since":0,"cursor":0,"more":false,"rows":[],"merges":[],"conflicts":[]}'
+
+
+@pytest.mark.parametrize("error", [httpx.RemoteProtocolError, httpx.WriteError])
+def test_a_read_sent_on_a_connection_the_server_had_closed_is_asked_again_once(
+    error: type[Exception],
+) -> None:
+    """On a 2G link a pull page was still arriving when the server's keep-alive ran out:
+    the next pull went out on the closed connection and the sync stopped as if the link
+    had dropped, one page a sync (a field tester's proxy, 8 kB/s). A read is asked again."""
+    server = _ClosedOnce(EMPTY_PAGE, error)
+    client = SyncClient(server, token="t")
+
+    page = client.pull(0, 10)
+
+    assert page.cursor == 0
+    assert [a["method"] for a in server.asked] == ["GET", "GET"]
+
+
+def test_a_write_on_a_closed_connection_is_not_sent_twice_by_the_client() -> None:
+    """A push or a merge may have arrived: the sync (or the coordinator) decides, as
+    before; only reads are asked again here."""
+    server = _ClosedOnce(b"{}", httpx.RemoteProtocolError)
+    client = SyncClient(server, token="t")
+    with pytest.raises(ServerUnreachable):
+        client.push_batch(b"{}")
+    assert [a["method"] for a in server.asked] == ["POST"]
+
+
+def test_a_timeout_is_not_asked_again() -> None:
+    server = _ClosedOnce(EMPTY_PAGE, httpx.ReadTimeout)
+    with pytest.raises(ServerUnreachable):
+        SyncClient(server, token="t").pull(0, 10)
+    assert len(server.asked) == 1
