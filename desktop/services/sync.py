@@ -166,6 +166,9 @@ class SyncSummary:
     # the sync ran to its end; refused changes do not make it False (see ``refused``)
     ok: bool = True
     error: str | None = None
+    # a busy server's Retry-After (seconds), when the sync stopped on it: the next try
+    # waits at least this long
+    retry_after: float | None = None
     wipe: bool = False
     attachments_uploaded: int = 0
     attachments_downloaded: int = 0
@@ -377,6 +380,7 @@ class SyncService:
             summary.ok, summary.error = False, f"{UNREADABLE}: {exc}"
         except SyncHttpError as exc:
             summary.ok, summary.error = False, f"errno {exc.errno}: {exc.message}"
+            summary.retry_after = exc.retry_after if exc.retryable else None
             summary.wipe = exc.errno == p.Errno.DEVICE_REVOKED and exc.details.get("wipe") is True
         summary.waiting, summary.failed = self.outbox_counts()
         summary.refused = self.refusals() if summary.failed else []
@@ -1211,11 +1215,13 @@ class SyncService:
             try:
                 return call()
             except SyncHttpError as exc:
-                if not exc.retryable or attempt == self.max_retries:
-                    raise
                 wait = exc.retry_after if exc.retry_after is not None else delay
+                # a server that asks for longer than a sync waits is asked again then,
+                # by the next sync (the app's worker waits it out), not sooner
+                if not exc.retryable or attempt == self.max_retries or wait > MAX_WAIT_SECONDS:
+                    raise
                 summary.retries += 1
-                self.sleep(min(wait, MAX_WAIT_SECONDS))
+                self.sleep(wait)
                 delay = min(delay * 2, MAX_WAIT_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
 

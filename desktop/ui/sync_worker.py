@@ -238,8 +238,11 @@ class SyncWorker(QObject):
                 # cut off after moving something: the link comes and goes, and each try
                 # gets further; waiting longer each time would waste the moments it is up
                 self.backoff.reset()
-            delay = self.backoff.next_delay()
-            if not _services().offline(error):
+            # a busy server's Retry-After is a floor for the next try, as at the probe
+            delay = self.backoff.next_delay(summary.retry_after)
+            if summary.retry_after is not None:
+                phase = Phase.BUSY
+            elif not _services().offline(error):
                 phase = Phase.ERROR
             else:  # what it moved is kept: a caseworker should not think it was lost
                 phase = Phase.CUT if summary.progressed else Phase.OFFLINE

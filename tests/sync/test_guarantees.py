@@ -1297,6 +1297,33 @@ def test_retry_after_honoured(server: Server, make_device: Any) -> None:
     assert summary.retries == 2
 
 
+def test_a_retry_after_longer_than_a_sync_waits_ends_the_sync_and_is_kept(
+    server: Server, make_device: Any
+) -> None:
+    """A server asking for two minutes was asked again within the sync after a minute
+    (the wait was cut to the sync's longest): the sync now stops at once and says how
+    long the server asked for, which the app's worker waits out."""
+    from sync.client.http import SyncHttpError
+
+    server.user("ann")
+    a = make_device(server, "ann")
+    new_person(a)
+    waits: list[float] = []
+    a.service.sleep = waits.append
+    asked = {"n": 0}
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        asked["n"] += 1
+        raise SyncHttpError(503, 201, "busy", retry_after=120.0)
+
+    a.client.pull = busy  # type: ignore[method-assign]
+    summary = a.sync()
+
+    assert (summary.ok, summary.retry_after, waits, asked["n"]) == (False, 120.0, [], 1)
+    assert summary.pushed > 0, "what went before the busy answer went"
+    assert summary.as_dict()["retry_after"] == 120.0
+
+
 def _every_answer_quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page or batch counts as quickly answered, whatever the machine's load (a
     busy CI runner once took over a second for one): the sizing tests test the sizes."""

@@ -743,6 +743,41 @@ def test_retry_after_from_a_busy_server_is_honoured(
     assert worker.scheduled == 900.0
 
 
+class BusyButTheProbe:
+    """A server whose ``/v1/info`` answers, and which answers 503 with ``Retry-After:
+    120`` to everything else: busy once the sync has begun."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.asked.append(f"{method} {url.rsplit('/v1', 1)[-1]}")
+        if url.endswith("/info"):
+            return self.inner.request(method, url, **kwargs)
+        return BusyResponse()
+
+
+def test_retry_after_from_a_server_busy_during_the_sync_is_honoured_too(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """The probe answered, the push got 503 with Retry-After: 120. The worker asked
+    again after 9, 12 and 29 seconds and said "Last sync failed" (a field tester);
+    it now waits out the server's two minutes and says the server is busy."""
+    _registered(store, server_app)
+    _cases(store, 1)
+    link = BusyButTheProbe(in_process_client(server_app))
+    worker = _worker(ctx, lambda url: link)
+
+    _tick(qtbot, worker, ctx)
+
+    assert worker.state.phase is Phase.BUSY
+    assert worker.scheduled == 120.0
+    assert status_text(worker.state, None) == "Server busy (next try in 120 s)"
+    busy = [asked for asked in link.asked if not asked.endswith("/info")]
+    assert len(busy) == 1, link.asked  # not asked again within the sync either
+
+
 def test_metered_link_asks_before_sending_and_sync_now_overrides(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
 ) -> None:
