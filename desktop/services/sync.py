@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gzip
 import json
 import re
 import time
@@ -64,6 +65,8 @@ from desktop.services import steps, sync_attachments
 from sync import protocol as p
 from sync.client import pacing
 from sync.client.http import (
+    GZIP_LEVEL,
+    REQUEST_OVERHEAD_BYTES,
     UNTRUSTED,
     ServerChanged,
     ServerUnreachable,
@@ -1385,6 +1388,33 @@ def batch_body(entries: Sequence[OutboxRow], form: int = 2) -> bytes:
     Each row is read as a tuple: a Row's attribute costs about 0.9 µs, seven per entry.
     """
     return encode_batch([tuple(entry)[1:] for entry in entries], form)
+
+
+# How many waiting changes a push's size is estimated from (:func:`push_bytes_estimate`).
+ESTIMATE_SAMPLE = 1000
+
+
+def push_bytes_estimate(session: Session, waiting: int) -> int:
+    """About the bytes a push of the ``waiting`` changes puts on the wire: the first
+    :data:`ESTIMATE_SAMPLE` of them encoded and compressed as a batch goes (form 2, the
+    larger), scaled to all of them, with each batch's request. A metered link's question
+    said 3.7 MB for 12,040 changes that went as 199 kB (their JSON values uncompressed,
+    170 bytes more each)."""
+    if waiting <= 0:
+        return 0
+    sample = list(
+        session.connection().execute(
+            select(*_OUTBOX_COLUMNS)
+            .where(OutboxEntry.last_error.is_(None))
+            .order_by(OutboxEntry.seq)
+            .limit(ESTIMATE_SAMPLE)
+        )
+    )
+    if not sample:
+        return 0
+    sent = len(gzip.compress(batch_body(sample), compresslevel=GZIP_LEVEL))
+    batches = -(-waiting // p.DEFAULT_BATCH)
+    return round(sent * waiting / len(sample)) + batches * REQUEST_OVERHEAD_BYTES
 
 
 def _spoiled(exc: SyncHttpError, size: int) -> dict[str, list[int]]:

@@ -54,10 +54,6 @@ METERED_LIMIT_KEY = "sync_metered_limit_kb"
 LAST_SYNC_KEY = "last_sync_at"
 OTHER_SERVER = core.OTHER_SERVER  # the refusal :func:`register` asks the person about
 DEFAULT_METERED_LIMIT_KB = 1024
-# A change in a protocol 2 batch carries its id, entity, row id, field, base version and HLC
-# stamp besides its value: 164 bytes of JSON for a 36-character device id (before gzip,
-# which usually halves it; the estimate stays on the safe side for a metered link).
-CHANGE_OVERHEAD_BYTES = 170
 PROBE_TIMEOUT_SECONDS = 5.0
 SYNC_TIMEOUT_SECONDS = 60.0
 
@@ -194,23 +190,14 @@ def overview(
 ) -> SyncOverview:
     """Counts and sizes for the Sync page and the metered-link check.
 
-    ``sizes=False`` skips summing the bytes waiting (a read of every outbox value): the
-    status bar refreshes often and shows only counts.
+    ``sizes=False`` skips estimating the bytes waiting (a sample of the outbox encoded and
+    compressed): the status bar refreshes often and shows only counts.
     """
     with store.read() as session:
-        if sizes:
-            waiting, value_bytes = session.execute(
-                select(
-                    func.count(), func.coalesce(func.sum(func.length(OutboxEntry.value)), 0)
-                ).where(OutboxEntry.last_error.is_(None))
-            ).one()
-        else:
-            value_bytes = 0
-            waiting = session.scalar(
-                select(func.count())
-                .select_from(OutboxEntry)
-                .where(OutboxEntry.last_error.is_(None))
-            )
+        waiting = session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.last_error.is_(None))
+        )
+        sent_bytes = core.push_bytes_estimate(session, int(waiting or 0)) if sizes else 0
         failed = session.scalar(
             select(func.count()).select_from(OutboxEntry).where(OutboxEntry.last_error.is_not(None))
         )
@@ -228,7 +215,7 @@ def overview(
         registered=registered,
         waiting=int(waiting or 0),
         failed=int(failed or 0),
-        bytes_waiting=int(value_bytes or 0) + int(waiting or 0) * CHANGE_OVERHEAD_BYTES,
+        bytes_waiting=sent_bytes,
         attachments_waiting=int(files or 0),
         attachment_bytes=int(file_bytes or 0),
         attachments_to_fetch=fetch,
