@@ -194,13 +194,23 @@ class SyncSummary:
     refused: list[Refusal] = field(default_factory=list)
     # (entity, row id) of the changes this sync pushed and the server took as they were
     _sent: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    # (entity, row id) -> the highest seq of a batch an earlier sync pushed that changed
+    # the row, when that sync's pull stopped short of it: the row coming back at or
+    # below it is this device's own too
+    _echo: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     # the pull brought checklist items: twins may have met (steps.merge_twin_items)
     _checklists: bool = field(default=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["_sent"], data["_checklists"]
+        del data["_sent"], data["_echo"], data["_checklists"]
         return data
+
+    def own(self, entity: str, row_id: str, version: int) -> bool:
+        """Whether a pulled row at ``version`` is only this device's own change coming
+        back (pushed by this sync, or by an earlier one whose pull stopped short)."""
+        key = (entity, row_id)
+        return key in self._sent or version <= self._echo.get(key, 0)
 
     @property
     def progressed(self) -> bool:
@@ -360,6 +370,7 @@ class SyncService:
         try:
             self.same_log(summary)
             prune_sent(self.store)  # after the log's check: a resend takes what it keeps
+            summary._echo = self._echoes()  # before this sync's pushes join them
             self.case_numbers(summary)
             self.push(summary)
             # rows first: case data never waits behind a big scan on a flaky link
@@ -785,6 +796,21 @@ class SyncService:
     def cursor(self) -> int:
         return int(sync_state(self.store, CURSOR_KEY) or 0)
 
+    def _echoes(self) -> dict[tuple[str, str], int]:
+        """The rows earlier syncs pushed that no pull has brought back yet (a dropped link
+        cut the pull short), by the highest seq of the batch that changed each: read only
+        when the device's place in the log is behind what the server gave its pushes."""
+        cursor = self.cursor()
+        if int(sync_state(self.store, ACKED_KEY) or 0) <= cursor:
+            return {}
+        with self.store.read() as session:
+            found = session.execute(
+                select(SentChange.entity, SentChange.row_id, func.max(SentChange.server_seq))
+                .where(SentChange.server_seq > cursor)
+                .group_by(SentChange.entity, SentChange.row_id)
+            )
+            return {(entity, row_id): int(top) for entity, row_id, top in found}
+
     def pull(self, summary: SyncSummary) -> None:
         """Pull pages until the server has nothing newer (after any catch-up on offices the
         account gained); a scope change the server reports (errno 123) is taken in and the
@@ -1063,7 +1089,7 @@ class SyncService:
                     1
                     for row in page.rows
                     if (row.entity, row.id) not in known
-                    or (row.entity, row.id) not in summary._sent
+                    or not summary.own(row.entity, row.id, row.version)
                 )
                 summary.new_conflicts += self._new_conflicts(session, page)
                 summary._checklists |= any(r.entity == ChecklistItem.__entity__ for r in page.rows)

@@ -1351,6 +1351,41 @@ def test_the_bytes_a_push_will_send_are_estimated_as_the_wire_carries_them(
     )
 
 
+def test_own_rows_back_in_a_later_sync_are_not_counted_as_others(
+    server: Server, make_device: Any
+) -> None:
+    """A dropped link cut the pull after the push; the next sync brought the device's own
+    rows back and said "changed rows received from others: 9000" with no other device
+    (a field tester). Its own rows are told apart across syncs; a colleague's edit of one
+    of them meanwhile still counts."""
+    from sync.client.http import ServerUnreachable
+
+    a, b = colleagues(server, make_device)
+    mine = [new_person(a, phone=f"08{i:08d}") for i in range(5)]
+    real_pull = a.client.pull
+    cut = {"once": True}
+
+    def dropped(*args: Any, **kwargs: Any) -> Any:
+        if cut.pop("once", False):
+            raise ServerUnreachable("ReadError")
+        return real_pull(*args, **kwargs)
+
+    a.client.pull = dropped  # type: ignore[method-assign]
+    first = a.sync()
+    assert (first.ok, first.pushed, first.received_rows) == (False, 5, 0)
+
+    assert b.sync().ok
+    edit_row(b, Person, mine[0], phone="0899999999")
+    assert b.sync().ok
+    second = a.sync()
+
+    assert second.ok
+    # every row pulled but the device's own four untouched: the colleague's edit (and
+    # what travels with it), not the five this device pushed
+    assert second.received_rows == second.pulled_rows - 4
+    assert _get(a, Person, mine[0]).phone == "0899999999"
+
+
 def _every_answer_quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page or batch counts as quickly answered, whatever the machine's load (a
     busy CI runner once took over a second for one): the sizing tests test the sizes."""
