@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,9 @@ from desktop.ui.i18n import current, format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_rows, list_view, selected_row
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
 from desktop.ui.wrap import WrapLabel
+
+# how often the page reads its counts again while a sync runs (it is shown)
+DURING_SYNC_MS = 3000
 
 
 def _case_column() -> Column:
@@ -220,6 +223,11 @@ class SyncPage(Retranslating):
 
         self.worker.changed.connect(self._worker_changed)
         self.worker.synced.connect(lambda _summary: self.refresh())
+        # while a sync runs, the counts and sizes are read again now and then: read once
+        # when it began, they said 10,040 waiting while the status bar said 4,040
+        self.during_sync = QTimer(self)
+        self.during_sync.setInterval(DURING_SYNC_MS)
+        self.during_sync.timeout.connect(lambda: self.refresh() if self.isVisible() else None)
         self.retranslate()
 
     # -- reading ---------------------------------------------------------------------------
@@ -386,6 +394,10 @@ class SyncPage(Retranslating):
 
     def _worker_changed(self, state: WorkerState) -> None:
         self.busy = state.phase in (Phase.CHECKING, Phase.SYNCING)
+        if self.busy and not self.during_sync.isActive():
+            self.during_sync.start()
+        elif not self.busy:
+            self.during_sync.stop()
         self.progress.setRange(0, 0 if self.busy else 1)  # a busy indicator while syncing
         self.progress.setVisible(self.busy)  # an empty bar says nothing
         self._sync_button_state()

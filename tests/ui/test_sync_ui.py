@@ -19,7 +19,7 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from desktop.models.entities import OutboxEntry
 from desktop.models.store import Store
@@ -776,6 +776,35 @@ def test_retry_after_from_a_server_busy_during_the_sync_is_honoured_too(
     assert status_text(worker.state, None) == "Server busy (next try in 120 s)"
     busy = [asked for asked in link.asked if not asked.endswith("/info")]
     assert len(busy) == 1, link.asked  # not asked again within the sync either
+
+
+def test_the_page_reads_its_counts_again_while_a_sync_runs(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """Read when the sync began, the page said 10,040 changes waiting while the status
+    bar said 4,040 (a field tester on a slow link); it now reads them again while a sync
+    runs, and stops when it ends."""
+    from desktop.ui.sync_worker import WorkerState
+
+    _registered(store, server_app)
+    _cases(store, 3)
+    worker = _worker(ctx, lambda url: in_process_client(server_app))
+    page = open_sync_page(qtbot, ctx, worker)
+    page.show()
+    waiting = _waiting(store)
+    assert f"Changes to send: {waiting} (about" in page.next_label.text()
+
+    worker._set(WorkerState(Phase.SYNCING))  # a sync under way, as the worker says it
+    assert page.during_sync.isActive()
+    with store.remote_session() as session:  # what the sync has sent so far
+        first = session.scalar(select(func.min(OutboxEntry.seq)))
+        session.execute(delete(OutboxEntry).where(OutboxEntry.seq == first))
+    page.during_sync.timeout.emit()
+    drain(qtbot, ctx)
+
+    assert f"Changes to send: {waiting - 1} (about" in page.next_label.text()
+    worker._set(WorkerState(Phase.IDLE))
+    assert not page.during_sync.isActive()
 
 
 def test_metered_link_asks_before_sending_and_sync_now_overrides(
