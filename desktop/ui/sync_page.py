@@ -227,7 +227,7 @@ class SyncPage(Retranslating):
         # when it began, they said 10,040 waiting while the status bar said 4,040
         self.during_sync = QTimer(self)
         self.during_sync.setInterval(DURING_SYNC_MS)
-        self.during_sync.timeout.connect(lambda: self.refresh() if self.isVisible() else None)
+        self.during_sync.timeout.connect(self._refresh_counts)
         self.retranslate()
 
     # -- reading ---------------------------------------------------------------------------
@@ -245,6 +245,23 @@ class SyncPage(Retranslating):
             )
 
         self.ctx.ops.run(read, on_success=self._loaded, key="sync_page", owner=self)
+
+    def _refresh_counts(self) -> None:
+        """The counts and sizes alone, while a sync runs: the lists (a conflict chosen in
+        them) and the form stay as they are."""
+        if not self.isVisible():
+            return
+        store = self.ctx.store
+        self.ctx.ops.run(
+            lambda: sync_view.overview(store),
+            on_success=self._counted,
+            key="sync_page_counts",
+            owner=self,
+        )
+
+    def _counted(self, view: sync_view.SyncOverview) -> None:
+        self.view = view
+        self.retranslate()
 
     def _loaded(
         self, result: tuple[sync_view.SyncOverview, list[object], list[object], bool]

@@ -799,10 +799,12 @@ def test_the_page_reads_its_counts_again_while_a_sync_runs(
     with store.remote_session() as session:  # what the sync has sent so far
         first = session.scalar(select(func.min(OutboxEntry.seq)))
         session.execute(delete(OutboxEntry).where(OutboxEntry.seq == first))
+    page.server.setText("https://typed.example.org")  # being typed: left alone
     page.during_sync.timeout.emit()
     drain(qtbot, ctx)
 
     assert f"Changes to send: {waiting - 1} (about" in page.next_label.text()
+    assert page.server.text() == "https://typed.example.org"
     worker._set(WorkerState(Phase.IDLE))
     assert not page.during_sync.isActive()
 
