@@ -35,9 +35,9 @@ RESPONSE_OVERHEAD_BYTES = 150
 # SQLite server (its lock): waited out up to this many times, each wait the server's
 # Retry-After up to the cap
 MERGE_BUSY_ASKS = 3
+MERGE_BUSY_WAIT_CAP = 30.0
 # how request bodies are compressed (see SyncClient._compressed)
 GZIP_LEVEL = 8
-MERGE_BUSY_WAIT_CAP = 30.0
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:
