@@ -66,6 +66,7 @@ from sync import protocol as p
 from sync.client import pacing
 from sync.client.http import (
     GZIP_LEVEL,
+    REFUSED,
     REQUEST_OVERHEAD_BYTES,
     UNTRUSTED,
     ServerChanged,
@@ -308,6 +309,8 @@ def reason(error: str, entity: str = "", field: str = "") -> tuple[str, dict[str
     if error.startswith("unreachable"):
         if UNTRUSTED in error:
             return "sync.reason.untrusted_certificate", {}
+        if REFUSED in error:
+            return "sync.reason.refused", {}
         timeout = "Timeout" in error
         return ("sync.reason.timeout" if timeout else "sync.reason.unreachable"), {}
     unreadable = _UNREADABLE.match(error)

@@ -39,6 +39,7 @@ from desktop.services import row_context, sync_attachments
 from desktop.services import sync as core
 from desktop.services.ui_queries import SERVER_SETTING
 from sync.client.http import (
+    REFUSED,
     UNTRUSTED,
     HttpClient,
     ServerUnreachable,
@@ -270,6 +271,12 @@ def offline(error: str) -> bool:
     return error.startswith("unreachable") and UNTRUSTED not in error
 
 
+def refused(error: str) -> bool:
+    """True when a stored sync error is a connection the server's address refused: the
+    server is down, this computer's network works."""
+    return offline(error) and REFUSED in error
+
+
 def needs_a_person(error: str) -> bool:
     """True when a stored sync error will not mend itself by syncing again: the server
     is not the one this device's cursor belongs to (see ``SyncService.same_log``)."""
@@ -350,6 +357,8 @@ class Probe:
     error: str | None = None
     # what a sync would send again, the server having been restored (change values' bytes)
     resend_bytes: int = 0
+    # the server's address refused the connection: the server is down, the network is up
+    refused: bool = False
 
 
 def probe(
@@ -370,8 +379,8 @@ def probe(
         received = clock()
     except UntrustedServer as exc:
         return Probe(reachable=False, error=f"unreachable: {exc}")
-    except ServerUnreachable:
-        return Probe(reachable=False)
+    except ServerUnreachable as exc:
+        return Probe(reachable=False, refused=exc.refused)
     except SyncHttpError as exc:
         if exc.retryable:
             return Probe(reachable=False, retry_after=exc.retry_after, busy=True)

@@ -41,6 +41,7 @@ class Phase(StrEnum):
     NOT_SET_UP = "not_set_up"
     CHECKING = "checking"
     OFFLINE = "offline"
+    DOWN = "down"  # the server's address refused: the server is down, the network is up
     CUT = "cut"  # a dropped link cut a sync off after it had moved something
     BUSY = "busy"
     SYNCING = "syncing"
@@ -50,7 +51,7 @@ class Phase(StrEnum):
 
 
 # waiting to try again, with the seconds to the next try on the status line
-RETRYING = (Phase.OFFLINE, Phase.CUT, Phase.BUSY)
+RETRYING = (Phase.OFFLINE, Phase.DOWN, Phase.CUT, Phase.BUSY)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,12 @@ class SyncWorker(QObject):
         if not probe.reachable:
             delay = self.backoff.next_delay(probe.retry_after)
             # an untrusted certificate is an error a person must see, not "offline"
-            phase = Phase.BUSY if probe.busy else Phase.ERROR if probe.error else Phase.OFFLINE
+            if probe.busy:
+                phase = Phase.BUSY
+            elif probe.error:
+                phase = Phase.ERROR
+            else:  # "Offline" sent a caseworker looking for a signal the laptop had
+                phase = Phase.DOWN if probe.refused else Phase.OFFLINE
             self._finish(WorkerState(phase, retry_in=delay, error=probe.error), delay)
             return
         force, self._force = self._force, False
@@ -244,8 +250,10 @@ class SyncWorker(QObject):
                 phase = Phase.BUSY
             elif not _services().offline(error):
                 phase = Phase.ERROR
-            else:  # what it moved is kept: a caseworker should not think it was lost
-                phase = Phase.CUT if summary.progressed else Phase.OFFLINE
+            elif summary.progressed:  # what it moved is kept: not to be thought lost
+                phase = Phase.CUT
+            else:
+                phase = Phase.DOWN if _services().refused(error) else Phase.OFFLINE
             self._finish(WorkerState(phase, retry_in=delay, error=error), delay)
         self.synced.emit(summary)
 

@@ -49,8 +49,10 @@ def _transport_errors() -> tuple[type[Exception], ...]:
 
 
 TRANSPORT_ERRORS = _transport_errors()
-# What a failed certificate check reads as in a sync's error ("unreachable: ...").
+# What a failed certificate check reads as in a sync's error ("unreachable: ..."), and a
+# connection the server's address refused (the server down, the network up).
 UNTRUSTED = "UntrustedCertificate"
+REFUSED = "ConnectionRefused"
 
 
 class HttpResponse(Protocol):
@@ -133,7 +135,10 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 class ServerUnreachable(Exception):
-    """No answer: offline, connection refused or dropped, timeout."""
+    """No answer: offline, connection refused or dropped, timeout. ``refused``: the
+    address answered that nothing listens there (the server is down, the network up)."""
+
+    refused: bool = False
 
 
 class UntrustedServer(ServerUnreachable):
@@ -176,13 +181,18 @@ def _stale_connection(exc: BaseException) -> bool:
 
 def _unreachable(exc: BaseException) -> ServerUnreachable:
     """The ServerUnreachable a transport error is: untrusted when a certificate check failed
-    anywhere in its chain (httpx wraps ssl's error in its own, twice)."""
+    anywhere in its chain (httpx wraps ssl's error in its own, twice), refused when the
+    connection was."""
     seen: BaseException | None = exc
+    refused = False
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
             return UntrustedServer(UNTRUSTED)
+        refused |= isinstance(seen, ConnectionRefusedError)
         seen = seen.__cause__ or seen.__context__
-    return ServerUnreachable(type(exc).__name__)
+    unreachable = ServerUnreachable(REFUSED if refused else type(exc).__name__)
+    unreachable.refused = refused
+    return unreachable
 
 
 class PreparedBody(bytes):

@@ -208,3 +208,19 @@ def test_a_timeout_is_not_asked_again() -> None:
     with pytest.raises(ServerUnreachable):
         SyncClient(server, token="t").pull(0, 10)
     assert len(server.asked) == 1
+
+
+def test_a_connection_refused_by_the_servers_address_is_told_from_no_link() -> None:
+    """Nothing listens on the port (the server is down, this machine's network works):
+    the refusal is kept on the error; a connection that was never made is not."""
+    from tests.postgres import free_port
+
+    with httpx.Client() as http:
+        client = SyncClient(http, f"http://127.0.0.1:{free_port()}")
+        with pytest.raises(ServerUnreachable) as down:
+            client.info()
+    assert down.value.refused
+    offline = SyncClient(_ClosedOnce(EMPTY_PAGE, httpx.ConnectError), token="t")
+    with pytest.raises(ServerUnreachable) as unreachable:
+        offline.pull(0, 10)
+    assert not unreachable.value.refused

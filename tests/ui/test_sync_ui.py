@@ -24,7 +24,9 @@ from sqlalchemy import delete, func, select, update
 from desktop.models.entities import OutboxEntry
 from desktop.models.store import Store
 from desktop.services import cases, employers, people, row_context, sync_view
+from desktop.services.sync import SyncSummary
 from desktop.ui.context import AppContext
+from desktop.ui.i18n import tr
 from desktop.ui.main_window import MainWindow
 from desktop.ui.sync_page import SyncPage
 from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, status_text
@@ -270,6 +272,38 @@ def test_unreachable_server_means_offline_with_growing_backoff_then_recovery(
     assert worker.backoff.failures == 0
     assert worker.scheduled == worker.interval_s
     assert _waiting(store) == 0
+
+
+class Refused:
+    """An HTTP client whose server's address answers that nothing listens there: the
+    laptop's network works, the server is down."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as exc:
+            raise httpx.ConnectError("All connection attempts failed") from exc
+
+
+def test_a_server_that_is_down_is_not_called_offline(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """With the server stopped and the network fine, the line said "Offline", and a
+    caseworker may go looking for a signal the laptop has (a field tester)."""
+    _registered(store, server_app)
+    worker = _worker(ctx, lambda url: Refused())
+
+    _tick(qtbot, worker, ctx)
+
+    assert worker.state.phase is Phase.DOWN
+    assert worker.scheduled == 5.0  # the same backoff as offline
+    said = status_text(worker.state, None)
+    assert said == "The server is not answering; this laptop's network works (next try in 5 s)"
+    # the same refusal in the middle of a sync (the probe had answered), and its reason
+    summary = SyncSummary(ok=False, error="unreachable: ConnectionRefused")
+    worker._synced(summary)
+    assert worker.state.phase is Phase.DOWN
+    assert sync_view.reason_text(summary.error or "", tr).startswith("the server is not answering")
 
 
 def test_the_wait_before_the_next_try_counts_down_on_the_status_line(
