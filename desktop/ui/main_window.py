@@ -28,7 +28,14 @@ from desktop.ui.context import AppContext
 from desktop.ui.i18n import tr
 from desktop.ui.pages import SettingsPage
 from desktop.ui.screen import resize_to_fit
-from desktop.ui.sync_worker import STATUS_SEPARATOR, SyncWorker, status_parts
+from desktop.ui.sync_worker import (
+    COUNTS_DURING_SYNC_MS,
+    STATUS_SEPARATOR,
+    UNDER_WAY,
+    SyncWorker,
+    WorkerState,
+    status_parts,
+)
 
 if TYPE_CHECKING:
     from desktop.services.row_context import Place
@@ -46,6 +53,8 @@ NAV_KEYS = ("cases", "tasks", "print", "sync", "duplicates", "settings")
 
 
 STATUS_DELAY_MS = 1500
+# how often the status bar reads its counts again (COUNTS_DURING_SYNC_MS while syncing)
+STATUS_INTERVAL_MS = 30_000
 
 
 class StatusLabel(QLabel):
@@ -134,11 +143,11 @@ class MainWindow(QMainWindow):
         self.sync_label.setObjectName("sync_state")
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync_status: SyncOverview | None = None
-        self.sync_worker.changed.connect(lambda _state: self._status_text())
+        self.sync_worker.changed.connect(lambda state: self._worker_changed(state))
         self.sync_worker.synced.connect(self._synced)
         self.closed = False  # shut_down: no more status readings
         self.status_timer = QTimer(self)
-        self.status_timer.setInterval(30_000)
+        self.status_timer.setInterval(STATUS_INTERVAL_MS)
         self.status_timer.timeout.connect(self.refresh_status)
 
         self.case_list.case_opened.connect(self.open_case)
@@ -326,6 +335,12 @@ class MainWindow(QMainWindow):
 
     def _status(self, status: SyncOverview) -> None:
         self.sync_status = status
+        self._status_text()
+
+    def _worker_changed(self, state: WorkerState) -> None:
+        interval = COUNTS_DURING_SYNC_MS if state.phase in UNDER_WAY else STATUS_INTERVAL_MS
+        if self.status_timer.interval() != interval:  # a running timer starts over
+            self.status_timer.setInterval(interval)
         self._status_text()
 
     def _status_text(self) -> None:

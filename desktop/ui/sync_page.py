@@ -33,11 +33,15 @@ from desktop.services import coordination, sync_view
 from desktop.ui.context import AppContext, Retranslating
 from desktop.ui.i18n import current, format_moment, format_partial_date, tr
 from desktop.ui.models import Column, RowTableModel, fit_rows, list_view, selected_row
-from desktop.ui.sync_worker import Phase, SyncWorker, WorkerState, _human_size, when_text
+from desktop.ui.sync_worker import (
+    COUNTS_DURING_SYNC_MS,
+    UNDER_WAY,
+    SyncWorker,
+    WorkerState,
+    _human_size,
+    when_text,
+)
 from desktop.ui.wrap import WrapLabel
-
-# how often the page reads its counts again while a sync runs (it is shown)
-DURING_SYNC_MS = 3000
 
 
 def _case_column() -> Column:
@@ -223,10 +227,9 @@ class SyncPage(Retranslating):
 
         self.worker.changed.connect(self._worker_changed)
         self.worker.synced.connect(lambda _summary: self.refresh())
-        # while a sync runs, the counts and sizes are read again now and then: read once
-        # when it began, they said 10,040 waiting while the status bar said 4,040
+        # while a sync runs, the counts and sizes are read again now and then
         self.during_sync = QTimer(self)
-        self.during_sync.setInterval(DURING_SYNC_MS)
+        self.during_sync.setInterval(COUNTS_DURING_SYNC_MS)
         self.during_sync.timeout.connect(self._refresh_counts)
         self.retranslate()
 
@@ -410,7 +413,7 @@ class SyncPage(Retranslating):
         )
 
     def _worker_changed(self, state: WorkerState) -> None:
-        self.busy = state.phase in (Phase.CHECKING, Phase.SYNCING)
+        self.busy = state.phase in UNDER_WAY
         if self.busy and not self.during_sync.isActive():
             self.during_sync.start()
         elif not self.busy:

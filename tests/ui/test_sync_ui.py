@@ -843,6 +843,37 @@ def test_the_page_reads_its_counts_again_while_a_sync_runs(
     assert not page.during_sync.isActive()
 
 
+def test_the_status_bar_reads_its_counts_as_often_as_the_page_while_a_sync_runs(
+    qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any
+) -> None:
+    """With the page reading its counts every 3 s, the status bar (every 30 s) lagged it by
+    thousands of changes during a slow sync (a field tester's retest)."""
+    from desktop.ui.main_window import STATUS_INTERVAL_MS
+    from desktop.ui.sync_worker import COUNTS_DURING_SYNC_MS
+
+    _registered(store, server_app)
+    _cases(store, 3)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.refresh_status()
+    drain(qtbot, ctx)
+    waiting = _waiting(store)
+    assert f"{waiting} changes waiting" in window.sync_label.toolTip()
+
+    window.sync_worker._set(WorkerState(Phase.SYNCING))
+    assert window.status_timer.interval() == COUNTS_DURING_SYNC_MS
+    with store.remote_session() as session:  # what the sync has sent so far
+        first = session.scalar(select(func.min(OutboxEntry.seq)))
+        session.execute(delete(OutboxEntry).where(OutboxEntry.seq == first))
+    window.status_timer.timeout.emit()
+    drain(qtbot, ctx)
+
+    assert f"{waiting - 1} changes waiting" in window.sync_label.toolTip()
+    window.sync_worker._set(WorkerState(Phase.IDLE))
+    assert window.status_timer.interval() == STATUS_INTERVAL_MS
+    window.shut_down()
+
+
 def test_metered_link_asks_before_sending_and_sync_now_overrides(
     qtbot: QtBot, ctx: AppContext, store: Store, server_app: Any, dialogs: Any
 ) -> None:
