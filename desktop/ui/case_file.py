@@ -518,7 +518,19 @@ class CaseFileView(Retranslating):
             case = cases.get_case_file(store, case_id)
             return case, ui_queries.journey(case, today), ui_queries.eligibility_panel(case, today)
 
-        self.ctx.ops.run(read, on_success=lambda found: self._show(found, place), key="case_file")
+        def refused(exc: BaseException) -> None:
+            # a case file that cannot be read (its person merged into another office's):
+            # said, and back to the list, not a page of another case left to edit
+            if isinstance(exc, UserError):
+                self.ctx.dialogs.error(exc.translated(current()))
+            self.back_requested.emit()
+
+        self.ctx.ops.run(
+            read,
+            on_success=lambda found: self._show(found, place),
+            on_failure=refused,
+            key="case_file",
+        )
 
     def reload(self) -> None:
         if self.case is not None:

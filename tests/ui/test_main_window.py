@@ -32,6 +32,7 @@ from desktop.ui.context import AppContext
 from desktop.ui.main_window import NAV_KEYS, MainWindow
 from desktop.ui.screen import FRAME_HEIGHT
 from tests.conftest import PASSPHRASE
+from tests.fakes import FakeDialogs
 from tests.ui.conftest import FakePrintDialogs, drain
 
 
@@ -76,6 +77,32 @@ def test_opening_a_case_shows_the_case_file(qtbot: QtBot, ctx: AppContext, store
         window.open_case(case_id)
     assert "สมชาย 0" in window.case_file.title.text()
     assert window.stack.currentWidget() is window.case_file
+
+
+def test_a_case_file_that_cannot_be_read_says_why_and_goes_back_to_the_list(
+    qtbot: QtBot, ctx: AppContext, store: Store, dialogs: FakeDialogs
+) -> None:
+    """A case whose person was merged into another office's: the error was shown over
+    the case file page, whose Person tab (another case's, or empty) could still be
+    edited and saved to nowhere (a tester's retest)."""
+    from sqlalchemy import text
+
+    first, second = _people(store, 2)
+    window = _window(qtbot, ctx)
+    with qtbot.waitSignal(window.case_file.loaded, timeout=5000):
+        window.open_case(first)
+    with store.session() as session:  # as a pull of such a merge leaves the second case
+        session.execute(
+            text('UPDATE "case" SET person_id = :p WHERE id = :c'),
+            {"p": "01a21458-cf11-7000-8000-000000000001", "c": second},
+        )
+
+    window.open_case(second)
+    drain(qtbot, ctx)
+
+    assert dialogs.errors[-1].startswith("The person of case file")
+    assert window.stack.currentWidget() is not window.case_file
+    assert window.stack.currentWidget() is window.case_list
 
 
 def _visible_texts(root: QWidget) -> list[str]:
