@@ -1667,14 +1667,13 @@ def undo_merge(
             raise ApiError(404, Errno.NOT_FOUND, "no such active merge")
         if not caller.may(row.office):
             raise ApiError(403, Errno.OUT_OF_SCOPE, "merge outside your scope")
-        # B's office too, as the merge needed it: a coordinator holding A's alone made B
-        # stand again while the rows the merge moved from B's office stayed on A
-        ingest.load({row.source_id})
-        if not caller.may(ingest.office_of(row.entity, row.source_id)):
-            raise ApiError(403, Errno.OUT_OF_SCOPE, "the merged-away row is outside your scope")
         moved = [(e, r, f) for e, r, f in loads(row.moved)] if row.moved else []
         moved += sorted(_landed_on(conn, [row.id]).get(row.id, set()) - set(moved))
         ingest.load({row.source_id} | {row_id for _entity, row_id, _name in moved})
+        # B's office too, as the merge needed it: a coordinator holding A's alone made B
+        # stand again while the rows the merge moved from B's office stayed on A
+        if not caller.may(ingest.office_of(row.entity, row.source_id)):
+            raise ApiError(403, Errno.OUT_OF_SCOPE, "the merged-away row is outside your scope")
         back = [key for key in moved if _goes_back(ingest, *key, row.target_id)]
         later = _built_on(conn, row, moved, {row_id for _entity, row_id, _name in back})
         if later:
